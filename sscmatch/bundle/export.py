@@ -1,0 +1,46 @@
+"""Export: every record as a bundle, deterministic so that a round trip gives identical files."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+from typing import Any
+
+from sqlmodel import Session, select
+
+from sscmatch.bundle.format import COLUMNS, LIST_FIELDS, TABLES
+from sscmatch.bundle.load import MODELS
+
+
+def _rows(session: Session, table: str) -> list[dict[str, Any]]:
+    model = MODELS[table]
+    rows = session.exec(select(model).order_by(model.id))  # type: ignore[attr-defined]
+    return [{name: getattr(row, name) for name in COLUMNS[table]} for row in rows]
+
+
+def export_bundle(session: Session, path: Path, fmt: str = "csv") -> dict[str, int]:
+    """Write every record to ``path`` (a folder for CSV, a file for JSON); return counts."""
+    data = {table: _rows(session, table) for table in TABLES}
+    if fmt == "json":
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(data, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    elif fmt == "csv":
+        path.mkdir(parents=True, exist_ok=True)
+        for table, rows in data.items():
+            with (path / f"{table}.csv").open("w", encoding="utf-8", newline="") as handle:
+                writer = csv.writer(handle, lineterminator="\n")
+                writer.writerow(COLUMNS[table])
+                for row in rows:
+                    writer.writerow([_cell(name, row[name]) for name in COLUMNS[table]])
+    else:
+        raise ValueError(f"unknown format {fmt!r} (expected csv or json)")
+    return {table: len(rows) for table, rows in data.items()}
+
+
+def _cell(name: str, value: Any) -> str:
+    if name in LIST_FIELDS:
+        return ";".join(str(v) for v in value or [])
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return "" if value is None else str(value)

@@ -1,0 +1,221 @@
+"""Validate a read bundle against the vocabularies, the schemas and the records already stored.
+
+Names of countries, themes and languages resolve through the vocabulary (exact, then fuzzy); every
+resolution that was not a plain code is reported so the importer can check it. References to other
+records (institution, exchange, study tour, theme parent) must exist in the bundle or the database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from sscmatch.bundle.format import LIST_FIELDS, REQUIRED, TABLES, Problem, RawBundle, Row
+from sscmatch.schemas import (
+    CapacityCreate,
+    CommitmentCreate,
+    ExchangeCreate,
+    InstitutionCreate,
+    NeedCreate,
+    ThemeCreate,
+)
+from sscmatch.vocab import Resolution, Vocabulary
+
+SCHEMAS: dict[str, type[BaseModel]] = {
+    "themes": ThemeCreate,
+    "institutions": InstitutionCreate,
+    "capacities": CapacityCreate,
+    "needs": NeedCreate,
+    "exchanges": ExchangeCreate,
+    "commitments": CommitmentCreate,
+}
+
+COUNTRY_FIELDS = {"country", "owner_country", "providers", "recipients", "participants"}
+THEME_FIELDS = {"themes"}
+LANGUAGE_FIELDS = {"languages"}
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """A name the importer turned into a code: worth a look when it was fuzzy."""
+
+    file: str
+    line: int
+    field: str
+    given: str
+    value: str
+    status: str
+    score: float
+
+    def __str__(self) -> str:
+        how = "exactly" if self.status == "exact" else f"fuzzily (score {self.score:.0f})"
+        return f"{self.file}:{self.line}: {self.field}: {self.given!r} → {self.value} ({how})"
+
+
+@dataclass
+class ValidBundle:
+    records: dict[str, list[BaseModel]] = field(default_factory=lambda: {t: [] for t in TABLES})
+    resolved: list[Resolved] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class StoredIds:
+    """Ids already in the database that bundle records may reference."""
+
+    themes: frozenset[str] = frozenset()
+    institutions: frozenset[str] = frozenset()
+    exchanges: frozenset[str] = frozenset()
+    study_tours: frozenset[str] = frozenset()
+
+
+def validate(raw: RawBundle, vocab: Vocabulary, stored: StoredIds) -> tuple[ValidBundle, list[Problem]]:
+    problems = list(raw.problems)
+    valid = ValidBundle()
+    declared = {t: {str(r.values.get("id", "")).strip() for r in raw.rows[t]} for t in TABLES}
+    themes_known = set(vocab.themes) | declared["themes"] | stored.themes
+    checker = _Checker(vocab, themes_known, valid.resolved, problems)
+
+    for table in TABLES:
+        seen: dict[str, int] = {}
+        for row in raw.rows[table]:
+            before = len(problems)
+            values = checker.normalise(row)
+            record_id = str(values.get("id") or "")
+            if record_id in seen:
+                problems.append(Problem(row.file, row.line, "id", f"duplicate id {record_id!r} (first at line {seen[record_id]}; ids must be unique)"))
+                continue
+            if record_id:
+                seen[record_id] = row.line
+            flagged = {p.field for p in problems[before:]}
+            record = _build(SCHEMAS[table], values, row, problems, flagged)
+            if record is None or len(problems) > before:
+                continue
+            _check_references(table, record, row, declared, stored, problems)
+            if len(problems) == before:
+                valid.records[table].append(record)
+    return valid, problems
+
+
+class _Checker:
+    def __init__(self, vocab: Vocabulary, themes_known: set[str], resolved: list[Resolved], problems: list[Problem]) -> None:
+        self.vocab = vocab
+        self.themes_known = themes_known
+        self.resolved = resolved
+        self.problems = problems
+
+    def normalise(self, row: Row) -> dict[str, Any]:
+        values: dict[str, Any] = {}
+        for name, value in row.values.items():
+            if isinstance(value, str):
+                value = value.strip()
+            if name in LIST_FIELDS:
+                value = _as_list(value)
+            elif value == "":
+                value = None
+            values[name] = value
+        for name in REQUIRED[row.table]:
+            if values.get(name) in (None, [], ""):
+                self.problems.append(Problem(row.file, row.line, name, "required field is empty"))
+        if row.table != "themes":
+            for name in COUNTRY_FIELDS & values.keys():
+                values[name] = self._map(row, name, values[name], self._country)
+            for name in THEME_FIELDS & values.keys():
+                values[name] = self._map(row, name, values[name], self._theme)
+        elif values.get("parent") and values["parent"] not in self.themes_known:
+            self.problems.append(Problem(row.file, row.line, "parent", f"unknown theme {values['parent']!r} (expected a theme id of the vocabulary or of this bundle)"))
+        for name in LANGUAGE_FIELDS & values.keys():
+            values[name] = self._map(row, name, values[name], self._language)
+        return values
+
+    def _map(self, row: Row, name: str, value: Any, one: Callable[[Row, str, str], str | None]) -> Any:
+        if isinstance(value, list):
+            return [v for v in (one(row, name, str(item)) for item in value) if v is not None]
+        if isinstance(value, str):
+            return one(row, name, value)
+        return value
+
+    def _country(self, row: Row, name: str, text: str) -> str | None:
+        if text.upper() in self.vocab.countries:
+            return text.upper()
+        return self._resolve(row, name, text, self.vocab.resolve_country(text), "a country code or name, e.g. BRA or Brasil")
+
+    def _theme(self, row: Row, name: str, text: str) -> str | None:
+        if text in self.themes_known:
+            return text
+        return self._resolve(row, name, text, self.vocab.resolve_theme(text), "a theme id or label, e.g. labour-inspection")
+
+    def _language(self, row: Row, name: str, text: str) -> str | None:
+        if text.lower() in self.vocab.languages:
+            return text.lower()
+        return self._resolve(row, name, text, self.vocab.resolve_language(text), "an ISO 639-1 code or language name, e.g. es")
+
+    def _resolve(self, row: Row, name: str, text: str, result: Resolution, expected: str) -> str | None:
+        if result.ok and result.value is not None:
+            self.resolved.append(Resolved(row.file, row.line, name, text, result.value, result.status, result.score))
+            return result.value
+        near = ", ".join(c for c, _ in result.candidates[:3])
+        if result.status == "ambiguous":
+            message = f"{text!r} is ambiguous (could be {near}; give the code or a fuller name)"
+        else:
+            message = f"unknown value {text!r} (expected {expected}{'; nearest: ' + near if near else ''})"
+        self.problems.append(Problem(row.file, row.line, name, message))
+        return None
+
+
+def _as_list(value: Any) -> Any:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(";") if part.strip()]
+    if isinstance(value, list):
+        return [v.strip() if isinstance(v, str) else v for v in value if v not in (None, "")]
+    return value
+
+
+def _build(schema: type[BaseModel], values: dict[str, Any], row: Row, problems: list[Problem], flagged: set[str]) -> BaseModel | None:
+    """Validate with the schema; fields already reported (``flagged``) are not reported twice."""
+    try:
+        return schema.model_validate(values)
+    except ValidationError as exc:
+        for error in exc.errors():
+            loc = [str(p) for p in error["loc"] if not isinstance(p, int)]
+            name = loc[0] if loc else "record"
+            if name not in flagged:
+                problems.append(Problem(row.file, row.line, name, _message(error)))
+                flagged.add(name)
+        return None
+
+
+def _message(error: Any) -> str:
+    kind = error["type"]
+    ctx = error.get("ctx") or {}
+    if kind == "missing":
+        return "required field is missing"
+    if kind == "literal_error":
+        return f"got {error.get('input')!r} (expected one of: {ctx.get('expected', '').replace(chr(39), '')})"
+    if kind in {"int_parsing", "int_type"}:
+        return f"got {error.get('input')!r} (expected a whole number)"
+    if kind == "greater_than_equal":
+        return f"got {error.get('input')!r} (expected a number ≥ {ctx.get('ge')})"
+    if kind in {"too_short", "string_too_short"}:
+        return "must not be empty"
+    message = str(error["msg"])
+    return message.removeprefix("Value error, ")
+
+
+def _check_references(table: str, record: Any, row: Row, declared: dict[str, set[str]], stored: StoredIds, problems: list[Problem]) -> None:
+    institutions = declared["institutions"] | stored.institutions
+
+    def need(field_name: str, value: str | None, known: Iterable[str], what: str) -> None:
+        if value and value not in known:
+            problems.append(Problem(row.file, row.line, field_name, f"unknown {what} {value!r} (expected the id of {what} in this bundle or already stored)"))
+
+    if table in {"capacities", "needs"}:
+        need("institution", record.institution, institutions, "an institution")
+    if table == "commitments":
+        need("owner_institution", record.owner_institution, institutions, "an institution")
+        need("exchange", record.exchange, declared["exchanges"] | stored.exchanges, "an exchange")
+        need("study_tour", record.study_tour, stored.study_tours, "a study tour")

@@ -1,0 +1,41 @@
+"""Column types shared by the tables: lists and mappings stored as JSON text.
+
+Text rather than a native JSON column so that SQLite and PostgreSQL store, compare and ``LIKE``-filter
+the same way (a theme filter is ``themes LIKE '%"labour-inspection"%'``, the quotes making it exact).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import Text, TypeDecorator
+
+
+class JSONList(TypeDecorator[list[Any]]):
+    """A list of JSON values kept as text; ``None`` reads back as ``[]``."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: list[Any] | None, dialect: Dialect) -> str:
+        return json.dumps(list(value or []), ensure_ascii=False)
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> list[Any]:
+        return list(json.loads(value)) if value else []
+
+
+class JSONDict(TypeDecorator[dict[str, Any]]):
+    """A JSON object kept as text; ``None`` stays ``None`` (an absent snapshot)."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: dict[str, Any] | None, dialect: Dialect) -> str | None:
+        if value is None:
+            return None
+        return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> dict[str, Any] | None:
+        return dict(json.loads(value)) if value else None

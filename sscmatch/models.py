@@ -1,0 +1,264 @@
+"""The tables. One class per concept; the same word names the table, the URL and the tests.
+
+Ids: records that travel in bundles (institutions, capacities, needs, exchanges, commitments,
+study tours, themes) have stable text ids chosen by whoever made them (``s000-e18``,
+``N-2026-0004``); records the service makes for itself (users, match runs, proposals, reviews,
+audit events) have integer ids. Timestamps are naive UTC. Records people edit carry a
+``version`` that the workflow checks, so two concurrent edits cannot silently overwrite each other.
+Validated input and public output shapes live in :mod:`sscmatch.schemas` (table models skip
+validation).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlmodel import Field, SQLModel
+
+from sscmatch.columns import JSONDict, JSONList
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def _list() -> Any:
+    return Field(default_factory=list, sa_type=JSONList, nullable=False)
+
+
+class Tracked(SQLModel):
+    """Who made and last changed a record, and when; ``version`` guards concurrent edits."""
+
+    created_at: datetime = Field(default_factory=utcnow, nullable=False)
+    updated_at: datetime = Field(default_factory=utcnow, nullable=False)
+    created_by: int | None = Field(default=None, foreign_key="user.id")
+    updated_by: int | None = Field(default=None, foreign_key="user.id")
+    version: int = Field(default=1, nullable=False)
+
+
+class Country(SQLModel, table=True):
+    """A country of the vocabulary, mirrored here so records can reference it by key."""
+
+    code: str = Field(primary_key=True, max_length=3)
+    name: str
+    region: str = ""
+    subregion: str = ""
+    intermediate_region: str = ""
+
+
+class Theme(SQLModel, table=True):
+    """A theme a bundle declared beyond the built-in vocabulary (``data/vocab/themes.csv``)."""
+
+    id: str = Field(primary_key=True, max_length=80)
+    label_en: str
+    label_es: str | None = None
+    label_pt: str | None = None
+    label_fr: str | None = None
+    label_ru: str | None = None
+    parent: str | None = None
+    synonyms: list[str] = _list()
+    sdg_targets: list[str] = _list()
+    description: str | None = None
+
+
+class User(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(unique=True, index=True, max_length=254)
+    name: str = ""
+    password_hash: str
+    role: str = Field(max_length=20)
+    country: str | None = Field(default=None, foreign_key="country.code")
+    constituency: str | None = None
+    language: str = "en"
+    active: bool = True
+    api_token_hash: str | None = Field(default=None, unique=True, index=True)
+    failed_logins: int = 0
+    locked_until: datetime | None = None
+    last_login_at: datetime | None = None
+    created_at: datetime = Field(default_factory=utcnow, nullable=False)
+
+
+class Institution(Tracked, table=True):
+    id: str = Field(primary_key=True, max_length=80)
+    name: str
+    country: str = Field(foreign_key="country.code", index=True)
+    constituency: str = "other"
+    international: bool = False
+    languages: list[str] = _list()
+    website: str | None = None
+    source: str | None = None
+
+
+class Capacity(Tracked, table=True):
+    """Something a country or institution can offer others."""
+
+    id: str = Field(primary_key=True, max_length=80)
+    country: str = Field(foreign_key="country.code", index=True)
+    institution: str | None = Field(default=None, foreign_key="institution.id")
+    title: str
+    description: str | None = None
+    themes: list[str] = _list()
+    languages: list[str] = _list()
+    maturity: str | None = None
+    modalities: list[str] = _list()
+    max_per_year: int | None = None
+    available_from: str | None = None
+    available_to: str | None = None
+    status: str = Field(default="draft", index=True)
+    created: str | None = None
+    source: str | None = None
+
+
+class Need(Tracked, table=True):
+    """A gap or request a country has named."""
+
+    id: str = Field(primary_key=True, max_length=80)
+    country: str = Field(foreign_key="country.code", index=True)
+    institution: str | None = Field(default=None, foreign_key="institution.id")
+    title: str
+    description: str | None = None
+    themes: list[str] = _list()
+    languages: list[str] = _list()
+    priority: str | None = None
+    modalities: list[str] = _list()
+    desired_from: str | None = None
+    desired_to: str | None = None
+    status: str = Field(default="draft", index=True)
+    created: str | None = None
+    source: str | None = None
+
+
+class Exchange(Tracked, table=True):
+    """A cooperation that happened: countries by role, partners (funders, facilitators), themes."""
+
+    id: str = Field(primary_key=True, max_length=80)
+    title: str | None = None
+    description: str | None = None
+    start: str = Field(index=True)
+    end: str | None = None
+    providers: list[str] = _list()
+    recipients: list[str] = _list()
+    participants: list[str] = _list()
+    partners: list[str] = _list()
+    themes: list[str] = _list()
+    modality: str | None = None
+    languages: list[str] = _list()
+    direction: str | None = None
+    outcomes: str | None = None
+    source: str | None = None
+    study_tour: str | None = Field(default=None, foreign_key="study_tour.id")
+
+
+class MatchRun(SQLModel, table=True):
+    """One run of the matcher: its parameters, progress and outcome."""
+
+    __tablename__ = "match_run"
+    id: int | None = Field(default=None, primary_key=True)
+    created_at: datetime = Field(default_factory=utcnow, nullable=False)
+    created_by: int | None = Field(default=None, foreign_key="user.id")
+    finished_at: datetime | None = None
+    as_of: str | None = None
+    top_k: int = 5
+    params: dict[str, Any] | None = Field(default=None, sa_type=JSONDict)
+    status: str = "running"
+    needs_total: int = 0
+    needs_done: int = 0
+    proposal_count: int = 0
+    error: str | None = None
+
+
+class Proposal(Tracked, table=True):
+    """A provider suggested for a need by a match run, with its explanation and review state."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: int = Field(foreign_key="match_run.id", index=True)
+    need: str = Field(foreign_key="need.id", index=True)
+    capacity: str = Field(foreign_key="capacity.id", index=True)
+    provider: str = Field(foreign_key="country.code", index=True)
+    recipient: str = Field(foreign_key="country.code", index=True)
+    rank: int
+    score: float
+    components: dict[str, Any] | None = Field(default=None, sa_type=JSONDict)
+    reasons: list[str] = _list()
+    status: str = Field(default="proposed", index=True)
+    recipient_fit: str | None = None
+    note: str | None = None
+
+
+class Review(SQLModel, table=True):
+    """A secretariat decision on a proposal (accept, reject with reason, alternate, veto)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    proposal_id: int = Field(foreign_key="proposal.id", index=True)
+    decision: str
+    reason: str | None = None
+    alternate_id: int | None = Field(default=None, foreign_key="proposal.id")
+    reviewer_id: int | None = Field(default=None, foreign_key="user.id")
+    created_at: datetime = Field(default_factory=utcnow, nullable=False)
+
+
+class Veto(SQLModel, table=True):
+    """A provider → recipient pair the secretariat excluded from future matching."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    provider: str = Field(foreign_key="country.code")
+    recipient: str = Field(foreign_key="country.code")
+    reason: str
+    created_by: int | None = Field(default=None, foreign_key="user.id")
+    created_at: datetime = Field(default_factory=utcnow, nullable=False)
+
+
+class StudyTour(Tracked, table=True):
+    """A planned exchange (study tour or another modality) drawn from an accepted proposal."""
+
+    __tablename__ = "study_tour"
+    id: str = Field(primary_key=True, max_length=80)
+    proposal_id: int | None = Field(default=None, foreign_key="proposal.id")
+    need: str | None = Field(default=None, foreign_key="need.id")
+    capacity: str | None = Field(default=None, foreign_key="capacity.id")
+    modality: str = "study_tour"
+    title: str
+    objective: str | None = None
+    expected_change: str | None = None
+    host_country: str = Field(foreign_key="country.code")
+    visiting_country: str = Field(foreign_key="country.code")
+    start: str | None = None
+    end: str | None = None
+    languages: list[str] = _list()
+    interpretation: bool = False
+    agenda: list[Any] = _list()
+    delegation: list[Any] = _list()
+    cost: dict[str, Any] | None = Field(default=None, sa_type=JSONDict)
+    funders: list[str] = _list()
+    status: str = Field(default="draft", index=True)
+
+
+class Commitment(Tracked, table=True):
+    """Something a country or institution undertook to do after an exchange."""
+
+    id: str = Field(primary_key=True, max_length=80)
+    exchange: str | None = Field(default=None, foreign_key="exchange.id", index=True)
+    study_tour: str | None = Field(default=None, foreign_key="study_tour.id", index=True)
+    owner_country: str = Field(foreign_key="country.code", index=True)
+    owner_institution: str | None = Field(default=None, foreign_key="institution.id")
+    description: str
+    due: str | None = None
+    status: str = Field(default="pending", index=True)
+    evidence: str | None = None
+    source: str | None = None
+
+
+class AuditEvent(SQLModel, table=True):
+    """Who changed what, when, with the record before and after."""
+
+    __tablename__ = "audit_event"
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, nullable=False, index=True)
+    user_id: int | None = Field(default=None, foreign_key="user.id")
+    action: str
+    entity: str = Field(index=True)
+    entity_id: str = Field(index=True)
+    before: dict[str, Any] | None = Field(default=None, sa_type=JSONDict)
+    after: dict[str, Any] | None = Field(default=None, sa_type=JSONDict)
+    note: str | None = None

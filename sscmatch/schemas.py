@@ -1,0 +1,246 @@
+"""Validated input (``*Create``) and public output (``*Public``) shapes of the records.
+
+Table models skip validation, so everything that enters the database from a bundle, a form or the
+API passes through a ``*Create`` schema first. Checks that need other records (does this
+institution exist? is this theme declared?) belong to the use cases; checks on a value alone
+(enumerations, dates, codes that exist in the vocabulary) live here.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Annotated, Any, Literal, get_args
+
+from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field, model_validator
+from sqlmodel import SQLModel
+
+from sscmatch.dates import normalise_partial_date, parse_partial_date
+from sscmatch.vocab import load_vocabulary
+
+Constituency = Literal[
+    "government", "employers", "workers", "un_agency", "cooperation_agency", "ngo", "academia",
+    "other",
+]
+Maturity = Literal["pilot", "operational", "scaled", "institutionalised"]
+Modality = Literal[
+    "study_tour", "technical_assistance", "training", "expert_exchange", "virtual_exchange",
+    "twinning", "conference", "project",
+]
+CapacityStatus = Literal["draft", "published", "archived"]
+NeedStatus = Literal["draft", "open", "matched", "closed"]
+Priority = Literal["high", "medium", "low"]
+Direction = Literal["one_way", "reciprocal", "multilateral"]
+CommitmentStatus = Literal["pending", "in_progress", "fulfilled", "dropped"]
+Role = Literal["focal_point", "secretariat", "analyst", "admin"]
+
+CONSTITUENCIES: tuple[str, ...] = get_args(Constituency)
+MATURITIES: tuple[str, ...] = get_args(Maturity)
+MODALITIES: tuple[str, ...] = get_args(Modality)
+ROLES: tuple[str, ...] = get_args(Role)
+
+_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,79}$")
+
+
+def _check_id(value: str) -> str:
+    if not _ID.match(value):
+        raise ValueError(
+            "not a valid id (expected up to 80 letters, digits, '.', '_', ':' or '-', "
+            "starting with a letter or digit)"
+        )
+    return value
+
+
+def _check_country(value: str) -> str:
+    code = value.strip().upper()
+    if code not in load_vocabulary().countries:
+        raise ValueError(f"unknown country code {value!r} (expected ISO 3166-1 alpha-3, e.g. BRA)")
+    return code
+
+
+def _check_languages(values: list[str]) -> list[str]:
+    known = load_vocabulary().languages
+    out = []
+    for value in values:
+        code = value.strip().lower()
+        if code not in known:
+            raise ValueError(f"unknown language code {value!r} (expected ISO 639-1, e.g. es)")
+        out.append(code)
+    return out
+
+
+def _check_date(value: str | None) -> str | None:
+    return None if value is None else normalise_partial_date(value)
+
+
+def _split(value: Any) -> Any:
+    """Accept ``"a;b"`` as well as ``["a", "b"]`` for list fields; drop blanks."""
+    if value is None:
+        return []
+    if isinstance(value, str):
+        value = value.split(";")
+    if isinstance(value, list | tuple):
+        return [str(v).strip() for v in value if str(v).strip()]
+    return value
+
+
+def _blank_to_none(value: Any) -> Any:
+    return None if isinstance(value, str) and not value.strip() else value
+
+
+RecordId = Annotated[str, AfterValidator(_check_id)]
+CountryCode = Annotated[str, AfterValidator(_check_country)]
+OptionalText = Annotated[str | None, BeforeValidator(_blank_to_none)]
+PartialDate = Annotated[str | None, BeforeValidator(_blank_to_none), AfterValidator(_check_date)]
+TextList = Annotated[list[str], BeforeValidator(_split)]
+LanguageList = Annotated[list[str], BeforeValidator(_split), AfterValidator(_check_languages)]
+CountryList = Annotated[list[CountryCode], BeforeValidator(_split)]
+ModalityList = Annotated[list[Modality], BeforeValidator(_split)]
+NonEmptyText = Annotated[str, Field(min_length=1)]
+
+
+class _Input(SQLModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)  # type: ignore[assignment]
+
+
+def _window_in_order(start: str | None, end: str | None, what: str) -> None:
+    if start and end and parse_partial_date(end) < parse_partial_date(start):
+        raise ValueError(f"{what} ends before it starts ({start} > {end})")
+
+
+class ThemeCreate(_Input):
+    id: RecordId
+    label_en: NonEmptyText
+    label_es: OptionalText = None
+    label_pt: OptionalText = None
+    label_fr: OptionalText = None
+    label_ru: OptionalText = None
+    parent: OptionalText = None
+    synonyms: TextList = []
+    sdg_targets: TextList = []
+    description: OptionalText = None
+
+
+class InstitutionCreate(_Input):
+    id: RecordId
+    name: NonEmptyText
+    country: CountryCode
+    constituency: Constituency = "other"
+    international: Annotated[bool, BeforeValidator(lambda v: False if v in (None, "") else v)] = False
+    languages: LanguageList = []
+    website: OptionalText = None
+    source: OptionalText = None
+
+
+class CapacityCreate(_Input):
+    id: RecordId
+    country: CountryCode
+    institution: OptionalText = None
+    title: NonEmptyText
+    description: OptionalText = None
+    themes: Annotated[TextList, Field(min_length=1)]
+    languages: LanguageList = []
+    maturity: Annotated[Maturity | None, BeforeValidator(_blank_to_none)] = None
+    modalities: ModalityList = []
+    max_per_year: Annotated[int | None, BeforeValidator(_blank_to_none), Field(ge=0)] = None
+    available_from: PartialDate = None
+    available_to: PartialDate = None
+    status: CapacityStatus = "draft"
+    created: PartialDate = None
+    source: OptionalText = None
+
+    @model_validator(mode="after")
+    def _window(self) -> CapacityCreate:
+        _window_in_order(self.available_from, self.available_to, "availability")
+        return self
+
+
+class NeedCreate(_Input):
+    id: RecordId
+    country: CountryCode
+    institution: OptionalText = None
+    title: NonEmptyText
+    description: OptionalText = None
+    themes: Annotated[TextList, Field(min_length=1)]
+    languages: LanguageList = []
+    priority: Annotated[Priority | None, BeforeValidator(_blank_to_none)] = None
+    modalities: ModalityList = []
+    desired_from: PartialDate = None
+    desired_to: PartialDate = None
+    status: NeedStatus = "draft"
+    created: PartialDate = None
+    source: OptionalText = None
+
+    @model_validator(mode="after")
+    def _window(self) -> NeedCreate:
+        _window_in_order(self.desired_from, self.desired_to, "desired period")
+        return self
+
+
+class ExchangeCreate(_Input):
+    id: RecordId
+    title: OptionalText = None
+    description: OptionalText = None
+    start: Annotated[str, AfterValidator(normalise_partial_date)]
+    end: PartialDate = None
+    providers: CountryList = []
+    recipients: CountryList = []
+    participants: CountryList = []
+    partners: TextList = []
+    themes: Annotated[TextList, Field(min_length=1)]
+    modality: Annotated[Modality | None, BeforeValidator(_blank_to_none)] = None
+    languages: LanguageList = []
+    direction: Annotated[Direction | None, BeforeValidator(_blank_to_none)] = None
+    outcomes: OptionalText = None
+    source: OptionalText = None
+
+    @model_validator(mode="after")
+    def _roles(self) -> ExchangeCreate:
+        if not (self.providers or self.recipients or self.participants):
+            raise ValueError(
+                "an exchange needs at least one country (providers, recipients or participants)"
+            )
+        if self.direction == "one_way" and not (self.providers and self.recipients):
+            raise ValueError("a one_way exchange needs both providers and recipients")
+        _window_in_order(self.start, self.end, "exchange")
+        return self
+
+
+class CommitmentCreate(_Input):
+    id: RecordId
+    exchange: OptionalText = None
+    study_tour: OptionalText = None
+    owner_country: CountryCode
+    owner_institution: OptionalText = None
+    description: NonEmptyText
+    due: PartialDate = None
+    status: CommitmentStatus = "pending"
+    evidence: OptionalText = None
+    source: OptionalText = None
+
+
+class _Public(SQLModel):
+    model_config = ConfigDict(from_attributes=True)  # type: ignore[assignment]
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    version: int = 1
+
+
+class InstitutionPublic(InstitutionCreate, _Public):
+    model_config = ConfigDict(from_attributes=True)  # type: ignore[assignment]
+
+
+class CapacityPublic(CapacityCreate, _Public):
+    model_config = ConfigDict(from_attributes=True)  # type: ignore[assignment]
+
+
+class NeedPublic(NeedCreate, _Public):
+    model_config = ConfigDict(from_attributes=True)  # type: ignore[assignment]
+
+
+class ExchangePublic(ExchangeCreate, _Public):
+    model_config = ConfigDict(from_attributes=True)  # type: ignore[assignment]
+
+
+class CommitmentPublic(CommitmentCreate, _Public):
+    model_config = ConfigDict(from_attributes=True)  # type: ignore[assignment]

@@ -1,0 +1,34 @@
+"""Landing page and health check."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, jsonify, render_template
+from sqlalchemy import func, text
+from sqlmodel import select
+
+from sscmatch.models import Capacity, Exchange, Need
+
+bp = Blueprint("main", __name__)
+
+
+@bp.get("/")
+def index() -> str:
+    from sscmatch.web import get_session
+
+    session = get_session()
+    counts = {
+        "capacities": session.exec(select(func.count()).select_from(Capacity)).one(),
+        "needs": session.exec(select(func.count()).select_from(Need)).one(),
+        "exchanges": session.exec(select(func.count()).select_from(Exchange)).one(),
+    }
+    return render_template("main/index.html", counts=counts)
+
+
+@bp.get("/healthz")
+def health() -> Any:
+    from sscmatch.web import get_session
+
+    get_session().exec(text("SELECT 1"))  # type: ignore[call-overload]
+    return jsonify(status="ok")

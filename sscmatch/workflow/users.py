@@ -1,0 +1,110 @@
+"""Users: creation, password checks and the demo accounts.
+
+Passwords are hashed with werkzeug's scrypt; the clear text is never stored. Demo accounts exist
+only while the app runs in demo mode, with passwords published on screen; outside demo mode they
+are disabled, so no default password works on a real deployment.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from sqlmodel import Session, select
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from sscmatch.models import User
+from sscmatch.schemas import CONSTITUENCIES, ROLES
+
+MIN_PASSWORD_LENGTH = 10
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+class UserError(ValueError):
+    """Bad input for a user; the message says what is wrong."""
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    email: str
+    password: str
+    role: str
+    country: str | None = None
+    constituency: str | None = None
+    language: str = "en"
+    name: str = ""
+
+
+DEMO_ACCOUNTS: tuple[DemoAccount, ...] = (
+    DemoAccount("admin@demo.sscmatch", "demo-admin-pass", "admin", name="Demo admin"),
+    DemoAccount("secretariat@demo.sscmatch", "demo-secretariat", "secretariat", name="Technical secretariat"),
+    DemoAccount("analyst@demo.sscmatch", "demo-analyst-pass", "analyst", name="Analyst"),
+    DemoAccount("gtm@demo.sscmatch", "demo-focal-gtm", "focal_point", "GTM", "government", "es", "Punto focal Guatemala"),
+    DemoAccount("bra@demo.sscmatch", "demo-focal-bra", "focal_point", "BRA", "government", "pt", "Ponto focal Brasil"),
+    DemoAccount("cri@demo.sscmatch", "demo-focal-cri", "focal_point", "CRI", "workers", "es", "Punto focal Costa Rica (trabajadores)"),
+)
+DEMO_DOMAIN = "@demo.sscmatch"
+
+
+def hash_password(password: str) -> str:
+    return generate_password_hash(password)
+
+
+def create_user(
+    session: Session,
+    email: str,
+    password: str,
+    role: str,
+    *,
+    name: str = "",
+    country: str | None = None,
+    constituency: str | None = None,
+    language: str = "en",
+) -> User:
+    """Validate and add a user (the caller commits). Raises :class:`UserError`."""
+    email = email.strip().lower()
+    if not _EMAIL.match(email):
+        raise UserError(f"{email!r} is not an e-mail address")
+    if role not in ROLES:
+        raise UserError(f"unknown role {role!r} (expected one of: {', '.join(ROLES)})")
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise UserError(f"the password must have at least {MIN_PASSWORD_LENGTH} characters")
+    if role == "focal_point":
+        if not country:
+            raise UserError("a focal point needs a country (ISO alpha-3, e.g. GTM)")
+        if constituency not in {"government", "employers", "workers"}:
+            raise UserError("a focal point needs a constituency: government, employers or workers")
+    if constituency is not None and constituency not in CONSTITUENCIES:
+        raise UserError(f"unknown constituency {constituency!r}")
+    if session.exec(select(User).where(User.email == email)).first():
+        raise UserError(f"a user with e-mail {email} already exists")
+    user = User(
+        email=email, name=name, password_hash=hash_password(password), role=role,
+        country=country.upper() if country else None, constituency=constituency, language=language,
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+def verify_password(user: User, password: str) -> bool:
+    return check_password_hash(user.password_hash, password)
+
+
+def ensure_demo_users(session: Session, enabled: bool) -> list[DemoAccount]:
+    """In demo mode create (or re-enable) the demo accounts; otherwise disable any that exist."""
+    existing = {u.email: u for u in session.exec(select(User).where(User.email.endswith(DEMO_DOMAIN)))}  # type: ignore[attr-defined]
+    if not enabled:
+        for user in existing.values():
+            user.active = False
+        return []
+    for account in DEMO_ACCOUNTS:
+        user = existing.get(account.email)
+        if user is None:
+            create_user(
+                session, account.email, account.password, account.role, name=account.name,
+                country=account.country, constituency=account.constituency, language=account.language,
+            )
+        else:
+            user.active = True
+    return list(DEMO_ACCOUNTS)

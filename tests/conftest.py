@@ -1,0 +1,127 @@
+"""Fixtures: an app on a fresh database per test, for SQLite and (when configured) PostgreSQL.
+
+Migrating per test would be slow, so each backend is migrated once per session: SQLite into a
+template file copied for each test, PostgreSQL into a schema of its own that each test empties.
+Set ``SSCMATCH_TEST_DATABASE_URL`` (CI does) to add PostgreSQL to the ``backend`` parameter.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from sscmatch import create_app
+from sscmatch.db import init_db, make_engine, normalise_url, session_scope
+
+PG_URL = os.environ.get("SSCMATCH_TEST_DATABASE_URL")
+BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
+KEEP_TABLES = {"alembic_version", "country"}
+
+
+def _migrate_and_seed(engine: Engine) -> None:
+    from sscmatch.vocab import load_vocabulary
+    from sscmatch.workflow.countries import sync_countries
+
+    init_db(engine)
+    with session_scope(engine) as session:
+        sync_countries(session, load_vocabulary())
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    engine = make_engine(f"sqlite:///{path}")
+    _migrate_and_seed(engine)
+    with engine.connect() as conn:
+        conn.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
+    engine.dispose()
+    return path
+
+
+@pytest.fixture(scope="session")
+def pg_schema_url() -> Iterator[str]:
+    assert PG_URL, "PostgreSQL backend requested without SSCMATCH_TEST_DATABASE_URL"
+    schema = f"sscmatch_test_{uuid.uuid4().hex[:10]}"
+    admin = make_engine(PG_URL)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    sep = "&" if "?" in PG_URL else "?"
+    url = f"{normalise_url(PG_URL)}{sep}options=-csearch_path%3D{schema}"
+    engine = make_engine(url)
+    _migrate_and_seed(engine)
+    engine.dispose()
+    yield url
+    with admin.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()
+
+
+def _empty_pg(url: str) -> None:
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        tables = [
+            r[0]
+            for r in conn.execute(text("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"))
+            if r[0] not in KEEP_TABLES
+        ]
+        if tables:
+            quoted = ", ".join(f'"{t}"' for t in tables)
+            conn.execute(text(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A migrated, empty database (countries loaded) on each configured backend."""
+    if request.param == "sqlite":
+        template: Path = request.getfixturevalue("sqlite_template")
+        path = tmp_path / "test.db"
+        shutil.copyfile(template, path)
+        return f"sqlite:///{path}"
+    url: str = request.getfixturevalue("pg_schema_url")
+    _empty_pg(url)
+    return url
+
+
+def make_test_app(database_url: str, tmp_path: Path, **extra: Any) -> Flask:
+    config = {
+        "TESTING": True,
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": "test-secret",
+        "WTF_CSRF_ENABLED": False,
+        **extra,
+    }
+    return create_app(config, instance_path=str(tmp_path / "instance"))
+
+
+@pytest.fixture
+def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
+    application = make_test_app(database_url, tmp_path)
+    yield application
+    application.extensions["sscmatch.engine"].dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> Any:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask) -> Any:
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def session(app: Flask) -> Iterator[Session]:
+    with Session(app.extensions["sscmatch.engine"], expire_on_commit=False) as s:
+        yield s
