@@ -9,16 +9,19 @@ from pathlib import Path
 
 import click
 from flask import Flask, current_app
-from flask.cli import FlaskGroup
+from flask.cli import FlaskGroup, with_appcontext
+from sqlalchemy.engine import Engine
 
 from sscmatch import create_app
 
 
-def _engine():  # type: ignore[no-untyped-def]
-    return current_app.extensions["sscmatch.engine"]
+def _engine() -> Engine:
+    engine: Engine = current_app.extensions["sscmatch.engine"]
+    return engine
 
 
 @click.command("init-db")
+@with_appcontext
 def init_db_command() -> None:
     """Create the schema, or upgrade it to the newest version (safe to repeat)."""
     from sscmatch.db import init_db, session_scope
@@ -38,8 +41,11 @@ def _redacted_url() -> str:
 
 
 @click.command("import")
+@with_appcontext
 @click.argument("path", type=click.Path(path_type=Path))
-@click.option("--if-empty", is_flag=True, help="Import only when the database holds no records yet.")
+@click.option(
+    "--if-empty", is_flag=True, help="Import only when the database holds no records yet."
+)
 def import_command(path: Path, if_empty: bool) -> None:
     """Load a bundle (CSV folder or .json file): all or nothing, idempotent by id."""
     from sqlalchemy import func
@@ -52,7 +58,8 @@ def import_command(path: Path, if_empty: bool) -> None:
 
     with session_scope(_engine()) as session:
         if if_empty and any(
-            session.exec(select(func.count()).select_from(m)).one() for m in (Capacity, Need, Exchange)
+            session.exec(select(func.count()).select_from(m)).one()
+            for m in (Capacity, Need, Exchange)
         ):
             click.echo("The database already holds records; nothing imported (--if-empty).")
             return
@@ -73,9 +80,15 @@ def import_command(path: Path, if_empty: bool) -> None:
 
 
 @click.command("export")
+@with_appcontext
 @click.argument("path", type=click.Path(path_type=Path))
-@click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default=None,
-              help="csv (a folder) or json (one file); default from PATH's suffix.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["csv", "json"]),
+    default=None,
+    help="csv (a folder) or json (one file); default from PATH's suffix.",
+)
 def export_command(path: Path, fmt: str | None) -> None:
     """Write every record as a bundle."""
     from sscmatch.bundle import export_bundle
@@ -91,29 +104,50 @@ def export_command(path: Path, fmt: str | None) -> None:
 
 
 @click.command("create-user")
+@with_appcontext
 @click.option("--email", required=True)
-@click.option("--role", required=True, type=click.Choice(["focal_point", "secretariat", "analyst", "admin"]))
+@click.option(
+    "--role", required=True, type=click.Choice(["focal_point", "secretariat", "analyst", "admin"])
+)
 @click.option("--name", default="")
 @click.option("--country", default=None, help="ISO alpha-3; required for focal points.")
-@click.option("--constituency", default=None, type=click.Choice(["government", "employers", "workers"]))
+@click.option(
+    "--constituency", default=None, type=click.Choice(["government", "employers", "workers"])
+)
 @click.option("--language", default="en", type=click.Choice(["en", "es", "pt", "fr"]))
 @click.password_option(help="Prompted for (twice) when not given.")
-def create_user_command(email: str, role: str, name: str, country: str | None,
-                        constituency: str | None, language: str, password: str) -> None:
+def create_user_command(
+    email: str,
+    role: str,
+    name: str,
+    country: str | None,
+    constituency: str | None,
+    language: str,
+    password: str,
+) -> None:
     """Create a user, e.g. the first admin: sscmatch create-user --email a@b.org --role admin."""
     from sscmatch.db import session_scope
     from sscmatch.workflow.users import UserError, create_user
 
     try:
         with session_scope(_engine()) as session:
-            user = create_user(session, email, password, role, name=name, country=country,
-                               constituency=constituency, language=language)
+            user = create_user(
+                session,
+                email,
+                password,
+                role,
+                name=name,
+                country=country,
+                constituency=constituency,
+                language=language,
+            )
     except UserError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"Created {user.role} {user.email}.")
 
 
 @click.command("demo-users")
+@with_appcontext
 def demo_users_command() -> None:
     """Create the demo accounts (demo mode only) and print how to sign in."""
     from sscmatch.db import session_scope
@@ -132,8 +166,13 @@ def demo_users_command() -> None:
 
 
 def register(app: Flask) -> None:
-    for command in (init_db_command, import_command, export_command, create_user_command,
-                    demo_users_command):
+    for command in (
+        init_db_command,
+        import_command,
+        export_command,
+        create_user_command,
+        demo_users_command,
+    ):
         app.cli.add_command(command)
 
 

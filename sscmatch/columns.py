@@ -1,7 +1,8 @@
 """Column types shared by the tables: lists and mappings stored as JSON text.
 
-Text rather than a native JSON column so that SQLite and PostgreSQL store, compare and ``LIKE``-filter
-the same way (a theme filter is ``themes LIKE '%"labour-inspection"%'``, the quotes making it exact).
+Text rather than a native JSON column so that SQLite and PostgreSQL store, compare and
+``LIKE``-filter the same way (a theme filter is ``themes LIKE '%"labour-inspection"%'``, the quotes
+making it exact).
 """
 
 from __future__ import annotations

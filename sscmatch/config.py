@@ -20,14 +20,29 @@ class Setting:
 
 
 SETTINGS: tuple[Setting, ...] = (
-    Setting("DATABASE_URL", None, "SQLAlchemy URL; unset means SQLite in the instance folder. "
-            "`postgresql://…` uses psycopg 3."),
-    Setting("SECRET_KEY", None, "Signs sessions and CSRF tokens. Unset: a random key is "
-            "generated once and kept in `instance/secret_key`."),
-    Setting("DEMO", False, "Demo mode: creates one demo user per role with a published password "
-            "and says so on every page. Never enable it on a real deployment."),
-    Setting("DATA_DIR", None, "Folder of the knowledge base and vocabularies; default `data/` of "
-            "the checkout."),
+    Setting(
+        "DATABASE_URL",
+        None,
+        "SQLAlchemy URL; unset means SQLite in the instance folder. "
+        "`postgresql://…` uses psycopg 3.",
+    ),
+    Setting(
+        "SECRET_KEY",
+        None,
+        "Signs sessions and CSRF tokens. Unset: a random key is "
+        "generated once and kept in `instance/secret_key`.",
+    ),
+    Setting(
+        "DEMO",
+        False,
+        "Demo mode: creates one demo user per role with a published password "
+        "and says so on every page. Never enable it on a real deployment.",
+    ),
+    Setting(
+        "DATA_DIR",
+        None,
+        "Folder of the knowledge base and vocabularies; default `data/` of the checkout.",
+    ),
     Setting("PAGE_SIZE", 25, "Rows per page in lists."),
     Setting("MAX_UPLOAD_MB", 20, "Largest bundle accepted by upload, in MiB."),
 )

@@ -3,7 +3,7 @@
 Ids: records that travel in bundles (institutions, capacities, needs, exchanges, commitments,
 study tours, themes) have stable text ids chosen by whoever made them (``s000-e18``,
 ``N-2026-0004``); records the service makes for itself (users, match runs, proposals, reviews,
-audit events) have integer ids. Timestamps are naive UTC. Records people edit carry a
+audit events) have integer ids. Timestamps are timezone-aware UTC. Records people edit carry a
 ``version`` that the workflow checks, so two concurrent edits cannot silently overwrite each other.
 Validated input and public output shapes live in :mod:`sscmatch.schemas` (table models skip
 validation).
@@ -20,7 +20,7 @@ from sscmatch.columns import JSONDict, JSONList
 
 
 def utcnow() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
+    return datetime.now(UTC)
 
 
 def _list() -> Any:

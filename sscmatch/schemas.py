@@ -19,13 +19,25 @@ from sscmatch.dates import normalise_partial_date, parse_partial_date
 from sscmatch.vocab import load_vocabulary
 
 Constituency = Literal[
-    "government", "employers", "workers", "un_agency", "cooperation_agency", "ngo", "academia",
+    "government",
+    "employers",
+    "workers",
+    "un_agency",
+    "cooperation_agency",
+    "ngo",
+    "academia",
     "other",
 ]
 Maturity = Literal["pilot", "operational", "scaled", "institutionalised"]
 Modality = Literal[
-    "study_tour", "technical_assistance", "training", "expert_exchange", "virtual_exchange",
-    "twinning", "conference", "project",
+    "study_tour",
+    "technical_assistance",
+    "training",
+    "expert_exchange",
+    "virtual_exchange",
+    "twinning",
+    "conference",
+    "project",
 ]
 CapacityStatus = Literal["draft", "published", "archived"]
 NeedStatus = Literal["draft", "open", "matched", "closed"]
@@ -126,7 +138,9 @@ class InstitutionCreate(_Input):
     name: NonEmptyText
     country: CountryCode
     constituency: Constituency = "other"
-    international: Annotated[bool, BeforeValidator(lambda v: False if v in (None, "") else v)] = False
+    international: Annotated[bool, BeforeValidator(lambda v: False if v in (None, "") else v)] = (
+        False
+    )
     languages: LanguageList = []
     website: OptionalText = None
     source: OptionalText = None
@@ -142,7 +156,9 @@ class CapacityCreate(_Input):
     languages: LanguageList = []
     maturity: Annotated[Maturity | None, BeforeValidator(_blank_to_none)] = None
     modalities: ModalityList = []
-    max_per_year: Annotated[int | None, BeforeValidator(_blank_to_none), Field(ge=0)] = None
+    max_per_year: Annotated[
+        Annotated[int, Field(ge=0, le=1000)] | None, BeforeValidator(_blank_to_none)
+    ] = None
     available_from: PartialDate = None
     available_to: PartialDate = None
     status: CapacityStatus = "draft"
@@ -226,21 +242,21 @@ class _Public(SQLModel):
     version: int = 1
 
 
-class InstitutionPublic(InstitutionCreate, _Public):
-    model_config = ConfigDict(from_attributes=True)  # type: ignore[assignment]
+class InstitutionPublic(_Public, InstitutionCreate):
+    """Institution as the API shows it."""
 
 
-class CapacityPublic(CapacityCreate, _Public):
-    model_config = ConfigDict(from_attributes=True)  # type: ignore[assignment]
+class CapacityPublic(_Public, CapacityCreate):
+    """Capacity as the API shows it."""
 
 
-class NeedPublic(NeedCreate, _Public):
-    model_config = ConfigDict(from_attributes=True)  # type: ignore[assignment]
+class NeedPublic(_Public, NeedCreate):
+    """Need as the API shows it."""
 
 
-class ExchangePublic(ExchangeCreate, _Public):
-    model_config = ConfigDict(from_attributes=True)  # type: ignore[assignment]
+class ExchangePublic(_Public, ExchangeCreate):
+    """Exchange as the API shows it."""
 
 
-class CommitmentPublic(CommitmentCreate, _Public):
-    model_config = ConfigDict(from_attributes=True)  # type: ignore[assignment]
+class CommitmentPublic(_Public, CommitmentCreate):
+    """Commitment as the API shows it."""

@@ -71,7 +71,9 @@ def _empty_pg(url: str) -> None:
     with engine.begin() as conn:
         tables = [
             r[0]
-            for r in conn.execute(text("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"))
+            for r in conn.execute(
+                text("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")
+            )
             if r[0] not in KEEP_TABLES
         ]
         if tables:

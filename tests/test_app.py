@@ -10,7 +10,9 @@ from sscmatch import create_app
 from sscmatch.db import normalise_url
 
 
-def test_defaults_give_sqlite_in_instance_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_defaults_give_sqlite_in_instance_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("DATABASE_URL", raising=False)
     app = create_app(instance_path=str(tmp_path))
     assert app.config["DATABASE_URL"] == f"sqlite:///{tmp_path / 'sscmatch.db'}"
@@ -39,7 +41,9 @@ def test_test_config_wins(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
     assert app.config["PAGE_SIZE"] == 3 and app.testing
 
 
-def test_secret_key_generated_once_and_kept(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_secret_key_generated_once_and_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("SECRET_KEY", raising=False)
     first = create_app(instance_path=str(tmp_path)).config["SECRET_KEY"]
     second = create_app(instance_path=str(tmp_path)).config["SECRET_KEY"]

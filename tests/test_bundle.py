@@ -15,8 +15,7 @@ from sscmatch.vocab import load_vocabulary
 
 GOOD = {
     "themes.csv": (
-        "id,label_en,parent,synonyms\n"
-        "cocoa-sector,Cocoa sector,agriculture,cacao;cocoa farms\n"
+        "id,label_en,parent,synonyms\ncocoa-sector,Cocoa sector,agriculture,cacao;cocoa farms\n"
     ),
     "institutions.csv": (
         "id,name,country,constituency,languages,source\n"
@@ -60,7 +59,12 @@ def test_import_good_bundle_resolves_names(session: Session, tmp_path: Path) -> 
     report = import_bundle(session, write_bundle(tmp_path / "b", GOOD), load_vocabulary())
     session.commit()
     assert report.created == {
-        "themes": 1, "institutions": 2, "capacities": 2, "needs": 1, "exchanges": 2, "commitments": 1,
+        "themes": 1,
+        "institutions": 2,
+        "capacities": 2,
+        "needs": 1,
+        "exchanges": 2,
+        "commitments": 1,
     }
     assert session.get(Institution, "bra-abc").country == "BRA"
     assert session.get(Institution, "per-sunafil").languages == ["es"]
@@ -90,7 +94,9 @@ def test_import_updates_by_id(session: Session, tmp_path: Path) -> None:
     import_bundle(session, write_bundle(tmp_path / "a", GOOD), load_vocabulary())
     session.commit()
     changed = dict(GOOD)
-    changed["needs.csv"] = GOOD["needs.csv"].replace("Inspectors for agriculture", "Rural inspectors")
+    changed["needs.csv"] = GOOD["needs.csv"].replace(
+        "Inspectors for agriculture", "Rural inspectors"
+    )
     report = import_bundle(session, write_bundle(tmp_path / "b", changed), load_vocabulary())
     session.commit()
     assert report.updated == {"needs": 1}
@@ -131,11 +137,17 @@ def test_round_trip_gives_identical_files(app, tmp_path: Path, fmt: str) -> None
 def test_json_bundle_imports_like_csv(session: Session, tmp_path: Path) -> None:
     bundle = {
         "institutions": [{"id": "bra-abc", "name": "ABC", "country": "BRA"}],
-        "capacities": [{
-            "id": "c1", "country": "Brésil", "title": "Cash transfers",
-            "themes": ["transferencias monetarias condicionadas"], "languages": ["pt"],
-            "status": "published", "institution": "bra-abc",
-        }],
+        "capacities": [
+            {
+                "id": "c1",
+                "country": "Brésil",
+                "title": "Cash transfers",
+                "themes": ["transferencias monetarias condicionadas"],
+                "languages": ["pt"],
+                "status": "published",
+                "institution": "bra-abc",
+            }
+        ],
     }
     path = tmp_path / "b.json"
     path.write_text(json.dumps(bundle, indent=1))
@@ -147,8 +159,10 @@ def test_json_bundle_imports_like_csv(session: Session, tmp_path: Path) -> None:
 
 def test_json_problems_point_at_lines(session: Session, tmp_path: Path) -> None:
     path = tmp_path / "b.json"
-    path.write_text('{"needs": [\n  {"id": "n1", "country": "BRA", "title": "x", "themes": ["education"]},\n'
-                    '  {"id": "n2", "country": "ZZZ", "title": "y", "themes": ["education"]}\n]}\n')
+    path.write_text(
+        '{"needs": [\n  {"id": "n1", "country": "BRA", "title": "x", "themes": ["education"]},\n'
+        '  {"id": "n2", "country": "ZZZ", "title": "y", "themes": ["education"]}\n]}\n'
+    )
     with pytest.raises(BundleError) as info:
         import_bundle(session, path, load_vocabulary())
     assert [str(p).split(": ")[0:2] for p in info.value.problems] == [["b.json:3", "country"]]
@@ -157,32 +171,34 @@ def test_json_problems_point_at_lines(session: Session, tmp_path: Path) -> None:
 BAD: dict[str, str | bytes] = {
     "institutions.csv": (
         "id,name,country,constituency\n"
-        "i1,Ministry,BRA,government\n"                         # fine
-        "i2,Union,BRA,guild\n"                                 # 1 bad constituency
+        "i1,Ministry,BRA,government\n"  # fine
+        "i2,Union,BRA,guild\n"  # 1 bad constituency
     ),
     "capacities.csv": (
         "id,country,institution,title,themes,maturity,max_per_year\n"
-        "c1,Atlantis,,Something,education,,\n"                 # 2 bad country
-        "c2,BRA,,,education,,\n"                               # 3 missing required title
-        "c3,BRA,no-such-inst,Thing,education,,\n"              # 4 unknown institution
-        "c4,BRA,,Thing,education,,-2\n"                        # 5 negative quota
+        "c1,Atlantis,,Something,education,,\n"  # 2 bad country
+        "c2,BRA,,,education,,\n"  # 3 missing required title
+        "c3,BRA,no-such-inst,Thing,education,,\n"  # 4 unknown institution
+        "c4,BRA,,Thing,education,,-2\n"  # 5 negative quota
     ),
     "needs.csv": (
         "id,country,title,themes\n"
-        "n1,PER,Need,underwater basket weaving\n"              # 6 unknown theme
+        "n1,PER,Need,underwater basket weaving\n"  # 6 unknown theme
         "n2,PER,Need,education\n"
-        "n2,PER,Again,education\n"                             # 7 duplicate id
+        "n2,PER,Again,education\n"  # 7 duplicate id
     ),
     "exchanges.csv": (
         "id,start,providers,recipients,themes,direction\n"
-        "e1,2019-13-45,BRA,TLS,education,one_way\n"            # 8 bad date
-        'e2,2019,BRA,"TLS,education,one_way\n'                 # 9 broken quoting
+        "e1,2019-13-45,BRA,TLS,education,one_way\n"  # 8 bad date
+        'e2,2019,BRA,"TLS,education,one_way\n'  # 9 broken quoting
     ),
     "commitments.csv": "id,owner_country,description\nk1,BRA,Acci\xf3n\n".encode("latin-1"),  # 10
 }
 
 
-def test_bad_bundle_gives_ten_clear_messages_and_writes_nothing(runner, app, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_bad_bundle_gives_ten_clear_messages_and_writes_nothing(
+    runner, app, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
     path = write_bundle(tmp_path / "bad", BAD)
     result = runner.invoke(args=["import", str(path)])
     assert result.exit_code != 0
@@ -209,10 +225,13 @@ def test_bad_bundle_gives_ten_clear_messages_and_writes_nothing(runner, app, tmp
 
 
 def test_unknown_columns_and_files_are_reported(session: Session, tmp_path: Path) -> None:
-    path = write_bundle(tmp_path / "b", {
-        "needs.csv": "id,country,title,themes,colour\nn1,BRA,x,education,red\n",
-        "people.csv": "id\n1\n",
-    })
+    path = write_bundle(
+        tmp_path / "b",
+        {
+            "needs.csv": "id,country,title,themes,colour\nn1,BRA,x,education,red\n",
+            "people.csv": "id\n1\n",
+        },
+    )
     with pytest.raises(BundleError) as info:
         import_bundle(session, path, load_vocabulary())
     text = "\n".join(str(p) for p in info.value.problems)

@@ -15,33 +15,98 @@ from pathlib import Path
 from typing import Any
 
 TABLES: tuple[str, ...] = (
-    "themes", "institutions", "capacities", "needs", "exchanges", "commitments",
+    "themes",
+    "institutions",
+    "capacities",
+    "needs",
+    "exchanges",
+    "commitments",
 )
 
 COLUMNS: dict[str, tuple[str, ...]] = {
     "themes": (
-        "id", "label_en", "label_es", "label_pt", "label_fr", "label_ru", "parent", "synonyms",
-        "sdg_targets", "description",
+        "id",
+        "label_en",
+        "label_es",
+        "label_pt",
+        "label_fr",
+        "label_ru",
+        "parent",
+        "synonyms",
+        "sdg_targets",
+        "description",
     ),
     "institutions": (
-        "id", "name", "country", "constituency", "international", "languages", "website", "source",
+        "id",
+        "name",
+        "country",
+        "constituency",
+        "international",
+        "languages",
+        "website",
+        "source",
     ),
     "capacities": (
-        "id", "country", "institution", "title", "description", "themes", "languages",
-        "maturity", "modalities", "max_per_year", "available_from", "available_to", "status",
-        "created", "source",
+        "id",
+        "country",
+        "institution",
+        "title",
+        "description",
+        "themes",
+        "languages",
+        "maturity",
+        "modalities",
+        "max_per_year",
+        "available_from",
+        "available_to",
+        "status",
+        "created",
+        "source",
     ),
     "needs": (
-        "id", "country", "institution", "title", "description", "themes", "languages",
-        "priority", "modalities", "desired_from", "desired_to", "status", "created", "source",
+        "id",
+        "country",
+        "institution",
+        "title",
+        "description",
+        "themes",
+        "languages",
+        "priority",
+        "modalities",
+        "desired_from",
+        "desired_to",
+        "status",
+        "created",
+        "source",
     ),
     "exchanges": (
-        "id", "title", "description", "start", "end", "providers", "recipients", "participants",
-        "partners", "themes", "modality", "languages", "direction", "outcomes", "source",
+        "id",
+        "title",
+        "description",
+        "start",
+        "end",
+        "providers",
+        "recipients",
+        "participants",
+        "partners",
+        "themes",
+        "modality",
+        "languages",
+        "direction",
+        "outcomes",
+        "source",
     ),
     "commitments": (
-        "id", "exchange", "study_tour", "owner_country", "owner_institution", "description",
-        "due", "status", "evidence", "source",
+        "id",
+        "exchange",
+        "study_tour",
+        "owner_country",
+        "owner_institution",
+        "description",
+        "due",
+        "status",
+        "evidence",
+        "source",
     ),
 }
 
@@ -54,10 +119,19 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     "commitments": ("id", "owner_country", "description"),
 }
 
-LIST_FIELDS = frozenset({
-    "synonyms", "sdg_targets", "languages", "themes", "modalities", "providers", "recipients",
-    "participants", "partners",
-})
+LIST_FIELDS = frozenset(
+    {
+        "synonyms",
+        "sdg_targets",
+        "languages",
+        "themes",
+        "modalities",
+        "providers",
+        "recipients",
+        "participants",
+        "partners",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -99,7 +173,11 @@ def read_bundle(path: Path) -> RawBundle:
     if path.is_dir():
         known = {f"{t}.csv" for t in TABLES}
         for extra in sorted(p.name for p in path.glob("*.csv") if p.name not in known):
-            bundle.problems.append(Problem(extra, 1, "file", f"unknown table (expected one of: {', '.join(sorted(known))})"))
+            bundle.problems.append(
+                Problem(
+                    extra, 1, "file", f"unknown table (expected one of: {', '.join(sorted(known))})"
+                )
+            )
         for table in TABLES:
             file = path / f"{table}.csv"
             if file.exists():
@@ -107,7 +185,14 @@ def read_bundle(path: Path) -> RawBundle:
     elif path.is_file() and path.suffix.lower() == ".json":
         _read_json(path, bundle)
     elif path.exists():
-        bundle.problems.append(Problem(path.name, 1, "file", "not a bundle (expected a folder of CSV files or a .json file)"))
+        bundle.problems.append(
+            Problem(
+                path.name,
+                1,
+                "file",
+                "not a bundle (expected a folder of CSV files or a .json file)",
+            )
+        )
     else:
         bundle.problems.append(Problem(str(path), 1, "file", "no such file or folder"))
     return bundle
@@ -119,11 +204,15 @@ def _decode(file: Path, bundle: RawBundle) -> str | None:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
-        bundle.problems.append(Problem(
-            file.name, line, "file",
-            f"byte 0x{data[exc.start]:02x} is not UTF-8 (expected a UTF-8 encoded file; "
-            "re-save it as UTF-8)",
-        ))
+        bundle.problems.append(
+            Problem(
+                file.name,
+                line,
+                "file",
+                f"byte 0x{data[exc.start]:02x} is not UTF-8 (expected a UTF-8 encoded file; "
+                "re-save it as UTF-8)",
+            )
+        )
         return None
 
 
@@ -143,7 +232,14 @@ def _read_csv(file: Path, table: str, bundle: RawBundle) -> None:
     allowed = set(COLUMNS[table])
     for name in header:
         if name not in allowed:
-            bundle.problems.append(Problem(file.name, 1, name or "(blank)", f"unknown column (expected some of: {', '.join(COLUMNS[table])})"))
+            bundle.problems.append(
+                Problem(
+                    file.name,
+                    1,
+                    name or "(blank)",
+                    f"unknown column (expected some of: {', '.join(COLUMNS[table])})",
+                )
+            )
     for name in REQUIRED[table]:
         if name not in header:
             bundle.problems.append(Problem(file.name, 1, name, "required column is missing"))
@@ -156,13 +252,29 @@ def _read_csv(file: Path, table: str, bundle: RawBundle) -> None:
         except StopIteration:
             break
         except csv.Error as exc:
-            bundle.problems.append(Problem(file.name, line, "row", f"broken CSV quoting ({exc}); quote fields that contain commas, quotes or line breaks, doubling inner quotes"))
+            bundle.problems.append(
+                Problem(
+                    file.name,
+                    line,
+                    "row",
+                    f"broken CSV quoting ({exc}); quote fields that contain commas, quotes or "
+                    "line breaks, doubling inner quotes",
+                )
+            )
             return
         if not any(c.strip() for c in cells):
             line = reader.line_num + 1
             continue
         if len(cells) != len(header):
-            bundle.problems.append(Problem(file.name, line, "row", f"has {len(cells)} cells (expected {len(header)}, one per column of the header)"))
+            bundle.problems.append(
+                Problem(
+                    file.name,
+                    line,
+                    "row",
+                    f"has {len(cells)} cells "
+                    f"(expected {len(header)}, one per column of the header)",
+                )
+            )
         else:
             values: dict[str, Any] = {}
             for name, cell in zip(header, cells, strict=True):
@@ -182,25 +294,45 @@ def _read_json(file: Path, bundle: RawBundle) -> None:
         bundle.problems.append(Problem(file.name, exc.lineno, "file", f"invalid JSON ({exc.msg})"))
         return
     if not isinstance(document, dict):
-        bundle.problems.append(Problem(file.name, 1, "file", "expected a JSON object with one array per table"))
+        bundle.problems.append(
+            Problem(file.name, 1, "file", "expected a JSON object with one array per table")
+        )
         return
     lines = _element_lines(text)
     for key, items in document.items():
         if key not in TABLES:
-            bundle.problems.append(Problem(file.name, lines.get((key, -1), 1), key, f"unknown table (expected some of: {', '.join(TABLES)})"))
+            bundle.problems.append(
+                Problem(
+                    file.name,
+                    lines.get((key, -1), 1),
+                    key,
+                    f"unknown table (expected some of: {', '.join(TABLES)})",
+                )
+            )
             continue
         if not isinstance(items, list):
-            bundle.problems.append(Problem(file.name, lines.get((key, -1), 1), key, "expected an array of objects"))
+            bundle.problems.append(
+                Problem(file.name, lines.get((key, -1), 1), key, "expected an array of objects")
+            )
             continue
         for index, item in enumerate(items):
             line = lines.get((key, index), 1)
             if not isinstance(item, dict):
-                bundle.problems.append(Problem(file.name, line, key, f"element {index} is not an object"))
+                bundle.problems.append(
+                    Problem(file.name, line, key, f"element {index} is not an object")
+                )
                 continue
             values: dict[str, Any] = {}
             for name, value in item.items():
                 if name not in COLUMNS[key]:
-                    bundle.problems.append(Problem(file.name, line, name, f"unknown field (expected some of: {', '.join(COLUMNS[key])})"))
+                    bundle.problems.append(
+                        Problem(
+                            file.name,
+                            line,
+                            name,
+                            f"unknown field (expected some of: {', '.join(COLUMNS[key])})",
+                        )
+                    )
                 else:
                     values[name] = value
             bundle.rows[key].append(Row(key, file.name, line, values))

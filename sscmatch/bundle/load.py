@@ -10,7 +10,7 @@ from typing import Any
 from pydantic import BaseModel
 from sqlmodel import Session, SQLModel, col, select
 
-from sscmatch.bundle.format import TABLES, BundleError, read_bundle
+from sscmatch.bundle.format import TABLES, BundleError, Problem, read_bundle
 from sscmatch.bundle.validate import Resolved, StoredIds, validate
 from sscmatch.models import (
     AuditEvent,
@@ -55,6 +55,12 @@ class ImportReport:
         return [r for r in self.resolved if r.status == "fuzzy"]
 
 
+def _reading_order(problem: Problem) -> tuple[int, int]:
+    """Problems in the order a person reads the bundle: table by table, line by line."""
+    stem = Path(problem.file).stem
+    return (TABLES.index(stem) if stem in TABLES else -1, problem.line)
+
+
 def _ids(session: Session, model: type[SQLModel]) -> frozenset[str]:
     return frozenset(session.exec(select(model.id)))  # type: ignore[attr-defined]
 
@@ -75,17 +81,22 @@ def import_bundle(
     )
     valid, problems = validate(raw, vocab, stored)
     if problems:
-        raise BundleError(problems)
+        raise BundleError(sorted(problems, key=_reading_order))
 
     report = ImportReport(resolved=valid.resolved)
     now = utcnow()
     for table in TABLES:
         _write(session, MODELS[table], valid.records[table], table, report, now, user_id)
         session.flush()
-    session.add(AuditEvent(
-        user_id=user_id, action="import", entity="bundle", entity_id=path.name,
-        after={"created": dict(report.created), "updated": dict(report.updated)},
-    ))
+    session.add(
+        AuditEvent(
+            user_id=user_id,
+            action="import",
+            entity="bundle",
+            entity_id=path.name,
+            after={"created": dict(report.created), "updated": dict(report.updated)},
+        )
+    )
     return report
 
 
@@ -100,14 +111,15 @@ def _write(
 ) -> None:
     existing: dict[str, Any] = {}
     ids = [r.id for r in records]  # type: ignore[attr-defined]
+    key: Any = model.id  # type: ignore[attr-defined]
     for start in range(0, len(ids), 500):
-        chunk = ids[start : start + 500]
-        for row in session.exec(select(model).where(col(model.id).in_(chunk))):  # type: ignore[attr-defined]
-            existing[row.id] = row
+        found: Any = session.exec(select(model).where(col(key).in_(ids[start : start + 500])))
+        for stored in found:
+            existing[stored.id] = stored
     tracked = "version" in model.model_fields
     for record in records:
         values = record.model_dump()
-        row = existing.get(values["id"])
+        row: Any = existing.get(values["id"])
         if row is None:
             extra = {"created_by": user_id, "updated_by": user_id} if tracked else {}
             session.add(model(**values, **extra))

@@ -71,7 +71,9 @@ class StoredIds:
     study_tours: frozenset[str] = frozenset()
 
 
-def validate(raw: RawBundle, vocab: Vocabulary, stored: StoredIds) -> tuple[ValidBundle, list[Problem]]:
+def validate(
+    raw: RawBundle, vocab: Vocabulary, stored: StoredIds
+) -> tuple[ValidBundle, list[Problem]]:
     problems = list(raw.problems)
     valid = ValidBundle()
     declared = {t: {str(r.values.get("id", "")).strip() for r in raw.rows[t]} for t in TABLES}
@@ -85,7 +87,15 @@ def validate(raw: RawBundle, vocab: Vocabulary, stored: StoredIds) -> tuple[Vali
             values = checker.normalise(row)
             record_id = str(values.get("id") or "")
             if record_id in seen:
-                problems.append(Problem(row.file, row.line, "id", f"duplicate id {record_id!r} (first at line {seen[record_id]}; ids must be unique)"))
+                problems.append(
+                    Problem(
+                        row.file,
+                        row.line,
+                        "id",
+                        f"duplicate id {record_id!r} "
+                        f"(first at line {seen[record_id]}; ids must be unique)",
+                    )
+                )
                 continue
             if record_id:
                 seen[record_id] = row.line
@@ -100,7 +110,13 @@ def validate(raw: RawBundle, vocab: Vocabulary, stored: StoredIds) -> tuple[Vali
 
 
 class _Checker:
-    def __init__(self, vocab: Vocabulary, themes_known: set[str], resolved: list[Resolved], problems: list[Problem]) -> None:
+    def __init__(
+        self,
+        vocab: Vocabulary,
+        themes_known: set[str],
+        resolved: list[Resolved],
+        problems: list[Problem],
+    ) -> None:
         self.vocab = vocab
         self.themes_known = themes_known
         self.resolved = resolved
@@ -125,12 +141,22 @@ class _Checker:
             for name in THEME_FIELDS & values.keys():
                 values[name] = self._map(row, name, values[name], self._theme)
         elif values.get("parent") and values["parent"] not in self.themes_known:
-            self.problems.append(Problem(row.file, row.line, "parent", f"unknown theme {values['parent']!r} (expected a theme id of the vocabulary or of this bundle)"))
+            self.problems.append(
+                Problem(
+                    row.file,
+                    row.line,
+                    "parent",
+                    f"unknown theme {values['parent']!r} "
+                    "(expected a theme id of the vocabulary or of this bundle)",
+                )
+            )
         for name in LANGUAGE_FIELDS & values.keys():
             values[name] = self._map(row, name, values[name], self._language)
         return values
 
-    def _map(self, row: Row, name: str, value: Any, one: Callable[[Row, str, str], str | None]) -> Any:
+    def _map(
+        self, row: Row, name: str, value: Any, one: Callable[[Row, str, str], str | None]
+    ) -> Any:
         if isinstance(value, list):
             return [v for v in (one(row, name, str(item)) for item in value) if v is not None]
         if isinstance(value, str):
@@ -140,27 +166,50 @@ class _Checker:
     def _country(self, row: Row, name: str, text: str) -> str | None:
         if text.upper() in self.vocab.countries:
             return text.upper()
-        return self._resolve(row, name, text, self.vocab.resolve_country(text), "a country code or name, e.g. BRA or Brasil")
+        return self._resolve(
+            row,
+            name,
+            text,
+            self.vocab.resolve_country(text),
+            "a country code or name, e.g. BRA or Brasil",
+        )
 
     def _theme(self, row: Row, name: str, text: str) -> str | None:
         if text in self.themes_known:
             return text
-        return self._resolve(row, name, text, self.vocab.resolve_theme(text), "a theme id or label, e.g. labour-inspection")
+        return self._resolve(
+            row,
+            name,
+            text,
+            self.vocab.resolve_theme(text),
+            "a theme id or label, e.g. labour-inspection",
+        )
 
     def _language(self, row: Row, name: str, text: str) -> str | None:
         if text.lower() in self.vocab.languages:
             return text.lower()
-        return self._resolve(row, name, text, self.vocab.resolve_language(text), "an ISO 639-1 code or language name, e.g. es")
+        return self._resolve(
+            row,
+            name,
+            text,
+            self.vocab.resolve_language(text),
+            "an ISO 639-1 code or language name, e.g. es",
+        )
 
-    def _resolve(self, row: Row, name: str, text: str, result: Resolution, expected: str) -> str | None:
+    def _resolve(
+        self, row: Row, name: str, text: str, result: Resolution, expected: str
+    ) -> str | None:
         if result.ok and result.value is not None:
-            self.resolved.append(Resolved(row.file, row.line, name, text, result.value, result.status, result.score))
+            self.resolved.append(
+                Resolved(row.file, row.line, name, text, result.value, result.status, result.score)
+            )
             return result.value
         near = ", ".join(c for c, _ in result.candidates[:3])
         if result.status == "ambiguous":
             message = f"{text!r} is ambiguous (could be {near}; give the code or a fuller name)"
         else:
-            message = f"unknown value {text!r} (expected {expected}{'; nearest: ' + near if near else ''})"
+            hint = f"; nearest: {near}" if near else ""
+            message = f"unknown value {text!r} (expected {expected}{hint})"
         self.problems.append(Problem(row.file, row.line, name, message))
         return None
 
@@ -175,7 +224,13 @@ def _as_list(value: Any) -> Any:
     return value
 
 
-def _build(schema: type[BaseModel], values: dict[str, Any], row: Row, problems: list[Problem], flagged: set[str]) -> BaseModel | None:
+def _build(
+    schema: type[BaseModel],
+    values: dict[str, Any],
+    row: Row,
+    problems: list[Problem],
+    flagged: set[str],
+) -> BaseModel | None:
     """Validate with the schema; fields already reported (``flagged``) are not reported twice."""
     try:
         return schema.model_validate(values)
@@ -195,7 +250,8 @@ def _message(error: Any) -> str:
     if kind == "missing":
         return "required field is missing"
     if kind == "literal_error":
-        return f"got {error.get('input')!r} (expected one of: {ctx.get('expected', '').replace(chr(39), '')})"
+        choices = str(ctx.get("expected", "")).replace("'", "")
+        return f"got {error.get('input')!r} (expected one of: {choices})"
     if kind in {"int_parsing", "int_type"}:
         return f"got {error.get('input')!r} (expected a whole number)"
     if kind == "greater_than_equal":
@@ -206,12 +262,27 @@ def _message(error: Any) -> str:
     return message.removeprefix("Value error, ")
 
 
-def _check_references(table: str, record: Any, row: Row, declared: dict[str, set[str]], stored: StoredIds, problems: list[Problem]) -> None:
+def _check_references(
+    table: str,
+    record: Any,
+    row: Row,
+    declared: dict[str, set[str]],
+    stored: StoredIds,
+    problems: list[Problem],
+) -> None:
     institutions = declared["institutions"] | stored.institutions
 
     def need(field_name: str, value: str | None, known: Iterable[str], what: str) -> None:
         if value and value not in known:
-            problems.append(Problem(row.file, row.line, field_name, f"unknown {what} {value!r} (expected the id of {what} in this bundle or already stored)"))
+            problems.append(
+                Problem(
+                    row.file,
+                    row.line,
+                    field_name,
+                    f"unknown {what} {value!r} "
+                    f"(expected the id of {what} in this bundle or already stored)",
+                )
+            )
 
     if table in {"capacities", "needs"}:
         need("institution", record.institution, institutions, "an institution")

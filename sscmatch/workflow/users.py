@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from sscmatch.models import User
@@ -37,11 +37,37 @@ class DemoAccount:
 
 DEMO_ACCOUNTS: tuple[DemoAccount, ...] = (
     DemoAccount("admin@demo.sscmatch", "demo-admin-pass", "admin", name="Demo admin"),
-    DemoAccount("secretariat@demo.sscmatch", "demo-secretariat", "secretariat", name="Technical secretariat"),
+    DemoAccount(
+        "secretariat@demo.sscmatch", "demo-secretariat", "secretariat", name="Technical secretariat"
+    ),
     DemoAccount("analyst@demo.sscmatch", "demo-analyst-pass", "analyst", name="Analyst"),
-    DemoAccount("gtm@demo.sscmatch", "demo-focal-gtm", "focal_point", "GTM", "government", "es", "Punto focal Guatemala"),
-    DemoAccount("bra@demo.sscmatch", "demo-focal-bra", "focal_point", "BRA", "government", "pt", "Ponto focal Brasil"),
-    DemoAccount("cri@demo.sscmatch", "demo-focal-cri", "focal_point", "CRI", "workers", "es", "Punto focal Costa Rica (trabajadores)"),
+    DemoAccount(
+        "gtm@demo.sscmatch",
+        "demo-focal-gtm",
+        "focal_point",
+        "GTM",
+        "government",
+        "es",
+        "Punto focal Guatemala",
+    ),
+    DemoAccount(
+        "bra@demo.sscmatch",
+        "demo-focal-bra",
+        "focal_point",
+        "BRA",
+        "government",
+        "pt",
+        "Ponto focal Brasil",
+    ),
+    DemoAccount(
+        "cri@demo.sscmatch",
+        "demo-focal-cri",
+        "focal_point",
+        "CRI",
+        "workers",
+        "es",
+        "Punto focal Costa Rica (trabajadores)",
+    ),
 )
 DEMO_DOMAIN = "@demo.sscmatch"
 
@@ -79,8 +105,13 @@ def create_user(
     if session.exec(select(User).where(User.email == email)).first():
         raise UserError(f"a user with e-mail {email} already exists")
     user = User(
-        email=email, name=name, password_hash=hash_password(password), role=role,
-        country=country.upper() if country else None, constituency=constituency, language=language,
+        email=email,
+        name=name,
+        password_hash=hash_password(password),
+        role=role,
+        country=country.upper() if country else None,
+        constituency=constituency,
+        language=language,
     )
     session.add(user)
     session.flush()
@@ -93,18 +124,25 @@ def verify_password(user: User, password: str) -> bool:
 
 def ensure_demo_users(session: Session, enabled: bool) -> list[DemoAccount]:
     """In demo mode create (or re-enable) the demo accounts; otherwise disable any that exist."""
-    existing = {u.email: u for u in session.exec(select(User).where(User.email.endswith(DEMO_DOMAIN)))}  # type: ignore[attr-defined]
+    query = select(User).where(col(User.email).endswith(DEMO_DOMAIN))
+    existing = {u.email: u for u in session.exec(query)}
     if not enabled:
         for user in existing.values():
             user.active = False
         return []
     for account in DEMO_ACCOUNTS:
-        user = existing.get(account.email)
-        if user is None:
+        found = existing.get(account.email)
+        if found is None:
             create_user(
-                session, account.email, account.password, account.role, name=account.name,
-                country=account.country, constituency=account.constituency, language=account.language,
+                session,
+                account.email,
+                account.password,
+                account.role,
+                name=account.name,
+                country=account.country,
+                constituency=account.constituency,
+                language=account.language,
             )
         else:
-            user.active = True
+            found.active = True
     return list(DEMO_ACCOUNTS)
