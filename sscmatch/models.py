@@ -14,6 +14,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from sscmatch.columns import JSONDict, JSONList
@@ -127,6 +128,10 @@ class Need(Tracked, table=True):
     status: str = Field(default="draft", index=True)
     created: str | None = None
     source: str | None = None
+    # Endorsement: a focal point submits a draft; the secretariat endorses it (status → open) or
+    # returns it (back to draft) with a note saying what to change.
+    submitted_at: datetime | None = None
+    review_note: str | None = None
 
 
 class Exchange(Tracked, table=True):
@@ -247,6 +252,31 @@ class Commitment(Tracked, table=True):
     status: str = Field(default="pending", index=True)
     evidence: str | None = None
     source: str | None = None
+
+
+class CommitmentUpdate(SQLModel, table=True):
+    """One step in a commitment's history: a status change, new evidence or a note."""
+
+    __tablename__ = "commitment_update"
+    id: int | None = Field(default=None, primary_key=True)
+    commitment: str = Field(foreign_key="commitment.id", index=True)
+    at: datetime = Field(default_factory=utcnow, nullable=False)
+    user_id: int | None = Field(default=None, foreign_key="user.id")
+    status: str
+    evidence: str | None = None
+    note: str | None = None
+
+
+class Reminder(SQLModel, table=True):
+    """A reminder digest sent (or written) to an owner on a day; makes ``remind`` safe to repeat."""
+
+    __table_args__ = (UniqueConstraint("recipient", "sent_on"),)
+    id: int | None = Field(default=None, primary_key=True)
+    recipient: str = Field(index=True, max_length=254)
+    sent_on: str = Field(index=True, max_length=10)
+    channel: str
+    items: list[str] = _list()
+    at: datetime = Field(default_factory=utcnow, nullable=False)
 
 
 class AuditEvent(SQLModel, table=True):

@@ -22,8 +22,12 @@ from sqlmodel import Session
 
 from sscmatch import create_app
 from sscmatch.db import init_db, make_engine, normalise_url, session_scope
+from sscmatch.workflow import users as users_module
 
 PG_URL = os.environ.get("SSCMATCH_TEST_DATABASE_URL")
+
+# Real deployments hash with scrypt (tests/web/test_auth.py checks); tests use a cheap method.
+users_module.HASH_METHOD = "pbkdf2:sha256:1000"
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
 KEEP_TABLES = {"alembic_version", "country"}
 
@@ -127,3 +131,45 @@ def runner(app: Flask) -> Any:
 def session(app: Flask) -> Iterator[Session]:
     with Session(app.extensions["sscmatch.engine"], expire_on_commit=False) as s:
         yield s
+
+
+PASSWORD = "correct-horse-battery"
+ACCOUNTS = {
+    "admin": ("admin@test.org", "admin", None, None),
+    "secretariat": ("sec@test.org", "secretariat", None, None),
+    "analyst": ("analyst@test.org", "analyst", None, None),
+    "focal_gtm": ("gtm@test.org", "focal_point", "GTM", "government"),
+    "focal_bra": ("bra@test.org", "focal_point", "BRA", "government"),
+}
+
+
+@pytest.fixture
+def users(app: Flask) -> dict[str, int]:
+    """One user per role (two focal points, of Guatemala and Brazil); returns their ids."""
+    from sscmatch.workflow.users import create_user
+
+    ids = {}
+    with session_scope(app.extensions["sscmatch.engine"]) as s:
+        for key, (email, role, country, constituency) in ACCOUNTS.items():
+            user = create_user(
+                s, email, PASSWORD, role, country=country, constituency=constituency, name=key
+            )
+            ids[key] = user.id
+    return ids
+
+
+def sign_in(client: Any, who: str) -> Any:
+    email = ACCOUNTS[who][0]
+    response = client.post("/login", data={"email": email, "password": PASSWORD})
+    assert response.status_code == 302, response.data[:500]
+    return client
+
+
+@pytest.fixture
+def as_user(app: Flask, users: dict[str, int]) -> Any:
+    """``as_user("secretariat")`` gives a test client signed in as that account."""
+
+    def make(who: str) -> Any:
+        return sign_in(app.test_client(), who)
+
+    return make

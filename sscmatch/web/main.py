@@ -9,11 +9,13 @@ from sqlalchemy import func, text
 from sqlmodel import select
 
 from sscmatch.models import Capacity, Exchange, Need
+from sscmatch.web.access import PUBLIC, access
 
 bp = Blueprint("main", __name__)
 
 
 @bp.get("/")
+@access(PUBLIC)
 def index() -> str:
     from sscmatch.web import get_session
 
@@ -27,6 +29,7 @@ def index() -> str:
 
 
 @bp.get("/healthz")
+@access(PUBLIC)
 def health() -> Any:
     from sscmatch.web import get_session
 

@@ -1,0 +1,107 @@
+"""Template helpers: navigation by role, labels of roles and statuses, localised names."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, current_app
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from sscmatch.vocab import load_vocabulary
+from sscmatch.web.access import PUBLIC, SIGNED_IN, rule_for
+
+# The main menu; an entry shows when its blueprint exists and the user's role may open it.
+NAV: tuple[tuple[str, Any], ...] = (
+    ("registry.needs", _l("Needs")),
+    ("registry.capacities", _l("Capacities")),
+    ("registry.exchanges", _l("Exchanges")),
+    ("registry.countries", _l("Countries")),
+    ("review.my_proposals", _l("Our proposals")),
+    ("matching.runs", _l("Matching")),
+    ("review.queue", _l("Review queue")),
+    ("tours.index", _l("Study tours")),
+    ("followup.dashboard", _l("Follow-up")),
+    ("network.index", _l("Network")),
+    ("admin.users", _l("Users")),
+    ("admin.audit", _l("Audit log")),
+)
+
+ROLE_LABELS = {
+    "focal_point": _l("Focal point"),
+    "secretariat": _l("Technical secretariat"),
+    "analyst": _l("Analyst"),
+    "admin": _l("Administrator"),
+}
+
+STATUS_LABELS = {
+    "draft": _l("draft"),
+    "open": _l("open"),
+    "matched": _l("matched"),
+    "closed": _l("closed"),
+    "published": _l("published"),
+    "archived": _l("archived"),
+    "submitted": _l("submitted"),
+    "proposed": _l("proposed"),
+    "provider_confirmed": _l("provider confirmed"),
+    "provider_declined": _l("provider declined"),
+    "accepted": _l("accepted"),
+    "rejected": _l("rejected"),
+    "superseded": _l("superseded"),
+    "pending": _l("pending"),
+    "in_progress": _l("in progress"),
+    "fulfilled": _l("fulfilled"),
+    "dropped": _l("dropped"),
+    "overdue": _l("overdue"),
+    "agreed": _l("agreed"),
+    "scheduled": _l("scheduled"),
+    "completed": _l("completed"),
+    "cancelled": _l("cancelled"),
+    "running": _l("running"),
+    "done": _l("done"),
+    "failed": _l("failed"),
+}
+
+
+def nav_links() -> list[tuple[str, Any]]:
+    if not current_user.is_authenticated:
+        return []
+    links = []
+    for endpoint, label in NAV:
+        if endpoint not in current_app.view_functions:
+            continue
+        rule = rule_for(endpoint) or frozenset()
+        if PUBLIC in rule or SIGNED_IN in rule or current_user.role in rule:
+            links.append((endpoint, label))
+    return links
+
+
+def lang() -> str:
+    return str(get_locale() or "en")
+
+
+def country_name(code: str | None) -> str:
+    if not code:
+        return ""
+    country = load_vocabulary().countries.get(code)
+    return country.name(lang()) if country else code
+
+
+def theme_label(theme_id: str) -> str:
+    theme = load_vocabulary().themes.get(theme_id)
+    return theme.label(lang()) if theme else theme_id
+
+
+def init_app(app: Flask) -> None:
+    from sscmatch.workflow.users import DEMO_ACCOUNTS
+
+    app.jinja_env.globals.update(
+        nav_links=nav_links,
+        get_locale=lang,
+        role_label=lambda role: ROLE_LABELS.get(role, role),
+        status_label=lambda status: STATUS_LABELS.get(status, status),
+        country_name=country_name,
+        theme_label=theme_label,
+        demo_accounts=lambda: DEMO_ACCOUNTS if app.config.get("DEMO") else (),
+    )

@@ -1,0 +1,50 @@
+"""Audit trail: every change records who, when, what, and the record before and after."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlmodel import Session, SQLModel
+
+from sscmatch.models import AuditEvent
+
+_SKIP = {"password_hash", "api_token_hash"}
+
+
+def snapshot(record: SQLModel | None) -> dict[str, Any] | None:
+    """The record's fields as plain JSON values (secrets left out), or None."""
+    if record is None:
+        return None
+    values: dict[str, Any] = {}
+    for name in type(record).model_fields:
+        if name in _SKIP:
+            continue
+        value = getattr(record, name)
+        values[name] = value.isoformat() if isinstance(value, datetime | date) else value
+    return values
+
+
+def record_event(
+    session: Session,
+    *,
+    user_id: int | None,
+    action: str,
+    entity: str,
+    entity_id: str | int,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    note: str | None = None,
+) -> AuditEvent:
+    """Add an audit event to the session (the caller's transaction commits it with the change)."""
+    event = AuditEvent(
+        user_id=user_id,
+        action=action,
+        entity=entity,
+        entity_id=str(entity_id),
+        before=before,
+        after=after,
+        note=note,
+    )
+    session.add(event)
+    return event

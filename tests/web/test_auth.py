@@ -1,0 +1,90 @@
+"""Sign-in, lockout, sign-out, API tokens, CSRF and security headers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmodel import Session, select
+
+from sscmatch.models import AuditEvent, User
+from sscmatch.workflow import users as users_module
+from tests.conftest import PASSWORD, make_test_app
+
+
+def test_sign_in_and_out(client: Any, users: dict[str, int]) -> None:
+    response = client.post(
+        "/login?next=/account", data={"email": "sec@test.org", "password": PASSWORD}
+    )
+    assert response.status_code == 302 and response.headers["Location"] == "/account"
+    page = client.get("/account")
+    assert page.status_code == 200 and b"sec@test.org" in page.data
+    client.post("/logout")
+    assert client.get("/account").status_code == 302
+
+
+def test_wrong_password_is_refused_without_saying_which_part(
+    client: Any, users: dict[str, int]
+) -> None:
+    for email in ("sec@test.org", "nobody@test.org"):
+        response = client.post("/login", data={"email": email, "password": "wrong-password"})
+        assert response.status_code == 401
+        assert b"Wrong e-mail or password." in response.data
+
+
+def test_lockout_after_five_failures(app: Any, client: Any, users: dict[str, int]) -> None:
+    for _ in range(5):
+        client.post("/login", data={"email": "sec@test.org", "password": "nope-nope-nope"})
+    response = client.post("/login", data={"email": "sec@test.org", "password": PASSWORD})
+    assert response.status_code == 401 and b"locked" in response.data
+    with Session(app.extensions["sscmatch.engine"]) as s:
+        user = s.exec(select(User).where(User.email == "sec@test.org")).one()
+        assert user.locked_until is not None
+
+
+def test_open_redirect_is_refused(client: Any, users: dict[str, int]) -> None:
+    response = client.post(
+        "/login?next=//evil.example/x", data={"email": "sec@test.org", "password": PASSWORD}
+    )
+    assert response.headers["Location"] == "/"
+
+
+def test_passwords_are_hashed(app: Any, users: dict[str, int], monkeypatch: Any) -> None:
+    with Session(app.extensions["sscmatch.engine"]) as s:
+        for user in s.exec(select(User)):
+            assert PASSWORD not in user.password_hash and user.password_hash.startswith("pbkdf2:")
+    monkeypatch.setattr(users_module, "HASH_METHOD", "scrypt")  # the production default
+    assert users_module.hash_password(PASSWORD).startswith("scrypt:")
+
+
+def test_api_token_is_shown_once_and_stored_hashed(app: Any, as_user: Any) -> None:
+    client = as_user("analyst")
+    page = client.post("/account").get_data(as_text=True)
+    token = page.split('<pre class="token">')[1].split("</pre>")[0]
+    assert token.startswith("ssc_")
+    with Session(app.extensions["sscmatch.engine"]) as s:
+        user = s.exec(select(User).where(User.email == "analyst@test.org")).one()
+        assert user.api_token_hash and token not in user.api_token_hash
+        assert s.exec(select(AuditEvent).where(AuditEvent.action == "issue_token")).first()
+
+
+def test_forms_need_a_csrf_token(database_url: str, tmp_path: Any, users: dict[str, int]) -> None:
+    app = make_test_app(database_url, tmp_path, WTF_CSRF_ENABLED=True)
+    client = app.test_client()
+    response = client.post("/login", data={"email": "sec@test.org", "password": PASSWORD})
+    assert response.status_code == 400 and b"CSRF" in response.data
+    app.extensions["sscmatch.engine"].dispose()
+
+
+def test_security_headers(client: Any) -> None:
+    headers = client.get("/").headers
+    assert "script-src 'self'" in headers["Content-Security-Policy"]
+    assert "unsafe-inline" not in headers["Content-Security-Policy"]
+    assert headers["X-Frame-Options"] == "DENY"
+    assert headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_language_switch_and_browser_preference(client: Any) -> None:
+    page = client.get("/", headers={"Accept-Language": "pt-BR,pt;q=0.9"})
+    assert b'<html lang="pt">' in page.data
+    client.post("/language", data={"lang": "fr", "next": "/"})
+    assert b'<html lang="fr">' in client.get("/").data
