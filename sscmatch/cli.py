@@ -5,7 +5,9 @@ Commands answer bad input with a clear message and a non-zero exit, never a trac
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
+from typing import Any
 
 import click
 from flask import Flask, current_app
@@ -165,6 +167,96 @@ def demo_users_command() -> None:
         click.echo(f"  {a.role:<12} {a.email:<28} password: {a.password}{where}")
 
 
+def _as_of(_ctx: click.Context, _param: click.Parameter, value: str | None) -> date | None:
+    from sscmatch.dates import PartialDateError, parse_partial_date
+
+    if value is None:
+        return None
+    try:
+        return parse_partial_date(value)
+    except PartialDateError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+@click.command("match")
+@with_appcontext
+@click.option("--as-of", "as_of", callback=_as_of, metavar="DATE",
+              help="Match as the service would have on DATE (YYYY, YYYY-MM or YYYY-MM-DD).")
+@click.option("--need", "needs", multiple=True, metavar="ID", help="Only this need (repeatable).")
+@click.option("--top", "top_k", default=5, show_default=True, type=click.IntRange(1, 50),
+              help="Providers per need.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document (interfaces.md).")
+@click.option("--assign", "assign_portfolio", is_flag=True,
+              help="Also choose at most one provider per need within capacities' yearly quotas.")
+@click.option("--min-per-recipient", default=0, type=click.IntRange(0, 100),
+              help="With --assign: serve at least this many needs of each recipient country.")
+@click.option("--save/--no-save", default=None,
+              help="Store the run for review (default: store, except with --as-of).")
+def match_command(as_of: date | None, needs: tuple[str, ...], top_k: int, as_json: bool,
+                  assign_portfolio: bool, min_per_recipient: int, save: bool | None) -> None:
+    """Rank providers for open needs (all, or the ones named), with reasons."""
+    import json
+
+    from sscmatch.db import session_scope
+    from sscmatch.vocab import load_vocabulary
+    from sscmatch.workflow import matchruns
+
+    save = (as_of is None) if save is None else save
+    if save and as_of is not None:
+        raise click.UsageError("--save cannot be combined with --as-of (a run of the past is not reviewed)")
+    vocab = load_vocabulary()
+    try:
+        with session_scope(_engine()) as session:
+            if save:
+                result = matchruns.run_and_store(session, vocab, need_ids=needs, top_k=top_k)
+            else:
+                proposals = matchruns.compute(session, vocab, as_of=as_of, need_ids=needs, top_k=top_k)
+                result = matchruns.MatchResult(as_of=as_of, proposals=proposals)
+            assignment = (
+                matchruns.portfolio(session, result.proposals, min_per_recipient)
+                if assign_portfolio else None
+            )
+    except (matchruns.MatchError, ValueError) as exc:
+        raise click.ClickException(str(exc)) from None
+
+    if as_json:
+        document: dict[str, object] = {
+            "as_of": as_of.isoformat() if as_of else None,
+            "proposals": [p.to_dict() for p in result.proposals],
+        }
+        if result.run_id is not None:
+            document["run"] = result.run_id
+        if assignment is not None:
+            document["assignment"] = {
+                "chosen": [{"need": n, "capacity": c} for n, c in assignment.chosen],
+                "total": round(assignment.total, 6),
+                "unserved": list(assignment.unserved),
+            }
+        click.echo(json.dumps(document, ensure_ascii=False, indent=1))
+        return
+    _print_proposals(result.proposals)
+    if assignment is not None:
+        click.echo(f"\nPortfolio: {len(assignment.chosen)} needs served, total score "
+                   f"{assignment.total:.3f}, {len(assignment.unserved)} left unserved.")
+        for need_id, capacity_id in assignment.chosen:
+            click.echo(f"  {need_id:<12} ← {capacity_id}")
+    if result.run_id is not None:
+        click.echo(f"\nStored as match run {result.run_id} for review.")
+
+
+def _print_proposals(proposals: list[Any]) -> None:
+    if not proposals:
+        click.echo("No proposals: no open need has a candidate provider.")
+        return
+    current = None
+    for p in proposals:
+        if p.need_id != current:
+            current = p.need_id
+            click.echo(f"\n{p.need_id} ({p.recipient})")
+        reasons = "; ".join(p.reasons[:3])
+        click.echo(f"  {p.rank}. {p.provider} {p.capacity_id:<12} {p.score:.3f}  {reasons}")
+
+
 def register(app: Flask) -> None:
     for command in (
         init_db_command,
@@ -172,6 +264,7 @@ def register(app: Flask) -> None:
         export_command,
         create_user_command,
         demo_users_command,
+        match_command,
     ):
         app.cli.add_command(command)
 

@@ -1,0 +1,155 @@
+"""Encode stored records and vocabulary facts into the engine's input (``matching.Corpus``).
+
+The engine never sees the database or the vocabulary files: this module is its only door.
+Records of international and regional bodies (``Institution.international``) are not matched as
+their seat country's own (see data/README.md); vetoes come from the secretariat's ``Veto`` rows.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlmodel import Session, col, select
+
+from sscmatch.dates import parse_partial_date
+from sscmatch.matching import (
+    CapacityItem,
+    CommitmentItem,
+    Corpus,
+    CountryInfo,
+    ExchangeItem,
+    NeedItem,
+    ThemeInfo,
+)
+from sscmatch.models import Capacity, Commitment, Exchange, Institution, Need, Theme, Veto
+from sscmatch.vocab import Vocabulary
+
+
+def _date(text: str | None) -> date | None:
+    return parse_partial_date(text) if text else None
+
+
+def _created(text: str | None, stamp: object) -> date | None:
+    """A record's creation day: its ``created`` field, else when it was entered."""
+    if text:
+        return parse_partial_date(text)
+    return stamp.date() if hasattr(stamp, "date") else None
+
+
+def countries(vocab: Vocabulary) -> dict[str, CountryInfo]:
+    return {
+        code: CountryInfo(
+            code=code,
+            region=c.region,
+            subregion=c.subregion,
+            intermediate_region=c.intermediate_region,
+            groupings=c.groupings,
+            languages=c.languages,
+            name=c.name("en"),
+        )
+        for code, c in vocab.countries.items()
+    }
+
+
+def themes(session: Session, vocab: Vocabulary) -> dict[str, ThemeInfo]:
+    found = {
+        t.id: ThemeInfo(
+            id=t.id,
+            parent=t.parent,
+            terms=(*t.labels.values(), *t.synonyms),
+            label=t.label("en"),
+        )
+        for t in vocab.themes.values()
+    }
+    for extra in session.exec(select(Theme)):
+        labels = [extra.label_en, extra.label_es, extra.label_pt, extra.label_fr, extra.label_ru]
+        found[extra.id] = ThemeInfo(
+            id=extra.id,
+            parent=extra.parent,
+            terms=(*(x for x in labels if x), *extra.synonyms),
+            label=extra.label_en,
+        )
+    return found
+
+
+def build_corpus(session: Session, vocab: Vocabulary) -> Corpus:
+    """Everything the matcher may look at (``as_of`` is applied by the engine)."""
+    international = set(
+        session.exec(select(Institution.id).where(col(Institution.international)))
+    )
+    capacities = [
+        CapacityItem(
+            id=c.id,
+            country=c.country,
+            title=c.title,
+            description=c.description or "",
+            themes=tuple(c.themes),
+            languages=tuple(c.languages),
+            institution=c.institution,
+            maturity=c.maturity,
+            max_per_year=c.max_per_year,
+            available_from=_date(c.available_from),
+            available_to=_date(c.available_to),
+            status=c.status,
+            created=_created(c.created, c.created_at),
+        )
+        for c in session.exec(select(Capacity).order_by(Capacity.id))
+        if c.institution not in international
+    ]
+    needs = [
+        NeedItem(
+            id=n.id,
+            country=n.country,
+            title=n.title,
+            description=n.description or "",
+            themes=tuple(n.themes),
+            languages=tuple(n.languages),
+            institution=n.institution,
+            desired_from=_date(n.desired_from),
+            desired_to=_date(n.desired_to),
+            status=n.status,
+            created=_created(n.created, n.created_at),
+        )
+        for n in session.exec(select(Need).order_by(Need.id))
+        if n.institution not in international
+    ]
+    exchange_rows = list(session.exec(select(Exchange).order_by(Exchange.id)))
+    starts = {e.id: parse_partial_date(e.start) for e in exchange_rows}
+    exchanges = [
+        ExchangeItem(
+            id=e.id,
+            start=starts[e.id],
+            providers=tuple(e.providers),
+            recipients=tuple(e.recipients),
+            participants=tuple(e.participants),
+            partners=tuple(e.partners),
+            themes=tuple(e.themes),
+        )
+        for e in exchange_rows
+    ]
+    commitments = [
+        CommitmentItem(
+            id=k.id,
+            owner_country=k.owner_country,
+            status=k.status,
+            exchange=k.exchange,
+            start=starts.get(k.exchange) if k.exchange else None,
+        )
+        for k in session.exec(select(Commitment).order_by(Commitment.id))
+    ]
+    vetoes = frozenset((v.provider, v.recipient) for v in session.exec(select(Veto)))
+    pairs = {}
+    for pair, score in vocab.intelligible_pairs().items():
+        a, b = sorted(pair)
+        pairs[(a, b)] = score
+    return Corpus(
+        countries=countries(vocab),
+        themes=themes(session, vocab),
+        capacities=capacities,
+        needs=needs,
+        exchanges=exchanges,
+        commitments=commitments,
+        vetoes=vetoes,
+        intelligibility=pairs,
+        language_names={code: lang.name for code, lang in vocab.languages.items()},
+    )

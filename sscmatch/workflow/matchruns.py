@@ -1,0 +1,153 @@
+"""Running the matcher over stored records, and keeping its results as a MatchRun with Proposals.
+
+A stored run supersedes the undecided proposals of earlier runs for the same needs; decided ones
+(confirmed, declined, accepted, rejected) stay as they are. Progress is written to the run as
+needs are ranked in batches, so a page can show it while a long run works.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from sqlmodel import Session, col, select
+
+from sscmatch.matching import DEFAULT_WEIGHTS, PreparedCorpus, Proposal, Weights, prepare, rank
+from sscmatch.matching.assignment import Assignment, assign, edges_from_proposals
+from sscmatch.models import Capacity, MatchRun, Need, utcnow
+from sscmatch.models import Proposal as StoredProposal
+from sscmatch.vocab import Vocabulary
+from sscmatch.workflow.encode import build_corpus
+
+BATCH = 50
+UNDECIDED = ("proposed",)
+
+
+class MatchError(ValueError):
+    """Bad input for a run (unknown or closed need, bad parameter); nothing was stored."""
+
+
+@dataclass(frozen=True)
+class MatchResult:
+    as_of: date | None
+    proposals: list[Proposal]
+    run_id: int | None = None
+    assignment: Assignment | None = None
+
+
+def check_needs(session: Session, need_ids: Sequence[str], as_of: date | None) -> None:
+    """Refuse unknown needs and, for a run of today, needs that are not open."""
+    for need_id in need_ids:
+        need = session.get(Need, need_id)
+        if need is None:
+            raise MatchError(f"unknown need {need_id!r}")
+        if as_of is None and need.status != "open":
+            raise MatchError(f"need {need_id!r} is {need.status}, not open: only open needs are matched")
+
+
+def compute(
+    session: Session,
+    vocab: Vocabulary,
+    *,
+    as_of: date | None = None,
+    need_ids: Sequence[str] = (),
+    top_k: int = 5,
+    weights: Weights = DEFAULT_WEIGHTS,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[Proposal]:
+    """Rank providers for the named needs (default: every open need), in batches."""
+    if not 1 <= top_k <= 50:
+        raise MatchError(f"top must be between 1 and 50, got {top_k}")
+    check_needs(session, need_ids, as_of)
+    prepared: PreparedCorpus = prepare(build_corpus(session, vocab), as_of=as_of)
+    wanted = list(need_ids) or [n.id for n in prepared.corpus.needs if n.status == "open"]
+    proposals: list[Proposal] = []
+    for start in range(0, len(wanted), BATCH):
+        batch = wanted[start : start + BATCH]
+        proposals += rank(prepared, weights, as_of=as_of, need_ids=batch, top_k=top_k)
+        if progress:
+            progress(min(start + BATCH, len(wanted)), len(wanted))
+    return proposals
+
+
+def portfolio(session: Session, proposals: Sequence[Proposal], min_per_recipient: int = 0) -> Assignment:
+    """At most one provider per need, maximising total score within capacities' yearly quotas."""
+    capacity_ids = {p.capacity_id for p in proposals}
+    quotas = {
+        c.id: c.max_per_year
+        for c in session.exec(select(Capacity).where(col(Capacity.id).in_(capacity_ids)))
+    }
+    return assign(edges_from_proposals(proposals), quotas, min_per_recipient or None)
+
+
+def start_run(session: Session, *, as_of: date | None, need_ids: Sequence[str], top_k: int,
+              user_id: int | None) -> MatchRun:
+    run = MatchRun(
+        created_by=user_id,
+        as_of=as_of.isoformat() if as_of else None,
+        top_k=top_k,
+        params={"needs": list(need_ids)},
+        status="running",
+    )
+    session.add(run)
+    session.flush()
+    return run
+
+
+def store(session: Session, run: MatchRun, proposals: Sequence[Proposal], user_id: int | None) -> None:
+    """Save the proposals under ``run`` and supersede undecided ones of earlier runs."""
+    assert run.id is not None
+    needs = {p.need_id for p in proposals}
+    if needs:
+        older = select(StoredProposal).where(
+            col(StoredProposal.need).in_(needs),
+            col(StoredProposal.status).in_(UNDECIDED),
+            StoredProposal.run_id != run.id,
+        )
+        for old in session.exec(older):
+            old.status = "superseded"
+            old.updated_at = utcnow()
+    for p in proposals:
+        session.add(
+            StoredProposal(
+                run_id=run.id,
+                need=p.need_id,
+                capacity=p.capacity_id,
+                provider=p.provider,
+                recipient=p.recipient,
+                rank=p.rank,
+                score=p.score,
+                components={
+                    "components": dict(p.components),
+                    "contributions": dict(p.contributions),
+                    "damping": p.damping,
+                },
+                reasons=list(p.reasons),
+                created_by=user_id,
+            )
+        )
+    run.status = "done"
+    run.proposal_count = len(proposals)
+    run.finished_at = utcnow()
+
+
+def run_and_store(
+    session: Session,
+    vocab: Vocabulary,
+    *,
+    need_ids: Sequence[str] = (),
+    top_k: int = 5,
+    user_id: int | None = None,
+    weights: Weights = DEFAULT_WEIGHTS,
+) -> MatchResult:
+    """Match today's open needs (or the named ones) and store the run (the caller commits)."""
+    run = start_run(session, as_of=None, need_ids=need_ids, top_k=top_k, user_id=user_id)
+
+    def progress(done: int, total: int) -> None:
+        run.needs_done, run.needs_total = done, total
+
+    proposals = compute(session, vocab, need_ids=need_ids, top_k=top_k, weights=weights,
+                        progress=progress)
+    store(session, run, proposals, user_id)
+    return MatchResult(as_of=None, proposals=proposals, run_id=run.id)
