@@ -180,20 +180,49 @@ def _as_of(_ctx: click.Context, _param: click.Parameter, value: str | None) -> d
 
 @click.command("match")
 @with_appcontext
-@click.option("--as-of", "as_of", callback=_as_of, metavar="DATE",
-              help="Match as the service would have on DATE (YYYY, YYYY-MM or YYYY-MM-DD).")
+@click.option(
+    "--as-of",
+    "as_of",
+    callback=_as_of,
+    metavar="DATE",
+    help="Match as the service would have on DATE (YYYY, YYYY-MM or YYYY-MM-DD).",
+)
 @click.option("--need", "needs", multiple=True, metavar="ID", help="Only this need (repeatable).")
-@click.option("--top", "top_k", default=5, show_default=True, type=click.IntRange(1, 50),
-              help="Providers per need.")
+@click.option(
+    "--top",
+    "top_k",
+    default=5,
+    show_default=True,
+    type=click.IntRange(1, 50),
+    help="Providers per need.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document (interfaces.md).")
-@click.option("--assign", "assign_portfolio", is_flag=True,
-              help="Also choose at most one provider per need within capacities' yearly quotas.")
-@click.option("--min-per-recipient", default=0, type=click.IntRange(0, 100),
-              help="With --assign: serve at least this many needs of each recipient country.")
-@click.option("--save/--no-save", default=None,
-              help="Store the run for review (default: store, except with --as-of).")
-def match_command(as_of: date | None, needs: tuple[str, ...], top_k: int, as_json: bool,
-                  assign_portfolio: bool, min_per_recipient: int, save: bool | None) -> None:
+@click.option(
+    "--assign",
+    "assign_portfolio",
+    is_flag=True,
+    help="Also choose at most one provider per need within capacities' yearly quotas.",
+)
+@click.option(
+    "--min-per-recipient",
+    default=0,
+    type=click.IntRange(0, 100),
+    help="With --assign: serve at least this many needs of each recipient country.",
+)
+@click.option(
+    "--save/--no-save",
+    default=None,
+    help="Store the run for review (default: store, except with --as-of).",
+)
+def match_command(
+    as_of: date | None,
+    needs: tuple[str, ...],
+    top_k: int,
+    as_json: bool,
+    assign_portfolio: bool,
+    min_per_recipient: int,
+    save: bool | None,
+) -> None:
     """Rank providers for open needs (all, or the ones named), with reasons."""
     import json
 
@@ -203,18 +232,23 @@ def match_command(as_of: date | None, needs: tuple[str, ...], top_k: int, as_jso
 
     save = (as_of is None) if save is None else save
     if save and as_of is not None:
-        raise click.UsageError("--save cannot be combined with --as-of (a run of the past is not reviewed)")
+        raise click.UsageError(
+            "--save cannot be combined with --as-of (a run of the past is not reviewed)"
+        )
     vocab = load_vocabulary()
     try:
         with session_scope(_engine()) as session:
             if save:
                 result = matchruns.run_and_store(session, vocab, need_ids=needs, top_k=top_k)
             else:
-                proposals = matchruns.compute(session, vocab, as_of=as_of, need_ids=needs, top_k=top_k)
+                proposals = matchruns.compute(
+                    session, vocab, as_of=as_of, need_ids=needs, top_k=top_k
+                )
                 result = matchruns.MatchResult(as_of=as_of, proposals=proposals)
             assignment = (
                 matchruns.portfolio(session, result.proposals, min_per_recipient)
-                if assign_portfolio else None
+                if assign_portfolio
+                else None
             )
     except (matchruns.MatchError, ValueError) as exc:
         raise click.ClickException(str(exc)) from None
@@ -236,8 +270,10 @@ def match_command(as_of: date | None, needs: tuple[str, ...], top_k: int, as_jso
         return
     _print_proposals(result.proposals)
     if assignment is not None:
-        click.echo(f"\nPortfolio: {len(assignment.chosen)} needs served, total score "
-                   f"{assignment.total:.3f}, {len(assignment.unserved)} left unserved.")
+        click.echo(
+            f"\nPortfolio: {len(assignment.chosen)} needs served, total score "
+            f"{assignment.total:.3f}, {len(assignment.unserved)} left unserved."
+        )
         for need_id, capacity_id in assignment.chosen:
             click.echo(f"  {need_id:<12} ← {capacity_id}")
     if result.run_id is not None:
@@ -266,6 +302,10 @@ def register(app: Flask) -> None:
         demo_users_command,
         match_command,
     ):
+        app.cli.add_command(command)
+    from sscmatch.commands import all_commands
+
+    for command in all_commands():
         app.cli.add_command(command)
 
 

@@ -44,7 +44,7 @@ def layer_of(module: str) -> str:
         return "persistence"
     if head in {"workflow", "analytics", "bundle"}:
         return "usecase"
-    return "edge"  # sscmatch (the factory), sscmatch.web, sscmatch.cli
+    return "edge"  # sscmatch (the factory), sscmatch.web, sscmatch.cli, sscmatch.commands
 
 
 def modules() -> list[tuple[str, Path]]:

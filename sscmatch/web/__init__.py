@@ -64,7 +64,22 @@ def _security_headers(response: Any) -> Any:
 
 def init_app(app: Flask) -> None:
     from sscmatch import cli
-    from sscmatch.web import access, auth, i18n, main, templating
+    from sscmatch.web import (
+        access,
+        admin,
+        auth,
+        followup,
+        i18n,
+        main,
+        matching,
+        network,
+        registry,
+        review,
+        templating,
+        tours,
+    )
+    from sscmatch.web import api as api_package
+    from sscmatch.web.api import load_modules
 
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(TRANSLATIONS))
     app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
@@ -86,8 +101,12 @@ def init_app(app: Flask) -> None:
     auth.login_manager.login_view = "auth.login"
     app.before_request(access.enforce)
 
-    for blueprint in (main.bp, auth.bp, i18n.bp):
-        app.register_blueprint(blueprint)
+    blueprints = (main, auth, i18n, registry, review, matching, admin, tours, followup, network)
+    for module in blueprints:
+        app.register_blueprint(module.bp)
+    load_modules()
+    csrf.exempt(api_package.bp)  # the API ignores cookies and trusts Bearer tokens only
+    app.register_blueprint(api_package.bp)
     app.jinja_env.globals["LANGUAGE_NAMES"] = i18n.LANGUAGE_NAMES
     templating.init_app(app)
     cli.register(app)

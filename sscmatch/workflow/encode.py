@@ -74,9 +74,7 @@ def themes(session: Session, vocab: Vocabulary) -> dict[str, ThemeInfo]:
 
 def build_corpus(session: Session, vocab: Vocabulary) -> Corpus:
     """Everything the matcher may look at (``as_of`` is applied by the engine)."""
-    international = set(
-        session.exec(select(Institution.id).where(col(Institution.international)))
-    )
+    international = set(session.exec(select(Institution.id).where(col(Institution.international))))
     capacities = [
         CapacityItem(
             id=c.id,

@@ -43,7 +43,9 @@ def check_needs(session: Session, need_ids: Sequence[str], as_of: date | None) -
         if need is None:
             raise MatchError(f"unknown need {need_id!r}")
         if as_of is None and need.status != "open":
-            raise MatchError(f"need {need_id!r} is {need.status}, not open: only open needs are matched")
+            raise MatchError(
+                f"need {need_id!r} is {need.status}, not open: only open needs are matched"
+            )
 
 
 def compute(
@@ -71,7 +73,9 @@ def compute(
     return proposals
 
 
-def portfolio(session: Session, proposals: Sequence[Proposal], min_per_recipient: int = 0) -> Assignment:
+def portfolio(
+    session: Session, proposals: Sequence[Proposal], min_per_recipient: int = 0
+) -> Assignment:
     """At most one provider per need, maximising total score within capacities' yearly quotas."""
     capacity_ids = {p.capacity_id for p in proposals}
     quotas = {
@@ -81,8 +85,14 @@ def portfolio(session: Session, proposals: Sequence[Proposal], min_per_recipient
     return assign(edges_from_proposals(proposals), quotas, min_per_recipient or None)
 
 
-def start_run(session: Session, *, as_of: date | None, need_ids: Sequence[str], top_k: int,
-              user_id: int | None) -> MatchRun:
+def start_run(
+    session: Session,
+    *,
+    as_of: date | None,
+    need_ids: Sequence[str],
+    top_k: int,
+    user_id: int | None,
+) -> MatchRun:
     run = MatchRun(
         created_by=user_id,
         as_of=as_of.isoformat() if as_of else None,
@@ -95,7 +105,9 @@ def start_run(session: Session, *, as_of: date | None, need_ids: Sequence[str], 
     return run
 
 
-def store(session: Session, run: MatchRun, proposals: Sequence[Proposal], user_id: int | None) -> None:
+def store(
+    session: Session, run: MatchRun, proposals: Sequence[Proposal], user_id: int | None
+) -> None:
     """Save the proposals under ``run`` and supersede undecided ones of earlier runs."""
     assert run.id is not None
     needs = {p.need_id for p in proposals}
@@ -147,7 +159,8 @@ def run_and_store(
     def progress(done: int, total: int) -> None:
         run.needs_done, run.needs_total = done, total
 
-    proposals = compute(session, vocab, need_ids=need_ids, top_k=top_k, weights=weights,
-                        progress=progress)
+    proposals = compute(
+        session, vocab, need_ids=need_ids, top_k=top_k, weights=weights, progress=progress
+    )
     store(session, run, proposals, user_id)
     return MatchResult(as_of=None, proposals=proposals, run_id=run.id)

@@ -1,0 +1,109 @@
+"""The JSON API under ``/api/v1`` (contract: ../shared/spec/interfaces.md).
+
+Callers authenticate with ``Authorization: Bearer <token>`` only (the browser's session cookie is
+ignored here, which is also why the API needs no CSRF token). Errors are always
+``{"error": code, "message": text}`` with a 4xx status. Each area adds its routes in a module of
+this package and documents them in :data:`OPENAPI_PATHS` (``openapi.json`` is assembled from it;
+a test fails when a route is missing there).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, jsonify, request
+from pydantic import BaseModel, ValidationError
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+# path → method → OpenAPI operation object; each area module adds its own entries.
+OPENAPI_PATHS: dict[str, dict[str, Any]] = {}
+
+
+class ApiError(Exception):
+    """Raise in a view to answer ``{"error": code, "message": message}`` with ``status``."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+
+@bp.errorhandler(ApiError)
+def _api_error(exc: ApiError) -> Any:
+    return jsonify(error=exc.code, message=exc.message), exc.status
+
+
+def json_body() -> dict[str, Any]:
+    """The request's JSON object, or a 400 that says what was expected."""
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise ApiError(
+            400,
+            "bad_json",
+            "expected a JSON object in the request body (Content-Type: application/json)",
+        )
+    return data
+
+
+def validated(schema: type[BaseModel], data: dict[str, Any]) -> Any:
+    """Validate ``data`` with ``schema`` or answer 422 listing every field problem."""
+    try:
+        return schema.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'body'}: "
+            + str(e["msg"]).removeprefix("Value error, ")
+            for e in exc.errors()
+        )
+        raise ApiError(422, "invalid", problems) from None
+
+
+def int_arg(name: str, default: int, low: int, high: int) -> int:
+    """A bounded integer query argument, or a 400 that names it."""
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ApiError(400, "bad_parameter", f"{name} must be a whole number") from None
+    if not low <= value <= high:
+        raise ApiError(400, "bad_parameter", f"{name} must be between {low} and {high}")
+    return value
+
+
+def document(
+    path: str,
+    method: str,
+    summary: str,
+    *,
+    roles: str,
+    params: list[dict[str, Any]] | None = None,
+    body: str | None = None,
+    responses: dict[str, str] | None = None,
+) -> None:
+    """Describe one operation for openapi.json (``roles`` says who may call it)."""
+    operation: dict[str, Any] = {
+        "summary": summary,
+        "description": f"Allowed roles: {roles}.",
+        "responses": {
+            code: {"description": text} for code, text in (responses or {"200": "OK"}).items()
+        },
+    }
+    if params:
+        operation["parameters"] = params
+    if body:
+        operation["requestBody"] = {
+            "required": True,
+            "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{body}"}}},
+        }
+    OPENAPI_PATHS.setdefault(path, {})[method.lower()] = operation
+
+
+def load_modules() -> None:
+    """Import every module of this package so its routes join the blueprint."""
+    import importlib
+    import pkgutil
+
+    for info in pkgutil.iter_modules(__path__):
+        importlib.import_module(f"{__name__}.{info.name}")

@@ -1,0 +1,40 @@
+"""``GET /api/v1/openapi.json``: the machine-readable description of the API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import jsonify
+
+from sscmatch import schemas
+from sscmatch.web.access import PUBLIC, access
+from sscmatch.web.api import OPENAPI_PATHS, bp
+
+SCHEMAS: dict[str, Any] = {
+    "InstitutionCreate": schemas.InstitutionCreate,
+    "CapacityCreate": schemas.CapacityCreate,
+    "NeedCreate": schemas.NeedCreate,
+    "ExchangeCreate": schemas.ExchangeCreate,
+    "CommitmentCreate": schemas.CommitmentCreate,
+}
+
+
+def spec() -> dict[str, Any]:
+    components = {name: model.model_json_schema() for name, model in SCHEMAS.items()}
+    return {
+        "openapi": "3.0.3",
+        "info": {"title": "sscmatch API", "version": "1"},
+        "servers": [{"url": "/api/v1"}],
+        "components": {
+            "schemas": components,
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        },
+        "security": [{"bearer": []}],
+        "paths": {path.removeprefix("/api/v1"): ops for path, ops in sorted(OPENAPI_PATHS.items())},
+    }
+
+
+@bp.get("/openapi.json")
+@access(PUBLIC)
+def openapi() -> Any:
+    return jsonify(spec())

@@ -1,0 +1,126 @@
+"""What must always hold, whatever the corpus and the weights."""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+from datetime import date
+from functools import lru_cache
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from sscmatch.matching import FACTORS, Corpus, Weights, prepare, rank
+from sscmatch.matching.synth import SynthSize, generate
+
+SETTINGS = settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@lru_cache(maxsize=8)
+def corpus_for(seed: int) -> Corpus:
+    return generate(SynthSize(countries=15, capacities=60, needs=15, exchanges=150, seed=seed))
+
+
+weights_st = st.builds(
+    Weights,
+    theme=st.floats(0.1, 5),
+    language=st.floats(0, 5),
+    region=st.floats(0, 5),
+    experience=st.floats(0, 5),
+    relationship=st.floats(0, 5),
+    maturity=st.floats(0, 5),
+    follow_through=st.floats(0, 5),
+    hub_damping=st.floats(0, 3),
+    theme_text_share=st.floats(0, 1),
+    interpretation=st.floats(0, 1),
+)
+seeds = st.integers(0, 3)
+dates = st.one_of(st.none(), st.dates(date(2000, 1, 1), date(2026, 1, 1)))
+
+
+@SETTINGS
+@given(seed=seeds, weights=weights_st, as_of=dates)
+def test_scores_in_unit_interval_and_breakdown_sums(
+    seed: int, weights: Weights, as_of: date | None
+) -> None:
+    for p in rank(corpus_for(seed), weights, as_of=as_of):
+        assert 0.0 <= p.score <= 1.0 + 1e-12
+        assert all(0.0 <= v <= 1.0 + 1e-12 for v in p.components.values())
+        assert abs(sum(p.contributions.values()) - p.score) < 1e-9
+        undamped = sum(weights.factor(k) * p.components[k] for k in FACTORS) / weights.total
+        assert abs(p.damping * undamped - p.score) < 1e-9
+
+
+@SETTINGS
+@given(seed=seeds, shuffle_seed=st.integers(0, 1000), as_of=dates)
+def test_order_of_inputs_does_not_change_the_ranking(
+    seed: int, shuffle_seed: int, as_of: date | None
+) -> None:
+    corpus = corpus_for(seed)
+    rnd = random.Random(shuffle_seed)
+
+    def shuffled(xs: object) -> list[object]:
+        out = list(xs)  # type: ignore[call-overload]
+        rnd.shuffle(out)
+        return out
+
+    other = dataclasses.replace(
+        corpus,
+        capacities=shuffled(corpus.capacities),
+        needs=shuffled(corpus.needs),
+        exchanges=shuffled(corpus.exchanges),
+        commitments=shuffled(corpus.commitments),
+        countries=dict(shuffled(corpus.countries.items())),  # type: ignore[arg-type]
+    )
+    assert rank(other, as_of=as_of) == rank(corpus, as_of=as_of)
+
+
+@SETTINGS
+@given(seed=seeds, factor=st.sampled_from(FACTORS), weights=weights_st)
+def test_a_zero_weight_removes_a_factor(seed: int, factor: str, weights: Weights) -> None:
+    if weights.total - weights.factor(factor) <= 0.01:
+        return
+    w0 = dataclasses.replace(weights, **{factor: 0.0})
+    corpus = corpus_for(seed)
+    props = rank(corpus, w0, explain=False)
+    for p in props:
+        assert p.contributions[factor] == 0.0
+        rest = sum(w0.factor(k) * p.components[k] for k in FACTORS if k != factor)
+        assert abs(p.damping * rest / w0.total - p.score) < 1e-9
+    if factor == "maturity":  # changing the removed factor's input changes nothing
+        flipped = dataclasses.replace(
+            corpus,
+            capacities=[
+                dataclasses.replace(c, maturity="pilot" if c.maturity != "pilot" else "scaled")
+                for c in corpus.capacities
+            ],
+        )
+        assert [(p.need_id, p.capacity_id, p.score) for p in rank(flipped, w0, explain=False)] == [
+            (p.need_id, p.capacity_id, p.score) for p in props
+        ]
+
+
+@SETTINGS
+@given(seed=seeds, as_of=st.dates(date(2000, 1, 1), date(2026, 1, 1)))
+def test_as_of_hides_the_future(seed: int, as_of: date) -> None:
+    corpus = corpus_for(seed)
+    past = dataclasses.replace(
+        corpus,
+        capacities=[c for c in corpus.capacities if c.created is None or c.created < as_of],
+        needs=[n for n in corpus.needs if n.created is None or n.created < as_of],
+        exchanges=[e for e in corpus.exchanges if e.start < as_of],
+        commitments=[k for k in corpus.commitments if k.start is None or k.start < as_of],
+    )
+    got = rank(corpus, as_of=as_of)
+    assert got == rank(past, as_of=as_of)
+    needs = {n.id: n for n in corpus.needs}
+    assert all(needs[p.need_id].created < as_of for p in got)  # type: ignore[operator]
+
+
+def test_prepared_corpus_refuses_another_date() -> None:
+    prepared = prepare(corpus_for(0), date(2015, 1, 1))
+    try:
+        rank(prepared, as_of=date(2016, 1, 1))
+    except ValueError:
+        return
+    raise AssertionError("expected ValueError")
