@@ -17,7 +17,7 @@ NAV: tuple[tuple[str, Any], ...] = (
     ("registry.needs", _l("Needs")),
     ("registry.capacities", _l("Capacities")),
     ("registry.exchanges", _l("Exchanges")),
-    ("registry.countries", _l("Countries")),
+    ("network.countries", _l("Countries")),
     ("review.my_proposals", _l("Our proposals")),
     ("matching.runs", _l("Matching")),
     ("review.queue", _l("Review queue")),
@@ -93,6 +93,15 @@ def theme_label(theme_id: str) -> str:
     return theme.label(lang()) if theme else theme_id
 
 
+def url_if(endpoint: str, **values: Any) -> str | None:
+    """The URL of ``endpoint`` if that page exists (areas link to each other through this)."""
+    from flask import url_for
+
+    if endpoint not in current_app.view_functions:
+        return None
+    return url_for(endpoint, **values)
+
+
 def init_app(app: Flask) -> None:
     from sscmatch.workflow.users import DEMO_ACCOUNTS
 
@@ -102,6 +111,7 @@ def init_app(app: Flask) -> None:
         role_label=lambda role: ROLE_LABELS.get(role, role),
         status_label=lambda status: STATUS_LABELS.get(status, status),
         country_name=country_name,
+        url_if=url_if,
         theme_label=theme_label,
         demo_accounts=lambda: DEMO_ACCOUNTS if app.config.get("DEMO") else (),
     )
