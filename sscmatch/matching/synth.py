@@ -4,7 +4,7 @@
 and groupings, Zipf-like theme popularity, a few hub providers, an exchange history over years
 (regional bias, providers sharing what they offer), capacities, needs and commitments.
 ``write_bundle`` writes it as a CSV bundle (see the bundle spec); ``read_theme_skeleton`` reads
-``data/vocab/themes_skeleton.csv``. Those two are the only functions here that touch files.
+``data/vocab/themes.csv``. Those two are the only functions here that touch files.
 """
 
 from __future__ import annotations
