@@ -1,0 +1,117 @@
+"""Backup and restore of every table (users, runs, reviews, tours, audit… not only the bundle).
+
+A backup is one JSON document: the schema revision it was taken at and every row of every table in
+foreign-key order. Restore writes into an empty database of the same revision, in one
+transaction, so a failure leaves the database as it was. Integer ids are kept, and PostgreSQL's
+id sequences are moved past them.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from alembic.migration import MigrationContext
+from sqlalchemy import DateTime, Integer, func, insert, select, text
+from sqlalchemy.engine import Connection
+from sqlmodel import SQLModel
+
+import sscmatch.models  # noqa: F401  (registers every table)
+
+FORMAT = "sscmatch-backup"
+
+
+class BackupError(ValueError):
+    """A backup that cannot be restored here; the message says why."""
+
+
+def _tables() -> list[Any]:
+    return list(SQLModel.metadata.sorted_tables)
+
+
+def _plain(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, datetime | date) else value
+
+
+def dump(connection: Connection) -> dict[str, Any]:
+    revision = MigrationContext.configure(connection).get_current_revision()
+    tables: dict[str, list[dict[str, Any]]] = {}
+    for table in _tables():
+        order = list(table.primary_key.columns)
+        rows = connection.execute(select(table).order_by(*order)).mappings()
+        tables[table.name] = [{k: _plain(v) for k, v in row.items()} for row in rows]
+    return {"format": FORMAT, "revision": revision, "tables": tables}
+
+
+def write_backup(connection: Connection, path: Path) -> dict[str, int]:
+    document = dump(connection)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(
+        json.dumps(document, ensure_ascii=False, indent=0, sort_keys=True) + "\n", encoding="utf-8"
+    )
+    return {name: len(rows) for name, rows in document["tables"].items()}
+
+
+def _typed(table: Any, row: dict[str, Any]) -> dict[str, Any]:
+    out = {}
+    for key, value in row.items():
+        if key not in table.c:
+            raise BackupError(f"table {table.name} has no column {key!r}")
+        if value is not None and _is_datetime(table.c[key].type):
+            value = datetime.fromisoformat(value)
+        out[key] = value
+    return out
+
+
+def _is_datetime(column_type: Any) -> bool:
+    # SQLModel's UTCDateTime is a TypeDecorator over DateTime: look through it.
+    return isinstance(getattr(column_type, "impl", column_type), DateTime)
+
+
+def restore_backup(connection: Connection, path: Path) -> dict[str, int]:
+    """Restore ``path`` into the (empty) database behind ``connection``; the caller commits."""
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise BackupError(f"{path}: not a readable backup ({exc})") from None
+    if not isinstance(document, dict) or document.get("format") != FORMAT:
+        raise BackupError(f"{path}: not an sscmatch backup (expected format {FORMAT!r})")
+    current = MigrationContext.configure(connection).get_current_revision()
+    if document.get("revision") != current:
+        raise BackupError(
+            f"{path} was taken at schema revision {document.get('revision')}, this database is at "
+            f"{current}: restore into a database of the same revision, then run sscmatch init-db"
+        )
+    tables = document.get("tables")
+    if not isinstance(tables, dict):
+        raise BackupError(f"{path}: the backup has no tables")
+    for table in _tables():
+        if (
+            table.name != "country"
+            and connection.execute(select(func.count()).select_from(table)).scalar()
+        ):
+            raise BackupError(
+                f"the database is not empty (table {table.name} has rows); "
+                "restore needs an empty database"
+            )
+    counts: dict[str, int] = {}
+    for table in _tables():
+        rows = tables.get(table.name, [])
+        if table.name == "country":
+            connection.execute(table.delete())  # the backup's countries replace the vocabulary's
+        if rows:
+            connection.execute(insert(table), [_typed(table, r) for r in rows])
+        counts[table.name] = len(rows)
+    if connection.dialect.name == "postgresql":
+        for table in _tables():
+            key = list(table.primary_key.columns)
+            if len(key) == 1 and isinstance(key[0].type, Integer) and counts.get(table.name):
+                connection.execute(
+                    text(
+                        f"SELECT setval(pg_get_serial_sequence('\"{table.name}\"', '{key[0].name}'), "
+                        f'(SELECT MAX({key[0].name}) FROM "{table.name}"))'
+                    )
+                )
+    return counts
