@@ -1,7 +1,459 @@
-"""The admin pages (blueprint `admin`), registered by `web.init_app`."""
+"""The admin pages (blueprint `admin`): users and roles, password resets, unlocking, the audit log.
+
+Only the ``admin`` role opens them. The rules (who may be demoted, what a focal point needs, stale
+edits) live in :mod:`sscmatch.workflow.admin`; the views validate input, call one use case, commit
+and redirect, or re-render the form with a message per field.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint
+import json
+from typing import Any
 
-bp = Blueprint("admin", __name__)
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    EmailField,
+    Form,
+    HiddenField,
+    PasswordField,
+    SelectField,
+    StringField,
+)
+from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp
+
+from sscmatch.schemas import CONSTITUENCIES
+from sscmatch.vocab import load_vocabulary
+from sscmatch.web.access import access
+from sscmatch.web.i18n import LANGUAGE_NAMES
+from sscmatch.web.templating import ROLE_LABELS, lang
+from sscmatch.workflow import admin as uc
+from sscmatch.workflow.users import MIN_PASSWORD_LENGTH
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+CONSTITUENCY_LABELS: dict[str, Any] = {
+    "government": _l("Government"),
+    "employers": _l("Employers"),
+    "workers": _l("Workers"),
+    "un_agency": _l("UN agency"),
+    "cooperation_agency": _l("Cooperation agency"),
+    "ngo": _l("NGO"),
+    "academia": _l("Academia"),
+    "other": _l("Other"),
+}
+
+# Translated wording for the refusals of the use cases (their own message is the fallback).
+MESSAGES: dict[str, Any] = {
+    "duplicate_email": _l("A user with this e-mail already exists."),
+    "focal_needs_country": _l("A focal point needs a country."),
+    "focal_needs_constituency": _l(
+        "A focal point needs a constituency: government, employers or workers."
+    ),
+    "short_password": _l(
+        "The password must have at least %(n)s characters.", n=MIN_PASSWORD_LENGTH
+    ),
+    "self_demote": _l("You cannot remove your own admin role; ask another admin to do it."),
+    "self_deactivate": _l("You cannot deactivate your own account; ask another admin to do it."),
+    "conflict": _l(
+        "Someone changed this user since you opened the form. "
+        "The form now shows their version; make your change again."
+    ),
+    "not_locked": _l("This account is not locked."),
+    "bad_page": _l("The page number must be 1 or more."),
+    "no_such_user": _l("There is no user with this e-mail."),
+    "bad_range": _l("The start date is after the end date."),
+    "bad_country": _l("Unknown country."),
+}
+
+
+def _message(exc: uc.AdminError) -> str:
+    text = MESSAGES.get(exc.code)
+    return str(text) if text is not None else str(exc)
+
+
+def _country_choices(blank: Any) -> list[tuple[str, str]]:
+    countries = load_vocabulary().countries
+    named = sorted(((c.name(lang()), code) for code, c in countries.items()), key=lambda p: p[0])
+    return [("", str(blank))] + [(code, f"{name} ({code})") for name, code in named]
+
+
+def _role_choices(blank: Any = None) -> list[tuple[str, str]]:
+    choices = [(role, str(label)) for role, label in ROLE_LABELS.items()]
+    return ([("", str(blank))] if blank is not None else []) + choices
+
+
+def _constituency_choices() -> list[tuple[str, str]]:
+    return [("", _("(none)"))] + [(c, str(CONSTITUENCY_LABELS[c])) for c in CONSTITUENCIES]
+
+
+def _language_choices() -> list[tuple[str, str]]:
+    return list(LANGUAGE_NAMES.items())
+
+
+def _attach(form: Any, exc: uc.AdminError) -> None:
+    """Show a use case's refusal next to the field it concerns (or above the form)."""
+    target = getattr(form, exc.field, None) if exc.field else None
+    if target is not None:
+        target.errors = [*target.errors, _message(exc)]
+    else:
+        flash(_message(exc), "error")
+
+
+# ----- forms -------------------------------------------------------------------------------------
+
+_EMAIL = Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message=_l("Enter an e-mail address."))
+_PASSWORD = Length(
+    min=MIN_PASSWORD_LENGTH,
+    message=_l("The password must have at least %(n)s characters.", n=MIN_PASSWORD_LENGTH),
+)
+
+
+class ProfileForm(FlaskForm):  # type: ignore[misc]
+    name = StringField(_l("Name"), validators=[Optional(), Length(max=200)])
+    role = SelectField(_l("Role"), validators=[DataRequired()])
+    country = SelectField(_l("Country"), validators=[Optional()])
+    constituency = SelectField(_l("Constituency"), validators=[Optional()])
+    language = SelectField(_l("Language"), validators=[DataRequired()])
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.role.choices = _role_choices()
+        self.country.choices = _country_choices(_("(none)"))
+        self.constituency.choices = _constituency_choices()
+        self.language.choices = _language_choices()
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        ok = bool(super().validate(extra_validators))
+        if self.role.data == "focal_point":
+            if not self.country.data:
+                self.country.errors = [*self.country.errors, str(MESSAGES["focal_needs_country"])]
+                ok = False
+            if self.constituency.data not in uc.FOCAL_CONSTITUENCIES:
+                message = str(MESSAGES["focal_needs_constituency"])
+                self.constituency.errors = [*self.constituency.errors, message]
+                ok = False
+        return ok
+
+
+class NewUserForm(ProfileForm):
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Length(max=254), _EMAIL])
+    password = PasswordField(_l("Initial password"), validators=[DataRequired(), _PASSWORD])
+    confirm = PasswordField(
+        _l("Repeat the password"),
+        validators=[DataRequired(), EqualTo("password", message=_l("The passwords differ."))],
+    )
+
+
+class EditUserForm(ProfileForm):
+    active = BooleanField(_l("Active (may sign in)"))
+    fingerprint = HiddenField()
+
+
+class PasswordForm(FlaskForm):  # type: ignore[misc]
+    password = PasswordField(_l("New password"), validators=[DataRequired(), _PASSWORD])
+    confirm = PasswordField(
+        _l("Repeat the password"),
+        validators=[DataRequired(), EqualTo("password", message=_l("The passwords differ."))],
+    )
+
+
+class ActionForm(FlaskForm):  # type: ignore[misc]
+    """A button that changes something: only the CSRF token."""
+
+
+class UserFilterForm(Form):  # type: ignore[misc]
+    role = SelectField(_l("Role"), validators=[Optional()])
+    country = SelectField(_l("Country"), validators=[Optional()])
+    active = SelectField(_l("Status"), validators=[Optional()])
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.role.choices = _role_choices(_("any"))
+        self.country.choices = _country_choices(_("any"))
+        self.active.choices = [("", _("any")), ("yes", _("active")), ("no", _("inactive"))]
+
+
+class AuditFilterForm(Form):  # type: ignore[misc]
+    entity = SelectField(_l("Record type"), validators=[Optional()])
+    entity_id = StringField(_l("Record id"), validators=[Optional(), Length(max=80)])
+    action = SelectField(_l("Action"), validators=[Optional()])
+    user = StringField(_l("User (e-mail)"), validators=[Optional(), Length(max=254)])
+    date_from = DateField(_l("From"), validators=[Optional()])
+    date_to = DateField(_l("To"), validators=[Optional()])
+
+
+def _page_number() -> tuple[int, str | None]:
+    raw = request.args.get("page", "1")
+    if raw.isdigit() and int(raw) >= 1:
+        return int(raw), None
+    return 1, _("The page number must be a whole number, 1 or more.")
+
+
+def _page_size() -> int:
+    return int(current_app.config.get("PAGE_SIZE", 25))
+
+
+def _db() -> Any:
+    from sscmatch.web import get_session
+
+    return get_session()
+
+
+# ----- users -------------------------------------------------------------------------------------
+
+
+@bp.get("/users")
+@access("admin")
+def users() -> Any:
+    db = _db()
+    form = UserFilterForm(request.args)
+    number, page_error = _page_number()
+    page = None
+    status = 200
+    if form.validate() and page_error is None:
+        active = {"yes": True, "no": False}.get(form.active.data or "")
+        try:
+            page = uc.list_users(
+                db,
+                role=form.role.data or None,
+                country=form.country.data or None,
+                active=active,
+                page=number,
+                size=_page_size(),
+            )
+        except uc.AdminError as exc:
+            _attach(form, exc)
+            status = 400
+    else:
+        if page_error:
+            flash(page_error, "error")
+        status = 400
+    return render_template(
+        "admin/users.html",
+        form=form,
+        page=page,
+        is_locked=uc.is_locked,
+        constituency_label=lambda c: CONSTITUENCY_LABELS.get(c, c or ""),
+    ), status
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+@access("admin")
+def new_user() -> Any:
+    form = NewUserForm()
+    if request.method == "GET":
+        form.language.data = lang()
+    if form.validate_on_submit():
+        db = _db()
+        try:
+            user = uc.add_user(
+                db,
+                current_user.id,
+                email=form.email.data or "",
+                password=form.password.data or "",
+                role=form.role.data or "",
+                name=form.name.data or "",
+                country=form.country.data or None,
+                constituency=form.constituency.data or None,
+                language=form.language.data or "en",
+            )
+        except uc.AdminError as exc:
+            db.rollback()
+            _attach(form, exc)
+        else:
+            db.commit()
+            flash(_("User %(email)s created.", email=user.email), "info")
+            return redirect(url_for("admin.users"))
+    status = 400 if request.method == "POST" else 200
+    return render_template(
+        "admin/user_new.html", form=form, min_password=MIN_PASSWORD_LENGTH
+    ), status
+
+
+def _user_or_404(user_id: int) -> Any:
+    try:
+        return uc.get_user(_db(), user_id)
+    except uc.AdminError as exc:
+        abort(404, description=_message(exc))
+
+
+def _render_user(user: Any, form: Any, password_form: Any, status: int = 200) -> Any:
+    return render_template(
+        "admin/user_edit.html",
+        user=user,
+        form=form,
+        password_form=password_form,
+        action_form=ActionForm(),
+        locked=uc.is_locked(user),
+        min_password=MIN_PASSWORD_LENGTH,
+        constituency_label=lambda c: CONSTITUENCY_LABELS.get(c, c or ""),
+    ), status
+
+
+def _edit_form_for(user: Any) -> EditUserForm:
+    form = EditUserForm(
+        formdata=None,
+        name=user.name,
+        role=user.role,
+        country=user.country or "",
+        constituency=user.constituency or "",
+        language=user.language,
+        active=user.active,
+        fingerprint=uc.fingerprint(user),
+    )
+    return form
+
+
+@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+@access("admin")
+def edit_user(user_id: int) -> Any:
+    db = _db()
+    user = _user_or_404(user_id)
+    if request.method == "GET":
+        return _render_user(user, _edit_form_for(user), PasswordForm(formdata=None))
+    form = EditUserForm()
+    if form.validate_on_submit():
+        try:
+            uc.update_user(
+                db,
+                current_user.id,
+                user_id,
+                expected=form.fingerprint.data or None,
+                name=form.name.data or "",
+                role=form.role.data or "",
+                country=form.country.data or None,
+                constituency=form.constituency.data or None,
+                language=form.language.data or "en",
+                active=bool(form.active.data),
+            )
+        except uc.AdminError as exc:
+            db.rollback()
+            if exc.code == "conflict":
+                flash(_message(exc), "error")
+                fresh = _user_or_404(user_id)
+                return _render_user(fresh, _edit_form_for(fresh), PasswordForm(formdata=None), 409)
+            _attach(form, exc)
+        else:
+            db.commit()
+            flash(_("Changes saved."), "info")
+            return redirect(url_for("admin.edit_user", user_id=user_id))
+    return _render_user(user, form, PasswordForm(formdata=None), 400)
+
+
+@bp.post("/users/<int:user_id>/password")
+@access("admin")
+def reset_password(user_id: int) -> Any:
+    db = _db()
+    user = _user_or_404(user_id)
+    password_form = PasswordForm()
+    if password_form.validate_on_submit():
+        try:
+            uc.reset_password(db, current_user.id, user_id, password_form.password.data or "")
+        except uc.AdminError as exc:
+            db.rollback()
+            _attach(password_form, exc)
+        else:
+            db.commit()
+            flash(_("New password set for %(email)s.", email=user.email), "info")
+            return redirect(url_for("admin.edit_user", user_id=user_id))
+    return _render_user(user, _edit_form_for(user), password_form, 400)
+
+
+@bp.post("/users/<int:user_id>/unlock")
+@access("admin")
+def unlock_user(user_id: int) -> Any:
+    db = _db()
+    user = _user_or_404(user_id)
+    form = ActionForm()
+    if form.validate_on_submit():
+        try:
+            uc.unlock(db, current_user.id, user_id)
+        except uc.AdminError as exc:
+            db.rollback()
+            flash(_message(exc), "error")
+            return _render_user(user, _edit_form_for(user), PasswordForm(formdata=None), 400)
+        db.commit()
+        flash(_("%(email)s can sign in again.", email=user.email), "info")
+    return redirect(url_for("admin.edit_user", user_id=user_id))
+
+
+# ----- audit log ---------------------------------------------------------------------------------
+
+
+def _shown(value: Any) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+@bp.get("/audit")
+@access("admin")
+def audit() -> Any:
+    db = _db()
+    form = AuditFilterForm(request.args)
+    entities, actions = uc.event_choices(db)
+    form.entity.choices = [("", _("any")), *((e, e) for e in entities)]
+    form.action.choices = [("", _("any")), *((a, a) for a in actions)]
+    # A value not (yet) in the log is still a valid filter: it simply finds nothing.
+    for field, known in ((form.entity, entities), (form.action, actions)):
+        value = request.args.get(field.name, "")
+        if value and value not in known:
+            field.choices.append((value, value))
+    number, page_error = _page_number()
+    page = None
+    status = 200
+    if form.validate() and page_error is None:
+        filters = uc.AuditFilter(
+            entity=form.entity.data or None,
+            entity_id=form.entity_id.data or None,
+            action=form.action.data or None,
+            user=form.user.data or None,
+            date_from=form.date_from.data,
+            date_to=form.date_to.data,
+        )
+        try:
+            page = uc.list_events(db, filters, page=number, size=_page_size())
+        except uc.AdminError as exc:
+            _attach(form, exc)
+            status = 400
+    else:
+        if page_error:
+            flash(page_error, "error")
+        status = 400
+    rows = []
+    if page is not None:
+        for event, email in page.items:
+            rows.append((event, email, uc.changed_fields(event.before, event.after)))
+    return render_template("admin/audit.html", form=form, page=page, rows=rows), status
+
+
+@bp.get("/audit/<int:event_id>")
+@access("admin")
+def audit_event(event_id: int) -> Any:
+    try:
+        event, email = uc.get_event(_db(), event_id)
+    except uc.AdminError as exc:
+        abort(404, description=_message(exc))
+    changes = [
+        (c.field, _shown(c.before), _shown(c.after), c.changed)
+        for c in uc.compare(event.before, event.after)
+    ]
+    record_url = None
+    if event.entity == "user" and event.entity_id.isdigit():
+        record_url = url_for("admin.edit_user", user_id=int(event.entity_id))
+    return render_template(
+        "admin/audit_event.html",
+        event=event,
+        email=email,
+        changes=changes,
+        record_url=record_url,
+        changed_count=sum(1 for row in changes if row[3]),
+    )

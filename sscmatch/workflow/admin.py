@@ -1,0 +1,400 @@
+"""Administration: users (create, edit, reset a password, unlock) and reading the audit log.
+
+Every change records an :class:`~sscmatch.models.AuditEvent` with the user before and after
+(:func:`~sscmatch.workflow.audit.snapshot` leaves password and token hashes out). An admin cannot
+deactivate or demote themself, so the service never loses its last way in by accident. ``User``
+carries no ``version`` column; an edit form sends :func:`fingerprint` of the fields it started from
+instead, and a stale one is refused as a conflict.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
+
+from sscmatch.models import AuditEvent, User
+from sscmatch.schemas import CONSTITUENCIES, ROLES
+from sscmatch.vocab import INTERFACE_LANGUAGES, load_vocabulary
+from sscmatch.workflow.audit import record_event, snapshot
+from sscmatch.workflow.users import MIN_PASSWORD_LENGTH, UserError, create_user, hash_password
+
+T = TypeVar("T")
+
+FOCAL_CONSTITUENCIES = ("government", "employers", "workers")
+EDITABLE = ("name", "role", "country", "constituency", "language", "active")
+
+
+class AdminError(ValueError):
+    """A refused admin change. ``field`` names the form field at fault (None: the whole form);
+    ``code`` lets the edge show a translated message; ``status`` is the HTTP answer it deserves."""
+
+    def __init__(
+        self, message: str, *, field: str | None = None, code: str = "invalid", status: int = 400
+    ) -> None:
+        super().__init__(message)
+        self.field = field
+        self.code = code
+        self.status = status
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    """One page of a list: ``number`` counts from 1; ``pages`` is at least 1."""
+
+    items: list[T]
+    number: int
+    pages: int
+    total: int
+    size: int
+
+
+def paginate(session: Session, query: SelectOfScalar[T], number: int, size: int) -> Page[T]:
+    if number < 1:
+        raise AdminError("the page number must be 1 or more", field="page", code="bad_page")
+    count_query = select(func.count()).select_from(query.order_by(None).subquery())
+    total = int(session.exec(count_query).one())
+    pages = max(1, math.ceil(total / size))
+    items = list(session.exec(query.offset((number - 1) * size).limit(size)))
+    return Page(items=items, number=number, pages=pages, total=total, size=size)
+
+
+# ----- users -------------------------------------------------------------------------------------
+
+
+def list_users(
+    session: Session,
+    *,
+    role: str | None = None,
+    country: str | None = None,
+    active: bool | None = None,
+    page: int = 1,
+    size: int = 25,
+) -> Page[User]:
+    """Users filtered by role, country and whether they are active, by e-mail."""
+    query = select(User)
+    if role:
+        if role not in ROLES:
+            raise AdminError(f"unknown role {role!r}", field="role", code="bad_role")
+        query = query.where(User.role == role)
+    if country:
+        query = query.where(User.country == country.upper())
+    if active is not None:
+        query = query.where(User.active == active)
+    return paginate(session, query.order_by(col(User.email)), page, size)
+
+
+def _check_profile(
+    role: str, country: str | None, constituency: str | None, language: str
+) -> tuple[str | None, str | None]:
+    """Check role, country, constituency and language together; return (country, constituency)."""
+    if role not in ROLES:
+        raise AdminError(f"unknown role {role!r}", field="role", code="bad_role")
+    country = (country or "").strip().upper() or None
+    constituency = (constituency or "").strip() or None
+    if country is not None and country not in load_vocabulary().countries:
+        raise AdminError(f"unknown country code {country!r}", field="country", code="bad_country")
+    if constituency is not None and constituency not in CONSTITUENCIES:
+        raise AdminError(
+            f"unknown constituency {constituency!r}", field="constituency", code="bad_constituency"
+        )
+    if role == "focal_point":
+        if country is None:
+            raise AdminError(
+                "a focal point needs a country", field="country", code="focal_needs_country"
+            )
+        if constituency not in FOCAL_CONSTITUENCIES:
+            raise AdminError(
+                "a focal point needs a constituency: government, employers or workers",
+                field="constituency",
+                code="focal_needs_constituency",
+            )
+    if language not in INTERFACE_LANGUAGES:
+        raise AdminError(f"unknown language {language!r}", field="language", code="bad_language")
+    return country, constituency
+
+
+def _check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AdminError(
+            f"the password must have at least {MIN_PASSWORD_LENGTH} characters",
+            field="password",
+            code="short_password",
+        )
+
+
+def add_user(
+    session: Session,
+    actor_id: int,
+    *,
+    email: str,
+    password: str,
+    role: str,
+    name: str = "",
+    country: str | None = None,
+    constituency: str | None = None,
+    language: str = "en",
+) -> User:
+    """Create a user on an admin's behalf and audit it (the caller commits)."""
+    country, constituency = _check_profile(role, country, constituency, language)
+    _check_password(password)
+    existing = session.exec(select(User).where(User.email == email.strip().lower())).first()
+    if existing is not None:
+        raise AdminError(
+            f"a user with e-mail {email.strip().lower()} already exists",
+            field="email",
+            code="duplicate_email",
+        )
+    try:
+        user = create_user(
+            session,
+            email,
+            password,
+            role,
+            name=name.strip(),
+            country=country,
+            constituency=constituency,
+            language=language,
+        )
+    except UserError as exc:
+        field = "email" if "e-mail" in str(exc) else None
+        raise AdminError(str(exc), field=field) from exc
+    assert user.id is not None
+    record_event(
+        session,
+        user_id=actor_id,
+        action="create",
+        entity="user",
+        entity_id=user.id,
+        after=snapshot(user),
+    )
+    return user
+
+
+def get_user(session: Session, user_id: int) -> User:
+    user = session.get(User, user_id)
+    if user is None:
+        raise AdminError(f"there is no user {user_id}", code="no_user", status=404)
+    return user
+
+
+def fingerprint(user: User) -> str:
+    """A short digest of the editable fields: an edit form sends back the one it started from."""
+    values = {name: getattr(user, name) for name in EDITABLE}
+    digest = hashlib.sha256(json.dumps(values, sort_keys=True, default=str).encode("utf-8"))
+    return digest.hexdigest()[:16]
+
+
+def update_user(
+    session: Session,
+    actor_id: int,
+    user_id: int,
+    *,
+    expected: str | None,
+    name: str,
+    role: str,
+    country: str | None,
+    constituency: str | None,
+    language: str,
+    active: bool,
+) -> User:
+    """Change a user's profile, role and status; refuse stale edits and self-demotion."""
+    user = get_user(session, user_id)
+    if expected is not None and expected != fingerprint(user):
+        raise AdminError(
+            "someone changed this user since you opened the form; reload it and try again",
+            code="conflict",
+            status=409,
+        )
+    if user_id == actor_id and role != "admin":
+        raise AdminError(
+            "you cannot remove your own admin role; ask another admin",
+            field="role",
+            code="self_demote",
+        )
+    if user_id == actor_id and not active:
+        raise AdminError(
+            "you cannot deactivate your own account; ask another admin",
+            field="active",
+            code="self_deactivate",
+        )
+    country, constituency = _check_profile(role, country, constituency, language)
+    before = snapshot(user)
+    user.name = name.strip()
+    user.role = role
+    user.country = country
+    user.constituency = constituency
+    user.language = language
+    user.active = active
+    after = snapshot(user)
+    if before == after:
+        return user
+    session.add(user)
+    session.flush()
+    record_event(
+        session,
+        user_id=actor_id,
+        action="update",
+        entity="user",
+        entity_id=user_id,
+        before=before,
+        after=after,
+    )
+    return user
+
+
+def reset_password(session: Session, actor_id: int, user_id: int, password: str) -> User:
+    """Give a user a new password (and clear a lockout); the audit notes it, never the hash."""
+    user = get_user(session, user_id)
+    _check_password(password)
+    before = snapshot(user)
+    user.password_hash = hash_password(password)
+    user.failed_logins = 0
+    user.locked_until = None
+    session.add(user)
+    session.flush()
+    record_event(
+        session,
+        user_id=actor_id,
+        action="reset_password",
+        entity="user",
+        entity_id=user_id,
+        before=before,
+        after=snapshot(user),
+        note="password reset by an admin",
+    )
+    return user
+
+
+def is_locked(user: User, now: datetime | None = None) -> bool:
+    if user.locked_until is None:
+        return False
+    until = user.locked_until
+    until = until if until.tzinfo else until.replace(tzinfo=UTC)
+    return until > (now or datetime.now(UTC))
+
+
+def unlock(session: Session, actor_id: int, user_id: int) -> User:
+    """Clear a lockout after repeated failed sign-ins."""
+    user = get_user(session, user_id)
+    if user.locked_until is None and user.failed_logins == 0:
+        raise AdminError("this account is not locked", code="not_locked")
+    before = snapshot(user)
+    user.locked_until = None
+    user.failed_logins = 0
+    session.add(user)
+    session.flush()
+    record_event(
+        session,
+        user_id=actor_id,
+        action="unlock",
+        entity="user",
+        entity_id=user_id,
+        before=before,
+        after=snapshot(user),
+    )
+    return user
+
+
+# ----- audit log ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    entity: str | None = None
+    entity_id: str | None = None
+    action: str | None = None
+    user: str | None = None  # an e-mail, or a user id
+    date_from: date | None = None
+    date_to: date | None = None
+
+
+def _user_id_for(session: Session, who: str) -> int:
+    who = who.strip()
+    if who.isdigit():
+        return int(who)
+    user = session.exec(select(User).where(User.email == who.lower())).first()
+    if user is None or user.id is None:
+        raise AdminError(f"there is no user with e-mail {who}", field="user", code="no_such_user")
+    return user.id
+
+
+def list_events(session: Session, filters: AuditFilter, page: int = 1, size: int = 25) -> Page[Any]:
+    """Audit events matching the filters, newest first, each with its user's e-mail."""
+    if filters.date_from and filters.date_to and filters.date_from > filters.date_to:
+        raise AdminError(
+            "the start date is after the end date", field="date_from", code="bad_range"
+        )
+    query = select(AuditEvent, User.email).join(
+        User, col(AuditEvent.user_id) == col(User.id), isouter=True
+    )
+    if filters.entity:
+        query = query.where(AuditEvent.entity == filters.entity)
+    if filters.entity_id:
+        query = query.where(AuditEvent.entity_id == filters.entity_id.strip())
+    if filters.action:
+        query = query.where(AuditEvent.action == filters.action)
+    if filters.user:
+        query = query.where(AuditEvent.user_id == _user_id_for(session, filters.user))
+    if filters.date_from:
+        start = datetime.combine(filters.date_from, time.min, tzinfo=UTC)
+        query = query.where(col(AuditEvent.at) >= start)
+    if filters.date_to:
+        end = datetime.combine(filters.date_to + timedelta(days=1), time.min, tzinfo=UTC)
+        query = query.where(col(AuditEvent.at) < end)
+    query = query.order_by(col(AuditEvent.at).desc(), col(AuditEvent.id).desc())
+    return paginate(session, query, page, size)  # type: ignore[arg-type]
+
+
+def event_choices(session: Session) -> tuple[list[str], list[str]]:
+    """The entities and actions that occur in the log (for the filter menus)."""
+    entities = session.exec(select(AuditEvent.entity).distinct().order_by(AuditEvent.entity))
+    actions = session.exec(select(AuditEvent.action).distinct().order_by(AuditEvent.action))
+    return list(entities), list(actions)
+
+
+def get_event(session: Session, event_id: int) -> tuple[AuditEvent, str | None]:
+    event = session.get(AuditEvent, event_id)
+    if event is None:
+        raise AdminError(f"there is no audit event {event_id}", code="no_event", status=404)
+    actor = session.get(User, event.user_id) if event.user_id is not None else None
+    return event, actor.email if actor else None
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    field: str
+    before: Any
+    after: Any
+    changed: bool
+
+
+def compare(before: dict[str, Any] | None, after: dict[str, Any] | None) -> list[FieldChange]:
+    """Every field of either side, in the record's order, marking those whose value changed.
+
+    >>> [c.field for c in compare({"a": 1, "b": 2}, {"a": 1, "b": 3}) if c.changed]
+    ['b']
+    """
+    names: list[str] = list(before or {})
+    names += [n for n in (after or {}) if n not in names]
+    rows = []
+    for name in names:
+        old = (before or {}).get(name)
+        new = (after or {}).get(name)
+        changed = before is None or after is None or old != new
+        rows.append(FieldChange(name, old, new, changed))
+    return rows
+
+
+def changed_fields(before: dict[str, Any] | None, after: dict[str, Any] | None) -> Sequence[str]:
+    if before is None or after is None:
+        return []
+    return [c.field for c in compare(before, after) if c.changed]
