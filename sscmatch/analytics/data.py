@@ -1,0 +1,134 @@
+"""Reading exchanges for the analytics, with a cache keyed by a data version.
+
+The version is the number of exchanges and institutions and their latest ``updated_at``: any
+import, edit or deletion changes it, so a cached network is never stale for long. The cache is
+per process and per database URL; a page for filters already seen is served from it.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from typing import Any, TypeVar
+
+from sqlalchemy import Text, func, type_coerce
+from sqlmodel import Session, select
+
+from sscmatch.analytics.graph import ExchangeRow
+from sscmatch.models import Exchange, Institution
+
+T = TypeVar("T")
+_LOCK = threading.Lock()
+_ROWS: dict[str, tuple[Hashable, list[ExchangeRow]]] = {}
+_VIEWS: OrderedDict[Hashable, Any] = OrderedDict()
+VIEW_CACHE_SIZE = 64
+
+
+def _db_key(session: Session) -> str:
+    bind = session.get_bind()
+    return str(bind.engine.url) if hasattr(bind, "engine") else str(id(bind))
+
+
+def data_version(session: Session) -> tuple[Any, ...]:
+    """What the cached analytics depend on (changes whenever exchanges or institutions do)."""
+    ex = session.exec(select(func.count(), func.max(Exchange.updated_at))).one()
+    inst = session.exec(select(func.count(), func.max(Institution.updated_at))).one()
+    return (int(ex[0]), str(ex[1]), int(inst[0]), str(inst[1]))
+
+
+def year_of(start: str | None) -> int | None:
+    if start and len(start) >= 4 and start[:4].isdigit():
+        return int(start[:4])
+    return None
+
+
+def load_rows(session: Session) -> list[ExchangeRow]:
+    """Every exchange as an :class:`ExchangeRow`, read column-wise (no ORM objects)."""
+    constituency = dict(session.exec(select(Institution.id, Institution.constituency)).all())
+    memo: dict[str | None, tuple[str, ...]] = {}
+
+    def lst(raw: str | None) -> tuple[str, ...]:
+        found = memo.get(raw)
+        if found is None:
+            found = memo[raw] = tuple(json.loads(raw)) if raw else ()
+        return found
+
+    cols = (
+        Exchange.id,
+        Exchange.title,
+        Exchange.start,
+        type_coerce(Exchange.providers, Text),
+        type_coerce(Exchange.recipients, Text),
+        type_coerce(Exchange.participants, Text),
+        type_coerce(Exchange.partners, Text),
+        type_coerce(Exchange.themes, Text),
+        Exchange.modality,
+        Exchange.direction,
+    )
+    rows: list[ExchangeRow] = []
+    kinds: dict[tuple[str, ...], frozenset[str]] = {}
+    for eid, title, start, prov, rec, part, partners, themes, modality, direction in session.exec(
+        select(*cols)  # type: ignore[call-overload]
+    ):
+        partner_ids = lst(partners)
+        kind = kinds.get(partner_ids)
+        if kind is None:
+            kind = kinds[partner_ids] = frozenset(
+                constituency[p] for p in partner_ids if p in constituency
+            )
+        rows.append(
+            ExchangeRow(
+                eid,
+                title or "",
+                year_of(start),
+                start or "",
+                lst(prov),
+                lst(rec),
+                lst(part),
+                partner_ids,
+                lst(themes),
+                modality,
+                direction,
+                kind,
+            )
+        )
+    rows.sort(key=lambda r: (r.start, r.id))
+    return rows
+
+
+def cached_rows(session: Session) -> tuple[Hashable, list[ExchangeRow]]:
+    """``(version, rows)``, read again only when the data version changed."""
+    key = _db_key(session)
+    version = data_version(session)
+    with _LOCK:
+        hit = _ROWS.get(key)
+        if hit is not None and hit[0] == version:
+            return hit
+    rows = load_rows(session)
+    with _LOCK:
+        _ROWS[key] = (version, rows)
+    return version, rows
+
+
+def cached(session: Session, version: Hashable, key: Hashable, make: Callable[[], T]) -> T:
+    """``make()`` once per (database, data version, key); least recently used dropped."""
+    full = (_db_key(session), version, key)
+    with _LOCK:
+        if full in _VIEWS:
+            _VIEWS.move_to_end(full)
+            value: T = _VIEWS[full]
+            return value
+    value = make()
+    with _LOCK:
+        _VIEWS[full] = value
+        while len(_VIEWS) > VIEW_CACHE_SIZE:
+            _VIEWS.popitem(last=False)
+    return value
+
+
+def clear_cache() -> None:
+    with _LOCK:
+        _ROWS.clear()
+        _VIEWS.clear()

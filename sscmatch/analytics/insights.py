@@ -1,0 +1,385 @@
+"""Gaps (themes with open needs that no published capacity covers) and the charts' data.
+
+Records held by international or regional bodies (``Institution.international``) are not a
+country's own (see data/README.md): they are left out of gaps and of supply and demand.
+
+Charts come with their geometry (bars in SVG user units) so templates only draw them.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from sqlmodel import Session, col, select
+
+from sscmatch.analytics.graph import ExchangeRow
+from sscmatch.models import Capacity, Institution, Need
+from sscmatch.vocab import Vocabulary
+
+PALETTE = (
+    "#0072b2",
+    "#e69f00",
+    "#009e73",
+    "#cc79a7",
+    "#56b4e9",
+    "#d55e00",
+    "#7f7f7f",
+    "#f0e442",
+    "#332288",
+    "#88ccee",
+    "#44aa99",
+    "#aa4499",
+    "#999933",
+)
+
+
+def family(theme: str, vocab: Vocabulary) -> str:
+    """The top-level theme of ``theme`` (itself for a root or an unknown id)."""
+    t = vocab.themes.get(theme)
+    return t.parent if t is not None and t.parent else theme
+
+
+def family_colours(vocab: Vocabulary) -> dict[str, str]:
+    return {root: PALETTE[i % len(PALETTE)] for i, root in enumerate(vocab.roots())}
+
+
+def covers(capacity_theme: str, need_theme: str, vocab: Vocabulary) -> bool:
+    """A capacity theme covers a need theme when it is the same, its parent or its child."""
+    if capacity_theme == need_theme:
+        return True
+    if capacity_theme not in vocab.themes or need_theme not in vocab.themes:
+        return False
+    return vocab.theme_relation(need_theme, capacity_theme) in ("parent", "child")
+
+
+def _international(session: Session) -> set[str]:
+    return set(session.exec(select(Institution.id).where(col(Institution.international))).all())
+
+
+# --------------------------------------------------------------------------- gaps
+
+
+@dataclass(frozen=True)
+class NeedRef:
+    id: str
+    country: str
+    title: str
+    priority: str | None
+
+
+@dataclass
+class Gap:
+    theme: str
+    family: str
+    needs: list[NeedRef] = field(default_factory=list)
+
+    @property
+    def countries(self) -> list[str]:
+        return sorted({n.country for n in self.needs})
+
+
+def gaps_from(
+    needs: Iterable[tuple[str, str, str, Sequence[str], str | None]],
+    capacity_themes: Iterable[Sequence[str]],
+    vocab: Vocabulary,
+) -> list[Gap]:
+    """Themes of open needs that no capacity theme covers, most needs first.
+
+    ``needs`` are ``(id, country, title, themes, priority)``.
+
+    >>> from sscmatch.vocab import load_vocabulary
+    >>> v = load_vocabulary()
+    >>> gs = gaps_from([("n1", "GTM", "t", ["labour-inspection", "legislation"], None)],
+    ...                [["enforcement"]], v)
+    >>> [g.theme for g in gs]
+    ['legislation']
+    """
+    offered: set[str] = set()
+    for themes in capacity_themes:
+        offered.update(themes)
+    covered: dict[str, bool] = {}
+    by_theme: dict[str, Gap] = {}
+    for nid, country, title, themes, priority in needs:
+        for theme in themes:
+            if theme not in covered:
+                covered[theme] = any(covers(c, theme, vocab) for c in offered)
+            if covered[theme]:
+                continue
+            gap = by_theme.get(theme)
+            if gap is None:
+                gap = by_theme[theme] = Gap(theme, family(theme, vocab))
+            gap.needs.append(NeedRef(nid, country, title, priority))
+    out = list(by_theme.values())
+    for gap in out:
+        gap.needs.sort(key=lambda n: (n.country, n.id))
+    out.sort(key=lambda g: (-len(g.needs), g.theme))
+    return out
+
+
+def _open_needs(
+    session: Session, international: set[str], region_codes: set[str] | None
+) -> list[tuple[str, str, str, list[str], str | None]]:
+    rows = session.exec(
+        select(  # type: ignore[call-overload]
+            Need.id, Need.country, Need.title, Need.themes, Need.priority, Need.institution
+        )
+        .where(Need.status == "open")
+        .order_by(Need.id)
+    ).all()
+    return [
+        (nid, country, title, list(themes), priority)
+        for nid, country, title, themes, priority, inst in rows
+        if inst not in international and (region_codes is None or country in region_codes)
+    ]
+
+
+def _published_capacities(
+    session: Session, international: set[str], region_codes: set[str] | None = None
+) -> list[tuple[str, list[str]]]:
+    rows = session.exec(
+        select(Capacity.country, Capacity.themes, Capacity.institution).where(
+            Capacity.status == "published"
+        )
+    ).all()
+    return [
+        (country, list(themes))
+        for country, themes, inst in rows
+        if inst not in international and (region_codes is None or country in region_codes)
+    ]
+
+
+def _region_codes(vocab: Vocabulary, region: str | None) -> set[str] | None:
+    if region is None:
+        return None
+    return {c.code for c in vocab.countries.values() if c.region == region}
+
+
+def gaps(session: Session, vocab: Vocabulary, region: str | None = None) -> list[Gap]:
+    """Themes with open needs (of countries in ``region``, if given) that no published
+    capacity anywhere covers (same theme, its parent or a child)."""
+    international = _international(session)
+    needs = _open_needs(session, international, _region_codes(vocab, region))
+    caps = _published_capacities(session, international)
+    return gaps_from(needs, (themes for _, themes in caps), vocab)
+
+
+# --------------------------------------------------------------------------- charts
+
+
+def nice_ticks(top: float, count: int = 5) -> list[int]:
+    """Whole-number axis ticks from 0 to at least ``top``.
+
+    >>> nice_ticks(37)
+    [0, 10, 20, 30, 40]
+    """
+    if top <= 0:
+        return [0, 1]
+    raw = top / count
+    magnitude = 10 ** math.floor(math.log10(raw)) if raw >= 1 else 1
+    step = next(m * magnitude for m in (1, 2, 5, 10) if m * magnitude >= raw)
+    step = max(int(step), 1)
+    ticks = list(range(0, math.ceil(top / step) * step + 1, step))
+    return ticks
+
+
+@dataclass
+class Segment:
+    key: str
+    label: str
+    value: int
+    x: float
+    y: float
+    w: float
+    h: float
+    colour: str
+
+
+@dataclass
+class StackedBars:
+    """Exchanges per year, stacked by theme family."""
+
+    width: int
+    height: int
+    plot: tuple[float, float, float, float]  # left, top, right, bottom
+    bars: list[tuple[int, int, float, list[Segment]]]  # year, total, label x, segments
+    ticks: list[tuple[int, float]]  # value, y
+    legend: list[tuple[str, str, str]]  # key, label, colour
+    label_every: int
+
+
+def per_year_by_family(
+    rows: Sequence[ExchangeRow], vocab: Vocabulary, lang: str = "en"
+) -> StackedBars:
+    """An exchange counts once in each theme family it touches, in its start year."""
+    counts: dict[int, Counter[str]] = defaultdict(Counter)
+    for row in rows:
+        if row.year is None:
+            continue
+        fams = {family(t, vocab) for t in row.themes} or {"(none)"}
+        for f in fams:
+            counts[row.year][f] += 1
+    colours = family_colours(vocab)
+    width, height = 760, 320
+    left, top, right, bottom = 48.0, 16.0, width - 12.0, height - 40.0
+    years = list(range(min(counts), max(counts) + 1)) if counts else []
+    peak = max((sum(c.values()) for c in counts.values()), default=0)
+    ticks = nice_ticks(peak)
+    scale = (bottom - top) / ticks[-1] if ticks[-1] else 0.0
+    slot = (right - left) / max(len(years), 1)
+    bar_w = max(slot * 0.8, 1.0)
+    present: list[str] = [r for r in vocab.roots() if any(c[r] for c in counts.values())]
+    present += sorted({f for c in counts.values() for f in c} - set(present))
+    bars = []
+    for i, year in enumerate(years):
+        x = left + i * slot + (slot - bar_w) / 2
+        y = bottom
+        segs = []
+        for f in present:
+            v = counts[year][f]
+            if not v:
+                continue
+            h = v * scale
+            y -= h
+            label = vocab.themes[f].label(lang) if f in vocab.themes else f
+            segs.append(
+                Segment(
+                    f,
+                    label,
+                    v,
+                    round(x, 2),
+                    round(y, 2),
+                    round(bar_w, 2),
+                    round(h, 2),
+                    colours.get(f, "#999999"),
+                )
+            )
+        bars.append((year, sum(counts[year].values()), round(x + bar_w / 2, 2), segs))
+    legend = [
+        (f, vocab.themes[f].label(lang) if f in vocab.themes else f, colours.get(f, "#999999"))
+        for f in present
+    ]
+    return StackedBars(
+        width,
+        height,
+        (left, top, right, bottom),
+        bars,
+        [(t, round(bottom - t * scale, 2)) for t in ticks],
+        legend,
+        max(1, math.ceil(len(years) / 16)),
+    )
+
+
+@dataclass
+class BarRow:
+    key: str
+    label: str
+    value: int
+    w: float
+
+
+@dataclass
+class TopChart:
+    family: str
+    label: str
+    colour: str
+    providers: list[BarRow]
+    recipients: list[BarRow]
+
+
+def _bars(
+    counter: Counter[str], vocab: Vocabulary, lang: str, n: int, width: float
+) -> list[BarRow]:
+    top = sorted(counter.items(), key=lambda kv: (-kv[1], kv[0]))[:n]
+    peak = top[0][1] if top else 1
+    out = []
+    for code, v in top:
+        c = vocab.countries.get(code)
+        out.append(BarRow(code, c.name(lang) if c else code, v, round(width * v / peak, 2)))
+    return out
+
+
+def top_by_family(
+    rows: Sequence[ExchangeRow],
+    vocab: Vocabulary,
+    lang: str = "en",
+    n: int = 5,
+    width: float = 220.0,
+) -> list[TopChart]:
+    """Per theme family: the countries that provided and received most (directed exchanges)."""
+    prov: dict[str, Counter[str]] = defaultdict(Counter)
+    rec: dict[str, Counter[str]] = defaultdict(Counter)
+    for row in rows:
+        fams = {family(t, vocab) for t in row.themes}
+        for f in fams:
+            prov[f].update(set(row.providers))
+            rec[f].update(set(row.recipients))
+    colours = family_colours(vocab)
+    out = []
+    for f in [r for r in vocab.roots() if prov[r] or rec[r]]:
+        out.append(
+            TopChart(
+                f,
+                vocab.themes[f].label(lang),
+                colours[f],
+                _bars(prov[f], vocab, lang, n, width),
+                _bars(rec[f], vocab, lang, n, width),
+            )
+        )
+    return out
+
+
+@dataclass
+class SupplyDemandRow:
+    theme: str
+    label: str
+    needs: int
+    capacities: int
+    w_needs: float
+    w_capacities: float
+    gap: bool
+
+
+def supply_demand(
+    session: Session,
+    vocab: Vocabulary,
+    lang: str = "en",
+    region: str | None = None,
+    width: float = 300.0,
+) -> list[SupplyDemandRow]:
+    """Open needs and published capacities per theme (countries' own records), side by side;
+    ``gap`` marks a theme whose needs no capacity covers."""
+    international = _international(session)
+    codes = _region_codes(vocab, region)
+    needs = _open_needs(session, international, codes)
+    caps = _published_capacities(session, international, codes)
+    n_count: Counter[str] = Counter()
+    c_count: Counter[str] = Counter()
+    for *_, themes, _p in needs:
+        n_count.update(set(themes))
+    for _, themes in caps:
+        c_count.update(set(themes))
+    gap_themes = {
+        g.theme
+        for g in gaps_from(
+            needs, (t for _, t in _published_capacities(session, international)), vocab
+        )
+    }
+    peak = max([*n_count.values(), *c_count.values(), 1])
+    rows = []
+    for theme in sorted(set(n_count) | set(c_count), key=lambda t: (-n_count[t], -c_count[t], t)):
+        label = vocab.themes[theme].label(lang) if theme in vocab.themes else theme
+        rows.append(
+            SupplyDemandRow(
+                theme,
+                label,
+                n_count[theme],
+                c_count[theme],
+                round(width * n_count[theme] / peak, 2),
+                round(width * c_count[theme] / peak, 2),
+                theme in gap_themes,
+            )
+        )
+    return rows

@@ -1,0 +1,310 @@
+"""What pages, the API and the CLI get: the network as node-link data, a node's or a link's
+exchanges, and exports (GraphML, GEXF, node-link JSON, CSV of nodes and edges).
+
+The node-link shape is networkx's (``nx.node_link_graph(payload, edges="links")`` loads it):
+``{"directed": true, "multigraph": true, "graph": {...}, "nodes": [...], "links": [...]}`` with
+each link keyed by its kind (``directed`` or ``joint``).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import networkx as nx
+from sqlmodel import Session
+
+from sscmatch.analytics.data import cached, cached_rows
+from sscmatch.analytics.filters import Filters
+from sscmatch.analytics.graph import (
+    DIRECTED,
+    JOINT,
+    ExchangeRow,
+    Network,
+    build_network,
+    layout,
+    link_width,
+    matches,
+    node_radius,
+)
+from sscmatch.vocab import Vocabulary
+
+FORMATS = ("json", "graphml", "gexf", "csv-nodes", "csv-edges")
+LAYOUTS = ("geo", "spring")
+NODE_FIELDS = (
+    "id",
+    "label",
+    "region",
+    "subregion",
+    "provided",
+    "received",
+    "joint",
+    "total",
+    "partners",
+    "betweenness",
+    "pagerank",
+    "community",
+    "reciprocal",
+    "x",
+    "y",
+)
+EDGE_FIELDS = ("source", "target", "kind", "exchanges")
+MEDIA_TYPES = {
+    "json": "application/json",
+    "graphml": "application/graphml+xml",
+    "gexf": "application/gexf+xml",
+    "csv-nodes": "text/csv",
+    "csv-edges": "text/csv",
+}
+EXTENSIONS = {
+    "json": "json",
+    "graphml": "graphml",
+    "gexf": "gexf",
+    "csv-nodes": "nodes.csv",
+    "csv-edges": "edges.csv",
+}
+
+
+class DetailError(ValueError):
+    """A node or link that the request names wrongly."""
+
+
+@dataclass(frozen=True)
+class NetworkView:
+    """A filtered network with its layout, as built once per (data version, filters, layout)."""
+
+    network: Network
+    positions: dict[str, tuple[float, float]]
+    filters: Filters
+    layout: str
+
+
+def network_view(
+    session: Session, vocab: Vocabulary, filters: Filters, layout_kind: str = "geo"
+) -> NetworkView:
+    version, rows = cached_rows(session)
+    return cached(
+        session,
+        version,
+        ("view", filters.key(), layout_kind),
+        lambda: view_of(rows, vocab, filters, layout_kind),
+    )
+
+
+def view_of(
+    rows: Sequence[ExchangeRow], vocab: Vocabulary, filters: Filters, layout_kind: str = "geo"
+) -> NetworkView:
+    net = build_network(rows, filters, vocab)
+    return NetworkView(net, layout(net, vocab, layout_kind), filters, layout_kind)
+
+
+def _name(vocab: Vocabulary, code: str, lang: str) -> str:
+    c = vocab.countries.get(code)
+    return c.name(lang) if c else code
+
+
+def node_records(view: NetworkView, vocab: Vocabulary, lang: str = "en") -> list[dict[str, Any]]:
+    """One dict per country (sorted by exchanges, then name) with metrics and position."""
+    out: list[dict[str, Any]] = []
+    for code, s in view.network.nodes.items():
+        c = vocab.countries.get(code)
+        x, y = view.positions.get(code, (0.0, 0.0))
+        out.append(
+            {
+                "id": code,
+                "label": _name(vocab, code, lang),
+                "region": c.region if c else "",
+                "subregion": c.subregion if c else "",
+                "provided": s.provided,
+                "received": s.received,
+                "joint": s.joint,
+                "total": s.total,
+                "partners": s.partner_count,
+                "betweenness": round(s.betweenness, 6),
+                "pagerank": round(s.pagerank, 6),
+                "community": s.community,
+                "reciprocal": s.reciprocal,
+                "x": x,
+                "y": y,
+            }
+        )
+    out.sort(key=lambda n: (-n["total"], n["label"]))
+    return out
+
+
+def link_records(view: NetworkView) -> list[dict[str, Any]]:
+    links: list[dict[str, Any]] = [
+        {"source": a, "target": b, "kind": kind, "exchanges": n}
+        for (a, b, kind), n in view.network.links.items()
+    ]
+    links.sort(key=lambda e: (-e["exchanges"], e["source"], e["target"], e["kind"]))
+    return links
+
+
+def node_link(
+    view: NetworkView, vocab: Vocabulary, lang: str = "en", *, drawing: bool = False
+) -> dict[str, Any]:
+    """The network in networkx's node-link shape; ``drawing`` adds radius and stroke width."""
+    nodes = node_records(view, vocab, lang)
+    links = link_records(view)
+    for link in links:
+        link["key"] = link["kind"]
+        if drawing:
+            link["width"] = link_width(link["exchanges"])
+    if drawing:
+        for n in nodes:
+            n["r"] = node_radius(n["total"])
+    return {
+        "directed": True,
+        "multigraph": True,
+        "graph": {
+            "exchanges": view.network.exchange_count,
+            "filters": view.filters.args(),
+            "layout": view.layout,
+            "communities": view.network.communities,
+        },
+        "nodes": nodes,
+        "links": links,
+    }
+
+
+def to_networkx(view: NetworkView, vocab: Vocabulary, lang: str = "en") -> nx.MultiDiGraph:
+    """A MultiDiGraph: directed links keyed ``directed``; joint (undirected) links once per pair,
+    keyed ``joint`` with ``kind="joint"`` so tools can draw them without an arrow."""
+    g = nx.MultiDiGraph(exchanges=view.network.exchange_count, layout=view.layout)
+    for n in node_records(view, vocab, lang):
+        attrs = {k: v for k, v in n.items() if k != "id"}
+        g.add_node(n["id"], **attrs)
+    for e in link_records(view):
+        g.add_edge(
+            e["source"],
+            e["target"],
+            key=e["kind"],
+            kind=e["kind"],
+            exchanges=e["exchanges"],
+            weight=e["exchanges"],
+        )
+    return g
+
+
+def _csv(rows: list[dict[str, Any]], fields: Sequence[str]) -> bytes:
+    buf = io.StringIO()
+    writer = csv.DictWriter(
+        buf, fieldnames=list(fields), extrasaction="ignore", lineterminator="\n"
+    )
+    writer.writeheader()
+    for row in rows:
+        writer.writerow(row)
+    return buf.getvalue().encode("utf-8")
+
+
+def export(view: NetworkView, vocab: Vocabulary, fmt: str, lang: str = "en") -> bytes:
+    """The network in one of :data:`FORMATS`, as bytes."""
+    if fmt == "json":
+        return json.dumps(node_link(view, vocab, lang), ensure_ascii=False).encode("utf-8")
+    if fmt == "csv-nodes":
+        return _csv(node_records(view, vocab, lang), NODE_FIELDS)
+    if fmt == "csv-edges":
+        return _csv(link_records(view), EDGE_FIELDS)
+    buf = io.BytesIO()
+    g = to_networkx(view, vocab, lang)
+    if fmt == "graphml":
+        nx.write_graphml(g, buf)
+    elif fmt == "gexf":
+        nx.write_gexf(g, buf)
+    else:
+        raise ValueError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
+    return buf.getvalue()
+
+
+# --------------------------------------------------------------------------- details
+
+
+def exchanges_for(
+    session: Session,
+    vocab: Vocabulary,
+    filters: Filters,
+    *,
+    node: str | None = None,
+    source: str | None = None,
+    target: str | None = None,
+    kind: str | None = None,
+    limit: int = 200,
+) -> dict[str, Any]:
+    """The (filtered) exchanges of a country (``node``) or of a link (``source``, ``target``,
+    ``kind``), newest first, each with the country's role. Raises DetailError."""
+    _, rows = cached_rows(session)
+    return details(
+        rows, vocab, filters, node=node, source=source, target=target, kind=kind, limit=limit
+    )
+
+
+def _role(row: ExchangeRow, code: str) -> str:
+    if code in row.providers:
+        return "provider"
+    if code in row.recipients:
+        return "recipient"
+    return "participant"
+
+
+def details(
+    rows: Sequence[ExchangeRow],
+    vocab: Vocabulary,
+    filters: Filters,
+    *,
+    node: str | None = None,
+    source: str | None = None,
+    target: str | None = None,
+    kind: str | None = None,
+    limit: int = 200,
+) -> dict[str, Any]:
+    if node:
+        node = node.strip().upper()
+        if node not in vocab.countries:
+            raise DetailError(f"unknown country code {node!r} (expected ISO alpha-3, e.g. BRA)")
+
+        def wanted(row: ExchangeRow) -> bool:
+            return node in row.providers or node in row.recipients or node in row.participants
+
+        subject: dict[str, Any] = {"node": node}
+    elif source and target:
+        source, target = source.strip().upper(), target.strip().upper()
+        kind = kind or DIRECTED
+        if kind not in (DIRECTED, JOINT):
+            raise DetailError("kind must be 'directed' or 'joint'")
+        pair = (source, target, kind)
+        flipped = (target, source, kind)
+
+        def wanted(row: ExchangeRow) -> bool:
+            if not ({source, target} <= row.countries()):
+                return False
+            return any(p == pair or (kind == JOINT and p == flipped) for p in row.pairs())
+
+        subject = {"source": source, "target": target, "kind": kind}
+    else:
+        raise DetailError("name a country (node=BRA) or a link (source=BRA&target=MOZ&kind=…)")
+
+    found = [row for row in rows if wanted(row) and matches(row, filters, vocab)]
+    found.sort(key=lambda r: (r.start, r.id), reverse=True)
+    items = []
+    for row in found[:limit]:
+        item = {
+            "id": row.id,
+            "title": row.title,
+            "start": row.start,
+            "year": row.year,
+            "providers": list(row.providers),
+            "recipients": list(row.recipients),
+            "participants": list(row.participants),
+            "themes": list(row.themes),
+            "modality": row.modality,
+            "direction": row.direction,
+        }
+        if node:
+            item["role"] = _role(row, node)
+        items.append(item)
+    return {**subject, "total": len(found), "shown": len(items), "exchanges": items}

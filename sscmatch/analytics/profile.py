@@ -1,0 +1,183 @@
+"""A country on one page (capacities, needs, exchanges by role, partners, commitments, metrics)
+and the list of countries with activity."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from sscmatch.analytics.data import cached_rows
+from sscmatch.analytics.filters import Filters
+from sscmatch.analytics.graph import NodeStats
+from sscmatch.analytics.payload import network_view
+from sscmatch.dates import PartialDateError, period_end
+from sscmatch.models import Capacity, Commitment, Exchange, Institution, Need
+from sscmatch.vocab import Vocabulary
+
+OPEN_COMMITMENT = ("pending", "in_progress")
+
+
+class UnknownCountry(LookupError):
+    pass
+
+
+def commitment_state(status: str, due: str | None, today: date) -> str:
+    """The status shown: ``overdue`` when an open commitment's due period has ended.
+
+    >>> commitment_state("pending", "2020", date(2021, 1, 1))
+    'overdue'
+    >>> commitment_state("pending", "2020-12", date(2020, 12, 31))
+    'pending'
+    >>> commitment_state("fulfilled", "2020", date(2024, 1, 1))
+    'fulfilled'
+    """
+    if status in OPEN_COMMITMENT and due:
+        try:
+            if period_end(due) < today:
+                return "overdue"
+        except PartialDateError:
+            return status
+    return status
+
+
+@dataclass
+class CountryProfile:
+    code: str
+    capacities: list[Capacity]
+    needs: list[Need]
+    given: list[Exchange]
+    received: list[Exchange]
+    joint: list[Exchange]
+    partners: list[tuple[str, int]]  # country, exchanges together
+    partner_bodies: list[tuple[str, str, int]]  # institution id, name, exchanges
+    commitments: list[tuple[Commitment, str]]  # with the status shown
+    stats: NodeStats | None
+    international: set[str] = field(default_factory=set)
+    commitment_counts: dict[str, int] = field(default_factory=dict)
+
+
+def country_profile(
+    session: Session, vocab: Vocabulary, code: str, today: date | None = None
+) -> CountryProfile:
+    code = code.strip().upper()
+    if code not in vocab.countries:
+        raise UnknownCountry(code)
+    today = today or date.today()
+    caps = list(
+        session.exec(select(Capacity).where(Capacity.country == code).order_by(Capacity.id))
+    )
+    needs = list(session.exec(select(Need).where(Need.country == code).order_by(Need.id)))
+    international = set(
+        session.exec(select(Institution.id).where(col(Institution.international))).all()
+    )
+    view = network_view(session, vocab, Filters())
+    _, rows_all = cached_rows(session)
+    mine = [r for r in rows_all if code in r.countries()]
+    ids = [r.id for r in mine]
+    records = {
+        e.id: e
+        for e in (session.exec(select(Exchange).where(col(Exchange.id).in_(ids))) if ids else [])
+    }
+    given, received, joint = [], [], []
+    partners: Counter[str] = Counter()
+    bodies: Counter[str] = Counter()
+    for r in sorted(mine, key=lambda r: (r.start, r.id), reverse=True):
+        e = records.get(r.id)
+        if e is None:
+            continue
+        if code in r.providers:
+            given.append(e)
+        if code in r.recipients:
+            received.append(e)
+        if code in r.participants:
+            joint.append(e)
+        partners.update(r.countries() - {code})
+        bodies.update(set(r.partners))
+    names = (
+        dict(
+            session.exec(
+                select(Institution.id, Institution.name).where(
+                    col(Institution.id).in_(list(bodies))
+                )
+            ).all()
+        )
+        if bodies
+        else {}
+    )
+    commitments = list(
+        session.exec(
+            select(Commitment).where(Commitment.owner_country == code).order_by(Commitment.id)
+        )
+    )
+    shown = [(c, commitment_state(c.status, c.due, today)) for c in commitments]
+    return CountryProfile(
+        code=code,
+        capacities=caps,
+        needs=needs,
+        given=given,
+        received=received,
+        joint=joint,
+        partners=sorted(partners.items(), key=lambda kv: (-kv[1], kv[0])),
+        partner_bodies=sorted(
+            ((b, names.get(b, b), n) for b, n in bodies.items()), key=lambda t: (-t[2], t[0])
+        ),
+        commitments=shown,
+        stats=view.network.nodes.get(code),
+        international=international,
+        commitment_counts=dict(Counter(state for _, state in shown)),
+    )
+
+
+@dataclass
+class CountryActivity:
+    code: str
+    region: str
+    capacities: int = 0
+    needs: int = 0
+    open_needs: int = 0
+    provided: int = 0
+    received: int = 0
+    joint: int = 0
+    commitments: int = 0
+
+    @property
+    def exchanges(self) -> int:
+        return self.provided + self.received + self.joint
+
+
+def countries_activity(
+    session: Session, vocab: Vocabulary, region: str | None = None
+) -> list[CountryActivity]:
+    """Countries with any capacity, need, exchange or commitment (in ``region`` if given)."""
+    found: dict[str, CountryActivity] = {}
+
+    def get(code: str) -> CountryActivity:
+        a = found.get(code)
+        if a is None:
+            c = vocab.countries.get(code)
+            a = found[code] = CountryActivity(code, c.region if c else "")
+        return a
+
+    for code, n in session.exec(
+        select(Capacity.country, func.count()).group_by(Capacity.country)
+    ).all():
+        get(code).capacities = int(n)
+    for code, status, n in session.exec(
+        select(Need.country, Need.status, func.count()).group_by(Need.country, Need.status)
+    ).all():
+        get(code).needs += int(n)
+        if status == "open":
+            get(code).open_needs += int(n)
+    for code, n in session.exec(
+        select(Commitment.owner_country, func.count()).group_by(Commitment.owner_country)
+    ).all():
+        get(code).commitments = int(n)
+    for code, stats in network_view(session, vocab, Filters()).network.nodes.items():
+        a = get(code)
+        a.provided, a.received, a.joint = stats.provided, stats.received, stats.joint
+    out = [a for a in found.values() if region is None or a.region == region]
+    return out
