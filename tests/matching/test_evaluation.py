@@ -1,0 +1,301 @@
+"""The time-split evaluation: hand-worked metrics on tiny rankings (with ties), the split (nothing
+at or after a cut-off reaches the matcher), the cases and pseudo-needs, the report."""
+
+from __future__ import annotations
+
+import itertools
+import random
+from dataclasses import replace
+from datetime import date
+from math import log2
+
+import pytest
+
+from sscmatch.matching import CapacityItem, Corpus, PreparedCorpus
+from sscmatch.matching import evaluation as ev
+from sscmatch.matching.evaluation import (
+    Ranking,
+    case_metrics,
+    concentration,
+    corpus_as_of,
+    covered,
+    evaluate,
+    group_by_score,
+    hit_at,
+    make_cases,
+    markdown,
+    ndcg_at,
+    reciprocal_rank,
+)
+from tests.matching.helpers import small_corpus
+
+L2, L3, L4 = log2(2), log2(3), log2(4)
+
+
+# ----------------------------------------------------------------------------- metrics, by hand
+def test_strict_ranking_single_relevant() -> None:
+    r: Ranking = (("A",), ("B",), ("C",))
+    rel = frozenset({"B"})
+    assert hit_at(r, rel, 1) == 0.0
+    assert hit_at(r, rel, 2) == 1.0
+    assert hit_at(r, rel, 3) == 1.0
+    assert reciprocal_rank(r, rel) == 0.5
+    assert ndcg_at(r, rel, 5) == pytest.approx(1 / L3)  # 0.6309
+    assert covered(r, rel)
+
+
+def test_first_place_is_perfect() -> None:
+    r: Ranking = (("B",), ("A",))
+    m = case_metrics(r, frozenset({"B"}))
+    assert m == {
+        "hit@1": 1.0,
+        "hit@3": 1.0,
+        "hit@5": 1.0,
+        "mrr": 1.0,
+        "ndcg@5": 1.0,
+        "coverage": 1.0,
+    }
+
+
+def test_missing_relevant_scores_zero() -> None:
+    r: Ranking = (("X",), ("Y",))
+    m = case_metrics(r, frozenset({"A"}))
+    assert m == {
+        "hit@1": 0.0,
+        "hit@3": 0.0,
+        "hit@5": 0.0,
+        "mrr": 0.0,
+        "ndcg@5": 0.0,
+        "coverage": 0.0,
+    }
+    assert case_metrics((), frozenset({"A"}))["mrr"] == 0.0
+
+
+def test_beyond_cutoff() -> None:
+    r: Ranking = tuple((x,) for x in "ABCDEF")
+    rel = frozenset({"F"})
+    assert hit_at(r, rel, 5) == 0.0
+    assert ndcg_at(r, rel, 5) == 0.0
+    assert reciprocal_rank(r, rel) == pytest.approx(1 / 6)
+
+
+def test_two_way_tie_is_a_coin_flip() -> None:
+    r: Ranking = (("A", "B"), ("C",))
+    rel = frozenset({"B"})
+    assert hit_at(r, rel, 1) == 0.5
+    assert hit_at(r, rel, 2) == 1.0
+    assert reciprocal_rank(r, rel) == pytest.approx((1 + 1 / 2) / 2)  # 0.75
+    assert ndcg_at(r, rel, 5) == pytest.approx((1 / L2 + 1 / L3) / 2)  # 0.8155
+
+
+def test_tie_holding_two_of_three_relevant() -> None:
+    r: Ranking = (("X",), ("A", "B", "C"))
+    rel = frozenset({"A", "B"})
+    assert hit_at(r, rel, 1) == 0.0
+    # top 2 holds X and one of A, B, C: relevant with probability 2/3
+    assert hit_at(r, rel, 2) == pytest.approx(2 / 3)
+    # first relevant at rank 2 with probability 2/3, else at rank 3
+    assert reciprocal_rank(r, rel) == pytest.approx(2 / 3 * 1 / 2 + 1 / 3 * 1 / 3)  # 4/9
+    # each relevant item sits at rank 2, 3 or 4 with probability 1/3; ideal: ranks 1 and 2
+    dcg = 2 / 3 * (1 / L3 + 1 / L4 + 1 / log2(5))
+    assert ndcg_at(r, rel, 5) == pytest.approx(dcg / (1 / L2 + 1 / L3))
+
+
+def test_ndcg_two_relevant_and_an_unranked_one() -> None:
+    r: Ranking = (("A",), ("X",), ("B",))
+    assert ndcg_at(r, frozenset({"A", "B"}), 5) == pytest.approx((1 + 1 / L4) / (1 + 1 / L3))
+    # the ideal counts relevant items the ranking left out
+    assert ndcg_at((("A",),), frozenset({"A", "B"}), 5) == pytest.approx(1 / (1 + 1 / L3))
+
+
+def test_tie_straddling_the_cutoff() -> None:
+    r: Ranking = (("X", "Y"), ("A", "B", "C", "D"))
+    rel = frozenset({"D"})
+    # ranks 3..6 equally likely; top 3 only when D is first of its group
+    assert hit_at(r, rel, 3) == pytest.approx(1 / 4)
+    assert hit_at(r, rel, 5) == pytest.approx(3 / 4)
+    assert ndcg_at(r, rel, 5) == pytest.approx((1 / L4 + 1 / log2(5) + 1 / log2(6)) / 4)
+
+
+def _expected_by_enumeration(r: Ranking, rel: frozenset[str]) -> dict[str, float]:
+    orders = list(itertools.product(*(itertools.permutations(g) for g in r)))
+    totals: dict[str, float] = {}
+    for order in orders:
+        strict = tuple((x,) for g in order for x in g)
+        for k, v in case_metrics(strict, rel).items():
+            totals[k] = totals.get(k, 0.0) + v
+    return {k: v / len(orders) for k, v in totals.items()}
+
+
+def test_tie_expectations_equal_the_average_over_all_orders() -> None:
+    rng = random.Random(7)
+    for _ in range(60):
+        items = [f"c{i}" for i in range(rng.randint(1, 7))]
+        rng.shuffle(items)
+        groups: list[tuple[str, ...]] = []
+        i = 0
+        while i < len(items):
+            size = rng.randint(1, 3)
+            groups.append(tuple(items[i : i + size]))
+            i += size
+        pick = [*items, "zz"]
+        rel = frozenset(rng.sample(pick, rng.randint(1, min(3, len(pick)))))
+        got = case_metrics(tuple(groups), rel)
+        want = _expected_by_enumeration(tuple(groups), rel)
+        for k in want:
+            assert got[k] == pytest.approx(want[k]), (groups, rel, k)
+
+
+def test_group_by_score() -> None:
+    got = group_by_score([("B", 0.5), ("A", 0.9), ("C", 0.5), ("D", 0.1 + 0.2)])
+    assert got == (("A",), ("B", "C"), ("D",))
+    assert group_by_score([("A", 0.3), ("B", 0.1 + 0.2)]) == (("A", "B"),)
+
+
+def test_concentration_splits_tied_first_places() -> None:
+    rankings: list[Ranking] = [(("A",),), (("A", "B"), ("C",)), (("C",),), ()]
+    share, hhi, top = concentration(rankings)
+    # slots: A 1.5, B 0.5, C 1 over 3 rankings (the empty one has no rank 1)
+    assert top == "A"
+    assert share == pytest.approx(0.5)
+    assert hhi == pytest.approx(0.5**2 + (1 / 6) ** 2 + (1 / 3) ** 2)
+    assert concentration([]) == (0.0, 0.0, "")
+
+
+# ----------------------------------------------------------------------------- split and cases
+def dated_corpus() -> Corpus:
+    """small_corpus with dated capacities: C-CRI-1 2010, C-CRI-2 2013, C-BRA-1 2016, C-FJI-1
+    2021 (after every cut-off), so what is visible changes with the cut-off."""
+    base = small_corpus()
+    created = {
+        "C-BRA-1": date(2016, 1, 1),
+        "C-CRI-1": date(2010, 1, 1),
+        "C-CRI-2": date(2013, 1, 1),
+        "C-FJI-1": date(2021, 1, 1),
+        "C-GTM-1": date(2010, 1, 1),
+    }
+    caps = [replace(c, created=created[c.id]) for c in base.capacities]
+    caps.append(
+        CapacityItem(
+            id="C-BRA-0",
+            country="BRA",
+            title="Cash transfers",
+            themes=("conditional-cash-transfers",),
+            created=date(2011, 6, 1),
+        )
+    )
+    return replace(base, capacities=caps)
+
+
+def test_corpus_as_of_drops_everything_at_or_after_the_cutoff() -> None:
+    corpus = dated_corpus()
+    cut = date(2015, 6, 1)  # E3 starts exactly then
+    seen = corpus_as_of(corpus, cut)
+    assert [e.id for e in seen.exchanges] == ["E1", "E2"]
+    assert all(e.start < cut for e in seen.exchanges)
+    assert {c.id for c in seen.capacities} == {"C-CRI-1", "C-CRI-2", "C-GTM-1", "C-BRA-0"}
+    assert all(k.start is None or k.start < cut for k in seen.commitments)
+    assert [k.id for k in seen.commitments] == ["K1", "K2", "K3"]
+    assert len(corpus.exchanges) == 5  # the input is left alone
+
+
+def test_cases_windows_repeat_and_pseudo_needs() -> None:
+    corpus = dated_corpus()
+    cases = make_cases(corpus, corpus.exchanges, cutoffs=(2012, 2015, 2019), window=2)
+    got = [(c.cutoff, c.exchange, c.recipient, sorted(c.providers), c.repeat) for c in cases]
+    assert got == [
+        (2012, "E2", "HTI", ["CRI"], False),
+        (2015, "E3", "HTI", ["BRA"], False),  # E4 (2016) has no providers: not a case
+        (2019, "E5", "GTM", ["BRA"], True),  # BRA and GTM shared E4 in 2016
+    ]
+    need = cases[0].need
+    assert need.country == "HTI"
+    assert need.themes == ("conditional-cash-transfers",)
+    assert need.languages == ("fr", "ht")
+    assert need.title == "Conditional cash transfers"  # theme labels, never the provider
+    assert "CRI" not in need.title and "Costa Rica" not in need.title
+    assert need.status == "open"
+    # window: an exchange at T + window belongs to the next cut-off
+    assert [c.exchange for c in make_cases(corpus, corpus.exchanges, (2018,), 2)] == []
+    assert [c.exchange for c in make_cases(corpus, corpus.exchanges, (2018,), 3)] == ["E5"]
+
+
+def test_the_matcher_never_sees_exchanges_at_or_after_the_cutoff(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    seen: list[tuple[Corpus, date | None]] = []
+    real = ev.prepare
+
+    def spy(corpus: Corpus, as_of: date | None = None) -> PreparedCorpus:
+        seen.append((corpus, as_of))
+        return real(corpus, as_of=as_of)
+
+    monkeypatch.setattr(ev, "prepare", spy)
+    corpus = dated_corpus()
+    report = evaluate(corpus, cutoffs=(2012, 2015, 2019), window=2)
+    assert report.cutoffs == {2012: 1, 2015: 1, 2019: 1}
+    assert [as_of for _c, as_of in seen] == [date(2012, 1, 1), date(2015, 1, 1), date(2019, 1, 1)]
+    for snap, as_of in seen:
+        assert as_of is not None
+        assert snap.exchanges and all(e.start < as_of for e in snap.exchanges)
+        assert all(c.created is not None and c.created < as_of for c in snap.capacities)
+        assert all(k.start is None or k.start < as_of for k in snap.commitments)
+        tested = {c.exchange for c in report.cases if date(c.cutoff, 1, 1) == as_of}
+        assert not tested & {e.id for e in snap.exchanges}
+
+
+def test_evaluate_on_a_tiny_corpus() -> None:
+    corpus = dated_corpus()
+    report = evaluate(corpus, cutoffs=(2012, 2015, 2019), window=2)
+    assert [r.method for r in report.rows][:6] == [
+        ev.FULL,
+        "popularity",
+        "repeat-pair",
+        "same-region",
+        "theme-only",
+        "graph-only",
+    ]
+    assert len(report.rows) == 6 + 7  # one ablation per factor
+    for row in report.rows:
+        for seg in ev.SEGMENTS:
+            for m in ev.METRICS:
+                v = row.metrics[seg][m]
+                assert 0.0 <= v <= 1.0
+        assert row.metrics["all"]["hit@1"] <= row.metrics["all"]["hit@3"]
+        assert row.metrics["all"]["hit@3"] <= row.metrics["all"]["hit@5"]
+    sizes = report.segment_sizes
+    assert sizes == {"all": 3, "new": 2, "repeat": 1}
+    # 2012: CRI is the only provider with a visible capacity for HTI; BRA-0 (2011) too, but
+    # CRI helped GTM before, so popularity ranks CRI first
+    pop = report.row("popularity")
+    assert pop.per_case["2012:E2:HTI"] == 1.0
+    assert report.pool_coverage == 1.0
+    assert report.margin == pytest.approx(
+        report.row(ev.FULL).metrics["all"]["mrr"]
+        - report.row(report.best_baseline).metrics["all"]["mrr"]
+    )
+    lo, hi = report.margin_ci
+    assert lo <= hi
+    text = markdown(report)
+    assert text.startswith("| method | Hit@1 | Hit@3 | Hit@5 | MRR | nDCG@5 | coverage |")
+    assert "MRR margin of the full matcher over the best baseline" in text
+    assert text.count("\n|") == len(report.rows) + 1
+
+
+def test_min_cases_skips_thin_cutoffs_and_candidates_is_checked() -> None:
+    corpus = dated_corpus()
+    report = evaluate(corpus, cutoffs=(2012, 2015, 2019), window=2, min_cases=2)
+    assert report.cutoffs == {}
+    assert report.cases == []
+    with pytest.raises(ValueError):
+        evaluate(corpus, candidates="everyone")
+
+
+def test_eligible_candidates_restrict_baselines_to_the_engines_set() -> None:
+    corpus = dated_corpus()
+    pool = evaluate(corpus, cutoffs=(2012, 2015, 2019), window=2)
+    eligible = evaluate(corpus, cutoffs=(2012, 2015, 2019), window=2, candidates="eligible")
+    full = eligible.row(ev.FULL)
+    for name in ("popularity", "repeat-pair", "same-region"):
+        assert eligible.row(name).coverage <= pool.row(name).coverage
+        assert eligible.row(name).coverage == full.coverage
