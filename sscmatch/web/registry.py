@@ -1,7 +1,671 @@
-"""The registry pages (blueprint `registry`), registered by `web.init_app`."""
+"""The registry pages (blueprint `registry`): browse and search capacities, needs and exchanges,
+a page per record, the forms focal points register with, and need endorsement.
+
+Views are thin: they turn the form or query string into plain values, call one use case of
+:mod:`sscmatch.workflow.registry` (the JSON API calls the same ones), commit, and redirect or
+render. Use-case errors become a message and a status: 400 (bad input, with the form as typed),
+403, 404, 409 (someone else changed the record, or an illegal step).
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint
+import re
+from typing import Any, ClassVar
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlmodel import Session, col, select
+from wtforms import (
+    HiddenField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+    widgets,
+)
+
+from sscmatch.models import Capacity, Institution, Need, User
+from sscmatch.schemas import MATURITIES, MODALITIES
+from sscmatch.vocab import Vocabulary, load_vocabulary
+from sscmatch.web.access import SIGNED_IN, access
+from sscmatch.web.templating import country_name, lang, theme_label
+from sscmatch.workflow import registry as reg
+from sscmatch.workflow.registry import RecordFilter
 
 bp = Blueprint("registry", __name__)
+
+WRITERS = ("focal_point", "secretariat", "admin")
+
+MATURITY_LABELS = {
+    "pilot": _l("pilot"),
+    "operational": _l("operational"),
+    "scaled": _l("scaled up"),
+    "institutionalised": _l("institutionalised"),
+}
+MODALITY_LABELS = {
+    "study_tour": _l("study tour"),
+    "technical_assistance": _l("technical assistance"),
+    "training": _l("training"),
+    "expert_exchange": _l("expert exchange"),
+    "virtual_exchange": _l("virtual exchange"),
+    "twinning": _l("twinning"),
+    "conference": _l("conference"),
+    "project": _l("project"),
+}
+PRIORITY_LABELS = {"high": _l("high"), "medium": _l("medium"), "low": _l("low")}
+SORT_LABELS = {
+    "relevance": _l("Best match"),
+    "recent": _l("Newest first"),
+    "oldest": _l("Oldest first"),
+    "title": _l("Title"),
+    "country": _l("Country"),
+}
+ACTION_LABELS = {
+    "create": _l("created"),
+    "update": _l("changed"),
+    "submit": _l("submitted for endorsement"),
+    "endorse": _l("endorsed"),
+    "return": _l("returned to the focal point"),
+    "import": _l("imported"),
+}
+
+
+def _db() -> Session:
+    from sscmatch.web import get_session
+
+    return get_session()
+
+
+def _vocab() -> Vocabulary:
+    return load_vocabulary()
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _fail(status: int, exc: Exception) -> Any:
+    _db().rollback()
+    abort(status, description=str(exc))
+
+
+def _status_of(exc: reg.RegistryError) -> int:
+    if isinstance(exc, reg.NotFound):
+        return 404
+    if isinstance(exc, reg.Forbidden):
+        return 403
+    if isinstance(exc, reg.Conflict):
+        return 409
+    return 400
+
+
+def _filter_from_args() -> tuple[RecordFilter, int]:
+    args = request.args
+    raw_page = args.get("page", "1") or "1"
+    if not raw_page.isdigit() or int(raw_page) < 1 or int(raw_page) > 100_000:
+        abort(400, description=_("page must be a whole number from 1"))
+    flt = RecordFilter(
+        q=args.get("q", "")[:200],
+        theme=args.get("theme", ""),
+        country=args.get("country", ""),
+        region=args.get("region", ""),
+        language=args.get("language", ""),
+        status=args.get("status", ""),
+        year=args.get("year", ""),
+        sort=args.get("sort", ""),
+        submitted=args.get("queue") == "submitted",
+    )
+    return flt, int(raw_page)
+
+
+def _theme_options(vocab: Vocabulary) -> list[tuple[str, str]]:
+    """Themes as (id, label) in the interface language, each parent followed by its children."""
+    out: list[tuple[str, str]] = []
+    for root in vocab.roots():
+        out.append((root, theme_label(root)))
+        out.extend((child, "— " + theme_label(child)) for child in vocab.children(root))
+    return out
+
+
+def _country_options(vocab: Vocabulary) -> list[tuple[str, str]]:
+    return sorted(((c, country_name(c)) for c in vocab.countries), key=lambda p: p[1].casefold())
+
+
+def _list_context(flt: RecordFilter, kind: str) -> dict[str, Any]:
+    vocab = _vocab()
+    statuses = {
+        "capacities": ("draft", "published", "archived"),
+        "needs": ("draft", "open", "matched", "closed"),
+        "exchanges": (),
+    }[kind]
+    return {
+        "flt": flt,
+        "kind": kind,
+        "theme_options": _theme_options(vocab),
+        "country_options": _country_options(vocab),
+        "region_options": reg.region_choices(vocab),
+        "statuses": statuses,
+        "sort_labels": SORT_LABELS,
+    }
+
+
+def _browse(kind: str, search: Any, template: str, **extra: Any) -> Any:
+    flt, page = _filter_from_args()
+    context = _list_context(flt, kind)
+    status = 200
+    try:
+        result = search(_db(), _vocab(), flt, page=page, per_page=current_app.config["PAGE_SIZE"])
+    except reg.BadFilter as exc:
+        flash(str(exc), "error")
+        result = reg.Page([], 1, current_app.config["PAGE_SIZE"], 0)
+        status = 400
+    return render_template(template, page=result, **context, **extra), status
+
+
+def _history(entity: str, entity_id: str) -> list[dict[str, Any]]:
+    db = _db()
+    events = reg.history(db, entity, entity_id)
+    user_ids = {e.user_id for e in events if e.user_id is not None}
+    names = (
+        {u.id: u.name or u.email for u in db.exec(select(User).where(col(User.id).in_(user_ids)))}
+        if user_ids
+        else {}
+    )
+    rows = []
+    for event in events:
+        before, after = event.before or {}, event.after or {}
+        skip = {"updated_at", "updated_by", "version"}
+        changed = sorted(
+            k for k in set(before) | set(after) if k not in skip and before.get(k) != after.get(k)
+        )
+        rows.append(
+            {
+                "at": event.at,
+                "who": names.get(event.user_id, "—") if event.user_id else "—",
+                "action": ACTION_LABELS.get(event.action, event.action),
+                "version": after.get("version"),
+                "changed": changed if event.action == "update" else [],
+                "note": event.note,
+            }
+        )
+    return rows
+
+
+def _may_see(record: Capacity | Need) -> None:
+    if (
+        record.status == "draft"
+        and current_user.role == "focal_point"
+        and current_user.country != record.country
+    ):
+        abort(403, description=_("This draft is visible only to its country and the secretariat."))
+
+
+def _institution(institution_id: str | None) -> Institution | None:
+    return _db().get(Institution, institution_id) if institution_id else None
+
+
+# --------------------------------------------------------------------------- browse
+
+
+@bp.get("/capacities")
+@access(SIGNED_IN)
+def capacities() -> Any:
+    return _browse(
+        "capacities",
+        lambda *a, **k: reg.search_capacities(*a, **k, viewer=current_user),
+        "registry/capacities.html",
+    )
+
+
+@bp.get("/needs")
+@access(SIGNED_IN)
+def needs() -> Any:
+    waiting = reg.submitted_count(_db()) if current_user.role in reg.EDITORS else 0
+    return _browse(
+        "needs",
+        lambda *a, **k: reg.search_needs(*a, **k, viewer=current_user),
+        "registry/needs.html",
+        waiting=waiting,
+    )
+
+
+@bp.get("/exchanges")
+@access(SIGNED_IN)
+def exchanges() -> Any:
+    return _browse("exchanges", reg.search_exchanges, "registry/exchanges.html")
+
+
+@bp.get("/capacities/<capacity_id>")
+@access(SIGNED_IN)
+def capacity(capacity_id: str) -> Any:
+    try:
+        record = reg.get_capacity(_db(), capacity_id)
+    except reg.NotFound as exc:
+        return _fail(404, exc)
+    _may_see(record)
+    return render_template(
+        "registry/capacity.html",
+        record=record,
+        institution=_institution(record.institution),
+        history=_history("capacity", record.id),
+        can_edit=reg.can_edit(current_user, record.country),
+        labels=_labels(),
+    )
+
+
+@bp.get("/needs/<need_id>")
+@access(SIGNED_IN)
+def need(need_id: str) -> Any:
+    try:
+        record = reg.get_need(_db(), need_id)
+    except reg.NotFound as exc:
+        return _fail(404, exc)
+    _may_see(record)
+    return _need_page(record)
+
+
+def _need_page(record: Need, note_form: ReturnForm | None = None) -> str:
+    return render_template(
+        "registry/need.html",
+        record=record,
+        institution=_institution(record.institution),
+        history=_history("need", record.id),
+        can_edit=reg.can_edit(current_user, record.country),
+        can_endorse=current_user.role in reg.EDITORS,
+        note_form=note_form or ReturnForm(formdata=None),
+        action_form=ActionForm(formdata=None),
+        labels=_labels(),
+    )
+
+
+@bp.get("/exchanges/<exchange_id>")
+@access(SIGNED_IN)
+def exchange(exchange_id: str) -> Any:
+    try:
+        record = reg.get_exchange(_db(), exchange_id)
+    except reg.NotFound as exc:
+        return _fail(404, exc)
+    return render_template(
+        "registry/exchange.html",
+        record=record,
+        history=_history("exchange", record.id),
+        labels=_labels(),
+    )
+
+
+def _labels() -> dict[str, Any]:
+    return {
+        "maturity": MATURITY_LABELS,
+        "modality": MODALITY_LABELS,
+        "priority": PRIORITY_LABELS,
+    }
+
+
+@bp.get("/themes/suggest")
+@access(SIGNED_IN)
+def suggest_themes() -> Any:
+    """Theme picker: ``?q=text`` → ``{"items": [{"id", "label", "parent"}]}`` in the interface
+    language, matching labels and synonyms of every language, fuzzily."""
+    query = request.args.get("q", "")[:100]
+    vocab = _vocab()
+    items = []
+    for theme_id, label in reg.suggest_themes(vocab, query, lang()):
+        parent = vocab.themes[theme_id].parent
+        items.append(
+            {"id": theme_id, "label": label, "parent": theme_label(parent) if parent else None}
+        )
+    return jsonify(items=items)
+
+
+# --------------------------------------------------------------------------- forms
+
+
+class Required:
+    """Marks a field required (asterisk, ``required`` attribute); the use case checks it."""
+
+    field_flags: ClassVar[dict[str, bool]] = {"required": True}
+
+    def __call__(self, form: Any, field: Any) -> None:
+        return None
+
+
+class MultiCheckboxField(SelectMultipleField):  # type: ignore[misc]
+    widget = widgets.ListWidget(prefix_label=False)
+    option_widget = widgets.CheckboxInput()
+
+
+class _RecordForm(FlaskForm):  # type: ignore[misc]
+    """Fields shared by the capacity and need forms; all checks are the use case's."""
+
+    country = SelectField(_l("Country"), validate_choice=False)
+    title = StringField(_l("Title"), validators=[Required()])
+    description = TextAreaField(_l("Description"), render_kw={"rows": 5})
+    themes = SelectMultipleField(
+        _l("Themes"),
+        validators=[Required()],
+        validate_choice=False,
+        render_kw={"data-theme-picker": "1", "size": 8},
+    )
+    institution = SelectField(_l("Institution"), validate_choice=False)
+    languages = StringField(
+        _l("Languages"),
+        description=_l("Codes or names separated by ';', for example: es; português"),
+    )
+    modalities = MultiCheckboxField(_l("Modalities"), validate_choice=False)
+    version = HiddenField()
+
+    def prepare(self, vocab: Vocabulary, country: str | None) -> None:
+        self.themes.choices = _theme_options(vocab)
+        self.themes.render_kw = {
+            **(self.themes.render_kw or {}),
+            "data-suggest-url": url_for("registry.suggest_themes"),
+        }
+        known = {value for value, _label in self.themes.choices}
+        for extra in self.themes.data or []:
+            if extra not in known:
+                self.themes.choices.append((extra, extra))
+        self.modalities.choices = [(m, MODALITY_LABELS[m]) for m in MODALITIES]
+        self.country.choices = [("", _("Choose a country")), *_country_options(vocab)]
+        institutions = _db().exec(
+            select(Institution)
+            .where(col(Institution.country) == (country or ""))
+            .order_by(col(Institution.name))
+        )
+        self.institution.choices = [("", _("None (the country as a whole)"))] + [
+            (i.id, i.name) for i in institutions
+        ]
+
+    def common_data(self, vocab: Vocabulary) -> dict[str, Any]:
+        return {
+            "title": self.title.data or "",
+            "description": self.description.data,
+            "themes": list(self.themes.data or []),
+            "institution": self.institution.data or None,
+            "languages": _languages_from_text(vocab, self.languages.data or ""),
+            "modalities": list(self.modalities.data or []),
+        }
+
+
+class CapacityForm(_RecordForm):
+    maturity = SelectField(_l("Maturity"), validate_choice=False)
+    available_from = StringField(
+        _l("Available from"), description=_l("YYYY, YYYY-MM or YYYY-MM-DD")
+    )
+    available_to = StringField(_l("Available until"), description=_l("YYYY, YYYY-MM or YYYY-MM-DD"))
+    max_per_year = StringField(
+        _l("Exchanges per year at most"), description=_l("Leave empty if there is no limit")
+    )
+    status = SelectField(_l("Status"), validate_choice=False)
+
+    def prepare(self, vocab: Vocabulary, country: str | None) -> None:
+        super().prepare(vocab, country)
+        self.maturity.choices = [("", "—"), *((m, MATURITY_LABELS[m]) for m in MATURITIES)]
+        self.status.choices = [
+            ("draft", _("draft")),
+            ("published", _("published")),
+            ("archived", _("archived")),
+        ]
+
+    def data_for_use_case(self, vocab: Vocabulary) -> dict[str, Any]:
+        return {
+            **self.common_data(vocab),
+            "maturity": self.maturity.data or None,
+            "available_from": self.available_from.data,
+            "available_to": self.available_to.data,
+            "max_per_year": (self.max_per_year.data or "").strip() or None,
+            "status": self.status.data or "draft",
+        }
+
+
+class NeedForm(_RecordForm):
+    priority = SelectField(_l("Priority"), validate_choice=False)
+    desired_from = StringField(_l("Wanted from"), description=_l("YYYY, YYYY-MM or YYYY-MM-DD"))
+    desired_to = StringField(_l("Wanted until"), description=_l("YYYY, YYYY-MM or YYYY-MM-DD"))
+    status = SelectField(_l("Status"), validate_choice=False)
+
+    def prepare(self, vocab: Vocabulary, country: str | None) -> None:
+        super().prepare(vocab, country)
+        self.priority.choices = [("", "—"), *PRIORITY_LABELS.items()]
+        self.status.choices = [(s, _(s)) for s in ("draft", "open", "matched", "closed")]
+
+    def data_for_use_case(self, vocab: Vocabulary) -> dict[str, Any]:
+        data = {
+            **self.common_data(vocab),
+            "priority": self.priority.data or None,
+            "desired_from": self.desired_from.data,
+            "desired_to": self.desired_to.data,
+        }
+        if current_user.role in reg.EDITORS and self.status.data:
+            data["status"] = self.status.data
+        return data
+
+
+class ActionForm(FlaskForm):  # type: ignore[misc]
+    """Submit or endorse: nothing but the CSRF token and the version."""
+
+    version = HiddenField()
+
+
+class ReturnForm(FlaskForm):  # type: ignore[misc]
+    note = TextAreaField(_l("What should the focal point change?"), render_kw={"rows": 3})
+    version = HiddenField()
+
+
+def _languages_from_text(vocab: Vocabulary, text: str) -> list[str]:
+    """``"es; Portuguese"`` → ``["es", "pt"]``; unknown names pass through for the check."""
+    out = []
+    for part in re.split(r"[;,]", text):
+        word = part.strip()
+        if not word:
+            continue
+        code = vocab.language_code(word)
+        if code is None:
+            resolved = vocab.resolve_language(word)
+            code = resolved.value if resolved.ok else None
+        out.append(code or word)
+    return out
+
+
+def _fill_from(form: _RecordForm, record: Capacity | Need) -> None:
+    for name, fld in form._fields.items():
+        if name in ("csrf_token",):
+            continue
+        value = getattr(record, name, None)
+        if name == "languages":
+            fld.data = "; ".join(record.languages)
+        elif name == "max_per_year":
+            fld.data = "" if value is None else str(value)
+        elif value is not None:
+            fld.data = value
+
+
+def _show_errors(form: _RecordForm, exc: reg.InvalidRecord) -> None:
+    for name, message in exc.errors.items():
+        fld = form._fields.get(name)
+        if fld is not None and name not in ("version", "csrf_token"):
+            fld.errors = [*fld.errors, message]
+        else:
+            flash(f"{name}: {message}" if name else message, "error")
+
+
+def _edit(kind: str, record: Capacity | Need | None) -> Any:
+    """The create/edit form of a capacity or need (``record`` None creates)."""
+    vocab = _vocab()
+    form_class = CapacityForm if kind == "capacity" else NeedForm
+    form = form_class()
+    if record is not None and not reg.can_edit(current_user, record.country):
+        abort(
+            403,
+            description=_(
+                "You may change only your own country's records; this one belongs to %(country)s.",
+                country=country_name(record.country),
+            ),
+        )
+    country = (
+        record.country
+        if record is not None
+        else (current_user.country if current_user.role == "focal_point" else None)
+    )
+    if request.method == "GET" and record is not None:
+        _fill_from(form, record)
+        form.version.data = str(record.version)
+    elif request.method == "GET" and kind == "capacity":
+        form.status.data = "draft"
+    if request.method == "POST" and current_user.role in reg.EDITORS:
+        country = form.country.data or country
+    form.prepare(vocab, country)
+    status = 200
+    if request.method == "POST":
+        status = 400  # the CSRF check failed unless _save says otherwise
+        if form.validate_on_submit():
+            status, target = _save(kind, record, form, vocab)
+            if target is not None:
+                return redirect(target)
+    return (
+        render_template(
+            "registry/form.html",
+            form=form,
+            kind=kind,
+            record=record,
+            country=country,
+            choose_country=current_user.role in reg.EDITORS,
+        ),
+        status,
+    )
+
+
+def _save(
+    kind: str, record: Capacity | Need | None, form: _RecordForm, vocab: Vocabulary
+) -> tuple[int, str | None]:
+    db = _db()
+    data: dict[str, Any] = form.data_for_use_case(vocab)
+    if current_user.role in reg.EDITORS:
+        data["country"] = form.country.data or (record.country if record else "")
+    try:
+        if record is None:
+            create = reg.create_capacity if kind == "capacity" else reg.create_need
+            saved: Capacity | Need = create(db, vocab, current_user, data)
+        else:
+            update = reg.update_capacity if kind == "capacity" else reg.update_need
+            saved = update(db, vocab, current_user, record.id, data, form.version.data)
+    except reg.InvalidRecord as exc:
+        db.rollback()
+        _show_errors(form, exc)
+        return 400, None
+    except reg.Conflict as exc:
+        db.rollback()
+        current = db.get(type(record), record.id) if record is not None else None
+        if current is not None:
+            db.refresh(current)
+            form.version.data = str(current.version)
+        flash(
+            _(
+                "Not saved: %(reason)s Your values are kept below; check the current record "
+                "and save again to replace it.",
+                reason=str(exc),
+            ),
+            "error",
+        )
+        return 409, None
+    except reg.Forbidden as exc:
+        db.rollback()
+        abort(403, description=str(exc))
+    db.commit()
+    flash(_("Saved %(id)s (version %(version)s).", id=saved.id, version=saved.version), "success")
+    if kind == "capacity":
+        return 302, url_for("registry.capacity", capacity_id=saved.id)
+    return 302, url_for("registry.need", need_id=saved.id)
+
+
+@bp.route("/capacities/new", methods=["GET", "POST"])
+@access(*WRITERS)
+def capacity_new() -> Any:
+    return _edit("capacity", None)
+
+
+@bp.route("/capacities/<capacity_id>/edit", methods=["GET", "POST"])
+@access(*WRITERS)
+def capacity_edit(capacity_id: str) -> Any:
+    try:
+        record = reg.get_capacity(_db(), capacity_id)
+    except reg.NotFound as exc:
+        return _fail(404, exc)
+    return _edit("capacity", record)
+
+
+@bp.route("/needs/new", methods=["GET", "POST"])
+@access(*WRITERS)
+def need_new() -> Any:
+    return _edit("need", None)
+
+
+@bp.route("/needs/<need_id>/edit", methods=["GET", "POST"])
+@access(*WRITERS)
+def need_edit(need_id: str) -> Any:
+    try:
+        record = reg.get_need(_db(), need_id)
+    except reg.NotFound as exc:
+        return _fail(404, exc)
+    return _edit("need", record)
+
+
+# --------------------------------------------------------------------------- endorsement
+
+
+def _need_step(need_id: str, step: str) -> Any:
+    db = _db()
+    form: FlaskForm = ReturnForm() if step == "return" else ActionForm()
+    if not form.validate_on_submit():
+        abort(400, description=_("The form expired; reload the page and try again."))
+    version = form.version.data or None
+    try:
+        if step == "submit":
+            reg.submit_need(db, current_user, need_id, version)
+            message = _("Submitted for endorsement. The secretariat will review it.")
+        elif step == "endorse":
+            reg.endorse_need(db, current_user, need_id, version)
+            message = _("Endorsed: the need is open and will be matched.")
+        else:
+            reg.return_need(db, current_user, need_id, form.note.data or "", version)
+            message = _("Returned to the focal point with your note.")
+    except reg.InvalidRecord as exc:
+        db.rollback()
+        if isinstance(form, ReturnForm):
+            form.note.errors = [*form.note.errors, *exc.errors.values()]
+            return _need_page(reg.get_need(db, need_id), note_form=form), 400
+        return _fail(400, exc)
+    except reg.RegistryError as exc:
+        return _fail(_status_of(exc), exc)
+    db.commit()
+    flash(message, "success")
+    return redirect(url_for("registry.need", need_id=need_id))
+
+
+@bp.post("/needs/<need_id>/submit")
+@access("focal_point", "secretariat", "admin")
+def need_submit(need_id: str) -> Any:
+    return _need_step(need_id, "submit")
+
+
+@bp.post("/needs/<need_id>/endorse")
+@access("secretariat", "admin")
+def need_endorse(need_id: str) -> Any:
+    return _need_step(need_id, "endorse")
+
+
+@bp.post("/needs/<need_id>/return")
+@access("secretariat", "admin")
+def need_return(need_id: str) -> Any:
+    return _need_step(need_id, "return")

@@ -111,7 +111,7 @@ def test_validation_names_each_field(session: Session) -> None:
 def test_stale_version_is_refused(session: Session) -> None:
     record = reg.create_need(session, VOCAB, GTM, need_data())
     reg.update_need(session, VOCAB, GTM, record.id, {"title": "First edit"}, 1)
-    with pytest.raises(reg.Conflict, match="version 1.*version 2"):
+    with pytest.raises(reg.Conflict, match=r"version 1.*version 2"):
         reg.update_need(session, VOCAB, GTM, record.id, {"title": "Late edit"}, 1)
     assert session.get(Need, record.id).title == "First edit"  # type: ignore[union-attr]
 
@@ -255,7 +255,12 @@ def test_suggest_themes_is_multilingual_and_fuzzy() -> None:
 
 
 def test_exchanges_are_written_by_the_secretariat(session: Session) -> None:
-    data = {"start": "2024-05", "providers": ["BRA"], "recipients": ["GTM"], "themes": ["education"]}
+    data = {
+        "start": "2024-05",
+        "providers": ["BRA"],
+        "recipients": ["GTM"],
+        "themes": ["education"],
+    }
     with pytest.raises(reg.Forbidden):
         reg.create_exchange(session, VOCAB, GTM, data)
     exchange = reg.create_exchange(session, VOCAB, SEC, data)

@@ -1,0 +1,308 @@
+"""Registry pages: browse, filters, search, paging, record pages, forms, endorsement."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlmodel import Session, select
+
+from sscmatch.bundle.load import import_bundle
+from sscmatch.db import session_scope
+from sscmatch.models import AuditEvent, Capacity, Need
+from sscmatch.vocab import load_vocabulary
+from tests.conftest import make_test_app
+
+ROOT = Path(__file__).resolve().parents[2]
+YEAR = date.today().year
+
+
+@pytest.fixture
+def kb(app: Flask) -> None:
+    with session_scope(app.extensions["sscmatch.engine"]) as s:
+        import_bundle(s, ROOT / "data", load_vocabulary())
+
+
+def text(response: Any) -> str:
+    return str(response.get_data(as_text=True))
+
+
+def record_ids(html: str, kind: str) -> list[str]:
+    return [i for i in re.findall(rf'href="/{kind}/([^"/?]+)"', html) if i != "new"]
+
+
+CAPACITY_FORM = {
+    "title": "Mobile inspection units for coffee farms",
+    "description": "Teams of inspectors visit farms during the harvest.",
+    "themes": ["labour-inspection", "agriculture"],
+    "languages": "es; English",
+    "modalities": ["study_tour", "training"],
+    "maturity": "operational",
+    "available_from": "2026-01",
+    "available_to": "2027",
+    "max_per_year": "3",
+    "status": "published",
+}
+
+NEED_FORM = {
+    "title": "Monitoring child labour in the coffee harvest",
+    "description": "A monitoring system for the harvest months.",
+    "themes": ["child-labour-monitoring"],
+    "languages": "español",
+    "priority": "high",
+    "desired_from": "2026-06",
+}
+
+
+# --------------------------------------------------------------------------- browse
+
+
+def test_lists_need_sign_in(client: Any) -> None:
+    for url in ("/capacities", "/needs", "/exchanges", "/themes/suggest?q=x"):
+        response = client.get(url)
+        assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+@pytest.mark.parametrize("who", ["focal_gtm", "secretariat", "analyst", "admin"])
+def test_every_role_reads(as_user: Any, kb: None, who: str) -> None:
+    client = as_user(who)
+    for url, kind in (
+        ("/capacities", "capacities"),
+        ("/needs", "needs"),
+        ("/exchanges", "exchanges"),
+    ):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        ids = record_ids(text(response), kind)
+        assert ids, url
+        assert client.get(f"/{kind}/{ids[0]}").status_code == 200
+
+
+def test_filters_theme_country_region_year(as_user: Any, kb: None, app: Flask) -> None:
+    client = as_user("analyst")
+    html = text(client.get("/capacities?country=BRA&per_page=1000"))
+    with Session(app.extensions["sscmatch.engine"]) as s:
+        bra = s.exec(select(Capacity).where(Capacity.country == "BRA")).all()
+        assert f"{len(bra)} capacities found" in html
+    # a parent theme lists needs whose themes are only its children
+    html = text(client.get("/needs?theme=knowledge-data"))
+    ids = record_ids(html, "needs")
+    assert ids
+    with Session(app.extensions["sscmatch.engine"]) as s:
+        family = {"knowledge-data", *load_vocabulary().children("knowledge-data")}
+        for need_id in ids:
+            need = s.get(Need, need_id)
+            assert need is not None and family & set(need.themes)
+    html = text(client.get("/needs?region=Africa"))
+    assert "needs found" in html and "0 needs found" not in html
+    html = text(client.get("/exchanges?year=2008"))
+    assert re.search(r"[1-9]\d* exchanges found", html)
+    response = client.get("/needs?year=abc")
+    assert response.status_code == 400 and "year must be four digits" in text(response)
+    assert client.get("/needs?page=zero").status_code == 400
+    assert client.get("/needs?theme=nope").status_code == 400
+
+
+def test_paging(as_user: Any, kb: None, app: Flask) -> None:
+    app.config["PAGE_SIZE"] = 10
+    client = as_user("analyst")
+    first = text(client.get("/needs?sort=title"))
+    second = text(client.get("/needs?sort=title&page=2"))
+    a, b = record_ids(first, "needs"), record_ids(second, "needs")
+    assert len(a) == 10 and len(b) == 10 and not set(a) & set(b)
+    assert "Page 1 of" in first and 'rel="next"' in first
+    assert 'rel="prev"' in second
+
+
+def test_search_in_spanish_and_portuguese(as_user: Any, kb: None, app: Flask) -> None:
+    client = as_user("focal_gtm")
+    vocab = load_vocabulary()
+    family = {"labour-inspection", *vocab.children("labour-inspection")}
+    for query in ("inspección laboral", "inspeção do trabalho"):
+        html = text(client.get("/capacities", query_string={"q": query}))
+        ids = record_ids(html, "capacities")
+        assert ids, query
+        with Session(app.extensions["sscmatch.engine"]) as s:
+            themed = [i for i in ids if family & set(s.get(Capacity, i).themes)]  # type: ignore[union-attr]
+        assert themed, query
+    html = text(client.get("/capacities?q=bolsa+escolla"))
+    assert "Bolsa Escola" in html
+    assert "0 capacities found" in text(client.get("/capacities?q=zzqxv+wplkj"))
+
+
+def test_names_in_the_interface_language(as_user: Any, kb: None) -> None:
+    client = as_user("analyst")
+    client.post("/language", data={"lang": "es", "next": "/"})
+    html = text(client.get("/capacities?country=BRA"))
+    assert "Brasil" in html
+    label_es = load_vocabulary().themes["labour-inspection"].label("es")
+    assert label_es in text(client.get("/capacities?theme=labour-inspection"))
+
+
+def test_theme_suggestions(as_user: Any) -> None:
+    client = as_user("focal_gtm")
+    client.post("/language", data={"lang": "es", "next": "/"})
+    items = client.get("/themes/suggest?q=inspection").get_json()["items"]
+    assert items[0]["id"] == "labour-inspection"
+    assert items[0]["label"] == load_vocabulary().themes["labour-inspection"].label("es")
+    assert client.get("/themes/suggest?q=").get_json() == {"items": []}
+
+
+# --------------------------------------------------------------------------- forms
+
+
+def test_focal_point_registers_a_capacity(as_user: Any, app: Flask) -> None:
+    client = as_user("focal_gtm")
+    form = client.get("/capacities/new")
+    assert form.status_code == 200 and "data-theme-picker" in text(form)
+    assert "theme-picker.js" in text(form)
+    response = client.post("/capacities/new", data=CAPACITY_FORM)
+    assert response.status_code == 302
+    assert response.headers["Location"] == f"/capacities/C-{YEAR}-0001"
+    with Session(app.extensions["sscmatch.engine"]) as s:
+        record = s.get(Capacity, f"C-{YEAR}-0001")
+        assert record is not None
+        assert (record.country, record.languages, record.max_per_year) == ("GTM", ["es", "en"], 3)
+        assert record.themes == ["labour-inspection", "agriculture"]
+        event = s.exec(select(AuditEvent).where(AuditEvent.entity_id == record.id)).one()
+        assert event.action == "create" and event.after["title"] == CAPACITY_FORM["title"]
+    page = text(client.get(f"/capacities/C-{YEAR}-0001"))
+    assert CAPACITY_FORM["title"] in page and "History" in page
+
+
+def test_failed_submit_keeps_values_and_names_fields(as_user: Any, app: Flask) -> None:
+    client = as_user("focal_gtm")
+    bad = {**CAPACITY_FORM, "themes": [], "available_from": "2026-14", "languages": "qqxyzz"}
+    response = client.post("/capacities/new", data=bad)
+    html = text(response)
+    assert response.status_code == 400
+    assert "nothing was saved" in html
+    assert "choose at least one theme" in html
+    assert "qqxyzz" in html and "unknown language" in html
+    assert "2026-14" in html  # the typed value is still in the field
+    assert CAPACITY_FORM["description"] in html
+    with Session(app.extensions["sscmatch.engine"]) as s:
+        assert s.exec(select(Capacity)).all() == []
+
+
+def test_other_countrys_record_is_refused(as_user: Any) -> None:
+    bra = as_user("focal_bra")
+    assert bra.post("/needs/new", data=NEED_FORM).status_code == 302
+    gtm = as_user("focal_gtm")
+    need_id = f"N-{YEAR}-0001"
+    bra.post(f"/needs/{need_id}/submit", data={"version": "1"})
+    response = gtm.get(f"/needs/{need_id}/edit")
+    assert response.status_code == 403 and "your own country" in text(response)
+    response = gtm.post(f"/needs/{need_id}/edit", data={**NEED_FORM, "version": "2"})
+    assert response.status_code == 403
+    # a focal point cannot register for another country either (country is not theirs to pick)
+    gtm.post("/needs/new", data={**NEED_FORM, "country": "BRA"})
+    # the secretariat may edit it
+    sec = as_user("secretariat")
+    response = sec.post(
+        f"/needs/{need_id}/edit", data={**NEED_FORM, "country": "BRA", "version": "2"}
+    )
+    assert response.status_code == 302
+
+
+def test_stale_edit_gets_a_conflict_and_keeps_values(as_user: Any, app: Flask) -> None:
+    client = as_user("focal_gtm")
+    client.post("/capacities/new", data=CAPACITY_FORM)
+    cid = f"C-{YEAR}-0001"
+    edit = text(client.get(f"/capacities/{cid}/edit"))
+    assert 'name="version" type="hidden" value="1"' in edit or 'value="1"' in edit
+    first = client.post(
+        f"/capacities/{cid}/edit", data={**CAPACITY_FORM, "title": "First", "version": "1"}
+    )
+    assert first.status_code == 302
+    late = client.post(
+        f"/capacities/{cid}/edit", data={**CAPACITY_FORM, "title": "Late edit", "version": "1"}
+    )
+    html = text(late)
+    assert late.status_code == 409
+    assert "changed by someone else" in html and "Late edit" in html
+    with Session(app.extensions["sscmatch.engine"]) as s:
+        record = s.get(Capacity, cid)
+        assert record is not None and record.title == "First" and record.version == 2
+        events = s.exec(select(AuditEvent).where(AuditEvent.entity_id == cid)).all()
+        assert [e.action for e in events] == ["create", "update"]
+        assert events[1].before["title"] == CAPACITY_FORM["title"]
+        assert events[1].after["title"] == "First"
+
+
+def test_analyst_cannot_open_forms(as_user: Any) -> None:
+    client = as_user("analyst")
+    assert client.get("/capacities/new").status_code == 403
+    assert client.get("/needs/new").status_code == 403
+
+
+def test_drafts_of_other_countries_are_not_shown(as_user: Any) -> None:
+    gtm = as_user("focal_gtm")
+    gtm.post("/needs/new", data=NEED_FORM)
+    need_id = f"N-{YEAR}-0001"
+    bra = as_user("focal_bra")
+    assert need_id not in text(bra.get("/needs"))
+    assert bra.get(f"/needs/{need_id}").status_code == 403
+    assert need_id in text(as_user("analyst").get("/needs"))
+
+
+# --------------------------------------------------------------------------- endorsement
+
+
+def test_endorsement_flow(as_user: Any, app: Flask) -> None:
+    gtm = as_user("focal_gtm")
+    assert gtm.post("/needs/new", data={**NEED_FORM, "status": "open"}).status_code == 302
+    need_id = f"N-{YEAR}-0001"
+    page = text(gtm.get(f"/needs/{need_id}"))
+    assert "Submit for endorsement" in page
+    assert gtm.post(f"/needs/{need_id}/endorse").status_code == 403
+    assert gtm.post(f"/needs/{need_id}/submit", data={"version": "1"}).status_code == 302
+
+    sec = as_user("secretariat")
+    queue = text(sec.get("/needs?queue=submitted"))
+    assert need_id in record_ids(queue, "needs")
+    assert "1 needs await your endorsement" in text(sec.get("/needs"))
+    # returning needs a note
+    response = sec.post(f"/needs/{need_id}/return", data={"note": " ", "version": "2"})
+    assert response.status_code == 400 and "a note is required" in text(response)
+    response = sec.post(
+        f"/needs/{need_id}/return", data={"note": "Say which departments.", "version": "2"}
+    )
+    assert response.status_code == 302
+    page = text(gtm.get(f"/needs/{need_id}"))
+    assert "Say which departments." in page and "Returned by the technical secretariat" in page
+
+    gtm.post(f"/needs/{need_id}/submit", data={"version": "3"})
+    # a stale endorsement is refused
+    assert sec.post(f"/needs/{need_id}/endorse", data={"version": "3"}).status_code == 409
+    assert sec.post(f"/needs/{need_id}/endorse", data={"version": "4"}).status_code == 302
+    with Session(app.extensions["sscmatch.engine"]) as s:
+        need = s.get(Need, need_id)
+        assert need is not None and need.status == "open"
+        actions = [
+            e.action
+            for e in s.exec(
+                select(AuditEvent).where(AuditEvent.entity_id == need_id).order_by(AuditEvent.id)  # type: ignore[arg-type]
+            )
+        ]
+    assert actions == ["create", "submit", "return", "submit", "endorse"]
+    assert sec.post(f"/needs/{need_id}/endorse", data={"version": "5"}).status_code == 409
+
+
+def test_csrf_is_required_on_forms(database_url: str, tmp_path: Path, users: Any) -> None:
+    strict = make_test_app(database_url, tmp_path / "csrf", WTF_CSRF_ENABLED=True)
+    client = strict.test_client()
+    login = client.get("/login")
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', text(login))
+    assert token
+    client.post(
+        "/login",
+        data={"email": "gtm@test.org", "password": "correct-horse-battery", "csrf_token": token[1]},
+    )
+    response = client.post("/capacities/new", data=CAPACITY_FORM)
+    assert response.status_code == 400
+    strict.extensions["sscmatch.engine"].dispose()
