@@ -1,0 +1,221 @@
+"""Browser tests: the real app on a loopback port, driven by Playwright in Debian's Chromium.
+
+One server and one browser per test session (fast); each test gets a fresh browser context (no
+cookies carried over) through the ``page`` fixture. The database is a fresh SQLite file with the
+knowledge base of ``data/`` imported and the demo accounts created, as ``scripts/run`` would make
+it; it is shared by every browser test of the session, so a journey creates records with names of
+its own rather than counting on an empty table.
+
+Writing a journey::
+
+    pytestmark = pytest.mark.e2e
+
+    def test_something(page, sign_in, shot):
+        sign_in(page, "secretariat")          # a demo account, by role or country key
+        page.goto("/review")
+        shot(page, "queue")                   # test-artifacts/e2e/<test>/01-queue.png
+
+When Chromium (``/usr/bin/chromium``, or ``SSCMATCH_CHROMIUM``) or Playwright is missing, every
+browser test is skipped with the way to get them: ``scripts/e2e_setup``. CI runs that first.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import re
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from werkzeug.serving import make_server
+
+from sscmatch import PROJECT_ROOT, create_app
+from sscmatch.bundle import import_bundle
+from sscmatch.db import init_db, session_scope
+from sscmatch.vocab import load_vocabulary
+from sscmatch.workflow.countries import sync_countries
+from sscmatch.workflow.users import DEMO_ACCOUNTS, DemoAccount, ensure_demo_users
+
+CHROMIUM = Path(os.environ.get("SSCMATCH_CHROMIUM", "/usr/bin/chromium"))
+SKIP_REASON = "Chromium not installed: run scripts/e2e_setup"
+ARTIFACTS = PROJECT_ROOT / "test-artifacts" / "e2e"
+# Chromium as this machine runs it: headless, no sandbox as root, no calls to Google's services.
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-quic",
+    "--no-first-run",
+]
+TIMEOUT_MS = 10_000
+
+# Demo accounts by a short key: the role, or the country code (lower case) for focal points.
+DEMO: dict[str, DemoAccount] = {
+    (a.country.lower() if a.country else a.role): a for a in DEMO_ACCOUNTS
+}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(str(item.fspath)).parents:
+            item.add_marker(pytest.mark.e2e)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]) -> Iterator[None]:
+    outcome = yield
+    report = outcome.get_result()  # type: ignore[attr-defined]
+    if report.when == "call":
+        item.stash[_FAILED] = report.failed
+
+
+_FAILED = pytest.StashKey[bool]()
+
+
+@dataclass(frozen=True)
+class LiveServer:
+    url: str
+    app: Flask
+
+
+def _prepare_database(app: Flask) -> None:
+    """What ``sscmatch init-db``, ``import data`` and ``demo-users`` do for ``scripts/run``."""
+    engine = app.extensions["sscmatch.engine"]
+    vocab = load_vocabulary()
+    init_db(engine)
+    with session_scope(engine) as session:
+        sync_countries(session, vocab)
+    with session_scope(engine) as session:
+        import_bundle(session, PROJECT_ROOT / "data", vocab)
+    with session_scope(engine) as session:
+        ensure_demo_users(session, True)
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """The app in demo mode on 127.0.0.1 and a free port, served from a background thread."""
+    folder = tmp_path_factory.mktemp("e2e")
+    app = create_app(
+        {
+            "DATABASE_URL": f"sqlite:///{folder / 'e2e.db'}",
+            "SECRET_KEY": "e2e-secret",
+            "DEMO": True,
+        },
+        instance_path=str(folder / "instance"),
+    )
+    _prepare_database(app)
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="e2e-server", daemon=True)
+    thread.start()
+    try:
+        yield LiveServer(f"http://127.0.0.1:{server.server_port}", app)
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        server.server_close()
+        app.extensions["sscmatch.engine"].dispose()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """One headless Chromium for the whole session (skipped when it is not installed)."""
+    if not CHROMIUM.exists():
+        pytest.skip(SKIP_REASON)
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.skip(SKIP_REASON)
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture
+def new_page(
+    browser: Any, live_server: LiveServer, request: pytest.FixtureRequest
+) -> Iterator[Callable[..., Any]]:
+    """``new_page(locale="es-ES")`` opens a page in a fresh context (a second person, say)."""
+    contexts: list[Any] = []
+    pages: list[Any] = []
+
+    def make(locale: str = "en-GB") -> Any:
+        context = browser.new_context(
+            base_url=live_server.url, locale=locale, viewport={"width": 1280, "height": 900}
+        )
+        context.set_default_timeout(TIMEOUT_MS)
+        contexts.append(context)
+        page = context.new_page()
+        pages.append(page)
+        return page
+
+    yield make
+    if request.node.stash.get(_FAILED, False):
+        folder = _artifact_folder(request.node.name)
+        for number, page in enumerate(pages, start=1):
+            # A failed screenshot must not hide the test's own failure.
+            with contextlib.suppress(Exception):
+                page.screenshot(path=str(folder / f"failure-{number}.png"), full_page=True)
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def page(new_page: Callable[..., Any]) -> Any:
+    """A page in a fresh browser context, English by default, with relative ``goto`` URLs."""
+    return new_page()
+
+
+def _artifact_folder(test_name: str) -> Path:
+    folder = ARTIFACTS / re.sub(r"[^A-Za-z0-9_.-]+", "_", test_name)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+@pytest.fixture
+def shot(request: pytest.FixtureRequest) -> Callable[[Any, str], Path]:
+    """``shot(page, "step")`` saves a numbered full-page screenshot of the step."""
+    folder = _artifact_folder(request.node.name)
+    for old in folder.glob("*.png"):
+        old.unlink()
+    counter = iter(range(1, 1000))
+
+    def take(page: Any, name: str) -> Path:
+        path = folder / f"{next(counter):02d}-{name}.png"
+        page.screenshot(path=str(path), full_page=True)
+        return path
+
+    return take
+
+
+@pytest.fixture
+def sign_in() -> Callable[[Any, str], DemoAccount]:
+    """``sign_in(page, "admin")`` signs a demo account in through the login form."""
+
+    def go(page: Any, who: str) -> DemoAccount:
+        account = DEMO[who]
+        page.goto("/login")
+        form = page.locator("main form")
+        form.locator("input[name=email]").fill(account.email)
+        form.locator("input[name=password]").fill(account.password)
+        form.locator("button[type=submit]").click()
+        page.wait_for_load_state()
+        assert "/login" not in page.url, f"sign-in as {who} failed: {page.url}"
+        return account
+
+    return go

@@ -1,0 +1,71 @@
+"""First journeys: every demo role signs in through the form and sees its own menu; the
+language switcher turns the interface into Spanish."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from flask import url_for
+
+from sscmatch.web.access import PUBLIC, SIGNED_IN, rule_for
+from sscmatch.web.templating import NAV
+from tests.e2e.conftest import DEMO, LiveServer
+
+pytestmark = pytest.mark.e2e
+
+
+def expected_menu(live_server: LiveServer, role: str) -> set[str]:
+    """The menu addresses a role may open, from the app's own access rules."""
+    app = live_server.app
+    with app.test_request_context():
+        return {
+            url_for(endpoint)
+            for endpoint, _label in NAV
+            if endpoint in app.view_functions
+            and ({PUBLIC, SIGNED_IN, role} & (rule_for(endpoint) or frozenset()))
+        }
+
+
+@pytest.mark.parametrize("who", list(DEMO))
+def test_each_demo_role_signs_in_and_sees_its_menu(
+    page: Any, live_server: LiveServer, sign_in: Any, shot: Any, who: str
+) -> None:
+    page.goto("/login")
+    assert page.locator("details.demo-accounts").is_visible()  # demo mode says so
+    shot(page, "login")
+    account = sign_in(page, who)
+    shot(page, "signed-in")
+    header = page.locator("header .who")
+    assert account.name in header.inner_text()
+    menu = {link.get_attribute("href") for link in page.locator("nav.main-nav a").element_handles()}
+    assert menu == expected_menu(live_server, account.role)
+    admin_links = {"/admin/users", "/admin/audit"}
+    if account.role == "admin":
+        assert admin_links <= menu
+    else:
+        assert not admin_links & menu
+    # The interface follows the account's language (the GTM focal point works in Spanish).
+    assert page.locator("html").get_attribute("lang") == account.language
+
+
+def test_language_switcher_turns_the_page_into_spanish(page: Any, shot: Any) -> None:
+    page.goto("/login")
+    assert page.locator("html").get_attribute("lang") == "en"
+    shot(page, "english")
+    page.locator("#lang-select").select_option("es")
+    page.locator("form.lang-form button[type=submit]").click()
+    page.wait_for_load_state()
+    assert page.locator("html").get_attribute("lang") == "es"
+    assert page.url.endswith("/login")  # back where we were
+    assert page.locator("#lang-select").input_value() == "es"
+    shot(page, "spanish")
+    # The choice sticks for the next page of the visit.
+    page.goto("/")
+    assert page.locator("html").get_attribute("lang") == "es"
+
+
+def test_browser_preference_chooses_the_language(new_page: Any) -> None:
+    page = new_page(locale="pt-BR")
+    page.goto("/")
+    assert page.locator("html").get_attribute("lang") == "pt"
