@@ -1,7 +1,300 @@
-"""The network pages (blueprint `network`), registered by `web.init_app`."""
+"""The analysts' pages (blueprint ``network``): the cooperation network, charts and gaps, the
+countries with activity and a country's profile. Everyone signed in may read them.
+
+Views are thin: they read filters, call :mod:`sscmatch.analytics` and render. The network page
+draws with ``static/js/network.js`` from ``network.data`` (JSON) and keeps a plain table version
+for readers without script.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint
+from typing import Any
+
+from flask import Blueprint, Response, abort, jsonify, render_template, request
+from flask_babel import lazy_gettext as _l
+from werkzeug.routing import BuildError
+
+from sscmatch import analytics
+from sscmatch.analytics.filters import Filters, regions
+from sscmatch.analytics.graph import link_width, node_radius
+from sscmatch.analytics.insights import (
+    family_colours,
+    per_year_by_family,
+    supply_demand,
+    top_by_family,
+)
+from sscmatch.analytics.payload import EXTENSIONS, LAYOUTS, MEDIA_TYPES, link_records, node_records
+from sscmatch.analytics.profile import UnknownCountry
+from sscmatch.schemas import CONSTITUENCIES, MODALITIES
+from sscmatch.vocab import load_vocabulary
+from sscmatch.web.access import SIGNED_IN, access
+from sscmatch.web.templating import lang, url_if
 
 bp = Blueprint("network", __name__)
+
+LINK_TABLE_LIMIT = 300
+REGION_COLOURS = {
+    "Africa": "#d55e00",
+    "Americas": "#0072b2",
+    "Asia": "#009e73",
+    "Europe": "#cc79a7",
+    "Oceania": "#e69f00",
+}
+REGION_LABELS: dict[str, Any] = {
+    "Africa": _l("Africa"),
+    "Americas": _l("Americas"),
+    "Asia": _l("Asia"),
+    "Europe": _l("Europe"),
+    "Oceania": _l("Oceania"),
+}
+MODALITY_LABELS: dict[str, Any] = {
+    "study_tour": _l("Study tour"),
+    "technical_assistance": _l("Technical assistance"),
+    "training": _l("Training"),
+    "expert_exchange": _l("Expert exchange"),
+    "virtual_exchange": _l("Virtual exchange"),
+    "twinning": _l("Twinning"),
+    "conference": _l("Conference"),
+    "project": _l("Project"),
+}
+CONSTITUENCY_LABELS: dict[str, Any] = {
+    "government": _l("Government"),
+    "employers": _l("Employers"),
+    "workers": _l("Workers"),
+    "un_agency": _l("UN agency"),
+    "cooperation_agency": _l("Cooperation agency"),
+    "ngo": _l("NGO"),
+    "academia": _l("Academia"),
+    "other": _l("Other"),
+}
+ROLE_LABELS: dict[str, Any] = {
+    "provider": _l("provider"),
+    "recipient": _l("recipient"),
+    "participant": _l("participant"),
+}
+
+
+def record_url(endpoint: str, record_id: str) -> str | None:
+    """Link to another area's detail page by id, if that page exists (None otherwise)."""
+    for name in ("id", f"{endpoint.rsplit('.', 1)[-1]}_id"):
+        try:
+            return url_if(endpoint, **{name: record_id})
+        except BuildError:
+            continue
+    return None
+
+
+def _filters() -> tuple[Filters, str | None]:
+    vocab = load_vocabulary()
+    try:
+        return analytics.parse_filters(request.args, vocab), None
+    except analytics.FilterError as exc:
+        return Filters(), str(exc)
+
+
+def _layout() -> str:
+    kind = request.args.get("layout", "geo")
+    return kind if kind in LAYOUTS else "geo"
+
+
+def _theme_options() -> list[tuple[str, str, bool]]:
+    vocab = load_vocabulary()
+    here = lang()
+    out = []
+    for root in vocab.roots():
+        out.append((root, vocab.themes[root].label(here), True))
+        out.extend((kid, vocab.themes[kid].label(here), False) for kid in vocab.children(root))
+    return out
+
+
+def _common() -> dict[str, Any]:
+    vocab = load_vocabulary()
+    return {
+        "regions": regions(vocab),
+        "region_labels": REGION_LABELS,
+        "region_colours": REGION_COLOURS,
+        "modalities": MODALITIES,
+        "modality_labels": MODALITY_LABELS,
+        "constituencies": CONSTITUENCIES,
+        "constituency_labels": CONSTITUENCY_LABELS,
+        "role_labels": ROLE_LABELS,
+        "theme_options": _theme_options(),
+        "record_url": record_url,
+    }
+
+
+@bp.get("/network")
+@access(SIGNED_IN)
+def index() -> Any:
+    from sscmatch.web import get_session
+
+    filters, error = _filters()
+    kind = _layout()
+    vocab = load_vocabulary()
+    session = get_session()
+    view = analytics.network_view(session, vocab, filters, kind)
+    nodes = node_records(view, vocab, lang())
+    links = link_records(view)
+    brokers = sorted(nodes, key=lambda n: (-n["betweenness"], n["label"]))[:10]
+    gap_list = analytics.gaps(session, vocab, filters.region)
+    args = filters.args()
+    html = render_template(
+        "network/index.html",
+        filters=filters,
+        args=args,
+        layout=kind,
+        error=error,
+        nodes=nodes,
+        links=links[:LINK_TABLE_LIMIT],
+        link_total=len(links),
+        exchange_count=view.network.exchange_count,
+        communities=view.network.communities,
+        brokers=brokers,
+        gaps=gap_list,
+        node_radius=node_radius,
+        link_width=link_width,
+        **_common(),
+    )
+    return (html, 400) if error else html
+
+
+@bp.get("/network/data")
+@access(SIGNED_IN)
+def data() -> Any:
+    """The filtered network for the page's drawing (node-link JSON with positions)."""
+    from sscmatch.web import get_session
+
+    vocab = load_vocabulary()
+    try:
+        filters = analytics.parse_filters(request.args, vocab)
+    except analytics.FilterError as exc:
+        return jsonify(error="bad_filter", message=str(exc)), 400
+    view = analytics.network_view(get_session(), vocab, filters, _layout())
+    payload = analytics.node_link(view, vocab, lang(), drawing=True)
+    payload["graph"]["region_colours"] = REGION_COLOURS
+    return jsonify(payload)
+
+
+@bp.get("/network/exchanges")
+@access(SIGNED_IN)
+def exchanges() -> Any:
+    """A country's or a link's exchanges: JSON for the page's side panel (``format=json``),
+    else an HTML list (the no-script path from the tables)."""
+    from sscmatch.web import get_session
+
+    vocab = load_vocabulary()
+    as_json = request.args.get("format") == "json"
+    try:
+        filters = analytics.parse_filters(request.args, vocab)
+        found = analytics.exchanges_for(
+            get_session(),
+            vocab,
+            filters,
+            node=request.args.get("node"),
+            source=request.args.get("source"),
+            target=request.args.get("target"),
+            kind=request.args.get("kind"),
+        )
+    except (analytics.FilterError, analytics.DetailError) as exc:
+        if as_json:
+            return jsonify(error="bad_parameter", message=str(exc)), 400
+        abort(400, description=str(exc))
+    if as_json:
+        for item in found["exchanges"]:
+            item["url"] = record_url("registry.exchange", item["id"])
+            item["label"] = item["title"] or item["id"]
+        return jsonify(found)
+    return render_template("network/exchanges.html", found=found, args=filters.args(), **_common())
+
+
+@bp.get("/network/download")
+@access(SIGNED_IN)
+def download() -> Any:
+    """The filtered network as a file: ``format`` = json, graphml, gexf, csv-nodes, csv-edges."""
+    from sscmatch.web import get_session
+
+    vocab = load_vocabulary()
+    fmt = request.args.get("format", "graphml")
+    if fmt not in analytics.FORMATS:
+        abort(400, description=f"unknown format {fmt!r}; expected {', '.join(analytics.FORMATS)}")
+    try:
+        filters = analytics.parse_filters(request.args, vocab)
+    except analytics.FilterError as exc:
+        abort(400, description=str(exc))
+    view = analytics.network_view(get_session(), vocab, filters, _layout())
+    body = analytics.export(view, vocab, fmt, lang())
+    name = f"sscmatch-network.{EXTENSIONS[fmt]}"
+    return Response(
+        body,
+        mimetype=MEDIA_TYPES[fmt],
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+@bp.get("/network/charts")
+@access(SIGNED_IN)
+def charts() -> Any:
+    """Exchanges per year by theme, top providers and recipients, supply and demand, gaps."""
+    from sscmatch.analytics.data import cached_rows
+    from sscmatch.analytics.graph import select
+    from sscmatch.web import get_session
+
+    filters, error = _filters()
+    vocab = load_vocabulary()
+    session = get_session()
+    _, rows = cached_rows(session)
+    chosen = select(rows, filters, vocab)
+    here = lang()
+    html = render_template(
+        "network/charts.html",
+        filters=filters,
+        args=filters.args(),
+        error=error,
+        layout="geo",
+        exchange_count=len(chosen),
+        per_year=per_year_by_family(chosen, vocab, here),
+        tops=top_by_family(chosen, vocab, here),
+        supply=supply_demand(session, vocab, here, filters.region),
+        gaps=analytics.gaps(session, vocab, filters.region),
+        colours=family_colours(vocab),
+        **_common(),
+    )
+    return (html, 400) if error else html
+
+
+@bp.get("/countries")
+@access(SIGNED_IN)
+def countries() -> Any:
+    """Countries with activity, filterable by region, with counts."""
+    from sscmatch.web import get_session
+
+    vocab = load_vocabulary()
+    region = request.args.get("region") or None
+    error = None
+    if region is not None and region not in regions(vocab):
+        error = str(_l("Unknown region: %(region)s", region=region))
+        region = None
+    rows = analytics.countries_activity(get_session(), vocab, region)
+    here = lang()
+    rows.sort(
+        key=lambda a: vocab.countries[a.code].name(here) if a.code in vocab.countries else a.code
+    )
+    html = render_template(
+        "network/countries.html", rows=rows, region=region, error=error, **_common()
+    )
+    return (html, 400) if error else html
+
+
+@bp.get("/countries/<code>")
+@access(SIGNED_IN)
+def country(code: str) -> Any:
+    """A country on one page: capacities, needs, exchanges, partners, commitments, metrics."""
+    from sscmatch.web import get_session
+
+    vocab = load_vocabulary()
+    try:
+        profile = analytics.country_profile(get_session(), vocab, code)
+    except UnknownCountry:
+        abort(404, description=f"No country with code {code!r}.")
+    info = vocab.countries[profile.code]
+    return render_template("network/country.html", p=profile, info=info, **_common())

@@ -1,0 +1,137 @@
+"""``GET /api/v1/network``: the (filtered) cooperation network, or a country's or a link's
+exchanges, for analysts' own tools."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, jsonify, request
+
+from sscmatch import analytics
+from sscmatch.analytics.payload import EXTENSIONS, LAYOUTS, MEDIA_TYPES
+from sscmatch.vocab import load_vocabulary
+from sscmatch.web.access import SIGNED_IN, access
+from sscmatch.web.api import ApiError, bp, document
+
+_FILTER_PARAMS: list[dict[str, Any]] = [
+    {
+        "name": "theme",
+        "in": "query",
+        "schema": {"type": "string"},
+        "description": "theme id; its sub-themes are included",
+    },
+    {
+        "name": "year_from",
+        "in": "query",
+        "schema": {"type": "integer"},
+        "description": "first year (of the exchange's start)",
+    },
+    {
+        "name": "year_to",
+        "in": "query",
+        "schema": {"type": "integer"},
+        "description": "last year (of the exchange's start)",
+    },
+    {
+        "name": "region",
+        "in": "query",
+        "schema": {"type": "string"},
+        "description": "M49 region (Africa, Americas, Asia, Europe, Oceania): exchanges "
+        "involving a "
+        "country of the region",
+    },
+    {"name": "modality", "in": "query", "schema": {"type": "string"}},
+    {
+        "name": "constituency",
+        "in": "query",
+        "schema": {"type": "string"},
+        "description": "constituency of a partner institution of the exchange",
+    },
+]
+
+document(
+    "/api/v1/network",
+    "get",
+    "The cooperation network (countries, provider → recipient and joint links, metrics), "
+    "filtered; or the exchanges of a country (node=BRA) or of a link (source, target, kind).",
+    roles="any signed-in user",
+    params=[
+        {
+            "name": "format",
+            "in": "query",
+            "schema": {"type": "string", "enum": list(analytics.FORMATS), "default": "json"},
+            "description": "json is networkx node-link data (nx.node_link_graph(d, edges='links'))",
+        },
+        {
+            "name": "layout",
+            "in": "query",
+            "schema": {"type": "string", "enum": list(LAYOUTS)},
+            "description": "positions x, y of the nodes: capitals (geo) or force-directed (spring)",
+        },
+        {
+            "name": "node",
+            "in": "query",
+            "schema": {"type": "string"},
+            "description": "a country code: answer its exchanges instead of the network",
+        },
+        {"name": "source", "in": "query", "schema": {"type": "string"}},
+        {"name": "target", "in": "query", "schema": {"type": "string"}},
+        {
+            "name": "kind",
+            "in": "query",
+            "schema": {"type": "string", "enum": ["directed", "joint"]},
+        },
+        *_FILTER_PARAMS,
+    ],
+    responses={
+        "200": "the network in the chosen format, or the exchanges as JSON",
+        "400": "unknown format, filter, country or link",
+        "401": "no or bad token",
+    },
+)
+
+
+@bp.get("/network")
+@access(SIGNED_IN)
+def network() -> Any:
+    from sscmatch.web import get_session
+
+    vocab = load_vocabulary()
+    fmt = request.args.get("format", "json")
+    if fmt not in analytics.FORMATS:
+        raise ApiError(
+            400, "bad_format", f"unknown format {fmt!r}; expected {', '.join(analytics.FORMATS)}"
+        )
+    kind = request.args.get("layout", "geo")
+    if kind not in LAYOUTS:
+        raise ApiError(400, "bad_parameter", f"layout must be one of {', '.join(LAYOUTS)}")
+    try:
+        filters = analytics.parse_filters(request.args, vocab)
+    except analytics.FilterError as exc:
+        raise ApiError(400, "bad_filter", str(exc)) from None
+    session = get_session()
+    if request.args.get("node") or request.args.get("source") or request.args.get("target"):
+        try:
+            found = analytics.exchanges_for(
+                session,
+                vocab,
+                filters,
+                node=request.args.get("node"),
+                source=request.args.get("source"),
+                target=request.args.get("target"),
+                kind=request.args.get("kind"),
+                limit=10_000,
+            )
+        except analytics.DetailError as exc:
+            raise ApiError(400, "bad_parameter", str(exc)) from None
+        return jsonify(found)
+    view = analytics.network_view(session, vocab, filters, kind)
+    if fmt == "json":
+        return jsonify(analytics.node_link(view, vocab))
+    return Response(
+        analytics.export(view, vocab, fmt),
+        mimetype=MEDIA_TYPES[fmt],
+        headers={
+            "Content-Disposition": f'attachment; filename="sscmatch-network.{EXTENSIONS[fmt]}"'
+        },
+    )
