@@ -1,0 +1,103 @@
+"""``sscmatch remind``: send each owner a digest of the commitments due soon or overdue.
+
+By SMTP when ``SSCMATCH_SMTP_HOST`` is set (``SMTP_PORT``, ``SMTP_USER``, ``SMTP_PASSWORD``,
+``SMTP_FROM``, ``SMTP_STARTTLS``), otherwise one text file per recipient in ``--out`` (default
+``instance/reminders``). Countries without a focal point go to ``SSCMATCH_SECRETARIAT_EMAIL``.
+Safe to run daily: a recipient gets at most one digest a day.
+"""
+
+from __future__ import annotations
+
+import smtplib
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+
+from sscmatch.workflow import reminders as wf
+
+
+def _smtp() -> wf.SmtpSettings | None:
+    cfg = current_app.config
+    host = cfg.get("SMTP_HOST")
+    if not host:
+        return None
+    try:
+        port = int(cfg.get("SMTP_PORT") or 25)
+    except (TypeError, ValueError):
+        raise click.ClickException("SSCMATCH_SMTP_PORT must be a number") from None
+    return wf.SmtpSettings(
+        host=str(host),
+        port=port,
+        user=cfg.get("SMTP_USER") or None,
+        password=cfg.get("SMTP_PASSWORD") or None,
+        sender=str(cfg.get("SMTP_FROM") or "sscmatch@localhost"),
+        starttls=bool(cfg.get("SMTP_STARTTLS")),
+    )
+
+
+@click.command("remind")
+@with_appcontext
+@click.option("--today", "today_text", help="The day to remind as of (YYYY-MM-DD; default today).")
+@click.option("--days", default=14, show_default=True, help="Include what is due within N days.")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder for the digests when no SMTP host is configured (default instance/reminders).",
+)
+def remind_command(today_text: str | None, days: int, out: Path | None) -> None:
+    """Send (or write) each owner a digest of commitments due soon or overdue, once a day."""
+    try:
+        today = date.fromisoformat(today_text) if today_text else datetime.now(UTC).date()
+    except ValueError:
+        raise click.ClickException(
+            f"--today must be a date YYYY-MM-DD, got {today_text!r}"
+        ) from None
+    if days < 0 or days > 366:
+        raise click.ClickException("--days must be between 0 and 366")
+    smtp = _smtp()
+    folder = out or Path(current_app.instance_path) / "reminders"
+    fallback = current_app.config.get("SECRETARIAT_EMAIL") or None
+    engine = current_app.extensions["sscmatch.engine"]
+    sent = skipped = failed = 0
+    with Session(engine, expire_on_commit=False) as session:
+        found, unreached = wf.digests(session, today, days, fallback)
+        for digest in found:
+            if wf.already_sent(session, digest.recipient, today):
+                skipped += 1
+                continue
+            try:
+                wf.claim(session, digest, today, "email" if smtp else "file")
+            except IntegrityError:  # another run claimed this recipient meanwhile
+                session.rollback()
+                skipped += 1
+                continue
+            try:
+                if smtp:
+                    wf.send_email(smtp, wf.message(digest, today, smtp.sender))
+                    where = f"e-mailed to {digest.recipient}"
+                else:
+                    where = f"written to {wf.write_digest(folder, digest, today)}"
+            except (OSError, smtplib.SMTPException) as exc:
+                session.rollback()
+                failed += 1
+                click.echo(f"could not deliver to {digest.recipient}: {exc}", err=True)
+                continue
+            session.commit()
+            sent += 1
+            click.echo(f"{len(digest.items)} item(s) {where}")
+    for code in unreached:
+        click.echo(
+            f"no focal point for {code} and no SSCMATCH_SECRETARIAT_EMAIL: nobody reminded",
+            err=True,
+        )
+    click.echo(f"{sent} digest(s) sent, {skipped} already sent today, {failed} failed.")
+    if failed:
+        raise click.ClickException(f"{failed} digest(s) could not be delivered; run again later.")
+
+
+COMMANDS = [remind_command]

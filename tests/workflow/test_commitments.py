@@ -1,0 +1,191 @@
+"""Commitments: who records and updates them, their history, overdue, dashboard and ladder."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlmodel import Session, select
+
+from sscmatch.models import AuditEvent, Commitment, StudyTour
+from sscmatch.workflow import commitments as kwf
+from sscmatch.workflow import tours as wf
+from tests.workflow.test_tours import SEC, advance, make_world
+
+TODAY = date(2026, 7, 15)
+FOCAL_GTM = wf.User(id=None, role="focal_point", country="GTM")
+FOCAL_BRA = wf.User(id=None, role="focal_point", country="BRA")
+
+
+@pytest.fixture
+def scheduled(session: Session) -> StudyTour:
+    proposal = make_world(session)
+    tour = wf.draft_from_proposal(session, proposal, None, today=date(2026, 1, 5))
+    session.commit()
+    return advance(session, tour.id, "proposed", "agreed", "scheduled")
+
+
+def test_commitments_wait_for_the_closing_session(session: Session) -> None:
+    proposal = make_world(session)
+    tour = wf.draft_from_proposal(session, proposal, None, today=date(2026, 1, 5))
+    with pytest.raises(wf.TourConflict, match="closing session"):
+        kwf.add_commitment(session, tour.id, user=SEC, owner_country="GTM", description="x")
+
+
+def test_recording_rules(session: Session, scheduled: StudyTour) -> None:
+    with pytest.raises(wf.TourForbidden, match="own country"):
+        kwf.add_commitment(
+            session, scheduled.id, user=FOCAL_GTM, owner_country="BRA", description="x"
+        )
+    with pytest.raises(kwf.CommitmentError, match="owner must be one of"):
+        kwf.add_commitment(session, scheduled.id, user=SEC, owner_country="ARG", description="x")
+    with pytest.raises(kwf.CommitmentError, match="needs evidence"):
+        kwf.add_commitment(
+            session,
+            scheduled.id,
+            user=SEC,
+            owner_country="GTM",
+            description="x",
+            status="fulfilled",
+        )
+    with pytest.raises(kwf.CommitmentError, match="not of GTM"):
+        kwf.add_commitment(
+            session,
+            scheduled.id,
+            user=SEC,
+            owner_country="GTM",
+            description="x",
+            owner_institution="bra-mte",
+        )
+    with pytest.raises(kwf.CommitmentError, match="not a date"):
+        kwf.add_commitment(
+            session, scheduled.id, user=SEC, owner_country="GTM", description="x", due="soon"
+        )
+    k = kwf.add_commitment(
+        session,
+        scheduled.id,
+        user=FOCAL_GTM,
+        owner_country="gtm",
+        description=" Train 40 inspectors ",
+        due="2026-09",
+        owner_institution="gtm-mintrab",
+    )
+    assert (k.id, k.owner_country, k.description, k.status) == (
+        f"{scheduled.id}-k01",
+        "GTM",
+        "Train 40 inspectors",
+        "pending",
+    )
+    assert [h.note for h in kwf.history(session, k.id)] == ["recorded"]
+
+
+def test_update_history_permissions_and_version(session: Session, scheduled: StudyTour) -> None:
+    k = kwf.add_commitment(
+        session,
+        scheduled.id,
+        user=SEC,
+        owner_country="GTM",
+        description="Adopt a hazardous-work list",
+        due="2026-06",
+    )
+    with pytest.raises(wf.TourForbidden, match="own country"):
+        kwf.update_commitment(session, k.id, user=FOCAL_BRA, version=1, status="in_progress")
+    k = kwf.update_commitment(
+        session, k.id, user=FOCAL_GTM, version=1, status="in_progress", note="draft list circulated"
+    )
+    with pytest.raises(wf.TourConflict, match="changed by someone else"):
+        kwf.update_commitment(
+            session, k.id, user=FOCAL_GTM, version=1, status="fulfilled", evidence="x"
+        )
+    with pytest.raises(kwf.CommitmentError, match="needs evidence"):
+        kwf.update_commitment(session, k.id, user=FOCAL_GTM, version=2, status="fulfilled")
+    with pytest.raises(kwf.CommitmentError, match="say why"):
+        kwf.update_commitment(session, k.id, user=FOCAL_GTM, version=2, status="dropped")
+    with pytest.raises(kwf.CommitmentError, match="nothing to change"):
+        kwf.update_commitment(session, k.id, user=FOCAL_GTM, version=2)
+    k = kwf.update_commitment(
+        session,
+        k.id,
+        user=FOCAL_GTM,
+        version=2,
+        status="fulfilled",
+        evidence="https://example.org/decree",
+    )
+    with pytest.raises(wf.TourForbidden, match="only the secretariat may reopen"):
+        kwf.update_commitment(session, k.id, user=FOCAL_GTM, version=3, status="in_progress")
+    k = kwf.update_commitment(
+        session, k.id, user=SEC, version=3, status="in_progress", note="decree withdrawn"
+    )
+    session.commit()
+    assert [(h.status, h.note) for h in kwf.history(session, k.id)] == [
+        ("pending", "recorded"),
+        ("in_progress", "draft list circulated"),
+        ("fulfilled", None),
+        ("in_progress", "decree withdrawn"),
+    ]
+    audits = session.exec(select(AuditEvent).where(AuditEvent.entity == "commitment")).all()
+    assert [a.action for a in audits] == ["create", "update", "update", "update"]
+    assert audits[2].before["status"] == "in_progress"  # type: ignore[index]
+    assert audits[2].after["status"] == "fulfilled"  # type: ignore[index]
+
+
+def test_overdue_is_derived_from_the_due_period() -> None:
+    k = Commitment(id="k", owner_country="GTM", description="x", due="2026-06")
+    assert not kwf.is_overdue(k, date(2026, 6, 30))
+    assert kwf.is_overdue(k, date(2026, 7, 1))
+    assert kwf.days_left(k, date(2026, 7, 1)) == -1
+    k.status = "fulfilled"
+    assert not kwf.is_overdue(k, date(2027, 1, 1))
+    assert not kwf.is_overdue(Commitment(id="n", owner_country="GTM", description="x"), TODAY)
+
+
+def test_dashboard_puts_overdue_first(session: Session, scheduled: StudyTour) -> None:
+    a = kwf.add_commitment(
+        session, scheduled.id, user=SEC, owner_country="GTM", description="late", due="2026-05-31"
+    )
+    b = kwf.add_commitment(
+        session, scheduled.id, user=SEC, owner_country="BRA", description="soon", due="2026-07-30"
+    )
+    c = kwf.add_commitment(
+        session,
+        scheduled.id,
+        user=SEC,
+        owner_country="BRA",
+        description="done",
+        due="2026-04",
+        status="fulfilled",
+        evidence="report",
+    )
+    session.commit()
+    board = kwf.dashboard(session, today=TODAY)
+    assert [k.id for k in board.overdue] == [a.id]
+    assert [k.id for k in board.due_soon] == [b.id]
+    assert list(board.by_country) == ["GTM", "BRA"]  # the one with overdue items first
+    assert board.by_country["GTM"].overdue == 1
+    # K-old (an earlier exchange) and c are BRA's fulfilled ones
+    assert board.by_country["BRA"].fulfilled == 2 and board.by_country["BRA"].rate == 1.0
+    assert board.by_tour[scheduled.id].total == 3
+    year = str(date.today().year)  # decided when recorded (history row of today)
+    assert board.over_time[year].fulfilled == 1
+    assert board.over_time["2015"].fulfilled == 1  # K-old: no history, its exchange's year
+    assert [k.id for k in kwf.list_commitments(session, today=TODAY, overdue=True)] == [a.id]
+    assert c.id in [k.id for k in kwf.list_commitments(session, today=TODAY, country="bra")]
+
+
+def test_outcome_ladder_counts_steps_per_country_and_theme(
+    session: Session, scheduled: StudyTour
+) -> None:
+    ladder = kwf.outcome_ladder(session)
+    # the scheduled tour reached "agreement"; four imported exchanges without tours are
+    # "exchange"; E-1 has its only commitment fulfilled → "fulfilled"
+    assert ladder.total == [5, 5, 5, 4, 1]
+    assert ladder.by_country["GTM"] == [1, 1, 1, 0, 0]
+    assert ladder.by_country["BRA"] == [3, 3, 3, 2, 1]
+    assert ladder.by_theme["labour-inspection"] == [3, 3, 3, 2, 1]
+    k = kwf.add_commitment(
+        session, scheduled.id, user=SEC, owner_country="GTM", description="x", due="2026-09"
+    )
+    advance(session, scheduled.id, "completed")
+    kwf.update_commitment(session, k.id, user=SEC, version=1, status="fulfilled", evidence="y")
+    session.commit()
+    assert kwf.outcome_ladder(session).by_country["GTM"] == [1, 1, 1, 1, 1]
