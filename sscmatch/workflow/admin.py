@@ -63,6 +63,10 @@ def paginate(session: Session, query: SelectOfScalar[T], number: int, size: int)
     count_query = select(func.count()).select_from(query.order_by(None).subquery())
     total = int(session.exec(count_query).one())
     pages = max(1, math.ceil(total / size))
+    if number > pages:
+        raise AdminError(
+            f"there is no page {number}; the list has {pages}", field="page", code="page_too_far"
+        )
     items = list(session.exec(query.offset((number - 1) * size).limit(size)))
     return Page(items=items, number=number, pages=pages, total=total, size=size)
 

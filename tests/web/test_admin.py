@@ -98,6 +98,8 @@ def test_users_list_pages(database_url: str, tmp_path: Any, users: dict[str, int
     assert "Page 1 of 3" in first and "analyst@test.org" in first and "gtm@test.org" not in first
     third = client.get("/admin/users?page=3").get_data(as_text=True)
     assert "sec@test.org" in third and "admin@test.org" not in third
+    too_far = client.get("/admin/users?page=4")
+    assert too_far.status_code == 400 and b"There is no such page" in too_far.data
     app.extensions["sscmatch.engine"].dispose()
 
 
