@@ -11,13 +11,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
+from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
 from sscmatch.matching import DEFAULT_WEIGHTS, PreparedCorpus, Proposal, Weights, prepare, rank
 from sscmatch.matching.assignment import Assignment, assign, edges_from_proposals
-from sscmatch.models import Capacity, MatchRun, Need, utcnow
+from sscmatch.models import Capacity, Institution, MatchRun, Need, utcnow
 from sscmatch.models import Proposal as StoredProposal
 from sscmatch.vocab import Vocabulary
+from sscmatch.workflow.audit import record_event, snapshot
 from sscmatch.workflow.encode import build_corpus
 
 BATCH = 50
@@ -103,6 +105,67 @@ def start_run(
     session.add(run)
     session.flush()
     return run
+
+
+def open_needs(session: Session) -> list[str]:
+    """Ids of the needs a run of "all open needs" ranks (not those of international bodies)."""
+    international = select(Institution.id).where(col(Institution.international))
+    query = select(Need.id).where(
+        Need.status == "open",
+        or_(col(Need.institution).is_(None), col(Need.institution).not_in(international)),
+    )
+    return list(session.exec(query.order_by(col(Need.id))).all())
+
+
+def begin_run(
+    session: Session,
+    *,
+    need_ids: Sequence[str] = (),
+    top_k: int = 5,
+    user_id: int | None = None,
+) -> MatchRun:
+    """Check the parameters and create a ``running`` run of today (the caller commits, then
+    computes and stores it, in the background or at once). Raises :class:`MatchError`."""
+    if not 1 <= top_k <= 50:
+        raise MatchError(f"top must be between 1 and 50, got {top_k}")
+    wanted = list(dict.fromkeys(need_ids))
+    check_needs(session, wanted, None)
+    run = start_run(session, as_of=None, need_ids=wanted, top_k=top_k, user_id=user_id)
+    run.needs_total = len(wanted) or len(open_needs(session))
+    record_event(
+        session,
+        user_id=user_id,
+        action="start",
+        entity="match_run",
+        entity_id=run.id or 0,
+        after=snapshot(run),
+    )
+    return run
+
+
+def finish_run(
+    session: Session, run: MatchRun, proposals: Sequence[Proposal], user_id: int | None
+) -> None:
+    """Store a begun run's proposals and mark it done (all in the caller's transaction)."""
+    store(session, run, proposals, user_id)
+    run.needs_done = run.needs_total
+    session.add(run)
+    record_event(
+        session,
+        user_id=user_id,
+        action="finish",
+        entity="match_run",
+        entity_id=run.id or 0,
+        after=snapshot(run),
+        note=f"{run.proposal_count} proposals",
+    )
+
+
+def fail_run(run: MatchRun, error: str) -> None:
+    """Mark a run failed with a message (its proposals were never stored)."""
+    run.status = "failed"
+    run.error = (error or "the run failed")[:2000]
+    run.finished_at = utcnow()
 
 
 def store(

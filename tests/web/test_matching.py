@@ -1,0 +1,158 @@
+"""Matching runs pages: list, start (all or selected needs), progress, failure."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlmodel import Session, select
+
+from sscmatch.bundle.load import import_bundle
+from sscmatch.models import AuditEvent, MatchRun
+from sscmatch.models import Proposal as StoredProposal
+from sscmatch.vocab import load_vocabulary
+from sscmatch.workflow import matchruns
+from tests.conftest import make_test_app, sign_in
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def loaded(session: Session) -> Session:
+    import_bundle(session, ROOT / "data", load_vocabulary())
+    session.commit()
+    return session
+
+
+def test_only_staff_see_runs(as_user: Any, loaded: Session) -> None:
+    for who in ("focal_gtm", "analyst"):
+        assert as_user(who).get("/matching/runs").status_code == 403
+        assert (
+            as_user(who).post("/matching/runs", data={"scope": "all", "top": 5}).status_code == 403
+        )
+    page = as_user("secretariat").get("/matching/runs")
+    assert page.status_code == 200
+    assert b"s002-n37" in page.data  # the open needs can be selected
+
+
+def test_start_a_run_for_selected_needs(
+    as_user: Any, loaded: Session, users: dict[str, int]
+) -> None:
+    client = as_user("secretariat")
+    response = client.post(
+        "/matching/runs", data={"scope": "selected", "needs": ["s002-n37", "s000-n01"], "top": 3}
+    )
+    assert response.status_code == 302
+    run = loaded.exec(select(MatchRun)).one()
+    assert response.headers["Location"].endswith(f"/matching/runs/{run.id}")
+    assert (run.status, run.needs_total, run.needs_done, run.proposal_count) == ("done", 2, 2, 6)
+    assert run.created_by == users["secretariat"]
+    assert run.params == {"needs": ["s002-n37", "s000-n01"]}
+    page = client.get(f"/matching/runs/{run.id}")
+    assert page.status_code == 200 and b"s002-n37" in page.data
+    assert b"/review/proposals/" in page.data
+    listing = client.get("/matching/runs")
+    assert f"#{run.id}".encode() in listing.data
+    status = client.get(f"/matching/runs/{run.id}/status").get_json()
+    assert status["status"] == "done" and status["finished"] is True and status["percent"] == 100
+    actions = [
+        e.action for e in loaded.exec(select(AuditEvent).where(AuditEvent.entity == "match_run"))
+    ]
+    assert actions == ["start", "finish"]
+
+
+def test_start_all_open_needs(as_user: Any, loaded: Session) -> None:
+    response = as_user("admin").post("/matching/runs", data={"scope": "all", "top": 2})
+    assert response.status_code == 302
+    run = loaded.exec(select(MatchRun)).one()
+    assert (
+        run.status == "done" and run.needs_total == run.needs_done == 116
+    )  # 164 open, some international
+    assert run.proposal_count == len(loaded.exec(select(StoredProposal)).all()) > 164
+
+
+def test_bad_start_is_refused_with_messages(as_user: Any, loaded: Session) -> None:
+    client = as_user("secretariat")
+    no_needs = client.post("/matching/runs", data={"scope": "selected", "top": 5})
+    assert no_needs.status_code == 400 and b"Select at least one need" in no_needs.data
+    bad_top = client.post("/matching/runs", data={"scope": "all", "top": 99})
+    assert bad_top.status_code == 400 and b"Between 1 and 50" in bad_top.data
+    closed = client.post("/matching/runs", data={"scope": "selected", "needs": ["nope"], "top": 5})
+    assert closed.status_code == 400
+    assert loaded.exec(select(MatchRun)).all() == []
+    assert client.get("/matching/runs/999").status_code == 404
+    assert client.get("/matching/runs/999/status").status_code == 404
+
+
+def test_a_failed_run_keeps_no_proposals(
+    as_user: Any, loaded: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_store = matchruns.store
+
+    def broken_store(session: Session, run: MatchRun, proposals: Any, user_id: Any) -> None:
+        real_store(session, run, proposals, user_id)
+        session.flush()  # half the work is written in the transaction…
+        raise RuntimeError("disk on fire")  # …then it fails
+
+    monkeypatch.setattr(matchruns, "store", broken_store)
+    client = as_user("secretariat")
+    response = client.post(
+        "/matching/runs", data={"scope": "selected", "needs": ["s002-n37"], "top": 3}
+    )
+    assert response.status_code == 302
+    loaded.expire_all()
+    run = loaded.exec(select(MatchRun)).one()
+    assert run.status == "failed" and "disk on fire" in (run.error or "")
+    assert run.finished_at is not None
+    assert loaded.exec(select(StoredProposal)).all() == []
+    page = client.get(f"/matching/runs/{run.id}")
+    assert b"disk on fire" in page.data
+
+
+def test_background_run_reports_progress(database_url: str, tmp_path: Path) -> None:
+    app: Flask = make_test_app(database_url, tmp_path, MATCH_SYNC=False)
+    engine = app.extensions["sscmatch.engine"]
+    try:
+        from sscmatch.db import session_scope
+        from sscmatch.workflow.users import create_user
+        from tests.conftest import PASSWORD
+
+        with session_scope(engine) as s:
+            import_bundle(s, ROOT / "data", load_vocabulary())
+            create_user(s, "sec@test.org", PASSWORD, "secretariat")
+        client = sign_in(app.test_client(), "secretariat")
+        response = client.post("/matching/runs", data={"scope": "all", "top": 3})
+        assert response.status_code == 302
+        page = client.get(response.headers["Location"])
+        assert page.status_code == 200
+        status: dict[str, Any] = {}
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            status = client.get(response.headers["Location"] + "/status").get_json()
+            if status["finished"]:
+                break
+            assert status["status"] == "running" and 0 <= status["needs_done"] <= 116
+            time.sleep(0.2)
+        assert status["status"] == "done", status
+        assert status["needs_done"] == status["needs_total"] == 116
+        assert status["proposals"] > 0
+    finally:
+        time.sleep(0.1)
+        engine.dispose()
+
+
+def test_running_page_polls_without_inline_script(as_user: Any, loaded: Session) -> None:
+    run = matchruns.begin_run(loaded, need_ids=["s002-n37"], top_k=3, user_id=None)
+    loaded.commit()
+    page = as_user("secretariat").get(f"/matching/runs/{run.id}")
+    assert page.status_code == 200
+    html = page.data.decode()
+    assert 'data-status-url="/matching/runs/' in html and "js/matching.js" in html
+    assert "<progress" in html and "Refresh" in html
+    assert "<script>" not in html
+    script = as_user("secretariat").get("/static/js/matching.js")
+    assert script.status_code == 200 and b"data-status-url" in script.data
+    script.close()
