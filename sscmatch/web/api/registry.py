@@ -1,0 +1,477 @@
+"""The registry in the JSON API: needs, capacities, exchanges and institutions.
+
+Lists take the same filters as the pages (``q``, ``theme``, ``country``, ``region``,
+``language``, ``status``, ``year``, ``sort``; needs also ``submitted=1``) and answer
+``{"items": [...], "page": n, "per_page": n, "pages": n, "total": n}``. Writes call the same use
+cases as the forms (:mod:`sscmatch.workflow.registry`): a focal point writes their own country's
+capacities and needs, the secretariat and admins any, and exchanges are theirs alone. Updates
+carry the ``version`` they started from; a stale one answers 409.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from flask import jsonify, request
+from flask_login import current_user
+from pydantic import BaseModel
+
+from sscmatch.models import Capacity, Exchange, Institution, Need
+from sscmatch.schemas import CapacityPublic, ExchangePublic, InstitutionPublic, NeedPublic
+from sscmatch.vocab import load_vocabulary
+from sscmatch.web import get_session
+from sscmatch.web.access import SIGNED_IN, access
+from sscmatch.web.api import ApiError, bp, document, int_arg, json_body
+from sscmatch.workflow import registry as reg
+from sscmatch.workflow.registry import RecordFilter
+
+WRITERS = ("focal_point", "secretariat", "admin")
+EDITORS = ("secretariat", "admin")
+MAX_PER_PAGE = 200
+
+
+# --------------------------------------------------------------------------- output
+
+
+def _public(schema: type[BaseModel], record: Any) -> dict[str, Any]:
+    try:
+        out: dict[str, Any] = schema.model_validate(record).model_dump(mode="json")
+    except ValueError:
+        # A stored record that today's checks would refuse (an old import) is still shown.
+        out = record.model_dump(mode="json")
+    return out
+
+
+def need_json(need: Need) -> dict[str, Any]:
+    out = _public(NeedPublic, need)
+    out["submitted_at"] = need.submitted_at.isoformat() if need.submitted_at else None
+    out["review_note"] = need.review_note
+    return out
+
+
+def capacity_json(capacity: Capacity) -> dict[str, Any]:
+    return _public(CapacityPublic, capacity)
+
+
+def exchange_json(exchange: Exchange) -> dict[str, Any]:
+    out = _public(ExchangePublic, exchange)
+    out["study_tour"] = exchange.study_tour
+    return out
+
+
+def institution_json(institution: Institution) -> dict[str, Any]:
+    return _public(InstitutionPublic, institution)
+
+
+# --------------------------------------------------------------------------- errors
+
+
+def _run(action: Callable[[], Any]) -> Any:
+    """Call a use case; turn its error into the API's JSON error (and roll back)."""
+    db = get_session()
+    try:
+        result = action()
+    except reg.RegistryError as exc:
+        db.rollback()
+        if isinstance(exc, reg.NotFound):
+            raise ApiError(404, "not_found", str(exc)) from None
+        if isinstance(exc, reg.Forbidden):
+            raise ApiError(403, "forbidden", str(exc)) from None
+        if isinstance(exc, reg.Conflict):
+            raise ApiError(409, "conflict", str(exc)) from None
+        if isinstance(exc, reg.BadFilter):
+            raise ApiError(400, "bad_parameter", str(exc)) from None
+        raise ApiError(422, "invalid", str(exc)) from None
+    return result
+
+
+def _filter() -> tuple[RecordFilter, int, int]:
+    args = request.args
+    known = {
+        "q",
+        "theme",
+        "country",
+        "region",
+        "language",
+        "status",
+        "year",
+        "sort",
+        "submitted",
+        "constituency",
+        "page",
+        "per_page",
+    }
+    unknown = sorted(set(args) - known)
+    if unknown:
+        raise ApiError(
+            400,
+            "bad_parameter",
+            f"unknown query parameter(s) {', '.join(unknown)}; expected some of "
+            f"{', '.join(sorted(known))}",
+        )
+    texts = {name: args.get(name, "") for name in known - {"page", "per_page", "submitted"}}
+    for name, value in texts.items():
+        if len(value) > 200:
+            raise ApiError(400, "bad_parameter", f"{name} is too long (at most 200 characters)")
+    submitted = args.get("submitted", "").lower()
+    if submitted not in ("", "0", "1", "true", "false"):
+        raise ApiError(400, "bad_parameter", "submitted must be 1 or 0")
+    flt = RecordFilter(**texts, submitted=submitted in ("1", "true"))
+    page = int_arg("page", 1, 1, 1_000_000)
+    per_page = int_arg("per_page", 50, 1, MAX_PER_PAGE)
+    return flt, page, per_page
+
+
+def _listing(search: Callable[..., reg.Page[Any]], render: Callable[[Any], dict[str, Any]]) -> Any:
+    flt, page, per_page = _filter()
+    result = _run(
+        lambda: search(get_session(), load_vocabulary(), flt, page=page, per_page=per_page)
+    )
+    return jsonify(
+        items=[render(r) for r in result.items],
+        page=result.number,
+        per_page=result.per_page,
+        pages=result.pages,
+        total=result.total,
+    )
+
+
+def _version(body: dict[str, Any]) -> Any:
+    if "version" not in body:
+        raise ApiError(
+            422, "invalid", "version: required (the version you read, for conflict checks)"
+        )
+    version = body.pop("version")
+    if isinstance(version, bool) or not isinstance(version, int):
+        raise ApiError(422, "invalid", "version: must be a whole number")
+    return version
+
+
+def _created(payload: dict[str, Any], location: str) -> Any:
+    response = jsonify(payload)
+    response.status_code = 201
+    response.headers["Location"] = location
+    return response
+
+
+# --------------------------------------------------------------------------- OpenAPI
+
+_FILTERS = [
+    {"name": name, "in": "query", "required": False, "schema": {"type": kind}, "description": text}
+    for name, kind, text in (
+        ("q", "string", "fuzzy words in the title and description, any language"),
+        ("theme", "string", "a theme id (its children count too)"),
+        ("country", "string", "ISO 3166-1 alpha-3 code"),
+        ("region", "string", "M49 region or sub-region name"),
+        ("language", "string", "ISO 639-1 code"),
+        ("status", "string", "record status"),
+        ("year", "string", "year created (exchanges: start year)"),
+        ("sort", "string", "relevance, recent, oldest, title or country"),
+        ("page", "integer", "page number from 1"),
+        ("per_page", "integer", f"rows per page, at most {MAX_PER_PAGE}"),
+    )
+]
+_ID = [{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}]
+_READ = {"200": "OK", "401": "no or bad token", "404": "unknown id"}
+_WRITE = {
+    "201": "created",
+    "401": "no or bad token",
+    "403": "not your country or role",
+    "409": "id exists",
+    "422": "invalid fields",
+}
+_UPDATE = {
+    "200": "updated",
+    "401": "no or bad token",
+    "403": "not your country or role",
+    "404": "unknown id",
+    "409": "stale version",
+    "422": "invalid fields",
+}
+_STEP = {
+    "200": "done",
+    "403": "not allowed",
+    "404": "unknown id",
+    "409": "illegal step or stale version",
+}
+
+for _plural, _what in (
+    ("needs", "needs"),
+    ("capacities", "capacities"),
+    ("exchanges", "exchanges"),
+):
+    document(
+        f"/api/v1/{_plural}",
+        "get",
+        f"List {_what} with filters and paging",
+        roles="any signed-in role",
+        params=_FILTERS,
+        responses={"200": "OK", "400": "bad filter", "401": "no or bad token"},
+    )
+    document(
+        f"/api/v1/{_plural}/{{id}}",
+        "get",
+        f"Read one of the {_what}",
+        roles="any",
+        params=_ID,
+        responses=_READ,
+    )
+document(
+    "/api/v1/institutions",
+    "get",
+    "List institutions (filters: country, region, constituency, language, q)",
+    roles="any signed-in role",
+    params=_FILTERS,
+)
+document(
+    "/api/v1/institutions/{id}",
+    "get",
+    "Read one institution",
+    roles="any",
+    params=_ID,
+    responses=_READ,
+)
+for _plural, _schema in (("needs", "NeedCreate"), ("capacities", "CapacityCreate")):
+    _roles = "focal_point (own country), secretariat, admin"
+    document(
+        f"/api/v1/{_plural}",
+        "post",
+        f"Register one of the {_plural} (id C-/N-YEAR-NNNN unless given)",
+        roles=_roles,
+        body=_schema,
+        responses=_WRITE,
+    )
+    for _method, _how in (("put", "Replace"), ("patch", "Change some fields of")):
+        document(
+            f"/api/v1/{_plural}/{{id}}",
+            _method,
+            f"{_how} one of the {_plural}; the body carries the `version` it read",
+            roles=_roles,
+            params=_ID,
+            body=_schema,
+            responses=_UPDATE,
+        )
+document(
+    "/api/v1/exchanges",
+    "post",
+    "Record an exchange",
+    roles="secretariat, admin",
+    body="ExchangeCreate",
+    responses=_WRITE,
+)
+for _method in ("put", "patch"):
+    document(
+        "/api/v1/exchanges/{id}",
+        _method,
+        "Change an exchange (body carries `version`)",
+        roles="secretariat, admin",
+        params=_ID,
+        body="ExchangeCreate",
+        responses=_UPDATE,
+    )
+document(
+    "/api/v1/needs/{id}/submit",
+    "post",
+    "Submit a draft need for endorsement (body may carry `version`)",
+    roles="focal_point (own country), secretariat, admin",
+    params=_ID,
+    responses=_STEP,
+)
+document(
+    "/api/v1/needs/{id}/endorse",
+    "post",
+    "Endorse a submitted need (it opens)",
+    roles="secretariat, admin",
+    params=_ID,
+    responses=_STEP,
+)
+document(
+    "/api/v1/needs/{id}/return",
+    "post",
+    "Return a submitted need to draft with a required `note`",
+    roles="secretariat, admin",
+    params=_ID,
+    responses={**_STEP, "422": "note missing"},
+)
+
+
+# --------------------------------------------------------------------------- reads
+
+
+@bp.get("/needs")
+@access(SIGNED_IN)
+def api_needs() -> Any:
+    return _listing(lambda *a, **k: reg.search_needs(*a, **k, viewer=current_user), need_json)
+
+
+@bp.get("/capacities")
+@access(SIGNED_IN)
+def api_capacities() -> Any:
+    return _listing(
+        lambda *a, **k: reg.search_capacities(*a, **k, viewer=current_user), capacity_json
+    )
+
+
+@bp.get("/exchanges")
+@access(SIGNED_IN)
+def api_exchanges() -> Any:
+    return _listing(reg.search_exchanges, exchange_json)
+
+
+@bp.get("/institutions")
+@access(SIGNED_IN)
+def api_institutions() -> Any:
+    return _listing(reg.search_institutions, institution_json)
+
+
+def _visible(record: Capacity | Need) -> None:
+    if (
+        record.status == "draft"
+        and current_user.role == "focal_point"
+        and record.country != current_user.country
+    ):
+        raise ApiError(403, "forbidden", "this draft is visible only to its country")
+
+
+@bp.get("/needs/<need_id>")
+@access(SIGNED_IN)
+def api_need(need_id: str) -> Any:
+    need: Need = _run(lambda: reg.get_need(get_session(), need_id))
+    _visible(need)
+    return jsonify(need_json(need))
+
+
+@bp.get("/capacities/<capacity_id>")
+@access(SIGNED_IN)
+def api_capacity(capacity_id: str) -> Any:
+    capacity: Capacity = _run(lambda: reg.get_capacity(get_session(), capacity_id))
+    _visible(capacity)
+    return jsonify(capacity_json(capacity))
+
+
+@bp.get("/exchanges/<exchange_id>")
+@access(SIGNED_IN)
+def api_exchange(exchange_id: str) -> Any:
+    return jsonify(exchange_json(_run(lambda: reg.get_exchange(get_session(), exchange_id))))
+
+
+@bp.get("/institutions/<institution_id>")
+@access(SIGNED_IN)
+def api_institution(institution_id: str) -> Any:
+    found = _run(lambda: reg.get_institution(get_session(), institution_id))
+    return jsonify(institution_json(found))
+
+
+# --------------------------------------------------------------------------- writes
+
+
+def _create(
+    create: Callable[..., Any], render: Callable[[Any], dict[str, Any]], plural: str
+) -> Any:
+    body = json_body()
+    db = get_session()
+    record = _run(lambda: create(db, load_vocabulary(), current_user, body))
+    db.commit()
+    return _created(render(record), f"/api/v1/{plural}/{record.id}")
+
+
+def _update(
+    update: Callable[..., Any], render: Callable[[Any], dict[str, Any]], record_id: str
+) -> Any:
+    body = json_body()
+    version = _version(body)
+    db = get_session()
+    partial = request.method == "PATCH"
+    record = _run(
+        lambda: update(
+            db, load_vocabulary(), current_user, record_id, body, version, partial=partial
+        )
+    )
+    db.commit()
+    return jsonify(render(record))
+
+
+@bp.post("/needs")
+@access(*WRITERS)
+def api_need_create() -> Any:
+    return _create(reg.create_need, need_json, "needs")
+
+
+@bp.post("/capacities")
+@access(*WRITERS)
+def api_capacity_create() -> Any:
+    return _create(reg.create_capacity, capacity_json, "capacities")
+
+
+@bp.post("/exchanges")
+@access(*EDITORS)
+def api_exchange_create() -> Any:
+    return _create(reg.create_exchange, exchange_json, "exchanges")
+
+
+@bp.route("/needs/<need_id>", methods=["PUT", "PATCH"])
+@access(*WRITERS)
+def api_need_update(need_id: str) -> Any:
+    return _update(reg.update_need, need_json, need_id)
+
+
+@bp.route("/capacities/<capacity_id>", methods=["PUT", "PATCH"])
+@access(*WRITERS)
+def api_capacity_update(capacity_id: str) -> Any:
+    return _update(reg.update_capacity, capacity_json, capacity_id)
+
+
+@bp.route("/exchanges/<exchange_id>", methods=["PUT", "PATCH"])
+@access(*EDITORS)
+def api_exchange_update(exchange_id: str) -> Any:
+    return _update(reg.update_exchange, exchange_json, exchange_id)
+
+
+def _step_body(allowed: set[str]) -> dict[str, Any]:
+    """Endorsement steps take an optional JSON body (``version``, and ``note`` to return)."""
+    if not request.get_data():
+        return {}
+    body = json_body()
+    unknown = sorted(set(body) - allowed)
+    if unknown:
+        raise ApiError(422, "invalid", f"unknown field(s) {', '.join(unknown)}")
+    version = body.get("version")
+    if version is not None and (isinstance(version, bool) or not isinstance(version, int)):
+        raise ApiError(422, "invalid", "version: must be a whole number")
+    return body
+
+
+@bp.post("/needs/<need_id>/submit")
+@access(*WRITERS)
+def api_need_submit(need_id: str) -> Any:
+    body = _step_body({"version"})
+    db = get_session()
+    need = _run(lambda: reg.submit_need(db, current_user, need_id, body.get("version")))
+    db.commit()
+    return jsonify(need_json(need))
+
+
+@bp.post("/needs/<need_id>/endorse")
+@access(*EDITORS)
+def api_need_endorse(need_id: str) -> Any:
+    body = _step_body({"version"})
+    db = get_session()
+    need = _run(lambda: reg.endorse_need(db, current_user, need_id, body.get("version")))
+    db.commit()
+    return jsonify(need_json(need))
+
+
+@bp.post("/needs/<need_id>/return")
+@access(*EDITORS)
+def api_need_return(need_id: str) -> Any:
+    body = _step_body({"version", "note"})
+    note = body.get("note")
+    if not isinstance(note, str):
+        raise ApiError(
+            422, "invalid", "note: required text saying what the focal point should change"
+        )
+    db = get_session()
+    need = _run(lambda: reg.return_need(db, current_user, need_id, note, body.get("version")))
+    db.commit()
+    return jsonify(need_json(need))
