@@ -1,0 +1,59 @@
+"""Registry journey in a real browser: a Spanish-speaking focal point registers a need with the
+theme picker (typing in Spanish), submits it, and the secretariat endorses it; the list is
+readable on a phone."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+
+def test_focal_point_registers_a_need_with_the_theme_picker(
+    new_page: Any, sign_in: Any, shot: Any
+) -> None:
+    page = new_page("es-ES")
+    sign_in(page, "gtm")
+    page.goto("/needs/new")
+    # the picker replaced the multi-select with a search box
+    search = page.locator("#themes-search")
+    assert search.is_visible()
+    search.fill("inspección")
+    option = page.locator("#themes-list [role=option]").first
+    option.wait_for()
+    assert "inspección" in option.inner_text().lower()
+    search.press("Enter")
+    assert page.locator(".theme-picker .picked .chip").count() == 1
+    page.fill("#title", "Inspección en fincas de café (e2e)")
+    page.fill("#languages", "español")
+    shot(page, "need-form")
+    page.click("form.registry-form button[type=submit]")
+    page.wait_for_url(re.compile(r"/needs/N-\d{4}-\d{4}$"))
+    assert "Inspección en fincas de café (e2e)" in page.inner_text("h1")
+    page.click("form[action$='/submit'] button")
+    assert page.locator(".badge-submitted").count() >= 1
+    need_url = page.url
+    shot(page, "submitted")
+
+    sec = new_page()
+    sign_in(sec, "secretariat")
+    sec.goto("/needs?queue=submitted")
+    assert "Inspección en fincas de café (e2e)" in sec.inner_text("main")
+    sec.goto(need_url)
+    sec.click("form[action$='/endorse'] button")
+    assert sec.locator(".badge-open").count() >= 1
+    shot(sec, "endorsed")
+
+
+def test_lists_read_on_a_phone(new_page: Any, sign_in: Any, shot: Any) -> None:
+    page = new_page()
+    page.set_viewport_size({"width": 375, "height": 800})
+    sign_in(page, "analyst")
+    page.goto("/capacities?q=inspecci%C3%B3n+laboral")
+    assert page.locator(".record").count() > 0
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 380, f"page scrolls sideways on a phone ({width}px)"
+    shot(page, "capacities-phone")
