@@ -108,10 +108,9 @@ def restore_backup(connection: Connection, path: Path) -> dict[str, int]:
         for table in _tables():
             key = list(table.primary_key.columns)
             if len(key) == 1 and isinstance(key[0].type, Integer) and counts.get(table.name):
+                name, column = table.name, key[0].name
+                sequence = f"pg_get_serial_sequence('\"{name}\"', '{column}')"
                 connection.execute(
-                    text(
-                        f"SELECT setval(pg_get_serial_sequence('\"{table.name}\"', '{key[0].name}'), "
-                        f'(SELECT MAX({key[0].name}) FROM "{table.name}"))'
-                    )
+                    text(f'SELECT setval({sequence}, (SELECT MAX({column}) FROM "{name}"))')
                 )
     return counts
