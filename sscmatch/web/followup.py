@@ -1,7 +1,145 @@
-"""The followup pages (blueprint `followup`), registered by `web.init_app`."""
+"""Follow-up pages (blueprint ``followup``): the dashboard, the outcome ladder, commitments.
+
+The dashboard puts overdue commitments first, then counts by owner country and by tour and the
+fulfilment rate by year of decision. A commitment's page shows its history and lets its owner
+country's focal points (and the secretariat) update it.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint
+from typing import Any
 
-bp = Blueprint("followup", __name__)
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, SelectField, StringField, TextAreaField
+from wtforms.validators import Length, Optional
+
+from sscmatch.models import Commitment, StudyTour, User
+from sscmatch.web.access import SIGNED_IN, access
+from sscmatch.web.tours import today
+from sscmatch.workflow import commitments as wf
+from sscmatch.workflow.tours import TourError, TourForbidden, TourNotFound
+
+bp = Blueprint("followup", __name__, url_prefix="/followup")
+
+LADDER_LABELS = {
+    "interest": _l("Expression of interest"),
+    "commitment": _l("Commitment"),
+    "agreement": _l("Formal agreement"),
+    "exchange": _l("Exchange done"),
+    "fulfilled": _l("Commitments fulfilled"),
+}
+
+
+def _db() -> Any:
+    from sscmatch.web import get_session
+
+    return get_session()
+
+
+class UpdateForm(FlaskForm):  # type: ignore[misc]
+    version = HiddenField()
+    status = SelectField(_l("Status"), choices=[])
+    evidence = StringField(_l("Evidence (text or link)"), validators=[Optional()])
+    due = StringField(_l("Due (YYYY, YYYY-MM or YYYY-MM-DD)"), validators=[Optional()])
+    note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=2000)])
+
+
+def _update_form(formdata: Any = None) -> UpdateForm:
+    form = UpdateForm(formdata=formdata)
+    form.status.choices = [(s, s) for s in wf.STATUSES]
+    return form
+
+
+@bp.get("")
+@access(SIGNED_IN)
+def dashboard() -> Any:
+    country = (request.args.get("country") or "").strip().upper() or None
+    if country and (len(country) != 3 or not country.isalpha()):
+        flash(_("Country must be an ISO alpha-3 code such as GTM."), "error")
+        country = None
+    board = wf.dashboard(_db(), today=today(), country=country)
+    ladder = wf.outcome_ladder(_db())
+    return render_template(
+        "followup/dashboard.html",
+        board=board,
+        ladder=ladder,
+        steps=wf.LADDER,
+        ladder_labels=LADDER_LABELS,
+        country_filter=country,
+        days_left=wf.days_left,
+    )
+
+
+@bp.route("/commitments/<commitment_id>", methods=["GET", "POST"])
+@access(SIGNED_IN)
+def commitment(commitment_id: str) -> Any:
+    db = _db()
+    k = db.get(Commitment, commitment_id)
+    if k is None:
+        abort(404, description=_("No such commitment."))
+    form = _update_form(request.form if request.method == "POST" else None)
+    status = 200
+    if request.method == "POST":
+        if not wf.can_update(k, current_user):
+            abort(403, description=_("A focal point updates only their own country's commitments."))
+        if form.validate_on_submit():
+            try:
+                version = int(form.version.data or "0")
+            except ValueError:
+                version = 0
+            try:
+                wf.update_commitment(
+                    db,
+                    k.id,
+                    user=current_user,
+                    version=version,
+                    status=form.status.data,
+                    evidence=form.evidence.data,
+                    due=form.due.data,
+                    note=form.note.data,
+                )
+            except TourError as exc:
+                db.rollback()
+                if isinstance(exc, TourNotFound | TourForbidden):
+                    abort(exc.status, description=str(exc))
+                flash(str(exc), "error")
+                status = exc.status
+                k = db.get(Commitment, commitment_id) or k
+            else:
+                db.commit()
+                flash(_("Commitment updated."), "info")
+                return redirect(url_for("followup.commitment", commitment_id=k.id))
+        else:
+            status = 400
+    else:
+        form.version.data = str(k.version)
+        form.status.data = k.status
+        form.evidence.data = k.evidence or ""
+        form.due.data = k.due or ""
+    tour = db.get(StudyTour, k.study_tour) if k.study_tour else None
+    rows = wf.history(db, k.id)
+    names = {u.id: u.name or u.email for u in db.exec(_users([r.user_id for r in rows]))}
+    return (
+        render_template(
+            "followup/commitment.html",
+            k=k,
+            tour=tour,
+            history=rows,
+            names=names,
+            form=form,
+            can_update=wf.can_update(k, current_user),
+            overdue=wf.is_overdue(k, today()),
+            days_left=wf.days_left(k, today()),
+        ),
+        status,
+    )
+
+
+def _users(ids: list[int | None]) -> Any:
+    from sqlmodel import col, select
+
+    return select(User).where(col(User.id).in_([i for i in ids if i is not None]))

@@ -1,7 +1,522 @@
-"""The tours pages (blueprint `tours`), registered by `web.init_app`."""
+"""Study tour pages (blueprint ``tours``): list, page, edit, status, commitments, brief, .ics.
+
+Every signed-in role reads tours; the secretariat and the focal points of the host and visiting
+countries edit them (checked in :mod:`sscmatch.workflow.tours`).
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint
+from datetime import UTC, date, datetime
+from typing import Any
 
-bp = Blueprint("tours", __name__)
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlmodel import select
+from wtforms import (
+    BooleanField,
+    HiddenField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Length, Optional
+
+from sscmatch.models import Institution, Proposal, StudyTour
+from sscmatch.vocab import load_vocabulary
+from sscmatch.web.access import SIGNED_IN, access
+from sscmatch.workflow import commitments as commitments_wf
+from sscmatch.workflow import tours as wf
+
+bp = Blueprint("tours", __name__, url_prefix="/tours")
+
+MODALITY_LABELS = {
+    "study_tour": _l("Study tour"),
+    "technical_assistance": _l("Technical assistance"),
+    "expert_exchange": _l("Expert exchange"),
+    "virtual_exchange": _l("Virtual exchange"),
+}
+KIND_LABELS = {
+    "opening": _l("Opening"),
+    "presentation": _l("Presentation"),
+    "discussion": _l("Discussion"),
+    "field_visit": _l("Field visit"),
+    "beneficiaries": _l("Meeting with beneficiaries"),
+    "closing": _l("Closing session"),
+    "travel": _l("Travel"),
+    "other": _l("Other"),
+}
+
+
+def tour_rates() -> dict[str, Any] | None:
+    """Cost-rate overrides from the app setting ``TOUR_RATES`` (``SSCMATCH_TOUR_RATES``)."""
+    value = current_app.config.get("TOUR_RATES")
+    return dict(value) if isinstance(value, dict) else None
+
+
+def today() -> date:
+    value = current_app.config.get("TODAY")  # tests and demos may pin the day
+    return date.fromisoformat(value) if isinstance(value, str) else datetime.now(UTC).date()
+
+
+def _db() -> Any:
+    from sscmatch.web import get_session
+
+    return get_session()
+
+
+def _fail(exc: wf.TourError) -> Any:
+    """Roll back and answer a use-case error on the page it came from."""
+    _db().rollback()
+    if isinstance(exc, wf.TourNotFound):
+        abort(404, description=str(exc))
+    if isinstance(exc, wf.TourForbidden):
+        abort(403, description=str(exc))
+    return None
+
+
+# --------------------------------------------------------------------------- forms
+
+
+class FilterForm(FlaskForm):  # type: ignore[misc]
+    class Meta:
+        csrf = False
+
+    status = SelectField(_l("Status"), choices=[], validators=[Optional()])
+    country = StringField(_l("Country (ISO code)"), validators=[Optional(), Length(max=3)])
+
+
+class TourForm(FlaskForm):  # type: ignore[misc]
+    version = HiddenField()
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=300)])
+    modality = SelectField(_l("Modality"), choices=[])
+    objective = TextAreaField(_l("Objective"), validators=[Optional()])
+    expected_change = TextAreaField(_l("Expected change"), validators=[Optional()])
+    start = StringField(_l("Start (YYYY-MM-DD)"), validators=[Optional()])
+    end = StringField(_l("End (YYYY-MM-DD)"), validators=[Optional()])
+    languages = StringField(_l("Languages (ISO codes, separated by ;)"))
+    interpretation = BooleanField(_l("Interpretation needed"))
+    delegation = TextAreaField(
+        _l("Delegation: one member a line: side | name | role | institution | constituency")
+    )
+    agenda = TextAreaField(
+        _l("Agenda: one session a line: day | 09:00-10:30 | kind | title | place")
+    )
+    funders = StringField(_l("Funding partners (institution ids, separated by ;)"))
+    recalculate_cost = BooleanField(_l("Recalculate the cost estimate"))
+
+
+class StatusForm(FlaskForm):  # type: ignore[misc]
+    version = HiddenField()
+    to = HiddenField()
+    note = StringField(_l("Note"), validators=[Optional(), Length(max=500)])
+
+
+class CommitmentForm(FlaskForm):  # type: ignore[misc]
+    owner_country = SelectField(_l("Owner country"), choices=[])
+    owner_institution = SelectField(_l("Owner institution"), choices=[], validators=[Optional()])
+    description = TextAreaField(_l("What was committed"), validators=[DataRequired()])
+    due = StringField(_l("Due (YYYY, YYYY-MM or YYYY-MM-DD)"), validators=[Optional()])
+    status = SelectField(_l("Status"), choices=[])
+    evidence = StringField(_l("Evidence (text or link)"), validators=[Optional()])
+
+
+def _commitment_form(tour: StudyTour, formdata: Any = None) -> CommitmentForm:
+    form = CommitmentForm(formdata=formdata)
+    form.owner_country.choices = [(c, c) for c in (tour.host_country, tour.visiting_country)]
+    institutions = _db().exec(
+        select(Institution)
+        .where(Institution.country.in_((tour.host_country, tour.visiting_country)))  # type: ignore[attr-defined]
+        .order_by(Institution.name)
+    )
+    form.owner_institution.choices = [("", "—")] + [
+        (i.id, f"{i.name} ({i.country})") for i in institutions
+    ]
+    form.status.choices = [(s, s) for s in commitments_wf.STATUSES]
+    return form
+
+
+def delegation_text(delegation: list[dict[str, Any]]) -> str:
+    return "\n".join(
+        " | ".join(
+            str(m.get(k, "")) for k in ("side", "name", "role", "institution", "constituency")
+        )
+        for m in delegation
+    )
+
+
+def agenda_text(agenda: list[dict[str, Any]]) -> str:
+    lines = []
+    for d in agenda:
+        for s in d.get("sessions") or []:
+            lines.append(
+                f"{d.get('day')} | {s.get('start')}-{s.get('end')} | {s.get('kind')} | "
+                f"{s.get('title')} | {s.get('place', '')}".rstrip(" |")
+            )
+    return "\n".join(lines)
+
+
+class ParseError(ValueError):
+    pass
+
+
+def parse_delegation(text: str) -> list[dict[str, Any]]:
+    members = []
+    for n, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        parts = [p.strip() for p in line.split("|")]
+        if len(parts) != 5:
+            raise ParseError(
+                _("line %(n)s: expected 5 parts separated by |, found %(k)s", n=n, k=len(parts))
+            )
+        side, name, role, institution, constituency = parts
+        members.append(
+            {
+                "side": side or "visiting",
+                "name": name,
+                "role": role,
+                "institution": institution,
+                "constituency": constituency or "other",
+            }
+        )
+    return members
+
+
+def parse_agenda(text: str) -> list[dict[str, Any]]:
+    days: dict[int, list[dict[str, Any]]] = {}
+    for n, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        parts = [p.strip() for p in line.split("|")]
+        if len(parts) not in (4, 5):
+            raise ParseError(
+                _(
+                    "line %(n)s: expected 4 or 5 parts separated by |, found %(k)s",
+                    n=n,
+                    k=len(parts),
+                )
+            )
+        if not parts[0].isdigit():
+            raise ParseError(_("line %(n)s: the day must be a number", n=n))
+        times = parts[1].split("-")
+        if len(times) != 2:
+            raise ParseError(_("line %(n)s: times must read like 09:00-10:30", n=n))
+        days.setdefault(int(parts[0]), []).append(
+            {
+                "start": times[0].strip(),
+                "end": times[1].strip(),
+                "kind": parts[2],
+                "title": parts[3],
+                "place": parts[4] if len(parts) == 5 else "",
+            }
+        )
+    return [{"day": d, "sessions": s} for d, s in sorted(days.items())]
+
+
+def _split(text: str | None) -> list[str]:
+    return [p.strip() for p in (text or "").split(";") if p.strip()]
+
+
+# --------------------------------------------------------------------------- views
+
+
+@bp.get("")
+@access(SIGNED_IN)
+def index() -> Any:
+    form = FilterForm(request.args)
+    form.status.choices = [("", _("any"))] + [(s, s) for s in wf.STATUSES]
+    page_size = int(current_app.config.get("PAGE_SIZE", 25))
+    try:
+        number = int(request.args.get("page", "1"))
+    except ValueError:
+        number = 0
+    try:
+        page = wf.list_tours(
+            _db(),
+            status=request.args.get("status") or None,
+            country=request.args.get("country") or None,
+            page=number,
+            size=page_size,
+        )
+    except wf.TourError as exc:
+        flash(str(exc), "error")
+        return render_template("tours/index.html", form=form, page=None), 400
+    return render_template("tours/index.html", form=form, page=page)
+
+
+def _tour_context(tour: StudyTour) -> dict[str, Any]:
+    db = _db()
+    vocab = load_vocabulary()
+    themes = wf.themes_of(db, tour)
+    commitments = commitments_wf.list_commitments(db, today=today(), tour=tour.id)
+    institutions = {
+        i.id: i.name
+        for i in db.exec(
+            select(Institution).where(Institution.id.in_(tour.funders))  # type: ignore[attr-defined]
+        )
+    }
+    return {
+        "tour": tour,
+        "themes": themes,
+        "tripartite": wf.needs_tripartite(themes, vocab),
+        "problems": wf.delegation_problems(tour.delegation, themes, vocab),
+        "commitments": commitments,
+        "today": today(),
+        "is_overdue": commitments_wf.is_overdue,
+        "funder_names": institutions,
+        "suggested": wf.suggest_funders(
+            db, vocab, themes, (tour.host_country, tour.visiting_country)
+        ),
+        "can_edit": wf.can_edit(tour, current_user),
+        "transitions": wf.allowed_transitions(tour, current_user),
+        "kind_labels": KIND_LABELS,
+        "modality_labels": MODALITY_LABELS,
+        "days": wf.tour_days(tour),
+        "session_date": _session_date,
+    }
+
+
+def _session_date(tour: StudyTour, day: int) -> str:
+    if not tour.start:
+        return ""
+    from datetime import timedelta
+
+    return (date.fromisoformat(tour.start) + timedelta(days=day - 1)).isoformat()
+
+
+@bp.get("/<tour_id>")
+@access(SIGNED_IN)
+def show(tour_id: str) -> Any:
+    try:
+        tour = wf.get_tour(_db(), tour_id)
+    except wf.TourError as exc:
+        return _fail(exc)
+    commitment_form = _commitment_form(tour)
+    return render_template(
+        "tours/show.html",
+        status_form=StatusForm(),
+        commitment_form=commitment_form,
+        can_record=_can_record(tour),
+        **_tour_context(tour),
+    )
+
+
+def _can_record(tour: StudyTour) -> bool:
+    if tour.status not in commitments_wf.RECORDING_STATUSES:
+        return False
+    return wf.can_edit(tour, current_user)
+
+
+@bp.get("/<tour_id>/brief")
+@access(SIGNED_IN)
+def brief(tour_id: str) -> Any:
+    try:
+        tour = wf.get_tour(_db(), tour_id)
+    except wf.TourError as exc:
+        return _fail(exc)
+    return render_template("tours/brief.html", **_tour_context(tour))
+
+
+@bp.get("/<tour_id>/agenda.ics")
+@access(SIGNED_IN)
+def ics(tour_id: str) -> Any:
+    try:
+        tour = wf.get_tour(_db(), tour_id)
+        text = wf.agenda_ics(tour, domain=request.host.split(":")[0] or "sscmatch")
+    except wf.TourError as exc:
+        _fail(exc)
+        flash(str(exc), "error")
+        return redirect(url_for("tours.show", tour_id=tour_id))
+    return Response(
+        text,
+        mimetype="text/calendar",
+        headers={"Content-Disposition": f'attachment; filename="{tour.id}.ics"'},
+    )
+
+
+@bp.route("/<tour_id>/edit", methods=["GET", "POST"])
+@access("focal_point", "secretariat", "admin")
+def edit(tour_id: str) -> Any:
+    db = _db()
+    try:
+        tour = wf.get_tour(db, tour_id)
+    except wf.TourError as exc:
+        return _fail(exc)
+    if not wf.can_edit(tour, current_user):
+        abort(
+            403,
+            description=_(
+                "Only the secretariat and the two countries' focal points edit this tour."
+            ),
+        )
+    form = TourForm()
+    form.modality.choices = [(m, str(MODALITY_LABELS[m])) for m in wf.MODALITIES]
+    if request.method == "GET":
+        form.version.data = str(tour.version)
+        form.title.data = tour.title
+        form.modality.data = tour.modality
+        form.objective.data = tour.objective
+        form.expected_change.data = tour.expected_change
+        form.start.data = tour.start or ""
+        form.end.data = tour.end or ""
+        form.languages.data = ";".join(tour.languages)
+        form.interpretation.data = tour.interpretation
+        form.delegation.data = delegation_text(tour.delegation)
+        form.agenda.data = agenda_text(tour.agenda)
+        form.funders.data = ";".join(tour.funders)
+        return render_template("tours/edit.html", form=form, tour=tour)
+    if not form.validate_on_submit():
+        return render_template("tours/edit.html", form=form, tour=tour), 400
+    delegation = agenda = None
+    try:
+        delegation = parse_delegation(form.delegation.data or "")
+    except ParseError as exc:
+        form.delegation.errors = [str(exc)]
+    try:
+        agenda = parse_agenda(form.agenda.data or "")
+    except ParseError as exc:
+        form.agenda.errors = [str(exc)]
+    if delegation is None or agenda is None:
+        return render_template("tours/edit.html", form=form, tour=tour), 400
+    changes = wf.TourChanges(
+        title=form.title.data,
+        modality=form.modality.data,
+        objective=form.objective.data or "",
+        expected_change=form.expected_change.data or "",
+        start=form.start.data or "",
+        end=form.end.data or "",
+        languages=_split(form.languages.data),
+        interpretation=bool(form.interpretation.data),
+        delegation=delegation,
+        agenda=agenda,
+        funders=_split(form.funders.data),
+        recalculate_cost=bool(form.recalculate_cost.data),
+    )
+    try:
+        version = int(form.version.data or "0")
+    except ValueError:
+        version = 0
+    try:
+        wf.update_tour(
+            db,
+            tour.id,
+            changes,
+            version=version,
+            user=current_user,
+            rate_overrides=tour_rates(),
+        )
+    except wf.TourError as exc:
+        _fail(exc)
+        flash(str(exc), "error")
+        fresh = db.get(StudyTour, tour_id)
+        return render_template("tours/edit.html", form=form, tour=fresh or tour), exc.status
+    db.commit()
+    flash(_("Study tour saved."), "info")
+    return redirect(url_for("tours.show", tour_id=tour.id))
+
+
+@bp.post("/<tour_id>/status")
+@access("focal_point", "secretariat", "admin")
+def change_status(tour_id: str) -> Any:
+    db = _db()
+    form = StatusForm()
+    if not form.validate_on_submit():
+        abort(400, description=_("The form was incomplete; reload the page and try again."))
+    try:
+        version = int(form.version.data or "0")
+    except ValueError:
+        version = 0
+    try:
+        tour = wf.transition(
+            db,
+            tour_id,
+            form.to.data or "",
+            version=version,
+            user=current_user,
+            today=today(),
+            note=form.note.data or None,
+        )
+    except wf.TourError as exc:
+        _fail(exc)
+        flash(str(exc), "error")
+        return redirect(url_for("tours.show", tour_id=tour_id)), 303
+    db.commit()
+    flash(_("The study tour is now %(status)s.", status=tour.status), "info")
+    return redirect(url_for("tours.show", tour_id=tour.id))
+
+
+@bp.post("/<tour_id>/commitments")
+@access("focal_point", "secretariat", "admin")
+def add_commitment(tour_id: str) -> Any:
+    db = _db()
+    try:
+        tour = wf.get_tour(db, tour_id)
+    except wf.TourError as exc:
+        return _fail(exc)
+    form = _commitment_form(tour, request.form)
+    if form.validate_on_submit():
+        try:
+            k = commitments_wf.add_commitment(
+                db,
+                tour.id,
+                user=current_user,
+                owner_country=form.owner_country.data or "",
+                owner_institution=form.owner_institution.data or None,
+                description=form.description.data or "",
+                due=form.due.data or None,
+                status=form.status.data or "pending",
+                evidence=form.evidence.data or None,
+            )
+        except wf.TourError as exc:
+            _fail(exc)
+            flash(str(exc), "error")
+        else:
+            db.commit()
+            flash(_("Commitment %(id)s recorded.", id=k.id), "info")
+            return redirect(url_for("tours.show", tour_id=tour.id) + "#commitments")
+    status = 400
+    return (
+        render_template(
+            "tours/show.html",
+            status_form=StatusForm(),
+            commitment_form=form,
+            can_record=_can_record(tour),
+            **_tour_context(tour),
+        ),
+        status,
+    )
+
+
+@bp.post("/from-proposal/<int:proposal_id>")
+@access("secretariat", "admin")
+def from_proposal(proposal_id: int) -> Any:
+    db = _db()
+    proposal = db.get(Proposal, proposal_id)
+    if proposal is None:
+        abort(404, description=_("No such proposal."))
+    if proposal.status != "accepted":
+        flash(_("Only an accepted proposal becomes a study tour."), "error")
+        return redirect(url_for("tours.index")), 303
+    try:
+        tour = wf.draft_from_proposal(
+            db, proposal, current_user.id, rate_overrides=tour_rates(), today=today()
+        )
+    except wf.TourError as exc:
+        _fail(exc)
+        flash(str(exc), "error")
+        return redirect(url_for("tours.index")), 303
+    db.commit()
+    return redirect(url_for("tours.show", tour_id=tour.id))

@@ -348,7 +348,7 @@ def test_edit_checks_version_rights_and_values(session: Session, tour: StudyTour
             version=2,
             user=wf.User(id=None, role="focal_point", country="ARG"),
         )
-    with pytest.raises(wf.TourError, match="ends .* before it starts"):
+    with pytest.raises(wf.TourError, match=r"ends .* before it starts"):
         wf.update_tour(
             session,
             tour.id,

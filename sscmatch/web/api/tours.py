@@ -1,0 +1,519 @@
+"""Study tours and commitments in the JSON API (``/api/v1/tours``, ``/api/v1/commitments``).
+
+Reads are open to every signed-in role; writes follow the same rules as the pages (the
+secretariat everywhere, focal points on their own country's tours and commitments). Edits carry
+the ``version`` they started from; a stale one answers 409.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from flask import jsonify, request
+from flask_login import current_user
+from pydantic import BaseModel, ConfigDict, Field
+
+from sscmatch.models import Commitment, CommitmentUpdate, Proposal, StudyTour
+from sscmatch.web import get_session
+from sscmatch.web.access import SIGNED_IN, access
+from sscmatch.web.api import ApiError, bp, document, int_arg, json_body, validated
+from sscmatch.web.tours import today, tour_rates
+from sscmatch.workflow import commitments as kwf
+from sscmatch.workflow import tours as wf
+
+WRITERS = ("focal_point", "secretariat", "admin")
+_CODES = {400: "invalid", 403: "forbidden", 404: "not_found", 409: "conflict"}
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class TourCreate(_Body):
+    proposal_id: int | None = None
+    need: str | None = None
+    capacity: str | None = None
+
+
+class Member(_Body):
+    side: Literal["visiting", "host"] = "visiting"
+    name: str = ""
+    role: str = ""
+    institution: str = ""
+    constituency: str = "other"
+
+
+class AgendaSession(_Body):
+    start: str
+    end: str
+    kind: str = "other"
+    title: str
+    place: str = ""
+
+
+class Day(_Body):
+    day: int
+    sessions: list[AgendaSession] = []
+
+
+class TourUpdate(_Body):
+    version: int
+    title: str | None = None
+    modality: str | None = None
+    objective: str | None = None
+    expected_change: str | None = None
+    start: str | None = None
+    end: str | None = None
+    languages: list[str] | None = None
+    interpretation: bool | None = None
+    agenda: list[Day] | None = None
+    delegation: list[Member] | None = None
+    funders: list[str] | None = None
+    recalculate_cost: bool = False
+
+
+class Transition(_Body):
+    to: str
+    version: int
+    note: str | None = Field(default=None, max_length=500)
+
+
+class CommitmentNew(_Body):
+    owner_country: str
+    description: str = Field(min_length=1)
+    owner_institution: str | None = None
+    due: str | None = None
+    status: str = "pending"
+    evidence: str | None = None
+
+
+class CommitmentChange(_Body):
+    version: int
+    status: str | None = None
+    evidence: str | None = None
+    due: str | None = None
+    note: str | None = Field(default=None, max_length=2000)
+
+
+def _error(exc: wf.TourError) -> ApiError:
+    get_session().rollback()
+    status = 422 if exc.status == 400 else exc.status
+    return ApiError(status, _CODES.get(exc.status, "invalid"), str(exc))
+
+
+def tour_json(tour: StudyTour, full: bool = False) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "id": tour.id,
+        "title": tour.title,
+        "modality": tour.modality,
+        "status": tour.status,
+        "host_country": tour.host_country,
+        "visiting_country": tour.visiting_country,
+        "start": tour.start,
+        "end": tour.end,
+        "proposal_id": tour.proposal_id,
+        "need": tour.need,
+        "capacity": tour.capacity,
+        "version": tour.version,
+        "updated_at": tour.updated_at.isoformat(),
+    }
+    if full:
+        db = get_session()
+        themes = wf.themes_of(db, tour)
+        from sscmatch.vocab import load_vocabulary
+
+        data.update(
+            objective=tour.objective,
+            expected_change=tour.expected_change,
+            languages=tour.languages,
+            interpretation=tour.interpretation,
+            agenda=tour.agenda,
+            delegation=tour.delegation,
+            delegation_problems=wf.delegation_problems(tour.delegation, themes, load_vocabulary()),
+            cost=tour.cost,
+            funders=tour.funders,
+            themes=themes,
+            transitions=list(wf.TRANSITIONS.get(tour.status, ())),
+        )
+    return data
+
+
+def commitment_json(k: Commitment, history: list[CommitmentUpdate] | None = None) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "id": k.id,
+        "study_tour": k.study_tour,
+        "exchange": k.exchange,
+        "owner_country": k.owner_country,
+        "owner_institution": k.owner_institution,
+        "description": k.description,
+        "due": k.due,
+        "status": k.status,
+        "overdue": kwf.is_overdue(k, today()),
+        "evidence": k.evidence,
+        "version": k.version,
+        "updated_at": k.updated_at.isoformat(),
+    }
+    if history is not None:
+        data["history"] = [
+            {
+                "at": h.at.isoformat(),
+                "user_id": h.user_id,
+                "status": h.status,
+                "evidence": h.evidence,
+                "note": h.note,
+            }
+            for h in history
+        ]
+    return data
+
+
+P_ID = {"name": "tour_id", "in": "path", "required": True, "schema": {"type": "string"}}
+K_ID = {"name": "commitment_id", "in": "path", "required": True, "schema": {"type": "string"}}
+
+
+def _q(name: str, kind: str = "string") -> dict[str, Any]:
+    return {"name": name, "in": "query", "required": False, "schema": {"type": kind}}
+
+
+document(
+    "/api/v1/tours",
+    "get",
+    "List study tours, newest first (filters: status, country on either side; paged).",
+    roles="any signed-in user",
+    params=[_q("status"), _q("country"), _q("page", "integer")],
+    responses={"200": "{items, page, pages, total}", "400": "bad filter"},
+)
+
+
+@bp.get("/tours")
+@access(SIGNED_IN)
+def api_tours() -> Any:
+    page = int_arg("page", 1, 1, 100000)
+    try:
+        found = wf.list_tours(
+            get_session(),
+            status=request.args.get("status") or None,
+            country=request.args.get("country") or None,
+            page=page,
+            size=50,
+        )
+    except wf.TourError as exc:
+        raise ApiError(400, "bad_parameter", str(exc)) from None
+    return jsonify(
+        items=[tour_json(t) for t in found.items],
+        page=found.number,
+        pages=found.pages,
+        total=found.total,
+    )
+
+
+document(
+    "/api/v1/tours",
+    "post",
+    "Draft a study tour from an accepted proposal ({proposal_id}) or from a need and a "
+    "capacity ({need, capacity}).",
+    roles="secretariat, admin",
+    responses={
+        "201": "the drafted tour",
+        "404": "unknown proposal, need or capacity",
+        "409": "proposal not accepted",
+        "422": "invalid body",
+    },
+)
+
+
+@bp.post("/tours")
+@access("secretariat", "admin")
+def api_create_tour() -> Any:
+    body: TourCreate = validated(TourCreate, json_body())
+    db = get_session()
+    try:
+        if body.proposal_id is not None:
+            proposal = db.get(Proposal, body.proposal_id)
+            if proposal is None:
+                raise ApiError(404, "not_found", f"no proposal {body.proposal_id}")
+            if proposal.status != "accepted":
+                raise ApiError(
+                    409, "conflict", f"proposal {proposal.id} is {proposal.status}, not accepted"
+                )
+            tour = wf.draft_from_proposal(
+                db, proposal, current_user.id, rate_overrides=tour_rates(), today=today()
+            )
+        elif body.need and body.capacity:
+            tour = wf.create_tour(
+                db,
+                user=current_user,
+                need_id=body.need,
+                capacity_id=body.capacity,
+                today=today(),
+                rate_overrides=tour_rates(),
+            )
+        else:
+            raise ApiError(422, "invalid", "give proposal_id, or need and capacity")
+    except wf.TourError as exc:
+        raise _error(exc) from None
+    db.commit()
+    return jsonify(tour_json(tour, full=True)), 201
+
+
+document(
+    "/api/v1/tours/{tour_id}",
+    "get",
+    "A study tour with agenda, delegation (and its tripartite check), cost and funders.",
+    roles="any signed-in user",
+    params=[P_ID],
+    responses={"200": "the tour", "404": "unknown tour"},
+)
+
+
+@bp.get("/tours/<tour_id>")
+@access(SIGNED_IN)
+def api_tour(tour_id: str) -> Any:
+    try:
+        tour = wf.get_tour(get_session(), tour_id)
+    except wf.TourError as exc:
+        raise _error(exc) from None
+    return jsonify(tour_json(tour, full=True))
+
+
+document(
+    "/api/v1/tours/{tour_id}",
+    "patch",
+    "Edit a study tour; send the version you started from (fields left out stay as they are).",
+    roles="secretariat, admin, focal points of the host and visiting countries",
+    params=[P_ID],
+    responses={
+        "200": "the tour",
+        "403": "not yours",
+        "404": "unknown tour",
+        "409": "stale version or closed tour",
+        "422": "invalid body",
+    },
+)
+
+
+@bp.patch("/tours/<tour_id>")
+@access(*WRITERS)
+def api_update_tour(tour_id: str) -> Any:
+    body: TourUpdate = validated(TourUpdate, json_body())
+    changes = wf.TourChanges(
+        title=body.title,
+        modality=body.modality,
+        objective=body.objective,
+        expected_change=body.expected_change,
+        start=body.start,
+        end=body.end,
+        languages=body.languages,
+        interpretation=body.interpretation,
+        agenda=[d.model_dump() for d in body.agenda] if body.agenda is not None else None,
+        delegation=(
+            [m.model_dump() for m in body.delegation] if body.delegation is not None else None
+        ),
+        funders=body.funders,
+        recalculate_cost=body.recalculate_cost,
+    )
+    db = get_session()
+    try:
+        tour = wf.update_tour(
+            db,
+            tour_id,
+            changes,
+            version=body.version,
+            user=current_user,
+            rate_overrides=tour_rates(),
+        )
+    except wf.TourError as exc:
+        raise _error(exc) from None
+    db.commit()
+    return jsonify(tour_json(tour, full=True))
+
+
+document(
+    "/api/v1/tours/{tour_id}/transition",
+    "post",
+    "Move a tour to another status: draft → proposed → agreed → scheduled → completed → "
+    "closed, or cancelled. Completing it records the exchange.",
+    roles="secretariat, admin; focal points of the two countries for draft→proposed and "
+    "proposed→agreed",
+    params=[P_ID],
+    responses={
+        "200": "the tour",
+        "403": "not allowed",
+        "404": "unknown tour",
+        "409": "illegal transition or stale version",
+        "422": "invalid body",
+    },
+)
+
+
+@bp.post("/tours/<tour_id>/transition")
+@access(*WRITERS)
+def api_transition(tour_id: str) -> Any:
+    body: Transition = validated(Transition, json_body())
+    db = get_session()
+    try:
+        tour = wf.transition(
+            db,
+            tour_id,
+            body.to,
+            version=body.version,
+            user=current_user,
+            today=today(),
+            note=body.note,
+        )
+    except wf.TourError as exc:
+        raise _error(exc) from None
+    db.commit()
+    return jsonify(tour_json(tour, full=True))
+
+
+document(
+    "/api/v1/tours/{tour_id}/commitments",
+    "get",
+    "The commitments of a tour, overdue first.",
+    roles="any signed-in user",
+    params=[P_ID],
+    responses={"200": "{items}", "404": "unknown tour"},
+)
+
+
+@bp.get("/tours/<tour_id>/commitments")
+@access(SIGNED_IN)
+def api_tour_commitments(tour_id: str) -> Any:
+    db = get_session()
+    try:
+        wf.get_tour(db, tour_id)
+    except wf.TourError as exc:
+        raise _error(exc) from None
+    rows = kwf.list_commitments(db, today=today(), tour=tour_id)
+    return jsonify(items=[commitment_json(k) for k in rows])
+
+
+document(
+    "/api/v1/tours/{tour_id}/commitments",
+    "post",
+    "Record a commitment on a tour (scheduled or completed): owner country and institution, "
+    "what, due date, status, evidence.",
+    roles="secretariat, admin; a focal point for their own country",
+    params=[P_ID],
+    responses={
+        "201": "the commitment",
+        "403": "not yours",
+        "404": "unknown tour",
+        "409": "tour not at its closing session yet",
+        "422": "invalid body",
+    },
+)
+
+
+@bp.post("/tours/<tour_id>/commitments")
+@access(*WRITERS)
+def api_add_commitment(tour_id: str) -> Any:
+    body: CommitmentNew = validated(CommitmentNew, json_body())
+    db = get_session()
+    try:
+        k = kwf.add_commitment(
+            db,
+            tour_id,
+            user=current_user,
+            owner_country=body.owner_country,
+            description=body.description,
+            owner_institution=body.owner_institution,
+            due=body.due,
+            status=body.status,
+            evidence=body.evidence,
+        )
+    except wf.TourError as exc:
+        raise _error(exc) from None
+    db.commit()
+    return jsonify(commitment_json(k, kwf.history(db, k.id))), 201
+
+
+document(
+    "/api/v1/commitments",
+    "get",
+    "Commitments, overdue first (filters: country, tour, status, overdue=true).",
+    roles="any signed-in user",
+    params=[_q("country"), _q("tour"), _q("status"), _q("overdue", "boolean")],
+    responses={"200": "{items}", "400": "bad filter"},
+)
+
+
+@bp.get("/commitments")
+@access(SIGNED_IN)
+def api_commitments() -> Any:
+    overdue = (request.args.get("overdue") or "").lower()
+    if overdue not in ("", "true", "false", "1", "0"):
+        raise ApiError(400, "bad_parameter", "overdue must be true or false")
+    try:
+        rows = kwf.list_commitments(
+            get_session(),
+            today=today(),
+            country=request.args.get("country") or None,
+            tour=request.args.get("tour") or None,
+            status=request.args.get("status") or None,
+            overdue=overdue in ("true", "1"),
+        )
+    except wf.TourError as exc:
+        raise ApiError(400, "bad_parameter", str(exc)) from None
+    return jsonify(items=[commitment_json(k) for k in rows])
+
+
+document(
+    "/api/v1/commitments/{commitment_id}",
+    "get",
+    "A commitment with its history of updates.",
+    roles="any signed-in user",
+    params=[K_ID],
+    responses={"200": "the commitment", "404": "unknown commitment"},
+)
+
+
+@bp.get("/commitments/<commitment_id>")
+@access(SIGNED_IN)
+def api_commitment(commitment_id: str) -> Any:
+    db = get_session()
+    try:
+        k = kwf.get_commitment(db, commitment_id)
+    except wf.TourError as exc:
+        raise _error(exc) from None
+    return jsonify(commitment_json(k, kwf.history(db, k.id)))
+
+
+document(
+    "/api/v1/commitments/{commitment_id}/updates",
+    "post",
+    "Update a commitment (status, evidence, due date, note); writes a history row. Fulfilled "
+    "needs evidence, dropped needs a note.",
+    roles="secretariat, admin; a focal point for their own country's commitments",
+    params=[K_ID],
+    responses={
+        "201": "the commitment with its history",
+        "403": "not yours",
+        "404": "unknown commitment",
+        "409": "stale version",
+        "422": "invalid body",
+    },
+)
+
+
+@bp.post("/commitments/<commitment_id>/updates")
+@access(*WRITERS)
+def api_update_commitment(commitment_id: str) -> Any:
+    body: CommitmentChange = validated(CommitmentChange, json_body())
+    db = get_session()
+    try:
+        k = kwf.update_commitment(
+            db,
+            commitment_id,
+            user=current_user,
+            version=body.version,
+            status=body.status,
+            evidence=body.evidence,
+            due=body.due,
+            note=body.note,
+        )
+    except wf.TourError as exc:
+        raise _error(exc) from None
+    db.commit()
+    return jsonify(commitment_json(k, kwf.history(db, k.id))), 201
