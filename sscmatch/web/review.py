@@ -1,7 +1,397 @@
-"""The review pages (blueprint `review`), registered by `web.init_app`."""
+"""The review pages (blueprint `review`): the secretariat's queue and decisions, and the page where
+focal points answer the proposals that involve their country. The use cases live in
+:mod:`sscmatch.workflow.proposals`; the JSON API (``web/api/review.py``) calls the same ones."""
 
 from __future__ import annotations
 
-from flask import Blueprint
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlsplit
 
-bp = Blueprint("review", __name__)
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlmodel import Session, col, select
+from wtforms import IntegerField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import InputRequired, Length, Optional
+
+from sscmatch.models import AuditEvent, Capacity, Need, StudyTour, User, Veto
+from sscmatch.models import Proposal as StoredProposal
+from sscmatch.vocab import load_vocabulary
+from sscmatch.web.access import access
+from sscmatch.web.templating import STATUS_LABELS
+from sscmatch.workflow import proposals as wf
+
+bp = Blueprint("review", __name__, url_prefix="/review")
+
+STAFF = ("secretariat", "admin")
+READERS = ("secretariat", "admin", "analyst", "focal_point")
+
+FACTOR_LABELS: dict[str, Any] = {
+    "theme": _l("Theme"),
+    "language": _l("Language"),
+    "region": _l("Region"),
+    "experience": _l("Experience"),
+    "relationship": _l("Relationship"),
+    "maturity": _l("Maturity"),
+    "follow_through": _l("Follow-through"),
+}
+SORT_LABELS: dict[str, Any] = {
+    "score": _l("Score, highest first"),
+    "score_asc": _l("Score, lowest first"),
+    "date": _l("Newest first"),
+    "date_asc": _l("Oldest first"),
+    "need": _l("Need"),
+}
+FIT_LABELS: dict[str, Any] = {"fits": _l("fits"), "does_not_fit": _l("does not fit")}
+
+
+# ----------------------------------------------------------------------------- filters
+
+
+def _float(args: Mapping[str, str], name: str) -> float | None:
+    raw = (args.get(name) or "").strip()
+    if not raw:
+        return None
+    try:
+        return float(raw)
+    except ValueError:
+        raise wf.ProposalError(f"{name} must be a number between 0 and 1") from None
+
+
+def _int(args: Mapping[str, str], name: str) -> int | None:
+    raw = (args.get(name) or "").strip()
+    if not raw:
+        return None
+    if not raw.isdigit():
+        raise wf.ProposalError(f"{name} must be a whole number")
+    return int(raw)
+
+
+def parse_filters(args: Any, *, involving: str | None = None) -> wf.Filters:
+    """Filters from query arguments (``status`` may repeat or be comma-separated; ``all``).
+
+    Raises :class:`~sscmatch.workflow.proposals.ProposalError` with a readable message."""
+    raw_statuses = [s for v in args.getlist("status") for s in v.split(",") if s.strip()]
+    if not raw_statuses:
+        statuses: tuple[str, ...] = wf.QUEUE_DEFAULT
+    elif "all" in raw_statuses:
+        statuses = ()
+    else:
+        statuses = tuple(dict.fromkeys(s.strip() for s in raw_statuses))
+    country = (args.get("country") or "").strip().upper() or None
+    if country and country not in load_vocabulary().countries:
+        raise wf.ProposalError(f"unknown country code {country!r} (expected e.g. GTM)")
+    filters = wf.Filters(
+        statuses=statuses,
+        theme=(args.get("theme") or "").strip() or None,
+        region=(args.get("region") or "").strip() or None,
+        country=country,
+        min_score=_float(args, "min_score"),
+        max_score=_float(args, "max_score"),
+        run_id=_int(args, "run"),
+        need=(args.get("need") or "").strip() or None,
+        involving=involving,
+        sort=(args.get("sort") or "score").strip(),
+    )
+    wf.check_filters(filters)
+    return filters
+
+
+def page_number(args: Mapping[str, str]) -> int:
+    raw = (args.get("page") or "1").strip()
+    if not raw.isdigit() or int(raw) < 1:
+        raise wf.ProposalError("page must be a whole number from 1")
+    return int(raw)
+
+
+def _theme_choices() -> list[tuple[str, str]]:
+    from sscmatch.web.templating import theme_label
+
+    vocab = load_vocabulary()
+    return sorted(((t, theme_label(t)) for t in vocab.themes), key=lambda x: x[1].lower())
+
+
+# ----------------------------------------------------------------------------- the queue
+
+
+@bp.get("/queue")
+@access(*STAFF)
+def queue() -> Any:
+    from sscmatch.web import get_session
+
+    db = get_session()
+    size = int(current_app.config["PAGE_SIZE"])
+    status = 200
+    try:
+        filters = parse_filters(request.args)
+        page = wf.list_proposals(db, filters, page_number(request.args), size)
+    except wf.ProposalError as exc:
+        flash(_("These filters cannot be used: %(why)s", why=str(exc)), "error")
+        filters, page, status = wf.Filters(), wf.Page([], 1, size, 0), 400
+    return render_template(
+        "review/queue.html",
+        page=page,
+        filters=filters,
+        statuses=wf.STATUSES,
+        regions=wf.regions(db),
+        themes=_theme_choices(),
+        sorts=SORT_LABELS,
+        fit_labels=FIT_LABELS,
+    ), status
+
+
+@bp.get("/mine")
+@access("focal_point")
+def my_proposals() -> Any:
+    from sscmatch.web import get_session
+
+    db = get_session()
+    size = int(current_app.config["PAGE_SIZE"])
+    status = 200
+    country = current_user.country
+    if not country:
+        abort(403, description=_("Your account is not bound to a country."))
+    args = request.args.copy()
+    if not args.getlist("status"):
+        args.setlist("status", list(wf.OPEN_STATUSES))
+    try:
+        filters = parse_filters(args, involving=country)
+        page = wf.list_proposals(db, filters, page_number(args), size)
+    except wf.ProposalError as exc:
+        flash(_("These filters cannot be used: %(why)s", why=str(exc)), "error")
+        filters, page, status = wf.Filters(), wf.Page([], 1, size, 0), 400
+    return render_template(
+        "review/mine.html",
+        page=page,
+        filters=filters,
+        country=country,
+        statuses=wf.STATUSES,
+        fit_labels=FIT_LABELS,
+        notes={r.proposal.id: wf.notes_by_side(r.proposal) for r in page.items},
+        sides={r.proposal.id: wf.side_of(r.proposal, country) for r in page.items},
+        final=wf.FINAL,
+    ), status
+
+
+# ----------------------------------------------------------------------------- one proposal
+
+
+class DecisionForm(FlaskForm):  # type: ignore[misc]
+    decision = SelectField(
+        _l("Decision"),
+        choices=[SelectChoice(d, d) for d in wf.DECISIONS],
+        validators=[InputRequired(message=_l("Choose a decision."))],
+    )
+    reason = TextAreaField(_l("Reason"), validators=[Optional(), Length(max=wf.MAX_TEXT)])
+    alternate = IntegerField(_l("Alternate"), validators=[Optional()])
+    version = IntegerField(validators=[InputRequired(message=_l("The form is incomplete."))])
+
+
+class ResponseForm(FlaskForm):  # type: ignore[misc]
+    response = SelectField(
+        _l("Answer"),
+        choices=[SelectChoice(r, r) for r in wf.RESPONSES],
+        validators=[InputRequired(message=_l("Choose an answer."))],
+    )
+    note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=wf.MAX_TEXT)])
+    version = IntegerField(validators=[InputRequired(message=_l("The form is incomplete."))])
+    back = StringField(validators=[Optional()])
+
+
+def _can_read(proposal: StoredProposal) -> bool:
+    if current_user.role != "focal_point":
+        return True
+    return wf.side_of(proposal, current_user.country) is not None
+
+
+def _load(db: Session, proposal_id: int) -> StoredProposal:
+    proposal = db.get(StoredProposal, proposal_id)
+    if proposal is None:
+        abort(404, description=_("There is no proposal %(id)s.", id=proposal_id))
+    if not _can_read(proposal):
+        abort(403, description=_("This proposal does not involve your country."))
+    return proposal
+
+
+def _timeline(db: Session, proposal_id: int) -> list[tuple[AuditEvent, str]]:
+    rows = db.exec(
+        select(AuditEvent, User.name, User.email)
+        .join(User, col(User.id) == col(AuditEvent.user_id), isouter=True)
+        .where(AuditEvent.entity == "proposal", AuditEvent.entity_id == str(proposal_id))
+        .order_by(col(AuditEvent.at), col(AuditEvent.id))
+    ).all()
+    return [(event, name or email or "") for event, name, email in rows]
+
+
+def _render_proposal(
+    db: Session,
+    proposal: StoredProposal,
+    status: int = 200,
+    errors: dict[str, str] | None = None,
+    typed: dict[str, str] | None = None,
+) -> Any:
+    assert proposal.id is not None
+    vetoed = db.exec(
+        select(Veto).where(Veto.provider == proposal.provider, Veto.recipient == proposal.recipient)
+    ).first()
+    side = (
+        wf.side_of(proposal, current_user.country) if current_user.role == "focal_point" else None
+    )
+    return render_template(
+        "review/proposal.html",
+        p=proposal,
+        need=db.get(Need, proposal.need),
+        capacity=db.get(Capacity, proposal.capacity),
+        breakdown=wf.breakdown(proposal),
+        damping=(proposal.components or {}).get("damping", 1.0),
+        factor_labels=FACTOR_LABELS,
+        evidence=wf.evidence(db, proposal, load_vocabulary()),
+        alternates=wf.alternates(db, proposal),
+        timeline=_timeline(db, proposal.id),
+        notes=wf.notes_by_side(proposal),
+        vetoed=vetoed,
+        tours=db.exec(select(StudyTour).where(StudyTour.proposal_id == proposal.id)).all(),
+        can_decide=current_user.role in STAFF,
+        side=side,
+        final=wf.FINAL,
+        fit_labels=FIT_LABELS,
+        errors=errors or {},
+        typed=typed or {},
+    ), status
+
+
+@bp.get("/proposals/<int:proposal_id>")
+@access(*READERS)
+def proposal(proposal_id: int) -> Any:
+    from sscmatch.web import get_session
+
+    db = get_session()
+    return _render_proposal(db, _load(db, proposal_id))
+
+
+def _refused(db: Session, proposal_id: int, exc: wf.ProposalError, field: str) -> Any:
+    """Answer a refused decision or answer: 403/404 pages, flash + 409, or 400 with the field."""
+    db.rollback()
+    db.expire_all()
+    if isinstance(exc, wf.NotFoundError):
+        abort(404, description=str(exc))
+    if isinstance(exc, wf.ForbiddenError):
+        abort(403, description=str(exc))
+    found = _load(db, proposal_id)
+    typed = {k: v for k, v in request.form.items() if k != "csrf_token"}
+    if isinstance(exc, wf.ConflictError):
+        flash(
+            _(
+                "Someone decided this proposal meanwhile; the page now shows its current state. "
+                "Nothing was changed by you."
+            ),
+            "error",
+        )
+        return _render_proposal(db, found, 409, typed=typed)
+    if isinstance(exc, wf.IllegalTransitionError):
+        flash(
+            _(
+                "This proposal is %(status)s: that step is not possible (%(why)s).",
+                status=STATUS_LABELS.get(exc.current, exc.current),
+                why=str(exc),
+            ),
+            "error",
+        )
+        return _render_proposal(db, found, 409, typed=typed)
+    message = _("A reason is required.") if isinstance(exc, wf.ReasonRequiredError) else str(exc)
+    flash(_("Nothing was saved: %(why)s", why=message), "error")
+    return _render_proposal(db, found, 400, errors={field: message}, typed=typed)
+
+
+@bp.post("/proposals/<int:proposal_id>/decision")
+@access(*STAFF)
+def decide(proposal_id: int) -> Any:
+    from sscmatch.web import get_session
+
+    db = get_session()
+    form = DecisionForm()
+    if not form.validate_on_submit():
+        found = _load(db, proposal_id)
+        errors = {name: " ".join(str(e) for e in errs) for name, errs in form.errors.items()}
+        typed = {k: v for k, v in request.form.items() if k != "csrf_token"}
+        flash(_("Nothing was saved: please correct the form."), "error")
+        return _render_proposal(db, found, 400, errors=errors, typed=typed)
+    decision = form.decision.data
+    try:
+        outcome = wf.decide(
+            db,
+            proposal_id,
+            decision,
+            user_id=current_user.id,
+            version=form.version.data,
+            reason=form.reason.data,
+            alternate_id=form.alternate.data,
+        )
+    except wf.ProposalError as exc:
+        return _refused(db, proposal_id, exc, f"{decision}_reason")
+    db.commit()
+    messages = {
+        "accept": _("Proposal accepted; the need is now matched."),
+        "reject": _("Proposal rejected."),
+        "alternate": _("Alternate accepted; this proposal was rejected."),
+        "veto": _("Pair vetoed for future runs; the proposal was rejected."),
+    }
+    flash(messages[decision], "info")
+    tour_id = getattr(outcome.tour, "id", None)
+    if tour_id:
+        flash(_("A draft study tour was made: %(id)s", id=tour_id), "info")
+    target = outcome.accepted.id if decision == "alternate" and outcome.accepted else proposal_id
+    return redirect(url_for("review.proposal", proposal_id=target))
+
+
+def _safe_back(target: str | None, proposal_id: int) -> str:
+    if (
+        target
+        and target.startswith("/")
+        and not target.startswith("//")
+        and urlsplit(target).netloc == ""
+    ):
+        return target
+    return url_for("review.proposal", proposal_id=proposal_id)
+
+
+@bp.post("/proposals/<int:proposal_id>/response")
+@access("focal_point")
+def respond(proposal_id: int) -> Any:
+    from sscmatch.web import get_session
+
+    db = get_session()
+    form = ResponseForm()
+    if not form.validate_on_submit():
+        found = _load(db, proposal_id)
+        errors = {name: " ".join(str(e) for e in errs) for name, errs in form.errors.items()}
+        flash(_("Nothing was saved: please correct the form."), "error")
+        return _render_proposal(db, found, 400, errors=errors, typed=dict(request.form))
+    try:
+        wf.respond(
+            db,
+            proposal_id,
+            form.response.data,
+            user_id=current_user.id,
+            country=current_user.country,
+            version=form.version.data,
+            note=form.note.data,
+        )
+    except wf.ProposalError as exc:
+        return _refused(db, proposal_id, exc, "note")
+    db.commit()
+    flash(_("Thank you, your answer was recorded."), "info")
+    return redirect(_safe_back(form.back.data, proposal_id))

@@ -1,0 +1,256 @@
+"""Review pages: queue with filters, proposal page, decisions, focal points' answers, roles."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlmodel import Session, col, select
+
+from sscmatch.bundle.load import import_bundle
+from sscmatch.models import AuditEvent, Need, Review, Veto
+from sscmatch.models import Proposal as StoredProposal
+from sscmatch.vocab import load_vocabulary
+from sscmatch.workflow import matchruns
+
+ROOT = Path(__file__).resolve().parents[2]
+NEED = "s002-n37"  # Guatemala's need: Mexico first … Brazil fifth
+OTHER_NEED = "s000-n01"  # Angola's need
+
+
+@pytest.fixture
+def run(session: Session, users: dict[str, int]) -> Session:
+    vocab = load_vocabulary()
+    import_bundle(session, ROOT / "data", vocab)
+    session.commit()
+    matchruns.run_and_store(session, vocab, need_ids=[NEED, OTHER_NEED], top_k=5)
+    session.commit()
+    return session
+
+
+def prop(session: Session, provider: str, need: str = NEED) -> StoredProposal:
+    session.expire_all()
+    return session.exec(
+        select(StoredProposal).where(
+            StoredProposal.need == need, StoredProposal.provider == provider
+        )
+    ).one()
+
+
+def ranked(session: Session, need: str = NEED) -> list[StoredProposal]:
+    session.expire_all()
+    return list(
+        session.exec(
+            select(StoredProposal)
+            .where(StoredProposal.need == need)
+            .order_by(col(StoredProposal.rank))
+        )
+    )
+
+
+def test_queue_is_for_the_secretariat(as_user: Any, run: Session) -> None:
+    for who in ("focal_gtm", "analyst"):
+        assert as_user(who).get("/review/queue").status_code == 403
+    page = as_user("secretariat").get("/review/queue")
+    assert page.status_code == 200
+    assert page.data.count(b"/review/proposals/") == 10
+    assert as_user("admin").get("/review/queue").status_code == 200
+
+
+def test_queue_filters_sort_and_bad_arguments(as_user: Any, run: Session) -> None:
+    client = as_user("secretariat")
+    gtm = client.get("/review/queue?country=GTM")
+    assert gtm.data.count(b"/review/proposals/") == 5
+    africa = client.get("/review/queue?region=Africa")
+    assert africa.data.count(b"/review/proposals/") == 5 and b"s000-n01" in africa.data
+    high = client.get("/review/queue?min_score=0.99")
+    assert high.data.count(b"/review/proposals/") == 0
+    by_low = client.get("/review/queue?sort=score_asc").data.decode()
+    first_low = ranked(run)[-1]
+    assert by_low.index("/review/proposals/") < by_low.index("</tbody>")
+    need = run.get(Need, NEED)
+    assert need is not None
+    themed = client.get(f"/review/queue?theme={need.themes[0]}")
+    assert b"s002-n37" in themed.data
+    accepted = client.get("/review/queue?status=accepted")
+    assert accepted.data.count(b"/review/proposals/") == 0
+    for bad in ("min_score=abc", "status=nope", "sort=x", "page=0", "country=XX1", "run=a"):
+        response = client.get(f"/review/queue?{bad}")
+        assert response.status_code == 400, bad
+        assert b"cannot be used" in response.data
+    assert first_low.id
+
+
+def test_proposal_page_shows_breakdown_reasons_evidence_alternates(
+    as_user: Any, run: Session
+) -> None:
+    bra = prop(run, "BRA", OTHER_NEED)
+    html = as_user("secretariat").get(f"/review/proposals/{bra.id}").data.decode()
+    for text in ("Theme", "Language", "Relationship", "<meter", *bra.reasons[:2]):
+        assert text.replace("'", "&#39;") in html, text
+    assert "Past exchanges behind these reasons" in html
+    assert "/exchanges/" in html  # links to the exchanges
+    assert "/needs/s000-n01" in html and f"/capacities/{bra.capacity}" in html
+    others = [p for p in ranked(run, OTHER_NEED) if p.id != bra.id]
+    for other in others:
+        assert f"/review/proposals/{other.id}" in html
+    assert "Choose this one instead" in html and "Veto the pair" in html
+    # an analyst reads, without decision forms
+    analyst = as_user("analyst").get(f"/review/proposals/{bra.id}").data.decode()
+    assert "Veto the pair" not in analyst and "Theme" in analyst
+    assert as_user("secretariat").get("/review/proposals/99999").status_code == 404
+
+
+def test_accept_from_the_page(as_user: Any, run: Session) -> None:
+    client = as_user("secretariat")
+    first = ranked(run)[0]
+    response = client.post(
+        f"/review/proposals/{first.id}/decision", data={"decision": "accept", "version": 1}
+    )
+    assert response.status_code == 302
+    assert prop(run, first.provider).status == "accepted"
+    assert {p.status for p in ranked(run)[1:]} == {"superseded"}
+    need = run.get(Need, NEED)
+    assert need is not None and need.status == "matched"
+    page = client.get(f"/review/proposals/{first.id}").data.decode()
+    assert "no further decision is possible" in page
+    # a second decision on the final proposal: flash + 409
+    again = client.post(
+        f"/review/proposals/{first.id}/decision",
+        data={"decision": "reject", "reason": "x", "version": 2},
+    )
+    assert again.status_code == 409 and b"not possible" in again.data
+
+
+def test_reject_needs_a_reason_and_keeps_what_was_typed(as_user: Any, run: Session) -> None:
+    client = as_user("secretariat")
+    p = ranked(run)[0]
+    response = client.post(
+        f"/review/proposals/{p.id}/decision",
+        data={"decision": "reject", "reason": " ", "version": 1},
+    )
+    assert response.status_code == 400 and b"A reason is required" in response.data
+    assert prop(run, p.provider).status == "proposed"
+    ok = client.post(
+        f"/review/proposals/{p.id}/decision",
+        data={"decision": "reject", "reason": "no budget this year", "version": 1},
+    )
+    assert ok.status_code == 302
+    assert prop(run, p.provider).status == "rejected"
+    review = run.exec(select(Review).where(Review.proposal_id == p.id)).one()
+    assert (review.decision, review.reason) == ("reject", "no budget this year")
+
+
+def test_alternate_and_veto_from_the_page(as_user: Any, run: Session) -> None:
+    client = as_user("secretariat")
+    first, second = ranked(run)[:2]
+    response = client.post(
+        f"/review/proposals/{first.id}/decision",
+        data={"decision": "alternate", "alternate": second.id, "version": 1},
+    )
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(f"/review/proposals/{second.id}")
+    assert prop(run, first.provider).status == "rejected"
+    assert prop(run, second.provider).status == "accepted"
+    other = ranked(run, OTHER_NEED)[0]
+    veto = client.post(
+        f"/review/proposals/{other.id}/decision",
+        data={"decision": "veto", "reason": "sanctions", "version": 1},
+    )
+    assert veto.status_code == 302
+    row = run.exec(select(Veto)).one()
+    assert (row.provider, row.recipient) == (other.provider, other.recipient)
+    assert prop(run, other.provider, OTHER_NEED).status == "rejected"
+
+
+def test_stale_form_is_a_conflict(as_user: Any, run: Session) -> None:
+    one, two = as_user("secretariat"), as_user("admin")
+    p = ranked(run)[0]
+    assert (
+        one.post(
+            f"/review/proposals/{p.id}/decision",
+            data={"decision": "reject", "reason": "a", "version": 1},
+        ).status_code
+        == 302
+    )
+    late = two.post(f"/review/proposals/{p.id}/decision", data={"decision": "accept", "version": 1})
+    assert late.status_code == 409 and b"meanwhile" in late.data
+    assert prop(run, p.provider).status == "rejected"
+    assert len(run.exec(select(Review).where(Review.proposal_id == p.id)).all()) == 1
+
+
+def test_focal_points_see_and_answer_their_own_proposals(as_user: Any, run: Session) -> None:
+    bra, gtm = as_user("focal_bra"), as_user("focal_gtm")
+    mine = bra.get("/review/mine")
+    assert mine.status_code == 200
+    bra_p = prop(run, "BRA")
+    assert f"/review/proposals/{bra_p.id}".encode() in mine.data
+    assert b"We can provide this" in mine.data
+    gtm_page = gtm.get("/review/mine")
+    assert gtm_page.data.count(b"It fits our need") == 5
+    response = bra.post(
+        f"/review/proposals/{bra_p.id}/response",
+        data={"response": "confirm", "note": "from March", "version": 1, "back": "/review/mine"},
+    )
+    assert response.status_code == 302 and response.headers["Location"].endswith("/review/mine")
+    assert prop(run, "BRA").status == "provider_confirmed"
+    fit = gtm.post(
+        f"/review/proposals/{bra_p.id}/response",
+        data={"response": "does_not_fit", "note": "wrong level", "version": 2},
+    )
+    assert fit.status_code == 302
+    answered = prop(run, "BRA")
+    assert (answered.recipient_fit, answered.version) == ("does_not_fit", 3)
+    page = as_user("secretariat").get(f"/review/proposals/{bra_p.id}").data.decode()
+    assert "from March" in page and "wrong level" in page
+    events = run.exec(
+        select(AuditEvent.action).where(
+            AuditEvent.entity == "proposal", AuditEvent.entity_id == str(bra_p.id)
+        )
+    ).all()
+    assert list(events) == ["confirm", "does_not_fit"]
+
+
+def test_focal_point_of_another_country_gets_403(as_user: Any, run: Session) -> None:
+    bra = as_user("focal_bra")
+    mex_gtm = prop(run, "MEX")
+    assert bra.get(f"/review/proposals/{mex_gtm.id}").status_code == 403
+    response = bra.post(
+        f"/review/proposals/{mex_gtm.id}/response", data={"response": "confirm", "version": 1}
+    )
+    assert response.status_code == 403
+    # the recipient cannot answer the provider's side
+    gtm = as_user("focal_gtm")
+    wrong_side = gtm.post(
+        f"/review/proposals/{mex_gtm.id}/response", data={"response": "confirm", "version": 1}
+    )
+    assert wrong_side.status_code == 403
+    assert prop(run, "MEX").status == "proposed"
+    # focal points cannot decide, and the secretariat does not answer for a country
+    assert (
+        gtm.post(
+            f"/review/proposals/{mex_gtm.id}/decision", data={"decision": "accept", "version": 1}
+        ).status_code
+        == 403
+    )
+    assert (
+        as_user("secretariat")
+        .post(f"/review/proposals/{mex_gtm.id}/response", data={"response": "fits", "version": 1})
+        .status_code
+        == 403
+    )
+    assert as_user("secretariat").get("/review/mine").status_code == 403
+
+
+def test_csrf_is_required_on_decisions(database_url: str, tmp_path: Path) -> None:
+    from tests.conftest import make_test_app
+
+    app = make_test_app(database_url, tmp_path, WTF_CSRF_ENABLED=True)
+    try:
+        client = app.test_client()
+        response = client.post("/review/proposals/1/decision", data={"decision": "accept"})
+        assert response.status_code in (302, 400)  # not signed in → login, or CSRF refused
+        assert response.status_code != 200
+    finally:
+        app.extensions["sscmatch.engine"].dispose()
