@@ -45,6 +45,35 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("PAGE_SIZE", 25, "Rows per page in lists."),
     Setting("MAX_UPLOAD_MB", 20, "Largest bundle accepted by upload, in MiB."),
+    Setting(
+        "MATCH_SYNC",
+        None,
+        "Run matching from the web inside the request instead of a "
+        "background thread; unset means: only when testing.",
+    ),
+    Setting(
+        "TOUR_RATES",
+        None,
+        "Study tour cost rates overriding the documented defaults "
+        '(a JSON object, e.g. `{"per_diem_usd": 180}`; see `workflow/tours.py`).',
+    ),
+    Setting("SMTP_HOST", None, "Mail server for `sscmatch remind`; unset writes digests to files."),
+    Setting("SMTP_PORT", 25, "Mail server port."),
+    Setting("SMTP_USER", None, "Mail server user name, if it needs one."),
+    Setting("SMTP_PASSWORD", None, "Mail server password, if it needs one."),
+    Setting("SMTP_FROM", "sscmatch@localhost", "Sender address of reminders."),
+    Setting("SMTP_STARTTLS", False, "Upgrade the mail connection with STARTTLS."),
+    Setting(
+        "SECRETARIAT_EMAIL",
+        None,
+        "Where reminders go when an owner country has no focal point with an e-mail.",
+    ),
+    Setting(
+        "TODAY",
+        None,
+        "Pin today's date (YYYY-MM-DD) for demos and tests of reminders and "
+        "overdue commitments; unset means the real date.",
+    ),
 )
 
 DEFAULTS: dict[str, Any] = {s.name: s.default for s in SETTINGS}

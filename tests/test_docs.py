@@ -25,3 +25,42 @@ def test_every_command_is_documented(app: Any) -> None:
 
 def test_readme_shows_the_two_commands() -> None:
     assert "./scripts/run" in README and "./scripts/test" in README
+
+
+def test_every_setting_read_by_the_code_is_declared() -> None:
+    """``config.get("X")`` or ``config["X"]`` anywhere in the package needs a Setting for X."""
+    import ast
+
+    declared = {s.name for s in SETTINGS} | {
+        "TESTING",
+        "DEBUG",
+        "BABEL_TRANSLATION_DIRECTORIES",
+        "MAX_CONTENT_LENGTH",
+        "SESSION_COOKIE_HTTPONLY",
+        "SESSION_COOKIE_SAMESITE",
+        "SESSION_COOKIE_SECURE",
+        "REMEMBER_COOKIE_HTTPONLY",
+        "WTF_CSRF_ENABLED",
+    }
+    package = Path(__file__).resolve().parents[1] / "sscmatch"
+    read: set[str] = set()
+    for path in package.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            key = None
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr in {"get", "setdefault"}
+                and node.args
+                and isinstance(node.func.value, ast.Attribute | ast.Name)
+                and getattr(node.func.value, "attr", getattr(node.func.value, "id", ""))
+                in {"config", "cfg"}
+            ):
+                key = node.args[0]
+            elif isinstance(node, ast.Subscript) and getattr(node.value, "attr", "") == "config":
+                key = node.slice
+            if isinstance(key, ast.Constant) and isinstance(key.value, str):
+                read.add(key.value)
+    assert read - declared == set(), (
+        f"settings read but not declared in config.SETTINGS: {sorted(read - declared)}"
+    )
