@@ -17,7 +17,15 @@ from sqlmodel import select as sqlselect
 from sscmatch import analytics
 from sscmatch.analytics.data import clear_cache
 from sscmatch.analytics.filters import Filters
-from sscmatch.analytics.graph import DIRECTED, JOINT, ExchangeRow, build_network, select
+from sscmatch.analytics.graph import (
+    DIRECTED,
+    JOINT,
+    ExchangeRow,
+    build_network,
+    directed,
+    pagerank,
+    select,
+)
 from sscmatch.analytics.insights import covers, gaps_from, nice_ticks, per_year_by_family
 from sscmatch.analytics.payload import details, view_of
 from sscmatch.analytics.profile import commitment_state
@@ -114,6 +122,18 @@ def test_pagerank_favours_the_country_everyone_gives_to() -> None:
     assert max(ranks, key=lambda c: ranks[c]) == "HTI"
     assert sum(ranks.values()) == pytest.approx(1.0)
     assert ranks["BRA"] == pytest.approx(ranks["ARG"]) == pytest.approx(ranks["CHL"])
+
+
+def test_dense_pagerank_agrees_with_networkx() -> None:
+    rows = [
+        *PATH,
+        row("r1", 2011, ("HTI",), ("BRA",)),
+        row("r2", 2011, participants=("BRA", "AGO", "HTI")),
+    ]
+    net = build_network(rows, metrics=False)
+    ours = pagerank(net)
+    theirs = nx.pagerank(directed(net), weight="weight", tol=1e-12)
+    assert ours == pytest.approx(theirs, abs=1e-9)
 
 
 def test_communities_split_two_separate_groups() -> None:

@@ -17,7 +17,7 @@ from sqlalchemy import Text, func, type_coerce
 from sqlmodel import Session, select
 
 from sscmatch.analytics.graph import ExchangeRow
-from sscmatch.models import Exchange, Institution
+from sscmatch.models import Capacity, Commitment, Exchange, Institution, Need
 
 T = TypeVar("T")
 _LOCK = threading.Lock()
@@ -32,10 +32,13 @@ def _db_key(session: Session) -> str:
 
 
 def data_version(session: Session) -> tuple[Any, ...]:
-    """What the cached analytics depend on (changes whenever exchanges or institutions do)."""
-    ex = session.exec(select(func.count(), func.max(Exchange.updated_at))).one()
-    inst = session.exec(select(func.count(), func.max(Institution.updated_at))).one()
-    return (int(ex[0]), str(ex[1]), int(inst[0]), str(inst[1]))
+    """What the cached analytics depend on: the number of exchanges, institutions, capacities,
+    needs and commitments and their latest change (any import, edit or deletion moves it)."""
+    version: list[Any] = []
+    for model in (Exchange, Institution, Capacity, Need, Commitment):
+        n, latest = session.exec(select(func.count(), func.max(model.updated_at))).one()
+        version += [int(n), str(latest)]
+    return tuple(version)
 
 
 def year_of(start: str | None) -> int | None:
@@ -98,10 +101,12 @@ def load_rows(session: Session) -> list[ExchangeRow]:
     return rows
 
 
-def cached_rows(session: Session) -> tuple[Hashable, list[ExchangeRow]]:
+def cached_rows(
+    session: Session, version: Hashable | None = None
+) -> tuple[Hashable, list[ExchangeRow]]:
     """``(version, rows)``, read again only when the data version changed."""
     key = _db_key(session)
-    version = data_version(session)
+    version = data_version(session) if version is None else version
     with _LOCK:
         hit = _ROWS.get(key)
         if hit is not None and hit[0] == version:
@@ -112,8 +117,11 @@ def cached_rows(session: Session) -> tuple[Hashable, list[ExchangeRow]]:
     return version, rows
 
 
-def cached(session: Session, version: Hashable, key: Hashable, make: Callable[[], T]) -> T:
-    """``make()`` once per (database, data version, key); least recently used dropped."""
+def cached(session: Session, version: Hashable | None, key: Hashable, make: Callable[[], T]) -> T:
+    """``make()`` once per (database, data version, key); least recently used dropped.
+    ``version`` None means: ask the database for it."""
+    if version is None:
+        version = data_version(session)
     full = (_db_key(session), version, key)
     with _LOCK:
         if full in _VIEWS:

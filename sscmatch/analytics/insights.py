@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from sqlmodel import Session, col, select
 
+from sscmatch.analytics.data import cached
 from sscmatch.analytics.graph import ExchangeRow
 from sscmatch.models import Capacity, Institution, Need
 from sscmatch.vocab import Vocabulary
@@ -159,7 +160,11 @@ def _region_codes(vocab: Vocabulary, region: str | None) -> set[str] | None:
 
 def gaps(session: Session, vocab: Vocabulary, region: str | None = None) -> list[Gap]:
     """Themes with open needs (of countries in ``region``, if given) that no published
-    capacity anywhere covers (same theme, its parent or a child)."""
+    capacity anywhere covers (same theme, its parent or a child). Cached per data version."""
+    return cached(session, None, ("gaps", region), lambda: _gaps(session, vocab, region))
+
+
+def _gaps(session: Session, vocab: Vocabulary, region: str | None) -> list[Gap]:
     international = _international(session)
     needs = _open_needs(session, international, _region_codes(vocab, region))
     caps = _published_capacities(session, international)

@@ -11,14 +11,14 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import networkx as nx
 from sqlmodel import Session
 
-from sscmatch.analytics.data import cached, cached_rows
+from sscmatch.analytics.data import cached, cached_rows, data_version
 from sscmatch.analytics.filters import Filters
 from sscmatch.analytics.graph import (
     DIRECTED,
@@ -28,8 +28,8 @@ from sscmatch.analytics.graph import (
     build_network,
     layout,
     link_width,
-    matches,
     node_radius,
+    predicate,
 )
 from sscmatch.vocab import Vocabulary
 
@@ -73,20 +73,32 @@ class DetailError(ValueError):
     """A node or link that the request names wrongly."""
 
 
+DRAWN_LINKS = 3000
+"""The drawing shows at most this many links, the strongest (tables and exports have all)."""
+
+
 @dataclass(frozen=True)
 class NetworkView:
-    """A filtered network with its layout, as built once per (data version, filters, layout)."""
+    """A filtered network with its layout, as built once per (data version, filters, layout).
+    ``links`` are the link records, strongest first."""
 
     network: Network
     positions: dict[str, tuple[float, float]]
     filters: Filters
     layout: str
+    links: list[dict[str, Any]]
 
 
 def network_view(
-    session: Session, vocab: Vocabulary, filters: Filters, layout_kind: str = "geo"
+    session: Session,
+    vocab: Vocabulary,
+    filters: Filters,
+    layout_kind: str = "geo",
+    version: Hashable | None = None,
 ) -> NetworkView:
-    version, rows = cached_rows(session)
+    """The filtered network, built once per data version, filters and layout."""
+    version = data_version(session) if version is None else version
+    _, rows = cached_rows(session, version)
     return cached(
         session,
         version,
@@ -99,7 +111,30 @@ def view_of(
     rows: Sequence[ExchangeRow], vocab: Vocabulary, filters: Filters, layout_kind: str = "geo"
 ) -> NetworkView:
     net = build_network(rows, filters, vocab)
-    return NetworkView(net, layout(net, vocab, layout_kind), filters, layout_kind)
+    return NetworkView(
+        net, layout(net, vocab, layout_kind), filters, layout_kind, _link_records(net)
+    )
+
+
+def drawing_json(
+    session: Session,
+    vocab: Vocabulary,
+    filters: Filters,
+    layout_kind: str,
+    lang: str,
+    extra: dict[str, Any] | None = None,
+) -> bytes:
+    """The page's drawing data (node-link JSON with radius and width, at most
+    :data:`DRAWN_LINKS` links), serialised once per data version, filters, layout and language."""
+    version = data_version(session)
+
+    def make() -> bytes:
+        view = network_view(session, vocab, filters, layout_kind, version)
+        payload = node_link(view, vocab, lang, drawing=True, max_links=DRAWN_LINKS)
+        payload["graph"].update(extra or {})
+        return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+    return cached(session, version, ("drawing", filters.key(), layout_kind, lang), make)
 
 
 def _name(vocab: Vocabulary, code: str, lang: str) -> str:
@@ -137,20 +172,31 @@ def node_records(view: NetworkView, vocab: Vocabulary, lang: str = "en") -> list
 
 
 def link_records(view: NetworkView) -> list[dict[str, Any]]:
+    """The links, strongest first (copies: callers may change them)."""
+    return [dict(link) for link in view.links]
+
+
+def _link_records(net: Network) -> list[dict[str, Any]]:
     links: list[dict[str, Any]] = [
         {"source": a, "target": b, "kind": kind, "exchanges": n}
-        for (a, b, kind), n in view.network.links.items()
+        for (a, b, kind), n in net.links.items()
     ]
     links.sort(key=lambda e: (-e["exchanges"], e["source"], e["target"], e["kind"]))
     return links
 
 
 def node_link(
-    view: NetworkView, vocab: Vocabulary, lang: str = "en", *, drawing: bool = False
+    view: NetworkView,
+    vocab: Vocabulary,
+    lang: str = "en",
+    *,
+    drawing: bool = False,
+    max_links: int | None = None,
 ) -> dict[str, Any]:
-    """The network in networkx's node-link shape; ``drawing`` adds radius and stroke width."""
+    """The network in networkx's node-link shape; ``drawing`` adds radius and stroke width;
+    ``max_links`` keeps only the strongest links (``graph.links_total`` says how many exist)."""
     nodes = node_records(view, vocab, lang)
-    links = link_records(view)
+    links = [dict(link) for link in view.links[:max_links]]
     for link in links:
         link["key"] = link["kind"]
         if drawing:
@@ -166,6 +212,7 @@ def node_link(
             "filters": view.filters.args(),
             "layout": view.layout,
             "communities": view.network.communities,
+            "links_total": len(view.links),
         },
         "nodes": nodes,
         "links": links,
@@ -288,7 +335,8 @@ def details(
     else:
         raise DetailError("name a country (node=BRA) or a link (source=BRA&target=MOZ&kind=…)")
 
-    found = [row for row in rows if wanted(row) and matches(row, filters, vocab)]
+    passes = predicate(filters, vocab)
+    found = [row for row in rows if wanted(row) and passes(row)]
     found.sort(key=lambda r: (r.start, r.id), reverse=True)
     items = []
     for row in found[:limit]:

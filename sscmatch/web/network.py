@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, abort, jsonify, render_template, request
+from flask import Blueprint, Response, abort, jsonify, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from werkzeug.routing import BuildError
 
@@ -23,7 +23,14 @@ from sscmatch.analytics.insights import (
     supply_demand,
     top_by_family,
 )
-from sscmatch.analytics.payload import EXTENSIONS, LAYOUTS, MEDIA_TYPES, link_records, node_records
+from sscmatch.analytics.payload import (
+    DRAWN_LINKS,
+    EXTENSIONS,
+    LAYOUTS,
+    MEDIA_TYPES,
+    drawing_json,
+    node_records,
+)
 from sscmatch.analytics.profile import UnknownCountry
 from sscmatch.schemas import CONSTITUENCIES, MODALITIES
 from sscmatch.vocab import load_vocabulary
@@ -134,7 +141,8 @@ def index() -> Any:
     session = get_session()
     view = analytics.network_view(session, vocab, filters, kind)
     nodes = node_records(view, vocab, lang())
-    links = link_records(view)
+    links = view.links
+    names = {n["id"]: n["label"] for n in nodes}
     brokers = sorted(nodes, key=lambda n: (-n["betweenness"], n["label"]))[:10]
     gap_list = analytics.gaps(session, vocab, filters.region)
     args = filters.args()
@@ -147,6 +155,9 @@ def index() -> Any:
         nodes=nodes,
         links=links[:LINK_TABLE_LIMIT],
         link_total=len(links),
+        drawn_links=min(len(links), DRAWN_LINKS),
+        names=names,
+        profile_url=url_for("network.country", code="XXX"),
         exchange_count=view.network.exchange_count,
         communities=view.network.communities,
         brokers=brokers,
@@ -169,10 +180,10 @@ def data() -> Any:
         filters = analytics.parse_filters(request.args, vocab)
     except analytics.FilterError as exc:
         return jsonify(error="bad_filter", message=str(exc)), 400
-    view = analytics.network_view(get_session(), vocab, filters, _layout())
-    payload = analytics.node_link(view, vocab, lang(), drawing=True)
-    payload["graph"]["region_colours"] = REGION_COLOURS
-    return jsonify(payload)
+    body = drawing_json(
+        get_session(), vocab, filters, _layout(), lang(), {"region_colours": REGION_COLOURS}
+    )
+    return Response(body, mimetype="application/json")
 
 
 @bp.get("/network/exchanges")

@@ -94,6 +94,7 @@ def test_theme_filter_changes_what_is_shown(as_user: Any, kb: list[Exchange]) ->
     page = client.get("/network?theme=education-skills").get_data(as_text=True)
     assert f"{len(wanted)} exchanges" in page
     assert "theme=education-skills" in page  # downloads keep the filter
+    assert everything["graph"]["links_total"] == len(everything["links"])  # all drawn here
     node = everything["nodes"][0]
     assert {"x", "y", "r", "region", "betweenness", "pagerank", "community"} <= set(node)
 
