@@ -85,7 +85,10 @@ def execute_run(
 def launch(run_id: int, need_ids: Sequence[str], top_k: int, user_id: int | None) -> None:
     """Run in the background, or at once when ``MATCH_SYNC`` (default: testing) is set."""
     engine: Engine = current_app.extensions["sscmatch.engine"]
-    if current_app.config.get("MATCH_SYNC", current_app.testing):
+    sync = current_app.config.get("MATCH_SYNC")
+    if sync is None:  # unset: only when testing
+        sync = current_app.testing
+    if sync:
         execute_run(engine, run_id, need_ids, top_k, user_id)
         return
     thread = threading.Thread(

@@ -1,0 +1,382 @@
+"""API of matching and review: live matches of a need, proposals, decisions, answers, runs.
+
+The same use cases as the pages (:mod:`sscmatch.workflow.proposals`,
+:mod:`sscmatch.workflow.matchruns`); a refusal answers ``{"error", "message"}`` with its status
+(403 another country's proposal, 404 unknown, 409 illegal transition or stale version, 422 bad
+input such as a missing reason).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from flask import current_app, jsonify, request
+from flask_login import current_user
+from pydantic import BaseModel, ConfigDict, Field
+
+from sscmatch.models import MatchRun, Need
+from sscmatch.vocab import load_vocabulary
+from sscmatch.web.access import access
+from sscmatch.web.api import ApiError, bp, document, int_arg, json_body, validated
+from sscmatch.workflow import matchruns
+from sscmatch.workflow import proposals as wf
+
+STAFF = ("secretariat", "admin")
+READERS = ("secretariat", "admin", "analyst", "focal_point")
+
+
+class DecisionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    decision: Literal["accept", "reject", "alternate", "veto"]
+    reason: str | None = Field(default=None, max_length=wf.MAX_TEXT)
+    alternate: int | None = None
+    version: int = Field(ge=1)
+
+
+class ResponseIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    response: Literal["confirm", "decline", "fits", "does_not_fit"]
+    note: str | None = Field(default=None, max_length=wf.MAX_TEXT)
+    version: int = Field(ge=1)
+
+
+class MatchRunIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    needs: list[str] = Field(default_factory=list, max_length=10000)
+    top: int = Field(default=5, ge=1, le=50)
+
+
+def _register_schemas() -> None:
+    """Add the request bodies to openapi.json's components (the ``$ref`` of ``body=``)."""
+    from sscmatch.web.api.openapi import SCHEMAS
+
+    SCHEMAS.setdefault("Decision", DecisionIn)
+    SCHEMAS.setdefault("ProposalResponse", ResponseIn)
+    SCHEMAS.setdefault("MatchRunRequest", MatchRunIn)
+
+
+_register_schemas()
+
+
+def _db() -> Any:
+    from sscmatch.web import get_session
+
+    return get_session()
+
+
+def _fail(exc: wf.ProposalError) -> ApiError:
+    _db().rollback()
+    return ApiError(exc.status, exc.code, str(exc))
+
+
+def _visible(proposal: Any) -> None:
+    if current_user.role == "focal_point" and wf.side_of(proposal, current_user.country) is None:
+        raise ApiError(403, "forbidden", "this proposal does not involve your country")
+
+
+def _detail(proposal: Any) -> dict[str, Any]:
+    db = _db()
+    data = wf.to_dict(proposal)
+    evidence = wf.evidence(db, proposal, load_vocabulary())
+    data["alternates"] = [
+        {
+            "id": a.id,
+            "rank": a.rank,
+            "provider": a.provider,
+            "capacity": a.capacity,
+            "score": round(a.score, 6),
+            "status": a.status,
+            "version": a.version,
+        }
+        for a in wf.alternates(db, proposal)
+    ]
+    data["evidence"] = {
+        "between": [e.id for e in evidence.between],
+        "on_themes": [e.id for e in evidence.on_themes],
+    }
+    data["reviews"] = [wf.review_to_dict(r) for r in wf.history(db, proposal.id)]
+    return data
+
+
+# ----------------------------------------------------------------------------- live matches
+
+PARAM_ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}
+PARAM_INT_ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}
+
+document(
+    "/api/v1/needs/{id}/matches",
+    "get",
+    "Rank providers for one open need now (nothing is stored); proposals as in `match --json`",
+    roles="any signed-in user",
+    params=[
+        PARAM_ID,
+        {"name": "top", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 50}},
+    ],
+    responses={"200": "the ranking", "404": "unknown need", "409": "the need is not open"},
+)
+
+
+@bp.get("/needs/<need_id>/matches", endpoint="review_need_matches")
+@access("focal_point", "secretariat", "analyst", "admin")
+def need_matches(need_id: str) -> Any:
+    top = int_arg("top", 5, 1, 50)
+    db = _db()
+    need = db.get(Need, need_id)
+    if need is None:
+        raise ApiError(404, "not_found", f"no need {need_id!r}")
+    if need.status != "open":
+        raise ApiError(409, "not_open", f"need {need_id!r} is {need.status}; only open needs match")
+    try:
+        ranked = matchruns.compute(db, load_vocabulary(), need_ids=[need_id], top_k=top)
+    except matchruns.MatchError as exc:
+        raise ApiError(422, "invalid", str(exc)) from None
+    return jsonify(as_of=None, need=need_id, proposals=[p.to_dict() for p in ranked])
+
+
+# ----------------------------------------------------------------------------- proposals
+
+document(
+    "/api/v1/proposals",
+    "get",
+    "List stored proposals (a focal point sees those of their country only)",
+    roles="secretariat, admin, analyst, focal_point",
+    params=[
+        {
+            "name": "status",
+            "in": "query",
+            "description": "repeat or comma-separate; `all` for every status; "
+            "default proposed,provider_confirmed",
+            "schema": {"type": "string"},
+        },
+        {"name": "theme", "in": "query", "schema": {"type": "string"}},
+        {
+            "name": "region",
+            "in": "query",
+            "description": "M49 region of either side",
+            "schema": {"type": "string"},
+        },
+        {"name": "country", "in": "query", "schema": {"type": "string"}},
+        {"name": "min_score", "in": "query", "schema": {"type": "number"}},
+        {"name": "max_score", "in": "query", "schema": {"type": "number"}},
+        {"name": "run", "in": "query", "schema": {"type": "integer"}},
+        {"name": "need", "in": "query", "schema": {"type": "string"}},
+        {"name": "sort", "in": "query", "schema": {"type": "string", "enum": list(wf.SORTS)}},
+        {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}},
+        {
+            "name": "per_page",
+            "in": "query",
+            "schema": {"type": "integer", "minimum": 1, "maximum": 200},
+        },
+    ],
+    responses={"200": "a page of proposals", "400": "a bad filter"},
+)
+
+
+@bp.get("/proposals", endpoint="review_list_proposals")
+@access(*READERS)
+def list_proposals() -> Any:
+    from sscmatch.web.review import page_number, parse_filters
+
+    size = int_arg("per_page", int(current_app.config["PAGE_SIZE"]), 1, 200)
+    involving = current_user.country if current_user.role == "focal_point" else None
+    if current_user.role == "focal_point" and not involving:
+        raise ApiError(403, "forbidden", "your account is not bound to a country")
+    try:
+        filters = parse_filters(request.args, involving=involving)
+        page = wf.list_proposals(_db(), filters, page_number(request.args), size)
+    except wf.ProposalError as exc:
+        raise ApiError(400, "bad_parameter", str(exc)) from None
+    return jsonify(
+        items=[
+            {
+                **wf.to_dict(r.proposal),
+                "need_title": r.need_title,
+                "capacity_title": r.capacity_title,
+            }
+            for r in page.items
+        ],
+        page=page.number,
+        pages=page.pages,
+        per_page=page.size,
+        total=page.total,
+    )
+
+
+document(
+    "/api/v1/proposals/{id}",
+    "get",
+    "One proposal with its breakdown, reasons, alternates, evidence and decisions",
+    roles="secretariat, admin, analyst, focal_point of either country",
+    params=[PARAM_INT_ID],
+    responses={"200": "the proposal", "403": "another country's", "404": "unknown"},
+)
+
+
+@bp.get("/proposals/<int:proposal_id>", endpoint="review_get_proposal")
+@access(*READERS)
+def get_proposal(proposal_id: int) -> Any:
+    try:
+        proposal = wf.get_proposal(_db(), proposal_id)
+    except wf.ProposalError as exc:
+        raise _fail(exc) from None
+    _visible(proposal)
+    return jsonify(_detail(proposal))
+
+
+document(
+    "/api/v1/proposals/{id}/decision",
+    "post",
+    "Decide: accept, reject (reason), alternate (alternate id; this one is rejected) or veto "
+    "the provider → recipient pair (reason); `version` is the proposal's version you read",
+    roles="secretariat, admin",
+    params=[PARAM_INT_ID],
+    body="Decision",
+    responses={
+        "200": "the decided proposal and the effects",
+        "404": "unknown proposal",
+        "409": "illegal transition or stale version (someone decided meanwhile)",
+        "422": "bad body, missing reason or bad alternate",
+    },
+)
+
+
+@bp.post("/proposals/<int:proposal_id>/decision", endpoint="review_decide")
+@access(*STAFF)
+def decide(proposal_id: int) -> Any:
+    body: DecisionIn = validated(DecisionIn, json_body())
+    db = _db()
+    try:
+        outcome = wf.decide(
+            db,
+            proposal_id,
+            body.decision,
+            user_id=current_user.id,
+            version=body.version,
+            reason=body.reason,
+            alternate_id=body.alternate,
+        )
+    except wf.ProposalError as exc:
+        if type(exc) is wf.ProposalError:  # bad input (alternate, text): 422
+            db.rollback()
+            raise ApiError(422, "invalid", str(exc)) from None
+        raise _fail(exc) from None
+    db.commit()
+    return jsonify(
+        proposal=wf.to_dict(outcome.proposal),
+        review=wf.review_to_dict(outcome.review) if outcome.review else None,
+        accepted=outcome.accepted.id if outcome.accepted else None,
+        superseded=outcome.superseded,
+        veto=(
+            {"provider": outcome.veto.provider, "recipient": outcome.veto.recipient}
+            if outcome.veto
+            else None
+        ),
+        tour=getattr(outcome.tour, "id", None),
+    )
+
+
+document(
+    "/api/v1/proposals/{id}/response",
+    "post",
+    "A focal point's answer: the provider confirms or declines availability; the recipient "
+    "says whether it fits (`fits` / `does_not_fit`); optional note",
+    roles="focal_point of the provider or recipient country",
+    params=[PARAM_INT_ID],
+    body="ProposalResponse",
+    responses={
+        "200": "the proposal",
+        "403": "not your country's side",
+        "409": "illegal transition or stale version",
+        "422": "bad body",
+    },
+)
+
+
+@bp.post("/proposals/<int:proposal_id>/response", endpoint="review_respond")
+@access("focal_point")
+def respond(proposal_id: int) -> Any:
+    body: ResponseIn = validated(ResponseIn, json_body())
+    db = _db()
+    try:
+        proposal = wf.respond(
+            db,
+            proposal_id,
+            body.response,
+            user_id=current_user.id,
+            country=current_user.country,
+            version=body.version,
+            note=body.note,
+        )
+    except wf.ProposalError as exc:
+        if type(exc) is wf.ProposalError:
+            db.rollback()
+            raise ApiError(422, "invalid", str(exc)) from None
+        raise _fail(exc) from None
+    db.commit()
+    return jsonify(wf.to_dict(proposal))
+
+
+# ----------------------------------------------------------------------------- match runs
+
+document(
+    "/api/v1/match-runs",
+    "post",
+    "Run the matcher now for the named open needs (all open needs when `needs` is empty) and "
+    "store the run for review; answers when it has finished",
+    roles="secretariat, admin",
+    body="MatchRunRequest",
+    responses={
+        "201": "the run (status done, or failed with its error)",
+        "404": "unknown need",
+        "409": "a need is not open",
+        "422": "bad body",
+    },
+)
+
+
+@bp.post("/match-runs", endpoint="review_start_run")
+@access(*STAFF)
+def start_run() -> Any:
+    from sscmatch.web.matching import execute_run
+
+    body: MatchRunIn = validated(MatchRunIn, json_body())
+    db = _db()
+    for need_id in body.needs:
+        need = db.get(Need, need_id)
+        if need is None:
+            raise ApiError(404, "not_found", f"no need {need_id!r}")
+        if need.status != "open":
+            raise ApiError(409, "not_open", f"need {need_id!r} is {need.status}, not open")
+    try:
+        run = matchruns.begin_run(db, need_ids=body.needs, top_k=body.top, user_id=current_user.id)
+    except matchruns.MatchError as exc:
+        db.rollback()
+        raise ApiError(422, "invalid", str(exc)) from None
+    db.commit()
+    assert run.id is not None
+    execute_run(
+        current_app.extensions["sscmatch.engine"], run.id, body.needs, body.top, current_user.id
+    )
+    db.expire_all()
+    done = db.get(MatchRun, run.id)
+    assert done is not None
+    return jsonify(wf.run_to_dict(done)), 201
+
+
+document(
+    "/api/v1/match-runs/{id}",
+    "get",
+    "A match run: parameters, progress, status, proposal count, error",
+    roles="secretariat, admin, analyst",
+    params=[PARAM_INT_ID],
+    responses={"200": "the run", "404": "unknown run"},
+)
+
+
+@bp.get("/match-runs/<int:run_id>", endpoint="review_get_run")
+@access("secretariat", "admin", "analyst")
+def get_run(run_id: int) -> Any:
+    run = _db().get(MatchRun, run_id)
+    if run is None:
+        raise ApiError(404, "not_found", f"no match run {run_id}")
+    return jsonify(wf.run_to_dict(run))
