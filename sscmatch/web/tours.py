@@ -466,6 +466,14 @@ def add_commitment(tour_id: str) -> Any:
         tour = wf.get_tour(db, tour_id)
     except wf.TourError as exc:
         return _fail(exc)
+    if not wf.can_edit(tour, current_user):  # before looking at the form: 403, not 400
+        abort(
+            403,
+            description=_(
+                "Only the focal points of the two countries and the secretariat record "
+                "commitments of this tour."
+            ),
+        )
     form = _commitment_form(tour, request.form)
     if form.validate_on_submit():
         try:

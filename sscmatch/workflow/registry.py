@@ -720,6 +720,10 @@ def _validate(schema: type[Any], data: dict[str, Any]) -> Any:
 def _claim_version(session: Session, model: type[M], record: Any, expected: Any) -> None:
     """Refuse a stale edit; bump the version in the database only if it is still ``expected``
     (so two concurrent edits cannot both pass the check)."""
+    if expected is None:
+        raise InvalidRecord(
+            {"version": "version is required (the version you read, for conflict checks)"}
+        )
     if isinstance(expected, bool) or not isinstance(expected, int):
         try:
             expected = int(str(expected))

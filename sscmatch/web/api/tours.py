@@ -185,6 +185,29 @@ document(
 )
 
 
+def _guard_tour(tour_id: str) -> None:
+    """404 or 403 before the body is read: a caller without rights learns nothing from it."""
+    tour = get_session().get(StudyTour, tour_id)
+    if tour is None:
+        raise ApiError(404, "not_found", f"no study tour {tour_id!r}")
+    if not wf.can_edit(tour, current_user):
+        raise ApiError(
+            403,
+            "forbidden",
+            "only the focal points of the two countries and the secretariat change this study tour",
+        )
+
+
+def _guard_commitment(commitment_id: str) -> None:
+    commitment = get_session().get(Commitment, commitment_id)
+    if commitment is None:
+        raise ApiError(404, "not_found", f"no commitment {commitment_id!r}")
+    if not kwf.can_update(commitment, current_user):
+        raise ApiError(
+            403, "forbidden", "a focal point updates only the commitments of their own country"
+        )
+
+
 @bp.get("/tours")
 @access(SIGNED_IN)
 def api_tours() -> Any:
@@ -295,6 +318,7 @@ document(
 @bp.patch("/tours/<tour_id>")
 @access(*WRITERS)
 def api_update_tour(tour_id: str) -> Any:
+    _guard_tour(tour_id)
     body: TourUpdate = validated(TourUpdate, json_body())
     changes = wf.TourChanges(
         title=body.title,
@@ -349,6 +373,7 @@ document(
 @bp.post("/tours/<tour_id>/transition")
 @access(*WRITERS)
 def api_transition(tour_id: str) -> Any:
+    _guard_tour(tour_id)
     body: Transition = validated(Transition, json_body())
     db = get_session()
     try:
@@ -409,6 +434,7 @@ document(
 @bp.post("/tours/<tour_id>/commitments")
 @access(*WRITERS)
 def api_add_commitment(tour_id: str) -> Any:
+    _guard_tour(tour_id)
     body: CommitmentNew = validated(CommitmentNew, json_body())
     db = get_session()
     try:
@@ -500,6 +526,7 @@ document(
 @bp.post("/commitments/<commitment_id>/updates")
 @access(*WRITERS)
 def api_update_commitment(commitment_id: str) -> Any:
+    _guard_commitment(commitment_id)
     body: CommitmentChange = validated(CommitmentChange, json_body())
     db = get_session()
     try:
