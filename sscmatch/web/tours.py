@@ -37,6 +37,7 @@ from wtforms.validators import DataRequired, Length, Optional
 from sscmatch.models import Institution, Proposal, StudyTour
 from sscmatch.vocab import load_vocabulary
 from sscmatch.web.access import SIGNED_IN, access
+from sscmatch.web.templating import STATUS_LABELS
 from sscmatch.workflow import commitments as commitments_wf
 from sscmatch.workflow import tours as wf
 
@@ -454,7 +455,8 @@ def change_status(tour_id: str) -> Any:
         flash(str(exc), "error")
         return redirect(url_for("tours.show", tour_id=tour_id)), 303
     db.commit()
-    flash(_("The study tour is now %(status)s.", status=tour.status), "info")
+    label = STATUS_LABELS.get(tour.status, tour.status)
+    flash(_("The study tour is now %(status)s.", status=label), "info")
     return redirect(url_for("tours.show", tour_id=tour.id))
 
 
