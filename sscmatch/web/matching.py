@@ -46,6 +46,7 @@ bp = Blueprint("matching", __name__, url_prefix="/matching")
 log = logging.getLogger(__name__)
 
 STAFF = ("secretariat", "admin")
+READERS = ("secretariat", "admin", "analyst")  # the analyst reads, changes nothing
 
 
 # ----------------------------------------------------------------------------- running
@@ -169,11 +170,12 @@ def _render_runs(form: StartRunForm, status: int = 200) -> Any:
         runs=runs,
         page=pager,
         running=any(run.status == "running" for run, _ in runs),
+        can_run=current_user.role in STAFF,
     ), status
 
 
 @bp.get("/runs")
-@access(*STAFF)
+@access(*READERS)
 def runs() -> Any:
     from sscmatch.web import get_session
 
@@ -216,7 +218,7 @@ def _run_or_404(db: Session, run_id: int) -> MatchRun:
 
 
 @bp.get("/runs/<int:run_id>")
-@access(*STAFF)
+@access(*READERS)
 def run(run_id: int) -> Any:
     from sscmatch.web import get_session
 
@@ -245,7 +247,7 @@ def run(run_id: int) -> Any:
 
 
 @bp.get("/runs/<int:run_id>/status")
-@access(*STAFF)
+@access(*READERS)
 def status(run_id: int) -> Any:
     from sscmatch.web import get_session
     from sscmatch.workflow.proposals import run_to_dict

@@ -128,7 +128,7 @@ def _theme_choices() -> list[tuple[str, str]]:
 
 
 @bp.get("/queue")
-@access(*STAFF)
+@access("secretariat", "admin", "analyst")
 def queue() -> Any:
     from sscmatch.web import get_session
 

@@ -187,6 +187,8 @@ def test_the_review_flow(api: Any, session: Session) -> None:
         .status_code
         == 422
     )
+    empty = api("focal_bra").post(f"/api/v1/proposals/{first.id}/response", {})
+    assert empty.status_code == 403  # not their proposal: refused before the body is read
     assert (
         api("secretariat")
         .post(f"/api/v1/proposals/{bra.id}/response", {"response": "fits", "version": 3})

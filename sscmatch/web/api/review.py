@@ -295,8 +295,12 @@ document(
 @bp.post("/proposals/<int:proposal_id>/response", endpoint="review_respond")
 @access("focal_point")
 def respond(proposal_id: int) -> Any:
-    body: ResponseIn = validated(ResponseIn, json_body())
     db = _db()
+    try:
+        _visible(wf.get_proposal(db, proposal_id))  # another country's: 403 whatever the body
+    except wf.ProposalError as exc:
+        raise _fail(exc) from None
+    body: ResponseIn = validated(ResponseIn, json_body())
     try:
         proposal = wf.respond(
             db,
