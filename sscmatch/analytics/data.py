@@ -14,6 +14,7 @@ from collections.abc import Callable, Hashable
 from typing import Any, TypeVar
 
 from sqlalchemy import Text, func, type_coerce
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, select
 
 from sscmatch.analytics.graph import ExchangeRow
@@ -71,10 +72,11 @@ def load_rows(session: Session) -> list[ExchangeRow]:
         Exchange.direction,
     )
     rows: list[ExchangeRow] = []
+    make = ExchangeRow._make
     kinds: dict[tuple[str, ...], frozenset[str]] = {}
-    for eid, title, start, prov, rec, part, partners, themes, modality, direction in session.exec(
-        select(*cols)  # type: ignore[call-overload]
-    ):
+    # Core (not ORM) execution: plain tuples, the fastest way through 200,000 rows.
+    result = session.connection().execute(sa_select(*cols))  # type: ignore[call-overload]
+    for eid, title, start, prov, rec, part, partners, themes, modality, direction in result:
         partner_ids = lst(partners)
         kind = kinds.get(partner_ids)
         if kind is None:
@@ -82,19 +84,21 @@ def load_rows(session: Session) -> list[ExchangeRow]:
                 constituency[p] for p in partner_ids if p in constituency
             )
         rows.append(
-            ExchangeRow(
-                eid,
-                title or "",
-                year_of(start),
-                start or "",
-                lst(prov),
-                lst(rec),
-                lst(part),
-                partner_ids,
-                lst(themes),
-                modality,
-                direction,
-                kind,
+            make(
+                (
+                    eid,
+                    title or "",
+                    year_of(start),
+                    start or "",
+                    lst(prov),
+                    lst(rec),
+                    lst(part),
+                    partner_ids,
+                    lst(themes),
+                    modality,
+                    direction,
+                    kind,
+                )
             )
         )
     rows.sort(key=lambda r: (r.start, r.id))
