@@ -23,7 +23,7 @@ from sscmatch.vocab import load_vocabulary
 from sscmatch.workflow.accounts import issue_api_token
 from sscmatch.workflow.matchruns import run_and_store
 from sscmatch.workflow.tours import draft_from_proposal
-from tests.conftest import ACCOUNTS, sign_in
+from tests.conftest import sign_in
 
 ROOT = Path(__file__).resolve().parents[2]
 ROLES = ("admin", "secretariat", "analyst", "focal_gtm", "focal_bra")
