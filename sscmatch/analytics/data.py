@@ -140,6 +140,12 @@ def cached(session: Session, version: Hashable | None, key: Hashable, make: Call
     return value
 
 
+def clear_views() -> None:
+    """Drop the built views, keep the exchanges read (for benchmarks)."""
+    with _LOCK:
+        _VIEWS.clear()
+
+
 def clear_cache() -> None:
     with _LOCK:
         _ROWS.clear()

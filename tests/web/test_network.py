@@ -141,15 +141,25 @@ def test_charts_page_has_labelled_svg_charts_and_the_gaps(as_user: Any, kb: list
     assert 'id="gaps"' in html
 
 
-def test_charts_are_translated(as_user: Any, kb: list[Exchange]) -> None:
+@pytest.mark.parametrize(
+    ("lang", "title", "axis"),
+    [
+        ("es", "Intercambios por año y tema", "Año de inicio del intercambio"),
+        ("pt", "Intercâmbios por ano e por tema", "Ano de início do intercâmbio"),
+        ("fr", "Échanges par an et par thème", "Année de début de l'échange"),
+    ],
+)
+def test_charts_are_translated(
+    as_user: Any, kb: list[Exchange], lang: str, title: str, axis: str
+) -> None:
     client = as_user("analyst")
-    client.post("/language", data={"lang": "es", "next": "/network/charts"})
-    html = client.get("/network/charts").get_data(as_text=True)
-    assert '<html lang="es">' in html
+    client.post("/language", data={"lang": lang, "next": "/network/charts"})
+    html = client.get("/network/charts").get_data(as_text=True).replace("&#39;", "'")
+    assert f'<html lang="{lang}">' in html
+    assert title in html and axis in html  # chart titles and axes from the catalogues
     themes = load_vocabulary().themes
-    # theme names in chart legends, bars and the gap list come in the chosen language
-    assert themes["birth-registration"].label("es") in html
-    assert themes["education-skills"].label("es") in html
+    # theme names in legends, bars and the gap list come from the vocabulary, in that language
+    assert themes["birth-registration"].label(lang) in html
     assert themes["education-skills"].label("en") not in html
 
 
