@@ -104,6 +104,7 @@ def test_import_killed_halfway_leaves_the_database_as_it_was(
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
+    # Big enough that SQLite spills pages to its write-ahead log before the commit.
     wal = Path(f"{db}-wal")
     deadline = time.monotonic() + 120
     # Wait until the import is writing (its write-ahead log grows), then kill it without warning.

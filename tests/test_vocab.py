@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -86,12 +85,6 @@ def test_theme_count_and_two_level_tree(vocab: Vocabulary) -> None:
             assert theme.parent in vocab.themes
             assert vocab.themes[theme.parent].parent is None, theme.id
     assert len(vocab.roots()) == 10
-
-
-def test_theme_ids_and_tree_match_the_curators_skeleton(vocab: Vocabulary) -> None:
-    with (VOCAB_DIR / "themes_skeleton.csv").open(encoding="utf-8") as fh:
-        skeleton = [(row["id"], row["parent"] or None) for row in csv.DictReader(fh)]
-    assert [(t.id, t.parent) for t in vocab.themes.values()] == skeleton
 
 
 def test_every_theme_is_labelled_described_and_targeted(vocab: Vocabulary) -> None:
