@@ -24,7 +24,9 @@ T = TypeVar("T")
 _LOCK = threading.Lock()
 _ROWS: dict[str, tuple[Hashable, list[ExchangeRow]]] = {}
 _VIEWS: OrderedDict[Hashable, Any] = OrderedDict()
-VIEW_CACHE_SIZE = 64
+VIEW_CACHE_SIZE = 24
+"""Entries kept: views, drawings and gap lists (a view of 200,000 exchanges holds ~50,000
+links, about 20 MB)."""
 
 
 def _db_key(session: Session) -> str:

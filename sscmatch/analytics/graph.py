@@ -217,13 +217,12 @@ def build_network(
 
 def undirected(net: Network) -> nx.Graph:
     """The undirected projection: one edge per pair of countries, weight = exchanges."""
+    weights: Counter[tuple[str, str]] = Counter()
+    for (a, b, _kind), n in net.links.items():
+        weights[(a, b) if a < b else (b, a)] += n
     g = nx.Graph()
     g.add_nodes_from(sorted(net.nodes))
-    for (a, b, _kind), n in net.links.items():
-        if g.has_edge(a, b):
-            g[a][b]["weight"] += n
-        else:
-            g.add_edge(a, b, weight=n)
+    g.add_weighted_edges_from((a, b, n) for (a, b), n in sorted(weights.items()))
     return g
 
 

@@ -9,6 +9,7 @@ each link keyed by its kind (``directed`` or ``joint``).
 from __future__ import annotations
 
 import csv
+import heapq
 import io
 import json
 from collections.abc import Hashable, Sequence
@@ -77,16 +78,41 @@ DRAWN_LINKS = 3000
 """The drawing shows at most this many links, the strongest (tables and exports have all)."""
 
 
-@dataclass(frozen=True)
+@dataclass
 class NetworkView:
-    """A filtered network with its layout, as built once per (data version, filters, layout).
-    ``links`` are the link records, strongest first."""
+    """A filtered network with its layout, as built once per (data version, filters, layout)."""
 
     network: Network
     positions: dict[str, tuple[float, float]]
     filters: Filters
     layout: str
-    links: list[dict[str, Any]]
+    _sorted: list[dict[str, Any]] | None = None
+
+    def strongest(self, n: int | None = None) -> list[dict[str, Any]]:
+        """Link records, strongest first (all, or the ``n`` strongest). Sorting every link is
+        left to the exports; the page and the drawing take the strongest few."""
+        if self._sorted is not None:
+            return self._sorted if n is None else self._sorted[:n]
+        if n is not None and n < len(self.network.links):
+            top = heapq.nsmallest(n, self.network.links.items(), key=_link_order)
+            return [_record(k, c) for k, c in top]
+        self._sorted = [
+            _record(k, c) for k, c in sorted(self.network.links.items(), key=_link_order)
+        ]
+        return self._sorted
+
+    @property
+    def link_count(self) -> int:
+        return len(self.network.links)
+
+
+def _link_order(item: tuple[tuple[str, str, str], int]) -> tuple[int, str, str, str]:
+    (a, b, kind), n = item
+    return (-n, a, b, kind)
+
+
+def _record(key: tuple[str, str, str], n: int) -> dict[str, Any]:
+    return {"source": key[0], "target": key[1], "kind": key[2], "exchanges": n}
 
 
 def network_view(
@@ -111,9 +137,7 @@ def view_of(
     rows: Sequence[ExchangeRow], vocab: Vocabulary, filters: Filters, layout_kind: str = "geo"
 ) -> NetworkView:
     net = build_network(rows, filters, vocab)
-    return NetworkView(
-        net, layout(net, vocab, layout_kind), filters, layout_kind, _link_records(net)
-    )
+    return NetworkView(net, layout(net, vocab, layout_kind), filters, layout_kind)
 
 
 def drawing_json(
@@ -173,16 +197,7 @@ def node_records(view: NetworkView, vocab: Vocabulary, lang: str = "en") -> list
 
 def link_records(view: NetworkView) -> list[dict[str, Any]]:
     """The links, strongest first (copies: callers may change them)."""
-    return [dict(link) for link in view.links]
-
-
-def _link_records(net: Network) -> list[dict[str, Any]]:
-    links: list[dict[str, Any]] = [
-        {"source": a, "target": b, "kind": kind, "exchanges": n}
-        for (a, b, kind), n in net.links.items()
-    ]
-    links.sort(key=lambda e: (-e["exchanges"], e["source"], e["target"], e["kind"]))
-    return links
+    return [dict(link) for link in view.strongest()]
 
 
 def node_link(
@@ -196,7 +211,7 @@ def node_link(
     """The network in networkx's node-link shape; ``drawing`` adds radius and stroke width;
     ``max_links`` keeps only the strongest links (``graph.links_total`` says how many exist)."""
     nodes = node_records(view, vocab, lang)
-    links = [dict(link) for link in view.links[:max_links]]
+    links = [dict(link) for link in view.strongest(max_links)]
     for link in links:
         link["key"] = link["kind"]
         if drawing:
@@ -212,7 +227,7 @@ def node_link(
             "filters": view.filters.args(),
             "layout": view.layout,
             "communities": view.network.communities,
-            "links_total": len(view.links),
+            "links_total": view.link_count,
         },
         "nodes": nodes,
         "links": links,

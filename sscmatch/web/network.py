@@ -141,7 +141,7 @@ def index() -> Any:
     session = get_session()
     view = analytics.network_view(session, vocab, filters, kind)
     nodes = node_records(view, vocab, lang())
-    links = view.links
+    links = view.strongest(LINK_TABLE_LIMIT)
     names = {n["id"]: n["label"] for n in nodes}
     brokers = sorted(nodes, key=lambda n: (-n["betweenness"], n["label"]))[:10]
     gap_list = analytics.gaps(session, vocab, filters.region)
@@ -153,9 +153,9 @@ def index() -> Any:
         layout=kind,
         error=error,
         nodes=nodes,
-        links=links[:LINK_TABLE_LIMIT],
-        link_total=len(links),
-        drawn_links=min(len(links), DRAWN_LINKS),
+        links=links,
+        link_total=view.link_count,
+        drawn_links=min(view.link_count, DRAWN_LINKS),
         names=names,
         profile_url=url_for("network.country", code="XXX"),
         exchange_count=view.network.exchange_count,
