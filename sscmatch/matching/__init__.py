@@ -1,8 +1,8 @@
 """The matching engine: explainable (need, capacity) scores, ranking and portfolio assignment.
 
 Pure: frozen dataclasses in (``model.py``), proposals out; no Flask, database, clock, config
-or files (``synth.write_bundle`` is the one writer, for the synthetic-data script). The use-case
-layer encodes records and vocabulary facts into a ``Corpus``.
+or files (the synthetic-data scripts read and write theirs through ``sscmatch.synthio``). The
+use-case layer encodes records and vocabulary facts into a ``Corpus``.
 
 Score of a pair = Σ w_i·c_i / Σ w_i over the factors (each c_i in [0, 1]):
 

@@ -46,11 +46,33 @@ Bool = npt.NDArray[np.bool_]
 DAY_MIN = -(2**40)
 DAY_MAX = 2**40
 TIE_MARGIN = 1e-9
-CHUNK = 24
+BLOCK_CELLS = 2_000_000
+"""Needs ranked together: at most this many (need, candidate capacity) cells at once."""
+BLOCK_MAX = 512
+PART_CACHE = 256
+ROUND1_EXTRA = 3
+"""Countries beyond K whose best text-free capacity has its text compared first."""
 
 
 def _day(d: date | None, default: int) -> int:
     return default if d is None else d.toordinal()
+
+
+def _round_keys(x: F64) -> F64:
+    """``round(v, RANK_DIGITS)`` of every element, exactly as Python's ``round`` does it.
+
+    ``rint(v·10^d) / 10^d`` is what Python gets (the nearest double to the decimal rounded half
+    to even) unless ``v·10^d`` lies so close to a half that the rounding of the product may
+    cross it; those few, and anything too large for that test, go through ``round``.
+    """
+    scale = 10.0**RANK_DIGITS
+    y = x * scale
+    out: F64 = np.rint(y) / scale
+    with np.errstate(invalid="ignore"):
+        odd = ~(np.abs(y - np.floor(y) - 0.5) > 1e-3) | ~(np.abs(y) < 2.0**50)
+    for i in np.flatnonzero(odd).tolist():
+        out[i] = round(float(x[i]), RANK_DIGITS)
+    return out
 
 
 def _saturate(x: F64) -> F64:
@@ -84,8 +106,11 @@ class _Scoring:
     winner: I64 | None = None
     ranked: int = 0
     base_damping: F64 | None = None
-    cache_key: Any = None
-    cache_value: _CapPart | None = None
+    parts: dict[Any, _CapPart] = field(default_factory=dict)
+    memo: list[tuple[I64, F64]] | None = None  # texts compared while finding the winners
+    memo_keys: I64 | None = None  # those, as need × capacities + capacity, sorted
+    memo_texts: F64 | None = None
+    reason_cache: dict[Any, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -93,7 +118,13 @@ class _Candidates:
     caps: I64  # capacity positions, ascending (so grouped by country)
     country: I64
     seg: I64  # start of each country's run
+    seg_lens: I64  # length of each country's run
     always: Bool  # capacity has no availability window
+    seg_start: I64  # per country: start of its run (0 when it has no candidates)
+    seg_len: I64  # per country: length of its run
+    tm: F64  # themes × candidates: taxonomy similarity
+    lr: F64  # languages × candidates: best language credit
+    lang_empty: Bool
 
 
 @dataclass
@@ -101,6 +132,8 @@ class _CapPart:
     value: F64  # per candidate: text-free capacity-dependent score part
     vmax: F64  # per country: max of value (-inf without candidates)
     vopen: F64  # per country: max of value over capacities without a window
+    amax: I64  # per country: a candidate (position in ``caps``) with value vmax, else -1
+    aopen: I64  # per country: a candidate without a window with value vopen, else -1
 
 
 @dataclass
@@ -145,6 +178,8 @@ class PreparedCorpus:
         self._cand_cache: dict[tuple[int, ...], _Candidates] = {}
         self._need_keys: list[str | None] = [None] * len(self.needs)
         self._cap_keys: list[str | None] = [None] * len(self.caps)
+        self._title_parts: dict[str, frozenset[str]] = {}
+        self._reason_cache: dict[Any, str] = {}
 
     # ------------------------------------------------------------------ indexes
     def _index_countries(self) -> None:
@@ -435,11 +470,22 @@ class PreparedCorpus:
         )
         country = self.cap_country[caps]
         seg = np.flatnonzero(np.r_[True, country[1:] != country[:-1]]) if caps.size else caps
+        seg_start = np.zeros(len(self.codes), dtype=np.int64)
+        seg_len = np.zeros(len(self.codes), dtype=np.int64)
+        if caps.size:
+            seg_start[country[seg]] = seg
+            seg_len[country[seg]] = np.diff(np.r_[seg, caps.size])
         got = _Candidates(
             caps=caps,
             country=country,
             seg=seg.astype(np.int64),
+            seg_lens=np.diff(np.r_[seg, caps.size]).astype(np.int64),
             always=(self.cap_from[caps] == DAY_MIN) & (self.cap_to[caps] == DAY_MAX),
+            seg_start=seg_start,
+            seg_len=seg_len,
+            tm=np.ascontiguousarray(self.tm[:, caps]),
+            lr=np.ascontiguousarray(self.lr[:, caps]),
+            lang_empty=self.cap_lang_empty[caps],
         )
         self._cand_cache[roots] = got
         return got
@@ -448,79 +494,133 @@ class PreparedCorpus:
         """The capacity-dependent, text-free part of the score over the need's candidates (the
         same for every need with these themes and languages), with per-country maxima."""
         key = (self.need_roots[n], self.need_themes[n], self.need_langs[n])
-        if st.cache_key == key and st.cache_value is not None:
-            return st.cache_value
+        got = st.parts.get(key)
+        if got is not None:
+            return got
         caps = cand.caps
         themes = list(self.need_themes[n])
-        tax = self.tm[themes[0], caps] if len(themes) == 1 else self.tm[themes][:, caps].mean(0)
+        tax = cand.tm[themes[0]] if len(themes) == 1 else cand.tm[themes].mean(0)
         langs = list(self.need_langs[n])
         floor = st.weights.interpretation
         if langs:
-            lr = self.lr[langs[0], caps] if len(langs) == 1 else self.lr[langs][:, caps].max(0)
+            lr = cand.lr[langs[0]] if len(langs) == 1 else cand.lr[langs].max(0)
             lang = np.maximum(lr, floor)
-            lang[self.cap_lang_empty[caps]] = F.LANGUAGE_UNKNOWN
+            lang[cand.lang_empty] = F.LANGUAGE_UNKNOWN
         else:
             lang = np.full(caps.size, F.LANGUAGE_UNKNOWN)
         value: F64 = st.hterm[caps] + st.ctax * tax + st.clang * lang
-        nc = len(self.codes)
-        vmax = np.full(nc, -np.inf)
-        vmax[cand.country[cand.seg]] = np.maximum.reduceat(value, cand.seg)
-        vopen = np.full(nc, -np.inf)
         always = np.where(cand.always, value, -np.inf)
-        vopen[cand.country[cand.seg]] = np.maximum.reduceat(always, cand.seg)
-        got = _CapPart(value=value, vmax=vmax, vopen=vopen)
-        st.cache_key, st.cache_value = key, got
+        vmax, amax = self._segment_max(cand, value)
+        vopen, aopen = self._segment_max(cand, always)
+        got = _CapPart(value=value, vmax=vmax, vopen=vopen, amax=amax, aopen=aopen)
+        if len(st.parts) >= PART_CACHE:
+            st.parts.clear()
+        st.parts[key] = got
         return got
 
-    def _country_part(self, st: _Scoring, n: int) -> F64:
-        themes = list(self.need_themes[n])
-        exp = st.sexp[themes[0]] if len(themes) == 1 else st.sexp[themes].max(0)
-        out: F64 = st.arec[self.need_country[n]] + st.wexp * exp + st.ftterm
+    def _segment_max(self, cand: _Candidates, value: F64) -> tuple[F64, I64]:
+        """Per country: the max of ``value`` over its candidates (-inf when none) and the first
+        candidate where it is reached (-1 when the max is not finite)."""
+        nc = len(self.codes)
+        seg_max = np.maximum.reduceat(value, cand.seg)
+        hits = np.flatnonzero(value == np.repeat(seg_max, cand.seg_lens))
+        arg = hits[np.searchsorted(hits, cand.seg)]
+        countries = cand.country[cand.seg]
+        vmax = np.full(nc, -np.inf)
+        vmax[countries] = seg_max
+        amax = np.full(nc, -1, dtype=np.int64)
+        amax[countries] = np.where(np.isfinite(seg_max), arg, -1)
+        return vmax, amax
+
+    def _country_parts(self, st: _Scoring, ns: I64) -> F64:
+        """Per need (row) and provider country: the text- and capacity-free part of the score
+        (region, relationship, experience, follow-through), -inf where the pair is not allowed."""
+        themes = [self.need_themes[n] for n in ns.tolist()]
+        if all(len(t) == 1 for t in themes):
+            exp = st.sexp[[t[0] for t in themes]]
+        else:
+            flat = [t for ts in themes for t in ts]
+            starts = np.cumsum([0] + [len(t) for t in themes[:-1]])
+            exp = np.maximum.reduceat(st.sexp[flat], starts, axis=0)
+        out: F64 = st.arec[self.need_country[ns]] + st.wexp * exp + st.ftterm
         return out
+
+    def _damping_rows(self, st: _Scoring, ns: I64) -> F64:
+        """Per need (row) and provider country: the hub-damping multiplier (the need's own
+        rank-1 winner does not count its win on this need)."""
+        self._ensure_winners(st)
+        assert st.base_damping is not None and st.winner is not None and st.wins is not None
+        d = np.tile(st.base_damping, (ns.size, 1))
+        for row, n in enumerate(ns.tolist()):
+            w = int(st.winner[n])
+            if w >= 0:
+                d[row, w] = 1.0 / (1.0 + st.weights.hub_damping * (st.wins[w] - 1) / st.ranked)
+        return d
 
     def need_key(self, n: int) -> str:
         key = self._need_keys[n]
         if key is None:
             need = self.needs[n]
-            key = self._need_keys[n] = F.text_key(need.title, need.description, self.terms)
+            key = self._need_keys[n] = self._text_key(need.title, need.description)
         return key
 
     def cap_key(self, c: int) -> str:
         key = self._cap_keys[c]
         if key is None:
             cap = self.caps[c]
-            key = self._cap_keys[c] = F.text_key(cap.title, cap.description, self.terms)
+            key = self._cap_keys[c] = self._text_key(cap.title, cap.description)
         return key
 
+    def _text_key(self, title: str, description: str) -> str:
+        """``factors.text_key``, with the parts of titles (often repeated) remembered."""
+        parts = self._title_parts.get(title)
+        if parts is None:
+            parts = self._title_parts[title] = F.text_parts(title, self.terms)
+        return " ".join(sorted(parts | F.text_parts(description, self.terms)))
+
     def _texts(self, n: int, caps: I64) -> F64:
-        q = self.need_key(n)
-        if not q or caps.size == 0:
-            return np.zeros(caps.size)
-        keys = self._cap_keys
-        choices = [keys[c] or self.cap_key(c) for c in caps.tolist()]
-        sims = process.cdist([q], choices, scorer=fuzz.ratio, dtype=np.float64)[0]
-        out: F64 = np.asarray(sims, dtype=np.float64) / 100.0
-        out[[not k for k in choices]] = 0.0
+        return self._pair_texts(np.full(caps.size, n, dtype=np.int64), caps)
+
+    def _memo_texts(self, st: _Scoring, ns: I64, caps: I64) -> F64:
+        """``_pair_texts``, reusing (and, while the winners are found, keeping) texts already
+        compared."""
+        keys = ns * len(self.caps) + caps
+        if st.memo is not None:
+            out = self._pair_texts(ns, caps)
+            st.memo.append((keys, out))
+            return out
+        if st.memo_keys is None or st.memo_keys.size == 0 or st.memo_texts is None:
+            return self._pair_texts(ns, caps)
+        at = np.minimum(np.searchsorted(st.memo_keys, keys), st.memo_keys.size - 1)
+        found = st.memo_keys[at] == keys
+        out = np.where(found, st.memo_texts[at], 0.0)
+        new = np.flatnonzero(~found)
+        out[new] = self._pair_texts(ns[new], caps[new])
         return out
 
-    def _damping(self, st: _Scoring, n: int) -> F64 | None:
-        if st.weights.hub_damping == 0:
-            return None
-        self._ensure_winners(st)
-        assert st.base_damping is not None and st.winner is not None and st.wins is not None
-        d = st.base_damping
-        w = int(st.winner[n])
-        if w >= 0:
-            d = d.copy()
-            d[w] = 1.0 / (1.0 + st.weights.hub_damping * (st.wins[w] - 1) / st.ranked)
-        return d
+    def _pair_texts(self, ns: I64, caps: I64) -> F64:
+        """Text similarity of each (need, capacity) pair."""
+        if caps.size == 0:
+            return np.zeros(0)
+        nkeys, ckeys = self._need_keys, self._cap_keys
+        queries = [nkeys[n] or self.need_key(n) for n in ns.tolist()]
+        choices = [ckeys[c] or self.cap_key(c) for c in caps.tolist()]
+        sims = process.cpdist(queries, choices, scorer=fuzz.ratio, dtype=np.float64)
+        out: F64 = np.asarray(sims, dtype=np.float64) / 100.0
+        out[[not q or not c for q, c in zip(queries, choices, strict=True)]] = 0.0
+        return out
 
     def _ensure_winners(self, st: _Scoring) -> None:
         if st.winner is not None:
             return
         winner = np.full(len(self.needs), -1, dtype=np.int64)
-        for n in self._batch_order(range(len(self.needs))):
-            top = self._scan(st, n, 1, None)
+        st.memo = []
+        tops = self._top(st, range(len(self.needs)), 1, damped=False)
+        keys = np.concatenate([x[0] for x in st.memo] + [np.zeros(0, dtype=np.int64)])
+        texts = np.concatenate([x[1] for x in st.memo] + [np.zeros(0)])
+        order = np.argsort(keys, kind="stable")
+        st.memo, st.memo_keys, st.memo_texts = None, keys[order], texts[order]
+        for n, top in tops.items():
             if top:
                 winner[n] = self.cap_country[top[0][0]]
         wins = np.bincount(winner[winner >= 0], minlength=len(self.codes)).astype(np.int64)
@@ -533,75 +633,145 @@ class PreparedCorpus:
             ns, key=lambda n: (self.need_roots[n], self.need_themes[n], self.need_langs[n], n)
         )
 
-    def _scan(
-        self, st: _Scoring, n: int, k: int, damp: F64 | None
-    ) -> list[tuple[int, float, float]]:
-        """Top ``k`` (capacity, final score, text similarity), one per provider country.
+    def _top(
+        self, st: _Scoring, ns: Iterable[int], k: int, damped: bool
+    ) -> dict[int, list[tuple[int, float, float]]]:
+        """Top ``k`` (capacity, final score, text similarity) of each need, one per provider
+        country, best first; hub-damped when ``damped``.
 
-        Per country, the best text-free score of its capacities in the need's families bounds
-        what it can reach; the K-th best of those lower bounds is a threshold that a capacity
-        must be able to reach with a perfect text similarity to be looked at any further.
+        Needs are taken in blocks that share their theme families (so their candidates), and
+        each block is worked on with whole-matrix operations (``_top_block``).
         """
-        cand = self._candidates(self.need_roots[n])
-        if cand.caps.size == 0:
-            return []
-        part = self._cap_part(st, n, cand)
-        a = self._country_part(st, n)
-        nf, nt = int(self.need_from[n]), int(self.need_to[n])
-        windowed = nf != DAY_MIN or nt != DAY_MAX
-        vetoed = self.pair_vetoes.get(self.needs[n].id)
-        reach = part.vopen if windowed or vetoed else part.vmax
-        lower = a + reach if damp is None else damp * (a + reach)
-        finite = lower[np.isfinite(lower)]
-        if finite.size >= k and not vetoed:
-            threshold = float(np.partition(finite, finite.size - k)[finite.size - k])
+        order = self._batch_order(ns)
+        out: dict[int, list[tuple[int, float, float]]] = {}
+        i = 0
+        while i < len(order):
+            roots = self.need_roots[order[i]]
+            cand = self._candidates(roots)
+            limit = max(1, min(BLOCK_MAX, BLOCK_CELLS // max(1, cand.caps.size)))
+            j = i + 1
+            while j < len(order) and j - i < limit and self.need_roots[order[j]] == roots:
+                j += 1
+            block = np.asarray(order[i:j], dtype=np.int64)
+            if cand.caps.size == 0:
+                out.update((n, []) for n in block.tolist())
+            else:
+                out.update(self._top_block(st, block, cand, k, damped))
+            i = j
+        return out
+
+    def _top_block(
+        self, st: _Scoring, ns: I64, cand: _Candidates, k: int, damped: bool
+    ) -> dict[int, list[tuple[int, float, float]]]:
+        """``_top`` for needs (rows) with the same candidates.
+
+        A capacity's score is a text-free part plus ``delta`` times its text similarity (in
+        [0, 1]), times the damping. Round 1 compares texts for the best text-free capacity of
+        each of the few most promising countries: actual scores of distinct countries, whose
+        K-th best the top K cannot fall below. Round 2 compares texts for every capacity whose
+        score could still reach that with a perfect text similarity (its upper bound), and the
+        top K is picked among them. Capacities left out are worse than K other countries'
+        best, so the outcome is the exact top K of all eligible capacities.
+        """
+        rows_n, nc = ns.size, len(self.codes)
+        sig_rows: dict[tuple[tuple[int, ...], tuple[int, ...]], int] = {}
+        parts: list[_CapPart] = []
+        sig = np.empty(rows_n, dtype=np.int64)
+        for row, n in enumerate(ns.tolist()):
+            key = (self.need_themes[n], self.need_langs[n])
+            s = sig_rows.get(key)
+            if s is None:
+                s = sig_rows[key] = len(parts)
+                parts.append(self._cap_part(st, n, cand))
+            sig[row] = s
+        values = np.stack([p.value for p in parts])
+        vmax = np.stack([p.vmax for p in parts])[sig]
+        a = self._country_parts(st, ns)
+        dmat = self._damping_rows(st, ns) if damped and st.weights.hub_damping > 0 else None
+        nfrom, nto = self.need_from[ns], self.need_to[ns]
+        windowed = (nfrom != DAY_MIN) | (nto != DAY_MAX)
+        vetoes = [self.pair_vetoes.get(self.needs[n].id) for n in ns.tolist()]
+        vetoed = np.array([bool(v) for v in vetoes], dtype=bool)
+        # the K-th best text-free score of a country, a first threshold (with a window or
+        # vetoes, only capacities that are always available count)
+        limited = (windowed | vetoed)[:, None]
+        reach = np.where(limited, np.stack([p.vopen for p in parts])[sig], vmax)
+        pick = np.where(
+            limited, np.stack([p.aopen for p in parts])[sig], np.stack([p.amax for p in parts])[sig]
+        )
+        lower = a + reach if dmat is None else dmat * (a + reach)
+        if nc >= k:
+            kth = np.partition(lower, nc - k, axis=1)[:, nc - k]
         else:
-            threshold = -np.inf
-        threshold -= TIE_MARGIN
+            kth = np.full(rows_n, -np.inf)
+        threshold = np.where(vetoed, -np.inf, kth) - TIE_MARGIN
+        # round 1: the best text-free capacity of the most promising countries
+        m = min(nc, k + ROUND1_EXTRA)
+        best_countries = np.argpartition(-lower, m - 1, axis=1)[:, :m]
+        r1 = np.repeat(np.arange(rows_n), m)
+        c1 = best_countries.reshape(-1)
+        ok1 = np.isfinite(lower[r1, c1]) & ~vetoed[r1] & (pick[r1, c1] >= 0)
+        r1, c1 = r1[ok1], c1[ok1]
+        col1 = pick[r1, c1]
+        t1 = self._memo_texts(st, ns[r1], cand.caps[col1])
+        f1 = a[r1, c1] + values[sig[r1], col1] + st.delta * t1
+        if dmat is not None:
+            f1 = f1 * dmat[r1, c1]
+        o = np.lexsort((-f1, r1))
+        r1s = r1[o]
+        rank1 = np.arange(r1s.size) - np.searchsorted(r1s, r1s, side="left")
+        bound = np.full(rows_n, -np.inf)
+        bound[r1s[rank1 == k - 1]] = f1[o][rank1 == k - 1]
+        bound = np.maximum(bound - TIE_MARGIN, threshold)
+        # round 2: the short list, among the countries still in the race
         with np.errstate(invalid="ignore"):
-            theta = (threshold if damp is None else threshold / damp) - a - st.delta
+            theta = (bound[:, None] if dmat is None else bound[:, None] / dmat) - a
+            theta -= st.delta
         theta[~np.isfinite(a)] = np.inf
-        short = np.flatnonzero(part.value >= theta[cand.country])
-        if short.size == 0:
-            return []
-        caps = cand.caps[short]
-        if windowed:
-            ok = (self.cap_from[caps] <= nt) & (self.cap_to[caps] >= nf)
-            short, caps = short[ok], caps[ok]
-        if vetoed:
-            bad = {self.cap_pos[c] for c in vetoed if c in self.cap_pos}
-            ok = np.array([c not in bad for c in caps.tolist()], dtype=bool)
-            short, caps = short[ok], caps[ok]
-        if caps.size == 0:
-            return []
-        countries = cand.country[short]
-        lb = a[countries] + part.value[short]
-        dc = np.ones(caps.size) if damp is None else damp[countries]
-        ub = (lb + st.delta) * dc
-        # best first: look at texts in chunks, in decreasing order of what a capacity could
-        # reach, and stop once nothing left can beat the K-th best provider found so far
-        order = np.lexsort((caps, -ub))
-        cl, capl = countries.tolist(), caps.tolist()
-        lbl, dcl, ubl = lb.tolist(), dc.tolist(), ub.tolist()
-        best: dict[int, tuple[float, int, float]] = {}  # country -> (final, cap, text)
-        kth = -np.inf
-        delta = st.delta
-        for start in range(0, len(order), CHUNK):
-            idx = order[start : start + CHUNK].tolist()
-            if ubl[idx[0]] < kth - TIE_MARGIN:
-                break
-            texts = self._texts(n, caps[idx]).tolist()
-            for i, text in zip(idx, texts, strict=True):
-                final = (lbl[i] + delta * text) * dcl[i]
-                country = cl[i]
-                cur = best.get(country)
-                key = (-round(final, RANK_DIGITS), capl[i])
-                if cur is None or key < (-round(cur[0], RANK_DIGITS), cur[1]):
-                    best[country] = (final, capl[i], text)
-            if len(best) >= k:
-                kth = sorted((v[0] for v in best.values()), reverse=True)[k - 1]
-        ranked = sorted(best.values(), key=lambda v: (-round(v[0], RANK_DIGITS), v[1]))[:k]
-        return [(c, f, t) for f, c, t in ranked]
+        lrow, lcountry = np.nonzero(theta <= vmax)
+        lens = cand.seg_len[lcountry]
+        total = int(lens.sum())
+        rows = np.repeat(lrow, lens)
+        cols = np.arange(total) + np.repeat(
+            cand.seg_start[lcountry] - (np.cumsum(lens) - lens), lens
+        )
+        countries = cand.country[cols]
+        keep = values[sig[rows], cols] >= theta[rows, countries]
+        rows, cols, countries = rows[keep], cols[keep], countries[keep]
+        caps = cand.caps[cols]
+        ok = (self.cap_from[caps] <= nto[rows]) & (self.cap_to[caps] >= nfrom[rows])
+        for row in np.flatnonzero(vetoed).tolist():
+            bad = [self.cap_pos[c] for c in vetoes[row] or () if c in self.cap_pos]
+            if bad:
+                here = rows == row
+                ok[here] &= ~np.isin(caps[here], bad)
+        rows, cols, caps, countries = rows[ok], cols[ok], caps[ok], countries[ok]
+        out: dict[int, list[tuple[int, float, float]]] = {n: [] for n in ns.tolist()}
+        if rows.size == 0:
+            return out
+        # texts: those of round 1 again, the others compared now
+        known = np.full((rows_n, nc), -1, dtype=np.int64)
+        known_text = np.zeros((rows_n, nc))
+        known[r1, c1] = col1
+        known_text[r1, c1] = t1
+        again = known[rows, countries] == cols
+        text = np.where(again, known_text[rows, countries], 0.0)
+        new = np.flatnonzero(~again)
+        text[new] = self._memo_texts(st, ns[rows[new]], caps[new])
+        final = a[rows, countries] + values[sig[rows], cols] + st.delta * text
+        if dmat is not None:
+            final = final * dmat[rows, countries]
+        at = np.flatnonzero(final >= bound[rows])
+        # the top K: best (rounded) score first, then capacity; one capacity per country
+        best = np.lexsort((caps[at], -_round_keys(final[at]), rows[at]))
+        at = at[best]
+        _, first = np.unique(rows[at] * nc + countries[at], return_index=True)
+        at = at[np.sort(first)]
+        r = rows[at]
+        rank0 = np.arange(r.size) - np.searchsorted(r, r, side="left")
+        for j in at[rank0 < k].tolist():
+            out[int(ns[rows[j]])].append((int(caps[j]), float(final[j]), float(text[j])))
+        return out
 
     # ------------------------------------------------------------------ components and reasons
     def components(self, st: _Scoring, n: int, c: int, text: float) -> dict[str, float]:
@@ -640,98 +810,180 @@ class PreparedCorpus:
         info = self.corpus.themes.get(rid)
         return (info.label if info and info.label else rid.replace("-", " ")).lower()
 
-    def reasons(
-        self, st: _Scoring, n: int, c: int, comps: dict[str, float], damping: float, text: float
-    ) -> tuple[str, ...]:
-        need, cap = self.needs[n], self.caps[c]
-        r, p = int(self.need_country[n]), int(self.cap_country[c])
-        pn, rn = self._name(p), self._name(r)
-        texts: dict[str, str] = {}
-        # theme
-        cap_t = [self.tidx[t] for t in dict.fromkeys(cap.themes)]
+    def _reasons_many(
+        self,
+        st: _Scoring,
+        rows: list[tuple[int, int, int, float]],
+        comps: dict[str, F64],
+        damping: list[float],
+    ) -> list[tuple[str, ...]]:
+        """Readable reasons of many proposals ((need, rank, capacity, text) rows), the factors
+        by decreasing contribution. Pieces that depend on the pair only through its countries,
+        themes or languages are worked out once."""
+        w = st.weights
+        shown = [k for k in FACTORS if w.factor(k) > 0]
+        # the order of the factors of every proposal: by -w·c, ties in FACTORS order
+        keys = np.stack([-w.factor(k) * comps[k] for k in shown], axis=1)
+        orders = np.argsort(keys, axis=1, kind="stable").tolist()
+        mine, shared = st.reason_cache, self._reason_cache
+        nc = len(self.codes)
+        with_text = w.theme_text_share > 0
+        out: list[tuple[str, ...]] = []
+        for (n, _rank, c, text), d, order in zip(rows, damping, orders, strict=True):
+            cap = self.caps[c]
+            r, p = int(self.need_country[n]), int(self.cap_country[c])
+            texts: dict[str, str] = {}
+            key: Any = ("theme", self.need_themes[n], cap.themes)
+            got = shared.get(key)
+            if got is None:
+                got = shared[key] = self._theme_reason(n, c)
+            if with_text and text >= 0.5:
+                got += f"; texts {round(100 * text)}% alike"
+            texts["theme"] = got
+            key = ("experience", self.need_themes[n], p)
+            got = mine.get(key)
+            if got is None:
+                got = mine[key] = self._experience_reason(st, n, p)
+            texts["experience"] = got
+            key = ("language", self.need_lang_codes[n], self.cap_langs[c])
+            got = mine.get(key)
+            if got is None:
+                got = mine[key] = F.language_reason(
+                    self.need_lang_codes[n],
+                    self.cap_langs[c],
+                    self.corpus.intelligibility,
+                    w.interpretation,
+                    self.corpus.language_names,
+                )
+            texts["language"] = got
+            pair = r * nc + p
+            got = shared.get(pair)
+            if got is None:
+                got = shared[pair] = self._region_reason(r, p)
+                shared[-1 - pair] = self._relationship_reason(r, p)
+            texts["region"] = got
+            texts["relationship"] = shared[-1 - pair]
+            texts["maturity"] = (
+                f"{cap.maturity} programme" if cap.maturity else "maturity not stated (neutral)"
+            )
+            key = ("follow_through", p)
+            got = shared.get(key)
+            if got is None:
+                got = shared[key] = self._follow_through_reason(p)
+            texts["follow_through"] = got
+            reasons = [texts[shown[j]] for j in order]
+            if d < 1.0 and st.wins is not None:
+                others = int(st.wins[p]) - (1 if st.winner is not None and st.winner[n] == p else 0)
+                reasons.append(
+                    f"score damped {round(100 * (1 - d))}% because {self._name(p)} already "
+                    f"leads {others} other need{'s' if others != 1 else ''}"
+                )
+            out.append(tuple(reasons))
+        return out
+
+    def _theme_reason(self, n: int, c: int) -> str:
+        cap_t = [self.tidx[t] for t in dict.fromkeys(self.caps[c].themes)]
         best = max(
             ((float(self.sim[a, b]), a, b) for a in self.need_themes[n] for b in cap_t),
             key=lambda x: (x[0], -x[1], -x[2]),
             default=(0.0, -1, -1),
         )
-        if best[1] >= 0:
-            rel = self.taxonomy.relation(self.theme_ids[best[1]], self.theme_ids[best[2]])
-            if best[0] >= F.SAME_THEME:
-                texts["theme"] = f"offers {self._theme_label(best[2])} ({rel})"
-            else:
-                texts["theme"] = (
-                    f"offers {self._theme_label(best[2])}, {rel} of {self._theme_label(best[1])}"
-                )
-        if st.weights.theme_text_share > 0 and text >= 0.5:
-            texts["theme"] = texts.get("theme", "") + f"; texts {round(100 * text)}% alike"
-        # experience
+        if best[1] < 0:
+            return ""
+        rel = self.taxonomy.relation(self.theme_ids[best[1]], self.theme_ids[best[2]])
+        if best[0] >= F.SAME_THEME:
+            return f"offers {self._theme_label(best[2])} ({rel})"
+        return f"offers {self._theme_label(best[2])}, {rel} of {self._theme_label(best[1])}"
+
+    def _experience_reason(self, st: _Scoring, n: int, p: int) -> str:
+        pn = self._name(p)
         themes = self.need_themes[n]
         t = max(themes, key=lambda x: (st.sexp[x, p].item(), -x))
         count = int(self.prov_count[p, t])
         root = int(self.theme_root[t])
         if count:
-            texts["experience"] = (
+            return (
                 f"{pn} has provided {self._theme_label(t)} in {count} "
                 f"exchange{'s' if count > 1 else ''} since {int(self.prov_first[p, t])}"
             )
-        elif self.fam_count[p, root]:
+        if self.fam_count[p, root]:
             fc = int(self.fam_count[p, root])
-            texts["experience"] = (
+            return (
                 f"{pn} has provided {fc} exchange{'s' if fc > 1 else ''} on "
                 f"{self._root_label(root)} (latest {int(self.fam_last[p, root])})"
             )
-        elif self.part_count[p, t]:
-            texts["experience"] = (
+        if self.part_count[p, t]:
+            return (
                 f"{pn} took part in {int(self.part_count[p, t])} exchange(s) on "
                 f"{self._theme_label(t)}"
             )
-        else:
-            texts["experience"] = f"no recorded exchanges of {pn} on {self._theme_label(t)}"
-        texts["language"] = F.language_reason(
-            self.need_lang_codes[n],
-            self.cap_langs[c],
-            self.corpus.intelligibility,
-            st.weights.interpretation,
-            self.corpus.language_names,
-        )
-        texts["region"] = F.region_score(
-            self.corpus.countries.get(need.country), self.corpus.countries.get(cap.country)
-        )[1]
+        return f"no recorded exchanges of {pn} on {self._theme_label(t)}"
+
+    def _region_reason(self, r: int, p: int) -> str:
+        countries = self.corpus.countries
+        return F.region_score(countries.get(self.codes[r]), countries.get(self.codes[p]))[1]
+
+    def _relationship_reason(self, r: int, p: int) -> str:
+        pn, rn = self._name(p), self._name(r)
         nd, nco, ncn = int(self.n_dir[p, r]), int(self.n_co[p, r]), int(self.n_common[p, r])
         if nd:
-            rel_text = f"{pn} has helped {rn} before ({nd} exchange{'s' if nd > 1 else ''})"
+            text = f"{pn} has helped {rn} before ({nd} exchange{'s' if nd > 1 else ''})"
         elif nco:
-            rel_text = f"{pn} and {rn} took part in {nco} exchange{'s' if nco > 1 else ''} together"
+            text = f"{pn} and {rn} took part in {nco} exchange{'s' if nco > 1 else ''} together"
         else:
-            rel_text = f"no past exchanges between {pn} and {rn}"
+            text = f"no past exchanges between {pn} and {rn}"
         if ncn:
             shared = np.flatnonzero(self.adj[p] & self.adj[r])[:3]
             names = ", ".join(self._name(int(i)) for i in shared)
-            rel_text += f"; {ncn} shared partner{'s' if ncn > 1 else ''} ({names}"
-            rel_text += ", …)" if ncn > 3 else ")"
-        texts["relationship"] = rel_text
-        texts["maturity"] = (
-            f"{cap.maturity} programme" if cap.maturity else "maturity not stated (neutral)"
-        )
+            text += f"; {ncn} shared partner{'s' if ncn > 1 else ''} ({names}"
+            text += ", …)" if ncn > 3 else ")"
+        return text
+
+    def _follow_through_reason(self, p: int) -> str:
+        pn = self._name(p)
         dec, ful = int(self.decided[p]), int(self.fulfilled[p])
-        texts["follow_through"] = (
+        return (
             f"{pn} fulfilled {ful} of {dec} decided commitment{'s' if dec > 1 else ''}"
             if dec
             else f"no decided commitments of {pn} yet (neutral prior 0.5)"
         )
-        w = st.weights
-        order = sorted(
-            (k for k in FACTORS if w.factor(k) > 0),
-            key=lambda k: (-w.factor(k) * comps[k], FACTORS.index(k)),
-        )
-        out = [texts[k] for k in order]
-        if damping < 1.0 and st.wins is not None:
-            others = int(st.wins[p]) - (1 if st.winner is not None and st.winner[n] == p else 0)
-            out.append(
-                f"score damped {round(100 * (1 - damping))}% because {pn} already leads "
-                f"{others} other need{'s' if others != 1 else ''}"
-            )
-        return tuple(out)
+
+    def _components_many(self, st: _Scoring, ns: I64, cs: I64, texts: F64) -> dict[str, F64]:
+        """``components`` of many (need, capacity, text) at once, with the same arithmetic
+        (so the same floats)."""
+        rs, ps = self.need_country[ns], self.cap_country[cs]
+        themes = [self.need_themes[n] for n in ns.tolist()]
+        langs = [self.need_langs[n] for n in ns.tolist()]
+        counts = np.array([len(t) for t in themes], dtype=np.int64)
+        tax = np.zeros(ns.size)
+        exp = np.zeros(ns.size)
+        for j in range(int(counts.max(initial=0))):
+            has = counts > j
+            tj = np.array([t[j] if len(t) > j else 0 for t in themes], dtype=np.int64)
+            if j == 0:
+                tax = self.tm[tj, cs]
+                exp = st.sexp[tj, ps]
+            else:
+                tax = np.where(has, tax + self.tm[tj, cs], tax)
+                exp = np.where(has, np.maximum(exp, st.sexp[tj, ps]), exp)
+        tax = tax / counts
+        share = st.weights.theme_text_share
+        lcount = np.array([len(x) for x in langs], dtype=np.int64)
+        lang = np.full(ns.size, -np.inf)
+        for j in range(int(lcount.max(initial=0))):
+            lj = np.array([x[j] if len(x) > j else 0 for x in langs], dtype=np.int64)
+            lang = np.where(lcount > j, np.maximum(lang, self.lr[lj, cs]), lang)
+        lang = np.maximum(lang, st.weights.interpretation)
+        lang[(lcount == 0) | self.cap_lang_empty[cs]] = F.LANGUAGE_UNKNOWN
+        return {
+            "theme": (1.0 - share) * tax + share * texts,
+            "language": lang,
+            "region": self.reg[rs, ps],
+            "experience": exp,
+            "relationship": st.rel[rs, ps],
+            "maturity": self.cap_mat[cs],
+            "follow_through": self.ft[ps],
+        }
 
     # ------------------------------------------------------------------ public
     def rank(
@@ -748,33 +1000,51 @@ class PreparedCorpus:
             ns: Sequence[int] = range(len(self.needs))
         else:
             ns = sorted({self.need_pos[i] for i in need_ids if i in self.need_pos})
-        out: list[Proposal] = []
+        tops = self._top(st, ns, top_k, damped=True)
+        rows = [(n, r, c, t) for n in sorted(tops) for r, (c, _f, t) in enumerate(tops[n], 1)]
+        if not rows:
+            return []
+        nn = np.array([x[0] for x in rows], dtype=np.int64)
+        cc = np.array([x[2] for x in rows], dtype=np.int64)
+        tt = np.array([x[3] for x in rows], dtype=np.float64)
+        pp = self.cap_country[cc]
+        if weights.hub_damping == 0:
+            dd = np.ones(len(rows))
+        else:
+            self._ensure_winners(st)
+            assert st.base_damping is not None and st.winner is not None and st.wins is not None
+            own = 1.0 / (1.0 + weights.hub_damping * (st.wins[pp] - 1) / st.ranked)
+            dd = np.where(st.winner[nn] == pp, own, st.base_damping[pp])
+        comps = self._components_many(st, nn, cc, tt)
         total = weights.total
-        for n in self._batch_order(ns) if len(ns) > 1 else ns:
-            damp = self._damping(st, n)
-            need = self.needs[n]
-            for rank, (c, _final, text) in enumerate(self._scan(st, n, top_k, damp), start=1):
-                p = int(self.cap_country[c])
-                d = 1.0 if damp is None else float(damp[p])
-                comps = self.components(st, n, c, text)
-                contrib = {k: d * weights.factor(k) * comps[k] / total for k in FACTORS}
-                cap = self.caps[c]
-                out.append(
-                    Proposal(
-                        need_id=need.id,
-                        recipient=need.country,
-                        rank=rank,
-                        provider=cap.country,
-                        capacity_id=cap.id,
-                        institution=cap.institution,
-                        score=sum(contrib.values()),
-                        components=comps,
-                        contributions=contrib,
-                        reasons=self.reasons(st, n, c, comps, d, text) if explain else (),
-                        damping=d,
-                    )
+        contrib = {k: dd * weights.factor(k) * comps[k] / total for k in FACTORS}
+        score = np.zeros(len(rows))
+        for k in FACTORS:
+            score = score + contrib[k]
+        comp_rows = zip(*(comps[k].tolist() for k in FACTORS), strict=True)
+        contrib_rows = zip(*(contrib[k].tolist() for k in FACTORS), strict=True)
+        dl = dd.tolist()
+        reasons = self._reasons_many(st, rows, comps, dl) if explain else [()] * len(rows)
+        out: list[Proposal] = []
+        for (n, rank, c, _text), d, s, cv, kv, why in zip(
+            rows, dl, score.tolist(), comp_rows, contrib_rows, reasons, strict=True
+        ):
+            need, cap = self.needs[n], self.caps[c]
+            out.append(
+                Proposal(
+                    need_id=need.id,
+                    recipient=need.country,
+                    rank=rank,
+                    provider=cap.country,
+                    capacity_id=cap.id,
+                    institution=cap.institution,
+                    score=s,
+                    components=dict(zip(FACTORS, cv, strict=True)),
+                    contributions=dict(zip(FACTORS, kv, strict=True)),
+                    reasons=why,
+                    damping=d,
                 )
-        out.sort(key=lambda x: (x.need_id, x.rank))
+            )
         return out
 
     def score_pair(

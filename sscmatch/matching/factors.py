@@ -231,27 +231,49 @@ class TermIndex:
                     self._by_first.setdefault(words[0], []).append((words, theme.id))
         for entries in self._by_first.values():
             entries.sort(key=lambda e: (-len(e[0]), e[1]))
+        # the same entries split for speed: one-word terms by word, longer ones (as padded
+        # phrases, so that a substring test is a whole-word test) by first word
+        self._single: dict[str, set[str]] = {}
+        self._multi: dict[str, list[tuple[str, str]]] = {}
+        for first, entries in self._by_first.items():
+            for words, theme_id in entries:
+                if len(words) == 1:
+                    self._single.setdefault(first, set()).add(theme_id)
+                else:
+                    self._multi.setdefault(first, []).append((f" {' '.join(words)} ", theme_id))
 
     def find(self, words: list[str]) -> set[str]:
+        return self._find(words, f" {' '.join(words)} ")
+
+    def _find(self, words: list[str], padded: str) -> set[str]:
         found: set[str] = set()
-        n = len(words)
-        for i, w in enumerate(words):
-            for term, theme_id in self._by_first.get(w, ()):
-                if tuple(words[i : i + len(term)]) == term and i + len(term) <= n:
+        present = set(words)
+        for w in present.intersection(self._single):
+            found.update(self._single[w])
+        for w in present.intersection(self._multi):
+            for phrase, theme_id in self._multi[w]:
+                if phrase in padded:
                     found.add(theme_id)
         return found
+
+
+def text_parts(text: str, terms: TermIndex) -> frozenset[str]:
+    """The tokens one text contributes to a text key: its content words (longer than two
+    letters, not a stop word) and ``t_<theme>`` for every theme term it mentions."""
+    norm = normalise(text)
+    words = norm.split()
+    out = {w for w in words if len(w) > 2}
+    out.difference_update(STOPWORDS)
+    out.update("t_" + c.replace("-", "_") for c in terms._find(words, f" {norm} "))
+    return frozenset(out)
 
 
 def text_key(title: str, description: str, terms: TermIndex) -> str:
     """What text similarity compares: the sorted distinct content words of the title and
     description, plus a language-neutral token for every theme whose term (a label in any
-    language or a synonym) the text mentions, so that texts in different languages meet."""
-    title_words = normalise(title).split()
-    desc_words = normalise(description).split()
-    concepts = terms.find(title_words) | terms.find(desc_words)
-    content = {w for w in (*title_words, *desc_words) if len(w) > 2 and w not in STOPWORDS}
-    content.update("t_" + c.replace("-", "_") for c in concepts)
-    return " ".join(sorted(content))
+    language or a synonym) the text mentions, so that texts in different languages meet.
+    (Terms are found in the title and in the description separately.)"""
+    return " ".join(sorted(text_parts(title, terms) | text_parts(description, terms)))
 
 
 def text_similarity(key_a: str, key_b: str) -> float:

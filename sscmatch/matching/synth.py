@@ -3,17 +3,15 @@
 ``generate`` returns an engine ``Corpus``: countries in M49-like regions with working languages
 and groupings, Zipf-like theme popularity, a few hub providers, an exchange history over years
 (regional bias, providers sharing what they offer), capacities, needs and commitments.
-``write_bundle`` writes it as a CSV bundle (see the bundle spec); ``read_theme_skeleton`` reads
-``data/vocab/themes.csv``. Those two are the only functions here that touch files.
+Pure, like the rest of the engine: reading the theme vocabulary and writing a CSV bundle live in
+``sscmatch.synthio`` (used by ``scripts/synth`` and ``scripts/bench_match``).
 """
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -104,20 +102,6 @@ class SynthSize:
     needs: int = 20_000
     exchanges: int = 200_000
     seed: int = 1
-
-
-def read_theme_skeleton(path: str | Path) -> list[ThemeInfo]:
-    """Themes from a CSV with columns id, parent, label_en (the vocabulary skeleton)."""
-    with open(path, newline="", encoding="utf-8") as fh:
-        return [
-            ThemeInfo(
-                id=row["id"],
-                parent=row.get("parent") or None,
-                label=row["label_en"],
-                terms=(row["label_en"],),
-            )
-            for row in csv.DictReader(fh)
-        ]
 
 
 def default_themes() -> list[ThemeInfo]:
@@ -375,176 +359,3 @@ def generate(size: SynthSize, themes: Sequence[ThemeInfo] | None = None) -> Corp
         vetoes=vetoes,
         intelligibility=INTELLIGIBILITY,
     )
-
-
-# ----------------------------------------------------------------------------- CSV bundle
-def _d(x: date | None) -> str:
-    return x.isoformat() if x else ""
-
-
-def write_bundle(corpus: Corpus, out: str | Path) -> dict[str, int]:
-    """Write the corpus as a CSV bundle folder; returns the number of rows per file.
-
-    Synthetic countries also go to ``countries.csv`` (code, name, region, sub-region,
-    intermediate region, groupings, languages), an extra file that import may ignore.
-    """
-    folder = Path(out)
-    folder.mkdir(parents=True, exist_ok=True)
-    src = "synthetic (scripts/synth)"
-    tables: dict[str, tuple[list[str], list[list[str]]]] = {
-        "themes": (
-            ["id", "label_en", "parent", "synonyms"],
-            [
-                [t.id, t.label or t.id, t.parent or "", ";".join(t.terms[1:])]
-                for t in corpus.themes.values()
-            ],
-        ),
-        "countries": (
-            [
-                "code",
-                "name",
-                "region",
-                "subregion",
-                "intermediate_region",
-                "groupings",
-                "languages",
-            ],
-            [
-                [
-                    c.code,
-                    c.name,
-                    c.region,
-                    c.subregion,
-                    c.intermediate_region,
-                    ";".join(sorted(c.groupings)),
-                    ";".join(c.languages),
-                ]
-                for c in corpus.countries.values()
-            ],
-        ),
-        "institutions": (
-            ["id", "name", "country", "constituency", "source"],
-            [
-                [
-                    f"{c.lower()}-ministry",
-                    f"Ministry of Labour of {info.label}",
-                    c,
-                    "government",
-                    src,
-                ]
-                for c, info in corpus.countries.items()
-            ],
-        ),
-        "capacities": (
-            [
-                "id",
-                "country",
-                "institution",
-                "title",
-                "description",
-                "themes",
-                "languages",
-                "maturity",
-                "max_per_year",
-                "available_from",
-                "available_to",
-                "status",
-                "created",
-                "source",
-            ],
-            [
-                [
-                    c.id,
-                    c.country,
-                    c.institution or "",
-                    c.title,
-                    c.description,
-                    ";".join(c.themes),
-                    ";".join(c.languages),
-                    c.maturity or "",
-                    "" if c.max_per_year is None else str(c.max_per_year),
-                    _d(c.available_from),
-                    _d(c.available_to),
-                    c.status,
-                    _d(c.created),
-                    src,
-                ]
-                for c in corpus.capacities
-            ],
-        ),
-        "needs": (
-            [
-                "id",
-                "country",
-                "institution",
-                "title",
-                "description",
-                "themes",
-                "languages",
-                "desired_from",
-                "desired_to",
-                "status",
-                "created",
-                "source",
-            ],
-            [
-                [
-                    n.id,
-                    n.country,
-                    n.institution or "",
-                    n.title,
-                    n.description,
-                    ";".join(n.themes),
-                    ";".join(n.languages),
-                    _d(n.desired_from),
-                    _d(n.desired_to),
-                    n.status,
-                    _d(n.created),
-                    src,
-                ]
-                for n in corpus.needs
-            ],
-        ),
-        "exchanges": (
-            [
-                "id",
-                "start",
-                "providers",
-                "recipients",
-                "participants",
-                "partners",
-                "themes",
-                "direction",
-                "source",
-            ],
-            [
-                [
-                    e.id,
-                    _d(e.start),
-                    ";".join(e.providers),
-                    ";".join(e.recipients),
-                    ";".join(e.participants),
-                    ";".join(e.partners),
-                    ";".join(e.themes),
-                    "multilateral" if e.participants else "one_way",
-                    src,
-                ]
-                for e in corpus.exchanges
-            ],
-        ),
-        "commitments": (
-            ["id", "exchange", "owner_country", "description", "status", "source"],
-            [
-                [k.id, k.exchange or "", k.owner_country, "follow-up action", k.status, src]
-                for k in corpus.commitments
-            ],
-        ),
-    }
-    counts: dict[str, int] = {}
-    for name, (header, rows) in tables.items():
-        with open(folder / f"{name}.csv", "w", newline="", encoding="utf-8") as fh:
-            writer = csv.writer(fh)
-            writer.writerow(header)
-            writer.writerows(rows)
-        counts[name] = len(rows)
-    return counts
