@@ -1,0 +1,456 @@
+"""The whole cooperation cycle in a real browser, as the people of the mission live it (issues 5,
+6, 7 and the journey of issue 8): focal point → secretariat → study tour → commitments → analyst
+export. Three tests, run in this order on the shared e2e database, each continuing from where
+the previous one stopped (a later step is skipped, saying why, when an earlier one failed):
+
+1. ``test_1_need_to_accepted_proposal`` (issue 5): the Guatemala focal point, in Spanish,
+   registers a need for conditional cash transfers with the theme picker and submits it; the
+   secretariat endorses it and runs matching for it (progress page); the focal point sees it
+   proposed to Costa Rica and Brazil and says the Brazilian offer fits; Brazil's focal point, in
+   Portuguese, confirms; the secretariat learns that a rejection needs a reason, rejects Costa
+   Rica with one and accepts Brazil; the admin's audit log shows every step.
+2. ``test_2_study_tour_and_commitments`` (issue 6): the accepted proposal's draft study tour
+   (agenda, dates, cost estimate, funders) is edited, moved draft → proposed → agreed →
+   scheduled → completed with three commitments; Brazil fulfils one with evidence; one is
+   overdue and shows in the follow-up dashboard and in the ``sscmatch remind`` digest; the
+   completed tour is an exchange in the registry.
+3. ``test_3_analyst_sees_the_network_and_exports_it`` (issue 7): the analyst's network page
+   draws, a theme filter changes it, clicking Brazil lists its exchanges (the new one among
+   them), the gap list names themes with unmet needs, the GraphML and GEXF downloads load back
+   into networkx with the page's nodes and the new Brazil → Guatemala link.
+
+Screenshots of every step: ``test-artifacts/e2e/test_<n>_*/``.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+import pytest
+
+from sscmatch.commands.followup import remind_command
+from sscmatch.vocab import load_vocabulary
+from tests.e2e.conftest import ARTIFACTS, LiveServer
+
+pytestmark = pytest.mark.e2e
+
+# What the journey made, for the steps after it (the three tests share the e2e database).
+JOURNEY: dict[str, Any] = {}
+
+NEED_TITLE = "Transferencias condicionadas para mantener a la niñez en la escuela (e2e)"
+TOUR_TITLE = "Gira de estudio e2e: Guatemala aprende de Brasil sobre transferencias condicionadas"
+SLOW_MS = 30_000  # a match run in the background, on a busy CI machine
+
+
+def _need(*keys: str) -> None:
+    missing = [k for k in keys if k not in JOURNEY]
+    if missing:
+        pytest.skip(f"an earlier step of the journey did not finish (no {', '.join(missing)})")
+
+
+def _says(page: Any, text: str) -> None:
+    """Wait for the page (after a submit, the next one) to show a message with ``text``."""
+    page.locator(".flash", has_text=text).first.wait_for()
+
+
+def _audit(page: Any, **filters: str) -> str:
+    """The admin's audit log filtered through its form; returns the table's text."""
+    page.goto("/admin/audit")
+    form = page.locator("form.filters")
+    if "entity" in filters:
+        form.get_by_label("Record type").select_option(filters["entity"])
+    if "entity_id" in filters:
+        form.get_by_label("Record id").fill(filters["entity_id"])
+    form.get_by_role("button", name="Filter").click()
+    page.wait_for_url(re.compile(r"/admin/audit\?.*entity="))
+    return str(page.locator("table.audit").inner_text())
+
+
+# --------------------------------------------------------------------------- issue 5
+
+
+def test_1_need_to_accepted_proposal(new_page: Any, sign_in: Any, shot: Any) -> None:
+    # -- The Guatemala focal point registers a need, in Spanish, with the theme picker.
+    gtm = new_page("es-GT")
+    sign_in(gtm, "gtm")
+    assert gtm.locator("html").get_attribute("lang") == "es"
+    gtm.goto("/needs/new")
+    assert gtm.locator("h1").inner_text() == "Registrar una necesidad"
+    gtm.get_by_label("Título").fill(NEED_TITLE)
+    gtm.locator("#description").fill(
+        "Queremos conocer cómo un programa de transferencias condicionadas a la asistencia "
+        "escolar reduce el trabajo infantil en zonas rurales."
+    )
+    search = gtm.locator("#themes-search")
+    search.fill("transferencias")
+    option = gtm.locator("#themes-list [role=option]").first
+    option.wait_for()
+    assert "Transferencias monetarias condicionadas" in option.inner_text()
+    shot(gtm, "need-theme-picker-suggests")
+    search.press("Enter")
+    chips = gtm.locator(".theme-picker .picked .chip")
+    assert chips.count() == 1 and "Transferencias" in chips.first.inner_text()
+    gtm.locator("#languages").fill("español; português")
+    gtm.locator("input[name=modalities][value=study_tour]").check()
+    gtm.locator("#priority").select_option("high")
+    shot(gtm, "need-form-filled")
+    gtm.get_by_role("button", name="Guardar").click()
+    gtm.wait_for_url(re.compile(r"/needs/N-\d{4}-\d{4}$"))
+    need_id = gtm.url.rsplit("/", 1)[1]
+    assert NEED_TITLE in gtm.locator("h1").inner_text()
+    gtm.locator(f"form[action='/needs/{need_id}/submit'] button").click()
+    gtm.locator(".badge-submitted").first.wait_for()
+    shot(gtm, "need-submitted")
+
+    # -- The secretariat endorses it and runs matching for it.
+    sec = new_page()
+    sign_in(sec, "secretariat")
+    sec.goto("/needs?queue=submitted")
+    sec.get_by_role("link", name=NEED_TITLE).click()
+    shot(sec, "secretariat-sees-submitted-need")
+    sec.get_by_role("button", name="Endorse (open the need)").click()
+    _says(sec, "Endorsed")
+    assert sec.locator(".badge-open").count() >= 1
+    shot(sec, "need-endorsed")
+
+    sec.goto("/matching/runs")
+    sec.get_by_label("Only the needs selected below").check()
+    sec.get_by_label("Open needs", exact=True).select_option(need_id)
+    sec.get_by_label("Providers per need (top K)").fill("5")
+    shot(sec, "start-matching")
+    sec.get_by_role("button", name="Start matching").click()
+    sec.wait_for_url(re.compile(r"/matching/runs/\d+$"))
+    # The run works in the background: its page shows the progress until it reloads, done.
+    shot(sec, "run-progress")
+    ranked = sec.locator("ol.ranked li")
+    ranked.first.wait_for(timeout=SLOW_MS)
+    assert sec.locator("h1 .badge-done").count() == 1
+    assert sec.locator("#run-progress").count() == 0
+    providers = [t.split("·")[0].strip() for t in ranked.locator("a").all_inner_texts()]
+    assert "Brazil" in providers and "Costa Rica" in providers, providers
+    shot(sec, "run-done-proposals")
+    bra_link = ranked.locator("a", has_text="Brazil").first
+    cri_link = ranked.locator("a", has_text="Costa Rica").first
+    bra_pid = int(str(bra_link.get_attribute("href")).rsplit("/", 1)[1])
+    cri_pid = int(str(cri_link.get_attribute("href")).rsplit("/", 1)[1])
+
+    # -- The Guatemala focal point sees the need proposed to providers and answers for Brazil.
+    gtm.goto("/review/mine")
+    assert "Propuestas en las que participa Guatemala" in gtm.locator("h1").inner_text()
+    cards = gtm.locator("article.proposal-card", has_text=NEED_TITLE)
+    assert cards.count() >= 2
+    assert cards.filter(has_text="Costa Rica").count() == 1
+    shot(gtm, "focal-point-sees-proposals")
+    bra_card = cards.filter(has_text="Brasil")
+    bra_card.get_by_label("Nota: por qué se ajusta o no").fill(
+        "Bolsa Família es la referencia que buscamos."
+    )
+    bra_card.get_by_role("button", name="Se ajusta a nuestra necesidad", exact=True).click()
+    _says(gtm, "Gracias, su respuesta quedó registrada.")
+
+    # -- Brazil's focal point, in Portuguese, confirms availability.
+    bra = new_page("pt-BR")
+    sign_in(bra, "bra")
+    bra.goto("/review/mine")
+    assert bra.locator("html").get_attribute("lang") == "pt"
+    card = bra.locator("article.proposal-card", has_text=NEED_TITLE)
+    assert card.count() == 1
+    card.get_by_label(re.compile("^Observação")).fill(
+        "Podemos receber a delegação no segundo semestre."
+    )
+    shot(bra, "provider-asked")
+    card.get_by_role("button", name="Podemos oferecer isto", exact=True).click()
+    _says(bra, "Obrigado, sua resposta foi registrada.")
+    bra.goto(f"/review/proposals/{bra_pid}")
+    assert bra.locator("header.proposal-head .badge-provider_confirmed").count() == 1
+    shot(bra, "provider-confirmed")
+
+    # -- The secretariat rejects Costa Rica: first without a reason, which is refused.
+    sec.goto(f"/review/proposals/{cri_pid}")
+    shot(sec, "costa-rica-proposal")
+    reject = sec.locator("form", has=sec.locator("#reject-reason"))
+    reason = reject.get_by_label("Reason")
+    reject.get_by_role("button", name="Reject").click()
+    # The browser keeps the empty form back (the field is required)...
+    assert reason.evaluate("el => el.validity.valueMissing") is True
+    assert sec.url.endswith(f"/review/proposals/{cri_pid}")
+    # ...and the server refuses a blank one too, saying why, and changes nothing.
+    reason.fill("   ")
+    reject.get_by_role("button", name="Reject").click()
+    assert sec.locator("#reject-reason-err").inner_text() == "A reason is required."
+    assert sec.locator("header.proposal-head .badge-proposed").count() == 1
+    shot(sec, "reject-needs-a-reason")
+    sec.locator("#reject-reason").fill(
+        "Brasil confirmó disponibilidad y su programa está más cerca del pedido de Guatemala."
+    )
+    sec.locator("form", has=sec.locator("#reject-reason")).get_by_role(
+        "button", name="Reject"
+    ).click()
+    _says(sec, "Proposal rejected.")
+    assert sec.locator("header.proposal-head .badge-rejected").count() == 1
+    shot(sec, "costa-rica-rejected")
+
+    # -- ...and accepts Brazil, whose focal point confirmed and whom Guatemala found fitting.
+    sec.goto(f"/review/proposals/{bra_pid}")
+    answers = sec.locator("section", has=sec.locator("#fp-h")).inner_text()
+    assert "confirmed availability" in answers and "fits" in answers
+    sec.get_by_role("button", name="Accept this proposal").click()
+    _says(sec, "Proposal accepted")
+    _says(sec, "A draft study tour was made")
+    assert sec.locator("header.proposal-head .badge-accepted").count() == 1
+    tour_link = sec.locator("section", has_text="Study tour").locator("a[href^='/tours/']")
+    tour_url = str(tour_link.first.get_attribute("href"))
+    shot(sec, "brazil-accepted-tour-drafted")
+
+    # -- The admin's audit log shows all of it.
+    admin = new_page()
+    sign_in(admin, "admin")
+    text = _audit(admin, entity="need", entity_id=need_id)
+    for action in ("create", "submit", "endorse"):
+        assert re.search(rf"\b{action}\b", text), (action, text)
+    assert "gtm@demo.sscmatch" in text and "secretariat@demo.sscmatch" in text
+    shot(admin, "audit-need")
+    text = _audit(admin, entity="proposal", entity_id=str(bra_pid))
+    assert "bra@demo.sscmatch" in text and "gtm@demo.sscmatch" in text
+    assert re.search(r"\bconfirm\b", text) and re.search(r"\baccept\b", text), text
+    shot(admin, "audit-brazil-proposal")
+    text = _audit(admin, entity="proposal", entity_id=str(cri_pid))
+    assert re.search(r"\breject\b", text) and "Brasil confirmó disponibilidad" in text, text
+    shot(admin, "audit-costa-rica-proposal")
+    text = _audit(admin, entity="match_run")
+    assert re.search(r"\bstart\b", text) and re.search(r"\bfinish\b", text), text
+
+    JOURNEY.update(need_id=need_id, bra_pid=bra_pid, cri_pid=cri_pid, tour_url=tour_url)
+
+
+# --------------------------------------------------------------------------- issue 6
+
+
+def test_2_study_tour_and_commitments(
+    new_page: Any, sign_in: Any, shot: Any, live_server: LiveServer, tmp_path: Path
+) -> None:
+    _need("tour_url")
+    today = datetime.now(UTC).date()  # the app's today (TODAY is not pinned here)
+    sec = new_page()
+    sign_in(sec, "secretariat")
+    sec.goto(JOURNEY["tour_url"])
+    tour_id = JOURNEY["tour_url"].rsplit("/", 1)[1]
+    # The draft: drawn from the need and the capacity, with agenda, dates, cost and funders.
+    assert sec.locator("dl.facts .badge-draft").count() == 1
+    assert sec.locator(".agenda-day").count() >= 2
+    assert sec.locator(".session-closing").count() == 1  # the closing session agrees commitments
+    assert sec.locator(".session-field_visit, .session-beneficiaries").count() >= 1
+    total = sec.locator("table.cost tfoot td").inner_text()
+    assert int(total.replace(",", "")) > 0
+    assert "km" in sec.locator("p.hint", has_text="Great-circle distance").inner_text()
+    funders = sec.locator("h2:has-text('Funding partners') + ul li")
+    assert funders.count() >= 1
+    shot(sec, "draft-tour")
+
+    # The secretariat edits it: a clearer title and the dates the delegation actually travelled.
+    start, end = today - timedelta(days=30), today - timedelta(days=26)
+    sec.get_by_role("link", name="Edit", exact=True).click()
+    sec.get_by_label("Title", exact=True).fill(TOUR_TITLE)
+    sec.get_by_label("Start (YYYY-MM-DD)", exact=True).fill(start.isoformat())
+    sec.get_by_label("End (YYYY-MM-DD)", exact=True).fill(end.isoformat())
+    sec.get_by_label("Recalculate the cost estimate", exact=True).check()
+    shot(sec, "edit-tour")
+    sec.get_by_role("button", name="Save").click()
+    sec.wait_for_url(re.compile(rf"/tours/{tour_id}$"))
+    _says(sec, "Study tour saved.")
+    assert (
+        f"{start.isoformat()} – {end.isoformat()} (5 days)" in sec.locator("dl.facts").inner_text()
+    )
+    shot(sec, "tour-saved")
+
+    # Through its statuses; commitments are agreed at the closing session (scheduled tour).
+    for status in ("proposed", "agreed", "scheduled"):
+        sec.get_by_role("button", name=f"Mark {status}").click()
+        _says(sec, f"The study tour is now {status}.")
+        assert sec.locator(f"dl.facts .badge-{status}").count() == 1
+    shot(sec, "tour-scheduled")
+
+    commitments = [
+        (
+            "BRA",
+            "Share the operations manual of the conditional cash transfer programme (e2e)",
+            (today + timedelta(days=45)).isoformat(),
+            "pending",
+        ),
+        (
+            "GTM",
+            "Present a co-responsibility design to the social cabinet (e2e)",
+            (today - timedelta(days=10)).isoformat(),  # already past: overdue
+            "in_progress",
+        ),
+        (
+            "GTM",
+            "Pilot school-attendance conditions in two departments (e2e)",
+            (today + timedelta(days=200)).isoformat(),
+            "pending",
+        ),
+    ]
+    ids: dict[str, str] = {}
+    for owner, what, due, status in commitments:
+        form = sec.locator("form[action$='/commitments']")
+        form.get_by_label("Owner country", exact=True).select_option(owner)
+        form.get_by_label("What was committed", exact=True).fill(what)
+        form.get_by_label("Due (YYYY, YYYY-MM or YYYY-MM-DD)", exact=True).fill(due)
+        form.get_by_label("Status", exact=True).select_option(status)
+        form.get_by_role("button", name="Record commitment").click()
+        row = sec.locator("table.commitments tr", has_text=what)
+        row.wait_for()  # the tour page again, with the new commitment listed
+        ids[what] = row.locator("a").first.inner_text()
+    shot(sec, "three-commitments")
+    overdue_what = commitments[1][1]
+    assert sec.locator("table.commitments tr.overdue", has_text=overdue_what).count() == 1
+
+    sec.get_by_role("button", name="Mark completed").click()
+    _says(sec, "The study tour is now completed.")
+    shot(sec, "tour-completed")
+
+    # Brazil fulfils its commitment, with evidence (first without: refused, it is required).
+    bra = new_page("pt-BR")
+    sign_in(bra, "bra")
+    fulfilled_what = commitments[0][1]
+    bra.goto(f"/followup/commitments/{ids[fulfilled_what]}")
+    bra.locator("#status").select_option("fulfilled")
+    bra.get_by_role("button", name="Salvar").click()
+    bra.locator(".flash-error").first.wait_for()
+    assert bra.locator("dl.facts .badge-pending").count() == 1
+    shot(bra, "fulfil-without-evidence-refused")
+    evidence = "https://www.gov.br/mds/manual-operativo-e2e.pdf"
+    bra.locator("#status").select_option("fulfilled")
+    bra.locator("#evidence").fill(evidence)
+    bra.locator("#note").fill("Manual enviado à equipe da Guatemala.")
+    bra.get_by_role("button", name="Salvar").click()
+    _says(bra, "Compromisso atualizado.")
+    assert bra.locator("dl.facts .badge-fulfilled").count() == 1
+    assert bra.locator(f"dl.facts a[href='{evidence}']").count() == 1
+    assert bra.locator("ol.history li").count() >= 2
+    shot(bra, "commitment-fulfilled")
+
+    # The overdue one leads the follow-up dashboard (here narrowed to Guatemala's).
+    sec.get_by_role("navigation").get_by_role("link", name="Follow-up").click()
+    sec.get_by_label("Owner country (ISO code)", exact=True).fill("GTM")
+    sec.get_by_role("button", name="Filter", exact=True).click()
+    sec.wait_for_url("**country=GTM**")
+    row = sec.locator("h2#overdue + div table tr", has_text=overdue_what)
+    assert row.count() == 1 and "10 days overdue" in row.inner_text()
+    by_tour = sec.locator("section", has=sec.locator("h2#by-tour"))
+    assert by_tour.locator("tr", has_text=TOUR_TITLE).count() == 1
+    shot(sec, "followup-dashboard")
+
+    # `sscmatch remind` (the CLI, against the same database) puts it in Guatemala's digest.
+    runner = live_server.app.test_cli_runner()
+    result = runner.invoke(remind_command, ["--today", today.isoformat(), "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    digest = tmp_path / f"{today.isoformat()}_gtm_demo.sscmatch.txt"
+    if not digest.exists():  # the file name's escaping is the command's business
+        found = [p for p in tmp_path.iterdir() if "gtm" in p.name]
+        assert found, (result.output, list(tmp_path.iterdir()))
+        digest = found[0]
+    text = digest.read_text(encoding="utf-8")
+    assert overdue_what in text and ids[overdue_what] in text
+    assert fulfilled_what not in text  # fulfilled: nothing to remind
+    folder = ARTIFACTS / "test_2_study_tour_and_commitments"
+    (folder / "reminder-digest-gtm.txt").write_text(text, encoding="utf-8")
+    (folder / "remind-output.txt").write_text(result.output, encoding="utf-8")
+
+    # The completed tour is an exchange of the registry: Brazil gave, Guatemala received.
+    sec.goto("/exchanges?q=" + "Gira de estudio e2e Guatemala Brasil")
+    sec.get_by_role("link", name=TOUR_TITLE).click()
+    sec.wait_for_url(re.compile(rf"/exchanges/X-{tour_id}$"))
+    page_text = sec.locator("main").inner_text()
+    assert "Brazil" in page_text and "Guatemala" in page_text
+    shot(sec, "exchange-in-registry")
+
+    JOURNEY.update(tour_id=tour_id, exchange_id=f"X-{tour_id}", tour_title=TOUR_TITLE)
+
+
+# --------------------------------------------------------------------------- issue 7
+
+
+def _click_country(page: Any, code: str) -> None:
+    """Click a country where network.js drew it (the same fit: pad 40, uniform scale)."""
+    data = page.evaluate("fetch(document.getElementById('net').dataset.src).then(r => r.json())")
+    node = next(n for n in data["nodes"] if n["id"] == code)
+    box = page.locator("#net canvas").bounding_box()
+    xs = [n["x"] for n in data["nodes"]]
+    ys = [n["y"] for n in data["nodes"]]
+    w, h = box["width"], box["height"]
+    sw, sh = max(max(xs) - min(xs), 50), max(max(ys) - min(ys), 50)
+    k = min((w - 80) / sw, (h - 80) / sh)
+    x = 40 - min(xs) * k + (w - 80 - sw * k) / 2 + node["x"] * k
+    y = 40 - min(ys) * k + (h - 80 - sh * k) / 2 + node["y"] * k
+    page.mouse.click(box["x"] + x, box["y"] + y)
+
+
+def _drawn(page: Any) -> str:
+    """The drawing's summary once network.js has drawn it (its label then counts "n / m")."""
+    canvas = page.locator("#net canvas[aria-label*='/']")
+    canvas.wait_for()
+    return str(canvas.get_attribute("aria-label"))
+
+
+def test_3_analyst_sees_the_network_and_exports_it(page: Any, sign_in: Any, shot: Any) -> None:
+    _need("exchange_id")
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    sign_in(page, "analyst")
+    page.get_by_role("navigation").get_by_role("link", name="Network").click()
+    page.wait_for_url("**/network")
+    all_label = _drawn(page)
+    countries_all = page.locator("section:has(#nodes-h) table.net-table tbody tr").count()
+    assert countries_all > 20  # the table version of the drawing
+    # The gap list names themes with unmet needs (real theme labels).
+    labels = {t.label("en") for t in load_vocabulary().themes.values()}
+    gaps = page.locator("ul.gap-list li strong").all_inner_texts()
+    assert gaps and set(gaps) <= labels, gaps
+    shot(page, "network")
+
+    # A theme filter changes what is drawn and listed.
+    page.get_by_label("Theme (with its sub-themes)", exact=True).select_option(
+        "conditional-cash-transfers"
+    )
+    page.get_by_role("button", name="Apply").click()
+    page.wait_for_url("**theme=conditional-cash-transfers**")
+    label = _drawn(page)
+    assert label != all_label
+    countries = page.locator("section:has(#nodes-h) table.net-table tbody tr").count()
+    assert 2 <= countries < countries_all
+    links = page.locator("section:has(#links-h) table.net-table")
+    link_rows = links.locator("tbody tr").count()
+    assert links.locator("tr", has_text="Brazil").filter(has_text="Guatemala").count() >= 1
+    shot(page, "filtered-cash-transfers")
+
+    # Clicking Brazil lists its exchanges: the study tour just completed is one of them.
+    _click_country(page, "BRA")
+    panel = page.locator("#net-panel")
+    panel.locator("ul.net-exchanges li").first.wait_for()
+    assert "Brazil" in panel.inner_text()
+    assert JOURNEY["tour_title"] in panel.inner_text()
+    shot(page, "brazil-clicked")
+    assert not errors, errors
+
+    # The filtered network downloads as GraphML and GEXF and loads back into networkx.
+    folder = ARTIFACTS / "test_3_analyst_sees_the_network_and_exports_it"
+    graphs = {}
+    for name, reader in (("GraphML", nx.read_graphml), ("GEXF (Gephi)", nx.read_gexf)):
+        with page.expect_download() as info:
+            page.locator("p.net-downloads").get_by_role("link", name=name).click()
+        target = folder / info.value.suggested_filename
+        info.value.save_as(target)
+        graphs[name] = reader(target)
+    graph = graphs["GraphML"]
+    assert graph.number_of_nodes() == countries
+    assert {"BRA", "GTM"} <= set(graph.nodes)
+    assert graph.number_of_edges() == link_rows
+    assert any(d["kind"] == "directed" for d in graph.get_edge_data("BRA", "GTM").values())
+    gexf = graphs["GEXF (Gephi)"]
+    assert set(gexf.nodes) == set(graph.nodes)
+    assert set(gexf.edges()) == set(graph.edges())
