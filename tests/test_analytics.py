@@ -334,6 +334,15 @@ def test_cache_follows_the_data_version(session: Session) -> None:
     assert view.network.links == {("BRA", "HTI", DIRECTED): 1}
 
 
+def test_warm_cache_builds_the_unfiltered_view(session: Session) -> None:
+    from sscmatch.analytics.data import _VIEWS, warm_cache
+
+    session.add(Exchange(id="x1", start="2020", providers=["BRA"], recipients=["HTI"]))
+    session.commit()
+    warm_cache(session.get_bind())
+    assert any(key[2][0] == "view" for key in _VIEWS)
+
+
 def test_country_profile_and_activity(session: Session) -> None:
     session.add(Exchange(id="x1", start="2019", providers=["BRA"], recipients=["HTI"]))
     session.add(Exchange(id="x2", start="2020", participants=["BRA", "ARG"]))

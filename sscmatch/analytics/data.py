@@ -152,3 +152,14 @@ def clear_cache() -> None:
     with _LOCK:
         _ROWS.clear()
         _VIEWS.clear()
+
+
+def warm_cache(engine: Any) -> None:
+    """Read the exchanges and build the unfiltered network ahead of the first visitor (for the
+    app factory to run in a background thread at start; safe to call any time)."""
+    from sscmatch.analytics.filters import Filters
+    from sscmatch.analytics.payload import network_view
+    from sscmatch.vocab import load_vocabulary
+
+    with Session(engine) as session:
+        network_view(session, load_vocabulary(), Filters())
