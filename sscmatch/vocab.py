@@ -532,8 +532,16 @@ def default_data_dir() -> Path:
 def load_vocabulary(directory: Path | None = None) -> Vocabulary:
     """Load the vocabularies from ``<directory>/vocab/*.csv`` (``directory`` defaults to
     :func:`default_data_dir`). Cached per resolved directory."""
-    base = Path(directory) if directory is not None else default_data_dir()
-    return _load(base.resolve())
+    if directory is None:
+        return _load_default(os.environ.get("SSCMATCH_DATA_DIR"))
+    return _load(Path(directory).resolve())
+
+
+@functools.lru_cache(maxsize=4)
+def _load_default(_env: str | None) -> Vocabulary:
+    # Keyed by the environment variable, not the resolved path: pages call this for every
+    # country name they show, and resolving paths each time costs more than the lookup.
+    return _load(default_data_dir().resolve())
 
 
 @functools.lru_cache(maxsize=8)
