@@ -13,7 +13,8 @@ the previous one stopped (a later step is skipped, saying why, when an earlier o
    (agenda, dates, cost estimate, funders) is edited, moved draft → proposed → agreed →
    scheduled → completed with three commitments; Brazil fulfils one with evidence; one is
    overdue and shows in the follow-up dashboard and in the ``sscmatch remind`` digest; the
-   completed tour is an exchange in the registry.
+   completed tour is an exchange in the registry, and the next match raises Brazil's
+   follow-through factor (its fulfilled commitment counts).
 3. ``test_3_analyst_sees_the_network_and_exports_it`` (issue 7): the analyst's network page
    draws, a theme filter changes it, clicking Brazil lists its exchanges (the new one among
    them), the gap list names themes with unmet needs, the GraphML and GEXF downloads load back
@@ -55,6 +56,23 @@ def _need(*keys: str) -> None:
 def _says(page: Any, text: str) -> None:
     """Wait for the page (after a submit, the next one) to show a message with ``text``."""
     page.locator(".flash", has_text=text).first.wait_for()
+
+
+def _factor(page: Any, label: str) -> float:
+    """A factor's value (0–1) in the score breakdown of a proposal's page."""
+    row = page.locator("table.breakdown tr", has=page.get_by_role("rowheader", name=label))
+    return float(row.locator("td .score-num").first.inner_text())
+
+
+def _match_one(sec: Any, need_id: str) -> Any:
+    """The secretariat runs matching for one need; returns the run page's ranked list."""
+    sec.goto("/matching/runs")
+    sec.get_by_label("Only the needs selected below").check()
+    sec.get_by_label("Open needs", exact=True).select_option(need_id)
+    sec.get_by_label("Providers per need (top K)").fill("5")
+    sec.get_by_role("button", name="Start matching").click()
+    sec.wait_for_url(re.compile(r"/matching/runs/\d+$"))
+    return sec.locator("ol.ranked li")
 
 
 def _audit(page: Any, **filters: str) -> str:
@@ -117,16 +135,9 @@ def test_1_need_to_accepted_proposal(new_page: Any, sign_in: Any, shot: Any) -> 
     assert sec.locator(".badge-open").count() >= 1
     shot(sec, "need-endorsed")
 
-    sec.goto("/matching/runs")
-    sec.get_by_label("Only the needs selected below").check()
-    sec.get_by_label("Open needs", exact=True).select_option(need_id)
-    sec.get_by_label("Providers per need (top K)").fill("5")
-    shot(sec, "start-matching")
-    sec.get_by_role("button", name="Start matching").click()
-    sec.wait_for_url(re.compile(r"/matching/runs/\d+$"))
+    ranked = _match_one(sec, need_id)
     # The run works in the background: its page shows the progress until it reloads, done.
     shot(sec, "run-progress")
-    ranked = sec.locator("ol.ranked li")
     ranked.first.wait_for(timeout=SLOW_MS)
     assert sec.locator("h1 .badge-done").count() == 1
     assert sec.locator("#run-progress").count() == 0
@@ -198,6 +209,7 @@ def test_1_need_to_accepted_proposal(new_page: Any, sign_in: Any, shot: Any) -> 
     sec.goto(f"/review/proposals/{bra_pid}")
     answers = sec.locator("section", has=sec.locator("#fp-h")).inner_text()
     assert "confirmed availability" in answers and "fits" in answers
+    follow_through = _factor(sec, "Follow-through")  # Brazil's record of keeping commitments
     sec.get_by_role("button", name="Accept this proposal").click()
     _says(sec, "Proposal accepted")
     _says(sec, "A draft study tour was made")
@@ -224,7 +236,13 @@ def test_1_need_to_accepted_proposal(new_page: Any, sign_in: Any, shot: Any) -> 
     text = _audit(admin, entity="match_run")
     assert re.search(r"\bstart\b", text) and re.search(r"\bfinish\b", text), text
 
-    JOURNEY.update(need_id=need_id, bra_pid=bra_pid, cri_pid=cri_pid, tour_url=tour_url)
+    JOURNEY.update(
+        need_id=need_id,
+        bra_pid=bra_pid,
+        cri_pid=cri_pid,
+        tour_url=tour_url,
+        follow_through=follow_through,
+    )
 
 
 # --------------------------------------------------------------------------- issue 6
@@ -368,6 +386,24 @@ def test_2_study_tour_and_commitments(
     page_text = sec.locator("main").inner_text()
     assert "Brazil" in page_text and "Guatemala" in page_text
     shot(sec, "exchange-in-registry")
+
+    # The next match learns from it: Brazil's fulfilled commitment raises its follow-through.
+    sec.goto("/needs/new")
+    sec.get_by_label("Country", exact=True).select_option("GTM")
+    sec.get_by_label("Title", exact=True).fill(NEED_TITLE.replace("(e2e)", "— segunda fase (e2e)"))
+    sec.locator("#themes-search").fill("conditional cash")
+    sec.locator("#themes-list [role=option]").first.wait_for()
+    sec.locator("#themes-search").press("Enter")
+    sec.locator("#languages").fill("es; pt")
+    sec.get_by_label("Status", exact=True).select_option("open")
+    sec.get_by_role("button", name="Save").click()
+    sec.wait_for_url(re.compile(r"/needs/N-\d{4}-\d{4}$"))
+    ranked = _match_one(sec, sec.url.rsplit("/", 1)[1])
+    ranked.first.wait_for(timeout=SLOW_MS)
+    ranked.locator("a", has_text="Brazil").first.click()
+    after = _factor(sec, "Follow-through")
+    assert after > JOURNEY["follow_through"], (JOURNEY["follow_through"], after)
+    shot(sec, "next-match-follow-through")
 
     JOURNEY.update(tour_id=tour_id, exchange_id=f"X-{tour_id}", tour_title=TOUR_TITLE)
 
