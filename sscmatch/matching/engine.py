@@ -25,7 +25,6 @@ from sscmatch.matching import factors as F
 from sscmatch.matching.graph import (
     common_neighbours,
     indirect_proximity_matrix,
-    members,
     projection_from_membership,
 )
 from sscmatch.matching.model import (
@@ -33,6 +32,7 @@ from sscmatch.matching.model import (
     FACTORS,
     CapacityItem,
     Corpus,
+    CountryInfo,
     NeedItem,
     Proposal,
     Weights,
@@ -72,6 +72,30 @@ def _round_keys(x: F64) -> F64:
         odd = ~(np.abs(y - np.floor(y) - 0.5) > 1e-3) | ~(np.abs(y) < 2.0**50)
     for i in np.flatnonzero(odd).tolist():
         out[i] = round(float(x[i]), RANK_DIGITS)
+    return out
+
+
+def _distinct(x: I64) -> I64:
+    """Sorted distinct values (``np.unique`` without its slower hashing path)."""
+    y = np.sort(x)
+    out: I64 = y[np.r_[True, y[1:] != y[:-1]]] if y.size else y
+    return out
+
+
+def _contains(sorted_distinct: I64, x: I64) -> Bool:
+    """Which elements of ``x`` are in ``sorted_distinct``."""
+    if sorted_distinct.size == 0:
+        return np.zeros(x.size, dtype=bool)
+    at = np.minimum(np.searchsorted(sorted_distinct, x), sorted_distinct.size - 1)
+    out: Bool = sorted_distinct[at] == x
+    return out
+
+
+def _firsts(groups: I64) -> I64:
+    """Positions of the first occurrence of each distinct value of ``groups``, ascending."""
+    order = np.argsort(groups, kind="stable")
+    g = groups[order]
+    out: I64 = np.sort(order[np.r_[True, g[1:] != g[:-1]]]) if g.size else order
     return out
 
 
@@ -187,16 +211,28 @@ class PreparedCorpus:
         codes.update(c.country for c in self.caps)
         codes.update(n.country for n in self.needs)
         for e in self.exchanges:
-            codes.update(members(e))
+            codes.update(e.providers, e.recipients, e.participants)
         codes.update(c.owner_country for c in self.commitments)
         self.codes = sorted(codes)
         self.cidx = {c: i for i, c in enumerate(self.codes)}
         infos = [self.corpus.countries.get(c) for c in self.codes]
         n = len(self.codes)
-        self.reg = np.zeros((n, n))
-        for i, a in enumerate(infos):
-            for j, b in enumerate(infos):
-                self.reg[i, j] = F.region_score(a, b)[0]
+        # region_score looks at these fields only: score each distinct profile pair once
+        profiles: dict[Any, int] = {}
+        reps: list[CountryInfo | None] = []
+        pid = np.empty(n, dtype=np.int64)
+        for i, info in enumerate(infos):
+            key = (
+                None
+                if info is None
+                else (info.intermediate_region, info.subregion, info.region, info.groupings)
+            )
+            if key not in profiles:
+                profiles[key] = len(reps)
+                reps.append(info)
+            pid[i] = profiles[key]
+        table = np.array([[F.region_score(a, b)[0] for b in reps] for a in reps])
+        self.reg = table[pid[:, None], pid[None, :]] if n else np.zeros((0, 0))
         self.allowed = ~np.eye(n, dtype=bool)
         self.pair_vetoes: dict[str, set[str]] = {}
         for x, y in self.corpus.vetoes:
@@ -208,8 +244,7 @@ class PreparedCorpus:
     def _index_themes(self) -> None:
         ids = set(self.corpus.themes)
         for group in (self.caps, self.needs, self.exchanges):
-            for rec in group:
-                ids.update(rec.themes)
+            ids.update(*[rec.themes for rec in group])
         self.theme_ids = sorted(ids)
         self.tidx = {t: i for i, t in enumerate(self.theme_ids)}
         tx = self.taxonomy
@@ -303,53 +338,49 @@ class PreparedCorpus:
 
     def _index_exchanges(self) -> None:
         nc, ne = len(self.codes), len(self.exchanges)
-        prov_r: list[int] = []
-        prov_c: list[int] = []
-        rec_r: list[int] = []
-        rec_c: list[int] = []
-        mem_r: list[int] = []
-        mem_c: list[int] = []
-        role_v: list[float] = []
-        part_r: list[int] = []
-        part_c: list[int] = []
-        sigs: dict[tuple[int, ...], int] = {}
-        ex_sig = np.empty(ne, dtype=np.int64)
         cidx, tidx = self.cidx, self.tidx
-        for j, e in enumerate(self.exchanges):
-            provs = {cidx[c] for c in e.providers}
-            recs = {cidx[c] for c in e.recipients}
-            parts = {cidx[c] for c in e.participants} - provs
-            for c in provs:
-                prov_r.append(c)
-                prov_c.append(j)
-            for c in recs:
-                rec_r.append(c)
-                rec_c.append(j)
-            for c in parts:
-                part_r.append(c)
-                part_c.append(j)
-            for c in provs | recs | parts:
-                mem_r.append(c)
-                mem_c.append(j)
-                role_v.append(
-                    F.PROVIDER_ROLE if c in provs else F.PARTICIPANT_ROLE if c in parts else 0.0
-                )
-            key = tuple(sorted({tidx[t] for t in e.themes}))
-            ex_sig[j] = sigs.setdefault(key, len(sigs))
+        exchanges = self.exchanges
 
-        def mat(r: list[int], c: list[int], v: list[float] | None = None) -> Any:
-            data = np.ones(len(r)) if v is None else np.asarray(v, dtype=np.float64)
-            return sp.csr_matrix(
-                (data, (np.asarray(r, dtype=np.int64), np.asarray(c, dtype=np.int64))),
-                shape=(nc, ne),
-            )
+        def pairs(field_: str) -> I64:
+            """(exchange, country) pairs of one role, as exchange × countries + country,
+            sorted and distinct."""
+            groups = [getattr(e, field_) for e in exchanges]
+            lens = np.fromiter((len(g) for g in groups), dtype=np.int64, count=ne)
+            flat = np.fromiter((cidx[c] for g in groups for c in g), dtype=np.int64)
+            return _distinct(np.repeat(np.arange(ne, dtype=np.int64), lens) * nc + flat)
 
-        self.m_prov = mat(prov_r, prov_c)
-        self.m_rec = mat(rec_r, rec_c)
-        self.m_mem = mat(mem_r, mem_c)
-        self.m_role = mat(mem_r, mem_c, role_v)
+        prov_k = pairs("providers")
+        rec_k = pairs("recipients")
+        part_k = pairs("participants")
+        part_k = part_k[~_contains(prov_k, part_k)]
+        mem_k = _distinct(np.concatenate([prov_k, rec_k, part_k]))
+        role_v = np.where(
+            _contains(prov_k, mem_k),
+            F.PROVIDER_ROLE,
+            np.where(_contains(part_k, mem_k), F.PARTICIPANT_ROLE, 0.0),
+        )
+        sigs: dict[tuple[int, ...], int] = {}
+        by_themes: dict[tuple[str, ...], int] = {}
+
+        def sig_of(themes: tuple[str, ...]) -> int:
+            got = by_themes.get(themes)
+            if got is None:
+                key = tuple(sorted({tidx[t] for t in themes}))
+                got = by_themes[themes] = sigs.setdefault(key, len(sigs))
+            return got
+
+        ex_sig = np.fromiter((sig_of(e.themes) for e in exchanges), dtype=np.int64, count=ne)
+
+        def mat(keys: I64, v: F64 | None = None) -> Any:
+            data = np.ones(keys.size) if v is None else v
+            return sp.csr_matrix((data, (keys % max(nc, 1), keys // max(nc, 1))), shape=(nc, ne))
+
+        self.m_prov = mat(prov_k)
+        self.m_rec = mat(rec_k)
+        self.m_mem = mat(mem_k)
+        self.m_role = mat(mem_k, role_v)
         self.m_role.eliminate_zeros()
-        m_part = mat(part_r, part_c)
+        m_part = mat(part_k)
         self.ex_day = np.array([e.start.toordinal() for e in self.exchanges], dtype=np.int64)
         ex_year = np.array([e.start.year for e in self.exchanges], dtype=np.int64)
         nt, ns = len(self.theme_ids), len(sigs)
@@ -464,7 +495,7 @@ class PreparedCorpus:
             return got
         parts = [self.family_caps[r] for r in roots if r in self.family_caps]
         caps = (
-            np.unique(np.concatenate(parts))
+            _distinct(np.concatenate(parts))
             if len(parts) > 1
             else (parts[0] if parts else np.zeros(0, dtype=np.int64))
         )
@@ -765,8 +796,7 @@ class PreparedCorpus:
         # the top K: best (rounded) score first, then capacity; one capacity per country
         best = np.lexsort((caps[at], -_round_keys(final[at]), rows[at]))
         at = at[best]
-        _, first = np.unique(rows[at] * nc + countries[at], return_index=True)
-        at = at[np.sort(first)]
+        at = at[_firsts(rows[at] * nc + countries[at])]
         r = rows[at]
         rank0 = np.arange(r.size) - np.searchsorted(r, r, side="left")
         for j in at[rank0 < k].tolist():
@@ -840,10 +870,12 @@ class PreparedCorpus:
             if with_text and text >= 0.5:
                 got += f"; texts {round(100 * text)}% alike"
             texts["theme"] = got
-            key = ("experience", self.need_themes[n], p)
+            themes = self.need_themes[n]
+            t = themes[0] if len(themes) == 1 else self._experience_theme(st, themes, p)
+            key = ("experience", t, p)
             got = mine.get(key)
             if got is None:
-                got = mine[key] = self._experience_reason(st, n, p)
+                got = mine[key] = self._experience_reason(t, p)
             texts["experience"] = got
             key = ("language", self.need_lang_codes[n], self.cap_langs[c])
             got = mine.get(key)
@@ -873,11 +905,16 @@ class PreparedCorpus:
             texts["follow_through"] = got
             reasons = [texts[shown[j]] for j in order]
             if d < 1.0 and st.wins is not None:
-                others = int(st.wins[p]) - (1 if st.winner is not None and st.winner[n] == p else 0)
-                reasons.append(
-                    f"score damped {round(100 * (1 - d))}% because {self._name(p)} already "
-                    f"leads {others} other need{'s' if others != 1 else ''}"
-                )
+                won = st.winner is not None and int(st.winner[n]) == p
+                key = ("damped", p, won)
+                got = mine.get(key)
+                if got is None:
+                    others = int(st.wins[p]) - (1 if won else 0)
+                    got = mine[key] = (
+                        f"score damped {round(100 * (1 - d))}% because {self._name(p)} already "
+                        f"leads {others} other need{'s' if others != 1 else ''}"
+                    )
+                reasons.append(got)
             out.append(tuple(reasons))
         return out
 
@@ -895,10 +932,12 @@ class PreparedCorpus:
             return f"offers {self._theme_label(best[2])} ({rel})"
         return f"offers {self._theme_label(best[2])}, {rel} of {self._theme_label(best[1])}"
 
-    def _experience_reason(self, st: _Scoring, n: int, p: int) -> str:
+    def _experience_theme(self, st: _Scoring, themes: tuple[int, ...], p: int) -> int:
+        """The need theme the provider is most experienced in (the first of equals)."""
+        return max(themes, key=lambda x: (st.sexp[x, p].item(), -x))
+
+    def _experience_reason(self, t: int, p: int) -> str:
         pn = self._name(p)
-        themes = self.need_themes[n]
-        t = max(themes, key=lambda x: (st.sexp[x, p].item(), -x))
         count = int(self.prov_count[p, t])
         root = int(self.theme_root[t])
         if count:
