@@ -1,12 +1,17 @@
-"""The fast engine: a corpus prepared once per ``as_of``, then ranked need by need.
+"""The fast engine: a corpus prepared once per ``as_of``, then ranked in blocks of needs.
 
 ``PreparedCorpus`` turns the records into arrays indexed by country, theme, language and
 capacity (region, relationship and experience matrices, a theme-family inverted index of
-capacities, the taxonomy similarity of every theme to every capacity). Ranking one need is then
-a handful of vectorised gathers over the capacities of the need's theme families; the text
-similarity (the only per-pair string work) is computed for a short list only: the capacities whose
-score could still reach the top K given that text similarity is at most 1. The result is the
-same as scoring every pair (``reference.py``), which the tests check.
+capacities, the taxonomy similarity of every theme to every capacity). Needs with the same theme
+families share their candidate capacities, so they are ranked together, a block at a time, with
+whole-matrix operations (``_top_block``); the text-free part of a capacity's score is shared by
+needs with the same themes and languages. The text similarity (the only per-pair string work)
+is computed for a short list only: first the best text-free capacity of a few promising
+countries, which gives a K-th best score the top K cannot fall below, then the capacities whose
+score could still reach it given that text similarity is at most 1. Hub damping needs the
+undamped winners first; the texts compared for them are kept for the damped ranking. Reasons are
+put together from pieces worked out once per country pair, theme or language set. The result is
+the same as scoring every pair (``reference.py``), which the tests check.
 """
 
 from __future__ import annotations
