@@ -40,6 +40,8 @@ def test_every_setting_read_by_the_code_is_declared() -> None:
         "SESSION_COOKIE_SAMESITE",
         "SESSION_COOKIE_SECURE",
         "REMEMBER_COOKIE_HTTPONLY",
+        "REMEMBER_COOKIE_SAMESITE",
+        "REMEMBER_COOKIE_SECURE",
         "WTF_CSRF_ENABLED",
     }
     package = Path(__file__).resolve().parents[1] / "sscmatch"
