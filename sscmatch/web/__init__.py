@@ -9,7 +9,8 @@ from flask import Flask, current_app, g, jsonify, render_template, request
 from flask_babel import Babel
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from sqlmodel import Session
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+from werkzeug.routing import IntegerConverter
 
 csrf = CSRFProtect()
 babel = Babel()
@@ -45,6 +46,17 @@ def _http_error(exc: HTTPException) -> Any:
     return render_template("error.html", code=code, title=exc.name, message=exc.description), code
 
 
+def _too_large(exc: RequestEntityTooLarge) -> Any:
+    """413: say what the limit is (an upload, or a JSON body, beyond MAX_UPLOAD_MB)."""
+    message = (
+        f"What you sent is larger than the limit of {current_app.config['MAX_UPLOAD_MB']} MiB; "
+        "send a smaller file (or split the bundle)."
+    )
+    if request.path.startswith("/api/"):
+        return jsonify(error="too_large", message=message), 413
+    return render_template("error.html", code=413, title="Too large", message=message), 413
+
+
 def _csrf_error(exc: CSRFError) -> Any:
     message = (
         "The form expired or was sent from elsewhere (CSRF check failed); reload and try again."
@@ -54,12 +66,53 @@ def _csrf_error(exc: CSRFError) -> Any:
     return render_template("error.html", code=400, title="Bad request", message=message), 400
 
 
+NUL_MESSAGE = "Text may not contain NUL characters (\\u0000); remove them and send again."
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
+def _refuse_nul() -> Any:
+    """before_request (after the access check): no NUL character in the address, query, form or
+    JSON body. Databases refuse them (PostgreSQL cannot store one in text), so they would turn
+    into errors deep down; here they get a 400 that says what is wrong."""
+    if request.endpoint is None:
+        return None
+    found = (
+        _has_nul(request.view_args or {})
+        or any(_has_nul(k) or _has_nul(v) for k, v in request.args.items(multi=True))
+        or any(_has_nul(k) or _has_nul(v) for k, v in request.form.items(multi=True))
+        or (request.is_json and _has_nul(request.get_json(silent=True)))
+    )
+    if not found:
+        return None
+    if request.path.startswith("/api/"):
+        return jsonify(error="bad_text", message=NUL_MESSAGE), 400
+    return render_template("error.html", code=400, title="Bad request", message=NUL_MESSAGE), 400
+
+
 def _security_headers(response: Any) -> Any:
     response.headers.setdefault("Content-Security-Policy", CSP)
     response.headers.setdefault("X-Frame-Options", "DENY")
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "same-origin")
     return response
+
+
+class BoundedIntConverter(IntegerConverter):
+    """``<int:…>`` limited to what an INTEGER column holds: a larger id is unknown (404), not a
+    database error (PostgreSQL refuses to compare an INTEGER with 2**31 or more)."""
+
+    def __init__(self, url_map: Any, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(url_map, *args, **kwargs)
 
 
 def init_app(app: Flask) -> None:
@@ -81,18 +134,26 @@ def init_app(app: Flask) -> None:
     from sscmatch.web import api as api_package
     from sscmatch.web.api import load_modules
 
+    app.url_map.converters["int"] = BoundedIntConverter
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(TRANSLATIONS))
+    # Flask's own defaults (SameSite None, Secure False) are already in the config, so setdefault
+    # would never apply: replace them unless a setting chose otherwise.
     app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
-    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
-    app.config.setdefault(
-        "SESSION_COOKIE_SECURE", not (app.debug or app.testing or app.config.get("DEMO"))
-    )
+    if not app.config.get("SESSION_COOKIE_SAMESITE"):
+        app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
+    if not app.config.get("SESSION_COOKIE_SECURE"):
+        app.config["SESSION_COOKIE_SECURE"] = not (
+            app.debug or app.testing or app.config.get("DEMO")
+        )
     app.config.setdefault("REMEMBER_COOKIE_HTTPONLY", True)
+    app.config.setdefault("REMEMBER_COOKIE_SAMESITE", app.config["SESSION_COOKIE_SAMESITE"])
+    app.config.setdefault("REMEMBER_COOKIE_SECURE", app.config["SESSION_COOKIE_SECURE"])
     app.config["MAX_CONTENT_LENGTH"] = int(app.config["MAX_UPLOAD_MB"]) * 1024 * 1024
 
     app.teardown_appcontext(_close_session)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(CSRFError, _csrf_error)
+    app.register_error_handler(RequestEntityTooLarge, _too_large)
     app.after_request(_security_headers)
 
     csrf.init_app(app)
@@ -100,6 +161,7 @@ def init_app(app: Flask) -> None:
     auth.login_manager.init_app(app)
     auth.login_manager.login_view = "auth.login"
     app.before_request(access.enforce)
+    app.before_request(_refuse_nul)
 
     blueprints = (main, auth, i18n, registry, review, matching, admin, tours, followup, network)
     for module in blueprints:

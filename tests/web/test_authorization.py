@@ -95,6 +95,7 @@ POLICY: dict[str, dict[str, set[str]]] = {
     "admin.unlock_user": {"POST": {"admin"}},
     "admin.audit": {"GET": {"admin"}},
     "admin.audit_event": {"GET": {"admin"}},
+    "admin.import_page": {"GET": STAFF, "POST": STAFF},
     # API: tokens only
     "api.openapi": {"GET": EVERYONE},
     "api.api_needs": {"GET": SIGNED_IN},

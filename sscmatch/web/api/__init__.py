@@ -80,6 +80,7 @@ def document(
     roles: str,
     params: list[dict[str, Any]] | None = None,
     body: str | None = None,
+    body_required: bool = True,
     responses: dict[str, str] | None = None,
 ) -> None:
     """Describe one operation for openapi.json (``roles`` says who may call it)."""
@@ -94,7 +95,7 @@ def document(
         operation["parameters"] = params
     if body:
         operation["requestBody"] = {
-            "required": True,
+            "required": body_required,
             "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{body}"}}},
         }
     OPENAPI_PATHS.setdefault(path, {})[method.lower()] = operation

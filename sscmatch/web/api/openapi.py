@@ -20,7 +20,13 @@ SCHEMAS: dict[str, Any] = {
 
 
 def spec() -> dict[str, Any]:
-    components = {name: model.model_json_schema() for name, model in SCHEMAS.items()}
+    components: dict[str, Any] = {}
+    for name, model in SCHEMAS.items():
+        # Nested models become components of their own (``$defs`` would not resolve here).
+        found = model.model_json_schema(ref_template="#/components/schemas/{model}")
+        for nested, definition in found.pop("$defs", {}).items():
+            components.setdefault(nested, definition)
+        components[name] = found
     return {
         "openapi": "3.0.3",
         "info": {"title": "sscmatch API", "version": "1"},

@@ -15,7 +15,7 @@ from typing import Any
 
 from flask import jsonify, request
 from flask_login import current_user
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from sscmatch.models import Capacity, Exchange, Institution, Need
 from sscmatch.schemas import CapacityPublic, ExchangePublic, InstitutionPublic, NeedPublic
@@ -25,6 +25,27 @@ from sscmatch.web.access import SIGNED_IN, access
 from sscmatch.web.api import ApiError, bp, document, int_arg, json_body
 from sscmatch.workflow import registry as reg
 from sscmatch.workflow.registry import RecordFilter
+
+
+class NeedStep(BaseModel):
+    """The optional body of submit and endorse (documentation for openapi.json)."""
+
+    model_config = ConfigDict(extra="forbid")
+    version: int | None = None
+
+
+class NeedReturn(NeedStep):
+    note: str
+
+
+def _register_schemas() -> None:
+    from sscmatch.web.api.openapi import SCHEMAS
+
+    SCHEMAS.setdefault("NeedStep", NeedStep)
+    SCHEMAS.setdefault("NeedReturn", NeedReturn)
+
+
+_register_schemas()
 
 WRITERS = ("focal_point", "secretariat", "admin")
 EDITORS = ("secretariat", "admin")
@@ -265,6 +286,8 @@ document(
     "Submit a draft need for endorsement (body may carry `version`)",
     roles="focal_point (own country), secretariat, admin",
     params=_ID,
+    body="NeedStep",
+    body_required=False,
     responses=_STEP,
 )
 document(
@@ -273,6 +296,8 @@ document(
     "Endorse a submitted need (it opens)",
     roles="secretariat, admin",
     params=_ID,
+    body="NeedStep",
+    body_required=False,
     responses=_STEP,
 )
 document(
@@ -281,6 +306,7 @@ document(
     "Return a submitted need to draft with a required `note`",
     roles="secretariat, admin",
     params=_ID,
+    body="NeedReturn",
     responses={**_STEP, "422": "note missing"},
 )
 

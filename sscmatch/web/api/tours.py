@@ -95,6 +95,20 @@ class CommitmentChange(_Body):
     note: str | None = Field(default=None, max_length=2000)
 
 
+def _register_schemas() -> None:
+    """Add the request bodies to openapi.json's components (the ``$ref`` of ``body=``)."""
+    from sscmatch.web.api.openapi import SCHEMAS
+
+    SCHEMAS.setdefault("TourCreate", TourCreate)
+    SCHEMAS.setdefault("TourUpdate", TourUpdate)
+    SCHEMAS.setdefault("TourTransition", Transition)
+    SCHEMAS.setdefault("CommitmentNew", CommitmentNew)
+    SCHEMAS.setdefault("CommitmentChange", CommitmentChange)
+
+
+_register_schemas()
+
+
 def _error(exc: wf.TourError) -> ApiError:
     get_session().rollback()
     status = 422 if exc.status == 400 else exc.status
@@ -236,6 +250,7 @@ document(
     "Draft a study tour from an accepted proposal ({proposal_id}) or from a need and a "
     "capacity ({need, capacity}).",
     roles="secretariat, admin",
+    body="TourCreate",
     responses={
         "201": "the drafted tour",
         "404": "unknown proposal, need or capacity",
@@ -305,6 +320,7 @@ document(
     "Edit a study tour; send the version you started from (fields left out stay as they are).",
     roles="secretariat, admin, focal points of the host and visiting countries",
     params=[P_ID],
+    body="TourUpdate",
     responses={
         "200": "the tour",
         "403": "not yours",
@@ -360,6 +376,7 @@ document(
     roles="secretariat, admin; focal points of the two countries for draft→proposed and "
     "proposed→agreed",
     params=[P_ID],
+    body="TourTransition",
     responses={
         "200": "the tour",
         "403": "not allowed",
@@ -421,6 +438,7 @@ document(
     "what, due date, status, evidence.",
     roles="secretariat, admin; a focal point for their own country",
     params=[P_ID],
+    body="CommitmentNew",
     responses={
         "201": "the commitment",
         "403": "not yours",
@@ -513,6 +531,7 @@ document(
     "needs evidence, dropped needs a note.",
     roles="secretariat, admin; a focal point for their own country's commitments",
     params=[K_ID],
+    body="CommitmentChange",
     responses={
         "201": "the commitment with its history",
         "403": "not yours",

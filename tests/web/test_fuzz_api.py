@@ -1,0 +1,250 @@
+"""Fuzzing the JSON API from its own OpenAPI description (schemathesis + Hypothesis).
+
+Every documented operation gets schema-conforming (positive) and schema-violating (negative)
+requests, with a valid Bearer token of a secretariat member and, separately, of Guatemala's focal
+point; path ids are sometimes real records so that updates reach the use cases. Every answer must
+be below 500; every 4xx must be ``{"error": …, "message": …}`` with a non-empty message; and a
+rejected request must leave the database exactly as it was (a digest of every table is compared
+before and after). Failures are collected over the whole run and reported together.
+
+``FUZZ_EXAMPLES`` (environment) raises the number of examples per operation for long runs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections import Counter
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import schemathesis
+from flask import Flask, got_request_exception
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, SQLModel, select
+
+from sscmatch.bundle import import_bundle
+from sscmatch.models import Capacity, Commitment, Need, Proposal, User
+from sscmatch.vocab import load_vocabulary
+from sscmatch.workflow.accounts import issue_api_token
+from sscmatch.workflow.matchruns import run_and_store
+from sscmatch.workflow.tours import draft_from_proposal
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "1"))
+
+
+# --------------------------------------------------------------------------- shared helpers
+
+
+def build_world(app: Flask, users: dict[str, int]) -> dict[str, Any]:
+    """The knowledge base, a Guatemalan need and capacity, a proposal, a tour, a commitment."""
+    engine = app.extensions["sscmatch.engine"]
+    vocab = load_vocabulary()
+    with Session(engine, expire_on_commit=False) as s:
+        import_bundle(s, ROOT / "data", vocab)
+        s.add(
+            Need(
+                id="N-GTM-1",
+                country="GTM",
+                title="Labour inspection in agriculture",
+                themes=["labour-inspection"],
+                languages=["es"],
+                status="open",
+            )
+        )
+        s.add(
+            Capacity(
+                id="C-GTM-1",
+                country="GTM",
+                title="Municipal child labour offices",
+                themes=["local-government"],
+                languages=["es"],
+                status="published",
+            )
+        )
+        s.commit()
+        result = run_and_store(s, vocab, need_ids=["N-GTM-1"], top_k=5)
+        s.commit()
+        proposals = s.exec(select(Proposal).where(Proposal.run_id == result.run_id)).all()
+        proposal = proposals[0]
+        other = proposals[1]
+        other.status = "accepted"
+        tour = draft_from_proposal(s, other, users["secretariat"])
+        s.add(
+            Commitment(
+                id="K-GTM-1",
+                owner_country="GTM",
+                description="Adopt a protocol",
+                study_tour=tour.id,
+            )
+        )
+        tokens = {}
+        for key in ("secretariat", "focal_gtm", "admin"):
+            user = s.get(User, users[key])
+            assert user is not None
+            tokens[key] = issue_api_token(s, user)
+        s.commit()
+        return {
+            "ids": {
+                "id": ["N-GTM-1", "C-GTM-1", "s000-e01", "bra-abc", proposal.id, result.run_id],
+                "tour_id": [tour.id],
+                "commitment_id": ["K-GTM-1"],
+            },
+            "proposal_id": proposal.id,
+            "tour_id": tour.id,
+            "tokens": tokens,
+        }
+
+
+def table_digest(engine: Engine) -> str:
+    """A digest of every row of every table (a change anywhere changes it).
+
+    Raw driver rows (no type conversion) keep it cheap enough to take around every request.
+    """
+    digest = hashlib.sha256()
+    raw = engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        for table in SQLModel.metadata.sorted_tables:
+            order = ", ".join(f'"{c.name}"' for c in table.primary_key.columns) or "1"
+            cursor.execute(f'SELECT * FROM "{table.name}" ORDER BY {order}')
+            digest.update(table.name.encode())
+            digest.update(repr(cursor.fetchall()).encode())
+        cursor.close()
+        raw.rollback()
+    finally:
+        raw.close()
+    return digest.hexdigest()
+
+
+def error_shape_problem(response: Any) -> str | None:
+    """None when a 4xx answer is ``{"error": str, "message": non-empty str}``."""
+    try:
+        body = response.json()
+    except ValueError:
+        return "not JSON"
+    if not isinstance(body, dict):
+        return "not a JSON object"
+    if not isinstance(body.get("error"), str) or not body["error"]:
+        return "no 'error' code"
+    if not isinstance(body.get("message"), str) or not body["message"].strip():
+        return "no 'message'"
+    return None
+
+
+# --------------------------------------------------------------------------- the fuzzer
+
+
+def _with_ids(operation: Any, mode: Any, fixed: dict[str, Any]) -> Any:
+    return operation.as_strategy(generation_mode=mode, path_parameters=fixed)
+
+
+def _fuzz(
+    app: Flask, world: dict[str, Any], who: str, examples: int, *, writes_only: bool = False
+) -> tuple[Counter[int], list[str]]:
+    # A crash answers 500 (instead of raising in the test) so that every failure is collected.
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    crashes: list[str] = []
+
+    def remember(_sender: Any, exception: BaseException, **_extra: Any) -> None:
+        crashes.append(f"{type(exception).__name__}: {str(exception)[:300]}")
+
+    got_request_exception.connect(remember, app)
+    schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
+    engine = app.extensions["sscmatch.engine"]
+    headers = {"Authorization": f"Bearer {world['tokens'][who]}"}
+    failures: list[str] = []
+    statuses: Counter[int] = Counter()
+    state = {"digest": table_digest(engine)}
+
+    for result in schema.get_all_operations():
+        operation = result.ok()
+        if writes_only and operation.method.upper() == "GET":
+            continue
+        names = {p.name for p in operation.path_parameters}
+        strategies = []
+        for mode in (
+            schemathesis.GenerationMode.POSITIVE,
+            schemathesis.GenerationMode.NEGATIVE,
+        ):
+            strategies.append(operation.as_strategy(generation_mode=mode))
+            if names:
+                real = {n: world["ids"].get(n, world["ids"]["id"]) for n in names}
+                strategies.append(
+                    st.fixed_dictionaries({n: st.sampled_from(v) for n, v in real.items()}).flatmap(
+                        partial(_with_ids, operation, mode)
+                    )
+                )
+
+        @settings(
+            max_examples=examples * len(strategies),
+            deadline=None,
+            database=None,
+            derandomize=True,
+            phases=[Phase.explicit, Phase.generate],
+            suppress_health_check=list(HealthCheck),
+        )
+        @given(case=st.one_of(strategies))
+        def run(case: Any) -> None:
+            response = case.call(headers=headers)
+            status = response.status_code
+            statuses[status] += 1
+            where = f"{case.method} {case.formatted_path} as {who} ({status})"
+            body_text = repr(case.body)[:200] if case.body is not None else ""
+            if status >= 500:
+                cause = crashes.pop() if crashes else response.text[:200]
+                failures.append(f"{where}: server error {cause}; body {body_text}")
+                state["digest"] = table_digest(engine)
+                return
+            if status >= 400:
+                problem = error_shape_problem(response)
+                if problem:
+                    failures.append(f"{where}: error answer {problem}: {response.text[:200]}")
+                after = table_digest(engine)
+                if after != state["digest"]:
+                    failures.append(f"{where}: rejected but the database changed; {body_text}")
+                state["digest"] = after
+            else:
+                state["digest"] = table_digest(engine)
+
+        run()
+    return statuses, failures
+
+
+def test_api_fuzz_as_secretariat(app: Flask, users: dict[str, int]) -> None:
+    world = build_world(app, users)
+    statuses, failures = _fuzz(app, world, "secretariat", EXAMPLES)
+    print(
+        f"secretariat: {sum(statuses.values())} requests, statuses {dict(sorted(statuses.items()))}"
+    )
+    assert sum(statuses.values()) > 100 * EXAMPLES
+    # Meaningful input: some requests were accepted (reads and writes), many refused.
+    assert sum(n for code, n in statuses.items() if code < 300) >= 10
+    assert {201, 400, 404, 409, 422} <= set(statuses)
+    assert failures == [], "\n".join(sorted(set(failures)))
+
+
+def test_api_fuzz_as_focal_point(app: Flask, users: dict[str, int]) -> None:
+    world = build_world(app, users)
+    statuses, failures = _fuzz(app, world, "focal_gtm", EXAMPLES, writes_only=True)
+    print(
+        f"focal point: {sum(statuses.values())} requests, statuses {dict(sorted(statuses.items()))}"
+    )
+    assert sum(statuses.values()) > 40 * EXAMPLES
+    assert 403 in statuses  # the other side's records and the staff's operations
+    assert failures == [], "\n".join(sorted(set(failures)))
+
+
+def test_every_operation_is_fuzzed_with_a_body_when_it_takes_one(app: Flask) -> None:
+    """Writes that read a JSON body describe it, so the fuzzer sends meaningful bodies."""
+    schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
+    missing = []
+    for result in schema.get_all_operations():
+        operation = result.ok()
+        if operation.method.upper() in ("POST", "PUT", "PATCH") and not operation.body:
+            missing.append(f"{operation.method.upper()} {operation.path}")
+    assert missing == [], f"describe the request body (document(..., body=...)): {missing}"

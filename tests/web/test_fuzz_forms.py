@@ -1,0 +1,233 @@
+"""Property tests: hostile input at the main forms and the API's create endpoints.
+
+Hypothesis throws malformed, oversized, wrong-typed and hostile values (very long strings, NUL
+bytes, unusual unicode, HTML and script, SQL-ish text, bad dates, negative and huge numbers,
+unknown fields) at: need and capacity create/edit, a proposal decision with its reason, the tour
+edit form, a commitment update, the admin's new-user form, and POST of needs, capacities,
+exchanges, tours and commitments in the API. Properties: never a 5xx; a rejected request (4xx)
+writes nothing (a digest of every table is unchanged).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from flask import Flask, got_request_exception
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+
+from tests.conftest import sign_in
+from tests.web.test_fuzz_api import build_world, table_digest
+
+EXAMPLES = int(os.environ.get("FUZZ_FORM_EXAMPLES", "40"))
+
+HOSTILE = st.sampled_from(
+    [
+        "",
+        " ",
+        "\x00",
+        "abc\x00def",
+        "<script>alert(1)</script>",
+        '"><img src=x onerror=alert(1)>',
+        "'; DROP TABLE need; --",
+        "1 OR 1=1",
+        "%s%s%n",
+        "../../etc/passwd",
+        "ñandú 漢字 🙂 \u202e\u200b",
+        "\ud7ff\ue000\uffff",
+        "2024-02-30",
+        "2024-13-01",
+        "31/12/2024",
+        "9999999999-01-01",
+        "-1",
+        "-2147483649",
+        "99999999999999999999999",
+        "1e309",
+        "NaN",
+        "null",
+        "true",
+        "[]",
+        "{}",
+        "09:00-08:00",
+        "x" * 5000,
+        "é" * 70000,
+    ]
+)
+TEXT = st.one_of(HOSTILE, st.text(max_size=40), st.text(min_size=300, max_size=2000))
+JSON_VALUE = st.one_of(
+    TEXT,
+    st.integers(min_value=-(2**70), max_value=2**70),
+    st.floats(allow_nan=False),
+    st.booleans(),
+    st.none(),
+    st.lists(TEXT, max_size=4),
+    st.dictionaries(TEXT, TEXT, max_size=2),
+)
+
+
+def _form(fields: list[str]) -> st.SearchStrategy[dict[str, Any]]:
+    """Some of the form's fields (any of them may be missing) plus maybe unknown ones."""
+    known = st.fixed_dictionaries({}, optional={name: TEXT for name in fields})
+    extra = st.dictionaries(
+        st.sampled_from(["admin", "role", "id", "__proto__", "csrf_token"]), TEXT, max_size=2
+    )
+    return st.builds(lambda a, b: {**b, **a}, known, extra)
+
+
+def _json(fields: list[str]) -> st.SearchStrategy[Any]:
+    body = st.builds(
+        lambda a, b: {**b, **a},
+        st.fixed_dictionaries({}, optional={name: JSON_VALUE for name in fields}),
+        st.dictionaries(
+            st.sampled_from(["unknown", "version", "id", "status"]), JSON_VALUE, max_size=2
+        ),
+    )
+    return st.one_of(body, JSON_VALUE)  # sometimes not even an object
+
+
+RECORD = [
+    "country",
+    "title",
+    "description",
+    "themes",
+    "institution",
+    "languages",
+    "modalities",
+    "version",
+    "status",
+]
+NEED = [*RECORD, "priority", "desired_from", "desired_to"]
+CAPACITY = [*RECORD, "maturity", "available_from", "available_to", "max_per_year"]
+TOUR = [
+    "version",
+    "title",
+    "modality",
+    "objective",
+    "expected_change",
+    "start",
+    "end",
+    "languages",
+    "interpretation",
+    "delegation",
+    "agenda",
+    "funders",
+    "recalculate_cost",
+]
+USER = ["email", "name", "role", "country", "constituency", "language", "password", "confirm"]
+EXCHANGE = [
+    "id",
+    "title",
+    "providers",
+    "recipients",
+    "start",
+    "end",
+    "themes",
+    "modality",
+    "languages",
+    "participants",
+    "partners",
+    "status",
+]
+
+
+def _targets(world: dict[str, Any]) -> list[tuple[str, str, str, st.SearchStrategy[Any]]]:
+    """(who, method, path, body strategy); a path ending in ``.json`` means a JSON body."""
+    tour, proposal = world["tour_id"], world["proposal_id"]
+    return [
+        ("focal_gtm", "POST", "/needs/new", _form(NEED)),
+        ("secretariat", "POST", "/needs/N-GTM-1/edit", _form(NEED)),
+        ("focal_gtm", "POST", "/capacities/new", _form(CAPACITY)),
+        ("focal_gtm", "POST", "/capacities/C-GTM-1/edit", _form(CAPACITY)),
+        (
+            "secretariat",
+            "POST",
+            f"/proposals/{proposal}/decision",
+            _form(["decision", "reason", "alternate", "version"]),
+        ),
+        ("secretariat", "POST", f"/tours/{tour}/edit", _form(TOUR)),
+        (
+            "focal_gtm",
+            "POST",
+            "/followup/commitments/K-GTM-1",
+            _form(["version", "status", "evidence", "due", "note"]),
+        ),
+        ("admin", "POST", "/admin/users/new", _form(USER)),
+        ("secretariat", "POST", "json:/api/v1/needs", _json(NEED)),
+        ("focal_gtm", "POST", "json:/api/v1/capacities", _json(CAPACITY)),
+        ("secretariat", "POST", "json:/api/v1/exchanges", _json(EXCHANGE)),
+        ("secretariat", "POST", "json:/api/v1/tours", _json(["proposal_id", "need", "capacity"])),
+        (
+            "secretariat",
+            "POST",
+            f"json:/api/v1/tours/{tour}/commitments",
+            _json(
+                ["owner_country", "description", "owner_institution", "due", "status", "evidence"]
+            ),
+        ),
+        ("secretariat", "PATCH", "json:/api/v1/needs/N-GTM-1", _json(NEED)),
+    ]
+
+
+def test_hostile_input_never_breaks_a_form_or_writes_when_refused(
+    app: Flask, users: dict[str, int]
+) -> None:
+    world = build_world(app, users)
+    engine = app.extensions["sscmatch.engine"]
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    crashes: list[str] = []
+    got_request_exception.connect(
+        lambda _s, exception, **_k: crashes.append(f"{type(exception).__name__}: {exception}"),
+        app,
+        weak=False,
+    )
+    clients = {
+        who: sign_in(app.test_client(), who) for who in ("focal_gtm", "secretariat", "admin")
+    }
+    tokens = world["tokens"]
+    targets = _targets(world)
+    failures: list[str] = []
+    seen: dict[int, int] = {}
+    state = {"digest": table_digest(engine)}
+
+    @settings(
+        max_examples=EXAMPLES * len(targets) // 4,
+        deadline=None,
+        database=None,
+        derandomize=True,
+        phases=[Phase.explicit, Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(data=st.data())
+    def run(data: Any) -> None:
+        who, method, path, strategy = data.draw(st.sampled_from(targets))
+        body = data.draw(strategy)
+        if path.startswith("json:"):
+            path = path.removeprefix("json:")
+            response = app.test_client().open(
+                path,
+                method=method,
+                json=body,
+                headers={"Authorization": f"Bearer {tokens[who]}"},
+            )
+        else:
+            response = clients[who].open(path, method=method, data=body)
+        status = response.status_code
+        seen[status] = seen.get(status, 0) + 1
+        where = f"{method} {path} as {who} ({status}) with {str(body)[:200]!r}"
+        if status >= 500:
+            failures.append(f"{where}: {crashes.pop() if crashes else 'server error'}")
+        after = table_digest(engine)
+        if 400 <= status < 500:
+            if after != state["digest"]:
+                failures.append(f"{where}: refused, yet the database changed")
+            if path.startswith("/api/"):
+                answer = response.get_json(silent=True) or {}
+                if not answer.get("error") or not str(answer.get("message", "")).strip():
+                    failures.append(f"{where}: error without a message: {response.text[:200]}")
+        state["digest"] = after
+
+    run()
+    print(f"form fuzz: {sum(seen.values())} requests, statuses {dict(sorted(seen.items()))}")
+    assert failures == [], "\n".join(failures)
+    assert sum(n for code, n in seen.items() if 400 <= code < 500) > 20
