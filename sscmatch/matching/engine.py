@@ -59,6 +59,10 @@ ROUND1_EXTRA = 3
 """Countries beyond K whose best text-free capacity has its text compared first."""
 
 
+PARALLEL_TEXT_PAIRS = 2_000
+"""Text-similarity batches at least this large use every core."""
+
+
 def _day(d: date | None, default: int) -> int:
     return default if d is None else d.toordinal()
 
@@ -641,7 +645,11 @@ class PreparedCorpus:
         nkeys, ckeys = self._need_keys, self._cap_keys
         queries = [nkeys[n] or self.need_key(n) for n in ns.tolist()]
         choices = [ckeys[c] or self.cap_key(c) for c in caps.tolist()]
-        sims = process.cpdist(queries, choices, scorer=fuzz.ratio, dtype=np.float64)
+        # Large batches are scored on every core (rapidfuzz gives identical numbers either way).
+        workers = -1 if len(queries) >= PARALLEL_TEXT_PAIRS else 1
+        sims = process.cpdist(
+            queries, choices, scorer=fuzz.ratio, dtype=np.float64, workers=workers
+        )
         out: F64 = np.asarray(sims, dtype=np.float64) / 100.0
         out[[not q or not c for q, c in zip(queries, choices, strict=True)]] = 0.0
         return out
