@@ -52,6 +52,12 @@ SETTINGS: tuple[Setting, ...] = (
         "background thread; unset means: only when testing.",
     ),
     Setting(
+        "WARM_CACHE",
+        None,
+        "Build the network page's data in the background at a server worker's first request; "
+        "unset means: yes, except when testing.",
+    ),
+    Setting(
         "TOUR_RATES",
         None,
         "Study tour cost rates overriding the documented defaults "

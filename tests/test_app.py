@@ -84,3 +84,20 @@ def test_unknown_api_path_answers_json(client) -> None:  # type: ignore[no-untyp
     response = client.get("/api/v1/no-such-thing")
     assert response.status_code == 404
     assert response.get_json()["error"] == "not_found"
+
+
+def test_first_request_warms_the_network_cache_in_the_background(
+    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    from sscmatch.analytics import data
+    from tests.conftest import make_test_app
+
+    called = threading.Event()
+    monkeypatch.setattr(data, "warm_cache", lambda engine: called.set())
+    app = make_test_app(database_url, tmp_path, WARM_CACHE=True)
+    assert not called.is_set()  # creating the app (as CLI commands do) warms nothing
+    app.test_client().get("/")
+    assert called.wait(5)
+    app.extensions["sscmatch.engine"].dispose()

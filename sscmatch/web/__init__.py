@@ -115,6 +115,29 @@ class BoundedIntConverter(IntegerConverter):
         super().__init__(url_map, *args, **kwargs)
 
 
+def _warm_network_cache(app: Flask) -> None:
+    """At the first request of a worker, build the unfiltered network in the background: at
+    200,000 exchanges reading them takes seconds, which the first visitor of the network page
+    would otherwise wait for. CLI commands never trigger it (they make no requests)."""
+    import threading
+
+    started = threading.Event()
+
+    def warm() -> None:
+        from sscmatch.analytics.data import warm_cache
+
+        try:
+            warm_cache(app.extensions["sscmatch.engine"])
+        except Exception:  # a cache is an optimisation: never let it break serving
+            app.logger.exception("could not warm the network cache")
+
+    @app.before_request
+    def _start_warming() -> None:
+        if not started.is_set():
+            started.set()
+            threading.Thread(target=warm, name="warm-network-cache", daemon=True).start()
+
+
 def init_app(app: Flask) -> None:
     from sscmatch import cli
     from sscmatch.web import (
@@ -172,3 +195,5 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["LANGUAGE_NAMES"] = i18n.LANGUAGE_NAMES
     templating.init_app(app)
     cli.register(app)
+    if app.config.get("WARM_CACHE", not app.testing):
+        _warm_network_cache(app)
