@@ -38,8 +38,9 @@ def _d(x: date | None) -> str:
 def write_bundle(corpus: Corpus, out: str | Path) -> dict[str, int]:
     """Write the corpus as a CSV bundle folder; returns the number of rows per file.
 
-    Synthetic countries also go to ``countries.csv`` (code, name, region, sub-region,
-    intermediate region, groupings, languages), an extra file that import may ignore.
+    Synthetic countries also go to ``extra/countries.csv`` (code, name, region, sub-region,
+    intermediate region, groupings, languages): not a bundle table, so it sits in a sub-folder
+    that ``sscmatch import`` does not read.
     """
     folder = Path(out)
     folder.mkdir(parents=True, exist_ok=True)
@@ -179,7 +180,7 @@ def write_bundle(corpus: Corpus, out: str | Path) -> dict[str, int]:
                     ";".join(e.participants),
                     ";".join(e.partners),
                     ";".join(e.themes),
-                    "multilateral" if e.participants else "one_way",
+                    "one_way" if e.providers and e.recipients else "multilateral",
                     src,
                 ]
                 for e in corpus.exchanges
@@ -194,8 +195,12 @@ def write_bundle(corpus: Corpus, out: str | Path) -> dict[str, int]:
         ),
     }
     counts: dict[str, int] = {}
+    (folder / "extra").mkdir(exist_ok=True)
     for name, (header, rows) in tables.items():
-        with open(folder / f"{name}.csv", "w", newline="", encoding="utf-8") as fh:
+        target = (
+            folder / "extra" / "countries.csv" if name == "countries" else folder / f"{name}.csv"
+        )
+        with open(target, "w", newline="", encoding="utf-8") as fh:
             writer = csv.writer(fh)
             writer.writerow(header)
             writer.writerows(rows)

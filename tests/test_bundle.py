@@ -257,3 +257,15 @@ def test_cli_import_and_export(runner, tmp_path: Path) -> None:  # type: ignore[
     result = runner.invoke(args=["export", str(out)])
     assert result.exit_code == 0 and "2 capacities" in result.output
     assert len(json.loads(out.read_text())["exchanges"]) == 2
+
+
+def test_synthetic_bundle_imports_cleanly(session: Session, tmp_path: Path) -> None:
+    """scripts/synth's output is a valid bundle (the load test and benchmarks import it)."""
+    from sscmatch.matching.synth import SynthSize, generate
+    from sscmatch.synthio import read_themes, write_bundle
+
+    corpus = generate(SynthSize(countries=30, capacities=300, needs=120, exchanges=1500, seed=3),
+                      read_themes())
+    write_bundle(corpus, tmp_path / "synth")
+    report = import_bundle(session, tmp_path / "synth", load_vocabulary())
+    assert report.created["exchanges"] == 1500 and report.created["capacities"] == 300
