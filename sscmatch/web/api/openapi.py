@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import jsonify
+from flask import current_app, jsonify
 
 from sscmatch import schemas
 from sscmatch.web.access import PUBLIC, access
@@ -40,7 +40,13 @@ def spec() -> dict[str, Any]:
     }
 
 
+_CACHED: list[Any] = []
+
+
 @bp.get("/openapi.json")
 @access(PUBLIC)
 def openapi() -> Any:
-    return jsonify(spec())
+    # Routes and schemas are fixed once the app is built, so the document is built once.
+    if not _CACHED:
+        _CACHED.append(jsonify(spec()).get_data())
+    return current_app.response_class(_CACHED[0], mimetype="application/json")
