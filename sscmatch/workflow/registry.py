@@ -807,6 +807,47 @@ def create_capacity(
     return record
 
 
+def _update_record(
+    session: Session,
+    vocab: Vocabulary,
+    actor: Actor,
+    record: Capacity | Need,
+    data: dict[str, Any],
+    version: Any,
+    *,
+    partial: bool,
+    fields: Any,
+    kept: tuple[str, ...],
+    schema: type[CapacityCreate] | type[NeedCreate],
+    entity: str,
+) -> None:
+    """The shared part of editing a capacity or a need: merge, validate, check references,
+    claim the version, apply and audit. ``partial`` keeps the fields ``data`` leaves out;
+    otherwise only ``kept`` survive and the rest take their defaults."""
+    base = (
+        _merge(record, fields, data)
+        if partial
+        else {**{name: getattr(record, name) for name in kept}, **data}
+    )
+    if base.get("country") != record.country:
+        _require_edit(actor, base.get("country"), entity)
+    valid = _validate(schema, base)
+    _check_references(session, vocab, valid.themes, valid.institution, valid.country)
+    before = snapshot(record)
+    _claim_version(session, type(record), record, version)
+    _apply(record, valid.model_dump(), actor)
+    session.flush()
+    record_event(
+        session,
+        user_id=actor.id,
+        action="update",
+        entity=entity,
+        entity_id=record.id,
+        before=before,
+        after=snapshot(record),
+    )
+
+
 def update_capacity(
     session: Session,
     vocab: Vocabulary,
@@ -824,33 +865,18 @@ def update_capacity(
     _check_sizes(data)
     if "id" in data and data["id"] != record.id:
         raise InvalidRecord({"id": "the id of a record cannot change"})
-    base = (
-        _merge(record, _CAPACITY_FIELDS, data)
-        if partial
-        else {
-            "id": record.id,
-            "country": record.country,
-            "created": record.created,
-            "source": record.source,
-            **data,
-        }
-    )
-    if base.get("country") != record.country:
-        _require_edit(actor, base.get("country"), "capacity")
-    valid = _validate(CapacityCreate, base)
-    _check_references(session, vocab, valid.themes, valid.institution, valid.country)
-    before = snapshot(record)
-    _claim_version(session, Capacity, record, version)
-    _apply(record, valid.model_dump(), actor)
-    session.flush()
-    record_event(
+    _update_record(
         session,
-        user_id=actor.id,
-        action="update",
+        vocab,
+        actor,
+        record,
+        data,
+        version,
+        partial=partial,
+        fields=_CAPACITY_FIELDS,
+        kept=("id", "country", "created", "source"),
+        schema=CapacityCreate,
         entity="capacity",
-        entity_id=record.id,
-        before=before,
-        after=snapshot(record),
     )
     return record
 
@@ -911,34 +937,18 @@ def update_need(
         raise Forbidden(
             "A focal point cannot change a need's status; submit it for endorsement instead."
         )
-    base = (
-        _merge(record, _NEED_FIELDS, data)
-        if partial
-        else {
-            "id": record.id,
-            "country": record.country,
-            "created": record.created,
-            "source": record.source,
-            "status": record.status,
-            **data,
-        }
-    )
-    if base.get("country") != record.country:
-        _require_edit(actor, base.get("country"), "need")
-    valid = _validate(NeedCreate, base)
-    _check_references(session, vocab, valid.themes, valid.institution, valid.country)
-    before = snapshot(record)
-    _claim_version(session, Need, record, version)
-    _apply(record, valid.model_dump(), actor)
-    session.flush()
-    record_event(
+    _update_record(
         session,
-        user_id=actor.id,
-        action="update",
+        vocab,
+        actor,
+        record,
+        data,
+        version,
+        partial=partial,
+        fields=_NEED_FIELDS,
+        kept=("id", "country", "created", "source", "status"),
+        schema=NeedCreate,
         entity="need",
-        entity_id=record.id,
-        before=before,
-        after=snapshot(record),
     )
     return record
 
