@@ -39,7 +39,7 @@ from sscmatch.web.templating import lang, url_if
 
 bp = Blueprint("network", __name__)
 
-LINK_TABLE_LIMIT = 300
+LINK_TABLE_LIMIT = 100
 REGION_COLOURS = {
     "Africa": "#d55e00",
     "Americas": "#0072b2",

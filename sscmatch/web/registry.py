@@ -9,6 +9,7 @@ render. Use-case errors become a message and a status: 400 (bad input, with the 
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any, ClassVar
 
@@ -132,15 +133,29 @@ def _filter_from_args() -> tuple[RecordFilter, int]:
 
 def _theme_options(vocab: Vocabulary) -> list[tuple[str, str]]:
     """Themes as (id, label) in the interface language, each parent followed by its children."""
-    out: list[tuple[str, str]] = []
-    for root in vocab.roots():
-        out.append((root, theme_label(root)))
-        out.extend((child, "— " + theme_label(child)) for child in vocab.children(root))
-    return out
+    return list(_theme_options_in(vocab, lang()))
 
 
 def _country_options(vocab: Vocabulary) -> list[tuple[str, str]]:
-    return sorted(((c, country_name(c)) for c in vocab.countries), key=lambda p: p[1].casefold())
+    return list(_country_options_in(vocab, lang()))
+
+
+# Every list page and form shows these; built once per vocabulary and language, not per request.
+@functools.lru_cache(maxsize=16)
+def _theme_options_in(vocab: Vocabulary, language: str) -> tuple[tuple[str, str], ...]:
+    out: list[tuple[str, str]] = []
+    for root in vocab.roots():
+        out.append((root, vocab.themes[root].label(language)))
+        out.extend(
+            (child, "— " + vocab.themes[child].label(language)) for child in vocab.children(root)
+        )
+    return tuple(out)
+
+
+@functools.lru_cache(maxsize=16)
+def _country_options_in(vocab: Vocabulary, language: str) -> tuple[tuple[str, str], ...]:
+    names = ((code, country.name(language)) for code, country in vocab.countries.items())
+    return tuple(sorted(names, key=lambda pair: pair[1].casefold()))
 
 
 def _list_context(flt: RecordFilter, kind: str) -> dict[str, Any]:

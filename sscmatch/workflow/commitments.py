@@ -359,26 +359,42 @@ class Dashboard:
     tour_titles: dict[str, str] = field(default_factory=dict)
 
 
-def decided_on(session: Session, k: Commitment) -> date | None:
-    """When a decided commitment was decided: its last history row with that status, else its
-    due date, else the start of its exchange."""
-    row = session.exec(
-        select(CommitmentUpdate.at)
-        .where(CommitmentUpdate.commitment == k.id, CommitmentUpdate.status == k.status)
-        .order_by(col(CommitmentUpdate.at).desc())
-    ).first()
-    if row is not None:
-        return row.date()
-    if k.due:
-        try:
-            return period_end(k.due)
-        except PartialDateError:
-            pass
-    if k.exchange:
-        ex = session.get(Exchange, k.exchange)
-        if ex is not None and ex.start[:4].isdigit():
-            return date(int(ex.start[:4]), 1, 1)
-    return None
+def decided_on(session: Session, commitments: Sequence[Commitment]) -> dict[str, date | None]:
+    """When each decided commitment was decided: its last history row with its status, else its
+    due date, else the start of its exchange (two queries for all of them, not two each)."""
+    ids = [k.id for k in commitments]
+    last: dict[tuple[str, str], date] = {}
+    if ids:
+        rows = session.exec(
+            select(CommitmentUpdate.commitment, CommitmentUpdate.status, CommitmentUpdate.at)
+            .where(col(CommitmentUpdate.commitment).in_(ids))
+        )
+        for commitment, status, at in rows:
+            key = (commitment, status)
+            if key not in last or at.date() > last[key]:
+                last[key] = at.date()
+    exchange_ids = {k.exchange for k in commitments if k.exchange}
+    starts = (
+        {
+            e.id: e.start
+            for e in session.exec(select(Exchange).where(col(Exchange.id).in_(exchange_ids)))
+        }
+        if exchange_ids
+        else {}
+    )
+    out: dict[str, date | None] = {}
+    for k in commitments:
+        when: date | None = last.get((k.id, k.status))
+        if when is None and k.due:
+            try:
+                when = period_end(k.due)
+            except PartialDateError:
+                when = None
+        start = starts.get(k.exchange or "")
+        if when is None and start and start[:4].isdigit():
+            when = date(int(start[:4]), 1, 1)
+        out[k.id] = when
+    return out
 
 
 def dashboard(
@@ -390,14 +406,14 @@ def dashboard(
     by_country: dict[str, Tally] = defaultdict(Tally)
     by_tour: dict[str, Tally] = defaultdict(Tally)
     over_time: dict[str, Tally] = defaultdict(Tally)
+    decided = decided_on(session, [k for k in rows if k.status in DECIDED])
     for k in rows:
         by_country[k.owner_country].add(k, today)
         if k.study_tour:
             by_tour[k.study_tour].add(k, today)
-        if k.status in DECIDED:
-            when = decided_on(session, k)
-            if when is not None:
-                over_time[str(when.year)].add(k, today)
+        when = decided.get(k.id)
+        if when is not None:
+            over_time[str(when.year)].add(k, today)
     titles = {
         t.id: t.title
         for t in session.exec(select(StudyTour).where(col(StudyTour.id).in_(list(by_tour))))
