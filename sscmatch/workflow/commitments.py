@@ -366,8 +366,9 @@ def decided_on(session: Session, commitments: Sequence[Commitment]) -> dict[str,
     last: dict[tuple[str, str], date] = {}
     if ids:
         rows = session.exec(
-            select(CommitmentUpdate.commitment, CommitmentUpdate.status, CommitmentUpdate.at)
-            .where(col(CommitmentUpdate.commitment).in_(ids))
+            select(CommitmentUpdate.commitment, CommitmentUpdate.status, CommitmentUpdate.at).where(
+                col(CommitmentUpdate.commitment).in_(ids)
+            )
         )
         for commitment, status, at in rows:
             key = (commitment, status)
@@ -469,9 +470,38 @@ def _counts(steps: Iterable[int]) -> list[int]:
     return [sum(n for s, n in c.items() if s >= i) for i in range(len(LADDER))]
 
 
+_LADDER: dict[tuple[Any, ...], Ladder] = {}
+
+
+def _ladder_version(session: Session) -> tuple[Any, ...]:
+    """What the ladder depends on, cheaply: the database, and the size and latest change of each
+    table it reads (any write bumps one of them)."""
+    parts: list[Any] = [str(session.get_bind().engine.url)]
+    for model in (StudyTour, Commitment, Exchange, Proposal, Need):
+        parts.append(
+            tuple(
+                session.exec(
+                    select(func.count(), func.max(col(model.updated_at)))
+                ).one()
+            )
+        )
+    return tuple(parts)
+
+
 def outcome_ladder(session: Session) -> Ladder:
     """Cooperations and how far each went, with counts per step overall, per country and per
-    theme (see the module's definition)."""
+    theme (see the module's definition). Kept until one of the tables it reads changes: the
+    follow-up dashboard shows it on every visit."""
+    version = _ladder_version(session)
+    cached = _LADDER.get(version)
+    if cached is None:
+        cached = _compute_ladder(session)
+        _LADDER.clear()
+        _LADDER[version] = cached
+    return cached
+
+
+def _compute_ladder(session: Session) -> Ladder:
     by_tour: dict[str, list[Commitment]] = defaultdict(list)
     by_exchange: dict[str, list[Commitment]] = defaultdict(list)
     for k in session.exec(select(Commitment)):

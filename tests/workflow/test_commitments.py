@@ -189,3 +189,18 @@ def test_outcome_ladder_counts_steps_per_country_and_theme(
     kwf.update_commitment(session, k.id, user=SEC, version=1, status="fulfilled", evidence="y")
     session.commit()
     assert kwf.outcome_ladder(session).by_country["GTM"] == [1, 1, 1, 1, 1]
+
+
+def test_outcome_ladder_is_recomputed_after_a_change(session: Session) -> None:
+    """The ladder is cached per data version: a new exchange must show up at once."""
+    from sscmatch.models import Exchange
+
+    before = kwf.outcome_ladder(session)
+    assert kwf.outcome_ladder(session) is before  # nothing changed: the cached ladder
+    session.add(Exchange(id="X-cache", start="2020", providers=["BRA"], recipients=["MOZ"],
+                         themes=["labour-inspection"]))
+    session.flush()
+    after = kwf.outcome_ladder(session)
+    assert after is not before
+    assert after.total[3] == before.total[3] + 1
+    assert after.by_country["MOZ"][3] == before.by_country.get("MOZ", [0] * 5)[3] + 1
