@@ -787,20 +787,36 @@ def create_capacity(
     data = dict(data)
     data["country"] = _owner_country(actor, data)
     data.setdefault("created", date.today().isoformat())
+    record = _create_record(session, vocab, actor, data, Capacity, CapacityCreate, "capacity", "C")
+    assert isinstance(record, Capacity)
+    return record
+
+
+def _create_record(
+    session: Session,
+    vocab: Vocabulary,
+    actor: Actor,
+    data: dict[str, Any],
+    model: type[Capacity] | type[Need],
+    schema: type[CapacityCreate] | type[NeedCreate],
+    entity: str,
+    prefix: str,
+) -> Capacity | Need:
+    """The shared part of registering a capacity or a need: id, validation, references, audit."""
     if not data.get("id"):
-        data["id"] = next_id(session, Capacity, "C")
-    elif session.get(Capacity, str(data["id"])) is not None:
-        raise Conflict(f"a capacity with id {data['id']!r} already exists")
-    valid = _validate(CapacityCreate, data)
+        data["id"] = next_id(session, model, prefix)
+    elif session.get(model, str(data["id"])) is not None:
+        raise Conflict(f"a {entity} with id {data['id']!r} already exists")
+    valid = _validate(schema, data)
     _check_references(session, vocab, valid.themes, valid.institution, valid.country)
-    record = Capacity(**valid.model_dump(), created_by=actor.id, updated_by=actor.id)
+    record = model(**valid.model_dump(), created_by=actor.id, updated_by=actor.id)
     session.add(record)
     session.flush()
     record_event(
         session,
         user_id=actor.id,
         action="create",
-        entity="capacity",
+        entity=entity,
         entity_id=record.id,
         after=snapshot(record),
     )
@@ -893,23 +909,8 @@ def create_need(session: Session, vocab: Vocabulary, actor: Actor, data: dict[st
                 "A focal point's new need is a draft; submit it for endorsement to open it."
             )
         data["status"] = "draft"
-    if not data.get("id"):
-        data["id"] = next_id(session, Need, "N")
-    elif session.get(Need, str(data["id"])) is not None:
-        raise Conflict(f"a need with id {data['id']!r} already exists")
-    valid = _validate(NeedCreate, data)
-    _check_references(session, vocab, valid.themes, valid.institution, valid.country)
-    record = Need(**valid.model_dump(), created_by=actor.id, updated_by=actor.id)
-    session.add(record)
-    session.flush()
-    record_event(
-        session,
-        user_id=actor.id,
-        action="create",
-        entity="need",
-        entity_id=record.id,
-        after=snapshot(record),
-    )
+    record = _create_record(session, vocab, actor, data, Need, NeedCreate, "need", "N")
+    assert isinstance(record, Need)
     return record
 
 
