@@ -7,14 +7,14 @@ schema with Alembic, so a deployed database is migrated in place without losing 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import event
+from sqlalchemy import event, func, select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine
 
@@ -73,3 +73,17 @@ def session_scope(engine: Engine) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+def table_version(session: Session, models: Sequence[Any]) -> tuple[Any, ...]:
+    """A value that moves whenever a row of ``models`` is added, deleted or edited: per table,
+    the number of rows, the latest ``updated_at`` and the sum of the edit ``version`` counters
+    (which catch an edit whose clock did not move forward). For caches of things computed from
+    those tables; one statement of scalar subqueries, so one round trip."""
+    parts = []
+    for model in models:
+        parts.append(select(func.count()).select_from(model).scalar_subquery())
+        parts.append(select(func.max(model.updated_at)).scalar_subquery())
+        parts.append(select(func.sum(model.version)).scalar_subquery())
+    row = session.connection().execute(select(*parts)).one()
+    return tuple(str(v) if i % 3 == 1 else int(v or 0) for i, v in enumerate(row))

@@ -32,6 +32,20 @@ BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
 KEEP_TABLES = {"alembic_version", "country"}
 
 
+@pytest.fixture(autouse=True)
+def _forget_process_caches() -> Iterator[None]:
+    """Caches keyed by database URL and data version must not carry over between tests: the
+    PostgreSQL tests reuse one URL, and two empty databases have the same version."""
+    from sscmatch.analytics.data import clear_cache
+    from sscmatch.web import fragments
+    from sscmatch.workflow import commitments
+
+    clear_cache()
+    fragments.clear()
+    commitments.forget_ladder()
+    yield
+
+
 def _migrate_and_seed(engine: Engine) -> None:
     from sscmatch.vocab import load_vocabulary
     from sscmatch.workflow.countries import sync_countries

@@ -1,7 +1,7 @@
 """Reading exchanges for the analytics, with a cache keyed by a data version.
 
-The version is the number of exchanges and institutions and their latest ``updated_at``: any
-import, edit or deletion changes it, so a cached network is never stale for long. The cache is
+The version (:func:`data_version`) moves with any import, edit or deletion of the records the
+analytics read, so nothing cached is ever served for data that changed. The cache is
 per process and per database URL; a page for filters already seen is served from it.
 """
 
@@ -13,11 +13,12 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Any, TypeVar
 
-from sqlalchemy import Text, func, type_coerce
+from sqlalchemy import Text, type_coerce
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, select
 
 from sscmatch.analytics.graph import ExchangeRow
+from sscmatch.db import table_version
 from sscmatch.models import Capacity, Commitment, Exchange, Institution, Need
 
 T = TypeVar("T")
@@ -34,14 +35,13 @@ def _db_key(session: Session) -> str:
     return str(bind.engine.url) if hasattr(bind, "engine") else str(id(bind))
 
 
+ANALYTICS_TABLES = (Exchange, Institution, Capacity, Need, Commitment)
+
+
 def data_version(session: Session) -> tuple[Any, ...]:
-    """What the cached analytics depend on: the number of exchanges, institutions, capacities,
-    needs and commitments and their latest change (any import, edit or deletion moves it)."""
-    version: list[Any] = []
-    for model in (Exchange, Institution, Capacity, Need, Commitment):
-        n, latest = session.exec(select(func.count(), func.max(model.updated_at))).one()
-        version += [int(n), str(latest)]
-    return tuple(version)
+    """What the cached analytics and pages depend on: the version of the exchanges,
+    institutions, capacities, needs and commitments (:func:`sscmatch.db.table_version`)."""
+    return table_version(session, ANALYTICS_TABLES)
 
 
 def year_of(start: str | None) -> int | None:

@@ -153,6 +153,7 @@ def init_app(app: Flask) -> None:
         review,
         templating,
         tours,
+        translate,
     )
     from sscmatch.web import api as api_package
     from sscmatch.web.api import load_modules
@@ -181,6 +182,7 @@ def init_app(app: Flask) -> None:
 
     csrf.init_app(app)
     babel.init_app(app, locale_selector=i18n.select_locale)
+    translate.install(app)
     auth.login_manager.init_app(app)
     auth.login_manager.login_view = "auth.login"
     app.before_request(access.enforce)

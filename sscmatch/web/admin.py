@@ -14,8 +14,6 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
@@ -37,6 +35,8 @@ from sscmatch.vocab import load_vocabulary
 from sscmatch.web.access import access
 from sscmatch.web.i18n import LANGUAGE_NAMES
 from sscmatch.web.templating import ROLE_LABELS, lang
+from sscmatch.web.translate import gettext as _
+from sscmatch.web.translate import lazy_gettext as _l
 from sscmatch.workflow import admin as uc
 from sscmatch.workflow.users import MIN_PASSWORD_LENGTH
 

@@ -7,8 +7,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField
@@ -16,6 +14,8 @@ from wtforms.validators import DataRequired
 
 from sscmatch.models import User
 from sscmatch.web.access import PUBLIC, SIGNED_IN, access
+from sscmatch.web.translate import gettext as _
+from sscmatch.web.translate import lazy_gettext as _l
 from sscmatch.workflow.accounts import SignInError, authenticate, issue_api_token, user_for_token
 from sscmatch.workflow.audit import record_event
 

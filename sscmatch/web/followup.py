@@ -10,8 +10,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField, StringField, TextAreaField
@@ -19,7 +17,10 @@ from wtforms.validators import Length, Optional
 
 from sscmatch.models import Commitment, StudyTour, User
 from sscmatch.web.access import SIGNED_IN, access
+from sscmatch.web.fragments import render_kept
 from sscmatch.web.tours import today
+from sscmatch.web.translate import gettext as _
+from sscmatch.web.translate import lazy_gettext as _l
 from sscmatch.workflow import commitments as wf
 from sscmatch.workflow.tours import TourError, TourForbidden, TourNotFound
 
@@ -61,17 +62,20 @@ def dashboard() -> Any:
     if country and (len(country) != 3 or not country.isalpha()):
         flash(_("Country must be an ISO alpha-3 code such as GTM."), "error")
         country = None
-    board = wf.dashboard(_db(), today=today(), country=country)
-    ladder = wf.outcome_ladder(_db())
-    return render_template(
-        "followup/dashboard.html",
-        board=board,
-        ladder=ladder,
-        steps=wf.LADDER,
-        ladder_labels=LADDER_LABELS,
-        country_filter=country,
-        days_left=wf.days_left,
-    )
+    day = today()
+
+    def context() -> dict[str, Any]:
+        return dict(
+            board=wf.dashboard(_db(), today=day, country=country),
+            ladder=wf.outcome_ladder(_db()),
+            steps=wf.LADDER,
+            ladder_labels=LADDER_LABELS,
+            country_filter=country,
+            days_left=wf.days_left,
+        )
+
+    # Kept while commitments, tours, proposals, exchanges and needs are unchanged, for the day.
+    return render_kept("followup", "dashboard", wf.LADDER_TABLES, (day.isoformat(),), context)
 
 
 @bp.route("/commitments/<commitment_id>", methods=["GET", "POST"])

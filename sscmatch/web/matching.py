@@ -25,8 +25,6 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import func
@@ -40,6 +38,8 @@ from sscmatch.models import MatchRun, Need, User
 from sscmatch.models import Proposal as StoredProposal
 from sscmatch.vocab import load_vocabulary
 from sscmatch.web.access import access
+from sscmatch.web.translate import gettext as _
+from sscmatch.web.translate import lazy_gettext as _l
 from sscmatch.workflow import matchruns
 
 bp = Blueprint("matching", __name__, url_prefix="/matching")

@@ -8,13 +8,14 @@ for readers without script.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from flask import Blueprint, Response, abort, jsonify, render_template, request, url_for
-from flask_babel import lazy_gettext as _l
 from werkzeug.routing import BuildError
 
 from sscmatch import analytics
+from sscmatch.analytics.data import ANALYTICS_TABLES
 from sscmatch.analytics.filters import Filters, regions
 from sscmatch.analytics.graph import link_width, node_radius
 from sscmatch.analytics.insights import (
@@ -31,11 +32,12 @@ from sscmatch.analytics.payload import (
     drawing_json,
     node_records,
 )
-from sscmatch.analytics.profile import UnknownCountry
 from sscmatch.schemas import CONSTITUENCIES, MODALITIES
 from sscmatch.vocab import load_vocabulary
 from sscmatch.web.access import SIGNED_IN, access
+from sscmatch.web.fragments import render_kept
 from sscmatch.web.templating import lang, url_if
+from sscmatch.web.translate import lazy_gettext as _l
 
 bp = Blueprint("network", __name__)
 
@@ -133,39 +135,37 @@ def _common() -> dict[str, Any]:
 @bp.get("/network")
 @access(SIGNED_IN)
 def index() -> Any:
-    from sscmatch.web import get_session
-
     filters, error = _filters()
     kind = _layout()
-    vocab = load_vocabulary()
-    session = get_session()
-    view = analytics.network_view(session, vocab, filters, kind)
-    nodes = node_records(view, vocab, lang())
-    links = view.strongest(LINK_TABLE_LIMIT)
-    names = {n["id"]: n["label"] for n in nodes}
-    brokers = sorted(nodes, key=lambda n: (-n["betweenness"], n["label"]))[:10]
-    gap_list = analytics.gaps(session, vocab, filters.region)
-    args = filters.args()
-    html = render_template(
-        "network/index.html",
-        filters=filters,
-        args=args,
-        layout=kind,
-        error=error,
-        nodes=nodes,
-        links=links,
-        link_total=view.link_count,
-        drawn_links=min(view.link_count, DRAWN_LINKS),
-        names=names,
-        profile_url=url_for("network.country", code="XXX"),
-        exchange_count=view.network.exchange_count,
-        communities=view.network.communities,
-        brokers=brokers,
-        gaps=gap_list,
-        node_radius=node_radius,
-        link_width=link_width,
-        **_common(),
-    )
+
+    def context() -> dict[str, Any]:
+        from sscmatch.web import get_session
+
+        vocab = load_vocabulary()
+        session = get_session()
+        view = analytics.network_view(session, vocab, filters, kind)
+        nodes = node_records(view, vocab, lang())
+        return dict(
+            filters=filters,
+            args=filters.args(),
+            layout=kind,
+            error=error,
+            nodes=nodes,
+            links=view.strongest(LINK_TABLE_LIMIT),
+            link_total=view.link_count,
+            drawn_links=min(view.link_count, DRAWN_LINKS),
+            names={n["id"]: n["label"] for n in nodes},
+            profile_url=url_for("network.country", code="XXX"),
+            exchange_count=view.network.exchange_count,
+            communities=view.network.communities,
+            brokers=sorted(nodes, key=lambda n: (-n["betweenness"], n["label"]))[:10],
+            gaps=analytics.gaps(session, vocab, filters.region),
+            node_radius=node_radius,
+            link_width=link_width,
+            **_common(),
+        )
+
+    html = render_kept("network", "index", ANALYTICS_TABLES, (), context)
     return (html, 400) if error else html
 
 
@@ -246,30 +246,33 @@ def download() -> Any:
 @access(SIGNED_IN)
 def charts() -> Any:
     """Exchanges per year by theme, top providers and recipients, supply and demand, gaps."""
-    from sscmatch.analytics.data import cached_rows
-    from sscmatch.analytics.graph import select
-    from sscmatch.web import get_session
-
     filters, error = _filters()
-    vocab = load_vocabulary()
-    session = get_session()
-    _, rows = cached_rows(session)
-    chosen = select(rows, filters, vocab)
-    here = lang()
-    html = render_template(
-        "network/charts.html",
-        filters=filters,
-        args=filters.args(),
-        error=error,
-        layout="geo",
-        exchange_count=len(chosen),
-        per_year=per_year_by_family(chosen, vocab, here),
-        tops=top_by_family(chosen, vocab, here),
-        supply=supply_demand(session, vocab, here, filters.region),
-        gaps=analytics.gaps(session, vocab, filters.region),
-        colours=family_colours(vocab),
-        **_common(),
-    )
+
+    def context() -> dict[str, Any]:
+        from sscmatch.analytics.data import cached_rows
+        from sscmatch.analytics.graph import select
+        from sscmatch.web import get_session
+
+        vocab = load_vocabulary()
+        session = get_session()
+        _, rows = cached_rows(session)
+        chosen = select(rows, filters, vocab)
+        here = lang()
+        return dict(
+            filters=filters,
+            args=filters.args(),
+            error=error,
+            layout="geo",
+            exchange_count=len(chosen),
+            per_year=per_year_by_family(chosen, vocab, here),
+            tops=top_by_family(chosen, vocab, here),
+            supply=supply_demand(session, vocab, here, filters.region),
+            gaps=analytics.gaps(session, vocab, filters.region),
+            colours=family_colours(vocab),
+            **_common(),
+        )
+
+    html = render_kept("network", "charts", ANALYTICS_TABLES, (), context)
     return (html, 400) if error else html
 
 
@@ -300,12 +303,18 @@ def countries() -> Any:
 @access(SIGNED_IN)
 def country(code: str) -> Any:
     """A country on one page: capacities, needs, exchanges, partners, commitments, metrics."""
-    from sscmatch.web import get_session
-
     vocab = load_vocabulary()
-    try:
-        profile = analytics.country_profile(get_session(), vocab, code)
-    except UnknownCountry:
+    code = code.strip().upper()
+    if code not in vocab.countries:
         abort(404, description=f"No country with code {code!r}.")
-    info = vocab.countries[profile.code]
-    return render_template("network/country.html", p=profile, info=info, **_common())
+    day = date.today()  # commitments past their due date show as overdue
+
+    def context() -> dict[str, Any]:
+        from sscmatch.web import get_session
+
+        profile = analytics.country_profile(get_session(), vocab, code, day)
+        return dict(p=profile, info=vocab.countries[code], **_common())
+
+    return render_kept(
+        "network", "country", ANALYTICS_TABLES, (day.isoformat(),), context, code=code
+    )

@@ -24,8 +24,6 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlmodel import Session, col, select
@@ -43,6 +41,8 @@ from sscmatch.schemas import MATURITIES, MODALITIES
 from sscmatch.vocab import Vocabulary, load_vocabulary
 from sscmatch.web.access import SIGNED_IN, access
 from sscmatch.web.templating import country_name, lang, theme_label
+from sscmatch.web.translate import gettext as _
+from sscmatch.web.translate import lazy_gettext as _l
 from sscmatch.workflow import registry as reg
 from sscmatch.workflow.registry import RecordFilter
 

@@ -18,8 +18,6 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlmodel import Session, col, select
@@ -32,6 +30,8 @@ from sscmatch.models import Proposal as StoredProposal
 from sscmatch.vocab import load_vocabulary
 from sscmatch.web.access import access
 from sscmatch.web.templating import STATUS_LABELS
+from sscmatch.web.translate import gettext as _
+from sscmatch.web.translate import lazy_gettext as _l
 from sscmatch.workflow import proposals as wf
 
 bp = Blueprint("review", __name__, url_prefix="/review")

@@ -20,8 +20,6 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlmodel import select
@@ -38,6 +36,8 @@ from sscmatch.models import Institution, Proposal, StudyTour
 from sscmatch.vocab import load_vocabulary
 from sscmatch.web.access import SIGNED_IN, access
 from sscmatch.web.templating import STATUS_LABELS
+from sscmatch.web.translate import gettext as _
+from sscmatch.web.translate import lazy_gettext as _l
 from sscmatch.workflow import commitments as commitments_wf
 from sscmatch.workflow import tours as wf
 

@@ -36,6 +36,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from sscmatch.dates import PartialDateError, normalise_partial_date, period_end
+from sscmatch.db import table_version
 from sscmatch.models import (
     Commitment,
     CommitmentUpdate,
@@ -471,21 +472,17 @@ def _counts(steps: Iterable[int]) -> list[int]:
 
 
 _LADDER: dict[tuple[Any, ...], Ladder] = {}
+LADDER_TABLES = (StudyTour, Commitment, Exchange, Proposal, Need)
 
 
 def _ladder_version(session: Session) -> tuple[Any, ...]:
-    """What the ladder depends on, cheaply: the database, and the size and latest change of each
-    table it reads (any write bumps one of them)."""
-    parts: list[Any] = [str(session.get_bind().engine.url)]
-    for model in (StudyTour, Commitment, Exchange, Proposal, Need):
-        parts.append(
-            tuple(
-                session.exec(
-                    select(func.count(), func.max(col(model.updated_at)))
-                ).one()
-            )
-        )
-    return tuple(parts)
+    """What the ladder depends on: the database and the version of each table it reads."""
+    return (str(session.get_bind().engine.url), table_version(session, LADDER_TABLES))
+
+
+def forget_ladder() -> None:
+    """Drop the kept ladder (for tests)."""
+    _LADDER.clear()
 
 
 def outcome_ladder(session: Session) -> Ladder:

@@ -1,0 +1,66 @@
+"""Translation lookups done once per request.
+
+Flask-Babel resolves the locale and its catalogue again on every ``gettext`` (a dozen
+context-local lookups), and a page translates a few hundred strings and names: that was a tenth
+of a page's time. Neither can change within a request, so both are kept beside the identity of
+the app context they belong to (holding that context keeps its identity from being reused).
+Templates, lazy strings and view code all go through here; Flask-Babel still chooses the locale
+(``sscmatch.web.i18n.select_locale``) and loads the catalogues.
+"""
+
+from __future__ import annotations
+
+from contextvars import ContextVar
+from typing import Any
+
+from babel.support import NullTranslations
+from flask import Flask
+from flask.globals import _cv_app
+from flask_babel import LazyString, get_locale, get_translations
+
+# (app context, its catalogue, its language code)
+_CACHED: ContextVar[tuple[object, NullTranslations, str] | None] = ContextVar(
+    "sscmatch_translations", default=None
+)
+
+
+def _current() -> tuple[object, NullTranslations, str]:
+    owner = _cv_app.get(None)
+    cached = _CACHED.get()
+    if cached is not None and cached[0] is owner:
+        return cached
+    fresh = (owner, get_translations(), str(get_locale() or "en"))
+    _CACHED.set(fresh)
+    return fresh
+
+
+def catalogue() -> NullTranslations:
+    """The current request's catalogue."""
+    return _current()[1]
+
+
+def current_lang() -> str:
+    """The current request's interface language code (``en`` outside a request)."""
+    return _current()[2]
+
+
+def gettext(string: str, **variables: Any) -> str:
+    """Like Flask-Babel's ``gettext``: translate, then fill ``%(name)s`` placeholders."""
+    translated: str = catalogue().ugettext(string)
+    return translated % variables if variables else translated
+
+
+def lazy_gettext(string: str, **variables: Any) -> LazyString:
+    """A string translated when shown (module-level labels), through :func:`gettext`."""
+    return LazyString(gettext, string, **variables)
+
+
+def install(app: Flask) -> None:
+    """Templates translate through the cached catalogue (replacing Flask-Babel's callables)."""
+    app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
+        gettext=lambda s: catalogue().ugettext(s),
+        ngettext=lambda s, p, n: catalogue().ungettext(s, p, n),
+        pgettext=lambda c, s: catalogue().upgettext(c, s),
+        npgettext=lambda c, s, p, n: catalogue().unpgettext(c, s, p, n),
+        newstyle=True,
+    )

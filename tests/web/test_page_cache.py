@@ -1,0 +1,140 @@
+"""Network and country pages keep their rendered body by data version: what is kept must never
+show stale data, another language, another day's overdue status or another user's menu."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlmodel import Session, select
+
+from sscmatch.bundle import import_bundle
+from sscmatch.models import Capacity, Commitment
+from sscmatch.vocab import load_vocabulary
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def kb(app: Flask) -> None:
+    with Session(app.extensions["sscmatch.engine"]) as s:
+        import_bundle(s, ROOT / "data", load_vocabulary())
+        s.commit()
+
+
+def page(client: Any, url: str) -> str:
+    response = client.get(url)
+    assert response.status_code == 200, url
+    return str(response.get_data(as_text=True))
+
+
+def add_pending_commitment(
+    session: Session, commitment_id: str, country: str, description: str, *, due: str
+) -> None:
+    session.add(
+        Commitment(
+            id=commitment_id,
+            owner_country=country,
+            description=description,
+            due=due,
+            status="pending",
+        )
+    )
+    session.commit()
+
+
+def test_a_new_record_shows_at_once(as_user: Any, kb: None, session: Session) -> None:
+    client = as_user("analyst")
+    before = page(client, "/countries/BRA")
+    assert "Cache-proof capacity" not in before
+    assert page(client, "/countries/BRA") == before  # kept: the same body again
+    session.add(
+        Capacity(
+            id="cache-proof",
+            country="BRA",
+            title="Cache-proof capacity",
+            description="Shows at once.",
+            themes=["labour-inspection"],
+            status="published",
+        )
+    )
+    session.commit()
+    assert "Cache-proof capacity" in page(client, "/countries/BRA")
+
+
+def test_an_edit_shows_at_once(as_user: Any, kb: None, session: Session) -> None:
+    client = as_user("analyst")
+    page(client, "/countries/BRA")
+    capacity = session.exec(select(Capacity).where(Capacity.country == "BRA")).first()
+    assert capacity is not None
+    old_title = capacity.title
+    assert old_title in page(client, f"/countries/{capacity.country}")
+    # An edit that leaves the clock where it was still shows: the version moves.
+    capacity.title = "Retitled without a new timestamp"
+    capacity.version += 1
+    session.add(capacity)
+    session.commit()
+    html = page(client, f"/countries/{capacity.country}")
+    assert "Retitled without a new timestamp" in html and old_title not in html
+
+
+def test_each_language_has_its_own_body(as_user: Any, kb: None) -> None:
+    client = as_user("analyst")
+    assert "Cooperation network" in page(client, "/network")
+    client.post("/language", data={"lang": "es", "next": "/network"})
+    spanish = page(client, "/network")
+    assert "Red de cooperación" in spanish and "<h1>Cooperation network</h1>" not in spanish
+
+
+def test_the_menu_is_each_users_own(as_user: Any, kb: None) -> None:
+    assert 'href="/admin/users"' in page(as_user("admin"), "/network")
+    focal = page(as_user("focal_gtm"), "/network")  # the body is kept from the admin's visit
+    assert 'href="/admin/users"' not in focal
+    assert "Cooperation network" in focal
+
+
+def test_overdue_follows_the_day(
+    as_user: Any, kb: None, session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    add_pending_commitment(session, "cache-due", "BRA", "Report on the pilot", due="2030-01")
+    client = as_user("analyst")
+
+    def on(day: dt.date) -> str:
+        class Fixed(dt.date):
+            @classmethod
+            def today(cls) -> dt.date:  # type: ignore[override]
+                return day
+
+        monkeypatch.setattr("sscmatch.web.network.date", Fixed)
+        html = page(client, "/countries/BRA")
+        return html[html.index("Report on the pilot") :][:400]
+
+    assert "overdue" not in on(dt.date(2030, 1, 31))
+    assert "overdue" in on(dt.date(2030, 2, 1))
+
+
+def test_filters_are_part_of_the_key(as_user: Any, kb: None) -> None:
+    client = as_user("analyst")
+    everything = page(client, "/network/charts")
+    education = page(client, "/network/charts?theme=education-skills")
+    assert everything != education
+    assert page(client, "/network/charts") == everything
+
+
+def test_dashboard_follows_a_commitment_update(as_user: Any, kb: None, session: Session) -> None:
+    add_pending_commitment(session, "cache-dash", "GTM", "Draft the inspection plan", due="2001-01")
+    client = as_user("focal_gtm")
+    before = page(client, "/followup")
+    assert "cache-dash" in before[before.index('id="overdue"') : before.index('id="due-soon"')]
+    form = page(client, "/followup/commitments/cache-dash")
+    assert 'name="version"' in form
+    answer = client.post(
+        "/followup/commitments/cache-dash",
+        data={"status": "fulfilled", "evidence": "https://example.org/plan", "version": "1"},
+    )
+    assert answer.status_code in (200, 302)
+    after = page(client, "/followup")
+    assert "cache-dash" not in after[after.index('id="overdue"') : after.index('id="due-soon"')]
