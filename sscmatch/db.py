@@ -7,14 +7,14 @@ schema with Alembic, so a deployed database is migrated in place without losing 
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import event, func, select
+from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine
 
@@ -75,15 +75,43 @@ def session_scope(engine: Engine) -> Iterator[Session]:
         session.close()
 
 
-def table_version(session: Session, models: Sequence[Any]) -> tuple[Any, ...]:
-    """A value that moves whenever a row of ``models`` is added, deleted or edited: per table,
-    the number of rows, the latest ``updated_at`` and the sum of the edit ``version`` counters
-    (which catch an edit whose clock did not move forward). For caches of things computed from
-    those tables; one statement of scalar subqueries, so one round trip."""
-    parts = []
-    for model in models:
-        parts.append(select(func.count()).select_from(model).scalar_subquery())
-        parts.append(select(func.max(model.updated_at)).scalar_subquery())
-        parts.append(select(func.sum(model.version)).scalar_subquery())
-    row = session.connection().execute(select(*parts)).one()
-    return tuple(str(v) if i % 3 == 1 else int(v or 0) for i, v in enumerate(row))
+CHANGE_TRACKED_TABLES = (
+    "institution",
+    "capacity",
+    "need",
+    "exchange",
+    "proposal",
+    "study_tour",
+    "commitment",
+    "commitment_update",
+)
+"""Tables whose every committed change moves :func:`change_version` (triggers of migration 0003)."""
+
+
+def change_version(session: Session) -> tuple[int, str] | None:
+    """``(changes, epoch)``: moves with every committed insert, update or delete of a row of
+    :data:`CHANGE_TRACKED_TABLES`, by anyone (see :class:`sscmatch.models.DataChange`). For
+    caches of what is computed from those tables: one primary-key read, whatever their size
+    (counting 200,000 exchanges on every page took longer than drawing the page).
+
+    ``None`` when ``session`` has written and not committed yet: it sees data no committed
+    version describes, so nothing it computes may be cached (or served from a cache)."""
+    if session.new or session.dirty or session.deleted:
+        return None
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        # A transaction gets an id at its first write: none means nothing uncommitted here.
+        wrote = "txid_current_if_assigned() IS NOT NULL"
+    else:
+        # SQLite (pysqlite) opens a transaction at the first write, not at reads.
+        raw = connection.connection.dbapi_connection
+        wrote = "1" if getattr(raw, "in_transaction", False) else "0"
+    found = connection.execute(
+        text(
+            "SELECT (SELECT changes FROM data_change WHERE id = 1), "
+            f"(SELECT epoch FROM data_change WHERE id = 1), {wrote}"
+        )
+    ).one()
+    if found[2]:
+        return None
+    return (int(found[0] or 0), str(found[1] or ""))

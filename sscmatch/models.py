@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import UniqueConstraint
+from sqlalchemy import BigInteger, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from sscmatch.columns import JSONDict, JSONList
@@ -292,3 +292,21 @@ class AuditEvent(SQLModel, table=True):
     before: dict[str, Any] | None = Field(default=None, sa_type=JSONDict)
     after: dict[str, Any] | None = Field(default=None, sa_type=JSONDict)
     note: str | None = None
+
+
+class DataChange(SQLModel, table=True):
+    """One row counting committed changes to the records that pages and caches are built from.
+
+    Database triggers (migration 0003) bump ``changes`` whenever a row of
+    :data:`sscmatch.db.CHANGE_TRACKED_TABLES` is inserted, updated or deleted, whatever wrote it
+    (the app, an import, a restore, SQL by hand). ``epoch`` is new each time the row is created,
+    so a recreated or emptied database never repeats an earlier (changes, epoch). On PostgreSQL
+    the bump happens at commit and once per transaction (``last_txid``), so concurrent writers do
+    not queue on this row while they work. Bookkeeping, not data: backups leave it out.
+    """
+
+    __tablename__ = "data_change"
+    id: int = Field(default=1, primary_key=True)
+    changes: int = Field(default=0, sa_type=BigInteger, nullable=False)
+    epoch: str = Field(default="", max_length=40)
+    last_txid: int | None = Field(default=None, sa_type=BigInteger)

@@ -18,8 +18,8 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, select
 
 from sscmatch.analytics.graph import ExchangeRow
-from sscmatch.db import table_version
-from sscmatch.models import Capacity, Commitment, Exchange, Institution, Need
+from sscmatch.db import change_version
+from sscmatch.models import Exchange, Institution
 
 T = TypeVar("T")
 _LOCK = threading.Lock()
@@ -35,13 +35,11 @@ def _db_key(session: Session) -> str:
     return str(bind.engine.url) if hasattr(bind, "engine") else str(id(bind))
 
 
-ANALYTICS_TABLES = (Exchange, Institution, Capacity, Need, Commitment)
-
-
-def data_version(session: Session) -> tuple[Any, ...]:
-    """What the cached analytics and pages depend on: the version of the exchanges,
-    institutions, capacities, needs and commitments (:func:`sscmatch.db.table_version`)."""
-    return table_version(session, ANALYTICS_TABLES)
+def data_version(session: Session) -> tuple[int, str] | None:
+    """What the cached analytics depend on (:func:`sscmatch.db.change_version`: any committed
+    change to the records); ``None`` while ``session`` has uncommitted writes (then nothing is
+    cached or served from the cache)."""
+    return change_version(session)
 
 
 def year_of(start: str | None) -> int | None:
@@ -109,10 +107,13 @@ def load_rows(session: Session) -> list[ExchangeRow]:
 
 def cached_rows(
     session: Session, version: Hashable | None = None
-) -> tuple[Hashable, list[ExchangeRow]]:
-    """``(version, rows)``, read again only when the data version changed."""
+) -> tuple[Hashable | None, list[ExchangeRow]]:
+    """``(version, rows)``, read again only when the data version changed. ``version`` None
+    means: ask the database for it."""
     key = _db_key(session)
     version = data_version(session) if version is None else version
+    if version is None:  # uncommitted writes in this session: read them, keep nothing
+        return None, load_rows(session)
     with _LOCK:
         hit = _ROWS.get(key)
         if hit is not None and hit[0] == version:
@@ -128,6 +129,8 @@ def cached(session: Session, version: Hashable | None, key: Hashable, make: Call
     ``version`` None means: ask the database for it."""
     if version is None:
         version = data_version(session)
+    if version is None:  # uncommitted writes in this session
+        return make()
     full = (_db_key(session), version, key)
     with _LOCK:
         if full in _VIEWS:

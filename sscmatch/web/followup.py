@@ -74,8 +74,8 @@ def dashboard() -> Any:
             days_left=wf.days_left,
         )
 
-    # Kept while commitments, tours, proposals, exchanges and needs are unchanged, for the day.
-    return render_kept("followup", "dashboard", wf.LADDER_TABLES, (day.isoformat(),), context)
+    # Kept while the records are unchanged, for the day (overdue moves with it).
+    return render_kept("followup", "dashboard", (day.isoformat(),), context)
 
 
 @bp.route("/commitments/<commitment_id>", methods=["GET", "POST"])

@@ -4,8 +4,8 @@ Some pages (the network, charts, country profiles, the follow-up dashboard) rend
 elements from data that changes rarely; rendering was most of their time. Their body lives in
 its own template (``<folder>/_<page>_content.html``) that may depend only on the data, the
 address (path and query), the interface language and an explicit key (such as today's date),
-never on who is signed in. It is rendered once per database, version of the tables it reads
-(:func:`sscmatch.db.table_version`) and key; the page around it (menu, flashed messages, the
+never on who is signed in. It is rendered once per database, version of the records
+(:func:`sscmatch.db.change_version`) and key; the page around it (menu, flashed messages, the
 language switcher with its CSRF token) is rendered for every request.
 
 The store is per process, least recently used first out, within :data:`BODY_CACHE_CHARS`.
@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable
 from typing import Any
 
 from flask import render_template, request
 from markupsafe import Markup
 
-from sscmatch.db import table_version
+from sscmatch.db import change_version
 from sscmatch.web.translate import current_lang
 
 BODY_CACHE_CHARS = 32_000_000
@@ -35,7 +35,6 @@ _BODIES: OrderedDict[Hashable, str] = OrderedDict()
 def render_kept(
     folder: str,
     page: str,
-    tables: Sequence[Any],
     key: tuple[Hashable, ...],
     make_context: Callable[[], dict[str, Any]],
     **shell: Any,
@@ -45,24 +44,28 @@ def render_kept(
     from sscmatch.web import get_session
 
     session = get_session()
-    bind = session.get_bind()
-    full_key = (
-        str(bind.engine.url) if hasattr(bind, "engine") else id(bind),
-        table_version(session, tables),
-        folder,
-        page,
-        request.full_path,
-        current_lang(),
-        *key,
-    )
-    with _LOCK:
-        body = _BODIES.get(full_key)
-        if body is not None:
-            _BODIES.move_to_end(full_key)
+    changes = change_version(session)  # None: this request wrote and has not committed
+    full_key: Hashable | None = None
+    if changes is not None:
+        bind = session.get_bind()
+        database = str(bind.engine.url) if hasattr(bind, "engine") else id(bind)
+        full_key = (database, changes, folder, page, request.full_path, current_lang(), *key)
+    body = _recall(full_key)
     if body is None:
         body = render_template(f"{folder}/_{page}_content.html", **make_context())
-        _keep(full_key, body)
+        if full_key is not None:
+            _keep(full_key, body)
     return render_template(f"{folder}/{page}.html", content=Markup(body), **shell)
+
+
+def _recall(key: Hashable | None) -> str | None:
+    if key is None:
+        return None
+    with _LOCK:
+        body = _BODIES.get(key)
+        if body is not None:
+            _BODIES.move_to_end(key)
+        return body
 
 
 def _keep(key: Hashable, body: str) -> None:

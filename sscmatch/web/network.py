@@ -15,7 +15,6 @@ from flask import Blueprint, Response, abort, jsonify, render_template, request,
 from werkzeug.routing import BuildError
 
 from sscmatch import analytics
-from sscmatch.analytics.data import ANALYTICS_TABLES
 from sscmatch.analytics.filters import Filters, regions
 from sscmatch.analytics.graph import link_width, node_radius
 from sscmatch.analytics.insights import (
@@ -165,7 +164,7 @@ def index() -> Any:
             **_common(),
         )
 
-    html = render_kept("network", "index", ANALYTICS_TABLES, (), context)
+    html = render_kept("network", "index", (), context)
     return (html, 400) if error else html
 
 
@@ -272,7 +271,7 @@ def charts() -> Any:
             **_common(),
         )
 
-    html = render_kept("network", "charts", ANALYTICS_TABLES, (), context)
+    html = render_kept("network", "charts", (), context)
     return (html, 400) if error else html
 
 
@@ -316,5 +315,5 @@ def country(code: str) -> Any:
         return dict(p=profile, info=vocab.countries[code], **_common())
 
     return render_kept(
-        "network", "country", ANALYTICS_TABLES, (day.isoformat(),), context, code=code
+        "network", "country", (day.isoformat(),), context, code=code
     )

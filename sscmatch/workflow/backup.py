@@ -27,8 +27,12 @@ class BackupError(ValueError):
     """A backup that cannot be restored here; the message says why."""
 
 
+# Bookkeeping the database keeps for itself (triggers maintain it), not data to carry over.
+NOT_BACKED_UP = {"data_change"}
+
+
 def _tables() -> list[Any]:
-    return list(SQLModel.metadata.sorted_tables)
+    return [t for t in SQLModel.metadata.sorted_tables if t.name not in NOT_BACKED_UP]
 
 
 def _plain(value: Any) -> Any:

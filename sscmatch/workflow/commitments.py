@@ -36,7 +36,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from sscmatch.dates import PartialDateError, normalise_partial_date, period_end
-from sscmatch.db import table_version
+from sscmatch.db import change_version
 from sscmatch.models import (
     Commitment,
     CommitmentUpdate,
@@ -472,12 +472,6 @@ def _counts(steps: Iterable[int]) -> list[int]:
 
 
 _LADDER: dict[tuple[Any, ...], Ladder] = {}
-LADDER_TABLES = (StudyTour, Commitment, Exchange, Proposal, Need)
-
-
-def _ladder_version(session: Session) -> tuple[Any, ...]:
-    """What the ladder depends on: the database and the version of each table it reads."""
-    return (str(session.get_bind().engine.url), table_version(session, LADDER_TABLES))
 
 
 def forget_ladder() -> None:
@@ -487,9 +481,12 @@ def forget_ladder() -> None:
 
 def outcome_ladder(session: Session) -> Ladder:
     """Cooperations and how far each went, with counts per step overall, per country and per
-    theme (see the module's definition). Kept until one of the tables it reads changes: the
-    follow-up dashboard shows it on every visit."""
-    version = _ladder_version(session)
+    theme (see the module's definition). Kept while the records are unchanged
+    (:func:`sscmatch.db.change_version`): the follow-up dashboard shows it on every visit."""
+    changes = change_version(session)
+    if changes is None:  # this session has uncommitted writes: compute, keep nothing
+        return _compute_ladder(session)
+    version = (str(session.get_bind().engine.url), changes)
     cached = _LADDER.get(version)
     if cached is None:
         cached = _compute_ladder(session)

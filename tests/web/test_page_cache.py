@@ -46,6 +46,26 @@ def add_pending_commitment(
     session.commit()
 
 
+def test_a_second_visit_is_served_from_the_kept_body(
+    as_user: Any, kb: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Reading pages writes nothing (on PostgreSQL a request that wrote would skip the cache)."""
+    import sscmatch.web.network as network
+
+    built: list[str] = []
+    real = network.node_records
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        built.append("view")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(network, "node_records", counting)
+    client = as_user("analyst")
+    first = page(client, "/network")
+    assert page(as_user("focal_gtm"), "/network") != first  # another menu around it…
+    assert len(built) == 1  # …and the same body, built once
+
+
 def test_a_new_record_shows_at_once(as_user: Any, kb: None, session: Session) -> None:
     client = as_user("analyst")
     before = page(client, "/countries/BRA")
