@@ -7,7 +7,9 @@ be below 500; every 4xx must be ``{"error": …, "message": …}`` with a non-em
 rejected request must leave the database exactly as it was (a digest of every table is compared
 before and after). Failures are collected over the whole run and reported together.
 
-``FUZZ_EXAMPLES`` (environment) raises the number of examples per operation for long runs.
+``FUZZ_EXAMPLES`` (environment) raises the number of examples per operation for long runs, and
+``FUZZ_SEED`` makes the examples random from that seed instead of the fixed, repeatable set the
+suite uses (``scripts/fuzz`` sets both).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from typing import Any
 
 import schemathesis
 from flask import Flask, got_request_exception
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import strategies as st
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, select
@@ -35,6 +37,12 @@ from sscmatch.workflow.tours import draft_from_proposal
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "1"))
+SEED = os.environ.get("FUZZ_SEED")
+
+
+def seeded(test: Any) -> Any:
+    """``test`` drawn at random from ``FUZZ_SEED`` when set (else derandomized)."""
+    return seed(int(SEED))(test) if SEED else test
 
 
 # --------------------------------------------------------------------------- shared helpers
@@ -184,7 +192,7 @@ def _fuzz(
             max_examples=examples * len(strategies),
             deadline=None,
             database=None,
-            derandomize=True,
+            derandomize=SEED is None,
             phases=[Phase.explicit, Phase.generate],
             suppress_health_check=list(HealthCheck),
         )
@@ -211,7 +219,7 @@ def _fuzz(
             else:
                 state["digest"] = table_digest(engine)
 
-        run()
+        seeded(run)()
     return statuses, failures
 
 
