@@ -389,3 +389,16 @@ def test_country_profile_and_activity(session: Session) -> None:
     assert activity["BRA"].commitments == 2 and activity["BRA"].capacities == 1
     africa = analytics.countries_activity(session, VOCAB, "Africa")
     assert africa == []
+    # The counts are kept per data version: every committed change shows at once.
+    activity["HTI"].needs = 99  # a caller changing what it got changes nothing kept
+    session.add(Need(id="n2", country="HTI", title="Data", status="draft", themes=["education"]))
+    session.add(Capacity(id="c2", country="GTM", title="Schools", themes=["education"]))
+    session.commit()
+    again = {a.code: a for a in analytics.countries_activity(session, VOCAB)}
+    assert (again["HTI"].needs, again["HTI"].open_needs) == (2, 1)
+    assert again["GTM"].capacities == 1 and again["GTM"].exchanges == 0
+    need = session.get(Need, "n2")
+    assert need is not None
+    need.status = "open"
+    session.commit()
+    assert {a.code: a for a in analytics.countries_activity(session, VOCAB)}["HTI"].open_needs == 2

@@ -4,13 +4,14 @@ and the list of countries with activity."""
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from sscmatch.analytics.data import cached_rows
+from sscmatch.analytics.data import cached, cached_rows, data_version
 from sscmatch.analytics.filters import Filters
 from sscmatch.analytics.graph import NodeStats
 from sscmatch.analytics.payload import network_view
@@ -149,35 +150,72 @@ class CountryActivity:
         return self.provided + self.received + self.joint
 
 
+Counts = tuple[int, int, int, int, int, int, int]
+"""Per country: capacities, needs, open needs, commitments, provided, received, joint."""
+
+
+def _activity_counts(
+    session: Session, vocab: Vocabulary, version: Hashable | None
+) -> dict[str, Counts]:
+    """Grouped counts per country (each from an index where one exists) and the exchange
+    roles of the unfiltered network."""
+    found: dict[str, list[int]] = {}
+
+    def add(rows: Iterable[tuple[str, int]], slot: int) -> None:
+        for code, n in rows:
+            found.setdefault(code, [0] * 7)[slot] = int(n)
+
+    add(session.exec(select(Capacity.country, func.count()).group_by(Capacity.country)), 0)
+    add(session.exec(select(Need.country, func.count()).group_by(Need.country)), 1)
+    add(
+        session.exec(
+            select(Need.country, func.count()).where(Need.status == "open").group_by(Need.country)
+        ),
+        2,
+    )
+    add(
+        session.exec(
+            select(Commitment.owner_country, func.count()).group_by(Commitment.owner_country)
+        ),
+        3,
+    )
+    nodes = network_view(session, vocab, Filters(), version=version).network.nodes
+    for code, stats in nodes.items():
+        counts = found.setdefault(code, [0] * 7)
+        counts[4:7] = [stats.provided, stats.received, stats.joint]
+    return {code: (c[0], c[1], c[2], c[3], c[4], c[5], c[6]) for code, c in found.items()}
+
+
 def countries_activity(
     session: Session, vocab: Vocabulary, region: str | None = None
 ) -> list[CountryActivity]:
-    """Countries with any capacity, need, exchange or commitment (in ``region`` if given)."""
-    found: dict[str, CountryActivity] = {}
+    """Countries with any capacity, need, exchange or commitment (in ``region`` if given).
 
-    def get(code: str) -> CountryActivity:
-        a = found.get(code)
-        if a is None:
-            c = vocab.countries.get(code)
-            a = found[code] = CountryActivity(code, c.region if c else "")
-        return a
-
-    for code, n in session.exec(
-        select(Capacity.country, func.count()).group_by(Capacity.country)
-    ).all():
-        get(code).capacities = int(n)
-    for code, status, n in session.exec(
-        select(Need.country, Need.status, func.count()).group_by(Need.country, Need.status)
-    ).all():
-        get(code).needs += int(n)
-        if status == "open":
-            get(code).open_needs += int(n)
-    for code, n in session.exec(
-        select(Commitment.owner_country, func.count()).group_by(Commitment.owner_country)
-    ).all():
-        get(code).commitments = int(n)
-    for code, stats in network_view(session, vocab, Filters()).network.nodes.items():
-        a = get(code)
-        a.provided, a.received, a.joint = stats.provided, stats.received, stats.joint
-    out = [a for a in found.values() if region is None or a.region == region]
+    The counts are kept per data version (:func:`sscmatch.analytics.data.cached`): any change
+    to capacities, needs, commitments or exchanges counts them again."""
+    version = data_version(session)
+    counts = cached(
+        session,
+        version,
+        ("country-activity",),
+        lambda: _activity_counts(session, vocab, version),
+    )
+    out = []
+    for code, (caps, needs, open_needs, commitments, provided, received, joint) in counts.items():
+        c = vocab.countries.get(code)
+        where = c.region if c else ""
+        if region is None or where == region:
+            out.append(
+                CountryActivity(
+                    code,
+                    where,
+                    capacities=caps,
+                    needs=needs,
+                    open_needs=open_needs,
+                    provided=provided,
+                    received=received,
+                    joint=joint,
+                    commitments=commitments,
+                )
+            )
     return out

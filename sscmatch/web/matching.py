@@ -10,8 +10,9 @@ is computed inside the request, which makes tests deterministic.
 from __future__ import annotations
 
 import logging
+import re
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from flask import (
@@ -27,19 +28,21 @@ from flask import (
 )
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from sqlalchemy import func
+from sqlalchemy import Text, func, or_, type_coerce
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
-from wtforms import IntegerField, RadioField, SelectMultipleField
+from wtforms import IntegerField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired, NumberRange
+from wtforms.validators import InputRequired, NumberRange, ValidationError
 
-from sscmatch.models import MatchRun, Need, User
+from sscmatch.models import Institution, MatchRun, Need, User
 from sscmatch.models import Proposal as StoredProposal
 from sscmatch.vocab import load_vocabulary
 from sscmatch.web.access import access
+from sscmatch.web.templating import STATUS_LABELS
 from sscmatch.web.translate import gettext as _
 from sscmatch.web.translate import lazy_gettext as _l
+from sscmatch.web.widgets import FastSelect, theme_choices
 from sscmatch.workflow import matchruns
 
 bp = Blueprint("matching", __name__, url_prefix="/matching")
@@ -104,6 +107,24 @@ def launch(run_id: int, need_ids: Sequence[str], top_k: int, user_id: int | None
 # ----------------------------------------------------------------------------- pages
 
 
+SEPARATORS = re.compile(r"[\s,;]+")  # between typed ids or country codes
+SHOWN_IDS = 10  # ids named in a message; the rest are counted
+IN_CHUNK = 500  # ids per IN (…) list
+
+
+class NeedIdsField(TextAreaField):  # type: ignore[misc]
+    """Need ids typed one a line or separated by commas or spaces. A post that repeats the
+    field (``needs=a&needs=b``, as the former multiple select sent) is read as one list."""
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        if valuelist:
+            self.data = "\n".join(valuelist)
+
+    def ids(self) -> list[str]:
+        """The ids typed, each once, in the order typed."""
+        return list(dict.fromkeys(i for i in SEPARATORS.split(self.data or "") if i))
+
+
 class StartRunForm(FlaskForm):  # type: ignore[misc]
     scope = RadioField(
         _l("Needs to match"),
@@ -114,7 +135,11 @@ class StartRunForm(FlaskForm):  # type: ignore[misc]
         default="all",
         validators=[InputRequired()],
     )
-    needs = SelectMultipleField(_l("Open needs"), choices=[], validate_choice=True)
+    needs = NeedIdsField(_l("Need ids"))
+    country = StringField(_l("Countries (ISO alpha-3 codes)"))
+    theme = SelectField(
+        _l("Theme (with its sub-themes)"), validate_choice=False, widget=FastSelect()
+    )
     top = IntegerField(
         _l("Providers per need (top K)"),
         default=5,
@@ -124,20 +149,116 @@ class StartRunForm(FlaskForm):  # type: ignore[misc]
         ],
     )
 
-    def validate_needs(self, field: Any) -> None:
-        from wtforms.validators import ValidationError
+    def validate_theme(self, field: Any) -> None:
+        if field.data and field.data not in load_vocabulary().themes:
+            raise ValidationError(_("Unknown theme: %(theme)s.", theme=field.data))
 
-        if self.scope.data == "selected" and not field.data:
-            raise ValidationError(_("Select at least one need, or match all open needs."))
+    def validate_country(self, field: Any) -> None:
+        countries = load_vocabulary().countries
+        unknown = [c for c in self.country_codes() if c not in countries]
+        if unknown:
+            raise ValidationError(
+                _(
+                    "Unknown country codes: %(codes)s. Use ISO alpha-3 codes such as GTM or BRA.",
+                    codes=_listed(unknown),
+                )
+            )
+
+    def country_codes(self) -> list[str]:
+        raw = (self.country.data or "").upper()
+        return list(dict.fromkeys(c for c in SEPARATORS.split(raw) if c))
+
+    def chooses(self) -> bool:
+        """Something was typed or picked to choose needs with."""
+        return bool(self.needs.ids() or self.country_codes() or self.theme.data)
 
 
-def _open_need_choices(db: Session) -> list[SelectChoice]:
-    rows = db.exec(
-        select(Need.id, Need.country, Need.title)
-        .where(Need.status == "open")
-        .order_by(col(Need.country), col(Need.id))
-    ).all()
-    return [SelectChoice(nid, f"{country} · {nid} · {title[:90]}") for nid, country, title in rows]
+def _listed(items: Sequence[str]) -> str:
+    """``a, b, c`` — the first few, and how many more."""
+    shown = ", ".join(items[:SHOWN_IDS])
+    if len(items) > SHOWN_IDS:
+        return _("%(shown)s and %(more)s more", shown=shown, more=len(items) - SHOWN_IDS)
+    return shown
+
+
+def _start_form() -> StartRunForm:
+    form = StartRunForm()
+    # Each parent theme followed by its children, as on the registry's forms.
+    form.theme.choices = [("", _("Any")), *theme_choices(load_vocabulary())]
+    return form
+
+
+def _chunks(items: Sequence[str]) -> Iterator[Sequence[str]]:
+    for start in range(0, len(items), IN_CHUNK):
+        yield items[start : start + IN_CHUNK]
+
+
+def _needs_of_filters(db: Session, countries: Sequence[str], theme: str) -> list[str]:
+    """Open needs of any of ``countries`` on ``theme`` or one of its sub-themes (either may be
+    empty: any), among those a run of "all open needs" ranks (not international bodies')."""
+    international = select(Institution.id).where(col(Institution.international))
+    query = select(Need.id).where(
+        Need.status == "open",
+        or_(col(Need.institution).is_(None), col(Need.institution).not_in(international)),
+    )
+    if countries:
+        query = query.where(col(Need.country).in_(countries))
+    if theme:
+        text = type_coerce(col(Need.themes), Text)
+        family = [theme, *load_vocabulary().children(theme)]
+        query = query.where(or_(*(text.contains(f'"{t}"', autoescape=True) for t in family)))
+    return list(db.exec(query.order_by(col(Need.id))).all())
+
+
+def _chosen_needs(db: Session, form: StartRunForm) -> tuple[list[str], list[Need]] | None:
+    """The needs a valid form chooses (empty: all open needs) and the records read to check them
+    (kept so that the run's own check finds them in the session); ``None`` after adding a
+    message to the field at fault."""
+    if form.scope.data != "selected":
+        if form.chooses():
+            form.scope.errors.append(
+                _(
+                    "You chose all open needs but also gave need ids, countries or a theme. "
+                    "Choose “Only the needs selected below” to use them, or clear them."
+                )
+            )
+            return None
+        return [], []
+    if not form.chooses():
+        form.needs.errors.append(
+            _("Select at least one need: give its id, or a country or a theme.")
+        )
+        return None
+    typed = form.needs.ids()
+    status: dict[str, str] = {}
+    for chunk in _chunks(typed):
+        status.update(db.exec(select(Need.id, Need.status).where(col(Need.id).in_(chunk))).all())
+    unknown = [i for i in typed if i not in status]
+    closed = [i for i in typed if i in status and status[i] != "open"]
+    if unknown:
+        form.needs.errors.append(_("Unknown need ids: %(ids)s.", ids=_listed(unknown)))
+    if closed:
+        named = [f"{i} ({STATUS_LABELS.get(status[i], status[i])})" for i in closed]
+        form.needs.errors.append(
+            _("Only open needs are matched; these are not open: %(ids)s.", ids=_listed(named))
+        )
+    if unknown or closed:
+        return None
+    if form.country.errors or form.theme.errors:
+        return None
+    countries, theme = form.country_codes(), form.theme.data or ""
+    found: list[str] = []
+    if countries or theme:
+        found = _needs_of_filters(db, countries, theme)
+        if not found:
+            at_fault = form.country if countries else form.theme
+            at_fault.errors.append(_("No open need has these countries and theme."))
+            return None
+    wanted = list(dict.fromkeys([*typed, *found]))
+    loaded: list[Need] = []
+    for chunk in _chunks(wanted):  # one read, rather than one per need in begin_run's check
+        loaded += db.exec(select(Need).where(col(Need.id).in_(chunk))).all()
+    return wanted, loaded
 
 
 def _runs_page(db: Session, page: int, size: int) -> tuple[list[tuple[MatchRun, str]], Any]:
@@ -177,11 +298,7 @@ def _render_runs(form: StartRunForm, status: int = 200) -> Any:
 @bp.get("/runs")
 @access(*READERS)
 def runs() -> Any:
-    from sscmatch.web import get_session
-
-    form = StartRunForm()
-    form.needs.choices = _open_need_choices(get_session())
-    return _render_runs(form)
+    return _render_runs(_start_form())
 
 
 @bp.post("/runs")
@@ -190,11 +307,12 @@ def start() -> Any:
     from sscmatch.web import get_session
 
     db = get_session()
-    form = StartRunForm()
-    form.needs.choices = _open_need_choices(db)
-    if not form.validate_on_submit():
+    form = _start_form()
+    valid = form.validate_on_submit()
+    chosen = _chosen_needs(db, form)  # its messages too, not only the first field's
+    if not valid or chosen is None:
         return _render_runs(form, 400)
-    need_ids = list(form.needs.data or []) if form.scope.data == "selected" else []
+    need_ids, _read = chosen  # _read: the needs checked, kept in the session for begin_run
     try:
         run = matchruns.begin_run(
             db, need_ids=need_ids, top_k=int(form.top.data), user_id=current_user.id

@@ -9,7 +9,6 @@ render. Use-case errors become a message and a status: 400 (bad input, with the 
 
 from __future__ import annotations
 
-import functools
 import re
 from typing import Any, ClassVar
 
@@ -43,6 +42,7 @@ from sscmatch.web.access import SIGNED_IN, access
 from sscmatch.web.templating import country_name, lang, theme_label
 from sscmatch.web.translate import gettext as _
 from sscmatch.web.translate import lazy_gettext as _l
+from sscmatch.web.widgets import FastSelect, country_choices, theme_choices
 from sscmatch.workflow import registry as reg
 from sscmatch.workflow.registry import RecordFilter
 
@@ -131,33 +131,6 @@ def _filter_from_args() -> tuple[RecordFilter, int]:
     return flt, int(raw_page)
 
 
-def _theme_options(vocab: Vocabulary) -> list[tuple[str, str]]:
-    """Themes as (id, label) in the interface language, each parent followed by its children."""
-    return list(_theme_options_in(vocab, lang()))
-
-
-def _country_options(vocab: Vocabulary) -> list[tuple[str, str]]:
-    return list(_country_options_in(vocab, lang()))
-
-
-# Every list page and form shows these; built once per vocabulary and language, not per request.
-@functools.lru_cache(maxsize=16)
-def _theme_options_in(vocab: Vocabulary, language: str) -> tuple[tuple[str, str], ...]:
-    out: list[tuple[str, str]] = []
-    for root in vocab.roots():
-        out.append((root, vocab.themes[root].label(language)))
-        out.extend(
-            (child, "— " + vocab.themes[child].label(language)) for child in vocab.children(root)
-        )
-    return tuple(out)
-
-
-@functools.lru_cache(maxsize=16)
-def _country_options_in(vocab: Vocabulary, language: str) -> tuple[tuple[str, str], ...]:
-    names = ((code, country.name(language)) for code, country in vocab.countries.items())
-    return tuple(sorted(names, key=lambda pair: pair[1].casefold()))
-
-
 def _list_context(flt: RecordFilter, kind: str) -> dict[str, Any]:
     vocab = _vocab()
     statuses = {
@@ -168,8 +141,8 @@ def _list_context(flt: RecordFilter, kind: str) -> dict[str, Any]:
     return {
         "flt": flt,
         "kind": kind,
-        "theme_options": _theme_options(vocab),
-        "country_options": _country_options(vocab),
+        "theme_options": theme_choices(vocab),
+        "country_options": country_choices(vocab),
         "region_options": reg.region_choices(vocab),
         "statuses": statuses,
         "sort_labels": SORT_LABELS,
@@ -364,7 +337,7 @@ class MultiCheckboxField(SelectMultipleField):  # type: ignore[misc]
 class _RecordForm(FlaskForm):  # type: ignore[misc]
     """Fields shared by the capacity and need forms; all checks are the use case's."""
 
-    country = SelectField(_l("Country"), validate_choice=False)
+    country = SelectField(_l("Country"), validate_choice=False, widget=FastSelect())
     title = StringField(_l("Title"), validators=[Required()])
     description = TextAreaField(_l("Description"), render_kw={"rows": 5})
     themes = SelectMultipleField(
@@ -372,8 +345,9 @@ class _RecordForm(FlaskForm):  # type: ignore[misc]
         validators=[Required()],
         validate_choice=False,
         render_kw={"data-theme-picker": "1", "size": 8},
+        widget=FastSelect(multiple=True),
     )
-    institution = SelectField(_l("Institution"), validate_choice=False)
+    institution = SelectField(_l("Institution"), validate_choice=False, widget=FastSelect())
     languages = StringField(
         _l("Languages"),
         description=_l("Codes or names separated by ';', for example: es; português"),
@@ -382,7 +356,7 @@ class _RecordForm(FlaskForm):  # type: ignore[misc]
     version = HiddenField()
 
     def prepare(self, vocab: Vocabulary, country: str | None) -> None:
-        self.themes.choices = _theme_options(vocab)
+        self.themes.choices = theme_choices(vocab)
         self.themes.render_kw = {
             **(self.themes.render_kw or {}),
             "data-suggest-url": url_for("registry.suggest_themes"),
@@ -392,7 +366,7 @@ class _RecordForm(FlaskForm):  # type: ignore[misc]
             if extra not in known:
                 self.themes.choices.append((extra, extra))
         self.modalities.choices = [(m, MODALITY_LABELS[m]) for m in MODALITIES]
-        self.country.choices = [("", _("Choose a country")), *_country_options(vocab)]
+        self.country.choices = [("", _("Choose a country")), *country_choices(vocab)]
         institutions = _db().exec(
             select(Institution)
             .where(col(Institution.country) == (country or ""))

@@ -68,7 +68,7 @@ def _match_one(sec: Any, need_id: str) -> Any:
     """The secretariat runs matching for one need; returns the run page's ranked list."""
     sec.goto("/matching/runs")
     sec.get_by_label("Only the needs selected below").check()
-    sec.get_by_label("Open needs", exact=True).select_option(need_id)
+    sec.get_by_label("Need ids", exact=True).fill(need_id)
     sec.get_by_label("Providers per need (top K)").fill("5")
     sec.get_by_role("button", name="Start matching").click()
     sec.wait_for_url(re.compile(r"/matching/runs/\d+$"))

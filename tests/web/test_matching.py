@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from sscmatch.bundle.load import import_bundle
-from sscmatch.models import AuditEvent, MatchRun
+from sscmatch.models import AuditEvent, MatchRun, Need
 from sscmatch.models import Proposal as StoredProposal
 from sscmatch.vocab import load_vocabulary
 from sscmatch.workflow import matchruns
@@ -37,7 +37,11 @@ def test_staff_run_and_the_analyst_only_reads(as_user: Any, loaded: Session) -> 
     assert analyst.post("/matching/runs", data={"scope": "all", "top": 5}).status_code == 403
     page = as_user("secretariat").get("/matching/runs")
     assert page.status_code == 200 and b"Start matching" in page.data
-    assert b"s002-n37" in page.data  # the open needs can be selected
+    html = page.data.decode()
+    # Needs are chosen by id, country and theme, not from one <option> per open need.
+    assert "<textarea" in html and 'name="needs"' in html and 'name="country"' in html
+    assert 'name="theme"' in html and 'value="policy-governance"' in html
+    assert "s002-n37" not in html
 
 
 def test_start_a_run_for_selected_needs(
@@ -80,6 +84,10 @@ def test_bad_start_is_refused_with_messages(as_user: Any, loaded: Session) -> No
     client = as_user("secretariat")
     no_needs = client.post("/matching/runs", data={"scope": "selected", "top": 5})
     assert no_needs.status_code == 400 and b"Select at least one need" in no_needs.data
+    blank = client.post(
+        "/matching/runs", data={"scope": "selected", "needs": " ,\n ", "country": " ", "top": 5}
+    )
+    assert blank.status_code == 400 and b"Select at least one need" in blank.data
     bad_top = client.post("/matching/runs", data={"scope": "all", "top": 99})
     assert bad_top.status_code == 400 and b"Between 1 and 50" in bad_top.data
     closed = client.post("/matching/runs", data={"scope": "selected", "needs": ["nope"], "top": 5})
@@ -87,6 +95,85 @@ def test_bad_start_is_refused_with_messages(as_user: Any, loaded: Session) -> No
     assert loaded.exec(select(MatchRun)).all() == []
     assert client.get("/matching/runs/999").status_code == 404
     assert client.get("/matching/runs/999/status").status_code == 404
+
+
+def _start(client: Any, **data: Any) -> Any:
+    return client.post("/matching/runs", data={"scope": "selected", "top": 2, **data})
+
+
+def _open_needs(session: Session) -> list[Need]:
+    """The needs a run of "all open needs" ranks, as records."""
+    wanted = set(matchruns.open_needs(session))
+    return [n for n in session.exec(select(Need).order_by(col(Need.id))) if n.id in wanted]
+
+
+def test_needs_typed_by_id(as_user: Any, loaded: Session) -> None:
+    client = as_user("secretariat")
+    response = _start(client, needs="s002-n37, s000-n01\n s002-n37;s001-n02 ")
+    assert response.status_code == 302
+    run = loaded.exec(select(MatchRun)).one()
+    assert run.params == {"needs": ["s002-n37", "s000-n01", "s001-n02"]}  # typed order, once
+    assert run.needs_total == run.needs_done == 3 and run.status == "done"
+
+
+def test_unknown_and_closed_ids_are_named(as_user: Any, loaded: Session) -> None:
+    client = as_user("secretariat")
+    unknown = _start(client, needs="s002-n37 nope N-0-missing")
+    assert unknown.status_code == 400
+    assert b"Unknown need ids: nope, N-0-missing." in unknown.data
+    assert b"N-0-missing</textarea>" in unknown.data  # what was typed stays in the form
+    closed = loaded.exec(select(Need).where(Need.status == "closed").order_by(Need.id)).first()
+    assert closed is not None
+    not_open = _start(client, needs=f"s002-n37 {closed.id}")
+    assert not_open.status_code == 400
+    assert f"these are not open: {closed.id} (closed).".encode() in not_open.data
+    many = _start(client, needs=" ".join(f"x{i}" for i in range(25)))
+    assert many.status_code == 400
+    assert b"Unknown need ids: x0, x1, x2, x3, x4, x5, x6, x7, x8, x9 and 15 more." in many.data
+    assert loaded.exec(select(MatchRun)).all() == []
+
+
+def test_needs_chosen_by_country_and_theme(
+    as_user: Any, loaded: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    started: list[list[str]] = []
+    monkeypatch.setattr(
+        "sscmatch.web.matching.launch", lambda run_id, need_ids, *a: started.append(need_ids)
+    )
+    vocab = load_vocabulary()
+    family = {"policy-governance", *vocab.children("policy-governance")}
+    candidates = _open_needs(loaded)
+    client = as_user("secretariat")
+
+    assert _start(client, country="kgz bra").status_code == 302
+    assert started[-1] == [n.id for n in candidates if n.country in ("BRA", "KGZ")]
+    assert _start(client, theme="policy-governance").status_code == 302
+    themed = [n.id for n in candidates if family & set(n.themes)]
+    assert themed and started[-1] == themed  # needs on a sub-theme count
+    assert all("policy-governance" not in n.themes for n in candidates if n.id in themed)
+    response = _start(client, country="KGZ", theme="policy-governance", needs="s000-n01")
+    assert response.status_code == 302
+    both = [n.id for n in candidates if n.country == "KGZ" and family & set(n.themes)]
+    assert both and started[-1] == ["s000-n01", *both]  # the ids typed, then the filters'
+    runs = loaded.exec(select(MatchRun).order_by(col(MatchRun.id))).all()
+    assert [r.params["needs"] for r in runs] == started and len(runs) == 3
+    assert runs[-1].needs_total == 1 + len(both)
+
+
+def test_bad_filters_are_refused_with_messages(as_user: Any, loaded: Session) -> None:
+    client = as_user("secretariat")
+    country = _start(client, country="GTM, XXX, Brazil")
+    assert country.status_code == 400
+    assert b"Unknown country codes: XXX, BRAZIL." in country.data
+    theme = _start(client, theme="no-such-theme")
+    assert theme.status_code == 400 and b"Unknown theme: no-such-theme." in theme.data
+    empty = _start(client, country="ISL")  # a known country without open needs
+    assert empty.status_code == 400 and b"No open need has these countries and theme." in empty.data
+    mixed = client.post(
+        "/matching/runs", data={"scope": "all", "needs": "s002-n37", "top": 2}
+    )  # "all" with needs given: refused rather than matching every open need
+    assert mixed.status_code == 400 and b"You chose all open needs" in mixed.data
+    assert loaded.exec(select(MatchRun)).all() == []
 
 
 def test_a_failed_run_keeps_no_proposals(

@@ -306,3 +306,37 @@ def test_csrf_is_required_on_forms(database_url: str, tmp_path: Path, users: Any
     response = client.post("/capacities/new", data=CAPACITY_FORM)
     assert response.status_code == 400
     strict.extensions["sscmatch.engine"].dispose()
+
+
+def test_fast_select_writes_what_wtforms_writes() -> None:
+    from wtforms import Form, SelectField, SelectMultipleField, widgets
+    from wtforms.fields.choices import SelectChoice
+
+    from sscmatch.web.widgets import FastSelect
+
+    pairs = [("", "Choose"), ("GTM", "Guatemala"), ('a"<b', "x & y"), ("e", ""), ("GTM", "dup")]
+    objects = [SelectChoice(v, label or None) for v, label in pairs]
+    kinds = [*objects[:-1], SelectChoice("x", "with attribute", render_kw={"disabled": True})]
+
+    class Fast(Form):
+        one = SelectField(widget=FastSelect())
+        many = SelectMultipleField(widget=FastSelect(multiple=True))
+        number = SelectField(coerce=int, widget=FastSelect())
+
+    class Plain(Form):
+        one = SelectField()
+        many = SelectMultipleField(widget=widgets.Select(multiple=True))
+        number = SelectField(coerce=int)
+
+    def render(form_class: type[Form], choices: list[Any], one: Any, many: Any) -> list[str]:
+        form = form_class(data={"one": one, "many": many, "number": 1})
+        for name in ("one", "many"):
+            form[name].choices = choices  # as the app's forms do: set after construction
+        form["number"].choices = [SelectChoice(1, "one")]
+        big = {"size": 8, "aria-invalid": "true", "required": True}
+        return [str(form[name](**kw)) for name in ("one", "many", "number") for kw in ({}, big)]
+
+    for choices in (pairs, objects, kinds):
+        for one, many in ((None, None), ("GTM", ["GTM", 'a"<b']), ('a"<b', []), ("zzz", ["e"])):
+            assert render(Fast, choices, one, many) == render(Plain, choices, one, many)
+    assert render(Fast, pairs, "GTM", None)[0].count("<option selected") == 2

@@ -370,6 +370,27 @@ def test_list_filters_sort_and_page(session: Session) -> None:
             wf.list_proposals(session, bad)
 
 
+def test_pages_follow_the_whole_order_with_titles(session: Session) -> None:
+    load(session)
+    titles = {n.id: n.title for n in session.exec(select(Need))}
+    for sort in wf.SORTS:
+        whole = wf.list_proposals(session, wf.Filters(sort=sort), size=100).items
+        paged = [
+            row
+            for number in (1, 2, 3)
+            for row in wf.list_proposals(session, wf.Filters(sort=sort), page=number, size=4).items
+        ]
+        assert [r.proposal.id for r in paged] == [r.proposal.id for r in whole], sort
+        assert all(r.need_title == titles[r.proposal.need] and r.capacity_title for r in paged)
+    need = session.get(Need, NEED)
+    assert need is not None
+    themed = wf.list_proposals(session, wf.Filters(theme=need.themes[0]), page=1, size=3)
+    on_theme = {n.id for n in session.exec(select(Need)) if need.themes[0] in n.themes}
+    assert themed.total == sum(p.need in on_theme for p in session.exec(select(StoredProposal)))
+    assert len(themed.items) == min(3, themed.total)
+    assert wf.list_proposals(session, wf.Filters(), page=9, size=4).items == []
+
+
 def test_evidence_and_breakdown(session: Session) -> None:
     load(session)
     p = next(x for x in of_need(session, OTHER_NEED) if x.provider == "BRA")
