@@ -402,3 +402,22 @@ def test_country_profile_and_activity(session: Session) -> None:
     need.status = "open"
     session.commit()
     assert {a.code: a for a in analytics.countries_activity(session, VOCAB)}["HTI"].open_needs == 2
+
+
+def test_country_profile_lists_are_capped_with_totals(session: Session) -> None:
+    for n in range(3):
+        session.add(Exchange(id=f"cap-x{n}", start=f"201{n}", providers=["BRA"], recipients=["HTI"]))
+        session.add(Capacity(id=f"cap-c{n}", country="BRA", title=f"Capacity {n}"))
+    session.commit()
+    session.add(Commitment(id="cap-k1", owner_country="BRA", description="Done", status="fulfilled"))
+    session.add(Commitment(id="cap-k2", owner_country="BRA", description="Open", status="pending"))
+    session.commit()
+    p = analytics.country_profile(session, VOCAB, "BRA", today=date(2024, 1, 1), limit=1)
+    assert [e.id for e in p.given] == ["cap-x2"]  # the newest
+    assert [c.id for c in p.capacities] == ["cap-c0"]
+    assert [c.id for c, _ in p.commitments] == ["cap-k2"]  # open ones first
+    assert p.totals == {
+        "capacities": 3, "needs": 0, "given": 3, "received": 0, "joint": 0, "commitments": 2
+    }
+    assert p.commitment_counts == {"pending": 1, "fulfilled": 1}
+    assert dict(p.partners) == {"HTI": 3}  # partners count every exchange, not only those shown

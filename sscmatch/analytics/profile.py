@@ -7,6 +7,7 @@ from collections import Counter
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
@@ -45,8 +46,19 @@ def commitment_state(status: str, due: str | None, today: date) -> str:
     return status
 
 
+LIST_LIMIT = 50
+"""Records shown per list of a country profile; each list says how many there are in all and
+links to the full (paged) list. A country can have thousands of exchanges."""
+
+# Open commitments first (the follow-up is what needs attention), then by id.
+_STATE_ORDER = {"overdue": 0, "in_progress": 1, "pending": 2, "fulfilled": 3, "dropped": 4}
+
+
 @dataclass
 class CountryProfile:
+    """What a country's page shows. The lists hold at most ``limit`` records (newest exchanges,
+    open commitments first); the ``*_total`` fields count them all."""
+
     code: str
     capacities: list[Capacity]
     needs: list[Need]
@@ -59,43 +71,56 @@ class CountryProfile:
     stats: NodeStats | None
     international: set[str] = field(default_factory=set)
     commitment_counts: dict[str, int] = field(default_factory=dict)
+    totals: dict[str, int] = field(default_factory=dict)  # capacities, needs, given, …
+    limit: int = LIST_LIMIT
 
 
 def country_profile(
-    session: Session, vocab: Vocabulary, code: str, today: date | None = None
+    session: Session,
+    vocab: Vocabulary,
+    code: str,
+    today: date | None = None,
+    limit: int = LIST_LIMIT,
 ) -> CountryProfile:
     code = code.strip().upper()
     if code not in vocab.countries:
         raise UnknownCountry(code)
     today = today or date.today()
-    caps = list(
-        session.exec(select(Capacity).where(Capacity.country == code).order_by(Capacity.id))
-    )
-    needs = list(session.exec(select(Need).where(Need.country == code).order_by(Need.id)))
+    totals: dict[str, int] = {}
+
+    def first(model: type[Capacity] | type[Need], name: str) -> list[Any]:
+        where = model.country == code
+        totals[name] = int(
+            session.exec(select(func.count()).select_from(model).where(where)).one()
+        )
+        return list(session.exec(select(model).where(where).order_by(model.id).limit(limit)))
+
+    caps: list[Capacity] = first(Capacity, "capacities")
+    needs: list[Need] = first(Need, "needs")
     international = set(
         session.exec(select(Institution.id).where(col(Institution.international))).all()
     )
     view = network_view(session, vocab, Filters())
     _, rows_all = cached_rows(session)
-    mine = [r for r in rows_all if code in r.countries()]
-    ids = [r.id for r in mine]
-    records = {
-        e.id: e
-        for e in (session.exec(select(Exchange).where(col(Exchange.id).in_(ids))) if ids else [])
+    mine = sorted(
+        (r for r in rows_all if code in r.countries()), key=lambda r: (r.start, r.id), reverse=True
+    )
+    roles = {
+        "given": [r.id for r in mine if code in r.providers],
+        "received": [r.id for r in mine if code in r.recipients],
+        "joint": [r.id for r in mine if code in r.participants],
     }
-    given, received, joint = [], [], []
+    totals.update({role: len(ids) for role, ids in roles.items()})
+    shown = {i for ids in roles.values() for i in ids[:limit]}
+    records = (
+        {e.id: e for e in session.exec(select(Exchange).where(col(Exchange.id).in_(shown)))}
+        if shown
+        else {}
+    )
+    lists = {role: [records[i] for i in ids[:limit] if i in records] for role, ids in roles.items()}
     partners: Counter[str] = Counter()
     bodies: Counter[str] = Counter()
-    for r in sorted(mine, key=lambda r: (r.start, r.id), reverse=True):
-        e = records.get(r.id)
-        if e is None:
-            continue
-        if code in r.providers:
-            given.append(e)
-        if code in r.recipients:
-            received.append(e)
-        if code in r.participants:
-            joint.append(e)
+    for r in mine:
         partners.update(r.countries() - {code})
         bodies.update(set(r.partners))
     names = (
@@ -109,27 +134,41 @@ def country_profile(
         if bodies
         else {}
     )
-    commitments = list(
-        session.exec(
-            select(Commitment).where(Commitment.owner_country == code).order_by(Commitment.id)
-        )
+    states = sorted(
+        (
+            (commitment_state(status, due, today), commitment_id)
+            for commitment_id, status, due in session.exec(
+                select(Commitment.id, Commitment.status, Commitment.due).where(
+                    Commitment.owner_country == code
+                )
+            )
+        ),
+        key=lambda pair: (_STATE_ORDER.get(pair[0], 5), pair[1]),
     )
-    shown = [(c, commitment_state(c.status, c.due, today)) for c in commitments]
+    totals["commitments"] = len(states)
+    wanted = dict((commitment_id, state) for state, commitment_id in states[:limit])
+    loaded = (
+        {k.id: k for k in session.exec(select(Commitment).where(col(Commitment.id).in_(wanted)))}
+        if wanted
+        else {}
+    )
     return CountryProfile(
         code=code,
         capacities=caps,
         needs=needs,
-        given=given,
-        received=received,
-        joint=joint,
+        given=lists["given"],
+        received=lists["received"],
+        joint=lists["joint"],
         partners=sorted(partners.items(), key=lambda kv: (-kv[1], kv[0])),
         partner_bodies=sorted(
             ((b, names.get(b, b), n) for b, n in bodies.items()), key=lambda t: (-t[2], t[0])
         ),
-        commitments=shown,
+        commitments=[(loaded[i], state) for i, state in wanted.items() if i in loaded],
         stats=view.network.nodes.get(code),
         international=international,
-        commitment_counts=dict(Counter(state for _, state in shown)),
+        commitment_counts=dict(Counter(state for state, _ in states)),
+        totals=totals,
+        limit=limit,
     )
 
 

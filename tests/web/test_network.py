@@ -265,3 +265,19 @@ def test_cli_export_network(runner: Any, kb: list[Exchange], tmp_path: Path) -> 
     assert json.loads(js.read_text())["multigraph"] is True
     bad = runner.invoke(args=["export-network", str(out), "--region", "Atlantis"])
     assert bad.exit_code != 0 and "unknown region" in bad.output
+
+
+def test_country_page_shows_the_first_records_and_links_to_all(
+    as_user: Any, kb: list[Exchange], app: Flask
+) -> None:
+    from sscmatch.analytics.profile import LIST_LIMIT
+    from sscmatch.models import Capacity
+
+    with Session(app.extensions["sscmatch.engine"]) as s:
+        for n in range(LIST_LIMIT + 5):
+            s.add(Capacity(id=f"many-{n:03d}", country="TLS", title=f"Many capacity {n:03d}"))
+        s.commit()
+    html = as_user("analyst").get("/countries/TLS").get_data(as_text=True)
+    assert f"The first {LIST_LIMIT} of {LIST_LIMIT + 5}" in html
+    assert 'href="/capacities?country=TLS"' in html
+    assert "Many capacity 000" in html and f"Many capacity {LIST_LIMIT + 4:03d}" not in html
