@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, UniqueConstraint
+from sqlalchemy import BigInteger, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from sscmatch.columns import JSONDict, JSONList
@@ -176,6 +176,8 @@ class MatchRun(SQLModel, table=True):
 class Proposal(Tracked, table=True):
     """A provider suggested for a need by a match run, with its explanation and review state."""
 
+    # The review queue lists proposals of some statuses best score first.
+    __table_args__ = (Index("ix_proposal_status_score", "status", "score"),)
     id: int | None = Field(default=None, primary_key=True)
     run_id: int = Field(foreign_key="match_run.id", index=True)
     need: str = Field(foreign_key="need.id", index=True)
