@@ -171,6 +171,10 @@ class MatchRun(SQLModel, table=True):
     needs_done: int = 0
     proposal_count: int = 0
     error: str | None = None
+    # Who computes it (host:pid) and its last sign of life: a run whose process is gone is
+    # marked failed rather than shown running forever (sscmatch.workflow.matchruns).
+    worker: str | None = Field(default=None, max_length=200)
+    heartbeat_at: datetime | None = None
 
 
 class Proposal(Tracked, table=True):

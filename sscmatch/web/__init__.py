@@ -138,6 +138,32 @@ def _warm_network_cache(app: Flask) -> None:
             threading.Thread(target=warm, name="warm-network-cache", daemon=True).start()
 
 
+def _sweep_interrupted_runs(app: Flask) -> None:
+    """At a worker's first request, mark failed the match runs left "running" by a process that
+    is gone (a restart or a crash killed their background thread); see
+    :func:`sscmatch.workflow.matchruns.sweep_interrupted`. Starting a run sweeps too."""
+    import threading
+
+    done = threading.Event()
+
+    @app.before_request
+    def _sweep_once() -> None:
+        if done.is_set():
+            return
+        done.set()
+        from sscmatch.workflow.matchruns import sweep_interrupted
+
+        try:
+            with Session(app.extensions["sscmatch.engine"]) as session:
+                swept = sweep_interrupted(session)
+                session.commit()
+        except Exception:  # housekeeping must never stop the request it rides on
+            app.logger.exception("could not sweep interrupted match runs")
+            return
+        if swept:
+            app.logger.warning("match runs %s were interrupted; marked failed", swept)
+
+
 def init_app(app: Flask) -> None:
     from sscmatch import cli
     from sscmatch.web import (
@@ -197,5 +223,6 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["LANGUAGE_NAMES"] = i18n.LANGUAGE_NAMES
     templating.init_app(app)
     cli.register(app)
+    _sweep_interrupted_runs(app)
     if app.config.get("WARM_CACHE", not app.testing):
         _warm_network_cache(app)

@@ -65,6 +65,7 @@ def execute_run(
             run = s.get(MatchRun, run_id)
             if run is not None:
                 run.needs_done, run.needs_total = done, total
+                matchruns.beat(run)
                 s.commit()
 
     try:

@@ -3,13 +3,20 @@
 A stored run supersedes the undecided proposals of earlier runs for the same needs; decided ones
 (confirmed, declined, accepted, rejected) stay as they are. Progress is written to the run as
 needs are ranked in batches, so a page can show it while a long run works.
+
+A run computed in the background dies with its process (a restart, a crash, a recycled worker).
+Each run records which process computes it and when it last made progress;
+:func:`sweep_interrupted` marks failed the runs whose process is gone (on this host) or that
+gave no sign of life for :data:`STALE_AFTER`, so none stays "running" forever.
 """
 
 from __future__ import annotations
 
+import os
+import socket
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import or_
 from sqlmodel import Session, col, select
@@ -24,6 +31,14 @@ from sscmatch.workflow.encode import build_corpus
 
 BATCH = 50
 UNDECIDED = ("proposed",)
+STALE_AFTER = timedelta(minutes=30)
+"""A running run with no progress for this long is taken as dead even if its process cannot be
+checked (another host). Progress comes every 50 needs; the longest silent step, storing the
+proposals of a full re-match, takes well under a minute."""
+INTERRUPTED = (
+    "interrupted: the server process computing this run stopped (a restart or a crash) before "
+    "it finished; nothing was stored. Start the run again."
+)
 
 
 class MatchError(ValueError):
@@ -102,6 +117,7 @@ def start_run(
         params={"needs": list(need_ids)},
         status="running",
     )
+    beat(run)
     session.add(run)
     session.flush()
     return run
@@ -128,6 +144,7 @@ def begin_run(
     computes and stores it, in the background or at once). Raises :class:`MatchError`."""
     if not 1 <= top_k <= 50:
         raise MatchError(f"top must be between 1 and 50, got {top_k}")
+    sweep_interrupted(session)  # so that no dead run looks like it is still working
     wanted = list(dict.fromkeys(need_ids))
     check_needs(session, wanted, None)
     run = start_run(session, as_of=None, need_ids=wanted, top_k=top_k, user_id=user_id)
@@ -159,6 +176,45 @@ def finish_run(
         after=snapshot(run),
         note=f"{run.proposal_count} proposals",
     )
+
+
+def this_worker() -> str:
+    """``host:pid`` of this process."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def beat(run: MatchRun) -> None:
+    """Record that this process is computing ``run``, now."""
+    run.worker = this_worker()
+    run.heartbeat_at = utcnow()
+
+
+def _process_gone(worker: str) -> bool:
+    """True when ``worker`` (``host:pid``) names a process of this host that no longer exists."""
+    host, _, pid = worker.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)  # signal 0: only asks whether the process exists
+    except ProcessLookupError:
+        return True
+    except OSError:  # exists, but not ours to signal
+        return False
+    return False
+
+
+def sweep_interrupted(session: Session, now: datetime | None = None) -> list[int]:
+    """Mark failed (:data:`INTERRUPTED`) every running run whose process is gone or that made no
+    progress for :data:`STALE_AFTER`; returns their ids (the caller commits)."""
+    now = now or utcnow()
+    swept: list[int] = []
+    for run in session.exec(select(MatchRun).where(MatchRun.status == "running")).all():
+        last = run.heartbeat_at or run.created_at
+        if (run.worker and _process_gone(run.worker)) or now - last > STALE_AFTER:
+            fail_run(run, INTERRUPTED)
+            session.add(run)
+            swept.append(run.id or 0)
+    return swept
 
 
 def fail_run(run: MatchRun, error: str) -> None:
@@ -221,6 +277,7 @@ def run_and_store(
 
     def progress(done: int, total: int) -> None:
         run.needs_done, run.needs_total = done, total
+        beat(run)
 
     proposals = compute(
         session, vocab, need_ids=need_ids, top_k=top_k, weights=weights, progress=progress

@@ -245,3 +245,70 @@ def test_running_page_polls_without_inline_script(as_user: Any, loaded: Session)
     script = as_user("secretariat").get("/static/js/matching.js")
     assert script.status_code == 200 and b"data-status-url" in script.data
     script.close()
+
+
+def _dead_pid() -> int:
+    """The pid of a process that has exited (and been reaped)."""
+    import subprocess
+    import sys
+
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
+
+
+def test_a_run_whose_process_died_is_marked_interrupted(loaded: Session) -> None:
+    import socket
+    from datetime import timedelta
+
+    from sscmatch.models import utcnow
+
+    alive, dead, silent, elsewhere = (
+        matchruns.begin_run(loaded, need_ids=["s002-n37"], top_k=3, user_id=None)
+        for _ in range(4)
+    )
+    dead.worker = f"{socket.gethostname()}:{_dead_pid()}"
+    silent.worker = "another-host:1"
+    silent.heartbeat_at = utcnow() - matchruns.STALE_AFTER - timedelta(minutes=1)
+    elsewhere.worker = "another-host:1"  # cannot be checked, but gave a sign of life just now
+    loaded.commit()
+
+    swept = matchruns.sweep_interrupted(loaded)
+    loaded.commit()
+    assert sorted(swept) == sorted([dead.id, silent.id])
+    for run in (alive, dead, silent, elsewhere):
+        loaded.refresh(run)
+    assert (alive.status, elsewhere.status) == ("running", "running")
+    assert dead.status == silent.status == "failed"
+    assert dead.error and dead.error.startswith("interrupted") and dead.finished_at is not None
+    assert matchruns.sweep_interrupted(loaded) == []  # once is enough
+    # Starting a run sweeps too: a dead one does not look busy next to it.
+    dead_again = matchruns.begin_run(loaded, need_ids=["s002-n37"], top_k=3, user_id=None)
+    dead_again.worker = dead.worker
+    loaded.commit()
+    matchruns.begin_run(loaded, need_ids=["s002-n37"], top_k=3, user_id=None)
+    assert dead_again.status == "failed"
+
+
+def test_the_first_request_after_a_restart_sweeps(database_url: str, tmp_path: Path) -> None:
+    """A run left running by a process that is gone shows as interrupted after a restart."""
+    import socket
+
+    from sscmatch.db import session_scope
+
+    app: Flask = make_test_app(database_url, tmp_path)
+    engine = app.extensions["sscmatch.engine"]
+    try:
+        with session_scope(engine) as s:
+            import_bundle(s, ROOT / "data", load_vocabulary())
+            run = matchruns.begin_run(s, need_ids=["s002-n37"], top_k=3, user_id=None)
+            run.worker = f"{socket.gethostname()}:{_dead_pid()}"
+            s.flush()
+            run_id = run.id
+        app.test_client().get("/login")  # any first request
+        with Session(engine) as s:
+            stored = s.get(MatchRun, run_id)
+            assert stored is not None and stored.status == "failed"
+            assert "interrupted" in (stored.error or "")
+    finally:
+        engine.dispose()
