@@ -28,14 +28,14 @@ from flask import (
 )
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from sqlalchemy import Text, func, or_, type_coerce
+from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 from wtforms import IntegerField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, NumberRange, ValidationError
 
-from sscmatch.models import Institution, MatchRun, Need, User
+from sscmatch.models import MatchRun, Need, User
 from sscmatch.models import Proposal as StoredProposal
 from sscmatch.vocab import load_vocabulary
 from sscmatch.web.access import access
@@ -194,23 +194,6 @@ def _chunks(items: Sequence[str]) -> Iterator[Sequence[str]]:
         yield items[start : start + IN_CHUNK]
 
 
-def _needs_of_filters(db: Session, countries: Sequence[str], theme: str) -> list[str]:
-    """Open needs of any of ``countries`` on ``theme`` or one of its sub-themes (either may be
-    empty: any), among those a run of "all open needs" ranks (not international bodies')."""
-    international = select(Institution.id).where(col(Institution.international))
-    query = select(Need.id).where(
-        Need.status == "open",
-        or_(col(Need.institution).is_(None), col(Need.institution).not_in(international)),
-    )
-    if countries:
-        query = query.where(col(Need.country).in_(countries))
-    if theme:
-        text = type_coerce(col(Need.themes), Text)
-        family = [theme, *load_vocabulary().children(theme)]
-        query = query.where(or_(*(text.contains(f'"{t}"', autoescape=True) for t in family)))
-    return list(db.exec(query.order_by(col(Need.id))).all())
-
-
 def _chosen_needs(db: Session, form: StartRunForm) -> tuple[list[str], list[Need]] | None:
     """The needs a valid form chooses (empty: all open needs) and the records read to check them
     (kept so that the run's own check finds them in the session); ``None`` after adding a
@@ -250,7 +233,8 @@ def _chosen_needs(db: Session, form: StartRunForm) -> tuple[list[str], list[Need
     countries, theme = form.country_codes(), form.theme.data or ""
     found: list[str] = []
     if countries or theme:
-        found = _needs_of_filters(db, countries, theme)
+        family = [theme, *load_vocabulary().children(theme)] if theme else []
+        found = matchruns.open_needs(db, countries, family)
         if not found:
             at_fault = form.country if countries else form.theme
             at_fault.errors.append(_("No open need has these countries and theme."))

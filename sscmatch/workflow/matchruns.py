@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import or_
+from sqlalchemy import Text, or_, type_coerce
 from sqlmodel import Session, col, select
 
 from sscmatch.matching import DEFAULT_WEIGHTS, PreparedCorpus, Proposal, Weights, prepare, rank
@@ -123,13 +123,21 @@ def start_run(
     return run
 
 
-def open_needs(session: Session) -> list[str]:
-    """Ids of the needs a run of "all open needs" ranks (not those of international bodies)."""
+def open_needs(
+    session: Session, countries: Sequence[str] = (), themes: Sequence[str] = ()
+) -> list[str]:
+    """Ids of the needs a run of "all open needs" ranks (not those of international bodies), by
+    id; only those of ``countries`` and with one of ``themes`` when given."""
     international = select(Institution.id).where(col(Institution.international))
     query = select(Need.id).where(
         Need.status == "open",
         or_(col(Need.institution).is_(None), col(Need.institution).not_in(international)),
     )
+    if countries:
+        query = query.where(col(Need.country).in_(countries))
+    if themes:
+        text = type_coerce(col(Need.themes), Text)
+        query = query.where(or_(*(text.contains(f'"{t}"', autoescape=True) for t in themes)))
     return list(session.exec(query.order_by(col(Need.id))).all())
 
 
