@@ -39,7 +39,7 @@ from sscmatch.models import Capacity, Institution, Need, User
 from sscmatch.schemas import MATURITIES, MODALITIES
 from sscmatch.vocab import Vocabulary, load_vocabulary
 from sscmatch.web.access import SIGNED_IN, access
-from sscmatch.web.templating import country_name, lang, theme_label
+from sscmatch.web.templating import MATURITY_LABELS, country_name, lang, theme_label
 from sscmatch.web.translate import gettext as _
 from sscmatch.web.translate import lazy_gettext as _l
 from sscmatch.web.widgets import FastSelect, country_choices, theme_choices
@@ -50,12 +50,6 @@ bp = Blueprint("registry", __name__)
 
 WRITERS = ("focal_point", "secretariat", "admin")
 
-MATURITY_LABELS = {
-    "pilot": _l("pilot"),
-    "operational": _l("operational"),
-    "scaled": _l("scaled up"),
-    "institutionalised": _l("institutionalised"),
-}
 MODALITY_LABELS = {
     "study_tour": _l("study tour"),
     "technical_assistance": _l("technical assistance"),

@@ -36,6 +36,13 @@ ROLE_LABELS = {
     "admin": _l("Administrator"),
 }
 
+MATURITY_LABELS = {
+    "pilot": _l("pilot"),
+    "operational": _l("operational"),
+    "scaled": _l("scaled up"),
+    "institutionalised": _l("institutionalised"),
+}
+
 STATUS_LABELS = {
     "draft": _l("draft"),
     "open": _l("open"),
@@ -132,6 +139,7 @@ def init_app(app: Flask) -> None:
         get_locale=lang,
         role_label=lambda role: ROLE_LABELS.get(role, role),
         status_label=lambda status: STATUS_LABELS.get(status, status),
+        maturity_label=lambda maturity: MATURITY_LABELS.get(maturity, maturity),
         country_name=country_name,
         url_if=url_if,
         theme_label=theme_label,

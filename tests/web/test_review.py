@@ -254,3 +254,21 @@ def test_csrf_is_required_on_decisions(database_url: str, tmp_path: Path) -> Non
         assert response.status_code != 200
     finally:
         app.extensions["sscmatch.engine"].dispose()
+
+
+def test_proposal_page_names_the_maturity_in_the_interface_language(
+    as_user: Any, run: Session
+) -> None:
+    from sscmatch.models import Capacity
+
+    p = prop(run, "MEX")
+    capacity = run.get(Capacity, p.capacity)
+    assert capacity is not None
+    capacity.maturity = "operational"
+    run.add(capacity)
+    run.commit()
+    client = as_user("secretariat")
+    assert "· operational" in client.get(f"/review/proposals/{p.id}").get_data(as_text=True)
+    client.post("/language", data={"lang": "es", "next": "/"})
+    spanish = client.get(f"/review/proposals/{p.id}").get_data(as_text=True)
+    assert "· operativa" in spanish and "· operational" not in spanish
