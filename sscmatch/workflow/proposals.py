@@ -371,10 +371,29 @@ def reject(
     reason: str | None,
 ) -> Outcome:
     """Reject the proposal; a reason is required."""
+    proposal, review, _ = _refuse(
+        session, proposal_id, user_id=user_id, version=version, reason=reason, kind="reject"
+    )
+    session.flush()
+    return Outcome(proposal=proposal, review=review)
+
+
+def _refuse(
+    session: Session,
+    proposal_id: int,
+    *,
+    user_id: int | None,
+    version: int | None,
+    reason: str | None,
+    kind: str,
+) -> tuple[StoredProposal, Review, str]:
+    """What a rejection and a veto share: a reason is required, the proposal becomes rejected
+    (a veto's note says so) and the decision is kept as a review of ``kind``."""
     proposal = get_proposal(session, proposal_id)
     text = _clean(reason)
     if not text:
-        raise ReasonRequiredError("a reason is required to reject a proposal")
+        what = "to veto a pair" if kind == "veto" else "to reject a proposal"
+        raise ReasonRequiredError(f"a reason is required {what}")
     _set_status(
         session,
         proposal,
@@ -382,11 +401,9 @@ def reject(
         user_id=user_id,
         version=version,
         action="reject",
-        note=text,
+        note=f"pair vetoed: {text}" if kind == "veto" else text,
     )
-    review = _review(session, proposal, "reject", user_id, text)
-    session.flush()
-    return Outcome(proposal=proposal, review=review)
+    return proposal, _review(session, proposal, kind, user_id, text), text
 
 
 def alternates(session: Session, proposal: StoredProposal) -> list[StoredProposal]:
@@ -469,20 +486,9 @@ def veto(
     reason: str | None,
 ) -> Outcome:
     """Exclude the provider → recipient pair from future runs and reject this proposal."""
-    proposal = get_proposal(session, proposal_id)
-    text = _clean(reason)
-    if not text:
-        raise ReasonRequiredError("a reason is required to veto a pair")
-    _set_status(
-        session,
-        proposal,
-        "rejected",
-        user_id=user_id,
-        version=version,
-        action="reject",
-        note=f"pair vetoed: {text}",
+    proposal, review, text = _refuse(
+        session, proposal_id, user_id=user_id, version=version, reason=reason, kind="veto"
     )
-    review = _review(session, proposal, "veto", user_id, text)
     existing = session.exec(
         select(Veto).where(Veto.provider == proposal.provider, Veto.recipient == proposal.recipient)
     ).first()
