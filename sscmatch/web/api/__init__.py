@@ -33,6 +33,11 @@ def _api_error(exc: ApiError) -> Any:
     return jsonify(error=exc.code, message=exc.message), exc.status
 
 
+def paged(items: list[Any], *, page: int, per_page: int, pages: int, total: int) -> Any:
+    """The JSON answer of every list endpoint: ``items`` and where they stand."""
+    return jsonify(items=items, page=page, per_page=per_page, pages=pages, total=total)
+
+
 def json_body() -> dict[str, Any]:
     """The request's JSON object, or a 400 that says what was expected."""
     data = request.get_json(silent=True)

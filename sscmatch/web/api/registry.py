@@ -22,7 +22,7 @@ from sscmatch.schemas import CapacityPublic, ExchangePublic, InstitutionPublic, 
 from sscmatch.vocab import load_vocabulary
 from sscmatch.web import get_session
 from sscmatch.web.access import SIGNED_IN, access
-from sscmatch.web.api import ApiError, bp, document, int_arg, json_body
+from sscmatch.web.api import ApiError, bp, document, int_arg, json_body, paged
 from sscmatch.workflow import registry as reg
 from sscmatch.workflow.registry import RecordFilter
 
@@ -149,8 +149,8 @@ def _listing(search: Callable[..., reg.Page[Any]], render: Callable[[Any], dict[
     result = _run(
         lambda: search(get_session(), load_vocabulary(), flt, page=page, per_page=per_page)
     )
-    return jsonify(
-        items=[render(r) for r in result.items],
+    return paged(
+        [render(r) for r in result.items],
         page=result.number,
         per_page=result.per_page,
         pages=result.pages,

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sscmatch.models import MatchRun, Need
 from sscmatch.vocab import load_vocabulary
 from sscmatch.web.access import access
-from sscmatch.web.api import ApiError, bp, document, int_arg, json_body, validated
+from sscmatch.web.api import ApiError, bp, document, int_arg, json_body, paged, validated
 from sscmatch.workflow import matchruns
 from sscmatch.workflow import proposals as wf
 
@@ -186,8 +186,8 @@ def list_proposals() -> Any:
         page = wf.list_proposals(_db(), filters, page_number(request.args), size)
     except wf.ProposalError as exc:
         raise ApiError(400, "bad_parameter", str(exc)) from None
-    return jsonify(
-        items=[
+    return paged(
+        [
             {
                 **wf.to_dict(r.proposal),
                 "need_title": r.need_title,
@@ -196,8 +196,8 @@ def list_proposals() -> Any:
             for r in page.items
         ],
         page=page.number,
-        pages=page.pages,
         per_page=page.size,
+        pages=page.pages,
         total=page.total,
     )
 

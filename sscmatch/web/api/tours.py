@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sscmatch.models import Commitment, CommitmentUpdate, Proposal, StudyTour
 from sscmatch.web import get_session
 from sscmatch.web.access import SIGNED_IN, access
-from sscmatch.web.api import ApiError, bp, document, int_arg, json_body, validated
+from sscmatch.web.api import ApiError, bp, document, int_arg, json_body, paged, validated
 from sscmatch.web.tours import today, tour_rates
 from sscmatch.workflow import commitments as kwf
 from sscmatch.workflow import tours as wf
@@ -236,9 +236,10 @@ def api_tours() -> Any:
         )
     except wf.TourError as exc:
         raise ApiError(400, "bad_parameter", str(exc)) from None
-    return jsonify(
-        items=[tour_json(t) for t in found.items],
+    return paged(
+        [tour_json(t) for t in found.items],
         page=found.number,
+        per_page=found.size,
         pages=found.pages,
         total=found.total,
     )
