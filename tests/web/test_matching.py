@@ -312,3 +312,8 @@ def test_the_first_request_after_a_restart_sweeps(database_url: str, tmp_path: P
             assert "interrupted" in (stored.error or "")
     finally:
         engine.dispose()
+
+
+def test_an_empty_run_list_says_so(as_user: Any, loaded: Session) -> None:
+    page = as_user("analyst").get("/matching/runs").get_data(as_text=True)
+    assert "No matching run yet." in page and "Try fewer filters" not in page
