@@ -8,6 +8,7 @@ making it exact).
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy.engine import Dialect
@@ -25,6 +26,21 @@ class JSONList(TypeDecorator[list[Any]]):
 
     def process_result_value(self, value: str | None, dialect: Dialect) -> list[Any]:
         return list(json.loads(value)) if value else []
+
+
+def json_list_reader() -> Callable[[str | None], tuple[str, ...]]:
+    """A parser of :class:`JSONList` columns read as text (``type_coerce(col, Text)``), keeping
+    each distinct value: bulk reads (every exchange) repeat the same few country and theme lists,
+    and decoding them once each, without ORM objects, is many times faster."""
+    memo: dict[str | None, tuple[str, ...]] = {}
+
+    def parse(raw: str | None) -> tuple[str, ...]:
+        found = memo.get(raw)
+        if found is None:
+            found = memo[raw] = tuple(json.loads(raw)) if raw else ()
+        return found
+
+    return parse
 
 
 class JSONDict(TypeDecorator[dict[str, Any]]):

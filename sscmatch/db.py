@@ -88,6 +88,12 @@ CHANGE_TRACKED_TABLES = (
 """Tables whose every committed change moves :func:`change_version` (triggers of migration 0003)."""
 
 
+def database_key(session: Session) -> str:
+    """Which database ``session`` talks to, for process-wide caches that must not mix two."""
+    bind = session.get_bind()
+    return str(bind.engine.url) if hasattr(bind, "engine") else str(id(bind))
+
+
 def change_version(session: Session) -> tuple[int, str] | None:
     """``(changes, epoch)``: moves with every committed insert, update or delete of a row of
     :data:`CHANGE_TRACKED_TABLES`, by anyone (see :class:`sscmatch.models.DataChange`). For

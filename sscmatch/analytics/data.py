@@ -7,7 +7,6 @@ per process and per database URL; a page for filters already seen is served from
 
 from __future__ import annotations
 
-import json
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
@@ -18,7 +17,8 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, select
 
 from sscmatch.analytics.graph import ExchangeRow
-from sscmatch.db import change_version
+from sscmatch.columns import json_list_reader
+from sscmatch.db import change_version, database_key
 from sscmatch.models import Exchange, Institution
 
 T = TypeVar("T")
@@ -28,11 +28,6 @@ _VIEWS: OrderedDict[Hashable, Any] = OrderedDict()
 VIEW_CACHE_SIZE = 24
 """Entries kept: views, drawings and gap lists (a view of 200,000 exchanges holds ~50,000
 links, about 20 MB)."""
-
-
-def _db_key(session: Session) -> str:
-    bind = session.get_bind()
-    return str(bind.engine.url) if hasattr(bind, "engine") else str(id(bind))
 
 
 def data_version(session: Session) -> tuple[int, str] | None:
@@ -51,14 +46,7 @@ def year_of(start: str | None) -> int | None:
 def load_rows(session: Session) -> list[ExchangeRow]:
     """Every exchange as an :class:`ExchangeRow`, read column-wise (no ORM objects)."""
     constituency = dict(session.exec(select(Institution.id, Institution.constituency)).all())
-    memo: dict[str | None, tuple[str, ...]] = {}
-
-    def lst(raw: str | None) -> tuple[str, ...]:
-        found = memo.get(raw)
-        if found is None:
-            found = memo[raw] = tuple(json.loads(raw)) if raw else ()
-        return found
-
+    lst = json_list_reader()
     cols = (
         Exchange.id,
         Exchange.title,
@@ -110,7 +98,7 @@ def cached_rows(
 ) -> tuple[Hashable | None, list[ExchangeRow]]:
     """``(version, rows)``, read again only when the data version changed. ``version`` None
     means: ask the database for it."""
-    key = _db_key(session)
+    key = database_key(session)
     version = data_version(session) if version is None else version
     if version is None:  # uncommitted writes in this session: read them, keep nothing
         return None, load_rows(session)
@@ -131,7 +119,7 @@ def cached(session: Session, version: Hashable | None, key: Hashable, make: Call
         version = data_version(session)
     if version is None:  # uncommitted writes in this session
         return make()
-    full = (_db_key(session), version, key)
+    full = (database_key(session), version, key)
     with _LOCK:
         if full in _VIEWS:
             _VIEWS.move_to_end(full)

@@ -21,7 +21,7 @@ from typing import Any
 from flask import render_template, request
 from markupsafe import Markup
 
-from sscmatch.db import change_version
+from sscmatch.db import change_version, database_key
 from sscmatch.web.translate import current_lang
 
 BODY_CACHE_CHARS = 32_000_000
@@ -47,9 +47,15 @@ def render_kept(
     changes = change_version(session)  # None: this request wrote and has not committed
     full_key: Hashable | None = None
     if changes is not None:
-        bind = session.get_bind()
-        database = str(bind.engine.url) if hasattr(bind, "engine") else id(bind)
-        full_key = (database, changes, folder, page, request.full_path, current_lang(), *key)
+        full_key = (
+            database_key(session),
+            changes,
+            folder,
+            page,
+            request.full_path,
+            current_lang(),
+            *key,
+        )
     body = _recall(full_key)
     if body is None:
         body = render_template(f"{folder}/_{page}_content.html", **make_context())

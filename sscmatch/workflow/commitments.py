@@ -26,9 +26,8 @@ count includes every cooperation that reached it or went further.
 
 from __future__ import annotations
 
-import json
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -37,8 +36,9 @@ from sqlalchemy import Text, func, type_coerce
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
+from sscmatch.columns import json_list_reader
 from sscmatch.dates import PartialDateError, normalise_partial_date, period_end
-from sscmatch.db import change_version
+from sscmatch.db import change_version, database_key
 from sscmatch.models import (
     Commitment,
     CommitmentUpdate,
@@ -489,7 +489,7 @@ def outcome_ladder(session: Session) -> Ladder:
     changes = change_version(session)
     if changes is None:  # this session has uncommitted writes: compute, keep nothing
         return _compute_ladder(session)
-    version = (str(session.get_bind().engine.url), changes)
+    version = (database_key(session), changes)
     cached = _LADDER.get(version)
     if cached is None:
         cached = _compute_ladder(session)
@@ -498,25 +498,10 @@ def outcome_ladder(session: Session) -> Ladder:
     return cached
 
 
-def _json_lists() -> Callable[[str | None], tuple[str, ...]]:
-    """A parser of JSON list columns read as text, remembering each distinct value: exchanges
-    repeat the same few country and theme lists, and building ORM objects for 200,000 of them
-    took seconds where this takes a fraction of one."""
-    memo: dict[str | None, tuple[str, ...]] = {}
-
-    def parse(raw: str | None) -> tuple[str, ...]:
-        found = memo.get(raw)
-        if found is None:
-            found = memo[raw] = tuple(json.loads(raw)) if raw else ()
-        return found
-
-    return parse
-
-
 def _need_themes(session: Session, need_ids: set[str]) -> dict[str, tuple[str, ...]]:
     if not need_ids:
         return {}
-    parse = _json_lists()
+    parse = json_list_reader()
     rows = session.exec(
         select(Need.id, type_coerce(col(Need.themes), Text)).where(col(Need.id).in_(need_ids))
     )
@@ -527,7 +512,7 @@ def _exchanges_without_tour(
     session: Session,
 ) -> Iterator[tuple[str, tuple[str, ...], tuple[str, ...]]]:
     """``(id, countries, themes)`` of every exchange not recorded from a study tour, by id."""
-    parse = _json_lists()
+    parse = json_list_reader()
     rows = session.connection().execute(
         sa_select(
             col(Exchange.id),
