@@ -17,13 +17,9 @@ from typing import Any
 from flask import Flask
 from sqlmodel import Session, select
 
-from sscmatch.bundle import import_bundle
-from sscmatch.models import AuditEvent, Capacity, Commitment, Need, Proposal, User
-from sscmatch.vocab import load_vocabulary
-from sscmatch.workflow.accounts import issue_api_token
-from sscmatch.workflow.matchruns import run_and_store
-from sscmatch.workflow.tours import draft_from_proposal
+from sscmatch.models import AuditEvent
 from tests.conftest import sign_in
+from tests.web.test_fuzz_api import build_world
 
 ROOT = Path(__file__).resolve().parents[2]
 ROLES = ("admin", "secretariat", "analyst", "focal_gtm", "focal_bra")
@@ -137,72 +133,30 @@ POLICY: dict[str, dict[str, set[str]]] = {
 
 
 def _world(app: Flask, users: dict[str, int]) -> dict[str, Any]:
-    """Records of Guatemala to aim at, a proposal that involves Guatemala but not Brazil, a tour."""
-    engine = app.extensions["sscmatch.engine"]
-    vocab = load_vocabulary()
-    with Session(engine, expire_on_commit=False) as s:
-        import_bundle(s, ROOT / "data", vocab)
-        s.add(
-            Need(
-                id="N-GTM-1",
-                country="GTM",
-                title="Labour inspection in agriculture",
-                themes=["labour-inspection"],
-                languages=["es"],
-                status="open",
-            )
-        )
-        s.add(
-            Capacity(
-                id="C-GTM-1",
-                country="GTM",
-                title="Municipal child labour offices",
-                themes=["local-government"],
-                languages=["es"],
-                status="published",
-            )
-        )
-        s.commit()
-        result = run_and_store(s, vocab, need_ids=["N-GTM-1"], top_k=5)
-        s.commit()
-        proposals = s.exec(select(Proposal).where(Proposal.run_id == result.run_id)).all()
-        proposal = next(p for p in proposals if p.provider != "BRA")
-        other = next(p for p in proposals if p.id != proposal.id)
-        other.status = "accepted"
-        tour = draft_from_proposal(s, other, users["secretariat"])
-        s.add(
-            Commitment(
-                id="K-GTM-1",
-                owner_country="GTM",
-                description="Adopt a protocol",
-                study_tour=tour.id,
-            )
-        )
-        tokens = {}
-        for key in ROLES:
-            user = s.get(User, users[key])
-            assert user is not None
-            tokens[key] = issue_api_token(s, user)
-        s.commit()
+    """The fuzzers' records (Guatemala's, a proposal that involves Guatemala but not Brazil, a
+    tour, a commitment, tokens) and a value for every URL argument."""
+    world = build_world(app, users)
+    with Session(app.extensions["sscmatch.engine"]) as s:
         event = s.exec(select(AuditEvent)).first()
         assert event is not None
-        return {
-            "values": {
-                "need_id": "N-GTM-1",
-                "capacity_id": "C-GTM-1",
-                "exchange_id": "s000-e01",
-                "institution_id": "bra-abc",
-                "proposal_id": proposal.id,
-                "run_id": result.run_id,
-                "tour_id": tour.id,
-                "commitment_id": "K-GTM-1",
-                "event_id": event.id,
-                "user_id": users["analyst"],
-                "code": "GTM",
-                "filename": "css/app.css",
-            },
-            "tokens": tokens,
-        }
+        event_id = event.id
+    return {
+        "values": {
+            "need_id": "N-GTM-1",
+            "capacity_id": "C-GTM-1",
+            "exchange_id": "s000-e01",
+            "institution_id": "bra-abc",
+            "proposal_id": world["proposal_id"],
+            "run_id": world["run_id"],
+            "tour_id": world["tour_id"],
+            "commitment_id": "K-GTM-1",
+            "event_id": event_id,
+            "user_id": users["analyst"],
+            "code": "GTM",
+            "filename": "css/app.css",
+        },
+        "tokens": world["tokens"],
+    }
 
 
 _CLIENTS: dict[tuple[int, str], Any] = {}

@@ -49,7 +49,10 @@ def seeded(test: Any) -> Any:
 
 
 def build_world(app: Flask, users: dict[str, int]) -> dict[str, Any]:
-    """The knowledge base, a Guatemalan need and capacity, a proposal, a tour, a commitment."""
+    """The knowledge base, a Guatemalan need and capacity, a run for the need, a proposal that
+    involves Guatemala but not Brazil, a tour drafted from another (accepted) proposal with a
+    commitment, and an API token for every user of the ``users`` fixture. Shared by the
+    fuzzers, the hardening, concurrency and authorization tests."""
     engine = app.extensions["sscmatch.engine"]
     vocab = load_vocabulary()
     with Session(engine, expire_on_commit=False) as s:
@@ -78,8 +81,8 @@ def build_world(app: Flask, users: dict[str, int]) -> dict[str, Any]:
         result = run_and_store(s, vocab, need_ids=["N-GTM-1"], top_k=5)
         s.commit()
         proposals = s.exec(select(Proposal).where(Proposal.run_id == result.run_id)).all()
-        proposal = proposals[0]
-        other = proposals[1]
+        proposal = next(p for p in proposals if p.provider != "BRA")
+        other = next(p for p in proposals if p.id != proposal.id)
         other.status = "accepted"
         tour = draft_from_proposal(s, other, users["secretariat"])
         s.add(
@@ -91,8 +94,8 @@ def build_world(app: Flask, users: dict[str, int]) -> dict[str, Any]:
             )
         )
         tokens = {}
-        for key in ("secretariat", "focal_gtm", "admin"):
-            user = s.get(User, users[key])
+        for key, user_id in users.items():
+            user = s.get(User, user_id)
             assert user is not None
             tokens[key] = issue_api_token(s, user)
         s.commit()
@@ -103,6 +106,7 @@ def build_world(app: Flask, users: dict[str, int]) -> dict[str, Any]:
                 "commitment_id": ["K-GTM-1"],
             },
             "proposal_id": proposal.id,
+            "run_id": result.run_id,
             "tour_id": tour.id,
             "tokens": tokens,
         }
