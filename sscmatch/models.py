@@ -81,11 +81,16 @@ class User(SQLModel, table=True):
 
 
 class Institution(Tracked, table=True):
+    """A ministry, union, employers' organisation, agency… of a country, or an international or
+    regional body (``international``): an actor of its own, whose ``country`` is only its seat and
+    whose ``members`` are the countries that belong to it (data/README.md)."""
+
     id: str = Field(primary_key=True, max_length=80)
     name: str
     country: str = Field(foreign_key="country.code", index=True)
     constituency: str = "other"
     international: bool = False
+    members: list[str] = _list()
     languages: list[str] = _list()
     website: str | None = None
     source: str | None = None
@@ -95,7 +100,9 @@ class Capacity(Tracked, table=True):
     """Something a country or institution can offer others."""
 
     id: str = Field(primary_key=True, max_length=80)
-    country: str = Field(foreign_key="country.code", index=True)
+    # None only for a record held by an international or regional body (``institution``): a body
+    # is not a country, and its seat must not stand in for it.
+    country: str | None = Field(default=None, foreign_key="country.code", index=True)
     institution: str | None = Field(default=None, foreign_key="institution.id")
     title: str
     description: str | None = None
@@ -112,10 +119,11 @@ class Capacity(Tracked, table=True):
 
 
 class Need(Tracked, table=True):
-    """A gap or request a country has named."""
+    """A gap or request a country (or an international or regional body) has named."""
 
     id: str = Field(primary_key=True, max_length=80)
-    country: str = Field(foreign_key="country.code", index=True)
+    # None only for a need of an international or regional body (``institution``), as above.
+    country: str | None = Field(default=None, foreign_key="country.code", index=True)
     institution: str | None = Field(default=None, foreign_key="institution.id")
     title: str
     description: str | None = None
@@ -251,7 +259,8 @@ class Commitment(Tracked, table=True):
     id: str = Field(primary_key=True, max_length=80)
     exchange: str | None = Field(default=None, foreign_key="exchange.id", index=True)
     study_tour: str | None = Field(default=None, foreign_key="study_tour.id", index=True)
-    owner_country: str = Field(foreign_key="country.code", index=True)
+    # None only when an international or regional body (``owner_institution``) undertook it.
+    owner_country: str | None = Field(default=None, foreign_key="country.code", index=True)
     owner_institution: str | None = Field(default=None, foreign_key="institution.id")
     description: str
     due: str | None = None

@@ -107,12 +107,25 @@ PartialDate = Annotated[str | None, BeforeValidator(_blank_to_none), AfterValida
 TextList = Annotated[list[str], BeforeValidator(_split)]
 LanguageList = Annotated[list[str], BeforeValidator(_split), AfterValidator(_check_languages)]
 CountryList = Annotated[list[CountryCode], BeforeValidator(_split)]
+# Empty only for a record held by an international or regional body (see ``_holder``).
+HolderCountry = Annotated[CountryCode | None, BeforeValidator(_blank_to_none)]
 ModalityList = Annotated[list[Modality], BeforeValidator(_split)]
 NonEmptyText = Annotated[str, Field(min_length=1)]
 
 
 class _Input(SQLModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)  # type: ignore[assignment]
+
+
+def _holder(country: str | None, institution: str | None, what: str) -> None:
+    """A record belongs to a country, or to the international or regional body named as its
+    institution (whose seat must not stand in for it); whether that institution is such a body
+    is checked against the stored institutions."""
+    if not country and not institution:
+        raise ValueError(
+            f"{what} is required (only a record held by an international or regional body, "
+            "named as its institution, has no country)"
+        )
 
 
 def _window_in_order(start: str | None, end: str | None, what: str) -> None:
@@ -141,6 +154,7 @@ class InstitutionCreate(_Input):
     international: Annotated[bool, BeforeValidator(lambda v: False if v in (None, "") else v)] = (
         False
     )
+    members: CountryList = []
     languages: LanguageList = []
     website: OptionalText = None
     source: OptionalText = None
@@ -148,7 +162,7 @@ class InstitutionCreate(_Input):
 
 class CapacityCreate(_Input):
     id: RecordId
-    country: CountryCode
+    country: HolderCountry = None
     institution: OptionalText = None
     title: NonEmptyText
     description: OptionalText = None
@@ -167,13 +181,14 @@ class CapacityCreate(_Input):
 
     @model_validator(mode="after")
     def _window(self) -> CapacityCreate:
+        _holder(self.country, self.institution, "country")
         _window_in_order(self.available_from, self.available_to, "availability")
         return self
 
 
 class NeedCreate(_Input):
     id: RecordId
-    country: CountryCode
+    country: HolderCountry = None
     institution: OptionalText = None
     title: NonEmptyText
     description: OptionalText = None
@@ -189,6 +204,7 @@ class NeedCreate(_Input):
 
     @model_validator(mode="after")
     def _window(self) -> NeedCreate:
+        _holder(self.country, self.institution, "country")
         _window_in_order(self.desired_from, self.desired_to, "desired period")
         return self
 
@@ -226,13 +242,18 @@ class CommitmentCreate(_Input):
     id: RecordId
     exchange: OptionalText = None
     study_tour: OptionalText = None
-    owner_country: CountryCode
+    owner_country: HolderCountry = None
     owner_institution: OptionalText = None
     description: NonEmptyText
     due: PartialDate = None
     status: CommitmentStatus = "pending"
     evidence: OptionalText = None
     source: OptionalText = None
+
+    @model_validator(mode="after")
+    def _owner(self) -> CommitmentCreate:
+        _holder(self.owner_country, self.owner_institution, "owner_country")
+        return self
 
 
 class _Public(SQLModel):

@@ -1,7 +1,8 @@
 """Gaps (themes with open needs that no published capacity covers) and the charts' data.
 
-Records held by international or regional bodies (``Institution.international``) are not a
-country's own (see data/README.md): they are left out of gaps and of supply and demand.
+Records held by international or regional bodies (``Institution.international``; such records
+have no country) are not a country's own (see data/README.md): they are left out of gaps and of
+supply and demand.
 
 Charts come with their geometry (bars in SVG user units) so templates only draw them.
 """
@@ -133,7 +134,9 @@ def _open_needs(
     return [
         (nid, country, title, list(themes), priority)
         for nid, country, title, themes, priority, inst in rows
-        if inst not in international and (region_codes is None or country in region_codes)
+        if country is not None
+        and inst not in international
+        and (region_codes is None or country in region_codes)
     ]
 
 
@@ -148,7 +151,9 @@ def _published_capacities(
     return [
         (country, list(themes))
         for country, themes, inst in rows
-        if inst not in international and (region_codes is None or country in region_codes)
+        if country is not None
+        and inst not in international
+        and (region_codes is None or country in region_codes)
     ]
 
 

@@ -200,9 +200,10 @@ def _activity_counts(
     roles of the unfiltered network."""
     found: dict[str, list[int]] = {}
 
-    def add(rows: Iterable[tuple[str, int]], slot: int) -> None:
+    def add(rows: Iterable[tuple[str | None, int]], slot: int) -> None:
         for code, n in rows:
-            found.setdefault(code, [0] * 7)[slot] = int(n)
+            if code is not None:  # records of international or regional bodies have no country
+                found.setdefault(code, [0] * 7)[slot] = int(n)
 
     add(session.exec(select(Capacity.country, func.count()).group_by(Capacity.country)), 0)
     add(session.exec(select(Need.country, func.count()).group_by(Need.country)), 1)

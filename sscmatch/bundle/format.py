@@ -42,6 +42,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "country",
         "constituency",
         "international",
+        "members",
         "languages",
         "website",
         "source",
@@ -119,8 +120,17 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     "commitments": ("id", "owner_country", "description"),
 }
 
+# Required columns whose cell may be empty: the country of a record held by an international or
+# regional body (an institution with ``international`` true), whose seat must not stand in for it.
+BODY_HELD: dict[str, tuple[str, str]] = {
+    "capacities": ("country", "institution"),
+    "needs": ("country", "institution"),
+    "commitments": ("owner_country", "owner_institution"),
+}
+
 LIST_FIELDS = frozenset(
     {
+        "members",
         "synonyms",
         "sdg_targets",
         "languages",

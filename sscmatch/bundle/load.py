@@ -76,6 +76,9 @@ def import_bundle(
     stored = StoredIds(
         themes=_ids(session, Theme),
         institutions=_ids(session, Institution),
+        bodies=frozenset(
+            session.exec(select(Institution.id).where(col(Institution.international)))
+        ),
         exchanges=_ids(session, Exchange),
         study_tours=_ids(session, StudyTour),
     )

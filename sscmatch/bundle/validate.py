@@ -13,7 +13,15 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from sscmatch.bundle.format import LIST_FIELDS, REQUIRED, TABLES, Problem, RawBundle, Row
+from sscmatch.bundle.format import (
+    BODY_HELD,
+    LIST_FIELDS,
+    REQUIRED,
+    TABLES,
+    Problem,
+    RawBundle,
+    Row,
+)
 from sscmatch.schemas import (
     CapacityCreate,
     CommitmentCreate,
@@ -33,7 +41,7 @@ SCHEMAS: dict[str, type[BaseModel]] = {
     "commitments": CommitmentCreate,
 }
 
-COUNTRY_FIELDS = {"country", "owner_country", "providers", "recipients", "participants"}
+COUNTRY_FIELDS = {"country", "owner_country", "providers", "recipients", "participants", "members"}
 THEME_FIELDS = {"themes"}
 LANGUAGE_FIELDS = {"languages"}
 
@@ -67,6 +75,7 @@ class StoredIds:
 
     themes: frozenset[str] = frozenset()
     institutions: frozenset[str] = frozenset()
+    bodies: frozenset[str] = frozenset()  # institutions that are international or regional bodies
     exchanges: frozenset[str] = frozenset()
     study_tours: frozenset[str] = frozenset()
 
@@ -80,7 +89,12 @@ def validate(
     themes_known = set(vocab.themes) | declared["themes"] | stored.themes
     checker = _Checker(vocab, themes_known, valid.resolved, problems)
 
+    bodies = set(stored.bodies)
     for table in TABLES:
+        if table == "capacities":  # the bundle's institutions are validated by now
+            for inst in valid.records["institutions"]:
+                if isinstance(inst, InstitutionCreate):
+                    (bodies.add if inst.international else bodies.discard)(inst.id)
         seen: dict[str, int] = {}
         for row in raw.rows[table]:
             before = len(problems)
@@ -103,7 +117,7 @@ def validate(
             record = _build(SCHEMAS[table], values, row, problems, flagged)
             if record is None or len(problems) > before:
                 continue
-            _check_references(table, record, row, declared, stored, problems)
+            _check_references(table, record, row, declared, stored, problems, bodies)
             if len(problems) == before:
                 valid.records[table].append(record)
     return valid, problems
@@ -132,8 +146,9 @@ class _Checker:
             elif value == "":
                 value = None
             values[name] = value
+        body_held = BODY_HELD.get(row.table, ("", ""))[0]
         for name in REQUIRED[row.table]:
-            if values.get(name) in (None, [], ""):
+            if values.get(name) in (None, [], "") and name != body_held:
                 self.problems.append(Problem(row.file, row.line, name, "required field is empty"))
         if row.table != "themes":
             for name in COUNTRY_FIELDS & values.keys():
@@ -160,7 +175,10 @@ class _Checker:
         if isinstance(value, list):
             return [v for v in (one(row, name, str(item)) for item in value) if v is not None]
         if isinstance(value, str):
-            return one(row, name, value)
+            # An unresolved value stays as given: the schema then rejects that field (already
+            # reported) rather than seeing an empty one.
+            found = one(row, name, value)
+            return value if found is None else found
         return value
 
     def _country(self, row: Row, name: str, text: str) -> str | None:
@@ -269,8 +287,22 @@ def _check_references(
     declared: dict[str, set[str]],
     stored: StoredIds,
     problems: list[Problem],
+    bodies: set[str],
 ) -> None:
     institutions = declared["institutions"] | stored.institutions
+    if table in BODY_HELD:
+        country_field, institution_field = BODY_HELD[table]
+        holder = getattr(record, institution_field)
+        if not getattr(record, country_field) and holder in institutions and holder not in bodies:
+            problems.append(
+                Problem(
+                    row.file,
+                    row.line,
+                    country_field,
+                    f"required field is empty (only a record held by an international or regional "
+                    f"body may leave it empty, and {holder!r} is not one: international=false)",
+                )
+            )
 
     def need(field_name: str, value: str | None, known: Iterable[str], what: str) -> None:
         if value and value not in known:

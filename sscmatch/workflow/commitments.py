@@ -413,7 +413,8 @@ def dashboard(
     over_time: dict[str, Tally] = defaultdict(Tally)
     decided = decided_on(session, [k for k in rows if k.status in DECIDED])
     for k in rows:
-        by_country[k.owner_country].add(k, today)
+        if k.owner_country:  # an international or regional body is not a country to count
+            by_country[k.owner_country].add(k, today)
         if k.study_tour:
             by_tour[k.study_tour].add(k, today)
         when = decided.get(k.id)

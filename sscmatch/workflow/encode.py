@@ -92,7 +92,7 @@ def build_corpus(session: Session, vocab: Vocabulary) -> Corpus:
             created=_created(c.created, c.created_at),
         )
         for c in session.exec(select(Capacity).order_by(Capacity.id))
-        if c.institution not in international
+        if c.country is not None and c.institution not in international
     ]
     needs = [
         NeedItem(
@@ -109,7 +109,7 @@ def build_corpus(session: Session, vocab: Vocabulary) -> Corpus:
             created=_created(n.created, n.created_at),
         )
         for n in session.exec(select(Need).order_by(Need.id))
-        if n.institution not in international
+        if n.country is not None and n.institution not in international
     ]
     exchange_rows = list(session.exec(select(Exchange).order_by(Exchange.id)))
     starts = {e.id: parse_partial_date(e.start) for e in exchange_rows}
@@ -134,6 +134,7 @@ def build_corpus(session: Session, vocab: Vocabulary) -> Corpus:
             start=starts.get(k.exchange) if k.exchange else None,
         )
         for k in session.exec(select(Commitment).order_by(Commitment.id))
+        if k.owner_country is not None  # a body's commitment is no country's follow-through
     ]
     vetoes = frozenset((v.provider, v.recipient) for v in session.exec(select(Veto)))
     pairs = {}

@@ -706,6 +706,11 @@ def _check_references(
             errors["institution"] = (
                 f"institution {institution!r} belongs to {found.country}, not {country}"
             )
+        elif not country and not found.international:
+            errors["country"] = (
+                "country is required (only a record held by an international or regional body "
+                f"has none, and {found.name} is not one)"
+            )
     if errors:
         raise InvalidRecord(errors)
 

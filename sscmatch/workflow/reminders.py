@@ -1,7 +1,8 @@
 """Reminder digests: each owner hears of the commitments due soon or overdue, once a day.
 
 The owner of a commitment is its country; its recipients are the active focal points of that
-country, or the secretariat's address when the country has none. One digest per recipient per
+country, or the secretariat's address when the country has none (or when an international or
+regional body, which has no country, undertook it). One digest per recipient per
 day: a :class:`~sscmatch.models.Reminder` row with the unique pair (recipient, sent_on) is
 written before the digest goes out, so running ``sscmatch remind`` twice the same day sends
 nothing the second time (and two runs at once cannot both claim a recipient).
@@ -30,19 +31,20 @@ from sscmatch.workflow.commitments import OPEN, days_left, is_overdue
 @dataclass(frozen=True)
 class Item:
     commitment: str
-    owner_country: str
+    owner_country: str | None  # None for a commitment of an international or regional body
     description: str
     due: str
     days_left: int
     overdue: bool
     tour: str | None
     tour_title: str | None
+    owner_institution: str | None = None
 
 
 @dataclass
 class Digest:
     recipient: str
-    countries: set[str] = field(default_factory=set)
+    countries: set[str] = field(default_factory=set)  # owners: country codes, or body ids
     items: list[Item] = field(default_factory=list)
 
     @property
@@ -86,6 +88,7 @@ def due_items(session: Session, today: date, days: int) -> list[Item]:
                 overdue=is_overdue(k, today),
                 tour=k.study_tour,
                 tour_title=titles.get(k.study_tour) if k.study_tour else None,
+                owner_institution=k.owner_institution,
             )
         )
     return sorted(items, key=lambda i: (not i.overdue, i.days_left, i.commitment))
@@ -105,13 +108,14 @@ def digests(
     found: dict[str, Digest] = {}
     unreached: list[str] = []
     for item in due_items(session, today, days):
-        recipients = focal.get(item.owner_country) or ([fallback] if fallback else [])
-        if not recipients and item.owner_country not in unreached:
-            unreached.append(item.owner_country)
+        owner = item.owner_country or item.owner_institution or ""
+        recipients = focal.get(owner) or ([fallback] if fallback else [])
+        if not recipients and owner not in unreached:
+            unreached.append(owner)
         for r in recipients:
             d = found.setdefault(r, Digest(recipient=r))
             d.items.append(item)
-            d.countries.add(item.owner_country)
+            d.countries.add(owner)
     return [found[r] for r in sorted(found)], unreached
 
 
@@ -161,7 +165,8 @@ def render(digest: Digest, today: date) -> tuple[str, str]:
         for i in group:
             when = f"{-i.days_left} days overdue" if i.overdue else f"due in {i.days_left} days"
             lines.append(f"- [{i.commitment}] {i.description}")
-            lines.append(f"  owner: {name(i.owner_country)}; due {i.due} ({when})")
+            owner = name(i.owner_country) if i.owner_country else i.owner_institution or ""
+            lines.append(f"  owner: {owner}; due {i.due} ({when})")
             if i.tour:
                 lines.append(f"  study tour {i.tour}: {i.tour_title or ''}".rstrip())
         lines.append("")

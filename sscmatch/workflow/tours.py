@@ -1101,6 +1101,10 @@ def create_tour(
         raise TourNotFound(f"no need {need_id!r}")
     if capacity is None:
         raise TourNotFound(f"no capacity {capacity_id!r}")
+    if need.country is None or capacity.country is None:
+        raise TourError(
+            "a study tour joins two countries; this record belongs to an international body"
+        )
     if need.country == capacity.country:
         raise TourError("the need and the capacity belong to the same country")
     return _draft(
