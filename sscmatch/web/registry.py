@@ -361,10 +361,11 @@ class _RecordForm(FlaskForm):  # type: ignore[misc]
                 self.themes.choices.append((extra, extra))
         self.modalities.choices = [(m, MODALITY_LABELS[m]) for m in MODALITIES]
         self.country.choices = [("", _("Choose a country")), *country_choices(vocab)]
+        # A record without a country is held by an international or regional body: its
+        # institution is chosen among those bodies.
+        holders = col(Institution.country) == country if country else col(Institution.international)
         institutions = _db().exec(
-            select(Institution)
-            .where(col(Institution.country) == (country or ""))
-            .order_by(col(Institution.name))
+            select(Institution).where(holders).order_by(col(Institution.name))
         )
         self.institution.choices = [("", _("None (the country as a whole)"))] + [
             (i.id, i.name) for i in institutions

@@ -8,6 +8,7 @@ from typing import Any
 from flask import Flask, current_app, has_request_context, request, url_for
 from flask_login import current_user
 
+from sscmatch.models import Institution
 from sscmatch.vocab import load_vocabulary
 from sscmatch.web.access import PUBLIC, SIGNED_IN, rule_for
 from sscmatch.web.translate import current_lang
@@ -96,6 +97,17 @@ def country_name(code: str | None) -> str:
     return country.name(lang()) if country else code
 
 
+def institution_name(institution_id: str | None) -> str:
+    """An institution's name by id: what a record without a country shows as its holder (an
+    international or regional body)."""
+    if not institution_id:
+        return ""
+    from sscmatch.web import get_session  # the request's session; web imports this module
+
+    found = get_session().get(Institution, institution_id)
+    return found.name if found else institution_id
+
+
 def theme_label(theme_id: str) -> str:
     theme = load_vocabulary().themes.get(theme_id)
     return theme.label(lang()) if theme else theme_id
@@ -141,6 +153,7 @@ def init_app(app: Flask) -> None:
         status_label=lambda status: STATUS_LABELS.get(status, status),
         maturity_label=lambda maturity: MATURITY_LABELS.get(maturity, maturity),
         country_name=country_name,
+        institution_name=institution_name,
         url_if=url_if,
         theme_label=theme_label,
         demo_accounts=lambda: DEMO_ACCOUNTS if app.config.get("DEMO") else (),
