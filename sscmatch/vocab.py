@@ -27,7 +27,7 @@ import os
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Literal
@@ -95,6 +95,9 @@ class Country:
     latitude: float | None
     longitude: float | None
     aliases: tuple[str, ...] = ()
+    dac_since: int | None = None
+    """Year the country joined the OECD Development Assistance Committee (``oecd_dac.csv``):
+    from then on it is a funder and partner of triangular cooperation, not a southern provider."""
 
     def name(self, lang: str = "en") -> str:
         """The country's name in ``lang``, falling back to English."""
@@ -549,6 +552,8 @@ def _load(base: Path) -> Vocabulary:
     vocab_dir = base / "vocab"
     themes = _read_themes(vocab_dir / "themes.csv")
     countries = _read_countries(vocab_dir / "countries.csv")
+    for code, since in _read_dac(vocab_dir / "oecd_dac.csv", countries).items():
+        countries[code] = replace(countries[code], dac_since=since)
     languages, aliases, major = _build_languages()
     table = _read_intelligibility(vocab_dir / "intelligibility.csv", languages)
     for country in countries.values():
@@ -643,6 +648,22 @@ def _float(value: str, where: str) -> float | None:
         return float(value)
     except ValueError:
         raise VocabularyError(f"{where}: {value!r} is not a number") from None
+
+
+def _read_dac(path: Path, countries: Mapping[str, Country]) -> dict[str, int]:
+    """OECD DAC members and the year each joined (an absent file: none)."""
+    if not path.exists():
+        return {}
+    out: dict[str, int] = {}
+    for line, row in _rows(path, ("code", "member_since", "source")):
+        where = f"{path.name}:{line}"
+        code, since = row["code"], row["member_since"]
+        if code not in countries or code in out:
+            raise VocabularyError(f"{where}: code: {code!r} is not a new country code")
+        if not re.fullmatch(r"(19|20)[0-9]{2}", since):
+            raise VocabularyError(f"{where}: member_since: {since!r} is not a year")
+        out[code] = int(since)
+    return out
 
 
 def _read_countries(path: Path) -> dict[str, Country]:

@@ -34,10 +34,18 @@ class CountryInfo:
     groupings: frozenset[str] = frozenset()
     languages: tuple[str, ...] = ()
     name: str = ""
+    dac_since: int | None = None
+    """Year of joining the OECD DAC: a donor from then on (see ``southern``)."""
 
     @property
     def label(self) -> str:
         return self.name or self.code
+
+    def southern(self, on: date | None) -> bool:
+        """Whether the country may provide South-South cooperation on ``on`` (None: today):
+        OECD DAC members fund and facilitate (triangular cooperation), they are not southern
+        providers."""
+        return self.dac_since is None or (on is not None and on.year < self.dac_since)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -94,6 +102,8 @@ class ExchangeItem:
     participants: tuple[str, ...] = ()
     partners: tuple[str, ...] = ()
     themes: tuple[str, ...] = ()
+    title: str = ""
+    description: str = ""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

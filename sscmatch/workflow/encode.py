@@ -46,9 +46,19 @@ def countries(vocab: Vocabulary) -> dict[str, CountryInfo]:
             groupings=c.groupings,
             languages=c.languages,
             name=c.name("en"),
+            dac_since=c.dac_since,
         )
         for code, c in vocab.countries.items()
     }
+
+
+def intelligibility(vocab: Vocabulary) -> dict[tuple[str, str], float]:
+    """Partial credits of mutually intelligible language pairs, keyed by the sorted pair."""
+    pairs = {}
+    for pair, score in vocab.intelligible_pairs().items():
+        a, b = sorted(pair)
+        pairs[(a, b)] = score
+    return pairs
 
 
 def themes(session: Session, vocab: Vocabulary) -> dict[str, ThemeInfo]:
@@ -122,6 +132,8 @@ def build_corpus(session: Session, vocab: Vocabulary) -> Corpus:
             participants=tuple(e.participants),
             partners=tuple(e.partners),
             themes=tuple(e.themes),
+            title=e.title or "",
+            description=e.description or "",
         )
         for e in exchange_rows
     ]
@@ -137,10 +149,6 @@ def build_corpus(session: Session, vocab: Vocabulary) -> Corpus:
         if k.owner_country is not None  # a body's commitment is no country's follow-through
     ]
     vetoes = frozenset((v.provider, v.recipient) for v in session.exec(select(Veto)))
-    pairs = {}
-    for pair, score in vocab.intelligible_pairs().items():
-        a, b = sorted(pair)
-        pairs[(a, b)] = score
     return Corpus(
         countries=countries(vocab),
         themes=themes(session, vocab),
@@ -149,6 +157,6 @@ def build_corpus(session: Session, vocab: Vocabulary) -> Corpus:
         exchanges=exchanges,
         commitments=commitments,
         vetoes=vetoes,
-        intelligibility=pairs,
+        intelligibility=intelligibility(vocab),
         language_names={code: lang.name for code, lang in vocab.languages.items()},
     )

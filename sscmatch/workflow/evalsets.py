@@ -1,0 +1,272 @@
+"""Evaluation sets for ``scripts/evaluate`` and ``sscmatch calibrate``: a corpus from any bundle,
+or from a table of real projects in the UNDP South-South format.
+
+The engine's evaluation (``matching.evaluation``) is pure; this module is the door that reads
+files. Two sources:
+
+- :func:`bundle_corpus`: any bundle (a CSV folder or a ``.json`` file; see the bundle spec),
+  imported into a throw-away in-memory database and encoded as the engine sees stored records.
+- :func:`undp_corpus`: a CSV of projects with the columns of UNDP's South-South cooperation
+  dataset (``Host/Recipient Country/ies``, ``Provider Country/ies``, ``Start year``,
+  ``Thematic Areas``, ...). Each project becomes an exchange. A country named both as host and
+  as provider is a participant (a member of a joint project, role not stated). OECD DAC members
+  among its providers (members in the project's start year, ``data/vocab/oecd_dac.csv``) are
+  recorded as partners: they fund triangular projects, they are not the southern provider a
+  recipient looks for. The thematic and sub-thematic areas become themes declared with the
+  corpus (roots of their own: the dataset's areas are not a tree). Such a corpus has no
+  capacities and no needs.
+
+Texts of evaluation exchanges have country names and demonyms blanked (:class:`Redactor`): a
+pseudo-need made from a project must not name its provider.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from datetime import date
+from pathlib import Path
+
+from sqlmodel import Session
+
+from sscmatch.bundle import import_bundle
+from sscmatch.db import init_db, make_engine
+from sscmatch.matching import Corpus, ExchangeItem, ThemeInfo
+from sscmatch.vocab import Vocabulary
+from sscmatch.workflow.countries import sync_countries
+from sscmatch.workflow.encode import build_corpus, countries, intelligibility
+
+UNDP_RECIPIENTS = "Host/Recipient Country/ies"
+UNDP_PROVIDERS = "Provider Country/ies"
+UNDP_START = "Start year"
+UNDP_AREAS = ("Thematic Areas", "Sub-thematic areas")
+UNDP_REQUIRED = (UNDP_RECIPIENTS, UNDP_PROVIDERS, UNDP_START, UNDP_AREAS[0])
+NON_ISO_CODES = {"ZAM": "ZMB", "ROM": "ROU", "ZAR": "COD", "TMP": "TLS", "UK": "GBR"}
+"""Codes some tables use that are not ISO 3166-1 alpha-3, with the ISO code they mean."""
+_IRREGULAR = (
+    "Thai; Lao; Filipino; Filipina; Philippine; Malagasy; Emirati; Ivorian; Burkinabe; "
+    "Burkinabé; Dutch; Swiss; French; Spanish; British; Danish; Swedish; Finnish; Norwegian; "
+    "Turkish; Kyrgyz; Tajik; Uzbek; Kazakh; Turkmen; Afghan; Vietnamese; Saudi; Bangladeshi; "
+    "Pakistani; Omani; Yemeni; Qatari; Kuwaiti; Bahraini; Congolese; Cape Verdean; Timorese; "
+    "Sri Lankan; Salvadoran; Salvadorean; Guatemalan; Honduran; Nicaraguan; Costa Rican; "
+    "Dominican; Puerto Rican; Haitian; Peruvian; Chilean; Uruguayan; Paraguayan; Bolivian; "
+    "Ecuadorian; Colombian; Venezuelan; Brasileño; Brasileiro; Brésilien; Chinois; Chino; "
+    "Chinês; Chinese "
+)
+IRREGULAR_DEMONYMS = tuple(x.strip() for x in _IRREGULAR.split(";"))
+"""Demonyms that the name-stem rule of :class:`Redactor` does not catch."""
+_ENDINGS = "ian aian ean an ese i ish ine ien ienne ano ana eno ena ense es esa ois oise ais aise"
+DEMONYM_ENDINGS = (*_ENDINGS.split(), "ic", "e", "o", "a", "n")
+
+
+class EvaluationSetError(ValueError):
+    """A file that cannot be read as an evaluation set (``file:line: what is wrong``)."""
+
+
+def bundle_corpus(path: Path, vocab: Vocabulary) -> Corpus:
+    """The corpus of any bundle, as the engine would see it once imported (nothing is kept)."""
+    engine = make_engine("sqlite://")
+    init_db(engine)
+    try:
+        with Session(engine) as session:
+            sync_countries(session, vocab)
+            import_bundle(session, path, vocab)
+            session.flush()
+            corpus = build_corpus(session, vocab)
+            session.rollback()
+    finally:
+        engine.dispose()
+    return corpus
+
+
+@dataclass
+class Redactor:
+    """Blanks country names (en/es/pt/fr and aliases) and demonyms out of a text.
+
+    A demonym is caught when a word is the stem of a one-word country name (less a final vowel)
+    followed by a demonym ending ("Chil-ean", "Brazil-ian", "Chin-ese", "Mexic-ano"), or is in
+    :data:`IRREGULAR_DEMONYMS`.
+
+    >>> from sscmatch.vocab import load_vocabulary
+    >>> Redactor.of(load_vocabulary()).redact("Brazilian experts trained Haiti's staff")
+    "… experts trained …'s staff"
+    """
+
+    pattern: re.Pattern[str] = field(default_factory=lambda: re.compile(r"(?!x)x"))
+
+    @classmethod
+    def of(cls, vocab: Vocabulary) -> Redactor:
+        names: set[str] = set(IRREGULAR_DEMONYMS)
+        stems: set[str] = set()
+        for country in vocab.countries.values():
+            for name in (*country.names.values(), *country.aliases):
+                plain = _fold(name).strip()
+                if len(plain) < 4:
+                    continue
+                names.add(plain)
+                if " " not in plain:
+                    stems.add(plain[:-1] if plain[-1].lower() in "aeiou" else plain)
+        alternatives = sorted((re.escape(_fold(n)) for n in names), key=len, reverse=True)
+        endings = "(?:" + "|".join(DEMONYM_ENDINGS) + ")s?"
+        stem_part = "(?:" + "|".join(sorted(map(re.escape, stems), key=len, reverse=True))
+        stem_part += ")" + endings
+        body = "|".join(alternatives + ([stem_part] if stem_part else []))
+        return cls(pattern=re.compile(rf"\b(?:{body})\b", re.IGNORECASE))
+
+    def redact(self, text: str) -> str:
+        folded = _fold(text)
+        if len(folded) != len(text):  # folding changed the length: work on the folded text
+            text = folded
+        out, last = [], 0
+        for m in self.pattern.finditer(folded):
+            out.append(text[last : m.start()])
+            out.append("…")
+            last = m.end()
+        out.append(text[last:])
+        return "".join(out)
+
+
+def _fold(text: str) -> str:
+    """Accents dropped (so "Brasileño" and "Brasileno" meet), length kept where possible."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def _slug(label: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", _fold(label).lower()).strip("-")
+
+
+@dataclass
+class UndpTable:
+    """What :func:`undp_corpus` read: the corpus and notes on what it left out or changed."""
+
+    corpus: Corpus
+    notes: list[str]
+
+
+def _codes(cell: str, where: str, vocab: Vocabulary, notes: list[str]) -> list[str]:
+    out: list[str] = []
+    for raw in cell.split(","):
+        code = raw.strip().upper()
+        if not code:
+            continue
+        code = NON_ISO_CODES.get(code, code)
+        if code not in vocab.countries:
+            notes.append(f"{where}: unknown country code {raw.strip()!r} left out")
+            continue
+        if code not in out:
+            out.append(code)
+    return out
+
+
+def _themes(labels: Iterable[str], known: dict[str, ThemeInfo]) -> tuple[str, ...]:
+    """Theme ids of area labels; a truncated label ("Poverty and Inequa") resolves to the one
+    known area it begins, else it becomes an area of its own."""
+    out: list[str] = []
+    for raw in labels:
+        label = " ".join(raw.split())
+        if not label:
+            continue
+        slug = _slug(label)
+        if f"undp-{slug}" not in known:
+            longer = [t for t in known if t.startswith(f"undp-{slug}")]
+            if len(longer) == 1:
+                slug = longer[0].removeprefix("undp-")
+            else:
+                known[f"undp-{slug}"] = ThemeInfo(id=f"undp-{slug}", label=label, terms=(label,))
+        if f"undp-{slug}" not in out:
+            out.append(f"undp-{slug}")
+    return tuple(out)
+
+
+def undp_corpus(path: Path, vocab: Vocabulary) -> UndpTable:
+    """A corpus of exchanges from a UNDP South-South projects table (see the module docstring).
+
+    Rows without a start year or without any country are left out, with a note each."""
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as fh:
+            rows = list(csv.DictReader(fh))
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise EvaluationSetError(f"{path}: cannot read the table: {exc}") from exc
+    if rows:
+        missing = [c for c in UNDP_REQUIRED if c not in rows[0]]
+        if missing:
+            raise EvaluationSetError(f"{path}:1: missing columns {missing}")
+    redactor = Redactor.of(vocab)
+    notes: list[str] = []
+    known: dict[str, ThemeInfo] = {}
+    # Declare the full (untruncated) labels first, so truncated ones resolve to them.
+    by_length = sorted(
+        {
+            " ".join(x.split())
+            for row in rows
+            for column in UNDP_AREAS
+            for x in (row.get(column) or "").split(",")
+            if x.strip()
+        },
+        key=len,
+        reverse=True,
+    )
+    _themes(by_length, known)
+    exchanges: list[ExchangeItem] = []
+    for line, row in enumerate(rows, start=2):
+        where = f"{path.name}:{line}"
+        year_text = (row.get(UNDP_START) or "").strip()
+        if not re.fullmatch(r"[0-9]{4}", year_text):
+            notes.append(f"{where}: no start year ({year_text!r}); left out")
+            continue
+        start = date(int(year_text), 1, 1)
+        recipients = _codes(row.get(UNDP_RECIPIENTS) or "", where, vocab, notes)
+        named = _codes(row.get(UNDP_PROVIDERS) or "", where, vocab, notes)
+        if not recipients and not named:
+            notes.append(f"{where}: no country named; left out")
+            continue
+        southern = [c for c in named if _southern(vocab, c, start)]
+        # A country both host and provider of a project is a member of a joint (often
+        # regional) project, not a provider to the others: its role is not stated.
+        participants = [c for c in southern if c in recipients]
+        providers = [c for c in southern if c not in participants]
+        recipients = [c for c in recipients if c not in participants]
+        partners = [c for c in named if c not in southern]
+        areas = [x for column in UNDP_AREAS for x in (row.get(column) or "").split(",")]
+        exchanges.append(
+            ExchangeItem(
+                id=f"undp-{(row.get('Number') or str(line)).strip()}",
+                start=start,
+                providers=tuple(providers),
+                recipients=tuple(recipients),
+                participants=tuple(participants),
+                partners=tuple(partners),
+                themes=_themes(areas, known),
+                title=redactor.redact(row.get("Project Name") or ""),
+                description=redactor.redact(row.get("Description") or ""),
+            )
+        )
+    corpus = Corpus(
+        countries=countries(vocab),
+        themes=known,
+        exchanges=exchanges,
+        intelligibility=intelligibility(vocab),
+        language_names={code: lang.name for code, lang in vocab.languages.items()},
+    )
+    return UndpTable(corpus=corpus, notes=notes)
+
+
+def _southern(vocab: Vocabulary, code: str, on: date) -> bool:
+    since = vocab.countries[code].dac_since
+    return since is None or on.year < since
+
+
+def redacted(corpus: Corpus, vocab: Vocabulary) -> Corpus:
+    """The corpus with country names blanked out of its exchanges' texts."""
+    redactor = Redactor.of(vocab)
+    return replace(
+        corpus,
+        exchanges=[
+            replace(e, title=redactor.redact(e.title), description=redactor.redact(e.description))
+            for e in corpus.exchanges
+        ],
+    )
