@@ -43,6 +43,14 @@ SETTINGS: tuple[Setting, ...] = (
         None,
         "Folder of the knowledge base and vocabularies; default `data/` of the checkout.",
     ),
+    Setting(
+        "TRUSTED_PROXIES",
+        0,
+        "How many reverse proxies in front of the app to believe about the client: their "
+        "`X-Forwarded-For`, `-Proto`, `-Host` and `-Port` headers (0: none, the client is the "
+        "connection's address). Behind nginx or a load balancer set 1, so sign-in throttling "
+        "counts real clients and HTTPS is recognised (HSTS, secure cookies).",
+    ),
     Setting("PAGE_SIZE", 25, "Rows per page in lists."),
     Setting("MAX_UPLOAD_MB", 20, "Largest bundle accepted by upload, in MiB."),
     Setting(

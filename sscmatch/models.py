@@ -74,10 +74,20 @@ class User(SQLModel, table=True):
     language: str = "en"
     active: bool = True
     api_token_hash: str | None = Field(default=None, unique=True, index=True)
-    failed_logins: int = 0
-    locked_until: datetime | None = None
     last_login_at: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow, nullable=False)
+
+
+class SignInThrottle(SQLModel, table=True):
+    """Failed sign-ins counted in one window, for one e-mail, client or device (see
+    :mod:`sscmatch.workflow.throttle`). Times are Unix seconds so that the counter moves inside
+    one SQL statement on SQLite and PostgreSQL alike. Bookkeeping, not data: backups leave it out.
+    """
+
+    __tablename__ = "sign_in_throttle"
+    key: str = Field(primary_key=True, max_length=100)
+    failures: int = Field(default=0, nullable=False)
+    window_start: int = Field(default=0, sa_type=BigInteger, nullable=False, index=True)
 
 
 class Institution(Tracked, table=True):

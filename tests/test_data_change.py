@@ -91,8 +91,8 @@ def test_a_rolled_back_write_and_untracked_tables_leave_it(engine: Engine) -> No
         conn.execute(
             text(
                 'INSERT INTO "user" (email, name, role, password_hash, active, language, '
-                "failed_logins, created_at) VALUES ('dc@example.org', 'DC', 'analyst', 'x', "
-                "true, 'en', 0, CURRENT_TIMESTAMP)"
+                "created_at) VALUES ('dc@example.org', 'DC', 'analyst', 'x', "
+                "true, 'en', CURRENT_TIMESTAMP)"
             )
         )
     assert version(engine) == before

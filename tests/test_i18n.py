@@ -36,19 +36,28 @@ def marked(tmp_path_factory: pytest.TempPathFactory) -> set[str]:
 def test_catalogue_is_complete(marked: set[str], lang: str) -> None:
     with (CATALOGUES / lang / "LC_MESSAGES" / "messages.po").open("rb") as handle:
         catalogue = read_po(handle)
-    translated = {m.id: m.string for m in catalogue if m.id and m.string and not m.fuzzy}
+    translated = {
+        m.id: m.string
+        for m in catalogue
+        if m.id and m.string and all(_key(m.string)) and not m.fuzzy  # every plural form too
+    }
     missing = sorted(marked - set(translated))
     assert missing == [], f"{lang}: {len(missing)} untranslated (run scripts/i18n update): {missing[:5]}"
     for msgid, text in translated.items():
         assert sorted(PLACEHOLDER.findall(str(msgid))) == sorted(PLACEHOLDER.findall(str(text))), msgid
 
 
+def _key(value: Any) -> Any:
+    """A plural entry's forms come as a list from .mo files and a tuple from .po files."""
+    return tuple(value) if isinstance(value, list | tuple) else value
+
+
 @pytest.mark.parametrize("lang", ["es", "pt", "fr"])
 def test_compiled_catalogue_matches_the_source(lang: str) -> None:
     folder = CATALOGUES / lang / "LC_MESSAGES"
     with (folder / "messages.po").open("rb") as po, (folder / "messages.mo").open("rb") as mo:
-        source = {m.id: m.string for m in read_po(po) if m.id and m.string}
-        compiled = {m.id: m.string for m in read_mo(mo) if m.id}
+        source = {_key(m.id): _key(m.string) for m in read_po(po) if m.id and m.string}
+        compiled = {_key(m.id): _key(m.string) for m in read_mo(mo) if m.id}
     assert compiled == source, f"{lang}: run scripts/i18n compile"
 
 

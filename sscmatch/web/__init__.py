@@ -10,6 +10,7 @@ from flask_babel import Babel
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from sqlmodel import Session
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 csrf = CSRFProtect()
@@ -184,6 +185,11 @@ def init_app(app: Flask) -> None:
     from sscmatch.web import api as api_package
     from sscmatch.web.api import load_modules
 
+    proxies = int(app.config.get("TRUSTED_PROXIES") or 0)
+    if proxies > 0:  # client address and scheme as the reverse proxies forwarded them
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies, x_port=proxies
+        )
     app.url_map.converters["int"] = BoundedIntConverter
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(TRANSLATIONS))
     # Flask's own defaults (SameSite None, Secure False) are already in the config, so setdefault

@@ -244,7 +244,7 @@ def users() -> Any:
         "admin/users.html",
         form=form,
         page=page,
-        is_locked=uc.is_locked,
+        locks=uc.sign_in_locks(db, page.items) if page else {},
         constituency_label=lambda c: CONSTITUENCY_LABELS.get(c, c or ""),
     ), status
 
@@ -296,7 +296,7 @@ def _render_user(user: Any, form: Any, password_form: Any, status: int = 200) ->
         form=form,
         password_form=password_form,
         action_form=ActionForm(),
-        locked=uc.is_locked(user),
+        lock=uc.sign_in_locks(_db(), [user]).get(user.email),
         min_password=MIN_PASSWORD_LENGTH,
         constituency_label=lambda c: CONSTITUENCY_LABELS.get(c, c or ""),
     ), status

@@ -1,14 +1,34 @@
-"""Sign-in, sign-out, the account page (API token) and loading the current user."""
+"""Sign-in, sign-out, the account page (API token) and loading the current user.
+
+Sign-in rules (throttling per e-mail, client and device; identical answers for every e-mail) are
+in :mod:`sscmatch.workflow.accounts`. This module adds the device cookie: after a successful
+sign-in the browser keeps a signed cookie naming the account (by a digest of its e-mail) with a
+random nonce, which lets it past a lockout that an attacker caused (see the README, *Security*).
+"""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 from flask_wtf import FlaskForm
+from itsdangerous import BadData, URLSafeTimedSerializer
+from sqlmodel import Session
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired
 
@@ -16,8 +36,19 @@ from sscmatch.models import User
 from sscmatch.web.access import PUBLIC, SIGNED_IN, access
 from sscmatch.web.translate import gettext as _
 from sscmatch.web.translate import lazy_gettext as _l
-from sscmatch.workflow.accounts import SignInError, authenticate, issue_api_token, user_for_token
+from sscmatch.web.translate import ngettext
+from sscmatch.workflow.accounts import (
+    SignInAttempt,
+    TooManyAttempts,
+    WrongCredentials,
+    admit,
+    check,
+    housekeeping,
+    issue_api_token,
+    user_for_token,
+)
 from sscmatch.workflow.audit import record_event
+from sscmatch.workflow.throttle import email_digest
 
 bp = Blueprint("auth", __name__)
 login_manager = LoginManager()
@@ -93,6 +124,114 @@ def _safe_next(target: str | None) -> str:
     return url_for("main.index")
 
 
+# ----- the device cookie -------------------------------------------------------------------------
+
+DEVICE_COOKIE = "sscmatch_device"
+DEVICE_LIFETIME = timedelta(days=365)
+DEVICES_PER_BROWSER = 5  # accounts one browser remembers (a shared office computer)
+
+
+def _device_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(str(current_app.config["SECRET_KEY"]), salt="sscmatch-device")
+
+
+def _remembered_devices() -> list[tuple[str, str]]:
+    """(e-mail digest, nonce) pairs of this browser's device cookie; [] if absent or forged."""
+    raw = request.cookies.get(DEVICE_COOKIE)
+    if not raw:
+        return []
+    try:
+        entries = _device_serializer().loads(raw, max_age=int(DEVICE_LIFETIME.total_seconds()))
+    except BadData:
+        return []
+    if not isinstance(entries, list):
+        return []
+    return [
+        (e[0], e[1])
+        for e in entries
+        if isinstance(e, list) and len(e) == 2 and all(isinstance(x, str) for x in e)
+    ]
+
+
+def _device_for(email: str) -> str | None:
+    digest = email_digest(email)
+    return next((nonce for d, nonce in _remembered_devices() if d == digest), None)
+
+
+def _remember_device(response: Any, email: str) -> None:
+    """After a successful sign-in: a fresh nonce for this account in the browser's cookie."""
+    import secrets
+
+    digest = email_digest(email)
+    others = [[d, n] for d, n in _remembered_devices() if d != digest]
+    entries = [[digest, secrets.token_urlsafe(18)], *others[: DEVICES_PER_BROWSER - 1]]
+    response.set_cookie(
+        DEVICE_COOKIE,
+        _device_serializer().dumps(entries),
+        max_age=int(DEVICE_LIFETIME.total_seconds()),
+        httponly=True,
+        secure=bool(current_app.config.get("SESSION_COOKIE_SECURE")),
+        samesite="Lax",
+    )
+
+
+# ----- signing in --------------------------------------------------------------------------------
+
+
+def _client_address() -> str:
+    """The client's address (behind TRUSTED_PROXIES reverse proxies, the one they forwarded)."""
+    return request.remote_addr or "unknown"
+
+
+def verify_sign_in(db: Session, email: str, password: str) -> User:
+    """Check an e-mail and password under the throttling rules; raise a ``SignInError``.
+
+    Commits twice: the attempt's reservation before the password check (so parallel attempts on
+    other workers see it), and the outcome after. The caller commits what it adds on success."""
+    attempt = SignInAttempt(
+        email=email,
+        password=password,
+        client=_client_address(),
+        device=_device_for(email),
+        demo_mode=bool(current_app.config.get("DEMO")),
+    )
+    try:
+        admission = admit(db, attempt)
+    except TooManyAttempts:
+        db.commit()
+        raise
+    db.commit()
+    try:
+        return check(db, admission)
+    except WrongCredentials:
+        db.commit()
+        raise
+
+
+def _tidy_counters(db: Session) -> None:
+    """Drop counters whose window ended, in a transaction of its own; never fails a request."""
+    try:
+        housekeeping(db)
+        db.commit()
+    except Exception:
+        db.rollback()
+        current_app.logger.exception("could not purge old sign-in counters")
+
+
+def refusal_message(exc: Exception) -> tuple[str, int]:
+    """What a refused sign-in says, and its HTTP status (the same for every e-mail)."""
+    if isinstance(exc, TooManyAttempts):
+        minutes = max(1, math.ceil(exc.retry_after / 60))
+        return ngettext(
+            "Too many failed sign-ins. Try again in %(num)s minute. A browser that has "
+            "signed in to this account before is not held back.",
+            "Too many failed sign-ins. Try again in %(num)s minutes. A browser that has "
+            "signed in to this account before is not held back.",
+            minutes,
+        ), 429
+    return _("Wrong e-mail or password."), 401
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @access(PUBLIC)
 def login() -> Any:
@@ -101,17 +240,25 @@ def login() -> Any:
     form = LoginForm()
     if form.validate_on_submit():
         db = get_session()
+        email = form.email.data or ""
         try:
-            user = authenticate(db, form.email.data or "", form.password.data or "")
-        except SignInError as exc:
-            db.commit()  # keep the failure count
-            flash(str(exc), "error")
-            return render_template("auth/login.html", form=form), 401
+            user = verify_sign_in(db, email, form.password.data or "")
+        except (WrongCredentials, TooManyAttempts) as exc:
+            message, status = refusal_message(exc)
+            flash(message, "error")
+            response = make_response(render_template("auth/login.html", form=form), status)
+            if isinstance(exc, TooManyAttempts):
+                response.headers["Retry-After"] = str(exc.retry_after)
+            _tidy_counters(db)
+            return response
         record_event(db, user_id=user.id, action="sign_in", entity="user", entity_id=user.id or 0)
         db.commit()
         login_user(CurrentUser.of(user))
         session["lang"] = user.language
-        return redirect(_safe_next(request.args.get("next")))
+        response = make_response(redirect(_safe_next(request.args.get("next"))))
+        _remember_device(response, email)
+        _tidy_counters(db)
+        return response
     return render_template("auth/login.html", form=form)
 
 

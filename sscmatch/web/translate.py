@@ -50,6 +50,12 @@ def gettext(string: str, **variables: Any) -> str:
     return translated % variables if variables else translated
 
 
+def ngettext(singular: str, plural: str, num: int, **variables: Any) -> str:
+    """Like Flask-Babel's ``ngettext``: the form for ``num``, then fill ``%(num)s`` and the rest."""
+    translated: str = catalogue().ungettext(singular, plural, num)
+    return translated % {"num": num, **variables}
+
+
 def lazy_gettext(string: str, **variables: Any) -> LazyString:
     """A string translated when shown (module-level labels), through :func:`gettext`."""
     return LazyString(gettext, string, **variables)

@@ -1,4 +1,20 @@
-"""Signing in: password checks with lockout after repeated failures, and API tokens.
+"""Signing in (throttled per e-mail, per client and per device) and API tokens.
+
+A sign-in is two steps with a commit between them (:func:`admit`, then :func:`check`): the
+attempt's place in the counters of :mod:`sscmatch.workflow.throttle` is committed before the
+slow password check, so parallel attempts on every worker see each other. The rules:
+
+- every answer is the same for an e-mail with an account and one without: a wrong password, an
+  unknown e-mail, an inactive account all say "wrong e-mail or password" after the same work
+  (an unknown e-mail is checked against a dummy hash of the same method); counters are kept per
+  e-mail typed, existing or not;
+- after ``ACCOUNT.attempts`` failures for one e-mail within the window, browsers that have not
+  signed in to that account before are refused until the window ends (no password is checked);
+- after ``CLIENT.attempts`` failures from one client (address, IPv6 /64) within the window, that
+  client is refused whatever e-mail it tries;
+- a browser that has signed in to the account before (it holds a device cookie for it) is not
+  held back by either: it has ``DEVICE.attempts`` failures of its own per window. So an attacker
+  who keeps an account "locked" never locks its owner out of the browsers they use.
 
 API tokens are random; only their SHA-256 is stored, so a database leak does not leak tokens.
 """
@@ -7,44 +23,108 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass
+from datetime import datetime
 
 from sqlmodel import Session, col, select
 
 from sscmatch.models import User, utcnow
-from sscmatch.workflow.users import verify_password
-
-MAX_FAILURES = 5
-LOCKOUT = timedelta(minutes=15)
+from sscmatch.workflow import throttle
+from sscmatch.workflow.throttle import ACCOUNT, CLIENT, DEVICE
+from sscmatch.workflow.users import check_password
 
 
 class SignInError(ValueError):
-    """Why a sign-in was refused (the message never says whether the e-mail exists)."""
+    """Why a sign-in was refused (never whether the e-mail has an account)."""
 
 
-def authenticate(session: Session, email: str, password: str) -> User:
-    """Return the user for a correct e-mail and password; count failures and lock after 5."""
-    user = session.exec(select(User).where(User.email == email.strip().lower())).first()
-    now = utcnow()
-    if user is None or not user.active:
-        raise SignInError("Wrong e-mail or password.")
-    if user.locked_until is not None and _aware(user.locked_until) > now:
-        raise SignInError("Too many failed attempts: this account is locked for 15 minutes.")
-    if not verify_password(user, password):
-        user.failed_logins += 1
-        if user.failed_logins >= MAX_FAILURES:
-            user.locked_until = now + LOCKOUT
-            user.failed_logins = 0
-        raise SignInError("Wrong e-mail or password.")
-    user.failed_logins = 0
-    user.locked_until = None
-    user.last_login_at = now
+class WrongCredentials(SignInError):
+    def __init__(self) -> None:
+        super().__init__("Wrong e-mail or password.")
+
+
+class TooManyAttempts(SignInError):
+    """Too many failures for this e-mail or from this client: ``retry_after`` seconds to wait."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"Too many failed sign-ins; try again in {retry_after} seconds.")
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True)
+class SignInAttempt:
+    email: str
+    password: str
+    client: str
+    device: str | None = None
+    """The nonce of this browser's device cookie for this e-mail, if it holds a valid one."""
+    demo_mode: bool = False
+
+
+@dataclass(frozen=True)
+class Admission:
+    """An attempt that may have its password checked, and the counters it reserved."""
+
+    attempt: SignInAttempt
+    reserved: tuple[str, ...]
+    trusted: bool
+    now: datetime
+
+
+def _seconds(moment: datetime) -> int:
+    return int(moment.timestamp())
+
+
+def admit(session: Session, attempt: SignInAttempt, now: datetime | None = None) -> Admission:
+    """Step one: reserve the attempt's place in its counters, or raise :class:`TooManyAttempts`.
+
+    The caller commits whether this returns or raises (a refused attempt still counts)."""
+    now = now or utcnow()
+    seconds = _seconds(now)
+    if attempt.device:
+        device = throttle.reserve(session, throttle.device_key(attempt.device), DEVICE, seconds)
+        if device.allowed:
+            return Admission(attempt, (device.key,), trusted=True, now=now)
+        # a device over its own limit is treated as any unknown browser
+    client = throttle.reserve(session, throttle.client_key(attempt.client), CLIENT, seconds)
+    if not client.allowed:
+        raise TooManyAttempts(client.retry_after(seconds))
+    account = throttle.reserve(session, throttle.account_key(attempt.email), ACCOUNT, seconds)
+    if not account.allowed:
+        raise TooManyAttempts(account.retry_after(seconds))
+    return Admission(attempt, (client.key, account.key), trusted=False, now=now)
+
+
+def may_sign_in(user: User, demo_mode: bool) -> bool:
+    """Whether this account may be used at all (by password or API token)."""
+    return user.active
+
+
+def check(session: Session, admission: Admission) -> User:
+    """Step two: check the password; return the user or raise :class:`WrongCredentials`.
+
+    Every refusal does the same work and says the same thing: the password is checked (against
+    a dummy hash when no account has the e-mail) before anything else is looked at. The caller
+    commits either way."""
+    attempt = admission.attempt
+    email = throttle.normalise_email(attempt.email)
+    user = session.exec(select(User).where(User.email == email)).first()
+    correct = check_password(user.password_hash if user else None, attempt.password)
+    if user is None or not correct or not may_sign_in(user, attempt.demo_mode):
+        raise WrongCredentials()
+    for key in admission.reserved:
+        if key.startswith(f"{ACCOUNT.kind}:") or key.startswith(f"{DEVICE.kind}:"):
+            throttle.clear(session, key)
+        else:  # a client's other failures stand: signing in to one's own account is no pardon
+            throttle.release(session, key)
+    user.last_login_at = admission.now
+    session.add(user)
     return user
 
 
-def _aware(moment: datetime) -> datetime:
-    """SQLite hands back naive datetimes; they were stored as UTC."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+def housekeeping(session: Session, now: datetime | None = None) -> None:
+    """Drop counters whose window has ended (run in a transaction of its own)."""
+    throttle.purge(session, _seconds(now or utcnow()))
 
 
 def hash_token(token: str) -> str:

@@ -24,6 +24,7 @@ from sqlmodel.sql.expression import SelectOfScalar
 from sscmatch.models import AuditEvent, User
 from sscmatch.schemas import CONSTITUENCIES, ROLES
 from sscmatch.vocab import INTERFACE_LANGUAGES, load_vocabulary
+from sscmatch.workflow import throttle
 from sscmatch.workflow.audit import record_event, snapshot
 from sscmatch.workflow.users import MIN_PASSWORD_LENGTH, UserError, create_user, hash_password
 
@@ -261,8 +262,7 @@ def reset_password(session: Session, actor_id: int, user_id: int, password: str)
     _check_password(password)
     before = snapshot(user)
     user.password_hash = hash_password(password)
-    user.failed_logins = 0
-    user.locked_until = None
+    throttle.clear(session, throttle.account_key(user.email))
     session.add(user)
     session.flush()
     record_event(
@@ -278,32 +278,34 @@ def reset_password(session: Session, actor_id: int, user_id: int, password: str)
     return user
 
 
-def is_locked(user: User, now: datetime | None = None) -> bool:
-    if user.locked_until is None:
-        return False
-    until = user.locked_until
-    until = until if until.tzinfo else until.replace(tzinfo=UTC)
-    return until > (now or datetime.now(UTC))
+def sign_in_locks(
+    session: Session, users: Sequence[User], now: datetime | None = None
+) -> dict[str, throttle.Lock]:
+    """Failed sign-ins counted now for these users' e-mails, by e-mail (see
+    :mod:`sscmatch.workflow.throttle`)."""
+    moment = int((now or datetime.now(UTC)).timestamp())
+    return throttle.account_locks(session, [u.email for u in users], moment)
 
 
 def unlock(session: Session, actor_id: int, user_id: int) -> User:
-    """Clear a lockout after repeated failed sign-ins."""
+    """Forget the failed sign-ins counted for this user's e-mail (a lockout ends with them)."""
     user = get_user(session, user_id)
-    if user.locked_until is None and user.failed_logins == 0:
+    lock = sign_in_locks(session, [user])
+    if user.email not in lock:
         raise AdminError("this account is not locked", code="not_locked")
-    before = snapshot(user)
-    user.locked_until = None
-    user.failed_logins = 0
-    session.add(user)
-    session.flush()
+    found = lock[user.email]
+    throttle.clear(session, throttle.account_key(user.email))
     record_event(
         session,
         user_id=actor_id,
         action="unlock",
         entity="user",
         entity_id=user_id,
-        before=before,
-        after=snapshot(user),
+        before={
+            "failed_sign_ins": found.failures,
+            "locked_until": found.until.isoformat() if found.until else None,
+        },
+        after={"failed_sign_ins": 0, "locked_until": None},
     )
     return user
 

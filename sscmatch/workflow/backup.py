@@ -27,8 +27,9 @@ class BackupError(ValueError):
     """A backup that cannot be restored here; the message says why."""
 
 
-# Bookkeeping the database keeps for itself (triggers maintain it), not data to carry over.
-NOT_BACKED_UP = {"data_change"}
+# Bookkeeping the database keeps for itself (triggers maintain it; sign-in counters are
+# short-lived), not data to carry over.
+NOT_BACKED_UP = {"data_change", "sign_in_throttle"}
 
 
 def _tables() -> list[Any]:

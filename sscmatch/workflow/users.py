@@ -8,6 +8,7 @@ are disabled, so no default password works on a real deployment.
 from __future__ import annotations
 
 import re
+import secrets
 from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
@@ -122,8 +123,24 @@ def create_user(
     return user
 
 
-def verify_password(user: User, password: str) -> bool:
-    return check_password_hash(user.password_hash, password)
+_DUMMY_HASHES: dict[str, str] = {}
+
+
+def _dummy_hash() -> str:
+    """A hash of a random password made with the current method (kept per method)."""
+    if HASH_METHOD not in _DUMMY_HASHES:
+        _DUMMY_HASHES[HASH_METHOD] = hash_password(secrets.token_urlsafe(24))
+    return _DUMMY_HASHES[HASH_METHOD]
+
+
+def check_password(password_hash: str | None, password: str) -> bool:
+    """Whether ``password`` matches ``password_hash``. Without a hash (no such account) the
+    password is checked against a dummy hash of the same method, so the answer takes the same
+    time and an attacker cannot tell by the clock which e-mails have accounts."""
+    if password_hash is None:
+        check_password_hash(_dummy_hash(), password)
+        return False
+    return check_password_hash(password_hash, password)
 
 
 def ensure_demo_users(session: Session, enabled: bool) -> list[DemoAccount]:

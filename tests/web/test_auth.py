@@ -6,7 +6,8 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from sscmatch.models import AuditEvent, User
+from sscmatch.models import AuditEvent, SignInThrottle, User
+from sscmatch.workflow import throttle
 from sscmatch.workflow import users as users_module
 from tests.conftest import PASSWORD, make_test_app
 
@@ -35,10 +36,11 @@ def test_lockout_after_five_failures(app: Any, client: Any, users: dict[str, int
     for _ in range(5):
         client.post("/login", data={"email": "sec@test.org", "password": "nope-nope-nope"})
     response = client.post("/login", data={"email": "sec@test.org", "password": PASSWORD})
-    assert response.status_code == 401 and b"locked" in response.data
+    assert response.status_code == 429 and b"Too many failed sign-ins" in response.data
+    assert 0 < int(response.headers["Retry-After"]) <= 15 * 60
     with Session(app.extensions["sscmatch.engine"]) as s:
-        user = s.exec(select(User).where(User.email == "sec@test.org")).one()
-        assert user.locked_until is not None
+        row = s.get(SignInThrottle, throttle.account_key("sec@test.org"))
+        assert row is not None and row.failures == 6
 
 
 def test_open_redirect_is_refused(client: Any, users: dict[str, int]) -> None:

@@ -137,10 +137,11 @@ def test_sign_in_is_throttled_after_repeated_failures(app: Flask, users: dict[st
     for _attempt in range(5):
         response = client.post("/login", data={"email": email, "password": "wrong-password!"})
         assert response.status_code == 401
-    # Locked now: even the right password is refused, with a message that says so.
+    # Held back now: even the right password is refused (this browser never signed in to the
+    # account), with a message that says so and when to come back.
     response = client.post("/login", data={"email": email, "password": PASSWORD})
-    assert response.status_code == 401
-    assert "locked" in response.get_data(as_text=True).lower()
+    assert response.status_code == 429 and int(response.headers["Retry-After"]) > 0
+    assert "too many failed sign-ins" in response.get_data(as_text=True).lower()
     # Another account is not affected.
     other = app.test_client().post(
         "/login", data={"email": ACCOUNTS["secretariat"][0], "password": PASSWORD}
