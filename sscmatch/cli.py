@@ -5,9 +5,10 @@ Commands answer bad input with a clear message and a non-zero exit, never a trac
 
 from __future__ import annotations
 
+import sys
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import click
 from flask import Flask, current_app
@@ -42,6 +43,33 @@ def _redacted_url() -> str:
     return make_url(current_app.config["DATABASE_URL"]).render_as_string(hide_password=True)
 
 
+class _ProgressBars:
+    """One progress bar per import step on stderr (on a terminal; elsewhere click prints the
+    label alone), fed by ``import_bundle``'s progress calls."""
+
+    LABELS: ClassVar[dict[str, str]] = {"validate": "Validating", "write": "Writing"}
+
+    def __init__(self) -> None:
+        self.step = ""
+        self.shown = 0
+        self.bar: Any = None
+
+    def __call__(self, step: str, done: int, total: int) -> None:
+        if step != self.step:
+            self.close()
+            self.step, self.shown = step, 0
+            label = f"{self.LABELS.get(step, step)} {total:,} records"
+            self.bar = click.progressbar(length=total, label=label, file=sys.stderr)
+            self.bar.__enter__()
+        self.bar.update(done - self.shown)
+        self.shown = done
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+            self.bar = None
+
+
 @click.command("import")
 @with_appcontext
 @click.argument("path", type=click.Path(path_type=Path))
@@ -65,14 +93,18 @@ def import_command(path: Path, if_empty: bool) -> None:
         ):
             click.echo("The database already holds records; nothing imported (--if-empty).")
             return
+        bar = _ProgressBars()
         try:
-            report = import_bundle(session, path, load_vocabulary())
+            report = import_bundle(session, path, load_vocabulary(), progress=bar)
         except BundleError as exc:
+            bar.close()
             for problem in exc.problems:
                 click.echo(str(problem), err=True)
             raise click.ClickException(
                 f"{len(exc.problems)} problem(s) found; nothing was imported."
             ) from None
+        finally:
+            bar.close()
     for note in report.fuzzy:
         click.echo(f"resolved {note}")
     exact_names = len(report.resolved) - len(report.fuzzy)

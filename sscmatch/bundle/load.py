@@ -1,38 +1,32 @@
-"""Import: read, validate everything, then write — all or nothing, idempotent by id."""
+"""Import: read, validate everything, then write — all or nothing, idempotent by id.
+
+Every step is linear in the bundle: validation builds its sets of known ids once, and the writes
+go through SQLAlchemy Core in bulk (:mod:`sscmatch.bundle.write`). ``progress`` hears how far
+validation and writing are, for a progress bar (the CLI) or a job's progress (the web).
+"""
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
-from typing import Any
 
 from pydantic import BaseModel
 from sqlmodel import Session, SQLModel, col, select
 
 from sscmatch.bundle.format import TABLES, BundleError, Problem, read_bundle
 from sscmatch.bundle.validate import Resolved, StoredIds, validate
-from sscmatch.models import (
-    AuditEvent,
-    Capacity,
-    Commitment,
-    Exchange,
-    Institution,
-    Need,
-    StudyTour,
-    Theme,
-    utcnow,
-)
+from sscmatch.bundle.write import MODELS, TableWriter, forget_written
+from sscmatch.models import AuditEvent, Exchange, Institution, StudyTour, Theme, utcnow
 from sscmatch.vocab import Vocabulary
 
-MODELS: dict[str, type[SQLModel]] = {
-    "themes": Theme,
-    "institutions": Institution,
-    "capacities": Capacity,
-    "needs": Need,
-    "exchanges": Exchange,
-    "commitments": Commitment,
-}
+__all__ = ["MODELS", "ImportReport", "Progress", "import_bundle"]
+
+Progress = Callable[[str, int, int], None]
+"""``progress(step, done, total)``: ``done`` of ``total`` records through ``step``, which is
+``"validate"`` (every row of the bundle) then ``"write"`` (every valid record)."""
 
 
 @dataclass
@@ -66,7 +60,11 @@ def _ids(session: Session, model: type[SQLModel]) -> frozenset[str]:
 
 
 def import_bundle(
-    session: Session, path: Path, vocab: Vocabulary, user_id: int | None = None
+    session: Session,
+    path: Path,
+    vocab: Vocabulary,
+    user_id: int | None = None,
+    progress: Progress | None = None,
 ) -> ImportReport:
     """Validate the bundle at ``path`` and write it into ``session`` (the caller commits).
 
@@ -82,15 +80,13 @@ def import_bundle(
         exchanges=_ids(session, Exchange),
         study_tours=_ids(session, StudyTour),
     )
-    valid, problems = validate(raw, vocab, stored)
+    checked = None if progress is None else partial(progress, "validate")
+    valid, problems = validate(raw, vocab, stored, checked)
     if problems:
         raise BundleError(sorted(problems, key=_reading_order))
 
     report = ImportReport(resolved=valid.resolved)
-    now = utcnow()
-    for table in TABLES:
-        _write(session, MODELS[table], valid.records[table], table, report, now, user_id)
-        session.flush()
+    _write_all(session, valid.records, report, user_id, progress)
     session.add(
         AuditEvent(
             user_id=user_id,
@@ -103,37 +99,34 @@ def import_bundle(
     return report
 
 
-def _write(
+def _write_all(
     session: Session,
-    model: type[SQLModel],
-    records: list[BaseModel],
-    table: str,
+    records: dict[str, list[BaseModel]],
     report: ImportReport,
-    now: Any,
     user_id: int | None,
+    progress: Progress | None,
 ) -> None:
-    existing: dict[str, Any] = {}
-    ids = [r.id for r in records]  # type: ignore[attr-defined]
-    key: Any = model.id  # type: ignore[attr-defined]
-    for start in range(0, len(ids), 500):
-        found: Any = session.exec(select(model).where(col(key).in_(ids[start : start + 500])))
-        for stored in found:
-            existing[stored.id] = stored
-    tracked = "version" in model.model_fields
-    for record in records:
-        values = record.model_dump()
-        row: Any = existing.get(values["id"])
-        if row is None:
-            extra = {"created_by": user_id, "updated_by": user_id} if tracked else {}
-            session.add(model(**values, **extra))
-            report.created[table] += 1
-        elif any(getattr(row, k) != v for k, v in values.items()):
-            for key, value in values.items():
-                setattr(row, key, value)
-            if tracked:
-                row.version += 1
-                row.updated_at = now
-                row.updated_by = user_id
-            report.updated[table] += 1
-        else:
-            report.unchanged[table] += 1
+    total = sum(len(rows) for rows in records.values())
+    done = 0
+
+    def step(n: int) -> None:
+        nonlocal done
+        done += n
+        if progress is not None and n:
+            progress("write", done, total)
+
+    now = utcnow()
+    for table in TABLES:
+        # Whatever the caller added to the session goes first (and the tables in bundle order,
+        # parents before children).
+        session.flush()
+        writer = TableWriter(session, table, now, user_id, step)
+        writer.write([record.model_dump() for record in records[table]])
+        for kind, counter in (
+            ("created", report.created),
+            ("updated", report.updated),
+            ("unchanged", report.unchanged),
+        ):
+            if writer.counts[kind]:
+                counter[table] += writer.counts[kind]
+    forget_written(session)

@@ -3,6 +3,10 @@
 Names of countries, themes and languages resolve through the vocabulary (exact, then fuzzy); every
 resolution that was not a plain code is reported so the importer can check it. References to other
 records (institution, exchange, study tour, theme parent) must exist in the bundle or the database.
+
+The work is linear in the bundle: the sets of known ids are built once, before the loop (a union
+per record made 200,000 exchanges and 40,000 commitments take minutes), and each distinct name is
+resolved once however many rows repeat it.
 """
 
 from __future__ import annotations
@@ -80,14 +84,38 @@ class StoredIds:
     study_tours: frozenset[str] = frozenset()
 
 
+@dataclass(frozen=True)
+class _Known:
+    """Ids a reference may name: declared in the bundle or already stored."""
+
+    institutions: frozenset[str]
+    exchanges: frozenset[str]
+    study_tours: frozenset[str]
+
+
+PROGRESS_EVERY = 5_000
+"""Rows between two progress calls: often enough for a bar, rarely enough to cost nothing."""
+
+
 def validate(
-    raw: RawBundle, vocab: Vocabulary, stored: StoredIds
+    raw: RawBundle,
+    vocab: Vocabulary,
+    stored: StoredIds,
+    progress: Callable[[int, int], None] | None = None,
 ) -> tuple[ValidBundle, list[Problem]]:
+    """Check every row; ``progress(done, total)`` hears how many rows are checked."""
     problems = list(raw.problems)
     valid = ValidBundle()
     declared = {t: {str(r.values.get("id", "")).strip() for r in raw.rows[t]} for t in TABLES}
     themes_known = set(vocab.themes) | declared["themes"] | stored.themes
     checker = _Checker(vocab, themes_known, valid.resolved, problems)
+    known = _Known(
+        institutions=frozenset(declared["institutions"] | stored.institutions),
+        exchanges=frozenset(declared["exchanges"] | stored.exchanges),
+        study_tours=stored.study_tours,
+    )
+    total = sum(len(raw.rows[t]) for t in TABLES)
+    done = 0
 
     bodies = set(stored.bodies)
     for table in TABLES:
@@ -96,7 +124,11 @@ def validate(
                 if isinstance(inst, InstitutionCreate):
                     (bodies.add if inst.international else bodies.discard)(inst.id)
         seen: dict[str, int] = {}
+        schema = SCHEMAS[table]
         for row in raw.rows[table]:
+            done += 1
+            if progress is not None and done % PROGRESS_EVERY == 0:
+                progress(done, total)
             before = len(problems)
             values = checker.normalise(row)
             record_id = str(values.get("id") or "")
@@ -114,12 +146,14 @@ def validate(
             if record_id:
                 seen[record_id] = row.line
             flagged = {p.field for p in problems[before:]}
-            record = _build(SCHEMAS[table], values, row, problems, flagged)
+            record = _build(schema, values, row, problems, flagged)
             if record is None or len(problems) > before:
                 continue
-            _check_references(table, record, row, declared, stored, problems, bodies)
+            _check_references(table, record, row, known, problems, bodies)
             if len(problems) == before:
                 valid.records[table].append(record)
+    if progress is not None:
+        progress(total, total)
     return valid, problems
 
 
@@ -135,6 +169,14 @@ class _Checker:
         self.themes_known = themes_known
         self.resolved = resolved
         self.problems = problems
+        # Each distinct text is resolved once: a bundle repeats the same few hundred names.
+        self._resolutions: dict[tuple[str, str], Resolution] = {}
+
+    def _lookup(self, kind: str, text: str, resolve: Callable[[str], Resolution]) -> Resolution:
+        found = self._resolutions.get((kind, text))
+        if found is None:
+            found = self._resolutions[(kind, text)] = resolve(text)
+        return found
 
     def normalise(self, row: Row) -> dict[str, Any]:
         values: dict[str, Any] = {}
@@ -188,7 +230,7 @@ class _Checker:
             row,
             name,
             text,
-            self.vocab.resolve_country(text),
+            self._lookup("country", text, self.vocab.resolve_country),
             "a country code or name, e.g. BRA or Brasil",
         )
 
@@ -199,7 +241,7 @@ class _Checker:
             row,
             name,
             text,
-            self.vocab.resolve_theme(text),
+            self._lookup("theme", text, self.vocab.resolve_theme),
             "a theme id or label, e.g. labour-inspection",
         )
 
@@ -210,7 +252,7 @@ class _Checker:
             row,
             name,
             text,
-            self.vocab.resolve_language(text),
+            self._lookup("language", text, self.vocab.resolve_language),
             "an ISO 639-1 code or language name, e.g. es",
         )
 
@@ -284,12 +326,11 @@ def _check_references(
     table: str,
     record: Any,
     row: Row,
-    declared: dict[str, set[str]],
-    stored: StoredIds,
+    known: _Known,
     problems: list[Problem],
     bodies: set[str],
 ) -> None:
-    institutions = declared["institutions"] | stored.institutions
+    institutions = known.institutions
     if table in BODY_HELD:
         country_field, institution_field = BODY_HELD[table]
         holder = getattr(record, institution_field)
@@ -320,5 +361,5 @@ def _check_references(
         need("institution", record.institution, institutions, "an institution")
     if table == "commitments":
         need("owner_institution", record.owner_institution, institutions, "an institution")
-        need("exchange", record.exchange, declared["exchanges"] | stored.exchanges, "an exchange")
-        need("study_tour", record.study_tour, stored.study_tours, "a study tour")
+        need("exchange", record.exchange, known.exchanges, "an exchange")
+        need("study_tour", record.study_tour, known.study_tours, "a study tour")

@@ -1,0 +1,183 @@
+"""Write validated records in bulk, inside the caller's transaction: created, updated or unchanged.
+
+SQLAlchemy Core rather than ORM objects: building one ORM object per record cost more than the
+database did (89 s of ORM writes against 20 s of ``executemany`` for the 310,268 records of the
+synthetic corpus). New rows go in with ``COPY`` on PostgreSQL (psycopg 3) and ``executemany``
+elsewhere; changed rows with one ``UPDATE`` executed for many parameter sets. Values pass through
+each column type's own bind processing, so what is stored is what the ORM would store (JSON lists
+as the same text, aware datetimes in UTC). Everything goes through the session's connection: the
+caller's commit or rollback covers it, so an import stays all or nothing.
+
+Idempotent by id: a record whose stored values all equal the bundle's is left alone (its
+``version`` and ``updated_at`` do not move); one that differs is updated and, for tracked records,
+gets ``version + 1``, ``updated_at`` and ``updated_by``.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Table, bindparam, insert, select
+from sqlalchemy.engine import Connection
+from sqlmodel import Session, SQLModel
+
+from sscmatch.models import Capacity, Commitment, Exchange, Institution, Need, Theme
+
+MODELS: dict[str, type[SQLModel]] = {
+    "themes": Theme,
+    "institutions": Institution,
+    "capacities": Capacity,
+    "needs": Need,
+    "exchanges": Exchange,
+    "commitments": Commitment,
+}
+
+LOOKUP_CHUNK = 2_000
+"""Ids per ``IN (…)`` when looking for stored records (well under SQLite's variable limit)."""
+WRITE_CHUNK = 5_000
+"""Rows per ``executemany`` (and between two progress calls while copying)."""
+TRACKING = ("created_at", "updated_at", "created_by", "updated_by", "version")
+
+
+def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+class TableWriter:
+    """Writes the records of one table; counts what it created, updated and left unchanged."""
+
+    def __init__(
+        self,
+        session: Session,
+        table: str,
+        now: datetime,
+        user_id: int | None,
+        step: Callable[[int], None],
+    ) -> None:
+        self.session = session
+        self.table = table
+        self.model = MODELS[table]
+        self.sql: Table = self.model.__table__  # type: ignore[attr-defined]
+        self.tracked = "version" in self.model.model_fields
+        self.now = now
+        self.user_id = user_id
+        self.step = step
+        self.counts: Counter[str] = Counter()
+
+    def write(self, records: list[dict[str, Any]]) -> None:
+        if not records:
+            return
+        conn = self.session.connection()
+        fields = list(records[0])
+        stored = self._stored(conn, fields, [r["id"] for r in records])
+        new: list[dict[str, Any]] = []
+        changed: list[dict[str, Any]] = []
+        unchanged = 0
+        for values in records:
+            row = stored.get(values["id"])
+            if row is None:
+                new.append(values)
+            elif any(row[k] != v for k, v in values.items()):
+                changed.append(self._update_params(values, row))
+            else:
+                unchanged += 1
+        self.step(unchanged)
+        self._insert(conn, fields, new)
+        self._update(conn, changed)
+        self.counts.update(created=len(new), updated=len(changed), unchanged=unchanged)
+
+    def _stored(
+        self, conn: Connection, fields: list[str], ids: list[str]
+    ) -> dict[str, dict[str, Any]]:
+        """The stored values of the bundle's ids (only those; the table may be far larger)."""
+        columns = [self.sql.c[f] for f in fields]
+        if self.tracked:
+            columns.append(self.sql.c.version)
+        found: dict[str, dict[str, Any]] = {}
+        for chunk in _chunks(ids, LOOKUP_CHUNK):
+            query = select(*columns).where(self.sql.c.id.in_(chunk))
+            for row in conn.execute(query).mappings():
+                found[row["id"]] = dict(row)
+        return found
+
+    def _update_params(self, values: dict[str, Any], row: dict[str, Any]) -> dict[str, Any]:
+        params = {k: v for k, v in values.items() if k != "id"}
+        params["_key"] = values["id"]
+        if self.tracked:
+            params.update(version=row["version"] + 1, updated_at=self.now, updated_by=self.user_id)
+        return params
+
+    def _full_rows(self, fields: list[str], records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Every column of each new row, as the ORM would have filled it: the model's defaults
+        for fields the bundle does not carry, the same creation time and author for all."""
+        defaults: dict[str, Any] = {}
+        for name, info in self.model.model_fields.items():
+            if name not in fields and name in self.sql.c:
+                defaults[name] = info.get_default(call_default_factory=True)
+        if self.tracked:
+            defaults.update(
+                created_at=self.now,
+                updated_at=self.now,
+                created_by=self.user_id,
+                updated_by=self.user_id,
+                version=1,
+            )
+        return [{**values, **defaults} for values in records]
+
+    def _insert(self, conn: Connection, fields: list[str], records: list[dict[str, Any]]) -> None:
+        if not records:
+            return
+        rows = self._full_rows(fields, records)
+        if conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg":
+            self._copy(conn, rows)
+            return
+        statement = insert(self.sql)
+        for chunk in _chunks(rows, WRITE_CHUNK):
+            conn.execute(statement, list(chunk))
+            self.step(len(chunk))
+
+    def _copy(self, conn: Connection, rows: list[dict[str, Any]]) -> None:
+        """``COPY … FROM STDIN`` on the session's own psycopg connection (same transaction)."""
+        from psycopg import sql
+
+        names = list(rows[0])
+        processors = [self.sql.c[name].type._cached_bind_processor(conn.dialect) for name in names]
+        statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
+            sql.Identifier(self.sql.name), sql.SQL(", ").join(map(sql.Identifier, names))
+        )
+        driver = conn.connection.driver_connection
+        assert driver is not None
+        with driver.cursor() as cursor, cursor.copy(statement) as copy:
+            for chunk in _chunks(rows, WRITE_CHUNK):
+                for row in chunk:
+                    copy.write_row(
+                        [
+                            value if process is None else process(value)
+                            for process, value in zip(
+                                processors, (row[n] for n in names), strict=True
+                            )
+                        ]
+                    )
+                self.step(len(chunk))
+
+    def _update(self, conn: Connection, params: list[dict[str, Any]]) -> None:
+        if not params:
+            return
+        # One statement, many parameter sets; the SET clause is every key but the id.
+        statement = self.sql.update().where(self.sql.c.id == bindparam("_key"))
+        for chunk in _chunks(params, WRITE_CHUNK):
+            conn.execute(statement, list(chunk))
+            self.step(len(chunk))
+
+
+def forget_written(session: Session) -> None:
+    """Expire ORM objects of the imported tables that the session already holds: Core wrote
+    around them, so their attributes must be read again."""
+    kinds = tuple(MODELS.values())
+    for obj in list(session.identity_map.values()):
+        if isinstance(obj, kinds):
+            session.expire(obj)
