@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import runpy
 import shutil
 from pathlib import Path
@@ -48,3 +49,91 @@ def test_check_catches_bad_sources_and_near_duplicates(check, tmp_path: Path) ->
     problems = check(copy)
     assert any("nearly repeats" in p for p in problems), problems
     assert any("unknown document 'nowhere.txt'" in p for p in problems), problems
+
+
+def _edit(folder: Path, table: str, record_id: str, **values: str) -> None:
+    """Change fields of one record of a CSV table in ``folder`` (a copy of data/)."""
+    path = folder / f"{table}.csv"
+    with path.open(encoding="utf-8", newline="") as handle:
+        reader = csv.DictReader(handle)
+        header, rows = list(reader.fieldnames or []), list(reader)
+    found = [r for r in rows if r["id"] == record_id]
+    assert found, record_id
+    found[0].update(values)
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=header, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def _append_copy(folder: Path, table: str, record_id: str, new_id: str, **values: str) -> None:
+    path = folder / f"{table}.csv"
+    with path.open(encoding="utf-8", newline="") as handle:
+        reader = csv.DictReader(handle)
+        header, rows = list(reader.fieldnames or []), list(reader)
+    copy = dict(next(r for r in rows if r["id"] == record_id), id=new_id, **values)
+    with path.open("a", encoding="utf-8", newline="") as handle:
+        csv.DictWriter(handle, fieldnames=header, lineterminator="\n").writerow(copy)
+
+
+@pytest.fixture
+def data_copy(tmp_path: Path) -> Path:
+    copy = tmp_path / "data"
+    shutil.copytree(ROOT / "data", copy)
+    return copy
+
+
+def test_check_catches_a_body_standing_in_as_a_country(check, data_copy: Path) -> None:  # type: ignore[no-untyped-def]
+    _edit(data_copy, "needs", "s002-n02", country="PER")  # the Regional Initiative's need
+    _edit(data_copy, "commitments", "s003-k05", owner_country="CHE")  # the ILO's commitment
+    problems = check(data_copy)
+    assert any("PER stands in for the international body 'ri-lac'" in p for p in problems)
+    assert any("CHE stands in for the international body 'ilo'" in p for p in problems)
+
+
+SEED_004 = ROOT.parent / "shared" / "seeds" / "004_f48400ffd3335327.txt"
+
+
+@pytest.mark.skipif(not SEED_004.exists(), reason="the source documents are not at hand")
+def test_check_catches_words_copied_from_a_document(check, data_copy: Path) -> None:  # type: ignore[no-untyped-def]
+    # 004 line 113, twelve words in a row; then a name in quotes, which may stay.
+    copied = "The process should be led by the ministries of labour and involve tripartite partners"
+    _edit(data_copy, "exchanges", "s004-e01", description=f"Lessons: {copied.lower()}.")
+    _edit(
+        data_copy,
+        "exchanges",
+        "s003-e01",
+        description='They applied the "Model for the Identification of the Risk of Child Labour".',
+    )
+    _edit(data_copy, "needs", "s004-n32", description=f'Quoted, but no name: "{copied.lower()}".')
+    problems = [p for p in check(data_copy) if "copies 12+ words" in p]
+    assert sorted(p.split(":")[0] for p in problems) == ["exchanges.csv", "needs.csv"], problems
+
+
+def test_check_catches_themes_that_are_only_cooperation_types(check, data_copy: Path) -> None:  # type: ignore[no-untyped-def]
+    _edit(data_copy, "capacities", "s000-c01", themes="triangular-cooperation;peer-learning")
+    _edit(data_copy, "needs", "s000-n01", themes="sdg-8-7")  # target 8.7 is a subject
+    problems = [p for p in check(data_copy) if "only cooperation types" in p]
+    assert len(problems) == 1 and problems[0].startswith("capacities.csv:2: themes:"), problems
+
+
+def test_check_catches_one_event_told_twice_unless_a_note_says_why(check, data_copy: Path) -> None:  # type: ignore[no-untyped-def]
+    _append_copy(data_copy, "exchanges", "s000-e16", "s000-e90", title="Another title entirely")
+    problems = [p for p in check(data_copy) if "one event told twice" in p]
+    assert len(problems) == 1 and "s000-e90" in problems[0] and "s000-e16" in problems[0]
+    _edit(
+        data_copy, "exchanges", "s000-e90", description="A second tour, not s000-e16: it went on."
+    )
+    assert not [p for p in check(data_copy) if "one event told twice" in p]
+
+
+def test_a_record_may_cite_several_documents(check, data_copy: Path) -> None:  # type: ignore[no-untyped-def]
+    _edit(data_copy, "needs", "s000-n01", source="000_9148a8ca8a7c6ecc.txt:44; nowhere.txt:2")
+    _edit(
+        data_copy,
+        "needs",
+        "s000-n02",
+        source="000_9148a8ca8a7c6ecc.txt:44; 004_f48400ffd3335327.txt:1",
+    )
+    problems = [p for p in check(data_copy) if "source" in p]
+    assert len(problems) == 1 and "unknown document 'nowhere.txt'" in problems[0], problems
