@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Flask, current_app, g, jsonify, render_template, request
 from flask_babel import Babel
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from sqlmodel import Session
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
@@ -99,11 +100,23 @@ def _refuse_nul() -> Any:
     return render_template("error.html", code=400, title="Bad request", message=NUL_MESSAGE), 400
 
 
+HSTS = "max-age=31536000"  # one year; no includeSubDomains: other hosts of the domain are not ours
+ALWAYS_PRIVATE = frozenset({"auth.login", "auth.account", "auth.change_password"})
+
+
 def _security_headers(response: Any) -> Any:
     response.headers.setdefault("Content-Security-Policy", CSP)
     response.headers.setdefault("X-Frame-Options", "DENY")
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "same-origin")
+    if request.is_secure:  # over HTTPS (behind TRUSTED_PROXIES, as the proxy says): stay on it
+        response.headers.setdefault("Strict-Transport-Security", HSTS)
+    if request.endpoint != "static" and (
+        request.endpoint in ALWAYS_PRIVATE or current_user.is_authenticated
+    ):
+        # What a signed-in user sees (an API token on the account page, records, exports) must
+        # not stay in a browser's or a proxy's cache for the next person at a shared computer.
+        response.headers["Cache-Control"] = "no-store"
     return response
 
 
