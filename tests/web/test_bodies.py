@@ -183,3 +183,23 @@ def test_the_secretariat_edits_a_body_record_without_giving_it_a_country(
     session.expire_all()
     need = session.get(Need, "b-n1")
     assert need is not None and need.country is None and need.title.endswith("(2020-2021)")
+
+
+def test_a_profile_explains_body_records_only_where_a_seat_still_stands_in(
+    app: Flask, as_user: Any, bodies: None, tmp_path: Path
+) -> None:
+    """A bundle made before bodies had records of their own may still file one under the seat:
+    the profile then says what the badge means; with the bodies' records as they are, it does not."""
+    hint = "Records marked"
+    client = as_user("analyst")
+    assert hint not in client.get("/countries/PER").get_data(as_text=True)
+    legacy = {
+        "needs": [
+            ["id", "country", "institution", "title", "themes", "status"],
+            ["old-n1", "PER", "rp", "A need filed under the seat", "financing-budgets", "open"],
+        ]
+    }
+    with session_scope(app.extensions["sscmatch.engine"]) as s:
+        import_bundle(s, write_bundle(tmp_path / "legacy", legacy), load_vocabulary())
+    html = client.get("/countries/PER").get_data(as_text=True)
+    assert hint in html and "A need filed under the seat" in html
