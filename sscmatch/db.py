@@ -1,22 +1,42 @@
-"""Engine, sessions and schema migrations.
+"""Engine, sessions, optimistic versioning and schema migrations.
 
 The engine lives on the app (``app.extensions["sscmatch.engine"]``); a request gets one session,
 closed on teardown. Only the edge (views, CLI commands) commits. ``init_db`` creates or upgrades the
 schema with Alembic, so a deployed database is migrated in place without losing data.
+
+**Versions.** Every row people edit carries ``version``, mapped as SQLAlchemy's
+``version_id_col`` (:mod:`sscmatch.models`): each UPDATE of such a row says
+``… WHERE id = :id AND version = :read`` and sets the next version, so of two writers who read
+the same version exactly one changes the row; the other's flush matches no row. That is the one
+mechanism for every entity; the rest of this module only feeds it:
+
+- :func:`expect_version` ties an edit to the version its editor started from (a form's hidden
+  field, an API body's ``version``), refusing a stale one at once (the flush refuses one that
+  goes stale later);
+- a ``before_flush`` listener gives every changed row its next version, also for changes no
+  editor asked for (accepting a proposal marks its need matched);
+- :class:`StaleVersion` is the one conflict error (the edge answers 409), raised by
+  :func:`expect_version`, and by :class:`VersionedSession` when a flush finds the row changed
+  meanwhile.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import re
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import sqlmodel
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import event, text
+from sqlalchemy import event, inspect, text
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, create_engine
+from sqlalchemy.orm import Session as OrmSession
+from sqlalchemy.orm import UOWTransaction
+from sqlalchemy.orm.exc import StaleDataError
+from sqlmodel import create_engine
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
@@ -61,10 +81,127 @@ def init_db(engine: Engine) -> None:
     command.upgrade(alembic_config(engine), "head")
 
 
+# --------------------------------------------------------------------------- versions
+
+
+class StaleVersion(StaleDataError):
+    """The record changed since its editor read it: the one conflict of every edit (HTTP 409).
+
+    ``entity`` is the table (``study_tour``); ``record_id``, ``expected`` (the version the editor
+    started from) and ``current`` are known when the stale version was seen before writing, and
+    None when the write itself found the row changed meanwhile."""
+
+    def __init__(
+        self,
+        entity: str | None,
+        record_id: Any = None,
+        expected: int | None = None,
+        current: int | None = None,
+    ) -> None:
+        self.entity, self.record_id = entity, record_id
+        self.expected, self.current = expected, current
+        what = (entity or "record").replace("_", " ")
+        if record_id is not None:
+            what = f"{what} {record_id}"
+        versions = (
+            f" (you edited version {expected}, it is now version {current})"
+            if expected is not None and current is not None
+            else ""
+        )
+        super().__init__(
+            f"{what} was changed by someone else meanwhile{versions}; reload it and apply your "
+            "change again"
+        )
+
+
+class BadVersion(ValueError):
+    """The ``version`` an edit carries is missing or not a whole number (HTTP 400)."""
+
+
+def parse_version(value: Any) -> int:
+    """The version an editor sent (a form's text or a JSON number), or :class:`BadVersion`."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        raise BadVersion("version is required (the version you read, for conflict checks)")
+    if isinstance(value, bool):
+        raise BadVersion("version must be a whole number")
+    if isinstance(value, int):
+        return value
+    text_value = str(value).strip()
+    if not (text_value.isascii() and text_value.isdigit()) or len(text_value) > 9:
+        raise BadVersion("version must be a whole number")
+    return int(text_value)
+
+
+def expect_version(record: Any, expected: Any, *, required: bool = True) -> None:
+    """Tie the change about to be made to ``record`` to the version its editor started from.
+
+    A stale ``expected`` raises :class:`StaleVersion` now. Otherwise nothing more is needed: the
+    row was read at ``expected``, and the flush writes the change ``WHERE version = expected``
+    (``version_id_col``), so an edit committed by someone else in between makes this one fail
+    there, with :class:`StaleVersion` too. ``required=False`` takes ``None`` as "the version just
+    read" (a change made on what the caller sees now; the race is still caught at the flush)."""
+    if expected is None and not required:
+        return
+    seen = parse_version(expected)
+    state = inspect(record)
+    read = _read_version(state)
+    if seen != read:
+        raise StaleVersion(state.mapper.local_table.name, _identity(state), seen, read)
+
+
+def _read_version(state: Any) -> int:
+    """The version the row had when it was read (before any change in this session)."""
+    history = state.attrs.version.history
+    original = history.deleted or history.unchanged
+    return int(original[0]) if original else int(state.obj().version)
+
+
+def _identity(state: Any) -> Any:
+    key = state.identity
+    return key[0] if key and len(key) == 1 else key
+
+
+def _changed_columns(state: Any) -> set[str]:
+    return {name for name in state.committed_state if state.attrs[name].history.has_changes()}
+
+
+@event.listens_for(OrmSession, "before_flush")
+def _move_versions(session: OrmSession, _flush: UOWTransaction, _objects: Any) -> None:
+    """Every changed row of a versioned table is written with its next version (unless the
+    change set one itself, as an import does), whoever changed it and why."""
+    for record in session.dirty:
+        state = inspect(record)
+        if state.mapper.version_id_col is None or state.key is None:
+            continue
+        changed = _changed_columns(state)
+        if not changed or "version" in changed:
+            continue
+        if not changed - getattr(type(record), "__unversioned_fields__", frozenset()):
+            continue  # bookkeeping no editor changes (a user's last sign-in): no new version
+        record.version = _read_version(state) + 1
+
+
+_STALE_TABLE = re.compile(r"on table '([^']+)'")
+
+
+class VersionedSession(sqlmodel.Session):
+    """The application's session: a flush that finds a versioned row changed meanwhile raises
+    :class:`StaleVersion` (the domain's conflict) instead of SQLAlchemy's ``StaleDataError``."""
+
+    def flush(self, objects: Sequence[Any] | None = None) -> None:
+        try:
+            super().flush(objects)
+        except StaleVersion:
+            raise
+        except StaleDataError as exc:
+            found = _STALE_TABLE.search(str(exc))
+            raise StaleVersion(found.group(1) if found else None) from exc
+
+
 @contextmanager
-def session_scope(engine: Engine) -> Iterator[Session]:
+def session_scope(engine: Engine) -> Iterator[VersionedSession]:
     """A session for a command: commits when the block succeeds, rolls back when it raises."""
-    session = Session(engine, expire_on_commit=False)
+    session = VersionedSession(engine, expire_on_commit=False)
     try:
         yield session
         session.commit()
@@ -88,13 +225,13 @@ CHANGE_TRACKED_TABLES = (
 """Tables whose every committed change moves :func:`change_version` (triggers of migration 0003)."""
 
 
-def database_key(session: Session) -> str:
+def database_key(session: sqlmodel.Session) -> str:
     """Which database ``session`` talks to, for process-wide caches that must not mix two."""
     bind = session.get_bind()
     return str(bind.engine.url) if hasattr(bind, "engine") else str(id(bind))
 
 
-def change_version(session: Session) -> tuple[int, str] | None:
+def change_version(session: sqlmodel.Session) -> tuple[int, str] | None:
     """``(changes, epoch)``: moves with every committed insert, update or delete of a row of
     :data:`CHANGE_TRACKED_TABLES`, by anyone (see :class:`sscmatch.models.DataChange`). For
     caches of what is computed from those tables: one primary-key read, whatever their size

@@ -3,8 +3,10 @@
 Ids: records that travel in bundles (institutions, capacities, needs, exchanges, commitments,
 study tours, themes) have stable text ids chosen by whoever made them (``s000-e18``,
 ``N-2026-0004``); records the service makes for itself (users, match runs, proposals, reviews,
-audit events) have integer ids. Timestamps are timezone-aware UTC. Records people edit carry a
-``version`` that the workflow checks, so two concurrent edits cannot silently overwrite each other.
+audit events) have integer ids. Timestamps are timezone-aware UTC. Rows people edit (the
+:class:`Tracked` records, and users) carry a ``version`` mapped as SQLAlchemy's ``version_id_col``:
+every UPDATE of one checks the version it read, so two concurrent edits cannot silently overwrite
+each other (:mod:`sscmatch.db` explains the mechanism).
 Validated input and public output shapes live in :mod:`sscmatch.schemas` (table models skip
 validation).
 """
@@ -12,9 +14,10 @@ validation).
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import BigInteger, Index, UniqueConstraint
+from sqlalchemy.orm import declared_attr
 from sqlmodel import Field, SQLModel
 
 from sscmatch.columns import JSONDict, JSONList
@@ -28,14 +31,30 @@ def _list() -> Any:
     return Field(default_factory=list, sa_type=JSONList, nullable=False)
 
 
-class Tracked(SQLModel):
+class Versioned(SQLModel):
+    """A row people edit: ``version`` is its SQLAlchemy ``version_id_col``, so every UPDATE says
+    ``WHERE version = <the one read>`` and a concurrent change makes it match no row. The next
+    version is set by :mod:`sscmatch.db` (``version_id_generator=False``) at each flush that
+    changes a column, except when only ``__unversioned_fields__`` changed: bookkeeping that no
+    editor changes, which an edit form started before it cannot overwrite (the UPDATE of an edit
+    writes only the columns it changed)."""
+
+    version: int = Field(default=1, nullable=False)
+    __unversioned_fields__: ClassVar[frozenset[str]] = frozenset()
+
+    @declared_attr.directive
+    def __mapper_args__(cls) -> dict[str, Any]:
+        table = cls.__table__  # type: ignore[attr-defined]  # set on each table class
+        return {"version_id_col": table.c.version, "version_id_generator": False}
+
+
+class Tracked(Versioned):
     """Who made and last changed a record, and when; ``version`` guards concurrent edits."""
 
     created_at: datetime = Field(default_factory=utcnow, nullable=False)
     updated_at: datetime = Field(default_factory=utcnow, nullable=False)
     created_by: int | None = Field(default=None, foreign_key="user.id")
     updated_by: int | None = Field(default=None, foreign_key="user.id")
-    version: int = Field(default=1, nullable=False)
 
 
 class Country(SQLModel, table=True):
@@ -63,7 +82,11 @@ class Theme(SQLModel, table=True):
     description: str | None = None
 
 
-class User(SQLModel, table=True):
+class User(Versioned, table=True):
+    # Signing in, a new password or API token must not turn an admin's open edit form stale.
+    __unversioned_fields__ = frozenset(
+        {"password_hash", "api_token_hash", "last_login_at", "auth_version"}
+    )
     id: int | None = Field(default=None, primary_key=True)
     email: str = Field(unique=True, index=True, max_length=254)
     name: str = ""
@@ -266,6 +289,8 @@ class StudyTour(Tracked, table=True):
 class Commitment(Tracked, table=True):
     """Something a country or institution undertook to do after an exchange."""
 
+    # Completing its tour links the commitment to the exchange it became; nobody edits the link.
+    __unversioned_fields__ = frozenset({"exchange"})
     id: str = Field(primary_key=True, max_length=80)
     exchange: str | None = Field(default=None, foreign_key="exchange.id", index=True)
     study_tour: str | None = Field(default=None, foreign_key="study_tour.id", index=True)

@@ -21,7 +21,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from sscmatch import create_app
-from sscmatch.db import init_db, make_engine, normalise_url, session_scope
+from sscmatch.db import VersionedSession, init_db, make_engine, normalise_url, session_scope
 from sscmatch.workflow import users as users_module
 
 PG_URL = os.environ.get("SSCMATCH_TEST_DATABASE_URL")
@@ -143,7 +143,8 @@ def runner(app: Flask) -> Any:
 
 @pytest.fixture
 def session(app: Flask) -> Iterator[Session]:
-    with Session(app.extensions["sscmatch.engine"], expire_on_commit=False) as s:
+    """A session like the app's: a flush that finds a row changed meanwhile raises StaleVersion."""
+    with VersionedSession(app.extensions["sscmatch.engine"], expire_on_commit=False) as s:
         yield s
 
 

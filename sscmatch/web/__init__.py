@@ -9,10 +9,11 @@ from flask import Flask, current_app, g, jsonify, render_template, request
 from flask_babel import Babel
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
-from sqlmodel import Session
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
+
+from sscmatch.db import VersionedSession
 
 csrf = CSRFProtect()
 babel = Babel()
@@ -26,11 +27,13 @@ CSP = (
 )
 
 
-def get_session() -> Session:
+def get_session() -> VersionedSession:
     """The request's session, opened on first use and closed on teardown."""
     if "db_session" not in g:
-        g.db_session = Session(current_app.extensions["sscmatch.engine"], expire_on_commit=False)
-    session: Session = g.db_session
+        g.db_session = VersionedSession(
+            current_app.extensions["sscmatch.engine"], expire_on_commit=False
+        )
+    session: VersionedSession = g.db_session
     return session
 
 
@@ -168,7 +171,7 @@ def _sweep_interrupted_runs(app: Flask) -> None:
         from sscmatch.workflow.matchruns import sweep_interrupted
 
         try:
-            with Session(app.extensions["sscmatch.engine"]) as session:
+            with VersionedSession(app.extensions["sscmatch.engine"]) as session:
                 swept = sweep_interrupted(session)
                 session.commit()
         except Exception:  # housekeeping must never stop the request it rides on
@@ -184,6 +187,7 @@ def init_app(app: Flask) -> None:
         access,
         admin,
         auth,
+        conflict,
         followup,
         i18n,
         main,
@@ -223,6 +227,7 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(RequestEntityTooLarge, _too_large)
+    conflict.init_app(app)
     app.after_request(_security_headers)
 
     csrf.init_app(app)

@@ -30,6 +30,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp
 
 from sscmatch.bundle import TABLES, BundleError, ImportReport, Problem, import_bundle
+from sscmatch.db import StaleVersion
 from sscmatch.schemas import CONSTITUENCIES
 from sscmatch.vocab import load_vocabulary
 from sscmatch.web.access import access
@@ -69,6 +70,7 @@ MESSAGES: dict[str, Any] = {
         "Someone changed this user since you opened the form. "
         "The form now shows their version; make your change again."
     ),
+    "bad_version": _l("The form is incomplete; reload the page and make your change again."),
     "not_locked": _l("This account is not locked."),
     "bad_page": _l("The page number must be 1 or more."),
     "page_too_far": _l("There is no such page; go back to the first page."),
@@ -158,7 +160,7 @@ class NewUserForm(ProfileForm):
 
 class EditUserForm(ProfileForm):
     active = BooleanField(_l("Active (may sign in)"))
-    fingerprint = HiddenField()
+    version = HiddenField()
 
 
 class PasswordForm(FlaskForm):  # type: ignore[misc]
@@ -311,7 +313,7 @@ def _edit_form_for(user: Any) -> EditUserForm:
         constituency=user.constituency or "",
         language=user.language,
         active=user.active,
-        fingerprint=uc.fingerprint(user),
+        version=str(user.version),
     )
     return form
 
@@ -330,7 +332,7 @@ def edit_user(user_id: int) -> Any:
                 db,
                 current_user.id,
                 user_id,
-                expected=form.fingerprint.data or None,
+                version=form.version.data,
                 name=form.name.data or "",
                 role=form.role.data or "",
                 country=form.country.data or None,
@@ -338,12 +340,13 @@ def edit_user(user_id: int) -> Any:
                 language=form.language.data or "en",
                 active=bool(form.active.data),
             )
+        except StaleVersion:
+            db.rollback()
+            flash(str(MESSAGES["conflict"]), "error")
+            fresh = _user_or_404(user_id)
+            return _render_user(fresh, _edit_form_for(fresh), PasswordForm(formdata=None), 409)
         except uc.AdminError as exc:
             db.rollback()
-            if exc.code == "conflict":
-                flash(_message(exc), "error")
-                fresh = _user_or_404(user_id)
-                return _render_user(fresh, _edit_form_for(fresh), PasswordForm(formdata=None), 409)
             _attach(form, exc)
         else:
             db.commit()

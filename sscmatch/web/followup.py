@@ -15,8 +15,10 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import Length, Optional
 
+from sscmatch.db import StaleVersion
 from sscmatch.models import Commitment, StudyTour, User
 from sscmatch.web.access import SIGNED_IN, access
+from sscmatch.web.conflict import conflict_message
 from sscmatch.web.fragments import render_kept
 from sscmatch.web.tours import today
 from sscmatch.web.translate import gettext as _
@@ -106,12 +108,16 @@ def commitment(commitment_id: str) -> Any:
                     due=form.due.data,
                     note=form.note.data,
                 )
-            except TourError as exc:
+            except (TourError, StaleVersion) as exc:
                 db.rollback()
                 if isinstance(exc, TourNotFound | TourForbidden):
                     abort(exc.status, description=str(exc))
-                flash(str(exc), "error")
-                status = exc.status
+                if isinstance(exc, StaleVersion):
+                    flash(conflict_message(exc), "error")
+                    status = 409
+                else:
+                    flash(str(exc), "error")
+                    status = exc.status
                 k = db.get(Commitment, commitment_id) or k
             else:
                 db.commit()

@@ -25,6 +25,7 @@ from wtforms import IntegerField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional
 
+from sscmatch.db import StaleVersion
 from sscmatch.models import AuditEvent, Capacity, Need, StudyTour, User, Veto
 from sscmatch.models import Proposal as StoredProposal
 from sscmatch.vocab import load_vocabulary
@@ -282,7 +283,9 @@ def proposal(proposal_id: int) -> Any:
     return _render_proposal(db, _load(db, proposal_id))
 
 
-def _refused(db: Session, proposal_id: int, exc: wf.ProposalError, field: str) -> Any:
+def _refused(
+    db: Session, proposal_id: int, exc: wf.ProposalError | StaleVersion, field: str
+) -> Any:
     """Answer a refused decision or answer: 403/404 pages, flash + 409, or 400 with the field."""
     db.rollback()
     db.expire_all()
@@ -292,7 +295,7 @@ def _refused(db: Session, proposal_id: int, exc: wf.ProposalError, field: str) -
         abort(403, description=str(exc))
     found = _load(db, proposal_id)
     typed = {k: v for k, v in request.form.items() if k != "csrf_token"}
-    if isinstance(exc, wf.ConflictError):
+    if isinstance(exc, StaleVersion):
         flash(
             _(
                 "Someone decided this proposal meanwhile; the page now shows its current state. "
@@ -340,7 +343,7 @@ def decide(proposal_id: int) -> Any:
             reason=form.reason.data,
             alternate_id=form.alternate.data,
         )
-    except wf.ProposalError as exc:
+    except (wf.ProposalError, StaleVersion) as exc:
         return _refused(db, proposal_id, exc, f"{decision}_reason")
     db.commit()
     messages = {
@@ -390,7 +393,7 @@ def respond(proposal_id: int) -> Any:
             version=form.version.data,
             note=form.note.data,
         )
-    except wf.ProposalError as exc:
+    except (wf.ProposalError, StaleVersion) as exc:
         return _refused(db, proposal_id, exc, "note")
     db.commit()
     flash(_("Thank you, your answer was recorded."), "info")

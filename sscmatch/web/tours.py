@@ -32,9 +32,11 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, Optional
 
+from sscmatch.db import StaleVersion
 from sscmatch.models import Institution, Proposal, StudyTour
 from sscmatch.vocab import load_vocabulary
 from sscmatch.web.access import SIGNED_IN, access
+from sscmatch.web.conflict import conflict_message
 from sscmatch.web.templating import STATUS_LABELS
 from sscmatch.web.translate import gettext as _
 from sscmatch.web.translate import lazy_gettext as _l
@@ -86,6 +88,17 @@ def _fail(exc: wf.TourError) -> Any:
     if isinstance(exc, wf.TourForbidden):
         abort(403, description=str(exc))
     return None
+
+
+def _refused(exc: wf.TourError | StaleVersion) -> int:
+    """Roll back, flash why a change was refused and return its status (404/403 abort)."""
+    if isinstance(exc, StaleVersion):
+        _db().rollback()
+        flash(conflict_message(exc), "error")
+        return 409
+    _fail(exc)
+    flash(str(exc), "error")
+    return exc.status
 
 
 # --------------------------------------------------------------------------- forms
@@ -419,11 +432,12 @@ def edit(tour_id: str) -> Any:
             user=current_user,
             rate_overrides=tour_rates(),
         )
-    except wf.TourError as exc:
-        _fail(exc)
-        flash(str(exc), "error")
+    except (wf.TourError, StaleVersion) as exc:
+        status = _refused(exc)
         fresh = db.get(StudyTour, tour_id)
-        return render_template("tours/edit.html", form=form, tour=fresh or tour), exc.status
+        if fresh is not None and status == 409:
+            form.version.data = str(fresh.version)  # saving again replaces the current values
+        return render_template("tours/edit.html", form=form, tour=fresh or tour), status
     db.commit()
     flash(_("Study tour saved."), "info")
     return redirect(url_for("tours.show", tour_id=tour.id))
@@ -450,9 +464,8 @@ def change_status(tour_id: str) -> Any:
             today=today(),
             note=form.note.data or None,
         )
-    except wf.TourError as exc:
-        _fail(exc)
-        flash(str(exc), "error")
+    except (wf.TourError, StaleVersion) as exc:
+        _refused(exc)
         return redirect(url_for("tours.show", tour_id=tour_id)), 303
     db.commit()
     label = STATUS_LABELS.get(tour.status, tour.status)

@@ -2,15 +2,13 @@
 
 Every change records an :class:`~sscmatch.models.AuditEvent` with the user before and after
 (:func:`~sscmatch.workflow.audit.snapshot` leaves password and token hashes out). An admin cannot
-deactivate or demote themself, so the service never loses its last way in by accident. ``User``
-carries no ``version`` column; an edit form sends :func:`fingerprint` of the fields it started from
-instead, and a stale one is refused as a conflict.
+deactivate or demote themself, so the service never loses its last way in by accident. An edit
+carries the ``version`` of the user it started from; a stale one is refused with
+:class:`sscmatch.db.StaleVersion`, like every other record's.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -21,6 +19,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
+from sscmatch.db import BadVersion, expect_version
 from sscmatch.models import AuditEvent, User
 from sscmatch.schemas import CONSTITUENCIES, ROLES
 from sscmatch.vocab import INTERFACE_LANGUAGES, load_vocabulary
@@ -191,19 +190,12 @@ def get_user(session: Session, user_id: int) -> User:
     return user
 
 
-def fingerprint(user: User) -> str:
-    """A short digest of the editable fields: an edit form sends back the one it started from."""
-    values = {name: getattr(user, name) for name in EDITABLE}
-    digest = hashlib.sha256(json.dumps(values, sort_keys=True, default=str).encode("utf-8"))
-    return digest.hexdigest()[:16]
-
-
 def update_user(
     session: Session,
     actor_id: int,
     user_id: int,
     *,
-    expected: str | None,
+    version: Any,
     name: str,
     role: str,
     country: str | None,
@@ -211,14 +203,12 @@ def update_user(
     language: str,
     active: bool,
 ) -> User:
-    """Change a user's profile, role and status; refuse stale edits and self-demotion."""
+    """Change a user's profile, role and status; refuse a stale ``version`` and self-demotion."""
     user = get_user(session, user_id)
-    if expected is not None and expected != fingerprint(user):
-        raise AdminError(
-            "someone changed this user since you opened the form; reload it and try again",
-            code="conflict",
-            status=409,
-        )
+    try:
+        expect_version(user, version)
+    except BadVersion as exc:
+        raise AdminError(str(exc), code="bad_version") from None
     if user_id == actor_id and role != "admin":
         raise AdminError(
             "you cannot remove your own admin role; ask another admin",

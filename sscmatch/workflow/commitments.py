@@ -38,7 +38,7 @@ from sqlmodel import Session, col, select
 
 from sscmatch.columns import json_list_reader
 from sscmatch.dates import PartialDateError, normalise_partial_date, period_end
-from sscmatch.db import change_version, database_key
+from sscmatch.db import BadVersion, change_version, database_key, expect_version
 from sscmatch.models import (
     Commitment,
     CommitmentUpdate,
@@ -228,13 +228,10 @@ def update_commitment(
     k = get_commitment(session, commitment_id)
     if not can_update(k, user):
         raise TourForbidden("a focal point updates only the commitments of their own country")
-    if version is None:
-        raise CommitmentError("the version the change started from is required")
-    if version != k.version:
-        raise TourConflict(
-            f"commitment {k.id} was changed by someone else meanwhile (you edited version "
-            f"{version}, it is now version {k.version}); reload it and apply your change again"
-        )
+    try:
+        expect_version(k, version)
+    except BadVersion:
+        raise CommitmentError("the version the change started from is required") from None
     new_status = status or k.status
     if new_status not in STATUSES:
         raise CommitmentError(f"unknown status {new_status!r} (expected {', '.join(STATUSES)})")
@@ -251,7 +248,6 @@ def update_commitment(
         raise CommitmentError("nothing to change: give a new status, evidence, due date or note")
     before = snapshot(k)
     k.status, k.evidence, k.due = new_status, new_evidence, new_due
-    k.version += 1
     k.updated_at = utcnow()
     k.updated_by = user.id
     session.add(k)

@@ -11,10 +11,11 @@ Lifecycle (``TRANSITIONS``)::
 ``accepted``, ``rejected`` and ``superseded`` are final. ``superseded`` is set by the service
 (a newer run, or another proposal of the same need accepted), never by a person.
 
-Every decision carries the ``version`` of the proposal it was made on; the proposal row is claimed
-with ``UPDATE … WHERE version = :seen`` so that of two people deciding at once exactly one wins and
-the other gets :class:`ConflictError`. Every change records a :class:`~sscmatch.models.Review`
-(secretariat decisions) and an :class:`~sscmatch.models.AuditEvent`. Functions never commit.
+Every decision carries the ``version`` of the proposal it was made on
+(:func:`sscmatch.db.expect_version`: the row is written ``WHERE version = :seen``), so that of two
+people deciding at once exactly one wins and the other gets :class:`sscmatch.db.StaleVersion`.
+Every change records a :class:`~sscmatch.models.Review` (secretariat decisions) and an
+:class:`~sscmatch.models.AuditEvent`. Functions never commit.
 """
 
 from __future__ import annotations
@@ -25,9 +26,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Text, func, or_, type_coerce, update
+from sqlalchemy import Text, func, or_, type_coerce
 from sqlmodel import Session, col, select
 
+from sscmatch.db import BadVersion, expect_version
 from sscmatch.models import (
     Capacity,
     Country,
@@ -111,20 +113,6 @@ class IllegalTransitionError(ProposalError):
         )
 
 
-class ConflictError(ProposalError):
-    """The proposal changed since the caller read it (stale ``version``)."""
-
-    status = 409
-    code = "conflict"
-
-    def __init__(self, current_version: int | None = None) -> None:
-        self.current_version = current_version
-        super().__init__(
-            "someone decided this proposal meanwhile (it changed since you opened it); "
-            "reload it and decide again"
-        )
-
-
 class ReasonRequiredError(ProposalError):
     status = 422
     code = "reason_required"
@@ -160,31 +148,12 @@ def _clean(text: str | None) -> str | None:
 
 
 def _check_version(proposal: StoredProposal, version: int | None) -> None:
-    """A stale version is a conflict, whatever the proposal's status now is."""
-    if version is not None and version != proposal.version:
-        raise ConflictError(proposal.version)
-
-
-def _claim(session: Session, proposal: StoredProposal, version: int | None) -> None:
-    """Bump the row's version if it still is ``version`` (the one the caller saw), else conflict.
-
-    The conditional UPDATE is atomic in the database, so two concurrent decisions on the same
-    proposal cannot both pass: the second finds the version moved and affects no row.
-    """
-    assert proposal.id is not None
-    seen = proposal.version if version is None else version
-    if seen != proposal.version:
-        raise ConflictError(proposal.version)
-    result = session.execute(
-        update(StoredProposal)
-        .where(col(StoredProposal.id) == proposal.id, col(StoredProposal.version) == seen)
-        .values(version=seen + 1)
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
-        session.refresh(proposal)
-        raise ConflictError(proposal.version)
-    proposal.version = seen + 1
+    """A stale version is a conflict, whatever the proposal's status now is: ties the change to
+    the version the caller saw (None: the one just read; the flush still catches a race)."""
+    try:
+        expect_version(proposal, version, required=False)
+    except BadVersion as exc:
+        raise ProposalError(str(exc)) from None
 
 
 def _set_status(
@@ -205,7 +174,6 @@ def _set_status(
     _check_version(proposal, version)
     check_transition(proposal.status, target, system=system)
     before = snapshot(proposal)
-    _claim(session, proposal, version)
     proposal.status = target
     for name, value in (extra or {}).items():
         setattr(proposal, name, value)
@@ -329,7 +297,6 @@ def _accept(
     if need is not None and need.status != "matched":
         before = snapshot(need)
         need.status = "matched"
-        need.version += 1
         need.updated_at = utcnow()
         need.updated_by = user_id
         session.add(need)
@@ -621,7 +588,6 @@ def respond(
             f"this proposal is {proposal.status}: it can no longer be answered",
         )
     before = snapshot(proposal)
-    _claim(session, proposal, version)
     proposal.recipient_fit = RECIPIENT_RESPONSES[response]
     proposal.note = _with_note(proposal.note, "recipient", text)
     proposal.updated_at = utcnow()

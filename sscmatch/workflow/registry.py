@@ -4,9 +4,10 @@ The pages and the JSON API call the same functions. Each takes a ``Session`` (ne
 for changes, the acting user (anything with ``id``, ``role`` and ``country``). Errors are
 :class:`RegistryError` subclasses whose message a user can read:
 
-- :class:`NotFound` (404), :class:`Forbidden` (403), :class:`Conflict` (409: a stale ``version``
-  or an illegal transition), :class:`InvalidRecord` (400/422, with one message per field),
-  :class:`BadFilter` (400, a query argument that makes no sense).
+- :class:`NotFound` (404), :class:`Forbidden` (403), :class:`Conflict` (409: an illegal
+  transition or a taken id), :class:`InvalidRecord` (400/422, with one message per field),
+  :class:`BadFilter` (400, a query argument that makes no sense); a stale ``version`` is
+  :class:`sscmatch.db.StaleVersion` (409), as for every record.
 
 Rules:
 - A focal point creates and edits records of their own country only; the secretariat and admin
@@ -28,9 +29,10 @@ from typing import Any, Generic, Protocol, TypeVar
 
 from pydantic import ValidationError
 from rapidfuzz import fuzz, process
-from sqlalchemy import ColumnElement, Text, false, func, or_, type_coerce, update
+from sqlalchemy import ColumnElement, Text, false, func, or_, type_coerce
 from sqlmodel import Session, SQLModel, col, select
 
+from sscmatch.db import BadVersion, expect_version
 from sscmatch.models import AuditEvent, Capacity, Exchange, Institution, Need, Theme, utcnow
 from sscmatch.schemas import CapacityCreate, ExchangeCreate, NeedCreate
 from sscmatch.vocab import Vocabulary, normalise
@@ -114,7 +116,7 @@ class Forbidden(RegistryError):
 
 
 class Conflict(RegistryError):
-    """A stale version (someone else changed the record) or an illegal status change."""
+    """An illegal status change or an id already taken (a stale version is StaleVersion)."""
 
 
 class BadFilter(RegistryError):
@@ -722,36 +724,14 @@ def _validate(schema: type[Any], data: dict[str, Any]) -> Any:
         raise _invalid(exc) from None
 
 
-def _claim_version(session: Session, model: type[M], record: Any, expected: Any) -> None:
-    """Refuse a stale edit; bump the version in the database only if it is still ``expected``
-    (so two concurrent edits cannot both pass the check)."""
-    if expected is None:
-        raise InvalidRecord(
-            {"version": "version is required (the version you read, for conflict checks)"}
-        )
-    if isinstance(expected, bool) or not isinstance(expected, int):
-        try:
-            expected = int(str(expected))
-        except ValueError:
-            raise InvalidRecord({"version": "version must be a whole number"}) from None
-    current = record.version
-    if expected != current:
-        raise Conflict(
-            f"This record was changed by someone else (you edited version {expected}, it is now "
-            f"version {current}). Review the current values and apply your changes again."
-        )
-    result = session.exec(
-        update(model)
-        .where(col(model.id) == record.id, col(model.version) == expected)  # type: ignore[attr-defined]
-        .values(version=expected + 1)
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:
-        raise Conflict(
-            "This record was changed by someone else just now. Reload it and apply your changes "
-            "again."
-        )
-    record.version = expected + 1
+def _claim_version(record: Any, expected: Any, *, required: bool = True) -> None:
+    """Tie this change to the version the editor read (:func:`sscmatch.db.expect_version`: a
+    stale one is :class:`~sscmatch.db.StaleVersion`, 409); a missing or malformed one is a
+    field error."""
+    try:
+        expect_version(record, expected, required=required)
+    except BadVersion as exc:
+        raise InvalidRecord({"version": str(exc)}) from None
 
 
 _CAPACITY_FIELDS = tuple(CapacityCreate.model_fields)
@@ -855,7 +835,7 @@ def _update_record(
     valid = _validate(schema, base)
     _check_references(session, vocab, valid.themes, valid.institution, valid.country)
     before = snapshot(record)
-    _claim_version(session, type(record), record, version)
+    _claim_version(record, version)
     _apply(record, valid.model_dump(), actor)
     session.flush()
     record_event(
@@ -970,10 +950,7 @@ def _need_step(
 ) -> Need:
     record = get_need(session, need_id)
     before = snapshot(record)
-    if version is not None:
-        _claim_version(session, Need, record, version)
-    else:
-        _claim_version(session, Need, record, record.version)
+    _claim_version(record, version, required=False)
     change(record)
     record.updated_at = utcnow()
     record.updated_by = actor.id
@@ -1104,7 +1081,7 @@ def update_exchange(
     valid = _validate(ExchangeCreate, base)
     _check_references(session, vocab, valid.themes, None, None)
     before = snapshot(record)
-    _claim_version(session, Exchange, record, version)
+    _claim_version(record, version)
     _apply(record, valid.model_dump(), actor)
     session.flush()
     record_event(

@@ -41,6 +41,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from sscmatch.dates import PartialDateError, parse_partial_date, period_end
+from sscmatch.db import BadVersion, expect_version
 from sscmatch.models import (
     Capacity,
     Commitment,
@@ -134,7 +135,7 @@ class TourForbidden(TourError):
 
 
 class TourConflict(TourError):
-    """Someone changed the record meanwhile, or the change does not fit its state (409)."""
+    """The change does not fit the record's state (409); a stale version is StaleVersion."""
 
     status = 409
 
@@ -773,18 +774,16 @@ class TourChanges:
 
 
 def _check_guard(tour: StudyTour, user: Actor, version: int | None) -> None:
+    """May ``user`` change ``tour``, and is ``version`` the one it is at (else StaleVersion)?"""
     if not can_edit(tour, user):
         raise TourForbidden(
             "only the secretariat and the focal points of the host and visiting countries "
             "may change this study tour"
         )
-    if version is None:
-        raise TourError("the version the change started from is required")
-    if version != tour.version:
-        raise TourConflict(
-            f"study tour {tour.id} was changed by someone else meanwhile (you edited version "
-            f"{version}, it is now version {tour.version}); reload it and apply your change again"
-        )
+    try:
+        expect_version(tour, version)
+    except BadVersion:
+        raise TourError("the version the change started from is required") from None
 
 
 def _parse_day(text: str, what: str) -> date:
@@ -932,7 +931,6 @@ def update_tour(
         setattr(tour, key, value)
     if changes.recalculate_cost:
         tour.cost = cost_for(tour, vocab, rate_overrides)
-    tour.version += 1
     tour.updated_at = utcnow()
     tour.updated_by = user.id
     session.add(tour)
@@ -1017,7 +1015,6 @@ def transition(
             )
     before = snapshot(tour)
     tour.status = to
-    tour.version += 1
     tour.updated_at = utcnow()
     tour.updated_by = user.id
     session.add(tour)

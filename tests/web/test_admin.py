@@ -10,7 +10,7 @@ from flask import Flask
 from sqlmodel import Session, col, select
 
 from sscmatch.models import AuditEvent, User
-from sscmatch.workflow.admin import compare, fingerprint
+from sscmatch.workflow.admin import compare
 from tests.conftest import PASSWORD, make_test_app
 
 ADMIN_PAGES = [
@@ -179,7 +179,7 @@ def _edit_data(app: Flask, user_id: int, **change: Any) -> dict[str, Any]:
             "country": user.country or "",
             "constituency": user.constituency or "",
             "language": user.language,
-            "fingerprint": fingerprint(user),
+            "version": str(user.version),
         }
         if user.active:
             data["active"] = "y"
@@ -258,7 +258,7 @@ def test_stale_edit_is_a_conflict(app: Flask, as_user: Any, users: dict[str, int
     uid = users["focal_bra"]
     started = _edit_data(app, uid, name="First")
     assert client.post(f"/admin/users/{uid}", data=started).status_code == 302
-    late = {**started, "name": "Second"}  # same fingerprint as the first, now stale
+    late = {**started, "name": "Second"}  # same version as the first, now stale
     response = client.post(f"/admin/users/{uid}", data=late)
     assert response.status_code == 409 and b"Someone changed this user" in response.data
     assert _user(app, "bra@test.org").name == "First"

@@ -7,6 +7,7 @@ from datetime import date
 import pytest
 from sqlmodel import Session, select
 
+from sscmatch.db import StaleVersion
 from sscmatch.models import AuditEvent, Commitment, StudyTour
 from sscmatch.workflow import commitments as kwf
 from sscmatch.workflow import tours as wf
@@ -93,7 +94,7 @@ def test_update_history_permissions_and_version(session: Session, scheduled: Stu
     k = kwf.update_commitment(
         session, k.id, user=FOCAL_GTM, version=1, status="in_progress", note="draft list circulated"
     )
-    with pytest.raises(wf.TourConflict, match="changed by someone else"):
+    with pytest.raises(StaleVersion, match="changed by someone else"):
         kwf.update_commitment(
             session, k.id, user=FOCAL_GTM, version=1, status="fulfilled", evidence="x"
         )

@@ -10,6 +10,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from sscmatch.bundle.load import import_bundle
+from sscmatch.db import StaleVersion, VersionedSession
 from sscmatch.models import AuditEvent, Need, Review, User, Veto
 from sscmatch.models import Proposal as StoredProposal
 from sscmatch.vocab import load_vocabulary
@@ -214,21 +215,24 @@ def test_stale_version_is_a_conflict_and_only_one_decision_wins(session: Session
     sec = user(session)
     p = of_need(session)[0]
     engine: Engine = app.extensions["sscmatch.engine"]
-    with Session(engine, expire_on_commit=False) as a, Session(engine, expire_on_commit=False) as b:
+    with (
+        VersionedSession(engine, expire_on_commit=False) as a,
+        VersionedSession(engine, expire_on_commit=False) as b,
+    ):
         pa = a.get(StoredProposal, p.id)
         pb = b.get(StoredProposal, p.id)
         assert pa is not None and pb is not None and pa.version == pb.version == 1
         wf.accept(a, p.id or 0, user_id=sec, version=1)
         a.commit()
         # b still holds version 1 in memory: the database refuses the second decision
-        with pytest.raises(wf.ConflictError, match="meanwhile"):
+        with pytest.raises(StaleVersion, match="meanwhile"):
             wf.reject(b, p.id or 0, user_id=sec, version=1, reason="no")
         b.rollback()
     session.expire_all()
     fresh = session.get(StoredProposal, p.id)
     assert fresh is not None and fresh.status == "accepted" and fresh.version == 2
     assert len(session.exec(select(Review).where(Review.proposal_id == p.id)).all()) == 1
-    with pytest.raises(wf.ConflictError):
+    with pytest.raises(StaleVersion, match="version 7, it is now version 2"):
         wf.accept(session, p.id or 0, user_id=sec, version=7)
 
 

@@ -10,6 +10,7 @@ import pytest
 from sqlmodel import Session, select
 
 from sscmatch.bundle.load import import_bundle
+from sscmatch.db import StaleVersion
 from sscmatch.models import AuditEvent, Need
 from sscmatch.vocab import load_vocabulary
 from sscmatch.workflow import registry as reg
@@ -111,7 +112,7 @@ def test_validation_names_each_field(session: Session) -> None:
 def test_stale_version_is_refused(session: Session) -> None:
     record = reg.create_need(session, VOCAB, GTM, need_data())
     reg.update_need(session, VOCAB, GTM, record.id, {"title": "First edit"}, 1)
-    with pytest.raises(reg.Conflict, match=r"version 1.*version 2"):
+    with pytest.raises(StaleVersion, match=r"version 1.*version 2"):
         reg.update_need(session, VOCAB, GTM, record.id, {"title": "Late edit"}, 1)
     assert session.get(Need, record.id).title == "First edit"  # type: ignore[union-attr]
 

@@ -8,6 +8,7 @@ from datetime import date
 import pytest
 from sqlmodel import Session, select
 
+from sscmatch.db import StaleVersion
 from sscmatch.models import (
     AuditEvent,
     Capacity,
@@ -299,7 +300,7 @@ def test_state_machine_refuses_illegal_moves(session: Session, tour: StudyTour) 
             version=t.version,
             user=wf.User(id=None, role="focal_point", country="ARG"),
         )
-    with pytest.raises(wf.TourConflict, match="changed by someone else"):
+    with pytest.raises(StaleVersion, match="changed by someone else"):
         wf.transition(session, tour.id, "scheduled", version=t.version - 1, user=SEC)
     t = wf.transition(session, tour.id, "scheduled", version=t.version, user=SEC)
     with pytest.raises(wf.TourConflict, match="cannot be completed before it took place"):
@@ -338,7 +339,7 @@ def test_edit_checks_version_rights_and_values(session: Session, tour: StudyTour
     assert (t.version, t.start, t.end, t.funders) == (2, "2026-03-09", "2026-03-12", ["bra-abc"])
     assert t.cost is not None and t.cost["days"] == 4
     assert "interpretation" not in [i["item"] for i in t.cost["items"]]
-    with pytest.raises(wf.TourConflict, match="version 1, it is now version 2"):
+    with pytest.raises(StaleVersion, match="version 1, it is now version 2"):
         wf.update_tour(session, tour.id, wf.TourChanges(title="x"), version=1, user=SEC)
     with pytest.raises(wf.TourForbidden):
         wf.update_tour(

@@ -1,0 +1,78 @@
+"""The answer to a stale edit, the same for every record: 409 with a message in the user's language.
+
+Use cases raise :class:`sscmatch.db.StaleVersion` (a subclass of SQLAlchemy's ``StaleDataError``)
+when an edit started from an older version than the record's, or when its write found the row
+changed meanwhile (see :mod:`sscmatch.db`). Views that can keep what the user typed catch it and
+show :func:`conflict_message` beside the form; anything else reaches :func:`_stale_answer`,
+registered for the whole app: ``{"error": "conflict", "message": …}`` under ``/api/``, the error
+page elsewhere.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, jsonify, render_template, request
+from sqlalchemy.orm.exc import StaleDataError
+
+from sscmatch.db import BadVersion, StaleVersion
+from sscmatch.web.translate import gettext as _
+from sscmatch.web.translate import lazy_gettext as _l
+
+RECORD_LABELS = {
+    "need": _l("need"),
+    "capacity": _l("capacity"),
+    "exchange": _l("exchange"),
+    "institution": _l("institution"),
+    "proposal": _l("proposal"),
+    "study_tour": _l("study tour"),
+    "commitment": _l("commitment"),
+    "user": _l("user"),
+}
+
+
+def conflict_message(exc: StaleDataError) -> str:
+    """What went wrong and what to do, in the interface language."""
+    if isinstance(exc, StaleVersion) and exc.expected is not None and exc.current is not None:
+        label = RECORD_LABELS.get(exc.entity or "", exc.entity or "")
+        record = f"{label} {exc.record_id}" if exc.record_id is not None else str(label)
+        return _(
+            "Not saved: %(record)s was changed by someone else meanwhile (you edited version "
+            "%(expected)s; it is now version %(current)s). Reload it to see the current values, "
+            "then apply your change again.",
+            record=record,
+            expected=exc.expected,
+            current=exc.current,
+        )
+    return _(
+        "Not saved: this record was changed by someone else meanwhile. Reload it to see the "
+        "current values, then apply your change again."
+    )
+
+
+def _rollback() -> None:
+    from sscmatch.web import get_session
+
+    get_session().rollback()
+
+
+def _stale_answer(exc: StaleDataError) -> Any:
+    _rollback()
+    message = conflict_message(exc)
+    if request.path.startswith("/api/"):
+        return jsonify(error="conflict", message=message), 409
+    title = _("Changed meanwhile")
+    return render_template("error.html", code=409, title=title, message=message), 409
+
+
+def _bad_version_answer(_exc: BadVersion) -> Any:
+    _rollback()
+    message = _("The version you edited is missing or not a whole number; reload and try again.")
+    if request.path.startswith("/api/"):
+        return jsonify(error="bad_version", message=message), 400
+    return render_template("error.html", code=400, title=_("Bad request"), message=message), 400
+
+
+def init_app(app: Flask) -> None:
+    app.register_error_handler(StaleDataError, _stale_answer)
+    app.register_error_handler(BadVersion, _bad_version_answer)
