@@ -7,22 +7,28 @@ validation and writing are, for a progress bar (the CLI) or a job's progress (th
 
 from __future__ import annotations
 
+import functools
+import gc
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
+from typing import ParamSpec, TypeVar
 
 from pydantic import BaseModel
 from sqlmodel import Session, SQLModel, col, select
 
 from sscmatch.bundle.format import TABLES, BundleError, Problem, read_bundle
 from sscmatch.bundle.validate import Resolved, StoredIds, validate
-from sscmatch.bundle.write import MODELS, TableWriter, forget_written
+from sscmatch.bundle.write import MODELS, TableWriter, forget_written, roomy_cache
 from sscmatch.models import AuditEvent, Exchange, Institution, StudyTour, Theme, utcnow
 from sscmatch.vocab import Vocabulary
 
 __all__ = ["MODELS", "ImportReport", "Progress", "import_bundle"]
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 Progress = Callable[[str, int, int], None]
 """``progress(step, done, total)``: ``done`` of ``total`` records through ``step``, which is
@@ -59,6 +65,25 @@ def _ids(session: Session, model: type[SQLModel]) -> frozenset[str]:
     return frozenset(session.exec(select(model.id)))  # type: ignore[attr-defined]
 
 
+def _without_cycle_collection(func: Callable[P, R]) -> Callable[P, R]:
+    """Run ``func`` with Python's cycle collector paused. An import holds hundreds of thousands of
+    live records, and each full collection walks them all: at 310,268 records that took a third
+    of the import. Reference counting still frees what is dropped; the collector resumes after."""
+
+    @functools.wraps(func)
+    def paused(*args: P.args, **kwargs: P.kwargs) -> R:
+        was_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            return func(*args, **kwargs)
+        finally:
+            if was_enabled:
+                gc.enable()
+
+    return paused
+
+
+@_without_cycle_collection
 def import_bundle(
     session: Session,
     path: Path,
@@ -116,17 +141,18 @@ def _write_all(
             progress("write", done, total)
 
     now = utcnow()
-    for table in TABLES:
-        # Whatever the caller added to the session goes first (and the tables in bundle order,
-        # parents before children).
-        session.flush()
-        writer = TableWriter(session, table, now, user_id, step)
-        writer.write([record.model_dump() for record in records[table]])
-        for kind, counter in (
-            ("created", report.created),
-            ("updated", report.updated),
-            ("unchanged", report.unchanged),
-        ):
-            if writer.counts[kind]:
-                counter[table] += writer.counts[kind]
+    with roomy_cache(session):
+        for table in TABLES:
+            # Whatever the caller added to the session goes first (and the tables in bundle
+            # order, parents before children).
+            session.flush()
+            writer = TableWriter(session, table, now, user_id, step)
+            writer.write([record.model_dump() for record in records[table]])
+            for kind, counter in (
+                ("created", report.created),
+                ("updated", report.updated),
+                ("unchanged", report.unchanged),
+            ):
+                if writer.counts[kind]:
+                    counter[table] += writer.counts[kind]
     forget_written(session)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
@@ -111,9 +112,9 @@ class TableWriter:
             params.update(version=row["version"] + 1, updated_at=self.now, updated_by=self.user_id)
         return params
 
-    def _full_rows(self, fields: list[str], records: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """Every column of each new row, as the ORM would have filled it: the model's defaults
-        for fields the bundle does not carry, the same creation time and author for all."""
+    def _defaults(self, fields: list[str]) -> dict[str, Any]:
+        """The other columns of a new row, as the ORM would have filled them: the model's
+        defaults for fields the bundle does not carry, one creation time and author for all."""
         defaults: dict[str, Any] = {}
         for name, info in self.model.model_fields.items():
             if name not in fields and name in self.sql.c:
@@ -126,42 +127,74 @@ class TableWriter:
                 updated_by=self.user_id,
                 version=1,
             )
-        return [{**values, **defaults} for values in records]
+        return defaults
 
     def _insert(self, conn: Connection, fields: list[str], records: list[dict[str, Any]]) -> None:
+        """New rows as tuples of driver values (each column's own bind processing, memoised:
+        the same theme and country lists come back thousands of times), handed to the driver
+        without a statement object per row."""
         if not records:
             return
-        rows = self._full_rows(fields, records)
+        defaults = self._defaults(fields)
+        names = fields + list(defaults)
+        encoders = [_encoder(self.sql.c[n], conn.dialect) for n in fields]
+        processed = [(i, f) for i, f in enumerate(encoders) if f is not None]
+        tail = tuple(
+            value if f is None else f(value)
+            for f, value in zip(
+                (_encoder(self.sql.c[n], conn.dialect) for n in defaults),
+                defaults.values(),
+                strict=True,
+            )
+        )
+
+        def rows(chunk: Sequence[dict[str, Any]]) -> list[tuple[Any, ...]]:
+            out = []
+            for values in chunk:
+                row = [values[n] for n in fields]
+                for i, encode in processed:
+                    row[i] = encode(row[i])
+                out.append((*row, *tail))
+            return out
+
         if conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg":
-            self._copy(conn, rows)
+            self._copy(conn, names, records, rows)
             return
-        statement = insert(self.sql)
-        for chunk in _chunks(rows, WRITE_CHUNK):
-            conn.execute(statement, list(chunk))
+        quote = conn.dialect.identifier_preparer.quote
+        marks = ", ".join("?" for _ in names) if conn.dialect.paramstyle == "qmark" else None
+        if marks is None:  # pragma: no cover - sqlite and psycopg are the supported drivers
+            statement = insert(self.sql)
+            for chunk in _chunks(records, WRITE_CHUNK):
+                conn.execute(statement, [{**values, **defaults} for values in chunk])
+                self.step(len(chunk))
+            return
+        sql = (
+            f"INSERT INTO {quote(self.sql.name)} ({', '.join(quote(n) for n in names)}) "
+            f"VALUES ({marks})"
+        )
+        for chunk in _chunks(records, WRITE_CHUNK):
+            conn.exec_driver_sql(sql, rows(chunk))
             self.step(len(chunk))
 
-    def _copy(self, conn: Connection, rows: list[dict[str, Any]]) -> None:
+    def _copy(
+        self,
+        conn: Connection,
+        names: list[str],
+        records: list[dict[str, Any]],
+        rows: Callable[[Sequence[dict[str, Any]]], list[tuple[Any, ...]]],
+    ) -> None:
         """``COPY … FROM STDIN`` on the session's own psycopg connection (same transaction)."""
         from psycopg import sql
 
-        names = list(rows[0])
-        processors = [self.sql.c[name].type._cached_bind_processor(conn.dialect) for name in names]
         statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
             sql.Identifier(self.sql.name), sql.SQL(", ").join(map(sql.Identifier, names))
         )
         driver = conn.connection.driver_connection
         assert driver is not None
         with driver.cursor() as cursor, cursor.copy(statement) as copy:
-            for chunk in _chunks(rows, WRITE_CHUNK):
-                for row in chunk:
-                    copy.write_row(
-                        [
-                            value if process is None else process(value)
-                            for process, value in zip(
-                                processors, (row[n] for n in names), strict=True
-                            )
-                        ]
-                    )
+            for chunk in _chunks(records, WRITE_CHUNK):
+                for row in rows(chunk):
+                    copy.write_row(row)
                 self.step(len(chunk))
 
     def _update(self, conn: Connection, params: list[dict[str, Any]]) -> None:
@@ -174,6 +207,23 @@ class TableWriter:
             self.step(len(chunk))
 
 
+@contextmanager
+def roomy_cache(session: Session) -> Iterator[None]:
+    """On SQLite, a page cache of up to 128 MiB while writing, then the connection's own again:
+    200,000 rows into indexed tables outgrow the default 2 MiB, and pages spilled to the
+    write-ahead log are read back for every insert (the exchanges took 6.8 s instead of 3.8 s)."""
+    conn = session.connection()
+    if conn.dialect.name != "sqlite":
+        yield
+        return
+    before = conn.exec_driver_sql("PRAGMA cache_size").scalar_one()
+    conn.exec_driver_sql(f"PRAGMA cache_size = -{128 * 1024}")
+    try:
+        yield
+    finally:
+        conn.exec_driver_sql(f"PRAGMA cache_size = {int(before)}")
+
+
 def forget_written(session: Session) -> None:
     """Expire ORM objects of the imported tables that the session already holds: Core wrote
     around them, so their attributes must be read again."""
@@ -181,3 +231,24 @@ def forget_written(session: Session) -> None:
     for obj in list(session.identity_map.values()):
         if isinstance(obj, kinds):
             session.expire(obj)
+
+
+def _encoder(column: Any, dialect: Any) -> Callable[[Any], Any] | None:
+    """The column type's bind processing for ``dialect`` (None when values go as they are),
+    remembering each distinct value's result."""
+    process = column.type.dialect_impl(dialect).bind_processor(dialect)
+    if process is None:
+        return None
+    memo: dict[Any, Any] = {}
+
+    def encode(value: Any) -> Any:
+        key = tuple(value) if isinstance(value, list) else value
+        try:
+            return memo[key]
+        except KeyError:
+            found = memo[key] = process(value)
+            return found
+        except TypeError:  # unhashable (a list of mappings): no memo
+            return process(value)
+
+    return encode
