@@ -96,6 +96,9 @@ class User(Versioned, table=True):
     constituency: str | None = None
     language: str = "en"
     active: bool = True
+    # A demo account (published password): usable only while the app runs in demo mode, whatever
+    # ``active`` says (sscmatch.workflow.accounts.may_sign_in).
+    demo: bool = Field(default=False, nullable=False)
     api_token_hash: str | None = Field(default=None, unique=True, index=True)
     last_login_at: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow, nullable=False)

@@ -45,6 +45,7 @@ from sscmatch.workflow.accounts import (
     check,
     housekeeping,
     issue_api_token,
+    may_sign_in,
     user_for_token,
 )
 from sscmatch.workflow.audit import record_event
@@ -87,6 +88,10 @@ class CurrentUser(UserMixin):  # type: ignore[misc]
         return self.name or self.email
 
 
+def _demo_mode() -> bool:
+    return bool(current_app.config.get("DEMO"))
+
+
 @login_manager.user_loader  # type: ignore[untyped-decorator]
 def _load_user(user_id: str) -> CurrentUser | None:
     from sscmatch.web import get_session
@@ -94,7 +99,9 @@ def _load_user(user_id: str) -> CurrentUser | None:
     if request.path.startswith("/api/"):
         return None  # the API trusts tokens only, never the browser's session cookie
     user = get_session().get(User, int(user_id)) if user_id.isdigit() else None
-    return CurrentUser.of(user) if user is not None and user.active else None
+    if user is None or not may_sign_in(user, _demo_mode()):
+        return None
+    return CurrentUser.of(user)
 
 
 @login_manager.request_loader  # type: ignore[untyped-decorator]
@@ -104,7 +111,7 @@ def _load_user_from_token(req: Any) -> CurrentUser | None:
     header = req.headers.get("Authorization", "")
     if not header.startswith("Bearer "):
         return None
-    user = user_for_token(get_session(), header.removeprefix("Bearer ").strip())
+    user = user_for_token(get_session(), header.removeprefix("Bearer ").strip(), _demo_mode())
     return CurrentUser.of(user) if user is not None else None
 
 
@@ -193,7 +200,7 @@ def verify_sign_in(db: Session, email: str, password: str) -> User:
         password=password,
         client=_client_address(),
         device=_device_for(email),
-        demo_mode=bool(current_app.config.get("DEMO")),
+        demo_mode=_demo_mode(),
     )
     try:
         admission = admit(db, attempt)

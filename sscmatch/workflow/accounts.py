@@ -96,8 +96,11 @@ def admit(session: Session, attempt: SignInAttempt, now: datetime | None = None)
 
 
 def may_sign_in(user: User, demo_mode: bool) -> bool:
-    """Whether this account may be used at all (by password or API token)."""
-    return user.active
+    """Whether this account may be used at all (password, session or API token): an active
+    account, and a demo account (published password) only while the app runs in demo mode. The
+    rule is checked at every use, whatever the database holds: a database prepared in demo mode
+    keeps its demo accounts, but a server started without demo mode does not let them in."""
+    return user.active and (demo_mode or not user.demo)
 
 
 def check(session: Session, admission: Admission) -> User:
@@ -139,8 +142,10 @@ def issue_api_token(session: Session, user: User) -> str:
     return token
 
 
-def user_for_token(session: Session, token: str) -> User | None:
+def user_for_token(session: Session, token: str, demo_mode: bool) -> User | None:
+    """The user an API token belongs to, if that account may be used (:func:`may_sign_in`)."""
     if not token:
         return None
-    query = select(User).where(col(User.api_token_hash) == hash_token(token), col(User.active))
-    return session.exec(query).first()
+    query = select(User).where(col(User.api_token_hash) == hash_token(token))
+    user = session.exec(query).first()
+    return user if user is not None and may_sign_in(user, demo_mode) else None

@@ -1,8 +1,10 @@
 """Users: creation, password checks and the demo accounts.
 
-Passwords are hashed with werkzeug's scrypt; the clear text is never stored. Demo accounts exist
-only while the app runs in demo mode, with passwords published on screen; outside demo mode they
-are disabled, so no default password works on a real deployment.
+Passwords are hashed with werkzeug's scrypt; the clear text is never stored. Demo accounts, with
+passwords published on screen, are flagged ``demo``: they work only while the app runs in demo
+mode, a rule checked at every sign-in, session and API token
+(:func:`sscmatch.workflow.accounts.may_sign_in`), so a database prepared in demo mode and served
+without it lets none of them in. ``sscmatch demo-users`` outside demo mode also deactivates them.
 """
 
 from __future__ import annotations
@@ -154,7 +156,7 @@ def ensure_demo_users(session: Session, enabled: bool) -> list[DemoAccount]:
     for account in DEMO_ACCOUNTS:
         found = existing.get(account.email)
         if found is None:
-            create_user(
+            found = create_user(
                 session,
                 account.email,
                 account.password,
@@ -164,6 +166,7 @@ def ensure_demo_users(session: Session, enabled: bool) -> list[DemoAccount]:
                 constituency=account.constituency,
                 language=account.language,
             )
-        else:
-            found.active = True
+        found.active = True
+        found.demo = True
+        session.add(found)
     return list(DEMO_ACCOUNTS)
