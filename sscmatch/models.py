@@ -100,6 +100,9 @@ class User(Versioned, table=True):
     # ``active`` says (sscmatch.workflow.accounts.may_sign_in).
     demo: bool = Field(default=False, nullable=False)
     api_token_hash: str | None = Field(default=None, unique=True, index=True)
+    # Moves whenever the account's sessions must end (sign-out, new password, role change…): a
+    # session remembers the value it signed in with and is refused once it differs.
+    auth_version: int = Field(default=0, nullable=False)
     last_login_at: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow, nullable=False)
 

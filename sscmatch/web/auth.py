@@ -30,7 +30,7 @@ from flask_wtf import FlaskForm
 from itsdangerous import BadData, URLSafeTimedSerializer
 from sqlmodel import Session
 from wtforms import EmailField, PasswordField
-from wtforms.validators import DataRequired
+from wtforms.validators import DataRequired, EqualTo, Length
 
 from sscmatch.models import User
 from sscmatch.web.access import PUBLIC, SIGNED_IN, access
@@ -50,6 +50,7 @@ from sscmatch.workflow.accounts import (
 )
 from sscmatch.workflow.audit import record_event
 from sscmatch.workflow.throttle import email_digest
+from sscmatch.workflow.users import MIN_PASSWORD_LENGTH, end_sessions, set_password
 
 bp = Blueprint("auth", __name__)
 login_manager = LoginManager()
@@ -88,6 +89,9 @@ class CurrentUser(UserMixin):  # type: ignore[misc]
         return self.name or self.email
 
 
+AUTH_VERSION = "auth_version"  # the session's copy of User.auth_version at sign-in
+
+
 def _demo_mode() -> bool:
     return bool(current_app.config.get("DEMO"))
 
@@ -101,6 +105,8 @@ def _load_user(user_id: str) -> CurrentUser | None:
     user = get_session().get(User, int(user_id)) if user_id.isdigit() else None
     if user is None or not may_sign_in(user, _demo_mode()):
         return None
+    if session.get(AUTH_VERSION) != user.auth_version:
+        return None  # signed out, new password, new role…: this session (or a copy) has ended
     return CurrentUser.of(user)
 
 
@@ -261,6 +267,7 @@ def login() -> Any:
         record_event(db, user_id=user.id, action="sign_in", entity="user", entity_id=user.id or 0)
         db.commit()
         login_user(CurrentUser.of(user))
+        session[AUTH_VERSION] = user.auth_version
         session["lang"] = user.language
         response = make_response(redirect(_safe_next(request.args.get("next"))))
         _remember_device(response, email)
@@ -272,13 +279,54 @@ def login() -> Any:
 @bp.post("/logout")
 @access(SIGNED_IN)
 def logout() -> Any:
+    """Sign out: every session of the account ends, on every device (a copy of this browser's
+    cookie included). API tokens stay: scripts are not signed in through the browser."""
+    from sscmatch.web import get_session
+
+    db = get_session()
+    end_sessions(db, current_user.id)
+    record_event(
+        db, user_id=current_user.id, action="sign_out", entity="user", entity_id=current_user.id
+    )
+    db.commit()
     logout_user()
+    session.pop(AUTH_VERSION, None)
     flash(_("You are signed out."), "info")
     return redirect(url_for("main.index"))
 
 
 class TokenForm(FlaskForm):  # type: ignore[misc]
     pass
+
+
+class PasswordChangeForm(FlaskForm):  # type: ignore[misc]
+    current = PasswordField(_l("Current password"), validators=[DataRequired()])
+    password = PasswordField(
+        _l("New password"),
+        validators=[
+            DataRequired(),
+            Length(
+                min=MIN_PASSWORD_LENGTH,
+                message=_l(
+                    "The password must have at least %(n)s characters.", n=MIN_PASSWORD_LENGTH
+                ),
+            ),
+        ],
+    )
+    confirm = PasswordField(
+        _l("Repeat the password"),
+        validators=[DataRequired(), EqualTo("password", message=_l("The passwords differ."))],
+    )
+
+
+def _account_page(token: str | None = None, password_form: Any = None, status: int = 200) -> Any:
+    return render_template(
+        "auth/account.html",
+        form=TokenForm(formdata=None),
+        password_form=password_form or PasswordChangeForm(formdata=None),
+        token=token,
+        min_password=MIN_PASSWORD_LENGTH,
+    ), status
 
 
 @bp.route("/account", methods=["GET", "POST"])
@@ -297,4 +345,41 @@ def account() -> Any:
             db, user_id=user.id, action="issue_token", entity="user", entity_id=user.id or 0
         )
         db.commit()
-    return render_template("auth/account.html", form=form, token=token)
+    return _account_page(token)
+
+
+@bp.post("/account/password")
+@access(SIGNED_IN)
+def change_password() -> Any:
+    """A new password, given the current one (checked under the sign-in throttling rules). The
+    account's other sessions end and its API token stops working; this browser stays in."""
+    from sscmatch.web import get_session
+
+    form = PasswordChangeForm()
+    if not form.validate_on_submit():
+        return _account_page(password_form=form, status=400)
+    db = get_session()
+    try:
+        user = verify_sign_in(db, current_user.email, form.current.data or "")
+    except (WrongCredentials, TooManyAttempts) as exc:
+        message = (
+            refusal_message(exc)[0]
+            if isinstance(exc, TooManyAttempts)
+            else _("The current password is wrong.")
+        )
+        form.current.errors = [message]
+        return _account_page(password_form=form, status=400)
+    version = set_password(db, user, form.password.data or "")
+    record_event(
+        db, user_id=user.id, action="change_password", entity="user", entity_id=user.id or 0
+    )
+    db.commit()
+    session[AUTH_VERSION] = version
+    flash(
+        _(
+            "Your password is changed. Your other sessions are signed out and your API token "
+            "no longer works; make a new one if scripts need it."
+        ),
+        "info",
+    )
+    return redirect(url_for("auth.account"))

@@ -25,7 +25,13 @@ from sscmatch.schemas import CONSTITUENCIES, ROLES
 from sscmatch.vocab import INTERFACE_LANGUAGES, load_vocabulary
 from sscmatch.workflow import throttle
 from sscmatch.workflow.audit import record_event, snapshot
-from sscmatch.workflow.users import MIN_PASSWORD_LENGTH, UserError, create_user, hash_password
+from sscmatch.workflow.users import (
+    MIN_PASSWORD_LENGTH,
+    UserError,
+    create_user,
+    end_sessions,
+    set_password,
+)
 
 T = TypeVar("T")
 
@@ -234,6 +240,11 @@ def update_user(
         return user
     session.add(user)
     session.flush()
+    note = None
+    if _rights_shrink(before, after):
+        # Sessions and the API token were granted to the account as it was: end them.
+        end_sessions(session, user_id, revoke_token=True)
+        note = "sessions and API token ended"
     record_event(
         session,
         user_id=actor_id,
@@ -242,19 +253,27 @@ def update_user(
         entity_id=user_id,
         before=before,
         after=after,
+        note=note,
     )
     return user
 
 
+def _rights_shrink(before: dict[str, Any] | None, after: dict[str, Any] | None) -> bool:
+    """Whether a change may take rights away: another role, country or constituency (what a
+    focal point may change follows them), or deactivation. Name and language do not."""
+    old, new = before or {}, after or {}
+    moved = any(old.get(k) != new.get(k) for k in ("role", "country", "constituency"))
+    return moved or (bool(old.get("active")) and not new.get("active"))
+
+
 def reset_password(session: Session, actor_id: int, user_id: int, password: str) -> User:
-    """Give a user a new password (and clear a lockout); the audit notes it, never the hash."""
+    """Give a user a new password, clear a lockout, end their sessions and API token (whoever
+    made the reset needed may hold them); the audit notes it, never the hash."""
     user = get_user(session, user_id)
     _check_password(password)
     before = snapshot(user)
-    user.password_hash = hash_password(password)
+    set_password(session, user, password)  # ends the user's sessions and API token too
     throttle.clear(session, throttle.account_key(user.email))
-    session.add(user)
-    session.flush()
     record_event(
         session,
         user_id=actor_id,
@@ -263,7 +282,7 @@ def reset_password(session: Session, actor_id: int, user_id: int, password: str)
         entity_id=user_id,
         before=before,
         after=snapshot(user),
-        note="password reset by an admin",
+        note="password reset by an admin; sessions and API token ended",
     )
     return user
 

@@ -9,7 +9,8 @@ from sqlmodel import Session, SQLModel
 
 from sscmatch.models import AuditEvent
 
-_SKIP = {"password_hash", "api_token_hash"}
+# Secrets, and the counter that ends sessions (an event's note says when that happened).
+_SKIP = {"password_hash", "api_token_hash", "auth_version"}
 
 
 def snapshot(record: SQLModel | None) -> dict[str, Any] | None:

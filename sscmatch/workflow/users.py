@@ -13,6 +13,7 @@ import re
 import secrets
 from dataclasses import dataclass
 
+from sqlalchemy import update
 from sqlmodel import Session, col, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -143,6 +144,33 @@ def check_password(password_hash: str | None, password: str) -> bool:
         check_password_hash(_dummy_hash(), password)
         return False
     return check_password_hash(password_hash, password)
+
+
+def end_sessions(session: Session, user_id: int, *, revoke_token: bool = False) -> int:
+    """End every session of the account (each carries the ``auth_version`` it signed in with,
+    checked at every request) and, with ``revoke_token``, its API token. Returns the new
+    ``auth_version``. One UPDATE that adds one in the database: two at once both count, and
+    an admin's concurrent edit of the account is not disturbed (no version check)."""
+    values: dict[str, object] = {"auth_version": col(User.auth_version) + 1}
+    if revoke_token:
+        values["api_token_hash"] = None
+    statement = (
+        update(User).where(col(User.id) == user_id).values(values).returning(col(User.auth_version))
+    )
+    return int(session.execute(statement).scalar_one())
+
+
+def set_password(session: Session, user: User, password: str) -> int:
+    """Give the account a new password: its sessions end and its API token stops working (who
+    knew the old password may hold either). Returns the new ``auth_version``; the caller keeps
+    its own session alive with it, if it should."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise UserError(f"the password must have at least {MIN_PASSWORD_LENGTH} characters")
+    user.password_hash = hash_password(password)
+    session.add(user)
+    session.flush()
+    assert user.id is not None
+    return end_sessions(session, user.id, revoke_token=True)
 
 
 def ensure_demo_users(session: Session, enabled: bool) -> list[DemoAccount]:
