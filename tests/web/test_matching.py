@@ -76,7 +76,7 @@ def test_start_all_open_needs(as_user: Any, loaded: Session) -> None:
     run = loaded.exec(select(MatchRun)).one()
     assert (
         run.status == "done" and run.needs_total == run.needs_done == 159
-    )  # 203 open, 44 of them held by international bodies
+    )  # 196 open, 37 of them held by international bodies
     assert run.proposal_count == len(loaded.exec(select(StoredProposal)).all()) > 159
 
 
@@ -223,10 +223,10 @@ def test_background_run_reports_progress(database_url: str, tmp_path: Path) -> N
             status = client.get(response.headers["Location"] + "/status").get_json()
             if status["finished"]:
                 break
-            assert status["status"] == "running" and 0 <= status["needs_done"] <= 116
+            assert status["status"] == "running" and 0 <= status["needs_done"] <= 159
             time.sleep(0.2)
         assert status["status"] == "done", status
-        assert status["needs_done"] == status["needs_total"] == 116
+        assert status["needs_done"] == status["needs_total"] == 159
         assert status["proposals"] > 0
     finally:
         time.sleep(0.1)

@@ -42,7 +42,7 @@ def test_backup_restore_round_trip(database_url: str, tmp_path: Path) -> None:
     first = tmp_path / "one.json"
     with engine.connect() as conn:
         counts = write_backup(conn, first)
-    assert counts["capacity"] == 181 and counts["proposal"] >= 4 and counts["user"] == 1
+    assert counts["capacity"] == 176 and counts["proposal"] >= 4 and counts["user"] == 1
     _empty(engine)
     with engine.begin() as conn:
         restore_backup(conn, first)
