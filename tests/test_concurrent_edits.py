@@ -202,7 +202,7 @@ API_RACES: dict[str, tuple[type[SQLModel], Callable[[dict[str, Any]], Any], Any]
     ),
     "exchange": (
         Exchange,
-        lambda w: "s000-e01",
+        lambda w: "s000-e02",
         lambda key, who, v: ("PATCH", f"/api/v1/exchanges/{key}", {"title": who, "version": v}),
     ),
     "proposal": (

@@ -145,7 +145,7 @@ def _world(app: Flask, users: dict[str, int]) -> dict[str, Any]:
         "values": {
             "need_id": "N-GTM-1",
             "capacity_id": "C-GTM-1",
-            "exchange_id": "s000-e01",
+            "exchange_id": "s000-e02",
             "institution_id": "bra-abc",
             "proposal_id": world["proposal_id"],
             "run_id": world["run_id"],

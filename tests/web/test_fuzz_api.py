@@ -101,7 +101,7 @@ def build_world(app: Flask, users: dict[str, int]) -> dict[str, Any]:
         s.commit()
         return {
             "ids": {
-                "id": ["N-GTM-1", "C-GTM-1", "s000-e01", "bra-abc", proposal.id, result.run_id],
+                "id": ["N-GTM-1", "C-GTM-1", "s000-e02", "bra-abc", proposal.id, result.run_id],
                 "tour_id": [tour.id],
                 "commitment_id": ["K-GTM-1"],
             },
