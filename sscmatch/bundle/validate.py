@@ -171,6 +171,13 @@ class _Checker:
         self.problems = problems
         # Each distinct text is resolved once: a bundle repeats the same few hundred names.
         self._resolutions: dict[tuple[str, str], Resolution] = {}
+        # Texts that are plain codes (any case), with their code: most cells are, and they need
+        # no report, so they skip the resolution path.
+        self._plain: dict[Callable[..., Any], dict[str, str]] = {
+            self._country: {},
+            self._theme: {},
+            self._language: {},
+        }
 
     def _lookup(self, kind: str, text: str, resolve: Callable[[str], Resolution]) -> Resolution:
         found = self._resolutions.get((kind, text))
@@ -215,7 +222,15 @@ class _Checker:
         self, row: Row, name: str, value: Any, one: Callable[[Row, str, str], str | None]
     ) -> Any:
         if isinstance(value, list):
-            return [v for v in (one(row, name, str(item)) for item in value) if v is not None]
+            plain = self._plain[one]
+            codes = []
+            for item in value:
+                code = plain.get(item) if isinstance(item, str) else None
+                if code is None:
+                    code = one(row, name, str(item))
+                if code is not None:
+                    codes.append(code)
+            return codes
         if isinstance(value, str):
             # An unresolved value stays as given: the schema then rejects that field (already
             # reported) rather than seeing an empty one.
@@ -225,7 +240,8 @@ class _Checker:
 
     def _country(self, row: Row, name: str, text: str) -> str | None:
         if text.upper() in self.vocab.countries:
-            return text.upper()
+            code = self._plain[self._country][text] = text.upper()
+            return code
         return self._resolve(
             row,
             name,
@@ -236,6 +252,7 @@ class _Checker:
 
     def _theme(self, row: Row, name: str, text: str) -> str | None:
         if text in self.themes_known:
+            self._plain[self._theme][text] = text
             return text
         return self._resolve(
             row,
@@ -247,7 +264,8 @@ class _Checker:
 
     def _language(self, row: Row, name: str, text: str) -> str | None:
         if text.lower() in self.vocab.languages:
-            return text.lower()
+            code = self._plain[self._language][text] = text.lower()
+            return code
         return self._resolve(
             row,
             name,
