@@ -87,9 +87,9 @@ def served(app: Flask, users: dict[str, int], tmp_path: Path) -> Iterator[str]:
     env.pop("DATABASE_URL", None)
     log_path = tmp_path / "gunicorn.log"
     with log_path.open("w") as log:
+        command = [str(GUNICORN), "-w", "3", "--threads", "4", "-b", "127.0.0.1:0"]
         server = subprocess.Popen(
-            [str(GUNICORN), "-w", "3", "--threads", "4", "-b", "127.0.0.1:0"]
-            + ["--timeout", "120", "sscmatch:create_app()"],
+            [*command, "--timeout", "120", "sscmatch:create_app()"],
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,
