@@ -33,6 +33,7 @@ from alembic import command
 from alembic.config import Config as AlembicConfig
 from sqlalchemy import event, inspect, text
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import UOWTransaction
 from sqlalchemy.orm.exc import StaleDataError
@@ -181,12 +182,35 @@ def _move_versions(session: OrmSession, _flush: UOWTransaction, _objects: Any) -
         record.version = _read_version(state) + 1
 
 
+class DuplicateRecord(Exception):
+    """A new record's key (its id, a user's e-mail) was taken by another request at the same
+    moment: the database's unique index refused the second insert (HTTP 409, never a 500)."""
+
+    def __init__(self, entity: str | None) -> None:
+        self.entity = entity
+        what = (entity or "record").replace("_", " ")
+        super().__init__(
+            f"a {what} with the same id was created at the same moment by someone else; "
+            "nothing was saved (send it again: a new id will be chosen if you gave none)"
+        )
+
+
 _STALE_TABLE = re.compile(r"on table '([^']+)'")
+_INSERT_TABLE = re.compile(r'^\s*INSERT INTO "?(\w+)"?', re.IGNORECASE)
+
+
+def _is_duplicate_key(exc: IntegrityError) -> bool:
+    """A unique index refused the row (not a foreign key, NOT NULL or CHECK problem)."""
+    code = getattr(exc.orig, "sqlstate", None)  # psycopg
+    if code is not None:
+        return bool(code == "23505")
+    return "UNIQUE constraint failed" in str(exc.orig)  # sqlite3
 
 
 class VersionedSession(sqlmodel.Session):
     """The application's session: a flush that finds a versioned row changed meanwhile raises
-    :class:`StaleVersion` (the domain's conflict) instead of SQLAlchemy's ``StaleDataError``."""
+    :class:`StaleVersion` (the domain's conflict) instead of SQLAlchemy's ``StaleDataError``, and
+    an insert that a unique index refuses raises :class:`DuplicateRecord`."""
 
     def flush(self, objects: Sequence[Any] | None = None) -> None:
         try:
@@ -196,6 +220,11 @@ class VersionedSession(sqlmodel.Session):
         except StaleDataError as exc:
             found = _STALE_TABLE.search(str(exc))
             raise StaleVersion(found.group(1) if found else None) from exc
+        except IntegrityError as exc:
+            inserted = _INSERT_TABLE.match(exc.statement or "")
+            if inserted is None or not _is_duplicate_key(exc):
+                raise
+            raise DuplicateRecord(inserted.group(1)) from exc
 
 
 @contextmanager

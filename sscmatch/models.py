@@ -350,6 +350,16 @@ class AuditEvent(SQLModel, table=True):
     note: str | None = None
 
 
+class IdCounter(SQLModel, table=True):
+    """The last number handed out for an id stem (``N-2026-``, ``T-2026-0012-k``): moved by one
+    atomic UPDATE per new record, so records created at the same moment never get the same id
+    (:mod:`sscmatch.workflow.ids`). Bookkeeping, not data: backups leave it out."""
+
+    __tablename__ = "id_counter"
+    stem: str = Field(primary_key=True, max_length=120)
+    last: int = Field(default=0, sa_type=BigInteger, nullable=False)
+
+
 class DataChange(SQLModel, table=True):
     """One row counting committed changes to the records that pages and caches are built from.
 

@@ -1,11 +1,13 @@
-"""The answer to a stale edit, the same for every record: 409 with a message in the user's language.
+"""The answer to a stale edit (and to a record created twice at the same moment), the same for
+every record: 409 with a message in the user's language.
 
 Use cases raise :class:`sscmatch.db.StaleVersion` (a subclass of SQLAlchemy's ``StaleDataError``)
 when an edit started from an older version than the record's, or when its write found the row
 changed meanwhile (see :mod:`sscmatch.db`). Views that can keep what the user typed catch it and
 show :func:`conflict_message` beside the form; anything else reaches :func:`_stale_answer`,
 registered for the whole app: ``{"error": "conflict", "message": …}`` under ``/api/``, the error
-page elsewhere.
+page elsewhere. :class:`sscmatch.db.DuplicateRecord` (a unique key taken by another request at the
+same moment) is answered the same way.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from typing import Any
 from flask import Flask, jsonify, render_template, request
 from sqlalchemy.orm.exc import StaleDataError
 
-from sscmatch.db import BadVersion, StaleVersion
+from sscmatch.db import BadVersion, DuplicateRecord, StaleVersion
 from sscmatch.web.translate import gettext as _
 from sscmatch.web.translate import lazy_gettext as _l
 
@@ -65,6 +67,22 @@ def _stale_answer(exc: StaleDataError) -> Any:
     return render_template("error.html", code=409, title=title, message=message), 409
 
 
+def duplicate_message() -> str:
+    return _(
+        "Not saved: a record with the same id (or e-mail) was created at the same moment by "
+        "someone else. Send yours again; when you gave no id, a new one is chosen."
+    )
+
+
+def _duplicate_answer(_exc: DuplicateRecord) -> Any:
+    _rollback()
+    message = duplicate_message()
+    if request.path.startswith("/api/"):
+        return jsonify(error="conflict", message=message), 409
+    title = _("Changed meanwhile")
+    return render_template("error.html", code=409, title=title, message=message), 409
+
+
 def _bad_version_answer(_exc: BadVersion) -> Any:
     _rollback()
     message = _("The version you edited is missing or not a whole number; reload and try again.")
@@ -76,3 +94,4 @@ def _bad_version_answer(_exc: BadVersion) -> Any:
 def init_app(app: Flask) -> None:
     app.register_error_handler(StaleDataError, _stale_answer)
     app.register_error_handler(BadVersion, _bad_version_answer)
+    app.register_error_handler(DuplicateRecord, _duplicate_answer)

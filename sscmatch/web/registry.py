@@ -35,12 +35,12 @@ from wtforms import (
     widgets,
 )
 
-from sscmatch.db import StaleVersion
+from sscmatch.db import DuplicateRecord, StaleVersion
 from sscmatch.models import Capacity, Institution, Need, User
 from sscmatch.schemas import MATURITIES, MODALITIES
 from sscmatch.vocab import Vocabulary, load_vocabulary
 from sscmatch.web.access import SIGNED_IN, access
-from sscmatch.web.conflict import conflict_message
+from sscmatch.web.conflict import conflict_message, duplicate_message
 from sscmatch.web.templating import MATURITY_LABELS, country_name, lang, theme_label
 from sscmatch.web.translate import gettext as _
 from sscmatch.web.translate import lazy_gettext as _l
@@ -550,12 +550,15 @@ def _save(
         db.rollback()
         _show_errors(form, exc)
         return 400, None
-    except (reg.Conflict, StaleVersion) as exc:
+    except (reg.Conflict, StaleVersion, DuplicateRecord) as exc:
         db.rollback()
         current = db.get(type(record), record.id) if record is not None else None
         if current is not None:
             db.refresh(current)
             form.version.data = str(current.version)
+        if isinstance(exc, DuplicateRecord):
+            flash(duplicate_message(), "error")
+            return 409, None
         if isinstance(exc, StaleVersion):
             flash(
                 _(

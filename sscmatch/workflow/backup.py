@@ -29,7 +29,7 @@ class BackupError(ValueError):
 
 # Bookkeeping the database keeps for itself (triggers maintain it; sign-in counters are
 # short-lived), not data to carry over.
-NOT_BACKED_UP = {"data_change", "sign_in_throttle"}
+NOT_BACKED_UP = {"data_change", "sign_in_throttle", "id_counter"}
 
 
 def _tables() -> list[Any]:

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Text, func, type_coerce
+from sqlalchemy import Text, type_coerce
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -49,6 +49,7 @@ from sscmatch.models import (
     StudyTour,
     utcnow,
 )
+from sscmatch.workflow import ids
 from sscmatch.workflow.audit import record_event, snapshot
 from sscmatch.workflow.tours import (
     EDITORS,
@@ -113,20 +114,6 @@ def _check_date(text: str | None) -> str | None:
 # --------------------------------------------------------------------------- changing
 
 
-def _new_id(session: Session, prefix: str) -> str:
-    n = (
-        session.exec(
-            select(func.count())
-            .select_from(Commitment)
-            .where(col(Commitment.id).startswith(prefix))
-        ).one()
-        + 1
-    )
-    while session.get(Commitment, f"{prefix}{n:02d}") is not None:
-        n += 1
-    return f"{prefix}{n:02d}"
-
-
 def add_commitment(
     session: Session,
     tour_id: str,
@@ -170,14 +157,15 @@ def add_commitment(
         if inst.country != owner:
             raise CommitmentError(f"institution {institution!r} is not of {owner}")
     exchange = session.exec(select(Exchange.id).where(Exchange.study_tour == tour.id)).first()
+    due_period = _check_date(due)
     commitment = Commitment(
-        id=_new_id(session, f"{tour.id}-k"),
+        id=ids.next_id(session, Commitment, f"{tour.id}-k", width=2),  # once all is checked
         study_tour=tour.id,
         exchange=exchange,
         owner_country=owner,
         owner_institution=institution,
         description=description.strip(),
-        due=_check_date(due),
+        due=due_period,
         status=status,
         evidence=(evidence or "").strip() or None,
         source=f"study tour {tour.id}",

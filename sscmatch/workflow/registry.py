@@ -36,6 +36,7 @@ from sscmatch.db import BadVersion, expect_version
 from sscmatch.models import AuditEvent, Capacity, Exchange, Institution, Need, Theme, utcnow
 from sscmatch.schemas import CapacityCreate, ExchangeCreate, NeedCreate
 from sscmatch.vocab import Vocabulary, normalise
+from sscmatch.workflow import ids
 from sscmatch.workflow.audit import record_event, snapshot
 
 __all__ = [
@@ -660,12 +661,9 @@ def next_id(
     prefix: str,
     year: int | None = None,
 ) -> str:
-    """The next free id ``PREFIX-YEAR-NNNN`` (``C-2026-0001``)."""
-    year = year or date.today().year
-    stem = f"{prefix}-{year}-"
-    ids = session.exec(select(model.id).where(col(model.id).startswith(stem)))
-    numbers = [int(i[len(stem) :]) for i in ids if i[len(stem) :].isdigit()]
-    return f"{stem}{max(numbers, default=0) + 1:04d}"
+    """The next free id ``PREFIX-YEAR-NNNN`` (``C-2026-0001``), safe under concurrent creation
+    (:func:`sscmatch.workflow.ids.next_id`)."""
+    return ids.next_id(session, model, f"{prefix}-{year or date.today().year}-")
 
 
 _LIMITS = {"title": MAX_TITLE, "description": MAX_DESCRIPTION}

@@ -53,6 +53,7 @@ from sscmatch.models import (
     utcnow,
 )
 from sscmatch.vocab import Vocabulary, load_vocabulary
+from sscmatch.workflow import ids
 from sscmatch.workflow.audit import record_event, snapshot
 
 # --------------------------------------------------------------------------- vocabulary
@@ -477,13 +478,6 @@ def _funds(inst: Institution, involved: set[str]) -> bool:
 # --------------------------------------------------------------------------- drafting
 
 
-def _new_id(session: Session, prefix: str) -> str:
-    n = session.exec(select(func.count()).select_from(StudyTour)).one() + 1
-    while session.get(StudyTour, f"{prefix}{n:04d}") is not None:
-        n += 1
-    return f"{prefix}{n:04d}"
-
-
 def _default_delegation(
     session: Session, need: Need | None, country: str, tripartite: bool
 ) -> list[dict[str, Any]]:
@@ -616,7 +610,7 @@ def _draft(
     visiting_name = vocab.countries[visiting].name() if visiting in vocab.countries else visiting
     title = f"{visiting_name} learns from {host_name}: {capacity.title if capacity else ''}".strip()
     tour = StudyTour(
-        id=_new_id(session, f"T-{today.year}-"),
+        id=ids.next_id(session, StudyTour, f"T-{today.year}-"),
         proposal_id=proposal_id,
         need=need.id if need else None,
         capacity=capacity.id if capacity else None,
