@@ -32,6 +32,7 @@ from sscmatch.analytics.profile import commitment_state
 from sscmatch.bundle import import_bundle
 from sscmatch.models import Capacity, Commitment, Exchange, Institution, Need
 from sscmatch.vocab import load_vocabulary
+from sscmatch.workflow.visibility import SYSTEM
 
 ROOT = Path(__file__).resolve().parents[1]
 VOCAB = load_vocabulary()
@@ -377,31 +378,31 @@ def test_country_profile_and_activity(session: Session) -> None:
         )
     )
     session.commit()
-    p = analytics.country_profile(session, VOCAB, "bra", today=date(2024, 1, 1))
+    p = analytics.country_profile(session, VOCAB, "bra", today=date(2024, 1, 1), viewer=SYSTEM)
     assert [e.id for e in p.given] == ["x1"] and [e.id for e in p.joint] == ["x2"]
     assert p.received == [] and dict(p.partners) == {"HTI": 1, "ARG": 1}
     assert [c.id for c in p.capacities] == ["c1"]
     assert [(c.id, state) for c, state in p.commitments] == [("k1", "overdue"), ("k2", "fulfilled")]
     assert p.stats is not None and p.stats.provided == 1 and p.stats.joint == 1
-    activity = {a.code: a for a in analytics.countries_activity(session, VOCAB)}
+    activity = {a.code: a for a in analytics.countries_activity(session, VOCAB, viewer=SYSTEM)}
     assert set(activity) == {"BRA", "HTI", "ARG"}
     assert activity["HTI"].open_needs == 1 and activity["HTI"].received == 1
     assert activity["BRA"].commitments == 2 and activity["BRA"].capacities == 1
-    africa = analytics.countries_activity(session, VOCAB, "Africa")
+    africa = analytics.countries_activity(session, VOCAB, "Africa", viewer=SYSTEM)
     assert africa == []
     # The counts are kept per data version: every committed change shows at once.
     activity["HTI"].needs = 99  # a caller changing what it got changes nothing kept
     session.add(Need(id="n2", country="HTI", title="Data", status="draft", themes=["education"]))
     session.add(Capacity(id="c2", country="GTM", title="Schools", themes=["education"]))
     session.commit()
-    again = {a.code: a for a in analytics.countries_activity(session, VOCAB)}
+    again = {a.code: a for a in analytics.countries_activity(session, VOCAB, viewer=SYSTEM)}
     assert (again["HTI"].needs, again["HTI"].open_needs) == (2, 1)
     assert again["GTM"].capacities == 1 and again["GTM"].exchanges == 0
     need = session.get(Need, "n2")
     assert need is not None
     need.status = "open"
     session.commit()
-    assert {a.code: a for a in analytics.countries_activity(session, VOCAB)}["HTI"].open_needs == 2
+    assert {a.code: a for a in analytics.countries_activity(session, VOCAB, viewer=SYSTEM)}["HTI"].open_needs == 2
 
 
 def test_country_profile_lists_are_capped_with_totals(session: Session) -> None:
@@ -412,7 +413,7 @@ def test_country_profile_lists_are_capped_with_totals(session: Session) -> None:
     session.add(Commitment(id="cap-k1", owner_country="BRA", description="Done", status="fulfilled"))
     session.add(Commitment(id="cap-k2", owner_country="BRA", description="Open", status="pending"))
     session.commit()
-    p = analytics.country_profile(session, VOCAB, "BRA", today=date(2024, 1, 1), limit=1)
+    p = analytics.country_profile(session, VOCAB, "BRA", today=date(2024, 1, 1), limit=1, viewer=SYSTEM)
     assert [e.id for e in p.given] == ["cap-x2"]  # the newest
     assert [c.id for c in p.capacities] == ["cap-c0"]
     assert [c.id for c, _ in p.commitments] == ["cap-k2"]  # open ones first

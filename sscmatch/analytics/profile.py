@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import and_, func
 from sqlmodel import Session, col, select
 
 from sscmatch.analytics.data import cached, cached_rows, data_version
@@ -19,6 +19,8 @@ from sscmatch.analytics.payload import network_view
 from sscmatch.dates import PartialDateError, period_end
 from sscmatch.models import Capacity, Commitment, Exchange, Institution, Need
 from sscmatch.vocab import Vocabulary
+from sscmatch.workflow import visibility
+from sscmatch.workflow.visibility import Viewer
 
 OPEN_COMMITMENT = ("pending", "in_progress")
 
@@ -81,7 +83,11 @@ def country_profile(
     code: str,
     today: date | None = None,
     limit: int = LIST_LIMIT,
+    *,
+    viewer: Viewer,
 ) -> CountryProfile:
+    """What ``viewer`` may see of country ``code`` (drafts only for its focal points and the
+    staff: :mod:`sscmatch.workflow.visibility`)."""
     code = code.strip().upper()
     if code not in vocab.countries:
         raise UnknownCountry(code)
@@ -89,10 +95,8 @@ def country_profile(
     totals: dict[str, int] = {}
 
     def first(model: type[Capacity] | type[Need], name: str) -> list[Any]:
-        where = model.country == code
-        totals[name] = int(
-            session.exec(select(func.count()).select_from(model).where(where)).one()
-        )
+        where = and_(col(model.country) == code, visibility.visible(model, viewer))
+        totals[name] = int(session.exec(select(func.count()).select_from(model).where(where)).one())
         return list(session.exec(select(model).where(where).order_by(model.id).limit(limit)))
 
     caps: list[Capacity] = first(Capacity, "capacities")
@@ -189,8 +193,10 @@ class CountryActivity:
         return self.provided + self.received + self.joint
 
 
-Counts = tuple[int, int, int, int, int, int, int]
-"""Per country: capacities, needs, open needs, commitments, provided, received, joint."""
+Counts = tuple[int, int, int, int, int, int, int, int, int]
+"""Per country: capacities, needs, open needs, commitments, provided, received, joint, draft
+capacities, draft needs (capacities and needs count the others: drafts are added for a viewer
+who may see them)."""
 
 
 def _activity_counts(
@@ -203,10 +209,18 @@ def _activity_counts(
     def add(rows: Iterable[tuple[str | None, int]], slot: int) -> None:
         for code, n in rows:
             if code is not None:  # records of international or regional bodies have no country
-                found.setdefault(code, [0] * 7)[slot] = int(n)
+                found.setdefault(code, [0] * 9)[slot] = int(n)
 
-    add(session.exec(select(Capacity.country, func.count()).group_by(Capacity.country)), 0)
-    add(session.exec(select(Need.country, func.count()).group_by(Need.country)), 1)
+    for model, slot in ((Capacity, 0), (Need, 1)):
+        for draft, offset in ((False, 0), (True, 7)):
+            add(
+                session.exec(
+                    select(model.country, func.count())
+                    .where((col(model.status) == "draft") == draft)
+                    .group_by(model.country)
+                ),
+                slot + offset,
+            )
     add(
         session.exec(
             select(Need.country, func.count()).where(Need.status == "open").group_by(Need.country)
@@ -221,15 +235,16 @@ def _activity_counts(
     )
     nodes = network_view(session, vocab, Filters(), version=version).network.nodes
     for code, stats in nodes.items():
-        counts = found.setdefault(code, [0] * 7)
+        counts = found.setdefault(code, [0] * 9)
         counts[4:7] = [stats.provided, stats.received, stats.joint]
-    return {code: (c[0], c[1], c[2], c[3], c[4], c[5], c[6]) for code, c in found.items()}
+    return {code: tuple(c) for code, c in found.items()}  # type: ignore[misc]
 
 
 def countries_activity(
-    session: Session, vocab: Vocabulary, region: str | None = None
+    session: Session, vocab: Vocabulary, region: str | None = None, *, viewer: Viewer
 ) -> list[CountryActivity]:
-    """Countries with any capacity, need, exchange or commitment (in ``region`` if given).
+    """Countries with any capacity, need, exchange or commitment (in ``region`` if given) that
+    ``viewer`` may see: draft capacities and needs count only where ``viewer`` may see them.
 
     The counts are kept per data version (:func:`sscmatch.analytics.data.cached`): any change
     to capacities, needs, commitments or exchanges counts them again."""
@@ -241,7 +256,12 @@ def countries_activity(
         lambda: _activity_counts(session, vocab, version),
     )
     out = []
-    for code, (caps, needs, open_needs, commitments, provided, received, joint) in counts.items():
+    for code, row in counts.items():
+        caps, needs, open_needs, commitments, provided, received, joint = row[:7]
+        if visibility.sees_drafts_of(viewer, code):
+            caps, needs = caps + row[7], needs + row[8]
+        if not (caps or needs or commitments or provided or received or joint):
+            continue  # only drafts, which this viewer may not see
         c = vocab.countries.get(code)
         where = c.region if c else ""
         if region is None or where == region:

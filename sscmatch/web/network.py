@@ -12,6 +12,7 @@ from datetime import date
 from typing import Any
 
 from flask import Blueprint, Response, abort, jsonify, render_template, request, url_for
+from flask_login import current_user
 from werkzeug.routing import BuildError
 
 from sscmatch import analytics
@@ -37,6 +38,7 @@ from sscmatch.web.access import SIGNED_IN, access
 from sscmatch.web.fragments import render_kept
 from sscmatch.web.templating import lang, url_if
 from sscmatch.web.translate import lazy_gettext as _l
+from sscmatch.workflow import visibility
 
 bp = Blueprint("network", __name__)
 
@@ -287,7 +289,7 @@ def countries() -> Any:
     if region is not None and region not in regions(vocab):
         error = str(_l("Unknown region: %(region)s", region=region))
         region = None
-    rows = analytics.countries_activity(get_session(), vocab, region)
+    rows = analytics.countries_activity(get_session(), vocab, region, viewer=current_user)
     here = lang()
     rows.sort(
         key=lambda a: vocab.countries[a.code].name(here) if a.code in vocab.countries else a.code
@@ -307,13 +309,13 @@ def country(code: str) -> Any:
     if code not in vocab.countries:
         abort(404, description=f"No country with code {code!r}.")
     day = date.today()  # commitments past their due date show as overdue
+    # Drafts are for the country's focal points and the staff: two bodies, kept apart.
+    scope = "drafts" if visibility.sees_drafts_of(current_user, code) else "public"
 
     def context() -> dict[str, Any]:
         from sscmatch.web import get_session
 
-        profile = analytics.country_profile(get_session(), vocab, code, day)
+        profile = analytics.country_profile(get_session(), vocab, code, day, viewer=current_user)
         return dict(p=profile, info=vocab.countries[code], **_common())
 
-    return render_kept(
-        "network", "country", (day.isoformat(),), context, code=code
-    )
+    return render_kept("network", "country", (day.isoformat(), scope), context, code=code)

@@ -46,6 +46,7 @@ from sscmatch.web.translate import gettext as _
 from sscmatch.web.translate import lazy_gettext as _l
 from sscmatch.web.widgets import FastSelect, country_choices, theme_choices
 from sscmatch.workflow import registry as reg
+from sscmatch.workflow import visibility
 from sscmatch.workflow.registry import RecordFilter
 
 bp = Blueprint("registry", __name__)
@@ -188,11 +189,7 @@ def _history(entity: str, entity_id: str) -> list[dict[str, Any]]:
 
 
 def _may_see(record: Capacity | Need) -> None:
-    if (
-        record.status == "draft"
-        and current_user.role == "focal_point"
-        and current_user.country != record.country
-    ):
+    if not visibility.may_see(current_user, record):
         abort(403, description=_("This draft is visible only to its country and the secretariat."))
 
 

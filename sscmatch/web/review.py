@@ -34,6 +34,7 @@ from sscmatch.web.templating import STATUS_LABELS
 from sscmatch.web.translate import gettext as _
 from sscmatch.web.translate import lazy_gettext as _l
 from sscmatch.workflow import proposals as wf
+from sscmatch.workflow import visibility
 
 bp = Blueprint("review", __name__, url_prefix="/review")
 
@@ -138,7 +139,7 @@ def queue() -> Any:
     status = 200
     try:
         filters = parse_filters(request.args)
-        page = wf.list_proposals(db, filters, page_number(request.args), size)
+        page = wf.list_proposals(db, filters, page_number(request.args), size, viewer=current_user)
     except wf.ProposalError as exc:
         flash(_("These filters cannot be used: %(why)s", why=str(exc)), "error")
         filters, page, status = wf.Filters(), wf.Page([], 1, size, 0), 400
@@ -170,7 +171,7 @@ def my_proposals() -> Any:
         args.setlist("status", list(wf.OPEN_STATUSES))
     try:
         filters = parse_filters(args, involving=country)
-        page = wf.list_proposals(db, filters, page_number(args), size)
+        page = wf.list_proposals(db, filters, page_number(args), size, viewer=current_user)
     except wf.ProposalError as exc:
         flash(_("These filters cannot be used: %(why)s", why=str(exc)), "error")
         filters, page, status = wf.Filters(), wf.Page([], 1, size, 0), 400
@@ -213,9 +214,7 @@ class ResponseForm(FlaskForm):  # type: ignore[misc]
 
 
 def _can_read(proposal: StoredProposal) -> bool:
-    if current_user.role != "focal_point":
-        return True
-    return wf.side_of(proposal, current_user.country) is not None
+    return visibility.may_see(current_user, proposal)
 
 
 def _load(db: Session, proposal_id: int) -> StoredProposal:
@@ -260,7 +259,7 @@ def _render_proposal(
         damping=(proposal.components or {}).get("damping", 1.0),
         factor_labels=FACTOR_LABELS,
         evidence=wf.evidence(db, proposal, load_vocabulary()),
-        alternates=wf.alternates(db, proposal),
+        alternates=wf.alternates(db, proposal, viewer=current_user),
         timeline=_timeline(db, proposal.id),
         notes=wf.notes_by_side(proposal),
         vetoed=vetoed,

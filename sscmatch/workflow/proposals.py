@@ -43,7 +43,9 @@ from sscmatch.models import (
 )
 from sscmatch.models import Proposal as StoredProposal
 from sscmatch.vocab import Vocabulary
+from sscmatch.workflow import visibility
 from sscmatch.workflow.audit import record_event, snapshot
+from sscmatch.workflow.visibility import Viewer
 
 # ----------------------------------------------------------------------------- lifecycle
 
@@ -373,8 +375,11 @@ def _refuse(
     return proposal, _review(session, proposal, kind, user_id, text), text
 
 
-def alternates(session: Session, proposal: StoredProposal) -> list[StoredProposal]:
-    """The other proposals of the same need in the same run, best first."""
+def alternates(
+    session: Session, proposal: StoredProposal, *, viewer: Viewer
+) -> list[StoredProposal]:
+    """The other proposals of the same need in the same run that ``viewer`` may see, best first
+    (a provider's focal point does not see the other providers' proposals)."""
     return list(
         session.exec(
             select(StoredProposal)
@@ -382,6 +387,7 @@ def alternates(session: Session, proposal: StoredProposal) -> list[StoredProposa
                 StoredProposal.run_id == proposal.run_id,
                 StoredProposal.need == proposal.need,
                 StoredProposal.id != proposal.id,
+                visibility.visible(StoredProposal, viewer),
             )
             .order_by(col(StoredProposal.rank), col(StoredProposal.id))
         ).all()
@@ -675,15 +681,18 @@ def check_filters(filters: Filters) -> None:
         raise ProposalError("min_score must not be above max_score")
 
 
-def list_proposals(session: Session, filters: Filters, page: int = 1, size: int = 25) -> Page:
-    """Proposals matching ``filters``, sorted and paged (``page`` counts from 1).
+def list_proposals(
+    session: Session, filters: Filters, page: int = 1, size: int = 25, *, viewer: Viewer
+) -> Page:
+    """Proposals matching ``filters`` that ``viewer`` may see
+    (:mod:`~sscmatch.workflow.visibility`), sorted and paged (``page`` counts from 1).
 
     Counted and ordered on the proposal table alone (every proposal has its need and capacity:
     foreign keys), joined to the need only for a theme filter; the page's rows are then read
     with their titles by id. Sorting whole rows (with their JSON explanations) was most of the
     queue's time."""
     check_filters(filters)
-    conditions: list[Any] = []
+    conditions: list[Any] = [visibility.visible(StoredProposal, viewer)]
     if filters.statuses:
         conditions.append(col(StoredProposal.status).in_(filters.statuses))
     if filters.theme:

@@ -36,8 +36,9 @@ from sscmatch.db import BadVersion, expect_version
 from sscmatch.models import AuditEvent, Capacity, Exchange, Institution, Need, Theme, utcnow
 from sscmatch.schemas import CapacityCreate, ExchangeCreate, NeedCreate
 from sscmatch.vocab import Vocabulary, normalise
-from sscmatch.workflow import ids
+from sscmatch.workflow import ids, visibility
 from sscmatch.workflow.audit import record_event, snapshot
+from sscmatch.workflow.visibility import Viewer
 
 __all__ = [
     "EDITORS",
@@ -314,13 +315,6 @@ def _year(text: str) -> str:
     return value
 
 
-def _visible(model: type[Capacity] | type[Need], viewer: Actor | None) -> ColumnElement[bool]:
-    """Drafts are seen by their country's focal points and by the secretariat, admin, analysts."""
-    if viewer is None or viewer.role != "focal_point":
-        return col(model.id).is_not(None)
-    return or_(col(model.status) != "draft", col(model.country) == (viewer.country or ""))
-
-
 def _search(
     session: Session,
     vocab: Vocabulary,
@@ -401,9 +395,9 @@ def _common_conditions(
     vocab: Vocabulary,
     model: type[Capacity] | type[Need],
     flt: RecordFilter,
-    viewer: Actor | None,
+    viewer: Viewer,
 ) -> list[ColumnElement[bool]]:
-    conditions = [_visible(model, viewer)]
+    conditions = [visibility.visible(model, viewer)]
     if flt.theme:
         conditions.append(_contains_any(model.themes, _theme_family(session, vocab, flt.theme)))
     if flt.country:
@@ -447,9 +441,10 @@ def search_capacities(
     *,
     page: int = 1,
     per_page: int = 25,
-    viewer: Actor | None = None,
+    viewer: Viewer,
 ) -> Page[Capacity]:
-    """Capacities that pass the filters, one page of them, best first when there is a query."""
+    """Capacities that pass the filters and that ``viewer`` may see
+    (:mod:`sscmatch.workflow.visibility`), one page of them, best first when there is a query."""
     conditions = _common_conditions(session, vocab, Capacity, flt, viewer)
     if flt.status:
         if flt.status not in ("draft", "published", "archived"):
@@ -476,9 +471,10 @@ def search_needs(
     *,
     page: int = 1,
     per_page: int = 25,
-    viewer: Actor | None = None,
+    viewer: Viewer,
 ) -> Page[Need]:
-    """Needs that pass the filters; ``flt.submitted`` keeps the ones awaiting endorsement."""
+    """Needs that pass the filters and that ``viewer`` may see; ``flt.submitted`` keeps the ones
+    awaiting endorsement."""
     conditions = _common_conditions(session, vocab, Need, flt, viewer)
     if flt.status:
         if flt.status not in ("draft", "open", "matched", "closed"):

@@ -1098,6 +1098,12 @@ def create_tour(
         )
     if need.country == capacity.country:
         raise TourError("the need and the capacity belong to the same country")
+    if "draft" in (need.status, capacity.status):
+        # A tour is seen by everyone signed in; a draft only by its country (visibility).
+        raise TourConflict(
+            "a study tour is planned from an endorsed need and a published capacity, not from "
+            "a draft"
+        )
     return _draft(
         session,
         need=need,

@@ -17,6 +17,7 @@ from sscmatch.vocab import load_vocabulary
 from sscmatch.workflow import matchruns
 from sscmatch.workflow import proposals as wf
 from sscmatch.workflow.users import create_user
+from sscmatch.workflow.visibility import SYSTEM
 
 ROOT = Path(__file__).resolve().parents[2]
 NEED = "s002-n37"  # Guatemala's need; Mexico first, Brazil fifth in the knowledge base
@@ -352,47 +353,47 @@ def test_a_refused_tour_draft_does_not_undo_the_acceptance(
 
 def test_list_filters_sort_and_page(session: Session) -> None:
     load(session)
-    everything = wf.list_proposals(session, wf.Filters(), size=100)
+    everything = wf.list_proposals(session, wf.Filters(), size=100, viewer=SYSTEM)
     assert everything.total == 10
     scores = [r.proposal.score for r in everything.items]
     assert scores == sorted(scores, reverse=True)
-    page2 = wf.list_proposals(session, wf.Filters(sort="score_asc"), page=2, size=4)
+    page2 = wf.list_proposals(session, wf.Filters(sort="score_asc"), page=2, size=4, viewer=SYSTEM)
     assert (page2.number, page2.pages, len(page2.items)) == (2, 3, 4)
-    gtm = wf.list_proposals(session, wf.Filters(country="GTM"), size=100)
+    gtm = wf.list_proposals(session, wf.Filters(country="GTM"), size=100, viewer=SYSTEM)
     assert gtm.total == 5 and {r.proposal.need for r in gtm.items} == {NEED}
-    africa = wf.list_proposals(session, wf.Filters(region="Africa"), size=100)
+    africa = wf.list_proposals(session, wf.Filters(region="Africa"), size=100, viewer=SYSTEM)
     assert {r.proposal.need for r in africa.items} == {OTHER_NEED}
     need = session.get(Need, NEED)
     assert need is not None
-    themed = wf.list_proposals(session, wf.Filters(theme=need.themes[0]), size=100)
+    themed = wf.list_proposals(session, wf.Filters(theme=need.themes[0]), size=100, viewer=SYSTEM)
     assert NEED in {r.proposal.need for r in themed.items}
-    high = wf.list_proposals(session, wf.Filters(min_score=0.6), size=100)
+    high = wf.list_proposals(session, wf.Filters(min_score=0.6), size=100, viewer=SYSTEM)
     assert all(r.proposal.score >= 0.6 for r in high.items) and high.total < 10
-    assert wf.list_proposals(session, wf.Filters(statuses=("accepted",))).total == 0
+    assert wf.list_proposals(session, wf.Filters(statuses=("accepted",)), viewer=SYSTEM).total == 0
     for bad in (wf.Filters(statuses=("nope",)), wf.Filters(sort="x"), wf.Filters(min_score=2)):
         with pytest.raises(wf.ProposalError):
-            wf.list_proposals(session, bad)
+            wf.list_proposals(session, bad, viewer=SYSTEM)
 
 
 def test_pages_follow_the_whole_order_with_titles(session: Session) -> None:
     load(session)
     titles = {n.id: n.title for n in session.exec(select(Need))}
     for sort in wf.SORTS:
-        whole = wf.list_proposals(session, wf.Filters(sort=sort), size=100).items
+        whole = wf.list_proposals(session, wf.Filters(sort=sort), size=100, viewer=SYSTEM).items
         paged = [
             row
             for number in (1, 2, 3)
-            for row in wf.list_proposals(session, wf.Filters(sort=sort), page=number, size=4).items
+            for row in wf.list_proposals(session, wf.Filters(sort=sort), page=number, size=4, viewer=SYSTEM).items
         ]
         assert [r.proposal.id for r in paged] == [r.proposal.id for r in whole], sort
         assert all(r.need_title == titles[r.proposal.need] and r.capacity_title for r in paged)
     need = session.get(Need, NEED)
     assert need is not None
-    themed = wf.list_proposals(session, wf.Filters(theme=need.themes[0]), page=1, size=3)
+    themed = wf.list_proposals(session, wf.Filters(theme=need.themes[0]), page=1, size=3, viewer=SYSTEM)
     on_theme = {n.id for n in session.exec(select(Need)) if need.themes[0] in n.themes}
     assert themed.total == sum(p.need in on_theme for p in session.exec(select(StoredProposal)))
     assert len(themed.items) == min(3, themed.total)
-    assert wf.list_proposals(session, wf.Filters(), page=9, size=4).items == []
+    assert wf.list_proposals(session, wf.Filters(), page=9, size=4, viewer=SYSTEM).items == []
 
 
 def test_evidence_and_breakdown(session: Session) -> None:

@@ -15,6 +15,7 @@ from sscmatch.models import AuditEvent, Need
 from sscmatch.vocab import load_vocabulary
 from sscmatch.workflow import registry as reg
 from sscmatch.workflow.registry import RecordFilter
+from sscmatch.workflow.visibility import SYSTEM
 
 ROOT = Path(__file__).resolve().parents[2]
 VOCAB = load_vocabulary()
@@ -155,28 +156,27 @@ def test_endorsement_flow(session: Session) -> None:
 
 
 def test_search_filters(kb: Session) -> None:
-    everything = reg.search_capacities(kb, VOCAB, RecordFilter(), per_page=1000)
-    bra = reg.search_capacities(kb, VOCAB, RecordFilter(country="BRA"), per_page=1000)
+    everything = reg.search_capacities(kb, VOCAB, RecordFilter(), per_page=1000, viewer=SYSTEM)
+    bra = reg.search_capacities(kb, VOCAB, RecordFilter(country="BRA"), per_page=1000, viewer=SYSTEM)
     assert 0 < bra.total < everything.total
     assert all(c.country == "BRA" for c in bra.items)
     # a parent theme includes its children
     parent = "policy-governance"
     family = {parent, *VOCAB.children(parent)}
-    themed = reg.search_needs(kb, VOCAB, RecordFilter(theme=parent), per_page=1000)
+    themed = reg.search_needs(kb, VOCAB, RecordFilter(theme=parent), per_page=1000, viewer=SYSTEM)
     assert themed.total > 0 and all(family & set(n.themes) for n in themed.items)
     only_children = [n for n in themed.items if parent not in n.themes]
     assert only_children, "children of the theme should match too"
     # region: M49 sub-region
     latam = reg.search_needs(
-        kb, VOCAB, RecordFilter(region="Latin America and the Caribbean"), per_page=1000
-    )
+        kb, VOCAB, RecordFilter(region="Latin America and the Caribbean"), per_page=1000, viewer=SYSTEM)
     assert latam.total > 0
     assert all(
         VOCAB.countries[n.country].subregion == "Latin America and the Caribbean"
         for n in latam.items
     )
     # language and year
-    pt = reg.search_capacities(kb, VOCAB, RecordFilter(language="pt"), per_page=1000)
+    pt = reg.search_capacities(kb, VOCAB, RecordFilter(language="pt"), per_page=1000, viewer=SYSTEM)
     assert pt.total > 0 and all("pt" in c.languages for c in pt.items)
     y = reg.search_exchanges(kb, VOCAB, RecordFilter(year="2008"), per_page=1000)
     assert y.total > 0 and all(e.start.startswith("2008") for e in y.items)
@@ -185,9 +185,9 @@ def test_search_filters(kb: Session) -> None:
 
 
 def test_paging_counts(kb: Session) -> None:
-    total = reg.search_needs(kb, VOCAB, RecordFilter(), per_page=1000).total
-    first = reg.search_needs(kb, VOCAB, RecordFilter(sort="title"), page=1, per_page=10)
-    second = reg.search_needs(kb, VOCAB, RecordFilter(sort="title"), page=2, per_page=10)
+    total = reg.search_needs(kb, VOCAB, RecordFilter(), per_page=1000, viewer=SYSTEM).total
+    first = reg.search_needs(kb, VOCAB, RecordFilter(sort="title"), page=1, per_page=10, viewer=SYSTEM)
+    second = reg.search_needs(kb, VOCAB, RecordFilter(sort="title"), page=2, per_page=10, viewer=SYSTEM)
     assert first.total == total and first.pages == -(-total // 10)
     assert len(first.items) == 10
     assert not {n.id for n in first.items} & {n.id for n in second.items}
@@ -205,24 +205,24 @@ def test_bad_filters_are_refused(kb: Session) -> None:
         RecordFilter(sort="sideways"),
     ):
         with pytest.raises(reg.BadFilter):
-            reg.search_needs(kb, VOCAB, flt)
+            reg.search_needs(kb, VOCAB, flt, viewer=SYSTEM)
 
 
 def test_fuzzy_and_multilingual_search(kb: Session) -> None:
     # a typo still finds the Bolsa Escola capacity
-    typo = reg.search_capacities(kb, VOCAB, RecordFilter(q="bolsa escola"))
+    typo = reg.search_capacities(kb, VOCAB, RecordFilter(q="bolsa escola"), viewer=SYSTEM)
     assert any("Bolsa Escola" in c.title for c in typo.items)
-    misspelt = reg.search_capacities(kb, VOCAB, RecordFilter(q="bolsa escolla"))
+    misspelt = reg.search_capacities(kb, VOCAB, RecordFilter(q="bolsa escolla"), viewer=SYSTEM)
     assert any("Bolsa Escola" in c.title for c in misspelt.items)
     # a Spanish query resolves to the labour-inspection theme
-    es = reg.search_capacities(kb, VOCAB, RecordFilter(q="inspección laboral"))
+    es = reg.search_capacities(kb, VOCAB, RecordFilter(q="inspección laboral"), viewer=SYSTEM)
     assert es.total > 0
     family = {"labour-inspection", *VOCAB.children("labour-inspection")}
     assert any(family & set(c.themes) for c in es.items)
     # a Portuguese query too
-    pt = reg.search_capacities(kb, VOCAB, RecordFilter(q="inspeção do trabalho"))
+    pt = reg.search_capacities(kb, VOCAB, RecordFilter(q="inspeção do trabalho"), viewer=SYSTEM)
     assert pt.total > 0 and any(family & set(c.themes) for c in pt.items)
-    nothing = reg.search_capacities(kb, VOCAB, RecordFilter(q="qwxzv plorf"))
+    nothing = reg.search_capacities(kb, VOCAB, RecordFilter(q="qwxzv plorf"), viewer=SYSTEM)
     assert nothing.total == 0
 
 
@@ -240,7 +240,7 @@ def test_submitted_queue_filter(session: Session) -> None:
     a = reg.create_need(session, VOCAB, GTM, need_data())
     reg.create_need(session, VOCAB, GTM, need_data(title="Other"))
     reg.submit_need(session, GTM, a.id)
-    queue = reg.search_needs(session, VOCAB, RecordFilter(submitted=True))
+    queue = reg.search_needs(session, VOCAB, RecordFilter(submitted=True), viewer=SYSTEM)
     assert [n.id for n in queue.items] == [a.id]
 
 

@@ -24,6 +24,7 @@ from sscmatch.web import get_session
 from sscmatch.web.access import SIGNED_IN, access
 from sscmatch.web.api import ApiError, bp, document, int_arg, json_body, paged
 from sscmatch.workflow import registry as reg
+from sscmatch.workflow import visibility
 from sscmatch.workflow.registry import RecordFilter
 
 
@@ -341,11 +342,7 @@ def api_institutions() -> Any:
 
 
 def _visible(record: Capacity | Need) -> None:
-    if (
-        record.status == "draft"
-        and current_user.role == "focal_point"
-        and record.country != current_user.country
-    ):
+    if not visibility.may_see(current_user, record):
         raise ApiError(403, "forbidden", "this draft is visible only to its country")
 
 

@@ -18,7 +18,7 @@ from sscmatch.models import MatchRun, Need
 from sscmatch.vocab import load_vocabulary
 from sscmatch.web.access import access
 from sscmatch.web.api import ApiError, bp, document, int_arg, json_body, paged, validated
-from sscmatch.workflow import matchruns
+from sscmatch.workflow import matchruns, visibility
 from sscmatch.workflow import proposals as wf
 
 STAFF = ("secretariat", "admin")
@@ -70,7 +70,7 @@ def _fail(exc: wf.ProposalError) -> ApiError:
 
 
 def _visible(proposal: Any) -> None:
-    if current_user.role == "focal_point" and wf.side_of(proposal, current_user.country) is None:
+    if not visibility.may_see(current_user, proposal):
         raise ApiError(403, "forbidden", "this proposal does not involve your country")
 
 
@@ -88,7 +88,7 @@ def _detail(proposal: Any) -> dict[str, Any]:
             "status": a.status,
             "version": a.version,
         }
-        for a in wf.alternates(db, proposal)
+        for a in wf.alternates(db, proposal, viewer=current_user)
     ]
     data["evidence"] = {
         "between": [e.id for e in evidence.between],
@@ -183,7 +183,9 @@ def list_proposals() -> Any:
         raise ApiError(403, "forbidden", "your account is not bound to a country")
     try:
         filters = parse_filters(request.args, involving=involving)
-        page = wf.list_proposals(_db(), filters, page_number(request.args), size)
+        page = wf.list_proposals(
+            _db(), filters, page_number(request.args), size, viewer=current_user
+        )
     except wf.ProposalError as exc:
         raise ApiError(400, "bad_parameter", str(exc)) from None
     return paged(

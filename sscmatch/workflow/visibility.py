@@ -1,0 +1,92 @@
+"""Who may see which record: one rule per entity, used by every record page, list, profile,
+count, chart, export and API collection (a page that shows a record or counts it asks here).
+
+- **Capacities and needs**: a draft is seen by the focal points of its country and by the
+  secretariat, admins and analysts; anything else by everyone signed in. A draft of an
+  international body (no country) is seen by the staff only.
+- **Proposals**: a focal point sees those that involve their country (as provider or recipient);
+  the secretariat, admins and analysts see all.
+- **Everything else** people read in the app (exchanges, institutions, study tours,
+  commitments, countries) is seen by everyone signed in; match runs and the review queue are
+  closed to focal points by their routes' access rules.
+
+``viewer`` is the signed-in user (anything with ``role`` and ``country``) or None for someone not
+signed in (the home page's counts): None sees what every signed-in user sees (no draft, no
+proposal); which pages need a sign-in at all is the routes' business (:mod:`sscmatch.web.access`).
+:data:`SYSTEM` stands for the service itself (commands, background work): it sees everything.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from sqlalchemy import ColumnElement, false, or_, true
+from sqlmodel import col
+
+from sscmatch.models import Capacity, Need, Proposal
+
+STAFF_ROLES = ("secretariat", "admin", "analyst")
+"""Roles that see every record (analysts read everything, change nothing)."""
+
+
+class Viewer(Protocol):
+    @property
+    def role(self) -> str: ...
+
+    @property
+    def country(self) -> str | None: ...
+
+
+class _System:
+    role = "system"
+    country = None
+
+
+SYSTEM: Viewer = _System()
+"""The service itself: commands and background work see every record."""
+
+
+def sees_everything(viewer: Viewer | None) -> bool:
+    return viewer is not None and (viewer is SYSTEM or viewer.role in STAFF_ROLES)
+
+
+def _own_country(viewer: Viewer | None) -> str | None:
+    """The country whose private records ``viewer`` sees besides the public ones."""
+    if viewer is None or viewer.role != "focal_point":
+        return None
+    return viewer.country or None
+
+
+def sees_drafts_of(viewer: Viewer | None, country: str | None) -> bool:
+    """May ``viewer`` see the draft capacities and needs of ``country``?"""
+    if sees_everything(viewer):
+        return True
+    own = _own_country(viewer)
+    return own is not None and own == country
+
+
+def may_see(viewer: Viewer | None, record: Any) -> bool:
+    """The rule for one record, as its page applies it."""
+    if isinstance(record, Capacity | Need):
+        return record.status != "draft" or sees_drafts_of(viewer, record.country)
+    if isinstance(record, Proposal):
+        if sees_everything(viewer):
+            return True
+        own = _own_country(viewer)
+        return own is not None and own in (record.provider, record.recipient)
+    return True
+
+
+def visible(model: type[Any], viewer: Viewer | None) -> ColumnElement[bool]:
+    """The same rule as a SQL condition on ``model``'s rows, for lists and counts."""
+    if sees_everything(viewer):
+        return true()
+    own = _own_country(viewer)
+    if model is Capacity or model is Need:
+        public = col(model.status) != "draft"
+        return or_(public, col(model.country) == own) if own else public
+    if model is Proposal:
+        if own is None:
+            return false()
+        return or_(col(Proposal.provider) == own, col(Proposal.recipient) == own)
+    return true()
