@@ -290,7 +290,8 @@ def _read_csv(file: Path, table: str, bundle: RawBundle) -> None:
             for name, cell in zip(header, cells, strict=True):
                 if name in allowed:
                     values[name] = cell
-            bundle.rows[table].append(Row(table, file.name, line, values))
+            if _refuse_nul(bundle, file.name, line, values):
+                bundle.rows[table].append(Row(table, file.name, line, values))
         line = reader.line_num + 1
 
 
@@ -300,15 +301,20 @@ def _read_json(file: Path, bundle: RawBundle) -> None:
         return
     try:
         document = json.loads(text)
+        lines = _element_lines(text)
     except json.JSONDecodeError as exc:
         bundle.problems.append(Problem(file.name, exc.lineno, "file", f"invalid JSON ({exc.msg})"))
+        return
+    except RecursionError:
+        bundle.problems.append(
+            Problem(file.name, 1, "file", "invalid JSON (arrays or objects nested too deeply)")
+        )
         return
     if not isinstance(document, dict):
         bundle.problems.append(
             Problem(file.name, 1, "file", "expected a JSON object with one array per table")
         )
         return
-    lines = _element_lines(text)
     for key, items in document.items():
         if key not in TABLES:
             bundle.problems.append(
@@ -345,7 +351,25 @@ def _read_json(file: Path, bundle: RawBundle) -> None:
                     )
                 else:
                     values[name] = value
-            bundle.rows[key].append(Row(key, file.name, line, values))
+            if _refuse_nul(bundle, file.name, line, values):
+                bundle.rows[key].append(Row(key, file.name, line, values))
+
+
+NUL_MESSAGE = (
+    "contains a NUL character (\\u0000), which a database cannot store; remove it"
+)
+
+
+def _refuse_nul(bundle: RawBundle, file: str, line: int, values: dict[str, Any]) -> bool:
+    """False (and a problem per field) when a value holds a NUL: PostgreSQL refuses to store
+    one, so the import would fail half-way or a backup could not be restored."""
+    clean = True
+    for name, value in values.items():
+        texts = value if isinstance(value, list) else [value]
+        if any(isinstance(t, str) and "\x00" in t for t in texts):
+            bundle.problems.append(Problem(file, line, name, NUL_MESSAGE))
+            clean = False
+    return clean
 
 
 def _element_lines(text: str) -> dict[tuple[str, int], int]:

@@ -31,7 +31,7 @@ from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp
 
 from sscmatch.bundle import TABLES, BundleError, ImportReport, Problem, import_bundle
 from sscmatch.db import StaleVersion
-from sscmatch.schemas import CONSTITUENCIES
+from sscmatch.schemas import CONSTITUENCIES, MAX_PAGE, whole_number
 from sscmatch.vocab import load_vocabulary
 from sscmatch.web.access import access
 from sscmatch.web.i18n import LANGUAGE_NAMES
@@ -197,9 +197,9 @@ class AuditFilterForm(Form):  # type: ignore[misc]
 
 
 def _page_number() -> tuple[int, str | None]:
-    raw = request.args.get("page", "1")
-    if raw.isdigit() and int(raw) >= 1:
-        return int(raw), None
+    number = whole_number(request.args.get("page", "1"), 1, MAX_PAGE)
+    if number is not None:
+        return number, None
     return 1, _("The page number must be a whole number, 1 or more.")
 
 
@@ -497,8 +497,21 @@ def _unpack_zip(data: Path, folder: Path, name: str, limit: int) -> None:
             raise _Refused(
                 [Problem(name, 1, "file", _("the archive unpacks to more than the upload limit"))]
             )
+        seen: set[str] = set()
         for member in members:
             path = PurePosixPath(member.filename.replace("\\", "/"))
+            if path.name.lower() in seen:
+                # A zip may hold two entries of one name: unpacked, the last would silently win.
+                problems.append(
+                    Problem(
+                        member.filename,
+                        1,
+                        "file",
+                        _("the archive holds this table twice; keep one file per table"),
+                    )
+                )
+                continue
+            seen.add(path.name.lower())
             if path.is_absolute() or ".." in path.parts or len(path.parts) != 1:
                 problems.append(
                     Problem(

@@ -1,0 +1,110 @@
+"""Bundles that used to be half-imported or silently cut (issue 13, classes 6 and 9): a NUL in a
+CSV cell or a JSON string (PostgreSQL cannot store it: the import failed half-way, or a backup
+could not be restored), JSON nested thousands deep (a RecursionError), and a zip holding one
+table twice (the last one silently won). Each is refused with a message naming the file, line
+and field, and nothing is written, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import html
+import io
+import json
+import warnings
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+
+from sscmatch.bundle import BundleError, import_bundle
+from sscmatch.vocab import load_vocabulary
+from tests.web.test_fuzz_api import table_digest
+from tests.web.test_hardening import GOOD_NEED, NEEDS_HEADER, _upload, _zip
+
+
+def _zip_with_twice(name: str, first: bytes, second: bytes) -> bytes:
+    buffer = io.BytesIO()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # zipfile warns about the duplicate name: the point here
+        with zipfile.ZipFile(buffer, "w") as archive:
+            archive.writestr(name, first)
+            archive.writestr(name, second)
+    return buffer.getvalue()
+
+
+OTHER_NEED = "N-UP-7,GTM,Another need,labour-inspection,es,open\n"
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "expected"),
+    [
+        (
+            "bundle.zip",
+            _zip({"needs.csv": (NEEDS_HEADER + "N-UP-3,GTM,Bad\x00title,labour-inspection,es,"
+                               "open\n").encode()}),
+            "needs.csv:2: title: contains a NUL character",
+        ),
+        (
+            "bundle.json",
+            json.dumps(
+                {"needs": [{"id": "N-UP-4", "country": "GTM", "title": "x\u0000y",
+                            "themes": ["labour-inspection"]}]}
+            ).encode(),
+            "title: contains a NUL character",
+        ),
+        (
+            "bundle.json",
+            json.dumps(
+                {"needs": [{"id": "N-UP-5", "country": "GTM", "title": "t",
+                            "themes": ["labour-inspection", "a\u0000b"]}]}
+            ).encode(),
+            "themes: contains a NUL character",
+        ),
+        ("bundle.json", b'{"needs": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", "nested too deep"),
+        (
+            "bundle.zip",
+            _zip_with_twice(
+                "needs.csv",
+                (NEEDS_HEADER + GOOD_NEED).encode(),
+                (NEEDS_HEADER + OTHER_NEED).encode(),
+            ),
+            "needs.csv:1: file: the archive holds this table twice",
+        ),
+        (
+            "bundle.zip",
+            _zip({"needs.csv": (NEEDS_HEADER + GOOD_NEED).encode(),
+                  "NEEDS.csv": (NEEDS_HEADER + OTHER_NEED).encode()}),
+            "the archive holds this table twice",
+        ),
+    ],
+    ids=["nul-csv", "nul-json", "nul-json-list", "deep-json", "zip-twice", "zip-twice-case"],
+)
+def test_import_page_refuses_and_writes_nothing(
+    app: Flask, users: dict[str, int], as_user: Any, name: str, content: bytes, expected: str
+) -> None:
+    engine = app.extensions["sscmatch.engine"]
+    client = as_user("secretariat")  # signing in writes; the import must not
+    before = table_digest(engine)
+    response = _upload(client, name, content)
+    text = html.unescape(response.get_data(as_text=True))
+    assert response.status_code == 400, text[:1500]
+    assert "Nothing was imported" in text and expected in text, text[:3000]
+    assert table_digest(engine) == before
+
+
+def test_command_line_import_refuses_a_nul_too(app: Flask, tmp_path: Path) -> None:
+    folder = tmp_path / "bundle"
+    folder.mkdir()
+    (folder / "needs.csv").write_text(
+        NEEDS_HEADER + "N-CLI-1,GTM,Null\x00here,labour-inspection,es,open\n", encoding="utf-8"
+    )
+    engine = app.extensions["sscmatch.engine"]
+    before = table_digest(engine)
+    from sqlmodel import Session
+
+    with Session(engine) as s, pytest.raises(BundleError) as refused:
+        import_bundle(s, folder, load_vocabulary())
+    shown = [f"{p.file}:{p.line}: {p.field}: {p.message}" for p in refused.value.problems]
+    assert any(line.startswith("needs.csv:2: title: contains a NUL character") for line in shown)
+    assert table_digest(engine) == before
