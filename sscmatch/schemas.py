@@ -100,17 +100,70 @@ def _blank_to_none(value: Any) -> Any:
     return None if isinstance(value, str) and not value.strip() else value
 
 
-RecordId = Annotated[str, AfterValidator(_check_id)]
-CountryCode = Annotated[str, AfterValidator(_check_country)]
-OptionalText = Annotated[str | None, BeforeValidator(_blank_to_none)]
-PartialDate = Annotated[str | None, BeforeValidator(_blank_to_none), AfterValidator(_check_date)]
-TextList = Annotated[list[str], BeforeValidator(_split)]
-LanguageList = Annotated[list[str], BeforeValidator(_split), AfterValidator(_check_languages)]
-CountryList = Annotated[list[CountryCode], BeforeValidator(_split)]
+# Every text a record holds has a limit, whoever sends it (form, API, bundle): a value of
+# megabytes would be stored, then sent to everyone who opens a page that shows it.
+MAX_TITLE = 300
+"""A title, a name, a label, one item of a list (a theme, a partner, a funder)."""
+MAX_TEXT = 2_000
+"""A note, a reason, a source, a website, evidence, a commitment."""
+MAX_DESCRIPTION = 20_000
+"""A description, an objective, outcomes: a few pages."""
+MAX_REF = 80
+"""An id naming another record (the longest id is 80 characters)."""
+MAX_ITEMS = 200
+"""Items of one list field."""
+MAX_PAGE = 100_000
+"""The highest page number a list accepts (its offset must fit any database's integers)."""
+MAX_INT = 2**31 - 1
+"""The largest integer id or version (an INTEGER column; PostgreSQL refuses to compare more)."""
+
+
+RecordId = Annotated[str, Field(max_length=MAX_REF), AfterValidator(_check_id)]
+Ref = Annotated[str, Field(max_length=MAX_REF)]
+ShortText = Annotated[str, Field(max_length=MAX_TITLE)]
+CountryCode = Annotated[str, Field(max_length=MAX_REF), AfterValidator(_check_country)]
+OptionalText = Annotated[
+    Annotated[str, Field(max_length=MAX_TEXT)] | None, BeforeValidator(_blank_to_none)
+]
+OptionalTitle = Annotated[ShortText | None, BeforeValidator(_blank_to_none)]
+OptionalDescription = Annotated[
+    Annotated[str, Field(max_length=MAX_DESCRIPTION)] | None, BeforeValidator(_blank_to_none)
+]
+OptionalRef = Annotated[Ref | None, BeforeValidator(_blank_to_none)]
+PartialDate = Annotated[Ref | None, BeforeValidator(_blank_to_none), AfterValidator(_check_date)]
+TextList = Annotated[list[ShortText], BeforeValidator(_split), Field(max_length=MAX_ITEMS)]
+LanguageList = Annotated[
+    list[Ref],
+    BeforeValidator(_split),
+    Field(max_length=MAX_ITEMS),
+    AfterValidator(_check_languages),
+]
+CountryList = Annotated[list[CountryCode], BeforeValidator(_split), Field(max_length=MAX_ITEMS)]
 # Empty only for a record held by an international or regional body (see ``_holder``).
 HolderCountry = Annotated[CountryCode | None, BeforeValidator(_blank_to_none)]
-ModalityList = Annotated[list[Modality], BeforeValidator(_split)]
-NonEmptyText = Annotated[str, Field(min_length=1)]
+ModalityList = Annotated[list[Modality], BeforeValidator(_split), Field(max_length=MAX_ITEMS)]
+Title = Annotated[str, Field(min_length=1, max_length=MAX_TITLE)]
+NonEmptyText = Annotated[str, Field(min_length=1, max_length=MAX_TEXT)]
+
+
+def whole_number(text: Any, low: int = 0, high: int = MAX_INT) -> int | None:
+    """``text`` as a whole number in [``low``, ``high``] written with ASCII digits only, else None.
+
+    ``str.isdigit`` and ``int`` accept superscripts and other scripts' digits ("²", "٣"), which
+    then fail further on or store what no one typed; a page of 10**17 overflows an offset.
+
+    >>> whole_number("12"), whole_number(" 12 "), whole_number("١٢"), whole_number("10" * 9)
+    (12, 12, None, None)
+    """
+    if isinstance(text, bool):
+        return None
+    if isinstance(text, int):
+        return text if low <= text <= high else None
+    raw = str(text).strip()
+    if not raw or len(raw) > 18 or not (raw.isascii() and raw.isdigit()):
+        return None
+    value = int(raw)
+    return value if low <= value <= high else None
 
 
 class _Input(SQLModel):
@@ -135,20 +188,20 @@ def _window_in_order(start: str | None, end: str | None, what: str) -> None:
 
 class ThemeCreate(_Input):
     id: RecordId
-    label_en: NonEmptyText
-    label_es: OptionalText = None
-    label_pt: OptionalText = None
-    label_fr: OptionalText = None
-    label_ru: OptionalText = None
-    parent: OptionalText = None
+    label_en: Title
+    label_es: OptionalTitle = None
+    label_pt: OptionalTitle = None
+    label_fr: OptionalTitle = None
+    label_ru: OptionalTitle = None
+    parent: OptionalRef = None
     synonyms: TextList = []
     sdg_targets: TextList = []
-    description: OptionalText = None
+    description: OptionalDescription = None
 
 
 class InstitutionCreate(_Input):
     id: RecordId
-    name: NonEmptyText
+    name: Title
     country: CountryCode
     constituency: Constituency = "other"
     international: Annotated[bool, BeforeValidator(lambda v: False if v in (None, "") else v)] = (
@@ -163,9 +216,9 @@ class InstitutionCreate(_Input):
 class CapacityCreate(_Input):
     id: RecordId
     country: HolderCountry = None
-    institution: OptionalText = None
-    title: NonEmptyText
-    description: OptionalText = None
+    institution: OptionalRef = None
+    title: Title
+    description: OptionalDescription = None
     themes: Annotated[TextList, Field(min_length=1)]
     languages: LanguageList = []
     maturity: Annotated[Maturity | None, BeforeValidator(_blank_to_none)] = None
@@ -189,9 +242,9 @@ class CapacityCreate(_Input):
 class NeedCreate(_Input):
     id: RecordId
     country: HolderCountry = None
-    institution: OptionalText = None
-    title: NonEmptyText
-    description: OptionalText = None
+    institution: OptionalRef = None
+    title: Title
+    description: OptionalDescription = None
     themes: Annotated[TextList, Field(min_length=1)]
     languages: LanguageList = []
     priority: Annotated[Priority | None, BeforeValidator(_blank_to_none)] = None
@@ -211,9 +264,9 @@ class NeedCreate(_Input):
 
 class ExchangeCreate(_Input):
     id: RecordId
-    title: OptionalText = None
-    description: OptionalText = None
-    start: Annotated[str, AfterValidator(normalise_partial_date)]
+    title: OptionalTitle = None
+    description: OptionalDescription = None
+    start: Annotated[str, Field(max_length=MAX_REF), AfterValidator(normalise_partial_date)]
     end: PartialDate = None
     providers: CountryList = []
     recipients: CountryList = []
@@ -223,7 +276,7 @@ class ExchangeCreate(_Input):
     modality: Annotated[Modality | None, BeforeValidator(_blank_to_none)] = None
     languages: LanguageList = []
     direction: Annotated[Direction | None, BeforeValidator(_blank_to_none)] = None
-    outcomes: OptionalText = None
+    outcomes: OptionalDescription = None
     source: OptionalText = None
 
     @model_validator(mode="after")
@@ -240,10 +293,10 @@ class ExchangeCreate(_Input):
 
 class CommitmentCreate(_Input):
     id: RecordId
-    exchange: OptionalText = None
-    study_tour: OptionalText = None
+    exchange: OptionalRef = None
+    study_tour: OptionalRef = None
     owner_country: HolderCountry = None
-    owner_institution: OptionalText = None
+    owner_institution: OptionalRef = None
     description: NonEmptyText
     due: PartialDate = None
     status: CommitmentStatus = "pending"
