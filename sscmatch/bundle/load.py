@@ -107,6 +107,7 @@ def import_bundle(
     )
     checked = None if progress is None else partial(progress, "validate")
     valid, problems = validate(raw, vocab, stored, checked)
+    del raw  # the rows as read: a few hundred MB at full scale, no longer needed
     if problems:
         raise BundleError(sorted(problems, key=_reading_order))
 
@@ -147,7 +148,9 @@ def _write_all(
             # order, parents before children).
             session.flush()
             writer = TableWriter(session, table, now, user_id, step)
-            writer.write([record.model_dump() for record in records[table]])
+            values = [record.model_dump() for record in records[table]]
+            records[table] = []  # the validated objects are done with
+            writer.write(values)
             for kind, counter in (
                 ("created", report.created),
                 ("updated", report.updated),
