@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from sscmatch.schemas import CONSTITUENCIES, MODALITIES
+from sscmatch.schemas import CONSTITUENCIES, MODALITIES, whole_number
 from sscmatch.vocab import Vocabulary
 
 FILTER_KEYS = ("theme", "year_from", "year_to", "region", "modality", "constituency")
@@ -58,10 +58,9 @@ def regions(vocab: Vocabulary) -> list[str]:
 
 
 def _year(raw: str, name: str) -> int:
-    try:
-        value = int(raw)
-    except ValueError:
-        raise FilterError(f"{name} must be a year such as 2015, not {raw!r}") from None
+    value = whole_number(raw)
+    if value is None:
+        raise FilterError(f"{name} must be a year such as 2015, not {raw[:20]!r}")
     if not YEAR_MIN <= value <= YEAR_MAX:
         raise FilterError(f"{name} must be between {YEAR_MIN} and {YEAR_MAX}")
     return value

@@ -75,12 +75,19 @@ NUL_MESSAGE = "Text may not contain NUL characters (\\u0000); remove them and se
 
 
 def _has_nul(value: Any) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_has_nul(v) for v in value)
+    """Whether a NUL is in ``value`` or anything it holds (a loop, not recursion: depth is
+    bounded by the JSON provider, but a loop needs no such promise)."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
     return False
 
 
@@ -190,6 +197,7 @@ def init_app(app: Flask) -> None:
         conflict,
         followup,
         i18n,
+        json_bounds,
         main,
         matching,
         network,
@@ -207,6 +215,7 @@ def init_app(app: Flask) -> None:
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
             app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies, x_port=proxies
         )
+    app.json = json_bounds.BoundedJSONProvider(app)
     app.url_map.converters["int"] = BoundedIntConverter
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(TRANSLATIONS))
     # Flask's own defaults (SameSite None, Secure False) are already in the config, so setdefault

@@ -37,6 +37,7 @@ from wtforms.validators import InputRequired, NumberRange, ValidationError
 
 from sscmatch.models import MatchRun, Need, User
 from sscmatch.models import Proposal as StoredProposal
+from sscmatch.schemas import MAX_PAGE, whole_number
 from sscmatch.vocab import load_vocabulary
 from sscmatch.web.access import access
 from sscmatch.web.templating import STATUS_LABELS
@@ -265,10 +266,7 @@ def _render_runs(form: StartRunForm, status: int = 200) -> Any:
     from sscmatch.web import get_session
 
     db = get_session()
-    try:
-        page = max(1, int(request.args.get("page", "1")))
-    except ValueError:
-        page = 1
+    page = whole_number(request.args.get("page", "1"), 1, MAX_PAGE) or 1
     runs, pager = _runs_page(db, page, int(current_app.config["PAGE_SIZE"]))
     return render_template(
         "matching/runs.html",

@@ -37,7 +37,7 @@ from wtforms import (
 
 from sscmatch.db import DuplicateRecord, StaleVersion
 from sscmatch.models import Capacity, Institution, Need, User
-from sscmatch.schemas import MATURITIES, MODALITIES
+from sscmatch.schemas import MATURITIES, MAX_PAGE, MODALITIES, whole_number
 from sscmatch.vocab import Vocabulary, load_vocabulary
 from sscmatch.web.access import SIGNED_IN, access
 from sscmatch.web.conflict import conflict_message, duplicate_message
@@ -111,8 +111,8 @@ def _status_of(exc: reg.RegistryError) -> int:
 
 def _filter_from_args() -> tuple[RecordFilter, int]:
     args = request.args
-    raw_page = args.get("page", "1") or "1"
-    if not raw_page.isdigit() or int(raw_page) < 1 or int(raw_page) > 100_000:
+    page = whole_number(args.get("page", "1") or "1", 1, MAX_PAGE)
+    if page is None:
         abort(400, description=_("page must be a whole number from 1"))
     flt = RecordFilter(
         q=args.get("q", "")[:200],
@@ -125,7 +125,7 @@ def _filter_from_args() -> tuple[RecordFilter, int]:
         sort=args.get("sort", ""),
         submitted=args.get("queue") == "submitted",
     )
-    return flt, int(raw_page)
+    return flt, page
 
 
 def _list_context(flt: RecordFilter, kind: str) -> dict[str, Any]:

@@ -28,6 +28,7 @@ from wtforms.validators import InputRequired, Length, Optional
 from sscmatch.db import StaleVersion
 from sscmatch.models import AuditEvent, Capacity, Need, StudyTour, User, Veto
 from sscmatch.models import Proposal as StoredProposal
+from sscmatch.schemas import MAX_PAGE, MAX_TEXT, whole_number
 from sscmatch.vocab import load_vocabulary
 from sscmatch.web.access import access
 from sscmatch.web.templating import STATUS_LABELS
@@ -77,9 +78,10 @@ def _int(args: Mapping[str, str], name: str) -> int | None:
     raw = (args.get(name) or "").strip()
     if not raw:
         return None
-    if not raw.isdigit():
+    value = whole_number(raw)
+    if value is None:
         raise wf.ProposalError(f"{name} must be a whole number")
-    return int(raw)
+    return value
 
 
 def parse_filters(args: Any, *, involving: str | None = None) -> wf.Filters:
@@ -113,10 +115,10 @@ def parse_filters(args: Any, *, involving: str | None = None) -> wf.Filters:
 
 
 def page_number(args: Mapping[str, str]) -> int:
-    raw = (args.get("page") or "1").strip()
-    if not raw.isdigit() or int(raw) < 1:
-        raise wf.ProposalError("page must be a whole number from 1")
-    return int(raw)
+    number = whole_number(args.get("page") or "1", 1, MAX_PAGE)
+    if number is None:
+        raise wf.ProposalError(f"page must be a whole number from 1 to {MAX_PAGE}")
+    return number
 
 
 def _theme_choices() -> list[tuple[str, str]]:
@@ -197,7 +199,7 @@ class DecisionForm(FlaskForm):  # type: ignore[misc]
         choices=[SelectChoice(d, d) for d in wf.DECISIONS],
         validators=[InputRequired(message=_l("Choose a decision."))],
     )
-    reason = TextAreaField(_l("Reason"), validators=[Optional(), Length(max=wf.MAX_TEXT)])
+    reason = TextAreaField(_l("Reason"), validators=[Optional(), Length(max=MAX_TEXT)])
     alternate = IntegerField(_l("Alternate"), validators=[Optional()])
     version = IntegerField(validators=[InputRequired(message=_l("The form is incomplete."))])
 
@@ -208,7 +210,7 @@ class ResponseForm(FlaskForm):  # type: ignore[misc]
         choices=[SelectChoice(r, r) for r in wf.RESPONSES],
         validators=[InputRequired(message=_l("Choose an answer."))],
     )
-    note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=wf.MAX_TEXT)])
+    note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=MAX_TEXT)])
     version = IntegerField(validators=[InputRequired(message=_l("The form is incomplete."))])
     back = StringField(validators=[Optional()])
 

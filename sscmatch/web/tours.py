@@ -34,6 +34,7 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from sscmatch.db import StaleVersion
 from sscmatch.models import Institution, Proposal, StudyTour
+from sscmatch.schemas import MAX_PAGE, whole_number
 from sscmatch.vocab import load_vocabulary
 from sscmatch.web.access import SIGNED_IN, access
 from sscmatch.web.conflict import conflict_message
@@ -223,12 +224,13 @@ def parse_agenda(text: str) -> list[dict[str, Any]]:
                     k=len(parts),
                 )
             )
-        if not parts[0].isdigit():
+        day = whole_number(parts[0], 1, wf.MAX_DAYS)
+        if day is None:
             raise ParseError(_("line %(n)s: the day must be a number", n=n))
         times = parts[1].split("-")
         if len(times) != 2:
             raise ParseError(_("line %(n)s: times must read like 09:00-10:30", n=n))
-        days.setdefault(int(parts[0]), []).append(
+        days.setdefault(day, []).append(
             {
                 "start": times[0].strip(),
                 "end": times[1].strip(),
@@ -253,10 +255,7 @@ def index() -> Any:
     form = FilterForm(request.args)
     form.status.choices = [("", _("any"))] + [(s, s) for s in wf.STATUSES]
     page_size = int(current_app.config.get("PAGE_SIZE", 25))
-    try:
-        number = int(request.args.get("page", "1"))
-    except ValueError:
-        number = 0
+    number = whole_number(request.args.get("page", "1"), 1, MAX_PAGE) or 0
     try:
         page = wf.list_tours(
             _db(),

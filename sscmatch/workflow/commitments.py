@@ -49,6 +49,7 @@ from sscmatch.models import (
     StudyTour,
     utcnow,
 )
+from sscmatch.schemas import MAX_REF, MAX_TEXT
 from sscmatch.workflow import ids
 from sscmatch.workflow.audit import record_event, snapshot
 from sscmatch.workflow.tours import (
@@ -102,9 +103,19 @@ def can_update(commitment: Commitment, user: Actor) -> bool:
     )
 
 
+def _limited(value: Any, limit: int, what: str) -> str:
+    """``value`` as stripped text of at most ``limit`` characters, else CommitmentError."""
+    text = "" if value is None else str(value).strip()
+    if len(text) > limit:
+        raise CommitmentError(f"{what} is too long ({len(text)} characters; at most {limit})")
+    return text
+
+
 def _check_date(text: str | None) -> str | None:
     if text is None or not text.strip():
         return None
+    if len(text) > MAX_REF:
+        raise CommitmentError("due: not a date (expected YYYY, YYYY-MM or YYYY-MM-DD)")
     try:
         return normalise_partial_date(text)
     except PartialDateError as exc:
@@ -128,7 +139,7 @@ def add_commitment(
 ) -> Commitment:
     """Record a commitment on a tour (at its closing session or afterwards). Caller commits."""
     tour = get_tour(session, tour_id)
-    owner = owner_country.strip().upper()
+    owner = _limited(owner_country, MAX_REF, "the owner country").upper()
     if user.role not in EDITORS and not (user.role == "focal_point" and user.country == owner):
         raise TourForbidden("a focal point records commitments of their own country only")
     if user.role not in EDITORS and user.country not in (tour.host_country, tour.visiting_country):
@@ -143,13 +154,15 @@ def add_commitment(
             f"the owner must be one of the tour's countries ({tour.host_country}, "
             f"{tour.visiting_country}), got {owner!r}"
         )
-    if not description.strip():
+    description = _limited(description, MAX_TEXT, "the description")
+    evidence = _limited(evidence, MAX_TEXT, "the evidence") or None
+    if not description:
         raise CommitmentError("say what was committed (description)")
     if status not in STATUSES:
         raise CommitmentError(f"unknown status {status!r} (expected {', '.join(STATUSES)})")
     if status == "fulfilled" and not (evidence and evidence.strip()):
         raise CommitmentError("a fulfilled commitment needs evidence (text or a link)")
-    institution = (owner_institution or "").strip() or None
+    institution = _limited(owner_institution, MAX_REF, "the institution") or None
     if institution:
         inst = session.get(Institution, institution)
         if inst is None:
@@ -164,10 +177,10 @@ def add_commitment(
         exchange=exchange,
         owner_country=owner,
         owner_institution=institution,
-        description=description.strip(),
+        description=description,
         due=due_period,
         status=status,
-        evidence=(evidence or "").strip() or None,
+        evidence=evidence,
         source=f"study tour {tour.id}",
         created_by=user.id,
         updated_by=user.id,
@@ -195,7 +208,7 @@ def add_commitment(
 
 
 def get_commitment(session: Session, commitment_id: str) -> Commitment:
-    found = session.get(Commitment, commitment_id)
+    found = session.get(Commitment, commitment_id.strip())
     if found is None:
         raise TourNotFound(f"no commitment {commitment_id!r}")
     return found
@@ -225,8 +238,10 @@ def update_commitment(
         raise CommitmentError(f"unknown status {new_status!r} (expected {', '.join(STATUSES)})")
     if k.status in DECIDED and new_status != k.status and user.role not in EDITORS:
         raise TourForbidden(f"the commitment is {k.status}; only the secretariat may reopen it")
-    new_evidence = (evidence.strip() or None) if evidence is not None else k.evidence
-    clean_note = (note or "").strip() or None
+    new_evidence = k.evidence
+    if evidence is not None:
+        new_evidence = _limited(evidence, MAX_TEXT, "the evidence") or None
+    clean_note = _limited(note, MAX_TEXT, "the note") or None
     if new_status == "fulfilled" and not new_evidence:
         raise CommitmentError("a fulfilled commitment needs evidence (text or a link)")
     if new_status == "dropped" and k.status != "dropped" and not clean_note:

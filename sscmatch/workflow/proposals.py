@@ -42,6 +42,7 @@ from sscmatch.models import (
     utcnow,
 )
 from sscmatch.models import Proposal as StoredProposal
+from sscmatch.schemas import MAX_TEXT
 from sscmatch.vocab import Vocabulary
 from sscmatch.workflow import visibility
 from sscmatch.workflow.audit import record_event, snapshot
@@ -79,7 +80,6 @@ RESPONSES = ("confirm", "decline", "fits", "does_not_fit")
 PROVIDER_RESPONSES = {"confirm": "provider_confirmed", "decline": "provider_declined"}
 RECIPIENT_RESPONSES = {"fits": "fits", "does_not_fit": "does_not_fit"}
 ALTERNATE_CHOSEN = "alternate chosen"
-MAX_TEXT = 2000
 
 
 class ProposalError(ValueError):

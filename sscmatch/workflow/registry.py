@@ -34,7 +34,14 @@ from sqlmodel import Session, SQLModel, col, select
 
 from sscmatch.db import BadVersion, expect_version
 from sscmatch.models import AuditEvent, Capacity, Exchange, Institution, Need, Theme, utcnow
-from sscmatch.schemas import CapacityCreate, ExchangeCreate, NeedCreate
+from sscmatch.schemas import (
+    MAX_DESCRIPTION,
+    MAX_TEXT,
+    MAX_TITLE,
+    CapacityCreate,
+    ExchangeCreate,
+    NeedCreate,
+)
 from sscmatch.vocab import Vocabulary, normalise
 from sscmatch.workflow import ids, visibility
 from sscmatch.workflow.audit import record_event, snapshot
@@ -80,9 +87,6 @@ __all__ = [
 
 EDITORS = ("secretariat", "admin")
 """Roles that may change any country's records (focal points change their own country's)."""
-MAX_TITLE = 300
-MAX_DESCRIPTION = 20_000
-MAX_TEXT = 2_000
 SEARCH_CUTOFF = 70.0
 """Lowest fuzzy score (0-100) of a record's title and description for a text query."""
 
@@ -149,6 +153,11 @@ def _invalid(exc: ValidationError) -> InvalidRecord:
             message = "choose at least one theme"
         elif error["type"] == "string_too_short" and name == "title":
             message = "a title is required"
+        elif error["type"] == "string_too_long":
+            limit = (error.get("ctx") or {}).get("max_length")
+            message = f"too long ({len(str(error['input']))} characters; at most {limit})"
+        elif error["type"] == "too_long":
+            message = f"too many items (at most {(error.get('ctx') or {}).get('max_length')})"
         if len(loc) > 1 and isinstance(loc[1], int):
             message = f"item {loc[1] + 1}: {message}"
         errors[name] = f"{errors[name]} {message}" if name in errors else message
@@ -198,28 +207,28 @@ SORTS = ("relevance", "recent", "oldest", "title", "country")
 
 
 def get_capacity(session: Session, capacity_id: str) -> Capacity:
-    record = session.get(Capacity, capacity_id)
+    record = session.get(Capacity, capacity_id.strip())
     if record is None:
         raise NotFound(f"no capacity with id {capacity_id!r}")
     return record
 
 
 def get_need(session: Session, need_id: str) -> Need:
-    record = session.get(Need, need_id)
+    record = session.get(Need, need_id.strip())
     if record is None:
         raise NotFound(f"no need with id {need_id!r}")
     return record
 
 
 def get_exchange(session: Session, exchange_id: str) -> Exchange:
-    record = session.get(Exchange, exchange_id)
+    record = session.get(Exchange, exchange_id.strip())
     if record is None:
         raise NotFound(f"no exchange with id {exchange_id!r}")
     return record
 
 
 def get_institution(session: Session, institution_id: str) -> Institution:
-    record = session.get(Institution, institution_id)
+    record = session.get(Institution, institution_id.strip())
     if record is None:
         raise NotFound(f"no institution with id {institution_id!r}")
     return record
@@ -662,21 +671,6 @@ def next_id(
     return ids.next_id(session, model, f"{prefix}-{year or date.today().year}-")
 
 
-_LIMITS = {"title": MAX_TITLE, "description": MAX_DESCRIPTION}
-
-
-def _check_sizes(data: dict[str, Any]) -> None:
-    errors = {}
-    for name, value in data.items():
-        limit = _LIMITS.get(name, MAX_TEXT)
-        if isinstance(value, str) and len(value) > limit:
-            errors[name] = f"too long ({len(value)} characters; at most {limit})"
-        elif isinstance(value, list) and len(value) > 200:
-            errors[name] = "too many items (at most 200)"
-    if errors:
-        raise InvalidRecord(errors)
-
-
 def _check_references(
     session: Session,
     vocab: Vocabulary,
@@ -762,7 +756,6 @@ def create_capacity(
 ) -> Capacity:
     """Register a capacity from raw input (form or JSON); its id is ``C-YEAR-NNNN``
     unless ``data`` names a free one."""
-    _check_sizes(data)
     data = dict(data)
     data["country"] = _owner_country(actor, data)
     data.setdefault("created", date.today().isoformat())
@@ -784,9 +777,9 @@ def _create_record(
     """The shared part of registering a capacity or a need: id, validation, references, audit."""
     if not data.get("id"):
         data["id"] = next_id(session, model, prefix)
-    elif session.get(model, str(data["id"])) is not None:
-        raise Conflict(f"a {entity} with id {data['id']!r} already exists")
-    valid = _validate(schema, data)
+    valid = _validate(schema, data)  # first: " N-1 " is N-1, for the lookup too
+    if session.get(model, valid.id) is not None:
+        raise Conflict(f"a {entity} with id {valid.id!r} already exists")
     _check_references(session, vocab, valid.themes, valid.institution, valid.country)
     record = model(**valid.model_dump(), created_by=actor.id, updated_by=actor.id)
     session.add(record)
@@ -857,8 +850,7 @@ def update_capacity(
     ``partial`` keeps the fields ``data`` leaves out; otherwise they take their defaults."""
     record = get_capacity(session, capacity_id)
     _require_edit(actor, record.country, "capacity")
-    _check_sizes(data)
-    if "id" in data and data["id"] != record.id:
+    if "id" in data and str(data["id"]).strip() != record.id:
         raise InvalidRecord({"id": "the id of a record cannot change"})
     _update_record(
         session,
@@ -878,7 +870,6 @@ def update_capacity(
 
 def create_need(session: Session, vocab: Vocabulary, actor: Actor, data: dict[str, Any]) -> Need:
     """Register a need; a focal point's need is always a draft until endorsed."""
-    _check_sizes(data)
     data = dict(data)
     data["country"] = _owner_country(actor, data)
     data.setdefault("created", date.today().isoformat())
@@ -906,8 +897,7 @@ def update_need(
     """Change a need. A focal point cannot change its status (that is what endorsement does)."""
     record = get_need(session, need_id)
     _require_edit(actor, record.country, "need")
-    _check_sizes(data)
-    if "id" in data and data["id"] != record.id:
+    if "id" in data and str(data["id"]).strip() != record.id:
         raise InvalidRecord({"id": "the id of a record cannot change"})
     if (
         actor.role == "focal_point"
@@ -1028,13 +1018,12 @@ def create_exchange(
     """Record an exchange that happened (secretariat, admin); id ``E-YEAR-NNNN`` by default."""
     if actor.role not in EDITORS:
         raise Forbidden("Only the technical secretariat and admins record exchanges.")
-    _check_sizes(data)
     data = dict(data)
     if not data.get("id"):
         data["id"] = next_id(session, Exchange, "E")
-    elif session.get(Exchange, str(data["id"])) is not None:
-        raise Conflict(f"an exchange with id {data['id']!r} already exists")
-    valid = _validate(ExchangeCreate, data)
+    valid = _validate(ExchangeCreate, data)  # first: " E-1 " is E-1, for the lookup too
+    if session.get(Exchange, valid.id) is not None:
+        raise Conflict(f"an exchange with id {valid.id!r} already exists")
     _check_references(session, vocab, valid.themes, None, None)
     record = Exchange(**valid.model_dump(), created_by=actor.id, updated_by=actor.id)
     session.add(record)
@@ -1064,8 +1053,7 @@ def update_exchange(
     if actor.role not in EDITORS:
         raise Forbidden("Only the technical secretariat and admins change exchanges.")
     record = get_exchange(session, exchange_id)
-    _check_sizes(data)
-    if "id" in data and data["id"] != record.id:
+    if "id" in data and str(data["id"]).strip() != record.id:
         raise InvalidRecord({"id": "the id of a record cannot change"})
     base = (
         _merge(record, _EXCHANGE_FIELDS, data)

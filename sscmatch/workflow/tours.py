@@ -52,6 +52,13 @@ from sscmatch.models import (
     StudyTour,
     utcnow,
 )
+from sscmatch.schemas import (
+    MAX_DESCRIPTION,
+    MAX_ITEMS,
+    MAX_REF,
+    MAX_TITLE,
+    whole_number,
+)
 from sscmatch.vocab import Vocabulary, load_vocabulary
 from sscmatch.workflow import ids
 from sscmatch.workflow.audit import record_event, snapshot
@@ -139,6 +146,27 @@ class TourConflict(TourError):
     """The change does not fit the record's state (409); a stale version is StaleVersion."""
 
     status = 409
+
+
+MAX_DAYS = 60
+MAX_SESSIONS = 40
+MAX_MEMBERS = 100
+MAX_LANGUAGES = 20
+MAX_TOUR_DAYS = 366
+
+
+def _shown(value: Any) -> str:
+    """A value quoted in a message, cut short (a message must not echo megabytes)."""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _limited(value: Any, limit: int, what: str) -> str:
+    """``value`` as stripped text of at most ``limit`` characters, else TourError."""
+    text = "" if value is None else str(value).strip()
+    if len(text) > limit:
+        raise TourError(f"{what} is too long ({len(text)} characters; at most {limit})")
+    return text
 
 
 class Actor(Protocol):
@@ -686,7 +714,7 @@ class Page:
 
 
 def get_tour(session: Session, tour_id: str) -> StudyTour:
-    tour = session.get(StudyTour, tour_id)
+    tour = session.get(StudyTour, tour_id.strip())
     if tour is None:
         raise TourNotFound(f"no study tour {tour_id!r}")
     return tour
@@ -784,35 +812,36 @@ def _parse_day(text: str, what: str) -> date:
     try:
         value = date.fromisoformat(text.strip())
     except ValueError:
-        raise TourError(f"{what} must be a date YYYY-MM-DD, got {text!r}") from None
+        raise TourError(f"{what} must be a date YYYY-MM-DD, got {_shown(text)}") from None
     return value
 
 
 def validate_agenda(agenda: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """A clean copy of the agenda, or a TourError naming the first problem."""
     out: list[dict[str, Any]] = []
+    if len(agenda) > MAX_DAYS:
+        raise TourError(f"an agenda has at most {MAX_DAYS} days")
     for d in agenda:
-        try:
-            day = int(d.get("day", 0))
-        except (TypeError, ValueError):
-            raise TourError(f"agenda day {d.get('day')!r} is not a number") from None
-        if day < 1 or day > 60:
-            raise TourError(f"agenda day {day} must be between 1 and 60")
+        day = whole_number(d.get("day", 0), 1, MAX_DAYS)
+        if day is None:
+            raise TourError(f"agenda day {_shown(d.get('day'))} must be between 1 and {MAX_DAYS}")
+        if len(d.get("sessions") or []) > MAX_SESSIONS:
+            raise TourError(f"day {day}: at most {MAX_SESSIONS} sessions a day")
         sessions = []
         for s in d.get("sessions") or []:
             start, end = str(s.get("start", "")), str(s.get("end", ""))
             for t in (start, end):
                 if not _is_time(t):
-                    raise TourError(f"day {day}: time {t!r} is not HH:MM")
+                    raise TourError(f"day {day}: time {_shown(t)} is not HH:MM")
             if end <= start:
                 raise TourError(f"day {day}: session {s.get('title')!r} ends before it starts")
             kind = str(s.get("kind") or "other")
             if kind not in SESSION_KINDS:
                 raise TourError(
-                    f"day {day}: unknown session kind {kind!r} "
+                    f"day {day}: unknown session kind {_shown(kind)} "
                     f"(expected one of {', '.join(SESSION_KINDS)})"
                 )
-            title = str(s.get("title") or "").strip()
+            title = _limited(s.get("title"), MAX_TITLE, f"day {day}: a session's title")
             if not title:
                 raise TourError(f"day {day}: a session at {start} has no title")
             sessions.append(
@@ -821,7 +850,7 @@ def validate_agenda(agenda: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]
                     "end": end,
                     "kind": kind,
                     "title": title,
-                    "place": str(s.get("place") or "").strip(),
+                    "place": _limited(s.get("place"), MAX_TITLE, f"day {day}: a place"),
                 }
             )
         sessions.sort(key=lambda x: x["start"])
@@ -835,20 +864,22 @@ def validate_agenda(agenda: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]
 def _is_time(text: str) -> bool:
     if len(text) != 5 or text[2] != ":":
         return False
-    hh, mm = text[:2], text[3:]
-    return hh.isdigit() and mm.isdigit() and int(hh) < 24 and int(mm) < 60
+    hh, mm = whole_number(text[:2], 0, 23), whole_number(text[3:], 0, 59)  # ASCII digits only
+    return hh is not None and mm is not None and " " not in text
 
 
 def validate_delegation(delegation: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     out = []
+    if len(delegation) > MAX_MEMBERS:
+        raise TourError(f"a delegation has at most {MAX_MEMBERS} members")
     for i, m in enumerate(delegation, 1):
         side = str(m.get("side") or "visiting")
         if side not in SIDES:
             raise TourError(f"delegation member {i}: side must be 'visiting' or 'host'")
-        constituency = str(m.get("constituency") or "other")
-        name = str(m.get("name") or "").strip()
-        role = str(m.get("role") or "").strip()
-        institution = str(m.get("institution") or "").strip()
+        constituency = _limited(m.get("constituency") or "other", MAX_REF, "a constituency")
+        name = _limited(m.get("name"), MAX_TITLE, f"delegation member {i}: the name")
+        role = _limited(m.get("role"), MAX_TITLE, f"delegation member {i}: the role")
+        institution = _limited(m.get("institution"), MAX_TITLE, f"member {i}: the institution")
         if not (name or role or institution):
             raise TourError(f"delegation member {i}: give a name, a role or an institution")
         out.append(
@@ -882,9 +913,9 @@ def update_tour(
     before = snapshot(tour)
     values: dict[str, Any] = {}
     if changes.title is not None:
-        if not changes.title.strip():
+        values["title"] = _limited(changes.title, MAX_TITLE, "the title")
+        if not values["title"]:
             raise TourError("the title may not be empty")
-        values["title"] = changes.title.strip()
     if changes.modality is not None:
         if changes.modality not in MODALITIES:
             raise TourError(
@@ -894,7 +925,7 @@ def update_tour(
     for name in ("objective", "expected_change"):
         value = getattr(changes, name)
         if value is not None:
-            values[name] = value.strip()
+            values[name] = _limited(value, MAX_DESCRIPTION, f"the {name.replace('_', ' ')}")
     start = tour.start if changes.start is None else (changes.start.strip() or None)
     end = tour.end if changes.end is None else (changes.end.strip() or None)
     if changes.clear_dates:
@@ -904,12 +935,16 @@ def update_tour(
         end_day = _parse_day(end, "end") if end else start_day
         if end_day < start_day:
             raise TourError(f"the tour ends ({end_day}) before it starts ({start_day})")
+        if (end_day - start_day).days >= MAX_TOUR_DAYS:
+            raise TourError(f"a tour lasts at most {MAX_TOUR_DAYS} days")
         start, end = start_day.isoformat(), end_day.isoformat()
     elif end:
         raise TourError("give a start date with the end date")
     values["start"], values["end"] = start, end
     if changes.languages is not None:
-        bad = [x for x in changes.languages if vocab.language_code(x) is None]
+        if len(changes.languages) > MAX_LANGUAGES:
+            raise TourError(f"at most {MAX_LANGUAGES} languages")
+        bad = [_shown(x) for x in changes.languages if vocab.language_code(x) is None]
         if bad:
             raise TourError(f"unknown language code(s): {', '.join(bad)} (ISO 639-1, e.g. es)")
         values["languages"] = [vocab.language_code(x) for x in changes.languages]
@@ -920,7 +955,10 @@ def update_tour(
     if changes.delegation is not None:
         values["delegation"] = validate_delegation(changes.delegation)
     if changes.funders is not None:
-        values["funders"] = [f.strip() for f in changes.funders if f.strip()]
+        if len(changes.funders) > MAX_ITEMS:
+            raise TourError(f"at most {MAX_ITEMS} funders")
+        funders = [_limited(f, MAX_TITLE, "a funder") for f in changes.funders]
+        values["funders"] = [f for f in funders if f]
     for key, value in values.items():
         setattr(tour, key, value)
     if changes.recalculate_cost:
@@ -1086,8 +1124,8 @@ def create_tour(
     """A tour for a need and a capacity without a stored proposal (drafted the same way)."""
     if user.role not in EDITORS:
         raise TourForbidden("only the secretariat may open a study tour without a proposal")
-    need = session.get(Need, need_id)
-    capacity = session.get(Capacity, capacity_id)
+    need = session.get(Need, need_id.strip())
+    capacity = session.get(Capacity, capacity_id.strip())
     if need is None:
         raise TourNotFound(f"no need {need_id!r}")
     if capacity is None:

@@ -14,6 +14,8 @@ from typing import Any
 from flask import Blueprint, jsonify, request
 from pydantic import BaseModel, ValidationError
 
+from sscmatch.schemas import MAX_INT, whole_number
+
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 # path → method → OpenAPI operation object; each area module adds its own entries.
@@ -68,9 +70,8 @@ def int_arg(name: str, default: int, low: int, high: int) -> int:
     raw = request.args.get(name)
     if raw is None or raw == "":
         return default
-    try:
-        value = int(raw)
-    except ValueError:
+    value = whole_number(raw, 0, MAX_INT)
+    if value is None:
         raise ApiError(400, "bad_parameter", f"{name} must be a whole number") from None
     if not low <= value <= high:
         raise ApiError(400, "bad_parameter", f"{name} must be between {low} and {high}")

@@ -15,10 +15,17 @@ from typing import Any
 
 from flask import jsonify, request
 from flask_login import current_user
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from sscmatch.models import Capacity, Exchange, Institution, Need
-from sscmatch.schemas import CapacityPublic, ExchangePublic, InstitutionPublic, NeedPublic
+from sscmatch.schemas import (
+    MAX_INT,
+    MAX_TEXT,
+    CapacityPublic,
+    ExchangePublic,
+    InstitutionPublic,
+    NeedPublic,
+)
 from sscmatch.vocab import load_vocabulary
 from sscmatch.web import get_session
 from sscmatch.web.access import SIGNED_IN, access
@@ -32,11 +39,11 @@ class NeedStep(BaseModel):
     """The optional body of submit and endorse (documentation for openapi.json)."""
 
     model_config = ConfigDict(extra="forbid")
-    version: int | None = None
+    version: int | None = Field(default=None, ge=1, le=MAX_INT)
 
 
 class NeedReturn(NeedStep):
-    note: str
+    note: str = Field(max_length=MAX_TEXT)
 
 
 def _register_schemas() -> None:

@@ -8,13 +8,14 @@ input such as a missing reason).
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from flask import current_app, jsonify, request
 from flask_login import current_user
 from pydantic import BaseModel, ConfigDict, Field
 
 from sscmatch.models import MatchRun, Need
+from sscmatch.schemas import MAX_INT, MAX_REF, MAX_TEXT
 from sscmatch.vocab import load_vocabulary
 from sscmatch.web.access import access
 from sscmatch.web.api import ApiError, bp, document, int_arg, json_body, paged, validated
@@ -28,21 +29,23 @@ READERS = ("secretariat", "admin", "analyst", "focal_point")
 class DecisionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     decision: Literal["accept", "reject", "alternate", "veto"]
-    reason: str | None = Field(default=None, max_length=wf.MAX_TEXT)
-    alternate: int | None = None
-    version: int = Field(ge=1)
+    reason: str | None = Field(default=None, max_length=MAX_TEXT)
+    alternate: int | None = Field(default=None, ge=1, le=MAX_INT)
+    version: int = Field(ge=1, le=MAX_INT)
 
 
 class ResponseIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     response: Literal["confirm", "decline", "fits", "does_not_fit"]
-    note: str | None = Field(default=None, max_length=wf.MAX_TEXT)
-    version: int = Field(ge=1)
+    note: str | None = Field(default=None, max_length=MAX_TEXT)
+    version: int = Field(ge=1, le=MAX_INT)
 
 
 class MatchRunIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    needs: list[str] = Field(default_factory=list, max_length=10000)
+    needs: list[Annotated[str, Field(max_length=MAX_REF)]] = Field(
+        default_factory=list, max_length=10000
+    )
     top: int = Field(default=5, ge=1, le=50)
 
 

@@ -7,13 +7,21 @@ the ``version`` they started from; a stale one answers 409.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from flask import jsonify, request
 from flask_login import current_user
 from pydantic import BaseModel, ConfigDict, Field
 
 from sscmatch.models import Commitment, CommitmentUpdate, Proposal, StudyTour
+from sscmatch.schemas import (
+    MAX_DESCRIPTION,
+    MAX_INT,
+    MAX_ITEMS,
+    MAX_REF,
+    MAX_TEXT,
+    MAX_TITLE,
+)
 from sscmatch.web import get_session
 from sscmatch.web.access import SIGNED_IN, access
 from sscmatch.web.api import ApiError, bp, document, int_arg, json_body, paged, validated
@@ -29,70 +37,79 @@ class _Body(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
+# The same limits as the use cases apply (sscmatch.schemas, sscmatch.workflow.tours), stated here
+# so that openapi.json says them and a body beyond them is refused before any work.
+Id = Annotated[int, Field(ge=1, le=MAX_INT)]
+Short = Annotated[str, Field(max_length=MAX_TITLE)]
+Text = Annotated[str, Field(max_length=MAX_TEXT)]
+Long = Annotated[str, Field(max_length=MAX_DESCRIPTION)]
+Ref = Annotated[str, Field(max_length=MAX_REF)]
+
+
 class TourCreate(_Body):
-    proposal_id: int | None = None
-    need: str | None = None
-    capacity: str | None = None
+    proposal_id: Id | None = None
+    need: Ref | None = None
+    capacity: Ref | None = None
 
 
 class Member(_Body):
     side: Literal["visiting", "host"] = "visiting"
-    name: str = ""
-    role: str = ""
-    institution: str = ""
-    constituency: str = "other"
+    name: Short = ""
+    role: Short = ""
+    institution: Short = ""
+    constituency: Ref = "other"
 
 
 class AgendaSession(_Body):
-    start: str
-    end: str
-    kind: str = "other"
-    title: str
-    place: str = ""
+    start: Ref
+    end: Ref
+    kind: Ref = "other"
+    title: Short
+    place: Short = ""
 
 
 class Day(_Body):
-    day: int
-    sessions: list[AgendaSession] = []
+    day: Annotated[int, Field(ge=1, le=wf.MAX_DAYS)]
+    sessions: Annotated[list[AgendaSession], Field(max_length=wf.MAX_SESSIONS)] = []
 
 
 class TourUpdate(_Body):
-    version: int
-    title: str | None = None
-    modality: str | None = None
-    objective: str | None = None
-    expected_change: str | None = None
-    start: str | None = None
-    end: str | None = None
-    languages: list[str] | None = None
+    version: Id
+    title: Short | None = None
+    modality: Ref | None = None
+    objective: Long | None = None
+    expected_change: Long | None = None
+    start: Ref | None = None
+    end: Ref | None = None
+    languages: Annotated[list[Ref], Field(max_length=wf.MAX_LANGUAGES)] | None = None
     interpretation: bool | None = None
-    agenda: list[Day] | None = None
-    delegation: list[Member] | None = None
-    funders: list[str] | None = None
+    agenda: Annotated[list[Day], Field(max_length=wf.MAX_DAYS)] | None = None
+    delegation: Annotated[list[Member], Field(max_length=wf.MAX_MEMBERS)] | None = None
+    funders: Annotated[list[Short], Field(max_length=MAX_ITEMS)] | None = None
     recalculate_cost: bool = False
 
 
 class Transition(_Body):
-    to: str
-    version: int
+    to: Ref
+    version: Id
     note: str | None = Field(default=None, max_length=500)
 
 
 class CommitmentNew(_Body):
-    owner_country: str
-    description: str = Field(min_length=1)
-    owner_institution: str | None = None
-    due: str | None = None
-    status: str = "pending"
-    evidence: str | None = None
+    owner_country: Ref
+    description: Annotated[str, Field(min_length=1, max_length=MAX_TEXT)]
+    owner_institution: Ref | None = None
+    due: Ref | None = None
+    status: Ref = "pending"
+    evidence: Text | None = None
 
 
 class CommitmentChange(_Body):
-    version: int
-    status: str | None = None
-    evidence: str | None = None
-    due: str | None = None
-    note: str | None = Field(default=None, max_length=2000)
+    version: Id
+    status: Ref | None = None
+    evidence: Text | None = None
+    due: Ref | None = None
+    note: Text | None = None
 
 
 def _register_schemas() -> None:

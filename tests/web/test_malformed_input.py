@@ -1,0 +1,216 @@
+"""Malformed input of the kinds an outside test found (issue 13, class 6), walked over every route
+that could meet it: never a 5xx, a 4xx with a message where the API answers, nothing written.
+
+- JSON nested 100,000 deep, sent to every route and method, anonymously and as the secretariat
+  (it was a RecursionError: a 500 before sign-in);
+- page numbers of 10**17, superscript and Arabic-Indic digits, on every GET route;
+- dates and times written with other scripts' digits, in every date and time field of the API;
+- an existing id with spaces around it, when creating and when reading.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from flask import Flask, url_for
+from sqlmodel import Session, select
+
+from sscmatch.models import Need, StudyTour
+from tests.conftest import sign_in
+from tests.web.test_authorization import _world
+from tests.web.test_fuzz_api import table_digest
+
+DEEP = b'{"a": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+ODD_NUMBERS = ("10" * 9, "1" + "0" * 17, "²", "٣", "１", " 1 ", "1\u00a0", "-1", "0", "1e3")
+ODD_DATES = ("٢٠٢٦-٠٣-٠٢", "２０２６-03-02", "2026-0³-02", "²⁰²⁶", "2026-03-0\u2082")
+ODD_TIMES = ("٠٩:٠٠", "0⁹:00", "09:0０", "9:00", "09:60", "24:00", "09 00")
+
+
+def _routes(app: Flask, values: dict[str, Any]) -> list[tuple[str, str]]:
+    found = []
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint == "static":
+            continue
+        with app.test_request_context():
+            path = url_for(rule.endpoint, **{arg: values[arg] for arg in rule.arguments})
+        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
+            found.append((method, path))
+    return found
+
+
+def test_deeply_nested_json_is_a_400_on_every_route(app: Flask, users: dict[str, int]) -> None:
+    world = _world(app, users)
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    token = world["tokens"]["secretariat"]
+    failures = []
+    for method, path in _routes(app, world["values"]):
+        if method == "GET":
+            continue
+        for headers in ({}, {"Authorization": f"Bearer {token}"}):
+            response = app.test_client().open(
+                path, method=method, data=DEEP, headers=headers, content_type="application/json"
+            )
+            if response.status_code >= 500:
+                failures.append(f"{method} {path} {sorted(headers)}: {response.status_code}")
+            elif (
+                headers
+                and path.startswith("/api/")
+                and response.status_code
+                not in (
+                    400,
+                    403,
+                    404,
+                    405,
+                    409,
+                    415,
+                    422,
+                )
+            ):
+                failures.append(f"{method} {path}: {response.status_code}, expected a 4xx")
+    assert failures == [], "\n".join(failures)
+    # and the API says why
+    response = app.test_client().post(
+        "/api/v1/needs",
+        data=DEEP,
+        headers={"Authorization": f"Bearer {token}"},
+        content_type="application/json",
+    )
+    assert response.status_code == 400 and response.get_json()["message"]
+
+
+def test_odd_page_numbers_never_break_a_list(app: Flask, users: dict[str, int]) -> None:
+    world = _world(app, users)
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    browser = sign_in(app.test_client(), "secretariat")
+    token = world["tokens"]["secretariat"]
+    failures = []
+    tried = 0
+    for method, path in _routes(app, world["values"]):
+        if method != "GET" or path in ("/logout",):
+            continue
+        for name in ("page", "per_page", "run", "year_from", "top"):
+            for raw in ODD_NUMBERS:
+                if path.startswith("/api/"):
+                    response = app.test_client().get(
+                        path, query_string={name: raw}, headers={"Authorization": f"Bearer {token}"}
+                    )
+                else:
+                    response = browser.get(path, query_string={name: raw})
+                tried += 1
+                if response.status_code >= 500:
+                    failures.append(f"GET {path}?{name}={raw!r}: {response.status_code}")
+    assert tried > 1000
+    assert failures == [], "\n".join(failures)
+
+
+def _api(app: Flask, token: str) -> Any:
+    client = app.test_client()
+
+    def call(method: str, path: str, body: Any) -> Any:
+        return client.open(
+            path, method=method, json=body, headers={"Authorization": f"Bearer {token}"}
+        )
+
+    return call
+
+
+def test_dates_and_times_in_other_digits_are_refused(app: Flask, users: dict[str, int]) -> None:
+    world = _world(app, users)
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    engine = app.extensions["sscmatch.engine"]
+    with Session(engine) as s:
+        tour = s.get(StudyTour, world["values"]["tour_id"])
+        assert tour is not None
+        tour.status = "scheduled"
+        s.add(tour)
+        s.commit()
+        version = tour.version
+    call = _api(app, world["tokens"]["secretariat"])
+    tour_path = f"/api/v1/tours/{world['values']['tour_id']}"
+    session = {"start": "09:00", "end": "10:00", "kind": "opening", "title": "Opening"}
+    cases: list[tuple[str, str, Any]] = []
+    for odd in ODD_DATES:
+        base = {"country": "GTM", "title": "t", "themes": ["labour-inspection"]}
+        cases += [
+            ("POST", "/api/v1/needs", {**base, "desired_from": odd}),
+            ("POST", "/api/v1/capacities", {**base, "available_to": odd}),
+            (
+                "POST",
+                "/api/v1/exchanges",
+                {
+                    "start": odd,
+                    "providers": ["BRA"],
+                    "recipients": ["GTM"],
+                    "themes": ["labour-inspection"],
+                },
+            ),
+            ("PATCH", tour_path, {"version": version, "start": odd}),
+            (
+                "POST",
+                f"{tour_path}/commitments",
+                {"owner_country": "GTM", "description": "d", "due": odd},
+            ),
+            ("POST", "/api/v1/commitments/K-GTM-1/updates", {"version": 1, "due": odd}),
+        ]
+    for odd in ODD_TIMES:
+        cases += [
+            (
+                "PATCH",
+                tour_path,
+                {
+                    "version": version,
+                    "agenda": [{"day": 1, "sessions": [{**session, "start": odd}]}],
+                },
+            ),
+            (
+                "PATCH",
+                tour_path,
+                {"version": version, "agenda": [{"day": 1, "sessions": [{**session, "end": odd}]}]},
+            ),
+        ]
+    failures = []
+    for method, path, body in cases:
+        before = table_digest(engine)
+        response = call(method, path, body)
+        answer = response.get_json(silent=True) or {}
+        if not 400 <= response.status_code < 500 or not answer.get("message"):
+            failures.append(f"{method} {path} {body}: {response.status_code} {answer}")
+        elif table_digest(engine) != before:
+            failures.append(f"{method} {path} {body}: refused but a table changed")
+    assert failures == [], "\n".join(failures)
+
+
+@pytest.mark.parametrize("spaced", [" N-GTM-1", "N-GTM-1 ", "\tN-GTM-1\n"])
+def test_an_existing_id_with_spaces_is_the_same_id(
+    app: Flask, users: dict[str, int], spaced: str
+) -> None:
+    world = _world(app, users)
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    call = _api(app, world["tokens"]["secretariat"])
+    engine = app.extensions["sscmatch.engine"]
+    before = table_digest(engine)
+    created = call(
+        "POST",
+        "/api/v1/needs",
+        {"id": spaced, "country": "GTM", "title": "t", "themes": ["labour-inspection"]},
+    )
+    assert created.status_code == 409 and "already exists" in created.get_json()["message"]
+    assert table_digest(engine) == before
+    read = call("GET", f"/api/v1/needs/{spaced.strip()} ", None)
+    assert read.status_code == 200 and read.get_json()["id"] == "N-GTM-1"
+    fresh = call(
+        "POST",
+        "/api/v1/needs",
+        {
+            "id": f" N-NEW-{len(spaced)} ",
+            "country": "GTM",
+            "title": "t",
+            "themes": ["labour-inspection"],
+        },
+    )
+    assert fresh.status_code == 201 and fresh.get_json()["id"] == f"N-NEW-{len(spaced)}"
+    with Session(engine) as s:
+        assert s.exec(select(Need.id).where(Need.id.startswith("N-NEW"))).all() == [  # type: ignore[attr-defined]
+            f"N-NEW-{len(spaced)}"
+        ]
