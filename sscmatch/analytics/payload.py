@@ -8,7 +8,6 @@ each link keyed by its kind (``directed`` or ``joint``).
 
 from __future__ import annotations
 
-import csv
 import heapq
 import io
 import json
@@ -32,6 +31,7 @@ from sscmatch.analytics.graph import (
     node_radius,
     predicate,
 )
+from sscmatch.bundle.csvfile import csv_bytes
 from sscmatch.vocab import Vocabulary
 
 FORMATS = ("json", "graphml", "gexf", "csv-nodes", "csv-edges")
@@ -254,14 +254,7 @@ def to_networkx(view: NetworkView, vocab: Vocabulary, lang: str = "en") -> nx.Mu
 
 
 def _csv(rows: list[dict[str, Any]], fields: Sequence[str]) -> bytes:
-    buf = io.StringIO()
-    writer = csv.DictWriter(
-        buf, fieldnames=list(fields), extrasaction="ignore", lineterminator="\n"
-    )
-    writer.writeheader()
-    for row in rows:
-        writer.writerow(row)
-    return buf.getvalue().encode("utf-8")
+    return csv_bytes(rows, fields)  # the shared writer: formula cells neutralised
 
 
 def export(view: NetworkView, vocab: Vocabulary, fmt: str, lang: str = "en") -> bytes:

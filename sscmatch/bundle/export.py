@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import csv
 import json
 from pathlib import Path
 from typing import Any
 
 from sqlmodel import Session, select
 
+from sscmatch.bundle.csvfile import write_rows
 from sscmatch.bundle.format import COLUMNS, LIST_FIELDS, TABLES
 from sscmatch.bundle.load import MODELS
 
@@ -29,10 +29,11 @@ def export_bundle(session: Session, path: Path, fmt: str = "csv") -> dict[str, i
         path.mkdir(parents=True, exist_ok=True)
         for table, rows in data.items():
             with (path / f"{table}.csv").open("w", encoding="utf-8", newline="") as handle:
-                writer = csv.writer(handle, lineterminator="\n")
-                writer.writerow(COLUMNS[table])
-                for row in rows:
-                    writer.writerow([_cell(name, row[name]) for name in COLUMNS[table]])
+                write_rows(
+                    handle,
+                    COLUMNS[table],
+                    ([_cell(name, row[name]) for name in COLUMNS[table]] for row in rows),
+                )
     else:
         raise ValueError(f"unknown format {fmt!r} (expected csv or json)")
     return {table: len(rows) for table, rows in data.items()}

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sscmatch.bundle.csvfile import restore
+
 TABLES: tuple[str, ...] = (
     "themes",
     "institutions",
@@ -289,7 +291,7 @@ def _read_csv(file: Path, table: str, bundle: RawBundle) -> None:
             values: dict[str, Any] = {}
             for name, cell in zip(header, cells, strict=True):
                 if name in allowed:
-                    values[name] = cell
+                    values[name] = restore(cell)  # an exported "'=…" is "=…" again
             if _refuse_nul(bundle, file.name, line, values):
                 bundle.rows[table].append(Row(table, file.name, line, values))
         line = reader.line_num + 1
@@ -355,9 +357,7 @@ def _read_json(file: Path, bundle: RawBundle) -> None:
                 bundle.rows[key].append(Row(key, file.name, line, values))
 
 
-NUL_MESSAGE = (
-    "contains a NUL character (\\u0000), which a database cannot store; remove it"
-)
+NUL_MESSAGE = "contains a NUL character (\\u0000), which a database cannot store; remove it"
 
 
 def _refuse_nul(bundle: RawBundle, file: str, line: int, values: dict[str, Any]) -> bool:

@@ -533,6 +533,7 @@ def _save(
     kind: str, record: Capacity | Need | None, form: _RecordForm, vocab: Vocabulary
 ) -> tuple[int, str | None]:
     db = _db()
+    was = record.status if record is not None else None
     data: dict[str, Any] = form.data_for_use_case(vocab)
     if current_user.role in reg.EDITORS:
         data["country"] = form.country.data or (record.country if record else "")
@@ -580,6 +581,14 @@ def _save(
         abort(403, description=str(exc))
     db.commit()
     flash(_("Saved %(id)s (version %(version)s).", id=saved.id, version=saved.version), "success")
+    if kind == "need" and was == "open" and saved.status == "draft":
+        flash(
+            _(
+                "Your change goes back to the secretariat for endorsement; the need is not "
+                "matched until it is endorsed again."
+            ),
+            "info",
+        )
     if kind == "capacity":
         return 302, url_for("registry.capacity", capacity_id=saved.id)
     return 302, url_for("registry.need", need_id=saved.id)

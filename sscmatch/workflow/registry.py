@@ -757,8 +757,9 @@ def create_capacity(
     """Register a capacity from raw input (form or JSON); its id is ``C-YEAR-NNNN``
     unless ``data`` names a free one."""
     data = dict(data)
+    _refuse_service_fields(data)
     data["country"] = _owner_country(actor, data)
-    data.setdefault("created", date.today().isoformat())
+    data["created"] = date.today().isoformat()
     record = _create_record(session, vocab, actor, data, Capacity, CapacityCreate, "capacity", "C")
     assert isinstance(record, Capacity)
     return record
@@ -808,10 +809,14 @@ def _update_record(
     kept: tuple[str, ...],
     schema: type[CapacityCreate] | type[NeedCreate],
     entity: str,
+    on_change: dict[str, Any] | None = None,
+    note: str | None = None,
 ) -> None:
     """The shared part of editing a capacity or a need: merge, validate, check references,
     claim the version, apply and audit. ``partial`` keeps the fields ``data`` leaves out;
-    otherwise only ``kept`` survive and the rest take their defaults."""
+    otherwise only ``kept`` survive and the rest take their defaults. ``on_change`` are further
+    values set when the edit changes anything (``note`` then explains them in the audit)."""
+    _refuse_service_fields(data, record)
     base = (
         _merge(record, fields, data)
         if partial
@@ -823,7 +828,11 @@ def _update_record(
     _check_references(session, vocab, valid.themes, valid.institution, valid.country)
     before = snapshot(record)
     _claim_version(record, version)
-    _apply(record, valid.model_dump(), actor)
+    values = valid.model_dump()
+    changed = any(getattr(record, name) != value for name, value in values.items())
+    if changed and on_change:
+        values.update(on_change)
+    _apply(record, values, actor)
     session.flush()
     record_event(
         session,
@@ -833,7 +842,28 @@ def _update_record(
         entity_id=record.id,
         before=before,
         after=snapshot(record),
+        note=note if changed and on_change else None,
     )
+
+
+SERVICE_FIELDS = ("source", "created")
+"""Fields the service sets: where a record came from (an imported document's citation) and the
+day it was registered. A form or an API call cannot claim them."""
+
+
+def _refuse_service_fields(data: dict[str, Any], record: Any = None) -> None:
+    errors = {}
+    for name in SERVICE_FIELDS:
+        if name not in data or data[name] in (None, ""):
+            continue
+        if record is not None and data[name] == getattr(record, name, None):
+            continue  # sent back as it was read
+        errors[name] = (
+            "set by the service, not by a form or the API (sources cite the documents of "
+            "imported bundles; created is the day a record was registered)"
+        )
+    if errors:
+        raise InvalidRecord(errors)
 
 
 def update_capacity(
@@ -871,8 +901,9 @@ def update_capacity(
 def create_need(session: Session, vocab: Vocabulary, actor: Actor, data: dict[str, Any]) -> Need:
     """Register a need; a focal point's need is always a draft until endorsed."""
     data = dict(data)
+    _refuse_service_fields(data)
     data["country"] = _owner_country(actor, data)
-    data.setdefault("created", date.today().isoformat())
+    data["created"] = date.today().isoformat()
     if actor.role == "focal_point":
         if data.get("status") not in (None, "", "draft"):
             raise Forbidden(
@@ -894,9 +925,24 @@ def update_need(
     *,
     partial: bool = True,
 ) -> Need:
-    """Change a need. A focal point cannot change its status (that is what endorsement does)."""
+    """Change a need. A focal point cannot change its status (that is what endorsement does),
+    and a change of theirs to an endorsed (open) need sends it back to the secretariat for
+    endorsement: it is not matched again until endorsed. A matched or closed need is the
+    secretariat's to change."""
     record = get_need(session, need_id)
     _require_edit(actor, record.country, "need")
+    back_to_endorsement: dict[str, Any] | None = None
+    if actor.role == "focal_point":
+        if record.status in ("matched", "closed"):
+            raise Conflict(
+                f"This need is {record.status}; ask the secretariat if it must change."
+            )
+        if record.status == "open":
+            back_to_endorsement = {
+                "status": "draft",
+                "submitted_at": utcnow(),
+                "review_note": None,
+            }
     if "id" in data and str(data["id"]).strip() != record.id:
         raise InvalidRecord({"id": "the id of a record cannot change"})
     if (
@@ -919,6 +965,8 @@ def update_need(
         kept=("id", "country", "created", "source", "status"),
         schema=NeedCreate,
         entity="need",
+        on_change=back_to_endorsement,
+        note="changed by its focal point after endorsement: submitted for endorsement again",
     )
     return record
 
@@ -1019,6 +1067,7 @@ def create_exchange(
     if actor.role not in EDITORS:
         raise Forbidden("Only the technical secretariat and admins record exchanges.")
     data = dict(data)
+    _refuse_service_fields(data)
     if not data.get("id"):
         data["id"] = next_id(session, Exchange, "E")
     valid = _validate(ExchangeCreate, data)  # first: " E-1 " is E-1, for the lookup too
@@ -1055,6 +1104,7 @@ def update_exchange(
     record = get_exchange(session, exchange_id)
     if "id" in data and str(data["id"]).strip() != record.id:
         raise InvalidRecord({"id": "the id of a record cannot change"})
+    _refuse_service_fields(data, record)
     base = (
         _merge(record, _EXCHANGE_FIELDS, data)
         if partial

@@ -34,9 +34,10 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Protocol
 
+from icalendar import Calendar, Event
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
@@ -1159,64 +1160,39 @@ def create_tour(
 # --------------------------------------------------------------------------- iCalendar
 
 
-def _ics_escape(text: str) -> str:
-    return (
-        text.replace("\\", "\\\\")
-        .replace(";", "\\;")
-        .replace(",", "\\,")
-        .replace("\r\n", "\\n")
-        .replace("\n", "\\n")
-    )
-
-
-def _ics_fold(line: str) -> str:
-    """Fold a content line at 75 octets (RFC 5545 §3.1), never inside a UTF-8 character."""
-    out: list[str] = []
-    current = ""
-    limit = 75
-    for ch in line:
-        if len((current + ch).encode("utf-8")) > limit:
-            out.append(current)
-            current = " " + ch
-            limit = 75
-        else:
-            current += ch
-    out.append(current)
-    return "\r\n".join(out)
-
-
 def agenda_ics(tour: StudyTour, stamp: datetime | None = None, domain: str = "sscmatch") -> str:
     """The agenda as an iCalendar (RFC 5545) text: one VEVENT per session, in floating local
-    time of the host (times are as the agenda states them, where the tour takes place)."""
+    time of the host (times are as the agenda states them, where the tour takes place).
+
+    Written by the ``icalendar`` package, which escapes and folds every value (a title holding
+    a lone carriage return or a semicolon cannot break a line or add a property)."""
     if not tour.start:
         raise TourConflict("set the tour's start date before exporting its agenda")
     first = date.fromisoformat(tour.start)
     stamp = (stamp or datetime.now(UTC)).astimezone(UTC)
-    lines = [
-        "BEGIN:VCALENDAR",
-        "VERSION:2.0",
-        f"PRODID:-//{domain}//study tours//EN",
-        "CALSCALE:GREGORIAN",
-        "METHOD:PUBLISH",
-        f"X-WR-CALNAME:{_ics_escape(tour.title)}",
-    ]
+    calendar = Calendar()
+    calendar.add("version", "2.0")
+    calendar.add("prodid", f"-//{domain}//study tours//EN")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("method", "PUBLISH")
+    calendar.add("x-wr-calname", tour.title)
     for d in tour.agenda:
         day = first + timedelta(days=int(d.get("day", 1)) - 1)
         for i, s in enumerate(d.get("sessions") or [], 1):
-            begin = f"{day:%Y%m%d}T{str(s['start']).replace(':', '')}00"
-            finish = f"{day:%Y%m%d}T{str(s['end']).replace(':', '')}00"
-            lines += [
-                "BEGIN:VEVENT",
-                f"UID:{tour.id}-d{d.get('day')}-s{i}@{domain}",
-                f"DTSTAMP:{stamp:%Y%m%dT%H%M%SZ}",
-                f"DTSTART:{begin}",
-                f"DTEND:{finish}",
-                f"SUMMARY:{_ics_escape(str(s.get('title', '')))}",
-                f"CATEGORIES:{_ics_escape(str(s.get('kind', 'other')).upper())}",
-            ]
+            event = Event()
+            event.add("uid", f"{tour.id}-d{d.get('day')}-s{i}@{domain}")
+            event.add("dtstamp", stamp)
+            event.add("dtstart", datetime.combine(day, _clock(str(s["start"]))))
+            event.add("dtend", datetime.combine(day, _clock(str(s["end"]))))
+            event.add("summary", str(s.get("title", "")))
+            event.add("categories", [str(s.get("kind", "other")).upper()])
             if s.get("place"):
-                lines.append(f"LOCATION:{_ics_escape(str(s['place']))}")
-            lines.append(f"DESCRIPTION:{_ics_escape(tour.title)}")
-            lines.append("END:VEVENT")
-    lines.append("END:VCALENDAR")
-    return "".join(_ics_fold(line) + "\r\n" for line in lines)
+                event.add("location", str(s["place"]))
+            event.add("description", tour.title)
+            calendar.add_component(event)
+    return bytes(calendar.to_ical()).decode("utf-8")
+
+
+def _clock(text: str) -> time:
+    """A stored agenda time ``HH:MM`` (validated when the agenda was saved)."""
+    return time(int(text[:2]), int(text[3:5]))

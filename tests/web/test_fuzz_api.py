@@ -155,6 +155,17 @@ def _with_ids(operation: Any, mode: Any, fixed: dict[str, Any]) -> Any:
     return operation.as_strategy(generation_mode=mode, path_parameters=fixed)
 
 
+def _variants(ids: list[Any]) -> list[Any]:
+    """Real ids with whitespace around them (text ids) and numbers beyond any id (integers)."""
+    out: list[Any] = []
+    for value in ids:
+        if isinstance(value, int):
+            out += [2**31, 10**17, -value]
+        else:
+            out += [f" {value}", f"{value} ", f"{value}\t", f"\u00a0{value}", value.lower()]
+    return out
+
+
 def _fuzz(
     app: Flask, world: dict[str, Any], who: str, examples: int, *, writes_only: bool = False
 ) -> tuple[Counter[int], list[str]]:
@@ -190,6 +201,12 @@ def _fuzz(
                     st.fixed_dictionaries({n: st.sampled_from(v) for n, v in real.items()}).flatmap(
                         partial(_with_ids, operation, mode)
                     )
+                )
+                # the same records' ids with whitespace around them, and huge numbers
+                strategies.append(
+                    st.fixed_dictionaries(
+                        {n: st.sampled_from(_variants(v)) for n, v in real.items()}
+                    ).flatmap(partial(_with_ids, operation, mode))
                 )
 
         @settings(

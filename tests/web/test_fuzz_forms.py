@@ -1,11 +1,15 @@
-"""Property tests: hostile input at the main forms and the API's create endpoints.
+"""Property tests: hostile input at the main forms, the API's writes and the lists.
 
 Hypothesis throws malformed, oversized, wrong-typed and hostile values (very long strings, NUL
 bytes, unusual unicode, HTML and script, SQL-ish text, bad dates, negative and huge numbers,
-unknown fields) at: need and capacity create/edit, a proposal decision with its reason, the tour
-edit form, a commitment update, the admin's new-user form, and POST of needs, capacities,
-exchanges, tours and commitments in the API. Properties: never a 5xx; a rejected request (4xx)
-writes nothing (a digest of every table is unchanged).
+unknown fields), and the kinds an outside test found (issue 13, class 6): digits of other
+scripts in dates, times and numbers, real ids and codes with whitespace around them, huge whole
+numbers, values nested inside values, bodies nested up to 200,000 deep, odd page numbers and
+filters. Targets: need and capacity create/edit, a proposal decision with its reason, the tour
+edit form, a commitment update, the admin's new-user form, the sign-in form; POST, PATCH of
+needs, capacities, exchanges, tours and commitments in the API; and the query strings of every
+list, pages and API. Properties: never a 5xx; a rejected request (4xx) writes nothing (a digest
+of every table is unchanged); an API refusal says why.
 """
 
 from __future__ import annotations
@@ -54,15 +58,93 @@ HOSTILE = st.sampled_from(
         "é" * 70000,
     ]
 )
-TEXT = st.one_of(HOSTILE, st.text(max_size=40), st.text(min_size=300, max_size=2000))
+# Digits of other scripts: str.isdigit() and int() take many of them, a database or a parser
+# further on does not.
+OTHER_DIGITS = st.sampled_from(
+    [
+        "٢٠٢٦-٠٣-٠١",  # Arabic-Indic
+        "۲۰۲۶",  # extended Arabic-Indic
+        "２０２６-０３-０１",  # full width
+        "2026-0³-01",
+        "²⁰²⁶",
+        "०९:००",  # Devanagari
+        "0⁹:00",
+        "09:0０",
+        "١",
+        "²",
+        "𝟙𝟚",  # mathematical digits
+    ]
+)
+# Huge whole numbers, as text (page numbers, versions, ids, quotas, days).
+HUGE = st.one_of(
+    st.sampled_from(["1" + "0" * 17, "9" * 30, str(2**31), str(2**63), "-" + "9" * 20, "0" * 50]),
+    st.integers(min_value=2**31 - 2, max_value=10**40).map(str),
+)
+# Real values with whitespace around them: ids, codes and dates the records hold.
+REAL = ["N-GTM-1", "C-GTM-1", "K-GTM-1", "GTM", "BRA", "es", "labour-inspection", "2026-03-02"]
+SPACES = [" ", "\t", "\n", "\r\n", "\u00a0", "\u2003", "\u200b", "\ufeff", "\x0b", "\x0c"]
+WHITESPACE = st.builds(
+    lambda before, value, after: before + value + after,
+    st.sampled_from(["", *SPACES]),
+    st.sampled_from(REAL),
+    st.sampled_from(["", *SPACES]),
+)
+TEXT = st.one_of(
+    HOSTILE,
+    OTHER_DIGITS,
+    HUGE,
+    WHITESPACE,
+    st.text(max_size=40),
+    st.text(min_size=300, max_size=2000),
+)
+# Nesting: arrays and objects inside values the API expects flat, a few to dozens of levels.
+NESTED = st.recursive(
+    st.one_of(TEXT, st.integers(), st.none()),
+    lambda inner: st.one_of(st.lists(inner, max_size=2), st.dictionaries(TEXT, inner, max_size=2)),
+    max_leaves=40,
+)
+
+
+def _nest(depth: int) -> Any:
+    value: Any = []
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+DEEP = st.integers(min_value=2, max_value=60).map(_nest)
 JSON_VALUE = st.one_of(
     TEXT,
     st.integers(min_value=-(2**70), max_value=2**70),
+    st.integers(min_value=-(10**40), max_value=10**40),
     st.floats(allow_nan=False),
     st.booleans(),
     st.none(),
     st.lists(TEXT, max_size=4),
     st.dictionaries(TEXT, TEXT, max_size=2),
+    NESTED,
+    DEEP,
+)
+# Whole bodies nested far deeper than any parser should follow (sent as raw bytes: building
+# them as Python lists would hit the test's own recursion limit).
+RAW_DEEP = st.integers(min_value=30, max_value=200_000).map(
+    lambda n: b"[" * n + b"]" * n if n % 2 else b'{"a":' * n + b"1" + b"}" * n
+)
+# Query strings of lists: page numbers and filters, odd ones included.
+QUERY = st.fixed_dictionaries(
+    {},
+    optional={
+        "page": st.one_of(HUGE, OTHER_DIGITS, WHITESPACE, st.sampled_from(["0", "-1", "1", "2"])),
+        "per_page": st.one_of(HUGE, OTHER_DIGITS, st.sampled_from(["0", "1", "200", "201"])),
+        "q": TEXT,
+        "status": st.one_of(TEXT, st.sampled_from(["draft", "open", "all", "proposed"])),
+        "country": st.one_of(WHITESPACE, TEXT),
+        "year": st.one_of(OTHER_DIGITS, HUGE, st.sampled_from(["2019", " 2019 "])),
+        "year_from": st.one_of(OTHER_DIGITS, HUGE),
+        "run": st.one_of(OTHER_DIGITS, HUGE),
+        "min_score": st.one_of(HUGE, TEXT),
+        "top": st.one_of(OTHER_DIGITS, HUGE),
+    },
 )
 
 
@@ -166,6 +248,46 @@ def _targets(world: dict[str, Any]) -> list[tuple[str, str, str, st.SearchStrate
             ),
         ),
         ("secretariat", "PATCH", "json:/api/v1/needs/N-GTM-1", _json(NEED)),
+        ("secretariat", "PATCH", "json:/api/v1/needs/N-GTM-1%20", _json(NEED)),
+        ("secretariat", "PATCH", f"json:/api/v1/tours/{tour}", _json(TOUR)),
+        (
+            "focal_gtm",
+            "POST",
+            "json:/api/v1/commitments/K-GTM-1/updates",
+            _json(["version", "status", "evidence", "due", "note"]),
+        ),
+        # whole bodies nested far too deep, to the API and to a form
+        ("secretariat", "POST", "raw:/api/v1/needs", RAW_DEEP),
+        ("secretariat", "PATCH", f"raw:/api/v1/tours/{tour}", RAW_DEEP),
+        ("focal_gtm", "POST", "raw:/needs/new", RAW_DEEP),
+        ("focal_gtm", "POST", "raw:/login", RAW_DEEP),
+        # lists with odd page numbers and filters
+        *(
+            ("secretariat", "GET", f"query:{path}", QUERY)
+            for path in (
+                "/needs",
+                "/capacities",
+                "/exchanges",
+                "/tours",
+                "/review/queue",
+                "/matching/runs",
+                "/network/exchanges",
+                "/network/charts",
+                "/countries",
+                "/followup",
+                "/api/v1/needs",
+                "/api/v1/capacities",
+                "/api/v1/exchanges",
+                "/api/v1/institutions",
+                "/api/v1/proposals",
+                "/api/v1/tours",
+                "/api/v1/commitments",
+                "/api/v1/network",
+            )
+        ),
+        ("focal_gtm", "GET", "query:/review/mine", QUERY),
+        ("admin", "GET", "query:/admin/users", QUERY),
+        ("admin", "GET", "query:/admin/audit", QUERY),
     ]
 
 
@@ -202,16 +324,21 @@ def test_hostile_input_never_breaks_a_form_or_writes_when_refused(
     def run(data: Any) -> None:
         who, method, path, strategy = data.draw(st.sampled_from(targets))
         body = data.draw(strategy)
-        if path.startswith("json:"):
-            path = path.removeprefix("json:")
-            response = app.test_client().open(
-                path,
-                method=method,
-                json=body,
-                headers={"Authorization": f"Bearer {tokens[who]}"},
+        kind, _, address = path.partition(":") if ":" in path else ("form", "", path)
+        api = address.startswith("/api/")
+        headers = {"Authorization": f"Bearer {tokens[who]}"} if api else {}
+        client = app.test_client() if api else clients[who]
+        if kind == "json":
+            response = client.open(address, method=method, json=body, headers=headers)
+        elif kind == "raw":
+            response = client.open(
+                address, method=method, data=body, headers=headers, content_type="application/json"
             )
+        elif kind == "query":
+            response = client.open(address, method=method, query_string=body, headers=headers)
         else:
-            response = clients[who].open(path, method=method, data=body)
+            response = client.open(address, method=method, data=body)
+        path = address
         status = response.status_code
         seen[status] = seen.get(status, 0) + 1
         where = f"{method} {path} as {who} ({status}) with {str(body)[:200]!r}"
