@@ -1,44 +1,54 @@
-"""The matching engine: explainable (need, capacity) scores, ranking and portfolio assignment.
+"""The matching engine: explainable (need, offer) scores, ranking and portfolio assignment.
 
 Pure: frozen dataclasses in (``model.py``), proposals out; no Flask, database, clock, config
 or files (the synthetic-data scripts read and write theirs through ``sscmatch.synthio``). The
-use-case layer encodes records and vocabulary facts into a ``Corpus``.
+use-case layer encodes records, vocabulary facts and text vectors into a ``Corpus``.
 
-Score of a pair = Σ w_i·c_i / Σ w_i over the factors (each c_i in [0, 1]):
+**Offers.** A need is matched to *offers*: each published capacity of a southern country
+(OECD DAC members are funders of triangular cooperation, not providers) with a theme in one of
+the need's theme families, and each country's *fallback offer*, its record of provided
+exchanges, for when no registered capacity of it fits. One proposal per country: its best
+offer. ``subject`` themes say what is learnt; cooperation types (peer learning, triangular
+cooperation...) never make an offer address a need.
 
-- theme: ``(1 - s)·taxonomy + s·text`` (s = ``theme_text_share``). Taxonomy: mean over the need's
-  themes of the best similarity to a capacity theme (same 1, ancestor 0.7, sibling 0.4, same
-  family 0.2). Text: rapidfuzz token-set ratio of content words plus language-neutral tokens of
-  the theme terms (labels in every language, synonyms) found in title and description.
-- language: 1 if a working language is shared (record languages, else the country's), the
-  intelligibility credit of the best pair, else ``interpretation`` (0.2); unknown 0.5.
-- region: same intermediate region 1, sub-region 0.85, region 0.6, shared grouping (SIDS, LDC,
-  LLDC) 0.4, other 0.1.
-- experience: 1 - 2^-E, E = Σ over the provider's past exchanges of role (provider 1,
-  participant 0.5) × decay (half-life 5 years before ``as_of``) × taxonomy similarity of the
-  exchange's themes to the need theme; best need theme.
-- relationship: 1 - (1 - direct)(1 - 0.6·indirect); direct = 1 - 2^-D, D = Σ decay × (1 if the
-  provider helped the recipient, 0.5 for any other shared exchange); indirect = ½ Jaccard +
-  ½ AA/(AA+1) with Adamic-Adar on the undirected simple country projection (``graph.py``).
-- maturity: pilot 0.25, operational 0.5, scaled 0.75, institutionalised 1, unknown 0.5.
-- follow_through: (fulfilled + 1) / (fulfilled + dropped + 2) over the provider's commitments.
+**Score** = Σ w_k·c_k / Σ w_k (each c_k in [0, 1]; the contributions add up to the score):
 
-Hard constraints, outside the score (``explain_exclusion`` says which one): open needs and
-published capacities only, created before ``as_of``; never a country with itself; vetoes of a
-(provider, recipient) country pair or a (capacity, need) pair; availability windows overlap;
-at least one capacity theme in a theme family of the need.
+- topic: the closest taxonomy relation between the need's and the offer's subject themes:
+  same 1, broader/narrower 0.9 (the offer *addresses* the need), sibling 0.3, same family
+  0.15, else 0; a fallback offer takes 0.4 × the level of the closest exchange it provided.
+- text: the cosine of the text vectors of need and offer (a fallback: of the country's
+  provided exchanges), mapped from the text model's (low, high) to [0, 1]; 0.4 × for a fallback.
+- experience: log(1 + E) / log(1 + E_max), E = ½·(exchanges provided + ¼·taken part in) +
+  ½·(the same weighted by closeness to the need's best theme), each decayed with a half-life
+  (10 years), E_max the most any country provided.
+- relationship: 1 - (1 - (1 - 2^-D))(1 - 0.3·indirect); D = Σ decay over shared exchanges,
+  1 for one the provider gave the recipient, else 1 / (members - 1) (a 13-country meeting is
+  not a bilateral tie); indirect = ½ Jaccard + ½ AA/(AA+1) on the country graph (``graph.py``).
+- region: same intermediate region 1, sub-region 0.85, region 0.6, shared SIDS/LDC/LLDC 0.4,
+  else 0.1. language: shared 1, intelligible partial, else ``interpretation`` (0.2); unknown
+  0.5. maturity: pilot 0.25 … institutionalised 1 (fallback 0.5). follow-through:
+  (fulfilled + 1) / (decided + 2).
 
-Ranking: at most one proposal per provider country per need (its best capacity), ordered by
-score, then provider code, then capacity id (scores rounded to 12 digits); ranks 2..K are the
-alternates. Hub damping: with W_p the number of open needs provider p wins at rank 1 without
-damping (not counting this need) and N the number of needs with a candidate, p's score for this
-need is multiplied by 1 / (1 + λ·W_p / N) (λ = ``hub_damping``, 0 turns it off); so a hub loses
-a need only to a provider within that margin. ``contributions`` include the damping and sum to
-the score. ``as_of``: only exchanges and commitments that started before it, and capacities and
-needs created before it (undated records are visible), exist.
+**Topical fit first.** An offer that addresses the need has a topic at least 0.5 above any
+that does not (``factors.OFF_TOPIC_GAP``); with the default weights topic · 0.5 = 3.25 exceeds
+relationship + region + language = 3, so closeness, language and ties alone never lift an
+offer that does not address the need above one that does (``Weights.topic_guarantee``; a
+property test states it). Experience may: a country with a long record on neighbouring themes
+can outrank a newcomer's exact offer, and the reasons say so.
 
-Public API: ``prepare``, ``rank``, ``explain_exclusion``, ``assign`` (portfolio), the model
-classes; ``reference.ReferenceScorer`` is the per-pair specification.
+**Hard constraints** (``reference.exclusion`` says which): open needs and published
+capacities, created before ``as_of``; never a country with itself; no donor provider; vetoes
+of a country pair or an offer; availability windows overlap; a capacity theme in a theme
+family of the need.
+
+**Ranking**: countries by score (rounded to 12 digits), then code; a country's offers by
+score, then capacity id, a capacity before the fallback. Hub damping (λ, default 0) divides a
+country's score by 1 + λ·(needs it wins elsewhere)/(needs ranked). ``as_of``: only exchanges and
+commitments before it, and capacities and needs created before it, exist.
+
+Public API: ``prepare``, ``rank``, ``explain_exclusion``, the model classes;
+``reference.ReferenceScorer`` is the per-pair specification, ``calibration`` fits the weights
+on the history, ``evaluation`` replays it against simple rules.
 """
 
 from sscmatch.matching.engine import PreparedCorpus, explain_exclusion, prepare, rank
@@ -52,6 +62,7 @@ from sscmatch.matching.model import (
     ExchangeItem,
     NeedItem,
     Proposal,
+    Reason,
     ThemeInfo,
     Weights,
 )
@@ -67,6 +78,7 @@ __all__ = [
     "NeedItem",
     "PreparedCorpus",
     "Proposal",
+    "Reason",
     "ThemeInfo",
     "Weights",
     "explain_exclusion",

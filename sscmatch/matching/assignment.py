@@ -65,9 +65,18 @@ class Assignment:
     """Needs that had candidates but got none."""
 
 
+FALLBACK_OFFER = "experience:"
+"""Prefix of the offer key of a fallback proposal (no capacity, so no yearly quota)."""
+
+
+def offer_key(proposal: Proposal) -> str:
+    """The capacity id of a proposal, or ``experience:<country>`` for a fallback one."""
+    return proposal.capacity_id or f"{FALLBACK_OFFER}{proposal.provider}"
+
+
 def edges_from_proposals(proposals: Iterable[Proposal]) -> list[Edge]:
     """The ranked proposals as assignment edges (score, recipient)."""
-    return [Edge(p.need_id, p.capacity_id, p.score, p.recipient) for p in proposals]
+    return [Edge(p.need_id, offer_key(p), p.score, p.recipient) for p in proposals]
 
 
 @dataclass(frozen=True)

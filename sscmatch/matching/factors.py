@@ -2,16 +2,14 @@
 
 Everything here works on one pair at a time and is deliberately plain; the fast engine
 tabulates these functions into numpy arrays, so both implementations use the same numbers.
+The formulas are stated in ``sscmatch/matching/__init__.py`` and the README.
 """
 
 from __future__ import annotations
 
-import re
-import unicodedata
+import math
 from collections.abc import Iterable, Mapping
 from datetime import date
-
-from rapidfuzz import fuzz
 
 from sscmatch.matching.model import CountryInfo, ThemeInfo
 
@@ -38,13 +36,35 @@ OTHER_REGION = 0.1
 LANGUAGE_UNKNOWN = 0.5
 FOLLOW_THROUGH_PRIOR = 0.5
 FOLLOW_THROUGH_PRIOR_WEIGHT = 2.0
-INDIRECT_SHARE = 0.6
+INDIRECT_SHARE = 0.3
 """At most this much of the relationship factor comes from indirect (link-prediction) ties."""
 
-PROVIDER_ROLE = 1.0
-PARTICIPANT_ROLE = 0.5
-DIRECTED_TIE = 1.0
-SHARED_TIE = 0.5
+PARTICIPANT_ROLE = 0.25
+"""Weight of an exchange a country took part in (role not stated) in its experience, against 1
+for one it provided."""
+
+TOPIC_LEVELS: Mapping[float, float] = {
+    SAME_THEME: 1.0,
+    PARENT_CHILD: 0.9,
+    SIBLING: 0.3,
+    COUSIN: 0.15,
+    0.0: 0.0,
+}
+"""Topic component of an offer from the taxonomy relation of its best theme to the need's:
+the same theme or a broader/narrower one *addresses* the need; a sibling or a theme of the
+same family is only related."""
+ADDRESSES = PARENT_CHILD
+"""Taxonomy similarity from which an offer addresses the need."""
+FALLBACK_SHARE = 0.4
+"""A fallback offer (related experience, no registered capacity) scales its topic and text by
+this: it never counts as much as a registered offer of the same relation."""
+ON_TOPIC_MIN = TOPIC_LEVELS[PARENT_CHILD]
+OFF_TOPIC_MAX = max(TOPIC_LEVELS[SIBLING], FALLBACK_SHARE * TOPIC_LEVELS[SAME_THEME])
+OFF_TOPIC_GAP = ON_TOPIC_MIN - OFF_TOPIC_MAX
+"""The least topic advantage of a registered offer that addresses the need over any offer that
+does not (0.5); see ``Weights.topic_guarantee``."""
+FALLBACK_MATURITY = 0.5
+"""Maturity of a fallback offer (no capacity states one): neutral."""
 
 LANGUAGE_NAMES: Mapping[str, str] = {
     "ar": "Arabic",
@@ -63,74 +83,6 @@ LANGUAGE_NAMES: Mapping[str, str] = {
     "uz": "Uzbek",
     "tr": "Turkish",
 }
-
-STOPWORDS = frozenset(
-    [
-        "a",
-        "an",
-        "and",
-        "the",
-        "of",
-        "for",
-        "in",
-        "on",
-        "to",
-        "with",
-        "by",
-        "from",
-        "at",
-        "as",
-        "or",
-        "is",
-        "are",
-        "be",
-        "its",
-        "their",
-        "this",
-        "that",
-        "de",
-        "del",
-        "la",
-        "las",
-        "el",
-        "los",
-        "y",
-        "en",
-        "para",
-        "por",
-        "con",
-        "un",
-        "una",
-        "al",
-        "o",
-        "e",
-        "do",
-        "da",
-        "das",
-        "dos",
-        "em",
-        "ao",
-        "no",
-        "na",
-        "nos",
-        "nas",
-        "um",
-        "uma",
-        "des",
-        "du",
-        "le",
-        "les",
-        "et",
-        "pour",
-        "dans",
-        "sur",
-        "avec",
-        "au",
-        "aux",
-        "une",
-        "est",
-    ]
-)
 
 
 # ----------------------------------------------------------------------------- taxonomy
@@ -191,6 +143,41 @@ class Taxonomy:
         }.get(sim, "unrelated")
 
 
+def subject_themes(themes: Iterable[str], info: Mapping[str, ThemeInfo]) -> tuple[str, ...]:
+    """The themes that say what is learnt (``ThemeInfo.subject``); all of them when none do
+    (a need about cooperation itself)."""
+    own = tuple(dict.fromkeys(themes))
+    subject = tuple(t for t in own if t not in info or info[t].subject)
+    return subject or own
+
+
+def best_similarity(
+    need_themes: Iterable[str], offer_themes: Iterable[str], taxonomy: Taxonomy
+) -> float:
+    """The closest taxonomy relation between any need theme and any offer theme."""
+    offers = list(offer_themes)
+    return max((taxonomy.similarity(t, u) for t in need_themes for u in offers), default=0.0)
+
+
+def topic_level(similarity: float) -> float:
+    """``TOPIC_LEVELS`` of a taxonomy similarity."""
+    return TOPIC_LEVELS.get(similarity, 0.0)
+
+
+def text_relevance(cosine: float, low: float, high: float) -> float:
+    """A text-model cosine mapped to [0, 1]: 0 at or below ``low`` (what unrelated texts reach),
+    1 at or above ``high``."""
+    return min(1.0, max(0.0, (cosine - low) / (high - low)))
+
+
+def experience_score(evidence: float, reference: float) -> float:
+    """log(1 + E) / log(1 + E_ref), capped at 1: the track record relative to the corpus's most
+    active provider (``reference``), so that one more exchange counts less the more there are."""
+    if reference <= 0 or evidence <= 0:
+        return 0.0
+    return min(1.0, math.log1p(evidence) / math.log1p(reference))
+
+
 def taxonomy_score(
     need_themes: Iterable[str], capacity_themes: Iterable[str], taxonomy: Taxonomy
 ) -> float:
@@ -205,90 +192,7 @@ def taxonomy_score(
     return total / len(needs)
 
 
-# ----------------------------------------------------------------------------- text
-_NON_ALNUM = re.compile(r"[^0-9a-z]+")
-
-
-def normalise(text: str) -> str:
-    """Lower case, accents stripped, anything but letters and digits turned into spaces."""
-    low = text.lower()
-    if low.isascii():
-        return " ".join(_NON_ALNUM.sub(" ", low).split())
-    decomposed = unicodedata.normalize("NFKD", low)
-    chars = [c if c.isalnum() else " " for c in decomposed if not unicodedata.combining(c)]
-    return " ".join("".join(chars).split())
-
-
-class TermIndex:
-    """Finds theme terms (labels in any language, synonyms) in a text, by whole words."""
-
-    def __init__(self, themes: Mapping[str, ThemeInfo]) -> None:
-        self._by_first: dict[str, list[tuple[tuple[str, ...], str]]] = {}
-        for theme in sorted(themes.values(), key=lambda t: t.id):
-            for term in dict.fromkeys((*theme.terms, theme.label, theme.id.replace("-", " "))):
-                words = tuple(normalise(term).split())
-                if words:
-                    self._by_first.setdefault(words[0], []).append((words, theme.id))
-        for entries in self._by_first.values():
-            entries.sort(key=lambda e: (-len(e[0]), e[1]))
-        # the same entries split for speed: one-word terms by word, longer ones (as padded
-        # phrases, so that a substring test is a whole-word test) by first word
-        self._single: dict[str, set[str]] = {}
-        self._multi: dict[str, list[tuple[str, str]]] = {}
-        for first, entries in self._by_first.items():
-            for words, theme_id in entries:
-                if len(words) == 1:
-                    self._single.setdefault(first, set()).add(theme_id)
-                else:
-                    self._multi.setdefault(first, []).append((f" {' '.join(words)} ", theme_id))
-
-    def find(self, words: list[str]) -> set[str]:
-        return self._find(words, f" {' '.join(words)} ")
-
-    def _find(self, words: list[str], padded: str) -> set[str]:
-        found: set[str] = set()
-        present = set(words)
-        for w in present.intersection(self._single):
-            found.update(self._single[w])
-        for w in present.intersection(self._multi):
-            for phrase, theme_id in self._multi[w]:
-                if phrase in padded:
-                    found.add(theme_id)
-        return found
-
-
-def text_parts(text: str, terms: TermIndex) -> frozenset[str]:
-    """The tokens one text contributes to a text key: its content words (longer than two
-    letters, not a stop word) and ``t_<theme>`` for every theme term it mentions."""
-    norm = normalise(text)
-    words = norm.split()
-    out = {w for w in words if len(w) > 2}
-    out.difference_update(STOPWORDS)
-    out.update("t_" + c.replace("-", "_") for c in terms._find(words, f" {norm} "))
-    return frozenset(out)
-
-
-def text_key(title: str, description: str, terms: TermIndex) -> str:
-    """What text similarity compares: the sorted distinct content words of the title and
-    description, plus a language-neutral token for every theme whose term (a label in any
-    language or a synonym) the text mentions, so that texts in different languages meet.
-    (Terms are found in the title and in the description separately.)"""
-    return " ".join(sorted(text_parts(title, terms) | text_parts(description, terms)))
-
-
-def text_similarity(key_a: str, key_b: str) -> float:
-    """rapidfuzz normalised Indel similarity (``fuzz.ratio``) of two text keys, in [0, 1]; on
-    sorted token keys this is the token-sort ratio. 0 when either key is empty."""
-    if not key_a or not key_b:
-        return 0.0
-    return float(fuzz.ratio(key_a, key_b)) / 100.0
-
-
 # ----------------------------------------------------------------------------- language
-def language_name(code: str, names: Mapping[str, str]) -> str:
-    return names.get(code) or LANGUAGE_NAMES.get(code) or code
-
-
 def language_pair_score(
     a: str, b: str, intelligibility: Mapping[tuple[str, str], float], floor: float
 ) -> float:
@@ -312,46 +216,52 @@ def language_score(
     return max(language_pair_score(a, b, intelligibility, floor) for a in la for b in lb)
 
 
-def language_reason(
+def language_relation(
     need_langs: Iterable[str],
-    capacity_langs: Iterable[str],
+    offer_langs: Iterable[str],
     intelligibility: Mapping[tuple[str, str], float],
     floor: float,
-    names: Mapping[str, str],
-) -> str:
-    la, lb = list(dict.fromkeys(need_langs)), list(dict.fromkeys(capacity_langs))
+) -> tuple[str, dict[str, object]]:
+    """The reason code and parameters of the language factor (see ``reasons.py``)."""
+    la, lb = list(dict.fromkeys(need_langs)), list(dict.fromkeys(offer_langs))
     if not la or not lb:
-        return "working languages unknown"
+        return "language.unknown", {}
     shared = [a for a in la if a in lb]
     if shared:
-        return "shares " + " and ".join(language_name(x, names) for x in shared[:2])
+        return "language.shared", {"languages": shared[:2]}
     best = max(
         ((language_pair_score(a, b, intelligibility, floor), a, b) for a in la for b in lb),
         key=lambda x: x[0],
     )
-    a, b = language_name(best[1], names), language_name(best[2], names)
     if best[0] > floor:
-        return f"{a} and {b} are mutually intelligible"
-    return f"needs interpretation ({b} to {a})"
+        return "language.intelligible", {"need_language": best[1], "offer_language": best[2]}
+    return "language.interpretation", {"need_language": best[1], "offer_language": best[2]}
 
 
 # ----------------------------------------------------------------------------- region
-def region_score(rec: CountryInfo | None, prov: CountryInfo | None) -> tuple[float, str]:
-    """Same intermediate region 1, sub-region 0.85, region 0.6, shared grouping 0.4, else 0.1."""
+def region_relation(
+    rec: CountryInfo | None, prov: CountryInfo | None
+) -> tuple[float, str, dict[str, object]]:
+    """(score, reason code, parameters): same intermediate region 1, sub-region 0.85, region
+    0.6, shared grouping (SIDS, LDC, LLDC) 0.4, else 0.1. Regions are named by M49 code when
+    known (a reader's language has a name for each), else by their English name."""
     if rec is None or prov is None:
-        return OTHER_REGION, "region unknown"
+        return OTHER_REGION, "region.unknown", {}
+    codes = rec.region_codes
     if rec.intermediate_region and rec.intermediate_region == prov.intermediate_region:
-        return SAME_INTERMEDIATE, f"same region ({rec.intermediate_region})"
+        return SAME_INTERMEDIATE, "region.same", {"region": codes[2] or rec.intermediate_region}
     if rec.subregion and rec.subregion == prov.subregion:
-        return SAME_SUBREGION, f"same sub-region ({rec.subregion})"
+        return SAME_SUBREGION, "region.same", {"region": codes[1] or rec.subregion}
     if rec.region and rec.region == prov.region:
-        return SAME_REGION, f"same region ({rec.region})"
+        return SAME_REGION, "region.same", {"region": codes[0] or rec.region}
     shared = sorted(rec.groupings & prov.groupings)
     if shared:
-        return SHARED_GROUPING, "both " + " and ".join(shared)
-    if rec.region and prov.region:
-        return OTHER_REGION, f"different regions ({prov.region} to {rec.region})"
-    return OTHER_REGION, "different regions"
+        return SHARED_GROUPING, "region.grouping", {"groupings": shared}
+    return OTHER_REGION, "region.different", {}
+
+
+def region_score(rec: CountryInfo | None, prov: CountryInfo | None) -> float:
+    return region_relation(rec, prov)[0]
 
 
 # ----------------------------------------------------------------------------- others

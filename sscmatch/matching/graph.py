@@ -1,7 +1,8 @@
 """The exchange graph: country projection and link-prediction measures with sparse matrices.
 
-An exchange links every pair of countries taking part in it (providers, recipients and
-participants; partners are institutions and are left out). The projection is undirected and
+An exchange of at most ``TIE_MEMBERS`` countries links every pair of countries taking part in it
+(providers, recipients and participants; partners are institutions and are left out; larger
+meetings make no ties). The projection is undirected and
 simple: an edge when two countries ever took part in the same visible exchange. networkx's
 ``adamic_adar_index``, ``resource_allocation_index`` and ``jaccard_coefficient`` give the same
 numbers on that projection (they refuse directed graphs and multigraphs, hence the projection);
@@ -55,6 +56,20 @@ def projection(groups: Iterable[Sequence[str]], index: Mapping[str, int]) -> sp.
     adj.data[:] = 1.0
     adj.eliminate_zeros()
     return adj
+
+
+TIE_MEMBERS = 3
+"""Exchanges with at most this many countries make ties in the country graph: a meeting of
+many is not a relationship between each two of its participants."""
+
+
+def small_exchanges(membership: sp.csr_matrix) -> sp.csr_matrix:
+    """The columns (exchanges) of a membership matrix with at most ``TIE_MEMBERS`` members."""
+    sizes = np.asarray((membership != 0).sum(axis=0)).ravel()
+    keep = sp.diags((sizes <= TIE_MEMBERS).astype(float))
+    out: sp.csr_matrix = (membership @ keep).tocsr()
+    out.eliminate_zeros()
+    return out
 
 
 def projection_from_membership(membership: sp.csr_matrix) -> sp.csr_matrix:

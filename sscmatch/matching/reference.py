@@ -1,9 +1,8 @@
 """A straightforward per-pair implementation of the scores: the specification of the engine.
 
-It looks at one (need, capacity) pair at a time with plain Python loops over the records (it only
-keeps, per country, the list of exchanges the country took part in and its graph neighbours).
-Tests check that the fast engine gives the same scores and rankings; ``scripts/bench_match`` times
-it on a sample of pairs to measure the speed-up.
+It looks at one (need, offer) pair at a time with plain Python loops over the records. Tests
+check that the fast engine (``engine.py``) gives the same scores and rankings;
+``scripts/bench_match`` times it on a sample of pairs to measure the speed-up.
 """
 
 from __future__ import annotations
@@ -12,8 +11,11 @@ import math
 from collections.abc import Iterable
 from datetime import date
 
+import numpy as np
+
 from sscmatch.matching import factors as F
-from sscmatch.matching.graph import indirect_proximity, members
+from sscmatch.matching.graph import TIE_MEMBERS, indirect_proximity, members
+from sscmatch.matching.indexes import reference_date, southern, visible_records
 from sscmatch.matching.model import (
     DEFAULT_WEIGHTS,
     FACTORS,
@@ -21,19 +23,10 @@ from sscmatch.matching.model import (
     Corpus,
     ExchangeItem,
     NeedItem,
+    Reason,
     Weights,
 )
-
-RANK_DIGITS = 12
-"""Scores are compared after rounding to this many digits, so that the fast engine and the
-reference (which add the same numbers in different orders) break ties the same way."""
-
-
-def reference_date(exchanges: Iterable[ExchangeItem], as_of: date | None) -> date:
-    """The date ages are measured from: ``as_of``, else the latest visible exchange start."""
-    if as_of is not None:
-        return as_of
-    return max((e.start for e in exchanges), default=date(2000, 1, 1))
+from sscmatch.matching.scoring import cosine, profile, rank_keys, weighted
 
 
 def exclusion(
@@ -42,34 +35,44 @@ def exclusion(
     capacity: CapacityItem,
     as_of: date | None,
     taxonomy: F.Taxonomy | None = None,
-) -> str | None:
-    """Why a pair may not be proposed (the hard constraints), or None when it may."""
+) -> Reason | None:
+    """Why a capacity may not be proposed for a need (the hard constraints), or None."""
     if need.status != "open":
-        return f"need {need.id} is not open (status {need.status})"
+        return Reason("excluded.need_not_open", {"need": need.id, "status": need.status})
     if not F.visible(need.created, as_of):
-        return f"need {need.id} did not exist yet on {as_of}"
+        return Reason("excluded.need_later", {"need": need.id})
     if capacity.status != "published":
-        return f"capacity {capacity.id} is not published (status {capacity.status})"
+        return Reason(
+            "excluded.capacity_not_published",
+            {"capacity": capacity.id, "status": capacity.status},
+        )
     if not F.visible(capacity.created, as_of):
-        return f"capacity {capacity.id} did not exist yet on {as_of}"
+        return Reason("excluded.capacity_later", {"capacity": capacity.id})
+    if not capacity.country:
+        return Reason("excluded.body", {"capacity": capacity.id})
     if capacity.country == need.country:
-        return "a country is never matched with itself"
+        return Reason("excluded.same_country", {})
+    if not southern(corpus, capacity.country, as_of):
+        return Reason("excluded.donor", {"country": capacity.country})
     if (capacity.country, need.country) in corpus.vetoes:
-        return f"the secretariat vetoed {capacity.country} helping {need.country}"
+        return Reason(
+            "excluded.veto_pair", {"provider": capacity.country, "recipient": need.country}
+        )
     if (capacity.id, need.id) in corpus.vetoes:
-        return f"the secretariat vetoed capacity {capacity.id} for need {need.id}"
+        return Reason("excluded.veto_offer", {"capacity": capacity.id, "need": need.id})
     if not F.windows_overlap(
         capacity.available_from, capacity.available_to, need.desired_from, need.desired_to
     ):
-        return "the capacity is not available when the need wants it"
+        return Reason("excluded.window", {})
     taxonomy = taxonomy or F.Taxonomy.of(corpus.themes)
     if F.taxonomy_score(need.themes, capacity.themes, taxonomy) <= 0:
-        return "no theme of the capacity is in the need's theme family"
+        return Reason("excluded.family", {})
     return None
 
 
 class ReferenceScorer:
-    """Scores pairs one at a time, straight from the records."""
+    """Scores (need, offer) pairs one at a time, straight from the records. An offer is a
+    capacity, or ``None`` with a country: that country's fallback offer (its experience)."""
 
     def __init__(
         self, corpus: Corpus, weights: Weights = DEFAULT_WEIGHTS, as_of: date | None = None
@@ -78,9 +81,7 @@ class ReferenceScorer:
         self.weights = weights
         self.as_of = as_of
         self.taxonomy = F.Taxonomy.of(corpus.themes)
-        self.terms = F.TermIndex(corpus.themes)
-        self.exchanges = [e for e in corpus.exchanges if as_of is None or e.start < as_of]
-        self.commitments = [c for c in corpus.commitments if F.visible(c.start, as_of)]
+        self.caps, self.needs, self.exchanges, self.commitments = visible_records(corpus, as_of)
         self.reference = reference_date(self.exchanges, as_of)
         self.by_country: dict[str, list[ExchangeItem]] = {}
         self.neighbours: dict[str, set[str]] = {}
@@ -88,133 +89,208 @@ class ReferenceScorer:
             ms = members(e)
             for c in ms:
                 self.by_country.setdefault(c, []).append(e)
-                self.neighbours.setdefault(c, set()).update(x for x in ms if x != c)
+                if len(ms) <= TIE_MEMBERS:
+                    self.neighbours.setdefault(c, set()).update(x for x in ms if x != c)
+        self.most_provided = max(
+            (
+                sum(self._decay(e) for e in self.by_country.get(c, ()) if c in e.providers)
+                for c in self.by_country
+            ),
+            default=0.0,
+        )
 
-    # ------------------------------------------------------------------ factors
+    # ------------------------------------------------------------------ helpers
+    def _decay(self, e: ExchangeItem) -> float:
+        return F.decay(e.start, self.reference, self.weights.half_life)
+
+    def _subject(self, themes: Iterable[str]) -> tuple[str, ...]:
+        return F.subject_themes(themes, self.corpus.themes)
+
     def _langs(self, langs: tuple[str, ...], country: str) -> tuple[str, ...]:
         if langs:
             return langs
         info = self.corpus.countries.get(country)
         return info.languages if info else ()
 
-    def _decay(self, e: ExchangeItem) -> float:
-        return F.decay(e.start, self.reference, self.weights.experience_half_life)
+    def _role(self, e: ExchangeItem, country: str) -> float:
+        if country in e.providers:
+            return 1.0
+        if country in e.participants and country not in e.recipients:
+            return F.PARTICIPANT_ROLE
+        return 0.0
 
-    def theme(self, need: NeedItem, cap: CapacityItem) -> float:
-        tax = F.taxonomy_score(need.themes, cap.themes, self.taxonomy)
-        text = F.text_similarity(
-            F.text_key(need.title, need.description, self.terms),
-            F.text_key(cap.title, cap.description, self.terms),
+    def _relevance(self, a: str, vector: np.ndarray | None) -> float:
+        va = self.corpus.vectors.get(a)
+        if va is None or vector is None or not np.any(vector):
+            return 0.0
+        dot = int(np.dot(np.asarray(va, dtype=np.int64), np.asarray(vector, dtype=np.int64)))
+        low, high = self.corpus.text_scale
+        return F.text_relevance(float(cosine(np.array([dot]))[0]), low, high)
+
+    def profile(self, country: str) -> np.ndarray | None:
+        """The direction of the sum of the vectors of the exchanges the country provided and
+        of its visible capacities, as a stored vector."""
+        ids = [e.id for e in self.by_country.get(country, ()) if country in e.providers]
+        ids += [c.id for c in self.caps if c.country == country]
+        vs = [self.corpus.vectors[x] for x in ids if x in self.corpus.vectors]
+        if not vs:
+            return None
+        out: np.ndarray = profile(np.sum(np.asarray(vs, dtype=np.int64), axis=0))[0]
+        return out
+
+    def has_offer(self, country: str) -> bool:
+        """A fallback offer exists for a country that provided an exchange or offers a
+        capacity."""
+        return any(country in e.providers for e in self.by_country.get(country, ())) or any(
+            c.country == country for c in self.caps
         )
-        share = self.weights.theme_text_share
-        return (1.0 - share) * tax + share * text
 
-    def language(self, need: NeedItem, cap: CapacityItem) -> float:
-        return F.language_score(
-            self._langs(need.languages, need.country),
-            self._langs(cap.languages, cap.country),
-            self.corpus.intelligibility,
-            self.weights.interpretation,
+    # ------------------------------------------------------------------ factors
+    def topic(self, need: NeedItem, cap: CapacityItem | None, country: str) -> float:
+        subject = self._subject(need.themes)
+        if cap is not None:
+            sim = F.best_similarity(subject, self._subject(cap.themes), self.taxonomy)
+            return F.topic_level(sim)
+        sim = max(
+            (
+                F.best_similarity(subject, self._subject(e.themes), self.taxonomy)
+                for e in self.by_country.get(country, ())
+                if country in e.providers
+            ),
+            default=0.0,
         )
+        return F.FALLBACK_SHARE * F.topic_level(sim)
 
-    def region(self, need: NeedItem, cap: CapacityItem) -> float:
-        countries = self.corpus.countries
-        return F.region_score(countries.get(need.country), countries.get(cap.country))[0]
+    def text(self, need: NeedItem, cap: CapacityItem | None, country: str) -> float:
+        if cap is not None:
+            return self._relevance(need.id, self.corpus.vectors.get(cap.id))
+        return F.FALLBACK_SHARE * self._relevance(need.id, self.profile(country))
 
-    def experience(self, need: NeedItem, cap: CapacityItem) -> float:
-        best = 0.0
-        for t in dict.fromkeys(need.themes):
+    def experience(self, need: NeedItem, cap: CapacityItem | None, country: str) -> float:
+        general = 0.0
+        mine = self.by_country.get(country, ())
+        for e in mine:
+            general += self._role(e, country) * self._decay(e)
+        topical = 0.0
+        for t in self._subject(need.themes):
             total = 0.0
-            for e in self.by_country.get(cap.country, ()):
-                if cap.country in e.providers:
-                    role = F.PROVIDER_ROLE
-                elif cap.country in e.participants:
-                    role = F.PARTICIPANT_ROLE
-                else:
-                    continue
-                rel = max((self.taxonomy.similarity(t, u) for u in e.themes), default=0.0)
-                total += role * self._decay(e) * rel
-            best = max(best, F.saturate(total))
-        return best
+            for e in mine:
+                role = self._role(e, country)
+                if role:
+                    sim = F.best_similarity((t,), self._subject(e.themes), self.taxonomy)
+                    total += role * self._decay(e) * sim
+            topical = max(topical, total)
+        return F.experience_score(0.5 * general + 0.5 * topical, self.most_provided)
 
-    def relationship(self, need: NeedItem, cap: CapacityItem) -> float:
-        rec, prov = need.country, cap.country
-        direct = 0.0
+    def relationship(self, need: NeedItem, cap: CapacityItem | None, country: str) -> float:
+        rec, prov = need.country, country
+        ties = 0.0
         for e in self.by_country.get(prov, ()):
-            if rec not in members(e):
+            ms = members(e)
+            if rec not in ms or len(ms) < 2:
                 continue
-            tie = F.DIRECTED_TIE if (prov in e.providers and rec in e.recipients) else F.SHARED_TIE
-            direct += tie * self._decay(e)
+            directed = prov in e.providers and rec in e.recipients and rec not in e.providers
+            ties += self._decay(e) * (1.0 if directed else 1.0 / (len(ms) - 1))
         nr, np_ = self.neighbours.get(rec, set()), self.neighbours.get(prov, set())
         common = nr & np_
         aa = sum(1.0 / math.log(len(self.neighbours[w])) for w in common)
         union = len(nr | np_)
         jac = len(common) / union if union else 0.0
         indirect = indirect_proximity(aa, jac)
-        return 1.0 - (1.0 - F.saturate(direct)) * (1.0 - F.INDIRECT_SHARE * indirect)
+        return 1.0 - (1.0 - F.saturate(ties)) * (1.0 - F.INDIRECT_SHARE * indirect)
 
-    def maturity(self, need: NeedItem, cap: CapacityItem) -> float:
-        return F.maturity_score(cap.maturity)
+    def region(self, need: NeedItem, cap: CapacityItem | None, country: str) -> float:
+        countries = self.corpus.countries
+        return F.region_score(countries.get(need.country), countries.get(country))
 
-    def follow_through(self, need: NeedItem, cap: CapacityItem) -> float:
-        mine = [c for c in self.commitments if c.owner_country == cap.country]
+    def language(self, need: NeedItem, cap: CapacityItem | None, country: str) -> float:
+        offer = self._langs(cap.languages if cap else (), country)
+        return F.language_score(
+            self._langs(need.languages, need.country),
+            offer,
+            self.corpus.intelligibility,
+            self.weights.interpretation,
+        )
+
+    def maturity(self, need: NeedItem, cap: CapacityItem | None, country: str) -> float:
+        return F.maturity_score(cap.maturity) if cap else F.FALLBACK_MATURITY
+
+    def follow_through(self, need: NeedItem, cap: CapacityItem | None, country: str) -> float:
+        mine = [c for c in self.commitments if c.owner_country == country]
         fulfilled = sum(1 for c in mine if c.status == "fulfilled")
         decided = fulfilled + sum(1 for c in mine if c.status == "dropped")
         return F.follow_through_score(fulfilled, decided)
 
     # ------------------------------------------------------------------ scores
-    def components(self, need: NeedItem, cap: CapacityItem) -> dict[str, float]:
-        return {name: float(getattr(self, name)(need, cap)) for name in FACTORS}
+    def components(
+        self, need: NeedItem, cap: CapacityItem | None, country: str | None = None
+    ) -> dict[str, float]:
+        owner = cap.country if cap is not None else country
+        assert owner is not None, "a fallback offer needs its country"
+        return {name: float(getattr(self, name)(need, cap, owner)) for name in FACTORS}
 
-    def score(self, need: NeedItem, cap: CapacityItem) -> float:
-        comps = self.components(need, cap)
-        w = self.weights
-        return sum(w.factor(k) * comps[k] for k in FACTORS) / w.total
+    def score(self, need: NeedItem, cap: CapacityItem | None, country: str | None = None) -> float:
+        return float(weighted(self.weights, self.components(need, cap, country)))
 
-    def exclusion(self, need: NeedItem, cap: CapacityItem) -> str | None:
+    def exclusion(self, need: NeedItem, cap: CapacityItem) -> Reason | None:
         return exclusion(self.corpus, need, cap, self.as_of, self.taxonomy)
 
+    def fallback_allowed(self, need: NeedItem, country: str) -> bool:
+        return (
+            country != need.country
+            and southern(self.corpus, country, self.as_of)
+            and (country, need.country) not in self.corpus.vetoes
+            and self.has_offer(country)
+        )
+
     # ------------------------------------------------------------------ ranking
+    def best_offers(self, need: NeedItem) -> dict[str, tuple[float, str | None]]:
+        """Per country: (score, capacity id or None for the fallback) of its best offer."""
+        best: dict[str, tuple[float, str | None]] = {}
+        for country in sorted({*self.by_country, *(c.country for c in self.caps)}):
+            if self.fallback_allowed(need, country):
+                best[country] = (self.score(need, None, country), None)
+        for cap in self.caps:  # sorted by (country, id): the first of equal scores stays
+            if self.exclusion(need, cap) is not None:
+                continue
+            s = self.score(need, cap)
+            held = best.get(cap.country)
+            key = float(rank_keys(np.array([s]))[0])
+            if held is None:
+                best[cap.country] = (s, cap.id)
+                continue
+            held_key = float(rank_keys(np.array([held[0]]))[0])
+            if key > held_key or (key == held_key and held[1] is None):
+                best[cap.country] = (s, cap.id)
+        return best
+
     def rank(
         self, need_ids: Iterable[str] | None = None, top_k: int = 5
-    ) -> list[tuple[str, int, str, str, float]]:
-        """(need id, rank, provider, capacity id, score) with the engine's ranking rules."""
-        needs = sorted(self.corpus.needs, key=lambda n: n.id)
-        caps = sorted(self.corpus.capacities, key=lambda c: (c.country, c.id))
-        scored: dict[str, list[tuple[float, str, str]]] = {}
-        for need in needs:
-            rows = [
-                (self.score(need, cap), cap.country, cap.id)
-                for cap in caps
-                if self.exclusion(need, cap) is None
-            ]
-            if rows:
-                scored[need.id] = rows
+    ) -> list[tuple[str, int, str, str | None, float]]:
+        """(need id, rank, provider, capacity id or None, score) with the engine's rules."""
+        scored = {n.id: self.best_offers(n) for n in self.needs}
+        scored = {k: v for k, v in scored.items() if v}
         winner: dict[str, str] = {}
         wins: dict[str, int] = {}
-        for nid, rows in scored.items():
-            best = min(rows, key=lambda r: (-round(r[0], RANK_DIGITS), r[1], r[2]))
-            winner[nid] = best[1]
-            wins[best[1]] = wins.get(best[1], 0) + 1
+        for nid, offers in scored.items():
+            key = rank_keys(np.array([s for s, _ in offers.values()]))
+            ordered = sorted(zip(offers, key.tolist(), strict=True), key=lambda x: (-x[1], x[0]))
+            winner[nid] = ordered[0][0]
+            wins[winner[nid]] = wins.get(winner[nid], 0) + 1
         total = len(scored)
         lam = self.weights.hub_damping
         wanted = None if need_ids is None else set(need_ids)
-        out: list[tuple[str, int, str, str, float]] = []
-        for nid, rows in scored.items():
+        out: list[tuple[str, int, str, str | None, float]] = []
+        for nid in sorted(scored):
             if wanted is not None and nid not in wanted:
                 continue
-            final = []
-            for s, country, cid in rows:
-                other_wins = wins.get(country, 0) - (1 if winner[nid] == country else 0)
-                d = 1.0 / (1.0 + lam * other_wins / total)
-                final.append((d * s, country, cid))
-            final.sort(key=lambda r: (-round(r[0], RANK_DIGITS), r[1], r[2]))
-            seen: set[str] = set()
-            for s, country, cid in final:
-                if country in seen:
-                    continue
-                seen.add(country)
-                out.append((nid, len(seen), country, cid, s))
-                if len(seen) == top_k:
-                    break
+            rows = []
+            for country, (s, cid) in scored[nid].items():
+                other = wins.get(country, 0) - (1 if winner[nid] == country else 0)
+                d = 1.0 / (1.0 + lam * other / total) if lam else 1.0
+                rows.append((d * s, country, cid))
+            keys = rank_keys(np.array([r[0] for r in rows])).tolist()
+            ranked = sorted(zip(rows, keys, strict=True), key=lambda x: (-x[1], x[0][1]))[:top_k]
+            for r, ((s, country, cid), _k) in enumerate(ranked, 1):
+                out.append((nid, r, country, cid, s))
         return out

@@ -26,6 +26,7 @@ from sscmatch.matching.model import (
     NeedItem,
     ThemeInfo,
 )
+from sscmatch.text import quantise
 
 # (region, sub-region, intermediate region, language pools, SIDS-prone)
 AREAS: tuple[tuple[str, str, str, tuple[tuple[str, ...], ...], bool], ...] = (
@@ -102,6 +103,8 @@ class SynthSize:
     needs: int = 20_000
     exchanges: int = 200_000
     seed: int = 1
+    text_dims: int = 32
+    """Dimensions of the synthetic text vectors (0: none)."""
 
 
 def default_themes() -> list[ThemeInfo]:
@@ -358,4 +361,28 @@ def generate(size: SynthSize, themes: Sequence[ThemeInfo] | None = None) -> Corp
         commitments=commitments,
         vetoes=vetoes,
         intelligibility=INTELLIGIBILITY,
+        vectors=text_vectors([*capacities, *needs, *exchanges], size),
     )
+
+
+def text_vectors(
+    records: Sequence[CapacityItem | NeedItem | ExchangeItem], size: SynthSize
+) -> dict[str, npt.NDArray[np.int8]]:
+    """Stored (int8) vectors standing for the records' texts: a direction per primary theme
+    plus noise, so that records on one theme are alike (drawn from a generator of their own, so
+    that the records themselves do not depend on ``text_dims``)."""
+    if size.text_dims <= 0 or not records:
+        return {}
+    rng = np.random.default_rng(size.seed + 7919)
+    themes = sorted({r.themes[0] for r in records if r.themes})
+    direction = {t: rng.standard_normal(size.text_dims) for t in themes}
+    noise = rng.standard_normal((len(records), size.text_dims))
+    unit = np.stack(
+        [
+            noise[i] * 0.9 + (direction[r.themes[0]] if r.themes else 0.0)
+            for i, r in enumerate(records)
+        ]
+    )
+    unit /= np.linalg.norm(unit, axis=1, keepdims=True)
+    stored = quantise(unit)
+    return {r.id: stored[i] for i, r in enumerate(records)}

@@ -46,6 +46,15 @@ THEMES = {
             label="Labour inspection",
             terms=("Labour inspection", "inspección del trabajo", "inspeção do trabalho"),
         ),
+        ThemeInfo(id="sectors-forms", label="Sectors and forms"),
+        ThemeInfo(id="agriculture", parent="sectors-forms", label="Agriculture"),
+        ThemeInfo(
+            id="commercial-sexual-exploitation",
+            parent="sectors-forms",
+            label="Commercial sexual exploitation",
+        ),
+        ThemeInfo(id="cooperation", label="Cooperation", subject=False),
+        ThemeInfo(id="peer-learning", parent="cooperation", label="Peer learning", subject=False),
     )
 }
 
@@ -92,6 +101,22 @@ COUNTRIES = {
             subregion="Melanesia",
             groupings=frozenset({"SIDS"}),
             languages=("en",),
+        ),
+        CountryInfo(
+            code="ARG",
+            name="Argentina",
+            region="Americas",
+            subregion="Latin America and the Caribbean",
+            intermediate_region="South America",
+            languages=("es",),
+        ),
+        CountryInfo(
+            code="ESP",
+            name="Spain",
+            region="Europe",
+            subregion="Southern Europe",
+            languages=("es",),
+            dac_since=1991,
         ),
         CountryInfo(
             code="KGZ",

@@ -1,5 +1,6 @@
 """The time-split evaluation: hand-worked metrics on tiny rankings (with ties), the split (nothing
-at or after a cut-off reaches the matcher), the cases and pseudo-needs, the report."""
+at or after a cut-off reaches the matcher), the cases and pseudo-needs, per-project figures, the
+project bootstrap and the report."""
 
 from __future__ import annotations
 
@@ -11,22 +12,20 @@ from math import log2
 
 import pytest
 
-from sscmatch.matching import CapacityItem, Corpus, PreparedCorpus
+from sscmatch.matching import CapacityItem, Corpus, ExchangeItem, PreparedCorpus, replay
 from sscmatch.matching import evaluation as ev
-from sscmatch.matching.evaluation import (
+from sscmatch.matching.evaluation import bootstrap, evaluate, markdown, mean
+from sscmatch.matching.metrics import (
     Ranking,
     case_metrics,
     concentration,
-    corpus_as_of,
     covered,
-    evaluate,
     group_by_score,
     hit_at,
-    make_cases,
-    markdown,
     ndcg_at,
     reciprocal_rank,
 )
+from sscmatch.matching.replay import Case, corpus_as_of, make_cases
 from tests.matching.helpers import small_corpus
 
 L2, L3, L4 = log2(2), log2(3), log2(4)
@@ -212,33 +211,60 @@ def test_cases_windows_repeat_and_pseudo_needs() -> None:
     assert need.country == "HTI"
     assert need.themes == ("conditional-cash-transfers",)
     assert need.languages == ("fr", "ht")
-    assert need.title == "Conditional cash transfers"  # theme labels, never the provider
-    assert "CRI" not in need.title and "Costa Rica" not in need.title
+    assert need.title == "Conditional cash transfers"  # an untitled exchange: theme labels
     assert need.status == "open"
     # window: an exchange at T + window belongs to the next cut-off
     assert [c.exchange for c in make_cases(corpus, corpus.exchanges, (2018,), 2)] == []
     assert [c.exchange for c in make_cases(corpus, corpus.exchanges, (2018,), 3)] == ["E5"]
 
 
+def test_donor_providers_are_not_the_answer_and_joint_hosts_are_no_cases() -> None:
+    corpus = replace(
+        dated_corpus(),
+        exchanges=[
+            ExchangeItem(
+                id="D",
+                start=date(2013, 1, 1),
+                providers=("ESP", "CRI"),
+                recipients=("GTM", "CRI"),
+                themes=("labour-inspection",),
+            ),
+            ExchangeItem(
+                id="O",
+                start=date(2013, 1, 1),
+                providers=("ESP",),
+                recipients=("HTI",),
+                themes=("labour-inspection",),
+            ),
+        ],
+    )
+    cases = make_cases(corpus, corpus.exchanges, (2012,), 2)
+    # ESP (a DAC member since 1991) is not a southern provider: only CRI counts, and CRI,
+    # host too, is no case of its own; O has no southern provider at all
+    assert [(c.exchange, c.recipient, sorted(c.providers)) for c in cases] == [
+        ("D", "GTM", ["CRI"])
+    ]
+
+
 def test_the_matcher_never_sees_exchanges_at_or_after_the_cutoff(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     seen: list[tuple[Corpus, date | None]] = []
-    real = ev.prepare
+    real = replay.prepare
 
-    def spy(corpus: Corpus, as_of: date | None = None) -> PreparedCorpus:
+    def spy(corpus: Corpus, as_of: date | None = None, **kw: object) -> PreparedCorpus:
         seen.append((corpus, as_of))
-        return real(corpus, as_of=as_of)
+        return real(corpus, as_of=as_of, **kw)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(ev, "prepare", spy)
+    monkeypatch.setattr(replay, "prepare", spy)
     corpus = dated_corpus()
-    report = evaluate(corpus, cutoffs=(2012, 2015, 2019), window=2)
+    report = evaluate(corpus, cutoffs=(2012, 2015, 2019), window=2, only=[ev.FULL, "popularity"])
     assert report.cutoffs == {2012: 1, 2015: 1, 2019: 1}
-    assert [as_of for _c, as_of in seen] == [date(2012, 1, 1), date(2015, 1, 1), date(2019, 1, 1)]
+    assert {as_of for _c, as_of in seen} == {date(2012, 1, 1), date(2015, 1, 1), date(2019, 1, 1)}
     for snap, as_of in seen:
         assert as_of is not None
-        assert snap.exchanges and all(e.start < as_of for e in snap.exchanges)
-        assert all(c.created is not None and c.created < as_of for c in snap.capacities)
+        assert all(e.start < as_of for e in snap.exchanges)
+        assert all(c.created is None or c.created < as_of for c in snap.capacities)
         assert all(k.start is None or k.start < as_of for k in snap.commitments)
         tested = {c.exchange for c in report.cases if date(c.cutoff, 1, 1) == as_of}
         assert not tested & {e.id for e in snap.exchanges}
@@ -247,55 +273,57 @@ def test_the_matcher_never_sees_exchanges_at_or_after_the_cutoff(
 def test_evaluate_on_a_tiny_corpus() -> None:
     corpus = dated_corpus()
     report = evaluate(corpus, cutoffs=(2012, 2015, 2019), window=2)
-    assert [r.method for r in report.rows][:6] == [
-        ev.FULL,
-        "popularity",
-        "repeat-pair",
-        "same-region",
-        "theme-only",
-        "graph-only",
-    ]
-    assert len(report.rows) == 6 + 7  # one ablation per factor
+    names = [r.method for r in report.rows]
+    assert names[:2] == [ev.FULL, ev.CALIBRATED]
+    assert {"popularity", "repeat-pair → theme", "theme → language → region"} <= set(names)
+    assert ev.NO_FAMILY in names
     for row in report.rows:
-        for seg in ev.SEGMENTS:
-            for m in ev.METRICS:
-                v = row.metrics[seg][m]
-                assert 0.0 <= v <= 1.0
-        assert row.metrics["all"]["hit@1"] <= row.metrics["all"]["hit@3"]
-        assert row.metrics["all"]["hit@3"] <= row.metrics["all"]["hit@5"]
-    sizes = report.segment_sizes
-    assert sizes == {"all": 3, "new": 2, "repeat": 1}
-    # 2012: CRI is the only provider with a visible capacity for HTI; BRA-0 (2011) too, but
-    # CRI helped GTM before, so popularity ranks CRI first
+        for m in ("hit@1", "hit@3", "hit@5", "mrr", "ndcg@5"):
+            for unit in ev.UNITS:
+                assert 0.0 <= report.mean(row.method, m, "all", unit) <= 1.0
+        assert report.mean(row.method, "hit@1") <= report.mean(row.method, "hit@3")
     pop = report.row("popularity")
-    assert pop.per_case["2012:E2:HTI"] == 1.0
+    # 2012: CRI has provided before (E1), BRA has not: popularity ranks CRI first
+    assert pop.per_case["2012:E2:HTI"]["mrr"] == 1.0
     assert report.pool_coverage == 1.0
-    assert report.margin == pytest.approx(
-        report.row(ev.FULL).metrics["all"]["mrr"]
-        - report.row(report.best_baseline).metrics["all"]["mrr"]
-    )
-    lo, hi = report.margin_ci
-    assert lo <= hi
+    for cut in ("2012", "2015", "2019", "all"):
+        for unit in ev.UNITS:
+            m = report.margins[(cut, unit)]
+            assert m.low <= m.value + 1e-12 or m.low <= m.high
+            assert m.value == pytest.approx(m.full - m.rule)
     text = markdown(report)
-    assert text.startswith("| method | Hit@1 | Hit@3 | Hit@5 | MRR | nDCG@5 | coverage |")
-    assert "MRR margin of the full matcher over the best baseline" in text
+    assert text.startswith("| method | MRR 2012 need / project |")
+    assert "Margin of the full matcher over the best simple rule" in text
     assert text.count("\n|") == len(report.rows) + 1
 
 
-def test_min_cases_skips_thin_cutoffs_and_candidates_is_checked() -> None:
+def test_a_project_with_many_recipients_counts_once_per_project() -> None:
+    need = dated_corpus().needs[0]
+
+    def case(cid: str, project: str) -> Case:
+        return Case(
+            id=cid,
+            cutoff=2012,
+            exchange=project,
+            recipient="X",
+            providers=frozenset(),
+            repeat=False,
+            need=need,
+        )
+
+    cases = [case("a1", "A"), case("a2", "A"), case("a3", "A"), case("b1", "B")]
+    per = {"a1": {"mrr": 1.0}, "a2": {"mrr": 1.0}, "a3": {"mrr": 1.0}, "b1": {"mrr": 0.0}}
+    assert mean(per, cases, "mrr", "need") == pytest.approx(0.75)
+    assert mean(per, cases, "mrr", "project") == pytest.approx(0.5)
+    # the bootstrap moves a project's cases together: A alone or B alone are the extremes
+    low, high = bootstrap({k: v["mrr"] for k, v in per.items()}, cases, "project")
+    assert 0.0 <= low <= 0.5 <= high <= 1.0
+    low_n, high_n = bootstrap({k: v["mrr"] for k, v in per.items()}, cases, "need")
+    assert low_n >= 0.0 and high_n <= 1.0
+
+
+def test_min_cases_skips_thin_cutoffs() -> None:
     corpus = dated_corpus()
     report = evaluate(corpus, cutoffs=(2012, 2015, 2019), window=2, min_cases=2)
     assert report.cutoffs == {}
     assert report.cases == []
-    with pytest.raises(ValueError):
-        evaluate(corpus, candidates="everyone")
-
-
-def test_eligible_candidates_restrict_baselines_to_the_engines_set() -> None:
-    corpus = dated_corpus()
-    pool = evaluate(corpus, cutoffs=(2012, 2015, 2019), window=2)
-    eligible = evaluate(corpus, cutoffs=(2012, 2015, 2019), window=2, candidates="eligible")
-    full = eligible.row(ev.FULL)
-    for name in ("popularity", "repeat-pair", "same-region"):
-        assert eligible.row(name).coverage <= pool.row(name).coverage
-        assert eligible.row(name).coverage == full.coverage

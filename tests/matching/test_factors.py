@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+from dataclasses import replace
 from datetime import date
 
 import pytest
@@ -44,24 +46,66 @@ def test_language_score_shared_intelligible_interpretation_unknown() -> None:
     assert F.language_score(("pt",), ("es",), intel, 0.2) == 0.7  # looked up both ways
     assert F.language_score(("ru",), ("es",), intel, 0.2) == 0.2
     assert F.language_score((), ("es",), intel, 0.2) == F.LANGUAGE_UNKNOWN
-    names: dict[str, str] = {}
-    assert F.language_reason(("es",), ("es",), intel, 0.2, names) == "shares Spanish"
-    assert "mutually intelligible" in F.language_reason(("pt",), ("es",), intel, 0.2, names)
-    assert F.language_reason(("ru",), ("en",), intel, 0.2, names) == (
-        "needs interpretation (English to Russian)"
+    assert F.language_relation(("es",), ("es",), intel, 0.2) == (
+        "language.shared",
+        {"languages": ["es"]},
     )
+    assert F.language_relation(("pt",), ("es",), intel, 0.2)[0] == "language.intelligible"
+    assert F.language_relation(("ru",), ("en",), intel, 0.2) == (
+        "language.interpretation",
+        {"need_language": "ru", "offer_language": "en"},
+    )
+    assert F.language_relation((), ("en",), intel, 0.2) == ("language.unknown", {})
 
 
 def test_region_levels_and_reasons() -> None:
     c = COUNTRIES
-    assert F.region_score(c["GTM"], c["CRI"]) == (1.0, "same region (Central America)")
-    assert F.region_score(c["GTM"], c["BRA"]) == (
-        0.85,
-        "same sub-region (Latin America and the Caribbean)",
+    assert F.region_relation(c["GTM"], c["CRI"]) == (
+        1.0,
+        "region.same",
+        {"region": "Central America"},
     )
-    assert F.region_score(c["HTI"], c["FJI"]) == (0.4, "both SIDS")
-    assert F.region_score(c["KGZ"], c["BRA"])[0] == F.OTHER_REGION
-    assert F.region_score(None, c["BRA"])[0] == F.OTHER_REGION
+    coded = replace(c["GTM"], region_codes=("019", "419", "013"))
+    assert F.region_relation(coded, c["CRI"])[2] == {"region": "013"}  # M49 code when known
+    assert F.region_relation(c["GTM"], c["BRA"])[:2] == (0.85, "region.same")
+    assert F.region_relation(c["HTI"], c["FJI"]) == (
+        0.4,
+        "region.grouping",
+        {"groupings": ["SIDS"]},
+    )
+    assert F.region_score(c["KGZ"], c["BRA"]) == F.OTHER_REGION
+    assert F.region_score(None, c["BRA"]) == F.OTHER_REGION
+
+
+def test_topic_levels_make_a_gap_between_addressing_and_not() -> None:
+    assert F.topic_level(F.SAME_THEME) == 1.0
+    assert F.topic_level(F.PARENT_CHILD) == F.ON_TOPIC_MIN == 0.9
+    assert F.topic_level(F.SIBLING) == 0.3 and F.topic_level(F.COUSIN) == 0.15
+    assert F.topic_level(0.0) == 0.0
+    # the best offer that does not address a need: a sibling capacity or a fallback offer
+    assert max(0.3, F.FALLBACK_SHARE) == F.OFF_TOPIC_MAX
+    assert pytest.approx(0.5) == F.OFF_TOPIC_GAP
+
+
+def test_subject_themes_leave_out_ways_of_cooperating() -> None:
+    assert F.subject_themes(("peer-learning", "labour-inspection"), THEMES) == (
+        "labour-inspection",
+    )
+    # a need only about cooperation keeps its themes
+    assert F.subject_themes(("peer-learning",), THEMES) == ("peer-learning",)
+    tx = F.Taxonomy.of(THEMES)
+    assert F.best_similarity(("labour-inspection",), ("enforcement", "agriculture"), tx) == 0.7
+
+
+def test_experience_and_text_scales() -> None:
+    assert F.experience_score(0.0, 10.0) == 0.0
+    assert F.experience_score(10.0, 10.0) == 1.0
+    assert F.experience_score(20.0, 10.0) == 1.0  # capped
+    assert F.experience_score(1.0, 10.0) == pytest.approx(math.log(2) / math.log(11))
+    assert F.experience_score(3.0, 0.0) == 0.0
+    assert F.text_relevance(0.1, 0.1, 0.6) == 0.0
+    assert F.text_relevance(0.35, 0.1, 0.6) == pytest.approx(0.5)
+    assert F.text_relevance(0.9, 0.1, 0.6) == 1.0
 
 
 def test_maturity_follow_through_saturate_decay() -> None:
@@ -86,16 +130,3 @@ def test_windows_overlap() -> None:
     assert F.windows_overlap(d(2020, 1, 1), d(2020, 12, 31), d(2020, 6, 1), None)
     assert not F.windows_overlap(d(2021, 1, 1), None, None, d(2020, 12, 31))
     assert not F.windows_overlap(None, d(2019, 1, 1), d(2020, 1, 1), None)
-
-
-def test_text_similarity_crosses_languages_through_theme_terms() -> None:
-    terms = F.TermIndex(THEMES)
-    es = F.text_key("Transferencias condicionadas", "", terms)
-    pt = F.text_key("Transferências condicionadas", "", terms)
-    en = F.text_key("Conditional cash transfers", "", terms)
-    assert "t_conditional_cash_transfers" in es.split()
-    assert "t_conditional_cash_transfers" in en.split()
-    other = F.text_key("Labour inspection", "", terms)
-    assert F.text_similarity(es, pt) == 1.0  # accents do not matter
-    assert F.text_similarity(es, en) > F.text_similarity(es, other)
-    assert F.text_similarity("", en) == 0.0

@@ -1,139 +1,77 @@
-"""The fast engine's shortcuts against their plain definitions: exact rounding, term finding,
-ranking in blocks of needs, and the engine staying free of files."""
+"""The fast engine's shortcuts give what the plain computation gives: blocks of any size,
+the top-K pruning (text compared only where it can matter), exact text dot products, and
+components of the chosen pairs equal to the block scores. The engine touches no files."""
 
 from __future__ import annotations
 
 import ast
-import random
-from dataclasses import replace
-from datetime import date
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from sscmatch.matching import FACTORS, Weights, prepare
-from sscmatch.matching import engine as E
-from sscmatch.matching import factors as F
-from sscmatch.matching.model import ThemeInfo
-from sscmatch.matching.reference import RANK_DIGITS, ReferenceScorer
+from sscmatch.matching import Weights, engine, prepare
+from sscmatch.matching.reference import ReferenceScorer
+from sscmatch.matching.scoring import cosine, profile, weighted
 from sscmatch.matching.synth import SynthSize, generate
-from tests.matching.helpers import THEMES
+from sscmatch.text import VECTOR_SCALE, quantise
 
-ENGINE = Path(E.__file__).resolve().parent
-
-
-def test_round_keys_is_pythons_round() -> None:
-    rng = random.Random(7)
-    values = [rng.random() for _ in range(20_000)]
-    values += [rng.uniform(0, 3) * 10.0 ** -rng.randint(0, 14) for _ in range(5_000)]
-    # values next to a half at the 12th digit, where the product v·10^12 rounds either way
-    for _ in range(5_000):
-        m = rng.randint(0, 10**12)
-        half = (m + 0.5) / 10**12
-        values += [half, float(np.nextafter(half, 0.0)), float(np.nextafter(half, 1.0))]
-    values += [0.0, 1.0, 0.5, 1e-13, 123456.7890123456785, 2.0**60, float("inf")]
-    x = np.array(values, dtype=np.float64)
-    want = [round(v, RANK_DIGITS) for v in values]
-    assert E._round_keys(x).tolist() == want
+ENGINE = Path(__file__).resolve().parents[2] / "sscmatch" / "matching"
 
 
-def _find_plain(index: F.TermIndex, words: list[str]) -> set[str]:
-    """The definition: a term is found where its words follow one another in ``words``."""
-    found: set[str] = set()
-    for i, w in enumerate(words):
-        for term, theme_id in index._by_first.get(w, ()):
-            if tuple(words[i : i + len(term)]) == term:
-                found.add(theme_id)
-    return found
+def corpus(seed: int = 2):  # type: ignore[no-untyped-def]
+    return generate(SynthSize(countries=30, capacities=200, needs=40, exchanges=600, seed=seed))
 
 
-def test_term_index_finds_whole_word_sequences_only() -> None:
-    themes = {
-        **THEMES,
-        "cash": ThemeInfo(id="cash", label="Cash", terms=("cash", "cash plus")),
-    }
-    index = F.TermIndex(themes)
-    cases = [
-        "conditional cash transfers for families",
-        "transfers conditional cash",  # the phrase out of order: only "cash"
-        "conditional cashtransfers",
-        "CCT y protección social",
-        "cash plus conditional cash",
-        "",
-        "labour inspection inspection labour",
-    ]
-    for text in cases:
-        words = F.normalise(text).split()
-        assert index.find(words) == _find_plain(index, words), text
-    assert "conditional-cash-transfers" in index.find(F.normalise(cases[0]).split())
-    assert "conditional-cash-transfers" not in index.find(F.normalise(cases[1]).split())
-    key = F.text_key("Conditional cash", "transfers for the poor", index)
-    assert "t_conditional_cash_transfers" not in key.split()  # title and text apart
-    assert key == "cash conditional poor t_cash transfers"
+@pytest.mark.parametrize("block", [1, 3, 17, 4096])
+def test_blocks_of_any_size_rank_the_same(block: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    c = corpus()
+    want = prepare(c).rank(top_k=4)
+    monkeypatch.setattr(engine, "BLOCK_NEEDS", block)
+    assert prepare(c).rank(top_k=4) == want
 
 
-def _rows(props: list) -> list:  # type: ignore[type-arg]
-    return [
-        (p.need_id, p.rank, p.provider, p.capacity_id, p.score, p.reasons, p.damping) for p in props
-    ]
+@pytest.mark.parametrize("top_k", [1, 2, 5])
+def test_pruning_keeps_the_top_k_of_the_full_ranking(top_k: int) -> None:
+    c = corpus(3)
+    everything = prepare(c).rank(top_k=len(c.countries), explain=False)
+    pruned = prepare(c).rank(top_k=top_k, explain=False)
+    assert pruned == [p for p in everything if p.rank <= top_k]
 
 
-@pytest.mark.parametrize("cells", [1, 37, 10**9])
-def test_blocks_of_any_size_rank_the_same(cells: int, monkeypatch: pytest.MonkeyPatch) -> None:
-    corpus = generate(SynthSize(countries=20, capacities=150, needs=40, exchanges=300, seed=9))
-    want = _rows(prepare(corpus).rank(Weights(), top_k=3))
-    monkeypatch.setattr(E, "BLOCK_CELLS", cells)
-    got = prepare(corpus).rank(Weights(), top_k=3)
-    assert _rows(got) == want
-    # one need at a time, after the full ranking (the winners and their texts are reused)
-    prepared = prepare(corpus)
-    prepared.rank(Weights(), top_k=3)
-    one = [
-        p
-        for nid in sorted({p.need_id for p in got})
-        for p in prepared.rank(Weights(), need_ids=[nid], top_k=3)
-    ]
-    assert _rows(one) == want
+def test_a_heavy_text_weight_prunes_the_same_as_the_reference() -> None:
+    c = corpus(4)
+    w = Weights(text=30.0)
+    fast = [(p.need_id, p.provider, p.capacity_id) for p in prepare(c).rank(w, top_k=3)]
+    slow = [(r[0], r[2], r[3]) for r in ReferenceScorer(c, w).rank(top_k=3)]
+    assert fast == slow
 
 
-@pytest.mark.parametrize("extra", [0, 1, 50])
-def test_windows_vetoes_and_round_one_width_keep_the_reference_ranking(
-    extra: int, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(E, "ROUND1_EXTRA", extra)
-    corpus = generate(SynthSize(countries=18, capacities=140, needs=35, exchanges=400, seed=11))
-    rng = random.Random(extra)
-    caps = list(corpus.capacities)
-    for i in rng.sample(range(len(caps)), 40):  # many windows, some disjoint from the needs'
-        start = date(2024 + rng.randint(0, 3), rng.randint(1, 12), 1)
-        caps[i] = replace(caps[i], available_from=start, available_to=date(start.year + 1, 6, 1))
-    needs = list(corpus.needs)
-    vetoes = set(corpus.vetoes)
-    for need in rng.sample(needs, 8):  # pair vetoes of (capacity, need)
-        for cap in rng.sample(caps, 15):
-            vetoes.add((cap.id, need.id))
-    corpus = replace(corpus, capacities=caps, vetoes=frozenset(vetoes))
-    for weights in (Weights(), Weights(hub_damping=2.0, theme_text_share=0.7)):
-        fast = prepare(corpus).rank(weights, top_k=4)
-        slow = ReferenceScorer(corpus, weights).rank(top_k=4)
-        assert [(p.need_id, p.rank, p.provider, p.capacity_id) for p in fast] == [
-            r[:4] for r in slow
-        ]
-        assert [p.score for p in fast] == pytest.approx([r[4] for r in slow], abs=1e-9)
+def test_stored_vectors_give_exact_dot_products_in_any_order() -> None:
+    rng = np.random.default_rng(0)
+    unit = rng.standard_normal((50, 128))
+    unit /= np.linalg.norm(unit, axis=1, keepdims=True)
+    stored = quantise(unit)
+    assert stored.dtype == np.int8 and np.abs(stored).max() <= VECTOR_SCALE
+    as32 = stored.astype(np.float32)
+    grid = as32 @ as32.T  # one blocked matrix product
+    exact = stored.astype(np.int64) @ stored.astype(np.int64).T
+    assert np.array_equal(grid.astype(np.int64), exact)
+    assert np.allclose(cosine(exact), unit @ unit.T, atol=0.03)
+    summed = profile(stored[:3].astype(np.int64).sum(axis=0))[0]
+    direction = unit[:3].sum(axis=0)
+    assert np.allclose(summed / VECTOR_SCALE, direction / np.linalg.norm(direction), atol=0.01)
 
 
-def test_components_of_many_pairs_equal_one_at_a_time() -> None:
-    corpus = generate(SynthSize(countries=15, capacities=80, needs=20, exchanges=200, seed=2))
-    prepared = prepare(corpus)
-    weights = Weights(theme_text_share=0.4, interpretation=0.1)
-    props = prepared.rank(weights, top_k=3)
-    st = prepared.scoring(weights)
-    for p in props:
-        n, c = prepared.need_pos[p.need_id], prepared.cap_pos[p.capacity_id]
-        text = float(prepared._texts(n, np.array([c], dtype=np.int64))[0])
-        one = prepared.components(st, n, c, text)
-        assert [one[k] for k in FACTORS] == [p.components[k] for k in FACTORS]
+def test_components_of_the_chosen_pairs_are_the_block_scores() -> None:
+    c = corpus(5)
+    prepared = prepare(c)
+    w = Weights()
+    for p in prepared.rank(w, top_k=3):
+        assert float(weighted(w, p.components)) == p.score
+        if p.capacity_id is not None:
+            got = prepared.score_pair(p.need_id, p.capacity_id, w)
+            assert got is not None and got[0] == p.score
 
 
 def test_the_engine_touches_no_files() -> None:

@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sscmatch.matching import FACTORS, Corpus, Weights, prepare, rank
+from sscmatch.matching import factors as F
 from sscmatch.matching.synth import SynthSize, generate
 
 SETTINGS = settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -23,16 +24,17 @@ def corpus_for(seed: int) -> Corpus:
 
 weights_st = st.builds(
     Weights,
-    theme=st.floats(0.1, 5),
+    topic=st.floats(0.1, 10),
+    text=st.floats(0, 5),
     language=st.floats(0, 5),
     region=st.floats(0, 5),
-    experience=st.floats(0, 5),
+    experience=st.floats(0, 8),
     relationship=st.floats(0, 5),
     maturity=st.floats(0, 5),
     follow_through=st.floats(0, 5),
     hub_damping=st.floats(0, 3),
-    theme_text_share=st.floats(0, 1),
     interpretation=st.floats(0, 1),
+    half_life=st.floats(1, 30),
 )
 seeds = st.integers(0, 3)
 dates = st.one_of(st.none(), st.dates(date(2000, 1, 1), date(2026, 1, 1)))
@@ -115,6 +117,55 @@ def test_as_of_hides_the_future(seed: int, as_of: date) -> None:
     assert got == rank(past, as_of=as_of)
     needs = {n.id: n for n in corpus.needs}
     assert all(needs[p.need_id].created < as_of for p in got)  # type: ignore[operator]
+
+
+CONTEXT = ("relationship", "region", "language")
+
+
+def guarantee_checks(corpus: Corpus, weights: Weights, as_of: date | None) -> int:
+    """Of two proposals for a need, one whose offer addresses the need (a registered capacity)
+    and one whose offer does not: if the second is better only in relationship, region or
+    language (the first at least as good in every other factor), the first scores higher and
+    ranks first. Returns how many such pairs were checked."""
+    checked = 0
+    top = len(corpus.countries)
+    for need_props in _by_need(
+        rank(corpus, weights, as_of=as_of, top_k=top, explain=False)
+    ).values():
+        on = [p for p in need_props if p.addresses and p.basis == "capacity"]
+        off = [p for p in need_props if not (p.addresses and p.basis == "capacity")]
+        for a in on:
+            for b in off:
+                if all(a.components[k] >= b.components[k] for k in FACTORS if k not in CONTEXT):
+                    checked += 1
+                    assert a.score > b.score
+                    assert a.rank < b.rank
+    return checked
+
+
+@SETTINGS
+@given(seed=seeds, weights=weights_st, as_of=dates)
+def test_an_offer_that_addresses_the_need_beats_one_better_only_in_context(
+    seed: int, weights: Weights, as_of: date | None
+) -> None:
+    """Whatever the weights, as long as they keep the topic guarantee."""
+    w = dataclasses.replace(weights, hub_damping=0.0)
+    if not w.topic_guarantee(F.OFF_TOPIC_GAP):
+        w = dataclasses.replace(
+            w, topic=1.01 * sum(w.factor(k) for k in CONTEXT) / F.OFF_TOPIC_GAP + 0.01
+        )
+    guarantee_checks(corpus_for(seed), w, as_of)
+
+
+def test_the_guarantee_is_checked_on_many_pairs_with_the_default_weights() -> None:
+    assert guarantee_checks(corpus_for(0), Weights(), None) > 50
+
+
+def _by_need(props: list) -> dict[str, list]:  # type: ignore[type-arg]
+    out: dict[str, list] = {}  # type: ignore[type-arg]
+    for p in props:
+        out.setdefault(p.need_id, []).append(p)
+    return out
 
 
 def test_prepared_corpus_refuses_another_date() -> None:
