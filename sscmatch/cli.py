@@ -16,6 +16,7 @@ from flask.cli import FlaskGroup, with_appcontext
 from sqlalchemy.engine import Engine
 
 from sscmatch import create_app
+from sscmatch.matching.reasons import render
 
 
 def _engine() -> Engine:
@@ -321,8 +322,9 @@ def _print_proposals(proposals: list[Any]) -> None:
         if p.need_id != current:
             current = p.need_id
             click.echo(f"\n{p.need_id} ({p.recipient})")
-        reasons = "; ".join(p.reasons[:3])
-        click.echo(f"  {p.rank}. {p.provider} {p.capacity_id:<12} {p.score:.3f}  {reasons}")
+        reasons = "; ".join(render(r) for r in p.reasons[:3])
+        offer = p.capacity_id or "(experience)"
+        click.echo(f"  {p.rank}. {p.provider} {offer:<12} {p.score:.3f}  {reasons}")
 
 
 def register(app: Flask) -> None:

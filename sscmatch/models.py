@@ -232,13 +232,17 @@ class Proposal(Tracked, table=True):
     id: int | None = Field(default=None, primary_key=True)
     run_id: int = Field(foreign_key="match_run.id", index=True)
     need: str = Field(foreign_key="need.id", index=True)
-    capacity: str = Field(foreign_key="capacity.id", index=True)
+    # None for a fallback proposal: the provider is proposed for its record of exchanges,
+    # no registered capacity of it fits the need (``components["basis"] == "experience"``)
+    capacity: str | None = Field(default=None, foreign_key="capacity.id", index=True)
     provider: str = Field(foreign_key="country.code", index=True)
     recipient: str = Field(foreign_key="country.code", index=True)
     rank: int
     score: float
     components: dict[str, Any] | None = Field(default=None, sa_type=JSONDict)
-    reasons: list[str] = _list()
+    # each a reason code with its parameters ({"code", "params"}); rendered in the reader's
+    # language (sscmatch.matching.reasons). Runs from before reason codes stored sentences.
+    reasons: list[Any] = _list()
     status: str = Field(default="proposed", index=True)
     recipient_fit: str | None = None
     note: str | None = None
@@ -348,6 +352,38 @@ class AuditEvent(SQLModel, table=True):
     before: dict[str, Any] | None = Field(default=None, sa_type=JSONDict)
     after: dict[str, Any] | None = Field(default=None, sa_type=JSONDict)
     note: str | None = None
+
+
+class TextVector(SQLModel, table=True):
+    """The text vector of a need, capacity or exchange under one text model (``sscmatch.text``):
+    int8 bytes (the unit vector × 127) and a hash of the text it was made from, so an edited
+    record gets a new one (:mod:`sscmatch.workflow.vectors`). Derived data: backups leave it out
+    and it is rebuilt when missing."""
+
+    __tablename__ = "text_vector"
+    kind: str = Field(primary_key=True, max_length=20)
+    record_id: str = Field(primary_key=True, max_length=120)
+    model: str = Field(primary_key=True, max_length=40)
+    text_hash: str = Field(max_length=40)
+    vector: bytes
+    updated_at: datetime = Field(default_factory=utcnow, nullable=False)
+
+
+class Calibration(SQLModel, table=True):
+    """Factor weights fitted on the stored history (``matching.calibration``): the latest is what
+    match runs use. ``figures`` says how the suggestions fared on the held-out last window."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    created_at: datetime = Field(default_factory=utcnow, nullable=False)
+    created_by: int | None = Field(default=None, foreign_key="user.id")
+    as_of: str = Field(max_length=10)
+    window: int = 2
+    weights: dict[str, Any] = Field(default_factory=dict, sa_type=JSONDict, nullable=False)
+    figures: dict[str, Any] | None = Field(default=None, sa_type=JSONDict)
+    cases: int = 0
+    projects: int = 0
+    status: str = Field(default="done", max_length=20)
+    error: str | None = Field(default=None, max_length=2000)
 
 
 class IdCounter(SQLModel, table=True):

@@ -201,6 +201,7 @@ def init_app(app: Flask) -> None:
         main,
         matching,
         network,
+        reasons,
         registry,
         review,
         templating,
@@ -255,6 +256,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(api_package.bp)
     app.jinja_env.globals["LANGUAGE_NAMES"] = i18n.LANGUAGE_NAMES
     templating.init_app(app)
+    reasons.init_app(app)
     cli.register(app)
     _sweep_interrupted_runs(app)
     if app.config.get("WARM_CACHE", not app.testing):

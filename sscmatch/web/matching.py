@@ -44,7 +44,7 @@ from sscmatch.web.templating import STATUS_LABELS
 from sscmatch.web.translate import gettext as _
 from sscmatch.web.translate import lazy_gettext as _l
 from sscmatch.web.widgets import FastSelect, theme_choices
-from sscmatch.workflow import matchruns
+from sscmatch.workflow import matchruns, vectors
 
 bp = Blueprint("matching", __name__, url_prefix="/matching")
 log = logging.getLogger(__name__)
@@ -70,6 +70,11 @@ def execute_run(
                 s.commit()
 
     try:
+        # Text vectors of new or edited records first, committed on their own: the ranking below
+        # then only reads, so progress can be committed meanwhile (SQLite has one writer).
+        with Session(engine) as s:
+            vectors.refresh(s)
+            s.commit()
         with Session(engine, expire_on_commit=False) as s:
             proposals = matchruns.compute(
                 s, load_vocabulary(), need_ids=need_ids, top_k=top_k, progress=progress

@@ -43,7 +43,8 @@ STAFF = ("secretariat", "admin")
 READERS = ("secretariat", "admin", "analyst", "focal_point")
 
 FACTOR_LABELS: dict[str, Any] = {
-    "theme": _l("Theme"),
+    "topic": _l("Topic"),
+    "text": _l("Text"),
     "language": _l("Language"),
     "region": _l("Region"),
     "experience": _l("Experience"),

@@ -28,8 +28,9 @@ class BackupError(ValueError):
 
 
 # Bookkeeping the database keeps for itself (triggers maintain it; sign-in counters are
-# short-lived), not data to carry over.
-NOT_BACKED_UP = {"data_change", "sign_in_throttle", "id_counter"}
+# short-lived) and derived data (text vectors are remade from the records' texts when missing),
+# not data to carry over.
+NOT_BACKED_UP = {"data_change", "sign_in_throttle", "id_counter", "text_vector"}
 
 
 def _tables() -> list[Any]:

@@ -7,6 +7,7 @@ their seat country's own (see data/README.md); vetoes come from the secretariat'
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 
 from sqlmodel import Session, col, select
@@ -22,7 +23,9 @@ from sscmatch.matching import (
     ThemeInfo,
 )
 from sscmatch.models import Capacity, Commitment, Exchange, Institution, Need, Theme, Veto
+from sscmatch.text import DEFAULT_MODEL, model
 from sscmatch.vocab import Vocabulary
+from sscmatch.workflow import vectors
 
 
 def _date(text: str | None) -> date | None:
@@ -47,6 +50,7 @@ def countries(vocab: Vocabulary) -> dict[str, CountryInfo]:
             languages=c.languages,
             name=c.name("en"),
             dac_since=c.dac_since,
+            region_codes=(c.region_code, c.subregion_code, c.intermediate_region_code),
         )
         for code, c in vocab.countries.items()
     }
@@ -61,29 +65,53 @@ def intelligibility(vocab: Vocabulary) -> dict[tuple[str, str], float]:
     return pairs
 
 
+COOPERATION_ROOT = "cooperation"
+"""The root of the themes that name a way of cooperating (peer learning, triangular
+cooperation, SSC management...) rather than what is learnt (``ThemeInfo.subject``)."""
+
+
 def themes(session: Session, vocab: Vocabulary) -> dict[str, ThemeInfo]:
+    parents = {t.id: t.parent for t in vocab.themes.values()}
+    extras = list(session.exec(select(Theme)))
+    parents.update({x.id: x.parent for x in extras})
+
+    def root(theme: str) -> str:
+        seen = {theme}
+        while parents.get(theme) and parents[theme] not in seen:
+            theme = parents[theme]  # type: ignore[assignment]
+            seen.add(theme)
+        return theme
+
     found = {
         t.id: ThemeInfo(
             id=t.id,
             parent=t.parent,
             terms=(*t.labels.values(), *t.synonyms),
             label=t.label("en"),
+            subject=root(t.id) != COOPERATION_ROOT,
         )
         for t in vocab.themes.values()
     }
-    for extra in session.exec(select(Theme)):
+    for extra in extras:
         labels = [extra.label_en, extra.label_es, extra.label_pt, extra.label_fr, extra.label_ru]
         found[extra.id] = ThemeInfo(
             id=extra.id,
             parent=extra.parent,
             terms=(*(x for x in labels if x), *extra.synonyms),
             label=extra.label_en,
+            subject=root(extra.id) != COOPERATION_ROOT,
         )
     return found
 
 
-def build_corpus(session: Session, vocab: Vocabulary) -> Corpus:
-    """Everything the matcher may look at (``as_of`` is applied by the engine)."""
+def theme_terms(info: Mapping[str, ThemeInfo]) -> dict[str, tuple[str, ...]]:
+    """Every theme's labels and synonyms (what the ``words`` text model looks for)."""
+    return {t.id: (*t.terms, t.label) for t in info.values()}
+
+
+def build_corpus(session: Session, vocab: Vocabulary, *, text: bool = True) -> Corpus:
+    """Everything the matcher may look at (``as_of`` is applied by the engine). With ``text``,
+    the stored text vectors, made first where missing or out of date (``vectors.refresh``)."""
     international = set(session.exec(select(Institution.id).where(col(Institution.international))))
     capacities = [
         CapacityItem(
@@ -149,6 +177,9 @@ def build_corpus(session: Session, vocab: Vocabulary) -> Corpus:
         if k.owner_country is not None  # a body's commitment is no country's follow-through
     ]
     vetoes = frozenset((v.provider, v.recipient) for v in session.exec(select(Veto)))
+    text_model = model(DEFAULT_MODEL)
+    if text:
+        vectors.refresh(session, text_model)
     return Corpus(
         countries=countries(vocab),
         themes=themes(session, vocab),
@@ -159,4 +190,6 @@ def build_corpus(session: Session, vocab: Vocabulary) -> Corpus:
         vetoes=vetoes,
         intelligibility=intelligibility(vocab),
         language_names={code: lang.name for code, lang in vocab.languages.items()},
+        vectors=vectors.load(session, text_model.name) if text else {},
+        text_scale=text_model.scale,
     )

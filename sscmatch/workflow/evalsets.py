@@ -34,7 +34,8 @@ from sqlmodel import Session
 
 from sscmatch.bundle import import_bundle
 from sscmatch.db import init_db, make_engine
-from sscmatch.matching import Corpus, ExchangeItem, ThemeInfo
+from sscmatch.matching import CapacityItem, Corpus, ExchangeItem, NeedItem, ThemeInfo
+from sscmatch.text import TextModel, record_text, store
 from sscmatch.vocab import Vocabulary
 from sscmatch.workflow.countries import sync_countries
 from sscmatch.workflow.encode import build_corpus, countries, intelligibility
@@ -75,7 +76,7 @@ def bundle_corpus(path: Path, vocab: Vocabulary) -> Corpus:
             sync_countries(session, vocab)
             import_bundle(session, path, vocab)
             session.flush()
-            corpus = build_corpus(session, vocab)
+            corpus = build_corpus(session, vocab, text=False)
             session.rollback()
     finally:
         engine.dispose()
@@ -270,3 +271,18 @@ def redacted(corpus: Corpus, vocab: Vocabulary) -> Corpus:
             for e in corpus.exchanges
         ],
     )
+
+
+def with_vectors(corpus: Corpus, text_model: TextModel | None) -> Corpus:
+    """The corpus with a text vector for every exchange, capacity and need (none: no text)."""
+    if text_model is None:
+        return replace(corpus, vectors={})
+    records: list[ExchangeItem | CapacityItem | NeedItem] = [
+        *corpus.exchanges,
+        *corpus.capacities,
+        *corpus.needs,
+    ]
+    texts = [record_text(r.title, r.description) for r in records]
+    matrix = store(text_model.encode(texts))
+    vectors = {r.id: matrix[i] for i, r in enumerate(records) if texts[i]}
+    return replace(corpus, vectors=vectors, text_scale=text_model.scale)

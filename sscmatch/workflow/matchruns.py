@@ -21,19 +21,20 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import Text, or_, type_coerce
 from sqlmodel import Session, col, select
 
-from sscmatch.matching import DEFAULT_WEIGHTS, PreparedCorpus, Proposal, Weights, prepare, rank
+from sscmatch.matching import PreparedCorpus, Proposal, Weights, prepare, rank
 from sscmatch.matching.assignment import Assignment, assign, edges_from_proposals
 from sscmatch.models import Capacity, Institution, MatchRun, Need, utcnow
 from sscmatch.models import Proposal as StoredProposal
 from sscmatch.vocab import Vocabulary
 from sscmatch.workflow.audit import record_event, snapshot
+from sscmatch.workflow.calibrations import current_weights
 from sscmatch.workflow.encode import build_corpus
 
-BATCH = 50
+BATCH = 1000
 UNDECIDED = ("proposed",)
 STALE_AFTER = timedelta(minutes=30)
 """A running run with no progress for this long is taken as dead even if its process cannot be
-checked (another host). Progress comes every 50 needs; the longest silent step, storing the
+checked (another host). Progress comes every 1,000 needs; the longest silent step, storing the
 proposals of a full re-match, takes well under a minute."""
 INTERRUPTED = (
     "interrupted: the server process computing this run stopped (a restart or a crash) before "
@@ -72,13 +73,16 @@ def compute(
     as_of: date | None = None,
     need_ids: Sequence[str] = (),
     top_k: int = 5,
-    weights: Weights = DEFAULT_WEIGHTS,
+    weights: Weights | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> list[Proposal]:
-    """Rank providers for the named needs (default: every open need), in batches."""
+    """Rank providers for the named needs (default: every open need), in batches, with
+    ``weights`` (default: the latest calibration's, else the documented defaults)."""
     if not 1 <= top_k <= 50:
         raise MatchError(f"top must be between 1 and 50, got {top_k}")
     check_needs(session, need_ids, as_of)
+    if weights is None:
+        weights = current_weights(session)
     prepared: PreparedCorpus = prepare(build_corpus(session, vocab), as_of=as_of)
     wanted = list(need_ids) or [n.id for n in prepared.corpus.needs if n.status == "open"]
     proposals: list[Proposal] = []
@@ -94,7 +98,7 @@ def portfolio(
     session: Session, proposals: Sequence[Proposal], min_per_recipient: int = 0
 ) -> Assignment:
     """At most one provider per need, maximising total score within capacities' yearly quotas."""
-    capacity_ids = {p.capacity_id for p in proposals}
+    capacity_ids = {p.capacity_id for p in proposals if p.capacity_id}
     quotas = {
         c.id: c.max_per_year
         for c in session.exec(select(Capacity).where(col(Capacity.id).in_(capacity_ids)))
@@ -261,8 +265,10 @@ def store(
                     "components": dict(p.components),
                     "contributions": dict(p.contributions),
                     "damping": p.damping,
+                    "basis": p.basis,
+                    "addresses": p.addresses,
                 },
-                reasons=list(p.reasons),
+                reasons=[r.to_dict() for r in p.reasons],
                 created_by=user_id,
             )
         )
@@ -278,7 +284,7 @@ def run_and_store(
     need_ids: Sequence[str] = (),
     top_k: int = 5,
     user_id: int | None = None,
-    weights: Weights = DEFAULT_WEIGHTS,
+    weights: Weights | None = None,
 ) -> MatchResult:
     """Match today's open needs (or the named ones) and store the run (the caller commits)."""
     run = start_run(session, as_of=None, need_ids=need_ids, top_k=top_k, user_id=user_id)

@@ -82,7 +82,8 @@ def build_world(app: Flask, users: dict[str, int]) -> dict[str, Any]:
         s.commit()
         proposals = s.exec(select(Proposal).where(Proposal.run_id == result.run_id)).all()
         proposal = next(p for p in proposals if p.provider != "BRA")
-        other = next(p for p in proposals if p.id != proposal.id)
+        # the tour involves neither Brazil nor, as provider, Guatemala's focal point's country
+        other = next(p for p in proposals if p.id != proposal.id and p.provider != "BRA")
         other.status = "accepted"
         tour = draft_from_proposal(s, other, users["secretariat"])
         s.add(

@@ -383,13 +383,17 @@ def test_pages_follow_the_whole_order_with_titles(session: Session) -> None:
         paged = [
             row
             for number in (1, 2, 3)
-            for row in wf.list_proposals(session, wf.Filters(sort=sort), page=number, size=4, viewer=SYSTEM).items
+            for row in wf.list_proposals(
+                session, wf.Filters(sort=sort), page=number, size=4, viewer=SYSTEM
+            ).items
         ]
         assert [r.proposal.id for r in paged] == [r.proposal.id for r in whole], sort
         assert all(r.need_title == titles[r.proposal.need] and r.capacity_title for r in paged)
     need = session.get(Need, NEED)
     assert need is not None
-    themed = wf.list_proposals(session, wf.Filters(theme=need.themes[0]), page=1, size=3, viewer=SYSTEM)
+    themed = wf.list_proposals(
+        session, wf.Filters(theme=need.themes[0]), page=1, size=3, viewer=SYSTEM
+    )
     on_theme = {n.id for n in session.exec(select(Need)) if need.themes[0] in n.themes}
     assert themed.total == sum(p.need in on_theme for p in session.exec(select(StoredProposal)))
     assert len(themed.items) == min(3, themed.total)
@@ -404,7 +408,7 @@ def test_evidence_and_breakdown(session: Session) -> None:
     assert all("AGO" in (*e.recipients, *e.participants, *e.providers) for e in ev.between)
     assert ev.on_themes and all("BRA" in e.providers for e in ev.on_themes)
     parts = wf.breakdown(p)
-    assert {f for f, _, _ in parts} >= {"theme", "language", "region"}
+    assert {f for f, _, _ in parts} >= {"topic", "text", "language", "region"}
     assert sum(c for _, _, c in parts) == pytest.approx(p.score, abs=1e-4)
     assert all(0 <= v <= 1 for _, v, _ in parts)
     data = wf.to_dict(p)

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sscmatch.models import MatchRun, Need
 from sscmatch.schemas import MAX_INT, MAX_REF, MAX_TEXT
 from sscmatch.vocab import load_vocabulary
+from sscmatch.web import reasons
 from sscmatch.web.access import access
 from sscmatch.web.api import ApiError, bp, document, int_arg, json_body, paged, validated
 from sscmatch.workflow import matchruns, visibility
@@ -79,7 +80,7 @@ def _visible(proposal: Any) -> None:
 
 def _detail(proposal: Any) -> dict[str, Any]:
     db = _db()
-    data = wf.to_dict(proposal)
+    data = proposal_json(proposal)
     evidence = wf.evidence(db, proposal, load_vocabulary())
     data["alternates"] = [
         {
@@ -119,6 +120,22 @@ document(
 )
 
 
+
+def proposal_json(proposal: Any) -> dict[str, Any]:
+    """A stored proposal's public shape, its reasons as code, parameters and the sentence in the
+    request's language."""
+    data = wf.to_dict(proposal)
+    data["reasons"] = [reasons.as_json(r) for r in proposal.reasons]
+    return data
+
+
+def live_json(proposal: Any) -> dict[str, Any]:
+    """A proposal ranked now (not stored), in the shape of ``sscmatch match --json``, its reasons
+    rendered in the request's language too."""
+    data: dict[str, Any] = proposal.to_dict()
+    data["reasons"] = [reasons.as_json(r) for r in proposal.reasons]
+    return data
+
 @bp.get("/needs/<need_id>/matches", endpoint="review_need_matches")
 @access("focal_point", "secretariat", "analyst", "admin")
 def need_matches(need_id: str) -> Any:
@@ -133,7 +150,7 @@ def need_matches(need_id: str) -> Any:
         ranked = matchruns.compute(db, load_vocabulary(), need_ids=[need_id], top_k=top)
     except matchruns.MatchError as exc:
         raise ApiError(422, "invalid", str(exc)) from None
-    return jsonify(as_of=None, need=need_id, proposals=[p.to_dict() for p in ranked])
+    return jsonify(as_of=None, need=need_id, proposals=[live_json(p) for p in ranked])
 
 
 # ----------------------------------------------------------------------------- proposals
@@ -194,7 +211,7 @@ def list_proposals() -> Any:
     return paged(
         [
             {
-                **wf.to_dict(r.proposal),
+                **proposal_json(r.proposal),
                 "need_title": r.need_title,
                 "capacity_title": r.capacity_title,
             }
@@ -267,7 +284,7 @@ def decide(proposal_id: int) -> Any:
         raise _fail(exc) from None
     db.commit()
     return jsonify(
-        proposal=wf.to_dict(outcome.proposal),
+        proposal=proposal_json(outcome.proposal),
         review=wf.review_to_dict(outcome.review) if outcome.review else None,
         accepted=outcome.accepted.id if outcome.accepted else None,
         superseded=outcome.superseded,
@@ -322,7 +339,7 @@ def respond(proposal_id: int) -> Any:
             raise ApiError(422, "invalid", str(exc)) from None
         raise _fail(exc) from None
     db.commit()
-    return jsonify(wf.to_dict(proposal))
+    return jsonify(proposal_json(proposal))
 
 
 # ----------------------------------------------------------------------------- match runs
