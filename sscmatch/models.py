@@ -258,6 +258,44 @@ class Review(SQLModel, table=True):
     alternate_id: int | None = Field(default=None, foreign_key="proposal.id")
     reviewer_id: int | None = Field(default=None, foreign_key="user.id")
     created_at: datetime = Field(default_factory=utcnow, nullable=False)
+    # What the decision changed (statuses before, the proposals it superseded, the need it
+    # matched, the tour it drafted, the veto it made), so that it can be reverted exactly;
+    # None for decisions recorded before reverts existed, and for reverts themselves.
+    effects: dict[str, Any] | None = Field(default=None, sa_type=JSONDict)
+    # Set when the decision was reverted (a later review with decision "revert" says why).
+    reverted_at: datetime | None = None
+
+
+class ProposalComment(SQLModel, table=True):
+    """A remark on a proposal, by the secretariat or a focal point of one of its two countries;
+    read by whoever may see the proposal."""
+
+    __tablename__ = "proposal_comment"
+    id: int | None = Field(default=None, primary_key=True)
+    proposal_id: int = Field(foreign_key="proposal.id", index=True)
+    author_id: int | None = Field(default=None, foreign_key="user.id")
+    body: str = Field(max_length=2000)
+    created_at: datetime = Field(default_factory=utcnow, nullable=False)
+
+
+class Notice(SQLModel, table=True):
+    """Something that arrived for a user (a proposal to answer, a need returned, a decision),
+    shown in the app until read and sent once in the daily digest (``sscmatch remind``).
+
+    ``kind`` and ``params`` are rendered in the reader's language when shown
+    (:mod:`sscmatch.workflow.notices`); ``entity``/``entity_id`` name the record it is about."""
+
+    __table_args__ = (Index("ix_notice_user_read", "user_id", "read_at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id")
+    kind: str = Field(max_length=40)
+    params: dict[str, Any] = Field(default_factory=dict, sa_type=JSONDict, nullable=False)
+    entity: str = Field(max_length=40)
+    entity_id: str = Field(max_length=120)
+    created_at: datetime = Field(default_factory=utcnow, nullable=False, index=True)
+    read_at: datetime | None = None
+    # The day (YYYY-MM-DD) a digest carried it; None: not e-mailed yet.
+    emailed_on: str | None = Field(default=None, max_length=10)
 
 
 class Veto(SQLModel, table=True):
