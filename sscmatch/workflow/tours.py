@@ -63,6 +63,7 @@ from sscmatch.schemas import (
 from sscmatch.vocab import Vocabulary, load_vocabulary
 from sscmatch.workflow import ids
 from sscmatch.workflow.audit import record_event, snapshot
+from sscmatch.workflow.proposals.undo import reopen_for_cancelled_tour
 
 # --------------------------------------------------------------------------- vocabulary
 
@@ -1053,6 +1054,8 @@ def transition(
     session.add(tour)
     if to == "completed":
         record_exchange(session, tour, user.id)
+    if to == "cancelled":  # its need goes back to matching (issue 14)
+        reopen_for_cancelled_tour(session, tour, user.id)
     session.flush()
     record_event(
         session,

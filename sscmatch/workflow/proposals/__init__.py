@@ -1,0 +1,138 @@
+"""The review of proposals, one concept a module:
+
+- :mod:`.lifecycle`: statuses, legal steps, the errors of a refused step, how a step is written;
+- :mod:`.queue`: the review queue's filters, sorting and paging;
+- :mod:`.decisions`: the secretariat's decisions (accept, reject, alternate, veto);
+- :mod:`.undo`: reverting a decision, lifting a veto, reopening a need;
+- :mod:`.bulk`: one decision over many proposals, each checked on its own version;
+- :mod:`.responses`: the focal points' answers;
+- :mod:`.comments`: remarks on a proposal;
+- :mod:`.candidates`: a need's candidates side by side;
+- :mod:`.evidence`: breakdown, past exchanges, alternates, decisions made;
+- :mod:`.serialise`: the public JSON shapes.
+
+Everything is re-exported here: ``from sscmatch.workflow import proposals as wf`` then
+``wf.accept(...)``, ``wf.list_proposals(...)``.
+"""
+
+from sscmatch.workflow.proposals.decisions import (
+    Outcome,
+    accept,
+    choose_alternate,
+    decide,
+    reject,
+    veto,
+)
+from sscmatch.workflow.proposals.evidence import (
+    Evidence,
+    alternates,
+    breakdown,
+    evidence,
+    history,
+    is_fallback,
+)
+from sscmatch.workflow.proposals.lifecycle import (
+    ALTERNATE_CHOSEN,
+    DECISIONS,
+    FINAL,
+    NEEDS_OVERRIDE,
+    OPEN_STATUSES,
+    PROVIDER_RESPONSES,
+    QUEUE_DEFAULT,
+    RECIPIENT_RESPONSES,
+    RESPONSES,
+    STATUSES,
+    SYSTEM_TRANSITIONS,
+    TRANSITIONS,
+    ForbiddenError,
+    IllegalTransitionError,
+    NotFoundError,
+    OverrideRequiredError,
+    ProposalError,
+    ReasonRequiredError,
+    can_transition,
+    check_transition,
+    get_proposal,
+)
+from sscmatch.workflow.proposals.queue import (
+    SORTS,
+    Filters,
+    Page,
+    Row,
+    check_filters,
+    list_proposals,
+    matching_ids,
+    open_need_ids,
+    regions,
+)
+from sscmatch.workflow.proposals.responses import notes_by_side, respond, side_of
+from sscmatch.workflow.proposals.serialise import review_to_dict, run_to_dict, to_dict
+from sscmatch.workflow.proposals.undo import (
+    UndoRefused,
+    get_veto,
+    latest_decision,
+    lift_veto,
+    reopen_for_cancelled_tour,
+    reopen_need,
+    revert,
+    why_not_revertible,
+)
+
+__all__ = [
+    "ALTERNATE_CHOSEN",
+    "DECISIONS",
+    "FINAL",
+    "NEEDS_OVERRIDE",
+    "OPEN_STATUSES",
+    "PROVIDER_RESPONSES",
+    "QUEUE_DEFAULT",
+    "RECIPIENT_RESPONSES",
+    "RESPONSES",
+    "SORTS",
+    "STATUSES",
+    "SYSTEM_TRANSITIONS",
+    "TRANSITIONS",
+    "Evidence",
+    "Filters",
+    "ForbiddenError",
+    "IllegalTransitionError",
+    "NotFoundError",
+    "Outcome",
+    "OverrideRequiredError",
+    "Page",
+    "ProposalError",
+    "ReasonRequiredError",
+    "Row",
+    "UndoRefused",
+    "accept",
+    "alternates",
+    "breakdown",
+    "can_transition",
+    "check_filters",
+    "check_transition",
+    "choose_alternate",
+    "decide",
+    "evidence",
+    "get_proposal",
+    "get_veto",
+    "history",
+    "is_fallback",
+    "latest_decision",
+    "lift_veto",
+    "list_proposals",
+    "matching_ids",
+    "notes_by_side",
+    "open_need_ids",
+    "regions",
+    "reject",
+    "reopen_for_cancelled_tour",
+    "reopen_need",
+    "respond",
+    "review_to_dict",
+    "revert",
+    "run_to_dict",
+    "side_of",
+    "to_dict",
+    "veto",
+    "why_not_revertible",
+]

@@ -1,0 +1,373 @@
+"""The secretariat's decisions on a proposal: accept, reject, choose an alternate, veto a pair.
+
+Every decision carries the ``version`` of the proposal it was made on
+(:func:`sscmatch.db.expect_version`: the row is written ``WHERE version = :seen``), so that of two
+people deciding at once exactly one wins and the other gets :class:`sscmatch.db.StaleVersion`.
+Each keeps a :class:`~sscmatch.models.Review` whose ``effects`` say what it changed (statuses
+before, the proposals it superseded, the need it matched, the tour it drafted, the veto it made),
+which is what :mod:`.undo` walks back, and every change an :class:`~sscmatch.models.AuditEvent`.
+
+Rules: a rejection, a veto and choosing an alternate need a reason (choosing an alternate
+rejects the current proposal: the reason says why); accepting needs the provider's confirmation,
+or an explicit ``override`` with a reason. Functions never commit.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from sscmatch.models import Need, Review, Veto, utcnow
+from sscmatch.models import Proposal as StoredProposal
+from sscmatch.workflow.audit import record_event, snapshot
+from sscmatch.workflow.proposals.lifecycle import (
+    ALTERNATE_CHOSEN,
+    DECISIONS,
+    NEEDS_OVERRIDE,
+    OPEN_STATUSES,
+    ProposalError,
+    check_transition,
+    check_version,
+    clean_text,
+    get_proposal,
+    record_review,
+    required_reason,
+    set_status,
+)
+
+
+@dataclass
+class Outcome:
+    """What a decision changed: the proposal, its review, and the side effects."""
+
+    proposal: StoredProposal
+    review: Review | None = None
+    accepted: StoredProposal | None = None
+    superseded: list[int] = field(default_factory=list)
+    veto: Veto | None = None
+    tour: Any = None
+
+
+def _draft_tour(session: Session, proposal: StoredProposal, user_id: int | None) -> Any:
+    """Draft a study tour from an accepted proposal when the tours module offers it.
+
+    The study-tour module is optional here; a refusal from it (a ``ValueError``) does not undo the
+    acceptance: its savepoint is rolled back and ``None`` is returned.
+    """
+    try:
+        tours = importlib.import_module("sscmatch.workflow.tours")
+    except ImportError:
+        return None
+    draft = getattr(tours, "draft_from_proposal", None)
+    if draft is None:
+        return None
+    savepoint = session.begin_nested()
+    try:
+        tour = draft(session, proposal, user_id)
+        session.flush()
+    except ValueError:
+        savepoint.rollback()
+        return None
+    savepoint.commit()
+    return tour
+
+
+def _override_reason(proposal: StoredProposal, override: bool, reason: str | None) -> str | None:
+    """Accepting what the provider has not confirmed: the override and its reason are due."""
+    if (proposal.status, "accepted") not in NEEDS_OVERRIDE:
+        return clean_text(reason)
+    check_transition(proposal.status, "accepted", override=override)
+    return required_reason(reason, "to accept without the provider's confirmation")
+
+
+def _accept(
+    session: Session,
+    proposal: StoredProposal,
+    *,
+    user_id: int | None,
+    version: int | None,
+    reason: str | None,
+    override: bool = False,
+    alternate_of: int | None = None,
+) -> Outcome:
+    status_before = proposal.status
+    overridden = (status_before, "accepted") in NEEDS_OVERRIDE
+    set_status(
+        session,
+        proposal,
+        "accepted",
+        user_id=user_id,
+        version=version,
+        action="accept",
+        note=(f"accepted without the provider's confirmation: {reason}" if overridden else reason),
+        override=override,
+    )
+    effects: dict[str, Any] = {
+        "status_before": status_before,
+        "override": overridden,
+        "superseded": {},
+        "need_before": None,
+        "tour": None,
+    }
+    review = record_review(
+        session, proposal, "accept", user_id, reason, alternate_id=alternate_of, effects=effects
+    )
+    outcome = Outcome(proposal=proposal, review=review, accepted=proposal)
+    others = session.exec(
+        select(StoredProposal)
+        .where(
+            StoredProposal.need == proposal.need,
+            StoredProposal.id != proposal.id,
+            col(StoredProposal.status).in_(OPEN_STATUSES),
+        )
+        .order_by(col(StoredProposal.id))
+    ).all()
+    for other in others:
+        effects["superseded"][str(other.id)] = other.status
+        set_status(
+            session,
+            other,
+            "superseded",
+            user_id=user_id,
+            version=None,
+            action="supersede",
+            note=f"proposal {proposal.id} was accepted for need {proposal.need}",
+            system=True,
+        )
+        outcome.superseded.append(other.id or 0)
+    need = session.get(Need, proposal.need)
+    if need is not None and need.status != "matched":
+        effects["need_before"] = need.status
+        before = snapshot(need)
+        need.status = "matched"
+        need.updated_at = utcnow()
+        need.updated_by = user_id
+        session.add(need)
+        record_event(
+            session,
+            user_id=user_id,
+            action="match",
+            entity="need",
+            entity_id=need.id,
+            before=before,
+            after=snapshot(need),
+            note=f"proposal {proposal.id} accepted",
+        )
+    session.flush()
+    outcome.tour = _draft_tour(session, proposal, user_id)
+    effects["tour"] = getattr(outcome.tour, "id", None)
+    review.effects = dict(effects)  # a new dict: the JSON column sees the change
+    session.add(review)
+    session.flush()
+    return outcome
+
+
+def accept(
+    session: Session,
+    proposal_id: int,
+    *,
+    user_id: int | None,
+    version: int | None,
+    reason: str | None = None,
+    override: bool = False,
+) -> Outcome:
+    """Accept the proposal: the need becomes matched, its other open proposals superseded, and a
+    draft study tour is made when the study-tour module offers one. A proposal its provider has
+    not confirmed is accepted only with ``override`` and a reason."""
+    proposal = get_proposal(session, proposal_id)
+    check_version(proposal, version)
+    text = _override_reason(proposal, override, reason)
+    return _accept(
+        session, proposal, user_id=user_id, version=version, reason=text, override=override
+    )
+
+
+def _refuse(
+    session: Session,
+    proposal_id: int,
+    *,
+    user_id: int | None,
+    version: int | None,
+    reason: str | None,
+    kind: str,
+) -> tuple[StoredProposal, Review, str]:
+    """What a rejection and a veto share: a reason is required, the proposal becomes rejected
+    (a veto's note says so) and the decision is kept as a review of ``kind``."""
+    proposal = get_proposal(session, proposal_id)
+    text = required_reason(reason, "to veto a pair" if kind == "veto" else "to reject a proposal")
+    status_before = proposal.status
+    set_status(
+        session,
+        proposal,
+        "rejected",
+        user_id=user_id,
+        version=version,
+        action="reject",
+        note=f"pair vetoed: {text}" if kind == "veto" else text,
+    )
+    effects = {"status_before": status_before}
+    return proposal, record_review(session, proposal, kind, user_id, text, effects=effects), text
+
+
+def reject(
+    session: Session,
+    proposal_id: int,
+    *,
+    user_id: int | None,
+    version: int | None,
+    reason: str | None,
+) -> Outcome:
+    """Reject the proposal; a reason is required."""
+    proposal, review, _ = _refuse(
+        session, proposal_id, user_id=user_id, version=version, reason=reason, kind="reject"
+    )
+    session.flush()
+    return Outcome(proposal=proposal, review=review)
+
+
+def choose_alternate(
+    session: Session,
+    proposal_id: int,
+    alternate_id: int | None,
+    *,
+    user_id: int | None,
+    version: int | None,
+    alternate_version: int | None = None,
+    reason: str | None = None,
+    override: bool = False,
+) -> Outcome:
+    """Accept ``alternate_id`` (same need, same run) instead of this proposal, which is rejected;
+    the reason (required) says why this one is rejected. The alternate is accepted under the
+    same rule as any acceptance: confirmed by its provider, or ``override``."""
+    proposal = get_proposal(session, proposal_id)
+    if alternate_id is None:
+        raise ProposalError("choose which alternate to accept")
+    alternate = session.get(StoredProposal, alternate_id)
+    if (
+        alternate is None
+        or alternate.id == proposal.id
+        or alternate.need != proposal.need
+        or alternate.run_id != proposal.run_id
+    ):
+        raise ProposalError(
+            f"proposal {alternate_id} is not an alternate of proposal {proposal_id} "
+            "(it must be another proposal of the same need in the same run)"
+        )
+    # Check both steps before changing anything, so a refusal leaves both untouched.
+    check_version(proposal, version)
+    check_version(alternate, alternate_version)
+    check_transition(proposal.status, "rejected")
+    text = required_reason(reason, "to choose an alternate (why this proposal is rejected)")
+    check_transition(alternate.status, "accepted", override=override)
+    accept_reason = _override_reason(alternate, override, text)
+    status_before = proposal.status
+    set_status(
+        session,
+        proposal,
+        "rejected",
+        user_id=user_id,
+        version=version,
+        action="reject",
+        note=f"{ALTERNATE_CHOSEN}: {text}",
+    )
+    review = record_review(
+        session,
+        proposal,
+        "alternate",
+        user_id,
+        text,
+        alternate.id,
+        effects={"status_before": status_before, "accepted": alternate.id},
+    )
+    outcome = _accept(
+        session,
+        alternate,
+        user_id=user_id,
+        version=alternate_version,
+        reason=accept_reason,
+        override=override,
+        alternate_of=proposal.id,
+    )
+    outcome.proposal, outcome.review = proposal, review
+    return outcome
+
+
+def veto(
+    session: Session,
+    proposal_id: int,
+    *,
+    user_id: int | None,
+    version: int | None,
+    reason: str | None,
+) -> Outcome:
+    """Exclude the provider → recipient pair from future runs and reject this proposal."""
+    proposal, review, text = _refuse(
+        session, proposal_id, user_id=user_id, version=version, reason=reason, kind="veto"
+    )
+    existing = session.exec(
+        select(Veto).where(Veto.provider == proposal.provider, Veto.recipient == proposal.recipient)
+    ).first()
+    pair_veto = existing
+    if existing is None:
+        pair_veto = Veto(
+            provider=proposal.provider,
+            recipient=proposal.recipient,
+            reason=text,
+            created_by=user_id,
+        )
+        session.add(pair_veto)
+        session.flush()
+        record_event(
+            session,
+            user_id=user_id,
+            action="create",
+            entity="veto",
+            entity_id=pair_veto.id or 0,
+            after=snapshot(pair_veto),
+            note=f"from proposal {proposal.id}",
+        )
+        review.effects = {**(review.effects or {}), "veto": pair_veto.id}
+        session.add(review)
+    session.flush()
+    return Outcome(proposal=proposal, review=review, veto=pair_veto)
+
+
+def decide(
+    session: Session,
+    proposal_id: int,
+    decision: str,
+    *,
+    user_id: int | None,
+    version: int | None,
+    reason: str | None = None,
+    alternate_id: int | None = None,
+    override: bool = False,
+) -> Outcome:
+    """One secretariat decision: ``accept``, ``reject``, ``alternate`` or ``veto``."""
+    if decision == "accept":
+        return accept(
+            session,
+            proposal_id,
+            user_id=user_id,
+            version=version,
+            reason=reason,
+            override=override,
+        )
+    if decision == "reject":
+        return reject(session, proposal_id, user_id=user_id, version=version, reason=reason)
+    if decision == "alternate":
+        return choose_alternate(
+            session,
+            proposal_id,
+            alternate_id,
+            user_id=user_id,
+            version=version,
+            reason=reason,
+            override=override,
+        )
+    if decision == "veto":
+        return veto(session, proposal_id, user_id=user_id, version=version, reason=reason)
+    raise ProposalError(f"unknown decision {decision!r} (expected one of {', '.join(DECISIONS)})")

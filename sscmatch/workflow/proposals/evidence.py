@@ -1,0 +1,114 @@
+"""What a reviewer reads beside a proposal: the score's breakdown, the past exchanges behind its
+reasons, the other candidates for the same need, and the decisions made on it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import or_
+from sqlmodel import Session, col, select
+
+from sscmatch.models import Exchange, Need, Review, Theme
+from sscmatch.models import Proposal as StoredProposal
+from sscmatch.vocab import Vocabulary
+from sscmatch.workflow import visibility
+from sscmatch.workflow.proposals.queue import json_contains
+from sscmatch.workflow.visibility import Viewer
+
+
+def _families(session: Session, vocab: Vocabulary) -> dict[str, str]:
+    """Theme id → its top-level theme (two-level tree; bundle themes included)."""
+    parents = {t.id: t.parent for t in vocab.themes.values()}
+    for extra in session.exec(select(Theme)):
+        parents.setdefault(extra.id, extra.parent)
+
+    def root(theme: str) -> str:
+        seen = set()
+        while parents.get(theme) and theme not in seen:
+            seen.add(theme)
+            theme = parents[theme] or theme
+        return theme
+
+    return {t: root(t) for t in parents}
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """The past exchanges behind a proposal's reasons."""
+
+    between: list[Exchange]
+    on_themes: list[Exchange]
+
+
+def evidence(
+    session: Session, proposal: StoredProposal, vocab: Vocabulary, limit: int = 20
+) -> Evidence:
+    """Exchanges between provider and recipient, and the provider's exchanges on the need's
+    themes (the same theme or the same theme family), newest first."""
+    need = session.get(Need, proposal.need)
+    involving = session.exec(
+        select(Exchange).where(
+            or_(
+                json_contains(Exchange.providers, proposal.provider),
+                json_contains(Exchange.participants, proposal.provider),
+            )
+        )
+    ).all()
+    involving = sorted(involving, key=lambda e: (e.start, e.id), reverse=True)
+    between = [
+        e for e in involving if proposal.recipient in (*e.recipients, *e.participants, *e.providers)
+    ]
+    families = _families(session, vocab)
+    need_themes = set(need.themes if need else ())
+    need_families = {families.get(t, t) for t in need_themes}
+    on_themes = [
+        e
+        for e in involving
+        if proposal.provider in e.providers
+        and any(t in need_themes or families.get(t, t) in need_families for t in e.themes)
+    ]
+    return Evidence(between=between[:limit], on_themes=on_themes[:limit])
+
+
+def history(session: Session, proposal_id: int) -> list[Review]:
+    return list(
+        session.exec(
+            select(Review)
+            .where(Review.proposal_id == proposal_id)
+            .order_by(col(Review.created_at), col(Review.id))
+        ).all()
+    )
+
+
+def breakdown(proposal: StoredProposal) -> list[tuple[str, float, float]]:
+    """(factor, component in [0, 1], weighted contribution to the score), largest first."""
+    stored = proposal.components or {}
+    components: dict[str, float] = stored.get("components", {})
+    contributions: dict[str, float] = stored.get("contributions", {})
+    factors = sorted(components, key=lambda f: -float(contributions.get(f, 0.0)))
+    return [(f, float(components[f]), float(contributions.get(f, 0.0))) for f in factors]
+
+
+def is_fallback(proposal: StoredProposal) -> bool:
+    """A proposal for the provider's record of exchanges: no registered capacity of it fits the
+    need, so it has no capacity (``components["basis"] == "experience"``)."""
+    return (proposal.components or {}).get("basis") == "experience" or proposal.capacity is None
+
+
+def alternates(
+    session: Session, proposal: StoredProposal, *, viewer: Viewer
+) -> list[StoredProposal]:
+    """The other proposals of the same need in the same run that ``viewer`` may see, best first
+    (a provider's focal point does not see the other providers' proposals)."""
+    return list(
+        session.exec(
+            select(StoredProposal)
+            .where(
+                StoredProposal.run_id == proposal.run_id,
+                StoredProposal.need == proposal.need,
+                StoredProposal.id != proposal.id,
+                visibility.visible(StoredProposal, viewer),
+            )
+            .order_by(col(StoredProposal.rank), col(StoredProposal.id))
+        ).all()
+    )

@@ -1,0 +1,64 @@
+"""The public JSON shapes of proposals, reviews and match runs (the API and ``match --json``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sscmatch.models import MatchRun, Review
+from sscmatch.models import Proposal as StoredProposal
+from sscmatch.workflow.proposals.responses import notes_by_side
+
+
+def to_dict(proposal: StoredProposal) -> dict[str, Any]:
+    """The public JSON shape of a stored proposal (``sscmatch match --json`` plus review state)."""
+    stored = proposal.components or {}
+    return {
+        "id": proposal.id,
+        "run": proposal.run_id,
+        "need": proposal.need,
+        "recipient": proposal.recipient,
+        "rank": proposal.rank,
+        "provider": proposal.provider,
+        "capacity": proposal.capacity,
+        "score": round(proposal.score, 6),
+        "components": stored.get("components", {}),
+        "contributions": stored.get("contributions", {}),
+        "damping": stored.get("damping", 1.0),
+        "reasons": list(proposal.reasons),
+        "status": proposal.status,
+        "recipient_fit": proposal.recipient_fit,
+        "notes": notes_by_side(proposal),
+        "version": proposal.version,
+        "created_at": proposal.created_at.isoformat(),
+        "updated_at": proposal.updated_at.isoformat(),
+    }
+
+
+def review_to_dict(review: Review) -> dict[str, Any]:
+    return {
+        "id": review.id,
+        "decision": review.decision,
+        "reason": review.reason,
+        "alternate": review.alternate_id,
+        "reviewer": review.reviewer_id,
+        "at": review.created_at.isoformat(),
+        "override": bool((review.effects or {}).get("override")),
+        "reverted_at": review.reverted_at.isoformat() if review.reverted_at else None,
+    }
+
+
+def run_to_dict(run: MatchRun) -> dict[str, Any]:
+    return {
+        "id": run.id,
+        "status": run.status,
+        "created_at": run.created_at.isoformat(),
+        "created_by": run.created_by,
+        "finished_at": run.finished_at.isoformat() if run.finished_at else None,
+        "as_of": run.as_of,
+        "top": run.top_k,
+        "needs": (run.params or {}).get("needs", []),
+        "needs_total": run.needs_total,
+        "needs_done": run.needs_done,
+        "proposals": run.proposal_count,
+        "error": run.error,
+    }

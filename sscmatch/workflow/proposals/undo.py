@@ -1,0 +1,354 @@
+"""Walking decisions back: revert the latest decision on a proposal, lift a veto, reopen a need,
+and reopen the need of a cancelled study tour so that later runs match it again.
+
+A revert reads the :class:`~sscmatch.models.Review`'s ``effects`` (what the decision changed)
+and puts each thing back as it was: the proposal's status, the proposals its acceptance
+superseded, the need it matched, the draft tour it made (cancelled), the veto it made (lifted).
+It refuses when the world has moved on in a way it cannot undo (the tour is already agreed,
+another decision came later): the message says what to do first. Every step is versioned,
+audited and kept as a review of its own (``revert``). Functions never commit.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from sscmatch.db import BadVersion, expect_version
+from sscmatch.models import Need, Review, StudyTour, Veto, utcnow
+from sscmatch.models import Proposal as StoredProposal
+from sscmatch.workflow.audit import record_event, snapshot
+from sscmatch.workflow.proposals.lifecycle import (
+    DECISIONS,
+    NotFoundError,
+    ProposalError,
+    check_version,
+    get_proposal,
+    record_review,
+    required_reason,
+    set_status,
+)
+
+# A study tour still in one of these may be cancelled by a revert, or keeps its need matched.
+LIVE_TOUR = ("draft", "proposed", "agreed", "scheduled")
+REOPENABLE_NEED = ("matched", "closed")
+
+
+class UndoRefused(ProposalError):
+    """The step back cannot be taken now; the message says why and what to do first."""
+
+    status = 409
+    code = "not_possible"
+
+
+def latest_decision(session: Session, proposal_id: int) -> Review | None:
+    """The proposal's latest decision that has not been reverted (None: nothing to revert)."""
+    return session.exec(
+        select(Review)
+        .where(
+            Review.proposal_id == proposal_id,
+            col(Review.decision).in_(DECISIONS),
+            col(Review.reverted_at).is_(None),
+        )
+        .order_by(col(Review.id).desc())
+    ).first()
+
+
+def why_not_revertible(session: Session, proposal: StoredProposal) -> str | None:
+    """None when the latest decision on ``proposal`` can be reverted now, else why not."""
+    review = latest_decision(session, proposal.id or 0)
+    if review is None:
+        return "there is no decision to revert on this proposal"
+    if review.effects is None:
+        return (
+            "this decision was recorded before decisions could be reverted; change the "
+            "records by hand"
+        )
+    decided = "accepted" if review.decision == "accept" else "rejected"
+    if proposal.status != decided:
+        return f"this proposal is {proposal.status.replace('_', ' ')} since the decision"
+    if review.decision == "accept":
+        tour_id = review.effects.get("tour")
+        tour = session.get(StudyTour, tour_id) if tour_id else None
+        if tour is not None and tour.status not in ("draft", "cancelled"):
+            return (
+                f"its study tour {tour.id} is {tour.status}: cancel the tour first (that "
+                "reopens the need)"
+            )
+    return None
+
+
+def _put_back(
+    session: Session,
+    proposal: StoredProposal,
+    status: str,
+    *,
+    user_id: int | None,
+    note: str,
+    version: int | None = None,
+) -> None:
+    set_status(
+        session,
+        proposal,
+        status,
+        user_id=user_id,
+        version=version,
+        action="revert",
+        note=note,
+        checked=False,
+    )
+
+
+def _set_need(
+    session: Session, need: Need, status: str, *, user_id: int | None, action: str, note: str
+) -> None:
+    before = snapshot(need)
+    need.status = status
+    need.updated_at = utcnow()
+    need.updated_by = user_id
+    session.add(need)
+    record_event(
+        session,
+        user_id=user_id,
+        action=action,
+        entity="need",
+        entity_id=need.id,
+        before=before,
+        after=snapshot(need),
+        note=note,
+    )
+
+
+def _cancel_tour(session: Session, tour: StudyTour, *, user_id: int | None, note: str) -> None:
+    before = snapshot(tour)
+    tour.status = "cancelled"
+    tour.updated_at = utcnow()
+    tour.updated_by = user_id
+    session.add(tour)
+    record_event(
+        session,
+        user_id=user_id,
+        action="status:cancelled",
+        entity="study_tour",
+        entity_id=tour.id,
+        before=before,
+        after=snapshot(tour),
+        note=note,
+    )
+
+
+def _undo_accept(
+    session: Session, proposal: StoredProposal, review: Review, user_id: int | None, note: str
+) -> None:
+    effects = review.effects or {}
+    tour_id = effects.get("tour")
+    tour = session.get(StudyTour, tour_id) if tour_id else None
+    if tour is not None and tour.status == "draft":
+        _cancel_tour(session, tour, user_id=user_id, note=note)
+    for other_id, prior in sorted((effects.get("superseded") or {}).items()):
+        other = session.get(StoredProposal, int(other_id))
+        if other is not None and other.status == "superseded":
+            _put_back(session, other, prior, user_id=user_id, note=note)
+    need = session.get(Need, proposal.need)
+    need_before = effects.get("need_before")
+    if need is not None and need_before and need.status == "matched":
+        _set_need(session, need, need_before, user_id=user_id, action="reopen", note=note)
+    _put_back(session, proposal, effects.get("status_before") or "proposed", user_id=user_id,
+              note=note)
+
+
+def _undo_refusal(
+    session: Session, proposal: StoredProposal, review: Review, user_id: int | None, note: str
+) -> None:
+    effects = review.effects or {}
+    _put_back(session, proposal, effects.get("status_before") or "proposed", user_id=user_id,
+              note=note)
+    veto_id = effects.get("veto")
+    pair_veto = session.get(Veto, veto_id) if veto_id else None
+    if pair_veto is not None:
+        _lift(session, pair_veto, user_id=user_id, note=note)
+
+
+def _close(session: Session, review: Review, user_id: int | None, text: str) -> Review:
+    review.reverted_at = utcnow()
+    session.add(review)
+    proposal = get_proposal(session, review.proposal_id)
+    return record_review(
+        session, proposal, "revert", user_id, text, effects={"reverted": review.id}
+    )
+
+
+def revert(
+    session: Session,
+    proposal_id: int,
+    *,
+    user_id: int | None,
+    version: int | None,
+    reason: str | None,
+) -> Review:
+    """Revert the latest decision on the proposal (a reason is required); returns the revert's
+    review. An alternate choice is reverted whole, from either of its two proposals: the
+    rejected one and the accepted alternate both go back to where they were."""
+    proposal = get_proposal(session, proposal_id)
+    check_version(proposal, version)
+    text = required_reason(reason, "to revert a decision")
+    why = why_not_revertible(session, proposal)
+    if why:
+        raise UndoRefused(why)
+    review = latest_decision(session, proposal_id)
+    assert review is not None and review.effects is not None
+    note = f"decision reverted: {text}"
+    if review.decision == "accept" and review.alternate_id is not None:
+        # Accepted as the alternate of another proposal: revert that choice, both sides.
+        chosen = _alternate_review(session, review.alternate_id, proposal_id)
+        rejected = get_proposal(session, review.alternate_id)
+        if rejected.status != "rejected":
+            raise UndoRefused(
+                f"proposal {rejected.id}, rejected for this alternate, is "
+                f"{rejected.status.replace('_', ' ')} since"
+            )
+        _undo_refusal(session, rejected, chosen, user_id, note)
+        _close(session, chosen, user_id, text)
+        _undo_accept(session, proposal, review, user_id, note)
+    elif review.decision == "accept":
+        _undo_accept(session, proposal, review, user_id, note)
+    elif review.decision == "alternate":
+        accepted_id = int(review.effects.get("accepted") or review.alternate_id or 0)
+        accepted = get_proposal(session, accepted_id)
+        accepted_review = latest_decision(session, accepted_id)
+        take_back = accepted.status == "accepted" and accepted_review is not None
+        if take_back:
+            why = why_not_revertible(session, accepted)
+            if why:
+                raise UndoRefused(f"proposal {accepted_id}: {why}")
+        _undo_refusal(session, proposal, review, user_id, note)
+        if take_back and accepted_review is not None:
+            _undo_accept(session, accepted, accepted_review, user_id, note)
+            _close(session, accepted_review, user_id, text)
+    else:
+        _undo_refusal(session, proposal, review, user_id, note)
+    done = _close(session, review, user_id, text)
+    session.flush()
+    return done
+
+
+def _alternate_review(session: Session, proposal_id: int, accepted_id: int) -> Review:
+    found = session.exec(
+        select(Review)
+        .where(
+            Review.proposal_id == proposal_id,
+            Review.decision == "alternate",
+            Review.alternate_id == accepted_id,
+            col(Review.reverted_at).is_(None),
+        )
+        .order_by(col(Review.id).desc())
+    ).first()
+    if found is None or found.effects is None:
+        raise UndoRefused(
+            f"the choice of this proposal as an alternate of proposal {proposal_id} cannot be "
+            "reverted (it was recorded before decisions could be reverted)"
+        )
+    return found
+
+
+# ----------------------------------------------------------------------------- vetoes
+
+
+def get_veto(session: Session, veto_id: int) -> Veto:
+    found = session.get(Veto, veto_id)
+    if found is None:
+        raise NotFoundError(f"no veto {veto_id} (it may have been lifted already)")
+    return found
+
+
+def _lift(session: Session, pair_veto: Veto, *, user_id: int | None, note: str) -> None:
+    before = snapshot(pair_veto)
+    session.delete(pair_veto)
+    record_event(
+        session,
+        user_id=user_id,
+        action="lift",
+        entity="veto",
+        entity_id=pair_veto.id or 0,
+        before=before,
+        note=note,
+    )
+
+
+def lift_veto(
+    session: Session, veto_id: int, *, user_id: int | None, reason: str | None
+) -> dict[str, Any]:
+    """Lift a veto (a reason is required): the pair may be proposed again by later runs. The
+    proposal rejected with it stays rejected (revert that decision to reopen it). Returns the
+    veto as it was. Two people lifting it at once: the second finds none (404)."""
+    pair_veto = get_veto(session, veto_id)
+    text = required_reason(reason, "to lift a veto")
+    before = snapshot(pair_veto) or {}
+    _lift(session, pair_veto, user_id=user_id, note=text)
+    session.flush()
+    return before
+
+
+# ----------------------------------------------------------------------------- needs
+
+
+def _live_tours(session: Session, need_id: str, but: str | None = None) -> list[StudyTour]:
+    query = select(StudyTour).where(
+        StudyTour.need == need_id, col(StudyTour.status).in_(LIVE_TOUR)
+    )
+    if but is not None:
+        query = query.where(StudyTour.id != but)
+    return list(session.exec(query.order_by(col(StudyTour.id))).all())
+
+
+def reopen_need(
+    session: Session,
+    need_id: str,
+    *,
+    user_id: int | None,
+    version: Any,
+    reason: str | None,
+) -> Need:
+    """The secretariat reopens a matched or closed need (a reason is required): it is open
+    again, and later runs match it. A need with a study tour under way is refused: cancel the
+    tour first (which reopens it)."""
+    need = session.get(Need, need_id)
+    if need is None:
+        raise NotFoundError(f"no need {need_id!r}")
+    try:
+        expect_version(need, version, required=False)
+    except BadVersion as exc:
+        raise ProposalError(str(exc)) from None
+    text = required_reason(reason, "to reopen a need")
+    if need.status not in REOPENABLE_NEED:
+        raise UndoRefused(
+            f"need {need.id} is {need.status}: only a matched or closed need can be reopened"
+        )
+    live = _live_tours(session, need.id)
+    if live:
+        raise UndoRefused(
+            f"need {need.id} has a study tour under way ({live[0].id}, {live[0].status}): "
+            "cancel the tour first, which reopens the need"
+        )
+    _set_need(session, need, "open", user_id=user_id, action="reopen", note=text)
+    session.flush()
+    return need
+
+
+def reopen_for_cancelled_tour(session: Session, tour: StudyTour, user_id: int | None) -> bool:
+    """A cancelled tour gives its matched need back to matching (status open), unless another
+    tour for the same need is still under way. Returns whether the need was reopened."""
+    need = session.get(Need, tour.need) if tour.need else None
+    if need is None or need.status != "matched" or _live_tours(session, need.id, but=tour.id):
+        return False
+    _set_need(
+        session,
+        need,
+        "open",
+        user_id=user_id,
+        action="reopen",
+        note=f"study tour {tour.id} was cancelled",
+    )
+    return True
+
