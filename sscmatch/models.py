@@ -422,6 +422,10 @@ class Calibration(SQLModel, table=True):
     projects: int = 0
     status: str = Field(default="done", max_length=20)
     error: str | None = Field(default=None, max_length=2000)
+    # One made from the pages is computed in the background (status "running"): who computes it
+    # (host:pid), so that one whose process is gone is marked failed (workflow/calibrations.py).
+    worker: str | None = Field(default=None, max_length=200)
+    finished_at: datetime | None = None
 
 
 class IdCounter(SQLModel, table=True):

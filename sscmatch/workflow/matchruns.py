@@ -12,8 +12,6 @@ gave no sign of life for :data:`STALE_AFTER`, so none stays "running" forever.
 
 from __future__ import annotations
 
-import os
-import socket
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -22,13 +20,14 @@ from sqlalchemy import Text, or_, type_coerce
 from sqlmodel import Session, col, select
 
 from sscmatch.matching import PreparedCorpus, Proposal, Weights, prepare, rank
-from sscmatch.matching.assignment import Assignment, assign, edges_from_proposals
+from sscmatch.matching.assignment import Assignment, assign, edges_from_proposals, offer_key
 from sscmatch.models import Capacity, Institution, MatchRun, Need, utcnow
 from sscmatch.models import Proposal as StoredProposal
 from sscmatch.vocab import Vocabulary
 from sscmatch.workflow.audit import record_event, snapshot
 from sscmatch.workflow.calibrations import current_weights
 from sscmatch.workflow.encode import build_corpus
+from sscmatch.workflow.workers import process_gone, this_worker
 
 BATCH = 1000
 UNDECIDED = ("proposed",)
@@ -97,13 +96,24 @@ def compute(
 def portfolio(
     session: Session, proposals: Sequence[Proposal], min_per_recipient: int = 0
 ) -> Assignment:
-    """At most one provider per need, maximising total score within capacities' yearly quotas."""
+    """At most one provider per need, maximising total score within capacities' yearly quotas.
+
+    A fallback proposal (no capacity: proposed for the country's experience) is the offer
+    ``experience:<country>`` (``assignment.offer_key``), which has no yearly quota; use
+    :func:`chosen_proposals` to read the answer back as proposals."""
     capacity_ids = {p.capacity_id for p in proposals if p.capacity_id}
     quotas = {
         c.id: c.max_per_year
         for c in session.exec(select(Capacity).where(col(Capacity.id).in_(capacity_ids)))
     }
     return assign(edges_from_proposals(proposals), quotas, min_per_recipient or None)
+
+
+def chosen_proposals(assignment: Assignment, proposals: Sequence[Proposal]) -> list[Proposal]:
+    """The proposals behind the assignment's chosen (need, offer key) pairs, by need: a fallback
+    offer's key names its country, not a capacity."""
+    by_key = {(p.need_id, offer_key(p)): p for p in proposals}
+    return [by_key[pair] for pair in assignment.chosen if pair in by_key]
 
 
 def start_run(
@@ -190,29 +200,10 @@ def finish_run(
     )
 
 
-def this_worker() -> str:
-    """``host:pid`` of this process."""
-    return f"{socket.gethostname()}:{os.getpid()}"
-
-
 def beat(run: MatchRun) -> None:
     """Record that this process is computing ``run``, now."""
     run.worker = this_worker()
     run.heartbeat_at = utcnow()
-
-
-def _process_gone(worker: str) -> bool:
-    """True when ``worker`` (``host:pid``) names a process of this host that no longer exists."""
-    host, _, pid = worker.rpartition(":")
-    if host != socket.gethostname() or not pid.isdigit():
-        return False
-    try:
-        os.kill(int(pid), 0)  # signal 0: only asks whether the process exists
-    except ProcessLookupError:
-        return True
-    except OSError:  # exists, but not ours to signal
-        return False
-    return False
 
 
 def sweep_interrupted(session: Session, now: datetime | None = None) -> list[int]:
@@ -222,7 +213,7 @@ def sweep_interrupted(session: Session, now: datetime | None = None) -> list[int
     swept: list[int] = []
     for run in session.exec(select(MatchRun).where(MatchRun.status == "running")).all():
         last = run.heartbeat_at or run.created_at
-        if (run.worker and _process_gone(run.worker)) or now - last > STALE_AFTER:
+        if (run.worker and process_gone(run.worker)) or now - last > STALE_AFTER:
             fail_run(run, INTERRUPTED)
             session.add(run)
             swept.append(run.id or 0)
