@@ -1,4 +1,7 @@
-"""Audit trail: every change records who, when, what, and the record before and after."""
+"""Audit trail: every change records who, when, what, and the record before and after.
+
+Every change passes here, so this is also where the people a change concerns are told of it
+(:func:`sscmatch.workflow.notices.announce`)."""
 
 from __future__ import annotations
 
@@ -8,6 +11,7 @@ from typing import Any
 from sqlmodel import Session, SQLModel
 
 from sscmatch.models import AuditEvent
+from sscmatch.workflow import notices
 
 # Secrets, and the counter that ends sessions (an event's note says when that happened).
 _SKIP = {"password_hash", "api_token_hash", "auth_version"}
@@ -48,4 +52,5 @@ def record_event(
         note=note,
     )
     session.add(event)
+    notices.announce(session, event)
     return event

@@ -16,6 +16,7 @@ from sscmatch.models import Proposal as StoredProposal
 from sscmatch.vocab import load_vocabulary
 from sscmatch.workflow import matchruns
 from sscmatch.workflow import proposals as wf
+from sscmatch.workflow.proposals import decisions
 from sscmatch.workflow.users import create_user
 from sscmatch.workflow.visibility import SYSTEM
 
@@ -74,7 +75,6 @@ def events(session: Session, entity: str, entity_id: Any) -> list[AuditEvent]:
 LEGAL = {
     ("proposed", "provider_confirmed"),
     ("proposed", "provider_declined"),
-    ("proposed", "accepted"),
     ("proposed", "rejected"),
     ("provider_confirmed", "accepted"),
     ("provider_confirmed", "rejected"),
@@ -95,6 +95,17 @@ def test_every_transition_is_legal_or_refused(current: str, target: str) -> None
         assert current.replace("_", " ") in str(exc.value)
 
 
+def test_accepting_what_the_provider_has_not_confirmed_needs_an_override() -> None:
+    assert not wf.can_transition("proposed", "accepted")
+    with pytest.raises(wf.OverrideRequiredError) as exc:
+        wf.check_transition("proposed", "accepted")
+    assert exc.value.status == 409 and "override" in str(exc.value)
+    assert wf.can_transition("proposed", "accepted", override=True)
+    # an override opens no other step
+    assert not wf.can_transition("provider_declined", "accepted", override=True)
+    assert not wf.can_transition("rejected", "accepted", override=True)
+
+
 def test_only_the_service_supersedes_and_final_states_stay() -> None:
     for status in ("proposed", "provider_confirmed", "provider_declined"):
         assert not wf.can_transition(status, "superseded")
@@ -110,7 +121,9 @@ def test_accept_matches_need_supersedes_others_and_audits(session: Session) -> N
     run_id = load(session)
     sec = user(session)
     first, *rest = of_need(session)
-    outcome = wf.accept(session, first.id or 0, user_id=sec, version=first.version)
+    outcome = wf.accept(
+        session, first.id or 0, user_id=sec, version=first.version, override=True, reason="urgent"
+    )
     session.commit()
     assert outcome.proposal.status == "accepted"
     assert outcome.proposal.version == 2
@@ -124,7 +137,11 @@ def test_accept_matches_need_supersedes_others_and_audits(session: Session) -> N
     assert (review.decision, review.reviewer_id) == ("accept", sec)
     actions = [e.action for e in events(session, "proposal", first.id)]
     assert actions == ["accept"]
+    assert review.effects is not None and review.effects["override"] is True
+    assert review.effects["superseded"] == {str(p.id): "proposed" for p in rest}
+    assert review.effects["need_before"] == "open"
     event = events(session, "proposal", first.id)[0]
+    assert event.note == "accepted without the provider's confirmation: urgent"
     assert event.before is not None and event.before["status"] == "proposed"
     assert event.after is not None and event.after["status"] == "accepted"
     assert [e.action for e in events(session, "need", NEED)] == ["match"]
@@ -150,13 +167,61 @@ def test_reject_requires_a_reason(session: Session) -> None:
     assert review.reason == "too far away"
     # final: a second decision is an illegal transition
     with pytest.raises(wf.IllegalTransitionError, match="rejected"):
-        wf.accept(session, p.id or 0, user_id=sec, version=p.version)
+        wf.accept(session, p.id or 0, user_id=sec, version=p.version, override=True, reason="x")
+
+
+def test_accept_without_confirmation_is_refused_without_override_and_reason(
+    session: Session,
+) -> None:
+    load(session)
+    sec = user(session)
+    p = of_need(session)[0]
+    with pytest.raises(wf.OverrideRequiredError):
+        wf.accept(session, p.id or 0, user_id=sec, version=1)
+    for reason in (None, "  "):
+        with pytest.raises(wf.ReasonRequiredError):
+            wf.accept(session, p.id or 0, user_id=sec, version=1, override=True, reason=reason)
+    session.rollback()
+    assert {x.status for x in of_need(session)} == {"proposed"}
+    # once the provider's focal point confirmed, no override is needed
+    bra = user(session, "focal_point", p.provider)
+    wf.respond(session, p.id or 0, "confirm", user_id=bra, country=p.provider, version=1)
+    outcome = wf.accept(session, p.id or 0, user_id=sec, version=2)
+    session.commit()
+    assert outcome.review is not None and outcome.review.effects is not None
+    assert outcome.review.effects["override"] is False
+    assert outcome.review.effects["status_before"] == "provider_confirmed"
 
 
 def test_choose_alternate(session: Session) -> None:
     load(session)
     sec = user(session)
     first, second, *others = of_need(session)
+    for reason in (None, ""):
+        with pytest.raises(wf.ReasonRequiredError, match="alternate"):
+            wf.decide(
+                session,
+                first.id or 0,
+                "alternate",
+                user_id=sec,
+                version=first.version,
+                alternate_id=second.id,
+                reason=reason,
+                override=True,
+            )
+    # the alternate is accepted under the same rule: confirmed, or an override
+    with pytest.raises(wf.OverrideRequiredError):
+        wf.decide(
+            session,
+            first.id or 0,
+            "alternate",
+            user_id=sec,
+            version=first.version,
+            alternate_id=second.id,
+            reason="closer language",
+        )
+    session.rollback()
+    assert {x.status for x in of_need(session)} == {"proposed"}
     outcome = wf.decide(
         session,
         first.id or 0,
@@ -164,6 +229,8 @@ def test_choose_alternate(session: Session) -> None:
         user_id=sec,
         version=first.version,
         alternate_id=second.id,
+        reason="closer language",
+        override=True,
     )
     session.commit()
     assert outcome.accepted is not None and outcome.accepted.id == second.id
@@ -172,7 +239,7 @@ def test_choose_alternate(session: Session) -> None:
     assert (first.status, second.status) == ("rejected", "accepted")
     reviews = {r.proposal_id: r for r in session.exec(select(Review))}
     assert reviews[first.id].decision == "alternate"
-    assert reviews[first.id].reason == wf.ALTERNATE_CHOSEN
+    assert reviews[first.id].reason == "closer language"
     assert reviews[first.id].alternate_id == second.id
     assert reviews[second.id].decision == "accept"
     for p in others:
@@ -186,7 +253,9 @@ def test_alternate_must_be_of_the_same_need_and_run(session: Session) -> None:
     p = of_need(session)[0]
     stranger = of_need(session, OTHER_NEED)[0]
     with pytest.raises(wf.ProposalError, match="not an alternate"):
-        wf.choose_alternate(session, p.id or 0, stranger.id, user_id=sec, version=p.version)
+        wf.choose_alternate(
+            session, p.id or 0, stranger.id, user_id=sec, version=p.version, reason="r"
+        )
     with pytest.raises(wf.ProposalError, match="choose which alternate"):
         wf.choose_alternate(session, p.id or 0, None, user_id=sec, version=p.version)
     session.rollback()
@@ -223,7 +292,7 @@ def test_stale_version_is_a_conflict_and_only_one_decision_wins(session: Session
         pa = a.get(StoredProposal, p.id)
         pb = b.get(StoredProposal, p.id)
         assert pa is not None and pb is not None and pa.version == pb.version == 1
-        wf.accept(a, p.id or 0, user_id=sec, version=1)
+        wf.accept(a, p.id or 0, user_id=sec, version=1, override=True, reason="r")
         a.commit()
         # b still holds version 1 in memory: the database refuses the second decision
         with pytest.raises(StaleVersion, match="meanwhile"):
@@ -234,7 +303,7 @@ def test_stale_version_is_a_conflict_and_only_one_decision_wins(session: Session
     assert fresh is not None and fresh.status == "accepted" and fresh.version == 2
     assert len(session.exec(select(Review).where(Review.proposal_id == p.id)).all()) == 1
     with pytest.raises(StaleVersion, match="version 7, it is now version 2"):
-        wf.accept(session, p.id or 0, user_id=sec, version=7)
+        wf.accept(session, p.id or 0, user_id=sec, version=7, override=True, reason="r")
 
 
 # ----------------------------------------------------------------------------- focal points
@@ -284,7 +353,7 @@ def test_declined_can_only_be_rejected(session: Session) -> None:
     p = next(x for x in of_need(session) if x.provider == "BRA")
     wf.respond(session, p.id or 0, "decline", user_id=bra, country="BRA", version=1)
     with pytest.raises(wf.IllegalTransitionError):
-        wf.accept(session, p.id or 0, user_id=sec, version=2)
+        wf.accept(session, p.id or 0, user_id=sec, version=2, override=True, reason="r")
     wf.reject(session, p.id or 0, user_id=sec, version=2, reason="provider not available")
     session.commit()
     assert p.status == "rejected"
@@ -310,12 +379,12 @@ def test_accepting_drafts_a_study_tour_when_offered(
     fake.draft_from_proposal = draft_from_proposal  # type: ignore[attr-defined]
     real = importlib.import_module
     monkeypatch.setattr(
-        wf.importlib,
+        decisions.importlib,
         "import_module",
         lambda name: fake if name == "sscmatch.workflow.tours" else real(name),
     )
     p = of_need(session)[0]
-    outcome = wf.accept(session, p.id or 0, user_id=sec, version=1)
+    outcome = wf.accept(session, p.id or 0, user_id=sec, version=1, override=True, reason="r")
     assert outcome.tour == "T-1" and calls == [(p.id, sec)]
 
 
@@ -335,12 +404,12 @@ def test_a_refused_tour_draft_does_not_undo_the_acceptance(
     fake.draft_from_proposal = draft_from_proposal  # type: ignore[attr-defined]
     real = importlib.import_module
     monkeypatch.setattr(
-        wf.importlib,
+        decisions.importlib,
         "import_module",
         lambda name: fake if name == "sscmatch.workflow.tours" else real(name),
     )
     p = of_need(session)[0]
-    outcome = wf.accept(session, p.id or 0, user_id=sec, version=1)
+    outcome = wf.accept(session, p.id or 0, user_id=sec, version=1, override=True, reason="r")
     session.commit()
     assert outcome.tour is None
     session.expire_all()

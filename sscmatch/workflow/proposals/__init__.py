@@ -15,6 +15,9 @@ Everything is re-exported here: ``from sscmatch.workflow import proposals as wf`
 ``wf.accept(...)``, ``wf.list_proposals(...)``.
 """
 
+from sscmatch.workflow.proposals.bulk import BULK_DECISIONS, MAX_BULK, BulkResult, decide_many
+from sscmatch.workflow.proposals.candidates import Candidate, NeedReview, availability, need_review
+from sscmatch.workflow.proposals.comments import add_comment, comments_of, may_comment
 from sscmatch.workflow.proposals.decisions import (
     Outcome,
     accept,
@@ -55,13 +58,16 @@ from sscmatch.workflow.proposals.lifecycle import (
     get_proposal,
 )
 from sscmatch.workflow.proposals.queue import (
+    NEED_SORTS,
     SORTS,
     Filters,
+    NeedRow,
     Page,
     Row,
     check_filters,
     list_proposals,
     matching_ids,
+    needs_to_review,
     open_need_ids,
     regions,
 )
@@ -80,9 +86,12 @@ from sscmatch.workflow.proposals.undo import (
 
 __all__ = [
     "ALTERNATE_CHOSEN",
+    "BULK_DECISIONS",
     "DECISIONS",
     "FINAL",
+    "MAX_BULK",
     "NEEDS_OVERRIDE",
+    "NEED_SORTS",
     "OPEN_STATUSES",
     "PROVIDER_RESPONSES",
     "QUEUE_DEFAULT",
@@ -92,10 +101,14 @@ __all__ = [
     "STATUSES",
     "SYSTEM_TRANSITIONS",
     "TRANSITIONS",
+    "BulkResult",
+    "Candidate",
     "Evidence",
     "Filters",
     "ForbiddenError",
     "IllegalTransitionError",
+    "NeedReview",
+    "NeedRow",
     "NotFoundError",
     "Outcome",
     "OverrideRequiredError",
@@ -105,13 +118,17 @@ __all__ = [
     "Row",
     "UndoRefused",
     "accept",
+    "add_comment",
     "alternates",
+    "availability",
     "breakdown",
     "can_transition",
     "check_filters",
     "check_transition",
     "choose_alternate",
+    "comments_of",
     "decide",
+    "decide_many",
     "evidence",
     "get_proposal",
     "get_veto",
@@ -121,6 +138,9 @@ __all__ = [
     "lift_veto",
     "list_proposals",
     "matching_ids",
+    "may_comment",
+    "need_review",
+    "needs_to_review",
     "notes_by_side",
     "open_need_ids",
     "regions",
@@ -128,8 +148,8 @@ __all__ = [
     "reopen_for_cancelled_tour",
     "reopen_need",
     "respond",
-    "review_to_dict",
     "revert",
+    "review_to_dict",
     "run_to_dict",
     "side_of",
     "to_dict",

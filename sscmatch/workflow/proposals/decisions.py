@@ -112,10 +112,7 @@ def _accept(
         "need_before": None,
         "tour": None,
     }
-    review = record_review(
-        session, proposal, "accept", user_id, reason, alternate_id=alternate_of, effects=effects
-    )
-    outcome = Outcome(proposal=proposal, review=review, accepted=proposal)
+    outcome = Outcome(proposal=proposal, accepted=proposal)
     others = session.exec(
         select(StoredProposal)
         .where(
@@ -159,8 +156,10 @@ def _accept(
     session.flush()
     outcome.tour = _draft_tour(session, proposal, user_id)
     effects["tour"] = getattr(outcome.tour, "id", None)
-    review.effects = dict(effects)  # a new dict: the JSON column sees the change
-    session.add(review)
+    # Written once complete: a JSON column does not see changes made inside its value.
+    outcome.review = record_review(
+        session, proposal, "accept", user_id, reason, alternate_id=alternate_of, effects=effects
+    )
     session.flush()
     return outcome
 
@@ -329,7 +328,7 @@ def veto(
             after=snapshot(pair_veto),
             note=f"from proposal {proposal.id}",
         )
-        review.effects = {**(review.effects or {}), "veto": pair_veto.id}
+        review.effects = {**(review.effects or {}), "veto": pair_veto.id}  # a new value
         session.add(review)
     session.flush()
     return Outcome(proposal=proposal, review=review, veto=pair_veto)

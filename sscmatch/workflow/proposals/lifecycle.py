@@ -104,8 +104,8 @@ class OverrideRequiredError(IllegalTransitionError):
         super().__init__(
             current,
             "accepted",
-            "the provider's focal point has not confirmed this proposal yet: accept it only "
-            "with an explicit override and a reason",
+            f"this proposal is {current.replace('_', ' ')}: the provider's focal point has not "
+            "confirmed it yet; accept it only with an explicit override and a reason",
         )
 
 

@@ -6,15 +6,22 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from datetime import datetime
+from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Text, func, or_, type_coerce
+from sqlalchemy import Integer, Text, case, func, or_, type_coerce
+from sqlalchemy import select as sql_select
 from sqlmodel import Session, col, select
 
 from sscmatch.models import Capacity, Country, Need
 from sscmatch.models import Proposal as StoredProposal
 from sscmatch.workflow import visibility
-from sscmatch.workflow.proposals.lifecycle import QUEUE_DEFAULT, STATUSES, ProposalError
+from sscmatch.workflow.proposals.lifecycle import (
+    OPEN_STATUSES,
+    QUEUE_DEFAULT,
+    STATUSES,
+    ProposalError,
+)
 from sscmatch.workflow.visibility import Viewer
 
 
@@ -42,6 +49,7 @@ class Filters:
 
 
 SORTS = ("score", "score_asc", "date", "date_asc", "need")
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -52,8 +60,8 @@ class Row:
 
 
 @dataclass(frozen=True)
-class Page:
-    items: list[Row]
+class Page(Generic[T]):
+    items: list[T]
     number: int
     size: int
     total: int
@@ -146,7 +154,7 @@ def rows_by_id(session: Session, ids: Sequence[int]) -> list[Row]:
 
 def list_proposals(
     session: Session, filters: Filters, page: int = 1, size: int = 25, *, viewer: Viewer
-) -> Page:
+) -> Page[Row]:
     """Proposals matching ``filters`` that ``viewer`` may see
     (:mod:`~sscmatch.workflow.visibility`), sorted and paged (``page`` counts from 1).
 
@@ -172,6 +180,86 @@ def list_proposals(
         size=size,
         total=int(total),
     )
+
+
+@dataclass(frozen=True)
+class NeedRow:
+    """A need with proposals to decide, and where its candidates stand."""
+
+    need: Need
+    candidates: int  # open proposals
+    confirmed: int  # … whose provider confirmed (ready to decide)
+    declined: int
+    awaiting: int  # … whose provider has not answered
+    best: float
+    since: datetime  # the oldest open proposal
+
+
+NEED_SORTS = ("ready", "best", "oldest")
+
+
+def needs_to_review(
+    session: Session, filters: Filters, page: int = 1, size: int = 25, *, viewer: Viewer
+) -> Page[NeedRow]:
+    """Needs with open proposals matching ``filters`` (statuses are the open ones whatever
+    ``filters.statuses`` says), one row each, paged. ``filters.sort``: ``ready`` (most
+    confirmed candidates first, the default), ``best`` (best score first), ``oldest``."""
+    sort = filters.sort if filters.sort in NEED_SORTS else "ready"
+    base = Filters(
+        statuses=OPEN_STATUSES,
+        theme=filters.theme,
+        region=filters.region,
+        country=filters.country,
+        min_score=filters.min_score,
+        max_score=filters.max_score,
+        run_id=filters.run_id,
+        need=filters.need,
+        involving=filters.involving,
+    )
+    conditions = conditions_of(base, viewer)
+
+    def counted(status: str) -> Any:
+        return func.sum(case((col(StoredProposal.status) == status, 1), else_=0)).cast(Integer)
+
+    confirmed = counted("provider_confirmed")
+    best = func.max(StoredProposal.score)
+    since = func.min(StoredProposal.created_at)
+    orders = {
+        "ready": [confirmed.desc(), best.desc()],
+        "best": [best.desc()],
+        "oldest": [since.asc()],
+    }
+    grouped = (
+        sql_select(  # seven columns: more than sqlmodel's typed select takes
+            col(StoredProposal.need),
+            func.count(col(StoredProposal.id)),
+            confirmed,
+            counted("provider_declined"),
+            counted("proposed"),
+            best,
+            since,
+        )
+        .where(*conditions)
+        .group_by(col(StoredProposal.need))
+    )
+    total = session.exec(select(func.count()).select_from(grouped.subquery())).one()
+    page = max(1, page)
+    rows = session.execute(
+        grouped.order_by(*orders[sort], col(StoredProposal.need))
+        .offset((page - 1) * size)
+        .limit(size)
+    ).all()
+    needs = (
+        {n.id: n for n in session.exec(select(Need).where(col(Need.id).in_([r[0] for r in rows])))}
+        if rows
+        else {}
+    )
+    items = [
+        NeedRow(needs[r[0]], int(r[1]), int(r[2]), int(r[3]), int(r[4]), float(r[5]), r[6])
+        for r in rows
+        if r[0] in needs
+    ]
+    return Page(items=items, number=page, size=size, total=int(total))
 
 
 def matching_ids(

@@ -154,16 +154,18 @@ def _undo_accept(
     need_before = effects.get("need_before")
     if need is not None and need_before and need.status == "matched":
         _set_need(session, need, need_before, user_id=user_id, action="reopen", note=note)
-    _put_back(session, proposal, effects.get("status_before") or "proposed", user_id=user_id,
-              note=note)
+    _put_back(
+        session, proposal, effects.get("status_before") or "proposed", user_id=user_id, note=note
+    )
 
 
 def _undo_refusal(
     session: Session, proposal: StoredProposal, review: Review, user_id: int | None, note: str
 ) -> None:
     effects = review.effects or {}
-    _put_back(session, proposal, effects.get("status_before") or "proposed", user_id=user_id,
-              note=note)
+    _put_back(
+        session, proposal, effects.get("status_before") or "proposed", user_id=user_id, note=note
+    )
     veto_id = effects.get("veto")
     pair_veto = session.get(Veto, veto_id) if veto_id else None
     if pair_veto is not None:
@@ -294,9 +296,7 @@ def lift_veto(
 
 
 def _live_tours(session: Session, need_id: str, but: str | None = None) -> list[StudyTour]:
-    query = select(StudyTour).where(
-        StudyTour.need == need_id, col(StudyTour.status).in_(LIVE_TOUR)
-    )
+    query = select(StudyTour).where(StudyTour.need == need_id, col(StudyTour.status).in_(LIVE_TOUR))
     if but is not None:
         query = query.where(StudyTour.id != but)
     return list(session.exec(query.order_by(col(StudyTour.id))).all())
@@ -351,4 +351,3 @@ def reopen_for_cancelled_tour(session: Session, tour: StudyTour, user_id: int | 
         note=f"study tour {tour.id} was cancelled",
     )
     return True
-

@@ -1,0 +1,374 @@
+"""Notices: what arrived for a user, shown in the app until read and sent once in the daily
+digest (``sscmatch remind``, :mod:`sscmatch.workflow.reminders`).
+
+One mechanism makes them: every change is audited through
+:func:`sscmatch.workflow.audit.record_event`, which hands the event to :func:`announce`; the
+events below tell the people they concern (never the one who acted):
+
+- a match run stored proposals: the focal points of each provider country (to answer) and of
+  each recipient country;
+- a provider confirmed or declined, a recipient said whether it fits: the secretariat, and the
+  focal points of the other side;
+- a proposal accepted, rejected (or vetoed), a decision reverted: the focal points of its two
+  countries;
+- a comment on a proposal: the secretariat and the focal points of its two countries;
+- a need submitted for endorsement: the secretariat;
+- a need returned, endorsed or reopened: the focal points of its country;
+- a study tour drafted (the focal points of its two countries) or moved to another status
+  (those and the secretariat).
+
+A notice keeps a kind and parameters, not a sentence: :func:`render` writes it in the reader's
+language with the gettext functions it is given (the web's for pages, the recipient's catalogue
+for the digest). Visibility holds because a focal point is told only of records of their own
+country, which they may see (:mod:`sscmatch.workflow.visibility`).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Protocol
+
+from sqlalchemy import func, update
+from sqlmodel import Session, col, select
+
+from sscmatch.models import AuditEvent, Need, Notice, StudyTour, User, utcnow
+from sscmatch.models import Proposal as StoredProposal
+
+
+def N_(message: str) -> str:
+    return message
+
+
+def NP_(singular: str, plural: str) -> tuple[str, str]:
+    return singular, plural
+
+
+TEMPLATES: Mapping[str, str | tuple[str, str]] = {
+    "proposals.to_answer": NP_(
+        "A match run asks %(country)s to provide: %(count)d new proposal to answer",
+        "A match run asks %(country)s to provide: %(count)d new proposals to answer",
+    ),
+    "proposals.for_needs": NP_(
+        "A match run proposed %(count)d provider for the needs of %(country)s",
+        "A match run proposed %(count)d providers for the needs of %(country)s",
+    ),
+    "proposal.confirm": N_("%(provider)s confirmed it can provide proposal %(id)s (%(need)s)"),
+    "proposal.decline": N_("%(provider)s declined proposal %(id)s (%(need)s)"),
+    "proposal.fits": N_("%(recipient)s says proposal %(id)s fits its need (%(need)s)"),
+    "proposal.does_not_fit": N_(
+        "%(recipient)s says proposal %(id)s does not fit its need (%(need)s)"
+    ),
+    "proposal.accept": N_("Proposal %(id)s was accepted: %(provider)s → %(recipient)s (%(need)s)"),
+    "proposal.reject": N_("Proposal %(id)s was rejected: %(provider)s → %(recipient)s (%(need)s)"),
+    "proposal.revert": N_("The decision on proposal %(id)s was reverted (%(need)s)"),
+    "proposal.comment": N_("%(actor)s commented on proposal %(id)s (%(need)s)"),
+    "need.submit": N_("Need %(id)s waits for endorsement: %(title)s"),
+    "need.return": N_("Need %(id)s was returned to you: %(note)s"),
+    "need.endorse": N_("Need %(id)s was endorsed and is open for matching: %(title)s"),
+    "need.reopen": N_("Need %(id)s is open again: %(title)s"),
+    "study_tour.draft": N_("A study tour was drafted: %(title)s"),
+    "study_tour.status": N_("Study tour %(id)s is now %(status)s: %(title)s"),
+}
+
+PROPOSAL_ANSWERS = ("confirm", "decline", "fits", "does_not_fit")
+TITLE_CHARS = 120
+
+
+class Names(Protocol):
+    """Names in the reader's language."""
+
+    def country(self, code: str) -> str: ...
+
+    def status(self, code: str) -> str: ...
+
+
+class PlainNames:
+    """English names (the command line, a digest to an address without an account)."""
+
+    def country(self, code: str) -> str:
+        from sscmatch.vocab import load_vocabulary
+
+        found = load_vocabulary().countries.get(code)
+        return found.name() if found else code
+
+    def status(self, code: str) -> str:
+        return code.replace("_", " ")
+
+
+def render(
+    notice: Notice,
+    gettext: Callable[[str], str],
+    ngettext: Callable[[str, str, int], str],
+    names: Names,
+) -> str:
+    """The notice as a sentence in the language of ``gettext``/``ngettext``."""
+    template = TEMPLATES.get(notice.kind)
+    params: dict[str, Any] = dict(notice.params or {})
+    for key in ("country", "provider", "recipient"):
+        if params.get(key):
+            params[key] = names.country(str(params[key]))
+    if params.get("status"):
+        params["status"] = names.status(str(params["status"]))
+    params.setdefault("id", notice.entity_id)
+    if template is None:
+        return f"{notice.kind} {notice.entity} {notice.entity_id}"
+    if isinstance(template, tuple):
+        text = ngettext(template[0], template[1], int(params.get("count") or 0))
+    else:
+        text = gettext(template)
+    try:
+        return text % params
+    except (KeyError, ValueError, TypeError):
+        return gettext(template if isinstance(template, str) else template[1])
+
+
+# ----------------------------------------------------------------------------- who hears
+
+
+def _focal_points(session: Session, countries: Iterable[str | None]) -> list[int]:
+    wanted = [c for c in dict.fromkeys(countries) if c]
+    if not wanted:
+        return []
+    return [
+        int(u)
+        for u in session.exec(
+            select(User.id).where(
+                User.role == "focal_point", col(User.active), col(User.country).in_(wanted)
+            )
+        ).all()
+        if u is not None
+    ]
+
+
+def _secretariat(session: Session) -> list[int]:
+    return [
+        int(u)
+        for u in session.exec(
+            select(User.id).where(User.role == "secretariat", col(User.active))
+        ).all()
+        if u is not None
+    ]
+
+
+def _short(text: str | None) -> str:
+    text = " ".join((text or "").split())
+    return text if len(text) <= TITLE_CHARS else text[: TITLE_CHARS - 1] + "…"
+
+
+def _need_title(session: Session, need_id: str | None) -> str:
+    need = session.get(Need, need_id) if need_id else None
+    return _short(need.title if need else need_id)
+
+
+def _tell(
+    session: Session,
+    users: Iterable[int],
+    *,
+    actor: int | None,
+    kind: str,
+    entity: str,
+    entity_id: str,
+    params: dict[str, Any],
+) -> list[Notice]:
+    made = []
+    for user_id in dict.fromkeys(users):
+        if user_id == actor:
+            continue
+        notice = Notice(
+            user_id=user_id, kind=kind, params=params, entity=entity, entity_id=entity_id
+        )
+        session.add(notice)
+        made.append(notice)
+    return made
+
+
+def _proposal_event(session: Session, event: AuditEvent) -> list[Notice]:
+    before = event.before or {}
+    action = event.action
+    if action == "revert" and before.get("status") not in ("accepted", "rejected"):
+        return []  # proposals put back from superseded: the main revert tells
+    if action not in (*PROPOSAL_ANSWERS, "accept", "reject", "revert", "comment"):
+        return []
+    proposal = session.get(StoredProposal, int(event.entity_id))
+    if proposal is None:
+        return []
+    params = {
+        "id": proposal.id,
+        "provider": proposal.provider,
+        "recipient": proposal.recipient,
+        "need": _need_title(session, proposal.need),
+    }
+    both = _focal_points(session, (proposal.provider, proposal.recipient))
+    if action in PROPOSAL_ANSWERS:
+        other = proposal.recipient if action in ("confirm", "decline") else proposal.provider
+        users = [*_secretariat(session), *_focal_points(session, (other,))]
+    elif action == "comment":
+        actor = session.get(User, event.user_id) if event.user_id else None
+        params["actor"] = (actor.name or actor.email) if actor else ""
+        users = [*_secretariat(session), *both]
+    else:
+        users = both
+    kind = f"proposal.{action}"
+    return _tell(
+        session,
+        users,
+        actor=event.user_id,
+        kind=kind,
+        entity="proposal",
+        entity_id=str(proposal.id),
+        params=params,
+    )
+
+
+def _need_event(session: Session, event: AuditEvent) -> list[Notice]:
+    if event.action not in ("submit", "return", "endorse", "reopen"):
+        return []
+    need = session.get(Need, event.entity_id)
+    if need is None:
+        return []
+    params = {"id": need.id, "title": _short(need.title), "note": _short(event.note)}
+    if event.action == "submit":
+        users = _secretariat(session)
+    else:
+        users = _focal_points(session, [need.country])
+    return _tell(
+        session,
+        users,
+        actor=event.user_id,
+        kind=f"need.{event.action}",
+        entity="need",
+        entity_id=need.id,
+        params=params,
+    )
+
+
+def _tour_event(session: Session, event: AuditEvent) -> list[Notice]:
+    if event.action != "draft" and not event.action.startswith("status:"):
+        return []
+    tour = session.get(StudyTour, event.entity_id)
+    if tour is None:
+        return []
+    users = [
+        *_focal_points(session, (tour.host_country, tour.visiting_country)),
+        *([] if event.action == "draft" else _secretariat(session)),
+    ]
+    kind = "study_tour.draft" if event.action == "draft" else "study_tour.status"
+    params = {"id": tour.id, "title": _short(tour.title), "status": tour.status}
+    return _tell(
+        session,
+        users,
+        actor=event.user_id,
+        kind=kind,
+        entity="study_tour",
+        entity_id=tour.id,
+        params=params,
+    )
+
+
+def proposals_arrived(session: Session, run_id: int, actor: int | None = None) -> list[Notice]:
+    """Tell each country's focal points how many of a run's proposals concern them."""
+    rows = session.exec(
+        select(StoredProposal.provider, StoredProposal.recipient).where(
+            StoredProposal.run_id == run_id, StoredProposal.status == "proposed"
+        )
+    ).all()
+    to_answer: dict[str, int] = defaultdict(int)
+    for_needs: dict[str, int] = defaultdict(int)
+    for provider, recipient in rows:
+        to_answer[provider] += 1
+        for_needs[recipient] += 1
+    made: list[Notice] = []
+    for kind, counts in (("proposals.to_answer", to_answer), ("proposals.for_needs", for_needs)):
+        for country, count in sorted(counts.items()):
+            made += _tell(
+                session,
+                _focal_points(session, [country]),
+                actor=actor,
+                kind=kind,
+                entity="match_run",
+                entity_id=str(run_id),
+                params={"country": country, "count": count, "run": run_id},
+            )
+    return made
+
+
+def announce(session: Session, event: AuditEvent) -> list[Notice]:
+    """The notices an audited change makes (none for most changes)."""
+    if event.entity == "proposal":
+        return _proposal_event(session, event)
+    if event.entity == "need":
+        return _need_event(session, event)
+    if event.entity == "study_tour":
+        return _tour_event(session, event)
+    if event.entity == "match_run" and event.action == "finish":
+        return proposals_arrived(session, int(event.entity_id), event.user_id)
+    return []
+
+
+# ----------------------------------------------------------------------------- reading
+
+
+def unread_count(session: Session, user_id: int) -> int:
+    return int(
+        session.exec(
+            select(func.count(col(Notice.id))).where(
+                Notice.user_id == user_id, col(Notice.read_at).is_(None)
+            )
+        ).one()
+    )
+
+
+@dataclass(frozen=True)
+class NoticePage:
+    items: list[Notice]
+    unread: int
+    total: int
+
+
+def for_user(session: Session, user_id: int, *, limit: int = 50) -> NoticePage:
+    """A user's notices, unread first, newest first."""
+    items = session.exec(
+        select(Notice)
+        .where(Notice.user_id == user_id)
+        .order_by(
+            col(Notice.read_at).is_not(None), col(Notice.created_at).desc(), col(Notice.id).desc()
+        )
+        .limit(limit)
+    ).all()
+    total = session.exec(select(func.count(col(Notice.id))).where(Notice.user_id == user_id)).one()
+    return NoticePage(list(items), unread_count(session, user_id), int(total))
+
+
+def mark_read(session: Session, user_id: int, notice_id: int | None = None) -> int:
+    """Mark one of the user's notices (or all of them) read; returns how many changed. Another
+    user's notice is never touched (it is not found)."""
+    statement = update(Notice).where(col(Notice.user_id) == user_id, col(Notice.read_at).is_(None))
+    if notice_id is not None:
+        statement = statement.where(col(Notice.id) == notice_id)
+    result = session.exec(statement.values(read_at=utcnow()))
+    return int(result.rowcount or 0)
+
+
+def get_own(session: Session, user_id: int, notice_id: int) -> Notice | None:
+    found = session.get(Notice, notice_id)
+    return found if found is not None and found.user_id == user_id else None
+
+
+def not_emailed(session: Session, user_ids: Sequence[int] | None = None) -> dict[int, list[Notice]]:
+    """Unread notices no digest carried yet, by user (every user, or ``user_ids``)."""
+    query = select(Notice).where(col(Notice.emailed_on).is_(None), col(Notice.read_at).is_(None))
+    if user_ids is not None:
+        query = query.where(col(Notice.user_id).in_(user_ids))
+    out: dict[int, list[Notice]] = defaultdict(list)
+    for notice in session.exec(query.order_by(col(Notice.created_at), col(Notice.id))):
+        out[notice.user_id].append(notice)
+    return dict(out)
+
+
+def mark_emailed(session: Session, notices: Iterable[Notice], today: date) -> None:
+    for notice in notices:
+        notice.emailed_on = today.isoformat()
+        session.add(notice)

@@ -1,0 +1,85 @@
+"""One decision over many proposals (a filtered set of the queue): each proposal is decided on
+its own, in its own savepoint, on the version the reviewer saw, so that one refused or
+changed-meanwhile proposal neither stops nor undoes the others. The result says which were
+decided, which had changed meanwhile (a stale version: someone else decided or answered) and
+which were refused and why."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from sqlmodel import Session
+
+from sscmatch.db import StaleVersion
+from sscmatch.workflow.proposals.decisions import decide
+from sscmatch.workflow.proposals.lifecycle import ProposalError, required_reason
+
+BULK_DECISIONS = ("accept", "reject")
+MAX_BULK = 500
+
+
+@dataclass
+class BulkResult:
+    done: list[int] = field(default_factory=list)
+    conflicted: list[int] = field(default_factory=list)
+    refused: list[tuple[int, str]] = field(default_factory=list)
+    superseded: list[int] = field(default_factory=list)  # by an acceptance in this batch
+
+
+def check_bulk(decision: str, items: Sequence[tuple[int, int]], reason: str | None) -> None:
+    """Refuse a bulk action that cannot be run at all (before anything is decided)."""
+    if decision not in BULK_DECISIONS:
+        raise ProposalError(
+            f"unknown bulk decision {decision!r} (expected one of {', '.join(BULK_DECISIONS)})"
+        )
+    if not items:
+        raise ProposalError("choose at least one proposal")
+    if len(items) > MAX_BULK:
+        raise ProposalError(f"at most {MAX_BULK} proposals at once")
+    if decision == "reject":
+        required_reason(reason, "to reject proposals")
+
+
+def decide_many(
+    session: Session,
+    decision: str,
+    items: Sequence[tuple[int, int]],
+    *,
+    user_id: int | None,
+    reason: str | None = None,
+    override: bool = False,
+) -> BulkResult:
+    """Decide each (proposal id, version the reviewer saw) of ``items``."""
+    check_bulk(decision, items, reason)
+    result = BulkResult()
+    for proposal_id, version in dict.fromkeys(items):
+        if proposal_id in result.superseded:
+            result.refused.append(
+                (proposal_id, "superseded: another proposal of its need was accepted above")
+            )
+            continue
+        savepoint = session.begin_nested()
+        try:
+            outcome = decide(
+                session,
+                proposal_id,
+                decision,
+                user_id=user_id,
+                version=version,
+                reason=reason,
+                override=override,
+            )
+            session.flush()
+        except StaleVersion:
+            savepoint.rollback()
+            result.conflicted.append(proposal_id)
+            continue
+        except ProposalError as exc:
+            savepoint.rollback()
+            result.refused.append((proposal_id, str(exc)))
+            continue
+        savepoint.commit()
+        result.done.append(proposal_id)
+        result.superseded.extend(outcome.superseded)
+    return result
