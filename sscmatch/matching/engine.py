@@ -16,7 +16,7 @@ from datetime import date
 import numpy as np
 
 from sscmatch.matching import factors as F
-from sscmatch.matching.explain import Explainer
+from sscmatch.matching.explain import Explainer, Facts
 from sscmatch.matching.indexes import Indexes
 from sscmatch.matching.model import (
     DEFAULT_WEIGHTS,
@@ -30,14 +30,14 @@ from sscmatch.matching.reference import exclusion
 from sscmatch.matching.scoring import (
     F64,
     I64,
-    Tables,
-    Text,
     candidates,
     pair_components,
     rank_keys,
     score_block,
     weighted,
 )
+from sscmatch.matching.tables import Tables
+from sscmatch.matching.texts import Text
 
 BLOCK_NEEDS = 2048
 """Needs scored together (their per-country arrays and candidate pairs are held at once)."""
@@ -66,6 +66,7 @@ class PreparedCorpus:
         self.ix = Indexes.build(self.corpus, self.as_of)
         self._tables: dict[float, Tables] = {}
         self._text: Text | None = None
+        self.facts = Facts(self.ix)
         self._scores: dict[Weights, _Scores] = {}
 
     # ------------------------------------------------------------------ pieces
@@ -174,7 +175,7 @@ class PreparedCorpus:
         total = weights.total
         contrib = {k: dd * weights.factor(k) * comps[k] / total for k in FACTORS}
         score = dd * weighted(weights, comps)
-        explainer = Explainer(ix, tables, weights, self.text) if explain else None
+        explainer = Explainer(ix, tables, weights, self.text, self.facts) if explain else None
         out: list[Proposal] = []
         for j, (n, r, p, o) in enumerate(chosen):
             need = ix.needs[n]

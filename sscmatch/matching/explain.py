@@ -16,7 +16,9 @@ from sscmatch.matching import factors as F
 from sscmatch.matching.graph import projection_from_membership, small_exchanges
 from sscmatch.matching.indexes import Indexes
 from sscmatch.matching.model import FACTORS, Reason, Weights
-from sscmatch.matching.scoring import I64, Tables, Text
+from sscmatch.matching.scoring import I64
+from sscmatch.matching.tables import Tables
+from sscmatch.matching.texts import Text
 
 RELATIONS = {
     F.SAME_THEME: "same",
@@ -26,17 +28,11 @@ RELATIONS = {
 }
 
 
-class Explainer:
-    """Reasons for the top proposals of one ranking (pieces are worked out once and kept)."""
+class Facts:
+    """Counts the reasons quote, worked out once per prepared corpus (not per ranking)."""
 
-    def __init__(
-        self, ix: Indexes, tables: Tables, weights: Weights, text: Text | None = None
-    ) -> None:
+    def __init__(self, ix: Indexes) -> None:
         self.ix = ix
-        self.tables = tables
-        self.weights = weights
-        self.text = text
-        self._memo: dict[Any, Any] = {}
 
     @cached_property
     def directed(self) -> I64:
@@ -56,7 +52,7 @@ class Explainer:
         return out > 0
 
     @cached_property
-    def _by_signature(self) -> tuple[I64, I64]:
+    def by_signature(self) -> tuple[I64, I64]:
         """country × exchange signature: exchanges provided, and the latest year of one."""
         ix = self.ix
         coo = ix.provided.tocoo()
@@ -68,13 +64,41 @@ class Explainer:
         np.maximum.at(latest, (coo.row, sig), ix.ex_year[coo.col])
         return count, latest
 
+    @cached_property
+    def sig_themes(self) -> list[tuple[int, ...]]:
+        """The subject themes of each exchange signature."""
+        out: dict[int, tuple[int, ...]] = {}
+        for e, s in enumerate(self.ix.ex_sig.tolist()):
+            if s not in out:
+                out[s] = self.ix.subject(self.ix.exchanges[e].themes)
+        return [out.get(s, ()) for s in range(self.ix.sig_topic.shape[0])]
+
+
+class Explainer:
+    """Reasons for the top proposals of one ranking (pieces are worked out once and kept)."""
+
+    def __init__(
+        self,
+        ix: Indexes,
+        tables: Tables,
+        weights: Weights,
+        text: Text | None = None,
+        facts: Facts | None = None,
+    ) -> None:
+        self.ix = ix
+        self.tables = tables
+        self.weights = weights
+        self.text = text
+        self.facts = facts or Facts(ix)
+        self._memo: dict[Any, Any] = {}
+
     def _count_on(self, p: int, t: int, level: float) -> tuple[int, int]:
         """Exchanges the country provided whose subject is at least ``level`` close to theme
         ``t``, and the latest year of one."""
         key = ("count", p, t, level)
         got: tuple[int, int] | None = self._memo.get(key)
         if got is None:
-            count, latest = self._by_signature
+            count, latest = self.facts.by_signature
             close = self.ix.sig_topic[:, t] >= level
             n = int(count[p, close].sum())
             year = int(latest[p, close].max()) if n else 0
@@ -86,20 +110,11 @@ class Explainer:
         key = ("offered", p)
         got = self._memo.get(key)
         if got is None:
-            count, _latest = self._by_signature
+            count, _latest = self.facts.by_signature
             sigs = np.flatnonzero(count[p])
-            themes = sorted({u for s in sigs.tolist() for u in self._sig_themes[s]})
+            themes = sorted({u for s in sigs.tolist() for u in self.facts.sig_themes[s]})
             got = self._memo[key] = themes
         return list(got)
-
-    @cached_property
-    def _sig_themes(self) -> list[tuple[int, ...]]:
-        """The subject themes of each exchange signature."""
-        out: dict[int, tuple[int, ...]] = {}
-        for e, s in enumerate(self.ix.ex_sig.tolist()):
-            if s not in out:
-                out[s] = self.ix.subject(self.ix.exchanges[e].themes)
-        return [out.get(s, ()) for s in range(self.ix.sig_topic.shape[0])]
 
     def reasons(
         self,
@@ -211,17 +226,17 @@ class Explainer:
     def _relationship(self, n: int, p: int, offer: int, value: float) -> Reason:
         r = int(self.ix.need_country[n])
         codes = self.ix.codes
-        common = np.flatnonzero(self.adjacency[p] & self.adjacency[r])
+        common = np.flatnonzero(self.facts.adjacency[p] & self.facts.adjacency[r])
         params: dict[str, Any] = {
             "provider": codes[p],
             "recipient": codes[r],
             "partners": [codes[int(i)] for i in common[:3]],
             "partner_count": int(common.size),
         }
-        helped = int(self.directed[p, r])
+        helped = int(self.facts.directed[p, r])
         if helped:
             return Reason("relationship.helped", {**params, "count": helped})
-        together = int(self.together[p, r])
+        together = int(self.facts.together[p, r])
         if together:
             return Reason("relationship.together", {**params, "count": together})
         return Reason("relationship.none", params)

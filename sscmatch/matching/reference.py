@@ -26,7 +26,8 @@ from sscmatch.matching.model import (
     Reason,
     Weights,
 )
-from sscmatch.matching.scoring import cosine, profile, rank_keys, weighted
+from sscmatch.matching.scoring import rank_keys, weighted
+from sscmatch.matching.texts import profile, relevance
 
 
 def exclusion(
@@ -125,7 +126,7 @@ class ReferenceScorer:
             return 0.0
         dot = int(np.dot(np.asarray(va, dtype=np.int64), np.asarray(vector, dtype=np.int64)))
         low, high = self.corpus.text_scale
-        return F.text_relevance(float(cosine(np.array([dot]))[0]), low, high)
+        return float(relevance(np.array([dot]), low, high)[0])
 
     def profile(self, country: str) -> np.ndarray | None:
         """The direction of the sum of the vectors of the exchanges the country provided and
@@ -255,12 +256,13 @@ class ReferenceScorer:
                 continue
             s = self.score(need, cap)
             held = best.get(cap.country)
-            key = float(rank_keys(np.array([s]))[0])
             if held is None:
                 best[cap.country] = (s, cap.id)
-                continue
-            held_key = float(rank_keys(np.array([held[0]]))[0])
-            if key > held_key or (key == held_key and held[1] is None):
+            elif held[1] is None:  # the fallback: a capacity wins a tie (rounded, as engine)
+                key, held_key = rank_keys(np.array([s, held[0]])).tolist()
+                if key >= held_key:
+                    best[cap.country] = (s, cap.id)
+            elif s > held[0]:  # capacities: the exact maximum, the first of equals
                 best[cap.country] = (s, cap.id)
         return best
 

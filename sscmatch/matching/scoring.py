@@ -1,8 +1,8 @@
-"""Factor tables and the scores of many (need, offer) pairs at once.
+"""The scores of many (need, offer) pairs at once.
 
-``Tables`` hold what depends on the weights' half-life (decayed experience and ties);
 ``score_block`` scores a block of needs against their candidate capacities and every country's
-fallback offer, with whole-array operations. Every factor is the formula stated in
+fallback offer, with whole-array operations (``tables.py`` holds the decayed experience and
+ties, ``texts.py`` the text vectors). Every factor is the formula stated in
 ``sscmatch/matching/__init__.py``; ``reference.py`` computes the same one pair at a time.
 """
 
@@ -10,30 +10,20 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-import scipy.sparse as sp
 
 from sscmatch.matching import factors as F
-from sscmatch.matching.graph import (
-    indirect_proximity_matrix,
-    projection_from_membership,
-    small_exchanges,
-)
 from sscmatch.matching.indexes import DAY_MAX, DAY_MIN, Indexes
 from sscmatch.matching.model import Weights
-from sscmatch.text import VECTOR_SCALE, quantise
+from sscmatch.matching.tables import Tables
+from sscmatch.matching.texts import Text
 
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
 Bool = npt.NDArray[np.bool_]
 
-# Text vectors are stored as int8 (``sscmatch.text.quantise``: the unit vector × 127, rounded).
-# Their dot products are whole numbers small enough (≤ dims · 127²) to be exact in float32
-# whatever the order of the sums, so the fast engine (matrix products) and the reference (one dot
-# product at a time) read the same cosine.
 SCORE_DIGITS = 12
 """Scores are compared after rounding to this many digits (ties break by country code)."""
 
@@ -45,22 +35,6 @@ def topic_levels(similarity: F64) -> F64:
     """``factors.topic_level`` of every element (the similarities are taxonomy constants)."""
     at = np.clip(np.searchsorted(_LEVEL_KEYS, similarity), 0, len(_LEVEL_KEYS) - 1)
     out: F64 = np.where(_LEVEL_KEYS[at] == similarity, _LEVEL_VALUES[at], 0.0)
-    return out
-
-
-def profile(total: npt.NDArray[np.floating[Any]]) -> npt.NDArray[np.int8]:
-    """A sum of stored vectors (rows, whole numbers) as one stored vector: its direction."""
-    rows = np.atleast_2d(np.asarray(total, dtype=np.float64))
-    norm = np.sqrt((rows * rows).sum(axis=1))
-    unit = np.zeros_like(rows)
-    ok = norm > 0
-    unit[ok] = rows[ok] / norm[ok, None]
-    return quantise(unit)
-
-
-def cosine(dot: npt.NDArray[np.floating[Any]]) -> F64:
-    """The cosine that a dot product of two stored vectors stands for."""
-    out: F64 = np.asarray(dot, dtype=np.float64) / float(VECTOR_SCALE * VECTOR_SCALE)
     return out
 
 
@@ -93,127 +67,6 @@ def weighted(weights: Weights, components: Mapping[str, F64 | float]) -> F64:
     country = partial_sum(weights, components, COUNTRY_FACTORS)
     out: F64 = (offer + country + weights.text * np.asarray(components["text"])) / weights.total
     return out
-
-
-@dataclass(eq=False)
-class Tables:
-    """Decayed experience and ties for one half-life (years)."""
-
-    general: F64  # countries: Σ decay over exchanges provided (+ participation at 1/4)
-    topical: F64  # themes × countries: the same, each exchange weighted by its similarity
-    reference: float  # the most any country has provided (decayed): experience's yardstick
-    relationship: F64  # recipient × provider, in [0, 1]
-    ties: F64  # recipient × provider: the decayed tie credit D behind relationship
-
-    @classmethod
-    def build(cls, ix: Indexes, half_life: float) -> Tables:
-        age = np.maximum(0, ix.reference.toordinal() - ix.ex_day) / 365.25
-        d = np.power(0.5, age / half_life)
-        dd = sp.diags(d)
-        role = ix.provided + F.PARTICIPANT_ROLE * ix.participated
-        general = np.asarray(role @ d).ravel()
-        by_sig = (role @ dd @ ix.ex_onehot).toarray()  # countries × signatures
-        topical = np.ascontiguousarray((by_sig @ ix.sig_topic).T)
-        reference = float((ix.provided @ d).max()) if ix.provided.shape[1] else 0.0
-        share = np.where(ix.member_count > 1, d / np.maximum(ix.member_count - 1, 1), 0.0)
-        shared = (ix.members @ sp.diags(share) @ ix.members.T).toarray()
-        directed = (ix.provided @ dd @ ix.received.T).toarray()  # provider × recipient
-        directed_shared = (ix.provided @ sp.diags(share) @ ix.received.T).toarray()
-        # a provider → recipient exchange counts whole; any other shared exchange counts the
-        # credit it shares among its members
-        ties = np.ascontiguousarray((shared + directed - directed_shared).T)  # recipient × provider
-        np.fill_diagonal(ties, 0.0)
-        indirect = indirect_proximity_matrix(
-            projection_from_membership(small_exchanges(ix.members))
-        )
-        saturated = 1.0 - np.power(0.5, np.maximum(ties, 0.0))
-        relationship = 1.0 - (1.0 - saturated) * (1.0 - F.INDIRECT_SHARE * indirect)
-        return cls(
-            general=general,
-            topical=topical,
-            reference=reference,
-            relationship=relationship,
-            ties=ties,
-        )
-
-
-@dataclass(eq=False)
-class Text:
-    """Stored text vectors (int8, as float32 for matrix products) of needs and capacities, and
-    each country's profile: the direction of the sum of its provided exchanges' and its
-    capacities' vectors."""
-
-    need: npt.NDArray[np.float32]
-    cap: npt.NDArray[np.float32]
-    country: npt.NDArray[np.float32]
-    has_need: Bool
-    has_cap: Bool
-    has_country: Bool
-    low: float
-    high: float
-
-    @classmethod
-    def build(cls, ix: Indexes) -> Text:
-        vectors = ix.corpus.vectors
-        dim = len(next(iter(vectors.values()))) if vectors else 0
-
-        def stack(ids: list[str]) -> tuple[npt.NDArray[np.float32], Bool]:
-            out = np.zeros((len(ids), dim), dtype=np.float32)
-            has = np.zeros(len(ids), dtype=bool)
-            for i, x in enumerate(ids):
-                v = vectors.get(x)
-                if v is not None:
-                    out[i] = v
-                    has[i] = True
-            return out, has
-
-        need, has_need = stack([n.id for n in ix.needs])
-        cap, has_cap = stack([c.id for c in ix.caps])
-        totals = np.zeros((len(ix.codes), dim))
-        if dim:
-            coo = ix.provided.tocoo()
-            for p, e in zip(coo.row.tolist(), coo.col.tolist(), strict=True):
-                v = vectors.get(ix.exchanges[e].id)
-                if v is not None:
-                    totals[p] += v
-            np.add.at(totals, ix.cap_country, cap.astype(np.float64))
-        country = profile(totals).astype(np.float32) if dim else np.zeros((len(ix.codes), 0))
-        has_country = np.abs(country).sum(axis=1) > 0 if dim else np.zeros(len(ix.codes), bool)
-        low, high = ix.corpus.text_scale
-        return cls(need, cap, country.astype(np.float32), has_need, has_cap, has_country, low, high)
-
-    def relevance(self, dots: npt.NDArray[np.floating[Any]]) -> F64:
-        """``factors.text_relevance`` of the cosines these dot products stand for."""
-        scaled = (cosine(dots) - self.low) / (self.high - self.low)
-        out: F64 = np.clip(scaled, 0.0, 1.0)
-        return out
-
-    def grid_pairs(self, ns: I64, cs: I64, rows: I64, cols: I64) -> F64:
-        """Text relevance of the pairs (ns[rows], cs[cols]), through one matrix product of the
-        block's needs and capacities (no per-pair copies of vectors)."""
-        if self.need.shape[1] == 0 or not rows.size:
-            return np.zeros(rows.size)
-        grid = self.need[ns] @ self.cap[cs].T
-        rel = self.relevance(grid[rows, cols])
-        rel[~(self.has_need[ns[rows]] & self.has_cap[cs[cols]])] = 0.0
-        return rel
-
-    def pairs(self, ns: I64, cs: I64) -> F64:
-        """Text relevance of aligned (need, capacity) pairs (0 where a vector is missing)."""
-        if self.need.shape[1] == 0 or not ns.size:
-            return np.zeros(ns.size)
-        rel = self.relevance(np.einsum("ij,ij->i", self.need[ns], self.cap[cs]))
-        rel[~(self.has_need[ns] & self.has_cap[cs])] = 0.0
-        return rel
-
-    def countries(self, ns: I64) -> F64:
-        """needs × countries: relevance of the need's text to each country's profile."""
-        if self.need.shape[1] == 0:
-            return np.zeros((ns.size, self.country.shape[0]))
-        rel = self.relevance(self.need[ns] @ self.country.T)
-        rel[~self.has_need[ns]] = 0.0
-        rel[:, ~self.has_country] = 0.0
-        return rel
 
 
 @dataclass(eq=False)
@@ -376,24 +229,55 @@ def _country_max(values: F64, starts: I64, owners: I64, nc: int, empty: float = 
     return out
 
 
-def _first_max(ix: Indexes, values: F64, maxima: F64, cs: I64, nc: int) -> I64:
-    """rows × countries: the first column (position in ``cs``) of each country's run where
-    ``values`` reaches the country's maximum ``maxima`` (-1 where it is not finite)."""
-    starts, _seg_start, _seg_len = _segments(ix, cs, nc)
-    owners = ix.cap_country[cs[starts]]
-    lens = np.diff(np.r_[starts, cs.size])
-    hit = (values == np.repeat(maxima[:, owners], lens, axis=1)) & np.isfinite(values)
-    rows, cols = np.nonzero(hit)
-    seg = np.searchsorted(starts, cols, side="right") - 1
-    key = rows * owners.size + seg
-    _, at = np.unique(key, return_index=True)
-    out = np.full(maxima.shape, -1, dtype=np.int64)
-    out[rows[at], owners[seg[at]]] = cols[at]
-    return out
-
-
 ROUND_ONE_EXTRA = 3
 """Countries beyond K whose best text-free capacity has its text compared first."""
+
+
+EXACT_BOUND_CELLS = 40_000_000
+"""Largest (theme and language combination × capacity) table for an exact per-country bound."""
+
+
+def _offer_bound(
+    w: Weights,
+    topic: F64,
+    lang: F64,
+    maturity: F64,
+    sig: Signatures,
+    starts: I64,
+    owners: I64,
+    nc: int,
+) -> F64:
+    """needs × countries: an upper bound of the offer part of the country's capacities. Exact
+    (the max over them of the offer part itself) when the needs' theme and language
+    combinations are few enough; else the sum of the maxima of its terms (looser, cheaper).
+    Countries without capacities get 0 (a zero weight times -inf would be nan; they are no
+    candidates anyway)."""
+    pairs = np.stack([sig.theme_row, sig.lang_row], axis=1)
+    combos, at = np.unique(pairs, axis=0, return_inverse=True)
+    if combos.shape[0] * topic.shape[1] <= EXACT_BOUND_CELLS:
+        offer = (
+            w.topic * topic[combos[:, 0]] + w.language * lang[combos[:, 1]]
+        ) + w.maturity * maturity[None, :]
+        out: F64 = _country_max(offer, starts, owners, nc, 0.0)[at.ravel()]
+        return out
+    return (
+        w.topic * _country_max(topic, starts, owners, nc, 0.0)[sig.theme_row]
+        + w.language * _country_max(lang, starts, owners, nc, 0.0)[sig.lang_row]
+    ) + w.maturity * _country_max(maturity[None, :], starts, owners, nc, 0.0)
+
+
+def _expand(n_idx: I64, p_idx: I64, seg_start: I64, seg_len: I64) -> tuple[I64, I64, I64]:
+    """(need row, capacity column, country) of every capacity of the given (need, country)
+    pairs, in order of need, country, capacity."""
+    lens = seg_len[p_idx]
+    if not lens.sum():
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, empty
+    ends = np.cumsum(lens)
+    cols = (
+        np.arange(int(ends[-1])) - np.repeat(ends - lens, lens) + np.repeat(seg_start[p_idx], lens)
+    )
+    return np.repeat(n_idx, lens), cols, np.repeat(p_idx, lens)
 
 
 def _round_one(
@@ -404,27 +288,30 @@ def _round_one(
     cs: I64,
     sig: Signatures,
     tables: tuple[F64, F64],
-    pick: I64,
+    segments: tuple[I64, I64],
+    windowed: Bool,
     country: F64,
     upper: F64,
     top_k: int,
 ) -> F64:
     """Lower bounds: for each need's ``top_k + ROUND_ONE_EXTRA`` most promising countries, the
-    exact score (text included) of one of their open capacities (the first with the best
-    topic and maturity). -inf elsewhere."""
+    exact best score (text included) over their capacities open to every need. -inf
+    elsewhere."""
     topic, lang = tables
     out = np.full(upper.shape, -np.inf)
     width = min(top_k + ROUND_ONE_EXTRA, upper.shape[1])
     picked = np.argpartition(-upper, width - 1, axis=1)[:, :width]
-    rows = np.repeat(np.arange(ns.size), width)
-    ps = picked.ravel()
-    cols = pick[sig.theme_row[rows], ps]
-    ok = np.isfinite(upper[rows, ps]) & (cols >= 0)
-    rows, ps, cols = rows[ok], ps[ok], cols[ok]
+    n_idx = np.repeat(np.arange(ns.size), width)
+    p_idx = picked.ravel()
+    ok = np.isfinite(upper[n_idx, p_idx])
+    order = np.lexsort((p_idx[ok], n_idx[ok]))
+    rows, cols, ps = _expand(n_idx[ok][order], p_idx[ok][order], *segments)
+    keep = ~windowed[cols]
+    rows, cols, ps = rows[keep], cols[keep], ps[keep]
     if rows.size:
         base = _offer(w, topic, lang, ix.cap_maturity[cs], sig, rows, cols) + country[rows, ps]
-        exact = base + w.text * text.grid_pairs(ns, cs, rows, cols)
-        out[rows, ps] = exact / w.total
+        exact = (base + w.text * text.grid_pairs(ns, cs, rows, cols)) / w.total
+        np.maximum.at(out, (rows, ps), exact)
     return out
 
 
@@ -479,26 +366,32 @@ def score_block(
     else:
         # countries without capacities here get 0 (a zero weight times -inf would be nan);
         # they are no candidates anyway
-        bound = (
-            w.topic * _country_max(topic, starts, owners, nc, 0.0)[sig.theme_row]
-            + w.language * _country_max(lang, starts, owners, nc, 0.0)[sig.lang_row]
-        ) + w.maturity * _country_max(maturity[None, :], starts, owners, nc, 0.0)
-        upper = np.where(allowed, (bound + country + w.text) / total, -np.inf)
-        rank_value = np.where(windowed[None, :], -np.inf, w.topic * topic + w.maturity * maturity)
-        pick = _first_max(ix, rank_value, _country_max(rank_value, starts, owners, nc), cs, nc)
-        lower = _round_one(ix, text, w, ns, cs, sig, (topic, lang), pick, country, upper, top_k)
+        upper = np.where(
+            allowed,
+            (_offer_bound(w, topic, lang, maturity, sig, starts, owners, nc) + country + w.text)
+            / total,
+            -np.inf,
+        )
+        lower = _round_one(
+            ix,
+            text,
+            w,
+            ns,
+            cs,
+            sig,
+            (topic, lang),
+            (seg_start, seg_len),
+            windowed,
+            country,
+            upper,
+            top_k,
+        )
         floor = _kth_largest(np.maximum(lower, best), top_k)
         candidate = allowed & (upper >= floor[:, None] - 1e-9)
     n_idx, p_idx = np.nonzero(candidate & (seg_len > 0)[None, :])
-    lens = seg_len[p_idx]
-    if not lens.sum():
+    rows, cols, ps = _expand(n_idx, p_idx, seg_start, seg_len)
+    if not rows.size:
         return Block(needs=ns, best=best, offer=offer_of)
-    rows = np.repeat(n_idx, lens)
-    ends = np.cumsum(lens)
-    cols = (
-        np.arange(int(ends[-1])) - np.repeat(ends - lens, lens) + np.repeat(seg_start[p_idx], lens)
-    )
-    ps = np.repeat(p_idx, lens)
     base = _offer(w, topic, lang, maturity, sig, rows, cols) + country[rows, ps]
     keep = base + w.text >= floor[rows] * total - 1e-9
     win = windowed[cols] & keep
@@ -513,13 +406,12 @@ def score_block(
     if not rows.size:
         return Block(needs=ns, best=best, offer=offer_of)
     scores = (base + w.text * text.grid_pairs(ns, cs, rows, cols)) / total
-    # per (need, country): the best score, the lowest capacity among equal rounded scores
-    # (pairs come sorted by need, country, capacity, so each group is one run)
-    keys = rank_keys(scores)
+    # per (need, country): the best score, the lowest capacity among equal ones (pairs come
+    # sorted by need, country, capacity, so each group is one run)
     group = rows * nc + ps
     starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
-    top = np.maximum.reduceat(keys, starts)
-    hit = np.flatnonzero(keys == np.repeat(top, np.diff(np.r_[starts, keys.size])))
+    top = np.maximum.reduceat(scores, starts)
+    hit = np.flatnonzero(scores == np.repeat(top, np.diff(np.r_[starts, scores.size])))
     _, at = np.unique(group[hit], return_index=True)
     first = hit[at]
     cap_best = np.full((ns.size, nc), -np.inf)
@@ -533,6 +425,32 @@ def score_block(
     )
 
 
+def _grouped_max(table: F64, groups: list[tuple[int, ...]], keys: I64, cols: I64) -> F64:
+    """Per pair: the max over the rows ``groups[keys[i]]`` of ``table[:, cols[i]]`` (0 for an
+    empty group), one vector operation per distinct group."""
+    out = np.zeros(cols.size)
+    for g in np.unique(keys).tolist():
+        rows = groups[g]
+        if rows:
+            at = np.flatnonzero(keys == g)
+            out[at] = table[list(rows)][:, cols[at]].max(axis=0)
+    return out
+
+
+def _grouped_language(
+    table: F64, empty: Bool, groups: list[tuple[int, ...]], keys: I64, cols: I64, floor: float
+) -> F64:
+    """Per pair: the best language credit (at least ``floor``), 0.5 when unknown."""
+    out = np.full(cols.size, F.LANGUAGE_UNKNOWN)
+    for g in np.unique(keys).tolist():
+        langs = groups[g]
+        if langs:
+            at = np.flatnonzero(keys == g)
+            out[at] = np.maximum(table[list(langs)][:, cols[at]].max(axis=0), floor)
+    out[empty[cols]] = F.LANGUAGE_UNKNOWN
+    return out
+
+
 def pair_components(
     ix: Indexes, tables: Tables, text: Text, w: Weights, ns: I64, offers: I64, ps: I64
 ) -> dict[str, F64]:
@@ -540,28 +458,15 @@ def pair_components(
     for the fallback offer of the country in ``ps``. The same arithmetic as the block scores."""
     rs = ix.need_country[ns]
     is_cap = offers >= 0
-    cs = np.where(is_cap, offers, 0)
-    themes = [ix.need_subject[n] for n in ns.tolist()]
     has_caps = len(ix.caps) > 0
-    cap_sim = np.array(
-        [
-            ix.cap_topic[list(ts), c].max() if ts and has_caps else 0.0
-            for ts, c in zip(themes, cs.tolist(), strict=True)
-        ]
+    cs = np.where(is_cap, offers, 0)
+    sig = Signatures(ix, ns)
+    cap_sim = (
+        _grouped_max(ix.cap_topic, sig.themes, sig.theme_row, cs) if has_caps else np.zeros(ns.size)
     )
-    fb_sim = np.array(
-        [
-            ix.fallback_topic[list(ts), p].max() if ts else 0.0
-            for ts, p in zip(themes, ps.tolist(), strict=True)
-        ]
-    )
+    fb_sim = _grouped_max(ix.fallback_topic, sig.themes, sig.theme_row, ps)
     topic = np.where(is_cap, topic_levels(cap_sim), F.FALLBACK_SHARE * topic_levels(fb_sim))
-    topical = np.array(
-        [
-            tables.topical[list(ts), p].max() if ts else 0.0
-            for ts, p in zip(themes, ps.tolist(), strict=True)
-        ]
-    )
+    topical = _grouped_max(tables.topical, sig.themes, sig.theme_row, ps)
     evidence = 0.5 * tables.general[ps] + 0.5 * topical
     if tables.reference > 0:
         exp = np.where(
@@ -578,20 +483,16 @@ def pair_components(
         txt = np.where(is_cap, cap_text, F.FALLBACK_SHARE * fb_text)
     else:
         txt = np.zeros(ns.size)
-    lang = np.empty(ns.size)
-    for i, (n, c, p, cap) in enumerate(
-        zip(ns.tolist(), cs.tolist(), ps.tolist(), is_cap, strict=True)
-    ):
-        table, empty, col = (
-            (ix.cap_lang, ix.cap_lang_empty, c)
-            if cap
-            else (ix.fallback_lang, ix.fallback_lang_empty, p)
+    fb_lang = _grouped_language(
+        ix.fallback_lang, ix.fallback_lang_empty, sig.langs, sig.lang_row, ps, w.interpretation
+    )
+    if has_caps:
+        cap_lang = _grouped_language(
+            ix.cap_lang, ix.cap_lang_empty, sig.langs, sig.lang_row, cs, w.interpretation
         )
-        langs = ix.need_langs[n]
-        if not langs or empty[col]:
-            lang[i] = F.LANGUAGE_UNKNOWN
-        else:
-            lang[i] = max(float(table[list(langs), col].max()), w.interpretation)
+        lang = np.where(is_cap, cap_lang, fb_lang)
+    else:
+        lang = fb_lang
     return {
         "topic": topic,
         "text": txt,

@@ -12,8 +12,9 @@ import pytest
 
 from sscmatch.matching import Weights, engine, prepare
 from sscmatch.matching.reference import ReferenceScorer
-from sscmatch.matching.scoring import cosine, profile, weighted
+from sscmatch.matching.scoring import weighted
 from sscmatch.matching.synth import SynthSize, generate
+from sscmatch.matching.texts import cosine, profile
 from sscmatch.text import VECTOR_SCALE, quantise
 
 ENGINE = Path(__file__).resolve().parents[2] / "sscmatch" / "matching"
