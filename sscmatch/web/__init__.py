@@ -14,6 +14,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from sscmatch.db import VersionedSession
+from sscmatch.web.translate import lazy_gettext as _l
 
 csrf = CSRFProtect()
 babel = Babel()
@@ -43,32 +44,70 @@ def _close_session(_exc: BaseException | None) -> None:
         session.close()
 
 
+# Error pages in the reader's language: a title per status, and a sentence for the statuses
+# whose description is Werkzeug's English default (views that abort with their own description
+# pass a translated one).
+ERROR_TITLES: dict[int, Any] = {
+    400: _l("Bad request"),
+    401: _l("Please sign in"),
+    403: _l("Not allowed"),
+    404: _l("Not found"),
+    405: _l("Method not allowed"),
+    409: _l("Conflict"),
+    413: _l("Too large"),
+    422: _l("Cannot be processed"),
+    429: _l("Too many attempts"),
+    500: _l("Server error"),
+}
+ERROR_MESSAGES: dict[int, Any] = {
+    400: _l("The request could not be understood; check what you sent and try again."),
+    401: _l("Sign in to see this page."),
+    403: _l("You may not open this page."),
+    404: _l("There is no such page here. Check the address, or start again from the menu."),
+    405: _l("This address does not take that kind of request."),
+    409: _l("The record changed meanwhile; reload it and try again."),
+    413: _l("What you sent is too large."),
+    422: _l("What you sent could not be processed."),
+    429: _l("Too many attempts; wait a moment and try again."),
+    500: _l("Something went wrong on our side; the error was recorded. Try again later."),
+}
+
+
+def _error_page(code: int, message: str | None = None) -> str:
+    title = ERROR_TITLES.get(code, ERROR_TITLES[500 if code >= 500 else 400])
+    text = message or ERROR_MESSAGES.get(code, ERROR_MESSAGES[500 if code >= 500 else 400])
+    return render_template("error.html", code=code, title=title, message=text)
+
+
 def _http_error(exc: HTTPException) -> Any:
     code = exc.code or 500
     if request.path.startswith("/api/"):
         name = (exc.name or "error").lower().replace(" ", "_")
         return jsonify(error=name, message=exc.description), code
-    return render_template("error.html", code=code, title=exc.name, message=exc.description), code
+    default = type(exc).description  # Werkzeug's English sentence: ours instead
+    message = None if not exc.description or exc.description == default else exc.description
+    return _error_page(code, message), code
 
 
 def _too_large(exc: RequestEntityTooLarge) -> Any:
     """413: say what the limit is (an upload, or a JSON body, beyond MAX_UPLOAD_MB)."""
-    message = (
-        f"What you sent is larger than the limit of {current_app.config['MAX_UPLOAD_MB']} MiB; "
-        "send a smaller file (or split the bundle)."
+    message = _l(
+        "What you sent is larger than the limit of %(mb)s MiB; send a smaller file (or split "
+        "the bundle).",
+        mb=current_app.config["MAX_UPLOAD_MB"],
     )
     if request.path.startswith("/api/"):
-        return jsonify(error="too_large", message=message), 413
-    return render_template("error.html", code=413, title="Too large", message=message), 413
+        return jsonify(error="too_large", message=str(message)), 413
+    return _error_page(413, str(message)), 413
 
 
 def _csrf_error(exc: CSRFError) -> Any:
-    message = (
+    message = _l(
         "The form expired or was sent from elsewhere (CSRF check failed); reload and try again."
     )
     if request.path.startswith("/api/"):
-        return jsonify(error="csrf_failed", message=message), 400
-    return render_template("error.html", code=400, title="Bad request", message=message), 400
+        return jsonify(error="csrf_failed", message=str(message)), 400
+    return _error_page(400, str(message)), 400
 
 
 NUL_MESSAGE = "Text may not contain NUL characters (\\u0000); remove them and send again."
@@ -107,7 +146,9 @@ def _refuse_nul() -> Any:
         return None
     if request.path.startswith("/api/"):
         return jsonify(error="bad_text", message=NUL_MESSAGE), 400
-    return render_template("error.html", code=400, title="Bad request", message=NUL_MESSAGE), 400
+    return _error_page(
+        400, str(_l("Text may not contain NUL characters; remove them and send again."))
+    ), 400
 
 
 HSTS = "max-age=31536000"  # one year; no includeSubDomains: other hosts of the domain are not ours

@@ -69,4 +69,10 @@ def enforce() -> Any:
         return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
     if SIGNED_IN in rule or current_user.role in rule:
         return None
-    return _deny(403, f"Your role ({current_user.role}) may not do this.")
+    if is_api():
+        return _deny(403, f"Your role ({current_user.role}) may not do this.")
+    from sscmatch.web.templating import ROLE_LABELS  # templating reads this module's rules
+    from sscmatch.web.translate import gettext
+
+    role = ROLE_LABELS.get(current_user.role, current_user.role)
+    return _deny(403, gettext("Your role (%(role)s) may not open this page.", role=role))

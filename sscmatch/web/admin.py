@@ -35,7 +35,7 @@ from sscmatch.schemas import CONSTITUENCIES, MAX_PAGE, whole_number
 from sscmatch.vocab import load_vocabulary
 from sscmatch.web.access import access
 from sscmatch.web.i18n import LANGUAGE_NAMES
-from sscmatch.web.templating import ROLE_LABELS, lang
+from sscmatch.web.templating import ENTITY_LABELS, ROLE_LABELS, action_label, lang
 from sscmatch.web.translate import gettext as _
 from sscmatch.web.translate import lazy_gettext as _l
 from sscmatch.workflow import admin as uc
@@ -409,8 +409,8 @@ def audit() -> Any:
     db = _db()
     form = AuditFilterForm(request.args)
     entities, actions = uc.event_choices(db)
-    form.entity.choices = [("", _("any")), *((e, e) for e in entities)]
-    form.action.choices = [("", _("any")), *((a, a) for a in actions)]
+    form.entity.choices = [("", _("any")), *((e, str(ENTITY_LABELS.get(e, e))) for e in entities)]
+    form.action.choices = [("", _("any")), *((a, action_label(a)) for a in actions)]
     # A value not (yet) in the log is still a valid filter: it simply finds nothing.
     for field, known in ((form.entity, entities), (form.action, actions)):
         value = request.args.get(field.name, "")

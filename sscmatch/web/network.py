@@ -36,7 +36,7 @@ from sscmatch.schemas import CONSTITUENCIES, MODALITIES
 from sscmatch.vocab import load_vocabulary
 from sscmatch.web.access import SIGNED_IN, access
 from sscmatch.web.fragments import render_kept
-from sscmatch.web.templating import lang, url_if
+from sscmatch.web.templating import CONSTITUENCY_LABELS, lang, url_if
 from sscmatch.web.translate import lazy_gettext as _l
 from sscmatch.workflow import visibility
 
@@ -50,13 +50,6 @@ REGION_COLOURS = {
     "Europe": "#cc79a7",
     "Oceania": "#e69f00",
 }
-REGION_LABELS: dict[str, Any] = {
-    "Africa": _l("Africa"),
-    "Americas": _l("Americas"),
-    "Asia": _l("Asia"),
-    "Europe": _l("Europe"),
-    "Oceania": _l("Oceania"),
-}
 MODALITY_LABELS: dict[str, Any] = {
     "study_tour": _l("Study tour"),
     "technical_assistance": _l("Technical assistance"),
@@ -66,16 +59,6 @@ MODALITY_LABELS: dict[str, Any] = {
     "twinning": _l("Twinning"),
     "conference": _l("Conference"),
     "project": _l("Project"),
-}
-CONSTITUENCY_LABELS: dict[str, Any] = {
-    "government": _l("Government"),
-    "employers": _l("Employers"),
-    "workers": _l("Workers"),
-    "un_agency": _l("UN agency"),
-    "cooperation_agency": _l("Cooperation agency"),
-    "ngo": _l("NGO"),
-    "academia": _l("Academia"),
-    "other": _l("Other"),
 }
 ROLE_LABELS: dict[str, Any] = {
     "provider": _l("provider"),
@@ -121,7 +104,6 @@ def _common() -> dict[str, Any]:
     vocab = load_vocabulary()
     return {
         "regions": regions(vocab),
-        "region_labels": REGION_LABELS,
         "region_colours": REGION_COLOURS,
         "modalities": MODALITIES,
         "modality_labels": MODALITY_LABELS,

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import functools
+import re
 from typing import Any
 
+from babel import Locale
 from flask import Flask, current_app, has_request_context, request, url_for
 from flask_login import current_user
+from markupsafe import Markup, escape
 
 from sscmatch.models import Institution
 from sscmatch.vocab import load_vocabulary
 from sscmatch.web.access import PUBLIC, SIGNED_IN, rule_for
-from sscmatch.web.translate import current_lang
+from sscmatch.web.translate import current_lang, gettext
 from sscmatch.web.translate import lazy_gettext as _l
+from sscmatch.workflow.tours.base import N_
 
 # The main menu; an entry shows when its blueprint exists and the user's role may open it.
 NAV: tuple[tuple[str, Any], ...] = (
@@ -73,6 +77,114 @@ STATUS_LABELS = {
 }
 
 
+CONSTITUENCY_LABELS: dict[str, Any] = {
+    "government": _l("Government"),
+    "employers": _l("Employers"),
+    "workers": _l("Workers"),
+    "un_agency": _l("UN agency"),
+    "cooperation_agency": _l("Cooperation agency"),
+    "international": _l("International body"),
+    "ngo": _l("NGO"),
+    "academia": _l("Academia"),
+    "other": _l("Other"),
+}
+# The audit log's record types and actions (what sscmatch.workflow writes).
+ENTITY_LABELS: dict[str, Any] = {
+    "bundle": _l("bundle"),
+    "calibration": _l("calibration"),
+    "capacity": _l("capacity"),
+    "commitment": _l("commitment"),
+    "exchange": _l("exchange"),
+    "institution": _l("institution"),
+    "match_run": _l("match run"),
+    "need": _l("need"),
+    "proposal": _l("proposal"),
+    "study_tour": _l("study tour"),
+    "user": _l("user"),
+    "veto": _l("veto"),
+}
+ACTION_LABELS: dict[str, Any] = {
+    "accept": _l("accept"),
+    "change_password": _l("change password"),
+    "comment": _l("comment"),
+    "create": _l("create"),
+    "decide": _l("decide"),
+    "draft": _l("draft"),
+    "endorse": _l("endorse"),
+    "fail": _l("fail"),
+    "finish": _l("finish"),
+    "import": _l("import"),
+    "issue_token": _l("issue an API token"),
+    "lift": _l("lift"),
+    "match": _l("match"),
+    "reject": _l("reject"),
+    "reopen": _l("reopen"),
+    "reset_password": _l("reset password"),
+    "respond": _l("respond"),
+    "return": _l("return"),
+    "revert": _l("revert"),
+    "sign_in": _l("sign in"),
+    "sign_out": _l("sign out"),
+    "start": _l("start"),
+    "submit": _l("submit"),
+    "supersede": _l("supersede"),
+    "unlock": _l("unlock"),
+    "update": _l("update"),
+    "veto": _l("veto"),
+}
+
+
+def action_label(action: str) -> str:
+    """An audit action in the reader's language (``status:agreed`` → "status: agreed")."""
+    if action.startswith("status:"):
+        status = action.split(":", 1)[1]
+        return f"{ACTION_STATUS} {STATUS_LABELS.get(status, status)}"
+    return str(ACTION_LABELS.get(action, action))
+
+
+ACTION_STATUS = _l("status →")
+# Notes the use cases write in English; anything else is a person's note, shown as written.
+NOTE_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"^drafted from proposal (?P<id>\d+)$"), N_("drafted from proposal %(id)s")),
+    (re.compile(r"^drafted$"), N_("drafted")),
+    (re.compile(r"^recorded$"), N_("recorded")),
+    (
+        re.compile(r"^recorded from completed study tour (?P<id>\S+)$"),
+        N_("recorded from completed study tour %(id)s"),
+    ),
+    (re.compile(r"^(?P<n>\d+) proposals$"), N_("%(n)s proposals")),
+    (
+        re.compile(r"^password reset by an admin; sessions and API token ended$"),
+        N_("password reset by an admin; sessions and API token ended"),
+    ),
+    (
+        re.compile(
+            r"^changed by its focal point after endorsement: submitted for endorsement again$"
+        ),
+        N_("changed by its focal point after endorsement: submitted for endorsement again"),
+    ),
+)
+
+
+def audit_note(note: str | None) -> str:
+    """A note of the audit log or a commitment's history in the reader's language, when the
+    service wrote it; a person's note as written."""
+    if not note:
+        return ""
+    for pattern, message in NOTE_PATTERNS:
+        found = pattern.match(note)
+        if found is not None:
+            return gettext(message, **found.groupdict())
+    return note
+
+
+# M49 areas that CLDR names otherwise, or not at all (its 419 is "Latin America" only).
+REGION_OVERRIDES: dict[str, Any] = {
+    "419": _l("Latin America and the Caribbean"),
+    "830": _l("Channel Islands"),
+}
+
+
 def nav_links() -> list[tuple[str, Any]]:
     if not current_user.is_authenticated:
         return []
@@ -95,6 +207,67 @@ def country_name(code: str | None) -> str:
         return ""
     country = load_vocabulary().countries.get(code)
     return country.name(lang()) if country else code
+
+
+@functools.cache
+def _region_codes() -> dict[str, str]:
+    """UN M49 area name (as data/vocab/countries.csv writes it) → its M49 code."""
+    codes: dict[str, str] = {}
+    for c in load_vocabulary().countries.values():
+        for name, code in (
+            (c.region, c.region_code),
+            (c.subregion, c.subregion_code),
+            (c.intermediate_region, c.intermediate_region_code),
+        ):
+            if name and code:
+                codes[name] = code
+    return codes
+
+
+def region_name(name: str | None) -> str:
+    """A UN M49 region, sub-region or intermediate region in the reader's language: CLDR's
+    names through Babel (by M49 code), a few of ours where CLDR has none or a narrower one."""
+    if not name:
+        return ""
+    code = _region_codes().get(name)
+    if code is None:
+        return name
+    if code in REGION_OVERRIDES:
+        return str(REGION_OVERRIDES[code])
+    locale = _locale(lang())
+    found = locale.territories.get(code) or locale.territories.get("AQ" if code == "010" else "")
+    return str(found) if found else name
+
+
+def language_name(code: str | None) -> str:
+    """A language (ISO 639-1 code) by its name in the reader's language (CLDR through Babel)."""
+    if not code:
+        return ""
+    found = _locale(lang()).languages.get(code)
+    return str(found) if found else code
+
+
+@functools.lru_cache(maxsize=8)
+def _locale(code: str) -> Locale:
+    return Locale.parse(code)
+
+
+_URL = re.compile(r"https?://[^\s<>\"']+[^\s<>\"'.,;:!?)\]]")
+
+
+def evidence(text: str | None) -> Markup:
+    """Text with its web addresses as links (evidence, notes): the rest is escaped."""
+    if not text:
+        return Markup("—")
+    out: list[str] = []
+    last = 0
+    for found in _URL.finditer(text):
+        out.append(str(escape(text[last : found.start()])))
+        url = found.group(0)
+        out.append(f'<a href="{escape(url)}" rel="noopener noreferrer">{escape(url)}</a>')
+        last = found.end()
+    out.append(str(escape(text[last:])))
+    return Markup("".join(out))
 
 
 def institution_name(institution_id: str | None) -> str:
@@ -153,8 +326,22 @@ def init_app(app: Flask) -> None:
         status_label=lambda status: STATUS_LABELS.get(status, status),
         maturity_label=lambda maturity: MATURITY_LABELS.get(maturity, maturity),
         country_name=country_name,
+        region_name=region_name,
+        evidence=evidence,
+        entity_label=lambda entity: ENTITY_LABELS.get(entity, entity),
+        action_label=action_label,
+        audit_note=audit_note,
+        language_name=language_name,
+        constituency_label=lambda value: CONSTITUENCY_LABELS.get(value, value),
         institution_name=institution_name,
         url_if=url_if,
         theme_label=theme_label,
         demo_accounts=lambda: DEMO_ACCOUNTS if app.config.get("DEMO") else (),
+    )
+    from sscmatch.web import tourtext
+
+    app.jinja_env.globals.update(
+        tour_text=tourtext.tour_text,
+        cost_item=tourtext.cost_item,
+        cost_basis=tourtext.cost_basis,
     )

@@ -24,7 +24,6 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlmodel import select
 from wtforms import (
-    BooleanField,
     HiddenField,
     SelectField,
     StringField,
@@ -38,11 +37,13 @@ from sscmatch.schemas import MAX_PAGE, whole_number
 from sscmatch.vocab import load_vocabulary
 from sscmatch.web.access import SIGNED_IN, access
 from sscmatch.web.conflict import conflict_message
-from sscmatch.web.templating import STATUS_LABELS
+from sscmatch.web.templating import CONSTITUENCY_LABELS, STATUS_LABELS, country_name
+from sscmatch.web.tourtext import error_text, message
 from sscmatch.web.translate import gettext as _
 from sscmatch.web.translate import lazy_gettext as _l
 from sscmatch.workflow import commitments as commitments_wf
 from sscmatch.workflow import tours as wf
+from sscmatch.workflow.tours.programme import TRIPARTITE_MISSING
 
 bp = Blueprint("tours", __name__, url_prefix="/tours")
 
@@ -85,9 +86,9 @@ def _fail(exc: wf.TourError) -> Any:
     """Roll back and answer a use-case error on the page it came from."""
     _db().rollback()
     if isinstance(exc, wf.TourNotFound):
-        abort(404, description=str(exc))
+        abort(404, description=error_text(exc))
     if isinstance(exc, wf.TourForbidden):
-        abort(403, description=str(exc))
+        abort(403, description=error_text(exc))
     return None
 
 
@@ -98,7 +99,7 @@ def _refused(exc: wf.TourError | StaleVersion) -> int:
         flash(conflict_message(exc), "error")
         return 409
     _fail(exc)
-    flash(str(exc), "error")
+    flash(error_text(exc), "error")
     return exc.status
 
 
@@ -111,26 +112,6 @@ class FilterForm(FlaskForm):  # type: ignore[misc]
 
     status = SelectField(_l("Status"), choices=[], validators=[Optional()])
     country = StringField(_l("Country (ISO code)"), validators=[Optional(), Length(max=3)])
-
-
-class TourForm(FlaskForm):  # type: ignore[misc]
-    version = HiddenField()
-    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=300)])
-    modality = SelectField(_l("Modality"), choices=[])
-    objective = TextAreaField(_l("Objective"), validators=[Optional()])
-    expected_change = TextAreaField(_l("Expected change"), validators=[Optional()])
-    start = StringField(_l("Start (YYYY-MM-DD)"), validators=[Optional()])
-    end = StringField(_l("End (YYYY-MM-DD)"), validators=[Optional()])
-    languages = StringField(_l("Languages (ISO codes, separated by ;)"))
-    interpretation = BooleanField(_l("Interpretation needed"))
-    delegation = TextAreaField(
-        _l("Delegation: one member a line: side | name | role | institution | constituency")
-    )
-    agenda = TextAreaField(
-        _l("Agenda: one session a line: day | 09:00-10:30 | kind | title | place")
-    )
-    funders = StringField(_l("Funding partners (institution ids, separated by ;)"))
-    recalculate_cost = BooleanField(_l("Recalculate the cost estimate"))
 
 
 class StatusForm(FlaskForm):  # type: ignore[misc]
@@ -150,100 +131,19 @@ class CommitmentForm(FlaskForm):  # type: ignore[misc]
 
 def _commitment_form(tour: StudyTour, formdata: Any = None) -> CommitmentForm:
     form = CommitmentForm(formdata=formdata)
-    form.owner_country.choices = [(c, c) for c in (tour.host_country, tour.visiting_country)]
+    form.owner_country.choices = [
+        (c, country_name(c)) for c in (tour.host_country, tour.visiting_country)
+    ]
     institutions = _db().exec(
         select(Institution)
         .where(Institution.country.in_((tour.host_country, tour.visiting_country)))  # type: ignore[attr-defined]
         .order_by(Institution.name)
     )
     form.owner_institution.choices = [("", "—")] + [
-        (i.id, f"{i.name} ({i.country})") for i in institutions
+        (i.id, f"{i.name} ({country_name(i.country)})") for i in institutions
     ]
-    form.status.choices = [(s, s) for s in commitments_wf.STATUSES]
+    form.status.choices = [(s, str(STATUS_LABELS[s])) for s in commitments_wf.STATUSES]
     return form
-
-
-def delegation_text(delegation: list[dict[str, Any]]) -> str:
-    return "\n".join(
-        " | ".join(
-            str(m.get(k, "")) for k in ("side", "name", "role", "institution", "constituency")
-        )
-        for m in delegation
-    )
-
-
-def agenda_text(agenda: list[dict[str, Any]]) -> str:
-    lines = []
-    for d in agenda:
-        for s in d.get("sessions") or []:
-            lines.append(
-                f"{d.get('day')} | {s.get('start')}-{s.get('end')} | {s.get('kind')} | "
-                f"{s.get('title')} | {s.get('place', '')}".rstrip(" |")
-            )
-    return "\n".join(lines)
-
-
-class ParseError(ValueError):
-    pass
-
-
-def parse_delegation(text: str) -> list[dict[str, Any]]:
-    members = []
-    for n, line in enumerate(text.splitlines(), 1):
-        if not line.strip():
-            continue
-        parts = [p.strip() for p in line.split("|")]
-        if len(parts) != 5:
-            raise ParseError(
-                _("line %(n)s: expected 5 parts separated by |, found %(k)s", n=n, k=len(parts))
-            )
-        side, name, role, institution, constituency = parts
-        members.append(
-            {
-                "side": side or "visiting",
-                "name": name,
-                "role": role,
-                "institution": institution,
-                "constituency": constituency or "other",
-            }
-        )
-    return members
-
-
-def parse_agenda(text: str) -> list[dict[str, Any]]:
-    days: dict[int, list[dict[str, Any]]] = {}
-    for n, line in enumerate(text.splitlines(), 1):
-        if not line.strip():
-            continue
-        parts = [p.strip() for p in line.split("|")]
-        if len(parts) not in (4, 5):
-            raise ParseError(
-                _(
-                    "line %(n)s: expected 4 or 5 parts separated by |, found %(k)s",
-                    n=n,
-                    k=len(parts),
-                )
-            )
-        day = whole_number(parts[0], 1, wf.MAX_DAYS)
-        if day is None:
-            raise ParseError(_("line %(n)s: the day must be a number", n=n))
-        times = parts[1].split("-")
-        if len(times) != 2:
-            raise ParseError(_("line %(n)s: times must read like 09:00-10:30", n=n))
-        days.setdefault(day, []).append(
-            {
-                "start": times[0].strip(),
-                "end": times[1].strip(),
-                "kind": parts[2],
-                "title": parts[3],
-                "place": parts[4] if len(parts) == 5 else "",
-            }
-        )
-    return [{"day": d, "sessions": s} for d, s in sorted(days.items())]
-
-
-def _split(text: str | None) -> list[str]:
-    return [p.strip() for p in (text or "").split(";") if p.strip()]
 
 
 # --------------------------------------------------------------------------- views
@@ -253,7 +153,7 @@ def _split(text: str | None) -> list[str]:
 @access(SIGNED_IN)
 def index() -> Any:
     form = FilterForm(request.args)
-    form.status.choices = [("", _("any"))] + [(s, s) for s in wf.STATUSES]
+    form.status.choices = [("", _("any"))] + [(s, str(STATUS_LABELS[s])) for s in wf.STATUSES]
     page_size = int(current_app.config.get("PAGE_SIZE", 25))
     number = whole_number(request.args.get("page", "1"), 1, MAX_PAGE) or 0
     try:
@@ -265,7 +165,7 @@ def index() -> Any:
             size=page_size,
         )
     except wf.TourError as exc:
-        flash(str(exc), "error")
+        flash(error_text(exc), "error")
         return render_template("tours/index.html", form=form, page=None), 400
     return render_template("tours/index.html", form=form, page=page)
 
@@ -285,7 +185,7 @@ def _tour_context(tour: StudyTour) -> dict[str, Any]:
         "tour": tour,
         "themes": themes,
         "tripartite": wf.needs_tripartite(themes, vocab),
-        "problems": wf.delegation_problems(tour.delegation, themes, vocab),
+        "problems": _delegation_problems(tour, themes),
         "commitments": commitments,
         "today": today(),
         "is_overdue": commitments_wf.is_overdue,
@@ -300,6 +200,14 @@ def _tour_context(tour: StudyTour) -> dict[str, Any]:
         "days": wf.tour_days(tour),
         "session_date": _session_date,
     }
+
+
+def _delegation_problems(tour: StudyTour, themes: list[str]) -> list[str]:
+    missing = wf.missing_constituencies(tour.delegation, themes, load_vocabulary())
+    if not missing:
+        return []
+    names = ", ".join(str(CONSTITUENCY_LABELS.get(c, c)) for c in missing)
+    return [message(TRIPARTITE_MISSING, {"missing": names})]
 
 
 def _session_date(tour: StudyTour, day: int) -> str:
@@ -351,95 +259,13 @@ def ics(tour_id: str) -> Any:
         text = wf.agenda_ics(tour, domain=request.host.split(":")[0] or "sscmatch")
     except wf.TourError as exc:
         _fail(exc)
-        flash(str(exc), "error")
+        flash(error_text(exc), "error")
         return redirect(url_for("tours.show", tour_id=tour_id))
     return Response(
         text,
         mimetype="text/calendar",
         headers={"Content-Disposition": f'attachment; filename="{tour.id}.ics"'},
     )
-
-
-@bp.route("/<tour_id>/edit", methods=["GET", "POST"])
-@access("focal_point", "secretariat", "admin")
-def edit(tour_id: str) -> Any:
-    db = _db()
-    try:
-        tour = wf.get_tour(db, tour_id)
-    except wf.TourError as exc:
-        return _fail(exc)
-    if not wf.can_edit(tour, current_user):
-        abort(
-            403,
-            description=_(
-                "Only the secretariat and the two countries' focal points edit this tour."
-            ),
-        )
-    form = TourForm()
-    form.modality.choices = [(m, str(MODALITY_LABELS[m])) for m in wf.MODALITIES]
-    if request.method == "GET":
-        form.version.data = str(tour.version)
-        form.title.data = tour.title
-        form.modality.data = tour.modality
-        form.objective.data = tour.objective
-        form.expected_change.data = tour.expected_change
-        form.start.data = tour.start or ""
-        form.end.data = tour.end or ""
-        form.languages.data = ";".join(tour.languages)
-        form.interpretation.data = tour.interpretation
-        form.delegation.data = delegation_text(tour.delegation)
-        form.agenda.data = agenda_text(tour.agenda)
-        form.funders.data = ";".join(tour.funders)
-        return render_template("tours/edit.html", form=form, tour=tour)
-    if not form.validate_on_submit():
-        return render_template("tours/edit.html", form=form, tour=tour), 400
-    delegation = agenda = None
-    try:
-        delegation = parse_delegation(form.delegation.data or "")
-    except ParseError as exc:
-        form.delegation.errors = [str(exc)]
-    try:
-        agenda = parse_agenda(form.agenda.data or "")
-    except ParseError as exc:
-        form.agenda.errors = [str(exc)]
-    if delegation is None or agenda is None:
-        return render_template("tours/edit.html", form=form, tour=tour), 400
-    changes = wf.TourChanges(
-        title=form.title.data,
-        modality=form.modality.data,
-        objective=form.objective.data or "",
-        expected_change=form.expected_change.data or "",
-        start=form.start.data or "",
-        end=form.end.data or "",
-        languages=_split(form.languages.data),
-        interpretation=bool(form.interpretation.data),
-        delegation=delegation,
-        agenda=agenda,
-        funders=_split(form.funders.data),
-        recalculate_cost=bool(form.recalculate_cost.data),
-    )
-    try:
-        version = int(form.version.data or "0")
-    except ValueError:
-        version = 0
-    try:
-        wf.update_tour(
-            db,
-            tour.id,
-            changes,
-            version=version,
-            user=current_user,
-            rate_overrides=tour_rates(),
-        )
-    except (wf.TourError, StaleVersion) as exc:
-        status = _refused(exc)
-        fresh = db.get(StudyTour, tour_id)
-        if fresh is not None and status == 409:
-            form.version.data = str(fresh.version)  # saving again replaces the current values
-        return render_template("tours/edit.html", form=form, tour=fresh or tour), status
-    db.commit()
-    flash(_("Study tour saved."), "info")
-    return redirect(url_for("tours.show", tour_id=tour.id))
 
 
 @bp.post("/<tour_id>/status")
@@ -504,7 +330,7 @@ def add_commitment(tour_id: str) -> Any:
             )
         except wf.TourError as exc:
             _fail(exc)
-            flash(str(exc), "error")
+            flash(error_text(exc), "error")
         else:
             db.commit()
             flash(_("Commitment %(id)s recorded.", id=k.id), "info")
@@ -538,7 +364,10 @@ def from_proposal(proposal_id: int) -> Any:
         )
     except wf.TourError as exc:
         _fail(exc)
-        flash(str(exc), "error")
+        flash(error_text(exc), "error")
         return redirect(url_for("tours.index")), 303
     db.commit()
     return redirect(url_for("tours.show", tour_id=tour.id))
+
+
+from sscmatch.web import tour_editor  # noqa: E402, F401  (its routes join this blueprint)

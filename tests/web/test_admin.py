@@ -319,29 +319,40 @@ def test_audit_log_filters_newest_first_and_event_page(
     uid = users["focal_bra"]
     client.post(f"/admin/users/{uid}", data=_edit_data(app, uid, language="pt", name="Brasil"))
     page = client.get("/admin/audit").get_data(as_text=True)
-    assert page.index("<code>update</code>") < page.index("<code>sign_in</code>")  # newest first
+    assert page.index("<span class='action'>update</span>") < page.index(
+        "<span class='action'>sign in</span>"
+    )  # newest first
     only_updates = client.get("/admin/audit?action=update").get_data(as_text=True)
-    assert "<code>update</code>" in only_updates and "<code>sign_in</code>" not in only_updates
+    assert (
+        "<span class='action'>update</span>" in only_updates
+        and "<span class='action'>sign in</span>" not in only_updates
+    )
     by_record = client.get(f"/admin/audit?entity=user&entity_id={uid}").get_data(as_text=True)
-    assert "<code>update</code>" in by_record and "<code>sign_in</code>" not in by_record
+    assert (
+        "<span class='action'>update</span>" in by_record
+        and "<span class='action'>sign in</span>" not in by_record
+    )
     by_user = client.get("/admin/audit?user=admin@test.org").get_data(as_text=True)
-    assert "<code>update</code>" in by_user and "<code>sign_in</code>" in by_user
+    assert (
+        "<span class='action'>update</span>" in by_user
+        and "<span class='action'>sign in</span>" in by_user
+    )
     nobody = client.get("/admin/audit?user=sec@test.org").get_data(as_text=True)
-    assert "<code>update</code>" not in nobody and "Nothing found" in nobody
+    assert "<span class='action'>update</span>" not in nobody and "Nothing found" in nobody
     today = datetime.now(UTC).date()
     in_range = client.get(f"/admin/audit?date_from={today}&date_to={today}").get_data(as_text=True)
-    assert "<code>update</code>" in in_range
+    assert "<span class='action'>update</span>" in in_range
     past = today - timedelta(days=3)
     out_of_range = client.get(f"/admin/audit?date_to={past}").get_data(as_text=True)
-    assert "<code>update</code>" not in out_of_range
+    assert "<span class='action'>update</span>" not in out_of_range
 
     [event] = _events(app, "update")
     detail = client.get(f"/admin/audit/{event.id}").get_data(as_text=True)
     assert "Before and after" in detail and "2 field(s) changed" in detail
     changed_rows = [row for row in detail.split("<tr") if 'class="changed"' in row]
     assert len(changed_rows) == 2
-    assert any("<code>name</code>" in r and "Brasil" in r for r in changed_rows)
-    assert any("<code>language</code>" in r for r in changed_rows)
+    assert any('<code translate="no">name</code>' in r and "Brasil" in r for r in changed_rows)
+    assert any('<code translate="no">language</code>' in r for r in changed_rows)
 
 
 @pytest.mark.parametrize(
@@ -364,9 +375,9 @@ def test_audit_pages(database_url: str, tmp_path: Any, users: dict[str, int]) ->
     for _ in range(3):
         client.post("/login", data={"email": "admin@test.org", "password": PASSWORD})
     first = client.get("/admin/audit").get_data(as_text=True)
-    assert "Page 1 of 2" in first and first.count("<code>sign_in</code>") == 2
+    assert "Page 1 of 2" in first and first.count("<span class='action'>sign in</span>") == 2
     second = client.get("/admin/audit?page=2").get_data(as_text=True)
-    assert second.count("<code>sign_in</code>") == 1
+    assert second.count("<span class='action'>sign in</span>") == 1
     app.extensions["sscmatch.engine"].dispose()
 
 

@@ -196,6 +196,21 @@ TOUR = [
     "funders",
     "recalculate_cost",
 ]
+# The tour editor's form: its rows are fields of their own (delegation-0-name, agenda-0-day…).
+TOUR_FORM = [
+    *(f for f in TOUR if f not in ("delegation", "agenda")),
+    "delegation-0-side",
+    "delegation-0-name",
+    "delegation-0-role",
+    "delegation-0-institution",
+    "delegation-0-constituency",
+    "agenda-0-day",
+    "agenda-0-start",
+    "agenda-0-end",
+    "agenda-0-kind",
+    "agenda-0-title",
+    "agenda-0-place",
+]
 USER = ["email", "name", "role", "country", "constituency", "language", "password", "confirm"]
 EXCHANGE = [
     "id",
@@ -227,7 +242,7 @@ def _targets(world: dict[str, Any]) -> list[tuple[str, str, str, st.SearchStrate
             f"/proposals/{proposal}/decision",
             _form(["decision", "reason", "alternate", "version"]),
         ),
-        ("secretariat", "POST", f"/tours/{tour}/edit", _form(TOUR)),
+        ("secretariat", "POST", f"/tours/{tour}/edit", _form(TOUR_FORM)),
         (
             "focal_gtm",
             "POST",

@@ -70,34 +70,67 @@ def test_brief_and_ics(as_user: Any, tour_id: str) -> None:
     assert "attachment" in ics.headers["Content-Disposition"]
 
 
+def _rows(prefix: str, rows: list[dict[str, str]]) -> dict[str, str]:
+    return {f"{prefix}-{i}-{k}": v for i, row in enumerate(rows) for k, v in row.items()}
+
+
+GOOD_EDIT = {
+    "version": "1",
+    "title": "Guatemala visits Brazil's inspection",
+    "modality": "study_tour",
+    "objective": "Train inspectors",
+    "expected_change": "A national protocol",
+    "start": "2026-03-09",
+    "end": "2026-03-10",
+    "interpretation": "y",
+    **_rows(
+        "delegation",
+        [
+            {"side": "visiting", "name": "Ana", "role": "Head", "institution": "Ministerio",
+             "constituency": "government"},
+            {"side": "visiting", "name": "Luis", "role": "Delegate", "institution": "CACIF",
+             "constituency": "employers"},
+            {"side": "visiting", "name": "Rosa", "role": "Delegate", "institution": "Sindicato",
+             "constituency": "workers"},
+            {"side": "visiting", "name": "", "role": "", "institution": "",
+             "constituency": "government"},  # an empty row: left out
+        ],
+    ),
+    **_rows(
+        "agenda",
+        [
+            {"day": "1", "start": "09:00", "end": "12:00", "kind": "presentation",
+             "title": "Inspection system", "place": "Brasília"},
+            {"day": "2", "start": "11:00", "end": "12:00", "kind": "closing",
+             "title": "Agree commitments", "place": ""},
+        ],
+    ),
+    "recalculate_cost": "y",
+}  # fmt: skip
+
+
 def test_edit_form_saves_with_version_and_audits(app: Flask, as_user: Any, tour_id: str) -> None:
     client = as_user("focal_bra")
     form = client.get(f"/tours/{tour_id}/edit")
     assert form.status_code == 200 and b'name="version"' in form.data
-    data = {
-        "version": "1",
-        "title": "Guatemala visits Brazil's inspection",
-        "modality": "study_tour",
-        "objective": "Train inspectors",
-        "expected_change": "A national protocol",
-        "start": "2026-03-09",
-        "end": "2026-03-10",
-        "languages": "pt;es",
-        "interpretation": "y",
-        "delegation": "visiting | Ana | Head | Ministerio | government\n"
-        "visiting | Luis | Delegate | CACIF | employers\n"
-        "visiting | Rosa | Delegate | Sindicato | workers",
-        "agenda": "1 | 09:00-12:00 | presentation | Inspection system | Brasília\n"
-        "2 | 11:00-12:00 | closing | Agree commitments",
-        "funders": "bra-abc",
-        "recalculate_cost": "y",
-    }
-    saved = client.post(f"/tours/{tour_id}/edit", data=data)
+    # rows with fields of their own, funders and languages from lists
+    for name in (b'name="delegation-0-constituency"', b'name="agenda-0-kind"', b'name="funders"'):
+        assert name in form.data, name
+    assert b'value="bra-abc"' in form.data and b'name="languages"' in form.data
+    data = {**GOOD_EDIT}
+    body = "&".join(f"{k}={v}" for k, v in data.items())  # two funders, two languages
+    body += "&funders=bra-abc&languages=pt&languages=es"
+    saved = client.post(
+        f"/tours/{tour_id}/edit",
+        data=body.encode(),
+        content_type="application/x-www-form-urlencoded",
+    )
     assert saved.status_code == 302, saved.data[:400]
     t = _tour(app, tour_id)
     assert (t.version, t.title, t.start, t.end) == (2, data["title"], "2026-03-09", "2026-03-10")
     assert [m["name"] for m in t.delegation] == ["Ana", "Luis", "Rosa"]
     assert t.agenda[1]["sessions"][0]["kind"] == "closing"
+    assert t.funders == ["bra-abc"] and t.languages == ["pt", "es"]
     assert t.cost is not None and t.cost["people"] == 3 and t.cost["days"] == 2
     stale = client.post(f"/tours/{tour_id}/edit", data=data)  # still says version 1
     assert stale.status_code == 409 and b"changed by someone else" in stale.data
@@ -108,34 +141,64 @@ def test_edit_form_saves_with_version_and_audits(app: Flask, as_user: Any, tour_
     assert actions == ["draft", "update"]
 
 
-def test_edit_form_errors_keep_what_was_typed(app: Flask, as_user: Any, tour_id: str) -> None:
+def test_edit_form_shows_every_error_at_once_beside_its_field(
+    app: Flask, as_user: Any, tour_id: str
+) -> None:
+    """A constituency "martians", an agenda day outside the tour, an unknown funder, dates
+    outside the need's window and a session ending before it starts: all refused at once, each
+    beside its own field, nothing written; in Spanish for a Spanish reader."""
+    with Session(app.extensions["sscmatch.engine"]) as s:
+        t = s.get(StudyTour, tour_id)
+        assert t is not None and t.need
+        from sscmatch.models import Need
+
+        need = s.get(Need, t.need)
+        assert need is not None
+        need.desired_from, need.desired_to = "2026-03", "2026-06"
+        s.add(need)
+        s.commit()
     client = as_user("secretariat")
-    bad = client.post(
-        f"/tours/{tour_id}/edit",
-        data={
-            "version": "1",
-            "title": "Kept title",
-            "modality": "study_tour",
-            "delegation": "only | three | parts",
-            "agenda": "",
-        },
-    )
-    assert bad.status_code == 400
-    assert b"expected 5 parts" in bad.data and b"Kept title" in bad.data
-    late = client.post(
-        f"/tours/{tour_id}/edit",
-        data={
-            "version": "1",
-            "title": "T",
-            "modality": "study_tour",
-            "start": "2026-03-09",
-            "end": "2026-03-01",
-            "delegation": "",
-            "agenda": "",
-        },
-    )
-    assert late.status_code == 400 and b"before it starts" in late.data
+    bad = {
+        **GOOD_EDIT,
+        "start": "2026-07-06",
+        "end": "2026-07-07",
+        "delegation-1-constituency": "martians",
+        "agenda-1-day": "5",
+        "agenda-0-end": "08:00",
+        "funders": "no-such-agency",
+    }
+    page = client.post(f"/tours/{tour_id}/edit", data=bad)
+    assert page.status_code == 400
+    html = page.get_data(as_text=True)
+    expected = {
+        "delegation-1-constituency-err": "Unknown constituency: 'martians'.",
+        "agenda-1-day-err": "Day 5 is after the tour's last day (it lasts 2 days).",
+        "agenda-0-end-err": "The session ends before it starts.",
+        "end-err": "The need asks for dates until 2026-06-30; the tour ends after.",
+        "funders-err": "Unknown institution(s): 'no-such-agency'.",
+    }
+    for error_id, text in expected.items():
+        assert f'id="{error_id}">{text.replace(chr(39), "&#39;")}' in html, (error_id, text)
+    assert 'aria-invalid="true"' in html
+    assert 'value="martians"' in html  # what was typed comes back
     assert _tour(app, tour_id).version == 1
+    client.post("/language", data={"lang": "es", "next": "/"})
+    spanish = client.post(f"/tours/{tour_id}/edit", data=bad).get_data(as_text=True)
+    assert "Constituyente desconocido" in spanish or "desconocid" in spanish
+    assert "Unknown constituency" not in spanish and "is after the tour" not in spanish
+
+
+def test_edit_form_adds_rows_without_script(as_user: Any, tour_id: str) -> None:
+    client = as_user("secretariat")
+    form = client.get(f"/tours/{tour_id}/edit").get_data(as_text=True)
+    members = form.count('name="delegation-') // 6
+    more = client.post(f"/tours/{tour_id}/edit", data={**GOOD_EDIT, "add_member": "1"}).get_data(
+        as_text=True
+    )
+    assert 'name="delegation-4-name"' in more and 'value="Rosa"' in more
+    assert members >= 1
+    removed = client.post(f"/tours/{tour_id}/edit", data={**GOOD_EDIT, "delegation-2-remove": "y"})
+    assert removed.status_code == 302
 
 
 def test_edit_rights(as_user: Any, tour_id: str, app: Flask, users: dict[str, int]) -> None:

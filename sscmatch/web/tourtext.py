@@ -1,0 +1,153 @@
+"""Study tour text in the reader's language: the generated draft, cost lines, and the use cases'
+errors and field problems.
+
+A drafted tour stores its generated text in English (the API, exports and the calendar read it),
+written from the messages of :mod:`sscmatch.workflow.tours.programme`. A page shows such a text,
+while nobody has edited it, in its reader's language: the text is matched against those messages
+(each turned into a pattern), and its values are shown translated where they are ours (a country
+name, a filler such as "the practice"); the practice's and the need's titles are data and stay as
+written. What people wrote instead matches no message and is shown as they wrote it.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from typing import Any
+
+from sscmatch.vocab import load_vocabulary
+from sscmatch.web.templating import STATUS_LABELS, country_name
+from sscmatch.web.translate import gettext
+from sscmatch.web.translate import lazy_gettext as _l
+from sscmatch.workflow import tours as wf
+
+COST_ITEM_LABELS: dict[str, Any] = {
+    "travel": _l("Travel"),
+    "per_diem": _l("Per diem"),
+    "local_transport": _l("Local transport"),
+    "interpretation": _l("Interpretation"),
+}
+_PLACEHOLDER = re.compile(r"%\((\w+)\)s")
+
+
+def _pattern(message: str) -> re.Pattern[str]:
+    parts = _PLACEHOLDER.split(message)
+    regex = "".join(
+        re.escape(part) if i % 2 == 0 else f"(?P<{part}>.+?)" for i, part in enumerate(parts)
+    )
+    return re.compile(f"^{regex}$", re.S)
+
+
+@functools.cache
+def _patterns() -> tuple[tuple[str, re.Pattern[str]], ...]:
+    return tuple((m, _pattern(m)) for m in wf.GENERATED)
+
+
+@functools.cache
+def _country_codes() -> dict[str, str]:
+    """English country name → code (the draft wrote English names)."""
+    return {c.name(): code for code, c in load_vocabulary().countries.items()}
+
+
+def _value(name: str, value: str) -> str:
+    if name.endswith("_country"):
+        code = _country_codes().get(value)
+        return country_name(code) if code else value
+    if value in wf.FILLERS:
+        return gettext(value)
+    return value
+
+
+def tour_text(text: str | None) -> str:
+    """``text`` in the reader's language if it is generated and unedited, else as written."""
+    if not text:
+        return text or ""
+    for message, pattern in _patterns():
+        found = pattern.match(text)
+        if found is not None:
+            values = {k: _value(k, v) for k, v in found.groupdict().items()}
+            return gettext(message, **values)
+    return text
+
+
+_BASIS = {
+    "travel": re.compile(
+        r"^(?P<people>\d+) × return ticket (?P<ticket>\d+)(?: \((?P<km>\d+) km.*)?$"
+    ),
+    "per_diem": re.compile(r"^(?P<people>\d+) × (?P<nights>\d+) nights × (?P<rate>[\d.]+)$"),
+    "local_transport": re.compile(r"^(?P<days>\d+) days × (?P<rate>[\d.]+)$"),
+    "interpretation": re.compile(r"^(?P<days>\d+) days × (?P<rate>[\d.]+)$"),
+}
+
+
+def cost_item(item: dict[str, Any]) -> str:
+    name = str(item.get("item", ""))
+    return str(COST_ITEM_LABELS.get(name, name))
+
+
+def _number(value: Any) -> str:
+    number = float(value)
+    return f"{number:,.0f}" if number == int(number) else f"{number:,.2f}"
+
+
+def cost_basis(item: dict[str, Any]) -> str:
+    """How a cost line was computed, in the reader's language (from the values it keeps; an
+    older line, stored with its English basis only, is read back from that basis)."""
+    name = str(item.get("item", ""))
+    values = item.get("values")
+    if not isinstance(values, dict):
+        pattern = _BASIS.get(name)
+        found = pattern.match(str(item.get("basis", ""))) if pattern else None
+        if found is None:
+            return str(item.get("basis", ""))
+        values = {k: v for k, v in found.groupdict().items() if v is not None}
+    try:
+        if name == "travel":
+            text = gettext(
+                "%(people)s × return ticket %(ticket)s",
+                people=values["people"],
+                ticket=_number(values["ticket"]),
+            )
+            if values.get("km") is not None:
+                text += " " + gettext("(%(km)s km between capitals)", km=_number(values["km"]))
+            return text
+        if name == "per_diem":
+            return gettext(
+                "%(people)s × %(nights)s nights × %(rate)s",
+                people=values["people"],
+                nights=values["nights"],
+                rate=_number(values["rate"]),
+            )
+        if name in ("local_transport", "interpretation"):
+            return gettext(
+                "%(days)s days × %(rate)s", days=values["days"], rate=_number(values["rate"])
+            )
+    except (KeyError, TypeError, ValueError):
+        pass
+    return str(item.get("basis", ""))
+
+
+def _param(name: str, value: Any) -> Any:
+    if name in ("status", "to") and isinstance(value, str):
+        return STATUS_LABELS.get(value, value)
+    if isinstance(value, str):
+        return gettext(value)  # the English of one of our messages ("the title"), else as is
+    return value
+
+
+def message(text: str, params: Any = None) -> str:
+    """A use case's English message of the catalogue with its values, in the reader's language."""
+    values = {k: _param(k, v) for k, v in dict(params or {}).items()}
+    try:
+        return gettext(text, **values)
+    except (KeyError, ValueError, TypeError):
+        return text % dict(params or {}) if params else text
+
+
+def error_text(exc: Exception) -> str:
+    """A use-case error in the reader's language (every problem of a TourProblems)."""
+    if isinstance(exc, wf.TourProblems):
+        return " ".join(message(p.message, p.params) for p in exc.problems)
+    if isinstance(exc, wf.TourError):
+        return message(exc.message, exc.params)
+    return str(exc)

@@ -1,0 +1,522 @@
+"""A study tour's life: reading, editing and moving it through its states.
+
+**Status.** :data:`TRANSITIONS` is the whole state machine: draft → proposed → agreed → scheduled
+→ completed → closed, and cancelled from any open state. Completing a tour records it as an
+:class:`~sscmatch.models.Exchange` (the graph the matcher learns from); closing it needs every
+commitment decided (fulfilled or dropped).
+
+**Editing** checks the whole edit and reports every problem at once (:class:`TourProblems`, each
+naming its field): the dates (real days, in order, within :data:`MAX_TOUR_DAYS`, and inside the
+need's window when it states one), the agenda (its days inside the tour), the delegation (known
+sides and constituencies), the languages, and the funders (known institutions).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from sscmatch.dates import PartialDateError, parse_partial_date, period_end
+from sscmatch.db import BadVersion, expect_version
+from sscmatch.models import Capacity, Commitment, Exchange, Institution, Need, StudyTour, utcnow
+from sscmatch.schemas import MAX_DESCRIPTION, MAX_ITEMS, MAX_TITLE
+from sscmatch.vocab import Vocabulary, load_vocabulary
+from sscmatch.workflow.audit import record_event, snapshot
+from sscmatch.workflow.proposals.undo import reopen_for_cancelled_tour
+from sscmatch.workflow.tours.base import (
+    EDITORS,
+    MAX_LANGUAGES,
+    MAX_TOUR_DAYS,
+    MODALITIES,
+    N_,
+    Actor,
+    Problem,
+    TourConflict,
+    TourError,
+    TourForbidden,
+    TourNotFound,
+    TourProblems,
+    _shown,
+)
+from sscmatch.workflow.tours.costing import cost_for
+from sscmatch.workflow.tours.programme import validate_agenda, validate_delegation
+
+STATUSES = ("draft", "proposed", "agreed", "scheduled", "completed", "closed", "cancelled")
+OPEN_STATUSES = ("draft", "proposed", "agreed", "scheduled")
+TRANSITIONS: Mapping[str, tuple[str, ...]] = {
+    "draft": ("proposed", "cancelled"),
+    "proposed": ("agreed", "draft", "cancelled"),
+    "agreed": ("scheduled", "proposed", "cancelled"),
+    "scheduled": ("completed", "agreed", "cancelled"),
+    "completed": ("closed",),
+    "closed": (),
+    "cancelled": (),
+}
+# Transitions the focal points of the host and visiting countries may make themselves (the
+# secretariat and admins may make every legal one).
+FOCAL_POINT_TRANSITIONS = frozenset({("draft", "proposed"), ("proposed", "agreed")})
+
+
+def themes_of(session: Session, tour: StudyTour) -> list[str]:
+    """The tour's themes: the need's, then the capacity's (the table has no column of its own)."""
+    found: list[str] = []
+    for model, key in ((Need, tour.need), (Capacity, tour.capacity)):
+        row = session.get(model, key) if key else None
+        for theme in getattr(row, "themes", []) if row else []:
+            if theme not in found:
+                found.append(theme)
+    return found
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[StudyTour]
+    number: int
+    size: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total / self.size))
+
+
+def get_tour(session: Session, tour_id: str) -> StudyTour:
+    tour = session.get(StudyTour, tour_id.strip())
+    if tour is None:
+        raise TourNotFound(N_("no study tour %(id)s"), id=_shown(tour_id))
+    return tour
+
+
+def list_tours(
+    session: Session,
+    *,
+    status: str | None = None,
+    country: str | None = None,
+    page: int = 1,
+    size: int = 25,
+) -> Page:
+    """Tours newest first, filtered by status and by a country on either side."""
+    if status and status not in STATUSES:
+        raise TourError(
+            N_("unknown status %(value)s (expected one of %(known)s)"),
+            value=_shown(status),
+            known=", ".join(STATUSES),
+        )
+    if page < 1:
+        raise TourError(N_("page must be 1 or more"))
+    query = select(StudyTour)
+    counter = select(func.count()).select_from(StudyTour)
+    conditions = []
+    if status:
+        conditions.append(col(StudyTour.status) == status)
+    if country:
+        code = country.strip().upper()
+        conditions.append(
+            (col(StudyTour.host_country) == code) | (col(StudyTour.visiting_country) == code)
+        )
+    for c in conditions:
+        query = query.where(c)
+        counter = counter.where(c)
+    total = session.exec(counter).one()
+    rows = session.exec(
+        query.order_by(col(StudyTour.created_at).desc(), col(StudyTour.id).desc())
+        .offset((page - 1) * size)
+        .limit(size)
+    ).all()
+    return Page(list(rows), page, size, int(total))
+
+
+def can_edit(tour: StudyTour, user: Actor) -> bool:
+    """The secretariat and admins edit every tour; a focal point edits its own country's."""
+    if user.role in EDITORS:
+        return True
+    return user.role == "focal_point" and user.country in (tour.host_country, tour.visiting_country)
+
+
+def allowed_transitions(tour: StudyTour, user: Actor) -> list[str]:
+    """The statuses ``user`` may move ``tour`` to now."""
+    if not can_edit(tour, user):
+        return []
+    targets = TRANSITIONS.get(tour.status, ())
+    if user.role in EDITORS:
+        return list(targets)
+    return [t for t in targets if (tour.status, t) in FOCAL_POINT_TRANSITIONS]
+
+
+@dataclass
+class TourChanges:
+    """Fields an edit may change (None: leave as it is)."""
+
+    title: str | None = None
+    modality: str | None = None
+    objective: str | None = None
+    expected_change: str | None = None
+    start: str | None = None
+    end: str | None = None
+    languages: list[str] | None = None
+    interpretation: bool | None = None
+    agenda: list[dict[str, Any]] | None = None
+    delegation: list[dict[str, Any]] | None = None
+    funders: list[str] | None = None
+    recalculate_cost: bool = False
+    clear_dates: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _check_guard(tour: StudyTour, user: Actor, version: int | None) -> None:
+    """May ``user`` change ``tour``, and is ``version`` the one it is at (else StaleVersion)?"""
+    if not can_edit(tour, user):
+        raise TourForbidden(
+            N_(
+                "only the secretariat and the focal points of the host and visiting countries "
+                "may change this study tour"
+            )
+        )
+    try:
+        expect_version(tour, version)
+    except BadVersion:
+        raise TourError(N_("the version the change started from is required")) from None
+
+
+def _day(text: str, where: str, problems: list[Problem]) -> date | None:
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        problems.append(
+            Problem(where, N_("A date reads YYYY-MM-DD, not %(value)s."), {"value": _shown(text)})
+        )
+        return None
+
+
+def _need_window(session: Session, tour: StudyTour) -> tuple[date | None, date | None]:
+    """The first and last day the need asked for (partial dates widened), if it says."""
+    need = session.get(Need, tour.need) if tour.need else None
+    if need is None:
+        return None, None
+    try:
+        low = parse_partial_date(need.desired_from) if need.desired_from else None
+        high = period_end(need.desired_to) if need.desired_to else None
+    except PartialDateError:
+        return None, None
+    return low, high
+
+
+def _check_dates(
+    session: Session,
+    tour: StudyTour,
+    changes: TourChanges,
+    values: dict[str, Any],
+    problems: list[Problem],
+) -> int | None:
+    """Sets ``values`` start and end; returns the tour's length in days when both are known."""
+    start = tour.start if changes.start is None else (changes.start.strip() or None)
+    end = tour.end if changes.end is None else (changes.end.strip() or None)
+    if changes.clear_dates:
+        start = end = None
+    if not start:
+        if end:
+            problems.append(Problem("start", N_("Give a start date with the end date.")))
+        values["start"], values["end"] = None, None
+        return None
+    start_day = _day(start, "start", problems)
+    end_day = _day(end, "end", problems) if end else start_day
+    if start_day is None or end_day is None:
+        return None
+    if end_day < start_day:
+        problems.append(
+            Problem(
+                "end",
+                N_("The tour ends (%(end)s) before it starts (%(start)s)."),
+                {"end": end_day.isoformat(), "start": start_day.isoformat()},
+            )
+        )
+        return None
+    if (end_day - start_day).days >= MAX_TOUR_DAYS:
+        problems.append(
+            Problem("end", N_("A tour lasts at most %(n)s days."), {"n": MAX_TOUR_DAYS})
+        )
+        return None
+    low, high = _need_window(session, tour)
+    if low is not None and start_day < low:
+        problems.append(
+            Problem(
+                "start",
+                N_("The need asks for dates from %(day)s; the tour starts before."),
+                {"day": low.isoformat()},
+            )
+        )
+    if high is not None and end_day > high:
+        problems.append(
+            Problem(
+                "end",
+                N_("The need asks for dates until %(day)s; the tour ends after."),
+                {"day": high.isoformat()},
+            )
+        )
+    values["start"], values["end"] = start_day.isoformat(), end_day.isoformat()
+    return (end_day - start_day).days + 1
+
+
+def _check_funders(session: Session, funders: list[str], problems: list[Problem]) -> list[str]:
+    if len(funders) > MAX_ITEMS:
+        problems.append(Problem("funders", N_("At most %(n)s funders."), {"n": MAX_ITEMS}))
+        return []
+    wanted = list(dict.fromkeys(f.strip() for f in funders if f and f.strip()))
+    known = set(session.exec(select(Institution.id).where(col(Institution.id).in_(wanted))).all())
+    unknown = [f for f in wanted if f not in known]
+    if unknown:
+        problems.append(
+            Problem(
+                "funders",
+                N_("Unknown institution(s): %(ids)s."),
+                {"ids": ", ".join(_shown(u) for u in unknown)},
+            )
+        )
+    return wanted
+
+
+def update_tour(
+    session: Session,
+    tour_id: str,
+    changes: TourChanges,
+    *,
+    version: int | None,
+    user: Actor,
+    vocab: Vocabulary | None = None,
+    rate_overrides: Mapping[str, Any] | None = None,
+) -> StudyTour:
+    """Apply an edit (all or nothing), bump the version and audit it. The caller commits.
+
+    Every problem of the edit is reported at once (:class:`TourProblems`)."""
+    vocab = vocab or load_vocabulary()
+    tour = get_tour(session, tour_id)
+    _check_guard(tour, user, version)
+    if tour.status in ("closed", "cancelled"):
+        raise TourConflict(
+            N_("study tour %(id)s is %(status)s; it can no longer be edited"),
+            id=tour.id,
+            status=tour.status,
+        )
+    before = snapshot(tour)
+    problems: list[Problem] = []
+    values: dict[str, Any] = {}
+    if changes.title is not None:
+        title = changes.title.strip()
+        if not title:
+            problems.append(Problem("title", N_("The title may not be empty.")))
+        elif len(title) > MAX_TITLE:
+            problems.append(_too_long("title", title, MAX_TITLE))
+        values["title"] = title
+    if changes.modality is not None:
+        if changes.modality not in MODALITIES:
+            problems.append(
+                Problem(
+                    "modality",
+                    N_("Unknown modality: %(value)s."),
+                    {"value": _shown(changes.modality)},
+                )
+            )
+        values["modality"] = changes.modality
+    for name in ("objective", "expected_change"):
+        value = getattr(changes, name)
+        if value is not None:
+            text = value.strip()
+            if len(text) > MAX_DESCRIPTION:
+                problems.append(_too_long(name, text, MAX_DESCRIPTION))
+            values[name] = text
+    days = _check_dates(session, tour, changes, values, problems)
+    if changes.languages is not None:
+        if len(changes.languages) > MAX_LANGUAGES:
+            problems.append(
+                Problem("languages", N_("At most %(n)s languages."), {"n": MAX_LANGUAGES})
+            )
+        bad = [_shown(x) for x in changes.languages if vocab.language_code(x) is None]
+        if bad:
+            problems.append(
+                Problem(
+                    "languages",
+                    N_("unknown language code(s): %(codes)s (ISO 639-1, e.g. es)"),
+                    {"codes": ", ".join(bad)},
+                )
+            )
+        values["languages"] = [vocab.language_code(x) or x for x in changes.languages]
+    if changes.interpretation is not None:
+        values["interpretation"] = changes.interpretation
+    if changes.agenda is not None:
+        values["agenda"], found = validate_agenda(changes.agenda, days)
+        problems += found
+    elif days is not None:  # new dates: the agenda already stored must still fit
+        _stored, found = validate_agenda(tour.agenda, days)
+        problems += [p for p in found if p.message.startswith("Day %(day)s is after")]
+    if changes.delegation is not None:
+        values["delegation"], found = validate_delegation(changes.delegation)
+        problems += found
+    if changes.funders is not None:
+        values["funders"] = _check_funders(session, changes.funders, problems)
+    if problems:
+        raise TourProblems(problems)
+    for key, value in values.items():
+        setattr(tour, key, value)
+    if changes.recalculate_cost:
+        tour.cost = cost_for(tour, vocab, rate_overrides)
+    tour.updated_at = utcnow()
+    tour.updated_by = user.id
+    session.add(tour)
+    session.flush()
+    record_event(
+        session,
+        user_id=user.id,
+        action="update",
+        entity="study_tour",
+        entity_id=tour.id,
+        before=before,
+        after=snapshot(tour),
+    )
+    return tour
+
+
+def _too_long(where: str, text: str, limit: int) -> Problem:
+    return Problem(
+        where,
+        N_("Too long (%(n)s characters; at most %(limit)s)."),
+        {"n": len(text), "limit": limit},
+    )
+
+
+def transition(
+    session: Session,
+    tour_id: str,
+    to: str,
+    *,
+    version: int | None,
+    user: Actor,
+    vocab: Vocabulary | None = None,
+    today: date | None = None,
+    note: str | None = None,
+) -> StudyTour:
+    """Move a tour along :data:`TRANSITIONS`; completing it records the Exchange."""
+    vocab = vocab or load_vocabulary()
+    tour = get_tour(session, tour_id)
+    _check_guard(tour, user, version)
+    if to not in STATUSES:
+        raise TourError(
+            N_("unknown status %(value)s (expected one of %(known)s)"),
+            value=_shown(to),
+            known=", ".join(STATUSES),
+        )
+    legal = TRANSITIONS[tour.status]
+    if to not in legal:
+        if legal:
+            raise TourConflict(
+                N_("a %(status)s study tour cannot become %(to)s; it can go to: %(known)s"),
+                status=tour.status,
+                to=to,
+                known=", ".join(legal),
+            )
+        raise TourConflict(
+            N_("a %(status)s study tour cannot become %(to)s; it is final"),
+            status=tour.status,
+            to=to,
+        )
+    if to not in allowed_transitions(tour, user):
+        raise TourForbidden(
+            N_("only the secretariat may move a %(status)s study tour to %(to)s"),
+            status=tour.status,
+            to=to,
+        )
+    if to in ("scheduled", "completed") and not (tour.start and tour.end):
+        raise TourConflict(N_("set the tour's start and end dates before it is %(to)s"), to=to)
+    if to == "completed":
+        today = today or datetime.now(UTC).date()
+        if tour.start and date.fromisoformat(tour.start) > today:
+            raise TourConflict(
+                N_("the tour starts on %(day)s; it cannot be completed before it took place"),
+                day=tour.start,
+            )
+    if to == "closed":
+        open_ones = session.exec(
+            select(Commitment.id).where(
+                Commitment.study_tour == tour.id,
+                col(Commitment.status).in_(("pending", "in_progress")),
+            )
+        ).all()
+        if open_ones:
+            raise TourConflict(
+                N_(
+                    "close the tour once every commitment is fulfilled or dropped; "
+                    "still open: %(ids)s"
+                ),
+                ids=", ".join(open_ones),
+            )
+    before = snapshot(tour)
+    tour.status = to
+    tour.updated_at = utcnow()
+    tour.updated_by = user.id
+    session.add(tour)
+    if to == "completed":
+        record_exchange(session, tour, user.id)
+    if to == "cancelled":  # its need goes back to matching (issue 14)
+        reopen_for_cancelled_tour(session, tour, user.id)
+    session.flush()
+    record_event(
+        session,
+        user_id=user.id,
+        action=f"status:{to}",
+        entity="study_tour",
+        entity_id=tour.id,
+        before=before,
+        after=snapshot(tour),
+        note=note,
+    )
+    return tour
+
+
+def exchange_id(tour: StudyTour) -> str:
+    return f"X-{tour.id}"
+
+
+def record_exchange(session: Session, tour: StudyTour, user_id: int | None) -> Exchange:
+    """The completed tour as an Exchange (provider = host, recipient = visitor), linked to it;
+    the tour's commitments are attached to the exchange so the matcher dates them."""
+    ex = session.get(Exchange, exchange_id(tour))
+    before = snapshot(ex)
+    if ex is None:
+        ex = Exchange(id=exchange_id(tour), start=tour.start or "", created_by=user_id)
+    ex.title = tour.title
+    ex.description = tour.objective
+    ex.start = tour.start or datetime.now(UTC).date().isoformat()
+    ex.end = tour.end
+    ex.providers = [tour.host_country]
+    ex.recipients = [tour.visiting_country]
+    ex.partners = list(tour.funders)
+    ex.themes = themes_of(session, tour) or ["peer-learning"]
+    ex.modality = tour.modality
+    ex.languages = list(tour.languages)
+    ex.direction = "one_way"
+    ex.source = f"study tour {tour.id}"
+    ex.study_tour = tour.id
+    ex.updated_by = user_id
+    ex.updated_at = utcnow()
+    session.add(ex)
+    session.flush()
+    for k in session.exec(select(Commitment).where(Commitment.study_tour == tour.id)):
+        if k.exchange is None:
+            k.exchange = ex.id
+            session.add(k)
+    record_event(
+        session,
+        user_id=user_id,
+        action="create" if before is None else "update",
+        entity="exchange",
+        entity_id=ex.id,
+        before=before,
+        after=snapshot(ex),
+        note=f"recorded from completed study tour {tour.id}",
+    )
+    return ex
