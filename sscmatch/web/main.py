@@ -1,19 +1,66 @@
-"""Landing page and health check."""
+"""The home page (each role's "what needs me now"), the notices, and the health check."""
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
 from typing import Any
 
-from flask import Blueprint, jsonify, render_template
+from flask import Blueprint, abort, current_app, jsonify, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import func, text
 from sqlmodel import select
 
-from sscmatch.models import Capacity, Exchange, Need
-from sscmatch.web.access import PUBLIC, access
-from sscmatch.workflow import visibility
+from sscmatch.models import Capacity, Exchange, Need, Notice
+from sscmatch.web.access import PUBLIC, SIGNED_IN, access
+from sscmatch.web.templating import STATUS_LABELS, country_name
+from sscmatch.web.translate import catalogue
+from sscmatch.web.translate import gettext as _
+from sscmatch.workflow import notices, visibility, worklists
 
 bp = Blueprint("main", __name__)
+
+
+def today() -> date:
+    value = current_app.config.get("TODAY")  # tests and demos may pin the day
+    return date.fromisoformat(value) if isinstance(value, str) else datetime.now(UTC).date()
+
+
+class _WebNames:
+    def country(self, code: str) -> str:
+        return country_name(code)
+
+    def status(self, code: str) -> str:
+        return str(STATUS_LABELS.get(code, code))
+
+
+def notice_text(notice: Notice) -> str:
+    """A notice in the reader's language."""
+    cat = catalogue()
+    return notices.render(notice, cat.ugettext, cat.ungettext, _WebNames())
+
+
+def notice_target(notice: Notice) -> str:
+    """Where a notice leads: the record it is about."""
+    if notice.entity == "proposal":
+        return url_for("review.proposal", proposal_id=int(notice.entity_id))
+    if notice.entity == "need":
+        return url_for("registry.need", need_id=notice.entity_id)
+    if notice.entity == "study_tour":
+        return url_for("tours.show", tour_id=notice.entity_id)
+    if notice.entity == "match_run":
+        if current_user.role == "focal_point":
+            return url_for("review.my_proposals")
+        return url_for("review.queue", run=notice.entity_id)
+    return url_for("main.notices_page")
+
+
+def unread_notices() -> int:
+    """For the header: how many notices the signed-in user has not read."""
+    if not current_user.is_authenticated:
+        return 0
+    from sscmatch.web import get_session
+
+    return notices.unread_count(get_session(), current_user.id)
 
 
 @bp.get("/")
@@ -29,7 +76,51 @@ def index() -> str:
         ).one()
         for name, model in (("capacities", Capacity), ("needs", Need), ("exchanges", Exchange))
     }
-    return render_template("main/index.html", counts=counts)
+    work = worklists.for_viewer(session, current_user, today()) if viewer else None
+    recent = notices.for_user(session, current_user.id, limit=5) if viewer else None
+    return render_template(
+        "main/index.html",
+        counts=counts,
+        work=work,
+        recent=recent,
+        tour_next=worklists.TOUR_NEXT,
+    )
+
+
+@bp.get("/notices")
+@access(SIGNED_IN)
+def notices_page() -> str:
+    from sscmatch.web import get_session
+
+    page = notices.for_user(get_session(), current_user.id, limit=200)
+    return render_template("main/notices.html", page=page)
+
+
+@bp.post("/notices/<int:notice_id>/open")
+@access(SIGNED_IN)
+def open_notice(notice_id: int) -> Any:
+    """Mark one's own notice read and go to what it is about (another's is a 404)."""
+    from sscmatch.web import get_session
+
+    db = get_session()
+    notice = notices.get_own(db, current_user.id, notice_id)
+    if notice is None:
+        abort(404, description=_("There is no such notice."))
+    target = notice_target(notice)
+    notices.mark_read(db, current_user.id, notice_id)
+    db.commit()
+    return redirect(target)
+
+
+@bp.post("/notices/read")
+@access(SIGNED_IN)
+def read_all_notices() -> Any:
+    from sscmatch.web import get_session
+
+    db = get_session()
+    notices.mark_read(db, current_user.id)
+    db.commit()
+    return redirect(url_for("main.notices_page"))
 
 
 @bp.get("/healthz")
@@ -39,3 +130,8 @@ def health() -> Any:
 
     get_session().exec(text("SELECT 1"))  # type: ignore[call-overload]
     return jsonify(status="ok")
+
+
+@bp.record_once
+def _template_helpers(state: Any) -> None:
+    state.app.jinja_env.globals.update(notice_text=notice_text, unread_notices=unread_notices)

@@ -1,5 +1,8 @@
-"""The review pages (blueprint `review`): the secretariat's queue and decisions, and the page where
-focal points answer the proposals that involve their country. The use cases live in
+"""The review pages (blueprint `review`): the secretariat's queue, the proposals awaiting their
+provider's answer, a proposal's page with its comments, and the page where focal points answer
+the proposals that involve their country. The review by need lives in
+:mod:`sscmatch.web.review_needs`, decisions (confirmed before they are made), reverts, vetoes,
+reopening and bulk actions in :mod:`sscmatch.web.review_actions`; the use cases in
 :mod:`sscmatch.workflow.proposals`; the JSON API (``web/api/review.py``) calls the same ones."""
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional
 
 from sscmatch.db import StaleVersion
-from sscmatch.models import AuditEvent, Capacity, Need, StudyTour, User, Veto
+from sscmatch.models import AuditEvent, Capacity, Need, StudyTour, User, Veto, utcnow
 from sscmatch.models import Proposal as StoredProposal
 from sscmatch.schemas import MAX_PAGE, MAX_TEXT, whole_number
 from sscmatch.vocab import load_vocabulary
@@ -158,6 +161,35 @@ def queue() -> Any:
     ), status
 
 
+@bp.get("/awaiting")
+@access("secretariat", "admin", "analyst")
+def awaiting() -> Any:
+    """Proposals waiting for their provider's answer, the longest waiting first."""
+    from sscmatch.web import get_session
+
+    db = get_session()
+    size = int(current_app.config["PAGE_SIZE"])
+    status = 200
+    args = request.args.copy()
+    args.setlist("status", ["proposed"])
+    if not args.get("sort"):
+        args["sort"] = "date_asc"
+    try:
+        filters = parse_filters(args)
+        page = wf.list_proposals(db, filters, page_number(args), size, viewer=current_user)
+    except wf.ProposalError as exc:
+        flash(_("These filters cannot be used: %(why)s", why=str(exc)), "error")
+        filters, page, status = wf.Filters(), wf.Page([], 1, size, 0), 400
+    return render_template(
+        "review/awaiting.html",
+        page=page,
+        filters=filters,
+        regions=wf.regions(db),
+        themes=_theme_choices(),
+        now=utcnow(),
+    ), status
+
+
 @bp.get("/mine")
 @access("focal_point")
 def my_proposals() -> Any:
@@ -194,17 +226,6 @@ def my_proposals() -> Any:
 # ----------------------------------------------------------------------------- one proposal
 
 
-class DecisionForm(FlaskForm):  # type: ignore[misc]
-    decision = SelectField(
-        _l("Decision"),
-        choices=[SelectChoice(d, d) for d in wf.DECISIONS],
-        validators=[InputRequired(message=_l("Choose a decision."))],
-    )
-    reason = TextAreaField(_l("Reason"), validators=[Optional(), Length(max=MAX_TEXT)])
-    alternate = IntegerField(_l("Alternate"), validators=[Optional()])
-    version = IntegerField(validators=[InputRequired(message=_l("The form is incomplete."))])
-
-
 class ResponseForm(FlaskForm):  # type: ignore[misc]
     response = SelectField(
         _l("Answer"),
@@ -239,6 +260,20 @@ def _timeline(db: Session, proposal_id: int) -> list[tuple[AuditEvent, str]]:
     return [(event, name or email or "") for event, name, email in rows]
 
 
+EXPERIENCE_REASONS = ("topic.fallback", "experience.", "text.fallback")
+
+
+def experience_reasons(proposal: StoredProposal) -> list[Any]:
+    """The reasons of a fallback proposal that say what experience it is proposed for."""
+    if not wf.is_fallback(proposal):
+        return []
+    return [
+        r
+        for r in proposal.reasons
+        if isinstance(r, dict) and str(r.get("code", "")).startswith(EXPERIENCE_REASONS)
+    ]
+
+
 def _render_proposal(
     db: Session,
     proposal: StoredProposal,
@@ -253,11 +288,13 @@ def _render_proposal(
     side = (
         wf.side_of(proposal, current_user.country) if current_user.role == "focal_point" else None
     )
+    can_decide = current_user.role in STAFF
     return render_template(
         "review/proposal.html",
         p=proposal,
         need=db.get(Need, proposal.need),
-        capacity=db.get(Capacity, proposal.capacity),
+        capacity=db.get(Capacity, proposal.capacity) if proposal.capacity else None,
+        experience_reasons=experience_reasons(proposal),
         breakdown=wf.breakdown(proposal),
         damping=(proposal.components or {}).get("damping", 1.0),
         factor_labels=FACTOR_LABELS,
@@ -267,7 +304,12 @@ def _render_proposal(
         notes=wf.notes_by_side(proposal),
         vetoed=vetoed,
         tours=db.exec(select(StudyTour).where(StudyTour.proposal_id == proposal.id)).all(),
-        can_decide=current_user.role in STAFF,
+        can_decide=can_decide,
+        fallback=wf.is_fallback(proposal),
+        comments=wf.comments_of(db, proposal.id),
+        can_comment=wf.may_comment(current_user, proposal.provider, proposal.recipient),
+        last_decision=wf.latest_decision(db, proposal.id) if can_decide else None,
+        revert_blocked=wf.why_not_revertible(db, proposal) if can_decide else None,
         side=side,
         final=wf.FINAL,
         fit_labels=FIT_LABELS,
@@ -306,6 +348,9 @@ def _refused(
             "error",
         )
         return _render_proposal(db, found, 409, typed=typed)
+    if isinstance(exc, wf.UndoRefused):
+        flash(_("Nothing was changed: %(why)s", why=str(exc)), "error")
+        return _render_proposal(db, found, 409, typed=typed)
     if isinstance(exc, wf.IllegalTransitionError):
         flash(
             _(
@@ -319,47 +364,6 @@ def _refused(
     message = _("A reason is required.") if isinstance(exc, wf.ReasonRequiredError) else str(exc)
     flash(_("Nothing was saved: %(why)s", why=message), "error")
     return _render_proposal(db, found, 400, errors={field: message}, typed=typed)
-
-
-@bp.post("/proposals/<int:proposal_id>/decision")
-@access(*STAFF)
-def decide(proposal_id: int) -> Any:
-    from sscmatch.web import get_session
-
-    db = get_session()
-    form = DecisionForm()
-    if not form.validate_on_submit():
-        found = _load(db, proposal_id)
-        errors = {name: " ".join(str(e) for e in errs) for name, errs in form.errors.items()}
-        typed = {k: v for k, v in request.form.items() if k != "csrf_token"}
-        flash(_("Nothing was saved: please correct the form."), "error")
-        return _render_proposal(db, found, 400, errors=errors, typed=typed)
-    decision = form.decision.data
-    try:
-        outcome = wf.decide(
-            db,
-            proposal_id,
-            decision,
-            user_id=current_user.id,
-            version=form.version.data,
-            reason=form.reason.data,
-            alternate_id=form.alternate.data,
-        )
-    except (wf.ProposalError, StaleVersion) as exc:
-        return _refused(db, proposal_id, exc, f"{decision}_reason")
-    db.commit()
-    messages = {
-        "accept": _("Proposal accepted; the need is now matched."),
-        "reject": _("Proposal rejected."),
-        "alternate": _("Alternate accepted; this proposal was rejected."),
-        "veto": _("Pair vetoed for future runs; the proposal was rejected."),
-    }
-    flash(messages[decision], "info")
-    tour_id = getattr(outcome.tour, "id", None)
-    if tour_id:
-        flash(_("A draft study tour was made: %(id)s", id=tour_id), "info")
-    target = outcome.accepted.id if decision == "alternate" and outcome.accepted else proposal_id
-    return redirect(url_for("review.proposal", proposal_id=target))
 
 
 def _safe_back(target: str | None, proposal_id: int) -> str:
@@ -400,3 +404,39 @@ def respond(proposal_id: int) -> Any:
     db.commit()
     flash(_("Thank you, your answer was recorded."), "info")
     return redirect(_safe_back(form.back.data, proposal_id))
+
+
+class CommentForm(FlaskForm):  # type: ignore[misc]
+    body = TextAreaField(
+        _l("Comment"),
+        validators=[InputRequired(message=_l("Write a comment.")), Length(max=MAX_TEXT)],
+    )
+
+
+@bp.post("/proposals/<int:proposal_id>/comments")
+@access("secretariat", "admin", "focal_point")
+def comment(proposal_id: int) -> Any:
+    """A remark on the proposal (the secretariat and the focal points of its two countries)."""
+    from sscmatch.web import get_session
+
+    db = get_session()
+    found = _load(db, proposal_id)
+    if not wf.may_comment(current_user, found.provider, found.recipient):
+        abort(403, description=_("This proposal does not involve your country."))
+    form = CommentForm()
+    if not form.validate_on_submit():
+        errors = {name: " ".join(str(e) for e in errs) for name, errs in form.errors.items()}
+        flash(_("Nothing was saved: please correct the form."), "error")
+        return _render_proposal(db, found, 400, errors=errors, typed=dict(request.form))
+    try:
+        wf.add_comment(
+            db, proposal_id, viewer=current_user, user_id=current_user.id, body=form.body.data
+        )
+    except wf.ProposalError as exc:
+        return _refused(db, proposal_id, exc, "body")
+    db.commit()
+    flash(_("Comment added."), "info")
+    return redirect(url_for("review.proposal", proposal_id=proposal_id) + "#comments-h")
+
+
+from sscmatch.web import review_actions, review_needs  # noqa: E402,F401  (their routes on bp)

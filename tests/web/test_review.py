@@ -116,8 +116,31 @@ def test_proposal_page_shows_breakdown_reasons_evidence_alternates(
 def test_accept_from_the_page(as_user: Any, run: Session) -> None:
     client = as_user("secretariat")
     first = ranked(run)[0]
-    response = client.post(
+    # first the confirmation page, which says what will happen and changes nothing
+    preview = client.post(
         f"/review/proposals/{first.id}/decision", data={"decision": "accept", "version": 1}
+    )
+    text = preview.get_data(as_text=True)
+    assert preview.status_code == 200 and "What will happen" in text
+    assert "override" in text  # the provider has not confirmed
+    assert f"Need {NEED} becomes matched" in text and "superseded" in text
+    assert prop(run, first.provider).status == "proposed"
+    assert {p.status for p in ranked(run)} == {"proposed"}
+    # confirmed without the override: refused, nothing changed
+    refused = client.post(
+        f"/review/proposals/{first.id}/decision",
+        data={"decision": "accept", "version": 1, "confirmed": "y", "reason": "x"},
+    )
+    assert refused.status_code == 409 and prop(run, first.provider).status == "proposed"
+    response = client.post(
+        f"/review/proposals/{first.id}/decision",
+        data={
+            "decision": "accept",
+            "version": 1,
+            "confirmed": "y",
+            "override": "y",
+            "reason": "the ministry asked us to go ahead",
+        },
     )
     assert response.status_code == 302
     assert prop(run, first.provider).status == "accepted"
@@ -129,7 +152,7 @@ def test_accept_from_the_page(as_user: Any, run: Session) -> None:
     # a second decision on the final proposal: flash + 409
     again = client.post(
         f"/review/proposals/{first.id}/decision",
-        data={"decision": "reject", "reason": "x", "version": 2},
+        data={"decision": "reject", "reason": "x", "version": 2, "confirmed": "y"},
     )
     assert again.status_code == 409 and b"not possible" in again.data
 
@@ -139,13 +162,18 @@ def test_reject_needs_a_reason_and_keeps_what_was_typed(as_user: Any, run: Sessi
     p = ranked(run)[0]
     response = client.post(
         f"/review/proposals/{p.id}/decision",
-        data={"decision": "reject", "reason": " ", "version": 1},
+        data={"decision": "reject", "reason": " ", "version": 1, "confirmed": "y"},
     )
     assert response.status_code == 400 and b"A reason is required" in response.data
     assert prop(run, p.provider).status == "proposed"
     ok = client.post(
         f"/review/proposals/{p.id}/decision",
-        data={"decision": "reject", "reason": "no budget this year", "version": 1},
+        data={
+            "decision": "reject",
+            "reason": "no budget this year",
+            "version": 1,
+            "confirmed": "y",
+        },
     )
     assert ok.status_code == 302
     assert prop(run, p.provider).status == "rejected"
@@ -160,6 +188,32 @@ def test_alternate_and_veto_from_the_page(as_user: Any, run: Session) -> None:
         f"/review/proposals/{first.id}/decision",
         data={"decision": "alternate", "alternate": second.id, "version": 1},
     )
+    # the confirmation asks why the current proposal is rejected, and for the override
+    asked = response.get_data(as_text=True)
+    assert response.status_code == 200 and "in favour of the alternate" in asked
+    assert 'name="override"' in asked
+    no_reason = client.post(
+        f"/review/proposals/{first.id}/decision",
+        data={
+            "decision": "alternate",
+            "alternate": second.id,
+            "version": 1,
+            "confirmed": "y",
+            "override": "y",
+        },
+    )
+    assert no_reason.status_code == 400 and prop(run, first.provider).status == "proposed"
+    response = client.post(
+        f"/review/proposals/{first.id}/decision",
+        data={
+            "decision": "alternate",
+            "alternate": second.id,
+            "version": 1,
+            "confirmed": "y",
+            "override": "y",
+            "reason": "closer language",
+        },
+    )
     assert response.status_code == 302
     assert response.headers["Location"].endswith(f"/review/proposals/{second.id}")
     assert prop(run, first.provider).status == "rejected"
@@ -167,7 +221,7 @@ def test_alternate_and_veto_from_the_page(as_user: Any, run: Session) -> None:
     other = ranked(run, OTHER_NEED)[0]
     veto = client.post(
         f"/review/proposals/{other.id}/decision",
-        data={"decision": "veto", "reason": "sanctions", "version": 1},
+        data={"decision": "veto", "reason": "sanctions", "version": 1, "confirmed": "y"},
     )
     assert veto.status_code == 302
     row = run.exec(select(Veto)).one()
@@ -181,11 +235,14 @@ def test_stale_form_is_a_conflict(as_user: Any, run: Session) -> None:
     assert (
         one.post(
             f"/review/proposals/{p.id}/decision",
-            data={"decision": "reject", "reason": "a", "version": 1},
+            data={"decision": "reject", "reason": "a", "version": 1, "confirmed": "y"},
         ).status_code
         == 302
     )
-    late = two.post(f"/review/proposals/{p.id}/decision", data={"decision": "accept", "version": 1})
+    late = two.post(
+        f"/review/proposals/{p.id}/decision",
+        data={"decision": "accept", "version": 1, "confirmed": "y", "override": "y", "reason": "r"},
+    )
     assert late.status_code == 409 and b"meanwhile" in late.data
     assert prop(run, p.provider).status == "rejected"
     assert len(run.exec(select(Review).where(Review.proposal_id == p.id)).all()) == 1

@@ -15,7 +15,13 @@ Everything is re-exported here: ``from sscmatch.workflow import proposals as wf`
 ``wf.accept(...)``, ``wf.list_proposals(...)``.
 """
 
-from sscmatch.workflow.proposals.bulk import BULK_DECISIONS, MAX_BULK, BulkResult, decide_many
+from sscmatch.workflow.proposals.bulk import (
+    BULK_DECISIONS,
+    MAX_BULK,
+    BulkResult,
+    check_bulk,
+    decide_many,
+)
 from sscmatch.workflow.proposals.candidates import Candidate, NeedReview, availability, need_review
 from sscmatch.workflow.proposals.comments import add_comment, comments_of, may_comment
 from sscmatch.workflow.proposals.decisions import (
@@ -123,6 +129,7 @@ __all__ = [
     "availability",
     "breakdown",
     "can_transition",
+    "check_bulk",
     "check_filters",
     "check_transition",
     "choose_alternate",

@@ -1,0 +1,547 @@
+"""Consequential review actions, each confirmed before it is made (routes on the ``review``
+blueprint): decisions on a proposal, reverting a decision, lifting a veto, reopening a need, and
+one decision over many proposals.
+
+A first POST (without ``confirmed``) runs the use case in a savepoint that is rolled back, and
+shows what it would do: the exact proposals it would supersede, the need it would match or
+reopen, the tour it would draft or cancel, the proposals of a bulk action that changed
+meanwhile. The reason due is asked there again. The confirming POST makes the change on the
+versions the reviewer saw, so whatever changed in between is refused as a conflict (409).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlmodel import Session, col, select
+from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import InputRequired, Length, Optional
+
+from sscmatch.db import StaleVersion
+from sscmatch.models import Need, StudyTour, Veto
+from sscmatch.models import Proposal as StoredProposal
+from sscmatch.schemas import MAX_TEXT
+from sscmatch.web.access import access
+from sscmatch.web.conflict import conflict_message
+from sscmatch.web.review import STAFF, _load, _refused, bp, page_number, parse_filters
+from sscmatch.web.templating import STATUS_LABELS, country_name
+from sscmatch.web.translate import gettext as _
+from sscmatch.web.translate import lazy_gettext as _l
+from sscmatch.web.translate import ngettext
+from sscmatch.workflow import proposals as wf
+
+T = TypeVar("T")
+R = TypeVar("R")
+PLACEHOLDER = "…"  # stands for a reason not typed yet while previewing
+
+
+def _db() -> Session:
+    from sscmatch.web import get_session
+
+    return get_session()
+
+
+def preview(db: Session, act: Callable[[], T], describe: Callable[[T], R]) -> R:
+    """What ``act`` would do: run it in a savepoint, describe it, roll it back."""
+    savepoint = db.begin_nested()
+    try:
+        result = act()
+        db.flush()
+        return describe(result)
+    finally:
+        savepoint.rollback()
+        db.expire_all()
+
+
+def _pair(p: StoredProposal) -> str:
+    return f"{country_name(p.provider)} → {country_name(p.recipient)}"
+
+
+def _status(code: str) -> str:
+    return str(STATUS_LABELS.get(code, code))
+
+
+def _acceptance(db: Session, accepted: StoredProposal, outcome: wf.Outcome) -> list[str]:
+    lines = [
+        _("Proposal %(id)s (%(pair)s) becomes accepted.", id=accepted.id, pair=_pair(accepted))
+    ]
+    if outcome.review is not None and (outcome.review.effects or {}).get("override"):
+        lines.append(_("It is accepted without the provider's confirmation (override)."))
+    need = db.get(Need, accepted.need)
+    lines.append(
+        _(
+            "Need %(need)s becomes matched: later match runs no longer propose providers for it.",
+            need=need.id if need else accepted.need,
+        )
+    )
+    if outcome.superseded:
+        others = [db.get(StoredProposal, i) for i in outcome.superseded]
+        names = ", ".join(f"{p.id} ({country_name(p.provider)})" for p in others if p)
+        lines.append(
+            ngettext(
+                "%(num)d other open proposal of this need is superseded: %(list)s.",
+                "%(num)d other open proposals of this need are superseded: %(list)s.",
+                len(outcome.superseded),
+                list=names,
+            )
+        )
+    if outcome.tour is not None:
+        lines.append(_("A draft study tour is prepared from it."))
+    return lines
+
+
+def describe_outcome(db: Session, decision: str, outcome: wf.Outcome) -> list[str]:
+    p = outcome.proposal
+    if decision == "accept":
+        return _acceptance(db, p, outcome)
+    lines = [_("Proposal %(id)s (%(pair)s) becomes rejected.", id=p.id, pair=_pair(p))]
+    if decision == "alternate" and outcome.accepted is not None:
+        lines += _acceptance(db, outcome.accepted, outcome)
+    if decision == "veto":
+        lines.append(
+            _(
+                "%(a)s will no longer be proposed to %(b)s by later match runs (until the veto is "
+                "lifted).",
+                a=country_name(p.provider),
+                b=country_name(p.recipient),
+            )
+        )
+    return lines
+
+
+class DecisionForm(FlaskForm):  # type: ignore[misc]
+    decision = SelectField(
+        _l("Decision"),
+        choices=[SelectChoice(d, d) for d in wf.DECISIONS],
+        validators=[InputRequired(message=_l("Choose a decision."))],
+    )
+    reason = TextAreaField(_l("Reason"), validators=[Optional(), Length(max=MAX_TEXT)])
+    alternate = IntegerField(_l("Alternate"), validators=[Optional()])
+    override = BooleanField(_l("Accept without the provider's confirmation"))
+    confirmed = BooleanField()
+    version = IntegerField(validators=[InputRequired(message=_l("The form is incomplete."))])
+
+
+REASON_DUE = {
+    "reject": _l("Why is this proposal rejected?"),
+    "veto": _l("Why is this pair vetoed?"),
+    "alternate": _l("Why is this proposal rejected in favour of the alternate?"),
+}
+
+
+def _confirm_page(
+    *,
+    title: str,
+    lines: list[str],
+    action: str,
+    back: str,
+    fields: dict[str, Any],
+    reason_label: Any = None,
+    reason: str = "",
+    offer_override: bool = False,
+    danger: bool = False,
+    warning: str | None = None,
+) -> Any:
+    return render_template(
+        "review/confirm.html",
+        title=title,
+        lines=lines,
+        action=action,
+        back=back,
+        fields=fields,
+        reason_label=reason_label,
+        reason=reason,
+        offer_override=offer_override,
+        danger=danger,
+        warning=warning,
+    )
+
+
+@bp.post("/proposals/<int:proposal_id>/decision")
+@access(*STAFF)
+def decide(proposal_id: int) -> Any:
+    from sscmatch.web.review import _render_proposal
+
+    db = _db()
+    form = DecisionForm()
+    if not form.validate_on_submit():
+        found = _load(db, proposal_id)
+        errors = {name: " ".join(str(e) for e in errs) for name, errs in form.errors.items()}
+        typed = {k: v for k, v in request.form.items() if k != "csrf_token"}
+        flash(_("Nothing was saved: please correct the form."), "error")
+        return _render_proposal(db, found, 400, errors=errors, typed=typed)
+    decision = form.decision.data
+    reason = (form.reason.data or "").strip()
+    override = bool(form.override.data)
+
+    def act(reason: str | None = reason, override: bool = override) -> wf.Outcome:
+        return wf.decide(
+            db,
+            proposal_id,
+            decision,
+            user_id=current_user.id,
+            version=form.version.data,
+            reason=reason,
+            alternate_id=form.alternate.data,
+            override=override,
+        )
+
+    if not form.confirmed.data:
+        found = _load(db, proposal_id)
+        warning = None
+        needs_reason = decision in REASON_DUE
+        try:
+            try:
+                lines = preview(
+                    db,
+                    lambda: act(reason or PLACEHOLDER),
+                    lambda o: describe_outcome(db, decision, o),
+                )
+            except wf.OverrideRequiredError:
+                warning = _(
+                    "The provider's focal point has not confirmed this proposal. To accept it "
+                    "anyway, tick the override and say why."
+                )
+                needs_reason = True
+                lines = preview(
+                    db,
+                    lambda: act(reason or PLACEHOLDER, True),
+                    lambda o: describe_outcome(db, decision, o),
+                )
+        except (wf.ProposalError, StaleVersion) as exc:
+            return _refused(db, proposal_id, exc, f"{decision}_reason")
+        found = _load(db, proposal_id)
+        titles = {
+            "accept": _("Accept proposal %(id)s?", id=proposal_id),
+            "reject": _("Reject proposal %(id)s?", id=proposal_id),
+            "alternate": _("Accept the alternate instead of proposal %(id)s?", id=proposal_id),
+            "veto": _("Veto the pair of proposal %(id)s?", id=proposal_id),
+        }
+        return _confirm_page(
+            title=titles[decision],
+            lines=lines,
+            action=url_for("review.decide", proposal_id=proposal_id),
+            back=url_for("review.proposal", proposal_id=proposal_id),
+            fields={
+                "decision": decision,
+                "version": found.version,
+                **({"alternate": form.alternate.data} if form.alternate.data else {}),
+                **({"override": "y"} if override and not warning else {}),
+            },
+            reason_label=(
+                REASON_DUE.get(decision) or _l("Why accept without the provider's confirmation?")
+                if needs_reason or override
+                else None
+            ),
+            reason=reason,
+            offer_override=warning is not None,
+            danger=decision in ("reject", "veto"),
+            warning=warning,
+        )
+    try:
+        outcome = act()
+    except (wf.ProposalError, StaleVersion) as exc:
+        return _refused(db, proposal_id, exc, f"{decision}_reason")
+    db.commit()
+    messages = {
+        "accept": _("Proposal accepted; the need is now matched."),
+        "reject": _("Proposal rejected."),
+        "alternate": _("Alternate accepted; this proposal was rejected."),
+        "veto": _("Pair vetoed for future runs; the proposal was rejected."),
+    }
+    flash(messages[decision], "info")
+    tour_id = getattr(outcome.tour, "id", None)
+    if tour_id:
+        flash(_("A draft study tour was made: %(id)s", id=tour_id), "info")
+    target = outcome.accepted.id if decision == "alternate" and outcome.accepted else proposal_id
+    return redirect(url_for("review.proposal", proposal_id=target))
+
+
+# ----------------------------------------------------------------------------- revert
+
+
+class ReasonForm(FlaskForm):  # type: ignore[misc]
+    reason = TextAreaField(_l("Reason"), validators=[Optional(), Length(max=MAX_TEXT)])
+    version = StringField(validators=[Optional()])
+    confirmed = BooleanField()
+
+
+def _revert_lines(db: Session, proposal: StoredProposal) -> list[str]:
+    review = wf.latest_decision(db, proposal.id or 0)
+    effects = (review.effects if review else None) or {}
+    lines = [
+        _(
+            "Proposal %(id)s (%(pair)s) goes back to %(status)s.",
+            id=proposal.id,
+            pair=_pair(proposal),
+            status=_status(str(effects.get("status_before") or "proposed")),
+        )
+    ]
+    superseded = effects.get("superseded") or {}
+    if superseded:
+        lines.append(
+            ngettext(
+                "%(num)d proposal it superseded is open again.",
+                "%(num)d proposals it superseded are open again.",
+                len(superseded),
+            )
+        )
+    if effects.get("need_before"):
+        lines.append(_("Need %(need)s is open again for matching.", need=proposal.need))
+    tour = db.get(StudyTour, effects["tour"]) if effects.get("tour") else None
+    if tour is not None and tour.status == "draft":
+        lines.append(_("Its draft study tour %(id)s is cancelled.", id=tour.id))
+    if effects.get("accepted"):
+        lines.append(
+            _("The alternate it accepted, proposal %(id)s, goes back too.", id=effects["accepted"])
+        )
+    if review is not None and review.decision == "accept" and review.alternate_id:
+        lines.append(
+            _(
+                "Proposal %(id)s, rejected for this alternate, goes back too.",
+                id=review.alternate_id,
+            )
+        )
+    if effects.get("veto") and db.get(Veto, effects["veto"]) is not None:
+        lines.append(_("The veto this decision made is lifted."))
+    return lines
+
+
+@bp.post("/proposals/<int:proposal_id>/revert")
+@access(*STAFF)
+def revert(proposal_id: int) -> Any:
+    db = _db()
+    form = ReasonForm()
+    if not form.validate_on_submit():
+        abort(400, description=_("The form is incomplete."))
+    found = _load(db, proposal_id)
+    if not form.confirmed.data:
+        why = wf.why_not_revertible(db, found)
+        if why:
+            return _refused(db, proposal_id, wf.UndoRefused(why), "revert_reason")
+        return _confirm_page(
+            title=_("Revert the decision on proposal %(id)s?", id=proposal_id),
+            lines=_revert_lines(db, found),
+            action=url_for("review.revert", proposal_id=proposal_id),
+            back=url_for("review.proposal", proposal_id=proposal_id),
+            fields={"version": form.version.data or found.version},
+            reason_label=_l("Why is the decision reverted?"),
+            reason=(form.reason.data or "").strip(),
+        )
+    try:
+        wf.revert(
+            db,
+            proposal_id,
+            user_id=current_user.id,
+            version=form.version.data or None,
+            reason=form.reason.data,
+        )
+    except (wf.ProposalError, StaleVersion) as exc:
+        return _refused(db, proposal_id, exc, "revert_reason")
+    db.commit()
+    flash(_("The decision was reverted."), "info")
+    return redirect(url_for("review.proposal", proposal_id=proposal_id))
+
+
+# ----------------------------------------------------------------------------- vetoes
+
+
+@bp.get("/vetoes")
+@access("secretariat", "admin", "analyst")
+def vetoes() -> Any:
+    db = _db()
+    rows = db.exec(select(Veto).order_by(col(Veto.created_at).desc(), col(Veto.id))).all()
+    return render_template("review/vetoes.html", vetoes=rows)
+
+
+@bp.post("/vetoes/<int:veto_id>/lift")
+@access(*STAFF)
+def lift_veto(veto_id: int) -> Any:
+    db = _db()
+    form = ReasonForm()
+    if not form.validate_on_submit():
+        abort(400, description=_("The form is incomplete."))
+    pair = db.get(Veto, veto_id)
+    if pair is None:
+        abort(404, description=_("There is no veto %(id)s (it may have been lifted).", id=veto_id))
+    back = request.form.get("back") or url_for("review.vetoes")
+    back = back if back.startswith("/") and not back.startswith("//") else url_for("review.vetoes")
+    if not form.confirmed.data or not (form.reason.data or "").strip():
+        if form.confirmed.data:
+            flash(_("Nothing was saved: %(why)s", why=_("A reason is required.")), "error")
+        return _confirm_page(
+            title=_(
+                "Lift the veto %(a)s → %(b)s?",
+                a=country_name(pair.provider),
+                b=country_name(pair.recipient),
+            ),
+            lines=[
+                _(
+                    "%(a)s may be proposed to %(b)s again by later match runs.",
+                    a=country_name(pair.provider),
+                    b=country_name(pair.recipient),
+                ),
+                _("Proposals rejected with the veto stay rejected (revert them one by one)."),
+            ],
+            action=url_for("review.lift_veto", veto_id=veto_id),
+            back=back,
+            fields={"back": back},
+            reason_label=_l("Why is the veto lifted?"),
+            reason=(form.reason.data or "").strip(),
+        ), (400 if form.confirmed.data else 200)
+    try:
+        wf.lift_veto(db, veto_id, user_id=current_user.id, reason=form.reason.data)
+    except wf.NotFoundError:
+        db.rollback()
+        abort(404, description=_("There is no veto %(id)s (it may have been lifted).", id=veto_id))
+    db.commit()
+    flash(_("The veto was lifted."), "info")
+    return redirect(back)
+
+
+# ----------------------------------------------------------------------------- needs
+
+
+@bp.post("/needs/<need_id>/reopen")
+@access(*STAFF)
+def reopen_need(need_id: str) -> Any:
+    db = _db()
+    form = ReasonForm()
+    if not form.validate_on_submit():
+        abort(400, description=_("The form is incomplete."))
+    need = db.get(Need, need_id)
+    if need is None:
+        abort(404, description=_("There is no need %(id)s.", id=need_id))
+    back = url_for("review.need", need_id=need_id)
+    if not form.confirmed.data or not (form.reason.data or "").strip():
+        if form.confirmed.data:
+            flash(_("Nothing was saved: %(why)s", why=_("A reason is required.")), "error")
+        return _confirm_page(
+            title=_("Reopen need %(id)s?", id=need_id),
+            lines=[
+                _(
+                    "Need %(id)s becomes open: the next match run proposes providers for it.",
+                    id=need_id,
+                ),
+                _("Its decided proposals and study tours stay as they are."),
+            ],
+            action=url_for("review.reopen_need", need_id=need_id),
+            back=back,
+            fields={"version": form.version.data or need.version},
+            reason_label=_l("Why is the need reopened?"),
+            reason=(form.reason.data or "").strip(),
+        ), (400 if form.confirmed.data else 200)
+    try:
+        wf.reopen_need(
+            db,
+            need_id,
+            user_id=current_user.id,
+            version=form.version.data or None,
+            reason=form.reason.data,
+        )
+    except StaleVersion as exc:
+        db.rollback()
+        flash(conflict_message(exc), "error")
+        return redirect(back), 409
+    except wf.ProposalError as exc:
+        db.rollback()
+        flash(_("Nothing was saved: %(why)s", why=str(exc)), "error")
+        return redirect(back)
+    db.commit()
+    flash(_("The need is open again."), "info")
+    return redirect(back)
+
+
+# ----------------------------------------------------------------------------- bulk
+
+
+def _items(values: list[str]) -> list[tuple[int, int]]:
+    """``id:version`` pairs as sent by the queue's checkboxes; anything else is refused."""
+    out = []
+    for value in values:
+        head, sep, tail = value.partition(":")
+        if not (sep and head.isascii() and head.isdigit() and tail.isascii() and tail.isdigit()):
+            raise wf.ProposalError(f"not a proposal and its version: {value[:40]!r}")
+        if len(head) > 9 or len(tail) > 9:
+            raise wf.ProposalError("proposal ids and versions are at most 9 digits")
+        out.append((int(head), int(tail)))
+    return out
+
+
+@bp.post("/bulk")
+@access(*STAFF)
+def bulk() -> Any:
+    """One decision over the proposals ticked on the queue, or over every proposal matching the
+    queue's filters (``scope=filtered``): previewed, then confirmed."""
+    db = _db()
+    form = ReasonForm()
+    if not form.validate_on_submit():
+        abort(400, description=_("The form is incomplete."))
+    decision = request.form.get("decision", "")
+    override = request.form.get("override") == "y"
+    reason = (form.reason.data or "").strip()
+    query = request.query_string.decode()
+    back = url_for("review.queue") + (f"?{query}" if query else "")
+    try:
+        if request.form.get("scope") == "filtered" and not request.form.getlist("item"):
+            filters = parse_filters(request.args)
+            items, total = wf.matching_ids(db, filters, viewer=current_user, limit=wf.MAX_BULK)
+            if total > wf.MAX_BULK:
+                raise wf.ProposalError(
+                    f"{total} proposals match these filters; narrow them to at most {wf.MAX_BULK}"
+                )
+        else:
+            items = _items(request.form.getlist("item"))
+            page_number(request.args)
+        wf.check_bulk(decision, items, reason or (PLACEHOLDER if not form.confirmed.data else ""))
+    except wf.ProposalError as exc:
+        flash(_("Nothing was saved: %(why)s", why=str(exc)), "error")
+        return redirect(back)
+
+    def run(why: str | None) -> wf.BulkResult:
+        return wf.decide_many(
+            db, decision, items, user_id=current_user.id, reason=why, override=override
+        )
+
+    if not form.confirmed.data:
+        result = preview(db, lambda: run(reason or PLACEHOLDER), lambda r: r)
+        rows = {
+            p.id: p
+            for p in db.exec(
+                select(StoredProposal).where(col(StoredProposal.id).in_([i for i, _v in items]))
+            )
+        }
+        return render_template(
+            "review/bulk_confirm.html",
+            decision=decision,
+            result=result,
+            rows=rows,
+            items=items,
+            reason=reason,
+            override=override,
+            back=back,
+            action=request.full_path.rstrip("?"),
+        )
+    result = run(reason)
+    db.commit()
+    flash(
+        ngettext("%(num)d proposal decided.", "%(num)d proposals decided.", len(result.done)),
+        "info",
+    )
+    if result.conflicted:
+        flash(
+            _(
+                "Changed meanwhile by someone else, not decided: %(ids)s. Reload to see them "
+                "as they are now.",
+                ids=", ".join(str(i) for i in result.conflicted),
+            ),
+            "error",
+        )
+    for proposal_id, why in result.refused:
+        flash(_("Proposal %(id)s was not decided: %(why)s", id=proposal_id, why=why), "error")
+    return redirect(back)

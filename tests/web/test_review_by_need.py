@@ -1,0 +1,228 @@
+"""Issue 14 in the pages: review by need, the provider-answer queue, comments, bulk decisions,
+reverts, vetoes lifted, needs reopened, each role's worklist on the home page and notices."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmodel import Session, select
+
+from sscmatch.models import Need, Notice, ProposalComment, Review, Veto
+from tests.web.test_review import NEED, prop, ranked, run  # noqa: F401  (fixture)
+
+PAGES = (
+    "/",
+    "/notices",
+    "/review/needs",
+    f"/review/needs/{NEED}",
+    "/review/awaiting",
+    "/review/vetoes",
+    "/review/queue",
+)
+
+
+def test_every_new_page_answers_each_role(as_user: Any, run: Session) -> None:
+    expected = {
+        "secretariat": {p: 200 for p in PAGES},
+        "analyst": {p: 200 for p in PAGES},
+        "focal_gtm": {**{p: 403 for p in PAGES}, "/": 200, "/notices": 200},
+    }
+    for role, pages in expected.items():
+        client = as_user(role)
+        for path, status in pages.items():
+            assert client.get(path).status_code == status, (role, path)
+
+
+def test_need_page_shows_candidates_side_by_side(as_user: Any, run: Session) -> None:
+    page = as_user("secretariat").get(f"/review/needs/{NEED}").get_data(as_text=True)
+    candidates = ranked(run)
+    assert "5 candidates side by side" in page
+    for p in candidates:
+        assert f"/review/proposals/{p.id}" in page
+    for row in ("Availability", "Modality", "answer", "Recipient says", "Reasons"):
+        assert row in page, row
+    assert page.count("Accept…") == len(candidates)
+    assert "%(" not in page  # reasons rendered, never printed raw
+    # the list of needs names it, with its five candidates awaiting their providers
+    needs = as_user("analyst").get("/review/needs").get_data(as_text=True)
+    assert f"/review/needs/{NEED}" in needs and "Accept…" not in needs
+
+
+def test_fallback_proposal_on_the_need_page(as_user: Any, run: Session) -> None:
+    p = ranked(run)[-1]
+    p.capacity = None
+    p.components = {**(p.components or {}), "basis": "experience"}
+    run.add(p)
+    run.commit()
+    page = as_user("secretariat").get(f"/review/needs/{NEED}").get_data(as_text=True)
+    assert "No registered offer: proposed for its experience" in page
+    assert as_user("secretariat").get(f"/review/proposals/{p.id}").status_code == 200
+
+
+def test_awaiting_queue_lists_unanswered_oldest_first(as_user: Any, run: Session) -> None:
+    bra = prop(run, "BRA")
+    as_user("focal_bra").post(
+        f"/review/proposals/{bra.id}/response", data={"response": "confirm", "version": 1}
+    )
+    page = as_user("secretariat").get("/review/awaiting").get_data(as_text=True)
+    assert f'/review/proposals/{bra.id}"' not in page
+    assert f'/review/proposals/{prop(run, "MEX").id}"' in page
+
+
+def test_comments_by_the_right_people(as_user: Any, run: Session) -> None:
+    mex = prop(run, "MEX")  # Mexico → Guatemala
+    ok = as_user("focal_gtm").post(
+        f"/review/proposals/{mex.id}/comments", data={"body": "Can they come in May?"}
+    )
+    assert ok.status_code == 302
+    assert (
+        as_user("focal_bra")
+        .post(f"/review/proposals/{mex.id}/comments", data={"body": "x"})
+        .status_code
+        == 403
+    )
+    assert (
+        as_user("analyst")
+        .post(f"/review/proposals/{mex.id}/comments", data={"body": "x"})
+        .status_code
+        == 403
+    )
+    empty = as_user("secretariat").post(f"/review/proposals/{mex.id}/comments", data={"body": " "})
+    assert empty.status_code == 400
+    assert [c.body for c in run.exec(select(ProposalComment))] == ["Can they come in May?"]
+    page = as_user("secretariat").get(f"/review/proposals/{mex.id}").get_data(as_text=True)
+    assert "Can they come in May?" in page
+    # the secretariat was told
+    notices = run.exec(select(Notice).where(Notice.kind == "proposal.comment")).all()
+    assert notices and all(n.entity_id == str(mex.id) for n in notices)
+
+
+def test_bulk_reject_previews_then_reports_conflicts(as_user: Any, run: Session) -> None:
+    sec = as_user("secretariat")
+    a, b, c = ranked(run)[:3]
+    items = [f"{a.id}:1", f"{b.id}:1", f"{c.id}:1"]
+    preview = sec.post("/review/bulk", data={"decision": "reject", "item": items})
+    assert preview.status_code == 200 and "Reject 3 proposals?" in preview.get_data(as_text=True)
+    assert {p.status for p in ranked(run)} == {"proposed"}
+    # meanwhile someone rejects b
+    sec.post(
+        f"/review/proposals/{b.id}/decision",
+        data={"decision": "reject", "reason": "one", "version": 1, "confirmed": "y"},
+    )
+    done = sec.post(
+        "/review/bulk",
+        data={"decision": "reject", "item": items, "reason": "budget", "confirmed": "y"},
+        follow_redirects=True,
+    )
+    text = done.get_data(as_text=True)
+    assert "2 proposals decided." in text and f"Proposal {b.id} was not decided" not in text
+    assert f"Changed meanwhile by someone else, not decided: {b.id}" in text
+    reasons = {r.proposal_id: r.reason for r in run.exec(select(Review))}
+    assert reasons == {a.id: "budget", b.id: "one", c.id: "budget"}
+    # a reason is due; bad items are refused
+    assert (
+        b"reason is required"
+        in sec.post(
+            "/review/bulk",
+            data={"decision": "reject", "item": items, "confirmed": "y"},
+            follow_redirects=True,
+        ).data
+    )
+    assert (
+        b"not a proposal"
+        in sec.post(
+            "/review/bulk", data={"decision": "reject", "item": ["x"]}, follow_redirects=True
+        ).data
+    )
+
+
+def test_revert_lift_and_reopen_from_the_pages(as_user: Any, run: Session) -> None:
+    sec = as_user("secretariat")
+    p = prop(run, "BRA")
+    sec.post(
+        f"/review/proposals/{p.id}/decision",
+        data={"decision": "veto", "reason": "politics", "version": 1, "confirmed": "y"},
+    )
+    pair = run.exec(select(Veto)).one()
+    # revert: a confirmation saying the veto is lifted, then the change
+    preview = sec.post(f"/review/proposals/{p.id}/revert", data={"version": 2})
+    assert "The veto this decision made is lifted." in preview.get_data(as_text=True)
+    assert (
+        sec.post(
+            f"/review/proposals/{p.id}/revert", data={"version": 2, "confirmed": "y"}
+        ).status_code
+        == 400
+    )
+    ok = sec.post(
+        f"/review/proposals/{p.id}/revert", data={"version": 2, "confirmed": "y", "reason": "oops"}
+    )
+    assert ok.status_code == 302 and prop(run, "BRA").status == "proposed"
+    assert run.exec(select(Veto)).all() == []
+    # veto again, then lift it from the list of vetoes
+    sec.post(
+        f"/review/proposals/{p.id}/decision",
+        data={"decision": "veto", "reason": "again", "version": 3, "confirmed": "y"},
+    )
+    pair = run.exec(select(Veto)).one()
+    assert "Lift the veto" in sec.get("/review/vetoes").get_data(as_text=True)
+    assert as_user("analyst").post(f"/review/vetoes/{pair.id}/lift", data={}).status_code == 403
+    lifted = sec.post(
+        f"/review/vetoes/{pair.id}/lift", data={"confirmed": "y", "reason": "new government"}
+    )
+    assert lifted.status_code == 302 and run.exec(select(Veto)).all() == []
+    assert (
+        sec.post(
+            f"/review/vetoes/{pair.id}/lift", data={"confirmed": "y", "reason": "x"}
+        ).status_code
+        == 404
+    )
+    # reopen a matched need
+    need = run.get(Need, NEED)
+    assert need is not None
+    need.status = "matched"
+    run.add(need)
+    run.commit()
+    version = need.version
+    assert "Reopen this need" in sec.get(f"/review/needs/{NEED}").get_data(as_text=True)
+    sec.post(
+        f"/review/needs/{NEED}/reopen",
+        data={"version": version, "confirmed": "y", "reason": "still needed"},
+    )
+    run.expire_all()
+    assert run.get(Need, NEED).status == "open"  # type: ignore[union-attr]
+
+
+def test_worklists_and_notices(as_user: Any, run: Session) -> None:
+    from sscmatch.workflow.notices import proposals_arrived
+
+    proposals_arrived(run, ranked(run)[0].run_id)
+    run.commit()
+    gtm = as_user("focal_gtm")
+    home = gtm.get("/").get_data(as_text=True)
+    assert "What needs you now" in home and "Proposals to answer" in home
+    assert "Needs returned to you" in home and "Commitments due" in home
+    assert "A match run proposed 5 providers for the needs of Guatemala" in home
+    sec_home = as_user("secretariat").get("/").get_data(as_text=True)
+    for title in (
+        "Needs to endorse",
+        "Proposals to decide",
+        "Study tours to move",
+        "Overdue commitments",
+    ):
+        assert title in sec_home
+    bra = as_user("focal_bra")
+    assert bra.get("/notices").status_code == 200
+    mine = run.exec(select(Notice).where(Notice.kind == "proposals.to_answer")).one()
+    theirs = run.exec(select(Notice).where(Notice.kind == "proposals.for_needs")).one()
+    assert gtm.post(f"/notices/{mine.id}/open").status_code == 404  # Brazil's notice
+    opened = bra.post(f"/notices/{mine.id}/open")
+    assert opened.status_code == 302 and opened.headers["Location"].endswith("/review/mine")
+    run.refresh(mine)
+    run.refresh(theirs)
+    assert mine.read_at is not None and theirs.read_at is None
+    gtm.post("/notices/read")
+    run.refresh(theirs)
+    assert theirs.read_at is not None
+    # in Spanish too
+    gtm.post("/language", data={"lang": "es", "next": "/"})
+    assert "Propuestas por responder" in gtm.get("/").get_data(as_text=True)
