@@ -8,7 +8,10 @@ from typing import Any
 from sqlmodel import Session, select
 
 from sscmatch.models import Need, Notice, ProposalComment, Review, Veto
-from tests.web.test_review import NEED, prop, ranked, run  # noqa: F401  (fixture)
+from tests.web import test_review
+from tests.web.test_review import NEED, prop, ranked
+
+run = test_review.run  # the fixture: the knowledge base and a run for two needs
 
 PAGES = (
     "/",
