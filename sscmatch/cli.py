@@ -295,7 +295,16 @@ def match_command(
             document["run"] = result.run_id
         if assignment is not None:
             document["assignment"] = {
-                "chosen": [{"need": n, "capacity": c} for n, c in assignment.chosen],
+                "chosen": [
+                    {
+                        "need": p.need_id,
+                        "provider": p.provider,
+                        "capacity": p.capacity_id,
+                        "basis": p.basis,
+                        "score": round(p.score, 6),
+                    }
+                    for p in matchruns.chosen_proposals(assignment, result.proposals)
+                ],
                 "total": round(assignment.total, 6),
                 "unserved": list(assignment.unserved),
             }
@@ -307,8 +316,9 @@ def match_command(
             f"\nPortfolio: {len(assignment.chosen)} needs served, total score "
             f"{assignment.total:.3f}, {len(assignment.unserved)} left unserved."
         )
-        for need_id, capacity_id in assignment.chosen:
-            click.echo(f"  {need_id:<12} ← {capacity_id}")
+        for p in matchruns.chosen_proposals(assignment, result.proposals):
+            offer = p.capacity_id or f"{p.provider} (experience, no capacity)"
+            click.echo(f"  {p.need_id:<12} ← {offer}")
     if result.run_id is not None:
         click.echo(f"\nStored as match run {result.run_id} for review.")
 

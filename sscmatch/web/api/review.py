@@ -213,7 +213,7 @@ def list_proposals() -> Any:
             {
                 **proposal_json(r.proposal),
                 "need_title": r.need_title,
-                "capacity_title": r.capacity_title,
+                "capacity_title": r.capacity_title or None,  # None: a fallback proposal
             }
             for r in page.items
         ],

@@ -20,6 +20,10 @@ def to_dict(proposal: StoredProposal) -> dict[str, Any]:
         "rank": proposal.rank,
         "provider": proposal.provider,
         "capacity": proposal.capacity,
+        # capacity (a registered offer) or experience (a fallback: no capacity of the provider
+        # fits the need; proposed for its record of exchanges, capacity null)
+        "basis": stored.get("basis") or ("capacity" if proposal.capacity else "experience"),
+        "addresses": bool(stored.get("addresses", True)),
         "score": round(proposal.score, 6),
         "components": stored.get("components", {}),
         "contributions": stored.get("contributions", {}),
