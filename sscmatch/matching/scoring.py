@@ -393,15 +393,23 @@ def score_block(
     if not rows.size:
         return Block(needs=ns, best=best, offer=offer_of)
     base = _offer(w, topic, lang, maturity, sig, rows, cols) + country[rows, ps]
-    keep = base + w.text >= floor[rows] * total - 1e-9
-    win = windowed[cols] & keep
+    win = windowed[cols]
     if win.any():
         at = np.flatnonzero(win)
         c_at, n_at = cs[cols[at]], ns[rows[at]]
         ok = (ix.cap_from[c_at] <= ix.need_to[n_at]) & (ix.cap_to[c_at] >= ix.need_from[n_at])
         if ix.cap_vetoes:
             ok &= ~np.isin(n_at * len(ix.caps) + c_at, _vetoed_pairs(ix))
-        keep[at[~ok]] = False
+        base[at[~ok]] = -np.inf
+    # a capacity whose text-free part plus the most text can give stays below the need's k-th
+    # best lower bound, or below the text-free part of another capacity of its country, is
+    # never that country's best nor in the top k (pairs come grouped by need and country)
+    group = rows * nc + ps
+    starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
+    country_best = np.repeat(np.maximum.reduceat(base, starts), np.diff(np.r_[starts, base.size]))
+    keep = np.isfinite(base) & (
+        base + w.text >= np.maximum(floor[rows] * total, country_best) - 1e-9
+    )
     rows, cols, ps, base = rows[keep], cols[keep], ps[keep], base[keep]
     if not rows.size:
         return Block(needs=ns, best=best, offer=offer_of)
