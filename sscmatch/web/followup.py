@@ -1,8 +1,11 @@
 """Follow-up pages (blueprint ``followup``): the dashboard, the outcome ladder, commitments.
 
-The dashboard puts overdue commitments first, then counts by owner country and by tour and the
-fulfilment rate by year of decision. A commitment's page shows its history and lets its owner
-country's focal points (and the secretariat) update it.
+The dashboard opens a focal point's view on their own country (``?country=all`` shows every
+country) and puts live overdue commitments first, then what is due soon, then counts by owner
+country and by tour, the fulfilment rate by year of decision and the outcome ladder; commitments
+recorded from the documents are counted apart (see :mod:`sscmatch.workflow.outcomes`). A
+commitment's page shows its history and lets its owner country's focal points (and the
+secretariat) update it.
 """
 
 from __future__ import annotations
@@ -20,7 +23,9 @@ from sscmatch.models import Commitment, StudyTour, User
 from sscmatch.web.access import SIGNED_IN, access
 from sscmatch.web.conflict import conflict_message
 from sscmatch.web.fragments import render_kept
+from sscmatch.web.templating import STATUS_LABELS
 from sscmatch.web.tours import today
+from sscmatch.web.tourtext import error_text
 from sscmatch.web.translate import gettext as _
 from sscmatch.web.translate import lazy_gettext as _l
 from sscmatch.workflow import commitments as wf
@@ -53,31 +58,59 @@ class UpdateForm(FlaskForm):  # type: ignore[misc]
 
 def _update_form(formdata: Any = None) -> UpdateForm:
     form = UpdateForm(formdata=formdata)
-    form.status.choices = [(s, s) for s in wf.STATUSES]
+    form.status.choices = [(s, str(STATUS_LABELS[s])) for s in wf.STATUSES]
     return form
+
+
+ALL = "all"
+
+
+def _chosen_country() -> tuple[str | None, bool]:
+    """The owner country to show and whether it is the reader's own by default (a focal point
+    opens on their country; ``all`` or an empty choice shows every country)."""
+    raw = request.args.get("country")
+    if raw is None:
+        if current_user.role == "focal_point" and current_user.country:
+            return str(current_user.country), True
+        return None, False
+    code = raw.strip().upper()
+    if code in ("", ALL.upper()):
+        return None, False
+    if len(code) != 3 or not code.isalpha():
+        flash(_("Country must be an ISO alpha-3 code such as GTM."), "error")
+        return None, False
+    return code, False
 
 
 @bp.get("")
 @access(SIGNED_IN)
 def dashboard() -> Any:
-    country = (request.args.get("country") or "").strip().upper() or None
-    if country and (len(country) != 3 or not country.isalpha()):
-        flash(_("Country must be an ISO alpha-3 code such as GTM."), "error")
-        country = None
+    country, own = _chosen_country()
     day = today()
 
     def context() -> dict[str, Any]:
+        from sqlmodel import select
+
+        owners = _db().exec(select(Commitment.owner_country).distinct()).all()
         return dict(
             board=wf.dashboard(_db(), today=day, country=country),
             ladder=wf.outcome_ladder(_db()),
             steps=wf.LADDER,
             ladder_labels=LADDER_LABELS,
             country_filter=country,
+            countries=sorted(c for c in owners if c),
             days_left=wf.days_left,
         )
 
-    # Kept while the records are unchanged, for the day (overdue moves with it).
-    return render_kept("followup", "dashboard", (day.isoformat(),), context)
+    # Kept while the records are unchanged, for the day (overdue moves with it) and the country
+    # shown (a focal point's default is not in the address).
+    return render_kept(
+        "followup",
+        "dashboard",
+        (day.isoformat(), country),
+        context,
+        own_country=country if own else None,
+    )
 
 
 @bp.route("/commitments/<commitment_id>", methods=["GET", "POST"])
@@ -111,12 +144,12 @@ def commitment(commitment_id: str) -> Any:
             except (TourError, StaleVersion) as exc:
                 db.rollback()
                 if isinstance(exc, TourNotFound | TourForbidden):
-                    abort(exc.status, description=str(exc))
+                    abort(exc.status, description=error_text(exc))
                 if isinstance(exc, StaleVersion):
                     flash(conflict_message(exc), "error")
                     status = 409
                 else:
-                    flash(str(exc), "error")
+                    flash(error_text(exc), "error")
                     status = exc.status
                 k = db.get(Commitment, commitment_id) or k
             else:

@@ -144,7 +144,9 @@ def test_bodies_stay_out_of_country_counts_profiles_and_matching(
     assert [n.id for n in corpus.needs] == ["p-n1"] and corpus.capacities == []
     assert corpus.commitments == []
     board = dashboard(session, today=date(2021, 1, 1))
-    assert [k.id for k in board.overdue] == ["b-k1"] and board.by_country == {}
+    # a body's commitment recorded from the documents: past due, counted apart from live ones
+    assert [k.id for k in board.historical_overdue] == ["b-k1"] and board.by_country == {}
+    assert board.overdue == []
 
 
 @pytest.mark.parametrize("who", ["secretariat", "analyst", "focal_gtm"])

@@ -54,8 +54,8 @@ def test_dashboard_overdue_first_and_ladder(as_user: Any, tour_id: str) -> None:
     assert "15 days overdue" in html and "in 17 days" in html
     for heading in (
         "By country",
-        "By tour",
-        "Fulfilment rate over time",
+        "By study tour",
+        "Decided commitments by year",
         "Outcome ladder",
         "Formal agreement",
         "Commitments fulfilled",
@@ -65,6 +65,58 @@ def test_dashboard_overdue_first_and_ladder(as_user: Any, tour_id: str) -> None:
     assert "Adopt the hazardous-work list" not in only_bra
     bad = as_user("analyst").get("/followup?country=Brazil")
     assert bad.status_code == 200 and "ISO alpha-3" in bad.data.decode()
+
+
+def test_focal_point_opens_on_their_country_and_history_stands_apart(
+    app: Flask, as_user: Any, tour_id: str
+) -> None:
+    """A focal point's dashboard opens on their own country (every country one click away);
+    commitments recorded from the documents, years past due, are not counted as overdue."""
+    sec = as_user("secretariat")
+    _advance(sec, tour_id, "proposed", "agreed", "scheduled")
+    _record(sec, tour_id, "GTM", "Adopt the hazardous-work list", "2026-06")
+    _record(sec, tour_id, "BRA", "Send the inspection manual", "2026-06")
+    with Session(app.extensions["sscmatch.engine"]) as s:
+        s.add(
+            Commitment(
+                id="K-doc",
+                owner_country="GTM",
+                description="Old promise from 2011",
+                due="2012",
+                exchange="E-1",
+            )
+        )
+        s.commit()
+    gtm = as_user("focal_gtm").get("/followup").get_data(as_text=True)
+    assert "Adopt the hazardous-work list" in gtm and "Send the inspection manual" not in gtm
+    assert "your country" in gtm and 'href="/followup?country=all"' in gtm
+    everyone = as_user("focal_gtm").get("/followup?country=all").get_data(as_text=True)
+    assert "Send the inspection manual" in everyone
+    analyst = as_user("analyst").get("/followup").get_data(as_text=True)
+    assert "Send the inspection manual" in analyst and "your country" not in analyst
+    overdue = analyst[analyst.index('id="overdue"') : analyst.index('id="due-soon"')]
+    historical = analyst[analyst.index('id="historical"') : analyst.index('id="by-country"')]
+    assert "Adopt the hazardous-work list" in overdue and "Old promise" not in overdue
+    assert "Old promise from 2011" in historical and "1 past its due date" in historical
+    assert "2 overdue" not in analyst  # the headline counts live commitments only
+    spanish = as_user("focal_gtm")
+    spanish.post("/language", data={"lang": "es", "next": "/"})
+    page = spanish.get("/followup").get_data(as_text=True)
+    assert "su país" in page and "Registrados a partir de los documentos" in page
+
+
+def test_due_date_before_the_exchange_is_refused(as_user: Any, tour_id: str) -> None:
+    sec = as_user("secretariat")
+    _advance(sec, tour_id, "proposed", "agreed", "scheduled")
+    early = sec.post(
+        f"/tours/{tour_id}/commitments",
+        data={"owner_country": "GTM", "description": "x", "due": "2025-12", "status": "pending"},
+    )
+    assert early.status_code == 400 and "before the exchange" in early.get_data(as_text=True)
+    _record(sec, tour_id, "GTM", "Train 40 inspectors", "2026-09")
+    url = f"/followup/commitments/{tour_id}-k01"
+    moved = sec.post(url, data={"version": "1", "status": "pending", "due": "2020"})
+    assert moved.status_code == 400 and "before the exchange" in moved.get_data(as_text=True)
 
 
 def test_commitment_page_updates_with_history(app: Flask, as_user: Any, tour_id: str) -> None:

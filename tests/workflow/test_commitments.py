@@ -192,14 +192,40 @@ def test_outcome_ladder_counts_steps_per_country_and_theme(
     assert kwf.outcome_ladder(session).by_country["GTM"] == [1, 1, 1, 1, 1]
 
 
+def test_ladder_tells_planned_from_documented_and_fulfilment_discriminates(
+    session: Session, scheduled: StudyTour
+) -> None:
+    """The ladder keeps the cooperations planned here apart from the exchanges recorded from
+    the documents (which enter at "exchange"); the share fulfilled differs between countries
+    where "fulfilled among decided" is 100% for all."""
+    ladder = kwf.outcome_ladder(session)
+    assert ladder.by_origin["service"] == [1, 1, 1, 0, 0]
+    assert ladder.by_origin["documents"] == [4, 4, 4, 4, 1]
+    assert [ladder.total[i] for i in range(5)] == [
+        a + b
+        for a, b in zip(ladder.by_origin["service"], ladder.by_origin["documents"], strict=True)
+    ]
+    assert kwf.Ladder.conversion([4, 4, 4, 4, 1]) == [None, 1.0, 1.0, 1.0, 0.25]
+    assert kwf.Ladder.stopped([5, 5, 5, 4, 1]) == [0, 0, 1, 3, 1]
+    tally = kwf.Tally(pending=3, fulfilled=1)
+    assert tally.rate == 1.0 and tally.share_fulfilled == 0.25 and tally.decided == 1
+
+
 def test_outcome_ladder_is_recomputed_after_a_change(session: Session) -> None:
     """The ladder is cached per data version: a new exchange must show up at once."""
     from sscmatch.models import Exchange
 
     before = kwf.outcome_ladder(session)
     assert kwf.outcome_ladder(session) is before  # nothing changed: the cached ladder
-    session.add(Exchange(id="X-cache", start="2020", providers=["BRA"], recipients=["MOZ"],
-                         themes=["labour-inspection"]))
+    session.add(
+        Exchange(
+            id="X-cache",
+            start="2020",
+            providers=["BRA"],
+            recipients=["MOZ"],
+            themes=["labour-inspection"],
+        )
+    )
     session.flush()
     after = kwf.outcome_ladder(session)
     assert after is not before
