@@ -19,7 +19,7 @@ PLACEHOLDER = re.compile(r"%\(\w+\)s|%s")
 
 
 @pytest.fixture(scope="module")
-def marked(tmp_path_factory: pytest.TempPathFactory) -> set[str]:
+def marked(tmp_path_factory: pytest.TempPathFactory) -> set[Any]:
     """Every string marked in the code and templates, extracted afresh."""
     pot = tmp_path_factory.mktemp("i18n") / "messages.pot"
     pybabel = Path(sys.executable).with_name("pybabel")
@@ -33,7 +33,7 @@ def marked(tmp_path_factory: pytest.TempPathFactory) -> set[str]:
 
 
 @pytest.mark.parametrize("lang", ["es", "pt", "fr"])
-def test_catalogue_is_complete(marked: set[str], lang: str) -> None:
+def test_catalogue_is_complete(marked: set[Any], lang: str) -> None:
     with (CATALOGUES / lang / "LC_MESSAGES" / "messages.po").open("rb") as handle:
         catalogue = read_po(handle)
     translated = {
@@ -41,7 +41,9 @@ def test_catalogue_is_complete(marked: set[str], lang: str) -> None:
         for m in catalogue
         if m.id and m.string and all(_key(m.string)) and not m.fuzzy  # every plural form too
     }
-    missing = sorted(marked - set(translated))
+    # Plain ids are strings and plural ids (singular, plural) tuples: sort them as text, so a
+    # missing entry is listed rather than the comparison of a str with a tuple failing.
+    missing = sorted(marked - set(translated), key=str)
     assert missing == [], f"{lang}: {len(missing)} untranslated (run scripts/i18n update): {missing[:5]}"
     for msgid, text in translated.items():
         assert sorted(PLACEHOLDER.findall(str(msgid))) == sorted(PLACEHOLDER.findall(str(text))), msgid
