@@ -8,6 +8,7 @@ from typing import Any
 from sqlmodel import Session, select
 
 from sscmatch.models import Need, Notice, ProposalComment, Review, Veto
+from sscmatch.models import Proposal as StoredProposal
 from tests.web import test_review
 from tests.web.test_review import NEED, prop, ranked
 
@@ -214,7 +215,19 @@ def test_worklists_and_notices(as_user: Any, run: Session) -> None:
     ):
         assert title in sec_home
     bra = as_user("focal_bra")
-    assert bra.get("/notices").status_code == 200
+    listed = bra.get("/notices")
+    assert listed.status_code == 200
+    text = listed.get_data(as_text=True)
+    asked = len(
+        run.exec(
+            select(StoredProposal).where(
+                StoredProposal.provider == "BRA", StoredProposal.status == "proposed"
+            )
+        ).all()
+    )
+    assert asked == 2  # one for each need of the run
+    assert "A match run asks Brazil to provide: 2 new proposals to answer" in text
+    assert "the needs of Guatemala" not in text  # Guatemala's notice is not Brazil's
     mine = run.exec(select(Notice).where(Notice.kind == "proposals.to_answer")).one()
     theirs = run.exec(select(Notice).where(Notice.kind == "proposals.for_needs")).one()
     assert gtm.post(f"/notices/{mine.id}/open").status_code == 404  # Brazil's notice
