@@ -281,7 +281,15 @@ def test_node_link_json_loads_into_networkx_and_csv_has_every_row() -> None:
     nodes_csv = analytics.export(view, VOCAB, "csv-nodes").decode().splitlines()
     edges_csv = analytics.export(view, VOCAB, "csv-edges").decode().splitlines()
     assert nodes_csv[0].startswith("id,label,region") and len(nodes_csv) == 5
-    assert edges_csv[0] == "source,target,kind,exchanges" and "BRA,MOZ,directed,2" in edges_csv
+    assert edges_csv[0] == "source,target,kind,exchanges,exchange_ids,years,themes"
+    # each link names its exchanges, their years and themes
+    assert "BRA,MOZ,directed,2,e1;e2,2010;2012,education;labour-inspection" in edges_csv
+    link = next(x for x in payload["links"] if x["source"] == "MOZ")
+    assert (link["exchange_ids"], link["years"], link["themes"]) == (
+        ["e3"],
+        [2015],
+        ["labour-inspection"],
+    )
 
 
 def test_layouts_are_deterministic_and_inside_the_plane() -> None:

@@ -53,7 +53,7 @@ NODE_FIELDS = (
     "x",
     "y",
 )
-EDGE_FIELDS = ("source", "target", "kind", "exchanges")
+EDGE_FIELDS = ("source", "target", "kind", "exchanges", "exchange_ids", "years", "themes")
 MEDIA_TYPES = {
     "json": "application/json",
     "graphml": "application/graphml+xml",
@@ -87,6 +87,7 @@ class NetworkView:
     filters: Filters
     layout: str
     _sorted: list[dict[str, Any]] | None = None
+    rows: Sequence[ExchangeRow] = ()  # the exchanges it was built from (exports list them)
 
     def strongest(self, n: int | None = None) -> list[dict[str, Any]]:
         """Link records, strongest first (all, or the ``n`` strongest). Sorting every link is
@@ -137,7 +138,7 @@ def view_of(
     rows: Sequence[ExchangeRow], vocab: Vocabulary, filters: Filters, layout_kind: str = "geo"
 ) -> NetworkView:
     net = build_network(rows, filters, vocab)
-    return NetworkView(net, layout(net, vocab, layout_kind), filters, layout_kind)
+    return NetworkView(net, layout(net, vocab, layout_kind), filters, layout_kind, rows=rows)
 
 
 def drawing_json(
@@ -200,6 +201,40 @@ def link_records(view: NetworkView) -> list[dict[str, Any]]:
     return [dict(link) for link in view.strongest()]
 
 
+def link_exchanges(view: NetworkView, vocab: Vocabulary) -> dict[tuple[str, str, str], Any]:
+    """For each link ``(source, target, kind)``: the ids, years and themes of the (filtered)
+    exchanges behind it, so an export says which exchanges a line stands for."""
+    passes = predicate(view.filters, vocab)
+    found: dict[tuple[str, str, str], tuple[list[str], set[int], set[str]]] = {}
+    for row in view.rows:
+        if not passes(row):
+            continue
+        for pair in row.pairs():
+            ids, years, themes = found.setdefault(pair, ([], set(), set()))
+            ids.append(row.id)
+            if row.year is not None:
+                years.add(row.year)
+            themes.update(row.themes)
+    return {
+        pair: {"exchange_ids": sorted(ids), "years": sorted(years), "themes": sorted(themes)}
+        for pair, (ids, years, themes) in found.items()
+    }
+
+
+def edge_records(view: NetworkView, vocab: Vocabulary, *, joined: bool) -> list[dict[str, Any]]:
+    """:func:`link_records` with their exchanges' ids, years and themes: lists, or text joined
+    with ``;`` where a format holds only plain values (CSV, GraphML, GEXF)."""
+    details = link_exchanges(view, vocab)
+    out = []
+    for link in link_records(view):
+        extra = details.get((link["source"], link["target"], link["kind"]), {})
+        for name in ("exchange_ids", "years", "themes"):
+            values = list(extra.get(name, []))
+            link[name] = ";".join(str(v) for v in values) if joined else values
+        out.append(link)
+    return out
+
+
 def node_link(
     view: NetworkView,
     vocab: Vocabulary,
@@ -211,7 +246,10 @@ def node_link(
     """The network in networkx's node-link shape; ``drawing`` adds radius and stroke width;
     ``max_links`` keeps only the strongest links (``graph.links_total`` says how many exist)."""
     nodes = node_records(view, vocab, lang)
-    links = [dict(link) for link in view.strongest(max_links)]
+    if drawing:
+        links = [dict(link) for link in view.strongest(max_links)]
+    else:
+        links = edge_records(view, vocab, joined=False)[:max_links]
     for link in links:
         link["key"] = link["kind"]
         if drawing:
@@ -241,7 +279,7 @@ def to_networkx(view: NetworkView, vocab: Vocabulary, lang: str = "en") -> nx.Mu
     for n in node_records(view, vocab, lang):
         attrs = {k: v for k, v in n.items() if k != "id"}
         g.add_node(n["id"], **attrs)
-    for e in link_records(view):
+    for e in edge_records(view, vocab, joined=True):
         g.add_edge(
             e["source"],
             e["target"],
@@ -249,6 +287,9 @@ def to_networkx(view: NetworkView, vocab: Vocabulary, lang: str = "en") -> nx.Mu
             kind=e["kind"],
             exchanges=e["exchanges"],
             weight=e["exchanges"],
+            exchange_ids=e["exchange_ids"],
+            years=e["years"],
+            themes=e["themes"],
         )
     return g
 
@@ -264,7 +305,7 @@ def export(view: NetworkView, vocab: Vocabulary, fmt: str, lang: str = "en") -> 
     if fmt == "csv-nodes":
         return _csv(node_records(view, vocab, lang), NODE_FIELDS)
     if fmt == "csv-edges":
-        return _csv(link_records(view), EDGE_FIELDS)
+        return _csv(edge_records(view, vocab, joined=True), EDGE_FIELDS)
     buf = io.BytesIO()
     g = to_networkx(view, vocab, lang)
     if fmt == "graphml":

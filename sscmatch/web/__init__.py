@@ -236,6 +236,7 @@ def init_app(app: Flask) -> None:
         admin,
         auth,
         conflict,
+        exports,
         followup,
         i18n,
         json_bounds,

@@ -35,6 +35,7 @@ from sscmatch.analytics.payload import (
 from sscmatch.schemas import CONSTITUENCIES, MODALITIES
 from sscmatch.vocab import load_vocabulary
 from sscmatch.web.access import SIGNED_IN, access
+from sscmatch.web.exports import file_name
 from sscmatch.web.fragments import render_kept
 from sscmatch.web.templating import CONSTITUENCY_LABELS, lang, url_if
 from sscmatch.web.translate import lazy_gettext as _l
@@ -217,7 +218,7 @@ def download() -> Any:
         abort(400, description=str(exc))
     view = analytics.network_view(get_session(), vocab, filters, _layout())
     body = analytics.export(view, vocab, fmt, lang())
-    name = f"sscmatch-network.{EXTENSIONS[fmt]}"
+    name = file_name("network", {"layout": _layout(), **filters.args()}, EXTENSIONS[fmt])
     return Response(
         body,
         mimetype=MEDIA_TYPES[fmt],

@@ -55,6 +55,12 @@ POLICY: dict[str, dict[str, set[str]]] = {
     "registry.exchanges": {"GET": SIGNED_IN},
     "registry.exchange": {"GET": SIGNED_IN},
     "registry.suggest_themes": {"GET": SIGNED_IN},
+    # exports of the lists, with their filters (sscmatch/web/exports.py)
+    "registry.needs_export": {"GET": SIGNED_IN},
+    "registry.capacities_export": {"GET": SIGNED_IN},
+    "registry.exchanges_export": {"GET": SIGNED_IN},
+    "review.proposals_export": {"GET": READERS},
+    "followup.commitments_export": {"GET": SIGNED_IN},
     # matching and review: staff decide, analysts read, focal points answer for their country
     "matching.runs": {"GET": READERS, "POST": STAFF},
     "matching.start": {"POST": STAFF},
@@ -167,6 +173,7 @@ def _world(app: Flask, users: dict[str, int]) -> dict[str, Any]:
             "user_id": users["analyst"],
             "code": "GTM",
             "filename": "css/app.css",
+            "fmt": "csv",
         },
         "tokens": world["tokens"],
     }

@@ -1,0 +1,129 @@
+"""The export routes (see :mod:`sscmatch.web.exports`): ``/needs/export.<fmt>``,
+``/capacities/export.<fmt>``, ``/exchanges/export.<fmt>``, ``/review/export.<fmt>`` (the
+proposals of the review queue's filters) and ``/followup/export.<fmt>`` (commitments)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sscmatch.web import followup, registry, review
+from sscmatch.web.access import SIGNED_IN, access
+from sscmatch.web.exports import MAX_ROWS, bad_filter, every_page, records, send, viewer
+from sscmatch.workflow import commitments as commitments_wf
+from sscmatch.workflow import proposals as proposals_wf
+from sscmatch.workflow import registry as reg
+
+NEED_FIELDS = (
+    "id", "country", "institution", "title", "description", "themes", "languages", "priority",
+    "modalities", "desired_from", "desired_to", "status", "created", "source",
+)  # fmt: skip
+CAPACITY_FIELDS = (
+    "id", "country", "institution", "title", "description", "themes", "languages", "maturity",
+    "modalities", "max_per_year", "available_from", "available_to", "status", "created",
+    "source",
+)  # fmt: skip
+EXCHANGE_FIELDS = (
+    "id", "title", "start", "end", "providers", "recipients", "participants", "partners",
+    "themes", "modality", "languages", "direction", "source", "study_tour",
+)  # fmt: skip
+PROPOSAL_FIELDS = (
+    "id", "run_id", "need", "need_title", "capacity", "capacity_title", "provider", "recipient",
+    "rank", "score", "status", "recipient_fit",
+)  # fmt: skip
+COMMITMENT_FIELDS = (
+    "id", "owner_country", "owner_institution", "description", "due", "status", "overdue",
+    "days_left", "evidence", "study_tour", "exchange", "recorded_from", "source",
+)  # fmt: skip
+
+
+def _registry(kind: str, fmt: str, search: Any, fields: tuple[str, ...]) -> Any:
+    flt, _page = registry._filter_from_args()
+    try:
+        items, cut = every_page(
+            lambda page, size: search(
+                registry._db(), registry._vocab(), flt, page=page, per_page=size
+            )
+        )
+    except reg.BadFilter as exc:
+        return bad_filter(str(exc))
+    return send(kind, fmt, records(items, fields), fields, truncated=cut)
+
+
+@registry.bp.get("/needs/export.<fmt>")
+@access(SIGNED_IN)
+def needs_export(fmt: str) -> Any:
+    """The needs list as it is filtered, drafts only for those who may see them."""
+    search = lambda *a, **k: reg.search_needs(*a, **k, viewer=viewer())  # noqa: E731
+    return _registry("needs", fmt, search, NEED_FIELDS)
+
+
+@registry.bp.get("/capacities/export.<fmt>")
+@access(SIGNED_IN)
+def capacities_export(fmt: str) -> Any:
+    search = lambda *a, **k: reg.search_capacities(*a, **k, viewer=viewer())  # noqa: E731
+    return _registry("capacities", fmt, search, CAPACITY_FIELDS)
+
+
+@registry.bp.get("/exchanges/export.<fmt>")
+@access(SIGNED_IN)
+def exchanges_export(fmt: str) -> Any:
+    return _registry("exchanges", fmt, reg.search_exchanges, EXCHANGE_FIELDS)
+
+
+@review.bp.get("/export.<fmt>")
+@access("secretariat", "admin", "analyst")
+def proposals_export(fmt: str) -> Any:
+    """The review queue's proposals under its filters (the queue's own parsing and use case)."""
+    from sscmatch.web import get_session
+
+    try:
+        filters = review.parse_filters(_args())
+        items, cut = every_page(
+            lambda page, size: proposals_wf.list_proposals(
+                get_session(), filters, page, size, viewer=viewer()
+            )
+        )
+    except proposals_wf.ProposalError as exc:
+        return bad_filter(str(exc))
+    rows = []
+    for row in items:
+        p = row.proposal
+        record = {f: getattr(p, f, None) for f in PROPOSAL_FIELDS}
+        record.update(need_title=row.need_title, capacity_title=row.capacity_title)
+        record["score"] = round(float(p.score), 4) if p.score is not None else None
+        rows.append(record)
+    return send("proposals", fmt, rows, PROPOSAL_FIELDS, truncated=cut)
+
+
+def _args() -> Any:
+    from flask import request
+
+    return request.args
+
+
+@followup.bp.get("/export.<fmt>")
+@access(SIGNED_IN)
+def commitments_export(fmt: str) -> Any:
+    """The follow-up's commitments of the country shown (a focal point's own by default), with
+    whether each is overdue and whether it was recorded from the documents."""
+    country, _own = followup._chosen_country()
+    day = followup.today()
+    try:
+        items = commitments_wf.list_commitments(
+            followup._db(),
+            today=day,
+            country=country,
+            status=_args().get("status") or None,
+            overdue=_args().get("overdue") == "true",
+        )
+    except commitments_wf.CommitmentError as exc:
+        return bad_filter(str(exc))
+    cut = len(items) > MAX_ROWS
+    rows = []
+    for k in items[:MAX_ROWS]:
+        record = {f: getattr(k, f, None) for f in COMMITMENT_FIELDS}
+        record["overdue"] = commitments_wf.is_overdue(k, day)
+        record["days_left"] = commitments_wf.days_left(k, day)
+        record["recorded_from"] = "documents" if commitments_wf.is_historical(k) else "study_tour"
+        rows.append(record)
+    return send("commitments", fmt, rows, COMMITMENT_FIELDS, truncated=cut)

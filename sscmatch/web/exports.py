@@ -1,0 +1,132 @@
+"""Exports of what the user is looking at: the needs, capacities and exchanges lists, the review
+queue's proposals and the follow-up's commitments, as CSV or JSON, with the list's current
+filters and nothing the reader may not see.
+
+Each list page links ``…/export.csv`` and ``…/export.json`` with its own query string; the export
+reads the filters the same way the page does, asks the same use case for every matching record
+(at most :data:`MAX_ROWS`; visibility is the use case's, :mod:`sscmatch.workflow.visibility`), and
+writes through the one CSV writer (:mod:`sscmatch.bundle.csvfile`: formula cells neutralised).
+The file is named after what was filtered:
+``sscmatch-needs-status-open-country-GTM-2026-12-02.csv``.
+
+The routes join the blueprints of the pages they export (registry, review, followup); this
+module is imported before those are registered.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import Response, abort, request
+from flask_login import current_user
+
+from sscmatch.bundle.csvfile import csv_bytes
+from sscmatch.web.access import SIGNED_IN, access
+from sscmatch.web.translate import gettext as _
+
+MAX_ROWS = 50_000
+FORMATS = ("csv", "json")
+MEDIA = {"csv": "text/csv; charset=utf-8", "json": "application/json"}
+# Query arguments that say what a list shows (paging and empty values say nothing).
+IGNORED = frozenset({"page", "per_page"})
+_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
+
+
+def file_name(kind: str, args: Mapping[str, Any], ext: str, today: str | None = None) -> str:
+    """``sscmatch-<kind>-<filter>-<value>…-<date>.<ext>``, plain ASCII for every browser.
+
+    >>> file_name("needs", {"status": "open", "country": "GTM", "page": "2"}, "csv", "2026-12-02")
+    'sscmatch-needs-status-open-country-GTM-2026-12-02.csv'
+    """
+    parts = ["sscmatch", kind]
+    for key, value in args.items():
+        values = value if isinstance(value, list | tuple) else [value]
+        values = [str(v).strip() for v in values if str(v).strip()]
+        if key in IGNORED or not values:
+            continue
+        parts.append(key)
+        parts.extend(values)
+    parts.append(today or datetime.now(UTC).date().isoformat())
+    name = "-".join(_UNSAFE.sub("_", p).strip("_") or "_" for p in parts)
+    return f"{name[:180]}.{ext}"
+
+
+def query_args() -> dict[str, Any]:
+    """The request's filters, a list where an argument repeats (statuses)."""
+    out: dict[str, Any] = {}
+    for key in request.args:
+        values = request.args.getlist(key)
+        out[key] = values if len(values) > 1 else values[0]
+    return out
+
+
+def send(
+    kind: str,
+    fmt: str,
+    rows: Sequence[Mapping[str, Any]],
+    fields: Sequence[str],
+    *,
+    truncated: bool = False,
+) -> Response:
+    """The rows as a CSV or JSON download named after the filters."""
+    if fmt not in FORMATS:
+        abort(404)
+    args = query_args()
+    name = file_name(kind, args, fmt)
+    if fmt == "csv":
+        body = csv_bytes([_flat(r) for r in rows], fields)
+    else:
+        body = json.dumps(
+            {
+                "kind": kind,
+                "filters": {k: v for k, v in args.items() if k not in IGNORED},
+                "exported": datetime.now(UTC).isoformat(timespec="seconds"),
+                "count": len(rows),
+                "truncated": truncated,
+                kind: [{f: r.get(f) for f in fields} for r in rows],
+            },
+            ensure_ascii=False,
+            indent=1,
+            default=str,
+        ).encode("utf-8")
+    return Response(
+        body,
+        mimetype=MEDIA[fmt].split(";")[0],
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+def _flat(row: Mapping[str, Any]) -> dict[str, Any]:
+    """A row for CSV: lists joined with ``;``, None as empty."""
+    return {
+        k: ";".join(str(x) for x in v) if isinstance(v, list | tuple) else ("" if v is None else v)
+        for k, v in row.items()
+    }
+
+
+def records(items: Iterable[Any], fields: Sequence[str]) -> list[dict[str, Any]]:
+    return [{f: getattr(item, f, None) for f in fields} for item in items]
+
+
+def bad_filter(message: str) -> Any:
+    abort(400, description=_("These filters cannot be used: %(why)s", why=message))
+
+
+def every_page(fetch: Callable[[int, int], Any]) -> tuple[list[Any], bool]:
+    """All items of a paged use case (one large page), and whether :data:`MAX_ROWS` cut them."""
+    page = fetch(1, MAX_ROWS)
+    return list(page.items), page.total > len(page.items)
+
+
+def viewer() -> Any:
+    return current_user
+
+
+# The routes live with the pages they export; importing them registers them.
+from sscmatch.web import export_routes  # noqa: E402, F401
+
+__all__ = ["SIGNED_IN", "access", "every_page", "file_name", "records", "send"]
