@@ -1,4 +1,5 @@
-"""The matching pages (blueprint `matching`): list runs, start one, follow its progress.
+"""The matching pages (blueprint `matching`): list runs, start one, follow its progress; the
+calibration pages (:mod:`sscmatch.web.calibrations`) share the blueprint.
 
 A run is created here (status ``running``) and computed by :func:`execute_run` in a background
 thread with its own sessions: progress is committed as batches of needs finish, the proposals are
@@ -263,7 +264,7 @@ def _runs_page(db: Session, page: int, size: int) -> tuple[list[tuple[MatchRun, 
         .offset((page - 1) * size)
         .limit(size)
     ).all()
-    pager = Page(items=[], number=page, size=size, total=int(total))
+    pager: Page[Any] = Page(items=[], number=page, size=size, total=int(total))
     return [(run, name or email or "") for run, name, email in rows], pager
 
 
@@ -280,6 +281,7 @@ def _render_runs(form: StartRunForm, status: int = 200) -> Any:
         page=pager,
         running=any(run.status == "running" for run, _ in runs),
         can_run=current_user.role in STAFF,
+        calibration=calibrations.panel(db),
     ), status
 
 
@@ -366,3 +368,7 @@ def status(run_id: int) -> Any:
     data["percent"] = round(100 * found.needs_done / found.needs_total) if found.needs_total else 0
     data["finished"] = found.status != "running"
     return jsonify(data)
+
+
+# The calibration pages share this blueprint (/matching/calibrate, /matching/calibrations…).
+from sscmatch.web import calibrations  # noqa: E402

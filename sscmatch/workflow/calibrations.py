@@ -2,31 +2,78 @@
 
 :func:`calibrate` replays the stored history with time splits that never look ahead
 (``matching.calibration``), fits the factor weights and stores them as a :class:`Calibration`
-with the date and how the suggestions fared on the last held-out window. The latest successful
+with the date and how the suggestions fared on a held-out window. The latest successful
 calibration is what match runs use (:func:`current_weights`); without one, the documented
 defaults.
+
+**Held-out figures.** They answer "how good have the suggestions been": weights fitted only on
+the history before a window of ``window`` years rank that window's real exchanges, and the share
+whose real provider is among the top 3 is set beside the best simple rule's. The window is the
+latest one that ends by the calibration's date and holds at least
+``matching.calibration.MIN_CASES`` cases (else the latest with any): the last years when the
+database has exchanges in them, an older window when it does not (the sentence names the years).
+
+**Background.** The pages start a calibration with :func:`begin` (status ``running``, the
+computing process recorded), compute it with :func:`finish` in a background thread and mark it
+:func:`fail` ed on an error; one whose process is gone is marked failed by
+:func:`sweep_interrupted` rather than shown running forever. One calibration runs at a time
+(:class:`CalibrationBusy`). The command line and the API compute at once (:func:`calibrate`).
+Every start, finish and failure is in the audit log (entity ``calibration``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import asdict
-from datetime import date
+from datetime import date, datetime, timedelta
 from typing import Any
 
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from sscmatch.matching import DEFAULT_WEIGHTS, Weights
+from sscmatch.matching import DEFAULT_WEIGHTS, FACTORS, Corpus, Weights
 from sscmatch.matching import calibration as engine_calibration
-from sscmatch.models import Calibration
+from sscmatch.matching.reasons import N_
+from sscmatch.matching.replay import make_cases
+from sscmatch.models import Calibration, User, utcnow
 from sscmatch.vocab import Vocabulary
+from sscmatch.workflow.audit import record_event, snapshot
 from sscmatch.workflow.encode import build_corpus
+from sscmatch.workflow.workers import process_gone, this_worker
 
 WINDOWS = range(1, 6)
-"""Years a held-out window may span."""
+"""Years a window of history may span."""
+DEFAULT_WINDOW = engine_calibration.DEFAULT_WINDOW
+STALE_AFTER = timedelta(hours=6)
+"""A calibration still running after this long is taken as dead even when its process cannot be
+checked (another host); on the knowledge base one takes about a second."""
+INTERRUPTED = "interrupted"
+"""The error of a calibration whose process stopped before it finished (pages translate it)."""
+
+RULE_NAMES: Mapping[str, str] = {
+    "popularity": N_("the most active provider first"),
+    "repeat-pair → theme": N_("who helped this recipient before, then the theme"),
+    "sub-region → theme": N_("the same sub-region, then the theme"),
+    "theme → language → region": N_("the same theme, then a shared language, then the region"),
+    "same-region": N_("the same region first"),
+}
+"""The simple rules of ``matching.baselines`` in words (message ids: pages translate them)."""
+
+FIGURES_SENTENCE = N_(
+    "On the exchanges of %(years)s, the real provider was among the top 3 suggestions in"
+    " %(share)s of cases, against %(rule_share)s for the best simple rule (%(rule)s)."
+)
 
 
 class CalibrationError(ValueError):
     """Bad input for a calibration (nothing was stored)."""
+
+
+class CalibrationBusy(CalibrationError):
+    """Another calibration is still running."""
+
+
+# ----------------------------------------------------------------------------- reading
 
 
 def latest(session: Session) -> Calibration | None:
@@ -51,31 +98,215 @@ def current_weights(session: Session) -> Weights:
         return DEFAULT_WEIGHTS
 
 
+def running(session: Session) -> Calibration | None:
+    """The calibration being computed now, if any."""
+    query = (
+        select(Calibration)
+        .where(Calibration.status == "running")
+        .order_by(col(Calibration.id).desc())
+        .limit(1)
+    )
+    return session.exec(query).first()
+
+
+def history(
+    session: Session, page: int = 1, size: int = 25
+) -> tuple[list[tuple[Calibration, str]], int]:
+    """Every calibration, newest first, with the name of who made it ('' for the command line),
+    one page of them, and how many there are."""
+    total = int(session.exec(select(func.count()).select_from(Calibration)).one())
+    rows = session.exec(
+        select(Calibration, User.name, User.email)
+        .join(User, col(User.id) == col(Calibration.created_by), isouter=True)
+        .order_by(col(Calibration.created_at).desc(), col(Calibration.id).desc())
+        .offset((max(1, page) - 1) * size)
+        .limit(size)
+    ).all()
+    return [(row, name or email or "") for row, name, email in rows], total
+
+
+def creator(session: Session, row: Calibration) -> str:
+    """Who made ``row`` ('' when made from the command line)."""
+    user = session.get(User, row.created_by) if row.created_by else None
+    return (user.name or user.email) if user else ""
+
+
+# ----------------------------------------------------------------------------- checks
+
+
+def check_window(window: Any) -> int:
+    if isinstance(window, bool) or not isinstance(window, int) or window not in WINDOWS:
+        raise CalibrationError(
+            f"window must be a whole number of years from {WINDOWS[0]} to {WINDOWS[-1]}, "
+            f"got {window!r}"
+        )
+    return window
+
+
+def check_as_of(as_of: date, today: date) -> date:
+    if as_of > today:
+        raise CalibrationError(
+            f"the calibration date {as_of.isoformat()} is after today ({today.isoformat()}): "
+            "a calibration learns from the history before its date"
+        )
+    return as_of
+
+
+# ----------------------------------------------------------------------------- computing
+
+
+def sweep_interrupted(session: Session, now: datetime | None = None) -> list[int]:
+    """Mark failed (:data:`INTERRUPTED`) every running calibration whose process is gone or
+    that has run for :data:`STALE_AFTER`; returns their ids (the caller commits)."""
+    now = now or utcnow()
+    swept = []
+    for row in session.exec(select(Calibration).where(Calibration.status == "running")).all():
+        if (row.worker and process_gone(row.worker)) or now - row.created_at > STALE_AFTER:
+            fail(session, row, INTERRUPTED)
+            swept.append(row.id or 0)
+    return swept
+
+
+def begin(
+    session: Session, *, today: date, window: int = DEFAULT_WINDOW, user_id: int | None = None
+) -> Calibration:
+    """Check the input and create a ``running`` calibration of the history before ``today``
+    (the caller commits, then computes it with :func:`finish`). Raises
+    :class:`CalibrationError`, :class:`CalibrationBusy` when another one is running."""
+    check_window(window)
+    sweep_interrupted(session)
+    busy = running(session)
+    if busy is not None:
+        raise CalibrationBusy(
+            f"calibration {busy.id} is still running (started "
+            f"{busy.created_at.strftime('%Y-%m-%d %H:%M')} UTC); wait until it has finished"
+        )
+    row = Calibration(
+        created_by=user_id,
+        as_of=today.isoformat(),
+        window=window,
+        weights={},
+        status="running",
+        worker=this_worker(),
+    )
+    session.add(row)
+    session.flush()
+    record_event(
+        session,
+        user_id=user_id,
+        action="start",
+        entity="calibration",
+        entity_id=row.id or 0,
+        after=snapshot(row),
+    )
+    return row
+
+
+def held_out(
+    corpus: Corpus, until: int, window: int, prior: Weights = DEFAULT_WEIGHTS
+) -> engine_calibration.Figures | None:
+    """The figures of the latest window of ``window`` years ending by ``until`` with enough
+    cases (see the module docstring); None when no window has any."""
+    if not corpus.exchanges:
+        return None
+    first = min(e.start.year for e in corpus.exchanges)
+    with_any = None
+    for end in range(until, first + window, -1):
+        count = len(make_cases(corpus, corpus.exchanges, (end - window,), window))
+        if count >= engine_calibration.MIN_CASES:
+            return engine_calibration.held_out_figures(corpus, end, window, prior)
+        if count and with_any is None:
+            with_any = end
+    if with_any is None:
+        return None
+    return engine_calibration.held_out_figures(corpus, with_any, window, prior)
+
+
+def finish(session: Session, vocab: Vocabulary, row: Calibration) -> Calibration:
+    """Fit the weights of a begun calibration and store them with its figures (the caller
+    commits)."""
+    until = date.fromisoformat(row.as_of)
+    corpus = build_corpus(session, vocab)
+    result = engine_calibration.calibrate(corpus, until, row.window, figures=False)
+    figures = held_out(corpus, until.year, row.window, result.prior)
+    row.weights = result.weights.as_dict()
+    row.figures = asdict(figures) if figures else None
+    row.cases, row.projects = result.cases, result.projects
+    row.status, row.error, row.finished_at = "done", None, utcnow()
+    session.add(row)
+    record_event(
+        session,
+        user_id=row.created_by,
+        action="finish",
+        entity="calibration",
+        entity_id=row.id or 0,
+        after=snapshot(row),
+        note=f"{row.cases} cases from {row.projects} projects",
+    )
+    return row
+
+
+def fail(session: Session, row: Calibration, error: str) -> None:
+    """Mark a calibration failed (it changes nothing: runs keep the weights they had)."""
+    row.status = "failed"
+    row.error = (error or "the calibration failed")[:2000]
+    row.finished_at = utcnow()
+    session.add(row)
+    record_event(
+        session,
+        user_id=row.created_by,
+        action="fail",
+        entity="calibration",
+        entity_id=row.id or 0,
+        after=snapshot(row),
+        note=row.error,
+    )
+
+
 def calibrate(
     session: Session,
     vocab: Vocabulary,
     *,
     today: date,
-    window: int = engine_calibration.DEFAULT_WINDOW,
+    window: int = DEFAULT_WINDOW,
     user_id: int | None = None,
 ) -> Calibration:
-    """Fit the weights on the history before ``today`` and store them (the caller commits)."""
-    if window not in WINDOWS:
-        raise CalibrationError(f"window must be between 1 and {WINDOWS[-1]} years, got {window}")
-    corpus = build_corpus(session, vocab)
-    result = engine_calibration.calibrate(corpus, today, window)
-    row = Calibration(
-        created_by=user_id,
-        as_of=today.isoformat(),
-        window=window,
-        weights=result.weights.as_dict(),
-        figures=asdict(result.figures) if result.figures else None,
-        cases=result.cases,
-        projects=result.projects,
+    """Fit the weights on the history before ``today`` and store them, at once (the caller
+    commits; on an error it rolls back and nothing is stored)."""
+    row = begin(session, today=today, window=window, user_id=user_id)
+    return finish(session, vocab, row)
+
+
+# ----------------------------------------------------------------------------- describing
+
+
+def kept_defaults(row: Calibration) -> bool:
+    """Whether the fit kept the documented defaults (too few cases to learn from)."""
+    return all(
+        abs(float(row.weights.get(k, -1.0)) - DEFAULT_WEIGHTS.factor(k)) < 1e-12 for k in FACTORS
     )
-    session.add(row)
-    session.flush()
-    return row
+
+
+def years(figures: Mapping[str, Any]) -> str:
+    """The held-out window's years: ``2010–2011``, or one year."""
+    start, last = int(figures["start"]), int(figures["end"]) - 1
+    return str(start) if start == last else f"{start}–{last}"
+
+
+def figures_sentence(
+    figures: Mapping[str, Any],
+    gettext: Callable[[str], str] = lambda s: s,
+    percent: Callable[[float], str] = lambda x: f"{round(100 * x)}%",
+) -> str:
+    """How good the suggestions have been, in one sentence (``gettext`` and ``percent`` in the
+    reader's language; English by default)."""
+    rule = str(figures.get("best_rule", ""))
+    return gettext(FIGURES_SENTENCE) % {
+        "years": years(figures),
+        "share": percent(float(figures["hit3"])),
+        "rule_share": percent(float(figures["best_rule_hit3"])),
+        "rule": gettext(RULE_NAMES[rule]) if rule in RULE_NAMES else rule,
+    }
 
 
 def summary(row: Calibration | None) -> dict[str, Any] | None:
@@ -84,12 +315,18 @@ def summary(row: Calibration | None) -> dict[str, Any] | None:
         return None
     return {
         "id": row.id,
+        "status": row.status,
         "created_at": row.created_at.isoformat(),
+        "created_by": row.created_by,
+        "finished_at": row.finished_at.isoformat() if row.finished_at else None,
         "as_of": row.as_of,
         "window": row.window,
         "weights": dict(row.weights),
+        "defaults": DEFAULT_WEIGHTS.as_dict(),
+        "kept_defaults": kept_defaults(row) if row.status == "done" else None,
         "figures": dict(row.figures) if row.figures else None,
+        "sentence": figures_sentence(row.figures) if row.figures else None,
         "cases": row.cases,
         "projects": row.projects,
-        "defaults": DEFAULT_WEIGHTS.as_dict(),
+        "error": row.error,
     }

@@ -35,3 +35,33 @@
   }
   window.setTimeout(poll, 500);
 })();
+
+// Follows a running calibration: polls its status and reloads the page when it has finished.
+(function () {
+  "use strict";
+  var box = document.getElementById("calibration-progress");
+  if (!box) { return; }
+  var url = box.getAttribute("data-status-url");
+  var noJs = box.querySelectorAll(".no-js-only");
+  for (var i = 0; i < noJs.length; i++) { noJs[i].hidden = true; }
+
+  function poll() {
+    fetch(url, { headers: { "Accept": "application/json" }, credentials: "same-origin" })
+      .then(function (response) {
+        if (!response.ok) { throw new Error("status " + response.status); }
+        return response.json();
+      })
+      .then(function (calibration) {
+        if (calibration.finished) {
+          window.location.reload();
+        } else {
+          window.setTimeout(poll, 1000);
+        }
+      })
+      .catch(function () {
+        for (var j = 0; j < noJs.length; j++) { noJs[j].hidden = false; }
+        window.setTimeout(poll, 5000);
+      });
+  }
+  window.setTimeout(poll, 500);
+})();

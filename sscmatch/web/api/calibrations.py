@@ -1,0 +1,171 @@
+"""API of calibrations: the one match runs use, the list, and a new one.
+
+The same use cases as the pages (:mod:`sscmatch.workflow.calibrations`). A calibration made here
+is computed within the request (about a second on the knowledge base), like ``POST
+/match-runs``, and answered stored (201), or failed with its error. Its ``sentence`` says how good
+the suggestions have been, in the request's language.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app, jsonify
+from flask_login import current_user
+from pydantic import BaseModel, ConfigDict, Field
+
+from sscmatch.models import Calibration
+from sscmatch.web.access import access
+from sscmatch.web.api import ApiError, bp, document, int_arg, json_body, paged, validated
+from sscmatch.web.calibrations import describe, execute_calibration
+from sscmatch.web.tours import today
+from sscmatch.workflow import calibrations as wf
+
+STAFF = ("secretariat", "admin")
+READERS = ("secretariat", "admin", "analyst")
+MAX_PER_PAGE = 200
+
+
+class CalibrationIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    window: int = Field(
+        default=wf.DEFAULT_WINDOW,
+        strict=True,
+        ge=wf.WINDOWS[0],
+        le=wf.WINDOWS[-1],
+        description="years of each window of history (the held-out one spans as many)",
+    )
+
+
+def _register_schemas() -> None:
+    from sscmatch.web.api.openapi import SCHEMAS
+
+    SCHEMAS.setdefault("CalibrationRequest", CalibrationIn)
+
+
+_register_schemas()
+
+
+def _db() -> Any:
+    from sscmatch.web import get_session
+
+    return get_session()
+
+
+def calibration_json(db: Any, row: Calibration) -> dict[str, Any]:
+    """A calibration's public shape (``workflow.calibrations.summary``), its sentence and error
+    in the request's language, and who made it."""
+    data: dict[str, Any] = wf.summary(row) or {}
+    shown = describe(row) or {}
+    data["sentence"] = shown.get("sentence")
+    data["error"] = shown.get("error")
+    data["error_detail"] = row.error
+    data["created_by_name"] = wf.creator(db, row) or None
+    data["in_use"] = False
+    return data
+
+
+# ----------------------------------------------------------------------------- reading
+
+document(
+    "/api/v1/calibrations/latest",
+    "get",
+    "The calibration match runs use now: the latest that finished, with its weights beside the "
+    "defaults and how good the suggestions have been (`sentence`, `figures`)",
+    roles="secretariat, admin, analyst",
+    responses={"200": "the calibration", "404": "no calibration yet (runs use the defaults)"},
+)
+
+
+@bp.get("/calibrations/latest", endpoint="calibrations_latest")
+@access(*READERS)
+def latest() -> Any:
+    db = _db()
+    row = wf.latest(db)
+    if row is None:
+        raise ApiError(
+            404, "not_found", "no calibration yet: match runs use the documented default weights"
+        )
+    data = calibration_json(db, row)
+    data["in_use"] = True
+    return jsonify(data)
+
+
+document(
+    "/api/v1/calibrations",
+    "get",
+    "Every calibration, newest first (running and failed ones too)",
+    roles="secretariat, admin, analyst",
+    params=[
+        {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}},
+        {
+            "name": "per_page",
+            "in": "query",
+            "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE},
+        },
+    ],
+    responses={"200": "a page of calibrations", "400": "a bad page number"},
+)
+
+
+@bp.get("/calibrations", endpoint="calibrations_list")
+@access(*READERS)
+def list_calibrations() -> Any:
+    page = int_arg("page", 1, 1, 1_000_000)
+    size = int_arg("per_page", int(current_app.config["PAGE_SIZE"]), 1, MAX_PER_PAGE)
+    db = _db()
+    wf.sweep_interrupted(db)
+    db.commit()
+    rows, total = wf.history(db, page, size)
+    in_use = wf.latest(db)
+    items = []
+    for row, _who in rows:
+        data = calibration_json(db, row)
+        data["in_use"] = in_use is not None and row.id == in_use.id
+        items.append(data)
+    return paged(items, page=page, per_page=size, pages=max(1, -(-total // size)), total=total)
+
+
+# ----------------------------------------------------------------------------- calibrating
+
+document(
+    "/api/v1/calibrations",
+    "post",
+    "Calibrate now: fit the factor weights on the history before today and store them; the "
+    "next match runs use them. Answers when it has finished",
+    roles="secretariat, admin",
+    body="CalibrationRequest",
+    body_required=False,
+    responses={
+        "201": "the calibration (status done, or failed with its error)",
+        "409": "another calibration is still running",
+        "422": "bad body (window: whole years from 1 to 5)",
+    },
+)
+
+
+@bp.post("/calibrations", endpoint="calibrations_create")
+@access(*STAFF)
+def create() -> Any:
+    from flask import request
+
+    raw = json_body() if request.get_data() else {}
+    body: CalibrationIn = validated(CalibrationIn, raw)
+    db = _db()
+    try:
+        row = wf.begin(db, today=today(), window=body.window, user_id=current_user.id)
+    except wf.CalibrationBusy as exc:
+        db.rollback()
+        raise ApiError(409, "busy", str(exc)) from None
+    except wf.CalibrationError as exc:
+        db.rollback()
+        raise ApiError(422, "invalid", str(exc)) from None
+    db.commit()
+    assert row.id is not None
+    execute_calibration(current_app.extensions["sscmatch.engine"], row.id)
+    db.expire_all()
+    done = db.get(Calibration, row.id)
+    assert done is not None
+    data = calibration_json(db, done)
+    data["in_use"] = done.status == "done"
+    return jsonify(data), 201

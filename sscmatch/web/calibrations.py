@@ -1,0 +1,252 @@
+"""The calibration pages, on the matching blueprint: how good the suggestions have been, the
+"Calibrate now" button (a confirmation page first), a calibration's progress and the list of past
+ones. The use cases are :mod:`sscmatch.workflow.calibrations`.
+
+A calibration started here is computed by :func:`execute_calibration` in a background thread
+with its own sessions, like a match run (``MATCH_SYNC``, default when testing, computes it
+inside the request): text vectors first, committed on their own (SQLite has one writer), then
+the fit, stored with its figures, or the failure.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+import babel.numbers
+from flask import current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+from wtforms import SelectField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import InputRequired
+
+from sscmatch.matching import DEFAULT_WEIGHTS, FACTORS
+from sscmatch.models import Calibration
+from sscmatch.schemas import MAX_PAGE, whole_number
+from sscmatch.vocab import load_vocabulary
+from sscmatch.web.access import access
+from sscmatch.web.matching import READERS, STAFF, bp
+from sscmatch.web.review import FACTOR_LABELS
+from sscmatch.web.tours import today
+from sscmatch.web.translate import current_lang
+from sscmatch.web.translate import gettext as _
+from sscmatch.web.translate import lazy_gettext as _l
+from sscmatch.workflow import calibrations as wf
+from sscmatch.workflow import vectors
+
+log = logging.getLogger(__name__)
+
+
+# ----------------------------------------------------------------------------- computing
+
+
+def execute_calibration(engine: Engine, calibration_id: int) -> None:
+    """Compute a begun calibration and store it, or its failure (commits either)."""
+    try:
+        with Session(engine) as s:
+            vectors.refresh(s)
+            s.commit()
+        with Session(engine, expire_on_commit=False) as s:
+            row = s.get(Calibration, calibration_id)
+            assert row is not None
+            wf.finish(s, load_vocabulary(), row)
+            s.commit()
+    except Exception as exc:  # a calibration must end, failed, rather than stay running
+        log.exception("calibration %s failed", calibration_id)
+        with Session(engine, expire_on_commit=False) as s:
+            failed = s.get(Calibration, calibration_id)
+            if failed is not None:
+                wf.fail(s, failed, f"{type(exc).__name__}: {exc}")
+                s.commit()
+
+
+def launch(calibration_id: int) -> None:
+    """In the background, or at once when ``MATCH_SYNC`` (default: testing) is set."""
+    engine: Engine = current_app.extensions["sscmatch.engine"]
+    sync = current_app.config.get("MATCH_SYNC")
+    if sync is None:
+        sync = current_app.testing
+    if sync:
+        execute_calibration(engine, calibration_id)
+        return
+    threading.Thread(
+        target=execute_calibration,
+        args=(engine, calibration_id),
+        name=f"calibration-{calibration_id}",
+        daemon=True,
+    ).start()
+
+
+# ----------------------------------------------------------------------------- describing
+
+RULE_LABELS: dict[str, Any] = {key: _l(name) for key, name in wf.RULE_NAMES.items()}
+
+
+def _percent(value: float) -> str:
+    return str(babel.numbers.format_percent(value, locale=current_lang()))
+
+
+def describe(row: Calibration | None, who: str = "") -> dict[str, Any] | None:
+    """What the pages show of a calibration, in the reader's language."""
+    if row is None:
+        return None
+    figures = row.figures or None
+    defaults = DEFAULT_WEIGHTS
+    error = None
+    if row.status == "failed":
+        error = (
+            _("The server stopped before the calibration finished.")
+            if row.error == wf.INTERRUPTED
+            else _("An unexpected error stopped it (%(detail)s).", detail=row.error or "")
+        )
+    return {
+        "row": row,
+        "who": who,
+        "sentence": wf.figures_sentence(figures, _, _percent) if figures else None,
+        "years": wf.years(figures) if figures else None,
+        "share": _percent(float(figures["hit3"])) if figures else None,
+        "rule_share": _percent(float(figures["best_rule_hit3"])) if figures else None,
+        "figures": figures,
+        "kept_defaults": row.status == "done" and wf.kept_defaults(row),
+        "weights": [
+            (
+                FACTOR_LABELS.get(k, k),
+                float(row.weights.get(k, 0.0)) if row.status == "done" else None,
+                defaults.factor(k),
+            )
+            for k in FACTORS
+        ],
+        "error": error,
+    }
+
+
+def panel(db: Session) -> dict[str, Any]:
+    """The matching page's calibration section: the calibration runs use, and one running or
+    failed since."""
+    wf.sweep_interrupted(db)
+    db.commit()
+    used = wf.latest(db)
+    newest = wf.history(db, 1, 1)[0]
+    last = newest[0][0] if newest else None
+    return {
+        "used": describe(used, wf.creator(db, used)) if used else None,
+        "running": last if last is not None and last.status == "running" else None,
+        "failed": describe(last) if last is not None and last.status == "failed" else None,
+        "can_calibrate": current_user.role in STAFF,
+    }
+
+
+# ----------------------------------------------------------------------------- pages
+
+
+class CalibrateForm(FlaskForm):  # type: ignore[misc]
+    window = SelectField(
+        _l("Years in each window of history"),
+        choices=[SelectChoice(str(n), str(n)) for n in wf.WINDOWS],
+        default=str(wf.DEFAULT_WINDOW),
+        validators=[InputRequired(message=_l("Choose how many years each window spans."))],
+    )
+
+
+def _db() -> Session:
+    from sscmatch.web import get_session
+
+    return get_session()
+
+
+def _confirm(form: CalibrateForm, status: int = 200) -> Any:
+    db = _db()
+    return render_template(
+        "matching/calibrate.html",
+        form=form,
+        today=today(),
+        used=describe(wf.latest(db)),
+    ), status
+
+
+@bp.get("/calibrate")
+@access(*STAFF)
+def calibrate_confirm() -> Any:
+    return _confirm(CalibrateForm())
+
+
+@bp.post("/calibrations")
+@access(*STAFF)
+def calibrate() -> Any:
+    db = _db()
+    form = CalibrateForm()
+    if not form.validate_on_submit():
+        return _confirm(form, 400)
+    try:
+        row = wf.begin(db, today=today(), window=int(form.window.data), user_id=current_user.id)
+    except wf.CalibrationBusy:
+        db.rollback()
+        busy = wf.running(db)
+        flash(_("A calibration is already running: wait until it has finished."), "error")
+        if busy is not None:
+            return redirect(url_for("matching.calibration", calibration_id=busy.id))
+        return _confirm(form, 409)
+    db.commit()
+    assert row.id is not None
+    launch(row.id)
+    flash(_("Calibration %(id)s started.", id=row.id), "info")
+    return redirect(url_for("matching.calibration", calibration_id=row.id))
+
+
+@bp.get("/calibrations")
+@access(*READERS)
+def calibrations() -> Any:
+    from sscmatch.workflow.proposals import Page
+
+    db = _db()
+    wf.sweep_interrupted(db)
+    db.commit()
+    number = whole_number(request.args.get("page", "1"), 1, MAX_PAGE) or 1
+    size = int(current_app.config["PAGE_SIZE"])
+    rows, total = wf.history(db, number, size)
+    return render_template(
+        "matching/calibrations.html",
+        rows=[describe(row, who) for row, who in rows],
+        page=Page(items=[], number=number, size=size, total=total),
+        can_calibrate=current_user.role in STAFF,
+    )
+
+
+def _calibration_or_404(db: Session, calibration_id: int) -> Calibration:
+    from flask import abort
+
+    row = db.get(Calibration, calibration_id)
+    if row is None:
+        abort(404, description=_("There is no calibration %(id)s.", id=calibration_id))
+    return row
+
+
+@bp.get("/calibrations/<int:calibration_id>")
+@access(*READERS)
+def calibration(calibration_id: int) -> Any:
+    db = _db()
+    wf.sweep_interrupted(db)
+    db.commit()
+    row = _calibration_or_404(db, calibration_id)
+    latest = wf.latest(db)
+    return render_template(
+        "matching/calibration.html",
+        cal=describe(row, wf.creator(db, row)),
+        in_use=latest is not None and latest.id == row.id,
+    )
+
+
+@bp.get("/calibrations/<int:calibration_id>/status")
+@access(*READERS)
+def calibration_status(calibration_id: int) -> Any:
+    db = _db()
+    wf.sweep_interrupted(db)
+    db.commit()
+    row = db.get(Calibration, calibration_id)
+    if row is None:
+        return jsonify(error="not_found", message=f"no calibration {calibration_id}"), 404
+    return jsonify(id=row.id, status=row.status, finished=row.status != "running")
