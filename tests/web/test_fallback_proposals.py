@@ -194,3 +194,36 @@ def test_match_assign_on_the_command_line(runner: Any, world: Session) -> None:
     text = runner.invoke(args=["match", "--need", NEED, "--assign", "--no-save"]).output
     assert f"{NEED:<12} ← PER (experience, no capacity)" in text
     assert world.exec(select(MatchRun)).first() is None
+
+
+def test_accepting_it_drafts_a_tour_without_a_capacity(
+    as_user: Any, world: Session, users: dict[str, int]
+) -> None:
+    """The draft takes the need's title and a neutral programme (the host's experience), the
+    host's languages from the country, and no capacity."""
+    import warnings
+
+    from sscmatch.models import StudyTour
+    from sscmatch.workflow import proposals as wf
+
+    proposal = fallback_of(world, run(as_user))
+    assert proposal.id is not None
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no "NULL primary key" lookup of a capacity
+        outcome = wf.accept(
+            world,
+            proposal.id,
+            user_id=users["secretariat"],
+            version=proposal.version,
+            reason="Peru's civil registry is the reference the need asks for",
+            override=True,
+        )
+    world.commit()
+    tour = outcome.tour
+    assert isinstance(tour, StudyTour)
+    assert (tour.capacity, tour.host_country, tour.visiting_country) == (None, "PER", "GTM")
+    assert tour.need == NEED and tour.title == "Registro de nacimientos en comunidades rurales"
+    assert tour.agenda and tour.agenda[-1]["sessions"][-1]["kind"] == "closing"
+    assert tour.languages and "es" in tour.languages
+    page = as_user("secretariat").get(f"/tours/{tour.id}")
+    assert page.status_code == 200 and b">None<" not in page.data

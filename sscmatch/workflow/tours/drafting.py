@@ -195,7 +195,7 @@ def draft_from_proposal(
     return _draft(
         session,
         need=session.get(Need, proposal.need),
-        capacity=session.get(Capacity, proposal.capacity),
+        capacity=session.get(Capacity, proposal.capacity) if proposal.capacity else None,
         host=proposal.provider,
         visiting=proposal.recipient,
         proposal_id=proposal.id,
