@@ -13,7 +13,7 @@ from markupsafe import Markup, escape
 
 from sscmatch.models import Institution
 from sscmatch.vocab import load_vocabulary
-from sscmatch.web.access import PUBLIC, SIGNED_IN, rule_for
+from sscmatch.web.access import PUBLIC, SIGNED_IN, access, rule_for
 from sscmatch.web.translate import current_lang, gettext
 from sscmatch.web.translate import lazy_gettext as _l
 from sscmatch.workflow.tours.base import N_
@@ -315,9 +315,16 @@ def url_if(endpoint: str, **values: Any) -> str | None:
     return fast_url_for(endpoint, **values)
 
 
+@access(PUBLIC)
+def favicon() -> Any:
+    """``/favicon.ico``: browsers ask for it whatever the page links (it was a 404)."""
+    return current_app.send_static_file("favicon.ico")
+
+
 def init_app(app: Flask) -> None:
     from sscmatch.workflow.users import DEMO_ACCOUNTS
 
+    app.add_url_rule("/favicon.ico", "favicon", favicon)
     app.jinja_env.globals.update(
         url_for=fast_url_for,
         nav_links=nav_links,

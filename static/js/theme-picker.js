@@ -102,6 +102,14 @@
       active = -1;
     }
 
+    // Forget the suggestions shown: after a pick, or while a new query is typed, the old list
+    // (and its highlight) must not come back to be chosen by Arrow/Enter.
+    function forget() {
+      items = [];
+      list.textContent = "";
+      close();
+    }
+
     function highlight(index) {
       var nodes = list.querySelectorAll("li");
       for (var i = 0; i < nodes.length; i++) {
@@ -123,7 +131,7 @@
       }
       opt.selected = true;
       input.value = "";
-      close();
+      forget();
       renderChips();
       live.textContent = item.label;
     }
@@ -131,7 +139,7 @@
     function show(found) {
       items = found;
       list.textContent = "";
-      if (!found.length) { close(); live.textContent = "0"; return; }
+      if (!found.length) { forget(); live.textContent = "0"; return; }
       found.forEach(function (item, i) {
         var li = document.createElement("li");
         li.id = id + "-opt-" + i;
@@ -161,7 +169,7 @@
         .catch(function () { close(); });
     }, 150);
 
-    input.addEventListener("input", ask);
+    input.addEventListener("input", function () { forget(); ask(); });
     input.addEventListener("blur", close);
     input.addEventListener("keydown", function (ev) {
       if (ev.key === "ArrowDown" && items.length) {

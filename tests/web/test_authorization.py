@@ -33,6 +33,7 @@ FOCAL = {"focal_gtm", "focal_bra"}
 # endpoint → {method: who may call it}
 POLICY: dict[str, dict[str, set[str]]] = {
     "static": {"GET": EVERYONE},
+    "favicon": {"GET": EVERYONE},
     "main.index": {"GET": EVERYONE},
     "main.health": {"GET": EVERYONE},
     "auth.login": {"GET": EVERYONE, "POST": EVERYONE},

@@ -1,0 +1,184 @@
+"""The layout defects of issue 14 (item 9), in a real browser at 390 px and at desktop width, in
+Spanish: no page wider than the screen, no table or chart cut off outside a scrolling box, chart
+labels clear of their bars, checkboxes beside their labels, the header naming the role once,
+languages by name, evidence addresses as links, a favicon, the theme picker choosing what is
+highlighted now, and the tour editor's rows added in place. Screenshots of every page and width
+go to test-artifacts/e2e/<test>/."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from sqlmodel import Session, col, select
+
+from sscmatch.models import Capacity, Commitment, Need
+from sscmatch.workflow import tours as tours_wf
+
+WIDTHS = (390, 1280)
+# Elements wider than their box must sit in a box that scrolls (a table-wrap), never be cut off.
+OVERFLOW_JS = """() => { const bad = [];
+  for (const t of document.querySelectorAll('main table, main svg.chart-svg')) {
+    const r = t.getBoundingClientRect(); if (!r.width) continue;
+    let el = t, scroll = false, out = false;
+    while (el && el.tagName !== 'MAIN') {
+      const cs = getComputedStyle(el);
+      if (['auto', 'scroll'].includes(cs.overflowX)) { scroll = true; break; }
+      const p = el.parentElement && el.parentElement.getBoundingClientRect();
+      if (p && r.right > p.right + 1) out = true;
+      el = el.parentElement; }
+    if (out && !scroll) bad.push((t.getAttribute('class') || t.tagName) + ' ' + Math.round(r.right));
+  } return bad; }"""
+
+
+@pytest.fixture(scope="module")
+def records(live_server: Any) -> Iterator[dict[str, str]]:
+    """A study tour (drafted from an open need and a published capacity) with a commitment
+    whose evidence is a web address, in the shared browser-test database."""
+    engine = live_server.app.extensions["sscmatch.engine"]
+    with Session(engine, expire_on_commit=False) as s:
+        need = s.exec(
+            select(Need).where(Need.country == "GTM", Need.status == "open").order_by(Need.id)
+        ).first()
+        capacity = s.exec(
+            select(Capacity)
+            .where(Capacity.country == "BRA", Capacity.status == "published")
+            .where(col(Capacity.languages).is_not(None))
+            .order_by(Capacity.id)
+        ).first()
+        assert need is not None and capacity is not None
+        tour = tours_wf.create_tour(
+            s,
+            user=tours_wf.User(id=None, role="secretariat"),
+            need_id=need.id,
+            capacity_id=capacity.id,
+        )
+        s.add(
+            Commitment(
+                id=f"{tour.id}-k90",
+                study_tour=tour.id,
+                owner_country="GTM",
+                description="Publish the inspection protocol",
+                status="fulfilled",
+                evidence="Published at https://example.org/protocol.pdf (page 3)",
+            )
+        )
+        s.commit()
+        yield {"tour": tour.id, "commitment": f"{tour.id}-k90", "capacity": capacity.id}
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_pages_fit_the_screen_and_nothing_is_cut_off(
+    new_page: Any, sign_in: Any, shot: Any, records: dict[str, str], width: int
+) -> None:
+    page = new_page(locale="es-ES")
+    page.set_viewport_size({"width": width, "height": 900})
+    sign_in(page, "secretariat")
+    paths = [
+        "/",
+        "/needs",
+        f"/capacities/{records['capacity']}",
+        "/review/queue",
+        "/followup",
+        "/network",
+        "/network/charts",
+        "/countries/BRA",
+        f"/tours/{records['tour']}",
+        f"/tours/{records['tour']}/edit",
+        f"/followup/commitments/{records['commitment']}",
+    ]
+    problems = []
+    for path in paths:
+        page.goto(path)
+        page.wait_for_load_state("networkidle")
+        shot(page, f"{width}{path.replace('/', '_')}")
+        wide = page.evaluate("document.documentElement.scrollWidth")
+        if wide > width + 1:
+            problems.append(f"{path}: the page is {wide} px wide at {width}")
+        cut = page.evaluate(OVERFLOW_JS)
+        if cut:
+            problems.append(f"{path}: cut off without a scrolling box: {cut}")
+    assert problems == []
+
+
+def test_details_of_item_9(page: Any, sign_in: Any, records: dict[str, str]) -> None:
+    sign_in(page, "gtm")
+    page.goto("/language")  # a 405 page: the error page is in the reader's language too
+    page.goto("/")
+    page.select_option("#lang-select", "es")
+    page.click("form.lang-form button")
+    page.wait_for_load_state()
+    who = page.locator("a.who").inner_text()
+    assert who.lower().count("punto focal") == 1, who  # the role once, not twice
+
+    assert page.request.get("/favicon.ico").status == 200
+
+    page.goto(f"/capacities/{records['capacity']}")
+    languages = page.locator("dt:has-text('Idiomas') + dd").inner_text()
+    assert languages and all(len(part.strip()) > 3 for part in languages.split(",")), languages
+
+    page.goto(f"/followup/commitments/{records['commitment']}")
+    link = page.locator("a[href='https://example.org/protocol.pdf']")
+    assert link.count() >= 1  # the address inside the evidence text is a link
+
+    page.goto(f"/tours/{records['tour']}/edit")
+    box = page.locator("#interpretation").bounding_box()
+    label = page.locator("label[for=interpretation]").bounding_box()
+    assert label["x"] - (box["x"] + box["width"]) < 16  # the checkbox sits beside its label
+    assert abs((label["y"] + label["height"] / 2) - (box["y"] + box["height"] / 2)) < 10
+
+    page.goto("/network/charts")
+    overlaps = page.evaluate(
+        """() => { const bad = [];
+        for (const svg of document.querySelectorAll('.top-chart svg')) {
+          const labels = svg.querySelectorAll('text[text-anchor=end]');
+          const bars = svg.querySelectorAll('rect');
+          labels.forEach((t, i) => { const b = bars[i]; if (!b) return;
+            if (t.getBBox().x + t.getBBox().width > b.getBBox().x + 0.5) bad.push(t.textContent); });
+        } return bad; }"""
+    )
+    assert overlaps == []
+
+
+def test_tour_editor_adds_rows_in_place(page: Any, sign_in: Any, records: dict[str, str]) -> None:
+    sign_in(page, "secretariat")
+    page.goto(f"/tours/{records['tour']}/edit")
+    rows = page.locator("tbody[data-rows=delegation] tr.edit-row")
+    before = rows.count()
+    url = page.url
+    page.click("button[data-add=delegation]")
+    assert rows.count() == before + 1 and page.url == url  # no round trip with script
+    focused = page.evaluate("document.activeElement.name")
+    assert focused == f"delegation-{before}-side"
+    page.fill(f"input[name='delegation-{before}-name']", "Rosa")
+    page.select_option(f"select[name='delegation-{before}-constituency']", "workers")
+    page.click("form#tour-form button.primary")
+    page.wait_for_load_state()
+    assert f"/tours/{records['tour']}" in page.url and "/edit" not in page.url
+    assert "Rosa" in page.locator("table.delegation").inner_text()
+
+
+def test_theme_picker_chooses_what_is_highlighted_now(page: Any, sign_in: Any) -> None:
+    sign_in(page, "gtm")
+    page.goto("/needs/new")
+    search = page.locator("#themes-search")
+    search.fill("inspec")
+    first = page.locator("#themes-list [role=option]").first
+    first.wait_for()
+    picked = first.inner_text().split(" · ")[0]
+    search.press("Enter")
+    chips = page.locator(".theme-picker .picked .chip")
+    assert chips.count() == 1 and picked in chips.first.inner_text()
+    # right after a pick, the old list and its highlight are gone: Arrow and Enter add nothing
+    search.press("ArrowDown")
+    search.press("Enter")
+    assert chips.count() == 1
+    search.fill("trabajo infantil peligroso")
+    page.wait_for_function(
+        "() => { const o = document.querySelector('#themes-list [role=option]');"
+        " return o && !document.querySelector('#themes-list').hidden; }"
+    )
+    wanted = page.locator("#themes-list [aria-selected=true]").inner_text().split(" · ")[0]
+    search.press("Enter")
+    assert chips.count() == 2 and wanted in chips.nth(1).inner_text()
