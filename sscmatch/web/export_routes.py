@@ -27,9 +27,11 @@ EXCHANGE_FIELDS = (
     "themes", "modality", "languages", "direction", "source", "study_tour",
 )  # fmt: skip
 PROPOSAL_FIELDS = (
-    "id", "run_id", "need", "need_title", "capacity", "capacity_title", "provider", "recipient",
-    "rank", "score", "status", "recipient_fit",
+    "id", "run_id", "need", "need_title", "capacity", "capacity_title", "basis", "provider",
+    "recipient", "rank", "score", "status", "recipient_fit",
 )  # fmt: skip
+# basis: "capacity" (a registered offer) or "experience" (a fallback proposal: no capacity of the
+# provider fits the need, proposed for its record of exchanges; capacity and its title empty)
 COMMITMENT_FIELDS = (
     "id", "owner_country", "owner_institution", "description", "due", "status", "overdue",
     "days_left", "evidence", "study_tour", "exchange", "recorded_from", "source",
@@ -90,6 +92,7 @@ def proposals_export(fmt: str) -> Any:
         p = row.proposal
         record = {f: getattr(p, f, None) for f in PROPOSAL_FIELDS}
         record.update(need_title=row.need_title, capacity_title=row.capacity_title)
+        record["basis"] = "experience" if proposals_wf.is_fallback(p) else "capacity"
         record["score"] = round(float(p.score), 4) if p.score is not None else None
         rows.append(record)
     return send("proposals", fmt, rows, PROPOSAL_FIELDS, truncated=cut)

@@ -227,3 +227,25 @@ def test_accepting_it_drafts_a_tour_without_a_capacity(
     assert tour.languages and "es" in tour.languages
     page = as_user("secretariat").get(f"/tours/{tour.id}")
     assert page.status_code == 200 and b">None<" not in page.data
+
+
+def test_the_csv_and_json_exports_say_it(as_user: Any, world: Session) -> None:
+    import csv
+    import io
+
+    run_id = run(as_user)
+    proposal = fallback_of(world, run_id)
+    client = as_user("analyst")
+    text = client.get(f"/review/export.csv?run={run_id}").data.decode("utf-8-sig")
+    rows = {int(r["id"]): r for r in csv.DictReader(io.StringIO(text))}
+    row = rows[proposal.id or 0]
+    assert (row["basis"], row["capacity"], row["capacity_title"], row["provider"]) == (
+        "experience",
+        "",
+        "",
+        "PER",
+    )
+    assert {r["basis"] for i, r in rows.items() if i != proposal.id} == {"capacity"}
+    data = client.get(f"/review/export.json?run={run_id}").get_json()
+    found = [r for r in data["proposals"] if r["id"] == proposal.id]
+    assert found and found[0]["basis"] == "experience" and found[0]["capacity"] is None
