@@ -236,7 +236,7 @@ def init_app(app: Flask) -> None:
         admin,
         auth,
         conflict,
-        exports,
+        exports,  # noqa: F401  (its routes join the registry, review and followup blueprints)
         followup,
         i18n,
         json_bounds,
