@@ -9,6 +9,7 @@ from typing import Any
 from sscmatch.web import followup, registry, review
 from sscmatch.web.access import SIGNED_IN, access
 from sscmatch.web.exports import MAX_ROWS, bad_filter, every_page, records, send, viewer
+from sscmatch.web.tours import today
 from sscmatch.workflow import commitments as commitments_wf
 from sscmatch.workflow import proposals as proposals_wf
 from sscmatch.workflow import registry as reg
@@ -110,7 +111,7 @@ def commitments_export(fmt: str) -> Any:
     """The follow-up's commitments of the country shown (a focal point's own by default), with
     whether each is overdue and whether it was recorded from the documents."""
     country, _own = followup._chosen_country()
-    day = followup.today()
+    day = today()
     try:
         items = commitments_wf.list_commitments(
             followup._db(),

@@ -113,7 +113,9 @@ def records(items: Iterable[Any], fields: Sequence[str]) -> list[dict[str, Any]]
 
 
 def bad_filter(message: str) -> Any:
-    abort(400, description=_("These filters cannot be used: %(why)s", why=message))
+    from sscmatch.web.messages import translated
+
+    abort(400, description=_("These filters cannot be used: %(why)s", why=translated(message)))
 
 
 def every_page(fetch: Callable[[int, int], Any]) -> tuple[list[Any], bool]:

@@ -37,6 +37,7 @@ from sscmatch.vocab import load_vocabulary
 from sscmatch.web.access import SIGNED_IN, access
 from sscmatch.web.exports import file_name
 from sscmatch.web.fragments import render_kept
+from sscmatch.web.messages import translated
 from sscmatch.web.templating import CONSTITUENCY_LABELS, lang, url_if
 from sscmatch.web.translate import lazy_gettext as _l
 from sscmatch.workflow import visibility
@@ -83,7 +84,7 @@ def _filters() -> tuple[Filters, str | None]:
     try:
         return analytics.parse_filters(request.args, vocab), None
     except analytics.FilterError as exc:
-        return Filters(), str(exc)
+        return Filters(), translated(str(exc))
 
 
 def _layout() -> str:
@@ -193,7 +194,7 @@ def exchanges() -> Any:
     except (analytics.FilterError, analytics.DetailError) as exc:
         if as_json:
             return jsonify(error="bad_parameter", message=str(exc)), 400
-        abort(400, description=str(exc))
+        abort(400, description=translated(str(exc)))
     if as_json:
         for item in found["exchanges"]:
             item["url"] = record_url("registry.exchange", item["id"])
@@ -215,7 +216,7 @@ def download() -> Any:
     try:
         filters = analytics.parse_filters(request.args, vocab)
     except analytics.FilterError as exc:
-        abort(400, description=str(exc))
+        abort(400, description=translated(str(exc)))
     view = analytics.network_view(get_session(), vocab, filters, _layout())
     body = analytics.export(view, vocab, fmt, lang())
     name = file_name("network", {"layout": _layout(), **filters.args()}, EXTENSIONS[fmt])

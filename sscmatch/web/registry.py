@@ -41,6 +41,7 @@ from sscmatch.schemas import MATURITIES, MAX_PAGE, MODALITIES, whole_number
 from sscmatch.vocab import Vocabulary, load_vocabulary
 from sscmatch.web.access import SIGNED_IN, access
 from sscmatch.web.conflict import conflict_message, duplicate_message
+from sscmatch.web.messages import translated
 from sscmatch.web.templating import MATURITY_LABELS, country_name, lang, theme_label
 from sscmatch.web.translate import gettext as _
 from sscmatch.web.translate import lazy_gettext as _l
@@ -96,7 +97,7 @@ def _vocab() -> Vocabulary:
 
 def _fail(status: int, exc: Exception) -> Any:
     _db().rollback()
-    abort(status, description=str(exc))
+    abort(status, description=translated(str(exc)))
 
 
 def _status_of(exc: reg.RegistryError) -> int:
@@ -153,7 +154,7 @@ def _browse(kind: str, search: Any, template: str, **extra: Any) -> Any:
     try:
         result = search(_db(), _vocab(), flt, page=page, per_page=current_app.config["PAGE_SIZE"])
     except reg.BadFilter as exc:
-        flash(str(exc), "error")
+        flash(translated(str(exc)), "error")
         result = reg.Page([], 1, current_app.config["PAGE_SIZE"], 0)
         status = 400
     return render_template(template, page=result, **context, **extra), status
@@ -478,9 +479,9 @@ def _show_errors(form: _RecordForm, exc: reg.InvalidRecord) -> None:
     for name, message in exc.errors.items():
         fld = form._fields.get(name)
         if fld is not None and name not in ("version", "csrf_token"):
-            fld.errors = [*fld.errors, message]
+            fld.errors = [*fld.errors, translated(message)]
         else:
-            flash(f"{name}: {message}" if name else message, "error")
+            flash(f"{name}: {translated(message)}" if name else translated(message), "error")
 
 
 def _edit(kind: str, record: Capacity | Need | None) -> Any:
@@ -578,7 +579,7 @@ def _save(
         return 409, None
     except reg.Forbidden as exc:
         db.rollback()
-        abort(403, description=str(exc))
+        abort(403, description=translated(str(exc)))
     db.commit()
     flash(_("Saved %(id)s (version %(version)s).", id=saved.id, version=saved.version), "success")
     if kind == "need" and was == "open" and saved.status == "draft":

@@ -34,6 +34,7 @@ from sscmatch.models import Proposal as StoredProposal
 from sscmatch.schemas import MAX_PAGE, MAX_TEXT, whole_number
 from sscmatch.vocab import load_vocabulary
 from sscmatch.web.access import access
+from sscmatch.web.messages import translated
 from sscmatch.web.templating import STATUS_LABELS
 from sscmatch.web.translate import gettext as _
 from sscmatch.web.translate import lazy_gettext as _l
@@ -147,7 +148,7 @@ def queue() -> Any:
         filters = parse_filters(request.args)
         page = wf.list_proposals(db, filters, page_number(request.args), size, viewer=current_user)
     except wf.ProposalError as exc:
-        flash(_("These filters cannot be used: %(why)s", why=str(exc)), "error")
+        flash(_("These filters cannot be used: %(why)s", why=translated(str(exc))), "error")
         filters, page, status = wf.Filters(), wf.Page([], 1, size, 0), 400
     return render_template(
         "review/queue.html",
@@ -178,7 +179,7 @@ def awaiting() -> Any:
         filters = parse_filters(args)
         page = wf.list_proposals(db, filters, page_number(args), size, viewer=current_user)
     except wf.ProposalError as exc:
-        flash(_("These filters cannot be used: %(why)s", why=str(exc)), "error")
+        flash(_("These filters cannot be used: %(why)s", why=translated(str(exc))), "error")
         filters, page, status = wf.Filters(), wf.Page([], 1, size, 0), 400
     return render_template(
         "review/awaiting.html",
@@ -208,7 +209,7 @@ def my_proposals() -> Any:
         filters = parse_filters(args, involving=country)
         page = wf.list_proposals(db, filters, page_number(args), size, viewer=current_user)
     except wf.ProposalError as exc:
-        flash(_("These filters cannot be used: %(why)s", why=str(exc)), "error")
+        flash(_("These filters cannot be used: %(why)s", why=translated(str(exc))), "error")
         filters, page, status = wf.Filters(), wf.Page([], 1, size, 0), 400
     return render_template(
         "review/mine.html",

@@ -12,6 +12,7 @@ from sqlmodel import select
 
 from sscmatch.models import Need, Veto
 from sscmatch.web.access import access
+from sscmatch.web.messages import translated
 from sscmatch.web.review import (
     FACTOR_LABELS,
     FIT_LABELS,
@@ -56,7 +57,7 @@ def needs() -> Any:
         filters = wf.Filters(**{**filters.__dict__, "sort": sort})
         page = wf.needs_to_review(db, filters, page_number(args), size, viewer=current_user)
     except wf.ProposalError as exc:
-        flash(_("These filters cannot be used: %(why)s", why=str(exc)), "error")
+        flash(_("These filters cannot be used: %(why)s", why=translated(str(exc))), "error")
         filters, page, status = wf.Filters(sort=sort), wf.Page([], 1, size, 0), 400
     return render_template(
         "review/needs.html",

@@ -114,7 +114,7 @@ def _choices(form: TourForm, tour: StudyTour) -> None:
     )
     chosen = set(tour.funders) | set(form.funders.data or [])
     form.funders.choices = [
-        (i.id, i.name + (f" ({country_name(i.country)})" if i.country else ""))
+        (i.id, i.name + (f" · {country_name(i.country)}" if i.country else ""))
         for i in candidates
         if i.id in chosen or i.constituency != "government" or i.country not in involved
     ]

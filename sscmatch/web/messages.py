@@ -1,0 +1,125 @@
+"""The lower layers' English messages in the reader's language.
+
+Schema validation (:mod:`sscmatch.schemas`, pydantic's own messages), partial dates, the
+registry's and the analytics' filters say what is wrong in English sentences built from a fixed
+shape and some values. Each shape is listed here once, as a message of the catalogue with its
+values as placeholders; :func:`translated` recognises a sentence by its shape and says it again
+in the reader's language, values kept (a value that is itself one of our words is translated
+too). A sentence of no known shape is returned as it is (the crawl in
+``tests/web/test_every_word_translated.py`` fails on one that reaches a page). Messages that
+carry their template and values already (study tours, commitments) go through
+:mod:`sscmatch.web.tourtext` instead.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from typing import Any
+
+from sscmatch.web.templating import STATUS_LABELS
+from sscmatch.web.translate import gettext
+from sscmatch.workflow.tours.base import N_
+
+SHAPES = (
+    # partial dates (sscmatch.dates) and the reasons datetime gives
+    N_("%(value)s is not a date (expected YYYY, YYYY-MM or YYYY-MM-DD)"),
+    N_("%(value)s is not a real date (%(why)s)"),
+    N_("month must be in 1..12"),
+    N_("day is out of range for month"),
+    # record schemas (sscmatch.schemas) and the registry's reading of them
+    N_("unknown country code %(value)s (expected ISO 3166-1 alpha-3, e.g. BRA)"),
+    N_("unknown language code %(value)s (expected ISO 639-1, e.g. es)"),
+    N_("%(what)s ends before it starts (%(start)s > %(end)s)"),
+    N_("an exchange needs at least one country (providers, recipients or participants)"),
+    N_("a one_way exchange needs both providers and recipients"),
+    N_(
+        "not a valid id (expected up to 80 letters, digits, '.', '_', ':' or '-', starting "
+        "with a letter or digit)"
+    ),
+    N_(
+        "%(what)s is required (only a record held by an international or regional body, "
+        "named as its institution, has no country)"
+    ),
+    N_("unknown field"),
+    N_("this field is required"),
+    N_("choose at least one theme"),
+    N_("a title is required"),
+    N_("too long (%(n)s characters; at most %(limit)s)"),
+    N_("too long (at most %(limit)s characters)"),
+    N_("too many items (at most %(n)s)"),
+    N_("item %(n)s: %(rest)s"),
+    # pydantic's own
+    N_("Input should be greater than or equal to %(n)s"),
+    N_("Input should be less than or equal to %(n)s"),
+    N_("Input should be greater than %(n)s"),
+    N_("Input should be a valid integer, unable to parse string as an integer"),
+    N_("Input should be a valid integer"),
+    N_("Input should be a valid number, unable to parse string as a number"),
+    N_("Input should be a valid number"),
+    N_("Field required"),
+    N_("String should have at most %(n)s characters"),
+    N_("Input should be %(known)s"),
+    # list filters (sscmatch.workflow.registry)
+    N_("unknown region %(value)s (expected an M49 region or sub-region name)"),
+    N_("unknown theme %(value)s"),
+    N_("unknown country %(value)s (expected an ISO alpha-3 code such as GTM)"),
+    N_("unknown language %(value)s (expected an ISO 639-1 code such as es)"),
+    N_("year must be four digits, e.g. 2019 (got %(value)s)"),
+    N_("sort must be one of %(known)s (got %(value)s)"),
+    N_("page must be 1 or more"),
+    N_("status must be draft, published or archived (got %(value)s)"),
+    N_("status must be draft, open, matched or closed (got %(value)s)"),
+    N_("exchanges have no status to filter on"),
+    # network filters (sscmatch.analytics.filters)
+    N_("unknown theme %(value)s; %(hint)s"),
+    N_("did you mean: %(names)s?"),
+    N_("%(name)s must be a year such as 2015, not %(value)s"),
+    N_("%(name)s must be between %(low)s and %(high)s"),
+    N_("year_from must not be after year_to"),
+    N_("unknown region %(value)s; expected one of %(known)s"),
+    N_("unknown modality %(value)s; expected one of %(known)s"),
+    N_("unknown constituency %(value)s; expected one of %(known)s"),
+    N_("unknown country code %(value)s (expected ISO alpha-3, e.g. BRA)"),
+    N_("name a country (node=BRA) or a link (source=BRA&target=MOZ&kind=…)"),
+    # the review queue's filters (sscmatch.workflow.proposals)
+    N_("min_score must be a number between 0 and 1"),
+    N_("max_score must be a number between 0 and 1"),
+    N_("min_score must not be above max_score"),
+)
+_PLACEHOLDER = re.compile(r"%\((\w+)\)s")
+
+
+@functools.cache
+def _patterns() -> tuple[tuple[str, re.Pattern[str]], ...]:
+    out = []
+    for message in SHAPES:
+        parts = _PLACEHOLDER.split(message)
+        regex = "".join(
+            re.escape(p) if i % 2 == 0 else f"(?P<{p}>.+?)" for i, p in enumerate(parts)
+        )
+        out.append((message, re.compile(f"^{regex}$", re.S)))
+    # the most specific shape first: more fixed text wins over a shape made mostly of values
+    out.sort(key=lambda item: -len(_PLACEHOLDER.sub("", item[0])))
+    return tuple(out)
+
+
+def translated(text: str | None) -> str:
+    """``text`` in the reader's language if it has a known shape, else as it is."""
+    if not text:
+        return text or ""
+    text = str(text)
+    for message, pattern in _patterns():
+        found = pattern.match(text)
+        if found is None:
+            continue
+        values: dict[str, Any] = {}
+        for name, value in found.groupdict().items():
+            if name in ("rest", "why", "hint"):
+                values[name] = translated(value)  # a sentence of its own
+            elif value in STATUS_LABELS:
+                values[name] = str(STATUS_LABELS[value])
+            else:
+                values[name] = value
+        return gettext(message, **values)
+    return text
