@@ -163,6 +163,12 @@ NOTE_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
         ),
         N_("changed by its focal point after endorsement: submitted for endorsement again"),
     ),
+    # a calibration's finish and its interruption (sscmatch.workflow.calibrations)
+    (
+        re.compile(r"^(?P<cases>\d+) cases from (?P<projects>\d+) projects$"),
+        N_("%(cases)s cases from %(projects)s projects"),
+    ),
+    (re.compile(r"^interrupted$"), N_("interrupted: the server stopped before it finished")),
 )
 
 

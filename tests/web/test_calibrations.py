@@ -273,3 +273,13 @@ def test_in_the_background(app: Flask, as_user: Any, loaded: Session) -> None:
         time.sleep(0.2)
     assert rows(loaded)[0].status == "done"
     assert row.worker == f"{socket.gethostname()}:{os.getpid()}"
+
+
+def test_the_audit_log_in_spanish(as_user: Any, loaded: Session) -> None:
+    as_user("secretariat").post("/matching/calibrations", data={"window": "2"})
+    (row,) = rows(loaded)
+    admin = as_user("admin")
+    admin.post("/language", data={"lang": "es"})
+    page = admin.get("/admin/audit?entity=calibration").data.decode()
+    assert f"{row.cases} casos de {row.projects} proyectos" in page
+    assert "cases from" not in page
