@@ -157,6 +157,9 @@ def drawing_json(
         view = network_view(session, vocab, filters, layout_kind, version)
         payload = node_link(view, vocab, lang, drawing=True, max_links=DRAWN_LINKS)
         payload["graph"].update(extra or {})
+        # the years exchanges span, whatever the year filters: the page's time slider runs on it
+        years = [row.year for row in view.rows if row.year is not None]
+        payload["graph"]["years"] = [min(years), max(years)] if years else None
         return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
     return cached(session, version, ("drawing", filters.key(), layout_kind, lang), make)
@@ -190,6 +193,9 @@ def node_records(view: NetworkView, vocab: Vocabulary, lang: str = "en") -> list
                 "reciprocal": s.reciprocal,
                 "x": x,
                 "y": y,
+                # the capital, for a drawing that projects the countries onto a map
+                "lat": c.latitude if c else None,
+                "lon": c.longitude if c else None,
             }
         )
     out.sort(key=lambda n: (-n["total"], n["label"]))

@@ -412,25 +412,14 @@ def test_2_study_tour_and_commitments(
 
 
 def _click_country(page: Any, code: str) -> None:
-    """Click a country where network.js drew it (the same fit: pad 40, uniform scale)."""
-    data = page.evaluate("fetch(document.getElementById('net').dataset.src).then(r => r.json())")
-    node = next(n for n in data["nodes"] if n["id"] == code)
-    box = page.locator("#net canvas").bounding_box()
-    xs = [n["x"] for n in data["nodes"]]
-    ys = [n["y"] for n in data["nodes"]]
-    w, h = box["width"], box["height"]
-    sw, sh = max(max(xs) - min(xs), 50), max(max(ys) - min(ys), 50)
-    k = min((w - 80) / sw, (h - 80) / sh)
-    x = 40 - min(xs) * k + (w - 80 - sw * k) / 2 + node["x"] * k
-    y = 40 - min(ys) * k + (h - 80 - sh * k) / 2 + node["y"] * k
-    page.mouse.click(box["x"] + x, box["y"] + y)
+    """Click a country's circle in the drawing (network.js marks each with its code)."""
+    page.locator(f"#net circle.net-node[data-id={code}]").click()
 
 
 def _drawn(page: Any) -> str:
-    """The drawing's summary once network.js has drawn it (its label then counts "n / m")."""
-    canvas = page.locator("#net canvas[aria-label*='/']")
-    canvas.wait_for()
-    return str(canvas.get_attribute("aria-label"))
+    """The drawing's summary once network.js has drawn it (no longer busy, circles in place)."""
+    page.locator("#net svg.net-svg:not([aria-busy]) circle.net-node").first.wait_for()
+    return str(page.locator("#net svg.net-svg").get_attribute("aria-label"))
 
 
 def test_3_analyst_sees_the_network_and_exports_it(page: Any, sign_in: Any, shot: Any) -> None:
