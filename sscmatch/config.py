@@ -69,7 +69,7 @@ SETTINGS: tuple[Setting, ...] = (
         "TOUR_RATES",
         None,
         "Study tour cost rates overriding the documented defaults "
-        '(a JSON object, e.g. `{"per_diem_usd": 180}`; see `workflow/tours.py`).',
+        '(a JSON object, e.g. `{"per_diem_usd": 180}`; see `workflow/tours/costing.py`).',
     ),
     Setting("SMTP_HOST", None, "Mail server for `sscmatch remind`; unset writes digests to files."),
     Setting("SMTP_PORT", 25, "Mail server port."),
