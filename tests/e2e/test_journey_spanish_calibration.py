@@ -21,8 +21,9 @@ from babel.support import Translations
 from sscmatch import PROJECT_ROOT
 from sscmatch.db import session_scope
 from sscmatch.matching.reasons import TEMPLATES
-from sscmatch.models import Exchange, Need
+from sscmatch.models import Need
 from tests.e2e.conftest import LiveServer
+from tests.web.test_fallback_proposals import add_fallback_case
 
 pytestmark = pytest.mark.e2e
 
@@ -83,33 +84,8 @@ def _assert_spanish_reasons(page: Any) -> int:
 
 def _add_fallback_case(live_server: LiveServer) -> None:
     with session_scope(live_server.app.extensions["sscmatch.engine"]) as s:
-        if s.get(Need, NEED_ID) is not None:
-            return
-        s.add(
-            Exchange(
-                id="E-E2E-BIRTH",
-                title="Oficinas móviles del registro civil en zonas rurales",
-                description="Perú compartió cómo sus oficinas móviles inscriben los nacimientos "
-                "en comunidades alejadas.",
-                start="2018-03",
-                providers=["PER"],
-                recipients=["BOL"],
-                themes=["birth-registration"],
-            )
-        )
-        s.add(
-            Need(
-                id=NEED_ID,
-                country="GTM",
-                title=NEED_TITLE,
-                description="Queremos aprender a inscribir a tiempo a niñas y niños que nacen "
-                "lejos de una oficina del registro civil.",
-                themes=["birth-registration"],
-                languages=["es"],
-                modalities=["study_tour"],
-                status="open",
-            )
-        )
+        if s.get(Need, NEED_ID) is None:
+            add_fallback_case(s, need_id=NEED_ID, title=NEED_TITLE, exchange_id="E-E2E-BIRTH")
 
 
 def _in_spanish(page: Any) -> None:

@@ -23,15 +23,20 @@ NEED = "N-FB-1"
 NOTICE = "No registered capacity of Peru fits this need"
 
 
-def add_fallback_case(session: Session) -> None:
-    """A need on birth registration, a theme no capacity of the knowledge base addresses, and
-    an exchange on it that Peru provided: Peru is proposed for its experience."""
+def add_fallback_case(
+    session: Session,
+    need_id: str = NEED,
+    title: str = "Registro de nacimientos en comunidades rurales",
+    exchange_id: str = "E-FB-1",
+) -> None:
+    """A need of Guatemala on birth registration, a theme no capacity of the knowledge base
+    addresses, and an exchange on it that Peru provided: Peru is proposed for its experience."""
     session.add(
         Exchange(
-            id="E-FB-1",
-            title="Registro civil de nacimientos en zonas rurales",
-            description="Oficinas móviles del registro civil inscriben nacimientos en zonas "
-            "rurales alejadas.",
+            id=exchange_id,
+            title="Oficinas móviles del registro civil en zonas rurales",
+            description="Perú compartió cómo sus oficinas móviles inscriben los nacimientos en "
+            "comunidades alejadas.",
             start="2018-03",
             providers=["PER"],
             recipients=["BOL"],
@@ -40,12 +45,14 @@ def add_fallback_case(session: Session) -> None:
     )
     session.add(
         Need(
-            id=NEED,
+            id=need_id,
             country="GTM",
-            title="Registro de nacimientos en comunidades rurales",
-            description="Queremos aprender a registrar los nacimientos en comunidades alejadas.",
+            title=title,
+            description="Queremos aprender a inscribir a tiempo a niñas y niños que nacen lejos "
+            "de una oficina del registro civil.",
             themes=["birth-registration"],
             languages=["es"],
+            modalities=["study_tour"],
             status="open",
         )
     )
