@@ -70,7 +70,7 @@ def _acceptance(db: Session, accepted: StoredProposal, outcome: wf.Outcome) -> l
     lines = [
         _("Proposal %(id)s (%(pair)s) becomes accepted.", id=accepted.id, pair=_pair(accepted))
     ]
-    if outcome.review is not None and (outcome.review.effects or {}).get("override"):
+    if outcome.overridden:
         lines.append(_("It is accepted without the provider's confirmation (override)."))
     need = db.get(Need, accepted.need)
     lines.append(
@@ -146,6 +146,8 @@ def _confirm_page(
     offer_override: bool = False,
     danger: bool = False,
     warning: str | None = None,
+    reason_name: str = "reason",
+    reason_max: int = MAX_TEXT,
 ) -> Any:
     return render_template(
         "review/confirm.html",
@@ -159,6 +161,8 @@ def _confirm_page(
         offer_override=offer_override,
         danger=danger,
         warning=warning,
+        reason_name=reason_name,
+        reason_max=reason_max,
     )
 
 
@@ -545,3 +549,74 @@ def bulk() -> Any:
     for proposal_id, why in result.refused:
         flash(_("Proposal %(id)s was not decided: %(why)s", id=proposal_id, why=why), "error")
     return redirect(back)
+
+
+# ----------------------------------------------------------------------------- study tours
+
+
+def confirm_tour_cancel(db: Session, tour_id: str, version: int, note: str | None) -> Any:
+    """Cancelling a study tour is confirmed first, with its reason (the form's ``note``): the
+    page says what will happen, worked out by cancelling it in a savepoint that is rolled back
+    (whether its need goes back to matching). Returns that page, or None when the request is
+    the confirmation with a reason, and the cancellation may go ahead."""
+    from sscmatch.workflow import tours as tours_wf
+
+    reason = (note or "").strip()
+    if request.form.get("confirmed") == "y" and reason:
+        return None
+    tour = db.get(StudyTour, tour_id)
+    if tour is None:
+        abort(404, description=_("There is no study tour %(id)s.", id=tour_id))
+
+    def describe(cancelled: StudyTour) -> list[str]:
+        lines = [_("Study tour %(id)s becomes cancelled.", id=cancelled.id)]
+        need = db.get(Need, cancelled.need) if cancelled.need else None
+        if need is not None and need.status == "open":
+            lines.append(
+                _(
+                    "Its need %(need)s is open again: later match runs propose providers for it.",
+                    need=need.id,
+                )
+            )
+        elif need is not None:
+            lines.append(
+                _(
+                    "Its need %(need)s stays %(status)s.",
+                    need=need.id,
+                    status=_status(need.status),
+                )
+            )
+        lines.append(_("Its commitments stay as they are."))
+        return lines
+
+    back = url_for("tours.show", tour_id=tour_id)
+    try:
+        lines = preview(
+            db,
+            lambda: tours_wf.transition(
+                db,
+                tour_id,
+                "cancelled",
+                version=version,
+                user=current_user,
+                note=reason or PLACEHOLDER,
+            ),
+            describe,
+        )
+    except (tours_wf.TourError, StaleVersion):
+        return None  # refused: the real step says why, as it would without a confirmation
+    confirmed = request.form.get("confirmed") == "y"
+    if confirmed:
+        flash(_("Nothing was saved: %(why)s", why=_("A reason is required.")), "error")
+    return _confirm_page(
+        title=_("Cancel study tour %(id)s?", id=tour_id),
+        lines=lines,
+        action=url_for("tours.change_status", tour_id=tour_id),
+        back=back,
+        fields={"version": version, "to": "cancelled"},
+        reason_label=_l("Why is the study tour cancelled?"),
+        reason=reason,
+        danger=True,
+        reason_name="note",
+        reason_max=500,
+    ), (400 if confirmed else 200)

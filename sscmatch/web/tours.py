@@ -279,6 +279,12 @@ def change_status(tour_id: str) -> Any:
         version = int(form.version.data or "0")
     except ValueError:
         version = 0
+    if form.to.data == "cancelled":  # confirmed first, with its reason (issue 14)
+        from sscmatch.web.review_actions import confirm_tour_cancel
+
+        asked = confirm_tour_cancel(db, tour_id, version, form.note.data)
+        if asked is not None:
+            return asked
     try:
         tour = wf.transition(
             db,

@@ -49,6 +49,8 @@ class Outcome:
     superseded: list[int] = field(default_factory=list)
     veto: Veto | None = None
     tour: Any = None
+    # The acceptance was made without the provider's confirmation (the secretariat's override).
+    overridden: bool = False
 
 
 def _draft_tour(session: Session, proposal: StoredProposal, user_id: int | None) -> Any:
@@ -112,7 +114,7 @@ def _accept(
         "need_before": None,
         "tour": None,
     }
-    outcome = Outcome(proposal=proposal, accepted=proposal)
+    outcome = Outcome(proposal=proposal, accepted=proposal, overridden=overridden)
     others = session.exec(
         select(StoredProposal)
         .where(
