@@ -206,7 +206,7 @@ def _world_bodies(app: Flask, users: dict[str, int]) -> tuple[dict[str, Any], li
                 "languages": ["es"],
                 "agenda": [{"day": 1, "sessions": [session]}],
                 "delegation": [member],
-                "funders": ["f"],
+                "funders": ["bra-abc"],  # a known institution: unknown funders are refused
             },
         ),
         (

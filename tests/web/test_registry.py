@@ -265,7 +265,7 @@ def test_endorsement_flow(as_user: Any, app: Flask) -> None:
     sec = as_user("secretariat")
     queue = text(sec.get("/needs?queue=submitted"))
     assert need_id in record_ids(queue, "needs")
-    assert "1 needs await your endorsement" in text(sec.get("/needs"))
+    assert "1 need awaits your endorsement" in text(sec.get("/needs"))  # one need, singular
     # returning needs a note
     response = sec.post(f"/needs/{need_id}/return", data={"note": " ", "version": "2"})
     assert response.status_code == 400 and "a note is required" in text(response)

@@ -100,7 +100,7 @@ def _paths(app: Flask, values: dict[str, Any]) -> list[tuple[str, str]]:
     """(endpoint, path) of every GET route, with the world's values for its arguments."""
     found = []
     for rule in app.url_map.iter_rules():
-        if "GET" not in (rule.methods or set()) or rule.endpoint == "static":
+        if "GET" not in (rule.methods or set()) or rule.endpoint in ("static", "favicon"):
             continue
         with app.test_request_context():
             path = url_for(rule.endpoint, **{arg: values[arg] for arg in rule.arguments})
