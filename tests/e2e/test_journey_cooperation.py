@@ -272,9 +272,9 @@ def test_2_study_tour_and_commitments(
     # The secretariat edits it: a clearer title and the dates the delegation actually travelled.
     start, end = today - timedelta(days=30), today - timedelta(days=26)
     sec.get_by_role("link", name="Edit", exact=True).click()
-    sec.get_by_label("Title", exact=True).fill(TOUR_TITLE)
-    sec.get_by_label("Start (YYYY-MM-DD)", exact=True).fill(start.isoformat())
-    sec.get_by_label("End (YYYY-MM-DD)", exact=True).fill(end.isoformat())
+    sec.locator("#title").fill(TOUR_TITLE)  # the agenda rows have titles of their own
+    sec.locator("#start").fill(start.isoformat())
+    sec.locator("#end").fill(end.isoformat())
     sec.get_by_label("Recalculate the cost estimate", exact=True).check()
     shot(sec, "edit-tour")
     sec.get_by_role("button", name="Save").click()
