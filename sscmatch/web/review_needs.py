@@ -13,6 +13,7 @@ from sqlmodel import select
 from sscmatch.models import Need, Veto
 from sscmatch.web.access import access
 from sscmatch.web.messages import translated
+from sscmatch.web.registry import MODALITY_LABELS
 from sscmatch.web.review import (
     FACTOR_LABELS,
     FIT_LABELS,
@@ -92,6 +93,7 @@ def need(need_id: str) -> Any:
         factor_labels=FACTOR_LABELS,
         fit_labels=FIT_LABELS,
         availability_labels=AVAILABILITY_LABELS,
+        modality_labels=MODALITY_LABELS,
         can_decide=current_user.role in STAFF,
         vetoes=vetoes,
         final=wf.FINAL,

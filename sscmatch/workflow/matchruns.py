@@ -24,6 +24,7 @@ from sscmatch.matching.assignment import Assignment, assign, edges_from_proposal
 from sscmatch.models import Capacity, Institution, MatchRun, Need, utcnow
 from sscmatch.models import Proposal as StoredProposal
 from sscmatch.vocab import Vocabulary
+from sscmatch.workflow import notices
 from sscmatch.workflow.audit import record_event, snapshot
 from sscmatch.workflow.calibrations import current_weights
 from sscmatch.workflow.encode import build_corpus
@@ -288,4 +289,8 @@ def run_and_store(
         session, vocab, need_ids=need_ids, top_k=top_k, weights=weights, progress=progress
     )
     store(session, run, proposals, user_id)
+    session.flush()
+    # A run from the command line is not audited as a finished web run: tell the focal points
+    # here (the web's runs tell them through finish_run's audit event).
+    notices.proposals_arrived(session, run.id or 0, user_id)
     return MatchResult(as_of=None, proposals=proposals, run_id=run.id)

@@ -328,17 +328,29 @@ class NoticePage:
     total: int
 
 
-def for_user(session: Session, user_id: int, *, limit: int = 50) -> NoticePage:
-    """A user's notices, unread first, newest first."""
+def for_user(
+    session: Session,
+    user_id: int,
+    *,
+    limit: int = 50,
+    offset: int = 0,
+    unread_only: bool = False,
+) -> NoticePage:
+    """A user's notices, unread first, newest first (``offset``/``limit``: a page of them;
+    ``unread_only``: only those not read yet). ``total`` counts what the filter keeps."""
+    mine = [col(Notice.user_id) == user_id]
+    if unread_only:
+        mine.append(col(Notice.read_at).is_(None))
     items = session.exec(
         select(Notice)
-        .where(Notice.user_id == user_id)
+        .where(*mine)
         .order_by(
             col(Notice.read_at).is_not(None), col(Notice.created_at).desc(), col(Notice.id).desc()
         )
+        .offset(offset)
         .limit(limit)
     ).all()
-    total = session.exec(select(func.count(col(Notice.id))).where(Notice.user_id == user_id)).one()
+    total = session.exec(select(func.count(col(Notice.id))).where(*mine)).one()
     return NoticePage(list(items), unread_count(session, user_id), int(total))
 
 

@@ -1,14 +1,20 @@
-"""Reminder digests: each owner hears of the commitments due soon or overdue, once a day.
+"""Daily digests: each person hears, once a day, of the commitments due soon or overdue and of
+what arrived for them in the app (their notices, :mod:`sscmatch.workflow.notices`).
 
 The owner of a commitment is its country; its recipients are the active focal points of that
 country, or the secretariat's address when the country has none (or when an international or
-regional body, which has no country, undertook it). One digest per recipient per
-day: a :class:`~sscmatch.models.Reminder` row with the unique pair (recipient, sent_on) is
-written before the digest goes out, so running ``sscmatch remind`` twice the same day sends
-nothing the second time (and two runs at once cannot both claim a recipient).
+regional body, which has no country, undertook it). Every active user with notices that no
+digest carried yet and that they have not read in the app gets them too (a notice is e-mailed at
+most once: ``Notice.emailed_on`` is set in the same transaction as the digest's row). One digest
+per recipient per day: a :class:`~sscmatch.models.Reminder` row with the unique pair
+(recipient, sent_on) is written before the digest goes out, so running ``sscmatch remind`` twice
+the same day sends nothing the second time (and two runs at once cannot both claim a recipient);
+notices that arrive after the day's digest wait for the next day's.
 
-Delivery is by SMTP (:func:`send_email`, ``smtplib`` and ``email.message``) when a host is
-configured, otherwise one text file per recipient in a folder (:func:`write_digest`).
+A digest is written in its recipient's language (their account's; English for the
+secretariat's address), with the interface's catalogues. Delivery is by SMTP
+(:func:`send_email`, ``smtplib`` and ``email.message``) when a host is configured, otherwise one
+text file per recipient in a folder (:func:`write_digest`).
 """
 
 from __future__ import annotations
@@ -21,11 +27,15 @@ from datetime import date
 from email.message import EmailMessage
 from pathlib import Path
 
+from babel.support import NullTranslations, Translations
 from sqlmodel import Session, col, select
 
-from sscmatch.models import Commitment, Reminder, StudyTour, User
-from sscmatch.vocab import load_vocabulary
+from sscmatch.models import Commitment, Notice, Reminder, StudyTour, User
+from sscmatch.vocab import INTERFACE_LANGUAGES, load_vocabulary
+from sscmatch.workflow import notices as notice_wf
 from sscmatch.workflow.commitments import OPEN, days_left, is_overdue
+
+CATALOGUES = Path(__file__).resolve().parents[1] / "translations"
 
 
 @dataclass(frozen=True)
@@ -46,6 +56,8 @@ class Digest:
     recipient: str
     countries: set[str] = field(default_factory=set)  # owners: country codes, or body ids
     items: list[Item] = field(default_factory=list)
+    notices: list[Notice] = field(default_factory=list)  # what arrived, oldest first
+    language: str = "en"  # the recipient's interface language
 
     @property
     def overdue(self) -> list[Item]:
@@ -100,9 +112,11 @@ def digests(
     """Digests per recipient, and the countries nobody could be told about (no focal point
     and no fallback address)."""
     focal: dict[str, list[str]] = defaultdict(list)
+    languages: dict[str, str] = {}
     for u in session.exec(
         select(User).where(User.role == "focal_point", col(User.active)).order_by(col(User.email))
     ):
+        languages[u.email] = u.language
         if u.country:
             focal[u.country].append(u.email)
     found: dict[str, Digest] = {}
@@ -113,9 +127,18 @@ def digests(
         if not recipients and owner not in unreached:
             unreached.append(owner)
         for r in recipients:
-            d = found.setdefault(r, Digest(recipient=r))
+            d = found.setdefault(r, Digest(recipient=r, language=languages.get(r, "en")))
             d.items.append(item)
             d.countries.add(owner)
+    pending = notice_wf.not_emailed(session)
+    if pending:
+        people = session.exec(
+            select(User).where(col(User.id).in_(list(pending)), col(User.active))
+        ).all()
+        for user in people:
+            d = found.setdefault(user.email, Digest(recipient=user.email))
+            d.language = user.language
+            d.notices.extend(pending[user.id or 0])
     return [found[r] for r in sorted(found)], unreached
 
 
@@ -131,7 +154,8 @@ def already_sent(session: Session, recipient: str, today: date) -> bool:
 
 
 def claim(session: Session, digest: Digest, today: date, channel: str) -> Reminder:
-    """Write the day's Reminder row for the recipient (flushes: a duplicate raises)."""
+    """Write the day's Reminder row for the recipient and mark its notices e-mailed (flushes: a
+    duplicate raises). The caller commits once the digest is delivered, or rolls back."""
     row = Reminder(
         recipient=digest.recipient,
         sent_on=today.isoformat(),
@@ -139,39 +163,106 @@ def claim(session: Session, digest: Digest, today: date, channel: str) -> Remind
         items=[i.commitment for i in digest.items],
     )
     session.add(row)
+    notice_wf.mark_emailed(session, digest.notices, today)
     session.flush()
     return row
 
 
+def catalogue(language: str) -> NullTranslations:
+    """The interface's catalogue for ``language`` (English: the messages as written)."""
+    if language not in INTERFACE_LANGUAGES or language == "en":
+        return NullTranslations()
+    return Translations.load(str(CATALOGUES), [language])
+
+
+class _DigestNames:
+    """Country and status names in the digest's language, for the notices."""
+
+    def __init__(self, language: str, translations: NullTranslations) -> None:
+        self.language, self.translations = language, translations
+
+    def country(self, code: str) -> str:
+        found = load_vocabulary().countries.get(code)
+        return found.name(self.language) if found else code
+
+    def status(self, code: str) -> str:
+        # The interface labels a status by its code with spaces ("provider confirmed").
+        return self.translations.ugettext(code.replace("_", " "))
+
+
 def render(digest: Digest, today: date) -> tuple[str, str]:
-    """Subject and plain-text body of a digest (English; the commitments keep their wording)."""
+    """Subject and plain-text body of a digest, in its recipient's language (commitments and
+    notices keep the wording they were recorded with)."""
     vocab = load_vocabulary()
+    t = catalogue(digest.language)
+    _ = t.ugettext
+    ngettext = t.ungettext
 
     def name(code: str) -> str:
         country = vocab.countries.get(code)
-        return country.name() if country else code
+        return country.name(digest.language) if country else code
 
     late, soon = digest.overdue, digest.due_soon
-    subject = f"sscmatch: {len(late)} overdue, {len(soon)} due soon ({today.isoformat()})"
-    lines = [
-        f"Commitments of {', '.join(sorted(name(c) for c in digest.countries))} "
-        f"as of {today.isoformat()}.",
-        "",
-    ]
-    for title, group in (("OVERDUE", late), ("DUE SOON", soon)):
+    parts = []
+    if digest.items:
+        parts.append(ngettext("%(num)d overdue", "%(num)d overdue", len(late)) % {"num": len(late)})
+        parts.append(
+            ngettext("%(num)d due soon", "%(num)d due soon", len(soon)) % {"num": len(soon)}
+        )
+    if digest.notices:
+        count = len(digest.notices)
+        parts.append(ngettext("%(num)d notice", "%(num)d notices", count) % {"num": count})
+    subject = f"sscmatch: {', '.join(parts)} ({today.isoformat()})"
+    lines: list[str] = []
+    if digest.items:
+        lines += [
+            _("Commitments of %(owners)s as of %(date)s.")
+            % {
+                "owners": ", ".join(sorted(name(c) for c in digest.countries)),
+                "date": today.isoformat(),
+            },
+            "",
+        ]
+    for title, group in ((_("OVERDUE (%(num)d)"), late), (_("DUE SOON (%(num)d)"), soon)):
         if not group:
             continue
-        lines.append(f"{title} ({len(group)})")
+        lines.append(title % {"num": len(group)})
         for i in group:
-            when = f"{-i.days_left} days overdue" if i.overdue else f"due in {i.days_left} days"
+            if i.overdue:
+                when = ngettext("%(num)d day overdue", "%(num)d days overdue", -i.days_left)
+                when %= {"num": -i.days_left}
+            else:
+                when = ngettext("due in %(num)d day", "due in %(num)d days", i.days_left)
+                when %= {"num": i.days_left}
             lines.append(f"- [{i.commitment}] {i.description}")
             owner = name(i.owner_country) if i.owner_country else i.owner_institution or ""
-            lines.append(f"  owner: {owner}; due {i.due} ({when})")
+            lines.append(
+                "  "
+                + _("owner: %(owner)s; due %(due)s (%(when)s)")
+                % {"owner": owner, "due": i.due, "when": when}
+            )
             if i.tour:
-                lines.append(f"  study tour {i.tour}: {i.tour_title or ''}".rstrip())
+                lines.append(
+                    "  "
+                    + (
+                        _("study tour %(id)s: %(title)s")
+                        % {"id": i.tour, "title": i.tour_title or ""}
+                    ).rstrip(": ")
+                )
         lines.append("")
-    lines.append("Update each commitment (status and evidence) on the follow-up pages of sscmatch.")
-    return subject, "\n".join(lines) + "\n"
+    if digest.items:
+        lines += [
+            _("Update each commitment (status and evidence) on the follow-up pages of sscmatch."),
+            "",
+        ]
+    if digest.notices:
+        names = _DigestNames(digest.language, t)
+        lines.append(_("WHAT ARRIVED FOR YOU (%(num)d)") % {"num": len(digest.notices)})
+        for notice in digest.notices:
+            when = notice.created_at.strftime("%Y-%m-%d %H:%M")
+            lines.append(f"- {when} {notice_wf.render(notice, _, ngettext, names)}")
+        lines += ["", _("Answer, decide or read more in sscmatch: its Notices page lists them.")]
+    return subject, "\n".join(lines).rstrip("\n") + "\n"
 
 
 def message(digest: Digest, today: date, sender: str) -> EmailMessage:

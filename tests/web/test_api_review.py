@@ -250,21 +250,30 @@ def test_alternate_and_veto(api: Any, session: Session) -> None:
         {"decision": "alternate", "alternate": wrong.id, "version": 1},
     )
     assert bad.status_code == 422 and "not an alternate" in bad.get_json()["message"]
+    # The reason says why this one is rejected; the alternate's provider has not confirmed, so
+    # accepting it needs the override (tests/web/test_api_review_actions.py walks the refusals).
     ok = api("secretariat").post(
         f"/api/v1/proposals/{first.id}/decision",
-        {"decision": "alternate", "alternate": second.id, "version": 1},
+        {
+            "decision": "alternate",
+            "alternate": second.id,
+            "version": 1,
+            "reason": "closer to the need",
+            "override": True,
+        },
     )
-    assert ok.status_code == 200
+    assert ok.status_code == 200, ok.get_json()
     assert (
         ok.get_json()["accepted"] == second.id and ok.get_json()["proposal"]["status"] == "rejected"
     )
-    assert ok.get_json()["review"]["reason"] == "alternate chosen"
+    assert ok.get_json()["review"]["reason"] == "closer to the need"
     veto = api("secretariat").post(
         f"/api/v1/proposals/{wrong.id}/decision",
         {"decision": "veto", "reason": "no agreement", "version": 1},
     )
     assert veto.status_code == 200
-    assert veto.get_json()["veto"] == {"provider": wrong.provider, "recipient": wrong.recipient}
+    assert veto.get_json()["veto"]["provider"] == wrong.provider
+    assert veto.get_json()["veto"]["recipient"] == wrong.recipient
     assert session.exec(select(Veto)).one().reason == "no agreement"
     rerun = start(api, needs=[OTHER_NEED])
     providers = {p.provider for p in proposals_of(session, OTHER_NEED) if p.run_id == rerun["id"]}

@@ -14,8 +14,9 @@ import pytest
 from flask import Flask
 from sqlmodel import Session, select
 
-from sscmatch.models import Reminder, StudyTour
+from sscmatch.models import Notice, Reminder, StudyTour, User
 from sscmatch.workflow import commitments as kwf
+from sscmatch.workflow import notices
 from sscmatch.workflow import reminders as rwf
 from sscmatch.workflow import tours as wf
 from tests.workflow.test_tours import SEC, advance, make_world
@@ -98,6 +99,13 @@ def world(session: Session, users: dict[str, int]) -> StudyTour:
             status=status,
             evidence=evidence,
         )
+    session.commit()
+    # Setting the world up told its focal points and the secretariat (a tour drafted and
+    # moved): read in the app, so the commitment digests below carry commitments only. The
+    # notices' own tests are at the end.
+    notices.mark_read(session, users["focal_gtm"])
+    notices.mark_read(session, users["focal_bra"])
+    notices.mark_read(session, users["secretariat"])
     session.commit()
     return tour
 
@@ -186,3 +194,67 @@ def test_remind_reports_bad_input_and_failed_delivery(
     failed = runner.invoke(args=["remind", "--today", "2026-07-15"])
     assert failed.exit_code != 0 and "could not deliver" in failed.output
     assert session.exec(select(Reminder)).all() == []  # not marked sent: retried next run
+
+
+def _tell_about_the_tour(session: Session, tour_id: str) -> None:
+    """The tour moves on: its two countries' focal points and the secretariat are told."""
+    advance(session, tour_id, "completed")
+
+
+def test_a_digest_carries_the_notices_once(
+    runner: Any, session: Session, world: StudyTour, users: dict[str, int], tmp_path: Path
+) -> None:
+    _tell_about_the_tour(session, world.id)
+    told = session.exec(select(Notice).where(Notice.read_at == None)).all()  # noqa: E711
+    assert {n.user_id for n in told} == {
+        users["focal_gtm"],
+        users["focal_bra"],
+        users["secretariat"],
+    }
+    # Guatemala's focal point reads theirs in the app before the digest: not e-mailed.
+    notices.mark_read(session, users["focal_gtm"])
+    session.commit()
+    out = tmp_path / "digests"
+    result = runner.invoke(args=["remind", "--today", "2026-07-15", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "3 digest(s) sent" in result.output
+    sec = (out / "2026-07-15_sec@test.org.txt").read_text()
+    assert "Subject: sscmatch: 1 notice (2026-07-15)" in sec
+    assert "WHAT ARRIVED FOR YOU (1)" in sec
+    assert f"Study tour {world.id} is now completed: " in sec
+    assert "Commitments of" not in sec and "OVERDUE" not in sec  # the secretariat owns none
+    bra = (out / "2026-07-15_bra@test.org.txt").read_text()
+    assert "Subject: sscmatch: 1 overdue, 0 due soon, 1 notice (2026-07-15)" in bra
+    assert "Send manual" in bra and f"Study tour {world.id} is now completed" in bra
+    gtm = (out / "2026-07-15_gtm@test.org.txt").read_text()
+    assert "WHAT ARRIVED" not in gtm and "notice" not in gtm.split("\n")[1]
+    session.expire_all()
+    emailed = {n.user_id: n.emailed_on for n in session.exec(select(Notice)) if n.emailed_on}
+    assert emailed == {users["focal_bra"]: "2026-07-15", users["secretariat"]: "2026-07-15"}
+    # The next day: the commitments again, the notices not (e-mailed once).
+    runner.invoke(args=["remind", "--today", "2026-07-16", "--out", str(out)])
+    assert not (out / "2026-07-16_sec@test.org.txt").exists()
+    assert "WHAT ARRIVED" not in (out / "2026-07-16_bra@test.org.txt").read_text()
+
+
+def test_a_failed_delivery_keeps_the_notices_for_the_next_run(
+    app: Flask, runner: Any, session: Session, world: StudyTour
+) -> None:
+    _tell_about_the_tour(session, world.id)
+    session.commit()
+    app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=1)  # nothing listens there
+    failed = runner.invoke(args=["remind", "--today", "2026-07-15"])
+    assert failed.exit_code != 0
+    session.expire_all()
+    assert [n for n in session.exec(select(Notice)) if n.emailed_on] == []
+
+
+def test_inactive_users_get_no_notice_digest(
+    runner: Any, session: Session, world: StudyTour, tmp_path: Path
+) -> None:
+    _tell_about_the_tour(session, world.id)
+    sec = session.exec(select(User).where(User.email == "sec@test.org")).one()
+    sec.active = False
+    session.commit()
+    found, _ = rwf.digests(session, TODAY, 14, None)
+    assert "sec@test.org" not in {d.recipient for d in found}

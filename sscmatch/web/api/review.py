@@ -8,7 +8,8 @@ input such as a missing reason).
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from collections.abc import Callable
+from typing import Annotated, Any, Literal, TypeVar
 
 from flask import current_app, jsonify, request
 from flask_login import current_user
@@ -32,7 +33,14 @@ class DecisionIn(BaseModel):
     decision: Literal["accept", "reject", "alternate", "veto"]
     reason: str | None = Field(default=None, max_length=MAX_TEXT)
     alternate: int | None = Field(default=None, ge=1, le=MAX_INT)
+    # The alternate's version as read (optional: without it, the one the server reads now).
+    alternate_version: int | None = Field(default=None, ge=1, le=MAX_INT)
     version: int = Field(ge=1, le=MAX_INT)
+    # Accept what the provider has not confirmed (its focal point has not answered): the
+    # reason says why.
+    override: bool = False
+    # Say what the decision would change, and change nothing.
+    dry_run: bool = False
 
 
 class ResponseIn(BaseModel):
@@ -70,7 +78,26 @@ def _db() -> Any:
 
 def _fail(exc: wf.ProposalError) -> ApiError:
     _db().rollback()
+    if type(exc) is wf.ProposalError:  # bad input (an alternate, a text): 422
+        return ApiError(422, "invalid", str(exc))
     return ApiError(exc.status, exc.code, str(exc))
+
+
+T = TypeVar("T")
+
+
+def rehearse(act: Callable[[], T], describe: Callable[[T], dict[str, Any]]) -> dict[str, Any]:
+    """A dry run: make the change in a savepoint, describe it, roll it back (nothing is
+    written, no notice is sent). A refusal is raised as the real change would raise it."""
+    db = _db()
+    savepoint = db.begin_nested()
+    try:
+        result = act()
+        db.flush()
+        return {**describe(result), "dry_run": True}
+    finally:
+        savepoint.rollback()
+        db.expire_all()
 
 
 def _visible(proposal: Any) -> None:
@@ -120,7 +147,6 @@ document(
 )
 
 
-
 def proposal_json(proposal: Any) -> dict[str, Any]:
     """A stored proposal's public shape, its reasons as code, parameters and the sentence in the
     request's language."""
@@ -135,6 +161,7 @@ def live_json(proposal: Any) -> dict[str, Any]:
     data: dict[str, Any] = proposal.to_dict()
     data["reasons"] = [reasons.as_json(r) for r in proposal.reasons]
     return data
+
 
 @bp.get("/needs/<need_id>/matches", endpoint="review_need_matches")
 @access("focal_point", "secretariat", "analyst", "admin")
@@ -248,18 +275,46 @@ def get_proposal(proposal_id: int) -> Any:
 document(
     "/api/v1/proposals/{id}/decision",
     "post",
-    "Decide: accept, reject (reason), alternate (alternate id; this one is rejected) or veto "
-    "the provider → recipient pair (reason); `version` is the proposal's version you read",
+    "Decide: accept, reject (reason), alternate (alternate id and the reason this one is "
+    "rejected) or veto the provider → recipient pair (reason); `version` is the proposal's "
+    "version you read. Accepting a proposal (or alternate) its provider has not confirmed needs "
+    "`override: true` and a reason. `dry_run: true` answers what would change and changes nothing",
     roles="secretariat, admin",
     params=[PARAM_INT_ID],
     body="Decision",
     responses={
-        "200": "the decided proposal and the effects",
+        "200": "the decided proposal and the effects (with `dry_run`: what they would be)",
         "404": "unknown proposal",
-        "409": "illegal transition or stale version (someone decided meanwhile)",
+        "409": "illegal transition, `override_required` (the provider has not confirmed), or "
+        "stale version (someone decided meanwhile)",
         "422": "bad body, missing reason or bad alternate",
     },
 )
+
+
+def outcome_json(outcome: wf.Outcome) -> dict[str, Any]:
+    """A decision's answer: the proposal, its review and what else it changed."""
+    accepted = outcome.accepted
+    need = _db().get(Need, accepted.need) if accepted is not None else None
+    return {
+        "proposal": proposal_json(outcome.proposal),
+        "review": wf.review_to_dict(outcome.review) if outcome.review else None,
+        "accepted": accepted.id if accepted else None,
+        "override": outcome.overridden,
+        "superseded": outcome.superseded,
+        "need": {"id": need.id, "status": need.status} if need is not None else None,
+        "veto": (
+            {
+                "id": outcome.veto.id,
+                "provider": outcome.veto.provider,
+                "recipient": outcome.veto.recipient,
+            }
+            if outcome.veto
+            else None
+        ),
+        "tour": getattr(outcome.tour, "id", None),
+        "dry_run": False,
+    }
 
 
 @bp.post("/proposals/<int:proposal_id>/decision", endpoint="review_decide")
@@ -267,8 +322,20 @@ document(
 def decide(proposal_id: int) -> Any:
     body: DecisionIn = validated(DecisionIn, json_body())
     db = _db()
-    try:
-        outcome = wf.decide(
+
+    def act() -> wf.Outcome:
+        if body.decision == "alternate":
+            return wf.choose_alternate(
+                db,
+                proposal_id,
+                body.alternate,
+                user_id=current_user.id,
+                version=body.version,
+                alternate_version=body.alternate_version,
+                reason=body.reason,
+                override=body.override,
+            )
+        return wf.decide(
             db,
             proposal_id,
             body.decision,
@@ -276,25 +343,19 @@ def decide(proposal_id: int) -> Any:
             version=body.version,
             reason=body.reason,
             alternate_id=body.alternate,
+            override=body.override,
         )
+
+    try:
+        if body.dry_run:
+            return jsonify(rehearse(act, outcome_json))
+        outcome = act()
+        db.flush()
+        answer = outcome_json(outcome)
     except wf.ProposalError as exc:
-        if type(exc) is wf.ProposalError:  # bad input (alternate, text): 422
-            db.rollback()
-            raise ApiError(422, "invalid", str(exc)) from None
         raise _fail(exc) from None
     db.commit()
-    return jsonify(
-        proposal=proposal_json(outcome.proposal),
-        review=wf.review_to_dict(outcome.review) if outcome.review else None,
-        accepted=outcome.accepted.id if outcome.accepted else None,
-        superseded=outcome.superseded,
-        veto=(
-            {"provider": outcome.veto.provider, "recipient": outcome.veto.recipient}
-            if outcome.veto
-            else None
-        ),
-        tour=getattr(outcome.tour, "id", None),
-    )
+    return jsonify(answer)
 
 
 document(
@@ -334,9 +395,6 @@ def respond(proposal_id: int) -> Any:
             note=body.note,
         )
     except wf.ProposalError as exc:
-        if type(exc) is wf.ProposalError:
-            db.rollback()
-            raise ApiError(422, "invalid", str(exc)) from None
         raise _fail(exc) from None
     db.commit()
     return jsonify(proposal_json(proposal))

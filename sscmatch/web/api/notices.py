@@ -1,0 +1,193 @@
+"""API of what arrives for the caller: their notices (read, marked read) and their worklist,
+"what needs me now" (:mod:`sscmatch.workflow.notices`, :mod:`sscmatch.workflow.worklists`).
+
+A notice is the caller's own: another user's is answered 404, as if it did not exist. Its
+``text`` is in the caller's language (their account's, as on the pages), its ``kind`` and
+``params`` are for programs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app, jsonify, request
+from flask_login import current_user
+
+from sscmatch.models import Notice
+from sscmatch.web.access import SIGNED_IN, access
+from sscmatch.web.api import ApiError, bp, document, int_arg
+from sscmatch.web.api.review import _db, proposal_json
+from sscmatch.workflow import notices, worklists
+
+PARAM_NOTICE = {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}
+
+
+def notice_json(notice: Notice) -> dict[str, Any]:
+    from sscmatch.web.main import notice_text
+
+    return {
+        "id": notice.id,
+        "kind": notice.kind,
+        "text": notice_text(notice),
+        "params": dict(notice.params or {}),
+        "entity": notice.entity,
+        "entity_id": notice.entity_id,
+        "created_at": notice.created_at.isoformat(),
+        "read_at": notice.read_at.isoformat() if notice.read_at else None,
+        "emailed_on": notice.emailed_on,
+    }
+
+
+document(
+    "/api/v1/notices",
+    "get",
+    "Your notices, unread first then newest first (`unread=true`: only those not read yet); "
+    "`unread` counts those not read",
+    roles="any signed-in user",
+    params=[
+        {"name": "unread", "in": "query", "schema": {"type": "boolean"}},
+        {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}},
+        {
+            "name": "per_page",
+            "in": "query",
+            "schema": {"type": "integer", "minimum": 1, "maximum": 200},
+        },
+    ],
+    responses={"200": "a page of notices", "400": "a bad parameter"},
+)
+
+
+@bp.get("/notices", endpoint="notices_list")
+@access(SIGNED_IN)
+def notice_list() -> Any:
+    size = int_arg("per_page", int(current_app.config["PAGE_SIZE"]), 1, 200)
+    number = int_arg("page", 1, 1, 100_000)
+    raw = (request.args.get("unread") or "").strip().lower()
+    if raw not in ("", "true", "false", "1", "0"):
+        raise ApiError(400, "bad_parameter", "unread must be true or false")
+    page = notices.for_user(
+        _db(),
+        current_user.id,
+        limit=size,
+        offset=(number - 1) * size,
+        unread_only=raw in ("true", "1"),
+    )
+    return jsonify(
+        items=[notice_json(n) for n in page.items],
+        page=number,
+        per_page=size,
+        pages=max(1, -(-page.total // size)),
+        total=page.total,
+        unread=page.unread,
+    )
+
+
+document(
+    "/api/v1/notices/{id}/read",
+    "post",
+    "Mark one of your notices read (no body)",
+    roles="any signed-in user (their own notices)",
+    params=[PARAM_NOTICE],
+    responses={"200": "the notice", "404": "no such notice of yours"},
+)
+
+
+@bp.post("/notices/<int:notice_id>/read", endpoint="notices_read_one")
+@access(SIGNED_IN)
+def read_one(notice_id: int) -> Any:
+    db = _db()
+    notice = notices.get_own(db, current_user.id, notice_id)
+    if notice is None:
+        raise ApiError(404, "not_found", f"you have no notice {notice_id}")
+    notices.mark_read(db, current_user.id, notice_id)
+    db.commit()
+    db.refresh(notice)
+    return jsonify(notice_json(notice))
+
+
+document(
+    "/api/v1/notices/read",
+    "post",
+    "Mark all your notices read (no body); answers how many were unread",
+    roles="any signed-in user",
+    responses={"200": "`marked`: how many notices were marked read"},
+)
+
+
+@bp.post("/notices/read", endpoint="notices_read_all")
+@access(SIGNED_IN)
+def read_all() -> Any:
+    db = _db()
+    marked = notices.mark_read(db, current_user.id)
+    db.commit()
+    return jsonify(marked=marked)
+
+
+# ----------------------------------------------------------------------------- worklist
+
+
+def _item(item: Any) -> dict[str, Any]:
+    """One worklist entry as JSON, whatever its kind."""
+    if isinstance(item, worklists.DueCommitment):
+        k = item.commitment
+        return {
+            "type": "commitment",
+            "id": k.id,
+            "description": k.description,
+            "owner_country": k.owner_country,
+            "due": k.due,
+            "status": k.status,
+            "days_left": item.days_left,
+        }
+    if hasattr(item, "proposal"):  # a queue row
+        return {
+            "type": "proposal",
+            **proposal_json(item.proposal),
+            "need_title": item.need_title,
+            "capacity_title": item.capacity_title or None,
+        }
+    if hasattr(item, "host_country"):  # a study tour
+        return {
+            "type": "study_tour",
+            "id": item.id,
+            "title": item.title,
+            "status": item.status,
+            "next": worklists.TOUR_NEXT.get(item.status),
+        }
+    return {
+        "type": "need",
+        "id": item.id,
+        "title": item.title,
+        "country": item.country,
+        "status": item.status,
+        "review_note": item.review_note,
+    }
+
+
+document(
+    "/api/v1/worklist",
+    "get",
+    "What needs you now: for a focal point the proposals to answer, needs returned and "
+    "commitments due (`to_answer`, `returned`, `due`); for the secretariat and admins the needs "
+    "to endorse, proposals to decide, study tours to move and overdue commitments "
+    "(`to_endorse`, `to_decide`, `tours`, `overdue`); each list's first 10 items and its total. "
+    "Analysts are asked for nothing (no lists)",
+    roles="any signed-in user",
+    responses={"200": "the lists"},
+)
+
+
+@bp.get("/worklist", endpoint="worklist")
+@access(SIGNED_IN)
+def worklist() -> Any:
+    from sscmatch.web.main import today
+
+    work = worklists.for_viewer(_db(), current_user, today())
+    lists = (work.lists if work else {}).items()
+    return jsonify(
+        role=current_user.role,
+        lists={
+            name: {"total": listed.total, "items": [_item(i) for i in listed.items]}
+            for name, listed in lists
+        },
+    )

@@ -1,0 +1,438 @@
+"""API of the review's second thoughts and shared work: reverting a decision, vetoes (listed,
+lifted), reopening a need, one decision over many proposals, and comments on a proposal.
+
+The same use cases as the pages (:mod:`sscmatch.workflow.proposals`, whose ``undo``, ``bulk``
+and ``comments`` modules say the rules). Changes carry the ``version`` of the record they were
+decided on (409 ``conflict`` when it is stale); a step the world has moved past answers 409
+``not_possible`` with what to do first; a missing reason 422 ``reason_required``. The revert and
+the bulk decision take ``dry_run: true``: the answer says what would change, nothing is written.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from flask import current_app, jsonify, request
+from flask_login import current_user
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import func, or_
+from sqlmodel import col, select
+
+from sscmatch.models import Need, Review, StudyTour, Veto
+from sscmatch.models import Proposal as StoredProposal
+from sscmatch.schemas import MAX_INT, MAX_TEXT
+from sscmatch.web.access import access
+from sscmatch.web.api import ApiError, bp, document, int_arg, json_body, paged, validated
+from sscmatch.web.api.review import (
+    PARAM_ID,
+    PARAM_INT_ID,
+    STAFF,
+    _db,
+    _fail,
+    _visible,
+    proposal_json,
+    rehearse,
+)
+from sscmatch.workflow import proposals as wf
+
+READERS = ("secretariat", "admin", "analyst")
+PAGING = [
+    {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}},
+    {
+        "name": "per_page",
+        "in": "query",
+        "schema": {"type": "integer", "minimum": 1, "maximum": 200},
+    },
+]
+
+
+class RevertIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: str | None = Field(default=None, max_length=MAX_TEXT)
+    version: int = Field(ge=1, le=MAX_INT)
+    dry_run: bool = False
+
+
+class LiftVetoIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: str | None = Field(default=None, max_length=MAX_TEXT)
+
+
+class ReopenIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: str | None = Field(default=None, max_length=MAX_TEXT)
+    version: int = Field(ge=1, le=MAX_INT)
+
+
+class BulkItem(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    id: int = Field(ge=1, le=MAX_INT)
+    version: int = Field(ge=1, le=MAX_INT)
+
+
+class BulkDecisionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    decision: Literal["accept", "reject"]
+    items: list[BulkItem] = Field(max_length=wf.MAX_BULK)
+    reason: str | None = Field(default=None, max_length=MAX_TEXT)
+    override: bool = False
+    dry_run: bool = False
+
+
+class CommentIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    body: str = Field(min_length=1, max_length=MAX_TEXT)
+
+
+def _register_schemas() -> None:
+    from sscmatch.web.api.openapi import SCHEMAS
+
+    SCHEMAS.setdefault("Revert", RevertIn)
+    SCHEMAS.setdefault("LiftVeto", LiftVetoIn)
+    SCHEMAS.setdefault("Reopen", ReopenIn)
+    SCHEMAS.setdefault("BulkDecision", BulkDecisionIn)
+    SCHEMAS.setdefault("Comment", CommentIn)
+
+
+_register_schemas()
+
+PARAM_VETO = {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}
+
+
+# ----------------------------------------------------------------------------- revert
+
+
+def _status_of(model: Any, key: Any) -> dict[str, Any] | None:
+    found = _db().get(model, key) if key else None
+    return {"id": found.id, "status": found.status} if found is not None else None
+
+
+def revert_json(done: Review) -> dict[str, Any]:
+    """A revert's answer: the proposal, the revert's review, the decision it undid and where
+    everything it touched stands now."""
+    db = _db()
+    reverted = db.get(Review, (done.effects or {}).get("reverted"))
+    proposal = wf.get_proposal(db, done.proposal_id)
+    effects = (reverted.effects if reverted else None) or {}
+    touched = {
+        int(i)
+        for i in (
+            *(effects.get("superseded") or {}),
+            effects.get("accepted"),
+            reverted.alternate_id if reverted else None,
+        )
+        if i
+    } - {proposal.id}
+    return {
+        "proposal": proposal_json(proposal),
+        "review": wf.review_to_dict(done),
+        "reverted": wf.review_to_dict(reverted) if reverted else None,
+        "proposals": [_status_of(StoredProposal, i) for i in sorted(touched)],
+        "need": _status_of(Need, proposal.need),
+        "tour": _status_of(StudyTour, effects.get("tour")),
+        "veto_lifted": effects.get("veto")
+        if db.get(Veto, effects.get("veto") or 0) is None
+        else None,
+        "dry_run": False,
+    }
+
+
+document(
+    "/api/v1/proposals/{id}/revert",
+    "post",
+    "Revert the latest decision on the proposal (a reason is required): its status goes back, "
+    "the proposals its acceptance superseded reopen, the need it matched reopens, the draft tour "
+    "it made is cancelled, the veto it made is lifted; an alternate choice is reverted whole. "
+    "`dry_run: true` answers what would change and changes nothing",
+    roles="secretariat, admin",
+    params=[PARAM_INT_ID],
+    body="Revert",
+    responses={
+        "200": "the proposal, the revert and where each record it touched stands",
+        "404": "unknown proposal",
+        "409": "stale version, or `not_possible` (nothing to revert, the tour is under way, "
+        "the proposal moved on)",
+        "422": "bad body or missing reason",
+    },
+)
+
+
+@bp.post("/proposals/<int:proposal_id>/revert", endpoint="review_revert")
+@access(*STAFF)
+def revert(proposal_id: int) -> Any:
+    body: RevertIn = validated(RevertIn, json_body())
+    db = _db()
+
+    def act() -> Review:
+        return wf.revert(
+            db, proposal_id, user_id=current_user.id, version=body.version, reason=body.reason
+        )
+
+    try:
+        if body.dry_run:
+            return jsonify(rehearse(act, revert_json))
+        done = act()
+        db.flush()
+        answer = revert_json(done)
+    except wf.ProposalError as exc:
+        raise _fail(exc) from None
+    db.commit()
+    return jsonify(answer)
+
+
+# ----------------------------------------------------------------------------- vetoes
+
+
+def veto_json(pair: Veto | dict[str, Any]) -> dict[str, Any]:
+    get = pair.get if isinstance(pair, dict) else lambda name: getattr(pair, name)
+    created = get("created_at")
+    return {
+        "id": get("id"),
+        "provider": get("provider"),
+        "recipient": get("recipient"),
+        "reason": get("reason"),
+        "created_by": get("created_by"),
+        "created_at": created.isoformat() if hasattr(created, "isoformat") else created,
+    }
+
+
+document(
+    "/api/v1/vetoes",
+    "get",
+    "The provider → recipient pairs excluded from matching, newest first (`country`: either side)",
+    roles="secretariat, admin, analyst",
+    params=[{"name": "country", "in": "query", "schema": {"type": "string"}}, *PAGING],
+    responses={"200": "a page of vetoes", "400": "a bad parameter"},
+)
+
+
+@bp.get("/vetoes", endpoint="review_vetoes")
+@access(*READERS)
+def vetoes() -> Any:
+    size = int_arg("per_page", int(current_app.config["PAGE_SIZE"]), 1, 200)
+    number = int_arg("page", 1, 1, 100_000)
+    country = (request.args.get("country") or "").strip().upper()
+    where = [or_(Veto.provider == country, Veto.recipient == country)] if country else []
+    db = _db()
+    total = int(db.exec(select(func.count(col(Veto.id))).where(*where)).one())
+    rows = db.exec(
+        select(Veto)
+        .where(*where)
+        .order_by(col(Veto.created_at).desc(), col(Veto.id).desc())
+        .offset((number - 1) * size)
+        .limit(size)
+    ).all()
+    return paged(
+        [veto_json(v) for v in rows],
+        page=number,
+        per_page=size,
+        pages=max(1, -(-total // size)),
+        total=total,
+    )
+
+
+document(
+    "/api/v1/vetoes/{id}/lift",
+    "post",
+    "Lift a veto (a reason is required): later runs may propose the pair again; proposals "
+    "rejected with it stay rejected (revert them one by one)",
+    roles="secretariat, admin",
+    params=[PARAM_VETO],
+    body="LiftVeto",
+    responses={
+        "200": "the veto as it was",
+        "404": "unknown veto, or lifted already",
+        "422": "bad body or missing reason",
+    },
+)
+
+
+@bp.post("/vetoes/<int:veto_id>/lift", endpoint="review_lift_veto")
+@access(*STAFF)
+def lift_veto(veto_id: int) -> Any:
+    body: LiftVetoIn = validated(LiftVetoIn, json_body())
+    db = _db()
+    try:
+        before = wf.lift_veto(db, veto_id, user_id=current_user.id, reason=body.reason)
+    except wf.ProposalError as exc:
+        raise _fail(exc) from None
+    db.commit()
+    return jsonify(veto_json(before))
+
+
+# ----------------------------------------------------------------------------- needs
+
+
+document(
+    "/api/v1/needs/{id}/reopen",
+    "post",
+    "Reopen a matched or closed need (a reason is required): it is open again and later runs "
+    "match it; refused while a study tour for it is under way (cancel the tour, which reopens it)",
+    roles="secretariat, admin",
+    params=[PARAM_ID],
+    body="Reopen",
+    responses={
+        "200": "the need",
+        "404": "unknown need",
+        "409": "stale version, or `not_possible` (not matched or closed, a tour under way)",
+        "422": "bad body or missing reason",
+    },
+)
+
+
+@bp.post("/needs/<need_id>/reopen", endpoint="review_reopen_need")
+@access(*STAFF)
+def reopen_need(need_id: str) -> Any:
+    from sscmatch.web.api.registry import need_json
+
+    body: ReopenIn = validated(ReopenIn, json_body())
+    db = _db()
+    try:
+        need = wf.reopen_need(
+            db, need_id.strip(), user_id=current_user.id, version=body.version, reason=body.reason
+        )
+    except wf.ProposalError as exc:
+        raise _fail(exc) from None
+    db.commit()
+    return jsonify(need_json(need))
+
+
+# ----------------------------------------------------------------------------- bulk
+
+
+def bulk_json(decision: str, result: wf.BulkResult) -> dict[str, Any]:
+    return {
+        "decision": decision,
+        "done": result.done,
+        "conflicted": result.conflicted,
+        "refused": [{"id": i, "message": why} for i, why in result.refused],
+        "superseded": result.superseded,
+        "dry_run": False,
+    }
+
+
+document(
+    "/api/v1/proposals/bulk-decision",
+    "post",
+    "One decision (accept or reject, with the reason a rejection or an override needs) over "
+    "many proposals, each given with the `version` you read; each is decided on its own: the "
+    "answer lists those done, those changed meanwhile (stale version, not decided) and those "
+    "refused with why. `dry_run: true` answers the same and changes nothing",
+    roles="secretariat, admin",
+    body="BulkDecision",
+    responses={
+        "200": "what was decided, changed meanwhile or refused",
+        "422": "bad body, no proposal, more than 500, or missing reason",
+    },
+)
+
+
+@bp.post("/proposals/bulk-decision", endpoint="review_bulk_decision")
+@access(*STAFF)
+def bulk_decision() -> Any:
+    body: BulkDecisionIn = validated(BulkDecisionIn, json_body())
+    db = _db()
+    items = [(item.id, item.version) for item in body.items]
+
+    def act() -> wf.BulkResult:
+        return wf.decide_many(
+            db,
+            body.decision,
+            items,
+            user_id=current_user.id,
+            reason=body.reason,
+            override=body.override,
+        )
+
+    try:
+        if body.dry_run:
+            return jsonify(rehearse(act, lambda r: bulk_json(body.decision, r)))
+        result = act()
+    except wf.ProposalError as exc:
+        raise _fail(exc) from None
+    db.commit()
+    return jsonify(bulk_json(body.decision, result))
+
+
+# ----------------------------------------------------------------------------- comments
+
+
+def comment_json(comment: Any, author: str, role: str) -> dict[str, Any]:
+    return {
+        "id": comment.id,
+        "proposal": comment.proposal_id,
+        "author": author,
+        "author_role": role,
+        "body": comment.body,
+        "created_at": comment.created_at.isoformat(),
+    }
+
+
+document(
+    "/api/v1/proposals/{id}/comments",
+    "get",
+    "The comments on a proposal, oldest first",
+    roles="secretariat, admin, analyst, focal_point of either country",
+    params=[PARAM_INT_ID, *PAGING],
+    responses={"200": "a page of comments", "403": "another country's", "404": "unknown"},
+)
+document(
+    "/api/v1/proposals/{id}/comments",
+    "post",
+    "Comment on a proposal (the secretariat and the focal points of its two countries); the "
+    "others concerned are told in their notices",
+    roles="secretariat, admin, focal_point of either country",
+    params=[PARAM_INT_ID],
+    body="Comment",
+    responses={
+        "201": "the comment",
+        "403": "not a country of the proposal",
+        "404": "unknown proposal",
+        "422": "bad body or empty comment",
+    },
+)
+
+
+def _readable(proposal_id: int) -> StoredProposal:
+    try:
+        proposal = wf.get_proposal(_db(), proposal_id)
+    except wf.ProposalError as exc:
+        raise _fail(exc) from None
+    _visible(proposal)
+    return proposal
+
+
+@bp.get("/proposals/<int:proposal_id>/comments", endpoint="review_comments")
+@access("secretariat", "admin", "analyst", "focal_point")
+def comments(proposal_id: int) -> Any:
+    size = int_arg("per_page", int(current_app.config["PAGE_SIZE"]), 1, 200)
+    number = int_arg("page", 1, 1, 100_000)
+    _readable(proposal_id)
+    thread = wf.comments_of(_db(), proposal_id)
+    shown = thread[(number - 1) * size : number * size]
+    return paged(
+        [comment_json(*row) for row in shown],
+        page=number,
+        per_page=size,
+        pages=max(1, -(-len(thread) // size)),
+        total=len(thread),
+    )
+
+
+@bp.post("/proposals/<int:proposal_id>/comments", endpoint="review_add_comment")
+@access("secretariat", "admin", "focal_point")
+def add_comment(proposal_id: int) -> Any:
+    proposal = _readable(proposal_id)  # another country's: 403 whatever the body
+    if not wf.may_comment(current_user, proposal.provider, proposal.recipient):
+        raise ApiError(403, "forbidden", "this proposal does not involve your country")
+    body: CommentIn = validated(CommentIn, json_body())
+    db = _db()
+    try:
+        made = wf.add_comment(
+            db, proposal_id, viewer=current_user, user_id=current_user.id, body=body.body
+        )
+    except wf.ProposalError as exc:
+        raise _fail(exc) from None
+    db.commit()
+    author = current_user.name or current_user.email
+    return jsonify(comment_json(made, author, current_user.role)), 201
