@@ -8,7 +8,7 @@ ties, ``texts.py`` the text vectors). Every factor is the formula stated in
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,8 +17,9 @@ import numpy.typing as npt
 from sscmatch.matching import factors as F
 from sscmatch.matching.indexes import DAY_MAX, DAY_MIN, Indexes
 from sscmatch.matching.model import Weights
+from sscmatch.matching.offers import OfferTable, offer_table
 from sscmatch.matching.tables import Tables
-from sscmatch.matching.texts import Text
+from sscmatch.matching.texts import BlockText, Text
 
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
@@ -208,111 +209,44 @@ def _kth_largest(x: F64, k: int) -> F64:
     return out
 
 
-def _segments(ix: Indexes, cs: I64, nc: int) -> tuple[I64, I64, I64]:
-    """For capacities ``cs`` (ascending, so grouped by country): the start of each country's
-    run, and per country its start and length (0 for countries without one)."""
-    country = ix.cap_country[cs]
-    starts = np.flatnonzero(np.r_[True, country[1:] != country[:-1]])
-    seg_start = np.zeros(nc, dtype=np.int64)
-    seg_len = np.zeros(nc, dtype=np.int64)
-    seg_start[country[starts]] = starts
-    seg_len[country[starts]] = np.diff(np.r_[starts, cs.size])
-    return starts, seg_start, seg_len
-
-
-def _country_max(values: F64, starts: I64, owners: I64, nc: int, empty: float = -np.inf) -> F64:
-    """rows × countries: the max of ``values`` (rows × capacities) over each country's run
-    (``empty`` for countries without one)."""
-    out = np.full((values.shape[0], nc), empty)
-    if starts.size:
-        out[:, owners] = np.maximum.reduceat(values, starts, axis=1)
-    return out
-
-
 ROUND_ONE_EXTRA = 3
-"""Countries beyond K whose best text-free capacity has its text compared first."""
-
-
-EXACT_BOUND_CELLS = 40_000_000
-"""Largest (theme and language combination × capacity) table for an exact per-country bound."""
-
-
-def _offer_bound(
-    w: Weights,
-    topic: F64,
-    lang: F64,
-    maturity: F64,
-    sig: Signatures,
-    starts: I64,
-    owners: I64,
-    nc: int,
-) -> F64:
-    """needs × countries: an upper bound of the offer part of the country's capacities. Exact
-    (the max over them of the offer part itself) when the needs' theme and language
-    combinations are few enough; else the sum of the maxima of its terms (looser, cheaper).
-    Countries without capacities get 0 (a zero weight times -inf would be nan; they are no
-    candidates anyway)."""
-    pairs = np.stack([sig.theme_row, sig.lang_row], axis=1)
-    combos, at = np.unique(pairs, axis=0, return_inverse=True)
-    if combos.shape[0] * topic.shape[1] <= EXACT_BOUND_CELLS:
-        offer = (
-            w.topic * topic[combos[:, 0]] + w.language * lang[combos[:, 1]]
-        ) + w.maturity * maturity[None, :]
-        out: F64 = _country_max(offer, starts, owners, nc, 0.0)[at.ravel()]
-        return out
-    return (
-        w.topic * _country_max(topic, starts, owners, nc, 0.0)[sig.theme_row]
-        + w.language * _country_max(lang, starts, owners, nc, 0.0)[sig.lang_row]
-    ) + w.maturity * _country_max(maturity[None, :], starts, owners, nc, 0.0)
-
-
-def _expand(n_idx: I64, p_idx: I64, seg_start: I64, seg_len: I64) -> tuple[I64, I64, I64]:
-    """(need row, capacity column, country) of every capacity of the given (need, country)
-    pairs, in order of need, country, capacity."""
-    lens = seg_len[p_idx]
-    if not lens.sum():
-        empty = np.zeros(0, dtype=np.int64)
-        return empty, empty, empty
-    ends = np.cumsum(lens)
-    cols = (
-        np.arange(int(ends[-1])) - np.repeat(ends - lens, lens) + np.repeat(seg_start[p_idx], lens)
-    )
-    return np.repeat(n_idx, lens), cols, np.repeat(p_idx, lens)
+"""Countries beyond K whose best capacity open to every need has its text compared first."""
 
 
 def _round_one(
-    ix: Indexes,
-    text: Text,
+    text: BlockText,
     w: Weights,
-    ns: I64,
-    cs: I64,
-    sig: Signatures,
-    tables: tuple[F64, F64],
-    segments: tuple[I64, I64],
-    windowed: Bool,
-    country: F64,
+    table: OfferTable,
+    base_of: Callable[[I64, I64, I64], F64],
+    always_open: Bool,
     upper: F64,
     top_k: int,
 ) -> F64:
     """Lower bounds: for each need's ``top_k + ROUND_ONE_EXTRA`` most promising countries, the
     exact best score (text included) over their capacities open to every need. -inf
     elsewhere."""
-    topic, lang = tables
     out = np.full(upper.shape, -np.inf)
     width = min(top_k + ROUND_ONE_EXTRA, upper.shape[1])
     picked = np.argpartition(-upper, width - 1, axis=1)[:, :width]
-    n_idx = np.repeat(np.arange(ns.size), width)
+    n_idx = np.repeat(np.arange(upper.shape[0]), width)
     p_idx = picked.ravel()
     ok = np.isfinite(upper[n_idx, p_idx])
     order = np.lexsort((p_idx[ok], n_idx[ok]))
-    rows, cols, ps = _expand(n_idx[ok][order], p_idx[ok][order], *segments)
-    keep = ~windowed[cols]
+    rows, cols, ps = table.expand(n_idx[ok][order], p_idx[ok][order])
+    keep = always_open[cols]
     rows, cols, ps = rows[keep], cols[keep], ps[keep]
-    if rows.size:
-        base = _offer(w, topic, lang, ix.cap_maturity[cs], sig, rows, cols) + country[rows, ps]
-        exact = (base + w.text * text.grid_pairs(ns, cs, rows, cols)) / w.total
-        np.maximum.at(out, (rows, ps), exact)
+    if not rows.size:
+        return out
+    exact = (base_of(rows, cols, ps) + w.text * text(rows, cols)) / w.total
+    starts, _ = _runs(rows * upper.shape[1] + ps)
+    out[rows[starts], ps[starts]] = np.maximum.reduceat(exact, starts)
     return out
+
+
+def _runs(group: I64) -> tuple[I64, I64]:
+    """The start and length of each run of equal values of ``group`` (non-empty)."""
+    starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
+    return starts, np.diff(np.r_[starts, group.size])
 
 
 def _offer(
@@ -352,47 +286,41 @@ def score_block(
         return Block(needs=ns, best=best, offer=offer_of)
     topic, lang = cap_offer_part(ix, w, cs, sig)
     maturity = ix.cap_maturity[cs]
-    starts, seg_start, seg_len = _segments(ix, cs, nc)
-    owners = ix.cap_country[cs[starts]]
     # capacities open to every need (no availability window, no veto of a single need)
     vetoed = {ix.cap_pos[c] for ids in ix.cap_vetoes.values() for c in ids if c in ix.cap_pos}
     windowed = (ix.cap_from[cs] != DAY_MIN) | (ix.cap_to[cs] != DAY_MAX)
     if vetoed:
         windowed |= np.isin(cs, np.fromiter(vetoed, dtype=np.int64))
-    allowed = ix.allowed[ix.need_country[ns]]
+    table = offer_table(
+        w,
+        (topic, lang),
+        maturity,
+        (sig.theme_row, sig.lang_row),
+        ix.cap_country[cs],
+        ~windowed,
+        nc,
+    )
+
+    pair_text = text.block(ns, cs)
+
+    def base_of(rows: I64, cols: I64, ps: I64) -> F64:
+        return _offer(w, topic, lang, maturity, sig, rows, cols) + country[rows, ps]
+
+    has_caps = np.zeros(nc, dtype=bool)
+    has_caps[ix.cap_country[cs]] = True
+    allowed = ix.allowed[ix.need_country[ns]] & has_caps[None, :]
     if top_k is None:
-        candidate = allowed & (seg_len > 0)[None, :]
+        candidate = allowed
         floor = np.full(ns.size, -np.inf)
     else:
-        # countries without capacities here get 0 (a zero weight times -inf would be nan);
-        # they are no candidates anyway
-        upper = np.where(
-            allowed,
-            (_offer_bound(w, topic, lang, maturity, sig, starts, owners, nc) + country + w.text)
-            / total,
-            -np.inf,
-        )
-        lower = _round_one(
-            ix,
-            text,
-            w,
-            ns,
-            cs,
-            sig,
-            (topic, lang),
-            (seg_start, seg_len),
-            windowed,
-            country,
-            upper,
-            top_k,
-        )
+        upper = np.where(allowed, (table.bound[table.combo] + country + w.text) / total, -np.inf)
+        lower = _round_one(pair_text, w, table, base_of, ~windowed, upper, top_k)
         floor = _kth_largest(np.maximum(lower, best), top_k)
         candidate = allowed & (upper >= floor[:, None] - 1e-9)
-    n_idx, p_idx = np.nonzero(candidate & (seg_len > 0)[None, :])
-    rows, cols, ps = _expand(n_idx, p_idx, seg_start, seg_len)
+    rows, cols, ps = table.expand(*np.nonzero(candidate))
     if not rows.size:
         return Block(needs=ns, best=best, offer=offer_of)
-    base = _offer(w, topic, lang, maturity, sig, rows, cols) + country[rows, ps]
+    base = base_of(rows, cols, ps)
     win = windowed[cols]
     if win.any():
         at = np.flatnonzero(win)
@@ -404,22 +332,21 @@ def score_block(
     # a capacity whose text-free part plus the most text can give stays below the need's k-th
     # best lower bound, or below the text-free part of another capacity of its country, is
     # never that country's best nor in the top k (pairs come grouped by need and country)
-    group = rows * nc + ps
-    starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
-    country_best = np.repeat(np.maximum.reduceat(base, starts), np.diff(np.r_[starts, base.size]))
+    starts, runs = _runs(rows * nc + ps)
+    country_best = np.repeat(np.maximum.reduceat(base, starts), runs)
     keep = np.isfinite(base) & (
         base + w.text >= np.maximum(floor[rows] * total, country_best) - 1e-9
     )
     rows, cols, ps, base = rows[keep], cols[keep], ps[keep], base[keep]
     if not rows.size:
         return Block(needs=ns, best=best, offer=offer_of)
-    scores = (base + w.text * text.grid_pairs(ns, cs, rows, cols)) / total
+    scores = (base + w.text * pair_text(rows, cols)) / total
     # per (need, country): the best score, the lowest capacity among equal ones (pairs come
     # sorted by need, country, capacity, so each group is one run)
     group = rows * nc + ps
-    starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
+    starts, runs = _runs(group)
     top = np.maximum.reduceat(scores, starts)
-    hit = np.flatnonzero(scores == np.repeat(top, np.diff(np.r_[starts, scores.size])))
+    hit = np.flatnonzero(scores == np.repeat(top, runs))
     _, at = np.unique(group[hit], return_index=True)
     first = hit[at]
     cap_best = np.full((ns.size, nc), -np.inf)
