@@ -160,7 +160,7 @@ def add_commitment(
 ) -> Commitment:
     """Record a commitment on a tour (at its closing session or afterwards). Caller commits."""
     tour = get_tour(session, tour_id)
-    owner = _limited(owner_country, MAX_REF, "the owner country").upper()
+    owner = _limited(owner_country, MAX_REF, N_("the owner country")).upper()
     if user.role not in EDITORS and not (user.role == "focal_point" and user.country == owner):
         raise TourForbidden(N_("a focal point records commitments of their own country only"))
     if user.role not in EDITORS and user.country not in (tour.host_country, tour.visiting_country):
@@ -179,8 +179,8 @@ def add_commitment(
             countries=f"{tour.host_country}, {tour.visiting_country}",
             value=repr(owner),
         )
-    description = _limited(description, MAX_TEXT, "the description")
-    evidence = _limited(evidence, MAX_TEXT, "the evidence") or None
+    description = _limited(description, MAX_TEXT, N_("the description"))
+    evidence = _limited(evidence, MAX_TEXT, N_("the evidence")) or None
     if not description:
         raise CommitmentError(N_("say what was committed (description)"))
     if status not in STATUSES:
@@ -191,7 +191,7 @@ def add_commitment(
         )
     if status == "fulfilled" and not (evidence and evidence.strip()):
         raise CommitmentError(N_("a fulfilled commitment needs evidence (text or a link)"))
-    institution = _limited(owner_institution, MAX_REF, "the institution") or None
+    institution = _limited(owner_institution, MAX_REF, N_("the institution")) or None
     if institution:
         inst = session.get(Institution, institution)
         if inst is None:
@@ -281,8 +281,8 @@ def update_commitment(
         )
     new_evidence = k.evidence
     if evidence is not None:
-        new_evidence = _limited(evidence, MAX_TEXT, "the evidence") or None
-    clean_note = _limited(note, MAX_TEXT, "the note") or None
+        new_evidence = _limited(evidence, MAX_TEXT, N_("the evidence")) or None
+    clean_note = _limited(note, MAX_TEXT, N_("the note")) or None
     if new_status == "fulfilled" and not new_evidence:
         raise CommitmentError(N_("a fulfilled commitment needs evidence (text or a link)"))
     if new_status == "dropped" and k.status != "dropped" and not clean_note:

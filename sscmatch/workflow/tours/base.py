@@ -84,19 +84,6 @@ def _shown(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def _limited(value: Any, limit: int, what: str) -> str:
-    """``value`` as stripped text of at most ``limit`` characters, else TourError."""
-    text = "" if value is None else str(value).strip()
-    if len(text) > limit:
-        raise TourError(
-            N_("%(what)s is too long (%(n)s characters; at most %(limit)s)"),
-            what=what,
-            n=len(text),
-            limit=limit,
-        )
-    return text
-
-
 class Actor(Protocol):
     """Who acts: the signed-in user (``web.auth.CurrentUser`` fits) or a test stand-in."""
 
