@@ -22,6 +22,7 @@ With fewer than ``MIN_CASES`` training cases the prior is kept.
 from __future__ import annotations
 
 import math
+import warnings
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -169,15 +170,20 @@ def fit(data: Sequence[Example], prior: Weights = DEFAULT_WEIGHTS) -> Weights:
         * sum(start[FACTORS.index(k)] for k in CONTEXT_FACTORS)
         / F.OFF_TOPIC_GAP,
     )
-    result = minimize(
-        objective,
-        start,
-        jac=True,
-        method="trust-constr",
-        bounds=[(0.0, None)] * len(FACTORS),
-        constraints=[LinearConstraint(guarantee, 0.0, np.inf)],
-        options={"maxiter": 300},
-    )
+    with warnings.catch_warnings():
+        # trust-constr's quasi-Newton update warns when a step leaves the gradient
+        # unchanged (a flat stretch of the objective, e.g. a window whose cases all
+        # tie); it then skips that update, which is the right thing for us too.
+        warnings.filterwarnings("ignore", message="delta_grad == 0.0", category=UserWarning)
+        result = minimize(
+            objective,
+            start,
+            jac=True,
+            method="trust-constr",
+            bounds=[(0.0, None)] * len(FACTORS),
+            constraints=[LinearConstraint(guarantee, 0.0, np.inf)],
+            options={"maxiter": 300},
+        )
     b = np.maximum(result.x, 0.0)
     if not np.isfinite(b).all() or b.sum() <= 0:
         return prior

@@ -2,14 +2,16 @@
 
 It looks at one (need, offer) pair at a time with plain Python loops over the records. Tests
 check that the fast engine (``engine.py``) gives the same scores and rankings;
-``scripts/bench_match`` times it on a sample of pairs to measure the speed-up.
+``scripts/bench_match`` times it, and its memoised form (``MemoisedReference``), to measure the
+speed-up.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date
+from typing import TypeVar, cast
 
 import numpy as np
 
@@ -28,6 +30,8 @@ from sscmatch.matching.model import (
 )
 from sscmatch.matching.scoring import rank_keys, weighted
 from sscmatch.matching.texts import profile, relevance
+
+_T = TypeVar("_T")
 
 
 def exclusion(
@@ -296,3 +300,50 @@ class ReferenceScorer:
             for r, ((s, country, cid), _k) in enumerate(ranked, 1):
                 out.append((nid, r, country, cid, s))
         return out
+
+
+class MemoisedReference(ReferenceScorer):
+    """The reference with every factor's value kept by what it depends on (a country's
+    experience of a set of themes, a pair of countries' relationship, a country's profile...):
+    the fair per-pair baseline ``scripts/bench_match`` quotes the engine's speed-up against.
+    Scores equal the reference's (the same code computes each value once)."""
+
+    def __init__(
+        self, corpus: Corpus, weights: Weights = DEFAULT_WEIGHTS, as_of: date | None = None
+    ) -> None:
+        super().__init__(corpus, weights, as_of)
+        self._memo: dict[tuple[object, ...], object] = {}
+
+    def _kept(self, key: tuple[object, ...], compute: Callable[[], _T]) -> _T:
+        if key not in self._memo:
+            self._memo[key] = compute()
+        return cast(_T, self._memo[key])
+
+    def _subject(self, themes: Iterable[str]) -> tuple[str, ...]:
+        key = tuple(themes)
+        return self._kept(("subject", key), lambda: ReferenceScorer._subject(self, key))
+
+    def profile(self, country: str) -> np.ndarray | None:
+        return self._kept(("profile", country), lambda: ReferenceScorer.profile(self, country))
+
+    def topic(self, need: NeedItem, cap: CapacityItem | None, country: str) -> float:
+        held = cap.themes if cap is not None else country
+        key = ("topic", need.themes, cap is not None, held)
+        return self._kept(key, lambda: ReferenceScorer.topic(self, need, cap, country))
+
+    def experience(self, need: NeedItem, cap: CapacityItem | None, country: str) -> float:
+        key = ("experience", country, need.themes)
+        return self._kept(key, lambda: ReferenceScorer.experience(self, need, cap, country))
+
+    def relationship(self, need: NeedItem, cap: CapacityItem | None, country: str) -> float:
+        key = ("relationship", need.country, country)
+        return self._kept(key, lambda: ReferenceScorer.relationship(self, need, cap, country))
+
+    def language(self, need: NeedItem, cap: CapacityItem | None, country: str) -> float:
+        offer = cap.languages if cap is not None else None
+        key = ("language", need.languages, need.country, offer, country)
+        return self._kept(key, lambda: ReferenceScorer.language(self, need, cap, country))
+
+    def follow_through(self, need: NeedItem, cap: CapacityItem | None, country: str) -> float:
+        key = ("follow_through", country)
+        return self._kept(key, lambda: ReferenceScorer.follow_through(self, need, cap, country))

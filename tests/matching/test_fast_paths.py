@@ -10,8 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sscmatch.matching import Weights, engine, prepare
-from sscmatch.matching.reference import ReferenceScorer
+from sscmatch.matching import Weights, engine, offers, prepare
+from sscmatch.matching.bruteforce import brute_force
+from sscmatch.matching.reference import MemoisedReference, ReferenceScorer
 from sscmatch.matching.scoring import weighted
 from sscmatch.matching.synth import SynthSize, generate
 from sscmatch.matching.texts import cosine, profile
@@ -90,3 +91,30 @@ def test_the_engine_touches_no_files() -> None:
             else:
                 continue
             assert not names & banned_modules, f"{path.name} imports {names & banned_modules}"
+
+
+@pytest.mark.parametrize(("seed", "top_k", "text"), [(5, 5, 3.0), (6, 1, 3.0), (7, 3, 30.0)])
+def test_the_brute_force_proposes_what_the_engine_proposes(
+    seed: int, top_k: int, text: float
+) -> None:
+    c = corpus(seed)
+    w = Weights(text=text)
+    fast = [(p.need_id, p.rank, p.provider, p.capacity_id) for p in prepare(c).rank(w, top_k=top_k)]
+    assert fast  # the comparison is not of two empty lists
+    assert brute_force(prepare(c), w, top_k) == fast
+
+
+def test_offer_tables_made_in_the_smallest_chunks_rank_the_same(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    c = corpus(8)
+    want = prepare(c).rank(top_k=5)
+    monkeypatch.setattr(offers, "CHUNK_CELLS", 1)
+    assert prepare(c).rank(top_k=5) == want
+
+
+def test_the_memoised_reference_scores_as_the_reference() -> None:
+    c = corpus(9)
+    plain, memo = ReferenceScorer(c), MemoisedReference(c)
+    for need in list(c.needs)[:6]:
+        assert memo.best_offers(need) == plain.best_offers(need)

@@ -185,7 +185,7 @@ def revert(proposal_id: int) -> Any:
 
 def veto_json(pair: Veto | dict[str, Any]) -> dict[str, Any]:
     get = pair.get if isinstance(pair, dict) else lambda name: getattr(pair, name)
-    created = get("created_at")
+    created: Any = get("created_at")
     return {
         "id": get("id"),
         "provider": get("provider"),
@@ -212,7 +212,7 @@ def vetoes() -> Any:
     size = int_arg("per_page", int(current_app.config["PAGE_SIZE"]), 1, 200)
     number = int_arg("page", 1, 1, 100_000)
     country = (request.args.get("country") or "").strip().upper()
-    where = [or_(Veto.provider == country, Veto.recipient == country)] if country else []
+    where = [or_(col(Veto.provider) == country, col(Veto.recipient) == country)] if country else []
     db = _db()
     total = int(db.exec(select(func.count(col(Veto.id))).where(*where)).one())
     rows = db.exec(
