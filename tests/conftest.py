@@ -7,6 +7,7 @@ Set ``SSCMATCH_TEST_DATABASE_URL`` (CI does) to add PostgreSQL to the ``backend`
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import uuid
@@ -66,22 +67,30 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-@pytest.fixture(scope="session")
-def pg_schema_url() -> Iterator[str]:
+@contextlib.contextmanager
+def fresh_pg_schema(prefix: str = "sscmatch_test") -> Iterator[str]:
+    """The URL of a new, empty PostgreSQL schema of the test database, dropped afterwards."""
     assert PG_URL, "PostgreSQL backend requested without SSCMATCH_TEST_DATABASE_URL"
-    schema = f"sscmatch_test_{uuid.uuid4().hex[:10]}"
+    schema = f"{prefix}_{uuid.uuid4().hex[:10]}"
     admin = make_engine(PG_URL)
     with admin.begin() as conn:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
     sep = "&" if "?" in PG_URL else "?"
-    url = f"{normalise_url(PG_URL)}{sep}options=-csearch_path%3D{schema}"
-    engine = make_engine(url)
-    _migrate_and_seed(engine)
-    engine.dispose()
-    yield url
-    with admin.begin() as conn:
-        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
+    try:
+        yield f"{normalise_url(PG_URL)}{sep}options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def pg_schema_url() -> Iterator[str]:
+    with fresh_pg_schema() as url:
+        engine = make_engine(url)
+        _migrate_and_seed(engine)
+        engine.dispose()
+        yield url
 
 
 def _empty_pg(url: str) -> None:

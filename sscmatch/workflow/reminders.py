@@ -79,13 +79,18 @@ class SmtpSettings:
 
 
 def due_items(session: Session, today: date, days: int) -> list[Item]:
-    """Undecided commitments overdue or due within ``days`` days, overdue first."""
+    """Undecided commitments of study tours planned in sscmatch overdue or due within ``days``
+    days, overdue first. Those recorded from the documents (no study tour: years past due,
+    nobody reports on them here) are not reminded, as the follow-up dashboard does not count
+    them overdue (:mod:`sscmatch.workflow.outcomes`)."""
     if days < 0:
         raise ValueError("days must be 0 or more")
     titles = {t.id: t.title for t in session.exec(select(StudyTour))}
     items = []
     for k in session.exec(
-        select(Commitment).where(col(Commitment.status).in_(OPEN)).order_by(col(Commitment.id))
+        select(Commitment)
+        .where(col(Commitment.status).in_(OPEN), col(Commitment.study_tour).is_not(None))
+        .order_by(col(Commitment.id))
     ):
         left = days_left(k, today)
         if left is None or left > days or k.due is None:

@@ -1,10 +1,14 @@
 """Browser tests: the real app on a loopback port, driven by Playwright in Debian's Chromium.
 
-One server and one browser per test session (fast); each test gets a fresh browser context (no
-cookies carried over) through the ``page`` fixture. The database is a fresh SQLite file with the
-knowledge base of ``data/`` imported and the demo accounts created, as ``scripts/run`` would make
-it; it is shared by every browser test of the session, so a journey creates records with names of
-its own rather than counting on an empty table.
+One server per database backend and one browser per test session (fast); each test gets a fresh
+browser context (no cookies carried over) through the ``page`` fixture. The database is a fresh
+SQLite file, and with ``SSCMATCH_TEST_DATABASE_URL`` also a fresh PostgreSQL schema (every browser
+test then runs on both, like the other database tests: ``live_server`` is parametrised by backend,
+so pytest runs all of them on SQLite, then all of them on PostgreSQL), with the knowledge base of
+``data/`` imported and the demo accounts created, as ``scripts/run`` would make it; it is shared
+by every browser test of the session, so a journey creates records with names of its own rather
+than counting on an empty table. Screenshots of the PostgreSQL pass go to
+``test-artifacts/e2e/postgresql/``.
 
 Writing a journey::
 
@@ -22,6 +26,7 @@ browser test is skipped with the way to get them: ``scripts/e2e_setup``. CI runs
 from __future__ import annotations
 
 import contextlib
+import importlib
 import logging
 import os
 import re
@@ -41,6 +46,7 @@ from sscmatch.db import init_db, session_scope
 from sscmatch.vocab import load_vocabulary
 from sscmatch.workflow.countries import sync_countries
 from sscmatch.workflow.users import DEMO_ACCOUNTS, DemoAccount, ensure_demo_users
+from tests.conftest import BACKENDS, fresh_pg_schema
 
 CHROMIUM = Path(os.environ.get("SSCMATCH_CHROMIUM", "/usr/bin/chromium"))
 SKIP_REASON = "Chromium not installed: run scripts/e2e_setup"
@@ -86,6 +92,26 @@ _FAILED = pytest.StashKey[bool]()
 class LiveServer:
     url: str
     app: Flask
+    backend: str = "sqlite"
+
+    @property
+    def artifacts(self) -> Path:
+        """Where this backend's screenshots go."""
+        return artifacts_root(self.backend)
+
+
+def artifacts_root(backend: str) -> Path:
+    return ARTIFACTS if backend == "sqlite" else ARTIFACTS / backend
+
+
+@contextlib.contextmanager
+def _database(backend: str, folder: Path) -> Iterator[str]:
+    """A fresh SQLite file, or a fresh PostgreSQL schema dropped afterwards."""
+    if backend == "sqlite":
+        yield f"sqlite:///{folder / 'e2e.db'}"
+        return
+    with fresh_pg_schema("sscmatch_e2e") as url:
+        yield url
 
 
 def _prepare_database(app: Flask) -> None:
@@ -101,30 +127,62 @@ def _prepare_database(app: Flask) -> None:
         ensure_demo_users(session, True)
 
 
-@pytest.fixture(scope="session")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    """The app in demo mode on 127.0.0.1 and a free port, served from a background thread."""
-    folder = tmp_path_factory.mktemp("e2e")
-    app = create_app(
-        {
-            "DATABASE_URL": f"sqlite:///{folder / 'e2e.db'}",
-            "SECRET_KEY": "e2e-secret",
-            "DEMO": True,
-        },
-        instance_path=str(folder / "instance"),
-    )
-    _prepare_database(app)
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="e2e-server", daemon=True)
-    thread.start()
+def _start_worker(app: Flask, stop: threading.Event) -> threading.Thread | None:
+    """A job worker beside the server, as ``scripts/run`` starts one: match runs, imports and
+    calibrations begun in the browser are carried out by it (None when this tree has no job
+    workers and the web process computes them itself)."""
     try:
-        yield LiveServer(f"http://127.0.0.1:{server.server_port}", app)
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        server.server_close()
-        app.extensions["sscmatch.engine"].dispose()
+        worker = importlib.import_module("sscmatch.jobs.worker")
+    except ImportError:
+        return None
+    thread = threading.Thread(
+        target=worker.run_worker,
+        args=(app,),
+        kwargs={"stop": stop, "name": "e2e-worker", "poll": 0.2},
+        name="e2e-worker",
+        daemon=True,
+    )
+    thread.start()
+    return thread
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def live_server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LiveServer]:
+    """The app in demo mode on 127.0.0.1 and a free port, served from a background thread, on
+    each configured database backend."""
+    backend = str(request.param)
+    folder = tmp_path_factory.mktemp(f"e2e-{backend}")
+    with _database(backend, folder) as url:
+        app = create_app(
+            {
+                "DATABASE_URL": url,
+                "SECRET_KEY": "e2e-secret",
+                "DEMO": True,
+                # The journeys send the day's digests themselves (`sscmatch remind`), so the
+                # worker does not send them first.
+                "REMIND_AT": "off",
+            },
+            instance_path=str(folder / "instance"),
+        )
+        _prepare_database(app)
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
+        server = make_server("127.0.0.1", 0, app, threaded=True)
+        thread = threading.Thread(target=server.serve_forever, name="e2e-server", daemon=True)
+        thread.start()
+        stop_worker = threading.Event()
+        worker = _start_worker(app, stop_worker)
+        try:
+            yield LiveServer(f"http://127.0.0.1:{server.server_port}", app, backend)
+        finally:
+            stop_worker.set()
+            if worker is not None:
+                worker.join(timeout=30)
+            server.shutdown()
+            thread.join(timeout=10)
+            server.server_close()
+            app.extensions["sscmatch.engine"].dispose()
 
 
 @pytest.fixture(scope="session")
@@ -166,7 +224,7 @@ def new_page(
 
     yield make
     if request.node.stash.get(_FAILED, False):
-        folder = _artifact_folder(request.node.name)
+        folder = _artifact_folder(request.node.name, live_server.backend)
         for number, page in enumerate(pages, start=1):
             # A failed screenshot must not hide the test's own failure.
             with contextlib.suppress(Exception):
@@ -181,16 +239,28 @@ def page(new_page: Callable[..., Any]) -> Any:
     return new_page()
 
 
-def _artifact_folder(test_name: str) -> Path:
-    folder = ARTIFACTS / re.sub(r"[^A-Za-z0-9_.-]+", "_", test_name)
+def _artifact_folder(test_name: str, backend: str = "sqlite") -> Path:
+    """``test-artifacts/e2e/[postgresql/]<test>``: the backend is a folder of its own, not a
+    part of the test's folder name (``test_x[sqlite]`` → ``test_x``, ``[admin-sqlite]`` →
+    ``[admin]``)."""
+    base, _, params = test_name.partition("[")
+    kept = [p for p in params.rstrip("]").split("-") if p and p not in ("sqlite", "postgresql")]
+    name = f"{base}[{'-'.join(kept)}]" if kept else base
+    folder = artifacts_root(backend) / re.sub(r"[^A-Za-z0-9_.-]+", "_", name)
     folder.mkdir(parents=True, exist_ok=True)
     return folder
 
 
 @pytest.fixture
-def shot(request: pytest.FixtureRequest) -> Callable[[Any, str], Path]:
+def artifacts(request: pytest.FixtureRequest, live_server: LiveServer) -> Path:
+    """This test's artifact folder (screenshots, downloads, digests) for its backend."""
+    return _artifact_folder(request.node.name, live_server.backend)
+
+
+@pytest.fixture
+def shot(request: pytest.FixtureRequest, live_server: LiveServer) -> Callable[[Any, str], Path]:
     """``shot(page, "step")`` saves a numbered full-page screenshot of the step."""
-    folder = _artifact_folder(request.node.name)
+    folder = _artifact_folder(request.node.name, live_server.backend)
     for old in folder.glob("*.png"):
         old.unlink()
     counter = iter(range(1, 1000))

@@ -52,6 +52,19 @@ def test_need_page_shows_candidates_side_by_side(as_user: Any, run: Session) -> 
     assert f"/review/needs/{NEED}" in needs and "Accept…" not in needs
 
 
+def test_candidates_ready_to_decide_come_first(as_user: Any, run: Session) -> None:
+    """The provider that confirmed leads the comparison, whatever its score; then the others
+    by score."""
+    bra = prop(run, "BRA")  # fifth by score
+    as_user("focal_bra").post(
+        f"/review/proposals/{bra.id}/response", data={"response": "confirm", "version": 1}
+    )
+    page = as_user("secretariat").get(f"/review/needs/{NEED}").get_data(as_text=True)
+    head = page.split('<table class="compare">', 1)[1].split("</thead>", 1)[0]
+    order = [head.index(f"/review/proposals/{p.id}") for p in [bra, *ranked(run)[:4]]]
+    assert order == sorted(order)
+
+
 def test_fallback_proposal_on_the_need_page(as_user: Any, run: Session) -> None:
     p = ranked(run)[-1]
     p.capacity = None

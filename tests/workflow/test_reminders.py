@@ -14,7 +14,7 @@ import pytest
 from flask import Flask
 from sqlmodel import Session, select
 
-from sscmatch.models import Notice, Reminder, StudyTour, User
+from sscmatch.models import Commitment, Notice, Reminder, StudyTour, User
 from sscmatch.workflow import commitments as kwf
 from sscmatch.workflow import notices
 from sscmatch.workflow import reminders as rwf
@@ -122,6 +122,21 @@ def test_digests_group_by_focal_point(session: Session, world: StudyTour) -> Non
     assert subject == "sscmatch: 1 overdue, 1 due soon (2026-07-15)"
     assert "15 days overdue" in body and "due in 5 days" in body and "Guatemala" in body
     assert "Evaluate" not in body and "Report" not in body
+
+
+def test_commitments_recorded_from_the_documents_are_not_reminded(
+    session: Session, world: StudyTour
+) -> None:
+    """A commitment with no study tour (recorded from a document, years past due) is not live:
+    the dashboard keeps it apart and the digest does not remind it."""
+    session.add(
+        Commitment(id="s000-k99", owner_country="GTM", description="Old roadmap", due="2015")
+    )
+    session.commit()
+    found, _ = rwf.digests(session, TODAY, 14, None)
+    gtm = next(d for d in found if d.recipient == "gtm@test.org")
+    assert [i.description for i in gtm.overdue] == ["Adopt the list"]
+    assert "Old roadmap" not in rwf.render(gtm, TODAY)[1]
 
 
 def test_fallback_address_when_a_country_has_no_focal_point(

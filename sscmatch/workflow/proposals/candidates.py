@@ -15,7 +15,7 @@ from sscmatch.models import Capacity, Need, ProposalComment, Veto
 from sscmatch.models import Proposal as StoredProposal
 from sscmatch.workflow import visibility
 from sscmatch.workflow.proposals.evidence import breakdown, is_fallback
-from sscmatch.workflow.proposals.lifecycle import FINAL, OPEN_STATUSES
+from sscmatch.workflow.proposals.lifecycle import FINAL
 from sscmatch.workflow.proposals.responses import notes_by_side
 from sscmatch.workflow.visibility import Viewer
 
@@ -133,7 +133,10 @@ def need_review(session: Session, need: Need, *, viewer: Viewer) -> NeedReview:
                 vetoed=(p.provider, p.recipient) in vetoed,
             )
         )
-    order = {s: i for i, s in enumerate((*OPEN_STATUSES, "accepted", "rejected"))}
+    # Ready to decide first (the provider confirmed), then those awaiting an answer, then the
+    # declined and the decided ones; by score within each.
+    ready_first = ("provider_confirmed", "proposed", "provider_declined", "accepted", "rejected")
+    order = {s: i for i, s in enumerate(ready_first)}
     candidates.sort(key=lambda c: (order.get(c.proposal.status, 9), -c.proposal.score))
     return NeedReview(
         need=need,
