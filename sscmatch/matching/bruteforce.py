@@ -2,8 +2,10 @@
 same theme family scored in full (text included), with whole-array operations but no bounds.
 
 ``scripts/bench_match`` times it beside the engine in one run and checks that both propose the
-same top K; the tests check the same on small corpora. It reuses the engine's factor tables
-(the arithmetic is the specification's, so the floats are equal), not its pruning.
+same top K; the tests check the same on small corpora. With ``text`` weighted 0 it is the
+text-free brute force of issue 16 (no matrix product of texts at all). It reuses the engine's
+factor tables (the arithmetic is the specification's, so the floats are equal), not its
+pruning.
 """
 
 from __future__ import annotations
@@ -67,7 +69,7 @@ def _chunk(prepared: PreparedCorpus, w: Weights, ns: I64, cs: I64) -> tuple[F64,
         offer_parts(w, topic, lang, ix.cap_maturity[cs], sig.theme_row, sig.lang_row)
         + country[:, owner]
     )
-    if text.need.shape[1]:
+    if text.need.shape[1] and w.text:
         rel = text.relevance(text.need[ns] @ text.cap[cs].T)
         rel[~text.has_need[ns]] = 0.0
         rel[:, ~text.has_cap[cs]] = 0.0

@@ -154,40 +154,44 @@ class PreparedCorpus:
         got = self.scores(weights, ns, None if weights.hub_damping else top_k)
         damping = self._damping(weights, ns)
         keys = rank_keys(got.best * damping)
-        chosen: list[tuple[int, int, int, int]] = []  # (need, rank, country, offer)
-        for i, n in enumerate(ns):
-            row = keys[i]
-            finite = np.flatnonzero(np.isfinite(row))
-            if not finite.size:
-                continue
-            order = finite[np.lexsort((finite, -row[finite]))][:top_k]
-            for r, p in enumerate(order.tolist(), 1):
-                chosen.append((n, r, p, int(got.offer[i, p])))
-        if not chosen:
+        chosen = _top_k(keys, top_k)  # (row, rank, country) of every proposal, by row then rank
+        if not chosen[0].size:
             return []
-        rows_of = {n: i for i, n in enumerate(ns)}
-        nn = np.array([c[0] for c in chosen], dtype=np.int64)
-        pp = np.array([c[2] for c in chosen], dtype=np.int64)
-        oo = np.array([c[3] for c in chosen], dtype=np.int64)
-        dd = damping[[rows_of[n] for n in nn.tolist()], pp]
+        rows, ranks, pp = chosen
+        nn = np.asarray(ns, dtype=np.int64)[rows]
+        oo = got.offer[rows, pp]
+        dd = damping[rows, pp]
         tables = self.tables(weights.half_life)
         comps = pair_components(ix, tables, self.text, weights, nn, oo, pp)
         total = weights.total
-        contrib = {k: dd * weights.factor(k) * comps[k] / total for k in FACTORS}
         score = dd * weighted(weights, comps)
+        # Python floats once per factor (not one numpy scalar at a time per proposal)
+        comp_cols = [comps[k].tolist() for k in FACTORS]
+        contrib_cols = [(dd * weights.factor(k) * comps[k] / total).tolist() for k in FACTORS]
+        addresses = comps["topic"] >= np.where(
+            oo >= 0, F.ON_TOPIC_MIN, F.FALLBACK_SHARE * F.ON_TOPIC_MIN
+        )
         explainer = Explainer(ix, tables, weights, self.text, self.facts) if explain else None
         out: list[Proposal] = []
-        for j, (n, r, p, o) in enumerate(chosen):
+        for j, (n, r, p, o, d, s, a) in enumerate(
+            zip(
+                nn.tolist(),
+                ranks.tolist(),
+                pp.tolist(),
+                oo.tolist(),
+                dd.tolist(),
+                score.tolist(),
+                addresses.tolist(),
+                strict=True,
+            )
+        ):
             need = ix.needs[n]
             cap = ix.caps[o] if o >= 0 else None
-            components = {k: float(comps[k][j]) for k in FACTORS}
-            contributions = {k: float(contrib[k][j]) for k in FACTORS}
-            addresses = components["topic"] >= (
-                F.ON_TOPIC_MIN if cap is not None else F.FALLBACK_SHARE * F.ON_TOPIC_MIN
-            )
+            components = dict(zip(FACTORS, [col[j] for col in comp_cols], strict=True))
+            contributions = dict(zip(FACTORS, [col[j] for col in contrib_cols], strict=True))
             reasons: tuple[Reason, ...] = ()
             if explainer is not None:
-                reasons = explainer.reasons(n, p, o, components, contributions, float(dd[j]))
+                reasons = explainer.reasons(n, p, o, components, contributions, d)
             out.append(
                 Proposal(
                     need_id=need.id,
@@ -196,13 +200,13 @@ class PreparedCorpus:
                     provider=ix.codes[p],
                     capacity_id=cap.id if cap else None,
                     institution=cap.institution if cap else None,
-                    score=float(score[j]),
+                    score=s,
                     components=components,
                     contributions=contributions,
                     reasons=reasons,
                     basis="capacity" if cap else "experience",
-                    addresses=addresses,
-                    damping=float(dd[j]),
+                    addresses=a,
+                    damping=d,
                 )
             )
         return out
@@ -237,6 +241,18 @@ class PreparedCorpus:
         if cap is None:
             return Reason("excluded.unknown_capacity", {"capacity": capacity_id})
         return exclusion(self.corpus, need, cap, self.as_of, self.ix.taxonomy)
+
+
+def _top_k(keys: F64, k: int) -> tuple[I64, I64, I64]:
+    """(row, rank from 1, column) of each row's ``k`` largest finite keys, ties to the lower
+    column, sorted by row then rank. One stable sort of the whole matrix (a row at a time in
+    Python cost more than the scoring at full scale)."""
+    order = np.argsort(-keys, axis=1, kind="stable")[:, :k]
+    picked = np.take_along_axis(keys, order, axis=1)
+    ok = np.isfinite(picked)
+    rows = np.broadcast_to(np.arange(keys.shape[0])[:, None], order.shape)[ok]
+    ranks = np.broadcast_to(np.arange(1, order.shape[1] + 1)[None, :], order.shape)[ok]
+    return rows.astype(np.int64), ranks.astype(np.int64), order[ok].astype(np.int64)
 
 
 def prepare(corpus: Corpus, as_of: date | None = None, *, family: bool = True) -> PreparedCorpus:

@@ -17,9 +17,9 @@ import numpy.typing as npt
 from sscmatch.matching import factors as F
 from sscmatch.matching.indexes import DAY_MAX, DAY_MIN, Indexes
 from sscmatch.matching.model import Weights
-from sscmatch.matching.offers import OfferTable, offer_table
+from sscmatch.matching.offers import OfferTable, country_runs, offer_parts, offer_table
 from sscmatch.matching.tables import Tables
-from sscmatch.matching.texts import BlockText, Text
+from sscmatch.matching.texts import Text
 
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
@@ -214,32 +214,27 @@ ROUND_ONE_EXTRA = 3
 
 
 def _round_one(
-    text: BlockText,
+    text: Callable[[I64, I64], F64],
     w: Weights,
     table: OfferTable,
     base_of: Callable[[I64, I64, I64], F64],
-    always_open: Bool,
     upper: F64,
     top_k: int,
 ) -> F64:
     """Lower bounds: for each need's ``top_k + ROUND_ONE_EXTRA`` most promising countries, the
-    exact best score (text included) over their capacities open to every need. -inf
-    elsewhere."""
+    exact score (text included) of the country's capacity with the best offer part among those
+    open to every need (one pair per need and country: the main pass finds the best).
+    -inf elsewhere."""
     out = np.full(upper.shape, -np.inf)
     width = min(top_k + ROUND_ONE_EXTRA, upper.shape[1])
     picked = np.argpartition(-upper, width - 1, axis=1)[:, :width]
-    n_idx = np.repeat(np.arange(upper.shape[0]), width)
-    p_idx = picked.ravel()
-    ok = np.isfinite(upper[n_idx, p_idx])
-    order = np.lexsort((p_idx[ok], n_idx[ok]))
-    rows, cols, ps = table.expand(n_idx[ok][order], p_idx[ok][order])
-    keep = always_open[cols]
-    rows, cols, ps = rows[keep], cols[keep], ps[keep]
-    if not rows.size:
-        return out
-    exact = (base_of(rows, cols, ps) + w.text * text(rows, cols)) / w.total
-    starts, _ = _runs(rows * upper.shape[1] + ps)
-    out[rows[starts], ps[starts]] = np.maximum.reduceat(exact, starts)
+    rows = np.repeat(np.arange(upper.shape[0]), width)
+    ps = picked.ravel()
+    cols = table.open_col[table.combo[rows], ps]
+    ok = np.isfinite(upper[rows, ps]) & (cols >= 0)
+    rows, cols, ps = rows[ok], cols[ok], ps[ok]
+    if rows.size:
+        out[rows, ps] = (base_of(rows, cols, ps) + w.text * text(rows, cols)) / w.total
     return out
 
 
@@ -301,7 +296,8 @@ def score_block(
         nc,
     )
 
-    pair_text = text.block(ns, cs)
+    def pair_text(rows: I64, cols: I64) -> F64:
+        return text.pairs(ns[rows], cs[cols])
 
     def base_of(rows: I64, cols: I64, ps: I64) -> F64:
         return _offer(w, topic, lang, maturity, sig, rows, cols) + country[rows, ps]
@@ -311,48 +307,47 @@ def score_block(
     allowed = ix.allowed[ix.need_country[ns]] & has_caps[None, :]
     if top_k is None:
         candidate = allowed
-        floor = np.full(ns.size, -np.inf)
     else:
         upper = np.where(allowed, (table.bound[table.combo] + country + w.text) / total, -np.inf)
-        lower = _round_one(pair_text, w, table, base_of, ~windowed, upper, top_k)
+        lower = _round_one(pair_text, w, table, base_of, upper, top_k)
         floor = _kth_largest(np.maximum(lower, best), top_k)
         candidate = allowed & (upper >= floor[:, None] - 1e-9)
-    rows, cols, ps = table.expand(*np.nonzero(candidate))
-    if not rows.size:
-        return Block(needs=ns, best=best, offer=offer_of)
-    base = base_of(rows, cols, ps)
-    win = windowed[cols]
-    if win.any():
-        at = np.flatnonzero(win)
-        c_at, n_at = cs[cols[at]], ns[rows[at]]
-        ok = (ix.cap_from[c_at] <= ix.need_to[n_at]) & (ix.cap_to[c_at] >= ix.need_from[n_at])
-        if ix.cap_vetoes:
-            ok &= ~np.isin(n_at * len(ix.caps) + c_at, _vetoed_pairs(ix))
-        base[at[~ok]] = -np.inf
-    # a capacity whose text-free part plus the most text can give stays below the need's k-th
-    # best lower bound, or below the text-free part of another capacity of its country, is
-    # never that country's best nor in the top k (pairs come grouped by need and country)
-    starts, runs = _runs(rows * nc + ps)
-    country_best = np.repeat(np.maximum.reduceat(base, starts), runs)
-    keep = np.isfinite(base) & (
-        base + w.text >= np.maximum(floor[rows] * total, country_best) - 1e-9
-    )
-    rows, cols, ps, base = rows[keep], cols[keep], ps[keep], base[keep]
-    if not rows.size:
-        return Block(needs=ns, best=best, offer=offer_of)
-    scores = (base + w.text * pair_text(rows, cols)) / total
-    # per (need, country): the best score, the lowest capacity among equal ones (pairs come
-    # sorted by need, country, capacity, so each group is one run)
-    group = rows * nc + ps
-    starts, runs = _runs(group)
-    top = np.maximum.reduceat(scores, starts)
-    hit = np.flatnonzero(scores == np.repeat(top, runs))
-    _, at = np.unique(group[hit], return_index=True)
-    first = hit[at]
     cap_best = np.full((ns.size, nc), -np.inf)
     cap_offer = np.full((ns.size, nc), -1, dtype=np.int64)
-    cap_best[rows[first], ps[first]] = scores[first]
-    cap_offer[rows[first], ps[first]] = cs[cols[first]]
+    owner = ix.cap_country[cs]
+    starts, owners = country_runs(owner)
+    ends = np.r_[starts[1:], cs.size]
+    run_of = np.full(nc, -1, dtype=np.int64)
+    run_of[owners] = np.arange(owners.size)
+    vetoed_pairs = _vetoed_pairs(ix) if ix.cap_vetoes else None
+    for p in np.flatnonzero(candidate.any(axis=0)).tolist():
+        # every capacity of country p (a run of columns) against the needs that may rank it
+        rows = np.flatnonzero(candidate[:, p])
+        lo, hi = int(starts[run_of[p]]), int(ends[run_of[p]])
+        score = (
+            offer_parts(
+                w,
+                topic[:, lo:hi],
+                lang[:, lo:hi],
+                maturity[lo:hi],
+                sig.theme_row[rows],
+                sig.lang_row[rows],
+            )
+            + country[rows, p][:, None]
+        )
+        shut = np.flatnonzero(windowed[lo:hi])
+        if shut.size:
+            n_at, c_at = ns[rows][:, None], cs[lo + shut][None, :]
+            ok = (ix.cap_from[c_at] <= ix.need_to[n_at]) & (ix.cap_to[c_at] >= ix.need_from[n_at])
+            if vetoed_pairs is not None:
+                ok &= ~np.isin(n_at * len(ix.caps) + c_at, vetoed_pairs)
+            score[:, shut] = np.where(ok, score[:, shut], -np.inf)
+        score = (score + w.text * text.grid(ns[rows], cs[lo:hi])) / total
+        at = score.argmax(axis=1)  # the first of equal scores: the lowest capacity
+        top = score[np.arange(rows.size), at]
+        hit = np.isfinite(top)
+        cap_best[rows[hit], p] = top[hit]
+        cap_offer[rows[hit], p] = cs[lo + at[hit]]
     # a registered offer wins a tie with the country's fallback
     take = (rank_keys(cap_best) >= rank_keys(best)) & np.isfinite(cap_best)
     return Block(

@@ -99,10 +99,14 @@ class Text:
     def relevance(self, dots: npt.NDArray[np.floating[Any]]) -> F64:
         return relevance(dots, self.low, self.high)
 
-    def block(self, ns: I64, cs: I64) -> BlockText:
-        """The text relevance of pairs of a block's needs and capacities (see
-        :class:`BlockText`)."""
-        return BlockText(self, ns, cs)
+    def grid(self, ns: I64, cs: I64) -> F64:
+        """needs × capacities: text relevance of every pair (0 where a vector is missing)."""
+        if self.need.shape[1] == 0:
+            return np.zeros((ns.size, cs.size))
+        rel = self.relevance(self.need[ns] @ self.cap[cs].T)
+        rel[~self.has_need[ns]] = 0.0
+        rel[:, ~self.has_cap[cs]] = 0.0
+        return rel
 
     def pairs(self, ns: I64, cs: I64) -> F64:
         """Text relevance of aligned (need, capacity) pairs (0 where a vector is missing)."""
@@ -119,26 +123,4 @@ class Text:
         rel = self.relevance(self.need[ns] @ self.country.T)
         rel[~self.has_need[ns]] = 0.0
         rel[:, ~self.has_country] = 0.0
-        return rel
-
-
-class BlockText:
-    """Text relevance of (ns[row], cs[col]) pairs of one block. Many pairs are read through one
-    matrix product of the block's needs and capacities, made once and shared by every pass over
-    the block (no per-pair copies of vectors); a few (one need, say) one dot product each."""
-
-    def __init__(self, text: Text, ns: I64, cs: I64) -> None:
-        self.text, self.ns, self.cs = text, ns, cs
-        self._grid: npt.NDArray[np.float32] | None = None
-
-    def __call__(self, rows: I64, cols: I64) -> F64:
-        text, ns, cs = self.text, self.ns, self.cs
-        if text.need.shape[1] == 0 or not rows.size:
-            return np.zeros(rows.size)
-        if self._grid is None and rows.size <= cs.size:
-            return text.pairs(ns[rows], cs[cols])
-        if self._grid is None:
-            self._grid = text.need[ns] @ text.cap[cs].T
-        rel = text.relevance(self._grid[rows, cols])
-        rel[~(text.has_need[ns[rows]] & text.has_cap[cs[cols]])] = 0.0
         return rel
