@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, jsonify, request
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from sscmatch.schemas import MAX_INT, whole_number
 
@@ -50,6 +50,20 @@ def json_body() -> dict[str, Any]:
             "expected a JSON object in the request body (Content-Type: application/json)",
         )
     return data
+
+
+class NoBody(BaseModel):
+    """The body of a request that takes none: nothing, or an empty JSON object."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+def no_body() -> None:
+    """Routes that take no body refuse one (400, or 422 naming the unexpected fields) instead
+    of ignoring it: a client that sends a body expects it to be read. Document them with
+    ``body="NoBody", body_required=False``."""
+    if request.get_data(cache=True).strip():
+        validated(NoBody, json_body())
 
 
 def validated(schema: type[BaseModel], data: dict[str, Any]) -> Any:

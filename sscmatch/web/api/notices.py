@@ -15,7 +15,7 @@ from flask_login import current_user
 
 from sscmatch.models import Notice
 from sscmatch.web.access import SIGNED_IN, access
-from sscmatch.web.api import ApiError, bp, document, int_arg
+from sscmatch.web.api import ApiError, bp, document, int_arg, no_body
 from sscmatch.web.api.review import _db, proposal_json
 from sscmatch.workflow import notices, worklists
 
@@ -88,13 +88,21 @@ document(
     "Mark one of your notices read (no body)",
     roles="any signed-in user (their own notices)",
     params=[PARAM_NOTICE],
-    responses={"200": "the notice", "404": "no such notice of yours"},
+    body="NoBody",
+    body_required=False,
+    responses={
+        "200": "the notice",
+        "400": "a body was sent (this request takes none)",
+        "422": "an object with fields was sent",
+        "404": "no such notice of yours",
+    },
 )
 
 
 @bp.post("/notices/<int:notice_id>/read", endpoint="notices_read_one")
 @access(SIGNED_IN)
 def read_one(notice_id: int) -> Any:
+    no_body()
     db = _db()
     notice = notices.get_own(db, current_user.id, notice_id)
     if notice is None:
@@ -110,13 +118,20 @@ document(
     "post",
     "Mark all your notices read (no body); answers how many were unread",
     roles="any signed-in user",
-    responses={"200": "`marked`: how many notices were marked read"},
+    body="NoBody",
+    body_required=False,
+    responses={
+        "200": "`marked`: how many notices were marked read",
+        "400": "a body was sent (this request takes none)",
+        "422": "an object with fields was sent",
+    },
 )
 
 
 @bp.post("/notices/read", endpoint="notices_read_all")
 @access(SIGNED_IN)
 def read_all() -> Any:
+    no_body()
     db = _db()
     marked = notices.mark_read(db, current_user.id)
     db.commit()

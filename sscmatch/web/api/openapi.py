@@ -8,7 +8,7 @@ from flask import current_app, jsonify
 
 from sscmatch import schemas
 from sscmatch.web.access import PUBLIC, access
-from sscmatch.web.api import OPENAPI_PATHS, bp
+from sscmatch.web.api import OPENAPI_PATHS, NoBody, bp
 
 SCHEMAS: dict[str, Any] = {
     "InstitutionCreate": schemas.InstitutionCreate,
@@ -16,6 +16,7 @@ SCHEMAS: dict[str, Any] = {
     "NeedCreate": schemas.NeedCreate,
     "ExchangeCreate": schemas.ExchangeCreate,
     "CommitmentCreate": schemas.CommitmentCreate,
+    "NoBody": NoBody,
 }
 
 
