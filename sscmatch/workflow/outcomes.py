@@ -59,8 +59,10 @@ class Tally:
     overdue: int = 0
 
     def add(self, k: Commitment, today: date) -> None:
+        """Count ``k``; overdue only when it is live (one recorded from the documents, years
+        past its due date, is not overdue here: nobody reports on it)."""
         setattr(self, k.status, getattr(self, k.status, 0) + 1)
-        if is_overdue(k, today):
+        if not is_historical(k) and is_overdue(k, today):
             self.overdue += 1
 
     @property

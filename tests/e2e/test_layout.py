@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from sqlmodel import Session, col, select
 
-from sscmatch.models import Capacity, Commitment, Need
+from sscmatch.models import Capacity, Commitment, Need, Proposal
 from sscmatch.workflow import tours as tours_wf
 
 WIDTHS = (390, 1280)
@@ -30,6 +30,18 @@ OVERFLOW_JS = """() => { const bad = [];
       el = el.parentElement; }
     if (out && !scroll) bad.push((t.getAttribute('class') || t.tagName) + ' ' + Math.round(r.right));
   } return bad; }"""
+
+
+# A box that scrolls sideways because its content is wider (at desktop width none should).
+SCROLLING_JS = """() => { const bad = [];
+  for (const el of document.querySelectorAll('main *')) {
+    if (!['auto', 'scroll'].includes(getComputedStyle(el).overflowX)) continue;
+    if (el.scrollWidth > el.clientWidth + 1) {
+      const s = el.closest('section'); const h = s && s.querySelector('h2, h3');
+      bad.push((h ? h.textContent.trim() : el.className) + ' ' + el.scrollWidth + '>' + el.clientWidth);
+    } } return bad; }"""
+# Pages whose every table fits a desktop screen (1280 px) without scrolling sideways.
+FIT_AT_DESKTOP = ("/followup", "/followup?country=all", "/review/needs", "/notices")
 
 
 @pytest.fixture(scope="module")
@@ -65,7 +77,15 @@ def records(live_server: Any) -> Iterator[dict[str, str]]:
             )
         )
         s.commit()
-        yield {"tour": tour.id, "commitment": f"{tour.id}-k90", "capacity": capacity.id}
+        # A need with proposals to compare, when a journey of this session ran matching.
+        proposal = s.exec(select(Proposal).order_by(col(Proposal.id))).first()
+        yield {
+            "tour": tour.id,
+            "commitment": f"{tour.id}-k90",
+            "capacity": capacity.id,
+            "need": proposal.need if proposal else "",
+            "proposal": str(proposal.id) if proposal else "",
+        }
 
 
 @pytest.mark.parametrize("width", WIDTHS)
@@ -87,7 +107,13 @@ def test_pages_fit_the_screen_and_nothing_is_cut_off(
         f"/tours/{records['tour']}",
         f"/tours/{records['tour']}/edit",
         f"/followup/commitments/{records['commitment']}",
+        "/followup?country=all",
+        "/review/needs",
+        "/review/awaiting",
+        "/notices",
     ]
+    if records["need"]:  # the candidates side by side, and one of them
+        paths += [f"/review/needs/{records['need']}", f"/review/proposals/{records['proposal']}"]
     problems = []
     for path in paths:
         page.goto(path)
@@ -99,6 +125,10 @@ def test_pages_fit_the_screen_and_nothing_is_cut_off(
         cut = page.evaluate(OVERFLOW_JS)
         if cut:
             problems.append(f"{path}: cut off without a scrolling box: {cut}")
+        if width >= 1280 and path in FIT_AT_DESKTOP:
+            scrolling = page.evaluate(SCROLLING_JS)
+            if scrolling:
+                problems.append(f"{path}: scrolls sideways on a desktop: {scrolling}")
     assert problems == []
 
 

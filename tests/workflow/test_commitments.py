@@ -171,6 +171,13 @@ def test_dashboard_puts_overdue_first(session: Session, scheduled: StudyTour) ->
     assert board.over_time["2015"].fulfilled == 1  # K-old: no history, its exchange's year
     assert [k.id for k in kwf.list_commitments(session, today=TODAY, overdue=True)] == [a.id]
     assert c.id in [k.id for k in kwf.list_commitments(session, today=TODAY, country="bra")]
+    # Recorded from a document (no study tour), years past due: kept apart, and not counted
+    # overdue in its country's row either.
+    session.add(Commitment(id="K-doc", owner_country="BRA", description="roadmap", due="2015"))
+    session.commit()
+    board = kwf.dashboard(session, today=TODAY)
+    assert [k.id for k in board.historical_overdue] == ["K-doc"]
+    assert board.by_country["BRA"].overdue == 0 and board.by_country["BRA"].pending == 2
 
 
 def test_outcome_ladder_counts_steps_per_country_and_theme(
