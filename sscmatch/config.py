@@ -54,10 +54,16 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("PAGE_SIZE", 25, "Rows per page in lists."),
     Setting("MAX_UPLOAD_MB", 20, "Largest bundle accepted by upload, in MiB."),
     Setting(
-        "MATCH_SYNC",
+        "JOBS_SYNC",
         None,
-        "Run matching from the web inside the request instead of a "
-        "background thread; unset means: only when testing.",
+        "Carry out jobs (match runs, imports, calibrations) inside the web request that starts "
+        "them instead of handing them to a worker process; unset means: only when testing.",
+    ),
+    Setting(
+        "REMIND_AT",
+        "07:00",
+        "Time of day (UTC, HH:MM) after which the workers send the day's reminder digests "
+        "(as `sscmatch remind` does); `off`: they send none.",
     ),
     Setting(
         "WARM_CACHE",

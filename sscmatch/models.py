@@ -428,6 +428,60 @@ class Calibration(SQLModel, table=True):
     finished_at: datetime | None = None
 
 
+class Job(SQLModel, table=True):
+    """Long work done by a worker process (``sscmatch worker``), not by a web request: a match
+    run, a bundle import, a calibration, the day's reminders (:mod:`sscmatch.workflow.jobs`).
+    The row is the queue entry, the progress every server reads and the outcome; it is written
+    in the same transaction as the record it works on (``subject``), so neither exists without
+    the other. Bookkeeping, not data: backups leave it out."""
+
+    __table_args__ = (Index("ix_job_claim", "status", "run_after", "id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=40)
+    # What the job works on, e.g. "match_run:12": pages find a record's job by it.
+    subject: str | None = Field(default=None, max_length=120, index=True)
+    # At most one job per key, e.g. "reminders:2026-12-02": the day's reminders are queued once
+    # however many workers schedule them.
+    unique_key: str | None = Field(default=None, max_length=120, unique=True)
+    params: dict[str, Any] = Field(default_factory=dict, sa_type=JSONDict, nullable=False)
+    status: str = Field(default="queued", max_length=20)  # queued, running, done, failed
+    created_at: datetime = Field(default_factory=utcnow, nullable=False)
+    created_by: int | None = Field(default=None, foreign_key="user.id")
+    run_after: datetime = Field(default_factory=utcnow, nullable=False)
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    attempts: int = 0
+    max_attempts: int = 2
+    worker: str | None = Field(default=None, max_length=200)  # host:pid of the worker on it
+    step: str | None = Field(default=None, max_length=40)
+    done: int = 0
+    total: int = 0
+    progress_at: datetime | None = None
+    error: str | None = Field(default=None, max_length=2000)
+    result: dict[str, Any] | None = Field(default=None, sa_type=JSONDict)
+
+
+class JobPayload(SQLModel, table=True):
+    """The file a job works on (an uploaded bundle), kept in the database so that a worker on
+    any host can read it and a retried job still has it; deleted when the job ends."""
+
+    __tablename__ = "job_payload"
+    job_id: int = Field(primary_key=True, foreign_key="job.id")
+    name: str = Field(max_length=300)
+    data: bytes
+
+
+class JobWorker(SQLModel, table=True):
+    """A running worker process and its last sign of life: a job whose worker stopped signing
+    is given to another worker (or failed after its last attempt)."""
+
+    __tablename__ = "job_worker"
+    name: str = Field(primary_key=True, max_length=200)  # host:pid
+    started_at: datetime = Field(default_factory=utcnow, nullable=False)
+    seen_at: datetime = Field(default_factory=utcnow, nullable=False)
+    job_id: int | None = None
+
+
 class IdCounter(SQLModel, table=True):
     """The last number handed out for an id stem (``N-2026-``, ``T-2026-0012-k``): moved by one
     atomic UPDATE per new record, so records created at the same moment never get the same id

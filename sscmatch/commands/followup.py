@@ -9,20 +9,24 @@ Safe to run daily: a recipient gets at most one digest a day.
 from __future__ import annotations
 
 import smtplib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 import click
 from flask import current_app
 from flask.cli import with_appcontext
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from sscmatch.workflow import reminders as wf
 
 
-def _smtp() -> wf.SmtpSettings | None:
-    cfg = current_app.config
+def smtp_settings(cfg: Mapping[str, Any]) -> wf.SmtpSettings | None:
+    """The mail server of the configuration, or None to write digests to files."""
     host = cfg.get("SMTP_HOST")
     if not host:
         return None
@@ -38,6 +42,58 @@ def _smtp() -> wf.SmtpSettings | None:
         sender=str(cfg.get("SMTP_FROM") or "sscmatch@localhost"),
         starttls=bool(cfg.get("SMTP_STARTTLS")),
     )
+
+
+@dataclass
+class Outcome:
+    sent: int = 0
+    skipped: int = 0
+    failed: int = 0
+    unreached: list[str] = field(default_factory=list)
+
+
+def send_reminders(
+    engine: Engine,
+    today: date,
+    days: int,
+    smtp: wf.SmtpSettings | None,
+    folder: Path,
+    fallback: str | None,
+    say: Callable[[str], None] = lambda _line: None,
+    warn: Callable[[str], None] = lambda _line: None,
+) -> Outcome:
+    """Deliver the day's digests, each committed with its Reminder row once delivered (the
+    command and the daily job of the workers, :mod:`sscmatch.jobs.kinds`, both use this)."""
+    outcome = Outcome()
+    with Session(engine, expire_on_commit=False) as session:
+        found, outcome.unreached = wf.digests(session, today, days, fallback)
+        for digest in found:
+            if wf.already_sent(session, digest.recipient, today):
+                outcome.skipped += 1
+                continue
+            try:
+                wf.claim(session, digest, today, "email" if smtp else "file")
+            except IntegrityError:  # another run claimed this recipient meanwhile
+                session.rollback()
+                outcome.skipped += 1
+                continue
+            try:
+                if smtp:
+                    wf.send_email(smtp, wf.message(digest, today, smtp.sender))
+                    where = f"e-mailed to {digest.recipient}"
+                else:
+                    where = f"written to {wf.write_digest(folder, digest, today)}"
+            except (OSError, smtplib.SMTPException) as exc:
+                session.rollback()
+                outcome.failed += 1
+                warn(f"could not deliver to {digest.recipient}: {exc}")
+                continue
+            session.commit()
+            outcome.sent += 1
+            say(f"{len(digest.items)} item(s) {where}")
+    for code in outcome.unreached:
+        warn(f"no focal point for {code} and no SSCMATCH_SECRETARIAT_EMAIL: nobody reminded")
+    return outcome
 
 
 @click.command("remind")
@@ -59,45 +115,24 @@ def remind_command(today_text: str | None, days: int, out: Path | None) -> None:
         ) from None
     if days < 0 or days > 366:
         raise click.ClickException("--days must be between 0 and 366")
-    smtp = _smtp()
-    folder = out or Path(current_app.instance_path) / "reminders"
-    fallback = current_app.config.get("SECRETARIAT_EMAIL") or None
-    engine = current_app.extensions["sscmatch.engine"]
-    sent = skipped = failed = 0
-    with Session(engine, expire_on_commit=False) as session:
-        found, unreached = wf.digests(session, today, days, fallback)
-        for digest in found:
-            if wf.already_sent(session, digest.recipient, today):
-                skipped += 1
-                continue
-            try:
-                wf.claim(session, digest, today, "email" if smtp else "file")
-            except IntegrityError:  # another run claimed this recipient meanwhile
-                session.rollback()
-                skipped += 1
-                continue
-            try:
-                if smtp:
-                    wf.send_email(smtp, wf.message(digest, today, smtp.sender))
-                    where = f"e-mailed to {digest.recipient}"
-                else:
-                    where = f"written to {wf.write_digest(folder, digest, today)}"
-            except (OSError, smtplib.SMTPException) as exc:
-                session.rollback()
-                failed += 1
-                click.echo(f"could not deliver to {digest.recipient}: {exc}", err=True)
-                continue
-            session.commit()
-            sent += 1
-            click.echo(f"{len(digest.items)} item(s) {where}")
-    for code in unreached:
-        click.echo(
-            f"no focal point for {code} and no SSCMATCH_SECRETARIAT_EMAIL: nobody reminded",
-            err=True,
+    outcome = send_reminders(
+        current_app.extensions["sscmatch.engine"],
+        today,
+        days,
+        smtp_settings(current_app.config),
+        out or Path(current_app.instance_path) / "reminders",
+        current_app.config.get("SECRETARIAT_EMAIL") or None,
+        say=click.echo,
+        warn=lambda line: click.echo(line, err=True),
+    )
+    click.echo(
+        f"{outcome.sent} digest(s) sent, {outcome.skipped} already sent today, "
+        f"{outcome.failed} failed."
+    )
+    if outcome.failed:
+        raise click.ClickException(
+            f"{outcome.failed} digest(s) could not be delivered; run again later."
         )
-    click.echo(f"{sent} digest(s) sent, {skipped} already sent today, {failed} failed.")
-    if failed:
-        raise click.ClickException(f"{failed} digest(s) could not be delivered; run again later.")
 
 
 COMMANDS = [remind_command]

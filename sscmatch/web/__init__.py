@@ -204,9 +204,10 @@ def _warm_network_cache(app: Flask) -> None:
 
 
 def _sweep_interrupted_runs(app: Flask) -> None:
-    """At a worker's first request, mark failed the match runs left "running" by a process that
-    is gone (a restart or a crash killed their background thread); see
-    :func:`sscmatch.workflow.matchruns.sweep_interrupted`. Starting a run sweeps too."""
+    """At a worker's first request, move on the jobs of job workers that stopped (a restart
+    of the whole deployment), and mark failed the match runs that no job will finish; see
+    :func:`sscmatch.jobs.recover` and :func:`sscmatch.workflow.matchruns.sweep_interrupted`.
+    Pages that show a job, and every job worker, recover too."""
     import threading
 
     done = threading.Event()
@@ -216,9 +217,11 @@ def _sweep_interrupted_runs(app: Flask) -> None:
         if done.is_set():
             return
         done.set()
+        from sscmatch.jobs import recover
         from sscmatch.workflow.matchruns import sweep_interrupted
 
         try:
+            recover(app.extensions["sscmatch.engine"])
             with VersionedSession(app.extensions["sscmatch.engine"]) as session:
                 swept = sweep_interrupted(session)
                 session.commit()

@@ -1,4 +1,5 @@
-"""The admin pages (blueprint `admin`): users and roles, password resets, unlocking, the audit log.
+"""The admin pages (blueprint `admin`): users and roles, password resets, unlocking, the audit log;
+the bundle import pages (:mod:`sscmatch.web.imports`) share the blueprint.
 
 Only the ``admin`` role opens them. The rules (who may be demoted, what a focal point needs, stale
 edits) live in :mod:`sscmatch.workflow.admin`; the views validate input, call one use case, commit
@@ -8,15 +9,11 @@ and redirect, or re-render the form with a message per field.
 from __future__ import annotations
 
 import json
-import tempfile
-import zipfile
-from pathlib import Path, PurePosixPath
 from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
     DateField,
@@ -29,7 +26,6 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp
 
-from sscmatch.bundle import TABLES, BundleError, ImportReport, Problem, import_bundle
 from sscmatch.db import StaleVersion
 from sscmatch.schemas import CONSTITUENCIES, MAX_PAGE, whole_number
 from sscmatch.vocab import load_vocabulary
@@ -468,158 +464,6 @@ def audit_event(event_id: int) -> Any:
     )
 
 
-# ----- bundle import -----------------------------------------------------------------------------
+# ----- bundle import: sscmatch.web.imports (routes on this blueprint) --------------------------
 
-
-class ImportForm(FlaskForm):  # type: ignore[misc]
-    bundle = FileField(_l("Bundle file (.json, or .zip of CSV files)"))
-
-
-class _Refused(Exception):
-    def __init__(self, problems: list[Problem]) -> None:
-        super().__init__(f"{len(problems)} problem(s)")
-        self.problems = problems
-
-
-def _unpack_zip(data: Path, folder: Path, name: str, limit: int) -> None:
-    """Extract the CSV files of a zip into ``folder``; refuse paths that leave it, nested or
-    unknown files, and archives that unpack to more than ``limit`` bytes."""
-    known = {f"{t}.csv" for t in TABLES}
-    problems: list[Problem] = []
-    try:
-        archive = zipfile.ZipFile(data)
-    except (zipfile.BadZipFile, OSError):
-        raise _Refused([Problem(name, 1, "file", _("not a readable zip archive"))]) from None
-    with archive:
-        members = [m for m in archive.infolist() if not m.is_dir()]
-        total = sum(m.file_size for m in members)
-        if total > limit:
-            raise _Refused(
-                [Problem(name, 1, "file", _("the archive unpacks to more than the upload limit"))]
-            )
-        seen: set[str] = set()
-        for member in members:
-            path = PurePosixPath(member.filename.replace("\\", "/"))
-            if path.name.lower() in seen:
-                # A zip may hold two entries of one name: unpacked, the last would silently win.
-                problems.append(
-                    Problem(
-                        member.filename,
-                        1,
-                        "file",
-                        _("the archive holds this table twice; keep one file per table"),
-                    )
-                )
-                continue
-            seen.add(path.name.lower())
-            if path.is_absolute() or ".." in path.parts or len(path.parts) != 1:
-                problems.append(
-                    Problem(
-                        member.filename,
-                        1,
-                        "file",
-                        _("a path inside the archive is refused (put the CSV files at its top)"),
-                    )
-                )
-            elif path.name not in known:
-                problems.append(
-                    Problem(
-                        member.filename,
-                        1,
-                        "file",
-                        _(
-                            "unknown table (expected some of: %(names)s)",
-                            names=", ".join(sorted(known)),
-                        ),
-                    )
-                )
-        if problems:
-            raise _Refused(problems)
-        if not members:
-            raise _Refused([Problem(name, 1, "file", _("the archive holds no CSV file"))])
-        for member in members:
-            try:
-                content = archive.read(member)
-            except (zipfile.BadZipFile, OSError, RuntimeError, ValueError) as exc:
-                raise _Refused([Problem(member.filename, 1, "file", str(exc))]) from None
-            (folder / PurePosixPath(member.filename).name).write_bytes(content)
-
-
-def _run_import(upload: Any) -> ImportReport:
-    """Validate and write the uploaded bundle (the caller commits); raise with every problem."""
-    name = Path(upload.filename or "").name or "upload"
-    suffix = Path(name).suffix.lower()
-    if suffix not in (".json", ".zip"):
-        raise _Refused(
-            [Problem(name, 1, "file", _("expected a .json bundle or a .zip of CSV files"))]
-        )
-    limit = int(current_app.config["MAX_CONTENT_LENGTH"] or 0) or 20 * 1024 * 1024
-    with tempfile.TemporaryDirectory(prefix="sscmatch-import-") as tmp:
-        work = Path(tmp)
-        if suffix == ".json":
-            target = work / "bundle.json"
-            upload.save(target)
-        else:
-            archive = work / "upload.zip"
-            upload.save(archive)
-            target = work / "bundle"
-            target.mkdir()
-            _unpack_zip(archive, target, name, limit)
-        try:
-            return import_bundle(_db(), target, load_vocabulary(), user_id=current_user.id)
-        except BundleError as exc:
-            raise _Refused(
-                [
-                    Problem(name if p.file == "bundle.json" else p.file, p.line, p.field, p.message)
-                    for p in exc.problems
-                ]
-            ) from None
-
-
-@bp.route("/import", methods=["GET", "POST"])
-@access("secretariat", "admin")
-def import_page() -> Any:
-    form = ImportForm()
-    problems: list[Problem] = []
-    report: ImportReport | None = None
-    status = 200
-    if request.method == "POST":
-        status = 400
-        upload = form.bundle.data
-        if not form.validate_on_submit():
-            flash(_("The form expired; reload the page and try again."), "error")
-        elif upload is None or not getattr(upload, "filename", ""):
-            form.bundle.errors = [_("Choose a file to upload.")]
-        else:
-            db = _db()
-            try:
-                report = _run_import(upload)
-            except _Refused as exc:
-                db.rollback()
-                problems = exc.problems
-                flash(
-                    _("Nothing was imported: %(n)s problem(s) in the bundle.", n=len(problems)),
-                    "error",
-                )
-            except Exception:
-                db.rollback()
-                raise
-            else:
-                db.commit()
-                status = 200
-                flash(_("Bundle imported."), "info")
-    rows = []
-    if report is not None:
-        rows = [
-            (t, report.created[t], report.updated[t], report.unchanged[t])
-            for t in TABLES
-            if report.created[t] or report.updated[t] or report.unchanged[t]
-        ]
-    return render_template(
-        "admin/import.html",
-        form=form,
-        problems=[str(p) for p in problems],
-        report=report,
-        rows=rows,
-        limit_mb=current_app.config.get("MAX_UPLOAD_MB"),
-    ), status
+from sscmatch.web import imports  # noqa: E402,F401

@@ -2,32 +2,29 @@
 "Calibrate now" button (a confirmation page first), a calibration's progress and the list of past
 ones. The use cases are :mod:`sscmatch.workflow.calibrations`.
 
-A calibration started here is computed by :func:`execute_calibration` in a background thread
-with its own sessions, like a match run (``MATCH_SYNC``, default when testing, computes it
-inside the request): text vectors first, committed on their own (SQLite has one writer), then
-the fit, stored with its figures, or the failure.
+A calibration started here is computed by a job, like a match run (:mod:`sscmatch.jobs`, kind
+``calibration``: text vectors first, then the fit, stored with its figures, or the failure; a
+worker that dies makes it try again). ``JOBS_SYNC`` (default when testing) computes it inside
+the request.
 """
 
 from __future__ import annotations
 
-import logging
-import threading
 from typing import Any
 
 import babel.numbers
 from flask import current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from sqlalchemy.engine import Engine
 from sqlmodel import Session
 from wtforms import SelectField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired
 
+from sscmatch import jobs
 from sscmatch.matching import DEFAULT_WEIGHTS, FACTORS
-from sscmatch.models import Calibration
+from sscmatch.models import Calibration, Job
 from sscmatch.schemas import MAX_PAGE, whole_number
-from sscmatch.vocab import load_vocabulary
 from sscmatch.web.access import access
 from sscmatch.web.matching import READERS, STAFF, bp
 from sscmatch.web.review import FACTOR_LABELS
@@ -36,49 +33,33 @@ from sscmatch.web.translate import current_lang
 from sscmatch.web.translate import gettext as _
 from sscmatch.web.translate import lazy_gettext as _l
 from sscmatch.workflow import calibrations as wf
-from sscmatch.workflow import vectors
-
-log = logging.getLogger(__name__)
-
+from sscmatch.workflow.jobs import job_of
 
 # ----------------------------------------------------------------------------- computing
 
 
-def execute_calibration(engine: Engine, calibration_id: int) -> None:
-    """Compute a begun calibration and store it, or its failure (commits either)."""
-    try:
-        with Session(engine) as s:
-            vectors.refresh(s)
-            s.commit()
-        with Session(engine, expire_on_commit=False) as s:
-            row = s.get(Calibration, calibration_id)
-            assert row is not None
-            wf.finish(s, load_vocabulary(), row)
-            s.commit()
-    except Exception as exc:  # a calibration must end, failed, rather than stay running
-        log.exception("calibration %s failed", calibration_id)
-        with Session(engine, expire_on_commit=False) as s:
-            failed = s.get(Calibration, calibration_id)
-            if failed is not None:
-                wf.fail(s, failed, f"{type(exc).__name__}: {exc}")
-                s.commit()
+def queue_calibration(db: Session, row: Calibration, user_id: int | None) -> Job:
+    """Queue the job that computes a begun calibration, in the transaction that begins it."""
+    return jobs.submit(
+        db,
+        "calibration",
+        {"calibration_id": row.id},
+        subject=f"calibration:{row.id}",
+        user_id=user_id,
+    )
 
 
-def launch(calibration_id: int) -> None:
-    """In the background, or at once when ``MATCH_SYNC`` (default: testing) is set."""
-    engine: Engine = current_app.extensions["sscmatch.engine"]
-    sync = current_app.config.get("MATCH_SYNC")
-    if sync is None:
-        sync = current_app.testing
-    if sync:
-        execute_calibration(engine, calibration_id)
-        return
-    threading.Thread(
-        target=execute_calibration,
-        args=(engine, calibration_id),
-        name=f"calibration-{calibration_id}",
-        daemon=True,
-    ).start()
+def launch(job: Job) -> None:
+    """Hand the committed job over: to a worker, or at once with ``JOBS_SYNC`` (testing)."""
+    jobs.start(job)
+
+
+def _recover() -> None:
+    """Move on the jobs of workers that stopped, then fail what no job will finish."""
+    jobs.recover(current_app.extensions["sscmatch.engine"])
+    db = _db()
+    wf.sweep_interrupted(db)
+    db.commit()
 
 
 # ----------------------------------------------------------------------------- describing
@@ -127,8 +108,7 @@ def describe(row: Calibration | None, who: str = "") -> dict[str, Any] | None:
 def panel(db: Session) -> dict[str, Any]:
     """The matching page's calibration section: the calibration runs use, and one running or
     failed since."""
-    wf.sweep_interrupted(db)
-    db.commit()
+    _recover()
     used = wf.latest(db)
     newest = wf.history(db, 1, 1)[0]
     last = newest[0][0] if newest else None
@@ -190,9 +170,10 @@ def calibrate() -> Any:
         if busy is not None:
             return redirect(url_for("matching.calibration", calibration_id=busy.id))
         return _confirm(form, 409)
+    job = queue_calibration(db, row, current_user.id)
     db.commit()
     assert row.id is not None
-    launch(row.id)
+    launch(job)
     flash(_("Calibration %(id)s started.", id=row.id), "info")
     return redirect(url_for("matching.calibration", calibration_id=row.id))
 
@@ -203,8 +184,7 @@ def calibrations() -> Any:
     from sscmatch.workflow.proposals import Page
 
     db = _db()
-    wf.sweep_interrupted(db)
-    db.commit()
+    _recover()
     number = whole_number(request.args.get("page", "1"), 1, MAX_PAGE) or 1
     size = int(current_app.config["PAGE_SIZE"])
     rows, total = wf.history(db, number, size)
@@ -229,14 +209,14 @@ def _calibration_or_404(db: Session, calibration_id: int) -> Calibration:
 @access(*READERS)
 def calibration(calibration_id: int) -> Any:
     db = _db()
-    wf.sweep_interrupted(db)
-    db.commit()
+    _recover()
     row = _calibration_or_404(db, calibration_id)
     latest = wf.latest(db)
     return render_template(
         "matching/calibration.html",
         cal=describe(row, wf.creator(db, row)),
         in_use=latest is not None and latest.id == row.id,
+        job=calibration_job_status(db, row) if row.status == "running" else None,
     )
 
 
@@ -244,9 +224,20 @@ def calibration(calibration_id: int) -> Any:
 @access(*READERS)
 def calibration_status(calibration_id: int) -> Any:
     db = _db()
-    wf.sweep_interrupted(db)
-    db.commit()
+    _recover()
     row = db.get(Calibration, calibration_id)
     if row is None:
         return jsonify(error="not_found", message=f"no calibration {calibration_id}"), 404
-    return jsonify(id=row.id, status=row.status, finished=row.status != "running")
+    return jsonify(
+        id=row.id,
+        status=row.status,
+        finished=row.status != "running",
+        job=calibration_job_status(db, row),
+    )
+
+
+def calibration_job_status(db: Session, row: Calibration) -> dict[str, Any] | None:
+    """The state of the job computing ``row`` (queued, running, attempts, waiting for a
+    worker), for its page, its status and the API."""
+    job = job_of(db, f"calibration:{row.id}")
+    return jobs.status(db, job) if job is not None else None

@@ -1,18 +1,17 @@
 """The matching pages (blueprint `matching`): list runs, start one, follow its progress; the
 calibration pages (:mod:`sscmatch.web.calibrations`) share the blueprint.
 
-A run is created here (status ``running``) and computed by :func:`execute_run` in a background
-thread with its own sessions: progress is committed as batches of needs finish, the proposals are
-stored in one transaction at the end, and a failure marks the run ``failed`` with its error (no
-proposal of a failed run is kept). With ``MATCH_SYNC`` (default: when the app is testing) the run
-is computed inside the request, which makes tests deterministic.
+A run is created here (status ``running``) with the job that computes it, in one transaction; a
+worker process takes the job (:mod:`sscmatch.jobs`, kind ``match_run``): progress is committed
+as batches of needs finish, the proposals are stored in one transaction at the end, and a
+failure marks the run ``failed`` with its error (no proposal of a failed run is kept). A run
+whose worker was killed is computed again by another attempt. With ``JOBS_SYNC`` (default: when
+the app is testing) the job is carried out inside the request, which makes tests deterministic.
 """
 
 from __future__ import annotations
 
-import logging
 import re
-import threading
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -30,13 +29,13 @@ from flask import (
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import func
-from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 from wtforms import IntegerField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, NumberRange, ValidationError
 
-from sscmatch.models import MatchRun, Need, User
+from sscmatch import jobs
+from sscmatch.models import Job, MatchRun, Need, User
 from sscmatch.models import Proposal as StoredProposal
 from sscmatch.schemas import MAX_PAGE, whole_number
 from sscmatch.vocab import load_vocabulary
@@ -45,10 +44,11 @@ from sscmatch.web.templating import STATUS_LABELS
 from sscmatch.web.translate import gettext as _
 from sscmatch.web.translate import lazy_gettext as _l
 from sscmatch.web.widgets import FastSelect, theme_choices
-from sscmatch.workflow import matchruns, vectors
+from sscmatch.workflow import matchruns
+from sscmatch.workflow.jobs import INTERRUPTED as INTERRUPTED_JOB
+from sscmatch.workflow.jobs import job_of
 
 bp = Blueprint("matching", __name__, url_prefix="/matching")
-log = logging.getLogger(__name__)
 
 STAFF = ("secretariat", "admin")
 READERS = ("secretariat", "admin", "analyst")  # the analyst reads, changes nothing
@@ -57,59 +57,29 @@ READERS = ("secretariat", "admin", "analyst")  # the analyst reads, changes noth
 # ----------------------------------------------------------------------------- running
 
 
-def execute_run(
-    engine: Engine, run_id: int, need_ids: Sequence[str], top_k: int, user_id: int | None
-) -> None:
-    """Compute and store a begun run; commits progress, then the proposals, or the failure."""
-
-    def progress(done: int, total: int) -> None:
-        with Session(engine) as s:
-            run = s.get(MatchRun, run_id)
-            if run is not None:
-                run.needs_done, run.needs_total = done, total
-                matchruns.beat(run)
-                s.commit()
-
-    try:
-        # Text vectors of new or edited records first, committed on their own: the ranking below
-        # then only reads, so progress can be committed meanwhile (SQLite has one writer).
-        with Session(engine) as s:
-            vectors.refresh(s)
-            s.commit()
-        with Session(engine, expire_on_commit=False) as s:
-            proposals = matchruns.compute(
-                s, load_vocabulary(), need_ids=need_ids, top_k=top_k, progress=progress
-            )
-        with Session(engine, expire_on_commit=False) as s:
-            run = s.get(MatchRun, run_id)
-            assert run is not None
-            matchruns.finish_run(s, run, proposals, user_id)
-            s.commit()
-    except Exception as exc:  # a run must end, failed, rather than stay running forever
-        log.exception("match run %s failed", run_id)
-        with Session(engine, expire_on_commit=False) as s:
-            failed = s.get(MatchRun, run_id)
-            if failed is not None:
-                matchruns.fail_run(failed, f"{type(exc).__name__}: {exc}")
-                s.commit()
-
-
-def launch(run_id: int, need_ids: Sequence[str], top_k: int, user_id: int | None) -> None:
-    """Run in the background, or at once when ``MATCH_SYNC`` (default: testing) is set."""
-    engine: Engine = current_app.extensions["sscmatch.engine"]
-    sync = current_app.config.get("MATCH_SYNC")
-    if sync is None:  # unset: only when testing
-        sync = current_app.testing
-    if sync:
-        execute_run(engine, run_id, need_ids, top_k, user_id)
-        return
-    thread = threading.Thread(
-        target=execute_run,
-        args=(engine, run_id, list(need_ids), top_k, user_id),
-        name=f"match-run-{run_id}",
-        daemon=True,
+def queue_run(db: Session, run: MatchRun, need_ids: Sequence[str], user_id: int | None) -> Job:
+    """Queue the job that computes a begun run, in the transaction that begins it (a worker
+    takes it after the commit: the ``match_run`` kind of :mod:`sscmatch.jobs.kinds`)."""
+    return jobs.submit(
+        db,
+        "match_run",
+        {"run_id": run.id, "need_ids": list(need_ids), "top_k": run.top_k},
+        subject=f"match_run:{run.id}",
+        user_id=user_id,
     )
-    thread.start()
+
+
+def launch(job: Job) -> None:
+    """Hand a committed run's job over: to a worker, or computed at once with ``JOBS_SYNC``
+    (default: testing)."""
+    jobs.start(job)
+
+
+def run_job_status(db: Session, run: MatchRun) -> dict[str, Any] | None:
+    """The state of the job computing ``run`` (after recovering the jobs of stopped workers),
+    for its page and its status."""
+    job = job_of(db, f"match_run:{run.id}")
+    return jobs.status(db, job) if job is not None else None
 
 
 # ----------------------------------------------------------------------------- pages
@@ -311,9 +281,9 @@ def start() -> Any:
         db.rollback()
         flash(str(exc), "error")
         return _render_runs(form, 400)
+    job = queue_run(db, run, need_ids, current_user.id)
     db.commit()
-    assert run.id is not None
-    launch(run.id, need_ids, run.top_k, current_user.id)
+    launch(job)
     flash(_("Match run %(id)s started.", id=run.id), "info")
     return redirect(url_for("matching.run", run_id=run.id))
 
@@ -331,6 +301,7 @@ def run(run_id: int) -> Any:
     from sscmatch.web import get_session
 
     db = get_session()
+    _recover()
     found = _run_or_404(db, run_id)
     rows = db.exec(
         select(StoredProposal, Need.title)
@@ -351,6 +322,8 @@ def run(run_id: int) -> Any:
         run=found,
         needs=list(by_need.values()),
         creator=(creator.name or creator.email) if creator else "",
+        job=run_job_status(db, found) if found.status == "running" else None,
+        failure=run_error(found.error),
     )
 
 
@@ -361,13 +334,46 @@ def status(run_id: int) -> Any:
     from sscmatch.workflow.proposals import run_to_dict
 
     db = get_session()
+    _recover()
     found = db.get(MatchRun, run_id)
     if found is None:
         return jsonify(error="not_found", message=f"no match run {run_id}"), 404
     data = run_to_dict(found)
     data["percent"] = round(100 * found.needs_done / found.needs_total) if found.needs_total else 0
     data["finished"] = found.status != "running"
+    data["job"] = run_job_status(db, found)
     return jsonify(data)
+
+
+ATTEMPTS = re.compile(r"attempt (?P<n>\d+) of (?P<max>\d+)\)$")
+
+
+def run_error(error: str | None) -> str:
+    """A failed run's error in the reader's language when the service wrote it (its job's
+    worker stopped at every attempt; no job left to compute it), else as stored (an exception's
+    text)."""
+    if not error:
+        return ""
+    if error.startswith(INTERRUPTED_JOB):
+        found = ATTEMPTS.search(error)
+        return _(
+            "interrupted: the worker computing it stopped before the end, at every attempt "
+            "(%(n)s of %(max)s); nothing was stored. Start the run again.",
+            n=found["n"] if found else "?",
+            max=found["max"] if found else "?",
+        )
+    if error == matchruns.INTERRUPTED:
+        return _(
+            "interrupted: no job is computing this run any more; nothing was stored. "
+            "Start the run again."
+        )
+    return error
+
+
+def _recover() -> None:
+    """A page that shows a job moves on the jobs of workers that stopped (a worker does too):
+    a killed worker's run shows "queued again", or failed after its last attempt."""
+    jobs.recover(current_app.extensions["sscmatch.engine"])
 
 
 # The calibration pages share this blueprint (/matching/calibrate, /matching/calibrations…).

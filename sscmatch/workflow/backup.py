@@ -28,9 +28,18 @@ class BackupError(ValueError):
 
 
 # Bookkeeping the database keeps for itself (triggers maintain it; sign-in counters are
-# short-lived) and derived data (text vectors are remade from the records' texts when missing),
-# not data to carry over.
-NOT_BACKED_UP = {"data_change", "sign_in_throttle", "id_counter", "text_vector"}
+# short-lived; the job queue belongs to the running service: a restored database must not
+# start its old jobs again) and derived data (text vectors are remade from the records' texts
+# when missing), not data to carry over.
+NOT_BACKED_UP = {
+    "data_change",
+    "sign_in_throttle",
+    "id_counter",
+    "text_vector",
+    "job",
+    "job_payload",
+    "job_worker",
+}
 
 
 def _tables() -> list[Any]:

@@ -13,19 +13,21 @@ latest one that ends by the calibration's date and holds at least
 ``matching.calibration.MIN_CASES`` cases (else the latest with any): the last years when the
 database has exchanges in them, an older window when it does not (the sentence names the years).
 
-**Background.** The pages start a calibration with :func:`begin` (status ``running``, the
-computing process recorded), compute it with :func:`finish` in a background thread and mark it
-:func:`fail` ed on an error; one whose process is gone is marked failed by
-:func:`sweep_interrupted` rather than shown running forever. One calibration runs at a time
-(:class:`CalibrationBusy`). The command line and the API compute at once (:func:`calibrate`).
-Every start, finish and failure is in the audit log (entity ``calibration``).
+**Background.** The pages and the API start a calibration with :func:`begin` (status
+``running``) and queue the job that computes it with :func:`finish` (``sscmatch.jobs``, kind
+``calibration``, subject ``calibration:<id>``) in the same transaction; a worker whose process
+dies makes the job try again, and its last failure marks the calibration :func:`fail` ed with the
+reason. :func:`sweep_interrupted` fails the running calibrations that no job will finish, so none
+shows running forever. One calibration runs at a time (:class:`CalibrationBusy`). The command
+line computes at once (:func:`calibrate`). Every start, finish and failure is in the audit log
+(entity ``calibration``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import asdict
-from datetime import date, datetime, timedelta
+from datetime import date
 from typing import Any
 
 from sqlalchemy import func
@@ -39,16 +41,14 @@ from sscmatch.models import Calibration, User, utcnow
 from sscmatch.vocab import Vocabulary
 from sscmatch.workflow.audit import record_event, snapshot
 from sscmatch.workflow.encode import build_corpus
-from sscmatch.workflow.workers import process_gone, this_worker
+from sscmatch.workflow.jobs import FINISHED, job_of
+from sscmatch.workflow.workers import this_worker
 
 WINDOWS = range(1, 6)
 """Years a window of history may span."""
 DEFAULT_WINDOW = engine_calibration.DEFAULT_WINDOW
-STALE_AFTER = timedelta(hours=6)
-"""A calibration still running after this long is taken as dead even when its process cannot be
-checked (another host); on the knowledge base one takes about a second."""
 INTERRUPTED = "interrupted"
-"""The error of a calibration whose process stopped before it finished (pages translate it)."""
+"""The error of a calibration that no worker finished (pages translate it)."""
 
 RULE_NAMES: Mapping[str, str] = {
     "popularity": N_("the most active provider first"),
@@ -155,13 +155,14 @@ def check_as_of(as_of: date, today: date) -> date:
 # ----------------------------------------------------------------------------- computing
 
 
-def sweep_interrupted(session: Session, now: datetime | None = None) -> list[int]:
-    """Mark failed (:data:`INTERRUPTED`) every running calibration whose process is gone or
-    that has run for :data:`STALE_AFTER`; returns their ids (the caller commits)."""
-    now = now or utcnow()
+def sweep_interrupted(session: Session) -> list[int]:
+    """Mark failed (:data:`INTERRUPTED`) every running calibration that no job will finish: it
+    has no job, or its job has ended; returns their ids (the caller commits). One whose job is
+    queued or running is the job queue's to recover (``sscmatch.jobs.recover``)."""
     swept = []
     for row in session.exec(select(Calibration).where(Calibration.status == "running")).all():
-        if (row.worker and process_gone(row.worker)) or now - row.created_at > STALE_AFTER:
+        job = job_of(session, f"calibration:{row.id}")
+        if job is None or job.status in FINISHED:
             fail(session, row, INTERRUPTED)
             swept.append(row.id or 0)
     return swept

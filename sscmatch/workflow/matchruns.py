@@ -4,17 +4,18 @@ A stored run supersedes the undecided proposals of earlier runs for the same nee
 (confirmed, declined, accepted, rejected) stay as they are. Progress is written to the run as
 needs are ranked in batches, so a page can show it while a long run works.
 
-A run computed in the background dies with its process (a restart, a crash, a recycled worker).
-Each run records which process computes it and when it last made progress;
-:func:`sweep_interrupted` marks failed the runs whose process is gone (on this host) or that
-gave no sign of life for :data:`STALE_AFTER`, so none stays "running" forever.
+A run begun from the pages or the API is computed by a job (:mod:`sscmatch.workflow.jobs`,
+subject ``match_run:<id>``) queued in the same transaction: a worker that dies makes the job try
+again, and its last failure marks the run failed with the reason. :func:`sweep_interrupted` is
+the safety net for runs that no job will finish (begun before jobs existed, or whose job ended
+without them), so none stays "running" forever.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date
 
 from sqlalchemy import Text, or_, type_coerce
 from sqlmodel import Session, col, select
@@ -28,17 +29,16 @@ from sscmatch.workflow import notices
 from sscmatch.workflow.audit import record_event, snapshot
 from sscmatch.workflow.calibrations import current_weights
 from sscmatch.workflow.encode import build_corpus
-from sscmatch.workflow.workers import process_gone, this_worker
+from sscmatch.workflow.jobs import FINISHED, job_of
+from sscmatch.workflow.workers import this_worker
 
 BATCH = 1000
+MIN_BATCH = 40
+PROGRESS_STEPS = 20
 UNDECIDED = ("proposed",)
-STALE_AFTER = timedelta(minutes=30)
-"""A running run with no progress for this long is taken as dead even if its process cannot be
-checked (another host). Progress comes every 1,000 needs; the longest silent step, storing the
-proposals of a full re-match, takes well under a minute."""
 INTERRUPTED = (
-    "interrupted: the server process computing this run stopped (a restart or a crash) before "
-    "it finished; nothing was stored. Start the run again."
+    "interrupted: no job is computing this run any more (it was begun before jobs existed, or "
+    "its job ended without it); nothing was stored. Start the run again."
 )
 
 
@@ -85,12 +85,15 @@ def compute(
         weights = current_weights(session)
     prepared: PreparedCorpus = prepare(build_corpus(session, vocab), as_of=as_of)
     wanted = list(need_ids) or [n.id for n in prepared.corpus.needs if n.status == "open"]
+    # About PROGRESS_STEPS reports whatever the size (a bar that moves), in batches of at most
+    # BATCH needs and at least MIN_BATCH (each call to rank has a small fixed cost).
+    size = max(MIN_BATCH, min(BATCH, -(-len(wanted) // PROGRESS_STEPS)))
     proposals: list[Proposal] = []
-    for start in range(0, len(wanted), BATCH):
-        batch = wanted[start : start + BATCH]
+    for start in range(0, len(wanted), size):
+        batch = wanted[start : start + size]
         proposals += rank(prepared, weights, as_of=as_of, need_ids=batch, top_k=top_k)
         if progress:
-            progress(min(start + BATCH, len(wanted)), len(wanted))
+            progress(min(start + size, len(wanted)), len(wanted))
     return proposals
 
 
@@ -207,14 +210,15 @@ def beat(run: MatchRun) -> None:
     run.heartbeat_at = utcnow()
 
 
-def sweep_interrupted(session: Session, now: datetime | None = None) -> list[int]:
-    """Mark failed (:data:`INTERRUPTED`) every running run whose process is gone or that made no
-    progress for :data:`STALE_AFTER`; returns their ids (the caller commits)."""
-    now = now or utcnow()
+def sweep_interrupted(session: Session) -> list[int]:
+    """Mark failed (:data:`INTERRUPTED`) every running run that no job will finish: it has no
+    job, or its job has ended; returns their ids (the caller commits). A run whose job is
+    queued or running is left alone: recovering the jobs of stopped workers is the job queue's
+    (``sscmatch.jobs.recover``), which fails the run with the job after its last attempt."""
     swept: list[int] = []
     for run in session.exec(select(MatchRun).where(MatchRun.status == "running")).all():
-        last = run.heartbeat_at or run.created_at
-        if (run.worker and process_gone(run.worker)) or now - last > STALE_AFTER:
+        job = job_of(session, f"match_run:{run.id}")
+        if job is None or job.status in FINISHED:
             fail_run(run, INTERRUPTED)
             session.add(run)
             swept.append(run.id or 0)

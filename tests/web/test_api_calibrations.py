@@ -148,7 +148,10 @@ def test_without_a_token(client: Any, tokens: dict[str, str]) -> None:
 
 
 def test_one_at_a_time(call: Any, session: Session) -> None:
+    from sscmatch.web.calibrations import queue_calibration
+
     running = wf.begin(session, today=date(2026, 12, 2))
+    queue_calibration(session, running, None)  # begun from the pages: a worker will take it
     session.commit()
     response = call("secretariat", "POST", "/api/v1/calibrations", json={})
     assert response.status_code == 409
@@ -157,6 +160,10 @@ def test_one_at_a_time(call: Any, session: Session) -> None:
     assert [r.status for r in stored(session)] == ["running"]
     listed = call("analyst", "GET", "/api/v1/calibrations").get_json()["items"]
     assert listed[0]["status"] == "running" and listed[0]["kept_defaults"] is None
+    assert listed[0]["job"]["state"] == "queued" and listed[0]["job"]["waiting_for_worker"]
+    one = call("analyst", "GET", f"/api/v1/calibrations/{running.id}")
+    assert one.status_code == 200 and one.get_json()["job"]["state"] == "queued"
+    assert call("analyst", "GET", "/api/v1/calibrations/999").status_code == 404
 
 
 @pytest.mark.parametrize("query", ["page=0", "page=x", "per_page=0", "per_page=201", "page=²"])
@@ -175,4 +182,4 @@ def test_in_openapi(client: Any) -> None:
     )
     window = spec["components"]["schemas"]["CalibrationRequest"]["properties"]["window"]
     assert (window["minimum"], window["maximum"]) == (1, 5)
-    assert set(post["responses"]) == {"201", "409", "422"}
+    assert set(post["responses"]) == {"201", "202", "409", "422"}

@@ -37,6 +37,17 @@ def rows(session: Session) -> list[Calibration]:
     return list(session.exec(select(Calibration).order_by(col(Calibration.id))))
 
 
+def begun(session: Session) -> Calibration:
+    """A calibration begun from the pages, with the job that computes it (queued: no worker
+    takes it here), committed."""
+    from sscmatch.web.calibrations import queue_calibration
+
+    row = wf.begin(session, today=date(2026, 12, 2))
+    queue_calibration(session, row, None)
+    session.commit()
+    return row
+
+
 def actions(session: Session) -> list[str]:
     found = session.exec(
         select(AuditEvent).where(AuditEvent.entity == "calibration").order_by(col(AuditEvent.id))
@@ -121,8 +132,7 @@ def test_cli_bad_input_stores_nothing(
 
 
 def test_cli_refuses_while_one_runs(runner: Any, loaded: Session) -> None:
-    running = wf.begin(loaded, today=date(2026, 12, 2))
-    loaded.commit()
+    running = begun(loaded)
     result = runner.invoke(args=["calibrate"])
     assert result.exit_code == 1 and f"calibration {running.id} is still running" in result.output
     assert [r.status for r in rows(loaded)] == ["running"]
@@ -162,7 +172,9 @@ def test_calibrate_now_from_the_pages(as_user: Any, loaded: Session, users: dict
     topic = f'<th scope="row">Topic</th><td>{row.weights["topic"]:.2f}</td><td>6.50</td>'
     assert topic in runs and topic in detail
     status = client.get(f"/matching/calibrations/{row.id}/status").get_json()
+    job = status.pop("job")
     assert status == {"id": row.id, "status": "done", "finished": True}
+    assert (job["kind"], job["state"], job["attempts"]) == ("calibration", "done", 1)
     # The next run ranks with the learnt weights.
     assert wf.current_weights(loaded) == Weights.from_dict(row.weights)
     listing = as_user("analyst").get("/matching/calibrations").data.decode()
@@ -198,8 +210,7 @@ def test_only_staff_calibrate(as_user: Any, loaded: Session) -> None:
 
 
 def test_one_at_a_time(as_user: Any, loaded: Session) -> None:
-    running = wf.begin(loaded, today=date(2026, 12, 2))
-    loaded.commit()
+    running = begun(loaded)
     client = as_user("secretariat")
     response = client.post("/matching/calibrations", data={"window": "2"})
     assert response.status_code == 302
@@ -235,15 +246,31 @@ def test_a_failure_is_shown_and_changes_nothing(
     assert "Le dernier étalonnage a échoué" in runs
 
 
-def test_an_interrupted_calibration_is_marked_failed(as_user: Any, loaded: Session) -> None:
+def test_an_interrupted_calibration_is_marked_failed(
+    app: Flask, as_user: Any, loaded: Session
+) -> None:
+    """Its worker killed at each attempt, a calibration ends failed as interrupted (and says so
+    in the reader's language); one that no job computes is failed the same way."""
+    from sscmatch.jobs import recover
+    from sscmatch.workflow import jobs as queue
     from tests.web.test_matching import _dead_pid
 
-    running = wf.begin(loaded, today=date(2026, 12, 2))
-    running.worker = f"{socket.gethostname()}:{_dead_pid()}"
-    loaded.commit()
+    running = begun(loaded)
+    for _attempt in range(2):
+        dead = f"{socket.gethostname()}:{_dead_pid()}"
+        queue.sign(loaded, dead, None)
+        assert queue.claim(loaded, dead) is not None
+        loaded.commit()
+        if _attempt == 0:
+            assert recover(app.extensions["sscmatch.engine"]) != []
+            assert [r.status for r in rows(loaded)] == ["running"]  # tried again
     page = as_user("analyst").get(f"/matching/calibrations/{running.id}").data.decode()
     assert "The server stopped before the calibration finished." in page
     assert [r.status for r in rows(loaded)] == ["failed"]
+    orphan = wf.begin(loaded, today=date(2026, 12, 2))  # begun before jobs existed
+    loaded.commit()
+    page = as_user("analyst").get(f"/matching/calibrations/{orphan.id}").data.decode()
+    assert "The server stopped before the calibration finished." in page
 
 
 def test_the_list_is_paged(app: Flask, as_user: Any, loaded: Session) -> None:
@@ -260,19 +287,36 @@ def test_the_list_is_paged(app: Flask, as_user: Any, loaded: Session) -> None:
 
 
 def test_in_the_background(app: Flask, as_user: Any, loaded: Session) -> None:
-    """Without MATCH_SYNC the request answers at once and a thread computes the calibration."""
+    """Without JOBS_SYNC the request answers at once (the page says it waits for a worker) and
+    a worker computes the calibration."""
+    import threading
     import time
 
-    app.config["MATCH_SYNC"] = False
+    from sscmatch.jobs.worker import run_worker
+
+    app.config["JOBS_SYNC"] = False
+    app.config["REMIND_AT"] = "off"
     client = as_user("secretariat")
     response = client.post("/matching/calibrations", data={"window": "2"})
     assert response.status_code == 302
     (row,) = rows(loaded)
-    deadline = time.monotonic() + 120
-    while rows(loaded)[0].status == "running" and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert rows(loaded)[0].status == "done"
-    assert row.worker == f"{socket.gethostname()}:{os.getpid()}"
+    page = client.get(response.headers["Location"]).data.decode()
+    assert "Waiting for a worker: none is running." in page and "js/jobs.js" in page
+    status = client.get(f"/matching/calibrations/{row.id}/status").get_json()
+    assert status["finished"] is False and status["job"]["state"] == "queued"
+    stop = threading.Event()
+    worker = threading.Thread(target=run_worker, args=(app,), kwargs={"stop": stop})
+    worker.start()
+    try:
+        deadline = time.monotonic() + 120
+        while rows(loaded)[0].status == "running" and time.monotonic() < deadline:
+            time.sleep(0.2)
+    finally:
+        stop.set()
+        worker.join(timeout=60)
+    (row,) = rows(loaded)
+    assert row.status == "done"
+    assert row.worker == f"{socket.gethostname()}:{os.getpid()}"  # the worker's process
 
 
 def test_the_audit_log_in_spanish(as_user: Any, loaded: Session) -> None:

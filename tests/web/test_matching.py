@@ -138,7 +138,7 @@ def test_needs_chosen_by_country_and_theme(
 ) -> None:
     started: list[list[str]] = []
     monkeypatch.setattr(
-        "sscmatch.web.matching.launch", lambda run_id, need_ids, *a: started.append(need_ids)
+        "sscmatch.web.matching.launch", lambda job: started.append(job.params["need_ids"])
     )
     vocab = load_vocabulary()
     family = {"policy-governance", *vocab.children("policy-governance")}
@@ -202,8 +202,15 @@ def test_a_failed_run_keeps_no_proposals(
 
 
 def test_background_run_reports_progress(database_url: str, tmp_path: Path) -> None:
-    app: Flask = make_test_app(database_url, tmp_path, MATCH_SYNC=False)
+    """Without JOBS_SYNC the request only queues the run: the page says it waits for a worker,
+    then a worker computes it and the status shows its progress to the end."""
+    import threading
+
+    from sscmatch.jobs.worker import run_worker
+
+    app: Flask = make_test_app(database_url, tmp_path, JOBS_SYNC=False)
     engine = app.extensions["sscmatch.engine"]
+    stop = threading.Event()
     try:
         from sscmatch.db import session_scope
         from sscmatch.workflow.users import create_user
@@ -215,36 +222,83 @@ def test_background_run_reports_progress(database_url: str, tmp_path: Path) -> N
         client = sign_in(app.test_client(), "secretariat")
         response = client.post("/matching/runs", data={"scope": "all", "top": 3})
         assert response.status_code == 302
-        page = client.get(response.headers["Location"])
-        assert page.status_code == 200
+        page = client.get(response.headers["Location"]).get_data(as_text=True)
+        assert "Waiting for a worker: none is running." in page and "js/jobs.js" in page
+        queued = client.get(response.headers["Location"] + "/status").get_json()
+        assert queued["status"] == "running" and queued["needs_done"] == 0
+        assert queued["job"]["state"] == "queued" and queued["job"]["waiting_for_worker"]
+        worker = threading.Thread(target=run_worker, args=(app,), kwargs={"stop": stop})
+        worker.start()
         status: dict[str, Any] = {}
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
             status = client.get(response.headers["Location"] + "/status").get_json()
             if status["finished"]:
                 break
             assert status["status"] == "running" and 0 <= status["needs_done"] <= 159
+            assert status["job"]["state"] in ("queued", "running")
             time.sleep(0.2)
         assert status["status"] == "done", status
         assert status["needs_done"] == status["needs_total"] == 159
         assert status["proposals"] > 0
+        assert status["job"] is None or status["job"]["state"] == "done"
     finally:
+        stop.set()
         time.sleep(0.1)
         engine.dispose()
 
 
 def test_running_page_polls_without_inline_script(as_user: Any, loaded: Session) -> None:
+    from sscmatch.web.matching import queue_run
+
     run = matchruns.begin_run(loaded, need_ids=["s002-n37"], top_k=3, user_id=None)
+    queue_run(loaded, run, ["s002-n37"], None)
     loaded.commit()
     page = as_user("secretariat").get(f"/matching/runs/{run.id}")
     assert page.status_code == 200
     html = page.data.decode()
     assert 'data-status-url="/matching/runs/' in html and "js/matching.js" in html
     assert "<progress" in html and "Refresh" in html
+    assert "data-job-status-url" in html and "js/jobs.js" in html
     assert "<script>" not in html
     script = as_user("secretariat").get("/static/js/matching.js")
     assert script.status_code == 200 and b"data-status-url" in script.data
     script.close()
+
+
+def test_a_run_that_no_job_will_finish_is_marked_interrupted(loaded: Session) -> None:
+    """The sweep fails the runs without a job, or whose job ended without them; a run whose
+    job is queued or running is the job queue's to recover."""
+    from sscmatch.web.matching import queue_run
+    from sscmatch.workflow import jobs as queue
+
+    orphan, ended, waiting, working = (
+        matchruns.start_run(loaded, as_of=None, need_ids=["s002-n37"], top_k=3, user_id=None)
+        for _ in range(4)
+    )
+    ended_job = queue_run(loaded, ended, ["s002-n37"], None)
+    queue_run(loaded, working, ["s002-n37"], None)
+    queue_run(loaded, waiting, ["s002-n37"], None)
+    loaded.flush()
+    queue.fail(loaded, ended_job, "something else went wrong")
+    taken = queue.claim(loaded, "elsewhere:1")
+    assert taken is not None and taken.subject == f"match_run:{working.id}"
+    loaded.commit()
+
+    swept = matchruns.sweep_interrupted(loaded)
+    loaded.commit()
+    assert sorted(swept) == sorted([orphan.id, ended.id])
+    for run in (orphan, ended, waiting, working):
+        loaded.refresh(run)
+    assert (waiting.status, working.status) == ("running", "running")
+    assert orphan.status == ended.status == "failed"
+    assert orphan.error and orphan.error.startswith("interrupted") and orphan.finished_at
+    assert matchruns.sweep_interrupted(loaded) == []  # once is enough
+    # Starting a run sweeps too: a dead one does not look busy next to it.
+    dead_again = matchruns.begin_run(loaded, need_ids=["s002-n37"], top_k=3, user_id=None)
+    loaded.commit()
+    matchruns.begin_run(loaded, need_ids=["s002-n37"], top_k=3, user_id=None)
+    assert dead_again.status == "failed"
 
 
 def _dead_pid() -> int:
@@ -257,59 +311,38 @@ def _dead_pid() -> int:
     return child.pid
 
 
-def test_a_run_whose_process_died_is_marked_interrupted(loaded: Session) -> None:
-    import socket
-    from datetime import timedelta
-
-    from sscmatch.models import utcnow
-
-    alive, dead, silent, elsewhere = (
-        matchruns.begin_run(loaded, need_ids=["s002-n37"], top_k=3, user_id=None)
-        for _ in range(4)
-    )
-    dead.worker = f"{socket.gethostname()}:{_dead_pid()}"
-    silent.worker = "another-host:1"
-    silent.heartbeat_at = utcnow() - matchruns.STALE_AFTER - timedelta(minutes=1)
-    elsewhere.worker = "another-host:1"  # cannot be checked, but gave a sign of life just now
-    loaded.commit()
-
-    swept = matchruns.sweep_interrupted(loaded)
-    loaded.commit()
-    assert sorted(swept) == sorted([dead.id, silent.id])
-    for run in (alive, dead, silent, elsewhere):
-        loaded.refresh(run)
-    assert (alive.status, elsewhere.status) == ("running", "running")
-    assert dead.status == silent.status == "failed"
-    assert dead.error and dead.error.startswith("interrupted") and dead.finished_at is not None
-    assert matchruns.sweep_interrupted(loaded) == []  # once is enough
-    # Starting a run sweeps too: a dead one does not look busy next to it.
-    dead_again = matchruns.begin_run(loaded, need_ids=["s002-n37"], top_k=3, user_id=None)
-    dead_again.worker = dead.worker
-    loaded.commit()
-    matchruns.begin_run(loaded, need_ids=["s002-n37"], top_k=3, user_id=None)
-    assert dead_again.status == "failed"
-
-
 def test_the_first_request_after_a_restart_sweeps(database_url: str, tmp_path: Path) -> None:
-    """A run left running by a process that is gone shows as interrupted after a restart."""
+    """After a restart, a run without a job shows as interrupted, and the job of a worker
+    process that is gone is queued again for its next attempt (its run still running)."""
     import socket
 
     from sscmatch.db import session_scope
+    from sscmatch.models import Job
+    from sscmatch.web.matching import queue_run
+    from sscmatch.workflow import jobs as queue
 
     app: Flask = make_test_app(database_url, tmp_path)
     engine = app.extensions["sscmatch.engine"]
+    gone = f"{socket.gethostname()}:{_dead_pid()}"
     try:
         with session_scope(engine) as s:
             import_bundle(s, ROOT / "data", load_vocabulary())
-            run = matchruns.begin_run(s, need_ids=["s002-n37"], top_k=3, user_id=None)
-            run.worker = f"{socket.gethostname()}:{_dead_pid()}"
+            orphan = matchruns.begin_run(s, need_ids=["s002-n37"], top_k=3, user_id=None)
+            killed = matchruns.begin_run(s, need_ids=["s002-n37"], top_k=3, user_id=None)
+            queue_run(s, killed, ["s002-n37"], None)
             s.flush()
-            run_id = run.id
+            assert queue.claim(s, gone) is not None
+            orphan_id, killed_id = orphan.id, killed.id
         app.test_client().get("/login")  # any first request
         with Session(engine) as s:
-            stored = s.get(MatchRun, run_id)
+            stored = s.get(MatchRun, orphan_id)
             assert stored is not None and stored.status == "failed"
             assert "interrupted" in (stored.error or "")
+            retried = s.get(MatchRun, killed_id)
+            assert retried is not None and retried.status == "running"
+            job = s.exec(select(Job).where(Job.subject == f"match_run:{killed_id}")).one()
+            assert (job.status, job.attempts, job.worker) == ("queued", 1, None)
+            assert f"worker {gone} stopped" in (job.error or "")
     finally:
         engine.dispose()
 

@@ -1,23 +1,28 @@
 """API of calibrations: the one match runs use, the list, and a new one.
 
 The same use cases as the pages (:mod:`sscmatch.workflow.calibrations`). A calibration made here
-is computed within the request (about a second on the knowledge base), like ``POST
-/match-runs``, and answered stored (201), or failed with its error. Its ``sentence`` says how good
-the suggestions have been, in the request's language.
+is computed by a job, like ``POST /match-runs``: answered 202 while a worker computes it (follow
+``GET /calibrations/<id>``), 201 when it had already finished (``JOBS_SYNC``, tests). Its
+``sentence`` says how good the suggestions have been, in the request's language.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, jsonify
+from flask import current_app, jsonify, url_for
 from flask_login import current_user
 from pydantic import BaseModel, ConfigDict, Field
 
 from sscmatch.models import Calibration
 from sscmatch.web.access import access
 from sscmatch.web.api import ApiError, bp, document, int_arg, json_body, paged, validated
-from sscmatch.web.calibrations import describe, execute_calibration
+from sscmatch.web.calibrations import (
+    calibration_job_status,
+    describe,
+    launch,
+    queue_calibration,
+)
 from sscmatch.web.tours import today
 from sscmatch.workflow import calibrations as wf
 
@@ -62,6 +67,7 @@ def calibration_json(db: Any, row: Calibration) -> dict[str, Any]:
     data["error_detail"] = row.error
     data["created_by_name"] = wf.creator(db, row) or None
     data["in_use"] = False
+    data["job"] = calibration_job_status(db, row) if row.status == "running" else None
     return data
 
 
@@ -126,18 +132,50 @@ def list_calibrations() -> Any:
     return paged(items, page=page, per_page=size, pages=max(1, -(-total // size)), total=total)
 
 
+document(
+    "/api/v1/calibrations/{id}",
+    "get",
+    "One calibration: its status, weights and figures, and while it runs the state of the job "
+    "computing it (`job`: queued, running; attempts; waiting for a worker)",
+    roles="secretariat, admin, analyst",
+    params=[{"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+    responses={"200": "the calibration", "404": "unknown calibration"},
+)
+
+
+@bp.get("/calibrations/<int:calibration_id>", endpoint="calibrations_get")
+@access(*READERS)
+def get_one(calibration_id: int) -> Any:
+    from sscmatch.jobs import recover
+
+    recover(current_app.extensions["sscmatch.engine"])
+    db = _db()
+    wf.sweep_interrupted(db)
+    db.commit()
+    row = db.get(Calibration, calibration_id)
+    if row is None:
+        raise ApiError(404, "not_found", f"no calibration {calibration_id}")
+    data = calibration_json(db, row)
+    in_use = wf.latest(db)
+    data["in_use"] = in_use is not None and in_use.id == row.id
+    return jsonify(data)
+
+
 # ----------------------------------------------------------------------------- calibrating
 
 document(
     "/api/v1/calibrations",
     "post",
     "Calibrate now: fit the factor weights on the history before today and store them; the "
-    "next match runs use them. Answers when it has finished",
+    "next match runs use them. A worker computes it: 202 with the calibration (status running) "
+    "and its `job`, to follow at `Location`; 201 when it had already finished when answering "
+    "(a server that carries out jobs itself, `JOBS_SYNC`)",
     roles="secretariat, admin",
     body="CalibrationRequest",
     body_required=False,
     responses={
-        "201": "the calibration (status done, or failed with its error)",
+        "201": "the calibration, finished (status done, or failed with its error)",
+        "202": "the calibration, queued for a worker or being computed",
         "409": "another calibration is still running",
         "422": "bad body (window: whole years from 1 to 5)",
     },
@@ -160,12 +198,16 @@ def create() -> Any:
     except wf.CalibrationError as exc:
         db.rollback()
         raise ApiError(422, "invalid", str(exc)) from None
+    job = queue_calibration(db, row, current_user.id)
     db.commit()
     assert row.id is not None
-    execute_calibration(current_app.extensions["sscmatch.engine"], row.id)
+    launch(job)
     db.expire_all()
-    done = db.get(Calibration, row.id)
-    assert done is not None
-    data = calibration_json(db, done)
-    data["in_use"] = done.status == "done"
-    return jsonify(data), 201
+    found = db.get(Calibration, row.id)
+    assert found is not None
+    data = calibration_json(db, found)
+    data["in_use"] = found.status == "done"
+    response = jsonify(data)
+    response.status_code = 202 if found.status == "running" else 201
+    response.headers["Location"] = url_for("api.calibrations_get", calibration_id=row.id)
+    return response

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated, Any, Literal, TypeVar
 
-from flask import current_app, jsonify, request
+from flask import current_app, jsonify, request, url_for
 from flask_login import current_user
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -405,12 +405,15 @@ def respond(proposal_id: int) -> Any:
 document(
     "/api/v1/match-runs",
     "post",
-    "Run the matcher now for the named open needs (all open needs when `needs` is empty) and "
-    "store the run for review; answers when it has finished",
+    "Start the matcher for the named open needs (all open needs when `needs` is empty) and "
+    "store the run for review. A worker computes it: the answer is 202 with the run (status "
+    "running) and its `job` (queued, running), to follow at the `Location` given; 201 when it "
+    "had already finished when answering (a server that carries out jobs itself, `JOBS_SYNC`)",
     roles="secretariat, admin",
     body="MatchRunRequest",
     responses={
-        "201": "the run (status done, or failed with its error)",
+        "201": "the run, finished (status done, or failed with its error)",
+        "202": "the run, queued for a worker or being computed",
         "404": "unknown need",
         "409": "a need is not open",
         "422": "bad body",
@@ -421,7 +424,7 @@ document(
 @bp.post("/match-runs", endpoint="review_start_run")
 @access(*STAFF)
 def start_run() -> Any:
-    from sscmatch.web.matching import execute_run
+    from sscmatch.web.matching import launch, queue_run, run_job_status
 
     body: MatchRunIn = validated(MatchRunIn, json_body())
     db = _db()
@@ -436,21 +439,27 @@ def start_run() -> Any:
     except matchruns.MatchError as exc:
         db.rollback()
         raise ApiError(422, "invalid", str(exc)) from None
+    job = queue_run(db, run, body.needs, current_user.id)
     db.commit()
     assert run.id is not None
-    execute_run(
-        current_app.extensions["sscmatch.engine"], run.id, body.needs, body.top, current_user.id
-    )
+    launch(job)
     db.expire_all()
-    done = db.get(MatchRun, run.id)
-    assert done is not None
-    return jsonify(wf.run_to_dict(done)), 201
+    found = db.get(MatchRun, run.id)
+    assert found is not None
+    data = wf.run_to_dict(found)
+    data["job"] = run_job_status(db, found)
+    finished = found.status != "running"
+    response = jsonify(data)
+    response.status_code = 201 if finished else 202
+    response.headers["Location"] = url_for("api.review_get_run", run_id=run.id)
+    return response
 
 
 document(
     "/api/v1/match-runs/{id}",
     "get",
-    "A match run: parameters, progress, status, proposal count, error",
+    "A match run: parameters, progress, status, proposal count, error, and the state of the "
+    "job computing it (`job`: queued, running, done, failed; attempts; waiting for a worker)",
     roles="secretariat, admin, analyst",
     params=[PARAM_INT_ID],
     responses={"200": "the run", "404": "unknown run"},
@@ -460,7 +469,14 @@ document(
 @bp.get("/match-runs/<int:run_id>", endpoint="review_get_run")
 @access("secretariat", "admin", "analyst")
 def get_run(run_id: int) -> Any:
-    run = _db().get(MatchRun, run_id)
+    from sscmatch.jobs import recover
+    from sscmatch.web.matching import run_job_status
+
+    recover(current_app.extensions["sscmatch.engine"])
+    db = _db()
+    run = db.get(MatchRun, run_id)
     if run is None:
         raise ApiError(404, "not_found", f"no match run {run_id}")
-    return jsonify(wf.run_to_dict(run))
+    data = wf.run_to_dict(run)
+    data["job"] = run_job_status(db, run)
+    return jsonify(data)

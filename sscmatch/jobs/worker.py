@@ -1,0 +1,181 @@
+"""The worker process (``sscmatch worker``): takes queued jobs one at a time and carries them out.
+
+Run as many as wanted, on any host that reaches the database; ``scripts/run`` starts one beside
+the web server. A worker
+
+- signs every :data:`~sscmatch.workflow.jobs.BEAT` from a thread of its own (``job_worker``),
+  so that the others know it is alive;
+- before each claim, recovers the jobs of workers that stopped (:func:`sscmatch.jobs.recover`)
+  and queues the day's reminders once ``REMIND_AT`` has passed;
+- on SIGTERM or Ctrl-C gives its job back to the queue (nothing of it was committed) and stops;
+  killed outright, its job is found by the others when its signature goes stale, or at once by
+  one on the same host.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from datetime import UTC, date, datetime, time, timedelta
+from types import FrameType
+from typing import Any
+
+from flask import Flask
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlmodel import Session, select
+
+from sscmatch import jobs
+from sscmatch.models import Job
+from sscmatch.workflow import jobs as queue
+from sscmatch.workflow.workers import this_worker
+
+log = logging.getLogger(__name__)
+
+POLL = 1.0
+"""Seconds between two looks at an empty queue."""
+REMINDER_DAYS = 14
+
+
+def _today(app: Flask) -> date:
+    pinned = app.config.get("TODAY")
+    return date.fromisoformat(pinned) if isinstance(pinned, str) else datetime.now(UTC).date()
+
+
+def remind_time(app: Flask) -> time | None:
+    """``REMIND_AT`` as a time of day (UTC), or None when the workers send no reminders."""
+    value = app.config.get("REMIND_AT")
+    if value in (None, "", False, "off"):
+        return None
+    try:
+        return time.fromisoformat(str(value))
+    except ValueError:
+        raise ValueError(f"REMIND_AT must be a time HH:MM (UTC) or off, got {value!r}") from None
+
+
+def schedule_reminders(app: Flask, now: datetime | None = None) -> Job | None:
+    """Queue the day's reminders once ``REMIND_AT`` has passed (once per day, whichever worker
+    comes first); returns the job queued now, if any."""
+    at = remind_time(app)
+    if at is None:
+        return None
+    now = now or datetime.now(UTC)
+    if now.time().replace(tzinfo=None) < at:
+        return None
+    today = _today(app)
+    key = f"reminders:{today.isoformat()}"
+    engine: Engine = app.extensions["sscmatch.engine"]
+    with Session(engine, expire_on_commit=False) as session:
+        if session.exec(select(Job.id).where(Job.unique_key == key)).first() is not None:
+            return None
+        try:
+            job = jobs.submit(
+                session,
+                "reminders",
+                {"today": today.isoformat(), "days": REMINDER_DAYS},
+                unique_key=key,
+            )
+            session.commit()
+        except IntegrityError:  # another worker queued it at the same moment
+            session.rollback()
+            return None
+    return job
+
+
+class _Signer(threading.Thread):
+    """Signs for the worker every BEAT, naming the job it is on."""
+
+    def __init__(self, engine: Engine, name: str) -> None:
+        super().__init__(name=f"job-worker-signer-{name}", daemon=True)
+        self.engine, self.worker = engine, name
+        self.job_id: int | None = None
+        self.stopped = threading.Event()
+
+    def sign(self) -> None:
+        try:
+            with Session(self.engine) as session:
+                queue.sign(session, self.worker, self.job_id)
+                session.commit()
+        except OperationalError:  # SQLite busy: the next signature comes soon
+            log.info("worker %s could not sign (database busy)", self.worker)
+
+    def run(self) -> None:
+        while not self.stopped.wait(queue.BEAT.total_seconds()):
+            self.sign()
+
+
+def _stop_on_sigterm() -> Any:
+    """SIGTERM as SystemExit in the main thread, so the job in hand is given back."""
+
+    def stop(_signum: int, _frame: FrameType | None) -> None:
+        raise SystemExit(0)
+
+    if threading.current_thread() is threading.main_thread():
+        return signal.signal(signal.SIGTERM, stop)
+    return None
+
+
+def run_worker(
+    app: Flask,
+    *,
+    once: bool = False,
+    stop: threading.Event | None = None,
+    poll: float = POLL,
+    name: str | None = None,
+) -> int:
+    """Take and carry out jobs until stopped (``stop`` set, SIGTERM, Ctrl-C), or, with
+    ``once``, until the queue is empty. Returns how many jobs it carried out."""
+    engine: Engine = app.extensions["sscmatch.engine"]
+    name = name or this_worker()
+    stop = stop or threading.Event()
+    remind_time(app)  # a bad REMIND_AT stops the worker at start, not at the first reminder
+    jobs.registry()
+    jobs.recover(engine, fresh_worker=name)
+    signer = _Signer(engine, name)
+    signer.sign()
+    signer.start()
+    previous = _stop_on_sigterm()
+    carried_out = 0
+    try:
+        while not stop.is_set():
+            try:
+                jobs.recover(engine)
+                schedule_reminders(app)
+                with Session(engine, expire_on_commit=False) as session:
+                    job = queue.claim(session, name)
+                    session.commit()
+            except OperationalError as exc:  # database busy or briefly unreachable: try again
+                log.warning("worker %s could not look at the queue: %s", name, exc)
+                stop.wait(poll)
+                continue
+            if job is None:
+                if once:
+                    break
+                stop.wait(poll)
+                continue
+            signer.job_id = job.id
+            signer.sign()
+            log.info("job %s (%s) taken by %s", job.id, job.kind, name)
+            try:
+                with app.app_context():
+                    jobs.execute(app, job, name)
+            finally:
+                signer.job_id = None
+            carried_out += 1
+    finally:
+        signer.stopped.set()
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+        with Session(engine) as session:
+            queue.retire(session, name)
+            session.commit()
+    return carried_out
+
+
+def pending(engine: Engine, within: timedelta = timedelta(0)) -> int:
+    """How many jobs are queued and due (for the command line's summary)."""
+    now = datetime.now(UTC) + within
+    with Session(engine) as session:
+        rows = session.exec(select(Job.id).where(Job.status == queue.QUEUED, Job.run_after <= now))
+        return len(rows.all())

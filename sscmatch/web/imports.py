@@ -1,0 +1,260 @@
+"""The bundle import pages, on the admin blueprint: upload, follow the import, see its outcome.
+
+An upload is checked at once, in the request (a .json or a .zip of CSV files at its top, nothing
+else inside, each member readable, no table twice, within the upload limit): what is wrong is
+answered on the form, in the reader's language, and nothing is queued. A bundle that passes is
+stored with a job (:mod:`sscmatch.jobs.kinds`, kind ``import``) that a worker carries out:
+validating every record, then writing them all in one transaction that also ends the job, so
+the import is all or nothing whichever way it ends, and a 6 MB upload never waits on a web
+worker's timeout. The page of the job shows its progress (checking, then writing, records done
+of total), then the counts per table, or every problem of a refused bundle.
+
+With ``JOBS_SYNC`` (tests) the job is carried out inside the upload's request, whose answer is
+then the outcome itself: 200 with the counts, or 400 with the problems.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from flask import abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from sqlmodel import Session, col, select
+
+from sscmatch import jobs
+from sscmatch.bundle import TABLES, Problem
+from sscmatch.models import Job, User
+from sscmatch.web.access import access
+from sscmatch.web.admin import bp
+from sscmatch.web.translate import gettext as _
+from sscmatch.web.translate import lazy_gettext as _l
+from sscmatch.workflow import jobs as queue
+
+IMPORTERS = ("secretariat", "admin")
+RECENT = 10
+STEP_LABELS: dict[str, Any] = {
+    "validate": _l("Checking the records"),
+    "write": _l("Writing the records"),
+}
+
+
+class ImportForm(FlaskForm):  # type: ignore[misc]
+    bundle = FileField(_l("Bundle file (.json, or .zip of CSV files)"))
+
+
+class _Refused(Exception):
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__(f"{len(problems)} problem(s)")
+        self.problems = problems
+
+
+def check_zip(data: bytes, name: str, limit: int) -> None:
+    """Refuse a zip that is unreadable, holds paths that leave its top, nested or unknown files,
+    one table twice, no CSV file, or unpacks to more than ``limit`` bytes; every member is read
+    once, so a corrupt one is found here rather than by the worker."""
+    known = {f"{t}.csv" for t in TABLES}
+    problems: list[Problem] = []
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except (zipfile.BadZipFile, OSError):
+        raise _Refused([Problem(name, 1, "file", _("not a readable zip archive"))]) from None
+    with archive:
+        members = [m for m in archive.infolist() if not m.is_dir()]
+        if sum(m.file_size for m in members) > limit:
+            raise _Refused(
+                [Problem(name, 1, "file", _("the archive unpacks to more than the upload limit"))]
+            )
+        seen: set[str] = set()
+        for member in members:
+            path = PurePosixPath(member.filename.replace("\\", "/"))
+            if path.name.lower() in seen:
+                # A zip may hold two entries of one name: unpacked, the last would silently win.
+                problems.append(
+                    Problem(
+                        member.filename,
+                        1,
+                        "file",
+                        _("the archive holds this table twice; keep one file per table"),
+                    )
+                )
+                continue
+            seen.add(path.name.lower())
+            if path.is_absolute() or ".." in path.parts or len(path.parts) != 1:
+                problems.append(
+                    Problem(
+                        member.filename,
+                        1,
+                        "file",
+                        _("a path inside the archive is refused (put the CSV files at its top)"),
+                    )
+                )
+            elif path.name not in known:
+                problems.append(
+                    Problem(
+                        member.filename,
+                        1,
+                        "file",
+                        _(
+                            "unknown table (expected some of: %(names)s)",
+                            names=", ".join(sorted(known)),
+                        ),
+                    )
+                )
+        if problems:
+            raise _Refused(problems)
+        if not members:
+            raise _Refused([Problem(name, 1, "file", _("the archive holds no CSV file"))])
+        for member in members:
+            try:
+                archive.read(member)
+            except (zipfile.BadZipFile, OSError, RuntimeError, ValueError) as exc:
+                raise _Refused([Problem(member.filename, 1, "file", str(exc))]) from None
+
+
+def _checked_upload(upload: Any) -> tuple[str, bytes]:
+    """The upload's name and bytes, once its form is right (raises :class:`_Refused`)."""
+    name = Path(upload.filename or "").name or "upload"
+    suffix = Path(name).suffix.lower()
+    if suffix not in (".json", ".zip"):
+        raise _Refused(
+            [Problem(name, 1, "file", _("expected a .json bundle or a .zip of CSV files"))]
+        )
+    data = upload.read()
+    if suffix == ".zip":
+        limit = int(current_app.config["MAX_CONTENT_LENGTH"] or 0) or 20 * 1024 * 1024
+        check_zip(data, name, limit)
+    return name[:300], data
+
+
+def _db() -> Session:
+    from sscmatch.web import get_session
+
+    return get_session()
+
+
+def _recent(db: Session) -> list[tuple[Job, str]]:
+    rows = db.exec(
+        select(Job, User.name, User.email)
+        .join(User, col(User.id) == col(Job.created_by), isouter=True)
+        .where(Job.kind == "import")
+        .order_by(col(Job.id).desc())
+        .limit(RECENT)
+    ).all()
+    return [(job, name or email or "") for job, name, email in rows]
+
+
+def _form_page(form: ImportForm, problems: list[str], status: int) -> Any:
+    return render_template(
+        "admin/import.html",
+        form=form,
+        problems=problems,
+        recent=_recent(_db()),
+        limit_mb=current_app.config.get("MAX_UPLOAD_MB"),
+    ), status
+
+
+@bp.route("/import", methods=["GET", "POST"])
+@access(*IMPORTERS)
+def import_page() -> Any:
+    form = ImportForm()
+    if request.method == "GET":
+        return _form_page(form, [], 200)
+    upload = form.bundle.data
+    if not form.validate_on_submit():
+        flash(_("The form expired; reload the page and try again."), "error")
+        return _form_page(form, [], 400)
+    if upload is None or not getattr(upload, "filename", ""):
+        form.bundle.errors = [_("Choose a file to upload.")]
+        return _form_page(form, [], 400)
+    try:
+        name, data = _checked_upload(upload)
+    except _Refused as exc:
+        flash(
+            _("Nothing was imported: %(n)s problem(s) in the bundle.", n=len(exc.problems)),
+            "error",
+        )
+        return _form_page(form, [str(p) for p in exc.problems], 400)
+    db = _db()
+    job = jobs.submit(db, "import", {"name": name}, user_id=current_user.id, payload=(name, data))
+    db.commit()
+    del data
+    jobs.start(job)
+    assert job.id is not None
+    db.expire_all()
+    found = db.get(Job, job.id)
+    if found is not None and found.status in ("done", "failed"):  # carried out in the request
+        return _job_page(found, flashing=True)
+    flash(_("The bundle was received; a worker imports it now."), "info")
+    return redirect(url_for("admin.import_job", job_id=job.id), 303)
+
+
+def _import_job_or_404(db: Session, job_id: int) -> Job:
+    job = db.get(Job, job_id)
+    if job is None or job.kind != "import":
+        abort(404, description=_("There is no import %(id)s.", id=job_id))
+    return job
+
+
+def _job_page(job: Job, flashing: bool = False) -> Any:
+    db = _db()
+    result = job.result or {}
+    problems = [
+        f"{file}:{line}: {field}: {message}"
+        for file, line, field, message in result.get("problems", [])
+    ]
+    refused = job.status == "failed" and "problems" in result
+    if flashing and job.status == "failed":
+        count = int(result.get("problem_count", len(problems))) if refused else 1
+        flash(_("Nothing was imported: %(n)s problem(s) in the bundle.", n=count), "error")
+    elif flashing and job.status == "done":
+        flash(_("Bundle imported."), "info")
+    rows = []
+    if job.status == "done":
+        created, updated = result.get("created", {}), result.get("updated", {})
+        unchanged = result.get("unchanged", {})
+        rows = [
+            (t, created.get(t, 0), updated.get(t, 0), unchanged.get(t, 0))
+            for t in TABLES
+            if created.get(t) or updated.get(t) or unchanged.get(t)
+        ]
+    creator = db.get(User, job.created_by) if job.created_by else None
+    html = render_template(
+        "admin/import_job.html",
+        job=job,
+        state=jobs.status(db, job),
+        step_label=STEP_LABELS.get(job.step or "", job.step or ""),
+        step_labels=STEP_LABELS,
+        rows=rows,
+        problems=problems,
+        more_problems=max(0, int(result.get("problem_count", 0)) - len(problems)),
+        refused=refused,
+        interrupted=(job.error or "").startswith(queue.INTERRUPTED),
+        creator=(creator.name or creator.email) if creator else "",
+        name=str(job.params.get("name", "")),
+    )
+    return html, 400 if flashing and job.status == "failed" else 200
+
+
+@bp.get("/import/<int:job_id>")
+@access(*IMPORTERS)
+def import_job(job_id: int) -> Any:
+    jobs.recover(current_app.extensions["sscmatch.engine"])
+    return _job_page(_import_job_or_404(_db(), job_id))
+
+
+@bp.get("/import/<int:job_id>/status")
+@access(*IMPORTERS)
+def import_status(job_id: int) -> Any:
+    jobs.recover(current_app.extensions["sscmatch.engine"])
+    db = _db()
+    job = db.get(Job, job_id)
+    if job is None or job.kind != "import":
+        return jsonify(error="not_found", message=f"no import {job_id}"), 404
+    data = jobs.status(db, job)
+    data["step_label"] = str(STEP_LABELS.get(job.step or "", job.step or ""))
+    return jsonify(data)
