@@ -82,10 +82,14 @@ def _proposals(session: Session, viewer: Viewer, *conditions: Any, oldest: bool 
 
 
 def _commitments(session: Session, today: date, *conditions: Any, overdue_only: bool) -> Listed:
-    """Undecided commitments due within :data:`DUE_WITHIN` days (or overdue), soonest first."""
+    """Undecided commitments of study tours planned here due within :data:`DUE_WITHIN` days
+    (or overdue), soonest first. Those recorded from the documents (no study tour, years past
+    due, nobody reports on them here) are the follow-up dashboard's, not work for today."""
     found = []
     for k in session.exec(
-        select(Commitment).where(col(Commitment.status).in_(OPEN), *conditions)
+        select(Commitment).where(
+            col(Commitment.status).in_(OPEN), col(Commitment.study_tour).is_not(None), *conditions
+        )
     ).all():
         left = days_left(k, today)
         if left is None or left > (-1 if overdue_only else DUE_WITHIN):

@@ -3,6 +3,7 @@ reverts, vetoes lifted, needs reopened, each role's worklist on the home page an
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 
 from sqlmodel import Session, select
@@ -253,3 +254,23 @@ def test_worklists_and_notices(as_user: Any, run: Session) -> None:
     # in Spanish too
     gtm.post("/language", data={"lang": "es", "next": "/"})
     assert "Propuestas por responder" in gtm.get("/").get_data(as_text=True)
+
+
+def test_worklists_leave_commitments_recorded_from_the_documents_out(
+    as_user: Any, run: Session
+) -> None:
+    """A commitment with no study tour (recorded from a document, years past due) is the
+    follow-up dashboard's history, not work for today: neither the focal point's 'Commitments
+    due' nor the secretariat's 'Overdue commitments' lists it."""
+    from datetime import date
+
+    from sscmatch.models import Commitment
+    from sscmatch.workflow import worklists
+
+    run.add(Commitment(id="s000-k99", owner_country="GTM", description="Old roadmap", due="2015"))
+    run.commit()
+    today = date(2026, 12, 2)
+    gtm = worklists.focal_point(run, SimpleNamespace(role="focal_point", country="GTM"), today)
+    sec = worklists.secretariat(run, SimpleNamespace(role="secretariat", country=None), today)
+    assert gtm.lists["due"].total == 0 and sec.lists["overdue"].total == 0
+    assert "Old roadmap" not in as_user("focal_gtm").get("/").get_data(as_text=True)
