@@ -153,3 +153,50 @@ def test_command_line_import_refuses_a_nul_too(app: Flask, tmp_path: Path) -> No
     shown = [f"{p.file}:{p.line}: {p.field}: {p.message}" for p in refused.value.problems]
     assert any(line.startswith("needs.csv:2: title: contains a NUL character") for line in shown)
     assert table_digest(engine) == before
+
+
+@pytest.mark.parametrize("lang", ["es", "fr"])
+def test_a_web_import_waits_for_a_worker_then_shows_its_outcome_translated(
+    app: Flask, users: dict[str, int], as_user: Any, lang: str
+) -> None:
+    """Without JOBS_SYNC the upload only queues the import: its page (in the reader's language,
+    no English on it) says it waits for a worker; a worker imports it; the page shows the
+    counts, and the upload is no longer kept."""
+    from sqlmodel import Session, func, select
+
+    from sscmatch.jobs.worker import run_worker
+    from sscmatch.models import JobPayload, Need
+    from tests.web.english_text import Detector, visible_texts
+    from tests.web.test_every_word_translated import _data_texts, _known_english
+
+    app.config.update(JOBS_SYNC=False, REMIND_AT="off")
+    engine = app.extensions["sscmatch.engine"]
+    client = as_user("secretariat")
+    client.post("/language", data={"lang": lang, "next": "/"})
+    detector = Detector(lang, _known_english(), _data_texts(app))
+
+    def page(path: str) -> str:
+        response = client.get(path)
+        assert response.status_code == 200, response.get_data(as_text=True)[:1500]
+        text = response.get_data(as_text=True)
+        assert list(detector.findings(visible_texts(text))) == [], path
+        return html.unescape(text)
+
+    response = _upload(
+        client, "bundle.zip", _zip({"needs.csv": (NEEDS_HEADER + GOOD_NEED).encode()})
+    )
+    assert response.status_code == 303, response.get_data(as_text=True)[:1500]
+    path = response.headers["Location"]
+    waiting = page(path)
+    assert 'id="job-progress"' in waiting and "sscmatch worker" in waiting
+    status = client.get(f"{path}/status").get_json()
+    assert status["state"] == "queued" and status["waiting_for_worker"], status
+    with Session(engine) as s:
+        assert s.exec(select(func.count()).select_from(Need)).one() == 0
+    assert run_worker(app, once=True, name="import-worker:1") == 1
+    done = page(path)
+    assert 'class="import-created">1<' in done and 'id="job-progress"' not in done
+    assert client.get(f"{path}/status").get_json()["state"] == "done"
+    with Session(engine) as s:
+        assert s.exec(select(func.count()).select_from(Need)).one() == 1
+        assert s.exec(select(JobPayload)).all() == []
