@@ -174,6 +174,7 @@ class Indexes:
                 ids.update(rec.themes)
         self.theme_ids = sorted(ids)
         self.tidx = {t: i for i, t in enumerate(self.theme_ids)}
+        self._subjects: dict[tuple[str, ...], tuple[int, ...]] = {}
         tx = self.taxonomy
         nt = len(self.theme_ids)
         self.sim = np.array(
@@ -185,8 +186,13 @@ class Indexes:
         self.theme_root = np.array([ridx[tx.root(t)] for t in self.theme_ids], dtype=np.int64)
 
     def subject(self, themes: tuple[str, ...]) -> tuple[int, ...]:
-        """Indexes of a record's subject themes (``factors.subject_themes``)."""
-        return tuple(self.tidx[t] for t in F.subject_themes(themes, self.corpus.themes))
+        """Indexes of a record's subject themes (``factors.subject_themes``), worked out once
+        per distinct tuple of themes (records share few)."""
+        got = self._subjects.get(themes)
+        if got is None:
+            subject = F.subject_themes(themes, self.corpus.themes)
+            got = self._subjects[themes] = tuple(self.tidx[t] for t in subject)
+        return got
 
     def _subject_similarity(self, groups: list[tuple[int, ...]]) -> F64:
         """themes × groups: the best similarity of each theme to any theme of the group."""
@@ -277,21 +283,29 @@ class Indexes:
     def _exchanges(self) -> None:
         nc, ne = len(self.codes), len(self.exchanges)
 
-        def membership(role: str, skip: Any = None) -> sp.csr_matrix:
-            rows, cols = [], []
-            for j, e in enumerate(self.exchanges):
-                for c in dict.fromkeys(getattr(e, role)):
-                    if skip is None or c not in skip(e):
-                        rows.append(self.cidx[c])
-                        cols.append(j)
-            data = np.ones(len(rows))
-            return sp.csr_matrix((data, (rows, cols)), shape=(nc, ne))
+        # one pass over the exchanges: a country is a provider, else a recipient, else a
+        # participant of an exchange (each once, whatever the sources repeat)
+        rows: tuple[list[int], list[int], list[int]] = ([], [], [])
+        cols: tuple[list[int], list[int], list[int]] = ([], [], [])
+        cidx = self.cidx
+        for j, e in enumerate(self.exchanges):
+            seen: set[str] = set()
+            for role, members in enumerate((e.providers, e.recipients, e.participants)):
+                for c in members:
+                    if c not in seen:
+                        seen.add(c)
+                        rows[role].append(cidx[c])
+                        cols[role].append(j)
 
-        self.provided = membership("providers")
+        def membership(role: int) -> sp.csr_matrix:
+            data = np.ones(len(rows[role]))
+            return sp.csr_matrix((data, (rows[role], cols[role])), shape=(nc, ne))
+
+        self.provided = membership(0)
         """countries × exchanges: 1 where the country provided the exchange"""
-        self.received = membership("recipients", lambda e: set(e.providers))
+        self.received = membership(1)
         """countries × exchanges: 1 where the country received (and did not also provide)"""
-        self.participated = membership("participants", lambda e: {*e.providers, *e.recipients})
+        self.participated = membership(2)
         """countries × exchanges: 1 where the country took part, its role not stated"""
         self.members = (self.provided + self.received + self.participated).tocsr()
         self.members.data[:] = 1.0

@@ -24,6 +24,10 @@ I64 = npt.NDArray[np.int64]
 Bool = npt.NDArray[np.bool_]
 
 
+EXCHANGE_SLICE = 20_000
+"""Exchanges whose vectors are summed into their providers' profiles at once."""
+
+
 def profile(total: npt.NDArray[np.floating[Any]]) -> npt.NDArray[np.int8]:
     """A sum of stored vectors (rows, whole numbers) as one stored vector: its direction."""
     rows = np.atleast_2d(np.asarray(total, dtype=np.float64))
@@ -71,25 +75,25 @@ class Text:
         vectors = ix.corpus.vectors
         dim = len(next(iter(vectors.values()))) if vectors else 0
 
-        def stack(ids: list[str]) -> tuple[npt.NDArray[np.float32], Bool]:
-            out = np.zeros((len(ids), dim), dtype=np.float32)
-            has = np.zeros(len(ids), dtype=bool)
-            for i, x in enumerate(ids):
-                v = vectors.get(x)
-                if v is not None:
-                    out[i] = v
-                    has[i] = True
+        def stack(ids: list[str], dtype: Any = np.float32) -> tuple[npt.NDArray[Any], Bool]:
+            got = [vectors.get(x) for x in ids]
+            has = np.fromiter((v is not None for v in got), dtype=bool, count=len(ids))
+            out = np.zeros((len(ids), dim), dtype=dtype)
+            if has.any():
+                out[has] = np.asarray([v for v in got if v is not None], dtype=dtype)
             return out, has
 
         need, has_need = stack([n.id for n in ix.needs])
         cap, has_cap = stack([c.id for c in ix.caps])
         totals = np.zeros((len(ix.codes), dim))
         if dim:
-            coo = ix.provided.tocoo()
-            for p, e in zip(coo.row.tolist(), coo.col.tolist(), strict=True):
-                v = vectors.get(ix.exchanges[e].id)
-                if v is not None:
-                    totals[p] += v
+            # whole numbers, so the sums are exact in any order; in slices of exchanges, so
+            # no float copy of every exchange vector is held at once
+            exchange, _ = stack([e.id for e in ix.exchanges], np.int8)
+            provided = ix.provided.tocsc()
+            for lo in range(0, len(ix.exchanges), EXCHANGE_SLICE):
+                hi = lo + EXCHANGE_SLICE
+                totals += provided[:, lo:hi] @ exchange[lo:hi].astype(np.float64)
             np.add.at(totals, ix.cap_country, cap.astype(np.float64))
         country = profile(totals).astype(np.float32) if dim else np.zeros((len(ix.codes), 0))
         has_country = np.abs(country).sum(axis=1) > 0 if dim else np.zeros(len(ix.codes), bool)
