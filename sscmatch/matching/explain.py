@@ -7,6 +7,7 @@ interface renders them in its reader's language (``reasons.py``).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cached_property
 from typing import Any
 
@@ -26,6 +27,10 @@ RELATIONS = {
     F.SIBLING: "sibling",
     F.COUSIN: "family",
 }
+
+
+_ORDER = {k: i for i, k in enumerate(FACTORS)}
+"""Reasons of equal contributions come in the factors' order."""
 
 
 class Facts:
@@ -91,6 +96,10 @@ class Explainer:
         self.text = text
         self.facts = facts or Facts(ix)
         self._memo: dict[Any, Any] = {}
+        self._shown = [k for k in FACTORS if weights.factor(k) > 0]
+        self._makers: dict[str, Callable[[int, int, int, float], Reason]] = {
+            k: getattr(self, f"_{k}") for k in FACTORS
+        }
 
     def _count_on(self, p: int, t: int, level: float) -> tuple[int, int]:
         """Exchanges the country provided whose subject is at least ``level`` close to theme
@@ -125,8 +134,7 @@ class Explainer:
         contributions: dict[str, float],
         damping: float,
     ) -> tuple[Reason, ...]:
-        shown = [k for k in FACTORS if self.weights.factor(k) > 0]
-        shown.sort(key=lambda k: (-contributions[k], FACTORS.index(k)))
+        shown = sorted(self._shown, key=lambda k: (-contributions[k], _ORDER[k]))
         out: list[Reason] = []
         if offer < 0:
             out.append(Reason("fallback.no_capacity", {"country": self.ix.codes[p]}))
@@ -134,7 +142,7 @@ class Explainer:
             key = self._key(k, n, p, offer, components[k])
             got = self._memo.get(key)
             if got is None:
-                got = self._memo[key] = getattr(self, f"_{k}")(n, p, offer, components[k])
+                got = self._memo[key] = self._makers[k](n, p, offer, components[k])
             out.append(got)
         if damping < 1.0:
             out.append(
