@@ -1,8 +1,9 @@
 """Column types shared by the tables: lists and mappings stored as JSON text.
 
-Text rather than a native JSON column so that SQLite and PostgreSQL store, compare and
-``LIKE``-filter the same way (a theme filter is ``themes LIKE '%"labour-inspection"%'``, the quotes
-making it exact).
+Text rather than a native JSON column so that SQLite and PostgreSQL store and compare them the
+same way. Never filter on this text: the lists that queries select by (themes, languages, the
+countries of an exchange by role) are also rows of association tables, kept in step with these
+columns (:mod:`sscmatch.relations`: ``relations.having(Need, "themes", family)``).
 """
 
 from __future__ import annotations

@@ -18,6 +18,9 @@ mechanism for every entity; the rest of this module only feeds it:
 - :class:`StaleVersion` is the one conflict error (the edge answers 409), raised by
   :func:`expect_version`, and by :class:`VersionedSession` when a flush finds the row changed
   meanwhile.
+
+An ``after_flush`` listener keeps the association tables of :mod:`sscmatch.relations` in step
+with the records' lists.
 """
 
 from __future__ import annotations
@@ -38,6 +41,8 @@ from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import UOWTransaction
 from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import create_engine
+
+from sscmatch import relations
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
@@ -180,6 +185,13 @@ def _move_versions(session: OrmSession, _flush: UOWTransaction, _objects: Any) -
         if not changed - getattr(type(record), "__unversioned_fields__", frozenset()):
             continue  # bookkeeping no editor changes (a user's last sign-in): no new version
         record.version = _read_version(state) + 1
+
+
+@event.listens_for(OrmSession, "after_flush")
+def _sync_relations(session: OrmSession, _flush: UOWTransaction) -> None:
+    """The association rows of what the flush wrote (themes, languages, the countries of an
+    exchange by role: :mod:`sscmatch.relations`), in the same transaction, whoever wrote it."""
+    relations.sync_flushed(session)
 
 
 class DuplicateRecord(Exception):

@@ -8,7 +8,8 @@ audit events) have integer ids. Timestamps are timezone-aware UTC. Rows people e
 every UPDATE of one checks the version it read, so two concurrent edits cannot silently overwrite
 each other (:mod:`sscmatch.db` explains the mechanism).
 Validated input and public output shapes live in :mod:`sscmatch.schemas` (table models skip
-validation).
+validation). The lists that queries select by (themes, languages, the countries of an exchange by
+role) are also rows of association tables, :mod:`sscmatch.relations`, kept in step with them.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from sqlalchemy import BigInteger, Index, UniqueConstraint
 from sqlalchemy.orm import declared_attr
 from sqlmodel import Field, SQLModel
 
+from sscmatch import relations  # noqa: F401  (its association tables are tables of this schema)
 from sscmatch.columns import JSONDict, JSONList
 
 

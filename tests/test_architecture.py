@@ -1,7 +1,7 @@
 """The layers of ../shared/design/architecture.md, enforced on the imports of every module.
 
 edge (web, cli, the factory) → use cases (workflow, analytics, bundle) → persistence (db, models,
-schemas, columns, migrations) and engine (matching) → base (vocab, config, dates, text).
+schemas, columns, relations, migrations) and engine (matching) → base (vocab, config, dates, text).
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ def layer_of(module: str) -> str:
         return "base"
     if head == "matching":
         return "engine"
-    if head in {"db", "models", "schemas", "columns", "migrations"}:
+    if head in {"db", "models", "relations", "schemas", "columns", "migrations"}:
         return "persistence"
     if head in {"workflow", "analytics", "bundle"}:
         return "usecase"

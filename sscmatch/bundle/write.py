@@ -5,7 +5,8 @@ database did (89 s of ORM writes against 20 s of ``executemany`` for the 310,268
 synthetic corpus). New rows go in with ``COPY`` on PostgreSQL (psycopg 3) and ``executemany``
 elsewhere; changed rows with one ``UPDATE`` executed for many parameter sets. Values pass through
 each column type's own bind processing, so what is stored is what the ORM would store (JSON lists
-as the same text, aware datetimes in UTC). Everything goes through the session's connection: the
+as the same text, aware datetimes in UTC), and the association rows of :mod:`sscmatch.relations`
+are written with the records. Everything goes through the session's connection: the
 caller's commit or rollback covers it, so an import stays all or nothing.
 
 Idempotent by id: a record whose stored values all equal the bundle's is left alone (its
@@ -26,6 +27,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Connection
 from sqlmodel import Session, SQLModel
 
+from sscmatch import relations
 from sscmatch.models import Capacity, Commitment, Exchange, Institution, Need, Theme
 
 MODELS: dict[str, type[SQLModel]] = {
@@ -91,6 +93,11 @@ class TableWriter:
         self.step(unchanged)
         self._insert(conn, fields, new)
         self._update(conn, changed)
+        # The association rows (themes, languages, countries by role) of what was written.
+        name = self.sql.name
+        for table, rows in relations.rows_of(name, new).items():
+            relations.write_rows(conn, table, rows)
+        relations.replace(conn, name, [{**p, "id": p["_key"]} for p in changed])
         self.counts.update(created=len(new), updated=len(changed), unchanged=unchanged)
 
     def _stored(

@@ -17,9 +17,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import Text, or_, type_coerce
+from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
+from sscmatch import relations
 from sscmatch.matching import PreparedCorpus, Proposal, Weights, prepare, rank
 from sscmatch.matching.assignment import Assignment, assign, edges_from_proposals, offer_key
 from sscmatch.models import Capacity, Institution, MatchRun, Need, utcnow
@@ -154,8 +155,7 @@ def open_needs(
     if countries:
         query = query.where(col(Need.country).in_(countries))
     if themes:
-        text = type_coerce(col(Need.themes), Text)
-        query = query.where(or_(*(text.contains(f'"{t}"', autoescape=True) for t in themes)))
+        query = query.where(relations.having(Need, "themes", themes))
     return list(session.exec(query.order_by(col(Need.id))).all())
 
 

@@ -22,16 +22,17 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Generic, Protocol, TypeVar
 
 from pydantic import ValidationError
 from rapidfuzz import fuzz, process
-from sqlalchemy import ColumnElement, Text, false, func, or_, type_coerce
+from sqlalchemy import ColumnElement, func
 from sqlmodel import Session, SQLModel, col, select
 
+from sscmatch import relations
 from sscmatch.db import BadVersion, expect_version
 from sscmatch.models import AuditEvent, Capacity, Exchange, Institution, Need, Theme, utcnow
 from sscmatch.schemas import (
@@ -290,13 +291,6 @@ def _theme_family(session: Session, vocab: Vocabulary, theme: str) -> list[str]:
     raise BadFilter(f"unknown theme {theme!r}")
 
 
-def _contains_any(column: Any, values: Iterable[str]) -> ColumnElement[bool]:
-    # type_coerce: the JSONList type would otherwise JSON-encode the LIKE pattern itself.
-    text = type_coerce(column, Text)
-    clauses = [text.contains(f'"{v}"', autoescape=True) for v in values]
-    return or_(*clauses) if clauses else false()
-
-
 def _country_code(vocab: Vocabulary, text: str) -> str:
     code = text.strip().upper()
     if code in vocab.countries:
@@ -408,13 +402,15 @@ def _common_conditions(
 ) -> list[ColumnElement[bool]]:
     conditions = [visibility.visible(model, viewer)]
     if flt.theme:
-        conditions.append(_contains_any(model.themes, _theme_family(session, vocab, flt.theme)))
+        family = _theme_family(session, vocab, flt.theme)
+        conditions.append(relations.having(model, "themes", family))
     if flt.country:
         conditions.append(col(model.country) == _country_code(vocab, flt.country))
     if flt.region:
         conditions.append(col(model.country).in_(_countries_in_region(vocab, flt.region)))
     if flt.language:
-        conditions.append(_contains_any(model.languages, [_language_code(vocab, flt.language)]))
+        language = _language_code(vocab, flt.language)
+        conditions.append(relations.having(model, "languages", [language]))
     if flt.year:
         conditions.append(col(model.created).startswith(_year(flt.year)))
     if flt.institution:
@@ -526,18 +522,18 @@ def search_exchanges(
 ) -> Page[Exchange]:
     """Exchanges that pass the filters (a country in any role; ``year`` is the start year)."""
     conditions: list[ColumnElement[bool]] = []
-    roles = (Exchange.providers, Exchange.recipients, Exchange.participants)
     if flt.theme:
         family = _theme_family(session, vocab, flt.theme)
-        conditions.append(_contains_any(Exchange.themes, family))
+        conditions.append(relations.having(Exchange, "themes", family))
     if flt.country:
         code = _country_code(vocab, flt.country)
-        conditions.append(or_(*(_contains_any(c, [code]) for c in roles)))
+        conditions.append(relations.with_country(Exchange, [code]))
     if flt.region:
         codes = _countries_in_region(vocab, flt.region)
-        conditions.append(or_(*(_contains_any(c, codes) for c in roles)))
+        conditions.append(relations.with_country(Exchange, codes))
     if flt.language:
-        conditions.append(_contains_any(Exchange.languages, [_language_code(vocab, flt.language)]))
+        code = _language_code(vocab, flt.language)
+        conditions.append(relations.having(Exchange, "languages", [code]))
     if flt.year:
         conditions.append(col(Exchange.start).startswith(_year(flt.year)))
     if flt.status:
@@ -580,7 +576,7 @@ def search_institutions(
         conditions.append(col(Institution.constituency) == flt.constituency)
     if flt.language:
         code = _language_code(vocab, flt.language)
-        conditions.append(_contains_any(Institution.languages, [code]))
+        conditions.append(relations.having(Institution, "languages", [code]))
     orders: dict[str, list[Any]] = {
         "recent": [col(Institution.country), col(Institution.name)],
         "title": [col(Institution.name), col(Institution.id)],

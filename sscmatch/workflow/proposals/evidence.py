@@ -5,14 +5,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
+from sscmatch import relations
 from sscmatch.models import Exchange, Need, Review, Theme
 from sscmatch.models import Proposal as StoredProposal
 from sscmatch.vocab import Vocabulary
 from sscmatch.workflow import visibility
-from sscmatch.workflow.proposals.queue import json_contains
 from sscmatch.workflow.visibility import Viewer
 
 
@@ -48,10 +47,7 @@ def evidence(
     need = session.get(Need, proposal.need)
     involving = session.exec(
         select(Exchange).where(
-            or_(
-                json_contains(Exchange.providers, proposal.provider),
-                json_contains(Exchange.participants, proposal.provider),
-            )
+            relations.with_country(Exchange, [proposal.provider], ("provider", "participant"))
         )
     ).all()
     involving = sorted(involving, key=lambda e: (e.start, e.id), reverse=True)

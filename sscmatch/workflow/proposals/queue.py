@@ -9,10 +9,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Integer, Text, case, func, or_, type_coerce
+from sqlalchemy import Integer, case, func, or_
 from sqlalchemy import select as sql_select
 from sqlmodel import Session, col, select
 
+from sscmatch import relations
 from sscmatch.models import Capacity, Country, Need
 from sscmatch.models import Proposal as StoredProposal
 from sscmatch.workflow import visibility
@@ -23,13 +24,6 @@ from sscmatch.workflow.proposals.lifecycle import (
     ProposalError,
 )
 from sscmatch.workflow.visibility import Viewer
-
-
-def json_contains(column: Any, value: str) -> Any:
-    """``column`` (a JSON list kept as text) holds ``value``.
-
-    The column's type would JSON-encode the LIKE pattern itself, so compare it as plain text."""
-    return type_coerce(col(column), Text).contains(f'"{value}"')
 
 
 @dataclass(frozen=True)
@@ -98,7 +92,7 @@ def conditions_of(filters: Filters, viewer: Viewer) -> list[Any]:
     if filters.statuses:
         conditions.append(col(StoredProposal.status).in_(filters.statuses))
     if filters.theme:
-        themed = select(Need.id).where(json_contains(Need.themes, filters.theme))
+        themed = select(Need.id).where(relations.having(Need, "themes", [filters.theme]))
         conditions.append(col(StoredProposal.need).in_(themed))
     if filters.region:
         in_region = select(Country.code).where(Country.region == filters.region)
