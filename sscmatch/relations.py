@@ -51,7 +51,9 @@ from sqlalchemy.orm import attributes
 from sqlalchemy.schema import SchemaItem
 from sqlmodel import SQLModel
 
-ROLES = ("provider", "recipient", "participant")
+from sscmatch.enums import EXCHANGE_ROLES
+
+ROLES = EXCHANGE_ROLES
 """The roles of ``exchange_country``, as the bundle's columns name them in the plural."""
 
 CHUNK = 5_000

@@ -10,46 +10,30 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Annotated, Any, Literal, get_args
+from typing import Annotated, Any
 
 from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field, model_validator
 from sqlmodel import SQLModel
 
+from sscmatch import enums
 from sscmatch.dates import normalise_partial_date, parse_partial_date
+from sscmatch.enums import (
+    CapacityStatus,
+    CommitmentStatus,
+    Constituency,
+    Direction,
+    Maturity,
+    Modality,
+    NeedStatus,
+    Priority,
+)
 from sscmatch.vocab import load_vocabulary
 
-Constituency = Literal[
-    "government",
-    "employers",
-    "workers",
-    "un_agency",
-    "cooperation_agency",
-    "ngo",
-    "academia",
-    "other",
-]
-Maturity = Literal["pilot", "operational", "scaled", "institutionalised"]
-Modality = Literal[
-    "study_tour",
-    "technical_assistance",
-    "training",
-    "expert_exchange",
-    "virtual_exchange",
-    "twinning",
-    "conference",
-    "project",
-]
-CapacityStatus = Literal["draft", "published", "archived"]
-NeedStatus = Literal["draft", "open", "matched", "closed"]
-Priority = Literal["high", "medium", "low"]
-Direction = Literal["one_way", "reciprocal", "multilateral"]
-CommitmentStatus = Literal["pending", "in_progress", "fulfilled", "dropped"]
-Role = Literal["focal_point", "secretariat", "analyst", "admin"]
-
-CONSTITUENCIES: tuple[str, ...] = get_args(Constituency)
-MATURITIES: tuple[str, ...] = get_args(Maturity)
-MODALITIES: tuple[str, ...] = get_args(Modality)
-ROLES: tuple[str, ...] = get_args(Role)
+# The enumerations are declared once, in sscmatch.enums; re-exported here for the schemas' users.
+CONSTITUENCIES = enums.CONSTITUENCIES
+MATURITIES = enums.MATURITIES
+MODALITIES = enums.MODALITIES
+ROLES = enums.ROLES
 
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,79}$")
 

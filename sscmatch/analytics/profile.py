@@ -17,12 +17,13 @@ from sscmatch.analytics.filters import Filters
 from sscmatch.analytics.graph import NodeStats
 from sscmatch.analytics.payload import network_view
 from sscmatch.dates import PartialDateError, period_end
+from sscmatch.enums import OPEN_COMMITMENT_STATUSES
 from sscmatch.models import Capacity, Commitment, Exchange, Institution, Need
 from sscmatch.vocab import Vocabulary
 from sscmatch.workflow import visibility
 from sscmatch.workflow.visibility import Viewer
 
-OPEN_COMMITMENT = ("pending", "in_progress")
+OPEN_COMMITMENT = OPEN_COMMITMENT_STATUSES
 
 
 class UnknownCountry(LookupError):

@@ -36,8 +36,9 @@ from wtforms import (
 )
 
 from sscmatch.db import DuplicateRecord, StaleVersion
+from sscmatch.enums import CAPACITY_STATUSES, MATURITIES, MODALITIES, NEED_STATUSES
 from sscmatch.models import Capacity, Institution, Need, User
-from sscmatch.schemas import MATURITIES, MAX_PAGE, MODALITIES, whole_number
+from sscmatch.schemas import MAX_PAGE, whole_number
 from sscmatch.vocab import Vocabulary, load_vocabulary
 from sscmatch.web.access import SIGNED_IN, access
 from sscmatch.web.conflict import conflict_message, duplicate_message
@@ -132,8 +133,8 @@ def _filter_from_args() -> tuple[RecordFilter, int]:
 def _list_context(flt: RecordFilter, kind: str) -> dict[str, Any]:
     vocab = _vocab()
     statuses = {
-        "capacities": ("draft", "published", "archived"),
-        "needs": ("draft", "open", "matched", "closed"),
+        "capacities": CAPACITY_STATUSES,
+        "needs": NEED_STATUSES,
         "exchanges": (),
     }[kind]
     return {
@@ -422,7 +423,7 @@ class NeedForm(_RecordForm):
     def prepare(self, vocab: Vocabulary, country: str | None) -> None:
         super().prepare(vocab, country)
         self.priority.choices = [("", "—"), *PRIORITY_LABELS.items()]
-        self.status.choices = [(s, _(s)) for s in ("draft", "open", "matched", "closed")]
+        self.status.choices = [(s, _(s)) for s in NEED_STATUSES]
 
     def data_for_use_case(self, vocab: Vocabulary) -> dict[str, Any]:
         data = {

@@ -23,6 +23,7 @@ from sqlmodel import Session, col, select
 
 from sscmatch.dates import PartialDateError, normalise_partial_date, parse_partial_date, period_end
 from sscmatch.db import BadVersion, expect_version
+from sscmatch.enums import COMMITMENT_STATUSES, OPEN_COMMITMENT_STATUSES
 from sscmatch.models import (
     Commitment,
     CommitmentUpdate,
@@ -45,8 +46,8 @@ from sscmatch.workflow.tours import (
     get_tour,
 )
 
-STATUSES = ("pending", "in_progress", "fulfilled", "dropped")
-OPEN = ("pending", "in_progress")
+STATUSES = COMMITMENT_STATUSES
+OPEN = OPEN_COMMITMENT_STATUSES
 DECIDED = ("fulfilled", "dropped")
 RECORDING_STATUSES = ("scheduled", "completed")
 LADDER = ("interest", "commitment", "agreement", "exchange", "fulfilled")

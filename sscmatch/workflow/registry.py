@@ -34,6 +34,7 @@ from sqlmodel import Session, SQLModel, col, select
 
 from sscmatch import relations
 from sscmatch.db import BadVersion, expect_version
+from sscmatch.enums import CAPACITY_STATUSES, NEED_STATUSES
 from sscmatch.models import AuditEvent, Capacity, Exchange, Institution, Need, Theme, utcnow
 from sscmatch.schemas import (
     MAX_DESCRIPTION,
@@ -452,7 +453,7 @@ def search_capacities(
     (:mod:`sscmatch.workflow.visibility`), one page of them, best first when there is a query."""
     conditions = _common_conditions(session, vocab, Capacity, flt, viewer)
     if flt.status:
-        if flt.status not in ("draft", "published", "archived"):
+        if flt.status not in CAPACITY_STATUSES:
             raise BadFilter(f"status must be draft, published or archived (got {flt.status!r})")
         conditions.append(col(Capacity.status) == flt.status)
     return _search(
@@ -482,7 +483,7 @@ def search_needs(
     awaiting endorsement."""
     conditions = _common_conditions(session, vocab, Need, flt, viewer)
     if flt.status:
-        if flt.status not in ("draft", "open", "matched", "closed"):
+        if flt.status not in NEED_STATUSES:
             raise BadFilter(f"status must be draft, open, matched or closed (got {flt.status!r})")
         conditions.append(col(Need.status) == flt.status)
     if flt.submitted:

@@ -22,21 +22,15 @@ from typing import Any
 from sqlmodel import Session
 
 from sscmatch.db import BadVersion, expect_version
+from sscmatch.enums import OPEN_PROPOSAL_STATUSES, PROPOSAL_STATUSES
 from sscmatch.models import Proposal as StoredProposal
 from sscmatch.models import Review, utcnow
 from sscmatch.schemas import MAX_TEXT
 from sscmatch.workflow.audit import record_event, snapshot
 
-STATUSES = (
-    "proposed",
-    "provider_confirmed",
-    "provider_declined",
-    "accepted",
-    "rejected",
-    "superseded",
-)
+STATUSES = PROPOSAL_STATUSES
 FINAL = frozenset({"accepted", "rejected", "superseded"})
-OPEN_STATUSES = ("proposed", "provider_confirmed", "provider_declined")
+OPEN_STATUSES = OPEN_PROPOSAL_STATUSES
 QUEUE_DEFAULT = ("proposed", "provider_confirmed")
 
 TRANSITIONS: dict[str, frozenset[str]] = {

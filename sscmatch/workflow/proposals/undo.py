@@ -16,6 +16,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from sscmatch.db import BadVersion, expect_version
+from sscmatch.enums import OPEN_TOUR_STATUSES
 from sscmatch.models import Need, Review, StudyTour, Veto, utcnow
 from sscmatch.models import Proposal as StoredProposal
 from sscmatch.workflow.audit import record_event, snapshot
@@ -31,7 +32,7 @@ from sscmatch.workflow.proposals.lifecycle import (
 )
 
 # A study tour still in one of these may be cancelled by a revert, or keeps its need matched.
-LIVE_TOUR = ("draft", "proposed", "agreed", "scheduled")
+LIVE_TOUR = OPEN_TOUR_STATUSES
 REOPENABLE_NEED = ("matched", "closed")
 
 

@@ -8,8 +8,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from sscmatch.enums import TOUR_MODALITIES
+
 EDITORS = ("secretariat", "admin")
-MODALITIES = ("study_tour", "technical_assistance", "expert_exchange", "virtual_exchange")
+MODALITIES = TOUR_MODALITIES
 
 MAX_DAYS = 60
 MAX_SESSIONS = 40

@@ -24,6 +24,7 @@ from sqlmodel import Session, col, select
 
 from sscmatch.dates import PartialDateError, parse_partial_date, period_end
 from sscmatch.db import BadVersion, expect_version
+from sscmatch.enums import OPEN_COMMITMENT_STATUSES, OPEN_TOUR_STATUSES, TOUR_STATUSES
 from sscmatch.models import Capacity, Commitment, Exchange, Institution, Need, StudyTour, utcnow
 from sscmatch.schemas import MAX_DESCRIPTION, MAX_ITEMS, MAX_TITLE
 from sscmatch.vocab import Vocabulary, load_vocabulary
@@ -47,8 +48,8 @@ from sscmatch.workflow.tours.base import (
 from sscmatch.workflow.tours.costing import cost_for
 from sscmatch.workflow.tours.programme import validate_agenda, validate_delegation
 
-STATUSES = ("draft", "proposed", "agreed", "scheduled", "completed", "closed", "cancelled")
-OPEN_STATUSES = ("draft", "proposed", "agreed", "scheduled")
+STATUSES = TOUR_STATUSES
+OPEN_STATUSES = OPEN_TOUR_STATUSES
 TRANSITIONS: Mapping[str, tuple[str, ...]] = {
     "draft": ("proposed", "cancelled"),
     "proposed": ("agreed", "draft", "cancelled"),
@@ -443,7 +444,7 @@ def transition(
         open_ones = session.exec(
             select(Commitment.id).where(
                 Commitment.study_tour == tour.id,
-                col(Commitment.status).in_(("pending", "in_progress")),
+                col(Commitment.status).in_(OPEN_COMMITMENT_STATUSES),
             )
         ).all()
         if open_ones:
