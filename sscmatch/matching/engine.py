@@ -87,6 +87,7 @@ class PreparedCorpus:
         self._text: Text | None = None
         self.facts = Facts(self.ix)
         self._scores: dict[Weights, _Scores] = {}
+        self._family_caps: dict[tuple[int, ...], I64] = {}
 
     # ------------------------------------------------------------------ pieces
     def tables(self, half_life: float) -> Tables:
@@ -101,6 +102,13 @@ class PreparedCorpus:
             self._text = Text.build(self.ix)
         return self._text
 
+    def _candidates(self, roots: tuple[int, ...]) -> I64:
+        """The capacities of these theme families (kept: one need at a time asks again)."""
+        got = self._family_caps.get(roots)
+        if got is None:
+            got = self._family_caps[roots] = candidates(self.ix, roots)
+        return got
+
     def _blocks(self, ns: list[int]) -> Iterable[tuple[I64, I64]]:
         """Needs grouped by theme families (they share candidates), cut to ``BLOCK_NEEDS``."""
         groups: dict[tuple[int, ...], list[int]] = {}
@@ -108,7 +116,7 @@ class PreparedCorpus:
             groups.setdefault(self.ix.need_roots[n], []).append(n)
         everything = np.arange(len(self.ix.caps), dtype=np.int64)
         for roots in sorted(groups):
-            cs = candidates(self.ix, roots) if self.family else everything
+            cs = self._candidates(roots) if self.family else everything
             step = BLOCK_NEEDS
             members = groups[roots]
             for i in range(0, len(members), step):

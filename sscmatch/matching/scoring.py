@@ -100,12 +100,18 @@ class Signatures:
         self.langs = list(langs)
 
 
-def theme_max(values: F64, groups: list[tuple[int, ...]]) -> F64:
-    """For each group of themes, the max over its themes of ``values[theme]`` (0 if empty)."""
-    out = np.zeros((len(groups), values.shape[1]))
+def theme_max(values: F64, groups: list[tuple[int, ...]], cols: I64 | None = None) -> F64:
+    """For each group of themes, the max over its themes of ``values[theme]`` (0 if empty),
+    in the columns ``cols`` (all when None): only the group's rows of those columns are read."""
+    out = np.zeros((len(groups), values.shape[1] if cols is None else cols.size))
     for row, ts in enumerate(groups):
         if ts:
-            out[row] = values[list(ts)].max(axis=0)
+            picked = (
+                values[list(ts)]
+                if cols is None
+                else values[np.ix_(np.asarray(ts, dtype=np.int64), cols)]
+            )
+            out[row] = picked.max(axis=0)
     return out
 
 
@@ -122,15 +128,24 @@ def experience_rows(tables: Tables, groups: list[tuple[int, ...]]) -> F64:
     return out
 
 
-def language_rows(table: F64, empty: Bool, groups: list[tuple[int, ...]], floor: float) -> F64:
-    """language groups × offers: the best credit, at least ``floor``; unknown 0.5."""
-    out = np.empty((len(groups), table.shape[1]))
+def language_rows(
+    table: F64, empty: Bool, groups: list[tuple[int, ...]], floor: float, cols: I64 | None = None
+) -> F64:
+    """language groups × offers (those in ``cols``, all when None): the best credit, at least
+    ``floor``; unknown 0.5."""
+    picked_empty = empty if cols is None else empty[cols]
+    out = np.empty((len(groups), picked_empty.size))
     for row, langs in enumerate(groups):
         if langs:
-            out[row] = np.maximum(table[list(langs)].max(axis=0), floor)
+            picked = (
+                table[list(langs)]
+                if cols is None
+                else table[np.ix_(np.asarray(langs, dtype=np.int64), cols)]
+            )
+            out[row] = np.maximum(picked.max(axis=0), floor)
         else:
             out[row] = F.LANGUAGE_UNKNOWN
-    out[:, empty] = F.LANGUAGE_UNKNOWN
+    out[:, picked_empty] = F.LANGUAGE_UNKNOWN
     return out
 
 
@@ -158,8 +173,8 @@ def country_part(ix: Indexes, tables: Tables, w: Weights, ns: I64, sig: Signatur
 def cap_offer_part(ix: Indexes, w: Weights, cs: I64, sig: Signatures) -> tuple[F64, F64]:
     """(theme groups × capacities topic levels, offer parts per (theme group, language group))
     are combined per need by :func:`score_block`; here the two tables."""
-    topic = topic_levels(theme_max(ix.cap_topic[:, cs], sig.themes))
-    lang = language_rows(ix.cap_lang[:, cs], ix.cap_lang_empty[cs], sig.langs, w.interpretation)
+    topic = topic_levels(theme_max(ix.cap_topic, sig.themes, cs))
+    lang = language_rows(ix.cap_lang, ix.cap_lang_empty, sig.langs, w.interpretation, cs)
     return topic, lang
 
 
