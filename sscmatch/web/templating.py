@@ -13,7 +13,7 @@ from flask_login import current_user
 from markupsafe import Markup, escape
 
 from sscmatch.models import Institution
-from sscmatch.vocab import load_vocabulary
+from sscmatch.vocab import INTERFACE_LANGUAGES, load_vocabulary
 from sscmatch.web.access import PUBLIC, SIGNED_IN, access, rule_for
 from sscmatch.web.translate import current_lang, gettext
 from sscmatch.web.translate import lazy_gettext as _l
@@ -41,6 +41,34 @@ ROLE_LABELS = {
     "analyst": _l("Analyst"),
     "admin": _l("Administrator"),
 }
+
+
+@functools.cache
+def _role_words(role: str) -> tuple[str, ...]:
+    """A role's label in every interface language, lower-cased."""
+    from sscmatch.workflow.reminders import catalogue
+
+    label = ROLE_LABELS.get(role)
+    if label is None:
+        return (role.lower(),)
+    msgid = str(label._args[0])
+    return tuple({catalogue(lang).ugettext(msgid).lower() for lang in INTERFACE_LANGUAGES})
+
+
+def names_role(name: str, role: str) -> bool:
+    """Whether an account's name already says its role, in any interface language: the header
+    shows the role only when it does not (a demo account called "Ponto focal Brasil", read in
+    Spanish, showed "Ponto focal Brasil · Punto focal")."""
+    low = name.lower()
+    return any(word in low for word in _role_words(role))
+
+
+def names_country(name: str, code: str) -> bool:
+    """Whether an account's name already says its country (code or name in any language)."""
+    country = load_vocabulary().countries.get(code)
+    names = {country.name(lang) for lang in INTERFACE_LANGUAGES} if country else set()
+    return any(n and n in name for n in (code, *names))
+
 
 MATURITY_LABELS = {
     "pilot": _l("pilot"),
@@ -341,6 +369,8 @@ def init_app(app: Flask) -> None:
         nav_links=nav_links,
         get_locale=lang,
         role_label=lambda role: ROLE_LABELS.get(role, role),
+        names_role=names_role,
+        names_country=names_country,
         status_label=lambda status: STATUS_LABELS.get(status, status),
         maturity_label=lambda maturity: MATURITY_LABELS.get(maturity, maturity),
         country_name=country_name,

@@ -1,0 +1,42 @@
+"""The header names the signed-in account, then its role and country unless the name already
+says them, in any of the four interface languages (issue 14, item 9: the header repeated the
+role)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from flask import Flask
+from sqlmodel import Session
+
+from sscmatch.models import User
+
+
+def _who(client: Any) -> str:
+    html = client.get("/", headers={"Accept-Language": "es"}).get_data(as_text=True)
+    found = re.search(r'class="who">([^<]*)</a>', html)
+    assert found, html[:2000]
+    return found.group(1)
+
+
+def _rename(app: Flask, user_id: int, name: str) -> None:
+    with Session(app.extensions["sscmatch.engine"]) as s:
+        user = s.get(User, user_id)
+        assert user is not None
+        user.name, user.language = name, "es"
+        s.commit()
+
+
+def test_the_role_and_country_are_said_once(
+    app: Flask, as_user: Any, users: dict[str, int]
+) -> None:
+    # Named in Portuguese, read in Spanish: neither "Punto focal" nor "Brasil" again.
+    _rename(app, users["focal_bra"], "Ponto focal Brasil")
+    assert _who(as_user("focal_bra")) == "Ponto focal Brasil"
+    # Named in English, read in Spanish: not "· Secretaría Técnica".
+    _rename(app, users["secretariat"], "Technical secretariat")
+    assert _who(as_user("secretariat")) == "Technical secretariat"
+    # A name that says neither gets both, in the reader's language.
+    _rename(app, users["focal_gtm"], "Ana López")
+    assert _who(as_user("focal_gtm")) == "Ana López · Punto focal · Guatemala"
