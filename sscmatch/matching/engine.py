@@ -278,14 +278,25 @@ class PreparedCorpus:
 
 def _top_k(keys: F64, k: int) -> tuple[I64, I64, I64]:
     """(row, rank from 1, column) of each row's ``k`` largest finite keys, ties to the lower
-    column, sorted by row then rank. One stable sort of the whole matrix (a row at a time in
-    Python cost more than the scoring at full scale)."""
-    order = np.argsort(-keys, axis=1, kind="stable")[:, :k]
-    picked = np.take_along_axis(keys, order, axis=1)
-    ok = np.isfinite(picked)
-    rows = np.broadcast_to(np.arange(keys.shape[0])[:, None], order.shape)[ok]
-    ranks = np.broadcast_to(np.arange(1, order.shape[1] + 1)[None, :], order.shape)[ok]
-    return rows.astype(np.int64), ranks.astype(np.int64), order[ok].astype(np.int64)
+    column, sorted by row then rank. A partition finds each row's k-th key; only the keys at
+    or above it (k, or more with ties) are sorted (a row at a time in Python, or a sort of
+    the whole matrix, cost more than the scoring at full scale)."""
+    k = min(k, keys.shape[1])
+    if k < 1 or not keys.shape[0]:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, empty
+    kth = -np.partition(-keys, k - 1, axis=1)[:, k - 1]
+    rows, cols = np.nonzero((keys >= kth[:, None]) & np.isfinite(keys))
+    order = np.lexsort((cols, -keys[rows, cols], rows))
+    rows, cols = rows[order], cols[order]
+    first = np.searchsorted(rows, np.arange(keys.shape[0]))
+    ranks = np.arange(rows.size) - first[rows] + 1
+    keep = ranks <= k
+    return (
+        rows[keep].astype(np.int64),
+        ranks[keep].astype(np.int64),
+        cols[keep].astype(np.int64),
+    )
 
 
 def prepare(corpus: Corpus, as_of: date | None = None, *, family: bool = True) -> PreparedCorpus:
