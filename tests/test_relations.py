@@ -83,7 +83,9 @@ def test_orm_writes_keep_the_rows(app: Flask) -> None:
     ]
     assert _in_step(engine) == []
     with Session(engine) as s:
-        found = reg.search_needs(s, VOCAB, RecordFilter(theme="child-labour-monitoring"), viewer=SYSTEM)
+        found = reg.search_needs(
+            s, VOCAB, RecordFilter(theme="child-labour-monitoring"), viewer=SYSTEM
+        )
         assert [n.id for n in found.items] == ["n1"]
     with session_scope(engine) as s:
         s.delete(s.get(Exchange, "x1"))
