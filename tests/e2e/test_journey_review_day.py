@@ -70,10 +70,18 @@ def _decide(page: Any, proposal_id: int, decision: str) -> None:
         page.keyboard.press("Enter")
 
 
+def _focused_on(page: Any, selector: str) -> None:
+    """Waits for the page's autofocus (applied when the page is next drawn, which on a busy
+    machine may come after the load event) to land on ``selector``."""
+    page.wait_for_function(
+        "s => document.activeElement && document.activeElement.matches(s)", arg=selector
+    )
+
+
 def _confirm(page: Any, reason: str | None) -> None:
     """On a confirmation page, types the reason where the focus already is, then confirms."""
     if reason is not None:
-        assert page.evaluate("document.activeElement.id") == "confirm-reason"
+        _focused_on(page, "#confirm-reason")
         page.keyboard.type(reason)
     page.locator("form.confirm-form button[type=submit]").focus()
     with page.expect_navigation():
@@ -164,7 +172,7 @@ def test_secretariat_reviews_a_day_on_a_phone(
     #    asked (the focus is on it: Space ticks it), with the reason; a study tour is drafted.
     page.goto(f"/review/needs/{one}")
     _decide(page, first, "accept")
-    assert page.evaluate("document.activeElement.name") == "override"
+    _focused_on(page, "input[name=override]")
     page.keyboard.press("Space")
     page.keyboard.press("Tab")
     shot(page, "accept-needs-the-override")
@@ -200,7 +208,7 @@ def test_secretariat_reviews_a_day_on_a_phone(
         page.locator("#bulk-form fieldset.bulk button").click()
     assert page.locator("main table tbody tr").count() == 2
     shot(page, "bulk-preview")
-    assert page.evaluate("document.activeElement.id") == "bulk-reason"
+    _focused_on(page, "#bulk-reason")
     page.keyboard.type("No encajan." if lang == "es" else "They do not fit.")
     with page.expect_navigation():
         page.locator("main form button[type=submit]").last.click()
