@@ -77,10 +77,39 @@ def exchanges_export(fmt: str) -> Any:
 @access("secretariat", "admin", "analyst")
 def proposals_export(fmt: str) -> Any:
     """The review queue's proposals under its filters (the queue's own parsing and use case)."""
+    try:
+        filters = review.parse_filters(_args())
+    except proposals_wf.ProposalError as exc:
+        return bad_filter(str(exc))
+    return _proposals(fmt, filters, "proposals")
+
+
+@review.bp.get("/mine/export.<fmt>")
+@access("focal_point")
+def my_proposals_export(fmt: str) -> Any:
+    """A focal point's proposals (their country providing or receiving) under the filters of
+    their "Our proposals" page, open ones by default as on the page."""
+    from flask import abort
+    from flask_babel import gettext as _
+    from flask_login import current_user
+
+    country = current_user.country
+    if not country:
+        abort(403, description=_("Your account is not bound to a country."))
+    args = _args().copy()
+    if not args.getlist("status"):
+        args.setlist("status", list(proposals_wf.OPEN_STATUSES))
+    try:
+        filters = review.parse_filters(args, involving=country)
+    except proposals_wf.ProposalError as exc:
+        return bad_filter(str(exc))
+    return _proposals(fmt, filters, "proposals")
+
+
+def _proposals(fmt: str, filters: Any, kind: str) -> Any:
     from sscmatch.web import get_session
 
     try:
-        filters = review.parse_filters(_args())
         items, cut = every_page(
             lambda page, size: proposals_wf.list_proposals(
                 get_session(), filters, page, size, viewer=viewer()
@@ -96,7 +125,7 @@ def proposals_export(fmt: str) -> Any:
         record["basis"] = "experience" if proposals_wf.is_fallback(p) else "capacity"
         record["score"] = round(float(p.score), 4) if p.score is not None else None
         rows.append(record)
-    return send("proposals", fmt, rows, PROPOSAL_FIELDS, truncated=cut)
+    return send(kind, fmt, rows, PROPOSAL_FIELDS, truncated=cut)
 
 
 def _args() -> Any:

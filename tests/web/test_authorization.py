@@ -61,6 +61,7 @@ POLICY: dict[str, dict[str, set[str]]] = {
     "registry.capacities_export": {"GET": SIGNED_IN},
     "registry.exchanges_export": {"GET": SIGNED_IN},
     "review.proposals_export": {"GET": READERS},
+    "review.my_proposals_export": {"GET": FOCAL},
     "followup.commitments_export": {"GET": SIGNED_IN},
     # matching and review: staff decide, analysts read, focal points answer for their country
     "matching.runs": {"GET": READERS, "POST": STAFF},

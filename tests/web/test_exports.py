@@ -76,6 +76,12 @@ def test_proposals_and_commitments_exports(app: Flask, users: dict[str, int], as
     assert name.startswith("sscmatch-proposals-country-GTM-") and name.endswith(".json")
     assert as_user("focal_gtm").get("/review/export.csv").status_code == 403
     gtm = as_user("focal_gtm")
+    # a focal point exports "Our proposals": only those their country provides or receives
+    mine = _csv(gtm.get("/review/mine/export.csv?status=proposed&status=accepted"))
+    assert mine and all("GTM" in (r["provider"], r["recipient"]) for r in mine)
+    assert {r["id"] for r in mine} <= {r["id"] for r in proposals}
+    assert gtm.get("/review/mine/export.csv?status=nonsense").status_code == 400
+    assert sec.get("/review/mine/export.csv").status_code == 403
     own = _csv(gtm.get("/followup/export.csv"))  # a focal point's own country by default
     assert own and {r["owner_country"] for r in own} == {"GTM"}
     assert "K-GTM-1" in {r["id"] for r in own}
