@@ -82,6 +82,15 @@ def run_job_status(db: Session, run: MatchRun) -> dict[str, Any] | None:
     return jobs.status(db, job) if job is not None else None
 
 
+def run_with_job(db: Session, run_id: int) -> tuple[MatchRun | None, dict[str, Any] | None]:
+    """A run and the state of its job, the job read first: the worker ends both in one
+    transaction, and reads outside a transaction (SQLite) could otherwise show a job done
+    beside its run still running; read in this order, the job is never ahead of the run."""
+    job = job_of(db, f"match_run:{run_id}")
+    state = jobs.status(db, job) if job is not None else None
+    return db.get(MatchRun, run_id), state
+
+
 # ----------------------------------------------------------------------------- pages
 
 
@@ -335,13 +344,13 @@ def status(run_id: int) -> Any:
 
     db = get_session()
     _recover()
-    found = db.get(MatchRun, run_id)
+    found, job = run_with_job(db, run_id)
     if found is None:
         return jsonify(error="not_found", message=f"no match run {run_id}"), 404
     data = run_to_dict(found)
     data["percent"] = round(100 * found.needs_done / found.needs_total) if found.needs_total else 0
     data["finished"] = found.status != "running"
-    data["job"] = run_job_status(db, found)
+    data["job"] = job
     return jsonify(data)
 
 

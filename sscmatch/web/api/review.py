@@ -470,13 +470,12 @@ document(
 @access("secretariat", "admin", "analyst")
 def get_run(run_id: int) -> Any:
     from sscmatch.jobs import recover
-    from sscmatch.web.matching import run_job_status
+    from sscmatch.web.matching import run_with_job
 
     recover(current_app.extensions["sscmatch.engine"])
-    db = _db()
-    run = db.get(MatchRun, run_id)
+    run, job = run_with_job(_db(), run_id)
     if run is None:
         raise ApiError(404, "not_found", f"no match run {run_id}")
     data = wf.run_to_dict(run)
-    data["job"] = run_job_status(db, run)
+    data["job"] = job
     return jsonify(data)
