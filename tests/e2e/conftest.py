@@ -146,12 +146,14 @@ def _start_worker(app: Flask, stop: threading.Event) -> threading.Thread | None:
     return thread
 
 
-@pytest.fixture(scope="session", params=BACKENDS)
+@pytest.fixture(scope="package", params=BACKENDS)
 def live_server(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[LiveServer]:
     """The app in demo mode on 127.0.0.1 and a free port, served from a background thread, on
-    each configured database backend."""
+    each configured database backend. Package scope: the server and its job worker stop when
+    the browser tests end, so the worker's thread does not go on reading the database (and
+    flushing sessions) under the tests that come after them."""
     backend = str(request.param)
     folder = tmp_path_factory.mktemp(f"e2e-{backend}")
     with _database(backend, folder) as url:

@@ -51,10 +51,14 @@ def inactive(app: Flask, users: dict[str, int]) -> str:
 
 
 def test_every_refusal_reads_the_same_for_every_email(
-    app: Flask, users: dict[str, int], inactive: str
+    app: Flask, users: dict[str, int], inactive: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A wrong password, an unknown e-mail, an inactive account with its right password: the
-    same status, page and headers, before the limit and after it."""
+    same status, page and headers, before the limit and after it. The clock is held still:
+    each account's window starts at its first failure, so on a running clock two windows a
+    second apart would give Retry-After 900 and 899 whatever the accounts."""
+    start = utcnow()
+    monkeypatch.setattr(accounts, "utcnow", lambda: start)
     cases = [("sec@test.org", WRONG), ("nobody@test.org", WRONG), (inactive, PASSWORD)]
     for round_ in range(7):
         answers = []
