@@ -180,11 +180,11 @@
         ev.preventDefault();
         highlight(Math.max(active - 1, 0));
       } else if (ev.key === "Enter") {
+        // never submit the form from the search box, even empty: right after a pick, an
+        // Enter meant for the list would otherwise send a half-filled form
+        ev.preventDefault();
         if (!list.hidden && active >= 0 && items[active]) {
-          ev.preventDefault();
           choose(items[active]);
-        } else if (input.value.trim()) {
-          ev.preventDefault();  // never submit the form from the search box
         }
       } else if (ev.key === "Escape") {
         close();
