@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlmodel import Session, SQLModel
 
-from sscmatch.models import AuditEvent
+from sscmatch.models import AuditEvent, utcnow
 from sscmatch.workflow import notices
 
 # Secrets, and the counter that ends sessions (an event's note says when that happened).
@@ -54,3 +54,33 @@ def record_event(
     session.add(event)
     notices.announce(session, event)
     return event
+
+
+def change_status(
+    session: Session,
+    record: Any,
+    status: str,
+    *,
+    entity: str,
+    user_id: int | None,
+    action: str,
+    note: str | None,
+) -> dict[str, Any] | None:
+    """Set a record's status (and who changed it, when) and audit the change with the record
+    before and after; returns the snapshot before."""
+    before = snapshot(record)
+    record.status = status
+    record.updated_at = utcnow()
+    record.updated_by = user_id
+    session.add(record)
+    record_event(
+        session,
+        user_id=user_id,
+        action=action,
+        entity=entity,
+        entity_id=record.id,
+        before=before,
+        after=snapshot(record),
+        note=note,
+    )
+    return before

@@ -20,9 +20,9 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from sscmatch.models import Need, Review, Veto, utcnow
+from sscmatch.models import Need, Review, Veto
 from sscmatch.models import Proposal as StoredProposal
-from sscmatch.workflow.audit import record_event, snapshot
+from sscmatch.workflow.audit import change_status, record_event, snapshot
 from sscmatch.workflow.proposals.lifecycle import (
     ALTERNATE_CHOSEN,
     DECISIONS,
@@ -140,19 +140,13 @@ def _accept(
     need = session.get(Need, proposal.need)
     if need is not None and need.status != "matched":
         effects["need_before"] = need.status
-        before = snapshot(need)
-        need.status = "matched"
-        need.updated_at = utcnow()
-        need.updated_by = user_id
-        session.add(need)
-        record_event(
+        change_status(
             session,
+            need,
+            "matched",
+            entity="need",
             user_id=user_id,
             action="match",
-            entity="need",
-            entity_id=need.id,
-            before=before,
-            after=snapshot(need),
             note=f"proposal {proposal.id} accepted",
         )
     session.flush()

@@ -19,7 +19,7 @@ from sscmatch.db import BadVersion, expect_version
 from sscmatch.enums import OPEN_TOUR_STATUSES
 from sscmatch.models import Need, Review, StudyTour, Veto, utcnow
 from sscmatch.models import Proposal as StoredProposal
-from sscmatch.workflow.audit import record_event, snapshot
+from sscmatch.workflow.audit import change_status, record_event, snapshot
 from sscmatch.workflow.proposals.lifecycle import (
     DECISIONS,
     NotFoundError,
@@ -104,37 +104,17 @@ def _put_back(
 def _set_need(
     session: Session, need: Need, status: str, *, user_id: int | None, action: str, note: str
 ) -> None:
-    before = snapshot(need)
-    need.status = status
-    need.updated_at = utcnow()
-    need.updated_by = user_id
-    session.add(need)
-    record_event(
-        session,
-        user_id=user_id,
-        action=action,
-        entity="need",
-        entity_id=need.id,
-        before=before,
-        after=snapshot(need),
-        note=note,
-    )
+    change_status(session, need, status, entity="need", user_id=user_id, action=action, note=note)
 
 
 def _cancel_tour(session: Session, tour: StudyTour, *, user_id: int | None, note: str) -> None:
-    before = snapshot(tour)
-    tour.status = "cancelled"
-    tour.updated_at = utcnow()
-    tour.updated_by = user_id
-    session.add(tour)
-    record_event(
+    change_status(
         session,
+        tour,
+        "cancelled",
+        entity="study_tour",
         user_id=user_id,
         action="status:cancelled",
-        entity="study_tour",
-        entity_id=tour.id,
-        before=before,
-        after=snapshot(tour),
         note=note,
     )
 
