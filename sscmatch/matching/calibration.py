@@ -191,13 +191,34 @@ def fit(data: Sequence[Example], prior: Weights = DEFAULT_WEIGHTS) -> Weights:
     return replace(prior, **{k: float(v) for k, v in zip(FACTORS, scaled, strict=True)})
 
 
-def _snapshots(corpus: Corpus, cutoffs: Sequence[int], window: int) -> list[Snapshot]:
+def history_snapshots(corpus: Corpus, cutoffs: Sequence[int], window: int) -> list[Snapshot]:
     out = []
     for year in cutoffs:
         cases = make_cases(corpus, corpus.exchanges, (year,), window)
         if cases:
             out.append(snapshot(corpus, year, cases))
     return out
+
+
+def chosen_rule(corpus: Corpus, until: int, window: int) -> str:
+    """The simple rule a practitioner would pick at ``until`` from the history before it: the
+    best MRR per project over the replayed windows that end by ``until`` (popularity when the
+    history holds no case). Nothing on or after ``until`` is looked at."""
+    snaps = history_snapshots(corpus, training_cutoffs(corpus, until, window), window)
+    per: dict[str, dict[str, list[float]]] = {name: defaultdict(list) for name in baselines.RULES}
+    for snap in snaps:
+        for name, key in baselines.RULES.items():
+            rankings = baselines.rule(key)(snap)
+            for case in snap.cases:
+                mrr = case_metrics(rankings[case.id], case.providers)["mrr"]
+                per[name][f"{snap.year}:{case.exchange}"].append(mrr)
+    if not any(per[name] for name in per):
+        return "popularity"
+
+    def project_mrr(name: str) -> float:
+        return sum(sum(v) / len(v) for v in per[name].values()) / len(per[name])
+
+    return max(baselines.RULES, key=lambda name: (project_mrr(name), name == "popularity"))
 
 
 def _rankings(snap: Snapshot, weights: Weights) -> dict[str, Ranking]:
@@ -220,11 +241,11 @@ def _rankings(snap: Snapshot, weights: Weights) -> dict[str, Ranking]:
 def held_out_figures(corpus: Corpus, until: int, window: int, prior: Weights) -> Figures | None:
     """Fit on the windows before [until − window, until), rank that window's cases."""
     last = until - window
-    snaps = _snapshots(corpus, [last], window)
+    snaps = history_snapshots(corpus, [last], window)
     if not snaps:
         return None
     snap = snaps[0]
-    train = _snapshots(corpus, training_cutoffs(corpus, last, window), window)
+    train = history_snapshots(corpus, training_cutoffs(corpus, last, window), window)
     weights = fit(examples(train, prior), prior)
     cases: list[Case] = snap.cases
 
@@ -264,7 +285,7 @@ def calibrate(
     if window < 1:
         raise ValueError("window must be at least one year")
     cutoffs = training_cutoffs(corpus, until.year, window)
-    snaps = _snapshots(corpus, cutoffs, window)
+    snaps = history_snapshots(corpus, cutoffs, window)
     data = examples(snaps, prior)
     weights = fit(data, prior)
     return Calibration(

@@ -327,3 +327,49 @@ def test_min_cases_skips_thin_cutoffs() -> None:
     report = evaluate(corpus, cutoffs=(2012, 2015, 2019), window=2, min_cases=2)
     assert report.cutoffs == {}
     assert report.cases == []
+
+
+def test_the_chosen_rule_is_the_best_on_the_history_and_never_looks_ahead() -> None:
+    from sscmatch.matching.baselines import RULES
+    from sscmatch.matching.calibration import chosen_rule, training_cutoffs
+
+    # a history where popularity and repeat partners disagree: Brazil provides the most, but
+    # Guatemala keeps going back to Argentina and Fiji to Costa Rica
+    extra = [
+        ExchangeItem(
+            id=f"R{year}-{i}",
+            start=date(year, 3, 1),
+            providers=(p,),
+            recipients=(r,),
+            themes=("labour-inspection",),
+        )
+        for year in range(2004, 2018)
+        for i, (p, r) in enumerate([("ARG", "GTM"), ("CRI", "FJI"), ("BRA", "HTI"), ("BRA", "KGZ")])
+    ]
+    corpus = replace(dated_corpus(), exchanges=[*dated_corpus().exchanges, *extra])
+    until = 2019
+    chosen = chosen_rule(corpus, until, 2)
+    history = training_cutoffs(corpus, until, 2)
+    report = evaluate(corpus, cutoffs=history, window=2, only=list(RULES))
+    scores = {name: report.mean(name, "mrr", "all", "project") for name in RULES}
+    assert len(set(scores.values())) > 1, scores  # the rules disagree: the choice means something
+    assert scores[chosen] == max(scores.values()), (chosen, scores)
+    assert chosen != "popularity"
+    # what starts on or after the cut-off cannot change the choice
+    before = replace(corpus, exchanges=[e for e in corpus.exchanges if e.start.year < until])
+    assert chosen_rule(before, until, 2) == chosen
+    # with no history to judge by, popularity
+    assert chosen_rule(corpus, 2005, 2) == "popularity"
+
+
+def test_the_report_sets_the_full_matcher_beside_the_rule_chosen_before_each_cutoff() -> None:
+    report = evaluate(dated_corpus(), cutoffs=(2012, 2015, 2019), window=2)
+    assert set(report.chosen) == set(report.cutoffs)
+    row = report.row(ev.CHOSEN)
+    for case in report.cases:
+        rule = report.row(report.chosen[case.cutoff])
+        assert row.per_case[case.id] == rule.per_case[case.id]
+    for key, m in report.chosen_margins.items():
+        assert m.value == pytest.approx(m.full - m.rule)
+        assert key in report.margins
+    assert "simple rule chosen on the history before each cut-off" in markdown(report)
