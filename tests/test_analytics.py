@@ -410,23 +410,168 @@ def test_country_profile_and_activity(session: Session) -> None:
     assert need is not None
     need.status = "open"
     session.commit()
-    assert {a.code: a for a in analytics.countries_activity(session, VOCAB, viewer=SYSTEM)}["HTI"].open_needs == 2
+    assert {a.code: a for a in analytics.countries_activity(session, VOCAB, viewer=SYSTEM)}[
+        "HTI"
+    ].open_needs == 2
 
 
 def test_country_profile_lists_are_capped_with_totals(session: Session) -> None:
     for n in range(3):
-        session.add(Exchange(id=f"cap-x{n}", start=f"201{n}", providers=["BRA"], recipients=["HTI"]))
+        session.add(
+            Exchange(id=f"cap-x{n}", start=f"201{n}", providers=["BRA"], recipients=["HTI"])
+        )
         session.add(Capacity(id=f"cap-c{n}", country="BRA", title=f"Capacity {n}"))
     session.commit()
-    session.add(Commitment(id="cap-k1", owner_country="BRA", description="Done", status="fulfilled"))
+    session.add(
+        Commitment(id="cap-k1", owner_country="BRA", description="Done", status="fulfilled")
+    )
     session.add(Commitment(id="cap-k2", owner_country="BRA", description="Open", status="pending"))
     session.commit()
-    p = analytics.country_profile(session, VOCAB, "BRA", today=date(2024, 1, 1), limit=1, viewer=SYSTEM)
+    p = analytics.country_profile(
+        session, VOCAB, "BRA", today=date(2024, 1, 1), limit=1, viewer=SYSTEM
+    )
     assert [e.id for e in p.given] == ["cap-x2"]  # the newest
     assert [c.id for c in p.capacities] == ["cap-c0"]
     assert [c.id for c, _ in p.commitments] == ["cap-k2"]  # open ones first
     assert p.totals == {
-        "capacities": 3, "needs": 0, "given": 3, "received": 0, "joint": 0, "commitments": 2
+        "capacities": 3,
+        "needs": 0,
+        "given": 3,
+        "received": 0,
+        "joint": 0,
+        "commitments": 2,
     }
     assert p.commitment_counts == {"pending": 1, "fulfilled": 1}
     assert dict(p.partners) == {"HTI": 3}  # partners count every exchange, not only those shown
+
+
+# --------------------------------------------------------------------------- database counts
+
+
+def _synthetic_exchanges(session: Session, n: int = 400, seed: int = 7) -> None:
+    """A small corpus of every shape the counts meet: bilateral, two providers, events with
+    participants (some also giving or receiving), reciprocal ones, a country named twice in a
+    list or in two roles, partners that are institutions (with constituencies) or names,
+    several themes (parents, children, unknown), starts of one to three parts."""
+    import random
+
+    from sscmatch.enums import CONSTITUENCIES, DIRECTIONS, MODALITIES
+
+    rng = random.Random(seed)
+    codes = ["BRA", "MOZ", "AGO", "CPV", "IND", "NPL", "ZAF", "ARG", "HTI", "FRA", "CHN", "KEN"]
+    for i, constituency in enumerate(CONSTITUENCIES):
+        session.add(
+            Institution(id=f"inst-{i}", name=f"Body {i}", country="BRA", constituency=constituency)
+        )
+    bodies = [f"inst-{i}" for i in range(len(CONSTITUENCIES))] + ["A named partner"]
+    themes = [*list(VOCAB.themes)[:30], "not-a-known-theme"]
+    session.flush()
+    for i in range(n):
+        shape = rng.random()
+        prov: list[str] = []
+        rec: list[str] = []
+        parts: list[str] = []
+        if shape < 0.6:
+            prov, rec = rng.sample(codes, 1), rng.sample(codes, 1)  # sometimes the same country
+        elif shape < 0.75:
+            prov, rec = rng.sample(codes, 2), rng.sample(codes, 2)
+            if rng.random() < 0.3:
+                prov.append(prov[0])  # named twice
+        else:
+            parts = rng.sample(codes, rng.randint(2, 5))
+            if rng.random() < 0.5:
+                prov, rec = [parts[0]], rng.sample(codes, 1)
+        year = rng.randint(1998, 2024)
+        start = rng.choice([f"{year}", f"{year}-{rng.randint(1, 12):02d}", f"{year}-06-15"])
+        session.add(
+            Exchange(
+                id=f"S-{i:04d}",
+                title=rng.choice([f"Exchange {i}", None]),
+                start=start,
+                providers=prov,
+                recipients=rec,
+                participants=parts,
+                partners=rng.sample(bodies, rng.randint(0, 2)),
+                themes=rng.sample(themes, rng.randint(0 if i % 50 == 0 else 1, 3)),
+                modality=rng.choice([*MODALITIES, None]),
+                direction=rng.choice([*DIRECTIONS, None]),
+            )
+        )
+    session.commit()
+
+
+FILTER_CASES: list[dict[str, str]] = [
+    {},
+    {"theme": "enforcement"},
+    {"theme": "labour-inspection"},
+    {"year_from": "2005"},
+    {"year_to": "2012"},
+    {"year_from": "2005", "year_to": "2010"},
+    {"region": "Africa"},
+    {"region": "Oceania"},
+    {"modality": "training"},
+    {"constituency": "government"},
+    {"constituency": "workers", "year_from": "2003"},
+    {"theme": "social-protection", "region": "Americas", "year_to": "2020"},
+]
+
+
+def _assert_database_counts_as_python(session: Session, cases: list[dict[str, str]]) -> None:
+    """The database's counts (the pages' path) give what the Python path over every exchange
+    read into memory gives: the network with its metrics, the drawing and the export payloads,
+    a link's and a country's exchanges, the charts' counts."""
+    from sscmatch.analytics import aggregate, insights
+    from sscmatch.analytics.data import load_rows
+    from sscmatch.analytics.payload import DRAWN_LINKS, node_link
+
+    rows = load_rows(session)
+    assert rows
+    for args in cases:
+        f = analytics.parse_filters(args, VOCAB)
+        python = view_of(rows, VOCAB, f)
+        database = analytics.network_view(session, VOCAB, f)
+        assert database.network.exchange_count == python.network.exchange_count, args
+        assert database.network.links == python.network.links, args
+        assert database.network.nodes == python.network.nodes, args
+        assert database.years == python.years
+        for drawing, most in ((False, None), (True, DRAWN_LINKS)):
+            assert node_link(database, VOCAB, drawing=drawing, max_links=most) == node_link(
+                python, VOCAB, drawing=drawing, max_links=most
+            ), args
+        assert analytics.export(database, VOCAB, "csv-edges") == analytics.export(
+            python, VOCAB, "csv-edges"
+        )
+        assert aggregate.year_family_counts(session, f, VOCAB) == insights.year_family_counts(
+            select(rows, f, VOCAB), VOCAB
+        ), args
+        database_tops = aggregate.family_country_counts(session, f, VOCAB)
+        python_tops = insights.family_country_counts(select(rows, f, VOCAB), VOCAB)
+        for ours, theirs in zip(database_tops, python_tops, strict=True):
+            assert ours == {family: c for family, c in theirs.items() if c}, args
+        links = sorted(python.network.links, key=lambda k: -python.network.links[k])
+        for a, b, kind in [*links[:3], *links[-2:]]:
+            for source, target in ((a, b), (b, a)):
+                ask = {"source": source, "target": target, "kind": kind, "limit": 5}
+                assert analytics.exchanges_for(session, VOCAB, f, **ask) == details(  # type: ignore[arg-type]
+                    rows,
+                    VOCAB,
+                    f,
+                    **ask,  # type: ignore[arg-type]
+                ), (args, ask)
+        for code in sorted(python.network.nodes)[:4]:
+            assert analytics.exchanges_for(session, VOCAB, f, node=code, limit=7) == details(
+                rows, VOCAB, f, node=code, limit=7
+            ), (args, code)
+
+
+def test_database_counts_match_python_on_the_knowledge_base(session: Session) -> None:
+    import_bundle(session, ROOT / "data", VOCAB)
+    session.commit()
+    _assert_database_counts_as_python(
+        session, [*FILTER_CASES[:4], {"region": "Americas"}, {"theme": "education-skills"}]
+    )
+
+
+def test_database_counts_match_python_on_a_synthetic_corpus(session: Session) -> None:
+    _synthetic_exchanges(session)
+    _assert_database_counts_as_python(session, FILTER_CASES)

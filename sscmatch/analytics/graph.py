@@ -71,7 +71,7 @@ class ExchangeRow(NamedTuple):
         directed = set()
         for p in self.providers:
             for r in self.recipients:
-                if p != r:
+                if p != r and (p, r) not in directed:  # a list may name a country twice
                     directed.add((p, r))
                     yield p, r, DIRECTED
         if self.participants:
@@ -202,6 +202,21 @@ def build_network(
         shape = ExchangeRow("", "", None, "", provs, recs, parts)
         for link in shape.pairs():
             links[link] += m
+    net = assemble(provided, received, joint, mutual, links, count)
+    if metrics:
+        compute_metrics(net)
+    return net
+
+
+def assemble(
+    provided: Counter[str],
+    received: Counter[str],
+    joint: Counter[str],
+    mutual: Counter[str],
+    links: Counter[tuple[str, str, str]],
+    count: int,
+) -> Network:
+    """The network (without metrics) of per-country role counts and per-link counts."""
     nodes = {
         code: NodeStats(code, provided[code], received[code], joint[code], mutual[code])
         for code in sorted({*provided, *received, *joint})
@@ -209,10 +224,7 @@ def build_network(
     for a, b, _kind in links:
         nodes[a].partners.add(b)
         nodes[b].partners.add(a)
-    net = Network(nodes, dict(links), count)
-    if metrics:
-        compute_metrics(net)
-    return net
+    return Network(nodes, dict(links), count)
 
 
 def undirected(net: Network) -> nx.Graph:

@@ -16,10 +16,15 @@ from dataclasses import dataclass, field
 
 from sqlmodel import Session, col, select
 
+from sscmatch.analytics import aggregate
 from sscmatch.analytics.data import cached
+from sscmatch.analytics.filters import Filters
 from sscmatch.analytics.graph import ExchangeRow
 from sscmatch.models import Capacity, Institution, Need
 from sscmatch.vocab import Vocabulary
+
+FamilyCounts = tuple[dict[str, Counter[str]], dict[str, Counter[str]]]
+"""Per theme family, the exchanges each country provided to and received in."""
 
 PALETTE = (
     "#0072b2",
@@ -179,6 +184,22 @@ def _gaps(session: Session, vocab: Vocabulary, region: str | None) -> list[Gap]:
 # --------------------------------------------------------------------------- charts
 
 
+def chart_counts(
+    session: Session, vocab: Vocabulary, filters: Filters
+) -> tuple[int, dict[int, Counter[str]], FamilyCounts]:
+    """The (filtered) exchanges counted by the database for the charts: how many, per year and
+    theme family, per family and country. Cached per data version and filters."""
+
+    def make() -> tuple[int, dict[int, Counter[str]], FamilyCounts]:
+        return (
+            aggregate.count(session, filters, vocab),
+            aggregate.year_family_counts(session, filters, vocab),
+            aggregate.family_country_counts(session, filters, vocab),
+        )
+
+    return cached(session, None, ("charts", filters.key()), make)
+
+
 def nice_ticks(top: float, count: int = 5) -> list[int]:
     """Whole-number axis ticks from 0 to at least ``top``.
 
@@ -220,10 +241,10 @@ class StackedBars:
     label_every: int
 
 
-def per_year_by_family(
-    rows: Sequence[ExchangeRow], vocab: Vocabulary, lang: str = "en"
-) -> StackedBars:
-    """An exchange counts once in each theme family it touches, in its start year."""
+def year_family_counts(rows: Iterable[ExchangeRow], vocab: Vocabulary) -> dict[int, Counter[str]]:
+    """Per start year, the exchanges touching each theme family: an exchange counts once in
+    each family it touches (``(none)`` without themes). The database counts the same:
+    :func:`sscmatch.analytics.aggregate.year_family_counts`."""
     counts: dict[int, Counter[str]] = defaultdict(Counter)
     for row in rows:
         if row.year is None:
@@ -231,6 +252,21 @@ def per_year_by_family(
         fams = {family(t, vocab) for t in row.themes} or {"(none)"}
         for f in fams:
             counts[row.year][f] += 1
+    return counts
+
+
+def per_year_by_family(
+    rows: Sequence[ExchangeRow], vocab: Vocabulary, lang: str = "en"
+) -> StackedBars:
+    """An exchange counts once in each theme family it touches, in its start year."""
+    return per_year_chart(year_family_counts(rows, vocab), vocab, lang)
+
+
+def per_year_chart(
+    counts: dict[int, Counter[str]], vocab: Vocabulary, lang: str = "en"
+) -> StackedBars:
+    """The stacked bars of :func:`year_family_counts`."""
+    counts = defaultdict(Counter, counts)
     colours = family_colours(vocab)
     width, height = 760, 320
     left, top, right, bottom = 48.0, 16.0, width - 12.0, height - 40.0
@@ -311,6 +347,19 @@ def _bars(
     return out
 
 
+def family_country_counts(rows: Iterable[ExchangeRow], vocab: Vocabulary) -> FamilyCounts:
+    """Per theme family, the exchanges each country provided to and received in (the database
+    counts the same: :func:`sscmatch.analytics.aggregate.family_country_counts`)."""
+    prov: dict[str, Counter[str]] = defaultdict(Counter)
+    rec: dict[str, Counter[str]] = defaultdict(Counter)
+    for row in rows:
+        fams = {family(t, vocab) for t in row.themes}
+        for f in fams:
+            prov[f].update(set(row.providers))
+            rec[f].update(set(row.recipients))
+    return prov, rec
+
+
 def top_by_family(
     rows: Sequence[ExchangeRow],
     vocab: Vocabulary,
@@ -319,13 +368,19 @@ def top_by_family(
     width: float = 220.0,
 ) -> list[TopChart]:
     """Per theme family: the countries that provided and received most (directed exchanges)."""
-    prov: dict[str, Counter[str]] = defaultdict(Counter)
-    rec: dict[str, Counter[str]] = defaultdict(Counter)
-    for row in rows:
-        fams = {family(t, vocab) for t in row.themes}
-        for f in fams:
-            prov[f].update(set(row.providers))
-            rec[f].update(set(row.recipients))
+    return top_chart(family_country_counts(rows, vocab), vocab, lang, n, width)
+
+
+def top_chart(
+    counts: FamilyCounts,
+    vocab: Vocabulary,
+    lang: str = "en",
+    n: int = 5,
+    width: float = 220.0,
+) -> list[TopChart]:
+    """The bars of :func:`family_country_counts`: the ``n`` first countries of each family."""
+    prov: dict[str, Counter[str]] = defaultdict(Counter, counts[0])
+    rec: dict[str, Counter[str]] = defaultdict(Counter, counts[1])
     colours = family_colours(vocab)
     out = []
     for f in [r for r in vocab.roots() if prov[r] or rec[r]]:

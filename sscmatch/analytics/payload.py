@@ -11,14 +11,17 @@ from __future__ import annotations
 import heapq
 import io
 import json
-from collections.abc import Hashable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import networkx as nx
+from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from sscmatch.analytics.data import cached, cached_rows, data_version
+from sscmatch.analytics import aggregate
+from sscmatch.analytics.data import cached, data_version
 from sscmatch.analytics.filters import Filters
 from sscmatch.analytics.graph import (
     DIRECTED,
@@ -26,6 +29,7 @@ from sscmatch.analytics.graph import (
     ExchangeRow,
     Network,
     build_network,
+    compute_metrics,
     layout,
     link_width,
     node_radius,
@@ -78,16 +82,22 @@ DRAWN_LINKS = 3000
 """The drawing shows at most this many links, the strongest (tables and exports have all)."""
 
 
+LinkDetails = dict[tuple[str, str, str], dict[str, list[Any]]]
+
+
 @dataclass
 class NetworkView:
-    """A filtered network with its layout, as built once per (data version, filters, layout)."""
+    """A filtered network with its layout, as built once per (data version, filters, layout).
+    ``years`` spans every exchange's start year (whatever the filters: the page's time slider
+    runs on it); ``link_details`` reads the exchanges behind each link (for exports only)."""
 
     network: Network
     positions: dict[str, tuple[float, float]]
     filters: Filters
     layout: str
+    years: tuple[int, int] | None = None
+    link_details: Callable[[], LinkDetails] | None = None
     _sorted: list[dict[str, Any]] | None = None
-    rows: Sequence[ExchangeRow] = ()  # the exchanges it was built from (exports list them)
 
     def strongest(self, n: int | None = None) -> list[dict[str, Any]]:
         """Link records, strongest first (all, or the ``n`` strongest). Sorting every link is
@@ -123,22 +133,49 @@ def network_view(
     layout_kind: str = "geo",
     version: Hashable | None = None,
 ) -> NetworkView:
-    """The filtered network, built once per data version, filters and layout."""
+    """The filtered network, counted by the database (:mod:`aggregate`) once per data
+    version, filters and layout."""
     version = data_version(session) if version is None else version
-    _, rows = cached_rows(session, version)
-    return cached(
-        session,
-        version,
-        ("view", filters.key(), layout_kind),
-        lambda: view_of(rows, vocab, filters, layout_kind),
-    )
+
+    def make() -> NetworkView:
+        net = aggregate.network(session, filters, vocab)
+        compute_metrics(net)
+        # a cached view outlives the request's session: its exports read through the engine
+        bind: Session | Engine = session if version is None else session.get_bind().engine
+        return NetworkView(
+            net,
+            layout(net, vocab, layout_kind),
+            filters,
+            layout_kind,
+            years=aggregate.years(session),
+            link_details=partial(_sql_link_details, bind, filters, vocab),
+        )
+
+    return cached(session, version, ("view", filters.key(), layout_kind), make)
+
+
+def _sql_link_details(bind: Session | Engine, filters: Filters, vocab: Vocabulary) -> LinkDetails:
+    if isinstance(bind, Session):
+        return aggregate.link_details(bind, filters, vocab)
+    with Session(bind) as session:
+        return aggregate.link_details(session, filters, vocab)
 
 
 def view_of(
     rows: Sequence[ExchangeRow], vocab: Vocabulary, filters: Filters, layout_kind: str = "geo"
 ) -> NetworkView:
+    """The same view from exchanges in memory (the reference the database's counts are
+    tested against; the benchmark's synthetic corpora)."""
     net = build_network(rows, filters, vocab)
-    return NetworkView(net, layout(net, vocab, layout_kind), filters, layout_kind, rows=rows)
+    known = [row.year for row in rows if row.year is not None]
+    return NetworkView(
+        net,
+        layout(net, vocab, layout_kind),
+        filters,
+        layout_kind,
+        years=(min(known), max(known)) if known else None,
+        link_details=partial(rows_link_details, rows, filters, vocab),
+    )
 
 
 def drawing_json(
@@ -158,8 +195,7 @@ def drawing_json(
         payload = node_link(view, vocab, lang, drawing=True, max_links=DRAWN_LINKS)
         payload["graph"].update(extra or {})
         # the years exchanges span, whatever the year filters: the page's time slider runs on it
-        years = [row.year for row in view.rows if row.year is not None]
-        payload["graph"]["years"] = [min(years), max(years)] if years else None
+        payload["graph"]["years"] = list(view.years) if view.years else None
         return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
     return cached(session, version, ("drawing", filters.key(), layout_kind, lang), make)
@@ -207,12 +243,19 @@ def link_records(view: NetworkView) -> list[dict[str, Any]]:
     return [dict(link) for link in view.strongest()]
 
 
-def link_exchanges(view: NetworkView, vocab: Vocabulary) -> dict[tuple[str, str, str], Any]:
+def link_exchanges(view: NetworkView) -> LinkDetails:
     """For each link ``(source, target, kind)``: the ids, years and themes of the (filtered)
     exchanges behind it, so an export says which exchanges a line stands for."""
-    passes = predicate(view.filters, vocab)
+    return view.link_details() if view.link_details is not None else {}
+
+
+def rows_link_details(
+    rows: Sequence[ExchangeRow], filters: Filters, vocab: Vocabulary
+) -> LinkDetails:
+    """:func:`link_exchanges` from exchanges in memory."""
+    passes = predicate(filters, vocab)
     found: dict[tuple[str, str, str], tuple[list[str], set[int], set[str]]] = {}
-    for row in view.rows:
+    for row in rows:
         if not passes(row):
             continue
         for pair in row.pairs():
@@ -230,7 +273,7 @@ def link_exchanges(view: NetworkView, vocab: Vocabulary) -> dict[tuple[str, str,
 def edge_records(view: NetworkView, vocab: Vocabulary, *, joined: bool) -> list[dict[str, Any]]:
     """:func:`link_records` with their exchanges' ids, years and themes: lists, or text joined
     with ``;`` where a format holds only plain values (CSV, GraphML, GEXF)."""
-    details = link_exchanges(view, vocab)
+    details = link_exchanges(view)
     out = []
     for link in link_records(view):
         extra = details.get((link["source"], link["target"], link["kind"]), {})
@@ -338,19 +381,58 @@ def exchanges_for(
     limit: int = 200,
 ) -> dict[str, Any]:
     """The (filtered) exchanges of a country (``node``) or of a link (``source``, ``target``,
-    ``kind``), newest first, each with the country's role. Raises DetailError."""
-    _, rows = cached_rows(session)
-    return details(
-        rows, vocab, filters, node=node, source=source, target=target, kind=kind, limit=limit
+    ``kind``), newest first, each with the country's role; counted and read by the database.
+    Raises DetailError."""
+    subject = subject_of(vocab, node=node, source=source, target=target, kind=kind)
+    where = aggregate.matching(
+        filters,
+        vocab,
+        node=subject.get("node"),
+        source=subject.get("source"),
+        target=subject.get("target"),
+        kind=subject.get("kind", DIRECTED),
     )
+    total, items = aggregate.details(session, where, limit)
+    if "node" in subject:
+        for item in items:
+            item["role"] = _role(item, subject["node"])
+    return {**subject, "total": total, "shown": len(items), "exchanges": items}
 
 
-def _role(row: ExchangeRow, code: str) -> str:
-    if code in row.providers:
+def _role(row: ExchangeRow | dict[str, Any], code: str) -> str:
+    providers, recipients = (
+        (row["providers"], row["recipients"])
+        if isinstance(row, dict)
+        else (row.providers, row.recipients)
+    )
+    if code in providers:
         return "provider"
-    if code in row.recipients:
+    if code in recipients:
         return "recipient"
     return "participant"
+
+
+def subject_of(
+    vocab: Vocabulary,
+    *,
+    node: str | None = None,
+    source: str | None = None,
+    target: str | None = None,
+    kind: str | None = None,
+) -> dict[str, str]:
+    """What a detail request names: ``{"node": code}`` or ``{"source", "target", "kind"}``
+    (codes stripped and upper-cased). Raises DetailError."""
+    if node:
+        node = node.strip().upper()
+        if node not in vocab.countries:
+            raise DetailError(f"unknown country code {node!r} (expected ISO alpha-3, e.g. BRA)")
+        return {"node": node}
+    if source and target:
+        kind = kind or DIRECTED
+        if kind not in (DIRECTED, JOINT):
+            raise DetailError("kind must be 'directed' or 'joint'")
+        return {"source": source.strip().upper(), "target": target.strip().upper(), "kind": kind}
+    raise DetailError("name a country (node=BRA) or a link (source=BRA&target=MOZ&kind=…)")
 
 
 def details(
@@ -364,31 +446,22 @@ def details(
     kind: str | None = None,
     limit: int = 200,
 ) -> dict[str, Any]:
-    if node:
-        node = node.strip().upper()
-        if node not in vocab.countries:
-            raise DetailError(f"unknown country code {node!r} (expected ISO alpha-3, e.g. BRA)")
+    """:func:`exchanges_for` from exchanges in memory."""
+    subject = subject_of(vocab, node=node, source=source, target=target, kind=kind)
+    code = subject.get("node")
+    if code is not None:
 
         def wanted(row: ExchangeRow) -> bool:
-            return node in row.providers or node in row.recipients or node in row.participants
+            return code in row.providers or code in row.recipients or code in row.participants
 
-        subject: dict[str, Any] = {"node": node}
-    elif source and target:
-        source, target = source.strip().upper(), target.strip().upper()
-        kind = kind or DIRECTED
-        if kind not in (DIRECTED, JOINT):
-            raise DetailError("kind must be 'directed' or 'joint'")
-        pair = (source, target, kind)
-        flipped = (target, source, kind)
-
-        def wanted(row: ExchangeRow) -> bool:
-            if not ({source, target} <= row.countries()):
-                return False
-            return any(p == pair or (kind == JOINT and p == flipped) for p in row.pairs())
-
-        subject = {"source": source, "target": target, "kind": kind}
     else:
-        raise DetailError("name a country (node=BRA) or a link (source=BRA&target=MOZ&kind=…)")
+        pair = (subject["source"], subject["target"], subject["kind"])
+        flipped = (pair[1], pair[0], pair[2])
+
+        def wanted(row: ExchangeRow) -> bool:
+            if not ({pair[0], pair[1]} <= row.countries()):
+                return False
+            return any(p == pair or (pair[2] == JOINT and p == flipped) for p in row.pairs())
 
     passes = predicate(filters, vocab)
     found = [row for row in rows if wanted(row) and passes(row)]
@@ -407,7 +480,7 @@ def details(
             "modality": row.modality,
             "direction": row.direction,
         }
-        if node:
-            item["role"] = _role(row, node)
+        if code is not None:
+            item["role"] = _role(row, code)
         items.append(item)
     return {**subject, "total": len(found), "shown": len(items), "exchanges": items}

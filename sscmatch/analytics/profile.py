@@ -12,7 +12,8 @@ from typing import Any
 from sqlalchemy import and_, func
 from sqlmodel import Session, col, select
 
-from sscmatch.analytics.data import cached, cached_rows, data_version
+from sscmatch.analytics import aggregate
+from sscmatch.analytics.data import cached, data_version
 from sscmatch.analytics.filters import Filters
 from sscmatch.analytics.graph import NodeStats
 from sscmatch.analytics.payload import network_view
@@ -106,28 +107,17 @@ def country_profile(
         session.exec(select(Institution.id).where(col(Institution.international))).all()
     )
     view = network_view(session, vocab, Filters())
-    _, rows_all = cached_rows(session)
-    mine = sorted(
-        (r for r in rows_all if code in r.countries()), key=lambda r: (r.start, r.id), reverse=True
-    )
-    roles = {
-        "given": [r.id for r in mine if code in r.providers],
-        "received": [r.id for r in mine if code in r.recipients],
-        "joint": [r.id for r in mine if code in r.participants],
-    }
-    totals.update({role: len(ids) for role, ids in roles.items()})
-    shown = {i for ids in roles.values() for i in ids[:limit]}
+    # counted by the database (the association tables), newest first: start, then id
+    role_totals, newest = aggregate.country_exchanges(session, code, limit)
+    totals.update(role_totals)
+    shown = {i for ids in newest.values() for i in ids}
     records = (
         {e.id: e for e in session.exec(select(Exchange).where(col(Exchange.id).in_(shown)))}
         if shown
         else {}
     )
-    lists = {role: [records[i] for i in ids[:limit] if i in records] for role, ids in roles.items()}
-    partners: Counter[str] = Counter()
-    bodies: Counter[str] = Counter()
-    for r in mine:
-        partners.update(r.countries() - {code})
-        bodies.update(set(r.partners))
+    lists = {role: [records[i] for i in ids if i in records] for role, ids in newest.items()}
+    partners, bodies = aggregate.country_partners(session, code)
     names = (
         dict(
             session.exec(

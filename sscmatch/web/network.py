@@ -19,10 +19,11 @@ from sscmatch import analytics
 from sscmatch.analytics.filters import Filters, regions
 from sscmatch.analytics.graph import link_width, node_radius
 from sscmatch.analytics.insights import (
+    chart_counts,
     family_colours,
-    per_year_by_family,
+    per_year_chart,
     supply_demand,
-    top_by_family,
+    top_chart,
 )
 from sscmatch.analytics.payload import (
     DRAWN_LINKS,
@@ -234,23 +235,20 @@ def charts() -> Any:
     filters, error = _filters()
 
     def context() -> dict[str, Any]:
-        from sscmatch.analytics.data import cached_rows
-        from sscmatch.analytics.graph import select
         from sscmatch.web import get_session
 
         vocab = load_vocabulary()
         session = get_session()
-        _, rows = cached_rows(session)
-        chosen = select(rows, filters, vocab)
+        count, per_year, tops = chart_counts(session, vocab, filters)
         here = lang()
         return dict(
             filters=filters,
             args=filters.args(),
             error=error,
             layout="geo",
-            exchange_count=len(chosen),
-            per_year=per_year_by_family(chosen, vocab, here),
-            tops=top_by_family(chosen, vocab, here),
+            exchange_count=count,
+            per_year=per_year_chart(per_year, vocab, here),
+            tops=top_chart(tops, vocab, here),
             supply=supply_demand(session, vocab, here, filters.region),
             gaps=analytics.gaps(session, vocab, filters.region),
             colours=family_colours(vocab),
