@@ -19,6 +19,7 @@ import numpy as np
 from threadpoolctl import ThreadpoolController
 
 from sscmatch.matching import factors as F
+from sscmatch.matching.collector import paused_collector
 from sscmatch.matching.explain import Explainer, Facts
 from sscmatch.matching.indexes import Indexes
 from sscmatch.matching.model import (
@@ -82,7 +83,8 @@ class PreparedCorpus:
     ix: Indexes = field(init=False)
 
     def __post_init__(self) -> None:
-        self.ix = Indexes.build(self.corpus, self.as_of)
+        with paused_collector():
+            self.ix = Indexes.build(self.corpus, self.as_of)
         self._tables: dict[float, Tables] = {}
         self._text: Text | None = None
         self.facts = Facts(self.ix)
@@ -170,7 +172,7 @@ class PreparedCorpus:
     ) -> list[Proposal]:
         if top_k < 1:
             raise ValueError("top_k must be >= 1")
-        with one_blas_thread():
+        with one_blas_thread(), paused_collector():
             return self._rank(weights, need_ids, top_k, explain)
 
     def _rank(
@@ -198,13 +200,17 @@ class PreparedCorpus:
         comps = pair_components(ix, tables, self.text, weights, nn, oo, pp)
         total = weights.total
         score = dd * weighted(weights, comps)
-        # Python floats once per factor (not one numpy scalar at a time per proposal)
-        comp_cols = [comps[k].tolist() for k in FACTORS]
-        contrib_cols = [(dd * weights.factor(k) * comps[k] / total).tolist() for k in FACTORS]
+        # Python floats once per proposal row (not one numpy scalar at a time per proposal)
+        comp_rows = np.column_stack([comps[k] for k in FACTORS]).tolist()
+        contrib = np.column_stack([dd * weights.factor(k) * comps[k] / total for k in FACTORS])
+        contrib_rows = contrib.tolist()
         addresses = comps["topic"] >= np.where(
             oo >= 0, F.ON_TOPIC_MIN, F.FALLBACK_SHARE * F.ON_TOPIC_MIN
         )
         explainer = Explainer(ix, tables, weights, self.text, self.facts) if explain else None
+        orders: list[list[int]] = []
+        if explainer is not None:
+            orders = explainer.orders(contrib)
         out: list[Proposal] = []
         for j, (n, r, p, o, d, s, a) in enumerate(
             zip(
@@ -220,11 +226,11 @@ class PreparedCorpus:
         ):
             need = ix.needs[n]
             cap = ix.caps[o] if o >= 0 else None
-            components = dict(zip(FACTORS, [col[j] for col in comp_cols], strict=True))
-            contributions = dict(zip(FACTORS, [col[j] for col in contrib_cols], strict=True))
+            components = dict(zip(FACTORS, comp_rows[j], strict=True))
+            contributions = dict(zip(FACTORS, contrib_rows[j], strict=True))
             reasons: tuple[Reason, ...] = ()
             if explainer is not None:
-                reasons = explainer.reasons(n, p, o, components, contributions, d)
+                reasons = explainer.reasons(n, p, o, components, orders[j], d)
             out.append(
                 Proposal(
                     need_id=need.id,

@@ -17,7 +17,7 @@ from sscmatch.matching import factors as F
 from sscmatch.matching.graph import projection_from_membership, small_exchanges
 from sscmatch.matching.indexes import Indexes
 from sscmatch.matching.model import FACTORS, Reason, Weights
-from sscmatch.matching.scoring import I64
+from sscmatch.matching.scoring import F64, I64
 from sscmatch.matching.tables import Tables
 from sscmatch.matching.texts import Text
 
@@ -27,10 +27,6 @@ RELATIONS = {
     F.SIBLING: "sibling",
     F.COUSIN: "family",
 }
-
-
-_ORDER = {k: i for i, k in enumerate(FACTORS)}
-"""Reasons of equal contributions come in the factors' order."""
 
 
 class Facts:
@@ -100,6 +96,10 @@ class Explainer:
         self._makers: dict[str, Callable[[int, int, int, float], Reason]] = {
             k: getattr(self, f"_{k}") for k in FACTORS
         }
+        self._keys: list[Callable[[int, int, int, float], tuple[Any, ...]]] = [
+            getattr(self, f"_{k}_key") for k in FACTORS
+        ]
+        self._need_country: list[int] = ix.need_country.tolist()
 
     def _count_on(self, p: int, t: int, level: float) -> tuple[int, int]:
         """Exchanges the country provided whose subject is at least ``level`` close to theme
@@ -125,24 +125,35 @@ class Explainer:
             got = self._memo[key] = themes
         return list(got)
 
+    def orders(self, contributions: F64) -> list[list[int]]:
+        """For each proposal (a row of contributions, one column per factor in ``FACTORS``
+        order), the factors its reasons show, largest contribution first, equal ones in the
+        factors' order (a stable sort of the columns, which are in that order)."""
+        shown = [FACTORS.index(k) for k in self._shown]
+        perm = np.argsort(-contributions[:, shown], axis=1, kind="stable")
+        return np.asarray(shown, dtype=np.int64)[perm].tolist()  # type: ignore[no-any-return]
+
     def reasons(
         self,
         n: int,
         p: int,
         offer: int,
         components: dict[str, float],
-        contributions: dict[str, float],
+        order: list[int],
         damping: float,
     ) -> tuple[Reason, ...]:
-        shown = sorted(self._shown, key=lambda k: (-contributions[k], _ORDER[k]))
+        """The reasons of one proposal, in ``order`` (indexes into ``FACTORS``, see
+        :meth:`orders`)."""
         out: list[Reason] = []
         if offer < 0:
             out.append(Reason("fallback.no_capacity", {"country": self.ix.codes[p]}))
-        for k in shown:
-            key = self._key(k, n, p, offer, components[k])
+        for i in order:
+            k = FACTORS[i]
+            value = components[k]
+            key = self._keys[i](n, p, offer, value)
             got = self._memo.get(key)
             if got is None:
-                got = self._memo[key] = self._makers[k](n, p, offer, components[k])
+                got = self._memo[key] = self._makers[k](n, p, offer, value)
             out.append(got)
         if damping < 1.0:
             out.append(
@@ -153,24 +164,34 @@ class Explainer:
             )
         return tuple(out)
 
-    def _key(self, factor: str, n: int, p: int, offer: int, value: float) -> tuple[Any, ...]:
-        """What a factor's reason depends on: equal keys, equal reasons (worked out once)."""
+    # What a factor's reason depends on: equal keys, equal reasons (worked out once). One small
+    # function a factor, looked up once per reason (a full re-match asks 700,000 of them).
+    def _topic_key(self, n: int, p: int, offer: int, value: float) -> tuple[Any, ...]:
+        held = self.ix.caps[offer].themes if offer >= 0 else p
+        return ("topic", self.ix.need_subject[n], offer >= 0, held)
+
+    def _text_key(self, n: int, p: int, offer: int, value: float) -> tuple[Any, ...]:
+        return ("text", n, offer, p) if value <= 0 else ("text", offer >= 0, value)
+
+    def _experience_key(self, n: int, p: int, offer: int, value: float) -> tuple[Any, ...]:
+        return ("experience", p, self.ix.need_subject[n])
+
+    def _relationship_key(self, n: int, p: int, offer: int, value: float) -> tuple[Any, ...]:
+        return ("relationship", p, self._need_country[n])
+
+    def _region_key(self, n: int, p: int, offer: int, value: float) -> tuple[Any, ...]:
+        return ("region", p, self._need_country[n])
+
+    def _language_key(self, n: int, p: int, offer: int, value: float) -> tuple[Any, ...]:
         ix = self.ix
-        if factor == "topic":
-            held = ix.caps[offer].themes if offer >= 0 else p
-            return (factor, ix.need_subject[n], offer >= 0, held)
-        if factor == "text":
-            return (factor, n, offer, p) if value <= 0 else (factor, offer >= 0, value)
-        if factor == "experience":
-            return (factor, p, ix.need_subject[n])
-        if factor in ("relationship", "region"):
-            return (factor, p, int(ix.need_country[n]))
-        if factor == "language":
-            offered = ix.cap_langs[offer] if offer >= 0 else ix.country_langs[p]
-            return (factor, ix.need_lang_codes[n], offered)
-        if factor == "maturity":
-            return (factor, ix.caps[offer].maturity if offer >= 0 else -1)
-        return (factor, p)
+        offered = ix.cap_langs[offer] if offer >= 0 else ix.country_langs[p]
+        return ("language", ix.need_lang_codes[n], offered)
+
+    def _maturity_key(self, n: int, p: int, offer: int, value: float) -> tuple[Any, ...]:
+        return ("maturity", self.ix.caps[offer].maturity if offer >= 0 else -1)
+
+    def _follow_through_key(self, n: int, p: int, offer: int, value: float) -> tuple[Any, ...]:
+        return ("follow_through", p)
 
     # ------------------------------------------------------------------ one per factor
     def _best_theme(self, n: int, offer_themes: list[int]) -> tuple[float, int, int]:

@@ -86,10 +86,14 @@ def _signatures(groups: list[tuple[int, ...]]) -> tuple[I64, list[tuple[int, ...
     """Each group's signature number and the distinct groups (sorted tuples), in first-seen
     order: arrays are built once per distinct theme or language set."""
     sigs: dict[tuple[int, ...], int] = {}
-    out = np.empty(len(groups), dtype=np.int64)
+    seen: dict[tuple[int, ...], int] = {}  # the groups as given: records share few, sort once
+    out = [0] * len(groups)
     for i, g in enumerate(groups):
-        out[i] = sigs.setdefault(tuple(sorted(set(g))), len(sigs))
-    return out, list(sigs)
+        got = seen.get(g)
+        if got is None:
+            got = seen[g] = sigs.setdefault(tuple(sorted(set(g))), len(sigs))
+        out[i] = got
+    return np.asarray(out, dtype=np.int64), list(sigs)
 
 
 @dataclass(eq=False)
