@@ -575,3 +575,69 @@ def test_database_counts_match_python_on_the_knowledge_base(session: Session) ->
 def test_database_counts_match_python_on_a_synthetic_corpus(session: Session) -> None:
     _synthetic_exchanges(session)
     _assert_database_counts_as_python(session, FILTER_CASES)
+
+
+@pytest.mark.parametrize("region", [None, "Americas", "Africa"])
+def test_gaps_and_supply_counted_by_the_database_as_in_python(
+    session: Session, region: str | None
+) -> None:
+    """Gaps and supply and demand from the association tables are what the records' own
+    lists give (countries' own records; international bodies' aside)."""
+    from collections import Counter
+
+    from sscmatch.analytics.insights import supply_demand
+
+    import_bundle(session, ROOT / "data", VOCAB)
+    session.add(
+        Institution(id="intl-body", name="A regional body", country="BRA", international=True)
+    )
+    session.add(
+        Need(
+            id="n-intl",
+            institution="intl-body",
+            title="Theirs",
+            status="open",
+            themes=["labour-inspection", "a-theme-nobody-offers"],
+        )
+    )
+    session.add(
+        Need(
+            id="n-gap",
+            country="HTI",
+            title="Ours",
+            status="open",
+            themes=["a-theme-nobody-offers", "legislation"],
+        )
+    )
+    session.commit()
+    international = {i.id for i in session.exec(sqlselect(Institution)) if i.international}
+    codes = (
+        None if region is None else {c.code for c in VOCAB.countries.values() if c.region == region}
+    )
+
+    def own(record: Need | Capacity, status: str, anywhere: bool = False) -> bool:
+        return (
+            record.status == status
+            and record.country is not None
+            and record.institution not in international
+            and (anywhere or codes is None or record.country in codes)
+        )
+
+    needs = [n for n in session.exec(sqlselect(Need).order_by(Need.id)) if own(n, "open")]
+    capacities = list(session.exec(sqlselect(Capacity)))
+    expected = gaps_from(
+        [(n.id, n.country, n.title, list(n.themes), n.priority) for n in needs],
+        [c.themes for c in capacities if own(c, "published", anywhere=True)],
+        VOCAB,
+    )
+    assert analytics.gaps(session, VOCAB, region) == expected
+    assert any(g.theme == "a-theme-nobody-offers" for g in expected) == (region != "Africa")
+    asked: Counter[str] = Counter(t for n in needs for t in set(n.themes))
+    offered: Counter[str] = Counter(
+        t for c in capacities if own(c, "published") for t in set(c.themes)
+    )
+    rows = supply_demand(session, VOCAB, region=region)
+    assert {r.theme: (r.needs, r.capacities) for r in rows} == {
+        t: (asked[t], offered[t]) for t in set(asked) | set(offered)
+    }
+    assert {r.theme for r in rows if r.gap} == {g.theme for g in expected}

@@ -346,13 +346,20 @@ def details(
 # --------------------------------------------------------------------------- charts
 
 
-def _family_of(vocab: Vocabulary) -> tuple[Any, Any]:
-    """``exchange_theme`` and its theme's family: the parent of a sub-theme, else the theme
-    itself (also an unknown one), as :func:`insights.family` says."""
+def _families(vocab: Vocabulary, ids: Select[Any] | None) -> Any:
+    """``(exchange, family)`` once per exchange and theme family it touches (of the exchanges
+    ``ids``): the family is a sub-theme's parent, else the theme itself (also an unknown one),
+    as :func:`insights.family` says. Made distinct first, so the counts over it need no
+    ``COUNT(DISTINCT)`` (twice as fast on SQLite)."""
     parents = {t.id: t.parent for t in vocab.themes.values() if t.parent}
     theme = exchange_theme.c.theme
     family = case(parents, value=theme, else_=theme) if parents else theme
-    return exchange_theme, family
+    return (
+        select(exchange_theme.c.exchange, family.label("family"))
+        .where(*_within(exchange_theme.c.exchange, ids))
+        .distinct()
+        .subquery("families")
+    )
 
 
 def year_family_counts(
@@ -362,14 +369,14 @@ def year_family_counts(
     exchange without themes under ``(none)``)."""
     conn = session.connection()
     where = conditions(f, vocab)
-    joined, family = _family_of(vocab)
+    families = _families(vocab, chosen(f, vocab))
     year = func.substr(E.start, 1, 4)
     counts: dict[int, Counter[str]] = defaultdict(Counter)
     per_family = (
-        select(year, family, func.count(func.distinct(E.id)))
-        .select_from(joined.join(EXCHANGE, E.id == exchange_theme.c.exchange))
-        .where(year_known(), *where)
-        .group_by(year, family)
+        select(year, families.c.family, func.count())
+        .join(EXCHANGE, E.id == families.c.exchange)
+        .where(year_known())
+        .group_by(year, families.c.family)
     )
     themeless = (
         select(year, literal(NONE_FAMILY, SAString), func.count())
@@ -391,16 +398,18 @@ def family_country_counts(
 ) -> tuple[dict[str, Counter[str]], dict[str, Counter[str]]]:
     """Per theme family: the exchanges each country provided to and received in."""
     conn = session.connection()
-    ids = chosen(f, vocab)
-    joined, family = _family_of(vocab)
+    families = _families(vocab, chosen(f, vocab))
     ec = exchange_country.c
     prov: dict[str, Counter[str]] = defaultdict(Counter)
     rec: dict[str, Counter[str]] = defaultdict(Counter)
+    # (exchange, role, country) is the key of exchange_country: each row one exchange
     found = (
-        select(family, ec.role, ec.country, func.count(func.distinct(ec.exchange)))
-        .select_from(joined.join(exchange_country, ec.exchange == exchange_theme.c.exchange))
-        .where(ec.role.in_(["provider", "recipient"]), *_within(ec.exchange, ids))
-        .group_by(family, ec.role, ec.country)
+        select(families.c.family, ec.role, ec.country, func.count())
+        .join(
+            exchange_country,
+            and_(ec.exchange == families.c.exchange, ec.role.in_(["provider", "recipient"])),
+        )
+        .group_by(families.c.family, ec.role, ec.country)
     )
     for fam, role, code, n in conn.execute(found):
         (prov if role == "provider" else rec)[fam][code] += int(n)

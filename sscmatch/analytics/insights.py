@@ -13,7 +13,10 @@ import math
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
+from sqlalchemy import func, or_
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from sscmatch.analytics import aggregate
@@ -21,6 +24,7 @@ from sscmatch.analytics.data import cached
 from sscmatch.analytics.filters import Filters
 from sscmatch.analytics.graph import ExchangeRow
 from sscmatch.models import Capacity, Institution, Need
+from sscmatch.relations import capacity_theme, having, need_theme
 from sscmatch.vocab import Vocabulary
 
 FamilyCounts = tuple[dict[str, Counter[str]], dict[str, Counter[str]]]
@@ -60,10 +64,6 @@ def covers(capacity_theme: str, need_theme: str, vocab: Vocabulary) -> bool:
     if capacity_theme not in vocab.themes or need_theme not in vocab.themes:
         return False
     return vocab.theme_relation(need_theme, capacity_theme) in ("parent", "child")
-
-
-def _international(session: Session) -> set[str]:
-    return set(session.exec(select(Institution.id).where(col(Institution.international))).all())
 
 
 # --------------------------------------------------------------------------- gaps
@@ -126,40 +126,33 @@ def gaps_from(
     return out
 
 
-def _open_needs(
-    session: Session, international: set[str], region_codes: set[str] | None
-) -> list[tuple[str, str, str, list[str], str | None]]:
-    rows = session.exec(
-        select(  # type: ignore[call-overload]
-            Need.id, Need.country, Need.title, Need.themes, Need.priority, Need.institution
-        )
-        .where(Need.status == "open")
-        .order_by(Need.id)
-    ).all()
-    return [
-        (nid, country, title, list(themes), priority)
-        for nid, country, title, themes, priority, inst in rows
-        if country is not None
-        and inst not in international
-        and (region_codes is None or country in region_codes)
+def _own(model: type[Need] | type[Capacity], status: str, codes: set[str] | None) -> list[Any]:
+    """Conditions for a country's own records in ``status`` (of countries in ``codes``, if
+    given): records of international or regional bodies aside."""
+    international = select(Institution.id).where(col(Institution.international))
+    where = [
+        col(model.status) == status,
+        col(model.country).is_not(None),
+        or_(col(model.institution).is_(None), col(model.institution).not_in(international)),
     ]
+    if codes is not None:
+        where.append(col(model.country).in_(sorted(codes)))
+    return where
 
 
-def _published_capacities(
-    session: Session, international: set[str], region_codes: set[str] | None = None
-) -> list[tuple[str, list[str]]]:
-    rows = session.exec(
-        select(Capacity.country, Capacity.themes, Capacity.institution).where(
-            Capacity.status == "published"
-        )
-    ).all()
-    return [
-        (country, list(themes))
-        for country, themes, inst in rows
-        if country is not None
-        and inst not in international
-        and (region_codes is None or country in region_codes)
-    ]
+def _theme_counts(
+    session: Session, model: type[Need] | type[Capacity], status: str, codes: set[str] | None
+) -> Counter[str]:
+    """Per theme, the records of :func:`_own` with it (from the association table)."""
+    table = need_theme if model is Need else capacity_theme
+    record = table.c[model.__tablename__]  # type: ignore[index]
+    found = session.connection().execute(
+        sa_select(table.c.theme, func.count())
+        .join(model, col(model.id) == record)
+        .where(*_own(model, status, codes))
+        .group_by(table.c.theme)
+    )
+    return Counter({theme: int(n) for theme, n in found})
 
 
 def _region_codes(vocab: Vocabulary, region: str | None) -> set[str] | None:
@@ -175,10 +168,21 @@ def gaps(session: Session, vocab: Vocabulary, region: str | None = None) -> list
 
 
 def _gaps(session: Session, vocab: Vocabulary, region: str | None) -> list[Gap]:
-    international = _international(session)
-    needs = _open_needs(session, international, _region_codes(vocab, region))
-    caps = _published_capacities(session, international)
-    return gaps_from(needs, (themes for _, themes in caps), vocab)
+    """:func:`gaps_from` with the themes counted by the database: only the open needs with a
+    theme no capacity covers are read."""
+    codes = _region_codes(vocab, region)
+    offered = sorted(_theme_counts(session, Capacity, "published", None))
+    asked = _theme_counts(session, Need, "open", codes)
+    uncovered = [t for t in asked if not any(covers(c, t, vocab) for c in offered)]
+    if not uncovered:
+        return []
+    rows = session.exec(
+        select(Need.id, Need.country, Need.title, Need.themes, Need.priority)  # type: ignore[call-overload]
+        .where(*_own(Need, "open", codes), having(Need, "themes", uncovered))
+        .order_by(Need.id)
+    )
+    needs = [(nid, country, title, list(themes), p) for nid, country, title, themes, p in rows]
+    return gaps_from(needs, [offered], vocab)
 
 
 # --------------------------------------------------------------------------- charts
@@ -416,22 +420,17 @@ def supply_demand(
 ) -> list[SupplyDemandRow]:
     """Open needs and published capacities per theme (countries' own records), side by side;
     ``gap`` marks a theme whose needs no capacity covers."""
-    international = _international(session)
     codes = _region_codes(vocab, region)
-    needs = _open_needs(session, international, codes)
-    caps = _published_capacities(session, international, codes)
-    n_count: Counter[str] = Counter()
-    c_count: Counter[str] = Counter()
-    for *_, themes, _p in needs:
-        n_count.update(set(themes))
-    for _, themes in caps:
-        c_count.update(set(themes))
-    gap_themes = {
-        g.theme
-        for g in gaps_from(
-            needs, (t for _, t in _published_capacities(session, international)), vocab
-        )
-    }
+    n_count, c_count = cached(
+        session,
+        None,
+        ("supply-demand", region),
+        lambda: (
+            _theme_counts(session, Need, "open", codes),
+            _theme_counts(session, Capacity, "published", codes),
+        ),
+    )
+    gap_themes = {g.theme for g in gaps(session, vocab, region)}
     peak = max([*n_count.values(), *c_count.values(), 1])
     rows = []
     for theme in sorted(set(n_count) | set(c_count), key=lambda t: (-n_count[t], -c_count[t], t)):
