@@ -39,11 +39,11 @@ def _forget_process_caches() -> Iterator[None]:
     PostgreSQL tests reuse one URL, and two empty databases have the same version."""
     from sscmatch.analytics.data import clear_cache
     from sscmatch.web import fragments
-    from sscmatch.workflow import commitments
+    from sscmatch.workflow import outcomes
 
     clear_cache()
     fragments.clear()
-    commitments.forget_ladder()
+    outcomes.forget_ladder()
     yield
 
 

@@ -14,13 +14,16 @@ from dataclasses import dataclass, field
 
 from sscmatch.schemas import CONSTITUENCIES, MODALITIES, whole_number
 from sscmatch.vocab import Vocabulary
+from sscmatch.workflow.base import BadParameter
 
 FILTER_KEYS = ("theme", "year_from", "year_to", "region", "modality", "constituency")
 YEAR_MIN, YEAR_MAX = 1900, 2100
 
 
-class FilterError(ValueError):
+class FilterError(BadParameter):
     """A filter value the service does not know; the message says what is expected."""
+
+    code = "bad_filter"
 
 
 @dataclass(frozen=True)

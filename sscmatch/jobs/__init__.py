@@ -23,7 +23,6 @@ calibrations, reminders).
 
 from __future__ import annotations
 
-import importlib
 import logging
 import time
 from collections.abc import Callable, Mapping
@@ -175,7 +174,8 @@ def kind(
 
 def registry() -> dict[str, Kind]:
     """Every kind of job (:mod:`sscmatch.jobs.kinds` declares them when first imported)."""
-    importlib.import_module("sscmatch.jobs.kinds")
+    from sscmatch.jobs import kinds  # noqa: F401  (kinds imports this module: declared on first use)
+
     return KINDS
 
 

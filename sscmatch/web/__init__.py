@@ -5,15 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, current_app, g, jsonify, render_template, request
+from flask import Flask, current_app, g, jsonify, request
 from flask_babel import Babel
 from flask_login import current_user
-from flask_wtf.csrf import CSRFError, CSRFProtect
-from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from sscmatch.db import VersionedSession
+from sscmatch.web import errors
 from sscmatch.web.translate import lazy_gettext as _l
 
 csrf = CSRFProtect()
@@ -42,72 +42,6 @@ def _close_session(_exc: BaseException | None) -> None:
     session = g.pop("db_session", None)
     if session is not None:
         session.close()
-
-
-# Error pages in the reader's language: a title per status, and a sentence for the statuses
-# whose description is Werkzeug's English default (views that abort with their own description
-# pass a translated one).
-ERROR_TITLES: dict[int, Any] = {
-    400: _l("Bad request"),
-    401: _l("Please sign in"),
-    403: _l("Not allowed"),
-    404: _l("Not found"),
-    405: _l("Method not allowed"),
-    409: _l("Conflict"),
-    413: _l("Too large"),
-    422: _l("Cannot be processed"),
-    429: _l("Too many attempts"),
-    500: _l("Server error"),
-}
-ERROR_MESSAGES: dict[int, Any] = {
-    400: _l("The request could not be understood; check what you sent and try again."),
-    401: _l("Sign in to see this page."),
-    403: _l("You may not open this page."),
-    404: _l("There is no such page here. Check the address, or start again from the menu."),
-    405: _l("This address does not take that kind of request."),
-    409: _l("The record changed meanwhile; reload it and try again."),
-    413: _l("What you sent is too large."),
-    422: _l("What you sent could not be processed."),
-    429: _l("Too many attempts; wait a moment and try again."),
-    500: _l("Something went wrong on our side; the error was recorded. Try again later."),
-}
-
-
-def _error_page(code: int, message: str | None = None) -> str:
-    title = ERROR_TITLES.get(code, ERROR_TITLES[500 if code >= 500 else 400])
-    text = message or ERROR_MESSAGES.get(code, ERROR_MESSAGES[500 if code >= 500 else 400])
-    return render_template("error.html", code=code, title=title, message=text)
-
-
-def _http_error(exc: HTTPException) -> Any:
-    code = exc.code or 500
-    if request.path.startswith("/api/"):
-        name = (exc.name or "error").lower().replace(" ", "_")
-        return jsonify(error=name, message=exc.description), code
-    default = type(exc).description  # Werkzeug's English sentence: ours instead
-    message = None if not exc.description or exc.description == default else exc.description
-    return _error_page(code, message), code
-
-
-def _too_large(exc: RequestEntityTooLarge) -> Any:
-    """413: say what the limit is (an upload, or a JSON body, beyond MAX_UPLOAD_MB)."""
-    message = _l(
-        "What you sent is larger than the limit of %(mb)s MiB; send a smaller file (or split "
-        "the bundle).",
-        mb=current_app.config["MAX_UPLOAD_MB"],
-    )
-    if request.path.startswith("/api/"):
-        return jsonify(error="too_large", message=str(message)), 413
-    return _error_page(413, str(message)), 413
-
-
-def _csrf_error(exc: CSRFError) -> Any:
-    message = _l(
-        "The form expired or was sent from elsewhere (CSRF check failed); reload and try again."
-    )
-    if request.path.startswith("/api/"):
-        return jsonify(error="csrf_failed", message=str(message)), 400
-    return _error_page(400, str(message)), 400
 
 
 NUL_MESSAGE = "Text may not contain NUL characters (\\u0000); remove them and send again."
@@ -146,9 +80,8 @@ def _refuse_nul() -> Any:
         return None
     if request.path.startswith("/api/"):
         return jsonify(error="bad_text", message=NUL_MESSAGE), 400
-    return _error_page(
-        400, str(_l("Text may not contain NUL characters; remove them and send again."))
-    ), 400
+    text = _l("Text may not contain NUL characters; remove them and send again.")
+    return errors.error_page(400, str(text)), 400
 
 
 HSTS = "max-age=31536000"  # one year; no includeSubDomains: other hosts of the domain are not ours
@@ -234,14 +167,18 @@ def _sweep_interrupted_runs(app: Flask) -> None:
 
 def init_app(app: Flask) -> None:
     from sscmatch import cli
-    from sscmatch.web import (
+
+    # Modules with a comment add their routes to another area's blueprint: imported for that.
+    from sscmatch.web import (  # noqa: F401
         access,
         admin,
         auth,
+        calibrations,  # matching's blueprint: /matching/calibrate, /matching/calibrations…
         conflict,
-        exports,  # noqa: F401  (its routes join the registry, review and followup blueprints)
+        export_routes,  # the registry's, review's and followup's: each list's export
         followup,
         i18n,
+        imports,  # admin's: /admin/import
         json_bounds,
         main,
         matching,
@@ -249,7 +186,10 @@ def init_app(app: Flask) -> None:
         reasons,
         registry,
         review,
+        review_actions,  # review's: decisions, reverts, vetoes
+        review_needs,  # review's: the needs' view
         templating,
+        tour_editor,  # tours': the tour's edit form
         tours,
         translate,
     )
@@ -279,9 +219,7 @@ def init_app(app: Flask) -> None:
     app.config["MAX_CONTENT_LENGTH"] = int(app.config["MAX_UPLOAD_MB"]) * 1024 * 1024
 
     app.teardown_appcontext(_close_session)
-    app.register_error_handler(HTTPException, _http_error)
-    app.register_error_handler(CSRFError, _csrf_error)
-    app.register_error_handler(RequestEntityTooLarge, _too_large)
+    errors.init_app(app)
     conflict.init_app(app)
     app.after_request(_security_headers)
 

@@ -462,8 +462,3 @@ def audit_event(event_id: int) -> Any:
         record_url=record_url,
         changed_count=sum(1 for row in changes if row[3]),
     )
-
-
-# ----- bundle import: sscmatch.web.imports (routes on this blueprint) --------------------------
-
-from sscmatch.web import imports  # noqa: E402,F401

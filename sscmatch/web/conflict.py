@@ -6,18 +6,19 @@ when an edit started from an older version than the record's, or when its write 
 changed meanwhile (see :mod:`sscmatch.db`). Views that can keep what the user typed catch it and
 show :func:`conflict_message` beside the form; anything else reaches :func:`_stale_answer`,
 registered for the whole app: ``{"error": "conflict", "message": …}`` under ``/api/``, the error
-page elsewhere. :class:`sscmatch.db.DuplicateRecord` (a unique key taken by another request at the
-same moment) is answered the same way.
+page elsewhere (:func:`sscmatch.web.errors.answer`). :class:`sscmatch.db.DuplicateRecord` (a
+unique key taken by another request at the same moment) is answered the same way.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask
 from sqlalchemy.orm.exc import StaleDataError
 
 from sscmatch.db import BadVersion, DuplicateRecord, StaleVersion
+from sscmatch.web.errors import answer, rollback
 from sscmatch.web.translate import gettext as _
 from sscmatch.web.translate import lazy_gettext as _l
 
@@ -52,19 +53,9 @@ def conflict_message(exc: StaleDataError) -> str:
     )
 
 
-def _rollback() -> None:
-    from sscmatch.web import get_session
-
-    get_session().rollback()
-
-
 def _stale_answer(exc: StaleDataError) -> Any:
-    _rollback()
-    message = conflict_message(exc)
-    if request.path.startswith("/api/"):
-        return jsonify(error="conflict", message=message), 409
-    title = _("Changed meanwhile")
-    return render_template("error.html", code=409, title=title, message=message), 409
+    rollback()
+    return answer(409, "conflict", conflict_message(exc), title=_("Changed meanwhile"))
 
 
 def duplicate_message() -> str:
@@ -75,20 +66,14 @@ def duplicate_message() -> str:
 
 
 def _duplicate_answer(_exc: DuplicateRecord) -> Any:
-    _rollback()
-    message = duplicate_message()
-    if request.path.startswith("/api/"):
-        return jsonify(error="conflict", message=message), 409
-    title = _("Changed meanwhile")
-    return render_template("error.html", code=409, title=title, message=message), 409
+    rollback()
+    return answer(409, "conflict", duplicate_message(), title=_("Changed meanwhile"))
 
 
 def _bad_version_answer(_exc: BadVersion) -> Any:
-    _rollback()
+    rollback()
     message = _("The version you edited is missing or not a whole number; reload and try again.")
-    if request.path.startswith("/api/"):
-        return jsonify(error="bad_version", message=message), 400
-    return render_template("error.html", code=400, title=_("Bad request"), message=message), 400
+    return answer(400, "bad_version", message, title=_("Bad request"))
 
 
 def init_app(app: Flask) -> None:

@@ -128,7 +128,4 @@ def viewer() -> Any:
     return current_user
 
 
-# The routes live with the pages they export; importing them registers them.
-from sscmatch.web import export_routes  # noqa: E402, F401
-
 __all__ = ["SIGNED_IN", "access", "every_page", "file_name", "records", "send"]

@@ -22,13 +22,14 @@ from sscmatch.db import StaleVersion
 from sscmatch.models import Commitment, StudyTour, User
 from sscmatch.web.access import SIGNED_IN, access
 from sscmatch.web.conflict import conflict_message
+from sscmatch.web.errors import error_text, page_status
 from sscmatch.web.fragments import render_kept
 from sscmatch.web.templating import STATUS_LABELS
 from sscmatch.web.tours import today
-from sscmatch.web.tourtext import error_text
 from sscmatch.web.translate import gettext as _
 from sscmatch.web.translate import lazy_gettext as _l
 from sscmatch.workflow import commitments as wf
+from sscmatch.workflow import outcomes
 from sscmatch.workflow.tours import TourError, TourForbidden, TourNotFound
 
 bp = Blueprint("followup", __name__, url_prefix="/followup")
@@ -93,8 +94,8 @@ def dashboard() -> Any:
 
         owners = _db().exec(select(Commitment.owner_country).distinct()).all()
         return dict(
-            board=wf.dashboard(_db(), today=day, country=country),
-            ladder=wf.outcome_ladder(_db()),
+            board=outcomes.dashboard(_db(), today=day, country=country),
+            ladder=outcomes.outcome_ladder(_db()),
             steps=wf.LADDER,
             ladder_labels=LADDER_LABELS,
             country_filter=country,
@@ -144,13 +145,13 @@ def commitment(commitment_id: str) -> Any:
             except (TourError, StaleVersion) as exc:
                 db.rollback()
                 if isinstance(exc, TourNotFound | TourForbidden):
-                    abort(exc.status, description=error_text(exc))
+                    raise  # the error page (404, 403)
                 if isinstance(exc, StaleVersion):
                     flash(conflict_message(exc), "error")
                     status = 409
                 else:
                     flash(error_text(exc), "error")
-                    status = exc.status
+                    status = page_status(exc)
                 k = db.get(Commitment, commitment_id) or k
             else:
                 db.commit()

@@ -249,6 +249,7 @@ def _runs_page(db: Session, page: int, size: int) -> tuple[list[tuple[MatchRun, 
 
 def _render_runs(form: StartRunForm, status: int = 200) -> Any:
     from sscmatch.web import get_session
+    from sscmatch.web.calibrations import panel as calibration_panel  # it shares this blueprint
 
     db = get_session()
     page = whole_number(request.args.get("page", "1"), 1, MAX_PAGE) or 1
@@ -260,7 +261,7 @@ def _render_runs(form: StartRunForm, status: int = 200) -> Any:
         page=pager,
         running=any(run.status == "running" for run, _ in runs),
         can_run=current_user.role in STAFF,
-        calibration=calibrations.panel(db),
+        calibration=calibration_panel(db),
     ), status
 
 
@@ -383,7 +384,3 @@ def _recover() -> None:
     """A page that shows a job moves on the jobs of workers that stopped (a worker does too):
     a killed worker's run shows "queued again", or failed after its last attempt."""
     jobs.recover(current_app.extensions["sscmatch.engine"])
-
-
-# The calibration pages share this blueprint (/matching/calibrate, /matching/calibrations…).
-from sscmatch.web import calibrations  # noqa: E402

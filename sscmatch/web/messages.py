@@ -19,7 +19,7 @@ from typing import Any
 
 from sscmatch.web.templating import STATUS_LABELS
 from sscmatch.web.translate import gettext
-from sscmatch.workflow.tours.base import N_
+from sscmatch.workflow.base import N_
 
 SHAPES = (
     # partial dates (sscmatch.dates) and the reasons datetime gives

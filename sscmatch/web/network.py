@@ -214,10 +214,7 @@ def download() -> Any:
     fmt = request.args.get("format", "graphml")
     if fmt not in analytics.FORMATS:
         abort(400, description=f"unknown format {fmt!r}; expected {', '.join(analytics.FORMATS)}")
-    try:
-        filters = analytics.parse_filters(request.args, vocab)
-    except analytics.FilterError as exc:
-        abort(400, description=translated(str(exc)))
+    filters = analytics.parse_filters(request.args, vocab)
     view = analytics.network_view(get_session(), vocab, filters, _layout())
     body = analytics.export(view, vocab, fmt, lang())
     name = file_name("network", {"layout": _layout(), **filters.args()}, EXTENSIONS[fmt])

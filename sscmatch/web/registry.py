@@ -96,21 +96,6 @@ def _vocab() -> Vocabulary:
 # --------------------------------------------------------------------------- helpers
 
 
-def _fail(status: int, exc: Exception) -> Any:
-    _db().rollback()
-    abort(status, description=translated(str(exc)))
-
-
-def _status_of(exc: reg.RegistryError) -> int:
-    if isinstance(exc, reg.NotFound):
-        return 404
-    if isinstance(exc, reg.Forbidden):
-        return 403
-    if isinstance(exc, reg.Conflict):
-        return 409
-    return 400
-
-
 def _filter_from_args() -> tuple[RecordFilter, int]:
     args = request.args
     page = whole_number(args.get("page", "1") or "1", 1, MAX_PAGE)
@@ -233,10 +218,7 @@ def exchanges() -> Any:
 @bp.get("/capacities/<capacity_id>")
 @access(SIGNED_IN)
 def capacity(capacity_id: str) -> Any:
-    try:
-        record = reg.get_capacity(_db(), capacity_id)
-    except reg.NotFound as exc:
-        return _fail(404, exc)
+    record = reg.get_capacity(_db(), capacity_id)
     _may_see(record)
     return render_template(
         "registry/capacity.html",
@@ -251,10 +233,7 @@ def capacity(capacity_id: str) -> Any:
 @bp.get("/needs/<need_id>")
 @access(SIGNED_IN)
 def need(need_id: str) -> Any:
-    try:
-        record = reg.get_need(_db(), need_id)
-    except reg.NotFound as exc:
-        return _fail(404, exc)
+    record = reg.get_need(_db(), need_id)
     _may_see(record)
     return _need_page(record)
 
@@ -276,10 +255,7 @@ def _need_page(record: Need, note_form: ReturnForm | None = None) -> str:
 @bp.get("/exchanges/<exchange_id>")
 @access(SIGNED_IN)
 def exchange(exchange_id: str) -> Any:
-    try:
-        record = reg.get_exchange(_db(), exchange_id)
-    except reg.NotFound as exc:
-        return _fail(404, exc)
+    record = reg.get_exchange(_db(), exchange_id)
     return render_template(
         "registry/exchange.html",
         record=record,
@@ -578,9 +554,6 @@ def _save(
             "error",
         )
         return 409, None
-    except reg.Forbidden as exc:
-        db.rollback()
-        abort(403, description=translated(str(exc)))
     db.commit()
     flash(_("Saved %(id)s (version %(version)s).", id=saved.id, version=saved.version), "success")
     if kind == "need" and was == "open" and saved.status == "draft":
@@ -605,10 +578,7 @@ def capacity_new() -> Any:
 @bp.route("/capacities/<capacity_id>/edit", methods=["GET", "POST"])
 @access(*WRITERS)
 def capacity_edit(capacity_id: str) -> Any:
-    try:
-        record = reg.get_capacity(_db(), capacity_id)
-    except reg.NotFound as exc:
-        return _fail(404, exc)
+    record = reg.get_capacity(_db(), capacity_id)
     return _edit("capacity", record)
 
 
@@ -621,10 +591,7 @@ def need_new() -> Any:
 @bp.route("/needs/<need_id>/edit", methods=["GET", "POST"])
 @access(*WRITERS)
 def need_edit(need_id: str) -> Any:
-    try:
-        record = reg.get_need(_db(), need_id)
-    except reg.NotFound as exc:
-        return _fail(404, exc)
+    record = reg.get_need(_db(), need_id)
     return _edit("need", record)
 
 
@@ -652,9 +619,7 @@ def _need_step(need_id: str, step: str) -> Any:
         if isinstance(form, ReturnForm):
             form.note.errors = [*form.note.errors, *exc.errors.values()]
             return _need_page(reg.get_need(db, need_id), note_form=form), 400
-        return _fail(400, exc)
-    except reg.RegistryError as exc:
-        return _fail(_status_of(exc), exc)
+        raise
     db.commit()
     flash(message, "success")
     return redirect(url_for("registry.need", need_id=need_id))

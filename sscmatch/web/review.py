@@ -122,7 +122,7 @@ def parse_filters(args: Any, *, involving: str | None = None) -> wf.Filters:
 def page_number(args: Mapping[str, str]) -> int:
     number = whole_number(args.get("page") or "1", 1, MAX_PAGE)
     if number is None:
-        raise wf.ProposalError(f"page must be a whole number from 1 to {MAX_PAGE}")
+        raise wf.BadFilterError(f"page must be a whole number from 1 to {MAX_PAGE}")
     return number
 
 
@@ -334,10 +334,8 @@ def _refused(
     """Answer a refused decision or answer: 403/404 pages, flash + 409, or 400 with the field."""
     db.rollback()
     db.expire_all()
-    if isinstance(exc, wf.NotFoundError):
-        abort(404, description=str(exc))
-    if isinstance(exc, wf.ForbiddenError):
-        abort(403, description=str(exc))
+    if isinstance(exc, wf.NotFoundError | wf.ForbiddenError):
+        raise exc  # the error page (404, 403)
     found = _load(db, proposal_id)
     typed = {k: v for k, v in request.form.items() if k != "csrf_token"}
     if isinstance(exc, StaleVersion):
@@ -438,6 +436,3 @@ def comment(proposal_id: int) -> Any:
     db.commit()
     flash(_("Comment added."), "info")
     return redirect(url_for("review.proposal", proposal_id=proposal_id) + "#comments-h")
-
-
-from sscmatch.web import review_actions, review_needs  # noqa: E402,F401  (their routes on bp)

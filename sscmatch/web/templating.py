@@ -17,7 +17,7 @@ from sscmatch.vocab import INTERFACE_LANGUAGES, load_vocabulary
 from sscmatch.web.access import PUBLIC, SIGNED_IN, access, rule_for
 from sscmatch.web.translate import current_lang, gettext
 from sscmatch.web.translate import lazy_gettext as _l
-from sscmatch.workflow.tours.base import N_
+from sscmatch.workflow.base import N_
 
 # The main menu; an entry shows when its blueprint exists and the user's role may open it.
 NAV: tuple[tuple[str, Any], ...] = (

@@ -41,7 +41,6 @@ from sscmatch.web.tours import (
     KIND_LABELS,
     MODALITY_LABELS,
     _db,
-    _fail,
     _refused,
     bp,
     tour_rates,
@@ -294,11 +293,8 @@ def _need_window_text(tour: StudyTour) -> str | None:
 @access("focal_point", "secretariat", "admin")
 def edit(tour_id: str) -> Any:
     db = _db()
-    try:
-        tour = wf.get_tour(db, tour_id)
-    except wf.TourError as exc:
-        return _fail(exc)
-    if not wf.can_edit(tour, current_user):
+    tour = wf.get_tour(db, tour_id)
+    if not wf.can_edit_tour(tour, current_user):
         abort(
             403,
             description=_(

@@ -37,12 +37,14 @@ from sscmatch.schemas import MAX_PAGE, whole_number
 from sscmatch.vocab import load_vocabulary
 from sscmatch.web.access import SIGNED_IN, access
 from sscmatch.web.conflict import conflict_message
+from sscmatch.web.errors import error_text, page_status, rollback
 from sscmatch.web.templating import CONSTITUENCY_LABELS, STATUS_LABELS, country_name
-from sscmatch.web.tourtext import error_text, message
+from sscmatch.web.tourtext import message
 from sscmatch.web.translate import gettext as _
 from sscmatch.web.translate import lazy_gettext as _l
 from sscmatch.workflow import commitments as commitments_wf
 from sscmatch.workflow import tours as wf
+from sscmatch.workflow.base import Forbidden, NotFound
 from sscmatch.workflow.tours.programme import TRIPARTITE_MISSING
 
 bp = Blueprint("tours", __name__, url_prefix="/tours")
@@ -82,25 +84,23 @@ def _db() -> Any:
     return get_session()
 
 
-def _fail(exc: wf.TourError) -> Any:
-    """Roll back and answer a use-case error on the page it came from."""
-    _db().rollback()
-    if isinstance(exc, wf.TourNotFound):
-        abort(404, description=error_text(exc))
-    if isinstance(exc, wf.TourForbidden):
-        abort(403, description=error_text(exc))
-    return None
+def _fail(exc: wf.TourError) -> None:
+    """Roll back; a missing tour or a refusal goes on to the error page (404, 403), anything
+    else is for the caller to show on the page it came from."""
+    rollback()
+    if isinstance(exc, NotFound | Forbidden):
+        raise exc
 
 
 def _refused(exc: wf.TourError | StaleVersion) -> int:
     """Roll back, flash why a change was refused and return its status (404/403 abort)."""
     if isinstance(exc, StaleVersion):
-        _db().rollback()
+        rollback()
         flash(conflict_message(exc), "error")
         return 409
     _fail(exc)
     flash(error_text(exc), "error")
-    return exc.status
+    return page_status(exc)
 
 
 # --------------------------------------------------------------------------- forms
@@ -193,7 +193,7 @@ def _tour_context(tour: StudyTour) -> dict[str, Any]:
         "suggested": wf.suggest_funders(
             db, vocab, themes, (tour.host_country, tour.visiting_country)
         ),
-        "can_edit": wf.can_edit(tour, current_user),
+        "can_edit": wf.can_edit_tour(tour, current_user),
         "transitions": wf.allowed_transitions(tour, current_user),
         "kind_labels": KIND_LABELS,
         "modality_labels": MODALITY_LABELS,
@@ -221,10 +221,7 @@ def _session_date(tour: StudyTour, day: int) -> str:
 @bp.get("/<tour_id>")
 @access(SIGNED_IN)
 def show(tour_id: str) -> Any:
-    try:
-        tour = wf.get_tour(_db(), tour_id)
-    except wf.TourError as exc:
-        return _fail(exc)
+    tour = wf.get_tour(_db(), tour_id)
     commitment_form = _commitment_form(tour)
     return render_template(
         "tours/show.html",
@@ -238,16 +235,13 @@ def show(tour_id: str) -> Any:
 def _can_record(tour: StudyTour) -> bool:
     if tour.status not in commitments_wf.RECORDING_STATUSES:
         return False
-    return wf.can_edit(tour, current_user)
+    return wf.can_edit_tour(tour, current_user)
 
 
 @bp.get("/<tour_id>/brief")
 @access(SIGNED_IN)
 def brief(tour_id: str) -> Any:
-    try:
-        tour = wf.get_tour(_db(), tour_id)
-    except wf.TourError as exc:
-        return _fail(exc)
+    tour = wf.get_tour(_db(), tour_id)
     return render_template("tours/brief.html", **_tour_context(tour))
 
 
@@ -308,11 +302,8 @@ def change_status(tour_id: str) -> Any:
 @access("focal_point", "secretariat", "admin")
 def add_commitment(tour_id: str) -> Any:
     db = _db()
-    try:
-        tour = wf.get_tour(db, tour_id)
-    except wf.TourError as exc:
-        return _fail(exc)
-    if not wf.can_edit(tour, current_user):  # before looking at the form: 403, not 400
+    tour = wf.get_tour(db, tour_id)
+    if not wf.can_edit_tour(tour, current_user):  # before looking at the form: 403, not 400
         abort(
             403,
             description=_(
@@ -374,6 +365,3 @@ def from_proposal(proposal_id: int) -> Any:
         return redirect(url_for("tours.index")), 303
     db.commit()
     return redirect(url_for("tours.show", tour_id=tour.id))
-
-
-from sscmatch.web import tour_editor  # noqa: E402, F401  (its routes join this blueprint)

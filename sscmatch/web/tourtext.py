@@ -142,12 +142,3 @@ def message(text: str, params: Any = None) -> str:
         return gettext(text, **values)
     except (KeyError, ValueError, TypeError):
         return text % dict(params or {}) if params else text
-
-
-def error_text(exc: Exception) -> str:
-    """A use-case error in the reader's language (every problem of a TourProblems)."""
-    if isinstance(exc, wf.TourProblems):
-        return " ".join(message(p.message, p.params) for p in exc.problems)
-    if isinstance(exc, wf.TourError):
-        return message(exc.message, exc.params)
-    return str(exc)

@@ -30,21 +30,26 @@ from sqlmodel import Session, col, select
 
 from sscmatch.models import User, utcnow
 from sscmatch.workflow import throttle
+from sscmatch.workflow.base import DomainError
 from sscmatch.workflow.throttle import ACCOUNT, CLIENT, DEVICE
 from sscmatch.workflow.users import check_password
 
 
-class SignInError(ValueError):
+class SignInError(DomainError):
     """Why a sign-in was refused (never whether the e-mail has an account)."""
 
 
 class WrongCredentials(SignInError):
+    status = 401
+
     def __init__(self) -> None:
         super().__init__("Wrong e-mail or password.")
 
 
 class TooManyAttempts(SignInError):
     """Too many failures for this e-mail or from this client: ``retry_after`` seconds to wait."""
+
+    status = 429
 
     def __init__(self, retry_after: int) -> None:
         super().__init__(f"Too many failed sign-ins; try again in {retry_after} seconds.")

@@ -13,7 +13,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any, Generic, TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
@@ -25,6 +25,7 @@ from sscmatch.schemas import CONSTITUENCIES, ROLES
 from sscmatch.vocab import INTERFACE_LANGUAGES, load_vocabulary
 from sscmatch.workflow import throttle
 from sscmatch.workflow.audit import record_event, snapshot
+from sscmatch.workflow.base import DomainError, Page
 from sscmatch.workflow.users import (
     MIN_PASSWORD_LENGTH,
     UserError,
@@ -39,7 +40,7 @@ FOCAL_CONSTITUENCIES = ("government", "employers", "workers")
 EDITABLE = ("name", "role", "country", "constituency", "language", "active")
 
 
-class AdminError(ValueError):
+class AdminError(DomainError):
     """A refused admin change. ``field`` names the form field at fault (None: the whole form);
     ``code`` lets the edge show a translated message; ``status`` is the HTTP answer it deserves."""
 
@@ -50,17 +51,6 @@ class AdminError(ValueError):
         self.field = field
         self.code = code
         self.status = status
-
-
-@dataclass(frozen=True)
-class Page(Generic[T]):
-    """One page of a list: ``number`` counts from 1; ``pages`` is at least 1."""
-
-    items: list[T]
-    number: int
-    pages: int
-    total: int
-    size: int
 
 
 def paginate(session: Session, query: SelectOfScalar[T], number: int, size: int) -> Page[T]:
@@ -74,7 +64,7 @@ def paginate(session: Session, query: SelectOfScalar[T], number: int, size: int)
             f"there is no page {number}; the list has {pages}", field="page", code="page_too_far"
         )
     items = list(session.exec(query.offset((number - 1) * size).limit(size)))
-    return Page(items=items, number=number, pages=pages, total=total, size=size)
+    return Page(items=items, number=number, size=size, total=total)
 
 
 # ----- users -------------------------------------------------------------------------------------

@@ -19,11 +19,12 @@ from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
 
 import sscmatch.models  # noqa: F401  (registers every table)
+from sscmatch.workflow.base import DomainError
 
 FORMAT = "sscmatch-backup"
 
 
-class BackupError(ValueError):
+class BackupError(DomainError):
     """A backup that cannot be restored here; the message says why."""
 
 

@@ -40,6 +40,7 @@ from sscmatch.matching.replay import make_cases
 from sscmatch.models import Calibration, User, utcnow
 from sscmatch.vocab import Vocabulary
 from sscmatch.workflow.audit import record_event, snapshot
+from sscmatch.workflow.base import Conflict, DomainError
 from sscmatch.workflow.encode import build_corpus
 from sscmatch.workflow.jobs import FINISHED, job_of
 from sscmatch.workflow.workers import this_worker
@@ -65,12 +66,14 @@ FIGURES_SENTENCE = N_(
 )
 
 
-class CalibrationError(ValueError):
+class CalibrationError(DomainError):
     """Bad input for a calibration (nothing was stored)."""
 
 
-class CalibrationBusy(CalibrationError):
+class CalibrationBusy(CalibrationError, Conflict):
     """Another calibration is still running."""
+
+    code = "busy"
 
 
 # ----------------------------------------------------------------------------- reading

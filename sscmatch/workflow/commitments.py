@@ -24,27 +24,12 @@ from sqlmodel import Session, col, select
 from sscmatch.dates import PartialDateError, normalise_partial_date, parse_partial_date, period_end
 from sscmatch.db import BadVersion, expect_version
 from sscmatch.enums import COMMITMENT_STATUSES, OPEN_COMMITMENT_STATUSES
-from sscmatch.models import (
-    Commitment,
-    CommitmentUpdate,
-    Exchange,
-    Institution,
-    StudyTour,
-    utcnow,
-)
+from sscmatch.models import Commitment, CommitmentUpdate, Exchange, Institution, StudyTour, utcnow
 from sscmatch.schemas import MAX_REF, MAX_TEXT
 from sscmatch.workflow import ids
 from sscmatch.workflow.audit import record_event, snapshot
-from sscmatch.workflow.tours import (
-    EDITORS,
-    N_,
-    Actor,
-    TourConflict,
-    TourError,
-    TourForbidden,
-    TourNotFound,
-    get_tour,
-)
+from sscmatch.workflow.base import EDITORS, N_, Actor, BadParameter, can_edit
+from sscmatch.workflow.tours import TourConflict, TourError, TourForbidden, TourNotFound, get_tour
 
 STATUSES = COMMITMENT_STATUSES
 OPEN = OPEN_COMMITMENT_STATUSES
@@ -55,6 +40,10 @@ LADDER = ("interest", "commitment", "agreement", "exchange", "fulfilled")
 
 class CommitmentError(TourError):
     """Bad input for a commitment."""
+
+
+class CommitmentBadFilter(CommitmentError, BadParameter):
+    """A list's filter that cannot be used (400)."""
 
 
 # --------------------------------------------------------------------------- rules
@@ -87,9 +76,7 @@ def days_left(commitment: Commitment, today: date) -> int | None:
 
 
 def can_update(commitment: Commitment, user: Actor) -> bool:
-    return user.role in EDITORS or (
-        user.role == "focal_point" and user.country == commitment.owner_country
-    )
+    return can_edit(user, commitment.owner_country)
 
 
 def _limited(value: Any, limit: int, what: str) -> str:
@@ -162,9 +149,9 @@ def add_commitment(
     """Record a commitment on a tour (at its closing session or afterwards). Caller commits."""
     tour = get_tour(session, tour_id)
     owner = _limited(owner_country, MAX_REF, N_("the owner country")).upper()
-    if user.role not in EDITORS and not (user.role == "focal_point" and user.country == owner):
+    if not can_edit(user, owner):
         raise TourForbidden(N_("a focal point records commitments of their own country only"))
-    if user.role not in EDITORS and user.country not in (tour.host_country, tour.visiting_country):
+    if not can_edit(user, tour.host_country, tour.visiting_country):
         raise TourForbidden(N_("only focal points of the host and visiting countries take part"))
     if tour.status not in RECORDING_STATUSES:
         raise TourConflict(
@@ -351,7 +338,7 @@ def list_commitments(
 ) -> list[Commitment]:
     """Commitments, overdue first then by due date (no due date last)."""
     if status and status not in STATUSES:
-        raise CommitmentError(
+        raise CommitmentBadFilter(
             N_("unknown status %(value)s (expected %(known)s)"),
             value=repr(status),
             known=", ".join(STATUSES),
@@ -374,20 +361,8 @@ def _order(k: Commitment, today: date) -> tuple[int, int, str]:
     return (0 if is_overdue(k, today) else 1, left if left is not None else 10**6, k.id)
 
 
-# The reading side lives in its own module; re-exported for callers of this one.
-from sscmatch.workflow.outcomes import (  # noqa: E402
-    Cooperation,
-    Dashboard,
-    Ladder,
-    Tally,
-    dashboard,
-    decided_on,
-    forget_ladder,
-    outcome_ladder,
-)
-
 __all__ = [
-    "Cooperation", "Dashboard", "Ladder", "Tally", "add_commitment", "can_update",
-    "dashboard", "days_left", "decided_on", "forget_ladder", "get_commitment", "history",
-    "is_historical", "is_overdue", "list_commitments", "outcome_ladder", "update_commitment",
+    "CommitmentBadFilter", "CommitmentError", "add_commitment", "can_update", "days_left",
+    "get_commitment", "history", "is_historical", "is_overdue", "list_commitments",
+    "update_commitment",
 ]  # fmt: skip

@@ -37,6 +37,7 @@ from sscmatch.db import init_db, make_engine
 from sscmatch.matching import CapacityItem, Corpus, ExchangeItem, NeedItem, ThemeInfo
 from sscmatch.text import TextModel, record_text, store
 from sscmatch.vocab import Vocabulary
+from sscmatch.workflow.base import DomainError
 from sscmatch.workflow.countries import sync_countries
 from sscmatch.workflow.encode import build_corpus, countries, intelligibility
 
@@ -63,7 +64,7 @@ _ENDINGS = "ian aian ean an ese i ish ine ien ienne ano ana eno ena ense es esa 
 DEMONYM_ENDINGS = (*_ENDINGS.split(), "ic", "e", "o", "a", "n")
 
 
-class EvaluationSetError(ValueError):
+class EvaluationSetError(DomainError):
     """A file that cannot be read as an evaluation set (``file:line: what is wrong``)."""
 
 

@@ -42,6 +42,7 @@ from sqlalchemy import delete, update
 from sqlmodel import Session, col, select
 
 from sscmatch.models import Job, JobPayload, JobWorker, utcnow
+from sscmatch.workflow.base import DomainError
 from sscmatch.workflow.workers import process_gone
 
 QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
@@ -62,7 +63,7 @@ INTERRUPTED = (
 """The error of a job whose last attempt was interrupted (pages translate it)."""
 
 
-class JobError(ValueError):
+class JobError(DomainError):
     """A job that cannot be queued as asked (nothing was written)."""
 
 

@@ -28,6 +28,7 @@ from sscmatch.models import Proposal as StoredProposal
 from sscmatch.vocab import Vocabulary
 from sscmatch.workflow import notices
 from sscmatch.workflow.audit import record_event, snapshot
+from sscmatch.workflow.base import DomainError
 from sscmatch.workflow.calibrations import current_weights
 from sscmatch.workflow.encode import build_corpus
 from sscmatch.workflow.jobs import FINISHED, job_of
@@ -43,7 +44,7 @@ INTERRUPTED = (
 )
 
 
-class MatchError(ValueError):
+class MatchError(DomainError):
     """Bad input for a run (unknown or closed need, bad parameter); nothing was stored."""
 
 

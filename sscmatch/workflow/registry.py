@@ -20,12 +20,11 @@ Rules:
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, TypeVar
 
 from pydantic import ValidationError
 from rapidfuzz import fuzz, process
@@ -45,8 +44,9 @@ from sscmatch.schemas import (
     NeedCreate,
 )
 from sscmatch.vocab import Vocabulary, normalise
-from sscmatch.workflow import ids, visibility
+from sscmatch.workflow import base, ids, visibility
 from sscmatch.workflow.audit import record_event, snapshot
+from sscmatch.workflow.base import EDITORS, Actor, DomainError, Page, can_edit
 from sscmatch.workflow.visibility import Viewer
 
 __all__ = [
@@ -87,47 +87,32 @@ __all__ = [
     "update_need",
 ]
 
-EDITORS = ("secretariat", "admin")
-"""Roles that may change any country's records (focal points change their own country's)."""
 SEARCH_CUTOFF = 70.0
 """Lowest fuzzy score (0-100) of a record's title and description for a text query."""
 
 M = TypeVar("M", bound=SQLModel)
 
 
-class Actor(Protocol):
-    """Who acts: the signed-in user (web) or the token's user (API)."""
-
-    @property
-    def id(self) -> int: ...
-
-    @property
-    def role(self) -> str: ...
-
-    @property
-    def country(self) -> str | None: ...
-
-
 # --------------------------------------------------------------------------- errors
 
 
-class RegistryError(ValueError):
+class RegistryError(DomainError):
     """A registry request that cannot be done; the message says why."""
 
 
-class NotFound(RegistryError):
+class NotFound(RegistryError, base.NotFound):
     pass
 
 
-class Forbidden(RegistryError):
+class Forbidden(RegistryError, base.Forbidden):
     pass
 
 
-class Conflict(RegistryError):
+class Conflict(RegistryError, base.Conflict):
     """An illegal status change or an id already taken (a stale version is StaleVersion)."""
 
 
-class BadFilter(RegistryError):
+class BadFilter(RegistryError, base.BadParameter):
     pass
 
 
@@ -167,21 +152,6 @@ def _invalid(exc: ValidationError) -> InvalidRecord:
 
 
 # --------------------------------------------------------------------------- reading
-
-
-@dataclass(frozen=True)
-class Page(Generic[M]):
-    """One page of a list: ``items``, its ``number`` (from 1), ``pages``, ``total``."""
-
-    items: list[M]
-    number: int
-    per_page: int
-    total: int
-    scores: dict[str, float] = field(default_factory=dict)
-
-    @property
-    def pages(self) -> int:
-        return max(1, math.ceil(self.total / self.per_page)) if self.per_page else 1
 
 
 @dataclass(frozen=True)
@@ -638,15 +608,6 @@ def suggest_themes(
 # --------------------------------------------------------------------------- changes
 
 
-def can_edit(actor: Actor | None, country: str | None) -> bool:
-    """May ``actor`` change a record of ``country``?"""
-    if actor is None:
-        return False
-    if actor.role in EDITORS:
-        return True
-    return actor.role == "focal_point" and bool(actor.country) and actor.country == country
-
-
 def _require_edit(actor: Actor, country: str | None, what: str) -> None:
     if can_edit(actor, country):
         return
@@ -931,9 +892,7 @@ def update_need(
     back_to_endorsement: dict[str, Any] | None = None
     if actor.role == "focal_point":
         if record.status in ("matched", "closed"):
-            raise Conflict(
-                f"This need is {record.status}; ask the secretariat if it must change."
-            )
+            raise Conflict(f"This need is {record.status}; ask the secretariat if it must change.")
         if record.status == "open":
             back_to_endorsement = {
                 "status": "draft",

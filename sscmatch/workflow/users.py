@@ -19,12 +19,13 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from sscmatch.models import User
 from sscmatch.schemas import CONSTITUENCIES, ROLES
+from sscmatch.workflow.base import DomainError
 
 MIN_PASSWORD_LENGTH = 10
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
-class UserError(ValueError):
+class UserError(DomainError):
     """Bad input for a user; the message says what is wrong."""
 
 

@@ -18,9 +18,9 @@ from sscmatch.bundle import BundleError, export_bundle, import_bundle
 from sscmatch.db import session_scope
 from sscmatch.models import Commitment, Institution, Need
 from sscmatch.vocab import load_vocabulary
-from sscmatch.workflow.commitments import dashboard
 from sscmatch.workflow.encode import build_corpus
 from sscmatch.workflow.matchruns import open_needs
+from sscmatch.workflow.outcomes import dashboard
 from sscmatch.workflow.visibility import SYSTEM
 
 BODY = "Regional platform of the Andes"

@@ -10,6 +10,7 @@ from sqlmodel import Session, select
 from sscmatch.db import StaleVersion
 from sscmatch.models import AuditEvent, Commitment, StudyTour
 from sscmatch.workflow import commitments as kwf
+from sscmatch.workflow import outcomes
 from sscmatch.workflow import tours as wf
 from tests.workflow.test_tours import SEC, advance, make_world
 
@@ -158,7 +159,7 @@ def test_dashboard_puts_overdue_first(session: Session, scheduled: StudyTour) ->
         evidence="report",
     )
     session.commit()
-    board = kwf.dashboard(session, today=TODAY)
+    board = outcomes.dashboard(session, today=TODAY)
     assert [k.id for k in board.overdue] == [a.id]
     assert [k.id for k in board.due_soon] == [b.id]
     assert list(board.by_country) == ["GTM", "BRA"]  # the one with overdue items first
@@ -175,7 +176,7 @@ def test_dashboard_puts_overdue_first(session: Session, scheduled: StudyTour) ->
     # overdue in its country's row either.
     session.add(Commitment(id="K-doc", owner_country="BRA", description="roadmap", due="2015"))
     session.commit()
-    board = kwf.dashboard(session, today=TODAY)
+    board = outcomes.dashboard(session, today=TODAY)
     assert [k.id for k in board.historical_overdue] == ["K-doc"]
     assert board.by_country["BRA"].overdue == 0 and board.by_country["BRA"].pending == 2
 
@@ -183,7 +184,7 @@ def test_dashboard_puts_overdue_first(session: Session, scheduled: StudyTour) ->
 def test_outcome_ladder_counts_steps_per_country_and_theme(
     session: Session, scheduled: StudyTour
 ) -> None:
-    ladder = kwf.outcome_ladder(session)
+    ladder = outcomes.outcome_ladder(session)
     # the scheduled tour reached "agreement"; four imported exchanges without tours are
     # "exchange"; E-1 has its only commitment fulfilled → "fulfilled"
     assert ladder.total == [5, 5, 5, 4, 1]
@@ -196,7 +197,7 @@ def test_outcome_ladder_counts_steps_per_country_and_theme(
     advance(session, scheduled.id, "completed")
     kwf.update_commitment(session, k.id, user=SEC, version=1, status="fulfilled", evidence="y")
     session.commit()
-    assert kwf.outcome_ladder(session).by_country["GTM"] == [1, 1, 1, 1, 1]
+    assert outcomes.outcome_ladder(session).by_country["GTM"] == [1, 1, 1, 1, 1]
 
 
 def test_ladder_tells_planned_from_documented_and_fulfilment_discriminates(
@@ -205,16 +206,16 @@ def test_ladder_tells_planned_from_documented_and_fulfilment_discriminates(
     """The ladder keeps the cooperations planned here apart from the exchanges recorded from
     the documents (which enter at "exchange"); the share fulfilled differs between countries
     where "fulfilled among decided" is 100% for all."""
-    ladder = kwf.outcome_ladder(session)
+    ladder = outcomes.outcome_ladder(session)
     assert ladder.by_origin["service"] == [1, 1, 1, 0, 0]
     assert ladder.by_origin["documents"] == [4, 4, 4, 4, 1]
     assert [ladder.total[i] for i in range(5)] == [
         a + b
         for a, b in zip(ladder.by_origin["service"], ladder.by_origin["documents"], strict=True)
     ]
-    assert kwf.Ladder.conversion([4, 4, 4, 4, 1]) == [None, 1.0, 1.0, 1.0, 0.25]
-    assert kwf.Ladder.stopped([5, 5, 5, 4, 1]) == [0, 0, 1, 3, 1]
-    tally = kwf.Tally(pending=3, fulfilled=1)
+    assert outcomes.Ladder.conversion([4, 4, 4, 4, 1]) == [None, 1.0, 1.0, 1.0, 0.25]
+    assert outcomes.Ladder.stopped([5, 5, 5, 4, 1]) == [0, 0, 1, 3, 1]
+    tally = outcomes.Tally(pending=3, fulfilled=1)
     assert tally.rate == 1.0 and tally.share_fulfilled == 0.25 and tally.decided == 1
 
 
@@ -222,8 +223,8 @@ def test_outcome_ladder_is_recomputed_after_a_change(session: Session) -> None:
     """The ladder is cached per data version: a new exchange must show up at once."""
     from sscmatch.models import Exchange
 
-    before = kwf.outcome_ladder(session)
-    assert kwf.outcome_ladder(session) is before  # nothing changed: the cached ladder
+    before = outcomes.outcome_ladder(session)
+    assert outcomes.outcome_ladder(session) is before  # nothing changed: the cached ladder
     session.add(
         Exchange(
             id="X-cache",
@@ -234,7 +235,7 @@ def test_outcome_ladder_is_recomputed_after_a_change(session: Session) -> None:
         )
     )
     session.flush()
-    after = kwf.outcome_ladder(session)
+    after = outcomes.outcome_ladder(session)
     assert after is not before
     assert after.total[3] == before.total[3] + 1
     assert after.by_country["MOZ"][3] == before.by_country.get("MOZ", [0] * 5)[3] + 1

@@ -364,25 +364,15 @@ def test_declined_can_only_be_rejected(session: Session) -> None:
 def test_accepting_drafts_a_study_tour_when_offered(
     session: Session, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import importlib
-    import types
-
     load(session)
     sec = user(session)
     calls: list[Any] = []
-    fake = types.ModuleType("sscmatch.workflow.tours")
 
     def draft_from_proposal(s: Session, proposal: StoredProposal, user_id: int | None) -> str:
         calls.append((proposal.id, user_id))
         return "T-1"
 
-    fake.draft_from_proposal = draft_from_proposal  # type: ignore[attr-defined]
-    real = importlib.import_module
-    monkeypatch.setattr(
-        decisions.importlib,
-        "import_module",
-        lambda name: fake if name == "sscmatch.workflow.tours" else real(name),
-    )
+    monkeypatch.setattr(decisions, "draft_from_proposal", draft_from_proposal)
     p = of_need(session)[0]
     outcome = wf.accept(session, p.id or 0, user_id=sec, version=1, override=True, reason="r")
     assert outcome.tour == "T-1" and calls == [(p.id, sec)]
@@ -391,23 +381,13 @@ def test_accepting_drafts_a_study_tour_when_offered(
 def test_a_refused_tour_draft_does_not_undo_the_acceptance(
     session: Session, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import importlib
-    import types
-
     load(session)
     sec = user(session)
-    fake = types.ModuleType("sscmatch.workflow.tours")
 
     def draft_from_proposal(s: Session, proposal: StoredProposal, user_id: int | None) -> None:
         raise ValueError("no tour for this one")
 
-    fake.draft_from_proposal = draft_from_proposal  # type: ignore[attr-defined]
-    real = importlib.import_module
-    monkeypatch.setattr(
-        decisions.importlib,
-        "import_module",
-        lambda name: fake if name == "sscmatch.workflow.tours" else real(name),
-    )
+    monkeypatch.setattr(decisions, "draft_from_proposal", draft_from_proposal)
     p = of_need(session)[0]
     outcome = wf.accept(session, p.id or 0, user_id=sec, version=1, override=True, reason="r")
     session.commit()

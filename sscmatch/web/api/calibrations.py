@@ -190,14 +190,7 @@ def create() -> Any:
     raw = json_body() if request.get_data() else {}
     body: CalibrationIn = validated(CalibrationIn, raw)
     db = _db()
-    try:
-        row = wf.begin(db, today=today(), window=body.window, user_id=current_user.id)
-    except wf.CalibrationBusy as exc:
-        db.rollback()
-        raise ApiError(409, "busy", str(exc)) from None
-    except wf.CalibrationError as exc:
-        db.rollback()
-        raise ApiError(422, "invalid", str(exc)) from None
+    row = wf.begin(db, today=today(), window=body.window, user_id=current_user.id)
     job = queue_calibration(db, row, current_user.id)
     db.commit()
     assert row.id is not None

@@ -96,25 +96,6 @@ def institution_json(institution: Institution) -> dict[str, Any]:
 # --------------------------------------------------------------------------- errors
 
 
-def _run(action: Callable[[], Any]) -> Any:
-    """Call a use case; turn its error into the API's JSON error (and roll back)."""
-    db = get_session()
-    try:
-        result = action()
-    except reg.RegistryError as exc:
-        db.rollback()
-        if isinstance(exc, reg.NotFound):
-            raise ApiError(404, "not_found", str(exc)) from None
-        if isinstance(exc, reg.Forbidden):
-            raise ApiError(403, "forbidden", str(exc)) from None
-        if isinstance(exc, reg.Conflict):
-            raise ApiError(409, "conflict", str(exc)) from None
-        if isinstance(exc, reg.BadFilter):
-            raise ApiError(400, "bad_parameter", str(exc)) from None
-        raise ApiError(422, "invalid", str(exc)) from None
-    return result
-
-
 def _filter() -> tuple[RecordFilter, int, int]:
     args = request.args
     known = {
@@ -154,13 +135,11 @@ def _filter() -> tuple[RecordFilter, int, int]:
 
 def _listing(search: Callable[..., reg.Page[Any]], render: Callable[[Any], dict[str, Any]]) -> Any:
     flt, page, per_page = _filter()
-    result = _run(
-        lambda: search(get_session(), load_vocabulary(), flt, page=page, per_page=per_page)
-    )
+    result = search(get_session(), load_vocabulary(), flt, page=page, per_page=per_page)
     return paged(
         [render(r) for r in result.items],
         page=result.number,
-        per_page=result.per_page,
+        per_page=result.size,
         pages=result.pages,
         total=result.total,
     )
@@ -356,7 +335,7 @@ def _visible(record: Capacity | Need) -> None:
 @bp.get("/needs/<need_id>")
 @access(SIGNED_IN)
 def api_need(need_id: str) -> Any:
-    need: Need = _run(lambda: reg.get_need(get_session(), need_id))
+    need: Need = reg.get_need(get_session(), need_id)
     _visible(need)
     return jsonify(need_json(need))
 
@@ -364,7 +343,7 @@ def api_need(need_id: str) -> Any:
 @bp.get("/capacities/<capacity_id>")
 @access(SIGNED_IN)
 def api_capacity(capacity_id: str) -> Any:
-    capacity: Capacity = _run(lambda: reg.get_capacity(get_session(), capacity_id))
+    capacity: Capacity = reg.get_capacity(get_session(), capacity_id)
     _visible(capacity)
     return jsonify(capacity_json(capacity))
 
@@ -372,13 +351,13 @@ def api_capacity(capacity_id: str) -> Any:
 @bp.get("/exchanges/<exchange_id>")
 @access(SIGNED_IN)
 def api_exchange(exchange_id: str) -> Any:
-    return jsonify(exchange_json(_run(lambda: reg.get_exchange(get_session(), exchange_id))))
+    return jsonify(exchange_json(reg.get_exchange(get_session(), exchange_id)))
 
 
 @bp.get("/institutions/<institution_id>")
 @access(SIGNED_IN)
 def api_institution(institution_id: str) -> Any:
-    found = _run(lambda: reg.get_institution(get_session(), institution_id))
+    found = reg.get_institution(get_session(), institution_id)
     return jsonify(institution_json(found))
 
 
@@ -390,7 +369,7 @@ def _create(
 ) -> Any:
     body = json_body()
     db = get_session()
-    record = _run(lambda: create(db, load_vocabulary(), current_user, body))
+    record = create(db, load_vocabulary(), current_user, body)
     db.commit()
     return _created(render(record), f"/api/v1/{plural}/{record.id}")
 
@@ -403,11 +382,7 @@ def _update(
     version = body.pop("version", None)
     db = get_session()
     partial = request.method == "PATCH"
-    record = _run(
-        lambda: update(
-            db, load_vocabulary(), current_user, record_id, body, version, partial=partial
-        )
-    )
+    record = update(db, load_vocabulary(), current_user, record_id, body, version, partial=partial)
     db.commit()
     return jsonify(render(record))
 
@@ -467,7 +442,7 @@ def _step_body(allowed: set[str]) -> dict[str, Any]:
 def api_need_submit(need_id: str) -> Any:
     body = _step_body({"version"})
     db = get_session()
-    need = _run(lambda: reg.submit_need(db, current_user, need_id, body.get("version")))
+    need = reg.submit_need(db, current_user, need_id, body.get("version"))
     db.commit()
     return jsonify(need_json(need))
 
@@ -477,7 +452,7 @@ def api_need_submit(need_id: str) -> Any:
 def api_need_endorse(need_id: str) -> Any:
     body = _step_body({"version"})
     db = get_session()
-    need = _run(lambda: reg.endorse_need(db, current_user, need_id, body.get("version")))
+    need = reg.endorse_need(db, current_user, need_id, body.get("version"))
     db.commit()
     return jsonify(need_json(need))
 
@@ -492,6 +467,6 @@ def api_need_return(need_id: str) -> Any:
             422, "invalid", "note: required text saying what the focal point should change"
         )
     db = get_session()
-    need = _run(lambda: reg.return_need(db, current_user, need_id, note, body.get("version")))
+    need = reg.return_need(db, current_user, need_id, note, body.get("version"))
     db.commit()
     return jsonify(need_json(need))

@@ -76,13 +76,6 @@ def _db() -> Any:
     return get_session()
 
 
-def _fail(exc: wf.ProposalError) -> ApiError:
-    _db().rollback()
-    if type(exc) is wf.ProposalError:  # bad input (an alternate, a text): 422
-        return ApiError(422, "invalid", str(exc))
-    return ApiError(exc.status, exc.code, str(exc))
-
-
 T = TypeVar("T")
 
 
@@ -173,10 +166,7 @@ def need_matches(need_id: str) -> Any:
         raise ApiError(404, "not_found", f"no need {need_id!r}")
     if need.status != "open":
         raise ApiError(409, "not_open", f"need {need_id!r} is {need.status}; only open needs match")
-    try:
-        ranked = matchruns.compute(db, load_vocabulary(), need_ids=[need_id], top_k=top)
-    except matchruns.MatchError as exc:
-        raise ApiError(422, "invalid", str(exc)) from None
+    ranked = matchruns.compute(db, load_vocabulary(), need_ids=[need_id], top_k=top)
     return jsonify(as_of=None, need=need_id, proposals=[live_json(p) for p in ranked])
 
 
@@ -228,13 +218,8 @@ def list_proposals() -> Any:
     involving = current_user.country if current_user.role == "focal_point" else None
     if current_user.role == "focal_point" and not involving:
         raise ApiError(403, "forbidden", "your account is not bound to a country")
-    try:
-        filters = parse_filters(request.args, involving=involving)
-        page = wf.list_proposals(
-            _db(), filters, page_number(request.args), size, viewer=current_user
-        )
-    except wf.ProposalError as exc:
-        raise ApiError(400, "bad_parameter", str(exc)) from None
+    filters = parse_filters(request.args, involving=involving)
+    page = wf.list_proposals(_db(), filters, page_number(request.args), size, viewer=current_user)
     return paged(
         [
             {
@@ -264,10 +249,7 @@ document(
 @bp.get("/proposals/<int:proposal_id>", endpoint="review_get_proposal")
 @access(*READERS)
 def get_proposal(proposal_id: int) -> Any:
-    try:
-        proposal = wf.get_proposal(_db(), proposal_id)
-    except wf.ProposalError as exc:
-        raise _fail(exc) from None
+    proposal = wf.get_proposal(_db(), proposal_id)
     _visible(proposal)
     return jsonify(_detail(proposal))
 
@@ -346,14 +328,11 @@ def decide(proposal_id: int) -> Any:
             override=body.override,
         )
 
-    try:
-        if body.dry_run:
-            return jsonify(rehearse(act, outcome_json))
-        outcome = act()
-        db.flush()
-        answer = outcome_json(outcome)
-    except wf.ProposalError as exc:
-        raise _fail(exc) from None
+    if body.dry_run:
+        return jsonify(rehearse(act, outcome_json))
+    outcome = act()
+    db.flush()
+    answer = outcome_json(outcome)
     db.commit()
     return jsonify(answer)
 
@@ -379,23 +358,17 @@ document(
 @access("focal_point")
 def respond(proposal_id: int) -> Any:
     db = _db()
-    try:
-        _visible(wf.get_proposal(db, proposal_id))  # another country's: 403 whatever the body
-    except wf.ProposalError as exc:
-        raise _fail(exc) from None
+    _visible(wf.get_proposal(db, proposal_id))  # another country's: 403 whatever the body
     body: ResponseIn = validated(ResponseIn, json_body())
-    try:
-        proposal = wf.respond(
-            db,
-            proposal_id,
-            body.response,
-            user_id=current_user.id,
-            country=current_user.country,
-            version=body.version,
-            note=body.note,
-        )
-    except wf.ProposalError as exc:
-        raise _fail(exc) from None
+    proposal = wf.respond(
+        db,
+        proposal_id,
+        body.response,
+        user_id=current_user.id,
+        country=current_user.country,
+        version=body.version,
+        note=body.note,
+    )
     db.commit()
     return jsonify(proposal_json(proposal))
 
@@ -434,11 +407,7 @@ def start_run() -> Any:
             raise ApiError(404, "not_found", f"no need {need_id!r}")
         if need.status != "open":
             raise ApiError(409, "not_open", f"need {need_id!r} is {need.status}, not open")
-    try:
-        run = matchruns.begin_run(db, need_ids=body.needs, top_k=body.top, user_id=current_user.id)
-    except matchruns.MatchError as exc:
-        db.rollback()
-        raise ApiError(422, "invalid", str(exc)) from None
+    run = matchruns.begin_run(db, need_ids=body.needs, top_k=body.top, user_id=current_user.id)
     job = queue_run(db, run, body.needs, current_user.id)
     db.commit()
     assert run.id is not None

@@ -28,7 +28,6 @@ from sscmatch.web.api.review import (
     PARAM_INT_ID,
     STAFF,
     _db,
-    _fail,
     _visible,
     proposal_json,
     rehearse,
@@ -168,14 +167,11 @@ def revert(proposal_id: int) -> Any:
             db, proposal_id, user_id=current_user.id, version=body.version, reason=body.reason
         )
 
-    try:
-        if body.dry_run:
-            return jsonify(rehearse(act, revert_json))
-        done = act()
-        db.flush()
-        answer = revert_json(done)
-    except wf.ProposalError as exc:
-        raise _fail(exc) from None
+    if body.dry_run:
+        return jsonify(rehearse(act, revert_json))
+    done = act()
+    db.flush()
+    answer = revert_json(done)
     db.commit()
     return jsonify(answer)
 
@@ -252,10 +248,7 @@ document(
 def lift_veto(veto_id: int) -> Any:
     body: LiftVetoIn = validated(LiftVetoIn, json_body())
     db = _db()
-    try:
-        before = wf.lift_veto(db, veto_id, user_id=current_user.id, reason=body.reason)
-    except wf.ProposalError as exc:
-        raise _fail(exc) from None
+    before = wf.lift_veto(db, veto_id, user_id=current_user.id, reason=body.reason)
     db.commit()
     return jsonify(veto_json(before))
 
@@ -287,12 +280,9 @@ def reopen_need(need_id: str) -> Any:
 
     body: ReopenIn = validated(ReopenIn, json_body())
     db = _db()
-    try:
-        need = wf.reopen_need(
-            db, need_id.strip(), user_id=current_user.id, version=body.version, reason=body.reason
-        )
-    except wf.ProposalError as exc:
-        raise _fail(exc) from None
+    need = wf.reopen_need(
+        db, need_id.strip(), user_id=current_user.id, version=body.version, reason=body.reason
+    )
     db.commit()
     return jsonify(need_json(need))
 
@@ -344,12 +334,9 @@ def bulk_decision() -> Any:
             override=body.override,
         )
 
-    try:
-        if body.dry_run:
-            return jsonify(rehearse(act, lambda r: bulk_json(body.decision, r)))
-        result = act()
-    except wf.ProposalError as exc:
-        raise _fail(exc) from None
+    if body.dry_run:
+        return jsonify(rehearse(act, lambda r: bulk_json(body.decision, r)))
+    result = act()
     db.commit()
     return jsonify(bulk_json(body.decision, result))
 
@@ -394,10 +381,7 @@ document(
 
 
 def _readable(proposal_id: int) -> StoredProposal:
-    try:
-        proposal = wf.get_proposal(_db(), proposal_id)
-    except wf.ProposalError as exc:
-        raise _fail(exc) from None
+    proposal = wf.get_proposal(_db(), proposal_id)
     _visible(proposal)
     return proposal
 
@@ -427,12 +411,9 @@ def add_comment(proposal_id: int) -> Any:
         raise ApiError(403, "forbidden", "this proposal does not involve your country")
     body: CommentIn = validated(CommentIn, json_body())
     db = _db()
-    try:
-        made = wf.add_comment(
-            db, proposal_id, viewer=current_user, user_id=current_user.id, body=body.body
-        )
-    except wf.ProposalError as exc:
-        raise _fail(exc) from None
+    made = wf.add_comment(
+        db, proposal_id, viewer=current_user, user_id=current_user.id, body=body.body
+    )
     db.commit()
     author = current_user.name or current_user.email
     return jsonify(comment_json(made, author, current_user.role)), 201

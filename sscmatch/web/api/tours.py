@@ -30,7 +30,6 @@ from sscmatch.workflow import commitments as kwf
 from sscmatch.workflow import tours as wf
 
 WRITERS = ("focal_point", "secretariat", "admin")
-_CODES = {400: "invalid", 403: "forbidden", 404: "not_found", 409: "conflict"}
 
 
 class _Body(BaseModel):
@@ -126,12 +125,6 @@ def _register_schemas() -> None:
 _register_schemas()
 
 
-def _error(exc: wf.TourError) -> ApiError:
-    get_session().rollback()
-    status = 422 if exc.status == 400 else exc.status
-    return ApiError(status, _CODES.get(exc.status, "invalid"), str(exc))
-
-
 def tour_json(tour: StudyTour, full: bool = False) -> dict[str, Any]:
     data: dict[str, Any] = {
         "id": tour.id,
@@ -221,7 +214,7 @@ def _guard_tour(tour_id: str) -> None:
     tour = get_session().get(StudyTour, tour_id)
     if tour is None:
         raise ApiError(404, "not_found", f"no study tour {tour_id!r}")
-    if not wf.can_edit(tour, current_user):
+    if not wf.can_edit_tour(tour, current_user):
         raise ApiError(
             403,
             "forbidden",
@@ -243,16 +236,13 @@ def _guard_commitment(commitment_id: str) -> None:
 @access(SIGNED_IN)
 def api_tours() -> Any:
     page = int_arg("page", 1, 1, 100000)
-    try:
-        found = wf.list_tours(
-            get_session(),
-            status=request.args.get("status") or None,
-            country=request.args.get("country") or None,
-            page=page,
-            size=50,
-        )
-    except wf.TourError as exc:
-        raise ApiError(400, "bad_parameter", str(exc)) from None
+    found = wf.list_tours(
+        get_session(),
+        status=request.args.get("status") or None,
+        country=request.args.get("country") or None,
+        page=page,
+        size=50,
+    )
     return paged(
         [tour_json(t) for t in found.items],
         page=found.number,
@@ -283,31 +273,28 @@ document(
 def api_create_tour() -> Any:
     body: TourCreate = validated(TourCreate, json_body())
     db = get_session()
-    try:
-        if body.proposal_id is not None:
-            proposal = db.get(Proposal, body.proposal_id)
-            if proposal is None:
-                raise ApiError(404, "not_found", f"no proposal {body.proposal_id}")
-            if proposal.status != "accepted":
-                raise ApiError(
-                    409, "conflict", f"proposal {proposal.id} is {proposal.status}, not accepted"
-                )
-            tour = wf.draft_from_proposal(
-                db, proposal, current_user.id, rate_overrides=tour_rates(), today=today()
+    if body.proposal_id is not None:
+        proposal = db.get(Proposal, body.proposal_id)
+        if proposal is None:
+            raise ApiError(404, "not_found", f"no proposal {body.proposal_id}")
+        if proposal.status != "accepted":
+            raise ApiError(
+                409, "conflict", f"proposal {proposal.id} is {proposal.status}, not accepted"
             )
-        elif body.need and body.capacity:
-            tour = wf.create_tour(
-                db,
-                user=current_user,
-                need_id=body.need,
-                capacity_id=body.capacity,
-                today=today(),
-                rate_overrides=tour_rates(),
-            )
-        else:
-            raise ApiError(422, "invalid", "give proposal_id, or need and capacity")
-    except wf.TourError as exc:
-        raise _error(exc) from None
+        tour = wf.draft_from_proposal(
+            db, proposal, current_user.id, rate_overrides=tour_rates(), today=today()
+        )
+    elif body.need and body.capacity:
+        tour = wf.create_tour(
+            db,
+            user=current_user,
+            need_id=body.need,
+            capacity_id=body.capacity,
+            today=today(),
+            rate_overrides=tour_rates(),
+        )
+    else:
+        raise ApiError(422, "invalid", "give proposal_id, or need and capacity")
     db.commit()
     return jsonify(tour_json(tour, full=True)), 201
 
@@ -325,10 +312,7 @@ document(
 @bp.get("/tours/<tour_id>")
 @access(SIGNED_IN)
 def api_tour(tour_id: str) -> Any:
-    try:
-        tour = wf.get_tour(get_session(), tour_id)
-    except wf.TourError as exc:
-        raise _error(exc) from None
+    tour = wf.get_tour(get_session(), tour_id)
     return jsonify(tour_json(tour, full=True))
 
 
@@ -371,17 +355,14 @@ def api_update_tour(tour_id: str) -> Any:
         recalculate_cost=body.recalculate_cost,
     )
     db = get_session()
-    try:
-        tour = wf.update_tour(
-            db,
-            tour_id,
-            changes,
-            version=body.version,
-            user=current_user,
-            rate_overrides=tour_rates(),
-        )
-    except wf.TourError as exc:
-        raise _error(exc) from None
+    tour = wf.update_tour(
+        db,
+        tour_id,
+        changes,
+        version=body.version,
+        user=current_user,
+        rate_overrides=tour_rates(),
+    )
     db.commit()
     return jsonify(tour_json(tour, full=True))
 
@@ -411,18 +392,15 @@ def api_transition(tour_id: str) -> Any:
     _guard_tour(tour_id)
     body: Transition = validated(Transition, json_body())
     db = get_session()
-    try:
-        tour = wf.transition(
-            db,
-            tour_id,
-            body.to,
-            version=body.version,
-            user=current_user,
-            today=today(),
-            note=body.note,
-        )
-    except wf.TourError as exc:
-        raise _error(exc) from None
+    tour = wf.transition(
+        db,
+        tour_id,
+        body.to,
+        version=body.version,
+        user=current_user,
+        today=today(),
+        note=body.note,
+    )
     db.commit()
     return jsonify(tour_json(tour, full=True))
 
@@ -441,10 +419,7 @@ document(
 @access(SIGNED_IN)
 def api_tour_commitments(tour_id: str) -> Any:
     db = get_session()
-    try:
-        wf.get_tour(db, tour_id)
-    except wf.TourError as exc:
-        raise _error(exc) from None
+    wf.get_tour(db, tour_id)
     rows = kwf.list_commitments(db, today=today(), tour=tour_id)
     return jsonify(items=[commitment_json(k) for k in rows])
 
@@ -473,20 +448,17 @@ def api_add_commitment(tour_id: str) -> Any:
     _guard_tour(tour_id)
     body: CommitmentNew = validated(CommitmentNew, json_body())
     db = get_session()
-    try:
-        k = kwf.add_commitment(
-            db,
-            tour_id,
-            user=current_user,
-            owner_country=body.owner_country,
-            description=body.description,
-            owner_institution=body.owner_institution,
-            due=body.due,
-            status=body.status,
-            evidence=body.evidence,
-        )
-    except wf.TourError as exc:
-        raise _error(exc) from None
+    k = kwf.add_commitment(
+        db,
+        tour_id,
+        user=current_user,
+        owner_country=body.owner_country,
+        description=body.description,
+        owner_institution=body.owner_institution,
+        due=body.due,
+        status=body.status,
+        evidence=body.evidence,
+    )
     db.commit()
     return jsonify(commitment_json(k, kwf.history(db, k.id))), 201
 
@@ -507,17 +479,14 @@ def api_commitments() -> Any:
     overdue = (request.args.get("overdue") or "").lower()
     if overdue not in ("", "true", "false", "1", "0"):
         raise ApiError(400, "bad_parameter", "overdue must be true or false")
-    try:
-        rows = kwf.list_commitments(
-            get_session(),
-            today=today(),
-            country=request.args.get("country") or None,
-            tour=request.args.get("tour") or None,
-            status=request.args.get("status") or None,
-            overdue=overdue in ("true", "1"),
-        )
-    except wf.TourError as exc:
-        raise ApiError(400, "bad_parameter", str(exc)) from None
+    rows = kwf.list_commitments(
+        get_session(),
+        today=today(),
+        country=request.args.get("country") or None,
+        tour=request.args.get("tour") or None,
+        status=request.args.get("status") or None,
+        overdue=overdue in ("true", "1"),
+    )
     return jsonify(items=[commitment_json(k) for k in rows])
 
 
@@ -535,10 +504,7 @@ document(
 @access(SIGNED_IN)
 def api_commitment(commitment_id: str) -> Any:
     db = get_session()
-    try:
-        k = kwf.get_commitment(db, commitment_id)
-    except wf.TourError as exc:
-        raise _error(exc) from None
+    k = kwf.get_commitment(db, commitment_id)
     return jsonify(commitment_json(k, kwf.history(db, k.id)))
 
 
@@ -566,18 +532,15 @@ def api_update_commitment(commitment_id: str) -> Any:
     _guard_commitment(commitment_id)
     body: CommitmentChange = validated(CommitmentChange, json_body())
     db = get_session()
-    try:
-        k = kwf.update_commitment(
-            db,
-            commitment_id,
-            user=current_user,
-            version=body.version,
-            status=body.status,
-            evidence=body.evidence,
-            due=body.due,
-            note=body.note,
-        )
-    except wf.TourError as exc:
-        raise _error(exc) from None
+    k = kwf.update_commitment(
+        db,
+        commitment_id,
+        user=current_user,
+        version=body.version,
+        status=body.status,
+        evidence=body.evidence,
+        due=body.due,
+        note=body.note,
+    )
     db.commit()
     return jsonify(commitment_json(k, kwf.history(db, k.id))), 201

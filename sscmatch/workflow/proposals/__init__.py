@@ -15,6 +15,7 @@ Everything is re-exported here: ``from sscmatch.workflow import proposals as wf`
 ``wf.accept(...)``, ``wf.list_proposals(...)``.
 """
 
+from sscmatch.workflow.base import Page
 from sscmatch.workflow.proposals.bulk import (
     BULK_DECISIONS,
     MAX_BULK,
@@ -53,6 +54,7 @@ from sscmatch.workflow.proposals.lifecycle import (
     STATUSES,
     SYSTEM_TRANSITIONS,
     TRANSITIONS,
+    BadFilterError,
     ForbiddenError,
     IllegalTransitionError,
     NotFoundError,
@@ -68,7 +70,6 @@ from sscmatch.workflow.proposals.queue import (
     SORTS,
     Filters,
     NeedRow,
-    Page,
     Row,
     check_filters,
     list_proposals,
@@ -84,7 +85,6 @@ from sscmatch.workflow.proposals.undo import (
     get_veto,
     latest_decision,
     lift_veto,
-    reopen_for_cancelled_tour,
     reopen_need,
     revert,
     why_not_revertible,
@@ -107,6 +107,7 @@ __all__ = [
     "STATUSES",
     "SYSTEM_TRANSITIONS",
     "TRANSITIONS",
+    "BadFilterError",
     "BulkResult",
     "Candidate",
     "Evidence",
@@ -152,7 +153,6 @@ __all__ = [
     "open_need_ids",
     "regions",
     "reject",
-    "reopen_for_cancelled_tour",
     "reopen_need",
     "respond",
     "revert",

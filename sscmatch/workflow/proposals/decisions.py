@@ -14,7 +14,6 @@ or an explicit ``override`` with a reason. Functions never commit.
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,6 +36,7 @@ from sscmatch.workflow.proposals.lifecycle import (
     required_reason,
     set_status,
 )
+from sscmatch.workflow.tours.drafting import draft_from_proposal
 
 
 @dataclass
@@ -54,21 +54,14 @@ class Outcome:
 
 
 def _draft_tour(session: Session, proposal: StoredProposal, user_id: int | None) -> Any:
-    """Draft a study tour from an accepted proposal when the tours module offers it.
+    """Draft a study tour from an accepted proposal.
 
-    The study-tour module is optional here; a refusal from it (a ``ValueError``) does not undo the
-    acceptance: its savepoint is rolled back and ``None`` is returned.
+    A refusal from the tours (a ``ValueError``) does not undo the acceptance: its savepoint is
+    rolled back and ``None`` is returned.
     """
-    try:
-        tours = importlib.import_module("sscmatch.workflow.tours")
-    except ImportError:
-        return None
-    draft = getattr(tours, "draft_from_proposal", None)
-    if draft is None:
-        return None
     savepoint = session.begin_nested()
     try:
-        tour = draft(session, proposal, user_id)
+        tour = draft_from_proposal(session, proposal, user_id)
         session.flush()
     except ValueError:
         savepoint.rollback()

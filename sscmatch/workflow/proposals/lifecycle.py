@@ -27,6 +27,13 @@ from sscmatch.models import Proposal as StoredProposal
 from sscmatch.models import Review, utcnow
 from sscmatch.schemas import MAX_TEXT
 from sscmatch.workflow.audit import record_event, snapshot
+from sscmatch.workflow.base import (
+    BadParameter,
+    Conflict,
+    DomainError,
+    Forbidden,
+    NotFound,
+)
 
 STATUSES = PROPOSAL_STATUSES
 FINAL = frozenset({"accepted", "rejected", "superseded"})
@@ -56,27 +63,25 @@ RECIPIENT_RESPONSES = {"fits": "fits", "does_not_fit": "does_not_fit"}
 ALTERNATE_CHOSEN = "alternate chosen"
 
 
-class ProposalError(ValueError):
-    """A decision or answer that cannot be made; the message says why (HTTP ``status``)."""
-
-    status = 400
-    code = "invalid"
+class ProposalError(DomainError):
+    """A decision or answer that cannot be made; the message says why."""
 
 
-class NotFoundError(ProposalError):
-    status = 404
-    code = "not_found"
+class NotFoundError(ProposalError, NotFound):
+    pass
 
 
-class ForbiddenError(ProposalError):
-    status = 403
-    code = "forbidden"
+class ForbiddenError(ProposalError, Forbidden):
+    pass
 
 
-class IllegalTransitionError(ProposalError):
+class BadFilterError(ProposalError, BadParameter):
+    """A list's filter that cannot be used (400)."""
+
+
+class IllegalTransitionError(ProposalError, Conflict):
     """The proposal's status does not allow this step."""
 
-    status = 409
     code = "illegal_transition"
 
     def __init__(self, current: str, target: str, message: str | None = None) -> None:
@@ -104,7 +109,6 @@ class OverrideRequiredError(IllegalTransitionError):
 
 
 class ReasonRequiredError(ProposalError):
-    status = 422
     code = "reason_required"
 
 

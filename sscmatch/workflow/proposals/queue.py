@@ -3,11 +3,10 @@ point's list, the API and bulk actions read), always narrowed to what the viewer
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Generic, TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import Integer, case, func, or_
 from sqlalchemy import select as sql_select
@@ -17,11 +16,12 @@ from sscmatch import relations
 from sscmatch.models import Capacity, Country, Need
 from sscmatch.models import Proposal as StoredProposal
 from sscmatch.workflow import visibility
+from sscmatch.workflow.base import Page
 from sscmatch.workflow.proposals.lifecycle import (
     OPEN_STATUSES,
     QUEUE_DEFAULT,
     STATUSES,
-    ProposalError,
+    BadFilterError,
 )
 from sscmatch.workflow.visibility import Viewer
 
@@ -53,36 +53,24 @@ class Row:
     capacity_title: str  # "" for a fallback proposal (no capacity)
 
 
-@dataclass(frozen=True)
-class Page(Generic[T]):
-    items: list[T]
-    number: int
-    size: int
-    total: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, math.ceil(self.total / self.size)) if self.size else 1
-
-
 def check_filters(filters: Filters) -> None:
     """Refuse filters that cannot mean anything, with a message saying what is expected."""
     unknown = [s for s in filters.statuses if s not in STATUSES]
     if unknown:
-        raise ProposalError(
+        raise BadFilterError(
             f"unknown status {unknown[0]!r} (expected one of {', '.join(STATUSES)})"
         )
     if filters.sort not in SORTS:
-        raise ProposalError(f"unknown sort {filters.sort!r} (expected one of {', '.join(SORTS)})")
+        raise BadFilterError(f"unknown sort {filters.sort!r} (expected one of {', '.join(SORTS)})")
     for name, value in (("min_score", filters.min_score), ("max_score", filters.max_score)):
         if value is not None and not (0.0 <= value <= 1.0):
-            raise ProposalError(f"{name} must lie between 0 and 1")
+            raise BadFilterError(f"{name} must lie between 0 and 1")
     if (
         filters.min_score is not None
         and filters.max_score is not None
         and filters.min_score > filters.max_score
     ):
-        raise ProposalError("min_score must not be above max_score")
+        raise BadFilterError("min_score must not be above max_score")
 
 
 def conditions_of(filters: Filters, viewer: Viewer) -> list[Any]:

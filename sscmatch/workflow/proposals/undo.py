@@ -1,5 +1,5 @@
-"""Walking decisions back: revert the latest decision on a proposal, lift a veto, reopen a need,
-and reopen the need of a cancelled study tour so that later runs match it again.
+"""Walking decisions back: revert the latest decision on a proposal, lift a veto, reopen a need
+(a cancelled study tour reopens its own: :func:`sscmatch.workflow.tours.lifecycle.reopen_need_of`).
 
 A revert reads the :class:`~sscmatch.models.Review`'s ``effects`` (what the decision changed)
 and puts each thing back as it was: the proposal's status, the proposals its acceptance
@@ -16,10 +16,10 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from sscmatch.db import BadVersion, expect_version
-from sscmatch.enums import OPEN_TOUR_STATUSES
 from sscmatch.models import Need, Review, StudyTour, Veto, utcnow
 from sscmatch.models import Proposal as StoredProposal
 from sscmatch.workflow.audit import change_status, record_event, snapshot
+from sscmatch.workflow.base import Conflict
 from sscmatch.workflow.proposals.lifecycle import (
     DECISIONS,
     NotFoundError,
@@ -30,16 +30,14 @@ from sscmatch.workflow.proposals.lifecycle import (
     required_reason,
     set_status,
 )
+from sscmatch.workflow.tours.lifecycle import live_tours
 
-# A study tour still in one of these may be cancelled by a revert, or keeps its need matched.
-LIVE_TOUR = OPEN_TOUR_STATUSES
 REOPENABLE_NEED = ("matched", "closed")
 
 
-class UndoRefused(ProposalError):
+class UndoRefused(ProposalError, Conflict):
     """The step back cannot be taken now; the message says why and what to do first."""
 
-    status = 409
     code = "not_possible"
 
 
@@ -276,13 +274,6 @@ def lift_veto(
 # ----------------------------------------------------------------------------- needs
 
 
-def _live_tours(session: Session, need_id: str, but: str | None = None) -> list[StudyTour]:
-    query = select(StudyTour).where(StudyTour.need == need_id, col(StudyTour.status).in_(LIVE_TOUR))
-    if but is not None:
-        query = query.where(StudyTour.id != but)
-    return list(session.exec(query.order_by(col(StudyTour.id))).all())
-
-
 def reopen_need(
     session: Session,
     need_id: str,
@@ -306,7 +297,7 @@ def reopen_need(
         raise UndoRefused(
             f"need {need.id} is {need.status}: only a matched or closed need can be reopened"
         )
-    live = _live_tours(session, need.id)
+    live = live_tours(session, need.id)
     if live:
         raise UndoRefused(
             f"need {need.id} has a study tour under way ({live[0].id}, {live[0].status}): "
@@ -315,20 +306,3 @@ def reopen_need(
     _set_need(session, need, "open", user_id=user_id, action="reopen", note=text)
     session.flush()
     return need
-
-
-def reopen_for_cancelled_tour(session: Session, tour: StudyTour, user_id: int | None) -> bool:
-    """A cancelled tour gives its matched need back to matching (status open), unless another
-    tour for the same need is still under way. Returns whether the need was reopened."""
-    need = session.get(Need, tour.need) if tour.need else None
-    if need is None or need.status != "matched" or _live_tours(session, need.id, but=tour.id):
-        return False
-    _set_need(
-        session,
-        need,
-        "open",
-        user_id=user_id,
-        action="reopen",
-        note=f"study tour {tour.id} was cancelled",
-    )
-    return True

@@ -18,7 +18,8 @@ from typing import Any
 
 from sscmatch.models import StudyTour
 from sscmatch.vocab import Vocabulary
-from sscmatch.workflow.tours.base import N_, TourError, _shown
+from sscmatch.workflow.base import N_
+from sscmatch.workflow.tours.base import TourError, _shown
 
 COST_ITEMS = ("travel", "per_diem", "local_transport", "interpretation")
 

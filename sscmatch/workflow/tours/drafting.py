@@ -23,11 +23,9 @@ from sscmatch.models import Capacity, Exchange, Institution, Need, Proposal, Stu
 from sscmatch.vocab import Vocabulary, load_vocabulary
 from sscmatch.workflow import ids
 from sscmatch.workflow.audit import record_event, snapshot
+from sscmatch.workflow.base import EDITORS, N_, Actor
 from sscmatch.workflow.tours.base import (
-    EDITORS,
     MODALITIES,
-    N_,
-    Actor,
     TourConflict,
     TourError,
     TourForbidden,

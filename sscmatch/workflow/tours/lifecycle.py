@@ -13,7 +13,6 @@ sides and constituencies), the languages, and the funders (known institutions).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -28,16 +27,14 @@ from sscmatch.enums import OPEN_COMMITMENT_STATUSES, OPEN_TOUR_STATUSES, TOUR_ST
 from sscmatch.models import Capacity, Commitment, Exchange, Institution, Need, StudyTour, utcnow
 from sscmatch.schemas import MAX_DESCRIPTION, MAX_ITEMS, MAX_TITLE
 from sscmatch.vocab import Vocabulary, load_vocabulary
-from sscmatch.workflow.audit import record_event, snapshot
-from sscmatch.workflow.proposals.undo import reopen_for_cancelled_tour
+from sscmatch.workflow.audit import change_status, record_event, snapshot
+from sscmatch.workflow.base import EDITORS, N_, Actor, Page, can_edit
 from sscmatch.workflow.tours.base import (
-    EDITORS,
     MAX_LANGUAGES,
     MAX_TOUR_DAYS,
     MODALITIES,
-    N_,
-    Actor,
     Problem,
+    TourBadFilter,
     TourConflict,
     TourError,
     TourForbidden,
@@ -75,18 +72,6 @@ def themes_of(session: Session, tour: StudyTour) -> list[str]:
     return found
 
 
-@dataclass(frozen=True)
-class Page:
-    items: list[StudyTour]
-    number: int
-    size: int
-    total: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, math.ceil(self.total / self.size))
-
-
 def get_tour(session: Session, tour_id: str) -> StudyTour:
     tour = session.get(StudyTour, tour_id.strip())
     if tour is None:
@@ -101,16 +86,16 @@ def list_tours(
     country: str | None = None,
     page: int = 1,
     size: int = 25,
-) -> Page:
+) -> Page[StudyTour]:
     """Tours newest first, filtered by status and by a country on either side."""
     if status and status not in STATUSES:
-        raise TourError(
+        raise TourBadFilter(
             N_("unknown status %(value)s (expected one of %(known)s)"),
             value=_shown(status),
             known=", ".join(STATUSES),
         )
     if page < 1:
-        raise TourError(N_("page must be 1 or more"))
+        raise TourBadFilter(N_("page must be 1 or more"))
     query = select(StudyTour)
     counter = select(func.count()).select_from(StudyTour)
     conditions = []
@@ -133,16 +118,14 @@ def list_tours(
     return Page(list(rows), page, size, int(total))
 
 
-def can_edit(tour: StudyTour, user: Actor) -> bool:
-    """The secretariat and admins edit every tour; a focal point edits its own country's."""
-    if user.role in EDITORS:
-        return True
-    return user.role == "focal_point" and user.country in (tour.host_country, tour.visiting_country)
+def can_edit_tour(tour: StudyTour, user: Actor) -> bool:
+    """The secretariat and admins edit every tour; a focal point of either country edits it."""
+    return can_edit(user, tour.host_country, tour.visiting_country)
 
 
 def allowed_transitions(tour: StudyTour, user: Actor) -> list[str]:
     """The statuses ``user`` may move ``tour`` to now."""
-    if not can_edit(tour, user):
+    if not can_edit_tour(tour, user):
         return []
     targets = TRANSITIONS.get(tour.status, ())
     if user.role in EDITORS:
@@ -172,7 +155,7 @@ class TourChanges:
 
 def _check_guard(tour: StudyTour, user: Actor, version: int | None) -> None:
     """May ``user`` change ``tour``, and is ``version`` the one it is at (else StaleVersion)?"""
-    if not can_edit(tour, user):
+    if not can_edit_tour(tour, user):
         raise TourForbidden(
             N_(
                 "only the secretariat and the focal points of the host and visiting countries "
@@ -463,7 +446,7 @@ def transition(
     if to == "completed":
         record_exchange(session, tour, user.id)
     if to == "cancelled":  # its need goes back to matching (issue 14)
-        reopen_for_cancelled_tour(session, tour, user.id)
+        reopen_need_of(session, tour, user.id)
     session.flush()
     record_event(
         session,
@@ -476,6 +459,34 @@ def transition(
         note=note,
     )
     return tour
+
+
+def live_tours(session: Session, need_id: str, but: str | None = None) -> list[StudyTour]:
+    """The tours of ``need_id`` still under way (other than ``but``): they keep it matched."""
+    query = select(StudyTour).where(
+        StudyTour.need == need_id, col(StudyTour.status).in_(OPEN_TOUR_STATUSES)
+    )
+    if but is not None:
+        query = query.where(StudyTour.id != but)
+    return list(session.exec(query.order_by(col(StudyTour.id))).all())
+
+
+def reopen_need_of(session: Session, tour: StudyTour, user_id: int | None) -> bool:
+    """A cancelled tour gives its matched need back to matching (status open), unless another
+    tour for the same need is still under way. Returns whether the need was reopened."""
+    need = session.get(Need, tour.need) if tour.need else None
+    if need is None or need.status != "matched" or live_tours(session, need.id, but=tour.id):
+        return False
+    change_status(
+        session,
+        need,
+        "open",
+        entity="need",
+        user_id=user_id,
+        action="reopen",
+        note=f"study tour {tour.id} was cancelled",
+    )
+    return True
 
 
 def exchange_id(tour: StudyTour) -> str:

@@ -27,11 +27,11 @@ from sqlmodel import Session, select
 from sscmatch.models import Capacity, Institution, Need, StudyTour
 from sscmatch.schemas import CONSTITUENCIES, MAX_REF, MAX_TITLE, whole_number
 from sscmatch.vocab import Vocabulary
+from sscmatch.workflow.base import N_
 from sscmatch.workflow.tours.base import (
     MAX_DAYS,
     MAX_MEMBERS,
     MAX_SESSIONS,
-    N_,
     Problem,
     TourConflict,
     _shown,

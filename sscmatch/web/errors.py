@@ -1,0 +1,151 @@
+"""Every error answered once, for the whole app, in the same shape.
+
+Under ``/api/`` an error is ``{"error": code, "message": text}`` with its 4xx status; elsewhere it
+is the error page in the reader's language (``templates/error.html``). :func:`answer` is that
+choice, and every handler below goes through it:
+
+- a use-case error (:class:`sscmatch.workflow.base.DomainError` and every family derived from it)
+  rolls the request's session back and answers with the status and code the error carries; the
+  API says its English message, a page says it in the reader's language (:func:`error_text`),
+  and a refused form answers 400 on a page where the API answers 422 (:func:`page_status`);
+- HTTP errors (``abort``), a failed CSRF check, a body over the upload limit, and the API's own
+  :class:`sscmatch.web.api.ApiError`;
+- stale versions and records created twice at once: :mod:`sscmatch.web.conflict`.
+
+A view catches a use-case error only to do something else than this answer (keep what was typed
+and show the message beside the form, flash it and go back); it answers with
+:func:`page_status` and :func:`error_text` then, never with a status of its own.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, current_app, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+
+from sscmatch.web.api import ApiError
+from sscmatch.web.messages import translated
+from sscmatch.web.tourtext import message
+from sscmatch.web.translate import lazy_gettext as _l
+from sscmatch.workflow.base import DomainError
+from sscmatch.workflow.tours import TourProblems
+
+# Error pages in the reader's language: a title per status, and a sentence for the statuses
+# whose description is Werkzeug's English default (views that abort with their own description
+# pass a translated one).
+ERROR_TITLES: dict[int, Any] = {
+    400: _l("Bad request"),
+    401: _l("Please sign in"),
+    403: _l("Not allowed"),
+    404: _l("Not found"),
+    405: _l("Method not allowed"),
+    409: _l("Conflict"),
+    413: _l("Too large"),
+    422: _l("Cannot be processed"),
+    429: _l("Too many attempts"),
+    500: _l("Server error"),
+}
+ERROR_MESSAGES: dict[int, Any] = {
+    400: _l("The request could not be understood; check what you sent and try again."),
+    401: _l("Sign in to see this page."),
+    403: _l("You may not open this page."),
+    404: _l("There is no such page here. Check the address, or start again from the menu."),
+    405: _l("This address does not take that kind of request."),
+    409: _l("The record changed meanwhile; reload it and try again."),
+    413: _l("What you sent is too large."),
+    422: _l("What you sent could not be processed."),
+    429: _l("Too many attempts; wait a moment and try again."),
+    500: _l("Something went wrong on our side; the error was recorded. Try again later."),
+}
+
+
+def error_page(code: int, text: str | None = None, title: str | None = None) -> str:
+    """The error page: a title for ``code`` and ``text`` (or the status's own sentence)."""
+    fallback = 500 if code >= 500 else 400
+    title = title or ERROR_TITLES.get(code, ERROR_TITLES[fallback])
+    text = text or ERROR_MESSAGES.get(code, ERROR_MESSAGES[fallback])
+    return render_template("error.html", code=code, title=title, message=text)
+
+
+def answer(status: int, code: str, text: Any, *, title: str | None = None) -> Any:
+    """The one shape of an error: JSON under ``/api/``, the error page elsewhere."""
+    if request.path.startswith("/api/"):
+        return jsonify(error=code, message=text), status
+    return error_page(status, None if text is None else str(text), title), status
+
+
+# --------------------------------------------------------------------------- use-case errors
+
+
+def error_text(exc: BaseException) -> str:
+    """A use-case error in the reader's language: its message of the catalogue with its values
+    (every problem of a :class:`~sscmatch.workflow.tours.TourProblems`), else a sentence of a
+    known shape (:func:`sscmatch.web.messages.translated`), else as it is."""
+    if isinstance(exc, TourProblems):
+        return " ".join(message(p.message, p.params) for p in exc.problems)
+    if isinstance(exc, DomainError) and exc.message:
+        said = message(exc.message, exc.params)
+        if said != str(exc):
+            return said
+    return translated(str(exc))
+
+
+def page_status(exc: DomainError) -> int:
+    """The status a page answers ``exc`` with: a refused form is 400 on a page (422 in the API,
+    which validates a body), any other status as the error carries it."""
+    return 400 if exc.status == 422 else exc.status
+
+
+def rollback() -> None:
+    """Nothing of a refused request is kept."""
+    from sscmatch.web import get_session
+
+    get_session().rollback()
+
+
+def _domain_error(exc: DomainError) -> Any:
+    rollback()
+    if request.path.startswith("/api/"):
+        return jsonify(error=exc.code, message=str(exc)), exc.status
+    status = page_status(exc)
+    return error_page(status, error_text(exc)), status
+
+
+# --------------------------------------------------------------------------- the edge's own
+
+
+def _http_error(exc: HTTPException) -> Any:
+    code = exc.code or 500
+    if request.path.startswith("/api/"):
+        name = (exc.name or "error").lower().replace(" ", "_")
+        return jsonify(error=name, message=exc.description), code
+    default = type(exc).description  # Werkzeug's English sentence: ours instead
+    text = None if not exc.description or exc.description == default else exc.description
+    return error_page(code, text), code
+
+
+def _too_large(_exc: RequestEntityTooLarge) -> Any:
+    """413: say what the limit is (an upload, or a JSON body, beyond MAX_UPLOAD_MB)."""
+    text = _l(
+        "What you sent is larger than the limit of %(mb)s MiB; send a smaller file (or split "
+        "the bundle).",
+        mb=current_app.config["MAX_UPLOAD_MB"],
+    )
+    return answer(413, "too_large", str(text))
+
+
+def _csrf_error(_exc: CSRFError) -> Any:
+    text = _l(
+        "The form expired or was sent from elsewhere (CSRF check failed); reload and try again."
+    )
+    return answer(400, "csrf_failed", str(text))
+
+
+def init_app(app: Flask) -> None:
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(CSRFError, _csrf_error)
+    app.register_error_handler(RequestEntityTooLarge, _too_large)
+    app.register_error_handler(DomainError, _domain_error)
+    app.register_error_handler(ApiError, lambda exc: answer(exc.status, exc.code, exc.message))
