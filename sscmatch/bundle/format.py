@@ -232,6 +232,8 @@ def _read_csv(file: Path, table: str, bundle: RawBundle) -> None:
     text = _decode(file, bundle)
     if text is None:
         return
+    # A file without a NUL anywhere has none in any cell: its rows skip the per-cell look.
+    nul = "\x00" in text
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
         header = next(reader, None)
@@ -292,7 +294,7 @@ def _read_csv(file: Path, table: str, bundle: RawBundle) -> None:
             for name, cell in zip(header, cells, strict=True):
                 if name in allowed:
                     values[name] = restore(cell)  # an exported "'=…" is "=…" again
-            if _refuse_nul(bundle, file.name, line, values):
+            if not nul or _refuse_nul(bundle, file.name, line, values):
                 bundle.rows[table].append(Row(table, file.name, line, values))
         line = reader.line_num + 1
 
@@ -301,6 +303,8 @@ def _read_json(file: Path, bundle: RawBundle) -> None:
     text = _decode(file, bundle)
     if text is None:
         return
+    # JSON text can hold a NUL only as the escape \u0000 (a raw one is not valid JSON).
+    nul = "\\u0000" in text or "\x00" in text
     try:
         document = json.loads(text)
         lines = _element_lines(text)
@@ -353,7 +357,7 @@ def _read_json(file: Path, bundle: RawBundle) -> None:
                     )
                 else:
                     values[name] = value
-            if _refuse_nul(bundle, file.name, line, values):
+            if not nul or _refuse_nul(bundle, file.name, line, values):
                 bundle.rows[key].append(Row(key, file.name, line, values))
 
 
