@@ -47,8 +47,8 @@ from sscmatch.web.templating import MATURITY_LABELS, country_name, lang, theme_l
 from sscmatch.web.translate import gettext as _
 from sscmatch.web.translate import lazy_gettext as _l
 from sscmatch.web.widgets import FastSelect, country_choices, theme_choices
+from sscmatch.workflow import base, visibility
 from sscmatch.workflow import registry as reg
-from sscmatch.workflow import visibility
 from sscmatch.workflow.registry import RecordFilter
 
 bp = Blueprint("registry", __name__)
@@ -141,7 +141,7 @@ def _browse(kind: str, search: Any, template: str, **extra: Any) -> Any:
         result = search(_db(), _vocab(), flt, page=page, per_page=current_app.config["PAGE_SIZE"])
     except reg.BadFilter as exc:
         flash(translated(str(exc)), "error")
-        result = reg.Page([], 1, current_app.config["PAGE_SIZE"], 0)
+        result = base.Page([], 1, current_app.config["PAGE_SIZE"], 0)
         status = 400
     return render_template(template, page=result, **context, **extra), status
 
@@ -200,7 +200,7 @@ def capacities() -> Any:
 @bp.get("/needs")
 @access(SIGNED_IN)
 def needs() -> Any:
-    waiting = reg.submitted_count(_db()) if current_user.role in reg.EDITORS else 0
+    waiting = reg.submitted_count(_db()) if current_user.role in base.EDITORS else 0
     return _browse(
         "needs",
         lambda *a, **k: reg.search_needs(*a, **k, viewer=current_user),
@@ -225,7 +225,7 @@ def capacity(capacity_id: str) -> Any:
         record=record,
         institution=_institution(record.institution),
         history=_history("capacity", record.id),
-        can_edit=reg.can_edit(current_user, record.country),
+        can_edit=base.can_edit(current_user, record.country),
         labels=_labels(),
     )
 
@@ -244,8 +244,8 @@ def _need_page(record: Need, note_form: ReturnForm | None = None) -> str:
         record=record,
         institution=_institution(record.institution),
         history=_history("need", record.id),
-        can_edit=reg.can_edit(current_user, record.country),
-        can_endorse=current_user.role in reg.EDITORS,
+        can_edit=base.can_edit(current_user, record.country),
+        can_endorse=current_user.role in base.EDITORS,
         note_form=note_form or ReturnForm(formdata=None),
         action_form=ActionForm(formdata=None),
         labels=_labels(),
@@ -408,7 +408,7 @@ class NeedForm(_RecordForm):
             "desired_from": self.desired_from.data,
             "desired_to": self.desired_to.data,
         }
-        if current_user.role in reg.EDITORS and self.status.data:
+        if current_user.role in base.EDITORS and self.status.data:
             data["status"] = self.status.data
         return data
 
@@ -466,7 +466,7 @@ def _edit(kind: str, record: Capacity | Need | None) -> Any:
     vocab = _vocab()
     form_class = CapacityForm if kind == "capacity" else NeedForm
     form = form_class()
-    if record is not None and not reg.can_edit(current_user, record.country):
+    if record is not None and not base.can_edit(current_user, record.country):
         abort(
             403,
             description=_(
@@ -484,7 +484,7 @@ def _edit(kind: str, record: Capacity | Need | None) -> Any:
         form.version.data = str(record.version)
     elif request.method == "GET" and kind == "capacity":
         form.status.data = "draft"
-    if request.method == "POST" and current_user.role in reg.EDITORS:
+    if request.method == "POST" and current_user.role in base.EDITORS:
         country = form.country.data or country
     form.prepare(vocab, country)
     status = 200
@@ -501,7 +501,7 @@ def _edit(kind: str, record: Capacity | Need | None) -> Any:
             kind=kind,
             record=record,
             country=country,
-            choose_country=current_user.role in reg.EDITORS,
+            choose_country=current_user.role in base.EDITORS,
         ),
         status,
     )
@@ -513,7 +513,7 @@ def _save(
     db = _db()
     was = record.status if record is not None else None
     data: dict[str, Any] = form.data_for_use_case(vocab)
-    if current_user.role in reg.EDITORS:
+    if current_user.role in base.EDITORS:
         data["country"] = form.country.data or (record.country if record else "")
     try:
         if record is None:

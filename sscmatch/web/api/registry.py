@@ -30,8 +30,8 @@ from sscmatch.vocab import load_vocabulary
 from sscmatch.web import get_session
 from sscmatch.web.access import SIGNED_IN, access
 from sscmatch.web.api import ApiError, bp, document, int_arg, json_body, paged
+from sscmatch.workflow import base, visibility
 from sscmatch.workflow import registry as reg
-from sscmatch.workflow import visibility
 from sscmatch.workflow.registry import RecordFilter
 
 
@@ -133,7 +133,7 @@ def _filter() -> tuple[RecordFilter, int, int]:
     return flt, page, per_page
 
 
-def _listing(search: Callable[..., reg.Page[Any]], render: Callable[[Any], dict[str, Any]]) -> Any:
+def _listing(search: Callable[..., base.Page[Any]], render: Callable[[Any], dict[str, Any]]) -> Any:
     flt, page, per_page = _filter()
     result = search(get_session(), load_vocabulary(), flt, page=page, per_page=per_page)
     return paged(

@@ -1,0 +1,108 @@
+"""A need's endorsement: a focal point submits it, the secretariat endorses it (open) or
+returns it (draft, with a note)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from sqlmodel import Session
+
+from sscmatch.models import Need, utcnow
+from sscmatch.schemas import (
+    MAX_TEXT,
+)
+from sscmatch.workflow.audit import record_event, snapshot
+from sscmatch.workflow.base import EDITORS, Actor
+from sscmatch.workflow.registry.errors import Conflict, Forbidden, InvalidRecord
+from sscmatch.workflow.registry.records import claim_version, require_edit
+from sscmatch.workflow.registry.search import get_need
+
+
+def _need_step(
+    session: Session,
+    actor: Actor,
+    need_id: str,
+    version: Any,
+    action: str,
+    change: Callable[[Need], None],
+    note: str | None = None,
+) -> Need:
+    record = get_need(session, need_id)
+    before = snapshot(record)
+    claim_version(record, version, required=False)
+    change(record)
+    record.updated_at = utcnow()
+    record.updated_by = actor.id
+    session.flush()
+    record_event(
+        session,
+        user_id=actor.id,
+        action=action,
+        entity="need",
+        entity_id=record.id,
+        before=before,
+        after=snapshot(record),
+        note=note,
+    )
+    return record
+
+
+def submit_need(session: Session, actor: Actor, need_id: str, version: Any = None) -> Need:
+    """A focal point (or the secretariat for them) asks for endorsement of a draft need."""
+    record = get_need(session, need_id)
+    require_edit(actor, record.country, "need")
+    if record.status != "draft":
+        raise Conflict(f"Only a draft need can be submitted; this one is {record.status}.")
+    if record.submitted_at is not None:
+        raise Conflict("This need is already submitted and waits for endorsement.")
+
+    def change(need: Need) -> None:
+        need.submitted_at = utcnow()
+
+    return _need_step(session, actor, need_id, version, "submit", change)
+
+
+def _require_secretariat(actor: Actor) -> None:
+    if actor.role not in EDITORS:
+        raise Forbidden("Only the technical secretariat endorses or returns needs.")
+
+
+def _require_submitted(record: Need) -> None:
+    if record.status != "draft" or record.submitted_at is None:
+        raise Conflict(
+            f"Only a submitted draft need can be endorsed or returned; this one is "
+            f"{record.status}{'' if record.submitted_at else ' and not submitted'}."
+        )
+
+
+def endorse_need(session: Session, actor: Actor, need_id: str, version: Any = None) -> Need:
+    """The secretariat endorses a submitted need: it opens (matching will consider it)."""
+    _require_secretariat(actor)
+    _require_submitted(get_need(session, need_id))
+
+    def change(need: Need) -> None:
+        need.status = "open"
+        need.review_note = None
+
+    return _need_step(session, actor, need_id, version, "endorse", change)
+
+
+def return_need(
+    session: Session, actor: Actor, need_id: str, note: str, version: Any = None
+) -> Need:
+    """The secretariat returns a submitted need to its focal point with a note to act on."""
+    _require_secretariat(actor)
+    text = note.strip() if isinstance(note, str) else ""
+    if not text:
+        raise InvalidRecord({"note": "say what the focal point should change (a note is required)"})
+    if len(text) > MAX_TEXT:
+        raise InvalidRecord({"note": f"too long (at most {MAX_TEXT} characters)"})
+    _require_submitted(get_need(session, need_id))
+
+    def change(need: Need) -> None:
+        need.status = "draft"
+        need.submitted_at = None
+        need.review_note = text
+
+    return _need_step(session, actor, need_id, version, "return", change, note=text)

@@ -1,0 +1,439 @@
+"""Reading the registry: one record, its history, and the lists of capacities, needs,
+exchanges and institutions with their filters, text search (fuzzy, scored) and sort."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from rapidfuzz import fuzz, process
+from sqlalchemy import ColumnElement, func
+from sqlmodel import Session, SQLModel, col, select
+
+from sscmatch import relations
+from sscmatch.enums import CAPACITY_STATUSES, NEED_STATUSES
+from sscmatch.models import AuditEvent, Capacity, Exchange, Institution, Need, Theme
+from sscmatch.vocab import Vocabulary, normalise
+from sscmatch.workflow import visibility
+from sscmatch.workflow.base import Page
+from sscmatch.workflow.registry.errors import BadFilter, NotFound
+from sscmatch.workflow.visibility import Viewer
+
+SEARCH_CUTOFF = 70.0
+"""Lowest fuzzy score (0-100) of a record's title and description for a text query."""
+
+M = TypeVar("M", bound=SQLModel)
+
+
+@dataclass(frozen=True)
+class RecordFilter:
+    """What a list shows. Empty values mean "any"; ``submitted`` keeps needs awaiting endorsement.
+
+    ``sort`` is one of ``relevance`` (default with a query), ``recent`` (default otherwise),
+    ``title``, ``country`` or ``oldest``.
+    """
+
+    q: str = ""
+    theme: str = ""
+    country: str = ""
+    region: str = ""
+    language: str = ""
+    status: str = ""
+    year: str = ""
+    sort: str = ""
+    submitted: bool = False
+    institution: str = ""
+    constituency: str = ""
+
+
+SORTS = ("relevance", "recent", "oldest", "title", "country")
+
+
+def get_capacity(session: Session, capacity_id: str) -> Capacity:
+    record = session.get(Capacity, capacity_id.strip())
+    if record is None:
+        raise NotFound(f"no capacity with id {capacity_id!r}")
+    return record
+
+
+def get_need(session: Session, need_id: str) -> Need:
+    record = session.get(Need, need_id.strip())
+    if record is None:
+        raise NotFound(f"no need with id {need_id!r}")
+    return record
+
+
+def get_exchange(session: Session, exchange_id: str) -> Exchange:
+    record = session.get(Exchange, exchange_id.strip())
+    if record is None:
+        raise NotFound(f"no exchange with id {exchange_id!r}")
+    return record
+
+
+def get_institution(session: Session, institution_id: str) -> Institution:
+    record = session.get(Institution, institution_id.strip())
+    if record is None:
+        raise NotFound(f"no institution with id {institution_id!r}")
+    return record
+
+
+def history(session: Session, entity: str, entity_id: str) -> list[AuditEvent]:
+    """The record's audit events, oldest first (its versions, who made them and when)."""
+    statement = (
+        select(AuditEvent)
+        .where(AuditEvent.entity == entity, AuditEvent.entity_id == entity_id)
+        .order_by(col(AuditEvent.at), col(AuditEvent.id))
+    )
+    return list(session.exec(statement))
+
+
+def region_choices(vocab: Vocabulary) -> list[str]:
+    """M49 regions, sub-regions and intermediate regions that have countries, sorted."""
+    names: set[str] = set()
+    for country in vocab.countries.values():
+        names.update(
+            n for n in (country.region, country.subregion, country.intermediate_region) if n
+        )
+    return sorted(names)
+
+
+def _countries_in_region(vocab: Vocabulary, region: str) -> list[str]:
+    wanted = normalise(region)
+    codes = [
+        c.code
+        for c in vocab.countries.values()
+        if wanted
+        in {
+            normalise(x)
+            for x in (
+                c.region,
+                c.region_code,
+                c.subregion,
+                c.subregion_code,
+                c.intermediate_region,
+                c.intermediate_region_code,
+            )
+            if x
+        }
+    ]
+    if not codes:
+        raise BadFilter(f"unknown region {region!r} (expected an M49 region or sub-region name)")
+    return codes
+
+
+def _theme_family(session: Session, vocab: Vocabulary, theme: str) -> list[str]:
+    if theme in vocab.themes:
+        return [theme, *vocab.children(theme)]
+    if session.get(Theme, theme) is not None:
+        children = session.exec(select(Theme.id).where(Theme.parent == theme))
+        return [theme, *children]
+    resolved = vocab.resolve_theme(theme)
+    if resolved.ok and resolved.value is not None:
+        return [resolved.value, *vocab.children(resolved.value)]
+    raise BadFilter(f"unknown theme {theme!r}")
+
+
+def _country_code(vocab: Vocabulary, text: str) -> str:
+    code = text.strip().upper()
+    if code in vocab.countries:
+        return code
+    resolved = vocab.resolve_country(text)
+    if resolved.ok and resolved.value is not None:
+        return resolved.value
+    raise BadFilter(f"unknown country {text!r} (expected an ISO alpha-3 code such as GTM)")
+
+
+def _language_code(vocab: Vocabulary, text: str) -> str:
+    code = vocab.language_code(text)
+    if code is not None:
+        return code
+    resolved = vocab.resolve_language(text)
+    if resolved.ok and resolved.value is not None:
+        return resolved.value
+    raise BadFilter(f"unknown language {text!r} (expected an ISO 639-1 code such as es)")
+
+
+def _year(text: str) -> str:
+    value = text.strip()
+    if not re.fullmatch(r"\d{4}", value):
+        raise BadFilter(f"year must be four digits, e.g. 2019 (got {text!r})")
+    return value
+
+
+def _search(
+    session: Session,
+    vocab: Vocabulary,
+    model: type[M],
+    conditions: list[ColumnElement[bool]],
+    flt: RecordFilter,
+    page: int,
+    per_page: int,
+    orders: dict[str, list[Any]],
+    text_of: Callable[[M], str],
+    themes_of: Callable[[M], Sequence[str]],
+) -> Page[M]:
+    if flt.sort and flt.sort not in SORTS:
+        raise BadFilter(f"sort must be one of {', '.join(SORTS)} (got {flt.sort!r})")
+    if page < 1:
+        raise BadFilter("page must be 1 or more")
+    query = flt.q.strip()
+    sort = flt.sort or ("relevance" if query else "recent")
+    base = select(model)
+    for condition in conditions:
+        base = base.where(condition)
+    order = orders.get(sort, orders["recent"])
+    if not query:
+        total = session.exec(select(func.count()).select_from(base.subquery())).one()
+        rows = session.exec(
+            base.order_by(*order).offset((page - 1) * per_page).limit(per_page)
+        ).all()
+        return Page(list(rows), page, per_page, int(total))
+
+    rows = list(session.exec(base.order_by(*order)))
+    scores = _text_scores(vocab, query, rows, text_of, themes_of)
+    matched = [r for r in rows if _key(r) in scores]
+    if sort == "relevance":
+        matched.sort(key=lambda r: -scores[_key(r)])  # stable: ties keep the recent order
+    start = (page - 1) * per_page
+    return Page(matched[start : start + per_page], page, per_page, len(matched), scores)
+
+
+def _key(record: SQLModel) -> str:
+    return str(getattr(record, "id"))  # noqa: B009 - every registry record has a text id
+
+
+def _text_scores(
+    vocab: Vocabulary,
+    query: str,
+    rows: Sequence[M],
+    text_of: Callable[[M], str],
+    themes_of: Callable[[M], Sequence[str]],
+) -> dict[str, float]:
+    """Fuzzy score of each row's title+description for ``query``; a query that names a theme
+    (in any vocabulary language) also matches the rows on that theme or its children."""
+    wanted = normalise(query)
+    scores: dict[str, float] = {}
+    if not wanted:
+        return scores
+    choices = {_key(r): normalise(text_of(r)) for r in rows}
+    for _choice, score, key in process.extract(
+        wanted,
+        choices,
+        scorer=fuzz.partial_token_set_ratio if len(wanted) >= 4 else fuzz.partial_ratio,
+        limit=None,
+        score_cutoff=SEARCH_CUTOFF if len(wanted) >= 4 else 100,
+    ):
+        # Whole words that appear as they are rank above partial hits.
+        bonus = 10.0 if re.search(rf"\b{re.escape(wanted)}\b", choices[key]) else 0.0
+        scores[key] = float(score) + bonus
+    resolved = vocab.resolve_theme(query)
+    if resolved.ok and resolved.value is not None:
+        family = {resolved.value, *vocab.children(resolved.value)}
+        for row in rows:
+            if family & set(themes_of(row)):
+                scores[_key(row)] = max(scores.get(_key(row), 0.0), 105.0)
+    return scores
+
+
+def _common_conditions(
+    session: Session,
+    vocab: Vocabulary,
+    model: type[Capacity] | type[Need],
+    flt: RecordFilter,
+    viewer: Viewer,
+) -> list[ColumnElement[bool]]:
+    conditions = [visibility.visible(model, viewer)]
+    if flt.theme:
+        family = _theme_family(session, vocab, flt.theme)
+        conditions.append(relations.having(model, "themes", family))
+    if flt.country:
+        conditions.append(col(model.country) == _country_code(vocab, flt.country))
+    if flt.region:
+        conditions.append(col(model.country).in_(_countries_in_region(vocab, flt.region)))
+    if flt.language:
+        language = _language_code(vocab, flt.language)
+        conditions.append(relations.having(model, "languages", [language]))
+    if flt.year:
+        conditions.append(col(model.created).startswith(_year(flt.year)))
+    if flt.institution:
+        conditions.append(col(model.institution) == flt.institution)
+    return conditions
+
+
+def _record_orders(model: type[Capacity] | type[Need]) -> dict[str, list[Any]]:
+    return {
+        "recent": [col(model.created).desc(), col(model.updated_at).desc(), col(model.id)],
+        "oldest": [col(model.created), col(model.id)],
+        "title": [col(model.title), col(model.id)],
+        "country": [col(model.country), col(model.title), col(model.id)],
+    }
+
+
+def _capacity_text(c: Capacity) -> str:
+    return f"{c.title} {c.description or ''}"
+
+
+def _need_text(n: Need) -> str:
+    return f"{n.title} {n.description or ''}"
+
+
+def _exchange_text(e: Exchange) -> str:
+    return f"{e.title or ''} {e.description or ''} {e.outcomes or ''}"
+
+
+def search_capacities(
+    session: Session,
+    vocab: Vocabulary,
+    flt: RecordFilter,
+    *,
+    page: int = 1,
+    per_page: int = 25,
+    viewer: Viewer,
+) -> Page[Capacity]:
+    """Capacities that pass the filters and that ``viewer`` may see
+    (:mod:`sscmatch.workflow.visibility`), one page of them, best first when there is a query."""
+    conditions = _common_conditions(session, vocab, Capacity, flt, viewer)
+    if flt.status:
+        if flt.status not in CAPACITY_STATUSES:
+            raise BadFilter(f"status must be draft, published or archived (got {flt.status!r})")
+        conditions.append(col(Capacity.status) == flt.status)
+    return _search(
+        session,
+        vocab,
+        Capacity,
+        conditions,
+        flt,
+        page,
+        per_page,
+        _record_orders(Capacity),
+        _capacity_text,
+        lambda c: c.themes,
+    )
+
+
+def search_needs(
+    session: Session,
+    vocab: Vocabulary,
+    flt: RecordFilter,
+    *,
+    page: int = 1,
+    per_page: int = 25,
+    viewer: Viewer,
+) -> Page[Need]:
+    """Needs that pass the filters and that ``viewer`` may see; ``flt.submitted`` keeps the ones
+    awaiting endorsement."""
+    conditions = _common_conditions(session, vocab, Need, flt, viewer)
+    if flt.status:
+        if flt.status not in NEED_STATUSES:
+            raise BadFilter(f"status must be draft, open, matched or closed (got {flt.status!r})")
+        conditions.append(col(Need.status) == flt.status)
+    if flt.submitted:
+        conditions.append(col(Need.status) == "draft")
+        conditions.append(col(Need.submitted_at).is_not(None))
+    return _search(
+        session,
+        vocab,
+        Need,
+        conditions,
+        flt,
+        page,
+        per_page,
+        _record_orders(Need),
+        _need_text,
+        lambda n: n.themes,
+    )
+
+
+def submitted_count(session: Session) -> int:
+    """How many needs wait for the secretariat's endorsement."""
+    statement = (
+        select(func.count())
+        .select_from(Need)
+        .where(col(Need.status) == "draft", col(Need.submitted_at).is_not(None))
+    )
+    return int(session.exec(statement).one())
+
+
+def search_exchanges(
+    session: Session,
+    vocab: Vocabulary,
+    flt: RecordFilter,
+    *,
+    page: int = 1,
+    per_page: int = 25,
+) -> Page[Exchange]:
+    """Exchanges that pass the filters (a country in any role; ``year`` is the start year)."""
+    conditions: list[ColumnElement[bool]] = []
+    if flt.theme:
+        family = _theme_family(session, vocab, flt.theme)
+        conditions.append(relations.having(Exchange, "themes", family))
+    if flt.country:
+        code = _country_code(vocab, flt.country)
+        conditions.append(relations.with_country(Exchange, [code]))
+    if flt.region:
+        codes = _countries_in_region(vocab, flt.region)
+        conditions.append(relations.with_country(Exchange, codes))
+    if flt.language:
+        code = _language_code(vocab, flt.language)
+        conditions.append(relations.having(Exchange, "languages", [code]))
+    if flt.year:
+        conditions.append(col(Exchange.start).startswith(_year(flt.year)))
+    if flt.status:
+        raise BadFilter("exchanges have no status to filter on")
+    orders: dict[str, list[Any]] = {
+        "recent": [col(Exchange.start).desc(), col(Exchange.id)],
+        "oldest": [col(Exchange.start), col(Exchange.id)],
+        "title": [col(Exchange.title), col(Exchange.id)],
+        "country": [col(Exchange.start).desc(), col(Exchange.id)],
+    }
+    return _search(
+        session,
+        vocab,
+        Exchange,
+        conditions,
+        flt,
+        page,
+        per_page,
+        orders,
+        _exchange_text,
+        lambda e: e.themes,
+    )
+
+
+def search_institutions(
+    session: Session,
+    vocab: Vocabulary,
+    flt: RecordFilter,
+    *,
+    page: int = 1,
+    per_page: int = 25,
+) -> Page[Institution]:
+    """Institutions by country, region, constituency, language and fuzzy name."""
+    conditions: list[ColumnElement[bool]] = []
+    if flt.country:
+        conditions.append(col(Institution.country) == _country_code(vocab, flt.country))
+    if flt.region:
+        conditions.append(col(Institution.country).in_(_countries_in_region(vocab, flt.region)))
+    if flt.constituency:
+        conditions.append(col(Institution.constituency) == flt.constituency)
+    if flt.language:
+        code = _language_code(vocab, flt.language)
+        conditions.append(relations.having(Institution, "languages", [code]))
+    orders: dict[str, list[Any]] = {
+        "recent": [col(Institution.country), col(Institution.name)],
+        "title": [col(Institution.name), col(Institution.id)],
+    }
+    return _search(
+        session,
+        vocab,
+        Institution,
+        conditions,
+        flt,
+        page,
+        per_page,
+        orders,
+        lambda i: f"{i.name} {i.id}",
+        lambda i: (),
+    )
