@@ -1,4 +1,5 @@
-"""Reading exchanges for the analytics, with a cache keyed by a data version.
+"""The analytics' cache keyed by a data version, and every exchange read into Python (the
+reference path the database's counts are tested against, and the benchmark's).
 
 The version (:func:`data_version`) moves with any import, edit or deletion of the records the
 analytics read, so nothing cached is ever served for data that changed. The cache is
@@ -23,7 +24,6 @@ from sscmatch.models import Exchange, Institution
 
 T = TypeVar("T")
 _LOCK = threading.Lock()
-_ROWS: dict[str, tuple[Hashable, list[ExchangeRow]]] = {}
 _VIEWS: OrderedDict[Hashable, Any] = OrderedDict()
 VIEW_CACHE_SIZE = 24
 """Entries kept: views, drawings and gap lists (a view of 200,000 exchanges holds ~50,000
@@ -93,25 +93,6 @@ def load_rows(session: Session) -> list[ExchangeRow]:
     return rows
 
 
-def cached_rows(
-    session: Session, version: Hashable | None = None
-) -> tuple[Hashable | None, list[ExchangeRow]]:
-    """``(version, rows)``, read again only when the data version changed. ``version`` None
-    means: ask the database for it."""
-    key = database_key(session)
-    version = data_version(session) if version is None else version
-    if version is None:  # uncommitted writes in this session: read them, keep nothing
-        return None, load_rows(session)
-    with _LOCK:
-        hit = _ROWS.get(key)
-        if hit is not None and hit[0] == version:
-            return hit
-    rows = load_rows(session)
-    with _LOCK:
-        _ROWS[key] = (version, rows)
-    return version, rows
-
-
 def cached(session: Session, version: Hashable | None, key: Hashable, make: Callable[[], T]) -> T:
     """``make()`` once per (database, data version, key); least recently used dropped.
     ``version`` None means: ask the database for it."""
@@ -134,23 +115,27 @@ def cached(session: Session, version: Hashable | None, key: Hashable, make: Call
 
 
 def clear_views() -> None:
-    """Drop the built views, keep the exchanges read (for benchmarks)."""
+    """Drop the built views (for benchmarks)."""
     with _LOCK:
         _VIEWS.clear()
 
 
 def clear_cache() -> None:
-    with _LOCK:
-        _ROWS.clear()
-        _VIEWS.clear()
+    clear_views()
 
 
 def warm_cache(engine: Any) -> None:
-    """Read the exchanges and build the unfiltered network ahead of the first visitor (for the
-    app factory to run in a background thread at start; safe to call any time)."""
+    """Count the unfiltered network, the charts and the gaps ahead of the first visitor (for
+    the app factory to run in a background thread at start; safe to call any time). The
+    database does the counting (:mod:`sscmatch.analytics.aggregate`): at 200,000 exchanges
+    about two seconds of work, most of it in SQLite or PostgreSQL rather than under the GIL."""
     from sscmatch.analytics.filters import Filters
+    from sscmatch.analytics.insights import chart_counts, gaps
     from sscmatch.analytics.payload import network_view
     from sscmatch.vocab import load_vocabulary
 
+    vocab = load_vocabulary()
     with Session(engine) as session:
-        network_view(session, load_vocabulary(), Filters())
+        network_view(session, vocab, Filters())
+        gaps(session, vocab)
+        chart_counts(session, vocab, Filters())
