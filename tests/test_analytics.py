@@ -641,3 +641,34 @@ def test_gaps_and_supply_counted_by_the_database_as_in_python(
         t: (asked[t], offered[t]) for t in set(asked) | set(offered)
     }
     assert {r.theme for r in rows if r.gap} == {g.theme for g in expected}
+
+
+def test_an_entry_asked_for_while_it_is_made_is_made_once(session: Session) -> None:
+    """The warm-up thread and a worker's first visitors ask for the same network at once: the
+    later ones wait for it instead of counting it again."""
+    import threading
+
+    from sscmatch.analytics.data import cached
+
+    started, release = threading.Event(), threading.Event()
+    calls: list[int] = []
+
+    def make() -> int:
+        calls.append(1)
+        started.set()
+        release.wait(5)
+        return len(calls)
+
+    version = analytics.data.data_version(session)
+    got: list[int] = []
+    first = threading.Thread(target=lambda: got.append(cached(session, version, "k", make)))
+    first.start()
+    assert started.wait(5)
+    second = threading.Thread(target=lambda: got.append(cached(session, version, "k", make)))
+    second.start()
+    second.join(0.2)
+    assert second.is_alive()  # waiting for the first to finish, not making it again
+    release.set()
+    first.join(5)
+    second.join(5)
+    assert got == [1, 1] and calls == [1]

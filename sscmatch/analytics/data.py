@@ -25,6 +25,7 @@ from sscmatch.models import Exchange, Institution
 T = TypeVar("T")
 _LOCK = threading.Lock()
 _VIEWS: OrderedDict[Hashable, Any] = OrderedDict()
+_BUILDING: dict[Hashable, threading.Lock] = {}
 VIEW_CACHE_SIZE = 24
 """Entries kept: views, drawings and gap lists (a view of 200,000 exchanges holds ~50,000
 links, about 20 MB)."""
@@ -93,25 +94,44 @@ def load_rows(session: Session) -> list[ExchangeRow]:
     return rows
 
 
+def _recall(full: Hashable) -> tuple[bool, Any]:
+    with _LOCK:
+        if full in _VIEWS:
+            _VIEWS.move_to_end(full)
+            return True, _VIEWS[full]
+    return False, None
+
+
 def cached(session: Session, version: Hashable | None, key: Hashable, make: Callable[[], T]) -> T:
     """``make()`` once per (database, data version, key); least recently used dropped.
-    ``version`` None means: ask the database for it."""
+    ``version`` None means: ask the database for it. Threads asking for the same entry while
+    it is made wait for it rather than make it again (the warm-up thread and the first
+    visitors of a worker ask for the same network at once)."""
     if version is None:
         version = data_version(session)
     if version is None:  # uncommitted writes in this session
         return make()
     full = (database_key(session), version, key)
+    found, value = _recall(full)
+    if found:
+        return value  # type: ignore[no-any-return]
     with _LOCK:
-        if full in _VIEWS:
-            _VIEWS.move_to_end(full)
-            value: T = _VIEWS[full]
-            return value
-    value = make()
-    with _LOCK:
-        _VIEWS[full] = value
-        while len(_VIEWS) > VIEW_CACHE_SIZE:
-            _VIEWS.popitem(last=False)
-    return value
+        building = _BUILDING.setdefault(full, threading.Lock())
+    try:
+        with building:
+            found, value = _recall(full)
+            if found:
+                return value  # type: ignore[no-any-return]
+            made = make()
+            with _LOCK:
+                _VIEWS[full] = made
+                while len(_VIEWS) > VIEW_CACHE_SIZE:
+                    _VIEWS.popitem(last=False)
+            return made
+    finally:
+        with _LOCK:
+            if _BUILDING.get(full) is building and not building.locked():
+                del _BUILDING[full]
 
 
 def clear_views() -> None:
