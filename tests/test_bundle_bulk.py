@@ -4,6 +4,7 @@ the import leaves nothing behind, and progress reaches the end of each step."""
 
 from __future__ import annotations
 
+import csv
 import shutil
 from pathlib import Path
 from typing import Any
@@ -11,9 +12,10 @@ from typing import Any
 import pytest
 from flask import Flask
 from sqlalchemy import delete, func, select, text
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session
 
+from sscmatch import relations
 from sscmatch.bundle import BundleError, import_bundle
 from sscmatch.bundle.format import TABLES, read_bundle
 from sscmatch.bundle.validate import StoredIds, validate
@@ -214,3 +216,67 @@ def test_sqlite_cache_size_is_given_back(app: Flask) -> None:
         before = s.connection().exec_driver_sql("PRAGMA cache_size").scalar_one()
         import_bundle(s, KNOWLEDGE_BASE, load_vocabulary())
         assert s.connection().execute(text("PRAGMA cache_size")).scalar_one() == before
+
+
+def test_reimport_writes_only_the_association_rows_that_changed(
+    app: Flask, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A re-import writes no association row of a record whose lists kept their values (an
+    edited title), and only their own rows for a country moved to another role, a reordered
+    list and a theme added; the rows then say what the lists say."""
+    engine = engine_of(app)
+    with session_scope(engine) as s:
+        import_bundle(s, KNOWLEDGE_BASE, load_vocabulary())
+    changed = copy_of_knowledge_base(tmp_path / "kb")
+    path = changed / "exchanges.csv"
+    with path.open(encoding="utf-8", newline="") as handle:
+        reader = csv.DictReader(handle)
+        fields, rows = list(reader.fieldnames or []), list(reader)
+    first, second, third = rows[:3]
+    assert (first["participants"], first["recipients"]) == ("BRA", "")
+    assert first["themes"] == "conditional-cash-transfers;education"
+    first.update(participants="", recipients="BRA", themes="education;conditional-cash-transfers")
+    second["title"] += " (edited)"
+    third["themes"] += ";youth-employment"
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fields, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+
+    written: list[tuple[str, Any]] = []  # (table, row or parameters) of every write
+    real_write, real_execute = relations.write_rows, Connection.execute
+
+    def write_rows(conn: Connection, table: Any, new: Any) -> None:
+        written.extend((table.name, row) for row in new)
+        real_write(conn, table, new)
+
+    def execute(self: Connection, statement: Any, *args: Any, **kwargs: Any) -> Any:
+        if getattr(statement, "is_dml", False) and statement.table in relations.TABLES:
+            written.extend((statement.table.name, p) for p in (args[0] if args else [{}]))
+        return real_execute(self, statement, *args, **kwargs)
+
+    monkeypatch.setattr(relations, "write_rows", write_rows)
+    monkeypatch.setattr(Connection, "execute", execute)
+    with session_scope(engine) as s:
+        report = import_bundle(s, changed, load_vocabulary())
+    monkeypatch.undo()
+    assert report.updated == {"exchanges": 3}
+    new_theme = (third["id"], "youth-employment", len(third["themes"].split(";")) - 1)
+    assert sorted(written, key=str) == sorted(
+        [
+            (
+                "exchange_country",
+                {"k_exchange": first["id"], "k_role": "participant", "k_country": "BRA"},
+            ),
+            ("exchange_country", (first["id"], "recipient", "BRA", 0)),
+            ("exchange_theme", {"k_exchange": first["id"], "k_theme": "education", "p": 0}),
+            (
+                "exchange_theme",
+                {"k_exchange": first["id"], "k_theme": "conditional-cash-transfers", "p": 1},
+            ),
+            ("exchange_theme", new_theme),
+        ],
+        key=str,
+    )
+    with engine.connect() as conn:
+        assert relations.mismatches(conn) == []

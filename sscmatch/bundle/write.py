@@ -22,8 +22,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import String, Table, any_, bindparam, insert, select
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import Table, bindparam, insert, select
 from sqlalchemy.engine import Connection
 from sqlmodel import Session, SQLModel
 
@@ -39,10 +38,6 @@ MODELS: dict[str, type[SQLModel]] = {
     "commitments": Commitment,
 }
 
-LOOKUP_CHUNK = 2_000
-"""Ids per ``IN (…)`` when looking for stored records (well under SQLite's variable limit)."""
-LOOKUP_CHUNK_PG = 20_000
-"""Ids per ``= ANY(array)`` on PostgreSQL."""
 WRITE_CHUNK = 5_000
 """Rows per ``executemany`` (and between two progress calls while copying)."""
 
@@ -81,6 +76,7 @@ class TableWriter:
         stored = self._stored(conn, fields, [r["id"] for r in records])
         new: list[dict[str, Any]] = []
         changed: list[dict[str, Any]] = []
+        changed_values: list[dict[str, Any]] = []
         unchanged = 0
         for values in records:
             row = stored.get(values["id"])
@@ -88,6 +84,7 @@ class TableWriter:
                 new.append(values)
             elif any(row[k] != v for k, v in values.items()):
                 changed.append(self._update_params(values, row))
+                changed_values.append(values)
             else:
                 unchanged += 1
         self.step(unchanged)
@@ -97,7 +94,7 @@ class TableWriter:
         name = self.sql.name
         for table, rows in relations.rows_of(name, new).items():
             relations.write_rows(conn, table, rows)
-        relations.replace(conn, name, [{**p, "id": p["_key"]} for p in changed])
+        relations.update(conn, name, changed_values)
         self.counts.update(created=len(new), updated=len(changed), unchanged=unchanged)
 
     def _stored(
@@ -110,12 +107,7 @@ class TableWriter:
         columns = [self.sql.c[f] for f in fields]
         if self.tracked:
             columns.append(self.sql.c.version)
-        postgres = conn.dialect.name == "postgresql"
-        for chunk in _chunks(ids, LOOKUP_CHUNK_PG if postgres else LOOKUP_CHUNK):
-            if postgres:  # one array parameter: psycopg parses 2,000 placeholders slowly
-                wanted = self.sql.c.id == any_(bindparam("ids", list(chunk), type_=ARRAY(String)))
-            else:
-                wanted = self.sql.c.id.in_(chunk)
+        for wanted in relations.id_chunks(conn, self.sql.c.id, ids):
             for row in conn.execute(select(*columns).where(wanted)).mappings():
                 found[row["id"]] = dict(row)
         return found
