@@ -148,7 +148,9 @@ def _write_all(
             # order, parents before children).
             session.flush()
             writer = TableWriter(session, table, now, user_id, step)
-            values = [record.model_dump() for record in records[table]]
+            # The validated fields as they are (flat values: no model nests another), without
+            # model_dump's copy of every list: 1.4 s against 0.2 s for the full synthetic corpus.
+            values = [dict(record.__dict__) for record in records[table]]
             records[table] = []  # the validated objects are done with
             writer.write(values)
             for kind, counter in (
