@@ -272,6 +272,13 @@ def database_key(session: sqlmodel.Session) -> str:
     return str(bind.engine.url) if hasattr(bind, "engine") else str(id(bind))
 
 
+def data_key(session: sqlmodel.Session) -> tuple[str, tuple[int, str]] | None:
+    """``(database, change version)``: the key of what a process cache (:mod:`sscmatch.caches`)
+    computes from the records; ``None`` while ``session`` has uncommitted writes (keep nothing)."""
+    changes = change_version(session)
+    return None if changes is None else (database_key(session), changes)
+
+
 def change_version(session: sqlmodel.Session) -> tuple[int, str] | None:
     """``(changes, epoch)``: moves with every committed insert, update or delete of a row of
     :data:`CHANGE_TRACKED_TABLES`, by anyone (see :class:`sscmatch.models.DataChange`). For

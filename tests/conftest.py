@@ -21,7 +21,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from sscmatch import create_app
+from sscmatch import caches, create_app
 from sscmatch.db import VersionedSession, init_db, make_engine, normalise_url, session_scope
 from sscmatch.workflow import users as users_module
 
@@ -38,12 +38,9 @@ def _forget_process_caches() -> Iterator[None]:
     """Caches keyed by database URL and data version must not carry over between tests: the
     PostgreSQL tests reuse one URL, and two empty databases have the same version."""
     from sscmatch.analytics.data import clear_cache
-    from sscmatch.web import fragments
-    from sscmatch.workflow import outcomes
 
-    clear_cache()
-    fragments.clear()
-    outcomes.forget_ladder()
+    caches.clear_all()
+    clear_cache()  # the analytics' views, until they are a named cache too
     yield
 
 

@@ -1,7 +1,8 @@
 """The layers of ../shared/design/architecture.md, enforced on the imports of every module.
 
 edge (web, cli, the factory) → use cases (workflow, analytics, bundle) → persistence (db, models,
-schemas, columns, relations, migrations) and engine (matching) → base (vocab, config, dates, text, enums).
+schemas, columns, relations, migrations) and engine (matching) → base (vocab, config, dates, text,
+enums, caches).
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ ALLOWED = {"werkzeug.security"}
 def layer_of(module: str) -> str:
     parts = module.split(".")
     head = parts[1] if len(parts) > 1 else ""
-    if head in {"vocab", "config", "dates", "text", "enums"}:
+    if head in {"vocab", "config", "dates", "text", "enums", "caches"}:
         return "base"
     if head == "matching":
         return "engine"

@@ -13,7 +13,7 @@ from flask_login import current_user
 from markupsafe import Markup, escape
 
 from sscmatch.models import Institution
-from sscmatch.vocab import INTERFACE_LANGUAGES, load_vocabulary
+from sscmatch.vocab import INTERFACE_LANGUAGES, Vocabulary, load_vocabulary
 from sscmatch.web.access import PUBLIC, SIGNED_IN, access, rule_for
 from sscmatch.web.translate import current_lang, gettext
 from sscmatch.web.translate import lazy_gettext as _l
@@ -244,11 +244,11 @@ def country_name(code: str | None) -> str:
     return country.name(lang()) if country else code
 
 
-@functools.cache
-def _region_codes() -> dict[str, str]:
+@functools.lru_cache(maxsize=4)
+def _region_codes(vocab: Vocabulary) -> dict[str, str]:
     """UN M49 area name (as data/vocab/countries.csv writes it) → its M49 code."""
     codes: dict[str, str] = {}
-    for c in load_vocabulary().countries.values():
+    for c in vocab.countries.values():
         for name, code in (
             (c.region, c.region_code),
             (c.subregion, c.subregion_code),
@@ -264,7 +264,7 @@ def region_name(name: str | None) -> str:
     names through Babel (by M49 code), a few of ours where CLDR has none or a narrower one."""
     if not name:
         return ""
-    code = _region_codes().get(name)
+    code = _region_codes(load_vocabulary()).get(name)
     if code is None:
         return name
     if code in REGION_OVERRIDES:

@@ -15,7 +15,7 @@ import functools
 import re
 from typing import Any
 
-from sscmatch.vocab import load_vocabulary
+from sscmatch.vocab import Vocabulary, load_vocabulary
 from sscmatch.web.templating import STATUS_LABELS, country_name
 from sscmatch.web.translate import gettext
 from sscmatch.web.translate import lazy_gettext as _l
@@ -43,15 +43,15 @@ def _patterns() -> tuple[tuple[str, re.Pattern[str]], ...]:
     return tuple((m, _pattern(m)) for m in wf.GENERATED)
 
 
-@functools.cache
-def _country_codes() -> dict[str, str]:
+@functools.lru_cache(maxsize=4)
+def _country_codes(vocab: Vocabulary) -> dict[str, str]:
     """English country name → code (the draft wrote English names)."""
-    return {c.name(): code for code, c in load_vocabulary().countries.items()}
+    return {c.name(): code for code, c in vocab.countries.items()}
 
 
 def _value(name: str, value: str) -> str:
     if name.endswith("_country"):
-        code = _country_codes().get(value)
+        code = _country_codes(load_vocabulary()).get(value)
         return country_name(code) if code else value
     if value in wf.FILLERS:
         return gettext(value)

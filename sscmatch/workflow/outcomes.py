@@ -26,15 +26,15 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
 
 from sqlalchemy import Text, type_coerce
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
+from sscmatch.caches import Cache
 from sscmatch.columns import json_list_reader
 from sscmatch.dates import PartialDateError, period_end
-from sscmatch.db import change_version, database_key
+from sscmatch.db import data_key
 from sscmatch.models import Commitment, CommitmentUpdate, Exchange, Need, Proposal, StudyTour
 from sscmatch.workflow.commitments import (
     DECIDED,
@@ -255,28 +255,15 @@ def _counts(steps: Iterable[int]) -> list[int]:
     return [sum(n for s, n in c.items() if s >= i) for i in range(len(LADDER))]
 
 
-_LADDER: dict[tuple[Any, ...], Ladder] = {}
-
-
-def forget_ladder() -> None:
-    """Drop the kept ladder (for tests)."""
-    _LADDER.clear()
+_LADDER: Cache[Ladder] = Cache("outcome ladder", size=1)
+"""The ladder of the latest data version (one database at a time in a process)."""
 
 
 def outcome_ladder(session: Session) -> Ladder:
     """Cooperations and how far each went, with counts per step overall, per country and per
     theme (see the module's definition). Kept while the records are unchanged
-    (:func:`sscmatch.db.change_version`): the follow-up dashboard shows it on every visit."""
-    changes = change_version(session)
-    if changes is None:  # this session has uncommitted writes: compute, keep nothing
-        return _compute_ladder(session)
-    version = (database_key(session), changes)
-    cached = _LADDER.get(version)
-    if cached is None:
-        cached = _compute_ladder(session)
-        _LADDER.clear()
-        _LADDER[version] = cached
-    return cached
+    (:func:`sscmatch.db.data_key`): the follow-up dashboard shows it on every visit."""
+    return _LADDER.get_or_make(data_key(session), lambda: _compute_ladder(session))
 
 
 def _need_themes(session: Session, need_ids: set[str]) -> dict[str, tuple[str, ...]]:
