@@ -65,6 +65,21 @@ def sees_drafts_of(viewer: Viewer | None, country: str | None) -> bool:
     return own is not None and own == country
 
 
+def scope(viewer: Viewer | None) -> tuple[str, str | None]:
+    """What decides which records ``viewer`` sees, as a cache key: two viewers of one scope see
+    the same records of every entity (``("all", None)`` for the staff and the service,
+    ``("country", own)`` for a focal point, ``("public", None)`` otherwise). A cached list or
+    export is shared only within a scope.
+
+    >>> scope(SYSTEM), scope(None)
+    (('all', None), ('public', None))
+    """
+    if sees_everything(viewer):
+        return ("all", None)
+    own = _own_country(viewer)
+    return ("country", own) if own else ("public", None)
+
+
 def may_see(viewer: Viewer | None, record: Any) -> bool:
     """The rule for one record, as its page applies it."""
     if isinstance(record, Capacity | Need):

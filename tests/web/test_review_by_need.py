@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 from sscmatch.models import Need, Notice, ProposalComment, Review, Veto
 from sscmatch.models import Proposal as StoredProposal
 from tests.web import test_review
-from tests.web.test_review import NEED, prop, ranked
+from tests.web.test_review import NEED, OTHER_NEED, prop, ranked
 
 run = test_review.run  # the fixture: the knowledge base and a run for two needs
 
@@ -274,3 +274,38 @@ def test_worklists_leave_commitments_recorded_from_the_documents_out(
     sec = worklists.secretariat(run, SimpleNamespace(role="secretariat", country=None), today)
     assert gtm.lists["due"].total == 0 and sec.lists["overdue"].total == 0
     assert "Old roadmap" not in as_user("focal_gtm").get("/").get_data(as_text=True)
+
+
+def test_needs_to_review_kept_per_version_and_scope(run: Session) -> None:
+    """The grouped page of needs is kept per version of the records and viewer's scope: a focal
+    point's answer never comes from the staff's entry (nor the other way round), a committed
+    decision shows at once, and uncommitted writes keep nothing."""
+    from sscmatch import caches
+    from sscmatch.workflow import proposals as wf
+
+    staff = SimpleNamespace(role="analyst", country=None)
+    gtm = SimpleNamespace(role="focal_point", country="GTM")
+
+    def needs(viewer: Any) -> list[str]:
+        return [r.need.id for r in wf.needs_to_review(run, wf.Filters(), viewer=viewer).items]
+
+    fresh = {}
+    for who in (staff, gtm):
+        caches.clear_all()
+        fresh[who.country] = needs(who)
+    assert set(fresh[None]) == {NEED, OTHER_NEED} and fresh["GTM"] == [NEED]
+    caches.clear_all()
+    assert [needs(staff), needs(gtm), needs(staff)] == [fresh[None], fresh["GTM"], fresh[None]]
+
+    for p in ranked(run, OTHER_NEED):  # the other need leaves the queue, uncommitted first
+        p.status = "rejected"
+        run.add(p)
+    run.flush()
+    assert needs(staff) == [NEED]
+    run.rollback()
+    assert set(needs(staff)) == {NEED, OTHER_NEED}  # nothing kept from the rolled-back state
+    for p in ranked(run, OTHER_NEED):
+        p.status = "rejected"
+        run.add(p)
+    run.commit()
+    assert needs(staff) == [NEED]

@@ -13,6 +13,8 @@ from sqlalchemy import select as sql_select
 from sqlmodel import Session, col, select
 
 from sscmatch import relations
+from sscmatch.caches import Cache
+from sscmatch.db import data_key
 from sscmatch.models import Capacity, Country, Need
 from sscmatch.models import Proposal as StoredProposal
 from sscmatch.workflow import visibility
@@ -178,6 +180,7 @@ class NeedRow:
 
 
 NEED_SORTS = ("ready", "best", "oldest")
+_NEEDS_PAGES: Cache[tuple[int, tuple[tuple[Any, ...], ...]]] = Cache("needs to review", size=256)
 
 
 def needs_to_review(
@@ -212,7 +215,7 @@ def needs_to_review(
         "oldest": [since.asc()],
     }
     grouped = (
-        sql_select(  # seven columns: more than sqlmodel's typed select takes
+        sql_select(  # eight columns: more than sqlmodel's typed select takes
             col(StoredProposal.need),
             func.count(col(StoredProposal.id)),
             confirmed,
@@ -220,17 +223,29 @@ def needs_to_review(
             counted("proposed"),
             best,
             since,
+            func.count().over(),  # the number of needs, read with the page: one GROUP BY
         )
         .where(*conditions)
         .group_by(col(StoredProposal.need))
     )
-    total = session.exec(select(func.count()).select_from(grouped.subquery())).one()
     page = max(1, page)
-    rows = session.execute(
-        grouped.order_by(*orders[sort], col(StoredProposal.need))
-        .offset((page - 1) * size)
-        .limit(size)
-    ).all()
+
+    def counted_page() -> tuple[int, tuple[tuple[Any, ...], ...]]:
+        rows = session.execute(
+            grouped.order_by(*orders[sort], col(StoredProposal.need))
+            .offset((page - 1) * size)
+            .limit(size)
+        ).all()
+        if rows:
+            return int(rows[0][7]), tuple(tuple(r[:7]) for r in rows)
+        total = session.exec(select(func.count()).select_from(grouped.subquery())).one()
+        return int(total), ()
+
+    # Kept per version of the records, viewer's scope and filters: the grouping reads every open
+    # proposal (0.2-0.5 s at 85,000), the page of needs is then read by id.
+    version = data_key(session)  # None: uncommitted writes, keep nothing
+    key = None if version is None else (*version, visibility.scope(viewer), base, sort, page, size)
+    total, rows = _NEEDS_PAGES.get_or_make(key, counted_page)
     needs = (
         {n.id: n for n in session.exec(select(Need).where(col(Need.id).in_([r[0] for r in rows])))}
         if rows
