@@ -19,6 +19,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from sqlalchemy import select as sql_select
 from sqlmodel import Session, col, select
 
 from sscmatch.dates import PartialDateError, normalise_partial_date, parse_partial_date, period_end
@@ -51,12 +52,21 @@ class CommitmentBadFilter(CommitmentError, BadParameter):
 
 def is_overdue(commitment: Commitment, today: date) -> bool:
     """Undecided and its due period ended before ``today``."""
-    if commitment.status not in OPEN or not commitment.due:
-        return False
+    return _late(commitment.status, _due_end(commitment.due), today)
+
+
+def _late(status: str, end: date | None, today: date) -> bool:
+    return status in OPEN and end is not None and end < today
+
+
+def _due_end(due: str | None) -> date | None:
+    """The last day of the due period, None when there is none (or it cannot be read)."""
+    if not due:
+        return None
     try:
-        return period_end(commitment.due) < today
+        return period_end(due)
     except PartialDateError:
-        return False
+        return None
 
 
 def is_historical(commitment: Commitment) -> bool:
@@ -67,12 +77,8 @@ def is_historical(commitment: Commitment) -> bool:
 
 def days_left(commitment: Commitment, today: date) -> int | None:
     """Days from ``today`` to the end of the due period (negative when overdue)."""
-    if not commitment.due:
-        return None
-    try:
-        return (period_end(commitment.due) - today).days
-    except PartialDateError:
-        return None
+    end = _due_end(commitment.due)
+    return None if end is None else (end - today).days
 
 
 def can_update(commitment: Commitment, user: Actor) -> bool:
@@ -337,32 +343,70 @@ def list_commitments(
     overdue: bool = False,
 ) -> list[Commitment]:
     """Commitments, overdue first then by due date (no due date last)."""
+    query = _narrowed(select(Commitment), country, tour, status)
+    rows = list(session.exec(query.order_by(col(Commitment.id))))
+    if overdue:
+        rows = [k for k in rows if is_overdue(k, today)]
+    return sorted(rows, key=lambda k: _order(k.id, is_overdue(k, today), days_left(k, today)))
+
+
+def _narrowed(query: Any, country: str | None, tour: str | None, status: str | None) -> Any:
     if status and status not in STATUSES:
         raise CommitmentBadFilter(
             N_("unknown status %(value)s (expected %(known)s)"),
             value=repr(status),
             known=", ".join(STATUSES),
         )
-    query = select(Commitment)
     if country:
         query = query.where(Commitment.owner_country == country.strip().upper())
     if tour:
         query = query.where(Commitment.study_tour == tour)
     if status:
         query = query.where(Commitment.status == status)
-    rows = list(session.exec(query.order_by(col(Commitment.id))))
-    if overdue:
-        rows = [k for k in rows if is_overdue(k, today)]
-    return sorted(rows, key=lambda k: _order(k, today))
+    return query
 
 
-def _order(k: Commitment, today: date) -> tuple[int, int, str]:
-    left = days_left(k, today)
-    return (0 if is_overdue(k, today) else 1, left if left is not None else 10**6, k.id)
+RECORD_COLUMNS = (
+    "id", "owner_country", "owner_institution", "description", "due", "status", "evidence",
+    "study_tour", "exchange", "source",
+)  # fmt: skip
+
+
+def commitment_records(
+    session: Session,
+    *,
+    today: date,
+    country: str | None = None,
+    status: str | None = None,
+    overdue: bool = False,
+) -> list[dict[str, Any]]:
+    """What :func:`list_commitments` lists, in its order, as plain records of
+    :data:`RECORD_COLUMNS` plus ``overdue`` and ``days_left``: the columns read by one query, no
+    ORM object, each due period read once (an export of 40,000 commitments)."""
+    table = Commitment.__table__  # type: ignore[attr-defined]
+    query = _narrowed(sql_select(*(table.c[c] for c in RECORD_COLUMNS)), country, None, status)
+    ends: dict[str | None, date | None] = {}
+    records = []
+    for row in session.execute(query):
+        record = row._asdict()
+        due = record["due"]
+        end = ends[due] if due in ends else ends.setdefault(due, _due_end(due))
+        late = _late(record["status"], end, today)
+        if overdue and not late:
+            continue
+        record["overdue"], record["days_left"] = late, None if end is None else (end - today).days
+        records.append(record)
+    records.sort(key=lambda r: _order(r["id"], r["overdue"], r["days_left"]))
+    return records
+
+
+def _order(key: str, late: bool, left: int | None) -> tuple[int, int, str]:
+    return (0 if late else 1, left if left is not None else 10**6, key)
 
 
 __all__ = [
-    "CommitmentBadFilter", "CommitmentError", "add_commitment", "can_update", "days_left",
+    "CommitmentBadFilter", "CommitmentError", "add_commitment", "can_update", "commitment_records",
+    "days_left",
     "get_commitment", "history", "is_historical", "is_overdue", "list_commitments",
     "update_commitment",
 ]  # fmt: skip

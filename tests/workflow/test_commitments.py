@@ -239,3 +239,37 @@ def test_outcome_ladder_is_recomputed_after_a_change(session: Session) -> None:
     assert after is not before
     assert after.total[3] == before.total[3] + 1
     assert after.by_country["MOZ"][3] == before.by_country.get("MOZ", [0] * 5)[3] + 1
+
+
+def test_export_records_are_the_list_read_by_columns(
+    session: Session, scheduled: StudyTour
+) -> None:
+    """commitment_records (one query of columns, for exports) gives what list_commitments gives,
+    in its order, with overdue and days left, under every filter."""
+    for owner, due, status in [
+        ("GTM", "2026-05-31", "pending"),
+        ("BRA", "2026-07-30", "in_progress"),
+        ("BRA", "2026-04", "dropped"),
+        ("GTM", None, "pending"),
+        ("GTM", "2026-05", "pending"),
+    ]:
+        kwf.add_commitment(
+            session, scheduled.id, user=SEC, owner_country=owner, description=f"{owner} {due}",
+            due=due, status=status,
+        )  # fmt: skip
+    session.add(Commitment(id="K-doc", owner_country="BRA", description="roadmap", due="2015"))
+    session.commit()
+    for filters in [{}, {"overdue": True}, {"country": "gtm"}, {"status": "pending"}]:
+        listed = kwf.list_commitments(session, today=TODAY, **filters)  # type: ignore[arg-type]
+        expected = [
+            {
+                **{c: getattr(k, c) for c in kwf.RECORD_COLUMNS},
+                "overdue": kwf.is_overdue(k, TODAY),
+                "days_left": kwf.days_left(k, TODAY),
+            }
+            for k in listed
+        ]
+        records = kwf.commitment_records(session, today=TODAY, **filters)  # type: ignore[arg-type]
+        assert records == expected and len(records) >= 1, filters
+    with pytest.raises(kwf.CommitmentBadFilter):
+        kwf.commitment_records(session, today=TODAY, status="nonsense")
