@@ -304,3 +304,22 @@ def test_use_case_errors_share_one_base() -> None:
                 families.add(f"{module}.{node.name}")
     families.discard(f"{DomainError.__module__}.{DomainError.__name__}")
     assert families == NOT_YET_DOMAIN_ERRORS, f"derive these from {DomainError.__module__}"
+
+
+def test_the_session_helper_is_imported_at_the_top() -> None:
+    """``get_session`` lives in ``sscmatch.web.db`` (Flask and ``sscmatch.db`` only, as flaskr
+    keeps ``get_db`` in its ``db`` module), so a view module imports it at the top; a function
+    that imports it late, or from the package that imports every blueprint, brings back the
+    cycle that made 31 functions do so."""
+    found = []
+    for module, path in modules():
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        top = {id(node) for node in tree.body}
+        found += [
+            f"{module}:{node.lineno} from {node.module}"
+            for node in ast.walk(tree)
+            if isinstance(node, ast.ImportFrom)
+            and "get_session" in {alias.name for alias in node.names}
+            and (id(node) not in top or node.module != "sscmatch.web.db")
+        ]
+    assert found == []

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, current_app, g, jsonify, request
+from flask import Flask, jsonify, request
 from flask_babel import Babel
 from flask_login import current_user
 from flask_wtf.csrf import CSRFProtect
@@ -13,7 +13,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from sscmatch.db import VersionedSession
-from sscmatch.web import errors
+from sscmatch.web import db, errors
 from sscmatch.web.translate import lazy_gettext as _l
 
 csrf = CSRFProtect()
@@ -26,22 +26,6 @@ CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "object-src 'none'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
 )
-
-
-def get_session() -> VersionedSession:
-    """The request's session, opened on first use and closed on teardown."""
-    if "db_session" not in g:
-        g.db_session = VersionedSession(
-            current_app.extensions["sscmatch.engine"], expire_on_commit=False
-        )
-    session: VersionedSession = g.db_session
-    return session
-
-
-def _close_session(_exc: BaseException | None) -> None:
-    session = g.pop("db_session", None)
-    if session is not None:
-        session.close()
 
 
 NUL_MESSAGE = "Text may not contain NUL characters (\\u0000); remove them and send again."
@@ -218,7 +202,7 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("REMEMBER_COOKIE_SECURE", app.config["SESSION_COOKIE_SECURE"])
     app.config["MAX_CONTENT_LENGTH"] = int(app.config["MAX_UPLOAD_MB"]) * 1024 * 1024
 
-    app.teardown_appcontext(_close_session)
+    db.init_app(app)
     errors.init_app(app)
     conflict.init_app(app)
     app.after_request(_security_headers)

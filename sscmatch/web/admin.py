@@ -30,6 +30,7 @@ from sscmatch.db import StaleVersion
 from sscmatch.schemas import CONSTITUENCIES, MAX_PAGE, whole_number
 from sscmatch.vocab import load_vocabulary
 from sscmatch.web.access import access
+from sscmatch.web.db import get_session
 from sscmatch.web.i18n import LANGUAGE_NAMES
 from sscmatch.web.templating import ENTITY_LABELS, ROLE_LABELS, action_label, lang
 from sscmatch.web.translate import gettext as _
@@ -204,8 +205,6 @@ def _page_size() -> int:
 
 
 def _db() -> Any:
-    from sscmatch.web import get_session
-
     return get_session()
 
 

@@ -34,6 +34,7 @@ from wtforms.validators import DataRequired, EqualTo, Length
 
 from sscmatch.models import User
 from sscmatch.web.access import PUBLIC, SIGNED_IN, access
+from sscmatch.web.db import get_session
 from sscmatch.web.translate import gettext as _
 from sscmatch.web.translate import lazy_gettext as _l
 from sscmatch.web.translate import ngettext
@@ -98,8 +99,6 @@ def _demo_mode() -> bool:
 
 @login_manager.user_loader  # type: ignore[untyped-decorator]
 def _load_user(user_id: str) -> CurrentUser | None:
-    from sscmatch.web import get_session
-
     if request.path.startswith("/api/"):
         return None  # the API trusts tokens only, never the browser's session cookie
     user = get_session().get(User, int(user_id)) if user_id.isdigit() else None
@@ -112,8 +111,6 @@ def _load_user(user_id: str) -> CurrentUser | None:
 
 @login_manager.request_loader  # type: ignore[untyped-decorator]
 def _load_user_from_token(req: Any) -> CurrentUser | None:
-    from sscmatch.web import get_session
-
     header = req.headers.get("Authorization", "")
     if not header.startswith("Bearer "):
         return None
@@ -248,8 +245,6 @@ def refusal_message(exc: Exception) -> tuple[str, int]:
 @bp.route("/login", methods=["GET", "POST"])
 @access(PUBLIC)
 def login() -> Any:
-    from sscmatch.web import get_session
-
     form = LoginForm()
     if form.validate_on_submit():
         db = get_session()
@@ -281,8 +276,6 @@ def login() -> Any:
 def logout() -> Any:
     """Sign out: every session of the account ends, on every device (a copy of this browser's
     cookie included). API tokens stay: scripts are not signed in through the browser."""
-    from sscmatch.web import get_session
-
     db = get_session()
     end_sessions(db, current_user.id)
     record_event(
@@ -332,8 +325,6 @@ def _account_page(token: str | None = None, password_form: Any = None, status: i
 @bp.route("/account", methods=["GET", "POST"])
 @access(SIGNED_IN)
 def account() -> Any:
-    from sscmatch.web import get_session
-
     form = TokenForm()
     token = None
     if form.validate_on_submit():
@@ -353,8 +344,6 @@ def account() -> Any:
 def change_password() -> Any:
     """A new password, given the current one (checked under the sign-in throttling rules). The
     account's other sessions end and its API token stops working; this browser stays in."""
-    from sscmatch.web import get_session
-
     form = PasswordChangeForm()
     if not form.validate_on_submit():
         return _account_page(password_form=form, status=400)

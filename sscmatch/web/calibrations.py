@@ -26,6 +26,7 @@ from sscmatch.matching import DEFAULT_WEIGHTS, FACTORS
 from sscmatch.models import Calibration, Job
 from sscmatch.schemas import MAX_PAGE, whole_number
 from sscmatch.web.access import access
+from sscmatch.web.db import get_session
 from sscmatch.web.matching import READERS, STAFF, bp
 from sscmatch.web.review import FACTOR_LABELS
 from sscmatch.web.tours import today
@@ -133,8 +134,6 @@ class CalibrateForm(FlaskForm):  # type: ignore[misc]
 
 
 def _db() -> Session:
-    from sscmatch.web import get_session
-
     return get_session()
 
 

@@ -26,6 +26,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from sscmatch.web.api import ApiError
+from sscmatch.web.db import get_session
 from sscmatch.web.messages import translated
 from sscmatch.web.tourtext import message
 from sscmatch.web.translate import lazy_gettext as _l
@@ -100,8 +101,6 @@ def page_status(exc: DomainError) -> int:
 
 def rollback() -> None:
     """Nothing of a refused request is kept."""
-    from sscmatch.web import get_session
-
     get_session().rollback()
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from sscmatch.web import followup, registry, review
 from sscmatch.web.access import SIGNED_IN, access
+from sscmatch.web.db import get_session
 from sscmatch.web.exports import MAX_ROWS, bad_filter, every_page, records, send, viewer
 from sscmatch.web.tours import today
 from sscmatch.workflow import commitments as commitments_wf
@@ -107,8 +108,6 @@ def my_proposals_export(fmt: str) -> Any:
 
 
 def _proposals(fmt: str, filters: Any, kind: str) -> Any:
-    from sscmatch.web import get_session
-
     try:
         items, cut = every_page(
             lambda page, size: proposals_wf.list_proposals(

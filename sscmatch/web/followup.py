@@ -22,6 +22,7 @@ from sscmatch.db import StaleVersion
 from sscmatch.models import Commitment, StudyTour, User
 from sscmatch.web.access import SIGNED_IN, access
 from sscmatch.web.conflict import conflict_message
+from sscmatch.web.db import get_session
 from sscmatch.web.errors import error_text, page_status
 from sscmatch.web.fragments import render_kept
 from sscmatch.web.templating import STATUS_LABELS
@@ -44,8 +45,6 @@ LADDER_LABELS = {
 
 
 def _db() -> Any:
-    from sscmatch.web import get_session
-
     return get_session()
 
 

@@ -22,6 +22,7 @@ from markupsafe import Markup
 
 from sscmatch.caches import Cache
 from sscmatch.db import data_key
+from sscmatch.web.db import get_session
 from sscmatch.web.translate import current_lang
 
 BODY_CACHE_CHARS = 32_000_000
@@ -42,8 +43,6 @@ def render_kept(
 ) -> str:
     """``<folder>/<page>.html`` with ``content`` = ``<folder>/_<page>_content.html`` rendered
     with ``make_context()``, which runs only when no kept body fits."""
-    from sscmatch.web import get_session
-
     version = data_key(get_session())  # None: this request wrote and has not committed
     full_key: Hashable | None = None
     if version is not None:

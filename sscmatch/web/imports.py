@@ -31,6 +31,7 @@ from sscmatch.bundle import TABLES, Problem
 from sscmatch.models import Job, User
 from sscmatch.web.access import access
 from sscmatch.web.admin import bp
+from sscmatch.web.db import get_session
 from sscmatch.web.translate import gettext as _
 from sscmatch.web.translate import lazy_gettext as _l
 from sscmatch.workflow import jobs as queue
@@ -132,8 +133,6 @@ def _checked_upload(upload: Any) -> tuple[str, bytes]:
 
 
 def _db() -> Session:
-    from sscmatch.web import get_session
-
     return get_session()
 
 

@@ -12,6 +12,7 @@ from sqlmodel import select
 
 from sscmatch.models import Capacity, Exchange, Need, Notice
 from sscmatch.web.access import PUBLIC, SIGNED_IN, access
+from sscmatch.web.db import get_session
 from sscmatch.web.templating import STATUS_LABELS, country_name
 from sscmatch.web.translate import catalogue
 from sscmatch.web.translate import gettext as _
@@ -58,16 +59,12 @@ def unread_notices() -> int:
     """For the header: how many notices the signed-in user has not read."""
     if not current_user.is_authenticated:
         return 0
-    from sscmatch.web import get_session
-
     return notices.unread_count(get_session(), current_user.id)
 
 
 @bp.get("/")
 @access(PUBLIC)
 def index() -> str:
-    from sscmatch.web import get_session
-
     session = get_session()
     viewer = current_user if current_user.is_authenticated else None
     counts = {
@@ -90,8 +87,6 @@ def index() -> str:
 @bp.get("/notices")
 @access(SIGNED_IN)
 def notices_page() -> str:
-    from sscmatch.web import get_session
-
     page = notices.for_user(get_session(), current_user.id, limit=200)
     return render_template("main/notices.html", page=page)
 
@@ -100,8 +95,6 @@ def notices_page() -> str:
 @access(SIGNED_IN)
 def open_notice(notice_id: int) -> Any:
     """Mark one's own notice read and go to what it is about (another's is a 404)."""
-    from sscmatch.web import get_session
-
     db = get_session()
     notice = notices.get_own(db, current_user.id, notice_id)
     if notice is None:
@@ -115,8 +108,6 @@ def open_notice(notice_id: int) -> Any:
 @bp.post("/notices/read")
 @access(SIGNED_IN)
 def read_all_notices() -> Any:
-    from sscmatch.web import get_session
-
     db = get_session()
     notices.mark_read(db, current_user.id)
     db.commit()
@@ -126,8 +117,6 @@ def read_all_notices() -> Any:
 @bp.get("/healthz")
 @access(PUBLIC)
 def health() -> Any:
-    from sscmatch.web import get_session
-
     get_session().exec(text("SELECT 1"))  # type: ignore[call-overload]
     return jsonify(status="ok")
 

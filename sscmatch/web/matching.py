@@ -40,6 +40,7 @@ from sscmatch.models import Proposal as StoredProposal
 from sscmatch.schemas import MAX_PAGE, whole_number
 from sscmatch.vocab import load_vocabulary
 from sscmatch.web.access import access
+from sscmatch.web.db import get_session
 from sscmatch.web.templating import STATUS_LABELS
 from sscmatch.web.translate import gettext as _
 from sscmatch.web.translate import lazy_gettext as _l
@@ -248,7 +249,6 @@ def _runs_page(db: Session, page: int, size: int) -> tuple[list[tuple[MatchRun, 
 
 
 def _render_runs(form: StartRunForm, status: int = 200) -> Any:
-    from sscmatch.web import get_session
     from sscmatch.web.calibrations import panel as calibration_panel  # it shares this blueprint
 
     db = get_session()
@@ -274,8 +274,6 @@ def runs() -> Any:
 @bp.post("/runs")
 @access(*STAFF)
 def start() -> Any:
-    from sscmatch.web import get_session
-
     db = get_session()
     form = _start_form()
     valid = form.validate_on_submit()
@@ -308,8 +306,6 @@ def _run_or_404(db: Session, run_id: int) -> MatchRun:
 @bp.get("/runs/<int:run_id>")
 @access(*READERS)
 def run(run_id: int) -> Any:
-    from sscmatch.web import get_session
-
     db = get_session()
     _recover()
     found = _run_or_404(db, run_id)
@@ -340,7 +336,6 @@ def run(run_id: int) -> Any:
 @bp.get("/runs/<int:run_id>/status")
 @access(*READERS)
 def status(run_id: int) -> Any:
-    from sscmatch.web import get_session
     from sscmatch.workflow.proposals import run_to_dict
 
     db = get_session()

@@ -36,6 +36,7 @@ from sscmatch.analytics.payload import (
 from sscmatch.schemas import CONSTITUENCIES, MODALITIES
 from sscmatch.vocab import load_vocabulary
 from sscmatch.web.access import SIGNED_IN, access
+from sscmatch.web.db import get_session
 from sscmatch.web.exports import file_name
 from sscmatch.web.fragments import render_kept
 from sscmatch.web.messages import translated
@@ -125,8 +126,6 @@ def index() -> Any:
     kind = _layout()
 
     def context() -> dict[str, Any]:
-        from sscmatch.web import get_session
-
         vocab = load_vocabulary()
         session = get_session()
         view = analytics.network_view(session, vocab, filters, kind)
@@ -159,8 +158,6 @@ def index() -> Any:
 @access(SIGNED_IN)
 def data() -> Any:
     """The filtered network for the page's drawing (node-link JSON with positions)."""
-    from sscmatch.web import get_session
-
     vocab = load_vocabulary()
     try:
         filters = analytics.parse_filters(request.args, vocab)
@@ -177,8 +174,6 @@ def data() -> Any:
 def exchanges() -> Any:
     """A country's or a link's exchanges: JSON for the page's side panel (``format=json``),
     else an HTML list (the no-script path from the tables)."""
-    from sscmatch.web import get_session
-
     vocab = load_vocabulary()
     as_json = request.args.get("format") == "json"
     try:
@@ -208,8 +203,6 @@ def exchanges() -> Any:
 @access(SIGNED_IN)
 def download() -> Any:
     """The filtered network as a file: ``format`` = json, graphml, gexf, csv-nodes, csv-edges."""
-    from sscmatch.web import get_session
-
     vocab = load_vocabulary()
     fmt = request.args.get("format", "graphml")
     if fmt not in analytics.FORMATS:
@@ -232,8 +225,6 @@ def charts() -> Any:
     filters, error = _filters()
 
     def context() -> dict[str, Any]:
-        from sscmatch.web import get_session
-
         vocab = load_vocabulary()
         session = get_session()
         count, per_year, tops = chart_counts(session, vocab, filters)
@@ -260,8 +251,6 @@ def charts() -> Any:
 @access(SIGNED_IN)
 def countries() -> Any:
     """Countries with activity, filterable by region, with counts."""
-    from sscmatch.web import get_session
-
     vocab = load_vocabulary()
     region = request.args.get("region") or None
     error = None
@@ -292,8 +281,6 @@ def country(code: str) -> Any:
     scope = "drafts" if visibility.sees_drafts_of(current_user, code) else "public"
 
     def context() -> dict[str, Any]:
-        from sscmatch.web import get_session
-
         profile = analytics.country_profile(get_session(), vocab, code, day, viewer=current_user)
         return dict(p=profile, info=vocab.countries[code], **_common())
 

@@ -42,6 +42,7 @@ from sscmatch.schemas import MAX_PAGE, whole_number
 from sscmatch.vocab import Vocabulary, load_vocabulary
 from sscmatch.web.access import SIGNED_IN, access
 from sscmatch.web.conflict import conflict_message, duplicate_message
+from sscmatch.web.db import get_session
 from sscmatch.web.messages import translated
 from sscmatch.web.templating import MATURITY_LABELS, country_name, lang, theme_label
 from sscmatch.web.translate import gettext as _
@@ -84,8 +85,6 @@ ACTION_LABELS = {
 
 
 def _db() -> Session:
-    from sscmatch.web import get_session
-
     return get_session()
 
 

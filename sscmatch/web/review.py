@@ -34,6 +34,7 @@ from sscmatch.models import Proposal as StoredProposal
 from sscmatch.schemas import MAX_PAGE, MAX_TEXT, whole_number
 from sscmatch.vocab import load_vocabulary
 from sscmatch.web.access import access
+from sscmatch.web.db import get_session
 from sscmatch.web.messages import translated
 from sscmatch.web.templating import STATUS_LABELS
 from sscmatch.web.translate import gettext as _
@@ -139,8 +140,6 @@ def _theme_choices() -> list[tuple[str, str]]:
 @bp.get("/queue")
 @access("secretariat", "admin", "analyst")
 def queue() -> Any:
-    from sscmatch.web import get_session
-
     db = get_session()
     size = int(current_app.config["PAGE_SIZE"])
     status = 200
@@ -166,8 +165,6 @@ def queue() -> Any:
 @access("secretariat", "admin", "analyst")
 def awaiting() -> Any:
     """Proposals waiting for their provider's answer, the longest waiting first."""
-    from sscmatch.web import get_session
-
     db = get_session()
     size = int(current_app.config["PAGE_SIZE"])
     status = 200
@@ -194,8 +191,6 @@ def awaiting() -> Any:
 @bp.get("/mine")
 @access("focal_point")
 def my_proposals() -> Any:
-    from sscmatch.web import get_session
-
     db = get_session()
     size = int(current_app.config["PAGE_SIZE"])
     status = 200
@@ -322,8 +317,6 @@ def _render_proposal(
 @bp.get("/proposals/<int:proposal_id>")
 @access(*READERS)
 def proposal(proposal_id: int) -> Any:
-    from sscmatch.web import get_session
-
     db = get_session()
     return _render_proposal(db, _load(db, proposal_id))
 
@@ -379,8 +372,6 @@ def _safe_back(target: str | None, proposal_id: int) -> str:
 @bp.post("/proposals/<int:proposal_id>/response")
 @access("focal_point")
 def respond(proposal_id: int) -> Any:
-    from sscmatch.web import get_session
-
     db = get_session()
     form = ResponseForm()
     if not form.validate_on_submit():
@@ -416,8 +407,6 @@ class CommentForm(FlaskForm):  # type: ignore[misc]
 @access("secretariat", "admin", "focal_point")
 def comment(proposal_id: int) -> Any:
     """A remark on the proposal (the secretariat and the focal points of its two countries)."""
-    from sscmatch.web import get_session
-
     db = get_session()
     found = _load(db, proposal_id)
     if not wf.may_comment(current_user, found.provider, found.recipient):

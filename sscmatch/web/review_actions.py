@@ -28,6 +28,7 @@ from sscmatch.models import Proposal as StoredProposal
 from sscmatch.schemas import MAX_TEXT
 from sscmatch.web.access import access
 from sscmatch.web.conflict import conflict_message
+from sscmatch.web.db import get_session
 from sscmatch.web.review import STAFF, _load, _refused, bp, page_number, parse_filters
 from sscmatch.web.templating import STATUS_LABELS, country_name
 from sscmatch.web.translate import gettext as _
@@ -41,8 +42,6 @@ PLACEHOLDER = "…"  # stands for a reason not typed yet while previewing
 
 
 def _db() -> Session:
-    from sscmatch.web import get_session
-
     return get_session()
 
 

@@ -12,6 +12,7 @@ from sqlmodel import select
 
 from sscmatch.models import Need, Veto
 from sscmatch.web.access import access
+from sscmatch.web.db import get_session
 from sscmatch.web.messages import translated
 from sscmatch.web.registry import MODALITY_LABELS
 from sscmatch.web.review import (
@@ -43,8 +44,6 @@ AVAILABILITY_LABELS: dict[str, Any] = {
 @bp.get("/needs")
 @access("secretariat", "admin", "analyst")
 def needs() -> Any:
-    from sscmatch.web import get_session
-
     db = get_session()
     size = int(current_app.config["PAGE_SIZE"])
     args = request.args.copy()
@@ -73,8 +72,6 @@ def needs() -> Any:
 @bp.get("/needs/<need_id>")
 @access("secretariat", "admin", "analyst")
 def need(need_id: str) -> Any:
-    from sscmatch.web import get_session
-
     db = get_session()
     found = db.get(Need, need_id.strip())
     if found is None:

@@ -15,6 +15,7 @@ from markupsafe import Markup, escape
 from sscmatch.models import Institution
 from sscmatch.vocab import INTERFACE_LANGUAGES, Vocabulary, load_vocabulary
 from sscmatch.web.access import PUBLIC, SIGNED_IN, access, rule_for
+from sscmatch.web.db import get_session
 from sscmatch.web.translate import current_lang, gettext
 from sscmatch.web.translate import lazy_gettext as _l
 from sscmatch.workflow.base import N_
@@ -310,8 +311,6 @@ def institution_name(institution_id: str | None) -> str:
     international or regional body)."""
     if not institution_id:
         return ""
-    from sscmatch.web import get_session  # the request's session; web imports this module
-
     found = get_session().get(Institution, institution_id)
     return found.name if found else institution_id
 

@@ -37,6 +37,7 @@ from sscmatch.schemas import MAX_PAGE, whole_number
 from sscmatch.vocab import load_vocabulary
 from sscmatch.web.access import SIGNED_IN, access
 from sscmatch.web.conflict import conflict_message
+from sscmatch.web.db import get_session
 from sscmatch.web.errors import error_text, page_status, rollback
 from sscmatch.web.templating import CONSTITUENCY_LABELS, STATUS_LABELS, country_name
 from sscmatch.web.tourtext import message
@@ -79,8 +80,6 @@ def today() -> date:
 
 
 def _db() -> Any:
-    from sscmatch.web import get_session
-
     return get_session()
 
 

@@ -23,6 +23,7 @@ from sscmatch.web.calibrations import (
     launch,
     queue_calibration,
 )
+from sscmatch.web.db import get_session
 from sscmatch.web.tours import today
 from sscmatch.workflow import calibrations as wf
 
@@ -52,8 +53,6 @@ _register_schemas()
 
 
 def _db() -> Any:
-    from sscmatch.web import get_session
-
     return get_session()
 
 

@@ -12,6 +12,7 @@ from sscmatch.analytics.payload import EXTENSIONS, LAYOUTS, MEDIA_TYPES
 from sscmatch.vocab import load_vocabulary
 from sscmatch.web.access import SIGNED_IN, access
 from sscmatch.web.api import ApiError, bp, document
+from sscmatch.web.db import get_session
 
 _FILTER_PARAMS: list[dict[str, Any]] = [
     {
@@ -94,8 +95,6 @@ document(
 @bp.get("/network")
 @access(SIGNED_IN)
 def network() -> Any:
-    from sscmatch.web import get_session
-
     vocab = load_vocabulary()
     fmt = request.args.get("format", "json")
     if fmt not in analytics.FORMATS:

@@ -27,9 +27,9 @@ from sscmatch.schemas import (
     NeedPublic,
 )
 from sscmatch.vocab import load_vocabulary
-from sscmatch.web import get_session
 from sscmatch.web.access import SIGNED_IN, access
 from sscmatch.web.api import ApiError, bp, document, int_arg, json_body, paged
+from sscmatch.web.db import get_session
 from sscmatch.workflow import base, visibility
 from sscmatch.workflow import registry as reg
 from sscmatch.workflow.registry import RecordFilter

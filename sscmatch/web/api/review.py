@@ -21,6 +21,7 @@ from sscmatch.vocab import load_vocabulary
 from sscmatch.web import reasons
 from sscmatch.web.access import access
 from sscmatch.web.api import ApiError, bp, document, int_arg, json_body, paged, validated
+from sscmatch.web.db import get_session
 from sscmatch.workflow import matchruns, visibility
 from sscmatch.workflow import proposals as wf
 
@@ -71,8 +72,6 @@ _register_schemas()
 
 
 def _db() -> Any:
-    from sscmatch.web import get_session
-
     return get_session()
 
 

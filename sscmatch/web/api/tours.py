@@ -22,9 +22,9 @@ from sscmatch.schemas import (
     MAX_TEXT,
     MAX_TITLE,
 )
-from sscmatch.web import get_session
 from sscmatch.web.access import SIGNED_IN, access
 from sscmatch.web.api import ApiError, bp, document, int_arg, json_body, paged, validated
+from sscmatch.web.db import get_session
 from sscmatch.web.tours import today, tour_rates
 from sscmatch.workflow import commitments as kwf
 from sscmatch.workflow import tours as wf
