@@ -16,7 +16,7 @@ from sscmatch.models import Proposal as StoredProposal
 from sscmatch.vocab import load_vocabulary
 from sscmatch.workflow import matchruns
 from sscmatch.workflow import proposals as wf
-from sscmatch.workflow.proposals import decisions
+from sscmatch.workflow.proposals import decisions, queue
 from sscmatch.workflow.users import create_user
 from sscmatch.workflow.visibility import SYSTEM
 
@@ -468,3 +468,41 @@ def test_user_helper_sanity(session: Session) -> None:
     uid = user(session, "focal_point", "BRA")
     u = session.get(User, uid)
     assert u is not None and u.country == "BRA"
+
+
+def test_export_records_are_the_list_read_by_columns(session: Session) -> None:
+    """proposal_records (one query of columns, for exports) gives the rows list_proposals gives,
+    in its order and within the viewer's sight, a fallback proposal on the experience basis."""
+    from types import SimpleNamespace
+
+    load(session)
+    *_, by_basis, no_capacity = of_need(session)  # fallbacks: told by either column
+    by_basis.components = {**(by_basis.components or {}), "basis": "experience"}
+    no_capacity.capacity = None
+    session.add_all([by_basis, no_capacity])
+    session.commit()
+    gtm = SimpleNamespace(role="focal_point", country="GTM")
+    for viewer, filters in [
+        (SYSTEM, wf.Filters()),
+        (SYSTEM, wf.Filters(sort="need", statuses=())),
+        (SYSTEM, wf.Filters(country="BRA", sort="score_asc")),
+        (gtm, wf.Filters(sort="date")),
+    ]:
+        page = wf.list_proposals(session, filters, 1, 1000, viewer=viewer)
+        expected = [
+            {
+                **{c: getattr(r.proposal, c) for c in queue.RECORD_COLUMNS},
+                "need_title": r.need_title,
+                "capacity_title": r.capacity_title,
+                "basis": "experience" if wf.is_fallback(r.proposal) else "capacity",
+            }
+            for r in page.items
+        ]
+        records, total = wf.proposal_records(session, filters, viewer=viewer, limit=1000)
+        assert (records, total) == (expected, page.total) and records, filters
+    records, total = wf.proposal_records(session, wf.Filters(statuses=()), viewer=SYSTEM, limit=3)
+    assert len(records) == 3 < total
+    of_basis = {r["id"]: r["basis"] for r in wf.proposal_records(
+        session, wf.Filters(need=NEED), viewer=SYSTEM, limit=10)[0]}  # fmt: skip
+    assert of_basis[by_basis.id] == of_basis[no_capacity.id] == "experience"
+    assert list(of_basis.values()).count("capacity") == len(of_basis) - 2

@@ -76,6 +76,7 @@ from sscmatch.workflow.proposals.queue import (
     matching_ids,
     needs_to_review,
     open_need_ids,
+    proposal_records,
     regions,
 )
 from sscmatch.workflow.proposals.responses import notes_by_side, respond, side_of
@@ -151,6 +152,7 @@ __all__ = [
     "needs_to_review",
     "notes_by_side",
     "open_need_ids",
+    "proposal_records",
     "regions",
     "reject",
     "reopen_need",

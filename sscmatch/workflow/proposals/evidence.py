@@ -4,6 +4,7 @@ reasons, the other candidates for the same need, and the decisions made on it.""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlmodel import Session, col, select
 
@@ -88,7 +89,12 @@ def breakdown(proposal: StoredProposal) -> list[tuple[str, float, float]]:
 def is_fallback(proposal: StoredProposal) -> bool:
     """A proposal for the provider's record of exchanges: no registered capacity of it fits the
     need, so it has no capacity (``components["basis"] == "experience"``)."""
-    return (proposal.components or {}).get("basis") == "experience" or proposal.capacity is None
+    return on_experience(proposal.components, proposal.capacity)
+
+
+def on_experience(components: dict[str, Any] | None, capacity: str | None) -> bool:
+    """:func:`is_fallback` of a proposal's stored components and capacity (read as columns)."""
+    return (components or {}).get("basis") == "experience" or capacity is None
 
 
 def alternates(
