@@ -37,10 +37,7 @@ KEEP_TABLES = {"alembic_version", "country"}
 def _forget_process_caches() -> Iterator[None]:
     """Caches keyed by database URL and data version must not carry over between tests: the
     PostgreSQL tests reuse one URL, and two empty databases have the same version."""
-    from sscmatch.analytics.data import clear_cache
-
     caches.clear_all()
-    clear_cache()  # the analytics' views, until they are a named cache too
     yield
 
 

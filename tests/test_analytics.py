@@ -15,7 +15,6 @@ from sqlmodel import Session
 from sqlmodel import select as sqlselect
 
 from sscmatch import analytics
-from sscmatch.analytics.data import clear_cache
 from sscmatch.analytics.filters import Filters
 from sscmatch.analytics.graph import (
     DIRECTED,
@@ -30,6 +29,7 @@ from sscmatch.analytics.insights import covers, gaps_from, nice_ticks, per_year_
 from sscmatch.analytics.payload import details, view_of
 from sscmatch.analytics.profile import commitment_state
 from sscmatch.bundle import import_bundle
+from sscmatch.caches import clear_all
 from sscmatch.models import Capacity, Commitment, Exchange, Institution, Need
 from sscmatch.vocab import load_vocabulary
 from sscmatch.workflow.visibility import SYSTEM
@@ -40,9 +40,9 @@ VOCAB = load_vocabulary()
 
 @pytest.fixture(autouse=True)
 def _fresh_cache() -> Iterator[None]:
-    clear_cache()
+    clear_all()
     yield
-    clear_cache()
+    clear_all()
 
 
 def row(

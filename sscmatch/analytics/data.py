@@ -8,8 +8,6 @@ per process and per database URL; a page for filters already seen is served from
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Any, TypeVar
 
@@ -18,17 +16,16 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, select
 
 from sscmatch.analytics.graph import ExchangeRow
+from sscmatch.caches import Cache
 from sscmatch.columns import json_list_reader
 from sscmatch.db import change_version, database_key
 from sscmatch.models import Exchange, Institution
 
 T = TypeVar("T")
-_LOCK = threading.Lock()
-_VIEWS: OrderedDict[Hashable, Any] = OrderedDict()
-_BUILDING: dict[Hashable, threading.Lock] = {}
 VIEW_CACHE_SIZE = 24
 """Entries kept: views, drawings and gap lists (a view of 200,000 exchanges holds ~50,000
 links, about 20 MB)."""
+_VIEWS: Cache[Any] = Cache("analytics views", size=VIEW_CACHE_SIZE)
 
 
 def data_version(session: Session) -> tuple[int, str] | None:
@@ -94,14 +91,6 @@ def load_rows(session: Session) -> list[ExchangeRow]:
     return rows
 
 
-def _recall(full: Hashable) -> tuple[bool, Any]:
-    with _LOCK:
-        if full in _VIEWS:
-            _VIEWS.move_to_end(full)
-            return True, _VIEWS[full]
-    return False, None
-
-
 def cached(session: Session, version: Hashable | None, key: Hashable, make: Callable[[], T]) -> T:
     """``make()`` once per (database, data version, key); least recently used dropped.
     ``version`` None means: ask the database for it. Threads asking for the same entry while
@@ -111,37 +100,12 @@ def cached(session: Session, version: Hashable | None, key: Hashable, make: Call
         version = data_version(session)
     if version is None:  # uncommitted writes in this session
         return make()
-    full = (database_key(session), version, key)
-    found, value = _recall(full)
-    if found:
-        return value  # type: ignore[no-any-return]
-    with _LOCK:
-        building = _BUILDING.setdefault(full, threading.Lock())
-    try:
-        with building:
-            found, value = _recall(full)
-            if found:
-                return value  # type: ignore[no-any-return]
-            made = make()
-            with _LOCK:
-                _VIEWS[full] = made
-                while len(_VIEWS) > VIEW_CACHE_SIZE:
-                    _VIEWS.popitem(last=False)
-            return made
-    finally:
-        with _LOCK:
-            if _BUILDING.get(full) is building and not building.locked():
-                del _BUILDING[full]
+    return _VIEWS.get_or_make((database_key(session), version, key), make)  # type: ignore[no-any-return]
 
 
 def clear_views() -> None:
     """Drop the built views (for benchmarks)."""
-    with _LOCK:
-        _VIEWS.clear()
-
-
-def clear_cache() -> None:
-    clear_views()
+    _VIEWS.clear()
 
 
 def warm_cache(engine: Any) -> None:

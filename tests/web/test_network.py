@@ -13,8 +13,8 @@ import pytest
 from flask import Flask
 from sqlmodel import Session, select
 
-from sscmatch.analytics.data import clear_cache
 from sscmatch.bundle import import_bundle
+from sscmatch.caches import clear_all
 from sscmatch.models import Exchange, User
 from sscmatch.vocab import load_vocabulary
 from sscmatch.workflow.accounts import issue_api_token
@@ -24,9 +24,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture(autouse=True)
 def _fresh_cache() -> Iterator[None]:
-    clear_cache()
+    clear_all()
     yield
-    clear_cache()
+    clear_all()
 
 
 @pytest.fixture
