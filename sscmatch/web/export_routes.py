@@ -9,7 +9,15 @@ from typing import Any
 from sscmatch.web import followup, registry, review
 from sscmatch.web.access import SIGNED_IN, access
 from sscmatch.web.db import get_session
-from sscmatch.web.exports import MAX_ROWS, bad_filter, every_page, records, send, viewer
+from sscmatch.web.exports import (
+    MAX_ROWS,
+    Rows,
+    bad_filter,
+    every_page,
+    records,
+    send_kept,
+    viewer,
+)
 from sscmatch.web.tours import today
 from sscmatch.workflow import commitments as commitments_wf
 from sscmatch.workflow import proposals as proposals_wf
@@ -41,16 +49,19 @@ COMMITMENT_FIELDS = (
 
 
 def _registry(kind: str, fmt: str, search: Any, fields: tuple[str, ...]) -> Any:
-    flt, _page = registry._filter_from_args()
-    try:
-        items, cut = every_page(
-            lambda page, size: search(
-                registry._db(), registry._vocab(), flt, page=page, per_page=size
+    def make() -> Rows:
+        flt, _page = registry._filter_from_args()
+        try:
+            items, cut = every_page(
+                lambda page, size: search(
+                    registry._db(), registry._vocab(), flt, page=page, per_page=size
+                )
             )
-        )
-    except reg.BadFilter as exc:
-        return bad_filter(str(exc))
-    return send(kind, fmt, records(items, fields), fields, truncated=cut)
+        except reg.BadFilter as exc:
+            bad_filter(str(exc))
+        return records(items, fields), fields, cut
+
+    return send_kept(kind, fmt, make)
 
 
 @registry.bp.get("/needs/export.<fmt>")
@@ -108,23 +119,19 @@ def my_proposals_export(fmt: str) -> Any:
 
 
 def _proposals(fmt: str, filters: Any, kind: str) -> Any:
-    try:
-        items, cut = every_page(
-            lambda page, size: proposals_wf.list_proposals(
-                get_session(), filters, page, size, viewer=viewer()
+    def make() -> Rows:
+        try:
+            rows, total = proposals_wf.proposal_records(
+                get_session(), filters, viewer=viewer(), limit=MAX_ROWS
             )
-        )
-    except proposals_wf.ProposalError as exc:
-        return bad_filter(str(exc))
-    rows = []
-    for row in items:
-        p = row.proposal
-        record = {f: getattr(p, f, None) for f in PROPOSAL_FIELDS}
-        record.update(need_title=row.need_title, capacity_title=row.capacity_title)
-        record["basis"] = "experience" if proposals_wf.is_fallback(p) else "capacity"
-        record["score"] = round(float(p.score), 4) if p.score is not None else None
-        rows.append(record)
-    return send(kind, fmt, rows, PROPOSAL_FIELDS, truncated=cut)
+        except proposals_wf.ProposalError as exc:
+            bad_filter(str(exc))
+        for record in rows:
+            score = record["score"]
+            record["score"] = round(float(score), 4) if score is not None else None
+        return rows, PROPOSAL_FIELDS, total > len(rows)
+
+    return send_kept(kind, fmt, make)
 
 
 def _args() -> Any:
@@ -140,22 +147,20 @@ def commitments_export(fmt: str) -> Any:
     whether each is overdue and whether it was recorded from the documents."""
     country, _own = followup._chosen_country()
     day = today()
-    try:
-        items = commitments_wf.list_commitments(
-            followup._db(),
-            today=day,
-            country=country,
-            status=_args().get("status") or None,
-            overdue=_args().get("overdue") == "true",
-        )
-    except commitments_wf.CommitmentError as exc:
-        return bad_filter(str(exc))
-    cut = len(items) > MAX_ROWS
-    rows = []
-    for k in items[:MAX_ROWS]:
-        record = {f: getattr(k, f, None) for f in COMMITMENT_FIELDS}
-        record["overdue"] = commitments_wf.is_overdue(k, day)
-        record["days_left"] = commitments_wf.days_left(k, day)
-        record["recorded_from"] = "documents" if commitments_wf.is_historical(k) else "study_tour"
-        rows.append(record)
-    return send("commitments", fmt, rows, COMMITMENT_FIELDS, truncated=cut)
+    status = _args().get("status") or None
+    overdue = _args().get("overdue") == "true"
+
+    def make() -> Rows:
+        try:
+            rows = commitments_wf.commitment_records(
+                followup._db(), today=day, country=country, status=status, overdue=overdue
+            )
+        except commitments_wf.CommitmentError as exc:
+            bad_filter(str(exc))
+        for record in rows[:MAX_ROWS]:
+            record["recorded_from"] = "documents" if record["study_tour"] is None else "study_tour"
+        return rows[:MAX_ROWS], COMMITMENT_FIELDS, len(rows) > MAX_ROWS
+
+    # the day: what is overdue moves with it; the country: a focal point's default is not in
+    # the address (their scope names it too)
+    return send_kept("commitments", fmt, make, key=(day.isoformat(), country))

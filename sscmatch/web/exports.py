@@ -9,6 +9,13 @@ writes through the one CSV writer (:mod:`sscmatch.bundle.csvfile`: formula cells
 The file is named after what was filtered:
 ``sscmatch-needs-status-open-country-GTM-2026-12-02.csv``.
 
+An export of a whole list is seconds of work at full scale (40,000 commitments, 50,000 needs or
+proposals), and a page links it on every visit: :func:`send_kept` keeps each body in the process
+cache ``export bodies`` per version of the records (:func:`sscmatch.db.data_key`), address (path
+and query), reader's visibility scope (:func:`sscmatch.workflow.visibility.scope`: two readers
+share a body only when they see the same records) and the caller's key (the day, for what is
+overdue); a JSON body gets its time of export at each request.
+
 The routes join the blueprints of the pages they export (registry, review, followup); this
 module is imported before those are registered.
 """
@@ -17,7 +24,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -25,8 +32,12 @@ from flask import Response, abort, request
 from flask_login import current_user
 
 from sscmatch.bundle.csvfile import csv_bytes
+from sscmatch.caches import Cache
+from sscmatch.db import data_key
 from sscmatch.web.access import SIGNED_IN, access
+from sscmatch.web.db import get_session
 from sscmatch.web.translate import gettext as _
+from sscmatch.workflow import visibility
 
 MAX_ROWS = 50_000
 FORMATS = ("csv", "json")
@@ -34,6 +45,17 @@ MEDIA = {"csv": "text/csv; charset=utf-8", "json": "application/json"}
 # Query arguments that say what a list shows (paging and empty values say nothing).
 IGNORED = frozenset({"page", "per_page"})
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
+EXPORT_CACHE_BYTES = 96_000_000
+"""Bytes of export bodies kept per process (a full-scale export is 4-15 MB as CSV, up to 35 MB
+as JSON); a body over a third of this is made each time instead."""
+_BODIES: Cache[bytes] = Cache(
+    "export bodies", size=EXPORT_CACHE_BYTES, weight=len, largest=EXPORT_CACHE_BYTES // 3
+)
+# Stands for the time of export in a kept JSON body, found as the header's line (indent 1;
+# the filters' values are nested deeper, and the app refuses NUL characters in input anyway).
+_EXPORTED = "\x00exported\x00"
+_EXPORTED_LINE = b'\n "exported": ' + json.dumps(_EXPORTED).encode()
+Rows = tuple[Sequence[Mapping[str, Any]], Sequence[str], bool]
 
 
 def file_name(kind: str, args: Mapping[str, Any], ext: str, today: str | None = None) -> str:
@@ -75,24 +97,61 @@ def send(
     """The rows as a CSV or JSON download named after the filters."""
     if fmt not in FORMATS:
         abort(404)
-    args = query_args()
-    name = file_name(kind, args, fmt)
+    return _response(kind, fmt, _body(kind, fmt, rows, fields, truncated))
+
+
+def send_kept(
+    kind: str, fmt: str, make: Callable[[], Rows], key: tuple[Hashable, ...] = ()
+) -> Response:
+    """:func:`send` of ``make()`` = (rows, fields, truncated), its body kept while the records
+    are unchanged for this address, reader's visibility scope and ``key``; ``make`` runs only
+    when no kept body fits (and raises for a bad filter as it would without the cache)."""
+    if fmt not in FORMATS:
+        abort(404)
+    version = data_key(get_session())  # None: this request wrote and has not committed
+    full_key: Hashable | None = None
+    if version is not None:
+        scope = visibility.scope(viewer())
+        full_key = (*version, kind, fmt, request.full_path, scope, *key)
+    body = _BODIES.get_or_make(full_key, lambda: _body(kind, fmt, *make(), exported=_EXPORTED))
+    if fmt == "json":
+        now = b'\n "exported": ' + json.dumps(_now()).encode()
+        body = body.replace(_EXPORTED_LINE, now, 1)
+    return _response(kind, fmt, body)
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _body(
+    kind: str,
+    fmt: str,
+    rows: Sequence[Mapping[str, Any]],
+    fields: Sequence[str],
+    truncated: bool,
+    exported: str | None = None,
+) -> bytes:
     if fmt == "csv":
-        body = csv_bytes([_flat(r) for r in rows], fields)
-    else:
-        body = json.dumps(
-            {
-                "kind": kind,
-                "filters": {k: v for k, v in args.items() if k not in IGNORED},
-                "exported": datetime.now(UTC).isoformat(timespec="seconds"),
-                "count": len(rows),
-                "truncated": truncated,
-                kind: [{f: r.get(f) for f in fields} for r in rows],
-            },
-            ensure_ascii=False,
-            indent=1,
-            default=str,
-        ).encode("utf-8")
+        return csv_bytes([_flat(r) for r in rows], fields)
+    args = query_args()
+    return json.dumps(
+        {
+            "kind": kind,
+            "filters": {k: v for k, v in args.items() if k not in IGNORED},
+            "exported": exported or _now(),
+            "count": len(rows),
+            "truncated": truncated,
+            kind: [{f: r.get(f) for f in fields} for r in rows],
+        },
+        ensure_ascii=False,
+        indent=1,
+        default=str,
+    ).encode("utf-8")
+
+
+def _response(kind: str, fmt: str, body: bytes) -> Response:
+    name = file_name(kind, query_args(), fmt)
     return Response(
         body,
         mimetype=MEDIA[fmt].split(";")[0],
@@ -128,4 +187,4 @@ def viewer() -> Any:
     return current_user
 
 
-__all__ = ["SIGNED_IN", "access", "every_page", "file_name", "records", "send"]
+__all__ = ["SIGNED_IN", "access", "every_page", "file_name", "records", "send", "send_kept"]

@@ -107,3 +107,35 @@ def test_network_edge_exports_carry_exchange_ids_years_and_themes(
     graphml = client.get("/network/download?format=graphml&year_from=2010")
     assert b'attr.name="exchange_ids"' in graphml.data
     assert _name(graphml).startswith("sscmatch-network-layout-geo-year_from-2010-")
+
+
+def test_export_bodies_kept_per_version_and_scope(
+    app: Flask, users: dict[str, int], as_user: Any
+) -> None:
+    """An export is made once per version of the records, address and reader's visibility scope
+    (the process cache ``export bodies``): a reader of another scope never gets a kept body, a
+    committed change shows at once, a JSON body gets its own time of export."""
+    _world(app, users)
+    with Session(app.extensions["sscmatch.engine"]) as s:
+        s.add(Need(id="N-GTM-draft", country="GTM", title="draft of GTM", status="draft"))
+        s.commit()
+    sec, gtm, bra = as_user("secretariat"), as_user("focal_gtm"), as_user("focal_bra")
+    drafts = "/needs/export.csv?status=draft"
+    seen = {who: {r["id"] for r in _csv(c.get(drafts))} for who, c in [("gtm", gtm), ("bra", bra)]}
+    assert "N-GTM-draft" in seen["gtm"] and "N-GTM-draft" not in seen["bra"]
+    assert "N-GTM-draft" in {r["id"] for r in _csv(sec.get(drafts))}  # staff see every draft
+    assert {r["id"] for r in _csv(bra.get(drafts))} == seen["bra"]  # still not GTM's
+    # the follow-up: one address, a focal point's own country by default, everyone's for staff
+    assert {r["owner_country"] for r in _csv(gtm.get("/followup/export.csv"))} == {"GTM"}
+    assert len({r["owner_country"] for r in _csv(sec.get("/followup/export.csv"))}) > 1
+    # kept: the same body; a committed change shows at once
+    first = sec.get("/needs/export.json?country=GTM")
+    again = sec.get("/needs/export.json?country=GTM")
+    one, two = json.loads(first.data), json.loads(again.data)
+    assert one["needs"] == two["needs"] and one["count"] == two["count"] >= 1
+    assert one["exported"] and two["exported"] >= one["exported"]  # its own time of export
+    with Session(app.extensions["sscmatch.engine"]) as s:
+        s.add(Need(id="N-GTM-new", country="GTM", title="new", status="open"))
+        s.commit()
+    after = json.loads(sec.get("/needs/export.json?country=GTM").data)
+    assert after["count"] == one["count"] + 1 and "N-GTM-new" in {n["id"] for n in after["needs"]}
