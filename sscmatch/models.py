@@ -140,6 +140,9 @@ class Institution(Tracked, table=True):
 class Capacity(Tracked, table=True):
     """Something a country or institution can offer others."""
 
+    # The lists' default order, most recent first (a page of 25 without sorting all of them)
+    __table_args__ = (Index("ix_capacity_created_updated", "created", "updated_at"),)
+
     id: str = Field(primary_key=True, max_length=80)
     # None only for a record held by an international or regional body (``institution``): a body
     # is not a country, and its seat must not stand in for it.
@@ -161,6 +164,8 @@ class Capacity(Tracked, table=True):
 
 class Need(Tracked, table=True):
     """A gap or request a country (or an international or regional body) has named."""
+
+    __table_args__ = (Index("ix_need_created_updated", "created", "updated_at"),)  # as above
 
     id: str = Field(primary_key=True, max_length=80)
     # None only for a need of an international or regional body (``institution``), as above.
