@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Blueprint, abort, current_app, jsonify, redirect, render_template, url_for
 from flask_login import current_user
-from sqlalchemy import func, text
+from sqlalchemy import text
 from sqlmodel import select
 
 from sscmatch.models import Capacity, Exchange, Need, Notice
@@ -17,6 +17,7 @@ from sscmatch.web.templating import STATUS_LABELS, country_name
 from sscmatch.web.translate import catalogue
 from sscmatch.web.translate import gettext as _
 from sscmatch.workflow import notices, visibility, worklists
+from sscmatch.workflow.counts import kept_count
 
 bp = Blueprint("main", __name__)
 
@@ -68,9 +69,7 @@ def index() -> str:
     session = get_session()
     viewer = current_user if current_user.is_authenticated else None
     counts = {
-        name: session.exec(
-            select(func.count()).select_from(model).where(visibility.visible(model, viewer))
-        ).one()
+        name: kept_count(session, select(model).where(visibility.visible(model, viewer)))
         for name, model in (("capacities", Capacity), ("needs", Need), ("exchanges", Exchange))
     }
     work = worklists.for_viewer(session, current_user, today()) if viewer else None

@@ -17,13 +17,14 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, or_
+from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
 from sscmatch.models import Commitment, Need, StudyTour
 from sscmatch.models import Proposal as StoredProposal
 from sscmatch.workflow import visibility
 from sscmatch.workflow.commitments import OPEN, days_left
+from sscmatch.workflow.counts import kept_count
 from sscmatch.workflow.proposals.lifecycle import FINAL
 from sscmatch.workflow.proposals.queue import Row, rows_by_id
 from sscmatch.workflow.visibility import Viewer
@@ -65,7 +66,7 @@ class Worklist:
 
 
 def _count(session: Session, model: Any, *conditions: Any) -> int:
-    return int(session.exec(select(func.count()).select_from(model).where(*conditions)).one())
+    return kept_count(session, select(model).where(*conditions))
 
 
 def _proposals(session: Session, viewer: Viewer, *conditions: Any, oldest: bool = False) -> Listed:

@@ -18,6 +18,7 @@ from sscmatch.models import AuditEvent, Capacity, Exchange, Institution, Need, T
 from sscmatch.vocab import Vocabulary, normalise
 from sscmatch.workflow import visibility
 from sscmatch.workflow.base import Page
+from sscmatch.workflow.counts import kept_count
 from sscmatch.workflow.registry.errors import BadFilter, NotFound
 from sscmatch.workflow.visibility import Viewer
 
@@ -185,7 +186,7 @@ def _search(
         base = base.where(condition)
     order = orders.get(sort, orders["recent"])
     if not query:
-        total = session.exec(select(func.count()).select_from(base.subquery())).one()
+        total = kept_count(session, base)
         rows = session.exec(
             base.order_by(*order).offset((page - 1) * per_page).limit(per_page)
         ).all()
