@@ -37,7 +37,7 @@ ALLOWED = {"werkzeug.security"}
 def layer_of(module: str) -> str:
     parts = module.split(".")
     head = parts[1] if len(parts) > 1 else ""
-    if head in {"vocab", "config", "dates", "text", "enums", "caches"}:
+    if head in {"vocab", "config", "dates", "text", "enums", "caches", "collector"}:
         return "base"
     if head == "matching":
         return "engine"

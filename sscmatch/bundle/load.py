@@ -7,14 +7,11 @@ validation and writing are, for a progress bar (the CLI) or a job's progress (th
 
 from __future__ import annotations
 
-import functools
-import gc
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import ParamSpec, TypeVar
 
 from pydantic import BaseModel
 from sqlmodel import Session, SQLModel, col, select
@@ -22,13 +19,12 @@ from sqlmodel import Session, SQLModel, col, select
 from sscmatch.bundle.format import TABLES, BundleError, Problem, read_bundle
 from sscmatch.bundle.validate import Resolved, StoredIds, validate
 from sscmatch.bundle.write import MODELS, TableWriter, forget_written, roomy_cache
+from sscmatch.collector import paused_collector
 from sscmatch.models import AuditEvent, Exchange, Institution, StudyTour, Theme, utcnow
 from sscmatch.vocab import Vocabulary
 
 __all__ = ["MODELS", "ImportReport", "Progress", "import_bundle"]
 
-P = ParamSpec("P")
-R = TypeVar("R")
 
 Progress = Callable[[str, int, int], None]
 """``progress(step, done, total)``: ``done`` of ``total`` records through ``step``, which is
@@ -65,25 +61,7 @@ def _ids(session: Session, model: type[SQLModel]) -> frozenset[str]:
     return frozenset(session.exec(select(model.id)))  # type: ignore[attr-defined]
 
 
-def _without_cycle_collection(func: Callable[P, R]) -> Callable[P, R]:
-    """Run ``func`` with Python's cycle collector paused. An import holds hundreds of thousands of
-    live records, and each full collection walks them all: at 310,268 records that took a third
-    of the import. Reference counting still frees what is dropped; the collector resumes after."""
-
-    @functools.wraps(func)
-    def paused(*args: P.args, **kwargs: P.kwargs) -> R:
-        was_enabled = gc.isenabled()
-        gc.disable()
-        try:
-            return func(*args, **kwargs)
-        finally:
-            if was_enabled:
-                gc.enable()
-
-    return paused
-
-
-@_without_cycle_collection
+@paused_collector()  # an import holds hundreds of thousands of live records
 def import_bundle(
     session: Session,
     path: Path,

@@ -18,8 +18,8 @@ from typing import Any
 import numpy as np
 from threadpoolctl import ThreadpoolController
 
+from sscmatch.collector import paused_collector
 from sscmatch.matching import factors as F
-from sscmatch.matching.collector import paused_collector
 from sscmatch.matching.explain import Explainer, Facts
 from sscmatch.matching.indexes import Indexes
 from sscmatch.matching.model import (
