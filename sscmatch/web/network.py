@@ -257,14 +257,16 @@ def countries() -> Any:
     if region is not None and region not in regions(vocab):
         error = str(_l("Unknown region: %(region)s", region=region))
         region = None
-    rows = analytics.countries_activity(get_session(), vocab, region, viewer=current_user)
-    here = lang()
-    rows.sort(
-        key=lambda a: vocab.countries[a.code].name(here) if a.code in vocab.countries else a.code
-    )
-    html = render_template(
-        "network/countries.html", rows=rows, region=region, error=error, **_common()
-    )
+
+    def context() -> dict[str, Any]:
+        rows = analytics.countries_activity(get_session(), vocab, region, viewer=current_user)
+        here = lang()
+        named = vocab.countries
+        rows.sort(key=lambda a: named[a.code].name(here) if a.code in named else a.code)
+        return dict(rows=rows, region=region, error=error, **_common())
+
+    # Kept per viewer's scope: the counts hold the drafts a viewer may see.
+    html = render_kept("network", "countries", (visibility.scope(current_user),), context)
     return (html, 400) if error else html
 
 

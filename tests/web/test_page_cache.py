@@ -166,3 +166,23 @@ def test_dashboard_follows_a_commitment_update(as_user: Any, kb: None, session: 
     assert answer.status_code in (200, 302)
     after = page(client, "/followup")
     assert "cache-dash" not in after[after.index(section[0]) : after.index(section[1])]
+
+
+def test_countries_list_is_kept_per_visibility_scope(
+    as_user: Any, kb: None, session: Session
+) -> None:
+    """The list of countries counts the drafts its reader may see: a focal point of Brazil, one
+    of Guatemala and the staff each get their own body, and a committed draft shows at once."""
+
+    def brazil_capacities(role: str) -> str:
+        html = page(as_user(role), "/countries")
+        row = html.split('href="/countries/BRA"', 1)[1].split("</tr>", 1)[0]
+        return re.findall(r'<td class="n">(\d+)</td>', row)[0]
+
+    before = {role: brazil_capacities(role) for role in ("analyst", "focal_bra", "focal_gtm")}
+    session.add(Capacity(id="bra-draft", country="BRA", title="A draft", status="draft"))
+    session.commit()
+    after = {role: brazil_capacities(role) for role in ("focal_gtm", "analyst", "focal_bra")}
+    assert after["focal_gtm"] == before["focal_gtm"]  # not theirs to see
+    assert int(after["analyst"]) == int(before["analyst"]) + 1
+    assert int(after["focal_bra"]) == int(before["focal_bra"]) + 1

@@ -20,6 +20,7 @@ from sscmatch.models import Capacity, Country, Need
 from sscmatch.models import Proposal as StoredProposal
 from sscmatch.workflow import visibility
 from sscmatch.workflow.base import Page
+from sscmatch.workflow.counts import kept_count
 from sscmatch.workflow.proposals.evidence import on_experience
 from sscmatch.workflow.proposals.lifecycle import (
     OPEN_STATUSES,
@@ -149,7 +150,7 @@ def list_proposals(
     titles by id (a fallback proposal has no capacity, hence the outer join). Sorting whole rows
     (with their JSON explanations) was most of the queue's time."""
     conditions = conditions_of(filters, viewer)
-    total = session.exec(select(func.count(col(StoredProposal.id))).where(*conditions)).one()
+    total = kept_count(session, select(StoredProposal.id).where(*conditions))
     page = max(1, page)
     ids = list(
         session.exec(
