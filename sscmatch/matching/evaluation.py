@@ -31,7 +31,7 @@ from __future__ import annotations
 import random
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from sscmatch.matching import baselines
 from sscmatch.matching.calibration import DEFAULT_WINDOW, calibrate, chosen_rule
@@ -88,6 +88,8 @@ class MethodSpec:
     kind: str  # full, calibrated, baseline, ablation
     run: Method
     family: bool = True
+    choices: dict[int, str] = field(default_factory=dict)
+    """For the rule chosen before T: cut-off -> the rule it chose (filled as it runs)."""
 
 
 def methods(corpus: Corpus, window: int, weights: Weights = DEFAULT_WEIGHTS) -> list[MethodSpec]:
@@ -104,11 +106,13 @@ def methods(corpus: Corpus, window: int, weights: Weights = DEFAULT_WEIGHTS) -> 
         MethodSpec(name, "baseline", baselines.rule(key)) for name, key in baselines.RULES.items()
     ]
 
+    choices: dict[int, str] = {}
+
     def chosen(snap: Snapshot) -> dict[str, Ranking]:
-        name = chosen_rule(corpus, snap.year, window)
+        choices[snap.year] = name = chosen_rule(corpus, snap.year, window)
         return baselines.rule(baselines.RULES[name])(snap)
 
-    out.append(MethodSpec(CHOSEN, "chosen", chosen))
+    out.append(MethodSpec(CHOSEN, "chosen", chosen, choices=choices))
     out.append(MethodSpec(NO_FAMILY, "ablation", engine_method(weights), family=False))
     out += [
         MethodSpec(f"full − {f.replace('_', '-')}", "ablation", engine_method(without(f, weights)))
@@ -246,9 +250,7 @@ def evaluate(
         window=window,
         margins={},
         chosen_margins={},
-        chosen={y: chosen_rule(corpus, y, window) for y in years}
-        if any(m.kind == "chosen" for m in table)
-        else {},
+        chosen=next((dict(m.choices) for m in table if m.kind == "chosen"), {}),
         pool_coverage=in_pool / len(cases) if cases else float("nan"),
     )
     if any(r.kind == "full" for r in rows) and any(r.kind == "baseline" for r in rows):
