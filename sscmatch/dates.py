@@ -1,28 +1,128 @@
 """Partial dates as the documents give them: ``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD``.
 
-Records keep the text (so an export gives back exactly what was imported) and the matcher works on
-the first day of the period (``2017`` means 2017-01-01), which is what "started before DATE" needs.
+A :class:`PartialDate` is the first day of the period (``2017`` is 2017-01-01, which is what
+"started before DATE" needs) and its precision (year, month or day,
+:data:`sscmatch.enums.DATE_PRECISIONS`). Records store the two as a ``date`` column and a
+precision column; ``str()`` gives back exactly the text it was parsed from (so an export gives
+back what was imported), values compare and sort by their first day, and :meth:`PartialDate.format`
+writes them for a reader in their language.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
+from typing import cast
+
+from babel.dates import format_date, format_skeleton
+
+from sscmatch.enums import DATE_PRECISIONS, DatePrecision
 
 _PARTIAL = re.compile(r"^([0-9]{4})(?:-([0-9]{2})(?:-([0-9]{2}))?)?$")  # ASCII digits only
+_WIDTH = {"year": 4, "month": 7, "day": 10}
+"""How many characters of the ISO date the text of each precision keeps."""
+_RANK = {name: rank for rank, name in enumerate(DATE_PRECISIONS)}
 
 
 class PartialDateError(ValueError):
     """Raised for text that is not ``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD``."""
 
 
-def parse_partial_date(text: str) -> date:
-    """Return the first day of the period ``text`` names.
+@dataclass(frozen=True, slots=True)
+class PartialDate:
+    """A year, a month or a day: the first day of the period and how precise it is.
 
-    >>> parse_partial_date("2017"), parse_partial_date("2019-10")
-    (datetime.date(2017, 1, 1), datetime.date(2019, 10, 1))
+    >>> d = PartialDate.parse("2019-10")
+    >>> d.first, d.precision, str(d), d.last
+    (datetime.date(2019, 10, 1), 'month', '2019-10', datetime.date(2019, 10, 31))
+    >>> sorted([PartialDate.parse("2019-10-02"), d, PartialDate.parse("2019")])
+    [PartialDate('2019'), PartialDate('2019-10'), PartialDate('2019-10-02')]
     """
-    match = _PARTIAL.match(text.strip())
+
+    first: date
+    precision: DatePrecision
+
+    def __post_init__(self) -> None:
+        if self.precision not in _RANK:
+            raise PartialDateError(f"{self.precision!r} is not a precision {DATE_PRECISIONS}")
+        day = self.first.day if self.precision != "day" else 1
+        month = self.first.month if self.precision == "year" else 1
+        if (day, month) != (1, 1):
+            raise PartialDateError(f"{self.first} is not the first day of a {self.precision}")
+
+    @staticmethod
+    def parse(text: str) -> PartialDate:
+        """The period ``text`` names (surrounding spaces ignored); :class:`PartialDateError`
+        for anything else."""
+        return _parse(text.strip())
+
+    @staticmethod
+    def of(first: date | None, precision: str | None) -> PartialDate | None:
+        """The value of a record's two columns (``None`` when the date is not set)."""
+        if first is None:
+            return None
+        return PartialDate(first, cast(DatePrecision, precision or "day"))
+
+    @staticmethod
+    def coerce(value: PartialDate | str | None) -> PartialDate | None:
+        """``value`` as a partial date: parsed if text, ``None`` if blank."""
+        if value is None or isinstance(value, PartialDate):
+            return value
+        return PartialDate.parse(value) if value.strip() else None
+
+    def __str__(self) -> str:
+        return self.first.isoformat()[: _WIDTH[self.precision]]
+
+    def __repr__(self) -> str:
+        return f"PartialDate({str(self)!r})"
+
+    def __composite_values__(self) -> tuple[date, str]:
+        return self.first, self.precision
+
+    def _key(self) -> tuple[date, int]:
+        return self.first, _RANK[self.precision]
+
+    def __lt__(self, other: PartialDate) -> bool:
+        return self._key() < other._key()
+
+    def __le__(self, other: PartialDate) -> bool:
+        return self._key() <= other._key()
+
+    def __gt__(self, other: PartialDate) -> bool:
+        return self._key() > other._key()
+
+    def __ge__(self, other: PartialDate) -> bool:
+        return self._key() >= other._key()
+
+    @property
+    def year(self) -> int:
+        return self.first.year
+
+    @property
+    def last(self) -> date:
+        """The last day of the period (``2017`` → 2017-12-31)."""
+        first = self.first
+        if self.precision == "day":
+            return first
+        if self.precision == "month":
+            following = date(first.year + first.month // 12, first.month % 12 + 1, 1)
+            return date.fromordinal(following.toordinal() - 1)
+        return date(first.year, 12, 31)
+
+    def format(self, locale: str) -> str:
+        """The period as a reader of ``locale`` writes it: ``2014``, ``March 2014`` /
+        ``marzo de 2014``, ``March 12, 2014`` / ``12 de marzo de 2014``."""
+        if self.precision == "year":
+            return str(format_skeleton("y", self.first, locale=locale))
+        if self.precision == "month":
+            return str(format_skeleton("yMMMM", self.first, locale=locale))
+        return str(format_date(self.first, format="long", locale=locale))
+
+
+def _first_day(text: str) -> date:
+    match = _PARTIAL.match(text)
     if not match:
         raise PartialDateError(f"{text!r} is not a date (expected YYYY, YYYY-MM or YYYY-MM-DD)")
     year, month, day = (int(g) if g else 1 for g in match.groups())
@@ -32,19 +132,26 @@ def parse_partial_date(text: str) -> date:
         raise PartialDateError(f"{text!r} is not a real date ({exc})") from None
 
 
+@lru_cache(maxsize=65_536)  # a pure function of its text; a corpus repeats the same few thousand
+def _parse(text: str) -> PartialDate:
+    first = _first_day(text)
+    return PartialDate(first, cast(DatePrecision, DATE_PRECISIONS[text.count("-")]))
+
+
+def parse_partial_date(text: str) -> date:
+    """Return the first day of the period ``text`` names.
+
+    >>> parse_partial_date("2017"), parse_partial_date("2019-10")
+    (datetime.date(2017, 1, 1), datetime.date(2019, 10, 1))
+    """
+    return PartialDate.parse(text).first
+
+
 def period_end(text: str) -> date:
     """Return the last day of the period ``text`` names (``2017`` → 2017-12-31)."""
-    start = parse_partial_date(text)
-    parts = text.strip().count("-")
-    if parts == 2:
-        return start
-    if parts == 1:
-        next_month = date(start.year + start.month // 12, start.month % 12 + 1, 1)
-        return date.fromordinal(next_month.toordinal() - 1)
-    return date(start.year, 12, 31)
+    return PartialDate.parse(text).last
 
 
 def normalise_partial_date(text: str) -> str:
     """Validate ``text`` and return it stripped (the stored form)."""
-    parse_partial_date(text)
-    return text.strip()
+    return str(PartialDate.parse(text))

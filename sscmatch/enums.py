@@ -66,6 +66,11 @@ PRIORITIES: tuple[str, ...] = get_args(Priority)
 DIRECTIONS: tuple[str, ...] = get_args(Direction)
 ROLES: tuple[str, ...] = get_args(Role)
 
+DatePrecision = Literal["year", "month", "day"]
+"""How precise a record's date is (:class:`sscmatch.dates.PartialDate`): ``2014``, ``2014-03``,
+``2014-03-12``. In the order of the text's length (the number of ``-`` in it is the index)."""
+DATE_PRECISIONS: tuple[str, ...] = get_args(DatePrecision)
+
 ExchangeRole = Literal["provider", "recipient", "participant"]
 """The role of a country in an exchange (a bundle's ``providers``, ``recipients``,
 ``participants``)."""
