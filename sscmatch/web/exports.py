@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -167,24 +167,14 @@ def _flat(row: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def records(items: Iterable[Any], fields: Sequence[str]) -> list[dict[str, Any]]:
-    return [{f: getattr(item, f, None) for f in fields} for item in items]
-
-
 def bad_filter(message: str) -> Any:
     from sscmatch.web.messages import translated
 
     abort(400, description=_("These filters cannot be used: %(why)s", why=translated(message)))
 
 
-def every_page(fetch: Callable[[int, int], Any]) -> tuple[list[Any], bool]:
-    """All items of a paged use case (one large page), and whether :data:`MAX_ROWS` cut them."""
-    page = fetch(1, MAX_ROWS)
-    return list(page.items), page.total > len(page.items)
-
-
 def viewer() -> Any:
     return current_user
 
 
-__all__ = ["SIGNED_IN", "access", "every_page", "file_name", "records", "send", "send_kept"]
+__all__ = ["SIGNED_IN", "access", "file_name", "send", "send_kept"]

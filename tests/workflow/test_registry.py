@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlmodel import Session, select
@@ -157,7 +158,9 @@ def test_endorsement_flow(session: Session) -> None:
 
 def test_search_filters(kb: Session) -> None:
     everything = reg.search_capacities(kb, VOCAB, RecordFilter(), per_page=1000, viewer=SYSTEM)
-    bra = reg.search_capacities(kb, VOCAB, RecordFilter(country="BRA"), per_page=1000, viewer=SYSTEM)
+    bra = reg.search_capacities(
+        kb, VOCAB, RecordFilter(country="BRA"), per_page=1000, viewer=SYSTEM
+    )
     assert 0 < bra.total < everything.total
     assert all(c.country == "BRA" for c in bra.items)
     # a parent theme includes its children
@@ -169,7 +172,12 @@ def test_search_filters(kb: Session) -> None:
     assert only_children, "children of the theme should match too"
     # region: M49 sub-region
     latam = reg.search_needs(
-        kb, VOCAB, RecordFilter(region="Latin America and the Caribbean"), per_page=1000, viewer=SYSTEM)
+        kb,
+        VOCAB,
+        RecordFilter(region="Latin America and the Caribbean"),
+        per_page=1000,
+        viewer=SYSTEM,
+    )
     assert latam.total > 0
     assert all(
         VOCAB.countries[n.country].subregion == "Latin America and the Caribbean"
@@ -186,8 +194,12 @@ def test_search_filters(kb: Session) -> None:
 
 def test_paging_counts(kb: Session) -> None:
     total = reg.search_needs(kb, VOCAB, RecordFilter(), per_page=1000, viewer=SYSTEM).total
-    first = reg.search_needs(kb, VOCAB, RecordFilter(sort="title"), page=1, per_page=10, viewer=SYSTEM)
-    second = reg.search_needs(kb, VOCAB, RecordFilter(sort="title"), page=2, per_page=10, viewer=SYSTEM)
+    first = reg.search_needs(
+        kb, VOCAB, RecordFilter(sort="title"), page=1, per_page=10, viewer=SYSTEM
+    )
+    second = reg.search_needs(
+        kb, VOCAB, RecordFilter(sort="title"), page=2, per_page=10, viewer=SYSTEM
+    )
     assert first.total == total and first.pages == -(-total // 10)
     assert len(first.items) == 10
     assert not {n.id for n in first.items} & {n.id for n in second.items}
@@ -272,3 +284,57 @@ def test_exchanges_are_written_by_the_secretariat(session: Session) -> None:
         reg.update_exchange(session, VOCAB, SEC, exchange.id, {"end": "2020"}, 2)
     with pytest.raises(reg.NotFound):
         reg.update_exchange(session, VOCAB, SEC, "E-nope", {"title": "x"}, 1)
+
+
+FIELDS = {
+    "needs": ("id", "country", "title", "themes", "languages", "desired_from", "status"),
+    "capacities": ("id", "country", "institution", "title", "themes", "modalities", "status"),
+    "exchanges": ("id", "title", "start", "providers", "recipients", "partners", "study_tour"),
+}
+RECORD_CASES = (
+    RecordFilter(),
+    RecordFilter(country="BRA", sort="title"),
+    RecordFilter(theme="policy-governance", sort="oldest"),
+    RecordFilter(region="Latin America and the Caribbean"),
+    RecordFilter(language="es", year="2008"),
+    RecordFilter(q="bolsa escola"),  # fuzzy text, relevance order
+    RecordFilter(q="inspección laboral", sort="title"),  # a theme named in Spanish
+    RecordFilter(q="qwxzv plorf"),
+)
+
+
+def _listed(
+    kb: Session, kind: str, flt: RecordFilter, viewer: Who | None, limit: int
+) -> tuple[Any, list[dict[str, Any]], int]:
+    """The page of ``kind`` under ``flt`` (every record) and its export records (``limit``)."""
+    fields = FIELDS[kind]
+    if kind == "exchanges":
+        page = reg.search_exchanges(kb, VOCAB, flt, per_page=10_000)
+    else:
+        search = reg.search_needs if kind == "needs" else reg.search_capacities
+        page = search(kb, VOCAB, flt, per_page=10_000, viewer=viewer)
+    found = reg.list_records(kb, VOCAB, kind, flt, fields=fields, limit=limit, viewer=viewer)
+    return page, *found
+
+
+def test_export_records_are_what_the_lists_list(kb: Session) -> None:
+    """The exports' column reads list what the pages list, in their order, with the same values
+    and total, under each filter and viewer (drafts as visibility allows), and cut at ``limit``."""
+    reg.create_need(kb, VOCAB, GTM, need_data(title="Inspección laboral en fincas (borrador)"))
+    kb.commit()
+    compared = 0
+    for kind, fields in FIELDS.items():
+        viewers: tuple[Who | None, ...] = (None,) if kind == "exchanges" else (SEC, GTM, BRA)
+        for flt in RECORD_CASES:
+            for viewer in viewers:
+                page, rows, total = _listed(kb, kind, flt, viewer, 10_000)
+                expected = [{f: getattr(item, f) for f in fields} for item in page.items]
+                assert rows == expected, (kind, flt, viewer)
+                assert total == page.total
+                compared += bool(rows)
+                _page, cut, cut_total = _listed(kb, kind, flt, viewer, 3)
+                assert cut == expected[:3] and cut_total == page.total
+    assert compared >= 30  # most cases list records: equal empty lists cannot pass alone
+    draft = RecordFilter(q="borrador")
+    assert _listed(kb, "needs", draft, GTM, 10)[1]  # the draft: its country's focal point only
+    assert not _listed(kb, "needs", draft, BRA, 10)[1]
