@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date
 from typing import Any
 
 from rapidfuzz import fuzz, process
@@ -17,7 +16,7 @@ from sqlmodel import Session, SQLModel, col, select
 from sscmatch import relations
 from sscmatch.columns import JSONList, json_list_reader
 from sscmatch.enums import CAPACITY_STATUSES, NEED_STATUSES
-from sscmatch.models import AuditEvent, Capacity, Exchange, Institution, Need, Theme, period_order
+from sscmatch.models import AuditEvent, Capacity, Exchange, Institution, Need, Theme
 from sscmatch.vocab import Vocabulary, normalise
 from sscmatch.workflow import visibility
 from sscmatch.workflow.base import Page
@@ -424,17 +423,14 @@ def _exchanges(session: Session, vocab: Vocabulary, flt: RecordFilter) -> _Listi
         code = _language_code(vocab, flt.language)
         conditions.append(relations.having(Exchange, "languages", [code]))
     if flt.year:
-        year = int(_year(flt.year))  # the start's year: a range of days
-        conditions.append(col(Exchange.start_date) >= date(year, 1, 1))
-        conditions.append(col(Exchange.start_date) < date(year + 1, 1, 1))
+        conditions.append(col(Exchange.start).startswith(_year(flt.year)))
     if flt.status:
         raise BadFilter("exchanges have no status to filter on")
-    start = period_order(Exchange.start_date, Exchange.start_precision)
     orders: dict[str, list[Any]] = {
-        "recent": [*(o.desc() for o in start), col(Exchange.id)],
-        "oldest": [*start, col(Exchange.id)],
+        "recent": [col(Exchange.start).desc(), col(Exchange.id)],
+        "oldest": [col(Exchange.start), col(Exchange.id)],
         "title": [col(Exchange.title), col(Exchange.id)],
-        "country": [*(o.desc() for o in start), col(Exchange.id)],
+        "country": [col(Exchange.start).desc(), col(Exchange.id)],
     }
     text = ("title", "description", "outcomes")
     return _Listing(Exchange, conditions, orders, _exchange_text, _themes, text)
