@@ -11,10 +11,10 @@ from __future__ import annotations
 import heapq
 import io
 import json
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
-from typing import Any
+from typing import Any, TypedDict
 
 import networkx as nx
 from sqlalchemy.engine import Engine
@@ -37,6 +37,7 @@ from sscmatch.analytics.graph import (
 )
 from sscmatch.bundle.csvfile import csv_bytes
 from sscmatch.vocab import Vocabulary
+from sscmatch.workflow.base import N_, BadParameter
 
 FORMATS = ("json", "graphml", "gexf", "csv-nodes", "csv-edges")
 LAYOUTS = ("geo", "spring")
@@ -74,8 +75,28 @@ EXTENSIONS = {
 }
 
 
-class DetailError(ValueError):
-    """A node or link that the request names wrongly."""
+class Subject(TypedDict, total=False):
+    """What a detail request names: a country (``node``) or a link (``source``, ``target``,
+    ``kind``), as :func:`exchanges_for` takes it."""
+
+    node: str | None
+    source: str | None
+    target: str | None
+    kind: str | None
+
+
+def asked_subject(args: Mapping[str, str]) -> Subject:
+    """The subject named by query arguments of the same names (the page's and the API's)."""
+    return Subject(
+        node=args.get("node"),
+        source=args.get("source"),
+        target=args.get("target"),
+        kind=args.get("kind"),
+    )
+
+
+class DetailError(BadParameter):
+    """A node or link that the request names wrongly (400, ``bad_parameter``)."""
 
 
 DRAWN_LINKS = 3000
@@ -425,14 +446,17 @@ def subject_of(
     if node:
         node = node.strip().upper()
         if node not in vocab.countries:
-            raise DetailError(f"unknown country code {node!r} (expected ISO alpha-3, e.g. BRA)")
+            raise DetailError(
+                N_("unknown country code %(value)s (expected ISO alpha-3, e.g. BRA)"),
+                value=repr(node),
+            )
         return {"node": node}
     if source and target:
         kind = kind or DIRECTED
         if kind not in (DIRECTED, JOINT):
-            raise DetailError("kind must be 'directed' or 'joint'")
+            raise DetailError(N_("kind must be 'directed' or 'joint'"))
         return {"source": source.strip().upper(), "target": target.strip().upper(), "kind": kind}
-    raise DetailError("name a country (node=BRA) or a link (source=BRA&target=MOZ&kind=…)")
+    raise DetailError(N_("name a country (node=BRA) or a link (source=BRA&target=MOZ&kind=…)"))
 
 
 def details(

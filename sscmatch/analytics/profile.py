@@ -22,13 +22,14 @@ from sscmatch.enums import OPEN_COMMITMENT_STATUSES
 from sscmatch.models import Capacity, Commitment, Exchange, Institution, Need
 from sscmatch.vocab import Vocabulary
 from sscmatch.workflow import visibility
+from sscmatch.workflow.base import N_, NotFound
 from sscmatch.workflow.visibility import Viewer
 
 OPEN_COMMITMENT = OPEN_COMMITMENT_STATUSES
 
 
-class UnknownCountry(LookupError):
-    pass
+class UnknownCountry(NotFound):
+    """No country has this code (404)."""
 
 
 def commitment_state(status: str, due: str | None, today: date) -> str:
@@ -92,7 +93,7 @@ def country_profile(
     staff: :mod:`sscmatch.workflow.visibility`)."""
     code = code.strip().upper()
     if code not in vocab.countries:
-        raise UnknownCountry(code)
+        raise UnknownCountry(N_("No country with code %(code)s."), code=repr(code))
     today = today or date.today()
     totals: dict[str, int] = {}
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from sscmatch.bundle.csvfile import restore
+from sscmatch.workflow.base import N_, DomainError
 
 TABLES: tuple[str, ...] = (
     "themes",
@@ -157,12 +158,12 @@ class Problem:
         return f"{self.file}:{self.line}: {self.field}: {self.message}"
 
 
-class BundleError(Exception):
-    """A bundle that cannot be imported; ``problems`` lists every reason."""
+class BundleError(DomainError):
+    """A bundle that cannot be imported (422); ``problems`` lists every reason."""
 
     def __init__(self, problems: list[Problem]) -> None:
         self.problems = problems
-        super().__init__(f"{len(problems)} problem(s) in the bundle")
+        super().__init__(N_("%(n)s problem(s) in the bundle"), n=len(problems))
 
 
 @dataclass

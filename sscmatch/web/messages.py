@@ -80,8 +80,6 @@ SHAPES = (
     N_("unknown region %(value)s; expected one of %(known)s"),
     N_("unknown modality %(value)s; expected one of %(known)s"),
     N_("unknown constituency %(value)s; expected one of %(known)s"),
-    N_("unknown country code %(value)s (expected ISO alpha-3, e.g. BRA)"),
-    N_("name a country (node=BRA) or a link (source=BRA&target=MOZ&kind=…)"),
     # the review queue's filters (sscmatch.workflow.proposals)
     N_("min_score must be a number between 0 and 1"),
     N_("max_score must be a number between 0 and 1"),

@@ -111,6 +111,31 @@ def test_clicking_brazil_lists_its_exchanges(as_user: Any, kb: list[Exchange]) -
     assert bad.status_code == 400 and "unknown country" in bad.get_json()["message"]
 
 
+def test_unknown_country_or_link_answers_in_the_readers_language(
+    as_user: Any, kb: list[Exchange]
+) -> None:
+    """The use case's refusals (an unknown country, a link named wrongly) reach the page, its
+    side panel and the API through the one error handler, with their status and in the
+    reader's language."""
+    client = as_user("analyst")
+    english = client.get("/countries/ZZZ")
+    assert english.status_code == 404
+    assert "No country with code &#39;ZZZ&#39;." in english.get_data(as_text=True)
+    client.post("/language", data={"lang": "es"})
+    spanish = client.get("/countries/zzz")
+    assert spanish.status_code == 404
+    assert "No hay ningún país con el código &#39;ZZZ&#39;." in spanish.get_data(as_text=True)
+    panel = client.get("/network/exchanges?source=BRA&target=MOZ&kind=sideways&format=json")
+    assert panel.status_code == 400
+    assert panel.get_json() == {
+        "error": "bad_parameter",
+        "message": "kind debe ser 'directed' o 'joint'",
+    }
+    page = client.get("/network/exchanges?node=ZZZ")
+    assert page.status_code == 400
+    assert "código de país desconocido" in page.get_data(as_text=True)
+
+
 def test_link_details_match_the_link_count(as_user: Any, kb: list[Exchange]) -> None:
     client = as_user("analyst")
     data = client.get("/network/data").get_json()
@@ -228,6 +253,8 @@ def test_api_node_details_and_errors(client: Any, token: str, kb: list[Exchange]
         ("?modality=teleport", "bad_filter"),
         ("?node=XYZ", "bad_parameter"),
         ("?layout=circle", "bad_parameter"),
+        ("?source=BRA&target=MOZ&kind=sideways", "bad_parameter"),
+        ("?source=BRA", "bad_parameter"),
     ):
         resp = api(client, token, query)
         assert resp.status_code == 400, query

@@ -8,7 +8,7 @@ from typing import Any
 from flask import Response, jsonify, request
 
 from sscmatch import analytics
-from sscmatch.analytics.payload import EXTENSIONS, LAYOUTS, MEDIA_TYPES
+from sscmatch.analytics.payload import EXTENSIONS, LAYOUTS, MEDIA_TYPES, asked_subject
 from sscmatch.vocab import load_vocabulary
 from sscmatch.web.access import SIGNED_IN, access
 from sscmatch.web.api import ApiError, bp, document
@@ -107,19 +107,8 @@ def network() -> Any:
     filters = analytics.parse_filters(request.args, vocab)
     session = get_session()
     if request.args.get("node") or request.args.get("source") or request.args.get("target"):
-        try:
-            found = analytics.exchanges_for(
-                session,
-                vocab,
-                filters,
-                node=request.args.get("node"),
-                source=request.args.get("source"),
-                target=request.args.get("target"),
-                kind=request.args.get("kind"),
-                limit=10_000,
-            )
-        except analytics.DetailError as exc:
-            raise ApiError(400, "bad_parameter", str(exc)) from None
+        subject = asked_subject(request.args)
+        found = analytics.exchanges_for(session, vocab, filters, **subject, limit=10_000)
         return jsonify(found)
     view = analytics.network_view(session, vocab, filters, kind)
     if fmt == "json":
