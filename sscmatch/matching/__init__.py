@@ -29,6 +29,10 @@ cooperation...) never make an offer address a need.
   0.5. maturity: pilot 0.25 … institutionalised 1 (fallback 0.5). follow-through:
   (fulfilled + 1) / (decided + 2).
 
+A fallback offer keeps the topic weight and weighs the rest of its record alike
+(``scoring.fallback_weights``): one unit each (the mean context weight; text, taken at 0.4,
+1 / 0.4 units), never above a registered offer's weight, over the same Σw.
+
 **Topical fit first.** An offer that addresses the need has a topic at least 0.5 above any
 that does not (``factors.OFF_TOPIC_GAP``); with the default weights topic · 0.5 = 3.25 exceeds
 relationship + region + language = 3, so closeness, language and ties alone never lift an

@@ -37,6 +37,7 @@ from sscmatch.matching import factors as F
 from sscmatch.matching.metrics import Ranking, case_metrics, group_by_score
 from sscmatch.matching.model import CONTEXT_FACTORS, DEFAULT_WEIGHTS, FACTORS, Corpus, Weights
 from sscmatch.matching.replay import Case, Snapshot, make_cases, snapshot
+from sscmatch.matching.scoring import fallback_weights, offer_weights
 
 F64 = npt.NDArray[np.float64]
 
@@ -104,9 +105,17 @@ def ranked_components(snap: Snapshot, weights: Weights) -> dict[str, dict[str, l
     props = snap.prepared.rank(
         weights, need_ids=[c.need.id for c in snap.cases], top_k=top, explain=False
     )
+    # A fallback offer weighs its components less (``scoring.fallback_weights``): the logit
+    # sees them discounted by the ratio at these weights, so β · components stays the score
+    # near them (β is kept close to them by the regularisation).
+    on, fb = offer_weights(weights), fallback_weights(weights)
+    discount = {k: fb[k] / on[k] if on[k] > 0 else 0.0 for k in FACTORS}
     by_need: dict[str, dict[str, list[float]]] = defaultdict(dict)
     for p in props:
-        by_need[p.need_id][p.provider] = [p.components[k] for k in FACTORS]
+        scale = discount if p.basis == "experience" else None
+        by_need[p.need_id][p.provider] = [
+            p.components[k] * (scale[k] if scale else 1.0) for k in FACTORS
+        ]
     out: dict[str, dict[str, list[float]]] = {}
     for case in snap.cases:
         pool = set(snap.pool(case))

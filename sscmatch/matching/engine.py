@@ -35,6 +35,8 @@ from sscmatch.matching.scoring import (
     F64,
     I64,
     candidates,
+    fallback_weights,
+    offer_weights,
     pair_components,
     rank_keys,
     score_block,
@@ -199,10 +201,14 @@ class PreparedCorpus:
         tables = self.tables(weights.half_life)
         comps = pair_components(ix, tables, self.text, weights, nn, oo, pp)
         total = weights.total
-        score = dd * weighted(weights, comps)
+        fallback = oo < 0
+        score = dd * weighted(weights, comps, fallback)
         # Python floats once per proposal row (not one numpy scalar at a time per proposal)
         comp_rows = np.column_stack([comps[k] for k in FACTORS]).tolist()
-        contrib = np.column_stack([dd * weights.factor(k) * comps[k] / total for k in FACTORS])
+        on, fb = offer_weights(weights), fallback_weights(weights)
+        contrib = np.column_stack(
+            [dd * np.where(fallback, fb[k], on[k]) * comps[k] / total for k in FACTORS]
+        )
         contrib_rows = contrib.tolist()
         addresses = comps["topic"] >= np.where(
             oo >= 0, F.ON_TOPIC_MIN, F.FALLBACK_SHARE * F.ON_TOPIC_MIN

@@ -235,7 +235,8 @@ class ReferenceScorer:
         return {name: float(getattr(self, name)(need, cap, owner)) for name in FACTORS}
 
     def score(self, need: NeedItem, cap: CapacityItem | None, country: str | None = None) -> float:
-        return float(weighted(self.weights, self.components(need, cap, country)))
+        comps = self.components(need, cap, country)
+        return float(weighted(self.weights, comps, fallback=cap is None))
 
     def exclusion(self, need: NeedItem, cap: CapacityItem) -> Reason | None:
         return exclusion(self.corpus, need, cap, self.as_of, self.taxonomy)

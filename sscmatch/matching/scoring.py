@@ -16,7 +16,7 @@ import numpy.typing as npt
 
 from sscmatch.matching import factors as F
 from sscmatch.matching.indexes import DAY_MAX, DAY_MIN, Indexes
-from sscmatch.matching.model import Weights
+from sscmatch.matching.model import CONTEXT_FACTORS, FACTORS, Weights
 from sscmatch.matching.offers import OfferTable, country_runs, offer_parts, offer_table
 from sscmatch.matching.tables import Tables
 from sscmatch.matching.texts import Text
@@ -50,23 +50,76 @@ COUNTRY_FACTORS: tuple[str, ...] = ("experience", "relationship", "region", "fol
 """Factors that depend on the provider country (and the need's recipient and themes)."""
 
 
+FactorWeights = Mapping[str, float]
+"""A weight per factor name (``FACTORS``)."""
+
+
+def offer_weights(weights: Weights) -> FactorWeights:
+    """The weights of a registered offer's score: the ``Weights`` themselves."""
+    return {k: weights.factor(k) for k in FACTORS}
+
+
+def fallback_weights(weights: Weights) -> FactorWeights:
+    """The weights of a fallback offer's score (a country's record; no registered offer).
+
+    Topic keeps its weight: topical fit comes first for a record as for an offer (the one
+    country that did exchanges on the need's theme leads the fallbacks). Every other piece of
+    the record counts alike: one *unit*, the mean weight of a context factor (1 with the
+    defaults), and never more than in a registered offer's score. A fallback's text is already
+    scaled by ``FALLBACK_SHARE``, so its unit is ``unit / FALLBACK_SHARE``. The score keeps the
+    registered offers' divisor Σw, and no weight is above the registered offer's, so the
+    topic guarantee holds against fallbacks as well.
+
+    Why: the large experience weight is there for registered offers (a long record may beat a
+    newcomer's exact offer); for a fallback, whose whole offer *is* its record, it counted the
+    same exchanges twice and put the most active country first for every need. Among the rest
+    of a record nothing says which evidence predicts better, and unit weights are the choice
+    that carries over to data they were not fitted on (Dawes, "The robust beauty of improper
+    linear models", 1979). README, "Fallback", has the figures."""
+    context = [weights.factor(k) for k in CONTEXT_FACTORS]
+    unit = sum(context) / len(context)
+    if unit <= 0:
+        unit = weights.total / len(FACTORS)
+    return {
+        k: weights.factor(k)
+        if k == "topic"
+        else min(weights.factor(k), unit / (F.FALLBACK_SHARE if k in SHARED else 1.0))
+        for k in FACTORS
+    }
+
+
+SHARED: frozenset[str] = frozenset({"text"})
+"""The factors besides topic that a fallback offer takes at ``FALLBACK_SHARE`` of their value."""
+
+
 def partial_sum(
-    weights: Weights, components: Mapping[str, F64 | float], names: tuple[str, ...]
+    weights: FactorWeights, components: Mapping[str, F64 | float], names: tuple[str, ...]
 ) -> F64:
     """Σ w_k·c_k over ``names``, added left to right."""
     total: F64 | float = 0.0
     for k in names:
-        total = total + weights.factor(k) * components[k]
+        total = total + weights[k] * components[k]
     return np.asarray(total)
 
 
-def weighted(weights: Weights, components: Mapping[str, F64 | float]) -> F64:
-    """The score: ((offer part + country part) + w_text·text) / Σ w. The fast engine adds the
-    same parts in the same order (it computes the offer part once per capacity and the country
-    part once per country), so both give the same floats."""
-    offer = partial_sum(weights, components, OFFER_FACTORS)
-    country = partial_sum(weights, components, COUNTRY_FACTORS)
-    out: F64 = (offer + country + weights.text * np.asarray(components["text"])) / weights.total
+def weighted(
+    weights: Weights, components: Mapping[str, F64 | float], fallback: Bool | bool = False
+) -> F64:
+    """The score: ((offer part + country part) + w_text·text) / Σ w, with the fallback weights
+    where ``fallback`` is true. The fast engine adds the same parts in the same order (it
+    computes the offer part once per capacity and the country part once per country), so both
+    give the same floats."""
+    total = weights.total
+    out = _weighted(offer_weights(weights), total, components)
+    if np.any(fallback):
+        out = np.where(fallback, _weighted(fallback_weights(weights), total, components), out)
+    return out
+
+
+def _weighted(w: FactorWeights, total: float, components: Mapping[str, F64 | float]) -> F64:
+    offer = partial_sum(w, components, OFFER_FACTORS)
+    country = partial_sum(w, components, COUNTRY_FACTORS)
+    out: F64 = (offer + country + w["text"] * np.asarray(components["text"])) / total
     return out
 
 
@@ -157,17 +210,15 @@ def candidates(ix: Indexes, roots: tuple[int, ...]) -> I64:
     return np.unique(np.concatenate(parts))
 
 
-def country_part(ix: Indexes, tables: Tables, w: Weights, ns: I64, sig: Signatures) -> F64:
-    """needs × countries: the country part of the score (``COUNTRY_FACTORS``)."""
+def country_components(ix: Indexes, tables: Tables, ns: I64, sig: Signatures) -> dict[str, F64]:
+    """needs × countries: the factors of ``COUNTRY_FACTORS``."""
     rs = ix.need_country[ns]
-    exp = experience_rows(tables, sig.themes)[sig.theme_row]
-    comps = {
-        "experience": exp,
+    return {
+        "experience": experience_rows(tables, sig.themes)[sig.theme_row],
         "relationship": tables.relationship[rs],
         "region": ix.region[rs],
         "follow_through": ix.follow_through[None, :],
     }
-    return partial_sum(w, comps, COUNTRY_FACTORS)
 
 
 def cap_offer_part(ix: Indexes, w: Weights, cs: I64, sig: Signatures) -> tuple[F64, F64]:
@@ -179,13 +230,21 @@ def cap_offer_part(ix: Indexes, w: Weights, cs: I64, sig: Signatures) -> tuple[F
 
 
 def fallback_scores(
-    ix: Indexes, tables: Tables, text: Text, w: Weights, ns: I64, sig: Signatures, country: F64
+    ix: Indexes,
+    tables: Tables,
+    text: Text,
+    w: Weights,
+    ns: I64,
+    sig: Signatures,
+    country: Mapping[str, F64],
 ) -> F64:
-    """needs × countries: the score of every country's fallback offer (-inf when not allowed)."""
+    """needs × countries: the score of every country's fallback offer (-inf when not allowed),
+    with the fallback weights; ``country`` holds the ``country_components``."""
+    fw = fallback_weights(w)
     topic = F.FALLBACK_SHARE * topic_levels(theme_max(ix.fallback_topic, sig.themes))
     lang = language_rows(ix.fallback_lang, ix.fallback_lang_empty, sig.langs, w.interpretation)
     offer = partial_sum(
-        w,
+        fw,
         {
             "topic": topic[sig.theme_row],
             "language": lang[sig.lang_row],
@@ -194,7 +253,7 @@ def fallback_scores(
         OFFER_FACTORS,
     )
     txt = F.FALLBACK_SHARE * text.countries(ns)
-    out: F64 = (offer + country + w.text * txt) / w.total
+    out: F64 = (offer + partial_sum(fw, country, COUNTRY_FACTORS) + fw["text"] * txt) / w.total
     return np.where(allowed_fallback(ix, ns), out, -np.inf)
 
 
@@ -289,8 +348,9 @@ def score_block(
     nc = len(ix.codes)
     total = w.total
     sig = Signatures(ix, ns)
-    country = country_part(ix, tables, w, ns, sig)
-    best = fallback_scores(ix, tables, text, w, ns, sig, country)
+    comps = country_components(ix, tables, ns, sig)
+    country = partial_sum(offer_weights(w), comps, COUNTRY_FACTORS)
+    best = fallback_scores(ix, tables, text, w, ns, sig, comps)
     offer_of = np.full((ns.size, nc), -1, dtype=np.int64)
     if not cs.size:
         return Block(needs=ns, best=best, offer=offer_of)

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from sscmatch.matching import FACTORS, Corpus, Weights, prepare, rank
 from sscmatch.matching import factors as F
+from sscmatch.matching.scoring import FactorWeights, fallback_weights, offer_weights
 from sscmatch.matching.synth import SynthSize, generate
 
 SETTINGS = settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -40,6 +41,11 @@ seeds = st.integers(0, 3)
 dates = st.one_of(st.none(), st.dates(date(2000, 1, 1), date(2026, 1, 1)))
 
 
+def basis_weights(weights: Weights, basis: str) -> FactorWeights:
+    """The weights a proposal's score uses: a fallback offer's, or a registered offer's."""
+    return fallback_weights(weights) if basis == "experience" else offer_weights(weights)
+
+
 @SETTINGS
 @given(seed=seeds, weights=weights_st, as_of=dates)
 def test_scores_in_unit_interval_and_breakdown_sums(
@@ -49,7 +55,8 @@ def test_scores_in_unit_interval_and_breakdown_sums(
         assert 0.0 <= p.score <= 1.0 + 1e-12
         assert all(0.0 <= v <= 1.0 + 1e-12 for v in p.components.values())
         assert abs(sum(p.contributions.values()) - p.score) < 1e-9
-        undamped = sum(weights.factor(k) * p.components[k] for k in FACTORS) / weights.total
+        used = basis_weights(weights, p.basis)
+        undamped = sum(used[k] * p.components[k] for k in FACTORS) / weights.total
         assert abs(p.damping * undamped - p.score) < 1e-9
 
 
@@ -87,7 +94,8 @@ def test_a_zero_weight_removes_a_factor(seed: int, factor: str, weights: Weights
     props = rank(corpus, w0, explain=False)
     for p in props:
         assert p.contributions[factor] == 0.0
-        rest = sum(w0.factor(k) * p.components[k] for k in FACTORS if k != factor)
+        used = basis_weights(w0, p.basis)
+        rest = sum(used[k] * p.components[k] for k in FACTORS if k != factor)
         assert abs(p.damping * rest / w0.total - p.score) < 1e-9
     if factor == "maturity":  # changing the removed factor's input changes nothing
         flipped = dataclasses.replace(
