@@ -75,8 +75,7 @@ def test_calibrate_then_read_it(
     latest = call("analyst", "GET", "/api/v1/calibrations/latest").get_json()
     assert latest["id"] == row.id and latest["in_use"] is True
     actions = [
-        e.action
-        for e in session.exec(select(AuditEvent).where(AuditEvent.entity == "calibration"))
+        e.action for e in session.exec(select(AuditEvent).where(AuditEvent.entity == "calibration"))
     ]
     assert actions == ["start", "finish"]
     # An empty body takes the default window.
@@ -182,4 +181,4 @@ def test_in_openapi(client: Any) -> None:
     )
     window = spec["components"]["schemas"]["CalibrationRequest"]["properties"]["window"]
     assert (window["minimum"], window["maximum"]) == (1, 5)
-    assert set(post["responses"]) == {"201", "202", "409", "422"}
+    assert set(post["responses"]) == {"201", "202", "400", "401", "403", "409", "422"}

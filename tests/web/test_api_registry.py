@@ -239,14 +239,14 @@ def test_openapi_lists_the_registry_routes(client: Any) -> None:
     paths = client.get("/api/v1/openapi.json").get_json()["paths"]
     for path, methods in {
         "/needs": {"get", "post"},
-        "/needs/{id}": {"get", "put", "patch"},
+        "/needs/{need_id}": {"get", "put", "patch"},
         "/capacities": {"get", "post"},
-        "/capacities/{id}": {"get", "put", "patch"},
+        "/capacities/{capacity_id}": {"get", "put", "patch"},
         "/exchanges": {"get", "post"},
-        "/exchanges/{id}": {"get", "put", "patch"},
+        "/exchanges/{exchange_id}": {"get", "put", "patch"},
         "/institutions": {"get"},
-        "/needs/{id}/submit": {"post"},
-        "/needs/{id}/endorse": {"post"},
-        "/needs/{id}/return": {"post"},
+        "/needs/{need_id}/submit": {"post"},
+        "/needs/{need_id}/endorse": {"post"},
+        "/needs/{need_id}/return": {"post"},
     }.items():
         assert methods <= set(paths[path]), path

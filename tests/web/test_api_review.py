@@ -297,13 +297,13 @@ def test_openapi_documents_every_review_route(client: Any) -> None:
     spec = client.get("/api/v1/openapi.json").get_json()
     paths = spec["paths"]
     for path, method in (
-        ("/needs/{id}/matches", "get"),
+        ("/needs/{need_id}/matches", "get"),
         ("/proposals", "get"),
-        ("/proposals/{id}", "get"),
-        ("/proposals/{id}/decision", "post"),
-        ("/proposals/{id}/response", "post"),
+        ("/proposals/{proposal_id}", "get"),
+        ("/proposals/{proposal_id}/decision", "post"),
+        ("/proposals/{proposal_id}/response", "post"),
         ("/match-runs", "post"),
-        ("/match-runs/{id}", "get"),
+        ("/match-runs/{run_id}", "get"),
     ):
         assert method in paths[path], path
     for name in ("Decision", "ProposalResponse", "MatchRunRequest"):

@@ -292,15 +292,15 @@ def test_notices_and_worklist(api: Any, session: Session) -> None:
 def test_openapi_documents_the_new_routes(client: Any) -> None:
     spec = client.get("/api/v1/openapi.json").get_json()
     for path, method in (
-        ("/proposals/{id}/revert", "post"),
+        ("/proposals/{proposal_id}/revert", "post"),
         ("/proposals/bulk-decision", "post"),
-        ("/proposals/{id}/comments", "get"),
-        ("/proposals/{id}/comments", "post"),
+        ("/proposals/{proposal_id}/comments", "get"),
+        ("/proposals/{proposal_id}/comments", "post"),
         ("/vetoes", "get"),
-        ("/vetoes/{id}/lift", "post"),
-        ("/needs/{id}/reopen", "post"),
+        ("/vetoes/{veto_id}/lift", "post"),
+        ("/needs/{need_id}/reopen", "post"),
         ("/notices", "get"),
-        ("/notices/{id}/read", "post"),
+        ("/notices/{notice_id}/read", "post"),
         ("/notices/read", "post"),
         ("/worklist", "get"),
     ):

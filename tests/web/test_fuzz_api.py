@@ -284,4 +284,4 @@ def test_every_operation_is_fuzzed_with_a_body_when_it_takes_one(app: Flask) -> 
         operation = result.ok()
         if operation.method.upper() in ("POST", "PUT", "PATCH") and not operation.body:
             missing.append(f"{operation.method.upper()} {operation.path}")
-    assert missing == [], f"describe the request body (document(..., body=...)): {missing}"
+    assert missing == [], f"declare the request body (@operation(body=...)): {missing}"

@@ -3,23 +3,26 @@
 Callers authenticate with ``Authorization: Bearer <token>`` only (the browser's session cookie is
 ignored here, which is also why the API needs no CSRF token). Errors are always
 ``{"error": code, "message": text}`` with a 4xx status. Each area adds its routes in a module of
-this package and documents them in :data:`OPENAPI_PATHS` (``openapi.json`` is assembled from it;
-a test fails when a route is missing there).
+this package; ``openapi.json`` is derived from the routes themselves (:mod:`.openapi`): path,
+methods and path parameters from the URL rule, who may call from ``@access``, the summary from
+the view's docstring, and what the rule cannot say (request body model, query arguments, the
+answers a caller must expect) from :func:`operation`.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 from flask import Blueprint, jsonify, request
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from sscmatch.schemas import MAX_INT, whole_number
 
-bp = Blueprint("api", __name__, url_prefix="/api/v1")
-
-# path → method → OpenAPI operation object; each area module adds its own entries.
-OPENAPI_PATHS: dict[str, dict[str, Any]] = {}
+PREFIX = "/api/v1"
+bp = Blueprint("api", __name__, url_prefix=PREFIX)
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 class ApiError(Exception):
@@ -57,8 +60,8 @@ class NoBody(BaseModel):
 
 def no_body() -> None:
     """Routes that take no body refuse one (400, or 422 naming the unexpected fields) instead
-    of ignoring it: a client that sends a body expects it to be read. Document them with
-    ``body="NoBody", body_required=False``."""
+    of ignoring it: a client that sends a body expects it to be read. Declare them with
+    ``@operation(body=NoBody, body_required=False)``."""
     if request.get_data(cache=True).strip():
         validated(NoBody, json_body())
 
@@ -89,33 +92,47 @@ def int_arg(name: str, default: int, low: int, high: int) -> int:
     return value
 
 
-def document(
-    path: str,
-    method: str,
-    summary: str,
+@dataclass(frozen=True)
+class Operation:
+    """What a route declares for openapi.json beyond what its URL rule, its ``@access`` and its
+    docstring say: the model of its JSON body (a pydantic model: its JSON schema becomes a
+    component), its query arguments, and the answers a caller must expect (status → what it
+    means; 401, 403 for a role, 422 and 400 for a body, and 200 are added when they apply)."""
+
+    body: type[BaseModel] | None = None
+    body_required: bool = True
+    query: tuple[dict[str, Any], ...] = ()
+    responses: Mapping[str, str] = field(default_factory=dict)
+
+
+def operation(
     *,
-    roles: str,
-    params: list[dict[str, Any]] | None = None,
-    body: str | None = None,
+    body: type[BaseModel] | None = None,
     body_required: bool = True,
-    responses: dict[str, str] | None = None,
-) -> None:
-    """Describe one operation for openapi.json (``roles`` says who may call it)."""
-    operation: dict[str, Any] = {
-        "summary": summary,
-        "description": f"Allowed roles: {roles}.",
-        "responses": {
-            code: {"description": text} for code, text in (responses or {"200": "OK"}).items()
-        },
-    }
-    if params:
-        operation["parameters"] = params
-    if body:
-        operation["requestBody"] = {
-            "required": body_required,
-            "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{body}"}}},
-        }
-    OPENAPI_PATHS.setdefault(path, {})[method.lower()] = operation
+    query: tuple[dict[str, Any], ...] | list[dict[str, Any]] = (),
+    responses: Mapping[str, str] | None = None,
+) -> Callable[[F], F]:
+    """Declare what openapi.json cannot read from the route (see :class:`Operation`); put it
+    under the route and ``@access``. Routes that take no body but refuse one declare
+    ``body=NoBody, body_required=False``."""
+    declared = Operation(body, body_required, tuple(query), dict(responses or {}))
+
+    def mark(view: F) -> F:
+        view._operation = declared  # type: ignore[attr-defined]
+        return view
+
+    return mark
+
+
+def query_arg(
+    name: str, kind: str = "string", description: str = "", **schema: Any
+) -> dict[str, Any]:
+    """One query argument of an :func:`operation` (``schema`` adds to its JSON schema)."""
+    found: dict[str, Any] = {"name": name, "in": "query", "required": False}
+    found["schema"] = {"type": kind, **schema}
+    if description:
+        found["description"] = description
+    return found
 
 
 def load_modules() -> None:

@@ -16,7 +16,16 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from sscmatch.models import Calibration
 from sscmatch.web.access import access
-from sscmatch.web.api import ApiError, bp, document, int_arg, json_body, paged, validated
+from sscmatch.web.api import (
+    ApiError,
+    bp,
+    int_arg,
+    json_body,
+    operation,
+    paged,
+    query_arg,
+    validated,
+)
 from sscmatch.web.calibrations import (
     calibration_job_status,
     describe,
@@ -32,7 +41,7 @@ READERS = ("secretariat", "admin", "analyst")
 MAX_PER_PAGE = 200
 
 
-class CalibrationIn(BaseModel):
+class CalibrationRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     window: int = Field(
         default=wf.DEFAULT_WINDOW,
@@ -41,15 +50,6 @@ class CalibrationIn(BaseModel):
         le=wf.WINDOWS[-1],
         description="years of each window of history (the held-out one spans as many)",
     )
-
-
-def _register_schemas() -> None:
-    from sscmatch.web.api.openapi import SCHEMAS
-
-    SCHEMAS.setdefault("CalibrationRequest", CalibrationIn)
-
-
-_register_schemas()
 
 
 def _db() -> Any:
@@ -72,19 +72,15 @@ def calibration_json(db: Any, row: Calibration) -> dict[str, Any]:
 
 # ----------------------------------------------------------------------------- reading
 
-document(
-    "/api/v1/calibrations/latest",
-    "get",
-    "The calibration match runs use now: the latest that finished, with its weights beside the "
-    "defaults and how good the suggestions have been (`sentence`, `figures`)",
-    roles="secretariat, admin, analyst",
-    responses={"200": "the calibration", "404": "no calibration yet (runs use the defaults)"},
-)
-
 
 @bp.get("/calibrations/latest", endpoint="calibrations_latest")
 @access(*READERS)
+@operation(
+    responses={"200": "the calibration", "404": "no calibration yet (runs use the defaults)"}
+)
 def latest() -> Any:
+    """The calibration match runs use now: the latest that finished, with its weights beside
+    the defaults and how good the suggestions have been (`sentence`, `figures`)."""
     db = _db()
     row = wf.latest(db)
     if row is None:
@@ -96,13 +92,11 @@ def latest() -> Any:
     return jsonify(data)
 
 
-document(
-    "/api/v1/calibrations",
-    "get",
-    "Every calibration, newest first (running and failed ones too)",
-    roles="secretariat, admin, analyst",
-    params=[
-        {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}},
+@bp.get("/calibrations", endpoint="calibrations_list")
+@access(*READERS)
+@operation(
+    query=[
+        query_arg("page", "integer", minimum=1),
         {
             "name": "per_page",
             "in": "query",
@@ -111,11 +105,8 @@ document(
     ],
     responses={"200": "a page of calibrations", "400": "a bad page number"},
 )
-
-
-@bp.get("/calibrations", endpoint="calibrations_list")
-@access(*READERS)
 def list_calibrations() -> Any:
+    """Every calibration, newest first (running and failed ones too)."""
     page = int_arg("page", 1, 1, 1_000_000)
     size = int_arg("per_page", int(current_app.config["PAGE_SIZE"]), 1, MAX_PER_PAGE)
     db = _db()
@@ -131,20 +122,12 @@ def list_calibrations() -> Any:
     return paged(items, page=page, per_page=size, pages=max(1, -(-total // size)), total=total)
 
 
-document(
-    "/api/v1/calibrations/{id}",
-    "get",
-    "One calibration: its status, weights and figures, and while it runs the state of the job "
-    "computing it (`job`: queued, running; attempts; waiting for a worker)",
-    roles="secretariat, admin, analyst",
-    params=[{"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}],
-    responses={"200": "the calibration", "404": "unknown calibration"},
-)
-
-
 @bp.get("/calibrations/<int:calibration_id>", endpoint="calibrations_get")
 @access(*READERS)
+@operation(responses={"200": "the calibration", "404": "unknown calibration"})
 def get_one(calibration_id: int) -> Any:
+    """One calibration: its status, weights and figures, and while it runs the state of the job
+    computing it (`job`: queued, running; attempts; waiting for a worker)."""
     from sscmatch.jobs import recover
 
     recover(current_app.extensions["sscmatch.engine"])
@@ -162,15 +145,11 @@ def get_one(calibration_id: int) -> Any:
 
 # ----------------------------------------------------------------------------- calibrating
 
-document(
-    "/api/v1/calibrations",
-    "post",
-    "Calibrate now: fit the factor weights on the history before today and store them; the "
-    "next match runs use them. A worker computes it: 202 with the calibration (status running) "
-    "and its `job`, to follow at `Location`; 201 when it had already finished when answering "
-    "(a server that carries out jobs itself, `JOBS_SYNC`)",
-    roles="secretariat, admin",
-    body="CalibrationRequest",
+
+@bp.post("/calibrations", endpoint="calibrations_create")
+@access(*STAFF)
+@operation(
+    body=CalibrationRequest,
     body_required=False,
     responses={
         "201": "the calibration, finished (status done, or failed with its error)",
@@ -179,15 +158,15 @@ document(
         "422": "bad body (window: whole years from 1 to 5)",
     },
 )
-
-
-@bp.post("/calibrations", endpoint="calibrations_create")
-@access(*STAFF)
 def create() -> Any:
+    """Calibrate now: fit the factor weights on the history before today and store them; the
+    next match runs use them. A worker computes it: 202 with the calibration (status
+    running) and its `job`, to follow at `Location`; 201 when it had already finished when
+    answering (a server that carries out jobs itself, `JOBS_SYNC`)."""
     from flask import request
 
     raw = json_body() if request.get_data() else {}
-    body: CalibrationIn = validated(CalibrationIn, raw)
+    body: CalibrationRequest = validated(CalibrationRequest, raw)
     db = _db()
     row = wf.begin(db, today=today(), window=body.window, user_id=current_user.id)
     job = queue_calibration(db, row, current_user.id)

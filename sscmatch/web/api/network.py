@@ -11,7 +11,7 @@ from sscmatch import analytics
 from sscmatch.analytics.payload import EXTENSIONS, LAYOUTS, MEDIA_TYPES, asked_subject
 from sscmatch.vocab import load_vocabulary
 from sscmatch.web.access import SIGNED_IN, access
-from sscmatch.web.api import ApiError, bp, document
+from sscmatch.web.api import ApiError, bp, operation, query_arg
 from sscmatch.web.db import get_session
 
 _FILTER_PARAMS: list[dict[str, Any]] = [
@@ -41,7 +41,7 @@ _FILTER_PARAMS: list[dict[str, Any]] = [
         "involving a "
         "country of the region",
     },
-    {"name": "modality", "in": "query", "schema": {"type": "string"}},
+    query_arg("modality"),
     {
         "name": "constituency",
         "in": "query",
@@ -50,13 +50,11 @@ _FILTER_PARAMS: list[dict[str, Any]] = [
     },
 ]
 
-document(
-    "/api/v1/network",
-    "get",
-    "The cooperation network (countries, provider → recipient and joint links, metrics), "
-    "filtered; or the exchanges of a country (node=BRA) or of a link (source, target, kind).",
-    roles="any signed-in user",
-    params=[
+
+@bp.get("/network")
+@access(SIGNED_IN)
+@operation(
+    query=[
         {
             "name": "format",
             "in": "query",
@@ -75,8 +73,8 @@ document(
             "schema": {"type": "string"},
             "description": "a country code: answer its exchanges instead of the network",
         },
-        {"name": "source", "in": "query", "schema": {"type": "string"}},
-        {"name": "target", "in": "query", "schema": {"type": "string"}},
+        query_arg("source"),
+        query_arg("target"),
         {
             "name": "kind",
             "in": "query",
@@ -90,11 +88,9 @@ document(
         "401": "no or bad token",
     },
 )
-
-
-@bp.get("/network")
-@access(SIGNED_IN)
 def network() -> Any:
+    """The cooperation network (countries, provider → recipient and joint links, metrics),
+    filtered; or the exchanges of a country (node=BRA) or of a link (source, target, kind)."""
     vocab = load_vocabulary()
     fmt = request.args.get("format", "json")
     if fmt not in analytics.FORMATS:

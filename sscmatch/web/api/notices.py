@@ -15,11 +15,9 @@ from flask_login import current_user
 
 from sscmatch.models import Notice
 from sscmatch.web.access import SIGNED_IN, access
-from sscmatch.web.api import ApiError, bp, document, int_arg, no_body
+from sscmatch.web.api import ApiError, NoBody, bp, int_arg, no_body, operation, query_arg
 from sscmatch.web.api.review import _db, proposal_json
 from sscmatch.workflow import notices, worklists
-
-PARAM_NOTICE = {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}
 
 
 def notice_json(notice: Notice) -> dict[str, Any]:
@@ -38,15 +36,12 @@ def notice_json(notice: Notice) -> dict[str, Any]:
     }
 
 
-document(
-    "/api/v1/notices",
-    "get",
-    "Your notices, unread first then newest first (`unread=true`: only those not read yet); "
-    "`unread` counts those not read",
-    roles="any signed-in user",
-    params=[
-        {"name": "unread", "in": "query", "schema": {"type": "boolean"}},
-        {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}},
+@bp.get("/notices", endpoint="notices_list")
+@access(SIGNED_IN)
+@operation(
+    query=[
+        query_arg("unread", "boolean"),
+        query_arg("page", "integer", minimum=1),
         {
             "name": "per_page",
             "in": "query",
@@ -55,11 +50,9 @@ document(
     ],
     responses={"200": "a page of notices", "400": "a bad parameter"},
 )
-
-
-@bp.get("/notices", endpoint="notices_list")
-@access(SIGNED_IN)
 def notice_list() -> Any:
+    """Your notices, unread first then newest first (`unread=true`: only those not read yet);
+    `unread` counts those not read."""
     size = int_arg("per_page", int(current_app.config["PAGE_SIZE"]), 1, 200)
     number = int_arg("page", 1, 1, 100_000)
     raw = (request.args.get("unread") or "").strip().lower()
@@ -82,13 +75,10 @@ def notice_list() -> Any:
     )
 
 
-document(
-    "/api/v1/notices/{id}/read",
-    "post",
-    "Mark one of your notices read (no body)",
-    roles="any signed-in user (their own notices)",
-    params=[PARAM_NOTICE],
-    body="NoBody",
+@bp.post("/notices/<int:notice_id>/read", endpoint="notices_read_one")
+@access(SIGNED_IN)
+@operation(
+    body=NoBody,
     body_required=False,
     responses={
         "200": "the notice",
@@ -97,11 +87,10 @@ document(
         "404": "no such notice of yours",
     },
 )
-
-
-@bp.post("/notices/<int:notice_id>/read", endpoint="notices_read_one")
-@access(SIGNED_IN)
 def read_one(notice_id: int) -> Any:
+    """Mark one of your notices read (no body).
+
+    Who: any signed-in user (their own notices)."""
     no_body()
     db = _db()
     notice = notices.get_own(db, current_user.id, notice_id)
@@ -113,12 +102,10 @@ def read_one(notice_id: int) -> Any:
     return jsonify(notice_json(notice))
 
 
-document(
-    "/api/v1/notices/read",
-    "post",
-    "Mark all your notices read (no body); answers how many were unread",
-    roles="any signed-in user",
-    body="NoBody",
+@bp.post("/notices/read", endpoint="notices_read_all")
+@access(SIGNED_IN)
+@operation(
+    body=NoBody,
     body_required=False,
     responses={
         "200": "`marked`: how many notices were marked read",
@@ -126,11 +113,8 @@ document(
         "422": "an object with fields was sent",
     },
 )
-
-
-@bp.post("/notices/read", endpoint="notices_read_all")
-@access(SIGNED_IN)
 def read_all() -> Any:
+    """Mark all your notices read (no body); answers how many were unread."""
     no_body()
     db = _db()
     marked = notices.mark_read(db, current_user.id)
@@ -179,22 +163,15 @@ def _item(item: Any) -> dict[str, Any]:
     }
 
 
-document(
-    "/api/v1/worklist",
-    "get",
-    "What needs you now: for a focal point the proposals to answer, needs returned and "
-    "commitments due (`to_answer`, `returned`, `due`); for the secretariat and admins the needs "
-    "to endorse, proposals to decide, study tours to move and overdue commitments "
-    "(`to_endorse`, `to_decide`, `tours`, `overdue`); each list's first 10 items and its total. "
-    "Analysts are asked for nothing (no lists)",
-    roles="any signed-in user",
-    responses={"200": "the lists"},
-)
-
-
 @bp.get("/worklist", endpoint="worklist")
 @access(SIGNED_IN)
+@operation(responses={"200": "the lists"})
 def worklist() -> Any:
+    """What needs you now: for a focal point the proposals to answer, needs returned and
+    commitments due (`to_answer`, `returned`, `due`); for the secretariat and admins the
+    needs to endorse, proposals to decide, study tours to move and overdue commitments
+    (`to_endorse`, `to_decide`, `tours`, `overdue`); each list's first 10 items and its
+    total. Analysts are asked for nothing (no lists)."""
     from sscmatch.web.main import today
 
     work = worklists.for_viewer(_db(), current_user, today())

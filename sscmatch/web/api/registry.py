@@ -21,14 +21,17 @@ from sscmatch.models import Capacity, Exchange, Institution, Need
 from sscmatch.schemas import (
     MAX_INT,
     MAX_TEXT,
+    CapacityCreate,
     CapacityPublic,
+    ExchangeCreate,
     ExchangePublic,
     InstitutionPublic,
+    NeedCreate,
     NeedPublic,
 )
 from sscmatch.vocab import load_vocabulary
 from sscmatch.web.access import SIGNED_IN, access
-from sscmatch.web.api import ApiError, bp, document, int_arg, json_body, paged
+from sscmatch.web.api import ApiError, bp, int_arg, json_body, operation, paged, query_arg
 from sscmatch.web.db import get_session
 from sscmatch.workflow import base, visibility
 from sscmatch.workflow import registry as reg
@@ -36,7 +39,7 @@ from sscmatch.workflow.registry import RecordFilter
 
 
 class NeedStep(BaseModel):
-    """The optional body of submit and endorse (documentation for openapi.json)."""
+    """The optional body of submit and endorse (read by hand: :func:`_step_body`)."""
 
     model_config = ConfigDict(extra="forbid")
     version: int | None = Field(default=None, ge=1, le=MAX_INT)
@@ -45,15 +48,6 @@ class NeedStep(BaseModel):
 class NeedReturn(NeedStep):
     note: str = Field(max_length=MAX_TEXT)
 
-
-def _register_schemas() -> None:
-    from sscmatch.web.api.openapi import SCHEMAS
-
-    SCHEMAS.setdefault("NeedStep", NeedStep)
-    SCHEMAS.setdefault("NeedReturn", NeedReturn)
-
-
-_register_schemas()
 
 WRITERS = ("focal_point", "secretariat", "admin")
 EDITORS = ("secretariat", "admin")
@@ -155,7 +149,7 @@ def _created(payload: dict[str, Any], location: str) -> Any:
 # --------------------------------------------------------------------------- OpenAPI
 
 _FILTERS = [
-    {"name": name, "in": "query", "required": False, "schema": {"type": kind}, "description": text}
+    query_arg(name, kind, text)
     for name, kind, text in (
         ("q", "string", "fuzzy words in the title and description, any language"),
         ("theme", "string", "a theme id (its children count too)"),
@@ -169,22 +163,14 @@ _FILTERS = [
         ("per_page", "integer", f"rows per page, at most {MAX_PER_PAGE}"),
     )
 ]
-_ID = [{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}]
-_READ = {"200": "OK", "401": "no or bad token", "404": "unknown id"}
-_WRITE = {
-    "201": "created",
-    "401": "no or bad token",
-    "403": "not your country or role",
-    "409": "id exists",
-    "422": "invalid fields",
-}
+_LIST = {"400": "bad filter"}
+_READ = {"403": "a draft of another country", "404": "unknown id"}
+_WRITE = {"201": "created", "403": "not your country or role", "409": "id exists"}
 _UPDATE = {
     "200": "updated",
-    "401": "no or bad token",
     "403": "not your country or role",
     "404": "unknown id",
     "409": "stale version",
-    "422": "invalid fields",
 }
 _STEP = {
     "200": "done",
@@ -193,123 +179,23 @@ _STEP = {
     "409": "illegal step or stale version",
 }
 
-for _plural, _what in (
-    ("needs", "needs"),
-    ("capacities", "capacities"),
-    ("exchanges", "exchanges"),
-):
-    document(
-        f"/api/v1/{_plural}",
-        "get",
-        f"List {_what} with filters and paging",
-        roles="any signed-in role",
-        params=_FILTERS,
-        responses={"200": "OK", "400": "bad filter", "401": "no or bad token"},
-    )
-    document(
-        f"/api/v1/{_plural}/{{id}}",
-        "get",
-        f"Read one of the {_what}",
-        roles="any",
-        params=_ID,
-        responses=_READ,
-    )
-document(
-    "/api/v1/institutions",
-    "get",
-    "List institutions (filters: country, region, constituency, language, q)",
-    roles="any signed-in role",
-    params=_FILTERS,
-)
-document(
-    "/api/v1/institutions/{id}",
-    "get",
-    "Read one institution",
-    roles="any",
-    params=_ID,
-    responses=_READ,
-)
-for _plural, _schema in (("needs", "NeedCreate"), ("capacities", "CapacityCreate")):
-    _roles = "focal_point (own country), secretariat, admin"
-    document(
-        f"/api/v1/{_plural}",
-        "post",
-        f"Register one of the {_plural} (id C-/N-YEAR-NNNN unless given)",
-        roles=_roles,
-        body=_schema,
-        responses=_WRITE,
-    )
-    for _method, _how in (("put", "Replace"), ("patch", "Change some fields of")):
-        document(
-            f"/api/v1/{_plural}/{{id}}",
-            _method,
-            f"{_how} one of the {_plural}; the body carries the `version` it read",
-            roles=_roles,
-            params=_ID,
-            body=_schema,
-            responses=_UPDATE,
-        )
-document(
-    "/api/v1/exchanges",
-    "post",
-    "Record an exchange",
-    roles="secretariat, admin",
-    body="ExchangeCreate",
-    responses=_WRITE,
-)
-for _method in ("put", "patch"):
-    document(
-        "/api/v1/exchanges/{id}",
-        _method,
-        "Change an exchange (body carries `version`)",
-        roles="secretariat, admin",
-        params=_ID,
-        body="ExchangeCreate",
-        responses=_UPDATE,
-    )
-document(
-    "/api/v1/needs/{id}/submit",
-    "post",
-    "Submit a draft need for endorsement (body may carry `version`)",
-    roles="focal_point (own country), secretariat, admin",
-    params=_ID,
-    body="NeedStep",
-    body_required=False,
-    responses=_STEP,
-)
-document(
-    "/api/v1/needs/{id}/endorse",
-    "post",
-    "Endorse a submitted need (it opens)",
-    roles="secretariat, admin",
-    params=_ID,
-    body="NeedStep",
-    body_required=False,
-    responses=_STEP,
-)
-document(
-    "/api/v1/needs/{id}/return",
-    "post",
-    "Return a submitted need to draft with a required `note`",
-    roles="secretariat, admin",
-    params=_ID,
-    body="NeedReturn",
-    responses={**_STEP, "422": "note missing"},
-)
-
 
 # --------------------------------------------------------------------------- reads
 
 
 @bp.get("/needs")
 @access(SIGNED_IN)
+@operation(query=_FILTERS, responses=_LIST)
 def api_needs() -> Any:
+    """List needs with filters and paging (drafts only to their country and the staff)."""
     return _listing(lambda *a, **k: reg.search_needs(*a, **k, viewer=current_user), need_json)
 
 
 @bp.get("/capacities")
 @access(SIGNED_IN)
+@operation(query=_FILTERS, responses=_LIST)
 def api_capacities() -> Any:
+    """List capacities with filters and paging (drafts only to their country and the staff)."""
     return _listing(
         lambda *a, **k: reg.search_capacities(*a, **k, viewer=current_user), capacity_json
     )
@@ -317,13 +203,17 @@ def api_capacities() -> Any:
 
 @bp.get("/exchanges")
 @access(SIGNED_IN)
+@operation(query=_FILTERS, responses=_LIST)
 def api_exchanges() -> Any:
+    """List exchanges with filters and paging."""
     return _listing(reg.search_exchanges, exchange_json)
 
 
 @bp.get("/institutions")
 @access(SIGNED_IN)
+@operation(query=_FILTERS, responses=_LIST)
 def api_institutions() -> Any:
+    """List institutions (filters: country, region, constituency, language, q)."""
     return _listing(reg.search_institutions, institution_json)
 
 
@@ -334,7 +224,9 @@ def _visible(record: Capacity | Need) -> None:
 
 @bp.get("/needs/<need_id>")
 @access(SIGNED_IN)
+@operation(responses=_READ)
 def api_need(need_id: str) -> Any:
+    """Read one need."""
     need: Need = reg.get_need(get_session(), need_id)
     _visible(need)
     return jsonify(need_json(need))
@@ -342,7 +234,9 @@ def api_need(need_id: str) -> Any:
 
 @bp.get("/capacities/<capacity_id>")
 @access(SIGNED_IN)
+@operation(responses=_READ)
 def api_capacity(capacity_id: str) -> Any:
+    """Read one capacity."""
     capacity: Capacity = reg.get_capacity(get_session(), capacity_id)
     _visible(capacity)
     return jsonify(capacity_json(capacity))
@@ -350,13 +244,17 @@ def api_capacity(capacity_id: str) -> Any:
 
 @bp.get("/exchanges/<exchange_id>")
 @access(SIGNED_IN)
+@operation(responses={"404": "unknown id"})
 def api_exchange(exchange_id: str) -> Any:
+    """Read one exchange."""
     return jsonify(exchange_json(reg.get_exchange(get_session(), exchange_id)))
 
 
 @bp.get("/institutions/<institution_id>")
 @access(SIGNED_IN)
+@operation(responses={"404": "unknown id"})
 def api_institution(institution_id: str) -> Any:
+    """Read one institution."""
     found = reg.get_institution(get_session(), institution_id)
     return jsonify(institution_json(found))
 
@@ -389,37 +287,60 @@ def _update(
 
 @bp.post("/needs")
 @access(*WRITERS)
+@operation(body=NeedCreate, responses=_WRITE)
 def api_need_create() -> Any:
+    """Register a need (id N-YEAR-NNNN unless given).
+
+    A focal point registers their own country's needs."""
     return _create(reg.create_need, need_json, "needs")
 
 
 @bp.post("/capacities")
 @access(*WRITERS)
+@operation(body=CapacityCreate, responses=_WRITE)
 def api_capacity_create() -> Any:
+    """Register a capacity (id C-YEAR-NNNN unless given).
+
+    A focal point registers their own country's capacities."""
     return _create(reg.create_capacity, capacity_json, "capacities")
 
 
 @bp.post("/exchanges")
 @access(*EDITORS)
+@operation(body=ExchangeCreate, responses=_WRITE)
 def api_exchange_create() -> Any:
+    """Record an exchange."""
     return _create(reg.create_exchange, exchange_json, "exchanges")
 
 
 @bp.route("/needs/<need_id>", methods=["PUT", "PATCH"])
 @access(*WRITERS)
+@operation(body=NeedCreate, responses=_UPDATE)
 def api_need_update(need_id: str) -> Any:
+    """Replace a need (PUT) or change some of its fields (PATCH); the body carries the
+    `version` it read.
+
+    A focal point changes their own country's needs."""
     return _update(reg.update_need, need_json, need_id)
 
 
 @bp.route("/capacities/<capacity_id>", methods=["PUT", "PATCH"])
 @access(*WRITERS)
+@operation(body=CapacityCreate, responses=_UPDATE)
 def api_capacity_update(capacity_id: str) -> Any:
+    """Replace a capacity (PUT) or change some of its fields (PATCH); the body carries the
+    `version` it read.
+
+    A focal point changes their own country's capacities."""
     return _update(reg.update_capacity, capacity_json, capacity_id)
 
 
 @bp.route("/exchanges/<exchange_id>", methods=["PUT", "PATCH"])
 @access(*EDITORS)
+@operation(body=ExchangeCreate, responses=_UPDATE)
 def api_exchange_update(exchange_id: str) -> Any:
+    """Replace an exchange (PUT) or change some of its fields (PATCH); the body carries the
+    `version` it read."""
     return _update(reg.update_exchange, exchange_json, exchange_id)
 
 
@@ -439,7 +360,11 @@ def _step_body(allowed: set[str]) -> dict[str, Any]:
 
 @bp.post("/needs/<need_id>/submit")
 @access(*WRITERS)
+@operation(body=NeedStep, body_required=False, responses=_STEP)
 def api_need_submit(need_id: str) -> Any:
+    """Submit a draft need for endorsement (the body may carry `version`).
+
+    A focal point submits their own country's needs."""
     body = _step_body({"version"})
     db = get_session()
     need = reg.submit_need(db, current_user, need_id, body.get("version"))
@@ -449,7 +374,9 @@ def api_need_submit(need_id: str) -> Any:
 
 @bp.post("/needs/<need_id>/endorse")
 @access(*EDITORS)
+@operation(body=NeedStep, body_required=False, responses=_STEP)
 def api_need_endorse(need_id: str) -> Any:
+    """Endorse a submitted need (it opens); the body may carry `version`."""
     body = _step_body({"version"})
     db = get_session()
     need = reg.endorse_need(db, current_user, need_id, body.get("version"))
@@ -459,7 +386,9 @@ def api_need_endorse(need_id: str) -> Any:
 
 @bp.post("/needs/<need_id>/return")
 @access(*EDITORS)
+@operation(body=NeedReturn, responses={**_STEP, "422": "note missing"})
 def api_need_return(need_id: str) -> Any:
+    """Return a submitted need to draft with a required `note`."""
     body = _step_body({"version", "note"})
     note = body.get("note")
     if not isinstance(note, str):

@@ -20,7 +20,16 @@ from sscmatch.schemas import MAX_INT, MAX_REF, MAX_TEXT
 from sscmatch.vocab import load_vocabulary
 from sscmatch.web import reasons
 from sscmatch.web.access import access
-from sscmatch.web.api import ApiError, bp, document, int_arg, json_body, paged, validated
+from sscmatch.web.api import (
+    ApiError,
+    bp,
+    int_arg,
+    json_body,
+    operation,
+    paged,
+    query_arg,
+    validated,
+)
 from sscmatch.web.db import get_session
 from sscmatch.workflow import matchruns, visibility
 from sscmatch.workflow import proposals as wf
@@ -29,7 +38,7 @@ STAFF = ("secretariat", "admin")
 READERS = ("secretariat", "admin", "analyst", "focal_point")
 
 
-class DecisionIn(BaseModel):
+class Decision(BaseModel):
     model_config = ConfigDict(extra="forbid")
     decision: Literal["accept", "reject", "alternate", "veto"]
     reason: str | None = Field(default=None, max_length=MAX_TEXT)
@@ -44,31 +53,19 @@ class DecisionIn(BaseModel):
     dry_run: bool = False
 
 
-class ResponseIn(BaseModel):
+class ProposalResponse(BaseModel):
     model_config = ConfigDict(extra="forbid")
     response: Literal["confirm", "decline", "fits", "does_not_fit"]
     note: str | None = Field(default=None, max_length=MAX_TEXT)
     version: int = Field(ge=1, le=MAX_INT)
 
 
-class MatchRunIn(BaseModel):
+class MatchRunRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     needs: list[Annotated[str, Field(max_length=MAX_REF)]] = Field(
         default_factory=list, max_length=10000
     )
     top: int = Field(default=5, ge=1, le=50)
-
-
-def _register_schemas() -> None:
-    """Add the request bodies to openapi.json's components (the ``$ref`` of ``body=``)."""
-    from sscmatch.web.api.openapi import SCHEMAS
-
-    SCHEMAS.setdefault("Decision", DecisionIn)
-    SCHEMAS.setdefault("ProposalResponse", ResponseIn)
-    SCHEMAS.setdefault("MatchRunRequest", MatchRunIn)
-
-
-_register_schemas()
 
 
 def _db() -> Any:
@@ -123,21 +120,6 @@ def _detail(proposal: Any) -> dict[str, Any]:
 
 # ----------------------------------------------------------------------------- live matches
 
-PARAM_ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}
-PARAM_INT_ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}
-
-document(
-    "/api/v1/needs/{id}/matches",
-    "get",
-    "Rank providers for one open need now (nothing is stored); proposals as in `match --json`",
-    roles="any signed-in user",
-    params=[
-        PARAM_ID,
-        {"name": "top", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 50}},
-    ],
-    responses={"200": "the ranking", "404": "unknown need", "409": "the need is not open"},
-)
-
 
 def proposal_json(proposal: Any) -> dict[str, Any]:
     """A stored proposal's public shape, its reasons as code, parameters and the sentence in the
@@ -157,7 +139,13 @@ def live_json(proposal: Any) -> dict[str, Any]:
 
 @bp.get("/needs/<need_id>/matches", endpoint="review_need_matches")
 @access("focal_point", "secretariat", "analyst", "admin")
+@operation(
+    query=[query_arg("top", "integer", minimum=1, maximum=50)],
+    responses={"200": "the ranking", "404": "unknown need", "409": "the need is not open"},
+)
 def need_matches(need_id: str) -> Any:
+    """Rank providers for one open need now (nothing is stored); proposals as in `match
+    --json`."""
     top = int_arg("top", 5, 1, 50)
     db = _db()
     need = db.get(Need, need_id)
@@ -171,12 +159,11 @@ def need_matches(need_id: str) -> Any:
 
 # ----------------------------------------------------------------------------- proposals
 
-document(
-    "/api/v1/proposals",
-    "get",
-    "List stored proposals (a focal point sees those of their country only)",
-    roles="secretariat, admin, analyst, focal_point",
-    params=[
+
+@bp.get("/proposals", endpoint="review_list_proposals")
+@access(*READERS)
+@operation(
+    query=[
         {
             "name": "status",
             "in": "query",
@@ -184,20 +171,20 @@ document(
             "default proposed,provider_confirmed",
             "schema": {"type": "string"},
         },
-        {"name": "theme", "in": "query", "schema": {"type": "string"}},
+        query_arg("theme"),
         {
             "name": "region",
             "in": "query",
             "description": "M49 region of either side",
             "schema": {"type": "string"},
         },
-        {"name": "country", "in": "query", "schema": {"type": "string"}},
-        {"name": "min_score", "in": "query", "schema": {"type": "number"}},
-        {"name": "max_score", "in": "query", "schema": {"type": "number"}},
-        {"name": "run", "in": "query", "schema": {"type": "integer"}},
-        {"name": "need", "in": "query", "schema": {"type": "string"}},
-        {"name": "sort", "in": "query", "schema": {"type": "string", "enum": list(wf.SORTS)}},
-        {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}},
+        query_arg("country"),
+        query_arg("min_score", "number"),
+        query_arg("max_score", "number"),
+        query_arg("run", "integer"),
+        query_arg("need"),
+        query_arg("sort", "string", enum=list(wf.SORTS)),
+        query_arg("page", "integer", minimum=1),
         {
             "name": "per_page",
             "in": "query",
@@ -206,11 +193,8 @@ document(
     ],
     responses={"200": "a page of proposals", "400": "a bad filter"},
 )
-
-
-@bp.get("/proposals", endpoint="review_list_proposals")
-@access(*READERS)
 def list_proposals() -> Any:
+    """List stored proposals (a focal point sees those of their country only)."""
     from sscmatch.web.review import page_number, parse_filters
 
     size = int_arg("per_page", int(current_app.config["PAGE_SIZE"]), 1, 200)
@@ -235,42 +219,16 @@ def list_proposals() -> Any:
     )
 
 
-document(
-    "/api/v1/proposals/{id}",
-    "get",
-    "One proposal with its breakdown, reasons, alternates, evidence and decisions",
-    roles="secretariat, admin, analyst, focal_point of either country",
-    params=[PARAM_INT_ID],
-    responses={"200": "the proposal", "403": "another country's", "404": "unknown"},
-)
-
-
 @bp.get("/proposals/<int:proposal_id>", endpoint="review_get_proposal")
 @access(*READERS)
+@operation(responses={"200": "the proposal", "403": "another country's", "404": "unknown"})
 def get_proposal(proposal_id: int) -> Any:
+    """One proposal with its breakdown, reasons, alternates, evidence and decisions.
+
+    Who: secretariat, admin, analyst, focal_point of either country."""
     proposal = wf.get_proposal(_db(), proposal_id)
     _visible(proposal)
     return jsonify(_detail(proposal))
-
-
-document(
-    "/api/v1/proposals/{id}/decision",
-    "post",
-    "Decide: accept, reject (reason), alternate (alternate id and the reason this one is "
-    "rejected) or veto the provider → recipient pair (reason); `version` is the proposal's "
-    "version you read. Accepting a proposal (or alternate) its provider has not confirmed needs "
-    "`override: true` and a reason. `dry_run: true` answers what would change and changes nothing",
-    roles="secretariat, admin",
-    params=[PARAM_INT_ID],
-    body="Decision",
-    responses={
-        "200": "the decided proposal and the effects (with `dry_run`: what they would be)",
-        "404": "unknown proposal",
-        "409": "illegal transition, `override_required` (the provider has not confirmed), or "
-        "stale version (someone decided meanwhile)",
-        "422": "bad body, missing reason or bad alternate",
-    },
-)
 
 
 def outcome_json(outcome: wf.Outcome) -> dict[str, Any]:
@@ -300,8 +258,23 @@ def outcome_json(outcome: wf.Outcome) -> dict[str, Any]:
 
 @bp.post("/proposals/<int:proposal_id>/decision", endpoint="review_decide")
 @access(*STAFF)
+@operation(
+    body=Decision,
+    responses={
+        "200": "the decided proposal and the effects (with `dry_run`: what they would be)",
+        "404": "unknown proposal",
+        "409": "illegal transition, `override_required` (the provider has not confirmed), or "
+        "stale version (someone decided meanwhile)",
+        "422": "bad body, missing reason or bad alternate",
+    },
+)
 def decide(proposal_id: int) -> Any:
-    body: DecisionIn = validated(DecisionIn, json_body())
+    """Decide: accept, reject (reason), alternate (alternate id and the reason this one is
+    rejected) or veto the provider → recipient pair (reason); `version` is the proposal's
+    version you read. Accepting a proposal (or alternate) its provider has not confirmed
+    needs `override: true` and a reason. `dry_run: true` answers what would change and
+    changes nothing."""
+    body: Decision = validated(Decision, json_body())
     db = _db()
 
     def act() -> wf.Outcome:
@@ -336,14 +309,10 @@ def decide(proposal_id: int) -> Any:
     return jsonify(answer)
 
 
-document(
-    "/api/v1/proposals/{id}/response",
-    "post",
-    "A focal point's answer: the provider confirms or declines availability; the recipient "
-    "says whether it fits (`fits` / `does_not_fit`); optional note",
-    roles="focal_point of the provider or recipient country",
-    params=[PARAM_INT_ID],
-    body="ProposalResponse",
+@bp.post("/proposals/<int:proposal_id>/response", endpoint="review_respond")
+@access("focal_point")
+@operation(
+    body=ProposalResponse,
     responses={
         "200": "the proposal",
         "403": "not your country's side",
@@ -351,14 +320,14 @@ document(
         "422": "bad body",
     },
 )
-
-
-@bp.post("/proposals/<int:proposal_id>/response", endpoint="review_respond")
-@access("focal_point")
 def respond(proposal_id: int) -> Any:
+    """A focal point's answer: the provider confirms or declines availability; the recipient
+    says whether it fits (`fits` / `does_not_fit`); optional note.
+
+    Who: focal_point of the provider or recipient country."""
     db = _db()
     _visible(wf.get_proposal(db, proposal_id))  # another country's: 403 whatever the body
-    body: ResponseIn = validated(ResponseIn, json_body())
+    body: ProposalResponse = validated(ProposalResponse, json_body())
     proposal = wf.respond(
         db,
         proposal_id,
@@ -374,15 +343,11 @@ def respond(proposal_id: int) -> Any:
 
 # ----------------------------------------------------------------------------- match runs
 
-document(
-    "/api/v1/match-runs",
-    "post",
-    "Start the matcher for the named open needs (all open needs when `needs` is empty) and "
-    "store the run for review. A worker computes it: the answer is 202 with the run (status "
-    "running) and its `job` (queued, running), to follow at the `Location` given; 201 when it "
-    "had already finished when answering (a server that carries out jobs itself, `JOBS_SYNC`)",
-    roles="secretariat, admin",
-    body="MatchRunRequest",
+
+@bp.post("/match-runs", endpoint="review_start_run")
+@access(*STAFF)
+@operation(
+    body=MatchRunRequest,
     responses={
         "201": "the run, finished (status done, or failed with its error)",
         "202": "the run, queued for a worker or being computed",
@@ -391,14 +356,15 @@ document(
         "422": "bad body",
     },
 )
-
-
-@bp.post("/match-runs", endpoint="review_start_run")
-@access(*STAFF)
 def start_run() -> Any:
+    """Start the matcher for the named open needs (all open needs when `needs` is empty) and
+    store the run for review. A worker computes it: the answer is 202 with the run (status
+    running) and its `job` (queued, running), to follow at the `Location` given; 201 when it
+    had already finished when answering (a server that carries out jobs itself,
+    `JOBS_SYNC`)."""
     from sscmatch.web.matching import launch, queue_run, run_job_status
 
-    body: MatchRunIn = validated(MatchRunIn, json_body())
+    body: MatchRunRequest = validated(MatchRunRequest, json_body())
     db = _db()
     for need_id in body.needs:
         need = db.get(Need, need_id)
@@ -423,20 +389,12 @@ def start_run() -> Any:
     return response
 
 
-document(
-    "/api/v1/match-runs/{id}",
-    "get",
-    "A match run: parameters, progress, status, proposal count, error, and the state of the "
-    "job computing it (`job`: queued, running, done, failed; attempts; waiting for a worker)",
-    roles="secretariat, admin, analyst",
-    params=[PARAM_INT_ID],
-    responses={"200": "the run", "404": "unknown run"},
-)
-
-
 @bp.get("/match-runs/<int:run_id>", endpoint="review_get_run")
 @access("secretariat", "admin", "analyst")
+@operation(responses={"200": "the run", "404": "unknown run"})
 def get_run(run_id: int) -> Any:
+    """A match run: parameters, progress, status, proposal count, error, and the state of the
+    job computing it (`job`: queued, running, done, failed; attempts; waiting for a worker)."""
     from sscmatch.jobs import recover
     from sscmatch.web.matching import run_with_job
 

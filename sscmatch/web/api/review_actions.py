@@ -22,10 +22,17 @@ from sscmatch.models import Need, Review, StudyTour, Veto
 from sscmatch.models import Proposal as StoredProposal
 from sscmatch.schemas import MAX_INT, MAX_TEXT
 from sscmatch.web.access import access
-from sscmatch.web.api import ApiError, bp, document, int_arg, json_body, paged, validated
+from sscmatch.web.api import (
+    ApiError,
+    bp,
+    int_arg,
+    json_body,
+    operation,
+    paged,
+    query_arg,
+    validated,
+)
 from sscmatch.web.api.review import (
-    PARAM_ID,
-    PARAM_INT_ID,
     STAFF,
     _db,
     _visible,
@@ -36,7 +43,7 @@ from sscmatch.workflow import proposals as wf
 
 READERS = ("secretariat", "admin", "analyst")
 PAGING = [
-    {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}},
+    query_arg("page", "integer", minimum=1),
     {
         "name": "per_page",
         "in": "query",
@@ -45,19 +52,19 @@ PAGING = [
 ]
 
 
-class RevertIn(BaseModel):
+class Revert(BaseModel):
     model_config = ConfigDict(extra="forbid")
     reason: str | None = Field(default=None, max_length=MAX_TEXT)
     version: int = Field(ge=1, le=MAX_INT)
     dry_run: bool = False
 
 
-class LiftVetoIn(BaseModel):
+class LiftVeto(BaseModel):
     model_config = ConfigDict(extra="forbid")
     reason: str | None = Field(default=None, max_length=MAX_TEXT)
 
 
-class ReopenIn(BaseModel):
+class Reopen(BaseModel):
     model_config = ConfigDict(extra="forbid")
     reason: str | None = Field(default=None, max_length=MAX_TEXT)
     version: int = Field(ge=1, le=MAX_INT)
@@ -69,7 +76,7 @@ class BulkItem(BaseModel):
     version: int = Field(ge=1, le=MAX_INT)
 
 
-class BulkDecisionIn(BaseModel):
+class BulkDecision(BaseModel):
     model_config = ConfigDict(extra="forbid")
     decision: Literal["accept", "reject"]
     items: list[BulkItem] = Field(max_length=wf.MAX_BULK)
@@ -78,24 +85,9 @@ class BulkDecisionIn(BaseModel):
     dry_run: bool = False
 
 
-class CommentIn(BaseModel):
+class Comment(BaseModel):
     model_config = ConfigDict(extra="forbid")
     body: str = Field(min_length=1, max_length=MAX_TEXT)
-
-
-def _register_schemas() -> None:
-    from sscmatch.web.api.openapi import SCHEMAS
-
-    SCHEMAS.setdefault("Revert", RevertIn)
-    SCHEMAS.setdefault("LiftVeto", LiftVetoIn)
-    SCHEMAS.setdefault("Reopen", ReopenIn)
-    SCHEMAS.setdefault("BulkDecision", BulkDecisionIn)
-    SCHEMAS.setdefault("Comment", CommentIn)
-
-
-_register_schemas()
-
-PARAM_VETO = {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}
 
 
 # ----------------------------------------------------------------------------- revert
@@ -136,16 +128,10 @@ def revert_json(done: Review) -> dict[str, Any]:
     }
 
 
-document(
-    "/api/v1/proposals/{id}/revert",
-    "post",
-    "Revert the latest decision on the proposal (a reason is required): its status goes back, "
-    "the proposals its acceptance superseded reopen, the need it matched reopens, the draft tour "
-    "it made is cancelled, the veto it made is lifted; an alternate choice is reverted whole. "
-    "`dry_run: true` answers what would change and changes nothing",
-    roles="secretariat, admin",
-    params=[PARAM_INT_ID],
-    body="Revert",
+@bp.post("/proposals/<int:proposal_id>/revert", endpoint="review_revert")
+@access(*STAFF)
+@operation(
+    body=Revert,
     responses={
         "200": "the proposal, the revert and where each record it touched stands",
         "404": "unknown proposal",
@@ -154,12 +140,12 @@ document(
         "422": "bad body or missing reason",
     },
 )
-
-
-@bp.post("/proposals/<int:proposal_id>/revert", endpoint="review_revert")
-@access(*STAFF)
 def revert(proposal_id: int) -> Any:
-    body: RevertIn = validated(RevertIn, json_body())
+    """Revert the latest decision on the proposal (a reason is required): its status goes back,
+    the proposals its acceptance superseded reopen, the need it matched reopens, the draft
+    tour it made is cancelled, the veto it made is lifted; an alternate choice is reverted
+    whole. `dry_run: true` answers what would change and changes nothing."""
+    body: Revert = validated(Revert, json_body())
     db = _db()
 
     def act() -> Review:
@@ -192,19 +178,15 @@ def veto_json(pair: Veto | dict[str, Any]) -> dict[str, Any]:
     }
 
 
-document(
-    "/api/v1/vetoes",
-    "get",
-    "The provider → recipient pairs excluded from matching, newest first (`country`: either side)",
-    roles="secretariat, admin, analyst",
-    params=[{"name": "country", "in": "query", "schema": {"type": "string"}}, *PAGING],
-    responses={"200": "a page of vetoes", "400": "a bad parameter"},
-)
-
-
 @bp.get("/vetoes", endpoint="review_vetoes")
 @access(*READERS)
+@operation(
+    query=[query_arg("country"), *PAGING],
+    responses={"200": "a page of vetoes", "400": "a bad parameter"},
+)
 def vetoes() -> Any:
+    """The provider → recipient pairs excluded from matching, newest first (`country`: either
+    side)."""
     size = int_arg("per_page", int(current_app.config["PAGE_SIZE"]), 1, 200)
     number = int_arg("page", 1, 1, 100_000)
     country = (request.args.get("country") or "").strip().upper()
@@ -227,26 +209,20 @@ def vetoes() -> Any:
     )
 
 
-document(
-    "/api/v1/vetoes/{id}/lift",
-    "post",
-    "Lift a veto (a reason is required): later runs may propose the pair again; proposals "
-    "rejected with it stay rejected (revert them one by one)",
-    roles="secretariat, admin",
-    params=[PARAM_VETO],
-    body="LiftVeto",
+@bp.post("/vetoes/<int:veto_id>/lift", endpoint="review_lift_veto")
+@access(*STAFF)
+@operation(
+    body=LiftVeto,
     responses={
         "200": "the veto as it was",
         "404": "unknown veto, or lifted already",
         "422": "bad body or missing reason",
     },
 )
-
-
-@bp.post("/vetoes/<int:veto_id>/lift", endpoint="review_lift_veto")
-@access(*STAFF)
 def lift_veto(veto_id: int) -> Any:
-    body: LiftVetoIn = validated(LiftVetoIn, json_body())
+    """Lift a veto (a reason is required): later runs may propose the pair again; proposals
+    rejected with it stay rejected (revert them one by one)."""
+    body: LiftVeto = validated(LiftVeto, json_body())
     db = _db()
     before = wf.lift_veto(db, veto_id, user_id=current_user.id, reason=body.reason)
     db.commit()
@@ -256,14 +232,10 @@ def lift_veto(veto_id: int) -> Any:
 # ----------------------------------------------------------------------------- needs
 
 
-document(
-    "/api/v1/needs/{id}/reopen",
-    "post",
-    "Reopen a matched or closed need (a reason is required): it is open again and later runs "
-    "match it; refused while a study tour for it is under way (cancel the tour, which reopens it)",
-    roles="secretariat, admin",
-    params=[PARAM_ID],
-    body="Reopen",
+@bp.post("/needs/<need_id>/reopen", endpoint="review_reopen_need")
+@access(*STAFF)
+@operation(
+    body=Reopen,
     responses={
         "200": "the need",
         "404": "unknown need",
@@ -271,14 +243,13 @@ document(
         "422": "bad body or missing reason",
     },
 )
-
-
-@bp.post("/needs/<need_id>/reopen", endpoint="review_reopen_need")
-@access(*STAFF)
 def reopen_need(need_id: str) -> Any:
+    """Reopen a matched or closed need (a reason is required): it is open again and later runs
+    match it; refused while a study tour for it is under way (cancel the tour, which reopens
+    it)."""
     from sscmatch.web.api.registry import need_json
 
-    body: ReopenIn = validated(ReopenIn, json_body())
+    body: Reopen = validated(Reopen, json_body())
     db = _db()
     need = wf.reopen_need(
         db, need_id.strip(), user_id=current_user.id, version=body.version, reason=body.reason
@@ -301,26 +272,21 @@ def bulk_json(decision: str, result: wf.BulkResult) -> dict[str, Any]:
     }
 
 
-document(
-    "/api/v1/proposals/bulk-decision",
-    "post",
-    "One decision (accept or reject, with the reason a rejection or an override needs) over "
-    "many proposals, each given with the `version` you read; each is decided on its own: the "
-    "answer lists those done, those changed meanwhile (stale version, not decided) and those "
-    "refused with why. `dry_run: true` answers the same and changes nothing",
-    roles="secretariat, admin",
-    body="BulkDecision",
+@bp.post("/proposals/bulk-decision", endpoint="review_bulk_decision")
+@access(*STAFF)
+@operation(
+    body=BulkDecision,
     responses={
         "200": "what was decided, changed meanwhile or refused",
         "422": "bad body, no proposal, more than 500, or missing reason",
     },
 )
-
-
-@bp.post("/proposals/bulk-decision", endpoint="review_bulk_decision")
-@access(*STAFF)
 def bulk_decision() -> Any:
-    body: BulkDecisionIn = validated(BulkDecisionIn, json_body())
+    """One decision (accept or reject, with the reason a rejection or an override needs) over
+    many proposals, each given with the `version` you read; each is decided on its own: the
+    answer lists those done, those changed meanwhile (stale version, not decided) and those
+    refused with why. `dry_run: true` answers the same and changes nothing."""
+    body: BulkDecision = validated(BulkDecision, json_body())
     db = _db()
     items = [(item.id, item.version) for item in body.items]
 
@@ -355,31 +321,6 @@ def comment_json(comment: Any, author: str, role: str) -> dict[str, Any]:
     }
 
 
-document(
-    "/api/v1/proposals/{id}/comments",
-    "get",
-    "The comments on a proposal, oldest first",
-    roles="secretariat, admin, analyst, focal_point of either country",
-    params=[PARAM_INT_ID, *PAGING],
-    responses={"200": "a page of comments", "403": "another country's", "404": "unknown"},
-)
-document(
-    "/api/v1/proposals/{id}/comments",
-    "post",
-    "Comment on a proposal (the secretariat and the focal points of its two countries); the "
-    "others concerned are told in their notices",
-    roles="secretariat, admin, focal_point of either country",
-    params=[PARAM_INT_ID],
-    body="Comment",
-    responses={
-        "201": "the comment",
-        "403": "not a country of the proposal",
-        "404": "unknown proposal",
-        "422": "bad body or empty comment",
-    },
-)
-
-
 def _readable(proposal_id: int) -> StoredProposal:
     proposal = wf.get_proposal(_db(), proposal_id)
     _visible(proposal)
@@ -388,7 +329,14 @@ def _readable(proposal_id: int) -> StoredProposal:
 
 @bp.get("/proposals/<int:proposal_id>/comments", endpoint="review_comments")
 @access("secretariat", "admin", "analyst", "focal_point")
+@operation(
+    query=[*PAGING],
+    responses={"200": "a page of comments", "403": "another country's", "404": "unknown"},
+)
 def comments(proposal_id: int) -> Any:
+    """The comments on a proposal, oldest first.
+
+    Who: secretariat, admin, analyst, focal_point of either country."""
     size = int_arg("per_page", int(current_app.config["PAGE_SIZE"]), 1, 200)
     number = int_arg("page", 1, 1, 100_000)
     _readable(proposal_id)
@@ -405,11 +353,24 @@ def comments(proposal_id: int) -> Any:
 
 @bp.post("/proposals/<int:proposal_id>/comments", endpoint="review_add_comment")
 @access("secretariat", "admin", "focal_point")
+@operation(
+    body=Comment,
+    responses={
+        "201": "the comment",
+        "403": "not a country of the proposal",
+        "404": "unknown proposal",
+        "422": "bad body or empty comment",
+    },
+)
 def add_comment(proposal_id: int) -> Any:
+    """Comment on a proposal (the secretariat and the focal points of its two countries); the
+    others concerned are told in their notices.
+
+    Who: secretariat, admin, focal_point of either country."""
     proposal = _readable(proposal_id)  # another country's: 403 whatever the body
     if not wf.may_comment(current_user, proposal.provider, proposal.recipient):
         raise ApiError(403, "forbidden", "this proposal does not involve your country")
-    body: CommentIn = validated(CommentIn, json_body())
+    body: Comment = validated(Comment, json_body())
     db = _db()
     made = wf.add_comment(
         db, proposal_id, viewer=current_user, user_id=current_user.id, body=body.body

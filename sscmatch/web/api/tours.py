@@ -23,7 +23,16 @@ from sscmatch.schemas import (
     MAX_TITLE,
 )
 from sscmatch.web.access import SIGNED_IN, access
-from sscmatch.web.api import ApiError, bp, document, int_arg, json_body, paged, validated
+from sscmatch.web.api import (
+    ApiError,
+    bp,
+    int_arg,
+    json_body,
+    operation,
+    paged,
+    query_arg,
+    validated,
+)
 from sscmatch.web.db import get_session
 from sscmatch.web.tours import today, tour_rates
 from sscmatch.workflow import commitments as kwf
@@ -88,7 +97,7 @@ class TourUpdate(_Body):
     recalculate_cost: bool = False
 
 
-class Transition(_Body):
+class TourTransition(_Body):
     to: Ref
     version: Id
     note: str | None = Field(default=None, max_length=500)
@@ -109,20 +118,6 @@ class CommitmentChange(_Body):
     evidence: Text | None = None
     due: Ref | None = None
     note: Text | None = None
-
-
-def _register_schemas() -> None:
-    """Add the request bodies to openapi.json's components (the ``$ref`` of ``body=``)."""
-    from sscmatch.web.api.openapi import SCHEMAS
-
-    SCHEMAS.setdefault("TourCreate", TourCreate)
-    SCHEMAS.setdefault("TourUpdate", TourUpdate)
-    SCHEMAS.setdefault("TourTransition", Transition)
-    SCHEMAS.setdefault("CommitmentNew", CommitmentNew)
-    SCHEMAS.setdefault("CommitmentChange", CommitmentChange)
-
-
-_register_schemas()
 
 
 def tour_json(tour: StudyTour, full: bool = False) -> dict[str, Any]:
@@ -191,24 +186,6 @@ def commitment_json(k: Commitment, history: list[CommitmentUpdate] | None = None
     return data
 
 
-P_ID = {"name": "tour_id", "in": "path", "required": True, "schema": {"type": "string"}}
-K_ID = {"name": "commitment_id", "in": "path", "required": True, "schema": {"type": "string"}}
-
-
-def _q(name: str, kind: str = "string") -> dict[str, Any]:
-    return {"name": name, "in": "query", "required": False, "schema": {"type": kind}}
-
-
-document(
-    "/api/v1/tours",
-    "get",
-    "List study tours, newest first (filters: status, country on either side; paged).",
-    roles="any signed-in user",
-    params=[_q("status"), _q("country"), _q("page", "integer")],
-    responses={"200": "{items, page, pages, total}", "400": "bad filter"},
-)
-
-
 def _guard_tour(tour_id: str) -> None:
     """404 or 403 before the body is read: a caller without rights learns nothing from it."""
     tour = get_session().get(StudyTour, tour_id)
@@ -234,7 +211,12 @@ def _guard_commitment(commitment_id: str) -> None:
 
 @bp.get("/tours")
 @access(SIGNED_IN)
+@operation(
+    query=[query_arg("status"), query_arg("country"), query_arg("page", "integer")],
+    responses={"200": "{items, page, pages, total}", "400": "bad filter"},
+)
 def api_tours() -> Any:
+    """List study tours, newest first (filters: status, country on either side; paged)."""
     page = int_arg("page", 1, 1, 100000)
     found = wf.list_tours(
         get_session(),
@@ -252,25 +234,19 @@ def api_tours() -> Any:
     )
 
 
-document(
-    "/api/v1/tours",
-    "post",
-    "Draft a study tour from an accepted proposal ({proposal_id}) or from a need and a "
-    "capacity ({need, capacity}).",
-    roles="secretariat, admin",
-    body="TourCreate",
+@bp.post("/tours")
+@access("secretariat", "admin")
+@operation(
+    body=TourCreate,
     responses={
         "201": "the drafted tour",
         "404": "unknown proposal, need or capacity",
         "409": "proposal not accepted",
-        "422": "invalid body",
     },
 )
-
-
-@bp.post("/tours")
-@access("secretariat", "admin")
 def api_create_tour() -> Any:
+    """Draft a study tour from an accepted proposal ({proposal_id}) or from a need and a
+    capacity ({need, capacity})."""
     body: TourCreate = validated(TourCreate, json_body())
     db = get_session()
     if body.proposal_id is not None:
@@ -299,43 +275,30 @@ def api_create_tour() -> Any:
     return jsonify(tour_json(tour, full=True)), 201
 
 
-document(
-    "/api/v1/tours/{tour_id}",
-    "get",
-    "A study tour with agenda, delegation (and its tripartite check), cost and funders.",
-    roles="any signed-in user",
-    params=[P_ID],
-    responses={"200": "the tour", "404": "unknown tour"},
-)
-
-
 @bp.get("/tours/<tour_id>")
 @access(SIGNED_IN)
+@operation(responses={"200": "the tour", "404": "unknown tour"})
 def api_tour(tour_id: str) -> Any:
+    """A study tour with agenda, delegation (and its tripartite check), cost and funders."""
     tour = wf.get_tour(get_session(), tour_id)
     return jsonify(tour_json(tour, full=True))
 
 
-document(
-    "/api/v1/tours/{tour_id}",
-    "patch",
-    "Edit a study tour; send the version you started from (fields left out stay as they are).",
-    roles="secretariat, admin, focal points of the host and visiting countries",
-    params=[P_ID],
-    body="TourUpdate",
+@bp.patch("/tours/<tour_id>")
+@access(*WRITERS)
+@operation(
+    body=TourUpdate,
     responses={
         "200": "the tour",
         "403": "not yours",
         "404": "unknown tour",
         "409": "stale version or closed tour",
-        "422": "invalid body",
     },
 )
-
-
-@bp.patch("/tours/<tour_id>")
-@access(*WRITERS)
 def api_update_tour(tour_id: str) -> Any:
+    """Edit a study tour; send the version you started from (fields left out stay as they are).
+
+    Focal points edit the tours of their country, host or visiting."""
     _guard_tour(tour_id)
     body: TourUpdate = validated(TourUpdate, json_body())
     changes = wf.TourChanges(
@@ -367,30 +330,24 @@ def api_update_tour(tour_id: str) -> Any:
     return jsonify(tour_json(tour, full=True))
 
 
-document(
-    "/api/v1/tours/{tour_id}/transition",
-    "post",
-    "Move a tour to another status: draft → proposed → agreed → scheduled → completed → "
-    "closed, or cancelled. Completing it records the exchange.",
-    roles="secretariat, admin; focal points of the two countries for draft→proposed and "
-    "proposed→agreed",
-    params=[P_ID],
-    body="TourTransition",
+@bp.post("/tours/<tour_id>/transition")
+@access(*WRITERS)
+@operation(
+    body=TourTransition,
     responses={
         "200": "the tour",
         "403": "not allowed",
         "404": "unknown tour",
         "409": "illegal transition or stale version",
-        "422": "invalid body",
     },
 )
-
-
-@bp.post("/tours/<tour_id>/transition")
-@access(*WRITERS)
 def api_transition(tour_id: str) -> Any:
+    """Move a tour to another status: draft → proposed → agreed → scheduled → completed →
+    closed, or cancelled. Completing it records the exchange.
+
+    Focal points of the two countries move draft → proposed and proposed → agreed."""
     _guard_tour(tour_id)
-    body: Transition = validated(Transition, json_body())
+    body: TourTransition = validated(TourTransition, json_body())
     db = get_session()
     tour = wf.transition(
         db,
@@ -405,46 +362,33 @@ def api_transition(tour_id: str) -> Any:
     return jsonify(tour_json(tour, full=True))
 
 
-document(
-    "/api/v1/tours/{tour_id}/commitments",
-    "get",
-    "The commitments of a tour, overdue first.",
-    roles="any signed-in user",
-    params=[P_ID],
-    responses={"200": "{items}", "404": "unknown tour"},
-)
-
-
 @bp.get("/tours/<tour_id>/commitments")
 @access(SIGNED_IN)
+@operation(responses={"200": "{items}", "404": "unknown tour"})
 def api_tour_commitments(tour_id: str) -> Any:
+    """The commitments of a tour, overdue first."""
     db = get_session()
     wf.get_tour(db, tour_id)
     rows = kwf.list_commitments(db, today=today(), tour=tour_id)
     return jsonify(items=[commitment_json(k) for k in rows])
 
 
-document(
-    "/api/v1/tours/{tour_id}/commitments",
-    "post",
-    "Record a commitment on a tour (scheduled or completed): owner country and institution, "
-    "what, due date, status, evidence.",
-    roles="secretariat, admin; a focal point for their own country",
-    params=[P_ID],
-    body="CommitmentNew",
+@bp.post("/tours/<tour_id>/commitments")
+@access(*WRITERS)
+@operation(
+    body=CommitmentNew,
     responses={
         "201": "the commitment",
         "403": "not yours",
         "404": "unknown tour",
         "409": "tour not at its closing session yet",
-        "422": "invalid body",
     },
 )
-
-
-@bp.post("/tours/<tour_id>/commitments")
-@access(*WRITERS)
 def api_add_commitment(tour_id: str) -> Any:
+    """Record a commitment on a tour (scheduled or completed): owner country and institution,
+    what, due date, status, evidence.
+
+    A focal point records commitments for their own country."""
     _guard_tour(tour_id)
     body: CommitmentNew = validated(CommitmentNew, json_body())
     db = get_session()
@@ -463,19 +407,19 @@ def api_add_commitment(tour_id: str) -> Any:
     return jsonify(commitment_json(k, kwf.history(db, k.id))), 201
 
 
-document(
-    "/api/v1/commitments",
-    "get",
-    "Commitments, overdue first (filters: country, tour, status, overdue=true).",
-    roles="any signed-in user",
-    params=[_q("country"), _q("tour"), _q("status"), _q("overdue", "boolean")],
-    responses={"200": "{items}", "400": "bad filter"},
-)
-
-
 @bp.get("/commitments")
 @access(SIGNED_IN)
+@operation(
+    query=[
+        query_arg("country"),
+        query_arg("tour"),
+        query_arg("status"),
+        query_arg("overdue", "boolean"),
+    ],
+    responses={"200": "{items}", "400": "bad filter"},
+)
 def api_commitments() -> Any:
+    """Commitments, overdue first (filters: country, tour, status, overdue=true)."""
     overdue = (request.args.get("overdue") or "").lower()
     if overdue not in ("", "true", "false", "1", "0"):
         raise ApiError(400, "bad_parameter", "overdue must be true or false")
@@ -490,45 +434,32 @@ def api_commitments() -> Any:
     return jsonify(items=[commitment_json(k) for k in rows])
 
 
-document(
-    "/api/v1/commitments/{commitment_id}",
-    "get",
-    "A commitment with its history of updates.",
-    roles="any signed-in user",
-    params=[K_ID],
-    responses={"200": "the commitment", "404": "unknown commitment"},
-)
-
-
 @bp.get("/commitments/<commitment_id>")
 @access(SIGNED_IN)
+@operation(responses={"200": "the commitment", "404": "unknown commitment"})
 def api_commitment(commitment_id: str) -> Any:
+    """A commitment with its history of updates."""
     db = get_session()
     k = kwf.get_commitment(db, commitment_id)
     return jsonify(commitment_json(k, kwf.history(db, k.id)))
 
 
-document(
-    "/api/v1/commitments/{commitment_id}/updates",
-    "post",
-    "Update a commitment (status, evidence, due date, note); writes a history row. Fulfilled "
-    "needs evidence, dropped needs a note.",
-    roles="secretariat, admin; a focal point for their own country's commitments",
-    params=[K_ID],
-    body="CommitmentChange",
+@bp.post("/commitments/<commitment_id>/updates")
+@access(*WRITERS)
+@operation(
+    body=CommitmentChange,
     responses={
         "201": "the commitment with its history",
         "403": "not yours",
         "404": "unknown commitment",
         "409": "stale version",
-        "422": "invalid body",
     },
 )
-
-
-@bp.post("/commitments/<commitment_id>/updates")
-@access(*WRITERS)
 def api_update_commitment(commitment_id: str) -> Any:
+    """Update a commitment (status, evidence, due date, note); writes a history row. Fulfilled
+    needs evidence, dropped needs a note.
+
+    A focal point updates their own country's commitments."""
     _guard_commitment(commitment_id)
     body: CommitmentChange = validated(CommitmentChange, json_body())
     db = get_session()
