@@ -161,6 +161,7 @@ def init_app(app: Flask) -> None:
         conflict,
         export_routes,  # the registry's, review's and followup's: each list's export
         followup,
+        followup_list,  # followup's: /followup/commitments
         i18n,
         imports,  # admin's: /admin/import
         json_bounds,

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sscmatch.web import followup, registry, review
+from sscmatch.web import followup, followup_list, registry, review
 from sscmatch.web.access import SIGNED_IN, access
 from sscmatch.web.db import get_session
 from sscmatch.web.exports import (
@@ -17,6 +17,7 @@ from sscmatch.web.exports import (
     viewer,
 )
 from sscmatch.web.tours import today
+from sscmatch.workflow import commitment_list
 from sscmatch.workflow import commitments as commitments_wf
 from sscmatch.workflow import proposals as proposals_wf
 from sscmatch.workflow import registry as reg
@@ -140,18 +141,14 @@ def _args() -> Any:
 @followup.bp.get("/export.<fmt>")
 @access(SIGNED_IN)
 def commitments_export(fmt: str) -> Any:
-    """The follow-up's commitments of the country shown (a focal point's own by default), with
-    whether each is overdue and whether it was recorded from the documents."""
-    country, _own = followup._chosen_country()
+    """The follow-up's list of commitments under its filters (a focal point's own country by
+    default), with whether each is overdue and whether it was recorded from the documents."""
+    flt, _own = followup_list.chosen_filter()
     day = today()
-    status = _args().get("status") or None
-    overdue = _args().get("overdue") == "true"
 
     def make() -> Rows:
         try:
-            rows = commitments_wf.commitment_records(
-                followup._db(), today=day, country=country, status=status, overdue=overdue
-            )
+            rows = commitment_list.filtered_records(followup._db(), flt, today=day)
         except commitments_wf.CommitmentError as exc:
             bad_filter(str(exc))
         for record in rows[:MAX_ROWS]:
@@ -160,4 +157,4 @@ def commitments_export(fmt: str) -> Any:
 
     # the day: what is overdue moves with it; the country: a focal point's default is not in
     # the address (their scope names it too)
-    return send_kept("commitments", fmt, make, key=(day.isoformat(), country))
+    return send_kept("commitments", fmt, make, key=(day.isoformat(), flt.country))

@@ -476,6 +476,20 @@ def test_2_study_tour_and_commitments(
     assert by_tour.locator("tr", has_text=TOUR_TITLE).count() == 1
     shot(sec, "followup-dashboard")
 
+    # Every commitment of Guatemala is one click away, in a list that filters and pages.
+    sec.get_by_role("link", name="Every commitment, with filters and pages").click()
+    sec.wait_for_url("**/followup/commitments?country=GTM**")
+    filters = sec.locator("form.filters")
+    filters.get_by_label("Origin", exact=True).select_option("live")
+    filters.get_by_label("Due", exact=True).select_option("overdue")
+    filters.get_by_role("button", name="Show", exact=True).click()
+    sec.wait_for_url("**when=overdue**")
+    listed = sec.locator("table.commitments tbody tr")
+    assert listed.count() == sec.locator("table.commitments tbody tr.overdue").count() >= 1
+    assert listed.filter(has_text=overdue_what).count() == 1
+    assert sec.locator("a[href*='/followup/export.csv'][href*='when=overdue']").count() == 1
+    shot(sec, "followup-list-overdue")
+
     # `sscmatch remind` (the CLI, against the same database) puts it in Guatemala's digest.
     runner = live_server.app.test_cli_runner()
     result = runner.invoke(remind_command, ["--today", today.isoformat(), "--out", str(tmp_path)])

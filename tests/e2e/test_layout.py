@@ -41,7 +41,13 @@ SCROLLING_JS = """() => { const bad = [];
       bad.push((h ? h.textContent.trim() : el.className) + ' ' + el.scrollWidth + '>' + el.clientWidth);
     } } return bad; }"""
 # Pages whose every table fits a desktop screen (1280 px) without scrolling sideways.
-FIT_AT_DESKTOP = ("/followup", "/followup?country=all", "/review/needs", "/notices")
+FIT_AT_DESKTOP = (
+    "/followup",
+    "/followup?country=all",
+    "/followup/commitments?country=all",
+    "/review/needs",
+    "/notices",
+)
 
 
 @pytest.fixture(scope="module")
@@ -108,6 +114,7 @@ def test_pages_fit_the_screen_and_nothing_is_cut_off(
         f"/tours/{records['tour']}/edit",
         f"/followup/commitments/{records['commitment']}",
         "/followup?country=all",
+        "/followup/commitments?country=all",
         "/review/needs",
         "/review/awaiting",
         "/notices",

@@ -100,6 +100,7 @@ POLICY: dict[str, dict[str, set[str]]] = {
     "tours.add_commitment": {"POST": OWNER | STAFF},
     "tours.from_proposal": {"POST": STAFF},
     "followup.dashboard": {"GET": SIGNED_IN},
+    "followup.commitments": {"GET": SIGNED_IN},
     "followup.commitment": {"GET": SIGNED_IN, "POST": OWNER | STAFF},
     # network: everyone signed in reads
     "network.index": {"GET": SIGNED_IN},

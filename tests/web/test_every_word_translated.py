@@ -155,6 +155,7 @@ def _pages(app: Flask, values: dict[str, Any]) -> list[str]:
         "/needs?status=open&country=GTM",
         "/network?theme=labour-inspection",
         "/followup?country=BRA",
+        "/followup/commitments?country=all&status=open&origin=documents&when=overdue",
     ]
     return sorted(set(paths))
 
