@@ -83,7 +83,7 @@ def import_command(path: Path, if_empty: bool) -> None:
     from sqlmodel import select
 
     from sscmatch.bundle import BundleError, import_bundle
-    from sscmatch.db import session_scope
+    from sscmatch.db import refresh_statistics, session_scope
     from sscmatch.models import Capacity, Exchange, Need
     from sscmatch.vocab import load_vocabulary
 
@@ -106,6 +106,7 @@ def import_command(path: Path, if_empty: bool) -> None:
             ) from None
         finally:
             bar.close()
+    refresh_statistics(_engine())  # the planner sees what the import wrote
     for note in report.fuzzy:
         click.echo(f"resolved {note}")
     exact_names = len(report.resolved) - len(report.fuzzy)
@@ -259,7 +260,7 @@ def match_command(
     """Rank providers for open needs (all, or the ones named), with reasons."""
     import json
 
-    from sscmatch.db import session_scope
+    from sscmatch.db import refresh_statistics, session_scope
     from sscmatch.vocab import load_vocabulary
     from sscmatch.workflow import matchruns
 
@@ -285,6 +286,8 @@ def match_command(
             )
     except (matchruns.MatchError, ValueError) as exc:
         raise click.ClickException(str(exc)) from None
+    if result.run_id is not None:
+        refresh_statistics(_engine())  # the planner sees the run's proposals
 
     if as_json:
         document: dict[str, object] = {

@@ -17,7 +17,7 @@ from typing import Any
 from sqlmodel import Session
 
 from sscmatch.bundle import BundleError, ImportReport, import_bundle
-from sscmatch.db import VersionedSession
+from sscmatch.db import VersionedSession, refresh_statistics
 from sscmatch.jobs import Context, Refused, kind
 from sscmatch.models import Calibration, Job, MatchRun
 from sscmatch.vocab import load_vocabulary
@@ -88,6 +88,7 @@ def match_run(ctx: Context) -> Mapping[str, Any]:
         result = {"run_id": run_id, "proposals": len(proposals)}
         ctx.complete(s, result)
         s.commit()
+    refresh_statistics(ctx.engine)  # the planner sees the run's proposals
     return result
 
 
@@ -184,6 +185,7 @@ def bundle_import(ctx: Context) -> Mapping[str, Any]:
             result = report_result(report)
             ctx.complete(s, result)
             s.commit()
+    refresh_statistics(ctx.engine)  # the planner sees what the import wrote
     return result
 
 

@@ -1,0 +1,42 @@
+"""The planner's statistics: a bulk write (``sscmatch import``, a match run) ends with
+``ANALYZE`` (:func:`sscmatch.db.refresh_statistics`), so the database chooses its indexes from
+what the tables hold (SQLite keeps no statistics until asked)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _rows_known(engine: Engine, table: str) -> float:
+    """How many rows the planner believes ``table`` holds (0 when it has no statistics)."""
+    with engine.connect() as conn:
+        if engine.dialect.name == "sqlite":
+            found = conn.execute(text("SELECT name FROM sqlite_master WHERE name='sqlite_stat1'"))
+            if found.first() is None:
+                return 0
+            stat = conn.execute(
+                text("SELECT stat FROM sqlite_stat1 WHERE tbl = :t LIMIT 1"),
+                {"t": table},
+            ).first()
+            return float(stat[0].split()[0]) if stat else 0
+        reltuples = conn.execute(
+            text("SELECT reltuples FROM pg_class WHERE oid = to_regclass(:t)"), {"t": table}
+        ).scalar_one()
+        return max(float(reltuples), 0)
+
+
+def test_an_import_leaves_the_planner_statistics(app: Flask, runner: Any) -> None:
+    engine = app.extensions["sscmatch.engine"]
+    assert _rows_known(engine, "need") == 0  # a fresh database: nothing analysed yet
+    result = runner.invoke(args=["import", str(ROOT / "data")])
+    assert result.exit_code == 0, result.output
+    with engine.connect() as conn:
+        needs = conn.execute(text("SELECT count(*) FROM need")).scalar_one()
+    assert needs > 0 and _rows_known(engine, "need") == needs
