@@ -32,10 +32,38 @@ def kept_count(session: Session, query: Any) -> int:
     statement = select(func.count()).select_from(query.subquery())
     version = data_key(session)  # None: uncommitted writes, keep nothing
     key: tuple[Any, ...] | None = None
-    if version is not None and _only_kept_tables(statement):
-        compiled = statement.compile(dialect=session.get_bind().dialect)
-        key = (*version, str(compiled), repr(sorted(compiled.params.items())))
+    if version is not None:
+        key = _statement_key(session, statement)
+        key = None if key is None else (*version, *key)
     return _COUNTS.get_or_make(key, lambda: int(session.execute(statement).scalar_one()))
+
+
+def _statement_key(session: Session, statement: Any) -> tuple[Any, ...] | None:
+    """What tells ``statement`` from any other: the key SQLAlchemy's own cache of compiled
+    statements gives its shape, with its bound values (a tenth of the cost of compiling it, 1.4
+    ms, which every list and the home page paid for each count); its SQL and parameters when
+    SQLAlchemy cannot key it. None when it reads a table whose changes do not move the data
+    version (never kept)."""
+    shape = statement._generate_cache_key()
+    if shape is None:
+        if not _only_kept_tables(statement):
+            return None
+        compiled = statement.compile(dialect=session.get_bind().dialect)
+        return (str(compiled), repr(sorted(compiled.params.items())))
+    if not _SHAPES.get_or_make(shape.key, lambda: _only_kept_tables(statement)):
+        return None
+    values = tuple(
+        tuple(v) if isinstance(v := b.effective_value, list) else v for b in shape.bindparams
+    )
+    try:
+        hash(values)
+    except TypeError:  # a value no key can hold: counted each time
+        return None
+    return (shape.key, values)
+
+
+_SHAPES: Cache[bool] = Cache("count shapes", size=1024)
+"""Whether a statement's shape reads only tables whose changes move the data version."""
 
 
 def _only_kept_tables(statement: Any) -> bool:

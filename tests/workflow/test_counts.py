@@ -46,3 +46,24 @@ def test_tables_outside_the_data_version_are_counted_each_time(session: Session)
     session.add(User(email="new@t.org", password_hash="x", role="analyst"))
     session.commit()
     assert kept_count(session, select(User)) == before + 1
+
+
+def test_statements_alike_but_for_their_values_are_kept_apart(session: Session) -> None:
+    """The key is the statement's shape and its values: an IN over other countries, or one
+    country more, is another count (the shape alone would hand out the first one's)."""
+    for n, (country, status) in enumerate(
+        [("GTM", "published"), ("BRA", "draft"), ("MEX", "draft")]
+    ):
+        _capacity(session, f"C-{n}", country, status)
+    session.commit()
+
+    def among(*codes: str) -> int:
+        return kept_count(session, select(Capacity).where(col(Capacity.country).in_(codes)))
+
+    assert [among("GTM"), among("GTM", "BRA"), among("BRA"), among("GTM", "BRA", "MEX")] == [
+        1,
+        2,
+        1,
+        3,
+    ]
+    assert [among("MEX"), among("GTM"), among("BRA", "MEX")] == [1, 1, 2]
