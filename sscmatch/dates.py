@@ -73,7 +73,7 @@ class PartialDate:
         return PartialDate.parse(value) if value.strip() else None
 
     def __str__(self) -> str:
-        return self.first.isoformat()[: _WIDTH[self.precision]]
+        return text_of(self.first, self.precision)
 
     def __repr__(self) -> str:
         return f"PartialDate({str(self)!r})"
@@ -119,6 +119,27 @@ class PartialDate:
         if self.precision == "month":
             return str(format_skeleton("yMMMM", self.first, locale=locale))
         return str(format_date(self.first, format="long", locale=locale))
+
+
+def text_of(first: date, precision: str) -> str:
+    """The text of a partial date from its two columns, without making a value (for reading
+    many rows at once): ``text_of(date(2014, 3, 1), "month") == "2014-03"``."""
+    return first.isoformat()[: _WIDTH[precision]]
+
+
+PRECISION_RANK = _RANK
+"""Each precision's place in the order of partial dates of the same first day (year first)."""
+
+
+def as_text(value: PartialDate | None) -> str | None:
+    """A partial date's text, or ``None`` (for JSON and form fields)."""
+    return None if value is None else str(value)
+
+
+def window(start: PartialDate | None, end: PartialDate | None) -> tuple[date | None, date | None]:
+    """The days a window of two partial dates covers: from the first day of ``start`` to the last
+    of ``end`` (``None`` for an open side)."""
+    return (start.first if start else None, end.last if end else None)
 
 
 def _first_day(text: str) -> date:

@@ -14,15 +14,16 @@ role) are also rows of association tables, :mod:`sscmatch.relations`, kept in st
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Any, ClassVar
+from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from sqlalchemy import BigInteger, Index, UniqueConstraint
+from sqlalchemy import BigInteger, ColumnElement, Index, UniqueConstraint, case
 from sqlalchemy.orm import declared_attr
 from sqlmodel import Field, SQLModel
 
 from sscmatch import relations  # noqa: F401  (its association tables are tables of this schema)
 from sscmatch.columns import JSONDict, JSONList
+from sscmatch.dates import PRECISION_RANK, PartialDate
 
 
 def utcnow() -> datetime:
@@ -57,6 +58,49 @@ class Tracked(Versioned):
     updated_at: datetime = Field(default_factory=utcnow, nullable=False)
     created_by: int | None = Field(default=None, foreign_key="user.id")
     updated_by: int | None = Field(default=None, foreign_key="user.id")
+
+
+def _period(name: str) -> Any:
+    """The record's ``<name>_date`` and ``<name>_precision`` columns as one
+    :class:`~sscmatch.dates.PartialDate` (``None`` when unset); set it with one, or its text."""
+    day, precision = f"{name}_date", f"{name}_precision"
+
+    def read(record: Any) -> PartialDate | None:
+        return PartialDate.of(getattr(record, day), getattr(record, precision))
+
+    def write(record: Any, value: PartialDate | str | None) -> None:
+        period = PartialDate.coerce(value)
+        setattr(record, day, None if period is None else period.first)
+        setattr(record, precision, None if period is None else period.precision)
+
+    return property(read, write, doc=f"``{day}`` and ``{precision}`` as one partial date.")
+
+
+def _precision(nullable: bool = True) -> Any:
+    return Field(default=None, max_length=5, nullable=nullable)
+
+
+def period_order(day: Any, precision: Any) -> tuple[ColumnElement[Any], ColumnElement[Any]]:
+    """What orders a partial date's two columns in SQL as :class:`PartialDate` orders values
+    (and as the text did: ``2014`` < ``2014-01`` < ``2014-01-01`` < ``2014-02``): the first day,
+    then the precision, year before month before day."""
+    return day, case(PRECISION_RANK, value=precision, else_=len(PRECISION_RANK))
+
+
+class Dated(Tracked):
+    """A tracked record with partial dates (``2014``, ``2014-03``, ``2014-03-12``): each, named in
+    ``__periods__``, is a real ``date`` column ``<name>_date`` (the first day of the period: what
+    queries filter and sort by) and ``<name>_precision`` (:data:`sscmatch.enums.DATE_PRECISIONS`),
+    read and written as one :class:`~sscmatch.dates.PartialDate` through the property ``<name>``,
+    which the constructor also takes (``Exchange(start="2014")``)."""
+
+    __periods__: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, **data: Any) -> None:
+        periods = {name: data.pop(name) for name in self.__periods__ if name in data}
+        super().__init__(**data)
+        for name, value in periods.items():
+            setattr(self, name, value)
 
 
 class Country(SQLModel, table=True):
@@ -137,8 +181,10 @@ class Institution(Tracked, table=True):
     source: str | None = None
 
 
-class Capacity(Tracked, table=True):
+class Capacity(Dated, table=True):
     """Something a country or institution can offer others."""
+
+    __periods__ = ("available_from", "available_to")
 
     # The lists' default order, most recent first (a page of 25 without sorting all of them)
     __table_args__ = (Index("ix_capacity_created_updated", "created", "updated_at"),)
@@ -155,15 +201,25 @@ class Capacity(Tracked, table=True):
     maturity: str | None = None
     modalities: list[str] = _list()
     max_per_year: int | None = None
-    available_from: str | None = None
-    available_to: str | None = None
+    available_from_date: date | None = None
+    available_from_precision: str | None = _precision()
+    available_to_date: date | None = None
+    available_to_precision: str | None = _precision()
+    if TYPE_CHECKING:  # what the properties give and take (no pydantic field)
+        available_from: PartialDate | None = None
+        available_to: PartialDate | None = None
+    else:
+        available_from = _period("available_from")
+        available_to = _period("available_to")
     status: str = Field(default="draft", index=True)
     created: str | None = None
     source: str | None = None
 
 
-class Need(Tracked, table=True):
+class Need(Dated, table=True):
     """A gap or request a country (or an international or regional body) has named."""
+
+    __periods__ = ("desired_from", "desired_to")
 
     __table_args__ = (Index("ix_need_created_updated", "created", "updated_at"),)  # as above
 
@@ -177,8 +233,16 @@ class Need(Tracked, table=True):
     languages: list[str] = _list()
     priority: str | None = None
     modalities: list[str] = _list()
-    desired_from: str | None = None
-    desired_to: str | None = None
+    desired_from_date: date | None = None
+    desired_from_precision: str | None = _precision()
+    desired_to_date: date | None = None
+    desired_to_precision: str | None = _precision()
+    if TYPE_CHECKING:  # what the properties give and take (no pydantic field)
+        desired_from: PartialDate | None = None
+        desired_to: PartialDate | None = None
+    else:
+        desired_from = _period("desired_from")
+        desired_to = _period("desired_to")
     status: str = Field(default="draft", index=True)
     created: str | None = None
     source: str | None = None
@@ -188,14 +252,24 @@ class Need(Tracked, table=True):
     review_note: str | None = None
 
 
-class Exchange(Tracked, table=True):
+class Exchange(Dated, table=True):
     """A cooperation that happened: countries by role, partners (funders, facilitators), themes."""
+
+    __periods__ = ("start", "end")
 
     id: str = Field(primary_key=True, max_length=80)
     title: str | None = None
     description: str | None = None
-    start: str = Field(index=True)
-    end: str | None = None
+    start_date: date = Field(default=None, index=True, nullable=False)  # set through start
+    start_precision: str = _precision(nullable=False)
+    end_date: date | None = None
+    end_precision: str | None = _precision()
+    if TYPE_CHECKING:  # what the properties give and take (no pydantic field)
+        start: PartialDate | None = None
+        end: PartialDate | None = None
+    else:
+        start = _period("start")
+        end = _period("end")
     providers: list[str] = _list()
     recipients: list[str] = _list()
     participants: list[str] = _list()
@@ -316,10 +390,11 @@ class Veto(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, nullable=False)
 
 
-class StudyTour(Tracked, table=True):
+class StudyTour(Dated, table=True):
     """A planned exchange (study tour or another modality) drawn from an accepted proposal."""
 
     __tablename__ = "study_tour"
+    __periods__ = ("start", "end")
     id: str = Field(primary_key=True, max_length=80)
     proposal_id: int | None = Field(default=None, foreign_key="proposal.id")
     need: str | None = Field(default=None, foreign_key="need.id")
@@ -330,8 +405,16 @@ class StudyTour(Tracked, table=True):
     expected_change: str | None = None
     host_country: str = Field(foreign_key="country.code")
     visiting_country: str = Field(foreign_key="country.code")
-    start: str | None = None
-    end: str | None = None
+    start_date: date | None = None
+    start_precision: str | None = _precision()
+    end_date: date | None = None
+    end_precision: str | None = _precision()
+    if TYPE_CHECKING:  # what the properties give and take (no pydantic field)
+        start: PartialDate | None = None
+        end: PartialDate | None = None
+    else:
+        start = _period("start")
+        end = _period("end")
     languages: list[str] = _list()
     interpretation: bool = False
     agenda: list[Any] = _list()
@@ -341,8 +424,10 @@ class StudyTour(Tracked, table=True):
     status: str = Field(default="draft", index=True)
 
 
-class Commitment(Tracked, table=True):
+class Commitment(Dated, table=True):
     """Something a country or institution undertook to do after an exchange."""
+
+    __periods__ = ("due",)
 
     # Completing its tour links the commitment to the exchange it became; nobody edits the link.
     __unversioned_fields__ = frozenset({"exchange"})
@@ -353,7 +438,12 @@ class Commitment(Tracked, table=True):
     owner_country: str | None = Field(default=None, foreign_key="country.code", index=True)
     owner_institution: str | None = Field(default=None, foreign_key="institution.id")
     description: str
-    due: str | None = None
+    due_date: date | None = None
+    due_precision: str | None = _precision()
+    if TYPE_CHECKING:  # what the properties give and take (no pydantic field)
+        due: PartialDate | None = None
+    else:
+        due = _period("due")
     status: str = Field(default="pending", index=True)
     evidence: str | None = None
     source: str | None = None

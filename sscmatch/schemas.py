@@ -16,6 +16,7 @@ from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field, model_v
 from sqlmodel import SQLModel
 
 from sscmatch import enums
+from sscmatch.dates import PartialDate as Period
 from sscmatch.dates import normalise_partial_date, parse_partial_date
 from sscmatch.enums import (
     CapacityStatus,
@@ -84,6 +85,11 @@ def _blank_to_none(value: Any) -> Any:
     return None if isinstance(value, str) and not value.strip() else value
 
 
+def _date_text(value: Any) -> Any:
+    """A stored record's partial date (a public schema reads the record) as its text."""
+    return str(value) if isinstance(value, Period) else _blank_to_none(value)
+
+
 # Every text a record holds has a limit, whoever sends it (form, API, bundle): a value of
 # megabytes would be stored, then sent to everyone who opens a page that shows it.
 MAX_TITLE = 300
@@ -114,7 +120,7 @@ OptionalDescription = Annotated[
     Annotated[str, Field(max_length=MAX_DESCRIPTION)] | None, BeforeValidator(_blank_to_none)
 ]
 OptionalRef = Annotated[Ref | None, BeforeValidator(_blank_to_none)]
-PartialDate = Annotated[Ref | None, BeforeValidator(_blank_to_none), AfterValidator(_check_date)]
+PartialDate = Annotated[Ref | None, BeforeValidator(_date_text), AfterValidator(_check_date)]
 TextList = Annotated[list[ShortText], BeforeValidator(_split), Field(max_length=MAX_ITEMS)]
 LanguageList = Annotated[
     list[Ref],
@@ -250,7 +256,12 @@ class ExchangeCreate(_Input):
     id: RecordId
     title: OptionalTitle = None
     description: OptionalDescription = None
-    start: Annotated[str, Field(max_length=MAX_REF), AfterValidator(normalise_partial_date)]
+    start: Annotated[
+        str,
+        Field(max_length=MAX_REF),
+        BeforeValidator(_date_text),
+        AfterValidator(normalise_partial_date),
+    ]
     end: PartialDate = None
     providers: CountryList = []
     recipients: CountryList = []

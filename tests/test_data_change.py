@@ -16,6 +16,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from sscmatch.bundle import import_bundle
+from sscmatch.dates import PartialDate
 from sscmatch.db import (
     CHANGE_TRACKED_TABLES,
     alembic_config,
@@ -200,14 +201,23 @@ def snapshot(engine: Engine, like: dict[str, list[dict[str, Any]]] | None = None
                 like and table.name not in like
             ):
                 continue
-            columns = [
-                c
-                for c in table.c
-                if not like or not like[table.name] or c.name in like[table.name][0]
-            ]
+            wanted = set(like[table.name][0]) if like and like[table.name] else None
+            periods = [p for p in wanted or () if f"{p}_date" in table.c]
+            wanted = wanted and wanted | {
+                f"{p}_{s}" for p in periods for s in ("date", "precision")
+            }
+            columns = [c for c in table.c if not wanted or c.name in wanted]
             rows = conn.execute(select(*columns).order_by(*table.primary_key.columns)).mappings()
-            out[table.name] = [dict(r) for r in rows]
+            out[table.name] = [_as_text(dict(r), periods) for r in rows]
     return out
+
+
+def _as_text(row: dict[str, Any], periods: list[str]) -> dict[str, Any]:
+    """A partial date's two columns (migration 0018) as the text the older schema held."""
+    for name in periods:
+        value = PartialDate.of(row.pop(f"{name}_date"), row.pop(f"{name}_precision"))
+        row[name] = None if value is None else str(value)
+    return row
 
 
 def test_upgrading_from_the_previous_schema_keeps_every_record(blank_url: str) -> None:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Sequence
+from datetime import date
 from typing import Any
 
 from sqlalchemy import (
@@ -28,6 +29,7 @@ from sqlalchemy import (
     and_,
     case,
     exists,
+    extract,
     false,
     func,
     literal,
@@ -41,7 +43,8 @@ from sqlmodel import Session
 
 from sscmatch.analytics.filters import Filters
 from sscmatch.analytics.graph import DIRECTED, JOINT, Network, assemble
-from sscmatch.models import Exchange, Institution
+from sscmatch.dates import text_of
+from sscmatch.models import Exchange, Institution, period_order
 from sscmatch.relations import exchange_country, exchange_partner, exchange_theme
 from sscmatch.vocab import Vocabulary
 
@@ -54,13 +57,14 @@ NONE_FAMILY = "(none)"
 # --------------------------------------------------------------------------- filters
 
 
-def _digit(expr: Any, position: int) -> ColumnElement[bool]:
-    return func.substr(expr, position, 1).between("0", "9")
+def year_known() -> ColumnElement[bool]:
+    """The exchange's start is known (it always is: the column is required)."""
+    known: ColumnElement[bool] = E.start_date.is_not(None)
+    return known
 
 
-def year_known(expr: Any = E.start) -> ColumnElement[bool]:
-    """``start`` begins with four digits (``data.year_of`` is not None)."""
-    return and_(*(_digit(expr, i) for i in range(1, 5)))
+NEWEST = [o.desc() for o in (*period_order(E.start_date, E.start_precision), E.id)]
+"""Newest exchanges first (by start as :class:`~sscmatch.dates.PartialDate` orders them)."""
 
 
 def region_codes(vocab: Vocabulary, region: str) -> list[str]:
@@ -79,11 +83,11 @@ def conditions(f: Filters | None, vocab: Vocabulary) -> list[ColumnElement[bool]
         )
     if f.year_from is not None or f.year_to is not None:
         out.append(year_known())
-        # the year is start[:4]; a longer start compares after its year, before the next one
+        # the year is the start's: a range of days
         if f.year_from is not None:
-            out.append(E.start >= f"{f.year_from:04d}")
+            out.append(E.start_date >= date(f.year_from, 1, 1))
         if f.year_to is not None:
-            out.append(E.start < f"{f.year_to + 1:04d}")
+            out.append(E.start_date < date(f.year_to + 1, 1, 1))
     if f.modality is not None:
         out.append(E.modality == f.modality)
     if f.constituency is not None:
@@ -220,10 +224,10 @@ def years(session: Session) -> tuple[int, int] | None:
     """The first and last year of every exchange (whatever the filters; the page's slider)."""
     first, last = (
         session.connection()
-        .execute(select(func.min(E.start), func.max(E.start)).where(year_known()))
+        .execute(select(func.min(E.start_date), func.max(E.start_date)).where(year_known()))
         .one()
     )
-    return None if first is None else (int(first[:4]), int(last[:4]))
+    return None if first is None else (first.year, last.year)
 
 
 def link_details(
@@ -238,9 +242,11 @@ def link_details(
             a, b = b, a
         found[(a, b, kind)].append(exchange)
     linked = select(exchange_country.c.exchange).where(*_within(exchange_country.c.exchange, ids))
-    start: dict[str, str] = {
-        eid: begun
-        for eid, begun in conn.execute(select(E.id, E.start).where(year_known(), E.id.in_(linked)))
+    start: dict[str, date] = {
+        eid: day
+        for eid, day in conn.execute(
+            select(E.id, E.start_date).where(year_known(), E.id.in_(linked))
+        )
     }
     themes: dict[str, list[str]] = defaultdict(list)
     for exchange, theme in conn.execute(
@@ -251,7 +257,7 @@ def link_details(
         themes[exchange].append(theme)
     out: dict[tuple[str, str, str], dict[str, list[Any]]] = {}
     for key, exchanges in found.items():
-        link_years = {int(start[e][:4]) for e in exchanges if e in start}
+        link_years = {start[e].year for e in exchanges if e in start}
         link_themes = {t for e in exchanges for t in themes.get(e, ())}
         out[key] = {
             "exchange_ids": sorted(exchanges),
@@ -314,7 +320,8 @@ def details(
         select(
             E.id,
             E.title,
-            E.start,
+            E.start_date,
+            E.start_precision,
             E.providers,
             E.recipients,
             E.participants,
@@ -323,18 +330,17 @@ def details(
             E.direction,
         )
         .where(*where)
-        .order_by(E.start.desc(), E.id.desc())
+        .order_by(*NEWEST)
         .limit(limit)
     )
     items = []
-    for eid, title, start, prov, rec, part, themes, modality, direction in rows:
-        start = start or ""
+    for eid, title, day, precision, prov, rec, part, themes, modality, direction in rows:
         items.append(
             {
                 "id": eid,
                 "title": title or "",
-                "start": start,
-                "year": int(start[:4]) if len(start) >= 4 and start[:4].isdigit() else None,
+                "start": text_of(day, precision),
+                "year": day.year,
                 "providers": list(prov or ()),
                 "recipients": list(rec or ()),
                 "participants": list(part or ()),
@@ -373,7 +379,7 @@ def year_family_counts(
     conn = session.connection()
     where = conditions(f, vocab)
     families = _families(vocab, chosen(f, vocab))
-    year = func.substr(E.start, 1, 4)
+    year = extract("year", E.start_date)
     counts: dict[int, Counter[str]] = defaultdict(Counter)
     per_family = (
         select(year, families.c.family, func.count())
@@ -441,7 +447,7 @@ def country_exchanges(
                 select(E.id)
                 .join(exchange_country, ec.exchange == E.id)
                 .where(ec.country == code, ec.role == role)
-                .order_by(E.start.desc(), E.id.desc())
+                .order_by(*NEWEST)
                 .limit(limit)
             ).scalars()
         )

@@ -18,6 +18,7 @@ from sqlmodel import Session, select
 from sscmatch.analytics.graph import ExchangeRow
 from sscmatch.caches import Cache
 from sscmatch.columns import json_list_reader
+from sscmatch.dates import text_of
 from sscmatch.db import change_version, database_key
 from sscmatch.models import Exchange, Institution
 
@@ -35,12 +36,6 @@ def data_version(session: Session) -> tuple[int, str] | None:
     return change_version(session)
 
 
-def year_of(start: str | None) -> int | None:
-    if start and len(start) >= 4 and start[:4].isdigit():
-        return int(start[:4])
-    return None
-
-
 def load_rows(session: Session) -> list[ExchangeRow]:
     """Every exchange as an :class:`ExchangeRow`, read column-wise (no ORM objects)."""
     constituency = dict(session.exec(select(Institution.id, Institution.constituency)).all())
@@ -48,7 +43,8 @@ def load_rows(session: Session) -> list[ExchangeRow]:
     cols = (
         Exchange.id,
         Exchange.title,
-        Exchange.start,
+        Exchange.start_date,
+        Exchange.start_precision,
         type_coerce(Exchange.providers, Text),
         type_coerce(Exchange.recipients, Text),
         type_coerce(Exchange.participants, Text),
@@ -62,7 +58,8 @@ def load_rows(session: Session) -> list[ExchangeRow]:
     kinds: dict[tuple[str, ...], frozenset[str]] = {}
     # Core (not ORM) execution: plain tuples, the fastest way through 200,000 rows.
     result = session.connection().execute(sa_select(*cols))  # type: ignore[call-overload]
-    for eid, title, start, prov, rec, part, partners, themes, modality, direction in result:
+    for row in result:
+        eid, title, day, precision, prov, rec, part, partners, themes, modality, direction = row
         partner_ids = lst(partners)
         kind = kinds.get(partner_ids)
         if kind is None:
@@ -74,8 +71,8 @@ def load_rows(session: Session) -> list[ExchangeRow]:
                 (
                     eid,
                     title or "",
-                    year_of(start),
-                    start or "",
+                    day.year,
+                    text_of(day, precision),
                     lst(prov),
                     lst(rec),
                     lst(part),

@@ -17,7 +17,7 @@ from sscmatch.analytics.data import cached, data_version
 from sscmatch.analytics.filters import Filters
 from sscmatch.analytics.graph import NodeStats
 from sscmatch.analytics.payload import network_view
-from sscmatch.dates import PartialDateError, period_end
+from sscmatch.dates import PartialDate, PartialDateError, as_text, period_end
 from sscmatch.enums import OPEN_COMMITMENT_STATUSES
 from sscmatch.models import Capacity, Commitment, Exchange, Institution, Need
 from sscmatch.vocab import Vocabulary
@@ -132,11 +132,14 @@ def country_profile(
     )
     states = sorted(
         (
-            (commitment_state(status, due, today), commitment_id)
-            for commitment_id, status, due in session.exec(
-                select(Commitment.id, Commitment.status, Commitment.due).where(
-                    Commitment.owner_country == code
-                )
+            (commitment_state(status, as_text(PartialDate.of(due, precision)), today), key)
+            for key, status, due, precision in session.exec(
+                select(
+                    Commitment.id,
+                    Commitment.status,
+                    col(Commitment.due_date),
+                    col(Commitment.due_precision),
+                ).where(Commitment.owner_country == code)
             )
         ),
         key=lambda pair: (_STATE_ORDER.get(pair[0], 5), pair[1]),

@@ -11,12 +11,18 @@ from sqlmodel import Session, select
 from sscmatch.bundle.csvfile import write_rows
 from sscmatch.bundle.format import COLUMNS, LIST_FIELDS, TABLES
 from sscmatch.bundle.load import MODELS
+from sscmatch.dates import PartialDate
 
 
 def _rows(session: Session, table: str) -> list[dict[str, Any]]:
     model = MODELS[table]
     rows = session.exec(select(model).order_by(model.id))  # type: ignore[attr-defined]
-    return [{name: getattr(row, name) for name in COLUMNS[table]} for row in rows]
+    return [{name: _plain(getattr(row, name)) for name in COLUMNS[table]} for row in rows]
+
+
+def _plain(value: Any) -> Any:
+    """A partial date as its text (``2014-03``), as the bundle gives it; the rest as it is."""
+    return str(value) if isinstance(value, PartialDate) else value
 
 
 def export_bundle(session: Session, path: Path, fmt: str = "csv") -> dict[str, int]:

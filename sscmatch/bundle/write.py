@@ -27,6 +27,7 @@ from sqlalchemy.engine import Connection
 from sqlmodel import Session, SQLModel
 
 from sscmatch import relations
+from sscmatch.dates import PartialDate
 from sscmatch.models import Capacity, Commitment, Exchange, Institution, Need, Theme
 
 MODELS: dict[str, type[SQLModel]] = {
@@ -63,6 +64,7 @@ class TableWriter:
         self.model = MODELS[table]
         self.sql: Table = self.model.__table__  # type: ignore[attr-defined]
         self.tracked = "version" in self.model.model_fields
+        self.periods: tuple[str, ...] = getattr(self.model, "__periods__", ())
         self.now = now
         self.user_id = user_id
         self.step = step
@@ -72,6 +74,8 @@ class TableWriter:
         if not records:
             return
         conn = self.session.connection()
+        for values in records:
+            self._period_columns(values)
         fields = list(records[0])
         stored = self._stored(conn, fields, [r["id"] for r in records])
         new: list[dict[str, Any]] = []
@@ -96,6 +100,13 @@ class TableWriter:
             relations.write_rows(conn, table, rows)
         relations.update(conn, name, changed_values)
         self.counts.update(created=len(new), updated=len(changed), unchanged=unchanged)
+
+    def _period_columns(self, values: dict[str, Any]) -> None:
+        """A partial date's text (``2014-03``) as its two columns (first day, precision)."""
+        for name in self.periods:
+            period = PartialDate.coerce(values.pop(name))
+            values[f"{name}_date"] = None if period is None else period.first
+            values[f"{name}_precision"] = None if period is None else period.precision
 
     def _stored(
         self, conn: Connection, fields: list[str], ids: list[str]

@@ -18,6 +18,7 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import Length, Optional
 
+from sscmatch.dates import as_text
 from sscmatch.db import StaleVersion
 from sscmatch.models import Commitment, StudyTour, User
 from sscmatch.web.access import SIGNED_IN, access
@@ -162,7 +163,7 @@ def commitment(commitment_id: str) -> Any:
         form.version.data = str(k.version)
         form.status.data = k.status
         form.evidence.data = k.evidence or ""
-        form.due.data = k.due or ""
+        form.due.data = as_text(k.due) or ""
     tour = db.get(StudyTour, k.study_tour) if k.study_tour else None
     rows = wf.history(db, k.id)
     names = {u.id: u.name or u.email for u in db.exec(_users([r.user_id for r in rows]))}

@@ -31,6 +31,7 @@ from wtforms import (
 )
 from wtforms.validators import Optional
 
+from sscmatch.dates import as_text
 from sscmatch.db import StaleVersion
 from sscmatch.models import Institution, StudyTour
 from sscmatch.schemas import CONSTITUENCIES
@@ -142,8 +143,8 @@ def _fill(form: TourForm, tour: StudyTour) -> None:
     form.modality.data = tour.modality
     form.objective.data = tour.objective
     form.expected_change.data = tour_text(tour.expected_change)
-    form.start.data = tour.start or ""
-    form.end.data = tour.end or ""
+    form.start.data = as_text(tour.start) or ""
+    form.end.data = as_text(tour.end) or ""
     form.languages.data = list(tour.languages)
     form.interpretation.data = tour.interpretation
     form.funders.data = list(tour.funders)

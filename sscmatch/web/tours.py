@@ -214,7 +214,7 @@ def _session_date(tour: StudyTour, day: int) -> str:
         return ""
     from datetime import timedelta
 
-    return (date.fromisoformat(tour.start) + timedelta(days=day - 1)).isoformat()
+    return (tour.start.first + timedelta(days=day - 1)).isoformat()
 
 
 @bp.get("/<tour_id>")

@@ -22,11 +22,17 @@ def snapshot(record: SQLModel | None) -> dict[str, Any] | None:
     if record is None:
         return None
     values: dict[str, Any] = {}
+    periods: tuple[str, ...] = getattr(record, "__periods__", ())
+    # A partial date as its text (``2014-03``), as before it had a date and a precision column.
+    columns = {f"{name}_{part}" for name in periods for part in ("date", "precision")}
     for name in type(record).model_fields:
-        if name in _SKIP:
+        if name in _SKIP or name in columns:
             continue
         value = getattr(record, name)
         values[name] = value.isoformat() if isinstance(value, datetime | date) else value
+    for name in periods:
+        period = getattr(record, name)
+        values[name] = None if period is None else str(period)
     return values
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from alembic.migration import MigrationContext
-from sqlalchemy import DateTime, Integer, func, insert, select, text
+from sqlalchemy import Date, DateTime, Integer, func, insert, select, text
 from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
 
@@ -77,6 +77,8 @@ def _typed(table: Any, row: dict[str, Any]) -> dict[str, Any]:
             raise BackupError(f"table {table.name} has no column {key!r}")
         if value is not None and _is_datetime(table.c[key].type):
             value = datetime.fromisoformat(value)
+        elif value is not None and isinstance(table.c[key].type, Date):
+            value = date.fromisoformat(value)
         out[key] = value
     return out
 

@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import select as sql_select
 from sqlmodel import Session, col, select
 
-from sscmatch.dates import PartialDateError, normalise_partial_date, parse_partial_date, period_end
+from sscmatch.dates import PartialDate, PartialDateError, as_text
 from sscmatch.db import BadVersion, expect_version
 from sscmatch.enums import COMMITMENT_STATUSES, OPEN_COMMITMENT_STATUSES
 from sscmatch.models import Commitment, CommitmentUpdate, Exchange, Institution, StudyTour, utcnow
@@ -59,14 +59,9 @@ def _late(status: str, end: date | None, today: date) -> bool:
     return status in OPEN and end is not None and end < today
 
 
-def _due_end(due: str | None) -> date | None:
-    """The last day of the due period, None when there is none (or it cannot be read)."""
-    if not due:
-        return None
-    try:
-        return period_end(due)
-    except PartialDateError:
-        return None
+def _due_end(due: PartialDate | None) -> date | None:
+    """The last day of the due period, None when there is none."""
+    return due.last if due else None
 
 
 def is_historical(commitment: Commitment) -> bool:
@@ -98,13 +93,13 @@ def _limited(value: Any, limit: int, what: str) -> str:
     return text
 
 
-def _check_date(text: str | None) -> str | None:
+def _check_date(text: str | None) -> PartialDate | None:
     if text is None or not text.strip():
         return None
     if len(text) > MAX_REF:
         raise CommitmentError(N_("due: not a date (expected YYYY, YYYY-MM or YYYY-MM-DD)"))
     try:
-        return normalise_partial_date(text)
+        return PartialDate.parse(text)
     except PartialDateError as exc:
         raise CommitmentError(
             N_("due: not a date (expected YYYY, YYYY-MM or YYYY-MM-DD): %(value)s"),
@@ -112,7 +107,7 @@ def _check_date(text: str | None) -> str | None:
         ) from None
 
 
-def _exchange_start(session: Session, k: Commitment) -> str | None:
+def _exchange_start(session: Session, k: Commitment) -> PartialDate | None:
     """When the exchange the commitment follows began: its tour's start, else its exchange's."""
     tour = session.get(StudyTour, k.study_tour) if k.study_tour else None
     if tour is not None and tour.start:
@@ -121,19 +116,13 @@ def _exchange_start(session: Session, k: Commitment) -> str | None:
     return exchange.start if exchange is not None else None
 
 
-def _check_due_after(due: str | None, start: str | None) -> None:
+def _check_due_after(due: PartialDate | None, start: PartialDate | None) -> None:
     """A commitment follows its exchange: its due period may not end before the exchange began."""
-    if not due or not start:
-        return
-    try:
-        ends, began = period_end(due), parse_partial_date(start)
-    except PartialDateError:
-        return
-    if ends < began:
+    if due and start and due.last < start.first:
         raise CommitmentError(
             N_("the due date %(due)s is before the exchange (it began %(start)s)"),
-            due=due,
-            start=start,
+            due=str(due),
+            start=str(start),
         )
 
 
@@ -384,13 +373,15 @@ def commitment_records(
     :data:`RECORD_COLUMNS` plus ``overdue`` and ``days_left``: the columns read by one query, no
     ORM object, each due period read once (an export of 40,000 commitments)."""
     table = Commitment.__table__  # type: ignore[attr-defined]
-    query = _narrowed(sql_select(*(table.c[c] for c in RECORD_COLUMNS)), country, None, status)
-    ends: dict[str | None, date | None] = {}
+    columns = [table.c[c] for c in RECORD_COLUMNS if c != "due"]
+    columns += [table.c.due_date, table.c.due_precision]  # the due period's two columns
+    query = _narrowed(sql_select(*columns), country, None, status)
     records = []
     for row in session.execute(query):
         record = row._asdict()
-        due = record["due"]
-        end = ends[due] if due in ends else ends.setdefault(due, _due_end(due))
+        due = PartialDate.of(record.pop("due_date"), record.pop("due_precision"))
+        record["due"] = as_text(due)
+        end = _due_end(due)
         late = _late(record["status"], end, today)
         if overdue and not late:
             continue

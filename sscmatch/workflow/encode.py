@@ -28,10 +28,6 @@ from sscmatch.vocab import Vocabulary
 from sscmatch.workflow import vectors
 
 
-def _date(text: str | None) -> date | None:
-    return parse_partial_date(text) if text else None
-
-
 def _created(text: str | None, stamp: object) -> date | None:
     """A record's creation day: its ``created`` field, else when it was entered."""
     if text:
@@ -124,8 +120,8 @@ def build_corpus(session: Session, vocab: Vocabulary, *, text: bool = True) -> C
             institution=c.institution,
             maturity=c.maturity,
             max_per_year=c.max_per_year,
-            available_from=_date(c.available_from),
-            available_to=_date(c.available_to),
+            available_from=c.available_from_date,  # the first day of the period
+            available_to=c.available_to_date,
             status=c.status,
             created=_created(c.created, c.created_at),
         )
@@ -141,8 +137,8 @@ def build_corpus(session: Session, vocab: Vocabulary, *, text: bool = True) -> C
             themes=tuple(n.themes),
             languages=tuple(n.languages),
             institution=n.institution,
-            desired_from=_date(n.desired_from),
-            desired_to=_date(n.desired_to),
+            desired_from=n.desired_from_date,
+            desired_to=n.desired_to_date,
             status=n.status,
             created=_created(n.created, n.created_at),
         )
@@ -150,7 +146,7 @@ def build_corpus(session: Session, vocab: Vocabulary, *, text: bool = True) -> C
         if n.country is not None and n.institution not in international
     ]
     exchange_rows = list(session.exec(select(Exchange).order_by(Exchange.id)))
-    starts = {e.id: parse_partial_date(e.start) for e in exchange_rows}
+    starts = {e.id: e.start_date for e in exchange_rows}
     exchanges = [
         ExchangeItem(
             id=e.id,

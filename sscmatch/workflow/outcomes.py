@@ -33,7 +33,6 @@ from sqlmodel import Session, col, select
 
 from sscmatch.caches import Cache
 from sscmatch.columns import json_list_reader
-from sscmatch.dates import PartialDateError, period_end
 from sscmatch.db import data_key
 from sscmatch.models import Commitment, CommitmentUpdate, Exchange, Need, Proposal, StudyTour
 from sscmatch.workflow.commitments import (
@@ -124,10 +123,12 @@ def decided_on(session: Session, commitments: Sequence[Commitment]) -> dict[str,
             if key not in last or at.date() > last[key]:
                 last[key] = at.date()
     exchange_ids = {k.exchange for k in commitments if k.exchange}
-    starts = (
+    starts: dict[str, date] = (
         dict(
             session.exec(
-                select(Exchange.id, Exchange.start).where(col(Exchange.id).in_(exchange_ids))
+                select(Exchange.id, col(Exchange.start_date)).where(
+                    col(Exchange.id).in_(exchange_ids)
+                )
             ).all()
         )
         if exchange_ids
@@ -137,13 +138,10 @@ def decided_on(session: Session, commitments: Sequence[Commitment]) -> dict[str,
     for k in commitments:
         when: date | None = last.get((k.id, k.status))
         if when is None and k.due:
-            try:
-                when = period_end(k.due)
-            except PartialDateError:
-                when = None
+            when = k.due.last
         start = starts.get(k.exchange or "")
-        if when is None and start and start[:4].isdigit():
-            when = date(int(start[:4]), 1, 1)
+        if when is None and start:
+            when = date(start.year, 1, 1)
         out[k.id] = when
     return out
 

@@ -100,7 +100,7 @@ def due_items(session: Session, today: date, days: int) -> list[Item]:
                 commitment=k.id,
                 owner_country=k.owner_country,
                 description=k.description,
-                due=k.due,
+                due=str(k.due),
                 days_left=left,
                 overdue=is_overdue(k, today),
                 tour=k.study_tour,

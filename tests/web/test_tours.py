@@ -127,7 +127,12 @@ def test_edit_form_saves_with_version_and_audits(app: Flask, as_user: Any, tour_
     )
     assert saved.status_code == 302, saved.data[:400]
     t = _tour(app, tour_id)
-    assert (t.version, t.title, t.start, t.end) == (2, data["title"], "2026-03-09", "2026-03-10")
+    assert (t.version, t.title, str(t.start), str(t.end)) == (
+        2,
+        data["title"],
+        "2026-03-09",
+        "2026-03-10",
+    )
     assert [m["name"] for m in t.delegation] == ["Ana", "Luis", "Rosa"]
     assert t.agenda[1]["sessions"][0]["kind"] == "closing"
     assert t.funders == ["bra-abc"] and t.languages == ["pt", "es"]

@@ -7,6 +7,7 @@ from datetime import date
 import pytest
 from sqlmodel import Session, select
 
+from sscmatch.dates import as_text
 from sscmatch.db import StaleVersion
 from sscmatch.models import AuditEvent, Commitment, StudyTour
 from sscmatch.workflow import commitments as kwf
@@ -264,6 +265,7 @@ def test_export_records_are_the_list_read_by_columns(
         expected = [
             {
                 **{c: getattr(k, c) for c in kwf.RECORD_COLUMNS},
+                "due": as_text(k.due),  # the text of the due period, as the export writes it
                 "overdue": kwf.is_overdue(k, TODAY),
                 "days_left": kwf.days_left(k, TODAY),
             }

@@ -11,6 +11,7 @@ import pytest
 from sqlmodel import Session, select
 
 from sscmatch.bundle.load import import_bundle
+from sscmatch.dates import PartialDate
 from sscmatch.db import StaleVersion
 from sscmatch.models import AuditEvent, Need
 from sscmatch.vocab import load_vocabulary
@@ -187,7 +188,7 @@ def test_search_filters(kb: Session) -> None:
     pt = reg.search_capacities(kb, VOCAB, RecordFilter(language="pt"), per_page=1000, viewer=SYSTEM)
     assert pt.total > 0 and all("pt" in c.languages for c in pt.items)
     y = reg.search_exchanges(kb, VOCAB, RecordFilter(year="2008"), per_page=1000)
-    assert y.total > 0 and all(e.start.startswith("2008") for e in y.items)
+    assert y.total > 0 and all(e.start.year == 2008 for e in y.items)
     with_bra = reg.search_exchanges(kb, VOCAB, RecordFilter(country="BRA"), per_page=1000)
     assert all("BRA" in (e.providers + e.recipients + e.participants) for e in with_bra.items)
 
@@ -317,6 +318,10 @@ def _listed(
     return page, *found
 
 
+def _plain(value: Any) -> Any:
+    return str(value) if isinstance(value, PartialDate) else value
+
+
 def test_export_records_are_what_the_lists_list(kb: Session) -> None:
     """The exports' column reads list what the pages list, in their order, with the same values
     and total, under each filter and viewer (drafts as visibility allows), and cut at ``limit``."""
@@ -328,7 +333,8 @@ def test_export_records_are_what_the_lists_list(kb: Session) -> None:
         for flt in RECORD_CASES:
             for viewer in viewers:
                 page, rows, total = _listed(kb, kind, flt, viewer, 10_000)
-                expected = [{f: getattr(item, f) for f in fields} for item in page.items]
+                # a partial date as its text, as the export writes it
+                expected = [{f: _plain(getattr(item, f)) for f in fields} for item in page.items]
                 assert rows == expected, (kind, flt, viewer)
                 assert total == page.total
                 compared += bool(rows)

@@ -190,7 +190,7 @@ def test_draft_from_proposal_fills_every_part(session: Session, tour: StudyTour)
     assert tour.objective.startswith("Inspectors trained on child labour")
     assert tour.need == "N-1" and tour.capacity == "C-1" and tour.modality == "study_tour"
     # dates: first Monday inside capacity (2026-02..12) and need (2026-03..06) windows
-    assert (tour.start, tour.end) == ("2026-03-02", "2026-03-04")
+    assert (str(tour.start), str(tour.end)) == ("2026-03-02", "2026-03-04")
     # Spanish and Portuguese: partly intelligible (0.6) → interpretation
     assert tour.languages == ["pt", "es"] and tour.interpretation is True
     # labour inspection calls for a tripartite visiting delegation, found among GTM bodies
@@ -336,7 +336,12 @@ def test_edit_checks_version_rights_and_values(session: Session, tour: StudyTour
         funders=["bra-abc"],
     )
     t = wf.update_tour(session, tour.id, changes, version=1, user=focal_bra)
-    assert (t.version, t.start, t.end, t.funders) == (2, "2026-03-09", "2026-03-12", ["bra-abc"])
+    assert (t.version, str(t.start), str(t.end), t.funders) == (
+        2,
+        "2026-03-09",
+        "2026-03-12",
+        ["bra-abc"],
+    )
     assert t.cost is not None and t.cost["days"] == 4
     assert "interpretation" not in [i["item"] for i in t.cost["items"]]
     with pytest.raises(StaleVersion, match="version 1, it is now version 2"):
@@ -394,7 +399,7 @@ def test_completing_records_the_exchange_and_closing_needs_decided_commitments(
     t = advance(session, tour.id, "completed")
     ex = session.get(Exchange, f"X-{tour.id}")
     assert ex is not None and ex.study_tour == tour.id
-    assert (ex.providers, ex.recipients, ex.start, ex.end) == (
+    assert (ex.providers, ex.recipients, str(ex.start), str(ex.end)) == (
         ["BRA"],
         ["GTM"],
         "2026-03-02",

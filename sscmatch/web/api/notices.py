@@ -13,6 +13,7 @@ from typing import Any
 from flask import current_app, jsonify, request
 from flask_login import current_user
 
+from sscmatch.dates import as_text
 from sscmatch.models import Notice
 from sscmatch.web.access import SIGNED_IN, access
 from sscmatch.web.api import ApiError, NoBody, bp, int_arg, no_body, operation, query_arg
@@ -134,7 +135,7 @@ def _item(item: Any) -> dict[str, Any]:
             "id": k.id,
             "description": k.description,
             "owner_country": k.owner_country,
-            "due": k.due,
+            "due": as_text(k.due),
             "status": k.status,
             "days_left": item.days_left,
         }

@@ -13,6 +13,7 @@ from flask import jsonify, request
 from flask_login import current_user
 from pydantic import BaseModel, ConfigDict, Field
 
+from sscmatch.dates import as_text
 from sscmatch.models import Commitment, CommitmentUpdate, Proposal, StudyTour
 from sscmatch.schemas import (
     MAX_DESCRIPTION,
@@ -128,8 +129,8 @@ def tour_json(tour: StudyTour, full: bool = False) -> dict[str, Any]:
         "status": tour.status,
         "host_country": tour.host_country,
         "visiting_country": tour.visiting_country,
-        "start": tour.start,
-        "end": tour.end,
+        "start": as_text(tour.start),
+        "end": as_text(tour.end),
         "proposal_id": tour.proposal_id,
         "need": tour.need,
         "capacity": tour.capacity,
@@ -165,7 +166,7 @@ def commitment_json(k: Commitment, history: list[CommitmentUpdate] | None = None
         "owner_country": k.owner_country,
         "owner_institution": k.owner_institution,
         "description": k.description,
-        "due": k.due,
+        "due": as_text(k.due),
         "status": k.status,
         "overdue": kwf.is_overdue(k, today()),
         "evidence": k.evidence,

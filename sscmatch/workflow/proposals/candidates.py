@@ -10,7 +10,7 @@ from datetime import date
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from sscmatch.dates import PartialDateError, parse_partial_date, period_end
+from sscmatch.dates import window
 from sscmatch.models import Capacity, Need, ProposalComment, Veto
 from sscmatch.models import Proposal as StoredProposal
 from sscmatch.workflow import visibility
@@ -20,22 +20,12 @@ from sscmatch.workflow.proposals.responses import notes_by_side
 from sscmatch.workflow.visibility import Viewer
 
 
-def _window(start: str | None, end: str | None) -> tuple[date | None, date | None]:
-    try:
-        return (
-            parse_partial_date(start) if start else None,
-            period_end(end) if end else None,
-        )
-    except PartialDateError:
-        return None, None
-
-
 def availability(need: Need, capacity: Capacity | None) -> str:
     """``overlaps``, ``outside`` (the capacity's window misses the need's) or ``unknown``."""
     if capacity is None:
         return "unknown"
-    need_from, need_to = _window(need.desired_from, need.desired_to)
-    cap_from, cap_to = _window(capacity.available_from, capacity.available_to)
+    need_from, need_to = window(need.desired_from, need.desired_to)
+    cap_from, cap_to = window(capacity.available_from, capacity.available_to)
     if not (need_from or need_to) or not (cap_from or cap_to):
         return "unknown"
     starts = max(d for d in (need_from, cap_from, date.min) if d is not None)

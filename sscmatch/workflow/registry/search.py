@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from rapidfuzz import fuzz, process
@@ -15,8 +16,9 @@ from sqlmodel import Session, SQLModel, col, select
 
 from sscmatch import relations
 from sscmatch.columns import JSONList, json_list_reader
+from sscmatch.dates import text_of
 from sscmatch.enums import CAPACITY_STATUSES, NEED_STATUSES
-from sscmatch.models import AuditEvent, Capacity, Exchange, Institution, Need, Theme
+from sscmatch.models import AuditEvent, Capacity, Exchange, Institution, Need, Theme, period_order
 from sscmatch.vocab import Vocabulary, normalise
 from sscmatch.workflow import visibility
 from sscmatch.workflow.base import Page
@@ -228,13 +230,19 @@ def _records(
     query, sort = _query_and_sort(flt)
     table = listing.model.__table__
     extra = [c for c in ("id", *listing.text_columns, "themes") if c not in fields]
+    periods = [n for n in fields if n in listing.model.__periods__]  # a date and a precision
+    named = [
+        part
+        for name in (*fields, *extra)
+        for part in ((f"{name}_date", f"{name}_precision") if name in periods else (name,))
+    ]
     columns = [
         type_coerce(table.c[name], Text).label(name)
         if isinstance(table.c[name].type, JSONList)
         else table.c[name]
-        for name in (*fields, *extra)
+        for name in named
     ]
-    lists = [name for name in (*fields, *extra) if isinstance(table.c[name].type, JSONList)]
+    lists = [name for name in named if isinstance(table.c[name].type, JSONList)]
     order = listing.orders.get(sort, listing.orders["recent"])
     statement = sql_select(*columns).where(*listing.conditions).order_by(*order)
     parse = json_list_reader()
@@ -243,6 +251,9 @@ def _records(
         out: dict[str, Any] = row._asdict()
         for name in lists:
             out[name] = list(parse(out[name]))
+        for name in periods:
+            day, precision = out.pop(f"{name}_date"), out.pop(f"{name}_precision")
+            out[name] = None if day is None else text_of(day, precision)
         return out
 
     if not query:
@@ -423,14 +434,17 @@ def _exchanges(session: Session, vocab: Vocabulary, flt: RecordFilter) -> _Listi
         code = _language_code(vocab, flt.language)
         conditions.append(relations.having(Exchange, "languages", [code]))
     if flt.year:
-        conditions.append(col(Exchange.start).startswith(_year(flt.year)))
+        year = int(_year(flt.year))  # the start's year: a range of days
+        conditions.append(col(Exchange.start_date) >= date(year, 1, 1))
+        conditions.append(col(Exchange.start_date) < date(year + 1, 1, 1))
     if flt.status:
         raise BadFilter("exchanges have no status to filter on")
+    start = period_order(Exchange.start_date, Exchange.start_precision)
     orders: dict[str, list[Any]] = {
-        "recent": [col(Exchange.start).desc(), col(Exchange.id)],
-        "oldest": [col(Exchange.start), col(Exchange.id)],
+        "recent": [*(o.desc() for o in start), col(Exchange.id)],
+        "oldest": [*start, col(Exchange.id)],
         "title": [col(Exchange.title), col(Exchange.id)],
-        "country": [col(Exchange.start).desc(), col(Exchange.id)],
+        "country": [*(o.desc() for o in start), col(Exchange.id)],
     }
     text = ("title", "description", "outcomes")
     return _Listing(Exchange, conditions, orders, _exchange_text, _themes, text)

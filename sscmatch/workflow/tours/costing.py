@@ -13,7 +13,6 @@ from, so a page can say the basis in its reader's language.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date
 from typing import Any
 
 from sscmatch.models import StudyTour
@@ -134,7 +133,7 @@ def _km(km: float | None) -> int | None:
 
 def tour_days(tour: StudyTour) -> int:
     if tour.start and tour.end:
-        return (date.fromisoformat(tour.end) - date.fromisoformat(tour.start)).days + 1
+        return (tour.end.first - tour.start.first).days + 1
     return max([int(d.get("day", 1)) for d in tour.agenda] or [1])
 
 

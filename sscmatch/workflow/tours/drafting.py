@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from sscmatch.dates import PartialDateError, parse_partial_date, period_end
+from sscmatch.dates import PartialDate, window
 from sscmatch.models import Capacity, Exchange, Institution, Need, Proposal, StudyTour
 from sscmatch.vocab import Vocabulary, load_vocabulary
 from sscmatch.workflow import ids
@@ -77,16 +77,6 @@ def plan_languages(
     return [h, v], score < INTERPRETATION_THRESHOLD
 
 
-def _window(start: str | None, end: str | None) -> tuple[date | None, date | None]:
-    try:
-        return (
-            parse_partial_date(start) if start else None,
-            period_end(end) if end else None,
-        )
-    except PartialDateError:
-        return None, None
-
-
 def choose_dates(
     capacity: Capacity | None, need: Need | None, today: date, days: int
 ) -> tuple[date | None, date | None, str]:
@@ -95,8 +85,8 @@ def choose_dates(
     lows = [today + timedelta(days=LEAD_DAYS)]
     highs: list[date] = []
     for a, b in (
-        _window(capacity.available_from, capacity.available_to) if capacity else (None, None),
-        _window(need.desired_from, need.desired_to) if need else (None, None),
+        window(capacity.available_from, capacity.available_to) if capacity else (None, None),
+        window(need.desired_from, need.desired_to) if need else (None, None),
     ):
         if a:
             lows.append(a)
@@ -280,8 +270,8 @@ def _draft(
         },
         host_country=host,
         visiting_country=visiting,
-        start=start.isoformat() if start else None,
-        end=end.isoformat() if end else None,
+        start=PartialDate(start, "day") if start else None,
+        end=PartialDate(end, "day") if end else None,
         languages=languages,
         interpretation=interpretation,
         agenda=build_agenda(capacity, need, host_inst.name if host_inst else None, days, modality),

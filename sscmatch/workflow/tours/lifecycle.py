@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from sscmatch.dates import PartialDateError, parse_partial_date, period_end
+from sscmatch.dates import PartialDate, as_text, window
 from sscmatch.db import BadVersion, expect_version
 from sscmatch.enums import OPEN_COMMITMENT_STATUSES, OPEN_TOUR_STATUSES, TOUR_STATUSES
 from sscmatch.models import Capacity, Commitment, Exchange, Institution, Need, StudyTour, utcnow
@@ -183,12 +183,7 @@ def _need_window(session: Session, tour: StudyTour) -> tuple[date | None, date |
     need = session.get(Need, tour.need) if tour.need else None
     if need is None:
         return None, None
-    try:
-        low = parse_partial_date(need.desired_from) if need.desired_from else None
-        high = period_end(need.desired_to) if need.desired_to else None
-    except PartialDateError:
-        return None, None
-    return low, high
+    return window(need.desired_from, need.desired_to)
 
 
 def _check_dates(
@@ -199,8 +194,8 @@ def _check_dates(
     problems: list[Problem],
 ) -> int | None:
     """Sets ``values`` start and end; returns the tour's length in days when both are known."""
-    start = tour.start if changes.start is None else (changes.start.strip() or None)
-    end = tour.end if changes.end is None else (changes.end.strip() or None)
+    start = as_text(tour.start) if changes.start is None else (changes.start.strip() or None)
+    end = as_text(tour.end) if changes.end is None else (changes.end.strip() or None)
     if changes.clear_dates:
         start = end = None
     if not start:
@@ -418,10 +413,10 @@ def transition(
         raise TourConflict(N_("set the tour's start and end dates before it is %(to)s"), to=to)
     if to == "completed":
         today = today or datetime.now(UTC).date()
-        if tour.start and date.fromisoformat(tour.start) > today:
+        if tour.start and tour.start.first > today:
             raise TourConflict(
                 N_("the tour starts on %(day)s; it cannot be completed before it took place"),
-                day=tour.start,
+                day=str(tour.start),
             )
     if to == "closed":
         open_ones = session.exec(
@@ -499,10 +494,10 @@ def record_exchange(session: Session, tour: StudyTour, user_id: int | None) -> E
     ex = session.get(Exchange, exchange_id(tour))
     before = snapshot(ex)
     if ex is None:
-        ex = Exchange(id=exchange_id(tour), start=tour.start or "", created_by=user_id)
+        ex = Exchange(id=exchange_id(tour), start=tour.start, created_by=user_id)
     ex.title = tour.title
     ex.description = tour.objective
-    ex.start = tour.start or datetime.now(UTC).date().isoformat()
+    ex.start = tour.start or PartialDate(datetime.now(UTC).date(), "day")
     ex.end = tour.end
     ex.providers = [tour.host_country]
     ex.recipients = [tour.visiting_country]

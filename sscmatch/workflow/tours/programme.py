@@ -18,7 +18,7 @@ rather than stopping at the first.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from icalendar import Calendar, Event
@@ -390,7 +390,7 @@ def agenda_ics(tour: StudyTour, stamp: datetime | None = None, domain: str = "ss
     a lone carriage return or a semicolon cannot break a line or add a property)."""
     if not tour.start:
         raise TourConflict(N_("set the tour's start date before exporting its agenda"))
-    first = date.fromisoformat(tour.start)
+    first = tour.start.first
     stamp = (stamp or datetime.now(UTC)).astimezone(UTC)
     calendar = Calendar()
     calendar.add("version", "2.0")
