@@ -87,6 +87,11 @@ def _convert(table: str, parse: Any, read: list[str]) -> None:
         conn.execute(
             update, [{**{k: v for k, v in p.items() if k != "id"}, "_id": p["id"]} for p in chunk]
         )
+    if conn.dialect.name == "postgresql":
+        # The updates queued the deferred data-change triggers of 0003; PostgreSQL alters no
+        # table with pending trigger events, so they fire now (then are deferred again).
+        conn.exec_driver_sql("SET CONSTRAINTS ALL IMMEDIATE")
+        conn.exec_driver_sql("SET CONSTRAINTS ALL DEFERRED")
 
 
 def _typed(name: str) -> sa.ColumnClause[Any]:
