@@ -16,15 +16,13 @@ from sscmatch.matching.engine import PreparedCorpus
 from sscmatch.matching.model import Weights
 from sscmatch.matching.offers import country_runs, offer_parts
 from sscmatch.matching.scoring import (
-    COUNTRY_FACTORS,
     F64,
     I64,
     Signatures,
     cap_offer_part,
     country_components,
+    country_part,
     fallback_scores,
-    offer_weights,
-    partial_sum,
     rank_keys,
 )
 
@@ -62,7 +60,7 @@ def _chunk(prepared: PreparedCorpus, w: Weights, ns: I64, cs: I64) -> tuple[F64,
     tables = prepared.tables(w.half_life)
     sig = Signatures(ix, ns)
     comps = country_components(ix, tables, ns, sig)
-    country = partial_sum(offer_weights(w), comps, COUNTRY_FACTORS)
+    country = country_part(w, comps)
     best = fallback_scores(ix, tables, text, w, ns, sig, comps)
     offer_of = np.full(best.shape, -1, dtype=np.int64)
     if not cs.size:

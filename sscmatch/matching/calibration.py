@@ -110,12 +110,11 @@ def ranked_components(snap: Snapshot, weights: Weights) -> dict[str, dict[str, l
     # near them (β is kept close to them by the regularisation).
     on, fb = offer_weights(weights), fallback_weights(weights)
     discount = {k: fb[k] / on[k] if on[k] > 0 else 0.0 for k in FACTORS}
+    whole = dict.fromkeys(FACTORS, 1.0)
     by_need: dict[str, dict[str, list[float]]] = defaultdict(dict)
     for p in props:
-        scale = discount if p.basis == "experience" else None
-        by_need[p.need_id][p.provider] = [
-            p.components[k] * (scale[k] if scale else 1.0) for k in FACTORS
-        ]
+        scale = discount if p.basis == "experience" else whole
+        by_need[p.need_id][p.provider] = [p.components[k] * scale[k] for k in FACTORS]
     out: dict[str, dict[str, list[float]]] = {}
     for case in snap.cases:
         pool = set(snap.pool(case))

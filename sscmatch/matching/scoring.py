@@ -59,6 +59,10 @@ def offer_weights(weights: Weights) -> FactorWeights:
     return {k: weights.factor(k) for k in FACTORS}
 
 
+SHARED: frozenset[str] = frozenset({"text"})
+"""The factors besides topic that a fallback offer takes at ``FALLBACK_SHARE`` of their value."""
+
+
 def fallback_weights(weights: Weights) -> FactorWeights:
     """The weights of a fallback offer's score (a country's record; no registered offer).
 
@@ -86,10 +90,6 @@ def fallback_weights(weights: Weights) -> FactorWeights:
         else min(weights.factor(k), unit / (F.FALLBACK_SHARE if k in SHARED else 1.0))
         for k in FACTORS
     }
-
-
-SHARED: frozenset[str] = frozenset({"text"})
-"""The factors besides topic that a fallback offer takes at ``FALLBACK_SHARE`` of their value."""
 
 
 def partial_sum(
@@ -221,6 +221,11 @@ def country_components(ix: Indexes, tables: Tables, ns: I64, sig: Signatures) ->
     }
 
 
+def country_part(weights: Weights, components: Mapping[str, F64]) -> F64:
+    """needs × countries: the country part of a registered offer's score."""
+    return partial_sum(offer_weights(weights), components, COUNTRY_FACTORS)
+
+
 def cap_offer_part(ix: Indexes, w: Weights, cs: I64, sig: Signatures) -> tuple[F64, F64]:
     """(theme groups × capacities topic levels, offer parts per (theme group, language group))
     are combined per need by :func:`score_block`; here the two tables."""
@@ -349,7 +354,7 @@ def score_block(
     total = w.total
     sig = Signatures(ix, ns)
     comps = country_components(ix, tables, ns, sig)
-    country = partial_sum(offer_weights(w), comps, COUNTRY_FACTORS)
+    country = country_part(w, comps)
     best = fallback_scores(ix, tables, text, w, ns, sig, comps)
     offer_of = np.full((ns.size, nc), -1, dtype=np.int64)
     if not cs.size:
