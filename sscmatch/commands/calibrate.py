@@ -64,6 +64,8 @@ def _print(row: Calibration, who: str, stored: bool) -> None:
     if summary["sentence"]:
         figures = summary["figures"]
         click.echo(summary["sentence"])
+        if summary["not_adopted"]:
+            click.echo(summary["not_adopted"])
         click.echo(
             f"({figures['cases']} held-out cases of {figures['projects']} projects; mean "
             f"reciprocal rank {figures['mrr']:.2f} against {figures['best_rule_mrr']:.2f}; "
@@ -74,7 +76,10 @@ def _print(row: Calibration, who: str, stored: bool) -> None:
             "No held-out figures: no exchange with named providers and recipients to test on."
         )
     if stored:
-        click.echo("\nStored: the next match runs use these weights.")
+        if summary["adopted"]:
+            click.echo("\nStored: the next match runs use these weights.")
+        else:
+            click.echo("\nStored: the next match runs keep the default weights.")
 
 
 @click.command("calibrate")

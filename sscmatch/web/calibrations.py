@@ -72,6 +72,10 @@ def _percent(value: float) -> str:
     return str(babel.numbers.format_percent(value, locale=current_lang()))
 
 
+def _decimal(value: float) -> str:
+    return str(babel.numbers.format_decimal(value, format="0.00", locale=current_lang()))
+
+
 def describe(row: Calibration | None, who: str = "") -> dict[str, Any] | None:
     """What the pages show of a calibration, in the reader's language."""
     if row is None:
@@ -90,10 +94,12 @@ def describe(row: Calibration | None, who: str = "") -> dict[str, Any] | None:
         "who": who,
         "sentence": wf.figures_sentence(figures, _, _percent) if figures else None,
         "years": wf.years(figures) if figures else None,
-        "share": _percent(float(figures["hit3"])) if figures else None,
+        "share": _percent(wf.used_hit3(figures)) if figures else None,
         "rule_share": _percent(float(figures["best_rule_hit3"])) if figures else None,
         "figures": figures,
         "kept_defaults": row.status == "done" and wf.kept_defaults(row),
+        "not_adopted": wf.not_adopted_sentence(figures, _, _decimal) if figures else None,
+        "adopted": row.status == "done" and wf.adopted(row),
         "weights": [
             (
                 FACTOR_LABELS.get(k, k),

@@ -12,6 +12,8 @@ whose real provider is among the top 3 is set beside the best simple rule's. The
 latest one that ends by the calibration's date and holds at least
 ``matching.calibration.MIN_CASES`` cases (else the latest with any): the last years when the
 database has exchanges in them, an older window when it does not (the sentence names the years).
+The same window decides whether runs use the learnt weights: only when they ranked it better
+than the defaults (:func:`adopted`); the sentence gives the figures of what runs use.
 
 **Background.** The pages and the API start a calibration with :func:`begin` (status
 ``running``) and queue the job that computes it with :func:`finish` (``sscmatch.jobs``, kind
@@ -33,10 +35,9 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from sscmatch.matching import DEFAULT_WEIGHTS, FACTORS, Corpus, Weights
+from sscmatch.matching import DEFAULT_WEIGHTS, FACTORS, Weights
 from sscmatch.matching import calibration as engine_calibration
 from sscmatch.matching.reasons import N_
-from sscmatch.matching.replay import make_cases
 from sscmatch.models import Calibration, User, utcnow
 from sscmatch.vocab import Vocabulary
 from sscmatch.workflow.audit import record_event, snapshot
@@ -59,6 +60,17 @@ RULE_NAMES: Mapping[str, str] = {
     "same-region": N_("the same region first"),
 }
 """The simple rules of ``matching.baselines`` in words (message ids: pages translate them)."""
+
+NOT_ADOPTED_SENTENCE = N_(
+    "The learnt weights did not rank those exchanges better than the default weights (mean"
+    " reciprocal rank per project %(learnt)s against %(defaults)s): matching keeps the defaults."
+)
+"""Said beside the figures when a calibration's weights are not used (:func:`adopted`)."""
+NOT_TESTED_SENTENCE = N_(
+    "The years before %(years)s hold too few exchanges to learn weights from and test them on"
+    " these: matching keeps the default weights."
+)
+"""Said instead when no weights could be learnt before the held-out window to test."""
 
 FIGURES_SENTENCE = N_(
     "On the exchanges of %(years)s, the real provider was among the top 3 suggestions in"
@@ -91,14 +103,22 @@ def latest(session: Session) -> Calibration | None:
 
 
 def current_weights(session: Session) -> Weights:
-    """What match runs use: the latest calibration's weights, else the defaults."""
+    """What match runs use: the latest calibration's weights when they proved themselves on
+    its held-out window (:func:`adopted`), else the defaults."""
     found = latest(session)
-    if found is None:
+    if found is None or not adopted(found):
         return DEFAULT_WEIGHTS
     try:
         return Weights.from_dict(found.weights)
     except (TypeError, ValueError):  # a stored calibration this version cannot read
         return DEFAULT_WEIGHTS
+
+
+def adopted(row: Calibration) -> bool:
+    """Whether runs use this calibration's learnt weights: they ranked its held-out window
+    better than the defaults (``matching.calibration``, "Adopted only when it proved itself").
+    A calibration stored before that test, or with no window to test on, is used as learnt."""
+    return not row.figures or bool(row.figures.get("adopted", True))
 
 
 def running(session: Session) -> Calibration | None:
@@ -206,35 +226,14 @@ def begin(
     return row
 
 
-def held_out(
-    corpus: Corpus, until: int, window: int, prior: Weights = DEFAULT_WEIGHTS
-) -> engine_calibration.Figures | None:
-    """The figures of the latest window of ``window`` years ending by ``until`` with enough
-    cases (see the module docstring); None when no window has any."""
-    if not corpus.exchanges:
-        return None
-    first = min(e.start.year for e in corpus.exchanges)
-    with_any = None
-    for end in range(until, first + window, -1):
-        count = len(make_cases(corpus, corpus.exchanges, (end - window,), window))
-        if count >= engine_calibration.MIN_CASES:
-            return engine_calibration.held_out_figures(corpus, end, window, prior)
-        if count and with_any is None:
-            with_any = end
-    if with_any is None:
-        return None
-    return engine_calibration.held_out_figures(corpus, with_any, window, prior)
-
-
 def finish(session: Session, vocab: Vocabulary, row: Calibration) -> Calibration:
     """Fit the weights of a begun calibration and store them with its figures (the caller
     commits)."""
     until = date.fromisoformat(row.as_of)
     corpus = build_corpus(session, vocab)
-    result = engine_calibration.calibrate(corpus, until, row.window, figures=False)
-    figures = held_out(corpus, until.year, row.window, result.prior)
+    result = engine_calibration.calibrate(corpus, until, row.window)
     row.weights = result.weights.as_dict()
-    row.figures = asdict(figures) if figures else None
+    row.figures = asdict(result.figures) if result.figures else None
     row.cases, row.projects = result.cases, result.projects
     row.status, row.error, row.finished_at = "done", None, utcnow()
     session.add(row)
@@ -307,9 +306,31 @@ def figures_sentence(
     rule = str(figures.get("best_rule", ""))
     return gettext(FIGURES_SENTENCE) % {
         "years": years(figures),
-        "share": percent(float(figures["hit3"])),
+        "share": percent(used_hit3(figures)),
         "rule_share": percent(float(figures["best_rule_hit3"])),
         "rule": gettext(RULE_NAMES[rule]) if rule in RULE_NAMES else rule,
+    }
+
+
+def used_hit3(figures: Mapping[str, Any]) -> float:
+    """The held-out top-3 share of the weights runs use: the learnt ones, or the defaults."""
+    return float(figures["hit3"] if figures.get("adopted", True) else figures["prior_hit3"])
+
+
+def not_adopted_sentence(
+    figures: Mapping[str, Any],
+    gettext: Callable[[str], str] = lambda s: s,
+    number: Callable[[float], str] = lambda x: f"{x:.2f}",
+) -> str | None:
+    """Why a calibration's weights are not used, or None when they are (``gettext`` and
+    ``number``, two decimals, in the reader's language; English by default)."""
+    if figures.get("adopted", True):
+        return None
+    if not figures.get("tested", True):
+        return gettext(NOT_TESTED_SENTENCE) % {"years": years(figures)}
+    return gettext(NOT_ADOPTED_SENTENCE) % {
+        "learnt": number(float(figures["project_mrr"])),
+        "defaults": number(float(figures["prior_project_mrr"])),
     }
 
 
@@ -330,6 +351,8 @@ def summary(row: Calibration | None) -> dict[str, Any] | None:
         "kept_defaults": kept_defaults(row) if row.status == "done" else None,
         "figures": dict(row.figures) if row.figures else None,
         "sentence": figures_sentence(row.figures) if row.figures else None,
+        "adopted": adopted(row) if row.status == "done" else None,
+        "not_adopted": not_adopted_sentence(row.figures) if row.figures else None,
         "cases": row.cases,
         "projects": row.projects,
         "error": row.error,
