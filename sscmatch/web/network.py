@@ -42,7 +42,7 @@ from sscmatch.web.errors import error_text
 from sscmatch.web.exports import file_name
 from sscmatch.web.fragments import render_kept
 from sscmatch.web.messages import translated
-from sscmatch.web.templating import CONSTITUENCY_LABELS, lang, url_if
+from sscmatch.web.templating import CONSTITUENCY_LABELS, lang, period, url_if
 from sscmatch.web.translate import lazy_gettext as _l
 from sscmatch.workflow import visibility
 from sscmatch.workflow.base import DomainError
@@ -192,6 +192,7 @@ def exchanges() -> Any:
         for item in found["exchanges"]:
             item["url"] = record_url("registry.exchange", item["id"])
             item["label"] = item["title"] or item["id"]
+            item["when"] = period(item["start"])  # the side panel's words; start stays ISO
         return jsonify(found)
     return render_template("network/exchanges.html", found=found, args=filters.args(), **_common())
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import re
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ from flask import Flask, Response, current_app, has_request_context, request, ur
 from flask_login import current_user
 from markupsafe import Markup, escape
 
+from sscmatch.dates import PartialDate, PartialDateError
 from sscmatch.models import Institution
 from sscmatch.vocab import INTERFACE_LANGUAGES, Vocabulary, load_vocabulary
 from sscmatch.web.access import PUBLIC, SIGNED_IN, access, rule_for
@@ -320,6 +322,29 @@ def theme_label(theme_id: str) -> str:
     return theme.label(lang()) if theme else theme_id
 
 
+def period(value: PartialDate | date | str | None) -> str:
+    """A partial date as a reader of the page's language writes it (the ``period`` filter):
+    ``2014``, ``marzo de 2014``, ``12 mars 2014``; a ``date`` is a day. Empty for no date, so
+    ``{{ x.due|period or '—' }}`` reads naturally; text that is not a date is shown as it is.
+    Form fields, exports and the API keep the ISO text; only what a page prints goes here."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, str):
+        try:
+            found = PartialDate.parse(value)
+        except PartialDateError:
+            return value
+    else:
+        found = value if isinstance(value, PartialDate) else PartialDate(value, "day")
+    return _formatted(found, lang())
+
+
+@functools.lru_cache(maxsize=8_192)
+def _formatted(value: PartialDate, locale: str) -> str:
+    """Babel's formatting is tens of microseconds a date; a list page prints dozens."""
+    return value.format(locale)
+
+
 @functools.lru_cache(maxsize=16_384)
 def _built_url(app: Flask, script_root: str, endpoint: str, items: tuple[Any, ...]) -> str:
     return url_for(endpoint, **dict(items))
@@ -363,6 +388,7 @@ def init_app(app: Flask) -> None:
     from sscmatch.workflow.users import DEMO_ACCOUNTS
 
     app.add_url_rule("/favicon.ico", "favicon", favicon)
+    app.jinja_env.filters["period"] = period
     app.jinja_env.globals.update(
         url_for=fast_url_for,
         nav_links=nav_links,

@@ -37,7 +37,7 @@ from sscmatch.models import Institution, StudyTour
 from sscmatch.schemas import CONSTITUENCIES
 from sscmatch.vocab import INTERFACE_LANGUAGES, load_vocabulary
 from sscmatch.web.access import access
-from sscmatch.web.templating import CONSTITUENCY_LABELS, country_name, language_name
+from sscmatch.web.templating import CONSTITUENCY_LABELS, country_name, language_name, period
 from sscmatch.web.tours import (
     KIND_LABELS,
     MODALITY_LABELS,
@@ -285,8 +285,8 @@ def _need_window_text(tour: StudyTour) -> str | None:
         return None
     return _(
         "The need asks for dates from %(start)s to %(end)s.",
-        start=need.desired_from or "…",
-        end=need.desired_to or "…",
+        start=period(need.desired_from) or "…",
+        end=period(need.desired_to) or "…",
     )
 
 

@@ -209,12 +209,13 @@ def _delegation_problems(tour: StudyTour, themes: list[str]) -> list[str]:
     return [message(TRIPARTITE_MISSING, {"missing": names})]
 
 
-def _session_date(tour: StudyTour, day: int) -> str:
+def _session_date(tour: StudyTour, day: int) -> date | None:
+    """The day of the agenda's ``day`` (the template writes it with ``period``)."""
     if not tour.start:
-        return ""
+        return None
     from datetime import timedelta
 
-    return (tour.start.first + timedelta(days=day - 1)).isoformat()
+    return tour.start.first + timedelta(days=day - 1)
 
 
 @bp.get("/<tour_id>")

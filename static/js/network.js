@@ -274,7 +274,7 @@
         var ul = el("ul", null, { "class": "net-exchanges" });
         found.exchanges.forEach(function (x) {
           var li = el("li");
-          li.appendChild(el("span", x.start + " ", { "class": "id" }));
+          li.appendChild(el("span", x.when + " ", { "class": "id" }));
           li.appendChild(x.url ? el("a", x.label, { href: x.url }) : el("span", x.label));
           if (x.role) { li.appendChild(el("span", " (" + msg(x.role) + ")", { "class": "hint" })); }
           ul.appendChild(li);

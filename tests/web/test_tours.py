@@ -50,7 +50,7 @@ def test_tour_page_shows_the_plan(as_user: Any, tour_id: str) -> None:
         b"Field visit",
         b"interpretation needed",
         b"Brazilian Cooperation Agency (ABC)",
-        b"2026-03-02",
+        b"March 2, 2026",  # the start day, as an English reader writes it
         b"Cost estimate",
     ):
         assert text in page.data, text
