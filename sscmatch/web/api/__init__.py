@@ -11,6 +11,8 @@ answers a caller must expect) from :func:`operation`.
 
 from __future__ import annotations
 
+import functools
+import inspect
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -53,17 +55,11 @@ def json_body() -> dict[str, Any]:
 
 
 class NoBody(BaseModel):
-    """The body of a request that takes none: nothing, or an empty JSON object."""
+    """The body of a request that takes none: nothing, or an empty JSON object. Routes that
+    refuse a body (400, or 422 naming the unexpected fields) instead of ignoring it declare
+    ``@operation(body=NoBody, body_required=False)``: a client that sends one expects it read."""
 
     model_config = ConfigDict(extra="forbid")
-
-
-def no_body() -> None:
-    """Routes that take no body refuse one (400, or 422 naming the unexpected fields) instead
-    of ignoring it: a client that sends a body expects it to be read. Declare them with
-    ``@operation(body=NoBody, body_required=False)``."""
-    if request.get_data(cache=True).strip():
-        validated(NoBody, json_body())
 
 
 def validated(schema: type[BaseModel], data: dict[str, Any]) -> Any:
@@ -111,17 +107,69 @@ def operation(
     body_required: bool = True,
     query: tuple[dict[str, Any], ...] | list[dict[str, Any]] = (),
     responses: Mapping[str, str] | None = None,
+    guard: Callable[..., Any] | None = None,
 ) -> Callable[[F], F]:
     """Declare what openapi.json cannot read from the route (see :class:`Operation`); put it
-    under the route and ``@access``. Routes that take no body but refuse one declare
-    ``body=NoBody, body_required=False``."""
+    under the route and ``@access``.
+
+    The body model declared here is also the one the request is read with, so the document and
+    the check cannot disagree. The view takes what it needs by the name of its parameter:
+
+    - ``body: Model`` — the body validated by ``Model`` (the annotation must name the declared
+      model: checked here, at import);
+    - ``data: dict[str, Any]`` — the JSON object as sent, for a use case that validates it with
+      the declared model itself (the registry's, which fill in ids and owners first);
+    - neither — only for ``body=NoBody, body_required=False``: a body, if any, is refused.
+
+    ``body_required=False``: an empty request body reads as ``{}``. ``guard`` is called with the
+    path arguments before the body is read (404 or 403 first: a caller without rights learns
+    nothing from the body's errors)."""
     declared = Operation(body, body_required, tuple(query), dict(responses or {}))
 
     def mark(view: F) -> F:
-        view._operation = declared  # type: ignore[attr-defined]
-        return view
+        if body is None:
+            view._operation = declared  # type: ignore[attr-defined]
+            return view
+        takes = _body_parameter(view, body)
+
+        @functools.wraps(view)
+        def read_body(*args: Any, **kwargs: Any) -> Any:
+            if guard is not None:
+                guard(**kwargs)
+            if not body_required and not request.get_data(cache=True).strip():
+                data: dict[str, Any] = {}
+            else:
+                data = json_body()
+            if takes == "data":
+                kwargs["data"] = data
+            else:
+                checked = validated(body, data)
+                if takes == "body":
+                    kwargs["body"] = checked
+            return view(*args, **kwargs)
+
+        read_body._operation = declared  # type: ignore[attr-defined]
+        read_body._reads_body = (body, takes)  # type: ignore[attr-defined]
+        return read_body  # type: ignore[return-value]
 
     return mark
+
+
+def _body_parameter(view: Callable[..., Any], model: type[BaseModel]) -> str | None:
+    """How ``view`` takes the body ``model`` declares (see :func:`operation`), or TypeError."""
+    parameters = inspect.signature(view).parameters
+    where = f"{view.__module__}.{view.__qualname__}"
+    if "body" in parameters:
+        annotation = parameters["body"].annotation
+        named = annotation if isinstance(annotation, str) else getattr(annotation, "__name__", "")
+        if named != model.__name__:
+            raise TypeError(f"{where} declares body={model.__name__} but takes body: {named}")
+        return "body"
+    if "data" in parameters:
+        return "data"
+    if model is NoBody:
+        return None
+    raise TypeError(f"{where} declares body={model.__name__}: take it as `body` or `data`")
 
 
 def query_arg(

@@ -20,11 +20,9 @@ from sscmatch.web.api import (
     ApiError,
     bp,
     int_arg,
-    json_body,
     operation,
     paged,
     query_arg,
-    validated,
 )
 from sscmatch.web.calibrations import (
     calibration_job_status,
@@ -158,15 +156,11 @@ def get_one(calibration_id: int) -> Any:
         "422": "bad body (window: whole years from 1 to 5)",
     },
 )
-def create() -> Any:
+def create(body: CalibrationRequest) -> Any:
     """Calibrate now: fit the factor weights on the history before today and store them; the
     next match runs use them. A worker computes it: 202 with the calibration (status
     running) and its `job`, to follow at `Location`; 201 when it had already finished when
     answering (a server that carries out jobs itself, `JOBS_SYNC`)."""
-    from flask import request
-
-    raw = json_body() if request.get_data() else {}
-    body: CalibrationRequest = validated(CalibrationRequest, raw)
     db = _db()
     row = wf.begin(db, today=today(), window=body.window, user_id=current_user.id)
     job = queue_calibration(db, row, current_user.id)

@@ -16,7 +16,7 @@ from flask_login import current_user
 from sscmatch.dates import as_text
 from sscmatch.models import Notice
 from sscmatch.web.access import SIGNED_IN, access
-from sscmatch.web.api import ApiError, NoBody, bp, int_arg, no_body, operation, query_arg
+from sscmatch.web.api import ApiError, NoBody, bp, int_arg, operation, query_arg
 from sscmatch.web.api.review import _db, proposal_json
 from sscmatch.workflow import notices, worklists
 
@@ -92,7 +92,6 @@ def read_one(notice_id: int) -> Any:
     """Mark one of your notices read (no body).
 
     Who: any signed-in user (their own notices)."""
-    no_body()
     db = _db()
     notice = notices.get_own(db, current_user.id, notice_id)
     if notice is None:
@@ -116,7 +115,6 @@ def read_one(notice_id: int) -> Any:
 )
 def read_all() -> Any:
     """Mark all your notices read (no body); answers how many were unread."""
-    no_body()
     db = _db()
     marked = notices.mark_read(db, current_user.id)
     db.commit()

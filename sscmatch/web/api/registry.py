@@ -15,7 +15,7 @@ from typing import Any
 
 from flask import jsonify, request
 from flask_login import current_user
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
 
 from sscmatch.models import Capacity, Exchange, Institution, Need
 from sscmatch.schemas import (
@@ -31,7 +31,7 @@ from sscmatch.schemas import (
 )
 from sscmatch.vocab import load_vocabulary
 from sscmatch.web.access import SIGNED_IN, access
-from sscmatch.web.api import ApiError, bp, int_arg, json_body, operation, paged, query_arg
+from sscmatch.web.api import ApiError, bp, int_arg, operation, paged, query_arg
 from sscmatch.web.db import get_session
 from sscmatch.workflow import base, visibility
 from sscmatch.workflow import registry as reg
@@ -39,14 +39,16 @@ from sscmatch.workflow.registry import RecordFilter
 
 
 class NeedStep(BaseModel):
-    """The optional body of submit and endorse (read by hand: :func:`_step_body`)."""
+    """The optional body of submit and endorse: the `version` the caller read."""
 
     model_config = ConfigDict(extra="forbid")
-    version: int | None = Field(default=None, ge=1, le=MAX_INT)
+    version: StrictInt | None = Field(default=None, ge=1, le=MAX_INT)
 
 
 class NeedReturn(NeedStep):
-    note: str = Field(max_length=MAX_TEXT)
+    """The body of return: `note` says what the focal point should change."""
+
+    note: StrictStr = Field(max_length=MAX_TEXT)
 
 
 WRITERS = ("focal_point", "secretariat", "admin")
@@ -263,24 +265,29 @@ def api_institution(institution_id: str) -> Any:
 
 
 def _create(
-    create: Callable[..., Any], render: Callable[[Any], dict[str, Any]], plural: str
+    create: Callable[..., Any],
+    render: Callable[[Any], dict[str, Any]],
+    plural: str,
+    data: dict[str, Any],
 ) -> Any:
-    body = json_body()
     db = get_session()
-    record = create(db, load_vocabulary(), current_user, body)
+    record = create(db, load_vocabulary(), current_user, data)
     db.commit()
     return _created(render(record), f"/api/v1/{plural}/{record.id}")
 
 
 def _update(
-    update: Callable[..., Any], render: Callable[[Any], dict[str, Any]], record_id: str
+    update: Callable[..., Any],
+    render: Callable[[Any], dict[str, Any]],
+    record_id: str,
+    data: dict[str, Any],
 ) -> Any:
-    body = json_body()
     # The use case checks the caller's right to edit before it looks at the version.
-    version = body.pop("version", None)
+    data = dict(data)
+    version = data.pop("version", None)
     db = get_session()
     partial = request.method == "PATCH"
-    record = update(db, load_vocabulary(), current_user, record_id, body, version, partial=partial)
+    record = update(db, load_vocabulary(), current_user, record_id, data, version, partial=partial)
     db.commit()
     return jsonify(render(record))
 
@@ -288,86 +295,71 @@ def _update(
 @bp.post("/needs")
 @access(*WRITERS)
 @operation(body=NeedCreate, responses=_WRITE)
-def api_need_create() -> Any:
+def api_need_create(data: dict[str, Any]) -> Any:
     """Register a need (id N-YEAR-NNNN unless given).
 
     A focal point registers their own country's needs."""
-    return _create(reg.create_need, need_json, "needs")
+    return _create(reg.create_need, need_json, "needs", data)
 
 
 @bp.post("/capacities")
 @access(*WRITERS)
 @operation(body=CapacityCreate, responses=_WRITE)
-def api_capacity_create() -> Any:
+def api_capacity_create(data: dict[str, Any]) -> Any:
     """Register a capacity (id C-YEAR-NNNN unless given).
 
     A focal point registers their own country's capacities."""
-    return _create(reg.create_capacity, capacity_json, "capacities")
+    return _create(reg.create_capacity, capacity_json, "capacities", data)
 
 
 @bp.post("/exchanges")
 @access(*EDITORS)
 @operation(body=ExchangeCreate, responses=_WRITE)
-def api_exchange_create() -> Any:
+def api_exchange_create(data: dict[str, Any]) -> Any:
     """Record an exchange."""
-    return _create(reg.create_exchange, exchange_json, "exchanges")
+    return _create(reg.create_exchange, exchange_json, "exchanges", data)
 
 
 @bp.route("/needs/<need_id>", methods=["PUT", "PATCH"])
 @access(*WRITERS)
 @operation(body=NeedCreate, responses=_UPDATE)
-def api_need_update(need_id: str) -> Any:
+def api_need_update(need_id: str, data: dict[str, Any]) -> Any:
     """Replace a need (PUT) or change some of its fields (PATCH); the body carries the
     `version` it read.
 
     A focal point changes their own country's needs."""
-    return _update(reg.update_need, need_json, need_id)
+    return _update(reg.update_need, need_json, need_id, data)
 
 
 @bp.route("/capacities/<capacity_id>", methods=["PUT", "PATCH"])
 @access(*WRITERS)
 @operation(body=CapacityCreate, responses=_UPDATE)
-def api_capacity_update(capacity_id: str) -> Any:
+def api_capacity_update(capacity_id: str, data: dict[str, Any]) -> Any:
     """Replace a capacity (PUT) or change some of its fields (PATCH); the body carries the
     `version` it read.
 
     A focal point changes their own country's capacities."""
-    return _update(reg.update_capacity, capacity_json, capacity_id)
+    return _update(reg.update_capacity, capacity_json, capacity_id, data)
 
 
 @bp.route("/exchanges/<exchange_id>", methods=["PUT", "PATCH"])
 @access(*EDITORS)
 @operation(body=ExchangeCreate, responses=_UPDATE)
-def api_exchange_update(exchange_id: str) -> Any:
+def api_exchange_update(exchange_id: str, data: dict[str, Any]) -> Any:
     """Replace an exchange (PUT) or change some of its fields (PATCH); the body carries the
     `version` it read."""
-    return _update(reg.update_exchange, exchange_json, exchange_id)
-
-
-def _step_body(allowed: set[str]) -> dict[str, Any]:
-    """Endorsement steps take an optional JSON body (``version``, and ``note`` to return)."""
-    if not request.get_data():
-        return {}
-    body = json_body()
-    unknown = sorted(set(body) - allowed)
-    if unknown:
-        raise ApiError(422, "invalid", f"unknown field(s) {', '.join(unknown)}")
-    version = body.get("version")
-    if version is not None and (isinstance(version, bool) or not isinstance(version, int)):
-        raise ApiError(422, "invalid", "version: must be a whole number")
-    return body
+    return _update(reg.update_exchange, exchange_json, exchange_id, data)
 
 
 @bp.post("/needs/<need_id>/submit")
 @access(*WRITERS)
 @operation(body=NeedStep, body_required=False, responses=_STEP)
-def api_need_submit(need_id: str) -> Any:
+def api_need_submit(need_id: str, body: NeedStep) -> Any:
     """Submit a draft need for endorsement (the body may carry `version`).
 
     A focal point submits their own country's needs."""
-    body = _step_body({"version"})
     db = get_session()
-    need = reg.submit_need(db, current_user, need_id, body.get("version"))
+    need = reg.submit_need(db, current_user, need_id, body.version)
     db.commit()
     return jsonify(need_json(need))
 
@@ -375,11 +367,10 @@ def api_need_submit(need_id: str) -> Any:
 @bp.post("/needs/<need_id>/endorse")
 @access(*EDITORS)
 @operation(body=NeedStep, body_required=False, responses=_STEP)
-def api_need_endorse(need_id: str) -> Any:
+def api_need_endorse(need_id: str, body: NeedStep) -> Any:
     """Endorse a submitted need (it opens); the body may carry `version`."""
-    body = _step_body({"version"})
     db = get_session()
-    need = reg.endorse_need(db, current_user, need_id, body.get("version"))
+    need = reg.endorse_need(db, current_user, need_id, body.version)
     db.commit()
     return jsonify(need_json(need))
 
@@ -387,15 +378,9 @@ def api_need_endorse(need_id: str) -> Any:
 @bp.post("/needs/<need_id>/return")
 @access(*EDITORS)
 @operation(body=NeedReturn, responses={**_STEP, "422": "note missing"})
-def api_need_return(need_id: str) -> Any:
+def api_need_return(need_id: str, body: NeedReturn) -> Any:
     """Return a submitted need to draft with a required `note`."""
-    body = _step_body({"version", "note"})
-    note = body.get("note")
-    if not isinstance(note, str):
-        raise ApiError(
-            422, "invalid", "note: required text saying what the focal point should change"
-        )
     db = get_session()
-    need = reg.return_need(db, current_user, need_id, note, body.get("version"))
+    need = reg.return_need(db, current_user, need_id, body.note, body.version)
     db.commit()
     return jsonify(need_json(need))

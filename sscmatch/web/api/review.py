@@ -24,11 +24,9 @@ from sscmatch.web.api import (
     ApiError,
     bp,
     int_arg,
-    json_body,
     operation,
     paged,
     query_arg,
-    validated,
 )
 from sscmatch.web.db import get_session
 from sscmatch.workflow import matchruns, visibility
@@ -268,13 +266,12 @@ def outcome_json(outcome: wf.Outcome) -> dict[str, Any]:
         "422": "bad body, missing reason or bad alternate",
     },
 )
-def decide(proposal_id: int) -> Any:
+def decide(proposal_id: int, body: Decision) -> Any:
     """Decide: accept, reject (reason), alternate (alternate id and the reason this one is
     rejected) or veto the provider → recipient pair (reason); `version` is the proposal's
     version you read. Accepting a proposal (or alternate) its provider has not confirmed
     needs `override: true` and a reason. `dry_run: true` answers what would change and
     changes nothing."""
-    body: Decision = validated(Decision, json_body())
     db = _db()
 
     def act() -> wf.Outcome:
@@ -313,6 +310,7 @@ def decide(proposal_id: int) -> Any:
 @access("focal_point")
 @operation(
     body=ProposalResponse,
+    guard=lambda proposal_id: _visible(wf.get_proposal(_db(), proposal_id)),
     responses={
         "200": "the proposal",
         "403": "not your country's side",
@@ -320,14 +318,12 @@ def decide(proposal_id: int) -> Any:
         "422": "bad body",
     },
 )
-def respond(proposal_id: int) -> Any:
+def respond(proposal_id: int, body: ProposalResponse) -> Any:
     """A focal point's answer: the provider confirms or declines availability; the recipient
     says whether it fits (`fits` / `does_not_fit`); optional note.
 
     Who: focal_point of the provider or recipient country."""
     db = _db()
-    _visible(wf.get_proposal(db, proposal_id))  # another country's: 403 whatever the body
-    body: ProposalResponse = validated(ProposalResponse, json_body())
     proposal = wf.respond(
         db,
         proposal_id,
@@ -356,7 +352,7 @@ def respond(proposal_id: int) -> Any:
         "422": "bad body",
     },
 )
-def start_run() -> Any:
+def start_run(body: MatchRunRequest) -> Any:
     """Start the matcher for the named open needs (all open needs when `needs` is empty) and
     store the run for review. A worker computes it: the answer is 202 with the run (status
     running) and its `job` (queued, running), to follow at the `Location` given; 201 when it
@@ -364,7 +360,6 @@ def start_run() -> Any:
     `JOBS_SYNC`)."""
     from sscmatch.web.matching import launch, queue_run, run_job_status
 
-    body: MatchRunRequest = validated(MatchRunRequest, json_body())
     db = _db()
     for need_id in body.needs:
         need = db.get(Need, need_id)

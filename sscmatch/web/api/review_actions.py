@@ -26,11 +26,9 @@ from sscmatch.web.api import (
     ApiError,
     bp,
     int_arg,
-    json_body,
     operation,
     paged,
     query_arg,
-    validated,
 )
 from sscmatch.web.api.review import (
     STAFF,
@@ -140,12 +138,11 @@ def revert_json(done: Review) -> dict[str, Any]:
         "422": "bad body or missing reason",
     },
 )
-def revert(proposal_id: int) -> Any:
+def revert(proposal_id: int, body: Revert) -> Any:
     """Revert the latest decision on the proposal (a reason is required): its status goes back,
     the proposals its acceptance superseded reopen, the need it matched reopens, the draft
     tour it made is cancelled, the veto it made is lifted; an alternate choice is reverted
     whole. `dry_run: true` answers what would change and changes nothing."""
-    body: Revert = validated(Revert, json_body())
     db = _db()
 
     def act() -> Review:
@@ -219,10 +216,9 @@ def vetoes() -> Any:
         "422": "bad body or missing reason",
     },
 )
-def lift_veto(veto_id: int) -> Any:
+def lift_veto(veto_id: int, body: LiftVeto) -> Any:
     """Lift a veto (a reason is required): later runs may propose the pair again; proposals
     rejected with it stay rejected (revert them one by one)."""
-    body: LiftVeto = validated(LiftVeto, json_body())
     db = _db()
     before = wf.lift_veto(db, veto_id, user_id=current_user.id, reason=body.reason)
     db.commit()
@@ -243,13 +239,12 @@ def lift_veto(veto_id: int) -> Any:
         "422": "bad body or missing reason",
     },
 )
-def reopen_need(need_id: str) -> Any:
+def reopen_need(need_id: str, body: Reopen) -> Any:
     """Reopen a matched or closed need (a reason is required): it is open again and later runs
     match it; refused while a study tour for it is under way (cancel the tour, which reopens
     it)."""
     from sscmatch.web.api.registry import need_json
 
-    body: Reopen = validated(Reopen, json_body())
     db = _db()
     need = wf.reopen_need(
         db, need_id.strip(), user_id=current_user.id, version=body.version, reason=body.reason
@@ -281,12 +276,11 @@ def bulk_json(decision: str, result: wf.BulkResult) -> dict[str, Any]:
         "422": "bad body, no proposal, more than 500, or missing reason",
     },
 )
-def bulk_decision() -> Any:
+def bulk_decision(body: BulkDecision) -> Any:
     """One decision (accept or reject, with the reason a rejection or an override needs) over
     many proposals, each given with the `version` you read; each is decided on its own: the
     answer lists those done, those changed meanwhile (stale version, not decided) and those
     refused with why. `dry_run: true` answers the same and changes nothing."""
-    body: BulkDecision = validated(BulkDecision, json_body())
     db = _db()
     items = [(item.id, item.version) for item in body.items]
 
@@ -351,10 +345,18 @@ def comments(proposal_id: int) -> Any:
     )
 
 
+def _commenter(proposal_id: int) -> None:
+    """404 or 403 before the comment is read: another country's proposal."""
+    proposal = _readable(proposal_id)
+    if not wf.may_comment(current_user, proposal.provider, proposal.recipient):
+        raise ApiError(403, "forbidden", "this proposal does not involve your country")
+
+
 @bp.post("/proposals/<int:proposal_id>/comments", endpoint="review_add_comment")
 @access("secretariat", "admin", "focal_point")
 @operation(
     body=Comment,
+    guard=_commenter,
     responses={
         "201": "the comment",
         "403": "not a country of the proposal",
@@ -362,15 +364,11 @@ def comments(proposal_id: int) -> Any:
         "422": "bad body or empty comment",
     },
 )
-def add_comment(proposal_id: int) -> Any:
+def add_comment(proposal_id: int, body: Comment) -> Any:
     """Comment on a proposal (the secretariat and the focal points of its two countries); the
     others concerned are told in their notices.
 
     Who: secretariat, admin, focal_point of either country."""
-    proposal = _readable(proposal_id)  # another country's: 403 whatever the body
-    if not wf.may_comment(current_user, proposal.provider, proposal.recipient):
-        raise ApiError(403, "forbidden", "this proposal does not involve your country")
-    body: Comment = validated(Comment, json_body())
     db = _db()
     made = wf.add_comment(
         db, proposal_id, viewer=current_user, user_id=current_user.id, body=body.body

@@ -28,11 +28,9 @@ from sscmatch.web.api import (
     ApiError,
     bp,
     int_arg,
-    json_body,
     operation,
     paged,
     query_arg,
-    validated,
 )
 from sscmatch.web.db import get_session
 from sscmatch.web.tours import today, tour_rates
@@ -245,10 +243,9 @@ def api_tours() -> Any:
         "409": "proposal not accepted",
     },
 )
-def api_create_tour() -> Any:
+def api_create_tour(body: TourCreate) -> Any:
     """Draft a study tour from an accepted proposal ({proposal_id}) or from a need and a
     capacity ({need, capacity})."""
-    body: TourCreate = validated(TourCreate, json_body())
     db = get_session()
     if body.proposal_id is not None:
         proposal = db.get(Proposal, body.proposal_id)
@@ -289,6 +286,7 @@ def api_tour(tour_id: str) -> Any:
 @access(*WRITERS)
 @operation(
     body=TourUpdate,
+    guard=_guard_tour,
     responses={
         "200": "the tour",
         "403": "not yours",
@@ -296,12 +294,10 @@ def api_tour(tour_id: str) -> Any:
         "409": "stale version or closed tour",
     },
 )
-def api_update_tour(tour_id: str) -> Any:
+def api_update_tour(tour_id: str, body: TourUpdate) -> Any:
     """Edit a study tour; send the version you started from (fields left out stay as they are).
 
     Focal points edit the tours of their country, host or visiting."""
-    _guard_tour(tour_id)
-    body: TourUpdate = validated(TourUpdate, json_body())
     changes = wf.TourChanges(
         title=body.title,
         modality=body.modality,
@@ -335,6 +331,7 @@ def api_update_tour(tour_id: str) -> Any:
 @access(*WRITERS)
 @operation(
     body=TourTransition,
+    guard=_guard_tour,
     responses={
         "200": "the tour",
         "403": "not allowed",
@@ -342,13 +339,11 @@ def api_update_tour(tour_id: str) -> Any:
         "409": "illegal transition or stale version",
     },
 )
-def api_transition(tour_id: str) -> Any:
+def api_transition(tour_id: str, body: TourTransition) -> Any:
     """Move a tour to another status: draft → proposed → agreed → scheduled → completed →
     closed, or cancelled. Completing it records the exchange.
 
     Focal points of the two countries move draft → proposed and proposed → agreed."""
-    _guard_tour(tour_id)
-    body: TourTransition = validated(TourTransition, json_body())
     db = get_session()
     tour = wf.transition(
         db,
@@ -378,6 +373,7 @@ def api_tour_commitments(tour_id: str) -> Any:
 @access(*WRITERS)
 @operation(
     body=CommitmentNew,
+    guard=_guard_tour,
     responses={
         "201": "the commitment",
         "403": "not yours",
@@ -385,13 +381,11 @@ def api_tour_commitments(tour_id: str) -> Any:
         "409": "tour not at its closing session yet",
     },
 )
-def api_add_commitment(tour_id: str) -> Any:
+def api_add_commitment(tour_id: str, body: CommitmentNew) -> Any:
     """Record a commitment on a tour (scheduled or completed): owner country and institution,
     what, due date, status, evidence.
 
     A focal point records commitments for their own country."""
-    _guard_tour(tour_id)
-    body: CommitmentNew = validated(CommitmentNew, json_body())
     db = get_session()
     k = kwf.add_commitment(
         db,
@@ -449,6 +443,7 @@ def api_commitment(commitment_id: str) -> Any:
 @access(*WRITERS)
 @operation(
     body=CommitmentChange,
+    guard=_guard_commitment,
     responses={
         "201": "the commitment with its history",
         "403": "not yours",
@@ -456,13 +451,11 @@ def api_commitment(commitment_id: str) -> Any:
         "409": "stale version",
     },
 )
-def api_update_commitment(commitment_id: str) -> Any:
+def api_update_commitment(commitment_id: str, body: CommitmentChange) -> Any:
     """Update a commitment (status, evidence, due date, note); writes a history row. Fulfilled
     needs evidence, dropped needs a note.
 
     A focal point updates their own country's commitments."""
-    _guard_commitment(commitment_id)
-    body: CommitmentChange = validated(CommitmentChange, json_body())
     db = get_session()
     k = kwf.update_commitment(
         db,
