@@ -24,7 +24,7 @@ from sscmatch.models import Commitment, Need, StudyTour
 from sscmatch.models import Proposal as StoredProposal
 from sscmatch.workflow import visibility
 from sscmatch.workflow.commitments import OPEN, days_left
-from sscmatch.workflow.counts import kept_count
+from sscmatch.workflow.counts import kept_count, kept_ids
 from sscmatch.workflow.proposals.lifecycle import FINAL
 from sscmatch.workflow.proposals.queue import Row, rows_by_id
 from sscmatch.workflow.visibility import Viewer
@@ -87,9 +87,12 @@ def _commitments(session: Session, today: date, *conditions: Any, overdue_only: 
     (or overdue), soonest first. Those recorded from the documents (no study tour, years past
     due, nobody reports on them here) are the follow-up dashboard's, not work for today."""
     found = []
+    # ``study_tour > ''`` rather than ``IS NOT NULL`` (the same rows: a tour's id is never
+    # empty): SQLite (3.40) reads an index for a range but not for IS NOT NULL, and scanned all
+    # 40,000 commitments of the full corpus, none of a tour, for every visit (12 ms).
     for k in session.exec(
         select(Commitment).where(
-            col(Commitment.status).in_(OPEN), col(Commitment.study_tour).is_not(None), *conditions
+            col(Commitment.status).in_(OPEN), col(Commitment.study_tour) > "", *conditions
         )
     ).all():
         left = days_left(k, today)
@@ -139,13 +142,17 @@ def focal_point(session: Session, viewer: Viewer, today: date) -> Worklist:
 def secretariat(session: Session, viewer: Viewer, today: date) -> Worklist:
     work = Worklist("secretariat")
     submitted = (Need.status == "draft", col(Need.submitted_at).is_not(None))
+    # which ones kept per data version: no index serves the condition (every draft is read)
+    first = kept_ids(
+        session,
+        select(Need.id)
+        .where(*submitted)
+        .order_by(col(Need.submitted_at), col(Need.id))
+        .limit(SHOWN),
+    )
+    found = {n.id: n for n in session.exec(select(Need).where(col(Need.id).in_(first))).all()}
     work.lists["to_endorse"] = Listed(
-        list(
-            session.exec(
-                select(Need).where(*submitted).order_by(col(Need.submitted_at)).limit(SHOWN)
-            ).all()
-        ),
-        _count(session, Need, *submitted),
+        [found[i] for i in first if i in found], _count(session, Need, *submitted)
     )
     work.lists["to_decide"] = _proposals(
         session,

@@ -309,3 +309,82 @@ def test_needs_to_review_kept_per_version_and_scope(run: Session) -> None:
         run.add(p)
     run.commit()
     assert needs(staff) == [NEED]
+
+
+def test_worklists_read_commitments_through_an_index(run: Session) -> None:
+    """The home page's commitment lists never read the whole commitment table: at full scale it
+    holds 40,000 commitments recorded from the documents (no study tour), and SQLite scanned
+    them all for every visit of the secretariat's home page (12 ms) because it reads no index
+    for ``IS NOT NULL``. Every statement both worklists run on commitments is searched through
+    an index once the planner knows the table (as after an import)."""
+    from datetime import date
+
+    from sqlalchemy import event
+
+    from sscmatch.db import refresh_statistics
+    from sscmatch.models import Commitment
+    from sscmatch.workflow import worklists
+
+    engine = run.get_bind()
+    if engine.dialect.name != "sqlite":
+        return  # the plan below is SQLite's; PostgreSQL reads IS NOT NULL through an index
+    for n in range(300):
+        run.add(Commitment(id=f"K-doc-{n}", owner_country="GTM", description="Old", due="2015"))
+    run.commit()
+    refresh_statistics(engine)  # type: ignore[arg-type]
+    seen: list[tuple[str, Any]] = []
+
+    def keep(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        if "FROM commitment" in statement:
+            seen.append((statement, parameters))
+
+    event.listen(engine, "before_cursor_execute", keep)
+    try:
+        today = date(2026, 12, 2)
+        worklists.focal_point(run, SimpleNamespace(role="focal_point", country="GTM"), today)
+        worklists.secretariat(run, SimpleNamespace(role="secretariat", country=None), today)
+    finally:
+        event.remove(engine, "before_cursor_execute", keep)
+    assert len(seen) == 2
+    for statement, parameters in seen:
+        plan = run.connection().exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters)
+        steps = " / ".join(str(row[-1]) for row in plan)
+        assert "SCAN commitment" not in steps, steps
+
+
+def test_needs_to_endorse_kept_per_version(run: Session) -> None:
+    """The secretariat's 'to endorse' list (which needs: kept per data version, no index
+    serves its condition) follows every committed change at once, in submission order, and
+    keeps nothing from uncommitted writes."""
+    from datetime import UTC, datetime, timedelta
+
+    from sscmatch.workflow import worklists
+
+    sec = SimpleNamespace(role="secretariat", country=None)
+    today = datetime(2026, 12, 2).date()
+
+    def to_endorse() -> list[str]:
+        listed = worklists.secretariat(run, sec, today).lists["to_endorse"]
+        assert listed.total == len(listed.items)  # fewer than the list shows
+        return [n.id for n in listed.items]
+
+    before = to_endorse()
+    drafts = [n for n in run.exec(select(Need).where(Need.id.not_in(before))).all()][:2]  # type: ignore[attr-defined]
+    assert len(drafts) == 2
+    start = datetime(2026, 11, 1, tzinfo=UTC)
+    for offset, need in zip((2, 1), drafts, strict=True):  # the second was submitted first
+        need.status, need.submitted_at = "draft", start + timedelta(days=offset)
+        run.add(need)
+    run.flush()
+    assert to_endorse()[-2:] == [drafts[1].id, drafts[0].id]  # uncommitted: read, not kept
+    run.rollback()
+    assert to_endorse() == before
+    for offset, need in zip((2, 1), drafts, strict=True):
+        need.status, need.submitted_at = "draft", start + timedelta(days=offset)
+        run.add(need)
+    run.commit()
+    assert to_endorse()[-2:] == [drafts[1].id, drafts[0].id]
+    drafts[1].submitted_at = None
+    run.add(drafts[1])
+    run.commit()
+    assert to_endorse()[-1:] == [drafts[0].id]
