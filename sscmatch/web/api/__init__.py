@@ -89,6 +89,14 @@ def int_arg(name: str, default: int, low: int, high: int) -> int:
 
 
 @dataclass(frozen=True)
+class PageOf:
+    """What a list endpoint answers (:func:`paged`): ``items`` of ``item``, and ``page``,
+    ``per_page``, ``pages``, ``total``."""
+
+    item: type[BaseModel]
+
+
+@dataclass(frozen=True)
 class Operation:
     """What a route declares for openapi.json beyond what its URL rule, its ``@access`` and its
     docstring say: the model of its JSON body (a pydantic model: its JSON schema becomes a
@@ -99,6 +107,7 @@ class Operation:
     body_required: bool = True
     query: tuple[dict[str, Any], ...] = ()
     responses: Mapping[str, str] = field(default_factory=dict)
+    returns: type[BaseModel] | PageOf | None = None
 
 
 def operation(
@@ -108,6 +117,7 @@ def operation(
     query: tuple[dict[str, Any], ...] | list[dict[str, Any]] = (),
     responses: Mapping[str, str] | None = None,
     guard: Callable[..., Any] | None = None,
+    returns: type[BaseModel] | PageOf | None = None,
 ) -> Callable[[F], F]:
     """Declare what openapi.json cannot read from the route (see :class:`Operation`); put it
     under the route and ``@access``.
@@ -123,8 +133,10 @@ def operation(
 
     ``body_required=False``: an empty request body reads as ``{}``. ``guard`` is called with the
     path arguments before the body is read (404 or 403 first: a caller without rights learns
-    nothing from the body's errors)."""
-    declared = Operation(body, body_required, tuple(query), dict(responses or {}))
+    nothing from the body's errors). ``returns``: the model of the record a 2xx answer carries
+    (or :class:`PageOf` it), its JSON schema in openapi.json; build the answer through that
+    model so the two agree."""
+    declared = Operation(body, body_required, tuple(query), dict(responses or {}), returns)
 
     def mark(view: F) -> F:
         if body is None:

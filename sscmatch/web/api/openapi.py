@@ -9,7 +9,8 @@ route already declares, so a route cannot be missing or described apart from its
 - who may call it, the token it needs, and the 401/403 it may answer: ``@access``;
 - summary (first paragraph) and description (the rest): the view's docstring;
 - request body (a pydantic model, its JSON schema a component of the same name, nested models
-  components of their own), query arguments and the answers a caller must expect:
+  components of their own), query arguments, the answers a caller must expect and the record a
+  2xx answer carries (``returns``: a model, or a page of them):
   :func:`sscmatch.web.api.operation`; every 4xx answer is the one error shape, ``Error``.
 """
 
@@ -23,10 +24,11 @@ from apispec import APISpec
 from apispec_webframeworks.flask import FlaskPlugin
 from flask import Flask, current_app
 from pydantic import BaseModel
+from pydantic.json_schema import JsonSchemaMode
 from werkzeug.routing import Rule
 
 from sscmatch.web.access import PUBLIC, ROLES, SIGNED_IN, access
-from sscmatch.web.api import PREFIX, Operation, bp
+from sscmatch.web.api import PREFIX, Operation, PageOf, bp
 
 METHODS = ("get", "put", "patch", "post", "delete")
 _ARGUMENT = re.compile(r"<(?:(\w+)(?:\([^)]*\))?:)?(\w+)>")
@@ -77,20 +79,21 @@ def _path_parameters(rule: Rule) -> list[dict[str, Any]]:
     ]
 
 
-def _add_model(spec: APISpec, model: type[BaseModel]) -> str:
+def _add_model(spec: APISpec, model: type[BaseModel], mode: JsonSchemaMode = "validation") -> str:
     """``model``'s JSON schema as a component named after the class (its nested models as
-    components of their own: ``$defs`` would not resolve there); returns the name."""
+    components of their own: ``$defs`` would not resolve there); returns the name. A request
+    body is read (``validation``), an answer written (``serialization``)."""
     name = model.__name__
     known = spec.components.schemas
-    found = model.model_json_schema(ref_template="#/components/schemas/{model}")
+    found = model.model_json_schema(ref_template="#/components/schemas/{model}", mode=mode)
     for nested, definition in found.pop("$defs", {}).items():
         if known.get(nested, definition) != definition:
-            raise ValueError(f"two request models are called {nested}")
+            raise ValueError(f"two models are called {nested}")
         if nested not in known:
             spec.components.schema(nested, definition)
     if name in known:
         if known[name] != found:
-            raise ValueError(f"two request models are called {name}")
+            raise ValueError(f"two models are called {name}")
         return name
     spec.components.schema(name, found)
     return name
@@ -128,15 +131,36 @@ def _operation(spec: APISpec, rule: Rule, view: Any, method: str, shared: bool) 
     responses.update(declared.responses)
     if not any(code.startswith("2") for code in responses):
         responses["200"] = "OK"
+    answer = _answer_schema(spec, declared.returns)
     operation["responses"] = {
-        code: _response(code, text) for code, text in sorted(responses.items())
+        code: _response(code, text, answer) for code, text in sorted(responses.items())
     }
     return operation
 
 
-def _response(code: str, text: str) -> dict[str, Any]:
+def _answer_schema(spec: APISpec, returns: type[BaseModel] | PageOf | None) -> Any:
+    """The JSON schema of a 2xx answer: the record's model, or a page of them."""
+    if returns is None:
+        return None
+    if isinstance(returns, PageOf):
+        item = _add_model(spec, returns.item, "serialization")
+        whole = {"type": "integer", "minimum": 0}
+        return {
+            "type": "object",
+            "properties": {
+                "items": {"type": "array", "items": {"$ref": f"#/components/schemas/{item}"}},
+                **{name: whole for name in ("page", "per_page", "pages", "total")},
+            },
+            "required": ["items", "page", "per_page", "pages", "total"],
+        }
+    return _add_model(spec, returns, "serialization")
+
+
+def _response(code: str, text: str, answer: Any) -> dict[str, Any]:
     if code.startswith("2"):
-        return {"description": text}
+        if answer is None:
+            return {"description": text}
+        return {"description": text, "content": {"application/json": {"schema": answer}}}
     return {"description": text, "content": {"application/json": {"schema": "Error"}}}
 
 

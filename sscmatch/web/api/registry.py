@@ -11,6 +11,7 @@ carry the ``version`` they started from; a stale one answers 409.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from flask import jsonify, request
@@ -31,7 +32,7 @@ from sscmatch.schemas import (
 )
 from sscmatch.vocab import load_vocabulary
 from sscmatch.web.access import SIGNED_IN, access
-from sscmatch.web.api import ApiError, bp, int_arg, operation, paged, query_arg
+from sscmatch.web.api import ApiError, PageOf, bp, int_arg, operation, paged, query_arg
 from sscmatch.web.db import get_session
 from sscmatch.workflow import base, visibility
 from sscmatch.workflow import registry as reg
@@ -59,6 +60,20 @@ MAX_PER_PAGE = 200
 # --------------------------------------------------------------------------- output
 
 
+class NeedRecord(NeedPublic):
+    """A need as the API answers it: its fields, when it was submitted for endorsement and the
+    note it was returned with."""
+
+    submitted_at: datetime | None = None
+    review_note: str | None = None
+
+
+class ExchangeRecord(ExchangePublic):
+    """An exchange as the API answers it: its fields and the study tour it was recorded from."""
+
+    study_tour: str | None = None
+
+
 def _public(schema: type[BaseModel], record: Any) -> dict[str, Any]:
     try:
         out: dict[str, Any] = schema.model_validate(record).model_dump(mode="json")
@@ -69,10 +84,7 @@ def _public(schema: type[BaseModel], record: Any) -> dict[str, Any]:
 
 
 def need_json(need: Need) -> dict[str, Any]:
-    out = _public(NeedPublic, need)
-    out["submitted_at"] = need.submitted_at.isoformat() if need.submitted_at else None
-    out["review_note"] = need.review_note
-    return out
+    return _public(NeedRecord, need)
 
 
 def capacity_json(capacity: Capacity) -> dict[str, Any]:
@@ -80,9 +92,7 @@ def capacity_json(capacity: Capacity) -> dict[str, Any]:
 
 
 def exchange_json(exchange: Exchange) -> dict[str, Any]:
-    out = _public(ExchangePublic, exchange)
-    out["study_tour"] = exchange.study_tour
-    return out
+    return _public(ExchangeRecord, exchange)
 
 
 def institution_json(institution: Institution) -> dict[str, Any]:
@@ -187,7 +197,7 @@ _STEP = {
 
 @bp.get("/needs")
 @access(SIGNED_IN)
-@operation(query=_FILTERS, responses=_LIST)
+@operation(query=_FILTERS, responses=_LIST, returns=PageOf(NeedRecord))
 def api_needs() -> Any:
     """List needs with filters and paging (drafts only to their country and the staff)."""
     return _listing(lambda *a, **k: reg.search_needs(*a, **k, viewer=current_user), need_json)
@@ -195,7 +205,7 @@ def api_needs() -> Any:
 
 @bp.get("/capacities")
 @access(SIGNED_IN)
-@operation(query=_FILTERS, responses=_LIST)
+@operation(query=_FILTERS, responses=_LIST, returns=PageOf(CapacityPublic))
 def api_capacities() -> Any:
     """List capacities with filters and paging (drafts only to their country and the staff)."""
     return _listing(
@@ -205,7 +215,7 @@ def api_capacities() -> Any:
 
 @bp.get("/exchanges")
 @access(SIGNED_IN)
-@operation(query=_FILTERS, responses=_LIST)
+@operation(query=_FILTERS, responses=_LIST, returns=PageOf(ExchangeRecord))
 def api_exchanges() -> Any:
     """List exchanges with filters and paging."""
     return _listing(reg.search_exchanges, exchange_json)
@@ -213,7 +223,7 @@ def api_exchanges() -> Any:
 
 @bp.get("/institutions")
 @access(SIGNED_IN)
-@operation(query=_FILTERS, responses=_LIST)
+@operation(query=_FILTERS, responses=_LIST, returns=PageOf(InstitutionPublic))
 def api_institutions() -> Any:
     """List institutions (filters: country, region, constituency, language, q)."""
     return _listing(reg.search_institutions, institution_json)
@@ -226,7 +236,7 @@ def _visible(record: Capacity | Need) -> None:
 
 @bp.get("/needs/<need_id>")
 @access(SIGNED_IN)
-@operation(responses=_READ)
+@operation(responses=_READ, returns=NeedRecord)
 def api_need(need_id: str) -> Any:
     """Read one need."""
     need: Need = reg.get_need(get_session(), need_id)
@@ -236,7 +246,7 @@ def api_need(need_id: str) -> Any:
 
 @bp.get("/capacities/<capacity_id>")
 @access(SIGNED_IN)
-@operation(responses=_READ)
+@operation(responses=_READ, returns=CapacityPublic)
 def api_capacity(capacity_id: str) -> Any:
     """Read one capacity."""
     capacity: Capacity = reg.get_capacity(get_session(), capacity_id)
@@ -246,7 +256,7 @@ def api_capacity(capacity_id: str) -> Any:
 
 @bp.get("/exchanges/<exchange_id>")
 @access(SIGNED_IN)
-@operation(responses={"404": "unknown id"})
+@operation(responses={"404": "unknown id"}, returns=ExchangeRecord)
 def api_exchange(exchange_id: str) -> Any:
     """Read one exchange."""
     return jsonify(exchange_json(reg.get_exchange(get_session(), exchange_id)))
@@ -254,7 +264,7 @@ def api_exchange(exchange_id: str) -> Any:
 
 @bp.get("/institutions/<institution_id>")
 @access(SIGNED_IN)
-@operation(responses={"404": "unknown id"})
+@operation(responses={"404": "unknown id"}, returns=InstitutionPublic)
 def api_institution(institution_id: str) -> Any:
     """Read one institution."""
     found = reg.get_institution(get_session(), institution_id)
@@ -294,7 +304,7 @@ def _update(
 
 @bp.post("/needs")
 @access(*WRITERS)
-@operation(body=NeedCreate, responses=_WRITE)
+@operation(body=NeedCreate, responses=_WRITE, returns=NeedRecord)
 def api_need_create(data: dict[str, Any]) -> Any:
     """Register a need (id N-YEAR-NNNN unless given).
 
@@ -304,7 +314,7 @@ def api_need_create(data: dict[str, Any]) -> Any:
 
 @bp.post("/capacities")
 @access(*WRITERS)
-@operation(body=CapacityCreate, responses=_WRITE)
+@operation(body=CapacityCreate, responses=_WRITE, returns=CapacityPublic)
 def api_capacity_create(data: dict[str, Any]) -> Any:
     """Register a capacity (id C-YEAR-NNNN unless given).
 
@@ -314,7 +324,7 @@ def api_capacity_create(data: dict[str, Any]) -> Any:
 
 @bp.post("/exchanges")
 @access(*EDITORS)
-@operation(body=ExchangeCreate, responses=_WRITE)
+@operation(body=ExchangeCreate, responses=_WRITE, returns=ExchangeRecord)
 def api_exchange_create(data: dict[str, Any]) -> Any:
     """Record an exchange."""
     return _create(reg.create_exchange, exchange_json, "exchanges", data)
@@ -322,7 +332,7 @@ def api_exchange_create(data: dict[str, Any]) -> Any:
 
 @bp.route("/needs/<need_id>", methods=["PUT", "PATCH"])
 @access(*WRITERS)
-@operation(body=NeedCreate, responses=_UPDATE)
+@operation(body=NeedCreate, responses=_UPDATE, returns=NeedRecord)
 def api_need_update(need_id: str, data: dict[str, Any]) -> Any:
     """Replace a need (PUT) or change some of its fields (PATCH); the body carries the
     `version` it read.
@@ -333,7 +343,7 @@ def api_need_update(need_id: str, data: dict[str, Any]) -> Any:
 
 @bp.route("/capacities/<capacity_id>", methods=["PUT", "PATCH"])
 @access(*WRITERS)
-@operation(body=CapacityCreate, responses=_UPDATE)
+@operation(body=CapacityCreate, responses=_UPDATE, returns=CapacityPublic)
 def api_capacity_update(capacity_id: str, data: dict[str, Any]) -> Any:
     """Replace a capacity (PUT) or change some of its fields (PATCH); the body carries the
     `version` it read.
@@ -344,7 +354,7 @@ def api_capacity_update(capacity_id: str, data: dict[str, Any]) -> Any:
 
 @bp.route("/exchanges/<exchange_id>", methods=["PUT", "PATCH"])
 @access(*EDITORS)
-@operation(body=ExchangeCreate, responses=_UPDATE)
+@operation(body=ExchangeCreate, responses=_UPDATE, returns=ExchangeRecord)
 def api_exchange_update(exchange_id: str, data: dict[str, Any]) -> Any:
     """Replace an exchange (PUT) or change some of its fields (PATCH); the body carries the
     `version` it read."""
@@ -353,7 +363,7 @@ def api_exchange_update(exchange_id: str, data: dict[str, Any]) -> Any:
 
 @bp.post("/needs/<need_id>/submit")
 @access(*WRITERS)
-@operation(body=NeedStep, body_required=False, responses=_STEP)
+@operation(body=NeedStep, body_required=False, responses=_STEP, returns=NeedRecord)
 def api_need_submit(need_id: str, body: NeedStep) -> Any:
     """Submit a draft need for endorsement (the body may carry `version`).
 
@@ -366,7 +376,7 @@ def api_need_submit(need_id: str, body: NeedStep) -> Any:
 
 @bp.post("/needs/<need_id>/endorse")
 @access(*EDITORS)
-@operation(body=NeedStep, body_required=False, responses=_STEP)
+@operation(body=NeedStep, body_required=False, responses=_STEP, returns=NeedRecord)
 def api_need_endorse(need_id: str, body: NeedStep) -> Any:
     """Endorse a submitted need (it opens); the body may carry `version`."""
     db = get_session()
@@ -377,7 +387,7 @@ def api_need_endorse(need_id: str, body: NeedStep) -> Any:
 
 @bp.post("/needs/<need_id>/return")
 @access(*EDITORS)
-@operation(body=NeedReturn, responses={**_STEP, "422": "note missing"})
+@operation(body=NeedReturn, responses={**_STEP, "422": "note missing"}, returns=NeedRecord)
 def api_need_return(need_id: str, body: NeedReturn) -> Any:
     """Return a submitted need to draft with a required `note`."""
     db = get_session()

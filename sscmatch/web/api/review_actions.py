@@ -30,6 +30,7 @@ from sscmatch.web.api import (
     paged,
     query_arg,
 )
+from sscmatch.web.api.registry import NeedRecord, need_json
 from sscmatch.web.api.review import (
     STAFF,
     _db,
@@ -232,6 +233,7 @@ def lift_veto(veto_id: int, body: LiftVeto) -> Any:
 @access(*STAFF)
 @operation(
     body=Reopen,
+    returns=NeedRecord,
     responses={
         "200": "the need",
         "404": "unknown need",
@@ -243,7 +245,6 @@ def reopen_need(need_id: str, body: Reopen) -> Any:
     """Reopen a matched or closed need (a reason is required): it is open again and later runs
     match it; refused while a study tour for it is under way (cancel the tour, which reopens
     it)."""
-    from sscmatch.web.api.registry import need_json
 
     db = _db()
     need = wf.reopen_need(
