@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 import babel.numbers
-from flask import current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask import current_app, flash, jsonify, redirect, render_template, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlmodel import Session
@@ -24,10 +24,9 @@ from wtforms.validators import InputRequired
 from sscmatch import jobs
 from sscmatch.matching import DEFAULT_WEIGHTS, FACTORS
 from sscmatch.models import Calibration, Job
-from sscmatch.schemas import MAX_PAGE, whole_number
 from sscmatch.web.access import access
 from sscmatch.web.db import get_session
-from sscmatch.web.matching import READERS, STAFF, bp
+from sscmatch.web.matching import READERS, STAFF, bp, page_arg
 from sscmatch.web.review import FACTOR_LABELS
 from sscmatch.web.tours import today
 from sscmatch.web.translate import current_lang
@@ -190,7 +189,7 @@ def calibrations() -> Any:
 
     db = _db()
     _recover()
-    number = whole_number(request.args.get("page", "1"), 1, MAX_PAGE) or 1
+    number = page_arg()
     size = int(current_app.config["PAGE_SIZE"])
     rows, total = wf.history(db, number, size)
     return render_template(

@@ -1,7 +1,9 @@
 """Every error answered once, for the whole app, in the same shape.
 
-Under ``/api/`` an error is ``{"error": code, "message": text}`` with its 4xx status; elsewhere it
-is the error page in the reader's language (``templates/error.html``). :func:`answer` is that
+Under ``/api/`` an error is ``{"error": code, "message": text}`` with its 4xx status; so it is,
+in the reader's language, for the JSON a page's script reads (views marked
+:func:`answers_json`); elsewhere it is the error page in the reader's language
+(``templates/error.html``). :func:`answer` is that
 choice, and every handler below goes through it:
 
 - a use-case error (:class:`sscmatch.workflow.base.DomainError` and every family derived from it)
@@ -19,7 +21,8 @@ and show the message beside the form, flash it and go back); it answers with
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from flask import Flask, current_app, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
@@ -70,10 +73,35 @@ def error_page(code: int, text: str | None = None, title: str | None = None) -> 
     return render_template("error.html", code=code, title=title, message=text)
 
 
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def answers_json(when: Callable[[], bool] = lambda: True) -> Callable[[F], F]:
+    """Mark a page's view that answers JSON to the page's script (``when``: for the requests it
+    does): its errors are then ``{"error": code, "message": text}`` too, the message in the
+    reader's language, which the script shows."""
+
+    def mark(view: F) -> F:
+        view._answers_json = when  # type: ignore[attr-defined]
+        return view
+
+    return mark
+
+
+def _answers_json() -> bool:
+    """Whether this request's errors are JSON for a page's script (see :func:`answers_json`)."""
+    view = current_app.view_functions.get(request.endpoint or "")
+    when = getattr(view, "_answers_json", None)
+    return bool(when is not None and when())
+
+
 def answer(status: int, code: str, text: Any, *, title: str | None = None) -> Any:
-    """The one shape of an error: JSON under ``/api/``, the error page elsewhere."""
+    """The one shape of an error: JSON under ``/api/`` and for a page's script, the error page
+    elsewhere."""
     if request.path.startswith("/api/"):
         return jsonify(error=code, message=text), status
+    if _answers_json():
+        return jsonify(error=code, message=str(text)), status
     return error_page(status, None if text is None else str(text), title), status
 
 
@@ -108,8 +136,7 @@ def _domain_error(exc: DomainError) -> Any:
     rollback()
     if request.path.startswith("/api/"):
         return jsonify(error=exc.code, message=str(exc)), exc.status
-    status = page_status(exc)
-    return error_page(status, error_text(exc)), status
+    return answer(page_status(exc), exc.code, error_text(exc))
 
 
 # --------------------------------------------------------------------------- the edge's own
@@ -122,6 +149,10 @@ def _http_error(exc: HTTPException) -> Any:
         return jsonify(error=name, message=exc.description), code
     default = type(exc).description  # Werkzeug's English sentence: ours instead
     text = None if not exc.description or exc.description == default else exc.description
+    if _answers_json():
+        name = (exc.name or "error").lower().replace(" ", "_")
+        fallback = ERROR_MESSAGES.get(code, ERROR_MESSAGES[500 if code >= 500 else 400])
+        return answer(code, name, text or fallback)
     return error_page(code, text), code
 
 

@@ -248,11 +248,20 @@ def _runs_page(db: Session, page: int, size: int) -> tuple[list[tuple[MatchRun, 
     return [(run, name or email or "") for run, name, email in rows], pager
 
 
+def page_arg() -> int:
+    """The list's ``page`` argument (1 when absent); 400 in the reader's language when it is
+    not a page number (it was page 1 silently)."""
+    page = whole_number(request.args.get("page", "1") or "1", 1, MAX_PAGE)
+    if page is None:
+        abort(400, description=_("page must be a whole number from 1"))
+    return page
+
+
 def _render_runs(form: StartRunForm, status: int = 200) -> Any:
     from sscmatch.web.calibrations import panel as calibration_panel  # it shares this blueprint
 
     db = get_session()
-    page = whole_number(request.args.get("page", "1"), 1, MAX_PAGE) or 1
+    page = page_arg()
     runs, pager = _runs_page(db, page, int(current_app.config["PAGE_SIZE"]))
     return render_template(
         "matching/runs.html",

@@ -81,6 +81,10 @@ SHAPES = (
     N_("unknown modality %(value)s; expected one of %(known)s"),
     N_("unknown constituency %(value)s; expected one of %(known)s"),
     # the review queue's filters (sscmatch.workflow.proposals)
+    N_("unknown status %(value)s (expected one of %(known)s)"),
+    N_("unknown sort %(value)s (expected one of %(known)s)"),
+    N_("unknown country code %(value)s (expected e.g. GTM)"),
+    N_("page must be a whole number from 1 to %(n)s"),
     N_("min_score must be a number between 0 and 1"),
     N_("max_score must be a number between 0 and 1"),
     N_("min_score must not be above max_score"),

@@ -38,14 +38,13 @@ from sscmatch.schemas import CONSTITUENCIES, MODALITIES
 from sscmatch.vocab import load_vocabulary
 from sscmatch.web.access import SIGNED_IN, access
 from sscmatch.web.db import get_session
-from sscmatch.web.errors import error_text
+from sscmatch.web.errors import answers_json
 from sscmatch.web.exports import file_name
 from sscmatch.web.fragments import render_kept
 from sscmatch.web.messages import translated
 from sscmatch.web.templating import CONSTITUENCY_LABELS, lang, period, url_if
 from sscmatch.web.translate import lazy_gettext as _l
 from sscmatch.workflow import visibility
-from sscmatch.workflow.base import DomainError
 
 bp = Blueprint("network", __name__)
 
@@ -159,13 +158,12 @@ def index() -> Any:
 
 @bp.get("/network/data")
 @access(SIGNED_IN)
+@answers_json()
 def data() -> Any:
-    """The filtered network for the page's drawing (node-link JSON with positions)."""
+    """The filtered network for the page's drawing (node-link JSON with positions); a bad filter
+    is answered by sscmatch.web.errors (JSON, in the reader's language: the page shows it)."""
     vocab = load_vocabulary()
-    try:
-        filters = analytics.parse_filters(request.args, vocab)
-    except analytics.FilterError as exc:
-        return jsonify(error="bad_filter", message=str(exc)), 400
+    filters = analytics.parse_filters(request.args, vocab)
     body = drawing_json(
         get_session(), vocab, filters, _layout(), lang(), {"region_colours": REGION_COLOURS}
     )
@@ -174,20 +172,16 @@ def data() -> Any:
 
 @bp.get("/network/exchanges")
 @access(SIGNED_IN)
+@answers_json(lambda: request.args.get("format") == "json")
 def exchanges() -> Any:
     """A country's or a link's exchanges: JSON for the page's side panel (``format=json``),
     else an HTML list (the no-script path from the tables)."""
     vocab = load_vocabulary()
     as_json = request.args.get("format") == "json"
-    try:
-        filters = analytics.parse_filters(request.args, vocab)
-        subject = asked_subject(request.args)
-        found = analytics.exchanges_for(get_session(), vocab, filters, **subject)
-    except DomainError as exc:  # a filter, country or link named wrongly
-        if not as_json:
-            raise  # the error page (sscmatch.web.errors)
-        # the side panel shows the message: the one shape, in the reader's language
-        return jsonify(error=exc.code, message=error_text(exc)), exc.status
+    # a filter, country or link named wrongly: sscmatch.web.errors answers (JSON for the side
+    # panel, which shows the message in the reader's language; else the error page)
+    filters = analytics.parse_filters(request.args, vocab)
+    found = analytics.exchanges_for(get_session(), vocab, filters, **asked_subject(request.args))
     if as_json:
         for item in found["exchanges"]:
             item["url"] = record_url("registry.exchange", item["id"])

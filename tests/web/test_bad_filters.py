@@ -1,0 +1,174 @@
+"""Bad filter input on every list and data endpoint is a clear 4xx, never a 5xx: the pages and
+the JSON their scripts read (``/network/data``, the network's side panel) say what is wrong in
+the reader's language, through the one error handler (``sscmatch.web.errors``); the API answers
+its one error shape.
+
+The endpoints come from the app's URL map (every GET route without path arguments but the few
+that are not lists), and each gets one bad value at a time of every filter argument any list
+reads, so a new list or a new filter is walked without being named here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+from sqlmodel import Session
+
+from sscmatch.models import User
+from sscmatch.workflow.accounts import issue_api_token
+from tests.conftest import sign_in
+from tests.web.english_text import Detector, visible_texts
+from tests.web.test_every_word_translated import _known_english
+
+# GET routes without path arguments that are not lists of records or data.
+NOT_LISTS = {
+    "main.index",
+    "main.health",
+    "favicon",
+    "auth.login",
+    "auth.account",
+    "admin.import_page",
+    "admin.new_user",
+    "registry.need_new",
+    "registry.capacity_new",
+    "matching.calibrate_confirm",
+    "api.openapi",
+    "api.calibrations_latest",
+    "api.worklist",
+    # lists without arguments: every row, no page, no filter
+    "main.notices_page",
+    "review.vetoes",
+    "registry.suggest_themes",  # free text (?q=): nothing it could refuse
+    # a country that is not a code is flashed above the whole dashboard (200), as designed
+    "followup.dashboard",
+}
+BAD = {
+    "page": "x",
+    "per_page": "0",
+    "theme": "no-such-theme",
+    "year": "abc",
+    "year_from": "abc",
+    "year_to": "abc",
+    "status": "bogus",
+    "country": "Atlantis",
+    "region": "Atlantis",
+    "language": "klingon",
+    "sort": "sideways",
+    "modality": "bogus",
+    "min_score": "high",
+    "when": "someday",
+    "origin": "elsewhere",
+    "unread": "maybe",
+    "overdue": "maybe",
+    "node": "XXX",
+    "kind": "bogus",
+    "action": "bogus",
+    "entity": "bogus",
+    "user": "abc",
+    "from": "yesterday",
+    "to": "tomorrow",
+    "format": "bogus",
+}
+LANGS = ("es", "fr")
+
+
+def _lists(app: Flask) -> list[tuple[str, str]]:
+    found = [
+        (rule.endpoint, rule.rule)
+        for rule in app.url_map.iter_rules()
+        if "GET" in (rule.methods or ()) and not rule.arguments
+    ]
+    found = [(e, r) for e, r in found if e not in NOT_LISTS and e != "static"]
+    assert {"network.data", "network.exchanges", "registry.needs", "api.api_needs"} <= {
+        e for e, _ in found
+    }
+    return sorted(found)
+
+
+def _token(app: Flask, user_id: int) -> str:
+    with Session(app.extensions["sscmatch.engine"]) as s:
+        user = s.get(User, user_id)
+        assert user is not None
+        token = issue_api_token(s, user)
+        s.commit()
+    return token
+
+
+def test_bad_filters_are_a_clear_4xx_in_the_readers_language(
+    app: Flask, users: dict[str, int]
+) -> None:
+    lists = _lists(app)
+    token = _token(app, users["secretariat"])
+    server_errors: list[str] = []
+    unclear: list[str] = []
+    refused: dict[str, set[str]] = {endpoint: set() for endpoint, _ in lists}
+    for lang in LANGS:
+        # the values a filter accepts are named as the address takes them (``study_tour``)
+        known = {k for k in _known_english() if "_" not in k}
+        detector = Detector(lang, known, set(BAD.values()))
+        client = app.test_client()
+        sign_in(client, "secretariat")
+        client.post("/language", data={"lang": lang, "next": "/"})
+        api = app.test_client()
+        for endpoint, rule in lists:
+            for name, value in BAD.items():
+                path = f"{rule}?{name}={value}"
+                if endpoint.startswith("api."):
+                    response = api.get(path, headers={"Authorization": f"Bearer {token}"})
+                else:
+                    response = client.get(path)
+                response.close()
+                status = response.status_code
+                if status >= 500:
+                    server_errors.append(f"{path}: {status}")
+                    continue
+                if not 400 <= status < 500:
+                    continue  # the list does not read that argument
+                refused[endpoint].add(name)
+                problem = _unclear(response, detector, english=endpoint.startswith("api."))
+                if problem:
+                    unclear.append(f"{lang} {path}: {problem}")
+    assert not server_errors, "\n".join(server_errors)
+    assert not unclear, "\n".join(sorted(set(unclear)))
+    deaf = sorted(e for e, names in refused.items() if not names)
+    assert not deaf, f"lists that refused no bad filter (add it to BAD or NOT_LISTS): {deaf}"
+    assert {"year_from", "theme", "region"} <= refused["network.data"]
+    assert {"theme", "node"} <= refused["network.exchanges"]
+
+
+def _unclear(response: Any, detector: Detector, *, english: bool) -> str | None:
+    """What is unclear about a refusal: no message, the wrong shape, or English on a page."""
+    if response.is_json:
+        body = response.get_json()
+        if not isinstance(body, dict) or not body.get("error") or not body.get("message"):
+            return f"not the error shape: {response.get_data(as_text=True)[:200]}"
+        texts = [str(body["message"])]
+    else:
+        if response.mimetype != "text/html":
+            return f"a {response.mimetype} answer"
+        texts = visible_texts(response.get_data(as_text=True))
+    if english:
+        return None  # the API says its messages in English
+    found = [f.text for f in detector.findings(texts)]
+    return f"English: {found[:3]}" if found else None
+
+
+def test_the_network_data_refusal_is_json_in_the_readers_language(
+    app: Flask, users: dict[str, int]
+) -> None:
+    """The drawing's data and the side panel answer their script in JSON, through the one
+    handler, with the message it shows; the same side panel without ``format=json`` is a page."""
+    client = app.test_client()
+    sign_in(client, "secretariat")
+    english = client.get("/network/data?year_from=abc").get_json()
+    client.post("/language", data={"lang": "es", "next": "/"})
+    for path in ("/network/data?year_from=abc", "/network/exchanges?format=json&node=XXX"):
+        response = client.get(path)
+        assert response.status_code == 400 and response.is_json, path
+        assert response.get_json()["error"] in ("bad_filter", "bad_parameter"), path
+    spanish = client.get("/network/data?year_from=abc").get_json()
+    assert english["error"] == spanish["error"] == "bad_filter"
+    assert english["message"] != spanish["message"]
+    page = client.get("/network/exchanges?node=XXX")
+    assert page.status_code == 400 and page.mimetype == "text/html"
