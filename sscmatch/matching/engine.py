@@ -214,9 +214,9 @@ class PreparedCorpus:
             oo >= 0, F.ON_TOPIC_MIN, F.FALLBACK_SHARE * F.ON_TOPIC_MIN
         )
         explainer = Explainer(ix, tables, weights, self.text, self.facts) if explain else None
-        orders: list[list[int]] = []
+        explained: list[tuple[Reason, ...]] = []
         if explainer is not None:
-            orders = explainer.orders(contrib)
+            explained = explainer.explain(nn, pp, oo, comps, contrib, dd)
         out: list[Proposal] = []
         for j, (n, r, p, o, d, s, a) in enumerate(
             zip(
@@ -236,7 +236,7 @@ class PreparedCorpus:
             contributions = dict(zip(FACTORS, contrib_rows[j], strict=True))
             reasons: tuple[Reason, ...] = ()
             if explainer is not None:
-                reasons = explainer.reasons(n, p, o, components, orders[j], d)
+                reasons = explained[j]
             out.append(
                 Proposal(
                     need_id=need.id,

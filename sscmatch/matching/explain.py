@@ -7,7 +7,7 @@ interface renders them in its reader's language (``reasons.py``).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Hashable, Iterable
 from functools import cached_property
 from typing import Any
 
@@ -17,7 +17,7 @@ from sscmatch.matching import factors as F
 from sscmatch.matching.graph import projection_from_membership, small_exchanges
 from sscmatch.matching.indexes import Indexes
 from sscmatch.matching.model import FACTORS, Reason, Weights
-from sscmatch.matching.scoring import F64, I64
+from sscmatch.matching.scoring import F64, I64, Bool
 from sscmatch.matching.tables import Tables
 from sscmatch.matching.texts import Text
 
@@ -66,6 +66,11 @@ class Facts:
         return count, latest
 
     @cached_property
+    def ids(self) -> _Ids:
+        """Numbers of what the reasons depend on (see :meth:`Explainer.explain`)."""
+        return _Ids(self.ix)
+
+    @cached_property
     def sig_themes(self) -> list[tuple[int, ...]]:
         """The subject themes of each exchange signature."""
         out: dict[int, tuple[int, ...]] = {}
@@ -73,6 +78,47 @@ class Facts:
             if s not in out:
                 out[s] = self.ix.subject(self.ix.exchanges[e].themes)
         return [out.get(s, ()) for s in range(self.ix.sig_topic.shape[0])]
+
+
+def _numbered(values: Iterable[Hashable], seen: dict[Any, int]) -> I64:
+    """Each value's number in ``seen`` (equal values, one number; new ones appended)."""
+    return np.fromiter((seen.setdefault(v, len(seen)) for v in values), dtype=np.int64)
+
+
+def _first_of_each(columns: list[I64]) -> tuple[I64, I64]:
+    """Rows of non-negative integer columns grouped by equal rows: the first row of each
+    group, and each row's group. The columns are read as the digits of one number (a column
+    too wide for that is first replaced by its values' ranks): one sort of 64-bit integers,
+    not of rows."""
+    key = np.zeros(columns[0].size, dtype=np.int64)
+    for col in columns:
+        width = int(col.max()) + 1 if col.size else 1
+        if width * (int(key.max()) + 1 if key.size else 1) >= 2**62:
+            values, col = np.unique(col, return_inverse=True)
+            width = values.size
+            key = np.unique(key, return_inverse=True)[1].reshape(-1)
+        key = key * width + col.reshape(-1)
+    _values, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+    return first, inverse.reshape(-1)
+
+
+class _Ids:
+    """Per need, capacity and country, numbers standing for the values a reason's key holds
+    (equal values, equal numbers), so that the keys of many proposals are rows of integers."""
+
+    def __init__(self, ix: Indexes) -> None:
+        self.need_subject = _numbered(ix.need_subject, {})
+        langs: dict[Any, int] = {}
+        self.need_langs = _numbered(ix.need_lang_codes, langs)
+        self.country_langs = _numbered(ix.country_langs, langs)
+        # per capacity, and one more at the end: what a fallback (no capacity) reads
+        self.cap_themes = _numbered((*(c.themes for c in ix.caps), None), {})
+        self.cap_langs = _numbered((*ix.cap_langs, None), langs)
+        self.cap_maturity = _numbered((*(c.maturity for c in ix.caps), _FALLBACK), {})
+
+
+_FALLBACK = object()
+"""The maturity key of a fallback offer (no capacity: none of a capacity's values)."""
 
 
 class Explainer:
@@ -93,13 +139,10 @@ class Explainer:
         self.facts = facts or Facts(ix)
         self._memo: dict[Any, Any] = {}
         self._shown = [k for k in FACTORS if weights.factor(k) > 0]
+        self._shown_at = [FACTORS.index(k) for k in self._shown]
         self._makers: dict[str, Callable[[int, int, int, float], Reason]] = {
             k: getattr(self, f"_{k}") for k in FACTORS
         }
-        self._keys: list[Callable[[int, int, int, float], tuple[Any, ...]]] = [
-            getattr(self, f"_{k}_key") for k in FACTORS
-        ]
-        self._need_country: list[int] = ix.need_country.tolist()
 
     def _count_on(self, p: int, t: int, level: float) -> tuple[int, int]:
         """Exchanges the country provided whose subject is at least ``level`` close to theme
@@ -125,73 +168,102 @@ class Explainer:
             got = self._memo[key] = themes
         return list(got)
 
-    def orders(self, contributions: F64) -> list[list[int]]:
-        """For each proposal (a row of contributions, one column per factor in ``FACTORS``
-        order), the factors its reasons show, largest contribution first, equal ones in the
-        factors' order (a stable sort of the columns, which are in that order)."""
-        shown = [FACTORS.index(k) for k in self._shown]
-        perm = np.argsort(-contributions[:, shown], axis=1, kind="stable")
-        return np.asarray(shown, dtype=np.int64)[perm].tolist()  # type: ignore[no-any-return]
-
-    def reasons(
+    def explain(
         self,
-        n: int,
-        p: int,
-        offer: int,
-        components: dict[str, float],
-        order: list[int],
-        damping: float,
-    ) -> tuple[Reason, ...]:
-        """The reasons of one proposal, in ``order`` (indexes into ``FACTORS``, see
-        :meth:`orders`)."""
-        out: list[Reason] = []
-        if offer < 0:
-            out.append(Reason("fallback.no_capacity", {"country": self.ix.codes[p]}))
-        for i in order:
-            k = FACTORS[i]
-            value = components[k]
-            key = self._keys[i](n, p, offer, value)
-            got = self._memo.get(key)
-            if got is None:
-                got = self._memo[key] = self._makers[k](n, p, offer, value)
-            out.append(got)
-        if damping < 1.0:
-            out.append(
-                Reason(
-                    "damped",
-                    {"country": self.ix.codes[p], "percent": round(100 * (1 - damping))},
-                )
-            )
-        return tuple(out)
+        nn: I64,
+        pp: I64,
+        oo: I64,
+        components: dict[str, F64],
+        contributions: F64,
+        damping: F64,
+    ) -> list[tuple[Reason, ...]]:
+        """The reasons of proposals (need, country, offer: a capacity position or -1 for the
+        fallback; their factors and contributions, one column per factor in ``FACTORS``
+        order): the notice of a fallback offer, one reason per shown factor, largest
+        contribution first (equal ones in the factors' order), then the notice of hub damping.
 
-    # What a factor's reason depends on: equal keys, equal reasons (worked out once). One small
-    # function a factor, looked up once per reason (a full re-match asks 700,000 of them).
-    def _topic_key(self, n: int, p: int, offer: int, value: float) -> tuple[Any, ...]:
-        held = self.ix.caps[offer].themes if offer >= 0 else p
-        return ("topic", self.ix.need_subject[n], offer >= 0, held)
+        A factor's reason depends only on its *key* (``_key_columns``): equal keys, equal
+        reasons, made once from the first proposal with the key. The keys are rows of integers
+        and grouped by one ``np.unique`` a factor, so the Python work is one reason per
+        distinct key and one tuple per proposal (a full re-match asks 700,000 reasons of
+        about 10,000 keys)."""
+        m = nn.size
+        if not m:
+            return []
+        ids = self.facts.ids
+        is_cap = oo >= 0
+        cap = np.where(is_cap, oo, len(self.ix.caps))
+        rs = self.ix.need_country[nn]
+        made: list[Reason] = []
+        columns = []
+        for k in self._shown:
+            got = self._key_columns(k, nn, pp, oo, is_cap, cap, rs, ids, components[k])
+            first, inverse = _first_of_each(got)
+            values = components[k][first].tolist()
+            maker = self._makers[k]
+            base = len(made)
+            picked = (nn[first].tolist(), pp[first].tolist(), oo[first].tolist(), values)
+            made.extend(maker(n, p, o, v) for n, p, o, v in zip(*picked, strict=True))
+            columns.append(base + inverse.reshape(-1))
+        rows: list[list[int]] = [[] for _ in range(m)]
+        if columns:
+            perm = np.argsort(-contributions[:, self._shown_at], axis=1, kind="stable")
+            rows = np.take_along_axis(np.column_stack(columns), perm, axis=1).tolist()
+        pick = made.__getitem__
+        out = [tuple(map(pick, row)) for row in rows]
+        codes = self.ix.codes
+        for j in np.flatnonzero(~is_cap).tolist():
+            country = codes[int(pp[j])]
+            out[j] = (Reason("fallback.no_capacity", {"country": country}), *out[j])
+        for j in np.flatnonzero(damping < 1.0).tolist():
+            d = float(damping[j])
+            notice = {"country": codes[int(pp[j])], "percent": round(100 * (1 - d))}
+            out[j] = (*out[j], Reason("damped", notice))
+        return out
 
-    def _text_key(self, n: int, p: int, offer: int, value: float) -> tuple[Any, ...]:
-        return ("text", n, offer, p) if value <= 0 else ("text", offer >= 0, value)
-
-    def _experience_key(self, n: int, p: int, offer: int, value: float) -> tuple[Any, ...]:
-        return ("experience", p, self.ix.need_subject[n])
-
-    def _relationship_key(self, n: int, p: int, offer: int, value: float) -> tuple[Any, ...]:
-        return ("relationship", p, self._need_country[n])
-
-    def _region_key(self, n: int, p: int, offer: int, value: float) -> tuple[Any, ...]:
-        return ("region", p, self._need_country[n])
-
-    def _language_key(self, n: int, p: int, offer: int, value: float) -> tuple[Any, ...]:
-        ix = self.ix
-        offered = ix.cap_langs[offer] if offer >= 0 else ix.country_langs[p]
-        return ("language", ix.need_lang_codes[n], offered)
-
-    def _maturity_key(self, n: int, p: int, offer: int, value: float) -> tuple[Any, ...]:
-        return ("maturity", self.ix.caps[offer].maturity if offer >= 0 else -1)
-
-    def _follow_through_key(self, n: int, p: int, offer: int, value: float) -> tuple[Any, ...]:
-        return ("follow_through", p)
+    def _key_columns(
+        self,
+        k: str,
+        nn: I64,
+        pp: I64,
+        oo: I64,
+        is_cap: Bool,
+        cap: I64,
+        rs: I64,
+        ids: _Ids,
+        value: F64,
+    ) -> list[I64]:
+        """What factor ``k``'s reason of each proposal depends on, as integer columns (equal
+        rows, equal reasons): topic, the need's subject and the offer's themes (or its country,
+        for a fallback); text, its value (when above 0, with the kind of offer), else the pair
+        itself; experience, the country and the need's subject; relationship and region, the
+        two countries; language, the need's languages and the offer's; maturity, the
+        capacity's level; follow-through, the country."""
+        if k == "topic":
+            held = np.where(is_cap, ids.cap_themes[cap], pp)
+            return [ids.need_subject[nn], is_cap.astype(np.int64), held]
+        if k == "text":
+            # value <= 0: (need, offer, country); else (is a capacity, value)
+            low = value <= 0
+            bits = np.where(low, 0.0, value).view(np.int64)
+            return [
+                low.astype(np.int64),
+                np.where(low, nn, is_cap),
+                np.where(low, oo, bits),
+                np.where(low, pp, 0),
+            ]
+        if k == "experience":
+            return [pp, ids.need_subject[nn]]
+        if k in ("relationship", "region"):
+            return [pp, rs]
+        if k == "language":
+            offered = np.where(is_cap, ids.cap_langs[cap], ids.country_langs[pp])
+            return [ids.need_langs[nn], offered]
+        if k == "maturity":
+            return [ids.cap_maturity[cap]]
+        if k == "follow_through":
+            return [pp]
+        raise ValueError(f"no key for factor {k!r}")
 
     # ------------------------------------------------------------------ one per factor
     def _best_theme(self, n: int, offer_themes: list[int]) -> tuple[float, int, int]:
