@@ -10,6 +10,8 @@ pruning.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from sscmatch.matching.engine import PreparedCorpus
@@ -18,13 +20,16 @@ from sscmatch.matching.offers import country_runs, offer_parts
 from sscmatch.matching.scoring import (
     F64,
     I64,
+    Bool,
     Signatures,
     cap_offer_part,
     country_components,
     country_part,
     fallback_scores,
+    pair_components,
     rank_keys,
 )
+from sscmatch.matching.ties import addresses_need, near_tie, select
 
 CHUNK_NEEDS = 512
 """Needs scored at once (each holds one score per candidate capacity)."""
@@ -34,7 +39,8 @@ Ranked = list[tuple[str, int, str, str | None]]
 
 
 def brute_force(prepared: PreparedCorpus, weights: Weights, top_k: int = 5) -> Ranked:
-    """Every open need's ``top_k`` offers, one per country, the engine's tie rules."""
+    """Every open need's ``top_k`` offers, one per country, the engine's tie rules and its
+    near-tie ordering (``ties.select``, on the scores computed here)."""
     if weights.hub_damping:
         raise ValueError("the brute force ranks without hub damping")
     ix = prepared.ix
@@ -43,15 +49,31 @@ def brute_force(prepared: PreparedCorpus, weights: Weights, top_k: int = 5) -> R
         for lo in range(0, block.size, CHUNK_NEEDS):
             ns = block[lo : lo + CHUNK_NEEDS]
             best, offer = _chunk(prepared, weights, ns, cs)
-            keys = rank_keys(best)
-            for i, n in enumerate(ns.tolist()):
-                finite = np.flatnonzero(np.isfinite(keys[i]))
-                order = finite[np.lexsort((finite, -keys[i, finite]))][:top_k]
-                for r, p in enumerate(order.tolist(), 1):
-                    o = int(offer[i, p])
-                    out.append((ix.needs[n].id, r, ix.codes[p], ix.caps[o].id if o >= 0 else None))
+            facts = _facts(prepared, weights, ns, offer)
+            chosen = select(rank_keys(best), top_k, near_tie(weights), facts)
+            picked = zip(
+                chosen.rows.tolist(), chosen.ranks.tolist(), chosen.cols.tolist(), strict=True
+            )
+            for i, r, p in picked:
+                o = int(offer[i, p])
+                need = ix.needs[int(ns[i])].id
+                out.append((need, r, ix.codes[p], ix.caps[o].id if o >= 0 else None))
     out.sort(key=lambda x: (x[0], x[1]))
     return out
+
+
+def _facts(
+    prepared: PreparedCorpus, w: Weights, ns: I64, offer: I64
+) -> Callable[[I64, I64], tuple[F64, F64, Bool]]:
+    """What the near-tie ordering asks of (row, country) pairs: their best offer's language,
+    region and whether it addresses the need."""
+    tables, text = prepared.tables(w.half_life), prepared.text
+
+    def facts(rows: I64, pp: I64) -> tuple[F64, F64, Bool]:
+        got = pair_components(prepared.ix, tables, text, w, ns[rows], offer[rows, pp], pp)
+        return got["language"], got["region"], addresses_need(got, offer[rows, pp])
+
+    return facts
 
 
 def _chunk(prepared: PreparedCorpus, w: Weights, ns: I64, cs: I64) -> tuple[F64, I64]:

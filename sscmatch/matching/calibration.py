@@ -35,7 +35,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 
@@ -45,7 +45,7 @@ from scipy.optimize import LinearConstraint, minimize
 
 from sscmatch.matching import baselines
 from sscmatch.matching import factors as F
-from sscmatch.matching.metrics import Ranking, case_metrics, group_by_score
+from sscmatch.matching.metrics import Ranking, case_metrics, group_in_order, proposal_key
 from sscmatch.matching.model import CONTEXT_FACTORS, DEFAULT_WEIGHTS, FACTORS, Corpus, Weights
 from sscmatch.matching.replay import Case, Snapshot, make_cases, snapshot
 from sscmatch.matching.scoring import fallback_weights, offer_weights
@@ -270,13 +270,14 @@ def _rankings(snap: Snapshot, weights: Weights) -> dict[str, Ranking]:
         top_k=max(1, len(snap.prepared.ix.codes)),
         explain=False,
     )
-    by_need: dict[str, list[tuple[str, float]]] = defaultdict(list)
-    for p in ranked:
-        by_need[p.need_id].append((p.provider, p.score))
+    by_need: dict[str, list[tuple[str, Hashable]]] = defaultdict(list)
+    for p in ranked:  # in rank order
+        key = proposal_key(p.score, p.components, p.addresses)
+        by_need[p.need_id].append((p.provider, key))
     out: dict[str, Ranking] = {}
     for case in snap.cases:
         pool = set(snap.pool(case))
-        out[case.id] = group_by_score((x, s) for x, s in by_need.get(case.need.id, []) if x in pool)
+        out[case.id] = group_in_order((x, k) for x, k in by_need.get(case.need.id, []) if x in pool)
     return out
 
 

@@ -19,7 +19,6 @@ import numpy as np
 from threadpoolctl import ThreadpoolController
 
 from sscmatch.collector import paused_collector
-from sscmatch.matching import factors as F
 from sscmatch.matching.explain import Explainer, Facts
 from sscmatch.matching.indexes import Indexes
 from sscmatch.matching.model import (
@@ -34,6 +33,7 @@ from sscmatch.matching.reference import exclusion
 from sscmatch.matching.scoring import (
     F64,
     I64,
+    Bool,
     candidates,
     fallback_weights,
     offer_weights,
@@ -44,6 +44,7 @@ from sscmatch.matching.scoring import (
 )
 from sscmatch.matching.tables import Tables
 from sscmatch.matching.texts import Text
+from sscmatch.matching.ties import addresses_need, near_tie, select
 
 
 @functools.cache
@@ -126,16 +127,19 @@ class PreparedCorpus:
             for i in range(0, len(members), step):
                 yield np.asarray(members[i : i + step], dtype=np.int64), cs
 
-    def scores(self, weights: Weights, ns: list[int], top_k: int | None = None) -> _Scores:
+    def scores(
+        self, weights: Weights, ns: list[int], top_k: int | None = None, slack: float = 0.0
+    ) -> _Scores:
         """Best offer per (need, country) for the needs ``ns`` (rows in that order); with
-        ``top_k``, exact for the countries that can be among each need's best ``top_k``."""
+        ``top_k``, exact for the countries that can be among each need's best ``top_k`` or
+        within ``slack`` of its k-th."""
         nc = len(self.ix.codes)
         best = np.full((len(ns), nc), -np.inf)
         offer = np.full((len(ns), nc), -1, dtype=np.int64)
         row = {n: i for i, n in enumerate(ns)}
         tables = self.tables(weights.half_life)
         for block_needs, cs in self._blocks(ns):
-            got = score_block(self.ix, tables, self.text, weights, block_needs, cs, top_k)
+            got = score_block(self.ix, tables, self.text, weights, block_needs, cs, top_k, slack)
             rows = [row[n] for n in block_needs.tolist()]
             best[rows] = got.best
             offer[rows] = got.offer
@@ -188,18 +192,30 @@ class PreparedCorpus:
         if not ns:
             return []
         # hub damping can lift any country: it needs every country's exact score
-        got = self.scores(weights, ns, None if weights.hub_damping else top_k)
+        delta = near_tie(weights)
+        got = self.scores(weights, ns, None if weights.hub_damping else top_k, delta)
         damping = self._damping(weights, ns)
         keys = rank_keys(got.best * damping)
-        chosen = _top_k(keys, top_k)  # (row, rank, country) of every proposal, by row then rank
-        if not chosen[0].size:
+        tables = self.tables(weights.half_life)
+        asked: dict[str, F64] = {}
+
+        def facts(rows: I64, pp: I64) -> tuple[F64, F64, Bool]:
+            asked.update(
+                pair_components(
+                    ix, tables, self.text, weights, np.asarray(ns)[rows], got.offer[rows, pp], pp
+                )
+            )
+            return asked["language"], asked["region"], addresses_need(asked, got.offer[rows, pp])
+
+        # (row, rank, country) of every proposal, by row then rank; near-ties ordered
+        chosen = select(keys, top_k, delta, facts)
+        if not chosen.rows.size:
             return []
-        rows, ranks, pp = chosen
+        rows, ranks, pp = chosen.rows, chosen.ranks, chosen.cols
         nn = np.asarray(ns, dtype=np.int64)[rows]
         oo = got.offer[rows, pp]
         dd = damping[rows, pp]
-        tables = self.tables(weights.half_life)
-        comps = pair_components(ix, tables, self.text, weights, nn, oo, pp)
+        comps = {k: v[chosen.asked] for k, v in asked.items()}
         total = weights.total
         fallback = oo < 0
         score = dd * weighted(weights, comps, fallback)
@@ -210,9 +226,7 @@ class PreparedCorpus:
             [dd * np.where(fallback, fb[k], on[k]) * comps[k] / total for k in FACTORS]
         )
         contrib_rows = contrib.tolist()
-        addresses = comps["topic"] >= np.where(
-            oo >= 0, F.ON_TOPIC_MIN, F.FALLBACK_SHARE * F.ON_TOPIC_MIN
-        )
+        addresses = addresses_need(comps, oo)
         explainer = Explainer(ix, tables, weights, self.text, self.facts) if explain else None
         explained: list[tuple[Reason, ...]] = []
         if explainer is not None:
@@ -237,6 +251,9 @@ class PreparedCorpus:
             reasons: tuple[Reason, ...] = ()
             if explainer is not None:
                 reasons = explained[j]
+                if chosen.passed[j] >= 0:
+                    passed = {"country": ix.codes[int(chosen.passed[j])]}
+                    reasons += (Reason(f"near_tie.{chosen.by[j]}", passed),)
             out.append(
                 Proposal(
                     need_id=need.id,
@@ -286,29 +303,6 @@ class PreparedCorpus:
         if cap is None:
             return Reason("excluded.unknown_capacity", {"capacity": capacity_id})
         return exclusion(self.corpus, need, cap, self.as_of, self.ix.taxonomy)
-
-
-def _top_k(keys: F64, k: int) -> tuple[I64, I64, I64]:
-    """(row, rank from 1, column) of each row's ``k`` largest finite keys, ties to the lower
-    column, sorted by row then rank. A partition finds each row's k-th key; only the keys at
-    or above it (k, or more with ties) are sorted (a row at a time in Python, or a sort of
-    the whole matrix, cost more than the scoring at full scale)."""
-    k = min(k, keys.shape[1])
-    if k < 1 or not keys.shape[0]:
-        empty = np.zeros(0, dtype=np.int64)
-        return empty, empty, empty
-    kth = -np.partition(-keys, k - 1, axis=1)[:, k - 1]
-    rows, cols = np.nonzero((keys >= kth[:, None]) & np.isfinite(keys))
-    order = np.lexsort((cols, -keys[rows, cols], rows))
-    rows, cols = rows[order], cols[order]
-    first = np.searchsorted(rows, np.arange(keys.shape[0]))
-    ranks = np.arange(rows.size) - first[rows] + 1
-    keep = ranks <= k
-    return (
-        rows[keep].astype(np.int64),
-        ranks[keep].astype(np.int64),
-        cols[keep].astype(np.int64),
-    )
 
 
 def prepare(corpus: Corpus, as_of: date | None = None, *, family: bool = True) -> PreparedCorpus:

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import random
 from collections import defaultdict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from sscmatch.matching import baselines
@@ -41,7 +41,8 @@ from sscmatch.matching.metrics import (
     Ranking,
     case_metrics,
     concentration,
-    group_by_score,
+    group_in_order,
+    proposal_key,
 )
 from sscmatch.matching.model import DEFAULT_WEIGHTS, FACTORS, Corpus, Weights
 from sscmatch.matching.replay import Case, Snapshot, cutoff_date, make_cases, snapshot
@@ -67,13 +68,13 @@ def engine_method(weights: Weights | Callable[[Snapshot], Weights]) -> Method:
             top_k=max(1, len(snap.prepared.ix.codes)),
             explain=False,
         )
-        by: dict[str, list[tuple[str, float]]] = defaultdict(list)
-        for p in ranked:
-            by[p.need_id].append((p.provider, p.score))
+        by: dict[str, list[tuple[str, Hashable]]] = defaultdict(list)
+        for p in ranked:  # in rank order
+            by[p.need_id].append((p.provider, proposal_key(p.score, p.components, p.addresses)))
         out: dict[str, Ranking] = {}
         for case in snap.cases:
             pool = set(snap.pool(case))
-            out[case.id] = group_by_score((x, s) for x, s in by[case.need.id] if x in pool)
+            out[case.id] = group_in_order((x, k) for x, k in by[case.need.id] if x in pool)
         return out
 
     return run

@@ -8,7 +8,7 @@ method gains nothing from an arbitrary tie-break.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Hashable, Iterable, Mapping
 from math import comb, log2
 
 KS: tuple[int, ...] = (1, 3, 5)
@@ -107,3 +107,27 @@ def group_by_score(scored: Iterable[tuple[str, float]]) -> Ranking:
     for x, s in scored:
         by.setdefault(round(s, SCORE_DIGITS), []).append(x)
     return tuple(tuple(sorted(by[s])) for s in sorted(by, reverse=True))
+
+
+def group_in_order(ranked: Iterable[tuple[str, Hashable]]) -> Ranking:
+    """Tie groups from (country, key) pairs already in rank order: consecutive equal keys
+    together (the engine's order is not the score's where near-ties were ordered: ``ties.py``)."""
+    out: list[list[str]] = []
+    last: object = object()
+    for x, key in ranked:
+        if out and key == last:
+            out[-1].append(x)
+        else:
+            out.append([x])
+        last = key
+    return tuple(tuple(sorted(g)) for g in out)
+
+
+def proposal_key(score: float, components: Mapping[str, float], addresses: bool) -> Hashable:
+    """What tells two ranked proposals apart: equal keys are a tie (a random order)."""
+    return (
+        round(score, SCORE_DIGITS),
+        round(components["language"], SCORE_DIGITS),
+        round(components["region"], SCORE_DIGITS),
+        addresses,
+    )

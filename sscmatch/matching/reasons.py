@@ -37,6 +37,15 @@ TEMPLATES: Mapping[str, Template] = {
     "fallback.no_capacity": Template(
         N_("No registered offer of %(country)s fits this need: proposed for its experience")
     ),
+    "near_tie.language": Template(
+        N_(
+            "Scores nearly level with %(country)s: ranked above it for a closer working"
+            " language"
+        )
+    ),
+    "near_tie.region": Template(
+        N_("Scores nearly level with %(country)s: ranked above it for a closer region")
+    ),
     "topic.same": Template(N_("Offers %(offer_theme)s, the theme of the need")),
     "topic.broader_narrower": Template(
         N_("Offers %(offer_theme)s, broader or narrower than the need's %(need_theme)s")

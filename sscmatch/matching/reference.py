@@ -30,6 +30,7 @@ from sscmatch.matching.model import (
 )
 from sscmatch.matching.scoring import rank_keys, weighted
 from sscmatch.matching.texts import profile, relevance
+from sscmatch.matching.ties import Candidate, near_tie, order
 
 _T = TypeVar("_T")
 
@@ -275,6 +276,8 @@ class ReferenceScorer:
         self, need_ids: Iterable[str] | None = None, top_k: int = 5
     ) -> list[tuple[str, int, str, str | None, float]]:
         """(need id, rank, provider, capacity id or None, score) with the engine's rules."""
+        need_by_id = {n.id: n for n in self.needs}
+        cap_by_id = {c.id: c for c in self.caps}
         scored = {n.id: self.best_offers(n) for n in self.needs}
         scored = {k: v for k, v in scored.items() if v}
         winner: dict[str, str] = {}
@@ -297,8 +300,25 @@ class ReferenceScorer:
                 d = 1.0 / (1.0 + lam * other / total) if lam else 1.0
                 rows.append((d * s, country, cid))
             keys = rank_keys(np.array([r[0] for r in rows])).tolist()
-            ranked = sorted(zip(rows, keys, strict=True), key=lambda x: (-x[1], x[0][1]))[:top_k]
-            for r, ((s, country, cid), _k) in enumerate(ranked, 1):
+            need = need_by_id[nid]
+            position = {c: i for i, c in enumerate(sorted(scored[nid]))}
+            candidates = []
+            for (_s, country, cid), key in zip(rows, keys, strict=True):
+                cap = cap_by_id[cid] if cid is not None else None
+                comps = self.components(need, cap, country)
+                floor = F.ON_TOPIC_MIN if cap is not None else F.FALLBACK_SHARE * F.ON_TOPIC_MIN
+                candidates.append(
+                    Candidate(
+                        key,
+                        position[country],
+                        comps["language"],
+                        comps["region"],
+                        comps["topic"] >= floor,
+                    )
+                )
+            placed = order(candidates, near_tie(self.weights))[:top_k]
+            for r, at in enumerate(placed, 1):
+                s, country, cid = rows[at.index]
                 out.append((nid, r, country, cid, s))
         return out
 

@@ -341,6 +341,7 @@ def score_block(
     ns: I64,
     cs: I64,
     top_k: int | None = None,
+    slack: float = 0.0,
 ) -> Block:
     """Scores of the needs ``ns`` (which share the candidate capacities ``cs``, ascending).
 
@@ -349,7 +350,9 @@ def score_block(
     part only on the country; so a country's capacities are bounded above by its best topic,
     language and maturity plus its country part plus w_text, and below by the exact score of
     one of them. Capacities are scored (text included) only for the countries whose bound can
-    still reach a need's ``top_k``-th best lower bound (every country when ``top_k`` is None)."""
+    still reach a need's ``top_k``-th best lower bound less ``slack`` (every country when
+    ``top_k`` is None): the near-tie ordering (``ties.py``) needs the exact scores of every
+    country within ``slack`` of the k-th."""
     nc = len(ix.codes)
     total = w.total
     sig = Signatures(ix, ns)
@@ -391,7 +394,7 @@ def score_block(
         upper = np.where(allowed, (table.bound[table.combo] + country + w.text) / total, -np.inf)
         lower = _round_one(pair_text, w, table, base_of, upper, top_k)
         floor = _kth_largest(np.maximum(lower, best), top_k)
-        candidate = allowed & (upper >= floor[:, None] - 1e-9)
+        candidate = allowed & (upper >= floor[:, None] - slack - 1e-9)
     cap_best = np.full((ns.size, nc), -np.inf)
     cap_offer = np.full((ns.size, nc), -1, dtype=np.int64)
     owner = ix.cap_country[cs]

@@ -188,7 +188,18 @@ class Detector:
             words = [w.lower() for w in WORD.findall(text)]
             english = [w for w in words if w in ENGLISH_ONLY_WORDS]
             if len(english) >= 2:
+                # a sentence of the interface may end on data ("Se propone a X para apoyarle
+                # en: <a need's English title>"): only the words outside the data count
+                outside = self._without_data(text)
+                english = [w for w in WORD.findall(outside.lower()) if w in ENGLISH_ONLY_WORDS]
+            if len(english) >= 2:
                 yield Finding(text, f"English words {english[:4]}")
+
+    def _without_data(self, text: str) -> str:
+        for d in self._long_data:
+            if d in text:
+                text = text.replace(d, " ")
+        return text
 
 
 def _contains_words(text: str, phrase: str) -> bool:

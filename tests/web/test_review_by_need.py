@@ -55,7 +55,7 @@ def test_need_page_shows_candidates_side_by_side(as_user: Any, run: Session) -> 
 
 def test_candidates_ready_to_decide_come_first(as_user: Any, run: Session) -> None:
     """The provider that confirmed leads the comparison, whatever its score; then the others
-    by score."""
+    in the matcher's order (by score, save near-ties: ``matching/ties.py``)."""
     bra = prop(run, "BRA")  # fifth by score
     as_user("focal_bra").post(
         f"/review/proposals/{bra.id}/response", data={"response": "confirm", "version": 1}

@@ -54,7 +54,7 @@ class Candidate:
 @dataclass(frozen=True)
 class NeedReview:
     need: Need
-    candidates: list[Candidate]  # open first (best score first), then decided
+    candidates: list[Candidate]  # open first (in the matcher's rank order), then decided
     factors: list[str]  # every factor any candidate has, the weightiest first
     superseded: int  # proposals of older runs or of an accepted competitor, not shown
     runs: list[int] = field(default_factory=list)
@@ -71,7 +71,9 @@ def need_review(session: Session, need: Need, *, viewer: Viewer) -> NeedReview:
         session.exec(
             select(StoredProposal)
             .where(StoredProposal.need == need.id, StoredProposal.status != "superseded", seen)
-            .order_by(col(StoredProposal.score).desc(), col(StoredProposal.id))
+            .order_by(
+                col(StoredProposal.rank), col(StoredProposal.score).desc(), col(StoredProposal.id)
+            )
         ).all()
     )
     superseded = session.exec(
@@ -124,10 +126,11 @@ def need_review(session: Session, need: Need, *, viewer: Viewer) -> NeedReview:
             )
         )
     # Ready to decide first (the provider confirmed), then those awaiting an answer, then the
-    # declined and the decided ones; by score within each.
+    # declined and the decided ones; in the matcher's order within each (its rank: by score,
+    # save near-ties, which a shared language then a closer region decide: matching/ties.py).
     ready_first = ("provider_confirmed", "proposed", "provider_declined", "accepted", "rejected")
     order = {s: i for i, s in enumerate(ready_first)}
-    candidates.sort(key=lambda c: (order.get(c.proposal.status, 9), -c.proposal.score))
+    candidates.sort(key=lambda c: order.get(c.proposal.status, 9))  # stable: keeps the rank
     return NeedReview(
         need=need,
         candidates=candidates,
