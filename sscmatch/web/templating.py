@@ -247,6 +247,57 @@ def country_name(code: str | None) -> str:
     return country.name(lang()) if country else code
 
 
+def country_link(code: str | None) -> Markup:
+    """A country by its name, linked to its profile when the network pages exist (the
+    ``country`` macro of ``_macros.html``). Kept per app, mount point, code and language: list
+    pages show two to four countries a row, and drawing each through the macro (a URL, a name,
+    escaping) was a tenth of such a page."""
+    if not code:
+        return Markup("")
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    return _country_link(app, request.script_root if has_request_context() else "", code, lang())
+
+
+@functools.lru_cache(maxsize=4096)
+def _country_link(app: Flask, script_root: str, code: str, language: str) -> Markup:
+    href = url_if("network.country", code=code)
+    name = country_name(code)
+    return Markup('<a href="%s">%s</a>') % (href, name) if href else escape(name)
+
+
+def holder(code: str | None, institution: str | None) -> Markup:
+    """Who holds a record: its country, or (no country) the international or regional body
+    named as its institution, shown as what it is (the ``holder`` of ``_macros.html``)."""
+    if code:
+        return country_link(code)
+    # translated as the templates' ``_`` does: the catalogue's text is taken as it is
+    return Markup('%s <span class="badge">%s</span>') % (
+        institution_name(institution),
+        Markup(gettext("international body")),
+    )
+
+
+def badge(status: str) -> Markup:
+    """A status as a badge (the ``badge`` of ``_macros.html``)."""
+    return Markup('<span class="badge badge-%s">%s</span>') % (
+        status,
+        STATUS_LABELS.get(status, status),
+    )
+
+
+def score_bar(value: float, label: Any = None) -> Markup:
+    """A score as a ``<meter>`` and its figure (the ``score_bar`` of ``_macros.html``); a
+    ``<meter>``, not a styled span: the CSP forbids inline style attributes."""
+    text = f"{value:.2f}"
+    bar = Markup(
+        '<span class="score"><meter class="score-meter" min="0" max="1" value="%s">%s</meter>'
+        '<span class="score-num">%s</span>'
+    ) % (value, text, text)
+    if label:
+        bar += Markup(' <span class="score-label">%s</span>') % label
+    return bar + Markup("</span>")
+
+
 @functools.lru_cache(maxsize=4)
 def _region_codes(vocab: Vocabulary) -> dict[str, str]:
     """UN M49 area name (as data/vocab/countries.csv writes it) → its M49 code."""
@@ -399,6 +450,10 @@ def init_app(app: Flask) -> None:
         status_label=lambda status: STATUS_LABELS.get(status, status),
         maturity_label=lambda maturity: MATURITY_LABELS.get(maturity, maturity),
         country_name=country_name,
+        country_link=country_link,
+        holder_of=holder,
+        status_badge=badge,
+        score_meter=score_bar,
         region_name=region_name,
         evidence=evidence,
         entity_label=lambda entity: ENTITY_LABELS.get(entity, entity),
