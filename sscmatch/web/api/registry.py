@@ -11,13 +11,14 @@ carry the ``version`` they started from; a stale one answers 409.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from flask import jsonify, request
 from flask_login import current_user
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
 
+from sscmatch.dates import PartialDate
 from sscmatch.models import Capacity, Exchange, Institution, Need
 from sscmatch.schemas import (
     MAX_INT,
@@ -78,9 +79,21 @@ def _public(schema: type[BaseModel], record: Any) -> dict[str, Any]:
     try:
         out: dict[str, Any] = schema.model_validate(record).model_dump(mode="json")
     except ValueError:
-        # A stored record that today's checks would refuse (an old import) is still shown.
-        out = record.model_dump(mode="json")
+        # A stored record that today's checks would refuse (an old import) is still shown:
+        # the fields of its model, each as the bundle writes it (a partial date as its text,
+        # never the two columns that store it).
+        out = {name: _as_written(getattr(record, name, None)) for name in schema.model_fields}
     return out
+
+
+def _as_written(value: Any) -> Any:
+    """A stored value as JSON gives it: a partial date as its text (``2014-03``, the bundle's
+    format), a moment in ISO 8601, the rest as it is."""
+    if isinstance(value, PartialDate):
+        return str(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return value
 
 
 def need_json(need: Need) -> dict[str, Any]:
