@@ -45,7 +45,8 @@ capacities, created before ``as_of``; never a country with itself; no donor prov
 of a country pair or an offer; availability windows overlap; a capacity theme in a theme
 family of the need.
 
-**Ranking**: countries by score (rounded to 12 digits), then code; a country's offers by
+**Ranking**: countries by score (rounded to 12 digits), then code, save near-ties, which a
+shared language then a closer region decide (``ties.py``); a country's offers by
 score, then capacity id, a capacity before the fallback. Hub damping (λ, default 0) divides a
 country's score by 1 + λ·(needs it wins elsewhere)/(needs ranked). ``as_of``: only exchanges and
 commitments before it, and capacities and needs created before it, exist.
