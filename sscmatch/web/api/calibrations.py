@@ -60,6 +60,7 @@ def calibration_json(db: Any, row: Calibration) -> dict[str, Any]:
     data: dict[str, Any] = wf.summary(row) or {}
     shown = describe(row) or {}
     data["sentence"] = shown.get("sentence")
+    data["not_adopted"] = shown.get("not_adopted")
     data["error"] = shown.get("error")
     data["error_detail"] = row.error
     data["created_by_name"] = wf.creator(db, row) or None
@@ -158,9 +159,11 @@ def get_one(calibration_id: int) -> Any:
 )
 def create(body: CalibrationRequest) -> Any:
     """Calibrate now: fit the factor weights on the history before today and store them; the
-    next match runs use them. A worker computes it: 202 with the calibration (status
-    running) and its `job`, to follow at `Location`; 201 when it had already finished when
-    answering (a server that carries out jobs itself, `JOBS_SYNC`)."""
+    next match runs use them if they ranked the held-out years better than the defaults
+    (`adopted`; `not_adopted` says why not, in the request's language). A worker computes it:
+    202 with the calibration (status running) and its `job`, to follow at `Location`; 201 when
+    it had already finished when answering (a server that carries out jobs itself,
+    `JOBS_SYNC`)."""
     db = _db()
     row = wf.begin(db, today=today(), window=body.window, user_id=current_user.id)
     job = queue_calibration(db, row, current_user.id)
