@@ -41,6 +41,7 @@ import networkx as nx
 import pytest
 
 from sscmatch.commands.followup import remind_command
+from sscmatch.dates import PartialDate
 from sscmatch.vocab import load_vocabulary
 from tests.e2e.conftest import LiveServer
 
@@ -391,9 +392,8 @@ def test_2_study_tour_and_commitments(
     sec.get_by_role("button", name="Save").click()
     sec.wait_for_url(re.compile(rf"/tours/{tour_id}$"))
     _says(sec, "Study tour saved.")
-    assert (
-        f"{start.isoformat()} – {end.isoformat()} (5 days)" in sec.locator("dl.facts").inner_text()
-    )
+    first, last = (PartialDate(day, "day").format("en") for day in (start, end))
+    assert f"{first} – {last} (5 days)" in sec.locator("dl.facts").inner_text()  # as read
     shot(sec, "tour-saved")
 
     # Through its statuses; commitments are agreed at the closing session (scheduled tour).
