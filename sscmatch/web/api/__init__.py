@@ -91,7 +91,16 @@ def int_arg(name: str, default: int, low: int, high: int) -> int:
 @dataclass(frozen=True)
 class PageOf:
     """What a list endpoint answers (:func:`paged`): ``items`` of ``item``, and ``page``,
-    ``per_page``, ``pages``, ``total``."""
+    ``per_page``, ``pages``, ``total`` (and the whole numbers named in ``counts``, as the
+    notices' ``unread``)."""
+
+    item: type[BaseModel]
+    counts: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ItemsOf:
+    """What an unpaged list answers: ``{"items": [...]}`` of ``item``."""
 
     item: type[BaseModel]
 
@@ -107,7 +116,7 @@ class Operation:
     body_required: bool = True
     query: tuple[dict[str, Any], ...] = ()
     responses: Mapping[str, str] = field(default_factory=dict)
-    returns: type[BaseModel] | PageOf | None = None
+    returns: type[BaseModel] | PageOf | ItemsOf | None = None
 
 
 def operation(
@@ -117,7 +126,7 @@ def operation(
     query: tuple[dict[str, Any], ...] | list[dict[str, Any]] = (),
     responses: Mapping[str, str] | None = None,
     guard: Callable[..., Any] | None = None,
-    returns: type[BaseModel] | PageOf | None = None,
+    returns: type[BaseModel] | PageOf | ItemsOf | None = None,
 ) -> Callable[[F], F]:
     """Declare what openapi.json cannot read from the route (see :class:`Operation`); put it
     under the route and ``@access``.
@@ -134,7 +143,7 @@ def operation(
     ``body_required=False``: an empty request body reads as ``{}``. ``guard`` is called with the
     path arguments before the body is read (404 or 403 first: a caller without rights learns
     nothing from the body's errors). ``returns``: the model of the record a 2xx answer carries
-    (or :class:`PageOf` it), its JSON schema in openapi.json; build the answer through that
+    (or :class:`PageOf` / :class:`ItemsOf` it), its JSON schema in openapi.json; build the answer through that
     model so the two agree."""
     declared = Operation(body, body_required, tuple(query), dict(responses or {}), returns)
 

@@ -8,38 +8,63 @@ A notice is the caller's own: another user's is answered 404, as if it did not e
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from flask import current_app, jsonify, request
 from flask_login import current_user
+from pydantic import BaseModel
 
 from sscmatch.dates import as_text
 from sscmatch.models import Notice
 from sscmatch.web.access import SIGNED_IN, access
-from sscmatch.web.api import ApiError, NoBody, bp, int_arg, operation, query_arg
+from sscmatch.web.api import ApiError, NoBody, PageOf, bp, int_arg, operation, query_arg
 from sscmatch.web.api.review import _db, proposal_json
 from sscmatch.workflow import notices, worklists
+
+
+class NoticeRecord(BaseModel):
+    """A notice of the caller: ``text`` in their language, ``kind`` and ``params`` for
+    programs, ``entity``/``entity_id`` the record it is about."""
+
+    id: int
+    kind: str
+    text: str
+    params: dict[str, Any]
+    entity: str
+    entity_id: str
+    created_at: datetime
+    read_at: datetime | None
+    emailed_on: str | None
+
+
+class Marked(BaseModel):
+    """How many notices were marked read."""
+
+    marked: int
 
 
 def notice_json(notice: Notice) -> dict[str, Any]:
     from sscmatch.web.main import notice_text
 
-    return {
-        "id": notice.id,
-        "kind": notice.kind,
-        "text": notice_text(notice),
-        "params": dict(notice.params or {}),
-        "entity": notice.entity,
-        "entity_id": notice.entity_id,
-        "created_at": notice.created_at.isoformat(),
-        "read_at": notice.read_at.isoformat() if notice.read_at else None,
-        "emailed_on": notice.emailed_on,
-    }
+    assert notice.id is not None
+    return NoticeRecord(
+        id=notice.id,
+        kind=notice.kind,
+        text=notice_text(notice),
+        params=dict(notice.params or {}),
+        entity=notice.entity,
+        entity_id=notice.entity_id,
+        created_at=notice.created_at,
+        read_at=notice.read_at,
+        emailed_on=notice.emailed_on,
+    ).model_dump(mode="json")
 
 
 @bp.get("/notices", endpoint="notices_list")
 @access(SIGNED_IN)
 @operation(
+    returns=PageOf(NoticeRecord, counts=("unread",)),
     query=[
         query_arg("unread", "boolean"),
         query_arg("page", "integer", minimum=1),
@@ -79,6 +104,7 @@ def notice_list() -> Any:
 @bp.post("/notices/<int:notice_id>/read", endpoint="notices_read_one")
 @access(SIGNED_IN)
 @operation(
+    returns=NoticeRecord,
     body=NoBody,
     body_required=False,
     responses={
@@ -105,6 +131,7 @@ def read_one(notice_id: int) -> Any:
 @bp.post("/notices/read", endpoint="notices_read_all")
 @access(SIGNED_IN)
 @operation(
+    returns=Marked,
     body=NoBody,
     body_required=False,
     responses={
@@ -118,7 +145,7 @@ def read_all() -> Any:
     db = _db()
     marked = notices.mark_read(db, current_user.id)
     db.commit()
-    return jsonify(marked=marked)
+    return jsonify(Marked(marked=marked).model_dump(mode="json"))
 
 
 # ----------------------------------------------------------------------------- worklist

@@ -28,7 +28,7 @@ from pydantic.json_schema import JsonSchemaMode
 from werkzeug.routing import Rule
 
 from sscmatch.web.access import PUBLIC, ROLES, SIGNED_IN, access
-from sscmatch.web.api import PREFIX, Operation, PageOf, bp
+from sscmatch.web.api import PREFIX, ItemsOf, Operation, PageOf, bp
 
 METHODS = ("get", "put", "patch", "post", "delete")
 _ARGUMENT = re.compile(r"<(?:(\w+)(?:\([^)]*\))?:)?(\w+)>")
@@ -138,20 +138,21 @@ def _operation(spec: APISpec, rule: Rule, view: Any, method: str, shared: bool) 
     return operation
 
 
-def _answer_schema(spec: APISpec, returns: type[BaseModel] | PageOf | None) -> Any:
-    """The JSON schema of a 2xx answer: the record's model, or a page of them."""
+def _answer_schema(spec: APISpec, returns: type[BaseModel] | PageOf | ItemsOf | None) -> Any:
+    """The JSON schema of a 2xx answer: the record's model, or a list (a page) of them."""
     if returns is None:
         return None
-    if isinstance(returns, PageOf):
+    if isinstance(returns, PageOf | ItemsOf):
         item = _add_model(spec, returns.item, "serialization")
+        items = {"type": "array", "items": {"$ref": f"#/components/schemas/{item}"}}
+        numbers: tuple[str, ...] = ()
+        if isinstance(returns, PageOf):
+            numbers = ("page", "per_page", "pages", "total", *returns.counts)
         whole = {"type": "integer", "minimum": 0}
         return {
             "type": "object",
-            "properties": {
-                "items": {"type": "array", "items": {"$ref": f"#/components/schemas/{item}"}},
-                **{name: whole for name in ("page", "per_page", "pages", "total")},
-            },
-            "required": ["items", "page", "per_page", "pages", "total"],
+            "properties": {"items": items, **dict.fromkeys(numbers, whole)},
+            "required": ["items", *numbers],
         }
     return _add_model(spec, returns, "serialization")
 

@@ -7,6 +7,7 @@ the ``version`` they started from; a stale one answers 409.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from flask import jsonify, request
@@ -26,6 +27,8 @@ from sscmatch.schemas import (
 from sscmatch.web.access import SIGNED_IN, access
 from sscmatch.web.api import (
     ApiError,
+    ItemsOf,
+    PageOf,
     bp,
     int_arg,
     operation,
@@ -119,7 +122,71 @@ class CommitmentChange(_Body):
     note: Text | None = None
 
 
+class TourSummary(BaseModel):
+    """A study tour as lists give it (dates as their text: YYYY, YYYY-MM or YYYY-MM-DD)."""
+
+    id: str
+    title: str
+    modality: str
+    status: str
+    host_country: str
+    visiting_country: str
+    start: str | None
+    end: str | None
+    proposal_id: int | None
+    need: str | None
+    capacity: str | None
+    version: int
+    updated_at: datetime
+
+
+class TourRecord(TourSummary):
+    """A study tour with its plan: agenda, delegation (and what it lacks), cost, funders, themes
+    and the statuses it may move to."""
+
+    objective: str | None
+    expected_change: str | None
+    languages: list[str]
+    interpretation: bool
+    agenda: list[Any]
+    delegation: list[Any]
+    delegation_problems: list[str]
+    cost: dict[str, Any] | None
+    funders: list[str]
+    themes: list[str]
+    transitions: list[str]
+
+
+class HistoryStep(BaseModel):
+    """One step of a commitment's history: a status change, new evidence or a note."""
+
+    at: datetime
+    user_id: int | None
+    status: str
+    evidence: str | None
+    note: str | None
+
+
+class CommitmentRecord(BaseModel):
+    """A commitment (its due date as its text); one commitment's answers carry its history."""
+
+    id: str
+    study_tour: str | None
+    exchange: str | None
+    owner_country: str | None
+    owner_institution: str | None
+    description: str
+    due: str | None
+    status: str
+    overdue: bool
+    evidence: str | None
+    version: int
+    updated_at: datetime
+    history: list[HistoryStep] | None = None
+
+
 def tour_json(tour: StudyTour, full: bool = False) -> dict[str, Any]:
+    """A tour's answer, built through :class:`TourSummary` / :class:`TourRecord` (``full``)."""
     data: dict[str, Any] = {
         "id": tour.id,
         "title": tour.title,
@@ -133,56 +200,55 @@ def tour_json(tour: StudyTour, full: bool = False) -> dict[str, Any]:
         "need": tour.need,
         "capacity": tour.capacity,
         "version": tour.version,
-        "updated_at": tour.updated_at.isoformat(),
+        "updated_at": tour.updated_at,
     }
-    if full:
-        db = get_session()
-        themes = wf.themes_of(db, tour)
-        from sscmatch.vocab import load_vocabulary
+    if not full:
+        return TourSummary(**data).model_dump(mode="json")
+    db = get_session()
+    themes = wf.themes_of(db, tour)
+    from sscmatch.vocab import load_vocabulary
 
-        data.update(
-            objective=tour.objective,
-            expected_change=tour.expected_change,
-            languages=tour.languages,
-            interpretation=tour.interpretation,
-            agenda=tour.agenda,
-            delegation=tour.delegation,
-            delegation_problems=wf.delegation_problems(tour.delegation, themes, load_vocabulary()),
-            cost=tour.cost,
-            funders=tour.funders,
-            themes=themes,
-            transitions=list(wf.TRANSITIONS.get(tour.status, ())),
-        )
-    return data
+    return TourRecord(
+        **data,
+        objective=tour.objective,
+        expected_change=tour.expected_change,
+        languages=tour.languages,
+        interpretation=tour.interpretation,
+        agenda=tour.agenda,
+        delegation=tour.delegation,
+        delegation_problems=wf.delegation_problems(tour.delegation, themes, load_vocabulary()),
+        cost=tour.cost,
+        funders=tour.funders,
+        themes=themes,
+        transitions=list(wf.TRANSITIONS.get(tour.status, ())),
+    ).model_dump(mode="json")
 
 
 def commitment_json(k: Commitment, history: list[CommitmentUpdate] | None = None) -> dict[str, Any]:
-    data: dict[str, Any] = {
-        "id": k.id,
-        "study_tour": k.study_tour,
-        "exchange": k.exchange,
-        "owner_country": k.owner_country,
-        "owner_institution": k.owner_institution,
-        "description": k.description,
-        "due": as_text(k.due),
-        "status": k.status,
-        "overdue": kwf.is_overdue(k, today()),
-        "evidence": k.evidence,
-        "version": k.version,
-        "updated_at": k.updated_at.isoformat(),
-    }
+    """A commitment's answer, built through :class:`CommitmentRecord` (``history`` when given)."""
+    record = CommitmentRecord(
+        id=k.id,
+        study_tour=k.study_tour,
+        exchange=k.exchange,
+        owner_country=k.owner_country,
+        owner_institution=k.owner_institution,
+        description=k.description,
+        due=as_text(k.due),
+        status=k.status,
+        overdue=kwf.is_overdue(k, today()),
+        evidence=k.evidence,
+        version=k.version,
+        updated_at=k.updated_at,
+    )
     if history is not None:
-        data["history"] = [
-            {
-                "at": h.at.isoformat(),
-                "user_id": h.user_id,
-                "status": h.status,
-                "evidence": h.evidence,
-                "note": h.note,
-            }
+        record.history = [
+            HistoryStep(
+                at=h.at, user_id=h.user_id, status=h.status, evidence=h.evidence, note=h.note
+            )
             for h in history
         ]
-    return data
+    # a list of commitments gives no history: no key (an empty list would say "none yet")
+    return record.model_dump(mode="json", exclude=None if history is not None else {"history"})
 
 
 def _guard_tour(tour_id: str) -> None:
@@ -211,6 +277,7 @@ def _guard_commitment(commitment_id: str) -> None:
 @bp.get("/tours")
 @access(SIGNED_IN)
 @operation(
+    returns=PageOf(TourSummary),
     query=[query_arg("status"), query_arg("country"), query_arg("page", "integer")],
     responses={"200": "{items, page, pages, total}", "400": "bad filter"},
 )
@@ -236,6 +303,7 @@ def api_tours() -> Any:
 @bp.post("/tours")
 @access("secretariat", "admin")
 @operation(
+    returns=TourRecord,
     body=TourCreate,
     responses={
         "201": "the drafted tour",
@@ -275,7 +343,7 @@ def api_create_tour(body: TourCreate) -> Any:
 
 @bp.get("/tours/<tour_id>")
 @access(SIGNED_IN)
-@operation(responses={"200": "the tour", "404": "unknown tour"})
+@operation(returns=TourRecord, responses={"200": "the tour", "404": "unknown tour"})
 def api_tour(tour_id: str) -> Any:
     """A study tour with agenda, delegation (and its tripartite check), cost and funders."""
     tour = wf.get_tour(get_session(), tour_id)
@@ -285,6 +353,7 @@ def api_tour(tour_id: str) -> Any:
 @bp.patch("/tours/<tour_id>")
 @access(*WRITERS)
 @operation(
+    returns=TourRecord,
     body=TourUpdate,
     guard=_guard_tour,
     responses={
@@ -330,6 +399,7 @@ def api_update_tour(tour_id: str, body: TourUpdate) -> Any:
 @bp.post("/tours/<tour_id>/transition")
 @access(*WRITERS)
 @operation(
+    returns=TourRecord,
     body=TourTransition,
     guard=_guard_tour,
     responses={
@@ -360,7 +430,7 @@ def api_transition(tour_id: str, body: TourTransition) -> Any:
 
 @bp.get("/tours/<tour_id>/commitments")
 @access(SIGNED_IN)
-@operation(responses={"200": "{items}", "404": "unknown tour"})
+@operation(returns=ItemsOf(CommitmentRecord), responses={"200": "{items}", "404": "unknown tour"})
 def api_tour_commitments(tour_id: str) -> Any:
     """The commitments of a tour, overdue first."""
     db = get_session()
@@ -372,6 +442,7 @@ def api_tour_commitments(tour_id: str) -> Any:
 @bp.post("/tours/<tour_id>/commitments")
 @access(*WRITERS)
 @operation(
+    returns=CommitmentRecord,
     body=CommitmentNew,
     guard=_guard_tour,
     responses={
@@ -405,6 +476,7 @@ def api_add_commitment(tour_id: str, body: CommitmentNew) -> Any:
 @bp.get("/commitments")
 @access(SIGNED_IN)
 @operation(
+    returns=ItemsOf(CommitmentRecord),
     query=[
         query_arg("country"),
         query_arg("tour"),
@@ -431,7 +503,9 @@ def api_commitments() -> Any:
 
 @bp.get("/commitments/<commitment_id>")
 @access(SIGNED_IN)
-@operation(responses={"200": "the commitment", "404": "unknown commitment"})
+@operation(
+    returns=CommitmentRecord, responses={"200": "the commitment", "404": "unknown commitment"}
+)
 def api_commitment(commitment_id: str) -> Any:
     """A commitment with its history of updates."""
     db = get_session()
@@ -442,6 +516,7 @@ def api_commitment(commitment_id: str) -> Any:
 @bp.post("/commitments/<commitment_id>/updates")
 @access(*WRITERS)
 @operation(
+    returns=CommitmentRecord,
     body=CommitmentChange,
     guard=_guard_commitment,
     responses={
