@@ -107,6 +107,25 @@ def test_filters_theme_country_region_year(as_user: Any, kb: None, app: Flask) -
     assert client.get("/needs?theme=nope").status_code == 400
 
 
+def test_filter_bar_shows_each_address_its_own_filter(as_user: Any, app: Flask) -> None:
+    """The filter form (kept per language, mount point, list and filter) shows what each
+    address asked for, escaped, in the reader's language, whoever asked first."""
+    client = as_user("analyst")
+    for path in ("/needs", "/capacities", "/exchanges"):
+        for country, q in (("BRA", "water"), ("MEX", '<b>"x"'), ("BRA", "water")):
+            html = text(client.get(f"{path}?country={country}&q={q}"))
+            assert f'<option value="{country}" selected>' in html
+            form = html.split("registry-filters", 1)[1].split("</form>", 1)[0]
+            assert form.count(" selected>") == 1  # nothing else chosen
+            assert "<b>" not in html.split('id="f-q"', 1)[1].split(">", 1)[0]
+        assert 'value="water"' in text(client.get(f"{path}?q=water"))
+        assert 'value="water"' not in text(client.get(path))
+    spanish = as_user("focal_gtm")
+    spanish.post("/language", data={"lang": "es", "next": "/"})
+    assert "Cualquier tema" in text(spanish.get("/needs?country=BRA"))
+    assert "Any theme" in text(client.get("/needs?country=BRA"))
+
+
 def test_paging(as_user: Any, kb: None, app: Flask) -> None:
     app.config["PAGE_SIZE"] = 10
     client = as_user("analyst")
