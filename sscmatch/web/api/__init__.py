@@ -143,8 +143,8 @@ def operation(
     ``body_required=False``: an empty request body reads as ``{}``. ``guard`` is called with the
     path arguments before the body is read (404 or 403 first: a caller without rights learns
     nothing from the body's errors). ``returns``: the model of the record a 2xx answer carries
-    (or :class:`PageOf` / :class:`ItemsOf` it), its JSON schema in openapi.json; build the answer through that
-    model so the two agree."""
+    (or :class:`PageOf` / :class:`ItemsOf` it), its JSON schema in openapi.json; build the
+    answer through that model so the two agree."""
     declared = Operation(body, body_required, tuple(query), dict(responses or {}), returns)
 
     def mark(view: F) -> F:

@@ -10,6 +10,7 @@ the bulk decision take ``dry_run: true``: the answer says what would change, not
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Literal
 
 from flask import current_app, jsonify, request
@@ -24,6 +25,7 @@ from sscmatch.schemas import MAX_INT, MAX_TEXT
 from sscmatch.web.access import access
 from sscmatch.web.api import (
     ApiError,
+    PageOf,
     bp,
     int_arg,
     operation,
@@ -163,22 +165,27 @@ def revert(proposal_id: int, body: Revert) -> Any:
 # ----------------------------------------------------------------------------- vetoes
 
 
+class VetoRecord(BaseModel):
+    """A provider → recipient pair excluded from matching, why, by whom and when."""
+
+    id: int
+    provider: str
+    recipient: str
+    reason: str
+    created_by: int | None
+    created_at: datetime
+
+
 def veto_json(pair: Veto | dict[str, Any]) -> dict[str, Any]:
     get = pair.get if isinstance(pair, dict) else lambda name: getattr(pair, name)
-    created: Any = get("created_at")
-    return {
-        "id": get("id"),
-        "provider": get("provider"),
-        "recipient": get("recipient"),
-        "reason": get("reason"),
-        "created_by": get("created_by"),
-        "created_at": created.isoformat() if hasattr(created, "isoformat") else created,
-    }
+    fields = {name: get(name) for name in VetoRecord.model_fields}
+    return VetoRecord.model_validate(fields).model_dump(mode="json")
 
 
 @bp.get("/vetoes", endpoint="review_vetoes")
 @access(*READERS)
 @operation(
+    returns=PageOf(VetoRecord),
     query=[query_arg("country"), *PAGING],
     responses={"200": "a page of vetoes", "400": "a bad parameter"},
 )
@@ -210,6 +217,7 @@ def vetoes() -> Any:
 @bp.post("/vetoes/<int:veto_id>/lift", endpoint="review_lift_veto")
 @access(*STAFF)
 @operation(
+    returns=VetoRecord,
     body=LiftVeto,
     responses={
         "200": "the veto as it was",
@@ -305,15 +313,26 @@ def bulk_decision(body: BulkDecision) -> Any:
 # ----------------------------------------------------------------------------- comments
 
 
+class CommentRecord(BaseModel):
+    """A comment on a proposal: who wrote it (name and role) and when."""
+
+    id: int
+    proposal: int
+    author: str
+    author_role: str
+    body: str
+    created_at: datetime
+
+
 def comment_json(comment: Any, author: str, role: str) -> dict[str, Any]:
-    return {
-        "id": comment.id,
-        "proposal": comment.proposal_id,
-        "author": author,
-        "author_role": role,
-        "body": comment.body,
-        "created_at": comment.created_at.isoformat(),
-    }
+    return CommentRecord(
+        id=comment.id,
+        proposal=comment.proposal_id,
+        author=author,
+        author_role=role,
+        body=comment.body,
+        created_at=comment.created_at,
+    ).model_dump(mode="json")
 
 
 def _readable(proposal_id: int) -> StoredProposal:
@@ -325,6 +344,7 @@ def _readable(proposal_id: int) -> StoredProposal:
 @bp.get("/proposals/<int:proposal_id>/comments", endpoint="review_comments")
 @access("secretariat", "admin", "analyst", "focal_point")
 @operation(
+    returns=PageOf(CommentRecord),
     query=[*PAGING],
     responses={"200": "a page of comments", "403": "another country's", "404": "unknown"},
 )
@@ -356,6 +376,7 @@ def _commenter(proposal_id: int) -> None:
 @bp.post("/proposals/<int:proposal_id>/comments", endpoint="review_add_comment")
 @access("secretariat", "admin", "focal_point")
 @operation(
+    returns=CommentRecord,
     body=Comment,
     guard=_commenter,
     responses={
