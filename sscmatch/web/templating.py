@@ -236,6 +236,31 @@ def nav_links() -> list[tuple[str, Any]]:
     return links
 
 
+def main_nav() -> Markup:
+    """The main menu's links for the signed-in user (none for a visitor), the current page
+    marked; kept per app, mount point, role, language and page: every page draws it, and
+    drawing its dozen links in the template was a fifth of the page's frame."""
+    if not current_user.is_authenticated:
+        return Markup("")
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    return _main_nav(app, request.script_root, current_user.role, lang(), request.endpoint)
+
+
+@functools.lru_cache(maxsize=1024)
+def _main_nav(
+    app: Flask, script_root: str, role: str, language: str, endpoint: str | None
+) -> Markup:
+    links = Markup("")
+    for target, label in nav_links():
+        current = Markup(' aria-current="page"') if target == endpoint else ""
+        links += Markup('\n          <a href="%s"%s>%s</a>') % (
+            fast_url_for(target),
+            current,
+            label,
+        )
+    return links
+
+
 def lang() -> str:
     return current_lang()
 
@@ -443,6 +468,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(
         url_for=fast_url_for,
         nav_links=nav_links,
+        main_nav=main_nav,
         get_locale=lang,
         role_label=lambda role: ROLE_LABELS.get(role, role),
         names_role=names_role,
