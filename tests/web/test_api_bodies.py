@@ -124,6 +124,11 @@ def test_a_view_cannot_take_another_model_than_it_declares() -> None:
         @operation(body=Thing)
         def unread() -> None: ...
 
+    with pytest.raises(TypeError, match="a guard runs before a body"):
+
+        @operation(guard=lambda: None)
+        def guarded() -> None: ...
+
     @operation(body=Thing)
     def right(body: Thing) -> Any:
         return body

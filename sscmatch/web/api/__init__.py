@@ -149,6 +149,8 @@ def operation(
 
     def mark(view: F) -> F:
         if body is None:
+            if guard is not None:
+                raise TypeError(f"{view.__qualname__}: a guard runs before a body; declare one")
             view._operation = declared  # type: ignore[attr-defined]
             return view
         takes = _body_parameter(view, body)
@@ -170,7 +172,6 @@ def operation(
             return view(*args, **kwargs)
 
         read_body._operation = declared  # type: ignore[attr-defined]
-        read_body._reads_body = (body, takes)  # type: ignore[attr-defined]
         return read_body  # type: ignore[return-value]
 
     return mark
