@@ -34,15 +34,16 @@ from sqlmodel import Session, col, select
 from sscmatch.caches import Cache
 from sscmatch.columns import json_list_reader
 from sscmatch.db import data_key
-from sscmatch.models import Commitment, CommitmentUpdate, Exchange, Need, Proposal, StudyTour
+from sscmatch.models import CommitmentUpdate, Exchange, Need, Proposal, StudyTour
 from sscmatch.workflow.commitments import (
     DECIDED,
     LADDER,
     OPEN,
+    CommitmentItem,
+    commitment_items,
     days_left,
     is_historical,
     is_overdue,
-    list_commitments,
 )
 from sscmatch.workflow.tours import themes_of
 
@@ -57,7 +58,7 @@ class Tally:
     dropped: int = 0
     overdue: int = 0
 
-    def add(self, k: Commitment, today: date) -> None:
+    def add(self, k: CommitmentItem, today: date) -> None:
         """Count ``k``; overdue only when it is live (one recorded from the documents, years
         past its due date, is not overdue here: nobody reports on it)."""
         setattr(self, k.status, getattr(self, k.status, 0) + 1)
@@ -92,22 +93,22 @@ class Dashboard:
     counted apart, so years-old "overdue" items do not bury what needs acting on now."""
 
     today: date
-    overdue: list[Commitment]
-    due_soon: list[Commitment]
+    overdue: list[CommitmentItem]
+    due_soon: list[CommitmentItem]
     by_country: dict[str, Tally]
     by_tour: dict[str, Tally]
     over_time: dict[str, Tally]
     tour_titles: dict[str, str] = field(default_factory=dict)
-    historical: list[Commitment] = field(default_factory=list)
+    historical: list[CommitmentItem] = field(default_factory=list)
     historical_tally: Tally = field(default_factory=Tally)
     live_tally: Tally = field(default_factory=Tally)
 
     @property
-    def historical_overdue(self) -> list[Commitment]:
+    def historical_overdue(self) -> list[CommitmentItem]:
         return [k for k in self.historical if is_overdue(k, self.today)]
 
 
-def decided_on(session: Session, commitments: Sequence[Commitment]) -> dict[str, date | None]:
+def decided_on(session: Session, commitments: Sequence[CommitmentItem]) -> dict[str, date | None]:
     """When each decided commitment was decided: its last history row with its status, else its
     due date, else the start of its exchange (two queries for all of them, not two each)."""
     ids = [k.id for k in commitments]
@@ -151,7 +152,7 @@ def dashboard(
 ) -> Dashboard:
     """Live overdue first, due soon, counts by owner country and by tour, fulfilment rate by
     year in which commitments were decided; commitments recorded from documents apart."""
-    rows = list_commitments(session, today=today, country=country)
+    rows = commitment_items(session, today=today, country=country)
     live = [k for k in rows if not is_historical(k)]
     historical = [k for k in rows if is_historical(k)]
     live_tally, historical_tally = Tally(), Tally()
@@ -240,7 +241,7 @@ class Ladder:
         return [n - (counts[i + 1] if i + 1 < len(counts) else 0) for i, n in enumerate(counts)]
 
 
-def _tour_step(tour: StudyTour, commitments: Sequence[Commitment]) -> int:
+def _tour_step(tour: StudyTour, commitments: Sequence[CommitmentItem]) -> int:
     order = {"draft": 0, "cancelled": 0, "proposed": 1, "agreed": 2, "scheduled": 2}
     step = order.get(tour.status, 3)
     if step == 3 and commitments and all(k.status == "fulfilled" for k in commitments):
@@ -298,9 +299,9 @@ def _exchanges_without_tour(
 
 
 def _compute_ladder(session: Session) -> Ladder:
-    by_tour: dict[str, list[Commitment]] = defaultdict(list)
-    by_exchange: dict[str, list[Commitment]] = defaultdict(list)
-    for k in session.exec(select(Commitment)):
+    by_tour: dict[str, list[CommitmentItem]] = defaultdict(list)
+    by_exchange: dict[str, list[CommitmentItem]] = defaultdict(list)
+    for k in commitment_items(session):
         if k.study_tour:
             by_tour[k.study_tour].append(k)
         elif k.exchange:

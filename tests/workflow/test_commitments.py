@@ -275,3 +275,38 @@ def test_export_records_are_the_list_read_by_columns(
         assert records == expected and len(records) >= 1, filters
     with pytest.raises(kwf.CommitmentBadFilter):
         kwf.commitment_records(session, today=TODAY, status="nonsense")
+
+
+def test_dashboard_counts_columns_not_records(session: Session, scheduled: StudyTour) -> None:
+    """The dashboard and the ladder read commitments as columns (:func:`commitment_items`), no
+    ORM record (their first render at full scale built 40,188): the same commitments, values
+    and order as :func:`list_commitments`, for every country and one."""
+    from sqlalchemy import event
+
+    for n, (owner, due) in enumerate([("GTM", "2026-03"), ("BRA", "2026-05"), ("BRA", None)]):
+        kwf.add_commitment(
+            session, scheduled.id, user=SEC, owner_country=owner, description=f"k{n}", due=due
+        )
+    session.add(Commitment(id="K-doc", owner_country="BRA", description="roadmap", due="2015"))
+    session.commit()
+    names = ("id", "status", "owner_country", "owner_institution", "description", "study_tour")
+    for country in (None, "BRA", "gtm"):
+        records = kwf.list_commitments(session, today=TODAY, country=country)
+        items = kwf.commitment_items(session, today=TODAY, country=country)
+        assert [[getattr(k, n) for n in (*names, "exchange", "due")] for k in records] == [
+            [getattr(k, n) for n in (*names, "exchange", "due")] for k in items
+        ]
+        assert len(items) >= 1
+    loaded: list[object] = []
+
+    def keep(target: object, _context: object) -> None:
+        loaded.append(target)
+
+    event.listen(Commitment, "load", keep)
+    try:
+        session.expunge_all()
+        board = outcomes.dashboard(session, today=TODAY)
+        outcomes.outcome_ladder(session)
+    finally:
+        event.remove(Commitment, "load", keep)
+    assert loaded == [] and board.historical[0].id == "K-doc"
