@@ -86,50 +86,61 @@ class Placed:
 def order(candidates: Sequence[Candidate], delta: float) -> list[Placed]:
     """The candidates in their final order (see the module docstring)."""
     ranked = sorted(range(len(candidates)), key=lambda i: (-candidates[i].key, candidates[i].code))
-    out: list[Placed] = []
-    start = 0
-    while start < len(ranked):
-        lead = candidates[ranked[start]]
-        end = start + 1
-        while end < len(ranked):
-            c = candidates[ranked[end]]
-            if c.addresses != lead.addresses or c.key < lead.key - delta - TOLERANCE:
-                break
-            end += 1
-        run = ranked[start:end]
-        if len(run) == 1:
-            out.append(Placed(run[0]))
-        else:
-            out += _within(candidates, run)
-        start = end
-    return out
-
-
-def _level(x: float) -> float:
-    return round(x, DIGITS)
-
-
-def _within(candidates: Sequence[Candidate], run: list[int]) -> list[Placed]:
-    """One run ordered by language, region, then score order; each candidate with the first
-    higher-scored one it passed."""
-    position = {i: at for at, i in enumerate(run)}
-    placed = sorted(
-        run,
-        key=lambda i: (
-            -_level(candidates[i].language),
-            -_level(candidates[i].region),
-            position[i],
-        ),
+    n = len(ranked)
+    pick, passed, by = list(range(n)), [-1] * n, [0] * n
+    _order_row(
+        [candidates[i].key for i in ranked],
+        [round(candidates[i].language, DIGITS) for i in ranked],
+        [round(candidates[i].region, DIGITS) for i in ranked],
+        [candidates[i].addresses for i in ranked],
+        (0, n, n),
+        delta,
+        (pick, passed, by),
     )
-    out = []
-    for at, i in enumerate(placed):
-        passed = next((j for j in placed[at + 1 :] if position[j] < position[i]), -1)
-        by = ""
-        if passed >= 0:
-            mine, theirs = candidates[i], candidates[passed]
-            by = "language" if _level(mine.language) > _level(theirs.language) else "region"
-        out.append(Placed(i, passed, by))
-    return out
+    return [
+        Placed(ranked[pick[a]], ranked[passed[a]] if passed[a] >= 0 else -1, BY[by[a]])
+        for a in range(n)
+    ]
+
+
+BY = ("", "language", "region")
+"""The factor that placed a candidate above a higher score, by number (0: none)."""
+
+
+def _order_row(
+    key: list[float],
+    language: list[float],
+    region: list[float],
+    addresses: list[bool],
+    span: tuple[int, int, int],
+    delta: float,
+    out: tuple[list[int], list[int], list[int]],
+) -> None:
+    """Order the candidates ``lo:hi`` of one row (in score order) until ``k`` are placed:
+    ``pick[lo + a]`` is the candidate at place a, ``passed[lo + a]`` the first higher-scored
+    one it passed (-1) and ``by[lo + a]`` the factor that decided (``BY``). Language and region
+    come rounded to ``DIGITS``."""
+    lo, hi, k = span
+    pick, passed, by = out
+    i, at, limit = lo, lo, lo + k
+    while i < hi and at < limit:
+        floor = key[i] - delta - TOLERANCE
+        j = i + 1
+        while j < hi and addresses[j] == addresses[i] and key[j] >= floor:
+            j += 1
+        if j - i == 1:
+            pick[at] = i
+            at += 1
+        else:
+            run = sorted(range(i, j), key=lambda t: (-language[t], -region[t], t))
+            for a, t in enumerate(run):
+                pick[at] = t
+                u = next((u for u in run[a + 1 :] if u < t), -1)
+                if u >= 0:
+                    passed[at] = u
+                    by[at] = 1 if language[t] > language[u] else 2
+                at += 1
+        i = j
 
 
 Facts = Callable[[I64, I64], tuple[F64, F64, Bool]]
@@ -172,45 +183,33 @@ def select(keys: F64, k: int, delta: float, facts: Facts) -> Selection:
     language, region, addresses = facts(rows, cols)
     starts = np.searchsorted(rows, np.arange(keys.shape[0]))
     ends = np.r_[starts[1:], rows.size]
-    out_rows: list[int] = []
-    out_ranks: list[int] = []
-    out_cols: list[int] = []
-    out_passed: list[int] = []
-    out_by: list[str] = []
-    out_asked: list[int] = []
-    near = _has_near_tie(keys[rows, cols], rows, addresses, delta)
-    for r in np.flatnonzero(ends > starts).tolist():
-        lo, hi = int(starts[r]), int(ends[r])
-        if not near[lo:hi].any():
-            chosen = [Placed(i) for i in range(hi - lo)][:k]
-        else:
-            chosen = order(
-                [
-                    Candidate(
-                        float(keys[r, cols[j]]),
-                        int(cols[j]),
-                        float(language[j]),
-                        float(region[j]),
-                        bool(addresses[j]),
-                    )
-                    for j in range(lo, hi)
-                ],
-                delta,
-            )[:k]
-        for rank, placed in enumerate(chosen, 1):
-            out_rows.append(r)
-            out_ranks.append(rank)
-            out_cols.append(int(cols[lo + placed.index]))
-            out_passed.append(int(cols[lo + placed.passed]) if placed.passed >= 0 else -1)
-            out_by.append(placed.by)
-            out_asked.append(lo + placed.index)
+    key = keys[rows, cols]
+    n = rows.size
+    # Most rows have no near-tie among their candidates: they keep the score order. The others
+    # are ordered a row at a time, on Python lists (a handful of candidates each).
+    pick, passed, by = list(range(n)), [-1] * n, [0] * n
+    near = np.zeros(keys.shape[0], dtype=bool)
+    near[rows[_has_near_tie(key, rows, addresses, delta)]] = True
+    if near.any():
+        lists = (
+            key.tolist(),
+            np.round(language, DIGITS).tolist(),
+            np.round(region, DIGITS).tolist(),
+            addresses.tolist(),
+        )
+        for r in np.flatnonzero(near).tolist():
+            _order_row(*lists, (int(starts[r]), int(ends[r]), k), delta, (pick, passed, by))
+    position = np.arange(n) - starts[rows]
+    keep = position < k
+    picked = np.asarray(pick, dtype=np.int64)[keep]
+    passed_at = np.asarray(passed, dtype=np.int64)[keep]
     return Selection(
-        np.asarray(out_rows, dtype=np.int64),
-        np.asarray(out_ranks, dtype=np.int64),
-        np.asarray(out_cols, dtype=np.int64),
-        np.asarray(out_passed, dtype=np.int64),
-        out_by,
-        np.asarray(out_asked, dtype=np.int64),
+        rows[keep].astype(np.int64),
+        (position[keep] + 1).astype(np.int64),
+        cols[picked].astype(np.int64),
+        np.where(passed_at >= 0, cols[np.maximum(passed_at, 0)], -1).astype(np.int64),
+        [BY[b] for b in np.asarray(by, dtype=np.int64)[keep].tolist()],
+        picked,
     )
 
 
