@@ -162,15 +162,6 @@ NOT_YET = {
     "calibrations_latest",
     "calibrations_list",
     "network",
-    "review_bulk_decision",
-    "review_decide",
-    "review_get_proposal",
-    "review_list_proposals",
-    "review_need_matches",
-    "review_respond",
-    "review_revert",
-    "review_start_run",
-    "review_get_run",
     "worklist",
     "openapi",
 }
@@ -294,7 +285,30 @@ def test_every_record_answer_is_documented_and_real_answers_match(
     proposal = f"/api/v1/proposals/{values['proposal_id']}"
     check("secretariat", "POST", f"{proposal}/comments", json={"body": "Is the school ready?"})
     with Session(app.extensions["sscmatch.engine"]) as s:
-        version = s.get(Proposal, values["proposal_id"]).version
+        stored = s.get(Proposal, values["proposal_id"])
+        assert stored is not None
+        answer = "fits" if stored.recipient == "GTM" else "confirm"
+    made = check(
+        "focal_gtm",
+        "POST",
+        f"{proposal}/response",
+        json={"response": answer, "version": stored.version},
+    )
+    accept = {"decision": "accept", "version": made["version"], "override": True}
+    check(
+        "secretariat",
+        "POST",
+        f"{proposal}/decision",
+        json={**accept, "reason": "Urgent.", "dry_run": True},
+    )
+    reject = {"decision": "reject", "version": made["version"], "reason": "Too far."}
+    made = check("secretariat", "POST", f"{proposal}/decision", json=reject)["proposal"]
+    undo = {"version": made["version"], "reason": "Decided too fast."}
+    made = check("secretariat", "POST", f"{proposal}/revert", json=undo)["proposal"]
+    many = {"decision": "reject", "reason": "Not now.", "dry_run": True}
+    many |= {"items": [{"id": made["id"], "version": made["version"]}]}
+    check("secretariat", "POST", "/api/v1/proposals/bulk-decision", json=many)
+    version = made["version"]
     veto = {"decision": "veto", "reason": "Not this pair again.", "version": version}
     check("secretariat", "POST", f"{proposal}/decision", json=veto)
     for pair in check("secretariat", "GET", "/api/v1/vetoes")["items"][:1]:
@@ -309,5 +323,8 @@ def test_every_record_answer_is_documented_and_real_answers_match(
         assert closed is not None
         reopen = {"version": closed.version, "reason": "The ministry asks again."}
     check("secretariat", "POST", f"/api/v1/needs/{closed.id}/reopen", json=reopen)
+    check("secretariat", "GET", f"/api/v1/needs/{closed.id}/matches", query_string={"top": 2})
+    run = check("secretariat", "POST", "/api/v1/match-runs", json={"needs": [closed.id], "top": 2})
+    check("secretariat", "GET", f"/api/v1/match-runs/{run['id']}")
     assert not wrong, "answers that do not match their schema:\n" + "\n".join(wrong)
     assert declared <= checked, f"never answered: {sorted(declared - checked)}"

@@ -9,11 +9,12 @@ input such as a missing reason).
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Annotated, Any, Literal, TypeVar
 
 from flask import current_app, jsonify, request, url_for
 from flask_login import current_user
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema
 
 from sscmatch.models import MatchRun, Need
 from sscmatch.schemas import MAX_INT, MAX_REF, MAX_TEXT
@@ -22,6 +23,7 @@ from sscmatch.web import reasons
 from sscmatch.web.access import access
 from sscmatch.web.api import (
     ApiError,
+    PageOf,
     bp,
     int_arg,
     operation,
@@ -64,6 +66,190 @@ class MatchRunRequest(BaseModel):
         default_factory=list, max_length=10000
     )
     top: int = Field(default=5, ge=1, le=50)
+
+
+# ----------------------------------------------------------------------------- answers
+
+# A moment as the answers have always written it: ``datetime.isoformat()`` (``+00:00``, not the
+# ``Z`` pydantic would write).
+Stamp = Annotated[
+    datetime,
+    PlainSerializer(lambda moment: moment.isoformat(), return_type=str),
+    WithJsonSchema({"type": "string", "format": "date-time"}),
+]
+
+
+class ReasonText(BaseModel):
+    """One reason: its code and parameters (a client may render them itself) and the sentence
+    in the request's language (code null: a sentence stored by a run older than codes)."""
+
+    code: str | None
+    params: dict[str, Any]
+    text: str
+
+
+class Ranked(BaseModel):
+    """A provider ranked for a need (basis ``capacity``, or ``experience`` for a fallback with
+    capacity null): its score, the breakdown and the reasons."""
+
+    need: str
+    recipient: str
+    rank: int
+    provider: str
+    capacity: str | None
+    basis: str
+    addresses: bool
+    score: float
+    components: dict[str, float]
+    contributions: dict[str, float]
+    damping: float
+    reasons: list[ReasonText]
+
+
+class LiveProposal(Ranked):
+    """A provider ranked now for a need (not stored), as one entry of `sscmatch match --json`."""
+
+    institution: str | None
+
+
+class LiveMatches(BaseModel):
+    """A need's ranking now: nothing is stored (``as_of`` is always null)."""
+
+    as_of: str | None
+    need: str
+    proposals: list[LiveProposal]
+
+
+class ProposalRecord(Ranked):
+    """A stored proposal of a match run: the ranking and where its review stands."""
+
+    id: int
+    run: int
+    status: str
+    recipient_fit: str | None
+    notes: dict[str, str]
+    version: int
+    created_at: Stamp
+    updated_at: Stamp
+
+
+class ListedProposal(ProposalRecord):
+    """A proposal in a list, with its need's and capacity's titles (null for a fallback)."""
+
+    need_title: str | None
+    capacity_title: str | None
+
+
+class ReviewRecord(BaseModel):
+    """A decision on a proposal: who, when, why; ``reverted_at`` once it was undone."""
+
+    id: int
+    decision: str
+    reason: str | None
+    alternate: int | None
+    reviewer: int | None
+    at: Stamp
+    override: bool
+    reverted_at: Stamp | None
+
+
+class Alternate(BaseModel):
+    """Another proposal of the same need in the same run."""
+
+    id: int
+    rank: int
+    provider: str
+    capacity: str | None
+    score: float
+    status: str
+    version: int
+
+
+class Evidence(BaseModel):
+    """Ids of the exchanges between the two countries and of the provider's on the need's
+    themes."""
+
+    between: list[str]
+    on_themes: list[str]
+
+
+class ProposalDetail(ProposalRecord):
+    """One proposal with its alternates, its evidence and its decisions."""
+
+    alternates: list[Alternate]
+    evidence: Evidence
+    reviews: list[ReviewRecord]
+
+
+class RecordStatus(BaseModel):
+    """Where a record a decision touched stands: its id and status."""
+
+    id: int | str
+    status: str
+
+
+class VetoMade(BaseModel):
+    """The provider → recipient pair a veto excludes."""
+
+    id: int
+    provider: str
+    recipient: str
+
+
+class DecisionOutcome(BaseModel):
+    """A decision's answer: the proposal, its review and what else it changed (with
+    ``dry_run``: what it would change)."""
+
+    proposal: ProposalRecord
+    review: ReviewRecord | None
+    accepted: int | None
+    override: bool
+    superseded: list[int]
+    need: RecordStatus | None
+    veto: VetoMade | None
+    tour: str | None
+    dry_run: bool
+
+
+class JobState(BaseModel):
+    """The job computing a run: state, progress, attempts, whether it waits for a worker."""
+
+    id: int
+    kind: str
+    state: str
+    finished: bool
+    step: str | None
+    done: int
+    total: int
+    percent: int
+    attempts: int
+    max_attempts: int
+    retried: bool
+    worker: str | None
+    waiting_for_worker: bool
+    error: str | None
+    created_at: Stamp
+    started_at: Stamp | None
+    finished_at: Stamp | None
+
+
+class MatchRunRecord(BaseModel):
+    """A match run: parameters, progress, status, proposal count, error, and its job (null
+    when no job computes it)."""
+
+    id: int
+    status: str
+    created_at: Stamp
+    created_by: int | None
+    finished_at: Stamp | None
+    as_of: str | None
+    top: int
+    needs: list[str]
+    needs_total: int
+    needs_done: int
+    proposals: int
+    error: str | None
+    job: JobState | None
 
 
 def _db() -> Any:
@@ -113,23 +299,23 @@ def _detail(proposal: Any) -> dict[str, Any]:
         "on_themes": [e.id for e in evidence.on_themes],
     }
     data["reviews"] = [wf.review_to_dict(r) for r in wf.history(db, proposal.id)]
-    return data
+    return ProposalDetail.model_validate(data).model_dump(mode="json")
 
 
 # ----------------------------------------------------------------------------- live matches
 
 
 def proposal_json(proposal: Any) -> dict[str, Any]:
-    """A stored proposal's public shape, its reasons as code, parameters and the sentence in the
-    request's language."""
+    """A stored proposal's public shape (:class:`ProposalRecord`), its reasons as code,
+    parameters and the sentence in the request's language."""
     data = wf.to_dict(proposal)
     data["reasons"] = [reasons.as_json(r) for r in proposal.reasons]
-    return data
+    return ProposalRecord.model_validate(data).model_dump(mode="json")
 
 
 def live_json(proposal: Any) -> dict[str, Any]:
-    """A proposal ranked now (not stored), in the shape of ``sscmatch match --json``, its reasons
-    rendered in the request's language too."""
+    """A proposal ranked now (not stored), in the shape of ``sscmatch match --json``
+    (:class:`LiveProposal`), its reasons rendered in the request's language too."""
     data: dict[str, Any] = proposal.to_dict()
     data["reasons"] = [reasons.as_json(r) for r in proposal.reasons]
     return data
@@ -138,6 +324,7 @@ def live_json(proposal: Any) -> dict[str, Any]:
 @bp.get("/needs/<need_id>/matches", endpoint="review_need_matches")
 @access("focal_point", "secretariat", "analyst", "admin")
 @operation(
+    returns=LiveMatches,
     query=[query_arg("top", "integer", minimum=1, maximum=50)],
     responses={"200": "the ranking", "404": "unknown need", "409": "the need is not open"},
 )
@@ -152,7 +339,8 @@ def need_matches(need_id: str) -> Any:
     if need.status != "open":
         raise ApiError(409, "not_open", f"need {need_id!r} is {need.status}; only open needs match")
     ranked = matchruns.compute(db, load_vocabulary(), need_ids=[need_id], top_k=top)
-    return jsonify(as_of=None, need=need_id, proposals=[live_json(p) for p in ranked])
+    answer = {"as_of": None, "need": need_id, "proposals": [live_json(p) for p in ranked]}
+    return jsonify(LiveMatches.model_validate(answer).model_dump(mode="json"))
 
 
 # ----------------------------------------------------------------------------- proposals
@@ -161,6 +349,7 @@ def need_matches(need_id: str) -> Any:
 @bp.get("/proposals", endpoint="review_list_proposals")
 @access(*READERS)
 @operation(
+    returns=PageOf(ListedProposal),
     query=[
         {
             "name": "status",
@@ -203,11 +392,13 @@ def list_proposals() -> Any:
     page = wf.list_proposals(_db(), filters, page_number(request.args), size, viewer=current_user)
     return paged(
         [
-            {
-                **proposal_json(r.proposal),
-                "need_title": r.need_title,
-                "capacity_title": r.capacity_title or None,  # None: a fallback proposal
-            }
+            ListedProposal.model_validate(
+                {
+                    **proposal_json(r.proposal),
+                    "need_title": r.need_title,
+                    "capacity_title": r.capacity_title or None,  # None: a fallback proposal
+                }
+            ).model_dump(mode="json")
             for r in page.items
         ],
         page=page.number,
@@ -219,7 +410,10 @@ def list_proposals() -> Any:
 
 @bp.get("/proposals/<int:proposal_id>", endpoint="review_get_proposal")
 @access(*READERS)
-@operation(responses={"200": "the proposal", "403": "another country's", "404": "unknown"})
+@operation(
+    returns=ProposalDetail,
+    responses={"200": "the proposal", "403": "another country's", "404": "unknown"},
+)
 def get_proposal(proposal_id: int) -> Any:
     """One proposal with its breakdown, reasons, alternates, evidence and decisions.
 
@@ -230,10 +424,11 @@ def get_proposal(proposal_id: int) -> Any:
 
 
 def outcome_json(outcome: wf.Outcome) -> dict[str, Any]:
-    """A decision's answer: the proposal, its review and what else it changed."""
+    """A decision's answer (:class:`DecisionOutcome`): the proposal, its review and what else
+    it changed."""
     accepted = outcome.accepted
     need = _db().get(Need, accepted.need) if accepted is not None else None
-    return {
+    answer = {
         "proposal": proposal_json(outcome.proposal),
         "review": wf.review_to_dict(outcome.review) if outcome.review else None,
         "accepted": accepted.id if accepted else None,
@@ -252,11 +447,13 @@ def outcome_json(outcome: wf.Outcome) -> dict[str, Any]:
         "tour": getattr(outcome.tour, "id", None),
         "dry_run": False,
     }
+    return DecisionOutcome.model_validate(answer).model_dump(mode="json")
 
 
 @bp.post("/proposals/<int:proposal_id>/decision", endpoint="review_decide")
 @access(*STAFF)
 @operation(
+    returns=DecisionOutcome,
     body=Decision,
     responses={
         "200": "the decided proposal and the effects (with `dry_run`: what they would be)",
@@ -309,6 +506,7 @@ def decide(proposal_id: int, body: Decision) -> Any:
 @bp.post("/proposals/<int:proposal_id>/response", endpoint="review_respond")
 @access("focal_point")
 @operation(
+    returns=ProposalRecord,
     body=ProposalResponse,
     guard=lambda proposal_id: _visible(wf.get_proposal(_db(), proposal_id)),
     responses={
@@ -343,6 +541,7 @@ def respond(proposal_id: int, body: ProposalResponse) -> Any:
 @bp.post("/match-runs", endpoint="review_start_run")
 @access(*STAFF)
 @operation(
+    returns=MatchRunRecord,
     body=MatchRunRequest,
     responses={
         "201": "the run, finished (status done, or failed with its error)",
@@ -375,10 +574,9 @@ def start_run(body: MatchRunRequest) -> Any:
     db.expire_all()
     found = db.get(MatchRun, run.id)
     assert found is not None
-    data = wf.run_to_dict(found)
-    data["job"] = run_job_status(db, found)
+    data = {**wf.run_to_dict(found), "job": run_job_status(db, found)}
     finished = found.status != "running"
-    response = jsonify(data)
+    response = jsonify(MatchRunRecord.model_validate(data).model_dump(mode="json"))
     response.status_code = 201 if finished else 202
     response.headers["Location"] = url_for("api.review_get_run", run_id=run.id)
     return response
@@ -386,7 +584,7 @@ def start_run(body: MatchRunRequest) -> Any:
 
 @bp.get("/match-runs/<int:run_id>", endpoint="review_get_run")
 @access("secretariat", "admin", "analyst")
-@operation(responses={"200": "the run", "404": "unknown run"})
+@operation(returns=MatchRunRecord, responses={"200": "the run", "404": "unknown run"})
 def get_run(run_id: int) -> Any:
     """A match run: parameters, progress, status, proposal count, error, and the state of the
     job computing it (`job`: queued, running, done, failed; attempts; waiting for a worker)."""
@@ -397,6 +595,5 @@ def get_run(run_id: int) -> Any:
     run, job = run_with_job(_db(), run_id)
     if run is None:
         raise ApiError(404, "not_found", f"no match run {run_id}")
-    data = wf.run_to_dict(run)
-    data["job"] = job
-    return jsonify(data)
+    data = {**wf.run_to_dict(run), "job": job}
+    return jsonify(MatchRunRecord.model_validate(data).model_dump(mode="json"))

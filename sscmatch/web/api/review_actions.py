@@ -35,6 +35,9 @@ from sscmatch.web.api import (
 from sscmatch.web.api.registry import NeedRecord, need_json
 from sscmatch.web.api.review import (
     STAFF,
+    ProposalRecord,
+    RecordStatus,
+    ReviewRecord,
     _db,
     _visible,
     proposal_json,
@@ -99,9 +102,23 @@ def _status_of(model: Any, key: Any) -> dict[str, Any] | None:
     return {"id": found.id, "status": found.status} if found is not None else None
 
 
-def revert_json(done: Review) -> dict[str, Any]:
+class RevertOutcome(BaseModel):
     """A revert's answer: the proposal, the revert's review, the decision it undid and where
-    everything it touched stands now."""
+    each record it touched stands now (with ``dry_run``: would stand)."""
+
+    proposal: ProposalRecord
+    review: ReviewRecord
+    reverted: ReviewRecord | None
+    proposals: list[RecordStatus | None]
+    need: RecordStatus | None
+    tour: RecordStatus | None
+    veto_lifted: int | None
+    dry_run: bool
+
+
+def revert_json(done: Review) -> dict[str, Any]:
+    """A revert's answer (:class:`RevertOutcome`): the proposal, the revert's review, the
+    decision it undid and where everything it touched stands now."""
     db = _db()
     reverted = db.get(Review, (done.effects or {}).get("reverted"))
     proposal = wf.get_proposal(db, done.proposal_id)
@@ -115,7 +132,7 @@ def revert_json(done: Review) -> dict[str, Any]:
         )
         if i
     } - {proposal.id}
-    return {
+    answer = {
         "proposal": proposal_json(proposal),
         "review": wf.review_to_dict(done),
         "reverted": wf.review_to_dict(reverted) if reverted else None,
@@ -127,11 +144,13 @@ def revert_json(done: Review) -> dict[str, Any]:
         else None,
         "dry_run": False,
     }
+    return RevertOutcome.model_validate(answer).model_dump(mode="json")
 
 
 @bp.post("/proposals/<int:proposal_id>/revert", endpoint="review_revert")
 @access(*STAFF)
 @operation(
+    returns=RevertOutcome,
     body=Revert,
     responses={
         "200": "the proposal, the revert and where each record it touched stands",
@@ -265,20 +284,40 @@ def reopen_need(need_id: str, body: Reopen) -> Any:
 # ----------------------------------------------------------------------------- bulk
 
 
+class Refused(BaseModel):
+    """A proposal a bulk decision left alone, and why."""
+
+    id: int
+    message: str
+
+
+class BulkOutcome(BaseModel):
+    """What one decision over many proposals did: those decided, those changed meanwhile
+    (stale version), those refused and why, and those an acceptance superseded."""
+
+    decision: str
+    done: list[int]
+    conflicted: list[int]
+    refused: list[Refused]
+    superseded: list[int]
+    dry_run: bool
+
+
 def bulk_json(decision: str, result: wf.BulkResult) -> dict[str, Any]:
-    return {
-        "decision": decision,
-        "done": result.done,
-        "conflicted": result.conflicted,
-        "refused": [{"id": i, "message": why} for i, why in result.refused],
-        "superseded": result.superseded,
-        "dry_run": False,
-    }
+    return BulkOutcome(
+        decision=decision,
+        done=result.done,
+        conflicted=result.conflicted,
+        refused=[Refused(id=i, message=why) for i, why in result.refused],
+        superseded=result.superseded,
+        dry_run=False,
+    ).model_dump(mode="json")
 
 
 @bp.post("/proposals/bulk-decision", endpoint="review_bulk_decision")
 @access(*STAFF)
 @operation(
+    returns=BulkOutcome,
     body=BulkDecision,
     responses={
         "200": "what was decided, changed meanwhile or refused",
