@@ -26,7 +26,7 @@ from sscmatch.matching.scoring import (
     country_components,
     country_part,
     fallback_scores,
-    pair_components,
+    offer_facts,
     rank_keys,
 )
 from sscmatch.matching.ties import addresses_need, near_tie, select
@@ -67,10 +67,9 @@ def _facts(
 ) -> Callable[[I64, I64], tuple[F64, F64, Bool]]:
     """What the near-tie ordering asks of (row, country) pairs: their best offer's language,
     region and whether it addresses the need."""
-    tables, text = prepared.tables(w.half_life), prepared.text
 
     def facts(rows: I64, pp: I64) -> tuple[F64, F64, Bool]:
-        got = pair_components(prepared.ix, tables, text, w, ns[rows], offer[rows, pp], pp)
+        got = offer_facts(prepared.ix, w, ns[rows], offer[rows, pp], pp)
         return got["language"], got["region"], addresses_need(got, offer[rows, pp])
 
     return facts

@@ -36,6 +36,7 @@ from sscmatch.matching.scoring import (
     Bool,
     candidates,
     fallback_weights,
+    offer_facts,
     offer_weights,
     pair_components,
     rank_keys,
@@ -197,25 +198,22 @@ class PreparedCorpus:
         damping = self._damping(weights, ns)
         keys = rank_keys(got.best * damping)
         tables = self.tables(weights.half_life)
-        asked: dict[str, F64] = {}
+        nsa = np.asarray(ns, dtype=np.int64)
 
         def facts(rows: I64, pp: I64) -> tuple[F64, F64, Bool]:
-            asked.update(
-                pair_components(
-                    ix, tables, self.text, weights, np.asarray(ns)[rows], got.offer[rows, pp], pp
-                )
-            )
-            return asked["language"], asked["region"], addresses_need(asked, got.offer[rows, pp])
+            oo = got.offer[rows, pp]
+            got_facts = offer_facts(ix, weights, nsa[rows], oo, pp)
+            return got_facts["language"], got_facts["region"], addresses_need(got_facts, oo)
 
         # (row, rank, country) of every proposal, by row then rank; near-ties ordered
         chosen = select(keys, top_k, delta, facts)
         if not chosen.rows.size:
             return []
         rows, ranks, pp = chosen.rows, chosen.ranks, chosen.cols
-        nn = np.asarray(ns, dtype=np.int64)[rows]
+        nn = nsa[rows]
         oo = got.offer[rows, pp]
         dd = damping[rows, pp]
-        comps = {k: v[chosen.asked] for k, v in asked.items()}
+        comps = pair_components(ix, tables, self.text, weights, nn, oo, pp)
         total = weights.total
         fallback = oo < 0
         score = dd * weighted(weights, comps, fallback)

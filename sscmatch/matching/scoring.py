@@ -464,6 +464,34 @@ def _grouped_language(
     return out
 
 
+def offer_facts(
+    ix: Indexes, w: Weights, ns: I64, offers: I64, ps: I64, sig: Signatures | None = None
+) -> dict[str, F64]:
+    """The topic, language and region of aligned (need, offer) pairs (``offers``: capacity
+    positions, or -1 for the fallback offer of the country in ``ps``): what the near-tie order
+    asks of many pairs, a part of :func:`pair_components`."""
+    is_cap = offers >= 0
+    has_caps = len(ix.caps) > 0
+    cs = np.where(is_cap, offers, 0)
+    sig = Signatures(ix, ns) if sig is None else sig
+    cap_sim = (
+        _grouped_max(ix.cap_topic, sig.themes, sig.theme_row, cs) if has_caps else np.zeros(ns.size)
+    )
+    fb_sim = _grouped_max(ix.fallback_topic, sig.themes, sig.theme_row, ps)
+    topic = np.where(is_cap, topic_levels(cap_sim), F.FALLBACK_SHARE * topic_levels(fb_sim))
+    fb_lang = _grouped_language(
+        ix.fallback_lang, ix.fallback_lang_empty, sig.langs, sig.lang_row, ps, w.interpretation
+    )
+    if has_caps:
+        cap_lang = _grouped_language(
+            ix.cap_lang, ix.cap_lang_empty, sig.langs, sig.lang_row, cs, w.interpretation
+        )
+        lang = np.where(is_cap, cap_lang, fb_lang)
+    else:
+        lang = fb_lang
+    return {"topic": topic, "language": lang, "region": ix.region[ix.need_country[ns], ps]}
+
+
 def pair_components(
     ix: Indexes, tables: Tables, text: Text, w: Weights, ns: I64, offers: I64, ps: I64
 ) -> dict[str, F64]:
@@ -474,11 +502,7 @@ def pair_components(
     has_caps = len(ix.caps) > 0
     cs = np.where(is_cap, offers, 0)
     sig = Signatures(ix, ns)
-    cap_sim = (
-        _grouped_max(ix.cap_topic, sig.themes, sig.theme_row, cs) if has_caps else np.zeros(ns.size)
-    )
-    fb_sim = _grouped_max(ix.fallback_topic, sig.themes, sig.theme_row, ps)
-    topic = np.where(is_cap, topic_levels(cap_sim), F.FALLBACK_SHARE * topic_levels(fb_sim))
+    facts = offer_facts(ix, w, ns, offers, ps, sig)
     topical = _grouped_max(tables.topical, sig.themes, sig.theme_row, ps)
     evidence = 0.5 * tables.general[ps] + 0.5 * topical
     if tables.reference > 0:
@@ -496,23 +520,13 @@ def pair_components(
         txt = np.where(is_cap, cap_text, F.FALLBACK_SHARE * fb_text)
     else:
         txt = np.zeros(ns.size)
-    fb_lang = _grouped_language(
-        ix.fallback_lang, ix.fallback_lang_empty, sig.langs, sig.lang_row, ps, w.interpretation
-    )
-    if has_caps:
-        cap_lang = _grouped_language(
-            ix.cap_lang, ix.cap_lang_empty, sig.langs, sig.lang_row, cs, w.interpretation
-        )
-        lang = np.where(is_cap, cap_lang, fb_lang)
-    else:
-        lang = fb_lang
     return {
-        "topic": topic,
+        "topic": facts["topic"],
         "text": txt,
         "experience": exp,
         "relationship": tables.relationship[rs, ps],
-        "region": ix.region[rs, ps],
-        "language": lang,
+        "region": facts["region"],
+        "language": facts["language"],
         "maturity": np.where(is_cap, ix.cap_maturity[cs] if has_caps else 0.0, F.FALLBACK_MATURITY),
         "follow_through": ix.follow_through[ps],
     }

@@ -151,15 +151,13 @@ Facts = Callable[[I64, I64], tuple[F64, F64, Bool]]
 class Selection:
     """The top ``k`` of each row after the near-tie ordering: ``rows``, ``ranks`` (from 1) and
     ``cols`` (country positions), by row then rank; ``passed`` the column of the first
-    higher-scored candidate each passed (-1) and ``by`` the factor that decided; ``asked`` the
-    position of each among the pairs ``facts`` was asked about (to reuse what it computed)."""
+    higher-scored candidate each passed (-1) and ``by`` the factor that decided."""
 
     rows: I64
     ranks: I64
     cols: I64
     passed: I64
     by: list[str]
-    asked: I64
 
 
 def select(keys: F64, k: int, delta: float, facts: Facts) -> Selection:
@@ -169,7 +167,7 @@ def select(keys: F64, k: int, delta: float, facts: Facts) -> Selection:
     k = min(k, keys.shape[1])
     empty = np.zeros(0, dtype=np.int64)
     if k < 1 or not keys.shape[0]:
-        return Selection(empty, empty, empty, empty, [], empty)
+        return Selection(empty, empty, empty, empty, [])
     finite = np.isfinite(keys)
     kth = np.where(
         finite.sum(axis=1) >= k,
@@ -209,7 +207,6 @@ def select(keys: F64, k: int, delta: float, facts: Facts) -> Selection:
         cols[picked].astype(np.int64),
         np.where(passed_at >= 0, cols[np.maximum(passed_at, 0)], -1).astype(np.int64),
         [BY[b] for b in np.asarray(by, dtype=np.int64)[keep].tolist()],
-        picked,
     )
 
 
