@@ -162,7 +162,6 @@ NOT_YET = {
     "calibrations_latest",
     "calibrations_list",
     "network",
-    "worklist",
     "openapi",
 }
 
@@ -191,7 +190,7 @@ def _mismatch(spec: dict[str, Any], op: dict[str, Any], response: Any) -> str | 
 
 
 def test_every_record_answer_is_documented_and_real_answers_match(
-    app: Flask, users: dict[str, int], spec: dict[str, Any]
+    app: Flask, users: dict[str, int], spec: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Each route that answers a record says so (``@operation(returns=...)``) and documents the
     record's schema for its 2xx answers; every route's real answers are walked (reads with the
@@ -252,6 +251,7 @@ def test_every_record_answer_is_documented_and_real_answers_match(
     made = check("focal_gtm", "PUT", at, json={**need, "version": made["version"]})
     made = check("focal_gtm", "POST", f"{at}/submit", json={"version": made["version"]})
     made = check("secretariat", "POST", f"{at}/return", json={"note": "Say which ports."})
+    work = [check("focal_gtm", "GET", "/api/v1/worklist")]
     made = check("focal_gtm", "POST", f"{at}/submit")
     check("secretariat", "POST", f"{at}/endorse")
     capacity = {"title": "Port inspection teams", "themes": ["labour-inspection"]}
@@ -280,6 +280,7 @@ def test_every_record_answer_is_documented_and_real_answers_match(
         made = check("secretariat", "POST", f"{at}/transition", json=step)
     promise = {"owner_country": "GTM", "description": "Adopt a checklist", "due": "2031-12"}
     made = check("secretariat", "POST", f"{at}/commitments", json=promise)
+    check("secretariat", "POST", f"{at}/commitments", json={**promise, "due": "2031-09-30"})
     update = {"version": made["version"], "status": "in_progress"}
     check("secretariat", "POST", f"/api/v1/commitments/{made['id']}/updates", json=update)
     proposal = f"/api/v1/proposals/{values['proposal_id']}"
@@ -326,5 +327,11 @@ def test_every_record_answer_is_documented_and_real_answers_match(
     check("secretariat", "GET", f"/api/v1/needs/{closed.id}/matches", query_string={"top": 2})
     run = check("secretariat", "POST", "/api/v1/match-runs", json={"needs": [closed.id], "top": 2})
     check("secretariat", "GET", f"/api/v1/match-runs/{run['id']}")
+    monkeypatch.setitem(app.config, "TODAY", "2031-09-25")  # a commitment is due in 5 days
+    work += [check(who, "GET", "/api/v1/worklist") for who in ("secretariat", "focal_gtm")]
+    kinds = {
+        item["type"] for w in work for listed in w["lists"].values() for item in listed["items"]
+    }
+    assert {"commitment", "need", "proposal", "study_tour"} <= kinds, kinds
     assert not wrong, "answers that do not match their schema:\n" + "\n".join(wrong)
     assert declared <= checked, f"never answered: {sorted(declared - checked)}"

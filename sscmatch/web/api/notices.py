@@ -9,17 +9,17 @@ A notice is the caller's own: another user's is answered 404, as if it did not e
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any, Literal
 
 from flask import current_app, jsonify, request
 from flask_login import current_user
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from sscmatch.dates import as_text
 from sscmatch.models import Notice
 from sscmatch.web.access import SIGNED_IN, access
 from sscmatch.web.api import ApiError, NoBody, PageOf, bp, int_arg, operation, query_arg
-from sscmatch.web.api.review import _db, proposal_json
+from sscmatch.web.api.review import ListedProposal, _db, proposal_json
 from sscmatch.workflow import notices, worklists
 
 
@@ -151,6 +151,62 @@ def read_all() -> Any:
 # ----------------------------------------------------------------------------- worklist
 
 
+class DueItem(BaseModel):
+    """A commitment due soon or overdue (``days_left`` below zero), its due date as its text."""
+
+    type: Literal["commitment"]
+    id: str
+    description: str
+    owner_country: str | None
+    due: str | None
+    status: str
+    days_left: int
+
+
+class ProposalItem(ListedProposal):
+    """A proposal to answer or to decide."""
+
+    type: Literal["proposal"]
+
+
+class TourItem(BaseModel):
+    """A study tour to move on, and the status it would move to next."""
+
+    type: Literal["study_tour"]
+    id: str
+    title: str
+    status: str
+    next: str | None
+
+
+class NeedItem(BaseModel):
+    """A need to endorse, or returned to its focal point (with the secretariat's note)."""
+
+    type: Literal["need"]
+    id: str
+    title: str
+    country: str | None
+    status: str
+    review_note: str | None
+
+
+WorkItem = Annotated[DueItem | ProposalItem | TourItem | NeedItem, Field(discriminator="type")]
+
+
+class WorkListed(BaseModel):
+    """One list of the worklist: its first items and how many there are in all."""
+
+    total: int
+    items: list[WorkItem]
+
+
+class Worklist(BaseModel):
+    """The caller's role and their lists by name (none for an analyst)."""
+
+    role: str
+    lists: dict[str, WorkListed]
+
+
 def _item(item: Any) -> dict[str, Any]:
     """One worklist entry as JSON, whatever its kind."""
     if isinstance(item, worklists.DueCommitment):
@@ -191,7 +247,7 @@ def _item(item: Any) -> dict[str, Any]:
 
 @bp.get("/worklist", endpoint="worklist")
 @access(SIGNED_IN)
-@operation(responses={"200": "the lists"})
+@operation(returns=Worklist, responses={"200": "the lists"})
 def worklist() -> Any:
     """What needs you now: for a focal point the proposals to answer, needs returned and
     commitments due (`to_answer`, `returned`, `due`); for the secretariat and admins the
@@ -202,10 +258,11 @@ def worklist() -> Any:
 
     work = worklists.for_viewer(_db(), current_user, today())
     lists = (work.lists if work else {}).items()
-    return jsonify(
-        role=current_user.role,
-        lists={
+    answer = {
+        "role": current_user.role,
+        "lists": {
             name: {"total": listed.total, "items": [_item(i) for i in listed.items]}
             for name, listed in lists
         },
-    )
+    }
+    return jsonify(Worklist.model_validate(answer).model_dump(mode="json"))
