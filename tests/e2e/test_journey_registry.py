@@ -34,6 +34,8 @@ def test_focal_point_registers_a_need_with_the_theme_picker(
     page.wait_for_url(re.compile(r"/needs/N-\d{4}-\d{4}$"))
     assert "Inspección en fincas de café (e2e)" in page.inner_text("h1")
     page.click("form[action$='/submit'] button")
+    # the click waits for the POST to commit, not for the page it redirects to: wait for it
+    page.locator(".badge-submitted").first.wait_for()
     assert page.locator(".badge-submitted").count() >= 1
     need_url = page.url
     shot(page, "submitted")
@@ -44,6 +46,7 @@ def test_focal_point_registers_a_need_with_the_theme_picker(
     assert "Inspección en fincas de café (e2e)" in sec.inner_text("main")
     sec.goto(need_url)
     sec.click("form[action$='/endorse'] button")
+    sec.locator(".badge-open").first.wait_for()
     assert sec.locator(".badge-open").count() >= 1
     shot(sec, "endorsed")
 
