@@ -10,15 +10,17 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import threading
 import uuid
+import weakref
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import text
-from sqlalchemy.engine import Engine
+from sqlalchemy import event, text
+from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session
 
 from sscmatch import caches, create_app
@@ -33,12 +35,55 @@ BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
 KEEP_TABLES = {"alembic_version", "country"}
 
 
+# Every engine that has opened a connection and was not disposed by this module: those of
+# session- or package-scoped fixtures, and those of the current test (apps built by
+# make_test_app, engines of the code under test, of the test itself).
+_ENGINES_IN_TEST: weakref.WeakSet[Engine] = weakref.WeakSet()
+
+
+@event.listens_for(Engine, "engine_connect")
+def _remember_engine(connection: Connection) -> None:
+    _ENGINES_IN_TEST.add(connection.engine)
+
+
 @pytest.fixture(autouse=True)
-def _forget_process_caches() -> Iterator[None]:
+def _forget_process_caches(request: pytest.FixtureRequest) -> Iterator[None]:
     """Caches keyed by database URL and data version must not carry over between tests: the
-    PostgreSQL tests reuse one URL, and two empty databases have the same version."""
+    PostgreSQL tests reuse one URL, and two empty databases have the same version.
+
+    After the test, every engine it used is disposed: a pool left open is garbage-collected
+    during some later test, and psycopg's "connection deleted while still open"
+    ResourceWarning then fails that innocent test (warnings are errors here). Disposing is
+    harmless for an engine the test no longer uses. Engines of wider-scoped fixtures (the
+    browser tests' live server and its job worker) connected before the test began and are
+    left alone: disposing a pool under a thread that holds one of its connections would orphan
+    that connection."""
     caches.clear_all()
+    outer = weakref.WeakSet(_ENGINES_IN_TEST)
+    threads_before = set(threading.enumerate())
     yield
+    # The browser tests share a live server whose worker and browser threads come and go.
+    if "live_server" not in request.fixturenames:
+        _fail_on_threads_left_running(threads_before)
+    for engine in list(_ENGINES_IN_TEST):
+        if engine not in outer:
+            engine.dispose()
+            _ENGINES_IN_TEST.discard(engine)
+
+
+def _fail_on_threads_left_running(before: set[threading.Thread], patience: float = 10.0) -> None:
+    """A thread a test started (a job worker, a signer, a request in parallel) must have ended
+    with it: left running, it goes on using a database whose engine is disposed next, and its
+    connection surfaces as a ResourceWarning in a later test. Threads that are ending are
+    given ``patience`` seconds in all."""
+    import time
+
+    deadline = time.monotonic() + patience
+    left = [t for t in threading.enumerate() if t not in before]
+    for thread in left:
+        thread.join(timeout=max(0.0, deadline - time.monotonic()))
+    running = [t.name for t in left if t.is_alive()]
+    assert not running, f"the test left threads running: {running}"
 
 
 def _migrate_and_seed(engine: Engine) -> None:

@@ -165,6 +165,7 @@ def run_worker(
             carried_out += 1
     finally:
         signer.stopped.set()
+        signer.join()  # a signature in flight ends before the worker retires and returns
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
         with Session(engine) as session:

@@ -211,6 +211,7 @@ def test_background_run_reports_progress(database_url: str, tmp_path: Path) -> N
     app: Flask = make_test_app(database_url, tmp_path, JOBS_SYNC=False)
     engine = app.extensions["sscmatch.engine"]
     stop = threading.Event()
+    worker: threading.Thread | None = None
     try:
         from sscmatch.db import session_scope
         from sscmatch.workflow.users import create_user
@@ -244,7 +245,8 @@ def test_background_run_reports_progress(database_url: str, tmp_path: Path) -> N
         assert status["job"] is None or status["job"]["state"] == "done"
     finally:
         stop.set()
-        time.sleep(0.1)
+        if worker is not None:
+            worker.join(timeout=60)
         engine.dispose()
 
 
