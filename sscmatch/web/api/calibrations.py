@@ -18,12 +18,14 @@ from sscmatch.models import Calibration
 from sscmatch.web.access import access
 from sscmatch.web.api import (
     ApiError,
+    PageOf,
     bp,
     int_arg,
     operation,
     paged,
     query_arg,
 )
+from sscmatch.web.api.review import JobState, Stamp
 from sscmatch.web.calibrations import (
     calibration_job_status,
     describe,
@@ -50,13 +52,42 @@ class CalibrationRequest(BaseModel):
     )
 
 
+class CalibrationRecord(BaseModel):
+    """A calibration: when and by whom, its status, the weights it learnt beside the defaults,
+    how good the suggestions have been (``figures``; ``sentence`` and ``not_adopted`` in the
+    request's language), whether match runs use it (``in_use``) and, while it runs, its job."""
+
+    id: int
+    status: str
+    created_at: Stamp
+    created_by: int | None
+    created_by_name: str | None
+    finished_at: Stamp | None
+    as_of: str
+    window: int
+    weights: dict[str, float]
+    defaults: dict[str, float]
+    kept_defaults: bool | None
+    figures: dict[str, Any] | None
+    sentence: str | None
+    adopted: bool | None
+    not_adopted: str | None
+    cases: int
+    projects: int
+    error: str | None
+    error_detail: str | None
+    in_use: bool
+    job: JobState | None
+
+
 def _db() -> Any:
     return get_session()
 
 
-def calibration_json(db: Any, row: Calibration) -> dict[str, Any]:
-    """A calibration's public shape (``workflow.calibrations.summary``), its sentence and error
-    in the request's language, and who made it."""
+def calibration_json(db: Any, row: Calibration, *, in_use: bool) -> dict[str, Any]:
+    """A calibration's public shape (:class:`CalibrationRecord`, from
+    ``workflow.calibrations.summary``), its sentence and error in the request's language, and
+    who made it."""
     data: dict[str, Any] = wf.summary(row) or {}
     shown = describe(row) or {}
     data["sentence"] = shown.get("sentence")
@@ -64,9 +95,9 @@ def calibration_json(db: Any, row: Calibration) -> dict[str, Any]:
     data["error"] = shown.get("error")
     data["error_detail"] = row.error
     data["created_by_name"] = wf.creator(db, row) or None
-    data["in_use"] = False
+    data["in_use"] = in_use
     data["job"] = calibration_job_status(db, row) if row.status == "running" else None
-    return data
+    return CalibrationRecord.model_validate(data).model_dump(mode="json")
 
 
 # ----------------------------------------------------------------------------- reading
@@ -75,7 +106,8 @@ def calibration_json(db: Any, row: Calibration) -> dict[str, Any]:
 @bp.get("/calibrations/latest", endpoint="calibrations_latest")
 @access(*READERS)
 @operation(
-    responses={"200": "the calibration", "404": "no calibration yet (runs use the defaults)"}
+    returns=CalibrationRecord,
+    responses={"200": "the calibration", "404": "no calibration yet (runs use the defaults)"},
 )
 def latest() -> Any:
     """The calibration match runs use now: the latest that finished, with its weights beside
@@ -86,9 +118,7 @@ def latest() -> Any:
         raise ApiError(
             404, "not_found", "no calibration yet: match runs use the documented default weights"
         )
-    data = calibration_json(db, row)
-    data["in_use"] = True
-    return jsonify(data)
+    return jsonify(calibration_json(db, row, in_use=True))
 
 
 @bp.get("/calibrations", endpoint="calibrations_list")
@@ -103,6 +133,7 @@ def latest() -> Any:
         },
     ],
     responses={"200": "a page of calibrations", "400": "a bad page number"},
+    returns=PageOf(CalibrationRecord),
 )
 def list_calibrations() -> Any:
     """Every calibration, newest first (running and failed ones too)."""
@@ -113,17 +144,18 @@ def list_calibrations() -> Any:
     db.commit()
     rows, total = wf.history(db, page, size)
     in_use = wf.latest(db)
-    items = []
-    for row, _who in rows:
-        data = calibration_json(db, row)
-        data["in_use"] = in_use is not None and row.id == in_use.id
-        items.append(data)
+    items = [
+        calibration_json(db, row, in_use=in_use is not None and row.id == in_use.id)
+        for row, _who in rows
+    ]
     return paged(items, page=page, per_page=size, pages=max(1, -(-total // size)), total=total)
 
 
 @bp.get("/calibrations/<int:calibration_id>", endpoint="calibrations_get")
 @access(*READERS)
-@operation(responses={"200": "the calibration", "404": "unknown calibration"})
+@operation(
+    returns=CalibrationRecord, responses={"200": "the calibration", "404": "unknown calibration"}
+)
 def get_one(calibration_id: int) -> Any:
     """One calibration: its status, weights and figures, and while it runs the state of the job
     computing it (`job`: queued, running; attempts; waiting for a worker)."""
@@ -136,10 +168,8 @@ def get_one(calibration_id: int) -> Any:
     row = db.get(Calibration, calibration_id)
     if row is None:
         raise ApiError(404, "not_found", f"no calibration {calibration_id}")
-    data = calibration_json(db, row)
     in_use = wf.latest(db)
-    data["in_use"] = in_use is not None and in_use.id == row.id
-    return jsonify(data)
+    return jsonify(calibration_json(db, row, in_use=in_use is not None and in_use.id == row.id))
 
 
 # ----------------------------------------------------------------------------- calibrating
@@ -150,6 +180,7 @@ def get_one(calibration_id: int) -> Any:
 @operation(
     body=CalibrationRequest,
     body_required=False,
+    returns=CalibrationRecord,
     responses={
         "201": "the calibration, finished (status done, or failed with its error)",
         "202": "the calibration, queued for a worker or being computed",
@@ -173,9 +204,7 @@ def create(body: CalibrationRequest) -> Any:
     db.expire_all()
     found = db.get(Calibration, row.id)
     assert found is not None
-    data = calibration_json(db, found)
-    data["in_use"] = found.status == "done"
-    response = jsonify(data)
+    response = jsonify(calibration_json(db, found, in_use=found.status == "done"))
     response.status_code = 202 if found.status == "running" else 201
     response.headers["Location"] = url_for("api.calibrations_get", calibration_id=row.id)
     return response

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Response, jsonify, request
+from pydantic import BaseModel, RootModel
 
 from sscmatch import analytics
 from sscmatch.analytics.payload import EXTENSIONS, LAYOUTS, MEDIA_TYPES, asked_subject
@@ -13,6 +14,101 @@ from sscmatch.vocab import load_vocabulary
 from sscmatch.web.access import SIGNED_IN, access
 from sscmatch.web.api import ApiError, bp, operation, query_arg
 from sscmatch.web.db import get_session
+
+
+class NetworkNode(BaseModel):
+    """A country: its exchanges (provided, received, joint), partners, centrality, community
+    and position (``x``, ``y`` of the layout; ``lat``, ``lon`` of its capital)."""
+
+    id: str
+    label: str
+    region: str
+    subregion: str
+    provided: int
+    received: int
+    joint: int
+    total: int
+    partners: int
+    betweenness: float
+    pagerank: float
+    community: int
+    reciprocal: bool
+    x: float
+    y: float
+    lat: float | None
+    lon: float | None
+
+
+class NetworkLink(BaseModel):
+    """A link: provider → recipient (``directed``) or a ``joint`` exchange, how many exchanges
+    it stands for and their ids, years and themes (``key`` repeats ``kind``, as networkx keys a
+    multigraph's edges)."""
+
+    source: str
+    target: str
+    kind: str
+    key: str
+    exchanges: int
+    exchange_ids: list[str]
+    years: list[int]
+    themes: list[str]
+
+
+class NetworkGraph(BaseModel):
+    """The whole network: how many exchanges, the filters applied, the layout, the communities
+    (country codes, largest first) and how many links there are."""
+
+    exchanges: int
+    filters: dict[str, str]
+    layout: str
+    communities: list[list[str]]
+    links_total: int
+
+
+class NodeLinkData(BaseModel):
+    """The network as networkx node-link data (``nx.node_link_graph(d, edges='links')``)."""
+
+    directed: bool
+    multigraph: bool
+    graph: NetworkGraph
+    nodes: list[NetworkNode]
+    links: list[NetworkLink]
+
+
+class ListedExchange(BaseModel):
+    """An exchange of a country or a link: its start (a partial date), the countries by role,
+    themes, modality, direction (``role``: the asked country's, with ``node``)."""
+
+    id: str
+    title: str
+    start: str
+    year: int
+    providers: list[str]
+    recipients: list[str]
+    participants: list[str]
+    themes: list[str]
+    modality: str | None
+    direction: str | None
+    role: str | None = None
+
+
+class NetworkExchanges(BaseModel):
+    """The exchanges of a country (``node``) or of a link (``source``, ``target``, ``kind``),
+    newest first: how many pass the filters (``total``) and those shown."""
+
+    node: str | None = None
+    source: str | None = None
+    target: str | None = None
+    kind: str | None = None
+    total: int
+    shown: int
+    exchanges: list[ListedExchange]
+
+
+class NetworkAnswer(RootModel[NodeLinkData | NetworkExchanges]):
+    """``format=json``: the network (node-link data), or the exchanges a country or a link
+    stands for when ``node`` or ``source`` and ``target`` are asked."""
+
 
 _FILTER_PARAMS: list[dict[str, Any]] = [
     {
@@ -54,6 +150,7 @@ _FILTER_PARAMS: list[dict[str, Any]] = [
 @bp.get("/network")
 @access(SIGNED_IN)
 @operation(
+    returns=NetworkAnswer,
     query=[
         {
             "name": "format",
@@ -105,10 +202,10 @@ def network() -> Any:
     if request.args.get("node") or request.args.get("source") or request.args.get("target"):
         subject = asked_subject(request.args)
         found = analytics.exchanges_for(session, vocab, filters, **subject, limit=10_000)
-        return jsonify(found)
+        return jsonify(_answer(found))
     view = analytics.network_view(session, vocab, filters, kind)
     if fmt == "json":
-        return jsonify(analytics.node_link(view, vocab))
+        return jsonify(_answer(analytics.node_link(view, vocab)))
     return Response(
         analytics.export(view, vocab, fmt),
         mimetype=MEDIA_TYPES[fmt],
@@ -116,3 +213,8 @@ def network() -> Any:
             "Content-Disposition": f'attachment; filename="sscmatch-network.{EXTENSIONS[fmt]}"'
         },
     )
+
+
+def _answer(data: dict[str, Any]) -> Any:
+    """``data`` through :class:`NetworkAnswer`, as openapi.json documents it."""
+    return NetworkAnswer.model_validate(data).model_dump(mode="json", exclude_unset=True)

@@ -23,12 +23,12 @@ from typing import Any
 from apispec import APISpec
 from apispec_webframeworks.flask import FlaskPlugin
 from flask import Flask, current_app
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 from pydantic.json_schema import JsonSchemaMode
 from werkzeug.routing import Rule
 
 from sscmatch.web.access import PUBLIC, ROLES, SIGNED_IN, access
-from sscmatch.web.api import PREFIX, ItemsOf, Operation, PageOf, bp
+from sscmatch.web.api import PREFIX, ItemsOf, Operation, PageOf, bp, operation
 
 METHODS = ("get", "put", "patch", "post", "delete")
 _ARGUMENT = re.compile(r"<(?:(\w+)(?:\([^)]*\))?:)?(\w+)>")
@@ -40,6 +40,16 @@ ERROR = {
     "properties": {"error": {"type": "string"}, "message": {"type": "string"}},
     "required": ["error", "message"],
 }
+
+
+class OpenApiDocument(BaseModel):
+    """An OpenAPI 3 document: its version, what it describes (``info``) and its paths (the
+    rest, components and security, as OpenAPI defines them)."""
+
+    model_config = ConfigDict(extra="allow")
+    openapi: str
+    info: dict[str, Any]
+    paths: dict[str, Any]
 
 
 class ApiPlugin(FlaskPlugin):
@@ -197,9 +207,11 @@ _CACHED: list[Any] = []
 
 @bp.get("/openapi.json")
 @access(PUBLIC)
+@operation(returns=OpenApiDocument, responses={"200": "the document"})
 def openapi() -> Any:
     """This document: the API's paths, who may call each, bodies and answers (OpenAPI 3)."""
     # Routes and schemas are fixed once the app is built, so the document is built once.
     if not _CACHED:
-        _CACHED.append(current_app.json.dumps(spec(current_app)).encode())
+        document = OpenApiDocument.model_validate(spec(current_app)).model_dump(mode="json")
+        _CACHED.append(current_app.json.dumps(document).encode())
     return current_app.response_class(_CACHED[0], mimetype="application/json")
