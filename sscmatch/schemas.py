@@ -9,10 +9,18 @@ institution exist? is this theme declared?) belong to the use cases; checks on a
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    WithJsonSchema,
+    model_validator,
+)
 from sqlmodel import SQLModel
 
 from sscmatch import enums
@@ -134,6 +142,30 @@ HolderCountry = Annotated[CountryCode | None, BeforeValidator(_blank_to_none)]
 ModalityList = Annotated[list[Modality], BeforeValidator(_split), Field(max_length=MAX_ITEMS)]
 Title = Annotated[str, Field(min_length=1, max_length=MAX_TITLE)]
 NonEmptyText = Annotated[str, Field(min_length=1, max_length=MAX_TEXT)]
+
+
+MOMENT_PATTERN = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$"
+"""A moment as every JSON answer writes it: ISO 8601 in UTC with ``Z``."""
+
+
+def moment_text(moment: datetime) -> str:
+    """``moment`` as JSON writes it (:data:`MOMENT_PATTERN`): in UTC, ``Z`` for the offset (a
+    naive value is UTC: the tables store UTC).
+
+    >>> moment_text(datetime(2026, 12, 3, 13, 5, tzinfo=UTC))
+    '2026-12-03T13:05:00Z'
+    """
+    utc = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    return utc.isoformat().replace("+00:00", "Z")
+
+
+Moment = Annotated[
+    datetime,
+    PlainSerializer(moment_text, return_type=str, when_used="json"),
+    WithJsonSchema({"type": "string", "format": "date-time", "pattern": MOMENT_PATTERN}),
+]
+"""A timestamp of a public shape (every API answer's ``*_at``): written by :func:`moment_text`,
+documented with :data:`MOMENT_PATTERN` so openapi.json says the format and its test checks it."""
 
 
 def whole_number(text: Any, low: int = 0, high: int = MAX_INT) -> int | None:
@@ -306,8 +338,8 @@ class CommitmentCreate(_Input):
 
 class _Public(SQLModel):
     model_config = ConfigDict(from_attributes=True)  # type: ignore[assignment]
-    created_at: datetime | None = None
-    updated_at: datetime | None = None
+    created_at: Moment | None = None
+    updated_at: Moment | None = None
     version: int = 1
 
 

@@ -6,14 +6,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import jsonschema_rs
 import pytest
 from flask import Flask
+from pydantic import TypeAdapter
 from sqlmodel import Session, select
 
 from sscmatch.models import Capacity, Need, Proposal
+from sscmatch.schemas import MOMENT_PATTERN, Moment, moment_text
 from sscmatch.web.access import PUBLIC
 from sscmatch.web.api import Operation
 from tests.web.test_authorization import _world
@@ -151,6 +154,81 @@ def test_request_models_are_components_with_their_nested_models(spec: dict[str, 
     assert {"Day", "AgendaSession", "Member", "NeedCreate", "NoBody", "Error"} <= set(schemas)
 
 
+# --------------------------------------------------------------------------- timestamps
+
+# Anything in an answer that reads as a moment (a date, then a time).
+LOOKS_LIKE_A_MOMENT = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
+
+
+def _properties(node: Any, where: str = "") -> Iterator[tuple[str, dict[str, Any]]]:
+    """Every property of every schema under ``node`` (``where`` names it), also inside
+    ``anyOf`` and ``items``."""
+    if isinstance(node, dict):
+        for name, value in node.get("properties", {}).items():
+            yield f"{where}.{name}", value
+        for key, value in node.items():
+            if key != "properties":
+                yield from _properties(value, where)
+            else:
+                for name, nested in value.items():
+                    yield from _properties(nested, f"{where}.{name}")
+    elif isinstance(node, list):
+        for value in node:
+            yield from _properties(value, where)
+
+
+def _alternatives(schema: dict[str, Any]) -> list[dict[str, Any]]:
+    return [s for s in schema.get("anyOf", [schema]) if s.get("type") != "null"]
+
+
+def test_every_timestamp_field_is_written_one_way(spec: dict[str, Any]) -> None:
+    """Every timestamp of every answer model is the shared ``Moment`` (ISO 8601 in UTC with
+    ``Z``): a ``date-time`` field documents its pattern, and a field named ``at`` or ``*_at``
+    is a ``date-time``. The walk of real answers checks the values against the pattern."""
+    moment = TypeAdapter(Moment).json_schema(mode="serialization")
+    found = []
+    for name, schema in spec["components"]["schemas"].items():
+        for where, prop in _properties(schema, name):
+            field = where.rsplit(".", 1)[1]
+            for kind in _alternatives(prop):
+                if kind.get("format") == "date-time":
+                    written = {key: kind.get(key) for key in moment}
+                    assert written == moment, f"{where}: declare it as sscmatch.schemas.Moment"
+                    found.append(where)
+                elif field == "at" or field.endswith("_at"):
+                    pytest.fail(f"{where} looks like a timestamp: declare it as Moment")
+    assert len(found) >= 20, found
+    for model in ("JobState", "CalibrationRecord", "NoticeRecord", "VetoRecord", "TourSummary"):
+        assert any(where.startswith(f"{model}.") for where in found), model
+
+
+@pytest.mark.parametrize(
+    ("moment", "written"),
+    [
+        (datetime(2026, 12, 3, 13, 5, 0, 120, tzinfo=UTC), "2026-12-03T13:05:00.000120Z"),
+        (datetime(2026, 12, 3, 13, 5), "2026-12-03T13:05:00Z"),  # naive: stored as UTC
+        (datetime(2026, 12, 3, 9, 5, tzinfo=timezone(timedelta(hours=-4))), "2026-12-03T13:05:00Z"),
+    ],
+)
+def test_a_moment_is_written_in_utc_with_z(moment: datetime, written: str) -> None:
+    assert moment_text(moment) == written
+    assert TypeAdapter(Moment).dump_python(moment, mode="json") == written
+    assert re.fullmatch(MOMENT_PATTERN, written)
+    assert datetime.fromisoformat(written) == moment.replace(tzinfo=moment.tzinfo or UTC)
+
+
+def _moments(node: Any, where: str = "") -> Iterator[tuple[str, str]]:
+    """Every string in a JSON answer that reads as a moment, with where it is."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield from _moments(value, f"{where}.{key}")
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from _moments(value, f"{where}[{index}]")
+    elif isinstance(node, str) and LOOKS_LIKE_A_MOMENT.match(node):
+        yield where, node
+
+
 # --------------------------------------------------------------------------- 2xx answers
 
 
@@ -203,6 +281,7 @@ def test_every_record_answer_is_documented_and_real_answers_match(
 
     checked: set[tuple[str, str]] = set()
     wrong: list[str] = []
+    moments: set[str] = set()  # where the answers carried one
 
     def check(who: str, method: str, path: str, walking: bool = False, **kwargs: Any) -> Any:
         token = world["tokens"][who]
@@ -218,6 +297,10 @@ def test_every_record_answer_is_documented_and_real_answers_match(
             problem = _mismatch(spec, _operation_of(spec, rules[endpoint], method), response)
             if problem:
                 wrong.append(f"{method} {path}: {problem}")
+            for where, text in _moments(response.get_json()):
+                moments.add(re.sub(r"\[\d+\]", "[]", where))
+                if not re.fullmatch(MOMENT_PATTERN, text):
+                    wrong.append(f"{method} {path}: {where} = {text!r} is not ISO 8601 UTC with Z")
             checked.add((name, method))
         return response.get_json() if response.is_json else None
 
@@ -329,4 +412,7 @@ def test_every_record_answer_is_documented_and_real_answers_match(
     }
     assert {"commitment", "need", "proposal", "study_tour"} <= kinds, kinds
     assert not wrong, "answers that do not match their schema:\n" + "\n".join(wrong)
+    seen = {".updated_at", ".items[].created_at", ".job.started_at", ".proposal.updated_at"}
+    seen |= {".history[].at", ".read_at", ".submitted_at", ".review.at", ".reverted.reverted_at"}
+    assert seen <= moments, f"answers never carried {seen - moments}"
     assert declared <= checked, f"never answered: {sorted(declared - checked)}"

@@ -15,6 +15,7 @@ from flask_login import current_user
 from pydantic import BaseModel, ConfigDict, Field
 
 from sscmatch.models import Calibration
+from sscmatch.schemas import Moment
 from sscmatch.web.access import access
 from sscmatch.web.api import (
     ApiError,
@@ -25,7 +26,7 @@ from sscmatch.web.api import (
     paged,
     query_arg,
 )
-from sscmatch.web.api.review import JobState, Stamp
+from sscmatch.web.api.review import JobState
 from sscmatch.web.calibrations import (
     calibration_job_status,
     describe,
@@ -59,10 +60,10 @@ class CalibrationRecord(BaseModel):
 
     id: int
     status: str
-    created_at: Stamp
+    created_at: Moment
     created_by: int | None
     created_by_name: str | None
-    finished_at: Stamp | None
+    finished_at: Moment | None
     as_of: str
     window: int
     weights: dict[str, float]

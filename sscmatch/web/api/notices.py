@@ -8,7 +8,6 @@ A notice is the caller's own: another user's is answered 404, as if it did not e
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from flask import current_app, jsonify, request
@@ -17,6 +16,7 @@ from pydantic import BaseModel, Field
 
 from sscmatch.dates import as_text
 from sscmatch.models import Notice
+from sscmatch.schemas import Moment
 from sscmatch.web.access import SIGNED_IN, access
 from sscmatch.web.api import ApiError, NoBody, PageOf, bp, int_arg, operation, query_arg
 from sscmatch.web.api.review import ListedProposal, _db, proposal_json
@@ -33,8 +33,8 @@ class NoticeRecord(BaseModel):
     params: dict[str, Any]
     entity: str
     entity_id: str
-    created_at: datetime
-    read_at: datetime | None
+    created_at: Moment
+    read_at: Moment | None
     emailed_on: str | None
 
 

@@ -28,8 +28,10 @@ from sscmatch.schemas import (
     ExchangeCreate,
     ExchangePublic,
     InstitutionPublic,
+    Moment,
     NeedCreate,
     NeedPublic,
+    moment_text,
 )
 from sscmatch.vocab import load_vocabulary
 from sscmatch.web.access import SIGNED_IN, access
@@ -65,7 +67,7 @@ class NeedRecord(NeedPublic):
     """A need as the API answers it: its fields, when it was submitted for endorsement and the
     note it was returned with."""
 
-    submitted_at: datetime | None = None
+    submitted_at: Moment | None = None
     review_note: str | None = None
 
 
@@ -91,7 +93,9 @@ def _as_written(value: Any) -> Any:
     format), a moment in ISO 8601, the rest as it is."""
     if isinstance(value, PartialDate):
         return str(value)
-    if isinstance(value, datetime | date):
+    if isinstance(value, datetime):
+        return moment_text(value)
+    if isinstance(value, date):
         return value.isoformat()
     return value
 

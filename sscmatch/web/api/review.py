@@ -9,15 +9,14 @@ input such as a missing reason).
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
 from typing import Annotated, Any, Literal, TypeVar
 
 from flask import current_app, jsonify, request, url_for
 from flask_login import current_user
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema
+from pydantic import BaseModel, ConfigDict, Field
 
 from sscmatch.models import MatchRun, Need
-from sscmatch.schemas import MAX_INT, MAX_REF, MAX_TEXT
+from sscmatch.schemas import MAX_INT, MAX_REF, MAX_TEXT, Moment
 from sscmatch.vocab import load_vocabulary
 from sscmatch.web import reasons
 from sscmatch.web.access import access
@@ -70,14 +69,6 @@ class MatchRunRequest(BaseModel):
 
 # ----------------------------------------------------------------------------- answers
 
-# A moment as the answers have always written it: ``datetime.isoformat()`` (``+00:00``, not the
-# ``Z`` pydantic would write).
-Stamp = Annotated[
-    datetime,
-    PlainSerializer(lambda moment: moment.isoformat(), return_type=str),
-    WithJsonSchema({"type": "string", "format": "date-time"}),
-]
-
 
 class ReasonText(BaseModel):
     """One reason: its code and parameters (a client may render them itself) and the sentence
@@ -129,8 +120,8 @@ class ProposalRecord(Ranked):
     recipient_fit: str | None
     notes: dict[str, str]
     version: int
-    created_at: Stamp
-    updated_at: Stamp
+    created_at: Moment
+    updated_at: Moment
 
 
 class ListedProposal(ProposalRecord):
@@ -148,9 +139,9 @@ class ReviewRecord(BaseModel):
     reason: str | None
     alternate: int | None
     reviewer: int | None
-    at: Stamp
+    at: Moment
     override: bool
-    reverted_at: Stamp | None
+    reverted_at: Moment | None
 
 
 class Alternate(BaseModel):
@@ -228,9 +219,9 @@ class JobState(BaseModel):
     worker: str | None
     waiting_for_worker: bool
     error: str | None
-    created_at: Stamp
-    started_at: Stamp | None
-    finished_at: Stamp | None
+    created_at: Moment
+    started_at: Moment | None
+    finished_at: Moment | None
 
 
 class MatchRunRecord(BaseModel):
@@ -239,9 +230,9 @@ class MatchRunRecord(BaseModel):
 
     id: int
     status: str
-    created_at: Stamp
+    created_at: Moment
     created_by: int | None
-    finished_at: Stamp | None
+    finished_at: Moment | None
     as_of: str | None
     top: int
     needs: list[str]

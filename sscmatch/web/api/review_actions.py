@@ -10,7 +10,6 @@ the bulk decision take ``dry_run: true``: the answer says what would change, not
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any, Literal
 
 from flask import current_app, jsonify, request
@@ -21,7 +20,7 @@ from sqlmodel import col, select
 
 from sscmatch.models import Need, Review, StudyTour, Veto
 from sscmatch.models import Proposal as StoredProposal
-from sscmatch.schemas import MAX_INT, MAX_TEXT
+from sscmatch.schemas import MAX_INT, MAX_TEXT, Moment
 from sscmatch.web.access import access
 from sscmatch.web.api import (
     ApiError,
@@ -192,7 +191,7 @@ class VetoRecord(BaseModel):
     recipient: str
     reason: str
     created_by: int | None
-    created_at: datetime
+    created_at: Moment
 
 
 def veto_json(pair: Veto | dict[str, Any]) -> dict[str, Any]:
@@ -360,7 +359,7 @@ class CommentRecord(BaseModel):
     author: str
     author_role: str
     body: str
-    created_at: datetime
+    created_at: Moment
 
 
 def comment_json(comment: Any, author: str, role: str) -> dict[str, Any]:

@@ -7,7 +7,6 @@ the ``version`` they started from; a stale one answers 409.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from flask import jsonify, request
@@ -23,6 +22,7 @@ from sscmatch.schemas import (
     MAX_REF,
     MAX_TEXT,
     MAX_TITLE,
+    Moment,
 )
 from sscmatch.web.access import SIGNED_IN, access
 from sscmatch.web.api import (
@@ -137,7 +137,7 @@ class TourSummary(BaseModel):
     need: str | None
     capacity: str | None
     version: int
-    updated_at: datetime
+    updated_at: Moment
 
 
 class TourRecord(TourSummary):
@@ -160,7 +160,7 @@ class TourRecord(TourSummary):
 class HistoryStep(BaseModel):
     """One step of a commitment's history: a status change, new evidence or a note."""
 
-    at: datetime
+    at: Moment
     user_id: int | None
     status: str
     evidence: str | None
@@ -181,7 +181,7 @@ class CommitmentRecord(BaseModel):
     overdue: bool
     evidence: str | None
     version: int
-    updated_at: datetime
+    updated_at: Moment
     history: list[HistoryStep] | None = None
 
 
