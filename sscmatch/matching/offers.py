@@ -55,6 +55,9 @@ class OfferTable:
     combo: I64
     bound: F64
     open_col: I64
+    parts: F64 | None = None
+    """combinations × capacities: every offer part, kept when one chunk held them all (the
+    exact pass then reads them instead of working them out again a country at a time)."""
 
 
 def offer_table(
@@ -90,4 +93,9 @@ def offer_table(
             np.where(at_best, np.arange(n_caps)[None, :], n_caps), starts, axis=1
         )
         open_col[lo : lo + step, owners] = np.where(first < n_caps, first, -1)
-    return OfferTable(combo=inverse.ravel().astype(np.int64), bound=bound, open_col=open_col)
+    return OfferTable(
+        combo=inverse.ravel().astype(np.int64),
+        bound=bound,
+        open_col=open_col,
+        parts=offer if step >= n_combo else None,
+    )

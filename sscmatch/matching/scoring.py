@@ -394,7 +394,7 @@ def score_block(
     allowed = ix.allowed[ix.need_country[ns]] & has_caps[None, :]
     cap_best = np.full((ns.size, nc), -np.inf)
     cap_offer = np.full((ns.size, nc), -1, dtype=np.int64)
-    exact = _ExactPass(ix, text, w, ns, cs, (topic, lang, maturity), sig, country, windowed)
+    exact = _ExactPass(ix, text, w, ns, cs, (topic, lang, maturity), table, sig, country, windowed)
     if top_k is None:
         exact.score(allowed, cap_best, cap_offer)
     else:
@@ -431,6 +431,7 @@ class _ExactPass:
     offer: tuple[F64, F64, F64]
     """Per capacity column: topic and language tables (by need theme / language row) and
     maturity."""
+    table: OfferTable
     sig: Signatures
     country: F64
     windowed: Bool
@@ -449,7 +450,7 @@ class _ExactPass:
             # every capacity of country p (a run of columns) against the needs that may rank it
             rows = np.flatnonzero(candidate[:, p])
             lo, hi = int(starts[run_of[p]]), int(ends[run_of[p]])
-            score = (
+            parts = (
                 offer_parts(
                     w,
                     topic[:, lo:hi],
@@ -458,8 +459,10 @@ class _ExactPass:
                     sig.theme_row[rows],
                     sig.lang_row[rows],
                 )
-                + self.country[rows, p][:, None]
+                if self.table.parts is None
+                else self.table.parts[:, lo:hi][self.table.combo[rows]]
             )
+            score = parts + self.country[rows, p][:, None]
             cols = np.arange(lo, hi)
             shut = np.flatnonzero(self.windowed[cols])
             if shut.size:
