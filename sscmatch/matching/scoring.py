@@ -280,6 +280,15 @@ def _vetoed_pairs(ix: Indexes) -> I64:
     return np.asarray(sorted(out), dtype=np.int64)
 
 
+def _in_sorted(values: I64, ordered: I64) -> Bool:
+    """``np.isin(values, ordered)`` for an ascending ``ordered``, without sorting either."""
+    if not ordered.size:
+        return np.zeros(values.shape, dtype=bool)
+    at = np.minimum(np.searchsorted(ordered, values), ordered.size - 1)
+    out: Bool = ordered[at] == values
+    return out
+
+
 def _kth_largest(x: F64, k: int) -> F64:
     """Per row, the k-th largest value (-inf when a row has fewer than k finite values)."""
     if x.shape[1] < k:
@@ -462,7 +471,8 @@ class _ExactPass:
                 if self.table.parts is None
                 else self.table.parts[:, lo:hi][self.table.combo[rows]]
             )
-            score = parts + self.country[rows, p][:, None]
+            score = parts  # a new array either way: add the country part in place
+            score += self.country[rows, p][:, None]
             cols = np.arange(lo, hi)
             shut = np.flatnonzero(self.windowed[cols])
             if shut.size:
@@ -471,9 +481,13 @@ class _ExactPass:
                     ix.cap_to[c_at] >= ix.need_from[n_at]
                 )
                 if vetoed_pairs is not None:
-                    ok &= ~np.isin(n_at * len(ix.caps) + c_at, vetoed_pairs)
+                    ok &= ~_in_sorted(n_at * len(ix.caps) + c_at, vetoed_pairs)
                 score[:, shut] = np.where(ok, score[:, shut], -np.inf)
-            score = (score + w.text * self.text.grid(ns[rows], cs[cols])) / w.total
+            # (score + w_text·text) / Σw as ``weighted`` computes it, in place
+            text = self.text.grid(ns[rows], cs[cols])
+            text *= w.text
+            score += text
+            score /= w.total
             at = score.argmax(axis=1)  # the first of equal scores: the lowest capacity
             top = score[np.arange(rows.size), at]
             hit = np.isfinite(top)
@@ -481,15 +495,27 @@ class _ExactPass:
             offer[rows[hit], p] = cs[cols[at[hit]]]
 
 
+def _by_group(keys: I64) -> list[tuple[int, I64]]:
+    """Each distinct key with the positions that hold it (one sort, not one scan a key)."""
+    if not keys.size:
+        return []
+    order = np.argsort(keys, kind="stable")
+    distinct, starts = np.unique(keys[order], return_index=True)
+    ends = np.r_[starts[1:], keys.size]
+    return [
+        (g, order[a:b])
+        for g, a, b in zip(distinct.tolist(), starts.tolist(), ends.tolist(), strict=True)
+    ]
+
+
 def _grouped_max(table: F64, groups: list[tuple[int, ...]], keys: I64, cols: I64) -> F64:
     """Per pair: the max over the rows ``groups[keys[i]]`` of ``table[:, cols[i]]`` (0 for an
     empty group), one vector operation per distinct group."""
     out = np.zeros(cols.size)
-    for g in np.unique(keys).tolist():
+    for g, at in _by_group(keys):
         rows = groups[g]
         if rows:
-            at = np.flatnonzero(keys == g)
-            out[at] = table[list(rows)][:, cols[at]].max(axis=0)
+            out[at] = table[np.ix_(np.asarray(rows, dtype=np.int64), cols[at])].max(axis=0)
     return out
 
 
@@ -498,11 +524,12 @@ def _grouped_language(
 ) -> F64:
     """Per pair: the best language credit (at least ``floor``), 0.5 when unknown."""
     out = np.full(cols.size, F.LANGUAGE_UNKNOWN)
-    for g in np.unique(keys).tolist():
+    for g, at in _by_group(keys):
         langs = groups[g]
         if langs:
-            at = np.flatnonzero(keys == g)
-            out[at] = np.maximum(table[list(langs)][:, cols[at]].max(axis=0), floor)
+            out[at] = np.maximum(
+                table[np.ix_(np.asarray(langs, dtype=np.int64), cols[at])].max(axis=0), floor
+            )
     out[empty[cols]] = F.LANGUAGE_UNKNOWN
     return out
 

@@ -49,7 +49,7 @@ def relevance(dots: npt.NDArray[np.floating[Any]], low: float, high: float) -> F
     in two passes (a·dot − b, clipped): the engine and the reference both use this."""
     a = 1.0 / (VECTOR_SCALE * VECTOR_SCALE * (high - low))
     b = low / (high - low)
-    out: F64 = np.asarray(dots, dtype=np.float64) * a
+    out: F64 = np.multiply(dots, a, dtype=np.float64)  # one pass: cast and scale
     out -= b
     np.clip(out, 0.0, 1.0, out=out)
     return out
