@@ -72,6 +72,13 @@ def visible_records(
     return caps, needs, exchanges, commitments
 
 
+def _numbered(values: list[tuple[int, ...]]) -> tuple[list[tuple[int, ...]], I64]:
+    """The distinct values in order of first appearance, and each value's number."""
+    number: dict[tuple[int, ...], int] = {}
+    keys = np.array([number.setdefault(v, len(number)) for v in values], dtype=np.int64)
+    return list(number), keys
+
+
 def southern(corpus: Corpus, code: str, as_of: date | None) -> bool:
     """A country may provide South-South cooperation (unknown countries may)."""
     info = corpus.countries.get(code)
@@ -280,6 +287,10 @@ class Indexes:
         ]
         self.need_lang_codes = [self.languages_of(n.languages, n.country) for n in needs]
         self.need_langs = [tuple(self.lidx[x] for x in ls) for ls in self.need_lang_codes]
+        self.subjects, self.need_subject_key = _numbered(self.need_subject)
+        """the distinct subjects of the needs, and each need's position among them"""
+        self.lang_sets, self.need_langs_key = _numbered(self.need_langs)
+        """the distinct language sets of the needs, and each need's position among them"""
         self.need_from = np.array([_day(n.desired_from, DAY_MIN) for n in needs], dtype=np.int64)
         self.need_to = np.array([_day(n.desired_to, DAY_MAX) for n in needs], dtype=np.int64)
 

@@ -140,17 +140,16 @@ class Signatures:
     depends on those is computed once per group."""
 
     def __init__(self, ix: Indexes, ns: I64) -> None:
-        themes: dict[tuple[int, ...], int] = {}
-        langs: dict[tuple[int, ...], int] = {}
-        self.theme_row = np.array(
-            [themes.setdefault(ix.need_subject[n], len(themes)) for n in ns.tolist()],
-            dtype=np.int64,
-        )
-        self.lang_row = np.array(
-            [langs.setdefault(ix.need_langs[n], len(langs)) for n in ns.tolist()], dtype=np.int64
-        )
-        self.themes = list(themes)
-        self.langs = list(langs)
+        subjects, self.theme_row = _rows(ix.need_subject_key[ns])
+        lang_sets, self.lang_row = _rows(ix.need_langs_key[ns])
+        self.themes = [ix.subjects[k] for k in subjects]
+        self.langs = [ix.lang_sets[k] for k in lang_sets]
+
+
+def _rows(keys: I64) -> tuple[list[int], I64]:
+    """The distinct keys (ascending), and the row of each key among them."""
+    distinct, row = np.unique(keys, return_inverse=True)
+    return distinct.tolist(), row.ravel().astype(np.int64)
 
 
 def theme_max(values: F64, groups: list[tuple[int, ...]], cols: I64 | None = None) -> F64:
