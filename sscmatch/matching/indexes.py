@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from itertools import chain
+from operator import attrgetter
 from typing import Any
 
 import numpy as np
@@ -298,29 +300,38 @@ class Indexes:
     def _exchanges(self) -> None:
         nc, ne = len(self.codes), len(self.exchanges)
 
-        # one pass over the exchanges: a country is a provider, else a recipient, else a
-        # participant of an exchange (each once, whatever the sources repeat)
-        rows: tuple[list[int], list[int], list[int]] = ([], [], [])
-        cols: tuple[list[int], list[int], list[int]] = ([], [], [])
-        cidx = self.cidx
-        for j, e in enumerate(self.exchanges):
-            seen: set[str] = set()
-            for role, members in enumerate((e.providers, e.recipients, e.participants)):
-                for c in members:
-                    if c not in seen:
-                        seen.add(c)
-                        rows[role].append(cidx[c])
-                        cols[role].append(j)
+        # a country is a provider, else a recipient, else a participant of an exchange (each
+        # once, whatever the sources repeat): each role's pairs listed flat, then the earlier
+        # roles taken out of the later ones with sparse arithmetic
+        cidx, exchanges = self.cidx, self.exchanges
 
-        def membership(role: int) -> sp.csr_matrix:
-            data = np.ones(len(rows[role]))
-            return sp.csr_matrix((data, (rows[role], cols[role])), shape=(nc, ne))
+        def listed(role: str) -> sp.csr_matrix:
+            members = list(map(attrgetter(role), exchanges))
+            counts = np.fromiter(map(len, members), dtype=np.int64, count=ne)
+            total = int(counts.sum())
+            rows = np.fromiter(
+                map(cidx.__getitem__, chain.from_iterable(members)), dtype=np.int64, count=total
+            )
+            cols = np.repeat(np.arange(ne, dtype=np.int64), counts)
+            got = sp.csr_matrix((np.ones(total), (rows, cols)), shape=(nc, ne))
+            got.data[:] = 1.0  # repeated members were summed
+            return got
 
-        self.provided = membership(0)
+        earlier = sp.csr_matrix((nc, ne))
+        roles: list[sp.csr_matrix] = []
+        for role in ("providers", "recipients", "participants"):
+            got = listed(role)
+            if roles:
+                got = (got - got.multiply(earlier)).tocsr()
+                got.eliminate_zeros()
+            roles.append(got)
+            earlier = (earlier + got).tocsr()
+
+        self.provided = roles[0]
         """countries × exchanges: 1 where the country provided the exchange"""
-        self.received = membership(1)
+        self.received = roles[1]
         """countries × exchanges: 1 where the country received (and did not also provide)"""
-        self.participated = membership(2)
+        self.participated = roles[2]
         """countries × exchanges: 1 where the country took part, its role not stated"""
         self.members = (self.provided + self.received + self.participated).tocsr()
         self.members.data[:] = 1.0
