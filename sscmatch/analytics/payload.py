@@ -37,7 +37,7 @@ from sscmatch.analytics.graph import (
 )
 from sscmatch.bundle.csvfile import csv_bytes
 from sscmatch.vocab import Vocabulary
-from sscmatch.workflow.base import N_, BadParameter
+from sscmatch.workflow.base import N_, BadParameter, country_filter
 
 FORMATS = ("json", "graphml", "gexf", "csv-nodes", "csv-edges")
 LAYOUTS = ("geo", "spring")
@@ -442,20 +442,18 @@ def subject_of(
     kind: str | None = None,
 ) -> dict[str, str]:
     """What a detail request names: ``{"node": code}`` or ``{"source", "target", "kind"}``
-    (codes stripped and upper-cased). Raises DetailError."""
-    if node:
-        node = node.strip().upper()
-        if node not in vocab.countries:
-            raise DetailError(
-                N_("unknown country code %(value)s (expected ISO alpha-3, e.g. BRA)"),
-                value=repr(node),
-            )
-        return {"node": node}
-    if source and target:
+    (alpha-3 codes, :func:`~sscmatch.workflow.base.country_filter`). Raises DetailError, also
+    for a country the vocabulary does not know."""
+    code = country_filter(node, DetailError, vocab)
+    if code:
+        return {"node": code}
+    first = country_filter(source, DetailError, vocab)
+    second = country_filter(target, DetailError, vocab)
+    if first and second:
         kind = kind or DIRECTED
         if kind not in (DIRECTED, JOINT):
             raise DetailError(N_("kind must be 'directed' or 'joint'"))
-        return {"source": source.strip().upper(), "target": target.strip().upper(), "kind": kind}
+        return {"source": first, "target": second, "kind": kind}
     raise DetailError(N_("name a country (node=BRA) or a link (source=BRA&target=MOZ&kind=…)"))
 
 

@@ -32,6 +32,7 @@ from sscmatch.web.translate import gettext as _
 from sscmatch.web.translate import lazy_gettext as _l
 from sscmatch.workflow import commitments as wf
 from sscmatch.workflow import outcomes
+from sscmatch.workflow.base import country_filter
 from sscmatch.workflow.tours import TourError, TourForbidden, TourNotFound
 
 bp = Blueprint("followup", __name__, url_prefix="/followup")
@@ -68,19 +69,16 @@ ALL = "all"
 
 def _chosen_country() -> tuple[str | None, bool]:
     """The owner country to show and whether it is the reader's own by default (a focal point
-    opens on their country; ``all`` or an empty choice shows every country)."""
+    opens on their country; ``all`` or an empty choice shows every country); a country the
+    vocabulary does not know is a 400 in the reader's language (the one handler)."""
     raw = request.args.get("country")
     if raw is None:
         if current_user.role == "focal_point" and current_user.country:
             return str(current_user.country), True
         return None, False
-    code = raw.strip().upper()
-    if code in ("", ALL.upper()):
+    if raw.strip().upper() in ("", ALL.upper()):
         return None, False
-    if len(code) != 3 or not code.isalpha():
-        flash(_("Country must be an ISO alpha-3 code such as GTM."), "error")
-        return None, False
-    return code, False
+    return country_filter(raw, wf.CommitmentBadFilter), False
 
 
 @bp.get("")

@@ -41,6 +41,7 @@ from sscmatch.web.translate import gettext as _
 from sscmatch.web.translate import lazy_gettext as _l
 from sscmatch.workflow import proposals as wf
 from sscmatch.workflow import visibility
+from sscmatch.workflow.base import country_filter
 
 bp = Blueprint("review", __name__, url_prefix="/review")
 
@@ -77,7 +78,7 @@ def _float(args: Mapping[str, str], name: str) -> float | None:
     try:
         return float(raw)
     except ValueError:
-        raise wf.ProposalError(f"{name} must be a number between 0 and 1") from None
+        raise wf.BadFilterError(f"{name} must be a number between 0 and 1") from None
 
 
 def _int(args: Mapping[str, str], name: str) -> int | None:
@@ -86,7 +87,7 @@ def _int(args: Mapping[str, str], name: str) -> int | None:
         return None
     value = whole_number(raw)
     if value is None:
-        raise wf.ProposalError(f"{name} must be a whole number")
+        raise wf.BadFilterError(f"{name} must be a whole number")
     return value
 
 
@@ -101,9 +102,7 @@ def parse_filters(args: Any, *, involving: str | None = None) -> wf.Filters:
         statuses = ()
     else:
         statuses = tuple(dict.fromkeys(s.strip() for s in raw_statuses))
-    country = (args.get("country") or "").strip().upper() or None
-    if country and country not in load_vocabulary().countries:
-        raise wf.ProposalError(f"unknown country code {country!r} (expected e.g. GTM)")
+    country = country_filter(args.get("country"), wf.BadFilterError)
     filters = wf.Filters(
         statuses=statuses,
         theme=(args.get("theme") or "").strip() or None,

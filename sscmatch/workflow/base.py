@@ -23,6 +23,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Generic, Protocol, TypeVar
 
+from sscmatch.vocab import Vocabulary, load_vocabulary
+
 T = TypeVar("T")
 
 EDITORS = ("secretariat", "admin")
@@ -81,6 +83,33 @@ class BadParameter(DomainError):
 
     status = 400
     code = "bad_parameter"
+
+
+def country_filter(
+    text: str | None,
+    error: type[BadParameter] = BadParameter,
+    vocab: Vocabulary | None = None,
+) -> str | None:
+    """The country a list's filter names, as its alpha-3 code (a code in any case, or a name
+    the vocabulary resolves: ``gtm``, ``Guatemala``); None when it names none. A country the
+    vocabulary does not know raises ``error`` (the area's :class:`BadParameter`: 400, the one
+    handler says it in the reader's language): a list never answers "nothing" for a typo.
+
+    Every list that filters on a country reads it through here."""
+    raw = (text or "").strip()
+    if not raw:
+        return None
+    vocab = vocab or load_vocabulary()
+    code = raw.upper()
+    if code in vocab.countries:
+        return code
+    resolved = vocab.resolve_country(raw)
+    if resolved.ok and resolved.value is not None:
+        return resolved.value
+    raise error(
+        N_("unknown country %(value)s (expected an ISO alpha-3 code such as GTM)"),
+        value=repr(raw[:40]),
+    )
 
 
 # --------------------------------------------------------------------------- who acts

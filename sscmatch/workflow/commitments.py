@@ -30,7 +30,7 @@ from sscmatch.models import Commitment, CommitmentUpdate, Exchange, Institution,
 from sscmatch.schemas import MAX_REF, MAX_TEXT
 from sscmatch.workflow import ids
 from sscmatch.workflow.audit import record_event, snapshot
-from sscmatch.workflow.base import EDITORS, N_, Actor, BadParameter, can_edit
+from sscmatch.workflow.base import EDITORS, N_, Actor, BadParameter, can_edit, country_filter
 from sscmatch.workflow.tours import TourConflict, TourError, TourForbidden, TourNotFound, get_tour
 
 STATUSES = COMMITMENT_STATUSES
@@ -347,8 +347,9 @@ def _narrowed(query: Any, country: str | None, tour: str | None, status: str | N
             value=repr(status),
             known=", ".join(STATUSES),
         )
-    if country:
-        query = query.where(Commitment.owner_country == country.strip().upper())
+    code = country_filter(country, CommitmentBadFilter)
+    if code:
+        query = query.where(Commitment.owner_country == code)
     if tour:
         query = query.where(Commitment.study_tour == tour)
     if status:

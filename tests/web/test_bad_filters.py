@@ -10,6 +10,7 @@ reads, so a new list or a new filter is walked without being named here.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flask import Flask
@@ -40,8 +41,6 @@ NOT_LISTS = {
     "main.notices_page",
     "review.vetoes",
     "registry.suggest_themes",  # free text (?q=): nothing it could refuse
-    # a country that is not a code is flashed above the whole dashboard (200), as designed
-    "followup.dashboard",
 }
 BAD = {
     "page": "x",
@@ -53,7 +52,7 @@ BAD = {
     "status": "bogus",
     "country": "Atlantis",
     "region": "Atlantis",
-    "language": "klingon",
+    "language": "no-such-language",  # klingon is a language (tlh)
     "sort": "sideways",
     "modality": "bogus",
     "min_score": "high",
@@ -172,3 +171,115 @@ def test_the_network_data_refusal_is_json_in_the_readers_language(
     assert english["message"] != spanish["message"]
     page = client.get("/network/exchanges?node=XXX")
     assert page.status_code == 400 and page.mimetype == "text/html"
+
+
+# --------------------------------------------------------------------------- countries, choices
+
+# Query arguments that name a country; ZZZ is a well-formed code of no country.
+COUNTRY_ARGS = ("country", "node", "source", "target")
+UNKNOWN_COUNTRY = "ZZZ"
+# Arguments whose value is free (words, ids of records): any value is a search, not a mistake.
+FREE_ARGS = {"q", "need", "tour", "run"}
+
+
+def _bad_value(name: str, schema: dict[str, Any]) -> str | None:
+    """A value of a documented query argument that the list must refuse, or None (free)."""
+    if name in COUNTRY_ARGS:
+        return UNKNOWN_COUNTRY
+    if name in FREE_ARGS:
+        return None
+    if "enum" in schema:
+        return "bogus"
+    if schema.get("type") in ("integer", "number"):
+        return "abc"
+    if schema.get("type") == "boolean":
+        return "maybe"
+    return BAD.get(name, "bogus")
+
+
+def test_every_api_list_refuses_every_bad_filter(app: Flask, users: dict[str, int]) -> None:
+    """Each documented query argument of every API list (openapi.json) with a value it cannot
+    use, one at a time, an unknown country (``ZZZ``) included: 400 in the one error shape
+    (never a 200 that lists nothing for a typo, never a 422 or a 5xx)."""
+    token = _token(app, users["secretariat"])
+    spec = app.test_client().get("/api/v1/openapi.json").get_json()
+    client = app.test_client()
+    wrong: list[str] = []
+    countries: set[str] = set()
+    for path, item in spec["paths"].items():
+        op = item.get("get")
+        if op is None or "{" in path:
+            continue
+        for param in op.get("parameters", []):
+            value = _bad_value(param["name"], param["schema"])
+            if param["in"] != "query" or value is None:
+                continue
+            if param["name"] == "target":
+                continue  # a link needs its source: walked with it below
+            query = {param["name"]: value}
+            if param["name"] == "source":
+                query["target"] = "GTM"
+            response = client.get(
+                f"/api/v1{path}",
+                query_string=query,
+                headers={"Authorization": f"Bearer {token}"},
+            )
+            body = response.get_json(silent=True) or {}
+            if response.status_code != 400 or not body.get("message"):
+                wrong.append(f"{path}?{query}: {response.status_code} {body}")
+            if value == UNKNOWN_COUNTRY:
+                countries.add(path)
+                if "ZZZ" not in str(body.get("message")):
+                    wrong.append(f"{path}?{query}: the message does not name the country")
+    assert not wrong, "\n".join(wrong)
+    lists = {"/needs", "/capacities", "/exchanges", "/institutions", "/proposals", "/vetoes"}
+    assert lists | {"/tours", "/commitments", "/network"} <= countries, countries
+
+
+def _filters_on_country(html: str) -> bool:
+    """Whether a page's filter form (a GET form: a POST form starts something) has a country."""
+    for form in re.findall(r"<form\b[^>]*>.*?</form>", html, flags=re.S | re.I):
+        opening = form[: form.index(">")].lower()
+        if 'method="post"' not in opening and re.search(r'name="country"', form):
+            return True
+    return False
+
+
+def test_every_list_with_a_country_filter_refuses_an_unknown_country(
+    app: Flask, users: dict[str, int]
+) -> None:
+    """Every page list whose filter form offers a country (``name="country"``) and every API
+    list documenting a country argument answers ``country=ZZZ`` with a 400 that names it, the
+    page in the reader's language (Spanish here), through the one handler; a known code or a
+    name the vocabulary resolves is a 200."""
+    token = _token(app, users["secretariat"])
+    client = app.test_client()
+    sign_in(client, "secretariat")
+    client.post("/language", data={"lang": "es", "next": "/"})
+    api = {"Authorization": f"Bearer {token}"}
+    walked = set()
+    for endpoint, rule in _lists(app):
+        headers = api if endpoint.startswith("api.") else {}
+        plain = client.get(rule, headers=headers)
+        if plain.status_code != 200:
+            continue  # not this role's
+        if endpoint.startswith("api."):
+            spec = client.get("/api/v1/openapi.json").get_json()
+            op = spec["paths"][rule.removeprefix("/api/v1")]["get"]
+            if "country" not in {p["name"] for p in op.get("parameters", [])}:
+                continue
+        elif not _filters_on_country(plain.get_data(as_text=True)):
+            continue
+        walked.add(endpoint)
+        for known in ("GTM", "gtm", "Guatemala"):
+            found = client.get(rule, query_string={"country": known}, headers=headers)
+            assert found.status_code == 200, f"{rule}?country={known}: {found.status_code}"
+        refused = client.get(rule, query_string={"country": "ZZZ"}, headers=headers)
+        assert refused.status_code == 400, f"{rule}?country=ZZZ: {refused.status_code}"
+        text = refused.get_data(as_text=True)
+        assert "ZZZ" in text, rule
+        if not endpoint.startswith("api."):
+            assert "país desconocido" in text, f"{rule}: not in Spanish"
+    pages = {"registry.needs", "review.queue", "tours.index", "followup.commitments"}
+    pages |= {"followup.dashboard"}
+    assert pages | {"api.api_tours", "api.api_commitments", "api.review_vetoes"} <= walked, walked

@@ -9,11 +9,21 @@ from flask import Response, jsonify, request
 from pydantic import BaseModel, RootModel
 
 from sscmatch import analytics
-from sscmatch.analytics.payload import EXTENSIONS, LAYOUTS, MEDIA_TYPES, asked_subject
+from sscmatch.analytics.graph import DIRECTED, JOINT
+from sscmatch.analytics.payload import (
+    EXTENSIONS,
+    LAYOUTS,
+    MEDIA_TYPES,
+    DetailError,
+    asked_subject,
+)
 from sscmatch.vocab import load_vocabulary
 from sscmatch.web.access import SIGNED_IN, access
 from sscmatch.web.api import ApiError, bp, operation, query_arg
 from sscmatch.web.db import get_session
+from sscmatch.workflow.base import N_
+
+KINDS = (DIRECTED, JOINT)
 
 
 class NetworkNode(BaseModel):
@@ -175,7 +185,7 @@ _FILTER_PARAMS: list[dict[str, Any]] = [
         {
             "name": "kind",
             "in": "query",
-            "schema": {"type": "string", "enum": ["directed", "joint"]},
+            "schema": {"type": "string", "enum": list(KINDS)},
         },
         *_FILTER_PARAMS,
     ],
@@ -197,6 +207,8 @@ def network() -> Any:
     kind = request.args.get("layout", "geo")
     if kind not in LAYOUTS:
         raise ApiError(400, "bad_parameter", f"layout must be one of {', '.join(LAYOUTS)}")
+    if request.args.get("kind") not in (None, "", *KINDS):
+        raise DetailError(N_("kind must be 'directed' or 'joint'"))
     filters = analytics.parse_filters(request.args, vocab)
     session = get_session()
     if request.args.get("node") or request.args.get("source") or request.args.get("target"):

@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
 from sscmatch.dates import PartialDate
 from sscmatch.models import Capacity, Exchange, Institution, Need
 from sscmatch.schemas import (
+    CONSTITUENCIES,
     MAX_INT,
     MAX_TEXT,
     CapacityCreate,
@@ -192,6 +193,11 @@ _FILTERS = [
         ("per_page", "integer", f"rows per page, at most {MAX_PER_PAGE}"),
     )
 ]
+# Institutions have no theme, status or year; they have a constituency.
+_INSTITUTION_FILTERS = [
+    *(f for f in _FILTERS if f["name"] not in ("theme", "status", "year")),
+    query_arg("constituency", "string", "of the institution", enum=list(CONSTITUENCIES)),
+]
 _LIST = {"400": "bad filter"}
 _READ = {"403": "a draft of another country", "404": "unknown id"}
 _WRITE = {"201": "created", "403": "not your country or role", "409": "id exists"}
@@ -240,7 +246,7 @@ def api_exchanges() -> Any:
 
 @bp.get("/institutions")
 @access(SIGNED_IN)
-@operation(query=_FILTERS, responses=_LIST, returns=PageOf(InstitutionPublic))
+@operation(query=_INSTITUTION_FILTERS, responses=_LIST, returns=PageOf(InstitutionPublic))
 def api_institutions() -> Any:
     """List institutions (filters: country, region, constituency, language, q)."""
     return _listing(reg.search_institutions, institution_json)

@@ -43,6 +43,7 @@ from sscmatch.web.api.review import (
     rehearse,
 )
 from sscmatch.workflow import proposals as wf
+from sscmatch.workflow.base import country_filter
 
 READERS = ("secretariat", "admin", "analyst")
 PAGING = [
@@ -212,7 +213,7 @@ def vetoes() -> Any:
     side)."""
     size = int_arg("per_page", int(current_app.config["PAGE_SIZE"]), 1, 200)
     number = int_arg("page", 1, 1, 100_000)
-    country = (request.args.get("country") or "").strip().upper()
+    country = country_filter(request.args.get("country"))
     where = [or_(col(Veto.provider) == country, col(Veto.recipient) == country)] if country else []
     db = _db()
     total = int(db.exec(select(func.count(col(Veto.id))).where(*where)).one())

@@ -18,6 +18,7 @@ from sscmatch.caches import Cache
 from sscmatch.db import data_key
 from sscmatch.models import Capacity, Country, Need
 from sscmatch.models import Proposal as StoredProposal
+from sscmatch.vocab import load_vocabulary
 from sscmatch.workflow import visibility
 from sscmatch.workflow.base import Page
 from sscmatch.workflow.counts import kept_count
@@ -67,6 +68,14 @@ def check_filters(filters: Filters) -> None:
         )
     if filters.sort not in SORTS:
         raise BadFilterError(f"unknown sort {filters.sort!r} (expected one of {', '.join(SORTS)})")
+    vocab = load_vocabulary()
+    if filters.theme and filters.theme not in vocab.themes:
+        raise BadFilterError(f"unknown theme {filters.theme[:40]!r}")
+    known = sorted({c.region for c in vocab.countries.values() if c.region})
+    if filters.region and filters.region not in known:
+        raise BadFilterError(
+            f"unknown region {filters.region[:40]!r}; expected one of {', '.join(known)}"
+        )
     for name, value in (("min_score", filters.min_score), ("max_score", filters.max_score)):
         if value is not None and not (0.0 <= value <= 1.0):
             raise BadFilterError(f"{name} must lie between 0 and 1")

@@ -17,11 +17,11 @@ from sqlmodel import Session, SQLModel, col, select
 from sscmatch import relations
 from sscmatch.columns import JSONList, json_list_reader
 from sscmatch.dates import text_of
-from sscmatch.enums import CAPACITY_STATUSES, NEED_STATUSES
+from sscmatch.enums import CAPACITY_STATUSES, CONSTITUENCIES, NEED_STATUSES
 from sscmatch.models import AuditEvent, Capacity, Exchange, Institution, Need, Theme, period_order
 from sscmatch.vocab import Vocabulary, normalise
 from sscmatch.workflow import visibility
-from sscmatch.workflow.base import Page
+from sscmatch.workflow.base import Page, country_filter
 from sscmatch.workflow.counts import kept_count
 from sscmatch.workflow.registry.errors import BadFilter, NotFound
 from sscmatch.workflow.visibility import Viewer
@@ -139,13 +139,9 @@ def _theme_family(session: Session, vocab: Vocabulary, theme: str) -> list[str]:
 
 
 def _country_code(vocab: Vocabulary, text: str) -> str:
-    code = text.strip().upper()
-    if code in vocab.countries:
-        return code
-    resolved = vocab.resolve_country(text)
-    if resolved.ok and resolved.value is not None:
-        return resolved.value
-    raise BadFilter(f"unknown country {text!r} (expected an ISO alpha-3 code such as GTM)")
+    """The code of a country filter that names one (the callers skip a blank one), or
+    :class:`BadFilter`: :func:`~sscmatch.workflow.base.country_filter`."""
+    return country_filter(text, BadFilter, vocab) or ""
 
 
 def _language_code(vocab: Vocabulary, text: str) -> str:
@@ -501,6 +497,11 @@ def search_institutions(
     if flt.region:
         conditions.append(col(Institution.country).in_(_countries_in_region(vocab, flt.region)))
     if flt.constituency:
+        if flt.constituency not in CONSTITUENCIES:
+            raise BadFilter(
+                f"unknown constituency {flt.constituency[:40]!r}; "
+                f"expected one of {', '.join(CONSTITUENCIES)}"
+            )
         conditions.append(col(Institution.constituency) == flt.constituency)
     if flt.language:
         code = _language_code(vocab, flt.language)

@@ -28,7 +28,7 @@ from sscmatch.models import Capacity, Commitment, Exchange, Institution, Need, S
 from sscmatch.schemas import MAX_DESCRIPTION, MAX_ITEMS, MAX_TITLE
 from sscmatch.vocab import Vocabulary, load_vocabulary
 from sscmatch.workflow.audit import change_status, record_event, snapshot
-from sscmatch.workflow.base import EDITORS, N_, Actor, Page, can_edit
+from sscmatch.workflow.base import EDITORS, N_, Actor, Page, can_edit, country_filter
 from sscmatch.workflow.tours.base import (
     MAX_LANGUAGES,
     MAX_TOUR_DAYS,
@@ -101,8 +101,8 @@ def list_tours(
     conditions = []
     if status:
         conditions.append(col(StudyTour.status) == status)
-    if country:
-        code = country.strip().upper()
+    code = country_filter(country, TourBadFilter)
+    if code:
         conditions.append(
             (col(StudyTour.host_country) == code) | (col(StudyTour.visiting_country) == code)
         )
