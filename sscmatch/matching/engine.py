@@ -229,29 +229,28 @@ class PreparedCorpus:
         explained: list[tuple[Reason, ...]] = []
         if explainer is not None:
             explained = explainer.explain(nn, pp, oo, comps, contrib, dd)
+        needs = [ix.needs[n] for n in nn.tolist()]
+        caps = [ix.caps[o] if o >= 0 else None for o in oo.tolist()]
+        passed = chosen.passed.tolist()
         out: list[Proposal] = []
-        for j, (n, r, p, o, d, s, a) in enumerate(
+        for j, (need, cap, r, p, d, s, a) in enumerate(
             zip(
-                nn.tolist(),
+                needs,
+                caps,
                 ranks.tolist(),
                 pp.tolist(),
-                oo.tolist(),
                 dd.tolist(),
                 score.tolist(),
                 addresses.tolist(),
                 strict=True,
             )
         ):
-            need = ix.needs[n]
-            cap = ix.caps[o] if o >= 0 else None
-            components = dict(zip(FACTORS, comp_rows[j], strict=True))
-            contributions = dict(zip(FACTORS, contrib_rows[j], strict=True))
             reasons: tuple[Reason, ...] = ()
             if explainer is not None:
                 reasons = explained[j]
-                if chosen.passed[j] >= 0:
-                    passed = {"country": ix.codes[int(chosen.passed[j])]}
-                    reasons += (Reason(f"near_tie.{chosen.by[j]}", passed),)
+                if passed[j] >= 0:
+                    near = {"country": ix.codes[passed[j]]}
+                    reasons += (Reason(f"near_tie.{chosen.by[j]}", near),)
             out.append(
                 Proposal(
                     need_id=need.id,
@@ -261,8 +260,8 @@ class PreparedCorpus:
                     capacity_id=cap.id if cap else None,
                     institution=cap.institution if cap else None,
                     score=s,
-                    components=components,
-                    contributions=contributions,
+                    components=dict(zip(FACTORS, comp_rows[j], strict=True)),
+                    contributions=dict(zip(FACTORS, contrib_rows[j], strict=True)),
                     reasons=reasons,
                     basis="capacity" if cap else "experience",
                     addresses=a,
