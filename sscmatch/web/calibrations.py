@@ -26,6 +26,7 @@ from sscmatch.matching import DEFAULT_WEIGHTS, FACTORS
 from sscmatch.models import Calibration, Job
 from sscmatch.web.access import access
 from sscmatch.web.db import get_session
+from sscmatch.web.errors import answers_json
 from sscmatch.web.matching import READERS, STAFF, bp, page_arg
 from sscmatch.web.review import FACTOR_LABELS
 from sscmatch.web.tours import today
@@ -226,12 +227,13 @@ def calibration(calibration_id: int) -> Any:
 
 @bp.get("/calibrations/<int:calibration_id>/status")
 @access(*READERS)
+@answers_json()
 def calibration_status(calibration_id: int) -> Any:
+    """The calibration's progress for its page's script (JSON; an unknown calibration is a
+    JSON 404 in the reader's language)."""
     db = _db()
     _recover()
-    row = db.get(Calibration, calibration_id)
-    if row is None:
-        return jsonify(error="not_found", message=f"no calibration {calibration_id}"), 404
+    row = _calibration_or_404(db, calibration_id)
     return jsonify(
         id=row.id,
         status=row.status,

@@ -32,6 +32,7 @@ from sscmatch.models import Job, User
 from sscmatch.web.access import access
 from sscmatch.web.admin import bp
 from sscmatch.web.db import get_session
+from sscmatch.web.errors import answers_json
 from sscmatch.web.translate import gettext as _
 from sscmatch.web.translate import lazy_gettext as _l
 from sscmatch.workflow import jobs as queue
@@ -248,12 +249,13 @@ def import_job(job_id: int) -> Any:
 
 @bp.get("/import/<int:job_id>/status")
 @access(*IMPORTERS)
+@answers_json()
 def import_status(job_id: int) -> Any:
+    """The import's progress for its page's script (JSON; an unknown import is a JSON 404 in
+    the reader's language)."""
     jobs.recover(current_app.extensions["sscmatch.engine"])
     db = _db()
-    job = db.get(Job, job_id)
-    if job is None or job.kind != "import":
-        return jsonify(error="not_found", message=f"no import {job_id}"), 404
+    job = _import_job_or_404(db, job_id)
     data = jobs.status(db, job)
     data["step_label"] = str(STEP_LABELS.get(job.step or "", job.step or ""))
     return jsonify(data)

@@ -41,6 +41,7 @@ from sscmatch.schemas import MAX_PAGE, whole_number
 from sscmatch.vocab import load_vocabulary
 from sscmatch.web.access import access
 from sscmatch.web.db import get_session
+from sscmatch.web.errors import answers_json
 from sscmatch.web.templating import STATUS_LABELS
 from sscmatch.web.translate import gettext as _
 from sscmatch.web.translate import lazy_gettext as _l
@@ -344,14 +345,17 @@ def run(run_id: int) -> Any:
 
 @bp.get("/runs/<int:run_id>/status")
 @access(*READERS)
+@answers_json()
 def status(run_id: int) -> Any:
+    """The run's progress for its page's script (JSON; an unknown run is a JSON 404 in the
+    reader's language)."""
     from sscmatch.workflow.proposals import run_to_dict
 
     db = get_session()
     _recover()
     found, job = run_with_job(db, run_id)
     if found is None:
-        return jsonify(error="not_found", message=f"no match run {run_id}"), 404
+        abort(404, description=_("There is no match run %(id)s.", id=run_id))
     data = run_to_dict(found)
     data["percent"] = round(100 * found.needs_done / found.needs_total) if found.needs_total else 0
     data["finished"] = found.status != "running"
