@@ -101,14 +101,6 @@ def concentration(rankings: Iterable[Ranking]) -> tuple[float, float, str]:
     return shares[top], sum(s * s for s in shares.values()), top
 
 
-def group_by_score(scored: Iterable[tuple[str, float]]) -> Ranking:
-    """Tie groups from (country, score) pairs: higher first, equal (rounded) scores together."""
-    by: dict[float, list[str]] = {}
-    for x, s in scored:
-        by.setdefault(round(s, SCORE_DIGITS), []).append(x)
-    return tuple(tuple(sorted(by[s])) for s in sorted(by, reverse=True))
-
-
 def group_in_order(ranked: Iterable[tuple[str, Hashable]]) -> Ranking:
     """Tie groups from (country, key) pairs already in rank order: consecutive equal keys
     together (the engine's order is not the score's where near-ties were ordered: ``ties.py``)."""

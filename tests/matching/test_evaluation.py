@@ -20,7 +20,6 @@ from sscmatch.matching.metrics import (
     case_metrics,
     concentration,
     covered,
-    group_by_score,
     hit_at,
     ndcg_at,
     reciprocal_rank,
@@ -143,12 +142,6 @@ def test_tie_expectations_equal_the_average_over_all_orders() -> None:
         want = _expected_by_enumeration(tuple(groups), rel)
         for k in want:
             assert got[k] == pytest.approx(want[k]), (groups, rel, k)
-
-
-def test_group_by_score() -> None:
-    got = group_by_score([("B", 0.5), ("A", 0.9), ("C", 0.5), ("D", 0.1 + 0.2)])
-    assert got == (("A",), ("B", "C"), ("D",))
-    assert group_by_score([("A", 0.3), ("B", 0.1 + 0.2)]) == (("A", "B"),)
 
 
 def test_concentration_splits_tied_first_places() -> None:
