@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import numpy.typing as npt
@@ -446,52 +447,96 @@ class _ExactPass:
     """Capacities with an availability window or a veto: checked per need."""
 
     def score(self, candidate: Bool, best: F64, offer: I64) -> None:
-        """Fill ``best`` and ``offer`` (needs × countries) where ``candidate`` holds."""
-        ix, w, ns, cs, sig = self.ix, self.w, self.ns, self.cs, self.sig
-        topic, lang, maturity = self.offer
+        """Fill ``best`` and ``offer`` (needs × countries) where ``candidate`` holds: a country
+        at a time (its capacities against the needs that may rank it) for a block of many
+        needs, a need at a time (every capacity of its candidate countries at once) for a few,
+        where the per-country steps would cost more than the arithmetic (one need ranked
+        alone)."""
+        ix, cs = self.ix, self.cs
         starts, owners = country_runs(ix.cap_country[cs])
         ends = np.r_[starts[1:], cs.size]
         run_of = np.full(len(ix.codes), -1, dtype=np.int64)
         run_of[owners] = np.arange(owners.size)
-        vetoed_pairs = _vetoed_pairs(ix) if ix.cap_vetoes else None
+        if self.ns.size <= FEW_NEEDS:
+            for r in np.flatnonzero(candidate.any(axis=1)).tolist():
+                ps = np.flatnonzero(candidate[r])
+                lo, hi = starts[run_of[ps]], ends[run_of[ps]]
+                cols = _ranges(lo, hi)
+                score = self._exact(np.array([r]), cols, None)[0]
+                firsts = np.r_[0, np.cumsum(hi - lo)[:-1]]
+                top = np.maximum.reduceat(score, firsts)
+                at_top = score == np.repeat(top, hi - lo)
+                at = np.minimum.reduceat(np.where(at_top, np.arange(cols.size), cols.size), firsts)
+                hit = np.isfinite(top)
+                best[r, ps[hit]] = top[hit]
+                offer[r, ps[hit]] = cs[cols[at[hit]]]
+            return
         for p in np.flatnonzero(candidate.any(axis=0)).tolist():
             # every capacity of country p (a run of columns) against the needs that may rank it
             rows = np.flatnonzero(candidate[:, p])
-            lo, hi = int(starts[run_of[p]]), int(ends[run_of[p]])
-            parts = (
-                offer_parts(
-                    w,
-                    topic[:, lo:hi],
-                    lang[:, lo:hi],
-                    maturity[lo:hi],
-                    sig.theme_row[rows],
-                    sig.lang_row[rows],
-                )
-                if self.table.parts is None
-                else self.table.parts[:, lo:hi][self.table.combo[rows]]
-            )
-            score = parts  # a new array either way: add the country part in place
-            score += self.country[rows, p][:, None]
-            cols = np.arange(lo, hi)
-            shut = np.flatnonzero(self.windowed[cols])
-            if shut.size:
-                n_at, c_at = ns[rows][:, None], cs[cols[shut]][None, :]
-                ok = (ix.cap_from[c_at] <= ix.need_to[n_at]) & (
-                    ix.cap_to[c_at] >= ix.need_from[n_at]
-                )
-                if vetoed_pairs is not None:
-                    ok &= ~_in_sorted(n_at * len(ix.caps) + c_at, vetoed_pairs)
-                score[:, shut] = np.where(ok, score[:, shut], -np.inf)
-            # (score + w_text·text) / Σw as ``weighted`` computes it, in place
-            text = self.text.grid(ns[rows], cs[cols])
-            text *= w.text
-            score += text
-            score /= w.total
+            cols = np.arange(int(starts[run_of[p]]), int(ends[run_of[p]]))
+            score = self._exact(rows, cols, p)
             at = score.argmax(axis=1)  # the first of equal scores: the lowest capacity
             top = score[np.arange(rows.size), at]
             hit = np.isfinite(top)
             best[rows[hit], p] = top[hit]
             offer[rows[hit], p] = cs[cols[at[hit]]]
+
+    def _exact(self, rows: I64, cols: I64, country: int | None) -> F64:
+        """rows × cols: the exact scores, text included, of the block's needs ``rows`` against
+        its capacities ``cols`` (all of one country when ``country`` is given), added in the
+        order of ``weighted`` so the floats are those of the pairwise computation."""
+        ix, w, ns, cs, sig = self.ix, self.w, self.ns, self.cs, self.sig
+        topic, lang, maturity = self.offer
+        score = (
+            offer_parts(
+                w,
+                topic[:, cols],
+                lang[:, cols],
+                maturity[cols],
+                sig.theme_row[rows],
+                sig.lang_row[rows],
+            )
+            if self.table.parts is None
+            else self.table.parts[np.ix_(self.table.combo[rows], cols)]
+        )
+        # a new array either way: add the country part in place
+        owner = ix.cap_country[cs[cols]]
+        score += (
+            self.country[rows, country][:, None]
+            if country is not None
+            else self.country[np.ix_(rows, owner)]
+        )
+        shut = np.flatnonzero(self.windowed[cols])
+        if shut.size:
+            n_at, c_at = ns[rows][:, None], cs[cols[shut]][None, :]
+            ok = (ix.cap_from[c_at] <= ix.need_to[n_at]) & (ix.cap_to[c_at] >= ix.need_from[n_at])
+            if ix.cap_vetoes:
+                ok &= ~_in_sorted(n_at * len(ix.caps) + c_at, self.vetoed_pairs)
+            score[:, shut] = np.where(ok, score[:, shut], -np.inf)
+        text = self.text.grid(ns[rows], cs[cols])
+        text *= w.text
+        score += text
+        score /= w.total
+        return score
+
+    @cached_property
+    def vetoed_pairs(self) -> I64:
+        return _vetoed_pairs(self.ix)
+
+
+FEW_NEEDS = 8
+"""Blocks of at most this many needs are scored a need at a time (``_ExactPass.score``)."""
+
+
+def _ranges(lo: I64, hi: I64) -> I64:
+    """The concatenation of ``arange(lo[i], hi[i])`` for every i."""
+    lengths = hi - lo
+    if not lengths.sum():
+        return np.zeros(0, dtype=np.int64)
+    offsets = np.repeat(lo - np.r_[0, np.cumsum(lengths)[:-1]], lengths)
+    out: I64 = np.arange(int(lengths.sum()), dtype=np.int64) + offsets
+    return out
 
 
 def _by_group(keys: I64) -> list[tuple[int, I64]]:

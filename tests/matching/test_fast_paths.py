@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sscmatch.matching import Weights, engine, offers, prepare
+from sscmatch.matching import Weights, engine, offers, prepare, scoring
 from sscmatch.matching.bruteforce import brute_force
 from sscmatch.matching.reference import MemoisedReference, ReferenceScorer
 from sscmatch.matching.scoring import weighted
@@ -102,6 +102,24 @@ def test_the_brute_force_proposes_what_the_engine_proposes(
     fast = [(p.need_id, p.rank, p.provider, p.capacity_id) for p in prepare(c).rank(w, top_k=top_k)]
     assert fast  # the comparison is not of two empty lists
     assert brute_force(prepare(c), w, top_k) == fast
+
+
+@pytest.mark.parametrize("few", [0, 10**6])
+def test_needs_scored_a_country_or_a_need_at_a_time_rank_the_same(
+    few: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The exact pass walks countries for big blocks and needs for small ones: each way, on
+    every block, proposes what the brute force does."""
+    c = corpus(9)
+    monkeypatch.setattr(scoring, "FEW_NEEDS", few)
+    fast = [(p.need_id, p.rank, p.provider, p.capacity_id) for p in prepare(c).rank(top_k=5)]
+    assert fast and brute_force(prepare(c), Weights(), 5) == fast
+    one = prepare(c)
+    for need in c.needs[:10]:
+        alone = [
+            (p.need_id, p.rank, p.provider, p.capacity_id) for p in one.rank(need_ids=[need.id])
+        ]
+        assert alone == [x for x in fast if x[0] == need.id]
 
 
 def test_offer_tables_made_in_the_smallest_chunks_rank_the_same(
