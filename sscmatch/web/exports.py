@@ -34,6 +34,7 @@ from flask_login import current_user
 from sscmatch.bundle.csvfile import csv_bytes
 from sscmatch.caches import Cache
 from sscmatch.db import data_key
+from sscmatch.schemas import moment_text
 from sscmatch.web.access import SIGNED_IN, access
 from sscmatch.web.db import get_session
 from sscmatch.web.translate import gettext as _
@@ -121,7 +122,9 @@ def send_kept(
 
 
 def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
+    """The time of export as every JSON answer writes a moment, to the second (two exports'
+    times then sort as text)."""
+    return moment_text(datetime.now(UTC).replace(microsecond=0))
 
 
 def _body(

@@ -39,6 +39,7 @@ from sscmatch.matching import DEFAULT_WEIGHTS, FACTORS, Weights
 from sscmatch.matching import calibration as engine_calibration
 from sscmatch.matching.reasons import N_
 from sscmatch.models import Calibration, User, utcnow
+from sscmatch.schemas import moment_text
 from sscmatch.vocab import Vocabulary
 from sscmatch.workflow.audit import record_event, snapshot
 from sscmatch.workflow.base import Conflict, DomainError
@@ -341,9 +342,9 @@ def summary(row: Calibration | None) -> dict[str, Any] | None:
     return {
         "id": row.id,
         "status": row.status,
-        "created_at": row.created_at.isoformat(),
+        "created_at": moment_text(row.created_at),
         "created_by": row.created_by,
-        "finished_at": row.finished_at.isoformat() if row.finished_at else None,
+        "finished_at": moment_text(row.finished_at) if row.finished_at else None,
         "as_of": row.as_of,
         "window": row.window,
         "weights": dict(row.weights),

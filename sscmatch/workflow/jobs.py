@@ -42,6 +42,7 @@ from sqlalchemy import delete, update
 from sqlmodel import Session, col, select
 
 from sscmatch.models import Job, JobPayload, JobWorker, utcnow
+from sscmatch.schemas import moment_text
 from sscmatch.workflow.base import DomainError
 from sscmatch.workflow.workers import process_gone
 
@@ -325,7 +326,7 @@ def summary(job: Job, workers_alive: bool) -> dict[str, Any]:
         "worker": job.worker,
         "waiting_for_worker": job.status == QUEUED and not workers_alive,
         "error": job.error,
-        "created_at": job.created_at.isoformat(),
-        "started_at": job.started_at.isoformat() if job.started_at else None,
-        "finished_at": job.finished_at.isoformat() if job.finished_at else None,
+        "created_at": moment_text(job.created_at),
+        "started_at": moment_text(job.started_at) if job.started_at else None,
+        "finished_at": moment_text(job.finished_at) if job.finished_at else None,
     }

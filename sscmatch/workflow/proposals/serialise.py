@@ -6,6 +6,7 @@ from typing import Any
 
 from sscmatch.models import MatchRun, Review
 from sscmatch.models import Proposal as StoredProposal
+from sscmatch.schemas import moment_text
 from sscmatch.workflow.proposals.responses import notes_by_side
 
 
@@ -33,8 +34,8 @@ def to_dict(proposal: StoredProposal) -> dict[str, Any]:
         "recipient_fit": proposal.recipient_fit,
         "notes": notes_by_side(proposal),
         "version": proposal.version,
-        "created_at": proposal.created_at.isoformat(),
-        "updated_at": proposal.updated_at.isoformat(),
+        "created_at": moment_text(proposal.created_at),
+        "updated_at": moment_text(proposal.updated_at),
     }
 
 
@@ -45,9 +46,9 @@ def review_to_dict(review: Review) -> dict[str, Any]:
         "reason": review.reason,
         "alternate": review.alternate_id,
         "reviewer": review.reviewer_id,
-        "at": review.created_at.isoformat(),
+        "at": moment_text(review.created_at),
         "override": bool((review.effects or {}).get("override")),
-        "reverted_at": review.reverted_at.isoformat() if review.reverted_at else None,
+        "reverted_at": moment_text(review.reverted_at) if review.reverted_at else None,
     }
 
 
@@ -55,9 +56,9 @@ def run_to_dict(run: MatchRun) -> dict[str, Any]:
     return {
         "id": run.id,
         "status": run.status,
-        "created_at": run.created_at.isoformat(),
+        "created_at": moment_text(run.created_at),
         "created_by": run.created_by,
-        "finished_at": run.finished_at.isoformat() if run.finished_at else None,
+        "finished_at": moment_text(run.finished_at) if run.finished_at else None,
         "as_of": run.as_of,
         "top": run.top_k,
         "needs": (run.params or {}).get("needs", []),
