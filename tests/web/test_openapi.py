@@ -260,8 +260,10 @@ def test_every_record_answer_is_documented_and_real_answers_match(
 ) -> None:
     """Each route that answers a record says so (``@operation(returns=...)``) and documents the
     record's schema for its 2xx answers; every route's real answers are walked (reads with the
-    authorization world's ids, the registry's writes by a focal point and the secretariat) and
-    each documented answer validates against its schema."""
+    authorization world's ids, the registry's writes by a focal point and the secretariat, every
+    documented ``format`` of a read) and each documented answer validates against its schema;
+    every media type a route answers with is documented for its status, and every documented
+    one was answered."""
     world = _world(app, users)
     values = world["values"]
     rules = {r.endpoint: r for r in app.url_map.iter_rules() if r.endpoint.startswith("api.")}
@@ -282,6 +284,7 @@ def test_every_record_answer_is_documented_and_real_answers_match(
     checked: set[tuple[str, str]] = set()
     wrong: list[str] = []
     moments: set[str] = set()  # where the answers carried one
+    answered: dict[tuple[str, str], set[str]] = {}  # the media types each operation answered
 
     def check(who: str, method: str, path: str, walking: bool = False, **kwargs: Any) -> Any:
         token = world["tokens"][who]
@@ -293,6 +296,12 @@ def test_every_record_answer_is_documented_and_real_answers_match(
         assert response.status_code < 300, f"{method} {path}: {response.get_data(as_text=True)}"
         endpoint = app.url_map.bind("").match(path, method=method)[0]
         name = endpoint.removeprefix("api.")
+        op = _operation_of(spec, rules[endpoint], method)
+        if response.get_data():
+            listed = op["responses"][str(response.status_code)].get("content", {})
+            answered.setdefault((name, method), set()).add(response.mimetype)
+            if response.mimetype not in listed:
+                wrong.append(f"{method} {path}: answers {response.mimetype}, not in {set(listed)}")
         if response.is_json:
             problem = _mismatch(spec, _operation_of(spec, rules[endpoint], method), response)
             if problem:
@@ -405,14 +414,37 @@ def test_every_record_answer_is_documented_and_real_answers_match(
     assert check("focal_gtm", "GET", "/api/v1/network", query_string=link)["total"] > 0
     found = check("focal_gtm", "GET", "/api/v1/network", query_string={"node": link["source"]})
     assert {item["role"] for item in found["exchanges"]} <= {"provider", "recipient", "participant"}
+    formats = 0
+    with app.test_request_context():
+        from flask import url_for
+
+        for endpoint, rule in rules.items():  # every documented format of every read
+            if "GET" not in (rule.methods or ()) or not all(a in values for a in rule.arguments):
+                continue
+            path = url_for(endpoint, **{a: values[a] for a in rule.arguments})
+            for asked in _operation_of(spec, rule, "GET").get("parameters", []):
+                if asked["name"] == "format" and asked["in"] == "query":
+                    for fmt in asked["schema"]["enum"]:
+                        check("secretariat", "GET", path, query_string={"format": fmt})
+                        formats += 1
+    assert formats >= 5, "the network's formats were asked"
     monkeypatch.setitem(app.config, "TODAY", "2031-09-25")  # a commitment is due in 5 days
     work += [check(who, "GET", "/api/v1/worklist") for who in ("secretariat", "focal_gtm")]
     kinds = {
         item["type"] for w in work for listed in w["lists"].values() for item in listed["items"]
     }
     assert {"commitment", "need", "proposal", "study_tour"} <= kinds, kinds
-    assert not wrong, "answers that do not match their schema:\n" + "\n".join(wrong)
+    assert not wrong, "answers that do not match their documentation:\n" + "\n".join(wrong)
     seen = {".updated_at", ".items[].created_at", ".job.started_at", ".proposal.updated_at"}
     seen |= {".history[].at", ".read_at", ".submitted_at", ".review.at", ".reverted.reverted_at"}
     assert seen <= moments, f"answers never carried {seen - moments}"
     assert declared <= checked, f"never answered: {sorted(declared - checked)}"
+    for name, method in declared:  # nothing documented that no call answered
+        rule = rules[f"api.{name}"]
+        op = _operation_of(spec, rule, method)
+        listed = {kind for c, a in op["responses"].items() if c.startswith("2")
+                  for kind in a.get("content", {})}  # fmt: skip
+        seen_media = answered.get((name, method), set())
+        assert listed <= seen_media, f"{method} {rule.rule}: never answered {listed - seen_media}"
+    network = answered[("network", "GET")]
+    assert {"text/csv", "application/graphml+xml", "application/gexf+xml"} <= network

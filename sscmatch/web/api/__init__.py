@@ -109,14 +109,16 @@ class ItemsOf:
 class Operation:
     """What a route declares for openapi.json beyond what its URL rule, its ``@access`` and its
     docstring say: the model of its JSON body (a pydantic model: its JSON schema becomes a
-    component), its query arguments, and the answers a caller must expect (status → what it
-    means; 401, 403 for a role, 422 and 400 for a body, and 200 are added when they apply)."""
+    component), its query arguments, the answers a caller must expect (status → what it
+    means; 401, 403 for a role, 422 and 400 for a body, and 200 are added when they apply), the
+    record its 2xx JSON answer carries and the other media types a 2xx answer may come in."""
 
     body: type[BaseModel] | None = None
     body_required: bool = True
     query: tuple[dict[str, Any], ...] = ()
     responses: Mapping[str, str] = field(default_factory=dict)
     returns: type[BaseModel] | PageOf | ItemsOf | None = None
+    media: tuple[str, ...] = ()
 
 
 def operation(
@@ -127,6 +129,7 @@ def operation(
     responses: Mapping[str, str] | None = None,
     guard: Callable[..., Any] | None = None,
     returns: type[BaseModel] | PageOf | ItemsOf | None = None,
+    media: tuple[str, ...] | list[str] = (),
 ) -> Callable[[F], F]:
     """Declare what openapi.json cannot read from the route (see :class:`Operation`); put it
     under the route and ``@access``.
@@ -144,8 +147,19 @@ def operation(
     path arguments before the body is read (404 or 403 first: a caller without rights learns
     nothing from the body's errors). ``returns``: the model of the record a 2xx answer carries
     (or :class:`PageOf` / :class:`ItemsOf` it), its JSON schema in openapi.json; build the
-    answer through that model so the two agree."""
-    declared = Operation(body, body_required, tuple(query), dict(responses or {}), returns)
+    answer through that model so the two agree. ``media``: the media types other than JSON a
+    2xx answer may come in (a file export: ``text/csv``...), each documented as a string.
+    """
+    if "application/json" in media:
+        raise TypeError("media lists the types other than application/json")
+    declared = Operation(
+        body,
+        body_required,
+        tuple(query),
+        dict(responses or {}),
+        returns,
+        tuple(dict.fromkeys(media)),
+    )
 
     def mark(view: F) -> F:
         if body is None:

@@ -161,6 +161,7 @@ _FILTER_PARAMS: list[dict[str, Any]] = [
 @access(SIGNED_IN)
 @operation(
     returns=NetworkAnswer,
+    media=[kind for kind in MEDIA_TYPES.values() if kind != "application/json"],
     query=[
         {
             "name": "format",

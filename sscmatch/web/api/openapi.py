@@ -10,8 +10,9 @@ route already declares, so a route cannot be missing or described apart from its
 - summary (first paragraph) and description (the rest): the view's docstring;
 - request body (a pydantic model, its JSON schema a component of the same name, nested models
   components of their own), query arguments, the answers a caller must expect and the record a
-  2xx answer carries (``returns``: a model, or a page of them):
-  :func:`sscmatch.web.api.operation`; every 4xx answer is the one error shape, ``Error``.
+  2xx answer carries (``returns``: a model, or a page of them) and the other media types it may
+  come in (``media``, each a string): :func:`sscmatch.web.api.operation`; every 4xx answer is
+  the one error shape, ``Error``.
 """
 
 from __future__ import annotations
@@ -143,7 +144,8 @@ def _operation(spec: APISpec, rule: Rule, view: Any, method: str, shared: bool) 
         responses["200"] = "OK"
     answer = _answer_schema(spec, declared.returns)
     operation["responses"] = {
-        code: _response(code, text, answer) for code, text in sorted(responses.items())
+        code: _response(code, text, answer, declared.media)
+        for code, text in sorted(responses.items())
     }
     return operation
 
@@ -167,11 +169,11 @@ def _answer_schema(spec: APISpec, returns: type[BaseModel] | PageOf | ItemsOf | 
     return _add_model(spec, returns, "serialization")
 
 
-def _response(code: str, text: str, answer: Any) -> dict[str, Any]:
+def _response(code: str, text: str, answer: Any, media: tuple[str, ...]) -> dict[str, Any]:
     if code.startswith("2"):
-        if answer is None:
-            return {"description": text}
-        return {"description": text, "content": {"application/json": {"schema": answer}}}
+        content = {} if answer is None else {"application/json": {"schema": answer}}
+        content |= {kind: {"schema": {"type": "string"}} for kind in media}
+        return {"description": text, "content": content} if content else {"description": text}
     return {"description": text, "content": {"application/json": {"schema": "Error"}}}
 
 
