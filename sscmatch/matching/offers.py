@@ -37,6 +37,16 @@ def offer_parts(
     return out
 
 
+def run_max(values: F64, starts: I64) -> tuple[F64, I64]:
+    """Per row of ``values`` and per run of columns (runs begin at ``starts``): the largest
+    value and the column of its first occurrence (-1 where the run holds no finite value)."""
+    n = values.shape[1]
+    top = np.maximum.reduceat(values, starts, axis=1)
+    at_top = np.isfinite(values) & (values >= np.repeat(top, np.diff(np.r_[starts, n]), axis=1))
+    first = np.minimum.reduceat(np.where(at_top, np.arange(n)[None, :], n), starts, axis=1)
+    return top, np.where(first < n, first, -1)
+
+
 def country_runs(country: I64) -> tuple[I64, I64]:
     """For capacities sorted by country: the start of each country's run and its country."""
     starts = np.flatnonzero(np.r_[True, country[1:] != country[:-1]])
@@ -85,14 +95,8 @@ def offer_table(
         offer = offer_parts(w, topic, lang, maturity, part[:, 0], part[:, 1])
         bound[lo : lo + step, owners] = np.maximum.reduceat(offer, starts, axis=1)
         open_offer = np.where(always_open[None, :], offer, -np.inf)
-        open_best = np.maximum.reduceat(open_offer, starts, axis=1)
-        at_best = np.isfinite(open_offer) & (
-            open_offer >= np.repeat(open_best, np.diff(np.r_[starts, n_caps]), axis=1)
-        )
-        first = np.minimum.reduceat(
-            np.where(at_best, np.arange(n_caps)[None, :], n_caps), starts, axis=1
-        )
-        open_col[lo : lo + step, owners] = np.where(first < n_caps, first, -1)
+        _, first = run_max(open_offer, starts)
+        open_col[lo : lo + step, owners] = first
     return OfferTable(
         combo=inverse.ravel().astype(np.int64),
         bound=bound,

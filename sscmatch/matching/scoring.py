@@ -18,7 +18,7 @@ import numpy.typing as npt
 from sscmatch.matching import factors as F
 from sscmatch.matching.indexes import DAY_MAX, DAY_MIN, Indexes
 from sscmatch.matching.model import CONTEXT_FACTORS, FACTORS, Weights
-from sscmatch.matching.offers import OfferTable, country_runs, offer_parts, offer_table
+from sscmatch.matching.offers import OfferTable, country_runs, offer_parts, offer_table, run_max
 from sscmatch.matching.tables import Tables
 from sscmatch.matching.texts import Text
 
@@ -452,21 +452,17 @@ class _ExactPass:
         needs, a need at a time (every capacity of its candidate countries at once) for a few,
         where the per-country steps would cost more than the arithmetic (one need ranked
         alone)."""
-        ix, cs = self.ix, self.cs
-        starts, owners = country_runs(ix.cap_country[cs])
-        ends = np.r_[starts[1:], cs.size]
-        run_of = np.full(len(ix.codes), -1, dtype=np.int64)
-        run_of[owners] = np.arange(owners.size)
+        cs = self.cs
+        starts, ends, run_of = self.runs
         if self.ns.size <= FEW_NEEDS:
             for r in np.flatnonzero(candidate.any(axis=1)).tolist():
                 ps = np.flatnonzero(candidate[r])
                 lo, hi = starts[run_of[ps]], ends[run_of[ps]]
                 cols = _ranges(lo, hi)
-                score = self._exact(np.array([r]), cols, None)[0]
-                firsts = np.r_[0, np.cumsum(hi - lo)[:-1]]
-                top = np.maximum.reduceat(score, firsts)
-                at_top = score == np.repeat(top, hi - lo)
-                at = np.minimum.reduceat(np.where(at_top, np.arange(cols.size), cols.size), firsts)
+                score = self._exact(np.array([r]), cols, None)
+                # one run of columns per country: its best capacity, the first of equal scores
+                tops, at = run_max(score, np.r_[0, np.cumsum(hi - lo)[:-1]])
+                top, at = tops[0], at[0]
                 hit = np.isfinite(top)
                 best[r, ps[hit]] = top[hit]
                 offer[r, ps[hit]] = cs[cols[at[hit]]]
@@ -501,11 +497,10 @@ class _ExactPass:
             else self.table.parts[np.ix_(self.table.combo[rows], cols)]
         )
         # a new array either way: add the country part in place
-        owner = ix.cap_country[cs[cols]]
         score += (
             self.country[rows, country][:, None]
             if country is not None
-            else self.country[np.ix_(rows, owner)]
+            else self.country[np.ix_(rows, ix.cap_country[cs[cols]])]
         )
         shut = np.flatnonzero(self.windowed[cols])
         if shut.size:
@@ -519,6 +514,15 @@ class _ExactPass:
         score += text
         score /= w.total
         return score
+
+    @cached_property
+    def runs(self) -> tuple[I64, I64, I64]:
+        """Where each country's capacities start and end among the block's columns, and each
+        country's run (-1: none), worked out once for both passes."""
+        starts, owners = country_runs(self.ix.cap_country[self.cs])
+        run_of = np.full(len(self.ix.codes), -1, dtype=np.int64)
+        run_of[owners] = np.arange(owners.size)
+        return starts, np.r_[starts[1:], self.cs.size], run_of
 
     @cached_property
     def vetoed_pairs(self) -> I64:
