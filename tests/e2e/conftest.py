@@ -18,6 +18,13 @@ Writing a journey::
         sign_in(page, "secretariat")          # a demo account, by role or country key
         page.goto("/review")
         shot(page, "queue")                   # test-artifacts/e2e/<test>/01-queue.png
+        page.locator("form button[type=submit]").click()
+        expect(page.locator(".flash")).to_contain_text("...")   # waits for the page it leads to
+
+A journey judges the page with Playwright's web-first assertions (``expect``, re-exported here,
+and ``expect_at_least``), which retry until the page is in that state: a click that submits a form
+returns before the next page is there, and a ``locator.count()`` or ``inner_text()`` read at that
+instant reads the old page (``tests/test_e2e_waits.py`` holds every journey to that).
 
 When Chromium (``/usr/bin/chromium``, or ``SSCMATCH_CHROMIUM``) or Playwright is missing, every
 browser test is skipped with the way to get them: ``scripts/e2e_setup``. CI runs that first.
@@ -63,6 +70,20 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 TIMEOUT_MS = 10_000
+
+try:
+    from playwright.sync_api import expect
+except ImportError:  # every browser test is skipped then (the browser fixture says why)
+    expect = None
+else:
+    expect.set_options(timeout=TIMEOUT_MS)  # as long as an action may wait
+
+
+def expect_at_least(locator: Any, n: int) -> None:
+    """Waits until ``locator`` matches ``n`` elements or more: ``locator.count() >= n``, retried
+    (hidden ones count too, as they do for ``count()``)."""
+    expect(locator.nth(n - 1)).to_be_attached()
+
 
 # Demo accounts by a short key: the role, or the country code (lower case) for focal points.
 DEMO: dict[str, DemoAccount] = {
@@ -286,8 +307,8 @@ def sign_in() -> Callable[[Any, str], DemoAccount]:
         form.locator("input[name=email]").fill(account.email)
         form.locator("input[name=password]").fill(account.password)
         form.locator("button[type=submit]").click()
-        page.wait_for_load_state()
-        assert "/login" not in page.url, f"sign-in as {who} failed: {page.url}"
+        expect(page, f"sign-in as {who} failed").not_to_have_url(re.compile("/login"))
+        page.wait_for_load_state()  # the next page's, now that it is there
         return account
 
     return go

@@ -3,9 +3,12 @@ in; the audit log shows the sign-ins and the change, with before and after side 
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
+
+from tests.e2e.conftest import expect, expect_at_least
 
 pytestmark = pytest.mark.e2e
 
@@ -13,7 +16,7 @@ pytestmark = pytest.mark.e2e
 def test_admin_creates_a_focal_point(page: Any, new_page: Any, sign_in: Any, shot: Any) -> None:
     sign_in(page, "admin")
     page.locator("nav.main-nav a[href='/admin/users']").click()
-    assert page.locator("h1").inner_text() == "Users"
+    expect(page.locator("h1")).to_have_text("Users", use_inner_text=True)
     shot(page, "users")
     page.locator("a[href='/admin/users/new']").click()
     form = page.locator("main form[method=post]")
@@ -26,8 +29,10 @@ def test_admin_creates_a_focal_point(page: Any, new_page: Any, sign_in: Any, sho
     form.locator("#password").fill("inicial-segura-1")
     form.locator("#confirm").fill("inicial-segura-1")
     form.locator("button[type=submit]").click()
-    assert page.locator("#country-err").inner_text() == "A focal point needs a country."
-    assert page.locator("#name").input_value() == "Punto focal Perú"
+    expect(page.locator("#country-err")).to_have_text(
+        "A focal point needs a country.", use_inner_text=True
+    )
+    expect(page.locator("#name")).to_have_value("Punto focal Perú")
     shot(page, "refused-without-country")
     page.locator("#country").select_option("PER")
     page.locator("#password").fill("inicial-segura-1")
@@ -35,8 +40,9 @@ def test_admin_creates_a_focal_point(page: Any, new_page: Any, sign_in: Any, sho
     page.locator("main form[method=post] button[type=submit]").click()
     page.wait_for_url("**/admin/users")
     row = page.locator("table.users tr", has_text="punto.focal.per@example.org")
-    assert row.count() == 1 and "Punto focal Perú" in row.inner_text()
-    assert "created" in page.locator(".flash").inner_text()
+    expect(row).to_have_count(1)
+    expect(row).to_contain_text("Punto focal Perú", use_inner_text=True)
+    expect(page.locator(".flash")).to_contain_text("created", use_inner_text=True)
     shot(page, "created")
 
     # The new focal point signs in with the initial password, in Spanish.
@@ -45,18 +51,20 @@ def test_admin_creates_a_focal_point(page: Any, new_page: Any, sign_in: Any, sho
     other.locator("input[name=email]").fill("punto.focal.per@example.org")
     other.locator("input[name=password]").fill("inicial-segura-1")
     other.locator("main form button[type=submit]").click()
-    other.wait_for_load_state()
-    assert "/login" not in other.url
-    assert other.locator("html").get_attribute("lang") == "es"
+    expect(other).not_to_have_url(re.compile("/login"))
+    expect(other.locator("html")).to_have_attribute("lang", "es")
     shot(other, "new-user-signed-in")
 
     # The audit log holds the creation; its page shows the new record.
     page.locator("nav.main-nav a[href='/admin/audit']").click()
     page.locator("#action").select_option("create")
     page.locator("form.filters button[type=submit]").click()
+    page.wait_for_url(re.compile(r"action=create"))  # the filtered list, not the one before it
     page.locator("table.audit tbody tr").first.get_by_role("link").click()
-    assert "punto.focal.per@example.org" in page.locator("table.diff").inner_text()
-    assert page.locator("table.diff tr.changed").count() > 5
+    expect(page.locator("table.diff")).to_contain_text(
+        "punto.focal.per@example.org", use_inner_text=True
+    )
+    expect_at_least(page.locator("table.diff tr.changed"), 6)  # more than 5
     shot(page, "audit-create")
 
 
@@ -66,15 +74,17 @@ def test_audit_log_shows_sign_ins(page: Any, new_page: Any, sign_in: Any, shot: 
     page.goto("/admin/audit")
     page.locator("#action").select_option("sign_in")
     page.locator("form.filters button[type=submit]").click()
-    page.wait_for_load_state()
-    assert "action=sign_in" in page.url
+    expect(page).to_have_url(re.compile("action=sign_in"))
     rows = page.locator("table.audit tbody tr")
-    assert "admin@demo.sscmatch" in rows.first.inner_text()  # newest first: the admin's own
-    table = page.locator("table.audit").inner_text()
-    assert "analyst@demo.sscmatch" in table
+    # newest first: the admin's own
+    expect(rows.first).to_contain_text("admin@demo.sscmatch", use_inner_text=True)
+    expect(page.locator("table.audit")).to_contain_text(
+        "analyst@demo.sscmatch", use_inner_text=True
+    )
     shot(page, "sign-ins")
     page.locator("#user").fill("analyst@demo.sscmatch")
     page.locator("form.filters button[type=submit]").click()
-    page.wait_for_load_state()
-    assert "admin@demo.sscmatch" not in page.locator("table.audit").inner_text()
+    expect(page.locator("table.audit")).not_to_contain_text(
+        "admin@demo.sscmatch", use_inner_text=True
+    )
     shot(page, "analyst-only")

@@ -6,9 +6,12 @@ year; the drawing works by keyboard and by touch; the measures are explained in 
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
+
+from tests.e2e.conftest import expect, expect_at_least
 
 pytestmark = pytest.mark.e2e
 
@@ -20,6 +23,7 @@ LABEL_OVERLAPS = """() => {
     if (a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height) n++;
   }
   return n; }"""
+NOT_EMPTY = re.compile(r"[\s\S]")  # any text at all
 # mean distance of each circle to its nearest neighbour, in units of the drawing's width
 SPREAD = """() => {
   const c = [...document.querySelectorAll('#net circle.net-node')].map(e => [+e.getAttribute('cx'), +e.getAttribute('cy')]);
@@ -61,46 +65,46 @@ def test_map_with_basemap_readable_labels_focus_and_slider(
     sign_in(page, "analyst")
     page.goto("/network")
     page.select_option("#lang-select", locale[:2])  # the account's own language is English
-    page.click("form.lang-form button")
-    page.wait_for_load_state()
+    with page.expect_navigation():  # the page in that language, not the one drawn before it
+        page.click("form.lang-form button")
     summary = _drawn(page)
     assert words[0] in summary and words[1] in summary
     page.locator("#net path.net-land").first.wait_for()
-    assert page.locator("#net path.net-land").count() > 150  # Natural Earth's countries
-    assert page.locator("#net .net-label").count() >= 15
+    expect_at_least(page.locator("#net path.net-land"), 151)  # Natural Earth's countries
+    expect_at_least(page.locator("#net .net-label"), 15)
     assert page.evaluate(LABEL_OVERLAPS) == 0
-    notes = page.locator("section.net-notes").inner_text()
-    assert words[2] in notes and page.locator("section.net-notes dt").count() == 3
+    expect(page.locator("section.net-notes")).to_contain_text(words[2], use_inner_text=True)
+    expect(page.locator("section.net-notes dt")).to_have_count(3)
     shot(page, "map")
 
     # Clicking Brazil lists its exchanges.
     page.locator("#net circle.net-node[data-id=BRA]").click()
     panel = page.locator("#net-panel")
     panel.locator("ul.net-exchanges li").first.wait_for()
-    assert "Brazil" in panel.inner_text() or "Brasil" in panel.inner_text()
-    assert panel.locator("ul.net-exchanges li").count() > 10
+    expect(panel).to_contain_text(re.compile("Brazil|Brasil"), use_inner_text=True)
+    expect_at_least(panel.locator("ul.net-exchanges li"), 11)  # more than 10
 
     # Focus on Mozambique: only its neighbourhood stays bright, and every label is readable.
     page.select_option("#net-focus", "MOZ")
+    expect_at_least(page.locator("#net circle.net-node.faded"), 11)  # more than 10
     page.wait_for_timeout(400)  # the zoom's transition
-    faded = page.locator("#net circle.net-node.faded").count()
-    bright = page.locator("#net circle.net-node:not(.faded)").count()
-    assert faded > 10 and 2 <= bright < 20
-    assert page.locator("#net .net-label").count() >= bright - 1
+    bright = page.locator("#net circle.net-node:not(.faded)").count()  # the focus is drawn
+    assert 2 <= bright < 20
+    expect_at_least(page.locator("#net .net-label"), bright - 1)
     assert page.evaluate(LABEL_OVERLAPS) == 0
     shot(page, "focus-mozambique")
     page.locator("[data-zoom=reset]").click()
-    assert page.locator("#net circle.net-node.faded").count() == 0
+    expect(page.locator("#net circle.net-node.faded")).to_have_count(0)
 
     # The time slider: the network as it stood at the end of 2009 is smaller.
     slider = page.locator("#net-year")
-    assert slider.is_visible()
+    expect(slider).to_be_visible()
     before = page.locator("#net circle.net-node").count()
     slider.fill("2009")
     page.wait_for_function(
         "n => document.querySelectorAll('#net circle.net-node').length < n", arg=before
     )
-    assert page.locator("#net-year-out").inner_text() == "2009"
+    expect(page.locator("#net-year-out")).to_have_text("2009", use_inner_text=True)
     assert _drawn(page) != summary
     shot(page, "until-2009")
     assert not errors, errors
@@ -118,21 +122,23 @@ def test_force_layout_is_spread_and_keyboard_works(page: Any, sign_in: Any, shot
     svg = page.locator("#net svg.net-svg")
     svg.focus()
     status = page.locator("#net-status")
+    expect(status).to_have_text(NOT_EMPTY, use_inner_text=True)  # it reads out a country
     first = status.inner_text()
-    assert first  # focusing the drawing reads out a country
     svg.press("ArrowRight")
-    assert status.inner_text() and status.inner_text() != first
+    expect(status).not_to_have_text(re.compile(f"^{re.escape(first)}$"), use_inner_text=True)
+    expect(status).to_have_text(NOT_EMPTY, use_inner_text=True)
     active = page.locator("#net circle.net-node.active")
-    assert active.count() == 1
+    expect(active).to_have_count(1)
     code = active.get_attribute("data-id")
     svg.press("Enter")
     page.locator("#net-panel ul.net-exchanges li").first.wait_for()
     svg.press("f")
     page.wait_for_timeout(400)
-    assert page.locator("#net-focus").input_value() == code
-    assert page.locator("#net circle.net-node.faded").count() > 0
+    assert code is not None  # as input_value() == code said: a value is never None
+    expect(page.locator("#net-focus")).to_have_value(code)
+    expect_at_least(page.locator("#net circle.net-node.faded"), 1)  # more than 0
     svg.press("Escape")
-    assert page.locator("#net circle.net-node.faded").count() == 0
+    expect(page.locator("#net circle.net-node.faded")).to_have_count(0)
     assert not errors, errors
 
 
@@ -159,9 +165,9 @@ def test_touch_tap_selects_a_country(
 def test_charts_and_profile_still_show(page: Any, sign_in: Any, shot: Any) -> None:
     sign_in(page, "analyst")
     page.goto("/network/charts")
-    assert page.locator("svg.chart-svg").count() >= 3
-    assert page.locator("#gaps h3").count() >= 1
+    expect_at_least(page.locator("svg.chart-svg"), 3)
+    expect_at_least(page.locator("#gaps h3"), 1)
     shot(page, "charts")
     page.goto("/countries/BRA")
-    assert "Brazil" in page.locator("h1").inner_text()
+    expect(page.locator("h1")).to_contain_text("Brazil", use_inner_text=True)
     shot(page, "brazil-profile")

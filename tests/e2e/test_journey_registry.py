@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 
+from tests.e2e.conftest import expect, expect_at_least
+
 pytestmark = pytest.mark.e2e
 
 
@@ -20,34 +22,38 @@ def test_focal_point_registers_a_need_with_the_theme_picker(
     page.goto("/needs/new")
     # the picker replaced the multi-select with a search box
     search = page.locator("#themes-search")
-    assert search.is_visible()
+    expect(search).to_be_visible()
     search.fill("inspección")
     option = page.locator("#themes-list [role=option]").first
     option.wait_for()
-    assert "inspección" in option.inner_text().lower()
+    expect(option).to_contain_text("inspección", ignore_case=True, use_inner_text=True)
     search.press("Enter")
-    assert page.locator(".theme-picker .picked .chip").count() == 1
+    expect(page.locator(".theme-picker .picked .chip")).to_have_count(1)
     page.fill("#title", "Inspección en fincas de café (e2e)")
     page.fill("#languages", "español")
     shot(page, "need-form")
     page.click("form.registry-form button[type=submit]")
     page.wait_for_url(re.compile(r"/needs/N-\d{4}-\d{4}$"))
-    assert "Inspección en fincas de café (e2e)" in page.inner_text("h1")
+    expect(page.locator("h1").first).to_contain_text(
+        "Inspección en fincas de café (e2e)", use_inner_text=True
+    )
     page.click("form[action$='/submit'] button")
     # the click waits for the POST to commit, not for the page it redirects to: wait for it
     page.locator(".badge-submitted").first.wait_for()
-    assert page.locator(".badge-submitted").count() >= 1
+    expect_at_least(page.locator(".badge-submitted"), 1)
     need_url = page.url
     shot(page, "submitted")
 
     sec = new_page()
     sign_in(sec, "secretariat")
     sec.goto("/needs?queue=submitted")
-    assert "Inspección en fincas de café (e2e)" in sec.inner_text("main")
+    expect(sec.locator("main").first).to_contain_text(
+        "Inspección en fincas de café (e2e)", use_inner_text=True
+    )
     sec.goto(need_url)
     sec.click("form[action$='/endorse'] button")
     sec.locator(".badge-open").first.wait_for()
-    assert sec.locator(".badge-open").count() >= 1
+    expect_at_least(sec.locator(".badge-open"), 1)
     shot(sec, "endorsed")
 
 
@@ -56,7 +62,7 @@ def test_lists_read_on_a_phone(new_page: Any, sign_in: Any, shot: Any) -> None:
     page.set_viewport_size({"width": 375, "height": 800})
     sign_in(page, "analyst")
     page.goto("/capacities?q=inspecci%C3%B3n+laboral")
-    assert page.locator(".record").count() > 0
+    expect_at_least(page.locator(".record"), 1)  # more than 0
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 380, f"page scrolls sideways on a phone ({width}px)"
     shot(page, "capacities-phone")

@@ -27,7 +27,7 @@ from sscmatch.models import Need, Proposal
 from sscmatch.vocab import load_vocabulary
 from sscmatch.workflow import matchruns
 from sscmatch.workflow.reminders import catalogue
-from tests.e2e.conftest import LiveServer
+from tests.e2e.conftest import LiveServer, expect, expect_at_least
 
 pytestmark = pytest.mark.e2e
 
@@ -102,6 +102,7 @@ def test_secretariat_reviews_a_day_on_a_phone(
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.set_viewport_size({"width": 390, "height": 844})
     sign_in(page, "secretariat")
+    page.locator(".menu-toggle").click()  # on a phone the language is in the folded menu
     page.select_option("#lang-select", lang)
     with page.expect_navigation():
         page.click("form.lang-form button")
@@ -115,7 +116,7 @@ def test_secretariat_reviews_a_day_on_a_phone(
 
     # -- The needs to review lead to one need's candidates side by side.
     page.goto("/review/needs")
-    assert page.locator("h1").inner_text() == t("Review by need")
+    expect(page.locator("h1")).to_have_text(t("Review by need"), use_inner_text=True)
     page.locator(f"a[href='/review/needs/{one}']").first.click()
     page.wait_for_url(re.compile(rf"/review/needs/{one}$"))
     heads = page.locator("table.compare thead th[scope=col] a").evaluate_all(
@@ -134,20 +135,20 @@ def test_secretariat_reviews_a_day_on_a_phone(
     )
     page.locator("form[action$='/comments'] button").click()
     says("Comment added.")
-    assert page.locator("ul.comments li").count() == 1
+    expect(page.locator("ul.comments li")).to_have_count(1)
     fits()
     shot(page, "commented")
 
     # -- Veto the last candidate's pair (confirmed, with a reason), then lift the veto.
     page.goto(f"/review/needs/{one}")
     _decide(page, last, "veto")
-    assert page.locator("ul.consequences li").count() >= 1
+    expect_at_least(page.locator("ul.consequences li"), 1)
     fits()
     shot(page, "veto-says-what-will-happen")
     _confirm(page, "Par vetado en la prueba." if lang == "es" else "Pair vetoed in the test.")
     says("Pair vetoed for future runs; the proposal was rejected.")
     page.goto("/review/vetoes")
-    assert page.locator("h1").inner_text() == t("Vetoed pairs")
+    expect(page.locator("h1")).to_have_text(t("Vetoed pairs"), use_inner_text=True)
     with page.expect_navigation():
         page.locator("form[action*='/lift'] button").first.click()
     shot(page, "lift-the-veto")
@@ -159,14 +160,14 @@ def test_secretariat_reviews_a_day_on_a_phone(
     _decide(page, fourth, "reject")
     _confirm(page, "No encaja." if lang == "es" else "Does not fit.")
     says("Proposal rejected.")
-    assert page.locator("header.proposal-head .badge-rejected").count() == 1
+    expect(page.locator("header.proposal-head .badge-rejected")).to_have_count(1)
     with page.expect_navigation():
         page.locator("form.revert-form button").click()
     fits()
     shot(page, "revert-says-what-will-happen")
     _confirm(page, "Rechazo por error." if lang == "es" else "Rejected by mistake.")
     says("The decision was reverted.")
-    assert page.locator("header.proposal-head .badge-proposed").count() == 1
+    expect(page.locator("header.proposal-head .badge-proposed")).to_have_count(1)
 
     # -- Accept the leading candidate: its provider has not answered, so the override is
     #    asked (the focus is on it: Space ticks it), with the reason; a study tour is drafted.
@@ -186,18 +187,18 @@ def test_secretariat_reviews_a_day_on_a_phone(
     page.goto(tour_url)
     with page.expect_navigation():
         page.locator("form:has(input[value=cancelled]) button").click()
-    assert one in page.locator("ul.consequences").inner_text()
+    expect(page.locator("ul.consequences")).to_contain_text(one, use_inner_text=True)
     fits()
     shot(page, "cancel-says-what-will-happen")
     _confirm(page, "El receptor pospuso la gira." if lang == "es" else "Postponed.")
-    assert page.locator("dl.facts .badge-cancelled").count() == 1
+    expect(page.locator("dl.facts .badge-cancelled")).to_have_count(1)
     assert _need_status(live_server, one) == "open"
     shot(page, "tour-cancelled")
 
     # -- Bulk: two ticked rows of the queue (filtered to one need) rejected at once.
     page.goto(f"/review/queue?need={many}")
     boxes = page.locator("table.queue input[type=checkbox]:not([disabled])")
-    assert boxes.count() == len(ids[many])
+    expect(boxes).to_have_count(len(ids[many]))
     for i in range(2):
         boxes.nth(i).focus()
         page.keyboard.press("Space")
@@ -206,7 +207,7 @@ def test_secretariat_reviews_a_day_on_a_phone(
     shot(page, "queue-two-ticked")
     with page.expect_navigation():
         page.locator("#bulk-form fieldset.bulk button").click()
-    assert page.locator("main table tbody tr").count() == 2
+    expect(page.locator("main table tbody tr")).to_have_count(2)
     shot(page, "bulk-preview")
     _focused_on(page, "#bulk-reason")
     page.keyboard.type("No encajan." if lang == "es" else "They do not fit.")
@@ -225,7 +226,7 @@ def test_secretariat_reviews_a_day_on_a_phone(
         rows = list(csv.DictReader(io.StringIO(f.read())))
     # What the list shows: its default statuses are the undecided ones, so the two rejected
     # rows have left it, and the export, too.
-    shown = page.locator("table.queue tbody tr").count()
-    assert len(rows) == shown == len(ids[many]) - 2
+    expect(page.locator("table.queue tbody tr")).to_have_count(len(rows))
+    assert len(rows) == len(ids[many]) - 2
     assert {r["need"] for r in rows} == {many} and "rejected" not in {r["status"] for r in rows}
     assert not errors, errors

@@ -3,6 +3,7 @@ language switcher turns the interface into Spanish."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -10,7 +11,7 @@ from flask import url_for
 
 from sscmatch.web.access import PUBLIC, SIGNED_IN, rule_for
 from sscmatch.web.templating import NAV
-from tests.e2e.conftest import DEMO, LiveServer
+from tests.e2e.conftest import DEMO, LiveServer, expect
 
 pytestmark = pytest.mark.e2e
 
@@ -32,12 +33,12 @@ def test_each_demo_role_signs_in_and_sees_its_menu(
     page: Any, live_server: LiveServer, sign_in: Any, shot: Any, who: str
 ) -> None:
     page.goto("/login")
-    assert page.locator("details.demo-accounts").is_visible()  # demo mode says so
+    expect(page.locator("details.demo-accounts")).to_be_visible()  # demo mode says so
     shot(page, "login")
     account = sign_in(page, who)
     shot(page, "signed-in")
     header = page.locator("header .who")
-    assert account.name in header.inner_text()
+    expect(header).to_contain_text(account.name, use_inner_text=True)
     menu = {link.get_attribute("href") for link in page.locator("nav.main-nav a").element_handles()}
     assert menu == expected_menu(live_server, account.role)
     admin_links = {"/admin/users", "/admin/audit"}
@@ -46,26 +47,25 @@ def test_each_demo_role_signs_in_and_sees_its_menu(
     else:
         assert not admin_links & menu
     # The interface follows the account's language (the GTM focal point works in Spanish).
-    assert page.locator("html").get_attribute("lang") == account.language
+    expect(page.locator("html")).to_have_attribute("lang", account.language)
 
 
 def test_language_switcher_turns_the_page_into_spanish(page: Any, shot: Any) -> None:
     page.goto("/login")
-    assert page.locator("html").get_attribute("lang") == "en"
+    expect(page.locator("html")).to_have_attribute("lang", "en")
     shot(page, "english")
     page.locator("#lang-select").select_option("es")
     page.locator("form.lang-form button[type=submit]").click()
-    page.wait_for_load_state()
-    assert page.locator("html").get_attribute("lang") == "es"
-    assert page.url.endswith("/login")  # back where we were
-    assert page.locator("#lang-select").input_value() == "es"
+    expect(page.locator("html")).to_have_attribute("lang", "es")
+    expect(page).to_have_url(re.compile("/login$"))  # back where we were
+    expect(page.locator("#lang-select")).to_have_value("es")
     shot(page, "spanish")
     # The choice sticks for the next page of the visit.
     page.goto("/")
-    assert page.locator("html").get_attribute("lang") == "es"
+    expect(page.locator("html")).to_have_attribute("lang", "es")
 
 
 def test_browser_preference_chooses_the_language(new_page: Any) -> None:
     page = new_page(locale="pt-BR")
     page.goto("/")
-    assert page.locator("html").get_attribute("lang") == "pt"
+    expect(page.locator("html")).to_have_attribute("lang", "pt")

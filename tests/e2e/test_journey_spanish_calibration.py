@@ -22,7 +22,7 @@ from sscmatch import PROJECT_ROOT
 from sscmatch.db import session_scope
 from sscmatch.matching.reasons import TEMPLATES
 from sscmatch.models import Need
-from tests.e2e.conftest import LiveServer
+from tests.e2e.conftest import LiveServer, expect
 from tests.web.test_fallback_proposals import add_fallback_case
 
 pytestmark = pytest.mark.e2e
@@ -91,8 +91,8 @@ def _add_fallback_case(live_server: LiveServer) -> None:
 def _in_spanish(page: Any) -> None:
     page.locator("#lang-select").select_option("es")
     page.locator("form.lang-form button[type=submit]").click()
-    page.wait_for_load_state()
-    assert page.locator("html").get_attribute("lang") == "es"
+    expect(page.locator("html")).to_have_attribute("lang", "es")
+    page.wait_for_load_state()  # the Spanish page's
 
 
 def test_secretariat_calibrates_and_reads_the_reasons_in_spanish(
@@ -106,20 +106,24 @@ def test_secretariat_calibrates_and_reads_the_reasons_in_spanish(
     # -- The matching page says how good the suggestions have been, or that nothing says it yet.
     sec.goto("/matching/runs")
     panel = sec.locator("section#calibration")
-    assert panel.locator("h2").inner_text() == "Qué tan buenas han sido las sugerencias"
+    expect(panel.locator("h2")).to_have_text(
+        "Qué tan buenas han sido las sugerencias", use_inner_text=True
+    )
     shot(sec, "matching-page-before")
 
     # -- Calibrate now: a confirmation that says what will happen, then the progress.
     panel.get_by_role("link", name="Calibrar ahora").click()
     sec.wait_for_url(re.compile(r"/matching/calibrate$"))
-    assert "Las próximas ejecuciones de emparejamiento usarán los nuevos pesos si ordenan" in (
-        sec.locator("main").inner_text()
+    expect(sec.locator("main")).to_contain_text(
+        "Las próximas ejecuciones de emparejamiento usarán los nuevos pesos si ordenan",
+        use_inner_text=True,
     )
     shot(sec, "calibrate-confirmation")
     sec.locator("main form").get_by_role("button", name="Calibrar ahora").click()
     sec.wait_for_url(re.compile(r"/matching/calibrations/\d+$"))
     shot(sec, "calibration-started")
     sec.locator("h1 .badge-done").wait_for(timeout=SLOW_MS)  # the page reloads when it ends
+    sec.wait_for_load_state()  # the reloaded page's, whole before it is read below
     sentence = sec.locator("p.calibration-figures").inner_text()
     match = re.fullmatch(
         r"En los intercambios de \d{4}(–\d{4})?, el oferente real estuvo entre las 3 primeras "
@@ -143,17 +147,20 @@ def test_secretariat_calibrates_and_reads_the_reasons_in_spanish(
     # (tests/web/test_calibrations.py walks both outcomes in every language); when they do
     # not, the page says why, in Spanish too.
     kept = sec.locator("p.calibration-not-adopted")
-    if kept.count():
-        assert re.match(
-            r"(Los pesos aprendidos no ordenaron|Los años anteriores a)", kept.inner_text()
+    if kept.count():  # the page is whole: its load was waited for above
+        expect(kept).to_have_text(
+            re.compile(r"^(Los pesos aprendidos no ordenaron|Los años anteriores a)"),
+            use_inner_text=True,
         )
     table = sec.locator("table.weights").inner_text()
     for factor in ("Tema", "Texto", "Experiencia", "Relación", "Región", "Idioma"):
         assert factor in table
-    assert "Calibrado el" in sec.locator("main").inner_text()
+    expect(sec.locator("main")).to_contain_text("Calibrado el", use_inner_text=True)
     shot(sec, "calibration-done")
     sec.goto("/matching/runs")
-    assert sec.locator("section#calibration p.calibration-figures").inner_text() == sentence
+    expect(sec.locator("section#calibration p.calibration-figures")).to_have_text(
+        sentence, use_inner_text=True
+    )
     shot(sec, "matching-page-after")
 
     # -- A run for the need that no capacity addresses.
@@ -165,6 +172,7 @@ def test_secretariat_calibrates_and_reads_the_reasons_in_spanish(
     sec.wait_for_url(re.compile(r"/matching/runs/\d+$"))
     ranked = sec.locator("ol.ranked li")
     ranked.first.wait_for(timeout=SLOW_MS)
+    sec.wait_for_load_state()  # the finished run's page, whole before its list is read
     shot(sec, "run-done")
     links = ranked.locator("a")
     texts = links.all_inner_texts()
@@ -179,7 +187,7 @@ def test_secretariat_calibrates_and_reads_the_reasons_in_spanish(
 
     # -- A registered offer's proposal: every reason is Spanish.
     sec.goto(offer_href)
-    assert NEED_TITLE in sec.locator("main").inner_text()
+    expect(sec.locator("main")).to_contain_text(NEED_TITLE, use_inner_text=True)
     shown = _assert_spanish_reasons(sec)
     assert shown >= 6
     shot(sec, "offer-proposal-in-spanish")
@@ -187,9 +195,10 @@ def test_secretariat_calibrates_and_reads_the_reasons_in_spanish(
     # -- The fallback proposal: its notice and its reasons in Spanish.
     sec.goto(fallback_href)
     notice = sec.locator(".fallback-notice")
-    assert notice.inner_text().startswith(
-        "Perú: ninguna capacidad registrada responde a esta necesidad"
-    ), notice.inner_text()
+    expect(notice).to_have_text(
+        re.compile("^" + re.escape("Perú: ninguna capacidad registrada responde a esta necesidad")),
+        use_inner_text=True,
+    )
     reasons = sec.locator("ul.reasons li").all_inner_texts()
     assert any(r.startswith("Ninguna oferta registrada de Perú") for r in reasons), reasons
     _assert_spanish_reasons(sec)

@@ -7,6 +7,7 @@ go to test-artifacts/e2e/<test>/."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -15,6 +16,7 @@ from sqlmodel import Session, col, select
 
 from sscmatch.models import Capacity, Commitment, Need, Proposal
 from sscmatch.workflow import tours as tours_wf
+from tests.e2e.conftest import expect, expect_at_least
 
 WIDTHS = (390, 1280)
 # Elements wider than their box must sit in a box that scrolls (a table-wrap), never be cut off.
@@ -145,8 +147,8 @@ def test_details_of_item_9(page: Any, sign_in: Any, records: dict[str, str]) -> 
     page.goto("/language")  # a 405 page: the error page is in the reader's language too
     page.goto("/")
     page.select_option("#lang-select", "es")
-    page.click("form.lang-form button")
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.click("form.lang-form button")
     who = page.locator("a.who").inner_text()
     assert who.lower().count("punto focal") == 1, who  # the role once, not twice
 
@@ -158,7 +160,7 @@ def test_details_of_item_9(page: Any, sign_in: Any, records: dict[str, str]) -> 
 
     page.goto(f"/followup/commitments/{records['commitment']}")
     link = page.locator("a[href='https://example.org/protocol.pdf']")
-    assert link.count() >= 1  # the address inside the evidence text is a link
+    expect_at_least(link, 1)  # the address inside the evidence text is a link
 
     page.goto(f"/tours/{records['tour']}/edit")
     box = page.locator("#interpretation").bounding_box()
@@ -186,15 +188,16 @@ def test_tour_editor_adds_rows_in_place(page: Any, sign_in: Any, records: dict[s
     before = rows.count()
     url = page.url
     page.click("button[data-add=delegation]")
-    assert rows.count() == before + 1 and page.url == url  # no round trip with script
+    expect(rows).to_have_count(before + 1)
+    expect(page).to_have_url(url)  # no round trip with script
     focused = page.evaluate("document.activeElement.name")
     assert focused == f"delegation-{before}-side"
     page.fill(f"input[name='delegation-{before}-name']", "Rosa")
     page.select_option(f"select[name='delegation-{before}-constituency']", "workers")
     page.click("form#tour-form button.primary")
-    page.wait_for_load_state()
-    assert f"/tours/{records['tour']}" in page.url and "/edit" not in page.url
-    assert "Rosa" in page.locator("table.delegation").inner_text()
+    expect(page).not_to_have_url(re.compile("/edit"))
+    expect(page).to_have_url(re.compile(re.escape(f"/tours/{records['tour']}")))
+    expect(page.locator("table.delegation")).to_contain_text("Rosa", use_inner_text=True)
 
 
 def test_theme_picker_chooses_what_is_highlighted_now(page: Any, sign_in: Any) -> None:
@@ -207,13 +210,15 @@ def test_theme_picker_chooses_what_is_highlighted_now(page: Any, sign_in: Any) -
     picked = first.inner_text().split(" · ")[0]
     search.press("Enter")
     chips = page.locator(".theme-picker .picked .chip")
-    assert chips.count() == 1 and picked in chips.first.inner_text()
+    expect(chips).to_have_count(1)
+    expect(chips.first).to_contain_text(picked, use_inner_text=True)
     # right after a pick, the old list and its highlight are gone: Arrow and Enter add nothing
     page.evaluate("window.samePage = true")  # gone if that Enter sent the form
     search.press("ArrowDown")
     search.press("Enter")
     page.wait_for_timeout(500)
-    assert page.evaluate("window.samePage === true") and chips.count() == 1
+    assert page.evaluate("window.samePage === true")
+    expect(chips).to_have_count(1)
     search.fill("trabajo infantil peligroso")
     page.wait_for_function(
         "() => { const o = document.querySelector('#themes-list [role=option]');"
@@ -221,4 +226,5 @@ def test_theme_picker_chooses_what_is_highlighted_now(page: Any, sign_in: Any) -
     )
     wanted = page.locator("#themes-list [aria-selected=true]").inner_text().split(" · ")[0]
     search.press("Enter")
-    assert chips.count() == 2 and wanted in chips.nth(1).inner_text()
+    expect(chips).to_have_count(2)
+    expect(chips.nth(1)).to_contain_text(wanted, use_inner_text=True)
