@@ -1,12 +1,11 @@
-"""Upper and lower bounds of a country's capacities for a need, before any text is compared.
+"""Upper bounds of a country's capacities for a need, before any text is compared.
 
 The offer part of a capacity's score depends on the need only through the need's subject
 themes and languages; a block's needs share few such combinations. Per combination and
 country, :class:`OfferTable` keeps the best offer part (with the country part and the most the
 text can give, an upper bound of the country's best score: ``score_block`` leaves out the
-countries whose bound cannot reach a need's K best) and which capacity open to every need has
-the best offer part (its exact score, text included, is a lower bound of the country's best).
-Combinations are processed in chunks, so memory stays bounded whatever the block's size.
+countries whose bound cannot reach a need's K best). Combinations are processed in chunks, so
+memory stays bounded whatever the block's size.
 """
 
 from __future__ import annotations
@@ -58,13 +57,10 @@ class OfferTable:
     """Per (theme, language) combination of a block's needs, per country.
 
     ``combo[i]`` is need row i's combination; ``bound[k, p]`` the best offer part of country
-    p's capacities for combination k (0 without capacities); ``open_col[k, p]`` the column (in
-    the block's candidate list) of p's capacity with the best offer part among those open to
-    every need (-1: none)."""
+    p's capacities for combination k (0 without capacities)."""
 
     combo: I64
     bound: F64
-    open_col: I64
     parts: F64 | None = None
     """combinations × capacities: every offer part, kept when one chunk held them all (the
     exact pass then reads them instead of working them out again a country at a time)."""
@@ -76,30 +72,23 @@ def offer_table(
     maturity: F64,
     rows: tuple[I64, I64],
     cap_country: I64,
-    always_open: Bool,
     nc: int,
 ) -> OfferTable:
     """The :class:`OfferTable` of needs with theme-table rows and language-table rows ``rows``
-    against capacities of countries ``cap_country`` (sorted); ``always_open`` marks the
-    capacities open to every need (no availability window, no veto)."""
+    against capacities of countries ``cap_country`` (sorted)."""
     topic, lang = tables
     pairs = np.stack(rows, axis=1)
     combos, inverse = np.unique(pairs, axis=0, return_inverse=True)
     n_combo, n_caps = combos.shape[0], cap_country.size
     bound = np.zeros((n_combo, nc))
-    open_col = np.full((n_combo, nc), -1, dtype=np.int64)
     starts, owners = country_runs(cap_country)
     step = max(1, CHUNK_CELLS // max(1, n_caps))
     for lo in range(0, n_combo, step):
         part = combos[lo : lo + step]
         offer = offer_parts(w, topic, lang, maturity, part[:, 0], part[:, 1])
         bound[lo : lo + step, owners] = np.maximum.reduceat(offer, starts, axis=1)
-        open_offer = np.where(always_open[None, :], offer, -np.inf)
-        _, first = run_max(open_offer, starts)
-        open_col[lo : lo + step, owners] = first
     return OfferTable(
         combo=inverse.ravel().astype(np.int64),
         bound=bound,
-        open_col=open_col,
         parts=offer if step >= n_combo else None,
     )

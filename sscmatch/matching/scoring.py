@@ -8,7 +8,7 @@ ties, ``texts.py`` the text vectors). Every factor is the formula stated in
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -20,7 +20,7 @@ from sscmatch.matching.indexes import DAY_MAX, DAY_MIN, Indexes
 from sscmatch.matching.model import CONTEXT_FACTORS, FACTORS, Weights
 from sscmatch.matching.offers import OfferTable, country_runs, offer_parts, offer_table, run_max
 from sscmatch.matching.tables import Tables
-from sscmatch.matching.texts import Text
+from sscmatch.matching.texts import Text, TextBlock
 
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
@@ -297,52 +297,24 @@ def _kth_largest(x: F64, k: int) -> F64:
     return out
 
 
-ROUND_ONE_EXTRA = 12
-"""Countries beyond K whose best capacity open to every need has its text compared first: a
-higher k-th lower bound leaves fewer countries to score in full (full synthetic corpus, top 5:
-3 → 12 cut the (need, country) pairs scored from 410,000 to 256,000, ranking CPU 3.69 → 3.47 s;
-20 gains little more)."""
-
-
-def _round_one(
-    text: Callable[[I64, I64], F64],
-    w: Weights,
-    table: OfferTable,
-    base_of: Callable[[I64, I64, I64], F64],
-    upper: F64,
-    top_k: int,
-) -> F64:
-    """Lower bounds: for each need's ``top_k + ROUND_ONE_EXTRA`` most promising countries, the
-    exact score (text included) of the country's capacity with the best offer part among those
-    open to every need (one pair per need and country: the main pass finds the best).
-    -inf elsewhere."""
-    out = np.full(upper.shape, -np.inf)
-    width = min(top_k + ROUND_ONE_EXTRA, upper.shape[1])
-    picked = np.argpartition(-upper, width - 1, axis=1)[:, :width]
-    rows = np.repeat(np.arange(upper.shape[0]), width)
-    ps = picked.ravel()
-    cols = table.open_col[table.combo[rows], ps]
-    ok = np.isfinite(upper[rows, ps]) & (cols >= 0)
-    rows, cols, ps = rows[ok], cols[ok], ps[ok]
-    if rows.size:
-        out[rows, ps] = (base_of(rows, cols, ps) + w.text * text(rows, cols)) / w.total
+def _top_mask(x: F64, k: int) -> Bool:
+    """Per row, the (at most) ``k`` columns of largest finite value (any of equal values)."""
+    out = np.zeros(x.shape, dtype=bool)
+    width = min(k, x.shape[1])
+    if width:
+        picked = np.argpartition(-x, width - 1, axis=1)[:, :width]
+        out[np.repeat(np.arange(x.shape[0]), width), picked.ravel()] = True
+    out &= np.isfinite(x)
     return out
 
 
-def _runs(group: I64) -> tuple[I64, I64]:
-    """The start and length of each run of equal values of ``group`` (non-empty)."""
-    starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
-    return starts, np.diff(np.r_[starts, group.size])
+EPS = 1e-9
+"""Bounds are compared with this much to spare (scores are in [0, 1]; rounding errs by about
+1e-16), so no country whose score can reach a limit is left out."""
 
-
-def _offer(
-    w: Weights, topic: F64, lang: F64, maturity: F64, sig: Signatures, rows: I64, cols: I64
-) -> F64:
-    """The offer part of (need row, capacity column) pairs."""
-    out: F64 = (
-        w.topic * topic[sig.theme_row[rows], cols] + w.language * lang[sig.lang_row[rows], cols]
-    ) + w.maturity * maturity[cols]
-    return out
+SEED_EXTRA = 3
+"""Countries beyond K that each need scores exactly first, those of highest bound: the K-th
+best of their scores is the lower bound the other countries' bounds are held against."""
 
 
 def score_block(
@@ -360,12 +332,14 @@ def score_block(
     A capacity's score is (offer part + country part + w_text·text) / Σw. The offer part
     depends on the need only through its subject themes (topic) and languages, the country
     part only on the country; so a country's capacities are bounded above by its best topic,
-    language and maturity plus its country part plus w_text, and below by the exact score of
-    one of them. Capacities are scored (text included) only for the countries whose bound can
-    still reach a need's ``top_k``-th best lower bound (every country when ``top_k`` is None),
-    which gives each need's exact k-th score; then for those whose bound reaches that less
-    ``slack``: the near-tie ordering (``ties.py``) needs the exact scores of every country
-    within ``slack`` of the k-th."""
+    language and maturity plus its country part plus w_text. With ``top_k``, each need's
+    ``top_k + SEED_EXTRA`` countries of highest bound are scored exactly first (text
+    included): the k-th best of those scores and the fallbacks is a lower bound of the need's
+    k-th score. Then the countries whose bound reaches it, which gives each need's exact k-th
+    score; then those whose bound reaches that less ``slack``: the near-tie ordering
+    (``ties.py``) needs the exact scores of every country within ``slack`` of the k-th. Every
+    country when ``top_k`` is None. A country is scored in full or not at all.
+    """
     nc = len(ix.codes)
     total = w.total
     sig = Signatures(ix, ns)
@@ -377,49 +351,35 @@ def score_block(
         return Block(needs=ns, best=best, offer=offer_of)
     topic, lang = cap_offer_part(ix, w, cs, sig)
     maturity = ix.cap_maturity[cs]
-    # capacities open to every need (no availability window, no veto of a single need)
+    # capacities with an availability window or a veto of a single need: checked per need
     vetoed = {ix.cap_pos[c] for ids in ix.cap_vetoes.values() for c in ids if c in ix.cap_pos}
     windowed = (ix.cap_from[cs] != DAY_MIN) | (ix.cap_to[cs] != DAY_MAX)
     if vetoed:
         windowed |= np.isin(cs, np.fromiter(vetoed, dtype=np.int64))
     table = offer_table(
-        w,
-        (topic, lang),
-        maturity,
-        (sig.theme_row, sig.lang_row),
-        ix.cap_country[cs],
-        ~windowed,
-        nc,
+        w, (topic, lang), maturity, (sig.theme_row, sig.lang_row), ix.cap_country[cs], nc
     )
-
-    def pair_text(rows: I64, cols: I64) -> F64:
-        return text.pairs(ns[rows], cs[cols])
-
-    def base_of(rows: I64, cols: I64, ps: I64) -> F64:
-        return _offer(w, topic, lang, maturity, sig, rows, cols) + country[rows, ps]
-
     has_caps = np.zeros(nc, dtype=bool)
     has_caps[ix.cap_country[cs]] = True
     allowed = ix.allowed[ix.need_country[ns]] & has_caps[None, :]
     cap_best = np.full((ns.size, nc), -np.inf)
     cap_offer = np.full((ns.size, nc), -1, dtype=np.int64)
-    exact = _ExactPass(ix, text, w, ns, cs, (topic, lang, maturity), table, sig, country, windowed)
+    vectors = text.block(ns, cs, gather=ns.size > FEW_NEEDS)
+    exact = _ExactPass(
+        ix, vectors, w, ns, cs, (topic, lang, maturity), table, sig, country, windowed
+    )
     if top_k is None:
         exact.score(allowed, cap_best, cap_offer)
     else:
-        # Two passes: first the countries that can reach the k-th lower bound, which yields
-        # each need's exact k-th score; then only those within ``slack`` of that (the
-        # near-ties), instead of within ``slack`` of the looser lower bound.
         upper = np.where(allowed, (table.bound[table.combo] + country + w.text) / total, -np.inf)
-        lower = _round_one(pair_text, w, table, base_of, upper, top_k)
-        floor = _kth_largest(np.maximum(lower, best), top_k)
-        first = allowed & (upper >= floor[:, None] - 1e-9)
-        exact.score(first, cap_best, cap_offer)
-        if slack > 0:
-            # exact wherever the first pass reached its floor, so this is each need's k-th
-            kth = _kth_largest(np.maximum(cap_best, best), top_k) - slack
-            near = allowed & (upper >= kth[:, None] - 1e-9) & (cap_best < kth[:, None])
-            exact.score(near, cap_best, cap_offer)
+        done = _top_mask(upper, top_k + SEED_EXTRA)
+        exact.score(done, cap_best, cap_offer)
+        for limit in (0.0, slack) if slack > 0 else (0.0,):
+            # the k-th best known score: a lower bound of the k-th, exact after the first round
+            kth = _kth_largest(np.maximum(cap_best, best), top_k) - limit
+            more = allowed & (upper >= kth[:, None] - EPS) & ~done
+            exact.score(more, cap_best, cap_offer)
+            done |= more
     # a registered offer wins a tie with the country's fallback
     take = (rank_keys(cap_best) >= rank_keys(best)) & np.isfinite(cap_best)
     return Block(
@@ -429,11 +389,11 @@ def score_block(
 
 @dataclass(frozen=True)
 class _ExactPass:
-    """Exact scores (text included) of every capacity of the candidate countries of a block:
+    """Exact scores (text included) of the capacities of the candidate countries of a block:
     the part of :func:`score_block` that compares texts, one country's capacities at a time."""
 
     ix: Indexes
-    text: Text
+    text: TextBlock
     w: Weights
     ns: I64
     cs: I64
@@ -452,64 +412,73 @@ class _ExactPass:
         needs, a need at a time (every capacity of its candidate countries at once) for a few,
         where the per-country steps would cost more than the arithmetic (one need ranked
         alone)."""
-        cs = self.cs
-        starts, ends, run_of = self.runs
         if self.ns.size <= FEW_NEEDS:
             for r in np.flatnonzero(candidate.any(axis=1)).tolist():
-                ps = np.flatnonzero(candidate[r])
-                lo, hi = starts[run_of[ps]], ends[run_of[ps]]
-                cols = _ranges(lo, hi)
-                score = self._exact(np.array([r]), cols, None)
-                # one run of columns per country: its best capacity, the first of equal scores
-                tops, at = run_max(score, np.r_[0, np.cumsum(hi - lo)[:-1]])
-                top, at = tops[0], at[0]
-                hit = np.isfinite(top)
-                best[r, ps[hit]] = top[hit]
-                offer[r, ps[hit]] = cs[cols[at[hit]]]
+                self._score_need(r, np.flatnonzero(candidate[r]), best, offer)
             return
+        cs = self.cs
+        starts, ends, run_of = self.runs
         for p in np.flatnonzero(candidate.any(axis=0)).tolist():
             # every capacity of country p (a run of columns) against the needs that may rank it
             rows = np.flatnonzero(candidate[:, p])
-            cols = np.arange(int(starts[run_of[p]]), int(ends[run_of[p]]))
-            score = self._exact(rows, cols, p)
+            lo, hi = int(starts[run_of[p]]), int(ends[run_of[p]])
+            score = self._exact(rows, slice(lo, hi), p)
             at = score.argmax(axis=1)  # the first of equal scores: the lowest capacity
             top = score[np.arange(rows.size), at]
             hit = np.isfinite(top)
             best[rows[hit], p] = top[hit]
-            offer[rows[hit], p] = cs[cols[at[hit]]]
+            offer[rows[hit], p] = cs[lo + at[hit]]
 
-    def _exact(self, rows: I64, cols: I64, country: int | None) -> F64:
+    def _score_need(self, r: int, ps: I64, best: F64, offer: I64) -> None:
+        """Need row ``r`` against every capacity of the countries ``ps`` in one product."""
+        starts, ends, run_of = self.runs
+        lo, hi = starts[run_of[ps]], ends[run_of[ps]]
+        cols = _ranges(lo, hi)
+        score = self._exact(np.array([r]), cols, None)
+        # one run of columns per country: its best capacity, the first of equal scores
+        tops, at = run_max(score, np.r_[0, np.cumsum(hi - lo)[:-1]])
+        top, at = tops[0], at[0]
+        hit = np.isfinite(top)
+        best[r, ps[hit]] = top[hit]
+        offer[r, ps[hit]] = self.cs[cols[at[hit]]]
+
+    def _row_parts(self, rows: I64, cols: I64 | slice) -> F64:
+        """rows × cols: the offer parts of those needs and capacities, as a new array (the
+        offer table's columns first, then its rows by need: one gather of each)."""
+        kept = self.table.parts
+        if kept is not None:
+            out: F64 = kept[:, cols].take(self.table.combo[rows], axis=0)
+            return out
+        topic, lang, maturity = self.offer
+        return offer_parts(
+            self.w,
+            topic[:, cols],
+            lang[:, cols],
+            maturity[cols],
+            self.sig.theme_row[rows],
+            self.sig.lang_row[rows],
+        )
+
+    def _exact(self, rows: I64, cols: I64 | slice, country: int | None) -> F64:
         """rows × cols: the exact scores, text included, of the block's needs ``rows`` against
         its capacities ``cols`` (all of one country when ``country`` is given), added in the
         order of ``weighted`` so the floats are those of the pairwise computation."""
-        ix, w, ns, cs, sig = self.ix, self.w, self.ns, self.cs, self.sig
-        topic, lang, maturity = self.offer
-        score = (
-            offer_parts(
-                w,
-                topic[:, cols],
-                lang[:, cols],
-                maturity[cols],
-                sig.theme_row[rows],
-                sig.lang_row[rows],
-            )
-            if self.table.parts is None
-            else self.table.parts[np.ix_(self.table.combo[rows], cols)]
-        )
-        # a new array either way: add the country part in place
+        ix, w, ns = self.ix, self.w, self.ns
+        cs = self.cs[cols]
+        score = self._row_parts(rows, cols)  # a new array: add the country part in place
         score += (
             self.country[rows, country][:, None]
             if country is not None
-            else self.country[np.ix_(rows, ix.cap_country[cs[cols]])]
+            else self.country[np.ix_(rows, ix.cap_country[cs])]
         )
         shut = np.flatnonzero(self.windowed[cols])
         if shut.size:
-            n_at, c_at = ns[rows][:, None], cs[cols[shut]][None, :]
+            n_at, c_at = ns[rows][:, None], cs[shut][None, :]
             ok = (ix.cap_from[c_at] <= ix.need_to[n_at]) & (ix.cap_to[c_at] >= ix.need_from[n_at])
             if ix.cap_vetoes:
                 ok &= ~_in_sorted(n_at * len(ix.caps) + c_at, self.vetoed_pairs)
             score[:, shut] = np.where(ok, score[:, shut], -np.inf)
-        text = self.text.grid(ns[rows], cs[cols])
+        text = self.text.grid(rows, cols)
         text *= w.text
         score += text
         score /= w.total

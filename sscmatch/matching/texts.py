@@ -112,6 +112,10 @@ class Text:
         rel[:, ~self.has_cap[cs]] = 0.0
         return rel
 
+    def block(self, ns: I64, cs: I64, gather: bool) -> TextBlock:
+        """The text of a block's needs ``ns`` against its candidate capacities ``cs``."""
+        return TextBlock(self, ns, cs, gather)
+
     def pairs(self, ns: I64, cs: I64) -> F64:
         """Text relevance of aligned (need, capacity) pairs (0 where a vector is missing)."""
         if self.need.shape[1] == 0 or not ns.size:
@@ -127,4 +131,36 @@ class Text:
         rel = self.relevance(self.need[ns] @ self.country.T)
         rel[~self.has_need[ns]] = 0.0
         rel[:, ~self.has_country] = 0.0
+        return rel
+
+
+class TextBlock:
+    """``Text.grid`` of a block's needs and candidate capacities, by their positions in the
+    block. The exact pass asks for a grid per country: gathering the same rows of the whole
+    corpus's vectors each time cost more than the products, so a large block gathers its
+    vectors once (``gather``; a few needs ask for few grids, over many capacities)."""
+
+    def __init__(self, text: Text, ns: I64, cs: I64, gather: bool) -> None:
+        self.text, self.ns, self.cs, self.gather = text, ns, cs, gather
+        if gather:
+            self.need, self.cap = text.need[ns], text.cap[cs]
+            self.has_need, self.has_cap = text.has_need[ns], text.has_cap[cs]
+
+    def grid(self, rows: I64, cols: I64 | slice) -> F64:
+        """rows × cols (positions in the block): the text relevance of every pair, 0 where a
+        vector is missing."""
+        if self.gather:  # a run of columns is then a view, not a copy
+            need, cap = self.need[rows], self.cap[cols]
+            no_need, no_cap = ~self.has_need[rows], ~self.has_cap[cols]
+        else:
+            ns, cs = self.ns[rows], self.cs[cols]
+            need, cap = self.text.need[ns], self.text.cap[cs]
+            no_need, no_cap = ~self.text.has_need[ns], ~self.text.has_cap[cs]
+        if need.shape[1] == 0:
+            return np.zeros((need.shape[0], cap.shape[0]))
+        rel = self.text.relevance(need @ cap.T)
+        if no_need.any():
+            rel[no_need] = 0.0
+        if no_cap.any():
+            rel[:, no_cap] = 0.0
         return rel

@@ -136,3 +136,22 @@ def test_the_memoised_reference_scores_as_the_reference() -> None:
     plain, memo = ReferenceScorer(c), MemoisedReference(c)
     for need in list(c.needs)[:6]:
         assert memo.best_offers(need) == plain.best_offers(need)
+
+
+@pytest.mark.parametrize("extra", [0, 3, 10**6])
+@pytest.mark.parametrize("few", [0, 10**6])
+def test_the_countries_scored_first_change_no_proposal(
+    extra: int, few: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """score_block scores each need's K + SEED_EXTRA countries of highest bound first, then
+    those whose bound reaches the K-th best score known, then the near-ties: whatever the
+    number scored first, a country at a time or a need at a time, the brute force (every pair
+    scored) proposes the same, near-ties and their order included."""
+    monkeypatch.setattr(scoring, "SEED_EXTRA", extra)
+    monkeypatch.setattr(scoring, "FEW_NEEDS", few)
+    for seed in (11, 12, 13):
+        c = generate(SynthSize(countries=40, capacities=400, needs=60, exchanges=800, seed=seed))
+        for top_k in (1, 3):
+            fast = prepare(c).rank(top_k=top_k)
+            got = [(p.need_id, p.rank, p.provider, p.capacity_id) for p in fast]
+            assert got and brute_force(prepare(c), Weights(), top_k) == got
