@@ -8,10 +8,12 @@ from __future__ import annotations
 import dataclasses
 from datetime import date
 
+import numpy as np
+import pytest
 from hypothesis import given, target
 from hypothesis import strategies as st
 
-from sscmatch.matching import DEFAULT_WEIGHTS, Proposal, Weights, rank
+from sscmatch.matching import DEFAULT_WEIGHTS, Proposal, Weights, rank, ties
 from sscmatch.matching.ties import Candidate, near_tie, order
 from tests.matching.test_properties import SETTINGS, corpus_for, dates, seeds, weights_st
 
@@ -128,3 +130,33 @@ def test_the_top_k_is_the_head_of_the_whole_ranking(top: int, seed: int) -> None
     head = [(p.need_id, p.provider, p.rank) for p in whole if p.rank <= top]
     short = rank(corpus, DEFAULT_WEIGHTS, top_k=top, explain=False)
     assert [(p.need_id, p.provider, p.rank) for p in short] == head
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("k", [1, 3, 5, 40])
+def test_all_rows_at_once_are_ordered_as_one_row_at_a_time(seed: int, k: int) -> None:
+    """``select`` orders every need's candidates at once (``_order_rows``); ``order`` (the
+    brute force's and the reference's) one need at a time (``_order_row``). On random rows
+    full of near-ties (coarse keys, few languages and regions, both classes, empty rows),
+    both place the same candidates, pass the same ones and name the same factor."""
+    rng = np.random.default_rng(seed)
+    lengths = rng.integers(0, 25, size=60)
+    rows = np.repeat(np.arange(lengths.size), lengths)
+    n = rows.size
+    # by row, then key descending (the order select hands over)
+    key = np.round(rng.uniform(0.3, 0.5, n) / 0.01) * 0.01
+    key = key[np.lexsort((-key, rows))]
+    language = rng.choice([0.2, 0.5, 1.0], n)
+    region = rng.choice([0.0, 0.5, 1.0], n)
+    addresses = rng.random(n) < 0.8
+    starts = np.searchsorted(rows, np.arange(lengths.size))
+    ends = np.r_[starts[1:], n]
+    got = ties._order_rows((key, language, region, addresses), rows, (starts, ends, k), DELTA)
+    want: tuple[list[int], list[int], list[int]] = (list(range(n)), [-1] * n, [0] * n)
+    lists = (key.tolist(), language.tolist(), region.tolist(), addresses.tolist())
+    for r in range(lengths.size):
+        ties._order_row(*lists, (int(starts[r]), int(ends[r]), k), DELTA, want)
+    placed = np.arange(n) - starts[rows] < k
+    for have, expected in zip(got, want, strict=True):
+        assert have[placed].tolist() == np.asarray(expected)[placed].tolist()
+    assert (got[1][placed] >= 0).sum() > 10  # near-ties were there to order
