@@ -17,6 +17,7 @@ import numpy as np
 import numpy.typing as npt
 
 from sscmatch.matching.indexes import Indexes
+from sscmatch.matching.offers import country_runs
 from sscmatch.text import VECTOR_SCALE, quantise
 
 F64 = npt.NDArray[np.float64]
@@ -96,9 +97,8 @@ class Text:
                 totals += provided[:, lo:hi] @ exchange[lo:hi].astype(np.float64)
             if ix.caps:
                 # capacities are sorted by country: one sum per run (np.add.at took twice as long)
-                owner = ix.cap_country
-                starts = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
-                totals[owner[starts]] += np.add.reduceat(cap.astype(np.float64), starts, axis=0)
+                starts, owners = country_runs(ix.cap_country)
+                totals[owners] += np.add.reduceat(cap.astype(np.float64), starts, axis=0)
         country = profile(totals).astype(np.float32) if dim else np.zeros((len(ix.codes), 0))
         has_country = np.abs(country).sum(axis=1) > 0 if dim else np.zeros(len(ix.codes), bool)
         low, high = ix.corpus.text_scale
@@ -106,15 +106,6 @@ class Text:
 
     def relevance(self, dots: npt.NDArray[np.floating[Any]]) -> F64:
         return relevance(dots, self.low, self.high)
-
-    def grid(self, ns: I64, cs: I64) -> F64:
-        """needs × capacities: text relevance of every pair (0 where a vector is missing)."""
-        if self.need.shape[1] == 0:
-            return np.zeros((ns.size, cs.size))
-        rel = self.relevance(self.need[ns] @ self.cap[cs].T)
-        rel[~self.has_need[ns]] = 0.0
-        rel[:, ~self.has_cap[cs]] = 0.0
-        return rel
 
     def block(self, ns: I64, cs: I64, gather: bool) -> TextBlock:
         """The text of a block's needs ``ns`` against its candidate capacities ``cs``."""
@@ -139,8 +130,8 @@ class Text:
 
 
 class TextBlock:
-    """``Text.grid`` of a block's needs and candidate capacities, by their positions in the
-    block. The exact pass asks for a grid per country: gathering the same rows of the whole
+    """The text relevance of a block's needs and candidate capacities, by their positions in
+    the block. The exact pass asks for a grid per country: gathering the same rows of the whole
     corpus's vectors each time cost more than the products, so a large block gathers its
     vectors once (``gather``; a few needs ask for few grids, over many capacities)."""
 

@@ -259,14 +259,3 @@ def _order_rows(
     has = passed >= 0
     by[has] = np.where(language[pick[has]] > language[passed[has]], 1, 2)
     return pick, passed, by
-
-
-def _has_near_tie(key: F64, rows: I64, addresses: Bool, delta: float) -> Bool:
-    """Per sorted candidate: whether it is within ``delta`` of the next one of its row and of
-    the same class (a row none of whose candidates is keeps its score order)."""
-    out = np.zeros(key.size, dtype=bool)
-    if key.size > 1:
-        same = (rows[1:] == rows[:-1]) & (addresses[1:] == addresses[:-1])
-        close = key[1:] >= key[:-1] - delta - TOLERANCE
-        out[:-1] = same & close
-    return out
