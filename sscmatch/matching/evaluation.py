@@ -12,7 +12,9 @@ seed for the bootstrap. The cases, pseudo-needs and pools are those of ``replay.
   and the matcher without the theme-family constraint, to measure what it costs and gains;
 - the simple rules of ``baselines.py``, and the *rule chosen on the history before T*: the
   rule with the best MRR per project on the windows replayed before T
-  (``calibration.chosen_rule``), which is how a practitioner without a matcher would pick one.
+  (``calibration.chosen_rule``), which is how a practitioner without a matcher would pick one;
+- the *ceiling*, an oracle: the real provider as high as any ranking that keeps topical fit first
+  can put it (``ceiling_method``); where it is not above the best rule, no such ranking can be.
 
 The engine ranks what it may propose (its hard constraints can leave pool countries out: a
 real provider left out is a miss); the rules rank the whole pool.
@@ -31,7 +33,7 @@ from __future__ import annotations
 
 import random
 from collections import defaultdict
-from collections.abc import Callable, Hashable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from sscmatch.matching import baselines
@@ -44,12 +46,20 @@ from sscmatch.matching.metrics import (
     group_in_order,
     proposal_key,
 )
-from sscmatch.matching.model import DEFAULT_WEIGHTS, FACTORS, Corpus, Weights
+from sscmatch.matching.model import (
+    CONTEXT_FACTORS,
+    DEFAULT_WEIGHTS,
+    FACTORS,
+    Corpus,
+    Proposal,
+    Weights,
+)
 from sscmatch.matching.replay import Case, Snapshot, cutoff_date, make_cases, snapshot
 
 FULL = "full matcher"
 CALIBRATED = "calibrated matcher"
 NO_FAMILY = "full without the theme-family constraint"
+CEILING = "ceiling: the best ranking that keeps topical fit first (an oracle)"
 CHOSEN = "simple rule chosen on the history before T"
 BOOTSTRAP = 2000
 UNITS: tuple[str, ...] = ("need", "project")
@@ -57,24 +67,72 @@ UNITS: tuple[str, ...] = ("need", "project")
 Method = Callable[[Snapshot], dict[str, Ranking]]
 
 
+def _ranked(snap: Snapshot, weights: Weights) -> dict[str, list[Proposal]]:
+    """The engine's proposals for every case's need, in rank order (one per country)."""
+    ranked = snap.prepared.rank(
+        weights,
+        need_ids=[c.need.id for c in snap.cases],
+        top_k=max(1, len(snap.prepared.ix.codes)),
+        explain=False,
+    )
+    by: dict[str, list[Proposal]] = defaultdict(list)
+    for p in ranked:  # in rank order
+        by[p.need_id].append(p)
+    return by
+
+
 def engine_method(weights: Weights | Callable[[Snapshot], Weights]) -> Method:
     """The engine ranking every case's pool (``weights`` may depend on the cut-off)."""
 
     def run(snap: Snapshot) -> dict[str, Ranking]:
-        w = weights(snap) if callable(weights) else weights
-        ranked = snap.prepared.rank(
-            w,
-            need_ids=[c.need.id for c in snap.cases],
-            top_k=max(1, len(snap.prepared.ix.codes)),
-            explain=False,
-        )
-        by: dict[str, list[tuple[str, Hashable]]] = defaultdict(list)
-        for p in ranked:  # in rank order
-            by[p.need_id].append((p.provider, proposal_key(p.score, p.components, p.addresses)))
+        by = _ranked(snap, weights(snap) if callable(weights) else weights)
         out: dict[str, Ranking] = {}
         for case in snap.cases:
             pool = set(snap.pool(case))
-            out[case.id] = group_in_order((x, k) for x, k in by[case.need.id] if x in pool)
+            out[case.id] = group_in_order(
+                (p.provider, proposal_key(p.score, p.components, p.addresses))
+                for p in by[case.need.id]
+                if p.provider in pool
+            )
+        return out
+
+    return run
+
+
+def on_topic_over(a: Proposal, b: Proposal) -> bool:
+    """Whether topical fit first requires ``a`` above ``b``: ``a`` is a registered offer that
+    addresses the need, ``b`` is not, and ``b`` is better only in relationship, region or
+    language (the property ``tests/matching/test_properties.py`` states)."""
+    return (
+        a.addresses
+        and a.basis == "capacity"
+        and not (b.addresses and b.basis == "capacity")
+        and all(a.components[k] >= b.components[k] for k in FACTORS if k not in CONTEXT_FACTORS)
+    )
+
+
+def ceiling_method(weights: Weights = DEFAULT_WEIGHTS) -> Method:
+    """An oracle, not a method: the real provider as high as any ranking can put it while
+    keeping topical fit first with the full matcher's factor values, that is just below the
+    countries whose offer ``on_topic_over`` its own. Where this ceiling is below the best simple
+    rule of a window, no ranking with the property can be ahead there."""
+
+    def run(snap: Snapshot) -> dict[str, Ranking]:
+        by = _ranked(snap, weights)
+        out: dict[str, Ranking] = {}
+        for case in snap.cases:
+            pool = set(snap.pool(case))
+            best = {p.provider: p for p in by[case.need.id] if p.provider in pool}
+            real = [best[x] for x in sorted(case.providers) if x in best]
+            if not real:  # the engine may not propose it: nothing can rank it
+                out[case.id] = (tuple(sorted(best)),) if best else ()
+                continue
+            above = min(
+                ({x for x, p in best.items() if on_topic_over(p, r)} for r in real), key=len
+            )
+            rest = set(best) - above - set(case.providers)
+            groups = (tuple(sorted(above)), tuple(sorted(x for x in case.providers if x in best)))
+            out[case.id] = tuple(g for g in (*groups, tuple(sorted(rest))) if g)
         return out
 
     return run
@@ -117,6 +175,7 @@ def methods(corpus: Corpus, window: int, weights: Weights = DEFAULT_WEIGHTS) -> 
         return baselines.rule(baselines.RULES[name])(snap)
 
     out.append(MethodSpec(CHOSEN, "chosen", chosen, choices=choices))
+    out.append(MethodSpec(CEILING, "ceiling", ceiling_method(weights)))
     out.append(MethodSpec(NO_FAMILY, "ablation", engine_method(weights), family=False))
     out += [
         MethodSpec(f"full − {f.replace('_', '-')}", "ablation", engine_method(without(f, weights)))
@@ -325,6 +384,7 @@ def markdown(report: Report) -> str:
         "",
     ]
     lines += [_margin_line(cut, unit, m, m.best) for (cut, unit), m in report.margins.items()]
+    lines += _out_of_reach(report)
     if report.chosen_margins:
         chosen = ", ".join(f"{y}: {name}" for y, name in report.chosen.items())
         lines += [
@@ -345,6 +405,26 @@ def markdown(report: Report) -> str:
             for (cut, unit), m in report.chosen_margins.items()
         ]
     return "\n".join(lines)
+
+
+def _out_of_reach(report: Report) -> list[str]:
+    """The windows where even the ceiling (``ceiling_method``) is not ahead of the best rule."""
+    if not any(r.kind == "ceiling" for r in report.rows):
+        return []
+    out = []
+    for (cut, unit), m in report.margins.items():
+        top = report.mean(CEILING, "mrr", cut if cut == "all" else int(cut), unit)
+        if top <= m.rule:
+            out.append(f"- {cut}, per {unit}: at most {top:.3f} against {m.rule:.3f} ({m.best})")
+    if not out:
+        return ["", "The ceiling is above the best simple rule at every cut-off."]
+    return [
+        "",
+        "Out of reach of any ranking that keeps topical fit first (the ceiling is not above"
+        " the best simple rule):",
+        "",
+        *out,
+    ]
 
 
 def _margin_line(cut: str, unit: str, m: Margin, rule: str) -> str:

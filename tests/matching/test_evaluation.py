@@ -366,3 +366,82 @@ def test_the_report_sets_the_full_matcher_beside_the_rule_chosen_before_each_cut
         assert m.value == pytest.approx(m.full - m.rule)
         assert key in report.margins
     assert "simple rule chosen on the history before each cut-off" in markdown(report)
+
+
+# ----------------------------------------------------------------------------- the ceiling
+def _proposal(provider: str, *, addresses: bool, basis: str = "capacity", **factors: float):
+    components = {k: factors.get(k, 0.5) for k in ev.FACTORS}
+    return ev.Proposal(
+        need_id="N",
+        recipient="GTM",
+        rank=0,
+        provider=provider,
+        capacity_id=None if basis != "capacity" else f"C-{provider}",
+        institution=None,
+        score=0.0,
+        components=components,
+        contributions=components,
+        reasons=(),
+        basis=basis,
+        addresses=addresses,
+    )
+
+
+def test_topical_fit_first_binds_only_where_the_other_is_better_only_in_context() -> None:
+    on = _proposal("ARG", addresses=True)
+    assert ev.on_topic_over(on, _proposal("CRI", addresses=False, region=1.0, language=1.0))
+    assert ev.on_topic_over(on, _proposal("CHN", addresses=True, basis="experience"))
+    assert not ev.on_topic_over(on, _proposal("BRA", addresses=False, experience=0.9))
+    assert not ev.on_topic_over(on, _proposal("COL", addresses=False, text=0.6))
+    assert not ev.on_topic_over(on, _proposal("PER", addresses=True))  # both address it
+    assert not ev.on_topic_over(_proposal("CRI", addresses=False), on)
+
+
+def test_the_ceiling_puts_the_real_provider_just_below_what_must_stay_above_it() -> None:
+    ranked = [
+        _proposal("ARG", addresses=True, experience=0.9),  # above: better only in... nothing
+        _proposal("MEX", addresses=True, experience=0.1),  # not above: worse experience
+        _proposal("BRA", addresses=False, experience=0.2, region=1.0, language=1.0),
+        _proposal("CHL", addresses=True, experience=0.3),  # above
+        _proposal("URY", addresses=False),
+    ]
+    need = small_corpus().needs[0]
+    case = Case(
+        id="2012:E:GTM",
+        cutoff=2012,
+        exchange="E",
+        recipient="GTM",
+        providers=frozenset({"BRA"}),
+        repeat=False,
+        need=replace(need, id="N"),
+    )
+
+    class Prepared:
+        ix = type("Ix", (), {"codes": ["ARG", "MEX", "BRA", "CHL", "URY"]})()
+
+        def rank(self, *_a: object, **_k: object) -> list[ev.Proposal]:
+            return ranked
+
+    snap = type(
+        "Snap",
+        (),
+        {
+            "cases": [case],
+            "prepared": Prepared(),
+            "pool": lambda self, c: ["ARG", "BRA", "CHL", "MEX"],
+        },
+    )()
+    got = ev.ceiling_method()(snap)  # type: ignore[arg-type]
+    assert got[case.id] == (("ARG", "CHL"), ("BRA",), ("MEX",))  # URY is not in the pool
+    assert reciprocal_rank(got[case.id], {"BRA"}) == pytest.approx(1 / 3)
+
+
+def test_the_ceiling_is_never_below_the_full_matcher() -> None:
+    """The full matcher keeps topical fit first, so the oracle can only place its real provider
+    as high or higher; and the report names the windows the ceiling puts out of reach."""
+    report = evaluate(dated_corpus(), cutoffs=(2012, 2015, 2019), window=2)
+    full, top = report.row(ev.FULL), report.row(ev.CEILING)
+    for case in report.cases:
+        assert top.per_case[case.id]["mrr"] >= full.per_case[case.id]["mrr"] - 1e-12
+    text = markdown(report)
+    assert "Out of reach of any ranking" in text or "above the best simple rule at every" in text
