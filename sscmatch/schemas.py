@@ -9,7 +9,7 @@ institution exist? is this theme declared?) belong to the use cases; checks on a
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
 from pydantic import (
@@ -157,6 +157,20 @@ def moment_text(moment: datetime) -> str:
     """
     utc = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
     return utc.isoformat().replace("+00:00", "Z")
+
+
+def json_value(value: Any) -> Any:
+    """A stored value as JSON and the audit trail write it: a moment by :func:`moment_text`, a
+    day in ISO 8601 (``2026-12-03``), anything else as it is.
+
+    >>> json_value(datetime(2026, 12, 3, 13, 5)), json_value(date(2026, 12, 3)), json_value(3)
+    ('2026-12-03T13:05:00Z', '2026-12-03', 3)
+    """
+    if isinstance(value, datetime):
+        return moment_text(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
 
 
 Moment = Annotated[

@@ -21,7 +21,7 @@ from sqlmodel.sql.expression import SelectOfScalar
 
 from sscmatch.db import BadVersion, expect_version
 from sscmatch.models import AuditEvent, User
-from sscmatch.schemas import CONSTITUENCIES, ROLES
+from sscmatch.schemas import CONSTITUENCIES, ROLES, json_value
 from sscmatch.vocab import INTERFACE_LANGUAGES, load_vocabulary
 from sscmatch.workflow import throttle
 from sscmatch.workflow.audit import record_event, snapshot
@@ -302,7 +302,7 @@ def unlock(session: Session, actor_id: int, user_id: int) -> User:
         entity_id=user_id,
         before={
             "failed_sign_ins": found.failures,
-            "locked_until": found.until.isoformat() if found.until else None,
+            "locked_until": json_value(found.until),
         },
         after={"failed_sign_ins": 0, "locked_until": None},
     )

@@ -5,12 +5,12 @@ Every change passes here, so this is also where the people a change concerns are
 
 from __future__ import annotations
 
-from datetime import date, datetime
 from typing import Any
 
 from sqlmodel import Session, SQLModel
 
 from sscmatch.models import AuditEvent, utcnow
+from sscmatch.schemas import json_value
 from sscmatch.workflow import notices
 
 # Secrets, and the counter that ends sessions (an event's note says when that happened).
@@ -29,7 +29,7 @@ def snapshot(record: SQLModel | None) -> dict[str, Any] | None:
         if name in _SKIP or name in columns:
             continue
         value = getattr(record, name)
-        values[name] = value.isoformat() if isinstance(value, datetime | date) else value
+        values[name] = json_value(value)
     for name in periods:
         period = getattr(record, name)
         values[name] = None if period is None else str(period)

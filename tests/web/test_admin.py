@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -10,6 +11,7 @@ from flask import Flask
 from sqlmodel import Session, col, select
 
 from sscmatch.models import AuditEvent, User
+from sscmatch.schemas import MOMENT_PATTERN
 from sscmatch.workflow.admin import compare
 from tests.conftest import PASSWORD, make_test_app
 
@@ -307,6 +309,7 @@ def test_unlock(app: Flask, as_user: Any, users: dict[str, int]) -> None:
     assert client.post(f"/admin/users/{uid}/unlock").status_code == 302
     [event] = _events(app, "unlock")
     assert event.before and event.before["locked_until"] and event.before["failed_sign_ins"] >= 5
+    assert re.fullmatch(MOMENT_PATTERN, event.before["locked_until"])
     assert event.after == {"failed_sign_ins": 0, "locked_until": None}
     assert _sign_in_status(app, "gtm@test.org") == 302
     assert client.post(f"/admin/users/{uid}/unlock").status_code == 400  # nothing left to lift

@@ -11,7 +11,6 @@ carry the ``version`` they started from; a stale one answers 409.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime
 from typing import Any
 
 from flask import jsonify, request
@@ -32,7 +31,7 @@ from sscmatch.schemas import (
     Moment,
     NeedCreate,
     NeedPublic,
-    moment_text,
+    json_value,
 )
 from sscmatch.vocab import load_vocabulary
 from sscmatch.web.access import SIGNED_IN, access
@@ -94,11 +93,7 @@ def _as_written(value: Any) -> Any:
     format), a moment in ISO 8601, the rest as it is."""
     if isinstance(value, PartialDate):
         return str(value)
-    if isinstance(value, datetime):
-        return moment_text(value)
-    if isinstance(value, date):
-        return value.isoformat()
-    return value
+    return json_value(value)
 
 
 def need_json(need: Need) -> dict[str, Any]:
