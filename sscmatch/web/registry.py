@@ -47,7 +47,13 @@ from sscmatch.web.access import SIGNED_IN, access
 from sscmatch.web.conflict import conflict_message, duplicate_message
 from sscmatch.web.db import get_session
 from sscmatch.web.messages import translated
-from sscmatch.web.templating import MATURITY_LABELS, country_name, lang, theme_label
+from sscmatch.web.templating import (
+    MATURITY_LABELS,
+    action_label,
+    country_name,
+    lang,
+    theme_label,
+)
 from sscmatch.web.translate import current_lang
 from sscmatch.web.translate import gettext as _
 from sscmatch.web.translate import lazy_gettext as _l
@@ -78,6 +84,8 @@ SORT_LABELS = {
     "title": _l("Title"),
     "country": _l("Country"),
 }
+# The registry's history says what happened to the record ("endorsed"); any other action is
+# named as the audit log names it, in the reader's language too (``action_label``).
 ACTION_LABELS = {
     "create": _l("created"),
     "update": _l("changed"),
@@ -188,7 +196,7 @@ def _history(entity: str, entity_id: str) -> list[dict[str, Any]]:
             {
                 "at": event.at,
                 "who": names.get(event.user_id, "—") if event.user_id else "—",
-                "action": ACTION_LABELS.get(event.action, event.action),
+                "action": ACTION_LABELS.get(event.action) or action_label(event.action),
                 "version": after.get("version"),
                 "changed": changed if event.action == "update" else [],
                 "note": event.note,
