@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import functools
 import re
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 from babel import Locale
+from babel.dates import format_date, format_skeleton
 from flask import Flask, Response, current_app, has_request_context, request, url_for
 from flask_login import current_user
 from markupsafe import Markup, escape
 
 from sscmatch.dates import PartialDate, PartialDateError
 from sscmatch.models import Institution
+from sscmatch.schemas import moment_text
 from sscmatch.vocab import INTERFACE_LANGUAGES, Vocabulary, load_vocabulary
 from sscmatch.web.access import PUBLIC, SIGNED_IN, access, rule_for
 from sscmatch.web.db import get_session
@@ -425,6 +427,38 @@ def _formatted(value: PartialDate, locale: str) -> str:
     return value.format(locale)
 
 
+MOMENT_PRECISIONS = ("minute", "second", "day")
+
+
+def moment(value: datetime | None, precision: str = "minute") -> Markup:
+    """A stored moment as a reader sees it (the ``moment`` filter): the day in the page's
+    language and the time in UTC, said so ("3 dic 2026 13:05 UTC"), in a ``<time>`` whose
+    ``datetime`` is the moment as JSON writes it; ``static/js/moments.js`` rewrites the text in
+    the reader's own time zone (the UTC text stays as its title). ``precision``: ``minute``,
+    ``second`` (the audit log) or ``day``. Empty for no moment."""
+    if value is None:
+        return Markup("")
+    if precision not in MOMENT_PRECISIONS:
+        raise ValueError(f"moment precision: {precision!r}")
+    utc = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    return Markup('<time datetime="%s" data-moment="%s">%s</time>') % (
+        moment_text(utc),
+        precision,
+        _moment_words(utc, precision, lang()),
+    )
+
+
+@functools.lru_cache(maxsize=8_192)
+def _moment_words(value: datetime, precision: str, locale: str) -> str:
+    day = format_date(value, "medium", locale=locale)
+    if precision == "day":
+        return day
+    clock = format_skeleton(
+        "Hms" if precision == "second" else "Hm", value, tzinfo=UTC, locale=locale
+    )
+    return f"{day} {clock} UTC"
+
+
 @functools.lru_cache(maxsize=16_384)
 def _built_url(app: Flask, script_root: str, endpoint: str, items: tuple[Any, ...]) -> str:
     return url_for(endpoint, **dict(items))
@@ -469,6 +503,7 @@ def init_app(app: Flask) -> None:
 
     app.add_url_rule("/favicon.ico", "favicon", favicon)
     app.jinja_env.filters["period"] = period
+    app.jinja_env.filters["moment"] = moment
     app.jinja_env.globals.update(
         url_for=fast_url_for,
         nav_links=nav_links,

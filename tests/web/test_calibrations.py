@@ -163,7 +163,7 @@ def test_calibrate_now_from_the_pages(as_user: Any, loaded: Session, users: dict
     client = as_user("secretariat")
     confirm = client.get("/matching/calibrate").data.decode()
     assert "The next match runs will use the new weights if they rank the real" in confirm
-    assert "exchanges recorded before 2026-12-02" in confirm
+    assert "exchanges recorded before December 2, 2026" in confirm  # the day in words
     response = client.post("/matching/calibrations", data={"window": "2"})
     (row,) = rows(loaded)
     assert response.status_code == 302
