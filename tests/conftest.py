@@ -116,7 +116,9 @@ def fresh_pg_schema(prefix: str = "sscmatch_test") -> Iterator[str]:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
     sep = "&" if "?" in PG_URL else "?"
     try:
-        yield f"{normalise_url(PG_URL)}{sep}options=-csearch_path%3D{schema}"
+        # no wait for the disk at each commit: nothing here outlives the server
+        options = f"-csearch_path%3D{schema}%20-csynchronous_commit%3Doff"
+        yield f"{normalise_url(PG_URL)}{sep}options={options}"
     finally:
         with admin.begin() as conn:
             conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
@@ -132,7 +134,21 @@ def pg_schema_url() -> Iterator[str]:
         yield url
 
 
+# The tables a test left rows in, and those whose id sequence it drew from (emptied or not):
+# emptying only those is what TRUNCATE of every table did, at a fraction of its cost (each table
+# truncated is a new file on disk, about 3 ms apiece with 40 tables, on every PostgreSQL test).
+_USED_SEQUENCES = text(
+    """SELECT t.relname FROM pg_class s
+    JOIN pg_depend d ON d.objid = s.oid AND d.classid = 'pg_class'::regclass
+        AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i')
+    JOIN pg_class t ON t.oid = d.refobjid
+    WHERE s.relkind = 'S' AND s.relnamespace = current_schema()::regnamespace
+        AND CASE WHEN s.relkind = 'S' THEN pg_sequence_last_value(s.oid) END IS NOT NULL"""
+)
+
+
 def _empty_pg(url: str) -> None:
+    """Every table but KEEP_TABLES emptied and every id sequence restarted, as after migrating."""
     engine = make_engine(url)
     with engine.begin() as conn:
         tables = [
@@ -142,8 +158,13 @@ def _empty_pg(url: str) -> None:
             )
             if r[0] not in KEEP_TABLES
         ]
-        if tables:
-            quoted = ", ".join(f'"{t}"' for t in tables)
+        probe = " UNION ALL ".join(
+            f"SELECT '{t}' WHERE EXISTS (SELECT 1 FROM \"{t}\")" for t in tables
+        )
+        used = {r[0] for r in conn.execute(text(probe))} if tables else set()
+        used |= {r[0] for r in conn.execute(_USED_SEQUENCES)} & set(tables)
+        if used:
+            quoted = ", ".join(f'"{t}"' for t in sorted(used))
             conn.execute(text(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE"))
     engine.dispose()
 
