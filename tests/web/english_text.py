@@ -147,6 +147,7 @@ class Detector:
         self.pieces = sorted(set(pieces), key=len, reverse=True)
         self.known = sorted({k for k in known_english if k}, key=len, reverse=True)
         self.data = {" ".join(d.split()) for d in data if d and d.strip()}
+        self._memo: dict[str, Finding | None] = {}
 
     def _is_data(self, text: str) -> bool:
         """Whether ``text`` is stored data, whole or cut short (a list shows the first words)."""
@@ -166,34 +167,42 @@ class Detector:
         return self._long
 
     def findings(self, texts: Iterable[str]) -> Iterator[Finding]:
+        # The verdict on a text depends on the text alone, and a page repeats most of the last
+        # page's (the menu, the footer, a list's headers): each distinct text is judged once.
+        memo = self._memo
         for text in texts:
-            lowered = text.lower()
-            known = next((k for k in self.known if _contains_words(lowered, k.lower())), None)
-            if known is not None:
-                yield Finding(text, f"known English {known!r}")
-                continue
-            # A node may join data and interface text ("ECLAC · 3 exchanges"): drop the data.
-            parts = [p for p in re.split(r" · | \| | — ", text) if not self._is_data(p)]
-            if not parts:
-                continue
-            text = " · ".join(parts)
-            core = text.strip(" .,:;·()—–-…*←→›|")
-            if core in self.whole:
-                yield Finding(text, "an English message of the catalogue")
-                continue
-            piece = next((p for p in self.pieces if p in text), None)
-            if piece is not None:
-                yield Finding(text, f"holds the English message {piece!r}")
-                continue
-            words = [w.lower() for w in WORD.findall(text)]
-            english = [w for w in words if w in ENGLISH_ONLY_WORDS]
-            if len(english) >= 2:
-                # a sentence of the interface may end on data ("Se propone a X para apoyarle
-                # en: <a need's English title>"): only the words outside the data count
-                outside = self._without_data(text)
-                english = [w for w in WORD.findall(outside.lower()) if w in ENGLISH_ONLY_WORDS]
-            if len(english) >= 2:
-                yield Finding(text, f"English words {english[:4]}")
+            if text not in memo:
+                memo[text] = self._finding(text)
+            found = memo[text]
+            if found is not None:
+                yield found
+
+    def _finding(self, text: str) -> Finding | None:
+        lowered = text.lower()
+        known = next((k for k in self.known if _contains_words(lowered, k.lower())), None)
+        if known is not None:
+            return Finding(text, f"known English {known!r}")
+        # A node may join data and interface text ("ECLAC · 3 exchanges"): drop the data.
+        parts = [p for p in re.split(r" · | \| | — ", text) if not self._is_data(p)]
+        if not parts:
+            return None
+        text = " · ".join(parts)
+        core = text.strip(" .,:;·()—–-…*←→›|")
+        if core in self.whole:
+            return Finding(text, "an English message of the catalogue")
+        piece = next((p for p in self.pieces if p in text), None)
+        if piece is not None:
+            return Finding(text, f"holds the English message {piece!r}")
+        words = [w.lower() for w in WORD.findall(text)]
+        english = [w for w in words if w in ENGLISH_ONLY_WORDS]
+        if len(english) >= 2:
+            # a sentence of the interface may end on data ("Se propone a X para apoyarle
+            # en: <a need's English title>"): only the words outside the data count
+            outside = self._without_data(text)
+            english = [w for w in WORD.findall(outside.lower()) if w in ENGLISH_ONLY_WORDS]
+        if len(english) >= 2:
+            return Finding(text, f"English words {english[:4]}")
+        return None
 
     def _without_data(self, text: str) -> str:
         for d in self._long_data:
