@@ -36,7 +36,6 @@ from wtforms.validators import InputRequired, NumberRange, ValidationError
 
 from sscmatch import jobs
 from sscmatch.models import Job, MatchRun, Need, User
-from sscmatch.models import Proposal as StoredProposal
 from sscmatch.schemas import MAX_PAGE, whole_number
 from sscmatch.vocab import load_vocabulary
 from sscmatch.web.access import access
@@ -47,6 +46,7 @@ from sscmatch.web.translate import gettext as _
 from sscmatch.web.translate import lazy_gettext as _l
 from sscmatch.web.widgets import FastSelect, theme_choices
 from sscmatch.workflow import matchruns
+from sscmatch.workflow.base import country_filter
 from sscmatch.workflow.jobs import INTERRUPTED as INTERRUPTED_JOB
 from sscmatch.workflow.jobs import job_of
 
@@ -319,24 +319,15 @@ def run(run_id: int) -> Any:
     db = get_session()
     _recover()
     found = _run_or_404(db, run_id)
-    rows = db.exec(
-        select(StoredProposal, Need.title)
-        .join(Need, col(Need.id) == col(StoredProposal.need))
-        .where(StoredProposal.run_id == run_id)
-        .order_by(col(StoredProposal.need), col(StoredProposal.rank))
-    ).all()
-    by_need: dict[str, dict[str, Any]] = {}
-    for proposal, title in rows:
-        entry = by_need.setdefault(
-            proposal.need,
-            {"id": proposal.need, "title": title, "recipient": proposal.recipient, "rows": []},
-        )
-        entry["rows"].append(proposal)
+    recipient = country_filter(request.args.get("country"))
+    size = int(current_app.config["PAGE_SIZE"])
+    needs = matchruns.run_needs(db, run_id, recipient, page_arg(), size)
     creator = db.get(User, found.created_by) if found.created_by else None
     return render_template(
         "matching/run.html",
         run=found,
-        needs=list(by_need.values()),
+        needs=needs,
+        recipient=recipient,
         creator=(creator.name or creator.email) if creator else "",
         job=run_job_status(db, found) if found.status == "running" else None,
         failure=run_error(found.error),

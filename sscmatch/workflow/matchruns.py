@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import or_
+from sqlalchemy import distinct, func, or_
 from sqlmodel import Session, col, select
 
 from sscmatch import relations
@@ -28,7 +28,7 @@ from sscmatch.models import Proposal as StoredProposal
 from sscmatch.vocab import Vocabulary
 from sscmatch.workflow import notices
 from sscmatch.workflow.audit import record_event, snapshot
-from sscmatch.workflow.base import DomainError
+from sscmatch.workflow.base import DomainError, Page
 from sscmatch.workflow.calibrations import current_weights
 from sscmatch.workflow.encode import build_corpus
 from sscmatch.workflow.jobs import FINISHED, job_of
@@ -299,3 +299,47 @@ def run_and_store(
     # here (the web's runs tell them through finish_run's audit event).
     notices.proposals_arrived(session, run.id or 0, user_id)
     return MatchResult(as_of=None, proposals=proposals, run_id=run.id)
+
+
+@dataclass(frozen=True)
+class RunNeed:
+    """One need of a run's page: its id, title, recipient and proposals in rank order."""
+
+    id: str
+    title: str
+    recipient: str
+    proposals: list[StoredProposal]
+
+
+def run_needs(
+    session: Session, run_id: int, recipient: str | None, page: int, size: int
+) -> Page[RunNeed]:
+    """A page of a run's needs (by id) with their proposals; only the needs of ``recipient``
+    when given. A full run holds a proposal list for every open need (100,000 proposals at
+    the target scale), so its page shows ``size`` needs at a time."""
+    where = [StoredProposal.run_id == run_id]
+    if recipient:
+        where.append(StoredProposal.recipient == recipient)
+    need = col(StoredProposal.need)
+    total = session.exec(select(func.count(distinct(need))).where(*where)).one()
+    ids = session.exec(
+        select(need)
+        .where(*where)
+        .group_by(need)
+        .order_by(need)
+        .offset((page - 1) * size)
+        .limit(size)
+    ).all()
+    rows = session.exec(
+        select(StoredProposal, Need.title)
+        .join(Need, col(Need.id) == need)
+        .where(StoredProposal.run_id == run_id, need.in_(ids))
+        .order_by(need, col(StoredProposal.rank))
+    ).all()
+    by_need: dict[str, RunNeed] = {}
+    for proposal, title in rows:
+        entry = by_need.setdefault(
+            proposal.need, RunNeed(proposal.need, title, proposal.recipient, [])
+        )
+        entry.proposals.append(proposal)
+    return Page(items=list(by_need.values()), number=page, size=size, total=int(total))
