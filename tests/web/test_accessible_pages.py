@@ -1,0 +1,129 @@
+"""Every page can be used with a screen reader and a keyboard: walked over every page of the app
+(the pages of the URL map, with real records: ``test_authorization._world``) for each role, the
+HTML says its language, has one main heading, gives every form control a name (a label, or
+``aria-label``/``aria-labelledby``, or a label around it), every link and button a text or a
+name, every image a text alternative, and no id twice."""
+
+from __future__ import annotations
+
+from collections import Counter
+from html.parser import HTMLParser
+from typing import Any
+
+from flask import Flask
+
+from tests.conftest import sign_in
+from tests.web.test_authorization import _world
+from tests.web.test_every_word_translated import _pages
+
+ROLES = ("admin", "secretariat", "analyst", "focal_gtm")
+NAMELESS_INPUTS = {"hidden", "submit", "button", "reset", "image"}
+
+
+class _Page(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.lang: str | None = None
+        self.h1 = 0
+        self.ids: Counter[str] = Counter()
+        self.label_for: set[str] = set()
+        self.controls: list[tuple[str, dict[str, str], bool]] = []  # tag, attrs, inside a label
+        self.images: list[dict[str, str]] = []
+        self.clickables: list[tuple[str, dict[str, str], list[str]]] = []  # tag, attrs, texts
+        self._label_depth = 0
+        self._open: list[tuple[str, dict[str, str], list[str]]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k: v or "" for k, v in attrs}
+        if "id" in a:
+            self.ids[a["id"]] += 1
+        if tag == "html":
+            self.lang = a.get("lang")
+        elif tag == "h1":
+            self.h1 += 1
+        elif tag == "label":
+            self._label_depth += 1
+            if a.get("for"):
+                self.label_for.add(a["for"])
+        elif tag in ("input", "select", "textarea"):
+            if tag != "input" or a.get("type", "text") not in NAMELESS_INPUTS:
+                self.controls.append((tag, a, self._label_depth > 0))
+        elif tag == "img":
+            self.images.append(a)
+        if (tag in ("a", "button") and "href" in a) or tag == "button":
+            self._open.append((tag, a, []))
+        elif tag == "img" and self._open:
+            self._open[-1][2].append(a.get("alt", ""))
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "label":
+            self._label_depth = max(0, self._label_depth - 1)
+        if tag in ("a", "button") and self._open and self._open[-1][0] == tag:
+            self.clickables.append(self._open.pop())
+
+    def handle_data(self, data: str) -> None:
+        for _tag, _attrs, texts in self._open:
+            texts.append(data)
+
+
+def problems(html: str) -> list[str]:
+    page = _Page()
+    page.feed(html)
+    page.close()
+    out = []
+    if not page.lang:
+        out.append("<html> without lang")
+    if page.h1 != 1:
+        out.append(f"{page.h1} <h1>")
+    out += [f"id {i!r} {n} times" for i, n in page.ids.items() if n > 1]
+    for tag, a, in_label in page.controls:
+        named = in_label or a.get("id") in page.label_for
+        named = named or a.get("aria-label") or a.get("aria-labelledby") or a.get("title")
+        if not named:
+            out.append(f"<{tag} name={a.get('name')!r}> without a label")
+    out += [f"<img src={a.get('src')!r}> without alt" for a in page.images if "alt" not in a]
+    for tag, a, texts in page.clickables:
+        if not ("".join(texts).strip() or a.get("aria-label") or a.get("title")):
+            out.append(f"<{tag} {a.get('href') or a.get('name') or ''}> without a name")
+    return out
+
+
+def test_every_page_names_its_language_heading_controls_and_links(
+    app: Flask, users: dict[str, int]
+) -> None:
+    values: dict[str, Any] = _world(app, users)["values"]  # built once: every role reads it
+    paths = _pages(app, values)
+    found: dict[str, list[str]] = {}
+    read = 0
+    for role in ROLES:
+        client = sign_in(app.test_client(), role)
+        for path in paths:
+            response = client.get(path)
+            response.close()
+            if response.mimetype != "text/html" or response.status_code in (302, 303):
+                continue
+            read += 1
+            wrong = problems(response.get_data(as_text=True))
+            if wrong:
+                found[f"{role} {path}"] = wrong
+    assert read > 100
+    assert found == {}, "\n".join(f"{p}: {w}" for p, w in sorted(found.items()))
+
+
+def test_the_checks_find_what_they_look_for() -> None:
+    bad = (
+        '<html><body><h1>a</h1><h1>b</h1><input name="q"><img src="x.png">'
+        '<a href="/x"></a><button></button><p id="d"></p><p id="d"></p></body></html>'
+    )
+    found = problems(bad)
+    assert "<html> without lang" in found and "2 <h1>" in found
+    assert "<input name='q'> without a label" in found
+    assert "<img src='x.png'> without alt" in found and "id 'd' 2 times" in found
+    assert "<a /x> without a name" in found and "<button > without a name" in found
+    good = (
+        '<html lang="es"><body><h1>a</h1><label for="q">Q</label><input id="q" name="q">'
+        '<label>R <select name="r"></select></label><input type="hidden" name="t">'
+        '<a href="/x"><img src="i.png" alt="Inicio"></a><button aria-label="Cerrar"></button>'
+        "</body></html>"
+    )
+    assert problems(good) == []
