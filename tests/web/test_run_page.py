@@ -79,3 +79,15 @@ def test_who_reads_a_run(app: Flask, users: dict[str, int]) -> None:
     run_id = _run(app)
     for who, status in (("analyst", 200), ("admin", 200), ("focal_gtm", 403)):
         assert sign_in(app.test_client(), who).get(f"/matching/runs/{run_id}").status_code == status
+
+
+def test_a_run_exports_every_proposal_it_made(app: Flask, users: dict[str, int]) -> None:
+    run_id = _run(app)
+    client = sign_in(app.test_client(), "analyst")
+    page = client.get(f"/matching/runs/{run_id}").get_data(as_text=True)
+    link = re.search(r'href="(/review/export\.json\?[^"]+)"', page)
+    assert link, "the run page links its export"
+    body = client.get(link.group(1).replace("&amp;", "&")).get_json()
+    rows = body[body["kind"]]
+    assert body["count"] == len(rows) == NEEDS * 2 and not body["truncated"]  # every page's
+    assert {r["need"] for r in rows} == {f"N-RUN-{n:02d}" for n in range(NEEDS)}
