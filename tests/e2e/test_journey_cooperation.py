@@ -45,7 +45,8 @@ from sscmatch.dates import PartialDate
 from sscmatch.vocab import load_vocabulary
 from tests.e2e.conftest import LiveServer, expect, expect_at_least
 
-pytestmark = pytest.mark.e2e
+# One journey in parts that follow each other, a minute and a half per backend: its own unit of work, handed out first (xdist_group, tests/conftest.py).
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e-cooperation")]
 
 # What the journey made, for the steps after it, per database backend (the three tests share
 # that backend's e2e database).
