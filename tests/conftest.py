@@ -24,6 +24,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import event, text
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
 from sscmatch import caches, create_app
@@ -224,9 +225,27 @@ _USED_SEQUENCES = text(
 )
 
 
-def _empty_pg(url: str) -> None:
-    """Every table but KEEP_TABLES emptied and every id sequence restarted, as after migrating."""
+def _empty_pg(url: str, attempts: int = 5) -> None:
+    """Every table but KEEP_TABLES emptied and every id sequence restarted, as after migrating.
+
+    A match run or an import ends with a database-wide ``ANALYZE`` (sscmatch.db.
+    refresh_statistics), which also reads the other test processes' schemas: met by this
+    TRUNCATE, PostgreSQL may break the deadlock by cancelling the TRUNCATE, which is tried
+    again then."""
     engine = make_engine(url)
+    try:
+        for attempt in range(attempts):
+            try:
+                _truncate_used_tables(engine)
+                return
+            except OperationalError as error:
+                if "deadlock detected" not in str(error) or attempt == attempts - 1:
+                    raise
+    finally:
+        engine.dispose()
+
+
+def _truncate_used_tables(engine: Engine) -> None:
     with engine.begin() as conn:
         tables = [
             r[0]
@@ -243,7 +262,6 @@ def _empty_pg(url: str) -> None:
         if used:
             quoted = ", ".join(f'"{t}"' for t in sorted(used))
             conn.execute(text(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE"))
-    engine.dispose()
 
 
 @pytest.fixture(params=BACKENDS)
