@@ -259,9 +259,22 @@ def refresh_statistics(engine: Engine) -> None:
     guesses: at full scale it read a focal point's proposals to answer (provider or recipient
     their country, 3 of 51,807) through the status index, every proposed row, 270 ms a visit of
     the home page, where the provider's index takes 0.1 ms. About a second on SQLite at full
-    scale; PostgreSQL's autovacuum would come to it later, this is at once."""
+    scale; PostgreSQL's autovacuum would come to it later, this is at once.
+
+    On PostgreSQL only this app's tables (:func:`statistics_statement`): a bare ``ANALYZE`` reads
+    every table of the database, other schemas' and other applications' included, and waits
+    on their locks."""
     with engine.begin() as conn:
-        conn.execute(text("ANALYZE"))
+        conn.execute(text(statistics_statement(engine.dialect.name)))
+
+
+def statistics_statement(dialect: str) -> str:
+    """The ``ANALYZE`` of :func:`refresh_statistics`: the whole file on SQLite (it is this app's
+    database), the tables of the models (in the connection's schema) elsewhere."""
+    if dialect == "sqlite":
+        return "ANALYZE"
+    names = ", ".join(f'"{t.name}"' for t in sqlmodel.SQLModel.metadata.sorted_tables)
+    return f"ANALYZE {names}"
 
 
 CHANGE_TRACKED_TABLES = (

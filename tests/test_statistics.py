@@ -40,3 +40,18 @@ def test_an_import_leaves_the_planner_statistics(app: Flask, runner: Any) -> Non
     with engine.connect() as conn:
         needs = conn.execute(text("SELECT count(*) FROM need")).scalar_one()
     assert needs > 0 and _rows_known(engine, "need") == needs
+
+
+def test_postgresql_analyses_only_this_apps_tables() -> None:
+    """A bare ANALYZE reads every table of the database (other schemas', other applications')
+    and waits on their locks; SQLite's file is the app's own."""
+    import sqlmodel
+
+    from sscmatch import models  # noqa: F401  (registers every table)
+    from sscmatch.db import statistics_statement
+
+    assert statistics_statement("sqlite") == "ANALYZE"
+    statement = statistics_statement("postgresql")
+    named = {name.strip().strip('"') for name in statement.removeprefix("ANALYZE ").split(",")}
+    assert named == {t.name for t in sqlmodel.SQLModel.metadata.sorted_tables}
+    assert {"need", "proposal", "alembic_version"} & named == {"need", "proposal"}
