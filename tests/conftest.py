@@ -7,12 +7,9 @@ Set ``SSCMATCH_TEST_DATABASE_URL`` (CI does) to add PostgreSQL to the ``backend`
 
 from __future__ import annotations
 
-import atexit
 import contextlib
-import json
 import os
 import shutil
-import tempfile
 import threading
 import uuid
 import weakref
@@ -37,80 +34,6 @@ PG_URL = os.environ.get("SSCMATCH_TEST_DATABASE_URL")
 users_module.HASH_METHOD = "pbkdf2:sha256:1000"
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
 KEEP_TABLES = {"alembic_version", "country"}
-
-
-# ---------------------------------------------------------------- units of work (pytest-xdist)
-#
-# ``--dist loadgroup`` as scripts/test runs it: each test file is one unit of work, run in one
-# process (its module fixtures built once), as with ``--dist loadfile``; but a test marked
-# ``xdist_group(name)`` belongs to that group's unit instead, wherever its file is. The heavy
-# walks are marked so, one group per slice, so that two processes can share them. Groups are
-# handed out first (they exist because they are long), then the files, most tests first, as
-# xdist does: a long unit begun last would be the run's tail.
-#
-# xdist 3.8 names a group by renaming the test (``…@group``), which pytest 9's node ids no longer
-# allow; so each worker writes the groups it collected to a folder the controller made, and the
-# controller's scheduler reads them once every worker has collected.
-
-GROUPS_FOLDER = "SSCMATCH_XDIST_GROUPS"
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    if config.getvalue("dist") == "loadgroup" and not hasattr(config, "workerinput"):
-        folder = tempfile.mkdtemp(prefix="sscmatch-xdist-groups-")
-        atexit.register(shutil.rmtree, folder, ignore_errors=True)
-        os.environ[GROUPS_FOLDER] = folder  # the workers, started later, inherit it
-
-
-@pytest.hookimpl(trylast=True)
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    folder = os.environ.get(GROUPS_FOLDER)
-    worker = getattr(config, "workerinput", None)
-    if not folder or worker is None:
-        return
-    groups = {}
-    for item in items:
-        names = sorted({str(m.args[0]) for m in item.iter_markers("xdist_group") if m.args})
-        if names:
-            groups[item.nodeid] = "_".join(names)
-    written = Path(folder) / f"{worker['workerid']}.json"
-    partial = written.with_suffix(".part")
-    partial.write_text(json.dumps(groups))
-    partial.replace(written)
-
-
-@pytest.hookimpl(optionalhook=True)
-def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
-    if config.getvalue("dist") != "loadgroup":
-        return None
-    from collections import OrderedDict
-
-    from xdist.scheduler import LoadScopeScheduling
-
-    class FilesAndGroups(LoadScopeScheduling):  # type: ignore[misc]
-        groups: dict[str, str] | None = None
-        ordered = False
-
-        def schedule(self) -> None:
-            if self.groups is None:
-                self.groups = {}
-                for written in Path(os.environ[GROUPS_FOLDER]).glob("*.json"):
-                    self.groups.update(json.loads(written.read_text()))
-            super().schedule()
-
-        def _split_scope(self, nodeid: str) -> str:
-            if self.groups and nodeid in self.groups:
-                return "@" + self.groups[nodeid]
-            return nodeid.split("::", 1)[0]
-
-        def _assign_work_unit(self, node: Any) -> None:
-            if not self.ordered:
-                self.ordered = True
-                units = sorted(self.workqueue.items(), key=lambda u: not u[0].startswith("@"))
-                self.workqueue = OrderedDict(units)
-            super()._assign_work_unit(node)
-
-    return FilesAndGroups(config, log)
 
 
 # Every engine that has opened a connection and was not disposed by this module: those of

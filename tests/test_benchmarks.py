@@ -40,12 +40,7 @@ def test_every_benchmark_script_is_walked() -> None:
     assert scripts <= set(RUNS), f"add {sorted(scripts - set(RUNS))} to RUNS"
 
 
-# Each script in a process of its own, the load test for most of a minute: each is
-# its own unit of work, handed out first (xdist_group, tests/conftest.py).
-@pytest.mark.parametrize(
-    "script",
-    [pytest.param(s, marks=pytest.mark.xdist_group(f"benchmark-{s}")) for s in sorted(RUNS)],
-)
+@pytest.mark.parametrize("script", sorted(RUNS))
 def test_the_benchmark_runs_at_a_tiny_size(script: str, tmp_path: Path) -> None:
     args, expected = RUNS[script]
     done = subprocess.run(

@@ -126,10 +126,6 @@ def _call(port: int, method: str, path: str, token: str, body: Any = None) -> tu
         conn.close()
 
 
-# Processes started and killed, half a minute per backend: its own unit of work, handed out first (xdist_group, tests/conftest.py).
-pytestmark = pytest.mark.xdist_group("jobs-processes")
-
-
 @pytest.fixture(scope="module")
 def kb_vectors(tmp_path_factory: pytest.TempPathFactory) -> list[dict[str, Any]]:
     """The text vectors of the knowledge base, made once for every backend of the module."""

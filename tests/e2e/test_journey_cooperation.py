@@ -45,8 +45,7 @@ from sscmatch.dates import PartialDate
 from sscmatch.vocab import load_vocabulary
 from tests.e2e.conftest import LiveServer, expect, expect_at_least
 
-# One journey in parts that follow each other, a minute and a half per backend: its own unit of work, handed out first (xdist_group, tests/conftest.py).
-pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e-cooperation")]
+pytestmark = pytest.mark.e2e
 
 # Brazil's notice of a match run that asks it to provide, in Portuguese (the name in parentheses:
 # the language would want an article before it, "ao Brasil").

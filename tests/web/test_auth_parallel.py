@@ -33,8 +33,6 @@ from tests.conftest import PASSWORD
 
 WRONG = "not-the-password"
 GUNICORN = Path(sys.executable).with_name("gunicorn")
-# A gunicorn started for each test, a minute in all: its own unit of work, handed out first (xdist_group, tests/conftest.py).
-pytestmark = pytest.mark.xdist_group("auth-parallel")
 
 
 @dataclass

@@ -169,8 +169,6 @@ def _readers(app: Flask) -> Iterator[tuple[str, str, Any]]:
             yield who, lang, client
 
 
-# Some 720 pages read and judged: its own unit of work, handed out first (xdist_group, tests/conftest.py).
-@pytest.mark.xdist_group("no-english-on-any-page")
 def test_no_english_on_any_page_in_es_pt_fr(app: Flask, users: dict[str, int]) -> None:
     world = _world(app, users)
     values = world["values"]

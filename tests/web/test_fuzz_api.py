@@ -21,7 +21,6 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-import pytest
 import schemathesis
 from flask import Flask, got_request_exception
 from hypothesis import HealthCheck, Phase, given, seed, settings
@@ -253,8 +252,6 @@ def _fuzz(
     return statuses, failures
 
 
-# Half a minute: its own unit of work, handed out first (xdist_group, tests/conftest.py).
-@pytest.mark.xdist_group("fuzz-api-secretariat")
 def test_api_fuzz_as_secretariat(app: Flask, users: dict[str, int]) -> None:
     world = build_world(app, users)
     statuses, failures = _fuzz(app, world, "secretariat", EXAMPLES)

@@ -17,7 +17,6 @@ from __future__ import annotations
 import os
 from typing import Any
 
-import pytest
 from flask import Flask, got_request_exception
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
@@ -307,8 +306,6 @@ def _targets(world: dict[str, Any]) -> list[tuple[str, str, str, st.SearchStrate
     ]
 
 
-# Half a minute: its own unit of work, handed out first (xdist_group, tests/conftest.py).
-@pytest.mark.xdist_group("fuzz-forms")
 def test_hostile_input_never_breaks_a_form_or_writes_when_refused(
     app: Flask, users: dict[str, int]
 ) -> None:

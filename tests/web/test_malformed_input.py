@@ -79,8 +79,6 @@ def test_deeply_nested_json_is_a_400_on_every_route(app: Flask, users: dict[str,
     assert response.status_code == 400 and response.get_json()["message"]
 
 
-# Some 4,300 requests, a minute per backend: its own unit of work, handed out first (xdist_group, tests/conftest.py).
-@pytest.mark.xdist_group("odd-page-numbers")
 def test_odd_page_numbers_never_break_a_list(app: Flask, users: dict[str, int]) -> None:
     world = _world(app, users)
     app.config["PROPAGATE_EXCEPTIONS"] = False

@@ -15,7 +15,6 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-import pytest
 from flask import Flask, url_for
 from sqlmodel import Session, select
 
@@ -124,8 +123,6 @@ def _paths(app: Flask, values: dict[str, Any]) -> list[tuple[str, str]]:
     return sorted(set(found))
 
 
-# Every GET route for every role, half a minute per backend: its own unit of work, handed out first (xdist_group, tests/conftest.py).
-@pytest.mark.xdist_group("visibility-walk")
 def test_no_response_shows_a_record_its_reader_may_not_see(
     app: Flask, users: dict[str, int]
 ) -> None:
