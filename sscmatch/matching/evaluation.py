@@ -35,6 +35,7 @@ import random
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from weakref import WeakKeyDictionary
 
 from sscmatch.matching import baselines
 from sscmatch.matching.calibration import DEFAULT_WINDOW, calibrate, chosen_rule
@@ -67,8 +68,19 @@ UNITS: tuple[str, ...] = ("need", "project")
 Method = Callable[[Snapshot], dict[str, Ranking]]
 
 
+_RANKED: WeakKeyDictionary[Snapshot, dict[Weights, dict[str, list[Proposal]]]] = WeakKeyDictionary()
+
+
 def _ranked(snap: Snapshot, weights: Weights) -> dict[str, list[Proposal]]:
-    """The engine's proposals for every case's need, in rank order (one per country)."""
+    """The engine's proposals for every case's need, in rank order (one per country); kept per
+    snapshot and weights, since the full matcher and the ceiling read the same ranking."""
+    kept = _RANKED.setdefault(snap, {})
+    if weights not in kept:
+        kept[weights] = _rank(snap, weights)
+    return kept[weights]
+
+
+def _rank(snap: Snapshot, weights: Weights) -> dict[str, list[Proposal]]:
     ranked = snap.prepared.rank(
         weights,
         need_ids=[c.need.id for c in snap.cases],
