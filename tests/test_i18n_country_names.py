@@ -14,7 +14,7 @@ from babel.messages.pofile import read_po
 
 ROOT = Path(__file__).resolve().parents[1]
 NAMES = r"%\((?:country|provider|recipient)\)s"
-BEFORE = {"fr": r"(?:\bde|\bà|\bdu|\bau|\bceluide)\s+$", "pt": r"(?:\bde|\ba|\bdo|\bao|\bà)\s+$"}
+BEFORE = {"fr": r"(?:\bde|\bà|\bdu|\bau)\s+$", "pt": r"(?:\bde|\ba|\bdo|\bao|\bà)\s+$"}
 
 
 def _messages(lang: str) -> list[str]:
