@@ -211,37 +211,41 @@ def _db() -> Any:
 # ----- users -------------------------------------------------------------------------------------
 
 
+def users_listing(number: int, size: int) -> tuple[UserFilterForm, Any, int]:
+    """The users list's form, its page of ``size`` users (None when the filters are refused,
+    their messages on the form) and the answer's status; the page and its export share it."""
+    form = UserFilterForm(request.args)
+    if not form.validate():
+        return form, None, 400
+    active = {"yes": True, "no": False}.get(form.active.data or "")
+    try:
+        page = uc.list_users(
+            _db(),
+            role=form.role.data or None,
+            country=form.country.data or None,
+            active=active,
+            page=number,
+            size=size,
+        )
+    except uc.AdminError as exc:
+        _attach(form, exc)
+        return form, None, 400
+    return form, page, 200
+
+
 @bp.get("/users")
 @access("admin")
 def users() -> Any:
-    db = _db()
-    form = UserFilterForm(request.args)
     number, page_error = _page_number()
-    page = None
-    status = 200
-    if form.validate() and page_error is None:
-        active = {"yes": True, "no": False}.get(form.active.data or "")
-        try:
-            page = uc.list_users(
-                db,
-                role=form.role.data or None,
-                country=form.country.data or None,
-                active=active,
-                page=number,
-                size=_page_size(),
-            )
-        except uc.AdminError as exc:
-            _attach(form, exc)
-            status = 400
-    else:
-        if page_error:
-            flash(page_error, "error")
-        status = 400
+    form, page, status = users_listing(number, _page_size())
+    if page_error:
+        flash(page_error, "error")
+        page, status = None, 400
     return render_template(
         "admin/users.html",
         form=form,
         page=page,
-        locks=uc.sign_in_locks(db, page.items) if page else {},
+        locks=uc.sign_in_locks(_db(), page.items) if page else {},
         constituency_label=lambda c: CONSTITUENCY_LABELS.get(c, c or ""),
     ), status
 
@@ -398,9 +402,9 @@ def _shown(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 
-@bp.get("/audit")
-@access("admin")
-def audit() -> Any:
+def audit_listing(number: int, size: int) -> tuple[AuditFilterForm, Any, int]:
+    """The audit log's form, its page of ``size`` events (None when the filters are refused,
+    their messages on the form) and the answer's status; the page and its export share it."""
     db = _db()
     form = AuditFilterForm(request.args)
     entities, actions = uc.event_choices(db)
@@ -411,27 +415,40 @@ def audit() -> Any:
         value = request.args.get(field.name, "")
         if value and value not in known:
             field.choices.append((value, value))
+    if not form.validate():
+        return form, None, 400
+    filters = uc.AuditFilter(
+        entity=form.entity.data or None,
+        entity_id=form.entity_id.data or None,
+        action=form.action.data or None,
+        user=form.user.data or None,
+        date_from=form.date_from.data,
+        date_to=form.date_to.data,
+    )
+    try:
+        page = uc.list_events(db, filters, page=number, size=size)
+    except uc.AdminError as exc:
+        _attach(form, exc)
+        return form, None, 400
+    return form, page, 200
+
+
+def form_problems(form: Any) -> str:
+    """A refused filter form's messages on one line, each after its field's label."""
+    return "; ".join(
+        f"{getattr(form, name).label.text}: {' '.join(str(e) for e in errors)}"
+        for name, errors in form.errors.items()
+    )
+
+
+@bp.get("/audit")
+@access("admin")
+def audit() -> Any:
     number, page_error = _page_number()
-    page = None
-    status = 200
-    if form.validate() and page_error is None:
-        filters = uc.AuditFilter(
-            entity=form.entity.data or None,
-            entity_id=form.entity_id.data or None,
-            action=form.action.data or None,
-            user=form.user.data or None,
-            date_from=form.date_from.data,
-            date_to=form.date_to.data,
-        )
-        try:
-            page = uc.list_events(db, filters, page=number, size=_page_size())
-        except uc.AdminError as exc:
-            _attach(form, exc)
-            status = 400
-    else:
-        if page_error:
-            flash(page_error, "error")
-        status = 400
+    form, page, status = audit_listing(number, _page_size())
+    if page_error:
+        flash(page_error, "error")
+        page, status = None, 400
     rows = []
     if page is not None:
         for event, email in page.items:

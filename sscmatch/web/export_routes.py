@@ -1,26 +1,37 @@
 """The export routes (see :mod:`sscmatch.web.exports`): ``/needs/export.<fmt>``,
 ``/capacities/export.<fmt>``, ``/exchanges/export.<fmt>``, ``/review/export.<fmt>`` (the
-proposals of the review queue's filters) and ``/followup/export.<fmt>`` (commitments)."""
+proposals of the review queue's filters), ``/followup/export.<fmt>`` (commitments), and the
+other paged lists' (:func:`~sscmatch.web.exports.send_list`: the page's own query): the
+proposals awaiting an answer, the needs to review, study tours, match runs, calibrations,
+users and the audit log. ``tests/web/test_every_list_page.py`` walks every list page for its
+pager, filter and export."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from sscmatch.web import followup, followup_list, registry, review
+from sscmatch.web import admin, followup, followup_list, matching, registry, review, review_needs
+from sscmatch.web import tours as tours_web
 from sscmatch.web.access import SIGNED_IN, access
 from sscmatch.web.db import get_session
+from sscmatch.web.errors import error_text
 from sscmatch.web.exports import (
     MAX_ROWS,
     Rows,
     bad_filter,
+    moment,
     send_kept,
+    send_list,
     viewer,
 )
 from sscmatch.web.tours import today
+from sscmatch.workflow import admin as admin_wf
+from sscmatch.workflow import calibrations as calibrations_wf
 from sscmatch.workflow import commitment_list
 from sscmatch.workflow import commitments as commitments_wf
 from sscmatch.workflow import proposals as proposals_wf
 from sscmatch.workflow import registry as reg
+from sscmatch.workflow import tours as tours_wf
 
 NEED_FIELDS = (
     "id", "country", "institution", "title", "description", "themes", "languages", "priority",
@@ -87,8 +98,13 @@ def exchanges_export(fmt: str) -> Any:
 @access("secretariat", "admin", "analyst")
 def proposals_export(fmt: str) -> Any:
     """The review queue's proposals under its filters (the queue's own parsing and use case)."""
+    return _queue(fmt, _args())
+
+
+def _queue(fmt: str, args: Any) -> Any:
+    """The proposals of the review queue's filters ``args``."""
     try:
-        filters = review.parse_filters(_args())
+        filters = review.parse_filters(args)
     except proposals_wf.ProposalError as exc:
         return bad_filter(str(exc))
     return _proposals(fmt, filters, "proposals")
@@ -158,3 +174,184 @@ def commitments_export(fmt: str) -> Any:
     # the day: what is overdue moves with it; the country: a focal point's default is not in
     # the address (their scope names it too)
     return send_kept("commitments", fmt, make, key=(day.isoformat(), flt.country))
+
+
+@review.bp.get("/awaiting/export.<fmt>")
+@access("secretariat", "admin", "analyst")
+def awaiting_export(fmt: str) -> Any:
+    """The proposals awaiting their provider's answer, under the page's filters."""
+    return _queue(fmt, review.awaiting_args(_args()))
+
+
+NEED_REVIEW_FIELDS = (
+    "id", "country", "institution", "title", "status", "candidates", "confirmed", "declined",
+    "awaiting", "best", "since",
+)  # fmt: skip
+
+
+@review.bp.get("/needs/export.<fmt>")
+@access("secretariat", "admin", "analyst")
+def review_needs_export(fmt: str) -> Any:
+    """The needs with proposals to decide, under the page's filters and in its order."""
+    try:
+        filters = review_needs.need_filters(_args())
+    except proposals_wf.ProposalError as exc:
+        return bad_filter(str(exc))
+
+    def listing(size: int) -> tuple[Any, int]:
+        try:
+            page = proposals_wf.needs_to_review(get_session(), filters, 1, size, viewer=viewer())
+        except proposals_wf.ProposalError as exc:
+            bad_filter(str(exc))
+        return page.items, page.total
+
+    def row(item: Any) -> dict[str, Any]:
+        need = item.need
+        return {
+            "id": need.id,
+            "country": need.country,
+            "institution": need.institution,
+            "title": need.title,
+            "status": need.status,
+            "candidates": item.candidates,
+            "confirmed": item.confirmed,
+            "declined": item.declined,
+            "awaiting": item.awaiting,
+            "best": round(float(item.best), 4),
+            "since": moment(item.since),
+        }
+
+    return send_list("needs", fmt, listing, row, NEED_REVIEW_FIELDS, kept=True)
+
+
+TOUR_FIELDS = (
+    "id", "title", "status", "modality", "host_country", "visiting_country", "start", "end",
+    "need", "capacity", "proposal_id", "languages", "interpretation",
+)  # fmt: skip
+
+
+@tours_web.bp.get("/export.<fmt>")
+@access(SIGNED_IN)
+def tours_export(fmt: str) -> Any:
+    """The study tours under the list's filters (status, a country on either side)."""
+
+    def listing(size: int) -> tuple[Any, int]:
+        try:
+            page = tours_web.tours_listing(1, size)
+        except tours_wf.TourError as exc:
+            bad_filter(error_text(exc))
+        return page.items, page.total
+
+    def row(tour: Any) -> dict[str, Any]:
+        record = {f: getattr(tour, f) for f in TOUR_FIELDS if f not in ("start", "end")}
+        record["start"] = str(tour.start) if tour.start else None
+        record["end"] = str(tour.end) if tour.end else None
+        return record
+
+    return send_list("tours", fmt, listing, row, TOUR_FIELDS, kept=True)
+
+
+RUN_FIELDS = (
+    "id", "created_at", "created_by", "status", "as_of", "top_k", "needs_total", "needs_done",
+    "proposal_count", "finished_at", "error",
+)  # fmt: skip
+
+
+@matching.bp.get("/runs/export.<fmt>")
+@access(*matching.READERS)
+def runs_export(fmt: str) -> Any:
+    """The match runs, newest first, as the page lists them."""
+
+    def listing(size: int) -> tuple[Any, int]:
+        runs, pager = matching.runs_page(get_session(), 1, size)
+        return runs, pager.total
+
+    return send_list("match-runs", fmt, listing, _work_row(RUN_FIELDS), RUN_FIELDS, kept=False)
+
+
+def _work_row(fields: tuple[str, ...]) -> Any:
+    """The row of a piece of background work listed with who started it (a run, a
+    calibration): its ``fields``, its moments as the exports write them."""
+
+    def row(item: Any) -> dict[str, Any]:
+        work, who = item
+        record = {f: getattr(work, f) for f in fields}
+        record.update(created_by=who, created_at=moment(work.created_at))
+        record["finished_at"] = moment(work.finished_at)
+        return record
+
+    return row
+
+
+CALIBRATION_FIELDS = (
+    "id", "created_at", "created_by", "status", "as_of", "window", "cases", "projects",
+    "finished_at", "error",
+)  # fmt: skip
+
+
+@matching.bp.get("/calibrations/export.<fmt>")
+@access(*matching.READERS)
+def calibrations_export(fmt: str) -> Any:
+    """The calibrations, newest first, as the page lists them."""
+
+    def listing(size: int) -> tuple[Any, int]:
+        return calibrations_wf.history(get_session(), 1, size)
+
+    row = _work_row(CALIBRATION_FIELDS)
+    return send_list("calibrations", fmt, listing, row, CALIBRATION_FIELDS, kept=False)
+
+
+USER_FIELDS = (
+    "id", "email", "name", "role", "country", "constituency", "language", "active",
+    "last_login_at",
+)  # fmt: skip
+
+
+@admin.bp.get("/users/export.<fmt>")
+@access("admin")
+def users_export(fmt: str) -> Any:
+    """The users under the list's filters (no password, no lock: who they are and may do)."""
+
+    def listing(size: int) -> tuple[Any, int]:
+        form, page, _status = admin.users_listing(1, size)
+        if page is None:
+            bad_filter(admin.form_problems(form))
+        return page.items, page.total
+
+    def row(user: Any) -> dict[str, Any]:
+        record = {f: getattr(user, f) for f in USER_FIELDS}
+        record["last_login_at"] = moment(user.last_login_at)
+        return record
+
+    return send_list("users", fmt, listing, row, USER_FIELDS, kept=False)
+
+
+AUDIT_FIELDS = ("id", "at", "user", "action", "entity", "entity_id", "changed", "note")
+
+
+@admin.bp.get("/audit/export.<fmt>")
+@access("admin")
+def audit_export(fmt: str) -> Any:
+    """The audit log's events under its filters, newest first (which fields each changed; the
+    values before and after are on each event's page)."""
+
+    def listing(size: int) -> tuple[Any, int]:
+        form, page, _status = admin.audit_listing(1, size)
+        if page is None:
+            bad_filter(admin.form_problems(form))
+        return page.items, page.total
+
+    def row(item: Any) -> dict[str, Any]:
+        event, email = item
+        return {
+            "id": event.id,
+            "at": moment(event.at),
+            "user": email or event.user_id,
+            "action": event.action,
+            "entity": event.entity,
+            "entity_id": event.entity_id,
+            "changed": admin_wf.changed_fields(event.before, event.after),
+            "note": event.note,
+        }
+
+    return send_list("audit", fmt, listing, row, AUDIT_FIELDS, kept=False)

@@ -121,6 +121,43 @@ def send_kept(
     return _response(kind, fmt, body)
 
 
+Listing = Callable[[int], tuple[Sequence[Any], int]]
+
+
+def send_list(
+    kind: str,
+    fmt: str,
+    listing: Listing,
+    row: Callable[[Any], Mapping[str, Any]],
+    fields: Sequence[str],
+    *,
+    kept: bool,
+) -> Response:
+    """A paged list's export, made by the page's own query: ``listing(size)`` gives the first
+    ``size`` items under the request's filters and how many there are in all (it raises for a
+    bad filter, as for the page); ``row`` makes each item a record of ``fields``.
+
+    ``kept``: the body is kept by :func:`send_kept`, for lists of the tables whose changes move
+    its key (:data:`sscmatch.db.CHANGE_TRACKED_TABLES`); a list of users, audit events, runs or
+    calibrations is made at each request (a kept body would outlive their changes)."""
+
+    def make() -> Rows:
+        items, total = listing(MAX_ROWS)
+        return [row(item) for item in items], fields, total > len(items)
+
+    if kept:
+        return send_kept(kind, fmt, make)
+    if fmt not in FORMATS:
+        abort(404)
+    rows, _fields, truncated = make()
+    return send(kind, fmt, rows, fields, truncated=truncated)
+
+
+def moment(value: datetime | None) -> str | None:
+    """A moment as the exports write it (:func:`sscmatch.schemas.moment_text`), None kept."""
+    return None if value is None else moment_text(value)
+
+
 def _now() -> str:
     """The time of export as every JSON answer writes a moment, to the second (two exports'
     times then sort as text)."""
@@ -180,4 +217,4 @@ def viewer() -> Any:
     return current_user
 
 
-__all__ = ["SIGNED_IN", "access", "file_name", "send", "send_kept"]
+__all__ = ["SIGNED_IN", "access", "file_name", "moment", "send", "send_kept", "send_list"]

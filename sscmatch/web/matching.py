@@ -234,7 +234,7 @@ def _chosen_needs(db: Session, form: StartRunForm) -> tuple[list[str], list[Need
     return wanted, loaded
 
 
-def _runs_page(db: Session, page: int, size: int) -> tuple[list[tuple[MatchRun, str]], Any]:
+def runs_page(db: Session, page: int, size: int) -> tuple[list[tuple[MatchRun, str]], Any]:
     from sscmatch.workflow.proposals import Page
 
     total = db.exec(select(func.count()).select_from(MatchRun)).one()
@@ -263,7 +263,7 @@ def _render_runs(form: StartRunForm, status: int = 200) -> Any:
 
     db = get_session()
     page = page_arg()
-    runs, pager = _runs_page(db, page, int(current_app.config["PAGE_SIZE"]))
+    runs, pager = runs_page(db, page, int(current_app.config["PAGE_SIZE"]))
     return render_template(
         "matching/runs.html",
         form=form,

@@ -160,6 +160,16 @@ def queue() -> Any:
     ), status
 
 
+def awaiting_args(args: Any) -> Any:
+    """The awaiting list's filters: proposals waiting for an answer, the longest waiting first
+    unless another order is asked (its page and its export)."""
+    args = args.copy()
+    args.setlist("status", ["proposed"])
+    if not args.get("sort"):
+        args["sort"] = "date_asc"
+    return args
+
+
 @bp.get("/awaiting")
 @access("secretariat", "admin", "analyst")
 def awaiting() -> Any:
@@ -167,10 +177,7 @@ def awaiting() -> Any:
     db = get_session()
     size = int(current_app.config["PAGE_SIZE"])
     status = 200
-    args = request.args.copy()
-    args.setlist("status", ["proposed"])
-    if not args.get("sort"):
-        args["sort"] = "date_asc"
+    args = awaiting_args(request.args)
     try:
         filters = parse_filters(args)
         page = wf.list_proposals(db, filters, page_number(args), size, viewer=current_user)

@@ -41,21 +41,31 @@ AVAILABILITY_LABELS: dict[str, Any] = {
 }
 
 
+def need_sort(args: Any) -> str:
+    sort = args.get("sort") or "ready"
+    return sort if sort in wf.NEED_SORTS else "ready"
+
+
+def need_filters(args: Any) -> wf.Filters:
+    """The needs-to-review list's filters (its page and its export): the proposal filters, in
+    the order of needs asked (raises ProposalError for a bad one)."""
+    sort = need_sort(args)
+    args = args.copy()
+    args["sort"] = "score"  # the proposal filters' check; the need order is applied below
+    filters = parse_filters(args)
+    return wf.Filters(**{**filters.__dict__, "sort": sort})
+
+
 @bp.get("/needs")
 @access("secretariat", "admin", "analyst")
 def needs() -> Any:
     db = get_session()
     size = int(current_app.config["PAGE_SIZE"])
-    args = request.args.copy()
-    sort = args.get("sort") or "ready"
-    if sort not in wf.NEED_SORTS:
-        sort = "ready"
-    args["sort"] = "score"  # the proposal filters' check; the need order is applied below
+    sort = need_sort(request.args)
     status = 200
     try:
-        filters = parse_filters(args)
-        filters = wf.Filters(**{**filters.__dict__, "sort": sort})
-        page = wf.needs_to_review(db, filters, page_number(args), size, viewer=current_user)
+        filters = need_filters(request.args)
+        page = wf.needs_to_review(db, filters, page_number(request.args), size, viewer=current_user)
     except wf.ProposalError as exc:
         flash(_("These filters cannot be used: %(why)s", why=translated(str(exc))), "error")
         filters, page, status = wf.Filters(sort=sort), wf.Page([], 1, size, 0), 400

@@ -148,6 +148,18 @@ def _commitment_form(tour: StudyTour, formdata: Any = None) -> CommitmentForm:
 # --------------------------------------------------------------------------- views
 
 
+def tours_listing(number: int, size: int) -> Any:
+    """The tours list's page of ``size`` tours under the request's filters (its page and its
+    export; raises TourError for a bad filter)."""
+    return wf.list_tours(
+        _db(),
+        status=request.args.get("status") or None,
+        country=request.args.get("country") or None,
+        page=number,
+        size=size,
+    )
+
+
 @bp.get("")
 @access(SIGNED_IN)
 def index() -> Any:
@@ -156,13 +168,7 @@ def index() -> Any:
     page_size = int(current_app.config.get("PAGE_SIZE", 25))
     number = whole_number(request.args.get("page", "1"), 1, MAX_PAGE) or 0
     try:
-        page = wf.list_tours(
-            _db(),
-            status=request.args.get("status") or None,
-            country=request.args.get("country") or None,
-            page=number,
-            size=page_size,
-        )
+        page = tours_listing(number, page_size)
     except wf.TourError as exc:
         flash(error_text(exc), "error")
         return render_template("tours/index.html", form=form, page=None), 400

@@ -63,6 +63,13 @@ POLICY: dict[str, dict[str, set[str]]] = {
     "review.proposals_export": {"GET": READERS},
     "review.my_proposals_export": {"GET": FOCAL},
     "followup.commitments_export": {"GET": SIGNED_IN},
+    "review.awaiting_export": {"GET": READERS},
+    "review.review_needs_export": {"GET": READERS},
+    "tours.tours_export": {"GET": SIGNED_IN},
+    "matching.runs_export": {"GET": READERS},
+    "matching.calibrations_export": {"GET": READERS},
+    "admin.users_export": {"GET": {"admin"}},
+    "admin.audit_export": {"GET": {"admin"}},
     # matching and review: staff decide, analysts read, focal points answer for their country
     "matching.runs": {"GET": READERS, "POST": STAFF},
     "matching.start": {"POST": STAFF},
