@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -26,10 +28,18 @@ from typing import Any
 
 import pytest
 import requests
-from flask import Flask
 
+from sscmatch.db import make_engine, session_scope
 from sscmatch.workflow import throttle
-from tests.conftest import PASSWORD
+from sscmatch.workflow.users import create_user
+from tests.conftest import (
+    ACCOUNTS,
+    BACKENDS,
+    PASSWORD,
+    _empty_pg,
+    _migrate_and_seed,
+    fresh_pg_schema,
+)
 
 WRONG = "not-the-password"
 GUNICORN = Path(sys.executable).with_name("gunicorn")
@@ -73,19 +83,40 @@ class Browser:
         return self._send("GET", path)
 
 
-@pytest.fixture
-def served(app: Flask, users: dict[str, int], tmp_path: Path) -> Iterator[str]:
-    """gunicorn serving the test database; yields its base URL."""
+@pytest.fixture(scope="module", params=BACKENDS)
+def _database(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """A migrated database of this module's own (countries loaded), on each backend."""
+    if request.param == "sqlite":
+        template: Path = request.getfixturevalue("sqlite_template")
+        path = tmp_path_factory.mktemp("parallel") / "served.db"
+        shutil.copyfile(template, path)
+        yield f"sqlite:///{path}"
+        return
+    with fresh_pg_schema("sscmatch_parallel") as url:
+        engine = make_engine(url)
+        _migrate_and_seed(engine)
+        engine.dispose()
+        yield url
+
+
+@pytest.fixture(scope="module")
+def _server(_database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """gunicorn serving the module's database; yields its base URL. One server for the module:
+    starting one (3 workers, each importing the app) took 6-19 s on a busy machine, most of
+    each test's time; ``served`` gives each test the database as it was when it started."""
+    folder = tmp_path_factory.mktemp("gunicorn")
     env = {
         **os.environ,
-        "SSCMATCH_DATABASE_URL": app.config["DATABASE_URL"],
+        "SSCMATCH_DATABASE_URL": _database,
         "SECRET_KEY": "parallel-test-secret",
-        "SSCMATCH_INSTANCE_PATH": str(tmp_path / "served-instance"),
+        "SSCMATCH_INSTANCE_PATH": str(folder / "served-instance"),
         "SSCMATCH_TRUSTED_PROXIES": "1",
         "SSCMATCH_WARM_CACHE": "false",
     }
     env.pop("DATABASE_URL", None)
-    log_path = tmp_path / "gunicorn.log"
+    log_path = folder / "gunicorn.log"
     with log_path.open("w") as log:
         command = [str(GUNICORN), "-w", "3", "--threads", "4", "-b", "127.0.0.1:0"]
         server = subprocess.Popen(
@@ -99,6 +130,56 @@ def served(app: Flask, users: dict[str, int], tmp_path: Path) -> Iterator[str]:
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+@pytest.fixture
+def served(_server: str, _database: str, sqlite_template: Path) -> str:
+    """The served base URL, its database brought back to a fresh one (migrated, countries
+    loaded: every other table as in the migrated template, on PostgreSQL emptied as each test's
+    database is) with one user per role (the ``users`` fixture's accounts)."""
+    if _database.startswith("sqlite"):
+        _restore_sqlite(_database, sqlite_template)
+    else:
+        _empty_pg(_database)
+    engine = make_engine(_database)
+    try:
+        with session_scope(engine) as s:
+            for key, (email, role, country, constituency) in ACCOUNTS.items():
+                create_user(
+                    s, email, PASSWORD, role, country=country, constituency=constituency, name=key
+                )
+    finally:
+        engine.dispose()
+    return _server
+
+
+def _restore_sqlite(url: str, template: Path) -> None:
+    """Every table of the SQLite database at ``url`` holds what the template's holds (the
+    change-version row too, which the triggers of the other tables write while they are
+    emptied and filled)."""
+    conn = sqlite3.connect(url.removeprefix("sqlite:///"), isolation_level=None, timeout=60)
+    try:
+        conn.execute("PRAGMA foreign_keys=OFF")
+        conn.execute("ATTACH DATABASE ? AS template", (str(template),))
+        tables = [
+            r[0]
+            for r in conn.execute(
+                "SELECT name FROM template.sqlite_master WHERE type = 'table'"
+                " AND name NOT LIKE 'sqlite_%'"
+            )
+        ]
+        tables.sort(key=lambda table: table == "data_change")  # written by the others' triggers
+        conn.execute("BEGIN IMMEDIATE")
+        for table in tables:
+            conn.execute(f'DELETE FROM main."{table}"')
+        for table in tables:
+            conn.execute(f'INSERT INTO main."{table}" SELECT * FROM template."{table}"')
+        conn.execute('DELETE FROM main."data_change"')
+        conn.execute('INSERT INTO main."data_change" SELECT * FROM template."data_change"')
+        conn.execute("COMMIT")
+        conn.execute("DETACH DATABASE template")
+    finally:
+        conn.close()
 
 
 def _wait_until_up(server: subprocess.Popen[bytes], log_path: Path) -> str:
