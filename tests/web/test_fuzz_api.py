@@ -121,24 +121,46 @@ page that shows them (the records are what must stay unchanged)."""
 def table_digest(engine: Engine, skip: frozenset[str] = frozenset()) -> str:
     """A digest of every row of every table but ``skip`` (a change anywhere changes it).
 
-    Raw driver rows (no type conversion) keep it cheap enough to take around every request.
+    Raw driver rows (no type conversion) keep it cheap enough to take around every request. On
+    PostgreSQL the server digests each table (the md5 of its rows' text in key order: every
+    column of every row), in one statement: fetching and converting every row in Python took
+    about 35 ms a digest there (a third of the API fuzzer's time).
     """
+    tables = [t for t in SQLModel.metadata.sorted_tables if t.name not in skip]
     digest = hashlib.sha256()
     raw = engine.raw_connection()
     try:
         cursor = raw.cursor()
-        for table in SQLModel.metadata.sorted_tables:
-            if table.name in skip:
-                continue
-            order = ", ".join(f'"{c.name}"' for c in table.primary_key.columns) or "1"
-            cursor.execute(f'SELECT * FROM "{table.name}" ORDER BY {order}')
-            digest.update(table.name.encode())
-            digest.update(repr(cursor.fetchall()).encode())
+        if engine.dialect.name == "postgresql":
+            rows = (
+                f"string_agg(r::text, E'\\n' ORDER BY {_order(table, 'r.', 'r::text')})"
+                for table in tables
+            )
+            cursor.execute(
+                " UNION ALL ".join(
+                    f"""(SELECT {i}, md5(coalesce({agg}, '')) FROM "{table.name}" r)"""
+                    for i, (table, agg) in enumerate(zip(tables, rows, strict=True))
+                )
+                + " ORDER BY 1"
+            )
+            for (_, table_md5), table in zip(cursor.fetchall(), tables, strict=True):
+                digest.update(table.name.encode())
+                digest.update(table_md5.encode())
+        else:
+            for table in tables:
+                cursor.execute(f'SELECT * FROM "{table.name}" ORDER BY {_order(table)}')
+                digest.update(table.name.encode())
+                digest.update(repr(cursor.fetchall()).encode())
         cursor.close()
         raw.rollback()
     finally:
         raw.close()
     return digest.hexdigest()
+
+
+def _order(table: Any, prefix: str = "", otherwise: str = "1") -> str:
+    """The table's primary key columns, to read its rows in one order (none: ``otherwise``)."""
+    return ", ".join(f'{prefix}"{c.name}"' for c in table.primary_key.columns) or otherwise
 
 
 def error_shape_problem(response: Any) -> str | None:
