@@ -27,7 +27,15 @@ from sscmatch.models import Calibration, Job
 from sscmatch.web.access import access
 from sscmatch.web.db import get_session
 from sscmatch.web.errors import answers_json
-from sscmatch.web.matching import READERS, STAFF, bp, page_arg
+from sscmatch.web.matching import (
+    READERS,
+    RUN_STATUSES,
+    STAFF,
+    bp,
+    starters,
+    work_filters,
+)
+from sscmatch.web.paging import page_arg
 from sscmatch.web.review import FACTOR_LABELS
 from sscmatch.web.tours import today
 from sscmatch.web.translate import current_lang
@@ -192,11 +200,15 @@ def calibrations() -> Any:
     _recover()
     number = page_arg()
     size = int(current_app.config["PAGE_SIZE"])
-    rows, total = wf.history(db, number, size)
+    status, by = work_filters()
+    rows, total = wf.history(db, number, size, status=status, by=by)
     return render_template(
         "matching/calibrations.html",
         rows=[describe(row, who) for row, who in rows],
         page=Page(items=[], number=number, size=size, total=total),
+        filters={"status": status, "by": by},
+        statuses=RUN_STATUSES,
+        starters=starters(db, Calibration),
         can_calibrate=current_user.role in STAFF,
     )
 

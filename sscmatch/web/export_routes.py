@@ -10,7 +10,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from sscmatch.web import admin, followup, followup_list, matching, registry, review, review_needs
+from sscmatch.web import (
+    admin,
+    followup,
+    followup_list,
+    imports,
+    main,
+    matching,
+    network,
+    registry,
+    review,
+    review_actions,
+    review_needs,
+)
 from sscmatch.web import tours as tours_web
 from sscmatch.web.access import SIGNED_IN, access
 from sscmatch.web.db import get_session
@@ -29,6 +41,7 @@ from sscmatch.workflow import admin as admin_wf
 from sscmatch.workflow import calibrations as calibrations_wf
 from sscmatch.workflow import commitment_list
 from sscmatch.workflow import commitments as commitments_wf
+from sscmatch.workflow import matchruns as matchruns_wf
 from sscmatch.workflow import proposals as proposals_wf
 from sscmatch.workflow import registry as reg
 from sscmatch.workflow import tours as tours_wf
@@ -260,10 +273,11 @@ RUN_FIELDS = (
 @matching.bp.get("/runs/export.<fmt>")
 @access(*matching.READERS)
 def runs_export(fmt: str) -> Any:
-    """The match runs, newest first, as the page lists them."""
+    """The match runs, newest first, under the page's filters (status, who started them)."""
 
     def listing(size: int) -> tuple[Any, int]:
-        runs, pager = matching.runs_page(get_session(), 1, size)
+        status, by = matching.work_filters()
+        runs, pager = matching.runs_page(get_session(), 1, size, status, by)
         return runs, pager.total
 
     return send_list("match-runs", fmt, listing, _work_row(RUN_FIELDS), RUN_FIELDS, kept=False)
@@ -292,10 +306,11 @@ CALIBRATION_FIELDS = (
 @matching.bp.get("/calibrations/export.<fmt>")
 @access(*matching.READERS)
 def calibrations_export(fmt: str) -> Any:
-    """The calibrations, newest first, as the page lists them."""
+    """The calibrations, newest first, under the page's filters (status, who made them)."""
 
     def listing(size: int) -> tuple[Any, int]:
-        return calibrations_wf.history(get_session(), 1, size)
+        status, by = matching.work_filters()
+        return calibrations_wf.history(get_session(), 1, size, status=status, by=by)
 
     row = _work_row(CALIBRATION_FIELDS)
     return send_list("calibrations", fmt, listing, row, CALIBRATION_FIELDS, kept=False)
@@ -355,3 +370,133 @@ def audit_export(fmt: str) -> Any:
         }
 
     return send_list("audit", fmt, listing, row, AUDIT_FIELDS, kept=False)
+
+
+COUNTRY_FIELDS = (
+    "country", "region", "capacities", "needs", "open_needs", "provided", "received", "joint",
+    "commitments",
+)  # fmt: skip
+
+
+@network.bp.get("/countries/export.<fmt>")
+@access(SIGNED_IN)
+def countries_export(fmt: str) -> Any:
+    """The countries with activity in the page's region, with their counts (the drafts counted
+    only where the reader may see them: the body is kept per visibility scope)."""
+
+    def listing(size: int) -> tuple[Any, int]:
+        rows, _region, error = network.countries_listing()
+        if error:
+            bad_filter(error)
+        return rows[:size], len(rows)
+
+    def row(item: Any) -> dict[str, Any]:
+        record = {f: getattr(item, f, None) for f in COUNTRY_FIELDS}
+        record["country"] = item.code
+        return record
+
+    return send_list("countries", fmt, listing, row, COUNTRY_FIELDS, kept=True)
+
+
+VETO_FIELDS = ("id", "provider", "recipient", "reason", "created_by", "created_at")
+
+
+@review.bp.get("/vetoes/export.<fmt>")
+@access("secretariat", "admin", "analyst")
+def vetoes_export(fmt: str) -> Any:
+    """The vetoed pairs under the page's ``country`` (either side), newest first, with who
+    vetoed each (vetoes are not tracked by the change version: made at each request)."""
+
+    def listing(size: int) -> tuple[Any, int]:
+        page = review_actions.vetoes_listing(1, size)
+        return page.items, page.total
+
+    def row(item: Any) -> dict[str, Any]:
+        veto, who = item
+        record = {f: getattr(veto, f) for f in VETO_FIELDS}
+        record.update(created_by=who, created_at=moment(veto.created_at))
+        return record
+
+    return send_list("vetoes", fmt, listing, row, VETO_FIELDS, kept=False)
+
+
+NOTICE_FIELDS = ("id", "created_at", "kind", "entity", "entity_id", "text", "read_at")
+
+
+@main.bp.get("/notices/export.<fmt>")
+@access(SIGNED_IN)
+def notices_export(fmt: str) -> Any:
+    """One's own notices under the page's filters (read or not, about what), each as the page
+    writes it in the reader's language (made at each request: they are one's own, and notices
+    are not tracked by the change version)."""
+
+    def listing(size: int) -> tuple[Any, int]:
+        found, _page = main.notices_listing(1, size)
+        return found.items, found.total
+
+    def row(notice: Any) -> dict[str, Any]:
+        record = {f: getattr(notice, f, None) for f in NOTICE_FIELDS}
+        record.update(
+            created_at=moment(notice.created_at),
+            read_at=moment(notice.read_at),
+            text=main.notice_text(notice),
+        )
+        return record
+
+    return send_list("notices", fmt, listing, row, NOTICE_FIELDS, kept=False)
+
+
+IMPORT_FIELDS = (
+    "id", "file", "status", "created_at", "created_by", "finished_at", "problem_count",
+)  # fmt: skip
+
+
+@admin.bp.get("/import/export.<fmt>")
+@access("secretariat", "admin")
+def imports_export(fmt: str) -> Any:
+    """The imports under the import page's filters (the state of each one's job, who started
+    it), newest first; each import's page has its report (made at each request: jobs are not
+    tracked by the change version)."""
+
+    def listing(size: int) -> tuple[Any, int]:
+        page = imports.imports_listing(1, size)
+        return page.items, page.total
+
+    def row(item: Any) -> dict[str, Any]:
+        job, who = item
+        result = job.result or {}
+        return {
+            "id": job.id,
+            "file": (job.params or {}).get("name", ""),
+            "status": job.status,
+            "created_at": moment(job.created_at),
+            "created_by": who,
+            "finished_at": moment(job.finished_at),
+            "problem_count": result.get("problem_count", len(result.get("problems", []))),
+        }
+
+    return send_list("imports", fmt, listing, row, IMPORT_FIELDS, kept=False)
+
+
+RUN_PROPOSAL_FIELDS = (
+    "need", "title", "recipient", "rank", "provider", "capacity", "score", "status", "id",
+)  # fmt: skip
+
+
+@matching.bp.get("/runs/<int:run_id>/export.<fmt>")
+@access(*matching.READERS)
+def run_export(fmt: str, run_id: int) -> Any:
+    """A run's needs as its page lists them (by need, then rank), one row per proposal, under
+    the page's ``country`` (the recipient); the review queue's export has every column."""
+    matching.run_or_404(run_id)
+
+    def listing(size: int) -> tuple[Any, int]:
+        return matchruns_wf.run_proposals(get_session(), run_id, matching.run_recipient(), size)
+
+    def row(item: Any) -> dict[str, Any]:
+        proposal, title = item
+        record = {f: getattr(proposal, f, None) for f in RUN_PROPOSAL_FIELDS}
+        record.update(title=title, score=round(float(proposal.score), 4))
+        return record
+
+    return send_list("match-run", fmt, listing, row, RUN_PROPOSAL_FIELDS, kept=True)

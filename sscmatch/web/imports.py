@@ -24,6 +24,7 @@ from flask import abort, current_app, flash, jsonify, redirect, render_template,
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from sscmatch import jobs
@@ -33,12 +34,14 @@ from sscmatch.web.access import access
 from sscmatch.web.admin import bp
 from sscmatch.web.db import get_session
 from sscmatch.web.errors import answers_json
+from sscmatch.web.matching import starters
+from sscmatch.web.paging import page_arg, page_size
 from sscmatch.web.translate import gettext as _
 from sscmatch.web.translate import lazy_gettext as _l
 from sscmatch.workflow import jobs as queue
+from sscmatch.workflow.base import Page, status_filter, user_filter
 
 IMPORTERS = ("secretariat", "admin")
-RECENT = 10
 STEP_LABELS: dict[str, Any] = {
     "validate": _l("Checking the records"),
     "write": _l("Writing the records"),
@@ -137,23 +140,48 @@ def _db() -> Session:
     return get_session()
 
 
-def _recent(db: Session) -> list[tuple[Job, str]]:
+IMPORT_STATUSES = ("queued", "running", "done", "failed")
+"""The states of an import's job (the list's ``status`` filter)."""
+
+
+def imports_listing(number: int, size: int) -> Page[tuple[Job, str]]:
+    """Page ``number`` of ``size`` of the imports, newest first, each with who started it,
+    under the request's filters (``status`` of its job, ``by``: who started it; a bad value:
+    400 in the reader's language); the import page and its export share it."""
+    status = status_filter(request.args.get("status"), IMPORT_STATUSES)
+    by = user_filter(request.args.get("by"))
+    where = [col(Job.kind) == "import"]
+    if status:
+        where.append(col(Job.status) == status)
+    if by is not None:
+        where.append(col(Job.created_by) == by)
+    db = _db()
+    total = int(db.exec(select(func.count(col(Job.id))).where(*where)).one())
     rows = db.exec(
         select(Job, User.name, User.email)
         .join(User, col(User.id) == col(Job.created_by), isouter=True)
-        .where(Job.kind == "import")
+        .where(*where)
         .order_by(col(Job.id).desc())
-        .limit(RECENT)
+        .offset((number - 1) * size)
+        .limit(size)
     ).all()
-    return [(job, name or email or "") for job, name, email in rows]
+    items = [(job, name or email or "") for job, name, email in rows]
+    return Page(items=items, number=number, size=size, total=total)
 
 
 def _form_page(form: ImportForm, problems: list[str], status: int) -> Any:
+    db = _db()
     return render_template(
         "admin/import.html",
         form=form,
         problems=problems,
-        recent=_recent(_db()),
+        page=imports_listing(page_arg(), page_size()),
+        filters={
+            "status": request.args.get("status") or None,
+            "by": user_filter(request.args.get("by")),
+        },
+        statuses=IMPORT_STATUSES,
+        starters=starters(db, Job, kind="import"),
         limit_mb=current_app.config.get("MAX_UPLOAD_MB"),
     ), status
 

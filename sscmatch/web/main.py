@@ -5,7 +5,16 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from flask import Blueprint, abort, current_app, jsonify, redirect, render_template, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user
 from sqlalchemy import text
 from sqlmodel import select
@@ -13,10 +22,12 @@ from sqlmodel import select
 from sscmatch.models import Capacity, Exchange, Need, Notice
 from sscmatch.web.access import PUBLIC, SIGNED_IN, access
 from sscmatch.web.db import get_session
+from sscmatch.web.paging import page_arg, page_size
 from sscmatch.web.templating import STATUS_LABELS, country_name
 from sscmatch.web.translate import catalogue
 from sscmatch.web.translate import gettext as _
 from sscmatch.workflow import notices, visibility, worklists
+from sscmatch.workflow.base import Page, choice_filter
 from sscmatch.workflow.counts import kept_count
 
 bp = Blueprint("main", __name__)
@@ -83,11 +94,41 @@ def index() -> str:
     )
 
 
+UNREAD_VALUES = {"1": True, "true": True, "0": False, "false": False}
+
+
+def notices_listing(number: int, size: int) -> tuple[notices.NoticePage, Page[Notice]]:
+    """One's own notices, unread first then newest first, under the request's filters
+    (``unread``: only those not read yet; ``entity``: about that kind of record; a bad value:
+    400 in the reader's language): what :func:`notices.for_user` counts and the page
+    ``number`` of ``size`` of them. The page and its export share it."""
+    unread = choice_filter(request.args.get("unread"), tuple(UNREAD_VALUES))
+    entity = choice_filter(request.args.get("entity"), notices.ABOUT)
+    found = notices.for_user(
+        get_session(),
+        current_user.id,
+        limit=size,
+        offset=(number - 1) * size,
+        unread_only=UNREAD_VALUES.get(unread or "", False),
+        entity=entity,
+    )
+    return found, Page(items=found.items, number=number, size=size, total=found.total)
+
+
 @bp.get("/notices")
 @access(SIGNED_IN)
 def notices_page() -> str:
-    page = notices.for_user(get_session(), current_user.id, limit=200)
-    return render_template("main/notices.html", page=page)
+    """One's own notices (no one else's), a page at a time, filtered by read or not and by
+    what they are about."""
+    found, page = notices_listing(page_arg(), page_size())
+    return render_template(
+        "main/notices.html",
+        page=page,
+        unread=found.unread,
+        about=notices.ABOUT,
+        entity=request.args.get("entity") or "",
+        unread_only=UNREAD_VALUES.get(request.args.get("unread") or "", False),
+    )
 
 
 @bp.post("/notices/<int:notice_id>/open")

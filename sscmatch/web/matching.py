@@ -36,17 +36,17 @@ from wtforms.validators import InputRequired, NumberRange, ValidationError
 
 from sscmatch import jobs
 from sscmatch.models import Job, MatchRun, Need, User
-from sscmatch.schemas import MAX_PAGE, whole_number
 from sscmatch.vocab import load_vocabulary
 from sscmatch.web.access import access
 from sscmatch.web.db import get_session
 from sscmatch.web.errors import answers_json
+from sscmatch.web.paging import page_arg
 from sscmatch.web.templating import STATUS_LABELS
 from sscmatch.web.translate import gettext as _
 from sscmatch.web.translate import lazy_gettext as _l
 from sscmatch.web.widgets import FastSelect, theme_choices
 from sscmatch.workflow import matchruns
-from sscmatch.workflow.base import country_filter
+from sscmatch.workflow.base import country_filter, status_filter, user_filter
 from sscmatch.workflow.jobs import INTERRUPTED as INTERRUPTED_JOB
 from sscmatch.workflow.jobs import job_of
 
@@ -234,13 +234,48 @@ def _chosen_needs(db: Session, form: StartRunForm) -> tuple[list[str], list[Need
     return wanted, loaded
 
 
-def runs_page(db: Session, page: int, size: int) -> tuple[list[tuple[MatchRun, str]], Any]:
+RUN_STATUSES = ("running", "done", "failed")
+"""The statuses of a match run or a calibration (their lists' status filter)."""
+
+
+def work_filters() -> tuple[str | None, int | None]:
+    """The status and the starter (``by``: a user's number) that the list of runs or of
+    calibrations is filtered by (a bad value: 400 in the reader's language)."""
+    return status_filter(request.args.get("status"), RUN_STATUSES), user_filter(
+        request.args.get("by")
+    )
+
+
+def starters(db: Session, model: Any, **where: Any) -> list[tuple[int, str]]:
+    """Who started any ``model`` (runs, calibrations, jobs of a ``kind``), by name: the ``by``
+    filter's choices."""
+    started = select(col(model.created_by)).distinct()
+    for name, value in where.items():
+        started = started.where(getattr(model, name) == value)
+    rows = db.exec(select(User.id, User.name, User.email).where(col(User.id).in_(started))).all()
+    return sorted(
+        ((int(i or 0), name or email or "") for i, name, email in rows),
+        key=lambda r: r[1].lower(),
+    )
+
+
+def runs_page(
+    db: Session, page: int, size: int, status: str | None = None, by: int | None = None
+) -> tuple[list[tuple[MatchRun, str]], Any]:
+    """A page of the match runs, newest first, with who started each; only those of
+    ``status`` and started by user ``by`` when given."""
     from sscmatch.workflow.proposals import Page
 
-    total = db.exec(select(func.count()).select_from(MatchRun)).one()
+    where = []
+    if status:
+        where.append(col(MatchRun.status) == status)
+    if by is not None:
+        where.append(col(MatchRun.created_by) == by)
+    total = db.exec(select(func.count()).select_from(MatchRun).where(*where)).one()
     rows = db.exec(
         select(MatchRun, User.name, User.email)
         .join(User, col(User.id) == col(MatchRun.created_by), isouter=True)
+        .where(*where)
         .order_by(col(MatchRun.created_at).desc(), col(MatchRun.id).desc())
         .offset((page - 1) * size)
         .limit(size)
@@ -249,26 +284,21 @@ def runs_page(db: Session, page: int, size: int) -> tuple[list[tuple[MatchRun, s
     return [(run, name or email or "") for run, name, email in rows], pager
 
 
-def page_arg() -> int:
-    """The list's ``page`` argument (1 when absent); 400 in the reader's language when it is
-    not a page number (it was page 1 silently)."""
-    page = whole_number(request.args.get("page", "1") or "1", 1, MAX_PAGE)
-    if page is None:
-        abort(400, description=_("page must be a whole number from 1"))
-    return page
-
-
 def _render_runs(form: StartRunForm, status: int = 200) -> Any:
     from sscmatch.web.calibrations import panel as calibration_panel  # it shares this blueprint
 
     db = get_session()
     page = page_arg()
-    runs, pager = runs_page(db, page, int(current_app.config["PAGE_SIZE"]))
+    wanted, by = work_filters()
+    runs, pager = runs_page(db, page, int(current_app.config["PAGE_SIZE"]), wanted, by)
     return render_template(
         "matching/runs.html",
         form=form,
         runs=runs,
         page=pager,
+        filters={"status": wanted, "by": by},
+        statuses=RUN_STATUSES,
+        starters=starters(db, MatchRun),
         running=any(run.status == "running" for run, _ in runs),
         can_run=current_user.role in STAFF,
         calibration=calibration_panel(db),
@@ -313,13 +343,24 @@ def _run_or_404(db: Session, run_id: int) -> MatchRun:
     return run
 
 
+def run_recipient() -> str | None:
+    """The recipient country a run's page lists the needs of (``country``; an unknown one: 400
+    in the reader's language); the page and its export share it."""
+    return country_filter(request.args.get("country"))
+
+
+def run_or_404(run_id: int) -> MatchRun:
+    """The run ``run_id`` (a 404 in the reader's language when there is none)."""
+    return _run_or_404(get_session(), run_id)
+
+
 @bp.get("/runs/<int:run_id>")
 @access(*READERS)
 def run(run_id: int) -> Any:
     db = get_session()
     _recover()
     found = _run_or_404(db, run_id)
-    recipient = country_filter(request.args.get("country"))
+    recipient = run_recipient()
     size = int(current_app.config["PAGE_SIZE"])
     needs = matchruns.run_needs(db, run_id, recipient, page_arg(), size)
     creator = db.get(User, found.created_by) if found.created_by else None

@@ -42,6 +42,7 @@ from sscmatch.web.errors import answers_json
 from sscmatch.web.exports import file_name
 from sscmatch.web.fragments import render_kept
 from sscmatch.web.messages import translated
+from sscmatch.web.paging import page_arg, page_of, page_size
 from sscmatch.web.templating import CONSTITUENCY_LABELS, lang, period, url_if
 from sscmatch.web.translate import lazy_gettext as _l
 from sscmatch.workflow import visibility
@@ -239,27 +240,38 @@ def charts() -> Any:
     return (html, 400) if error else html
 
 
-@bp.get("/countries")
-@access(SIGNED_IN)
-def countries() -> Any:
-    """Countries with activity, filterable by region, with counts."""
+def countries_listing() -> tuple[list[Any], str | None, str | None]:
+    """The countries with activity that the reader may see, by name in the reader's language,
+    in the region asked (``region``), that region (None: every region) and the message of an
+    unknown region (then every region is listed); the page and its export share it."""
     vocab = load_vocabulary()
     region = request.args.get("region") or None
     error = None
     if region is not None and region not in regions(vocab):
         error = str(_l("Unknown region: %(region)s", region=region))
         region = None
+    rows = analytics.countries_activity(get_session(), vocab, region, viewer=current_user)
+    here = lang()
+    named = vocab.countries
+    rows.sort(key=lambda a: named[a.code].name(here) if a.code in named else a.code)
+    return rows, region, error
+
+
+@bp.get("/countries")
+@access(SIGNED_IN)
+def countries() -> Any:
+    """Countries with activity, filterable by region, with counts, a page at a time."""
+    number = page_arg()
 
     def context() -> dict[str, Any]:
-        rows = analytics.countries_activity(get_session(), vocab, region, viewer=current_user)
-        here = lang()
-        named = vocab.countries
-        rows.sort(key=lambda a: named[a.code].name(here) if a.code in named else a.code)
-        return dict(rows=rows, region=region, error=error, **_common())
+        rows, region, error = countries_listing()
+        page = page_of(rows, number, page_size())
+        return dict(page=page, region=region, error=error, **_common())
 
     # Kept per viewer's scope: the counts hold the drafts a viewer may see.
     html = render_kept("network", "countries", (visibility.scope(current_user),), context)
-    return (html, 400) if error else html
+    bad = request.args.get("region") and request.args["region"] not in regions(load_vocabulary())
+    return (html, 400) if bad else html
 
 
 @bp.get("/countries/<code>")

@@ -29,12 +29,14 @@ from sscmatch.schemas import MAX_TEXT
 from sscmatch.web.access import access
 from sscmatch.web.conflict import conflict_message
 from sscmatch.web.db import get_session
+from sscmatch.web.paging import page_arg, page_size
 from sscmatch.web.review import STAFF, _load, _refused, bp, page_number, parse_filters
 from sscmatch.web.templating import STATUS_LABELS, country_name
 from sscmatch.web.translate import gettext as _
 from sscmatch.web.translate import lazy_gettext as _l
 from sscmatch.web.translate import ngettext
 from sscmatch.workflow import proposals as wf
+from sscmatch.workflow.base import country_filter
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -357,9 +359,16 @@ def revert(proposal_id: int) -> Any:
 @bp.get("/vetoes")
 @access("secretariat", "admin", "analyst")
 def vetoes() -> Any:
-    db = _db()
-    rows = db.exec(select(Veto).order_by(col(Veto.created_at).desc(), col(Veto.id))).all()
-    return render_template("review/vetoes.html", vetoes=rows)
+    """The vetoed pairs, newest first, a page at a time; ``country``: either side."""
+    number = page_arg()
+    page = vetoes_listing(number, page_size())
+    return render_template("review/vetoes.html", page=page, country=request.args.get("country"))
+
+
+def vetoes_listing(number: int, size: int) -> wf.Page[tuple[Veto, str]]:
+    """Page ``number`` of ``size`` vetoed pairs under the request's ``country`` (either side;
+    an unknown country: 400 in the reader's language); the page and its export share it."""
+    return wf.list_vetoes(_db(), country_filter(request.args.get("country")), number, size)
 
 
 @bp.post("/vetoes/<int:veto_id>/lift")

@@ -19,7 +19,7 @@ acting user, a page of a list, and the editors' rule.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -110,6 +110,43 @@ def country_filter(
         N_("unknown country %(value)s (expected an ISO alpha-3 code such as GTM)"),
         value=repr(raw[:40]),
     )
+
+
+def status_filter(
+    text: str | None, known: Sequence[str], error: type[BadParameter] = BadParameter
+) -> str | None:
+    """The status a list's filter names, one of ``known``; None when it names none. Another
+    raises ``error`` (400, said in the reader's language by the one handler)."""
+    return choice_filter(
+        text, known, error, N_("unknown status %(value)s (expected one of %(known)s)")
+    )
+
+
+def choice_filter(
+    text: str | None,
+    known: Sequence[str],
+    error: type[BadParameter] = BadParameter,
+    message: str = N_("unknown choice %(value)s (expected %(known)s)"),
+) -> str | None:
+    """The value a list's filter of fixed choices names, one of ``known``; None when it names
+    none. Another raises ``error`` with ``message``."""
+    raw = (text or "").strip()
+    if not raw:
+        return None
+    if raw in known:
+        return raw
+    raise error(message, value=repr(raw[:40]), known=", ".join(known))
+
+
+def user_filter(text: str | None, error: type[BadParameter] = BadParameter) -> int | None:
+    """The user a list's "by" filter names, by their number; None when it names none. A value
+    that is not a user's number raises ``error``."""
+    raw = (text or "").strip()
+    if not raw:
+        return None
+    if raw.isascii() and raw.isdigit() and len(raw) <= 18:
+        return int(raw)
+    raise error(N_("unknown user %(value)s (expected a user's number)"), value=repr(raw[:40]))
 
 
 # --------------------------------------------------------------------------- who acts

@@ -134,14 +134,26 @@ def running(session: Session) -> Calibration | None:
 
 
 def history(
-    session: Session, page: int = 1, size: int = 25
+    session: Session,
+    page: int = 1,
+    size: int = 25,
+    *,
+    status: str | None = None,
+    by: int | None = None,
 ) -> tuple[list[tuple[Calibration, str]], int]:
     """Every calibration, newest first, with the name of who made it ('' for the command line),
-    one page of them, and how many there are."""
-    total = int(session.exec(select(func.count()).select_from(Calibration)).one())
+    one page of them, and how many there are; only those of ``status`` and made by user
+    ``by`` when given."""
+    where = []
+    if status:
+        where.append(col(Calibration.status) == status)
+    if by is not None:
+        where.append(col(Calibration.created_by) == by)
+    total = int(session.exec(select(func.count()).select_from(Calibration).where(*where)).one())
     rows = session.exec(
         select(Calibration, User.name, User.email)
         .join(User, col(User.id) == col(Calibration.created_by), isouter=True)
+        .where(*where)
         .order_by(col(Calibration.created_at).desc(), col(Calibration.id).desc())
         .offset((max(1, page) - 1) * size)
         .limit(size)

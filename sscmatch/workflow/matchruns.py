@@ -343,3 +343,23 @@ def run_needs(
         )
         entry.proposals.append(proposal)
     return Page(items=list(by_need.values()), number=page, size=size, total=int(total))
+
+
+def run_proposals(
+    session: Session, run_id: int, recipient: str | None, size: int
+) -> tuple[list[tuple[StoredProposal, str]], int]:
+    """The first ``size`` proposals of a run, by need (its id) and rank, each with its need's
+    title, and how many there are: the rows of :func:`run_needs` (its export), only those for
+    ``recipient`` when given."""
+    where = [StoredProposal.run_id == run_id]
+    if recipient:
+        where.append(StoredProposal.recipient == recipient)
+    total = session.exec(select(func.count(col(StoredProposal.id))).where(*where)).one()
+    rows = session.exec(
+        select(StoredProposal, Need.title)
+        .join(Need, col(Need.id) == col(StoredProposal.need))
+        .where(*where)
+        .order_by(col(StoredProposal.need), col(StoredProposal.rank), col(StoredProposal.id))
+        .limit(size)
+    ).all()
+    return [(proposal, title) for proposal, title in rows], int(total)

@@ -322,6 +322,10 @@ def unread_count(session: Session, user_id: int) -> int:
     return int(session.execute(_UNREAD, {"user_id": user_id}).scalar_one())
 
 
+ABOUT = ("proposal", "need", "study_tour", "match_run")
+"""The kinds of record a notice is about (``Notice.entity``)."""
+
+
 @dataclass(frozen=True)
 class NoticePage:
     items: list[Notice]
@@ -336,12 +340,16 @@ def for_user(
     limit: int = 50,
     offset: int = 0,
     unread_only: bool = False,
+    entity: str | None = None,
 ) -> NoticePage:
     """A user's notices, unread first, newest first (``offset``/``limit``: a page of them;
-    ``unread_only``: only those not read yet). ``total`` counts what the filter keeps."""
+    ``unread_only``: only those not read yet; ``entity``: only those about that kind of record,
+    one of :data:`ABOUT`). ``total`` counts what the filters keep."""
     mine = [col(Notice.user_id) == user_id]
     if unread_only:
         mine.append(col(Notice.read_at).is_(None))
+    if entity:
+        mine.append(col(Notice.entity) == entity)
     items = session.exec(
         select(Notice)
         .where(*mine)

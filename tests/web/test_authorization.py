@@ -70,6 +70,11 @@ POLICY: dict[str, dict[str, set[str]]] = {
     "matching.calibrations_export": {"GET": READERS},
     "admin.users_export": {"GET": {"admin"}},
     "admin.audit_export": {"GET": {"admin"}},
+    "network.countries_export": {"GET": SIGNED_IN},
+    "review.vetoes_export": {"GET": READERS},
+    "main.notices_export": {"GET": SIGNED_IN},  # one's own notices
+    "admin.imports_export": {"GET": STAFF},
+    "matching.run_export": {"GET": READERS},
     # matching and review: staff decide, analysts read, focal points answer for their country
     "matching.runs": {"GET": READERS, "POST": STAFF},
     "matching.start": {"POST": STAFF},

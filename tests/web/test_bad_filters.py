@@ -29,7 +29,6 @@ NOT_LISTS = {
     "favicon",
     "auth.login",
     "auth.account",
-    "admin.import_page",
     "admin.new_user",
     "registry.need_new",
     "registry.capacity_new",
@@ -37,9 +36,6 @@ NOT_LISTS = {
     "api.openapi",
     "api.calibrations_latest",
     "api.worklist",
-    # lists without arguments: every row, no page, no filter
-    "main.notices_page",
-    "review.vetoes",
     "registry.suggest_themes",  # free text (?q=): nothing it could refuse
 }
 BAD = {

@@ -1,10 +1,11 @@
 """Every list page pages, filters and exports, as a class.
 
-The list pages come from the app's URL map: every GET page without path arguments that is not an
-export, the API, or declared in :data:`NOT_LISTS` with its reason (a new page fails here until it
-is a list that pages, filters and exports, or is declared). Each is read by the first role that
-may (secretariat, admin, analyst, a focal point) with a page of :data:`PAGE` rows and more rows
-than that, and:
+The list pages come from the app's URL map: every GET page that is not an export, the API, or
+declared in :data:`NOT_LISTS` with its reason (a new page fails here until it is a list that
+pages, filters and exports, or is declared). A page with path arguments (a run's page lists its
+needs) is walked at a sample value of each from :func:`_samples`; one whose argument has no sample
+fails until it has one or is declared. Each is read by the first role that may (secretariat,
+admin, analyst, a focal point) with a page of :data:`PAGE` rows and more rows than that, and:
 
 - shows a pager (``<nav class="pager">``);
 - links its export (``export_links``: CSV and JSON with the page's filters), whose CSV is
@@ -17,7 +18,7 @@ than that, and:
 What a list still lacks is declared in :data:`LACKS` with its reason; a declared lack that is
 gone fails too, so the declaration follows the pages. A focal point's exports are walked for
 visibility: no other country's draft need or capacity, no proposal that does not involve their
-country (their own drafts are there).
+country (their own drafts are there), no one else's notice.
 """
 
 from __future__ import annotations
@@ -27,10 +28,22 @@ import io
 import re
 from typing import Any
 
-from flask import Flask
+from flask import Flask, url_for
 from sqlmodel import Session, select
 
-from sscmatch.models import AuditEvent, Calibration, Capacity, MatchRun, Need, Proposal, StudyTour
+from sscmatch.models import (
+    AuditEvent,
+    Calibration,
+    Capacity,
+    Job,
+    MatchRun,
+    Need,
+    Notice,
+    Proposal,
+    StudyTour,
+    Veto,
+    utcnow,
+)
 from tests.conftest import sign_in
 from tests.web.english_text import Detector
 from tests.web.test_bad_filters import _unclear
@@ -61,28 +74,30 @@ NOT_LISTS = {
     "network.data": "JSON for the network drawing",
     "network.download": "the network as a file",
     "registry.suggest_themes": "JSON for the theme picker",
+    # pages with path arguments: one record, its form, its files or its script's JSON
+    "registry.need": "one need",
+    "registry.need_edit": "a form (one need)",
+    "registry.capacity": "one capacity",
+    "registry.capacity_edit": "a form (one capacity)",
+    "registry.exchange": "one exchange",
+    "network.country": "a country's profile: a summary of each kind of record, each linking "
+    "the list of them filtered by the country (walked here)",
+    "review.proposal": "one proposal with its evidence, comments and history",
+    "review.need": "one need's candidates side by side to decide (a run's few best providers)",
+    "matching.status": "JSON for the run page's script",
+    "matching.calibration": "one calibration with its figures and weights",
+    "matching.calibration_status": "JSON for the calibration page's script",
+    "tours.show": "one study tour",
+    "tours.edit": "a form (one study tour)",
+    "tours.brief": "one study tour's printable brief",
+    "tours.ics": "one study tour's calendar file",
+    "followup.commitment": "one commitment with its updates",
+    "admin.edit_user": "a form (one user)",
+    "admin.audit_event": "one audit event: its values before and after",
+    "admin.import_job": "one import: its progress, then its counts or its problems",
+    "admin.import_status": "JSON for the import page's script",
 }
-LACKS: dict[str, tuple[set[str], str]] = {
-    "matching.runs": ({"filter"}, "every run newest first; no filter (by status, by who) yet"),
-    "matching.calibrations": ({"filter"}, "every calibration newest first; no filter yet"),
-    "network.countries": (
-        {"pager", "export"},
-        "every country with activity on one page (a few dozen), filtered by region; no export "
-        "of the counts yet (the network's download has them per country)",
-    ),
-    "review.vetoes": (
-        {"pager", "filter", "export"},
-        "every veto on one page (a handful in practice); see test_bad_filters.NOT_LISTS",
-    ),
-    "main.notices_page": (
-        {"pager", "filter", "export"},
-        "one's own notices, the last 200 (a reader's inbox, not a register)",
-    ),
-    "admin.import_page": (
-        {"pager", "filter", "export"},
-        "the import form with the last few imports (each import's page has its report)",
-    ),
-}
+LACKS: dict[str, tuple[set[str], str]] = {}
 FEATURES = ("pager", "filter", "export")
 ODD_PAGES = ("abc", "0", "-1", "1.5", "٢", "9" * 30, "99999")
 ODD_FILTERS = {
@@ -100,15 +115,46 @@ ODD_FILTERS = {
 
 def _seed(app: Flask, users: dict[str, int]) -> dict[str, Any]:
     """:func:`build_world` and more rows where it leaves a list with a page or less: match
-    runs, calibrations, tours, audit events, needs with proposals to review, and drafts of
-    both focal points' countries."""
+    runs and calibrations (done and failed), tours, audit events, needs with proposals to
+    review (in the world's run: its page lists them), drafts of both focal points' countries,
+    vetoes, notices (every role's) and imports (done and failed, by two people)."""
     world = build_world(app, users)
+    pairs = [("BRA", "GTM"), ("GTM", "HND"), ("ARG", "CHL"), ("MEX", "COL"), ("PER", "ECU")]
     with Session(app.extensions["sscmatch.engine"]) as s:
         for n in range(PAGE + 1):
-            s.add(MatchRun(created_by=users["secretariat"], status="done", top_k=3))
+            status = "failed" if n % 2 else "done"
+            s.add(MatchRun(created_by=users["secretariat"], status=status, top_k=3))
             s.add(
                 Calibration(
-                    created_by=users["secretariat"], as_of=f"201{n}", status="done", cases=n
+                    created_by=users["secretariat"], as_of=f"201{n}", status=status, cases=n
+                )
+            )
+            provider, recipient = pairs[n]
+            s.add(
+                Veto(
+                    provider=provider,
+                    recipient=recipient,
+                    reason=f"Pair {n}",
+                    created_by=users["secretariat"],
+                )
+            )
+            for who in ("secretariat", "focal_gtm", "focal_bra"):
+                s.add(
+                    Notice(
+                        user_id=users[who],
+                        kind="need.submit",
+                        params={"id": f"N-LIST-{n}", "title": f"Need {n} for {who}"},
+                        entity="proposal" if n % 2 else "need",
+                        entity_id=f"N-LIST-{n}",
+                        read_at=utcnow() if n % 2 else None,
+                    )
+                )
+            s.add(
+                Job(
+                    kind="import",
+                    status="failed" if n % 2 else "done",
+                    params={"name": f"bundle-{n}.json"},
+                    created_by=users["admin" if n % 2 else "secretariat"],
                 )
             )
             host, visiting = ("GTM", "BRA") if n % 2 else ("BRA", "ARG")
@@ -158,17 +204,36 @@ def _seed(app: Flask, users: dict[str, int]) -> dict[str, Any]:
     return world
 
 
-def _lists(app: Flask) -> list[str]:
-    """The list pages of the URL map: GET pages without path arguments, not exports or API."""
+def _samples(world: dict[str, Any]) -> dict[str, Any]:
+    """A value of each path argument of a walked list page: the world's match run (its page
+    lists the needs of :func:`_seed`'s proposals)."""
+    return {"run_id": world["run_id"]}
+
+
+def _lists(app: Flask, world: dict[str, Any]) -> list[tuple[str, str]]:
+    """The list pages of the URL map, (endpoint, address): GET pages, not exports or API, a
+    page with path arguments at their sample values."""
+    samples = _samples(world)
     found = []
+    missing = []
     for rule in app.url_map.iter_rules():
         endpoint = rule.endpoint
-        if "GET" not in (rule.methods or ()) or rule.arguments:
+        if "GET" not in (rule.methods or ()):
             continue
         if endpoint.startswith("api.") or endpoint == "static" or endpoint in NOT_LISTS:
             continue
-        found.append(endpoint)
-    assert not set(LACKS) - set(found), "LACKS names a page that is gone"
+        if "fmt" in rule.arguments:
+            continue  # an export, walked from its page
+        if set(rule.arguments) - set(samples):
+            missing.append(
+                f"{rule.rule} (no sample of {sorted(set(rule.arguments) - set(samples))})"
+            )
+            continue
+        with app.test_request_context():
+            values = {name: samples[name] for name in rule.arguments}
+            found.append((endpoint, url_for(endpoint, **values)))
+    assert not missing, f"add a sample to _samples or declare in NOT_LISTS: {missing}"
+    assert not set(LACKS) - {e for e, _ in found}, "LACKS names a page that is gone"
     return sorted(found)
 
 
@@ -232,13 +297,12 @@ def _rows(client: Any, link: str) -> list[dict[str, Any]]:
 
 
 def test_every_list_page_pages_filters_and_exports(app: Flask, users: dict[str, int]) -> None:
-    _seed(app, users)
+    world = _seed(app, users)
     app.config["PAGE_SIZE"] = PAGE
     problems: list[str] = []
     walked: dict[str, set[str]] = {}
     tried: dict[str, str] = {}  # the last filter tried: the one that narrowed, if any
-    for endpoint in _lists(app):
-        rule = next(r.rule for r in app.url_map.iter_rules() if r.endpoint == endpoint)
+    for endpoint, rule in _lists(app, world):
         who, client = _reader(app, rule)
         page = client.get(rule)
         html = page.get_data(as_text=True)
@@ -300,13 +364,12 @@ def test_odd_pages_and_filters_are_a_4xx_in_the_readers_language_or_a_clamp(
     """Every list page and its export, read in Spanish, with an odd page number or an odd value
     of a filter: a 200 (the page clamps or ignores it) or a 4xx that says why in Spanish
     (the export's refusal too), never a 5xx."""
-    _seed(app, users)
+    world = _seed(app, users)
     app.config["PAGE_SIZE"] = PAGE
     known = {k for k in _known_english() if "_" not in k}
     detector = Detector("es", known, {*ODD_FILTERS.values(), *ODD_PAGES})
     wrong: list[str] = []
-    for endpoint in _lists(app):
-        rule = next(r.rule for r in app.url_map.iter_rules() if r.endpoint == endpoint)
+    for _endpoint, rule in _lists(app, world):
         _who, client = _reader(app, rule)
         client.post("/language", data={"lang": "es", "next": "/"})
         export = _export_links(client.get(rule).get_data(as_text=True)).get("csv")
@@ -329,16 +392,19 @@ def test_a_focal_points_exports_hold_only_what_they_may_see(
     app: Flask, users: dict[str, int]
 ) -> None:
     """Every list page a focal point reads, exported unfiltered and with ``status=draft``: no
-    other country's draft need or capacity, no proposal that does not involve their country;
-    their own country's drafts are there (the walk is not empty)."""
-    _seed(app, users)
+    other country's draft need or capacity, no proposal that does not involve their country,
+    no notice of someone else; their own country's drafts and their own notices are there
+    (the walk is not empty)."""
+    world = _seed(app, users)
     app.config["PAGE_SIZE"] = PAGE
     client = sign_in(app.test_client(), "focal_gtm")
+    with Session(app.extensions["sscmatch.engine"]) as s:
+        own = s.exec(select(Notice.id).where(Notice.user_id == users["focal_gtm"])).all()
     seen_ids: set[str] = set()
     wrong: list[str] = []
     exported = 0
-    for endpoint in _lists(app):
-        rule = next(r.rule for r in app.url_map.iter_rules() if r.endpoint == endpoint)
+    notices = 0
+    for _endpoint, rule in _lists(app, world):
         page = client.get(rule)
         if page.status_code != 200:
             continue
@@ -361,7 +427,12 @@ def test_a_focal_points_exports_hold_only_what_they_may_see(
                     row.get("recipient"),
                 ):
                     wrong.append(f"{link} {query}: proposal {row['id']} does not involve GTM")
+                if body["kind"] == "notices":
+                    notices += 1
+                    if row["id"] not in own:
+                        wrong.append(f"{link} {query}: notice {row['id']} is someone else's")
     assert not wrong, "\n".join(wrong)
     assert exported >= 5
+    assert notices >= PAGE + 1  # their own notices are there
     assert {"N-GTM-DRAFT", "C-GTM-DRAFT"} <= seen_ids
     assert not {"N-BRA-DRAFT", "C-BRA-DRAFT"} & seen_ids

@@ -15,8 +15,6 @@ from typing import Any, Literal
 from flask import current_app, jsonify, request
 from flask_login import current_user
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import func, or_
-from sqlmodel import col, select
 
 from sscmatch.models import Need, Review, StudyTour, Veto
 from sscmatch.models import Proposal as StoredProposal
@@ -214,22 +212,13 @@ def vetoes() -> Any:
     size = int_arg("per_page", int(current_app.config["PAGE_SIZE"]), 1, 200)
     number = int_arg("page", 1, 1, 100_000)
     country = country_filter(request.args.get("country"))
-    where = [or_(col(Veto.provider) == country, col(Veto.recipient) == country)] if country else []
-    db = _db()
-    total = int(db.exec(select(func.count(col(Veto.id))).where(*where)).one())
-    rows = db.exec(
-        select(Veto)
-        .where(*where)
-        .order_by(col(Veto.created_at).desc(), col(Veto.id).desc())
-        .offset((number - 1) * size)
-        .limit(size)
-    ).all()
+    found = wf.list_vetoes(_db(), country, number, size)
     return paged(
-        [veto_json(v) for v in rows],
+        [veto_json(v) for v, _who in found.items],
         page=number,
         per_page=size,
-        pages=max(1, -(-total // size)),
-        total=total,
+        pages=found.pages,
+        total=found.total,
     )
 
 

@@ -13,13 +13,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
 from sscmatch.db import BadVersion, expect_version
-from sscmatch.models import Need, Review, StudyTour, Veto, utcnow
+from sscmatch.models import Need, Review, StudyTour, User, Veto, utcnow
 from sscmatch.models import Proposal as StoredProposal
 from sscmatch.workflow.audit import change_status, record_event, snapshot
-from sscmatch.workflow.base import Conflict
+from sscmatch.workflow.base import Conflict, Page
 from sscmatch.workflow.proposals.lifecycle import (
     DECISIONS,
     NotFoundError,
@@ -234,6 +235,25 @@ def _alternate_review(session: Session, proposal_id: int, accepted_id: int) -> R
 
 
 # ----------------------------------------------------------------------------- vetoes
+
+
+def list_vetoes(
+    session: Session, country: str | None, page: int, size: int
+) -> Page[tuple[Veto, str]]:
+    """A page of the vetoed pairs, newest first, each with the name of who vetoed it ('' when
+    unknown); only the pairs with ``country`` on either side when given."""
+    where = [or_(col(Veto.provider) == country, col(Veto.recipient) == country)] if country else []
+    total = int(session.exec(select(func.count(col(Veto.id))).where(*where)).one())
+    rows = session.exec(
+        select(Veto, User.name, User.email)
+        .join(User, col(User.id) == col(Veto.created_by), isouter=True)
+        .where(*where)
+        .order_by(col(Veto.created_at).desc(), col(Veto.id).desc())
+        .offset((page - 1) * size)
+        .limit(size)
+    ).all()
+    items = [(veto, name or email or "") for veto, name, email in rows]
+    return Page(items=items, number=page, size=size, total=total)
 
 
 def get_veto(session: Session, veto_id: int) -> Veto:
