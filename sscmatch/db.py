@@ -286,8 +286,11 @@ CHANGE_TRACKED_TABLES = (
     "study_tour",
     "commitment",
     "commitment_update",
+    "veto",
+    "theme",
 )
-"""Tables whose every committed change moves :func:`change_version` (triggers of migration 0003)."""
+"""Tables whose every committed change moves :func:`change_version` (triggers of migrations 0003
+and 0019: vetoes and themes are read by the matching corpus kept between requests)."""
 
 
 def database_key(session: sqlmodel.Session) -> str:
