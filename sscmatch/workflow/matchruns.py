@@ -70,14 +70,15 @@ def check_needs(session: Session, need_ids: Sequence[str], as_of: date | None) -
             )
 
 
-_PREPARED: Cache[PreparedCorpus] = Cache("prepared corpus", size=2)
+_PREPARED: Cache[PreparedCorpus] = Cache("prepared corpus", size=1)
 """The matching corpus, indexed, as of a date: what every ranking starts from. Building it reads
 every record and hashes every text (0.2 s on the knowledge base, seconds at the target scale),
 while ranking one need takes milliseconds: a live ranking (``GET /api/v1/needs/<id>/matches``) or
 the next run reuses it until a record changes. Kept under the data version, which moves with
 every table the corpus reads (``CHANGE_TRACKED_TABLES``: records, vetoes, themes; the text
 vectors are made from the records' texts, so they are the same for one version); the vocabulary
-is the process's own. Two entries: today's corpus and one as of a date (a replay)."""
+is the process's own. One entry (at the target scale a prepared corpus holds hundreds of MB in
+each process that ranks): a replay as of a date takes the place of today's."""
 
 
 def prepared_corpus(session: Session, vocab: Vocabulary, as_of: date | None) -> PreparedCorpus:
