@@ -468,8 +468,9 @@ def audit_event(event_id: int) -> Any:
         for c in uc.compare(event.before, event.after)
     ]
     record_url = None
-    if event.entity == "user" and event.entity_id.isdigit():
-        record_url = url_for("admin.edit_user", user_id=int(event.entity_id))
+    user_number = whole_number(event.entity_id, 1) if event.entity == "user" else None
+    if user_number is not None:
+        record_url = url_for("admin.edit_user", user_id=user_number)
     return render_template(
         "admin/audit_event.html",
         event=event,

@@ -33,6 +33,7 @@ from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from sscmatch.models import User
+from sscmatch.schemas import whole_number
 from sscmatch.web.access import PUBLIC, SIGNED_IN, access
 from sscmatch.web.db import get_session
 from sscmatch.web.translate import gettext as _
@@ -101,7 +102,8 @@ def _demo_mode() -> bool:
 def _load_user(user_id: str) -> CurrentUser | None:
     if request.path.startswith("/api/"):
         return None  # the API trusts tokens only, never the browser's session cookie
-    user = get_session().get(User, int(user_id)) if user_id.isdigit() else None
+    number = whole_number(user_id, 1)
+    user = get_session().get(User, number) if number is not None else None
     if user is None or not may_sign_in(user, _demo_mode()):
         return None
     if session.get(AUTH_VERSION) != user.auth_version:

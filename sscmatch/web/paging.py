@@ -4,8 +4,8 @@ the ``pager`` macro of ``_macros.html`` from the :class:`~sscmatch.workflow.base
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TypeVar
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, TypeVar
 
 from flask import abort, current_app, request
 
@@ -34,3 +34,19 @@ def page_of(items: Sequence[T], number: int, size: int) -> Page[T]:
     """Page ``number`` of ``size`` of a list computed whole (a page past the end is empty)."""
     start = (number - 1) * size
     return Page(items=list(items[start : start + size]), number=number, size=size, total=len(items))
+
+
+def link_args(values: Mapping[str, Any] | None = None, drop: Iterable[str] = ()) -> dict[str, Any]:
+    """The query arguments a link to the same list carries (a pager's, an export's, "show every
+    country"): the request's own, every value of each (a filter may repeat), less ``drop`` and
+    the names ``url_for`` keeps for itself (``endpoint``, ``_anchor``, ``_external``…: from the
+    query string they made every list page a 500), then ``values``, which win (a run page's
+    ``run_id`` is its path, whatever the query string says)."""
+    dropped = set(drop)
+    out: dict[str, Any] = {
+        name: given
+        for name, given in request.args.to_dict(flat=False).items()
+        if name not in dropped and name != "endpoint" and not name.startswith("_")
+    }
+    out.update(values or {})
+    return out

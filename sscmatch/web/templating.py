@@ -20,6 +20,7 @@ from sscmatch.schemas import moment_text
 from sscmatch.vocab import INTERFACE_LANGUAGES, Vocabulary, load_vocabulary
 from sscmatch.web.access import PUBLIC, SIGNED_IN, access, rule_for
 from sscmatch.web.db import get_session
+from sscmatch.web.paging import link_args
 from sscmatch.web.translate import current_lang, gettext
 from sscmatch.web.translate import lazy_gettext as _l
 from sscmatch.workflow.base import N_
@@ -529,6 +530,7 @@ def init_app(app: Flask) -> None:
         institution_name=institution_name,
         url_if=url_if,
         theme_label=theme_label,
+        link_args=link_args,
         demo_accounts=lambda: DEMO_ACCOUNTS if app.config.get("DEMO") else (),
     )
     from sscmatch.web import tourtext

@@ -21,7 +21,7 @@ from sqlmodel.sql.expression import SelectOfScalar
 
 from sscmatch.db import BadVersion, expect_version
 from sscmatch.models import AuditEvent, User
-from sscmatch.schemas import CONSTITUENCIES, ROLES, json_value
+from sscmatch.schemas import CONSTITUENCIES, ROLES, json_value, whole_number
 from sscmatch.vocab import INTERFACE_LANGUAGES, load_vocabulary
 from sscmatch.workflow import throttle
 from sscmatch.workflow.audit import record_event, snapshot
@@ -324,8 +324,11 @@ class AuditFilter:
 
 def _user_id_for(session: Session, who: str) -> int:
     who = who.strip()
-    if who.isdigit():
-        return int(who)
+    if who.isascii() and who.isdigit():  # a user's number (an e-mail is never all digits)
+        number = whole_number(who)
+        if number is None:  # beyond any id: no such user, not an overflow
+            raise AdminError(f"there is no user number {who}", field="user", code="no_such_user")
+        return number
     user = session.exec(select(User).where(User.email == who.lower())).first()
     if user is None or user.id is None:
         raise AdminError(f"there is no user with e-mail {who}", field="user", code="no_such_user")
