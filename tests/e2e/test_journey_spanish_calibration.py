@@ -164,7 +164,7 @@ def test_secretariat_calibrates_and_reads_the_reasons_in_spanish(
     shot(sec, "matching-page-after")
 
     # -- A run for the need that no capacity addresses.
-    start = sec.locator("form[action='/matching/runs']")
+    start = sec.locator("form[method=post][action='/matching/runs']")
     start.locator("input[name=scope][value=selected]").check()
     start.locator("textarea[name=needs]").fill(NEED_ID)
     start.locator("input[name=top]").fill("5")
