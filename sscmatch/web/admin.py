@@ -72,6 +72,7 @@ MESSAGES: dict[str, Any] = {
     "bad_page": _l("The page number must be 1 or more."),
     "page_too_far": _l("There is no such page; go back to the first page."),
     "no_such_user": _l("There is no user with this e-mail."),
+    "no_such_user_number": _l("There is no user with this number."),
     "bad_range": _l("The start date is after the end date."),
     "bad_country": _l("Unknown country."),
 }

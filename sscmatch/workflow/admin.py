@@ -327,7 +327,9 @@ def _user_id_for(session: Session, who: str) -> int:
     if who.isascii() and who.isdigit():  # a user's number (an e-mail is never all digits)
         number = whole_number(who)
         if number is None:  # beyond any id: no such user, not an overflow
-            raise AdminError(f"there is no user number {who}", field="user", code="no_such_user")
+            raise AdminError(
+                f"there is no user number {who}", field="user", code="no_such_user_number"
+            )
         return number
     user = session.exec(select(User).where(User.email == who.lower())).first()
     if user is None or user.id is None:

@@ -364,6 +364,8 @@ def test_audit_log_filters_newest_first_and_event_page(
         ("date_from=2026-13-45", "Not a valid date value"),
         ("date_from=2026-05-02&date_to=2026-05-01", "The start date is after the end date."),
         ("user=ghost@test.org", "There is no user with this e-mail."),
+        ("user=" + "9" * 23, "There is no user with this number."),  # beyond any id
+        ("user=%C2%B2", "There is no user with this e-mail."),  # "²": not a number we take
         ("page=-1", "page number"),
     ],
 )
