@@ -23,6 +23,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, Protocol, TypeVar
 
+from sscmatch.schemas import whole_number
 from sscmatch.vocab import Vocabulary, load_vocabulary
 
 T = TypeVar("T")
@@ -144,8 +145,9 @@ def user_filter(text: str | None, error: type[BadParameter] = BadParameter) -> i
     raw = (text or "").strip()
     if not raw:
         return None
-    if raw.isascii() and raw.isdigit() and len(raw) <= 18:
-        return int(raw)
+    number = whole_number(raw)
+    if number is not None:
+        return number
     raise error(N_("unknown user %(value)s (expected a user's number)"), value=repr(raw[:40]))
 
 
