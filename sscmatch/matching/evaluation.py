@@ -233,6 +233,7 @@ class Report:
     chosen_margins: dict[tuple[str, str], Margin]  # the same, over the rule chosen before T
     chosen: dict[int, str]  # cut-off -> the rule chosen on the history before it
     pool_coverage: float
+    design: str = ""  # how the cases were made, when not by cut-offs (``leaveout.py``)
 
     def row(self, method: str) -> Row:
         return next(r for r in self.rows if r.method == method)
@@ -312,6 +313,21 @@ def evaluate(
         in_pool += sum(1 for c in by_year[year] if c.providers & set(snaps[True].pool(c)))
         for m in table:
             rankings[m.name].update(m.run(snaps[m.family]))
+    cutoff_sizes = {y: len(by_year[y]) for y in years}
+    return scored(name, table, rankings, cases, cutoff_sizes, window, in_pool)
+
+
+def scored(
+    name: str,
+    table: Sequence[MethodSpec],
+    rankings: Mapping[str, Mapping[str, Ranking]],
+    cases: list[Case],
+    cutoffs: dict[int, int],
+    window: int,
+    in_pool: int,
+    design: str = "",
+) -> Report:
+    """The report of every method's rankings of ``cases``: metrics, concentration, margins."""
     rows = []
     for m in table:
         per = {c.id: case_metrics(rankings[m.name][c.id], c.providers) for c in cases}
@@ -321,15 +337,16 @@ def evaluate(
         name=name,
         rows=rows,
         cases=cases,
-        cutoffs={y: len(by_year[y]) for y in years},
+        cutoffs=cutoffs,
         window=window,
         margins={},
         chosen_margins={},
         chosen=next((dict(m.choices) for m in table if m.kind == "chosen"), {}),
         pool_coverage=in_pool / len(cases) if cases else float("nan"),
+        design=design,
     )
     if any(r.kind == "full" for r in rows) and any(r.kind == "baseline" for r in rows):
-        cuts: list[int | str] = [*years, "all"]
+        cuts: list[int | str] = [*cutoffs, "all"]
         for cut in cuts:
             for unit in UNITS:
                 report.margins[(str(cut), unit)] = margin(report, cut, unit)
@@ -385,10 +402,12 @@ def markdown(report: Report) -> str:
         f"{y}: {n} cases in {len({c.exchange for c in report.cases_of(y)})} projects"
         for y, n in report.cutoffs.items()
     )
+    design = report.design or (
+        f"Cut-offs (each tests the exchanges of the next {report.window} years): {sizes}."
+    )
     lines += [
         "",
-        f"Cut-offs (each tests the exchanges of the next {report.window} years): {sizes}."
-        f" The real provider is a candidate at all in {_fmt(report.pool_coverage)} of the"
+        f"{design} The real provider is a candidate at all in {_fmt(report.pool_coverage)} of the"
         " cases (the ceiling of coverage for every method).",
         "",
         "Margin of the full matcher over the best simple rule on MRR (95% paired bootstrap"

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
+
+from sscmatch.matching import PreparedCorpus, replay
 from sscmatch.matching.model import (
     CapacityItem,
     CommitmentItem,
@@ -257,3 +260,16 @@ def small_corpus(**changes: object) -> Corpus:
     }
     fields.update(changes)
     return Corpus(**fields)  # type: ignore[arg-type]
+
+
+def record_prepares(monkeypatch: pytest.MonkeyPatch) -> list[tuple[Corpus, date | None]]:
+    """Every corpus the replay prepares for ranking, with its ``as_of``, as it happens."""
+    seen: list[tuple[Corpus, date | None]] = []
+    real = replay.prepare
+
+    def spy(corpus: Corpus, as_of: date | None = None, **kw: object) -> PreparedCorpus:
+        seen.append((corpus, as_of))
+        return real(corpus, as_of=as_of, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(replay, "prepare", spy)
+    return seen

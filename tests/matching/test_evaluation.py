@@ -12,7 +12,7 @@ from math import log2
 
 import pytest
 
-from sscmatch.matching import CapacityItem, Corpus, ExchangeItem, PreparedCorpus, replay
+from sscmatch.matching import CapacityItem, Corpus, ExchangeItem
 from sscmatch.matching import evaluation as ev
 from sscmatch.matching.evaluation import bootstrap, evaluate, markdown, mean
 from sscmatch.matching.metrics import (
@@ -25,7 +25,7 @@ from sscmatch.matching.metrics import (
     reciprocal_rank,
 )
 from sscmatch.matching.replay import Case, corpus_as_of, make_cases
-from tests.matching.helpers import small_corpus
+from tests.matching.helpers import record_prepares, small_corpus
 
 L2, L3, L4 = log2(2), log2(3), log2(4)
 
@@ -242,14 +242,7 @@ def test_donor_providers_are_not_the_answer_and_joint_hosts_are_no_cases() -> No
 def test_the_matcher_never_sees_exchanges_at_or_after_the_cutoff(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    seen: list[tuple[Corpus, date | None]] = []
-    real = replay.prepare
-
-    def spy(corpus: Corpus, as_of: date | None = None, **kw: object) -> PreparedCorpus:
-        seen.append((corpus, as_of))
-        return real(corpus, as_of=as_of, **kw)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(replay, "prepare", spy)
+    seen = record_prepares(monkeypatch)
     corpus = dated_corpus()
     report = evaluate(corpus, cutoffs=(2012, 2015, 2019), window=2, only=[ev.FULL, "popularity"])
     assert report.cutoffs == {2012: 1, 2015: 1, 2019: 1}
