@@ -154,14 +154,25 @@ def send_list(
 
 
 def moment(value: datetime | None) -> str | None:
-    """A moment as the exports write it (:func:`sscmatch.schemas.moment_text`), None kept."""
-    return None if value is None else moment_text(value)
+    """A moment as every export writes it, None kept: ISO 8601 in UTC to the second with ``Z``
+    (:func:`sscmatch.schemas.moment_text` of the moment's second, never the next one), what a
+    spreadsheet reads as a time and what sorts as text; the API keeps its microseconds.
+
+    >>> moment(datetime(2026, 12, 4, 21, 3, 7, 999_999, tzinfo=UTC))
+    '2026-12-04T21:03:07Z'
+    """
+    return None if value is None else moment_text(value.replace(microsecond=0))
+
+
+def _plain(value: Any) -> Any:
+    """A value of a row as the files write it: a moment by :func:`moment` (a row maker that
+    leaves a ``datetime`` in its row still exports it to the second), anything else as text."""
+    return moment(value) if isinstance(value, datetime) else str(value)
 
 
 def _now() -> str:
-    """The time of export as every JSON answer writes a moment, to the second (two exports'
-    times then sort as text)."""
-    return moment_text(datetime.now(UTC).replace(microsecond=0))
+    """The time of export, written as every moment of an export (:func:`moment`)."""
+    return str(moment(datetime.now(UTC)))
 
 
 def _body(
@@ -186,7 +197,7 @@ def _body(
         },
         ensure_ascii=False,
         indent=1,
-        default=str,
+        default=_plain,
     ).encode("utf-8")
 
 
@@ -200,9 +211,11 @@ def _response(kind: str, fmt: str, body: bytes) -> Response:
 
 
 def _flat(row: Mapping[str, Any]) -> dict[str, Any]:
-    """A row for CSV: lists joined with ``;``, None as empty."""
+    """A row for CSV: lists joined with ``;``, None as empty, a moment by :func:`moment`."""
     return {
-        k: ";".join(str(x) for x in v) if isinstance(v, list | tuple) else ("" if v is None else v)
+        k: ";".join(str(_plain(x)) for x in v)
+        if isinstance(v, list | tuple)
+        else ("" if v is None else moment(v) if isinstance(v, datetime) else v)
         for k, v in row.items()
     }
 
