@@ -67,13 +67,14 @@ def _update_form(formdata: Any = None) -> UpdateForm:
 ALL = "all"
 
 
-def _chosen_country() -> tuple[str | None, bool]:
+def _chosen_country(own_default: bool = True) -> tuple[str | None, bool]:
     """The owner country to show and whether it is the reader's own by default (a focal point
-    opens on their country; ``all`` or an empty choice shows every country); a country the
-    vocabulary does not know is a 400 in the reader's language (the one handler)."""
+    opens on their country, unless not ``own_default``: the API lists every country; ``all`` or
+    an empty choice shows every country); a country the vocabulary does not know is a 400 in the
+    reader's language (the one handler)."""
     raw = request.args.get("country")
     if raw is None:
-        if current_user.role == "focal_point" and current_user.country:
+        if own_default and current_user.role == "focal_point" and current_user.country:
             return str(current_user.country), True
         return None, False
     if raw.strip().upper() in ("", ALL.upper()):

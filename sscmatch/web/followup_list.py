@@ -31,11 +31,11 @@ WHEN_LABELS = {
 }
 
 
-def chosen_filter() -> tuple[wf.CommitmentFilter, bool]:
+def chosen_filter(own_default: bool = True) -> tuple[wf.CommitmentFilter, bool]:
     """The list's filter from the query string and whether its country is the reader's own by
-    default (the page and its export read it the same way; ``overdue=true``, the export's
-    former argument, still means ``when=overdue``)."""
-    country, own = _chosen_country()
+    default (the page, its export and the API read it the same way, the API without a default
+    country; ``overdue=true``, the export's former argument, still means ``when=overdue``)."""
+    country, own = _chosen_country(own_default)
     args = request.args
     when = args.get("when") or ("overdue" if args.get("overdue") == "true" else None)
     flt = wf.CommitmentFilter(

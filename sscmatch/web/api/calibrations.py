@@ -15,7 +15,7 @@ from flask_login import current_user
 from pydantic import BaseModel, ConfigDict, Field
 
 from sscmatch.models import Calibration
-from sscmatch.schemas import Moment
+from sscmatch.schemas import MAX_INT, Moment
 from sscmatch.web.access import access
 from sscmatch.web.api import (
     ApiError,
@@ -34,6 +34,7 @@ from sscmatch.web.calibrations import (
     queue_calibration,
 )
 from sscmatch.web.db import get_session
+from sscmatch.web.matching import RUN_STATUSES, work_filters
 from sscmatch.web.tours import today
 from sscmatch.workflow import calibrations as wf
 
@@ -126,6 +127,16 @@ def latest() -> Any:
 @access(*READERS)
 @operation(
     query=[
+        query_arg(
+            "status", description="only calibrations of this status", enum=list(RUN_STATUSES)
+        ),
+        query_arg(
+            "by",
+            "integer",
+            "only calibrations started by this user (their number, as `created_by`)",
+            minimum=0,
+            maximum=MAX_INT,
+        ),
         query_arg("page", "integer", minimum=1),
         {
             "name": "per_page",
@@ -133,17 +144,22 @@ def latest() -> Any:
             "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE},
         },
     ],
-    responses={"200": "a page of calibrations", "400": "a bad page number"},
+    responses={
+        "200": "a page of calibrations",
+        "400": "a bad page number, status or user number (said in the requester's language)",
+    },
     returns=PageOf(CalibrationRecord),
 )
 def list_calibrations() -> Any:
-    """Every calibration, newest first (running and failed ones too)."""
+    """Every calibration, newest first (running and failed ones too); `status` and `by` (who
+    started it) filter as on the calibrations page."""
     page = int_arg("page", 1, 1, 1_000_000)
     size = int_arg("per_page", int(current_app.config["PAGE_SIZE"]), 1, MAX_PER_PAGE)
+    status, by = work_filters()
     db = _db()
     wf.sweep_interrupted(db)
     db.commit()
-    rows, total = wf.history(db, page, size)
+    rows, total = wf.history(db, page, size, status=status, by=by)
     in_use = wf.latest(db)
     items = [
         calibration_json(db, row, in_use=in_use is not None and row.id == in_use.id)

@@ -21,6 +21,7 @@ from sscmatch.web.access import SIGNED_IN, access
 from sscmatch.web.api import ApiError, NoBody, PageOf, bp, int_arg, operation, query_arg
 from sscmatch.web.api.review import ListedProposal, _db, proposal_json
 from sscmatch.workflow import notices, worklists
+from sscmatch.workflow.base import choice_filter
 
 
 class NoticeRecord(BaseModel):
@@ -67,6 +68,9 @@ def notice_json(notice: Notice) -> dict[str, Any]:
     returns=PageOf(NoticeRecord, counts=("unread",)),
     query=[
         query_arg("unread", "boolean"),
+        query_arg(
+            "entity", description="only notices about this kind of record", enum=list(notices.ABOUT)
+        ),
         query_arg("page", "integer", minimum=1),
         {
             "name": "per_page",
@@ -74,22 +78,29 @@ def notice_json(notice: Notice) -> dict[str, Any]:
             "schema": {"type": "integer", "minimum": 1, "maximum": 200},
         },
     ],
-    responses={"200": "a page of notices", "400": "a bad parameter"},
+    responses={
+        "200": "a page of notices",
+        "400": "a bad parameter (`unread`, `entity`: said in the requester's language)",
+    },
 )
 def notice_list() -> Any:
-    """Your notices, unread first then newest first (`unread=true`: only those not read yet);
-    `unread` counts those not read."""
+    """Your notices, unread first then newest first (`unread=true`: only those not read yet;
+    `entity`: only those about that kind of record, as on the notices page); `unread` counts
+    those not read."""
     size = int_arg("per_page", int(current_app.config["PAGE_SIZE"]), 1, 200)
     number = int_arg("page", 1, 1, 100_000)
-    raw = (request.args.get("unread") or "").strip().lower()
-    if raw not in ("", "true", "false", "1", "0"):
-        raise ApiError(400, "bad_parameter", "unread must be true or false")
+    from sscmatch.web.main import UNREAD_VALUES
+
+    # the page's filters, by the same functions (any case of true/false, as the API took it)
+    unread = choice_filter((request.args.get("unread") or "").lower(), tuple(UNREAD_VALUES))
+    entity = choice_filter(request.args.get("entity"), notices.ABOUT)
     page = notices.for_user(
         _db(),
         current_user.id,
         limit=size,
         offset=(number - 1) * size,
-        unread_only=raw in ("true", "1"),
+        unread_only=UNREAD_VALUES.get(unread or "", False),
+        entity=entity,
     )
     return jsonify(
         items=[notice_json(n) for n in page.items],

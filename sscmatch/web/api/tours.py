@@ -7,6 +7,7 @@ the ``version`` they started from; a stale one answers 409.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Annotated, Any, Literal
 
 from flask import jsonify, request
@@ -36,7 +37,9 @@ from sscmatch.web.api import (
     query_arg,
 )
 from sscmatch.web.db import get_session
+from sscmatch.web.followup_list import chosen_filter
 from sscmatch.web.tours import today, tour_rates
+from sscmatch.workflow import commitment_list
 from sscmatch.workflow import commitments as kwf
 from sscmatch.workflow import tours as wf
 
@@ -478,27 +481,47 @@ def api_add_commitment(tour_id: str, body: CommitmentNew) -> Any:
 @operation(
     returns=ItemsOf(CommitmentRecord),
     query=[
-        query_arg("country"),
+        query_arg("country", description="the owner country (`all` or empty: every country)"),
         query_arg("tour"),
-        query_arg("status"),
-        query_arg("overdue", "boolean"),
+        query_arg(
+            "status",
+            description="`open`: pending or in progress",
+            enum=[*kwf.STATUSES, commitment_list.OPEN_STATUS],
+        ),
+        query_arg(
+            "origin",
+            description="`live`: of study tours planned here; `documents`: recorded from the "
+            "documents",
+            enum=list(commitment_list.ORIGINS),
+        ),
+        query_arg(
+            "when",
+            description=f"`overdue`, or `soon`: open and due within "
+            f"{commitment_list.SOON_DAYS} days, not yet overdue",
+            enum=list(commitment_list.WHENS),
+        ),
+        query_arg("overdue", "boolean", "`true`: as `when=overdue`"),
     ],
-    responses={"200": "{items}", "400": "bad filter"},
+    responses={"200": "{items}", "400": "bad filter (said in the requester's language)"},
 )
 def api_commitments() -> Any:
-    """Commitments, overdue first (filters: country, tour, status, overdue=true)."""
+    """Commitments, overdue first, filtered as on the follow-up's list of commitments (country,
+    status, origin, when) and by tour; `overdue=true` is `when=overdue`."""
     overdue = (request.args.get("overdue") or "").lower()
     if overdue not in ("", "true", "false", "1", "0"):
         raise ApiError(400, "bad_parameter", "overdue must be true or false")
-    rows = kwf.list_commitments(
-        get_session(),
-        today=today(),
-        country=request.args.get("country") or None,
-        tour=request.args.get("tour") or None,
-        status=request.args.get("status") or None,
-        overdue=overdue in ("true", "1"),
-    )
-    return jsonify(items=[commitment_json(k) for k in rows])
+    flt, _own = chosen_filter(own_default=False)
+    if overdue in ("true", "1") and flt.when is None:
+        flt = replace(flt, when="overdue")
+    tour = request.args.get("tour") or None
+    db, day = get_session(), today()
+    kept = [
+        r["id"]
+        for r in commitment_list.filtered_records(db, flt, today=day)
+        if tour is None or r["study_tour"] == tour
+    ]
+    found = {k.id: k for k in kwf.list_commitments(db, today=day, country=flt.country, tour=tour)}
+    return jsonify(items=[commitment_json(found[i]) for i in kept if i in found])
 
 
 @bp.get("/commitments/<commitment_id>")
