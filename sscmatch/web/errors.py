@@ -8,8 +8,8 @@ choice, and every handler below goes through it:
 
 - a use-case error (:class:`sscmatch.workflow.base.DomainError` and every family derived from it)
   rolls the request's session back and answers with the status and code the error carries; the
-  API says its English message (a bad filter's, :class:`~sscmatch.workflow.base.BadParameter`,
-  in the requester's language), a page says it in the reader's language (:func:`error_text`),
+  API and a page alike say it in the reader's language (:func:`error_text`; the API beside the
+  error's code),
   and a refused form answers 400 on a page where the API answers 422 (:func:`page_status`);
 - HTTP errors (``abort``), a failed CSRF check, a body over the upload limit, and the API's own
   :class:`sscmatch.web.api.ApiError`;
@@ -34,7 +34,7 @@ from sscmatch.web.db import get_session
 from sscmatch.web.messages import translated
 from sscmatch.web.tourtext import message
 from sscmatch.web.translate import lazy_gettext as _l
-from sscmatch.workflow.base import BadParameter, DomainError
+from sscmatch.workflow.base import DomainError
 from sscmatch.workflow.tours import TourProblems
 
 # Error pages in the reader's language: a title per status, and a sentence for the statuses
@@ -136,10 +136,9 @@ def rollback() -> None:
 def _domain_error(exc: DomainError) -> Any:
     rollback()
     if request.path.startswith("/api/"):
-        # a filter's bad value is said in the requester's language (their account's), as on
-        # the pages whose filters the lists share
-        said = error_text(exc) if isinstance(exc, BadParameter) else str(exc)
-        return jsonify(error=exc.code, message=said), exc.status
+        # said in the requester's language (their account's), as the pages say it; a client
+        # that needs something stable reads ``error``, the code
+        return jsonify(error=exc.code, message=error_text(exc)), exc.status
     return answer(page_status(exc), exc.code, error_text(exc))
 
 
