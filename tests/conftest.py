@@ -304,19 +304,24 @@ ACCOUNTS = {
 }
 
 
-@pytest.fixture
-def users(app: Flask) -> dict[str, int]:
-    """One user per role (two focal points, of Guatemala and Brazil); returns their ids."""
+def create_accounts(engine: Engine) -> dict[str, int]:
+    """The users of ``ACCOUNTS`` (one per role, two focal points); returns their ids."""
     from sscmatch.workflow.users import create_user
 
     ids = {}
-    with session_scope(app.extensions["sscmatch.engine"]) as s:
+    with session_scope(engine) as s:
         for key, (email, role, country, constituency) in ACCOUNTS.items():
             user = create_user(
                 s, email, PASSWORD, role, country=country, constituency=constituency, name=key
             )
             ids[key] = user.id
     return ids
+
+
+@pytest.fixture
+def users(app: Flask) -> dict[str, int]:
+    """One user per role (two focal points, of Guatemala and Brazil); returns their ids."""
+    return create_accounts(app.extensions["sscmatch.engine"])
 
 
 def sign_in(client: Any, who: str) -> Any:

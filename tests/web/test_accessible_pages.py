@@ -1,5 +1,5 @@
 """Every page can be used with a screen reader and a keyboard: walked over every page of the app
-(the pages of the URL map, with real records: ``test_authorization._world``) for each role, the
+(the pages of the URL map, with real records: the shared world of ``tests/web/world.py``) for each role, the
 HTML says its language, has one main heading, gives every form control a name (a label, or
 ``aria-label``/``aria-labelledby``, or a label around it), every link and button a text or a
 name, every image a text alternative, and no id twice."""
@@ -8,16 +8,13 @@ from __future__ import annotations
 
 from collections import Counter
 from html.parser import HTMLParser
-from typing import Any
 
-from flask import Flask
-
-from tests.conftest import sign_in
-from tests.web.test_authorization import _world
 from tests.web.test_every_word_translated import _pages
+from tests.web.world import Walk, world_fixture
 
 ROLES = ("admin", "secretariat", "analyst", "focal_gtm")
 NAMELESS_INPUTS = {"hidden", "submit", "button", "reset", "image"}
+shared_world = world_fixture()  # the walk only reads
 
 
 class _Page(HTMLParser):
@@ -88,15 +85,12 @@ def problems(html: str) -> list[str]:
     return out
 
 
-def test_every_page_names_its_language_heading_controls_and_links(
-    app: Flask, users: dict[str, int]
-) -> None:
-    values: dict[str, Any] = _world(app, users)["values"]  # built once: every role reads it
-    paths = _pages(app, values)
+def test_every_page_names_its_language_heading_controls_and_links(shared_world: Walk) -> None:
+    paths = _pages(shared_world.app, shared_world.values)
     found: dict[str, list[str]] = {}
     read = 0
     for role in ROLES:
-        client = sign_in(app.test_client(), role)
+        client = shared_world.client(role)
         for path in paths:
             response = client.get(path)
             response.close()

@@ -15,9 +15,10 @@ from pydantic import BaseModel
 from sqlmodel import SQLModel
 
 from sscmatch.web.api import NoBody, operation
-from tests.web.test_authorization import _world
+from tests.web.world import Walk, world_fixture
 
 WRITES = {"POST", "PUT", "PATCH"}
+shared_world = world_fixture()  # every body is refused: nothing written
 
 
 @contextmanager
@@ -69,14 +70,12 @@ def _path(app: Flask, endpoint: str, arguments: Any, values: dict[str, Any]) -> 
         return url_for(endpoint, **{a: values.get(a, 1) for a in arguments})
 
 
-def test_every_body_is_read_with_the_model_its_document_names(
-    app: Flask, users: dict[str, int]
-) -> None:
-    world = _world(app, users)
+def test_every_body_is_read_with_the_model_its_document_names(shared_world: Walk) -> None:
+    app = shared_world.app
     spec = app.test_client().get("/api/v1/openapi.json").get_json()
     checked = 0
     wrong = []
-    for method, path, model, caller in _body_routes(app, world["values"]):
+    for method, path, model, caller in _body_routes(app, shared_world.values):
         documented = _documented(spec, method, path)
         assert documented == model.__name__, f"{method} {path}"
         client = app.test_client()
@@ -85,7 +84,7 @@ def test_every_body_is_read_with_the_model_its_document_names(
                 path,
                 method=method,
                 json={"no_such_field": 1},
-                headers={"Authorization": f"Bearer {world['tokens'][caller]}"},
+                headers={"Authorization": f"Bearer {shared_world.tokens[caller]}"},
             )
         assert response.status_code < 500, f"{method} {path}: {response.status_code}"
         if model not in seen:

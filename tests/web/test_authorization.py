@@ -11,6 +11,7 @@ a refused caller gets 403; an anonymous caller is sent to sign in (pages) or get
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -191,7 +192,11 @@ POLICY: dict[str, dict[str, set[str]]] = {
 def _world(app: Flask, users: dict[str, int]) -> dict[str, Any]:
     """The fuzzers' records (Guatemala's, a proposal that involves Guatemala but not Brazil, a
     tour, a commitment, tokens) and a value for every URL argument."""
-    world = build_world(app, users)
+    return world_values(app, users, build_world(app, users))
+
+
+def world_values(app: Flask, users: dict[str, int], world: dict[str, Any]) -> dict[str, Any]:
+    """A value for every URL argument, and the tokens, of ``world`` (:func:`build_world`'s)."""
     with Session(app.extensions["sscmatch.engine"]) as s:
         event = s.exec(select(AuditEvent)).first()
         assert event is not None
@@ -223,18 +228,29 @@ def _world(app: Flask, users: dict[str, int]) -> dict[str, Any]:
 _CLIENTS: dict[tuple[int, str], Any] = {}
 
 
-def _client(app: Flask, who: str) -> Any:
-    """One signed-in client per role (signing in for every request would be slow)."""
+def _client(app: Flask, who: str, signed_in: Callable[[str], Any] | None = None) -> Any:
+    """One signed-in client per role (signing in for every request would be slow), from
+    ``signed_in`` when given (a shared world's: ``tests/web/world.py``)."""
     key = (id(app), who)
     if key not in _CLIENTS:
-        client = app.test_client()
-        if who != "anonymous":
-            sign_in(client, who)
+        if signed_in is not None:
+            client = signed_in(who)
+        else:
+            client = app.test_client()
+            if who != "anonymous":
+                sign_in(client, who)
         _CLIENTS[key] = client
     return _CLIENTS[key]
 
 
-def _call(app: Flask, who: str, method: str, path: str, tokens: dict[str, str]) -> Any:
+def _call(
+    app: Flask,
+    who: str,
+    method: str,
+    path: str,
+    tokens: dict[str, str],
+    signed_in: Callable[[str], Any] | None = None,
+) -> Any:
     headers = {}
     if path.startswith("/api/"):
         client = app.test_client()
@@ -242,7 +258,7 @@ def _call(app: Flask, who: str, method: str, path: str, tokens: dict[str, str]) 
             headers["Authorization"] = f"Bearer {tokens[who]}"
         kwargs: dict[str, Any] = {"json": {}} if method != "GET" else {}
     else:
-        client = _client(app, who)
+        client = _client(app, who, signed_in)
         if path == "/logout":
             _CLIENTS.pop((id(app), who), None)  # signed out: the next request signs in afresh
         kwargs = {"data": {}} if method != "GET" else {}

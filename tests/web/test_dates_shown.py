@@ -19,10 +19,9 @@ from sqlmodel import Session, select
 from sscmatch import caches
 from sscmatch.dates import PartialDate
 from sscmatch.models import Capacity, Commitment, Exchange, Need, StudyTour
-from tests.conftest import sign_in
 from tests.web.english_text import visible_texts
-from tests.web.test_authorization import _world
 from tests.web.test_every_word_translated import _pages
+from tests.web.world import Walk, World, world_fixture
 
 DATE_FIELDS = frozenset(
     {"start", "end", "due", "available_from", "available_to", "desired_from", "desired_to"}
@@ -161,11 +160,10 @@ def test_the_template_check_finds_a_raw_date(app: Flask) -> None:
         assert list(_date_outputs(app.jinja_env.parse(source))) == expected, source
 
 
-def _dated_world(app: Flask, users: dict[str, int]) -> dict[str, object]:
+def _dated_world(app: Flask, world: World) -> None:
     """The authorization matrix's world with month and day dates on the records its pages show
     (the knowledge base has mostly years, which read the same in every language)."""
-    world = _world(app, users)
-    values = world["values"]
+    values = world.values
     chosen = {
         (Need, values["need_id"]): {"desired_from": "2031-07", "desired_to": "2032-11-23"},
         (Capacity, values["capacity_id"]): {"available_from": "2031-05", "available_to": "2033-02-14"},
@@ -181,7 +179,10 @@ def _dated_world(app: Flask, users: dict[str, int]) -> dict[str, object]:
                 setattr(record, field, PartialDate.parse(text))
         s.commit()
     caches.clear_all()
-    return values
+
+
+# The shared world with those dates, shared by this module's walks (they read).
+dated_world = world_fixture(_dated_world)
 
 
 def _shown_dates(app: Flask) -> set[PartialDate]:
@@ -197,8 +198,8 @@ def _shown_dates(app: Flask) -> set[PartialDate]:
     return found
 
 
-def test_pages_write_dates_in_the_readers_language(app: Flask, users: dict[str, int]) -> None:
-    values = _dated_world(app, users)
+def test_pages_write_dates_in_the_readers_language(dated_world: Walk) -> None:
+    app, values = dated_world.app, dated_world.values
     printing = _printing_templates(app)
     reaches = _reaches(app)
     dates = _shown_dates(app)
@@ -216,8 +217,7 @@ def test_pages_write_dates_in_the_readers_language(app: Flask, users: dict[str, 
         for lang in LANGS:
             words = {d.format(lang): d for d in dates}
             for who in ("secretariat", "focal_gtm"):
-                client = app.test_client()
-                sign_in(client, who)
+                client = dated_world.client(who)
                 client.post("/language", data={"lang": lang, "next": "/"})
                 for path in pages:
                     rendered.clear()
@@ -254,14 +254,10 @@ def test_the_period_filter_takes_values_text_and_days(app: Flask) -> None:
         assert period("not a date") == "not a date"
 
 
-def test_the_network_side_panel_gets_the_words_and_keeps_iso(
-    app: Flask, users: dict[str, int]
-) -> None:
+def test_the_network_side_panel_gets_the_words_and_keeps_iso(dated_world: Walk) -> None:
     """The side panel's JSON (read by network.js) carries the reader's words beside the ISO
     ``start`` the other readers of that JSON use."""
-    _dated_world(app, users)
-    client = app.test_client()
-    sign_in(client, "secretariat")
+    client = dated_world.client("secretariat")
     client.post("/language", data={"lang": "fr", "next": "/"})
     found = client.get("/network/exchanges?node=GTM&format=json").get_json()
     items = [x for x in found["exchanges"] if x["start"]]

@@ -44,11 +44,10 @@ from sscmatch.models import (
     Veto,
     utcnow,
 )
-from tests.conftest import sign_in
 from tests.web.english_text import Detector
 from tests.web.test_bad_filters import _unclear
 from tests.web.test_every_word_translated import _known_english
-from tests.web.test_fuzz_api import build_world
+from tests.web.world import Walk, World, world_fixture
 
 PAGE = 3  # rows per page here: every list below has more
 ROLES = ("secretariat", "admin", "analyst", "focal_gtm")
@@ -113,12 +112,12 @@ ODD_FILTERS = {
 }
 
 
-def _seed(app: Flask, users: dict[str, int]) -> dict[str, Any]:
-    """:func:`build_world` and more rows where it leaves a list with a page or less: match
+def _seed(app: Flask, shared: World) -> None:
+    """More rows in the shared world where it leaves a list with a page or less: match
     runs and calibrations (done and failed), tours, audit events, needs with proposals to
     review (in the world's run: its page lists them), drafts of both focal points' countries,
     vetoes, notices (every role's) and imports (done and failed, by two people)."""
-    world = build_world(app, users)
+    users, world = shared.users, shared.built
     pairs = [("BRA", "GTM"), ("GTM", "HND"), ("ARG", "CHL"), ("MEX", "COL"), ("PER", "ECU")]
     with Session(app.extensions["sscmatch.engine"]) as s:
         for n in range(PAGE + 1):
@@ -201,7 +200,10 @@ def _seed(app: Flask, users: dict[str, int]) -> dict[str, Any]:
                 )
             )
         s.commit()
-    return world
+
+
+# The world of the walks with more rows in every list, shared by this module's tests (they read).
+seeded_world = world_fixture(_seed)
 
 
 def _samples(world: dict[str, Any]) -> dict[str, Any]:
@@ -237,9 +239,9 @@ def _lists(app: Flask, world: dict[str, Any]) -> list[tuple[str, str]]:
     return sorted(found)
 
 
-def _reader(app: Flask, rule: str) -> tuple[str, Any]:
+def _reader(world: Walk, rule: str) -> tuple[str, Any]:
     for who in ROLES:
-        client = sign_in(app.test_client(), who)
+        client = world.client(who)
         if client.get(rule).status_code == 200:
             return who, client
     raise AssertionError(f"{rule}: no role reads it")
@@ -296,14 +298,14 @@ def _rows(client: Any, link: str) -> list[dict[str, Any]]:
     return list(rows)
 
 
-def test_every_list_page_pages_filters_and_exports(app: Flask, users: dict[str, int]) -> None:
-    world = _seed(app, users)
+def test_every_list_page_pages_filters_and_exports(seeded_world: Walk) -> None:
+    app, world = seeded_world.app, seeded_world.world.built
     app.config["PAGE_SIZE"] = PAGE
     problems: list[str] = []
     walked: dict[str, set[str]] = {}
     tried: dict[str, str] = {}  # the last filter tried: the one that narrowed, if any
     for endpoint, rule in _lists(app, world):
-        who, client = _reader(app, rule)
+        who, client = _reader(seeded_world, rule)
         page = client.get(rule)
         html = page.get_data(as_text=True)
         has: set[str] = set()
@@ -359,18 +361,18 @@ def test_every_list_page_pages_filters_and_exports(app: Flask, users: dict[str, 
 
 
 def test_odd_pages_and_filters_are_a_4xx_in_the_readers_language_or_a_clamp(
-    app: Flask, users: dict[str, int]
+    seeded_world: Walk,
 ) -> None:
     """Every list page and its export, read in Spanish, with an odd page number or an odd value
     of a filter: a 200 (the page clamps or ignores it) or a 4xx that says why in Spanish
     (the export's refusal too), never a 5xx."""
-    world = _seed(app, users)
+    app, world = seeded_world.app, seeded_world.world.built
     app.config["PAGE_SIZE"] = PAGE
     known = {k for k in _known_english() if "_" not in k}
     detector = Detector("es", known, {*ODD_FILTERS.values(), *ODD_PAGES})
     wrong: list[str] = []
     for _endpoint, rule in _lists(app, world):
-        _who, client = _reader(app, rule)
+        _who, client = _reader(seeded_world, rule)
         client.post("/language", data={"lang": "es", "next": "/"})
         export = _export_links(client.get(rule).get_data(as_text=True)).get("csv")
         targets = [rule] + ([export.split("?")[0]] if export else [])
@@ -388,18 +390,18 @@ def test_odd_pages_and_filters_are_a_4xx_in_the_readers_language_or_a_clamp(
     assert not wrong, "\n".join(wrong)
 
 
-def test_a_focal_points_exports_hold_only_what_they_may_see(
-    app: Flask, users: dict[str, int]
-) -> None:
+def test_a_focal_points_exports_hold_only_what_they_may_see(seeded_world: Walk) -> None:
     """Every list page a focal point reads, exported unfiltered and with ``status=draft``: no
     other country's draft need or capacity, no proposal that does not involve their country,
     no notice of someone else; their own country's drafts and their own notices are there
     (the walk is not empty)."""
-    world = _seed(app, users)
+    app, world = seeded_world.app, seeded_world.world.built
     app.config["PAGE_SIZE"] = PAGE
-    client = sign_in(app.test_client(), "focal_gtm")
-    with Session(app.extensions["sscmatch.engine"]) as s:
-        own = s.exec(select(Notice.id).where(Notice.user_id == users["focal_gtm"])).all()
+    client = seeded_world.client("focal_gtm")
+    with Session(seeded_world.engine) as s:
+        own = s.exec(
+            select(Notice.id).where(Notice.user_id == seeded_world.users["focal_gtm"])
+        ).all()
     seen_ids: set[str] = set()
     wrong: list[str] = []
     exported = 0

@@ -2,8 +2,8 @@
 French, and no English shows outside proper names and data.
 
 The pages come from the app's URL map (as the authorization matrix does), filled with real ids of
-the knowledge base and a match run (``build_world``), plus the pages a reader reaches from there
-with filters and the error pages. What counts as English is ``tests/web/english_text.py``.
+the knowledge base and a match run (``build_world``, the shared world of ``tests/web/world.py``),
+plus the pages a reader reaches from there with filters and the error pages. What counts as English is ``tests/web/english_text.py``.
 """
 
 from __future__ import annotations
@@ -23,12 +23,13 @@ from sscmatch.vocab import load_vocabulary
 from sscmatch.web.templating import STATUS_LABELS
 from sscmatch.workflow import commitments as commitments_wf
 from sscmatch.workflow import tours as tours_wf
-from tests.conftest import sign_in
 from tests.web.english_text import Detector, visible_texts
-from tests.web.test_authorization import _world
+from tests.web.world import Walk, world_fixture
 
 ROLES = ("admin", "secretariat", "analyst", "focal_gtm")
 LANGUAGES = ("es", "pt", "fr")
+# The walks read, and the bad input is refused: they share one world.
+shared_world = world_fixture()
 # Not pages: files, JSON, redirects after a POST.
 NOT_PAGES = {
     "static",
@@ -160,18 +161,17 @@ def _pages(app: Flask, values: dict[str, Any]) -> list[str]:
     return sorted(set(paths))
 
 
-def _readers(app: Flask) -> Iterator[tuple[str, str, Any]]:
+def _readers(world: Walk) -> Iterator[tuple[str, str, Any]]:
     for who in ROLES:
         for lang in LANGUAGES:
-            client = app.test_client()
-            sign_in(client, who)
+            client = world.client(who)
             client.post("/language", data={"lang": lang, "next": "/"})
             yield who, lang, client
 
 
-def test_no_english_on_any_page_in_es_pt_fr(app: Flask, users: dict[str, int]) -> None:
-    world = _world(app, users)
-    values = world["values"]
+def test_no_english_on_any_page_in_es_pt_fr(shared_world: Walk) -> None:
+    app = shared_world.app
+    values = shared_world.values
     with Session(app.extensions["sscmatch.engine"]) as s:
         tour = s.get(StudyTour, values["tour_id"])
         assert tour is not None and tour.agenda  # a drafted tour, with its generated text
@@ -184,7 +184,7 @@ def test_no_english_on_any_page_in_es_pt_fr(app: Flask, users: dict[str, int]) -
     assert len(pages) > 30
     failures: dict[str, set[str]] = {}
     seen = 0
-    for who, lang, client in _readers(app):
+    for who, lang, client in _readers(shared_world):
         detector = Detector(lang, known, data)
         alone = _english_words_alone(lang)
         for path in pages:
@@ -248,17 +248,16 @@ def _bad_posts(values: dict[str, Any]) -> list[tuple[str, str, dict[str, str]]]:
     ]  # fmt: skip
 
 
-def test_no_english_in_answers_to_bad_input(app: Flask, users: dict[str, int]) -> None:
-    world = _world(app, users)
-    data = _data_texts(app)
+def test_no_english_in_answers_to_bad_input(shared_world: Walk) -> None:
+    data = _data_texts(shared_world.app)
     known = _known_english()
     failures: dict[str, set[str]] = {}
     answered = 0
-    for who, lang, client in _readers(app):
+    for who, lang, client in _readers(shared_world):
         detector = Detector(lang, known, data)
         requests = [("GET", path, {}) for path in BAD_GETS]
         requests += [
-            ("POST", path, form) for w, path, form in _bad_posts(world["values"]) if w == who
+            ("POST", path, form) for w, path, form in _bad_posts(shared_world.values) if w == who
         ]
         for method, path, form in requests:
             response = client.open(path, method=method, data=form, follow_redirects=True)

@@ -22,14 +22,17 @@ from werkzeug.utils import cached_property
 
 from sscmatch.models import Need, StudyTour
 from sscmatch.web import _refuse_nul
-from tests.conftest import sign_in
 from tests.web.test_authorization import _world
 from tests.web.test_fuzz_api import table_digest
+from tests.web.world import Walk, world_fixture
 
 DEEP = b'{"a": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
 ODD_NUMBERS = ("10" * 9, "1" + "0" * 17, "²", "٣", "１", " 1 ", "1\u00a0", "-1", "0", "1e3")
 ODD_DATES = ("٢٠٢٦-٠٣-٠٢", "２０２６-03-02", "2026-0³-02", "²⁰²⁶", "2026-03-0\u2082")
 ODD_TIMES = ("٠٩:٠٠", "0⁹:00", "09:0０", "9:00", "09:60", "24:00", "09 00")
+# The walks that only read share one world; the others write (POST /logout with a token signs
+# the secretariat out) and build their own.
+shared_world = world_fixture()
 
 
 def _routes(app: Flask, values: dict[str, Any]) -> list[tuple[str, str]]:
@@ -152,21 +155,21 @@ class _TrackedRequest(Request):
         return _ReadArgs(parse_qsl(query, keep_blank_values=True, errors="werkzeug.url_quote"))
 
 
-def test_odd_page_numbers_never_break_a_list(app: Flask, users: dict[str, int]) -> None:
+def test_odd_page_numbers_never_break_a_list(shared_world: Walk) -> None:
     """Every GET route with every number name and every odd number. A route that did not read
     a name (nor its whole query) with the first odd number is not asked the others: a value
     never read cannot change what the request does (``_READ`` says what each request read)."""
-    world = _world(app, users)
+    app = shared_world.app
     app.config["PROPAGATE_EXCEPTIONS"] = False
     assert app.request_class is Request
     app.request_class = _TrackedRequest
     assert not any("\0" in raw for raw in ODD_NUMBERS)  # the NUL check answers alike for all
-    browser = sign_in(app.test_client(), "secretariat")
-    token = world["tokens"]["secretariat"]
+    browser = shared_world.client("secretariat")
+    token = shared_world.tokens["secretariat"]
     failures = []
     tried = skipped = 0
     read: set[tuple[str, str]] = set()
-    for method, path in _routes(app, world["values"]):
+    for method, path in _routes(app, shared_world.values):
         if method != "GET" or path in ("/logout",):
             continue
         for name in NUMBER_NAMES:

@@ -12,29 +12,29 @@ never a 5xx. An outside probe found two classes the walks of ``test_malformed_in
 
 from __future__ import annotations
 
-from flask import Flask, Request
+from flask import Request
 
-from tests.conftest import sign_in
-from tests.web.test_authorization import _world
 from tests.web.test_malformed_input import _READ, ALL, _routes, _TrackedRequest
+from tests.web.world import Walk, world_fixture
 
 RESERVED = ("fmt", "endpoint", "_anchor", "_external", "_scheme", "_method", "values", "page")
 """Names that ``url_for`` or the export links use themselves."""
 HUGE = ("9" * 23, "-" + "9" * 23, "²")
 ROLES = ("secretariat", "admin", "focal_gtm", "analyst")
+shared_world = world_fixture()  # the walk only reads
 
 
-def test_any_name_with_any_value_never_breaks_a_page(app: Flask, users: dict[str, int]) -> None:
-    world = _world(app, users)
+def test_any_name_with_any_value_never_breaks_a_page(shared_world: Walk) -> None:
+    app = shared_world.app
     app.config["PROPAGATE_EXCEPTIONS"] = False
     assert app.request_class is Request
     app.request_class = _TrackedRequest
-    clients = {role: sign_in(app.test_client(), role) for role in ROLES}
-    token = world["tokens"]["secretariat"]
+    clients = {role: shared_world.client(role) for role in ROLES}
+    token = shared_world.tokens["secretariat"]
     api = {"Authorization": f"Bearer {token}"}
     failures: list[str] = []
     read: set[tuple[str, str]] = set()
-    for method, path in _routes(app, world["values"]):
+    for method, path in _routes(app, shared_world.values):
         if method != "GET" or path == "/logout":
             continue
         readers = [("api", app.test_client())] if path.startswith("/api/") else clients.items()

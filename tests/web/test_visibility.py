@@ -23,7 +23,8 @@ from sscmatch.models import Capacity, Need, Proposal
 from sscmatch.vocab import load_vocabulary
 from sscmatch.workflow.tours import User as Actor
 from sscmatch.workflow.visibility import SYSTEM
-from tests.web.test_authorization import _CLIENTS, ROLES, _call, _world
+from tests.web.test_authorization import _CLIENTS, ROLES, _call
+from tests.web.world import Walk, World, world_fixture
 
 MARK = "Zq7x"
 DRAFT_NEED = ("N-GTM-DRAFT", f"{MARK} draft need of Guatemala", f"{MARK}-need-description")
@@ -36,8 +37,8 @@ FOCAL_GTM = Actor(id=None, role="focal_point", country="GTM")
 FOCAL_BRA = Actor(id=None, role="focal_point", country="BRA")
 
 
-def _plant(app: Flask, world: dict[str, Any]) -> dict[str, list[str]]:
-    """The planted records; returns each one's tell-tale strings."""
+def _plant(app: Flask, world: World) -> None:
+    """The planted records (added to the shared world: ``planted_world``)."""
     with Session(app.extensions["sscmatch.engine"]) as s:
         for model, (key, title, text) in ((Need, DRAFT_NEED), (Capacity, DRAFT_CAPACITY)):
             s.add(
@@ -51,7 +52,7 @@ def _plant(app: Flask, world: dict[str, Any]) -> dict[str, list[str]]:
                     status="draft",
                 )
             )
-        proposal = s.get(Proposal, world["values"]["proposal_id"])
+        proposal = s.get(Proposal, world.values["proposal_id"])
         assert proposal is not None and "BRA" not in (proposal.provider, proposal.recipient)
         proposal.note = f"recipient: {PROPOSAL_NOTE}"
         s.add(proposal)
@@ -72,11 +73,18 @@ def _plant(app: Flask, world: dict[str, Any]) -> dict[str, list[str]]:
             )
         )
         s.commit()
-    pid = world["values"]["proposal_id"]
+
+
+# The world of the walks with the planted records, shared by this module's tests (they read).
+planted_world = world_fixture(_plant)
+
+
+def _tells(pid: int) -> dict[str, list[str]]:
+    """Each planted record's tell-tale strings (``pid``: the sample proposal's id)."""
     return {
         "draft need": [DRAFT_NEED[0], DRAFT_NEED[1], DRAFT_NEED[2]],
         "draft capacity": [DRAFT_CAPACITY[0], DRAFT_CAPACITY[1], DRAFT_CAPACITY[2]],
-        "proposal": [PROPOSAL_NOTE, f"/review/proposals/{pid}\"", f"/api/v1/proposals/{pid}\""],
+        "proposal": [PROPOSAL_NOTE, f'/review/proposals/{pid}"', f'/api/v1/proposals/{pid}"'],
     }
 
 
@@ -123,24 +131,24 @@ def _paths(app: Flask, values: dict[str, Any]) -> list[tuple[str, str]]:
     return sorted(set(found))
 
 
-def test_no_response_shows_a_record_its_reader_may_not_see(
-    app: Flask, users: dict[str, int]
-) -> None:
-    world = _world(app, users)
-    tells = _plant(app, world)
+def test_no_response_shows_a_record_its_reader_may_not_see(planted_world: Walk) -> None:
+    app, values = planted_world.app, planted_world.values
+    tells = _tells(values["proposal_id"])
     leaks: list[str] = []
     seen: dict[tuple[str, str], set[str]] = defaultdict(set)  # (record, role) → endpoints
     requests = 0
     # The roles that may see the records first: a page body kept for them must not be served
     # to the others afterwards.
     for who in (*sorted(ROLES, key=lambda r: r not in MAY_SEE), "anonymous"):
-        for endpoint, path in _paths(app, world["values"]):
+        for endpoint, path in _paths(app, values):
             for query in QUERIES:
-                response = _call(app, who, "GET", path + query, world["tokens"])
+                response = _call(
+                    app, who, "GET", path + query, planted_world.tokens, planted_world.client
+                )
                 requests += 1
                 assert response.status_code < 500, (who, path + query, response.status_code)
                 body = response.get_data(as_text=True)
-                shapes = _proposals_in(response, world["values"]["proposal_id"])
+                shapes = _proposals_in(response, values["proposal_id"])
                 for record, strings in tells.items():
                     # an address echoed back (a 403 page, the sign-in redirect) is no leak
                     shown = [t for t in strings if t in body and t.strip('"') not in path]
@@ -171,16 +179,14 @@ def test_no_response_shows_a_record_its_reader_may_not_see(
     assert "review.my_proposals" in seen[("proposal", "focal_gtm")]
 
 
-def test_counts_include_drafts_only_for_who_may_see_them(
-    app: Flask, users: dict[str, int], session: Session
-) -> None:
+def test_counts_include_drafts_only_for_who_may_see_them(planted_world: Walk) -> None:
     """The countries' list counts a country's drafts for its focal points and the staff only."""
-    world = _world(app, users)
-    _plant(app, world)
     vocab = load_vocabulary()
 
     def gtm(viewer: Any) -> tuple[int, int]:
-        row = {a.code: a for a in countries_activity(session, vocab, viewer=viewer)}["GTM"]
+        with Session(planted_world.engine) as session:
+            activity = countries_activity(session, vocab, viewer=viewer)
+        row = {a.code: a for a in activity}["GTM"]
         return row.capacities, row.needs
 
     staff, own, other, nobody = (gtm(v) for v in (SYSTEM, FOCAL_GTM, FOCAL_BRA, None))

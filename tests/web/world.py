@@ -1,0 +1,191 @@
+"""A world of records built once per test process and shared by the route walks that only read.
+
+The walks over every route (odd page numbers, visibility, accessible pages, every word
+translated, every list page, query names…) each built the same world for themselves: the
+knowledge base, a match run, a tour, users of every role with their tokens
+(``test_authorization._world``). Here it is built once per test process and backend, with each
+role signed in once (its browser's cookies are kept: signing in writes an audit event), and
+every walk that only reads gets an app of its own on that database.
+
+Nothing may change the shared world: after each test its tables are compared with what they
+were when it was built (``table_digest``), and a test that wrote fails (the world is built
+afresh for the next). A walk that writes keeps a fresh database of its own (``app`` and
+``_world``).
+
+A module whose walks need more records defines its own world with :func:`world_fixture` and a
+function that adds them; that world is built once too (per process and backend) and shared by
+the module's tests alone.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+from sqlalchemy.engine import Engine
+from sqlmodel import SQLModel
+
+from sscmatch.db import make_engine
+from tests.conftest import (
+    ACCOUNTS,
+    BACKENDS,
+    _migrate_and_seed,
+    create_accounts,
+    fresh_pg_schema,
+    make_test_app,
+    sign_in,
+)
+from tests.web.test_authorization import world_values
+from tests.web.test_fuzz_api import build_world, table_digest
+
+
+@dataclass
+class World:
+    """A built world: its database, users, records and each role's signed-in cookies."""
+
+    url: str
+    users: dict[str, int]
+    built: dict[str, Any]  # build_world's answer: proposal_id, run_id, tour_id, tokens, ids
+    values: dict[str, Any]  # a value for every URL argument (test_authorization._world)
+    tokens: dict[str, str]
+    cookies: dict[str, list[tuple[str, str, str, bool, str]]] = field(default_factory=dict)
+    digest: str = ""
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class Walk:
+    """What a test gets: an app of its own on the shared world, and the world."""
+
+    app: Flask
+    world: World
+
+    @property
+    def users(self) -> dict[str, int]:
+        return self.world.users
+
+    @property
+    def values(self) -> dict[str, Any]:
+        return self.world.values
+
+    @property
+    def tokens(self) -> dict[str, str]:
+        return self.world.tokens
+
+    @property
+    def engine(self) -> Engine:
+        engine: Engine = self.app.extensions["sscmatch.engine"]
+        return engine
+
+    def client(self, who: str) -> FlaskClient:
+        """A test client signed in as ``who`` (its cookies from signing in at the build), or
+        anonymous for ``"anonymous"``."""
+        client = self.app.test_client()
+        if who == "anonymous":
+            return client
+        for key, value, domain, origin_only, path in self.world.cookies[who]:
+            client.set_cookie(key, value, domain=domain, origin_only=origin_only, path=path)
+        account = client.get("/account")  # signed in: one's own account page, not the sign-in
+        assert account.status_code == 200, f"{who}'s cookies no longer sign in: {account.status}"
+        return client
+
+
+Extra = Callable[[Flask, World], None]
+"""Adds a module's records to a world being built (its app, the world so far)."""
+
+_BUILT: dict[tuple[str, str], World] = {}
+_CLOSING = contextlib.ExitStack()
+
+
+def _row_counts(engine: Engine) -> dict[str, int]:
+    with engine.connect() as conn:
+        return {
+            table.name: conn.execute(select(func.count()).select_from(table)).scalar_one()
+            for table in SQLModel.metadata.sorted_tables
+        }
+
+
+def _build(request: pytest.FixtureRequest, backend: str, extra: Extra | None) -> World:
+    if not _BUILT:
+        request.config.add_cleanup(_CLOSING.close)
+        request.config.add_cleanup(_BUILT.clear)
+    folder: Path = request.getfixturevalue("tmp_path_factory").mktemp("world")
+    if backend == "sqlite":
+        path = folder / "world.db"
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+        url = f"sqlite:///{path}"
+    else:
+        url = _CLOSING.enter_context(fresh_pg_schema("sscmatch_world"))
+        migrating = make_engine(url)
+        _migrate_and_seed(migrating)
+        migrating.dispose()
+    app = make_test_app(url, folder)
+    engine: Engine = app.extensions["sscmatch.engine"]
+    try:
+        users = create_accounts(engine)
+        built = build_world(app, users)
+        found = world_values(app, users, built)
+        world = World(url, users, built, found["values"], found["tokens"])
+        if extra is not None:
+            extra(app, world)
+        for who in ACCOUNTS:
+            client = sign_in(app.test_client(), who)
+            world.cookies[who] = [
+                (c.key, c.decoded_value, c.domain, c.origin_only, c.path)
+                for c in client._cookies.values()
+            ]
+            assert world.cookies[who], f"signing in as {who} left no cookie"
+        world.digest = table_digest(engine)
+        world.counts = _row_counts(engine)
+    finally:
+        engine.dispose()
+    return world
+
+
+def _use_world(
+    request: pytest.FixtureRequest, tmp_path: Path, extra: Extra | None = None
+) -> Iterator[Walk]:
+    """The shared world of ``request.param``'s backend (with ``extra``'s records), an app of
+    the test's own on it, and after the test the check that nothing changed."""
+    backend = request.param
+    key = (backend, f"{extra.__module__}.{extra.__qualname__}" if extra else "")
+    world = _BUILT.get(key)
+    if world is None:
+        world = _BUILT[key] = _build(request, backend, extra)
+    app = make_test_app(world.url, tmp_path)
+    walk = Walk(app, world)
+    try:
+        yield walk
+        digest = table_digest(walk.engine)
+        if digest != world.digest:
+            del _BUILT[key]  # the next test gets a world built afresh
+            counts = _row_counts(walk.engine)
+            changed = {
+                t: f"{world.counts.get(t)} -> {n}"
+                for t, n in counts.items()
+                if world.counts.get(t) != n
+            }
+            pytest.fail(
+                "the test wrote to the shared, read-only world (a walk that writes needs a "
+                f"database of its own: the app and _world fixtures); rows: {changed or 'same'}"
+            )
+    finally:
+        walk.engine.dispose()
+
+
+def world_fixture(extra: Extra | None = None) -> Any:
+    """A fixture of the shared world with ``extra``'s records, on each configured backend."""
+
+    @pytest.fixture(params=BACKENDS)
+    def fixture(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Walk]:
+        yield from _use_world(request, tmp_path, extra)
+
+    return fixture
