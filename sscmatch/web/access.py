@@ -58,21 +58,25 @@ def enforce() -> Any:
     """before_request: apply the view's rule (404s pass through to the router's error)."""
     if request.endpoint is None:
         return None
+    # said in the reader's language (for a token, its account's); templating reads this
+    # module's rules, hence the imports here
+    from sscmatch.web.templating import ROLE_LABELS
+    from sscmatch.web.translate import gettext
+
     rule = rule_for(request.endpoint)
     if rule is None:
-        return _deny(403, "This address has no access rule; it is closed to everyone.")
+        return _deny(403, gettext("This address has no access rule; it is closed to everyone."))
     if PUBLIC in rule:
         return None
     if not current_user.is_authenticated:
         if is_api():
-            return _deny(401, "Sign in with an API token: send 'Authorization: Bearer <token>'.")
+            return _deny(
+                401, gettext("Sign in with an API token: send 'Authorization: Bearer <token>'.")
+            )
         return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
     if SIGNED_IN in rule or current_user.role in rule:
         return None
+    role = str(ROLE_LABELS.get(current_user.role, current_user.role))
     if is_api():
-        return _deny(403, f"Your role ({current_user.role}) may not do this.")
-    from sscmatch.web.templating import ROLE_LABELS  # templating reads this module's rules
-    from sscmatch.web.translate import gettext
-
-    role = ROLE_LABELS.get(current_user.role, current_user.role)
+        return _deny(403, gettext("Your role (%(role)s) may not do this.", role=role))
     return _deny(403, gettext("Your role (%(role)s) may not open this page.", role=role))

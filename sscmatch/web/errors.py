@@ -11,8 +11,10 @@ choice, and every handler below goes through it:
   API and a page alike say it in the reader's language (:func:`error_text`; the API beside the
   error's code),
   and a refused form answers 400 on a page where the API answers 422 (:func:`page_status`);
-- HTTP errors (``abort``), a failed CSRF check, a body over the upload limit, and the API's own
-  :class:`sscmatch.web.api.ApiError`;
+- HTTP errors (``abort``; Werkzeug's English description replaced by the status's sentence of
+  :data:`ERROR_MESSAGES`), a failed CSRF check, a body over the upload limit, and the API's own
+  :class:`sscmatch.web.api.ApiError` (its message of the catalogue said in the reader's language,
+  :meth:`~sscmatch.web.api.ApiError.said`);
 - stale versions and records created twice at once: :mod:`sscmatch.web.conflict`.
 
 A view catches a use-case error only to do something else than this answer (keep what was typed
@@ -35,6 +37,7 @@ from sscmatch.web.messages import translated
 from sscmatch.web.tourtext import message
 from sscmatch.web.translate import lazy_gettext as _l
 from sscmatch.workflow.base import DomainError
+from sscmatch.workflow.registry.errors import InvalidRecord
 from sscmatch.workflow.tours import TourProblems
 
 # Error pages in the reader's language: a title per status, and a sentence for the statuses
@@ -111,10 +114,16 @@ def answer(status: int, code: str, text: Any, *, title: str | None = None) -> An
 
 def error_text(exc: BaseException) -> str:
     """A use-case error in the reader's language: its message of the catalogue with its values
-    (every problem of a :class:`~sscmatch.workflow.tours.TourProblems`), else a sentence of a
+    (every problem of a :class:`~sscmatch.workflow.tours.TourProblems`, every field's of an
+    :class:`~sscmatch.workflow.registry.errors.InvalidRecord`), else a sentence of a
     known shape (:func:`sscmatch.web.messages.translated`), else as it is."""
     if isinstance(exc, TourProblems):
         return " ".join(message(p.message, p.params) for p in exc.problems)
+    if isinstance(exc, InvalidRecord):  # each field's problem, said again
+        return "; ".join(
+            f"{name}: {translated(problem)}" if name else translated(problem)
+            for name, problem in exc.errors.items()
+        )
     if isinstance(exc, DomainError) and exc.message:
         said = message(exc.message, exc.params)
         if said != str(exc):
@@ -147,15 +156,12 @@ def _domain_error(exc: DomainError) -> Any:
 
 def _http_error(exc: HTTPException) -> Any:
     code = exc.code or 500
-    if request.path.startswith("/api/"):
-        name = (exc.name or "error").lower().replace(" ", "_")
-        return jsonify(error=name, message=exc.description), code
     default = type(exc).description  # Werkzeug's English sentence: ours instead
     text = None if not exc.description or exc.description == default else exc.description
-    if _answers_json():
+    if request.path.startswith("/api/") or _answers_json():
         name = (exc.name or "error").lower().replace(" ", "_")
         fallback = ERROR_MESSAGES.get(code, ERROR_MESSAGES[500 if code >= 500 else 400])
-        return answer(code, name, text or fallback)
+        return answer(code, name, str(text or fallback))
     return error_page(code, text), code
 
 
@@ -181,4 +187,4 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(RequestEntityTooLarge, _too_large)
     app.register_error_handler(DomainError, _domain_error)
-    app.register_error_handler(ApiError, lambda exc: answer(exc.status, exc.code, exc.message))
+    app.register_error_handler(ApiError, lambda exc: answer(exc.status, exc.code, exc.said()))

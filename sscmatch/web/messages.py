@@ -58,6 +58,7 @@ SHAPES = (
     N_("Input should be a valid number, unable to parse string as a number"),
     N_("Input should be a valid number"),
     N_("Field required"),
+    N_("Extra inputs are not permitted"),
     N_("String should have at most %(n)s characters"),
     N_("Input should be %(known)s"),
     # list filters (sscmatch.workflow.registry)

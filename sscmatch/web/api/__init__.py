@@ -18,9 +18,11 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from flask import Blueprint, jsonify, request
+from flask_babel import LazyString
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from sscmatch.schemas import MAX_INT, whole_number
+from sscmatch.workflow.base import N_
 
 PREFIX = "/api/v1"
 bp = Blueprint("api", __name__, url_prefix=PREFIX)
@@ -30,11 +32,23 @@ F = TypeVar("F", bound=Callable[..., Any])
 class ApiError(Exception):
     """Raise in a view to answer ``{"error": code, "message": message}`` with ``status`` (for
     what the edge itself refuses: a body, a query argument; a use case's refusal is its
-    :class:`~sscmatch.workflow.base.DomainError`, answered by :mod:`sscmatch.web.errors`)."""
+    :class:`~sscmatch.workflow.base.DomainError`, answered by :mod:`sscmatch.web.errors`).
 
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(message)
-        self.status, self.code, self.message = status, code, message
+    ``message`` is an English message of the catalogue (marked with :func:`N_`) with
+    ``%(name)s`` placeholders filled from ``params``, or a lazy string; either is said in the
+    caller's language when the error is answered (:meth:`said`), the code stays as it is."""
+
+    def __init__(self, status: int, code: str, message: str | LazyString, /, **params: Any):
+        self.status, self.code, self.message, self.params = status, code, message, params
+        super().__init__(message % params if params and isinstance(message, str) else message)
+
+    def said(self) -> str:
+        """The message in the current request's language (the caller's account's)."""
+        if not isinstance(self.message, str):
+            return str(self.message)
+        from sscmatch.web.tourtext import message  # the edge's; imports this module's users
+
+        return message(self.message, self.params)
 
 
 def paged(items: list[Any], *, page: int, per_page: int, pages: int, total: int) -> Any:
@@ -49,7 +63,7 @@ def json_body() -> dict[str, Any]:
         raise ApiError(
             400,
             "bad_json",
-            "expected a JSON object in the request body (Content-Type: application/json)",
+            N_("expected a JSON object in the request body (Content-Type: application/json)"),
         )
     return data
 
@@ -67,12 +81,21 @@ def validated(schema: type[BaseModel], data: dict[str, Any]) -> Any:
     try:
         return schema.model_validate(data)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or 'body'}: "
-            + str(e["msg"]).removeprefix("Value error, ")
+        problems = [
+            (".".join(str(p) for p in e["loc"]), str(e["msg"]).removeprefix("Value error, "))
             for e in exc.errors()
-        )
-        raise ApiError(422, "invalid", problems) from None
+        ]
+        raise ApiError(422, "invalid", LazyString(_problems_text, problems)) from None
+
+
+def _problems_text(problems: list[tuple[str, str]]) -> str:
+    """Each field problem of a body, ``field: problem``, the problem in the reader's language
+    (pydantic's and our schemas' sentences, through :func:`sscmatch.web.messages.translated`)."""
+    from sscmatch.web.messages import translated
+    from sscmatch.web.translate import gettext
+
+    body = gettext("body")  # the problem of no field: the body as a whole
+    return "; ".join(f"{where or body}: {translated(msg)}" for where, msg in problems)
 
 
 def int_arg(name: str, default: int, low: int, high: int) -> int:
@@ -82,9 +105,18 @@ def int_arg(name: str, default: int, low: int, high: int) -> int:
         return default
     value = whole_number(raw, 0, MAX_INT)
     if value is None:
-        raise ApiError(400, "bad_parameter", f"{name} must be a whole number") from None
+        raise ApiError(
+            400, "bad_parameter", N_("%(name)s must be a whole number"), name=name
+        ) from None
     if not low <= value <= high:
-        raise ApiError(400, "bad_parameter", f"{name} must be between {low} and {high}")
+        raise ApiError(
+            400,
+            "bad_parameter",
+            N_("%(name)s must be between %(low)s and %(high)s"),
+            name=name,
+            low=low,
+            high=high,
+        )
     return value
 
 

@@ -37,6 +37,7 @@ from sscmatch.web.db import get_session
 from sscmatch.web.matching import RUN_STATUSES, work_filters
 from sscmatch.web.tours import today
 from sscmatch.workflow import calibrations as wf
+from sscmatch.workflow.base import N_
 
 STAFF = ("secretariat", "admin")
 READERS = ("secretariat", "admin", "analyst")
@@ -118,7 +119,9 @@ def latest() -> Any:
     row = wf.latest(db)
     if row is None:
         raise ApiError(
-            404, "not_found", "no calibration yet: match runs use the documented default weights"
+            404,
+            "not_found",
+            N_("no calibration yet: match runs use the documented default weights"),
         )
     return jsonify(calibration_json(db, row, in_use=True))
 
@@ -184,7 +187,7 @@ def get_one(calibration_id: int) -> Any:
     db.commit()
     row = db.get(Calibration, calibration_id)
     if row is None:
-        raise ApiError(404, "not_found", f"no calibration {calibration_id}")
+        raise ApiError(404, "not_found", N_("no calibration %(id)s"), id=calibration_id)
     in_use = wf.latest(db)
     return jsonify(calibration_json(db, row, in_use=in_use is not None and in_use.id == row.id))
 

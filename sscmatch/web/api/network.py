@@ -203,11 +203,17 @@ def network() -> Any:
     fmt = request.args.get("format", "json")
     if fmt not in analytics.FORMATS:
         raise ApiError(
-            400, "bad_format", f"unknown format {fmt!r}; expected {', '.join(analytics.FORMATS)}"
+            400,
+            "bad_format",
+            N_("unknown format %(value)s; expected %(known)s"),
+            value=repr(fmt),
+            known=", ".join(analytics.FORMATS),
         )
     kind = request.args.get("layout", "geo")
     if kind not in LAYOUTS:
-        raise ApiError(400, "bad_parameter", f"layout must be one of {', '.join(LAYOUTS)}")
+        raise ApiError(
+            400, "bad_parameter", N_("layout must be one of %(known)s"), known=", ".join(LAYOUTS)
+        )
     if request.args.get("kind") not in (None, "", *KINDS):
         raise DetailError(N_("kind must be 'directed' or 'joint'"))
     filters = analytics.parse_filters(request.args, vocab)

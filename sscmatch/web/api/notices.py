@@ -21,7 +21,7 @@ from sscmatch.web.access import SIGNED_IN, access
 from sscmatch.web.api import ApiError, NoBody, PageOf, bp, int_arg, operation, query_arg
 from sscmatch.web.api.review import ListedProposal, _db, proposal_json
 from sscmatch.workflow import notices, worklists
-from sscmatch.workflow.base import choice_filter
+from sscmatch.workflow.base import N_, choice_filter
 
 
 class NoticeRecord(BaseModel):
@@ -132,7 +132,7 @@ def read_one(notice_id: int) -> Any:
     db = _db()
     notice = notices.get_own(db, current_user.id, notice_id)
     if notice is None:
-        raise ApiError(404, "not_found", f"you have no notice {notice_id}")
+        raise ApiError(404, "not_found", N_("you have no notice %(id)s"), id=notice_id)
     notices.mark_read(db, current_user.id, notice_id)
     db.commit()
     db.refresh(notice)

@@ -39,6 +39,7 @@ from sscmatch.web.api import ApiError, PageOf, bp, int_arg, operation, paged, qu
 from sscmatch.web.db import get_session
 from sscmatch.workflow import base, visibility
 from sscmatch.workflow import registry as reg
+from sscmatch.workflow.base import N_
 from sscmatch.workflow.registry import RecordFilter
 
 
@@ -136,16 +137,19 @@ def _filter() -> tuple[RecordFilter, int, int]:
         raise ApiError(
             400,
             "bad_parameter",
-            f"unknown query parameter(s) {', '.join(unknown)}; expected some of "
-            f"{', '.join(sorted(known))}",
+            N_("unknown query parameter(s) %(names)s; expected some of %(known)s"),
+            names=", ".join(unknown),
+            known=", ".join(sorted(known)),
         )
     texts = {name: args.get(name, "") for name in known - {"page", "per_page", "submitted"}}
     for name, value in texts.items():
         if len(value) > 200:
-            raise ApiError(400, "bad_parameter", f"{name} is too long (at most 200 characters)")
+            raise ApiError(
+                400, "bad_parameter", N_("%(name)s is too long (at most 200 characters)"), name=name
+            )
     submitted = args.get("submitted", "").lower()
     if submitted not in ("", "0", "1", "true", "false"):
-        raise ApiError(400, "bad_parameter", "submitted must be 1 or 0")
+        raise ApiError(400, "bad_parameter", N_("submitted must be 1 or 0"))
     flt = RecordFilter(**texts, submitted=submitted in ("1", "true"))
     page = int_arg("page", 1, 1, 1_000_000)
     per_page = int_arg("per_page", 50, 1, MAX_PER_PAGE)
@@ -249,7 +253,7 @@ def api_institutions() -> Any:
 
 def _visible(record: Capacity | Need) -> None:
     if not visibility.may_see(current_user, record):
-        raise ApiError(403, "forbidden", "this draft is visible only to its country")
+        raise ApiError(403, "forbidden", N_("this draft is visible only to its country"))
 
 
 @bp.get("/needs/<need_id>")

@@ -32,6 +32,7 @@ from sscmatch.web.api import (
 from sscmatch.web.db import get_session
 from sscmatch.workflow import matchruns, visibility
 from sscmatch.workflow import proposals as wf
+from sscmatch.workflow.base import N_
 
 STAFF = ("secretariat", "admin")
 READERS = ("secretariat", "admin", "analyst", "focal_point")
@@ -266,7 +267,7 @@ def rehearse(act: Callable[[], T], describe: Callable[[T], dict[str, Any]]) -> d
 
 def _visible(proposal: Any) -> None:
     if not visibility.may_see(current_user, proposal):
-        raise ApiError(403, "forbidden", "this proposal does not involve your country")
+        raise ApiError(403, "forbidden", N_("this proposal does not involve your country"))
 
 
 def _detail(proposal: Any) -> dict[str, Any]:
@@ -312,6 +313,21 @@ def live_json(proposal: Any) -> dict[str, Any]:
     return data
 
 
+def _open_need(db: Any, need_id: str) -> None:
+    """404 for an unknown need, 409 for one that is not open: only open needs are matched."""
+    need = db.get(Need, need_id)
+    if need is None:
+        raise ApiError(404, "not_found", N_("no need %(id)s"), id=repr(need_id))
+    if need.status != "open":
+        raise ApiError(
+            409,
+            "not_open",
+            N_("need %(id)s is %(status)s; only open needs match"),
+            id=repr(need_id),
+            status=need.status,
+        )
+
+
 @bp.get("/needs/<need_id>/matches", endpoint="review_need_matches")
 @access("focal_point", "secretariat", "analyst", "admin")
 @operation(
@@ -324,11 +340,7 @@ def need_matches(need_id: str) -> Any:
     --json`."""
     top = int_arg("top", 5, 1, 50)
     db = _db()
-    need = db.get(Need, need_id)
-    if need is None:
-        raise ApiError(404, "not_found", f"no need {need_id!r}")
-    if need.status != "open":
-        raise ApiError(409, "not_open", f"need {need_id!r} is {need.status}; only open needs match")
+    _open_need(db, need_id)
     ranked = matchruns.compute(db, load_vocabulary(), need_ids=[need_id], top_k=top)
     answer = {"as_of": None, "need": need_id, "proposals": [live_json(p) for p in ranked]}
     return jsonify(LiveMatches.model_validate(answer).model_dump(mode="json"))
@@ -378,7 +390,7 @@ def list_proposals() -> Any:
     size = int_arg("per_page", int(current_app.config["PAGE_SIZE"]), 1, 200)
     involving = current_user.country if current_user.role == "focal_point" else None
     if current_user.role == "focal_point" and not involving:
-        raise ApiError(403, "forbidden", "your account is not bound to a country")
+        raise ApiError(403, "forbidden", N_("your account is not bound to a country"))
     filters = parse_filters(request.args, involving=involving)
     page = wf.list_proposals(_db(), filters, page_number(request.args), size, viewer=current_user)
     return paged(
@@ -552,11 +564,7 @@ def start_run(body: MatchRunRequest) -> Any:
 
     db = _db()
     for need_id in body.needs:
-        need = db.get(Need, need_id)
-        if need is None:
-            raise ApiError(404, "not_found", f"no need {need_id!r}")
-        if need.status != "open":
-            raise ApiError(409, "not_open", f"need {need_id!r} is {need.status}, not open")
+        _open_need(db, need_id)
     run = matchruns.begin_run(db, need_ids=body.needs, top_k=body.top, user_id=current_user.id)
     job = queue_run(db, run, body.needs, current_user.id)
     db.commit()
@@ -585,6 +593,6 @@ def get_run(run_id: int) -> Any:
     recover(current_app.extensions["sscmatch.engine"])
     run, job = run_with_job(_db(), run_id)
     if run is None:
-        raise ApiError(404, "not_found", f"no match run {run_id}")
+        raise ApiError(404, "not_found", N_("no match run %(id)s"), id=run_id)
     data = {**wf.run_to_dict(run), "job": job}
     return jsonify(MatchRunRecord.model_validate(data).model_dump(mode="json"))

@@ -41,7 +41,7 @@ from sscmatch.web.api.review import (
     rehearse,
 )
 from sscmatch.workflow import proposals as wf
-from sscmatch.workflow.base import country_filter
+from sscmatch.workflow.base import N_, country_filter
 
 READERS = ("secretariat", "admin", "analyst")
 PAGING = [
@@ -398,7 +398,7 @@ def _commenter(proposal_id: int) -> None:
     """404 or 403 before the comment is read: another country's proposal."""
     proposal = _readable(proposal_id)
     if not wf.may_comment(current_user, proposal.provider, proposal.recipient):
-        raise ApiError(403, "forbidden", "this proposal does not involve your country")
+        raise ApiError(403, "forbidden", N_("this proposal does not involve your country"))
 
 
 @bp.post("/proposals/<int:proposal_id>/comments", endpoint="review_add_comment")

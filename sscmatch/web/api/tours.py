@@ -42,6 +42,7 @@ from sscmatch.web.tours import today, tour_rates
 from sscmatch.workflow import commitment_list
 from sscmatch.workflow import commitments as kwf
 from sscmatch.workflow import tours as wf
+from sscmatch.workflow.base import N_
 
 WRITERS = ("focal_point", "secretariat", "admin")
 
@@ -258,22 +259,27 @@ def _guard_tour(tour_id: str) -> None:
     """404 or 403 before the body is read: a caller without rights learns nothing from it."""
     tour = get_session().get(StudyTour, tour_id)
     if tour is None:
-        raise ApiError(404, "not_found", f"no study tour {tour_id!r}")
+        raise ApiError(404, "not_found", N_("no study tour %(id)s"), id=repr(tour_id))
     if not wf.can_edit_tour(tour, current_user):
         raise ApiError(
             403,
             "forbidden",
-            "only the focal points of the two countries and the secretariat change this study tour",
+            N_(
+                "only the focal points of the two countries and the secretariat change this "
+                "study tour"
+            ),
         )
 
 
 def _guard_commitment(commitment_id: str) -> None:
     commitment = get_session().get(Commitment, commitment_id)
     if commitment is None:
-        raise ApiError(404, "not_found", f"no commitment {commitment_id!r}")
+        raise ApiError(404, "not_found", N_("no commitment %(id)s"), id=repr(commitment_id))
     if not kwf.can_update(commitment, current_user):
         raise ApiError(
-            403, "forbidden", "a focal point updates only the commitments of their own country"
+            403,
+            "forbidden",
+            N_("a focal point updates only the commitments of their own country"),
         )
 
 
@@ -321,10 +327,14 @@ def api_create_tour(body: TourCreate) -> Any:
     if body.proposal_id is not None:
         proposal = db.get(Proposal, body.proposal_id)
         if proposal is None:
-            raise ApiError(404, "not_found", f"no proposal {body.proposal_id}")
+            raise ApiError(404, "not_found", N_("no proposal %(id)s"), id=body.proposal_id)
         if proposal.status != "accepted":
             raise ApiError(
-                409, "conflict", f"proposal {proposal.id} is {proposal.status}, not accepted"
+                409,
+                "conflict",
+                N_("proposal %(id)s is %(status)s, not accepted"),
+                id=proposal.id,
+                status=proposal.status,
             )
         tour = wf.draft_from_proposal(
             db, proposal, current_user.id, rate_overrides=tour_rates(), today=today()
@@ -339,7 +349,7 @@ def api_create_tour(body: TourCreate) -> Any:
             rate_overrides=tour_rates(),
         )
     else:
-        raise ApiError(422, "invalid", "give proposal_id, or need and capacity")
+        raise ApiError(422, "invalid", N_("give proposal_id, or need and capacity"))
     db.commit()
     return jsonify(tour_json(tour, full=True)), 201
 
@@ -509,7 +519,7 @@ def api_commitments() -> Any:
     status, origin, when) and by tour; `overdue=true` is `when=overdue`."""
     overdue = (request.args.get("overdue") or "").lower()
     if overdue not in ("", "true", "false", "1", "0"):
-        raise ApiError(400, "bad_parameter", "overdue must be true or false")
+        raise ApiError(400, "bad_parameter", N_("overdue must be true or false"))
     flt, _own = chosen_filter(own_default=False)
     if overdue in ("true", "1") and flt.when is None:
         flt = replace(flt, when="overdue")

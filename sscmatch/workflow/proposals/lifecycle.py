@@ -28,6 +28,7 @@ from sscmatch.models import Review, utcnow
 from sscmatch.schemas import MAX_TEXT
 from sscmatch.workflow.audit import record_event, snapshot
 from sscmatch.workflow.base import (
+    N_,
     BadParameter,
     Conflict,
     DomainError,
@@ -136,7 +137,7 @@ def check_transition(
 def get_proposal(session: Session, proposal_id: int) -> StoredProposal:
     proposal = session.get(StoredProposal, proposal_id)
     if proposal is None:
-        raise NotFoundError(f"no proposal {proposal_id}")
+        raise NotFoundError(N_("no proposal %(id)s"), id=proposal_id)
     return proposal
 
 

@@ -20,7 +20,7 @@ from sscmatch.db import BadVersion, expect_version
 from sscmatch.models import Need, Review, StudyTour, User, Veto, utcnow
 from sscmatch.models import Proposal as StoredProposal
 from sscmatch.workflow.audit import change_status, record_event, snapshot
-from sscmatch.workflow.base import Conflict, Page
+from sscmatch.workflow.base import N_, Conflict, Page
 from sscmatch.workflow.proposals.lifecycle import (
     DECISIONS,
     NotFoundError,
@@ -259,7 +259,7 @@ def list_vetoes(
 def get_veto(session: Session, veto_id: int) -> Veto:
     found = session.get(Veto, veto_id)
     if found is None:
-        raise NotFoundError(f"no veto {veto_id} (it may have been lifted already)")
+        raise NotFoundError(N_("no veto %(id)s (it may have been lifted already)"), id=veto_id)
     return found
 
 

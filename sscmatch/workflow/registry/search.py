@@ -21,7 +21,7 @@ from sscmatch.enums import CAPACITY_STATUSES, CONSTITUENCIES, NEED_STATUSES
 from sscmatch.models import AuditEvent, Capacity, Exchange, Institution, Need, Theme, period_order
 from sscmatch.vocab import Vocabulary, normalise
 from sscmatch.workflow import visibility
-from sscmatch.workflow.base import Page, country_filter
+from sscmatch.workflow.base import N_, Page, country_filter
 from sscmatch.workflow.counts import kept_count
 from sscmatch.workflow.registry.errors import BadFilter, NotFound
 from sscmatch.workflow.visibility import Viewer
@@ -57,28 +57,28 @@ SORTS = ("relevance", "recent", "oldest", "title", "country")
 def get_capacity(session: Session, capacity_id: str) -> Capacity:
     record = session.get(Capacity, capacity_id.strip())
     if record is None:
-        raise NotFound(f"no capacity with id {capacity_id!r}")
+        raise NotFound(N_("no capacity with id %(id)s"), id=repr(capacity_id))
     return record
 
 
 def get_need(session: Session, need_id: str) -> Need:
     record = session.get(Need, need_id.strip())
     if record is None:
-        raise NotFound(f"no need with id {need_id!r}")
+        raise NotFound(N_("no need with id %(id)s"), id=repr(need_id))
     return record
 
 
 def get_exchange(session: Session, exchange_id: str) -> Exchange:
     record = session.get(Exchange, exchange_id.strip())
     if record is None:
-        raise NotFound(f"no exchange with id {exchange_id!r}")
+        raise NotFound(N_("no exchange with id %(id)s"), id=repr(exchange_id))
     return record
 
 
 def get_institution(session: Session, institution_id: str) -> Institution:
     record = session.get(Institution, institution_id.strip())
     if record is None:
-        raise NotFound(f"no institution with id {institution_id!r}")
+        raise NotFound(N_("no institution with id %(id)s"), id=repr(institution_id))
     return record
 
 
