@@ -8,10 +8,11 @@ from typing import Any
 
 from flask import Flask, url_for
 
-from tests.conftest import make_test_app, sign_in
-from tests.web.test_authorization import _world
+from tests.conftest import make_test_app
+from tests.web.world import Walk, world_fixture
 
 HSTS = "max-age=31536000"
+shared_world = world_fixture()  # the walk of every GET route only reads
 
 
 def _get_paths(app: Flask, values: dict[str, Any]) -> list[str]:
@@ -23,19 +24,16 @@ def _get_paths(app: Flask, values: dict[str, Any]) -> list[str]:
     return sorted(paths)
 
 
-def test_every_page_and_api_answer_for_a_signed_in_user_is_no_store(
-    app: Flask, users: dict[str, int]
-) -> None:
-    world = _world(app, users)
-    paths = _get_paths(app, world["values"])
+def test_every_page_and_api_answer_for_a_signed_in_user_is_no_store(shared_world: Walk) -> None:
+    paths = _get_paths(shared_world.app, shared_world.values)
     assert len(paths) > 40
     cached = []
     for who in ("admin", "focal_gtm"):  # a focal point meets other refusals (403s) than an admin
-        client = sign_in(app.test_client(), who)
+        client = shared_world.client(who)
         for path in paths:
             headers = {}
             if path.startswith("/api/"):
-                headers["Authorization"] = f"Bearer {world['tokens'][who]}"
+                headers["Authorization"] = f"Bearer {shared_world.tokens[who]}"
             response = client.get(path, headers=headers)
             if response.headers.get("Cache-Control") != "no-store":
                 cached.append((who, path, response.status_code))
@@ -73,7 +71,9 @@ def test_hsts_behind_a_trusted_proxy_that_terminates_https(
 ) -> None:
     app = make_test_app(database_url, tmp_path, TRUSTED_PROXIES=1)
     client = app.test_client()
-    forwarded = client.get("/", headers={"X-Forwarded-Proto": "https", "X-Forwarded-For": "1.2.3.4"})
+    forwarded = client.get(
+        "/", headers={"X-Forwarded-Proto": "https", "X-Forwarded-For": "1.2.3.4"}
+    )
     assert forwarded.headers["Strict-Transport-Security"] == HSTS
     plain = client.get("/", headers={"X-Forwarded-Proto": "http", "X-Forwarded-For": "1.2.3.4"})
     assert "Strict-Transport-Security" not in plain.headers
