@@ -49,6 +49,12 @@ SHAPES = (
     N_("too long (at most %(limit)s characters)"),
     N_("too many items (at most %(n)s)"),
     N_("item %(n)s: %(rest)s"),
+    # a version an edit carries that cannot be read (sscmatch.db.BadVersion)
+    N_("version is required (the version you read, for conflict checks)"),
+    N_("version must be a whole number"),
+    # the registry's own refusals of a field (sscmatch.workflow.registry)
+    N_("the id of a record cannot change"),
+    N_("say what the focal point should change (a note is required)"),
     # pydantic's own
     N_("Input should be greater than or equal to %(n)s"),
     N_("Input should be less than or equal to %(n)s"),
