@@ -31,6 +31,7 @@ from sscmatch.schemas import CONSTITUENCIES, MAX_PAGE, whole_number
 from sscmatch.vocab import load_vocabulary
 from sscmatch.web.access import access
 from sscmatch.web.db import get_session
+from sscmatch.web.errors import error_text
 from sscmatch.web.i18n import LANGUAGE_NAMES
 from sscmatch.web.templating import ENTITY_LABELS, ROLE_LABELS, action_label, lang
 from sscmatch.web.translate import gettext as _
@@ -80,7 +81,7 @@ MESSAGES: dict[str, Any] = {
 
 def _message(exc: uc.AdminError) -> str:
     text = MESSAGES.get(exc.code)
-    return str(text) if text is not None else str(exc)
+    return str(text) if text is not None else error_text(exc)
 
 
 def _country_choices(blank: Any) -> list[tuple[str, str]]:

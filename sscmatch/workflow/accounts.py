@@ -30,7 +30,7 @@ from sqlmodel import Session, col, select
 
 from sscmatch.models import User, utcnow
 from sscmatch.workflow import throttle
-from sscmatch.workflow.base import DomainError
+from sscmatch.workflow.base import N_, DomainError
 from sscmatch.workflow.throttle import ACCOUNT, CLIENT, DEVICE
 from sscmatch.workflow.users import check_password
 
@@ -43,7 +43,7 @@ class WrongCredentials(SignInError):
     status = 401
 
     def __init__(self) -> None:
-        super().__init__("Wrong e-mail or password.")
+        super().__init__(N_("Wrong e-mail or password."))
 
 
 class TooManyAttempts(SignInError):
@@ -52,7 +52,9 @@ class TooManyAttempts(SignInError):
     status = 429
 
     def __init__(self, retry_after: int) -> None:
-        super().__init__(f"Too many failed sign-ins; try again in {retry_after} seconds.")
+        super().__init__(
+            N_("Too many failed sign-ins; try again in %(seconds)s seconds."), seconds=retry_after
+        )
         self.retry_after = retry_after
 
 

@@ -25,7 +25,7 @@ from sscmatch.schemas import CONSTITUENCIES, ROLES, json_value, whole_number
 from sscmatch.vocab import INTERFACE_LANGUAGES, load_vocabulary
 from sscmatch.workflow import throttle
 from sscmatch.workflow.audit import record_event, snapshot
-from sscmatch.workflow.base import DomainError, Page
+from sscmatch.workflow.base import N_, DomainError, Page
 from sscmatch.workflow.users import (
     MIN_PASSWORD_LENGTH,
     UserError,
@@ -45,9 +45,15 @@ class AdminError(DomainError):
     ``code`` lets the edge show a translated message; ``status`` is the HTTP answer it deserves."""
 
     def __init__(
-        self, message: str, *, field: str | None = None, code: str = "invalid", status: int = 400
+        self,
+        message: str,
+        *,
+        field: str | None = None,
+        code: str = "invalid",
+        status: int = 400,
+        **params: Any,
     ) -> None:
-        super().__init__(message)
+        super().__init__(message, **params)
         self.field = field
         self.code = code
         self.status = status
@@ -55,13 +61,17 @@ class AdminError(DomainError):
 
 def paginate(session: Session, query: SelectOfScalar[T], number: int, size: int) -> Page[T]:
     if number < 1:
-        raise AdminError("the page number must be 1 or more", field="page", code="bad_page")
+        raise AdminError(N_("the page number must be 1 or more"), field="page", code="bad_page")
     count_query = select(func.count()).select_from(query.order_by(None).subquery())
     total = int(session.exec(count_query).one())
     pages = max(1, math.ceil(total / size))
     if number > pages:
         raise AdminError(
-            f"there is no page {number}; the list has {pages}", field="page", code="page_too_far"
+            N_("there is no page %(n)s; the list has %(pages)s"),
+            field="page",
+            code="page_too_far",
+            n=number,
+            pages=pages,
         )
     items = list(session.exec(query.offset((number - 1) * size).limit(size)))
     return Page(items=items, number=number, size=size, total=total)
@@ -83,7 +93,9 @@ def list_users(
     query = select(User)
     if role:
         if role not in ROLES:
-            raise AdminError(f"unknown role {role!r}", field="role", code="bad_role")
+            raise AdminError(
+                N_("unknown role %(value)s"), field="role", code="bad_role", value=repr(role)
+            )
         query = query.where(User.role == role)
     if country:
         query = query.where(User.country == country.upper())
@@ -97,37 +109,53 @@ def _check_profile(
 ) -> tuple[str | None, str | None]:
     """Check role, country, constituency and language together; return (country, constituency)."""
     if role not in ROLES:
-        raise AdminError(f"unknown role {role!r}", field="role", code="bad_role")
+        raise AdminError(
+            N_("unknown role %(value)s"), field="role", code="bad_role", value=repr(role)
+        )
     country = (country or "").strip().upper() or None
     constituency = (constituency or "").strip() or None
     if country is not None and country not in load_vocabulary().countries:
-        raise AdminError(f"unknown country code {country!r}", field="country", code="bad_country")
+        raise AdminError(
+            N_("unknown country code %(value)s"),
+            field="country",
+            code="bad_country",
+            value=repr(country),
+        )
     if constituency is not None and constituency not in CONSTITUENCIES:
         raise AdminError(
-            f"unknown constituency {constituency!r}", field="constituency", code="bad_constituency"
+            N_("unknown constituency %(value)s"),
+            field="constituency",
+            code="bad_constituency",
+            value=repr(constituency),
         )
     if role == "focal_point":
         if country is None:
             raise AdminError(
-                "a focal point needs a country", field="country", code="focal_needs_country"
+                N_("a focal point needs a country"), field="country", code="focal_needs_country"
             )
         if constituency not in FOCAL_CONSTITUENCIES:
             raise AdminError(
-                "a focal point needs a constituency: government, employers or workers",
+                N_("a focal point needs a constituency: government, employers or workers"),
                 field="constituency",
                 code="focal_needs_constituency",
             )
     if language not in INTERFACE_LANGUAGES:
-        raise AdminError(f"unknown language {language!r}", field="language", code="bad_language")
+        raise AdminError(
+            N_("unknown language %(value)s"),
+            field="language",
+            code="bad_language",
+            value=repr(language),
+        )
     return country, constituency
 
 
 def _check_password(password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
         raise AdminError(
-            f"the password must have at least {MIN_PASSWORD_LENGTH} characters",
+            N_("the password must have at least %(n)s characters"),
             field="password",
             code="short_password",
+            n=MIN_PASSWORD_LENGTH,
         )
 
 
@@ -149,9 +177,10 @@ def add_user(
     existing = session.exec(select(User).where(User.email == email.strip().lower())).first()
     if existing is not None:
         raise AdminError(
-            f"a user with e-mail {email.strip().lower()} already exists",
+            N_("a user with e-mail %(email)s already exists"),
             field="email",
             code="duplicate_email",
+            email=email.strip().lower(),
         )
     try:
         user = create_user(
@@ -166,7 +195,7 @@ def add_user(
         )
     except UserError as exc:
         field = "email" if "e-mail" in str(exc) else None
-        raise AdminError(str(exc), field=field) from exc
+        raise AdminError(exc.message, field=field, **exc.params) from exc
     assert user.id is not None
     record_event(
         session,
@@ -182,7 +211,7 @@ def add_user(
 def get_user(session: Session, user_id: int) -> User:
     user = session.get(User, user_id)
     if user is None:
-        raise AdminError(f"there is no user {user_id}", code="no_user", status=404)
+        raise AdminError(N_("there is no user %(id)s"), code="no_user", status=404, id=user_id)
     return user
 
 
@@ -207,13 +236,13 @@ def update_user(
         raise AdminError(str(exc), code="bad_version") from None
     if user_id == actor_id and role != "admin":
         raise AdminError(
-            "you cannot remove your own admin role; ask another admin",
+            N_("you cannot remove your own admin role; ask another admin"),
             field="role",
             code="self_demote",
         )
     if user_id == actor_id and not active:
         raise AdminError(
-            "you cannot deactivate your own account; ask another admin",
+            N_("you cannot deactivate your own account; ask another admin"),
             field="active",
             code="self_deactivate",
         )
@@ -291,7 +320,7 @@ def unlock(session: Session, actor_id: int, user_id: int) -> User:
     user = get_user(session, user_id)
     lock = sign_in_locks(session, [user])
     if user.email not in lock:
-        raise AdminError("this account is not locked", code="not_locked")
+        raise AdminError(N_("this account is not locked"), code="not_locked")
     found = lock[user.email]
     throttle.clear(session, throttle.account_key(user.email))
     record_event(
@@ -328,12 +357,20 @@ def _user_id_for(session: Session, who: str) -> int:
         number = whole_number(who)
         if number is None:  # beyond any id: no such user, not an overflow
             raise AdminError(
-                f"there is no user number {who}", field="user", code="no_such_user_number"
+                N_("there is no user number %(value)s"),
+                field="user",
+                code="no_such_user_number",
+                value=who,
             )
         return number
     user = session.exec(select(User).where(User.email == who.lower())).first()
     if user is None or user.id is None:
-        raise AdminError(f"there is no user with e-mail {who}", field="user", code="no_such_user")
+        raise AdminError(
+            N_("there is no user with e-mail %(email)s"),
+            field="user",
+            code="no_such_user",
+            email=who,
+        )
     return user.id
 
 
@@ -341,7 +378,7 @@ def list_events(session: Session, filters: AuditFilter, page: int = 1, size: int
     """Audit events matching the filters, newest first, each with its user's e-mail."""
     if filters.date_from and filters.date_to and filters.date_from > filters.date_to:
         raise AdminError(
-            "the start date is after the end date", field="date_from", code="bad_range"
+            N_("the start date is after the end date"), field="date_from", code="bad_range"
         )
     query = select(AuditEvent, User.email).join(
         User, col(AuditEvent.user_id) == col(User.id), isouter=True
@@ -374,7 +411,9 @@ def event_choices(session: Session) -> tuple[list[str], list[str]]:
 def get_event(session: Session, event_id: int) -> tuple[AuditEvent, str | None]:
     event = session.get(AuditEvent, event_id)
     if event is None:
-        raise AdminError(f"there is no audit event {event_id}", code="no_event", status=404)
+        raise AdminError(
+            N_("there is no audit event %(id)s"), code="no_event", status=404, id=event_id
+        )
     actor = session.get(User, event.user_id) if event.user_id is not None else None
     return event, actor.email if actor else None
 

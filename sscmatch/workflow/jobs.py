@@ -43,7 +43,7 @@ from sqlmodel import Session, col, select
 
 from sscmatch.models import Job, JobPayload, JobWorker, utcnow
 from sscmatch.schemas import moment_text
-from sscmatch.workflow.base import DomainError
+from sscmatch.workflow.base import N_, DomainError
 from sscmatch.workflow.workers import process_gone
 
 QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
@@ -84,7 +84,7 @@ def enqueue(
     (name, bytes) the job reads; ``unique_key`` allows one job per key ever (a second insert
     of the key raises the database's IntegrityError)."""
     if max_attempts < 1:
-        raise JobError("max_attempts must be 1 or more")
+        raise JobError(N_("max_attempts must be 1 or more"))
     job = Job(
         kind=kind,
         params=dict(params),

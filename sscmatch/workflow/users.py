@@ -19,7 +19,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from sscmatch.models import User
 from sscmatch.schemas import CONSTITUENCIES, ROLES
-from sscmatch.workflow.base import DomainError
+from sscmatch.workflow.base import N_, DomainError
 
 MIN_PASSWORD_LENGTH = 10
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -99,20 +99,28 @@ def create_user(
     """Validate and add a user (the caller commits). Raises :class:`UserError`."""
     email = email.strip().lower()
     if not _EMAIL.match(email):
-        raise UserError(f"{email!r} is not an e-mail address")
+        raise UserError(N_("%(value)s is not an e-mail address"), value=repr(email))
     if role not in ROLES:
-        raise UserError(f"unknown role {role!r} (expected one of: {', '.join(ROLES)})")
+        raise UserError(
+            N_("unknown role %(value)s (expected one of: %(known)s)"),
+            value=repr(role),
+            known=", ".join(ROLES),
+        )
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise UserError(f"the password must have at least {MIN_PASSWORD_LENGTH} characters")
+        raise UserError(
+            N_("the password must have at least %(n)s characters"), n=MIN_PASSWORD_LENGTH
+        )
     if role == "focal_point":
         if not country:
-            raise UserError("a focal point needs a country (ISO alpha-3, e.g. GTM)")
+            raise UserError(N_("a focal point needs a country (ISO alpha-3, e.g. GTM)"))
         if constituency not in {"government", "employers", "workers"}:
-            raise UserError("a focal point needs a constituency: government, employers or workers")
+            raise UserError(
+                N_("a focal point needs a constituency: government, employers or workers")
+            )
     if constituency is not None and constituency not in CONSTITUENCIES:
-        raise UserError(f"unknown constituency {constituency!r}")
+        raise UserError(N_("unknown constituency %(value)s"), value=repr(constituency))
     if session.exec(select(User).where(User.email == email)).first():
-        raise UserError(f"a user with e-mail {email} already exists")
+        raise UserError(N_("a user with e-mail %(email)s already exists"), email=email)
     user = User(
         email=email,
         name=name,
@@ -166,7 +174,9 @@ def set_password(session: Session, user: User, password: str) -> int:
     knew the old password may hold either). Returns the new ``auth_version``; the caller keeps
     its own session alive with it, if it should."""
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise UserError(f"the password must have at least {MIN_PASSWORD_LENGTH} characters")
+        raise UserError(
+            N_("the password must have at least %(n)s characters"), n=MIN_PASSWORD_LENGTH
+        )
     user.password_hash = hash_password(password)
     session.add(user)
     session.flush()
