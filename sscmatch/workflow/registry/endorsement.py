@@ -13,7 +13,7 @@ from sscmatch.schemas import (
     MAX_TEXT,
 )
 from sscmatch.workflow.audit import record_event, snapshot
-from sscmatch.workflow.base import EDITORS, Actor
+from sscmatch.workflow.base import EDITORS, N_, Actor
 from sscmatch.workflow.registry.errors import Conflict, Forbidden, InvalidRecord
 from sscmatch.workflow.registry.records import claim_version, require_edit
 from sscmatch.workflow.registry.search import get_need
@@ -53,9 +53,11 @@ def submit_need(session: Session, actor: Actor, need_id: str, version: Any = Non
     record = get_need(session, need_id)
     require_edit(actor, record.country, "need")
     if record.status != "draft":
-        raise Conflict(f"Only a draft need can be submitted; this one is {record.status}.")
+        raise Conflict(
+            N_("Only a draft need can be submitted; this one is %(status)s."), status=record.status
+        )
     if record.submitted_at is not None:
-        raise Conflict("This need is already submitted and waits for endorsement.")
+        raise Conflict(N_("This need is already submitted and waits for endorsement."))
 
     def change(need: Need) -> None:
         need.submitted_at = utcnow()
@@ -65,14 +67,19 @@ def submit_need(session: Session, actor: Actor, need_id: str, version: Any = Non
 
 def _require_secretariat(actor: Actor) -> None:
     if actor.role not in EDITORS:
-        raise Forbidden("Only the technical secretariat endorses or returns needs.")
+        raise Forbidden(N_("Only the technical secretariat endorses or returns needs."))
 
 
 def _require_submitted(record: Need) -> None:
     if record.status != "draft" or record.submitted_at is None:
         raise Conflict(
-            f"Only a submitted draft need can be endorsed or returned; this one is "
-            f"{record.status}{'' if record.submitted_at else ' and not submitted'}."
+            N_("Only a submitted draft need can be endorsed or returned; this one is %(status)s.")
+            if record.submitted_at
+            else N_(
+                "Only a submitted draft need can be endorsed or returned; this one is "
+                "%(status)s and not submitted."
+            ),
+            status=record.status,
         )
 
 

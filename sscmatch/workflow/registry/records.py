@@ -20,19 +20,31 @@ from sscmatch.schemas import (
 from sscmatch.vocab import Vocabulary
 from sscmatch.workflow import ids
 from sscmatch.workflow.audit import record_event, snapshot
-from sscmatch.workflow.base import EDITORS, Actor, can_edit
+from sscmatch.workflow.base import EDITORS, N_, Actor, can_edit
 from sscmatch.workflow.registry.errors import Conflict, Forbidden, InvalidRecord, invalid
 from sscmatch.workflow.registry.search import get_capacity, get_exchange, get_need
+
+NOUNS = {
+    "capacity": (N_("capacity"), N_("capacities")),
+    "need": (N_("need"), N_("needs")),
+    "exchange": (N_("exchange"), N_("exchanges")),
+}
+"""A record's kind named in a message, singular and plural (each a message of the catalogue,
+said in the reader's language with the message)."""
 
 
 def require_edit(actor: Actor, country: str | None, what: str) -> None:
     if can_edit(actor, country):
         return
+    one, many = NOUNS.get(what, (what, what + "s"))
     if actor.role == "focal_point":
         raise Forbidden(
-            f"You may change only {actor.country}'s records; this {what} belongs to {country}."
+            N_("You may change only %(own)s's records; this %(what)s belongs to %(country)s."),
+            own=actor.country,
+            what=one,
+            country=country,
         )
-    raise Forbidden(f"Your role ({actor.role}) may not change {what}s.")
+    raise Forbidden(N_("Your role (%(role)s) may not change %(what)s."), role=actor.role, what=many)
 
 
 def next_id(
@@ -119,10 +131,14 @@ def _owner_country(actor: Actor, data: dict[str, Any]) -> Any:
     given = data.get("country")
     if actor.role == "focal_point":
         if given not in (None, "") and str(given).strip().upper() != actor.country:
-            raise Forbidden(f"You may register records only for {actor.country}, not for {given}.")
+            raise Forbidden(
+                N_("You may register records only for %(own)s, not for %(given)s."),
+                own=actor.country,
+                given=given,
+            )
         return actor.country
     if actor.role not in EDITORS:
-        raise Forbidden(f"Your role ({actor.role}) may not register records.")
+        raise Forbidden(N_("Your role (%(role)s) may not register records."), role=actor.role)
     return given
 
 
@@ -155,7 +171,9 @@ def _create_record(
         data["id"] = next_id(session, model, prefix)
     valid = _validate(schema, data)  # first: " N-1 " is N-1, for the lookup too
     if session.get(model, valid.id) is not None:
-        raise Conflict(f"a {entity} with id {valid.id!r} already exists")
+        raise Conflict(
+            N_("a %(entity)s with id %(id)s already exists"), entity=entity, id=repr(valid.id)
+        )
     _check_references(session, vocab, valid.themes, valid.institution, valid.country)
     record = model(**valid.model_dump(), created_by=actor.id, updated_by=actor.id)
     session.add(record)
@@ -282,7 +300,7 @@ def create_need(session: Session, vocab: Vocabulary, actor: Actor, data: dict[st
     if actor.role == "focal_point":
         if data.get("status") not in (None, "", "draft"):
             raise Forbidden(
-                "A focal point's new need is a draft; submit it for endorsement to open it."
+                N_("A focal point's new need is a draft; submit it for endorsement to open it.")
             )
         data["status"] = "draft"
     record = _create_record(session, vocab, actor, data, Need, NeedCreate, "need", "N")
@@ -309,7 +327,10 @@ def update_need(
     back_to_endorsement: dict[str, Any] | None = None
     if actor.role == "focal_point":
         if record.status in ("matched", "closed"):
-            raise Conflict(f"This need is {record.status}; ask the secretariat if it must change.")
+            raise Conflict(
+                N_("This need is %(status)s; ask the secretariat if it must change."),
+                status=record.status,
+            )
         if record.status == "open":
             back_to_endorsement = {
                 "status": "draft",
@@ -324,7 +345,7 @@ def update_need(
         and data.get("status") != record.status
     ):
         raise Forbidden(
-            "A focal point cannot change a need's status; submit it for endorsement instead."
+            N_("A focal point cannot change a need's status; submit it for endorsement instead.")
         )
     _update_record(
         session,
@@ -349,14 +370,14 @@ def create_exchange(
 ) -> Exchange:
     """Record an exchange that happened (secretariat, admin); id ``E-YEAR-NNNN`` by default."""
     if actor.role not in EDITORS:
-        raise Forbidden("Only the technical secretariat and admins record exchanges.")
+        raise Forbidden(N_("Only the technical secretariat and admins record exchanges."))
     data = dict(data)
     _refuse_service_fields(data)
     if not data.get("id"):
         data["id"] = next_id(session, Exchange, "E")
     valid = _validate(ExchangeCreate, data)  # first: " E-1 " is E-1, for the lookup too
     if session.get(Exchange, valid.id) is not None:
-        raise Conflict(f"an exchange with id {valid.id!r} already exists")
+        raise Conflict(N_("an exchange with id %(id)s already exists"), id=repr(valid.id))
     _check_references(session, vocab, valid.themes, None, None)
     record = Exchange(**valid.model_dump(), created_by=actor.id, updated_by=actor.id)
     session.add(record)
@@ -384,7 +405,7 @@ def update_exchange(
 ) -> Exchange:
     """Change an exchange (secretariat, admin), refusing a stale ``version``."""
     if actor.role not in EDITORS:
-        raise Forbidden("Only the technical secretariat and admins change exchanges.")
+        raise Forbidden(N_("Only the technical secretariat and admins change exchanges."))
     record = get_exchange(session, exchange_id)
     if "id" in data and str(data["id"]).strip() != record.id:
         raise InvalidRecord({"id": "the id of a record cannot change"})

@@ -122,7 +122,10 @@ def _countries_in_region(vocab: Vocabulary, region: str) -> list[str]:
         }
     ]
     if not codes:
-        raise BadFilter(f"unknown region {region!r} (expected an M49 region or sub-region name)")
+        raise BadFilter(
+            N_("unknown region %(value)s (expected an M49 region or sub-region name)"),
+            value=repr(region),
+        )
     return codes
 
 
@@ -135,7 +138,7 @@ def _theme_family(session: Session, vocab: Vocabulary, theme: str) -> list[str]:
     resolved = vocab.resolve_theme(theme)
     if resolved.ok and resolved.value is not None:
         return [resolved.value, *vocab.children(resolved.value)]
-    raise BadFilter(f"unknown theme {theme!r}")
+    raise BadFilter(N_("unknown theme %(value)s"), value=repr(theme))
 
 
 def _country_code(vocab: Vocabulary, text: str) -> str:
@@ -151,13 +154,15 @@ def _language_code(vocab: Vocabulary, text: str) -> str:
     resolved = vocab.resolve_language(text)
     if resolved.ok and resolved.value is not None:
         return resolved.value
-    raise BadFilter(f"unknown language {text!r} (expected an ISO 639-1 code such as es)")
+    raise BadFilter(
+        N_("unknown language %(value)s (expected an ISO 639-1 code such as es)"), value=repr(text)
+    )
 
 
 def _year(text: str) -> str:
     value = text.strip()
     if not re.fullmatch(r"\d{4}", value):
-        raise BadFilter(f"year must be four digits, e.g. 2019 (got {text!r})")
+        raise BadFilter(N_("year must be four digits, e.g. 2019 (got %(value)s)"), value=repr(text))
     return value
 
 
@@ -177,9 +182,13 @@ class _Listing:
 
 def _query_and_sort(flt: RecordFilter, page: int = 1) -> tuple[str, str]:
     if flt.sort and flt.sort not in SORTS:
-        raise BadFilter(f"sort must be one of {', '.join(SORTS)} (got {flt.sort!r})")
+        raise BadFilter(
+            N_("sort must be one of %(known)s (got %(value)s)"),
+            known=", ".join(SORTS),
+            value=repr(flt.sort),
+        )
     if page < 1:
-        raise BadFilter("page must be 1 or more")
+        raise BadFilter(N_("page must be 1 or more"))
     query = flt.q.strip()
     return query, flt.sort or ("relevance" if query else "recent")
 
@@ -360,7 +369,10 @@ def _capacities(session: Session, vocab: Vocabulary, flt: RecordFilter, viewer: 
     conditions = _common_conditions(session, vocab, Capacity, flt, viewer)
     if flt.status:
         if flt.status not in CAPACITY_STATUSES:
-            raise BadFilter(f"status must be draft, published or archived (got {flt.status!r})")
+            raise BadFilter(
+                N_("status must be draft, published or archived (got %(value)s)"),
+                value=repr(flt.status),
+            )
         conditions.append(col(Capacity.status) == flt.status)
     return _Listing(Capacity, conditions, _record_orders(Capacity), _capacity_text, _themes)
 
@@ -383,7 +395,10 @@ def _needs(session: Session, vocab: Vocabulary, flt: RecordFilter, viewer: Viewe
     conditions = _common_conditions(session, vocab, Need, flt, viewer)
     if flt.status:
         if flt.status not in NEED_STATUSES:
-            raise BadFilter(f"status must be draft, open, matched or closed (got {flt.status!r})")
+            raise BadFilter(
+                N_("status must be draft, open, matched or closed (got %(value)s)"),
+                value=repr(flt.status),
+            )
         conditions.append(col(Need.status) == flt.status)
     if flt.submitted:
         conditions.append(col(Need.status) == "draft")
@@ -434,7 +449,7 @@ def _exchanges(session: Session, vocab: Vocabulary, flt: RecordFilter) -> _Listi
         conditions.append(col(Exchange.start_date) >= date(year, 1, 1))
         conditions.append(col(Exchange.start_date) < date(year + 1, 1, 1))
     if flt.status:
-        raise BadFilter("exchanges have no status to filter on")
+        raise BadFilter(N_("exchanges have no status to filter on"))
     start = period_order(Exchange.start_date, Exchange.start_precision)
     orders: dict[str, list[Any]] = {
         "recent": [*(o.desc() for o in start), col(Exchange.id)],
@@ -499,8 +514,9 @@ def search_institutions(
     if flt.constituency:
         if flt.constituency not in CONSTITUENCIES:
             raise BadFilter(
-                f"unknown constituency {flt.constituency[:40]!r}; "
-                f"expected one of {', '.join(CONSTITUENCIES)}"
+                N_("unknown constituency %(value)s; expected one of %(known)s"),
+                value=repr(flt.constituency[:40]),
+                known=", ".join(CONSTITUENCIES),
             )
         conditions.append(col(Institution.constituency) == flt.constituency)
     if flt.language:
