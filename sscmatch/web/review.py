@@ -35,13 +35,13 @@ from sscmatch.schemas import MAX_PAGE, MAX_TEXT, whole_number
 from sscmatch.vocab import load_vocabulary
 from sscmatch.web.access import access
 from sscmatch.web.db import get_session
-from sscmatch.web.messages import translated
+from sscmatch.web.errors import error_text
 from sscmatch.web.templating import STATUS_LABELS
 from sscmatch.web.translate import gettext as _
 from sscmatch.web.translate import lazy_gettext as _l
 from sscmatch.workflow import proposals as wf
 from sscmatch.workflow import visibility
-from sscmatch.workflow.base import country_filter
+from sscmatch.workflow.base import N_, country_filter
 
 bp = Blueprint("review", __name__, url_prefix="/review")
 
@@ -78,7 +78,9 @@ def _float(args: Mapping[str, str], name: str) -> float | None:
     try:
         return float(raw)
     except ValueError:
-        raise wf.BadFilterError(f"{name} must be a number between 0 and 1") from None
+        raise wf.BadFilterError(
+            N_("%(name)s must be a number between 0 and 1"), name=name
+        ) from None
 
 
 def _int(args: Mapping[str, str], name: str) -> int | None:
@@ -87,7 +89,7 @@ def _int(args: Mapping[str, str], name: str) -> int | None:
         return None
     value = whole_number(raw)
     if value is None:
-        raise wf.BadFilterError(f"{name} must be a whole number")
+        raise wf.BadFilterError(N_("%(name)s must be a whole number"), name=name)
     return value
 
 
@@ -122,7 +124,7 @@ def parse_filters(args: Any, *, involving: str | None = None) -> wf.Filters:
 def page_number(args: Mapping[str, str]) -> int:
     number = whole_number(args.get("page") or "1", 1, MAX_PAGE)
     if number is None:
-        raise wf.BadFilterError(f"page must be a whole number from 1 to {MAX_PAGE}")
+        raise wf.BadFilterError(N_("page must be a whole number from 1 to %(n)s"), n=MAX_PAGE)
     return number
 
 
@@ -146,7 +148,7 @@ def queue() -> Any:
         filters = parse_filters(request.args)
         page = wf.list_proposals(db, filters, page_number(request.args), size, viewer=current_user)
     except wf.ProposalError as exc:
-        flash(_("These filters cannot be used: %(why)s", why=translated(str(exc))), "error")
+        flash(_("These filters cannot be used: %(why)s", why=error_text(exc)), "error")
         filters, page, status = wf.Filters(), wf.Page([], 1, size, 0), 400
     return render_template(
         "review/queue.html",
@@ -182,7 +184,7 @@ def awaiting() -> Any:
         filters = parse_filters(args)
         page = wf.list_proposals(db, filters, page_number(args), size, viewer=current_user)
     except wf.ProposalError as exc:
-        flash(_("These filters cannot be used: %(why)s", why=translated(str(exc))), "error")
+        flash(_("These filters cannot be used: %(why)s", why=error_text(exc)), "error")
         filters, page, status = wf.Filters(), wf.Page([], 1, size, 0), 400
     return render_template(
         "review/awaiting.html",
@@ -210,7 +212,7 @@ def my_proposals() -> Any:
         filters = parse_filters(args, involving=country)
         page = wf.list_proposals(db, filters, page_number(args), size, viewer=current_user)
     except wf.ProposalError as exc:
-        flash(_("These filters cannot be used: %(why)s", why=translated(str(exc))), "error")
+        flash(_("These filters cannot be used: %(why)s", why=error_text(exc)), "error")
         filters, page, status = wf.Filters(), wf.Page([], 1, size, 0), 400
     return render_template(
         "review/mine.html",
@@ -311,7 +313,7 @@ def _render_proposal(
         comments=wf.comments_of(db, proposal.id),
         can_comment=wf.may_comment(current_user, proposal.provider, proposal.recipient),
         last_decision=wf.latest_decision(db, proposal.id) if can_decide else None,
-        revert_blocked=wf.why_not_revertible(db, proposal) if can_decide else None,
+        revert_blocked=_revert_blocked(db, proposal) if can_decide else None,
         side=side,
         final=wf.FINAL,
         fit_labels=FIT_LABELS,
@@ -347,21 +349,29 @@ def _refused(
         )
         return _render_proposal(db, found, 409, typed=typed)
     if isinstance(exc, wf.UndoRefused):
-        flash(_("Nothing was changed: %(why)s", why=str(exc)), "error")
+        flash(_("Nothing was changed: %(why)s", why=error_text(exc)), "error")
         return _render_proposal(db, found, 409, typed=typed)
     if isinstance(exc, wf.IllegalTransitionError):
         flash(
             _(
                 "This proposal is %(status)s: that step is not possible (%(why)s).",
                 status=STATUS_LABELS.get(exc.current, exc.current),
-                why=str(exc),
+                why=error_text(exc),
             ),
             "error",
         )
         return _render_proposal(db, found, 409, typed=typed)
-    message = _("A reason is required.") if isinstance(exc, wf.ReasonRequiredError) else str(exc)
+    message = (
+        _("A reason is required.") if isinstance(exc, wf.ReasonRequiredError) else error_text(exc)
+    )
     flash(_("Nothing was saved: %(why)s", why=message), "error")
     return _render_proposal(db, found, 400, errors={field: message}, typed=typed)
+
+
+def _revert_blocked(db: Any, proposal: Any) -> str | None:
+    """Why the decision on ``proposal`` cannot be reverted now, in the reader's language."""
+    refusal = wf.revert_refusal(db, proposal)
+    return None if refusal is None else error_text(refusal)
 
 
 def _safe_back(target: str | None, proposal_id: int) -> str:

@@ -29,6 +29,7 @@ from sscmatch.schemas import MAX_TEXT
 from sscmatch.web.access import access
 from sscmatch.web.conflict import conflict_message
 from sscmatch.web.db import get_session
+from sscmatch.web.errors import error_text
 from sscmatch.web.paging import page_arg, page_size
 from sscmatch.web.review import STAFF, _load, _refused, bp, page_number, parse_filters
 from sscmatch.web.templating import STATUS_LABELS, country_name
@@ -36,7 +37,7 @@ from sscmatch.web.translate import gettext as _
 from sscmatch.web.translate import lazy_gettext as _l
 from sscmatch.web.translate import ngettext
 from sscmatch.workflow import proposals as wf
-from sscmatch.workflow.base import country_filter
+from sscmatch.workflow.base import N_, country_filter
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -326,9 +327,9 @@ def revert(proposal_id: int) -> Any:
         abort(400, description=_("The form is incomplete."))
     found = _load(db, proposal_id)
     if not form.confirmed.data:
-        why = wf.why_not_revertible(db, found)
-        if why:
-            return _refused(db, proposal_id, wf.UndoRefused(why), "revert_reason")
+        refusal = wf.revert_refusal(db, found)
+        if refusal is not None:
+            return _refused(db, proposal_id, refusal, "revert_reason")
         return _confirm_page(
             title=_("Revert the decision on proposal %(id)s?", id=proposal_id),
             lines=_revert_lines(db, found),
@@ -462,7 +463,7 @@ def reopen_need(need_id: str) -> Any:
         return redirect(back), 409
     except wf.ProposalError as exc:
         db.rollback()
-        flash(_("Nothing was saved: %(why)s", why=str(exc)), "error")
+        flash(_("Nothing was saved: %(why)s", why=error_text(exc)), "error")
         return redirect(back)
     db.commit()
     flash(_("The need is open again."), "info")
@@ -478,9 +479,11 @@ def _items(values: list[str]) -> list[tuple[int, int]]:
     for value in values:
         head, sep, tail = value.partition(":")
         if not (sep and head.isascii() and head.isdigit() and tail.isascii() and tail.isdigit()):
-            raise wf.ProposalError(f"not a proposal and its version: {value[:40]!r}")
+            raise wf.ProposalError(
+                N_("not a proposal and its version: %(value)s"), value=repr(value[:40])
+            )
         if len(head) > 9 or len(tail) > 9:
-            raise wf.ProposalError("proposal ids and versions are at most 9 digits")
+            raise wf.ProposalError(N_("proposal ids and versions are at most 9 digits"))
         out.append((int(head), int(tail)))
     return out
 
@@ -505,14 +508,16 @@ def bulk() -> Any:
             items, total = wf.matching_ids(db, filters, viewer=current_user, limit=wf.MAX_BULK)
             if total > wf.MAX_BULK:
                 raise wf.ProposalError(
-                    f"{total} proposals match these filters; narrow them to at most {wf.MAX_BULK}"
+                    N_("%(n)s proposals match these filters; narrow them to at most %(limit)s"),
+                    n=total,
+                    limit=wf.MAX_BULK,
                 )
         else:
             items = _items(request.form.getlist("item"))
             page_number(request.args)
         wf.check_bulk(decision, items, reason or (PLACEHOLDER if not form.confirmed.data else ""))
     except wf.ProposalError as exc:
-        flash(_("Nothing was saved: %(why)s", why=str(exc)), "error")
+        flash(_("Nothing was saved: %(why)s", why=error_text(exc)), "error")
         return redirect(back)
 
     def run(why: str | None) -> wf.BulkResult:

@@ -89,6 +89,7 @@ from sscmatch.workflow.proposals.undo import (
     list_vetoes,
     reopen_need,
     revert,
+    revert_refusal,
     why_not_revertible,
 )
 
@@ -160,6 +161,7 @@ __all__ = [
     "reopen_need",
     "respond",
     "revert",
+    "revert_refusal",
     "review_to_dict",
     "run_to_dict",
     "side_of",

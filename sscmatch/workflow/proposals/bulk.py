@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from sqlmodel import Session
 
 from sscmatch.db import StaleVersion
+from sscmatch.workflow.base import N_
 from sscmatch.workflow.proposals.decisions import decide
 from sscmatch.workflow.proposals.lifecycle import ProposalError, required_reason
 
@@ -31,14 +32,16 @@ def check_bulk(decision: str, items: Sequence[tuple[int, int]], reason: str | No
     """Refuse a bulk action that cannot be run at all (before anything is decided)."""
     if decision not in BULK_DECISIONS:
         raise ProposalError(
-            f"unknown bulk decision {decision!r} (expected one of {', '.join(BULK_DECISIONS)})"
+            N_("unknown bulk decision %(value)s (expected one of %(known)s)"),
+            value=repr(decision),
+            known=", ".join(BULK_DECISIONS),
         )
     if not items:
-        raise ProposalError("choose at least one proposal")
+        raise ProposalError(N_("choose at least one proposal"))
     if len(items) > MAX_BULK:
-        raise ProposalError(f"at most {MAX_BULK} proposals at once")
+        raise ProposalError(N_("at most %(n)s proposals at once"), n=MAX_BULK)
     if decision == "reject":
-        required_reason(reason, "to reject proposals")
+        required_reason(reason, N_("to reject proposals"))
 
 
 def decide_many(

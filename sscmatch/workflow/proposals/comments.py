@@ -9,6 +9,7 @@ from sqlmodel import Session, col, select
 
 from sscmatch.models import ProposalComment, User
 from sscmatch.workflow.audit import record_event
+from sscmatch.workflow.base import N_
 from sscmatch.workflow.proposals.lifecycle import (
     ForbiddenError,
     ReasonRequiredError,
@@ -33,11 +34,14 @@ def add_comment(
     proposal = get_proposal(session, proposal_id)
     if not may_comment(viewer, proposal.provider, proposal.recipient):
         raise ForbiddenError(
-            "only the secretariat and the focal points of the two countries comment on a proposal"
+            N_(
+                "only the secretariat and the focal points of the two countries comment on a "
+                "proposal"
+            )
         )
     text = clean_text(body)
     if not text:
-        raise ReasonRequiredError("a comment cannot be empty")
+        raise ReasonRequiredError(N_("a comment cannot be empty"))
     comment = ProposalComment(proposal_id=proposal.id or 0, author_id=user_id, body=text)
     session.add(comment)
     session.flush()

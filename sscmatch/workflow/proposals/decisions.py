@@ -22,6 +22,7 @@ from sqlmodel import Session, col, select
 from sscmatch.models import Need, Review, Veto
 from sscmatch.models import Proposal as StoredProposal
 from sscmatch.workflow.audit import change_status, record_event, snapshot
+from sscmatch.workflow.base import N_
 from sscmatch.workflow.proposals.lifecycle import (
     ALTERNATE_CHOSEN,
     DECISIONS,
@@ -75,7 +76,7 @@ def _override_reason(proposal: StoredProposal, override: bool, reason: str | Non
     if (proposal.status, "accepted") not in NEEDS_OVERRIDE:
         return clean_text(reason)
     check_transition(proposal.status, "accepted", override=override)
-    return required_reason(reason, "to accept without the provider's confirmation")
+    return required_reason(reason, N_("to accept without the provider's confirmation"))
 
 
 def _accept(
@@ -185,7 +186,9 @@ def _refuse(
     """What a rejection and a veto share: a reason is required, the proposal becomes rejected
     (a veto's note says so) and the decision is kept as a review of ``kind``."""
     proposal = get_proposal(session, proposal_id)
-    text = required_reason(reason, "to veto a pair" if kind == "veto" else "to reject a proposal")
+    text = required_reason(
+        reason, N_("to veto a pair") if kind == "veto" else N_("to reject a proposal")
+    )
     status_before = proposal.status
     set_status(
         session,
@@ -232,7 +235,7 @@ def choose_alternate(
     same rule as any acceptance: confirmed by its provider, or ``override``."""
     proposal = get_proposal(session, proposal_id)
     if alternate_id is None:
-        raise ProposalError("choose which alternate to accept")
+        raise ProposalError(N_("choose which alternate to accept"))
     alternate = session.get(StoredProposal, alternate_id)
     if (
         alternate is None
@@ -241,14 +244,18 @@ def choose_alternate(
         or alternate.run_id != proposal.run_id
     ):
         raise ProposalError(
-            f"proposal {alternate_id} is not an alternate of proposal {proposal_id} "
-            "(it must be another proposal of the same need in the same run)"
+            N_(
+                "proposal %(alternate)s is not an alternate of proposal %(id)s "
+                "(it must be another proposal of the same need in the same run)"
+            ),
+            alternate=alternate_id,
+            id=proposal_id,
         )
     # Check both steps before changing anything, so a refusal leaves both untouched.
     check_version(proposal, version)
     check_version(alternate, alternate_version)
     check_transition(proposal.status, "rejected")
-    text = required_reason(reason, "to choose an alternate (why this proposal is rejected)")
+    text = required_reason(reason, N_("to choose an alternate (why this proposal is rejected)"))
     check_transition(alternate.status, "accepted", override=override)
     accept_reason = _override_reason(alternate, override, text)
     status_before = proposal.status
@@ -358,4 +365,8 @@ def decide(
         )
     if decision == "veto":
         return veto(session, proposal_id, user_id=user_id, version=version, reason=reason)
-    raise ProposalError(f"unknown decision {decision!r} (expected one of {', '.join(DECISIONS)})")
+    raise ProposalError(
+        N_("unknown decision %(value)s (expected one of %(known)s)"),
+        value=repr(decision),
+        known=", ".join(DECISIONS),
+    )

@@ -85,14 +85,21 @@ class IllegalTransitionError(ProposalError, Conflict):
 
     code = "illegal_transition"
 
-    def __init__(self, current: str, target: str, message: str | None = None) -> None:
+    def __init__(
+        self, current: str, target: str, message: str | None = None, /, **params: Any
+    ) -> None:
         self.current, self.target = current, target
-        super().__init__(
-            message
-            or f"this proposal is {current.replace('_', ' ')}: it cannot become "
-            f"{target.replace('_', ' ')}"
-            + (" (that status is final)" if current in FINAL else "")
-        )
+        if message is None:
+            message = (
+                N_(
+                    "this proposal is %(current)s: it cannot become %(target)s "
+                    "(that status is final)"
+                )
+                if current in FINAL
+                else N_("this proposal is %(current)s: it cannot become %(target)s")
+            )
+            params = {"current": current.replace("_", " "), "target": target.replace("_", " ")}
+        super().__init__(message, **params)
 
 
 class OverrideRequiredError(IllegalTransitionError):
@@ -104,8 +111,11 @@ class OverrideRequiredError(IllegalTransitionError):
         super().__init__(
             current,
             "accepted",
-            f"this proposal is {current.replace('_', ' ')}: the provider's focal point has not "
-            "confirmed it yet; accept it only with an explicit override and a reason",
+            N_(
+                "this proposal is %(current)s: the provider's focal point has not confirmed it "
+                "yet; accept it only with an explicit override and a reason"
+            ),
+            current=current.replace("_", " "),
         )
 
 
@@ -145,7 +155,9 @@ def clean_text(text: str | None) -> str | None:
     """A reason or note as stored: stripped, None when blank, refused when too long."""
     text = (text or "").strip()
     if len(text) > MAX_TEXT:
-        raise ProposalError(f"the text is too long (at most {MAX_TEXT} characters)")
+        raise ProposalError(
+            N_("the text is too long (at most %(limit)s characters)"), limit=MAX_TEXT
+        )
     return text or None
 
 
@@ -153,7 +165,7 @@ def required_reason(text: str | None, what: str) -> str:
     """A reason that must be given (``what``: "to reject a proposal")."""
     cleaned = clean_text(text)
     if not cleaned:
-        raise ReasonRequiredError(f"a reason is required {what}")
+        raise ReasonRequiredError(N_("a reason is required %(what)s"), what=what)
     return cleaned
 
 

@@ -20,7 +20,7 @@ from sscmatch.models import Capacity, Country, Need
 from sscmatch.models import Proposal as StoredProposal
 from sscmatch.vocab import load_vocabulary
 from sscmatch.workflow import visibility
-from sscmatch.workflow.base import Page
+from sscmatch.workflow.base import N_, Page
 from sscmatch.workflow.counts import kept_count
 from sscmatch.workflow.proposals.evidence import on_experience
 from sscmatch.workflow.proposals.lifecycle import (
@@ -64,27 +64,35 @@ def check_filters(filters: Filters) -> None:
     unknown = [s for s in filters.statuses if s not in STATUSES]
     if unknown:
         raise BadFilterError(
-            f"unknown status {unknown[0]!r} (expected one of {', '.join(STATUSES)})"
+            N_("unknown status %(value)s (expected one of %(known)s)"),
+            value=repr(unknown[0]),
+            known=", ".join(STATUSES),
         )
     if filters.sort not in SORTS:
-        raise BadFilterError(f"unknown sort {filters.sort!r} (expected one of {', '.join(SORTS)})")
+        raise BadFilterError(
+            N_("unknown sort %(value)s (expected one of %(known)s)"),
+            value=repr(filters.sort),
+            known=", ".join(SORTS),
+        )
     vocab = load_vocabulary()
     if filters.theme and filters.theme not in vocab.themes:
-        raise BadFilterError(f"unknown theme {filters.theme[:40]!r}")
+        raise BadFilterError(N_("unknown theme %(value)s"), value=repr(filters.theme[:40]))
     known = sorted({c.region for c in vocab.countries.values() if c.region})
     if filters.region and filters.region not in known:
         raise BadFilterError(
-            f"unknown region {filters.region[:40]!r}; expected one of {', '.join(known)}"
+            N_("unknown region %(value)s; expected one of %(known)s"),
+            value=repr(filters.region[:40]),
+            known=", ".join(known),
         )
     for name, value in (("min_score", filters.min_score), ("max_score", filters.max_score)):
         if value is not None and not (0.0 <= value <= 1.0):
-            raise BadFilterError(f"{name} must lie between 0 and 1")
+            raise BadFilterError(N_("%(name)s must lie between 0 and 1"), name=name)
     if (
         filters.min_score is not None
         and filters.max_score is not None
         and filters.min_score > filters.max_score
     ):
-        raise BadFilterError("min_score must not be above max_score")
+        raise BadFilterError(N_("min_score must not be above max_score"))
 
 
 def conditions_of(filters: Filters, viewer: Viewer) -> list[Any]:

@@ -8,6 +8,7 @@ from sqlmodel import Session
 from sscmatch.models import Proposal as StoredProposal
 from sscmatch.models import utcnow
 from sscmatch.workflow.audit import record_event, snapshot
+from sscmatch.workflow.base import N_
 from sscmatch.workflow.proposals.lifecycle import (
     FINAL,
     PROVIDER_RESPONSES,
@@ -68,17 +69,19 @@ def respond(
     proposal = get_proposal(session, proposal_id)
     if response not in RESPONSES:
         raise ProposalError(
-            f"unknown response {response!r} (expected one of {', '.join(RESPONSES)})"
+            N_("unknown response %(value)s (expected one of %(known)s)"),
+            value=repr(response),
+            known=", ".join(RESPONSES),
         )
     side = side_of(proposal, country)
     wanted = "provider" if response in PROVIDER_RESPONSES else "recipient"
     if side is None:
-        raise ForbiddenError("this proposal does not involve your country")
+        raise ForbiddenError(N_("this proposal does not involve your country"))
     if side != wanted:
         raise ForbiddenError(
-            "only the provider country's focal point confirms or declines availability"
+            N_("only the provider country's focal point confirms or declines availability")
             if wanted == "provider"
-            else "only the recipient country's focal point says whether a proposal fits"
+            else N_("only the recipient country's focal point says whether a proposal fits")
         )
     text = clean_text(note)
     check_version(proposal, version)
@@ -99,7 +102,8 @@ def respond(
         raise IllegalTransitionError(
             proposal.status,
             proposal.status,
-            f"this proposal is {proposal.status}: it can no longer be answered",
+            N_("this proposal is %(status)s: it can no longer be answered"),
+            status=proposal.status,
         )
     before = snapshot(proposal)
     proposal.recipient_fit = RECIPIENT_RESPONSES[response]

@@ -56,27 +56,70 @@ def latest_decision(session: Session, proposal_id: int) -> Review | None:
 
 
 def why_not_revertible(session: Session, proposal: StoredProposal) -> str | None:
-    """None when the latest decision on ``proposal`` can be reverted now, else why not."""
+    """None when the latest decision on ``proposal`` can be reverted now, else why not (in
+    English: :func:`revert_refusal` is the refusal to say in the reader's language)."""
+    refusal = revert_refusal(session, proposal)
+    return None if refusal is None else str(refusal)
+
+
+def revert_refusal(
+    session: Session, proposal: StoredProposal, *, of: int | None = None
+) -> UndoRefused | None:
+    """None when the latest decision on ``proposal`` can be reverted now, else the refusal
+    saying why (a message of the catalogue; ``of``: the proposal whose revert needs this one's,
+    named first)."""
     review = latest_decision(session, proposal.id or 0)
     if review is None:
-        return "there is no decision to revert on this proposal"
+        return _refusal(
+            of,
+            N_("there is no decision to revert on this proposal"),
+            N_("proposal %(of)s: there is no decision to revert on this proposal"),
+        )
     if review.effects is None:
-        return (
-            "this decision was recorded before decisions could be reverted; change the "
-            "records by hand"
+        return _refusal(
+            of,
+            N_(
+                "this decision was recorded before decisions could be reverted; change the "
+                "records by hand"
+            ),
+            N_(
+                "proposal %(of)s: this decision was recorded before decisions could be "
+                "reverted; change the records by hand"
+            ),
         )
     decided = "accepted" if review.decision == "accept" else "rejected"
     if proposal.status != decided:
-        return f"this proposal is {proposal.status.replace('_', ' ')} since the decision"
+        return _refusal(
+            of,
+            N_("this proposal is %(current)s since the decision"),
+            N_("proposal %(of)s: this proposal is %(current)s since the decision"),
+            current=proposal.status.replace("_", " "),
+        )
     if review.decision == "accept":
         tour_id = review.effects.get("tour")
         tour = session.get(StudyTour, tour_id) if tour_id else None
         if tour is not None and tour.status not in ("draft", "cancelled"):
-            return (
-                f"its study tour {tour.id} is {tour.status}: cancel the tour first (that "
-                "reopens the need)"
+            return _refusal(
+                of,
+                N_(
+                    "its study tour %(tour)s is %(status)s: cancel the tour first (that "
+                    "reopens the need)"
+                ),
+                N_(
+                    "proposal %(of)s: its study tour %(tour)s is %(status)s: cancel the tour "
+                    "first (that reopens the need)"
+                ),
+                tour=tour.id,
+                status=tour.status,
             )
     return None
+
+
+def _refusal(of: int | None, plain: str, named: str, **params: Any) -> UndoRefused:
+    """The refusal, named after the proposal ``of`` when another proposal's revert needs it."""
+    if of is None:
+        return UndoRefused(plain, **params)
+    return UndoRefused(named, of=of, **params)
 
 
 def _put_back(
@@ -174,10 +217,10 @@ def revert(
     rejected one and the accepted alternate both go back to where they were."""
     proposal = get_proposal(session, proposal_id)
     check_version(proposal, version)
-    text = required_reason(reason, "to revert a decision")
-    why = why_not_revertible(session, proposal)
-    if why:
-        raise UndoRefused(why)
+    text = required_reason(reason, N_("to revert a decision"))
+    refusal = revert_refusal(session, proposal)
+    if refusal is not None:
+        raise refusal
     review = latest_decision(session, proposal_id)
     assert review is not None and review.effects is not None
     note = f"decision reverted: {text}"
@@ -187,8 +230,9 @@ def revert(
         rejected = get_proposal(session, review.alternate_id)
         if rejected.status != "rejected":
             raise UndoRefused(
-                f"proposal {rejected.id}, rejected for this alternate, is "
-                f"{rejected.status.replace('_', ' ')} since"
+                N_("proposal %(id)s, rejected for this alternate, is %(current)s since"),
+                id=rejected.id,
+                current=rejected.status.replace("_", " "),
             )
         _undo_refusal(session, rejected, chosen, user_id, note)
         _close(session, chosen, user_id, text)
@@ -201,9 +245,9 @@ def revert(
         accepted_review = latest_decision(session, accepted_id)
         take_back = accepted.status == "accepted" and accepted_review is not None
         if take_back:
-            why = why_not_revertible(session, accepted)
-            if why:
-                raise UndoRefused(f"proposal {accepted_id}: {why}")
+            refusal = revert_refusal(session, accepted, of=accepted_id)
+            if refusal is not None:
+                raise refusal
         _undo_refusal(session, proposal, review, user_id, note)
         if take_back and accepted_review is not None:
             _undo_accept(session, accepted, accepted_review, user_id, note)
@@ -228,8 +272,11 @@ def _alternate_review(session: Session, proposal_id: int, accepted_id: int) -> R
     ).first()
     if found is None or found.effects is None:
         raise UndoRefused(
-            f"the choice of this proposal as an alternate of proposal {proposal_id} cannot be "
-            "reverted (it was recorded before decisions could be reverted)"
+            N_(
+                "the choice of this proposal as an alternate of proposal %(id)s cannot be "
+                "reverted (it was recorded before decisions could be reverted)"
+            ),
+            id=proposal_id,
         )
     return found
 
@@ -284,7 +331,7 @@ def lift_veto(
     proposal rejected with it stays rejected (revert that decision to reopen it). Returns the
     veto as it was. Two people lifting it at once: the second finds none (404)."""
     pair_veto = get_veto(session, veto_id)
-    text = required_reason(reason, "to lift a veto")
+    text = required_reason(reason, N_("to lift a veto"))
     before = snapshot(pair_veto) or {}
     _lift(session, pair_veto, user_id=user_id, note=text)
     session.flush()
@@ -307,21 +354,28 @@ def reopen_need(
     tour first (which reopens it)."""
     need = session.get(Need, need_id)
     if need is None:
-        raise NotFoundError(f"no need {need_id!r}")
+        raise NotFoundError(N_("no need %(value)s"), value=repr(need_id))
     try:
         expect_version(need, version, required=False)
     except BadVersion as exc:
         raise ProposalError(str(exc)) from None
-    text = required_reason(reason, "to reopen a need")
+    text = required_reason(reason, N_("to reopen a need"))
     if need.status not in REOPENABLE_NEED:
         raise UndoRefused(
-            f"need {need.id} is {need.status}: only a matched or closed need can be reopened"
+            N_("need %(id)s is %(status)s: only a matched or closed need can be reopened"),
+            id=need.id,
+            status=need.status,
         )
     live = live_tours(session, need.id)
     if live:
         raise UndoRefused(
-            f"need {need.id} has a study tour under way ({live[0].id}, {live[0].status}): "
-            "cancel the tour first, which reopens the need"
+            N_(
+                "need %(id)s has a study tour under way (%(tour)s, %(status)s): "
+                "cancel the tour first, which reopens the need"
+            ),
+            id=need.id,
+            tour=live[0].id,
+            status=live[0].status,
         )
     _set_need(session, need, "open", user_id=user_id, action="reopen", note=text)
     session.flush()
