@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from sscmatch.schemas import CONSTITUENCIES, MODALITIES, whole_number
 from sscmatch.vocab import Vocabulary
-from sscmatch.workflow.base import BadParameter
+from sscmatch.workflow.base import N_, BadParameter
 
 FILTER_KEYS = ("theme", "year_from", "year_to", "region", "modality", "constituency")
 YEAR_MIN, YEAR_MAX = 1900, 2100
@@ -63,9 +63,18 @@ def regions(vocab: Vocabulary) -> list[str]:
 def _year(raw: str, name: str) -> int:
     value = whole_number(raw)
     if value is None:
-        raise FilterError(f"{name} must be a year such as 2015, not {raw[:20]!r}")
+        raise FilterError(
+            N_("%(name)s must be a year such as 2015, not %(value)s"),
+            name=name,
+            value=repr(raw[:20]),
+        )
     if not YEAR_MIN <= value <= YEAR_MAX:
-        raise FilterError(f"{name} must be between {YEAR_MIN} and {YEAR_MAX}")
+        raise FilterError(
+            N_("%(name)s must be between %(low)s and %(high)s"),
+            name=name,
+            low=YEAR_MIN,
+            high=YEAR_MAX,
+        )
     return value
 
 
@@ -83,25 +92,41 @@ def parse_filters(args: Mapping[str, str], vocab: Vocabulary) -> Filters:
         if theme not in vocab.themes:
             resolved = vocab.resolve_theme(theme)
             if not resolved.ok or resolved.value is None:
-                hint = resolved.suggestion()
-                raise FilterError(f"unknown theme {theme!r}" + (f"; {hint}" if hint else ""))
+                names = ", ".join(key for key, _ in resolved.candidates)
+                raise FilterError(
+                    N_("unknown theme %(value)s; did you mean: %(names)s?")
+                    if names
+                    else N_("unknown theme %(value)s"),
+                    value=repr(theme),
+                    names=names,
+                )
             theme = resolved.value
         themes = frozenset({theme, *vocab.children(theme)})
     raw_from, raw_to = get("year_from"), get("year_to")
     year_from = _year(raw_from, "year_from") if raw_from else None
     year_to = _year(raw_to, "year_to") if raw_to else None
     if year_from is not None and year_to is not None and year_from > year_to:
-        raise FilterError("year_from must not be after year_to")
+        raise FilterError(N_("year_from must not be after year_to"))
     region = get("region")
     known = regions(vocab)
     if region is not None and region not in known:
-        raise FilterError(f"unknown region {region!r}; expected one of {', '.join(known)}")
+        raise FilterError(
+            N_("unknown region %(value)s; expected one of %(known)s"),
+            value=repr(region),
+            known=", ".join(known),
+        )
     modality = get("modality")
     if modality is not None and modality not in MODALITIES:
-        raise FilterError(f"unknown modality {modality!r}; expected one of {', '.join(MODALITIES)}")
+        raise FilterError(
+            N_("unknown modality %(value)s; expected one of %(known)s"),
+            value=repr(modality),
+            known=", ".join(MODALITIES),
+        )
     constituency = get("constituency")
     if constituency is not None and constituency not in CONSTITUENCIES:
         raise FilterError(
-            f"unknown constituency {constituency!r}; expected one of {', '.join(CONSTITUENCIES)}"
+            N_("unknown constituency %(value)s; expected one of %(known)s"),
+            value=repr(constituency),
+            known=", ".join(CONSTITUENCIES),
         )
     return Filters(theme, themes, year_from, year_to, region, modality, constituency)

@@ -173,8 +173,10 @@ def creator(session: Session, row: Calibration) -> str:
 def check_window(window: Any) -> int:
     if isinstance(window, bool) or not isinstance(window, int) or window not in WINDOWS:
         raise CalibrationError(
-            f"window must be a whole number of years from {WINDOWS[0]} to {WINDOWS[-1]}, "
-            f"got {window!r}"
+            N_("window must be a whole number of years from %(low)s to %(high)s, got %(value)s"),
+            low=WINDOWS[0],
+            high=WINDOWS[-1],
+            value=repr(window),
         )
     return window
 
@@ -182,8 +184,12 @@ def check_window(window: Any) -> int:
 def check_as_of(as_of: date, today: date) -> date:
     if as_of > today:
         raise CalibrationError(
-            f"the calibration date {as_of.isoformat()} is after today ({today.isoformat()}): "
-            "a calibration learns from the history before its date"
+            N_(
+                "the calibration date %(day)s is after today (%(today)s): "
+                "a calibration learns from the history before its date"
+            ),
+            day=as_of.isoformat(),
+            today=today.isoformat(),
         )
     return as_of
 
@@ -215,8 +221,12 @@ def begin(
     busy = running(session)
     if busy is not None:
         raise CalibrationBusy(
-            f"calibration {busy.id} is still running (started "
-            f"{busy.created_at.strftime('%Y-%m-%d %H:%M')} UTC); wait until it has finished"
+            N_(
+                "calibration %(id)s is still running (started %(started)s UTC); "
+                "wait until it has finished"
+            ),
+            id=busy.id,
+            started=busy.created_at.strftime("%Y-%m-%d %H:%M"),
         )
     row = Calibration(
         created_by=user_id,

@@ -30,7 +30,7 @@ from sscmatch.models import Proposal as StoredProposal
 from sscmatch.vocab import Vocabulary
 from sscmatch.workflow import notices
 from sscmatch.workflow.audit import record_event, snapshot
-from sscmatch.workflow.base import DomainError, Page
+from sscmatch.workflow.base import N_, DomainError, Page
 from sscmatch.workflow.calibrations import current_weights
 from sscmatch.workflow.encode import build_corpus
 from sscmatch.workflow.jobs import FINISHED, job_of
@@ -63,10 +63,12 @@ def check_needs(session: Session, need_ids: Sequence[str], as_of: date | None) -
     for need_id in need_ids:
         need = session.get(Need, need_id)
         if need is None:
-            raise MatchError(f"unknown need {need_id!r}")
+            raise MatchError(N_("unknown need %(value)s"), value=repr(need_id))
         if as_of is None and need.status != "open":
             raise MatchError(
-                f"need {need_id!r} is {need.status}, not open: only open needs are matched"
+                N_("need %(value)s is %(status)s, not open: only open needs are matched"),
+                value=repr(need_id),
+                status=need.status,
             )
 
 
@@ -102,7 +104,7 @@ def compute(
     """Rank providers for the named needs (default: every open need), in batches, with
     ``weights`` (default: the latest calibration's, else the documented defaults)."""
     if not 1 <= top_k <= 50:
-        raise MatchError(f"top must be between 1 and 50, got {top_k}")
+        raise MatchError(N_("top must be between 1 and 50, got %(n)s"), n=top_k)
     check_needs(session, need_ids, as_of)
     if weights is None:
         weights = current_weights(session)
@@ -191,7 +193,7 @@ def begin_run(
     """Check the parameters and create a ``running`` run of today (the caller commits, then
     computes and stores it, in the background or at once). Raises :class:`MatchError`."""
     if not 1 <= top_k <= 50:
-        raise MatchError(f"top must be between 1 and 50, got {top_k}")
+        raise MatchError(N_("top must be between 1 and 50, got %(n)s"), n=top_k)
     sweep_interrupted(session)  # so that no dead run looks like it is still working
     wanted = list(dict.fromkeys(need_ids))
     check_needs(session, wanted, None)
