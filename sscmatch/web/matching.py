@@ -39,7 +39,7 @@ from sscmatch.models import Job, MatchRun, Need, User
 from sscmatch.vocab import load_vocabulary
 from sscmatch.web.access import access
 from sscmatch.web.db import get_session
-from sscmatch.web.errors import answers_json
+from sscmatch.web.errors import answers_json, error_text
 from sscmatch.web.paging import page_arg
 from sscmatch.web.templating import STATUS_LABELS
 from sscmatch.web.translate import gettext as _
@@ -327,7 +327,7 @@ def start() -> Any:
         )
     except matchruns.MatchError as exc:
         db.rollback()
-        flash(str(exc), "error")
+        flash(error_text(exc), "error")
         return _render_runs(form, 400)
     job = queue_run(db, run, need_ids, current_user.id)
     db.commit()

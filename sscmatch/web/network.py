@@ -38,10 +38,9 @@ from sscmatch.schemas import CONSTITUENCIES, MODALITIES
 from sscmatch.vocab import load_vocabulary
 from sscmatch.web.access import SIGNED_IN, access
 from sscmatch.web.db import get_session
-from sscmatch.web.errors import answers_json
+from sscmatch.web.errors import answers_json, error_text
 from sscmatch.web.exports import file_name
 from sscmatch.web.fragments import render_kept
-from sscmatch.web.messages import translated
 from sscmatch.web.paging import page_arg, page_of, page_size
 from sscmatch.web.templating import CONSTITUENCY_LABELS, lang, period, url_if
 from sscmatch.web.translate import lazy_gettext as _l
@@ -89,7 +88,7 @@ def _filters() -> tuple[Filters, str | None]:
     try:
         return analytics.parse_filters(request.args, vocab), None
     except analytics.FilterError as exc:
-        return Filters(), translated(str(exc))
+        return Filters(), error_text(exc)
 
 
 def _layout() -> str:

@@ -46,6 +46,7 @@ from sscmatch.vocab import Vocabulary, load_vocabulary
 from sscmatch.web.access import SIGNED_IN, access
 from sscmatch.web.conflict import conflict_message, duplicate_message
 from sscmatch.web.db import get_session
+from sscmatch.web.errors import error_text
 from sscmatch.web.messages import translated
 from sscmatch.web.templating import (
     MATURITY_LABELS,
@@ -170,7 +171,7 @@ def _browse(kind: str, search: Any, template: str, **extra: Any) -> Any:
     try:
         result = search(_db(), _vocab(), flt, page=page, per_page=current_app.config["PAGE_SIZE"])
     except reg.BadFilter as exc:
-        flash(translated(str(exc)), "error")
+        flash(error_text(exc), "error")
         result = base.Page([], 1, current_app.config["PAGE_SIZE"], 0)
         status = 400
     return render_template(template, page=result, **context, **extra), status
@@ -579,7 +580,7 @@ def _save(
             _(
                 "Not saved: %(reason)s Your values are kept below; check the current record "
                 "and save again to replace it.",
-                reason=str(exc),
+                reason=error_text(exc),
             ),
             "error",
         )

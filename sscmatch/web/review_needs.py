@@ -13,7 +13,7 @@ from sqlmodel import select
 from sscmatch.models import Need, Veto
 from sscmatch.web.access import access
 from sscmatch.web.db import get_session
-from sscmatch.web.messages import translated
+from sscmatch.web.errors import error_text
 from sscmatch.web.registry import MODALITY_LABELS
 from sscmatch.web.review import (
     FACTOR_LABELS,
@@ -67,7 +67,7 @@ def needs() -> Any:
         filters = need_filters(request.args)
         page = wf.needs_to_review(db, filters, page_number(request.args), size, viewer=current_user)
     except wf.ProposalError as exc:
-        flash(_("These filters cannot be used: %(why)s", why=translated(str(exc))), "error")
+        flash(_("These filters cannot be used: %(why)s", why=error_text(exc)), "error")
         filters, page, status = wf.Filters(sort=sort), wf.Page([], 1, size, 0), 400
     return render_template(
         "review/needs.html",
