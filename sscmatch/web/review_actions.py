@@ -560,7 +560,10 @@ def bulk() -> Any:
             "error",
         )
     for proposal_id, why in result.refused:
-        flash(_("Proposal %(id)s was not decided: %(why)s", id=proposal_id, why=why), "error")
+        flash(
+            _("Proposal %(id)s was not decided: %(why)s", id=proposal_id, why=error_text(why)),
+            "error",
+        )
     return redirect(back)
 
 

@@ -18,7 +18,9 @@ from sscmatch.models import (
     User,
     Veto,
 )
+from tests.conftest import ACCOUNTS
 from tests.web import test_api_review
+from tests.web.english_text import Detector
 from tests.web.test_api_review import NEED, OTHER_NEED, proposals_of, start
 
 tokens = test_api_review.tokens  # the fixtures: the knowledge base and a token per role
@@ -221,6 +223,13 @@ def test_bulk_decision(api: Any, session: Session) -> None:
     first = {"id": rest[0].id, "version": 1}
     refused = api("secretariat").post(url, {"decision": "accept", "items": [first]}).get_json()
     assert refused["done"] == [] and "confirmed" in refused["refused"][0]["message"]
+    # each refusal is said in the reviewer's language (their account's), as every API error
+    _speaks(session, ACCOUNTS["secretariat"][0], "es")
+    said = api("secretariat").post(url, {"decision": "accept", "items": [first]}).get_json()
+    spanish = said["refused"][0]["message"]
+    assert said["done"] == [] and spanish != refused["refused"][0]["message"]
+    assert not list(Detector("es", (), ()).findings([spanish])), spanish
+    _speaks(session, ACCOUNTS["secretariat"][0], "en")
     accepted = api("secretariat").post(
         url, {"decision": "accept", "items": [first], "override": True, "reason": "agreed"}
     )
@@ -309,3 +318,10 @@ def test_openapi_documents_the_new_routes(client: Any) -> None:
     for name in ("Revert", "LiftVeto", "Reopen", "BulkDecision", "Comment"):
         assert name in schemas
     assert {"override", "dry_run"} <= set(schemas["Decision"]["properties"])
+
+
+def _speaks(session: Session, email: str, lang: str) -> None:
+    user = session.exec(select(User).where(User.email == email)).one()
+    user.language = lang
+    session.add(user)
+    session.commit()

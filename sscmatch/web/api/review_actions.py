@@ -40,6 +40,7 @@ from sscmatch.web.api.review import (
     proposal_json,
     rehearse,
 )
+from sscmatch.web.errors import error_text
 from sscmatch.workflow import proposals as wf
 from sscmatch.workflow.base import N_, country_filter
 
@@ -297,7 +298,7 @@ def bulk_json(decision: str, result: wf.BulkResult) -> dict[str, Any]:
         decision=decision,
         done=result.done,
         conflicted=result.conflicted,
-        refused=[Refused(id=i, message=why) for i, why in result.refused],
+        refused=[Refused(id=i, message=error_text(why)) for i, why in result.refused],
         superseded=result.superseded,
         dry_run=False,
     ).model_dump(mode="json")

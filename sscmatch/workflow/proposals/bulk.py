@@ -24,7 +24,9 @@ MAX_BULK = 500
 class BulkResult:
     done: list[int] = field(default_factory=list)
     conflicted: list[int] = field(default_factory=list)
-    refused: list[tuple[int, str]] = field(default_factory=list)
+    refused: list[tuple[int, ProposalError]] = field(default_factory=list)
+    """Each refused proposal with why (an error of the catalogue: the edge says it in the
+    reader's language)."""
     superseded: list[int] = field(default_factory=list)  # by an acceptance in this batch
 
 
@@ -58,9 +60,8 @@ def decide_many(
     result = BulkResult()
     for proposal_id, version in dict.fromkeys(items):
         if proposal_id in result.superseded:
-            result.refused.append(
-                (proposal_id, "superseded: another proposal of its need was accepted above")
-            )
+            why = N_("superseded: another proposal of its need was accepted above")
+            result.refused.append((proposal_id, ProposalError(why)))
             continue
         savepoint = session.begin_nested()
         try:
@@ -80,7 +81,7 @@ def decide_many(
             continue
         except ProposalError as exc:
             savepoint.rollback()
-            result.refused.append((proposal_id, str(exc)))
+            result.refused.append((proposal_id, exc))
             continue
         savepoint.commit()
         result.done.append(proposal_id)
