@@ -60,8 +60,10 @@ def decide_many(
     result = BulkResult()
     for proposal_id, version in dict.fromkeys(items):
         if proposal_id in result.superseded:
-            why = N_("superseded: another proposal of its need was accepted above")
-            result.refused.append((proposal_id, ProposalError(why)))
+            superseded = ProposalError(
+                N_("superseded: another proposal of its need was accepted above")
+            )
+            result.refused.append((proposal_id, superseded))
             continue
         savepoint = session.begin_nested()
         try:
