@@ -26,6 +26,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Callable
 from typing import Any
 
 from flask import Flask, url_for
@@ -44,9 +45,11 @@ from sscmatch.models import (
     Veto,
     utcnow,
 )
+from tests.conftest import sign_in
 from tests.web.english_text import Detector
 from tests.web.test_bad_filters import _unclear
 from tests.web.test_every_word_translated import _known_english
+from tests.web.test_fuzz_api import build_world
 from tests.web.world import Walk, World, world_fixture
 
 PAGE = 3  # rows per page here: every list below has more
@@ -112,12 +115,19 @@ ODD_FILTERS = {
 }
 
 
-def _seed(app: Flask, shared: World) -> None:
-    """More rows in the shared world where it leaves a list with a page or less: match
+def _seed(app: Flask, users: dict[str, int]) -> dict[str, Any]:
+    """:func:`build_world` and :func:`_more_rows` in ``app``'s database (for a test that
+    writes; this module's tests read the shared ``seeded_world``)."""
+    world = build_world(app, users)
+    _more_rows(app, users, world)
+    return world
+
+
+def _more_rows(app: Flask, users: dict[str, int], world: dict[str, Any]) -> None:
+    """More rows where :func:`build_world` leaves a list with a page or less: match
     runs and calibrations (done and failed), tours, audit events, needs with proposals to
     review (in the world's run: its page lists them), drafts of both focal points' countries,
     vetoes, notices (every role's) and imports (done and failed, by two people)."""
-    users, world = shared.users, shared.built
     pairs = [("BRA", "GTM"), ("GTM", "HND"), ("ARG", "CHL"), ("MEX", "COL"), ("PER", "ECU")]
     with Session(app.extensions["sscmatch.engine"]) as s:
         for n in range(PAGE + 1):
@@ -202,8 +212,12 @@ def _seed(app: Flask, shared: World) -> None:
         s.commit()
 
 
+def _seeded(app: Flask, shared: World) -> None:
+    _more_rows(app, shared.users, shared.built)
+
+
 # The world of the walks with more rows in every list, shared by this module's tests (they read).
-seeded_world = world_fixture(_seed)
+seeded_world = world_fixture(_seeded)
 
 
 def _samples(world: dict[str, Any]) -> dict[str, Any]:
@@ -239,9 +253,13 @@ def _lists(app: Flask, world: dict[str, Any]) -> list[tuple[str, str]]:
     return sorted(found)
 
 
-def _reader(world: Walk, rule: str) -> tuple[str, Any]:
+def _reader(
+    app: Flask, rule: str, signed_in: Callable[[str], Any] | None = None
+) -> tuple[str, Any]:
+    """The first role of ``ROLES`` that reads ``rule``, and its client (signed in on ``app``,
+    or by ``signed_in``: a shared world's clients)."""
     for who in ROLES:
-        client = world.client(who)
+        client = signed_in(who) if signed_in else sign_in(app.test_client(), who)
         if client.get(rule).status_code == 200:
             return who, client
     raise AssertionError(f"{rule}: no role reads it")
@@ -305,7 +323,7 @@ def test_every_list_page_pages_filters_and_exports(seeded_world: Walk) -> None:
     walked: dict[str, set[str]] = {}
     tried: dict[str, str] = {}  # the last filter tried: the one that narrowed, if any
     for endpoint, rule in _lists(app, world):
-        who, client = _reader(seeded_world, rule)
+        who, client = _reader(app, rule, seeded_world.client)
         page = client.get(rule)
         html = page.get_data(as_text=True)
         has: set[str] = set()
@@ -372,7 +390,7 @@ def test_odd_pages_and_filters_are_a_4xx_in_the_readers_language_or_a_clamp(
     detector = Detector("es", known, {*ODD_FILTERS.values(), *ODD_PAGES})
     wrong: list[str] = []
     for _endpoint, rule in _lists(app, world):
-        _who, client = _reader(seeded_world, rule)
+        _who, client = _reader(app, rule, seeded_world.client)
         client.post("/language", data={"lang": "es", "next": "/"})
         export = _export_links(client.get(rule).get_data(as_text=True)).get("csv")
         targets = [rule] + ([export.split("?")[0]] if export else [])
