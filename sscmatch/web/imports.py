@@ -46,6 +46,15 @@ STEP_LABELS: dict[str, Any] = {
     "validate": _l("Checking the records"),
     "write": _l("Writing the records"),
 }
+TABLE_LABELS: dict[str, Any] = {
+    "themes": _l("Themes"),
+    "institutions": _l("Institutions"),
+    "capacities": _l("Capacities"),
+    "needs": _l("Needs"),
+    "exchanges": _l("Exchanges"),
+    "commitments": _l("Commitments"),
+}
+"""A bundle's tables as the outcome of an import names them (``bundle.TABLES``)."""
 
 
 class ImportForm(FlaskForm):  # type: ignore[misc]
@@ -246,7 +255,7 @@ def _job_page(job: Job, flashing: bool = False) -> Any:
         created, updated = result.get("created", {}), result.get("updated", {})
         unchanged = result.get("unchanged", {})
         rows = [
-            (t, created.get(t, 0), updated.get(t, 0), unchanged.get(t, 0))
+            (TABLE_LABELS[t], created.get(t, 0), updated.get(t, 0), unchanged.get(t, 0))
             for t in TABLES
             if created.get(t) or updated.get(t) or unchanged.get(t)
         ]

@@ -200,3 +200,10 @@ def test_a_web_import_waits_for_a_worker_then_shows_its_outcome_translated(
     with Session(engine) as s:
         assert s.exec(select(func.count()).select_from(Need)).one() == 1
         assert s.exec(select(JobPayload)).all() == []
+
+
+def test_every_bundle_table_is_named_in_the_readers_language() -> None:
+    from sscmatch.bundle import TABLES
+    from sscmatch.web.imports import TABLE_LABELS
+
+    assert set(TABLE_LABELS) == set(TABLES)
