@@ -24,6 +24,10 @@ RUNS = {
         "full re-match",
     ),
     "bench_network": (["--exchanges", "500", "--countries", "30"], "targets met"),
+    "bench_pages": (
+        ["--scale", "0.002", "--renders", "2", "--samples", "1", "--baseline-renders", "10"],
+        "warm p95",
+    ),
     "bench_import": (
         ["--scale", "0.002", "--databases", "sqlite", "--runs", "1", "--baseline-runs", "0"],
         "association rows",
