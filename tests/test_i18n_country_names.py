@@ -13,7 +13,7 @@ import pytest
 from babel.messages.pofile import read_po
 
 ROOT = Path(__file__).resolve().parents[1]
-NAMES = r"%\((?:country|provider|recipient)\)s"
+NAMES = r"%\((?:country|provider|recipient|own)\)s"
 BEFORE = {"fr": r"(?:\bde|\bà|\bdu|\bau)\s+$", "pt": r"(?:\bde|\ba|\bdo|\bao|\bà)\s+$"}
 
 
