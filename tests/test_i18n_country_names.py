@@ -1,6 +1,6 @@
 """A country's name where French or Portuguese would want an article before it: no message puts
 ``%(country)s`` (or the provider, the recipient) right after a preposition that contracts with
-the article ("de Brésil" for "du Brésil", "a Brasil" for "ao Brasil"); the names are plain CLDR
+the article ("de Brésil" for "du Brésil", "a Brasil" for "ao Brasil", "pour Brésil", "para Brasil"); the names are plain CLDR
 names without an article, so a message puts them in parentheses or after a colon instead. Walks
 every message of the French and Portuguese catalogues."""
 
@@ -14,7 +14,10 @@ from babel.messages.pofile import read_po
 
 ROOT = Path(__file__).resolve().parents[1]
 NAMES = r"%\((?:country|provider|recipient|own)\)s"
-BEFORE = {"fr": r"(?:\bde|\bà|\bdu|\bau)\s+$", "pt": r"(?:\bde|\ba|\bdo|\bao|\bà)\s+$"}
+BEFORE = {
+    "fr": r"(?:\bde|\bà|\bdu|\bau|\bpour|\ben|\bavec|\bpar|\bsur|\bvers)\s+$",
+    "pt": r"(?:\bde|\ba|\bdo|\bao|\bà|\bpara|\bem|\bcom|\bpor)\s+$",
+}
 
 
 def _messages(lang: str) -> list[str]:
