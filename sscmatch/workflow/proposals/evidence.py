@@ -9,6 +9,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from sscmatch import relations
+from sscmatch.dates import PartialDate
 from sscmatch.models import Exchange, Need, Review, Theme
 from sscmatch.models import Proposal as StoredProposal
 from sscmatch.vocab import Vocabulary
@@ -40,31 +41,45 @@ class Evidence:
     on_themes: list[Exchange]
 
 
+def _newest(session: Session, *conditions: Any, limit: int) -> list[Exchange]:
+    """The ``limit`` newest exchanges meeting ``conditions`` (start, then id, descending, as
+    :class:`~sscmatch.dates.PartialDate` orders starts): chosen from their ids and starts, then
+    only those read whole (a hub provider has tens of thousands of exchanges)."""
+    rows = list(
+        session.exec(
+            select(col(Exchange.id), col(Exchange.start_date), col(Exchange.start_precision)).where(
+                *conditions
+            )
+        ).all()
+    )
+    rows.sort(key=lambda r: (PartialDate.of(r[1], r[2]), r[0]), reverse=True)
+    ids = [r[0] for r in rows[:limit]]
+    found = {e.id: e for e in session.exec(select(Exchange).where(col(Exchange.id).in_(ids)))}
+    return [found[i] for i in ids]
+
+
 def evidence(
     session: Session, proposal: StoredProposal, vocab: Vocabulary, limit: int = 20
 ) -> Evidence:
     """Exchanges between provider and recipient, and the provider's exchanges on the need's
     themes (the same theme or the same theme family), newest first."""
     need = session.get(Need, proposal.need)
-    involving = session.exec(
-        select(Exchange).where(
-            relations.with_country(Exchange, [proposal.provider], ("provider", "participant"))
-        )
-    ).all()
-    involving = sorted(involving, key=lambda e: (e.start, e.id), reverse=True)
-    between = [
-        e for e in involving if proposal.recipient in (*e.recipients, *e.participants, *e.providers)
-    ]
+    involving = relations.with_country(Exchange, [proposal.provider], ("provider", "participant"))
+    between = _newest(
+        session, involving, relations.with_country(Exchange, [proposal.recipient]), limit=limit
+    )
     families = _families(session, vocab)
     need_themes = set(need.themes if need else ())
     need_families = {families.get(t, t) for t in need_themes}
-    on_themes = [
-        e
-        for e in involving
-        if proposal.provider in e.providers
-        and any(t in need_themes or families.get(t, t) in need_families for t in e.themes)
-    ]
-    return Evidence(between=between[:limit], on_themes=on_themes[:limit])
+    # a theme of the need, a family of its themes, or a theme of one of those families
+    on_need = need_themes | need_families | {t for t, f in families.items() if f in need_families}
+    on_themes = _newest(
+        session,
+        relations.with_country(Exchange, [proposal.provider], ("provider",)),
+        relations.having(Exchange, "themes", sorted(on_need)),
+        limit=limit,
+    )
+    return Evidence(between=between, on_themes=on_themes)
 
 
 def history(session: Session, proposal_id: int) -> list[Review]:

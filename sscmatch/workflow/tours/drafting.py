@@ -16,10 +16,12 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlalchemy import select as sql_select
+from sqlmodel import Session, col, select
 
 from sscmatch.dates import PartialDate, window
 from sscmatch.models import Capacity, Exchange, Institution, Need, Proposal, StudyTour
+from sscmatch.relations import exchange_partner, exchange_theme
 from sscmatch.vocab import Vocabulary, load_vocabulary
 from sscmatch.workflow import ids
 from sscmatch.workflow.audit import record_event, snapshot
@@ -121,21 +123,37 @@ def suggest_funders(
     """
     wanted = set(themes)
     families = {vocab.themes[t].parent or t for t in themes if t in vocab.themes}
-    institutions = {i.id: i for i in session.exec(select(Institution))}
+    # Only an exchange with one of these themes and a partner that may fund earns anything: the
+    # database picks those by the association rows (reading all 200,000 exchanges took seconds).
+    similar = wanted | {t for t, info in vocab.themes.items() if (info.parent or t) in families}
+    if not similar:
+        return []
+    may_fund = select(Institution.id).where(col(Institution.constituency).in_(FUNDER_KINDS))
+    institutions = {
+        i.id: i for i in session.exec(select(Institution).where(col(Institution.id).in_(may_fund)))
+    }
+    themed = select(exchange_theme.c.exchange).where(exchange_theme.c.theme.in_(sorted(similar)))
+    funded = select(exchange_partner.c.exchange).where(exchange_partner.c.partner.in_(may_fund))
+    table = Exchange.__table__  # type: ignore[attr-defined]
+    found = session.execute(
+        sql_select(
+            *(table.c[c] for c in ("themes", "providers", "recipients", "participants", "partners"))
+        ).where(table.c.id.in_(themed), table.c.id.in_(funded))
+    )
     scores: dict[str, float] = {}
     counts: dict[str, int] = {}
-    for ex in session.exec(select(Exchange)):
-        same = len(wanted & set(ex.themes))
+    for ex_themes, providers, recipients, participants, partners in found:
+        same = len(wanted & set(ex_themes))
         family = sum(
             1
-            for t in ex.themes
+            for t in ex_themes
             if t not in wanted and t in vocab.themes and (vocab.themes[t].parent or t) in families
         )
         if not same and not family:
             continue
-        involved = set(ex.providers) | set(ex.recipients) | set(ex.participants)
+        involved = set(providers) | set(recipients) | set(participants)
         weight = same + 0.5 * family + (0.5 if involved & set(countries) else 0.0)
-        for partner in ex.partners:
+        for partner in partners:
             inst = institutions.get(partner)
             if inst is None or not _funds(inst, involved):
                 continue
