@@ -229,6 +229,41 @@ def test_draft_from_proposal_fills_every_part(session: Session, tour: StudyTour)
     assert [e.action for e in events] == ["draft"]
 
 
+def test_suggested_funders_worked_by_hand(session: Session, proposal: Proposal) -> None:
+    """1 per shared theme, 0.5 per theme of the same family, 0.5 when the exchange involved one
+    of the tour's countries; a government funds only exchanges its country took no part in; a
+    theme or partner listed twice counts once; ties by name."""
+    session.add_all(
+        [
+            Exchange(  # AECID twice and a theme twice: once each; Brazil's ministry abroad
+                id="E-5",
+                start="2018",
+                providers=["ESP"],
+                recipients=["PER"],
+                partners=["esp-aecid", "esp-aecid", "bra-mte"],
+                themes=["labour-inspection", "labour-inspection"],
+            ),
+            Exchange(  # Brazil's ministry in an exchange of Brazil's: not a funder
+                id="E-6",
+                start="2019",
+                providers=["BRA"],
+                recipients=["PER"],
+                partners=["bra-mte"],
+                themes=["labour-inspection"],
+            ),
+        ]
+    )
+    session.flush()
+    found = wf.suggest_funders(session, load_vocabulary(), ["labour-inspection"], ("BRA", "GTM"))
+    assert [(f["id"], f["score"], f["exchanges"]) for f in found] == [
+        ("bra-abc", 3.0, 2),  # E-1 and E-3: 1 + 0.5 (Brazil) each
+        ("esp-aecid", 1.5, 2),  # E-2 (same family) 0.5, E-5 1
+        ("ilo", 1.5, 1),  # E-1; after AECID by name
+        ("bra-mte", 1.0, 1),  # E-5 only
+    ]
+    assert wf.suggest_funders(session, load_vocabulary(), ["no-such-theme"], ("BRA",)) == []
+
+
 def test_drafting_twice_returns_the_same_tour(
     session: Session, proposal: Proposal, tour: StudyTour
 ) -> None:
