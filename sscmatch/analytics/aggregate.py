@@ -146,13 +146,7 @@ def network(session: Session, f: Filters | None, vocab: Vocabulary) -> Network:
     where = conditions(f, vocab)
     total = count(session, f, vocab)
     ec = exchange_country.c
-    per_role: dict[str, Counter[str]] = defaultdict(Counter)
-    for code, role, n in conn.execute(
-        select(ec.country, ec.role, func.count())
-        .where(*_within(ec.exchange, ids))
-        .group_by(ec.country, ec.role)
-    ):
-        per_role[role][code] += int(n)
+    per_role = role_counts(session, ids)
     mutual: Counter[str] = Counter()
     for code, n in conn.execute(
         # an IN over the reciprocal exchanges: 8x cheaper on SQLite than a join by exchange
@@ -171,6 +165,20 @@ def network(session: Session, f: Filters | None, vocab: Vocabulary) -> Network:
         links[(a, b, kind)] += int(n)
     provided, received, joint = (per_role[r] for r in ("provider", "recipient", "participant"))
     return assemble(provided, received, joint, mutual, links, total)
+
+
+def role_counts(session: Session, ids: Select[Any] | None = None) -> dict[str, Counter[str]]:
+    """Per role (provider, recipient, participant), the exchanges (of ``ids``; None: all) each
+    country has in it: the network's node counts, one grouped query on the index."""
+    ec = exchange_country.c
+    per_role: dict[str, Counter[str]] = defaultdict(Counter)
+    for code, role, n in session.connection().execute(
+        select(ec.country, ec.role, func.count())
+        .where(*_within(ec.exchange, ids))
+        .group_by(ec.country, ec.role)
+    ):
+        per_role[role][code] += int(n)
+    return per_role
 
 
 def _links(ids: Select[Any] | None, *, with_exchange: bool = False) -> Any:
