@@ -26,7 +26,6 @@ from sscmatch.web import (
 from sscmatch.web import tours as tours_web
 from sscmatch.web.access import SIGNED_IN, access
 from sscmatch.web.db import get_session
-from sscmatch.web.errors import error_text
 from sscmatch.web.exports import (
     MAX_ROWS,
     Rows,
@@ -82,7 +81,7 @@ def _registry(kind: str, fmt: str, fields: tuple[str, ...], who: Any = None) -> 
                 db, vocab, kind, flt, fields=fields, limit=MAX_ROWS, viewer=who
             )
         except reg.BadFilter as exc:
-            bad_filter(error_text(exc))
+            bad_filter(exc)
         return rows, fields, total > len(rows)
 
     return send_kept(kind, fmt, make)
@@ -119,7 +118,7 @@ def _queue(fmt: str, args: Any) -> Any:
     try:
         filters = review.parse_filters(args)
     except proposals_wf.ProposalError as exc:
-        return bad_filter(error_text(exc))
+        return bad_filter(exc)
     return _proposals(fmt, filters, "proposals")
 
 
@@ -141,7 +140,7 @@ def my_proposals_export(fmt: str) -> Any:
     try:
         filters = review.parse_filters(args, involving=country)
     except proposals_wf.ProposalError as exc:
-        return bad_filter(error_text(exc))
+        return bad_filter(exc)
     return _proposals(fmt, filters, "proposals")
 
 
@@ -152,7 +151,7 @@ def _proposals(fmt: str, filters: Any, kind: str) -> Any:
                 get_session(), filters, viewer=viewer(), limit=MAX_ROWS
             )
         except proposals_wf.ProposalError as exc:
-            bad_filter(error_text(exc))
+            bad_filter(exc)
         for record in rows:
             score = record["score"]
             record["score"] = round(float(score), 4) if score is not None else None
@@ -179,7 +178,7 @@ def commitments_export(fmt: str) -> Any:
         try:
             rows = commitment_list.filtered_records(followup._db(), flt, today=day)
         except commitments_wf.CommitmentError as exc:
-            bad_filter(error_text(exc))
+            bad_filter(exc)
         for record in rows[:MAX_ROWS]:
             record["recorded_from"] = "documents" if record["study_tour"] is None else "study_tour"
         return rows[:MAX_ROWS], COMMITMENT_FIELDS, len(rows) > MAX_ROWS
@@ -209,13 +208,13 @@ def review_needs_export(fmt: str) -> Any:
     try:
         filters = review_needs.need_filters(_args())
     except proposals_wf.ProposalError as exc:
-        return bad_filter(error_text(exc))
+        return bad_filter(exc)
 
     def listing(size: int) -> tuple[Any, int]:
         try:
             page = proposals_wf.needs_to_review(get_session(), filters, 1, size, viewer=viewer())
         except proposals_wf.ProposalError as exc:
-            bad_filter(error_text(exc))
+            bad_filter(exc)
         return page.items, page.total
 
     def row(item: Any) -> dict[str, Any]:
@@ -252,7 +251,7 @@ def tours_export(fmt: str) -> Any:
         try:
             page = tours_web.tours_listing(1, size)
         except tours_wf.TourError as exc:
-            bad_filter(error_text(exc))
+            bad_filter(exc)
         return page.items, page.total
 
     def row(tour: Any) -> dict[str, Any]:

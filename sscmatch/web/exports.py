@@ -220,10 +220,13 @@ def _flat(row: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def bad_filter(message: str) -> Any:
-    from sscmatch.web.messages import translated
+def bad_filter(why: str | BaseException) -> Any:
+    """A 400 for an export's filters: ``why`` a refusal (said in the reader's language by
+    :func:`sscmatch.web.errors.error_text`) or a sentence already in it."""
+    from sscmatch.web.errors import error_text
 
-    abort(400, description=_("These filters cannot be used: %(why)s", why=translated(message)))
+    said = error_text(why) if isinstance(why, BaseException) else why
+    abort(400, description=_("These filters cannot be used: %(why)s", why=said))
 
 
 def viewer() -> Any:

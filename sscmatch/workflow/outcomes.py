@@ -302,16 +302,16 @@ def _exchange_steps(session: Session) -> tuple[Counter[int], list[tuple[str, str
     ).scalar_one()
     totals = Counter({3: n_all - n_done, 4: n_done})
     groups: list[tuple[str, str, int, int]] = []
+
+    def per_value(query: Any) -> dict[str, int]:
+        return {v: n for v, n in conn.execute(query)}
+
     for kind, table, value in (
         ("country", exchange_country, exchange_country.c.country),
         ("theme", exchange_theme, exchange_theme.c.theme),
     ):
         counted = sa_select(value, func.count(distinct(table.c.exchange))).group_by(value)
         on = table.c.exchange == x.c.id
-
-        def per_value(query: Any) -> dict[str, int]:
-            return {v: n for v, n in conn.execute(query)}
-
         every = per_value(counted.select_from(table))
         of_tours = per_value(
             counted.select_from(x.join(table, on)).where(x.c.study_tour.is_not(None))
