@@ -42,7 +42,7 @@ from sscmatch.web.translate import current_lang
 from sscmatch.web.translate import gettext as _
 from sscmatch.web.translate import lazy_gettext as _l
 from sscmatch.workflow import calibrations as wf
-from sscmatch.workflow.jobs import job_of
+from sscmatch.workflow.jobs import job_beside
 
 # ----------------------------------------------------------------------------- computing
 
@@ -228,12 +228,13 @@ def calibration(calibration_id: int) -> Any:
     db = _db()
     _recover()
     row = _calibration_or_404(db, calibration_id)
+    job = calibration_job_status(db, row)  # first: it may read the row again, finished meanwhile
     latest = wf.latest(db)
     return render_template(
         "matching/calibration.html",
         cal=describe(row, wf.creator(db, row)),
         in_use=latest is not None and latest.id == row.id,
-        job=calibration_job_status(db, row) if row.status == "running" else None,
+        job=job if row.status == "running" else None,
     )
 
 
@@ -246,16 +247,12 @@ def calibration_status(calibration_id: int) -> Any:
     db = _db()
     _recover()
     row = _calibration_or_404(db, calibration_id)
-    return jsonify(
-        id=row.id,
-        status=row.status,
-        finished=row.status != "running",
-        job=calibration_job_status(db, row),
-    )
+    job = calibration_job_status(db, row)  # first: it may read the row again, finished meanwhile
+    return jsonify(id=row.id, status=row.status, finished=row.status != "running", job=job)
 
 
 def calibration_job_status(db: Session, row: Calibration) -> dict[str, Any] | None:
     """The state of the job computing ``row`` (queued, running, attempts, waiting for a
     worker), for its page, its status and the API."""
-    job = job_of(db, f"calibration:{row.id}")
+    job = job_beside(db, f"calibration:{row.id}", row)
     return jobs.status(db, job) if job is not None else None

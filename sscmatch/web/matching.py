@@ -48,7 +48,7 @@ from sscmatch.web.widgets import FastSelect, theme_choices
 from sscmatch.workflow import matchruns
 from sscmatch.workflow.base import country_filter, status_filter, user_filter
 from sscmatch.workflow.jobs import INTERRUPTED as INTERRUPTED_JOB
-from sscmatch.workflow.jobs import job_of
+from sscmatch.workflow.jobs import job_beside
 
 bp = Blueprint("matching", __name__, url_prefix="/matching")
 
@@ -80,17 +80,14 @@ def launch(job: Job) -> None:
 def run_job_status(db: Session, run: MatchRun) -> dict[str, Any] | None:
     """The state of the job computing ``run`` (after recovering the jobs of stopped workers),
     for its page and its status."""
-    job = job_of(db, f"match_run:{run.id}")
+    job = job_beside(db, f"match_run:{run.id}", run)
     return jobs.status(db, job) if job is not None else None
 
 
 def run_with_job(db: Session, run_id: int) -> tuple[MatchRun | None, dict[str, Any] | None]:
-    """A run and the state of its job, the job read first: the worker ends both in one
-    transaction, and reads outside a transaction (SQLite) could otherwise show a job done
-    beside its run still running; read in this order, the job is never ahead of the run."""
-    job = job_of(db, f"match_run:{run_id}")
-    state = jobs.status(db, job) if job is not None else None
-    return db.get(MatchRun, run_id), state
+    """A run and the state of its job, read so that both agree (``job_beside``)."""
+    run = db.get(MatchRun, run_id)
+    return run, (run_job_status(db, run) if run is not None else None)
 
 
 # ----------------------------------------------------------------------------- pages
@@ -364,13 +361,14 @@ def run(run_id: int) -> Any:
     size = int(current_app.config["PAGE_SIZE"])
     needs = matchruns.run_needs(db, run_id, recipient, page_arg(), size)
     creator = db.get(User, found.created_by) if found.created_by else None
+    job = run_job_status(db, found)  # first: it may read the run again, finished meanwhile
     return render_template(
         "matching/run.html",
         run=found,
         needs=needs,
         recipient=recipient,
         creator=(creator.name or creator.email) if creator else "",
-        job=run_job_status(db, found) if found.status == "running" else None,
+        job=job if found.status == "running" else None,
         failure=run_error(found.error),
     )
 

@@ -44,7 +44,7 @@ from sscmatch.vocab import Vocabulary
 from sscmatch.workflow.audit import record_event, snapshot
 from sscmatch.workflow.base import Conflict, DomainError
 from sscmatch.workflow.encode import build_corpus
-from sscmatch.workflow.jobs import FINISHED, job_of
+from sscmatch.workflow.jobs import FINISHED, job_beside
 from sscmatch.workflow.workers import this_worker
 
 WINDOWS = range(1, 6)
@@ -203,8 +203,8 @@ def sweep_interrupted(session: Session) -> list[int]:
     queued or running is the job queue's to recover (``sscmatch.jobs.recover``)."""
     swept = []
     for row in session.exec(select(Calibration).where(Calibration.status == "running")).all():
-        job = job_of(session, f"calibration:{row.id}")
-        if job is None or job.status in FINISHED:
+        job = job_beside(session, f"calibration:{row.id}", row)
+        if row.status == "running" and (job is None or job.status in FINISHED):
             fail(session, row, INTERRUPTED)
             swept.append(row.id or 0)
     return swept

@@ -307,6 +307,24 @@ def job_of(session: Session, subject: str) -> Job | None:
     return session.exec(query).first()
 
 
+def job_beside(session: Session, subject: str, record: Any) -> Job | None:
+    """The latest job working on ``subject``, read so that it agrees with ``record`` (a match
+    run or a calibration: ``status`` "running" until it ends). The worker ends a record and its
+    job in one transaction, but two reads may fall either side of that commit, and a decision
+    taken on a mixed pair is wrong: a finished run shown beside its job "running", or a run
+    whose job has just ended taken as orphaned and failed over its stored result. A record never
+    goes back to running, and its job never ends before it in a commit, so whichever of the
+    two looks further on is right and the other is read again."""
+    job = job_of(session, subject)
+    if job is None:
+        return None
+    if record.status == "running" and job.status in FINISHED:
+        session.refresh(record)
+    elif record.status != "running" and job.status not in FINISHED:
+        session.refresh(job)
+    return job
+
+
 def summary(job: Job, workers_alive: bool) -> dict[str, Any]:
     """What pages and the API show of a job: its state, progress, attempts, and whether it
     waits for a worker that nobody started."""

@@ -33,7 +33,7 @@ from sscmatch.workflow.audit import record_event, snapshot
 from sscmatch.workflow.base import N_, DomainError, Page
 from sscmatch.workflow.calibrations import current_weights
 from sscmatch.workflow.encode import build_corpus
-from sscmatch.workflow.jobs import FINISHED, job_of
+from sscmatch.workflow.jobs import FINISHED, job_beside
 from sscmatch.workflow.workers import this_worker
 
 BATCH = 1000
@@ -241,8 +241,8 @@ def sweep_interrupted(session: Session) -> list[int]:
     (``sscmatch.jobs.recover``), which fails the run with the job after its last attempt."""
     swept: list[int] = []
     for run in session.exec(select(MatchRun).where(MatchRun.status == "running")).all():
-        job = job_of(session, f"match_run:{run.id}")
-        if job is None or job.status in FINISHED:
+        job = job_beside(session, f"match_run:{run.id}", run)
+        if run.status == "running" and (job is None or job.status in FINISHED):
             fail_run(run, INTERRUPTED)
             session.add(run)
             swept.append(run.id or 0)

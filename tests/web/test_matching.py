@@ -352,3 +352,27 @@ def test_the_first_request_after_a_restart_sweeps(database_url: str, tmp_path: P
 def test_an_empty_run_list_says_so(as_user: Any, loaded: Session) -> None:
     page = as_user("analyst").get("/matching/runs").get_data(as_text=True)
     assert "No matching run yet." in page and "Try fewer filters" not in page
+
+
+def test_a_finished_run_is_never_shown_beside_its_job_still_running(loaded: Session) -> None:
+    """The status reads the job before the run (the job is never ahead of its run); a job read
+    just before the worker's commit that ends both is read again, so a finished run never
+    comes with its job "running" (seen once in CI, on PostgreSQL, at the end of a run)."""
+    from sscmatch.web.matching import queue_run, run_with_job
+    from sscmatch.workflow.jobs import DONE, job_of
+
+    run = matchruns.begin_run(loaded, need_ids=["s002-n37"], top_k=3, user_id=None)
+    queue_run(loaded, run, ["s002-n37"], None)
+    loaded.commit()
+    assert run.id is not None
+    with Session(loaded.get_bind()) as reader:
+        early = job_of(reader, f"match_run:{run.id}")  # the status's first read, before…
+        assert early is not None and early.status != DONE
+        job = job_of(loaded, f"match_run:{run.id}")  # …the worker ends run and job together
+        assert job is not None
+        matchruns.finish_run(loaded, run, [], None)
+        job.status = DONE
+        loaded.commit()
+        found, state = run_with_job(reader, run.id)
+        assert found is not None and found.status == "done"
+        assert state is not None and state["state"] == DONE and state["finished"]

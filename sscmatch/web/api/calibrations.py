@@ -91,6 +91,7 @@ def calibration_json(db: Any, row: Calibration, *, in_use: bool) -> dict[str, An
     """A calibration's public shape (:class:`CalibrationRecord`, from
     ``workflow.calibrations.summary``), its sentence and error in the request's language, and
     who made it."""
+    job = calibration_job_status(db, row)  # first: it may read the row again, finished meanwhile
     data: dict[str, Any] = wf.summary(row) or {}
     shown = describe(row) or {}
     data["sentence"] = shown.get("sentence")
@@ -99,7 +100,7 @@ def calibration_json(db: Any, row: Calibration, *, in_use: bool) -> dict[str, An
     data["error_detail"] = row.error
     data["created_by_name"] = wf.creator(db, row) or None
     data["in_use"] = in_use
-    data["job"] = calibration_job_status(db, row) if row.status == "running" else None
+    data["job"] = job if row.status == "running" else None
     return CalibrationRecord.model_validate(data).model_dump(mode="json")
 
 

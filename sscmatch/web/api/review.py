@@ -573,7 +573,8 @@ def start_run(body: MatchRunRequest) -> Any:
     db.expire_all()
     found = db.get(MatchRun, run.id)
     assert found is not None
-    data = {**wf.run_to_dict(found), "job": run_job_status(db, found)}
+    job_state = run_job_status(db, found)  # first: it may read the run again, finished meanwhile
+    data = {**wf.run_to_dict(found), "job": job_state}
     finished = found.status != "running"
     response = jsonify(MatchRunRecord.model_validate(data).model_dump(mode="json"))
     response.status_code = 201 if finished else 202
