@@ -85,6 +85,25 @@ def expect_at_least(locator: Any, n: int) -> None:
     expect(locator.nth(n - 1)).to_be_attached()
 
 
+# The elements that reach past the screen's right edge, innermost first (what a failure names).
+WIDE_JS = """w => { const out = [];
+  for (const el of document.querySelectorAll('body *')) {
+    const r = el.getBoundingClientRect();
+    if (r.width && r.right > w + 1 && !el.querySelector('*:not(:empty)'))
+      out.push(el.tagName.toLowerCase() + (el.className ? '.' + el.className : '') + ' ' +
+        Math.round(r.right) + ' px: ' + (el.textContent || '').trim().slice(0, 60));
+  } return out.slice(0, 5); }"""
+
+
+def assert_fits(page: Any, width: int = 390) -> None:
+    """The page does not scroll sideways on a ``width`` px screen; a failure names what sticks
+    out (a one-off in CI said only the page's width, which nobody could reproduce)."""
+    wide = page.evaluate("document.documentElement.scrollWidth")
+    if wide > width + 1:
+        culprits = page.evaluate(WIDE_JS, width)
+        raise AssertionError(f"{page.url} is {wide} px wide on a {width} px screen: {culprits}")
+
+
 # Demo accounts by a short key: the role, or the country code (lower case) for focal points.
 DEMO: dict[str, DemoAccount] = {
     (a.country.lower() if a.country else a.role): a for a in DEMO_ACCOUNTS

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import expect, expect_at_least
+from tests.e2e.conftest import assert_fits, expect, expect_at_least
 
 pytestmark = pytest.mark.e2e
 
@@ -156,7 +156,7 @@ def test_touch_tap_selects_a_country(
         _drawn(page)
         page.locator("#net circle.net-node[data-id=BRA]").tap()
         page.locator("#net-panel ul.net-exchanges li").first.wait_for()
-        assert page.evaluate("document.documentElement.scrollWidth") <= 391
+        assert_fits(page)
         assert page.evaluate(LABEL_OVERLAPS) == 0
     finally:
         context.close()

@@ -27,7 +27,7 @@ from sscmatch.models import Need, Proposal
 from sscmatch.vocab import load_vocabulary
 from sscmatch.workflow import matchruns
 from sscmatch.workflow.reminders import catalogue
-from tests.e2e.conftest import LiveServer, expect, expect_at_least
+from tests.e2e.conftest import LiveServer, assert_fits, expect, expect_at_least
 
 pytestmark = pytest.mark.e2e
 
@@ -111,8 +111,7 @@ def test_secretariat_reviews_a_day_on_a_phone(
         page.locator(".flash", has_text=t(msgid)).first.wait_for()
 
     def fits() -> None:
-        wide = page.evaluate("document.documentElement.scrollWidth")
-        assert wide <= 391, f"{page.url} is {wide} px wide on a 390 px phone"
+        assert_fits(page)
 
     # -- The needs to review lead to one need's candidates side by side.
     page.goto("/review/needs")

@@ -13,7 +13,7 @@ from sqlmodel import Session, select
 
 from sscmatch.models import Notice, User
 from sscmatch.workflow.reminders import catalogue
-from tests.e2e.conftest import DEMO
+from tests.e2e.conftest import DEMO, assert_fits
 
 ROLES = ("secretariat", "gtm", "analyst", "admin")
 # The folded header: one row (the brand and the button), where the full menu took four to six.
@@ -49,7 +49,7 @@ def test_the_menu_folds_on_a_phone_and_opens_by_pointer_and_keyboard(
     expect(links.first).to_be_visible()
     for box in (links.nth(i).bounding_box() for i in range(links.count())):
         assert box is not None and box["x"] + box["width"] <= 391, f"{role}: a link is cut off"
-    assert page.evaluate("document.documentElement.scrollWidth") <= 391
+    assert_fits(page)
     shot(page, f"{role}-open")
 
     page.keyboard.press("Escape")
