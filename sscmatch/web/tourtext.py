@@ -16,7 +16,7 @@ import re
 from typing import Any
 
 from sscmatch.vocab import Vocabulary, load_vocabulary
-from sscmatch.web.templating import STATUS_LABELS, country_name
+from sscmatch.web.templating import ROLE_LABELS, STATUS_LABELS, country_name
 from sscmatch.web.translate import gettext
 from sscmatch.web.translate import lazy_gettext as _l
 from sscmatch.workflow import tours as wf
@@ -130,6 +130,8 @@ def cost_basis(item: dict[str, Any]) -> str:
 def _param(name: str, value: Any) -> Any:
     if name in ("status", "to") and isinstance(value, str):
         return STATUS_LABELS.get(value, value)
+    if name == "role" and isinstance(value, str):  # a role's code ("focal_point"), named
+        return ROLE_LABELS.get(value, value)
     if isinstance(value, str):
         return gettext(value)  # the English of one of our messages ("the title"), else as is
     return value

@@ -1,0 +1,48 @@
+"""A message's values that are codes (a role: ``focal_point``) are named in the reader's
+language, never shown as the code: every catalogue message of the source that takes such a value
+is rendered with every code, in es/pt/fr (``tourtext.message``, which every use-case error goes
+through: ``errors.error_text``)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from flask import Flask
+
+from sscmatch.enums import ROLES
+from sscmatch.web.templating import ROLE_LABELS
+from sscmatch.web.tourtext import message
+
+ROOT = Path(__file__).resolve().parents[2]
+CODED = {"role": sorted(ROLES)}  # the value's name in a message → every code it can take
+
+
+def _messages_with(name: str) -> list[str]:
+    found = []
+    for path in (ROOT / "sscmatch").rglob("*.py"):
+        for call in re.finditer(r'N_\(\s*((?:"[^"]*"\s*)+)\)', path.read_text(encoding="utf-8")):
+            text = "".join(re.findall(r'"([^"]*)"', call.group(1)))
+            if f"%({name})s" in text:
+                found.append(text)
+    return found
+
+
+def test_the_scan_finds_messages_with_a_role() -> None:
+    assert "Your role (%(role)s) may not change %(what)s." in _messages_with("role")
+    assert set(CODED["role"]) == set(ROLE_LABELS)
+
+
+@pytest.mark.parametrize("lang", ["es", "pt", "fr"])
+def test_every_coded_value_is_named_in_the_readers_language(app: Flask, lang: str) -> None:
+    shown = []
+    with app.app_context(), app.test_request_context(headers={"Accept-Language": lang}):
+        for name, codes in CODED.items():
+            for text in _messages_with(name):
+                fields = {k: "x" for k in re.findall(r"%\((\w+)\)s", text)}
+                for code in codes:
+                    said = message(text, {**fields, name: code})
+                    if code in said or str(ROLE_LABELS[code]) not in said:
+                        shown.append(f"{text!r} with {name}={code}: {said!r}")
+    assert shown == []
