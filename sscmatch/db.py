@@ -35,6 +35,7 @@ import sqlmodel
 from alembic import command
 from alembic.config import Config as AlembicConfig
 from sqlalchemy import event, inspect, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as OrmSession
@@ -208,6 +209,18 @@ class DuplicateRecord(Exception):
 
 
 _STALE_TABLE = re.compile(r"on table '([^']+)'")
+
+
+def upsert(session: OrmSession) -> type[sqlite.Insert] | type[postgresql.Insert]:
+    """The session's dialect's ``INSERT`` (``sqlite.insert`` or ``postgresql.insert``), the one
+    that takes ``ON CONFLICT``: a row that two writers may create at once (a counter, a derived
+    row) is written in one statement that the second writer turns into an update or nothing,
+    where an insert after a read would fail its unique key on PostgreSQL."""
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql.Insert
+    return sqlite.Insert
+
+
 _INSERT_TABLE = re.compile(r'^\s*INSERT INTO "?(\w+)"?', re.IGNORECASE)
 
 

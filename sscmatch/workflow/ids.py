@@ -17,10 +17,9 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, SQLModel, col
 
+from sscmatch.db import upsert
 from sscmatch.models import IdCounter
 
 MAX_SKIPS = 1000
@@ -54,10 +53,8 @@ def _take(session: Session, stem: str, highest: Any) -> int:
     ).scalar_one_or_none()
     if moved is not None:
         return int(moved)
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
     session.execute(
-        insert(IdCounter)
+        upsert(session)(IdCounter)
         .values(stem=stem, last=highest())
         .on_conflict_do_nothing(index_elements=["stem"])
     )

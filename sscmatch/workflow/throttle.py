@@ -27,9 +27,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import case, delete, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
+from sscmatch.db import upsert
 from sscmatch.models import SignInThrottle
 
 WINDOW_SECONDS = 15 * 60
@@ -95,12 +95,6 @@ class Reservation:
         return max(1, self.window_end - now)
 
 
-def _insert(session: Session) -> type[sqlite.Insert] | type[postgresql.Insert]:
-    if session.get_bind().dialect.name == "postgresql":
-        return postgresql.Insert
-    return sqlite.Insert
-
-
 def reserve(session: Session, key: str, limit: Limit, now: int) -> Reservation:
     """Count one attempt for ``key`` (a new window if the last one ended) in one statement.
 
@@ -108,7 +102,7 @@ def reserve(session: Session, key: str, limit: Limit, now: int) -> Reservation:
     password. The caller commits before doing the slow work, so other workers see the count."""
     expired = _TABLE.c.window_start <= now - WINDOW_SECONDS
     statement = (
-        _insert(session)(_TABLE)
+        upsert(session)(_TABLE)
         .values(key=key, failures=1, window_start=now)
         .on_conflict_do_update(
             index_elements=[_TABLE.c.key],

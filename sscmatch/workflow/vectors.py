@@ -14,9 +14,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
-from sqlalchemy import delete, tuple_
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
+from sscmatch.db import upsert
 from sscmatch.models import Capacity, Exchange, Need, TextVector, utcnow
 from sscmatch.text import DEFAULT_MODEL, TextModel, model, record_text, store, text_hash
 
@@ -68,26 +68,30 @@ def refresh(
     for start in range(0, len(todo), BATCH):
         batch = todo[start : start + BATCH]
         vectors = store(text_model.encode([t for _k, _i, t, _h in batch]))
-        keys = [(k, i, text_model.name) for k, i, _t, _h in batch]
+        # one statement that a second refresh at the same time (two web requests, a worker)
+        # turns into an update: a delete and an insert failed its key on PostgreSQL
+        insert = upsert(session)(TextVector)
         session.execute(
-            delete(TextVector).where(
-                tuple_(
-                    col(TextVector.kind), col(TextVector.record_id), col(TextVector.model)
-                ).in_(keys)
-            )
+            insert.on_conflict_do_update(
+                index_elements=["kind", "record_id", "model"],
+                set_={
+                    "text_hash": insert.excluded.text_hash,
+                    "vector": insert.excluded.vector,
+                    "updated_at": insert.excluded.updated_at,
+                },
+            ),
+            [
+                {
+                    "kind": k,
+                    "record_id": i,
+                    "model": text_model.name,
+                    "text_hash": h,
+                    "vector": vectors[j].tobytes(),
+                    "updated_at": utcnow(),
+                }
+                for j, (k, i, _t, h) in enumerate(batch)
+            ],
         )
-        session.add_all(
-            TextVector(
-                kind=k,
-                record_id=i,
-                model=text_model.name,
-                text_hash=h,
-                vector=vectors[j].tobytes(),
-                updated_at=utcnow(),
-            )
-            for j, (k, i, _t, h) in enumerate(batch)
-        )
-        session.flush()
         if progress:
             progress(min(start + BATCH, len(todo)), len(todo))
     return Refreshed(made=len(todo), kept=kept)
