@@ -27,7 +27,7 @@ earlier one failed):
    them), the gap list names themes with unmet needs, the GraphML and GEXF downloads load back
    into networkx with the page's nodes and the new Brazil → Guatemala link.
 
-Screenshots of every step: ``test-artifacts/e2e/[postgresql/]test_<n>_*/``.
+Screenshots of every step: ``test-artifacts/e2e/test_<n>_*/``.
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ Every consequential step goes through its confirmation page, which says what wil
 asks the reason; what the pages say is checked in the reader's language through the interface's
 own catalogue. Two knowledge-base needs per language are matched in the process (the stored run
 of ``sscmatch match``), so the test counts on no other. Screenshots:
-``test-artifacts/e2e/[postgresql/]test_secretariat_reviews_a_day_on_a_phone[<lang>]/``.
+``test-artifacts/e2e/test_secretariat_reviews_a_day_on_a_phone[<lang>]/``.
 """
 
 from __future__ import annotations
