@@ -42,6 +42,13 @@ SCROLLING_JS = """() => { const bad = [];
       const s = el.closest('section'); const h = s && s.querySelector('h2, h3');
       bad.push((h ? h.textContent.trim() : el.className) + ' ' + el.scrollWidth + '>' + el.clientWidth);
     } } return bad; }"""
+# A required field's star on its label's line, not under it (a field stacks its parts).
+STARS_JS = """() => [...document.querySelectorAll('main .req')].filter(star => {
+  const label = star.parentElement.querySelector('label');
+  if (!label) return true;
+  const a = label.getBoundingClientRect(), b = star.getBoundingClientRect();
+  return b.width && Math.abs(b.bottom - a.bottom) > 4;
+}).map(star => (star.parentElement.textContent || '').trim())"""
 # Pages whose every table fits a desktop screen (1280 px) without scrolling sideways.
 FIT_AT_DESKTOP = (
     "/followup",
@@ -120,6 +127,7 @@ def test_pages_fit_the_screen_and_nothing_is_cut_off(
         "/review/needs",
         "/review/awaiting",
         "/notices",
+        "/needs/new",
     ]
     if records["need"]:  # the candidates side by side, and one of them
         paths += [f"/review/needs/{records['need']}", f"/review/proposals/{records['proposal']}"]
@@ -132,6 +140,9 @@ def test_pages_fit_the_screen_and_nothing_is_cut_off(
         wide = page.evaluate("document.documentElement.scrollWidth")
         if wide > width + 1:
             problems.append(f"{path}: the page is {wide} px wide at {width}")
+        stars = page.evaluate(STARS_JS)
+        if stars:
+            problems.append(f"{path}: a required mark not beside its label: {stars}")
         cut = page.evaluate(OVERFLOW_JS)
         if cut:
             problems.append(f"{path}: cut off without a scrolling box: {cut}")
