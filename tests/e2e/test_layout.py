@@ -62,12 +62,22 @@ FIT_AT_DESKTOP = (
 @pytest.fixture(scope="module")
 def records(live_server: Any) -> Iterator[dict[str, str]]:
     """A study tour (drafted from an open need and a published capacity) with a commitment
-    whose evidence is a web address, in the shared browser-test database."""
+    whose evidence is a web address, in the shared browser-test database. The need is one of
+    its own, made like GTM's first open need: drafting a tour matches its need, and a journey
+    that counts on a knowledge-base need being open again after it cancels its own tour found
+    it held by this one when it ran after this module."""
     engine = live_server.app.extensions["sscmatch.engine"]
     with Session(engine, expire_on_commit=False) as s:
-        need = s.exec(
+        model = s.exec(
             select(Need).where(Need.country == "GTM", Need.status == "open").order_by(Need.id)
         ).first()
+        assert model is not None
+        need = Need(
+            **model.model_dump(exclude={"id", "version", "created_at", "updated_at"}),
+            id="e2e-layout-need",
+        )
+        s.add(need)
+        s.flush()
         capacity = s.exec(
             select(Capacity)
             .where(Capacity.country == "BRA", Capacity.status == "published")

@@ -1,0 +1,38 @@
+/* A list's filters on a phone: folded behind one button ("Filters (2)": how many are set), so
+   the list starts on the first screen instead of after a screenful of fields. The button opens
+   and closes them; Escape closes them and gives the focus back to it. Without JavaScript, and
+   on a wide screen, the filters stay in view. Forms of one or two fields are left alone. */
+(function () {
+  "use strict";
+  var label = document.body.getAttribute("data-filters-label") || "Filters";
+  var forms = document.querySelectorAll("main form.filters");
+  Array.prototype.forEach.call(forms, function (form, index) {
+    var fields = form.querySelectorAll(
+      "input:not([type=hidden]):not([type=submit]):not([type=checkbox]), select, textarea"
+    );
+    if (fields.length < 3) { return; }
+    var set = Array.prototype.filter.call(fields, function (f) {  // a choice other than "any"
+      return f.tagName === "SELECT" ? f.selectedIndex > 0 : f.value !== "";
+    }).length;
+    if (!form.id) { form.id = "filters-" + (index + 1); }
+    var toggle = document.createElement("button");
+    toggle.type = "button";
+    toggle.className = "filters-toggle";
+    toggle.textContent = set ? label + " (" + set + ")" : label;
+    toggle.setAttribute("aria-controls", form.id);
+    toggle.setAttribute("aria-expanded", "false");
+    form.parentNode.insertBefore(toggle, form);
+    form.classList.add("folding");
+
+    function open(yes) {
+      form.classList.toggle("open", yes);
+      toggle.setAttribute("aria-expanded", yes ? "true" : "false");
+    }
+    toggle.addEventListener("click", function () {
+      open(toggle.getAttribute("aria-expanded") !== "true");
+    });
+    form.addEventListener("keydown", function (event) {
+      if (event.key === "Escape") { open(false); toggle.focus(); }
+    });
+  });
+})();
