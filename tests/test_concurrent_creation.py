@@ -37,7 +37,7 @@ class GatheringGate:
     threads reached theirs, or ``patience`` seconds passed (a thread queued on another's lock
     never gets there: the others then go on)."""
 
-    def __init__(self, model: type[SQLModel], parties: int, patience: float = 2.0) -> None:
+    def __init__(self, model: type[SQLModel], parties: int, patience: float = 1.0) -> None:
         self.model = model
         self.barrier = threading.Barrier(parties)
         self.patience = patience
