@@ -1,7 +1,8 @@
 /* A list's filters on a phone: folded behind one button ("Filters (2)": how many are set), so
    the list starts on the first screen instead of after a screenful of fields. The button opens
-   and closes them; Escape closes them and gives the focus back to it. Without JavaScript, and
-   on a wide screen, the filters stay in view. Forms of one or two fields are left alone. */
+   and closes them; Escape closes them and gives the focus back to it (static/js/fold.js).
+   Without JavaScript, and on a wide screen, the filters stay in view. Forms of one or two
+   fields are left alone. */
 (function () {
   "use strict";
   var label = document.body.getAttribute("data-filters-label") || "Filters";
@@ -20,19 +21,8 @@
     toggle.className = "filters-toggle";
     toggle.textContent = set ? label + " (" + set + ")" : label;
     toggle.setAttribute("aria-controls", form.id);
-    toggle.setAttribute("aria-expanded", "false");
     form.parentNode.insertBefore(toggle, form);
     form.classList.add("folding");
-
-    function open(yes) {
-      form.classList.toggle("open", yes);
-      toggle.setAttribute("aria-expanded", yes ? "true" : "false");
-    }
-    toggle.addEventListener("click", function () {
-      open(toggle.getAttribute("aria-expanded") !== "true");
-    });
-    form.addEventListener("keydown", function (event) {
-      if (event.key === "Escape") { open(false); toggle.focus(); }
-    });
+    window.sscFold(toggle, form);
   });
 })();

@@ -1,7 +1,7 @@
 /* The header's menu on a phone: the toggle folds the navigation and the tools (language,
    notices, account, sign out) behind one button, so a page starts with its own content. Without
    JavaScript the toggle stays hidden and everything is in view. Escape closes the open menu and
-   gives the focus back to the toggle. */
+   gives the focus back to the toggle (static/js/fold.js). */
 (function () {
   "use strict";
   var header = document.querySelector("header.top");
@@ -9,19 +9,5 @@
   if (!toggle) { return; }
   toggle.hidden = false;
   header.classList.add("folding");
-
-  function set(open) {
-    header.classList.toggle("open", open);
-    toggle.setAttribute("aria-expanded", open ? "true" : "false");
-  }
-
-  toggle.addEventListener("click", function () {
-    set(toggle.getAttribute("aria-expanded") !== "true");
-  });
-  header.addEventListener("keydown", function (event) {
-    if (event.key === "Escape" && toggle.getAttribute("aria-expanded") === "true") {
-      set(false);
-      toggle.focus();
-    }
-  });
+  window.sscFold(toggle, header);
 })();
