@@ -280,6 +280,34 @@ def test_focal_points_see_and_answer_their_own_proposals(as_user: Any, run: Sess
     assert list(events) == ["confirm", "does_not_fit"]
 
 
+def test_the_provider_changes_its_answer_from_the_page(as_user: Any, run: Session) -> None:
+    """A decline clicked by mistake is undone on the same page: after an answer the page says
+    which one was given and offers the other until the secretariat decides."""
+    bra = as_user("focal_bra")
+    bra_p = prop(run, "BRA")
+    declined = bra.post(
+        f"/review/proposals/{bra_p.id}/response", data={"response": "decline", "version": 1}
+    )
+    assert declined.status_code == 302 and prop(run, "BRA").status == "provider_declined"
+    page = bra.get(f"/review/proposals/{bra_p.id}").data.decode()
+    assert "You answered that your country cannot provide this" in page
+    assert 'value="confirm"' in page and 'value="decline"' not in page
+    confirmed = bra.post(
+        f"/review/proposals/{bra_p.id}/response", data={"response": "confirm", "version": 2}
+    )
+    assert confirmed.status_code == 302 and prop(run, "BRA").status == "provider_confirmed"
+    page = bra.get("/review/mine").data.decode()
+    assert "You answered that your country can provide this" in page
+    assert f'action="/review/proposals/{bra_p.id}/response"' in page
+    as_user("secretariat").post(
+        f"/review/proposals/{bra_p.id}/decision",
+        data={"decision": "accept", "version": 3, "confirmed": "y"},
+    )
+    assert prop(run, "BRA").status == "accepted"
+    page = bra.get(f"/review/proposals/{bra_p.id}").data.decode()
+    assert f'action="/review/proposals/{bra_p.id}/response"' not in page
+
+
 def test_focal_point_of_another_country_gets_403(as_user: Any, run: Session) -> None:
     bra = as_user("focal_bra")
     mex_gtm = prop(run, "MEX")

@@ -79,6 +79,8 @@ LEGAL = {
     ("provider_confirmed", "accepted"),
     ("provider_confirmed", "rejected"),
     ("provider_declined", "rejected"),
+    ("provider_confirmed", "provider_declined"),  # the provider changes its answer
+    ("provider_declined", "provider_confirmed"),
 }
 
 
@@ -324,9 +326,34 @@ def test_provider_confirms_and_recipient_says_it_fits(session: Session) -> None:
     assert (p.status, p.recipient_fit, p.version) == ("provider_confirmed", "fits", 3)
     assert wf.notes_by_side(p) == {"provider": "ok in May", "recipient": "good fit"}
     assert [e.action for e in events(session, "proposal", p.id)] == ["confirm", "fits"]
-    # a provider answers once: confirm → decline is not a legal step
+    # the same answer again is no step; the other answer is one, until the secretariat decides
     with pytest.raises(wf.IllegalTransitionError):
-        wf.respond(session, p.id or 0, "decline", user_id=bra, country="BRA", version=3)
+        wf.respond(session, p.id or 0, "confirm", user_id=bra, country="BRA", version=3)
+    session.rollback()
+
+
+def test_the_provider_may_change_its_answer_until_the_secretariat_decides(
+    session: Session,
+) -> None:
+    """A "we cannot provide this" clicked by mistake is not final (as the recipient's answer is
+    not): the provider's focal point changes it, each answer audited; once the secretariat has
+    decided, no answer changes anything."""
+    load(session)
+    bra = user(session, "focal_point", "BRA")
+    sec = user(session)
+    p = next(x for x in of_need(session) if x.provider == "BRA")
+    wf.respond(session, p.id or 0, "decline", user_id=bra, country="BRA", version=1)
+    wf.respond(session, p.id or 0, "confirm", user_id=bra, country="BRA", version=2, note="yes")
+    session.commit()
+    assert (p.status, p.version) == ("provider_confirmed", 3)
+    assert [e.action for e in events(session, "proposal", p.id)] == ["decline", "confirm"]
+    wf.accept(session, p.id or 0, user_id=sec, version=3)
+    session.commit()
+    with pytest.raises(wf.IllegalTransitionError):
+        wf.respond(session, p.id or 0, "decline", user_id=bra, country="BRA", version=4)
+    session.rollback()
+    session.refresh(p)
+    assert p.status == "accepted"
 
 
 def test_focal_points_answer_only_their_own_side(session: Session) -> None:

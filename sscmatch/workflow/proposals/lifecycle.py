@@ -9,6 +9,12 @@ Lifecycle (:data:`TRANSITIONS`)::
        ├──────────────┴──► rejected ◄── provider_confirmed
        └──► accepted  (only with the secretariat's explicit override)
 
+    provider_confirmed ◄──► provider_declined  (the provider changes its answer)
+
+The provider's focal point may change its answer until the secretariat decides, as the
+recipient's may change theirs: an answer given by mistake ("we cannot provide this") is not
+final, and the secretariat decides on the latest one.
+
 ``accepted``, ``rejected`` and ``superseded`` are final for everyone's ordinary steps;
 ``superseded`` is set by the service (a newer run, or another proposal of the same need
 accepted), never by a person. Reverting a decision (:mod:`.undo`) is the one way back from a
@@ -43,8 +49,8 @@ QUEUE_DEFAULT = ("proposed", "provider_confirmed")
 
 TRANSITIONS: dict[str, frozenset[str]] = {
     "proposed": frozenset({"provider_confirmed", "provider_declined", "accepted", "rejected"}),
-    "provider_confirmed": frozenset({"accepted", "rejected"}),
-    "provider_declined": frozenset({"rejected"}),
+    "provider_confirmed": frozenset({"accepted", "rejected", "provider_declined"}),
+    "provider_declined": frozenset({"rejected", "provider_confirmed"}),
     "accepted": frozenset(),
     "rejected": frozenset(),
     "superseded": frozenset(),

@@ -62,7 +62,8 @@ def respond(
 ) -> StoredProposal:
     """A focal point's answer for their country's side of the proposal.
 
-    Provider side: ``confirm`` / ``decline`` availability (status provider_confirmed/declined).
+    Provider side: ``confirm`` / ``decline`` availability (status provider_confirmed/declined;
+    may be changed to the other answer until the secretariat decides).
     Recipient side: ``fits`` / ``does_not_fit`` (``recipient_fit``; may be changed while the
     proposal is open). Another country's focal point gets :class:`ForbiddenError`.
     """
