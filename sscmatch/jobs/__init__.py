@@ -321,6 +321,16 @@ def recover(engine: Engine, fresh_worker: str | None = None) -> list[int]:
     return [job.id or 0 for job, _ in found]
 
 
+def while_running(record: Any, state: Callable[[], dict[str, Any] | None]) -> dict[str, Any] | None:
+    """The state of the job beside ``record`` (a run or a calibration) while the record runs:
+    None once it has ended, also when reading the job found it ended meanwhile (``state`` may
+    read the record again: ``workflow.jobs.job_beside``). A finished record's page asks nothing."""
+    if record.status != "running":
+        return None
+    found = state()
+    return found if record.status == "running" else None
+
+
 def status(session: Session, job: Job) -> dict[str, Any]:
     """A job's state for pages and the API, with whether a worker is there to take it."""
     return queue.summary(job, bool(queue.live_workers(session)))

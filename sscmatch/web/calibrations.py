@@ -228,13 +228,13 @@ def calibration(calibration_id: int) -> Any:
     db = _db()
     _recover()
     row = _calibration_or_404(db, calibration_id)
-    job = calibration_job_status(db, row)  # first: it may read the row again, finished meanwhile
+    job = jobs.while_running(row, lambda: calibration_job_status(db, row))  # may read row again
     latest = wf.latest(db)
     return render_template(
         "matching/calibration.html",
         cal=describe(row, wf.creator(db, row)),
         in_use=latest is not None and latest.id == row.id,
-        job=job if row.status == "running" else None,
+        job=job,
     )
 
 

@@ -361,14 +361,14 @@ def run(run_id: int) -> Any:
     size = int(current_app.config["PAGE_SIZE"])
     needs = matchruns.run_needs(db, run_id, recipient, page_arg(), size)
     creator = db.get(User, found.created_by) if found.created_by else None
-    job = run_job_status(db, found)  # first: it may read the run again, finished meanwhile
+    job = jobs.while_running(found, lambda: run_job_status(db, found))  # may read the run again
     return render_template(
         "matching/run.html",
         run=found,
         needs=needs,
         recipient=recipient,
         creator=(creator.name or creator.email) if creator else "",
-        job=job if found.status == "running" else None,
+        job=job,
         failure=run_error(found.error),
     )
 

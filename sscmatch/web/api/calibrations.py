@@ -14,6 +14,7 @@ from flask import current_app, jsonify, url_for
 from flask_login import current_user
 from pydantic import BaseModel, ConfigDict, Field
 
+from sscmatch import jobs
 from sscmatch.models import Calibration
 from sscmatch.schemas import MAX_INT, Moment
 from sscmatch.web.access import access
@@ -91,7 +92,7 @@ def calibration_json(db: Any, row: Calibration, *, in_use: bool) -> dict[str, An
     """A calibration's public shape (:class:`CalibrationRecord`, from
     ``workflow.calibrations.summary``), its sentence and error in the request's language, and
     who made it."""
-    job = calibration_job_status(db, row)  # first: it may read the row again, finished meanwhile
+    job = jobs.while_running(row, lambda: calibration_job_status(db, row))  # may read row again
     data: dict[str, Any] = wf.summary(row) or {}
     shown = describe(row) or {}
     data["sentence"] = shown.get("sentence")
@@ -100,7 +101,7 @@ def calibration_json(db: Any, row: Calibration, *, in_use: bool) -> dict[str, An
     data["error_detail"] = row.error
     data["created_by_name"] = wf.creator(db, row) or None
     data["in_use"] = in_use
-    data["job"] = job if row.status == "running" else None
+    data["job"] = job
     return CalibrationRecord.model_validate(data).model_dump(mode="json")
 
 
@@ -180,9 +181,7 @@ def list_calibrations() -> Any:
 def get_one(calibration_id: int) -> Any:
     """One calibration: its status, weights and figures, and while it runs the state of the job
     computing it (`job`: queued, running; attempts; waiting for a worker)."""
-    from sscmatch.jobs import recover
-
-    recover(current_app.extensions["sscmatch.engine"])
+    jobs.recover(current_app.extensions["sscmatch.engine"])
     db = _db()
     wf.sweep_interrupted(db)
     db.commit()
