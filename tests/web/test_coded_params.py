@@ -1,4 +1,4 @@
-"""A message's values that are codes (a role: ``focal_point``) are named in the reader's
+"""A message's values that are codes (a role: ``focal_point``; a status: ``provider_declined``) are named in the reader's
 language, never shown as the code: every catalogue message of the source that takes such a value
 is rendered with every code, in es/pt/fr (``tourtext.message``, which every use-case error goes
 through: ``errors.error_text``)."""
@@ -7,16 +7,22 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
 
 from sscmatch.enums import ROLES
-from sscmatch.web.templating import ROLE_LABELS
+from sscmatch.web.templating import ROLE_LABELS, STATUS_LABELS
 from sscmatch.web.tourtext import message
 
 ROOT = Path(__file__).resolve().parents[2]
-CODED = {"role": sorted(ROLES)}  # the value's name in a message → every code it can take
+# the value's name in a message → every code it can take, with its label
+CODED: dict[str, dict[str, Any]] = {
+    "role": ROLE_LABELS,
+    "status": STATUS_LABELS,
+    "to": STATUS_LABELS,
+}
 
 
 def _messages_with(name: str) -> list[str]:
@@ -31,18 +37,19 @@ def _messages_with(name: str) -> list[str]:
 
 def test_the_scan_finds_messages_with_a_role() -> None:
     assert "Your role (%(role)s) may not change %(what)s." in _messages_with("role")
-    assert set(CODED["role"]) == set(ROLE_LABELS)
+    assert set(ROLES) == set(ROLE_LABELS)
+    assert _messages_with("status") and _messages_with("to")
 
 
 @pytest.mark.parametrize("lang", ["es", "pt", "fr"])
 def test_every_coded_value_is_named_in_the_readers_language(app: Flask, lang: str) -> None:
     shown = []
     with app.app_context(), app.test_request_context(headers={"Accept-Language": lang}):
-        for name, codes in CODED.items():
+        for name, labels in CODED.items():
             for text in _messages_with(name):
                 fields = {k: "x" for k in re.findall(r"%\((\w+)\)s", text)}
-                for code in codes:
+                for code, label in labels.items():
                     said = message(text, {**fields, name: code})
-                    if code in said or str(ROLE_LABELS[code]) not in said:
+                    if code in said or str(label) not in said:
                         shown.append(f"{text!r} with {name}={code}: {said!r}")
     assert shown == []
