@@ -16,17 +16,16 @@ files. Two sources:
   corpus (roots of their own: the dataset's areas are not a tree). Such a corpus has no
   capacities and no needs.
 
-Texts of evaluation exchanges have country names and demonyms blanked (:class:`Redactor`): a
-pseudo-need made from a project must not name its provider.
+Texts of evaluation exchanges have country names and demonyms blanked (``workflow.redaction``):
+a pseudo-need made from a project must not name its provider.
 """
 
 from __future__ import annotations
 
 import csv
 import re
-import unicodedata
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
@@ -40,6 +39,7 @@ from sscmatch.vocab import Vocabulary
 from sscmatch.workflow.base import DomainError
 from sscmatch.workflow.countries import sync_countries
 from sscmatch.workflow.encode import build_corpus, countries, intelligibility
+from sscmatch.workflow.redaction import Redactor, fold
 
 UNDP_RECIPIENTS = "Host/Recipient Country/ies"
 UNDP_PROVIDERS = "Provider Country/ies"
@@ -48,20 +48,6 @@ UNDP_AREAS = ("Thematic Areas", "Sub-thematic areas")
 UNDP_REQUIRED = (UNDP_RECIPIENTS, UNDP_PROVIDERS, UNDP_START, UNDP_AREAS[0])
 NON_ISO_CODES = {"ZAM": "ZMB", "ROM": "ROU", "ZAR": "COD", "TMP": "TLS", "UK": "GBR"}
 """Codes some tables use that are not ISO 3166-1 alpha-3, with the ISO code they mean."""
-_IRREGULAR = (
-    "Thai; Lao; Filipino; Filipina; Philippine; Malagasy; Emirati; Ivorian; Burkinabe; "
-    "Burkinabé; Dutch; Swiss; French; Spanish; British; Danish; Swedish; Finnish; Norwegian; "
-    "Turkish; Kyrgyz; Tajik; Uzbek; Kazakh; Turkmen; Afghan; Vietnamese; Saudi; Bangladeshi; "
-    "Pakistani; Omani; Yemeni; Qatari; Kuwaiti; Bahraini; Congolese; Cape Verdean; Timorese; "
-    "Sri Lankan; Salvadoran; Salvadorean; Guatemalan; Honduran; Nicaraguan; Costa Rican; "
-    "Dominican; Puerto Rican; Haitian; Peruvian; Chilean; Uruguayan; Paraguayan; Bolivian; "
-    "Ecuadorian; Colombian; Venezuelan; Brasileño; Brasileiro; Brésilien; Chinois; Chino; "
-    "Chinês; Chinese "
-)
-IRREGULAR_DEMONYMS = tuple(x.strip() for x in _IRREGULAR.split(";"))
-"""Demonyms that the name-stem rule of :class:`Redactor` does not catch."""
-_ENDINGS = "ian aian ean an ese i ish ine ien ienne ano ana eno ena ense es esa ois oise ais aise"
-DEMONYM_ENDINGS = (*_ENDINGS.split(), "ic", "e", "o", "a", "n")
 
 
 class EvaluationSetError(DomainError):
@@ -84,61 +70,8 @@ def bundle_corpus(path: Path, vocab: Vocabulary) -> Corpus:
     return corpus
 
 
-@dataclass
-class Redactor:
-    """Blanks country names (en/es/pt/fr and aliases) and demonyms out of a text.
-
-    A demonym is caught when a word is the stem of a one-word country name (less a final vowel)
-    followed by a demonym ending ("Chil-ean", "Brazil-ian", "Chin-ese", "Mexic-ano"), or is in
-    :data:`IRREGULAR_DEMONYMS`.
-
-    >>> from sscmatch.vocab import load_vocabulary
-    >>> Redactor.of(load_vocabulary()).redact("Brazilian experts trained Haiti's staff")
-    "… experts trained …'s staff"
-    """
-
-    pattern: re.Pattern[str] = field(default_factory=lambda: re.compile(r"(?!x)x"))
-
-    @classmethod
-    def of(cls, vocab: Vocabulary) -> Redactor:
-        names: set[str] = set(IRREGULAR_DEMONYMS)
-        stems: set[str] = set()
-        for country in vocab.countries.values():
-            for name in (*country.names.values(), *country.aliases):
-                plain = _fold(name).strip()
-                if len(plain) < 4:
-                    continue
-                names.add(plain)
-                if " " not in plain:
-                    stems.add(plain[:-1] if plain[-1].lower() in "aeiou" else plain)
-        alternatives = sorted((re.escape(_fold(n)) for n in names), key=len, reverse=True)
-        endings = "(?:" + "|".join(DEMONYM_ENDINGS) + ")s?"
-        stem_part = "(?:" + "|".join(sorted(map(re.escape, stems), key=len, reverse=True))
-        stem_part += ")" + endings
-        body = "|".join(alternatives + ([stem_part] if stem_part else []))
-        return cls(pattern=re.compile(rf"\b(?:{body})\b", re.IGNORECASE))
-
-    def redact(self, text: str) -> str:
-        folded = _fold(text)
-        if len(folded) != len(text):  # folding changed the length: work on the folded text
-            text = folded
-        out, last = [], 0
-        for m in self.pattern.finditer(folded):
-            out.append(text[last : m.start()])
-            out.append("…")
-            last = m.end()
-        out.append(text[last:])
-        return "".join(out)
-
-
-def _fold(text: str) -> str:
-    """Accents dropped (so "Brasileño" and "Brasileno" meet), length kept where possible."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
-
-
 def _slug(label: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", _fold(label).lower()).strip("-")
+    return re.sub(r"[^a-z0-9]+", "-", fold(label).lower()).strip("-")
 
 
 @dataclass
@@ -260,18 +193,6 @@ def undp_corpus(path: Path, vocab: Vocabulary) -> UndpTable:
 def _southern(vocab: Vocabulary, code: str, on: date) -> bool:
     since = vocab.countries[code].dac_since
     return since is None or on.year < since
-
-
-def redacted(corpus: Corpus, vocab: Vocabulary) -> Corpus:
-    """The corpus with country names blanked out of its exchanges' texts."""
-    redactor = Redactor.of(vocab)
-    return replace(
-        corpus,
-        exchanges=[
-            replace(e, title=redactor.redact(e.title), description=redactor.redact(e.description))
-            for e in corpus.exchanges
-        ],
-    )
 
 
 def with_vectors(corpus: Corpus, text_model: TextModel | None) -> Corpus:
