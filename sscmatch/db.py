@@ -29,7 +29,7 @@ import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import sqlmodel
 from alembic import command
@@ -305,6 +305,11 @@ CHANGE_TRACKED_TABLES = (
 """Tables whose every committed change moves :func:`change_version` (triggers of migrations 0003
 and 0019: vetoes and themes are read by the matching corpus kept between requests)."""
 
+RECORD_TABLES = ("institution", "capacity", "need", "exchange", "theme")
+"""Countries' own records: what moves :func:`records_version` (migration 0020), for what is
+computed from them alone (the network, the charts, the gaps). A subset of
+:data:`CHANGE_TRACKED_TABLES`."""
+
 
 def database_key(session: sqlmodel.Session) -> str:
     """Which database ``session`` talks to, for process-wide caches that must not mix two."""
@@ -327,6 +332,19 @@ def change_version(session: sqlmodel.Session) -> tuple[int, str] | None:
 
     ``None`` when ``session`` has written and not committed yet: it sees data no committed
     version describes, so nothing it computes may be cached (or served from a cache)."""
+    return _counter(session, "changes")
+
+
+def records_version(session: sqlmodel.Session) -> tuple[int, str] | None:
+    """``(records, epoch)``: as :func:`change_version`, for :data:`RECORD_TABLES` only. What is
+    kept under it must read no other tracked table (``tests/test_data_change.py`` checks the
+    analytics' statements)."""
+    return _counter(session, "records")
+
+
+def _counter(
+    session: sqlmodel.Session, column: Literal["changes", "records"]
+) -> tuple[int, str] | None:
     if session.new or session.dirty or session.deleted:
         return None
     connection = session.connection()
@@ -339,7 +357,7 @@ def change_version(session: sqlmodel.Session) -> tuple[int, str] | None:
         wrote = "1" if getattr(raw, "in_transaction", False) else "0"
     found = connection.execute(
         text(
-            "SELECT (SELECT changes FROM data_change WHERE id = 1), "
+            f"SELECT (SELECT {column} FROM data_change WHERE id = 1), "
             f"(SELECT epoch FROM data_change WHERE id = 1), {wrote}"
         )
     ).one()

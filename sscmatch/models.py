@@ -598,6 +598,13 @@ class DataChange(SQLModel, table=True):
     so a recreated or emptied database never repeats an earlier (changes, epoch). On PostgreSQL
     the bump happens at commit and once per transaction (``last_txid``), so concurrent writers do
     not queue on this row while they work. Bookkeeping, not data: backups leave it out.
+
+    ``records`` counts only the changes to :data:`sscmatch.db.RECORD_TABLES` (countries' own
+    records: institutions, capacities, needs, exchanges, themes; migration 0020), for what is
+    computed from them alone (the network, charts and gaps): a proposal decided or a tour
+    edited leaves it. Once per transaction on PostgreSQL too (``records_txid``). It lives in the
+    same row because the row is the last lock a writing transaction takes: a second row would
+    let two transactions take the two in opposite orders.
     """
 
     __tablename__ = "data_change"
@@ -605,3 +612,5 @@ class DataChange(SQLModel, table=True):
     changes: int = Field(default=0, sa_type=BigInteger, nullable=False)
     epoch: str = Field(default="", max_length=40)
     last_txid: int | None = Field(default=None, sa_type=BigInteger)
+    records: int = Field(default=0, sa_type=BigInteger, nullable=False)
+    records_txid: int | None = Field(default=None, sa_type=BigInteger)

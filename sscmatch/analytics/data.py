@@ -2,8 +2,10 @@
 reference path the database's counts are tested against, and the benchmark's).
 
 The version (:func:`data_version`) moves with any import, edit or deletion of the records the
-analytics read, so nothing cached is ever served for data that changed. The cache is
-per process and per database URL; a page for filters already seen is served from it.
+analytics read (countries' own records: :data:`sscmatch.db.RECORD_TABLES`), so nothing cached is
+ever served for data that changed, and a proposal decided or a tour edited does not recount
+the network or the charts. The cache is per process and per database URL; a page for filters
+already seen is served from it.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from sscmatch.analytics.graph import ExchangeRow
 from sscmatch.caches import Cache
 from sscmatch.columns import json_list_reader
 from sscmatch.dates import text_of
-from sscmatch.db import change_version, database_key
+from sscmatch.db import database_key, records_version
 from sscmatch.models import Exchange, Institution
 
 T = TypeVar("T")
@@ -30,10 +32,11 @@ _VIEWS: Cache[Any] = Cache("analytics views", size=VIEW_CACHE_SIZE)
 
 
 def data_version(session: Session) -> tuple[int, str] | None:
-    """What the cached analytics depend on (:func:`sscmatch.db.change_version`: any committed
-    change to the records); ``None`` while ``session`` has uncommitted writes (then nothing is
-    cached or served from the cache)."""
-    return change_version(session)
+    """What the cached analytics depend on (:func:`sscmatch.db.records_version`: any committed
+    change to countries' own records); ``None`` while ``session`` has uncommitted writes (then
+    nothing is cached or served from the cache). What reads other tables (the countries'
+    commitments) passes :func:`sscmatch.db.change_version` to :func:`cached` instead."""
+    return records_version(session)
 
 
 def load_rows(session: Session) -> list[ExchangeRow]:

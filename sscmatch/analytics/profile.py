@@ -13,11 +13,12 @@ from sqlalchemy import and_, func
 from sqlmodel import Session, col, select
 
 from sscmatch.analytics import aggregate
-from sscmatch.analytics.data import cached, data_version
 from sscmatch.analytics.filters import Filters
 from sscmatch.analytics.graph import NodeStats
 from sscmatch.analytics.payload import network_view
+from sscmatch.caches import Cache
 from sscmatch.dates import PartialDate, PartialDateError, as_text, period_end
+from sscmatch.db import data_key
 from sscmatch.enums import OPEN_COMMITMENT_STATUSES
 from sscmatch.models import Capacity, Commitment, Exchange, Institution, Need
 from sscmatch.vocab import Vocabulary
@@ -56,6 +57,8 @@ LIST_LIMIT = 50
 links to the full (paged) list. A country can have thousands of exchanges."""
 
 # Open commitments first (the follow-up is what needs attention), then by id.
+_ACTIVITY: Cache[dict[str, Counts]] = Cache("country activity counts", size=4)
+"""The countries' counts, per database and change version (they include commitments)."""
 _STATE_ORDER = {"overdue": 0, "in_progress": 1, "pending": 2, "fulfilled": 3, "dropped": 4}
 
 
@@ -241,15 +244,9 @@ def countries_activity(
     """Countries with any capacity, need, exchange or commitment (in ``region`` if given) that
     ``viewer`` may see: draft capacities and needs count only where ``viewer`` may see them.
 
-    The counts are kept per data version (:func:`sscmatch.analytics.data.cached`): any change
-    to capacities, needs, commitments or exchanges counts them again."""
-    version = data_version(session)
-    counts = cached(
-        session,
-        version,
-        ("country-activity",),
-        lambda: _activity_counts(session),
-    )
+    The counts are kept per change version (:func:`sscmatch.db.data_key`, not the records'
+    version of the analytics views: commitments are counted too): any change counts them again."""
+    counts = _ACTIVITY.get_or_make(data_key(session), lambda: _activity_counts(session))
     out = []
     for code, row in counts.items():
         caps, needs, open_needs, commitments, provided, received, joint = row[:7]
