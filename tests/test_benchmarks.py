@@ -25,7 +25,10 @@ RUNS = {
     ),
     "bench_network": (["--exchanges", "500", "--countries", "30"], "targets met"),
     "bench_pages": (
-        ["--scale", "0.002", "--renders", "2", "--samples", "1", "--baseline-renders", "10"],
+        [
+            *("--scale", "0.002", "--renders", "2", "--samples", "1"),
+            *("--baseline-renders", "10", "--keep", "pages"),
+        ],
         "warm p95",
     ),
     "bench_import": (
@@ -39,22 +42,40 @@ RUNS = {
 }
 
 
+THEN = {
+    # measures on the database bench_pages kept: run after it, on the same folder
+    "bench_pages": ("bench_after_writes", ["--keep", "pages", "--rounds", "1"], "(recount)"),
+}
+"""Benchmarks that measure what another one prepared, run in its test after it."""
+
+
 def test_every_benchmark_script_is_walked() -> None:
     scripts = {p.name for p in (ROOT / "scripts").iterdir() if p.name.startswith("bench_")}
-    assert scripts <= set(RUNS), f"add {sorted(scripts - set(RUNS))} to RUNS"
+    walked = set(RUNS) | {then for then, _args, _expected in THEN.values()}
+    assert scripts <= walked, f"add {sorted(scripts - walked)} to RUNS"
+
+
+def _run(script: str, args: list[str], cwd: Path) -> tuple[int, str]:
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / script), *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    return done.returncode, done.stdout + done.stderr
 
 
 @pytest.mark.parametrize("script", sorted(RUNS))
 def test_the_benchmark_runs_at_a_tiny_size(script: str, tmp_path: Path) -> None:
     args, expected = RUNS[script]
-    done = subprocess.run(
-        [sys.executable, str(ROOT / "scripts" / script), *args],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    out = done.stdout + done.stderr
+    returncode, out = _run(script, args, tmp_path)
     assert "Traceback" not in out, out[-4000:]
-    assert done.returncode in (0, 1), out[-4000:]
+    assert returncode in (0, 1), out[-4000:]
     assert expected in out, out[-4000:]
+    if script in THEN:
+        then, then_args, then_expected = THEN[script]
+        returncode, out = _run(then, then_args, tmp_path)
+        assert "Traceback" not in out, out[-4000:]
+        assert returncode in (0, 1), out[-4000:]
+        assert then_expected in out, out[-4000:]

@@ -19,9 +19,11 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from sscmatch.analytics import data as analytics_data
+from sscmatch.analytics.profile import countries_activity
 from sscmatch.bundle import import_bundle
 from sscmatch.db import CHANGE_TRACKED_TABLES, RECORD_TABLES, change_version, records_version
 from sscmatch.vocab import load_vocabulary
+from sscmatch.workflow.visibility import SYSTEM
 
 ROOT = Path(__file__).resolve().parents[1]
 OTHER_TABLES = sorted(set(CHANGE_TRACKED_TABLES) - set(RECORD_TABLES))
@@ -182,7 +184,7 @@ def test_what_is_kept_under_the_records_version_reads_no_other_table(
     }
     assert {k: v for k, v in wrong.items() if v} == {}
     made = sorted({str(key[2][0]) for key in reads.by_key})  # (database, version, key)
-    assert made == ["charts", "drawing", "gaps", "supply-demand", "view"], made
+    assert made == ["charts", "country-records", "drawing", "gaps", "supply-demand", "view"], made
 
 
 def test_a_decision_keeps_the_counted_charts_and_an_edited_exchange_recounts_them(
@@ -201,3 +203,34 @@ def test_a_decision_keeps_the_counted_charts_and_an_edited_exchange_recounts_the
         conn.execute(text("UPDATE exchange SET title = title || '.' WHERE id = 's000-e02'"))
     assert client.get("/network/charts").status_code == 200
     assert len(reads.by_key) > counted
+
+
+def test_the_country_list_counts_a_new_commitment_and_a_new_need_at_once(kb: Engine) -> None:
+    """The countries' counts are kept in two parts (records, commitments): each follows its
+    own writes."""
+    vocab = load_vocabulary()
+
+    def counts() -> tuple[int, int]:
+        with Session(kb) as session:
+            gtm = {a.code: a for a in countries_activity(session, vocab, viewer=SYSTEM)}["GTM"]
+            return gtm.commitments, gtm.needs
+
+    commitments, needs = counts()
+    with kb.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO commitment (id, owner_country, description, status, created_at, "
+                "updated_at, version) VALUES ('rv-c', 'GTM', 'A commitment', 'pending', "
+                "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, 1)"
+            )
+        )
+    assert counts() == (commitments + 1, needs)
+    with kb.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO need (id, country, title, themes, languages, modalities, status, "
+                "priority, created_at, updated_at, version) VALUES ('rv-n', 'GTM', 'A need', "
+                "'[]', '[]', '[]', 'open', 'medium', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, 1)"
+            )
+        )
+    assert counts() == (commitments + 1, needs + 1)

@@ -13,6 +13,7 @@ from sqlalchemy import and_, func
 from sqlmodel import Session, col, select
 
 from sscmatch.analytics import aggregate
+from sscmatch.analytics.data import cached
 from sscmatch.analytics.filters import Filters
 from sscmatch.analytics.graph import NodeStats
 from sscmatch.analytics.payload import network_view
@@ -57,8 +58,8 @@ LIST_LIMIT = 50
 links to the full (paged) list. A country can have thousands of exchanges."""
 
 # Open commitments first (the follow-up is what needs attention), then by id.
-_ACTIVITY: Cache[dict[str, Counts]] = Cache("country activity counts", size=4)
-"""The countries' counts, per database and change version (they include commitments)."""
+_COMMITTED: Cache[dict[str, int]] = Cache("commitments per country", size=4)
+"""Commitments per owner country, per database and change version."""
 _STATE_ORDER = {"overdue": 0, "in_progress": 1, "pending": 2, "fulfilled": 3, "dropped": 4}
 
 
@@ -198,8 +199,31 @@ who may see them)."""
 
 
 def _activity_counts(session: Session) -> dict[str, Counts]:
-    """Grouped counts per country (each from an index where one exists) and the exchange
-    roles of the unfiltered network."""
+    """Grouped counts per country: those of countries' own records kept under their version
+    (:func:`sscmatch.analytics.data.cached`), the commitments' under the change version (a
+    commitment updated recounts only them)."""
+    counts = {
+        code: list(row)
+        for code, row in cached(
+            session, None, ("country-records",), lambda: _record_counts(session)
+        ).items()
+    }
+    committed = _COMMITTED.get_or_make(data_key(session), lambda: _commitment_counts(session))
+    for code, n in committed.items():
+        counts.setdefault(code, [0] * 9)[3] = n
+    return {code: tuple(c) for code, c in counts.items()}  # type: ignore[misc]
+
+
+def _commitment_counts(session: Session) -> dict[str, int]:
+    rows = session.exec(
+        select(Commitment.owner_country, func.count()).group_by(Commitment.owner_country)
+    )
+    return {code: int(n) for code, n in rows if code is not None}
+
+
+def _record_counts(session: Session) -> dict[str, Counts]:
+    """Grouped counts per country of capacities, needs (each from an index where one exists)
+    and the exchange roles of the unfiltered network; the commitments' slot is 0."""
     found: dict[str, list[int]] = {}
 
     def add(rows: Iterable[tuple[str | None, int]], slot: int) -> None:
@@ -223,12 +247,6 @@ def _activity_counts(session: Session) -> dict[str, Counts]:
         ),
         2,
     )
-    add(
-        session.exec(
-            select(Commitment.owner_country, func.count()).group_by(Commitment.owner_country)
-        ),
-        3,
-    )
     # the unfiltered network's node counts, counted alone: building the whole network view
     # (links, metrics, layout) for them made this page's first render after a change 1.2 s
     per_role = aggregate.role_counts(session)
@@ -244,9 +262,9 @@ def countries_activity(
     """Countries with any capacity, need, exchange or commitment (in ``region`` if given) that
     ``viewer`` may see: draft capacities and needs count only where ``viewer`` may see them.
 
-    The counts are kept per change version (:func:`sscmatch.db.data_key`, not the records'
-    version of the analytics views: commitments are counted too): any change counts them again."""
-    counts = _ACTIVITY.get_or_make(data_key(session), lambda: _activity_counts(session))
+    The counts are kept: those of the records under their version, the commitments' under the
+    change version (:func:`_activity_counts`)."""
+    counts = _activity_counts(session)
     out = []
     for code, row in counts.items():
         caps, needs, open_needs, commitments, provided, received, joint = row[:7]
