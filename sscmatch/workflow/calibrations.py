@@ -40,11 +40,14 @@ from sscmatch.matching import calibration as engine_calibration
 from sscmatch.matching.reasons import N_
 from sscmatch.models import Calibration, User, utcnow
 from sscmatch.schemas import moment_text
+from sscmatch.text import DEFAULT_MODEL
+from sscmatch.text import model as text_model
 from sscmatch.vocab import Vocabulary
 from sscmatch.workflow.audit import record_event, snapshot
 from sscmatch.workflow.base import Conflict, DomainError
 from sscmatch.workflow.encode import build_corpus
 from sscmatch.workflow.jobs import FINISHED, job_beside
+from sscmatch.workflow.redaction import blanked_for_replay
 from sscmatch.workflow.workers import this_worker
 
 WINDOWS = range(1, 6)
@@ -253,7 +256,8 @@ def finish(session: Session, vocab: Vocabulary, row: Calibration) -> Calibration
     """Fit the weights of a begun calibration and store them with its figures (the caller
     commits)."""
     until = date.fromisoformat(row.as_of)
-    corpus = build_corpus(session, vocab)
+    # the replayed cases' pseudo-needs must not name their provider (workflow.redaction)
+    corpus = blanked_for_replay(build_corpus(session, vocab), vocab, text_model(DEFAULT_MODEL))
     result = engine_calibration.calibrate(corpus, until, row.window)
     row.weights = result.weights.as_dict()
     row.figures = asdict(result.figures) if result.figures else None

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 from sscmatch.matching import Corpus
+from sscmatch.text import TextModel, record_text, store
 from sscmatch.vocab import Vocabulary
 
 _IRREGULAR = (
@@ -163,3 +164,25 @@ def redacted(corpus: Corpus, vocab: Vocabulary) -> Corpus:
             for e in corpus.exchanges
         ],
     )
+
+
+def blanked_for_replay(corpus: Corpus, vocab: Vocabulary, text_model: TextModel) -> Corpus:
+    """The stored corpus ready to replay its history (``sscmatch calibrate``): country names
+    blanked out of the exchanges' texts, and the vector of every exchange whose text that
+    changed made again from the blanked text. A case's pseudo-need is its exchange's text and
+    vector, so without this it would name its provider ("Brazil trains ... inspectors") and the
+    text factor would find the answer in the question. Vectors of texts the blanking leaves
+    alone are kept: a corpus whose texts name no country costs no encoding."""
+    blanked = redacted(corpus, vocab)
+    changed = [
+        (after.id, record_text(after.title, after.description))
+        for before, after in zip(corpus.exchanges, blanked.exchanges, strict=True)
+        if (before.title, before.description) != (after.title, after.description)
+    ]
+    if not changed or not corpus.vectors:
+        return blanked
+    vectors = dict(corpus.vectors)
+    made = store(text_model.encode([text for _id, text in changed]))
+    for i, (exchange_id, _text) in enumerate(changed):
+        vectors[exchange_id] = made[i]
+    return replace(blanked, vectors=vectors)

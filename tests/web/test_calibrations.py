@@ -93,6 +93,28 @@ def test_cli_calibrates_stores_and_the_next_run_uses_it(runner: Any, loaded: Ses
     assert wf.current_weights(loaded) == DEFAULT_WEIGHTS
 
 
+def test_the_replayed_history_does_not_name_its_providers(
+    runner: Any, loaded: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A replayed case's pseudo-need is its exchange's text: the calibration (and the figures
+    the matching page shows) must see it with country names blanked, as scripts/evaluate does."""
+    seen: list[Any] = []
+    fit = wf.engine_calibration.calibrate
+
+    def watching(corpus: Any, *args: Any, **kwargs: Any) -> Any:
+        seen.append(corpus)
+        return fit(corpus, *args, **kwargs)
+
+    monkeypatch.setattr(wf.engine_calibration, "calibrate", watching)
+    result = runner.invoke(args=["calibrate"])
+    assert result.exit_code == 0, result.output
+    (corpus,) = seen
+    texts = " ".join(f"{e.title} {e.description}" for e in corpus.exchanges)
+    for name in ("Brazil", "Brazilian", "Costa Rica", "Peru", "Timor-Leste", "Guatemala"):
+        assert name not in texts, name
+    assert "…" in texts
+
+
 def test_cli_json(runner: Any, loaded: Session) -> None:
     result = runner.invoke(args=["calibrate", "--window", "3", "--json"])
     assert result.exit_code == 0, result.output

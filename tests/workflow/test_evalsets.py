@@ -8,13 +8,22 @@ from __future__ import annotations
 import csv
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pytest
 
 from sscmatch.vocab import Vocabulary, load_vocabulary
 from sscmatch.workflow.evalsets import EvaluationSetError, undp_corpus
-from sscmatch.workflow.redaction import AMBIGUOUS_DEMONYMS, Redactor, english_demonyms, fold
+from sscmatch.workflow.redaction import (
+    AMBIGUOUS_DEMONYMS,
+    Redactor,
+    blanked_for_replay,
+    english_demonyms,
+    fold,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 COLUMNS = (
@@ -210,3 +219,49 @@ def test_scripts_evaluate_reads_a_table_of_later_projects(tmp_path: Path) -> Non
     assert "projects-2015-on.csv:12: no country named; left out" in done.stderr
     assert "MRR 2016 need / project" in done.stdout
     assert "Cut-offs (each tests the exchanges of the next 2 years): 2016: 5 cases" in done.stdout
+
+
+class CountingModel:
+    """A text model that records what it was asked to encode."""
+
+    name, dims, scale = "counting", 4, 1.0
+
+    def __init__(self) -> None:
+        self.asked: list[str] = []
+
+    def encode(self, texts: list[str]) -> Any:
+        import numpy as np
+
+        self.asked.extend(texts)
+        return np.ones((len(texts), self.dims), dtype=np.float32)
+
+
+def test_replaying_the_stored_history_blanks_names_and_encodes_only_what_changed(
+    vocab: Vocabulary,
+) -> None:
+    """What ``sscmatch calibrate`` replays: a case's pseudo-need is its exchange's text and
+    vector, so both must be blanked; the others keep their stored vectors (no encoding)."""
+    from sscmatch.matching import ExchangeItem
+    from sscmatch.workflow.evalsets import bundle_corpus
+
+    corpus = bundle_corpus(ROOT / "data", vocab)
+    named = [e for e in corpus.exchanges if not _left_alone(e)]
+    assert len(named) > 20  # the knowledge base's exchanges name their countries
+    stored = {e.id: np.full(4, 7, dtype=np.int8) for e in corpus.exchanges}
+    counting = CountingModel()
+    ready = blanked_for_replay(replace(corpus, vectors=stored), vocab, counting)
+    assert len(counting.asked) == len(named)
+    assert not any("Brazil" in text for text in counting.asked)
+    by_id: dict[str, ExchangeItem] = {e.id: e for e in ready.exchanges}
+    assert "Brazil" not in by_id["s000-e02"].title
+    for e in corpus.exchanges:
+        changed = e in named
+        assert (ready.vectors[e.id] != stored[e.id]).any() == changed, e.id
+
+
+def _left_alone(exchange: Any) -> bool:
+    texts = (exchange.title, exchange.description)
+    return texts == (_REDACT(exchange.title), _REDACT(exchange.description))
+
+
+_REDACT = Redactor.of(load_vocabulary()).redact
