@@ -340,7 +340,9 @@ class Indexes:
         self.ex_year = np.array([e.start.year for e in self.exchanges], dtype=np.int64)
         sig, keys = _signatures([self.subject(e.themes) for e in self.exchanges])
         self.ex_sig = sig
-        self.sig_topic = self._subject_similarity(keys).T
+        # at least one signature, as ``onehot`` below has: a corpus with no exchange at all
+        # (a new deployment) ranks on its capacities alone
+        self.sig_topic = self._subject_similarity(keys or [()]).T
         """exchange signatures × themes: best similarity of a theme to the exchange's subject"""
         onehot = sp.csr_matrix((np.ones(ne), (np.arange(ne), sig)), shape=(ne, max(len(keys), 1)))
         self.ex_onehot = onehot

@@ -11,7 +11,7 @@ from flask import Flask
 from sqlmodel import Session, col, select
 
 from sscmatch.bundle.load import import_bundle
-from sscmatch.models import AuditEvent, MatchRun, Need
+from sscmatch.models import AuditEvent, Capacity, MatchRun, Need
 from sscmatch.models import Proposal as StoredProposal
 from sscmatch.vocab import load_vocabulary
 from sscmatch.workflow import matchruns
@@ -376,3 +376,42 @@ def test_a_finished_run_is_never_shown_beside_its_job_still_running(loaded: Sess
         found, state = run_with_job(reader, run.id)
         assert found is not None and found.status == "done"
         assert state is not None and state["state"] == DONE and state["finished"]
+
+
+def test_a_new_deployment_with_no_exchange_yet_matches_its_capacities(
+    as_user: Any, session: Session, runner: Any
+) -> None:
+    """Needs and capacities registered, no history: the engine failed on zero exchanges (every
+    run and every live match). The capacities are proposed; calibration says it has too little
+    history."""
+    session.add(
+        Capacity(
+            id="new-cap",
+            country="BRA",
+            title="Labour inspection training",
+            themes=["labour-inspection"],
+            languages=["pt", "es"],
+            status="published",
+        )
+    )
+    session.add(
+        Need(
+            id="new-need",
+            country="GTM",
+            title="Labour inspection on coffee farms",
+            themes=["labour-inspection"],
+            languages=["es"],
+            status="open",
+        )
+    )
+    session.commit()
+    client = as_user("secretariat")
+    assert client.post("/matching/runs", data={"scope": "all", "top": 3}).status_code == 302
+    run = session.exec(select(MatchRun)).one()
+    assert (run.status, run.proposal_count) == ("done", 1), run.error
+    stored = session.exec(select(StoredProposal)).one()
+    assert (stored.need, stored.capacity) == ("new-need", "new-cap")
+    live = client.get("/review/needs/new-need")
+    assert live.status_code == 200 and b"new-cap" in live.data
+    result = runner.invoke(args=["calibrate"])
+    assert result.exit_code == 0 and "Too few cases to learn from" in result.output
