@@ -380,7 +380,13 @@ def _fmt(x: float) -> str:
 
 def markdown(report: Report) -> str:
     """One table (MRR per need and per project at each cut-off and pooled, pooled Hit@k and
-    nDCG@5 per need, coverage, concentration) and the margins, as markdown."""
+    nDCG@5 per need, coverage, concentration) and the margins, as markdown; a report with no
+    case says so (there is nothing to compare)."""
+    if not report.cases:
+        return (
+            "No cut-off has enough cases to judge (real exchanges with a southern provider in"
+            " the years after it; see --min-cases): nothing to compare."
+        )
     cuts: list[int | str] = [*report.cutoffs, "all"]
     head = ["method"]
     head += [f"MRR {c} need / project" for c in cuts]

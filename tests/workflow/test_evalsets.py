@@ -265,3 +265,28 @@ def _left_alone(exchange: Any) -> bool:
 
 
 _REDACT = Redactor.of(load_vocabulary()).redact
+
+
+@pytest.mark.parametrize(
+    ("cutoff", "expected"),
+    [
+        ("2016", "2016: 2 cases in 2 projects"),  # no history before it: nothing in the pool
+        ("2030", "No cut-off has enough cases to judge"),  # no case after it
+    ],
+)
+def test_scripts_evaluate_on_a_table_without_history_or_without_cases(
+    tmp_path: Path, cutoff: str, expected: str
+) -> None:
+    rows = [_row("1", "GHA", "CHN", "2016"), _row("2", "PER", "BRA", "2017", areas="Education")]
+    table = _write(tmp_path / "later-only.csv", rows)
+    command = [sys.executable, str(ROOT / "scripts" / "evaluate"), "--undp", str(table)]
+    done = subprocess.run(
+        [*command, "--cutoffs", cutoff, "--text", "none", "--min-cases", "1"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr and "nan" not in done.stdout
+    assert expected in done.stdout
