@@ -76,7 +76,9 @@ def _print(row: Calibration, who: str, stored: bool) -> None:
             "No held-out figures: no exchange with named providers and recipients to test on."
         )
     if stored:
-        if summary["adopted"]:
+        learnt = {f: float(row.weights.get(f, 0.0)) for f in summary["defaults"]}
+        same = all(abs(learnt[f] - float(summary["defaults"][f])) < 1e-9 for f in learnt)
+        if summary["adopted"] and not same:  # nothing learnt (no case) is no news
             click.echo("\nStored: the next match runs use these weights.")
         else:
             click.echo("\nStored: the next match runs keep the default weights.")

@@ -138,6 +138,8 @@ def test_cli_too_little_history_keeps_the_defaults(runner: Any, loaded: Session)
     assert result.exit_code == 0, result.output
     assert "Too few cases to learn from" in result.output
     assert "No held-out figures" in result.output
+    # nothing learnt and nothing to test on: the defaults, said as such (not "these weights")
+    assert "Stored: the next match runs keep the default weights." in result.output
 
 
 @pytest.mark.parametrize(
