@@ -138,8 +138,16 @@ def test_cli_too_little_history_keeps_the_defaults(runner: Any, loaded: Session)
     assert result.exit_code == 0, result.output
     assert "Too few cases to learn from" in result.output
     assert "No held-out figures" in result.output
-    # nothing learnt and nothing to test on: the defaults, said as such (not "these weights")
+
+
+def test_cli_with_no_history_stores_the_defaults_and_says_so(runner: Any, session: Session) -> None:
+    """A new deployment (no exchange): nothing learnt, nothing to test on; the stored
+    calibration is the defaults, said as such (it said "use these weights")."""
+    result = runner.invoke(args=["calibrate"])
+    assert result.exit_code == 0, result.output
+    assert "Too few cases to learn from" in result.output
     assert "Stored: the next match runs keep the default weights." in result.output
+    assert wf.current_weights(session) == DEFAULT_WEIGHTS
 
 
 @pytest.mark.parametrize(
