@@ -45,6 +45,26 @@ KEEP_TABLES = {"alembic_version", "country"}
 _ENGINES_IN_TEST: weakref.WeakSet[Engine] = weakref.WeakSet()
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests marked ``same_on_every_database`` run on SQLite alone: they check what the HTML,
+    the CSS and the scripts make of a page (layout on a phone, the folding menus and filters,
+    the words of every page, accessibility), which the database does not change. Every
+    journey, and every walk of what the server answers (status codes, errors in the reader's
+    language, records, permissions, odd input), still runs on both databases. About 60
+    process-seconds of PostgreSQL passes (README, Tests)."""
+    kept, dropped = [], []
+    for item in items:
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        on_postgres = "postgresql" in params.values()
+        if on_postgres and item.get_closest_marker("same_on_every_database"):
+            dropped.append(item)
+        else:
+            kept.append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
+
+
 @event.listens_for(Engine, "engine_connect")
 def _remember_engine(connection: Connection) -> None:
     _ENGINES_IN_TEST.add(connection.engine)

@@ -18,6 +18,9 @@ from sscmatch.models import Capacity, Commitment, Need, Proposal
 from sscmatch.workflow import tours as tours_wf
 from tests.e2e.conftest import expect, expect_at_least
 
+# What the browser makes of the pages: the same on any database (tests/conftest.py).
+pytestmark = pytest.mark.same_on_every_database
+
 WIDTHS = (390, 1280)
 # Elements wider than their box must sit in a box that scrolls (a table-wrap), never be cut off.
 OVERFLOW_JS = """() => { const bad = [];

@@ -12,7 +12,8 @@ from playwright.sync_api import expect
 
 from sscmatch.workflow.reminders import catalogue
 
-pytestmark = pytest.mark.e2e
+# What the browser makes of the pages: the same on any database (tests/conftest.py).
+pytestmark = [pytest.mark.e2e, pytest.mark.same_on_every_database]
 
 # Every list page with a filter form, as the secretariat (who may see them all).
 LISTS = (

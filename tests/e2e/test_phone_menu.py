@@ -20,6 +20,7 @@ ROLES = ("secretariat", "gtm", "analyst", "admin")
 FOLDED_HEADER_PX = 90
 
 
+@pytest.mark.same_on_every_database
 @pytest.mark.parametrize("role", ROLES)
 def test_the_menu_folds_on_a_phone_and_opens_by_pointer_and_keyboard(
     new_page: Any, sign_in: Any, shot: Any, role: str
@@ -63,6 +64,7 @@ def test_the_menu_folds_on_a_phone_and_opens_by_pointer_and_keyboard(
     expect(nav.locator("a").first).to_be_focused()
 
 
+@pytest.mark.same_on_every_database
 def test_on_a_wide_screen_the_menu_is_in_view_and_the_button_is_not(
     new_page: Any, sign_in: Any
 ) -> None:

@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections import Counter
 from html.parser import HTMLParser
 
+import pytest
+
 from tests.web.test_every_word_translated import _pages
 from tests.web.world import Walk, world_fixture
 
@@ -85,6 +87,7 @@ def problems(html: str) -> list[str]:
     return out
 
 
+@pytest.mark.same_on_every_database
 def test_every_page_names_its_language_heading_controls_and_links(shared_world: Walk) -> None:
     paths = _pages(shared_world.app, shared_world.values)
     found: dict[str, list[str]] = {}

@@ -169,6 +169,7 @@ def _readers(world: Walk) -> Iterator[tuple[str, str, Any]]:
             yield who, lang, client
 
 
+@pytest.mark.same_on_every_database
 def test_no_english_on_any_page_in_es_pt_fr(shared_world: Walk) -> None:
     app = shared_world.app
     values = shared_world.values
