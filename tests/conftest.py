@@ -51,15 +51,27 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     the words of every page, accessibility), which the database does not change. Every
     journey, and every walk of what the server answers (status codes, errors in the reader's
     language, records, permissions, odd input), still runs on both databases. About 60
-    process-seconds of PostgreSQL passes (README, Tests)."""
+    process-seconds of PostgreSQL passes (README, Tests).
+
+    ``one_case_on_postgresql(lang="es")``: a test walked over languages or roles runs every
+    case on SQLite and the one named on PostgreSQL: the database does not change what a
+    language or a role sees, and the journey still runs on it."""
     kept, dropped = [], []
     for item in items:
         params = getattr(getattr(item, "callspec", None), "params", {})
         on_postgres = "postgresql" in params.values()
-        if on_postgres and item.get_closest_marker("same_on_every_database"):
+        one_case = item.get_closest_marker("one_case_on_postgresql")
+        other_case = one_case is not None and any(
+            params.get(name) != value for name, value in one_case.kwargs.items()
+        )
+        if on_postgres and (item.get_closest_marker("same_on_every_database") or other_case):
             dropped.append(item)
         else:
             kept.append(item)
+    named = {i.originalname for i in dropped if i.get_closest_marker("one_case_on_postgresql")}
+    running = {getattr(i, "originalname", "") for i in kept if "postgresql" in i.nodeid}
+    if named - running:  # a value that names no case would drop the journey from PostgreSQL
+        raise pytest.UsageError(f"one_case_on_postgresql names no case of {named - running}")
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = kept

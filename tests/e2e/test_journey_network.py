@@ -50,6 +50,7 @@ def _errors(page: Any) -> list[str]:
     return errors
 
 
+@pytest.mark.one_case_on_postgresql(locale="es-ES")
 @pytest.mark.parametrize(
     ("locale", "words"),
     [

@@ -88,6 +88,7 @@ def _confirm(page: Any, reason: str | None) -> None:
         page.keyboard.press("Enter")
 
 
+@pytest.mark.one_case_on_postgresql(lang="es")
 @pytest.mark.parametrize("lang", ["es", "en"])
 def test_secretariat_reviews_a_day_on_a_phone(
     new_page: Any, sign_in: Any, shot: Any, live_server: LiveServer, lang: str

@@ -28,6 +28,7 @@ def expected_menu(live_server: LiveServer, role: str) -> set[str]:
         }
 
 
+@pytest.mark.one_case_on_postgresql(who="secretariat")
 @pytest.mark.parametrize("who", list(DEMO))
 def test_each_demo_role_signs_in_and_sees_its_menu(
     page: Any, live_server: LiveServer, sign_in: Any, shot: Any, who: str
