@@ -45,6 +45,22 @@ KEEP_TABLES = {"alembic_version", "country"}
 _ENGINES_IN_TEST: weakref.WeakSet[Engine] = weakref.WeakSet()
 
 
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Vacuum the PostgreSQL test database once a run (not in each test process). Every test
+    schema is created, migrated and dropped, which leaves dead rows in PostgreSQL's own
+    catalog; with autovacuum off (as on this machine's server) they pile up from run to run:
+    640,000 dead rows of ``pg_class`` after a day's runs made every PostgreSQL test slower
+    (the suite 614 -> 726 s). ``VACUUM`` takes about a second."""
+    if PG_URL is None or hasattr(session.config, "workerinput"):
+        return
+    engine = make_engine(PG_URL).execution_options(isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("VACUUM"))
+    finally:
+        engine.dispose()
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Tests marked ``same_on_every_database`` run on SQLite alone: they check what the HTML,
     the CSS and the scripts make of a page (layout on a phone, the folding menus and filters,
