@@ -188,6 +188,25 @@ def _start_worker(app: Flask, stop: threading.Event) -> threading.Thread | None:
     return thread
 
 
+def _whole_answers(app: Any) -> Any:
+    """The app, each answer read whole (and closed) before it is sent. A browser that leaves a
+    page drops the connections of what it was still fetching; werkzeug's development server
+    then leaves the answer unclosed (a static file's handle), and the ResourceWarning of its
+    collection failed whichever test ran at that moment (``test_phone_filters``, once). The
+    answers here are small and none streams without end."""
+
+    def whole(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        answer = app(environ, start_response)
+        try:
+            return [b"".join(answer)]
+        finally:
+            close = getattr(answer, "close", None)
+            if close is not None:
+                close()
+
+    return whole
+
+
 @pytest.fixture(scope="package", params=BACKENDS)
 def live_server(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
@@ -212,7 +231,7 @@ def live_server(
         )
         _prepare_database(app)
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
-        server = make_server("127.0.0.1", 0, app, threaded=True)
+        server = make_server("127.0.0.1", 0, _whole_answers(app), threaded=True)
         thread = threading.Thread(target=server.serve_forever, name="e2e-server", daemon=True)
         thread.start()
         stop_worker = threading.Event()
