@@ -337,7 +337,7 @@ def change_version(session: sqlmodel.Session) -> tuple[int, str] | None:
 
 def records_version(session: sqlmodel.Session) -> tuple[int, str] | None:
     """``(records, epoch)``: as :func:`change_version`, for :data:`RECORD_TABLES` only. What is
-    kept under it must read no other tracked table (``tests/test_data_change.py`` checks the
+    kept under it must read no other tracked table (``tests/test_records_version.py`` checks the
     analytics' statements)."""
     return _counter(session, "records")
 

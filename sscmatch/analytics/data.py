@@ -35,7 +35,7 @@ def data_version(session: Session) -> tuple[int, str] | None:
     """What the cached analytics depend on (:func:`sscmatch.db.records_version`: any committed
     change to countries' own records); ``None`` while ``session`` has uncommitted writes (then
     nothing is cached or served from the cache). What reads other tables (the countries'
-    commitments) passes :func:`sscmatch.db.change_version` to :func:`cached` instead."""
+    commitments) is kept elsewhere, under :func:`sscmatch.db.data_key`."""
     return records_version(session)
 
 

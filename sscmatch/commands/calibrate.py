@@ -76,9 +76,8 @@ def _print(row: Calibration, who: str, stored: bool) -> None:
             "No held-out figures: no exchange with named providers and recipients to test on."
         )
     if stored:
-        learnt = {f: float(row.weights.get(f, 0.0)) for f in summary["defaults"]}
-        same = all(abs(learnt[f] - float(summary["defaults"][f])) < 1e-9 for f in learnt)
-        if summary["adopted"] and not same:  # nothing learnt (no case) is no news
+        # too few cases: the stored weights are the defaults, whatever "adopted" says
+        if summary["adopted"] and not summary["kept_defaults"]:
             click.echo("\nStored: the next match runs use these weights.")
         else:
             click.echo("\nStored: the next match runs keep the default weights.")

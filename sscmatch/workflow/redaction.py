@@ -54,9 +54,9 @@ _IRREGULAR = (
     "Ivoirien; Marfileño; Marfinense; Burkinés; Burquinense; Camerunés; Camaronês; "
     "Camerounais; Nigerino; Nigérien; Nigeriano; Nigérian; Beninés; Beninense; Béninois; "
     "Gabonés; Gabonês; Gabonais; Malgache; Mauriciano; Mauricien; Congoleño; Congolês; "
-    "Congolais; Tailandés; Tailandês; Thaïlandais; Vietnamita; Vietnamien; Filipino; "
+    "Congolais; Tailandés; Tailandês; Thaïlandais; Vietnamita; Vietnamien; "
     "Philippin; Indonesio; Indonésio; Indonésien; Tayiko; Tajique; Tadjik; Kirguís; Quirguiz; "
-    "Kirghiz; Kazajo; Cazaque; Kazakh; Uzbeko; Usbeque; Ouzbek; Chinese "
+    "Kirghiz; Kazajo; Cazaque; Uzbeko; Usbeque; Ouzbek; Chinese "
 )
 IRREGULAR_DEMONYMS = tuple(x.strip() for x in _IRREGULAR.split(";"))
 """Demonyms that neither ``countryinfo`` nor the stem rule reaches."""
