@@ -88,10 +88,18 @@ def expect_at_least(locator: Any, n: int) -> None:
 
 
 # The elements that reach past the screen's right edge, innermost first (what a failure names).
+# An element inside a box that scrolls or clips sideways (a table on a phone scrolls inside
+# itself) does not widen the page, so it is left out (naming it hid the real culprit once); a
+# scrolling box that itself sticks out is named.
 WIDE_JS = """w => { const out = [];
+  const clipped = el => { for (let p = el.parentElement; p && p !== document.body; p = p.parentElement)
+      if (getComputedStyle(p).overflowX !== 'visible') return true;
+    return false; };
   for (const el of document.querySelectorAll('body *')) {
     const r = el.getBoundingClientRect();
-    if (r.width && r.right > w + 1 && !el.querySelector('*:not(:empty)'))
+    const leaf = !el.querySelector('*:not(:empty)');
+    const scroller = getComputedStyle(el).overflowX !== 'visible';
+    if (r.width && r.right > w + 1 && (leaf || scroller) && !clipped(el))
       out.push(el.tagName.toLowerCase() + (el.className ? '.' + el.className : '') + ' ' +
         Math.round(r.right) + ' px: ' + (el.textContent || '').trim().slice(0, 60));
   } return out.slice(0, 5); }"""
@@ -99,7 +107,9 @@ WIDE_JS = """w => { const out = [];
 
 def assert_fits(page: Any, width: int = 390) -> None:
     """The page does not scroll sideways on a ``width`` px screen; a failure names what sticks
-    out (a one-off in CI said only the page's width, which nobody could reproduce)."""
+    out (a one-off in CI said only the page's width, which nobody could reproduce). It judges
+    the loaded page: a page still fetching its style sheets is laid out without them."""
+    page.wait_for_load_state("load")
     wide = page.evaluate("document.documentElement.scrollWidth")
     if wide > width + 1:
         culprits = page.evaluate(WIDE_JS, width)

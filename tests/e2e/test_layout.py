@@ -16,7 +16,7 @@ from sqlmodel import Session, col, select
 
 from sscmatch.models import Capacity, Commitment, Need, Proposal
 from sscmatch.workflow import tours as tours_wf
-from tests.e2e.conftest import expect, expect_at_least
+from tests.e2e.conftest import assert_fits, expect, expect_at_least
 
 # What the browser makes of the pages: the same on any database (tests/conftest.py).
 pytestmark = pytest.mark.same_on_every_database
@@ -252,3 +252,23 @@ def test_theme_picker_chooses_what_is_highlighted_now(page: Any, sign_in: Any) -
     search.press("Enter")
     expect(chips).to_have_count(2)
     expect(chips.nth(1)).to_contain_text(wanted, use_inner_text=True)
+
+
+def test_assert_fits_names_what_widens_the_page_not_what_scrolls_inside_a_box(page: Any) -> None:
+    """The check every phone journey leans on: a page made wider by one element fails and names
+    it, an element as wide inside a box that scrolls sideways does not fail (nor is it named)."""
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto("/login")
+    assert_fits(page)
+    # Styles set through the DOM: the pages' security policy refuses style attributes.
+    add = """([text, scroller]) => { const p = document.createElement('p');
+      p.textContent = text; p.style.width = '700px'; let box = p;
+      if (scroller) { box = document.createElement('div'); box.style.overflowX = 'auto';
+        box.appendChild(p); }
+      document.querySelector('main').appendChild(box); }"""
+    page.evaluate(add, ["inside a scroller", True])
+    assert_fits(page)
+    page.evaluate(add, ["sticks out", False])
+    with pytest.raises(AssertionError) as failure:
+        assert_fits(page)
+    assert "sticks out" in str(failure.value) and "inside a scroller" not in str(failure.value)
