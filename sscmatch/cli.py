@@ -5,6 +5,7 @@ Commands answer bad input with a clear message and a non-zero exit, never a trac
 
 from __future__ import annotations
 
+import functools
 import sys
 from datetime import date
 from pathlib import Path
@@ -340,7 +341,45 @@ def _print_proposals(proposals: list[Any]) -> None:
         click.echo(f"  {p.rank}. {p.provider} {offer:<12} {p.score:.3f}  {reasons}")
 
 
+# The commands that may run on a database that is not at this version's schema: the one that
+# brings it there. Every other command of ``register`` checks first (:func:`_checks_database`).
+RUN_ON_ANY_SCHEMA = frozenset({"init-db"})
+
+
+def _checks_database(command: click.Command) -> click.Command:
+    """Makes ``command`` refuse, with what to run, a database it cannot use: unreachable, not
+    set up, or at another version's schema (:mod:`sscmatch.schema`), instead of a traceback.
+    Idempotent: every app registers the same command objects."""
+    inner = command.callback
+    if command.name in RUN_ON_ANY_SCHEMA or inner is None or getattr(inner, "checks", False):
+        return command
+
+    @functools.wraps(inner)
+    @with_appcontext
+    def checked(*args: Any, **kwargs: Any) -> Any:
+        from sqlalchemy.exc import SQLAlchemyError
+
+        from sscmatch.schema import schema_state
+
+        try:
+            state = schema_state(_engine())
+        except SQLAlchemyError as exc:
+            cause = getattr(exc, "orig", None) or exc  # the driver's words, not SQLAlchemy's
+            raise click.ClickException(
+                f"cannot reach the database at {_redacted_url()}: {cause}"
+            ) from None
+        if not state.ready:
+            raise click.ClickException(f"{state.describe()} (database: {_redacted_url()})")
+        return inner(*args, **kwargs)
+
+    checked.checks = True  # type: ignore[attr-defined]
+    command.callback = checked
+    return command
+
+
 def register(app: Flask) -> None:
+    from sscmatch.commands import all_commands
+
     for command in (
         init_db_command,
         import_command,
@@ -348,12 +387,9 @@ def register(app: Flask) -> None:
         create_user_command,
         demo_users_command,
         match_command,
+        *all_commands(),
     ):
-        app.cli.add_command(command)
-    from sscmatch.commands import all_commands
-
-    for command in all_commands():
-        app.cli.add_command(command)
+        app.cli.add_command(_checks_database(command))
 
 
 cli = FlaskGroup(

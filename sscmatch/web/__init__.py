@@ -79,6 +79,8 @@ def _security_headers(response: Any) -> Any:
     response.headers.setdefault("Referrer-Policy", "same-origin")
     if request.is_secure:  # over HTTPS (behind TRUSTED_PROXIES, as the proxy says): stay on it
         response.headers.setdefault("Strict-Transport-Security", HSTS)
+    if response.headers.get("Cache-Control") == "no-store":
+        return response  # already private (readiness's answers: nothing may load the user)
     if request.endpoint != "static" and (
         request.endpoint in ALWAYS_PRIVATE or current_user.is_authenticated
     ):
@@ -168,6 +170,7 @@ def init_app(app: Flask) -> None:
         main,
         matching,
         network,
+        readiness,
         reasons,
         registry,
         review,
@@ -204,6 +207,7 @@ def init_app(app: Flask) -> None:
     app.config["MAX_CONTENT_LENGTH"] = int(app.config["MAX_UPLOAD_MB"]) * 1024 * 1024
 
     db.init_app(app)
+    readiness.init_app(app)  # the first check of every request: the database is ready
     errors.init_app(app)
     conflict.init_app(app)
     app.after_request(_security_headers)
