@@ -13,7 +13,6 @@ from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -33,6 +32,7 @@ from sscmatch.web.access import access
 from sscmatch.web.db import get_session
 from sscmatch.web.errors import error_text
 from sscmatch.web.i18n import LANGUAGE_NAMES
+from sscmatch.web.pageform import PageForm
 from sscmatch.web.templating import ENTITY_LABELS, ROLE_LABELS, action_label, lang
 from sscmatch.web.translate import gettext as _
 from sscmatch.web.translate import lazy_gettext as _l
@@ -121,7 +121,7 @@ _PASSWORD = Length(
 )
 
 
-class ProfileForm(FlaskForm):  # type: ignore[misc]
+class ProfileForm(PageForm):
     name = StringField(_l("Name"), validators=[Optional(), Length(max=200)])
     role = SelectField(_l("Role"), validators=[DataRequired()])
     country = SelectField(_l("Country"), validators=[Optional()])
@@ -162,7 +162,7 @@ class EditUserForm(ProfileForm):
     version = HiddenField()
 
 
-class PasswordForm(FlaskForm):  # type: ignore[misc]
+class PasswordForm(PageForm):
     password = PasswordField(_l("New password"), validators=[DataRequired(), _PASSWORD])
     confirm = PasswordField(
         _l("Repeat the password"),
@@ -170,7 +170,7 @@ class PasswordForm(FlaskForm):  # type: ignore[misc]
     )
 
 
-class ActionForm(FlaskForm):  # type: ignore[misc]
+class ActionForm(PageForm):
     """A button that changes something: only the CSRF token."""
 
 

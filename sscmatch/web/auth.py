@@ -26,7 +26,6 @@ from flask import (
     url_for,
 )
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
-from flask_wtf import FlaskForm
 from itsdangerous import BadData, URLSafeTimedSerializer
 from sqlmodel import Session
 from wtforms import EmailField, PasswordField
@@ -36,6 +35,7 @@ from sscmatch.models import User
 from sscmatch.schemas import whole_number
 from sscmatch.web.access import PUBLIC, SIGNED_IN, access
 from sscmatch.web.db import get_session
+from sscmatch.web.pageform import PageForm
 from sscmatch.web.translate import gettext as _
 from sscmatch.web.translate import lazy_gettext as _l
 from sscmatch.web.translate import ngettext
@@ -123,7 +123,7 @@ def _load_user_from_token(req: Any) -> CurrentUser | None:
     return CurrentUser.of(user) if user is not None else None
 
 
-class LoginForm(FlaskForm):  # type: ignore[misc]
+class LoginForm(PageForm):
     email = EmailField(_l("E-mail"), validators=[DataRequired()])
     password = PasswordField(_l("Password"), validators=[DataRequired()])
 
@@ -293,11 +293,11 @@ def logout() -> Any:
     return redirect(url_for("main.index"))
 
 
-class TokenForm(FlaskForm):  # type: ignore[misc]
+class TokenForm(PageForm):
     pass
 
 
-class PasswordChangeForm(FlaskForm):  # type: ignore[misc]
+class PasswordChangeForm(PageForm):
     current = PasswordField(_l("Current password"), validators=[DataRequired()])
     password = PasswordField(
         _l("New password"),

@@ -15,7 +15,6 @@ from typing import Any
 import babel.numbers
 from flask import current_app, flash, jsonify, redirect, render_template, url_for
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from sqlmodel import Session
 from wtforms import SelectField
 from wtforms.fields.choices import SelectChoice
@@ -35,6 +34,7 @@ from sscmatch.web.matching import (
     starters,
     work_filters,
 )
+from sscmatch.web.pageform import PageForm
 from sscmatch.web.paging import page_arg
 from sscmatch.web.review import FACTOR_LABELS
 from sscmatch.web.tours import today
@@ -138,7 +138,7 @@ def panel(db: Session) -> dict[str, Any]:
 # ----------------------------------------------------------------------------- pages
 
 
-class CalibrateForm(FlaskForm):  # type: ignore[misc]
+class CalibrateForm(PageForm):
     window = SelectField(
         _l("Years in each window of history"),
         choices=[SelectChoice(str(n), str(n)) for n in wf.WINDOWS],

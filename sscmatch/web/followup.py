@@ -14,7 +14,6 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import Length, Optional
 
@@ -26,6 +25,7 @@ from sscmatch.web.conflict import conflict_message
 from sscmatch.web.db import get_session
 from sscmatch.web.errors import error_text, page_status
 from sscmatch.web.fragments import render_kept
+from sscmatch.web.pageform import PageForm
 from sscmatch.web.templating import STATUS_LABELS
 from sscmatch.web.tours import today
 from sscmatch.web.translate import gettext as _
@@ -50,7 +50,7 @@ def _db() -> Any:
     return get_session()
 
 
-class UpdateForm(FlaskForm):  # type: ignore[misc]
+class UpdateForm(PageForm):
     version = HiddenField()
     status = SelectField(_l("Status"), choices=[])
     evidence = StringField(_l("Evidence (text or link)"), validators=[Optional()])

@@ -22,7 +22,6 @@ from typing import Any
 
 from flask import abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from sqlalchemy import func
 from sqlmodel import Session, col, select
@@ -35,6 +34,7 @@ from sscmatch.web.admin import bp
 from sscmatch.web.db import get_session
 from sscmatch.web.errors import answers_json
 from sscmatch.web.matching import starters
+from sscmatch.web.pageform import PageForm
 from sscmatch.web.paging import page_arg, page_size
 from sscmatch.web.translate import gettext as _
 from sscmatch.web.translate import lazy_gettext as _l
@@ -57,7 +57,7 @@ TABLE_LABELS: dict[str, Any] = {
 """A bundle's tables as the outcome of an import names them (``bundle.TABLES``)."""
 
 
-class ImportForm(FlaskForm):  # type: ignore[misc]
+class ImportForm(PageForm):
     bundle = FileField(_l("Bundle file (.json, or .zip of CSV files)"))
 
 

@@ -27,7 +27,6 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 from wtforms import IntegerField, RadioField, SelectField, StringField, TextAreaField
@@ -40,6 +39,7 @@ from sscmatch.vocab import load_vocabulary
 from sscmatch.web.access import access
 from sscmatch.web.db import get_session
 from sscmatch.web.errors import answers_json, error_text
+from sscmatch.web.pageform import PageForm
 from sscmatch.web.paging import page_arg
 from sscmatch.web.templating import STATUS_LABELS
 from sscmatch.web.translate import gettext as _
@@ -111,7 +111,7 @@ class NeedIdsField(TextAreaField):  # type: ignore[misc]
         return list(dict.fromkeys(i for i in SEPARATORS.split(self.data or "") if i))
 
 
-class StartRunForm(FlaskForm):  # type: ignore[misc]
+class StartRunForm(PageForm):
     scope = RadioField(
         _l("Needs to match"),
         choices=[

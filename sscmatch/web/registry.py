@@ -25,7 +25,6 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from markupsafe import Markup
 from sqlmodel import Session, col, select
 from wtforms import (
@@ -48,6 +47,7 @@ from sscmatch.web.conflict import conflict_message, duplicate_message
 from sscmatch.web.db import get_session
 from sscmatch.web.errors import error_text
 from sscmatch.web.messages import translated
+from sscmatch.web.pageform import PageForm
 from sscmatch.web.templating import (
     MATURITY_LABELS,
     action_label,
@@ -336,7 +336,7 @@ class MultiCheckboxField(SelectMultipleField):  # type: ignore[misc]
     option_widget = widgets.CheckboxInput()
 
 
-class _RecordForm(FlaskForm):  # type: ignore[misc]
+class _RecordForm(PageForm):
     """Fields shared by the capacity and need forms; all checks are the use case's."""
 
     country = SelectField(_l("Country"), validate_choice=False, widget=FastSelect())
@@ -444,13 +444,13 @@ class NeedForm(_RecordForm):
         return data
 
 
-class ActionForm(FlaskForm):  # type: ignore[misc]
+class ActionForm(PageForm):
     """Submit or endorse: nothing but the CSRF token and the version."""
 
     version = HiddenField()
 
 
-class ReturnForm(FlaskForm):  # type: ignore[misc]
+class ReturnForm(PageForm):
     note = TextAreaField(_l("What should the focal point change?"), render_kw={"rows": 3})
     version = HiddenField()
 
@@ -631,7 +631,7 @@ def need_edit(need_id: str) -> Any:
 
 def _need_step(need_id: str, step: str) -> Any:
     db = _db()
-    form: FlaskForm = ReturnForm() if step == "return" else ActionForm()
+    form: PageForm = ReturnForm() if step == "return" else ActionForm()
     if not form.validate_on_submit():
         abort(400, description=_("The form expired; reload the page and try again."))
     version = form.version.data or None

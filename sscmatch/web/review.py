@@ -22,7 +22,6 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from sqlmodel import Session, col, select
 from wtforms import IntegerField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
@@ -36,6 +35,7 @@ from sscmatch.vocab import load_vocabulary
 from sscmatch.web.access import access
 from sscmatch.web.db import get_session
 from sscmatch.web.errors import error_text
+from sscmatch.web.pageform import PageForm
 from sscmatch.web.templating import STATUS_LABELS
 from sscmatch.web.translate import gettext as _
 from sscmatch.web.translate import lazy_gettext as _l
@@ -230,7 +230,7 @@ def my_proposals() -> Any:
 # ----------------------------------------------------------------------------- one proposal
 
 
-class ResponseForm(FlaskForm):  # type: ignore[misc]
+class ResponseForm(PageForm):
     response = SelectField(
         _l("Answer"),
         choices=[SelectChoice(r, r) for r in wf.RESPONSES],
@@ -412,7 +412,7 @@ def respond(proposal_id: int) -> Any:
     return redirect(_safe_back(form.back.data, proposal_id))
 
 
-class CommentForm(FlaskForm):  # type: ignore[misc]
+class CommentForm(PageForm):
     body = TextAreaField(
         _l("Comment"),
         validators=[InputRequired(message=_l("Write a comment.")), Length(max=MAX_TEXT)],

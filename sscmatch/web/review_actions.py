@@ -16,7 +16,6 @@ from typing import Any, TypeVar
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from sqlmodel import Session, col, select
 from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
@@ -30,6 +29,7 @@ from sscmatch.web.access import access
 from sscmatch.web.conflict import conflict_message
 from sscmatch.web.db import get_session
 from sscmatch.web.errors import error_text
+from sscmatch.web.pageform import PageForm
 from sscmatch.web.paging import page_arg, page_size
 from sscmatch.web.review import STAFF, _load, _refused, bp, page_number, parse_filters
 from sscmatch.web.templating import STATUS_LABELS, country_name
@@ -116,7 +116,7 @@ def describe_outcome(db: Session, decision: str, outcome: wf.Outcome) -> list[st
     return lines
 
 
-class DecisionForm(FlaskForm):  # type: ignore[misc]
+class DecisionForm(PageForm):
     decision = SelectField(
         _l("Decision"),
         choices=[SelectChoice(d, d) for d in wf.DECISIONS],
@@ -271,7 +271,7 @@ def decide(proposal_id: int) -> Any:
 # ----------------------------------------------------------------------------- revert
 
 
-class ReasonForm(FlaskForm):  # type: ignore[misc]
+class ReasonForm(PageForm):
     reason = TextAreaField(_l("Reason"), validators=[Optional(), Length(max=MAX_TEXT)])
     version = StringField(validators=[Optional()])
     confirmed = BooleanField()

@@ -15,7 +15,6 @@ from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from sqlmodel import col, select
 from wtforms import (
     BooleanField,
@@ -37,6 +36,7 @@ from sscmatch.models import Institution, StudyTour
 from sscmatch.schemas import CONSTITUENCIES
 from sscmatch.vocab import INTERFACE_LANGUAGES, load_vocabulary
 from sscmatch.web.access import access
+from sscmatch.web.pageform import PageForm
 from sscmatch.web.templating import CONSTITUENCY_LABELS, country_name, language_name, period
 from sscmatch.web.tours import (
     KIND_LABELS,
@@ -81,7 +81,7 @@ class SessionForm(Form):  # type: ignore[misc]
     remove = BooleanField(_l("Remove"))
 
 
-class TourForm(FlaskForm):  # type: ignore[misc]
+class TourForm(PageForm):
     version = HiddenField()
     title = StringField(_l("Title"))
     modality = SelectField(_l("Modality"), choices=[])

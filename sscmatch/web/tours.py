@@ -21,7 +21,6 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from sqlmodel import select
 from wtforms import (
     HiddenField,
@@ -39,6 +38,7 @@ from sscmatch.web.access import SIGNED_IN, access
 from sscmatch.web.conflict import conflict_message
 from sscmatch.web.db import get_session
 from sscmatch.web.errors import error_text, page_status, rollback
+from sscmatch.web.pageform import PageForm
 from sscmatch.web.templating import CONSTITUENCY_LABELS, STATUS_LABELS, country_name
 from sscmatch.web.tourtext import message
 from sscmatch.web.translate import gettext as _
@@ -105,7 +105,7 @@ def _refused(exc: wf.TourError | StaleVersion) -> int:
 # --------------------------------------------------------------------------- forms
 
 
-class FilterForm(FlaskForm):  # type: ignore[misc]
+class FilterForm(PageForm):
     class Meta:
         csrf = False
 
@@ -113,13 +113,13 @@ class FilterForm(FlaskForm):  # type: ignore[misc]
     country = StringField(_l("Country (ISO code)"), validators=[Optional(), Length(max=3)])
 
 
-class StatusForm(FlaskForm):  # type: ignore[misc]
+class StatusForm(PageForm):
     version = HiddenField()
     to = HiddenField()
     note = StringField(_l("Note"), validators=[Optional(), Length(max=500)])
 
 
-class CommitmentForm(FlaskForm):  # type: ignore[misc]
+class CommitmentForm(PageForm):
     owner_country = SelectField(_l("Owner country"), choices=[])
     owner_institution = SelectField(_l("Owner institution"), choices=[], validators=[Optional()])
     description = TextAreaField(_l("What was committed"), validators=[DataRequired()])

@@ -22,6 +22,7 @@ from werkzeug.utils import cached_property
 
 from sscmatch.models import Need, StudyTour
 from sscmatch.web import _refuse_nul
+from tests.conftest import sign_in
 from tests.web.test_authorization import _world
 from tests.web.test_fuzz_api import table_digest
 from tests.web.world import Walk, world_fixture
@@ -85,6 +86,53 @@ def test_deeply_nested_json_is_a_400_on_every_route(app: Flask, users: dict[str,
         content_type="application/json",
     )
     assert response.status_code == 400 and response.get_json()["message"]
+
+
+# JSON bodies that are not an object of fields (Flask-WTF read a JSON body as a form's fields and
+# failed on these with a 500: ``[[…]]`` at the sign-in form, found by scripts/fuzz), and objects
+# whose fields are not text.
+ODD_JSON = (
+    b"[[[[[[]]]]]]",
+    b"[[1]]",
+    b'[["a", "b", "c"]]',
+    b"[1, 2]",
+    b"5",
+    b'"text"',
+    b"null",
+    b"true",
+    b'{"email": {"a": 1}, "password": [[1]], "csrf_token": null}',
+)
+
+
+def test_a_json_body_that_is_not_a_form_never_breaks_a_page(
+    app: Flask, users: dict[str, int]
+) -> None:
+    """Every route that takes a body, with each of ODD_JSON, anonymously and signed in as the
+    secretariat (pages) or with its token (API): a 4xx or the page's own answer, never a 5xx."""
+    world = _world(app, users)
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    token = world["tokens"]["secretariat"]
+    failures, sent = [], 0
+    for method, path in _routes(app, world["values"]):
+        if method == "GET" or path.endswith("/logout"):  # signing out would end the walk
+            continue
+        for who in ("anonymous", "secretariat"):
+            client = app.test_client()
+            headers = {}
+            if who != "anonymous":
+                if path.startswith("/api/"):
+                    headers = {"Authorization": f"Bearer {token}"}
+                else:
+                    sign_in(client, who)
+            for body in ODD_JSON:
+                response = client.open(
+                    path, method=method, data=body, headers=headers, content_type="application/json"
+                )
+                sent += 1
+                if response.status_code >= 500:
+                    failures.append(f"{who} {method} {path} {body!r}: {response.status_code}")
+    assert failures == [], "\n".join(failures)
+    assert sent > 500  # the walk reached the routes
 
 
 NUMBER_NAMES = ("page", "per_page", "run", "year_from", "top")
