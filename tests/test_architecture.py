@@ -339,3 +339,21 @@ def test_the_session_helper_is_imported_at_the_top() -> None:
             and (id(node) not in top or node.module != "sscmatch.web.db")
         ]
     assert found == []
+
+
+def test_every_page_form_is_a_page_form() -> None:
+    """Flask-WTF's FlaskForm is used by ``sscmatch.web.pageform`` alone: every form of the pages
+    derives from its PageForm, which reads form fields only (a JSON body made FlaskForm fail)."""
+    found = []
+    for module, path in modules():
+        if module == "sscmatch.web.pageform":
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        found += [
+            f"{module}:{node.lineno}"
+            for node in ast.walk(tree)
+            if isinstance(node, ast.ImportFrom)
+            and node.module in ("flask_wtf", "flask_wtf.form")
+            and "FlaskForm" in {alias.name for alias in node.names}
+        ]
+    assert found == []
