@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
 import pytest
+from flask import Flask
+from markupsafe import escape
 from sqlmodel import Session, col, select
 
 from sscmatch.bundle.load import import_bundle
@@ -278,6 +281,26 @@ def test_focal_points_see_and_answer_their_own_proposals(as_user: Any, run: Sess
         )
     ).all()
     assert list(events) == ["confirm", "does_not_fit"]
+
+
+def test_an_answer_from_the_list_returns_to_the_same_page_filters_and_proposal(
+    app: Flask, as_user: Any, run: Session
+) -> None:
+    """Answering on "Our proposals" page 2 of a filtered list came back to page 1, unfiltered, at
+    the top (a country with 200 proposals lost its place at every answer)."""
+    app.config["PAGE_SIZE"] = 2
+    gtm = as_user("focal_gtm")
+    listed = "/review/mine?status=proposed&page=2"
+    page = gtm.get(listed).data.decode()
+    shown = re.findall(r'<article class="card proposal-card" id="proposal-(\d+)">', page)
+    assert shown, "page 2 lists proposals"
+    back = f"{listed}#proposal-{shown[0]}"
+    assert f'name="back" value="{escape(back)}"' in page
+    answer = gtm.post(
+        f"/review/proposals/{shown[0]}/response",
+        data={"response": "fits", "version": 1, "back": back},
+    )
+    assert answer.status_code == 302 and answer.headers["Location"].endswith(back)
 
 
 def test_the_provider_changes_its_answer_from_the_page(as_user: Any, run: Session) -> None:
