@@ -1,5 +1,4 @@
-"""Interface language: chosen by the switcher (kept as a signed-in user's preference), else the
-user's preference, else the browser's."""
+"""Interface language: chosen by the switcher, else the user's preference, else the browser's."""
 
 from __future__ import annotations
 
@@ -10,8 +9,6 @@ from flask_login import current_user
 
 from sscmatch.vocab import INTERFACE_LANGUAGES
 from sscmatch.web.access import PUBLIC, access
-from sscmatch.web.db import get_session
-from sscmatch.workflow.users import set_language
 
 bp = Blueprint("i18n", __name__)
 
@@ -37,7 +34,5 @@ def switch_language() -> Any:
     lang = request.form.get("lang", "")
     if lang in INTERFACE_LANGUAGES:
         session["lang"] = lang
-        if current_user.is_authenticated and set_language(get_session(), current_user.id, lang):
-            get_session().commit()  # the account keeps it (next sign-in, the digests)
     target = request.form.get("next") or "/"
     return redirect(target if target.startswith("/") and not target.startswith("//") else "/")

@@ -47,16 +47,14 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from sqlmodel import select
 from werkzeug.serving import make_server
 
 from sscmatch import PROJECT_ROOT, create_app
 from sscmatch.bundle import import_bundle
 from sscmatch.db import init_db, session_scope
-from sscmatch.models import User
 from sscmatch.vocab import load_vocabulary
 from sscmatch.workflow.countries import sync_countries
-from sscmatch.workflow.users import DEMO_ACCOUNTS, DemoAccount, ensure_demo_users, set_language
+from sscmatch.workflow.users import DEMO_ACCOUNTS, DemoAccount, ensure_demo_users
 from tests.conftest import BACKENDS, fresh_pg_schema
 
 CHROMIUM = Path(os.environ.get("SSCMATCH_CHROMIUM", "/usr/bin/chromium"))
@@ -351,17 +349,11 @@ def shot(request: pytest.FixtureRequest, live_server: LiveServer) -> Callable[[A
 
 
 @pytest.fixture
-def sign_in(live_server: LiveServer) -> Callable[[Any, str], DemoAccount]:
-    """``sign_in(page, "admin")`` signs a demo account in through the login form, in the
-    account's own language: the switcher keeps a language picked on the pages as the account's,
-    and a journey before this one (the server is shared) may have picked another."""
+def sign_in() -> Callable[[Any, str], DemoAccount]:
+    """``sign_in(page, "admin")`` signs a demo account in through the login form."""
 
     def go(page: Any, who: str) -> DemoAccount:
         account = DEMO[who]
-        with session_scope(live_server.app.extensions["sscmatch.engine"]) as session:
-            user = session.exec(select(User).where(User.email == account.email)).one()
-            assert user.id is not None
-            set_language(session, user.id, account.language)
         page.goto("/login")
         form = page.locator("main form")
         form.locator("input[name=email]").fill(account.email)

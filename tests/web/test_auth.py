@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask
 from sqlmodel import Session, select
 
 from sscmatch.models import AuditEvent, SignInThrottle, User
 from sscmatch.workflow import throttle
 from sscmatch.workflow import users as users_module
-from tests.conftest import PASSWORD, make_test_app, sign_in
+from tests.conftest import PASSWORD, make_test_app
 
 
 def test_sign_in_and_out(client: Any, users: dict[str, int]) -> None:
@@ -91,21 +90,3 @@ def test_language_switch_and_browser_preference(client: Any) -> None:
     assert b'<html lang="pt">' in page.data
     client.post("/language", data={"lang": "fr", "next": "/"})
     assert b'<html lang="fr">' in client.get("/").data
-
-
-def test_the_language_a_user_picks_is_kept_by_the_account(
-    app: Flask, users: dict[str, int], session: Session
-) -> None:
-    """Picked on the pages, the language came back to the account's at the next sign-in (and the
-    digests stayed in it): the switcher now keeps it as the account's preference."""
-    browser = sign_in(app.test_client(), "focal_gtm")
-    browser.post("/language", data={"lang": "fr", "next": "/"})
-    session.expire_all()
-    assert session.get(User, users["focal_gtm"]).language == "fr"
-    browser.post("/logout")
-    again = sign_in(app.test_client(), "focal_gtm")
-    assert b'<html lang="fr">' in again.get("/").data
-    anonymous = app.test_client()  # a visitor's choice changes no account
-    anonymous.post("/language", data={"lang": "pt", "next": "/"})
-    session.expire_all()
-    assert session.get(User, users["focal_gtm"]).language == "fr"
