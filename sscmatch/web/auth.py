@@ -28,13 +28,14 @@ from flask import (
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 from itsdangerous import BadData, URLSafeTimedSerializer
 from sqlmodel import Session
-from wtforms import EmailField, PasswordField
+from wtforms import EmailField, PasswordField, SelectField
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from sscmatch.models import User
 from sscmatch.schemas import whole_number
 from sscmatch.web.access import PUBLIC, SIGNED_IN, access
 from sscmatch.web.db import get_session
+from sscmatch.web.i18n import LANGUAGE_NAMES
 from sscmatch.web.pageform import PageForm
 from sscmatch.web.translate import gettext as _
 from sscmatch.web.translate import lazy_gettext as _l
@@ -51,8 +52,10 @@ from sscmatch.workflow.accounts import (
     user_for_token,
 )
 from sscmatch.workflow.audit import record_event
+from sscmatch.workflow.base import N_
+from sscmatch.workflow.reminders import catalogue
 from sscmatch.workflow.throttle import email_digest
-from sscmatch.workflow.users import MIN_PASSWORD_LENGTH, end_sessions, set_password
+from sscmatch.workflow.users import MIN_PASSWORD_LENGTH, end_sessions, set_language, set_password
 
 bp = Blueprint("auth", __name__)
 login_manager = LoginManager()
@@ -317,14 +320,58 @@ class PasswordChangeForm(PageForm):
     )
 
 
-def _account_page(token: str | None = None, password_form: Any = None, status: int = 200) -> Any:
+LANGUAGE_SAVED = N_("Your language is saved: the pages and your e-mails use it.")
+
+
+class LanguageForm(PageForm):
+    language = SelectField(_l("Language of the pages and of your e-mails"))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.language.choices = list(LANGUAGE_NAMES.items())
+
+
+def _account_page(
+    token: str | None = None,
+    password_form: Any = None,
+    language_form: Any = None,
+    status: int = 200,
+) -> Any:
+    if language_form is None:
+        language_form = LanguageForm(formdata=None, language=current_user.language)
     return render_template(
         "auth/account.html",
         form=TokenForm(formdata=None),
         password_form=password_form or PasswordChangeForm(formdata=None),
+        language_form=language_form,
         token=token,
         min_password=MIN_PASSWORD_LENGTH,
     ), status
+
+
+@bp.post("/account/language")
+@access(SIGNED_IN)
+def change_language() -> Any:
+    """The account's language: the pages at each sign-in, on any device, and the reminder
+    digests. (The header's switcher changes this browser's pages only.)"""
+    form = LanguageForm()
+    if not form.validate_on_submit():
+        return _account_page(language_form=form, status=400)
+    db = get_session()
+    language = form.language.data or "en"
+    if set_language(db, current_user.id, language):
+        record_event(
+            db,
+            user_id=current_user.id,
+            action="change_language",
+            entity="user",
+            entity_id=current_user.id,
+        )
+        db.commit()
+    session["lang"] = language
+    # Said in the language chosen: this request's pages were drawn in the one before.
+    flash(catalogue(language).ugettext(LANGUAGE_SAVED), "info")
+    return redirect(url_for("auth.account"))
 
 
 @bp.route("/account", methods=["GET", "POST"])

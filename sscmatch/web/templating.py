@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import functools
 import re
+import unicodedata
+from collections.abc import Iterable
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -141,6 +143,7 @@ ENTITY_LABELS: dict[str, Any] = {
 ACTION_LABELS: dict[str, Any] = {
     "accept": _l("accept"),
     "change_password": _l("change password"),
+    "change_language": _l("change language"),
     "comment": _l("comment"),
     "confirm": _l("confirm"),
     "create": _l("create"),
@@ -277,6 +280,19 @@ def country_name(code: str | None) -> str:
         return ""
     country = load_vocabulary().countries.get(code)
     return country.name(lang()) if country else code
+
+
+def name_order(name: str) -> str:
+    """The key that orders names as a reader expects: case and accents aside ("Émirats" among
+    the E's, not after "Zimbabwe")."""
+    decomposed = unicodedata.normalize("NFKD", name.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def by_country_name(codes: Iterable[str]) -> list[str]:
+    """Country codes in the order of their names in the reader's language (a filter's options,
+    a table by country), not of their ISO codes."""
+    return sorted(codes, key=lambda code: (name_order(country_name(code)), code))
 
 
 def country_link(code: str | None) -> Markup:
@@ -505,6 +521,7 @@ def init_app(app: Flask) -> None:
     app.add_url_rule("/favicon.ico", "favicon", favicon)
     app.jinja_env.filters["period"] = period
     app.jinja_env.filters["moment"] = moment
+    app.jinja_env.filters["by_country_name"] = by_country_name
     app.jinja_env.globals.update(
         url_for=fast_url_for,
         nav_links=nav_links,

@@ -14,7 +14,7 @@ from wtforms import widgets
 from wtforms.fields.choices import SelectChoice
 
 from sscmatch.vocab import Vocabulary
-from sscmatch.web.templating import lang
+from sscmatch.web.templating import lang, name_order
 
 
 def theme_choices(vocab: Vocabulary) -> list[tuple[str, str]]:
@@ -41,7 +41,7 @@ def _theme_options_in(vocab: Vocabulary, language: str) -> tuple[tuple[str, str]
 @functools.lru_cache(maxsize=16)
 def _country_options_in(vocab: Vocabulary, language: str) -> tuple[tuple[str, str], ...]:
     names = ((code, country.name(language)) for code, country in vocab.countries.items())
-    return tuple(sorted(names, key=lambda pair: pair[1].casefold()))
+    return tuple(sorted(names, key=lambda pair: name_order(pair[1])))
 
 
 @functools.lru_cache(maxsize=64)

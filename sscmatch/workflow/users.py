@@ -169,6 +169,18 @@ def end_sessions(session: Session, user_id: int, *, revoke_token: bool = False) 
     return int(session.execute(statement).scalar_one())
 
 
+def set_language(session: Session, user_id: int, language: str) -> bool:
+    """Keep the language the user chose for the pages as the account's own: the next sign-in,
+    on any device, and the reminder digests use it. True when it changed."""
+    user = session.get(User, user_id)
+    if user is None or user.language == language:
+        return False
+    user.language = language
+    session.add(user)
+    session.flush()
+    return True
+
+
 def set_password(session: Session, user: User, password: str) -> int:
     """Give the account a new password: its sessions end and its API token stops working (who
     knew the old password may hold either). Returns the new ``auth_version``; the caller keeps

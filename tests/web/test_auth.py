@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+from flask import Flask
 from sqlmodel import Session, select
 
 from sscmatch.models import AuditEvent, SignInThrottle, User
+from sscmatch.web.auth import LANGUAGE_SAVED
 from sscmatch.workflow import throttle
 from sscmatch.workflow import users as users_module
-from tests.conftest import PASSWORD, make_test_app
+from sscmatch.workflow.reminders import catalogue
+from tests.conftest import PASSWORD, make_test_app, sign_in
 
 
 def test_sign_in_and_out(client: Any, users: dict[str, int]) -> None:
@@ -90,3 +94,50 @@ def test_language_switch_and_browser_preference(client: Any) -> None:
     assert b'<html lang="pt">' in page.data
     client.post("/language", data={"lang": "fr", "next": "/"})
     assert b'<html lang="fr">' in client.get("/").data
+
+
+def test_the_account_keeps_the_language_chosen_on_its_page(
+    app: Flask, users: dict[str, int], session: Session
+) -> None:
+    """The switcher at the top changes this browser's pages; the account page sets the
+    account's language, which the next sign-in (any device) and the digests use."""
+    browser = sign_in(app.test_client(), "focal_gtm")
+    browser.post("/language", data={"lang": "pt", "next": "/"})
+    session.expire_all()
+    assert session.get(User, users["focal_gtm"]).language != "pt"  # this browser only
+    saved = browser.post("/account/language", data={"language": "fr"}, follow_redirects=True)
+    assert saved.status_code == 200
+    page = saved.get_data(as_text=True)
+    assert '<html lang="fr">' in page
+    assert catalogue("fr").ugettext(LANGUAGE_SAVED) in page
+    session.expire_all()
+    assert session.get(User, users["focal_gtm"]).language == "fr"
+    events = session.exec(select(AuditEvent.action).where(AuditEvent.entity == "user")).all()
+    assert "change_language" in events
+    again = sign_in(app.test_client(), "focal_gtm")
+    assert b'<html lang="fr">' in again.get("/").data
+
+
+@pytest.mark.parametrize("value", ["xx", "", "FR", "fr\u00a0"])
+def test_a_language_that_is_not_offered_is_refused_beside_the_field(
+    app: Flask, users: dict[str, int], session: Session, value: str
+) -> None:
+    before = session.get(User, users["focal_gtm"]).language
+    browser = sign_in(app.test_client(), "focal_gtm")
+    refused = browser.post("/account/language", data={"language": value})
+    assert refused.status_code == 400
+    page = refused.get_data(as_text=True)
+    assert 'id="language"' in page and 'aria-invalid="true"' in page
+    session.expire_all()
+    assert session.get(User, users["focal_gtm"]).language == before
+
+
+@pytest.mark.parametrize("lang", ["es", "pt", "fr"])
+def test_the_account_page_names_the_constituency_in_the_readers_language(
+    app: Flask, users: dict[str, int], lang: str
+) -> None:
+    browser = sign_in(app.test_client(), "focal_gtm")
+    browser.post("/language", data={"lang": lang, "next": "/"})
+    page = browser.get("/account").get_data(as_text=True)
+    assert "(government)" not in page
+    assert f"({catalogue(lang).ugettext('Government')})" in page

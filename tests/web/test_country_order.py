@@ -1,0 +1,64 @@
+"""Countries are listed in the order of their names in the reader's language, not of their ISO
+codes (the audit found the follow-up's owner filter reading "Angola, Albanie, Argentine…" in
+French): every country <select> of every page, walked as each role in es/fr/pt, and the
+follow-up dashboard's tables by country."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from sscmatch.web.templating import name_order
+from tests.web.test_every_word_translated import _pages
+from tests.web.world import Walk, world_fixture
+
+shared_world = world_fixture()  # the walk only reads
+ROLES = ("secretariat", "analyst", "focal_gtm")
+SELECT = re.compile(r"<select[^>]*\bname=\"([^\"]+)\"[^>]*>(.*?)</select>", re.S)
+OPTION = re.compile(r'<option value="([A-Z]{3})"[^>]*>([^<]*)</option>')
+
+
+def _out_of_order(html: str) -> list[str]:
+    wrong = []
+    for name, body in SELECT.findall(html):
+        options = [(code, label) for code, label in OPTION.findall(body)]
+        keys = [name_order(label) for _, label in options]
+        if len(options) > 2 and keys != sorted(keys):
+            wrong.append(f"select {name}: {[label for _, label in options][:6]}")
+    return wrong
+
+
+@pytest.mark.same_on_every_database
+@pytest.mark.parametrize("lang", ["fr", "es", "pt"])
+def test_every_country_select_is_in_name_order(shared_world: Walk, lang: str) -> None:
+    paths = _pages(shared_world.app, shared_world.values)
+    found: dict[str, list[str]] = {}
+    selects = 0
+    for role in ROLES:
+        client = shared_world.client(role)
+        client.post("/language", data={"lang": lang, "next": "/"})
+        for path in paths:
+            response = client.get(path)
+            response.close()
+            if response.mimetype != "text/html" or response.status_code != 200:
+                continue
+            html = response.get_data(as_text=True)
+            selects += sum(1 for _, body in SELECT.findall(html) if OPTION.search(body))
+            if wrong := _out_of_order(html):
+                found[f"{role} {path}"] = wrong
+    assert selects > 10  # the walk met country selects
+    assert found == {}, "\n".join(f"{p}: {w}" for p, w in sorted(found.items()))
+
+
+def test_the_check_finds_codes_in_code_order() -> None:
+    by_code = (
+        '<select name="country"><option value="AGO">Angola</option>'
+        '<option value="ALB">Albanie</option><option value="ARG">Argentine</option></select>'
+    )
+    assert _out_of_order(by_code)
+    accents = (
+        '<select name="c"><option value="ARE">Émirats arabes unis</option>'
+        '<option value="ERI">Érythrée</option><option value="ESP">Espagne</option></select>'
+    )
+    assert _out_of_order(accents) == []  # É among the E's: Émirats, Érythrée, Espagne
