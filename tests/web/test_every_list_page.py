@@ -456,3 +456,47 @@ def test_a_focal_points_exports_hold_only_what_they_may_see(seeded_world: Walk) 
     assert notices >= PAGE + 1  # their own notices are there
     assert {"N-GTM-DRAFT", "C-GTM-DRAFT"} <= seen_ids
     assert not {"N-BRA-DRAFT", "C-BRA-DRAFT"} & seen_ids
+
+
+def test_a_page_past_the_end_says_so_and_links_the_last(seeded_world: Walk) -> None:
+    """``?page=`` beyond the last page showed an empty list under "Page 999 of 9" (the audit);
+    every list page says there is no such page and links its last one (or refuses the number,
+    or clamps it)."""
+    app, world = seeded_world.app, seeded_world.world.built
+    app.config["PAGE_SIZE"] = PAGE
+    wrong = []
+    for _endpoint, rule in _lists(app, world):
+        _who, client = _reader(app, rule, seeded_world.client)
+        answer = client.get(rule, query_string={"page": 999})
+        html = answer.get_data(as_text=True)
+        if answer.status_code >= 400 or ('class="pager"' in html and "Page 999 of" not in html):
+            continue  # refused with its reason (the walk above checks it), or clamped
+        if "There is no page 999" not in html or "page=" not in html.split("There is no page")[1]:
+            wrong.append(rule)
+    assert wrong == []
+
+
+def test_an_empty_list_blames_filters_only_when_some_are_chosen(
+    app: Flask, users: dict[str, int]
+) -> None:
+    """On a new deployment every list is empty: unfiltered it says so, not "try fewer filters"
+    (the audit: the study tours page blamed filters nobody had set); filtered, it does."""
+    wrong = []
+    for _endpoint, rule in _lists(app, {"run_id": 1}):
+        if "{" in rule or "/runs/" in rule:
+            continue  # a run's page needs a run
+        for who in ROLES:
+            client = sign_in(app.test_client(), who)
+            plain = client.get(rule)
+            if plain.status_code != 200:
+                continue
+            html = plain.get_data(as_text=True)
+            if "Try fewer filters" in html:
+                wrong.append(f"{who} {rule}: blames filters")
+            filtered = client.get(rule, query_string={"q": "zzzz-nothing-zzzz"})
+            if filtered.status_code == 200 and '<p class="empty">Nothing here yet.' in (
+                filtered.get_data(as_text=True)
+            ):
+                wrong.append(f"{who} {rule}?q=…: says nothing is there yet")
+            break
+    assert wrong == []
