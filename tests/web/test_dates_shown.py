@@ -24,14 +24,23 @@ from tests.web.test_every_word_translated import _pages
 from tests.web.world import Walk, World, world_fixture
 
 DATE_FIELDS = frozenset(
-    {"start", "end", "due", "available_from", "available_to", "desired_from", "desired_to"}
+    {
+        "start",
+        "end",
+        "due",
+        "available_from",
+        "available_to",
+        "desired_from",
+        "desired_to",
+        "created",  # when a need was expressed, a capacity offered (the audit found it raw)
+    }
 )
 DATED = {
     Exchange: ("start", "end"),
     StudyTour: ("start", "end"),
     Commitment: ("due",),
-    Capacity: ("available_from", "available_to"),
-    Need: ("desired_from", "desired_to"),
+    Capacity: ("available_from", "available_to", "created"),
+    Need: ("desired_from", "desired_to", "created"),
 }
 # Attributes named like a date field that are not partial dates, or are inputs (ISO on purpose).
 NOT_DATES = {
@@ -39,6 +48,9 @@ NOT_DATES = {
     ("tours/edit.html", "r.end"),
     ("tours/_body.html", "s.start"),  # a session's start time ("09:00")
     ("tours/_body.html", "s.end"),
+    # the lists print the year alone (``created[:4]``), which reads the same in every language
+    ("registry/capacities.html", "c.created"),
+    ("registry/needs.html", "n.created"),
 }
 FORM_NAMES = re.compile(r"(^|_)form$")  # form fields keep the ISO text so editing round-trips
 ISO = re.compile(r"(?<![\d-])\d{4}-\d{2}(?:-\d{2})?(?![\d-])")
@@ -165,8 +177,8 @@ def _dated_world(app: Flask, world: World) -> None:
     (the knowledge base has mostly years, which read the same in every language)."""
     values = world.values
     chosen = {
-        (Need, values["need_id"]): {"desired_from": "2031-07", "desired_to": "2032-11-23"},
-        (Capacity, values["capacity_id"]): {"available_from": "2031-05", "available_to": "2033-02-14"},
+        (Need, values["need_id"]): {"desired_from": "2031-07", "desired_to": "2032-11-23", "created": "2030-06-15"},
+        (Capacity, values["capacity_id"]): {"available_from": "2031-05", "available_to": "2033-02-14", "created": "2030-04"},
         (Exchange, values["exchange_id"]): {"start": "2019-03", "end": "2019-04-21"},
         (StudyTour, values["tour_id"]): {"start": "2031-09-08", "end": "2031-09-12"},
         (Commitment, values["commitment_id"]): {"due": "2031-10"},
@@ -175,8 +187,8 @@ def _dated_world(app: Flask, world: World) -> None:
         for (model, key), dates in chosen.items():
             record = s.get(model, key)
             assert record is not None, key
-            for field, text in dates.items():
-                setattr(record, field, PartialDate.parse(text))
+            for field, text in dates.items():  # ``created`` is kept as its text
+                setattr(record, field, text if field == "created" else PartialDate.parse(text))
         s.commit()
     caches.clear_all()
 
@@ -193,6 +205,8 @@ def _shown_dates(app: Flask) -> set[PartialDate]:
             for record in s.exec(select(model)):
                 for field in fields:
                     value = getattr(record, field)
+                    if isinstance(value, str):  # ``created``: the record's own text
+                        value = PartialDate.parse(value)
                     if value is not None and value.precision != "year":
                         found.add(value)
     return found
@@ -204,7 +218,7 @@ def test_pages_write_dates_in_the_readers_language(dated_world: Walk) -> None:
     reaches = _reaches(app)
     dates = _shown_dates(app)
     iso = {str(d): d for d in dates}
-    assert {"2031-07", "2032-11-23", "2031-10", "2031-09-08"} <= set(iso)
+    assert {"2031-07", "2032-11-23", "2031-10", "2031-09-08", "2030-06-15", "2030-04"} <= set(iso)
     pages = [*_pages(app, values), *EXTRA_PAGES]
     rendered: list[str] = []
 
