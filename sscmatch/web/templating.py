@@ -12,6 +12,7 @@ from typing import Any
 
 from babel import Locale
 from babel.dates import format_date, format_skeleton
+from babel.numbers import NumberPattern, format_percent, parse_pattern
 from flask import Flask, Response, current_app, has_request_context, request, url_for
 from flask_login import current_user
 from markupsafe import Markup, escape
@@ -333,10 +334,32 @@ def badge(status: str) -> Markup:
     )
 
 
+@functools.lru_cache(maxsize=32)
+def _number_pattern(digits: int, signed: bool) -> NumberPattern:
+    body = "#,##0" + ("." + "0" * digits if digits else "")
+    return parse_pattern(f"+{body};-{body}" if signed else body)
+
+
+def number(value: float | int | None, digits: int = 2, signed: bool = False) -> str:
+    """A number as the reader writes it (the ``num`` filter): ``0.88`` in English, ``0,88`` in
+    Spanish, French and Portuguese, thousands grouped (``1 250`` in French); ``signed`` writes
+    a plus before a positive number (a score's contributions). Empty for no number."""
+    if value is None:
+        return ""
+    return str(_number_pattern(digits, signed).apply(value, _locale(lang())))
+
+
+def percent(share: float | None) -> str:
+    """A share of 1 as a whole percentage in the reader's way (``38%``, ``38 %``)."""
+    if share is None:
+        return ""
+    return str(format_percent(share, locale=_locale(lang())))
+
+
 def score_bar(value: float, label: Any = None) -> Markup:
     """A score as a ``<meter>`` and its figure (the ``score_bar`` of ``_macros.html``); a
     ``<meter>``, not a styled span: the CSP forbids inline style attributes."""
-    text = f"{value:.2f}"
+    text = number(value, 2)
     bar = Markup(
         '<span class="score"><meter class="score-meter" min="0" max="1" value="%s">%s</meter>'
         '<span class="score-num">%s</span>'
@@ -522,6 +545,8 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["period"] = period
     app.jinja_env.filters["moment"] = moment
     app.jinja_env.filters["by_country_name"] = by_country_name
+    app.jinja_env.filters["num"] = number
+    app.jinja_env.filters["percent"] = percent
     app.jinja_env.globals.update(
         url_for=fast_url_for,
         nav_links=nav_links,
