@@ -41,6 +41,7 @@ POLICY: dict[str, dict[str, set[str]]] = {
     "auth.logout": {"POST": SIGNED_IN},
     "auth.account": {"GET": SIGNED_IN, "POST": SIGNED_IN},
     "auth.change_password": {"POST": SIGNED_IN},
+    "auth.change_language": {"POST": SIGNED_IN},
     "i18n.switch_language": {"POST": EVERYONE},
     # registry: everyone signed in reads; owners and staff write; staff endorse
     "registry.needs": {"GET": SIGNED_IN},
