@@ -6,6 +6,12 @@ A :class:`PartialDate` is the first day of the period (``2017`` is 2017-01-01, w
 precision column; ``str()`` gives back exactly the text it was parsed from (so an export gives
 back what was imported), values compare and sort by their first day, and :meth:`PartialDate.format`
 writes them for a reader in their language.
+
+Every date a person or a document gives is read by :meth:`PartialDate.parse`, and that is where
+the one rule on what a date may be lives: ``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD``, a real day, in
+a year from :data:`MIN_YEAR` to :data:`MAX_YEAR`. A refusal is a :class:`PartialDateError`
+whose ``message`` is one of :data:`MESSAGES` (English, a message of the catalogue) and whose
+``params`` are its values, so the edge says it in the reader's language; ``str()`` is the English.
 """
 
 from __future__ import annotations
@@ -26,8 +32,43 @@ _WIDTH = {"year": 4, "month": 7, "day": 10}
 _RANK = {name: rank for rank, name in enumerate(DATE_PRECISIONS)}
 
 
+def N_(message: str) -> str:
+    """Marks an English message for the catalogue (``scripts/i18n`` extracts ``N_``); this
+    module sits below :mod:`sscmatch.workflow.base`, whose ``N_`` is the same."""
+    return message
+
+
+MIN_YEAR = 1900
+"""The earliest year a date may have. The knowledge base's records begin in the 1990s (the
+bundle's dates, ``data/``); a year before this one is a typing slip ("0000", "0201")."""
+MAX_YEAR = 2100
+"""The latest year a date may have: plans reach a few years ahead, never to "9999"."""
+
+NOT_A_DATE = N_("%(value)s is not a date (expected YYYY, YYYY-MM or YYYY-MM-DD)")
+NO_SUCH_MONTH = N_("%(value)s is not a real date: there is no month %(month)s")
+NO_SUCH_DAY = N_("%(value)s is not a real date: that month has no day %(day)s")
+OUT_OF_YEARS = N_("%(value)s: a date's year must be from %(low)s to %(high)s")
+ENDS_BEFORE = N_("the end (%(end)s) is before the start (%(start)s)")
+MESSAGES = (NOT_A_DATE, NO_SUCH_MONTH, NO_SUCH_DAY, OUT_OF_YEARS, ENDS_BEFORE)
+"""Every way a date or a pair of dates is refused. The edge recognises these sentences (a schema's
+field error arrives as text, :mod:`sscmatch.web.messages`) or reads ``message`` and ``params``."""
+
+
 class PartialDateError(ValueError):
-    """Raised for text that is not ``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD``."""
+    """Raised for text that is not a date of :data:`MESSAGES`' rule; ``message`` is the English
+    message of the catalogue and ``params`` its values (never Python's own English)."""
+
+    def __init__(self, message: str, /, **params: object) -> None:
+        self.message = message
+        self.params = params
+        super().__init__(message % params if params else message)
+
+
+def shown(text: str) -> str:
+    """Text someone typed, quoted in a message and cut short (a message must not echo
+    megabytes)."""
+    quoted = repr(text)
+    return quoted if len(quoted) <= 40 else quoted[:37] + "..."
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,11 +87,19 @@ class PartialDate:
 
     def __post_init__(self) -> None:
         if self.precision not in _RANK:
-            raise PartialDateError(f"{self.precision!r} is not a precision {DATE_PRECISIONS}")
+            raise PartialDateError(
+                "%(value)s is not a precision %(known)s",
+                value=repr(self.precision),
+                known=str(DATE_PRECISIONS),
+            )
         day = self.first.day if self.precision != "day" else 1
         month = self.first.month if self.precision == "year" else 1
         if (day, month) != (1, 1):
-            raise PartialDateError(f"{self.first} is not the first day of a {self.precision}")
+            raise PartialDateError(
+                "%(day)s is not the first day of a %(precision)s",
+                day=str(self.first),
+                precision=self.precision,
+            )
 
     @staticmethod
     def parse(text: str) -> PartialDate:
@@ -145,12 +194,16 @@ def window(start: PartialDate | None, end: PartialDate | None) -> tuple[date | N
 def _first_day(text: str) -> date:
     match = _PARTIAL.match(text)
     if not match:
-        raise PartialDateError(f"{text!r} is not a date (expected YYYY, YYYY-MM or YYYY-MM-DD)")
+        raise PartialDateError(NOT_A_DATE, value=shown(text))
     year, month, day = (int(g) if g else 1 for g in match.groups())
+    if not MIN_YEAR <= year <= MAX_YEAR:
+        raise PartialDateError(OUT_OF_YEARS, value=shown(text), low=MIN_YEAR, high=MAX_YEAR)
+    if not 1 <= month <= 12:
+        raise PartialDateError(NO_SUCH_MONTH, value=shown(text), month=match.group(2))
     try:
         return date(year, month, day)
-    except ValueError as exc:
-        raise PartialDateError(f"{text!r} is not a real date ({exc})") from None
+    except ValueError:  # the only thing left: a day the month does not have
+        raise PartialDateError(NO_SUCH_DAY, value=shown(text), day=match.group(3)) from None
 
 
 @lru_cache(maxsize=65_536)  # a pure function of its text; a corpus repeats the same few thousand
@@ -171,6 +224,15 @@ def parse_partial_date(text: str) -> date:
 def period_end(text: str) -> date:
     """Return the last day of the period ``text`` names (``2017`` → 2017-12-31)."""
     return PartialDate.parse(text).last
+
+
+def check_window(start: PartialDate | str | None, end: PartialDate | str | None) -> None:
+    """A period from ``start`` to ``end`` (either open) must not end before it starts:
+    :data:`ENDS_BEFORE` if the last day of ``end`` is before the first of ``start`` (``2026-05``
+    to ``2026`` is a window: the year 2026 ends after May begins)."""
+    first, last = PartialDate.coerce(start), PartialDate.coerce(end)
+    if first is not None and last is not None and last.last < first.first:
+        raise PartialDateError(ENDS_BEFORE, end=str(last), start=str(first))
 
 
 def normalise_partial_date(text: str) -> str:

@@ -18,14 +18,16 @@ from pydantic import (
     ConfigDict,
     Field,
     PlainSerializer,
+    ValidationInfo,
     WithJsonSchema,
+    field_validator,
     model_validator,
 )
 from sqlmodel import SQLModel
 
 from sscmatch import enums
 from sscmatch.dates import PartialDate as Period
-from sscmatch.dates import normalise_partial_date, parse_partial_date
+from sscmatch.dates import check_window, normalise_partial_date
 from sscmatch.enums import (
     CapacityStatus,
     CommitmentStatus,
@@ -217,9 +219,12 @@ def _holder(country: str | None, institution: str | None, what: str) -> None:
         )
 
 
-def _window_in_order(start: str | None, end: str | None, what: str) -> None:
-    if start and end and parse_partial_date(end) < parse_partial_date(start):
-        raise ValueError(f"{what} ends before it starts ({start} > {end})")
+def _ends_after(start_field: str, end: str | None, info: ValidationInfo) -> str | None:
+    """The end of a window against its start, as a field check of the end: the refusal sits
+    beside the end field and comes with every other field's (a model check runs only once all
+    fields are valid, and belongs to no field). A start that is itself refused is not compared."""
+    check_window(info.data.get(start_field), end)
+    return end
 
 
 class ThemeCreate(_Input):
@@ -268,10 +273,14 @@ class CapacityCreate(_Input):
     created: PartialDate = None
     source: OptionalText = None
 
+    @field_validator("available_to")
+    @classmethod
+    def _window(cls, value: str | None, info: ValidationInfo) -> str | None:
+        return _ends_after("available_from", value, info)
+
     @model_validator(mode="after")
-    def _window(self) -> CapacityCreate:
+    def _held(self) -> CapacityCreate:
         _holder(self.country, self.institution, "country")
-        _window_in_order(self.available_from, self.available_to, "availability")
         return self
 
 
@@ -291,10 +300,14 @@ class NeedCreate(_Input):
     created: PartialDate = None
     source: OptionalText = None
 
+    @field_validator("desired_to")
+    @classmethod
+    def _window(cls, value: str | None, info: ValidationInfo) -> str | None:
+        return _ends_after("desired_from", value, info)
+
     @model_validator(mode="after")
-    def _window(self) -> NeedCreate:
+    def _held(self) -> NeedCreate:
         _holder(self.country, self.institution, "country")
-        _window_in_order(self.desired_from, self.desired_to, "desired period")
         return self
 
 
@@ -328,8 +341,12 @@ class ExchangeCreate(_Input):
             )
         if self.direction == "one_way" and not (self.providers and self.recipients):
             raise ValueError("a one_way exchange needs both providers and recipients")
-        _window_in_order(self.start, self.end, "exchange")
         return self
+
+    @field_validator("end")
+    @classmethod
+    def _window(cls, value: str | None, info: ValidationInfo) -> str | None:
+        return _ends_after("start", value, info)
 
 
 class CommitmentCreate(_Input):

@@ -4,6 +4,7 @@ from datetime import date
 
 import pytest
 
+from sscmatch import dates
 from sscmatch.dates import PartialDate, PartialDateError, parse_partial_date, period_end
 
 
@@ -81,3 +82,48 @@ def test_coerce() -> None:
 )
 def test_format_for_readers(text: str, locale: str, shown: str) -> None:
     assert PartialDate.parse(text).format(locale) == shown
+
+
+@pytest.mark.parametrize(
+    ("text", "message", "params"),
+    [
+        ("0", dates.NOT_A_DATE, {"value": "'0'"}),
+        ("0000", dates.OUT_OF_YEARS, {"value": "'0000'", "low": 1900, "high": 2100}),
+        ("1899-12-31", dates.OUT_OF_YEARS, {"value": "'1899-12-31'", "low": 1900, "high": 2100}),
+        ("2101", dates.OUT_OF_YEARS, {"value": "'2101'", "low": 1900, "high": 2100}),
+        ("9999", dates.OUT_OF_YEARS, {"value": "'9999'", "low": 1900, "high": 2100}),
+        ("2030-13", dates.NO_SUCH_MONTH, {"value": "'2030-13'", "month": "13"}),
+        ("2030-00-05", dates.NO_SUCH_MONTH, {"value": "'2030-00-05'", "month": "00"}),
+        ("2030-02-30", dates.NO_SUCH_DAY, {"value": "'2030-02-30'", "day": "30"}),
+        ("2031-02-29", dates.NO_SUCH_DAY, {"value": "'2031-02-29'", "day": "29"}),
+    ],
+)
+def test_a_refused_date_says_why_in_a_message_of_the_catalogue(
+    text: str, message: str, params: dict[str, object]
+) -> None:
+    """The one rule on dates: a refusal carries its message of the catalogue and its values
+    (the edge says it in the reader's language), never Python's own reason ("year 0 is out of
+    range", "day is out of range for month")."""
+    with pytest.raises(PartialDateError) as refused:
+        PartialDate.parse(text)
+    assert (refused.value.message, refused.value.params) == (message, params)
+    assert message in dates.MESSAGES
+    assert str(refused.value) == message % params
+    assert "out of range" not in str(refused.value) and "must be in" not in str(refused.value)
+
+
+def test_years_from_1900_to_2100() -> None:
+    """The bound is wide enough for the knowledge base (its records begin in the 1990s)."""
+    assert PartialDate.parse("1900").first == date(1900, 1, 1)
+    assert PartialDate.parse("2100-12-31").last == date(2100, 12, 31)
+    assert (dates.MIN_YEAR, dates.MAX_YEAR) == (1900, 2100)
+
+
+def test_a_window_ends_after_it_starts() -> None:
+    dates.check_window("2026-05", "2026")  # the year 2026 ends after May begins
+    dates.check_window(None, "2026")
+    dates.check_window("2026", "")
+    with pytest.raises(PartialDateError) as refused:
+        dates.check_window("2027-05-01", "2026-01-01")
+    assert refused.value.message == dates.ENDS_BEFORE
+    assert refused.value.params == {"end": "2026-01-01", "start": "2027-05-01"}

@@ -58,6 +58,9 @@ PASSED_THROUGH: dict[tuple[str, str], str] = {
     "its one caller, revert_refusal",
     ("sscmatch/workflow/base.py", "choice_filter"): "message: N_ default, or an N_ literal "
     "of every caller (status_filter, the lists' filters)",
+    ("sscmatch/workflow/commitments.py", "_raise_problems"): "Problems of N_ literals of "
+    "commitments.py, or the date rule's own (PartialDateError.message: sscmatch.dates.MESSAGES, "
+    "N_), each said by error_text / field_errors through tourtext.message",
 }
 
 BUILT_BY_CLASS: dict[str, str] = {

@@ -33,6 +33,7 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from sscmatch.web.api import ApiError
 from sscmatch.web.db import get_session
+from sscmatch.web.fieldnames import FIELD_LABELS, field_problem
 from sscmatch.web.messages import translated
 from sscmatch.web.tourtext import message
 from sscmatch.web.translate import lazy_gettext as _l
@@ -112,18 +113,35 @@ def answer(status: int, code: str, text: Any, *, title: str | None = None) -> An
 # --------------------------------------------------------------------------- use-case errors
 
 
+def field_errors(exc: BaseException) -> dict[str, str] | None:
+    """Each field's problem of a refused edit, in the reader's language, by the field's code
+    (``""``: a problem of no field), or None for an error that is not about fields: what a form
+    shows beside each field, and the API's ``fields``."""
+    if isinstance(exc, InvalidRecord):
+        return {name: translated(problem) for name, problem in exc.errors.items()}
+    if isinstance(exc, TourProblems):
+        out: dict[str, str] = {}
+        for p in exc.problems:
+            said = message(p.message, p.params)
+            out[p.field] = f"{out[p.field]} {said}" if p.field in out else said
+        return out
+    return None
+
+
 def error_text(exc: BaseException) -> str:
     """A use-case error in the reader's language: its message of the catalogue with its values
     (every problem of a :class:`~sscmatch.workflow.tours.TourProblems`, every field's of an
-    :class:`~sscmatch.workflow.registry.errors.InvalidRecord`), else a sentence of a
-    known shape (:func:`sscmatch.web.messages.translated`), else as it is."""
-    if isinstance(exc, TourProblems):
-        return " ".join(message(p.message, p.params) for p in exc.problems)
-    if isinstance(exc, InvalidRecord):  # each field's problem, said again
-        return "; ".join(
-            f"{name}: {translated(problem)}" if name else translated(problem)
-            for name, problem in exc.errors.items()
+    :class:`~sscmatch.workflow.registry.errors.InvalidRecord`, each field named by its label
+    (:mod:`sscmatch.web.fieldnames`), never its code), else a sentence of a known shape
+    (:func:`sscmatch.web.messages.translated`), else as it is."""
+    fields = field_errors(exc)
+    if isinstance(exc, TourProblems) and fields is not None:
+        return " ".join(
+            field_problem(name, said) if name in FIELD_LABELS else said
+            for name, said in fields.items()
         )
+    if fields is not None:
+        return "; ".join(field_problem(name, said) for name, said in fields.items())
     if isinstance(exc, DomainError) and exc.message:
         said = message(exc.message, exc.params)
         if said != str(exc):
@@ -146,8 +164,11 @@ def _domain_error(exc: DomainError) -> Any:
     rollback()
     if request.path.startswith("/api/"):
         # said in the requester's language (their account's), as the pages say it; a client
-        # that needs something stable reads ``error``, the code
-        return jsonify(error=exc.code, message=error_text(exc)), exc.status
+        # that needs something stable reads ``error``, the code, and ``fields``' keys (the
+        # codes of the fields at fault)
+        fields = field_errors(exc)
+        extra = {"fields": fields} if fields else {}
+        return jsonify(error=exc.code, message=error_text(exc), **extra), exc.status
     return answer(page_status(exc), exc.code, error_text(exc))
 
 

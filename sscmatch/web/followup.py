@@ -23,7 +23,8 @@ from sscmatch.models import Commitment, StudyTour, User
 from sscmatch.web.access import SIGNED_IN, access
 from sscmatch.web.conflict import conflict_message
 from sscmatch.web.db import get_session
-from sscmatch.web.errors import error_text, page_status
+from sscmatch.web.errors import error_text, field_errors, page_status
+from sscmatch.web.fieldnames import DATE_HINT, FIELD_LABELS, show_beside
 from sscmatch.web.fragments import render_kept
 from sscmatch.web.pageform import PageForm
 from sscmatch.web.templating import STATUS_LABELS
@@ -52,10 +53,10 @@ def _db() -> Any:
 
 class UpdateForm(PageForm):
     version = HiddenField()
-    status = SelectField(_l("Status"), choices=[])
+    status = SelectField(FIELD_LABELS["status"], choices=[])
     evidence = StringField(_l("Evidence (text or link)"), validators=[Optional()])
-    due = StringField(_l("Due (YYYY, YYYY-MM or YYYY-MM-DD)"), validators=[Optional()])
-    note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=2000)])
+    due = StringField(FIELD_LABELS["due"], validators=[Optional()], description=DATE_HINT)
+    note = TextAreaField(FIELD_LABELS["note"], validators=[Optional(), Length(max=2000)])
 
 
 def _update_form(formdata: Any = None) -> UpdateForm:
@@ -149,7 +150,10 @@ def commitment(commitment_id: str) -> Any:
                     flash(conflict_message(exc), "error")
                     status = 409
                 else:
-                    flash(error_text(exc), "error")
+                    # each field's problem beside its field (typed values kept), the rest above
+                    beside = field_errors(exc)
+                    for text in [error_text(exc)] if beside is None else show_beside(form, beside):
+                        flash(text, "error")
                     status = page_status(exc)
                 k = db.get(Commitment, commitment_id) or k
             else:

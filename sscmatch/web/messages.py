@@ -17,20 +17,21 @@ import functools
 import re
 from typing import Any
 
-from sscmatch.web.templating import STATUS_LABELS
+from sscmatch import dates
+from sscmatch.web.fieldnames import FIELD_LABELS
+from sscmatch.web.templating import STATUS_LABELS, period
 from sscmatch.web.translate import gettext
 from sscmatch.workflow.base import N_
 
+DATE_VALUES = ("start", "end")
+"""Values that are dates: shown as the reader writes a date (``mai 2027``), never in ISO."""
+
 SHAPES = (
-    # partial dates (sscmatch.dates) and the reasons datetime gives
-    N_("%(value)s is not a date (expected YYYY, YYYY-MM or YYYY-MM-DD)"),
-    N_("%(value)s is not a real date (%(why)s)"),
-    N_("month must be in 1..12"),
-    N_("day is out of range for month"),
+    # partial dates: every refusal of sscmatch.dates, the one rule (never Python's own reasons)
+    *dates.MESSAGES,
     # record schemas (sscmatch.schemas) and the registry's reading of them
     N_("unknown country code %(value)s (expected ISO 3166-1 alpha-3, e.g. BRA)"),
     N_("unknown language code %(value)s (expected ISO 639-1, e.g. es)"),
-    N_("%(what)s ends before it starts (%(start)s > %(end)s)"),
     N_("an exchange needs at least one country (providers, recipients or participants)"),
     N_("a one_way exchange needs both providers and recipients"),
     N_(
@@ -126,6 +127,10 @@ def translated(text: str | None) -> str:
         for name, value in found.groupdict().items():
             if name in ("rest", "why", "hint"):
                 values[name] = translated(value)  # a sentence of its own
+            elif name == "what" and value in FIELD_LABELS:  # a field, named by its label
+                values[name] = str(FIELD_LABELS[value])
+            elif name in DATE_VALUES:
+                values[name] = period(value)
             elif value in STATUS_LABELS:
                 values[name] = str(STATUS_LABELS[value])
             else:

@@ -45,8 +45,8 @@ from sscmatch.vocab import Vocabulary, load_vocabulary
 from sscmatch.web.access import SIGNED_IN, access
 from sscmatch.web.conflict import conflict_message, duplicate_message
 from sscmatch.web.db import get_session
-from sscmatch.web.errors import error_text
-from sscmatch.web.messages import translated
+from sscmatch.web.errors import error_text, field_errors
+from sscmatch.web.fieldnames import DATE_HINT, FIELD_LABELS, show_beside
 from sscmatch.web.pageform import PageForm
 from sscmatch.web.templating import (
     MATURITY_LABELS,
@@ -392,10 +392,8 @@ class _RecordForm(PageForm):
 
 class CapacityForm(_RecordForm):
     maturity = SelectField(_l("Maturity"), validate_choice=False)
-    available_from = StringField(
-        _l("Available from"), description=_l("YYYY, YYYY-MM or YYYY-MM-DD")
-    )
-    available_to = StringField(_l("Available until"), description=_l("YYYY, YYYY-MM or YYYY-MM-DD"))
+    available_from = StringField(FIELD_LABELS["available_from"], description=DATE_HINT)
+    available_to = StringField(FIELD_LABELS["available_to"], description=DATE_HINT)
     max_per_year = StringField(
         _l("Exchanges per year at most"), description=_l("Leave empty if there is no limit")
     )
@@ -423,8 +421,8 @@ class CapacityForm(_RecordForm):
 
 class NeedForm(_RecordForm):
     priority = SelectField(_l("Priority"), validate_choice=False)
-    desired_from = StringField(_l("Wanted from"), description=_l("YYYY, YYYY-MM or YYYY-MM-DD"))
-    desired_to = StringField(_l("Wanted until"), description=_l("YYYY, YYYY-MM or YYYY-MM-DD"))
+    desired_from = StringField(FIELD_LABELS["desired_from"], description=DATE_HINT)
+    desired_to = StringField(FIELD_LABELS["desired_to"], description=DATE_HINT)
     status = SelectField(_l("Status"), validate_choice=False)
 
     def prepare(self, vocab: Vocabulary, country: str | None) -> None:
@@ -484,12 +482,8 @@ def _fill_from(form: _RecordForm, record: Capacity | Need) -> None:
 
 
 def _show_errors(form: _RecordForm, exc: reg.InvalidRecord) -> None:
-    for name, message in exc.errors.items():
-        fld = form._fields.get(name)
-        if fld is not None and name not in ("version", "csrf_token"):
-            fld.errors = [*fld.errors, translated(message)]
-        else:
-            flash(f"{name}: {translated(message)}" if name else translated(message), "error")
+    for text in show_beside(form, field_errors(exc) or {}):
+        flash(text, "error")
 
 
 def _edit(kind: str, record: Capacity | Need | None) -> Any:
@@ -648,7 +642,8 @@ def _need_step(need_id: str, step: str) -> Any:
     except reg.InvalidRecord as exc:
         db.rollback()
         if isinstance(form, ReturnForm):
-            form.note.errors = [*form.note.errors, *exc.errors.values()]
+            for text in show_beside(form, field_errors(exc) or {}):
+                flash(text, "error")
             return _need_page(reg.get_need(db, need_id), note_form=form), 400
         raise
     db.commit()

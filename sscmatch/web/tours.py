@@ -37,7 +37,8 @@ from sscmatch.vocab import load_vocabulary
 from sscmatch.web.access import SIGNED_IN, access
 from sscmatch.web.conflict import conflict_message
 from sscmatch.web.db import get_session
-from sscmatch.web.errors import error_text, page_status, rollback
+from sscmatch.web.errors import error_text, field_errors, page_status, rollback
+from sscmatch.web.fieldnames import DATE_HINT, FIELD_LABELS, show_beside
 from sscmatch.web.pageform import PageForm
 from sscmatch.web.templating import CONSTITUENCY_LABELS, STATUS_LABELS, country_name
 from sscmatch.web.tourtext import message
@@ -123,8 +124,8 @@ class CommitmentForm(PageForm):
     owner_country = SelectField(_l("Owner country"), choices=[])
     owner_institution = SelectField(_l("Owner institution"), choices=[], validators=[Optional()])
     description = TextAreaField(_l("What was committed"), validators=[DataRequired()])
-    due = StringField(_l("Due (YYYY, YYYY-MM or YYYY-MM-DD)"), validators=[Optional()])
-    status = SelectField(_l("Status"), choices=[])
+    due = StringField(FIELD_LABELS["due"], validators=[Optional()], description=DATE_HINT)
+    status = SelectField(FIELD_LABELS["status"], choices=[])
     evidence = StringField(_l("Evidence (text or link)"), validators=[Optional()])
 
 
@@ -333,7 +334,9 @@ def add_commitment(tour_id: str) -> Any:
             )
         except wf.TourError as exc:
             _fail(exc)
-            flash(error_text(exc), "error")
+            beside = field_errors(exc)  # each field's problem beside its field, the rest above
+            for text in [error_text(exc)] if beside is None else show_beside(form, beside):
+                flash(text, "error")
         else:
             db.commit()
             flash(_("Commitment %(id)s recorded.", id=k.id), "info")

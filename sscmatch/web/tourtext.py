@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import functools
 import re
+from datetime import date, datetime
 from typing import Any
 
+from sscmatch.dates import PartialDate
 from sscmatch.vocab import Vocabulary, load_vocabulary
-from sscmatch.web.templating import ROLE_LABELS, STATUS_LABELS, country_name
+from sscmatch.web.templating import ROLE_LABELS, STATUS_LABELS, country_name, period
 from sscmatch.web.translate import gettext
 from sscmatch.web.translate import lazy_gettext as _l
 from sscmatch.workflow import tours as wf
@@ -132,6 +134,10 @@ def _param(name: str, value: Any) -> Any:
         return STATUS_LABELS.get(value, value)
     if name == "role" and isinstance(value, str):  # a role's code ("focal_point"), named
         return ROLE_LABELS.get(value, value)
+    if isinstance(value, PartialDate) or (
+        isinstance(value, date) and not isinstance(value, datetime)
+    ):
+        return period(value)  # a date as the reader writes it ("12 mars 2008"), never ISO
     if isinstance(value, str):
         return gettext(value)  # the English of one of our messages ("the title"), else as is
     return value

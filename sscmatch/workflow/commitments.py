@@ -31,7 +31,15 @@ from sscmatch.schemas import MAX_REF, MAX_TEXT
 from sscmatch.workflow import ids
 from sscmatch.workflow.audit import record_event, snapshot
 from sscmatch.workflow.base import EDITORS, N_, Actor, BadParameter, can_edit, country_filter
-from sscmatch.workflow.tours import TourConflict, TourError, TourForbidden, TourNotFound, get_tour
+from sscmatch.workflow.tours import (
+    Problem,
+    TourConflict,
+    TourError,
+    TourForbidden,
+    TourNotFound,
+    TourProblems,
+    get_tour,
+)
 
 STATUSES = COMMITMENT_STATUSES
 OPEN = OPEN_COMMITMENT_STATUSES
@@ -46,6 +54,12 @@ class CommitmentError(TourError):
 
 class CommitmentBadFilter(CommitmentError, BadParameter):
     """A list's filter that cannot be used (400)."""
+
+
+class CommitmentProblems(CommitmentError, TourProblems):
+    """Every problem of a commitment's fields at once, each naming its field (``due``,
+    ``evidence``, ``note``, ``description``), so a form shows each beside its field; nothing was
+    written."""
 
 
 # --------------------------------------------------------------------------- rules
@@ -94,18 +108,34 @@ def _limited(value: Any, limit: int, what: str) -> str:
     return text
 
 
-def _check_date(text: str | None) -> PartialDate | None:
+def _field_text(value: Any, field: str, what: str, problems: list[Problem]) -> str:
+    """:func:`_limited` for a field a person fills: too long is a problem of ``field``."""
+    try:
+        return _limited(value, MAX_TEXT, what)
+    except CommitmentError as exc:
+        problems.append(Problem(field, exc.message, exc.params))
+        return ""
+
+
+def _fields(problems: list[Problem]) -> set[str]:
+    return {p.field for p in problems}
+
+
+def _check_date(text: str | None, problems: list[Problem]) -> PartialDate | None:
+    """The due period ``text`` names (None when blank); a refusal of the one rule on dates
+    (:mod:`sscmatch.dates`: its message and values, never Python's) is a problem of ``due``."""
     if text is None or not text.strip():
         return None
-    if len(text) > MAX_REF:
-        raise CommitmentError(N_("due: not a date (expected YYYY, YYYY-MM or YYYY-MM-DD)"))
     try:
-        return PartialDate.parse(text)
+        return PartialDate.parse(text[: MAX_REF + 1])
     except PartialDateError as exc:
-        raise CommitmentError(
-            N_("due: not a date (expected YYYY, YYYY-MM or YYYY-MM-DD): %(value)s"),
-            value=str(exc),
-        ) from None
+        problems.append(Problem("due", exc.message, exc.params))
+        return None
+
+
+def _raise_problems(problems: list[Problem]) -> None:
+    if problems:
+        raise CommitmentProblems(problems)
 
 
 def _exchange_start(session: Session, k: Commitment) -> PartialDate | None:
@@ -117,13 +147,18 @@ def _exchange_start(session: Session, k: Commitment) -> PartialDate | None:
     return exchange.start if exchange is not None else None
 
 
-def _check_due_after(due: PartialDate | None, start: PartialDate | None) -> None:
-    """A commitment follows its exchange: its due period may not end before the exchange began."""
+def _check_due_after(
+    due: PartialDate | None, start: PartialDate | None, problems: list[Problem]
+) -> None:
+    """A commitment follows its exchange: its due period may not end before the exchange began.
+    The dates go as values (the edge writes them as the reader does)."""
     if due and start and due.last < start.first:
-        raise CommitmentError(
-            N_("the due date %(due)s is before the exchange (it began %(start)s)"),
-            due=str(due),
-            start=str(start),
+        problems.append(
+            Problem(
+                "due",
+                N_("the due date %(due)s is before the exchange (it began %(start)s)"),
+                {"due": due, "start": start},
+            )
         )
 
 
@@ -163,18 +198,24 @@ def add_commitment(
             countries=f"{tour.host_country}, {tour.visiting_country}",
             value=repr(owner),
         )
-    description = _limited(description, MAX_TEXT, N_("the description"))
-    evidence = _limited(evidence, MAX_TEXT, N_("the evidence")) or None
-    if not description:
-        raise CommitmentError(N_("say what was committed (description)"))
     if status not in STATUSES:
         raise CommitmentError(
             N_("unknown status %(value)s (expected %(known)s)"),
             value=repr(status),
             known=", ".join(STATUSES),
         )
-    if status == "fulfilled" and not (evidence and evidence.strip()):
-        raise CommitmentError(N_("a fulfilled commitment needs evidence (text or a link)"))
+    problems: list[Problem] = []
+    description = _field_text(description, "description", N_("the description"), problems)
+    evidence = _field_text(evidence, "evidence", N_("the evidence"), problems) or None
+    if not description and "description" not in _fields(problems):
+        problems.append(Problem("description", N_("say what was committed (description)")))
+    if status == "fulfilled" and not evidence and "evidence" not in _fields(problems):
+        problems.append(
+            Problem("evidence", N_("a fulfilled commitment needs evidence (text or a link)"))
+        )
+    due_period = _check_date(due, problems)
+    _check_due_after(due_period, tour.start, problems)
+    _raise_problems(problems)
     institution = _limited(owner_institution, MAX_REF, N_("the institution")) or None
     if institution:
         inst = session.get(Institution, institution)
@@ -187,8 +228,6 @@ def add_commitment(
                 country=owner,
             )
     exchange = session.exec(select(Exchange.id).where(Exchange.study_tour == tour.id)).first()
-    due_period = _check_date(due)
-    _check_due_after(due_period, tour.start)
     commitment = Commitment(
         id=ids.next_id(session, Commitment, f"{tour.id}-k", width=2),  # once all is checked
         study_tour=tour.id,
@@ -263,17 +302,22 @@ def update_commitment(
             N_("the commitment is %(status)s; only the secretariat may reopen it"),
             status=k.status,
         )
+    problems: list[Problem] = []  # every field's problem, reported together
     new_evidence = k.evidence
     if evidence is not None:
-        new_evidence = _limited(evidence, MAX_TEXT, N_("the evidence")) or None
-    clean_note = _limited(note, MAX_TEXT, N_("the note")) or None
-    if new_status == "fulfilled" and not new_evidence:
-        raise CommitmentError(N_("a fulfilled commitment needs evidence (text or a link)"))
-    if new_status == "dropped" and k.status != "dropped" and not clean_note:
-        raise CommitmentError(N_("say why the commitment is dropped (note)"))
-    new_due = k.due if due is None else _check_date(due)
+        new_evidence = _field_text(evidence, "evidence", N_("the evidence"), problems) or None
+    clean_note = _field_text(note, "note", N_("the note"), problems) or None
+    if new_status == "fulfilled" and not new_evidence and "evidence" not in _fields(problems):
+        problems.append(
+            Problem("evidence", N_("a fulfilled commitment needs evidence (text or a link)"))
+        )
+    dropping = new_status == "dropped" and k.status != "dropped"
+    if dropping and not clean_note and "note" not in _fields(problems):
+        problems.append(Problem("note", N_("say why the commitment is dropped (note)")))
+    new_due = k.due if due is None else _check_date(due, problems)
     if new_due != k.due:
-        _check_due_after(new_due, _exchange_start(session, k))
+        _check_due_after(new_due, _exchange_start(session, k), problems)
+    _raise_problems(problems)
     if (new_status, new_evidence, new_due) == (k.status, k.evidence, k.due) and not clean_note:
         raise CommitmentError(
             N_("nothing to change: give a new status, evidence, due date or note")
@@ -439,7 +483,8 @@ def _order(key: str, late: bool, left: int | None) -> tuple[int, int, str]:
 
 
 __all__ = [
-    "CommitmentBadFilter", "CommitmentError", "CommitmentItem", "add_commitment", "can_update",
+    "CommitmentBadFilter", "CommitmentError", "CommitmentItem", "CommitmentProblems",
+    "add_commitment", "can_update",
     "commitment_items", "commitment_records",
     "days_left",
     "get_commitment", "history", "is_historical", "is_overdue", "list_commitments",

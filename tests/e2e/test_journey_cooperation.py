@@ -450,7 +450,7 @@ def test_2_study_tour_and_commitments(
         form = sec.locator("form[action$='/commitments']")
         form.get_by_label("Owner country", exact=True).select_option(owner)
         form.get_by_label("What was committed", exact=True).fill(what)
-        form.get_by_label("Due (YYYY, YYYY-MM or YYYY-MM-DD)", exact=True).fill(due)
+        form.get_by_label("Due", exact=True).fill(due)
         form.get_by_label("Status", exact=True).select_option(status)
         form.get_by_role("button", name="Record commitment").click()
         row = sec.locator("table.commitments tr", has_text=what)

@@ -182,7 +182,8 @@ def _wrong(
         (status, english), (other_status, answer) = said["en"], said[lang]
         where = f"{call.kind}: {call.method} {call.path}{'?' if call.query else ''}"
         where += "&".join(f"{k}={v}" for k, v in call.query.items())
-        if not 400 <= status < 500 or set(english) != {"error", "message"}:
+        shape = {"error", "message"} <= set(english) <= {"error", "message", "fields"}
+        if not 400 <= status < 500 or not shape:
             wrong.append(f"{where}: {status} {str(english)[:160]}")
             continue
         checked += 1
@@ -192,7 +193,8 @@ def _wrong(
             wrong.append(f"{where}: {lang} {other_status} {answer} vs en {status} {english}")
             continue
         text = str(answer.get("message") or "")
-        findings = list(detector.findings([text]))
+        # each field's problem too (``fields``), said in the reader's language
+        findings = list(detector.findings([text, *dict(answer.get("fields") or {}).values()]))
         if not text or text == english["message"] or findings:
             why = findings[0].why if findings else "the English message"
             wrong.append(f"{where} ({lang}, {why}): {text[:200]!r}")

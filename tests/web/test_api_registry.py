@@ -14,6 +14,7 @@ from sscmatch.bundle.load import import_bundle
 from sscmatch.db import session_scope
 from sscmatch.models import AuditEvent, Need, User
 from sscmatch.vocab import load_vocabulary
+from sscmatch.web.fieldnames import FIELD_LABELS
 from sscmatch.workflow.accounts import issue_api_token
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -35,8 +36,8 @@ CAPACITY = {
 }
 
 
-@pytest.fixture
-def tokens(app: Flask, users: dict[str, int]) -> dict[str, str]:
+def issue_tokens(app: Flask, users: dict[str, int]) -> dict[str, str]:
+    """An API token for each of ``users`` (key → id)."""
     out = {}
     with session_scope(app.extensions["sscmatch.engine"]) as s:
         for who, user_id in users.items():
@@ -44,6 +45,11 @@ def tokens(app: Flask, users: dict[str, int]) -> dict[str, str]:
             assert user is not None
             out[who] = issue_api_token(s, user)
     return out
+
+
+@pytest.fixture
+def tokens(app: Flask, users: dict[str, int]) -> dict[str, str]:
+    return issue_tokens(app, users)
 
 
 class Api:
@@ -72,7 +78,8 @@ def kb(app: Flask) -> None:
 def assert_error(response: Any, status: int) -> dict[str, Any]:
     assert response.status_code == status, response.get_data(as_text=True)
     body = response.get_json()
-    assert set(body) == {"error", "message"} and body["message"]
+    # ``fields``: input refused field by field (each field's code and its problem)
+    assert {"error", "message"} <= set(body) <= {"error", "message", "fields"} and body["message"]
     return dict(body)
 
 
@@ -143,18 +150,22 @@ def test_capacity_create_and_roles(api: Any) -> None:
         ({**NEED, "themes": ["not-a-theme"]}, "themes"),
         ({**NEED, "languages": ["zz-top"]}, "languages"),
         ({**NEED, "desired_from": "2026-02-30"}, "desired_from"),
-        ({**NEED, "desired_from": "2027", "desired_to": "2026"}, "desired period"),
+        ({**NEED, "desired_from": "2027", "desired_to": "2026"}, "desired_to"),
         ({**NEED, "priority": "urgent"}, "priority"),
         ({**NEED, "colour": "blue"}, "colour"),
-        ({**NEED, "title": "x" * 100_000}, "too long"),
+        ({**NEED, "title": "x" * 100_000}, "title"),
         ({**NEED, "modalities": {"a": 1}}, "modalities"),
         ({**NEED, "institution": "no-such-institution"}, "institution"),
         ({**NEED, "id": "bad id with spaces"}, "id"),
     ],
 )
 def test_invalid_input_is_422_never_500(api: Any, body: dict[str, Any], field: str) -> None:
+    """Refused input names each field at fault by its code in ``fields``; the message names it
+    by its label (``Wanted until: …``), never by its code."""
     error = assert_error(api("focal_gtm").post("/needs", json=body), 422)
-    assert error["error"] == "invalid" and field in error["message"]
+    assert error["error"] == "invalid" and list(error["fields"]) == [field], error
+    label = str(FIELD_LABELS.get(field, field))
+    assert error["message"].startswith(f"{label}: ") and error["fields"][field] in error["message"]
 
 
 def test_bad_requests_are_4xx(api: Any) -> None:

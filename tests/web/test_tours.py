@@ -179,7 +179,7 @@ def test_edit_form_shows_every_error_at_once_beside_its_field(
         "delegation-1-constituency-err": "Unknown constituency: 'martians'.",
         "agenda-1-day-err": "Day 5 is after the tour's last day (it lasts 2 days).",
         "agenda-0-end-err": "The session ends before it starts.",
-        "end-err": "The need asks for dates until 2026-06-30; the tour ends after.",
+        "end-err": "The need asks for dates until June 30, 2026; the tour ends after.",
         "funders-err": "Unknown institution(s): 'no-such-agency'.",
     }
     for error_id, text in expected.items():

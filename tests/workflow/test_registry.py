@@ -281,8 +281,9 @@ def test_exchanges_are_written_by_the_secretariat(session: Session) -> None:
     assert exchange.id == f"E-{YEAR}-0001"
     updated = reg.update_exchange(session, VOCAB, SEC, exchange.id, {"title": "Visit"}, 1)
     assert updated.title == "Visit" and updated.version == 2
-    with pytest.raises(reg.InvalidRecord, match="ends before"):
+    with pytest.raises(reg.InvalidRecord, match="is before the start") as refused:
         reg.update_exchange(session, VOCAB, SEC, exchange.id, {"end": "2020"}, 2)
+    assert set(refused.value.errors) == {"end"}  # beside the end, not a record's problem
     with pytest.raises(reg.NotFound):
         reg.update_exchange(session, VOCAB, SEC, "E-nope", {"title": "x"}, 1)
 

@@ -91,11 +91,12 @@ def validated(schema: type[BaseModel], data: dict[str, Any]) -> Any:
 def _problems_text(problems: list[tuple[str, str]]) -> str:
     """Each field problem of a body, ``field: problem``, the problem in the reader's language
     (pydantic's and our schemas' sentences, through :func:`sscmatch.web.messages.translated`)."""
+    from sscmatch.web.fieldnames import field_label
     from sscmatch.web.messages import translated
     from sscmatch.web.translate import gettext
 
     body = gettext("body")  # the problem of no field: the body as a whole
-    return "; ".join(f"{where or body}: {translated(msg)}" for where, msg in problems)
+    return "; ".join(f"{field_label(where) or body}: {translated(msg)}" for where, msg in problems)
 
 
 def int_arg(name: str, default: int, low: int, high: int) -> int:

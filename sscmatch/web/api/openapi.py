@@ -38,7 +38,17 @@ ERROR = {
     "type": "object",
     "description": "Every error answer: a code (`not_found`, `forbidden`, `invalid`, …) and a "
     "sentence saying what is wrong.",
-    "properties": {"error": {"type": "string"}, "message": {"type": "string"}},
+    "properties": {
+        "error": {"type": "string"},
+        "message": {"type": "string"},
+        "fields": {
+            "type": "object",
+            "description": "Input refused field by field: each field at fault (its code, as "
+            "the body names it) and what is wrong with it, in the reader's language (the "
+            "message names the fields by their labels).",
+            "additionalProperties": {"type": "string"},
+        },
+    },
     "required": ["error", "message"],
 }
 

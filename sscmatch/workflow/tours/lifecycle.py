@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from sscmatch.dates import PartialDate, as_text, window
+from sscmatch.dates import PartialDate, PartialDateError, as_text, window
 from sscmatch.db import BadVersion, expect_version
 from sscmatch.enums import OPEN_COMMITMENT_STATUSES, OPEN_TOUR_STATUSES, TOUR_STATUSES
 from sscmatch.models import Capacity, Commitment, Exchange, Institution, Need, StudyTour, utcnow
@@ -169,13 +169,19 @@ def _check_guard(tour: StudyTour, user: Actor, version: int | None) -> None:
 
 
 def _day(text: str, where: str, problems: list[Problem]) -> date | None:
+    """The day ``text`` names, read by the one rule on dates (:mod:`sscmatch.dates`: a real
+    day of a year it accepts, refused in its own words); a tour's dates are whole days."""
     try:
-        return date.fromisoformat(text.strip())
-    except ValueError:
+        found = PartialDate.parse(text[:100])
+    except PartialDateError as exc:
+        problems.append(Problem(where, exc.message, exc.params))
+        return None
+    if found.precision != "day":
         problems.append(
             Problem(where, N_("A date reads YYYY-MM-DD, not %(value)s."), {"value": _shown(text)})
         )
         return None
+    return found.first
 
 
 def _need_window(session: Session, tour: StudyTour) -> tuple[date | None, date | None]:
@@ -212,7 +218,7 @@ def _check_dates(
             Problem(
                 "end",
                 N_("The tour ends (%(end)s) before it starts (%(start)s)."),
-                {"end": end_day.isoformat(), "start": start_day.isoformat()},
+                {"end": end_day, "start": start_day},
             )
         )
         return None
@@ -227,7 +233,7 @@ def _check_dates(
             Problem(
                 "start",
                 N_("The need asks for dates from %(day)s; the tour starts before."),
-                {"day": low.isoformat()},
+                {"day": low},
             )
         )
     if high is not None and end_day > high:
@@ -235,7 +241,7 @@ def _check_dates(
             Problem(
                 "end",
                 N_("The need asks for dates until %(day)s; the tour ends after."),
-                {"day": high.isoformat()},
+                {"day": high},
             )
         )
     values["start"], values["end"] = start_day.isoformat(), end_day.isoformat()
@@ -416,7 +422,7 @@ def transition(
         if tour.start and tour.start.first > today:
             raise TourConflict(
                 N_("the tour starts on %(day)s; it cannot be completed before it took place"),
-                day=str(tour.start),
+                day=tour.start,
             )
     if to == "closed":
         open_ones = session.exec(
