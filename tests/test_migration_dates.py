@@ -115,3 +115,37 @@ def test_a_backup_taken_before_the_change(
         assert snapshot(engine, before) == before
     finally:
         engine.dispose()
+
+
+def test_a_date_the_rule_refuses_stops_the_upgrade_and_says_which(blank_url: str) -> None:  # noqa: F811
+    """A date typed before the year bound existed (9999 was accepted until 2026-12-06) stops
+    migration 0018 with the record, the field and the reason, and the database stays at 0017
+    (nothing half converted); corrected, the upgrade goes through."""
+    engine = make_engine(blank_url)
+    try:
+        command.upgrade(alembic_config(engine), BEFORE)
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO country (code, name, region, subregion, "
+                    "intermediate_region) VALUES ('PER', 'Peru', '', '', '')"
+                )
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO need (id, country, title, themes, languages, modalities, status, "
+                    "desired_to, created_at, updated_at, version) VALUES ('n-far', 'PER', 'Far', "
+                    "'[]', '[]', '[]', 'open', '9999', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, 1)"
+                )
+            )
+        with pytest.raises(RuntimeError, match=r"need 'n-far': desired_to '9999'.*1900 to 2100"):
+            command.upgrade(alembic_config(engine), "head")
+        with engine.connect() as conn:
+            at = conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one()
+            assert at == BEFORE
+            assert conn.execute(text("SELECT desired_to FROM need")).scalar_one() == "9999"
+        with engine.begin() as conn:
+            conn.execute(text("UPDATE need SET desired_to = '2099'"))
+        command.upgrade(alembic_config(engine), "head")
+    finally:
+        engine.dispose()

@@ -105,10 +105,11 @@ def _periods(table: str, names: tuple[str, ...]) -> Any:
             text = row[name]
             try:
                 value = PartialDate.coerce(text)
-            except ValueError:
+            except ValueError as exc:  # the parser's reason: a form, a real day, a year bound
                 raise RuntimeError(
                     f"{table} {row['id']!r}: {name} {text!r} is not a partial date "
-                    "(YYYY, YYYY-MM or YYYY-MM-DD); correct it, then upgrade again"
+                    f"(YYYY, YYYY-MM or YYYY-MM-DD, years 1900-2100: {exc}); correct it, then "
+                    "upgrade again"
                 ) from None
             out[f"{name}_date"] = None if value is None else value.first
             out[f"{name}_precision"] = None if value is None else value.precision
@@ -129,7 +130,20 @@ def _texts(names: tuple[str, ...]) -> Any:
     return text
 
 
+def _check_every_date() -> None:
+    """Every stored date parsed before any table changes: one the rule refuses stops the upgrade
+    with its record while the schema is still 0017's (SQLite changes tables outside the
+    migration's transaction, so a refusal met halfway left columns that a second try met)."""
+    for table, names in PERIODS:
+        columns = ", ".join(f'"{name}"' for name in names)
+        rows = op.get_bind().execute(sa.text(f'SELECT id, {columns} FROM "{table}"'))
+        parse = _periods(table, names)
+        for row in rows.mappings():
+            parse(row)
+
+
 def upgrade() -> None:
+    _check_every_date()
     for table, names in PERIODS:
         with op.batch_alter_table(table) as batch_op:
             for name in names:
