@@ -271,6 +271,15 @@ def get_commitment(session: Session, commitment_id: str) -> Commitment:
     return found
 
 
+def _given_in_the_service(session: Session, k: Commitment) -> bool:
+    """Whether the evidence ``k`` holds was given by someone's update here (not imported with
+    the commitment from the documents)."""
+    given = select(CommitmentUpdate.id).where(
+        CommitmentUpdate.commitment == k.id, CommitmentUpdate.evidence == k.evidence
+    )
+    return session.exec(given.limit(1)).first() is not None
+
+
 def update_commitment(
     session: Session,
     commitment_id: str,
@@ -307,10 +316,24 @@ def update_commitment(
     if evidence is not None:
         new_evidence = _field_text(evidence, "evidence", N_("the evidence"), problems) or None
     clean_note = _field_text(note, "note", N_("the note"), problems) or None
-    if new_status == "fulfilled" and not new_evidence and "evidence" not in _fields(problems):
-        problems.append(
-            Problem("evidence", N_("a fulfilled commitment needs evidence (text or a link)"))
-        )
+    fulfilling = new_status == "fulfilled" and k.status != "fulfilled"
+    if new_status == "fulfilled" and "evidence" not in _fields(problems):
+        if not new_evidence:
+            problems.append(
+                Problem("evidence", N_("a fulfilled commitment needs evidence (text or a link)"))
+            )
+        elif fulfilling and new_evidence == k.evidence and not _given_in_the_service(session, k):
+            # What a commitment recorded from the documents holds is the citation of where it
+            # was found, not a proof that it was kept (it passed for one: the audit).
+            problems.append(
+                Problem(
+                    "evidence",
+                    N_(
+                        "give the evidence that the commitment was kept (text or a link): what "
+                        "it holds says where it was recorded"
+                    ),
+                )
+            )
     dropping = new_status == "dropped" and k.status != "dropped"
     if dropping and not clean_note and "note" not in _fields(problems):
         problems.append(Problem("note", N_("say why the commitment is dropped (note)")))

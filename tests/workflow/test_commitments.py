@@ -310,3 +310,32 @@ def test_dashboard_counts_columns_not_records(session: Session, scheduled: Study
     finally:
         event.remove(Commitment, "load", keep)
     assert loaded == [] and board.historical[0].id == "K-doc"
+
+
+def test_the_citation_of_a_recorded_commitment_is_not_the_proof_it_was_kept(
+    session: Session, scheduled: StudyTour
+) -> None:
+    """A commitment recorded from the documents holds, as evidence, where it was found
+    ("000_x.txt:777-779"): marking it fulfilled with that was accepted (the audit). It takes
+    evidence given here: with the change, or in an earlier update of this commitment."""
+    k = Commitment(
+        id="doc-k1",
+        owner_country="GTM",
+        description="Implement the national roadmap",
+        status="in_progress",
+        evidence="000_9148a8ca8a7c6ecc.txt:777-779",
+        source="000_9148a8ca8a7c6ecc.txt:771",
+    )
+    session.add(k)
+    session.commit()
+    with pytest.raises(kwf.CommitmentError) as refused:
+        kwf.update_commitment(session, k.id, user=FOCAL_GTM, version=1, status="fulfilled")
+    assert [p.field for p in refused.value.problems] == ["evidence"]
+    assert "kept" in str(refused.value)
+    k = kwf.update_commitment(
+        session, k.id, user=FOCAL_GTM, version=1, evidence="https://example.org/roadmap-report"
+    )  # given here first, without the status
+    k = kwf.update_commitment(session, k.id, user=FOCAL_GTM, version=2, status="fulfilled")
+    assert k.status == "fulfilled"
+    with pytest.raises(kwf.CommitmentError, match="needs evidence"):
+        kwf.update_commitment(session, k.id, user=SEC, version=3, evidence="")
