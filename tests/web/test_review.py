@@ -391,3 +391,22 @@ def test_proposal_page_names_the_maturity_in_the_interface_language(
     client.post("/language", data={"lang": "es", "next": "/"})
     spanish = client.get(f"/review/proposals/{p.id}").get_data(as_text=True)
     assert "· operativa" in spanish and "· operational" not in spanish
+
+
+def test_the_recipient_is_told_its_answer_and_offered_the_other(
+    as_user: Any, run: Session
+) -> None:
+    """Like the provider: after answering, the page says which answer was given and offers the
+    other one; the history says the answer without an arrow to a status that did not change
+    ("ne convient pas → proposée" read like a status change: the audit)."""
+    gtm = as_user("focal_gtm")
+    p = prop(run, "BRA")
+    answered = gtm.post(
+        f"/review/proposals/{p.id}/response", data={"response": "does_not_fit", "version": 1}
+    )
+    assert answered.status_code == 302
+    page = gtm.get(f"/review/proposals/{p.id}").get_data(as_text=True)
+    assert "You answered that this proposal does not fit your need." in page
+    assert 'value="fits"' in page and 'value="does_not_fit"' not in page
+    history = page.split('<ol class="timeline">', 1)[1].split("</ol>", 1)[0]
+    assert "→" not in history, history
