@@ -232,6 +232,9 @@ def _judge(said: str, english: str, lang: str, value: str) -> list[str]:
     return wrong
 
 
+# What a database does (refuse, write nothing) is the same in every language: each language on
+# SQLite, one on PostgreSQL (tests/conftest.py, one_case_on_postgresql).
+@pytest.mark.one_case_on_postgresql(lang="es")
 @pytest.mark.parametrize("lang", LANGUAGES)
 def test_every_date_field_of_every_form(app: Flask, world: dict[str, Any], as_user: Any,
                                         lang: str) -> None:  # fmt: skip
@@ -273,6 +276,9 @@ def test_every_date_field_of_every_form(app: Flask, world: dict[str, Any], as_us
     assert not wrong, f"{len(wrong)} problems:\n" + "\n".join(wrong)
 
 
+# What a database does (refuse, write nothing) is the same in every language: each language on
+# SQLite, one on PostgreSQL (tests/conftest.py, one_case_on_postgresql).
+@pytest.mark.one_case_on_postgresql(lang="es")
 @pytest.mark.parametrize("lang", LANGUAGES)
 def test_every_date_field_of_the_api(app: Flask, world: dict[str, Any], lang: str) -> None:
     client = app.test_client()
