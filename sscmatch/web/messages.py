@@ -22,6 +22,7 @@ from sscmatch.web.fieldnames import FIELD_LABELS
 from sscmatch.web.templating import STATUS_LABELS, period
 from sscmatch.web.translate import gettext
 from sscmatch.workflow.base import N_
+from sscmatch.workflow.registry.records import SET_BY_THE_SERVICE
 
 DATE_VALUES = ("start", "end")
 """Values that are dates: shown as the reader writes a date (``mai 2027``), never in ISO."""
@@ -56,6 +57,7 @@ SHAPES = (
     # the registry's own refusals of a field (sscmatch.workflow.registry)
     N_("the id of a record cannot change"),
     N_("say what the focal point should change (a note is required)"),
+    SET_BY_THE_SERVICE,
     # pydantic's own
     N_("Input should be greater than or equal to %(n)s"),
     N_("Input should be less than or equal to %(n)s"),

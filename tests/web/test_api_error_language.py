@@ -88,6 +88,43 @@ def _filled(rule: str) -> str:
     return re.sub(r"<(?:\w+:)?\w+>", UNKNOWN_TEXT, path)
 
 
+# A value of another JSON kind than the schema's, for each kind a field may have.
+WRONG_KIND: dict[str, Any] = {
+    "string": 12,
+    "array": "not a list",
+    "integer": "twelve",
+    "number": "twelve",
+    "boolean": "perhaps",
+    "object": [1],
+}
+
+
+def _resolve(spec: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
+    while "$ref" in schema:
+        schema = spec["components"]["schemas"][schema["$ref"].rsplit("/", 1)[1]]
+    return schema
+
+
+def _kind(spec: dict[str, Any], schema: dict[str, Any]) -> str | None:
+    schema = _resolve(spec, schema)
+    kinds = [schema.get("type")] + [
+        _resolve(spec, s).get("type") for s in schema.get("anyOf", []) + schema.get("oneOf", [])
+    ]
+    return next((k for k in kinds if k in WRONG_KIND), None)
+
+
+def _wrong_kinds(spec: dict[str, Any], operation: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """A body per field of the operation's schema, that field of the wrong JSON kind (a title
+    as a number, a list of themes as text): pydantic's own reasons, which must be said in the
+    caller's language too (a number for a title answered "Input should be a valid string")."""
+    content = operation["requestBody"].get("content", {}).get("application/json", {})
+    body = _resolve(spec, content.get("schema", {}))
+    for name, prop in sorted(body.get("properties", {}).items()):
+        kind = _kind(spec, prop)
+        if kind is not None:
+            yield {name: WRONG_KIND[kind]}
+
+
 def _calls(app: Flask) -> Iterator[Call]:
     spec = app.test_client().get(f"{API}/openapi.json").get_json()
     for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
@@ -111,6 +148,8 @@ def _calls(app: Flask) -> Iterator[Call]:
                 m = method.upper()
                 yield Call("body failing its schema", who, m, f"{API}{path}", body={"zzz": 1})
                 yield Call("body failing its schema", who, m, f"{API}{path}", body=[1, 2])
+                for body in _wrong_kinds(spec, operation):
+                    yield Call("field of the wrong kind", who, m, f"{API}{path}", body=body)
                 yield Call("body that is no JSON", who, m, f"{API}{path}", raw="{not json")
     yield Call("method not allowed", "secretariat", "DELETE", f"{API}/needs")
     yield Call("method not allowed", "secretariat", "PUT", f"{API}/openapi.json")
@@ -198,6 +237,13 @@ def _wrong(
         if not text or text == english["message"] or findings:
             why = findings[0].why if findings else "the English message"
             wrong.append(f"{where} ({lang}, {why}): {text[:200]!r}")
+            continue
+        # a field's own reason as English gives it ("Input should be a valid string": one
+        # English-only word, so no sentence to the detector), under a translated label
+        in_english = dict(english.get("fields") or {})
+        for name, reason in dict(answer.get("fields") or {}).items():
+            if reason == in_english.get(name):
+                wrong.append(f"{where} ({lang}, {name}'s English reason): {reason[:200]!r}")
     return wrong, checked
 
 
@@ -210,6 +256,7 @@ def test_every_api_error_is_said_in_the_callers_language(app: Flask, users: dict
         "unknown record",
         "bad page number",
         "body failing its schema",
+        "field of the wrong kind",
         "body that is no JSON",
         "method not allowed",
         "no such address",

@@ -240,6 +240,10 @@ def _update_record(
 
 
 SERVICE_FIELDS = ("source", "created")
+SET_BY_THE_SERVICE = N_(
+    "set by the service, not by a form or the API (sources cite the documents of imported "
+    "bundles; created is the day a record was registered)"
+)
 """Fields the service sets: where a record came from (an imported document's citation) and the
 day it was registered. A form or an API call cannot claim them."""
 
@@ -251,10 +255,7 @@ def _refuse_service_fields(data: dict[str, Any], record: Any = None) -> None:
             continue
         if record is not None and data[name] == getattr(record, name, None):
             continue  # sent back as it was read
-        errors[name] = (
-            "set by the service, not by a form or the API (sources cite the documents of "
-            "imported bundles; created is the day a record was registered)"
-        )
+        errors[name] = SET_BY_THE_SERVICE
     if errors:
         raise InvalidRecord(errors)
 
