@@ -27,9 +27,11 @@ from datetime import date
 from email.message import EmailMessage
 from pathlib import Path
 
+from babel.dates import format_date
 from babel.support import NullTranslations, Translations
 from sqlmodel import Session, col, select
 
+from sscmatch.dates import PartialDate, PartialDateError
 from sscmatch.models import Commitment, Notice, Reminder, StudyTour, User
 from sscmatch.vocab import INTERFACE_LANGUAGES, load_vocabulary
 from sscmatch.workflow import notices as notice_wf
@@ -195,6 +197,15 @@ class _DigestNames:
         return self.translations.ugettext(code.replace("_", " "))
 
 
+def _period(text: str, language: str) -> str:
+    """A due date as the recipient writes it (``20 de julio de 2026``, ``July 2026``): the
+    digest is read by people, its ISO text stays in the data (``Item.due``)."""
+    try:
+        return PartialDate.parse(text).format(language)
+    except PartialDateError:  # stored before a rule it now breaks: shown as it is
+        return text
+
+
 def render(digest: Digest, today: date) -> tuple[str, str]:
     """Subject and plain-text body of a digest, in its recipient's language (commitments and
     notices keep the wording they were recorded with)."""
@@ -224,7 +235,7 @@ def render(digest: Digest, today: date) -> tuple[str, str]:
             _("Commitments of %(owners)s as of %(date)s.")
             % {
                 "owners": ", ".join(sorted(name(c) for c in digest.countries)),
-                "date": today.isoformat(),
+                "date": format_date(today, format="long", locale=digest.language),
             },
             "",
         ]
@@ -244,7 +255,7 @@ def render(digest: Digest, today: date) -> tuple[str, str]:
             lines.append(
                 "  "
                 + _("owner: %(owner)s; due %(due)s (%(when)s)")
-                % {"owner": owner, "due": i.due, "when": when}
+                % {"owner": owner, "due": _period(i.due, digest.language), "when": when}
             )
             if i.tour:
                 lines.append(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import socketserver
 import threading
 from collections.abc import Iterator
@@ -273,3 +274,25 @@ def test_inactive_users_get_no_notice_digest(
     session.commit()
     found, _ = rwf.digests(session, TODAY, 14, None)
     assert "sec@test.org" not in {d.recipient for d in found}
+
+
+@pytest.mark.parametrize(
+    ("language", "as_of", "due"),
+    [
+        ("en", "July 15, 2026", "June 2026"),
+        ("es", "15 de julio de 2026", "junio de 2026"),
+        ("pt", "15 de julho de 2026", "junho de 2026"),
+        ("fr", "15 juillet 2026", "juin 2026"),
+    ],
+)
+def test_a_digest_writes_its_dates_in_its_readers_language(
+    session: Session, world: StudyTour, language: str, as_of: str, due: str
+) -> None:
+    """The dates of the body as the recipient writes them ("due 2026-06" in a Spanish digest
+    was ISO text in a sentence); the subject keeps its ISO stamp (sortable in a mailbox)."""
+    found, _ = rwf.digests(session, TODAY, 14, None)
+    gtm = next(d for d in found if d.recipient == "gtm@test.org")
+    gtm.language = language
+    _subject, body = rwf.render(gtm, TODAY)
+    assert as_of in body and due in body, body
+    assert not re.search(r"(?<![\w-])\d{4}-\d{2}(?:-\d{2})?(?![\d-])", body), body
