@@ -18,11 +18,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from functools import lru_cache
 from typing import cast
 
-from babel.dates import format_date, format_skeleton
+from babel.dates import format_date, format_skeleton, format_time
 
 from sscmatch.enums import DATE_PRECISIONS, DatePrecision
 
@@ -168,6 +168,13 @@ class PartialDate:
         if self.precision == "month":
             return str(format_skeleton("yMMMM", self.first, locale=locale))
         return str(format_date(self.first, format="long", locale=locale))
+
+
+def moment_words(value: datetime, locale: str) -> str:
+    """A moment (its clock as given: the callers' are UTC) as a reader of ``locale`` writes it,
+    in a sentence or a digest: ``6 déc. 2026 04:36``, ``Dec 6, 2026 04:36``."""
+    day = format_date(value, format="medium", locale=locale)
+    return f"{day} {format_time(value, format='short', locale=locale)}"
 
 
 def text_of(first: date, precision: str) -> str:

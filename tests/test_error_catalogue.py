@@ -335,3 +335,20 @@ def test_every_error_message_is_in_the_catalogue() -> None:
     assert not found, f"{len(found)} error messages not in the catalogue:\n" + "\n".join(
         map(str, found)
     )
+
+
+def _iso_text_params() -> list[str]:
+    """The values of raised errors given as a date's text (``day.isoformat()``,
+    ``moment.strftime(...)``): the edge writes a ``date`` or a ``datetime`` the reader's way
+    (:func:`sscmatch.web.tourtext.message`), but their ISO text reached French sentences as is."""
+    out = []
+    for path, function, line, call in _raises():
+        for keyword in call.keywords:
+            for node in ast.walk(keyword.value):
+                if isinstance(node, ast.Call) and _name(node.func) in ("isoformat", "strftime"):
+                    out.append(f"{path}:{line} {function}: {keyword.arg}")
+    return out
+
+
+def test_no_error_carries_a_date_as_its_iso_text() -> None:
+    assert _iso_text_params() == []

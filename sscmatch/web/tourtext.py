@@ -16,10 +16,10 @@ import re
 from datetime import date, datetime
 from typing import Any
 
-from sscmatch.dates import PartialDate
+from sscmatch.dates import PartialDate, moment_words
 from sscmatch.vocab import Vocabulary, load_vocabulary
 from sscmatch.web.templating import ROLE_LABELS, STATUS_LABELS, country_name, period
-from sscmatch.web.translate import gettext
+from sscmatch.web.translate import current_lang, gettext
 from sscmatch.web.translate import lazy_gettext as _l
 from sscmatch.workflow import tours as wf
 
@@ -138,6 +138,8 @@ def _param(name: str, value: Any) -> Any:
         isinstance(value, date) and not isinstance(value, datetime)
     ):
         return period(value)  # a date as the reader writes it ("12 mars 2008"), never ISO
+    if isinstance(value, datetime):  # a moment (in UTC, as the messages say): "6 déc. 2026, 04:36"
+        return moment_words(value, current_lang())
     if isinstance(value, str):
         return gettext(value)  # the English of one of our messages ("the title"), else as is
     return value

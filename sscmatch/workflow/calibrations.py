@@ -191,8 +191,8 @@ def check_as_of(as_of: date, today: date) -> date:
                 "the calibration date %(day)s is after today (%(today)s): "
                 "a calibration learns from the history before its date"
             ),
-            day=as_of.isoformat(),
-            today=today.isoformat(),
+            day=as_of,  # dates, not their ISO text: the edge writes them the reader's way
+            today=today,
         )
     return as_of
 
@@ -229,7 +229,7 @@ def begin(
                 "wait until it has finished"
             ),
             id=busy.id,
-            started=busy.created_at.strftime("%Y-%m-%d %H:%M"),
+            started=busy.created_at.replace(second=0, microsecond=0, tzinfo=None),  # in UTC
         )
     row = Calibration(
         created_by=user_id,

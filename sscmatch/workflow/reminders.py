@@ -31,7 +31,7 @@ from babel.dates import format_date
 from babel.support import NullTranslations, Translations
 from sqlmodel import Session, col, select
 
-from sscmatch.dates import PartialDate, PartialDateError
+from sscmatch.dates import PartialDate, PartialDateError, moment_words
 from sscmatch.models import Commitment, Notice, Reminder, StudyTour, User
 from sscmatch.vocab import INTERFACE_LANGUAGES, load_vocabulary
 from sscmatch.workflow import notices as notice_wf
@@ -275,7 +275,7 @@ def render(digest: Digest, today: date) -> tuple[str, str]:
         names = _DigestNames(digest.language, t)
         lines.append(_("WHAT ARRIVED FOR YOU (%(num)d)") % {"num": len(digest.notices)})
         for notice in digest.notices:
-            when = notice.created_at.strftime("%Y-%m-%d %H:%M")
+            when = moment_words(notice.created_at, digest.language)
             lines.append(f"- {when} {notice_wf.render(notice, _, ngettext, names)}")
         lines += ["", _("Answer, decide or read more in sscmatch: its Notices page lists them.")]
     return subject, "\n".join(lines).rstrip("\n") + "\n"

@@ -53,3 +53,29 @@ def test_every_coded_value_is_named_in_the_readers_language(app: Flask, lang: st
                     if code in said or str(label) not in said:
                         shown.append(f"{text!r} with {name}={code}: {said!r}")
     assert shown == []
+
+
+@pytest.mark.parametrize(
+    ("lang", "day", "moment"),
+    [("es", "2 de diciembre de 2026", "dic"), ("pt", "2 de dezembro de 2026", "dez"),
+     ("fr", "2 décembre 2026", "déc")],
+)  # fmt: skip
+def test_dates_and_moments_in_messages_are_written_the_readers_way(
+    app: Flask, lang: str, day: str, moment: str
+) -> None:
+    """A message's date or moment value (a calibration asked for a later day, one still running
+    since a moment) is written as the reader writes it, never as its ISO text."""
+    from datetime import date, datetime
+
+    later = (
+        "the calibration date %(day)s is after today (%(today)s): a calibration learns "
+        "from the history before its date"
+    )
+    busy = (
+        "calibration %(id)s is still running (started %(started)s UTC); wait until it has finished"
+    )
+    with app.app_context(), app.test_request_context(headers={"Accept-Language": lang}):
+        said = message(later, {"day": date(2099, 1, 1), "today": date(2026, 12, 2)})
+        running = message(busy, {"id": 3, "started": datetime(2026, 12, 6, 4, 36)})
+    assert day in said and "2026-12-02" not in said, said
+    assert moment in running and ":36" in running and "2026-12-06" not in running, running
