@@ -17,7 +17,7 @@ from sscmatch.cli import RUN_ON_ANY_SCHEMA
 from sscmatch.db import alembic_config, init_db, make_engine
 from sscmatch.schema import schema_state
 from sscmatch.workflow.reminders import catalogue
-from tests.conftest import BACKENDS, fresh_pg_schema, make_test_app
+from tests.conftest import BACKENDS, create_accounts, fresh_pg_schema, make_test_app, sign_in
 
 # Arguments each command needs to get past its own usage checks (a command added without an
 # entry here runs with none: if it needs some, this test says so by its usage error).
@@ -190,3 +190,30 @@ def test_init_db_runs_on_a_database_not_set_up(empty_url: str, tmp_path: Path) -
     result = _app(empty_url, tmp_path).test_cli_runner().invoke(args=["init-db"])
     assert result.exit_code == 0, result.output
     assert schema_state(make_engine(empty_url)).ready
+
+
+def test_a_database_lost_while_serving_is_a_503_then_checked_again(
+    database_url: str, tmp_path: Path
+) -> None:
+    """Ready, then the database goes (a restart, the network): every page and the API answer
+    503 with the cause instead of a 500, and serve again once it is back, without a restart."""
+    app = _app(database_url, tmp_path)
+    create_accounts(app.extensions["sscmatch.engine"])
+    client = sign_in(app.test_client(), "secretariat")  # pages that read the database
+    assert client.get("/needs").status_code == 200  # ready: the checks have ended
+    kept = app.extensions["sscmatch.engine"]
+    app.extensions["sscmatch.engine"] = make_engine(
+        f"sqlite:///{tmp_path / 'gone' / 'x.db'}"
+        if database_url.startswith("sqlite")
+        else "postgresql://nobody@127.0.0.1:1/gone"
+    )
+    try:
+        for path in ("/", "/needs", "/review/queue", "/healthz"):
+            answer = client.get(path)
+            assert answer.status_code == 503, (path, answer.status_code)
+            assert "cannot reach its database" in answer.get_data(as_text=True), path
+    finally:
+        app.extensions["sscmatch.engine"].dispose()
+        app.extensions["sscmatch.engine"] = kept
+    assert client.get("/healthz").json == {"status": "ok"}
+    assert client.get("/needs").status_code == 200

@@ -5,8 +5,10 @@ signed-in user from the database): is the database reachable, and at the schema 
 needs (:func:`sscmatch.schema.schema_state`)? Until it is, every address but the static files
 answers 503 with ``Retry-After`` and says what is wrong in the reader's language (the page, the
 API's ``{"error", "message"}``, ``/healthz``'s ``status``); once it is, a flag on the app ends the
-checks for the process (a schema does not go back). Without this, an update deployed without
-``sscmatch init-db`` answered every page with "Something went wrong" and ``/healthz`` with "ok".
+checks for the process (a schema does not go back) until a request finds the database lost
+(``OperationalError``: the same 503, and the checks start again). Without this, an update
+deployed without ``sscmatch init-db`` answered every page with "Something went wrong" and
+``/healthz`` with "ok".
 
 The answer reads nothing from the database: the language comes from the visitor's session or
 browser (not the account's setting), and the page is ``templates/unavailable.html``, without the
@@ -15,14 +17,16 @@ menus that need the signed-in user.
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from flask import Flask, current_app, jsonify, request, session
 from flask_babel import force_locale
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 
 from sscmatch.schema import SchemaState, schema_state
 from sscmatch.vocab import INTERFACE_LANGUAGES
+from sscmatch.web.db import get_session
 from sscmatch.web.translate import gettext as _
 
 READY = "sscmatch.database_ready"
@@ -33,6 +37,18 @@ RETRY_AFTER_SECONDS = 30
 def init_app(app: Flask) -> None:
     app.extensions[READY] = False
     app.before_request(refuse_until_ready)
+    # The database lost while serving (a restart, the network, a full disk): the same 503, and
+    # the next requests check again before anything else.
+    app.register_error_handler(OperationalError, _lost)
+    app.register_error_handler(InterfaceError, _lost)
+
+
+def _lost(exc: Exception) -> Any:
+    current_app.extensions[READY] = False
+    current_app.logger.error("the database failed during a request: %s", exc)
+    with contextlib.suppress(SQLAlchemyError):
+        get_session().rollback()
+    return _unavailable("database_unreachable", None)
 
 
 def refuse_until_ready() -> Any:
