@@ -27,13 +27,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from flask import Flask, current_app, jsonify, render_template, request
+from flask import Flask, current_app, flash, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from sscmatch.web.api import ApiError
 from sscmatch.web.db import get_session
-from sscmatch.web.fieldnames import FIELD_LABELS, field_problem
+from sscmatch.web.fieldnames import FIELD_LABELS, field_problem, show_beside
 from sscmatch.web.messages import translated
 from sscmatch.web.tourtext import message
 from sscmatch.web.translate import lazy_gettext as _l
@@ -126,6 +126,14 @@ def field_errors(exc: BaseException) -> dict[str, str] | None:
             out[p.field] = f"{out[p.field]} {said}" if p.field in out else said
         return out
     return None
+
+
+def flash_beside(form: Any, exc: BaseException) -> None:
+    """A refused edit on its form: each field's problem beside its field (the form keeps what
+    was typed), the rest flashed above it; an error about no field is flashed whole."""
+    fields = field_errors(exc)
+    for text in [error_text(exc)] if fields is None else show_beside(form, fields):
+        flash(text, "error")
 
 
 def error_text(exc: BaseException) -> str:

@@ -23,8 +23,8 @@ from sscmatch.models import Commitment, StudyTour, User
 from sscmatch.web.access import SIGNED_IN, access
 from sscmatch.web.conflict import conflict_message
 from sscmatch.web.db import get_session
-from sscmatch.web.errors import error_text, field_errors, page_status
-from sscmatch.web.fieldnames import DATE_HINT, FIELD_LABELS, show_beside
+from sscmatch.web.errors import flash_beside, page_status
+from sscmatch.web.fieldnames import DATE_HINT, FIELD_LABELS
 from sscmatch.web.fragments import render_kept
 from sscmatch.web.pageform import PageForm
 from sscmatch.web.templating import STATUS_LABELS
@@ -150,10 +150,7 @@ def commitment(commitment_id: str) -> Any:
                     flash(conflict_message(exc), "error")
                     status = 409
                 else:
-                    # each field's problem beside its field (typed values kept), the rest above
-                    beside = field_errors(exc)
-                    for text in [error_text(exc)] if beside is None else show_beside(form, beside):
-                        flash(text, "error")
+                    flash_beside(form, exc)
                     status = page_status(exc)
                 k = db.get(Commitment, commitment_id) or k
             else:

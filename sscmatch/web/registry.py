@@ -45,8 +45,8 @@ from sscmatch.vocab import Vocabulary, load_vocabulary
 from sscmatch.web.access import SIGNED_IN, access
 from sscmatch.web.conflict import conflict_message, duplicate_message
 from sscmatch.web.db import get_session
-from sscmatch.web.errors import error_text, field_errors
-from sscmatch.web.fieldnames import DATE_HINT, FIELD_LABELS, show_beside
+from sscmatch.web.errors import error_text, flash_beside
+from sscmatch.web.fieldnames import DATE_HINT, FIELD_LABELS
 from sscmatch.web.pageform import PageForm
 from sscmatch.web.templating import (
     MATURITY_LABELS,
@@ -481,11 +481,6 @@ def _fill_from(form: _RecordForm, record: Capacity | Need) -> None:
             fld.data = value
 
 
-def _show_errors(form: _RecordForm, exc: reg.InvalidRecord) -> None:
-    for text in show_beside(form, field_errors(exc) or {}):
-        flash(text, "error")
-
-
 def _edit(kind: str, record: Capacity | Need | None) -> Any:
     """The create/edit form of a capacity or need (``record`` None creates)."""
     vocab = _vocab()
@@ -549,7 +544,7 @@ def _save(
             saved = update(db, vocab, current_user, record.id, data, form.version.data)
     except reg.InvalidRecord as exc:
         db.rollback()
-        _show_errors(form, exc)
+        flash_beside(form, exc)
         return 400, None
     except (reg.Conflict, StaleVersion, DuplicateRecord) as exc:
         db.rollback()
@@ -642,8 +637,7 @@ def _need_step(need_id: str, step: str) -> Any:
     except reg.InvalidRecord as exc:
         db.rollback()
         if isinstance(form, ReturnForm):
-            for text in show_beside(form, field_errors(exc) or {}):
-                flash(text, "error")
+            flash_beside(form, exc)
             return _need_page(reg.get_need(db, need_id), note_form=form), 400
         raise
     db.commit()

@@ -37,8 +37,8 @@ from sscmatch.vocab import load_vocabulary
 from sscmatch.web.access import SIGNED_IN, access
 from sscmatch.web.conflict import conflict_message
 from sscmatch.web.db import get_session
-from sscmatch.web.errors import error_text, field_errors, page_status, rollback
-from sscmatch.web.fieldnames import DATE_HINT, FIELD_LABELS, show_beside
+from sscmatch.web.errors import error_text, flash_beside, page_status, rollback
+from sscmatch.web.fieldnames import DATE_HINT, FIELD_LABELS
 from sscmatch.web.pageform import PageForm
 from sscmatch.web.templating import CONSTITUENCY_LABELS, STATUS_LABELS, country_name
 from sscmatch.web.tourtext import message
@@ -334,9 +334,7 @@ def add_commitment(tour_id: str) -> Any:
             )
         except wf.TourError as exc:
             _fail(exc)
-            beside = field_errors(exc)  # each field's problem beside its field, the rest above
-            for text in [error_text(exc)] if beside is None else show_beside(form, beside):
-                flash(text, "error")
+            flash_beside(form, exc)
         else:
             db.commit()
             flash(_("Commitment %(id)s recorded.", id=k.id), "info")

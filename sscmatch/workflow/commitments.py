@@ -56,6 +56,9 @@ class CommitmentBadFilter(CommitmentError, BadParameter):
     """A list's filter that cannot be used (400)."""
 
 
+NEEDS_EVIDENCE = N_("a fulfilled commitment needs evidence (text or a link)")
+
+
 class CommitmentProblems(CommitmentError, TourProblems):
     """Every problem of a commitment's fields at once, each naming its field (``due``,
     ``evidence``, ``note``, ``description``), so a form shows each beside its field; nothing was
@@ -210,9 +213,7 @@ def add_commitment(
     if not description and "description" not in _fields(problems):
         problems.append(Problem("description", N_("say what was committed (description)")))
     if status == "fulfilled" and not evidence and "evidence" not in _fields(problems):
-        problems.append(
-            Problem("evidence", N_("a fulfilled commitment needs evidence (text or a link)"))
-        )
+        problems.append(Problem("evidence", NEEDS_EVIDENCE))
     due_period = _check_date(due, problems)
     _check_due_after(due_period, tour.start, problems)
     _raise_problems(problems)
@@ -319,9 +320,7 @@ def update_commitment(
     fulfilling = new_status == "fulfilled" and k.status != "fulfilled"
     if new_status == "fulfilled" and "evidence" not in _fields(problems):
         if not new_evidence:
-            problems.append(
-                Problem("evidence", N_("a fulfilled commitment needs evidence (text or a link)"))
-            )
+            problems.append(Problem("evidence", NEEDS_EVIDENCE))
         elif fulfilling and new_evidence == k.evidence and not _given_in_the_service(session, k):
             # What a commitment recorded from the documents holds is the citation of where it
             # was found, not a proof that it was kept (it passed for one: the audit).

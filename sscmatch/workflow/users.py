@@ -170,8 +170,8 @@ def end_sessions(session: Session, user_id: int, *, revoke_token: bool = False) 
 
 
 def set_language(session: Session, user_id: int, language: str) -> bool:
-    """Keep the language the user chose for the pages as the account's own: the next sign-in,
-    on any device, and the reminder digests use it. True when it changed."""
+    """The account's language (its *Account* page sets it): the pages at every sign-in, on any
+    device, and the reminder digests. True when it changed."""
     user = session.get(User, user_id)
     if user is None or user.language == language:
         return False
