@@ -1,0 +1,85 @@
+"""A count inside a sentence is written the reader's way: "3 993 jours de retard", "3,993 days
+overdue" (the follow-up list printed "3993 jours de retard": a plural message's ``%(num)d``
+printed the bare integer in every language). The class is every plural message of the catalogue,
+through both ways a page fills one: view code (``translate.ngettext``) and templates
+(``ngettext(...)``, Jinja's newstyle call). Only the count the plural form was chosen for is
+grouped: a year or an id beside it stays as it is."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from babel.messages.pofile import read_po
+from babel.numbers import format_decimal
+from flask import render_template_string
+from markupsafe import Markup
+
+from sscmatch import PROJECT_ROOT
+from sscmatch.web import translate
+
+CATALOGUE = PROJECT_ROOT / "sscmatch" / "translations" / "messages.pot"
+COUNT = 12345
+SLOT = re.compile(r"%\((\w+)\)([sd])")
+
+
+def _plural_messages_with_a_count() -> list[tuple[str, str]]:
+    with CATALOGUE.open("rb") as file:
+        catalogue = read_po(file)
+    return [
+        (m.id[0], m.id[1]) for m in catalogue if m.id and m.pluralizable and "%(num)" in m.id[1]
+    ]
+
+
+MESSAGES = _plural_messages_with_a_count()
+
+
+def _values(singular: str, plural: str) -> dict[str, Any]:
+    """Every other placeholder filled: a word for ``%s``, a year for ``%d`` (which must stay
+    "2031", not "2,031")."""
+    return {
+        name: (2031 if kind == "d" else "word")
+        for name, kind in SLOT.findall(singular + plural)
+        if name != "num"
+    }
+
+
+def test_the_walk_has_messages_to_walk() -> None:
+    assert len(MESSAGES) > 20
+
+
+@pytest.mark.parametrize("lang", ["en", "es", "pt", "fr"])
+def test_every_plural_message_groups_its_count(app: Any, lang: str) -> None:
+    grouped = format_decimal(COUNT, locale=lang)
+    assert grouped != str(COUNT)  # 12,345 / 12.345 / 12 345
+    wrong: dict[str, str] = {}
+    with app.test_request_context("/", headers={"Accept-Language": lang}):
+        assert translate.current_lang() == lang
+        for singular, plural in MESSAGES:
+            values = _values(singular, plural)
+            from_code = translate.ngettext(singular, plural, COUNT, **values)
+            from_template = render_template_string(
+                "{{ ngettext(s, p, n, **v) }}", s=singular, p=plural, n=COUNT, v=values
+            )
+            for how, text in (("code", from_code), ("template", str(Markup(from_template)))):
+                if grouped not in text.replace("&#39;", "'") or "2,031" in text:
+                    wrong[f"{how}: {singular}"] = text
+    assert wrong == {}
+
+
+def test_small_counts_and_other_numbers_are_left_alone(app: Any) -> None:
+    with app.test_request_context("/", headers={"Accept-Language": "en"}):
+        assert translate.ngettext("%(num)d day", "%(num)d days", 3) == "3 days"
+        # a year beside the count is no count, unless it is the same number
+        text = translate.ngettext("%(num)d in %(year)d", "%(num)d in %(year)d", 1500, year=2031)
+        assert text == "1,500 in 2031"
+
+
+def test_a_template_count_is_still_escaped(app: Any) -> None:
+    with app.test_request_context("/", headers={"Accept-Language": "en"}):
+        html = render_template_string(
+            "{{ ngettext('%(num)d for %(who)s', '%(num)d for %(who)s', 4321, who=who) }}",
+            who="<b>",
+        )
+    assert html == "4,321 for &lt;b&gt;"
