@@ -362,6 +362,10 @@ class _RecordForm(PageForm):
         self.themes.render_kw = {
             **(self.themes.render_kw or {}),
             "data-suggest-url": url_for("registry.suggest_themes"),
+            # the picker's words (static/js/theme-picker.js), in the reader's language; the
+            # script puts the theme's name and the number of suggestions in place of {}
+            "data-remove-label": _("Remove the theme {}"),
+            "data-found-label": _("Themes found: {}"),
         }
         known = {value for value, _label in self.themes.choices}
         for extra in self.themes.data or []:

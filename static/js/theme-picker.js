@@ -61,6 +61,12 @@
     var active = -1;
     var items = [];
 
+    // A sentence the page gave in the reader's language, with ``value`` in place of its {}.
+    function words(attribute, value) {
+      var text = select.getAttribute(attribute);
+      return text ? text.replace("{}", value) : value;
+    }
+
     function optionFor(value) {
       for (var i = 0; i < select.options.length; i++) {
         if (select.options[i].value === value) { return select.options[i]; }
@@ -80,7 +86,7 @@
         var remove = document.createElement("button");
         remove.type = "button";
         remove.className = "chip-remove";
-        remove.setAttribute("aria-label", "× " + chip.textContent);
+        remove.setAttribute("aria-label", words("data-remove-label", chip.textContent));
         remove.textContent = "×";
         remove.setAttribute("data-value", opt.value);
         remove.addEventListener("click", function (ev) {
@@ -139,7 +145,7 @@
     function show(found) {
       items = found;
       list.textContent = "";
-      if (!found.length) { forget(); live.textContent = "0"; return; }
+      if (!found.length) { forget(); live.textContent = words("data-found-label", "0"); return; }
       found.forEach(function (item, i) {
         var li = document.createElement("li");
         li.id = id + "-opt-" + i;
@@ -157,7 +163,7 @@
       list.hidden = false;
       input.setAttribute("aria-expanded", "true");
       highlight(0);
-      live.textContent = String(found.length);
+      live.textContent = words("data-found-label", String(found.length));
     }
 
     var ask = debounce(function () {

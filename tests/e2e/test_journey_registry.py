@@ -27,8 +27,14 @@ def test_focal_point_registers_a_need_with_the_theme_picker(
     option = page.locator("#themes-list [role=option]").first
     option.wait_for()
     expect(option).to_contain_text("inspección", ignore_case=True, use_inner_text=True)
+    # a screen reader hears how many themes were found, in the reader's language
+    expect(page.locator(".theme-picker [aria-live]")).to_contain_text("Temas encontrados: ")
     search.press("Enter")
     expect(page.locator(".theme-picker .picked .chip")).to_have_count(1)
+    # the chip's remove button is named in the reader's language
+    chip = page.locator(".theme-picker .picked .chip").first.inner_text().strip(" ×\n")
+    remove = page.locator(".theme-picker .chip-remove").first
+    expect(remove).to_have_attribute("aria-label", f"Quitar el tema {chip}")
     page.fill("#title", "Inspección en fincas de café (e2e)")
     page.fill("#languages", "español")
     shot(page, "need-form")
