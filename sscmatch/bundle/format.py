@@ -8,8 +8,10 @@ Unreadable input (bytes that are not UTF-8, broken CSV quoting, invalid JSON) be
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -147,15 +149,52 @@ LIST_FIELDS = frozenset(
 )
 
 
+FILE = N_("file")
+ROW = N_("row")
+HEADER = N_("header")
+RECORD = N_("record")
+BLANK = N_("(blank)")
+PLACES = (FILE, ROW, HEADER, RECORD, BLANK)
+"""Fields of a problem that name no column but a place of the bundle: words, which the edge says
+in the reader's language (a column's name is the file format's, shown as written)."""
+
+
 @dataclass(frozen=True)
 class Problem:
+    """One thing wrong with a bundle: where (``file``, ``line``, ``field``) and what, as an
+    English message of the catalogue (``msgid``, marked with ``N_``) and its values (``params``:
+    data as the bundle gave them, the user's text quoted, ids, column and file names, counts).
+
+    The edge says it in the reader's language (:mod:`sscmatch.web.imports`; an import's job
+    stores ``[file, line, field, msgid, params]`` for its page); ``message`` and ``str()`` are
+    the English, which the command line prints. A value that is itself a word is never a
+    parameter: each case is a message of its own."""
+
     file: str
     line: int
     field: str
-    message: str
+    msgid: str
+    params: Mapping[str, Any] = dataclasses.field(default_factory=dict, hash=False)
+
+    @property
+    def message(self) -> str:
+        """The English sentence."""
+        return self.msgid % dict(self.params) if self.params else self.msgid
 
     def __str__(self) -> str:
         return f"{self.file}:{self.line}: {self.field}: {self.message}"
+
+
+def plain(params: Mapping[str, Any]) -> dict[str, Any]:
+    """``params`` as JSON stores them: numbers and text as they are, anything else as its text.
+
+    >>> plain({"n": 3, "value": "'x'", "when": Path("a")})
+    {'n': 3, 'value': "'x'", 'when': 'a'}
+    """
+    return {
+        str(k): v if isinstance(v, str | int | float) and not isinstance(v, bool) else str(v)
+        for k, v in params.items()
+    }
 
 
 class BundleError(DomainError):
@@ -180,6 +219,75 @@ class RawBundle:
     problems: list[Problem] = field(default_factory=list)
 
 
+UNKNOWN_COLUMN = N_("unknown column (expected some of: %(names)s)")
+UNKNOWN_FIELD = N_("unknown field (expected some of: %(names)s)")
+UNKNOWN_TABLE = N_("unknown table (expected some of: %(names)s)")
+NAMED_AS_WRITTEN = (UNKNOWN_COLUMN, UNKNOWN_FIELD, UNKNOWN_TABLE)
+"""Messages whose field is a name as the bundle wrote it (a column, a field or a table nobody
+knows): never one of :data:`PLACES`' words, even when it reads like one."""
+
+INVALID_JSON = N_("invalid JSON")
+JSON_ERRORS: dict[str, str] = {
+    "Expecting value": N_("invalid JSON (Expecting value)"),
+    "Expecting ',' delimiter": N_("invalid JSON (Expecting ',' delimiter)"),
+    "Expecting ':' delimiter": N_("invalid JSON (Expecting ':' delimiter)"),
+    "Expecting property name enclosed in double quotes": N_(
+        "invalid JSON (Expecting property name enclosed in double quotes)"
+    ),
+    "Unterminated string starting at": N_("invalid JSON (Unterminated string starting at)"),
+    "Invalid control character at": N_("invalid JSON (Invalid control character at)"),
+    "Invalid \\escape": N_("invalid JSON (Invalid \\escape)"),
+    "Invalid \\uXXXX escape": N_("invalid JSON (Invalid \\uXXXX escape)"),
+    "Extra data": N_("invalid JSON (Extra data)"),
+}
+"""The JSON parser's reasons (``JSONDecodeError.msg``, Python's English), each a message of the
+catalogue with the English the command line has always printed; another is :data:`INVALID_JSON`."""
+
+BROKEN_HEADER: dict[str, str] = {
+    "expected after": N_("broken CSV (',' expected after '\"')"),
+    "end of data": N_("broken CSV (unexpected end of data)"),
+    "field limit": N_("broken CSV (field larger than field limit (%(limit)s))"),
+    "": N_("broken CSV"),
+}
+BROKEN_ROW: dict[str, str] = {
+    "expected after": N_(
+        "broken CSV quoting (',' expected after '\"'); quote fields that contain commas, "
+        "quotes or line breaks, doubling inner quotes"
+    ),
+    "end of data": N_(
+        "broken CSV quoting (unexpected end of data); quote fields that contain commas, "
+        "quotes or line breaks, doubling inner quotes"
+    ),
+    "field limit": N_(
+        "broken CSV quoting (field larger than field limit (%(limit)s)); quote fields that "
+        "contain commas, quotes or line breaks, doubling inner quotes"
+    ),
+    "": N_(
+        "broken CSV quoting; quote fields that contain commas, quotes or line breaks, "
+        "doubling inner quotes"
+    ),
+}
+"""The CSV reader's reasons (``csv.Error``, Python's English) in the header and in a row, by a
+phrase of each: a message of the catalogue apiece, the English as before; another is ``""``'s."""
+
+
+def _csv_error(exc: csv.Error, messages: dict[str, str]) -> tuple[str, dict[str, Any]]:
+    """The message of ``messages`` for the CSV reader's ``exc``, with its values.
+
+    >>> _csv_error(csv.Error("field larger than field limit (131072)"), BROKEN_HEADER)
+    ('broken CSV (field larger than field limit (%(limit)s))', {'limit': 131072})
+    >>> _csv_error(csv.Error("something new"), BROKEN_HEADER)
+    ('broken CSV', {})
+    """
+    text = str(exc)
+    if "field limit" in text:
+        return messages["field limit"], {"limit": csv.field_size_limit()}
+    for phrase in ("expected after", "end of data"):
+        if phrase in text:
+            return messages[phrase], {}
+    return messages[""], {}
+
+
 def read_bundle(path: Path) -> RawBundle:
     """Read a CSV folder or a ``.json`` file; unreadable parts become problems."""
     bundle = RawBundle()
@@ -188,7 +296,11 @@ def read_bundle(path: Path) -> RawBundle:
         for extra in sorted(p.name for p in path.glob("*.csv") if p.name not in known):
             bundle.problems.append(
                 Problem(
-                    extra, 1, "file", f"unknown table (expected one of: {', '.join(sorted(known))})"
+                    extra,
+                    1,
+                    FILE,
+                    N_("unknown table (expected one of: %(names)s)"),
+                    {"names": ", ".join(sorted(known))},
                 )
             )
         for table in TABLES:
@@ -202,12 +314,12 @@ def read_bundle(path: Path) -> RawBundle:
             Problem(
                 path.name,
                 1,
-                "file",
-                "not a bundle (expected a folder of CSV files or a .json file)",
+                FILE,
+                N_("not a bundle (expected a folder of CSV files or a .json file)"),
             )
         )
     else:
-        bundle.problems.append(Problem(str(path), 1, "file", "no such file or folder"))
+        bundle.problems.append(Problem(str(path), 1, FILE, N_("no such file or folder")))
     return bundle
 
 
@@ -221,9 +333,12 @@ def _decode(file: Path, bundle: RawBundle) -> str | None:
             Problem(
                 file.name,
                 line,
-                "file",
-                f"byte 0x{data[exc.start]:02x} is not UTF-8 (expected a UTF-8 encoded file; "
-                "re-save it as UTF-8)",
+                FILE,
+                N_(
+                    "byte %(byte)s is not UTF-8 (expected a UTF-8 encoded file; re-save it as "
+                    "UTF-8)"
+                ),
+                {"byte": f"0x{data[exc.start]:02x}"},
             )
         )
         return None
@@ -239,7 +354,8 @@ def _read_csv(file: Path, table: str, bundle: RawBundle) -> None:
     try:
         header = next(reader, None)
     except csv.Error as exc:
-        bundle.problems.append(Problem(file.name, 1, "file", f"broken CSV ({exc})"))
+        message, params = _csv_error(exc, BROKEN_HEADER)
+        bundle.problems.append(Problem(file.name, 1, FILE, message, params))
         return
     if header is None:
         return
@@ -251,15 +367,16 @@ def _read_csv(file: Path, table: str, bundle: RawBundle) -> None:
                 Problem(
                     file.name,
                     1,
-                    name or "(blank)",
-                    f"unknown column (expected some of: {', '.join(COLUMNS[table])})",
+                    name or BLANK,
+                    UNKNOWN_COLUMN,
+                    {"names": ", ".join(COLUMNS[table])},
                 )
             )
     for name in REQUIRED[table]:
         if name not in header:
-            bundle.problems.append(Problem(file.name, 1, name, "required column is missing"))
+            bundle.problems.append(Problem(file.name, 1, name, N_("required column is missing")))
     if len(set(header)) != len(header):
-        bundle.problems.append(Problem(file.name, 1, "header", "a column appears twice"))
+        bundle.problems.append(Problem(file.name, 1, HEADER, N_("a column appears twice")))
     line = reader.line_num + 1
     while True:
         try:
@@ -267,15 +384,8 @@ def _read_csv(file: Path, table: str, bundle: RawBundle) -> None:
         except StopIteration:
             break
         except csv.Error as exc:
-            bundle.problems.append(
-                Problem(
-                    file.name,
-                    line,
-                    "row",
-                    f"broken CSV quoting ({exc}); quote fields that contain commas, quotes or "
-                    "line breaks, doubling inner quotes",
-                )
-            )
+            message, params = _csv_error(exc, BROKEN_ROW)
+            bundle.problems.append(Problem(file.name, line, ROW, message, params))
             return
         if not any(c.strip() for c in cells):
             line = reader.line_num + 1
@@ -285,9 +395,9 @@ def _read_csv(file: Path, table: str, bundle: RawBundle) -> None:
                 Problem(
                     file.name,
                     line,
-                    "row",
-                    f"has {len(cells)} cells "
-                    f"(expected {len(header)}, one per column of the header)",
+                    ROW,
+                    N_("has %(n)s cells (expected %(expected)s, one per column of the header)"),
+                    {"n": len(cells), "expected": len(header)},
                 )
             )
         else:
@@ -310,16 +420,17 @@ def _read_json(file: Path, bundle: RawBundle) -> None:
         document = json.loads(text)
         lines = _element_lines(text)
     except json.JSONDecodeError as exc:
-        bundle.problems.append(Problem(file.name, exc.lineno, "file", f"invalid JSON ({exc.msg})"))
+        message = JSON_ERRORS.get(exc.msg, INVALID_JSON)
+        bundle.problems.append(Problem(file.name, exc.lineno, FILE, message))
         return
     except RecursionError:
         bundle.problems.append(
-            Problem(file.name, 1, "file", "invalid JSON (arrays or objects nested too deeply)")
+            Problem(file.name, 1, FILE, N_("invalid JSON (arrays or objects nested too deeply)"))
         )
         return
     if not isinstance(document, dict):
         bundle.problems.append(
-            Problem(file.name, 1, "file", "expected a JSON object with one array per table")
+            Problem(file.name, 1, FILE, N_("expected a JSON object with one array per table"))
         )
         return
     for key, items in document.items():
@@ -329,20 +440,23 @@ def _read_json(file: Path, bundle: RawBundle) -> None:
                     file.name,
                     lines.get((key, -1), 1),
                     key,
-                    f"unknown table (expected some of: {', '.join(TABLES)})",
+                    UNKNOWN_TABLE,
+                    {"names": ", ".join(TABLES)},
                 )
             )
             continue
         if not isinstance(items, list):
             bundle.problems.append(
-                Problem(file.name, lines.get((key, -1), 1), key, "expected an array of objects")
+                Problem(file.name, lines.get((key, -1), 1), key, N_("expected an array of objects"))
             )
             continue
         for index, item in enumerate(items):
             line = lines.get((key, index), 1)
             if not isinstance(item, dict):
                 bundle.problems.append(
-                    Problem(file.name, line, key, f"element {index} is not an object")
+                    Problem(
+                        file.name, line, key, N_("element %(n)s is not an object"), {"n": index}
+                    )
                 )
                 continue
             values: dict[str, Any] = {}
@@ -353,7 +467,8 @@ def _read_json(file: Path, bundle: RawBundle) -> None:
                             file.name,
                             line,
                             name,
-                            f"unknown field (expected some of: {', '.join(COLUMNS[key])})",
+                            UNKNOWN_FIELD,
+                            {"names": ", ".join(COLUMNS[key])},
                         )
                     )
                 else:
@@ -362,7 +477,7 @@ def _read_json(file: Path, bundle: RawBundle) -> None:
                 bundle.rows[key].append(Row(key, file.name, line, values))
 
 
-NUL_MESSAGE = "contains a NUL character (\\u0000), which a database cannot store; remove it"
+NUL_MESSAGE = N_("contains a NUL character (\\u0000), which a database cannot store; remove it")
 
 
 def _refuse_nul(bundle: RawBundle, file: str, line: int, values: dict[str, Any]) -> bool:

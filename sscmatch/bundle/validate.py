@@ -20,12 +20,15 @@ from pydantic import BaseModel, ValidationError
 from sscmatch.bundle.format import (
     BODY_HELD,
     LIST_FIELDS,
+    RECORD,
     REQUIRED,
     TABLES,
     Problem,
     RawBundle,
     Row,
+    plain,
 )
+from sscmatch.dates import PartialDateError, shown
 from sscmatch.schemas import (
     CapacityCreate,
     CommitmentCreate,
@@ -35,6 +38,7 @@ from sscmatch.schemas import (
     ThemeCreate,
 )
 from sscmatch.vocab import Resolution, Vocabulary
+from sscmatch.workflow.base import N_
 
 SCHEMAS: dict[str, type[BaseModel]] = {
     "themes": ThemeCreate,
@@ -138,8 +142,8 @@ def validate(
                         row.file,
                         row.line,
                         "id",
-                        f"duplicate id {record_id!r} "
-                        f"(first at line {seen[record_id]}; ids must be unique)",
+                        N_("duplicate id %(id)s (first at line %(first)s; ids must be unique)"),
+                        {"id": repr(record_id), "first": seen[record_id]},
                     )
                 )
                 continue
@@ -198,7 +202,7 @@ class _Checker:
         body_held = BODY_HELD.get(row.table, ("", ""))[0]
         for name in REQUIRED[row.table]:
             if values.get(name) in (None, [], "") and name != body_held:
-                self.problems.append(Problem(row.file, row.line, name, "required field is empty"))
+                self.problems.append(Problem(row.file, row.line, name, REQUIRED_EMPTY))
         if row.table != "themes":
             for name in COUNTRY_FIELDS & values.keys():
                 values[name] = self._map(row, name, values[name], self._country)
@@ -210,8 +214,11 @@ class _Checker:
                     row.file,
                     row.line,
                     "parent",
-                    f"unknown theme {values['parent']!r} "
-                    "(expected a theme id of the vocabulary or of this bundle)",
+                    N_(
+                        "unknown theme %(value)s (expected a theme id of the vocabulary or of "
+                        "this bundle)"
+                    ),
+                    {"value": repr(values["parent"])},
                 )
             )
         for name in LANGUAGE_FIELDS & values.keys():
@@ -247,7 +254,11 @@ class _Checker:
             name,
             text,
             self._lookup("country", text, self.vocab.resolve_country),
-            "a country code or name, e.g. BRA or Brasil",
+            N_(
+                "unknown value %(value)s (expected a country code or name, e.g. BRA or Brasil; "
+                "nearest: %(near)s)"
+            ),
+            N_("unknown value %(value)s (expected a country code or name, e.g. BRA or Brasil)"),
         )
 
     def _theme(self, row: Row, name: str, text: str) -> str | None:
@@ -259,7 +270,11 @@ class _Checker:
             name,
             text,
             self._lookup("theme", text, self.vocab.resolve_theme),
-            "a theme id or label, e.g. labour-inspection",
+            N_(
+                "unknown value %(value)s (expected a theme id or label, e.g. labour-inspection; "
+                "nearest: %(near)s)"
+            ),
+            N_("unknown value %(value)s (expected a theme id or label, e.g. labour-inspection)"),
         )
 
     def _language(self, row: Row, name: str, text: str) -> str | None:
@@ -271,12 +286,25 @@ class _Checker:
             name,
             text,
             self._lookup("language", text, self.vocab.resolve_language),
-            "an ISO 639-1 code or language name, e.g. es",
+            N_(
+                "unknown value %(value)s (expected an ISO 639-1 code or language name, e.g. es; "
+                "nearest: %(near)s)"
+            ),
+            N_("unknown value %(value)s (expected an ISO 639-1 code or language name, e.g. es)"),
         )
 
     def _resolve(
-        self, row: Row, name: str, text: str, result: Resolution, expected: str
+        self,
+        row: Row,
+        name: str,
+        text: str,
+        result: Resolution,
+        unknown_near: str,
+        unknown: str,
     ) -> str | None:
+        """The code ``text`` resolves to, else None and a problem: ambiguous, or unknown
+        (``unknown_near`` naming the nearest codes, or ``unknown``: the kind's own messages, what
+        is expected being words of the message rather than a value)."""
         if result.ok and result.value is not None:
             self.resolved.append(
                 Resolved(row.file, row.line, name, text, result.value, result.status, result.score)
@@ -284,11 +312,13 @@ class _Checker:
             return result.value
         near = ", ".join(c for c, _ in result.candidates[:3])
         if result.status == "ambiguous":
-            message = f"{text!r} is ambiguous (could be {near}; give the code or a fuller name)"
+            message = N_(
+                "%(value)s is ambiguous (could be %(near)s; give the code or a fuller name)"
+            )
         else:
-            hint = f"; nearest: {near}" if near else ""
-            message = f"unknown value {text!r} (expected {expected}{hint})"
-        self.problems.append(Problem(row.file, row.line, name, message))
+            message = unknown_near if near else unknown
+        params = {"value": repr(text), "near": near} if near else {"value": repr(text)}
+        self.problems.append(Problem(row.file, row.line, name, message, params))
         return None
 
 
@@ -315,29 +345,63 @@ def _build(
     except ValidationError as exc:
         for error in exc.errors():
             loc = [str(p) for p in error["loc"] if not isinstance(p, int)]
-            name = loc[0] if loc else "record"
+            name = loc[0] if loc else RECORD
             if name not in flagged:
-                problems.append(Problem(row.file, row.line, name, _message(error)))
+                message, params = _message(error)
+                problems.append(Problem(row.file, row.line, name, message, params))
                 flagged.add(name)
         return None
 
 
-def _message(error: Any) -> str:
+REQUIRED_EMPTY = N_("required field is empty")
+
+PYDANTIC: dict[str, str] = {
+    "string_type": N_("Input should be a valid string"),
+    "too_long": N_(
+        "List should have at most %(max_length)s items after validation, not %(actual_length)s"
+    ),
+    "list_type": N_("Input should be a valid list"),
+    "bool_type": N_("Input should be a valid boolean"),
+    "bool_parsing": N_("Input should be a valid boolean, unable to interpret input"),
+    "int_from_float": N_("Input should be a valid integer, got a number with a fractional part"),
+}
+"""Pydantic's own sentences for the errors a bundle's values can meet in the record schemas
+(:mod:`sscmatch.schemas`), each a message of the catalogue with the English pydantic says and
+its values from the error's ``ctx``."""
+
+
+def _message(error: Any) -> tuple[str, dict[str, Any]]:
+    """A schema's refusal of a field as a message of the catalogue and its values.
+
+    Our own wording for the common kinds; pydantic's own sentence for the others
+    (:data:`PYDANTIC`); a validator's ``ValueError``: a partial date's message and values
+    (:class:`sscmatch.dates.PartialDateError`), or the schema's sentence as it is, which the edge
+    recognises by its shape (:mod:`sscmatch.web.messages`)."""
     kind = error["type"]
     ctx = error.get("ctx") or {}
+    given = error.get("input")
+    got = {"value": shown(given) if isinstance(given, str) else repr(given)}  # cut short
     if kind == "missing":
-        return "required field is missing"
+        return N_("required field is missing"), {}
     if kind == "literal_error":
         choices = str(ctx.get("expected", "")).replace("'", "")
-        return f"got {error.get('input')!r} (expected one of: {choices})"
+        return N_("got %(value)s (expected one of: %(choices)s)"), {**got, "choices": choices}
     if kind in {"int_parsing", "int_type"}:
-        return f"got {error.get('input')!r} (expected a whole number)"
+        return N_("got %(value)s (expected a whole number)"), got
     if kind == "greater_than_equal":
-        return f"got {error.get('input')!r} (expected a number ≥ {ctx.get('ge')})"
+        return N_("got %(value)s (expected a number ≥ %(ge)s)"), {**got, "ge": ctx.get("ge")}
     if kind in {"too_short", "string_too_short"}:
-        return "must not be empty"
-    message = str(error["msg"])
-    return message.removeprefix("Value error, ")
+        return N_("must not be empty"), {}
+    if kind == "string_too_long":
+        return N_("String should have at most %(n)s characters"), {"n": ctx.get("max_length")}
+    if kind == "less_than_equal":
+        return N_("Input should be less than or equal to %(n)s"), {"n": ctx.get("le")}
+    if kind in PYDANTIC:
+        return PYDANTIC[kind], plain(ctx)
+    cause = ctx.get("error")
+    if kind == "value_error" and isinstance(cause, PartialDateError):
+        return cause.message, plain(cause.params)
+    return str(error["msg"]).removeprefix("Value error, "), {}
 
 
 def _check_references(
@@ -358,26 +422,46 @@ def _check_references(
                     row.file,
                     row.line,
                     country_field,
-                    f"required field is empty (only a record held by an international or regional "
-                    f"body may leave it empty, and {holder!r} is not one: international=false)",
+                    N_(
+                        "required field is empty (only a record held by an international or "
+                        "regional body may leave it empty, and %(value)s is not one: "
+                        "international=false)"
+                    ),
+                    {"value": repr(holder)},
                 )
             )
 
-    def need(field_name: str, value: str | None, known: Iterable[str], what: str) -> None:
+    def need(field_name: str, value: str | None, known: Iterable[str], message: str) -> None:
+        """A reference to a record of the bundle or the database; ``message``: the kind's own
+        (the kind is words of the message, never a value)."""
         if value and value not in known:
             problems.append(
-                Problem(
-                    row.file,
-                    row.line,
-                    field_name,
-                    f"unknown {what} {value!r} "
-                    f"(expected the id of {what} in this bundle or already stored)",
-                )
+                Problem(row.file, row.line, field_name, message, {"value": repr(value)})
             )
 
+    unknown_institution = N_(
+        "unknown an institution %(value)s (expected the id of an institution in this bundle or "
+        "already stored)"
+    )
     if table in {"capacities", "needs"}:
-        need("institution", record.institution, institutions, "an institution")
+        need("institution", record.institution, institutions, unknown_institution)
     if table == "commitments":
-        need("owner_institution", record.owner_institution, institutions, "an institution")
-        need("exchange", record.exchange, known.exchanges, "an exchange")
-        need("study_tour", record.study_tour, known.study_tours, "a study tour")
+        need("owner_institution", record.owner_institution, institutions, unknown_institution)
+        need(
+            "exchange",
+            record.exchange,
+            known.exchanges,
+            N_(
+                "unknown an exchange %(value)s (expected the id of an exchange in this bundle "
+                "or already stored)"
+            ),
+        )
+        need(
+            "study_tour",
+            record.study_tour,
+            known.study_tours,
+            N_(
+                "unknown a study tour %(value)s (expected the id of a study tour in this bundle "
+                "or already stored)"
+            ),
+        )

@@ -17,6 +17,7 @@ from typing import Any
 from sqlmodel import Session
 
 from sscmatch.bundle import BundleError, ImportReport, import_bundle
+from sscmatch.bundle.format import plain
 from sscmatch.db import VersionedSession, refresh_statistics
 from sscmatch.jobs import Context, Refused, kind
 from sscmatch.models import Calibration, Job, MatchRun
@@ -25,7 +26,8 @@ from sscmatch.workflow import calibrations, matchruns, vectors
 from sscmatch.workflow import jobs as queue
 
 MAX_PROBLEMS = 1000
-"""Problems of a refused bundle kept with its job (the page says how many more there were)."""
+"""Problems of a refused bundle kept with its job (the page says how many more there were), each
+``[file, line, field, msgid, params]``."""
 
 
 # ----------------------------------------------------------------------------- match runs
@@ -174,8 +176,16 @@ def bundle_import(ctx: Context) -> Mapping[str, Any]:
                 )
             except BundleError as exc:
                 s.rollback()
+                # each problem's message id and values, said in the reader's language by
+                # the page (sscmatch.web.imports); older jobs kept [file, line, field, English]
                 problems = [
-                    [name if p.file == "bundle.json" else p.file, p.line, p.field, p.message]
+                    [
+                        name if p.file == "bundle.json" else p.file,
+                        p.line,
+                        p.field,
+                        p.msgid,
+                        plain(p.params),
+                    ]
                     for p in exc.problems
                 ]
                 raise Refused(

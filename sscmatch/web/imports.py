@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import io
 import zipfile
+import zlib
+from collections.abc import Mapping, Sequence
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -28,18 +30,21 @@ from sqlmodel import Session, col, select
 
 from sscmatch import jobs
 from sscmatch.bundle import TABLES, Problem
+from sscmatch.bundle.format import BLANK, FILE, NAMED_AS_WRITTEN, PLACES
 from sscmatch.models import Job, User
 from sscmatch.web.access import access
 from sscmatch.web.admin import bp
 from sscmatch.web.db import get_session
 from sscmatch.web.errors import answers_json
 from sscmatch.web.matching import starters
+from sscmatch.web.messages import DATE_VALUES, translated
 from sscmatch.web.pageform import PageForm
 from sscmatch.web.paging import page_arg, page_size
+from sscmatch.web.templating import period
 from sscmatch.web.translate import gettext as _
 from sscmatch.web.translate import lazy_gettext as _l
 from sscmatch.workflow import jobs as queue
-from sscmatch.workflow.base import Page, status_filter, user_filter
+from sscmatch.workflow.base import N_, Page, status_filter, user_filter
 
 IMPORTERS = ("secretariat", "admin")
 STEP_LABELS: dict[str, Any] = {
@@ -67,6 +72,24 @@ class _Refused(Exception):
         self.problems = problems
 
 
+ENCRYPTED = N_("this file of the archive is encrypted: zip the bundle again without a password")
+UNSUPPORTED = N_(
+    "this file of the archive is compressed in a way that cannot be read: zip the bundle again "
+    "with the usual compression (deflate)"
+)
+DAMAGED = N_("this file of the archive is damaged and cannot be read: zip the bundle again")
+
+
+def _unreadable(exc: BaseException) -> str:
+    """Why a member of a zip cannot be read, as a message of the catalogue (``zipfile``'s own
+    reasons are Python's English: "Bad CRC-32 for file 'needs.csv'")."""
+    if isinstance(exc, NotImplementedError):  # a compression method zipfile cannot undo
+        return UNSUPPORTED
+    if isinstance(exc, RuntimeError) and "encrypted" in str(exc):
+        return ENCRYPTED
+    return DAMAGED
+
+
 def check_zip(data: bytes, name: str, limit: int) -> None:
     """Refuse a zip that is unreadable, holds paths that leave its top, nested or unknown files,
     one table twice, no CSV file, or unpacks to more than ``limit`` bytes; every member is read
@@ -76,12 +99,12 @@ def check_zip(data: bytes, name: str, limit: int) -> None:
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except (zipfile.BadZipFile, OSError):
-        raise _Refused([Problem(name, 1, "file", _("not a readable zip archive"))]) from None
+        raise _Refused([Problem(name, 1, FILE, N_("not a readable zip archive"))]) from None
     with archive:
         members = [m for m in archive.infolist() if not m.is_dir()]
         if sum(m.file_size for m in members) > limit:
             raise _Refused(
-                [Problem(name, 1, "file", _("the archive unpacks to more than the upload limit"))]
+                [Problem(name, 1, FILE, N_("the archive unpacks to more than the upload limit"))]
             )
         seen: set[str] = set()
         for member in members:
@@ -92,8 +115,8 @@ def check_zip(data: bytes, name: str, limit: int) -> None:
                     Problem(
                         member.filename,
                         1,
-                        "file",
-                        _("the archive holds this table twice; keep one file per table"),
+                        FILE,
+                        N_("the archive holds this table twice; keep one file per table"),
                     )
                 )
                 continue
@@ -103,8 +126,8 @@ def check_zip(data: bytes, name: str, limit: int) -> None:
                     Problem(
                         member.filename,
                         1,
-                        "file",
-                        _("a path inside the archive is refused (put the CSV files at its top)"),
+                        FILE,
+                        N_("a path inside the archive is refused (put the CSV files at its top)"),
                     )
                 )
             elif path.name not in known:
@@ -112,22 +135,64 @@ def check_zip(data: bytes, name: str, limit: int) -> None:
                     Problem(
                         member.filename,
                         1,
-                        "file",
-                        _(
-                            "unknown table (expected some of: %(names)s)",
-                            names=", ".join(sorted(known)),
-                        ),
+                        FILE,
+                        N_("unknown table (expected some of: %(names)s)"),
+                        {"names": ", ".join(sorted(known))},
                     )
                 )
         if problems:
             raise _Refused(problems)
         if not members:
-            raise _Refused([Problem(name, 1, "file", _("the archive holds no CSV file"))])
+            raise _Refused([Problem(name, 1, FILE, N_("the archive holds no CSV file"))])
         for member in members:
             try:
                 archive.read(member)
-            except (zipfile.BadZipFile, OSError, RuntimeError, ValueError) as exc:
-                raise _Refused([Problem(member.filename, 1, "file", str(exc))]) from None
+            except (
+                zipfile.BadZipFile,
+                OSError,
+                RuntimeError,
+                ValueError,
+                EOFError,
+                zlib.error,
+            ) as exc:
+                raise _Refused([Problem(member.filename, 1, FILE, _unreadable(exc))]) from None
+
+
+def problem_text(msgid: str, params: Mapping[str, Any] | None = None) -> str:
+    """A bundle's problem (:class:`~sscmatch.bundle.Problem`: an English message of the
+    catalogue and its values) in the reader's language. Its values are data and stay as given,
+    but for dates (the end and start of a window), which are written the reader's way; a
+    schema's sentence passed on as it is (``bundle.validate._message``) is said by its shape
+    (:func:`sscmatch.web.messages.translated`)."""
+    values = dict(params or {})
+    try:
+        english = msgid % values if values else msgid
+        shown = {
+            k: period(v) if k in DATE_VALUES and isinstance(v, str) else v
+            for k, v in values.items()
+        }
+        said = _(msgid, **shown)
+    except (KeyError, TypeError, ValueError):  # values that do not fit: the message as stored
+        return msgid
+    return translated(english) if said == english else said
+
+
+def problem_line(row: Sequence[Any] | Problem) -> str:
+    """One problem as its page lists it, ``file:line: field: message``, from a problem or a job's
+    stored row: ``[file, line, field, msgid, params]``, or ``[file, line, field, text]`` as
+    imports stored them before their messages were ids (the text is shown as it was stored).
+
+    A field that names a place of the bundle (``file``, ``row``, ``header``…: ``PLACES``) is a
+    word and said in the reader's language; a column's or a table's name is shown as written."""
+    if isinstance(row, Problem):
+        row = [row.file, row.line, row.field, row.msgid, row.params]
+    if len(row) == 4:
+        file, line, field, text = row
+        return f"{file}:{line}: {field}: {text}"
+    file, line, field, msgid, params = row
+    if field in PLACES and (msgid not in NAMED_AS_WRITTEN or field == BLANK):
+        field = _(field)
+    return f"{file}:{line}: {field}: {problem_text(msgid, params)}"
 
 
 def _checked_upload(upload: Any) -> tuple[str, bytes]:
@@ -215,7 +280,7 @@ def import_page() -> Any:
             _("Nothing was imported: %(n)s problem(s) in the bundle.", n=len(exc.problems)),
             "error",
         )
-        return _form_page(form, [str(p) for p in exc.problems], 400)
+        return _form_page(form, [problem_line(p) for p in exc.problems], 400)
     db = _db()
     job = jobs.submit(db, "import", {"name": name}, user_id=current_user.id, payload=(name, data))
     db.commit()
@@ -240,10 +305,7 @@ def _import_job_or_404(db: Session, job_id: int) -> Job:
 def _job_page(job: Job, flashing: bool = False) -> Any:
     db = _db()
     result = job.result or {}
-    problems = [
-        f"{file}:{line}: {field}: {message}"
-        for file, line, field, message in result.get("problems", [])
-    ]
+    problems = [problem_line(row) for row in result.get("problems", [])]
     refused = job.status == "failed" and "problems" in result
     if flashing and job.status == "failed":
         count = int(result.get("problem_count", len(problems))) if refused else 1

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from sscmatch.bundle import BundleError, import_bundle
+from sscmatch.bundle import BundleError, Problem, import_bundle
 from sscmatch.vocab import load_vocabulary
 from tests.web.test_fuzz_api import JOB_TABLES, table_digest
 from tests.web.test_hardening import GOOD_NEED, NEEDS_HEADER, _upload, _zip
@@ -132,9 +132,8 @@ def assert_refused_job(engine: Any, expected: str) -> None:
     if not found:
         return
     (job,) = found
-    shown = [
-        f"{f}:{line}: {field}: {message}" for f, line, field, message in job.result["problems"]
-    ]
+    # each stored as its message id and values (said in the reader's language by the page)
+    shown = [str(Problem(*row)) for row in job.result["problems"]]
     assert job.status == "failed" and any(expected in line for line in shown), shown
 
 
