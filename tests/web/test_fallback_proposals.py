@@ -110,7 +110,7 @@ def test_the_queue_lists_it(as_user: Any, world: Session) -> None:
         ("en", NOTICE, None),
         ("es", "Perú: ninguna capacidad registrada responde a esta necesidad", NOTICE),
         ("pt", "Peru: nenhuma capacidade registrada atende a esta necessidade", NOTICE),
-        ("fr", "Pérou : aucune capacité enregistrée ne répond à ce besoin", NOTICE),
+        ("fr", "Pérou\u00a0: aucune capacité enregistrée ne répond à ce besoin", NOTICE),
     ],
 )
 def test_its_page_says_why_in_the_readers_language(
