@@ -45,6 +45,17 @@ SCROLLING_JS = """() => { const bad = [];
       const s = el.closest('section'); const h = s && s.querySelector('h2, h3');
       bad.push((h ? h.textContent.trim() : el.className) + ' ' + el.scrollWidth + '>' + el.clientWidth);
     } } return bad; }"""
+# Every box of the page that scrolls sideways has the line that says so just above it (or as
+# its first line), visible and in the page's language (static/js/scroll-cue.js).
+UNCUED_JS = """() => { const bad = [];
+  const shown = (cue) => cue && cue.className === 'scroll-cue' && !cue.hidden && cue.offsetHeight;
+  for (const el of document.querySelectorAll('main *')) {
+    if (!['auto', 'scroll'].includes(getComputedStyle(el).overflowX)) continue;
+    if (el.scrollWidth <= el.clientWidth + 1) continue;
+    const cue = [el.previousElementSibling, el.firstElementChild].find(shown);
+    if (!cue || cue.textContent !== document.body.dataset.scrollLabel) {
+      bad.push(el.tagName + '.' + el.className + ' ' + el.scrollWidth + '>' + el.clientWidth);
+    } } return bad; }"""
 # A required field's star on its label's line, not under it (a field stacks its parts).
 STARS_JS = """() => [...document.querySelectorAll('main .req')].filter(star => {
   const label = star.parentElement.querySelector('label');
@@ -156,6 +167,9 @@ def test_pages_fit_the_screen_and_nothing_is_cut_off(
         stars = page.evaluate(STARS_JS)
         if stars:
             problems.append(f"{path}: a required mark not beside its label: {stars}")
+        uncued = page.evaluate(UNCUED_JS)
+        if uncued:
+            problems.append(f"{path}: scrolls sideways with nothing that says so: {uncued}")
         cut = page.evaluate(OVERFLOW_JS)
         if cut:
             problems.append(f"{path}: cut off without a scrolling box: {cut}")
