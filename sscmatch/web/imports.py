@@ -25,6 +25,7 @@ from typing import Any
 from flask import abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf.file import FileField
+from markupsafe import Markup, escape
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
@@ -136,7 +137,7 @@ def check_zip(data: bytes, name: str, limit: int) -> None:
                         member.filename,
                         1,
                         FILE,
-                        N_("unknown table (expected some of: %(names)s)"),
+                        N_("unknown table (expected one of: %(names)s)"),
                         {"names": ", ".join(sorted(known))},
                     )
                 )
@@ -158,41 +159,57 @@ def check_zip(data: bytes, name: str, limit: int) -> None:
                 raise _Refused([Problem(member.filename, 1, FILE, _unreadable(exc))]) from None
 
 
-def problem_text(msgid: str, params: Mapping[str, Any] | None = None) -> str:
+WRITTEN = ("value", "id", "names", "choices", "near")
+"""Values of a problem that are text as the bundle or its format writes it (the user's text
+quoted, an id, names of columns, tables, choices or codes): shown as they are, and marked so
+(``translate="no"``, as the audit's field codes are). The others are numbers (counts, limits,
+line numbers, a byte's code), written alike in every language, or dates, written the reader's
+way."""
+
+
+def _data(value: Any) -> Markup:
+    """Text of the bundle's own, marked not to be translated."""
+    return Markup(Markup('<span translate="no">%s</span>') % value)
+
+
+def problem_text(msgid: str, params: Mapping[str, Any] | None = None) -> Markup:
     """A bundle's problem (:class:`~sscmatch.bundle.Problem`: an English message of the
-    catalogue and its values) in the reader's language. Its values are data and stay as given,
+    catalogue and its values) in the reader's language, its values as given (:data:`WRITTEN`)
     but for dates (the end and start of a window), which are written the reader's way; a
     schema's sentence passed on as it is (``bundle.validate._message``) is said by its shape
     (:func:`sscmatch.web.messages.translated`)."""
     values = dict(params or {})
+    dates = {k: period(v) for k, v in values.items() if k in DATE_VALUES and isinstance(v, str)}
+    template = _(msgid)
     try:
         english = msgid % values if values else msgid
-        shown = {
-            k: period(v) if k in DATE_VALUES and isinstance(v, str) else v
-            for k, v in values.items()
-        }
-        said = _(msgid, **shown)
+        said = template % {**values, **dates} if values else template
     except (KeyError, TypeError, ValueError):  # values that do not fit: the message as stored
-        return msgid
-    return translated(english) if said == english else said
+        return escape(msgid)
+    if said == english:  # no message of the catalogue: a schema's sentence, or English itself
+        return escape(translated(english))
+    shown = {k: _data(v) if k in WRITTEN else dates.get(k, v) for k, v in values.items()}
+    return Markup(escape(template) % shown) if values else escape(template)
 
 
-def problem_line(row: Sequence[Any] | Problem) -> str:
+def problem_line(row: Sequence[Any] | Problem) -> Markup:
     """One problem as its page lists it, ``file:line: field: message``, from a problem or a job's
     stored row: ``[file, line, field, msgid, params]``, or ``[file, line, field, text]`` as
     imports stored them before their messages were ids (the text is shown as it was stored).
 
     A field that names a place of the bundle (``file``, ``row``, ``header``…: ``PLACES``) is a
-    word and said in the reader's language; a column's or a table's name is shown as written."""
+    word and said in the reader's language; a column's or a table's name is the bundle's own,
+    marked with its file and line as text not to translate."""
     if isinstance(row, Problem):
         row = [row.file, row.line, row.field, row.msgid, row.params]
     if len(row) == 4:
         file, line, field, text = row
-        return f"{file}:{line}: {field}: {text}"
+        return escape(f"{file}:{line}: {field}: {text}")
     file, line, field, msgid, params = row
+    said = problem_text(msgid, params)
     if field in PLACES and (msgid not in NAMED_AS_WRITTEN or field == BLANK):
-        field = _(field)
-    return f"{file}:{line}: {field}: {problem_text(msgid, params)}"
+        return Markup(Markup("%s:%s: %s: %s") % (file, line, _(field), said))
+    return Markup(Markup("%s %s") % (_data(f"{file}:{line}: {field}:"), said))
 
 
 def _checked_upload(upload: Any) -> tuple[str, bytes]:
@@ -201,7 +218,7 @@ def _checked_upload(upload: Any) -> tuple[str, bytes]:
     suffix = Path(name).suffix.lower()
     if suffix not in (".json", ".zip"):
         raise _Refused(
-            [Problem(name, 1, "file", _("expected a .json bundle or a .zip of CSV files"))]
+            [Problem(name, 1, FILE, N_("expected a .json bundle or a .zip of CSV files"))]
         )
     data = upload.read()
     if suffix == ".zip":
