@@ -1,7 +1,7 @@
 """The layers of ../shared/design/architecture.md, enforced on the imports of every module.
 
 edge (web, cli, the factory) → use cases (workflow, analytics, bundle) → persistence (db, models,
-schemas, columns, relations, migrations) and engine (matching) → base (vocab, config, dates, text,
+schemas, columns, relations, migrations) and engine (matching) → base (vocab, config, dates, plurals, text,
 enums, caches).
 """
 
@@ -38,7 +38,7 @@ ALLOWED = {"werkzeug.security"}
 def layer_of(module: str) -> str:
     parts = module.split(".")
     head = parts[1] if len(parts) > 1 else ""
-    if head in {"vocab", "config", "dates", "text", "enums", "caches", "collector"}:
+    if head in {"vocab", "config", "dates", "plurals", "text", "enums", "caches", "collector"}:
         return "base"
     if head == "matching":
         return "engine"

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from sscmatch.matching.model import Reason
+from sscmatch.plurals import count_slots
 
 
 def N_(message: str) -> str:
@@ -38,10 +39,7 @@ TEMPLATES: Mapping[str, Template] = {
         N_("No registered offer of %(country)s fits this need: proposed for its experience")
     ),
     "near_tie.language": Template(
-        N_(
-            "Scores nearly level with %(country)s: ranked above it for a closer working"
-            " language"
-        )
+        N_("Scores nearly level with %(country)s: ranked above it for a closer working language")
     ),
     "near_tie.region": Template(
         N_("Scores nearly level with %(country)s: ranked above it for a closer region")
@@ -212,6 +210,8 @@ class Names(Protocol):
 
     def join(self, items: Iterable[str]) -> str: ...
 
+    def number(self, value: int) -> str: ...
+
 
 class CodeNames:
     """Ids as they are: for a reader without a vocabulary (tests, plain English output)."""
@@ -233,6 +233,9 @@ class CodeNames:
 
     def join(self, items: Iterable[str]) -> str:
         return ", ".join(items)
+
+    def number(self, value: int) -> str:
+        return str(value)
 
 
 Gettext = Callable[[str], str]
@@ -273,6 +276,7 @@ def _one(
     if isinstance(template.message, tuple):
         count = int(params.get(template.count or "count", 0))
         text = ngettext(template.message[0], template.message[1], count)
+        text, values = count_slots(text, count, values, names.number)
     else:
         text = gettext(template.message)
     try:

@@ -17,7 +17,7 @@ from sscmatch.matching import Reason
 from sscmatch.matching.reasons import render
 from sscmatch.vocab import load_vocabulary
 from sscmatch.web.templating import MATURITY_LABELS, country_name, theme_label
-from sscmatch.web.translate import catalogue, current_lang
+from sscmatch.web.translate import catalogue, current_lang, reader_number
 from sscmatch.web.translate import lazy_gettext as _l
 
 GROUPINGS: dict[str, Any] = {
@@ -55,6 +55,9 @@ class WebNames:
     def join(self, items: Iterable[str]) -> str:
         names = [str(GROUPINGS.get(x, x)) for x in items]
         return ", ".join(names)
+
+    def number(self, value: int) -> str:
+        return reader_number(value)
 
 
 def text_of(reason: Reason | Mapping[str, Any] | str) -> str:

@@ -10,8 +10,6 @@ Templates, lazy strings and view code all go through here; Flask-Babel still cho
 
 from __future__ import annotations
 
-import functools
-import re
 from contextvars import ContextVar
 from typing import Any
 
@@ -23,6 +21,8 @@ from flask_babel import LazyString, get_locale, get_translations
 from jinja2 import pass_context
 from jinja2.runtime import Context
 from markupsafe import Markup
+
+from sscmatch.plurals import count_slots
 
 # (app context, its catalogue, its language code)
 _CACHED: ContextVar[tuple[object, NullTranslations, str] | None] = ContextVar(
@@ -63,28 +63,17 @@ def ngettext(singular: str, plural: str, num: int, **variables: Any) -> str:
     return str(_counted(translated, num, {"num": num, **variables}))
 
 
-@functools.lru_cache(maxsize=1024)
-def _as_text_slots(message: str, names: frozenset[str]) -> str:
-    return re.sub(r"%\((\w+)\)d", lambda m: f"%({m[1]})s" if m[1] in names else m[0], message)
-
-
 def _counted(message: str, num: int, variables: dict[str, Any]) -> Any:
-    """``message % variables`` with the plural's count (``num``, and any variable holding the same
-    count, e.g. ``count``) grouped as the reader writes numbers: "3 993 jours de retard", "3,993
-    days overdue" (a plain ``%(num)d`` printed "3993" in every language). Other numbers (years,
-    ids) are left as they are: only the count a plural form was chosen for is surely a
-    quantity."""
-    if isinstance(num, bool) or not isinstance(num, int) or -1000 < num < 1000:
-        return message % variables  # nothing to group
-    grouped = format_decimal(num, locale=current_lang())
-    names = frozenset(
-        k
-        for k, v in variables.items()
-        if type(v) is int and v == num  # a bool is no count
-    )
-    filled = {k: (grouped if k in names else v) for k, v in variables.items()}
-    slots = _as_text_slots(str(message), names)
+    """``message % variables`` with the plural's count grouped as the reader writes numbers
+    (:func:`sscmatch.plurals.count_slots`); a Markup message stays Markup (its values
+    escaped)."""
+    slots, filled = count_slots(str(message), num, variables, reader_number)
     return (Markup(slots) if isinstance(message, Markup) else slots) % filled
+
+
+def reader_number(value: int) -> str:
+    """A whole number as the current reader writes it (``12,345``, ``12.345``, ``12 345``)."""
+    return str(format_decimal(value, locale=current_lang()))
 
 
 @pass_context

@@ -36,6 +36,7 @@ from sqlmodel import Session, col, select
 
 from sscmatch.models import AuditEvent, Need, Notice, StudyTour, User, utcnow
 from sscmatch.models import Proposal as StoredProposal
+from sscmatch.plurals import count_slots
 
 
 def N_(message: str) -> str:
@@ -84,6 +85,8 @@ class Names(Protocol):
 
     def status(self, code: str) -> str: ...
 
+    def number(self, value: int) -> str: ...
+
 
 class PlainNames:
     """English names (the command line, a digest to an address without an account)."""
@@ -96,6 +99,9 @@ class PlainNames:
 
     def status(self, code: str) -> str:
         return code.replace("_", " ")
+
+    def number(self, value: int) -> str:
+        return str(value)
 
 
 def render(
@@ -116,7 +122,10 @@ def render(
     if template is None:
         return f"{notice.kind} {notice.entity} {notice.entity_id}"
     if isinstance(template, tuple):
-        text = ngettext(template[0], template[1], int(params.get("count") or 0))
+        count = int(params.get("count") or 0)
+        text, params = count_slots(
+            ngettext(template[0], template[1], count), count, params, names.number
+        )
     else:
         text = gettext(template)
     try:

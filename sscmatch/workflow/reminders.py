@@ -28,11 +28,13 @@ from email.message import EmailMessage
 from pathlib import Path
 
 from babel.dates import format_date
+from babel.numbers import format_decimal
 from babel.support import NullTranslations, Translations
 from sqlmodel import Session, col, select
 
 from sscmatch.dates import PartialDate, PartialDateError, moment_words
 from sscmatch.models import Commitment, Notice, Reminder, StudyTour, User
+from sscmatch.plurals import count_slots
 from sscmatch.vocab import INTERFACE_LANGUAGES, load_vocabulary
 from sscmatch.workflow import notices as notice_wf
 from sscmatch.workflow.commitments import OPEN, days_left, is_overdue
@@ -196,6 +198,9 @@ class _DigestNames:
         # The interface labels a status by its code with spaces ("provider confirmed").
         return self.translations.ugettext(code.replace("_", " "))
 
+    def number(self, value: int) -> str:
+        return str(format_decimal(value, locale=self.language))
+
 
 def _period(text: str, language: str) -> str:
     """A due date as the recipient writes it (``20 de julio de 2026``, ``July 2026``): the
@@ -213,6 +218,12 @@ def render(digest: Digest, today: date) -> tuple[str, str]:
     t = catalogue(digest.language)
     _ = t.ugettext
     ngettext = t.ungettext
+    number = _DigestNames(digest.language, t).number
+
+    def counted(singular: str, plural: str, num: int) -> str:
+        """The plural form for ``num``, filled, the count written the recipient's way."""
+        text, values = count_slots(ngettext(singular, plural, num), num, {"num": num}, number)
+        return str(text % values)
 
     def name(code: str) -> str:
         country = vocab.countries.get(code)
@@ -221,13 +232,11 @@ def render(digest: Digest, today: date) -> tuple[str, str]:
     late, soon = digest.overdue, digest.due_soon
     parts = []
     if digest.items:
-        parts.append(ngettext("%(num)d overdue", "%(num)d overdue", len(late)) % {"num": len(late)})
-        parts.append(
-            ngettext("%(num)d due soon", "%(num)d due soon", len(soon)) % {"num": len(soon)}
-        )
+        parts.append(counted("%(num)d overdue", "%(num)d overdue", len(late)))
+        parts.append(counted("%(num)d due soon", "%(num)d due soon", len(soon)))
     if digest.notices:
         count = len(digest.notices)
-        parts.append(ngettext("%(num)d notice", "%(num)d notices", count) % {"num": count})
+        parts.append(counted("%(num)d notice", "%(num)d notices", count))
     subject = f"sscmatch: {', '.join(parts)} ({today.isoformat()})"
     lines: list[str] = []
     if digest.items:
@@ -245,11 +254,9 @@ def render(digest: Digest, today: date) -> tuple[str, str]:
         lines.append(title % {"num": len(group)})
         for i in group:
             if i.overdue:
-                when = ngettext("%(num)d day overdue", "%(num)d days overdue", -i.days_left)
-                when %= {"num": -i.days_left}
+                when = counted("%(num)d day overdue", "%(num)d days overdue", -i.days_left)
             else:
-                when = ngettext("due in %(num)d day", "due in %(num)d days", i.days_left)
-                when %= {"num": i.days_left}
+                when = counted("due in %(num)d day", "due in %(num)d days", i.days_left)
             lines.append(f"- [{i.commitment}] {i.description}")
             owner = name(i.owner_country) if i.owner_country else i.owner_institution or ""
             lines.append(

@@ -83,3 +83,57 @@ def test_a_template_count_is_still_escaped(app: Any) -> None:
             who="<b>",
         )
     assert html == "4,321 for &lt;b&gt;"
+
+
+# The other two ways a plural sentence is filled: the matcher's reasons and the notices render
+# their own templates (shown on pages through the web's names, and in the e-mailed digests).
+
+
+def _template_values(singular: str, plural: str, count_name: str) -> dict[str, Any]:
+    values = _values(singular, plural)
+    values[count_name] = COUNT
+    return values
+
+
+@pytest.mark.parametrize("lang", ["en", "es", "pt", "fr"])
+def test_every_plural_reason_and_notice_groups_its_count(app: Any, lang: str) -> None:
+    from sscmatch.matching import reasons
+    from sscmatch.models import Notice
+    from sscmatch.web.main import notice_text
+    from sscmatch.web.reasons import text_of
+    from sscmatch.workflow import notices
+
+    grouped = format_decimal(COUNT, locale=lang)
+    wrong: dict[str, str] = {}
+    walked = 0
+    with app.test_request_context("/", headers={"Accept-Language": lang}):
+        for code, template in reasons.TEMPLATES.items():
+            if isinstance(template.message, tuple):
+                name = template.count or "count"
+                values = _template_values(*template.message, name)
+                text = text_of({"code": code, "params": values})
+                walked += 1
+                if grouped not in text:
+                    wrong[code] = text
+        for kind, message in notices.TEMPLATES.items():
+            if isinstance(message, tuple):
+                values = _template_values(*message, "count")
+                note = Notice(user_id=1, kind=kind, params=values, entity="need", entity_id="N")
+                text = notice_text(note)
+                walked += 1
+                if grouped not in text:
+                    wrong[kind] = text
+    assert walked > 10
+    assert wrong == {}
+
+
+@pytest.mark.parametrize("lang", ["en", "es", "pt", "fr"])
+def test_a_digest_groups_its_counts(lang: str) -> None:
+    from datetime import date
+
+    from sscmatch.workflow.reminders import Digest, Item, render
+
+    late = Item("T-1-k1", "GTM", "Publish the protocol", "2015-01", -COUNT, True, None, None)
+    _subject, body = render(Digest("a@b.org", {"GTM"}, [late], [], lang), date(2026, 12, 6))
+    assert format_decimal(COUNT, locale=lang) in body
+    assert str(COUNT) not in body
