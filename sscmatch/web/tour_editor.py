@@ -38,15 +38,8 @@ from sscmatch.vocab import INTERFACE_LANGUAGES, load_vocabulary
 from sscmatch.web.access import access
 from sscmatch.web.pageform import PageForm
 from sscmatch.web.templating import CONSTITUENCY_LABELS, country_name, language_name, period
-from sscmatch.web.tours import (
-    KIND_LABELS,
-    MODALITY_LABELS,
-    _db,
-    _refused,
-    bp,
-    tour_rates,
-)
-from sscmatch.web.tourtext import message, tour_text
+from sscmatch.web.tours import _db, _refused, bp, tour_rates
+from sscmatch.web.tourtext import KIND_LABELS, MODALITY_LABELS, message, tour_text
 from sscmatch.web.translate import gettext as _
 from sscmatch.web.translate import lazy_gettext as _l
 from sscmatch.workflow import tours as wf

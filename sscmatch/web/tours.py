@@ -41,7 +41,7 @@ from sscmatch.web.errors import error_text, flash_beside, page_status, rollback
 from sscmatch.web.fieldnames import DATE_HINT, FIELD_LABELS
 from sscmatch.web.pageform import PageForm
 from sscmatch.web.templating import CONSTITUENCY_LABELS, STATUS_LABELS, country_name
-from sscmatch.web.tourtext import message
+from sscmatch.web.tourtext import KIND_LABELS, MODALITY_LABELS, agenda_calendar, message
 from sscmatch.web.translate import gettext as _
 from sscmatch.web.translate import lazy_gettext as _l
 from sscmatch.workflow import commitments as commitments_wf
@@ -50,23 +50,6 @@ from sscmatch.workflow.base import Forbidden, NotFound
 from sscmatch.workflow.tours.programme import TRIPARTITE_MISSING
 
 bp = Blueprint("tours", __name__, url_prefix="/tours")
-
-MODALITY_LABELS = {
-    "study_tour": _l("Study tour"),
-    "technical_assistance": _l("Technical assistance"),
-    "expert_exchange": _l("Expert exchange"),
-    "virtual_exchange": _l("Virtual exchange"),
-}
-KIND_LABELS = {
-    "opening": _l("Opening"),
-    "presentation": _l("Presentation"),
-    "discussion": _l("Discussion"),
-    "field_visit": _l("Field visit"),
-    "beneficiaries": _l("Meeting with beneficiaries"),
-    "closing": _l("Closing session"),
-    "travel": _l("Travel"),
-    "other": _l("Other"),
-}
 
 
 def tour_rates() -> dict[str, Any] | None:
@@ -257,7 +240,7 @@ def brief(tour_id: str) -> Any:
 def ics(tour_id: str) -> Any:
     try:
         tour = wf.get_tour(_db(), tour_id)
-        text = wf.agenda_ics(tour, domain=request.host.split(":")[0] or "sscmatch")
+        text = agenda_calendar(tour, domain=request.host.split(":")[0] or "sscmatch")
     except wf.TourError as exc:
         _fail(exc)
         flash(error_text(exc), "error")

@@ -17,12 +17,29 @@ from datetime import date, datetime
 from typing import Any
 
 from sscmatch.dates import PartialDate, moment_words
+from sscmatch.models import StudyTour
 from sscmatch.vocab import Vocabulary, load_vocabulary
 from sscmatch.web.templating import ROLE_LABELS, STATUS_LABELS, country_name, period
 from sscmatch.web.translate import current_lang, gettext
 from sscmatch.web.translate import lazy_gettext as _l
 from sscmatch.workflow import tours as wf
 
+MODALITY_LABELS = {
+    "study_tour": _l("Study tour"),
+    "technical_assistance": _l("Technical assistance"),
+    "expert_exchange": _l("Expert exchange"),
+    "virtual_exchange": _l("Virtual exchange"),
+}
+KIND_LABELS = {
+    "opening": _l("Opening"),
+    "presentation": _l("Presentation"),
+    "discussion": _l("Discussion"),
+    "field_visit": _l("Field visit"),
+    "beneficiaries": _l("Meeting with beneficiaries"),
+    "closing": _l("Closing session"),
+    "travel": _l("Travel"),
+    "other": _l("Other"),
+}
 COST_ITEM_LABELS: dict[str, Any] = {
     "travel": _l("Travel"),
     "per_diem": _l("Per diem"),
@@ -58,6 +75,17 @@ def _value(name: str, value: str) -> str:
     if value in wf.FILLERS:
         return gettext(value)
     return value
+
+
+def kind_label(kind: str) -> str:
+    """A session kind's name in the reader's language (the page's and the calendar's)."""
+    return str(KIND_LABELS.get(kind, kind))
+
+
+def agenda_calendar(tour: StudyTour, domain: str) -> str:
+    """The tour's agenda as an iCalendar file in the reader's language: the words the tour's
+    page shows (:func:`tour_text`, :func:`kind_label`), not the stored English."""
+    return wf.agenda_ics(tour, domain=domain, words=tour_text, kind_label=kind_label)
 
 
 def tour_text(text: str | None) -> str:

@@ -17,7 +17,7 @@ rather than stopping at the first.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
@@ -382,22 +382,37 @@ def validate_delegation(
     return out, problems
 
 
-def agenda_ics(tour: StudyTour, stamp: datetime | None = None, domain: str = "sscmatch") -> str:
+def agenda_ics(
+    tour: StudyTour,
+    stamp: datetime | None = None,
+    domain: str = "sscmatch",
+    *,
+    words: Callable[[str], str] | None = None,
+    kind_label: Callable[[str], str] | None = None,
+) -> str:
     """The agenda as an iCalendar (RFC 5545) text: one VEVENT per session, in floating local
     time of the host (times are as the agenda states them, where the tour takes place).
+
+    A calendar is read by a person, so it speaks their language as the tour's page does: the
+    edge passes ``words`` (a stored text in the reader's language: generated titles translated,
+    what people wrote as written) and ``kind_label`` (a session kind's name); without them the
+    stored English and the kinds' codes are written (the command line, tests).
 
     Written by the ``icalendar`` package, which escapes and folds every value (a title holding
     a lone carriage return or a semicolon cannot break a line or add a property)."""
     if not tour.start:
         raise TourConflict(N_("set the tour's start date before exporting its agenda"))
+    say = words or (lambda text: text)
+    kind_of = kind_label or (lambda kind: kind.upper())
     first = tour.start.first
     stamp = (stamp or datetime.now(UTC)).astimezone(UTC)
+    title = say(tour.title)
     calendar = Calendar()
     calendar.add("version", "2.0")
     calendar.add("prodid", f"-//{domain}//study tours//EN")
     calendar.add("calscale", "GREGORIAN")
     calendar.add("method", "PUBLISH")
-    calendar.add("x-wr-calname", tour.title)
+    calendar.add("x-wr-calname", title)
     for d in tour.agenda:
         day = first + timedelta(days=int(d.get("day", 1)) - 1)
         for i, s in enumerate(d.get("sessions") or [], 1):
@@ -406,11 +421,11 @@ def agenda_ics(tour: StudyTour, stamp: datetime | None = None, domain: str = "ss
             event.add("dtstamp", stamp)
             event.add("dtstart", datetime.combine(day, _clock(str(s["start"]))))
             event.add("dtend", datetime.combine(day, _clock(str(s["end"]))))
-            event.add("summary", str(s.get("title", "")))
-            event.add("categories", [str(s.get("kind", "other")).upper()])
+            event.add("summary", say(str(s.get("title", ""))))
+            event.add("categories", [kind_of(str(s.get("kind") or "other"))])
             if s.get("place"):
                 event.add("location", str(s["place"]))
-            event.add("description", tour.title)
+            event.add("description", title)
             calendar.add_component(event)
     return bytes(calendar.to_ical()).decode("utf-8")
 
