@@ -140,7 +140,7 @@ class User(Versioned, table=True):
     role: str = Field(max_length=20)
     country: str | None = Field(default=None, foreign_key="country.code")
     constituency: str | None = None
-    language: str = "en"
+    language: str = ""  # "": not chosen, each browser's (sscmatch.workflow.users.BROWSER_LANGUAGE)
     active: bool = True
     # A demo account (published password): usable only while the app runs in demo mode, whatever
     # ``active`` says (sscmatch.workflow.accounts.may_sign_in).
@@ -486,7 +486,12 @@ class AuditEvent(SQLModel, table=True):
     entity_id: str = Field(index=True)
     before: dict[str, Any] | None = Field(default=None, sa_type=JSONDict)
     after: dict[str, Any] | None = Field(default=None, sa_type=JSONDict)
+    # A person's own words (a reason, an answer's note), or a note the service wrote before
+    # ``note_code`` existed (in English: read back by its known shapes).
     note: str | None = None
+    # What the service says of the change, as a message code with its parameters
+    # (``{"code": "alternate_chosen", "params": {}}``), said in the reader's language when shown.
+    note_code: dict[str, Any] | None = Field(default=None, sa_type=JSONDict)
 
 
 class TextVector(SQLModel, table=True):

@@ -31,13 +31,13 @@ from sscmatch.vocab import load_vocabulary
 from sscmatch.web.access import access
 from sscmatch.web.db import get_session
 from sscmatch.web.errors import error_text
-from sscmatch.web.i18n import LANGUAGE_NAMES
+from sscmatch.web.i18n import language_choices
 from sscmatch.web.pageform import PageForm
 from sscmatch.web.templating import ENTITY_LABELS, ROLE_LABELS, action_label, lang
 from sscmatch.web.translate import gettext as _
 from sscmatch.web.translate import lazy_gettext as _l
 from sscmatch.workflow import admin as uc
-from sscmatch.workflow.users import MIN_PASSWORD_LENGTH
+from sscmatch.workflow.users import BROWSER_LANGUAGE, MIN_PASSWORD_LENGTH
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -99,8 +99,8 @@ def _constituency_choices() -> list[tuple[str, str]]:
     return [("", _("(none)"))] + [(c, str(CONSTITUENCY_LABELS[c])) for c in CONSTITUENCIES]
 
 
-def _language_choices() -> list[tuple[str, str]]:
-    return list(LANGUAGE_NAMES.items())
+def _language_choices() -> list[tuple[str, Any]]:
+    return language_choices()
 
 
 def _attach(form: Any, exc: uc.AdminError) -> None:
@@ -126,7 +126,7 @@ class ProfileForm(PageForm):
     role = SelectField(_l("Role"), validators=[DataRequired()])
     country = SelectField(_l("Country"), validators=[Optional()])
     constituency = SelectField(_l("Constituency"), validators=[Optional()])
-    language = SelectField(_l("Language"), validators=[DataRequired()])
+    language = SelectField(_l("Language"), validators=[Optional()])
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -257,7 +257,7 @@ def users() -> Any:
 def new_user() -> Any:
     form = NewUserForm()
     if request.method == "GET":
-        form.language.data = lang()
+        form.language.data = BROWSER_LANGUAGE  # until its holder chooses: each browser's
     if form.validate_on_submit():
         db = _db()
         try:
@@ -270,7 +270,7 @@ def new_user() -> Any:
                 name=form.name.data or "",
                 country=form.country.data or None,
                 constituency=form.constituency.data or None,
-                language=form.language.data or "en",
+                language=form.language.data or BROWSER_LANGUAGE,
             )
         except uc.AdminError as exc:
             db.rollback()
@@ -338,7 +338,7 @@ def edit_user(user_id: int) -> Any:
                 role=form.role.data or "",
                 country=form.country.data or None,
                 constituency=form.constituency.data or None,
-                language=form.language.data or "en",
+                language=form.language.data or BROWSER_LANGUAGE,
                 active=bool(form.active.data),
             )
         except StaleVersion:

@@ -33,9 +33,10 @@ from wtforms.validators import DataRequired, EqualTo, Length
 
 from sscmatch.models import User
 from sscmatch.schemas import whole_number
+from sscmatch.vocab import INTERFACE_LANGUAGES
 from sscmatch.web.access import PUBLIC, SIGNED_IN, access
 from sscmatch.web.db import get_session
-from sscmatch.web.i18n import LANGUAGE_NAMES
+from sscmatch.web.i18n import language_choices
 from sscmatch.web.pageform import PageForm
 from sscmatch.web.translate import gettext as _
 from sscmatch.web.translate import lazy_gettext as _l
@@ -55,7 +56,13 @@ from sscmatch.workflow.audit import record_event
 from sscmatch.workflow.base import N_
 from sscmatch.workflow.reminders import catalogue
 from sscmatch.workflow.throttle import email_digest
-from sscmatch.workflow.users import MIN_PASSWORD_LENGTH, end_sessions, set_language, set_password
+from sscmatch.workflow.users import (
+    BROWSER_LANGUAGE,
+    MIN_PASSWORD_LENGTH,
+    end_sessions,
+    set_language,
+    set_password,
+)
 
 bp = Blueprint("auth", __name__)
 login_manager = LoginManager()
@@ -271,7 +278,8 @@ def login() -> Any:
         db.commit()
         login_user(CurrentUser.of(user))
         session[AUTH_VERSION] = user.auth_version
-        session["lang"] = user.language
+        if user.language in INTERFACE_LANGUAGES:  # else the language the sign-in page was in
+            session["lang"] = user.language
         response = make_response(redirect(_safe_next(request.args.get("next"))))
         _remember_device(response, email)
         _tidy_counters(db)
@@ -328,7 +336,7 @@ class LanguageForm(PageForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.language.choices = list(LANGUAGE_NAMES.items())
+        self.language.choices = language_choices()
 
 
 def _account_page(
@@ -358,7 +366,7 @@ def change_language() -> Any:
     if not form.validate_on_submit():
         return _account_page(language_form=form, status=400)
     db = get_session()
-    language = form.language.data or "en"
+    language = form.language.data or BROWSER_LANGUAGE
     if set_language(db, current_user.id, language):
         record_event(
             db,
@@ -368,7 +376,11 @@ def change_language() -> Any:
             entity_id=current_user.id,
         )
         db.commit()
-    session["lang"] = language
+    if language in INTERFACE_LANGUAGES:
+        session["lang"] = language
+    else:  # the browser's again: forget this browser's choice of the header's switcher too
+        session.pop("lang", None)
+        language = request.accept_languages.best_match(INTERFACE_LANGUAGES) or "en"
     # Said in the language chosen: this request's pages were drawn in the one before.
     flash(catalogue(language).ugettext(LANGUAGE_SAVED), "info")
     return redirect(url_for("auth.account"))

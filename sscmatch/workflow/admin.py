@@ -27,6 +27,7 @@ from sscmatch.workflow import throttle
 from sscmatch.workflow.audit import record_event, snapshot
 from sscmatch.workflow.base import N_, DomainError, Page
 from sscmatch.workflow.users import (
+    BROWSER_LANGUAGE,
     MIN_PASSWORD_LENGTH,
     UserError,
     create_user,
@@ -139,7 +140,7 @@ def _check_profile(
                 field="constituency",
                 code="focal_needs_constituency",
             )
-    if language not in INTERFACE_LANGUAGES:
+    if language != BROWSER_LANGUAGE and language not in INTERFACE_LANGUAGES:
         raise AdminError(
             N_("unknown language %(value)s"),
             field="language",
@@ -169,7 +170,7 @@ def add_user(
     name: str = "",
     country: str | None = None,
     constituency: str | None = None,
-    language: str = "en",
+    language: str = BROWSER_LANGUAGE,
 ) -> User:
     """Create a user on an admin's behalf and audit it (the caller commits)."""
     country, constituency = _check_profile(role, country, constituency, language)

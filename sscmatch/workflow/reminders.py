@@ -38,6 +38,7 @@ from sscmatch.plurals import count_slots
 from sscmatch.vocab import INTERFACE_LANGUAGES, load_vocabulary
 from sscmatch.workflow import notices as notice_wf
 from sscmatch.workflow.commitments import OPEN, days_left, is_overdue
+from sscmatch.workflow.users import written_language
 
 CATALOGUES = Path(__file__).resolve().parents[1] / "translations"
 
@@ -125,7 +126,7 @@ def digests(
     for u in session.exec(
         select(User).where(User.role == "focal_point", col(User.active)).order_by(col(User.email))
     ):
-        languages[u.email] = u.language
+        languages[u.email] = written_language(u.language, u.country)
         if u.country:
             focal[u.country].append(u.email)
     found: dict[str, Digest] = {}
@@ -146,7 +147,7 @@ def digests(
         ).all()
         for user in people:
             d = found.setdefault(user.email, Digest(recipient=user.email))
-            d.language = user.language
+            d.language = written_language(user.language, user.country)
             d.notices.extend(pending[user.id or 0])
     return [found[r] for r in sorted(found)], unreached
 

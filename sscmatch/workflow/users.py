@@ -19,6 +19,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from sscmatch.models import User
 from sscmatch.schemas import CONSTITUENCIES, ROLES
+from sscmatch.vocab import INTERFACE_LANGUAGES, load_vocabulary
 from sscmatch.workflow.base import N_, DomainError
 
 MIN_PASSWORD_LENGTH = 10
@@ -29,6 +30,23 @@ class UserError(DomainError):
     """Bad input for a user; the message says what is wrong."""
 
 
+BROWSER_LANGUAGE = ""
+"""An account's language when its holder has not chosen one: each browser's language chooses
+the pages (a Spanish browser reads Spanish from the sign-in page on), and e-mails are written in
+the account's country's language (:func:`written_language`)."""
+
+
+def written_language(language: str, country: str | None) -> str:
+    """The language of what is written to an account without a page in front of it (its
+    reminder digests): its own, else its country's first interface language (a focal point of
+    Guatemala: Spanish), else English."""
+    if language in INTERFACE_LANGUAGES:
+        return language
+    found = load_vocabulary().countries.get(country or "")
+    spoken = [code for code in (found.languages if found else ()) if code in INTERFACE_LANGUAGES]
+    return spoken[0] if spoken else "en"
+
+
 @dataclass(frozen=True)
 class DemoAccount:
     email: str
@@ -36,16 +54,18 @@ class DemoAccount:
     role: str
     country: str | None = None
     constituency: str | None = None
-    language: str = "en"
+    language: str = BROWSER_LANGUAGE
     name: str = ""
 
 
 DEMO_ACCOUNTS: tuple[DemoAccount, ...] = (
-    DemoAccount("admin@demo.sscmatch", "demo-admin-pass", "admin", name="Demo admin"),
+    # People's names, not role words: a name is shown as it is on pages in every language
+    # (the role beside it is translated). No language: their pages follow the browser's.
+    DemoAccount("admin@demo.sscmatch", "demo-admin-pass", "admin", name="Nadia Rahman"),
     DemoAccount(
-        "secretariat@demo.sscmatch", "demo-secretariat", "secretariat", name="Technical secretariat"
+        "secretariat@demo.sscmatch", "demo-secretariat", "secretariat", name="Amina Diallo"
     ),
-    DemoAccount("analyst@demo.sscmatch", "demo-analyst-pass", "analyst", name="Analyst"),
+    DemoAccount("analyst@demo.sscmatch", "demo-analyst-pass", "analyst", name="Lucas Ferreira"),
     DemoAccount(
         "gtm@demo.sscmatch",
         "demo-focal-gtm",
@@ -94,7 +114,7 @@ def create_user(
     name: str = "",
     country: str | None = None,
     constituency: str | None = None,
-    language: str = "en",
+    language: str = BROWSER_LANGUAGE,
 ) -> User:
     """Validate and add a user (the caller commits). Raises :class:`UserError`."""
     email = email.strip().lower()
@@ -119,6 +139,12 @@ def create_user(
             )
     if constituency is not None and constituency not in CONSTITUENCIES:
         raise UserError(N_("unknown constituency %(value)s"), value=repr(constituency))
+    if language != BROWSER_LANGUAGE and language not in INTERFACE_LANGUAGES:
+        raise UserError(
+            N_("unknown language %(value)s (expected one of: %(known)s)"),
+            value=repr(language),
+            known=", ".join(INTERFACE_LANGUAGES),
+        )
     if session.exec(select(User).where(User.email == email)).first():
         raise UserError(N_("a user with e-mail %(email)s already exists"), email=email)
     user = User(
@@ -171,7 +197,8 @@ def end_sessions(session: Session, user_id: int, *, revoke_token: bool = False) 
 
 def set_language(session: Session, user_id: int, language: str) -> bool:
     """The account's language (its *Account* page sets it): the pages at every sign-in, on any
-    device, and the reminder digests. True when it changed."""
+    device, and the reminder digests; ``BROWSER_LANGUAGE`` lets each browser's language choose
+    the pages (:func:`written_language` the e-mails'). True when it changed."""
     user = session.get(User, user_id)
     if user is None or user.language == language:
         return False

@@ -10,6 +10,7 @@ from sqlmodel import Session, select
 
 from sscmatch.models import AuditEvent, SignInThrottle, User
 from sscmatch.web.auth import LANGUAGE_SAVED
+from sscmatch.web.i18n import SWITCHED_HERE_ONLY
 from sscmatch.workflow import throttle
 from sscmatch.workflow import users as users_module
 from sscmatch.workflow.reminders import catalogue
@@ -118,7 +119,7 @@ def test_the_account_keeps_the_language_chosen_on_its_page(
     assert b'<html lang="fr">' in again.get("/").data
 
 
-@pytest.mark.parametrize("value", ["xx", "", "FR", "fr\u00a0"])
+@pytest.mark.parametrize("value", ["xx", " ", "FR", "fr\u00a0"])
 def test_a_language_that_is_not_offered_is_refused_beside_the_field(
     app: Flask, users: dict[str, int], session: Session, value: str
 ) -> None:
@@ -141,3 +142,69 @@ def test_the_account_page_names_the_constituency_in_the_readers_language(
     page = browser.get("/account").get_data(as_text=True)
     assert "(government)" not in page
     assert f"({catalogue(lang).ugettext('Government')})" in page
+
+
+def test_an_account_without_a_language_reads_its_browsers_from_the_sign_in_on(
+    app: Flask, users: dict[str, int], session: Session
+) -> None:
+    """Until its holder chooses, an account's pages follow each browser (a Spanish browser
+    read an English home page right after signing in: the account's language was "en" by
+    default), and the header's switcher used on the sign-in page is kept through it."""
+    assert session.get(User, users["focal_gtm"]).language == users_module.BROWSER_LANGUAGE
+    spanish = app.test_client()
+    spanish.environ_base["HTTP_ACCEPT_LANGUAGE"] = "es-GT,es;q=0.9"
+    assert '<html lang="es">' in sign_in(spanish, "focal_gtm").get("/").get_data(as_text=True)
+    switched = app.test_client()
+    switched.post("/language", data={"lang": "pt", "next": "/login"})
+    assert '<html lang="pt">' in sign_in(switched, "focal_gtm").get("/").get_data(as_text=True)
+    # a language chosen for the account wins over the browser's
+    browser = sign_in(app.test_client(), "focal_gtm")
+    browser.post("/account/language", data={"language": "fr"})
+    assert '<html lang="fr">' in sign_in(spanish, "focal_gtm").get("/").get_data(as_text=True)
+
+
+def test_the_account_can_follow_the_browser_again(
+    app: Flask, users: dict[str, int], session: Session
+) -> None:
+    browser = app.test_client()
+    browser.environ_base["HTTP_ACCEPT_LANGUAGE"] = "pt-BR"
+    sign_in(browser, "focal_gtm")
+    browser.post("/account/language", data={"language": "fr"})
+    assert '<html lang="fr">' in browser.get("/").get_data(as_text=True)
+    saved = browser.post("/account/language", data={"language": ""}, follow_redirects=True)
+    page = saved.get_data(as_text=True)
+    assert '<html lang="pt">' in page  # the switcher's choice of this browser is forgotten too
+    assert catalogue("pt").ugettext(LANGUAGE_SAVED) in page
+    session.expire_all()
+    assert session.get(User, users["focal_gtm"]).language == ""
+
+
+def test_the_switcher_says_where_the_accounts_language_is_kept(
+    app: Flask, users: dict[str, int]
+) -> None:
+    browser = sign_in(app.test_client(), "focal_gtm")
+    page = browser.post(
+        "/language", data={"lang": "es", "next": "/"}, follow_redirects=True
+    ).get_data(as_text=True)
+    assert catalogue("es").ugettext(SWITCHED_HERE_ONLY).replace("'", "&#39;") in page
+    anonymous = app.test_client().post(
+        "/language", data={"lang": "es", "next": "/login"}, follow_redirects=True
+    )
+    assert catalogue("es").ugettext(SWITCHED_HERE_ONLY) not in anonymous.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("language", "country", "written"),
+    [
+        ("", "GTM", "es"),
+        ("", "BRA", "pt"),
+        ("", "SEN", "fr"),
+        ("", "KEN", "en"),
+        ("", None, "en"),
+        ("fr", "GTM", "fr"),
+    ],
+)
+def test_e_mails_to_an_account_without_a_language_use_its_countrys(
+    language: str, country: str | None, written: str
+) -> None:
+    assert users_module.written_language(language, country) == written

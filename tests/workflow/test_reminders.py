@@ -80,6 +80,10 @@ def world(session: Session, users: dict[str, int]) -> StudyTour:
     """A scheduled tour with GTM commitments: one overdue, one due in 5 days, one far away, one
     fulfilled; and one BRA commitment overdue."""
     proposal = make_world(session)
+    # Its people chose English: the digests' wording is checked in English here (an account
+    # that chose none is written to in its country's language: the test after these).
+    for user_id in users.values():
+        session.get(User, user_id).language = "en"
     tour = wf.draft_from_proposal(session, proposal, None, today=date(2026, 1, 5))
     session.commit()
     tour = advance(session, tour.id, "proposed", "agreed", "scheduled")
@@ -296,3 +300,14 @@ def test_a_digest_writes_its_dates_in_its_readers_language(
     _subject, body = rwf.render(gtm, TODAY)
     assert as_of in body and due in body, body
     assert not re.search(r"(?<![\w-])\d{4}-\d{2}(?:-\d{2})?(?![\d-])", body), body
+
+
+def test_an_account_that_chose_no_language_is_written_to_in_its_countrys(
+    session: Session, world: StudyTour, users: dict[str, int]
+) -> None:
+    for key in ("focal_gtm", "focal_bra"):
+        session.get(User, users[key]).language = ""
+    session.commit()
+    found, _unreached = rwf.digests(session, TODAY, 7, None)
+    languages = {d.recipient: d.language for d in found}
+    assert languages["gtm@test.org"] == "es" and languages["bra@test.org"] == "pt"
