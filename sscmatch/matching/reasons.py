@@ -10,6 +10,7 @@ extracts them.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -95,11 +96,11 @@ TEMPLATES: Mapping[str, Template] = {
     "topic.fallback_unrelated": Template(
         N_("%(country)s has no registered offer and no past exchange on the need's themes")
     ),
-    "text.alike": Template(N_("Texts %(percent)d%% alike")),
+    "text.alike": Template(N_("Texts %(percent)s alike")),
     "text.unrelated": Template(N_("Texts not alike")),
     "text.missing": Template(N_("Texts not compared yet")),
     "text.fallback_alike": Template(
-        N_("The need's text is %(percent)d%% alike to what the country offered and provided")
+        N_("The need's text is %(percent)s alike to what the country offered and provided")
     ),
     "text.fallback_unrelated": Template(
         N_("The need's text is not alike to what the country offered and provided")
@@ -169,7 +170,7 @@ TEMPLATES: Mapping[str, Template] = {
     ),
     "follow_through.none": Template(N_("No decided commitments of %(country)s yet (neutral)")),
     "damped": Template(
-        N_("Score lowered %(percent)d%% because %(country)s already leads many other needs")
+        N_("Score lowered %(percent)s because %(country)s already leads many other needs")
     ),
     "excluded.unknown_need": Template(N_("Unknown need %(need)s")),
     "excluded.unknown_capacity": Template(N_("Unknown capacity %(capacity)s")),
@@ -212,6 +213,10 @@ class Names(Protocol):
 
     def number(self, value: int) -> str: ...
 
+    def percent(self, value: float) -> str:
+        """A whole percentage (``value`` of 100) as the reader writes it: ``96%``, ``96 %``."""
+        ...
+
 
 class CodeNames:
     """Ids as they are: for a reader without a vocabulary (tests, plain English output)."""
@@ -236,6 +241,9 @@ class CodeNames:
 
     def number(self, value: int) -> str:
         return str(value)
+
+    def percent(self, value: float) -> str:
+        return f"{value:g}%"  # plain English output (the command line, tests)
 
 
 Gettext = Callable[[str], str]
@@ -263,6 +271,9 @@ def _names(params: Mapping[str, Any], names: Names) -> dict[str, Any]:
         out["region"] = names.region(str(out["region"]))
     if "level" in out:
         out["level"] = names.maturity(str(out["level"]))
+    if "percent" in out:  # a stored reason keeps the whole number; the reader's way is shown
+        with contextlib.suppress(TypeError, ValueError):
+            out["percent"] = names.percent(float(out["percent"]))
     return out
 
 

@@ -16,7 +16,7 @@ from flask import Flask
 from sscmatch.matching import Reason
 from sscmatch.matching.reasons import render
 from sscmatch.vocab import load_vocabulary
-from sscmatch.web.templating import MATURITY_LABELS, country_name, theme_label
+from sscmatch.web.templating import MATURITY_LABELS, country_name, percent, theme_label
 from sscmatch.web.translate import catalogue, current_lang, reader_number
 from sscmatch.web.translate import lazy_gettext as _l
 
@@ -58,6 +58,9 @@ class WebNames:
 
     def number(self, value: int) -> str:
         return reader_number(value)
+
+    def percent(self, value: float) -> str:
+        return percent(value / 100)
 
 
 def text_of(reason: Reason | Mapping[str, Any] | str) -> str:

@@ -19,7 +19,7 @@ from typing import Any
 from sscmatch.dates import PartialDate, moment_words
 from sscmatch.models import StudyTour
 from sscmatch.vocab import Vocabulary, load_vocabulary
-from sscmatch.web.templating import ROLE_LABELS, STATUS_LABELS, country_name, period
+from sscmatch.web.templating import ROLE_LABELS, STATUS_LABELS, country_name, number, period
 from sscmatch.web.translate import current_lang, gettext
 from sscmatch.web.translate import lazy_gettext as _l
 from sscmatch.workflow import tours as wf
@@ -116,8 +116,9 @@ def cost_item(item: dict[str, Any]) -> str:
 
 
 def _number(value: Any) -> str:
-    number = float(value)
-    return f"{number:,.0f}" if number == int(number) else f"{number:,.2f}"
+    """A figure of a cost line as the reader writes it (``2.339``, ``2 339``, ``220,50``)."""
+    figure = float(value)
+    return number(figure, 0 if figure == int(figure) else 2)
 
 
 def cost_basis(item: dict[str, Any]) -> str:
@@ -135,7 +136,7 @@ def cost_basis(item: dict[str, Any]) -> str:
         if name == "travel":
             text = gettext(
                 "%(people)s × return ticket %(ticket)s",
-                people=values["people"],
+                people=_number(values["people"]),
                 ticket=_number(values["ticket"]),
             )
             if values.get("km") is not None:
@@ -144,13 +145,15 @@ def cost_basis(item: dict[str, Any]) -> str:
         if name == "per_diem":
             return gettext(
                 "%(people)s × %(nights)s nights × %(rate)s",
-                people=values["people"],
-                nights=values["nights"],
+                people=_number(values["people"]),
+                nights=_number(values["nights"]),
                 rate=_number(values["rate"]),
             )
         if name in ("local_transport", "interpretation"):
             return gettext(
-                "%(days)s days × %(rate)s", days=values["days"], rate=_number(values["rate"])
+                "%(days)s days × %(rate)s",
+                days=_number(values["days"]),
+                rate=_number(values["rate"]),
             )
     except (KeyError, TypeError, ValueError):
         pass
@@ -170,6 +173,8 @@ def _param(name: str, value: Any) -> Any:
         return moment_words(value, current_lang())
     if isinstance(value, str):
         return gettext(value)  # the English of one of our messages ("the title"), else as is
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return _number(value)  # a figure as the reader writes it ("20.001 caracteres")
     return value
 
 
