@@ -36,6 +36,7 @@ from sscmatch.web.access import access
 from sscmatch.web.db import get_session
 from sscmatch.web.errors import error_text
 from sscmatch.web.pageform import PageForm
+from sscmatch.web.review_notes import event_note
 from sscmatch.web.templating import STATUS_LABELS
 from sscmatch.web.translate import gettext as _
 from sscmatch.web.translate import lazy_gettext as _l
@@ -44,6 +45,7 @@ from sscmatch.workflow import visibility
 from sscmatch.workflow.base import N_, country_filter
 
 bp = Blueprint("review", __name__, url_prefix="/review")
+bp.add_app_template_global(event_note, "event_note")
 
 STAFF = ("secretariat", "admin")
 READERS = ("secretariat", "admin", "analyst", "focal_point")

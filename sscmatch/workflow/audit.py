@@ -46,8 +46,12 @@ def record_event(
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
     note: str | None = None,
+    note_code: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    """Add an audit event to the session (the caller's transaction commits it with the change)."""
+    """Add an audit event to the session (the caller's transaction commits it with the change).
+
+    ``note`` is a person's own words; what the service says is ``note_code`` (a message code
+    and its parameters, shown in the reader's language)."""
     event = AuditEvent(
         user_id=user_id,
         action=action,
@@ -56,6 +60,7 @@ def record_event(
         before=before,
         after=after,
         note=note,
+        note_code=note_code,
     )
     session.add(event)
     notices.announce(session, event)
@@ -71,6 +76,7 @@ def change_status(
     user_id: int | None,
     action: str,
     note: str | None,
+    note_code: dict[str, Any] | None = None,
 ) -> dict[str, Any] | None:
     """Set a record's status (and who changed it, when) and audit the change with the record
     before and after; returns the snapshot before."""
@@ -88,5 +94,6 @@ def change_status(
         before=before,
         after=snapshot(record),
         note=note,
+        note_code=note_code,
     )
     return before

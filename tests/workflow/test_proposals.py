@@ -143,7 +143,9 @@ def test_accept_matches_need_supersedes_others_and_audits(session: Session) -> N
     assert review.effects["superseded"] == {str(p.id): "proposed" for p in rest}
     assert review.effects["need_before"] == "open"
     event = events(session, "proposal", first.id)[0]
-    assert event.note == "accepted without the provider's confirmation: urgent"
+    # the reviewer's words as typed; what the service says is a code, not English words
+    assert event.note == "urgent"
+    assert event.note_code == {"code": "accepted_without_confirmation", "params": {}}
     assert event.before is not None and event.before["status"] == "proposed"
     assert event.after is not None and event.after["status"] == "accepted"
     assert [e.action for e in events(session, "need", NEED)] == ["match"]

@@ -42,7 +42,6 @@ from sscmatch.workflow.proposals.evidence import (
     is_fallback,
 )
 from sscmatch.workflow.proposals.lifecycle import (
-    ALTERNATE_CHOSEN,
     DECISIONS,
     FINAL,
     NEEDS_OVERRIDE,
@@ -94,7 +93,6 @@ from sscmatch.workflow.proposals.undo import (
 )
 
 __all__ = [
-    "ALTERNATE_CHOSEN",
     "BULK_DECISIONS",
     "DECISIONS",
     "FINAL",

@@ -23,8 +23,8 @@ from sscmatch.models import Need, Review, Veto
 from sscmatch.models import Proposal as StoredProposal
 from sscmatch.workflow.audit import change_status, record_event, snapshot
 from sscmatch.workflow.base import N_
+from sscmatch.workflow.proposals import notes
 from sscmatch.workflow.proposals.lifecycle import (
-    ALTERNATE_CHOSEN,
     DECISIONS,
     NEEDS_OVERRIDE,
     OPEN_STATUSES,
@@ -98,7 +98,8 @@ def _accept(
         user_id=user_id,
         version=version,
         action="accept",
-        note=(f"accepted without the provider's confirmation: {reason}" if overridden else reason),
+        note=reason,
+        note_code=notes.code(notes.ACCEPTED_WITHOUT_CONFIRMATION) if overridden else None,
         override=override,
     )
     effects: dict[str, Any] = {
@@ -127,7 +128,7 @@ def _accept(
             user_id=user_id,
             version=None,
             action="supersede",
-            note=f"proposal {proposal.id} was accepted for need {proposal.need}",
+            note_code=notes.code(notes.SUPERSEDED_BY, proposal=proposal.id, need=proposal.need),
             system=True,
         )
         outcome.superseded.append(other.id or 0)
@@ -141,7 +142,8 @@ def _accept(
             entity="need",
             user_id=user_id,
             action="match",
-            note=f"proposal {proposal.id} accepted",
+            note=None,
+            note_code=notes.code(notes.MATCHED_BY, proposal=proposal.id),
         )
     session.flush()
     outcome.tour = _draft_tour(session, proposal, user_id)
@@ -197,7 +199,8 @@ def _refuse(
         user_id=user_id,
         version=version,
         action="reject",
-        note=f"pair vetoed: {text}" if kind == "veto" else text,
+        note=text,
+        note_code=notes.code(notes.PAIR_VETOED) if kind == "veto" else None,
     )
     effects = {"status_before": status_before}
     return proposal, record_review(session, proposal, kind, user_id, text, effects=effects), text
@@ -266,7 +269,8 @@ def choose_alternate(
         user_id=user_id,
         version=version,
         action="reject",
-        note=f"{ALTERNATE_CHOSEN}: {text}",
+        note=text,
+        note_code=notes.code(notes.ALTERNATE_CHOSEN),
     )
     review = record_review(
         session,
@@ -322,7 +326,7 @@ def veto(
             entity="veto",
             entity_id=pair_veto.id or 0,
             after=snapshot(pair_veto),
-            note=f"from proposal {proposal.id}",
+            note_code=notes.code(notes.VETOED_FROM, proposal=proposal.id),
         )
         review.effects = {**(review.effects or {}), "veto": pair_veto.id}  # a new value
         session.add(review)

@@ -67,7 +67,6 @@ DECISIONS = ("accept", "reject", "alternate", "veto")
 RESPONSES = ("confirm", "decline", "fits", "does_not_fit")
 PROVIDER_RESPONSES = {"confirm": "provider_confirmed", "decline": "provider_declined"}
 RECIPIENT_RESPONSES = {"fits": "fits", "does_not_fit": "does_not_fit"}
-ALTERNATE_CHOSEN = "alternate chosen"
 
 
 class ProposalError(DomainError):
@@ -193,6 +192,7 @@ def set_status(
     version: int | None,
     action: str,
     note: str | None = None,
+    note_code: dict[str, Any] | None = None,
     system: bool = False,
     override: bool = False,
     checked: bool = True,
@@ -200,6 +200,7 @@ def set_status(
 ) -> dict[str, Any] | None:
     """Move ``proposal`` to ``target`` (checked, claimed, audited); returns the snapshot before.
 
+    ``note`` is a person's words, ``note_code`` what the service says (:mod:`.notes`);
     ``extra`` are further fields to set in the same change; ``checked=False`` skips the
     lifecycle check (a revert, which walks back a step the lifecycle does not offer)."""
     check_version(proposal, version)
@@ -221,6 +222,7 @@ def set_status(
         before=before,
         after=snapshot(proposal),
         note=note,
+        note_code=note_code,
     )
     return before
 

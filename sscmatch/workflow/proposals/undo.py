@@ -21,6 +21,7 @@ from sscmatch.models import Need, Review, StudyTour, User, Veto, utcnow
 from sscmatch.models import Proposal as StoredProposal
 from sscmatch.workflow.audit import change_status, record_event, snapshot
 from sscmatch.workflow.base import N_, Conflict, Page
+from sscmatch.workflow.proposals import notes
 from sscmatch.workflow.proposals.lifecycle import (
     DECISIONS,
     NotFoundError,
@@ -34,6 +35,8 @@ from sscmatch.workflow.proposals.lifecycle import (
 from sscmatch.workflow.tours.lifecycle import live_tours
 
 REOPENABLE_NEED = ("matched", "closed")
+# What a revert says of each step it takes back (the person's reason is the note).
+REVERTED = notes.code(notes.DECISION_REVERTED)
 
 
 class UndoRefused(ProposalError, Conflict):
@@ -139,14 +142,31 @@ def _put_back(
         version=version,
         action="revert",
         note=note,
+        note_code=REVERTED,
         checked=False,
     )
 
 
 def _set_need(
-    session: Session, need: Need, status: str, *, user_id: int | None, action: str, note: str
+    session: Session,
+    need: Need,
+    status: str,
+    *,
+    user_id: int | None,
+    action: str,
+    note: str,
+    note_code: dict[str, Any] | None = None,
 ) -> None:
-    change_status(session, need, status, entity="need", user_id=user_id, action=action, note=note)
+    change_status(
+        session,
+        need,
+        status,
+        entity="need",
+        user_id=user_id,
+        action=action,
+        note=note,
+        note_code=note_code,
+    )
 
 
 def _cancel_tour(session: Session, tour: StudyTour, *, user_id: int | None, note: str) -> None:
@@ -158,6 +178,7 @@ def _cancel_tour(session: Session, tour: StudyTour, *, user_id: int | None, note
         user_id=user_id,
         action="status:cancelled",
         note=note,
+        note_code=REVERTED,
     )
 
 
@@ -176,7 +197,15 @@ def _undo_accept(
     need = session.get(Need, proposal.need)
     need_before = effects.get("need_before")
     if need is not None and need_before and need.status == "matched":
-        _set_need(session, need, need_before, user_id=user_id, action="reopen", note=note)
+        _set_need(
+            session,
+            need,
+            need_before,
+            user_id=user_id,
+            action="reopen",
+            note=note,
+            note_code=REVERTED,
+        )
     _put_back(
         session, proposal, effects.get("status_before") or "proposed", user_id=user_id, note=note
     )
@@ -192,7 +221,7 @@ def _undo_refusal(
     veto_id = effects.get("veto")
     pair_veto = session.get(Veto, veto_id) if veto_id else None
     if pair_veto is not None:
-        _lift(session, pair_veto, user_id=user_id, note=note)
+        _lift(session, pair_veto, user_id=user_id, note=note, note_code=REVERTED)
 
 
 def _close(session: Session, review: Review, user_id: int | None, text: str) -> Review:
@@ -223,7 +252,7 @@ def revert(
         raise refusal
     review = latest_decision(session, proposal_id)
     assert review is not None and review.effects is not None
-    note = f"decision reverted: {text}"
+    note = text  # the person's words; what the service says is REVERTED
     if review.decision == "accept" and review.alternate_id is not None:
         # Accepted as the alternate of another proposal: revert that choice, both sides.
         chosen = _alternate_review(session, review.alternate_id, proposal_id)
@@ -310,7 +339,14 @@ def get_veto(session: Session, veto_id: int) -> Veto:
     return found
 
 
-def _lift(session: Session, pair_veto: Veto, *, user_id: int | None, note: str) -> None:
+def _lift(
+    session: Session,
+    pair_veto: Veto,
+    *,
+    user_id: int | None,
+    note: str,
+    note_code: dict[str, Any] | None = None,
+) -> None:
     before = snapshot(pair_veto)
     session.delete(pair_veto)
     record_event(
@@ -321,6 +357,7 @@ def _lift(session: Session, pair_veto: Veto, *, user_id: int | None, note: str) 
         entity_id=pair_veto.id or 0,
         before=before,
         note=note,
+        note_code=note_code,
     )
 
 
