@@ -27,9 +27,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from flask import Flask, current_app, flash, jsonify, render_template, request
+from flask import Flask, current_app, flash, jsonify, redirect, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+from werkzeug.routing import RoutingException
 
 from sscmatch.web.api import ApiError
 from sscmatch.web.db import get_session
@@ -183,8 +184,30 @@ def _domain_error(exc: DomainError) -> Any:
 # --------------------------------------------------------------------------- the edge's own
 
 
+def page_above(path: str) -> str | None:
+    """The nearest address above ``path`` that shows a page (``/review/proposals/5/decision``
+    → ``/review/proposals/5``), or None."""
+    adapter = current_app.url_map.bind("localhost")
+    parts = path.rstrip("/").split("/")
+    for end in range(len(parts) - 1, 0, -1):
+        candidate = "/".join(parts[:end]) or "/"
+        try:
+            adapter.match(candidate, method="GET")
+        except (HTTPException, RoutingException):  # no page (404, 405), or a redirect
+            continue
+        return candidate
+    return None
+
+
 def _http_error(exc: HTTPException) -> Any:
     code = exc.code or 500
+    if code == 405 and request.method in ("GET", "HEAD") and not request.path.startswith("/api/"):
+        # An address that only takes a form's answer, opened again from the address bar (where
+        # a refused form or a confirmation step left it), a bookmark or a restored tab: the
+        # page it belongs to, rather than "this address does not take that kind of request".
+        above = page_above(request.path)
+        if above is not None:
+            return redirect(request.script_root + above, 303)
     default = type(exc).description  # Werkzeug's English sentence: ours instead
     text = None if not exc.description or exc.description == default else exc.description
     if request.path.startswith("/api/") or _answers_json():
