@@ -28,7 +28,7 @@ from flask import (
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 from itsdangerous import BadData, URLSafeTimedSerializer
 from sqlmodel import Session
-from wtforms import EmailField, PasswordField, SelectField
+from wtforms import BooleanField, EmailField, PasswordField, SelectField
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from sscmatch.models import User
@@ -305,7 +305,13 @@ def logout() -> Any:
 
 
 class TokenForm(PageForm):
-    pass
+    # Asked only when the account has a token: a new one ends it, and that cannot be undone.
+    replace = BooleanField(
+        _l(
+            "I understand: the current token stops working, and scripts that use it need the "
+            "new one."
+        )
+    )
 
 
 class PasswordChangeForm(PageForm):
@@ -343,13 +349,16 @@ def _account_page(
     token: str | None = None,
     password_form: Any = None,
     language_form: Any = None,
+    token_form: Any = None,
     status: int = 200,
 ) -> Any:
     if language_form is None:
         language_form = LanguageForm(formdata=None, language=current_user.language)
+    user = get_session().get(User, current_user.id)
     return render_template(
         "auth/account.html",
-        form=TokenForm(formdata=None),
+        form=token_form or TokenForm(formdata=None),
+        has_token=bool(user and user.api_token_hash),
         password_form=password_form or PasswordChangeForm(formdata=None),
         language_form=language_form,
         token=token,
@@ -395,6 +404,9 @@ def account() -> Any:
         db = get_session()
         user = db.get(User, current_user.id)
         assert user is not None
+        if user.api_token_hash and not form.replace.data:
+            form.replace.errors = [_("Tick this box to replace the current token.")]
+            return _account_page(token_form=form, status=400)
         token = issue_api_token(db, user)
         record_event(
             db, user_id=user.id, action="issue_token", entity="user", entity_id=user.id or 0
@@ -409,11 +421,14 @@ def change_password() -> Any:
     """A new password, given the current one (checked under the sign-in throttling rules). The
     account's other sessions end and its API token stops working; this browser stays in."""
     form = PasswordChangeForm()
-    if not form.validate_on_submit():
+    valid = form.validate_on_submit()
+    if not form.current.data or form.current.errors:  # nothing to check it with
         return _account_page(password_form=form, status=400)
+    # The current password is checked even when the new one is refused: every problem of
+    # the form at once, not a wrong current password found on the next try.
     db = get_session()
     try:
-        user = verify_sign_in(db, current_user.email, form.current.data or "")
+        user = verify_sign_in(db, current_user.email, form.current.data)
     except (WrongCredentials, TooManyAttempts) as exc:
         message = (
             refusal_message(exc)[0]
@@ -421,6 +436,8 @@ def change_password() -> Any:
             else _("The current password is wrong.")
         )
         form.current.errors = [message]
+        return _account_page(password_form=form, status=400)
+    if not valid:
         return _account_page(password_form=form, status=400)
     version = set_password(db, user, form.password.data or "")
     record_event(

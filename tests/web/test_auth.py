@@ -208,3 +208,41 @@ def test_e_mails_to_an_account_without_a_language_use_its_countrys(
     language: str, country: str | None, written: str
 ) -> None:
     assert users_module.written_language(language, country) == written
+
+
+def test_a_new_token_replaces_the_old_one_only_when_confirmed(app: Any, as_user: Any) -> None:
+    """Making a token when one exists ends it (scripts using it break), and cannot be undone:
+    the page asks first, beside the button, and nothing changes until the box is ticked."""
+    client = as_user("analyst")
+    first = client.post("/account").get_data(as_text=True)  # no token yet: no question
+    assert '<pre class="token">' in first
+
+    def stored() -> str | None:
+        with Session(app.extensions["sscmatch.engine"]) as s:
+            return s.exec(select(User).where(User.email == "analyst@test.org")).one().api_token_hash
+
+    before = stored()
+    asked = client.post("/account")
+    page = asked.get_data(as_text=True)
+    assert asked.status_code == 400 and '<pre class="token">' not in page
+    assert 'id="replace"' in page and 'aria-invalid="true"' in page
+    assert stored() == before
+    again = client.post("/account", data={"replace": "y"}).get_data(as_text=True)
+    assert '<pre class="token">' in again and stored() != before
+
+
+def test_a_wrong_current_password_is_said_with_the_other_problems(
+    app: Flask, users: dict[str, int]
+) -> None:
+    browser = sign_in(app.test_client(), "focal_gtm")
+    page = browser.post(
+        "/account/password",
+        data={"current": "not-my-password", "password": "short", "confirm": "other"},
+    ).get_data(as_text=True)
+    assert "The current password is wrong." in page
+    assert "at least 10 characters" in page and "The passwords differ." in page
+    kept = browser.post(
+        "/account/password", data={"current": PASSWORD, "password": "short", "confirm": "short"}
+    )
+    assert kept.status_code == 400
+    assert "The current password is wrong." not in kept.get_data(as_text=True)
