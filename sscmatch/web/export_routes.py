@@ -113,13 +113,13 @@ def proposals_export(fmt: str) -> Any:
     return _queue(fmt, _args())
 
 
-def _queue(fmt: str, args: Any) -> Any:
-    """The proposals of the review queue's filters ``args``."""
+def _queue(fmt: str, args: Any, name: str = "proposals") -> Any:
+    """The proposals of the review queue's filters ``args``, the file named ``name``."""
     try:
         filters = review.parse_filters(args)
     except proposals_wf.ProposalError as exc:
         return bad_filter(exc)
-    return _proposals(fmt, filters, "proposals")
+    return _proposals(fmt, filters, name)
 
 
 @review.bp.get("/mine/export.<fmt>")
@@ -141,10 +141,12 @@ def my_proposals_export(fmt: str) -> Any:
         filters = review.parse_filters(args, involving=country)
     except proposals_wf.ProposalError as exc:
         return bad_filter(exc)
-    return _proposals(fmt, filters, "proposals")
+    return _proposals(fmt, filters, "our-proposals")
 
 
-def _proposals(fmt: str, filters: Any, kind: str) -> Any:
+def _proposals(fmt: str, filters: Any, name: str) -> Any:
+    """The proposals of ``filters`` (JSON key ``proposals``), the file named ``name``."""
+
     def make() -> Rows:
         try:
             rows, total = proposals_wf.proposal_records(
@@ -157,7 +159,7 @@ def _proposals(fmt: str, filters: Any, kind: str) -> Any:
             record["score"] = round(float(score), 4) if score is not None else None
         return rows, PROPOSAL_FIELDS, total > len(rows)
 
-    return send_kept(kind, fmt, make)
+    return send_kept("proposals", fmt, make, name=name)
 
 
 def _args() -> Any:
@@ -192,7 +194,7 @@ def commitments_export(fmt: str) -> Any:
 @access("secretariat", "admin", "analyst")
 def awaiting_export(fmt: str) -> Any:
     """The proposals awaiting their provider's answer, under the page's filters."""
-    return _queue(fmt, review.awaiting_args(_args()))
+    return _queue(fmt, review.awaiting_args(_args()), "proposals-awaiting")
 
 
 NEED_REVIEW_FIELDS = (
@@ -233,7 +235,9 @@ def review_needs_export(fmt: str) -> Any:
             "since": moment(item.since),
         }
 
-    return send_list("needs", fmt, listing, row, NEED_REVIEW_FIELDS, kept=True)
+    return send_list(
+        "needs", fmt, listing, row, NEED_REVIEW_FIELDS, kept=True, name="needs-to-review"
+    )
 
 
 TOUR_FIELDS = (

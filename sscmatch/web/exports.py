@@ -1,20 +1,26 @@
 """Exports of what the user is looking at: the needs, capacities and exchanges lists, the review
 queue's proposals and the follow-up's commitments, as CSV or JSON, with the list's current
-filters and nothing the reader may not see.
+filters and nothing the reader may not see, and as a spreadsheet (.xlsx) for a person to read.
 
 Each list page links ``…/export.csv`` and ``…/export.json`` with its own query string; the export
 reads the filters the same way the page does, asks the same use case for every matching record
 (at most :data:`MAX_ROWS`; visibility is the use case's, :mod:`sscmatch.workflow.visibility`), and
 writes through the one CSV writer (:mod:`sscmatch.bundle.csvfile`: formula cells neutralised).
-The file is named after what was filtered:
-``sscmatch-needs-status-open-country-GTM-2026-12-02.csv``.
+CSV and JSON are the machine formats: column codes and value codes (``pending``, ``GTM``, ISO
+dates), the CSV in UTF-8 with a byte order mark, which spreadsheet programs need to read it as
+UTF-8 (a bundle reader takes it: ``utf-8-sig``). The spreadsheet (``…/export.xlsx``) is the
+reader's: the same rows through :mod:`sscmatch.web.spreadsheet` (headers and values in the
+reader's language, numbers and dates as such). The file is named after the export, its path
+arguments and what was filtered: ``sscmatch-needs-status-open-country-GTM-2026-12-02.csv``,
+``sscmatch-match-run-run_id-7-2026-12-02.xlsx``.
 
 An export of a whole list is seconds of work at full scale (40,000 commitments, 50,000 needs or
 proposals), and a page links it on every visit: :func:`send_kept` keeps each body in the process
 cache ``export bodies`` per version of the records (:func:`sscmatch.db.data_key`), address (path
 and query), reader's visibility scope (:func:`sscmatch.workflow.visibility.scope`: two readers
 share a body only when they see the same records) and the caller's key (the day, for what is
-overdue); a JSON body gets its time of export at each request.
+overdue), and a spreadsheet per reader's language; a JSON body gets its time of export at each
+request.
 
 The routes join the blueprints of the pages they export (registry, review, followup); this
 module is imported before those are registered.
@@ -35,14 +41,18 @@ from sscmatch.bundle.csvfile import csv_bytes
 from sscmatch.caches import Cache
 from sscmatch.db import data_key
 from sscmatch.schemas import moment_text
+from sscmatch.web import spreadsheet
 from sscmatch.web.access import SIGNED_IN, access
 from sscmatch.web.db import get_session
+from sscmatch.web.translate import current_lang
 from sscmatch.web.translate import gettext as _
 from sscmatch.workflow import visibility
 
 MAX_ROWS = 50_000
-FORMATS = ("csv", "json")
-MEDIA = {"csv": "text/csv; charset=utf-8", "json": "application/json"}
+FORMATS = ("csv", "json", "xlsx")
+MEDIA = {"csv": "text/csv; charset=utf-8", "json": "application/json", "xlsx": spreadsheet.MEDIA}
+BOM = "\ufeff".encode()
+"""Starts every CSV export: without it Excel reads UTF-8 as the system's code page ("BÃ©lgica")."""
 # Query arguments that say what a list shows (paging and empty values say nothing).
 IGNORED = frozenset({"page", "per_page"})
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
@@ -64,6 +74,8 @@ def file_name(kind: str, args: Mapping[str, Any], ext: str, today: str | None = 
 
     >>> file_name("needs", {"status": "open", "country": "GTM", "page": "2"}, "csv", "2026-12-02")
     'sscmatch-needs-status-open-country-GTM-2026-12-02.csv'
+    >>> file_name("match-run", {"run_id": 7}, "xlsx", "2026-12-02")
+    'sscmatch-match-run-run_id-7-2026-12-02.xlsx'
     """
     parts = ["sscmatch", kind]
     for key, value in args.items():
@@ -87,6 +99,12 @@ def query_args() -> dict[str, Any]:
     return out
 
 
+def name_args() -> dict[str, Any]:
+    """What names an export's file: its path arguments (a run's id), then its filters."""
+    path = {k: v for k, v in (request.view_args or {}).items() if k != "fmt"}
+    return {**path, **query_args()}
+
+
 def send(
     kind: str,
     fmt: str,
@@ -94,31 +112,44 @@ def send(
     fields: Sequence[str],
     *,
     truncated: bool = False,
+    name: str | None = None,
 ) -> Response:
-    """The rows as a CSV or JSON download named after the filters."""
+    """The rows as a CSV, JSON or spreadsheet download named after ``name`` (the export's
+    name, ``kind`` by default: two exports of one kind of record have two names) and the
+    filters; ``kind`` is the JSON's key of the rows."""
     if fmt not in FORMATS:
         abort(404)
-    return _response(kind, fmt, _body(kind, fmt, rows, fields, truncated))
+    name = name or kind
+    return _response(name, fmt, _body(kind, fmt, rows, fields, truncated, name=name))
 
 
 def send_kept(
-    kind: str, fmt: str, make: Callable[[], Rows], key: tuple[Hashable, ...] = ()
+    kind: str,
+    fmt: str,
+    make: Callable[[], Rows],
+    key: tuple[Hashable, ...] = (),
+    name: str | None = None,
 ) -> Response:
     """:func:`send` of ``make()`` = (rows, fields, truncated), its body kept while the records
-    are unchanged for this address, reader's visibility scope and ``key``; ``make`` runs only
-    when no kept body fits (and raises for a bad filter as it would without the cache)."""
+    are unchanged for this address, reader's visibility scope and ``key`` (and the reader's
+    language, for a spreadsheet); ``make`` runs only when no kept body fits (and raises for a
+    bad filter as it would without the cache)."""
     if fmt not in FORMATS:
         abort(404)
+    name = name or kind
     version = data_key(get_session())  # None: this request wrote and has not committed
     full_key: Hashable | None = None
     if version is not None:
         scope = visibility.scope(viewer())
-        full_key = (*version, kind, fmt, request.full_path, scope, *key)
-    body = _BODIES.get_or_make(full_key, lambda: _body(kind, fmt, *make(), exported=_EXPORTED))
+        said = current_lang() if fmt == "xlsx" else None
+        full_key = (*version, kind, fmt, request.full_path, scope, said, *key)
+    body = _BODIES.get_or_make(
+        full_key, lambda: _body(kind, fmt, *make(), exported=_EXPORTED, name=name)
+    )
     if fmt == "json":
         now = b'\n "exported": ' + json.dumps(_now()).encode()
         body = body.replace(_EXPORTED_LINE, now, 1)
-    return _response(kind, fmt, body)
+    return _response(name, fmt, body)
 
 
 Listing = Callable[[int], tuple[Sequence[Any], int]]
@@ -132,6 +163,7 @@ def send_list(
     fields: Sequence[str],
     *,
     kept: bool,
+    name: str | None = None,
 ) -> Response:
     """A paged list's export, made by the page's own query: ``listing(size)`` gives the first
     ``size`` items under the request's filters and how many there are in all (it raises for a
@@ -146,11 +178,11 @@ def send_list(
         return [row(item) for item in items], fields, total > len(items)
 
     if kept:
-        return send_kept(kind, fmt, make)
+        return send_kept(kind, fmt, make, name=name)
     if fmt not in FORMATS:
         abort(404)
     rows, _fields, truncated = make()
-    return send(kind, fmt, rows, fields, truncated=truncated)
+    return send(kind, fmt, rows, fields, truncated=truncated, name=name)
 
 
 def moment(value: datetime | None) -> str | None:
@@ -182,9 +214,12 @@ def _body(
     fields: Sequence[str],
     truncated: bool,
     exported: str | None = None,
+    name: str | None = None,
 ) -> bytes:
     if fmt == "csv":
-        return csv_bytes([_flat(r) for r in rows], fields)
+        return BOM + csv_bytes([_flat(r) for r in rows], fields)
+    if fmt == "xlsx":
+        return spreadsheet.workbook([spreadsheet.Sheet(name or kind, fields, rows)])
     args = query_args()
     return json.dumps(
         {
@@ -201,11 +236,15 @@ def _body(
     ).encode("utf-8")
 
 
-def _response(kind: str, fmt: str, body: bytes) -> Response:
-    name = file_name(kind, query_args(), fmt)
+def _response(name: str, fmt: str, body: bytes) -> Response:
+    return download(body, MEDIA[fmt], file_name(name, name_args(), fmt))
+
+
+def download(body: bytes, media: str, name: str) -> Response:
+    """``body`` as a file to save, ``name`` (ASCII: :func:`file_name`)."""
     return Response(
         body,
-        mimetype=MEDIA[fmt].split(";")[0],
+        mimetype=media.split(";")[0],
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
 
@@ -233,4 +272,14 @@ def viewer() -> Any:
     return current_user
 
 
-__all__ = ["SIGNED_IN", "access", "file_name", "moment", "send", "send_kept", "send_list"]
+__all__ = [
+    "SIGNED_IN",
+    "access",
+    "download",
+    "file_name",
+    "moment",
+    "name_args",
+    "send",
+    "send_kept",
+    "send_list",
+]

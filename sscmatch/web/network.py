@@ -27,19 +27,24 @@ from sscmatch.analytics.insights import (
 )
 from sscmatch.analytics.payload import (
     DRAWN_LINKS,
+    EDGE_FIELDS,
     EXTENSIONS,
     LAYOUTS,
     MEDIA_TYPES,
+    NODE_FIELDS,
     asked_subject,
     drawing_json,
+    edge_records,
     node_records,
 )
 from sscmatch.schemas import CONSTITUENCIES, MODALITIES
 from sscmatch.vocab import load_vocabulary
+from sscmatch.web import spreadsheet
 from sscmatch.web.access import SIGNED_IN, access
 from sscmatch.web.db import get_session
 from sscmatch.web.errors import answers_json, error_text
-from sscmatch.web.exports import file_name
+from sscmatch.web.exports import BOM, bad_filter, file_name, send
+from sscmatch.web.exports import download as send_file
 from sscmatch.web.fragments import render_kept
 from sscmatch.web.paging import page_arg, page_of, page_size
 from sscmatch.web.templating import CONSTITUENCY_LABELS, lang, period, url_if
@@ -191,23 +196,49 @@ def exchanges() -> Any:
     return render_template("network/exchanges.html", found=found, args=filters.args(), **_common())
 
 
+DOWNLOADS = (*analytics.FORMATS, "xlsx")
+"""The network's files: those of :data:`sscmatch.analytics.FORMATS` for programs, and a
+spreadsheet of its countries and links for people (:mod:`sscmatch.web.spreadsheet`)."""
+
+
 @bp.get("/network/download")
 @access(SIGNED_IN)
 def download() -> Any:
-    """The filtered network as a file: ``format`` = json, graphml, gexf, csv-nodes, csv-edges."""
+    """The filtered network as a file: ``format`` = json, graphml, gexf, csv-nodes, csv-edges
+    (codes, the countries' names in English: one language a row, the same file for every
+    reader) or xlsx (two sheets, countries and links, in the reader's language)."""
     vocab = load_vocabulary()
     fmt = request.args.get("format", "graphml")
-    if fmt not in analytics.FORMATS:
-        abort(400, description=f"unknown format {fmt!r}; expected {', '.join(analytics.FORMATS)}")
+    if fmt not in DOWNLOADS:
+        abort(
+            400,
+            description=str(
+                _l(
+                    "Unknown format %(format)s; expected one of %(formats)s.",
+                    format=fmt,
+                    formats=", ".join(DOWNLOADS),
+                )
+            ),
+        )
     filters = analytics.parse_filters(request.args, vocab)
     view = analytics.network_view(get_session(), vocab, filters, _layout())
-    body = analytics.export(view, vocab, fmt, lang())
-    name = file_name("network", {"layout": _layout(), **filters.args()}, EXTENSIONS[fmt])
-    return Response(
-        body,
-        mimetype=MEDIA_TYPES[fmt],
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
-    )
+    name_args = {"layout": _layout(), **filters.args()}
+    if fmt == "xlsx":
+        body = spreadsheet.workbook(
+            [
+                spreadsheet.Sheet(
+                    "network-countries", NODE_FIELDS, node_records(view, vocab, lang())
+                ),
+                spreadsheet.Sheet(
+                    "network-links", EDGE_FIELDS, edge_records(view, vocab, joined=False)
+                ),
+            ]
+        )
+        return send_file(body, spreadsheet.MEDIA, file_name("network", name_args, "xlsx"))
+    machine = fmt.startswith("csv")
+    body = analytics.export(view, vocab, fmt, "en" if machine else lang())
+    name = file_name("network", name_args, EXTENSIONS[fmt])
+    return send_file(BOM + body if machine else body, MEDIA_TYPES[fmt], name)
 
 
 @bp.get("/network/charts")
@@ -237,6 +268,82 @@ def charts() -> Any:
 
     html = render_kept("network", "charts", (), context)
     return (html, 400) if error else html
+
+
+CHART_FIELDS = {
+    "per-year": ("year", "theme", "exchanges"),
+    "supply": ("theme", "open_needs", "published_capacities", "gap"),
+    "gaps": ("theme", "family", "need", "country", "title", "priority"),
+}
+"""The charts page's tables, exported (:func:`_chart_export`): exchanges per start year and
+theme family; open needs and published capacities per theme; the gaps, a row per need."""
+
+
+def _chart_rows(table: str) -> list[dict[str, Any]]:
+    """The rows of one of :data:`CHART_FIELDS` under the page's filters, codes as values."""
+    filters, error = _filters()
+    if error:
+        bad_filter(error)
+    vocab = load_vocabulary()
+    session = get_session()
+    if table == "per-year":
+        _count, per_year, _tops = chart_counts(session, vocab, filters)
+        order = {root: i for i, root in enumerate(vocab.roots())}
+        return [
+            {"year": year, "theme": family, "exchanges": n}
+            for year in sorted(per_year)
+            for family, n in sorted(
+                per_year[year].items(), key=lambda f: (order.get(f[0], 99), f[0])
+            )
+            if n
+        ]
+    if table == "supply":
+        return [
+            {
+                "theme": r.theme,
+                "open_needs": r.needs,
+                "published_capacities": r.capacities,
+                "gap": r.gap,
+            }
+            for r in supply_demand(session, vocab, lang(), filters.region)
+        ]
+    return [
+        {
+            "theme": gap.theme,
+            "family": gap.family,
+            "need": need.id,
+            "country": need.country,
+            "title": need.title,
+            "priority": need.priority,
+        }
+        for gap in analytics.gaps(session, vocab, filters.region)
+        for need in gap.needs
+    ]
+
+
+def _chart_export(table: str, fmt: str) -> Any:
+    return send(table, fmt, _chart_rows(table), CHART_FIELDS[table], name=f"charts-{table}")
+
+
+@bp.get("/network/charts/per-year/export.<fmt>")
+@access(SIGNED_IN)
+def charts_per_year_export(fmt: str) -> Any:
+    """The exchanges per start year and theme family, under the charts page's filters."""
+    return _chart_export("per-year", fmt)
+
+
+@bp.get("/network/charts/supply/export.<fmt>")
+@access(SIGNED_IN)
+def charts_supply_export(fmt: str) -> Any:
+    """The open needs and published capacities per theme, in the charts page's region."""
+    return _chart_export("supply", fmt)
+
+
+@bp.get("/network/charts/gaps/export.<fmt>")
+@access(SIGNED_IN)
+def charts_gaps_export(fmt: str) -> Any:
+    """The gaps (themes of open needs no published capacity covers), a row per need."""
+    return _chart_export("gaps", fmt)
 
 
 def countries_listing() -> tuple[list[Any], str | None, str | None]:

@@ -49,7 +49,7 @@ pytestmark = pytest.mark.e2e
 
 # Brazil's notice of a match run that asks it to provide, in Portuguese (the name in parentheses:
 # the language would want an article before it, "ao Brasil").
-ASKED_BRAZIL = "Provedor solicitado (Brasil)"
+ASKED_BRAZIL = "a responder como ofertante (Brasil)"
 
 # What the journey made, for the steps after it, per database backend (the three tests share
 # that backend's e2e database).

@@ -77,6 +77,9 @@ POLICY: dict[str, dict[str, set[str]]] = {
     "main.notices_export": {"GET": SIGNED_IN},  # one's own notices
     "admin.imports_export": {"GET": STAFF},
     "matching.run_export": {"GET": READERS},
+    "network.charts_per_year_export": {"GET": SIGNED_IN},  # the charts page's tables
+    "network.charts_supply_export": {"GET": SIGNED_IN},
+    "network.charts_gaps_export": {"GET": SIGNED_IN},
     # matching and review: staff decide, analysts read, focal points answer for their country
     "matching.runs": {"GET": READERS, "POST": STAFF},
     "matching.start": {"POST": STAFF},

@@ -13,13 +13,15 @@ from flask import Flask
 from sqlmodel import Session
 
 from sscmatch.models import Need
+from sscmatch.web.exports import BOM
 from tests.web.test_authorization import _world
 
 
 def _csv(response: Any) -> list[dict[str, str]]:
     assert response.status_code == 200, response.data[:300]
     assert response.mimetype == "text/csv"
-    return list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
+    assert response.data.startswith(BOM)  # spreadsheet programs read it as UTF-8
+    return list(csv.DictReader(io.StringIO(response.data.decode("utf-8-sig"))))
 
 
 def _name(response: Any) -> str:

@@ -107,7 +107,7 @@ def test_the_list_filters_and_exports_what_it_shows(
         assert _ids(listed) == expected, query
         exported = sec.get(f"/followup/export.csv?{query}")
         assert exported.status_code == 200
-        rows = list(csv.DictReader(io.StringIO(exported.get_data(as_text=True))))
+        rows = list(csv.DictReader(io.StringIO(exported.data.decode("utf-8-sig"))))
         assert [r["id"] for r in rows if re.fullmatch("K-[a-z]", r["id"])] == expected, query
     assert "No commitment matches these filters." in sec.get(
         "/followup/commitments?country=all&origin=live&status=dropped"
