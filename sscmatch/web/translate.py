@@ -78,15 +78,17 @@ def reader_number(value: int) -> str:
 
 @pass_context
 def _template_ngettext(
-    context: Context, singular: str, plural: str, num: int, **variables: Any
+    context: Context, singular: str, plural: str, count: int, /, **variables: Any
 ) -> Any:
     """Templates' ``ngettext`` (Jinja's "newstyle": the call fills the placeholders), with the
-    count grouped as :func:`ngettext` does; escaped like Jinja's own when autoescaping."""
-    variables.setdefault("num", num)
-    translated: Any = catalogue().ungettext(singular, plural, num)
+    count grouped as :func:`ngettext` does; escaped like Jinja's own when autoescaping. The
+    first four are positional only, so that ``num=`` may give the placeholder another value
+    (``num='{n}'``: a form for a script to fill)."""
+    variables.setdefault("num", count)
+    translated: Any = catalogue().ungettext(singular, plural, count)
     if context.eval_ctx.autoescape:
         translated = Markup(translated)
-    return _counted(translated, num, variables)
+    return _counted(translated, count, variables)
 
 
 def lazy_gettext(string: str, **variables: Any) -> LazyString:

@@ -23,6 +23,15 @@
   var yearOut = document.getElementById("net-year-out");
   var byCommunity = document.getElementById("net-colour");
   var msg = function (k) { return root.getAttribute("data-msg-" + k) || k; };
+  // "1 brindado", "3 brindados": a count with the word in the form the reader's language
+  // wants for it (the page gives both forms, {n} standing for the number).
+  var lang = document.documentElement.lang || "en";
+  var plurals = window.Intl && Intl.PluralRules ? new Intl.PluralRules(lang) : null;
+  var counted = function (k, n) {
+    var form = plurals ? plurals.select(n) : (n === 1 ? "one" : "other");
+    var text = root.getAttribute("data-msg-" + k + "-" + (form === "one" ? "one" : "other"));
+    return text ? text.replace("{n}", n.toLocaleString(lang)) : n + " " + msg(k);
+  };
   var layoutKind = root.getAttribute("data-layout") || "geo";
   var palette = ["#0072b2", "#d55e00", "#009e73", "#cc79a7", "#e69f00", "#56b4e9", "#f0e442",
     "#999999", "#882255", "#44aa99"];
@@ -230,12 +239,13 @@
   // ------------------------------------------------------------------ reading out
   function describe(item) {
     if (item.id) {
-      return item.label + ": " + item.provided + " " + msg("provided") + ", " + item.received + " " +
-        msg("received") + ", " + item.joint + " " + msg("joint") + " · " + item.partners + " " + msg("partners");
+      return item.label + ": " + counted("provided", item.provided) + ", " +
+        counted("received", item.received) + ", " + counted("joint", item.joint) + " · " +
+        counted("partners", item.partners);
     }
     var a = byId[endId(item.source)], b = byId[endId(item.target)];
     var verb = item.kind === "directed" ? msg("directed") : msg("together");
-    return a.label + " " + verb + " " + b.label + ": " + item.exchanges + " " + msg("exchanges");
+    return a.label + " " + verb + " " + b.label + ": " + counted("exchanges", item.exchanges);
   }
   function showTip(ev, text) {
     var r = root.getBoundingClientRect();
@@ -270,7 +280,7 @@
       .then(function (r) { return r.json(); })
       .then(function (found) {
         if (found.error) { line.textContent = found.message; return; }
-        line.textContent = found.total + " " + msg("exchanges");
+        line.textContent = counted("exchanges", found.total);
         var ul = el("ul", null, { "class": "net-exchanges" });
         found.exchanges.forEach(function (x) {
           var li = el("li");

@@ -172,3 +172,24 @@ def test_charts_and_profile_still_show(page: Any, sign_in: Any, shot: Any) -> No
     page.goto("/countries/BRA")
     expect(page.locator("h1")).to_contain_text("Brazil", use_inner_text=True)
     shot(page, "brazil-profile")
+
+
+def test_the_read_out_counts_agree_with_their_words(new_page: Any, sign_in: Any) -> None:
+    """Spanish, keyboard: each country is read out as "Angola: 1 brindado, 3 recibidos…", the
+    word in the form its number wants (it read "1 brindados")."""
+    page = new_page("es-ES")
+    sign_in(page, "analyst")
+    page.goto("/network?layout=spring")
+    _drawn(page)
+    svg = page.locator("#net svg.net-svg")
+    svg.focus()
+    status = page.locator("#net-status")
+    read = set()
+    for _ in range(25):
+        expect(status).to_have_text(NOT_EMPTY, use_inner_text=True)
+        read.add(status.inner_text())
+        svg.press("ArrowRight")
+    text = " | ".join(sorted(read))
+    assert not re.search(r"(?<![\d.])1 (brindados|recibidos|conjuntos|países)", text), text
+    assert re.search(r"(?<![\d.])1 (brindado|recibido|conjunto|país socio)\b", text), text
+    assert re.search(r"(?<![\d.])([02-9]|\d\d+) (brindados|recibidos|conjuntos|países)", text), text
