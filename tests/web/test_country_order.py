@@ -62,3 +62,23 @@ def test_the_check_finds_codes_in_code_order() -> None:
         '<option value="ERI">Érythrée</option><option value="ESP">Espagne</option></select>'
     )
     assert _out_of_order(accents) == []  # É among the E's: Émirats, Érythrée, Espagne
+
+
+COMMUNITIES = re.compile(r'<h2 id="comm-h">.*?<ol>(.*?)</ol>', re.S)
+
+
+@pytest.mark.same_on_every_database
+@pytest.mark.parametrize("lang", ["fr", "es"])
+def test_a_communitys_countries_are_in_name_order(shared_world: Walk, lang: str) -> None:
+    """The network page's communities ("…Kenia, Marruecos, Mali…": ISO order in Spanish)."""
+    client = shared_world.client("analyst")
+    client.post("/language", data={"lang": lang, "next": "/"})
+    html = client.get("/network").get_data(as_text=True)
+    found = COMMUNITIES.search(html)
+    assert found, "the network page lists its communities"
+    groups = [re.findall(r"<a [^>]*>([^<]+)</a>", item) for item in found.group(1).split("<li")]
+    groups = [names for names in groups if len(names) > 2]
+    assert groups, "a community of more than two countries"
+    for names in groups:
+        keys = [name_order(n) for n in names]
+        assert keys == sorted(keys), names
