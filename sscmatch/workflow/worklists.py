@@ -59,6 +59,9 @@ class DueCommitment:
 class Worklist:
     role: str
     lists: dict[str, Listed] = field(default_factory=dict)
+    # Proposals waiting for their providers (the secretariat's view of a run's progress: not
+    # its work, so not a list that would make the day's work look non-empty).
+    awaiting_providers: int = 0
 
     @property
     def empty(self) -> bool:
@@ -172,6 +175,12 @@ def secretariat(session: Session, viewer: Viewer, today: date) -> Worklist:
         _count(session, StudyTour, moving),
     )
     work.lists["overdue"] = _commitments(session, today, overdue_only=True)
+    work.awaiting_providers = _count(
+        session,
+        StoredProposal,
+        visibility.visible(StoredProposal, viewer),
+        StoredProposal.status == "proposed",
+    )
     return work
 
 

@@ -223,9 +223,14 @@ def test_worklists_and_notices(as_user: Any, run: Session) -> None:
         "Needs to endorse",
         "Proposals to decide",
         "Study tours to move",
-        "Overdue commitments",
+        "Overdue commitments of study tours planned here",
     ):
         assert title in sec_home
+    # what waits for the providers, and where the documents' commitments are, said there too
+    # (the audit: "nothing waits for you" beside a run's 783 unanswered proposals)
+    waiting = len(run.exec(select(StoredProposal).where(StoredProposal.status == "proposed")).all())
+    assert waiting and f'href="/review/awaiting">{waiting} proposals wait for their' in sec_home
+    assert "Those recorded from the source documents are on the follow-up page." in sec_home
     bra = as_user("focal_bra")
     listed = bra.get("/notices")
     assert listed.status_code == 200
