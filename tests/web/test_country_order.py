@@ -82,3 +82,27 @@ def test_a_communitys_countries_are_in_name_order(shared_world: Walk, lang: str)
     for names in groups:
         keys = [name_order(n) for n in names]
         assert keys == sorted(keys), names
+
+
+@pytest.mark.same_on_every_database
+def test_gives_and_receives_says_when_it_is_a_reciprocal_exchange(shared_world: Walk) -> None:
+    """A country that neither provided nor received but took part in a reciprocal exchange
+    read "Provided 0 … Gives and receives: yes" (the audit: Morocco). Its answer says how."""
+    client = shared_world.client("analyst")
+    client.post("/language", data={"lang": "es", "next": "/"})
+    html = client.get("/network").get_data(as_text=True)
+    rows = re.findall(r"<tr>\s*<th scope=\"row\">(.*?)</tr>", html, re.S)
+    checked, through_reciprocal = 0, 0
+    for row in rows:
+        cells = re.findall(r'<td class="n">([^<]*)</td>', row)
+        said = re.findall(r"<td>([^<]*)</td>", row)
+        if len(cells) < 2 or not said:
+            continue
+        provided, received = (int(c.replace(".", "") or 0) for c in cells[:2])
+        answer = said[-1].strip()
+        if answer == "sí":
+            assert provided > 0 and received > 0, row
+            checked += 1
+        elif answer == "sí, en un intercambio recíproco":
+            through_reciprocal += 1
+    assert checked and through_reciprocal  # the knowledge base has both kinds
