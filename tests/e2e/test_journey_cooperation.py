@@ -231,7 +231,8 @@ def test_1_need_to_accepted_proposal(
 
     # -- The Guatemala focal point sees the need proposed to providers and answers for Brazil.
     gtm.goto("/")
-    expect(gtm.locator("ul.notices", has_text="Una ejecución propuso")).to_have_count(1)
+    notices = gtm.locator("ul.notices", has_text="Una ejecución de emparejamiento propuso")
+    expect(notices).to_have_count(1)
     shot(gtm, "recipient-home-told")
     gtm.goto("/review/mine")
     expect(gtm.locator("h1")).to_contain_text(

@@ -273,7 +273,7 @@ def test_notices_and_worklist(api: Any, session: Session) -> None:
     session.add(user)
     session.commit()
     spanish = api("focal_bra").get("/api/v1/notices").get_json()["items"][0]["text"]
-    assert spanish.startswith("Una ejecución pide a Brasil"), spanish
+    assert spanish.startswith("Una ejecución de emparejamiento pide a Brasil"), spanish
     _error(api("focal_gtm").post(f"/api/v1/notices/{first['id']}/read", {}), 404, "not_found")
     read = api("focal_bra").post(f"/api/v1/notices/{first['id']}/read", {})
     assert read.status_code == 200 and read.get_json()["read_at"]

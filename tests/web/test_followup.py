@@ -105,7 +105,7 @@ def test_focal_point_opens_on_their_country_and_history_stands_apart(
     spanish = as_user("focal_gtm")
     spanish.post("/language", data={"lang": "es", "next": "/"})
     page = spanish.get("/followup").get_data(as_text=True)
-    assert "su país" in page and "Registrados a partir de los documentos" in page
+    assert "su país" in page and "Según los documentos" in page
 
 
 def test_due_date_before_the_exchange_is_refused(as_user: Any, tour_id: str) -> None:
