@@ -114,16 +114,19 @@ def answer(status: int, code: str, text: Any, *, title: str | None = None) -> An
 # --------------------------------------------------------------------------- use-case errors
 
 
-def field_errors(exc: BaseException) -> dict[str, str] | None:
+def field_errors(exc: BaseException, *, unlabelled_alone: bool = False) -> dict[str, str] | None:
     """Each field's problem of a refused edit, in the reader's language, by the field's code
     (``""``: a problem of no field), or None for an error that is not about fields: what a form
-    shows beside each field, and the API's ``fields``."""
+    shows beside each field, and the API's ``fields``. ``unlabelled_alone``: a problem shown
+    without a field's name before it (no field, or one without a label) starts a sentence
+    (:func:`sscmatch.web.messages.alone`); after a name it reads as the catalogue has it."""
     if isinstance(exc, InvalidRecord):
         return {name: translated(problem) for name, problem in exc.errors.items()}
     if isinstance(exc, TourProblems):
         out: dict[str, str] = {}
         for p in exc.problems:
-            said = message(p.message, p.params)
+            on_its_own = unlabelled_alone and p.field not in FIELD_LABELS
+            said = message(p.message, p.params, on_its_own=on_its_own)
             out[p.field] = f"{out[p.field]} {said}" if p.field in out else said
         return out
     return None
@@ -131,8 +134,9 @@ def field_errors(exc: BaseException) -> dict[str, str] | None:
 
 def flash_beside(form: Any, exc: BaseException) -> None:
     """A refused edit on its form: each field's problem beside its field (the form keeps what
-    was typed), the rest flashed above it; an error about no field is flashed whole."""
-    fields = field_errors(exc)
+    was typed), the rest flashed above it (a problem of no field starting a sentence); an error
+    about no field is flashed whole."""
+    fields = field_errors(exc, unlabelled_alone=True)
     for text in [error_text(exc)] if fields is None else show_beside(form, fields):
         flash(text, "error")
 
@@ -142,8 +146,12 @@ def error_text(exc: BaseException) -> str:
     (every problem of a :class:`~sscmatch.workflow.tours.TourProblems`, every field's of an
     :class:`~sscmatch.workflow.registry.errors.InvalidRecord`, each field named by its label
     (:mod:`sscmatch.web.fieldnames`), never its code), else a sentence of a known shape
-    (:func:`sscmatch.web.messages.translated`), else as it is."""
-    fields = field_errors(exc)
+    (:func:`sscmatch.web.messages.translated`), else as it is.
+
+    What it returns is shown on its own (a flash, the error page, the API's ``message``), so
+    each sentence of it that does not follow a field's name starts with a capital
+    (:func:`sscmatch.web.messages.alone`: "La gira empieza el…", not "la gira…")."""
+    fields = field_errors(exc, unlabelled_alone=True)
     if isinstance(exc, TourProblems) and fields is not None:
         return " ".join(
             field_problem(name, said) if name in FIELD_LABELS else said
@@ -152,10 +160,10 @@ def error_text(exc: BaseException) -> str:
     if fields is not None:
         return "; ".join(field_problem(name, said) for name, said in fields.items())
     if isinstance(exc, DomainError) and exc.message:
-        said = message(exc.message, exc.params)
+        said = message(exc.message, exc.params, on_its_own=True)
         if said != str(exc):
             return said
-    return translated(str(exc))
+    return translated(str(exc), on_its_own=True)
 
 
 def page_status(exc: DomainError) -> int:

@@ -116,8 +116,19 @@ def _patterns() -> tuple[tuple[str, re.Pattern[str]], ...]:
     return tuple(out)
 
 
-def translated(text: str | None) -> str:
-    """``text`` in the reader's language if it has a known shape, else as it is."""
+def alone(template: str) -> str:
+    """A message's template (in the reader's language) as it reads on its own, before its values
+    are filled in: a flash, the error page, the API's ``message`` start with a capital ("la gira
+    empieza el %(day)s…" → "La gira empieza el %(day)s…"). The catalogue's messages begin in
+    lower case so that they can follow a field's name ("Fin: el plazo…"), and there they stay.
+    Only a lower-case letter opening the template changes: a message that opens with a value
+    (``%(value)s no es una fecha``, a code someone typed) keeps the value as it was given."""
+    return template[:1].upper() + template[1:] if template[:1].islower() else template
+
+
+def translated(text: str | None, *, on_its_own: bool = False) -> str:
+    """``text`` in the reader's language if it has a known shape, else as it is; ``on_its_own``:
+    shown alone, so starting a sentence (:func:`alone`)."""
     if not text:
         return text or ""
     text = str(text)
@@ -137,5 +148,7 @@ def translated(text: str | None) -> str:
                 values[name] = str(STATUS_LABELS[value])
             else:
                 values[name] = value
-        return gettext(message, **values)
+        template = gettext(message)
+        template = alone(template) if on_its_own else template
+        return template % values if values else template
     return text

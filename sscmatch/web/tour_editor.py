@@ -239,6 +239,7 @@ def _place_problems(
     general = []
     for problem in problems:
         text = message(problem.message, problem.params)
+        alone = message(problem.message, problem.params, on_its_own=True)
         parts = problem.field.split(".")
         target = None
         if parts[0] == "delegation" and len(parts) == 3 and int(parts[1]) < len(member_rows):
@@ -253,7 +254,7 @@ def _place_problems(
         elif len(parts) == 1:
             target = getattr(form, parts[0], None)
         if target is None or not hasattr(target, "errors"):
-            general.append(text)
+            general.append(alone)  # shown on its own, above the form
             continue
         target.errors = [*list(target.errors or []), text]
     return general

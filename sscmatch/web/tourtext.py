@@ -19,6 +19,7 @@ from typing import Any
 from sscmatch.dates import PartialDate, moment_words
 from sscmatch.models import StudyTour
 from sscmatch.vocab import Vocabulary, load_vocabulary
+from sscmatch.web.messages import alone
 from sscmatch.web.templating import ROLE_LABELS, STATUS_LABELS, country_name, number, period
 from sscmatch.web.translate import current_lang, gettext
 from sscmatch.web.translate import lazy_gettext as _l
@@ -160,6 +161,11 @@ def cost_basis(item: dict[str, Any]) -> str:
     return str(item.get("basis", ""))
 
 
+YEARS = ("low", "high", "year", "since", "latest")
+"""Parameters that hold a year (the years a date may have, a filter's): a name, not a quantity,
+so never grouped ("from 1900 to 2100", not "1,900")."""
+
+
 def _param(name: str, value: Any) -> Any:
     if name in ("status", "to") and isinstance(value, str):
         return STATUS_LABELS.get(value, value)
@@ -173,15 +179,20 @@ def _param(name: str, value: Any) -> Any:
         return moment_words(value, current_lang())
     if isinstance(value, str):
         return gettext(value)  # the English of one of our messages ("the title"), else as is
-    if isinstance(value, int | float) and not isinstance(value, bool):
+    if isinstance(value, int | float) and not isinstance(value, bool) and name not in YEARS:
         return _number(value)  # a figure as the reader writes it ("20.001 caracteres")
     return value
 
 
-def message(text: str, params: Any = None) -> str:
-    """A use case's English message of the catalogue with its values, in the reader's language."""
+def message(text: str, params: Any = None, *, on_its_own: bool = False) -> str:
+    """A use case's English message of the catalogue with its values, in the reader's language;
+    ``on_its_own``: shown alone (a flash, the error page), so starting a sentence
+    (:func:`sscmatch.web.messages.alone`), not after a field's name."""
     values = {k: _param(k, v) for k, v in dict(params or {}).items()}
+    template = gettext(text)
+    if on_its_own:
+        template = alone(template)
     try:
-        return gettext(text, **values)
+        return template % values if values else template
     except (KeyError, ValueError, TypeError):
         return text % dict(params or {}) if params else text

@@ -159,7 +159,7 @@ def test_one_at_a_time(call: Any, session: Session) -> None:
     response = call("secretariat", "POST", "/api/v1/calibrations", json={})
     assert response.status_code == 409
     assert response.get_json()["error"] == "busy"
-    assert f"calibration {running.id} is still running" in response.get_json()["message"]
+    assert f"Calibration {running.id} is still running" in response.get_json()["message"]
     assert [r.status for r in stored(session)] == ["running"]
     listed = call("analyst", "GET", "/api/v1/calibrations").get_json()["items"]
     assert listed[0]["status"] == "running" and listed[0]["kept_defaults"] is None

@@ -275,7 +275,7 @@ def test_every_list_with_a_country_filter_refuses_an_unknown_country(
         text = refused.get_data(as_text=True)
         assert "ZZZ" in text, rule
         if not endpoint.startswith("api."):
-            assert "país desconocido" in text, f"{rule}: not in Spanish"
+            assert "País desconocido" in text, f"{rule}: not in Spanish"
     pages = {"registry.needs", "review.queue", "tours.index", "followup.commitments"}
     pages |= {"followup.dashboard"}
     assert pages | {"api.api_tours", "api.api_commitments", "api.review_vetoes"} <= walked, walked

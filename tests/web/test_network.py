@@ -108,7 +108,7 @@ def test_clicking_brazil_lists_its_exchanges(as_user: Any, kb: list[Exchange]) -
     html = client.get("/network/exchanges?node=BRA").get_data(as_text=True)
     assert "Brazil" in html and found["exchanges"][0]["id"] in html
     bad = client.get("/network/exchanges?node=ZZZ&format=json")
-    assert bad.status_code == 400 and "unknown country" in bad.get_json()["message"]
+    assert bad.status_code == 400 and "Unknown country" in bad.get_json()["message"]
 
 
 def test_unknown_country_or_link_answers_in_the_readers_language(
@@ -129,11 +129,11 @@ def test_unknown_country_or_link_answers_in_the_readers_language(
     assert panel.status_code == 400
     assert panel.get_json() == {
         "error": "bad_parameter",
-        "message": "kind debe ser 'directed' o 'joint'",
+        "message": "Kind debe ser 'directed' o 'joint'",  # on its own: a sentence
     }
     page = client.get("/network/exchanges?node=ZZZ")
     assert page.status_code == 400
-    assert "país desconocido &#39;ZZZ&#39;" in page.get_data(as_text=True)
+    assert "País desconocido &#39;ZZZ&#39;" in page.get_data(as_text=True)
 
 
 def test_link_details_match_the_link_count(as_user: Any, kb: list[Exchange]) -> None:

@@ -102,7 +102,7 @@ def test_filters_theme_country_region_year(as_user: Any, kb: None, app: Flask) -
     html = text(client.get("/exchanges?year=2008"))
     assert re.search(r"[1-9]\d* exchanges found", html)
     response = client.get("/needs?year=abc")
-    assert response.status_code == 400 and "year must be four digits" in text(response)
+    assert response.status_code == 400 and "Year must be four digits" in text(response)
     assert client.get("/needs?page=zero").status_code == 400
     assert client.get("/needs?theme=nope").status_code == 400
 

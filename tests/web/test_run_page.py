@@ -66,7 +66,7 @@ def test_a_bad_filter_or_page_is_a_400_in_the_readers_language(
     client = sign_in(app.test_client(), "secretariat")
     client.post("/language", data={"lang": "es", "next": "/"})
     for query, says in (
-        ("country=Atlantis", "país desconocido &#39;Atlantis&#39;"),
+        ("country=Atlantis", "País desconocido &#39;Atlantis&#39;"),
         ("page=zero", "la página debe ser un número entero"),
         ("page=0", "la página debe ser un número entero"),
     ):

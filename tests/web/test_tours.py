@@ -234,7 +234,7 @@ def test_status_buttons_and_illegal_move(app: Flask, as_user: Any, tour_id: str)
     bad = sec.post(
         f"/tours/{tour_id}/status", data={"version": "1", "to": "completed"}, follow_redirects=True
     )
-    assert b"a draft study tour cannot become completed" in bad.data
+    assert b"A draft study tour cannot become completed" in bad.data  # a flash starts a sentence
     for n, to in enumerate(("proposed", "agreed", "scheduled", "completed"), 1):
         r = sec.post(f"/tours/{tour_id}/status", data={"version": str(n), "to": to})
         assert r.status_code == 302, (to, r.data[:300])
