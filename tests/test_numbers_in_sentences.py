@@ -19,9 +19,7 @@ from __future__ import annotations
 
 import ast
 import re
-from datetime import date
 from pathlib import Path
-from typing import Any
 
 import pytest
 from flask import Flask
@@ -29,8 +27,7 @@ from sqlmodel import Session
 
 from sscmatch.matching import Reason
 from sscmatch.models import StudyTour
-from sscmatch.workflow import tours as wf
-from tests.workflow.test_tours import make_world
+from tests.web import test_tour_files_language as tour_files
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "sscmatch"
@@ -176,23 +173,8 @@ def f(x, n):
 # --------------------------------------------------------------------------- where it was seen
 
 
-@pytest.fixture
-def tour_id(app: Flask, users: dict[str, int]) -> str:
-    app.config["TODAY"] = "2026-04-01"
-    with Session(app.extensions["sscmatch.engine"], expire_on_commit=False) as s:
-        tour = wf.draft_from_proposal(
-            s, make_world(s), users["secretariat"], today=date(2026, 1, 5)
-        )
-        s.commit()
-        return tour.id
-
-
-def _reader(app: Flask, who: str, lang: str) -> Any:
-    from tests.conftest import sign_in
-
-    client = sign_in(app.test_client(), who)
-    client.post("/language", data={"lang": lang, "next": "/"})
-    return client
+tour_id = tour_files.tour_id  # the fixture: a drafted tour (GTM visits BRA)
+reader = tour_files.reader
 
 
 @pytest.mark.parametrize("lang", ["en", "es", "pt", "fr"])
@@ -205,7 +187,7 @@ def test_the_tours_cost_writes_its_figures_the_readers_way(
         km = int(tour.cost["distance_km"])
     assert km >= 1000  # the case: a distance of four digits (GTM-BRA)
     for page in ("", "/brief"):
-        html = _reader(app, "analyst", lang).get(f"/tours/{tour_id}{page}").get_data(as_text=True)
+        html = reader(app, "analyst", lang).get(f"/tours/{tour_id}{page}").get_data(as_text=True)
         figures = {
             "es": f"{km:,}".replace(",", "."),
             "pt": f"{km:,}".replace(",", "."),

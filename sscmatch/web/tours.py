@@ -183,7 +183,7 @@ def _tour_context(tour: StudyTour) -> dict[str, Any]:
             db, vocab, themes, (tour.host_country, tour.visiting_country)
         ),
         "can_edit": wf.can_edit_tour(tour, current_user),
-        "transitions": wf.allowed_transitions(tour, current_user),
+        "transitions": _steps(tour),
         "kind_labels": KIND_LABELS,
         "modality_labels": MODALITY_LABELS,
         "days": wf.tour_days(tour),
@@ -191,12 +191,21 @@ def _tour_context(tour: StudyTour) -> dict[str, Any]:
     }
 
 
+def _steps(tour: StudyTour) -> list[tuple[str, str | None]]:
+    """The status steps the reader may take, each with why it cannot be taken now (in their
+    language; the page shows such a step disabled, the reason beside it) or None."""
+    return [
+        (to, None if refusal is None else error_text(refusal))
+        for to, refusal in wf.steps(_db(), tour, current_user, today())
+    ]
+
+
 def _delegation_problems(tour: StudyTour, themes: list[str]) -> list[str]:
     missing = wf.missing_constituencies(tour.delegation, themes, load_vocabulary())
     if not missing:
         return []
     names = ", ".join(str(CONSTITUENCY_LABELS.get(c, c)) for c in missing)
-    return [message(TRIPARTITE_MISSING, {"missing": names})]
+    return [message(TRIPARTITE_MISSING, {"missing": names}, on_its_own=True)]
 
 
 def _session_date(tour: StudyTour, day: int) -> date | None:

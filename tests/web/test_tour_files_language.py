@@ -26,6 +26,7 @@ LANGUAGES = ("es", "pt", "fr")
 
 @pytest.fixture
 def tour_id(app: Flask, users: dict[str, int]) -> str:
+    """A tour drafted from the test world's accepted proposal (GTM visits BRA, March 2026)."""
     app.config["TODAY"] = "2026-04-01"
     with Session(app.extensions["sscmatch.engine"], expire_on_commit=False) as s:
         tour = wf.draft_from_proposal(
@@ -48,7 +49,8 @@ def _english_fragments() -> list[str]:
     return out
 
 
-def _reader(app: Flask, who: str, lang: str) -> Any:
+def reader(app: Flask, who: str, lang: str) -> Any:
+    """A client signed in as ``who`` reading in ``lang``."""
     from tests.conftest import sign_in
 
     client = sign_in(app.test_client(), who)
@@ -114,10 +116,10 @@ def _save_unchanged(client: Any, tour_id: str) -> None:
 
 @pytest.mark.parametrize("lang", LANGUAGES)
 def test_the_calendar_speaks_the_readers_language(app: Flask, tour_id: str, lang: str) -> None:
-    client = _reader(app, "focal_gtm", lang)
+    client = reader(app, "focal_gtm", lang)
     for saved in (False, True):
         if saved:  # saved from the edit form in the reader's language: still theirs
-            _save_unchanged(_reader(app, "secretariat", lang), tour_id)
+            _save_unchanged(reader(app, "secretariat", lang), tour_id)
         text = client.get(f"/tours/{tour_id}/agenda.ics").get_data(as_text=True)
         unfolded = text.replace("\r\n ", "")
         events = _events(text)
@@ -134,13 +136,13 @@ def test_the_calendar_speaks_the_readers_language(app: Flask, tour_id: str, lang
 
 
 def test_an_english_reader_and_the_stored_text_keep_english(app: Flask, tour_id: str) -> None:
-    _save_unchanged(_reader(app, "secretariat", "es"), tour_id)
+    _save_unchanged(reader(app, "secretariat", "es"), tour_id)
     with Session(app.extensions["sscmatch.engine"]) as s:
         tour = s.get(StudyTour, tour_id)
         assert tour is not None
         titles = [x["title"] for d in tour.agenda for x in d["sessions"]]
     assert "Opening and introductions: objectives of the tour" in titles  # stored in English
-    text = _reader(app, "focal_gtm", "en").get(f"/tours/{tour_id}/agenda.ics")
+    text = reader(app, "focal_gtm", "en").get(f"/tours/{tour_id}/agenda.ics")
     unfolded = text.get_data(as_text=True).replace("\r\n ", "")
     assert "SUMMARY:Opening and introductions: objectives of the tour" in unfolded
     assert "CATEGORIES:Opening\r\n" in unfolded
@@ -148,7 +150,7 @@ def test_an_english_reader_and_the_stored_text_keep_english(app: Flask, tour_id:
 
 @pytest.mark.parametrize("lang", LANGUAGES)
 def test_the_brief_speaks_the_readers_language(app: Flask, tour_id: str, lang: str) -> None:
-    brief = _reader(app, "analyst", lang).get(f"/tours/{tour_id}/brief").get_data(as_text=True)
+    brief = reader(app, "analyst", lang).get(f"/tours/{tour_id}/brief").get_data(as_text=True)
     leaks = [f for f in _english_fragments() if f in brief]
     leaks += [
         w for w in ("return ticket", "km between capitals", "nights ×", "days ×") if w in brief

@@ -133,6 +133,47 @@ def allowed_transitions(tour: StudyTour, user: Actor) -> list[str]:
     return [t for t in targets if (tour.status, t) in FOCAL_POINT_TRANSITIONS]
 
 
+def step_refusal(
+    session: Session, tour: StudyTour, to: str, today: date | None = None
+) -> TourConflict | None:
+    """Why ``tour`` cannot move to ``to`` now, whoever asks (its dates, its commitments), or
+    None when it may: what :func:`transition` refuses, and what a page says beside a step it
+    shows disabled. ``to`` is one of the statuses :data:`TRANSITIONS` allows from the tour's."""
+    if to in ("scheduled", "completed") and not (tour.start and tour.end):
+        return TourConflict(N_("set the tour's start and end dates before it is %(to)s"), to=to)
+    if to == "completed":
+        today = today or datetime.now(UTC).date()
+        if tour.start and tour.start.first > today:
+            return TourConflict(
+                N_("the tour starts on %(day)s; it cannot be completed before it took place"),
+                day=tour.start,
+            )
+    if to == "closed":
+        open_ones = session.exec(
+            select(Commitment.id).where(
+                Commitment.study_tour == tour.id,
+                col(Commitment.status).in_(OPEN_COMMITMENT_STATUSES),
+            )
+        ).all()
+        if open_ones:
+            return TourConflict(
+                N_(
+                    "close the tour once every commitment is fulfilled or dropped; "
+                    "still open: %(ids)s"
+                ),
+                ids=", ".join(open_ones),
+            )
+    return None
+
+
+def steps(
+    session: Session, tour: StudyTour, user: Actor, today: date | None = None
+) -> list[tuple[str, TourConflict | None]]:
+    """Every status ``user`` may move ``tour`` to (:func:`allowed_transitions`), each with why it
+    cannot be taken now (:func:`step_refusal`), or None when it can."""
+    return [(to, step_refusal(session, tour, to, today)) for to in allowed_transitions(tour, user)]
+
+
 @dataclass
 class TourChanges:
     """Fields an edit may change (None: leave as it is)."""
@@ -415,30 +456,9 @@ def transition(
             status=tour.status,
             to=to,
         )
-    if to in ("scheduled", "completed") and not (tour.start and tour.end):
-        raise TourConflict(N_("set the tour's start and end dates before it is %(to)s"), to=to)
-    if to == "completed":
-        today = today or datetime.now(UTC).date()
-        if tour.start and tour.start.first > today:
-            raise TourConflict(
-                N_("the tour starts on %(day)s; it cannot be completed before it took place"),
-                day=tour.start,
-            )
-    if to == "closed":
-        open_ones = session.exec(
-            select(Commitment.id).where(
-                Commitment.study_tour == tour.id,
-                col(Commitment.status).in_(OPEN_COMMITMENT_STATUSES),
-            )
-        ).all()
-        if open_ones:
-            raise TourConflict(
-                N_(
-                    "close the tour once every commitment is fulfilled or dropped; "
-                    "still open: %(ids)s"
-                ),
-                ids=", ".join(open_ones),
-            )
+    refusal = step_refusal(session, tour, to, today)
+    if refusal is not None:
+        raise refusal
     before = snapshot(tour)
     tour.status = to
     tour.updated_at = utcnow()
