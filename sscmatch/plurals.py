@@ -34,3 +34,24 @@ def count_slots(
     names = frozenset(k for k, v in variables.items() if type(v) is int and v == num)
     filled = {k: (grouped if k in names else v) for k, v in variables.items()}
     return _as_text_slots(message, names), filled
+
+
+def NP_(singular: str, plural: str) -> tuple[str, str]:
+    """A singular/plural message pair for the catalogues (``scripts/i18n`` extracts it)."""
+    return singular, plural
+
+
+DAYS_LATE = NP_("%(num)d day overdue", "%(num)d days overdue")
+MONTHS_LATE = NP_("%(num)d month overdue", "%(num)d months overdue")
+YEARS_LATE = NP_("%(num)d year overdue", "%(num)d years overdue")
+
+
+def lateness(days: int) -> tuple[str, str, int]:
+    """How late something due is, in the unit a reader takes in at a glance: days up to eight
+    weeks, then whole months up to two years, then whole years ("13 years overdue", where the
+    follow-up pages wrote "5088 days overdue"). Returns the message pair and its count."""
+    if days < 60:
+        return (*DAYS_LATE, days)
+    if days < 730:
+        return (*MONTHS_LATE, days // 30)
+    return (*YEARS_LATE, days // 365)

@@ -17,14 +17,15 @@ from flask import Flask, Response, current_app, has_request_context, request, ur
 from flask_login import current_user
 from markupsafe import Markup, escape
 
-from sscmatch.dates import PartialDate, PartialDateError
+from sscmatch.dates import PartialDate, PartialDateError, format_range
 from sscmatch.models import Institution
+from sscmatch.plurals import lateness
 from sscmatch.schemas import moment_text
 from sscmatch.vocab import INTERFACE_LANGUAGES, Vocabulary, load_vocabulary
 from sscmatch.web.access import PUBLIC, SIGNED_IN, access, rule_for
 from sscmatch.web.db import get_session
 from sscmatch.web.paging import link_args
-from sscmatch.web.translate import current_lang, gettext
+from sscmatch.web.translate import current_lang, gettext, ngettext
 from sscmatch.web.translate import lazy_gettext as _l
 from sscmatch.workflow.base import N_
 
@@ -340,6 +341,13 @@ def _number_pattern(digits: int, signed: bool) -> NumberPattern:
     return parse_pattern(f"+{body};-{body}" if signed else body)
 
 
+def overdue(days_late: int) -> str:
+    """How late something is, in the reader's language and the unit a reader takes in ("13
+    years overdue", not "5088 days overdue": :func:`sscmatch.plurals.lateness`)."""
+    singular, plural, count = lateness(days_late)
+    return ngettext(singular, plural, count)
+
+
 def number(value: float | int | None, digits: int = 2, signed: bool = False) -> str:
     """A number as the reader writes it (the ``num`` filter): ``0.88`` in English, ``0,88`` in
     Spanish, French and Portuguese, thousands grouped (``1 250`` in French); ``signed`` writes
@@ -461,6 +469,31 @@ def period(value: PartialDate | date | str | None) -> str:
     return _formatted(found, lang())
 
 
+def period_range(
+    start: PartialDate | date | str | None,
+    end: PartialDate | date | str | None = None,
+    open_end: str = "",
+) -> str:
+    """A period from ``start`` to ``end`` as the page's reader writes it (the ``period_range``
+    filter: ``{{ e.start|period_range(e.end) }}``), what the two ends share said once
+    (``22–25 de octubre de 2019``, ``2016`` for 2016 to 2016: :func:`sscmatch.dates.format_range`).
+    ``open_end`` stands for a missing end (``'…'``); text that is not a date is shown as it is."""
+    ends = []
+    for value in (start, end):
+        if value is None or value == "":
+            ends.append(None)
+        elif isinstance(value, PartialDate):
+            ends.append(value)
+        elif isinstance(value, str):
+            try:
+                ends.append(PartialDate.parse(value))
+            except PartialDateError:
+                return " – ".join(str(v) for v in (start, end) if v)
+        else:
+            ends.append(PartialDate(value, "day"))
+    return format_range(ends[0], ends[1], lang(), open_end)
+
+
 @functools.lru_cache(maxsize=8_192)
 def _formatted(value: PartialDate, locale: str) -> str:
     """Babel's formatting is tens of microseconds a date; a list page prints dozens."""
@@ -543,10 +576,12 @@ def init_app(app: Flask) -> None:
 
     app.add_url_rule("/favicon.ico", "favicon", favicon)
     app.jinja_env.filters["period"] = period
+    app.jinja_env.filters["period_range"] = period_range
     app.jinja_env.filters["moment"] = moment
     app.jinja_env.filters["by_country_name"] = by_country_name
     app.jinja_env.filters["num"] = number
     app.jinja_env.filters["percent"] = percent
+    app.jinja_env.filters["overdue"] = overdue
     app.jinja_env.globals.update(
         url_for=fast_url_for,
         nav_links=nav_links,

@@ -34,7 +34,7 @@ from sqlmodel import Session, col, select
 
 from sscmatch.dates import PartialDate, PartialDateError, moment_words
 from sscmatch.models import Commitment, Notice, Reminder, StudyTour, User
-from sscmatch.plurals import count_slots
+from sscmatch.plurals import count_slots, lateness
 from sscmatch.vocab import INTERFACE_LANGUAGES, load_vocabulary
 from sscmatch.workflow import notices as notice_wf
 from sscmatch.workflow.commitments import OPEN, days_left, is_overdue
@@ -221,10 +221,14 @@ def render(digest: Digest, today: date) -> tuple[str, str]:
     ngettext = t.ungettext
     number = _DigestNames(digest.language, t).number
 
-    def counted(singular: str, plural: str, num: int) -> str:
-        """The plural form for ``num``, filled, the count written the recipient's way."""
-        text, values = count_slots(ngettext(singular, plural, num), num, {"num": num}, number)
+    def filled(message: str, num: int) -> str:
+        """``message`` with its count written the recipient's way."""
+        text, values = count_slots(message, num, {"num": num}, number)
         return str(text % values)
+
+    def counted(singular: str, plural: str, num: int) -> str:
+        """The plural form for ``num``, filled."""
+        return filled(ngettext(singular, plural, num), num)
 
     def name(code: str) -> str:
         country = vocab.countries.get(code)
@@ -252,10 +256,10 @@ def render(digest: Digest, today: date) -> tuple[str, str]:
     for title, group in ((_("OVERDUE (%(num)d)"), late), (_("DUE SOON (%(num)d)"), soon)):
         if not group:
             continue
-        lines.append(title % {"num": len(group)})
+        lines.append(filled(title, len(group)))
         for i in group:
             if i.overdue:
-                when = counted("%(num)d day overdue", "%(num)d days overdue", -i.days_left)
+                when = counted(*lateness(-i.days_left))
             else:
                 when = counted("due in %(num)d day", "due in %(num)d days", i.days_left)
             lines.append(f"- [{i.commitment}] {i.description}")
@@ -281,7 +285,7 @@ def render(digest: Digest, today: date) -> tuple[str, str]:
         ]
     if digest.notices:
         names = _DigestNames(digest.language, t)
-        lines.append(_("WHAT ARRIVED FOR YOU (%(num)d)") % {"num": len(digest.notices)})
+        lines.append(filled(_("WHAT ARRIVED FOR YOU (%(num)d)"), len(digest.notices)))
         for notice in digest.notices:
             when = moment_words(notice.created_at, digest.language)
             lines.append(f"- {when} {notice_wf.render(notice, _, ngettext, names)}")

@@ -133,7 +133,37 @@ def test_a_digest_groups_its_counts(lang: str) -> None:
 
     from sscmatch.workflow.reminders import Digest, Item, render
 
-    late = Item("T-1-k1", "GTM", "Publish the protocol", "2015-01", -COUNT, True, None, None)
+    many = 1234  # commitments overdue: the digest's heading counts them
+    late = [
+        Item(f"T-1-k{i}", "GTM", "Publish the protocol", "2026-11", -5, True, None, None)
+        for i in range(many)
+    ]
+    _subject, body = render(Digest("a@b.org", {"GTM"}, late, [], lang), date(2026, 12, 6))
+    assert format_decimal(many, locale=lang) in body.splitlines()[0] + body
+    assert f"{many} " not in body and f"({many})" not in body
+
+
+def test_lateness_is_said_in_the_unit_a_reader_takes_in() -> None:
+    from sscmatch.plurals import lateness
+
+    assert lateness(1)[2] == 1 and "day" in lateness(59)[0]
+    assert "month" in lateness(60)[0] and lateness(400)[2] == 13
+    assert "year" in lateness(730)[0] and lateness(5088)[2] == 13
+
+
+@pytest.mark.parametrize("lang", ["es", "fr"])
+def test_old_commitments_are_years_overdue_not_thousands_of_days(
+    app: Any, lang: str, tmp_path: Any
+) -> None:
+    from datetime import date
+
+    from sscmatch.workflow.reminders import Digest, Item, render
+
+    with app.test_request_context("/", headers={"Accept-Language": lang}):
+        text = render_template_string("{{ 5088|overdue }} · {{ 3|overdue }}")
+    years = {"es": "13 años de atraso", "fr": "13 ans de retard"}[lang]
+    days = {"es": "3 días de atraso", "fr": "3 jours de retard"}[lang]
+    assert text == f"{years} · {days}"
+    late = Item("T-1-k1", "GTM", "Publish", "2012", -5088, True, None, None)
     _subject, body = render(Digest("a@b.org", {"GTM"}, [late], [], lang), date(2026, 12, 6))
-    assert format_decimal(COUNT, locale=lang) in body
-    assert str(COUNT) not in body
+    assert years in body
