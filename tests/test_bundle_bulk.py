@@ -156,7 +156,7 @@ def test_an_error_in_the_very_last_row_writes_nothing(app: Flask, tmp_path: Path
     with pytest.raises(BundleError) as info, session_scope(engine) as s:
         import_bundle(s, bundle, load_vocabulary())
     assert [str(p) for p in info.value.problems] == [
-        f"commitments.csv:{len(lines)}: exchange: unknown an exchange 'no-such-exchange' "
+        f"commitments.csv:{len(lines)}: exchange: unknown exchange 'no-such-exchange' "
         "(expected the id of an exchange in this bundle or already stored)"
     ]
     assert set(counts(engine).values()) == {0}

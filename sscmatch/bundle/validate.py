@@ -440,7 +440,7 @@ def _check_references(
             )
 
     unknown_institution = N_(
-        "unknown an institution %(value)s (expected the id of an institution in this bundle or "
+        "unknown institution %(value)s (expected the id of an institution in this bundle or "
         "already stored)"
     )
     if table in {"capacities", "needs"}:
@@ -452,7 +452,7 @@ def _check_references(
             record.exchange,
             known.exchanges,
             N_(
-                "unknown an exchange %(value)s (expected the id of an exchange in this bundle "
+                "unknown exchange %(value)s (expected the id of an exchange in this bundle "
                 "or already stored)"
             ),
         )
@@ -461,7 +461,7 @@ def _check_references(
             record.study_tour,
             known.study_tours,
             N_(
-                "unknown a study tour %(value)s (expected the id of a study tour in this bundle "
+                "unknown study tour %(value)s (expected the id of a study tour in this bundle "
                 "or already stored)"
             ),
         )
