@@ -42,7 +42,7 @@ from sscmatch.web.translate import gettext as _
 from sscmatch.web.translate import lazy_gettext as _l
 from sscmatch.workflow import proposals as wf
 from sscmatch.workflow import visibility
-from sscmatch.workflow.base import N_, country_filter
+from sscmatch.workflow.base import N_, Conflict, country_filter
 
 bp = Blueprint("review", __name__, url_prefix="/review")
 bp.add_app_template_global(event_note, "event_note")
@@ -350,9 +350,6 @@ def _refused(
             "error",
         )
         return _render_proposal(db, found, 409, typed=typed)
-    if isinstance(exc, wf.UndoRefused):
-        flash(_("Nothing was changed: %(why)s", why=error_text(exc)), "error")
-        return _render_proposal(db, found, 409, typed=typed)
     if isinstance(exc, wf.IllegalTransitionError):
         flash(
             _(
@@ -362,6 +359,9 @@ def _refused(
             ),
             "error",
         )
+        return _render_proposal(db, found, 409, typed=typed)
+    if isinstance(exc, Conflict):  # a revert or a veto the proposal's state refuses now
+        flash(_("Nothing was changed: %(why)s", why=error_text(exc)), "error")
         return _render_proposal(db, found, 409, typed=typed)
     message = (
         _("A reason is required.") if isinstance(exc, wf.ReasonRequiredError) else error_text(exc)

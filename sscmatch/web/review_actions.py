@@ -68,51 +68,97 @@ def _status(code: str) -> str:
     return str(STATUS_LABELS.get(code, code))
 
 
-def _acceptance(db: Session, accepted: StoredProposal, outcome: wf.Outcome) -> list[str]:
-    lines = [
-        _("Proposal %(id)s (%(pair)s) becomes accepted.", id=accepted.id, pair=_pair(accepted))
+OVERRIDE_LINE = "override"  # a line of what will happen that holds only with the override
+
+
+def _acceptance(
+    db: Session, accepted: StoredProposal, outcome: wf.Outcome
+) -> list[tuple[str, str | None]]:
+    lines: list[tuple[str, str | None]] = [
+        (
+            _(
+                "Proposal %(id)s (%(pair)s) becomes accepted.",
+                id=accepted.id,
+                pair=_pair(accepted),
+            ),
+            None,
+        )
     ]
     if outcome.overridden:
-        lines.append(_("It is accepted without the provider's confirmation (override)."))
+        lines.append(
+            (_("It is accepted without the provider's confirmation (override)."), OVERRIDE_LINE)
+        )
     need = db.get(Need, accepted.need)
     lines.append(
-        _(
-            "Need %(need)s becomes matched: later match runs no longer propose providers for it.",
-            need=need.id if need else accepted.need,
+        (
+            _(
+                "Need %(need)s becomes matched: later match runs no longer propose providers "
+                "for it.",
+                need=need.id if need else accepted.need,
+            ),
+            None,
         )
     )
     if outcome.superseded:
         others = [db.get(StoredProposal, i) for i in outcome.superseded]
         names = ", ".join(f"{p.id} ({country_name(p.provider)})" for p in others if p)
         lines.append(
-            ngettext(
-                "%(num)d other open proposal of this need is superseded: %(list)s.",
-                "%(num)d other open proposals of this need are superseded: %(list)s.",
-                len(outcome.superseded),
-                list=names,
+            (
+                ngettext(
+                    "%(num)d other open proposal of this need is superseded: %(list)s.",
+                    "%(num)d other open proposals of this need are superseded: %(list)s.",
+                    len(outcome.superseded),
+                    list=names,
+                ),
+                None,
             )
         )
     if outcome.tour is not None:
-        lines.append(_("A draft study tour is prepared from it."))
+        lines.append((_("A draft study tour is prepared from it."), None))
     return lines
 
 
-def describe_outcome(db: Session, decision: str, outcome: wf.Outcome) -> list[str]:
+def describe_outcome(
+    db: Session, decision: str, outcome: wf.Outcome
+) -> list[tuple[str, str | None]]:
+    """What a decision does, line by line; each line with the choice it holds under
+    (:data:`OVERRIDE_LINE`, or None: whatever is chosen)."""
     p = outcome.proposal
     if decision == "accept":
         return _acceptance(db, p, outcome)
-    lines = [_("Proposal %(id)s (%(pair)s) becomes rejected.", id=p.id, pair=_pair(p))]
+    vetoed = (
+        _(
+            "%(a)s will no longer be proposed to %(b)s by later match runs (until the veto is "
+            "lifted).",
+            a=country_name(p.provider),
+            b=country_name(p.recipient),
+        ),
+        None,
+    )
+    if decision == "veto" and outcome.review is None:  # a decided proposal: only its pair
+        return [
+            vetoed,
+            (
+                _(
+                    "Proposal %(id)s (%(pair)s) stays %(status)s.",
+                    id=p.id,
+                    pair=_pair(p),
+                    status=_status(p.status),
+                ),
+                None,
+            ),
+            (
+                _("To undo it, lift the veto (on this proposal's page or the vetoed pairs' list)."),
+                None,
+            ),
+        ]
+    lines: list[tuple[str, str | None]] = [
+        (_("Proposal %(id)s (%(pair)s) becomes rejected.", id=p.id, pair=_pair(p)), None)
+    ]
     if decision == "alternate" and outcome.accepted is not None:
         lines += _acceptance(db, outcome.accepted, outcome)
     if decision == "veto":
-        lines.append(
-            _(
-                "%(a)s will no longer be proposed to %(b)s by later match runs (until the veto is "
-                "lifted).",
-                a=country_name(p.provider),
-                b=country_name(p.recipient),
-            )
-        )
+        lines.append(vetoed)
     return lines
 
 
@@ -123,6 +169,9 @@ class DecisionForm(PageForm):
         validators=[InputRequired(message=_l("Choose a decision."))],
     )
     reason = TextAreaField(_l("Reason"), validators=[Optional(), Length(max=MAX_TEXT)])
+    override_reason = TextAreaField(
+        _l("Reason for the override"), validators=[Optional(), Length(max=MAX_TEXT)]
+    )
     alternate = IntegerField(_l("Alternate"), validators=[Optional()])
     override = BooleanField(_l("Accept without the provider's confirmation"))
     confirmed = BooleanField()
@@ -134,12 +183,16 @@ REASON_DUE = {
     "veto": _l("Why is this pair vetoed?"),
     "alternate": _l("Why is this proposal rejected in favour of the alternate?"),
 }
+OVERRIDE_REASON = {
+    "accept": _l("Why accept without the provider's confirmation?"),
+    "alternate": _l("Why accept the alternate without its provider's confirmation?"),
+}
 
 
 def _confirm_page(
     *,
     title: str,
-    lines: list[str],
+    lines: list[str] | list[tuple[str, str | None]],
     action: str,
     back: str,
     fields: dict[str, Any],
@@ -150,11 +203,19 @@ def _confirm_page(
     warning: str | None = None,
     reason_name: str = "reason",
     reason_max: int = MAX_TEXT,
+    reason_error: str | None = None,
+    override_error: str | None = None,
+    override: bool = False,
+    override_label: Any = None,
+    override_reason: str = "",
 ) -> Any:
+    """The confirmation of a consequential step: what will happen (each line with the choice it
+    holds under, shown or hidden for the choices made), the reasons due, each in its own labelled
+    field with its message beside it."""
     return render_template(
         "review/confirm.html",
         title=title,
-        lines=lines,
+        lines=[line if isinstance(line, tuple) else (line, None) for line in lines],
         action=action,
         back=back,
         fields=fields,
@@ -165,7 +226,15 @@ def _confirm_page(
         warning=warning,
         reason_name=reason_name,
         reason_max=reason_max,
+        reason_error=reason_error,
+        override_error=override_error,
+        override=override,
+        override_label=override_label,
+        override_reason=override_reason,
     )
+
+
+REQUIRED = _l("A reason is required.")
 
 
 @bp.post("/proposals/<int:proposal_id>/decision")
@@ -177,15 +246,21 @@ def decide(proposal_id: int) -> Any:
     form = DecisionForm()
     if not form.validate_on_submit():
         found = _load(db, proposal_id)
-        errors = {name: " ".join(str(e) for e in errs) for name, errs in form.errors.items()}
+        wrong = {name: " ".join(str(e) for e in errs) for name, errs in form.errors.items()}
         typed = {k: v for k, v in request.form.items() if k != "csrf_token"}
         flash(_("Nothing was saved: please correct the form."), "error")
-        return _render_proposal(db, found, 400, errors=errors, typed=typed)
+        return _render_proposal(db, found, 400, errors=wrong, typed=typed)
     decision = form.decision.data
     reason = (form.reason.data or "").strip()
     override = bool(form.override.data)
+    # the proposal page's accept form has one reason: the override's
+    override_reason = (form.override_reason.data or "").strip()
 
-    def act(reason: str | None = reason, override: bool = override) -> wf.Outcome:
+    def act(
+        reason: str | None = reason,
+        override: bool = override,
+        override_reason: str | None = override_reason,
+    ) -> wf.Outcome:
         return wf.decide(
             db,
             proposal_id,
@@ -195,71 +270,99 @@ def decide(proposal_id: int) -> Any:
             reason=reason,
             alternate_id=form.alternate.data,
             override=override,
+            override_reason=override_reason if decision == "alternate" else None,
         )
 
-    if not form.confirmed.data:
-        found = _load(db, proposal_id)
-        warning = None
-        needs_reason = decision in REASON_DUE
-        try:
-            try:
-                lines = preview(
-                    db,
-                    lambda: act(reason or PLACEHOLDER),
-                    lambda o: describe_outcome(db, decision, o),
-                )
-            except wf.OverrideRequiredError:
-                warning = _(
-                    "The provider's focal point has not confirmed this proposal. To accept it "
-                    "anyway, tick the override and say why."
-                )
-                needs_reason = True
-                lines = preview(
-                    db,
-                    lambda: act(reason or PLACEHOLDER, True),
-                    lambda o: describe_outcome(db, decision, o),
-                )
-        except (wf.ProposalError, StaleVersion) as exc:
-            return _refused(db, proposal_id, exc, f"{decision}_reason")
-        found = _load(db, proposal_id)
-        titles = {
-            "accept": _("Accept proposal %(id)s?", id=proposal_id),
-            "reject": _("Reject proposal %(id)s?", id=proposal_id),
-            "alternate": _("Accept the alternate instead of proposal %(id)s?", id=proposal_id),
-            "veto": _("Veto the pair of proposal %(id)s?", id=proposal_id),
-        }
-        return _confirm_page(
-            title=titles[decision],
-            lines=lines,
-            action=url_for("review.decide", proposal_id=proposal_id),
-            back=url_for("review.proposal", proposal_id=proposal_id),
-            fields={
-                "decision": decision,
-                "version": found.version,
-                **({"alternate": form.alternate.data} if form.alternate.data else {}),
-                **({"override": "y"} if override and not warning else {}),
-            },
-            reason_label=(
-                REASON_DUE.get(decision) or _l("Why accept without the provider's confirmation?")
-                if needs_reason or override
-                else None
-            ),
-            reason=reason,
-            offer_override=warning is not None,
-            danger=decision in ("reject", "veto"),
-            warning=warning,
-        )
+    # What the decision would do, and whether it needs the override (the provider has not
+    # confirmed): worked out in a savepoint rolled back, on the versions the reviewer saw.
+    needs_override = False
     try:
-        outcome = act()
+        try:
+            lines = preview(
+                db,
+                lambda: act(reason or PLACEHOLDER, False, override_reason or PLACEHOLDER),
+                lambda o: describe_outcome(db, decision, o),
+            )
+        except wf.OverrideRequiredError:
+            needs_override = True
+            lines = preview(
+                db,
+                lambda: act(reason or PLACEHOLDER, True, override_reason or PLACEHOLDER),
+                lambda o: describe_outcome(db, decision, o),
+            )
     except (wf.ProposalError, StaleVersion) as exc:
         return _refused(db, proposal_id, exc, f"{decision}_reason")
-    db.commit()
+    asks_reason = decision in REASON_DUE or (decision == "accept" and needs_override)
+    # an alternate accepted without its provider's confirmation: that reason apart
+    override_field = decision == "alternate" and needs_override
+    errors: dict[str, str] = {}
+    if form.confirmed.data:
+        if needs_override and not override:
+            errors["override"] = _(
+                "Tick the override to accept without the provider's confirmation, or go back."
+            )
+        if asks_reason and not reason:
+            errors["reason"] = str(REQUIRED)
+        if not errors:
+            try:
+                outcome = act()
+            except (wf.ProposalError, StaleVersion) as exc:
+                return _refused(db, proposal_id, exc, f"{decision}_reason")
+            db.commit()
+            return _decided(decision, outcome, proposal_id)
+        flash(_("Nothing was saved: please correct the form."), "error")
+    found = _load(db, proposal_id)
+    titles = {
+        "accept": _("Accept proposal %(id)s?", id=proposal_id),
+        "reject": _("Reject proposal %(id)s?", id=proposal_id),
+        "alternate": _("Accept the alternate instead of proposal %(id)s?", id=proposal_id),
+        "veto": _("Veto the pair of proposal %(id)s?", id=proposal_id),
+    }
+    page = _confirm_page(
+        title=titles[decision],
+        lines=lines,
+        action=url_for("review.decide", proposal_id=proposal_id),
+        back=url_for("review.proposal", proposal_id=proposal_id),
+        fields={
+            "decision": decision,
+            "version": found.version,
+            **({"alternate": form.alternate.data} if form.alternate.data else {}),
+        },
+        reason_label=(
+            REASON_DUE.get(decision) or OVERRIDE_REASON["accept"] if asks_reason else None
+        ),
+        reason=reason,
+        reason_error=errors.get("reason"),
+        offer_override=needs_override,
+        override=override,
+        override_error=errors.get("override"),
+        override_label=OVERRIDE_REASON["alternate"] if override_field else None,
+        override_reason=override_reason,
+        danger=decision in ("reject", "veto"),
+        warning=(
+            _(
+                "The provider's focal point has not confirmed this proposal. To accept it "
+                "anyway, tick the override and say why."
+            )
+            if needs_override
+            else None
+        ),
+    )
+    if not errors:
+        return page
+    return page, (409 if "override" in errors else 400)
+
+
+def _decided(decision: str, outcome: wf.Outcome, proposal_id: int) -> Any:
+    """After a decision: say what was done, and show the proposal it leaves in view."""
     messages = {
         "accept": _("Proposal accepted; the need is now matched."),
         "reject": _("Proposal rejected."),
         "alternate": _("Alternate accepted; this proposal was rejected."),
         "veto": _("Pair vetoed for future runs; the proposal was rejected."),
     }
+    if decision == "veto" and outcome.review is None:
+        messages["veto"] = _("Pair vetoed for future runs; the proposal stays as it was.")
     flash(messages[decision], "info")
     tour_id = getattr(outcome.tour, "id", None)
     if tour_id:
@@ -326,11 +429,14 @@ def revert(proposal_id: int) -> Any:
     if not form.validate_on_submit():
         abort(400, description=_("The form is incomplete."))
     found = _load(db, proposal_id)
-    if not form.confirmed.data:
+    missing = bool(form.confirmed.data) and not (form.reason.data or "").strip()
+    if not form.confirmed.data or missing:
         refusal = wf.revert_refusal(db, found)
         if refusal is not None:
             return _refused(db, proposal_id, refusal, "revert_reason")
-        return _confirm_page(
+        if missing:
+            flash(_("Nothing was saved: please correct the form."), "error")
+        page = _confirm_page(
             title=_("Revert the decision on proposal %(id)s?", id=proposal_id),
             lines=_revert_lines(db, found),
             action=url_for("review.revert", proposal_id=proposal_id),
@@ -338,7 +444,9 @@ def revert(proposal_id: int) -> Any:
             fields={"version": form.version.data or found.version},
             reason_label=_l("Why is the decision reverted?"),
             reason=(form.reason.data or "").strip(),
+            reason_error=str(REQUIRED) if missing else None,
         )
+        return (page, 400) if missing else page
     try:
         wf.revert(
             db,
@@ -406,6 +514,7 @@ def lift_veto(veto_id: int) -> Any:
             fields={"back": back},
             reason_label=_l("Why is the veto lifted?"),
             reason=(form.reason.data or "").strip(),
+            reason_error=str(REQUIRED) if form.confirmed.data else None,
         ), (400 if form.confirmed.data else 200)
     try:
         wf.lift_veto(db, veto_id, user_id=current_user.id, reason=form.reason.data)
@@ -420,6 +529,26 @@ def lift_veto(veto_id: int) -> Any:
 # ----------------------------------------------------------------------------- needs
 
 
+def _reopen_page(need: Need, reason: str, error: str | None = None) -> Any:
+    """The confirmation of reopening ``need`` at its current version, with the reason typed."""
+    return _confirm_page(
+        title=_("Reopen need %(id)s?", id=need.id),
+        lines=[
+            _(
+                "Need %(id)s becomes open: the next match run proposes providers for it.",
+                id=need.id,
+            ),
+            _("Its decided proposals and study tours stay as they are."),
+        ],
+        action=url_for("review.reopen_need", need_id=need.id),
+        back=url_for("review.need", need_id=need.id),
+        fields={"version": need.version},
+        reason_label=_l("Why is the need reopened?"),
+        reason=reason,
+        reason_error=error,
+    )
+
+
 @bp.post("/needs/<need_id>/reopen")
 @access(*STAFF)
 def reopen_need(need_id: str) -> Any:
@@ -431,24 +560,12 @@ def reopen_need(need_id: str) -> Any:
     if need is None:
         abort(404, description=_("There is no need %(id)s.", id=need_id))
     back = url_for("review.need", need_id=need_id)
-    if not form.confirmed.data or not (form.reason.data or "").strip():
+    reason = (form.reason.data or "").strip()
+    if not form.confirmed.data or not reason:
         if form.confirmed.data:
             flash(_("Nothing was saved: %(why)s", why=_("A reason is required.")), "error")
-        return _confirm_page(
-            title=_("Reopen need %(id)s?", id=need_id),
-            lines=[
-                _(
-                    "Need %(id)s becomes open: the next match run proposes providers for it.",
-                    id=need_id,
-                ),
-                _("Its decided proposals and study tours stay as they are."),
-            ],
-            action=url_for("review.reopen_need", need_id=need_id),
-            back=back,
-            fields={"version": form.version.data or need.version},
-            reason_label=_l("Why is the need reopened?"),
-            reason=(form.reason.data or "").strip(),
-        ), (400 if form.confirmed.data else 200)
+            return _reopen_page(need, reason, _("A reason is required.")), 400
+        return _reopen_page(need, reason)
     try:
         wf.reopen_need(
             db,
@@ -457,14 +574,17 @@ def reopen_need(need_id: str) -> Any:
             version=form.version.data or None,
             reason=form.reason.data,
         )
-    except StaleVersion as exc:
+    except (StaleVersion, wf.ProposalError) as exc:
+        # the page again, on the need as it is now, with what was typed
         db.rollback()
-        flash(conflict_message(exc), "error")
-        return redirect(back), 409
-    except wf.ProposalError as exc:
-        db.rollback()
-        flash(_("Nothing was saved: %(why)s", why=error_text(exc)), "error")
-        return redirect(back)
+        db.expire_all()
+        stale = isinstance(exc, StaleVersion)
+        why = conflict_message(exc) if isinstance(exc, StaleVersion) else error_text(exc)
+        flash(why if stale else _("Nothing was saved: %(why)s", why=why), "error")
+        current = db.get(Need, need_id)
+        if current is None:
+            abort(404, description=_("There is no need %(id)s.", id=need_id))
+        return _reopen_page(current, form.reason.data or ""), (409 if stale else 400)
     db.commit()
     flash(_("The need is open again."), "info")
     return redirect(back)
@@ -515,7 +635,11 @@ def bulk() -> Any:
         else:
             items = _items(request.form.getlist("item"))
             page_number(request.args)
-        wf.check_bulk(decision, items, reason or (PLACEHOLDER if not form.confirmed.data else ""))
+        # a confirmation without its reason: the page again, the message beside the field
+        missing = bool(form.confirmed.data) and decision == "reject" and not reason
+        wf.check_bulk(
+            decision, items, reason or (PLACEHOLDER if missing or not form.confirmed.data else "")
+        )
     except wf.ProposalError as exc:
         flash(_("Nothing was saved: %(why)s", why=error_text(exc)), "error")
         return redirect(back)
@@ -525,7 +649,9 @@ def bulk() -> Any:
             db, decision, items, user_id=current_user.id, reason=why, override=override
         )
 
-    if not form.confirmed.data:
+    if not form.confirmed.data or missing:
+        if missing:
+            flash(_("Nothing was saved: please correct the form."), "error")
         result = preview(db, lambda: run(reason or PLACEHOLDER), lambda r: r)
         rows = {
             p.id: p
@@ -543,7 +669,8 @@ def bulk() -> Any:
             override=override,
             back=back,
             action=request.full_path.rstrip("?"),
-        )
+            reason_error=str(REQUIRED) if missing else None,
+        ), (400 if missing else 200)
     result = run(reason)
     db.commit()
     flash(

@@ -26,6 +26,7 @@ from sscmatch.workflow.proposals.bulk import (
 from sscmatch.workflow.proposals.candidates import Candidate, NeedReview, availability, need_review
 from sscmatch.workflow.proposals.comments import add_comment, comments_of, may_comment
 from sscmatch.workflow.proposals.decisions import (
+    AlreadyVetoedError,
     Outcome,
     accept,
     choose_alternate,
@@ -108,6 +109,7 @@ __all__ = [
     "STATUSES",
     "SYSTEM_TRANSITIONS",
     "TRANSITIONS",
+    "AlreadyVetoedError",
     "BadFilterError",
     "BulkResult",
     "Candidate",

@@ -22,7 +22,7 @@ from sqlmodel import Session, col, select
 from sscmatch.models import Need, Review, Veto
 from sscmatch.models import Proposal as StoredProposal
 from sscmatch.workflow.audit import change_status, record_event, snapshot
-from sscmatch.workflow.base import N_
+from sscmatch.workflow.base import N_, Conflict
 from sscmatch.workflow.proposals import notes
 from sscmatch.workflow.proposals.lifecycle import (
     DECISIONS,
@@ -232,10 +232,12 @@ def choose_alternate(
     alternate_version: int | None = None,
     reason: str | None = None,
     override: bool = False,
+    override_reason: str | None = None,
 ) -> Outcome:
     """Accept ``alternate_id`` (same need, same run) instead of this proposal, which is rejected;
     the reason (required) says why this one is rejected. The alternate is accepted under the
-    same rule as any acceptance: confirmed by its provider, or ``override``."""
+    same rule as any acceptance: confirmed by its provider, or ``override`` with its own
+    reason (``override_reason``; when not given, ``reason`` serves for both)."""
     proposal = get_proposal(session, proposal_id)
     if alternate_id is None:
         raise ProposalError(N_("choose which alternate to accept"))
@@ -260,7 +262,7 @@ def choose_alternate(
     check_transition(proposal.status, "rejected")
     text = required_reason(reason, N_("to choose an alternate (why this proposal is rejected)"))
     check_transition(alternate.status, "accepted", override=override)
-    accept_reason = _override_reason(alternate, override, text)
+    accept_reason = _override_reason(alternate, override, override_reason or text)
     status_before = proposal.status
     set_status(
         session,
@@ -294,6 +296,70 @@ def choose_alternate(
     return outcome
 
 
+VETOABLE_AFTER = ("rejected", "superseded")
+
+
+class AlreadyVetoedError(ProposalError, Conflict):
+    """The pair of the proposal is vetoed already (someone vetoed it meanwhile)."""
+
+    code = "already_vetoed"
+
+
+def _existing_veto(session: Session, proposal: StoredProposal) -> Veto | None:
+    return session.exec(
+        select(Veto).where(Veto.provider == proposal.provider, Veto.recipient == proposal.recipient)
+    ).first()
+
+
+def _make_veto(session: Session, proposal: StoredProposal, text: str, user_id: int | None) -> Veto:
+    pair_veto = Veto(
+        provider=proposal.provider,
+        recipient=proposal.recipient,
+        reason=text,
+        created_by=user_id,
+    )
+    session.add(pair_veto)
+    session.flush()
+    record_event(
+        session,
+        user_id=user_id,
+        action="create",
+        entity="veto",
+        entity_id=pair_veto.id or 0,
+        after=snapshot(pair_veto),
+        note_code=notes.code(notes.VETOED_FROM, proposal=proposal.id),
+    )
+    return pair_veto
+
+
+def _veto_decided(
+    session: Session,
+    proposal: StoredProposal,
+    *,
+    user_id: int | None,
+    version: int | None,
+    reason: str | None,
+) -> Outcome:
+    """Veto the pair of a proposal already rejected or superseded: a veto is about the pair,
+    not the proposal, which stays as it is. Undone by lifting the veto."""
+    check_version(proposal, version)
+    text = required_reason(reason, N_("to veto a pair"))
+    if _existing_veto(session, proposal) is not None:
+        raise AlreadyVetoedError(N_("this pair is vetoed already"))
+    pair_veto = _make_veto(session, proposal, text, user_id)
+    record_event(
+        session,
+        user_id=user_id,
+        action="veto",
+        entity="proposal",
+        entity_id=proposal.id or 0,
+        after={"veto": pair_veto.id},
+        note=text,
+    )
+    session.flush()
+    return Outcome(proposal=proposal, veto=pair_veto)
+
+
 def veto(
     session: Session,
     proposal_id: int,
@@ -302,32 +368,18 @@ def veto(
     version: int | None,
     reason: str | None,
 ) -> Outcome:
-    """Exclude the provider → recipient pair from future runs and reject this proposal."""
+    """Exclude the provider → recipient pair from future runs and reject this proposal. A
+    proposal already rejected or superseded stays so: only its pair is vetoed (refused when
+    vetoed already); an accepted one cannot be vetoed (revert the acceptance first)."""
+    found = get_proposal(session, proposal_id)
+    if found.status in VETOABLE_AFTER:
+        return _veto_decided(session, found, user_id=user_id, version=version, reason=reason)
     proposal, review, text = _refuse(
         session, proposal_id, user_id=user_id, version=version, reason=reason, kind="veto"
     )
-    existing = session.exec(
-        select(Veto).where(Veto.provider == proposal.provider, Veto.recipient == proposal.recipient)
-    ).first()
-    pair_veto = existing
-    if existing is None:
-        pair_veto = Veto(
-            provider=proposal.provider,
-            recipient=proposal.recipient,
-            reason=text,
-            created_by=user_id,
-        )
-        session.add(pair_veto)
-        session.flush()
-        record_event(
-            session,
-            user_id=user_id,
-            action="create",
-            entity="veto",
-            entity_id=pair_veto.id or 0,
-            after=snapshot(pair_veto),
-            note_code=notes.code(notes.VETOED_FROM, proposal=proposal.id),
-        )
+    pair_veto = _existing_veto(session, proposal)
+    if pair_veto is None:
+        pair_veto = _make_veto(session, proposal, text, user_id)
         review.effects = {**(review.effects or {}), "veto": pair_veto.id}  # a new value
         session.add(review)
     session.flush()
@@ -344,8 +396,11 @@ def decide(
     reason: str | None = None,
     alternate_id: int | None = None,
     override: bool = False,
+    override_reason: str | None = None,
 ) -> Outcome:
-    """One secretariat decision: ``accept``, ``reject``, ``alternate`` or ``veto``."""
+    """One secretariat decision: ``accept``, ``reject``, ``alternate`` or ``veto``
+    (``override_reason``: an alternate's reason to accept it without its provider's
+    confirmation, apart from why this proposal is rejected)."""
     if decision == "accept":
         return accept(
             session,
@@ -366,6 +421,7 @@ def decide(
             version=version,
             reason=reason,
             override=override,
+            override_reason=override_reason,
         )
     if decision == "veto":
         return veto(session, proposal_id, user_id=user_id, version=version, reason=reason)
