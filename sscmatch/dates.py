@@ -22,7 +22,14 @@ from datetime import date, datetime
 from functools import lru_cache
 from typing import cast
 
-from babel.dates import format_date, format_skeleton, format_time
+from babel import Locale
+from babel.dates import (
+    format_date,
+    format_interval,
+    format_skeleton,
+    format_time,
+    match_skeleton,
+)
 
 from sscmatch.enums import DATE_PRECISIONS, DatePrecision
 
@@ -168,6 +175,64 @@ class PartialDate:
         if self.precision == "month":
             return str(format_skeleton("yMMMM", self.first, locale=locale))
         return str(format_date(self.first, format="long", locale=locale))
+
+
+_SKELETONS = {"year": "y", "month": "yMMMM", "day": "yMMMMd"}
+
+
+def format_range(
+    start: PartialDate | None, end: PartialDate | None, locale: str, open_end: str = ""
+) -> str:
+    """A period from ``start`` to ``end`` as a reader of ``locale`` writes it, saying what the
+    two ends share once (Babel's interval formats, from CLDR): ``22–25 de octubre de 2019``,
+    ``Oct 22 – 25, 2019``, ``octobre – décembre 2019``, ``2016–2018``; equal ends are one
+    period (``2016``, not ``2016–2016``). Ends of different precisions are each written whole
+    (``2016 – March 2018``). Without an end the start alone, or ``start – open_end`` when
+    ``open_end`` is given (``2026 – …``); without a start, ``open_end – end`` or the end.
+
+    >>> format_range(PartialDate.parse("2019-10-22"), PartialDate.parse("2019-10-25"), "es")
+    '22–25 de octubre de 2019'
+    >>> format_range(PartialDate.parse("2016"), PartialDate.parse("2016"), "en")
+    '2016'
+    """
+    if start is None or end is None or start == end:
+        one = start or end
+        if one is None:
+            return ""
+        if not open_end or start == end:
+            return one.format(locale)
+        ends = (one.format(locale), open_end) if end is None else (open_end, one.format(locale))
+        return _joined(*ends, locale=locale)
+    if start.precision == end.precision:
+        if start.precision == "year" and start.year == end.year:
+            return start.format(locale)
+        return _interval(start.first, end.first, _SKELETONS[start.precision], locale)
+    return _joined(start.format(locale), end.format(locale), locale=locale)
+
+
+_SHORT_MONTH = re.compile(r"(?<![ML])(M{3}|L{3})(?![ML])")
+
+
+def _interval(first: date, last: date, skeleton: str, locale: str) -> str:
+    """CLDR's interval of ``skeleton``, its months written whole as :meth:`PartialDate.format`
+    writes them (several locales have only an abbreviated day interval: "22–25 oct. 2019" is
+    said "22–25 octobre 2019", beside "22 octobre 2019" on the same page)."""
+    formats = Locale.parse(locale).interval_formats
+    matched = match_skeleton(skeleton, formats)
+    differs = "y" if first.year != last.year else "M" if first.month != last.month else "d"
+    parts = formats.get(matched, {}).get(differs) if matched else None
+    if not parts or len(parts) != 2:
+        return str(format_interval(first, last, skeleton, locale=locale))
+    return "".join(
+        str(format_date(day, _SHORT_MONTH.sub(lambda m: m[1] + m[1][0], part), locale=locale))
+        for day, part in zip((first, last), parts, strict=True)
+    )
+
+
+def _joined(first: str, last: str, locale: str) -> str:
+    """Two ends written whole, joined as the locale joins an interval's (``{0} – {1}``)."""
+    pattern = Locale.parse(locale).interval_formats.get(None) or "{0} – {1}"
+    return str(pattern).replace("{0}", first).replace("{1}", last)
 
 
 def moment_words(value: datetime, locale: str) -> str:

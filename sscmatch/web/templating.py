@@ -478,7 +478,7 @@ def period_range(
     filter: ``{{ e.start|period_range(e.end) }}``), what the two ends share said once
     (``22–25 de octubre de 2019``, ``2016`` for 2016 to 2016: :func:`sscmatch.dates.format_range`).
     ``open_end`` stands for a missing end (``'…'``); text that is not a date is shown as it is."""
-    ends = []
+    ends: list[PartialDate | None] = []
     for value in (start, end):
         if value is None or value == "":
             ends.append(None)

@@ -101,10 +101,13 @@ def _printed_dates(node: nodes.Node, formatted: bool = False) -> Iterator[tuple[
         yield from _printed_dates(child, formatted)
 
 
+FORMATTERS = ("period", "period_range")  # a day or a period; a period from one date to another
+
+
 def _is_period(node: nodes.Filter | nodes.Call) -> bool:
     if isinstance(node, nodes.Filter):
-        return node.name == "period"
-    return isinstance(node.node, nodes.Name) and node.node.name == "period"
+        return node.name in FORMATTERS
+    return isinstance(node.node, nodes.Name) and node.node.name in FORMATTERS
 
 
 def _date_outputs(tree: nodes.Template) -> Iterator[tuple[str, bool]]:
@@ -167,6 +170,7 @@ def test_the_template_check_finds_a_raw_date(app: Flask) -> None:
         "{{ (t.end or t.start)|period }}": [("t.end", True), ("t.start", True)],
         "{{ 'a' if t.start else 'b' }}": [],
         "{% if t.start %}{{ period(t.start) }}{% endif %}": [("t.start", True)],
+        "{{ t.start|period_range(t.end) }}": [("t.start", True), ("t.end", True)],
     }
     for source, expected in cases.items():
         assert list(_date_outputs(app.jinja_env.parse(source))) == expected, source
