@@ -46,6 +46,8 @@ from sscmatch.workflow.base import N_, Conflict, country_filter
 
 bp = Blueprint("review", __name__, url_prefix="/review")
 bp.add_app_template_global(event_note, "event_note")
+# lists in rank order say where it differs from the score order (run, need, alternates)
+bp.add_app_template_global(wf.placed_above_higher, "placed_above_higher")
 
 STAFF = ("secretariat", "admin")
 READERS = ("secretariat", "admin", "analyst", "focal_point")

@@ -41,6 +41,7 @@ from sscmatch.workflow.proposals.evidence import (
     evidence,
     history,
     is_fallback,
+    placed_above_higher,
 )
 from sscmatch.workflow.proposals.lifecycle import (
     DECISIONS,
@@ -155,6 +156,7 @@ __all__ = [
     "needs_to_review",
     "notes_by_side",
     "open_need_ids",
+    "placed_above_higher",
     "proposal_records",
     "regions",
     "reject",

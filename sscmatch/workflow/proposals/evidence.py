@@ -3,6 +3,7 @@ reasons, the other candidates for the same need, and the decisions made on it.""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -129,3 +130,18 @@ def alternates(
             .order_by(col(StoredProposal.rank), col(StoredProposal.id))
         ).all()
     )
+
+
+def placed_above_higher(proposals: Sequence[StoredProposal]) -> dict[int, list[Any]]:
+    """The proposals of a list in rank order that stand above a higher score of the same list
+    (the matcher's near-tie rule), each with its reasons that say why (``near_tie.*``; empty
+    for a run stored before those reasons). A list shown in this order says so beside them."""
+    placed: dict[int, list[Any]] = {}
+    for i, proposal in enumerate(proposals):
+        if any(other.score > proposal.score for other in proposals[i + 1 :]):
+            placed[proposal.id or 0] = [
+                r
+                for r in proposal.reasons or []
+                if isinstance(r, dict) and str(r.get("code", "")).startswith("near_tie.")
+            ]
+    return placed
