@@ -175,6 +175,7 @@ def init_app(app: Flask) -> None:
         registry,
         review,
         review_actions,  # review's: decisions, reverts, vetoes
+        review_bulk,  # review's: one decision over many proposals
         review_needs,  # review's: the needs' view
         templating,
         tour_editor,  # tours': the tour's edit form

@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional
@@ -31,13 +31,13 @@ from sscmatch.web.db import get_session
 from sscmatch.web.errors import error_text
 from sscmatch.web.pageform import PageForm
 from sscmatch.web.paging import page_arg, page_size
-from sscmatch.web.review import STAFF, _load, _refused, bp, page_number, parse_filters
+from sscmatch.web.review import STAFF, _load, _refused, bp
 from sscmatch.web.templating import STATUS_LABELS, country_name
 from sscmatch.web.translate import gettext as _
 from sscmatch.web.translate import lazy_gettext as _l
 from sscmatch.web.translate import ngettext
 from sscmatch.workflow import proposals as wf
-from sscmatch.workflow.base import N_, country_filter
+from sscmatch.workflow.base import country_filter
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -587,110 +587,6 @@ def reopen_need(need_id: str) -> Any:
         return _reopen_page(current, form.reason.data or ""), (409 if stale else 400)
     db.commit()
     flash(_("The need is open again."), "info")
-    return redirect(back)
-
-
-# ----------------------------------------------------------------------------- bulk
-
-
-def _items(values: list[str]) -> list[tuple[int, int]]:
-    """``id:version`` pairs as sent by the queue's checkboxes; anything else is refused."""
-    out = []
-    for value in values:
-        head, sep, tail = value.partition(":")
-        if not (sep and head.isascii() and head.isdigit() and tail.isascii() and tail.isdigit()):
-            raise wf.ProposalError(
-                N_("not a proposal and its version: %(value)s"), value=repr(value[:40])
-            )
-        if len(head) > 9 or len(tail) > 9:
-            raise wf.ProposalError(N_("proposal ids and versions are at most 9 digits"))
-        out.append((int(head), int(tail)))
-    return out
-
-
-@bp.post("/bulk")
-@access(*STAFF)
-def bulk() -> Any:
-    """One decision over the proposals ticked on the queue, or over every proposal matching the
-    queue's filters (``scope=filtered``): previewed, then confirmed."""
-    db = _db()
-    form = ReasonForm()
-    if not form.validate_on_submit():
-        abort(400, description=_("The form is incomplete."))
-    decision = request.form.get("decision", "")
-    override = request.form.get("override") == "y"
-    reason = (form.reason.data or "").strip()
-    query = request.query_string.decode()
-    back = url_for("review.queue") + (f"?{query}" if query else "")
-    try:
-        if request.form.get("scope") == "filtered" and not request.form.getlist("item"):
-            filters = parse_filters(request.args)
-            items, total = wf.matching_ids(db, filters, viewer=current_user, limit=wf.MAX_BULK)
-            if total > wf.MAX_BULK:
-                raise wf.ProposalError(
-                    N_("%(n)s proposals match these filters; narrow them to at most %(limit)s"),
-                    n=total,
-                    limit=wf.MAX_BULK,
-                )
-        else:
-            items = _items(request.form.getlist("item"))
-            page_number(request.args)
-        # a confirmation without its reason: the page again, the message beside the field
-        missing = bool(form.confirmed.data) and decision == "reject" and not reason
-        wf.check_bulk(
-            decision, items, reason or (PLACEHOLDER if missing or not form.confirmed.data else "")
-        )
-    except wf.ProposalError as exc:
-        flash(_("Nothing was saved: %(why)s", why=error_text(exc)), "error")
-        return redirect(back)
-
-    def run(why: str | None) -> wf.BulkResult:
-        return wf.decide_many(
-            db, decision, items, user_id=current_user.id, reason=why, override=override
-        )
-
-    if not form.confirmed.data or missing:
-        if missing:
-            flash(_("Nothing was saved: please correct the form."), "error")
-        result = preview(db, lambda: run(reason or PLACEHOLDER), lambda r: r)
-        rows = {
-            p.id: p
-            for p in db.exec(
-                select(StoredProposal).where(col(StoredProposal.id).in_([i for i, _v in items]))
-            )
-        }
-        return render_template(
-            "review/bulk_confirm.html",
-            decision=decision,
-            result=result,
-            rows=rows,
-            items=items,
-            reason=reason,
-            override=override,
-            back=back,
-            action=request.full_path.rstrip("?"),
-            reason_error=str(REQUIRED) if missing else None,
-        ), (400 if missing else 200)
-    result = run(reason)
-    db.commit()
-    flash(
-        ngettext("%(num)d proposal decided.", "%(num)d proposals decided.", len(result.done)),
-        "info",
-    )
-    if result.conflicted:
-        flash(
-            _(
-                "Changed meanwhile by someone else, not decided: %(ids)s. Reload to see them "
-                "as they are now.",
-                ids=", ".join(str(i) for i in result.conflicted),
-            ),
-            "error",
-        )
-    for proposal_id, why in result.refused:
-        flash(
-            _("Proposal %(id)s was not decided: %(why)s", id=proposal_id, why=error_text(why)),
-            "error",
-        )
     return redirect(back)
 
 
