@@ -25,6 +25,7 @@ DECISION_REVERTED = "decision_reverted"
 SUPERSEDED_BY = "superseded_by"
 MATCHED_BY = "matched_by"
 VETOED_FROM = "vetoed_from"
+TOUR_CANCELLED = "tour_cancelled"
 
 NOTES: dict[str, str] = {
     ACCEPTED_WITHOUT_CONFIRMATION: N_("accepted without the provider's confirmation"),
@@ -34,6 +35,7 @@ NOTES: dict[str, str] = {
     SUPERSEDED_BY: N_("proposal %(proposal)s was accepted for need %(need)s"),
     MATCHED_BY: N_("proposal %(proposal)s accepted"),
     VETOED_FROM: N_("from proposal %(proposal)s"),
+    TOUR_CANCELLED: N_("study tour %(tour)s was cancelled"),
 }
 
 # The English the service wrote before ``note_code`` (code, the actions that wrote it, shape).
@@ -57,6 +59,11 @@ LEGACY: tuple[tuple[str, frozenset[str], re.Pattern[str]], ...] = (
     ),
     (MATCHED_BY, frozenset({"match"}), re.compile(r"proposal (?P<proposal>\d+) accepted")),
     (VETOED_FROM, frozenset({"create"}), re.compile(r"from proposal (?P<proposal>\d+)")),
+    (
+        TOUR_CANCELLED,
+        frozenset({"reopen"}),
+        re.compile(r"study tour (?P<tour>\S+) was cancelled"),
+    ),
 )
 
 

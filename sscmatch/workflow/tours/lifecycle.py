@@ -495,6 +495,9 @@ def live_tours(session: Session, need_id: str, but: str | None = None) -> list[S
 def reopen_need_of(session: Session, tour: StudyTour, user_id: int | None) -> bool:
     """A cancelled tour gives its matched need back to matching (status open), unless another
     tour for the same need is still under way. Returns whether the need was reopened."""
+    # imported here: the proposals' package imports this module (proposals.undo)
+    from sscmatch.workflow.proposals import notes
+
     need = session.get(Need, tour.need) if tour.need else None
     if need is None or need.status != "matched" or live_tours(session, need.id, but=tour.id):
         return False
@@ -505,7 +508,8 @@ def reopen_need_of(session: Session, tour: StudyTour, user_id: int | None) -> bo
         entity="need",
         user_id=user_id,
         action="reopen",
-        note=f"study tour {tour.id} was cancelled",
+        note=None,
+        note_code=notes.code(notes.TOUR_CANCELLED, tour=tour.id),
     )
     return True
 
