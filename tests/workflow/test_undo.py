@@ -81,8 +81,8 @@ def test_revert_refused_once_the_tour_is_under_way(session: Session) -> None:
     session.commit()
     need = session.get(Need, NEED)
     assert need is not None and need.status == "open"
-    note = [e.note for e in events(session, "need", NEED) if e.action == "reopen"]
-    assert note == [f"study tour {tour.id} was cancelled"]
+    said = [(e.note, e.note_code) for e in events(session, "need", NEED) if e.action == "reopen"]
+    assert said == [(None, {"code": "tour_cancelled", "params": {"tour": tour.id}})]
     result = matchruns.run_and_store(session, load_vocabulary(), need_ids=[NEED], top_k=5)
     session.commit()
     assert result.proposals and {p.need_id for p in result.proposals} == {NEED}
