@@ -344,7 +344,9 @@ def users_export(fmt: str) -> Any:
     return send_list("users", fmt, listing, row, USER_FIELDS, kept=False)
 
 
-AUDIT_FIELDS = ("id", "at", "user", "action", "entity", "entity_id", "changed", "note")
+# note: the person's words; note_code: what the service said of the step, as a code and its
+# values ({"code": "decision_reverted", "params": {}}; the pages say it in the reader's words)
+AUDIT_FIELDS = ("id", "at", "user", "action", "entity", "entity_id", "changed", "note", "note_code")
 
 
 @admin.bp.get("/audit/export.<fmt>")
@@ -370,6 +372,7 @@ def audit_export(fmt: str) -> Any:
             "entity_id": event.entity_id,
             "changed": admin_wf.changed_fields(event.before, event.after),
             "note": event.note,
+            "note_code": event.note_code,
         }
 
     return send_list("audit", fmt, listing, row, AUDIT_FIELDS, kept=False)

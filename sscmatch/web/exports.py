@@ -250,10 +250,13 @@ def download(body: bytes, media: str, name: str) -> Response:
 
 
 def _flat(row: Mapping[str, Any]) -> dict[str, Any]:
-    """A row for CSV: lists joined with ``;``, None as empty, a moment by :func:`moment`."""
+    """A row for CSV: lists joined with ``;``, None as empty, a moment by :func:`moment`, a
+    mapping as its JSON (an audit event's ``note_code``)."""
     return {
         k: ";".join(str(_plain(x)) for x in v)
         if isinstance(v, list | tuple)
+        else json.dumps(v, ensure_ascii=False, sort_keys=True)
+        if isinstance(v, dict)
         else ("" if v is None else moment(v) if isinstance(v, datetime) else v)
         for k, v in row.items()
     }

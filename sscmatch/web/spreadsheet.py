@@ -34,6 +34,7 @@ from sscmatch.dates import PartialDate, PartialDateError
 from sscmatch.web.fieldnames import FIELD_LABELS
 from sscmatch.web.registry import MODALITY_LABELS, PRIORITY_LABELS
 from sscmatch.web.review import FIT_LABELS
+from sscmatch.web.review_notes import note_text
 from sscmatch.web.templating import (
     CONSTITUENCY_LABELS,
     ENTITY_LABELS,
@@ -185,6 +186,7 @@ SHOWS: dict[str, Callable[[Any], Cell]] = {
     "constituency": _labelled(CONSTITUENCY_LABELS),
     "entity": _labelled(ENTITY_LABELS),
     "action": lambda v: action_label(v) if v else None,
+    "note_code": lambda v: note_text(None, v) or None if v else None,
 }
 """How a column's values show: each takes the value as the CSV row has it (a code, a list or
 ``;``-joined text, ISO dates and moments)."""
@@ -240,6 +242,7 @@ COLUMNS: dict[str, Column] = {
     "due": _field("due", "date"),
     "evidence": _field("evidence"),
     "note": _field("note"),
+    "note_code": Column(_l("What the service noted"), "note_code"),
     "interpretation": _field("interpretation", "yes_no"),
     # proposals
     "run_id": Column(_l("Match run"), "number"),

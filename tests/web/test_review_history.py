@@ -246,3 +246,20 @@ def test_the_review_writes_no_words_of_its_own_into_notes() -> None:
 def test_every_note_code_is_translated(name: str) -> None:
     for lang in LANGUAGES:
         _translated(lang, notes.NOTES[name], proposal=1, need="n", tour="T-2026-0001")
+
+
+def test_the_audit_export_carries_what_the_service_noted(app: Any, users: Any) -> None:
+    """The CSV and JSON keep the code and its values (machine formats); the spreadsheet says it
+    in the reader's language, like the pages."""
+    from sscmatch.web.exports import _flat
+    from sscmatch.web.spreadsheet import SHOWS
+
+    code = notes.code(notes.TOUR_CANCELLED, tour="T-2026-0001")
+    flat = _flat({"note_code": code, "note": None})
+    assert flat == {
+        "note_code": '{"code": "tour_cancelled", "params": {"tour": "T-2026-0001"}}',
+        "note": "",
+    }
+    with app.test_request_context("/", headers={"Accept-Language": "es"}):
+        assert SHOWS["note_code"](code) == "la visita de estudio T-2026-0001 fue cancelada"
+        assert SHOWS["note_code"](None) is None
