@@ -471,9 +471,9 @@ def decide(proposal_id: int, body: Decision) -> Any:
     """Decide: accept, reject (reason), alternate (alternate id and the reason this one is
     rejected) or veto the provider → recipient pair (reason); `version` is the proposal's
     version you read. A veto is about the pair: on a proposal still open it rejects it too; on
-    a rejected or superseded one it leaves it as it is (an accepted one is refused). Accepting a proposal (or alternate) its provider has not confirmed
-    needs `override: true` and a reason. `dry_run: true` answers what would change and
-    changes nothing."""
+    a rejected or superseded one it leaves it as it is (an accepted one is refused).
+    Accepting a proposal (or alternate) its provider has not confirmed needs `override: true`
+    and a reason. `dry_run: true` answers what would change and changes nothing."""
     db = _db()
 
     def act() -> wf.Outcome:
