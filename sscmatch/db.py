@@ -62,6 +62,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         kwargs.setdefault("connect_args", {"check_same_thread": False, "timeout": 30})
         engine = create_engine(url, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "savepoint", _write_lock_before_savepoint)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
     return create_engine(url, **kwargs)
@@ -74,6 +75,19 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
+
+
+def _write_lock_before_savepoint(conn: Any, _name: str) -> None:
+    """A savepoint that opens the transaction (a preview of a decision, a bulk decision) takes
+    SQLite's write lock first (``BEGIN IMMEDIATE``, waiting for another writer as long as
+    ``busy_timeout``). SQLite starts a savepoint's transaction deferred: its reads fix a
+    snapshot, and its first write then fails at once with "database is locked" if another
+    connection committed meanwhile (SQLITE_BUSY_SNAPSHOT: waiting cannot help it), which the
+    pages answered as a database out of reach (503) and lost the reason typed. Plain writes are
+    not concerned: the driver begins their transaction at the first write, before any read."""
+    raw = conn.connection.dbapi_connection
+    if raw is not None and not raw.in_transaction:
+        raw.execute("BEGIN IMMEDIATE")
 
 
 def alembic_config(engine: Engine) -> AlembicConfig:

@@ -174,7 +174,7 @@ ACTION_LABELS: dict[str, Any] = {
     "supersede": _l("supersede"),
     "unlock": _l("unlock"),
     "update": _l("update"),
-    "veto": _l("veto"),
+    "veto": _l("veto the pair"),  # "veto" alone reads the same in Spanish and French
 }
 
 

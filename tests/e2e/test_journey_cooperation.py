@@ -41,7 +41,7 @@ import networkx as nx
 import pytest
 
 from sscmatch.commands.followup import remind_command
-from sscmatch.dates import PartialDate
+from sscmatch.dates import PartialDate, format_range
 from sscmatch.vocab import load_vocabulary
 from tests.e2e.conftest import LiveServer, expect, expect_at_least
 
@@ -266,7 +266,8 @@ def test_1_need_to_accepted_proposal(
     shot(sec, "review-by-need-side-by-side")
 
     # -- It rejects Costa Rica: the confirmation says what happens and asks why; a blank
-    #    reason is held back by the browser and refused by the server, nothing changed.
+    #    reason is refused beside the field, in the reader's language (the forms leave their
+    #    checks to the server: no browser bubble), and nothing changed.
     _decision_form(sec, cri_pid, "reject").get_by_role("button").click()
     sec.wait_for_url(re.compile(rf"/review/proposals/{cri_pid}/decision$"))
     expect(sec.locator("h1")).to_have_text(f"Reject proposal {cri_pid}?", use_inner_text=True)
@@ -276,13 +277,18 @@ def test_1_need_to_accepted_proposal(
     reason = sec.locator("#confirm-reason")
     confirm = sec.locator("form.confirm-form button[type=submit]")
     confirm.click()
-    assert reason.evaluate("el => el.validity.valueMissing") is True
+    expect(sec.locator("#confirm-reason-err")).to_have_text(
+        "A reason is required.", use_inner_text=True
+    )
+    expect(reason).to_have_attribute("aria-invalid", "true")
+    expect(reason).to_be_focused()
     shot(sec, "reject-asks-why")
     reason.fill("   ")
     confirm.click()
-    expect(sec.locator("#reject-reason-err")).to_have_text(
+    expect(sec.locator("#confirm-reason-err")).to_have_text(
         "A reason is required.", use_inner_text=True
     )
+    sec.goto(f"/review/proposals/{cri_pid}")
     expect(sec.locator("header.proposal-head .badge-proposed")).to_have_count(1)
     shot(sec, "reject-needs-a-reason")
     sec.locator("#reject-reason").fill(
@@ -302,7 +308,11 @@ def test_1_need_to_accepted_proposal(
     _decision_form(sec, others[0], "accept").get_by_role("button").click()
     warning = sec.locator("p.flash-error[role=alert]")
     expect(warning).to_contain_text("has not confirmed this proposal", use_inner_text=True)
-    expect(sec.locator("input[name=override][required]")).to_have_count(1)
+    override = sec.locator("input[name=override]")
+    expect(override).not_to_be_checked()
+    sec.locator("form.confirm-form button[type=submit]").click()  # without the override
+    expect(sec.locator("#confirm-override-err")).to_be_visible()  # said beside the box
+    expect(sec.locator("input[name=override]")).to_have_attribute("aria-invalid", "true")
     shot(sec, "accept-unconfirmed-needs-override")
     sec.get_by_role("link", name="Go back without changing anything").click()
     sec.wait_for_url(re.compile(rf"/review/proposals/{others[0]}$"))
@@ -413,9 +423,9 @@ def test_2_study_tour_and_commitments(
     sec.get_by_role("button", name="Save").click()
     sec.wait_for_url(re.compile(rf"/tours/{tour_id}$"))
     _says(sec, "Study tour saved.")
-    first, last = (PartialDate(day, "day").format("en") for day in (start, end))
-    expect(sec.locator("dl.facts")).to_contain_text(  # as read
-        f"{first} – {last} (5 days)", use_inner_text=True
+    period = format_range(PartialDate(start, "day"), PartialDate(end, "day"), "en")
+    expect(sec.locator("dl.facts")).to_contain_text(  # as read: "November 6 – 10, 2026"
+        f"{period} (5 days)", use_inner_text=True
     )
     shot(sec, "tour-saved")
 

@@ -115,7 +115,7 @@ def test_the_list_filters_and_exports_what_it_shows(
     for bad in ("status=nope", "origin=elsewhere", "when=later", "page=0", "page=%C2%B2"):
         answer = sec.get(f"/followup/commitments?{bad}")
         assert answer.status_code == 400, bad
-    assert "unknown choice" in sec.get("/followup/commitments?when=later").get_data(as_text=True)
+    assert "Unknown choice" in sec.get("/followup/commitments?when=later").get_data(as_text=True)
     assert sec.get("/followup/export.csv?when=later").status_code == 400
 
 
