@@ -72,11 +72,25 @@ ERROR_MESSAGES: dict[int, Any] = {
 
 
 def error_page(code: int, text: str | None = None, title: str | None = None) -> str:
-    """The error page: a title for ``code`` and ``text`` (or the status's own sentence)."""
+    """The error page: a title for ``code`` and ``text`` (or the status's own sentence). A page
+    refused for its address's filters (400 to a GET with a query) also links to the same page
+    without them, so the reader is one click from the list rather than back at the home page
+    (a download is left out: the link would fetch a file)."""
     fallback = 500 if code >= 500 else 400
     title = title or ERROR_TITLES.get(code, ERROR_TITLES[fallback])
     text = text or ERROR_MESSAGES.get(code, ERROR_MESSAGES[fallback])
-    return render_template("error.html", code=code, title=title, message=text)
+    unfiltered = None
+    if (
+        code == 400
+        and request.method == "GET"
+        and request.args
+        and "export" not in (request.endpoint or "")
+        and "download" not in (request.endpoint or "")
+    ):
+        unfiltered = request.script_root + request.path
+    return render_template(
+        "error.html", code=code, title=title, message=text, unfiltered=unfiltered
+    )
 
 
 F = TypeVar("F", bound=Callable[..., Any])

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from flask import Blueprint, Response, abort, jsonify, render_template, request, url_for
+from flask import Blueprint, Response, abort, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.routing import BuildError
 
@@ -186,6 +186,10 @@ def exchanges() -> Any:
     # a filter, country or link named wrongly: sscmatch.web.errors answers (JSON for the side
     # panel, which shows the message in the reader's language; else the error page)
     filters = analytics.parse_filters(request.args, vocab)
+    if not as_json and not any(request.args.get(k) for k in ("node", "source", "target")):
+        # no country or link asked (the error page's "without its filters", an address cut
+        # short): the network's page, where one is chosen
+        return redirect(url_for("network.index"), 303)
     found = analytics.exchanges_for(get_session(), vocab, filters, **asked_subject(request.args))
     if as_json:
         for item in found["exchanges"]:

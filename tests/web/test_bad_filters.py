@@ -97,6 +97,8 @@ def test_bad_filters_are_a_clear_4xx_in_the_readers_language(
     token = _token(app, users["secretariat"])
     server_errors: list[str] = []
     unclear: list[str] = []
+    no_way_back: list[str] = []
+    unfiltered: set[str] = set()
     refused: dict[str, set[str]] = {endpoint: set() for endpoint, _ in lists}
     for lang in LANGS:
         # the values a filter accepts are named as the address takes them (``study_tour``)
@@ -124,12 +126,28 @@ def test_bad_filters_are_a_clear_4xx_in_the_readers_language(
                 problem = _unclear(response, detector, english=endpoint.startswith("api."))
                 if problem:
                     unclear.append(f"{lang} {path}: {problem}")
+                html = response.get_data(as_text=True) if response.mimetype == "text/html" else ""
+                if "<h1>400 · " in html and not _a_download(endpoint):
+                    # the error page (not the list itself with the problems beside its
+                    # filters, as the audit log's page answers) links to the page unfiltered
+                    if f'<a href="{rule}">' not in html:
+                        no_way_back.append(path)
+                    else:
+                        unfiltered.add(rule)
     assert not server_errors, "\n".join(server_errors)
     assert not unclear, "\n".join(sorted(set(unclear)))
+    assert not no_way_back, f"refused pages without a link to the page unfiltered: {no_way_back}"
+    assert {"/needs", "/followup/commitments"} <= unfiltered
+    answers = {rule: client.get(rule, follow_redirects=True).status_code for rule in unfiltered}
+    assert {r: a for r, a in answers.items() if a != 200} == {}
     deaf = sorted(e for e, names in refused.items() if not names)
     assert not deaf, f"lists that refused no bad filter (add it to BAD or NOT_LISTS): {deaf}"
     assert {"year_from", "theme", "region"} <= refused["network.data"]
     assert {"theme", "node"} <= refused["network.exchanges"]
+
+
+def _a_download(endpoint: str) -> bool:
+    return "export" in endpoint or "download" in endpoint
 
 
 def _unclear(response: Any, detector: Detector, *, english: bool) -> str | None:
