@@ -8,6 +8,7 @@ for readers without script.
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import date
 from typing import Any
 
@@ -278,9 +279,11 @@ CHART_FIELDS = {
     "per-year": ("year", "theme", "exchanges"),
     "supply": ("theme", "open_needs", "published_capacities", "gap"),
     "gaps": ("theme", "family", "need", "country", "title", "priority"),
+    "tops": ("theme", "country", "provided", "received"),
 }
 """The charts page's tables, exported (:func:`_chart_export`): exchanges per start year and
-theme family; open needs and published capacities per theme; the gaps, a row per need."""
+theme family; what each country provided and received per family; open needs and published
+capacities per theme; the gaps, a row per need."""
 
 
 def _chart_rows(table: str) -> list[dict[str, Any]]:
@@ -301,6 +304,22 @@ def _chart_rows(table: str) -> list[dict[str, Any]]:
             )
             if n
         ]
+    if table == "tops":  # the whole table behind the chart's top ten of each family
+        _count, _per_year, (provided, received) = chart_counts(session, vocab, filters)
+        order = {root: i for i, root in enumerate(vocab.roots())}
+        rows = []
+        for family in sorted(set(provided) | set(received), key=lambda f: (order.get(f, 99), f)):
+            gave, got = provided.get(family, Counter()), received.get(family, Counter())
+            for code in sorted(set(gave) | set(got), key=lambda c: (-gave[c] - got[c], c)):
+                rows.append(
+                    {
+                        "theme": family,
+                        "country": code,
+                        "provided": gave[code],
+                        "received": got[code],
+                    }
+                )
+        return rows
     if table == "supply":
         return [
             {
@@ -341,6 +360,14 @@ def charts_per_year_export(fmt: str) -> Any:
 def charts_supply_export(fmt: str) -> Any:
     """The open needs and published capacities per theme, in the charts page's region."""
     return _chart_export("supply", fmt)
+
+
+@bp.get("/network/charts/tops/export.<fmt>")
+@access(SIGNED_IN)
+def charts_tops_export(fmt: str) -> Any:
+    """The exchanges each country provided and received per theme family (the directed ones),
+    under the charts page's filters: the whole table behind its top providers and recipients."""
+    return _chart_export("tops", fmt)
 
 
 @bp.get("/network/charts/gaps/export.<fmt>")

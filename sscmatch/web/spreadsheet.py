@@ -381,6 +381,7 @@ TITLES: dict[str, Any] = {
     "charts-per-year": _l("Exchanges per year by theme"),
     "charts-supply": _l("Open needs and capacities per theme"),
     "charts-gaps": _l("Gaps"),
+    "charts-tops": _l("Providers and recipients per theme"),
 }
 """Each export's sheet name (the file's name says the export in codes), one per export."""
 

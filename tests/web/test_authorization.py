@@ -80,6 +80,7 @@ POLICY: dict[str, dict[str, set[str]]] = {
     "network.charts_per_year_export": {"GET": SIGNED_IN},  # the charts page's tables
     "network.charts_supply_export": {"GET": SIGNED_IN},
     "network.charts_gaps_export": {"GET": SIGNED_IN},
+    "network.charts_tops_export": {"GET": SIGNED_IN},
     # matching and review: staff decide, analysts read, focal points answer for their country
     "matching.runs": {"GET": READERS, "POST": STAFF},
     "matching.start": {"POST": STAFF},
