@@ -219,7 +219,7 @@ def _body(
     if fmt == "csv":
         return BOM + csv_bytes([_flat(r) for r in rows], fields)
     if fmt == "xlsx":
-        return spreadsheet.workbook([spreadsheet.Sheet(name or kind, fields, rows)])
+        return spreadsheet.workbook([spreadsheet.Sheet(name or kind, fields, rows, truncated)])
     args = query_args()
     return json.dumps(
         {

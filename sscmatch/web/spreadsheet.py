@@ -50,6 +50,7 @@ from sscmatch.web.templating import (
     theme_label,
 )
 from sscmatch.web.translate import lazy_gettext as _l
+from sscmatch.web.translate import ngettext
 
 MEDIA = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 DATE_FORMAT = 14  # Excel's built-in short date: shown in the reader's locale
@@ -399,6 +400,7 @@ class Sheet:
     name: str
     fields: Sequence[str]
     rows: Sequence[Mapping[str, Any]]
+    truncated: bool = False  # more rows matched than an export holds: said below the rows
 
 
 _SHEET_UNSAFE = re.compile(r"[\[\]:*?/\\]")
@@ -459,6 +461,17 @@ def workbook(sheets: Sequence[Sheet]) -> bytes:
                         ws.write_number(r, i, value, decimals[digits])
                 else:
                     ws.write_string(r, i, value)
+        if sheet.truncated:  # below the rows (and the filter's range), a blank row apart
+            ws.write_string(
+                len(sheet.rows) + 2,
+                0,
+                ngettext(
+                    "Only the first %(num)d row: narrow the filters to have them all.",
+                    "Only the first %(num)d rows: narrow the filters to have them all.",
+                    len(sheet.rows),
+                ),
+                bold,
+            )
     book.close()
     return out.getvalue()
 

@@ -192,3 +192,26 @@ def test_a_formula_in_a_record_is_text_in_the_spreadsheet(
     as_csv = client.get("/needs/export.csv?country=GTM").data.decode("utf-8-sig")
     rows = {r["id"]: r["title"] for r in csv.DictReader(io.StringIO(as_csv))}
     assert rows["N-GTM-f0"] == "'" + titles[0]
+
+
+def test_a_spreadsheet_cut_at_the_limit_says_so(
+    app: Flask, users: dict[str, int], as_user: Any, monkeypatch: Any
+) -> None:
+    """An export holds at most ``MAX_ROWS`` rows (the JSON says ``truncated``); the spreadsheet
+    says it below its rows, in the reader's language, and holds no such line when whole."""
+    from sscmatch.web import export_routes, exports
+
+    _world(app, users)
+    client = as_user("secretariat")
+    client.post("/language", data={"lang": "es", "next": "/"})
+
+    def last_line(answer: Any) -> str:
+        ws = openpyxl.load_workbook(io.BytesIO(answer.data)).worksheets[0]
+        return str([row for row in ws.iter_rows(values_only=True) if any(row)][-1][0])
+
+    whole = client.get("/needs/export.xlsx")
+    assert "acote los filtros" not in last_line(whole)
+    monkeypatch.setattr(exports, "MAX_ROWS", 2)
+    monkeypatch.setattr(export_routes, "MAX_ROWS", 2)  # the registry lists read it there
+    cut = client.get("/needs/export.xlsx?page_size=2")
+    assert last_line(cut) == "Solo las primeras 2 filas: acote los filtros para tenerlas todas."
