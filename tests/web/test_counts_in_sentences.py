@@ -167,3 +167,17 @@ def test_old_commitments_are_years_overdue_not_thousands_of_days(
     late = Item("T-1-k1", "GTM", "Publish", "2012", -5088, True, None, None)
     _subject, body = render(Digest("a@b.org", {"GTM"}, [late], [], lang), date(2026, 12, 6))
     assert years in body
+
+
+@pytest.mark.parametrize("lang", ["es", "pt", "fr"])
+def test_a_digests_subject_is_in_its_readers_language(lang: str) -> None:
+    """The subject's counts ("8 notices", "1 overdue") were English in every language: their
+    messages went through a helper that extraction does not read (now marked NP_)."""
+    from datetime import date
+
+    from sscmatch.workflow.reminders import Digest, Item, render
+
+    late = Item("T-1-k1", "GTM", "Publish", "2026-11", -5, True, None, None)
+    soon = Item("T-1-k2", "GTM", "Train", "2026-12-10", 4, False, None, None)
+    subject, _body = render(Digest("a@b.org", {"GTM"}, [late, soon], [], lang), date(2026, 12, 6))
+    assert not {"overdue", "due soon", "notice"} & set(re.findall(r"[a-z]+(?: soon)?", subject))
