@@ -246,3 +246,15 @@ def test_a_wrong_current_password_is_said_with_the_other_problems(
     )
     assert kept.status_code == 400
     assert "The current password is wrong." not in kept.get_data(as_text=True)
+
+
+def test_a_token_is_made_from_the_account_page_drawn_after_a_refused_password_change(
+    app: Flask, users: dict[str, int]
+) -> None:
+    """The account page drawn at /account/password (a refused change): its token form still
+    posts to /account, so a token is made, not a second password change."""
+    browser = sign_in(app.test_client(), "focal_gtm")
+    refused = browser.post("/account/password", data={"current": "wrong", "password": "x"})
+    assert refused.status_code == 400
+    assert '<form method="post" action="/account" novalidate>' in refused.get_data(as_text=True)
+    assert '<pre class="token">' in browser.post("/account").get_data(as_text=True)
