@@ -432,7 +432,8 @@ def evidence(text: str | None) -> Markup:
     for found in _URL.finditer(text):
         out.append(str(escape(text[last : found.start()])))
         url = found.group(0)
-        out.append(f'<a href="{escape(url)}" rel="noopener noreferrer">{escape(url)}</a>')
+        link = f'<a class="url" href="{escape(url)}" rel="noopener noreferrer">{escape(url)}</a>'
+        out.append(link)
         last = found.end()
     out.append(str(escape(text[last:])))
     return Markup("".join(out))

@@ -87,8 +87,10 @@ def records(live_server: Any) -> Iterator[dict[str, str]]:
         ).first()
         assert model is not None
         need = Need(
-            **model.model_dump(exclude={"id", "version", "created_at", "updated_at"}),
+            **model.model_dump(exclude={"id", "version", "created_at", "updated_at", "title"}),
             id="e2e-layout-need",
+            # a word longer than any screen (a pasted reference): it must wrap, not widen
+            title="Inspección " + "x" * 280,
         )
         s.add(need)
         s.flush()
@@ -112,7 +114,8 @@ def records(live_server: Any) -> Iterator[dict[str, str]]:
                 owner_country="GTM",
                 description="Publish the inspection protocol",
                 status="fulfilled",
-                evidence="Published at https://example.org/protocol.pdf (page 3)",
+                evidence="Published at https://example.org/protocol.pdf (page 3), "
+                "https://example.org/" + "a" * 320,
             )
         )
         s.commit()
@@ -152,6 +155,7 @@ def test_pages_fit_the_screen_and_nothing_is_cut_off(
         "/review/awaiting",
         "/notices",
         "/needs/new",
+        "/needs/e2e-layout-need",
     ]
     if records["need"]:  # the candidates side by side, and one of them
         paths += [f"/review/needs/{records['need']}", f"/review/proposals/{records['proposal']}"]
