@@ -33,7 +33,7 @@ from sscmatch.web.db import get_session
 from sscmatch.web.errors import error_text
 from sscmatch.web.i18n import language_choices
 from sscmatch.web.pageform import PageForm
-from sscmatch.web.templating import ENTITY_LABELS, ROLE_LABELS, action_label, lang
+from sscmatch.web.templating import ENTITY_LABELS, ROLE_LABELS, action_label, lang, name_order
 from sscmatch.web.translate import gettext as _
 from sscmatch.web.translate import lazy_gettext as _l
 from sscmatch.workflow import admin as uc
@@ -86,7 +86,9 @@ def _message(exc: uc.AdminError) -> str:
 
 def _country_choices(blank: Any) -> list[tuple[str, str]]:
     countries = load_vocabulary().countries
-    named = sorted(((c.name(lang()), code) for code, c in countries.items()), key=lambda p: p[0])
+    named = sorted(
+        ((c.name(lang()), code) for code, c in countries.items()), key=lambda p: name_order(p[0])
+    )
     return [("", str(blank))] + [(code, f"{name} ({code})") for name, code in named]
 
 

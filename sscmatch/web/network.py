@@ -48,7 +48,7 @@ from sscmatch.web.exports import BOM, bad_filter, file_name, send
 from sscmatch.web.exports import download as send_file
 from sscmatch.web.fragments import render_kept
 from sscmatch.web.paging import page_arg, page_of, page_size
-from sscmatch.web.templating import CONSTITUENCY_LABELS, lang, period, url_if
+from sscmatch.web.templating import CONSTITUENCY_LABELS, lang, name_order, period, url_if
 from sscmatch.web.translate import lazy_gettext as _l
 from sscmatch.workflow import visibility
 
@@ -390,7 +390,7 @@ def countries_listing() -> tuple[list[Any], str | None, str | None]:
     rows = analytics.countries_activity(get_session(), vocab, region, viewer=current_user)
     here = lang()
     named = vocab.countries
-    rows.sort(key=lambda a: named[a.code].name(here) if a.code in named else a.code)
+    rows.sort(key=lambda a: name_order(named[a.code].name(here)) if a.code in named else a.code)
     return rows, region, error
 
 

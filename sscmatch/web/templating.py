@@ -297,6 +297,12 @@ def by_country_name(codes: Iterable[str]) -> list[str]:
     return sorted(codes, key=lambda code: (name_order(country_name(code)), code))
 
 
+def by_region_name(codes: Iterable[str]) -> list[str]:
+    """Region codes in the order of their names in the reader's language (a region filter's
+    options), not of the English names or the codes."""
+    return sorted(codes, key=lambda code: (name_order(region_name(code)), code))
+
+
 def country_link(code: str | None) -> Markup:
     """A country by its name, linked to its profile when the network pages exist (the
     ``country`` macro of ``_macros.html``). Kept per app, mount point, code and language: list
@@ -580,6 +586,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["period_range"] = period_range
     app.jinja_env.filters["moment"] = moment
     app.jinja_env.filters["by_country_name"] = by_country_name
+    app.jinja_env.filters["by_region_name"] = by_region_name
     app.jinja_env.filters["num"] = number
     app.jinja_env.filters["percent"] = percent
     app.jinja_env.filters["overdue"] = overdue

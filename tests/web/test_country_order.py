@@ -1,7 +1,8 @@
 """Countries are listed in the order of their names in the reader's language, not of their ISO
 codes (the audit found the follow-up's owner filter reading "Angola, Albanie, Argentine…" in
-French): every country <select> of every page, walked as each role in es/fr/pt, and the
-follow-up dashboard's tables by country."""
+French) nor of a plain sort of the names ("Équateur" after "Zimbabwe"): every country and
+region <select> of every page, walked as each role (the admin's too) in es/fr/pt, the country
+list, a community's countries and the follow-up dashboard's tables by country."""
 
 from __future__ import annotations
 
@@ -14,15 +15,20 @@ from tests.web.test_every_word_translated import _pages
 from tests.web.world import Walk, world_fixture
 
 shared_world = world_fixture()  # the walk only reads
-ROLES = ("secretariat", "analyst", "focal_gtm")
+ROLES = ("secretariat", "analyst", "focal_gtm", "admin")
 SELECT = re.compile(r"<select[^>]*\bname=\"([^\"]+)\"[^>]*>(.*?)</select>", re.S)
 OPTION = re.compile(r'<option value="([A-Z]{3})"[^>]*>([^<]*)</option>')
+
+
+ANY_OPTION = re.compile(r'<option value="([^"]+)"[^>]*>([^<]*)</option>')
 
 
 def _out_of_order(html: str) -> list[str]:
     wrong = []
     for name, body in SELECT.findall(html):
-        options = [(code, label) for code, label in OPTION.findall(body)]
+        # a country's select (ISO codes), or a region's (whatever its codes)
+        found = ANY_OPTION.findall(body) if name == "region" else OPTION.findall(body)
+        options = [(code, label) for code, label in found]
         keys = [name_order(label) for _, label in options]
         if len(options) > 2 and keys != sorted(keys):
             wrong.append(f"select {name}: {[label for _, label in options][:6]}")
@@ -106,3 +112,18 @@ def test_gives_and_receives_says_when_it_is_a_reciprocal_exchange(shared_world: 
         elif answer == "sí, en un intercambio recíproco":
             through_reciprocal += 1
     assert checked and through_reciprocal  # the knowledge base has both kinds
+
+
+@pytest.mark.same_on_every_database
+@pytest.mark.parametrize("lang", ["fr", "pt"])
+def test_the_country_list_is_in_name_order(shared_world: Walk, lang: str) -> None:
+    """/countries put "Équateur" after "Zimbabwe" in French and "Índia" after "Zâmbia" in
+    Portuguese (a plain sort of the names)."""
+    client = shared_world.client("analyst")
+    client.post("/language", data={"lang": lang, "next": "/"})
+    html = client.get("/countries?per_page=500").get_data(as_text=True)
+    body = html.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+    names = re.findall(r'<a href="/countries/[A-Z]{3}">([^<]+)</a>', body)
+    assert len(names) > 20
+    keys = [name_order(n) for n in names]
+    assert keys == sorted(keys), names
