@@ -44,6 +44,7 @@ from sscmatch.web.paging import page_arg, page_size
 from sscmatch.web.templating import period
 from sscmatch.web.translate import gettext as _
 from sscmatch.web.translate import lazy_gettext as _l
+from sscmatch.web.translate import ngettext
 from sscmatch.workflow import jobs as queue
 from sscmatch.workflow.base import N_, Page, status_filter, user_filter
 
@@ -61,6 +62,15 @@ TABLE_LABELS: dict[str, Any] = {
     "commitments": _l("Commitments"),
 }
 """A bundle's tables as the outcome of an import names them (``bundle.TABLES``)."""
+
+
+def nothing_imported(problems: int) -> str:
+    """The refusal of a whole bundle, its count of problems in the reader's plural."""
+    return ngettext(
+        "Nothing was imported: %(num)s problem in the bundle.",
+        "Nothing was imported: %(num)s problems in the bundle.",
+        problems,
+    )
 
 
 class ImportForm(PageForm):
@@ -294,7 +304,7 @@ def import_page() -> Any:
         name, data = _checked_upload(upload)
     except _Refused as exc:
         flash(
-            _("Nothing was imported: %(n)s problem(s) in the bundle.", n=len(exc.problems)),
+            nothing_imported(len(exc.problems)),
             "error",
         )
         return _form_page(form, [problem_line(p) for p in exc.problems], 400)
@@ -326,7 +336,7 @@ def _job_page(job: Job, flashing: bool = False) -> Any:
     refused = job.status == "failed" and "problems" in result
     if flashing and job.status == "failed":
         count = int(result.get("problem_count", len(problems))) if refused else 1
-        flash(_("Nothing was imported: %(n)s problem(s) in the bundle.", n=count), "error")
+        flash(nothing_imported(count), "error")
     elif flashing and job.status == "done":
         flash(_("Bundle imported."), "info")
     rows = []

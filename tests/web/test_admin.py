@@ -351,7 +351,7 @@ def test_audit_log_filters_newest_first_and_event_page(
 
     [event] = _events(app, "update")
     detail = client.get(f"/admin/audit/{event.id}").get_data(as_text=True)
-    assert "Before and after" in detail and "2 field(s) changed" in detail
+    assert "Before and after" in detail and "2 fields changed" in detail
     changed_rows = [row for row in detail.split("<tr") if 'class="changed"' in row]
     assert len(changed_rows) == 2
     assert any('<code translate="no">name</code>' in r and "Brasil" in r for r in changed_rows)
