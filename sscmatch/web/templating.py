@@ -24,6 +24,7 @@ from sscmatch.schemas import moment_text
 from sscmatch.vocab import INTERFACE_LANGUAGES, Vocabulary, load_vocabulary
 from sscmatch.web.access import PUBLIC, SIGNED_IN, access, rule_for
 from sscmatch.web.db import get_session
+from sscmatch.web.fieldnames import field_label
 from sscmatch.web.paging import link_args
 from sscmatch.web.translate import current_lang, gettext, ngettext
 from sscmatch.web.translate import lazy_gettext as _l
@@ -587,6 +588,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["moment"] = moment
     app.jinja_env.filters["by_country_name"] = by_country_name
     app.jinja_env.filters["by_region_name"] = by_region_name
+    app.jinja_env.filters["field_label"] = field_label
     app.jinja_env.filters["num"] = number
     app.jinja_env.filters["percent"] = percent
     app.jinja_env.filters["overdue"] = overdue

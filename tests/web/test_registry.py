@@ -359,3 +359,19 @@ def test_fast_select_writes_what_wtforms_writes() -> None:
         for one, many in ((None, None), ("GTM", ["GTM", 'a"<b']), ('a"<b', []), ("zzz", ["e"])):
             assert render(Fast, choices, one, many) == render(Plain, choices, one, many)
     assert render(Fast, pairs, "GTM", None)[0].count("<option selected") == 2
+
+
+def test_a_records_history_names_the_changed_fields_in_the_readers_language(
+    as_user: Any, app: Flask
+) -> None:
+    """The history read "alterado · versão 2 (available_from, available_to, max_per_year)":
+    the fields' codes. They are their labels, as the form says them."""
+    client = as_user("focal_gtm")
+    assert client.post("/capacities/new", data=CAPACITY_FORM).status_code == 302
+    edited = {**CAPACITY_FORM, "max_per_year": "4", "available_to": "2028", "version": "1"}
+    assert client.post(f"/capacities/C-{YEAR}-0001/edit", data=edited).status_code == 302
+    client.post("/language", data={"lang": "pt", "next": "/"})
+    page = text(client.get(f"/capacities/C-{YEAR}-0001"))
+    changed = re.findall(r'<span class="changed">\(([^)]*)\)</span>', page)
+    assert changed and not re.search(r"max_per_year|available_to", changed[0]), changed
+    assert "Disponível até" in changed[0], changed
