@@ -194,3 +194,18 @@ def test_a_bad_page_filter_on_the_api_is_a_400_in_the_requesters_language(
     assert not wrong, "\n".join(wrong)
     assert {"/calibrations?status", "/calibrations?by", "/notices?entity"} <= said
     assert {"/commitments?origin", "/commitments?when"} <= said
+
+
+def test_a_negative_page_is_told_its_range_not_that_it_is_no_number(
+    app: Any, users: Any
+) -> None:
+    """``page=-1`` answered "page must be a whole number": it is one, below the range."""
+    from tests.web.test_api_registry import issue_tokens
+
+    token = issue_tokens(app, users)["secretariat"]
+    client = app.test_client()
+    headers = {"Authorization": f"Bearer {token}"}
+    below = client.get("/api/v1/needs?page=-1", headers=headers).get_json()
+    assert below["error"] == "bad_parameter" and "between 1 and" in below["message"]
+    word = client.get("/api/v1/needs?page=abc", headers=headers).get_json()
+    assert "must be a whole number" in word["message"]

@@ -99,17 +99,24 @@ def _problems_text(problems: list[tuple[str, str]]) -> str:
     return "; ".join(f"{field_label(where) or body}: {translated(msg)}" for where, msg in problems)
 
 
+def _an_integer(raw: str) -> bool:
+    """Whether ``raw`` writes an integer at all (``-1``, ``99999999999``): then the answer names
+    the range it must be in, not "a whole number"."""
+    text = raw.strip()
+    return text.lstrip("+-").isascii() and text.lstrip("+-").isdigit() and len(text) < 40
+
+
 def int_arg(name: str, default: int, low: int, high: int) -> int:
     """A bounded integer query argument, or a 400 that names it."""
     raw = request.args.get(name)
     if raw is None or raw == "":
         return default
     value = whole_number(raw, 0, MAX_INT)
-    if value is None:
+    if value is None and not _an_integer(raw):
         raise ApiError(
             400, "bad_parameter", N_("%(name)s must be a whole number"), name=name
         ) from None
-    if not low <= value <= high:
+    if value is None or not low <= value <= high:  # -1 is a whole number, out of range
         raise ApiError(
             400,
             "bad_parameter",
