@@ -90,7 +90,7 @@ def records(live_server: Any) -> Iterator[dict[str, str]]:
             **model.model_dump(exclude={"id", "version", "created_at", "updated_at", "title"}),
             id="e2e-layout-need",
             # a word longer than any screen (a pasted reference): it must wrap, not widen
-            title="Inspección " + "x" * 280,
+            title="Inspección " + "x" * 200,
         )
         s.add(need)
         s.flush()

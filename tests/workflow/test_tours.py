@@ -534,3 +534,23 @@ def test_create_without_proposal(session: Session, proposal: Proposal) -> None:
         )
     with pytest.raises(wf.TourNotFound):
         wf.create_tour(session, user=SEC, need_id="N-x", capacity_id="C-1")
+
+
+def test_a_tour_drafted_from_long_titles_has_an_agenda_the_editor_accepts(
+    session: Session, proposal: Proposal
+) -> None:
+    """A session's title holds the need's title: from a title near its 300-character limit the
+    drafted agenda was one its own edit form refused (the layout walk met it)."""
+    from sscmatch.models import Need
+    from sscmatch.workflow.tours.programme import validate_agenda
+
+    need = session.get(Need, proposal.need)
+    assert need is not None
+    need.title = "Inspección " + "x" * 285
+    session.add(need)
+    session.commit()
+    tour = wf.draft_from_proposal(session, proposal, None, today=DRAFT_DAY)
+    titles = [s["title"] for day in tour.agenda for s in day["sessions"]]
+    assert any(t.endswith("…") for t in titles) and max(len(t) for t in titles) <= 300
+    _clean, problems = validate_agenda(tour.agenda)
+    assert problems == []

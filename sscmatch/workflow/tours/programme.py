@@ -142,7 +142,11 @@ def build_agenda(
     need_title = need.title if need else VISITING_NEED
 
     def s(start: str, end: str, kind: str, text: str, where: str = place) -> dict[str, Any]:
-        return {"start": start, "end": end, "kind": kind, "title": text, "place": where}
+        # a session's title holds a need's or capacity's title: kept within the limit the
+        # editor checks, or a tour drafted from a long title could not be saved unchanged
+        if len(text) > MAX_TITLE:
+            text = text[: MAX_TITLE - 1] + "…"
+        return {"start": start, "end": end, "kind": kind, "title": text, "place": where[:MAX_TITLE]}
 
     if modality == "virtual_exchange":
         return [
