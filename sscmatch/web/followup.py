@@ -122,6 +122,9 @@ def commitment(commitment_id: str) -> Any:
     if k is None:
         abort(404, description=_("No such commitment."))
     form = _update_form(request.form if request.method == "POST" else None)
+    # Where the documents recorded it is no evidence that it was kept: shown as its source,
+    # never put in the evidence field (an empty field then leaves it as it is).
+    citation = wf.citation_of(db, k)
     status = 200
     if request.method == "POST":
         if not wf.can_update(k, current_user):
@@ -138,7 +141,7 @@ def commitment(commitment_id: str) -> Any:
                     user=current_user,
                     version=version,
                     status=form.status.data,
-                    evidence=form.evidence.data,
+                    evidence=(form.evidence.data or None) if citation else form.evidence.data,
                     due=form.due.data,
                     note=form.note.data,
                 )
@@ -162,7 +165,7 @@ def commitment(commitment_id: str) -> Any:
     else:
         form.version.data = str(k.version)
         form.status.data = k.status
-        form.evidence.data = k.evidence or ""
+        form.evidence.data = "" if citation else k.evidence or ""
         form.due.data = as_text(k.due) or ""
     tour = db.get(StudyTour, k.study_tour) if k.study_tour else None
     rows = wf.history(db, k.id)
@@ -175,6 +178,7 @@ def commitment(commitment_id: str) -> Any:
             history=rows,
             names=names,
             form=form,
+            citation=citation,
             can_update=wf.can_update(k, current_user),
             overdue=wf.is_overdue(k, today()),
             days_left=wf.days_left(k, today()),

@@ -208,3 +208,36 @@ def test_the_story_of_issue_6(
             p for p in compute(s, load_vocabulary(), need_ids=["N-1"]) if p.provider == "BRA"
         ).components["follow_through"]
     assert before == pytest.approx(2 / 3) and after == pytest.approx(3 / 5)
+
+
+def test_a_documents_citation_is_its_source_not_its_evidence(
+    app: Flask, as_user: Any, users: dict[str, int]
+) -> None:
+    """A commitment recorded from the documents came with its evidence field filled with the
+    citation of where it was found ("000_9148a8ca8a7c6ecc.txt:90-92"), and choosing "fulfilled"
+    then gave a puzzling refusal (the audit). The citation is shown as where it was recorded;
+    the evidence field starts empty, and an update that leaves it empty keeps the citation."""
+    citation = "000_9148a8ca8a7c6ecc.txt:90-92,142"
+    engine = app.extensions["sscmatch.engine"]
+    with Session(engine) as s:
+        make_world(s)
+        s.add(
+            Commitment(
+                id="doc-k7", owner_country="GTM", description="Roadmap", status="pending",
+                evidence=citation, due="2015",
+            )
+        )  # fmt: skip
+        s.commit()
+    gtm = as_user("focal_gtm")
+    page = gtm.get("/followup/commitments/doc-k7").get_data(as_text=True)
+    assert f'<dd translate="no">{citation}</dd>' in page  # as where it was recorded
+    field = page.split('name="evidence"', 1)[1].split("</textarea>", 1)[0]
+    assert citation not in field  # the evidence field starts empty
+    moved = gtm.post(
+        "/followup/commitments/doc-k7",
+        data={"version": "1", "status": "in_progress", "evidence": "", "due": "2015"},
+    )
+    assert moved.status_code == 302
+    with Session(engine) as s:
+        k = s.get(Commitment, "doc-k7")
+        assert k is not None and (k.status, k.evidence) == ("in_progress", citation)
