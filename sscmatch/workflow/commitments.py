@@ -275,8 +275,9 @@ def get_commitment(session: Session, commitment_id: str) -> Commitment:
 def citation_of(session: Session, k: Commitment) -> str | None:
     """The citation of where the documents recorded ``k`` (``000_….txt:90-92``), which a
     commitment imported from them holds in its evidence until someone gives evidence here;
-    None when its evidence was given in the service (or it has none)."""
-    if not k.evidence or _given_in_the_service(session, k):
+    None for a commitment of a study tour planned here, or when its evidence was given in the
+    service (or it has none)."""
+    if k.study_tour or not k.evidence or _given_in_the_service(session, k):
         return None
     return k.evidence
 
