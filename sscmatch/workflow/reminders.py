@@ -219,7 +219,8 @@ def render(digest: Digest, today: date) -> tuple[str, str]:
     t = catalogue(digest.language)
     _ = t.ugettext
     ngettext = t.ungettext
-    number = _DigestNames(digest.language, t).number
+    names = _DigestNames(digest.language, t)  # the notices' names, and its numbers
+    number = names.number
 
     def filled(message: str, num: int) -> str:
         """``message`` with its count written the recipient's way."""
@@ -285,7 +286,6 @@ def render(digest: Digest, today: date) -> tuple[str, str]:
             "",
         ]
     if digest.notices:
-        names = _DigestNames(digest.language, t)
         lines.append(filled(_("WHAT ARRIVED FOR YOU (%(num)d)"), len(digest.notices)))
         for notice in digest.notices:
             when = moment_words(notice.created_at, digest.language)
