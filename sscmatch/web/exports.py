@@ -59,9 +59,18 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
 EXPORT_CACHE_BYTES = 96_000_000
 """Bytes of export bodies kept per process (a full-scale export is 4-15 MB as CSV, up to 35 MB
 as JSON); a body over a third of this is made each time instead."""
-_BODIES: Cache[bytes] = Cache(
-    "export bodies", size=EXPORT_CACHE_BYTES, weight=len, largest=EXPORT_CACHE_BYTES // 3
+_BODIES: Cache[tuple[bytes, int | None]] = Cache(
+    "export bodies",
+    size=EXPORT_CACHE_BYTES,
+    weight=lambda kept: len(kept[0]),
+    largest=EXPORT_CACHE_BYTES // 3,
 )
+"""Each body with the rows it was cut at (:data:`MAX_ROWS`; None: whole): its download says so."""
+TRUNCATED_HEADER = "X-Truncated"
+"""Sent with an export cut at :data:`MAX_ROWS` (its value the rows it holds): the CSV has no
+place of its own to say it without breaking its readers (a comment row is a row to them), so
+the answer's header and the file's name (:func:`file_name`'s ``cut_at``) say it; the JSON says
+``"truncated": true`` and the spreadsheet a line below its rows as well."""
 # Stands for the time of export in a kept JSON body, found as the header's line (indent 1;
 # the filters' values are nested deeper, and the app refuses NUL characters in input anyway).
 _EXPORTED = "\x00exported\x00"
@@ -69,13 +78,23 @@ _EXPORTED_LINE = b'\n "exported": ' + json.dumps(_EXPORTED).encode()
 Rows = tuple[Sequence[Mapping[str, Any]], Sequence[str], bool]
 
 
-def file_name(kind: str, args: Mapping[str, Any], ext: str, today: str | None = None) -> str:
-    """``sscmatch-<kind>-<filter>-<value>…-<date>.<ext>``, plain ASCII for every browser.
+def file_name(
+    kind: str,
+    args: Mapping[str, Any],
+    ext: str,
+    today: str | None = None,
+    cut_at: int | None = None,
+) -> str:
+    """``sscmatch-<kind>-<filter>-<value>…-<date>.<ext>``, plain ASCII for every browser;
+    ``cut_at``: the export holds only the first rows that matched (:data:`MAX_ROWS`), said
+    last (``…-first-50000.csv``), where a name cut for its length still says it.
 
     >>> file_name("needs", {"status": "open", "country": "GTM", "page": "2"}, "csv", "2026-12-02")
     'sscmatch-needs-status-open-country-GTM-2026-12-02.csv'
     >>> file_name("match-run", {"run_id": 7}, "xlsx", "2026-12-02")
     'sscmatch-match-run-run_id-7-2026-12-02.xlsx'
+    >>> file_name("needs", {}, "csv", "2026-12-02", cut_at=50_000)
+    'sscmatch-needs-2026-12-02-first-50000.csv'
     """
     parts = ["sscmatch", kind]
     for key, value in args.items():
@@ -87,7 +106,8 @@ def file_name(kind: str, args: Mapping[str, Any], ext: str, today: str | None = 
         parts.extend(values)
     parts.append(today or datetime.now(UTC).date().isoformat())
     name = "-".join(_UNSAFE.sub("_", p).strip("_") or "_" for p in parts)
-    return f"{name[:180]}.{ext}"
+    cut = "" if cut_at is None else f"-first-{cut_at}"
+    return f"{name[:180]}{cut}.{ext}"
 
 
 def query_args() -> dict[str, Any]:
@@ -120,7 +140,8 @@ def send(
     if fmt not in FORMATS:
         abort(404)
     name = name or kind
-    return _response(name, fmt, _body(kind, fmt, rows, fields, truncated, name=name))
+    body = _body(kind, fmt, rows, fields, truncated, name=name)
+    return _response(name, fmt, body, len(rows) if truncated else None)
 
 
 def send_kept(
@@ -143,13 +164,17 @@ def send_kept(
         scope = visibility.scope(viewer())
         said = current_lang() if fmt == "xlsx" else None
         full_key = (*version, kind, fmt, request.full_path, scope, said, *key)
-    body = _BODIES.get_or_make(
-        full_key, lambda: _body(kind, fmt, *make(), exported=_EXPORTED, name=name)
-    )
+
+    def made() -> tuple[bytes, int | None]:
+        rows, fields, truncated = make()
+        body = _body(kind, fmt, rows, fields, truncated, exported=_EXPORTED, name=name)
+        return body, len(rows) if truncated else None
+
+    body, cut_at = _BODIES.get_or_make(full_key, made)
     if fmt == "json":
         now = b'\n "exported": ' + json.dumps(_now()).encode()
         body = body.replace(_EXPORTED_LINE, now, 1)
-    return _response(name, fmt, body)
+    return _response(name, fmt, body, cut_at)
 
 
 Listing = Callable[[int], tuple[Sequence[Any], int]]
@@ -236,8 +261,13 @@ def _body(
     ).encode("utf-8")
 
 
-def _response(name: str, fmt: str, body: bytes) -> Response:
-    return download(body, MEDIA[fmt], file_name(name, name_args(), fmt))
+def _response(name: str, fmt: str, body: bytes, cut_at: int | None = None) -> Response:
+    """The download; ``cut_at``: the export was cut at that many rows, said by its name and
+    the :data:`TRUNCATED_HEADER`."""
+    response = download(body, MEDIA[fmt], file_name(name, name_args(), fmt, cut_at=cut_at))
+    if cut_at is not None:
+        response.headers[TRUNCATED_HEADER] = str(cut_at)
+    return response
 
 
 def download(body: bytes, media: str, name: str) -> Response:

@@ -215,3 +215,43 @@ def test_a_spreadsheet_cut_at_the_limit_says_so(
     monkeypatch.setattr(export_routes, "MAX_ROWS", 2)  # the registry lists read it there
     cut = client.get("/needs/export.xlsx?page_size=2")
     assert last_line(cut) == "Solo las primeras 2 filas: acote los filtros para tenerlas todas."
+
+
+def test_every_export_cut_at_the_limit_says_so_in_every_format(
+    seeded_world: Walk, monkeypatch: Any
+) -> None:
+    """Every export of the URL map, with a limit of 2 rows (every list of the shared world has
+    more): a CSV cut at the limit says so without a row its readers would take for data (the
+    README's "Exports"): the ``X-Truncated`` header (the rows it holds) and a file name ending
+    ``-first-2``, as do the JSON (``"truncated": true`` besides) and the spreadsheet; an export
+    that is whole (the charts' tables and the network's files have no limit) carries neither.
+    The CSV holds the rows the JSON holds, no more."""
+    from sscmatch.web import export_routes, exports
+
+    monkeypatch.setattr(exports, "MAX_ROWS", 2)
+    monkeypatch.setattr(export_routes, "MAX_ROWS", 2)
+    app, world = seeded_world.app, seeded_world.world.built
+    wrong: list[str] = []
+    cut: set[str] = set()
+    exports_found = _exports(app, world)
+    for endpoint, address in exports_found:
+        client = seeded_world.client(_reader(seeded_world, address["csv"]))
+        files = {fmt: client.get(link) for fmt, link in address.items()}
+        truncated = endpoint != "network.download" and files["json"].get_json()["truncated"]
+        for fmt, response in files.items():
+            header = response.headers.get(exports.TRUNCATED_HEADER)
+            named = _name(response).rsplit(".", 1)[0].endswith("-first-2")
+            if truncated and (header != "2" or not named):
+                wrong.append(f"{address[fmt]}: cut, but header {header!r}, {_name(response)}")
+            if not truncated and (header is not None or named):
+                wrong.append(f"{address[fmt]}: whole, but header {header!r}, {_name(response)}")
+        if truncated:
+            cut.add(endpoint)
+            rows = next(iter(_tables(endpoint, files).values()))[1:]
+            if len(rows) != 2:
+                wrong.append(f"{address['csv']}: {len(rows)} rows, cut at 2")
+    assert not wrong, "\n".join(wrong)
+    # every list's export is cut here: all but the charts' tables and the network's files
+    whole = {e for e, _ in exports_found} - cut
+    assert {e for e in whole if not e.startswith("network.charts_")} == {"network.download"}, whole
+    assert len(cut) >= 18, sorted(cut)
