@@ -50,6 +50,7 @@ from sscmatch.workflow.accounts import (
     housekeeping,
     issue_api_token,
     may_sign_in,
+    record_failed_sign_in,
     user_for_token,
 )
 from sscmatch.workflow.audit import record_event
@@ -272,6 +273,9 @@ def login() -> Any:
             response = make_response(render_template("auth/login.html", form=form), status)
             if isinstance(exc, TooManyAttempts):
                 response.headers["Retry-After"] = str(exc.retry_after)
+            else:
+                record_failed_sign_in(db, email)
+                db.commit()
             _tidy_counters(db)
             return response
         record_event(db, user_id=user.id, action="sign_in", entity="user", entity_id=user.id or 0)

@@ -169,6 +169,7 @@ ACTION_LABELS: dict[str, Any] = {
     "return": _l("return"),
     "revert": _l("revert"),
     "sign_in": _l("sign in"),
+    "sign_in_failed": _l("sign-in failed"),
     "sign_out": _l("sign out"),
     "start": _l("start"),
     "submit": _l("submit"),

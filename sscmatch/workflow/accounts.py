@@ -30,7 +30,9 @@ from sqlmodel import Session, col, select
 
 from sscmatch.models import User, utcnow
 from sscmatch.workflow import throttle
+from sscmatch.workflow.audit import record_event
 from sscmatch.workflow.base import N_, DomainError
+from sscmatch.workflow.proposals import notes
 from sscmatch.workflow.throttle import ACCOUNT, CLIENT, DEVICE
 from sscmatch.workflow.users import check_password
 
@@ -130,6 +132,32 @@ def check(session: Session, admission: Admission) -> User:
     user.last_login_at = admission.now
     session.add(user)
     return user
+
+
+SIGN_IN_FAILED = "sign_in_failed"
+"""The audit action of a sign-in refused for its e-mail or password (``sign_in``: one that
+succeeded)."""
+EMAIL_TRIED_LIMIT = 200
+"""Characters of the e-mail tried that a failed sign-in's audit event keeps."""
+
+
+def record_failed_sign_in(session: Session, email: str) -> None:
+    """Audit a sign-in refused for its e-mail or password (the caller commits): the e-mail
+    tried, in the event's note (never the password); the account it names, if one does, as the
+    event's user and record, else the e-mail tried as its record (so the admin finds attempts
+    on addresses that have no account too). A refusal for too many attempts is not recorded:
+    the failures that led to it were, and an attacker held back would fill the log."""
+    tried = throttle.normalise_email(email)[:EMAIL_TRIED_LIMIT]
+    user = session.exec(select(User).where(User.email == tried)).first()
+    account = user.id if user is not None else None
+    record_event(
+        session,
+        user_id=account,
+        action=SIGN_IN_FAILED,
+        entity="user",
+        entity_id=tried if account is None else account,
+        note_code=notes.code(notes.EMAIL_TRIED, email=tried),
+    )
 
 
 def housekeeping(session: Session, now: datetime | None = None) -> None:

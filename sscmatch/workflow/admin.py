@@ -24,6 +24,7 @@ from sscmatch.models import AuditEvent, User
 from sscmatch.schemas import CONSTITUENCIES, ROLES, json_value, whole_number
 from sscmatch.vocab import INTERFACE_LANGUAGES, load_vocabulary
 from sscmatch.workflow import throttle
+from sscmatch.workflow.accounts import SIGN_IN_FAILED
 from sscmatch.workflow.audit import record_event, snapshot
 from sscmatch.workflow.base import N_, DomainError, Page
 from sscmatch.workflow.users import (
@@ -375,6 +376,16 @@ def _user_id_for(session: Session, who: str) -> int:
     return user.id
 
 
+def _by_user(session: Session, who: str) -> Any:
+    """The audit events of the user ``who`` (an e-mail or a number): theirs, and the failed
+    sign-ins with an e-mail that is no account's (recorded on the e-mail tried)."""
+    tried = who.strip().lower()
+    failed = (AuditEvent.action == SIGN_IN_FAILED) & (AuditEvent.entity_id == tried)
+    if "@" in tried and session.exec(select(AuditEvent.id).where(failed).limit(1)).first():
+        return failed
+    return AuditEvent.user_id == _user_id_for(session, who)
+
+
 def list_events(session: Session, filters: AuditFilter, page: int = 1, size: int = 25) -> Page[Any]:
     """Audit events matching the filters, newest first, each with its user's e-mail."""
     if filters.date_from and filters.date_to and filters.date_from > filters.date_to:
@@ -391,7 +402,7 @@ def list_events(session: Session, filters: AuditFilter, page: int = 1, size: int
     if filters.action:
         query = query.where(AuditEvent.action == filters.action)
     if filters.user:
-        query = query.where(AuditEvent.user_id == _user_id_for(session, filters.user))
+        query = query.where(_by_user(session, filters.user))
     if filters.date_from:
         start = datetime.combine(filters.date_from, time.min, tzinfo=UTC)
         query = query.where(col(AuditEvent.at) >= start)

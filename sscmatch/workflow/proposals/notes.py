@@ -26,6 +26,7 @@ SUPERSEDED_BY = "superseded_by"
 MATCHED_BY = "matched_by"
 VETOED_FROM = "vetoed_from"
 TOUR_CANCELLED = "tour_cancelled"
+EMAIL_TRIED = "email_tried"
 
 NOTES: dict[str, str] = {
     ACCEPTED_WITHOUT_CONFIRMATION: N_("accepted without the provider's confirmation"),
@@ -36,6 +37,7 @@ NOTES: dict[str, str] = {
     MATCHED_BY: N_("proposal %(proposal)s accepted"),
     VETOED_FROM: N_("from proposal %(proposal)s"),
     TOUR_CANCELLED: N_("study tour %(tour)s was cancelled"),
+    EMAIL_TRIED: N_("e-mail tried: %(email)s"),  # a failed sign-in's (accounts)
 }
 
 # The English the service wrote before ``note_code`` (code, the actions that wrote it, shape).
