@@ -590,6 +590,9 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["by_country_name"] = by_country_name
     app.jinja_env.filters["by_region_name"] = by_region_name
     app.jinja_env.filters["field_label"] = field_label
+    from sscmatch.web.auditfields import audit_field_label  # it reads the export columns
+
+    app.jinja_env.filters["audit_field_label"] = audit_field_label
     app.jinja_env.filters["num"] = number
     app.jinja_env.filters["percent"] = percent
     app.jinja_env.filters["overdue"] = overdue
