@@ -79,7 +79,8 @@ class _ProgressBars:
     "--if-empty", is_flag=True, help="Import only when the database holds no records yet."
 )
 def import_command(path: Path, if_empty: bool) -> None:
-    """Load a bundle (CSV folder or .json file): all or nothing, idempotent by id."""
+    """Load a bundle (CSV folder, .zip of CSV files or .json file): all or nothing, idempotent
+    by id; a refused bundle lists every problem it has."""
     from sqlalchemy import func
     from sqlmodel import select
 

@@ -208,14 +208,25 @@ class _Input(SQLModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)  # type: ignore[assignment]
 
 
+class MissingHolder(ValueError):
+    """A record with neither a country nor an institution: a check of the whole record (it needs
+    both fields) about the country field, which ``field`` names so that a bundle's problem can
+    point at that column rather than at the record."""
+
+    def __init__(self, message: str, field: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
 def _holder(country: str | None, institution: str | None, what: str) -> None:
     """A record belongs to a country, or to the international or regional body named as its
     institution (whose seat must not stand in for it); whether that institution is such a body
     is checked against the stored institutions."""
     if not country and not institution:
-        raise ValueError(
+        raise MissingHolder(
             f"{what} is required (only a record held by an international or regional body, "
-            "named as its institution, has no country)"
+            "named as its institution, has no country)",
+            what,
         )
 
 

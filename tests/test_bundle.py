@@ -165,7 +165,9 @@ def test_json_problems_point_at_lines(session: Session, tmp_path: Path) -> None:
     )
     with pytest.raises(BundleError) as info:
         import_bundle(session, path, load_vocabulary())
-    assert [str(p).split(": ")[0:2] for p in info.value.problems] == [["b.json:3", "country"]]
+    assert [str(p).split(": ")[0:3] for p in info.value.problems] == [
+        ["b.json:3", "needs[1] (id 'n2')", "country"]
+    ]
 
 
 BAD: dict[str, str | bytes] = {

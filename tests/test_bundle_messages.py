@@ -46,8 +46,10 @@ PASSED_THROUGH: dict[tuple[str, str], str] = {
     "PartialDateError's message (sscmatch.dates.MESSAGES, N_) with its params, or a schema "
     "validator's sentence as it is, which the page says by its shape (web.messages.SHAPES: the "
     "web test meets each)",
-    ("sscmatch/web/imports.py", "check_zip"): "_unreadable(exc): ENCRYPTED, UNSUPPORTED or "
+    ("sscmatch/bundle/format.py", "_read_zip"): "_unreadable(exc): ENCRYPTED, UNSUPPORTED or "
     "DAMAGED, N_ literals without values",
+    ("sscmatch/bundle/format.py", "problem"): "Row.problem: its callers' message, each call of "
+    "``.problem(field, msgid, params)`` walked here as a construction",
 }
 
 
@@ -91,19 +93,23 @@ def _constants(tree: ast.Module) -> dict[str, str]:
 
 
 def _constructions() -> Iterator[tuple[str, str, ast.Call]]:
-    """Every ``Problem(...)`` of the bundle's: module, function, call."""
+    """Every ``Problem(...)`` of the bundle's, and every ``row.problem(field, msgid, params)``
+    (a record's problem, :meth:`sscmatch.bundle.format.Row.problem`): module, function, call."""
     for path in _users_of_problem():
         for function, node in _functions(_trees()[path]):
-            if (
-                isinstance(node, ast.Call)
-                and isinstance(node.func, ast.Name)
-                and node.func.id == "Problem"
+            if isinstance(node, ast.Call) and (
+                (isinstance(node.func, ast.Name) and node.func.id == "Problem")
+                or (isinstance(node.func, ast.Attribute) and node.func.attr == "problem")
             ):
                 yield path, function, node
 
 
 def _argument(call: ast.Call, index: int, name: str) -> ast.expr | None:
-    if len(call.args) > index:
+    """Argument ``index`` of ``Problem(file, line, field, msgid, params)`` (or ``name``); a
+    ``.problem(field, msgid, params)`` call gives the same from its third."""
+    if isinstance(call.func, ast.Attribute):
+        index -= 2
+    if 0 <= index < len(call.args):
         return call.args[index]
     return next((k.value for k in call.keywords if k.arg == name), None)
 

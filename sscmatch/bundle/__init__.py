@@ -1,8 +1,10 @@
-"""Bundles: the import/export format of ../shared/spec/bundle.md (a CSV folder or one JSON file).
+"""Bundles: the import/export format of ../shared/spec/bundle.md (a CSV folder, the same zipped,
+or one JSON file).
 
 ``import_bundle`` validates the whole bundle before it writes anything and reports every problem as
-``file:line: field: what is wrong (expected …)``; ``export_bundle`` writes every record so that
-export → import into an empty database → export gives identical files.
+``file:line: field: what is wrong (expected …)`` (``file:line: record: field: …`` in a JSON file,
+the record being its array, place and id: ``needs[3] (id 'N-1')``); ``export_bundle`` writes
+every record so that export → import into an empty database → export gives identical files.
 """
 
 from sscmatch.bundle.export import export_bundle

@@ -11,12 +11,15 @@ import csv
 import dataclasses
 import io
 import json
+import zipfile
+import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from sscmatch.bundle.csvfile import restore
+from sscmatch.dates import shown
 from sscmatch.workflow.base import N_, DomainError
 
 TABLES: tuple[str, ...] = (
@@ -161,28 +164,66 @@ in the reader's language (a column's name is the file format's, shown as written
 
 @dataclass(frozen=True)
 class Problem:
-    """One thing wrong with a bundle: where (``file``, ``line``, ``field``) and what, as an
-    English message of the catalogue (``msgid``, marked with ``N_``) and its values (``params``:
-    data as the bundle gave them, the user's text quoted, ids, column and file names, counts).
+    """One thing wrong with a bundle: where (``file``, ``line``, ``field``, and in a JSON file
+    ``record``: which element of which array, with its id, as :func:`record_name` says it) and
+    what, as an English message of the catalogue (``msgid``, marked with ``N_``) and its values
+    (``params``: data as the bundle gave them, the user's text quoted, ids, column and file
+    names, counts).
+
+    ``line`` is the line of the file where the field (else the record, else the table) starts: a
+    CSV row's first line, a JSON member's own line. A JSON file written on one line has every
+    record on line 1, true but no help: ``record`` is what tells them apart. A CSV row needs no
+    ``record``: its line names it (the ``field`` is the column as its header writes it).
 
     The edge says it in the reader's language (:mod:`sscmatch.web.imports`; an import's job
-    stores ``[file, line, field, msgid, params]`` for its page); ``message`` and ``str()`` are
-    the English, which the command line prints. A value that is itself a word is never a
-    parameter: each case is a message of its own."""
+    stores ``[file, line, field, msgid, params, record]`` for its page); ``message`` and
+    ``str()`` are the English, which the command line prints. A value that is itself a word is
+    never a parameter: each case is a message of its own."""
 
     file: str
     line: int
     field: str
     msgid: str
     params: Mapping[str, Any] = dataclasses.field(default_factory=dict, hash=False)
+    record: str = ""
 
     @property
     def message(self) -> str:
         """The English sentence."""
         return self.msgid % dict(self.params) if self.params else self.msgid
 
+    @property
+    def where(self) -> str:
+        """``file:line:``, then the record when there is one (:func:`place`)."""
+        return place(self.file, self.line, self.record)
+
     def __str__(self) -> str:
-        return f"{self.file}:{self.line}: {self.field}: {self.message}"
+        return f"{self.where} {self.field}: {self.message}"
+
+
+def place(file: str, line: int, record: str = "") -> str:
+    """Where a problem (or a resolved name) is, as the command line and the import page say it:
+    ``file:line:``, then the record of a JSON file when there is one.
+
+    >>> place("needs.csv", 4), place("b.json", 1, "needs[3] (id 'N-1')")
+    ('needs.csv:4:', "b.json:1: needs[3] (id 'N-1'):")
+    """
+    return f"{file}:{line}: {record}:" if record else f"{file}:{line}:"
+
+
+def record_name(table: str, index: int, record_id: Any = None) -> str:
+    """A JSON bundle's record as a problem names it: its array and place in it (counted from 0,
+    as JSON tools count), and its id when it has one (quoted, cut short).
+
+    >>> record_name("needs", 3, "N-2019-004"), record_name("needs", 0), record_name("needs", 1, 7)
+    ("needs[3] (id 'N-2019-004')", 'needs[0]', 'needs[1] (id 7)')
+    """
+    name = f"{table}[{index}]"
+    if isinstance(record_id, str) and record_id.strip():
+        return f"{name} (id {shown(record_id.strip())})"
+    if isinstance(record_id, int) and not isinstance(record_id, bool):
+        return f"{name} (id {record_id})"
+    return name
 
 
 def plain(params: Mapping[str, Any]) -> dict[str, Any]:
@@ -207,10 +248,36 @@ class BundleError(DomainError):
 
 @dataclass
 class Row:
+    """One record as read: its table, file, line and values; in a JSON file also its place in
+    its array (``index``), and the file's text with the offset where the record starts, from
+    which the line of each of its fields is worked out when a problem asks (:meth:`at`)."""
+
     table: str
     file: str
     line: int
     values: dict[str, Any]
+    index: int = -1
+    text: str | None = dataclasses.field(default=None, repr=False)
+    offset: int = -1
+    lines: dict[str, int] | None = None
+
+    @property
+    def record(self) -> str:
+        """The record as a problem names it in a JSON file (:func:`record_name`); ``""`` for a
+        CSV row, which its line names."""
+        if self.index < 0:
+            return ""
+        return record_name(self.table, self.index, self.values.get("id"))
+
+    def at(self, name: str) -> int:
+        """The line of field ``name`` (the record's for a field it does not have)."""
+        if self.lines is None and self.text is not None and self.offset >= 0:
+            self.lines = _member_lines(self.text, self.offset, self.line)
+        return self.line if self.lines is None else self.lines.get(name, self.line)
+
+    def problem(self, name: str, msgid: str, params: Mapping[str, Any] | None = None) -> Problem:
+        """A problem of this record's field ``name`` (or a place of :data:`PLACES`)."""
+        return Problem(self.file, self.at(name), name, msgid, params or {}, self.record)
 
 
 @dataclass
@@ -288,34 +355,44 @@ def _csv_error(exc: csv.Error, messages: dict[str, str]) -> tuple[str, dict[str,
     return messages[""], {}
 
 
+UNKNOWN_FILE = N_("unknown table (expected one of: %(names)s)")
+TWICE = N_("the archive holds this table twice; keep one file per table")
+NESTED = N_("a path inside the archive is refused (put the CSV files at its top)")
+ENCRYPTED = N_("this file of the archive is encrypted: zip the bundle again without a password")
+UNSUPPORTED = N_(
+    "this file of the archive is compressed in a way that cannot be read: zip the bundle again "
+    "with the usual compression (deflate)"
+)
+DAMAGED = N_("this file of the archive is damaged and cannot be read: zip the bundle again")
+CSV_FILES = tuple(f"{t}.csv" for t in TABLES)
+
+
 def read_bundle(path: Path) -> RawBundle:
-    """Read a CSV folder or a ``.json`` file; unreadable parts become problems."""
+    """Read a CSV folder, a ``.zip`` of CSV files or a ``.json`` file; unreadable parts become
+    problems. A file of the bundle that cannot be read, or that the format does not know, is a
+    problem beside those of the other files, which are all read: every problem at once."""
     bundle = RawBundle()
     if path.is_dir():
         known = {f"{t}.csv" for t in TABLES}
         for extra in sorted(p.name for p in path.glob("*.csv") if p.name not in known):
             bundle.problems.append(
-                Problem(
-                    extra,
-                    1,
-                    FILE,
-                    N_("unknown table (expected one of: %(names)s)"),
-                    {"names": ", ".join(sorted(known))},
-                )
+                Problem(extra, 1, FILE, UNKNOWN_FILE, {"names": ", ".join(sorted(known))})
             )
         for table in TABLES:
             file = path / f"{table}.csv"
             if file.exists():
-                _read_csv(file, table, bundle)
+                _read_csv(file.name, file.read_bytes(), table, bundle)
     elif path.is_file() and path.suffix.lower() == ".json":
-        _read_json(path, bundle)
+        _read_json(path.name, path.read_bytes(), bundle)
+    elif path.is_file() and path.suffix.lower() == ".zip":
+        _read_zip(path, bundle)
     elif path.exists():
         bundle.problems.append(
             Problem(
                 path.name,
                 1,
                 FILE,
-                N_("not a bundle (expected a folder of CSV files or a .json file)"),
+                N_("not a bundle (expected a folder of CSV files, a .zip of them or a .json file)"),
             )
         )
     else:
@@ -323,15 +400,78 @@ def read_bundle(path: Path) -> RawBundle:
     return bundle
 
 
-def _decode(file: Path, bundle: RawBundle) -> str | None:
-    data = file.read_bytes()
+def _unreadable(exc: BaseException) -> str:
+    """Why a member of a zip cannot be read, as a message of the catalogue (``zipfile``'s own
+    reasons are Python's English: "Bad CRC-32 for file 'needs.csv'")."""
+    if isinstance(exc, NotImplementedError):  # a compression method zipfile cannot undo
+        return UNSUPPORTED
+    if isinstance(exc, RuntimeError) and "encrypted" in str(exc):
+        return ENCRYPTED
+    return DAMAGED
+
+
+def zip_member_table(name: str) -> str | None:
+    """The table a zip member's name holds (its file name, in any folder of the archive), or
+    None for a name the format does not know."""
+    flat = PurePosixPath(name.replace("\\", "/")).name
+    return flat[: -len(".csv")] if flat in CSV_FILES else None
+
+
+def _read_zip(path: Path, bundle: RawBundle) -> None:
+    """Every member of the archive: each known table read as a CSV file of the bundle, each other
+    member a problem of its own (a name the format does not know, a folder inside the archive, a
+    table twice, a file that cannot be unpacked), none of which stops the others being read."""
+    try:
+        archive = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError):
+        bundle.problems.append(Problem(path.name, 1, FILE, N_("not a readable zip archive")))
+        return
+    with archive:
+        seen: set[str] = set()
+        for member in archive.infolist():
+            if member.is_dir():
+                continue
+            name = member.filename
+            parts = PurePosixPath(name.replace("\\", "/"))
+            table = zip_member_table(name)
+            if parts.name.lower() in seen:
+                # A zip may hold two entries of one name: unpacked, the last would silently win.
+                bundle.problems.append(Problem(name, 1, FILE, TWICE))
+                continue
+            seen.add(parts.name.lower())
+            if parts.is_absolute() or ".." in parts.parts or len(parts.parts) != 1:
+                bundle.problems.append(Problem(name, 1, FILE, NESTED))
+            elif table is None:
+                bundle.problems.append(
+                    Problem(name, 1, FILE, UNKNOWN_FILE, {"names": ", ".join(sorted(CSV_FILES))})
+                )
+            try:
+                data = archive.read(member)
+            except (
+                zipfile.BadZipFile,
+                OSError,
+                RuntimeError,
+                ValueError,
+                EOFError,
+                NotImplementedError,
+                zlib.error,
+            ) as exc:
+                bundle.problems.append(Problem(name, 1, FILE, _unreadable(exc)))
+                continue
+            if table is not None:
+                # a table in a folder of the archive is read too (its problems come with the
+                # folder's), so that moving it to the top is the one thing left to do
+                _read_csv(name, data, table, bundle)
+
+
+def _decode(name: str, data: bytes, bundle: RawBundle) -> str | None:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
         bundle.problems.append(
             Problem(
-                file.name,
+                name,
                 line,
                 FILE,
                 N_(
@@ -344,8 +484,11 @@ def _decode(file: Path, bundle: RawBundle) -> str | None:
         return None
 
 
-def _read_csv(file: Path, table: str, bundle: RawBundle) -> None:
-    text = _decode(file, bundle)
+def _read_csv(name: str, data: bytes, table: str, bundle: RawBundle) -> None:
+    """The rows of CSV file ``name`` (``data``, its bytes), each at the line where it starts
+    (a quoted cell may hold line breaks), its cells by the header's column names."""
+    text = _decode(name, data, bundle)
+    del data
     if text is None:
         return
     # A file without a NUL anywhere has none in any cell: its rows skip the per-cell look.
@@ -355,28 +498,28 @@ def _read_csv(file: Path, table: str, bundle: RawBundle) -> None:
         header = next(reader, None)
     except csv.Error as exc:
         message, params = _csv_error(exc, BROKEN_HEADER)
-        bundle.problems.append(Problem(file.name, 1, FILE, message, params))
+        bundle.problems.append(Problem(name, 1, FILE, message, params))
         return
     if header is None:
         return
     header = [h.strip() for h in header]
     allowed = set(COLUMNS[table])
-    for name in header:
-        if name not in allowed:
+    for column in header:
+        if column not in allowed:
             bundle.problems.append(
                 Problem(
-                    file.name,
+                    name,
                     1,
-                    name or BLANK,
+                    column or BLANK,
                     UNKNOWN_COLUMN,
                     {"names": ", ".join(COLUMNS[table])},
                 )
             )
-    for name in REQUIRED[table]:
-        if name not in header:
-            bundle.problems.append(Problem(file.name, 1, name, N_("required column is missing")))
+    for column in REQUIRED[table]:
+        if column not in header:
+            bundle.problems.append(Problem(name, 1, column, N_("required column is missing")))
     if len(set(header)) != len(header):
-        bundle.problems.append(Problem(file.name, 1, HEADER, N_("a column appears twice")))
+        bundle.problems.append(Problem(name, 1, HEADER, N_("a column appears twice")))
     line = reader.line_num + 1
     while True:
         try:
@@ -385,7 +528,7 @@ def _read_csv(file: Path, table: str, bundle: RawBundle) -> None:
             break
         except csv.Error as exc:
             message, params = _csv_error(exc, BROKEN_ROW)
-            bundle.problems.append(Problem(file.name, line, ROW, message, params))
+            bundle.problems.append(Problem(name, line, ROW, message, params))
             return
         if not any(c.strip() for c in cells):
             line = reader.line_num + 1
@@ -393,7 +536,7 @@ def _read_csv(file: Path, table: str, bundle: RawBundle) -> None:
         if len(cells) != len(header):
             bundle.problems.append(
                 Problem(
-                    file.name,
+                    name,
                     line,
                     ROW,
                     N_("has %(n)s cells (expected %(expected)s, one per column of the header)"),
@@ -402,131 +545,166 @@ def _read_csv(file: Path, table: str, bundle: RawBundle) -> None:
             )
         else:
             values: dict[str, Any] = {}
-            for name, cell in zip(header, cells, strict=True):
-                if name in allowed:
-                    values[name] = restore(cell)  # an exported "'=…" is "=…" again
-            if not nul or _refuse_nul(bundle, file.name, line, values):
-                bundle.rows[table].append(Row(table, file.name, line, values))
+            for column, cell in zip(header, cells, strict=True):
+                if column in allowed:
+                    values[column] = restore(cell)  # an exported "'=…" is "=…" again
+            row = Row(table, name, line, values)
+            if not nul or _refuse_nul(bundle, row):
+                bundle.rows[table].append(row)
         line = reader.line_num + 1
 
 
-def _read_json(file: Path, bundle: RawBundle) -> None:
-    text = _decode(file, bundle)
+def _read_json(name: str, data: bytes, bundle: RawBundle) -> None:
+    """The records of JSON file ``name``: each at its array and place in it, and at the lines
+    of the file where it and each of its fields start."""
+    text = _decode(name, data, bundle)
+    del data
     if text is None:
         return
     # JSON text can hold a NUL only as the escape \u0000 (a raw one is not valid JSON).
     nul = "\\u0000" in text or "\x00" in text
     try:
         document = json.loads(text)
-        lines = _element_lines(text)
+        places = _places(text)
     except json.JSONDecodeError as exc:
         message = JSON_ERRORS.get(exc.msg, INVALID_JSON)
-        bundle.problems.append(Problem(file.name, exc.lineno, FILE, message))
+        bundle.problems.append(Problem(name, exc.lineno, FILE, message))
         return
     except RecursionError:
         bundle.problems.append(
-            Problem(file.name, 1, FILE, N_("invalid JSON (arrays or objects nested too deeply)"))
+            Problem(name, 1, FILE, N_("invalid JSON (arrays or objects nested too deeply)"))
         )
         return
     if not isinstance(document, dict):
         bundle.problems.append(
-            Problem(file.name, 1, FILE, N_("expected a JSON object with one array per table"))
+            Problem(name, 1, FILE, N_("expected a JSON object with one array per table"))
         )
         return
     for key, items in document.items():
+        key_line = places.keys.get(key, 1)
         if key not in TABLES:
             bundle.problems.append(
-                Problem(
-                    file.name,
-                    lines.get((key, -1), 1),
-                    key,
-                    UNKNOWN_TABLE,
-                    {"names": ", ".join(TABLES)},
-                )
+                Problem(name, key_line, key, UNKNOWN_TABLE, {"names": ", ".join(TABLES)})
             )
             continue
         if not isinstance(items, list):
-            bundle.problems.append(
-                Problem(file.name, lines.get((key, -1), 1), key, N_("expected an array of objects"))
-            )
+            bundle.problems.append(Problem(name, key_line, key, N_("expected an array of objects")))
             continue
         for index, item in enumerate(items):
-            line = lines.get((key, index), 1)
+            line, offset = places.elements.get((key, index), (key_line, -1))
+            row = Row(key, name, line, {}, index, text, offset)
             if not isinstance(item, dict):
                 bundle.problems.append(
-                    Problem(
-                        file.name, line, key, N_("element %(n)s is not an object"), {"n": index}
-                    )
+                    row.problem(key, N_("element %(n)s is not an object"), {"n": index})
                 )
                 continue
-            values: dict[str, Any] = {}
-            for name, value in item.items():
-                if name not in COLUMNS[key]:
+            row.values = {n: v for n, v in item.items() if n in COLUMNS[key]}
+            for field_name in item:
+                if field_name not in COLUMNS[key]:
                     bundle.problems.append(
-                        Problem(
-                            file.name,
-                            line,
-                            name,
-                            UNKNOWN_FIELD,
-                            {"names": ", ".join(COLUMNS[key])},
-                        )
+                        row.problem(field_name, UNKNOWN_FIELD, {"names": ", ".join(COLUMNS[key])})
                     )
-                else:
-                    values[name] = value
-            if not nul or _refuse_nul(bundle, file.name, line, values):
-                bundle.rows[key].append(Row(key, file.name, line, values))
+            if not nul or _refuse_nul(bundle, row):
+                bundle.rows[key].append(row)
 
 
 NUL_MESSAGE = N_("contains a NUL character (\\u0000), which a database cannot store; remove it")
 
 
-def _refuse_nul(bundle: RawBundle, file: str, line: int, values: dict[str, Any]) -> bool:
+def _refuse_nul(bundle: RawBundle, row: Row) -> bool:
     """False (and a problem per field) when a value holds a NUL: PostgreSQL refuses to store
     one, so the import would fail half-way or a backup could not be restored."""
     clean = True
-    for name, value in values.items():
+    for name, value in row.values.items():
         texts = value if isinstance(value, list) else [value]
         if any(isinstance(t, str) and "\x00" in t for t in texts):
-            bundle.problems.append(Problem(file, line, name, NUL_MESSAGE))
+            bundle.problems.append(row.problem(name, NUL_MESSAGE))
             clean = False
     return clean
 
 
-def _element_lines(text: str) -> dict[tuple[str, int], int]:
-    """Line numbers of each element of each top-level array (``(table, -1)`` for the key).
+@dataclass
+class _Places:
+    """Where a JSON bundle's parts start: each top-level key's line, and each element of each
+    array's line and offset."""
 
-    The standard library's parser does not report positions, so walk the top level ourselves and
-    let ``raw_decode`` parse each element from its start offset.
+    keys: dict[str, int] = field(default_factory=dict)
+    elements: dict[tuple[str, int], tuple[int, int]] = field(default_factory=dict)
+
+
+_BLANK = " \t\r\n"
+
+
+def _skip(text: str, i: int, punctuation: str = "") -> int:
+    """The offset after blanks (and ``punctuation``) from ``i``."""
+    chars = _BLANK + punctuation
+    while i < len(text) and text[i] in chars:
+        i += 1
+    return i
+
+
+def _places(text: str) -> _Places:
+    """The lines and offsets of a (valid) JSON bundle's keys and elements.
+
+    The standard library's parser reports no positions, so walk the top level ourselves, letting
+    ``raw_decode`` parse each element from its start offset. Lines are counted forward from the
+    last position (the offsets only grow), so the walk stays linear in the file.
+
+    >>> p = _places('{"needs": [{"id": "a"},\\n {"id": "b",\\n  "title": "t"}]}')
+    >>> p.keys, p.elements
+    ({'needs': 1}, {('needs', 0): (1, 11), ('needs', 1): (2, 25)})
     """
     decoder = json.JSONDecoder()
-    positions: dict[tuple[str, int], int] = {}
-
-    def skip(i: int) -> int:
-        while i < len(text) and text[i] in " \t\r\n,:":
-            i += 1
-        return i
+    places = _Places()
+    counted, line = 0, 1  # the offset up to which newlines are counted, and the line there
 
     def line_at(i: int) -> int:
-        return text.count("\n", 0, i) + 1
+        nonlocal counted, line
+        line += text.count("\n", counted, i)
+        counted = i
+        return line
 
-    i = skip(0)
+    i = _skip(text, 0)
     if i >= len(text) or text[i] != "{":
-        return positions
-    i = skip(i + 1)
+        return places
+    i = _skip(text, i + 1)
     while i < len(text) and text[i] != "}":
         key, i = decoder.raw_decode(text, i)
-        positions[(str(key), -1)] = line_at(i)
-        i = skip(i)
+        places.keys[str(key)] = line_at(i)
+        i = _skip(text, i, ":")
         if i < len(text) and text[i] == "[":
-            i = skip(i + 1)
+            i = _skip(text, i + 1)
             index = 0
             while i < len(text) and text[i] != "]":
-                positions[(str(key), index)] = line_at(i)
+                places.elements[(str(key), index)] = (line_at(i), i)
                 _, i = decoder.raw_decode(text, i)
-                i = skip(i)
+                i = _skip(text, i, ",")
                 index += 1
             i += 1
         else:
             _, i = decoder.raw_decode(text, i)
-        i = skip(i)
-    return positions
+        i = _skip(text, i, ",")
+    return places
+
+
+def _member_lines(text: str, start: int, line: int) -> dict[str, int] | None:
+    """The line of each key of the JSON object at offset ``start`` (on line ``line``) of a valid
+    ``text``; None when it is no object.
+
+    >>> _member_lines('[{"id": "b",\\n  "title": "t"}]', 1, 1)
+    {'id': 1, 'title': 2}
+    """
+    if text[start : start + 1] != "{":
+        return None
+    decoder = json.JSONDecoder()
+    lines: dict[str, int] = {}
+    i = _skip(text, start + 1)
+    while i < len(text) and text[i] != "}":
+        key_at = i
+        key, i = decoder.raw_decode(text, i)
+        line += text.count("\n", start, key_at)
+        start = key_at
+        lines[str(key)] = line
+        _, i = decoder.raw_decode(text, _skip(text, i, ":"))
+        i = _skip(text, i, ",")
+    return lines

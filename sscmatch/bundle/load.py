@@ -51,10 +51,22 @@ class ImportReport:
         return [r for r in self.resolved if r.status == "fuzzy"]
 
 
-def _reading_order(problem: Problem) -> tuple[int, int]:
-    """Problems in the order a person reads the bundle: table by table, line by line."""
+def _reading_order(problem: Problem) -> tuple[int, int, int]:
+    """Problems in the order a person reads the bundle: table by table (a CSV file's, a JSON
+    record's array), record by record (a JSON file may hold them all on one line), line by line.
+
+    >>> ps = [Problem("b.json", 1, "title", "x", record="needs[10]"),
+    ...       Problem("needs.csv", 3, "id", "x"), Problem("b.json", 1, "people", "x"),
+    ...       Problem("b.json", 1, "id", "x", record="needs[9] (id 'a')")]
+    >>> [(p.file, p.record) for p in sorted(ps, key=_reading_order)]
+    [('b.json', ''), ('needs.csv', ''), ('b.json', "needs[9] (id 'a')"), ('b.json', 'needs[10]')]
+    """
+    table, _, rest = problem.record.partition("[")
     stem = Path(problem.file).stem
-    return (TABLES.index(stem) if stem in TABLES else -1, problem.line)
+    if stem in TABLES:
+        table = stem
+    index = int(rest.partition("]")[0]) if rest else -1
+    return (TABLES.index(table) if table in TABLES else -1, index, problem.line)
 
 
 def _ids(session: Session, model: type[SQLModel]) -> frozenset[str]:

@@ -26,6 +26,7 @@ from sscmatch.bundle.format import (
     Problem,
     RawBundle,
     Row,
+    place,
     plain,
 )
 from sscmatch.dates import PartialDateError, shown
@@ -34,6 +35,7 @@ from sscmatch.schemas import (
     CommitmentCreate,
     ExchangeCreate,
     InstitutionCreate,
+    MissingHolder,
     NeedCreate,
     ThemeCreate,
 )
@@ -48,6 +50,18 @@ SCHEMAS: dict[str, type[BaseModel]] = {
     "exchanges": ExchangeCreate,
     "commitments": CommitmentCreate,
 }
+
+DEFAULTED: dict[str, frozenset[str]] = {
+    table: frozenset(
+        name
+        for name, info in schema.model_fields.items()
+        if not info.is_required() and info.default is not None and name not in LIST_FIELDS
+    )
+    for table, schema in SCHEMAS.items()
+}
+"""Fields with a default other than none (a commitment's ``status``, an institution's
+``constituency``…): a blank cell or a JSON null leaves the field out, which gives it its default,
+as leaving out the column does (it was refused as "got None")."""
 
 COUNTRY_FIELDS = {"country", "owner_country", "providers", "recipients", "participants", "members"}
 THEME_FIELDS = {"themes"}
@@ -65,10 +79,12 @@ class Resolved:
     value: str
     status: str
     score: float
+    record: str = ""  # in a JSON file, which record (format.record_name)
 
     def __str__(self) -> str:
         how = "exactly" if self.status == "exact" else f"fuzzily (score {self.score:.0f})"
-        return f"{self.file}:{self.line}: {self.field}: {self.given!r} → {self.value} ({how})"
+        where = place(self.file, self.line, self.record)
+        return f"{where} {self.field}: {self.given!r} → {self.value} ({how})"
 
 
 @dataclass
@@ -127,7 +143,7 @@ def validate(
             for inst in valid.records["institutions"]:
                 if isinstance(inst, InstitutionCreate):
                     (bodies.add if inst.international else bodies.discard)(inst.id)
-        seen: dict[str, int] = {}
+        seen: dict[str, Row] = {}
         schema = SCHEMAS[table]
         for row in raw.rows[table]:
             done += 1
@@ -137,18 +153,10 @@ def validate(
             values = checker.normalise(row)
             record_id = str(values.get("id") or "")
             if record_id in seen:
-                problems.append(
-                    Problem(
-                        row.file,
-                        row.line,
-                        "id",
-                        N_("duplicate id %(id)s (first at line %(first)s; ids must be unique)"),
-                        {"id": repr(record_id), "first": seen[record_id]},
-                    )
-                )
+                problems.append(_duplicate(row, seen[record_id], record_id))
                 continue
             if record_id:
-                seen[record_id] = row.line
+                seen[record_id] = row
             flagged = {p.field for p in problems[before:]}
             record = _build(schema, values, row, problems, flagged)
             if record is None or len(problems) > before:
@@ -196,13 +204,15 @@ class _Checker:
                 value = value.strip()
             if name in LIST_FIELDS:
                 value = _as_list(value)
-            elif value == "":
+            elif value == "" or value is None:
+                if name in DEFAULTED[row.table]:
+                    continue  # a blank cell is the field left out: its default, as the form's
                 value = None
             values[name] = value
         body_held = BODY_HELD.get(row.table, ("", ""))[0]
         for name in REQUIRED[row.table]:
             if values.get(name) in (None, [], "") and name != body_held:
-                self.problems.append(Problem(row.file, row.line, name, REQUIRED_EMPTY))
+                self.problems.append(row.problem(name, REQUIRED_EMPTY))
         if row.table != "themes":
             for name in COUNTRY_FIELDS & values.keys():
                 values[name] = self._map(row, name, values[name], self._country)
@@ -210,9 +220,7 @@ class _Checker:
                 values[name] = self._map(row, name, values[name], self._theme)
         elif values.get("parent") and values["parent"] not in self.themes_known:
             self.problems.append(
-                Problem(
-                    row.file,
-                    row.line,
+                row.problem(
                     "parent",
                     N_(
                         "unknown theme %(value)s (expected a theme id of the vocabulary or of "
@@ -307,7 +315,16 @@ class _Checker:
         is expected being words of the message rather than a value)."""
         if result.ok and result.value is not None:
             self.resolved.append(
-                Resolved(row.file, row.line, name, text, result.value, result.status, result.score)
+                Resolved(
+                    row.file,
+                    row.at(name),
+                    name,
+                    text,
+                    result.value,
+                    result.status,
+                    result.score,
+                    row.record,
+                )
             )
             return result.value
         near = ", ".join(c for c, _ in result.candidates[:3])
@@ -318,7 +335,7 @@ class _Checker:
         else:
             message = unknown_near if near else unknown
         params = {"value": repr(text), "near": near} if near else {"value": repr(text)}
-        self.problems.append(Problem(row.file, row.line, name, message, params))
+        self.problems.append(row.problem(name, message, params))
         return None
 
 
@@ -345,10 +362,12 @@ def _build(
     except ValidationError as exc:
         for error in exc.errors():
             loc = [str(p) for p in error["loc"] if not isinstance(p, int)]
-            name = loc[0] if loc else RECORD
+            cause = (error.get("ctx") or {}).get("error")
+            # a check of the whole record that is about one column names that column
+            name = loc[0] if loc else cause.field if isinstance(cause, MissingHolder) else RECORD
             if name not in flagged:
                 message, params = _message(error)
-                problems.append(Problem(row.file, row.line, name, message, params))
+                problems.append(row.problem(name, message, params))
                 flagged.add(name)
         return None
 
@@ -404,6 +423,22 @@ def _message(error: Any) -> tuple[str, dict[str, Any]]:
     return str(error["msg"]).removeprefix("Value error, "), {}
 
 
+def _duplicate(row: Row, first: Row, record_id: str) -> Problem:
+    """A second record of one id, pointing at the first: by its line in a CSV file, by its array
+    and place (and line) in a JSON file, where one line may hold every record."""
+    if first.index < 0:
+        return row.problem(
+            "id",
+            N_("duplicate id %(id)s (first at line %(first)s; ids must be unique)"),
+            {"id": repr(record_id), "first": first.line},
+        )
+    return row.problem(
+        "id",
+        N_("duplicate id %(id)s (first at %(record)s, line %(first)s; ids must be unique)"),
+        {"id": repr(record_id), "record": f"{first.table}[{first.index}]", "first": first.line},
+    )
+
+
 def _check_references(
     table: str,
     record: Any,
@@ -418,9 +453,7 @@ def _check_references(
         holder = getattr(record, institution_field)
         if not getattr(record, country_field) and holder in institutions and holder not in bodies:
             problems.append(
-                Problem(
-                    row.file,
-                    row.line,
+                row.problem(
                     country_field,
                     N_(
                         "required field is empty (only a record held by an international or "
@@ -435,9 +468,7 @@ def _check_references(
         """A reference to a record of the bundle or the database; ``message``: the kind's own
         (the kind is words of the message, never a value)."""
         if value and value not in known:
-            problems.append(
-                Problem(row.file, row.line, field_name, message, {"value": repr(value)})
-            )
+            problems.append(row.problem(field_name, message, {"value": repr(value)}))
 
     unknown_institution = N_(
         "unknown institution %(value)s (expected the id of an institution in this bundle or "

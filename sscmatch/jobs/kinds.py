@@ -8,10 +8,9 @@ attempt interrupted half-way leaves nothing behind and the next attempt starts c
 from __future__ import annotations
 
 import tempfile
-import zipfile
 from collections.abc import Mapping
 from datetime import date
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 
 from sqlmodel import Session
@@ -130,23 +129,11 @@ def calibration(ctx: Context) -> Mapping[str, Any]:
 
 
 def unpack(name: str, data: bytes, folder: Path) -> Path:
-    """Write an uploaded bundle where ``import_bundle`` reads it: a ``.json`` file as it is, a
-    ``.zip`` unpacked flat (its member names were checked when it was uploaded,
-    :mod:`sscmatch.web.imports`)."""
-    if name.lower().endswith(".json"):
-        target = folder / "bundle.json"
-        target.write_bytes(data)
-        return target
-    target = folder / "bundle"
-    target.mkdir()
-    archive_path = folder / "upload.zip"
-    archive_path.write_bytes(data)
-    with zipfile.ZipFile(archive_path) as archive:
-        for member in archive.infolist():
-            if member.is_dir():
-                continue
-            flat = PurePosixPath(member.filename.replace("\\", "/")).name
-            (target / flat).write_bytes(archive.read(member))
+    """Write an uploaded bundle where ``import_bundle`` reads it: a ``.json`` file or a ``.zip``
+    as it is (the import reads the archive's members itself, reporting any it cannot read
+    beside the problems of the others)."""
+    target = folder / ("bundle.json" if name.lower().endswith(".json") else "bundle.zip")
+    target.write_bytes(data)
     return target
 
 
@@ -180,11 +167,12 @@ def bundle_import(ctx: Context) -> Mapping[str, Any]:
                 # the page (sscmatch.web.imports); older jobs kept [file, line, field, English]
                 problems = [
                     [
-                        name if p.file == "bundle.json" else p.file,
+                        name if p.file == target.name else p.file,
                         p.line,
                         p.field,
                         p.msgid,
                         plain(p.params),
+                        p.record,
                     ]
                     for p in exc.problems
                 ]

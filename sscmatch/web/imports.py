@@ -1,8 +1,10 @@
 """The bundle import pages, on the admin blueprint: upload, follow the import, see its outcome.
 
-An upload is checked at once, in the request (a .json or a .zip of CSV files at its top, nothing
-else inside, each member readable, no table twice, within the upload limit): what is wrong is
-answered on the form, in the reader's language, and nothing is queued. A bundle that passes is
+An upload is checked at once, in the request (a .json, or a .zip that opens, holds a file and
+unpacks within the upload limit): what is wrong is answered on the form, in the reader's
+language, and nothing is queued. What is wrong with the members of a zip (a name the format does
+not know, a table twice, a damaged file) is found by the import, beside every problem of the
+other members. A bundle that passes is
 stored with a job (:mod:`sscmatch.jobs.kinds`, kind ``import``) that a worker carries out:
 validating every record, then writing them all in one transaction that also ends the job, so
 the import is all or nothing whichever way it ends, and a 6 MB upload never waits on a web
@@ -17,9 +19,8 @@ from __future__ import annotations
 
 import io
 import zipfile
-import zlib
 from collections.abc import Mapping, Sequence
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 
 from flask import abort, current_app, flash, jsonify, redirect, render_template, request, url_for
@@ -31,7 +32,7 @@ from sqlmodel import Session, col, select
 
 from sscmatch import jobs
 from sscmatch.bundle import TABLES, Problem
-from sscmatch.bundle.format import BLANK, FILE, NAMED_AS_WRITTEN, PLACES
+from sscmatch.bundle.format import BLANK, FILE, NAMED_AS_WRITTEN, PLACES, place
 from sscmatch.models import Job, User
 from sscmatch.web.access import access
 from sscmatch.web.admin import bp
@@ -83,30 +84,12 @@ class _Refused(Exception):
         self.problems = problems
 
 
-ENCRYPTED = N_("this file of the archive is encrypted: zip the bundle again without a password")
-UNSUPPORTED = N_(
-    "this file of the archive is compressed in a way that cannot be read: zip the bundle again "
-    "with the usual compression (deflate)"
-)
-DAMAGED = N_("this file of the archive is damaged and cannot be read: zip the bundle again")
-
-
-def _unreadable(exc: BaseException) -> str:
-    """Why a member of a zip cannot be read, as a message of the catalogue (``zipfile``'s own
-    reasons are Python's English: "Bad CRC-32 for file 'needs.csv'")."""
-    if isinstance(exc, NotImplementedError):  # a compression method zipfile cannot undo
-        return UNSUPPORTED
-    if isinstance(exc, RuntimeError) and "encrypted" in str(exc):
-        return ENCRYPTED
-    return DAMAGED
-
-
 def check_zip(data: bytes, name: str, limit: int) -> None:
-    """Refuse a zip that is unreadable, holds paths that leave its top, nested or unknown files,
-    one table twice, no CSV file, or unpacks to more than ``limit`` bytes; every member is read
-    once, so a corrupt one is found here rather than by the worker."""
-    known = {f"{t}.csv" for t in TABLES}
-    problems: list[Problem] = []
+    """Refuse at once a zip that cannot be opened, holds no file or unpacks to more than
+    ``limit`` bytes: nothing of it could be read. What is wrong with its members (a name the
+    format does not know, a folder, a table twice, a damaged file) is found by the import with
+    the problems of the other members, all reported at once (:func:`sscmatch.bundle.format.
+    read_bundle`)."""
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except (zipfile.BadZipFile, OSError):
@@ -117,59 +100,11 @@ def check_zip(data: bytes, name: str, limit: int) -> None:
             raise _Refused(
                 [Problem(name, 1, FILE, N_("the archive unpacks to more than the upload limit"))]
             )
-        seen: set[str] = set()
-        for member in members:
-            path = PurePosixPath(member.filename.replace("\\", "/"))
-            if path.name.lower() in seen:
-                # A zip may hold two entries of one name: unpacked, the last would silently win.
-                problems.append(
-                    Problem(
-                        member.filename,
-                        1,
-                        FILE,
-                        N_("the archive holds this table twice; keep one file per table"),
-                    )
-                )
-                continue
-            seen.add(path.name.lower())
-            if path.is_absolute() or ".." in path.parts or len(path.parts) != 1:
-                problems.append(
-                    Problem(
-                        member.filename,
-                        1,
-                        FILE,
-                        N_("a path inside the archive is refused (put the CSV files at its top)"),
-                    )
-                )
-            elif path.name not in known:
-                problems.append(
-                    Problem(
-                        member.filename,
-                        1,
-                        FILE,
-                        N_("unknown table (expected one of: %(names)s)"),
-                        {"names": ", ".join(sorted(known))},
-                    )
-                )
-        if problems:
-            raise _Refused(problems)
         if not members:
             raise _Refused([Problem(name, 1, FILE, N_("the archive holds no CSV file"))])
-        for member in members:
-            try:
-                archive.read(member)
-            except (
-                zipfile.BadZipFile,
-                OSError,
-                RuntimeError,
-                ValueError,
-                EOFError,
-                zlib.error,
-            ) as exc:
-                raise _Refused([Problem(member.filename, 1, FILE, _unreadable(exc))]) from None
 
 
-WRITTEN = ("value", "id", "names", "choices", "near")
+WRITTEN = ("value", "id", "names", "choices", "near", "record")
 """Values of a problem that are text as the bundle or its format writes it (the user's text
 quoted, an id, names of columns, tables, choices or codes): shown as they are, and marked so
 (``translate="no"``, as the audit's field codes are). The others are numbers (counts, limits,
@@ -203,23 +138,29 @@ def problem_text(msgid: str, params: Mapping[str, Any] | None = None) -> Markup:
 
 
 def problem_line(row: Sequence[Any] | Problem) -> Markup:
-    """One problem as its page lists it, ``file:line: field: message``, from a problem or a job's
-    stored row: ``[file, line, field, msgid, params]``, or ``[file, line, field, text]`` as
-    imports stored them before their messages were ids (the text is shown as it was stored).
+    """One problem as its page lists it, ``file:line: field: message`` (``file:line: record:
+    field: message`` for a record of a JSON file), from a problem or a job's stored row:
+    ``[file, line, field, msgid, params, record]``, ``[file, line, field, msgid, params]`` as
+    imports stored them before they named records, or ``[file, line, field, text]`` as they did
+    before their messages were ids (the text is shown as it was stored).
 
     A field that names a place of the bundle (``file``, ``row``, ``header``…: ``PLACES``) is a
     word and said in the reader's language; a column's or a table's name is the bundle's own,
     marked with its file and line as text not to translate."""
     if isinstance(row, Problem):
-        row = [row.file, row.line, row.field, row.msgid, row.params]
+        row = [row.file, row.line, row.field, row.msgid, row.params, row.record]
     if len(row) == 4:
         file, line, field, text = row
         return escape(f"{file}:{line}: {field}: {text}")
-    file, line, field, msgid, params = row
+    file, line, field, msgid, params, *record = row
     said = problem_text(msgid, params)
     if field in PLACES and (msgid not in NAMED_AS_WRITTEN or field == BLANK):
-        return Markup(Markup("%s:%s: %s: %s") % (file, line, _(field), said))
-    return Markup(Markup("%s %s") % (_data(f"{file}:{line}: {field}:"), said))
+        where = place(file, line)
+        if record and record[0]:  # the record, data, marked so; the place a word, translated
+            where = Markup(Markup("%s %s") % (where, _data(f"{record[0]}:")))
+        return Markup(Markup("%s %s: %s") % (where, _(field), said))
+    where = place(file, line, record[0] if record else "")
+    return Markup(Markup("%s %s") % (_data(f"{where} {field}:"), said))
 
 
 def _checked_upload(upload: Any) -> tuple[str, bytes]:

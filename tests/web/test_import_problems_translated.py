@@ -42,11 +42,11 @@ ROOT = Path(__file__).resolve().parents[2]
 CATALOGUES = ROOT / "sscmatch" / "translations"
 LANGUAGES = ("es", "pt", "fr")
 PROBLEM_MODULES = ("sscmatch/bundle/format.py", "sscmatch/bundle/validate.py")
-PAGE_MODULE = "sscmatch/web/imports.py"  # its N_ messages are the zip's problems
+PAGE_MODULE = "sscmatch/web/imports.py"  # its N_ messages are the upload's problems
 
 NOT_FROM_THE_WEB = {
     "%(n)s problem(s) in the bundle": "BundleError's own message, not a problem",
-    "not a bundle (expected a folder of CSV files or a .json file)": "the command line's path",
+    "not a bundle (expected a folder of CSV files, a .zip of them or a .json file)": "the command line's path",
     "no such file or folder": "the command line's path",
     "invalid JSON": "a reason of the JSON parser that Python does not give today",
     "broken CSV": "a reason of the CSV reader that Python does not give today",
@@ -169,6 +169,8 @@ RECORDS_JSON = {
         {**GOOD, "id": "j-many", "themes": ["labour-inspection"] * 201},
         {**GOOD, "id": "j-float", "max_per_year": 1.5},
         {**GOOD, "id": "j-nul", "title": "x\u0000y"},
+        {**GOOD, "id": "j-twice"},
+        {**GOOD, "id": "j-twice"},
     ],
     "institutions": [{"id": "j-bool", "name": "N", "country": "BRA", "international": [1]}],
 }
@@ -211,7 +213,11 @@ def _uploads() -> dict[str, tuple[str, bytes]]:
 
 # --------------------------------------------------------------------------- reading pages
 
-LINE = re.compile(r"^(?P<file>[^:]+):(?P<line>\d+): (?P<field>.*?): (?P<message>.*)$", re.S)
+LINE = re.compile(
+    r"^(?P<file>[^:]+):(?P<line>\d+): (?:(?P<record>\w+\[\d+\](?: \(id '[^']*'\))?): )?"
+    r"(?P<field>.*?): (?P<message>.*)$",
+    re.S,
+)
 PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 
 
@@ -334,7 +340,11 @@ def test_every_problem_of_a_bundle_is_said_in_the_readers_language(
                 wrong.append(f"{label} [{lang}]: English on the page: {finding}")
             for en, said in _pairs(english, _problem_lines(page)):
                 where = f"{label} [{lang}] {en['file']}:{en['line']}: {en['message']!r}"
-                if (said["file"], said["line"]) != (en["file"], en["line"]):
+                if (said["file"], said["line"], said["record"]) != (
+                    en["file"],
+                    en["line"],
+                    en["record"],
+                ):
                     wrong.append(f"{where}: another place {said['file']}:{said['line']}")
                 if said["message"] == en["message"]:
                     wrong.append(f"{where}: said in English")
