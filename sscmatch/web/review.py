@@ -308,6 +308,7 @@ def _render_proposal(
         factor_labels=FACTOR_LABELS,
         evidence=wf.evidence(db, proposal, load_vocabulary()),
         alternates=wf.alternates(db, proposal, viewer=current_user),
+        every_alternate=wf.sees_every_alternate(proposal, current_user),
         timeline=_timeline(db, proposal.id),
         notes=wf.notes_by_side(proposal),
         vetoed=vetoed,

@@ -92,6 +92,17 @@ def may_see(viewer: Viewer | None, record: Any) -> bool:
     return True
 
 
+def sees_every_proposal_for(viewer: Viewer | None, recipient: str | None) -> bool:
+    """May ``viewer`` see every proposal made to ``recipient``, whatever its provider? The staff
+    and the recipient's focal points do; a provider's focal point sees its own country's only
+    (the other providers are its competitors), so a list of a need's proposals it reads is not
+    all there is, and must not be taken for it."""
+    if sees_everything(viewer):
+        return True
+    own = _own_country(viewer)
+    return own is not None and own == recipient
+
+
 def visible(model: type[Any], viewer: Viewer | None) -> ColumnElement[bool]:
     """The same rule as a SQL condition on ``model``'s rows, for lists and counts."""
     if sees_everything(viewer):

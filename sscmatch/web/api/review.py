@@ -169,6 +169,11 @@ class ProposalDetail(ProposalRecord):
     """One proposal with its alternates, its evidence and its decisions."""
 
     alternates: list[Alternate]
+    every_alternate: bool = Field(
+        description="whether `alternates` holds every other proposal of the need in the run: "
+        "false for a provider's focal point, from whom the other providers' proposals are hidden "
+        "(an empty list then does not mean that no one else was proposed)"
+    )
     evidence: Evidence
     reviews: list[ReviewRecord]
 
@@ -286,6 +291,7 @@ def _detail(proposal: Any) -> dict[str, Any]:
         }
         for a in wf.alternates(db, proposal, viewer=current_user)
     ]
+    data["every_alternate"] = wf.sees_every_alternate(proposal, current_user)
     data["evidence"] = {
         "between": [e.id for e in evidence.between],
         "on_themes": [e.id for e in evidence.on_themes],

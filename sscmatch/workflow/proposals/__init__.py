@@ -42,6 +42,7 @@ from sscmatch.workflow.proposals.evidence import (
     history,
     is_fallback,
     placed_above_higher,
+    sees_every_alternate,
 )
 from sscmatch.workflow.proposals.lifecycle import (
     DECISIONS,
@@ -166,6 +167,7 @@ __all__ = [
     "revert_refusal",
     "review_to_dict",
     "run_to_dict",
+    "sees_every_alternate",
     "side_of",
     "to_dict",
     "veto",

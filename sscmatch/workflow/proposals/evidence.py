@@ -132,6 +132,13 @@ def alternates(
     )
 
 
+def sees_every_alternate(proposal: StoredProposal, viewer: Viewer) -> bool:
+    """Does :func:`alternates` give ``viewer`` every other proposal of the need in the run? Not
+    to a provider's focal point, from whom the other providers' are hidden: what it is shown is
+    then no answer to "was anyone else proposed?" (whether anyone was is not said either)."""
+    return visibility.sees_every_proposal_for(viewer, proposal.recipient)
+
+
 def placed_above_higher(proposals: Sequence[StoredProposal]) -> dict[int, list[Any]]:
     """The proposals of a list in rank order that stand above a higher score of the same list
     (the matcher's near-tie rule), each with its reasons that say why (``near_tie.*``; empty
