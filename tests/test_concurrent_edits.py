@@ -337,7 +337,7 @@ def test_two_admins_editing_one_user_one_gets_409(app: Flask, users: dict[str, i
             lambda: admin("admin-b@test.org", "by b"),
         )
     assert sorted((status_a, status_b)) == [302, 409], (status_a, status_b)
-    assert "Someone changed this user" in (page_a if status_a == 409 else page_b)
+    assert "changed by someone else" in (page_a if status_a == 409 else page_b)
     with Session(engine) as s:
         user = s.get(User, target)
         assert user is not None

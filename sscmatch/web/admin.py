@@ -26,8 +26,10 @@ from wtforms import (
 from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp
 
 from sscmatch.db import StaleVersion
+from sscmatch.models import User
 from sscmatch.schemas import CONSTITUENCIES, MAX_PAGE, whole_number
 from sscmatch.vocab import load_vocabulary
+from sscmatch.web import stale_edit
 from sscmatch.web.access import access
 from sscmatch.web.db import get_session
 from sscmatch.web.errors import error_text
@@ -64,10 +66,6 @@ MESSAGES: dict[str, Any] = {
     ),
     "self_demote": _l("You cannot remove your own admin role; ask another admin to do it."),
     "self_deactivate": _l("You cannot deactivate your own account; ask another admin to do it."),
-    "conflict": _l(
-        "Someone changed this user since you opened the form. "
-        "The form now shows their version; make your change again."
-    ),
     "bad_version": _l("The form is incomplete; reload the page and make your change again."),
     "not_locked": _l("This account is not locked."),
     "bad_page": _l("The page number must be 1 or more."),
@@ -294,11 +292,14 @@ def _user_or_404(user_id: int) -> Any:
         abort(404, description=_message(exc))
 
 
-def _render_user(user: Any, form: Any, password_form: Any, status: int = 200) -> Any:
+def _render_user(
+    user: Any, form: Any, password_form: Any, status: int = 200, stale: Any = None
+) -> Any:
     return render_template(
         "admin/user_edit.html",
         user=user,
         form=form,
+        stale=stale,
         password_form=password_form,
         action_form=ActionForm(),
         lock=uc.sign_in_locks(_db(), [user]).get(user.email),
@@ -308,6 +309,7 @@ def _render_user(user: Any, form: Any, password_form: Any, status: int = 200) ->
 
 
 def _edit_form_for(user: Any) -> EditUserForm:
+    """The form as the user's page shows ``user``."""
     form = EditUserForm(
         formdata=None,
         name=user.name,
@@ -319,6 +321,9 @@ def _edit_form_for(user: Any) -> EditUserForm:
         version=str(user.version),
     )
     return form
+
+
+stale_edit.register(EditUserForm, entity="user", model=User, shown_as=_edit_form_for)
 
 
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
@@ -343,11 +348,12 @@ def edit_user(user_id: int) -> Any:
                 language=form.language.data or BROWSER_LANGUAGE,
                 active=bool(form.active.data),
             )
-        except StaleVersion:
+        except StaleVersion as exc:
             db.rollback()
-            flash(str(MESSAGES["conflict"]), "error")
+            # the typed values stay, beside what the other admin changed (sscmatch.web.stale_edit)
+            stale = stale_edit.answer(db, form, user_id, exc)
             fresh = _user_or_404(user_id)
-            return _render_user(fresh, _edit_form_for(fresh), PasswordForm(formdata=None), 409)
+            return _render_user(fresh, form, PasswordForm(formdata=None), 409, stale=stale)
         except uc.AdminError as exc:
             db.rollback()
             _attach(form, exc)

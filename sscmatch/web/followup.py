@@ -20,8 +20,8 @@ from wtforms.validators import Length, Optional
 from sscmatch.dates import as_text
 from sscmatch.db import StaleVersion
 from sscmatch.models import Commitment, StudyTour, User
+from sscmatch.web import stale_edit
 from sscmatch.web.access import SIGNED_IN, access
-from sscmatch.web.conflict import conflict_message
 from sscmatch.web.db import get_session
 from sscmatch.web.errors import flash_beside, page_status
 from sscmatch.web.fieldnames import DATE_HINT, FIELD_LABELS
@@ -63,6 +63,27 @@ def _update_form(formdata: Any = None) -> UpdateForm:
     form = UpdateForm(formdata=formdata)
     form.status.choices = [(s, str(STATUS_LABELS[s])) for s in wf.STATUSES]
     return form
+
+
+def _shown_as(k: Commitment) -> UpdateForm:
+    """The update form as the commitment's page shows ``k``: where the documents recorded it is
+    no evidence that it was kept, so it is shown as its source, never put in the evidence field
+    (an empty field then leaves it as it is)."""
+    form = _update_form()
+    form.version.data = str(k.version)
+    form.status.data = k.status
+    form.evidence.data = "" if wf.citation_of(_db(), k) else k.evidence or ""
+    form.due.data = as_text(k.due) or ""
+    return form
+
+
+stale_edit.register(
+    UpdateForm,
+    entity="commitment",
+    model=Commitment,
+    shown_as=_shown_as,
+    skip={"note"},  # the words on this update, kept in its history: no value of the record
+)
 
 
 ALL = "all"
@@ -121,11 +142,9 @@ def commitment(commitment_id: str) -> Any:
     k = db.get(Commitment, commitment_id)
     if k is None:
         abort(404, description=_("No such commitment."))
-    form = _update_form(request.form if request.method == "POST" else None)
-    # Where the documents recorded it is no evidence that it was kept: shown as its source,
-    # never put in the evidence field (an empty field then leaves it as it is).
+    form = _update_form(request.form) if request.method == "POST" else _shown_as(k)
     citation = wf.citation_of(db, k)
-    status = 200
+    status, stale = 200, None
     if request.method == "POST":
         if not wf.can_update(k, current_user):
             abort(403, description=_("A focal point updates only their own country's commitments."))
@@ -150,7 +169,8 @@ def commitment(commitment_id: str) -> Any:
                 if isinstance(exc, TourNotFound | TourForbidden):
                     raise  # the error page (404, 403)
                 if isinstance(exc, StaleVersion):
-                    flash(conflict_message(exc), "error")
+                    # what the other person changed, beside the form (sscmatch.web.stale_edit)
+                    stale = stale_edit.answer(db, form, k.id, exc)
                     status = 409
                 else:
                     flash_beside(form, exc)
@@ -162,11 +182,6 @@ def commitment(commitment_id: str) -> Any:
                 return redirect(url_for("followup.commitment", commitment_id=k.id))
         else:
             status = 400
-    else:
-        form.version.data = str(k.version)
-        form.status.data = k.status
-        form.evidence.data = "" if citation else k.evidence or ""
-        form.due.data = as_text(k.due) or ""
     tour = db.get(StudyTour, k.study_tour) if k.study_tour else None
     rows = wf.history(db, k.id)
     names = {u.id: u.name or u.email for u in db.exec(_users([r.user_id for r in rows]))}
@@ -178,6 +193,7 @@ def commitment(commitment_id: str) -> Any:
             history=rows,
             names=names,
             form=form,
+            stale=stale,
             citation=citation,
             can_update=wf.can_update(k, current_user),
             overdue=wf.is_overdue(k, today()),

@@ -42,8 +42,9 @@ from sscmatch.enums import CAPACITY_STATUSES, MATURITIES, MODALITIES, NEED_STATU
 from sscmatch.models import Capacity, Institution, Need, User
 from sscmatch.schemas import MAX_PAGE, whole_number
 from sscmatch.vocab import Vocabulary, load_vocabulary
+from sscmatch.web import stale_edit
 from sscmatch.web.access import SIGNED_IN, access
-from sscmatch.web.conflict import conflict_message, duplicate_message
+from sscmatch.web.conflict import duplicate_message
 from sscmatch.web.db import get_session
 from sscmatch.web.errors import error_text, flash_beside
 from sscmatch.web.fieldnames import DATE_HINT, FIELD_LABELS
@@ -485,6 +486,19 @@ def _fill_from(form: _RecordForm, record: Capacity | Need) -> None:
             fld.data = value
 
 
+def _shown_as(record: Capacity | Need) -> _RecordForm:
+    """The edit form as its page shows ``record`` (sscmatch.web.stale_edit compares with it)."""
+    form = (CapacityForm if isinstance(record, Capacity) else NeedForm)(formdata=None)
+    _fill_from(form, record)
+    form.version.data = str(record.version)
+    form.prepare(_vocab(), record.country)
+    return form
+
+
+stale_edit.register(CapacityForm, entity="capacity", model=Capacity, shown_as=_shown_as)
+stale_edit.register(NeedForm, entity="need", model=Need, shown_as=_shown_as)
+
+
 def _edit(kind: str, record: Capacity | Need | None) -> Any:
     """The create/edit form of a capacity or need (``record`` None creates)."""
     vocab = _vocab()
@@ -511,11 +525,12 @@ def _edit(kind: str, record: Capacity | Need | None) -> Any:
     if request.method == "POST" and current_user.role in base.EDITORS:
         country = form.country.data or country
     form.prepare(vocab, country)
-    status = 200
+    status, stale = 200, None
+    choose_country = current_user.role in base.EDITORS
     if request.method == "POST":
         status = 400  # the CSRF check failed unless _save says otherwise
         if form.validate_on_submit():
-            status, target = _save(kind, record, form, vocab)
+            status, target, stale = _save(kind, record, form, vocab, choose_country)
             if target is not None:
                 return redirect(target)
     return (
@@ -525,15 +540,20 @@ def _edit(kind: str, record: Capacity | Need | None) -> Any:
             kind=kind,
             record=record,
             country=country,
-            choose_country=current_user.role in base.EDITORS,
+            choose_country=choose_country,
+            stale=stale,
         ),
         status,
     )
 
 
 def _save(
-    kind: str, record: Capacity | Need | None, form: _RecordForm, vocab: Vocabulary
-) -> tuple[int, str | None]:
+    kind: str,
+    record: Capacity | Need | None,
+    form: _RecordForm,
+    vocab: Vocabulary,
+    choose_country: bool,
+) -> tuple[int, str | None, stale_edit.StaleEdit | None]:
     db = _db()
     was = record.status if record is not None else None
     data: dict[str, Any] = form.data_for_use_case(vocab)
@@ -549,8 +569,16 @@ def _save(
     except reg.InvalidRecord as exc:
         db.rollback()
         flash_beside(form, exc)
-        return 400, None
-    except (reg.Conflict, StaleVersion, DuplicateRecord) as exc:
+        return 400, None, None
+    except StaleVersion as exc:
+        db.rollback()
+        if record is None:
+            raise
+        # the page says what the other person changed, beside the form (sscmatch.web.stale_edit)
+        # the fields the page shows only to those who choose a country (and a need's status)
+        hidden = [] if choose_country else ["country"] + (["status"] if kind == "need" else [])
+        return 409, None, stale_edit.answer(db, form, record.id, exc, leave_out=hidden)
+    except (reg.Conflict, DuplicateRecord) as exc:
         db.rollback()
         current = db.get(type(record), record.id) if record is not None else None
         if current is not None:
@@ -558,17 +586,7 @@ def _save(
             form.version.data = str(current.version)
         if isinstance(exc, DuplicateRecord):
             flash(duplicate_message(), "error")
-            return 409, None
-        if isinstance(exc, StaleVersion):
-            flash(
-                _(
-                    "%(conflict)s Your values are kept below; save again to replace the "
-                    "current record with them.",
-                    conflict=conflict_message(exc),
-                ),
-                "error",
-            )
-            return 409, None
+            return 409, None, None
         flash(
             _(
                 "Not saved: %(reason)s Your values are kept below; check the current record "
@@ -577,7 +595,7 @@ def _save(
             ),
             "error",
         )
-        return 409, None
+        return 409, None, None
     db.commit()
     flash(_("Saved %(id)s (version %(version)s).", id=saved.id, version=saved.version), "success")
     if kind == "need" and was == "open" and saved.status == "draft":
@@ -589,8 +607,8 @@ def _save(
             "info",
         )
     if kind == "capacity":
-        return 302, url_for("registry.capacity", capacity_id=saved.id)
-    return 302, url_for("registry.need", need_id=saved.id)
+        return 302, url_for("registry.capacity", capacity_id=saved.id), None
+    return 302, url_for("registry.need", need_id=saved.id), None
 
 
 @bp.route("/capacities/new", methods=["GET", "POST"])
@@ -644,6 +662,17 @@ def _need_step(need_id: str, step: str) -> Any:
             flash_beside(form, exc)
             return _need_page(reg.get_need(db, need_id), note_form=form), 400
         raise
+    except StaleVersion:
+        db.rollback()
+        if not isinstance(form, ReturnForm):
+            raise  # a button: the conflict page (sscmatch.web.conflict)
+        # a step, not an edit of the need's fields: the need as it is now, the note kept
+        message = _(
+            "Not returned: someone changed this need meanwhile. The page now shows it as it "
+            "is, with your note kept; return it again if it still needs changes."
+        )
+        flash(message, "error")
+        return _need_page(reg.get_need(db, need_id), note_form=form), 409
     db.commit()
     flash(message, "success")
     return redirect(url_for("registry.need", need_id=need_id))

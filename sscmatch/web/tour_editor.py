@@ -35,6 +35,7 @@ from sscmatch.db import StaleVersion
 from sscmatch.models import Institution, StudyTour
 from sscmatch.schemas import CONSTITUENCIES
 from sscmatch.vocab import INTERFACE_LANGUAGES, load_vocabulary
+from sscmatch.web import stale_edit
 from sscmatch.web.access import access
 from sscmatch.web.pageform import PageForm
 from sscmatch.web.templating import CONSTITUENCY_LABELS, country_name, language_name, period
@@ -84,8 +85,10 @@ class TourForm(PageForm):
     end = StringField(_l("End"), validators=[Optional()])
     languages = CheckboxList(_l("Languages"), choices=[], validate_choice=False)
     interpretation = BooleanField(_l("Interpretation needed"))
-    delegation = FieldList(FormField(MemberForm), min_entries=0, max_entries=wf.MAX_MEMBERS + 5)
-    agenda = FieldList(FormField(SessionForm), min_entries=0, max_entries=600)
+    delegation = FieldList(
+        FormField(MemberForm), _l("Delegation"), min_entries=0, max_entries=wf.MAX_MEMBERS + 5
+    )
+    agenda = FieldList(FormField(SessionForm), _l("Agenda"), min_entries=0, max_entries=600)
     funders = CheckboxList(_l("Funding partners"), choices=[], validate_choice=False)
     recalculate_cost = BooleanField(_l("Recalculate the cost estimate"))
 
@@ -260,11 +263,39 @@ def _place_problems(
     return general
 
 
-def _render(form: TourForm, tour: StudyTour, general: list[str] | None = None) -> str:
+def _shown_as(tour: StudyTour) -> TourForm:
+    """The editor as its page shows ``tour`` (for stale edits)."""
+    form = TourForm(formdata=None)
+    _fill(form, tour)
+    _choices(form, tour)
+    return form
+
+
+stale_edit.register(
+    TourForm,
+    entity="study_tour",
+    model=StudyTour,
+    shown_as=_shown_as,
+    # the rows as saved: blank and removed rows left out
+    read={
+        "delegation": lambda form: _delegation(form, {})[0],
+        "agenda": lambda form: _agenda(form, {})[0],
+    },
+    skip={"recalculate_cost"},  # a step to take on saving, not a value of the tour
+)
+
+
+def _render(
+    form: TourForm,
+    tour: StudyTour,
+    general: list[str] | None = None,
+    stale: stale_edit.StaleEdit | None = None,
+) -> str:
     return render_template(
         "tours/edit.html",
         form=form,
         tour=tour,
+        stale=stale,
         general=general or [],
         need_window=_need_window_text(tour),
         days=wf.tour_days(tour) if tour.start else None,
@@ -343,12 +374,16 @@ def edit(tour_id: str) -> Any:
         db.rollback()
         general = _place_problems(form, exc.problems, member_rows, session_rows)
         return _render(form, db.get(StudyTour, tour_id) or tour, general), 400
-    except (wf.TourError, StaleVersion) as exc:
+    except StaleVersion as exc:
+        db.rollback()
+        # the page says what the other person changed, beside the form (sscmatch.web.stale_edit)
+        stale = stale_edit.answer(db, form, tour_id, exc)
+        fresh = db.get(StudyTour, tour_id) or tour
+        _choices(form, fresh)
+        return _render(form, fresh, stale=stale), 409
+    except wf.TourError as exc:
         status = _refused(exc)
-        fresh = db.get(StudyTour, tour_id)
-        if fresh is not None and status == 409:
-            form.version.data = str(fresh.version)  # saving again replaces the current values
-        return _render(form, fresh or tour), status
+        return _render(form, db.get(StudyTour, tour_id) or tour), status
     db.commit()
     flash(_("Study tour saved."), "info")
     return redirect(url_for("tours.show", tour_id=tour.id))

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlmodel import Session, SQLModel
+from sqlmodel import Session, SQLModel, col, select
 
 from sscmatch.models import AuditEvent, utcnow
 from sscmatch.schemas import json_value
@@ -97,3 +97,25 @@ def change_status(
         note_code=note_code,
     )
     return before
+
+
+def snapshot_at(
+    session: Session, entity: str, entity_id: str | int, version: int
+) -> dict[str, Any] | None:
+    """The record ``entity_id`` as it was at ``version``, from the audit trail, or None when the
+    trail does not hold it.
+
+    Each change records the record *before* it (taken before anything of the change is set, so
+    it holds the version that was changed); the first event whose ``before`` is at ``version``
+    is the record at that version. ``after`` is not used: some changes take it before the write
+    that moves the version, so its ``version`` may still be the old one."""
+    events = session.exec(
+        select(AuditEvent)
+        .where(AuditEvent.entity == entity, AuditEvent.entity_id == str(entity_id))
+        .order_by(col(AuditEvent.id))
+    )
+    for event in events:
+        before = event.before or {}
+        if before.get("version") == version:
+            return before
+    return None

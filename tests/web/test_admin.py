@@ -262,7 +262,7 @@ def test_stale_edit_is_a_conflict(app: Flask, as_user: Any, users: dict[str, int
     assert client.post(f"/admin/users/{uid}", data=started).status_code == 302
     late = {**started, "name": "Second"}  # same version as the first, now stale
     response = client.post(f"/admin/users/{uid}", data=late)
-    assert response.status_code == 409 and b"Someone changed this user" in response.data
+    assert response.status_code == 409 and b"changed by someone else" in response.data
     assert _user(app, "bra@test.org").name == "First"
 
 
