@@ -17,7 +17,8 @@ from sqlmodel import Session
 
 from sscmatch import relations
 from sscmatch.bundle import BundleError, import_bundle
-from sscmatch.bundle.format import TABLES, read_bundle
+from sscmatch.bundle.format import TABLES
+from sscmatch.bundle.read import read_bundle
 from sscmatch.bundle.validate import StoredIds, validate
 from sscmatch.bundle.write import MODELS, TableWriter
 from sscmatch.db import change_version, session_scope

@@ -34,9 +34,9 @@ HOME = "sscmatch/bundle/format.py"
 PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 
 PASSED_THROUGH: dict[tuple[str, str], str] = {
-    ("sscmatch/bundle/format.py", "_read_csv"): "message of _csv_error: a value of BROKEN_HEADER "
+    ("sscmatch/bundle/read.py", "_read_csv"): "message of _csv_error: a value of BROKEN_HEADER "
     "or BROKEN_ROW (N_ literals), its params the field limit",
-    ("sscmatch/bundle/format.py", "_read_json"): "JSON_ERRORS.get(exc.msg, INVALID_JSON): N_ "
+    ("sscmatch/bundle/read.py", "_read_json"): "JSON_ERRORS.get(exc.msg, INVALID_JSON): N_ "
     "literals without values",
     ("sscmatch/bundle/validate.py", "_resolve"): "unknown_near / unknown: the N_ literals each of "
     "_country, _theme and _language passes, with value (and near when there is one)",
@@ -46,7 +46,7 @@ PASSED_THROUGH: dict[tuple[str, str], str] = {
     "PartialDateError's message (sscmatch.dates.MESSAGES, N_) with its params, or a schema "
     "validator's sentence as it is, which the page says by its shape (web.messages.SHAPES: the "
     "web test meets each)",
-    ("sscmatch/bundle/format.py", "_read_zip"): "_unreadable(exc): ENCRYPTED, UNSUPPORTED or "
+    ("sscmatch/bundle/read.py", "_read_zip"): "_unreadable(exc): ENCRYPTED, UNSUPPORTED or "
     "DAMAGED, N_ literals without values",
     ("sscmatch/bundle/format.py", "problem"): "Row.problem: its callers' message, each call of "
     "``.problem(field, msgid, params)`` walked here as a construction",

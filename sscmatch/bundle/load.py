@@ -16,7 +16,8 @@ from pathlib import Path
 from pydantic import BaseModel
 from sqlmodel import Session, SQLModel, col, select
 
-from sscmatch.bundle.format import TABLES, BundleError, Problem, read_bundle
+from sscmatch.bundle.format import TABLES, BundleError, Problem
+from sscmatch.bundle.read import read_bundle
 from sscmatch.bundle.validate import Resolved, StoredIds, validate
 from sscmatch.bundle.write import MODELS, TableWriter, forget_written, roomy_cache
 from sscmatch.collector import paused_collector

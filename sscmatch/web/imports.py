@@ -88,8 +88,8 @@ def check_zip(data: bytes, name: str, limit: int) -> None:
     """Refuse at once a zip that cannot be opened, holds no file or unpacks to more than
     ``limit`` bytes: nothing of it could be read. What is wrong with its members (a name the
     format does not know, a folder, a table twice, a damaged file) is found by the import with
-    the problems of the other members, all reported at once (:func:`sscmatch.bundle.format.
-    read_bundle`)."""
+    the problems of the other members, all reported at once
+    (:func:`sscmatch.bundle.read.read_bundle`)."""
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except (zipfile.BadZipFile, OSError):

@@ -41,7 +41,11 @@ from tests.web.test_every_word_translated import _data_texts, _known_english
 ROOT = Path(__file__).resolve().parents[2]
 CATALOGUES = ROOT / "sscmatch" / "translations"
 LANGUAGES = ("es", "pt", "fr")
-PROBLEM_MODULES = ("sscmatch/bundle/format.py", "sscmatch/bundle/validate.py")
+PROBLEM_MODULES = (
+    "sscmatch/bundle/format.py",
+    "sscmatch/bundle/read.py",
+    "sscmatch/bundle/validate.py",
+)
 PAGE_MODULE = "sscmatch/web/imports.py"  # its N_ messages are the upload's problems
 
 NOT_FROM_THE_WEB = {
