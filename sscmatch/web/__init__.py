@@ -13,7 +13,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from sscmatch.db import VersionedSession
-from sscmatch.web import db, errors
+from sscmatch.web import db, errors, pageform
 from sscmatch.web.translate import lazy_gettext as _l
 
 csrf = CSRFProtect()
@@ -51,16 +51,23 @@ def _has_nul(value: Any) -> bool:
 def _refuse_nul() -> Any:
     """before_request (after the access check): no NUL character in the address, query, form or
     JSON body. Databases refuse them (PostgreSQL cannot store one in text), so they would turn
-    into errors deep down; here they get a 400 that says what is wrong."""
+    into errors deep down; here they get a 400 that says what is wrong. One typed in a page
+    form's field is the form's to refuse, beside that field, the rest of the text kept and
+    nothing written (:func:`sscmatch.web.pageform.hold_nul`)."""
     if request.endpoint is None:
         return None
     found = (
         _has_nul(request.view_args or {})
         or any(_has_nul(k) or _has_nul(v) for k, v in request.args.items(multi=True))
-        or any(_has_nul(k) or _has_nul(v) for k, v in request.form.items(multi=True))
+        or any(_has_nul(k) for k in request.form)
         or (request.is_json and _has_nul(request.get_json(silent=True)))
     )
-    if not found:
+    typed = {k for k, v in request.form.items(multi=True) if _has_nul(v)}
+    if not found and not typed:
+        return None
+    if not found and not request.path.startswith("/api/"):
+        # typed in a page form's field: the form says so beside it, the rest kept
+        pageform.hold_nul(typed)
         return None
     if request.path.startswith("/api/"):
         return jsonify(error="bad_text", message=NUL_MESSAGE), 400

@@ -247,6 +247,8 @@ def decide(proposal_id: int) -> Any:
     if not form.validate_on_submit():
         found = _load(db, proposal_id)
         wrong = {name: " ".join(str(e) for e in errs) for name, errs in form.errors.items()}
+        if "reason" in wrong:  # each decision's form has its reason (accept_reason…)
+            wrong[f"{form.decision.data}_reason"] = wrong["reason"]
         typed = {k: v for k, v in request.form.items() if k != "csrf_token"}
         flash(_("Nothing was saved: please correct the form."), "error")
         return _render_proposal(db, found, 400, errors=wrong, typed=typed)
