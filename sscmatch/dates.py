@@ -17,6 +17,7 @@ whose ``message`` is one of :data:`MESSAGES` (English, a message of the catalogu
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
@@ -28,8 +29,10 @@ from babel.dates import (
     format_interval,
     format_skeleton,
     format_time,
+    get_month_names,
     match_skeleton,
 )
+from babel.lists import format_list
 
 from sscmatch.enums import DATE_PRECISIONS, DatePrecision
 
@@ -310,3 +313,212 @@ def check_window(start: PartialDate | str | None, end: PartialDate | str | None)
 def normalise_partial_date(text: str) -> str:
     """Validate ``text`` and return it stripped (the stored form)."""
     return str(PartialDate.parse(text))
+
+
+# --------------------------------------------------------------------------- typed by a person
+
+TYPED_NOT_A_DATE = N_("%(value)s is not a date: write it like %(examples)s")
+NEEDS_A_DAY = N_("%(value)s is not a day: this date needs its day too, like %(example)s")
+AMBIGUOUS = N_(
+    "%(value)s could be %(first)s or %(second)s: write the month in words, like %(example)s, "
+    "or the date as YYYY-MM-DD"
+)
+TYPED_MESSAGES = (TYPED_NOT_A_DATE, NEEDS_A_DAY, AMBIGUOUS)
+"""The refusals of :func:`parse_typed` beyond :data:`MESSAGES` (whose ``value`` it sets to the
+text as typed); their values are already written the reader's way (examples, readings)."""
+
+EITHER_ORDER = frozenset({"en"})
+"""Languages whose readers write a numeric date day first or month first (``15/03/2019`` in
+London, ``03/15/2019`` in New York): there a numeric date is read only when one reading is
+possible, and ``05/03/2019`` is refused as ambiguous rather than guessed. Every other language
+reads its CLDR short date's order (``d/M/yy``: day first, in es, pt and fr)."""
+
+EXAMPLE = date(2019, 3, 15)
+"""The day examples show: its day (15) cannot be a month, so it reads one way only."""
+
+_SEPARATED = re.compile(
+    r"^([0-9]{1,4})(?:\s*([/.\-])\s*([0-9]{1,4}))?(?:\s*([/.\-])\s*([0-9]{1,4}))?$"
+)
+_WORDS = re.compile(r"[\s,/\-]+")
+_ORDINAL = re.compile(r"^([0-9]{1,2})(?:st|nd|rd|th|er|re|e|º|°|ª|o|a)?$")
+_FILLERS = frozenset({"de", "del", "do", "da", "of", "the", "le", "el", "o"})
+"""Words between a date's parts that say nothing (``15 de marzo de 2019``, ``1st of March``)."""
+
+
+def _folded(word: str) -> str:
+    """``word`` compared without case, accents or a closing full stop (``Févr.`` → ``fevr``)."""
+    plain = unicodedata.normalize("NFKD", word.casefold().rstrip("."))
+    return "".join(c for c in plain if not unicodedata.combining(c))
+
+
+@lru_cache(maxsize=32)
+def _month_names(locale: str) -> tuple[tuple[str, int], ...]:
+    """Each month's full names in ``locale`` (as dates and standing alone), folded."""
+    out: dict[str, int] = {}
+    for context in ("format", "stand-alone"):
+        for number, name in get_month_names("wide", context, locale=locale).items():
+            out.setdefault(_folded(str(name)), number)
+    return tuple(out.items())
+
+
+def _month_of(word: str, locale: str) -> int | None:
+    """The month ``word`` names in ``locale``: a full name or the start of just one (three
+    letters or more: ``mar``, ``sept``, ``févr.``, ``dez``), else None."""
+    folded = _folded(word)
+    if len(folded) < 3:
+        return None
+    found = {n for name, n in _month_names(locale) if name.startswith(folded)}
+    return found.pop() if len(found) == 1 else None
+
+
+def _day_first(locale: str) -> bool:
+    pattern = str(Locale.parse(locale).date_formats["short"].pattern)
+    return pattern.find("d") < pattern.find("M")
+
+
+def typed_text(value: PartialDate | None, locale: str) -> str:
+    """``value`` as a reader of ``locale`` types it (what a form shows to edit, and reads back
+    with :func:`parse_typed`): ``15/03/2019``, ``03/2019``, ``2019`` where dates are written day
+    first; the ISO text where the numeric order is ambiguous (:data:`EITHER_ORDER`) or month
+    first."""
+    if value is None:
+        return ""
+    if locale.split("_")[0] in EITHER_ORDER or not _day_first(locale):
+        return str(value)
+    first = value.first
+    if value.precision == "year":
+        return f"{first.year:04d}"
+    if value.precision == "month":
+        return f"{first.month:02d}/{first.year:04d}"
+    return f"{first.day:02d}/{first.month:02d}/{first.year:04d}"
+
+
+def typed_examples(locale: str, partial: bool = True) -> str:
+    """How a reader of ``locale`` may type a date, as examples in their words (``15/03/2019,
+    03/2019 o 2019``; ``2019-03-15, 15 March 2019, March 2019 or 2019`` in English); only days
+    unless ``partial``."""
+    day, month = PartialDate(EXAMPLE, "day"), PartialDate(EXAMPLE.replace(day=1), "month")
+    if locale.split("_")[0] in EITHER_ORDER:
+        shown_ = [str(day), _in_words(day, locale)]
+        shown_ += [_in_words(month, locale), str(EXAMPLE.year)] if partial else []
+    else:
+        shown_ = [typed_text(day, locale)]
+        shown_ += [typed_text(month, locale), str(EXAMPLE.year)] if partial else []
+    return str(format_list(shown_, style="or", locale=locale))
+
+
+def _in_words(value: PartialDate, locale: str) -> str:
+    """``15 March 2019``, ``March 2019``: a day before its month, as a typed date is read in any
+    language (not ``March 15, 2019``, which reads the same)."""
+    month = str(get_month_names("wide", locale=locale)[value.first.month])
+    if value.precision == "month":
+        return f"{month} {value.year}"
+    return f"{value.first.day} {month} {value.year}"
+
+
+def parse_typed(text: str, locale: str, partial: bool = True) -> PartialDate:
+    """The date ``text`` names as a reader of ``locale`` types it in a form; the web forms'
+    one reading of a typed date (the API and imports keep :meth:`PartialDate.parse`'s ISO).
+
+    Read, surrounding spaces ignored: the ISO text (``2019``, ``2019-03``, ``2019-03-15``, in
+    every language); a day, month and year in the locale's order separated by ``/``, ``-`` or
+    ``.`` (``15/03/2019``, ``15.3.2019``), a month and year (``3/2019``), or year first
+    (``2019/03/15``); a month by name in ``locale`` with a year and perhaps a day, in any order
+    (``15 de marzo de 2019``, ``mars 2019``, ``March 15, 2019``, ``1er févr. 2019``). In
+    :data:`EITHER_ORDER` languages a numeric day and month are read only when one reading is
+    possible. ``partial`` False: only a whole day.
+
+    Anything else is a :class:`PartialDateError`: one of :data:`MESSAGES` or
+    :data:`TYPED_MESSAGES`, quoting ``text`` as typed and giving examples in the reader's way.
+
+    >>> parse_typed("15/03/2019", "es"), parse_typed("3/2019", "fr"), parse_typed("mars 2019", "fr")
+    (PartialDate('2019-03-15'), PartialDate('2019-03'), PartialDate('2019-03'))
+    >>> try:
+    ...     parse_typed("05/03/2019", "en")
+    ... except PartialDateError as exc:
+    ...     print(exc.params["first"], "or", exc.params["second"])
+    5 March 2019 or 3 May 2019
+    """
+    typed = text.strip()  # what a refusal quotes
+    stripped = " ".join(typed.split())[:100]
+    language = locale.split("_")[0]
+    try:
+        if _PARTIAL.match(stripped):
+            found = PartialDate.parse(stripped)
+        else:
+            parts = _separated(stripped, language) or _worded(stripped, locale)
+            if parts is None:
+                raise PartialDateError(
+                    TYPED_NOT_A_DATE, value=typed, examples=typed_examples(locale, partial)
+                )
+            year, month, day = parts
+            found = PartialDate.parse(
+                f"{year:04d}-{month:02d}" + ("" if day is None else f"-{day:02d}")
+            )
+    except PartialDateError as exc:
+        raise PartialDateError(exc.message, **{**exc.params, "value": shown(typed)}) from None
+    if not partial and found.precision != "day":
+        example = typed_examples(locale, partial=False)
+        raise PartialDateError(NEEDS_A_DAY, value=shown(typed), example=example)
+    return found
+
+
+def _separated(text: str, language: str) -> tuple[int, int, int | None] | None:
+    """(year, month, day or None) of a numeric date with a month, else None."""
+    found = _SEPARATED.match(text)
+    if not found:
+        return None
+    first, sep1, second, sep2, third = found.groups()
+    if sep1 and sep2 and sep1 != sep2:
+        return None
+    numbers = [p for p in (first, second, third) if p]
+    if len(numbers) == 1:
+        return None  # a year alone is ISO; another number is not a date
+    if len(numbers[0]) == 4:  # year first: always year, month, day
+        if any(len(n) > 2 for n in numbers[1:]):
+            return None
+        return int(numbers[0]), int(numbers[1]), int(numbers[2]) if len(numbers) == 3 else None
+    if len(numbers[-1]) != 4 or any(len(n) > 2 for n in numbers[:-1]):
+        return None  # a two-digit year names no century
+    year = int(numbers[-1])
+    if len(numbers) == 2:
+        return year, int(numbers[0]), None
+    a, b = int(numbers[0]), int(numbers[1])
+    if language not in EITHER_ORDER:
+        day, month = (a, b) if _day_first(language) else (b, a)
+        return year, month, day
+    if a > 12 >= b or a == b:
+        return year, b, a
+    if b > 12 >= a:
+        return year, a, b
+    if (a > 12 and b > 12) or not a or not b:
+        return year, b, a  # no reading is a date: refused as the day-first one
+    raise PartialDateError(
+        AMBIGUOUS,
+        value=shown(text),
+        first=_in_words(PartialDate(date(year, b, a), "day"), language),
+        second=_in_words(PartialDate(date(year, a, b), "day"), language),
+        example=_in_words(PartialDate(EXAMPLE, "day"), language),
+    )
+
+
+def _worded(text: str, locale: str) -> tuple[int, int, int | None] | None:
+    """(year, month, day or None) of a date whose month is a name in ``locale``, else None:
+    one month, a four-digit year, at most one day, and words that say nothing."""
+    year = month = 0
+    day: int | None = None
+    for word in _WORDS.split(text):
+        if not word or _folded(word) in _FILLERS:
+            continue
+        number = _ORDINAL.match(word)
+        if word.isascii() and word.isdigit() and len(word) == 4 and not year:
+            year = int(word)
+        elif number and day is None:
+            day = int(number.group(1))
+        elif (found := _month_of(word, locale)) and not month:
+            month = found
+        else:
+            return None
+    if not (year and month):
+        return None
+    return year, month, day

@@ -15,7 +15,6 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_login import current_user
 from wtforms import (
     BooleanField,
-    DateField,
     EmailField,
     Form,
     HiddenField,
@@ -25,12 +24,14 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp
 
+from sscmatch.dates import window
 from sscmatch.db import StaleVersion
 from sscmatch.models import User
 from sscmatch.schemas import CONSTITUENCIES, MAX_PAGE, whole_number
 from sscmatch.vocab import load_vocabulary
 from sscmatch.web import stale_edit
 from sscmatch.web.access import access
+from sscmatch.web.datefields import TypedDateField
 from sscmatch.web.db import get_session
 from sscmatch.web.errors import error_text
 from sscmatch.web.i18n import language_choices
@@ -191,8 +192,8 @@ class AuditFilterForm(Form):  # type: ignore[misc]
     entity_id = StringField(_l("Record id"), validators=[Optional(), Length(max=80)])
     action = SelectField(_l("Action"), validators=[Optional()])
     user = StringField(_l("User (e-mail)"), validators=[Optional(), Length(max=254)])
-    date_from = DateField(_l("From"), validators=[Optional()])
-    date_to = DateField(_l("To"), validators=[Optional()])
+    date_from = TypedDateField(_l("From"), validators=[Optional()])
+    date_to = TypedDateField(_l("To"), validators=[Optional()])
 
 
 def _page_number() -> tuple[int, str | None]:
@@ -427,13 +428,15 @@ def audit_listing(number: int, size: int) -> tuple[AuditFilterForm, Any, int]:
             field.choices.append((value, value))
     if not form.validate():
         return form, None, 400
+    # a month or a year typed is a window: from its first day to its last
+    date_from, date_to = window(form.date_from.period, form.date_to.period)
     filters = uc.AuditFilter(
         entity=form.entity.data or None,
         entity_id=form.entity_id.data or None,
         action=form.action.data or None,
         user=form.user.data or None,
-        date_from=form.date_from.data,
-        date_to=form.date_to.data,
+        date_from=date_from,
+        date_to=date_to,
     )
     try:
         page = uc.list_events(db, filters, page=number, size=size)

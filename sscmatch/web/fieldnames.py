@@ -55,10 +55,6 @@ FIELD_LABELS: dict[str, Any] = {
 """Field code → its label. Codes no person fills (``version``) are absent: a message about one
 keeps the code."""
 
-DATE_HINT = _l("YYYY, YYYY-MM or YYYY-MM-DD")
-"""What a date field takes, shown under it."""
-
-
 def field_label(code: str) -> str:
     """The label of the field ``code`` in the reader's language (the code if it has none)."""
     label = FIELD_LABELS.get(code)

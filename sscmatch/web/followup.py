@@ -22,9 +22,10 @@ from sscmatch.db import StaleVersion
 from sscmatch.models import Commitment, StudyTour, User
 from sscmatch.web import stale_edit
 from sscmatch.web.access import SIGNED_IN, access
+from sscmatch.web.datefields import TypedDateField, ready_for_use_case
 from sscmatch.web.db import get_session
 from sscmatch.web.errors import flash_beside, page_status
-from sscmatch.web.fieldnames import DATE_HINT, FIELD_LABELS
+from sscmatch.web.fieldnames import FIELD_LABELS
 from sscmatch.web.fragments import render_kept
 from sscmatch.web.pageform import PageForm
 from sscmatch.web.templating import STATUS_LABELS
@@ -55,7 +56,7 @@ class UpdateForm(PageForm):
     version = HiddenField()
     status = SelectField(FIELD_LABELS["status"], choices=[])
     evidence = StringField(_l("Evidence (text or link)"), validators=[Optional()])
-    due = StringField(FIELD_LABELS["due"], validators=[Optional()], description=DATE_HINT)
+    due = TypedDateField(FIELD_LABELS["due"], validators=[Optional()])
     note = TextAreaField(FIELD_LABELS["note"], validators=[Optional(), Length(max=2000)])
 
 
@@ -148,7 +149,7 @@ def commitment(commitment_id: str) -> Any:
     if request.method == "POST":
         if not wf.can_update(k, current_user):
             abort(403, description=_("A focal point updates only their own country's commitments."))
-        if form.validate_on_submit():
+        if ready_for_use_case(form):
             try:
                 version = int(form.version.data or "0")
             except ValueError:

@@ -45,9 +45,10 @@ from sscmatch.vocab import Vocabulary, load_vocabulary
 from sscmatch.web import stale_edit
 from sscmatch.web.access import SIGNED_IN, access
 from sscmatch.web.conflict import duplicate_message
+from sscmatch.web.datefields import TypedDateField, ready_for_use_case
 from sscmatch.web.db import get_session
 from sscmatch.web.errors import error_text, flash_beside
-from sscmatch.web.fieldnames import DATE_HINT, FIELD_LABELS
+from sscmatch.web.fieldnames import FIELD_LABELS
 from sscmatch.web.pageform import PageForm
 from sscmatch.web.templating import (
     MATURITY_LABELS,
@@ -397,8 +398,8 @@ class _RecordForm(PageForm):
 
 class CapacityForm(_RecordForm):
     maturity = SelectField(_l("Maturity"), validate_choice=False)
-    available_from = StringField(FIELD_LABELS["available_from"], description=DATE_HINT)
-    available_to = StringField(FIELD_LABELS["available_to"], description=DATE_HINT)
+    available_from = TypedDateField(FIELD_LABELS["available_from"])
+    available_to = TypedDateField(FIELD_LABELS["available_to"])
     max_per_year = StringField(
         _l("Exchanges per year at most"), description=_l("Leave empty if there is no limit")
     )
@@ -426,8 +427,8 @@ class CapacityForm(_RecordForm):
 
 class NeedForm(_RecordForm):
     priority = SelectField(_l("Priority"), validate_choice=False)
-    desired_from = StringField(FIELD_LABELS["desired_from"], description=DATE_HINT)
-    desired_to = StringField(FIELD_LABELS["desired_to"], description=DATE_HINT)
+    desired_from = TypedDateField(FIELD_LABELS["desired_from"])
+    desired_to = TypedDateField(FIELD_LABELS["desired_to"])
     status = SelectField(_l("Status"), validate_choice=False)
 
     def prepare(self, vocab: Vocabulary, country: str | None) -> None:
@@ -529,7 +530,7 @@ def _edit(kind: str, record: Capacity | Need | None) -> Any:
     choose_country = current_user.role in base.EDITORS
     if request.method == "POST":
         status = 400  # the CSRF check failed unless _save says otherwise
-        if form.validate_on_submit():
+        if ready_for_use_case(form):
             status, target, stale = _save(kind, record, form, vocab, choose_country)
             if target is not None:
                 return redirect(target)

@@ -37,6 +37,7 @@ from sscmatch.schemas import CONSTITUENCIES
 from sscmatch.vocab import INTERFACE_LANGUAGES, load_vocabulary
 from sscmatch.web import stale_edit
 from sscmatch.web.access import access
+from sscmatch.web.datefields import TypedDateField, ready_for_use_case
 from sscmatch.web.pageform import PageForm
 from sscmatch.web.templating import CONSTITUENCY_LABELS, country_name, language_name, period
 from sscmatch.web.tours import _db, _refused, bp, tour_rates
@@ -81,8 +82,8 @@ class TourForm(PageForm):
     modality = SelectField(_l("Modality"), choices=[])
     objective = TextAreaField(_l("Objective"), validators=[Optional()])
     expected_change = TextAreaField(_l("Expected change"), validators=[Optional()])
-    start = StringField(_l("Start"), validators=[Optional()])
-    end = StringField(_l("End"), validators=[Optional()])
+    start = TypedDateField(_l("Start"), validators=[Optional()], partial=False)
+    end = TypedDateField(_l("End"), validators=[Optional()], partial=False)
     languages = CheckboxList(_l("Languages"), choices=[], validate_choice=False)
     interpretation = BooleanField(_l("Interpretation needed"))
     delegation = FieldList(
@@ -343,7 +344,7 @@ def edit(tour_id: str) -> Any:
         _choices(form, tour)
         return _render(form, tour)
     _choices(form, tour)
-    if not form.validate_on_submit():
+    if not ready_for_use_case(form):
         return _render(form, tour), 400
     generated = _generated(tour)
     delegation, member_rows = _delegation(form, generated)

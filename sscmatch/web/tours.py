@@ -36,9 +36,10 @@ from sscmatch.schemas import MAX_PAGE, whole_number
 from sscmatch.vocab import load_vocabulary
 from sscmatch.web.access import SIGNED_IN, access
 from sscmatch.web.conflict import conflict_message
+from sscmatch.web.datefields import TypedDateField, ready_for_use_case
 from sscmatch.web.db import get_session
 from sscmatch.web.errors import error_text, flash_beside, page_status, rollback
-from sscmatch.web.fieldnames import DATE_HINT, FIELD_LABELS
+from sscmatch.web.fieldnames import FIELD_LABELS
 from sscmatch.web.pageform import PageForm
 from sscmatch.web.templating import CONSTITUENCY_LABELS, STATUS_LABELS, country_name
 from sscmatch.web.tourtext import KIND_LABELS, MODALITY_LABELS, agenda_calendar, message
@@ -107,7 +108,7 @@ class CommitmentForm(PageForm):
     owner_country = SelectField(_l("Owner country"), choices=[])
     owner_institution = SelectField(_l("Owner institution"), choices=[], validators=[Optional()])
     description = TextAreaField(_l("What was committed"), validators=[DataRequired()])
-    due = StringField(FIELD_LABELS["due"], validators=[Optional()], description=DATE_HINT)
+    due = TypedDateField(FIELD_LABELS["due"], validators=[Optional()])
     status = SelectField(FIELD_LABELS["status"], choices=[])
     evidence = StringField(_l("Evidence (text or link)"), validators=[Optional()])
 
@@ -311,7 +312,7 @@ def add_commitment(tour_id: str) -> Any:
             ),
         )
     form = _commitment_form(tour, request.form)
-    if form.validate_on_submit():
+    if ready_for_use_case(form):
         try:
             k = commitments_wf.add_commitment(
                 db,

@@ -362,7 +362,8 @@ def test_audit_log_filters_newest_first_and_event_page(
 @pytest.mark.parametrize(
     ("query", "message"),
     [
-        ("date_from=2026-13-45", "Not a valid date value"),
+        ("date_from=2026-13-45", "is not a real date: there is no month 13"),
+        ("date_to=05/03/2026", "could be 5 March 2026 or 3 May 2026"),  # an English reader
         ("date_from=2026-05-02&date_to=2026-05-01", "The start date is after the end date."),
         ("user=ghost@test.org", "There is no user with this e-mail."),
         ("user=" + "9" * 23, "There is no user with this number."),  # beyond any id

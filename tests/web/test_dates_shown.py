@@ -1,5 +1,6 @@
 """Partial dates on pages are written in the reader's language ("marzo de 2014", "12 mars
-2014"), never as the ISO text the records keep ("2014-03"); forms keep the ISO text.
+2014"), never as the ISO text the records keep ("2014-03"); forms show a date as the reader
+types it (``15/03/2014``, :mod:`sscmatch.web.datefields`, walked by ``test_typed_dates.py``).
 
 Two checks of the class: every template that prints a date field passes it through the
 ``period`` filter (read from the templates' syntax trees, so a new ``{{ x.start }}`` fails), and
@@ -52,7 +53,7 @@ NOT_DATES = {
     ("registry/capacities.html", "c.created"),
     ("registry/needs.html", "n.created"),
 }
-FORM_NAMES = re.compile(r"(^|_)form$")  # form fields keep the ISO text so editing round-trips
+FORM_NAMES = re.compile(r"(^|_)form$")  # form fields: the reader's typing (test_typed_dates.py)
 ISO = re.compile(r"(?<![\d-])\d{4}-\d{2}(?:-\d{2})?(?![\d-])")
 LANGS = ("es", "fr")
 EXTRA_PAGES = ("/network/exchanges?node=GTM",)  # the network's list of a country's exchanges
