@@ -120,6 +120,7 @@ def parse_filters(args: Any, *, involving: str | None = None) -> wf.Filters:
         need=(args.get("need") or "").strip() or None,
         involving=involving,
         sort=(args.get("sort") or "score").strip(),
+        q=(args.get("q") or "").strip()[:200] or None,
     )
     wf.check_filters(filters)
     return filters
@@ -224,6 +225,8 @@ def my_proposals() -> Any:
         filters=filters,
         country=country,
         statuses=wf.STATUSES,
+        themes=_theme_choices(),
+        sorts=SORT_LABELS,
         fit_labels=FIT_LABELS,
         notes={r.proposal.id: wf.notes_by_side(r.proposal) for r in page.items},
         sides={r.proposal.id: wf.side_of(r.proposal, country) for r in page.items},

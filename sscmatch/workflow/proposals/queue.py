@@ -46,6 +46,7 @@ class Filters:
     need: str | None = None
     involving: str | None = None  # a focal point's country: provider or recipient
     sort: str = "score"
+    q: str | None = None  # words of the need's or the capacity's title (or their ids)
 
 
 SORTS = ("score", "score_asc", "date", "date_asc", "need")
@@ -128,7 +129,27 @@ def conditions_of(filters: Filters, viewer: Viewer) -> list[Any]:
         conditions.append(StoredProposal.run_id == filters.run_id)
     if filters.need:
         conditions.append(StoredProposal.need == filters.need)
+    if filters.q and filters.q.strip():
+        conditions.append(_mentions(filters.q.strip()))
     return conditions
+
+
+def _mentions(text: str) -> Any:
+    """Proposals whose need or capacity has ``text`` in its title or id (any case)."""
+    words = text.lower()
+
+    def having(model: Any) -> Any:
+        return select(model.id).where(
+            or_(
+                func.lower(model.title).contains(words, autoescape=True),
+                func.lower(model.id).contains(words, autoescape=True),
+            )
+        )
+
+    return or_(
+        col(StoredProposal.need).in_(having(Need)),
+        col(StoredProposal.capacity).in_(having(Capacity)),
+    )
 
 
 ORDERS: dict[str, list[Any]] = {
