@@ -105,8 +105,8 @@ def notices_listing(number: int, size: int) -> tuple[notices.NoticePage, Page[No
     (``unread``: only those not read yet; ``entity``: about that kind of record; a bad value:
     400 in the reader's language): what :func:`notices.for_user` counts and the page
     ``number`` of ``size`` of them. The page and its export share it."""
-    unread = choice_filter(request.args.get("unread"), tuple(UNREAD_VALUES))
-    entity = choice_filter(request.args.get("entity"), notices.ABOUT)
+    unread = choice_filter(request.args.get("unread"), tuple(UNREAD_VALUES), name="unread")
+    entity = choice_filter(request.args.get("entity"), notices.ABOUT, name="entity")
     found = notices.for_user(
         get_session(),
         current_user.id,

@@ -18,6 +18,7 @@ import re
 from typing import Any
 
 from sscmatch import dates
+from sscmatch.web import filterwords
 from sscmatch.web.fieldnames import FIELD_LABELS
 from sscmatch.web.templating import STATUS_LABELS, period
 from sscmatch.web.translate import gettext
@@ -142,6 +143,10 @@ def translated(text: str | None, *, on_its_own: bool = False) -> str:
                 values[name] = translated(value)  # a sentence of its own
             elif name == "what" and value in FIELD_LABELS:  # a field, named by its label
                 values[name] = str(FIELD_LABELS[value])
+            elif name == "known":  # the codes a filter takes, as words
+                values[name] = filterwords.value_words(value, found.groupdict().get("name"))
+            elif name == "name" and value in filterwords.FILTER_LABELS:  # a filter's label
+                values[name] = filterwords.filter_label(value)
             elif name in DATE_VALUES:
                 values[name] = period(value)
             elif value in STATUS_LABELS:

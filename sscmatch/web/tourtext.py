@@ -19,6 +19,7 @@ from typing import Any
 from sscmatch.dates import PartialDate, moment_words
 from sscmatch.models import StudyTour
 from sscmatch.vocab import Vocabulary, load_vocabulary
+from sscmatch.web import filterwords
 from sscmatch.web.messages import alone
 from sscmatch.web.templating import ROLE_LABELS, STATUS_LABELS, country_name, number, period
 from sscmatch.web.translate import current_lang, gettext
@@ -167,6 +168,10 @@ so never grouped ("from 1900 to 2100", not "1,900")."""
 
 
 def _param(name: str, value: Any) -> Any:
+    if name == "known" and isinstance(value, str):  # the codes a filter takes, as words
+        return filterwords.value_words(value)  # (message: the named filter's own first)
+    if name == "name" and value in filterwords.FILTER_LABELS:  # a filter, by its label
+        return filterwords.filter_label(value)
     if name in ("status", "to") and isinstance(value, str):
         return STATUS_LABELS.get(value, value)
     if name == "role" and isinstance(value, str):  # a role's code ("focal_point"), named
@@ -189,6 +194,8 @@ def message(text: str, params: Any = None, *, on_its_own: bool = False) -> str:
     ``on_its_own``: shown alone (a flash, the error page), so starting a sentence
     (:func:`sscmatch.web.messages.alone`), not after a field's name."""
     values = {k: _param(k, v) for k, v in dict(params or {}).items()}
+    if isinstance(values.get("known"), str):  # the filter's own words first
+        values["known"] = filterwords.value_words(params["known"], params.get("name"))
     template = gettext(text)
     if on_its_own:
         template = alone(template)

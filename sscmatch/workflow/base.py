@@ -123,19 +123,27 @@ def status_filter(
     )
 
 
+NAMED_CHOICE = N_("%(name)s: unknown choice %(value)s (expected %(known)s)")
+"""A filter of fixed choices refused, named (``name``: the argument, said by its label)."""
+
+
 def choice_filter(
     text: str | None,
     known: Sequence[str],
     error: type[BadParameter] = BadParameter,
     message: str = N_("unknown choice %(value)s (expected %(known)s)"),
+    name: str | None = None,
 ) -> str | None:
     """The value a list's filter of fixed choices names, one of ``known``; None when it names
-    none. Another raises ``error`` with ``message``."""
+    none. Another raises ``error`` with ``message``, or, given the filter's ``name`` (its query
+    argument), with :data:`NAMED_CHOICE`, which names it."""
     raw = (text or "").strip()
     if not raw:
         return None
     if raw in known:
         return raw
+    if name is not None:
+        raise error(NAMED_CHOICE, name=name, value=repr(raw[:40]), known=", ".join(known))
     raise error(message, value=repr(raw[:40]), known=", ".join(known))
 
 

@@ -42,14 +42,15 @@ class CommitmentFilter:
 
     def check(self) -> None:
         """Raise :class:`CommitmentBadFilter` for a value the list does not know."""
-        for value, known in (
-            (self.status, (*STATUSES, OPEN_STATUS)),
-            (self.origin, ORIGINS),
-            (self.when, WHENS),
+        for name, value, known in (
+            ("status", self.status, (*STATUSES, OPEN_STATUS)),
+            ("origin", self.origin, ORIGINS),
+            ("when", self.when, WHENS),
         ):
             if value is not None and value not in known:
                 raise CommitmentBadFilter(
-                    N_("unknown choice %(value)s (expected %(known)s)"),
+                    N_("%(name)s: unknown choice %(value)s (expected %(known)s)"),
+                    name=name,
                     value=repr(value),
                     known=", ".join(known),
                 )

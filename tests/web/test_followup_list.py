@@ -115,7 +115,8 @@ def test_the_list_filters_and_exports_what_it_shows(
     for bad in ("status=nope", "origin=elsewhere", "when=later", "page=0", "page=%C2%B2"):
         answer = sec.get(f"/followup/commitments?{bad}")
         assert answer.status_code == 400, bad
-    assert "Unknown choice" in sec.get("/followup/commitments?when=later").get_data(as_text=True)
+    refused = sec.get("/followup/commitments?when=later").get_data(as_text=True)
+    assert "Due: unknown choice &#39;later&#39; (expected Overdue, Due in" in refused  # labels
     assert sec.get("/followup/export.csv?when=later").status_code == 400
 
 

@@ -99,5 +99,8 @@ def test_a_value_at_the_start_is_left_as_it_was_given(app: Flask) -> None:
     assert alone("") == ""
     with app.test_request_context("/", headers={"Accept-Language": "es"}):
         said = error_text(DomainError("%(name)s must be a year such as 2015, not %(value)s",
+                                      name="x_code", value="'x'"))  # fmt: skip
+        assert said.startswith("x_code "), said  # a value as it was given
+        said = error_text(DomainError("%(name)s must be a year such as 2015, not %(value)s",
                                       name="year_from", value="'x'"))  # fmt: skip
-        assert said.startswith("year_from "), said  # the parameter as it was typed
+        assert said.startswith("Desde el año "), said  # a list's filter, by its label
