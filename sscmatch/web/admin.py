@@ -29,7 +29,7 @@ from sscmatch.db import StaleVersion
 from sscmatch.models import User
 from sscmatch.schemas import CONSTITUENCIES, MAX_PAGE, whole_number
 from sscmatch.vocab import load_vocabulary
-from sscmatch.web import stale_edit
+from sscmatch.web import admin_status, stale_edit
 from sscmatch.web.access import access
 from sscmatch.web.datefields import TypedDateField
 from sscmatch.web.db import get_session
@@ -336,6 +336,10 @@ def edit_user(user_id: int) -> Any:
         return _render_user(user, _edit_form_for(user), PasswordForm(formdata=None))
     form = EditUserForm()
     if form.validate_on_submit():
+        asked = admin_status.confirm_deactivation(db, user, form)  # confirmed first
+        if asked is not None:
+            return asked
+        was_active = user.active
         try:
             uc.update_user(
                 db,
@@ -360,9 +364,16 @@ def edit_user(user_id: int) -> Any:
             _attach(form, exc)
         else:
             db.commit()
-            flash(_("Changes saved."), "info")
+            admin_status.said_after(user, was_active)  # a deactivation offers its undo
             return redirect(url_for("admin.edit_user", user_id=user_id))
     return _render_user(user, form, PasswordForm(formdata=None), 400)
+
+
+@bp.post("/users/<int:user_id>/reactivate")
+@access("admin")
+def reactivate_user(user_id: int) -> Any:
+    """The undo of a deactivation (:mod:`sscmatch.web.admin_status`)."""
+    return admin_status.reactivate_user(user_id)
 
 
 @bp.post("/users/<int:user_id>/password")

@@ -5,14 +5,14 @@ one decision over many proposals.
 A first POST (without ``confirmed``) runs the use case in a savepoint that is rolled back, and
 shows what it would do: the exact proposals it would supersede, the need it would match or
 reopen, the tour it would draft or cancel, the proposals of a bulk action that changed
-meanwhile. The reason due is asked there again. The confirming POST makes the change on the
+meanwhile. The reason due is asked there again. (A study tour's steps are confirmed the same
+way: :mod:`sscmatch.web.tour_steps`.) The confirming POST makes the change on the
 versions the reviewer saw, so whatever changed in between is refused as a conflict (409).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -26,6 +26,7 @@ from sscmatch.models import Need, StudyTour, Veto
 from sscmatch.models import Proposal as StoredProposal
 from sscmatch.schemas import MAX_TEXT
 from sscmatch.web.access import access
+from sscmatch.web.confirm import confirm_page, preview
 from sscmatch.web.conflict import conflict_message
 from sscmatch.web.db import get_session
 from sscmatch.web.errors import error_text
@@ -39,25 +40,11 @@ from sscmatch.web.translate import ngettext
 from sscmatch.workflow import proposals as wf
 from sscmatch.workflow.base import country_filter
 
-T = TypeVar("T")
-R = TypeVar("R")
 PLACEHOLDER = "…"  # stands for a reason not typed yet while previewing
 
 
 def _db() -> Session:
     return get_session()
-
-
-def preview(db: Session, act: Callable[[], T], describe: Callable[[T], R]) -> R:
-    """What ``act`` would do: run it in a savepoint, describe it, roll it back."""
-    savepoint = db.begin_nested()
-    try:
-        result = act()
-        db.flush()
-        return describe(result)
-    finally:
-        savepoint.rollback()
-        db.expire_all()
 
 
 def _pair(p: StoredProposal) -> str:
@@ -189,49 +176,7 @@ OVERRIDE_REASON = {
 }
 
 
-def _confirm_page(
-    *,
-    title: str,
-    lines: list[str] | list[tuple[str, str | None]],
-    action: str,
-    back: str,
-    fields: dict[str, Any],
-    reason_label: Any = None,
-    reason: str = "",
-    offer_override: bool = False,
-    danger: bool = False,
-    warning: str | None = None,
-    reason_name: str = "reason",
-    reason_max: int = MAX_TEXT,
-    reason_error: str | None = None,
-    override_error: str | None = None,
-    override: bool = False,
-    override_label: Any = None,
-    override_reason: str = "",
-) -> Any:
-    """The confirmation of a consequential step: what will happen (each line with the choice it
-    holds under, shown or hidden for the choices made), the reasons due, each in its own labelled
-    field with its message beside it."""
-    return render_template(
-        "review/confirm.html",
-        title=title,
-        lines=[line if isinstance(line, tuple) else (line, None) for line in lines],
-        action=action,
-        back=back,
-        fields=fields,
-        reason_label=reason_label,
-        reason=reason,
-        offer_override=offer_override,
-        danger=danger,
-        warning=warning,
-        reason_name=reason_name,
-        reason_max=reason_max,
-        reason_error=reason_error,
-        override_error=override_error,
-        override=override,
-        override_label=override_label,
-        override_reason=override_reason,
-    )
+_confirm_page = confirm_page
 
 
 REQUIRED = _l("A reason is required.")
@@ -590,74 +535,3 @@ def reopen_need(need_id: str) -> Any:
     db.commit()
     flash(_("The need is open again."), "info")
     return redirect(back)
-
-
-# ----------------------------------------------------------------------------- study tours
-
-
-def confirm_tour_cancel(db: Session, tour_id: str, version: int, note: str | None) -> Any:
-    """Cancelling a study tour is confirmed first, with its reason (the form's ``note``): the
-    page says what will happen, worked out by cancelling it in a savepoint that is rolled back
-    (whether its need goes back to matching). Returns that page, or None when the request is
-    the confirmation with a reason, and the cancellation may go ahead."""
-    from sscmatch.workflow import tours as tours_wf
-
-    reason = (note or "").strip()
-    if request.form.get("confirmed") == "y" and reason:
-        return None
-    tour = db.get(StudyTour, tour_id)
-    if tour is None:
-        abort(404, description=_("There is no study tour %(id)s.", id=tour_id))
-
-    def describe(cancelled: StudyTour) -> list[str]:
-        lines = [_("Study tour %(id)s becomes cancelled.", id=cancelled.id)]
-        need = db.get(Need, cancelled.need) if cancelled.need else None
-        if need is not None and need.status == "open":
-            lines.append(
-                _(
-                    "Its need %(need)s is open again: later match runs propose providers for it.",
-                    need=need.id,
-                )
-            )
-        elif need is not None:
-            lines.append(
-                _(
-                    "Its need %(need)s stays %(status)s.",
-                    need=need.id,
-                    status=_status(need.status),
-                )
-            )
-        lines.append(_("Its commitments stay as they are."))
-        return lines
-
-    back = url_for("tours.show", tour_id=tour_id)
-    try:
-        lines = preview(
-            db,
-            lambda: tours_wf.transition(
-                db,
-                tour_id,
-                "cancelled",
-                version=version,
-                user=current_user,
-                note=reason or PLACEHOLDER,
-            ),
-            describe,
-        )
-    except (tours_wf.TourError, StaleVersion):
-        return None  # refused: the real step says why, as it would without a confirmation
-    confirmed = request.form.get("confirmed") == "y"
-    if confirmed:
-        flash(_("Nothing was saved: %(why)s", why=_("A reason is required.")), "error")
-    return _confirm_page(
-        title=_("Cancel study tour %(id)s?", id=tour_id),
-        lines=lines,
-        action=url_for("tours.change_status", tour_id=tour_id),
-        back=back,
-        fields={"version": version, "to": "cancelled"},
-        reason_label=_l("Why is the study tour cancelled?"),
-        reason=reason,
-        danger=True,
-        reason_name="note",
-        reason_max=500,
-    ), (400 if confirmed else 200)

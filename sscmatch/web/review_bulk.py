@@ -14,9 +14,10 @@ from sqlmodel import col, select
 
 from sscmatch.models import Proposal as StoredProposal
 from sscmatch.web.access import access
+from sscmatch.web.confirm import preview
 from sscmatch.web.errors import error_text
 from sscmatch.web.review import STAFF, bp, page_number, parse_filters
-from sscmatch.web.review_actions import PLACEHOLDER, REQUIRED, ReasonForm, _db, preview
+from sscmatch.web.review_actions import PLACEHOLDER, REQUIRED, ReasonForm, _db
 from sscmatch.web.translate import gettext as _
 from sscmatch.web.translate import ngettext
 from sscmatch.workflow import proposals as wf

@@ -145,6 +145,7 @@ ENTITY_LABELS: dict[str, Any] = {
 }
 ACTION_LABELS: dict[str, Any] = {
     "accept": _l("accept"),
+    "agree": _l("agree (for one country)"),
     "change_password": _l("change password"),
     "change_language": _l("change language"),
     "comment": _l("comment"),
@@ -625,8 +626,10 @@ def init_app(app: Flask) -> None:
         demo_accounts=lambda: DEMO_ACCOUNTS if app.config.get("DEMO") else (),
     )
     from sscmatch.web import tourtext
+    from sscmatch.web.confirm import undo_offered
 
     app.jinja_env.globals.update(
+        undo_offered=undo_offered,
         tour_text=tourtext.tour_text,
         cost_item=tourtext.cost_item,
         cost_basis=tourtext.cost_basis,

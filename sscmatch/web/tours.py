@@ -1,5 +1,8 @@
 """Study tour pages (blueprint ``tours``): list, page, edit, status, commitments, brief, .ics.
 
+A status step that cannot be undone is confirmed first; the others offer their undo
+(:mod:`sscmatch.web.tour_steps`).
+
 Every signed-in role reads tours; the secretariat and the focal points of the host and visiting
 countries edit them (checked in :mod:`sscmatch.workflow.tours`).
 """
@@ -34,6 +37,7 @@ from sscmatch.db import StaleVersion
 from sscmatch.models import Institution, Proposal, StudyTour
 from sscmatch.schemas import MAX_PAGE, whole_number
 from sscmatch.vocab import load_vocabulary
+from sscmatch.web import tour_steps
 from sscmatch.web.access import SIGNED_IN, access
 from sscmatch.web.conflict import conflict_message
 from sscmatch.web.datefields import TypedDateField, ready_for_use_case
@@ -185,6 +189,8 @@ def _tour_context(tour: StudyTour) -> dict[str, Any]:
         ),
         "can_edit": wf.can_edit_tour(tour, current_user),
         "transitions": _steps(tour),
+        "agreement": tour_steps.agreement_lines(db, tour),
+        "confirmed_steps": wf.CONFIRMED_STEPS,
         "kind_labels": KIND_LABELS,
         "modality_labels": MODALITY_LABELS,
         "days": wf.tour_days(tour),
@@ -273,17 +279,16 @@ def change_status(tour_id: str) -> Any:
         version = int(form.version.data or "0")
     except ValueError:
         version = 0
-    if form.to.data == "cancelled":  # confirmed first, with its reason (issue 14)
-        from sscmatch.web.review_actions import confirm_tour_cancel
-
-        asked = confirm_tour_cancel(db, tour_id, version, form.note.data)
-        if asked is not None:
-            return asked
+    to = form.to.data or ""
+    asked = tour_steps.confirm_step(db, tour_id, to, version, form.note.data, today())
+    if asked is not None:
+        return asked
     try:
+        before = wf.get_tour(db, tour_id).status
         tour = wf.transition(
             db,
             tour_id,
-            form.to.data or "",
+            to,
             version=version,
             user=current_user,
             today=today(),
@@ -293,8 +298,7 @@ def change_status(tour_id: str) -> Any:
         _refused(exc)
         return redirect(url_for("tours.show", tour_id=tour_id)), 303
     db.commit()
-    label = STATUS_LABELS.get(tour.status, tour.status)
-    flash(_("The study tour is now %(status)s.", status=label), "info")
+    tour_steps.said_after(tour, before, to)
     return redirect(url_for("tours.show", tour_id=tour.id))
 
 

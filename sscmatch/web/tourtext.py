@@ -174,6 +174,8 @@ def _param(name: str, value: Any) -> Any:
         return filterwords.filter_label(value)
     if name in ("status", "to") and isinstance(value, str):
         return STATUS_LABELS.get(value, value)
+    if name.endswith("_country") and isinstance(value, str):  # a country's code, named
+        return country_name(value)
     if name == "role" and isinstance(value, str):  # a role's code ("focal_point"), named
         return ROLE_LABELS.get(value, value)
     if isinstance(value, PartialDate) or (

@@ -471,7 +471,9 @@ def test_2_study_tour_and_commitments(
     overdue_what = commitments[1][1]
     expect(sec.locator("table.commitments tr.overdue", has_text=overdue_what)).to_have_count(1)
 
-    sec.get_by_role("button", name="Mark completed").click()
+    sec.get_by_role("button", name="Mark completed…").click()  # it cannot be undone: confirmed
+    expect(sec.get_by_text("This step cannot be undone.")).to_be_visible()
+    sec.get_by_role("button", name="Confirm").click()
     _says(sec, "The study tour is now completed.")
     shot(sec, "tour-completed")
 
@@ -597,7 +599,9 @@ def test_2_study_tour_and_commitments(
         expect(gtm.locator(f"dl.facts .badge-{status}")).to_have_count(1)
     shot(gtm, "commitments-settled")
     sec.goto(f"/tours/{tour_id}")
-    sec.get_by_role("button", name="Mark closed").click()
+    sec.get_by_role("button", name="Mark closed…").click()  # it cannot be undone: confirmed
+    expect(sec.get_by_text("This step cannot be undone.")).to_be_visible()
+    sec.get_by_role("button", name="Confirm").click()
     _says(sec, "The study tour is now closed.")
     expect(sec.locator("dl.facts .badge-closed")).to_have_count(1)
     expect(sec.get_by_role("button", name=re.compile("^Mark "))).to_have_count(0)  # final

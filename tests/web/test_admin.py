@@ -196,8 +196,11 @@ def test_edit_role_country_and_active(app: Flask, as_user: Any, users: dict[str,
     assert "Role and profile" in page and "analyst@test.org" in page
     data = _edit_data(app, uid, role="focal_point", country="CRI", constituency="employers")
     data["language"] = "fr"
-    data.pop("active")  # unticked: deactivate
-    response = client.post(f"/admin/users/{uid}", data=data)
+    data.pop("active")  # unticked: deactivate, confirmed first (test_consequential_steps.py)
+    asked = client.post(f"/admin/users/{uid}", data=data)
+    assert asked.status_code == 200 and b"Deactivate the account of analyst@test.org?" in asked.data
+    assert _user(app, "analyst@test.org").active and _events(app, "update") == []
+    response = client.post(f"/admin/users/{uid}", data={**data, "confirmed": "y"})
     assert response.status_code == 302
     user = _user(app, "analyst@test.org")
     assert (user.role, user.country, user.constituency, user.language, user.active) == (

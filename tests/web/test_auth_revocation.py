@@ -117,7 +117,7 @@ def _country_change(app: Flask, users: dict[str, int], held: Held) -> None:
 
 
 def _deactivation(app: Flask, users: dict[str, int], held: Held) -> None:
-    _admin_edit(app, users, active=None)  # the checkbox left unticked
+    _admin_edit(app, users, active=None, confirmed="y")  # the box left unticked, confirmed
 
 
 def _harmless_edit(app: Flask, users: dict[str, int], held: Held) -> None:

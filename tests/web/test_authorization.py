@@ -134,6 +134,7 @@ POLICY: dict[str, dict[str, set[str]]] = {
     "admin.edit_user": {"GET": {"admin"}, "POST": {"admin"}},
     "admin.reset_password": {"POST": {"admin"}},
     "admin.unlock_user": {"POST": {"admin"}},
+    "admin.reactivate_user": {"POST": {"admin"}},
     "admin.audit": {"GET": {"admin"}},
     "admin.audit_event": {"GET": {"admin"}},
     "admin.import_page": {"GET": STAFF, "POST": STAFF},

@@ -236,7 +236,10 @@ def test_status_buttons_and_illegal_move(app: Flask, as_user: Any, tour_id: str)
     )
     assert b"A draft study tour cannot become completed" in bad.data  # a flash starts a sentence
     for n, to in enumerate(("proposed", "agreed", "scheduled", "completed"), 1):
-        r = sec.post(f"/tours/{tour_id}/status", data={"version": str(n), "to": to})
+        data = {"version": str(n), "to": to}
+        if to == "completed":  # confirmed first (tests/web/test_consequential_steps.py)
+            data["confirmed"] = "y"
+        r = sec.post(f"/tours/{tour_id}/status", data=data)
         assert r.status_code == 302, (to, r.data[:300])
     assert _tour(app, tour_id).status == "completed"
     page = sec.get(f"/tours/{tour_id}")

@@ -325,6 +325,10 @@ def test_state_machine_refuses_illegal_moves(session: Session, tour: StudyTour) 
     focal_gtm = wf.User(id=None, role="focal_point", country="GTM")
     t = wf.transition(session, tour.id, "proposed", version=tour.version, user=focal_gtm)
     t = wf.transition(session, tour.id, "agreed", version=t.version, user=focal_gtm)
+    assert t.status == "proposed"  # Guatemala's agreement; Brazil's is awaited
+    focal_bra = wf.User(id=None, role="focal_point", country="BRA")
+    t = wf.transition(session, tour.id, "agreed", version=t.version, user=focal_bra)
+    assert t.status == "agreed"
     with pytest.raises(wf.TourForbidden, match="only the secretariat"):
         wf.transition(session, tour.id, "scheduled", version=t.version, user=focal_gtm)
     with pytest.raises(wf.TourForbidden):
@@ -355,6 +359,8 @@ def test_state_machine_refuses_illegal_moves(session: Session, tour: StudyTour) 
     assert actions == [
         "draft",
         "status:proposed",
+        "agree",
+        "agree",
         "status:agreed",
         "status:scheduled",
         "status:cancelled",

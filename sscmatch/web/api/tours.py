@@ -159,6 +159,10 @@ class TourRecord(TourSummary):
     funders: list[str]
     themes: list[str]
     transitions: list[str]
+    agreed_by: list[str] = Field(
+        description="the countries that have agreed to the tour (both once it is agreed; while "
+        "it is proposed, the side(s) whose focal point has agreed)"
+    )
 
 
 class HistoryStep(BaseModel):
@@ -225,6 +229,7 @@ def tour_json(tour: StudyTour, full: bool = False) -> dict[str, Any]:
         funders=tour.funders,
         themes=themes,
         transitions=list(wf.TRANSITIONS.get(tour.status, ())),
+        agreed_by=[wf.country_of(tour, side) for side in wf.agreement(db, tour).agreed],
     ).model_dump(mode="json")
 
 
@@ -416,17 +421,22 @@ def api_update_tour(tour_id: str, body: TourUpdate) -> Any:
     body=TourTransition,
     guard=_guard_tour,
     responses={
-        "200": "the tour",
+        "200": "the tour, moved",
+        "202": "the tour, still proposed: the focal point's country has agreed, the other "
+        "country's agreement is awaited (agreed_by names who has agreed)",
         "403": "not allowed",
         "404": "unknown tour",
-        "409": "illegal transition or stale version",
+        "409": "illegal transition, this country has already agreed, or stale version",
     },
 )
 def api_transition(tour_id: str, body: TourTransition) -> Any:
     """Move a tour to another status: draft → proposed → agreed → scheduled → completed →
     closed, or cancelled. Completing it records the exchange.
 
-    Focal points of the two countries move draft → proposed and proposed → agreed."""
+    Focal points of the two countries move draft → proposed and proposed → agreed; a focal
+    point's "agreed" records their country's agreement, and the tour becomes agreed when the
+    other country has agreed too (202 until then); the secretariat's moves it at once. A
+    script states what it wants: no confirmation is asked here, unlike on the pages."""
     db = get_session()
     tour = wf.transition(
         db,
@@ -438,7 +448,7 @@ def api_transition(tour_id: str, body: TourTransition) -> Any:
         note=body.note,
     )
     db.commit()
-    return jsonify(tour_json(tour, full=True))
+    return jsonify(tour_json(tour, full=True)), (200 if tour.status == body.to else 202)
 
 
 @bp.get("/tours/<tour_id>/commitments")

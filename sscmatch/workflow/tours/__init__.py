@@ -16,6 +16,7 @@ Everything is re-exported here, so ``from sscmatch.workflow import tours`` reads
 from __future__ import annotations
 
 from sscmatch.workflow.base import EDITORS, N_, Actor, Page, User
+from sscmatch.workflow.tours.agreement import Agreement, agreement, country_of, side_of
 from sscmatch.workflow.tours.base import (
     MAX_DAYS,
     MAX_LANGUAGES,
@@ -52,6 +53,7 @@ from sscmatch.workflow.tours.drafting import (
     suggest_funders,
 )
 from sscmatch.workflow.tours.lifecycle import (
+    CONFIRMED_STEPS,
     FOCAL_POINT_TRANSITIONS,
     OPEN_STATUSES,
     STATUSES,
@@ -69,6 +71,7 @@ from sscmatch.workflow.tours.lifecycle import (
     steps,
     themes_of,
     transition,
+    undone_by,
     update_tour,
 )
 from sscmatch.workflow.tours.programme import (
@@ -89,6 +92,7 @@ from sscmatch.workflow.tours.programme import (
 )
 
 __all__ = [
+    "CONFIRMED_STEPS",
     "COST_ITEMS",
     "DEFAULT_DAYS",
     "DEFAULT_RATES",
@@ -115,6 +119,7 @@ __all__ = [
     "TRIPARTITE_THEMES",
     "VIRTUAL_DAYS",
     "Actor",
+    "Agreement",
     "Page",
     "Problem",
     "TourBadFilter",
@@ -126,11 +131,13 @@ __all__ = [
     "TourProblems",
     "User",
     "agenda_ics",
+    "agreement",
     "allowed_transitions",
     "build_agenda",
     "can_edit_tour",
     "choose_dates",
     "cost_for",
+    "country_of",
     "create_tour",
     "default_delegation",
     "delegation_problems",
@@ -146,12 +153,14 @@ __all__ = [
     "rates",
     "record_exchange",
     "reopen_need_of",
+    "side_of",
     "step_refusal",
     "steps",
     "suggest_funders",
     "themes_of",
     "tour_days",
     "transition",
+    "undone_by",
     "update_tour",
     "validate_agenda",
     "validate_delegation",

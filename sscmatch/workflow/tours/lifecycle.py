@@ -5,6 +5,15 @@
 :class:`~sscmatch.models.Exchange` (the graph the matcher learns from); closing it needs every
 commitment decided (fulfilled or dropped).
 
+**Undo and confirmation.** A step is undone by the step back (:func:`undone_by`: agreed →
+proposed undoes proposed → agreed, and the other way round). The steps with no step back
+(:data:`CONFIRMED_STEPS`: completed, closed, cancelled) cannot be undone, so the pages confirm them
+first, saying what will happen; the others are taken at once and offer their undo.
+
+**Agreement.** A tour is agreed when both countries have agreed to it: a focal point's "agreed"
+records their side's (:mod:`.agreement`), and the tour moves when the other side has agreed too;
+the secretariat's moves it at once (it records the agreement for both).
+
 **Editing** checks the whole edit and reports every problem at once (:class:`TourProblems`, each
 naming its field): the dates (real days, in order, within :data:`MAX_TOUR_DAYS`, and inside the
 need's window when it states one), the agenda (its days inside the tour), the delegation (known
@@ -29,6 +38,13 @@ from sscmatch.schemas import MAX_DESCRIPTION, MAX_ITEMS, MAX_TITLE
 from sscmatch.vocab import Vocabulary, load_vocabulary
 from sscmatch.workflow.audit import change_status, record_event, snapshot
 from sscmatch.workflow.base import EDITORS, N_, Actor, Page, can_edit, country_filter
+from sscmatch.workflow.tours.agreement import (
+    TourAlreadyAgreed,
+    agreement,
+    country_of,
+    record_agreement,
+    side_of,
+)
 from sscmatch.workflow.tours.base import (
     MAX_LANGUAGES,
     MAX_TOUR_DAYS,
@@ -59,6 +75,26 @@ TRANSITIONS: Mapping[str, tuple[str, ...]] = {
 # Transitions the focal points of the host and visiting countries may make themselves (the
 # secretariat and admins may make every legal one).
 FOCAL_POINT_TRANSITIONS = frozenset({("draft", "proposed"), ("proposed", "agreed")})
+
+
+def undone_by(before: str, after: str) -> str | None:
+    """The status that undoes the step ``before`` → ``after`` (the step back, when
+    :data:`TRANSITIONS` has it), or None: the step cannot be undone.
+
+    >>> undone_by("proposed", "agreed"), undone_by("scheduled", "completed")
+    ('proposed', None)
+    """
+    return before if before in TRANSITIONS.get(after, ()) else None
+
+
+# The steps that cannot be undone: confirmed before they are taken (completed records the
+# exchange the matcher learns from; closed and cancelled are final).
+CONFIRMED_STEPS = frozenset(
+    (before, after)
+    for before, targets in TRANSITIONS.items()
+    for after in targets
+    if undone_by(before, after) is None
+)
 
 
 def themes_of(session: Session, tour: StudyTour) -> list[str]:
@@ -170,8 +206,30 @@ def steps(
     session: Session, tour: StudyTour, user: Actor, today: date | None = None
 ) -> list[tuple[str, TourConflict | None]]:
     """Every status ``user`` may move ``tour`` to (:func:`allowed_transitions`), each with why it
-    cannot be taken now (:func:`step_refusal`), or None when it can."""
-    return [(to, step_refusal(session, tour, to, today)) for to in allowed_transitions(tour, user)]
+    cannot be taken now (:func:`step_refusal`, or their side has already agreed), or None when
+    it can."""
+    return [
+        (to, agreement_refusal(session, tour, to, user) or step_refusal(session, tour, to, today))
+        for to in allowed_transitions(tour, user)
+    ]
+
+
+def agreement_refusal(
+    session: Session, tour: StudyTour, to: str, user: Actor
+) -> TourConflict | None:
+    """A focal point whose side has already agreed to ``tour`` waits for the other side."""
+    side = side_of(tour, user) if to == "agreed" and tour.status == "proposed" else None
+    if side is None or not agreement(session, tour).has(side):
+        return None
+    other = "visiting" if side == "host" else "host"
+    return TourAlreadyAgreed(
+        N_(
+            "%(side_country)s has already agreed; the study tour becomes agreed when "
+            "%(awaited_country)s agrees too, or when the secretariat records it"
+        ),
+        side_country=country_of(tour, side),
+        awaited_country=country_of(tour, other),
+    )
 
 
 @dataclass
@@ -426,7 +484,10 @@ def transition(
     today: date | None = None,
     note: str | None = None,
 ) -> StudyTour:
-    """Move a tour along :data:`TRANSITIONS`; completing it records the Exchange."""
+    """Move a tour along :data:`TRANSITIONS`; completing it records the Exchange.
+
+    A focal point's step to agreed records their side's agreement; the tour stays proposed until
+    the other side has agreed too (the caller sees it by the status returned)."""
     vocab = vocab or load_vocabulary()
     tour = get_tour(session, tour_id)
     _check_guard(tour, user, version)
@@ -456,9 +517,12 @@ def transition(
             status=tour.status,
             to=to,
         )
-    refusal = step_refusal(session, tour, to, today)
+    refusal = agreement_refusal(session, tour, to, user) or step_refusal(session, tour, to, today)
     if refusal is not None:
         raise refusal
+    side = side_of(tour, user) if to == "agreed" else None
+    if side is not None and record_agreement(session, tour, side, user.id, note).awaited:
+        return tour  # the other side has not agreed yet
     before = snapshot(tour)
     tour.status = to
     tour.updated_at = utcnow()
