@@ -341,18 +341,7 @@ def edit_user(user_id: int) -> Any:
             return asked
         was_active = user.active
         try:
-            uc.update_user(
-                db,
-                current_user.id,
-                user_id,
-                version=form.version.data,
-                name=form.name.data or "",
-                role=form.role.data or "",
-                country=form.country.data or None,
-                constituency=form.constituency.data or None,
-                language=form.language.data or BROWSER_LANGUAGE,
-                active=bool(form.active.data),
-            )
+            admin_status.save_profile(db, user_id, form, active=bool(form.active.data))
         except StaleVersion as exc:
             db.rollback()
             # the typed values stay, beside what the other admin changed (sscmatch.web.stale_edit)

@@ -36,7 +36,8 @@ class VersionForm(PageForm):
     version = HiddenField()
 
 
-def _update(db: Any, user_id: int, form: Any, active: bool) -> Any:
+def save_profile(db: Any, user_id: int, form: Any, *, active: bool) -> Any:
+    """Save the user page's profile form (``active`` as given): the edit and its dry run."""
     return uc.update_user(
         db,
         current_user.id,
@@ -64,7 +65,7 @@ def confirm_deactivation(db: Any, user: Any, form: Any) -> Any:
         return None
     email, before = user.email, _profile(user)
     try:
-        others = preview(db, lambda: _update(db, user.id, form, False), _profile) != {
+        others = preview(db, lambda: save_profile(db, user.id, form, active=False), _profile) != {
             **before,
             "active": False,
         }
