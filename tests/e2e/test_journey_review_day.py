@@ -174,7 +174,12 @@ def test_secretariat_reviews_a_day_on_a_phone(
     page.goto(f"/review/needs/{one}")
     _decide(page, first, "accept")
     _focused_on(page, "input[name=override]")
+    # what will happen follows the box (static/js/confirm-choices.js): nothing until it is ticked
+    expect(page.locator("[data-when=override]").first).to_be_hidden()
+    expect(page.locator("[data-when=no-override]")).to_be_visible()
     page.keyboard.press("Space")
+    expect(page.locator("[data-when=override]").first).to_be_visible()
+    expect(page.locator("[data-when=no-override]")).to_be_hidden()
     page.keyboard.press("Tab")
     shot(page, "accept-needs-the-override")
     _confirm(page, "Confirmado por teléfono." if lang == "es" else "Confirmed by phone.")
