@@ -152,6 +152,11 @@ def walk_deactivation(app: Flask, as_user: Any, users: dict[str, int]) -> None:
         version = user.version
     shown = admin.get(f"/admin/users/{uid}").get_data(as_text=True)
     assert "is deactivated" in shown and f"/admin/users/{uid}/reactivate" in shown
+    stale = admin.post(f"/admin/users/{uid}/reactivate", data={"version": version - 1})
+    assert stale.status_code == 303  # changed meanwhile: said on the page, nothing done
+    assert "changed by someone else" in admin.get(f"/admin/users/{uid}").get_data(as_text=True)
+    with Session(app.extensions["sscmatch.engine"]) as s:
+        assert not s.get(User, uid).active  # type: ignore[union-attr]
     back = admin.post(f"/admin/users/{uid}/reactivate", data={"version": version})
     assert back.status_code == 302
     with Session(app.extensions["sscmatch.engine"]) as s:
