@@ -31,6 +31,7 @@ FILTER_LABELS: dict[str, Any] = {
     "unread": _l("Only those not read yet"),
     "entity": _l("About"),
     "modality": _l("Modality"),
+    "by": _l("Started by"),
 }
 """A list's query argument → the filter's label."""
 

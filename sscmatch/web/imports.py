@@ -191,7 +191,7 @@ def imports_listing(number: int, size: int) -> Page[tuple[Job, str]]:
     under the request's filters (``status`` of its job, ``by``: who started it; a bad value:
     400 in the reader's language); the import page and its export share it."""
     status = status_filter(request.args.get("status"), IMPORT_STATUSES)
-    by = user_filter(request.args.get("by"))
+    by = user_filter(request.args.get("by"), name="by")
     where = [col(Job.kind) == "import"]
     if status:
         where.append(col(Job.status) == status)
@@ -220,7 +220,7 @@ def _form_page(form: ImportForm, problems: list[str], status: int) -> Any:
         page=imports_listing(page_arg(), page_size()),
         filters={
             "status": request.args.get("status") or None,
-            "by": user_filter(request.args.get("by")),
+            "by": user_filter(request.args.get("by"), name="by"),
         },
         statuses=IMPORT_STATUSES,
         starters=starters(db, Job, kind="import"),

@@ -239,7 +239,7 @@ def work_filters() -> tuple[str | None, int | None]:
     """The status and the starter (``by``: a user's number) that the list of runs or of
     calibrations is filtered by (a bad value: 400 in the reader's language)."""
     return status_filter(request.args.get("status"), RUN_STATUSES), user_filter(
-        request.args.get("by")
+        request.args.get("by"), name="by"
     )
 
 

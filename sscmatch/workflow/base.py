@@ -147,15 +147,24 @@ def choice_filter(
     raise error(message, value=repr(raw[:40]), known=", ".join(known))
 
 
-def user_filter(text: str | None, error: type[BadParameter] = BadParameter) -> int | None:
+def user_filter(
+    text: str | None, error: type[BadParameter] = BadParameter, name: str | None = None
+) -> int | None:
     """The user a list's "by" filter names, by their number; None when it names none. A value
-    that is not a user's number raises ``error``."""
+    that is not a user's number raises ``error`` (naming the filter ``name``, its argument,
+    when given)."""
     raw = (text or "").strip()
     if not raw:
         return None
     number = whole_number(raw)
     if number is not None:
         return number
+    if name is not None:
+        raise error(
+            N_("%(name)s: unknown user %(value)s (expected a user's number)"),
+            name=name,
+            value=repr(raw[:40]),
+        )
     raise error(N_("unknown user %(value)s (expected a user's number)"), value=repr(raw[:40]))
 
 

@@ -40,6 +40,34 @@ def _codes(html: str) -> set[str]:
     return {c for c in codes if len(c) > 2 and c not in ("csrf_token", "lang", "next", "q")}
 
 
+def _labels(html: str) -> dict[str, str]:
+    """Each filter's label as its page shows it, by its argument."""
+    out = {}
+    for form in _filter_forms(html):
+        labels = dict(re.findall(r'<label[^>]*for="([^"]+)"[^>]*>([^<]+)<', form))
+        for tag in re.findall(r"<(?:input|select)\b[^>]*>", form):
+            name, ident = re.search(r'name="([^"]+)"', tag), re.search(r'id="([^"]+)"', tag)
+            if name and ident and ident.group(1) in labels:
+                out[name.group(1)] = labels[ident.group(1)].strip()
+    return out
+
+
+def _names(said: str, label: str) -> bool:
+    """Whether ``said`` names the filter ``label``: a word of it, or that word's stem
+    ("Ordenar" → "Orden desconocido"; "Otro país (código)" → "País desconocido")."""
+    words = [w.lower() for w in re.findall(r"\w+", label) if len(w) >= 3] or [label.lower()]
+    return any(w[: max(4, len(w) - 3)] in said.lower() for w in words)
+
+
+def _beside(html: str, name: str) -> bool:
+    """Whether the refused page marks the filter ``name`` itself (its problem beside it, under
+    its label)."""
+    return any(
+        f'name="{name}"' in tag and 'aria-invalid="true"' in tag
+        for tag in re.findall(r"<(?:input|select|textarea)\b[^>]*>", html)
+    )
+
+
 def test_every_refused_filter_names_the_filter_and_its_values_as_the_page_does(
     seeded_world: Walk,
 ) -> None:
@@ -62,6 +90,7 @@ def test_every_refused_filter_names_the_filter_and_its_values_as_the_page_does(
         shown = set(visible_texts(plain))
         words = set(re.findall(r"\w+", " ".join(shown).lower()))
         names = {n for f in _filter_forms(plain) for n in re.findall(r'\bname="([^"]+)"', f)}
+        labels = _labels(plain)
         tries = dict(BAD)
         tries.update({n: "bogus" for n in names if n not in tries})
         for name, value in tries.items():
@@ -79,6 +108,11 @@ def test_every_refused_filter_names_the_filter_and_its_values_as_the_page_does(
                 and c.lower() not in words
                 and re.search(rf"(?<![\w']){re.escape(c)}(?![\w'])", said)
             }
+            beside = _beside(answer.get_data(as_text=True), name)
+            if name in labels and not beside and not _names(said, labels[name]):
+                wrong.append(
+                    f"{lang} {rule}?{name}={value}: not named {labels[name]!r}: {said[:200]!r}"
+                )
             if found:
                 wrong.append(f"{lang} {rule}?{name}={value}: {sorted(found)} in {said[:300]!r}")
         client.post("/language", data={"lang": "en", "next": "/"})
