@@ -16,7 +16,6 @@ from flask_login import current_user
 from wtforms import (
     BooleanField,
     EmailField,
-    Form,
     HiddenField,
     PasswordField,
     SelectField,
@@ -35,7 +34,7 @@ from sscmatch.web.datefields import TypedDateField
 from sscmatch.web.db import get_session
 from sscmatch.web.errors import error_text
 from sscmatch.web.i18n import language_choices
-from sscmatch.web.pageform import PageForm
+from sscmatch.web.pageform import PageForm, PlainForm
 from sscmatch.web.templating import ENTITY_LABELS, ROLE_LABELS, action_label, lang, name_order
 from sscmatch.web.translate import gettext as _
 from sscmatch.web.translate import lazy_gettext as _l
@@ -175,7 +174,7 @@ class ActionForm(PageForm):
     """A button that changes something: only the CSRF token."""
 
 
-class UserFilterForm(Form):  # type: ignore[misc]
+class UserFilterForm(PlainForm):
     role = SelectField(_l("Role"), validators=[Optional()])
     country = SelectField(_l("Country"), validators=[Optional()])
     active = SelectField(_l("Status"), validators=[Optional()])
@@ -187,7 +186,7 @@ class UserFilterForm(Form):  # type: ignore[misc]
         self.active.choices = [("", _("any")), ("yes", _("active")), ("no", _("inactive"))]
 
 
-class AuditFilterForm(Form):  # type: ignore[misc]
+class AuditFilterForm(PlainForm):
     entity = SelectField(_l("Record type"), validators=[Optional()])
     entity_id = StringField(_l("Record id"), validators=[Optional(), Length(max=80)])
     action = SelectField(_l("Action"), validators=[Optional()])

@@ -22,8 +22,10 @@ from typing import Any
 from flask import abort, g, request
 from flask_wtf import FlaskForm
 from flask_wtf.form import _Auto, _is_submitted
+from flask_wtf.i18n import translations as wtforms_translations
 from sqlalchemy import event
 from werkzeug.datastructures import CombinedMultiDict, ImmutableMultiDict
+from wtforms import Form
 
 from sscmatch.web.db import get_session
 from sscmatch.web.translate import lazy_gettext as _l
@@ -103,3 +105,16 @@ class PageForm(FlaskForm):  # type: ignore[misc]
             self._errors = None  # form.errors gathers the fields' again
             valid = False
         return valid
+
+
+class PlainForm(Form):  # type: ignore[misc]
+    """The base of a form that is not posted on its own: a list's filters read from the address,
+    a row of a tour's agenda or delegation (a ``FormField`` builds its rows with their own
+    meta, not the page form's). WTForms' own messages ("Not a valid choice.") come in the
+    request's language as they do in a :class:`PageForm` (Flask-WTF's catalogue lookup); a plain
+    ``wtforms.Form`` has none and said them in English on every page
+    (``tests/web/test_form_messages_translated.py`` walks every form class)."""
+
+    class Meta:
+        def get_translations(self, form: Any) -> Any:
+            return wtforms_translations

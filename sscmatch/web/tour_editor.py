@@ -19,7 +19,6 @@ from sqlmodel import col, select
 from wtforms import (
     BooleanField,
     FieldList,
-    Form,
     FormField,
     HiddenField,
     SelectField,
@@ -38,7 +37,7 @@ from sscmatch.vocab import INTERFACE_LANGUAGES, load_vocabulary
 from sscmatch.web import stale_edit
 from sscmatch.web.access import access
 from sscmatch.web.datefields import TypedDateField, ready_for_use_case
-from sscmatch.web.pageform import PageForm
+from sscmatch.web.pageform import PageForm, PlainForm
 from sscmatch.web.templating import CONSTITUENCY_LABELS, country_name, language_name, period
 from sscmatch.web.tours import _db, _refused, bp, tour_rates
 from sscmatch.web.tourtext import KIND_LABELS, MODALITY_LABELS, message, tour_text
@@ -57,7 +56,7 @@ class CheckboxList(SelectMultipleField):  # type: ignore[misc]
     option_widget = widgets.CheckboxInput()
 
 
-class MemberForm(Form):  # type: ignore[misc]
+class MemberForm(PlainForm):
     side = SelectField(_l("Side"), choices=[])
     name = StringField(_l("Name"))
     role = StringField(_l("Role"))
@@ -66,7 +65,7 @@ class MemberForm(Form):  # type: ignore[misc]
     remove = BooleanField(_l("Remove"))
 
 
-class SessionForm(Form):  # type: ignore[misc]
+class SessionForm(PlainForm):
     day = StringField(_l("Day"))
     start = StringField(_l("Start"))
     end = StringField(_l("End"))
