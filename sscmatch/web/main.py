@@ -23,7 +23,7 @@ from sscmatch.models import Capacity, Exchange, Need, Notice
 from sscmatch.web.access import PUBLIC, SIGNED_IN, access
 from sscmatch.web.db import get_session
 from sscmatch.web.paging import page_arg, page_size
-from sscmatch.web.templating import STATUS_LABELS, country_name
+from sscmatch.web.templating import STATUS_LABELS, country_name, tour_status_label
 from sscmatch.web.translate import catalogue, reader_number
 from sscmatch.web.translate import gettext as _
 from sscmatch.workflow import notices, visibility, worklists
@@ -44,6 +44,9 @@ class _WebNames:
 
     def status(self, code: str) -> str:
         return str(STATUS_LABELS.get(code, code))
+
+    def tour_status(self, code: str) -> str:
+        return tour_status_label(code)
 
     def number(self, value: int) -> str:
         return reader_number(value)

@@ -14,6 +14,7 @@ from babel import Locale
 from babel.dates import format_date, format_skeleton
 from babel.numbers import NumberPattern, format_percent, parse_pattern
 from flask import Flask, Response, current_app, has_request_context, request, url_for
+from flask_babel import LazyString
 from flask_login import current_user
 from markupsafe import Markup, escape
 
@@ -26,7 +27,7 @@ from sscmatch.web.access import PUBLIC, SIGNED_IN, access, rule_for
 from sscmatch.web.db import get_session
 from sscmatch.web.fieldnames import field_label
 from sscmatch.web.paging import link_args
-from sscmatch.web.translate import current_lang, gettext, ngettext
+from sscmatch.web.translate import current_lang, gettext, ngettext, pgettext
 from sscmatch.web.translate import lazy_gettext as _l
 from sscmatch.workflow.base import N_
 
@@ -115,6 +116,29 @@ STATUS_LABELS = {
     "done": _l("done"),
     "failed": _l("failed"),
 }
+
+# A study tour's statuses agree with the noun each language uses for it ("voyage d'étude" is
+# masculine, "visita de estudio/estudo" feminine), where the shared labels above agree with
+# other records ("proposée" is said of a proposal): their own forms, in the context "study tour".
+TOUR_STATUS_LABELS: dict[str, Any] = {
+    "draft": LazyString(lambda: pgettext("study tour", "draft")),
+    "proposed": LazyString(lambda: pgettext("study tour", "proposed")),
+    "agreed": LazyString(lambda: pgettext("study tour", "agreed")),
+    "scheduled": LazyString(lambda: pgettext("study tour", "scheduled")),
+    "completed": LazyString(lambda: pgettext("study tour", "completed")),
+    "closed": LazyString(lambda: pgettext("study tour", "closed")),
+    "cancelled": LazyString(lambda: pgettext("study tour", "cancelled")),
+}
+
+
+def tour_status_label(status: str) -> str:
+    """A study tour's status in the reader's language, agreeing with its noun."""
+    return str(TOUR_STATUS_LABELS.get(status, STATUS_LABELS.get(status, status)))
+
+
+def tour_badge(status: str) -> Markup:
+    """A study tour's status as a badge (as :func:`badge`, in the tour's own forms)."""
+    return Markup('<span class="badge badge-%s">%s</span>') % (status, tour_status_label(status))
 
 
 CONSTITUENCY_LABELS: dict[str, Any] = {
@@ -606,6 +630,8 @@ def init_app(app: Flask) -> None:
         names_role=names_role,
         names_country=names_country,
         status_label=lambda status: STATUS_LABELS.get(status, status),
+        tour_status_label=tour_status_label,
+        tour_badge=tour_badge,
         maturity_label=lambda maturity: MATURITY_LABELS.get(maturity, maturity),
         country_name=country_name,
         country_link=country_link,

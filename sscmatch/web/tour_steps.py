@@ -22,7 +22,7 @@ from sqlmodel import Session, col, select
 from sscmatch.db import StaleVersion
 from sscmatch.models import Commitment, Need, StudyTour
 from sscmatch.web.confirm import confirm_page, offer_undo, preview
-from sscmatch.web.templating import STATUS_LABELS, country_name
+from sscmatch.web.templating import STATUS_LABELS, country_name, tour_status_label
 from sscmatch.web.translate import gettext as _
 from sscmatch.web.translate import lazy_gettext as _l
 from sscmatch.web.translate import ngettext
@@ -33,7 +33,8 @@ REASON_DUE = {"cancelled": _l("Why is the study tour cancelled?")}
 
 
 def _status(code: str) -> str:
-    return str(STATUS_LABELS.get(code, code))
+    """A study tour's status, in its own forms (``templating.TOUR_STATUS_LABELS``)."""
+    return tour_status_label(code)
 
 
 def _lines(db: Session, to: str, tour: StudyTour) -> list[str]:
@@ -80,7 +81,11 @@ def _lines(db: Session, to: str, tour: StudyTour) -> list[str]:
         )
     elif need is not None:
         lines.append(
-            _("Its need %(need)s stays %(status)s.", need=need.id, status=_status(need.status))
+            _(
+                "Its need %(need)s stays %(status)s.",
+                need=need.id,
+                status=str(STATUS_LABELS.get(need.status, need.status)),
+            )
         )
     lines.append(_("Its commitments stay as they are."))
     return lines
@@ -174,9 +179,46 @@ def said_after(tour: StudyTour, before: str, to: str) -> None:
     )
 
 
+# The tour's fields as the page names them when an edit clears an agreement (dates: one name).
+FIELD_NAMES: dict[str, Any] = {
+    "title": _l("the title"),
+    "modality": _l("the modality"),
+    "objective": _l("the objective"),
+    "expected_change": _l("the expected change"),
+    "start": _l("the dates"),
+    "end": _l("the dates"),
+    "languages": _l("the languages"),
+    "interpretation": _l("the interpretation"),
+    "agenda": _l("the agenda"),
+    "delegation": _l("the delegation"),
+    "funders": _l("the funders"),
+    "cost": _l("the cost estimate"),
+}
+
+
 def agreement_lines(db: Session, tour: StudyTour) -> list[tuple[str, bool]]:
     """While ``tour`` is proposed: each country (host first) and whether it has agreed."""
     if tour.status != "proposed":
         return []
     found = wf.agreement(db, tour)
     return [(wf.country_of(tour, side), found.has(side)) for side in ("host", "visiting")]
+
+
+def asked_again(db: Session, tour: StudyTour) -> list[str]:
+    """While ``tour`` is proposed: for each side whose agreement an edit cleared, what changed
+    after it agreed and that its agreement is asked again (in the reader's language)."""
+    if tour.status != "proposed":
+        return []
+    lines = []
+    for side, fields in wf.agreement(db, tour).cleared:
+        names = list(dict.fromkeys(str(FIELD_NAMES.get(f, f)) for f in fields))
+        country = country_name(wf.country_of(tour, side))
+        lines.append(
+            _(
+                "Changed after %(country)s agreed: %(fields)s. The agreement of %(country)s is "
+                "asked again.",
+                country=country,
+                fields=", ".join(names),
+            )
+        )
+    return lines

@@ -45,7 +45,12 @@ from sscmatch.web.db import get_session
 from sscmatch.web.errors import error_text, flash_beside, page_status, rollback
 from sscmatch.web.fieldnames import FIELD_LABELS
 from sscmatch.web.pageform import PageForm
-from sscmatch.web.templating import CONSTITUENCY_LABELS, STATUS_LABELS, country_name
+from sscmatch.web.templating import (
+    CONSTITUENCY_LABELS,
+    STATUS_LABELS,
+    country_name,
+    tour_status_label,
+)
 from sscmatch.web.tourtext import KIND_LABELS, MODALITY_LABELS, agenda_calendar, message
 from sscmatch.web.translate import gettext as _
 from sscmatch.web.translate import lazy_gettext as _l
@@ -153,7 +158,7 @@ def tours_listing(number: int, size: int) -> Any:
 @access(SIGNED_IN)
 def index() -> Any:
     form = FilterForm(request.args)
-    form.status.choices = [("", _("any"))] + [(s, str(STATUS_LABELS[s])) for s in wf.STATUSES]
+    form.status.choices = [("", _("any"))] + [(s, tour_status_label(s)) for s in wf.STATUSES]
     page_size = int(current_app.config.get("PAGE_SIZE", 25))
     number = whole_number(request.args.get("page", "1"), 1, MAX_PAGE) or 0
     try:
@@ -190,6 +195,7 @@ def _tour_context(tour: StudyTour) -> dict[str, Any]:
         "can_edit": wf.can_edit_tour(tour, current_user),
         "transitions": _steps(tour),
         "agreement": tour_steps.agreement_lines(db, tour),
+        "asked_again": tour_steps.asked_again(db, tour),
         "confirmed_steps": wf.CONFIRMED_STEPS,
         "kind_labels": KIND_LABELS,
         "modality_labels": MODALITY_LABELS,

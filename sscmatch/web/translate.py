@@ -91,6 +91,13 @@ def _template_ngettext(
     return _counted(translated, count, variables)
 
 
+def pgettext(context: str, string: str, **variables: Any) -> str:
+    """``string`` as translated in ``context`` (a word whose form depends on what it is said
+    of: a study tour's status agrees with the language's noun for a study tour)."""
+    translated = catalogue().upgettext(context, string)
+    return translated % variables if variables else translated
+
+
 def lazy_gettext(string: str, **variables: Any) -> LazyString:
     """A string translated when shown (module-level labels), through :func:`gettext`."""
     return LazyString(gettext, string, **variables)

@@ -15,7 +15,10 @@ events below tell the people they concern (never the one who acted):
 - a need submitted for endorsement: the secretariat;
 - a need returned, endorsed or reopened: the focal points of its country;
 - a study tour drafted (the focal points of its two countries) or moved to another status
-  (those and the secretariat).
+  (those and the secretariat);
+- one country agreed to a proposed study tour: the focal points of the other country, whose
+  agreement is awaited (when the other had agreed already, the tour becomes agreed and its
+  status change tells both countries and the secretariat instead).
 
 A notice keeps a kind and parameters, not a sentence: :func:`render` writes it in the reader's
 language with the gettext functions it is given (the web's for pages, the recipient's catalogue
@@ -70,8 +73,15 @@ TEMPLATES: Mapping[str, str | tuple[str, str]] = {
     "need.return": N_("Need %(id)s was returned to you: %(note)s"),
     "need.endorse": N_("Need %(id)s was endorsed and is open for matching: %(title)s"),
     "need.reopen": N_("Need %(id)s is open again: %(title)s"),
+    "need.withdraw_endorsement": N_(
+        "The endorsement of need %(id)s was withdrawn; it waits for endorsement again: %(title)s"
+    ),
     "study_tour.draft": N_("A study tour was drafted: %(title)s"),
     "study_tour.status": N_("Study tour %(id)s is now %(status)s: %(title)s"),
+    "study_tour.agree": N_(
+        "%(country)s agreed to study tour %(id)s; it becomes agreed when %(awaited)s agrees "
+        "too: %(title)s"
+    ),
 }
 
 PROPOSAL_ANSWERS = ("confirm", "decline", "fits", "does_not_fit")
@@ -113,11 +123,13 @@ def render(
     """The notice as a sentence in the language of ``gettext``/``ngettext``."""
     template = TEMPLATES.get(notice.kind)
     params: dict[str, Any] = dict(notice.params or {})
-    for key in ("country", "provider", "recipient"):
+    for key in ("country", "provider", "recipient", "awaited"):
         if params.get(key):
             params[key] = names.country(str(params[key]))
     if params.get("status"):
-        params["status"] = names.status(str(params["status"]))
+        # a study tour's status agrees with its noun (Names.tour_status, where the reader has it)
+        named = getattr(names, "tour_status", None) if notice.entity == "study_tour" else None
+        params["status"] = (named or names.status)(str(params["status"]))
     params.setdefault("id", notice.entity_id)
     if template is None:
         return f"{notice.kind} {notice.entity} {notice.entity_id}"
@@ -233,7 +245,7 @@ def _proposal_event(session: Session, event: AuditEvent) -> list[Notice]:
 
 
 def _need_event(session: Session, event: AuditEvent) -> list[Notice]:
-    if event.action not in ("submit", "return", "endorse", "reopen"):
+    if event.action not in ("submit", "return", "endorse", "reopen", "withdraw_endorsement"):
         return []
     need = session.get(Need, event.entity_id)
     if need is None:
@@ -255,6 +267,8 @@ def _need_event(session: Session, event: AuditEvent) -> list[Notice]:
 
 
 def _tour_event(session: Session, event: AuditEvent) -> list[Notice]:
+    if event.action == "agree":
+        return _tour_agreed_by_one_side(session, event)
     if event.action != "draft" and not event.action.startswith("status:"):
         return []
     tour = session.get(StudyTour, event.entity_id)
@@ -274,6 +288,36 @@ def _tour_event(session: Session, event: AuditEvent) -> list[Notice]:
         entity="study_tour",
         entity_id=tour.id,
         params=params,
+    )
+
+
+def _tour_agreed_by_one_side(session: Session, event: AuditEvent) -> list[Notice]:
+    """One side agreed to a proposed tour: the other side's focal points are told their
+    agreement is awaited. Not when the other side has agreed already: the tour becomes agreed,
+    and its status change tells both sides and the secretariat."""
+    from sscmatch.workflow.tours.agreement import agreement, country_of
+
+    tour = session.get(StudyTour, event.entity_id)
+    side = (event.after or {}).get("side")
+    if tour is None or side not in ("host", "visiting"):
+        return []
+    other = "visiting" if side == "host" else "host"
+    if agreement(session, tour).has(other):
+        return []
+    awaited = country_of(tour, other)
+    return _tell(
+        session,
+        _focal_points(session, [awaited]),
+        actor=event.user_id,
+        kind="study_tour.agree",
+        entity="study_tour",
+        entity_id=tour.id,
+        params={
+            "id": tour.id,
+            "title": _short(tour.title),
+            "country": country_of(tour, side),
+            "awaited": awaited,
+        },
     )
 
 

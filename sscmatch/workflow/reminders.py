@@ -199,6 +199,10 @@ class _DigestNames:
         # The interface labels a status by its code with spaces ("provider confirmed").
         return self.translations.ugettext(code.replace("_", " "))
 
+    def tour_status(self, code: str) -> str:
+        # A study tour's status in its own forms (sscmatch.web.templating.TOUR_STATUS_LABELS).
+        return self.translations.upgettext("study tour", code)
+
     def number(self, value: int) -> str:
         return str(format_decimal(value, locale=self.language))
 

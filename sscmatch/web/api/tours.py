@@ -144,6 +144,13 @@ class TourSummary(BaseModel):
     updated_at: Moment
 
 
+class AskedAgain(BaseModel):
+    """A country that agreed to a proposed tour before it was edited: asked to agree again."""
+
+    country: str
+    changed: list[str] = Field(description="the tour's fields edited after it agreed")
+
+
 class TourRecord(TourSummary):
     """A study tour with its plan: agenda, delegation (and what it lacks), cost, funders, themes
     and the statuses it may move to."""
@@ -162,6 +169,11 @@ class TourRecord(TourSummary):
     agreed_by: list[str] = Field(
         description="the countries that have agreed to the tour (both once it is agreed; while "
         "it is proposed, the side(s) whose focal point has agreed)"
+    )
+    agreement_asked_again: list[AskedAgain] = Field(
+        default_factory=list,
+        description="while it is proposed: the countries whose agreement an edit of the tour "
+        "cleared (the fields changed after they agreed); their agreement is asked again",
     )
 
 
@@ -214,6 +226,7 @@ def tour_json(tour: StudyTour, full: bool = False) -> dict[str, Any]:
         return TourSummary(**data).model_dump(mode="json")
     db = get_session()
     themes = wf.themes_of(db, tour)
+    found = wf.agreement(db, tour)
     from sscmatch.vocab import load_vocabulary
 
     return TourRecord(
@@ -229,7 +242,11 @@ def tour_json(tour: StudyTour, full: bool = False) -> dict[str, Any]:
         funders=tour.funders,
         themes=themes,
         transitions=list(wf.TRANSITIONS.get(tour.status, ())),
-        agreed_by=[wf.country_of(tour, side) for side in wf.agreement(db, tour).agreed],
+        agreed_by=[wf.country_of(tour, side) for side in found.agreed],
+        agreement_asked_again=[
+            AskedAgain(country=wf.country_of(tour, side), changed=list(fields))
+            for side, fields in found.cleared
+        ],
     ).model_dump(mode="json")
 
 

@@ -12,7 +12,10 @@ first, saying what will happen; the others are taken at once and offer their und
 
 **Agreement.** A tour is agreed when both countries have agreed to it: a focal point's "agreed"
 records their side's (:mod:`.agreement`), and the tour moves when the other side has agreed too;
-the secretariat's moves it at once (it records the agreement for both).
+the secretariat's moves it at once (it records the agreement for both). Recording an agreement
+moves the tour's version (two sides agreeing at once: the second is told the tour changed, and
+on retry its agreement moves the tour); an edit of the tour's content clears the agreements given
+before it; and a proposed tour found agreed by both sides moves on either side's "agreed".
 
 **Editing** checks the whole edit and reports every problem at once (:class:`TourProblems`, each
 naming its field): the dates (real days, in order, within :data:`MAX_TOUR_DAYS`, and inside the
@@ -219,7 +222,10 @@ def agreement_refusal(
 ) -> TourConflict | None:
     """A focal point whose side has already agreed to ``tour`` waits for the other side."""
     side = side_of(tour, user) if to == "agreed" and tour.status == "proposed" else None
-    if side is None or not agreement(session, tour).has(side):
+    if side is None:
+        return None
+    found = agreement(session, tour)
+    if not found.has(side) or found.complete:  # both found agreed: this "agreed" moves it
         return None
     other = "visiting" if side == "host" else "host"
     return TourAlreadyAgreed(
@@ -521,8 +527,12 @@ def transition(
     if refusal is not None:
         raise refusal
     side = side_of(tour, user) if to == "agreed" else None
-    if side is not None and record_agreement(session, tour, side, user.id, note).awaited:
-        return tour  # the other side has not agreed yet
+    if side is not None:
+        found = agreement(session, tour)
+        if not found.has(side):  # a versioned change: a concurrent agreement gets StaleVersion
+            found = record_agreement(session, tour, side, user.id, note)
+        if not found.complete:
+            return tour  # the other side has not agreed yet
     before = snapshot(tour)
     tour.status = to
     tour.updated_at = utcnow()
