@@ -159,7 +159,7 @@ POLICY: dict[str, dict[str, set[str]]] = {
     "api.api_exchange_update": {"PUT": STAFF, "PATCH": STAFF},
     "api.api_institutions": {"GET": SIGNED_IN},
     "api.api_institution": {"GET": SIGNED_IN},
-    "api.review_need_matches": {"GET": SIGNED_IN},
+    "api.review_need_matches": {"GET": READERS | OWNER},  # the need's country only
     "api.review_list_proposals": {"GET": READERS | FOCAL},
     "api.review_get_proposal": {"GET": READERS | OWNER},
     "api.review_decide": {"POST": STAFF},
