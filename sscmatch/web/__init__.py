@@ -176,6 +176,7 @@ def init_app(app: Flask) -> None:
         json_bounds,
         main,
         matching,
+        need_steps,  # registry's: a need's endorsement steps
         network,
         readiness,
         reasons,

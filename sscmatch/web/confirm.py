@@ -63,6 +63,11 @@ UNDONE_BY: Mapping[str, str] = {
     "matching.start": "a run only proposes; nothing is decided until the review",
     "registry.need_submit": "the secretariat returns the need to its focal point",
     "registry.need_return": "the focal point submits the need again",
+    "registry.need_endorse": (
+        "withdrawing the endorsement, offered on the next page (need_steps), while no match run "
+        "has proposed for the need and no study tour names it"
+    ),
+    "registry.need_withdraw_endorsement": "endorsing the need again",
     "review.respond": "the answer may be changed until the secretariat decides",
     "tours.from_proposal": "cancelling the draft tour (confirmed)",
 }
@@ -84,12 +89,7 @@ TYPED: Mapping[str, str] = {
     "tours.edit": "an edit form; another edit changes it back",
 }
 # endpoint → why it is neither confirmed nor undoable yet (known gaps, kept visible).
-NOT_YET: Mapping[str, str] = {
-    "registry.need_endorse": (
-        "an endorsed need is open to matching at once; there is no step back to submitted "
-        "(its focal point's edit sends it back to endorsement)"
-    ),
-}
+NOT_YET: Mapping[str, str] = {}
 
 
 def preview(db: Session, act: Callable[[], T], describe: Callable[[T], R]) -> R:

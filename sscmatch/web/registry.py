@@ -95,6 +95,7 @@ ACTION_LABELS = {
     "submit": _l("submitted for endorsement"),
     "endorse": _l("endorsed"),
     "return": _l("returned to the focal point"),
+    "withdraw_endorsement": _l("endorsement withdrawn"),
     "import": _l("imported"),
 }
 
@@ -636,62 +637,3 @@ def need_new() -> Any:
 def need_edit(need_id: str) -> Any:
     record = reg.get_need(_db(), need_id)
     return _edit("need", record)
-
-
-# --------------------------------------------------------------------------- endorsement
-
-
-def _need_step(need_id: str, step: str) -> Any:
-    db = _db()
-    form: PageForm = ReturnForm() if step == "return" else ActionForm()
-    if not form.validate_on_submit():
-        abort(400, description=_("The form expired; reload the page and try again."))
-    version = form.version.data or None
-    try:
-        if step == "submit":
-            reg.submit_need(db, current_user, need_id, version)
-            message = _("Submitted for endorsement. The secretariat will review it.")
-        elif step == "endorse":
-            reg.endorse_need(db, current_user, need_id, version)
-            message = _("Endorsed: the need is open and will be matched.")
-        else:
-            reg.return_need(db, current_user, need_id, form.note.data or "", version)
-            message = _("Returned to the focal point with your note.")
-    except reg.InvalidRecord as exc:
-        db.rollback()
-        if isinstance(form, ReturnForm):
-            flash_beside(form, exc)
-            return _need_page(reg.get_need(db, need_id), note_form=form), 400
-        raise
-    except StaleVersion:
-        db.rollback()
-        if not isinstance(form, ReturnForm):
-            raise  # a button: the conflict page (sscmatch.web.conflict)
-        # a step, not an edit of the need's fields: the need as it is now, the note kept
-        message = _(
-            "Not returned: someone changed this need meanwhile. The page now shows it as it "
-            "is, with your note kept; return it again if it still needs changes."
-        )
-        flash(message, "error")
-        return _need_page(reg.get_need(db, need_id), note_form=form), 409
-    db.commit()
-    flash(message, "success")
-    return redirect(url_for("registry.need", need_id=need_id))
-
-
-@bp.post("/needs/<need_id>/submit")
-@access("focal_point", "secretariat", "admin")
-def need_submit(need_id: str) -> Any:
-    return _need_step(need_id, "submit")
-
-
-@bp.post("/needs/<need_id>/endorse")
-@access("secretariat", "admin")
-def need_endorse(need_id: str) -> Any:
-    return _need_step(need_id, "endorse")
-
-
-@bp.post("/needs/<need_id>/return")
-@access("secretariat", "admin")
-def need_return(need_id: str) -> Any:
-    return _need_step(need_id, "return")

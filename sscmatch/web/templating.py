@@ -198,6 +198,7 @@ ACTION_LABELS: dict[str, Any] = {
     "sign_out": _l("sign out"),
     "start": _l("start"),
     "submit": _l("submit"),
+    "withdraw_endorsement": _l("withdraw endorsement"),
     "supersede": _l("supersede"),
     "unlock": _l("unlock"),
     "update": _l("update"),

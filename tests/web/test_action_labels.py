@@ -22,7 +22,8 @@ from tests.web.english_text import visible_texts
 
 ROOT = Path(__file__).resolve().parents[2]
 LANGUAGES = ("es", "pt", "fr")
-ENDORSEMENT = ("submit", "endorse", "return")  # endorsement._need_step's callers
+# endorsement._need_step's callers
+ENDORSEMENT = ("submit", "endorse", "return", "withdraw_endorsement")
 
 
 def written_actions() -> set[str]:

@@ -331,6 +331,8 @@ def test_every_record_answer_is_documented_and_real_answers_match(
     work = [check("focal_gtm", "GET", "/api/v1/worklist")]
     made = check("focal_gtm", "POST", f"{at}/submit")
     check("secretariat", "POST", f"{at}/endorse")
+    check("secretariat", "POST", f"{at}/withdraw-endorsement")
+    check("secretariat", "POST", f"{at}/endorse")
     capacity = {"title": "Port inspection teams", "themes": ["labour-inspection"]}
     made = check("focal_gtm", "POST", "/api/v1/capacities", json=capacity)
     at = f"/api/v1/capacities/{made['id']}"

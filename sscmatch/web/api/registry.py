@@ -416,3 +416,15 @@ def api_need_return(need_id: str, body: NeedReturn) -> Any:
     need = reg.return_need(db, current_user, need_id, body.note, body.version)
     db.commit()
     return jsonify(need_json(need))
+
+
+@bp.post("/needs/<need_id>/withdraw-endorsement")
+@access(*EDITORS)
+@operation(body=NeedStep, body_required=False, responses=_STEP, returns=NeedRecord)
+def api_need_withdraw_endorsement(need_id: str, body: NeedStep) -> Any:
+    """Undo an endorsement: the open need waits for endorsement again (the body may carry
+    `version`); refused (409) once a match run has proposed for it or a study tour names it."""
+    db = get_session()
+    need = reg.withdraw_endorsement(db, current_user, need_id, body.version)
+    db.commit()
+    return jsonify(need_json(need))

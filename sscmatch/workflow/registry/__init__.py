@@ -24,7 +24,12 @@ Rules:
 
 from __future__ import annotations
 
-from sscmatch.workflow.registry.endorsement import endorse_need, return_need, submit_need
+from sscmatch.workflow.registry.endorsement import (
+    endorse_need,
+    return_need,
+    submit_need,
+    withdraw_endorsement,
+)
 from sscmatch.workflow.registry.errors import (
     BadFilter,
     Conflict,
@@ -90,4 +95,5 @@ __all__ = [
     "update_capacity",
     "update_exchange",
     "update_need",
+    "withdraw_endorsement",
 ]

@@ -1,14 +1,20 @@
 """A need's endorsement: a focal point submits it, the secretariat endorses it (open) or
-returns it (draft, with a note)."""
+returns it (draft, with a note).
+
+An endorsement is undone by :func:`withdraw_endorsement` (the need waits for endorsement again)
+as long as nothing has been built on it: no match run has proposed a provider for it and no
+study tour names it. After that the need's proposals are its history, and the secretariat works
+with them (decide, reopen) instead."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
 
-from sqlmodel import Session
+from sqlalchemy import func
+from sqlmodel import Session, select
 
-from sscmatch.models import Need, utcnow
+from sscmatch.models import Need, Proposal, StudyTour, utcnow
 from sscmatch.schemas import (
     MAX_TEXT,
 )
@@ -113,3 +119,36 @@ def return_need(
         need.review_note = text
 
     return _need_step(session, actor, need_id, version, "return", change, note=text)
+
+
+def withdraw_endorsement(session: Session, actor: Actor, need_id: str, version: Any = None) -> Need:
+    """Undo an endorsement: the open need waits for endorsement again (a submitted draft), while
+    no match run has proposed for it and no study tour names it."""
+    _require_secretariat(actor)
+    record = get_need(session, need_id)
+    if record.status != "open":
+        raise Conflict(
+            N_("Only an open need's endorsement can be withdrawn; this one is %(status)s."),
+            status=record.status,
+        )
+    built_on = (
+        session.exec(
+            select(func.count()).select_from(Proposal).where(Proposal.need == need_id)
+        ).one()
+        + session.exec(
+            select(func.count()).select_from(StudyTour).where(StudyTour.need == need_id)
+        ).one()
+    )
+    if built_on:
+        raise Conflict(
+            N_(
+                "This need's endorsement can no longer be withdrawn: a match run has proposed "
+                "providers for it, or a study tour names it. Decide its proposals instead."
+            )
+        )
+
+    def change(need: Need) -> None:
+        need.status = "draft"
+        need.submitted_at = need.submitted_at or utcnow()
+
+    return _need_step(session, actor, need_id, version, "withdraw_endorsement", change)
