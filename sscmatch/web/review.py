@@ -49,6 +49,21 @@ bp.add_app_template_global(event_note, "event_note")
 # lists in rank order say where it differs from the score order (run, need, alternates)
 bp.add_app_template_global(wf.placed_above_higher, "placed_above_higher")
 
+
+@bp.app_template_global("rank_of")
+def rank_of(proposal: StoredProposal) -> int | None:
+    """A proposal's rank as the signed-in reader may learn it (None for a provider's focal
+    point: :func:`~sscmatch.workflow.visibility.sees_rank`)."""
+    return wf.rank_for(proposal, current_user)
+
+
+@bp.app_template_global("reasons_of")
+def reasons_of(proposal: StoredProposal) -> list[Any]:
+    """A proposal's reasons as the signed-in reader may read them (no near-tie reason, which
+    names the competitor ranked below, for a provider's focal point)."""
+    return wf.reasons_for(proposal, current_user)
+
+
 STAFF = ("secretariat", "admin")
 READERS = ("secretariat", "admin", "analyst", "focal_point")
 

@@ -5,7 +5,8 @@ count, chart, export and API collection (a page that shows a record or counts it
   secretariat, admins and analysts; anything else by everyone signed in. A draft of an
   international body (no country) is seen by the staff only.
 - **Proposals**: a focal point sees those that involve their country (as provider or recipient);
-  the secretariat, admins and analysts see all.
+  the secretariat, admins and analysts see all. A provider's focal point sees neither the other
+  providers' proposals for a need nor its own proposal's rank (:func:`sees_rank`).
 - **Everything else** people read in the app (exchanges, institutions, study tours,
   commitments, countries) is seen by everyone signed in; match runs and the review queue are
   closed to focal points by their routes' access rules.
@@ -18,9 +19,9 @@ proposal); which pages need a sign-in at all is the routes' business (:mod:`sscm
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
-from sqlalchemy import ColumnElement, false, or_, true
+from sqlalchemy import ColumnElement, case, false, null, or_, true
 from sqlmodel import col
 
 from sscmatch.models import Capacity, Need, Proposal
@@ -101,6 +102,26 @@ def sees_every_proposal_for(viewer: Viewer | None, recipient: str | None) -> boo
         return True
     own = _own_country(viewer)
     return own is not None and own == recipient
+
+
+def sees_rank(viewer: Viewer | None, proposal: Any) -> bool:
+    """May ``viewer`` learn ``proposal``'s rank, or anything that follows from it (its place in
+    a list in rank order, a near-tie reason naming the provider it was placed above)? Only who
+    sees every proposal for its recipient (:func:`sees_every_proposal_for`): to a provider's
+    focal point, "rank 2" says that one competitor stands above it. The pages, lists, exports
+    and API show such a reader no rank (null in JSON, an empty cell in a file)."""
+    return sees_every_proposal_for(viewer, proposal.recipient)
+
+
+def rank_seen(viewer: Viewer | None) -> ColumnElement[Any]:
+    """:func:`sees_rank` as a SQL expression on the proposal table: its rank where ``viewer``
+    may learn it, else NULL (what an export writes, what a list is ordered by)."""
+    if sees_everything(viewer):
+        return cast(ColumnElement[Any], col(Proposal.rank))
+    own = _own_country(viewer)
+    if own is None:
+        return null()
+    return case((col(Proposal.recipient) == own, col(Proposal.rank)), else_=null())
 
 
 def visible(model: type[Any], viewer: Viewer | None) -> ColumnElement[bool]:

@@ -112,9 +112,17 @@ class LiveMatches(BaseModel):
     proposals: list[LiveProposal]
 
 
+RANK_NULL = (
+    "the proposal's place in its run's ranking for the need (1 = first); null for a provider's "
+    "focal point, who sees no other provider's proposal and so no rank either (it would say how "
+    "many competitors stand above)"
+)
+
+
 class ProposalRecord(Ranked):
     """A stored proposal of a match run: the ranking and where its review stands."""
 
+    rank: int | None = Field(description=RANK_NULL)  # type: ignore[assignment]
     id: int
     run: int
     status: str
@@ -149,7 +157,7 @@ class Alternate(BaseModel):
     """Another proposal of the same need in the same run."""
 
     id: int
-    rank: int
+    rank: int | None = Field(description=RANK_NULL)
     provider: str
     capacity: str | None
     score: float
@@ -282,7 +290,7 @@ def _detail(proposal: Any) -> dict[str, Any]:
     data["alternates"] = [
         {
             "id": a.id,
-            "rank": a.rank,
+            "rank": wf.rank_for(a, current_user),
             "provider": a.provider,
             "capacity": a.capacity,
             "score": round(a.score, 6),
@@ -305,9 +313,11 @@ def _detail(proposal: Any) -> dict[str, Any]:
 
 def proposal_json(proposal: Any) -> dict[str, Any]:
     """A stored proposal's public shape (:class:`ProposalRecord`), its reasons as code,
-    parameters and the sentence in the request's language."""
-    data = wf.to_dict(proposal)
-    data["reasons"] = [reasons.as_json(r) for r in proposal.reasons]
+    parameters and the sentence in the request's language; its rank as the caller may read it
+    (:func:`~sscmatch.workflow.visibility.sees_rank`: null, and no near-tie reason, for a
+    provider's focal point)."""
+    data = wf.to_dict(proposal, current_user)
+    data["reasons"] = [reasons.as_json(r) for r in data["reasons"]]
     return ProposalRecord.model_validate(data).model_dump(mode="json")
 
 
@@ -339,14 +349,27 @@ def _open_need(db: Any, need_id: str) -> None:
 @operation(
     returns=LiveMatches,
     query=[query_arg("top", "integer", minimum=1, maximum=50)],
-    responses={"200": "the ranking", "404": "unknown need", "409": "the need is not open"},
+    responses={
+        "200": "the ranking",
+        "403": "a focal point of another country than the need's",
+        "404": "unknown need",
+        "409": "the need is not open",
+    },
 )
 def need_matches(need_id: str) -> Any:
     """Rank providers for one open need now (nothing is stored); proposals as in `match
-    --json`."""
+    --json`.
+
+    Who: secretariat, admin, analyst, focal_point of the need's country (a ranking of every
+    provider: another country's focal point, a provider, sees no competitor's proposal nor
+    any rank)."""
     top = int_arg("top", 5, 1, 50)
     db = _db()
     _open_need(db, need_id)
+    if not visibility.sees_every_proposal_for(current_user, db.get(Need, need_id).country):
+        raise ApiError(
+            403, "forbidden", N_("the ranking of a need is shown to its country's focal points")
+        )
     ranked = matchruns.compute(db, load_vocabulary(), need_ids=[need_id], top_k=top)
     answer = {"as_of": None, "need": need_id, "proposals": [live_json(p) for p in ranked]}
     return jsonify(LiveMatches.model_validate(answer).model_dump(mode="json"))

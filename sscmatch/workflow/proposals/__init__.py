@@ -42,6 +42,8 @@ from sscmatch.workflow.proposals.evidence import (
     history,
     is_fallback,
     placed_above_higher,
+    rank_for,
+    reasons_for,
     sees_every_alternate,
 )
 from sscmatch.workflow.proposals.lifecycle import (
@@ -159,6 +161,8 @@ __all__ = [
     "open_need_ids",
     "placed_above_higher",
     "proposal_records",
+    "rank_for",
+    "reasons_for",
     "regions",
     "reject",
     "reopen_need",

@@ -117,7 +117,14 @@ def alternates(
     session: Session, proposal: StoredProposal, *, viewer: Viewer
 ) -> list[StoredProposal]:
     """The other proposals of the same need in the same run that ``viewer`` may see, best first
-    (a provider's focal point does not see the other providers' proposals)."""
+    (a provider's focal point does not see the other providers' proposals): in rank order, or
+    by score for a reader who may not learn the ranks (:func:`~sscmatch.workflow.visibility.
+    sees_rank`: the order of its own country's proposals would tell their ranks apart)."""
+    order = (
+        [col(StoredProposal.rank)]
+        if visibility.sees_rank(viewer, proposal)
+        else [col(StoredProposal.score).desc()]
+    )
     return list(
         session.exec(
             select(StoredProposal)
@@ -127,9 +134,34 @@ def alternates(
                 StoredProposal.id != proposal.id,
                 visibility.visible(StoredProposal, viewer),
             )
-            .order_by(col(StoredProposal.rank), col(StoredProposal.id))
+            .order_by(*order, col(StoredProposal.id))
         ).all()
     )
+
+
+NEAR_TIE = "near_tie."
+"""The reasons of a proposal placed above a nearly level, higher score: they name the provider
+below it, and say the ranking's order."""
+
+
+def rank_for(proposal: StoredProposal, viewer: Viewer | None) -> int | None:
+    """``proposal``'s rank as ``viewer`` may read it: None for a provider's focal point (it
+    would say how many competitors stand above; :func:`~sscmatch.workflow.visibility.
+    sees_rank`)."""
+    return proposal.rank if visibility.sees_rank(viewer, proposal) else None
+
+
+def reasons_for(proposal: StoredProposal, viewer: Viewer | None) -> list[Any]:
+    """``proposal``'s reasons as ``viewer`` may read them: without the near-tie ones for a
+    reader who may not learn its rank (they name the competitor it was ranked above)."""
+    reasons = list(proposal.reasons or [])
+    if visibility.sees_rank(viewer, proposal):
+        return reasons
+    return [r for r in reasons if not _near_tie(r)]
+
+
+def _near_tie(reason: Any) -> bool:
+    return isinstance(reason, dict) and str(reason.get("code", "")).startswith(NEAR_TIE)
 
 
 def sees_every_alternate(proposal: StoredProposal, viewer: Viewer) -> bool:
@@ -146,9 +178,5 @@ def placed_above_higher(proposals: Sequence[StoredProposal]) -> dict[int, list[A
     placed: dict[int, list[Any]] = {}
     for i, proposal in enumerate(proposals):
         if any(other.score > proposal.score for other in proposals[i + 1 :]):
-            placed[proposal.id or 0] = [
-                r
-                for r in proposal.reasons or []
-                if isinstance(r, dict) and str(r.get("code", "")).startswith("near_tie.")
-            ]
+            placed[proposal.id or 0] = [r for r in proposal.reasons or [] if _near_tie(r)]
     return placed

@@ -157,8 +157,20 @@ ORDERS: dict[str, list[Any]] = {
     "score_asc": [col(StoredProposal.score).asc()],
     "date": [col(StoredProposal.created_at).desc()],
     "date_asc": [col(StoredProposal.created_at).asc()],
-    "need": [col(StoredProposal.need), col(StoredProposal.rank)],
+    "need": [col(StoredProposal.need)],  # then by rank where the viewer sees it: order_of
 }
+
+
+def order_of(sort: str, viewer: Viewer) -> list[Any]:
+    """The ORDER BY of a list sorted by ``sort`` for ``viewer``: by need, a need's proposals
+    are in rank order where ``viewer`` may learn the ranks
+    (:func:`~sscmatch.workflow.visibility.sees_rank`), else by score (the order of a
+    provider's own proposals would tell their ranks apart)."""
+    if sort != "need":
+        return ORDERS[sort]
+    # (no NULL constant to order by for one who sees no proposal: PostgreSQL refuses it)
+    ranked = [visibility.rank_seen(viewer)] if visibility.scope(viewer)[0] != "public" else []
+    return [*ORDERS[sort], *ranked, col(StoredProposal.score).desc()]
 
 
 def rows_by_id(session: Session, ids: Sequence[int]) -> list[Row]:
@@ -194,7 +206,7 @@ def list_proposals(
         session.exec(
             select(StoredProposal.id)
             .where(*conditions)
-            .order_by(*ORDERS[filters.sort], col(StoredProposal.id).desc())
+            .order_by(*order_of(filters.sort, viewer), col(StoredProposal.id).desc())
             .offset((page - 1) * size)
             .limit(size)
         ).all()
@@ -310,7 +322,7 @@ def matching_ids(
     rows = session.exec(
         select(StoredProposal.id, StoredProposal.version)
         .where(*conditions)
-        .order_by(*ORDERS[filters.sort], col(StoredProposal.id).desc())
+        .order_by(*order_of(filters.sort, viewer), col(StoredProposal.id).desc())
         .limit(limit)
     ).all()
     return [(int(i or 0), int(v)) for i, v in rows], int(total)
@@ -335,7 +347,8 @@ def proposal_records(
     table = StoredProposal.__table__  # type: ignore[attr-defined]
     query = (
         sql_select(
-            *(table.c[c] for c in RECORD_COLUMNS),
+            *(table.c[c] for c in RECORD_COLUMNS if c != "rank"),
+            visibility.rank_seen(viewer).label("rank"),  # NULL where the viewer may not know it
             col(Need.title).label("need_title"),
             col(Capacity.title).label("capacity_title"),
             type_coerce(table.c.components, Text).label("components"),
@@ -343,7 +356,7 @@ def proposal_records(
         .join(Need, col(Need.id) == col(StoredProposal.need))
         .join(Capacity, col(Capacity.id) == col(StoredProposal.capacity), isouter=True)
         .where(*conditions)
-        .order_by(*ORDERS[filters.sort], col(StoredProposal.id).desc())
+        .order_by(*order_of(filters.sort, viewer), col(StoredProposal.id).desc())
         .limit(limit)
     )
     records = []

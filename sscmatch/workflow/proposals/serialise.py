@@ -7,18 +7,22 @@ from typing import Any
 from sscmatch.models import MatchRun, Review
 from sscmatch.models import Proposal as StoredProposal
 from sscmatch.schemas import moment_text
+from sscmatch.workflow.proposals.evidence import rank_for, reasons_for
 from sscmatch.workflow.proposals.responses import notes_by_side
+from sscmatch.workflow.visibility import SYSTEM, Viewer
 
 
-def to_dict(proposal: StoredProposal) -> dict[str, Any]:
-    """The public JSON shape of a stored proposal (``sscmatch match --json`` plus review state)."""
+def to_dict(proposal: StoredProposal, viewer: Viewer = SYSTEM) -> dict[str, Any]:
+    """The public JSON shape of a stored proposal (``sscmatch match --json`` plus review state)
+    as ``viewer`` may read it: rank null and no near-tie reason for a provider's focal point
+    (:func:`~sscmatch.workflow.visibility.sees_rank`)."""
     stored = proposal.components or {}
     return {
         "id": proposal.id,
         "run": proposal.run_id,
         "need": proposal.need,
         "recipient": proposal.recipient,
-        "rank": proposal.rank,
+        "rank": rank_for(proposal, viewer),
         "provider": proposal.provider,
         "capacity": proposal.capacity,
         # capacity (a registered offer) or experience (a fallback: no capacity of the provider
@@ -29,7 +33,7 @@ def to_dict(proposal: StoredProposal) -> dict[str, Any]:
         "components": stored.get("components", {}),
         "contributions": stored.get("contributions", {}),
         "damping": stored.get("damping", 1.0),
-        "reasons": list(proposal.reasons),
+        "reasons": reasons_for(proposal, viewer),
         "status": proposal.status,
         "recipient_fit": proposal.recipient_fit,
         "notes": notes_by_side(proposal),
