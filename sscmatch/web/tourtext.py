@@ -21,7 +21,14 @@ from sscmatch.models import StudyTour
 from sscmatch.vocab import Vocabulary, load_vocabulary
 from sscmatch.web import filterwords
 from sscmatch.web.messages import alone
-from sscmatch.web.templating import ROLE_LABELS, STATUS_LABELS, country_name, number, period
+from sscmatch.web.templating import (
+    ROLE_LABELS,
+    STATUS_LABELS,
+    country_name,
+    number,
+    period,
+    tour_status_label,
+)
 from sscmatch.web.translate import current_lang, gettext
 from sscmatch.web.translate import lazy_gettext as _l
 from sscmatch.workflow import tours as wf
@@ -167,7 +174,9 @@ YEARS = ("low", "high", "year", "since", "latest")
 so never grouped ("from 1900 to 2100", not "1,900")."""
 
 
-def _param(name: str, value: Any) -> Any:
+def _param(name: str, value: Any, of_a_tour: bool = False) -> Any:
+    if of_a_tour and name in ("status", "to", "known") and isinstance(value, str):
+        return ", ".join(tour_status_label(code.strip()) for code in value.split(","))
     if name == "known" and isinstance(value, str):  # the codes a filter takes, as words
         return filterwords.value_words(value)  # (message: the named filter's own first)
     if name == "name" and value in filterwords.FILTER_LABELS:  # a filter, by its label
@@ -195,8 +204,11 @@ def message(text: str, params: Any = None, *, on_its_own: bool = False) -> str:
     """A use case's English message of the catalogue with its values, in the reader's language;
     ``on_its_own``: shown alone (a flash, the error page), so starting a sentence
     (:func:`sscmatch.web.messages.alone`), not after a field's name."""
-    values = {k: _param(k, v) for k, v in dict(params or {}).items()}
-    if isinstance(values.get("known"), str):  # the filter's own words first
+    # A message that names a study tour gives its statuses the forms that agree with the tour's
+    # noun (fr "voyage d'étude proposé", not the shared "proposée"; TOUR_STATUS_LABELS).
+    of_a_tour = "study tour" in text
+    values = {k: _param(k, v, of_a_tour) for k, v in dict(params or {}).items()}
+    if isinstance(values.get("known"), str) and not of_a_tour:  # the filter's own words first
         values["known"] = filterwords.value_words(params["known"], params.get("name"))
     template = gettext(text)
     if on_its_own:
