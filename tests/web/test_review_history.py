@@ -244,8 +244,11 @@ def test_the_review_writes_no_words_of_its_own_into_notes() -> None:
 
 @pytest.mark.parametrize("name", sorted(notes.NOTES))
 def test_every_note_code_is_translated(name: str) -> None:
-    for lang in LANGUAGES:
-        _translated(lang, notes.NOTES[name], proposal=1, need="n", tour="T-2026-0001")
+    message = notes.NOTES[name]
+    samples = {"proposal": 1, "need": "n", "tour": "T-2026-0001", "email": "a@b.org"}
+    params = {key: samples.get(key, "x") for key in re.findall(r"%\((\w+)\)s", message)}
+    for lang in LANGUAGES:  # every value the note names filled in (a missing one: KeyError)
+        _translated(lang, message, **params)
 
 
 def test_the_audit_export_carries_what_the_service_noted(app: Any, users: Any) -> None:
