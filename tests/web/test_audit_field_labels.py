@@ -80,6 +80,7 @@ def test_the_walk_finds_the_fields() -> None:
     assert {"failed_sign_ins", "side", "veto", "created"} <= _hand_written_fields()
 
 
+@pytest.mark.one_case_on_postgresql(lang="es")
 @pytest.mark.parametrize("lang", LANGUAGES)
 def test_every_field_an_audit_event_carries_has_a_label_in_every_language(
     app: Flask, lang: str

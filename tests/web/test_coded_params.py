@@ -41,6 +41,7 @@ def test_the_scan_finds_messages_with_a_role() -> None:
     assert _messages_with("status") and _messages_with("to")
 
 
+@pytest.mark.one_case_on_postgresql(lang="es")
 @pytest.mark.parametrize("lang", ["es", "pt", "fr"])
 def test_every_coded_value_is_named_in_the_readers_language(app: Flask, lang: str) -> None:
     shown = []

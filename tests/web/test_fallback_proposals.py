@@ -104,6 +104,7 @@ def test_the_queue_lists_it(as_user: Any, world: Session) -> None:
     assert "related experience (no registered capacity)" in page
 
 
+@pytest.mark.one_case_on_postgresql(lang="es")
 @pytest.mark.parametrize(
     ("lang", "notice", "english"),
     [

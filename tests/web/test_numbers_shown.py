@@ -47,6 +47,7 @@ run = test_review.run  # the fixture: a stored match run
 EXPECTED = {"en": ("0.", "+0."), "es": ("0,", "+0,"), "pt": ("0,", "+0,"), "fr": ("0,", "+0,")}
 
 
+@pytest.mark.one_case_on_postgresql(lang="es")
 @pytest.mark.parametrize("lang", sorted(EXPECTED))
 def test_a_proposal_page_writes_its_scores_the_readers_way(
     as_user: Any,

@@ -114,6 +114,7 @@ def _save_unchanged(client: Any, tour_id: str) -> None:
     assert saved.status_code == 302, saved.get_data(as_text=True)[:3000]
 
 
+@pytest.mark.one_case_on_postgresql(lang="es")
 @pytest.mark.parametrize("lang", LANGUAGES)
 def test_the_calendar_speaks_the_readers_language(app: Flask, tour_id: str, lang: str) -> None:
     client = reader(app, "focal_gtm", lang)

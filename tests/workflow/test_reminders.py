@@ -280,6 +280,7 @@ def test_inactive_users_get_no_notice_digest(
     assert "sec@test.org" not in {d.recipient for d in found}
 
 
+@pytest.mark.one_case_on_postgresql(language="es")
 @pytest.mark.parametrize(
     ("language", "as_of", "due"),
     [
