@@ -387,3 +387,16 @@ def as_user(app: Flask, users: dict[str, int]) -> Any:
         return sign_in(app.test_client(), who)
 
     return make
+
+
+def audit_trail(session: Session, *where: Any) -> list[Any]:
+    """The audit events matching ``where``, in the order they were written.
+
+    A query without ORDER BY returns rows in whatever order the database finds them: on a table
+    that has had rows deleted, PostgreSQL puts new rows in the freed space, so "create, update"
+    can come back "update, create". Tests that compare a record's trail read it through here."""
+    from sqlmodel import col, select
+
+    from sscmatch.models import AuditEvent
+
+    return list(session.exec(select(AuditEvent).where(*where).order_by(col(AuditEvent.id))))

@@ -18,6 +18,7 @@ from sscmatch.models import AuditEvent, Calibration, User
 from sscmatch.vocab import load_vocabulary
 from sscmatch.workflow import calibrations as wf
 from sscmatch.workflow.accounts import issue_api_token
+from tests.conftest import audit_trail
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -74,9 +75,7 @@ def test_calibrate_then_read_it(
     assert made["cases"] == row.cases and made["error"] is None
     latest = call("analyst", "GET", "/api/v1/calibrations/latest").get_json()
     assert latest["id"] == row.id and latest["in_use"] is True
-    actions = [
-        e.action for e in session.exec(select(AuditEvent).where(AuditEvent.entity == "calibration"))
-    ]
+    actions = [e.action for e in audit_trail(session, AuditEvent.entity == "calibration")]
     assert actions == ["start", "finish"]
     # An empty body takes the default window.
     again = call("admin", "POST", "/api/v1/calibrations")

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from sscmatch.bundle.load import import_bundle
 from sscmatch.db import session_scope
@@ -16,6 +16,7 @@ from sscmatch.models import AuditEvent, Need, User
 from sscmatch.vocab import load_vocabulary
 from sscmatch.web.fieldnames import FIELD_LABELS
 from sscmatch.workflow.accounts import issue_api_token
+from tests.conftest import audit_trail
 
 ROOT = Path(__file__).resolve().parents[2]
 YEAR = date.today().year
@@ -118,7 +119,7 @@ def test_create_read_update_need(api: Any, app: Flask) -> None:
     with Session(app.extensions["sscmatch.engine"]) as s:
         stored = s.get(Need, need["id"])
         assert stored is not None and stored.title == "Replaced" and stored.version == 3
-        actions = [e.action for e in s.exec(select(AuditEvent).where(AuditEvent.entity == "need"))]
+        actions = [e.action for e in audit_trail(s, AuditEvent.entity == "need")]
         assert actions == ["create", "update", "update"]
 
 

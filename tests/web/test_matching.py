@@ -15,7 +15,7 @@ from sscmatch.models import AuditEvent, Capacity, MatchRun, Need
 from sscmatch.models import Proposal as StoredProposal
 from sscmatch.vocab import load_vocabulary
 from sscmatch.workflow import matchruns
-from tests.conftest import make_test_app, sign_in
+from tests.conftest import audit_trail, make_test_app, sign_in
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -64,9 +64,7 @@ def test_start_a_run_for_selected_needs(
     assert f"#{run.id}".encode() in listing.data
     status = client.get(f"/matching/runs/{run.id}/status").get_json()
     assert status["status"] == "done" and status["finished"] is True and status["percent"] == 100
-    actions = [
-        e.action for e in loaded.exec(select(AuditEvent).where(AuditEvent.entity == "match_run"))
-    ]
+    actions = [e.action for e in audit_trail(loaded, AuditEvent.entity == "match_run")]
     assert actions == ["start", "finish"]
 
 

@@ -15,7 +15,7 @@ from sscmatch.bundle.load import import_bundle
 from sscmatch.db import session_scope
 from sscmatch.models import AuditEvent, Capacity, Need
 from sscmatch.vocab import load_vocabulary
-from tests.conftest import make_test_app
+from tests.conftest import audit_trail, make_test_app
 
 ROOT = Path(__file__).resolve().parents[2]
 YEAR = date.today().year
@@ -247,7 +247,7 @@ def test_stale_edit_gets_a_conflict_and_keeps_values(as_user: Any, app: Flask) -
     with Session(app.extensions["sscmatch.engine"]) as s:
         record = s.get(Capacity, cid)
         assert record is not None and record.title == "First" and record.version == 2
-        events = s.exec(select(AuditEvent).where(AuditEvent.entity_id == cid)).all()
+        events = audit_trail(s, AuditEvent.entity_id == cid)
         assert [e.action for e in events] == ["create", "update"]
         assert events[1].before["title"] == CAPACITY_FORM["title"]
         assert events[1].after["title"] == "First"

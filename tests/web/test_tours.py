@@ -11,6 +11,7 @@ from sqlmodel import Session, select
 
 from sscmatch.models import AuditEvent, Proposal, StudyTour
 from sscmatch.workflow import tours as wf
+from tests.conftest import audit_trail
 from tests.workflow.test_tours import make_world
 
 
@@ -140,9 +141,7 @@ def test_edit_form_saves_with_version_and_audits(app: Flask, as_user: Any, tour_
     stale = client.post(f"/tours/{tour_id}/edit", data=data)  # still says version 1
     assert stale.status_code == 409 and b"changed by someone else" in stale.data
     with Session(app.extensions["sscmatch.engine"]) as s:
-        actions = [
-            e.action for e in s.exec(select(AuditEvent).where(AuditEvent.entity_id == tour_id))
-        ]
+        actions = [e.action for e in audit_trail(s, AuditEvent.entity_id == tour_id)]
     assert actions == ["draft", "update"]
 
 

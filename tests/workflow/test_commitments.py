@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from sscmatch.dates import as_text
 from sscmatch.db import StaleVersion
@@ -13,6 +13,7 @@ from sscmatch.models import AuditEvent, Commitment, StudyTour
 from sscmatch.workflow import commitments as kwf
 from sscmatch.workflow import outcomes
 from sscmatch.workflow import tours as wf
+from tests.conftest import audit_trail
 from tests.workflow.test_tours import SEC, advance, make_world
 
 TODAY = date(2026, 7, 15)
@@ -126,7 +127,7 @@ def test_update_history_permissions_and_version(session: Session, scheduled: Stu
         ("fulfilled", None),
         ("in_progress", "decree withdrawn"),
     ]
-    audits = session.exec(select(AuditEvent).where(AuditEvent.entity == "commitment")).all()
+    audits = audit_trail(session, AuditEvent.entity == "commitment")
     assert [a.action for a in audits] == ["create", "update", "update", "update"]
     assert audits[2].before["status"] == "in_progress"  # type: ignore[index]
     assert audits[2].after["status"] == "fulfilled"  # type: ignore[index]

@@ -18,6 +18,7 @@ from sscmatch.vocab import load_vocabulary
 from sscmatch.workflow import registry as reg
 from sscmatch.workflow.registry import RecordFilter
 from sscmatch.workflow.visibility import SYSTEM
+from tests.conftest import audit_trail
 
 ROOT = Path(__file__).resolve().parents[2]
 VOCAB = load_vocabulary()
@@ -70,7 +71,7 @@ def test_create_capacity_numbers_ids_and_audits(session: Session) -> None:
     second = reg.create_capacity(session, VOCAB, GTM, capacity_data(title="Second"))
     assert (first.id, second.id) == (f"C-{YEAR}-0001", f"C-{YEAR}-0002")
     assert first.country == "GTM" and first.version == 1 and first.created
-    events = session.exec(select(AuditEvent).where(AuditEvent.entity == "capacity")).all()
+    events = audit_trail(session, AuditEvent.entity == "capacity")
     assert [(e.action, e.entity_id) for e in events] == [
         ("create", first.id),
         ("create", second.id),
