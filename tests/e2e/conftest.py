@@ -35,6 +35,7 @@ browser test is skipped with the way to get them: ``scripts/e2e_setup``. CI runs
 from __future__ import annotations
 
 import contextlib
+import faulthandler
 import importlib
 import logging
 import os
@@ -298,6 +299,11 @@ def new_page(
     yield make
     if request.node.stash.get(_FAILED, False):
         folder = _artifact_folder(request.node.name, live_server.backend)
+        # The live server and its job worker run in this process: where each of their threads
+        # stands when a page did not come (a request waiting on a lock, a job holding one) is
+        # what a timeout needs to be understood (test_layout once waited 10 s for a page).
+        with (folder / "failure-threads.txt").open("w") as out:
+            faulthandler.dump_traceback(out, all_threads=True)
         for number, page in enumerate(pages, start=1):
             # A failed screenshot must not hide the test's own failure.
             with contextlib.suppress(Exception):
