@@ -335,10 +335,11 @@ def edit_user(user_id: int) -> Any:
         return _render_user(user, _edit_form_for(user), PasswordForm(formdata=None))
     form = EditUserForm()
     if form.validate_on_submit():
-        asked = admin_status.confirm_deactivation(db, user, form)  # confirmed first
+        # a deactivation, or a change of role, country or constituency: confirmed first
+        asked = admin_status.confirm_first(db, user, form)
         if asked is not None:
             return asked
-        was_active = user.active
+        was_active, had = user.active, admin_status.rights(user)
         try:
             admin_status.save_profile(db, user_id, form, active=bool(form.active.data))
         except StaleVersion as exc:
@@ -352,7 +353,7 @@ def edit_user(user_id: int) -> Any:
             _attach(form, exc)
         else:
             db.commit()
-            admin_status.said_after(user, was_active)  # a deactivation offers its undo
+            admin_status.said_after(user, was_active, had)  # a deactivation offers its undo
             return redirect(url_for("admin.edit_user", user_id=user_id))
     return _render_user(user, form, PasswordForm(formdata=None), 400)
 

@@ -1,5 +1,6 @@
-"""An account's deactivation, confirmed first, and its undo, the reactivation (routes on the
-``admin`` blueprint).
+"""The user page's edits that end the account's sessions, confirmed first: a deactivation (and
+its undo, the reactivation: routes on the ``admin`` blueprint) and a change of role, country or
+constituency.
 
 Unticking *Active* on a user's page deactivates the account. The first POST that would do so
 makes the change in a savepoint that is rolled back (so a refusal, such as deactivating oneself
@@ -9,6 +10,21 @@ stop at once (``workflow.admin.update_user`` ends them), notices and reminder di
 longer written to them, and their records stay. The confirming POST saves the form; the page it
 leads to offers *Reactivate*, the undo (and the user's page offers it as long as the account is
 inactive): the person signs in again with their password; the API token, ended, is made anew.
+
+A change of role, country or constituency (``workflow.admin.RIGHTS_FIELDS``: what the person may
+see and change follows them) of an active account ends its sessions and API token too, so it is
+confirmed the same way (:func:`confirm_rights_change`): the first POST says which values change
+and that the person is signed out everywhere and their API token revoked, writing nothing; the
+confirming POST carries the form (its ``version`` too: a change in between answers 409 with the
+stale-edit page) and saves it; the page it leads to says the sessions ended. An edit of harmless
+fields only (name, language) is saved at once, as is any edit of an inactive account (whose
+sessions and token its deactivation already ended). Setting the old values back undoes the
+change of rights, not the sign-out.
+
+The JSON API has no route that changes an account (nothing under ``sscmatch/web/api/`` calls
+``update_user``), so there is nothing to confirm or report there. One added later asks no
+confirmation (a client states what it wants in its body) but its answer must say that the
+sessions and the API token were ended, as this page's message does.
 """
 
 from __future__ import annotations
@@ -55,6 +71,81 @@ def save_profile(db: Any, user_id: int, form: Any, *, active: bool) -> Any:
 def deactivates(user: Any, form: Any) -> bool:
     """Whether saving ``form`` deactivates ``user`` (active now, the box unticked)."""
     return bool(user.active) and not form.active.data
+
+
+def confirm_first(db: Any, user: Any, form: Any) -> Any:
+    """The confirmation an edit of ``user`` needs before it is saved, or None: a deactivation's,
+    else a change of rights' (each ends the account's sessions and API token)."""
+    asked = confirm_deactivation(db, user, form)
+    return asked if asked is not None else confirm_rights_change(db, user, form)
+
+
+def _fields(form: Any) -> dict[str, Any]:
+    """The profile form as the confirmation page posts it back (``version`` included)."""
+    names = ("name", "role", "country", "constituency", "language", "version")
+    fields = {name: getattr(form, name).data or "" for name in names}
+    if form.active.data:
+        fields["active"] = "y"
+    return fields
+
+
+def _shown(form: Any, name: str, value: Any) -> str:
+    """A field's value as the form's menu names it, in the reader's language."""
+    return str(dict(getattr(form, name).choices).get(value or "", value or ""))
+
+
+def confirm_rights_change(db: Any, user: Any, form: Any) -> Any:
+    """The confirmation of an edit that changes the role, country or constituency of an active
+    ``user`` (their sessions and API token end), or None: it changes none, the account is
+    inactive, this is its confirmation, or it is refused (the form then says why)."""
+    if not user.active or request.form.get("confirmed") == "y":
+        return None
+    email, user_id, before = user.email, user.id, _profile(user)
+    try:
+        after = preview(
+            db, lambda: save_profile(db, user_id, form, active=bool(form.active.data)), _profile
+        )
+    except (uc.AdminError, StaleVersion):
+        return None
+    moved = [name for name in uc.RIGHTS_FIELDS if before[name] != after[name]]
+    if not moved:
+        return None
+    lines = [
+        _(
+            "%(field)s: %(before)s → %(after)s",
+            field=getattr(form, name).label.text,
+            before=_shown(form, name, before[name]),
+            after=_shown(form, name, after[name]),
+        )
+        for name in moved
+    ]
+    lines.append(
+        _(
+            "%(email)s will be signed out everywhere and their API token revoked: they must "
+            "sign in again, and make a new API token on their Account page.",
+            email=email,
+        )
+    )
+    lines.append(_("Their password, records and history stay as they are."))
+    if any(before[name] != after[name] for name in before if name not in uc.RIGHTS_FIELDS):
+        lines.append(_("The other changes of the form are saved with it."))
+    back = url_for("admin.edit_user", user_id=user_id)
+    return confirm_page(
+        title=_("Change the role, country or constituency of %(email)s?", email=email),
+        lines=lines,
+        action=back,
+        back=back,
+        fields=_fields(form),
+        undo=_(
+            "To undo it, set the previous values again on this user's page; the ended sessions "
+            "and API token stay ended."
+        ),
+    )
+
+
+def rights(user: Any) -> tuple[Any, ...]:
+    """The values of ``user`` whose change ends their sessions and API token."""
+    return tuple(getattr(user, name) for name in uc.RIGHTS_FIELDS)
 
 
 def confirm_deactivation(db: Any, user: Any, form: Any) -> Any:
@@ -104,14 +195,24 @@ def _profile(user: Any) -> dict[str, Any]:
     return {name: getattr(user, name) for name in fields}
 
 
-def said_after(user: Any, was_active: bool) -> None:
-    """What the user's page says after a saved edit: a deactivation with its undo."""
+def said_after(user: Any, was_active: bool, had: tuple[Any, ...]) -> None:
+    """What the user's page says after a saved edit: a deactivation with its undo; a change of
+    rights (``had``: :func:`rights` before the edit), that the sessions ended."""
     if was_active and not user.active:
         offer_undo(
             _("%(email)s is deactivated: they can no longer sign in.", email=user.email),
             _("Reactivate"),
             url_for("admin.reactivate_user", user_id=user.id),
             {"version": user.version},
+        )
+    elif was_active and rights(user) != had:
+        flash(
+            _(
+                "Changes saved. %(email)s is signed out everywhere and their API token is "
+                "revoked: they must sign in again.",
+                email=user.email,
+            ),
+            "info",
         )
     else:
         flash(_("Changes saved."), "info")

@@ -44,7 +44,9 @@ CONFIRMED: Mapping[str, str] = {
     ),
     "admin.edit_user": (
         "a deactivation: the person can no longer sign in, their sessions end and their API "
-        "token stops; other edits are saved at once (another edit changes them back)"
+        "token stops; a change of role, country or constituency of an active account: their "
+        "sessions and API token end (workflow.admin.RIGHTS_FIELDS); other edits (name, "
+        "language) are saved at once (another edit changes them back)"
     ),
 }
 # endpoint → the page (GET endpoint) that asks before the POST is sent.

@@ -40,6 +40,9 @@ T = TypeVar("T")
 
 FOCAL_CONSTITUENCIES = ("government", "employers", "workers")
 EDITABLE = ("name", "role", "country", "constituency", "language", "active")
+# What a user may see and change follows these: changing one ends the account's sessions and API
+# token (:func:`update_user`), so the user page confirms it first (sscmatch.web.admin_status).
+RIGHTS_FIELDS = ("role", "country", "constituency")
 
 
 class AdminError(DomainError):
@@ -283,7 +286,7 @@ def _rights_shrink(before: dict[str, Any] | None, after: dict[str, Any] | None) 
     """Whether a change may take rights away: another role, country or constituency (what a
     focal point may change follows them), or deactivation. Name and language do not."""
     old, new = before or {}, after or {}
-    moved = any(old.get(k) != new.get(k) for k in ("role", "country", "constituency"))
+    moved = any(old.get(k) != new.get(k) for k in RIGHTS_FIELDS)
     return moved or (bool(old.get("active")) and not new.get("active"))
 
 

@@ -1,5 +1,6 @@
 """First admin journeys: the admin creates a focal point, who appears in the list and can sign
-in; the audit log shows the sign-ins and the change, with before and after side by side."""
+in; the audit log shows the sign-ins and the change, with before and after side by side; a change
+of role is confirmed first, on a phone, by the keyboard."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import expect, expect_at_least
+from tests.e2e.conftest import assert_fits, expect, expect_at_least
+from tests.e2e.test_journey_review_day import _focused_on
 
 pytestmark = pytest.mark.e2e
 
@@ -88,3 +90,63 @@ def test_audit_log_shows_sign_ins(page: Any, new_page: Any, sign_in: Any, shot: 
         "admin@demo.sscmatch", use_inner_text=True
     )
     shot(page, "analyst-only")
+
+
+def _save_by_keyboard(page: Any) -> None:
+    page.locator("main form[method=post] button.primary").first.focus()
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+
+
+def test_a_change_of_role_is_confirmed_first_on_a_phone(
+    new_page: Any, sign_in: Any, shot: Any
+) -> None:
+    """The account's sessions and API token end with a change of role: the page says so before
+    anything is written; Cancel leaves the role as it was, Confirm (focused) changes it."""
+    page = new_page()
+    page.set_viewport_size({"width": 390, "height": 844})
+    sign_in(page, "admin")
+    page.goto("/admin/users/new")
+    form = page.locator("main form[method=post]")
+    form.locator("#email").fill("rights.e2e@example.org")
+    form.locator("#role").select_option("analyst")
+    form.locator("#password").fill("inicial-segura-2")
+    form.locator("#confirm").fill("inicial-segura-2")
+    form.locator("button[type=submit]").click()
+    page.wait_for_url("**/admin/users")
+    page.locator("table.users a", has_text="rights.e2e@example.org").click()
+    user_page = page.url
+    assert_fits(page)  # the user page on a phone
+    role = page.locator("dl.facts")
+    expect(role).to_contain_text("Analyst", use_inner_text=True)
+    expect(page.locator("main p.hint").first).to_contain_text(
+        "you are asked to confirm it first", use_inner_text=True
+    )
+
+    page.locator("#role").select_option("secretariat")
+    _save_by_keyboard(page)
+    expect(page.locator("h1")).to_have_text(
+        "Change the role, country or constituency of rights.e2e@example.org?",
+        use_inner_text=True,
+    )
+    expect(page.locator("ul.consequences")).to_contain_text(
+        "will be signed out everywhere and their API token revoked", use_inner_text=True
+    )
+    _focused_on(page, "form.confirm-form button[type=submit]")  # Enter confirms
+    assert_fits(page)
+    shot(page, "role-change-asked")
+    page.get_by_role("link", name="Go back without changing anything").click()
+    page.wait_for_url(user_page)
+    expect(role).to_contain_text("Analyst", use_inner_text=True)
+
+    page.locator("#role").select_option("secretariat")
+    _save_by_keyboard(page)
+    _focused_on(page, "form.confirm-form button[type=submit]")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    expect(page.locator(".flash")).to_contain_text(
+        "is signed out everywhere and their API token is revoked", use_inner_text=True
+    )
+    expect(role).to_contain_text("Technical secretariat", use_inner_text=True)
+    assert_fits(page)
+    shot(page, "role-changed")

@@ -218,6 +218,114 @@ def test_edit_role_country_and_active(app: Flask, as_user: Any, users: dict[str,
     assert _sign_in_status(app, "analyst@test.org") == 401
 
 
+def _session_state(app: Flask, email: str) -> tuple[int, bool]:
+    """The account's ``auth_version`` (its sessions' counter) and whether it holds an API token."""
+    user = _user(app, email)
+    return user.auth_version, user.api_token_hash is not None
+
+
+def test_an_edit_of_harmless_fields_is_saved_at_once(
+    app: Flask, as_user: Any, users: dict[str, int]
+) -> None:
+    """Name and language end nothing: saved by the first POST, no confirmation asked."""
+    uid = users["focal_gtm"]
+    as_user("focal_gtm").post("/account")  # makes an API token
+    held = _session_state(app, "gtm@test.org")
+    assert held[1]
+    data = _edit_data(app, uid, name="Otro nombre", language="fr")
+    admin = as_user("admin")
+    response = admin.post(f"/admin/users/{uid}", data=data)
+    assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+    user = _user(app, "gtm@test.org")
+    assert (user.name, user.language) == ("Otro nombre", "fr")
+    assert _session_state(app, "gtm@test.org") == held  # sessions and token live on
+    [event] = _events(app, "update")
+    assert event.note is None
+    shown = admin.get(f"/admin/users/{uid}").get_data(as_text=True)
+    assert "Changes saved." in shown and "signed out everywhere and" not in shown
+
+
+RIGHTS_CHANGES = {
+    "role": {"role": "analyst", "country": "", "constituency": ""},
+    "country": {"country": "CRI"},
+    "constituency": {"constituency": "workers"},
+}
+
+
+@pytest.mark.parametrize("change", sorted(RIGHTS_CHANGES))
+def test_a_change_of_rights_is_confirmed_first_then_applied(
+    app: Flask, as_user: Any, users: dict[str, int], change: str
+) -> None:
+    """Role, country or constituency (what ends the sessions): the first POST says so, in the
+    reader's language, and writes nothing; the confirming POST, as its page sends it, saves
+    the form and ends the sessions and the API token."""
+    from tests.web.test_consequential_steps import FORM, HIDDEN, _rows
+
+    uid = users["focal_gtm"]
+    as_user("focal_gtm").post("/account")  # makes an API token
+    auth_version, token = _session_state(app, "gtm@test.org")
+    assert token
+    admin = as_user("admin")
+    admin.environ_base["HTTP_ACCEPT_LANGUAGE"] = "es"
+    data = _edit_data(app, uid, name="Nombre nuevo", **RIGHTS_CHANGES[change])
+    before = _rows(app)
+    asked = admin.post(f"/admin/users/{uid}", data=data)
+    page = asked.get_data(as_text=True)
+    assert asked.status_code == 200, page[:2000]
+    assert "gtm@test.org cerrará sesión en todas partes" in page, page
+    assert "Los demás cambios del formulario se guardan a la vez." in page
+    assert _rows(app) == before  # every table as it was
+    found = FORM.search(page)
+    assert found is not None
+    fields = dict(HIDDEN.findall(found.group(2)))
+    assert fields["confirmed"] == "y" and fields["version"] == data["version"]
+    assert fields.get("active") == "y"  # the ticked box is carried, not a deactivation
+    assert 'name="csrf_token"' in found.group(2)
+    done = admin.post(found.group(1), data=fields)
+    assert done.status_code == 302, done.get_data(as_text=True)[:2000]
+    user = _user(app, "gtm@test.org")
+    for name, value in RIGHTS_CHANGES[change].items():
+        assert (getattr(user, name) or "") == value
+    assert user.name == "Nombre nuevo" and user.active
+    assert _session_state(app, "gtm@test.org") == (auth_version + 1, False)
+    [event] = _events(app, "update")
+    assert event.note == "sessions and API token ended"
+    shown = admin.get(f"/admin/users/{uid}").get_data(as_text=True)
+    assert "ha cerrado sesión en todas partes" in shown
+
+
+def test_a_change_of_rights_confirmed_on_a_stale_version_is_a_conflict(
+    app: Flask, as_user: Any, users: dict[str, int]
+) -> None:
+    """The confirmation carries the version its form was read at: another edit in between
+    answers 409 with the stale-edit page, and the change of rights is not made."""
+    uid = users["focal_gtm"]
+    admin = as_user("admin")
+    data = _edit_data(app, uid, country="CRI")
+    asked = admin.post(f"/admin/users/{uid}", data=data)
+    assert asked.status_code == 200 and b"will be signed out everywhere" in asked.data
+    meanwhile = admin.post(f"/admin/users/{uid}", data=_edit_data(app, uid, name="Meanwhile"))
+    assert meanwhile.status_code == 302
+    auth_version = _user(app, "gtm@test.org").auth_version
+    late = admin.post(f"/admin/users/{uid}", data={**data, "confirmed": "y"})
+    assert late.status_code == 409 and b"changed by someone else" in late.data
+    user = _user(app, "gtm@test.org")
+    assert (user.country, user.name, user.auth_version) == ("GTM", "Meanwhile", auth_version)
+
+
+def test_an_inactive_account_changes_rights_without_confirmation(
+    app: Flask, as_user: Any, users: dict[str, int]
+) -> None:
+    """Its deactivation already ended its sessions and token: nothing more ends."""
+    uid = users["analyst"]
+    with _db(app) as s:
+        s.get(User, uid).active = False  # type: ignore[union-attr]
+        s.commit()
+    data = _edit_data(app, uid, role="secretariat")
+    assert as_user("admin").post(f"/admin/users/{uid}", data=data).status_code == 302
+    assert _user(app, "analyst@test.org").role == "secretariat"
+
+
 def test_saving_unchanged_form_writes_no_event(
     app: Flask, as_user: Any, users: dict[str, int]
 ) -> None:

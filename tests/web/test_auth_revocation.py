@@ -109,11 +109,11 @@ def _admin_reset(app: Flask, users: dict[str, int], held: Held) -> None:
 
 
 def _role_change(app: Flask, users: dict[str, int], held: Held) -> None:
-    _admin_edit(app, users, role="analyst", country="", constituency="")
+    _admin_edit(app, users, role="analyst", country="", constituency="", confirmed="y")
 
 
 def _country_change(app: Flask, users: dict[str, int], held: Held) -> None:
-    _admin_edit(app, users, country="CRI")
+    _admin_edit(app, users, country="CRI", confirmed="y")  # confirmed, as its page asks
 
 
 def _deactivation(app: Flask, users: dict[str, int], held: Held) -> None:

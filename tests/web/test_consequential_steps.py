@@ -130,19 +130,24 @@ def walk_tour_steps(app: Flask, as_user: Any, tour_id: str) -> None:
             assert undone.status_code == 302 and _status(app, tour_id)[0] == before
 
 
-def walk_deactivation(app: Flask, as_user: Any, users: dict[str, int]) -> None:
-    uid = users["focal_bra"]
+def _user_form(app: Flask, uid: int, **change: Any) -> dict[str, Any]:
+    """The user page's form as it shows the user (``active`` unticked), with ``change``."""
     with Session(app.extensions["sscmatch.engine"]) as s:
         user = s.get(User, uid)
         assert user is not None
-        data = {
+        return {
             "name": user.name,
             "role": user.role,
             "country": user.country,
             "constituency": user.constituency,
             "language": user.language,
             "version": user.version,
-        }  # "active" left unticked
+        } | change
+
+
+def walk_deactivation(app: Flask, as_user: Any, users: dict[str, int]) -> None:
+    uid = users["focal_bra"]
+    data = _user_form(app, uid)  # "active" left unticked
     admin = as_user("admin")
     page = confirm(app, admin, f"/admin/users/{uid}", data)
     assert "can no longer sign in" in page and "API token" in page and "reactivate" in page
@@ -161,6 +166,21 @@ def walk_deactivation(app: Flask, as_user: Any, users: dict[str, int]) -> None:
     assert back.status_code == 302
     with Session(app.extensions["sscmatch.engine"]) as s:
         assert s.get(User, uid).active  # type: ignore[union-attr]
+
+
+def walk_rights_change(app: Flask, as_user: Any, users: dict[str, int]) -> None:
+    """A change of role (or country, constituency) of an active account ends its sessions and
+    API token: confirmed first, then made on the version the page carried."""
+    uid = users["focal_gtm"]
+    data = _user_form(app, uid, role="analyst", country="", constituency="", active="y")
+    with Session(app.extensions["sscmatch.engine"]) as s:
+        auth_version = s.get(User, uid).auth_version  # type: ignore[union-attr]
+    page = confirm(app, as_user("admin"), f"/admin/users/{uid}", data)
+    assert "will be signed out everywhere and their API token revoked" in page
+    with Session(app.extensions["sscmatch.engine"]) as s:
+        user = s.get(User, uid)
+        assert user is not None and user.role == "analyst" and user.active
+        assert user.auth_version == auth_version + 1
 
 
 def walk_review(app: Flask, as_user: Any, run: Session) -> None:
@@ -214,6 +234,7 @@ def test_deactivation_is_confirmed_and_undone(
     app: Flask, as_user: Any, users: dict[str, int]
 ) -> None:
     walk_deactivation(app, as_user, users)
+    walk_rights_change(app, as_user, users)
 
 
 def test_review_steps_are_confirmed(app: Flask, as_user: Any, run: Session) -> None:
