@@ -48,6 +48,8 @@ from wtforms import BooleanField
 
 from sscmatch.db import StaleVersion
 from sscmatch.web.conflict import RECORD_LABELS
+from sscmatch.web.datefields import TypedDateField
+from sscmatch.web.templating import period
 from sscmatch.web.translate import gettext as _
 from sscmatch.workflow.audit import snapshot_at
 
@@ -155,8 +157,8 @@ def answer(
         difference = Difference(
             name,
             str(yours_field.label.text),
-            _shown(yours_field, _raw(spec, theirs, name)),
-            _shown(yours_field, _raw(spec, form, name)),
+            _shown((yours_field, theirs._fields[name]), _raw(spec, theirs, name)),
+            _shown((yours_field, theirs._fields[name]), _raw(spec, form, name)),
         )
         if base is None:
             replaced.append(difference)
@@ -230,27 +232,60 @@ def _take(form: Any, name: str, theirs: Any) -> None:
     setattr(form, name, theirs)
 
 
-def _shown(form_field: Any, value: Any) -> str:
-    """A field's value as the reader reads it: a choice by its label, yes or no, rows one by
-    one, an empty value as a dash."""
-    if isinstance(form_field, BooleanField) or isinstance(value, bool):
+def _shown(fields: Iterable[Any], value: Any) -> str:
+    """A field's value as the reader reads it, the way the page shows it: a choice by the label
+    the form's select shows (in a table of rows, each row's choices by the row's own selects: an
+    agenda session's kind), a date through the page's date format in the reader's language
+    (:func:`sscmatch.web.templating.period`; in rows too), yes or no, rows one by one, an empty
+    value as a dash. ``fields``: the field as the forms compared hold it (yours and theirs),
+    so that a choice or a row only one of them holds is still named."""
+    fields = list(fields)
+    if isinstance(fields[0], BooleanField) or isinstance(value, bool):
         return _("yes") if value else _("no")
-    labels = _choice_labels(getattr(form_field, "choices", None))
+    reading = _reading(fields)
     if isinstance(value, list | tuple):
-        parts = [_shown_part(v, labels) for v in value]
+        parts = [_shown_part(v, reading, "") for v in value]
         return "; ".join(p for p in parts if p) or EMPTY
-    return _shown_part(value, labels) or EMPTY
+    return _shown_part(value, reading, "") or EMPTY
 
 
-def _shown_part(value: Any, labels: Mapping[str, str]) -> str:
+@dataclass
+class _Reading:
+    """How a field's values read: choice labels and date fields, by the name of the part ("" for
+    the field itself, a row's field by its name)."""
+
+    labels: dict[str, dict[str, str]] = field(default_factory=dict)
+    dates: set[str] = field(default_factory=set)
+
+    def add(self, name: str, form_field: Any) -> None:
+        if isinstance(form_field, TypedDateField):
+            self.dates.add(name)
+        labels = _choice_labels(getattr(form_field, "choices", None))
+        self.labels.setdefault(name, {}).update(labels)
+
+
+def _reading(fields: Iterable[Any]) -> _Reading:
+    reading = _Reading()
+    for form_field in fields:
+        reading.add("", form_field)
+        for entry in getattr(form_field, "entries", None) or ():  # a table of rows
+            for name, part in getattr(getattr(entry, "form", None), "_fields", {}).items():
+                reading.add(name, part)
+    return reading
+
+
+def _shown_part(value: Any, reading: _Reading, name: str) -> str:
     if value is None:
         return ""
     if isinstance(value, Mapping):
-        return " · ".join(p for p in (_shown_part(v, {}) for v in value.values()) if p)
+        parts = (_shown_part(v, reading, str(k)) for k, v in value.items())
+        return " · ".join(p for p in parts if p)
     if isinstance(value, list | tuple):
-        return "; ".join(p for p in (_shown_part(v, {}) for v in value) if p)
+        return "; ".join(p for p in (_shown_part(v, reading, name) for v in value) if p)
     text = str(value).strip()
-    return labels.get(text, text)
+    if name in reading.dates:
+        return period(text)
+    return reading.labels.get(name, {}).get(text, text)
 
 
 def _choice_labels(choices: Any) -> dict[str, str]:

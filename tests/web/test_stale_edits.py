@@ -140,6 +140,7 @@ class Case:
     extra: dict[str, str] = field(default_factory=dict)  # typed too, not a value of the record
     theirs_shown: str | None = None  # their value as the panel shows it (a choice's label)
     stored: dict[str, Callable[[Any], Any]] = field(default_factory=dict)
+    confirmed: dict[str, str] = field(default_factory=dict)  # posted with a save asking so
 
 
 def _post(client: Any, url: str, data: Any, expect: int = 302) -> Any:
@@ -236,6 +237,8 @@ CASES: dict[str, Case] = {
         lambda key: f"/admin/users/{key}",
         theirs=("language", "fr"),
         theirs_shown="Français",
+        # a change of constituency (a right) is confirmed first (sscmatch.web.admin_status)
+        confirmed={"confirmed": "y"},
         mine=("name", "Bruna"),
         both=("constituency", "employers", "workers"),
     ),
@@ -275,24 +278,33 @@ def _stored(app: Flask, case: Case, key: Any, name: str) -> str:
         return "" if value is None else str(value)
 
 
+def _both_open(
+    app: Flask, case: Case, lang: str
+) -> tuple[Any, str, Any, Any, MultiDict[str, str], MultiDict[str, str]]:
+    """The record made, and both people's forms opened at the same version: (key, url, me,
+    the other person, my form, theirs)."""
+    people = _people(app, case, lang)
+    key = case.make(app, people)
+    url = case.url(key)
+    me, other = people[case.me], people["other"]
+    started = form_of(me.get(url).get_data(as_text=True), url)
+    theirs = form_of(other.get(url).get_data(as_text=True), url)
+    return key, url, me, other, started, theirs
+
+
 @pytest.mark.parametrize("lang", ["en", "es"])
 @pytest.mark.parametrize("entity", sorted(CASES))
 def test_a_stale_edit_keeps_yours_merges_theirs_and_lists_both(
     app: Flask, users: dict[str, int], entity: str, lang: str
 ) -> None:
     case = CASES[entity]
-    people = _people(app, case, lang)
-    key = case.make(app, people)
-    url = case.url(key)
-    me, other = people[case.me], people["other"]
-    started = form_of(me.get(url).get_data(as_text=True), url)
+    key, url, me, other, started, theirs = _both_open(app, case, lang)
     version = started["version"]
 
     # the other person saves first, from the same version
-    theirs = form_of(other.get(url).get_data(as_text=True), url)
     theirs[case.theirs[0]] = case.theirs[1]
     theirs[case.both[0]] = case.both[1]
-    _post(other, url, theirs)
+    _post(other, url, theirs | case.confirmed)
 
     # then the person saves their own changes from the version they started from
     mine = started.copy()
@@ -300,7 +312,7 @@ def test_a_stale_edit_keeps_yours_merges_theirs_and_lists_both(
     mine[case.both[0]] = case.both[2]
     for name, value in case.extra.items():
         mine[name] = value
-    answer = _post(me, url, mine, expect=409)
+    answer = _post(me, url, mine | case.confirmed, expect=409)
     page = answer.get_data(as_text=True)
     again = form_of(page, url)
 
@@ -336,7 +348,7 @@ def test_a_stale_edit_keeps_yours_merges_theirs_and_lists_both(
     assert current[both] == case.both[1] and current["version"] == again["version"]
 
     # 4. saving again does what it said: yours in the listed field and in yours, theirs kept
-    _post(me, url, again)
+    _post(me, url, again | case.confirmed)
     assert _stored(app, case, key, case.mine[0]) == case.mine[1]
     assert _stored(app, case, key, both) == case.both[2]
     assert _stored(app, case, key, theirs_name) == case.theirs[1]
@@ -349,17 +361,12 @@ def test_without_the_started_version_on_record_every_difference_is_listed(
     """Who changed what cannot be told: nothing is merged, every field where the current record
     and the form differ is listed, and saving again replaces exactly those."""
     case = CASES[entity]
-    people = _people(app, case, "en")
-    key = case.make(app, people)
-    url = case.url(key)
-    me, other = people[case.me], people["other"]
-    started = form_of(me.get(url).get_data(as_text=True), url)
-    theirs = form_of(other.get(url).get_data(as_text=True), url)
+    key, url, me, other, started, theirs = _both_open(app, case, "en")
     theirs[case.theirs[0]] = case.theirs[1]
     theirs[case.both[0]] = case.both[1]
     theirs_name = case.theirs[0].split("-")[0]
     was = _stored(app, case, key, theirs_name)
-    _post(other, url, theirs)
+    _post(other, url, theirs | case.confirmed)
     with Session(app.extensions["sscmatch.engine"]) as s:
         entity_name = next(spec.entity for spec in EDIT_FORMS.values() if spec.model is case.model)
         s.exec(  # type: ignore[call-overload]
@@ -373,12 +380,12 @@ def test_without_the_started_version_on_record_every_difference_is_listed(
     mine[case.both[0]] = case.both[2]
     for name, value in case.extra.items():
         mine[name] = value
-    page = _post(me, url, mine, expect=409).get_data(as_text=True)
+    page = _post(me, url, mine | case.confirmed, expect=409).get_data(as_text=True)
     again = form_of(page, url)
     assert set(panel(page, "replaced")) == {case.mine[0], case.both[0], theirs_name}
     assert panel(page, "taken") == {}
     assert again[case.theirs[0]] == started[case.theirs[0]]  # yours, listed: not merged
-    _post(me, url, again)
+    _post(me, url, again | case.confirmed)
     assert _stored(app, case, key, case.both[0]) == case.both[2]
     assert _stored(app, case, key, theirs_name) == was  # theirs replaced, as listed
 
@@ -464,3 +471,111 @@ def test_a_stale_return_of_a_need_keeps_the_note(app: Flask, users: dict[str, in
     kept = form_of(text, f"/needs/{need_id}/return")
     assert kept["note"] == note and kept["version"] == "3"
     assert "someone changed this need meanwhile" in text and "Changed meanwhile" in text
+
+
+# --------------------------------------------------------------------------- values as shown
+
+SHOWN_CHANGES: dict[str, dict[str, str]] = {
+    # what the other person changes, per edit form: its dates and coded values (a row's too)
+    "capacity": {"available_from": "2026-03-15", "maturity": "pilot", "status": "draft"},
+    "need": {"desired_from": "2026-07-01", "desired_to": "2026-09", "priority": "low"},
+    "study_tour": {"start": "2026-03-09", "end": "2026-03-11", "agenda-0-kind": "field_visit"},
+    "commitment": {"due": "2026-10-20", "status": "in_progress"},
+    "user": {"language": "pt"},  # a change of rights is confirmed first,
+}
+ISO_DATE = re.compile(r"\b\d{4}-\d{2}(-\d{2})?\b")
+
+
+def _coded_and_dated(form_class: type) -> tuple[set[str], set[str]]:
+    """The posted names (a row's as ``table-0-field``) of a form's selects and date fields."""
+    from wtforms import FieldList, FormField, SelectFieldBase
+
+    from sscmatch.web.datefields import TypedDateField
+
+    coded, dated = set(), set()
+    for name, unbound in _unbound(form_class):
+        kind = unbound.field_class
+        if issubclass(kind, FieldList):
+            inner = unbound.args[0]
+            if issubclass(inner.field_class, FormField):
+                for sub, sub_unbound in _unbound(inner.args[0]):
+                    if issubclass(sub_unbound.field_class, SelectFieldBase):
+                        coded.add(f"{name}-0-{sub}")
+                    if issubclass(sub_unbound.field_class, TypedDateField):
+                        dated.add(f"{name}-0-{sub}")
+        elif issubclass(kind, SelectFieldBase):
+            coded.add(name)
+        if issubclass(kind, TypedDateField):
+            dated.add(name)
+    return coded, dated
+
+
+def _unbound(form_class: type) -> list[tuple[str, UnboundField]]:
+    return [
+        (name, value)
+        for klass in reversed(form_class.__mro__)
+        for name, value in vars(klass).items()
+        if isinstance(value, UnboundField)
+    ]
+
+
+def test_every_edit_form_shows_a_date_and_a_coded_value_in_the_walk() -> None:
+    """The walk below changes, in every edit form, a date field (where it has one) and a coded
+    field, in a table of rows too where its rows have selects."""
+    for form_class, spec in EDIT_FORMS.items():
+        changes = set(SHOWN_CHANGES[spec.entity])
+        coded, dated = _coded_and_dated(form_class)
+        assert not dated or changes & dated, (spec.entity, dated)
+        assert changes & coded, (spec.entity, coded)
+        rows = {c for c in coded if "-0-" in c}
+        assert not rows or changes & rows, (spec.entity, rows)
+
+
+def _codes(page: str, action: str) -> dict[str, set[str]]:
+    """The codes of the selects of the form posting to ``action``, by field (a row's select by
+    its table): those whose label differs from the code (a code the panel must not show)."""
+    form = re.search(rf'<form[^>]*action="{re.escape(action)}"[^>]*>(.*?)</form>', page, re.S)
+    assert form is not None
+    codes: dict[str, set[str]] = {}
+    for name, options in re.findall(
+        r'<select[^>]*name="([^"]+)"[^>]*>(.*?)</select>', form[1], re.S
+    ):
+        for code, label in re.findall(
+            r'<option[^>]*value="([^"]*)"[^>]*>([^<]*)</option>', options
+        ):
+            code, label = html.unescape(code), html.unescape(label).strip()
+            if re.fullmatch(r"[a-z][a-z_]+", code) and label and label != code:
+                codes.setdefault(name.split("-")[0], set()).add(code)
+    return codes
+
+
+@pytest.mark.parametrize("lang", ["es", "fr"])
+@pytest.mark.parametrize("entity", sorted(CASES))
+def test_the_panel_shows_dates_and_codes_as_the_page_does(
+    app: Flask, users: dict[str, int], entity: str, lang: str
+) -> None:
+    """The values in the stale-edit panel read as the page shows them: dates in the reader's
+    date format (no ISO text), coded values by the label the form's select shows (no code), in
+    a table of rows (a tour's agenda) too."""
+    case = CASES[entity]
+    _key, url, me, other, started, theirs = _both_open(app, case, lang)
+    for name, value in SHOWN_CHANGES[entity].items():
+        assert theirs[name] != value, (name, "the walk must change it")
+        theirs[name] = value
+    _post(other, url, theirs | case.confirmed)
+    mine = started.copy()
+    mine[case.mine[0]] = case.mine[1]
+    page = _post(me, url, mine | case.confirmed, expect=409).get_data(as_text=True)
+    cells = {**panel(page, "replaced"), **panel(page, "taken")}
+    changed = {name.split("-")[0] for name in SHOWN_CHANGES[entity]}
+    assert changed <= set(cells), (changed, cells)
+    codes = _codes(page, url)
+    form_class = next(c for c, spec in EDIT_FORMS.items() if spec.model is case.model)
+    coded = _coded_and_dated(form_class)[0] & set(SHOWN_CHANGES[entity])
+    assert {n.split("-")[0] for n in coded} <= set(codes), codes  # the codes the walk checks
+    for name, (_label_text, their_value, your_value) in cells.items():
+        for value in (their_value, your_value):
+            assert not ISO_DATE.search(value), (name, value)
+            parts = set(re.split(r" · |; ", value))  # a value, a list's or a row's parts
+            shown = parts & codes.get(name, set())
+            assert not shown, (name, value, shown)
