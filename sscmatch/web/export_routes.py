@@ -353,7 +353,14 @@ AUDIT_FIELDS = ("id", "at", "user", "action", "entity", "entity_id", "changed", 
 @access("admin")
 def audit_export(fmt: str) -> Any:
     """The audit log's events under its filters, newest first (which fields each changed; the
-    values before and after are on each event's page)."""
+    values before and after are on each event's page).
+
+    The changed fields follow every export's rule (:mod:`sscmatch.web.exports`): CSV and JSON
+    are the machine formats and keep the fields' codes (``due_date;status``, a list in JSON),
+    as they keep status and country codes; the spreadsheet is the reader's and names each field
+    by its label in the reader's language, as the audit page does
+    (:func:`sscmatch.web.auditfields.audit_field_label`, the ``fields`` show of
+    :mod:`sscmatch.web.spreadsheet`)."""
 
     def listing(size: int) -> tuple[Any, int]:
         form, page, _status = admin.audit_listing(1, size)

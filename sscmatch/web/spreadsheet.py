@@ -159,6 +159,14 @@ def _text(value: Any) -> Cell:
     return str(value)
 
 
+def _field_names(value: Any) -> Cell:
+    """Fields named by their codes (an audit event's changed fields), by their labels in the
+    reader's language, as the audit page names them."""
+    from sscmatch.web.auditfields import audit_field_label  # it reads COLUMNS
+
+    return _listed(audit_field_label)(value)
+
+
 SHOWS: dict[str, Callable[[Any], Cell]] = {
     "text": _text,
     "number": _number,
@@ -188,6 +196,7 @@ SHOWS: dict[str, Callable[[Any], Cell]] = {
     "entity": _labelled(ENTITY_LABELS),
     "action": lambda v: action_label(v) if v else None,
     "note_code": lambda v: note_text(None, v) or None if v else None,
+    "fields": _field_names,
 }
 """How a column's values show: each takes the value as the CSV row has it (a code, a list or
 ``;``-joined text, ISO dates and moments)."""
@@ -300,7 +309,7 @@ COLUMNS: dict[str, Column] = {
     "action": Column(_l("Action"), "action"),
     "entity": Column(_l("Record type"), "entity"),
     "entity_id": Column(_l("Record")),
-    "changed": Column(_l("Fields changed")),
+    "changed": Column(_l("Fields changed"), "fields"),
     # notices
     "kind": Column(_l("Kind of notice")),
     "text": Column(_l("Text")),
