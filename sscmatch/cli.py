@@ -85,6 +85,7 @@ def import_command(path: Path, if_empty: bool) -> None:
     from sqlmodel import select
 
     from sscmatch.bundle import BundleError, import_bundle
+    from sscmatch.bundle.read import zip_limits
     from sscmatch.db import refresh_statistics, session_scope
     from sscmatch.models import Capacity, Exchange, Need
     from sscmatch.vocab import load_vocabulary
@@ -98,7 +99,13 @@ def import_command(path: Path, if_empty: bool) -> None:
             return
         bar = _ProgressBars()
         try:
-            report = import_bundle(session, path, load_vocabulary(), progress=bar)
+            report = import_bundle(
+                session,
+                path,
+                load_vocabulary(),
+                progress=bar,
+                limits=zip_limits(current_app.config),
+            )
         except BundleError as exc:
             bar.close()
             for problem in exc.problems:

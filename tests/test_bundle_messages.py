@@ -46,7 +46,7 @@ PASSED_THROUGH: dict[tuple[str, str], str] = {
     "PartialDateError's message (sscmatch.dates.MESSAGES, N_) with its params, or a schema "
     "validator's sentence as it is, which the page says by its shape (web.messages.SHAPES: the "
     "web test meets each)",
-    ("sscmatch/bundle/read.py", "_read_zip"): "_unreadable(exc): ENCRYPTED, UNSUPPORTED or "
+    ("sscmatch/bundle/read.py", "_read_members"): "_unreadable(exc): ENCRYPTED, UNSUPPORTED or "
     "DAMAGED, N_ literals without values",
     ("sscmatch/bundle/format.py", "problem"): "Row.problem: its callers' message, each call of "
     "``.problem(field, msgid, params)`` walked here as a construction",

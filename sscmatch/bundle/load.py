@@ -17,7 +17,7 @@ from pydantic import BaseModel
 from sqlmodel import Session, SQLModel, col, select
 
 from sscmatch.bundle.format import TABLES, BundleError, Problem
-from sscmatch.bundle.read import read_bundle
+from sscmatch.bundle.read import ZipLimits, read_bundle
 from sscmatch.bundle.validate import Resolved, StoredIds, validate
 from sscmatch.bundle.write import MODELS, TableWriter, forget_written, roomy_cache
 from sscmatch.collector import paused_collector
@@ -81,12 +81,14 @@ def import_bundle(
     vocab: Vocabulary,
     user_id: int | None = None,
     progress: Progress | None = None,
+    limits: ZipLimits | None = None,
 ) -> ImportReport:
-    """Validate the bundle at ``path`` and write it into ``session`` (the caller commits).
+    """Validate the bundle at ``path`` and write it into ``session`` (the caller commits); a zip
+    is read within ``limits`` (:func:`sscmatch.bundle.read.zip_limits` of the configuration).
 
     Raises :class:`BundleError` with every problem found, having written nothing.
     """
-    raw = read_bundle(path)
+    raw = read_bundle(path, limits)
     stored = StoredIds(
         themes=_ids(session, Theme),
         institutions=_ids(session, Institution),

@@ -13,18 +13,19 @@ from __future__ import annotations
 import csv
 import io
 import json
+import struct
 import zipfile
 import zlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import IO, Any
 
 from sscmatch.bundle.csvfile import restore
 from sscmatch.bundle.format import (
     BLANK,
     COLUMNS,
     FILE,
-    HEADER,
     REQUIRED,
     ROW,
     TABLES,
@@ -36,6 +37,8 @@ from sscmatch.bundle.format import (
     Row,
     skip_blanks,
 )
+from sscmatch.config import DEFAULTS
+from sscmatch.dates import shown
 from sscmatch.workflow.base import N_
 
 INVALID_JSON = N_("invalid JSON")
@@ -109,17 +112,122 @@ UNSUPPORTED = N_(
     "with the usual compression (deflate)"
 )
 DAMAGED = N_("this file of the archive is damaged and cannot be read: zip the bundle again")
+TOO_LARGE = N_(
+    "the archive unpacks to %(size)s bytes, more than the limit of %(limit)s bytes; nothing of "
+    "it was read"
+)
+TOO_MANY = N_(
+    "the archive holds %(n)s entries, more than the limit of %(limit)s; nothing of it was read"
+)
 CSV_FILES = tuple(f"{t}.csv" for t in TABLES)
+MIB = 1024 * 1024
+MAX_ZIP_ENTRIES = 1000
+"""Entries a zip of a bundle may hold (folders and an operating system's files count): six
+tables, with room for a Mac's ``__MACOSX/`` copies and whatever else rides along."""
 
 
-def read_bundle(path: Path) -> RawBundle:
+@dataclass(frozen=True)
+class ZipLimits:
+    """What a zip of a bundle may unpack to, whoever reads it (the command line, a web upload,
+    its import job): ``size`` bytes in all, as its entries declare them (``zipfile`` never
+    unpacks an entry beyond its declared size: more makes it a damaged entry), and ``entries``
+    entries. A zip beyond either is refused whole, before any entry is unpacked."""
+
+    size: int = int(DEFAULTS["MAX_UPLOAD_MB"]) * MIB
+    entries: int = MAX_ZIP_ENTRIES
+
+
+def zip_limits(config: Mapping[str, Any]) -> ZipLimits:
+    """The limits of a configuration: as many bytes unpacked as an upload may have
+    (``MAX_UPLOAD_MB``), so a zip the web refuses is refused by the command line too."""
+    return ZipLimits(size=int(config.get("MAX_UPLOAD_MB") or DEFAULTS["MAX_UPLOAD_MB"]) * MIB)
+
+
+NOT_A_ZIP = N_("not a readable zip archive")
+
+
+def open_zip(handle: IO[bytes], name: str, limits: ZipLimits) -> zipfile.ZipFile | Problem:
+    """The zip ``name`` read from ``handle``, or why it is refused whole: more entries than
+    ``limits`` allow (as its end record says, before ``zipfile`` reads a record per entry into
+    memory, then as counted), more bytes unpacked (as its entries declare them), or no zip."""
+    declared = _entries_declared(handle)
+    if declared is not None and declared > limits.entries:
+        return Problem(name, 1, FILE, TOO_MANY, {"n": declared, "limit": limits.entries})
+    try:
+        archive = zipfile.ZipFile(handle)
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        return Problem(name, 1, FILE, NOT_A_ZIP)
+    members = archive.infolist()
+    size = sum(m.file_size for m in members)
+    refused = None
+    if len(members) > limits.entries:
+        refused = Problem(name, 1, FILE, TOO_MANY, {"n": len(members), "limit": limits.entries})
+    elif size > limits.size:
+        refused = Problem(name, 1, FILE, TOO_LARGE, {"size": size, "limit": limits.size})
+    if refused is not None:
+        archive.close()
+        return refused
+    return archive
+
+
+def _entries_declared(handle: IO[bytes]) -> int | None:
+    """How many entries a zip's end of central directory record (or its zip64 record) says it
+    holds; None where there is none to read (``zipfile`` then says what is wrong)."""
+    end = handle.seek(0, io.SEEK_END)
+    handle.seek(max(0, end - 22 - 0xFFFF))  # the record, and a comment of 64 KiB at most
+    tail = handle.read()
+    at = tail.rfind(b"PK\x05\x06")
+    if at < 0 or len(tail) < at + 22:
+        return None
+    count = int(struct.unpack_from("<H", tail, at + 10)[0])
+    locator = at - 20  # a zip64 archive's count is in its own record, which this locates
+    if count == 0xFFFF and locator >= 0 and tail[locator : locator + 4] == b"PK\x06\x07":
+        handle.seek(int(struct.unpack_from("<Q", tail, locator + 8)[0]))
+        record = handle.read(40)
+        if record[:4] == b"PK\x06\x06" and len(record) == 40:
+            count = int(struct.unpack_from("<Q", record, 32)[0])
+    return count
+
+
+DEBRIS_FOLDERS = frozenset({"__macosx", ".spotlight-v100", ".trashes", ".fseventsd"})
+DEBRIS_FILES = frozenset({".ds_store", "thumbs.db", "ehthumbs.db", "desktop.ini", "icon\r"})
+"""What an operating system leaves beside a bundle (names in lower case): a zip made on a Mac
+carries ``__MACOSX/`` (a ``._name`` copy of each file's attributes) and ``.DS_Store`` files, a
+folder copied from a Mac's disk its ``Icon`` file (its name ends in a carriage return),
+``.Spotlight-V100``, ``.Trashes`` and ``.fseventsd``; Windows writes ``Thumbs.db``,
+``ehthumbs.db`` and ``desktop.ini`` into folders. None is part of the bundle: each is passed
+over without a word (:func:`is_debris`)."""
+
+
+def is_debris(name: str) -> bool:
+    """Whether a file of a folder or an entry of a zip is an operating system's own
+    (:data:`DEBRIS_FOLDERS`, :data:`DEBRIS_FILES`, or a Mac's ``._name`` attributes).
+
+    >>> [is_debris(n) for n in ("__MACOSX/._needs.csv", ".DS_Store", "b/Thumbs.db", "needs.csv")]
+    [True, True, True, False]
+    """
+    parts = PurePosixPath(name.replace("\\", "/")).parts
+    if not parts:
+        return False
+    last = parts[-1].lower()
+    return (
+        last in DEBRIS_FILES
+        or last.startswith("._")
+        or any(p.lower() in DEBRIS_FOLDERS for p in parts[:-1])
+    )
+
+
+def read_bundle(path: Path, limits: ZipLimits | None = None) -> RawBundle:
     """Read a CSV folder, a ``.zip`` of CSV files or a ``.json`` file; unreadable parts become
     problems. A file of the bundle that cannot be read, or that the format does not know, is a
-    problem beside those of the other files, which are all read: every problem at once."""
+    problem beside those of the other files, which are all read: every problem at once. An
+    operating system's files (:func:`is_debris`) are passed over; a zip beyond ``limits`` (by
+    default :class:`ZipLimits`' own) is one problem, and nothing of it is read."""
     bundle = RawBundle()
     if path.is_dir():
         known = {f"{t}.csv" for t in TABLES}
-        for extra in sorted(p.name for p in path.glob("*.csv") if p.name not in known):
+        extras = (p.name for p in path.glob("*.csv") if p.name not in known)
+        for extra in sorted(e for e in extras if not is_debris(e)):
             bundle.problems.append(
                 Problem(extra, 1, FILE, UNKNOWN_FILE, {"names": ", ".join(sorted(known))})
             )
@@ -130,7 +238,7 @@ def read_bundle(path: Path) -> RawBundle:
     elif path.is_file() and path.suffix.lower() == ".json":
         _read_json(path.name, path.read_bytes(), bundle)
     elif path.is_file() and path.suffix.lower() == ".zip":
-        _read_zip(path, bundle)
+        _read_zip(path, bundle, limits or ZipLimits())
     elif path.exists():
         bundle.problems.append(
             Problem(
@@ -162,51 +270,63 @@ def zip_member_table(name: str) -> str | None:
     return flat[: -len(".csv")] if flat in CSV_FILES else None
 
 
-def _read_zip(path: Path, bundle: RawBundle) -> None:
+def _read_zip(path: Path, bundle: RawBundle, limits: ZipLimits) -> None:
     """Every member of the archive: each known table read as a CSV file of the bundle, each other
     member a problem of its own (a name the format does not know, a folder inside the archive, a
-    table twice, a file that cannot be unpacked), none of which stops the others being read."""
+    table twice, a file that cannot be unpacked), none of which stops the others being read; an
+    operating system's files passed over. An archive beyond ``limits`` is one problem, and none
+    of its members is unpacked."""
     try:
-        archive = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError):
-        bundle.problems.append(Problem(path.name, 1, FILE, N_("not a readable zip archive")))
+        handle = path.open("rb")
+    except OSError:
+        bundle.problems.append(Problem(path.name, 1, FILE, NOT_A_ZIP))
         return
-    with archive:
-        seen: set[str] = set()
-        for member in archive.infolist():
-            if member.is_dir():
-                continue
-            name = member.filename
-            parts = PurePosixPath(name.replace("\\", "/"))
-            table = zip_member_table(name)
-            if parts.name.lower() in seen:
-                # A zip may hold two entries of one name: unpacked, the last would silently win.
-                bundle.problems.append(Problem(name, 1, FILE, TWICE))
-                continue
-            seen.add(parts.name.lower())
-            if parts.is_absolute() or ".." in parts.parts or len(parts.parts) != 1:
-                bundle.problems.append(Problem(name, 1, FILE, NESTED))
-            elif table is None:
-                bundle.problems.append(
-                    Problem(name, 1, FILE, UNKNOWN_FILE, {"names": ", ".join(sorted(CSV_FILES))})
-                )
-            try:
-                data = archive.read(member)
-            except (
-                zipfile.BadZipFile,
-                OSError,
-                RuntimeError,
-                ValueError,
-                EOFError,
-                NotImplementedError,
-                zlib.error,
-            ) as exc:
-                bundle.problems.append(Problem(name, 1, FILE, _unreadable(exc)))
-                continue
-            if table is not None:
-                # a table in a folder of the archive is read too (its problems come with the
-                # folder's), so that moving it to the top is the one thing left to do
-                _read_csv(name, data, table, bundle)
+    with handle:
+        archive = open_zip(handle, path.name, limits)
+        if isinstance(archive, Problem):
+            bundle.problems.append(archive)
+            return
+        with archive:
+            _read_members(archive, bundle)
+
+
+def _read_members(archive: zipfile.ZipFile, bundle: RawBundle) -> None:
+    """The members of an open archive, each read or a problem (:func:`_read_zip`)."""
+    seen: set[str] = set()
+    for member in archive.infolist():
+        if member.is_dir() or is_debris(member.filename):
+            continue
+        name = member.filename
+        parts = PurePosixPath(name.replace("\\", "/"))
+        table = zip_member_table(name)
+        if parts.name.lower() in seen:
+            # A zip may hold two entries of one name: unpacked, the last would silently win.
+            bundle.problems.append(Problem(name, 1, FILE, TWICE))
+            continue
+        seen.add(parts.name.lower())
+        if parts.is_absolute() or ".." in parts.parts or len(parts.parts) != 1:
+            bundle.problems.append(Problem(name, 1, FILE, NESTED))
+        elif table is None:
+            bundle.problems.append(
+                Problem(name, 1, FILE, UNKNOWN_FILE, {"names": ", ".join(sorted(CSV_FILES))})
+            )
+        try:
+            data = archive.read(member)
+        except (
+            zipfile.BadZipFile,
+            OSError,
+            RuntimeError,
+            ValueError,
+            EOFError,
+            NotImplementedError,
+            zlib.error,
+        ) as exc:
+            bundle.problems.append(Problem(name, 1, FILE, _unreadable(exc)))
+            continue
+        if table is not None:
+            # a table in a folder of the archive is read too (its problems come with the
+            # folder's), so that moving it to the top is the one thing left to do
+            _read_csv(name, data, table, bundle)
 
 
 def _decode(name: str, data: bytes, bundle: RawBundle) -> str | None:
@@ -229,6 +349,19 @@ def _decode(name: str, data: bytes, bundle: RawBundle) -> str | None:
         return None
 
 
+TWICE_IN_HEADER = N_("this column is named more than once in the header (%(value)s); keep one")
+
+
+def column_name(written: str) -> str:
+    """A CSV header's cell as the column it names: a spreadsheet's ``Title`` or `` title `` is
+    ``title`` (case and surrounding white space do not count).
+
+    >>> column_name(" Title "), column_name("OWNER_COUNTRY\xa0"), column_name("colour")
+    ('title', 'owner_country', 'colour')
+    """
+    return written.strip().lower()
+
+
 def _read_csv(name: str, data: bytes, table: str, bundle: RawBundle) -> None:
     """The rows of CSV file ``name`` (``data``, its bytes), each at the line where it starts
     (a quoted cell may hold line breaks), its cells by the header's column names."""
@@ -247,15 +380,16 @@ def _read_csv(name: str, data: bytes, table: str, bundle: RawBundle) -> None:
         return
     if header is None:
         return
-    header = [h.strip() for h in header]
+    written = header
+    header = [column_name(h) for h in written]
     allowed = set(COLUMNS[table])
-    for column in header:
+    for column, as_written in zip(header, written, strict=True):
         if column not in allowed:
             bundle.problems.append(
                 Problem(
                     name,
                     1,
-                    column or BLANK,
+                    as_written.strip() or BLANK,
                     UNKNOWN_COLUMN,
                     {"names": ", ".join(COLUMNS[table])},
                 )
@@ -263,8 +397,9 @@ def _read_csv(name: str, data: bytes, table: str, bundle: RawBundle) -> None:
     for column in REQUIRED[table]:
         if column not in header:
             bundle.problems.append(Problem(name, 1, column, N_("required column is missing")))
-    if len(set(header)) != len(header):
-        bundle.problems.append(Problem(name, 1, HEADER, N_("a column appears twice")))
+    for column in sorted({c for c in header if c and header.count(c) > 1}):
+        names = ", ".join(shown(w) for c, w in zip(header, written, strict=True) if c == column)
+        bundle.problems.append(Problem(name, 1, column, TWICE_IN_HEADER, {"value": names}))
     line = reader.line_num + 1
     while True:
         try:

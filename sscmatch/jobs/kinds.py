@@ -17,6 +17,7 @@ from sqlmodel import Session
 
 from sscmatch.bundle import BundleError, ImportReport, import_bundle
 from sscmatch.bundle.format import plain
+from sscmatch.bundle.read import zip_limits
 from sscmatch.db import VersionedSession, refresh_statistics
 from sscmatch.jobs import Context, Refused, kind
 from sscmatch.models import Calibration, Job, MatchRun
@@ -159,7 +160,12 @@ def bundle_import(ctx: Context) -> Mapping[str, Any]:
         with VersionedSession(ctx.engine, expire_on_commit=False) as s:
             try:
                 report = import_bundle(
-                    s, target, load_vocabulary(), user_id=ctx.user_id, progress=ctx.progress
+                    s,
+                    target,
+                    load_vocabulary(),
+                    user_id=ctx.user_id,
+                    progress=ctx.progress,
+                    limits=zip_limits(ctx.config),
                 )
             except BundleError as exc:
                 s.rollback()

@@ -18,7 +18,6 @@ then the outcome itself: 200 with the counts, or 400 with the problems.
 from __future__ import annotations
 
 import io
-import zipfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -33,6 +32,7 @@ from sqlmodel import Session, col, select
 from sscmatch import jobs
 from sscmatch.bundle import TABLES, Problem
 from sscmatch.bundle.format import BLANK, FILE, NAMED_AS_WRITTEN, PLACES, place
+from sscmatch.bundle.read import ZipLimits, is_debris, open_zip, zip_limits
 from sscmatch.models import Job, User
 from sscmatch.web.access import access
 from sscmatch.web.admin import bp
@@ -84,23 +84,18 @@ class _Refused(Exception):
         self.problems = problems
 
 
-def check_zip(data: bytes, name: str, limit: int) -> None:
-    """Refuse at once a zip that cannot be opened, holds no file or unpacks to more than
-    ``limit`` bytes: nothing of it could be read. What is wrong with its members (a name the
-    format does not know, a folder, a table twice, a damaged file) is found by the import with
-    the problems of the other members, all reported at once
-    (:func:`sscmatch.bundle.read.read_bundle`)."""
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-    except (zipfile.BadZipFile, OSError):
-        raise _Refused([Problem(name, 1, FILE, N_("not a readable zip archive"))]) from None
+def check_zip(data: bytes, name: str, limits: ZipLimits) -> None:
+    """Refuse at once a zip that cannot be opened, holds no file of its own (an operating
+    system's files do not count) or is beyond ``limits`` (the reader's own check,
+    :func:`sscmatch.bundle.read.open_zip`, which the import makes again): nothing of it could
+    be read. What is wrong with its members (a name the format does not know, a folder, a table
+    twice, a damaged file) is found by the import with the problems of the other members, all
+    reported at once (:func:`sscmatch.bundle.read.read_bundle`)."""
+    archive = open_zip(io.BytesIO(data), name, limits)
+    if isinstance(archive, Problem):
+        raise _Refused([archive])
     with archive:
-        members = [m for m in archive.infolist() if not m.is_dir()]
-        if sum(m.file_size for m in members) > limit:
-            raise _Refused(
-                [Problem(name, 1, FILE, N_("the archive unpacks to more than the upload limit"))]
-            )
-        if not members:
+        if all(m.is_dir() or is_debris(m.filename) for m in archive.infolist()):
             raise _Refused([Problem(name, 1, FILE, N_("the archive holds no CSV file"))])
 
 
@@ -173,8 +168,7 @@ def _checked_upload(upload: Any) -> tuple[str, bytes]:
         )
     data = upload.read()
     if suffix == ".zip":
-        limit = int(current_app.config["MAX_CONTENT_LENGTH"] or 0) or 20 * 1024 * 1024
-        check_zip(data, name, limit)
+        check_zip(data, name, zip_limits(current_app.config))
     return name[:300], data
 
 

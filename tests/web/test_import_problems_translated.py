@@ -204,6 +204,7 @@ def _uploads() -> dict[str, tuple[str, bytes]]:
         "suffix": ("bundle.exe", b"MZ"),
         "zip-unreadable": ("bundle.zip", b"garbage"),
         "zip-too-large": ("bundle.zip", _zip({"needs.csv": b"\x00" * (21 * 1024 * 1024)})),
+        "zip-too-many": ("bundle.zip", _zip({f"__MACOSX/._{i}": b"" for i in range(1001)})),
         "zip-twice": ("bundle.zip", _zip({"needs.csv#1": NEED, "needs.csv#2": NEED})),
         "zip-path": ("bundle.zip", _zip({"sub/needs.csv": NEED})),
         "zip-unknown": ("bundle.zip", _zip({"people.csv": NEED})),
