@@ -7,6 +7,10 @@ buttons, so the form works without script (the page comes back with an empty row
 "Remove" box (or its button, with script); an empty row is ignored. Funders are chosen from the
 institutions that may fund a tour, languages from a list. Every problem the use case finds is shown
 at once beside its field, in the reader's language; the version check (409) is the use case's.
+
+**Agreements.** While the tour is proposed and a country has agreed to it, the page says above
+*Save* whose agreement saving changes withdraws (any edit of content clears the agreements:
+:mod:`sscmatch.workflow.tours.agreement`), and the page after the save says it was withdrawn.
 """
 
 from __future__ import annotations
@@ -232,6 +236,14 @@ def _agenda(
     return agenda, rows
 
 
+def _in_stored_order(stored: list[str], chosen: list[str] | None) -> list[str]:
+    """The values ticked, those already stored in their stored order, then the new ones: the
+    checkboxes list them in the choices' order, and a save that changes nothing must not reorder
+    them (a reordering is an edit, which clears the countries' agreements)."""
+    chosen = list(dict.fromkeys(chosen or []))
+    return [v for v in stored if v in chosen] + [v for v in chosen if v not in stored]
+
+
 def _place_problems(
     form: TourForm,
     problems: list[wf.Problem],
@@ -285,6 +297,54 @@ stale_edit.register(
 )
 
 
+# Whose agreement saving changes withdraws: the sides that have agreed (host first) → the words.
+WITHDRAWN_WARNING = {
+    ("host",): _l(
+        "The host country (%(host)s) has agreed to this study tour. Saving changes withdraws "
+        "its agreement: both countries must agree again."
+    ),
+    ("visiting",): _l(
+        "The visiting country (%(visiting)s) has agreed to this study tour. Saving changes "
+        "withdraws its agreement: both countries must agree again."
+    ),
+    ("host", "visiting"): _l(
+        "Both countries (%(host)s and %(visiting)s) have agreed to this study tour. Saving "
+        "changes withdraws their agreements: both must agree again."
+    ),
+}
+WITHDRAWN_SAID = {
+    ("host",): _l(
+        "The agreement of the host country (%(host)s) is withdrawn: both countries must agree "
+        "again."
+    ),
+    ("visiting",): _l(
+        "The agreement of the visiting country (%(visiting)s) is withdrawn: both countries must "
+        "agree again."
+    ),
+    ("host", "visiting"): _l(
+        "The agreements of both countries (%(host)s and %(visiting)s) are withdrawn: both must "
+        "agree again."
+    ),
+}
+
+
+def _agreed_sides(tour: StudyTour) -> tuple[str, ...]:
+    """The sides whose agreement to ``tour`` an edit of content would clear (host first)."""
+    if tour.status != "proposed":
+        return ()
+    return tuple(wf.agreement(_db(), tour).agreed)
+
+
+def _about_agreement(words: dict[tuple[str, ...], Any], sides: tuple[str, ...],
+                     tour: StudyTour) -> str | None:  # fmt: skip
+    if not sides:
+        return None
+    return str(words[sides]) % {
+        "host": country_name(tour.host_country),
+        "visiting": country_name(tour.visiting_country),
+    }
+
+
 def _render(
     form: TourForm,
     tour: StudyTour,
@@ -299,6 +359,7 @@ def _render(
         general=general or [],
         need_window=_need_window_text(tour),
         days=wf.tour_days(tour) if tour.start else None,
+        withdraws=_about_agreement(WITHDRAWN_WARNING, _agreed_sides(tour), tour),
     )
 
 
@@ -355,19 +416,20 @@ def edit(tour_id: str) -> Any:
         expected_change=_untranslated(form.expected_change.data or "", generated),
         start=form.start.data or "",
         end=form.end.data or "",
-        languages=list(form.languages.data or []),
+        languages=_in_stored_order(tour.languages, form.languages.data),
         interpretation=bool(form.interpretation.data),
         delegation=delegation,
         agenda=agenda,
-        funders=list(form.funders.data or []),
+        funders=_in_stored_order(tour.funders, form.funders.data),
         recalculate_cost=bool(form.recalculate_cost.data),
     )
     try:
         version = int(form.version.data or "0")
     except ValueError:
         version = 0
+    agreed = _agreed_sides(tour)
     try:
-        wf.update_tour(
+        saved = wf.update_tour(
             db, tour.id, changes, version=version, user=current_user, rate_overrides=tour_rates()
         )
     except wf.TourProblems as exc:
@@ -384,6 +446,8 @@ def edit(tour_id: str) -> Any:
     except wf.TourError as exc:
         status = _refused(exc)
         return _render(form, db.get(StudyTour, tour_id) or tour), status
+    withdrawn = tuple(s for s in agreed if s not in _agreed_sides(saved))
     db.commit()
-    flash(_("Study tour saved."), "info")
+    said = _about_agreement(WITHDRAWN_SAID, withdrawn, saved)
+    flash(_("Study tour saved.") + (f" {said}" if said else ""), "info")
     return redirect(url_for("tours.show", tour_id=tour.id))

@@ -419,3 +419,57 @@ def test_every_status_of_a_study_tour_agrees_with_its_noun(app: Flask, tour_id: 
     text = html.unescape(page.get_data(as_text=True))
     assert '<span class="badge badge-proposed">proposé</span>' in text
     assert re.search(r"statut «\s*convenu\s*»</button>", text), text[text.find("<main") :][:1500]
+
+
+def _withdraws(page: str) -> str | None:
+    found = re.search(r'<p class="[^"]*agreement-withdrawn"[^>]*>([^<]*)</p>', page)
+    return html.unescape(found.group(1)) if found else None
+
+
+def test_the_editor_says_that_saving_withdraws_the_agreements_given(
+    app: Flask, users: dict[str, int], tour_id: str
+) -> None:
+    """Guatemala (visiting) agrees; Brazil's focal point, reading in Spanish, opens the editor:
+    above *Save* it says that saving changes withdraws Guatemala's agreement (the side named,
+    the country in parentheses); the save clears it and the page after says so. Without an
+    agreement (or once it is withdrawn) the editor says nothing of the kind, and a save that
+    changes nothing says nothing either."""
+    from tests.web.test_stale_edits import form_of
+
+    version = _proposed(app, tour_id)
+    with Session(app.extensions["sscmatch.engine"]) as s:
+        inside = wf.TourChanges(start="2026-06-02", end="2026-06-04")  # the need's window
+        user = s.get(User, users["focal_bra"])
+        assert user is not None
+        version = wf.update_tour(s, tour_id, inside, version=version, user=user).version
+        s.commit()
+    bra = tour_files.reader(app, "focal_bra", "es")
+    edit = f"/tours/{tour_id}/edit"
+    assert _withdraws(bra.get(edit).get_data(as_text=True)) is None  # nobody has agreed
+    gtm = tour_files.reader(app, "focal_gtm", "en")
+    moved = gtm.post(f"/tours/{tour_id}/status", data={"version": version, "to": "agreed"})
+    assert moved.status_code == 302
+    page = bra.get(edit).get_data(as_text=True)
+    warning = (
+        "El país visitante (Guatemala) ha aceptado esta visita. Si guarda cambios, se retira su "
+        "acuerdo y ambos países deberán aceptarla de nuevo."
+    )
+    assert _withdraws(page) == warning
+    assert page.index('id="agreement-withdrawn"') < page.index('class="primary"')  # above Save
+    # a save that changes nothing keeps the agreement, and says nothing of withdrawing it (the
+    # funders' checkboxes, in the choices' order, once reordered them: an edit)
+    same = bra.post(edit, data=form_of(page, edit), follow_redirects=True).get_data(as_text=True)
+    assert _flashes(same, "info") == ["Visita de estudio guardada."]
+    assert _withdraws(bra.get(edit).get_data(as_text=True)) == warning
+    posted = form_of(bra.get(edit).get_data(as_text=True), edit)
+    posted["objective"] = "Formar inspectores y compartir el protocolo"
+    said = bra.post(edit, data=posted, follow_redirects=True).get_data(as_text=True)
+    with Session(app.extensions["sscmatch.engine"]) as s:
+        tour = s.get(StudyTour, tour_id)
+        assert tour is not None and tour.objective == posted["objective"]
+        assert wf.agreement(s, tour).agreed == []
+    assert _flashes(said, "info") == [
+        "Visita de estudio guardada. Se retiró el acuerdo del país visitante (Guatemala): ambos "
+        "países deben aceptar la visita de nuevo."
+    ]
+    assert _withdraws(bra.get(edit).get_data(as_text=True)) is None
