@@ -12,11 +12,23 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from flask import url_for
 from sqlmodel import Session, col, select
 
-from sscmatch.models import Capacity, Commitment, Need, Proposal
+from sscmatch.models import (
+    AuditEvent,
+    Calibration,
+    Capacity,
+    Commitment,
+    Exchange,
+    Job,
+    MatchRun,
+    Need,
+    Proposal,
+    User,
+)
 from sscmatch.workflow import tours as tours_wf
-from tests.e2e.conftest import assert_fits, expect, expect_at_least
+from tests.e2e.conftest import DEMO, assert_fits, expect, expect_at_least
 
 # What the browser makes of the pages: the same on any database (tests/conftest.py).
 pytestmark = pytest.mark.same_on_every_database
@@ -290,3 +302,162 @@ def test_assert_fits_names_what_widens_the_page_not_what_scrolls_inside_a_box(pa
     with pytest.raises(AssertionError) as failure:
         assert_fits(page)
     assert "sticks out" in str(failure.value) and "inside a scroller" not in str(failure.value)
+
+
+# Every page of the app, by the URL map: what the walk below leaves out, and why. A GET route
+# that is not an API endpoint, a static file or an export (a ``fmt`` argument) is a page unless
+# it is named here; a new route that is neither walked nor named here fails the walk.
+NOT_PAGES = {
+    "main.health": "the service's status, JSON",
+    "favicon": "the icon",
+    "registry.suggest_themes": "the theme picker's suggestions, JSON",
+    "network.data": "the drawing's data, JSON",
+    "network.download": "the network as GraphML, a download",
+    "tours.ics": "the tour's agenda as a calendar file, a download",
+    "admin.import_status": "an import's progress for its page's script, JSON",
+    "matching.status": "a run's progress for its page's script, JSON",
+    "matching.calibration_status": "a calibration's progress for its page's script, JSON",
+}
+# Who walks a page: a role that may see it, the one whose page it is (the secretariat otherwise).
+WALKER_BY_PREFIX = {"admin.": "admin", "network.": "analyst", "auth.login": "anonymous"}
+WALKER = {
+    "registry.need_new": "gtm",  # a focal point's forms, of their own country's records
+    "registry.need_edit": "gtm",
+    "registry.capacity_new": "gtm",
+    "registry.capacity_edit": "gtm",
+    "review.my_proposals": "gtm",
+}
+
+
+def _walker(endpoint: str) -> str:
+    prefix = next((p for p in WALKER_BY_PREFIX if endpoint.startswith(p)), None)
+    return WALKER.get(endpoint) or (WALKER_BY_PREFIX[prefix] if prefix else "secretariat")
+
+
+@pytest.fixture(scope="module")
+def arguments(live_server: Any, records: dict[str, str]) -> dict[str, Any]:
+    """A value of every path argument of a page, from the browser tests' records, with an audit
+    event and a refused import of their own; a match run and a calibration are made when no
+    journey before this module made one."""
+    engine = live_server.app.extensions["sscmatch.engine"]
+    with Session(engine, expire_on_commit=False) as s:
+        capacity_gtm = s.exec(
+            select(Capacity.id).where(Capacity.country == "GTM").order_by(Capacity.id)
+        ).first()
+        user = s.exec(select(User).where(User.email == DEMO["gtm"].email)).one()
+        exchange = s.exec(select(Exchange.id).order_by(Exchange.id)).first()
+        # a change of the need's long title, and an import refused for a long problem: the
+        # widest of what their pages show
+        event = AuditEvent(
+            action="update",
+            entity="need",
+            entity_id="e2e-layout-need",
+            before={"title": "Inspección " + "y" * 200, "status": "draft"},
+            after={"title": "Inspección " + "x" * 200, "status": "open"},
+        )
+        refused = Job(
+            kind="import",
+            status="failed",
+            result={
+                "problems": [["needs.csv", 12, "title", "Not a date: " + "9" * 200]],
+                "problem_count": 1,
+            },
+        )
+        s.add_all([event, refused])
+        s.flush()
+        proposal = s.exec(select(Proposal).order_by(col(Proposal.id))).first()
+        if proposal is None:
+            run = MatchRun(status="done", needs_total=1, needs_done=1, proposal_count=1)
+            s.add(run)
+            s.flush()
+            proposal = Proposal(
+                run_id=run.id or 0,
+                need="e2e-layout-need",
+                capacity=records["capacity"],
+                provider="BRA",
+                recipient="GTM",
+                rank=1,
+                score=0.5,
+            )
+            s.add(proposal)
+        calibration = s.exec(select(Calibration.id).order_by(col(Calibration.id))).first()
+        if calibration is None:
+            made = Calibration(as_of="2024", weights={"themes": 1.0}, status="done")
+            s.add(made)
+            s.flush()
+            calibration = made.id
+        s.commit()
+        return {
+            "event_id": event.id,
+            "job_id": refused.id,
+            "user_id": user.id,
+            "capacity_id": capacity_gtm,
+            "code": "BRA",
+            "exchange_id": exchange,
+            "commitment_id": records["commitment"],
+            "calibration_id": calibration,
+            "run_id": proposal.run_id,
+            "need_id": "e2e-layout-need",
+            "proposal_id": proposal.id,
+            "tour_id": records["tour"],
+        }
+
+
+def _pages_by_walker(app: Any, arguments: dict[str, Any]) -> dict[str, list[tuple[str, str]]]:
+    """The app's pages, (endpoint, address), by who walks them."""
+    walks: dict[str, list[tuple[str, str]]] = {}
+    for rule in app.url_map.iter_rules():
+        if "GET" not in (rule.methods or ()) or "fmt" in rule.arguments:
+            continue
+        if rule.endpoint.startswith("api.") or rule.endpoint in ("static", *NOT_PAGES):
+            continue
+        assert set(rule.arguments) <= set(arguments), f"{rule.rule}: give its arguments a value"
+        with app.test_request_context():
+            path = url_for(rule.endpoint, **{a: arguments[a] for a in rule.arguments})
+        walks.setdefault(_walker(rule.endpoint), []).append((rule.endpoint, path))
+    return walks
+
+
+def test_every_page_fits_a_phone_for_whoever_may_see_it(
+    new_page: Any, sign_in: Any, live_server: Any, arguments: dict[str, Any]
+) -> None:
+    """Every page of the URL map (not a list written by hand, which left the admin pages out:
+    the user edit page was 519 px wide on a 390 px phone), in Spanish at 390 px, by a role that
+    may see it: an HTML page, no wider than the screen, nothing cut off outside a scrolling box,
+    every box that scrolls sideways saying so, required marks beside their labels."""
+    app = live_server.app
+    walks = _pages_by_walker(app, arguments)
+    problems, walked = [], set()
+    for who, pages in sorted(walks.items()):
+        page = new_page(locale="es-ES")
+        page.set_viewport_size({"width": 390, "height": 844})
+        if who != "anonymous":
+            sign_in(page, who)
+        for endpoint, path in pages:
+            answer = page.goto(path)
+            page.wait_for_load_state("networkidle" if path.startswith("/network") else "load")
+            kind = answer.headers.get("content-type", "") if answer else ""
+            if answer is None or answer.status != 200 or not kind.startswith("text/html"):
+                status = answer.status if answer else None
+                problems.append(f"{who} {path}: {status} {kind} (not a page? NOT_PAGES says why)")
+                continue
+            walked.add(endpoint)
+            try:
+                assert_fits(page)
+            except AssertionError as wide:
+                problems.append(f"{who}: {wide}")
+            for check, what in ((OVERFLOW_JS, "cut off"), (UNCUED_JS, "no cue"), (STARS_JS, "*")):
+                found = page.evaluate(check)
+                if found:
+                    problems.append(f"{who} {path}: {what}: {found}")
+    # What is left out is not a page: no HTML for a phone to lay out (asked by the last walker).
+    rules = {r.endpoint: r for r in app.url_map.iter_rules() if "GET" in (r.methods or ())}
+    for endpoint in NOT_PAGES:
+        assert endpoint in rules, f"NOT_PAGES names {endpoint}, which is gone"
+        with app.test_request_context():
+            path = url_for(endpoint, **{a: arguments[a] for a in rules[endpoint].arguments})
+        kind = page.request.get(path).headers.get("content-type", "")
+        if kind.startswith("text/html"):
+            problems.append(f"{endpoint} is left out as not a page, but answers HTML")
+    assert problems == [], "\n".join(problems)
+    assert len(walked) > 40, sorted(walked)
