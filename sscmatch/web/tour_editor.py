@@ -11,6 +11,12 @@ at once beside its field, in the reader's language; the version check (409) is t
 **Agreements.** While the tour is proposed and a country has agreed to it, the page says above
 *Save* whose agreement saving changes withdraws (any edit of content clears the agreements:
 :mod:`sscmatch.workflow.tours.agreement`), and the page after the save says it was withdrawn.
+
+**Dates.** The start and end are typed the reader's way (:class:`TypedDateField`, a text input
+with its hint), as every other date of the app: an ``<input type="date">`` is shown by the
+browser in *its* locale, not the page's, and would be the one date field read differently
+(``tests/web/test_typed_dates.py`` walks them, and refuses a day picker). The agenda has no
+dates of its own: its days are numbers counted from the start ("day 1").
 """
 
 from __future__ import annotations

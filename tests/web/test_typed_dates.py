@@ -8,7 +8,9 @@ every form (found from the forms' definitions, so a new one joins or fails
 :func:`test_the_walk_covers_every_date_field`) × every language of the interface:
 
 - each of the reader's ways is saved as the ISO text the records keep, and the form shows the
-  stored date back as the reader types it (ISO in a day picker, ``<input type="date">``);
+  stored date back as the reader types it;
+- no date field is a day picker (``<input type="date">``): the browser shows it in its own
+  locale, not the page's (a study tour's start and end were one);
 - the field's hint gives examples the reader's way;
 - a wrong date (``03/15/2026`` where days come first; an ambiguous one in English; a month where
   a day is needed) is refused beside the field, in the reader's language, quoting what was typed
@@ -292,9 +294,8 @@ def test_every_date_field_refuses_a_wrong_date_beside_it(
             partial = _partial(place.form, name)
             tag = _input(form_page, name)
             hint = _hint(form_page, name)
-            if 'type="date"' in tag:  # the browser's calendar: a whole day, sent as ISO
-                if partial:
-                    wrong.append(f"{place.path} {name}: a day picker for a partial date")
+            if 'type="date"' in tag:  # the browser's calendar, in the browser's locale
+                wrong.append(f"{place.path} {name}: a day picker, not typed the reader's way")
             elif hint != HINT[lang][0 if partial else 1]:
                 wrong.append(f"{place.path} {name} ({lang}): hint {hint!r}")
             cases = [WRONG[lang], ("15/03/26", not_a_date(lang, partial))]
@@ -385,13 +386,12 @@ YEARS = {"year", "year_from", "year_to"}  # a year reads the same in every langu
 
 def test_no_template_takes_a_date_outside_the_forms() -> None:
     """A date typed in a page is a form's TypedDateField: no template writes its own date input
-    (only the list filters' years), and a day picker is only for a field of whole days."""
-    day_only = {name for (_form, name), partial in _date_fields().items() if partial is False}
+    (only the list filters' years), and none makes a form's date field a day picker."""
     for path in TEMPLATES.rglob("*.html"):
         source = path.read_text()
         for tag in re.findall(r"<input[^>]*>", source):
             name = re.search(r'\bname="([^"]+)"', tag)
             if 'type="date"' in tag or (name and DATE_NAMES.search(name.group(1))):
                 assert name and name.group(1) in YEARS, f"{path.name}: {tag}"
-        for field in re.findall(r"field\(form\.(\w+), type='date'\)", source):
-            assert field in day_only, f"{path.name}: a day picker for {field}"
+        pickers = re.findall(r"\{\{[^}]*type=['\"]date['\"][^}]*\}\}", source)
+        assert not pickers, f"{path.name}: day pickers {pickers}"
