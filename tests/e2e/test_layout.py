@@ -461,3 +461,14 @@ def test_every_page_fits_a_phone_for_whoever_may_see_it(
             problems.append(f"{endpoint} is left out as not a page, but answers HTML")
     assert problems == [], "\n".join(problems)
     assert len(walked) > 40, sorted(walked)
+
+
+def test_a_required_mark_does_not_wrap_alone_under_its_label(new_page: Any, sign_in: Any) -> None:
+    """In Portuguese at 390 px the match form's "Ofertantes por necessidade (top K)" filled its
+    line and its star wrapped alone onto the next (the walk of every page, run in pt, found it)."""
+    page = new_page(locale="pt-BR")
+    page.set_viewport_size({"width": 390, "height": 844})
+    sign_in(page, "secretariat")
+    page.goto("/matching/runs")
+    expect(page.locator("label[for=top]")).to_contain_text("Ofertantes")
+    assert page.evaluate(STARS_JS) == []
