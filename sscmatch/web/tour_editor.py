@@ -281,6 +281,15 @@ def _place_problems(
     return general
 
 
+def day_label(day: Any) -> str:
+    """An agenda day as every page names it ("Day 1", the tour page's heading of that day)."""
+    return _("Day %(n)s", n=day) if str(day).strip() else ""
+
+
+def _day_named(day: dict[str, Any]) -> dict[str, Any]:
+    return {**day, "day": day_label(day["day"])}
+
+
 def _shown_as(tour: StudyTour) -> TourForm:
     """The editor as its page shows ``tour`` (for stale edits)."""
     form = TourForm(formdata=None)
@@ -297,7 +306,7 @@ stale_edit.register(
     # the rows as saved: blank and removed rows left out
     read={
         "delegation": lambda form: _delegation(form, {})[0],
-        "agenda": lambda form: _agenda(form, {})[0],
+        "agenda": lambda form: [_day_named(d) for d in _agenda(form, {})[0]],
     },
     skip={"recalculate_cost"},  # a step to take on saving, not a value of the tour
 )
