@@ -115,6 +115,7 @@ def test_a_change_of_role_is_confirmed_first_on_a_phone(
     form.locator("button[type=submit]").click()
     page.wait_for_url("**/admin/users")
     page.locator("table.users a", has_text="rights.e2e@example.org").click()
+    page.wait_for_url(re.compile(r".*/admin/users/\d+$"))  # the user's page, not the list
     user_page = page.url
     assert_fits(page)  # the user page on a phone
     role = page.locator("dl.facts")
