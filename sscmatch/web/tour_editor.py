@@ -242,14 +242,6 @@ def _agenda(
     return agenda, rows
 
 
-def _in_stored_order(stored: list[str], chosen: list[str] | None) -> list[str]:
-    """The values ticked, those already stored in their stored order, then the new ones: the
-    checkboxes list them in the choices' order, and a save that changes nothing must not reorder
-    them (a reordering is an edit, which clears the countries' agreements)."""
-    chosen = list(dict.fromkeys(chosen or []))
-    return [v for v in stored if v in chosen] + [v for v in chosen if v not in stored]
-
-
 def _place_problems(
     form: TourForm,
     problems: list[wf.Problem],
@@ -431,11 +423,11 @@ def edit(tour_id: str) -> Any:
         expected_change=_untranslated(form.expected_change.data or "", generated),
         start=form.start.data or "",
         end=form.end.data or "",
-        languages=_in_stored_order(tour.languages, form.languages.data),
+        languages=list(form.languages.data or []),
         interpretation=bool(form.interpretation.data),
         delegation=delegation,
         agenda=agenda,
-        funders=_in_stored_order(tour.funders, form.funders.data),
+        funders=list(form.funders.data or []),
         recalculate_cost=bool(form.recalculate_cost.data),
     )
     try:

@@ -300,6 +300,10 @@ def test_every_edit_of_the_tour_clears_the_agreements_given_before_it(
             assert wf.agreement(s, tour).agreed == ["visiting"]
             wf.update_tour(s, tour_id, wf.TourChanges(), version=tour.version, user=bra)
             assert wf.agreement(s, tour).agreed == ["visiting"], "a save changing nothing"
+            assert len(tour.languages) > 1 and len(tour.funders) > 1  # so that they can move
+            moved = wf.TourChanges(languages=tour.languages[::-1], funders=tour.funders[::-1])
+            wf.update_tour(s, tour_id, moved, version=tour.version, user=bra)  # as the API may
+            assert wf.agreement(s, tour).agreed == ["visiting"], "sets only reordered"
             changes, fields = _edits(tour)[name]
             tour = wf.update_tour(s, tour_id, changes, version=tour.version, user=bra)
             found = wf.agreement(s, tour)

@@ -371,6 +371,19 @@ def _check_funders(session: Session, funders: list[str], problems: list[Problem]
     return wanted
 
 
+def in_stored_order(stored: list[str] | None, chosen: list[str]) -> list[str]:
+    """The values of a list that is a set (languages, funders): those already stored in their
+    stored order, then the new ones, each once. A form's checkboxes send them in the choices'
+    order; a reordering alone would be an edit, which clears the countries' agreements
+    (:mod:`sscmatch.workflow.tours.agreement`), so it is not one.
+
+    >>> in_stored_order(["pt", "es"], ["es", "en", "pt", "en"])
+    ['pt', 'es', 'en']
+    """
+    chosen = list(dict.fromkeys(chosen))
+    return [v for v in stored or [] if v in chosen] + [v for v in chosen if v not in (stored or [])]
+
+
 def update_tour(
     session: Session,
     tour_id: str,
@@ -435,7 +448,8 @@ def update_tour(
                     {"codes": ", ".join(bad)},
                 )
             )
-        values["languages"] = [vocab.language_code(x) or x for x in changes.languages]
+        codes = [vocab.language_code(x) or x for x in changes.languages]
+        values["languages"] = in_stored_order(tour.languages, codes)
     if changes.interpretation is not None:
         values["interpretation"] = changes.interpretation
     if changes.agenda is not None:
@@ -448,7 +462,8 @@ def update_tour(
         values["delegation"], found = validate_delegation(changes.delegation)
         problems += found
     if changes.funders is not None:
-        values["funders"] = _check_funders(session, changes.funders, problems)
+        funders = _check_funders(session, changes.funders, problems)
+        values["funders"] = in_stored_order(tour.funders, funders)
     if problems:
         raise TourProblems(problems)
     for key, value in values.items():
