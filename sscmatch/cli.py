@@ -17,6 +17,7 @@ from flask.cli import FlaskGroup, with_appcontext
 from sqlalchemy.engine import Engine
 
 from sscmatch import create_app
+from sscmatch.cli_names import EnglishNames
 from sscmatch.matching.reasons import render
 
 
@@ -301,7 +302,7 @@ def match_command(
     if as_json:
         document: dict[str, object] = {
             "as_of": as_of.isoformat() if as_of else None,
-            "proposals": [p.to_dict() for p in result.proposals],
+            "proposals": [_proposal_document(p, EnglishNames()) for p in result.proposals],
         }
         if result.run_id is not None:
             document["run"] = result.run_id
@@ -335,16 +336,30 @@ def match_command(
         click.echo(f"\nStored as match run {result.run_id} for review.")
 
 
+def _proposal_document(proposal: Any, names: EnglishNames) -> dict[str, Any]:
+    """A proposal as ``../shared/spec/interfaces.md`` states it: ``reasons`` are sentences a
+    reviewer can read (English, as the command line prints them). The codes with their
+    parameters, which a client may render in another language itself, are the extension
+    ``reason_codes`` (the list of the same reasons, in the same order)."""
+    document: dict[str, Any] = proposal.to_dict()
+    document["reason_codes"] = document.pop("reasons")
+    document["reasons"] = [render(r, names) for r in proposal.reasons]
+    return document
+
+
 def _print_proposals(proposals: list[Any]) -> None:
     if not proposals:
         click.echo("No proposals: no open need has a candidate provider.")
         return
-    current = None
+    current, names = None, EnglishNames()
     for p in proposals:
         if p.need_id != current:
             current = p.need_id
             click.echo(f"\n{p.need_id} ({p.recipient})")
-        reasons = "; ".join(render(r) for r in p.reasons[:3])
+        # The first three reasons, and why the rank leaves the scores' order when it does
+        # (a near-tie): a 0.750 above a 0.760 says so beside it, as the pages do.
+        shown = [*p.reasons[:3], *(r for r in p.reasons[3:] if r.code.startswith("near_tie."))]
+        reasons = "; ".join(render(r, names) for r in shown)
         offer = p.capacity_id or "(experience)"
         click.echo(f"  {p.rank}. {p.provider} {offer:<12} {p.score:.3f}  {reasons}")
 
