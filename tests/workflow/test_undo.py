@@ -104,21 +104,32 @@ def test_revert_a_rejection_and_a_veto(session: Session) -> None:
     assert [e.action for e in events(session, "veto", 1)] == ["create", "lift"]
 
 
+def _accept_as(session: Session, how: str, sec: int) -> wf.Outcome:
+    """Accept the need's first proposal (``accept``), or its second as an alternate to the
+    first (``alternate``): the two decisions that draft a study tour."""
+    first, second, *_ = of_need(session)
+    if how == "accept":
+        return wf.accept(
+            session, first.id or 0, user_id=sec, version=first.version, override=True, reason="ok"
+        )
+    return wf.choose_alternate(
+        session,
+        first.id or 0,
+        second.id,
+        user_id=sec,
+        version=first.version,
+        reason="closer",
+        override=True,
+    )
+
+
 def test_revert_an_alternate_choice_from_either_side(session: Session) -> None:
     load(session)
     sec = user(session)
     for side in ("rejected", "accepted"):
         first, second, *_ = of_need(session)
         before = _statuses(session)
-        wf.choose_alternate(
-            session,
-            first.id or 0,
-            second.id,
-            user_id=sec,
-            version=first.version,
-            reason="closer",
-            override=True,
-        )
+        _accept_as(session, "alternate", sec)
         session.commit()
         target = first if side == "rejected" else second
         wf.revert(session, target.id or 0, user_id=sec, version=target.version, reason="undo")
@@ -185,3 +196,31 @@ def test_lift_a_veto_and_reopen_a_need(session: Session) -> None:
     session.commit()
     assert need.status == "open"
     assert [e.note for e in events(session, "need", NEED)][-1] == "still needed"
+
+
+@pytest.mark.parametrize("how", ["accept", "alternate"])
+def test_a_decision_taken_again_after_its_revert_drafts_a_live_tour(
+    session: Session, how: str
+) -> None:
+    """Decide, revert (the draft tour is cancelled), decide again, three times over: each
+    decision has a draft tour of its own, never the cancelled one of the decision reverted (an
+    accepted match left with no tour to work on, the page saying "a draft study tour was made:
+    T-…" of a cancelled one)."""
+    load(session)
+    sec = user(session)
+    drafted: list[str] = []
+    for _round in range(3):
+        outcome = _accept_as(session, how, sec)
+        session.commit()
+        tour = outcome.tour
+        assert tour is not None and tour.status == "draft", (how, _round)
+        accepted = outcome.accepted
+        assert accepted is not None and tour.proposal_id == accepted.id
+        drafted.append(tour.id)
+        wf.revert(session, accepted.id or 0, user_id=sec, version=accepted.version, reason="x")
+        session.commit()
+        session.refresh(tour)
+        assert tour.status == "cancelled"
+    assert len(set(drafted)) == 3, drafted
+    live = session.exec(select(StudyTour).where(StudyTour.status != "cancelled")).all()
+    assert live == []

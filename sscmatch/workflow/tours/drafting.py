@@ -189,13 +189,16 @@ def draft_from_proposal(
 ) -> StudyTour:
     """Draft a study tour for an accepted proposal (the review workflow calls this on accept).
 
-    Returns the proposal's existing tour when there is one, so calling it twice is harmless.
-    The caller commits.
+    Returns the proposal's tour when it has one that is not cancelled, so calling it twice is
+    harmless; a cancelled one (its acceptance reverted, or the tour called off) is history: the
+    proposal accepted again gets a new draft, not the cancelled tour. The caller commits.
     """
     if proposal.id is None:
         raise TourError(N_("the proposal must be stored before a tour is drafted from it"))
     existing = session.exec(
-        select(StudyTour).where(StudyTour.proposal_id == proposal.id).order_by(StudyTour.id)
+        select(StudyTour)
+        .where(StudyTour.proposal_id == proposal.id, StudyTour.status != "cancelled")
+        .order_by(StudyTour.id)
     ).first()
     if existing is not None:
         return existing
