@@ -137,3 +137,35 @@ def test_a_record_may_cite_several_documents(check, data_copy: Path) -> None:  #
     )
     problems = [p for p in check(data_copy) if "source" in p]
     assert len(problems) == 1 and "unknown document 'nowhere.txt'" in problems[0], problems
+
+
+@pytest.mark.skipif(not SEED_004.exists(), reason="the source documents are not at hand")
+def test_check_catches_a_country_the_cited_lines_do_not_name(check, data_copy: Path) -> None:  # type: ignore[no-untyped-def]
+    # 000 line 693 tells of the CSEC agreement but names no country; the project's title (line
+    # 689) names the Dominican Republic. A commitment citing 693 alone does not support DOM.
+    _edit(data_copy, "commitments", "s000-k59", source="000_9148a8ca8a7c6ecc.txt:693")
+    # Named by its adjective ("the Brazilian experience", line 106) or with a space for the
+    # hyphen ("Guinea Bissau", line 100): supported.
+    _edit(data_copy, "capacities", "s000-c07", source="000_9148a8ca8a7c6ecc.txt:106,108")
+    line_100 = "000_9148a8ca8a7c6ecc.txt:100"
+    _edit(data_copy, "exchanges", "s000-e19", participants="GNB", source=line_100)
+    # "us" in a sentence (line 15, "will assist us") is not the United States: short capitalised
+    # aliases ("US") match in capitals only.
+    _edit(data_copy, "needs", "s000-n01", country="USA", source="000_9148a8ca8a7c6ecc.txt:15")
+    problems = [p for p in check(data_copy) if "is not named in the cited lines" in p]
+    assert len(problems) == 2, problems
+    assert any(p.startswith("commitments.csv:") and "owner_country: DOM" in p for p in problems)
+    assert any(p.startswith("needs.csv:") and "country: USA" in p for p in problems)
+
+
+@pytest.mark.skipif(not SEED_004.exists(), reason="the source documents are not at hand")
+def test_check_catches_a_year_the_cited_lines_do_not_give(check, data_copy: Path) -> None:  # type: ignore[no-untyped-def]
+    # The 2006-2009 phase is dated in 000 line 693, not in 695-709.
+    _edit(data_copy, "exchanges", "s000-e34", source="000_9148a8ca8a7c6ecc.txt:695-699,703-709")
+    # An undated exchange may take its document's year only if its description says so.
+    _edit(data_copy, "exchanges", "s002-e07", description="A study visit to SUNAFIL.")
+    # ... and only the year of a document it cites (002 is of 2019, not 2014).
+    _edit(data_copy, "exchanges", "s002-e16", start="2014")
+    problems = [p for p in check(data_copy) if "is not in the cited lines" in p]
+    fields = sorted(p.split(": ")[1] for p in problems)
+    assert fields == ["end", "start", "start", "start"], problems
