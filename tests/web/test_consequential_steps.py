@@ -208,6 +208,14 @@ def walk_review(app: Flask, as_user: Any, run: Session) -> None:
     bra = prop(run, "BRA")
     confirm(app, sec, decide, {"decision": "accept", "version": bra.version})
     run.expire_all()
+    # the acceptance drafted a tour of its own (not the one its revert cancelled); a need is
+    # reopened once no tour of it is under way: this one ran and closed
+    drafted = run.exec(
+        select(StudyTour).where(StudyTour.need == NEED, StudyTour.status == "draft")
+    ).one()
+    drafted.status = "closed"
+    run.add(drafted)
+    run.commit()
     need = run.get(Need, NEED)
     assert need is not None and need.status == "matched"
     confirm(app, sec, f"/review/needs/{NEED}/reopen", {"version": need.version})
