@@ -594,6 +594,20 @@ class IdCounter(SQLModel, table=True):
     last: int = Field(default=0, sa_type=BigInteger, nullable=False)
 
 
+class SentForm(SQLModel, table=True):
+    """A page's form that made a change, sent once (:mod:`sscmatch.workflow.sent_forms`): the
+    one-time key the page drew into the form (``<user id>:<random>``), written in the
+    transaction of the change the form made, so that the same form sent again (a double click,
+    a back-and-resend) or twice at the same moment makes its change once; ``location`` is where
+    the first sending led, where the second is sent. Bookkeeping, not data: backups leave it
+    out."""
+
+    __tablename__ = "sent_form"
+    key: str = Field(primary_key=True, max_length=80)
+    at: datetime = Field(default_factory=utcnow, nullable=False, index=True)
+    location: str | None = Field(default=None, max_length=2000)
+
+
 class DataChange(SQLModel, table=True):
     """One row counting committed changes to the records that pages and caches are built from.
 

@@ -35,6 +35,7 @@ from sscmatch.web.db import get_session
 from sscmatch.web.errors import error_text
 from sscmatch.web.i18n import language_choices
 from sscmatch.web.pageform import PageForm, PlainForm
+from sscmatch.web.sent_once import sent_once
 from sscmatch.web.templating import ENTITY_LABELS, ROLE_LABELS, action_label, lang, name_order
 from sscmatch.web.translate import gettext as _
 from sscmatch.web.translate import lazy_gettext as _l
@@ -254,6 +255,7 @@ def users() -> Any:
 
 @bp.route("/users/new", methods=["GET", "POST"])
 @access("admin")
+@sent_once
 def new_user() -> Any:
     form = NewUserForm()
     if request.method == "GET":

@@ -37,6 +37,7 @@ from sscmatch.web.matching import (
 from sscmatch.web.pageform import PageForm
 from sscmatch.web.paging import page_arg
 from sscmatch.web.review import FACTOR_LABELS
+from sscmatch.web.sent_once import sent_once
 from sscmatch.web.tours import today
 from sscmatch.web.translate import current_lang
 from sscmatch.web.translate import gettext as _
@@ -169,6 +170,7 @@ def calibrate_confirm() -> Any:
 
 @bp.post("/calibrations")
 @access(*STAFF)
+@sent_once
 def calibrate() -> Any:
     db = _db()
     form = CalibrateForm()

@@ -42,6 +42,7 @@ from sscmatch.web.matching import starters
 from sscmatch.web.messages import DATE_VALUES, translated
 from sscmatch.web.pageform import PageForm
 from sscmatch.web.paging import page_arg, page_size
+from sscmatch.web.sent_once import sent_once
 from sscmatch.web.templating import period
 from sscmatch.web.translate import gettext as _
 from sscmatch.web.translate import lazy_gettext as _l
@@ -224,6 +225,7 @@ def _form_page(form: ImportForm, problems: list[str], status: int) -> Any:
 
 @bp.route("/import", methods=["GET", "POST"])
 @access(*IMPORTERS)
+@sent_once
 def import_page() -> Any:
     form = ImportForm()
     if request.method == "GET":

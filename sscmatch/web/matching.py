@@ -41,6 +41,7 @@ from sscmatch.web.db import get_session
 from sscmatch.web.errors import answers_json, error_text
 from sscmatch.web.pageform import PageForm
 from sscmatch.web.paging import page_arg
+from sscmatch.web.sent_once import sent_once
 from sscmatch.web.templating import STATUS_LABELS
 from sscmatch.web.translate import gettext as _
 from sscmatch.web.translate import lazy_gettext as _l
@@ -310,6 +311,7 @@ def runs() -> Any:
 
 @bp.post("/runs")
 @access(*STAFF)
+@sent_once
 def start() -> Any:
     db = get_session()
     form = _start_form()

@@ -50,6 +50,7 @@ from sscmatch.web.db import get_session
 from sscmatch.web.errors import error_text, flash_beside
 from sscmatch.web.fieldnames import FIELD_LABELS
 from sscmatch.web.pageform import PageForm
+from sscmatch.web.sent_once import sent_once
 from sscmatch.web.templating import (
     MATURITY_LABELS,
     action_label,
@@ -615,6 +616,7 @@ def _save(
 
 @bp.route("/capacities/new", methods=["GET", "POST"])
 @access(*WRITERS)
+@sent_once
 def capacity_new() -> Any:
     return _edit("capacity", None)
 
@@ -628,6 +630,7 @@ def capacity_edit(capacity_id: str) -> Any:
 
 @bp.route("/needs/new", methods=["GET", "POST"])
 @access(*WRITERS)
+@sent_once
 def need_new() -> Any:
     return _edit("need", None)
 

@@ -37,6 +37,7 @@ from sscmatch.web.db import get_session
 from sscmatch.web.errors import error_text
 from sscmatch.web.pageform import PageForm
 from sscmatch.web.review_notes import event_note
+from sscmatch.web.sent_once import sent_once
 from sscmatch.web.templating import STATUS_LABELS
 from sscmatch.web.translate import gettext as _
 from sscmatch.web.translate import lazy_gettext as _l
@@ -444,6 +445,7 @@ class CommentForm(PageForm):
 
 @bp.post("/proposals/<int:proposal_id>/comments")
 @access("secretariat", "admin", "focal_point")
+@sent_once
 def comment(proposal_id: int) -> Any:
     """A remark on the proposal (the secretariat and the focal points of its two countries)."""
     db = get_session()

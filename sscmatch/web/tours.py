@@ -45,6 +45,7 @@ from sscmatch.web.db import get_session
 from sscmatch.web.errors import error_text, flash_beside, page_status, rollback
 from sscmatch.web.fieldnames import FIELD_LABELS
 from sscmatch.web.pageform import PageForm
+from sscmatch.web.sent_once import sent_once
 from sscmatch.web.templating import (
     CONSTITUENCY_LABELS,
     STATUS_LABELS,
@@ -310,6 +311,7 @@ def change_status(tour_id: str) -> Any:
 
 @bp.post("/<tour_id>/commitments")
 @access("focal_point", "secretariat", "admin")
+@sent_once
 def add_commitment(tour_id: str) -> Any:
     db = _db()
     tour = wf.get_tour(db, tour_id)

@@ -30,7 +30,8 @@ class BackupError(DomainError):
 
 # Bookkeeping the database keeps for itself (triggers maintain it; sign-in counters are
 # short-lived; the job queue belongs to the running service: a restored database must not
-# start its old jobs again) and derived data (text vectors are remade from the records' texts
+# start its old jobs again; the keys of forms sent guard against a form sent twice, for
+# minutes) and derived data (text vectors are remade from the records' texts
 # when missing), not data to carry over.
 NOT_BACKED_UP = {
     "data_change",
@@ -40,6 +41,7 @@ NOT_BACKED_UP = {
     "job",
     "job_payload",
     "job_worker",
+    "sent_form",
 }
 
 

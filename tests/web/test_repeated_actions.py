@@ -1,0 +1,246 @@
+"""Every page form that creates something makes it once, however often it is sent
+(:mod:`sscmatch.web.sent_once`).
+
+A double click on *Save*, the browser's back and send again, or the same form sent from two
+tabs at the same moment made two needs, two commitments, two match runs from one form. The walk
+takes every view of :data:`SENT_ONCE`: it reads the page that holds the form, as the person who
+fills it, fills it, and sends the very same form (same key, same values) twice one after the
+other, then another drawing of it twice at the same moment (two signed-in clients of the same
+person, each held at the flush that writes the record until the other got there). Each time
+exactly one record is made; the second sending answers 303 to where the first led, and says in
+the reader's language that it was done once and nothing more was done. The same form sent again
+with other values (back, change a field, send) is a sending of its own.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlmodel import Session, SQLModel, func, select
+
+from sscmatch.models import (
+    Calibration,
+    Capacity,
+    Commitment,
+    Job,
+    MatchRun,
+    Need,
+    ProposalComment,
+    SentForm,
+    StudyTour,
+    User,
+)
+from sscmatch.web.sent_once import FIELD, SENT_ONCE, is_sent_once
+from sscmatch.workflow.sent_forms import scoped
+from tests.conftest import sign_in
+from tests.test_concurrent_creation import GatheringGate
+from tests.test_concurrent_edits import run_together
+from tests.web import test_tour_files_language
+from tests.web.test_stale_edits import form_of
+
+tour_id = test_tour_files_language.tour_id  # the fixture: a drafted tour (GTM visits BRA)
+
+BUNDLE = {
+    "institutions": [
+        {"id": "h64-once", "name": "Sent once", "country": "GTM", "constituency": "government"}
+    ]
+}
+
+
+@dataclass(frozen=True)
+class Case:
+    """A form that creates: who fills it, the page that holds it and where it posts (``{tour}``
+    and ``{proposal}``: the fixture's tour and its proposal), the values typed, the record one
+    sending makes, and a field with another value (another sending of its own)."""
+
+    who: str
+    page: str
+    action: str
+    typed: dict[str, str]
+    model: type[SQLModel]
+    other: tuple[str, str]
+    files: bool = False
+
+
+PASSWORD = "a-long-enough-password"
+CASES: dict[str, Case] = {
+    "registry.need_new": Case(
+        "focal_gtm",
+        "/needs/new",
+        "/needs/new",
+        {"title": "Labour inspection twice", "themes": "labour-inspection", "priority": "high"},
+        Need,
+        ("title", "Another need"),
+    ),
+    "registry.capacity_new": Case(
+        "focal_bra",
+        "/capacities/new",
+        "/capacities/new",
+        {"title": "Inspection training twice", "themes": "labour-inspection"},
+        Capacity,
+        ("title", "Another capacity"),
+    ),
+    "tours.add_commitment": Case(
+        "secretariat",
+        "/tours/{tour}",
+        "/tours/{tour}/commitments",
+        {"owner_country": "GTM", "description": "Draft the inspection protocol"},
+        Commitment,
+        ("description", "Train the inspectors"),
+    ),
+    "review.comment": Case(
+        "secretariat",
+        "/review/proposals/{proposal}",
+        "/review/proposals/{proposal}/comments",
+        {"body": "Please check the dates."},
+        ProposalComment,
+        ("body", "And the budget."),
+    ),
+    "matching.start": Case(
+        "secretariat", "/matching/runs", "/matching/runs", {}, MatchRun, ("top", "3")
+    ),
+    "matching.calibrate": Case(
+        "secretariat",
+        "/matching/calibrate",
+        "/matching/calibrations",
+        {},
+        Calibration,
+        ("window", "4"),
+    ),
+    "admin.import_page": Case(
+        "admin", "/admin/import", "/admin/import", {}, Job, ("bundle", "other"), files=True
+    ),
+    "admin.new_user": Case(
+        "admin",
+        "/admin/users/new",
+        "/admin/users/new",
+        {
+            "email": "twice@test.org",
+            "name": "Twice",
+            "password": PASSWORD,
+            "confirm": PASSWORD,
+            "role": "analyst",
+        },
+        User,
+        ("email", "other@test.org"),
+    ),
+}
+
+
+def test_every_view_sent_once_is_walked_and_guarded(app: Flask) -> None:
+    assert set(CASES) == set(SENT_ONCE)
+    for endpoint in SENT_ONCE:
+        assert is_sent_once(app.view_functions[endpoint]), endpoint
+
+
+def _count(app: Flask, model: type[SQLModel]) -> int:
+    with Session(app.extensions["sscmatch.engine"]) as s:
+        return int(s.exec(select(func.count()).select_from(model)).one())
+
+
+def _scheduled(app: Flask, tour: str) -> int:
+    """Commitments are recorded once a tour is scheduled; returns the tour's proposal."""
+    with Session(app.extensions["sscmatch.engine"]) as s:
+        found = s.get(StudyTour, tour)
+        assert found is not None and found.proposal_id is not None
+        found.status, found.start, found.end = "scheduled", "2026-03-02", "2026-03-04"
+        s.add(found)
+        s.commit()
+        return found.proposal_id
+
+
+def _filled(client: Any, case: Case, tour: str, proposal: int, label: str) -> dict[str, Any]:
+    page_url = case.page.format(tour=tour, proposal=proposal)
+    page = client.get(page_url)
+    assert page.status_code == 200, (page_url, page.status_code)
+    form = form_of(page.get_data(as_text=True), case.action.format(tour=tour, proposal=proposal))
+    assert form.get(FIELD), f"the form of {label} carries no one-time key"
+    data: dict[str, Any] = {k: form.getlist(k) for k in form}
+    data = {k: v[0] if len(v) == 1 else v for k, v in data.items()}
+    data.update(case.typed)
+    return data
+
+
+def _send(client: Any, case: Case, tour: str, proposal: int, data: dict[str, Any]) -> Any:
+    body = dict(data)
+    if case.files:
+        content = json.dumps(BUNDLE if body.get("bundle") != "other" else {"institutions": []})
+        body["bundle"] = (io.BytesIO(content.encode()), "bundle.json")
+    return client.post(
+        case.action.format(tour=tour, proposal=proposal),
+        data=body,
+        content_type="multipart/form-data" if case.files else None,
+    )
+
+
+def _said_once(response: Any, first_location: str | None) -> None:
+    assert response.status_code == 303, response.status_code
+    if first_location is not None:
+        assert response.headers["Location"] == first_location
+
+
+@pytest.mark.one_case_on_postgresql(endpoint="registry.need_new")
+@pytest.mark.parametrize("endpoint", sorted(SENT_ONCE))
+def test_a_form_sent_twice_makes_its_record_once(
+    app: Flask, users: dict[str, int], tour_id: str, endpoint: str
+) -> None:
+    case = CASES[endpoint]
+    proposal = _scheduled(app, tour_id)
+    app.config["PROPAGATE_EXCEPTIONS"] = False  # a crash must show as a 500, not kill a thread
+    client = sign_in(app.test_client(), case.who)
+    client.post("/language", data={"lang": "es", "next": "/"})
+
+    # one after the other: a double click, or back and send again
+    data = _filled(client, case, tour_id, proposal, endpoint)
+    before = _count(app, case.model)
+    first = _send(client, case, tour_id, proposal, data)
+    assert first.status_code < 400, (endpoint, first.status_code, first.get_data()[:300])
+    assert _count(app, case.model) == before + 1, endpoint
+    second = _send(client, case, tour_id, proposal, data)
+    assert _count(app, case.model) == before + 1, f"{endpoint}: made twice"
+    first_location = first.headers.get("Location")
+    _said_once(second, first_location)
+    shown = client.get(second.headers["Location"]).get_data(as_text=True)
+    assert "Nada más se hizo" in shown, endpoint
+
+    # the same page's form with another value is a sending of its own
+    changed = {**data, case.other[0]: case.other[1]}
+    third = _send(client, case, tour_id, proposal, changed)
+    assert third.status_code < 400, (endpoint, third.status_code)
+    assert _count(app, case.model) == before + 2, endpoint
+
+    # two tabs at the same moment: one record, the other answer says so
+    twin = sign_in(app.test_client(), case.who)
+    data = _filled(client, case, tour_id, proposal, endpoint)
+    if case.model is User:  # a new account's e-mail is its own
+        data["email"] = "third@test.org"
+    gate = GatheringGate(case.model, 2, patience=0.5)
+
+    def sending(c: Any) -> Any:
+        gate.arm()
+        return _send(c, case, tour_id, proposal, data)
+
+    with gate.installed():
+        answers = run_together(lambda: sending(client), lambda: sending(twin))
+    codes = sorted(a.status_code for a in answers)
+    assert all(code < 500 for code in codes), (endpoint, codes)
+    assert _count(app, case.model) == before + 3, f"{endpoint}: made twice at once ({codes})"
+    assert any(a.status_code in (303, 409) for a in answers), (endpoint, codes)
+
+
+def test_a_key_is_the_sender_s_and_of_its_values() -> None:
+    """The stored key names its sender and the values sent: another person's form, or the same
+    form with another value, is never taken for a sending already made; a key of any other
+    shape is no key."""
+    key = "k" * 32
+    one = scoped(key, 1, [("title", b"a")])
+    assert one is not None and one != scoped(key, 2, [("title", b"a")])
+    assert one != scoped(key, 1, [("title", b"b")])
+    assert one == scoped(key, 1, [("title", b"a")])
+    assert scoped("../x", 1, []) is None and scoped(None, 1, []) is None
+    assert len(one) <= SentForm.__table__.c.key.type.length  # type: ignore[attr-defined]
