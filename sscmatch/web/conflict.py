@@ -15,13 +15,16 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask
+from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
 
 from sscmatch.db import BadVersion, DuplicateRecord, StaleVersion
 from sscmatch.web import sent_once
+from sscmatch.web.db import get_session
 from sscmatch.web.errors import answer, rollback
 from sscmatch.web.translate import gettext as _
 from sscmatch.web.translate import lazy_gettext as _l
+from sscmatch.workflow.audit import changed_by_them_alone
 
 RECORD_LABELS = {
     "need": _l("need"),
@@ -35,11 +38,34 @@ RECORD_LABELS = {
 }
 
 
+def stale_by_you(exc: StaleDataError) -> bool:
+    """Whether the record a stale request met was changed since the version it was made on by
+    its sender alone (a second click, the same form sent again, another tab of theirs): the
+    answer then says so, not that someone else changed it."""
+    if not isinstance(exc, StaleVersion) or exc.expected is None or exc.record_id is None:
+        return False
+    return changed_by_them_alone(
+        get_session(),
+        exc.entity or "",
+        exc.record_id,
+        exc.expected,
+        getattr(current_user, "id", None),
+    )
+
+
 def conflict_message(exc: StaleDataError) -> str:
     """What went wrong and what to do, in the interface language."""
     if isinstance(exc, StaleVersion) and exc.expected is not None and exc.current is not None:
         label = RECORD_LABELS.get(exc.entity or "", exc.entity or "")
         record = f"{label} {exc.record_id}" if exc.record_id is not None else str(label)
+        if stale_by_you(exc):
+            return _(
+                "Nothing more was done: you changed %(record)s yourself meanwhile (a second "
+                "click, the same form sent again, or another tab of yours); it is now version "
+                "%(current)s. Reload it to see it as it is.",
+                record=record,
+                current=exc.current,
+            )
         return _(
             "Not saved: %(record)s was changed by someone else meanwhile (you edited version "
             "%(expected)s; it is now version %(current)s). Reload it to see the current values, "

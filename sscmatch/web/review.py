@@ -33,6 +33,7 @@ from sscmatch.models import Proposal as StoredProposal
 from sscmatch.schemas import MAX_PAGE, MAX_TEXT, whole_number
 from sscmatch.vocab import load_vocabulary
 from sscmatch.web.access import access
+from sscmatch.web.conflict import stale_by_you
 from sscmatch.web.db import get_session
 from sscmatch.web.errors import error_text
 from sscmatch.web.pageform import PageForm
@@ -364,6 +365,16 @@ def _refused(
     found = _load(db, proposal_id)
     typed = {k: v for k, v in request.form.items() if k != "csrf_token"}
     if isinstance(exc, StaleVersion):
+        if stale_by_you(exc):  # a second click, the same form again, another tab of theirs
+            flash(
+                _(
+                    "Nothing more was changed: you changed this proposal yourself meanwhile "
+                    "(a second click, or another tab); it is now %(status)s, as shown here.",
+                    status=STATUS_LABELS.get(found.status, found.status),
+                ),
+                "error",
+            )
+            return _render_proposal(db, found, 409, typed=typed)
         flash(
             _(
                 "Someone decided this proposal meanwhile; the page now shows its current state. "

@@ -119,3 +119,28 @@ def snapshot_at(
         if before.get("version") == version:
             return before
     return None
+
+
+def changed_by_them_alone(
+    session: Session, entity: str, entity_id: str | int, version: int, user_id: int | None
+) -> bool:
+    """Whether every change made to the record since ``version`` (there is one at least) was
+    made by ``user_id``: a request refused as stale that only meets its sender's own change (a
+    second click, the same form sent again, another tab of theirs), which is then told so,
+    rather than that someone else changed the record. The trail's ``before`` holds the version
+    each change changed (see :func:`snapshot_at`)."""
+    if user_id is None:
+        return False
+    found = False
+    events = session.exec(
+        select(AuditEvent).where(
+            AuditEvent.entity == entity, AuditEvent.entity_id == str(entity_id)
+        )
+    )
+    for event in events:
+        changed = (event.before or {}).get("version")
+        if isinstance(changed, int) and changed >= version:
+            if event.user_id != user_id:
+                return False
+            found = True
+    return found

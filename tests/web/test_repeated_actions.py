@@ -14,8 +14,10 @@ with other values (back, change a field, send) is a sending of its own.
 
 from __future__ import annotations
 
+import html
 import io
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,11 +38,13 @@ from sscmatch.models import (
     User,
 )
 from sscmatch.web.sent_once import FIELD, SENT_ONCE, is_sent_once
+from sscmatch.workflow.accounts import issue_api_token
 from sscmatch.workflow.sent_forms import scoped
 from tests.conftest import sign_in
 from tests.test_concurrent_creation import GatheringGate
 from tests.test_concurrent_edits import run_together
-from tests.web import test_tour_files_language
+from tests.web import test_review, test_tour_files_language
+from tests.web.test_review import OTHER_NEED, prop, ranked
 from tests.web.test_stale_edits import form_of
 
 tour_id = test_tour_files_language.tour_id  # the fixture: a drafted tour (GTM visits BRA)
@@ -244,3 +248,91 @@ def test_a_key_is_the_sender_s_and_of_its_values() -> None:
     assert one == scoped(key, 1, [("title", b"a")])
     assert scoped("../x", 1, []) is None and scoped(None, 1, []) is None
     assert len(one) <= SentForm.__table__.c.key.type.length  # type: ignore[attr-defined]
+
+
+# --------------------------------------------------------------------------- steps sent twice
+
+run = test_review.run  # the fixture: the knowledge base and a run for two needs
+
+YOURSELF = "usted mismo"  # the Spanish answer to a step that met only its sender's own change
+SOMEONE = "Otra persona decidió"  # … and to one that met another person's
+
+
+def _twice(client: Any, url: str, data: dict[str, Any]) -> str:
+    """Send a step, then the very same request again: the first is done, the second refused
+    (409) with the page as it is now; returns the second page."""
+    first = client.post(url, data=data)
+    assert first.status_code in (200, 302, 303), (url, first.status_code)
+    second = client.post(url, data=data)
+    assert second.status_code == 409, (url, second.status_code)
+    return html.unescape(second.get_data(as_text=True))
+
+
+def test_a_step_sent_twice_is_told_it_met_its_own_change(
+    app: Flask, users: dict[str, int], run: Session, as_user: Any
+) -> None:
+    """Every step on a proposal carries the version it was taken on, so its second sending
+    (a double click, back and send again, a retried call) is refused: it must say that the
+    sender changed the proposal meanwhile, and what it is now, not that someone else decided
+    it (what the pages said). A change by someone else is still told as such, and the API's
+    retried call says the same in its message."""
+    bra = prop(run, "BRA")
+    focal = as_user("focal_bra")
+    focal.post("/language", data={"lang": "es", "next": "/"})
+    page = _twice(
+        focal,
+        f"/review/proposals/{bra.id}/response",
+        {"response": "confirm", "version": bra.version},
+    )
+    assert YOURSELF in page and SOMEONE not in page
+    assert "ahora está confirmada por el oferente" in page  # what it is now
+    sec = as_user("secretariat")
+    sec.post("/language", data={"lang": "es", "next": "/"})
+    bra = prop(run, "BRA")
+    steps = [
+        ("decision", {"decision": "accept", "version": bra.version, "confirmed": "y"}, "aceptada"),
+        (
+            "revert",
+            {"version": bra.version + 1, "reason": "too soon", "confirmed": "y"},
+            "confirmada por el oferente",
+        ),
+    ]
+    for step, data, now in steps:
+        page = _twice(sec, f"/review/proposals/{bra.id}/{step}", data)
+        assert YOURSELF in page and SOMEONE not in page, step
+        assert f"ahora está {now}" in page, step
+    other = ranked(run)[-1]
+    for decision in ("reject", "veto"):
+        data = {"decision": decision, "reason": "no", "version": other.version, "confirmed": "y"}
+        page = _twice(sec, f"/review/proposals/{other.id}/decision", data)
+        assert YOURSELF in page and SOMEONE not in page, decision
+        assert "ahora está rechazada" in page, decision
+        other = ranked(run)[-2]
+
+    # another person's change is told as theirs
+    third = ranked(run)[1]
+    as_user("admin").post(
+        f"/review/proposals/{third.id}/decision",
+        data={"decision": "reject", "reason": "a", "version": third.version, "confirmed": "y"},
+    )
+    late = sec.post(
+        f"/review/proposals/{third.id}/decision",
+        data={"decision": "reject", "reason": "b", "version": third.version, "confirmed": "y"},
+    )
+    assert late.status_code == 409
+    late_page = html.unescape(late.get_data(as_text=True))
+    assert SOMEONE in late_page, re.findall(r"flash[^>]*>([^<]*)", late_page)
+
+    # the API: a decision retried after a lost answer
+    with Session(app.extensions["sscmatch.engine"]) as s:
+        user = s.get(User, users["secretariat"])
+        assert user is not None
+        token = issue_api_token(s, user)
+        s.commit()
+    fourth = ranked(run, OTHER_NEED)[0]
+    body = {"decision": "reject", "reason": "later", "version": fourth.version}
+    headers = {"Authorization": f"Bearer {token}", "Accept-Language": "es"}
+    url = f"/api/v1/proposals/{fourth.id}/decision"
+    assert app.test_client().post(url, json=body, headers=headers).status_code == 200
+    again = app.test_client().post(url, json=body, headers=headers)
+    assert again.status_code == 409 and YOURSELF in again.get_json()["message"]
