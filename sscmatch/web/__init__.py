@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +29,7 @@ CSP = (
 )
 
 
-NUL_MESSAGE = "Text may not contain NUL characters (\\u0000); remove them and send again."
+NUL_MESSAGE = _l("Text may not contain NUL characters; remove them and send again.")
 
 
 def _has_nul(value: Any) -> bool:
@@ -69,10 +70,9 @@ def _refuse_nul() -> Any:
         # typed in a page form's field: the form says so beside it, the rest kept
         pageform.hold_nul(typed)
         return None
-    if request.path.startswith("/api/"):
-        return jsonify(error="bad_text", message=NUL_MESSAGE), 400
-    text = _l("Text may not contain NUL characters; remove them and send again.")
-    return errors.error_page(400, str(text)), 400
+    if request.path.startswith("/api/"):  # in the reader's language, as every API refusal
+        return jsonify(error="bad_text", message=str(NUL_MESSAGE)), 400
+    return errors.error_page(400, str(NUL_MESSAGE)), 400
 
 
 HSTS = "max-age=31536000"  # one year; no includeSubDomains: other hosts of the domain are not ours
@@ -99,11 +99,60 @@ def _security_headers(response: Any) -> Any:
 
 class BoundedIntConverter(IntegerConverter):
     """``<int:…>`` limited to what an INTEGER column holds: a larger id is unknown (404), not a
-    database error (PostgreSQL refuses to compare an INTEGER with 2**31 or more)."""
+    database error (PostgreSQL refuses to compare an INTEGER with 2**31 or more). Written in
+    ASCII digits only, as numbers in query strings are: Werkzeug's ``\\d`` also takes ``١`` or
+    ``１``, which made ``/review/proposals/١`` a second address of proposal 1."""
+
+    regex = "[0-9]+"  # its signed form, Werkzeug's property: "-?" before it
 
     def __init__(self, url_map: Any, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("max", 2**31 - 1)
         super().__init__(url_map, *args, **kwargs)
+
+
+class _ReadBody:
+    """The request body as the server hands it over (``wsgi.input``), failing as Werkzeug
+    expects when it cannot be read. Werkzeug answers a body that ends early 400 (it catches
+    ``OSError`` and ``ValueError`` while reading, :class:`werkzeug.exceptions.ClientDisconnected`),
+    but gunicorn refuses a malformed chunked body (``Transfer-Encoding: chunked`` with a chunk
+    size that is not hexadecimal, a chunk without its CRLF…) with its own ``ParseException``,
+    which was a 500 on every route that reads a body: here it is an ``OSError`` like any other
+    body that cannot be read, so it gets the same 400 in the reader's language (the API's JSON
+    too, :mod:`sscmatch.web.errors`)."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+
+    def _reading(self, how: str, *args: Any) -> Any:
+        try:
+            return getattr(self._stream, how)(*args)
+        except (OSError, ValueError):
+            raise
+        except Exception as exc:  # the server's own refusal of the body's framing
+            raise OSError(f"unreadable request body: {exc}") from exc
+
+    def read(self, *args: Any) -> bytes:
+        return bytes(self._reading("read", *args))
+
+    def readline(self, *args: Any) -> bytes:
+        return bytes(self._reading("readline", *args))
+
+    def readlines(self, *args: Any) -> list[bytes]:
+        return list(self._reading("readlines", *args))
+
+    def __iter__(self) -> Iterator[bytes]:
+        return iter(self.readline, b"")
+
+
+def _readable_bodies(wsgi_app: Any) -> Any:
+    """``wsgi_app`` reading every request body through :class:`_ReadBody`."""
+
+    def app(environ: dict[str, Any], start_response: Any) -> Any:
+        if environ.get("wsgi.input") is not None:
+            environ["wsgi.input"] = _ReadBody(environ["wsgi.input"])
+        return wsgi_app(environ, start_response)
+
+    return app
 
 
 def _warm_network_cache(app: Flask) -> None:
@@ -198,6 +247,7 @@ def init_app(app: Flask) -> None:
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
             app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies, x_port=proxies
         )
+    app.wsgi_app = _readable_bodies(app.wsgi_app)  # type: ignore[method-assign]
     app.json = json_bounds.BoundedJSONProvider(app)
     app.url_map.converters["int"] = BoundedIntConverter
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(TRANSLATIONS))

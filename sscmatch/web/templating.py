@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import decimal
 import functools
 import re
 import unicodedata
@@ -388,7 +389,11 @@ def number(value: float | int | None, digits: int = 2, signed: bool = False) -> 
     a plus before a positive number (a score's contributions). Empty for no number."""
     if value is None:
         return ""
-    return str(_number_pattern(digits, signed).apply(value, _locale(lang())))
+    with decimal.localcontext() as context:
+        # as many digits as the figure has: a value a client sent (1e308), said back in a
+        # refusal, is wider than decimal's default 28, which made formatting it fail (a 500)
+        context.prec = max(context.prec, decimal.Decimal(str(value)).adjusted() + digits + 2)
+        return str(_number_pattern(digits, signed).apply(value, _locale(lang())))
 
 
 def percent(share: float | None) -> str:

@@ -126,8 +126,10 @@ def cost_item(item: dict[str, Any]) -> str:
 
 def _number(value: Any) -> str:
     """A figure of a cost line as the reader writes it (``2.339``, ``2 339``, ``220,50``)."""
+    if isinstance(value, int) and not isinstance(value, bool):  # float() of 10**400 overflows
+        return number(value, 0)
     figure = float(value)
-    return number(figure, 0 if figure == int(figure) else 2)
+    return number(figure, 0 if figure.is_integer() else 2)  # int(inf) would raise
 
 
 def cost_basis(item: dict[str, Any]) -> str:

@@ -1,0 +1,264 @@
+"""Odd requests at the HTTP level, of the kinds an outside tester sent to a real server (gunicorn),
+each walked over every route of its class: never a 5xx, a 4xx said in the requester's language
+(the page in it; the API as JSON with ``error`` and ``message``), nothing written.
+
+- a body the server cannot read: ``Transfer-Encoding: chunked`` with a malformed chunk (a size
+  that is not hexadecimal, a chunk without its CRLF, a bad extension). gunicorn refuses it with
+  its own ``ParseException`` while the app reads the body, which Werkzeug does not take for a
+  broken body (it does for an ``OSError``): a 500 on every route that reads one. The walk reads
+  through gunicorn's own chunked reader (``gunicorn.http.body``) over those bytes, as the server
+  does, without starting one;
+- an ``<int:…>`` id written in other scripts' digits (``/review/proposals/١``, ``１``): Werkzeug's
+  ``\\d`` took them for 1, a second address of every record; now unknown (404), as numbers in
+  query strings are refused;
+- a NUL in the API's body or query: refused in English whatever the reader's language;
+- a number the client sent, said back in a refusal (a focal point registering a need "for
+  1e308"): formatting it the reader's way failed beyond decimal's 28 digits (a 500).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from typing import Any
+
+import pytest
+from flask import Flask, url_for
+from gunicorn.http.body import Body, ChunkedReader
+from gunicorn.http.unreader import IterUnreader
+
+from sscmatch.web.errors import ERROR_MESSAGES
+from sscmatch.web.templating import number
+from sscmatch.web.tourtext import message
+from sscmatch.web.translate import gettext
+from tests.web.test_malformed_input import _routes
+from tests.web.world import Walk, world_fixture
+
+shared_world = world_fixture()
+
+ROLES = ("anonymous", "focal_gtm", "secretariat")
+BAD_CHUNKS = (
+    b"zz\r\ncsrf_token=x\r\n0\r\n\r\n",  # a size that is not hexadecimal
+    b"3\r\nabcXX0\r\n\r\n",  # a chunk without its CRLF
+    b"3;\x01\r\nabc\r\n0\r\n\r\n",  # a chunk extension that is not one
+)
+BODY_TYPES = (
+    "application/x-www-form-urlencoded",
+    "application/json",
+    "multipart/form-data; boundary=b",
+)
+
+
+def _routes_of(app: Flask, values: dict[str, Any], methods: set[str]) -> list[tuple[str, str]]:
+    """(method, path) of every route taking one of ``methods``, its arguments filled in."""
+    return [(m, path) for m, path in _routes(app, values) if m in methods]
+
+
+def _call(walk: Walk, who: str, method: str, path: str, **kwargs: Any) -> Any:
+    headers = {"Accept-Language": "es", **kwargs.pop("headers", {})}
+    if who != "anonymous" and path.startswith("/api/"):
+        headers["Authorization"] = f"Bearer {walk.tokens[who]}"
+    return walk.client(who).open(path, method=method, headers=headers, **kwargs)
+
+
+def _said_in_spanish(response: Any, path: str, expected: str | None = None) -> str | None:
+    """What is wrong with an error answer's form or language (None: nothing)."""
+    if path.startswith("/api/"):
+        body = response.get_json(silent=True)
+        if not (isinstance(body, dict) and body.get("error") and body.get("message")):
+            return f"not the API's error shape: {response.data[:120]!r}"
+        if expected is not None and body["message"] != expected:
+            return f"message {body['message']!r}, not {expected!r}"
+        return None
+    html = response.get_data(as_text=True)
+    if '<html lang="es"' not in html:
+        return "the page is not in Spanish"
+    if expected is not None and expected not in html:
+        return f"the page does not say {expected!r}"
+    return None
+
+
+def test_a_body_the_server_cannot_read_is_a_400_on_every_route(shared_world: Walk) -> None:
+    """Every route that takes a body, as each role, with each malformed chunked body (read by
+    gunicorn's own reader) and each body type: 400 with the request sentence in Spanish, the
+    API's JSON too (or the access rules' refusal, which comes before a body is read), and
+    nothing written (the shared world checks its tables afterwards)."""
+    app = shared_world.app
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    with app.test_request_context(headers={"Accept-Language": "es"}):
+        expected = str(ERROR_MESSAGES[400])
+    failures, sent = [], 0
+    for method, path in _routes_of(app, shared_world.values, {"POST", "PUT", "PATCH"}):
+        for who in ROLES:
+            for raw, content_type in zip(BAD_CHUNKS, BODY_TYPES, strict=True):
+                body = Body(ChunkedReader(None, IterUnreader([raw])))
+                response = _call(
+                    shared_world,
+                    who,
+                    method,
+                    path,
+                    content_type=content_type,
+                    environ_overrides={"wsgi.input": body, "wsgi.input_terminated": True},
+                )
+                sent += 1
+                status = response.status_code
+                if status == 400:
+                    problem = _said_in_spanish(response, path, expected)
+                elif status in (401, 403, 404) or (
+                    status == 302 and "/login" in response.headers.get("Location", "")
+                ):  # refused before its body is read (the access rules come first)
+                    problem = _said_in_spanish(response, path) if status != 302 else None
+                else:
+                    problem = str(status)
+                if problem:
+                    failures.append(f"{who} {method} {path} {content_type} {raw!r}: {problem}")
+    assert failures == [], f"{len(failures)} of {sent}:\n" + "\n".join(failures[:40])
+    assert sent > 300  # the walk reached the routes
+
+
+OTHER_DIGITS = {"0": "٠", "1": "١", "2": "٢", "3": "٣", "4": "٤", "5": "٥", "6": "٦", "7": "٧"}
+OTHER_DIGITS |= {"8": "٨", "9": "٩"}
+
+
+def _in(digits: str, script: int) -> str:
+    """``digits`` in Arabic-Indic digits (``script`` 0) or fullwidth ones (1)."""
+    if script == 0:
+        return "".join(OTHER_DIGITS[d] for d in digits)
+    return "".join(chr(0xFF10 + int(d)) for d in digits)
+
+
+def test_an_id_in_other_digits_is_no_address_of_a_record(shared_world: Walk) -> None:
+    """Every route with an ``<int:…>`` argument, each such argument written in Arabic-Indic and
+    fullwidth digits, as each role: 404 (the page in Spanish, the API's JSON), while the same
+    id in ASCII digits is found by that route (not a 404, for a role that may read it)."""
+    app = shared_world.app
+    failures, sent = [], 0
+    for rule in app.url_map.iter_rules():
+        numbered = re.findall(r"<int:(\w+)>", rule.rule)
+        if not numbered:
+            continue
+        method = "GET" if "GET" in (rule.methods or set()) else "POST"
+        for arg in numbered:
+            value = str(shared_world.values[arg])
+            for script in (0, 1):
+                values = {a: shared_world.values[a] for a in rule.arguments} | {arg: 987654321}
+                with app.test_request_context():
+                    path = url_for(rule.endpoint, **values)
+                path = path.replace("987654321", _in(value, script))
+                for who in ROLES:
+                    response = _call(shared_world, who, method, path)
+                    sent += 1
+                    if response.status_code != 404:
+                        failures.append(f"{who} {method} {path}: {response.status_code}")
+                    elif problem := _said_in_spanish(response, path):
+                        failures.append(f"{who} {method} {path}: {problem}")
+    assert failures == [], "\n".join(failures)
+    assert sent > 100
+    # ASCII digits still reach the record: the proposal's page, to the secretariat
+    proposal = shared_world.values["proposal_id"]
+    ok = _call(shared_world, "secretariat", "GET", f"/review/proposals/{proposal}")
+    assert ok.status_code == 200
+
+
+@pytest.mark.one_case_on_postgresql(lang="es")
+@pytest.mark.parametrize("lang", ["es", "pt", "fr"])
+def test_a_nul_in_the_api_is_refused_in_the_readers_language(shared_world: Walk, lang: str) -> None:
+    """Every API route that takes a body (a NUL in a value and in a key) and every API GET (a NUL
+    in the query), with the secretariat's token: 400 ``bad_text`` with the catalogue's sentence
+    in the reader's language (it was English whatever the language)."""
+    app = shared_world.app
+    with app.test_request_context(headers={"Accept-Language": lang}):
+        expected = gettext("Text may not contain NUL characters; remove them and send again.")
+    assert expected != "Text may not contain NUL characters; remove them and send again."
+    routes = _routes_of(app, shared_world.values, {"GET", "POST", "PUT", "PATCH"})
+    failures, sent = [], 0
+    for method, path in routes:
+        if not path.startswith("/api/"):
+            continue
+        if method == "GET":
+            asked = [{"query_string": {"q": "a\x00b"}}]
+        else:
+            asked = [{"json": {"title": "a\x00b"}}, {"json": {"a\x00": 1}}]
+        for kwargs in asked:
+            response = _call(
+                shared_world,
+                "secretariat",
+                method,
+                path,
+                headers={"Accept-Language": lang},
+                **kwargs,
+            )
+            sent += 1
+            body = response.get_json(silent=True) or {}
+            if response.status_code == 403:  # the role's refusal comes before the body is read
+                continue
+            if response.status_code != 400 or body.get("error") != "bad_text":
+                failures.append(f"{method} {path} {kwargs}: {response.status_code} {body}")
+            elif body.get("message") != expected:
+                failures.append(f"{method} {path} {kwargs}: {body.get('message')!r}")
+    assert failures == [], "\n".join(failures)
+    assert sent > 60
+
+
+HUGE = (1e308, -1e308, 10**400, -(10**60), 1e27, math.inf)
+
+
+@pytest.mark.same_on_every_database
+@pytest.mark.parametrize("lang", ["en", "es", "pt", "fr"])
+def test_any_number_is_written_the_readers_way(shared_world: Walk, lang: str) -> None:
+    """The one formatting of figures (``num``, and every number a message of the catalogue is
+    said with) takes any number a client can send, at every precision and sign: written out,
+    never an error (1e308 and 10**400 failed: decimal's 28 digits, float() of a huge int)."""
+    with shared_world.app.test_request_context(headers={"Accept-Language": lang}):
+        for value in HUGE:
+            for digits in (0, 2):
+                for signed in (False, True):
+                    written = number(value, digits, signed)
+                    assert written and (value == math.inf or written.count("0") >= 27), written
+            said = message(
+                "too long (%(n)s characters; at most %(limit)s)", {"n": value, "limit": 5}
+            )
+            assert said and "%(" not in said
+
+
+def test_a_huge_number_in_any_field_of_the_api_is_never_a_500(shared_world: Walk) -> None:
+    """Every field of every API body (from openapi.json) set to 1e308, then every field at once
+    to 10**400, as Guatemala's focal point (whose "need for 1e+308" was refused with the number
+    said back, which broke): a 4xx in the API's shape, never a 5xx."""
+    app = shared_world.app
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    spec = _call(shared_world, "focal_gtm", "GET", "/api/v1/openapi.json").get_json()
+    schemas = spec["components"]["schemas"]
+    failures, sent = [], 0
+    for template, operations in spec["paths"].items():
+        path = "/api/v1" + template if not template.startswith("/api/") else template
+        for name, value in shared_world.values.items():
+            path = path.replace("{" + name + "}", str(value))
+        for method, operation in operations.items():
+            content = operation.get("requestBody", {}).get("content", {})
+            schema = content.get("application/json", {}).get("schema")
+            if schema is None:
+                continue
+            while "$ref" in schema:
+                schema = schemas[schema["$ref"].rsplit("/", 1)[-1]]
+            fields = list(schema.get("properties", {}))
+            if not fields:  # a body of no fields ({}: "mark every notice read") is no refusal
+                continue
+            bodies = [{f: 1e308} for f in fields] + [dict.fromkeys(fields, 10**400)]
+            for body in bodies:
+                response = _call(
+                    shared_world,
+                    "focal_gtm",
+                    method.upper(),
+                    path,
+                    data=json.dumps(body),
+                    content_type="application/json",
+                )
+                sent += 1
+                if response.status_code >= 500 or not 200 <= response.status_code < 500:
+                    failures.append(f"{method} {path} {list(body)}: {response.status_code}")
+                elif response.status_code >= 400 and (problem := _said_in_spanish(response, path)):
+                    failures.append(f"{method} {path} {list(body)}: {problem}")
+    assert failures == [], "\n".join(failures)
+    assert sent > 50
