@@ -270,6 +270,9 @@ class Exchange(Dated, table=True):
     else:
         start = _period("start")
         end = _period("end")
+    # How the dates were read from the sources (an undated exchange's reporting year, a date
+    # from a photo caption): provenance, kept out of the description the matcher compares.
+    date_note: str | None = None
     providers: list[str] = _list()
     recipients: list[str] = _list()
     participants: list[str] = _list()

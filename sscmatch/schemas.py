@@ -107,7 +107,7 @@ MAX_TITLE = 300
 MAX_TEXT = 2_000
 """A note, a reason, a source, a website, evidence, a commitment."""
 MAX_DESCRIPTION = 20_000
-"""A description, an objective, outcomes: a few pages."""
+"""A description, an objective, outcomes, how an exchange's dates were read: a few pages."""
 MAX_REF = 80
 """An id naming another record (the longest id is 80 characters)."""
 MAX_ITEMS = 200
@@ -333,6 +333,7 @@ class ExchangeCreate(_Input):
         AfterValidator(normalise_partial_date),
     ]
     end: PartialDate = None
+    date_note: OptionalDescription = None
     providers: CountryList = []
     recipients: CountryList = []
     participants: CountryList = []

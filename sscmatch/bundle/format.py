@@ -88,6 +88,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "description",
         "start",
         "end",
+        "date_note",
         "providers",
         "recipients",
         "participants",

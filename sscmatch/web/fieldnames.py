@@ -32,6 +32,7 @@ FIELD_LABELS: dict[str, Any] = {
     "source": _l("Source"),
     "start": _l("Start"),
     "end": _l("End"),
+    "date_note": _l("How the dates were read"),
     "providers": _l("Providers"),
     "recipients": _l("Recipients"),
     "participants": _l("Participants"),
@@ -54,6 +55,7 @@ FIELD_LABELS: dict[str, Any] = {
 }
 """Field code → its label. Codes no person fills (``version``) are absent: a message about one
 keeps the code."""
+
 
 def field_label(code: str) -> str:
     """The label of the field ``code`` in the reader's language (the code if it has none)."""

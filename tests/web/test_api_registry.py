@@ -13,6 +13,7 @@ from sqlmodel import Session
 from sscmatch.bundle.load import import_bundle
 from sscmatch.db import session_scope
 from sscmatch.models import AuditEvent, Need, User
+from sscmatch.schemas import MAX_DESCRIPTION
 from sscmatch.vocab import load_vocabulary
 from sscmatch.web.fieldnames import FIELD_LABELS
 from sscmatch.workflow.accounts import issue_api_token
@@ -245,6 +246,38 @@ def test_exchanges_are_written_by_the_secretariat(api: Any) -> None:
     assert changed.status_code == 200 and changed.get_json()["version"] == 2
     assert_error(api("secretariat").post("/exchanges", json={**body, "providers": ["XXX"]}), 422)
     assert_error(api("secretariat").post("/exchanges", json={**body, "start": "yesterday"}), 422)
+
+
+EXCHANGE = {"start": "2019", "providers": ["PER"], "recipients": ["DOM"], "themes": ["education"]}
+
+
+def test_an_exchanges_date_note_is_written_read_and_checked_as_its_outcomes(api: Any) -> None:
+    """``date_note`` (how the dates were read from the sources) is text of the same bounds as
+    ``outcomes``: trimmed, blank is none, anything but text or too long refused beside the
+    field, a NUL refused, nothing written by a refused request."""
+    sec = api("secretariat")
+    note = "No date is given; the reporting year is used."
+    created = sec.post("/exchanges", json={**EXCHANGE, "date_note": f"  {note} "})
+    assert created.status_code == 201, created.get_data(as_text=True)
+    exchange_id = created.get_json()["id"]
+    assert created.get_json()["date_note"] == note
+    assert sec.get(f"/exchanges/{exchange_id}").get_json()["date_note"] == note
+    for field in ("date_note", "outcomes"):
+        for bad in (12, [note], "x" * (MAX_DESCRIPTION + 1)):
+            for response in (
+                sec.post("/exchanges", json={**EXCHANGE, field: bad}),
+                sec.patch(f"/exchanges/{exchange_id}", json={field: bad, "version": 1}),
+            ):
+                error = assert_error(response, 422)
+                assert list(error["fields"]) == [field], error
+                assert error["message"].startswith(f"{FIELD_LABELS[field]}: "), error
+        nul = sec.patch(f"/exchanges/{exchange_id}", json={field: "a\x00b", "version": 1})
+        assert assert_error(nul, 400)["error"] == "bad_text"
+    stored = sec.get(f"/exchanges/{exchange_id}").get_json()
+    assert (stored["version"], stored["date_note"]) == (1, note)
+    assert sec.get("/exchanges").get_json()["total"] == 1
+    cleared = sec.patch(f"/exchanges/{exchange_id}", json={"date_note": "  ", "version": 1})
+    assert cleared.status_code == 200 and cleared.get_json()["date_note"] is None
 
 
 def test_openapi_lists_the_registry_routes(client: Any) -> None:
