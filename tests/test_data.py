@@ -66,6 +66,17 @@ def _edit(folder: Path, table: str, record_id: str, **values: str) -> None:
         writer.writerows(rows)
 
 
+def _row(folder: Path, table: str, record_id: str) -> dict[str, str]:
+    """One record of a CSV table in ``folder``, with the line its row starts on (``line``)."""
+    path = folder / f"{table}.csv"
+    with path.open(encoding="utf-8", newline="") as handle:
+        reader = csv.DictReader(handle)
+        for row in reader:
+            if row["id"] == record_id:
+                return {**row, "line": str(reader.line_num)}
+    raise AssertionError(record_id)
+
+
 def _append_copy(folder: Path, table: str, record_id: str, new_id: str, **values: str) -> None:
     path = folder / f"{table}.csv"
     with path.open(encoding="utf-8", newline="") as handle:
@@ -162,10 +173,26 @@ def test_check_catches_a_country_the_cited_lines_do_not_name(check, data_copy: P
 def test_check_catches_a_year_the_cited_lines_do_not_give(check, data_copy: Path) -> None:  # type: ignore[no-untyped-def]
     # The 2006-2009 phase is dated in 000 line 693, not in 695-709.
     _edit(data_copy, "exchanges", "s000-e34", source="000_9148a8ca8a7c6ecc.txt:695-699,703-709")
-    # An undated exchange may take its document's year only if its description says so.
-    _edit(data_copy, "exchanges", "s002-e07", description="A study visit to SUNAFIL.")
+    # An undated exchange may take its document's year only if its date_note says so ...
+    _edit(data_copy, "exchanges", "s002-e07", date_note="")
+    # ... there, not in its description (which tells what the exchange was) ...
+    note = "No start date is given; the reporting year is used."
+    row = _row(data_copy, "exchanges", "s002-e11")
+    _edit(
+        data_copy, "exchanges", "s002-e11", description=f"{row['description']} {note}", date_note=""
+    )
     # ... and only the year of a document it cites (002 is of 2019, not 2014).
     _edit(data_copy, "exchanges", "s002-e16", start="2014")
     problems = [p for p in check(data_copy) if "is not in the cited lines" in p]
-    fields = sorted(p.split(": ")[1] for p in problems)
-    assert fields == ["end", "start", "start", "start"], problems
+    lines = {
+        _row(data_copy, "exchanges", i)["line"]: i
+        for i in ("s000-e34", "s002-e07", "s002-e11", "s002-e16")
+    }
+    found = sorted((lines.get(p.split(":")[1], p), p.split(": ")[1]) for p in problems)
+    assert found == [
+        ("s000-e34", "end"),
+        ("s000-e34", "start"),
+        ("s002-e07", "start"),
+        ("s002-e11", "start"),
+        ("s002-e16", "start"),
+    ], problems

@@ -9,11 +9,12 @@ from typing import Any
 
 import pytest
 from flask import Flask
+from markupsafe import escape
 from sqlmodel import Session, select
 
 from sscmatch.bundle.load import import_bundle
 from sscmatch.db import session_scope
-from sscmatch.models import AuditEvent, Capacity, Need
+from sscmatch.models import AuditEvent, Capacity, Exchange, Need
 from sscmatch.vocab import load_vocabulary
 from tests.conftest import audit_trail, make_test_app
 
@@ -80,6 +81,28 @@ def test_every_role_reads(as_user: Any, kb: None, who: str) -> None:
         ids = record_ids(text(response), kind)
         assert ids, url
         assert client.get(f"/{kind}/{ids[0]}").status_code == 200
+
+
+def test_an_exchange_page_says_how_its_dates_were_read_beside_them(
+    as_user: Any, kb: None, app: Flask
+) -> None:
+    """Every exchange with a ``date_note`` shows it as a small line under its dates, and its
+    description (what the exchange was) does not carry it; one without shows no such line."""
+    client = as_user("analyst")
+    with Session(app.extensions["sscmatch.engine"]) as s:
+        exchanges = s.exec(select(Exchange)).all()
+    noted = [e for e in exchanges if e.date_note]
+    assert len(noted) >= 19
+    for record in exchanges:
+        html = text(client.get(f"/exchanges/{record.id}"))
+        when = re.search(r"<dt>When</dt><dd>(.*?)</dd>", html, re.S)
+        line = re.findall(r'<p class="meta date-note">(.*?)</p>', html, re.S)
+        if not record.date_note:
+            assert not line, record.id
+            continue
+        assert when and line == [str(escape(record.date_note))], record.id
+        assert line[0] in when[1], record.id
+        assert record.date_note not in (record.description or ""), record.id
 
 
 def test_filters_theme_country_region_year(as_user: Any, kb: None, app: Flask) -> None:
