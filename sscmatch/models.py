@@ -598,12 +598,12 @@ class IdCounter(SQLModel, table=True):
 
 
 class SentForm(SQLModel, table=True):
-    """A page's form that made a change, sent once (:mod:`sscmatch.workflow.sent_forms`): the
-    one-time key the page drew into the form (``<user id>:<random>``), written in the
-    transaction of the change the form made, so that the same form sent again (a double click,
-    a back-and-resend) or twice at the same moment makes its change once; ``location`` is where
-    the first sending led, where the second is sent. Bookkeeping, not data: backups leave it
-    out."""
+    """A request that made a change, sent once (:mod:`sscmatch.workflow.sent_forms`): the
+    one-time key the page drew into the form, or the API client's ``Idempotency-Key``, stored
+    as ``<user id>:<digest of the key and what was sent>`` in the transaction of the change,
+    so that the same request sent again (a double click, a back-and-resend, a retry) or twice
+    at the same moment makes its change once; ``location`` is where the first sending led,
+    where the second is sent. Bookkeeping, not data: backups leave it out."""
 
     __tablename__ = "sent_form"
     key: str = Field(primary_key=True, max_length=80)

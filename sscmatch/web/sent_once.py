@@ -24,7 +24,7 @@ from collections.abc import Callable, Mapping
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import Flask, flash, make_response, redirect, request
+from flask import Flask, flash, jsonify, make_response, redirect, request
 from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import event
@@ -41,6 +41,9 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 FIELD = "sent_once"
 """The form field that carries the key."""
+HEADER = "Idempotency-Key"
+"""The API's header that carries it (a client's own key, the same when it sends again)."""
+REDIRECTS = (301, 302, 303)
 
 # endpoint → what one sending creates (the class test sends each form twice).
 SENT_ONCE: Mapping[str, str] = {
@@ -52,6 +55,15 @@ SENT_ONCE: Mapping[str, str] = {
     "matching.calibrate": "a calibration and its job",
     "admin.import_page": "an import job (records without an id would be made twice)",
     "admin.new_user": "an account",
+    # the API, for a client that sends an Idempotency-Key (the same on a retry)
+    "api.api_need_create": "a need",
+    "api.api_capacity_create": "a capacity",
+    "api.api_exchange_create": "an exchange",
+    "api.api_create_tour": "a study tour (from a need and a capacity)",
+    "api.api_add_commitment": "a commitment of the tour",
+    "api.review_add_comment": "a comment on the proposal",
+    "api.review_start_run": "a match run and its job",
+    "api.calibrations_create": "a calibration and its job",
 }
 
 WAIT_STEPS = 40
@@ -109,6 +121,15 @@ def _earlier(db: Session, key: str, *, wait: bool) -> SentForm | None:
 
 def _already(db: Session, earlier: SentForm) -> Any:
     db.rollback()
+    if earlier.location is not None and _api():
+        said = _(
+            "This request had already been sent with this Idempotency-Key: what it asked was "
+            "done once, at the location given. Nothing more was done."
+        )
+        response = jsonify(message=said, location=earlier.location)
+        response.status_code = 303
+        response.headers["Location"] = earlier.location
+        return response
     if earlier.location is None:
         return answer(
             409,
@@ -129,9 +150,22 @@ def _already(db: Session, earlier: SentForm) -> Any:
     return redirect(earlier.location, 303)
 
 
+def _api() -> bool:
+    return request.path.startswith("/api/")
+
+
+def _sent_key() -> str | None:
+    """The one-time key sent: the form's field, or the API's ``Idempotency-Key`` header."""
+    return request.headers.get(HEADER) if _api() else request.form.get(FIELD)
+
+
 def _content() -> list[tuple[str, bytes]]:
-    """What the form sent, but its key and CSRF token (which a page drawn again renews)."""
-    fields = [
+    """What the request sent, but the key and the CSRF token (which a page drawn again renews):
+    where to, the form's fields and files, or the API's body."""
+    fields = [("", request.path.encode())]
+    if _api():
+        return [*fields, ("body", request.get_data())]
+    fields += [
         (name, value.encode())
         for name, value in request.form.items(multi=True)
         if name not in (FIELD, "csrf_token")
@@ -148,9 +182,7 @@ def sent_once(view: F) -> F:
 
     @wraps(view)
     def once(*args: Any, **kwargs: Any) -> Any:
-        key = sent_forms.scoped(
-            request.form.get(FIELD), getattr(current_user, "id", None), _content()
-        )
+        key = sent_forms.scoped(_sent_key(), getattr(current_user, "id", None), _content())
         if key is None:
             return view(*args, **kwargs)
         db = get_session()
@@ -172,7 +204,9 @@ def sent_once(view: F) -> F:
         finally:
             claim.listen(db, False)
         if claim.committed:
-            where = response.location if response.status_code in (301, 302, 303) else None
+            where = response.headers.get("Location")
+            if not ((_api() and response.status_code < 300) or response.status_code in REDIRECTS):
+                where = None
             sent_forms.record_location(db, key, where or request.path)
             db.commit()
         return response

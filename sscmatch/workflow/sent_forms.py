@@ -8,9 +8,10 @@ a request retried after a timeout), finds the key taken (:func:`taken`) and is a
 where the first sending led; two sendings at the same moment both do their work, and the
 second one's commit meets the first one's row: a unique key refused
 (:class:`sscmatch.db.DuplicateRecord`), its whole transaction rolled back, nothing of it
-written. The key is scoped to its user (``<user id>:<random>``), so no one can take
-another's, and to the values sent with it: the same page's form sent again with other values
-(back, change a field, send) is a sending of its own.
+written. The key is stored scoped to its user and to what was sent with it
+(``<user id>:<digest>``): no one can take another's, and the same page's form sent again with
+other values (back, change a field, send) is a sending of its own. The API's clients send a key
+of their own, the same when they send again (``Idempotency-Key``).
 
 The web side (which views, the key in the templates, the answer) is
 :mod:`sscmatch.web.sent_once`. Functions never commit, except :func:`record_location`'s
@@ -28,8 +29,9 @@ from sqlmodel import Session
 
 from sscmatch.models import SentForm
 
-KEY_SHAPE = re.compile(r"[A-Za-z0-9_-]{16,43}")
-"""What :func:`new_key` draws (``secrets.token_urlsafe``); anything else is no key."""
+KEY_SHAPE = re.compile(r"[\x21-\x7e]{8,255}")
+"""A key: what :func:`new_key` draws for a page's form, or an API client's ``Idempotency-Key``
+(8 to 255 printable ASCII characters, a UUID as often as not); anything else is no key."""
 TABLE = SentForm.__tablename__
 
 
@@ -41,19 +43,19 @@ def new_key() -> str:
 def scoped(
     key: str | None, user_id: int | None, content: Iterable[tuple[str, bytes]]
 ) -> str | None:
-    """The stored key of a form's ``key`` sent by ``user_id`` with ``content`` (its fields, the
-    key and the CSRF token left out): the same form sent again with the same values meets it;
-    the same page's form sent again with other values (back, change a field, send) is another
-    sending. None when the form sent no key of the right shape (an old page, a script): it is
+    """The stored key of ``key`` sent by ``user_id`` with ``content`` (where to and the values
+    sent, the key and the CSRF token left out): the same request sent again meets it; the same
+    page's form sent again with other values (back, change a field, send) is a sending of its
+    own. None when no key of the right shape was sent (an old page, a script): the request is
     then carried out as before, unguarded."""
     if not key or KEY_SHAPE.fullmatch(key) is None:
         return None
     digest = hashlib.sha256()
-    for name, value in sorted(content):
+    for name, value in [("", key.encode()), *sorted(content)]:
         for part in (name.encode(), value):
             digest.update(len(part).to_bytes(8, "big"))
             digest.update(part)
-    return f"{user_id or 0}:{key}:{digest.hexdigest()[:16]}"
+    return f"{user_id or 0}:{digest.hexdigest()[:48]}"
 
 
 def taken(session: Session, key: str) -> SentForm | None:

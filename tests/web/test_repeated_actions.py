@@ -21,7 +21,6 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-import pytest
 from flask import Flask
 from sqlmodel import Session, SQLModel, func, select
 
@@ -29,6 +28,7 @@ from sscmatch.models import (
     Calibration,
     Capacity,
     Commitment,
+    Exchange,
     Job,
     MatchRun,
     Need,
@@ -137,7 +137,8 @@ CASES: dict[str, Case] = {
 
 
 def test_every_view_sent_once_is_walked_and_guarded(app: Flask) -> None:
-    assert set(CASES) == set(SENT_ONCE)
+    assert set(CASES) == {e for e in SENT_ONCE if not e.startswith("api.")}
+    assert set(API) == set(API_MODELS) == {e for e in SENT_ONCE if e.startswith("api.")}
     for endpoint in SENT_ONCE:
         assert is_sent_once(app.view_functions[endpoint]), endpoint
 
@@ -188,14 +189,17 @@ def _said_once(response: Any, first_location: str | None) -> None:
         assert response.headers["Location"] == first_location
 
 
-@pytest.mark.one_case_on_postgresql(endpoint="registry.need_new")
-@pytest.mark.parametrize("endpoint", sorted(SENT_ONCE))
-def test_a_form_sent_twice_makes_its_record_once(
-    app: Flask, users: dict[str, int], tour_id: str, endpoint: str
+def test_every_form_sent_twice_makes_its_record_once(
+    app: Flask, users: dict[str, int], tour_id: str
 ) -> None:
-    case = CASES[endpoint]
     proposal = _scheduled(app, tour_id)
     app.config["PROPAGATE_EXCEPTIONS"] = False  # a crash must show as a 500, not kill a thread
+    for endpoint in sorted(CASES):
+        _walk_form(app, endpoint, tour_id, proposal)
+
+
+def _walk_form(app: Flask, endpoint: str, tour_id: str, proposal: int) -> None:
+    case = CASES[endpoint]
     client = sign_in(app.test_client(), case.who)
     client.post("/language", data={"lang": "es", "next": "/"})
 
@@ -223,7 +227,7 @@ def test_a_form_sent_twice_makes_its_record_once(
     data = _filled(client, case, tour_id, proposal, endpoint)
     if case.model is User:  # a new account's e-mail is its own
         data["email"] = "third@test.org"
-    gate = GatheringGate(case.model, 2, patience=0.5)
+    gate = GatheringGate(case.model, 2, patience=0.2)
 
     def sending(c: Any) -> Any:
         gate.arm()
@@ -336,3 +340,94 @@ def test_a_step_sent_twice_is_told_it_met_its_own_change(
     assert app.test_client().post(url, json=body, headers=headers).status_code == 200
     again = app.test_client().post(url, json=body, headers=headers)
     assert again.status_code == 409 and YOURSELF in again.get_json()["message"]
+
+
+# --------------------------------------------------------------------------- the API's retries
+
+THEMES = ["labour-inspection"]
+# endpoint → (path, body) of one creation by the secretariat ({tour}, {proposal} as above)
+API: dict[str, tuple[str, dict[str, Any]]] = {
+    "api.api_need_create": ("/api/v1/needs", {"country": "GTM", "title": "n", "themes": THEMES}),
+    "api.api_capacity_create": (
+        "/api/v1/capacities",
+        {"country": "BRA", "title": "c", "themes": THEMES},
+    ),
+    "api.api_exchange_create": (
+        "/api/v1/exchanges",
+        {
+            "title": "e",
+            "start": "2020-05",
+            "providers": ["BRA"],
+            "recipients": ["GTM"],
+            "themes": THEMES,
+        },
+    ),
+    "api.api_create_tour": ("/api/v1/tours", {"need": "N-1", "capacity": "C-1"}),
+    "api.api_add_commitment": (
+        "/api/v1/tours/{tour}/commitments",
+        {"owner_country": "GTM", "description": "d"},
+    ),
+    "api.review_add_comment": ("/api/v1/proposals/{proposal}/comments", {"body": "b"}),
+    "api.review_start_run": ("/api/v1/match-runs", {"top": 3}),
+    "api.calibrations_create": ("/api/v1/calibrations", {"window": 3}),
+}
+API_MODELS = {
+    "api.api_need_create": Need,
+    "api.api_capacity_create": Capacity,
+    "api.api_exchange_create": Exchange,
+    "api.api_create_tour": StudyTour,
+    "api.api_add_commitment": Commitment,
+    "api.review_add_comment": ProposalComment,
+    "api.review_start_run": MatchRun,
+    "api.calibrations_create": Calibration,
+}
+
+
+def test_every_api_creation_retried_with_its_key_is_made_once(
+    app: Flask, users: dict[str, int], tour_id: str
+) -> None:
+    """A client that lost the answer sends the same request again with the same
+    ``Idempotency-Key``: nothing more is made, and the answer (303) leads to what the first
+    made; the same request sent twice at once makes one record too. With another key, each
+    request is a creation of its own (what a client asks)."""
+    proposal = _scheduled(app, tour_id)
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    with Session(app.extensions["sscmatch.engine"]) as s:
+        user = s.get(User, users["secretariat"])
+        assert user is not None
+        token = issue_api_token(s, user)
+        s.commit()
+    for endpoint in sorted(API):
+        _walk_api(app, endpoint, token, API[endpoint][0].format(tour=tour_id, proposal=proposal))
+
+
+def _walk_api(app: Flask, endpoint: str, token: str, url: str) -> None:
+    body = API[endpoint][1]
+    model = API_MODELS[endpoint]
+
+    def send(key: str) -> Any:
+        headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": key}
+        return app.test_client().post(url, json=body, headers={**headers, "Accept-Language": "fr"})
+
+    before = _count(app, model)
+    first = send("retry-0001-of-a-client")
+    assert first.status_code in (201, 202), (endpoint, first.get_json())
+    again = send("retry-0001-of-a-client")
+    assert _count(app, model) == before + 1, f"{endpoint}: made twice"
+    assert again.status_code == 303, (endpoint, again.status_code)
+    assert again.headers["Location"] == first.headers["Location"]
+    assert "Rien de plus" in again.get_json()["message"]
+    assert send("another-key-of-a-client").status_code in (201, 202)
+    assert _count(app, model) == before + 2
+
+    gate = GatheringGate(model, 2, patience=0.2)
+
+    def at_once() -> Any:
+        gate.arm()
+        return send("sent-from-two-threads")
+
+    with gate.installed():
+        answers = run_together(at_once, at_once)
+    codes = sorted(a.status_code for a in answers)
+    assert codes[-1] < 500 and codes[0] in (201, 202), (endpoint, codes)
+    assert _count(app, model) == before + 3, f"{endpoint}: made twice at once ({codes})"

@@ -36,6 +36,7 @@ from sscmatch.web.calibrations import (
 )
 from sscmatch.web.db import get_session
 from sscmatch.web.matching import RUN_STATUSES, work_filters
+from sscmatch.web.sent_once import sent_once
 from sscmatch.web.tours import today
 from sscmatch.workflow import calibrations as wf
 from sscmatch.workflow.base import N_
@@ -197,6 +198,7 @@ def get_one(calibration_id: int) -> Any:
 
 @bp.post("/calibrations", endpoint="calibrations_create")
 @access(*STAFF)
+@sent_once
 @operation(
     body=CalibrationRequest,
     body_required=False,

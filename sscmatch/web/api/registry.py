@@ -37,6 +37,7 @@ from sscmatch.vocab import load_vocabulary
 from sscmatch.web.access import SIGNED_IN, access
 from sscmatch.web.api import ApiError, PageOf, bp, int_arg, operation, paged, query_arg
 from sscmatch.web.db import get_session
+from sscmatch.web.sent_once import sent_once
 from sscmatch.workflow import base, visibility
 from sscmatch.workflow import registry as reg
 from sscmatch.workflow.base import N_
@@ -326,6 +327,7 @@ def _update(
 
 @bp.post("/needs")
 @access(*WRITERS)
+@sent_once
 @operation(body=NeedCreate, responses=_WRITE, returns=NeedRecord)
 def api_need_create(data: dict[str, Any]) -> Any:
     """Register a need (id N-YEAR-NNNN unless given).
@@ -336,6 +338,7 @@ def api_need_create(data: dict[str, Any]) -> Any:
 
 @bp.post("/capacities")
 @access(*WRITERS)
+@sent_once
 @operation(body=CapacityCreate, responses=_WRITE, returns=CapacityPublic)
 def api_capacity_create(data: dict[str, Any]) -> Any:
     """Register a capacity (id C-YEAR-NNNN unless given).
@@ -346,6 +349,7 @@ def api_capacity_create(data: dict[str, Any]) -> Any:
 
 @bp.post("/exchanges")
 @access(*EDITORS)
+@sent_once
 @operation(body=ExchangeCreate, responses=_WRITE, returns=ExchangeRecord)
 def api_exchange_create(data: dict[str, Any]) -> Any:
     """Record an exchange."""

@@ -30,6 +30,7 @@ from sscmatch.web.api import (
     query_arg,
 )
 from sscmatch.web.db import get_session
+from sscmatch.web.sent_once import sent_once
 from sscmatch.workflow import matchruns, visibility
 from sscmatch.workflow import proposals as wf
 from sscmatch.workflow.base import N_
@@ -574,6 +575,7 @@ def respond(proposal_id: int, body: ProposalResponse) -> Any:
 
 @bp.post("/match-runs", endpoint="review_start_run")
 @access(*STAFF)
+@sent_once
 @operation(
     returns=MatchRunRecord,
     body=MatchRunRequest,

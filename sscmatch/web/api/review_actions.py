@@ -41,6 +41,7 @@ from sscmatch.web.api.review import (
     rehearse,
 )
 from sscmatch.web.errors import error_text
+from sscmatch.web.sent_once import sent_once
 from sscmatch.workflow import proposals as wf
 from sscmatch.workflow.base import N_, country_filter
 
@@ -404,6 +405,7 @@ def _commenter(proposal_id: int) -> None:
 
 @bp.post("/proposals/<int:proposal_id>/comments", endpoint="review_add_comment")
 @access("secretariat", "admin", "focal_point")
+@sent_once
 @operation(
     returns=CommentRecord,
     body=Comment,
@@ -426,4 +428,5 @@ def add_comment(proposal_id: int, body: Comment) -> Any:
     )
     db.commit()
     author = current_user.name or current_user.email
-    return jsonify(comment_json(made, author, current_user.role)), 201
+    location = {"Location": f"/api/v1/proposals/{proposal_id}/comments"}
+    return jsonify(comment_json(made, author, current_user.role)), 201, location

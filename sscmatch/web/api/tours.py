@@ -38,6 +38,7 @@ from sscmatch.web.api import (
 )
 from sscmatch.web.db import get_session
 from sscmatch.web.followup_list import chosen_filter
+from sscmatch.web.sent_once import sent_once
 from sscmatch.web.tours import today, tour_rates
 from sscmatch.workflow import commitment_list
 from sscmatch.workflow import commitments as kwf
@@ -333,6 +334,7 @@ def api_tours() -> Any:
 
 @bp.post("/tours")
 @access("secretariat", "admin")
+@sent_once
 @operation(
     returns=TourRecord,
     body=TourCreate,
@@ -373,7 +375,7 @@ def api_create_tour(body: TourCreate) -> Any:
     else:
         raise ApiError(422, "invalid", N_("give proposal_id, or need and capacity"))
     db.commit()
-    return jsonify(tour_json(tour, full=True)), 201
+    return jsonify(tour_json(tour, full=True)), 201, {"Location": f"/api/v1/tours/{tour.id}"}
 
 
 @bp.get("/tours/<tour_id>")
@@ -481,6 +483,7 @@ def api_tour_commitments(tour_id: str) -> Any:
 
 @bp.post("/tours/<tour_id>/commitments")
 @access(*WRITERS)
+@sent_once
 @operation(
     returns=CommitmentRecord,
     body=CommitmentNew,
@@ -510,7 +513,8 @@ def api_add_commitment(tour_id: str, body: CommitmentNew) -> Any:
         evidence=body.evidence,
     )
     db.commit()
-    return jsonify(commitment_json(k, kwf.history(db, k.id))), 201
+    location = {"Location": f"/api/v1/commitments/{k.id}"}
+    return jsonify(commitment_json(k, kwf.history(db, k.id))), 201, location
 
 
 @bp.get("/commitments")
