@@ -45,6 +45,10 @@ SHAPES = (
         "named as its institution, has no country)"
     ),
     N_("unknown field"),
+    N_("unknown institution %(value)s"),
+    # the registry's references (sscmatch.workflow.registry.records._check_references)
+    N_("unknown theme %(value)s (did you mean %(hint)s?)"),
+    N_("institution %(value)s belongs to %(country)s, not %(other)s"),
     N_("this field is required"),
     N_("choose at least one theme"),
     N_("a title is required"),
@@ -71,6 +75,20 @@ SHAPES = (
     N_("Extra inputs are not permitted"),
     N_("String should have at most %(n)s characters"),
     N_("Input should be %(known)s"),
+    N_("Input should be %(known)s or %(last)s"),  # a literal's values: "'a', 'b' or 'c'"
+    N_("Input should be a valid string"),
+    N_("Input should be a valid string, unable to parse raw data as a unicode string"),
+    N_("Input should be a valid list"),
+    N_("Input should be a valid dictionary"),
+    N_("Input should be a valid dictionary or instance of %(model)s"),
+    N_("Input should be a valid boolean"),
+    N_("Input should be a valid boolean, unable to interpret input"),
+    N_("Input should be a valid integer, got a number with a fractional part"),
+    N_("Unable to parse input string as an integer, exceeded maximum size"),
+    N_("String should have at least %(n)s character"),
+    N_("String should have at least %(n)s characters"),
+    N_("Value should have at least %(n)s item after validation, not %(got)s"),
+    N_("Value should have at least %(n)s items after validation, not %(got)s"),
     # list filters (sscmatch.workflow.registry)
     N_("unknown region %(value)s (expected an M49 region or sub-region name)"),
     N_("unknown theme %(value)s"),

@@ -21,14 +21,18 @@ from __future__ import annotations
 import json
 import math
 import re
+import typing
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from flask import Flask, url_for
 from gunicorn.http.body import Body, ChunkedReader
 from gunicorn.http.unreader import IterUnreader
+from pydantic import BaseModel, ValidationError
 
 from sscmatch.web.errors import ERROR_MESSAGES
+from sscmatch.web.messages import translated
 from sscmatch.web.templating import number
 from sscmatch.web.tourtext import message
 from sscmatch.web.translate import gettext
@@ -262,3 +266,101 @@ def test_a_huge_number_in_any_field_of_the_api_is_never_a_500(shared_world: Walk
                     failures.append(f"{method} {path} {list(body)}: {problem}")
     assert failures == [], "\n".join(failures)
     assert sent > 50
+
+
+ODD_VALUES: tuple[Any, ...] = ([], {}, 1.5, True, "x", "", "9" * 5000, 2**70, "\ud800", [{}], [1.5])
+ENGLISH = re.compile(
+    r"\b(Input|[Ss]hould|valid|[Uu]nable|parse|String|List|instance|or|unknown|characters?)\b"
+)
+
+
+def _models(model: type[BaseModel]) -> Iterator[type[BaseModel]]:
+    """``model`` and the models its fields hold (a bulk decision's items), once each."""
+    seen, todo = set(), [model]
+    while todo:
+        current = todo.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        yield current
+        for info in current.model_fields.values():
+            for arg in [info.annotation, *typing.get_args(info.annotation)]:
+                for inner in [arg, *typing.get_args(arg)]:
+                    if isinstance(inner, type) and issubclass(inner, BaseModel):
+                        todo.append(inner)
+
+
+@pytest.mark.same_on_every_database
+@pytest.mark.parametrize("lang", ["es", "pt", "fr"])
+def test_every_problem_of_any_api_body_is_said_in_the_readers_language(
+    shared_world: Walk, lang: str
+) -> None:
+    """Every field of every model an API body is read with (the operations' declared bodies and
+    the models they hold), given each JSON type it does not take: each problem pydantic finds,
+    as the API and the import say it (``messages.translated``), reads in the reader's language.
+    "Input should be a valid string" came out as "El valor debe ser a valid string", a list of
+    allowed values with an English "or", and some sentences whole in English."""
+    app = shared_world.app
+    bodies = {
+        op.body
+        for view in app.view_functions.values()
+        if (op := getattr(view, "_operation", None)) is not None and op.body is not None
+    }
+    models = {m for body in bodies for m in _models(body)}
+    failures, said = set(), 0
+    with app.test_request_context(headers={"Accept-Language": lang}):
+        for model in models:
+            for name in model.model_fields:
+                for value in ODD_VALUES:
+                    try:
+                        model.model_validate({name: value})
+                    except ValidationError as exc:
+                        problems = [
+                            str(e["msg"]).removeprefix("Value error, ") for e in exc.errors()
+                        ]
+                    else:
+                        continue
+                    for problem in problems:
+                        text = translated(problem)
+                        said += 1
+                        if text == problem or ENGLISH.search(re.sub(r"'[^']*'", "", text)):
+                            failures.add(f"{problem!r} -> {text!r}")
+    assert failures == set(), "\n".join(sorted(failures))
+    assert said > 300
+
+
+@pytest.mark.one_case_on_postgresql(lang="es")
+@pytest.mark.parametrize("lang", ["es", "pt", "fr"])
+def test_a_wrong_reference_in_a_record_is_said_in_the_readers_language(
+    shared_world: Walk, lang: str
+) -> None:
+    """A need and a capacity created through the API by Guatemala's focal point with each wrong
+    reference the registry checks (an institution that does not exist, another country's
+    institution, a theme misspelt so that it resolves, one that does not): every field's
+    problem in the reader's language ("institution 'bra-abc' belongs to BRA, not GTM" and
+    "(did you mean …?)" were English)."""
+    wrong = (
+        {"institution": "no-such-institution"},
+        {"institution": "bra-abc"},
+        {"themes": ["chld labour monitorng"]},
+        {"themes": ["no such theme at all"]},
+    )
+    failures = []
+    for path in ("/api/v1/needs", "/api/v1/capacities"):
+        for fields in wrong:
+            body = {"title": "A title", "themes": ["child-labour-monitoring"], **fields}
+            response = _call(
+                shared_world,
+                "focal_gtm",
+                "POST",
+                path,
+                json=body,
+                headers={"Accept-Language": lang},
+            )
+            problems = (response.get_json(silent=True) or {}).get("fields") or {}
+            said = " ".join(re.sub(r"'[^']*'", "", str(p)) for p in problems.values())
+            if response.status_code != 422 or not problems or ENGLISH.search(said):
+                failures.append(f"{path} {fields}: {response.status_code} {problems}")
+            elif re.search(r"\b(belongs|did you mean|not)\b", said):
+                failures.append(f"{path} {fields}: {problems}")
+    assert failures == [], "\n".join(failures)
