@@ -47,7 +47,7 @@ from sqlmodel import Session
 from wtforms import BooleanField
 
 from sscmatch.db import StaleVersion
-from sscmatch.web.conflict import RECORD_LABELS
+from sscmatch.web.conflict import RECORD_LABELS, stale_by_you
 from sscmatch.web.datefields import TypedDateField
 from sscmatch.web.templating import period
 from sscmatch.web.translate import gettext as _
@@ -115,9 +115,29 @@ class StaleEdit:
     """Whether the version you started from was found (else ``replaced`` lists every field where
     the current record and your form differ)."""
     discard_url: str
+    by_you: bool = False
+    """Every change since the version you started from was yours (the same form sent twice,
+    another tab of yours): the page says so, not that someone else changed the record."""
+
+    @property
+    def title(self) -> str:
+        if self.by_you:
+            return _("Changed by you meanwhile")
+        return _("Changed by someone else meanwhile")
 
     @property
     def choice(self) -> str:
+        if self.by_you and not (self.replaced or self.taken):
+            return _(
+                "Your values are already saved (this form was sent twice); nothing more to do."
+            )
+        if self.by_you and self.replaced:
+            return _(
+                "Save again to keep this form's values (this replaces the ones you saved "
+                "before, in the fields listed)."
+            )
+        if self.by_you:
+            return _("Save again to store this form's changes together with those you saved.")
         if self.replaced:
             return _("Save again to keep your values (this replaces theirs in the fields listed).")
         if self.taken:
@@ -173,16 +193,28 @@ def answer(
             replaced.append(difference)
     form.version.data = str(current.version)
     record = f"{RECORD_LABELS.get(spec.entity, spec.entity)} {record_id}"
-    headline = _(
-        "Not saved: %(record)s was changed by someone else while you edited it (you started "
-        "from version %(expected)s; it is now version %(current)s). Nothing you typed is lost: "
-        "your values are in the form.",
-        record=record,
-        expected=started if started is not None else "?",
-        current=current.version,
-    )
+    by_you = stale_by_you(exc)
+    expected = started if started is not None else "?"
+    if by_you:
+        headline = _(
+            "Not saved again: you changed %(record)s yourself meanwhile (this form sent twice, "
+            "or another tab of yours; you started from version %(expected)s, it is now version "
+            "%(current)s). Nothing you typed is lost: your values are in the form.",
+            record=record,
+            expected=expected,
+            current=current.version,
+        )
+    else:
+        headline = _(
+            "Not saved: %(record)s was changed by someone else while you edited it (you "
+            "started from version %(expected)s; it is now version %(current)s). Nothing you "
+            "typed is lost: your values are in the form.",
+            record=record,
+            expected=expected,
+            current=current.version,
+        )
     discard = url_for(str(request.endpoint), **(request.view_args or {}))
-    return StaleEdit(headline, replaced, taken, before is not None, discard)
+    return StaleEdit(headline, replaced, taken, before is not None, discard, by_you)
 
 
 def _version(text: Any, exc: StaleVersion) -> int | None:

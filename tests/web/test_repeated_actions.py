@@ -21,6 +21,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+import pytest
 from flask import Flask
 from sqlmodel import Session, SQLModel, func, select
 
@@ -43,7 +44,7 @@ from sscmatch.workflow.sent_forms import scoped
 from tests.conftest import sign_in
 from tests.test_concurrent_creation import GatheringGate
 from tests.test_concurrent_edits import run_together
-from tests.web import test_review, test_tour_files_language
+from tests.web import test_review, test_stale_edits, test_tour_files_language
 from tests.web.test_review import OTHER_NEED, prop, ranked
 from tests.web.test_stale_edits import form_of
 
@@ -431,3 +432,34 @@ def _walk_api(app: Flask, endpoint: str, token: str, url: str) -> None:
     codes = sorted(a.status_code for a in answers)
     assert codes[-1] < 500 and codes[0] in (201, 202), (endpoint, codes)
     assert _count(app, model) == before + 3, f"{endpoint}: made twice at once ({codes})"
+
+
+# --------------------------------------------------------------------------- edits sent twice
+
+
+@pytest.mark.one_case_on_postgresql(entity="need")
+@pytest.mark.parametrize("entity", sorted(test_stale_edits.CASES))
+def test_an_edit_sent_twice_is_told_it_is_already_saved(
+    app: Flask, users: dict[str, int], entity: str
+) -> None:
+    """Every edit form, sent twice as it was (a double click on Save, back and send again):
+    the second sending meets the version the first made; the page says the person changed
+    the record themselves and that their values are already saved, not that someone else
+    changed it. The same stale form sent with another value lists that field as one where
+    saving again replaces what they saved before."""
+    case = test_stale_edits.CASES[entity]
+    people = test_stale_edits._people(app, case, "es")
+    key = case.make(app, people)
+    url = case.url(key)
+    me = people[case.me]
+    form = form_of(me.get(url).get_data(as_text=True), url)
+    form.update({**case.extra, **case.confirmed})
+    form[case.mine[0]] = case.mine[1]
+    me.post(url, data=form)
+    for value, said in ((case.mine[1], "ya están guardados"), ("Otro valor", "guardó antes")):
+        form[case.mine[0]] = value
+        again = me.post(url, data=form)
+        assert again.status_code == 409, (entity, again.status_code)
+        page = html.unescape(again.get_data(as_text=True))
+        assert "Modificado por usted" in page and "otra persona" not in page, entity
+        assert said in page, (entity, value)
