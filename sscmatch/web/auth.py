@@ -139,15 +139,22 @@ class LoginForm(PageForm):
     password = PasswordField(_l("Password"), validators=[DataRequired()])
 
 
+def local_address(target: str | None) -> str | None:
+    """``target`` if a browser reads it as an address on this site (``/needs?page=2``), else
+    None: the one check of every address a request asks to be sent back to (``next`` of the
+    sign-in and of the language switcher). A browser drops tabs and line breaks from an address
+    and reads ``\\`` as ``/``, so ``/\\evil.com`` and ``/<tab>/evil.com`` are ``//evil.com``,
+    another site; those, and any other control character, are refused."""
+    if not target or any(ord(c) < 0x20 or c == "\x7f" for c in target):
+        return None
+    read = target.replace("\\", "/")
+    if urlsplit(read).netloc or not read.startswith("/") or read.startswith("//"):
+        return None
+    return target
+
+
 def _safe_next(target: str | None) -> str:
-    if (
-        target
-        and urlsplit(target).netloc == ""
-        and target.startswith("/")
-        and not target.startswith("//")
-    ):
-        return target
-    return url_for("main.index")
+    return local_address(target) or url_for("main.index")
 
 
 # ----- the device cookie -------------------------------------------------------------------------

@@ -240,7 +240,14 @@ def _http_error(exc: HTTPException) -> Any:
 
 
 def _too_large(_exc: RequestEntityTooLarge) -> Any:
-    """413: say what the limit is (an upload, or a JSON body, beyond MAX_UPLOAD_MB)."""
+    """413: say what the limit is (an upload, or a JSON body, beyond MAX_UPLOAD_MB). A body
+    within it is refused by the form parser's own limits (``MAX_FORM_PARTS`` parts of a
+    multipart form, ``MAX_FORM_MEMORY_SIZE`` bytes of text in one of its fields): said as
+    such, not as a file larger than MAX_UPLOAD_MB, which it is not."""
+    limit, length = current_app.config.get("MAX_CONTENT_LENGTH"), request.content_length
+    if limit is not None and length is not None and length <= limit:
+        text = _l("The form has too many fields, or a field with too much text; nothing was saved.")
+        return answer(413, "form_too_large", str(text))
     text = _l(
         "What you sent is larger than the limit of %(mb)s MiB; send a smaller file (or split "
         "the bundle).",

@@ -53,5 +53,6 @@ def switch_language() -> Any:
             # The switcher is this browser's; say where the account's language is kept, in
             # the language just chosen (this request was read in the one before).
             flash(catalogue(lang).ugettext(SWITCHED_HERE_ONLY), "info")
-    target = request.form.get("next") or "/"
-    return redirect(target if target.startswith("/") and not target.startswith("//") else "/")
+    from sscmatch.web.auth import local_address  # auth imports this module
+
+    return redirect(local_address(request.form.get("next")) or "/")

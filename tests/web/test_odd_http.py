@@ -24,6 +24,7 @@ import re
 import typing
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import urljoin, urlsplit
 
 import pytest
 from flask import Flask, url_for
@@ -36,6 +37,7 @@ from sscmatch.web.messages import translated
 from sscmatch.web.templating import number
 from sscmatch.web.tourtext import message
 from sscmatch.web.translate import gettext
+from tests.conftest import ACCOUNTS, PASSWORD
 from tests.web.test_malformed_input import _routes
 from tests.web.world import Walk, world_fixture
 
@@ -363,4 +365,101 @@ def test_a_wrong_reference_in_a_record_is_said_in_the_readers_language(
                 failures.append(f"{path} {fields}: {response.status_code} {problems}")
             elif re.search(r"\b(belongs|did you mean|not)\b", said):
                 failures.append(f"{path} {fields}: {problems}")
+    assert failures == [], "\n".join(failures)
+
+
+@pytest.mark.same_on_every_database
+def test_a_form_beyond_the_parsers_limits_is_not_called_too_large_a_file(
+    shared_world: Walk,
+) -> None:
+    """Every route that takes a body, as the roles that may send it, with a multipart form of
+    more parts than ``MAX_FORM_PARTS`` and with one text field over ``MAX_FORM_MEMORY_SIZE``
+    (both far under the upload limit; the limits lowered here so the bodies stay small): 413
+    saying the form is too large, in Spanish, not "larger than the limit of 20 MiB; send a
+    smaller file" (it said so of a 600 KB form)."""
+    app = shared_world.app
+    app.config.update(MAX_FORM_PARTS=5, MAX_FORM_MEMORY_SIZE=100)
+    with app.test_request_context(headers={"Accept-Language": "es"}):
+        expected = gettext(
+            "The form has too many fields, or a field with too much text; nothing was saved."
+        )
+    many = b"".join(
+        b'--b\r\nContent-Disposition: form-data; name="f%d"\r\n\r\nx\r\n' % i for i in range(8)
+    )
+    long = (
+        b'--b\r\nContent-Disposition: form-data; name="description"\r\n\r\n' + b"a" * 200 + b"\r\n"
+    )
+    failures, sent = [], 0
+    for method, path in _routes_of(app, shared_world.values, {"POST", "PUT", "PATCH"}):
+        for who in ("focal_gtm", "secretariat"):
+            for parts in (many, long):
+                response = _call(
+                    shared_world,
+                    who,
+                    method,
+                    path,
+                    data=parts + b"--b--\r\n",
+                    content_type="multipart/form-data; boundary=b",
+                )
+                sent += 1
+                status = response.status_code
+                if status == 413:
+                    problem = _said_in_spanish(response, path, expected)
+                elif status in (403, 404):  # refused before its body is read
+                    problem = _said_in_spanish(response, path)
+                else:
+                    problem = str(status)
+                if problem:
+                    failures.append(f"{who} {method} {path} {parts[:60]!r}: {problem}")
+    assert failures == [], f"{len(failures)} of {sent}:\n" + "\n".join(failures[:30])
+    assert sent > 200
+
+
+OFF_SITE = (
+    "//evil.example",
+    "/\\evil.example",
+    "/\\/evil.example",
+    "\\\\evil.example",
+    "/\t/evil.example",
+    "/\n/evil.example",
+    "/\r\n/evil.example",
+    "\t//evil.example",
+    "https://evil.example",
+    "https:evil.example",
+    "javascript:alert(1)",
+    "/\x00/evil.example",
+)
+
+
+def _lands_here(location: str) -> bool:
+    """Whether a browser sent to ``location`` stays on this site (it drops tabs and line
+    breaks and reads a backslash as a slash)."""
+    read = re.sub(r"[\t\r\n]", "", location).replace("\\", "/")
+    return urlsplit(urljoin("http://localhost/page", read)).netloc == "localhost"
+
+
+def test_an_address_to_go_back_to_never_leads_off_site(app: Flask, users: dict[str, int]) -> None:
+    """Both places that send the browser to an address the request names, the language
+    switcher (``next`` of its form) and the sign-in (``?next=``), with each address a browser
+    reads as another site: sent home instead ("/\\t/evil.example" was sent on as
+    "//evil.example"). A local address is still followed."""
+    failures = []
+    client = app.test_client()
+    for target in (*OFF_SITE, "/needs?page=2"):
+        response = client.post("/language", data={"lang": "es", "next": target})
+        location = response.headers.get("Location", "")
+        if not _lands_here(location) or (target.startswith("/needs") and location != target):
+            failures.append(f"language {target!r}: {location!r}")
+    for target in ("/\t/evil.example", "/\\evil.example", "//evil.example", "/needs?page=2"):
+        client = app.test_client()
+        response = client.post(
+            "/login",
+            query_string={"next": target},
+            data={"email": ACCOUNTS["analyst"][0], "password": PASSWORD},
+        )
+        location = response.headers.get("Location", "")
+        if response.status_code != 302 or not _lands_here(location):
+            failures.append(f"login {target!r}: {response.status_code} {location!r}")
+        elif target.startswith("/needs") and location != target:
+            failures.append(f"login {target!r}: {location!r}")
     assert failures == [], "\n".join(failures)
