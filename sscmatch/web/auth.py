@@ -127,10 +127,11 @@ def _load_user_from_token(req: Any) -> CurrentUser | None:
     """An API token signs in to the API alone: a page asked with one is asked by nobody (a
     token that leaked must not open the pages, whose forms would then give it a CSRF token and
     everything the API does not offer), as the API ignores the pages' session cookie."""
-    header = req.headers.get("Authorization", "")
-    if not header.startswith("Bearer ") or not req.path.startswith("/api/"):
+    # "Bearer", "bearer": an authentication scheme's name is read whatever its case (RFC 9110)
+    scheme, *token = req.headers.get("Authorization", "").split(None, 1)[:2] or [""]
+    if scheme.lower() != "bearer" or not token or not req.path.startswith("/api/"):
         return None
-    user = user_for_token(get_session(), header.removeprefix("Bearer ").strip(), _demo_mode())
+    user = user_for_token(get_session(), token[0].strip(), _demo_mode())
     return CurrentUser.of(user) if user is not None else None
 
 

@@ -463,3 +463,37 @@ def test_an_address_to_go_back_to_never_leads_off_site(app: Flask, users: dict[s
         elif target.startswith("/needs") and location != target:
             failures.append(f"login {target!r}: {location!r}")
     assert failures == [], "\n".join(failures)
+
+
+def test_an_api_token_is_read_whatever_the_schemes_case(shared_world: Walk) -> None:
+    """Every API GET route with the secretariat's token sent as ``bearer``, ``BEARER``, with a
+    tab or two spaces after the scheme: read as the token (an authentication scheme's name is
+    case-insensitive, RFC 9110; "bearer <token>" was refused with "send 'Authorization: Bearer
+    <token>'"). Another scheme, or no token, is still a 401."""
+    token = shared_world.tokens["secretariat"]
+    failures = []
+    for _method, path in _routes_of(shared_world.app, shared_world.values, {"GET"}):
+        if not path.startswith("/api/") or path.endswith("openapi.json"):
+            continue
+        for header in (
+            f"bearer {token}",
+            f"BEARER {token}",
+            f"Bearer\t{token}",
+            f"Bearer  {token}",
+        ):
+            status = (
+                shared_world.app.test_client()
+                .get(path, headers={"Authorization": header})
+                .status_code
+            )
+            if status == 401:
+                failures.append(f"{path} {header[:8]!r}: 401")
+    for header in (f"Basic {token}", "Bearer ", token, f"Token {token}"):
+        status = (
+            shared_world.app.test_client()
+            .get("/api/v1/needs", headers={"Authorization": header})
+            .status_code
+        )
+        if status != 401:
+            failures.append(f"/api/v1/needs {header[:8]!r}: {status}, not 401")
+    assert failures == [], "\n".join(failures)
