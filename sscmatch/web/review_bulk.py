@@ -108,12 +108,22 @@ def bulk() -> Any:
         ngettext("%(num)d proposal decided.", "%(num)d proposals decided.", len(result.done)),
         "info",
     )
-    if result.conflicted:
+    others = [i for i in result.conflicted if i not in result.yours]
+    if others:
         flash(
             _(
                 "Changed meanwhile by someone else, not decided: %(ids)s. Reload to see them "
                 "as they are now.",
-                ids=", ".join(str(i) for i in result.conflicted),
+                ids=", ".join(str(i) for i in others),
+            ),
+            "error",
+        )
+    if result.yours:
+        flash(
+            _(
+                "Already decided by you meanwhile (this decision sent twice, or another tab), "
+                "left as they are: %(ids)s.",
+                ids=", ".join(str(i) for i in result.yours),
             ),
             "error",
         )

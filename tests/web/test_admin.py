@@ -308,7 +308,8 @@ def test_a_change_of_rights_confirmed_on_a_stale_version_is_a_conflict(
     assert meanwhile.status_code == 302
     auth_version = _user(app, "gtm@test.org").auth_version
     late = admin.post(f"/admin/users/{uid}", data={**data, "confirmed": "y"})
-    assert late.status_code == 409 and b"changed by someone else" in late.data
+    # the edit in between was this admin's own: said so, not as someone else's
+    assert late.status_code == 409 and b"yourself meanwhile" in late.data
     user = _user(app, "gtm@test.org")
     assert (user.country, user.name, user.auth_version) == ("GTM", "Meanwhile", auth_version)
 
@@ -373,7 +374,8 @@ def test_stale_edit_is_a_conflict(app: Flask, as_user: Any, users: dict[str, int
     assert client.post(f"/admin/users/{uid}", data=started).status_code == 302
     late = {**started, "name": "Second"}  # same version as the first, now stale
     response = client.post(f"/admin/users/{uid}", data=late)
-    assert response.status_code == 409 and b"changed by someone else" in response.data
+    # the first save was this admin's own: said so, not as someone else's
+    assert response.status_code == 409 and b"yourself meanwhile" in response.data
     assert _user(app, "bra@test.org").name == "First"
 
 

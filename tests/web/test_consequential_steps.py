@@ -159,7 +159,9 @@ def walk_deactivation(app: Flask, as_user: Any, users: dict[str, int]) -> None:
     assert "is deactivated" in shown and f"/admin/users/{uid}/reactivate" in shown
     stale = admin.post(f"/admin/users/{uid}/reactivate", data={"version": version - 1})
     assert stale.status_code == 303  # changed meanwhile: said on the page, nothing done
-    assert "changed by someone else" in admin.get(f"/admin/users/{uid}").get_data(as_text=True)
+    # by this admin (the deactivation): said as theirs, not as someone else's
+    said = admin.get(f"/admin/users/{uid}").get_data(as_text=True)
+    assert "yourself meanwhile" in said and "someone else" not in said
     with Session(app.extensions["sscmatch.engine"]) as s:
         assert not s.get(User, uid).active  # type: ignore[union-attr]
     back = admin.post(f"/admin/users/{uid}/reactivate", data={"version": version})

@@ -266,7 +266,8 @@ def test_stale_edit_gets_a_conflict_and_keeps_values(as_user: Any, app: Flask) -
     )
     html = text(late)
     assert late.status_code == 409
-    assert "changed by someone else" in html and "Late edit" in html
+    # the first save was this focal point's own: said so, not as someone else's
+    assert "yourself meanwhile" in html and "Late edit" in html
     with Session(app.extensions["sscmatch.engine"]) as s:
         record = s.get(Capacity, cid)
         assert record is not None and record.title == "First" and record.version == 2

@@ -463,3 +463,25 @@ def test_an_edit_sent_twice_is_told_it_is_already_saved(
         page = html.unescape(again.get_data(as_text=True))
         assert "Modificado por usted" in page and "otra persona" not in page, entity
         assert said in page, (entity, value)
+
+
+def test_a_bulk_decision_sent_twice_is_told_it_met_its_own(
+    app: Flask, users: dict[str, int], run: Session, as_user: Any
+) -> None:
+    """One decision over many proposals, sent twice: the second decides none and says they
+    were decided by the sender meanwhile, not by someone else; another person's decision in
+    between is still told as theirs."""
+    sec = as_user("secretariat")
+    sec.post("/language", data={"lang": "es", "next": "/"})
+    mine, theirs = ranked(run, OTHER_NEED)[:2], ranked(run, OTHER_NEED)[2]
+    items = [f"{p.id}:{p.version}" for p in [*mine, theirs]]
+    as_user("admin").post(
+        f"/review/proposals/{theirs.id}/decision",
+        data={"decision": "reject", "reason": "a", "version": theirs.version, "confirmed": "y"},
+    )
+    data = {"decision": "reject", "item": items[:2], "reason": "no", "confirmed": "y"}
+    sec.post("/review/bulk", data=data)
+    again = sec.post("/review/bulk", data={**data, "item": items}, follow_redirects=True)
+    page = html.unescape(again.get_data(as_text=True))
+    assert "por usted" in page and f"{mine[0].id}, {mine[1].id}" in page
+    assert f"otra persona, no decididas: {theirs.id}." in page

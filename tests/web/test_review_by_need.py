@@ -122,8 +122,8 @@ def test_bulk_reject_previews_then_reports_conflicts(as_user: Any, run: Session)
     preview = sec.post("/review/bulk", data={"decision": "reject", "item": items})
     assert preview.status_code == 200 and "Reject 3 proposals?" in preview.get_data(as_text=True)
     assert {p.status for p in ranked(run)} == {"proposed"}
-    # meanwhile someone rejects b
-    sec.post(
+    # meanwhile someone else (an admin) rejects b
+    as_user("admin").post(
         f"/review/proposals/{b.id}/decision",
         data={"decision": "reject", "reason": "one", "version": 1, "confirmed": "y"},
     )

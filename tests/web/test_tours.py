@@ -139,7 +139,8 @@ def test_edit_form_saves_with_version_and_audits(app: Flask, as_user: Any, tour_
     assert t.funders == ["bra-abc"] and t.languages == ["pt", "es"]
     assert t.cost is not None and t.cost["people"] == 3 and t.cost["days"] == 2
     stale = client.post(f"/tours/{tour_id}/edit", data=data)  # still says version 1
-    assert stale.status_code == 409 and b"changed by someone else" in stale.data
+    # the save above was this person's own: said so, not as someone else's
+    assert stale.status_code == 409 and b"yourself meanwhile" in stale.data
     with Session(app.extensions["sscmatch.engine"]) as s:
         actions = [e.action for e in audit_trail(s, AuditEvent.entity_id == tour_id)]
     assert actions == ["draft", "update"]

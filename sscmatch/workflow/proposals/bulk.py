@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from sqlmodel import Session
 
 from sscmatch.db import StaleVersion
+from sscmatch.workflow.audit import changed_by_them_alone
 from sscmatch.workflow.base import N_
 from sscmatch.workflow.proposals.decisions import decide
 from sscmatch.workflow.proposals.lifecycle import ProposalError, required_reason
@@ -24,6 +25,10 @@ MAX_BULK = 500
 class BulkResult:
     done: list[int] = field(default_factory=list)
     conflicted: list[int] = field(default_factory=list)
+    """Changed meanwhile (a stale version): not decided."""
+    yours: list[int] = field(default_factory=list)
+    """Those of ``conflicted`` changed meanwhile by the one deciding alone (the same decision
+    sent twice, another tab of theirs)."""
     refused: list[tuple[int, ProposalError]] = field(default_factory=list)
     """Each refused proposal with why (an error of the catalogue: the edge says it in the
     reader's language)."""
@@ -80,6 +85,8 @@ def decide_many(
         except StaleVersion:
             savepoint.rollback()
             result.conflicted.append(proposal_id)
+            if changed_by_them_alone(session, "proposal", proposal_id, version, user_id):
+                result.yours.append(proposal_id)
             continue
         except ProposalError as exc:
             savepoint.rollback()
