@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, jsonify, request
+from flask import Flask, request
 from flask_babel import Babel
 from flask_login import current_user
 from flask_wtf.csrf import CSRFProtect
@@ -70,9 +70,9 @@ def _refuse_nul() -> Any:
         # typed in a page form's field: the form says so beside it, the rest kept
         pageform.hold_nul(typed)
         return None
-    if request.path.startswith("/api/"):  # in the reader's language, as every API refusal
-        return jsonify(error="bad_text", message=str(NUL_MESSAGE)), 400
-    return errors.error_page(400, str(NUL_MESSAGE)), 400
+    # in the reader's language, in the shape of every refusal: the API's JSON, and a page
+    # script's (views marked errors.answers_json), else the error page
+    return errors.answer(400, "bad_text", str(NUL_MESSAGE))
 
 
 HSTS = "max-age=31536000"  # one year; no includeSubDomains: other hosts of the domain are not ours

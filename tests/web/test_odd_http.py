@@ -497,3 +497,36 @@ def test_an_api_token_is_read_whatever_the_schemes_case(shared_world: Walk) -> N
         if status != 401:
             failures.append(f"/api/v1/needs {header[:8]!r}: {status}, not 401")
     assert failures == [], "\n".join(failures)
+
+
+@pytest.mark.one_case_on_postgresql(lang="es")
+@pytest.mark.parametrize("lang", ["es", "fr"])
+def test_a_nul_sent_to_a_pages_script_is_refused_in_its_json(shared_world: Walk, lang: str) -> None:
+    """Every view that answers a page's script in JSON (``errors.answers_json``), asked for that
+    JSON with a NUL in its query, as the secretariat: 400 as the script reads it, ``error`` and
+    ``message`` in the reader's language (it was the HTML error page, which the script cannot
+    show)."""
+    app = shared_world.app
+    with app.test_request_context(headers={"Accept-Language": lang}):
+        expected = gettext("Text may not contain NUL characters; remove them and send again.")
+    failures, sent = [], 0
+    for rule in app.url_map.iter_rules():
+        if not hasattr(app.view_functions[rule.endpoint], "_answers_json"):
+            continue
+        with app.test_request_context():
+            path = url_for(rule.endpoint, **{a: shared_world.values[a] for a in rule.arguments})
+        query = {"x": "a\x00b", "format": "json"}  # format: the network's data is JSON on demand
+        response = _call(
+            shared_world,
+            "secretariat",
+            "GET",
+            path,
+            query_string=query,
+            headers={"Accept-Language": lang},
+        )
+        sent += 1
+        body = response.get_json(silent=True) or {}
+        if response.status_code != 400 or body.get("message") != expected or not body.get("error"):
+            failures.append(f"{path}: {response.status_code} {response.data[:80]!r}")
+    assert failures == [], "\n".join(failures)
+    assert sent >= 4
