@@ -115,6 +115,12 @@ def _answers_json() -> bool:
     return bool(when is not None and when())
 
 
+def json_expected() -> bool:
+    """Whether this request's refusals are JSON: under ``/api/``, and for a page's script
+    (:func:`answers_json`). Reads nothing from the database (the readiness check asks it)."""
+    return request.path.startswith("/api/") or _answers_json()
+
+
 def answer(status: int, code: str, text: Any, *, title: str | None = None) -> Any:
     """The one shape of an error: JSON under ``/api/`` and for a page's script, the error page
     elsewhere."""

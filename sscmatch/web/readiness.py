@@ -26,6 +26,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 
 from sscmatch.schema import SchemaState, schema_state
 from sscmatch.vocab import INTERFACE_LANGUAGES
+from sscmatch.web import errors
 from sscmatch.web.db import get_session
 from sscmatch.web.translate import gettext as _
 
@@ -110,7 +111,7 @@ def _unavailable(code: str, state: SchemaState | None) -> Any:
             if state is not None:
                 body |= {"database_revision": state.current, "needed_revision": state.head}
             answer = jsonify(body)
-        elif request.path.startswith("/api/"):
+        elif errors.json_expected():  # the API, and a page's script (a run's progress)
             answer = jsonify(error=code, message=text)
         else:
             # Straight from the environment: the context processors would load the signed-in

@@ -23,6 +23,7 @@ import math
 import re
 import typing
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -37,7 +38,7 @@ from sscmatch.web.messages import translated
 from sscmatch.web.templating import number
 from sscmatch.web.tourtext import message
 from sscmatch.web.translate import gettext
-from tests.conftest import ACCOUNTS, PASSWORD
+from tests.conftest import ACCOUNTS, PASSWORD, make_test_app
 from tests.web.test_malformed_input import _routes
 from tests.web.world import Walk, world_fixture
 
@@ -528,5 +529,32 @@ def test_a_nul_sent_to_a_pages_script_is_refused_in_its_json(shared_world: Walk,
         body = response.get_json(silent=True) or {}
         if response.status_code != 400 or body.get("message") != expected or not body.get("error"):
             failures.append(f"{path}: {response.status_code} {response.data[:80]!r}")
+    assert failures == [], "\n".join(failures)
+    assert sent >= 4
+
+
+def test_a_pages_script_is_told_the_database_is_not_ready_in_json(tmp_path: Path) -> None:
+    """Every view that answers a page's script in JSON, on a database not set up: 503 as the
+    script reads it (``error`` ``database_not_ready``, the cause in the reader's language), as
+    the API is told; it was the HTML page, which a run's progress bar cannot show."""
+    app = make_test_app(f"sqlite:///{tmp_path / 'empty.db'}", tmp_path)
+    failures, sent = [], 0
+    for rule in app.url_map.iter_rules():
+        if not hasattr(app.view_functions[rule.endpoint], "_answers_json"):
+            continue
+        with app.test_request_context():
+            path = url_for(rule.endpoint, **dict.fromkeys(rule.arguments, 1))
+        response = app.test_client().get(
+            path, query_string={"format": "json"}, headers={"Accept-Language": "es"}
+        )
+        sent += 1
+        body = response.get_json(silent=True) or {}
+        if response.status_code != 503 or body.get("error") != "database_not_ready":
+            failures.append(f"{path}: {response.status_code} {response.data[:80]!r}")
+        elif (
+            "sscmatch init-db" not in body.get("message", "")
+            or "base de datos" not in body["message"]
+        ):
+            failures.append(f"{path}: {body}")
     assert failures == [], "\n".join(failures)
     assert sent >= 4
