@@ -485,3 +485,45 @@ def test_a_bulk_decision_sent_twice_is_told_it_met_its_own(
     page = html.unescape(again.get_data(as_text=True))
     assert "por usted" in page and f"{mine[0].id}, {mine[1].id}" in page
     assert f"otra persona, no decididas: {theirs.id}." in page
+
+
+def test_two_drafts_of_one_accepted_match_at_once_make_one_tour(
+    app: Flask, users: dict[str, int], tour_id: str
+) -> None:
+    """Two people (or a script and a person) draft the tour of one accepted proposal at the
+    same moment, without a key in common: one tour is made, and both are answered with it."""
+    with Session(app.extensions["sscmatch.engine"]) as s:
+        tour = s.get(StudyTour, tour_id)
+        assert tour is not None and tour.proposal_id is not None
+        proposal = tour.proposal_id
+        tour.status = "cancelled"  # called off: the accepted match gets a new draft
+        s.add(tour)
+        s.commit()
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    tokens = []
+    with Session(app.extensions["sscmatch.engine"]) as s:
+        for who in ("secretariat", "admin"):
+            user = s.get(User, users[who])
+            assert user is not None
+            tokens.append(issue_api_token(s, user))
+        s.commit()
+    gate = GatheringGate(StudyTour, 2, patience=0.2)
+
+    def draft(token: str) -> Any:
+        gate.arm()
+        headers = {"Authorization": f"Bearer {token}"}
+        return app.test_client().post(
+            "/api/v1/tours", json={"proposal_id": proposal}, headers=headers
+        )
+
+    with gate.installed():
+        answers = run_together(*(lambda t=t: draft(t) for t in tokens))
+    assert [a.status_code for a in answers] == [201, 201], [a.get_json() for a in answers]
+    made = {a.get_json()["id"] for a in answers}
+    with Session(app.extensions["sscmatch.engine"]) as s:
+        live = s.exec(
+            select(StudyTour.id).where(
+                StudyTour.proposal_id == proposal, StudyTour.status != "cancelled"
+            )
+        ).all()
+    assert len(live) == 1 and made == set(live), (made, live)

@@ -16,9 +16,9 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import case, func, literal, or_
+from sqlalchemy import case, func, literal, or_, update
 from sqlalchemy import select as sql_select
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from sscmatch.dates import PartialDate, window
 from sscmatch.models import Capacity, Institution, Need, Proposal, StudyTour
@@ -195,6 +195,12 @@ def draft_from_proposal(
     """
     if proposal.id is None:
         raise TourError(N_("the proposal must be stored before a tour is drafted from it"))
+    # Hold the proposal's row (an UPDATE that changes nothing) before looking for its tour: of
+    # two drafts at the same moment the second waits for the first's commit, then finds its
+    # tour, where both found none and drafted two tours from one accepted match.
+    session.execute(
+        update(Proposal).where(col(Proposal.id) == proposal.id).values(id=col(Proposal.id))
+    )
     existing = session.exec(
         select(StudyTour)
         .where(StudyTour.proposal_id == proposal.id, StudyTour.status != "cancelled")
