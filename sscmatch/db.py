@@ -252,13 +252,29 @@ class VersionedSession(sqlmodel.Session):
     an insert that a unique index refuses raises :class:`DuplicateRecord`."""
 
     def flush(self, objects: Sequence[Any] | None = None) -> None:
+        # the versioned rows about to be written, with the version each was read at: the one
+        # a write finds changed meanwhile is then named, as a check before writing names it
+        read = [
+            (state, _read_version(state))
+            for state in map(inspect, self.dirty)
+            if state.mapper.version_id_col is not None and state.key is not None
+        ]
         try:
             super().flush(objects)
         except StaleVersion:
             raise
         except StaleDataError as exc:
             found = _STALE_TABLE.search(str(exc))
-            raise StaleVersion(found.group(1) if found else None) from exc
+            table = found.group(1) if found else None
+            mine = [
+                (state, version)
+                for state, version in read
+                if state.mapper.local_table.name == table
+            ]
+            if len(mine) == 1:
+                state, version = mine[0]
+                raise StaleVersion(table, _identity(state), version) from exc
+            raise StaleVersion(table) from exc
         except IntegrityError as exc:
             inserted = _INSERT_TABLE.match(exc.statement or "")
             if inserted is None or not _is_duplicate_key(exc):

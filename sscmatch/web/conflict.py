@@ -16,7 +16,9 @@ from typing import Any
 
 from flask import Flask
 from flask_login import current_user
+from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
+from sqlmodel import SQLModel
 
 from sscmatch.db import BadVersion, DuplicateRecord, StaleVersion
 from sscmatch.web import sent_once
@@ -53,9 +55,23 @@ def stale_by_you(exc: StaleDataError) -> bool:
     )
 
 
+def _current_version(exc: StaleVersion) -> int | None:
+    """The record's version now (a write that found it changed does not know it)."""
+    if exc.current is not None:
+        return int(exc.current)
+    table = SQLModel.metadata.tables.get(exc.entity or "")
+    if table is None or "version" not in table.c or exc.record_id is None:
+        return None
+    key = next(iter(table.primary_key.columns))
+    found = get_session().execute(select(table.c.version).where(key == exc.record_id))
+    return found.scalar_one_or_none()
+
+
 def conflict_message(exc: StaleDataError) -> str:
-    """What went wrong and what to do, in the interface language."""
-    if isinstance(exc, StaleVersion) and exc.expected is not None and exc.current is not None:
+    """What went wrong and what to do, in the interface language (call it after the rollback
+    of the refused change: it may read the record's current version)."""
+    current = _current_version(exc) if isinstance(exc, StaleVersion) else None
+    if isinstance(exc, StaleVersion) and exc.expected is not None and current is not None:
         label = RECORD_LABELS.get(exc.entity or "", exc.entity or "")
         record = f"{label} {exc.record_id}" if exc.record_id is not None else str(label)
         if stale_by_you(exc):
@@ -64,7 +80,7 @@ def conflict_message(exc: StaleDataError) -> str:
                 "click, the same form sent again, or another tab of yours); it is now version "
                 "%(current)s. Reload it to see it as it is.",
                 record=record,
-                current=exc.current,
+                current=current,
             )
         return _(
             "Not saved: %(record)s was changed by someone else meanwhile (you edited version "
@@ -72,7 +88,7 @@ def conflict_message(exc: StaleDataError) -> str:
             "then apply your change again.",
             record=record,
             expected=exc.expected,
-            current=exc.current,
+            current=current,
         )
     return _(
         "Not saved: this record was changed by someone else meanwhile. Reload it to see the "

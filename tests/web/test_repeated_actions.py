@@ -33,6 +33,7 @@ from sscmatch.models import (
     Job,
     MatchRun,
     Need,
+    Proposal,
     ProposalComment,
     SentForm,
     StudyTour,
@@ -43,7 +44,7 @@ from sscmatch.workflow.accounts import issue_api_token
 from sscmatch.workflow.sent_forms import scoped
 from tests.conftest import sign_in
 from tests.test_concurrent_creation import GatheringGate
-from tests.test_concurrent_edits import run_together
+from tests.test_concurrent_edits import FlushGate, run_together
 from tests.web import test_review, test_stale_edits, test_tour_files_language
 from tests.web.test_review import OTHER_NEED, prop, ranked
 from tests.web.test_stale_edits import form_of
@@ -527,3 +528,33 @@ def test_two_drafts_of_one_accepted_match_at_once_make_one_tour(
             )
         ).all()
     assert len(live) == 1 and made == set(live), (made, live)
+
+
+def test_the_same_step_sent_twice_at_once_is_told_it_met_its_own(
+    app: Flask, users: dict[str, int], run: Session
+) -> None:
+    """The same answer sent twice at the same moment (a retried call racing the first, two
+    tabs): both read the proposal at one version, the second's write finds it changed. That
+    write names the record and the version it was read at, so the answer says the sender's
+    own first sending changed it, not someone else."""
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    bra = prop(run, "BRA")
+    with Session(app.extensions["sscmatch.engine"]) as s:
+        user = s.get(User, users["focal_bra"])
+        assert user is not None
+        token = issue_api_token(s, user)
+        s.commit()
+    gate = FlushGate(Proposal)
+    headers = {"Authorization": f"Bearer {token}", "Accept-Language": "es"}
+    body = {"response": "confirm", "version": bra.version}
+
+    def respond() -> Any:
+        gate.arm()
+        url = f"/api/v1/proposals/{bra.id}/response"
+        return app.test_client().post(url, json=body, headers=headers)
+
+    with gate.installed():
+        answers = run_together(respond, respond)
+    assert sorted(a.status_code for a in answers) == [200, 409]
+    refused = next(a for a in answers if a.status_code == 409).get_json()
+    assert YOURSELF in refused["message"], refused
