@@ -110,6 +110,17 @@ class BoundedIntConverter(IntegerConverter):
         super().__init__(url_map, *args, **kwargs)
 
 
+def _head_is_get() -> None:
+    """before_request: a HEAD request is the GET of the same page without its body (RFC 9110),
+    so the views see it as a GET. The router already sends HEAD to the GET rule, but a view that
+    shows a page and takes its form (``if request.method == "GET": …`` else the form's branch)
+    took HEAD for a sending of the form: ``HEAD /admin/import`` answered 400 "the form
+    expired". The answer stays bodiless: Werkzeug reads the method from the request's
+    environment when it sends it."""
+    if request.method == "HEAD":
+        request.method = "GET"
+
+
 class _ReadBody:
     """The request body as the server hands it over (``wsgi.input``), failing as Werkzeug
     expects when it cannot be read. Werkzeug answers a body that ends early 400 (it catches
@@ -267,6 +278,7 @@ def init_app(app: Flask) -> None:
 
     db.init_app(app)
     readiness.init_app(app)  # the first check of every request: the database is ready
+    app.before_request(_head_is_get)
     errors.init_app(app)
     conflict.init_app(app)
     app.after_request(_security_headers)

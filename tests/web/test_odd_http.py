@@ -558,3 +558,28 @@ def test_a_pages_script_is_told_the_database_is_not_ready_in_json(tmp_path: Path
             failures.append(f"{path}: {body}")
     assert failures == [], "\n".join(failures)
     assert sent >= 4
+
+
+def test_head_answers_as_get_on_every_page_that_also_takes_its_form(shared_world: Walk) -> None:
+    """Every route that shows a page and takes its form's POST (``/admin/import``, a record's
+    edit page, a user's page…), asked with HEAD by every role: the same status and headers as
+    GET, no body, nothing written. Those views branch on ``request.method == "GET"``, so HEAD
+    ran the form's branch: ``HEAD /admin/import`` answered 400 "the form expired"."""
+    app = shared_world.app
+    both = {
+        path
+        for method, path in _routes_of(app, shared_world.values, {"GET", "POST"})
+        if method == "POST"
+    } & {path for method, path in _routes_of(app, shared_world.values, {"GET"})}
+    headers = ("Content-Type", "Location", "Cache-Control", "Content-Disposition")
+    failures = []
+    for path in sorted(both):
+        for who in ("anonymous", "focal_gtm", "secretariat", "admin"):
+            get = _call(shared_world, who, "GET", path)
+            head = _call(shared_world, who, "HEAD", path)
+            if head.status_code != get.status_code or head.data:
+                failures.append(f"{who} {path}: GET {get.status_code}, HEAD {head.status_code}")
+            elif differ := [h for h in headers if get.headers.get(h) != head.headers.get(h)]:
+                failures.append(f"{who} {path}: {differ}")
+    assert failures == [], "\n".join(failures)
+    assert len(both) >= 8
