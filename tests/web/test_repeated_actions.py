@@ -558,3 +558,21 @@ def test_the_same_step_sent_twice_at_once_is_told_it_met_its_own(
     assert sorted(a.status_code for a in answers) == [200, 409]
     refused = next(a for a in answers if a.status_code == 409).get_json()
     assert YOURSELF in refused["message"], refused
+
+
+def test_a_tour_step_sent_twice_is_told_it_met_its_own(
+    app: Flask, users: dict[str, int], tour_id: str, as_user: Any
+) -> None:
+    """A study tour's step sent twice (the secretariat's *Propose* clicked twice): the second
+    is refused on the version the first made and says the sender made it, in their language;
+    the same step by another person in between is told as theirs."""
+    sec = as_user("secretariat")
+    sec.post("/language", data={"lang": "es", "next": "/"})
+    step = {"version": "1", "to": "proposed"}
+    assert sec.post(f"/tours/{tour_id}/status", data=step).status_code == 302
+    again = sec.post(f"/tours/{tour_id}/status", data=step, follow_redirects=True)
+    assert YOURSELF in html.unescape(again.get_data(as_text=True))
+    as_user("admin").post(f"/tours/{tour_id}/status", data={"version": "2", "to": "draft"})
+    late = sec.post(f"/tours/{tour_id}/status", data={"version": "2", "to": "agreed"})
+    shown = html.unescape(sec.get(late.headers["Location"]).get_data(as_text=True))
+    assert "otra persona" in shown and YOURSELF not in shown
