@@ -86,6 +86,11 @@ def _security_headers(response: Any) -> Any:
     response.headers.setdefault("Referrer-Policy", "same-origin")
     if request.is_secure:  # over HTTPS (behind TRUSTED_PROXIES, as the proxy says): stay on it
         response.headers.setdefault("Strict-Transport-Security", HSTS)
+    if request.endpoint != "static" or response.status_code >= 400:
+        # Its words may be in the browser's language (i18n.select_locale): a cache that may
+        # keep a public page (the home page, an error page) keeps one per language, not the
+        # first visitor's Spanish page for the next one's French browser.
+        response.vary.add("Accept-Language")
     if response.headers.get("Cache-Control") == "no-store":
         return response  # already private (readiness's answers: nothing may load the user)
     if request.endpoint != "static" and (

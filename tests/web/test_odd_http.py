@@ -583,3 +583,27 @@ def test_head_answers_as_get_on_every_page_that_also_takes_its_form(shared_world
                 failures.append(f"{who} {path}: {differ}")
     assert failures == [], "\n".join(failures)
     assert len(both) >= 8
+
+
+def test_an_answer_that_may_be_cached_varies_with_the_browsers_language(
+    shared_world: Walk,
+) -> None:
+    """Every GET route and an unknown address, asked anonymously in Spanish and in French: each
+    answer that a cache may keep (not ``no-store``) and whose words may follow the browser's
+    language says ``Vary: Accept-Language`` (it said ``Vary: Cookie`` alone: a proxy could give
+    the home page, or a 404, in the first visitor's language to the next). Static files do not
+    depend on it and keep their cache."""
+    app = shared_world.app
+    paths = sorted({p for _m, p in _routes_of(app, shared_world.values, {"GET"})} | {"/nowhere"})
+    failures = []
+    for path in paths:
+        for lang in ("es", "fr"):
+            response = app.test_client().get(path, headers={"Accept-Language": lang})
+            if response.headers.get("Cache-Control") == "no-store":
+                continue
+            if "accept-language" not in {v.lower() for v in response.vary}:
+                failures.append(f"{path} ({lang}): {response.status_code} Vary {response.vary}")
+    with app.test_client().get("/static/css/app.css") as static:
+        assert static.status_code == 200
+        assert "accept-language" not in {v.lower() for v in static.vary}
+    assert failures == [], "\n".join(failures)
