@@ -39,6 +39,7 @@ from sscmatch.models import (
     StudyTour,
     User,
 )
+from sscmatch.web.api import openapi
 from sscmatch.web.sent_once import FIELD, SENT_ONCE, is_sent_once
 from sscmatch.workflow.accounts import issue_api_token
 from sscmatch.workflow.sent_forms import scoped
@@ -143,6 +144,15 @@ def test_every_view_sent_once_is_walked_and_guarded(app: Flask) -> None:
     assert set(API) == set(API_MODELS) == {e for e in SENT_ONCE if e.startswith("api.")}
     for endpoint in SENT_ONCE:
         assert is_sent_once(app.view_functions[endpoint]), endpoint
+    # the API's document tells clients of the key, and of the answer to a retry
+    document = openapi.spec(app)
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint in SENT_ONCE and rule.endpoint.startswith("api."):
+            path = rule.rule.removeprefix(openapi.PREFIX)
+            path = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", path)
+            op = document["paths"][path]["post"]
+            assert "Idempotency-Key" in [p["name"] for p in op["parameters"]], rule.endpoint
+            assert "303" in op["responses"], rule.endpoint
 
 
 def _count(app: Flask, model: type[SQLModel]) -> int:

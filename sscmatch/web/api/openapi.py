@@ -120,6 +120,19 @@ def _add_model(spec: APISpec, model: type[BaseModel], mode: JsonSchemaMode = "va
     return name
 
 
+IDEMPOTENCY_KEY = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "schema": {"type": "string", "minLength": 8, "maxLength": 255},
+    "description": (
+        "A key of the client's own (8-255 printable characters), the same when it sends the "
+        "request again after a lost answer: the request is then carried out once, and the "
+        "retry answers 303 to what the first made"
+    ),
+}
+
+
 def _operation(spec: APISpec, rule: Rule, view: Any, method: str, shared: bool) -> dict[str, Any]:
     """The operation ``method`` of ``rule`` (``shared``: the view serves other methods too)."""
     declared: Operation = getattr(view, "_operation", Operation())
@@ -132,6 +145,8 @@ def _operation(spec: APISpec, rule: Rule, view: Any, method: str, shared: bool) 
         "description": f"Allowed roles: {_roles(allowed)}." + (f"\n\n{more}" if more else ""),
     }
     parameters = [*_path_parameters(rule), *declared.query]
+    if getattr(view, "_sent_once", False):  # sscmatch.web.sent_once
+        parameters.append(IDEMPOTENCY_KEY)
     if parameters:
         operation["parameters"] = parameters
     responses: dict[str, str] = {}
@@ -150,6 +165,11 @@ def _operation(spec: APISpec, rule: Rule, view: Any, method: str, shared: bool) 
         responses["400"] = "the body is not a JSON object"
         responses["422"] = "invalid body: every field problem is named"
     responses.update(declared.responses)
+    if getattr(view, "_sent_once", False):
+        responses["303"] = (
+            "sent before with this Idempotency-Key: nothing more was done; Location is what "
+            "the first request made"
+        )
     if not any(code.startswith("2") for code in responses):
         responses["200"] = "OK"
     answer = _answer_schema(spec, declared.returns)
@@ -180,6 +200,8 @@ def _answer_schema(spec: APISpec, returns: type[BaseModel] | PageOf | ItemsOf | 
 
 
 def _response(code: str, text: str, answer: Any, media: tuple[str, ...]) -> dict[str, Any]:
+    if code == "303":
+        return {"description": text, "headers": {"Location": {"schema": {"type": "string"}}}}
     if code.startswith("2"):
         content = {} if answer is None else {"application/json": {"schema": answer}}
         content |= {kind: {"schema": {"type": "string"}} for kind in media}
