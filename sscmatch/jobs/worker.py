@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+import time as clock
 from datetime import UTC, date, datetime, time, timedelta
 from types import FrameType
 from typing import Any
@@ -29,12 +30,15 @@ from sqlmodel import Session, select
 from sscmatch import jobs
 from sscmatch.models import Job
 from sscmatch.workflow import jobs as queue
+from sscmatch.workflow import sent_forms
 from sscmatch.workflow.workers import this_worker
 
 log = logging.getLogger(__name__)
 
 POLL = 1.0
 """Seconds between two looks at an empty queue."""
+FORGET_EVERY = 3600.0
+"""Seconds between two clean-ups of the forms' one-time keys (``sent_forms.forget_old``)."""
 REMINDER_DAYS = 14
 
 
@@ -81,6 +85,19 @@ def schedule_reminders(app: Flask, now: datetime | None = None) -> Job | None:
             session.rollback()
             return None
     return job
+
+
+def forget_sent_forms(engine: Engine) -> int:
+    """Delete the one-time keys of forms sent longer ago than they are kept; a busy database
+    only puts it off to the next time."""
+    try:
+        with Session(engine) as session:
+            forgotten = sent_forms.forget_old(session)
+            session.commit()
+    except OperationalError as exc:
+        log.info("could not forget old sent forms (database busy): %s", exc)
+        return 0
+    return forgotten
 
 
 class _Signer(threading.Thread):
@@ -137,8 +154,12 @@ def run_worker(
     signer.start()
     previous = _stop_on_sigterm()
     carried_out = 0
+    forget_at = clock.monotonic()
     try:
         while not stop.is_set():
+            if clock.monotonic() >= forget_at:
+                forget_sent_forms(engine)
+                forget_at = clock.monotonic() + FORGET_EVERY
             try:
                 jobs.recover(engine)
                 schedule_reminders(app)

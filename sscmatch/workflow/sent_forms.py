@@ -24,15 +24,22 @@ import hashlib
 import re
 import secrets
 from collections.abc import Iterable
+from datetime import datetime, timedelta
 
-from sqlmodel import Session
+from sqlalchemy import delete
+from sqlmodel import Session, col
 
-from sscmatch.models import SentForm
+from sscmatch.models import SentForm, utcnow
 
 KEY_SHAPE = re.compile(r"[\x21-\x7e]{8,255}")
 """A key: what :func:`new_key` draws for a page's form, or an API client's ``Idempotency-Key``
 (8 to 255 printable ASCII characters, a UUID as often as not); anything else is no key."""
 TABLE = SentForm.__tablename__
+KEPT = timedelta(days=30)
+"""How long a sending is remembered: a retry comes within seconds, a form sent again from a
+tab left open or a restored browser within days; after a month the page the key came from is
+long gone (its CSRF token with it), so the row only takes room. The job workers forget older
+ones (:func:`forget_old`, ``sscmatch.jobs.worker``)."""
 
 
 def new_key() -> str:
@@ -76,3 +83,10 @@ def record_location(session: Session, key: str, location: str) -> None:
     if row is not None and location.startswith("/") and not location.startswith("//"):
         row.location = location[:2000]
         session.add(row)
+
+
+def forget_old(session: Session, now: datetime | None = None) -> int:
+    """Delete the sendings older than :data:`KEPT`; returns how many. The caller commits."""
+    before = (now or utcnow()) - KEPT
+    result = session.execute(delete(SentForm).where(col(SentForm.at) < before))
+    return int(getattr(result, "rowcount", 0) or 0)
