@@ -10,6 +10,7 @@ from flask import Flask, request
 from flask_babel import Babel
 from flask_login import current_user
 from flask_wtf.csrf import CSRFProtect
+from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
@@ -134,10 +135,15 @@ class _ReadBody:
     size that is not hexadecimal, a chunk without its CRLF…) with its own ``ParseException``,
     which was a 500 on every route that reads a body: here it is an ``OSError`` like any other
     body that cannot be read, so it gets the same 400 in the reader's language (the API's JSON
-    too, :mod:`sscmatch.web.errors`)."""
+    too, :mod:`sscmatch.web.errors`).
 
-    def __init__(self, stream: Any) -> None:
-        self._stream = stream
+    ``limit``: a body that states no length (chunked) may not pass it. Werkzeug stops reading
+    such a body at ``MAX_CONTENT_LENGTH`` and, read whole (``get_data``, the JSON), takes those
+    first bytes for all of it: 22 MB of JSON was answered "expected a JSON object" instead of
+    413. Reaching the limit, one byte more is asked for; if there is one, 413."""
+
+    def __init__(self, stream: Any, limit: int | None = None) -> None:
+        self._stream, self._limit, self._read = stream, limit, 0
 
     def _reading(self, how: str, *args: Any) -> Any:
         try:
@@ -147,28 +153,41 @@ class _ReadBody:
         except Exception as exc:  # the server's own refusal of the body's framing
             raise OSError(f"unreadable request body: {exc}") from exc
 
+    def _counted(self, data: bytes) -> bytes:
+        self._read += len(data)
+        if self._limit is not None and self._read >= self._limit and self._reading("read", 1):
+            raise RequestEntityTooLarge()
+        return data
+
     def read(self, *args: Any) -> bytes:
-        return bytes(self._reading("read", *args))
+        return self._counted(bytes(self._reading("read", *args)))
 
     def readline(self, *args: Any) -> bytes:
-        return bytes(self._reading("readline", *args))
+        return self._counted(bytes(self._reading("readline", *args)))
 
     def readlines(self, *args: Any) -> list[bytes]:
-        return list(self._reading("readlines", *args))
+        return [self._counted(bytes(line)) for line in self._reading("readlines", *args)]
 
     def __iter__(self) -> Iterator[bytes]:
         return iter(self.readline, b"")
 
 
-def _readable_bodies(wsgi_app: Any) -> Any:
-    """``wsgi_app`` reading every request body through :class:`_ReadBody`."""
+def _readable_bodies(app: Flask) -> Any:
+    """``app``'s WSGI application reading every request body through :class:`_ReadBody`, held
+    to ``MAX_CONTENT_LENGTH`` when the server says it ends the body (``wsgi.input_terminated``:
+    gunicorn, a chunked body on Werkzeug's server), so that asking for one byte more never
+    waits for the connection's next request. A stated length over the limit is refused by
+    Werkzeug before anything is read."""
+    wsgi_app = app.wsgi_app
 
-    def app(environ: dict[str, Any], start_response: Any) -> Any:
+    def read_through(environ: dict[str, Any], start_response: Any) -> Any:
         if environ.get("wsgi.input") is not None:
-            environ["wsgi.input"] = _ReadBody(environ["wsgi.input"])
+            ends = environ.get("wsgi.input_terminated")  # the server ends the body: safe to ask
+            limit = app.config.get("MAX_CONTENT_LENGTH") if ends else None
+            environ["wsgi.input"] = _ReadBody(environ["wsgi.input"], limit)
         return wsgi_app(environ, start_response)
 
-    return app
+    return read_through
 
 
 def _warm_network_cache(app: Flask) -> None:
@@ -263,7 +282,7 @@ def init_app(app: Flask) -> None:
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
             app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies, x_port=proxies
         )
-    app.wsgi_app = _readable_bodies(app.wsgi_app)  # type: ignore[method-assign]
+    app.wsgi_app = _readable_bodies(app)  # type: ignore[method-assign]
     app.json = json_bounds.BoundedJSONProvider(app)
     app.url_map.converters["int"] = BoundedIntConverter
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(TRANSLATIONS))

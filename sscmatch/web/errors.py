@@ -251,7 +251,7 @@ def _too_large(_exc: RequestEntityTooLarge) -> Any:
     multipart form, ``MAX_FORM_MEMORY_SIZE`` bytes of text in one of its fields): said as
     such, not as a file larger than MAX_UPLOAD_MB, which it is not."""
     limit, length = current_app.config.get("MAX_CONTENT_LENGTH"), request.content_length
-    if limit is not None and length is not None and length <= limit:
+    if limit is not None and length and length <= limit:  # a stated length within the limit
         text = _l("The form has too many fields, or a field with too much text; nothing was saved.")
         return answer(413, "form_too_large", str(text))
     text = _l(

@@ -18,6 +18,7 @@ each walked over every route of its class: never a 5xx, a 4xx said in the reques
 
 from __future__ import annotations
 
+import io
 import json
 import math
 import re
@@ -82,8 +83,29 @@ def _said_in_spanish(response: Any, path: str, expected: str | None = None) -> s
     if '<html lang="es"' not in html:
         return "the page is not in Spanish"
     if expected is not None and expected not in html:
-        return f"the page does not say {expected!r}"
+        said = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html.split('id="content"')[-1]))
+        return f"the page does not say {expected!r}: {said[:160]!r}"
     return None
+
+
+def _sent_body(walk: Walk, who: str, method: str, path: str, kind: str, environ: Any) -> Any:
+    """The answer to ``who`` sending ``path`` a body of content type ``kind`` as the server
+    hands it over (``environ``: its ``wsgi.input``…)."""
+    return _call(walk, who, method, path, content_type=kind, environ_overrides=environ)
+
+
+def _refused(response: Any, path: str, status: int, expected: str) -> str | None:
+    """What is wrong with the answer to a body that must be refused with ``status`` and the
+    sentence ``expected`` (None: nothing). The access rules' refusal comes before a body is
+    read, and is right too."""
+    got = response.status_code
+    if got == status:
+        return _said_in_spanish(response, path, expected)
+    if got in (401, 403, 404):
+        return _said_in_spanish(response, path)
+    if got == 302 and "/login" in response.headers.get("Location", ""):
+        return None
+    return str(got)
 
 
 def test_a_body_the_server_cannot_read_is_a_400_on_every_route(shared_world: Walk) -> None:
@@ -100,25 +122,10 @@ def test_a_body_the_server_cannot_read_is_a_400_on_every_route(shared_world: Wal
         for who in ROLES:
             for raw, content_type in zip(BAD_CHUNKS, BODY_TYPES, strict=True):
                 body = Body(ChunkedReader(None, IterUnreader([raw])))
-                response = _call(
-                    shared_world,
-                    who,
-                    method,
-                    path,
-                    content_type=content_type,
-                    environ_overrides={"wsgi.input": body, "wsgi.input_terminated": True},
-                )
+                environ = {"wsgi.input": body, "wsgi.input_terminated": True}
+                response = _sent_body(shared_world, who, method, path, content_type, environ)
                 sent += 1
-                status = response.status_code
-                if status == 400:
-                    problem = _said_in_spanish(response, path, expected)
-                elif status in (401, 403, 404) or (
-                    status == 302 and "/login" in response.headers.get("Location", "")
-                ):  # refused before its body is read (the access rules come first)
-                    problem = _said_in_spanish(response, path) if status != 302 else None
-                else:
-                    problem = str(status)
-                if problem:
+                if problem := _refused(response, path, 400, expected):
                     failures.append(f"{who} {method} {path} {content_type} {raw!r}: {problem}")
     assert failures == [], f"{len(failures)} of {sent}:\n" + "\n".join(failures[:40])
     assert sent > 300  # the walk reached the routes
@@ -403,14 +410,7 @@ def test_a_form_beyond_the_parsers_limits_is_not_called_too_large_a_file(
                     content_type="multipart/form-data; boundary=b",
                 )
                 sent += 1
-                status = response.status_code
-                if status == 413:
-                    problem = _said_in_spanish(response, path, expected)
-                elif status in (403, 404):  # refused before its body is read
-                    problem = _said_in_spanish(response, path)
-                else:
-                    problem = str(status)
-                if problem:
+                if problem := _refused(response, path, 413, expected):
                     failures.append(f"{who} {method} {path} {parts[:60]!r}: {problem}")
     assert failures == [], f"{len(failures)} of {sent}:\n" + "\n".join(failures[:30])
     assert sent > 200
@@ -607,3 +607,49 @@ def test_an_answer_that_may_be_cached_varies_with_the_browsers_language(
         assert static.status_code == 200
         assert "accept-language" not in {v.lower() for v in static.vary}
     assert failures == [], "\n".join(failures)
+
+
+def _chunked(body: bytes) -> dict[str, Any]:
+    """A request's environment as gunicorn hands over a chunked body: no length, ended."""
+    return {"wsgi.input": io.BytesIO(body), "wsgi.input_terminated": True}
+
+
+def test_a_body_of_no_stated_length_over_the_limit_is_a_413_on_every_route(
+    shared_world: Walk,
+) -> None:
+    """Every route that takes a body, as the focal point and the secretariat, sent a chunked
+    body (no Content-Length, as gunicorn hands it over) longer than ``MAX_CONTENT_LENGTH``
+    (lowered here), as JSON and as a form: 413 saying the limit, in Spanish. Werkzeug read the
+    first MAX_CONTENT_LENGTH bytes as the whole body: the API answered "expected a JSON
+    object". A body of no stated length under the limit is read whole, as before."""
+    app = shared_world.app
+    app.config["MAX_CONTENT_LENGTH"] = 2000
+    with app.test_request_context(headers={"Accept-Language": "es"}):
+        expected = gettext(
+            "What you sent is larger than the limit of %(mb)s MiB; send a smaller file (or "
+            "split the bundle).",
+            mb=app.config["MAX_UPLOAD_MB"],
+        )
+    bodies = {
+        "application/json": b'{"title": "' + b"a" * 3000 + b'"}',
+        "application/x-www-form-urlencoded": b"title=" + b"a" * 3000,
+    }
+    failures, sent = [], 0
+    for method, path in _routes_of(app, shared_world.values, {"POST", "PUT", "PATCH"}):
+        for who in ("focal_gtm", "secretariat"):
+            for content_type, body in bodies.items():
+                response = _sent_body(shared_world, who, method, path, content_type, _chunked(body))
+                sent += 1
+                if problem := _refused(response, path, 413, expected):
+                    failures.append(f"{who} {method} {path} {content_type}: {problem}")
+    small = _call(
+        shared_world,
+        "secretariat",
+        "POST",
+        "/api/v1/needs",
+        content_type="application/json",
+        environ_overrides=_chunked(b'{"title": ""}'),
+    )
+    assert small.status_code == 422, small.data  # read whole: the title's problem, not the size
+    assert failures == [], f"{len(failures)} of {sent}:\n" + "\n".join(failures[:30])
+    assert sent > 200
