@@ -49,6 +49,10 @@ SHAPES = (
     # the registry's references (sscmatch.workflow.registry.records._check_references)
     N_("unknown theme %(value)s (did you mean %(hint)s?)"),
     N_("institution %(value)s belongs to %(country)s, not %(other)s"),
+    N_(
+        "country is required (only a record held by an international or regional body has "
+        "none, and %(value)s is not one)"
+    ),
     N_("this field is required"),
     N_("choose at least one theme"),
     N_("a title is required"),
