@@ -47,7 +47,7 @@ from sscmatch.web.access import SIGNED_IN, access
 from sscmatch.web.conflict import duplicate_message
 from sscmatch.web.datefields import TypedDateField, ready_for_use_case
 from sscmatch.web.db import get_session
-from sscmatch.web.errors import error_text, flash_beside
+from sscmatch.web.errors import answers_json, error_text, flash_beside
 from sscmatch.web.fieldnames import FIELD_LABELS
 from sscmatch.web.pageform import PageForm
 from sscmatch.web.sent_once import sent_once
@@ -309,6 +309,7 @@ def _labels() -> dict[str, Any]:
 
 @bp.get("/themes/suggest")
 @access(SIGNED_IN)
+@answers_json()  # the theme picker's script shows a refusal's message
 def suggest_themes() -> Any:
     """Theme picker: ``?q=text`` → ``{"items": [{"id", "label", "parent"}]}`` in the interface
     language, matching labels and synonyms of every language, fuzzily."""

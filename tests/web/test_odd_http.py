@@ -533,6 +533,31 @@ def test_a_nul_sent_to_a_pages_script_is_refused_in_its_json(shared_world: Walk,
     assert sent >= 4
 
 
+@pytest.mark.same_on_every_database
+def test_every_page_view_that_answers_json_is_marked_so(shared_world: Walk) -> None:
+    """A page's view that answers JSON to its script (a good request answered
+    application/json, outside the API) is marked ``errors.answers_json``, so that its refusals
+    reach the script as JSON too: the walk above only asks the marked ones, and the theme
+    picker's ``/themes/suggest`` was not marked (its refusals were the HTML page)."""
+    app = shared_world.app
+    unmarked, seen = [], 0
+    for rule in app.url_map.iter_rules():
+        if rule.rule.startswith(("/api/", "/static/")) or "GET" not in (rule.methods or ()):
+            continue
+        if rule.rule == "/healthz":
+            continue  # a monitor's, not a page's script: its own answer (status, message)
+        with app.test_request_context():
+            path = url_for(rule.endpoint, **{a: shared_world.values[a] for a in rule.arguments})
+        response = _call(shared_world, "secretariat", "GET", path, query_string={"q": "trabajo"})
+        if response.mimetype != "application/json":
+            continue
+        seen += 1
+        if not hasattr(app.view_functions[rule.endpoint], "_answers_json"):
+            unmarked.append(rule.rule)
+    assert unmarked == [], unmarked
+    assert seen >= 4
+
+
 def test_a_pages_script_is_told_the_database_is_not_ready_in_json(tmp_path: Path) -> None:
     """Every view that answers a page's script in JSON, on a database not set up: 503 as the
     script reads it (``error`` ``database_not_ready``, the cause in the reader's language), as
