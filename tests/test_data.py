@@ -196,3 +196,22 @@ def test_check_catches_a_year_the_cited_lines_do_not_give(check, data_copy: Path
         ("s002-e11", "start"),
         ("s002-e16", "start"),
     ], problems
+
+
+@pytest.mark.skipif(not SEED_004.exists(), reason="the source documents are not at hand")
+def test_check_catches_a_year_in_a_text_the_cited_lines_do_not_give(check, data_copy: Path) -> None:  # type: ignore[no-untyped-def]
+    # "the criteria for its 2018 round" is 004 line 106 (the session's heading), not 108-119.
+    _edit(data_copy, "capacities", "s004-c25", source="004_f48400ffd3335327.txt:30,108-119")
+    # "the 2007 Brasilia event" is dated in 000 line 104, not 106-108.
+    _edit(data_copy, "capacities", "s000-c07", source="000_9148a8ca8a7c6ecc.txt:106,108")
+    # A year read from "as from next year" is not in the lines ...
+    row = _row(data_copy, "commitments", "s002-k26")
+    _edit(data_copy, "commitments", "s002-k26", description=f"{row['description']} From 2020.")
+    # ... the year of a cited document is (002 is of 2019), and so is the end of a range the
+    # lines abbreviate ("2012-15", 001 line 659, for s001-k17's "2012-2015").
+    row = _row(data_copy, "needs", "s002-n08")
+    _edit(data_copy, "needs", "s002-n08", description=f"{row['description']} Said in 2019.")
+    problems = [p for p in check(data_copy) if "its text gives the year" in p]
+    found = sorted(p.split(": ")[1] + " " + p.split("the year ")[1][:4] for p in problems)
+    assert found == ["s000-c07 2007", "s002-k26 2020", "s004-c25 2018"], problems
+    assert "2012-2015" in _row(data_copy, "commitments", "s001-k17")["description"]
