@@ -369,6 +369,7 @@ def reactivate_user(user_id: int) -> Any:
 
 @bp.post("/users/<int:user_id>/password")
 @access("admin")
+@sent_once
 def reset_password(user_id: int) -> Any:
     db = _db()
     user = _user_or_404(user_id)
@@ -388,6 +389,7 @@ def reset_password(user_id: int) -> Any:
 
 @bp.post("/users/<int:user_id>/unlock")
 @access("admin")
+@sent_once
 def unlock_user(user_id: int) -> Any:
     db = _db()
     user = _user_or_404(user_id)

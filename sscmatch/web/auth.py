@@ -38,6 +38,7 @@ from sscmatch.web.access import PUBLIC, SIGNED_IN, access
 from sscmatch.web.db import get_session
 from sscmatch.web.i18n import language_choices
 from sscmatch.web.pageform import PageForm
+from sscmatch.web.sent_once import SentMeanwhile, aside, sent_meanwhile, sent_once
 from sscmatch.web.translate import gettext as _
 from sscmatch.web.translate import lazy_gettext as _l
 from sscmatch.web.translate import ngettext
@@ -52,6 +53,7 @@ from sscmatch.workflow.accounts import (
     may_sign_in,
     record_failed_sign_in,
     user_for_token,
+    withdraw,
 )
 from sscmatch.workflow.audit import record_event
 from sscmatch.workflow.base import N_
@@ -221,7 +223,13 @@ def verify_sign_in(db: Session, email: str, password: str) -> User:
     """Check an e-mail and password under the throttling rules; raise a ``SignInError``.
 
     Commits twice: the attempt's reservation before the password check (so parallel attempts on
-    other workers see it), and the outcome after. The caller commits what it adds on success."""
+    other workers see it), and the outcome after, each on its own: bookkeeping, never the
+    change of a form sent once (:func:`sscmatch.web.sent_once.aside`), so a password change
+    sent twice at the same moment, whose second sending meets the first's change and is rolled
+    back, leaves no failure counted. Its second sending checked after the first changed the
+    password (the current one given is then the old one) hands its attempt back and raises
+    :class:`~sscmatch.web.sent_once.SentMeanwhile`: no failure either. The caller commits what
+    it adds on success."""
     attempt = SignInAttempt(
         email=email,
         password=password,
@@ -229,17 +237,24 @@ def verify_sign_in(db: Session, email: str, password: str) -> User:
         device=_device_for(email),
         demo_mode=_demo_mode(),
     )
-    try:
-        admission = admit(db, attempt)
-    except TooManyAttempts:
+    with aside():
+        try:
+            admission = admit(db, attempt)
+        except TooManyAttempts:
+            db.commit()
+            raise
         db.commit()
-        raise
-    db.commit()
-    try:
-        return check(db, admission)
-    except WrongCredentials:
+        try:
+            user = check(db, admission)
+        except WrongCredentials:
+            if sent_meanwhile(db):  # this form's first sending changed the password meanwhile
+                withdraw(db, admission)
+                db.commit()
+                raise SentMeanwhile() from None
+            db.commit()
+            raise
         db.commit()
-        raise
+    return user
 
 
 def _tidy_counters(db: Session) -> None:
@@ -300,10 +315,15 @@ def login() -> Any:
 
 
 @bp.post("/logout")
-@access(SIGNED_IN)
+@access(PUBLIC)
 def logout() -> Any:
     """Sign out: every session of the account ends, on every device (a copy of this browser's
-    cookie included). API tokens stay: scripts are not signed in through the browser."""
+    cookie included). API tokens stay: scripts are not signed in through the browser. Sent
+    again (a double click), or from a page left open after signing out, it says so: signed
+    out already (not the sign-in page, which led back to this address, a POST)."""
+    if not current_user.is_authenticated:
+        flash(_("You are signed out."), "info")
+        return redirect(url_for("main.index"))
     db = get_session()
     end_sessions(db, current_user.id)
     record_event(
@@ -380,6 +400,7 @@ def _account_page(
 
 @bp.post("/account/language")
 @access(SIGNED_IN)
+@sent_once
 def change_language() -> Any:
     """The account's language: the pages at each sign-in, on any device, and the reminder
     digests. (The header's switcher changes this browser's pages only.)"""
@@ -409,6 +430,7 @@ def change_language() -> Any:
 
 @bp.route("/account", methods=["GET", "POST"])
 @access(SIGNED_IN)
+@sent_once
 def account() -> Any:
     form = TokenForm()
     token = None
@@ -429,6 +451,7 @@ def account() -> Any:
 
 @bp.post("/account/password")
 @access(SIGNED_IN)
+@sent_once
 def change_password() -> Any:
     """A new password, given the current one (checked under the sign-in throttling rules). The
     account's other sessions end and its API token stops working; this browser stays in."""

@@ -19,18 +19,20 @@ refused as stale (:mod:`sscmatch.web.stale_edit`, :mod:`sscmatch.web.review`).
 
 from __future__ import annotations
 
+import json
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import Flask, flash, jsonify, make_response, redirect, request
+from flask import Flask, flash, g, jsonify, make_response, redirect, request
 from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import event
 from sqlmodel import Session
 
-from sscmatch.db import DuplicateRecord
+from sscmatch.db import DuplicateRecord, StaleVersion
 from sscmatch.models import SentForm
 from sscmatch.web.db import get_session
 from sscmatch.web.errors import answer
@@ -55,6 +57,14 @@ SENT_ONCE: Mapping[str, str] = {
     "matching.calibrate": "a calibration and its job",
     "admin.import_page": "an import job (records without an id would be made twice)",
     "admin.new_user": "an account",
+    # the account's forms: sent again, each met its own first sending's change
+    "auth.change_password": "a new password (sent again, the old one was 'wrong': a failed "
+    "sign-in counted toward a lock-out)",
+    "auth.account": "an API token (sent again: 'tick the box to replace it', or a second token "
+    "in place of the one the first answer showed)",
+    "auth.change_language": "the account's language",
+    "admin.reset_password": "a password set by an admin (the account's sessions ended twice)",
+    "admin.unlock_user": "an unlock (sent again: 'this account is not locked')",
     # the API, for a client that sends an Idempotency-Key (the same on a retry)
     "api.api_need_create": "a need",
     "api.api_capacity_create": "a capacity",
@@ -65,6 +75,16 @@ SENT_ONCE: Mapping[str, str] = {
     "api.review_start_run": "a match run and its job",
     "api.calibrations_create": "a calibration and its job",
 }
+
+NOT_SENT_ONCE: Mapping[str, str] = {
+    "auth.login": "signing in again is harmless and needed: a browser that gave up the first "
+    "answer (a double click) keeps only the second's cookie; a right password counts no failure",
+    "auth.logout": "ending the sessions again ends nothing more; signed out already, it says so",
+    "admin.edit_user": "an edit: it carries the version it was made on (stale_edit)",
+    "admin.reactivate_user": "a step: it carries the version it was taken on",
+}
+"""The account's other forms (sign-in and out, ``/account``, ``/admin/users``), and why a second
+sending is no harm: the class test asks that every one is here or in :data:`SENT_ONCE`."""
 
 WAIT_STEPS = 40
 WAIT_STEP_S = 0.05
@@ -78,26 +98,35 @@ def field() -> Markup:
 
 
 class _Claim:
-    """Adds the key to the first commit of the request's session that writes something."""
+    """Adds the key to the first commit of the request's session that writes something, but
+    the commits made :func:`aside` (bookkeeping, not the form's change)."""
 
-    def __init__(self, key: str) -> None:
+    def __init__(self, key: str, alone: str | None = None) -> None:
         self.key = key
+        self.alone = alone
         self.wrote = False
         self.claimed = False
         self.committed = False
+        self.aside = 0
 
     def after_flush(self, session: Session, _context: Any) -> None:
         self.wrote = True
 
     def before_commit(self, session: Session) -> None:
-        if self.claimed or not (self.wrote or session.new or session.dirty or session.deleted):
+        if self.aside or self.claimed:
+            return
+        if not (self.wrote or session.new or session.dirty or session.deleted):
             return
         self.claimed = True
         sent_forms.claim(session, self.key)
+        if self.alone is not None:
+            sent_forms.claim(session, self.alone)
 
     def after_commit(self, _session: Session) -> None:
         if self.claimed:
             self.committed = True
+        elif self.aside:
+            self.wrote = False
 
     def after_rollback(self, _session: Session) -> None:
         if not self.committed:
@@ -106,6 +135,40 @@ class _Claim:
     def listen(self, session: Session, on: bool) -> None:
         for name in ("after_flush", "before_commit", "after_commit", "after_rollback"):
             (event.listen if on else event.remove)(session, name, getattr(self, name))
+
+
+_CLAIM = "sent_once_claim"
+
+
+@contextmanager
+def aside() -> Iterator[None]:
+    """The commits made inside are bookkeeping, not the change the form asks: the sign-in
+    throttle's counters, written before the password is checked and after
+    (:func:`sscmatch.web.auth.verify_sign_in`). The key is claimed with the change itself, so a
+    form refused after them (a wrong current password) is no sending made, and a second
+    sending at the same moment has its own counters settled before it meets the first's key."""
+    claim = g.get(_CLAIM)
+    if claim is None:
+        yield
+        return
+    claim.aside += 1
+    try:
+        yield
+    finally:
+        claim.aside -= 1
+
+
+class SentMeanwhile(Exception):
+    """Raised by a view that found its form's own first sending done while it ran (a password
+    change sent twice: the second's current password is the old one): answered as a sending
+    already made."""
+
+
+def sent_meanwhile(db: Session) -> bool:
+    """Whether this request's form was sent, and its change committed, since the request began
+    (a fresh look; False outside a view sent once)."""
+    claim = g.get(_CLAIM)
+    return claim is not None and sent_forms.taken(db, claim.key) is not None
 
 
 def _earlier(db: Session, key: str, *, wait: bool) -> SentForm | None:
@@ -150,6 +213,30 @@ def _already(db: Session, earlier: SentForm) -> Any:
     return redirect(earlier.location, 303)
 
 
+def _refused_key() -> Any:
+    return answer(
+        400,
+        "invalid_idempotency_key",
+        _(
+            "The Idempotency-Key header must be 8 to 255 printable ASCII characters, without "
+            "spaces (a UUID, for example). Nothing was done."
+        ),
+    )
+
+
+def _reused(db: Session) -> Any:
+    db.rollback()
+    return answer(
+        422,
+        "idempotency_key_reused",
+        _(
+            "This Idempotency-Key was already used for another request (another address or "
+            "another body). Nothing was done: send a new key with each new request, and the "
+            "same key only with the very same request."
+        ),
+    )
+
+
 def _api() -> bool:
     return request.path.startswith("/api/")
 
@@ -159,12 +246,23 @@ def _sent_key() -> str | None:
     return request.headers.get(HEADER) if _api() else request.form.get(FIELD)
 
 
+def _body() -> bytes:
+    """The API's body as sent, or its JSON written one way (keys sorted, no spaces): a client
+    that writes its retry's JSON anew, in another order, sends the same request."""
+    data = request.get_data()
+    try:
+        read = json.loads(data)
+    except (ValueError, RecursionError):  # not JSON, or too deep: the view refuses it
+        return data
+    return json.dumps(read, sort_keys=True, separators=(",", ":")).encode()
+
+
 def _content() -> list[tuple[str, bytes]]:
     """What the request sent, but the key and the CSRF token (which a page drawn again renews):
     where to, the form's fields and files, or the API's body."""
     fields = [("", request.path.encode())]
     if _api():
-        return [*fields, ("body", request.get_data())]
+        return [*fields, ("body", _body())]
     fields += [
         (name, value.encode())
         for name, value in request.form.items(multi=True)
@@ -182,27 +280,45 @@ def sent_once(view: F) -> F:
 
     @wraps(view)
     def once(*args: Any, **kwargs: Any) -> Any:
-        key = sent_forms.scoped(_sent_key(), getattr(current_user, "id", None), _content())
+        user = getattr(current_user, "id", None)
+        sent = _sent_key()
+        key = sent_forms.scoped(sent, user, _content())
+        alone = None  # the API's key by itself: used once, for one request
+        if _api() and sent is not None:
+            alone = sent_forms.key_alone(sent, user)
+            if key is None or alone is None:
+                return _refused_key()
         if key is None:
             return view(*args, **kwargs)
         db = get_session()
         earlier = _earlier(db, key, wait=True)
         if earlier is not None:
             return _already(db, earlier)
-        claim = _Claim(key)
+        if alone is not None and sent_forms.taken(db, alone) is not None:
+            return _reused(db)
+        claim = _Claim(key, alone)
         claim.listen(db, True)
+        g.setdefault(_CLAIM, claim)
         try:
             response = make_response(view(*args, **kwargs))
-        except DuplicateRecord:
+        except SentMeanwhile:
+            db.rollback()
+            return _already(db, _earlier(db, key, wait=True) or SentForm(key=key))
+        except (DuplicateRecord, StaleVersion):
             # this key, sent meanwhile, or what the form makes (a user's e-mail) made by that
-            # sending: said as the sending already made; else another person's record
+            # sending, or the row it changes changed by it: said as the sending already made;
+            # the API's key taken by another request at the same moment is refused; else
+            # another person's record or change
             db.rollback()
             earlier = _earlier(db, key, wait=True)
-            if earlier is None:
-                raise
-            return _already(db, earlier)
+            if earlier is not None:
+                return _already(db, earlier)
+            if alone is not None and sent_forms.taken(db, alone) is not None:
+                return _reused(db)
+            raise
         finally:
             claim.listen(db, False)
+            g.pop(_CLAIM, None)
         if claim.committed:
             where = response.headers.get("Location")
             if not ((_api() and response.status_code < 300) or response.status_code in REDIRECTS):

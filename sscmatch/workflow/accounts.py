@@ -134,6 +134,15 @@ def check(session: Session, admission: Admission) -> User:
     return user
 
 
+def withdraw(session: Session, admission: Admission) -> None:
+    """Hand back every attempt ``admission`` reserved: the password checked was refused for no
+    fault of its sender (a password change sent twice, whose first sending changed it while the
+    second was checked: :mod:`sscmatch.web.sent_once`), so it is no failed sign-in. The caller
+    commits."""
+    for key in admission.reserved:
+        throttle.release(session, key)
+
+
 SIGN_IN_FAILED = "sign_in_failed"
 """The audit action of a sign-in refused for its e-mail or password (``sign_in``: one that
 succeeded)."""

@@ -11,7 +11,9 @@ second one's commit meets the first one's row: a unique key refused
 written. The key is stored scoped to its user and to what was sent with it
 (``<user id>:<digest>``): no one can take another's, and the same page's form sent again with
 other values (back, change a field, send) is a sending of its own. The API's clients send a key
-of their own, the same when they send again (``Idempotency-Key``).
+of their own, the same when they send again (``Idempotency-Key``); a second row marks the key by
+itself (:func:`key_alone`), so the same key sent with another request is refused, not taken
+for a sending of its own.
 
 The web side (which views, the key in the templates, the answer) is
 :mod:`sscmatch.web.sent_once`. Functions never commit, except :func:`record_location`'s
@@ -63,6 +65,18 @@ def scoped(
             digest.update(len(part).to_bytes(8, "big"))
             digest.update(part)
     return f"{user_id or 0}:{digest.hexdigest()[:48]}"
+
+
+def key_alone(key: str | None, user_id: int | None) -> str | None:
+    """The stored mark of the API's ``Idempotency-Key`` ``key`` sent by ``user_id``, whatever
+    was sent with it (claimed beside :func:`scoped`'s): the same key sent with another request
+    (another address, another body) meets it and is refused, as the IETF draft *The
+    Idempotency-Key HTTP Header Field* and common practice have it. None for a key of another
+    shape."""
+    if not key or KEY_SHAPE.fullmatch(key) is None:
+        return None
+    digest = hashlib.sha256(b"idempotency-key\0" + key.encode()).hexdigest()[:48]
+    return f"{user_id or 0}:key:{digest}"
 
 
 def taken(session: Session, key: str) -> SentForm | None:

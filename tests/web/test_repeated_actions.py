@@ -26,6 +26,7 @@ from flask import Flask
 from sqlmodel import Session, SQLModel, func, select
 
 from sscmatch.models import (
+    AuditEvent,
     Calibration,
     Capacity,
     Commitment,
@@ -36,14 +37,16 @@ from sscmatch.models import (
     Proposal,
     ProposalComment,
     SentForm,
+    SignInThrottle,
     StudyTour,
     User,
 )
 from sscmatch.web.api import openapi
-from sscmatch.web.sent_once import FIELD, SENT_ONCE, is_sent_once
+from sscmatch.web.sent_once import FIELD, NOT_SENT_ONCE, SENT_ONCE, is_sent_once
 from sscmatch.workflow.accounts import issue_api_token
-from sscmatch.workflow.sent_forms import scoped
-from tests.conftest import sign_in
+from sscmatch.workflow.sent_forms import key_alone, scoped
+from tests.conftest import ACCOUNTS, sign_in
+from tests.conftest import PASSWORD as KNOWN
 from tests.test_concurrent_creation import GatheringGate
 from tests.test_concurrent_edits import FlushGate, run_together
 from tests.web import test_review, test_stale_edits, test_tour_files_language
@@ -140,7 +143,8 @@ CASES: dict[str, Case] = {
 
 
 def test_every_view_sent_once_is_walked_and_guarded(app: Flask) -> None:
-    assert set(CASES) == {e for e in SENT_ONCE if not e.startswith("api.")}
+    assert set(CASES) | set(ACCOUNT) == {e for e in SENT_ONCE if not e.startswith("api.")}
+    assert not set(CASES) & set(ACCOUNT)
     assert set(API) == set(API_MODELS) == {e for e in SENT_ONCE if e.startswith("api.")}
     for endpoint in SENT_ONCE:
         assert is_sent_once(app.view_functions[endpoint]), endpoint
@@ -226,7 +230,7 @@ def _walk_form(app: Flask, endpoint: str, tour_id: str, proposal: int) -> None:
     first_location = first.headers.get("Location")
     _said_once(second, first_location)
     shown = client.get(second.headers["Location"]).get_data(as_text=True)
-    assert "Nada más se hizo" in shown, endpoint
+    assert "No se hizo nada más" in shown, endpoint
 
     # the same page's form with another value is a sending of its own
     changed = {**data, case.other[0]: case.other[1]}
@@ -263,7 +267,189 @@ def test_a_key_is_the_sender_s_and_of_its_values() -> None:
     assert one != scoped(key, 1, [("title", b"b")])
     assert one == scoped(key, 1, [("title", b"a")])
     assert scoped("../x", 1, []) is None and scoped(None, 1, []) is None
+    alone = key_alone(key, 1)
+    assert alone is not None and alone not in (key_alone(key, 2), one)
+    assert key_alone("../x", 1) is None
+    assert len(alone) <= SentForm.__table__.c.key.type.length  # type: ignore[attr-defined]
     assert len(one) <= SentForm.__table__.c.key.type.length  # type: ignore[attr-defined]
+
+
+# --------------------------------------------------------------------------- the account's forms
+
+
+@dataclass(frozen=True)
+class AccountCase:
+    """An account form: who sends it, the page that holds it, where it posts, the values of the
+    first pair of sendings and of the pair sent at once, and the audit action of its change."""
+
+    who: str
+    page: str
+    action: str
+    typed: tuple[dict[str, str], dict[str, str]]
+    change: str
+    target: str | None = None  # the account the admin's form is about
+
+
+NEW = "a-new-password-of-mine"
+NEWER = "and-yet-another-password"
+ACCOUNT: dict[str, AccountCase] = {
+    "auth.change_password": AccountCase(
+        "focal_gtm",
+        "/account",
+        "/account/password",
+        (
+            {"current": KNOWN, "password": NEW, "confirm": NEW},
+            {"current": NEW, "password": NEWER, "confirm": NEWER},
+        ),
+        "change_password",
+    ),
+    "auth.account": AccountCase(
+        "focal_bra", "/account", "/account", ({}, {"replace": "y"}), "issue_token"
+    ),
+    "auth.change_language": AccountCase(
+        "analyst",
+        "/account",
+        "/account/language",
+        ({"language": "es"}, {"language": "fr"}),
+        "change_language",
+    ),
+    "admin.reset_password": AccountCase(
+        "admin",
+        "/admin/users/{target}",
+        "/admin/users/{target}/password",
+        ({"password": NEW, "confirm": NEW}, {"password": NEWER, "confirm": NEWER}),
+        "reset_password",
+        target="secretariat",
+    ),
+    "admin.unlock_user": AccountCase(
+        "admin",
+        "/admin/users/{target}",
+        "/admin/users/{target}/unlock",
+        ({}, {}),
+        "unlock",
+        target="secretariat",
+    ),
+}
+
+
+def _changes(app: Flask, action: str) -> int:
+    with Session(app.extensions["sscmatch.engine"]) as s:
+        found = select(func.count()).select_from(AuditEvent).where(AuditEvent.action == action)
+        return int(s.exec(found).one())
+
+
+def _failures(app: Flask) -> tuple[int, int]:
+    """Failed sign-ins recorded, and counted by the throttle (every counter's failures)."""
+    with Session(app.extensions["sscmatch.engine"]) as s:
+        counted = s.exec(select(func.coalesce(func.sum(SignInThrottle.failures), 0))).one()
+    return _changes(app, "sign_in_failed"), int(counted)
+
+
+def _lock(app: Flask, who: str) -> None:
+    """Enough failed sign-ins on ``who``'s account to lock it (from a browser of no one)."""
+    for _ in range(5):
+        app.test_client().post("/login", data={"email": ACCOUNTS[who][0], "password": "wrong!"})
+
+
+def _signed_in(app: Flask, who: str, password: str) -> Any:
+    client = app.test_client()
+    answer = client.post("/login", data={"email": ACCOUNTS[who][0], "password": password})
+    assert answer.status_code == 302, (who, answer.status_code)
+    client.post("/language", data={"lang": "es", "next": "/"})
+    return client
+
+
+def test_every_account_form_sent_twice_makes_its_change_once(
+    app: Flask, users: dict[str, int]
+) -> None:
+    """Every form of the account pages (sign-in and out, */account*, */admin/users*) is either
+    sent once (a second sending answers that it was done and runs nothing) or named, with the
+    reason a second sending does no harm. Each form sent once is sent twice one after the
+    other (a double click) and another drawing twice at the same moment (two tabs): one change
+    each time (one audit event), no failed sign-in recorded or counted by the throttle (a
+    password change sent twice used to find its current password 'wrong', a step toward a
+    lock-out by one's own double click), and the second sending's answer says, in Spanish,
+    that it was already done."""
+    account_forms = {
+        rule.endpoint
+        for rule in app.url_map.iter_rules()
+        if (rule.methods or set()) & {"POST", "PUT", "PATCH", "DELETE"}
+        and rule.rule.startswith(("/login", "/logout", "/account", "/admin/users"))
+    }
+    walked = {*ACCOUNT, *NOT_SENT_ONCE, "admin.new_user"}  # an account made: walked above
+    assert account_forms == walked, account_forms ^ walked
+    assert not set(ACCOUNT) & set(NOT_SENT_ONCE)
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    for endpoint in sorted(ACCOUNT):
+        _walk_account(app, users, endpoint)
+
+
+def _at_once(clients: list[Any], action: str, data: dict[str, Any]) -> list[Any]:
+    """Each client sends ``data``, held at the flush of the change's audit event until the
+    other got there."""
+    gate = GatheringGate(AuditEvent, len(clients), patience=0.2)
+
+    def sending(client: Any) -> Any:
+        gate.arm()
+        return client.post(action, data=data)
+
+    with gate.installed():
+        return list(run_together(*(lambda c=c: sending(c) for c in clients)))
+
+
+def _walk_account(app: Flask, users: dict[str, int], endpoint: str) -> None:
+    case = ACCOUNT[endpoint]
+    target = users[case.target] if case.target else 0
+    page, action = (u.format(target=target) for u in (case.page, case.action))
+    password = KNOWN
+    for turn, typed in enumerate(case.typed):
+        if endpoint == "admin.unlock_user":
+            _lock(app, "secretariat")
+        clients = [_signed_in(app, case.who, password) for _ in range(2)]
+        failures = _failures(app)
+        changes = _changes(app, case.change)
+        form = form_of(clients[0].get(page).get_data(as_text=True), action)
+        assert form.get(FIELD), f"the form of {endpoint} carries no one-time key"
+        data = {**{k: form.getlist(k)[0] for k in form}, **typed}
+        if turn == 0:  # a double click
+            first = clients[0].post(action, data=data)
+            assert first.status_code in (200, 302, 303), (endpoint, first.status_code)
+            second = clients[0].post(action, data=data)
+            assert second.status_code == 303, (endpoint, second.status_code)
+            shown = html.unescape(clients[0].get(second.headers["Location"]).get_data(True))
+            assert "No se hizo nada más" in shown, (
+                endpoint,
+                re.findall(r"flash[^>]*>([^<]*)", shown),
+            )
+        else:  # two tabs at the same moment
+            answers = _at_once(clients, action, data)
+            codes = sorted(a.status_code for a in answers)
+            assert codes[-1] < 500 and codes[0] in (200, 302, 303), (endpoint, codes)
+            assert any(a.status_code in (303, 409) for a in answers), (endpoint, codes)
+        assert _changes(app, case.change) == changes + 1, f"{endpoint}: changed twice"
+        recorded, counted = _failures(app)  # (an unlock forgets some)
+        assert recorded == failures[0] and counted <= failures[1], f"{endpoint}: failure counted"
+        if endpoint == "auth.change_password":
+            password = typed["password"]
+
+
+def test_signing_in_or_out_twice_is_no_harm(app: Flask, users: dict[str, int]) -> None:
+    """Sign-in and sign-out are not sent once: signing in again with the right password
+    counts no failure and signs in (a browser that gave up the first answer keeps the
+    second's cookie); signing out again says it is done (it led to the sign-in page, whose
+    next address was /logout, a POST)."""
+    client = app.test_client()
+    client.post("/language", data={"lang": "es", "next": "/"})
+    failures = _failures(app)
+    login = {"email": ACCOUNTS["analyst"][0], "password": KNOWN}
+    assert [client.post("/login", data=login).status_code for _ in "12"] == [302, 302]
+    assert _failures(app) == failures
+    assert client.get("/account").status_code == 200
+    assert client.post("/logout").status_code == 302
+    again = client.post("/logout")
+    assert again.status_code == 302 and again.headers["Location"] == "/", again.headers
+    shown = html.unescape(client.get("/").get_data(as_text=True))
+    assert "Ha cerrado sesión." in shown
 
 
 # --------------------------------------------------------------------------- steps sent twice
@@ -413,30 +599,60 @@ def test_every_api_creation_retried_with_its_key_is_made_once(
         _walk_api(app, endpoint, token, API[endpoint][0].format(tour=tour_id, proposal=proposal))
 
 
+FRENCH = "Rien n'a été fait"  # the refusals of a key say nothing was done, in French
+
+
 def _walk_api(app: Flask, endpoint: str, token: str, url: str) -> None:
     body = API[endpoint][1]
     model = API_MODELS[endpoint]
 
-    def send(key: str) -> Any:
+    def send(key: str, sent: Any = body, to: str = url) -> Any:
         headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": key}
-        return app.test_client().post(url, json=body, headers={**headers, "Accept-Language": "fr"})
+        return app.test_client().post(to, json=sent, headers={**headers, "Accept-Language": "fr"})
 
     before = _count(app, model)
-    first = send("retry-0001-of-a-client")
+    first = send(f"retry-0001-{endpoint}")
     assert first.status_code in (201, 202), (endpoint, first.get_json())
-    again = send("retry-0001-of-a-client")
+    again = send(f"retry-0001-{endpoint}")
     assert _count(app, model) == before + 1, f"{endpoint}: made twice"
     assert again.status_code == 303, (endpoint, again.status_code)
     assert again.headers["Location"] == first.headers["Location"]
     assert "Rien de plus" in again.get_json()["message"]
-    assert send("another-key-of-a-client").status_code in (201, 202)
+    # the same JSON written anew (another order, spaces) is the same request
+    rewritten = json.dumps(dict(reversed(list(body.items()))), indent=1).encode()
+    headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": f"retry-0001-{endpoint}"}
+    anew = app.test_client().post(
+        url, data=rewritten, headers={**headers, "Content-Type": "application/json"}
+    )
+    assert anew.status_code == 303, (endpoint, anew.status_code)
+    # the same key with another body, or at another address: refused, nothing written
+    reused = [send(f"retry-0001-{endpoint}", {**body, "note": "other"})]
+    reused.append(
+        send(
+            f"retry-0001-{endpoint}",
+            to="/api/v1/needs" if "needs" not in url else "/api/v1/capacities",
+        )
+    )
+    for answer in reused:
+        assert answer.status_code == 422, (endpoint, answer.status_code)
+        said = answer.get_json()
+        assert said["error"] == "idempotency_key_reused", (endpoint, said)
+        assert "Idempotency-Key" in said["message"] and FRENCH in said["message"], said
+    # a key of another shape is refused, not ignored (the request would run unguarded)
+    for bad in ("short", "with a space", "é" * 10, "k" * 256, ""):
+        refused = send(bad)
+        assert refused.status_code == 400, (endpoint, bad, refused.status_code)
+        said = refused.get_json()
+        assert said["error"] == "invalid_idempotency_key" and FRENCH in said["message"], said
+    assert _count(app, model) == before + 1, f"{endpoint}: a refused key wrote"
+    assert send("another-key-of-a-client" + endpoint).status_code in (201, 202)
     assert _count(app, model) == before + 2
 
     gate = GatheringGate(model, 2, patience=0.2)
 
     def at_once() -> Any:
         gate.arm()
-        return send("sent-from-two-threads")
+        return send(f"sent-from-two-threads-{endpoint}")
 
     with gate.installed():
         answers = run_together(at_once, at_once)

@@ -126,9 +126,13 @@ IDEMPOTENCY_KEY = {
     "required": False,
     "schema": {"type": "string", "minLength": 8, "maxLength": 255},
     "description": (
-        "A key of the client's own (8-255 printable characters), the same when it sends the "
-        "request again after a lost answer: the request is then carried out once, and the "
-        "retry answers 303 to what the first made"
+        "A key of the client's own (8-255 printable ASCII characters, no spaces: a UUID, for "
+        "example), new for each request and the same when it sends the request again after a "
+        "lost answer: the request is then carried out once, and the retry (the same address "
+        "and body; JSON may be written anew) answers 303 to what the first made. A key of "
+        "another shape is refused (400 invalid_idempotency_key); the same key with another "
+        "body or address is refused (422 idempotency_key_reused); nothing is done either "
+        "way. Keys are each user's own and kept 30 days"
     ),
 }
 
