@@ -40,6 +40,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import UOWTransaction
+from sqlalchemy.orm.base import NO_VALUE
 from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import create_engine
 
@@ -177,6 +178,18 @@ def _read_version(state: Any) -> int:
     return int(original[0]) if original else int(state.obj().version)
 
 
+def _held_version(state: Any) -> int | None:
+    """:func:`_read_version` from what the session holds, without loading: None when the row's
+    version is not loaded (expired by a commit). Read at the start of a flush, where a load
+    would autoflush into the same flush, for ever (a RecursionError: a row expired by a
+    commit, then changed)."""
+    if "version" in state.committed_state:
+        original = state.committed_state["version"]
+    else:
+        original = state.dict.get("version")
+    return None if original is None or original is NO_VALUE else int(original)
+
+
 def _identity(state: Any) -> Any:
     key = state.identity
     return key[0] if key and len(key) == 1 else key
@@ -255,7 +268,7 @@ class VersionedSession(sqlmodel.Session):
         # the versioned rows about to be written, with the version each was read at: the one
         # a write finds changed meanwhile is then named, as a check before writing names it
         read = [
-            (state, _read_version(state))
+            (state, _held_version(state))
             for state in map(inspect, self.dirty)
             if state.mapper.version_id_col is not None and state.key is not None
         ]

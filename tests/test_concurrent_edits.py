@@ -164,6 +164,33 @@ def test_two_sessions_writing_one_row_one_wins(
         assert after.version == before + 1  # type: ignore[attr-defined]
 
 
+@pytest.mark.parametrize("table", sorted(EDITED_BY_PEOPLE))
+def test_a_row_changed_after_a_commit_is_written_with_its_next_version(
+    app: Flask, users: dict[str, int], table: str
+) -> None:
+    """A row read, committed (which expires it), changed, then flushed by the next query's
+    autoflush: written once with its next version. The flush notes the version each changed
+    row was read at (to name the one a write finds stale), and that note loaded the expired
+    version, which autoflushed into the same flush: a RecursionError (the endorsement list's
+    test met it on a need)."""
+    build_world(app, users)
+    engine = app.extensions["sscmatch.engine"]
+    model = VERSIONED[table]
+    column = _text_column(model)
+    with VersionedSession(engine) as s:
+        row = s.exec(select(model)).first()
+        assert row is not None, f"the world has no {table}"
+        key, before = row.id, row.version  # type: ignore[attr-defined]
+        s.commit()
+        setattr(row, column, "changed after a commit")
+        s.exec(select(model)).all()  # the autoflush
+        s.commit()
+    with Session(engine) as s:
+        after = s.get(model, key)
+        assert after is not None and getattr(after, column) == "changed after a commit"
+        assert after.version == before + 1  # type: ignore[attr-defined]
+
+
 # --------------------------------------------------------------------------- the edit paths
 
 
