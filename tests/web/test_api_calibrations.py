@@ -184,4 +184,5 @@ def test_in_openapi(client: Any) -> None:
     )
     window = spec["components"]["schemas"]["CalibrationRequest"]["properties"]["window"]
     assert (window["minimum"], window["maximum"]) == (1, 5)
-    assert set(post["responses"]) == {"201", "202", "400", "401", "403", "409", "422"}
+    # 303: the same request sent again with its Idempotency-Key (README, "sent twice")
+    assert set(post["responses"]) == {"201", "202", "303", "400", "401", "403", "409", "422"}
