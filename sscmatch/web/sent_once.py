@@ -98,8 +98,8 @@ def field() -> Markup:
 
 
 class _Claim:
-    """Adds the key to the first commit of the request's session that writes something, but
-    the commits made :func:`aside` (bookkeeping, not the form's change)."""
+    """Adds the key to the first flush (or commit) of the request's session that writes
+    something, but those made :func:`aside` (bookkeeping, not the form's change)."""
 
     def __init__(self, key: str, alone: str | None = None) -> None:
         self.key = key
@@ -109,13 +109,21 @@ class _Claim:
         self.committed = False
         self.aside = 0
 
+    def before_flush(self, session: Session, _context: Any, _objects: Any) -> None:
+        # The key is written first, before any row of the change: a second sending at the same
+        # moment then waits on the key alone, and meets it taken, instead of holding a row the
+        # first still has to write (PostgreSQL: a deadlock, the one answer a 503).
+        self._claim(session)
+
     def after_flush(self, session: Session, _context: Any) -> None:
         self.wrote = True
 
     def before_commit(self, session: Session) -> None:
+        if self.wrote or session.new or session.dirty or session.deleted:
+            self._claim(session)
+
+    def _claim(self, session: Session) -> None:
         if self.aside or self.claimed:
-            return
-        if not (self.wrote or session.new or session.dirty or session.deleted):
             return
         self.claimed = True
         sent_forms.claim(session, self.key)
@@ -133,7 +141,13 @@ class _Claim:
             self.claimed = self.wrote = False
 
     def listen(self, session: Session, on: bool) -> None:
-        for name in ("after_flush", "before_commit", "after_commit", "after_rollback"):
+        for name in (
+            "before_flush",
+            "after_flush",
+            "before_commit",
+            "after_commit",
+            "after_rollback",
+        ):
             (event.listen if on else event.remove)(session, name, getattr(self, name))
 
 

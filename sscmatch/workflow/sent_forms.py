@@ -28,15 +28,18 @@ import secrets
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete
+from sqlalchemy import delete, insert
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
+from sscmatch.db import DuplicateRecord, _is_duplicate_key
 from sscmatch.models import SentForm, utcnow
 
 KEY_SHAPE = re.compile(r"[\x21-\x7e]{8,255}")
 """A key: what :func:`new_key` draws for a page's form, or an API client's ``Idempotency-Key``
 (8 to 255 printable ASCII characters, a UUID as often as not); anything else is no key."""
 TABLE = SentForm.__tablename__
+TABLE_OF = SentForm.__table__  # type: ignore[attr-defined]
 KEPT = timedelta(days=30)
 """How long a sending is remembered: a retry comes within seconds, a form sent again from a
 tab left open or a restored browser within days; after a month the page the key came from is
@@ -85,10 +88,17 @@ def taken(session: Session, key: str) -> SentForm | None:
 
 
 def claim(session: Session, key: str) -> None:
-    """Add ``key`` to the transaction about to commit the form's change (the commit then fails
-    with :class:`sscmatch.db.DuplicateRecord` on table :data:`TABLE` if the form was sent
-    meanwhile)."""
-    session.add(SentForm(key=key))
+    """Write ``key`` in the transaction of the form's change, at once (a statement of its own,
+    before the change's rows: it may be called while the session flushes). Raises
+    :class:`sscmatch.db.DuplicateRecord` on table :data:`TABLE` if the form was sent meanwhile
+    (its transaction is then to be rolled back); a sending at the same moment waits here for
+    the first's transaction to end, holding no row of the change."""
+    try:
+        session.connection().execute(insert(TABLE_OF).values(key=key, at=utcnow()))
+    except IntegrityError as exc:
+        if not _is_duplicate_key(exc):
+            raise
+        raise DuplicateRecord(TABLE) from exc
 
 
 def record_location(session: Session, key: str, location: str) -> None:

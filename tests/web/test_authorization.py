@@ -38,7 +38,7 @@ POLICY: dict[str, dict[str, set[str]]] = {
     "main.index": {"GET": EVERYONE},
     "main.health": {"GET": EVERYONE},
     "auth.login": {"GET": EVERYONE, "POST": EVERYONE},
-    "auth.logout": {"POST": SIGNED_IN},
+    "auth.logout": {"POST": EVERYONE},  # signed out already (a double click): it says so
     "auth.account": {"GET": SIGNED_IN, "POST": SIGNED_IN},
     "auth.change_password": {"POST": SIGNED_IN},
     "auth.change_language": {"POST": SIGNED_IN},
