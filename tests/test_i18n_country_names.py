@@ -13,9 +13,28 @@ import pytest
 from babel.messages.pofile import read_po
 
 ROOT = Path(__file__).resolve().parents[1]
-NAMES = r"%\((?:country|provider|recipient|own)\)s"
+COUNTRY_PLACEHOLDERS = (
+    "country",
+    "provider",
+    "recipient",
+    "own",
+    "given",
+    "other",
+    "a",
+    "b",
+    "host",
+    "visiting",
+    "host_country",
+    "visiting_country",
+    "side_country",
+    "awaited_country",
+)
+"""Every placeholder the messages fill with a country's name (the network's "%(a)s gave to
+%(b)s", a tour's host and visitors, an institution's "belongs to %(country)s, not %(other)s"):
+the walk once read the first four only, and French messages put "en %(host)s", "à %(b)s"."""
+NAMES = r"%\((?:" + "|".join(COUNTRY_PLACEHOLDERS) + r")\)s"
 BEFORE = {
-    "fr": r"(?:\bde|\bà|\bdu|\bau|\bpour|\ben|\bavec|\bpar|\bsur|\bvers)\s+$",
+    "fr": r"(?:\bde|\bà|\bdu|\bau|\bpour|\ben|\bavec|\bpar|\bsur|\bvers|\bque)\s+$",
     "pt": r"(?:\bde|\ba|\bdo|\bao|\bà|\bpara|\bem|\bcom|\bpor)\s+$",
 }
 
