@@ -599,7 +599,7 @@ def test_every_api_creation_retried_with_its_key_is_made_once(
         _walk_api(app, endpoint, token, API[endpoint][0].format(tour=tour_id, proposal=proposal))
 
 
-FRENCH = "Rien n'a été fait"  # the refusals of a key say nothing was done, in French
+FRENCH = "Rien n’a été fait"  # the refusals of a key say nothing was done, in French
 
 
 def _walk_api(app: Flask, endpoint: str, token: str, url: str) -> None:
