@@ -41,6 +41,7 @@ from sscmatch.models import (
     StudyTour,
     User,
 )
+from sscmatch.web import sent_once
 from sscmatch.web.api import openapi
 from sscmatch.web.sent_once import FIELD, NOT_SENT_ONCE, SENT_ONCE, is_sent_once
 from sscmatch.workflow.accounts import issue_api_token
@@ -431,6 +432,35 @@ def _walk_account(app: Flask, users: dict[str, int], endpoint: str) -> None:
         assert recorded == failures[0] and counted <= failures[1], f"{endpoint}: failure counted"
         if endpoint == "auth.change_password":
             password = typed["password"]
+
+
+def test_a_password_change_checked_after_its_first_sending_is_told_so(
+    app: Flask, users: dict[str, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The second sending of a password change that looked for its key just before the first
+    committed (a double click on a busy server) then checks the old password against the new
+    one: it is told the form was already sent, not that the password is wrong, and its
+    attempt is handed back (no failure counted toward a lock-out)."""
+    client = _signed_in(app, "focal_gtm", KNOWN)
+    form = form_of(client.get("/account").get_data(as_text=True), "/account/password")
+    data = {**{k: form.getlist(k)[0] for k in form}, "current": KNOWN}
+    data.update(password=NEW, confirm=NEW)
+    assert client.post("/account/password", data=data).status_code == 302
+    failures = _failures(app)
+    looked = sent_once._earlier
+    calls = []
+
+    def too_early(*args: Any, **kwargs: Any) -> Any:  # the first look: before the commit
+        calls.append(1)
+        return None if len(calls) == 1 else looked(*args, **kwargs)
+
+    monkeypatch.setattr(sent_once, "_earlier", too_early)
+    again = client.post("/account/password", data=data)
+    assert again.status_code == 303, again.status_code
+    shown = html.unescape(client.get(again.headers["Location"]).get_data(as_text=True))
+    assert "No se hizo nada más" in shown and "no es correcta" not in shown
+    assert _failures(app) == failures
+    assert _changes(app, "change_password") == 1
 
 
 def test_signing_in_or_out_twice_is_no_harm(app: Flask, users: dict[str, int]) -> None:
