@@ -251,7 +251,7 @@ def upsert(session: OrmSession) -> type[sqlite.Insert] | type[postgresql.Insert]
 _INSERT_TABLE = re.compile(r'^\s*INSERT INTO "?(\w+)"?', re.IGNORECASE)
 
 
-def _is_duplicate_key(exc: IntegrityError) -> bool:
+def is_duplicate_key(exc: IntegrityError) -> bool:
     """A unique index refused the row (not a foreign key, NOT NULL or CHECK problem)."""
     code = getattr(exc.orig, "sqlstate", None)  # psycopg
     if code is not None:
@@ -290,7 +290,7 @@ class VersionedSession(sqlmodel.Session):
             raise StaleVersion(table) from exc
         except IntegrityError as exc:
             inserted = _INSERT_TABLE.match(exc.statement or "")
-            if inserted is None or not _is_duplicate_key(exc):
+            if inserted is None or not is_duplicate_key(exc):
                 raise
             raise DuplicateRecord(inserted.group(1)) from exc
 

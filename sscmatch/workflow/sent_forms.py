@@ -32,7 +32,7 @@ from sqlalchemy import delete, insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
-from sscmatch.db import DuplicateRecord, _is_duplicate_key
+from sscmatch.db import DuplicateRecord, is_duplicate_key
 from sscmatch.models import SentForm, utcnow
 
 KEY_SHAPE = re.compile(r"[\x21-\x7e]{8,255}")
@@ -96,7 +96,7 @@ def claim(session: Session, key: str) -> None:
     try:
         session.connection().execute(insert(TABLE_OF).values(key=key, at=utcnow()))
     except IntegrityError as exc:
-        if not _is_duplicate_key(exc):
+        if not is_duplicate_key(exc):
             raise
         raise DuplicateRecord(TABLE) from exc
 
