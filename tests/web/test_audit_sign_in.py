@@ -40,21 +40,21 @@ def test_a_failed_sign_in_is_audited_apart_with_the_email_tried(
     admin.post("/language", data={"lang": "es", "next": "/"})
     page = admin.get("/admin/audit?action=sign_in_failed").get_data(as_text=True)
     assert page.count("inicio de sesión fallido") >= 2  # the action, in Spanish, each row
-    assert "correo electrónico probado: nobody@example.org" in page
-    assert "correo electrónico probado: sec@test.org" in page
+    assert "correo electrónico usado en el intento: nobody@example.org" in page
+    assert "correo electrónico usado en el intento: sec@test.org" in page
     assert "admin@test.org" not in page  # the successful sign-in is not among them
     # filterable by the e-mail tried: an account's, and one that is no account's
     for email, count in (("sec@test.org", 1), ("nobody@example.org", 1)):
         found = admin.get(f"/admin/audit?action=sign_in_failed&user={email}")
         assert found.status_code == 200, email
-        assert found.get_data(as_text=True).count("correo electrónico probado:") == count
+        assert found.get_data(as_text=True).count("correo electrónico usado en el intento:") == count
     menu = admin.get("/admin/audit").get_data(as_text=True)
     assert '<option value="sign_in_failed">inicio de sesión fallido</option>' in menu
     assert '<option value="sign_in">iniciar sesión</option>' in menu
     export = admin.get("/admin/audit/export.json?action=sign_in_failed").get_json()
     assert len(export["audit"]) == 2
     detail = admin.get(f"/admin/audit/{failed[1].id}").get_data(as_text=True)
-    assert "correo electrónico probado: nobody@example.org" in detail
+    assert "correo electrónico usado en el intento: nobody@example.org" in detail
     assert "sistema" not in detail.lower().split("<main", 1)[1]
 
 

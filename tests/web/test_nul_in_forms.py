@@ -15,22 +15,37 @@ from __future__ import annotations
 import html
 import re
 from html.parser import HTMLParser
+from pathlib import Path
 from typing import Any
 
+from babel.messages.pofile import read_po
 from flask import url_for
 from werkzeug.datastructures import MultiDict
 
 from tests.web.world import Walk, world_fixture
 
+ROOT = Path(__file__).resolve().parents[2]
 shared_world = world_fixture()  # every answer is a refusal: nothing written
 
 ROLES = ("secretariat", "admin", "focal_gtm", "analyst")
 LANGS = ("es", "pt", "fr")
-SAID = {
-    "es": "contenía un carácter que no se puede guardar",
-    "pt": "continha um caractere que não pode ser guardado",
-    "fr": "contenait un caractère qui ne peut pas être enregistré",
-}
+NUL_MESSAGE = (
+    "This text held a character that cannot be stored (an invisible NUL character); it has "
+    "been taken out: check the text and send it again."
+)
+
+
+def _translated(lang: str) -> str:
+    """The refusal as the reader's catalogue says it (read from it, so that a better wording
+    of the translation does not break the walk; an untranslated one does)."""
+    path = ROOT / "sscmatch" / "translations" / lang / "LC_MESSAGES" / "messages.po"
+    with path.open("rb") as handle:
+        said = read_po(handle)[NUL_MESSAGE]
+    assert said is not None and said.string and said.string != NUL_MESSAGE, lang
+    return str(said.string)
+
+
+SAID = {lang: _translated(lang) for lang in ("es", "pt", "fr")}
 TEXT_KINDS = {"text", "search", "email", "url", "tel", "textarea", "password"}
 TYPED = ("Primera parte", "segunda parte")
 # Pages that are not drawn for a form of theirs (files, JSON, the sign-out's own page).
