@@ -100,10 +100,10 @@ TEMPLATES: Mapping[str, Template] = {
     "text.unrelated": Template(N_("Texts not alike")),
     "text.missing": Template(N_("Texts not compared yet")),
     "text.fallback_alike": Template(
-        N_("The need's text is %(percent)s alike to what the country offered and provided")
+        N_("The need's text is %(percent)s similar to what the country offered and provided")
     ),
     "text.fallback_unrelated": Template(
-        N_("The need's text is not alike to what the country offered and provided")
+        N_("The need's text is not similar to what the country offered and provided")
     ),
     "experience.provided": Template(
         NP_(

@@ -94,8 +94,8 @@ def revert_refusal(
     if proposal.status != decided:
         return _refusal(
             of,
-            N_("this proposal is %(current)s since the decision"),
-            N_("proposal %(of)s: this proposal is %(current)s since the decision"),
+            N_("this proposal is now %(current)s: it changed after the decision"),
+            N_("proposal %(of)s: this proposal is now %(current)s: it changed after the decision"),
             current=proposal.status.replace("_", " "),
         )
     if review.decision == "accept":
@@ -259,7 +259,10 @@ def revert(
         rejected = get_proposal(session, review.alternate_id)
         if rejected.status != "rejected":
             raise UndoRefused(
-                N_("proposal %(id)s, rejected for this alternate, is %(current)s since"),
+                N_(
+                    "proposal %(id)s, rejected in favour of this alternate, is now "
+                    "%(current)s: it changed after that decision"
+                ),
                 id=rejected.id,
                 current=rejected.status.replace("_", " "),
             )
