@@ -22,11 +22,13 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
 from flask import Flask
 from sqlalchemy import event
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, SQLModel, select
 from sqlmodel.main import default_registry
@@ -127,19 +129,35 @@ def _text_column(model: type[SQLModel]) -> str:
     raise AssertionError(f"no text column to race on in {model.__name__}")
 
 
+@dataclass(frozen=True)
+class Edited:
+    """A row of ``table`` in the built world, and the text column to change in it."""
+
+    engine: Engine
+    model: type[SQLModel]
+    column: str
+    key: Any
+    version: int
+
+
+def _edited(app: Flask, users: dict[str, int], table: str) -> Edited:
+    build_world(app, users)
+    engine = app.extensions["sscmatch.engine"]
+    model = VERSIONED[table]
+    with Session(engine) as s:
+        row = s.exec(select(model)).first()
+        assert row is not None, f"the world has no {table}"
+        key, version = row.id, row.version  # type: ignore[attr-defined]
+    return Edited(engine, model, _text_column(model), key, version)
+
+
 @pytest.mark.parametrize("table", sorted(EDITED_BY_PEOPLE))
 def test_two_sessions_writing_one_row_one_wins(
     app: Flask, users: dict[str, int], table: str
 ) -> None:
-    build_world(app, users)
-    engine = app.extensions["sscmatch.engine"]
-    model = VERSIONED[table]
-    column = _text_column(model)
-    with Session(engine) as s:
-        row = s.exec(select(model)).first()
-        assert row is not None, f"the world has no {table}"
-        key = row.id  # type: ignore[attr-defined]
-        before = row.version  # type: ignore[attr-defined]
+    edited = _edited(app, users, table)
+    engine, model, column, key = edited.engine, edited.model, edited.column, edited.key
+    before = edited.version
     barrier = threading.Barrier(2, timeout=30)
 
     def write(value: str) -> str:
@@ -173,22 +191,18 @@ def test_a_row_changed_after_a_commit_is_written_with_its_next_version(
     row was read at (to name the one a write finds stale), and that note loaded the expired
     version, which autoflushed into the same flush: a RecursionError (the endorsement list's
     test met it on a need)."""
-    build_world(app, users)
-    engine = app.extensions["sscmatch.engine"]
-    model = VERSIONED[table]
-    column = _text_column(model)
-    with VersionedSession(engine) as s:
-        row = s.exec(select(model)).first()
-        assert row is not None, f"the world has no {table}"
-        key, before = row.id, row.version  # type: ignore[attr-defined]
+    edited = _edited(app, users, table)
+    with VersionedSession(edited.engine) as s:
+        row = s.get(edited.model, edited.key)
+        assert row is not None
         s.commit()
-        setattr(row, column, "changed after a commit")
-        s.exec(select(model)).all()  # the autoflush
+        setattr(row, edited.column, "changed after a commit")
+        s.exec(select(edited.model)).all()  # the autoflush
         s.commit()
-    with Session(engine) as s:
-        after = s.get(model, key)
-        assert after is not None and getattr(after, column) == "changed after a commit"
-        assert after.version == before + 1  # type: ignore[attr-defined]
+    with Session(edited.engine) as s:
+        after = s.get(edited.model, edited.key)
+        assert after is not None and getattr(after, edited.column) == "changed after a commit"
+        assert after.version == edited.version + 1  # type: ignore[attr-defined]
 
 
 # --------------------------------------------------------------------------- the edit paths

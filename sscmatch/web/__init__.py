@@ -269,6 +269,7 @@ def init_app(app: Flask) -> None:
         review_actions,  # review's: decisions, reverts, vetoes
         review_bulk,  # review's: one decision over many proposals
         review_needs,  # review's: the needs' view
+        sent_once,
         templating,
         tour_editor,  # tours': the tour's edit form
         tours,
@@ -324,6 +325,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["LANGUAGE_NAMES"] = i18n.LANGUAGE_NAMES
     templating.init_app(app)
     reasons.init_app(app)
+    sent_once.init_app(app)  # the forms' one-time key field
     cli.register(app)
     _sweep_interrupted_runs(app)
     if app.config.get("WARM_CACHE", not app.testing):

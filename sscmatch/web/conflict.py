@@ -21,7 +21,6 @@ from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import SQLModel
 
 from sscmatch.db import BadVersion, DuplicateRecord, StaleVersion
-from sscmatch.web import sent_once
 from sscmatch.web.db import get_session
 from sscmatch.web.errors import answer, rollback
 from sscmatch.web.translate import gettext as _
@@ -120,7 +119,6 @@ def _bad_version_answer(_exc: BadVersion) -> Any:
 
 
 def init_app(app: Flask) -> None:
-    sent_once.init_app(app)
     app.register_error_handler(StaleDataError, _stale_answer)
     app.register_error_handler(BadVersion, _bad_version_answer)
     app.register_error_handler(DuplicateRecord, _duplicate_answer)
