@@ -56,8 +56,8 @@ class Tracked(Versioned):
 
     created_at: datetime = Field(default_factory=utcnow, nullable=False)
     updated_at: datetime = Field(default_factory=utcnow, nullable=False)
-    created_by: int | None = Field(default=None, foreign_key="user.id")
-    updated_by: int | None = Field(default=None, foreign_key="user.id")
+    created_by: int | None = Field(default=None, foreign_key="user.id", index=True)
+    updated_by: int | None = Field(default=None, foreign_key="user.id", index=True)
 
 
 def _period(name: str) -> Any:
@@ -138,7 +138,7 @@ class User(Versioned, table=True):
     name: str = ""
     password_hash: str
     role: str = Field(max_length=20)
-    country: str | None = Field(default=None, foreign_key="country.code")
+    country: str | None = Field(default=None, foreign_key="country.code", index=True)
     constituency: str | None = None
     language: str = ""  # "": not chosen, each browser's (sscmatch.workflow.users.BROWSER_LANGUAGE)
     active: bool = True
@@ -193,7 +193,7 @@ class Capacity(Dated, table=True):
     # None only for a record held by an international or regional body (``institution``): a body
     # is not a country, and its seat must not stand in for it.
     country: str | None = Field(default=None, foreign_key="country.code", index=True)
-    institution: str | None = Field(default=None, foreign_key="institution.id")
+    institution: str | None = Field(default=None, foreign_key="institution.id", index=True)
     title: str
     description: str | None = None
     themes: list[str] = _list()
@@ -226,7 +226,7 @@ class Need(Dated, table=True):
     id: str = Field(primary_key=True, max_length=80)
     # None only for a need of an international or regional body (``institution``), as above.
     country: str | None = Field(default=None, foreign_key="country.code", index=True)
-    institution: str | None = Field(default=None, foreign_key="institution.id")
+    institution: str | None = Field(default=None, foreign_key="institution.id", index=True)
     title: str
     description: str | None = None
     themes: list[str] = _list()
@@ -283,7 +283,7 @@ class Exchange(Dated, table=True):
     direction: str | None = None
     outcomes: str | None = None
     source: str | None = None
-    study_tour: str | None = Field(default=None, foreign_key="study_tour.id")
+    study_tour: str | None = Field(default=None, foreign_key="study_tour.id", index=True)
 
 
 class MatchRun(SQLModel, table=True):
@@ -292,7 +292,7 @@ class MatchRun(SQLModel, table=True):
     __tablename__ = "match_run"
     id: int | None = Field(default=None, primary_key=True)
     created_at: datetime = Field(default_factory=utcnow, nullable=False)
-    created_by: int | None = Field(default=None, foreign_key="user.id")
+    created_by: int | None = Field(default=None, foreign_key="user.id", index=True)
     finished_at: datetime | None = None
     as_of: str | None = None
     top_k: int = 5
@@ -339,8 +339,8 @@ class Review(SQLModel, table=True):
     proposal_id: int = Field(foreign_key="proposal.id", index=True)
     decision: str
     reason: str | None = None
-    alternate_id: int | None = Field(default=None, foreign_key="proposal.id")
-    reviewer_id: int | None = Field(default=None, foreign_key="user.id")
+    alternate_id: int | None = Field(default=None, foreign_key="proposal.id", index=True)
+    reviewer_id: int | None = Field(default=None, foreign_key="user.id", index=True)
     created_at: datetime = Field(default_factory=utcnow, nullable=False)
     # What the decision changed (statuses before, the proposals it superseded, the need it
     # matched, the tour it drafted, the veto it made), so that it can be reverted exactly;
@@ -357,7 +357,7 @@ class ProposalComment(SQLModel, table=True):
     __tablename__ = "proposal_comment"
     id: int | None = Field(default=None, primary_key=True)
     proposal_id: int = Field(foreign_key="proposal.id", index=True)
-    author_id: int | None = Field(default=None, foreign_key="user.id")
+    author_id: int | None = Field(default=None, foreign_key="user.id", index=True)
     body: str = Field(max_length=2000)
     created_at: datetime = Field(default_factory=utcnow, nullable=False)
 
@@ -386,10 +386,10 @@ class Veto(SQLModel, table=True):
     """A provider → recipient pair the secretariat excluded from future matching."""
 
     id: int | None = Field(default=None, primary_key=True)
-    provider: str = Field(foreign_key="country.code")
-    recipient: str = Field(foreign_key="country.code")
+    provider: str = Field(foreign_key="country.code", index=True)
+    recipient: str = Field(foreign_key="country.code", index=True)
     reason: str
-    created_by: int | None = Field(default=None, foreign_key="user.id")
+    created_by: int | None = Field(default=None, foreign_key="user.id", index=True)
     created_at: datetime = Field(default_factory=utcnow, nullable=False)
 
 
@@ -399,15 +399,15 @@ class StudyTour(Dated, table=True):
     __tablename__ = "study_tour"
     __periods__ = ("start", "end")
     id: str = Field(primary_key=True, max_length=80)
-    proposal_id: int | None = Field(default=None, foreign_key="proposal.id")
-    need: str | None = Field(default=None, foreign_key="need.id")
-    capacity: str | None = Field(default=None, foreign_key="capacity.id")
+    proposal_id: int | None = Field(default=None, foreign_key="proposal.id", index=True)
+    need: str | None = Field(default=None, foreign_key="need.id", index=True)
+    capacity: str | None = Field(default=None, foreign_key="capacity.id", index=True)
     modality: str = "study_tour"
     title: str
     objective: str | None = None
     expected_change: str | None = None
-    host_country: str = Field(foreign_key="country.code")
-    visiting_country: str = Field(foreign_key="country.code")
+    host_country: str = Field(foreign_key="country.code", index=True)
+    visiting_country: str = Field(foreign_key="country.code", index=True)
     start_date: date | None = None
     start_precision: str | None = _precision()
     end_date: date | None = None
@@ -439,7 +439,7 @@ class Commitment(Dated, table=True):
     study_tour: str | None = Field(default=None, foreign_key="study_tour.id", index=True)
     # None only when an international or regional body (``owner_institution``) undertook it.
     owner_country: str | None = Field(default=None, foreign_key="country.code", index=True)
-    owner_institution: str | None = Field(default=None, foreign_key="institution.id")
+    owner_institution: str | None = Field(default=None, foreign_key="institution.id", index=True)
     description: str
     due_date: date | None = None
     due_precision: str | None = _precision()
@@ -459,7 +459,7 @@ class CommitmentUpdate(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     commitment: str = Field(foreign_key="commitment.id", index=True)
     at: datetime = Field(default_factory=utcnow, nullable=False)
-    user_id: int | None = Field(default=None, foreign_key="user.id")
+    user_id: int | None = Field(default=None, foreign_key="user.id", index=True)
     status: str
     evidence: str | None = None
     note: str | None = None
@@ -483,7 +483,7 @@ class AuditEvent(SQLModel, table=True):
     __tablename__ = "audit_event"
     id: int | None = Field(default=None, primary_key=True)
     at: datetime = Field(default_factory=utcnow, nullable=False, index=True)
-    user_id: int | None = Field(default=None, foreign_key="user.id")
+    user_id: int | None = Field(default=None, foreign_key="user.id", index=True)
     action: str
     entity: str = Field(index=True)
     entity_id: str = Field(index=True)
@@ -518,7 +518,7 @@ class Calibration(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     created_at: datetime = Field(default_factory=utcnow, nullable=False)
-    created_by: int | None = Field(default=None, foreign_key="user.id")
+    created_by: int | None = Field(default=None, foreign_key="user.id", index=True)
     as_of: str = Field(max_length=10)
     window: int = 2
     weights: dict[str, Any] = Field(default_factory=dict, sa_type=JSONDict, nullable=False)
@@ -551,7 +551,7 @@ class Job(SQLModel, table=True):
     params: dict[str, Any] = Field(default_factory=dict, sa_type=JSONDict, nullable=False)
     status: str = Field(default="queued", max_length=20)  # queued, running, done, failed
     created_at: datetime = Field(default_factory=utcnow, nullable=False)
-    created_by: int | None = Field(default=None, foreign_key="user.id")
+    created_by: int | None = Field(default=None, foreign_key="user.id", index=True)
     run_after: datetime = Field(default_factory=utcnow, nullable=False)
     started_at: datetime | None = None
     finished_at: datetime | None = None
