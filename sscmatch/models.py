@@ -17,7 +17,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from sqlalchemy import BigInteger, ColumnElement, Index, UniqueConstraint, case
+from sqlalchemy import BigInteger, ColumnElement, Index, UniqueConstraint, case, false
 from sqlalchemy.orm import declared_attr
 from sqlmodel import Field, SQLModel
 
@@ -134,6 +134,9 @@ class User(Versioned, table=True):
         {"password_hash", "api_token_hash", "last_login_at", "auth_version"}
     )
     id: int | None = Field(default=None, primary_key=True)
+    # The server defaults below are those of the migrations that added the columns to rows
+    # already there (0008-0010): a row written by plain SQL gets them too.
+    version: int = Field(default=1, nullable=False, sa_column_kwargs={"server_default": "1"})
     email: str = Field(unique=True, index=True, max_length=254)
     name: str = ""
     password_hash: str
@@ -144,11 +147,11 @@ class User(Versioned, table=True):
     active: bool = True
     # A demo account (published password): usable only while the app runs in demo mode, whatever
     # ``active`` says (sscmatch.workflow.accounts.may_sign_in).
-    demo: bool = Field(default=False, nullable=False)
+    demo: bool = Field(default=False, nullable=False, sa_column_kwargs={"server_default": false()})
     api_token_hash: str | None = Field(default=None, unique=True, index=True)
     # Moves whenever the account's sessions must end (sign-out, new password, role change…): a
     # session remembers the value it signed in with and is refused once it differs.
-    auth_version: int = Field(default=0, nullable=False)
+    auth_version: int = Field(default=0, nullable=False, sa_column_kwargs={"server_default": "0"})
     last_login_at: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow, nullable=False)
 
@@ -175,7 +178,12 @@ class Institution(Tracked, table=True):
     country: str = Field(foreign_key="country.code", index=True)
     constituency: str = "other"
     international: bool = False
-    members: list[str] = _list()
+    members: list[str] = Field(
+        default_factory=list,
+        sa_type=JSONList,
+        nullable=False,
+        sa_column_kwargs={"server_default": "[]"},
+    )
     languages: list[str] = _list()
     website: str | None = None
     source: str | None = None
@@ -634,5 +642,7 @@ class DataChange(SQLModel, table=True):
     changes: int = Field(default=0, sa_type=BigInteger, nullable=False)
     epoch: str = Field(default="", max_length=40)
     last_txid: int | None = Field(default=None, sa_type=BigInteger)
-    records: int = Field(default=0, sa_type=BigInteger, nullable=False)
+    records: int = Field(
+        default=0, sa_type=BigInteger, nullable=False, sa_column_kwargs={"server_default": "0"}
+    )
     records_txid: int | None = Field(default=None, sa_type=BigInteger)
