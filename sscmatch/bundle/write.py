@@ -127,7 +127,7 @@ class TableWriter:
         params = {k: v for k, v in values.items() if k != "id"}
         params["_key"] = values["id"]
         if self.tracked:
-            params.update(version=row["version"] + 1, updated_at=self.now, updated_by=self.user_id)
+            params.update(updated_at=self.now, updated_by=self.user_id)
         return params
 
     def _defaults(self, fields: list[str]) -> dict[str, Any]:
@@ -220,6 +220,11 @@ class TableWriter:
             return
         # One statement, many parameter sets; the SET clause is every key but the id.
         statement = self.sql.update().where(self.sql.c.id == bindparam("_key"))
+        if self.tracked:
+            # the row's version as it is when written, not as it was read: a person who saved
+            # the record in between made that one, and this change must come after it (409 for
+            # a form opened from their save), not beside it
+            statement = statement.values(version=self.sql.c.version + 1)
         for chunk in _chunks(params, WRITE_CHUNK):
             conn.execute(statement, list(chunk))
             self.step(len(chunk))

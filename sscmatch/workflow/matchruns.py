@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import distinct, func, or_
+from sqlalchemy import distinct, func, or_, update
 from sqlmodel import Session, col, select
 
 from sscmatch import relations
@@ -263,14 +263,23 @@ def store(
     assert run.id is not None
     needs = {p.need_id for p in proposals}
     if needs:
-        older = select(StoredProposal).where(
-            col(StoredProposal.need).in_(needs),
-            col(StoredProposal.status).in_(UNDECIDED),
-            StoredProposal.run_id != run.id,
+        # one conditional UPDATE, not a read and a write: a proposal decided by someone
+        # between the two stays decided (it failed the whole run), and the version of those
+        # superseded moves, so a decision opened on them is refused
+        session.execute(
+            update(StoredProposal)
+            .where(
+                col(StoredProposal.need).in_(needs),
+                col(StoredProposal.status).in_(UNDECIDED),
+                col(StoredProposal.run_id) != run.id,
+            )
+            .values(
+                status="superseded",
+                updated_at=utcnow(),
+                version=col(StoredProposal.version) + 1,
+            )
+            .execution_options(synchronize_session=False)
         )
-        for old in session.exec(older):
-            old.status = "superseded"
-            old.updated_at = utcnow()
     for p in proposals:
         session.add(
             StoredProposal(
