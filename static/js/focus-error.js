@@ -1,17 +1,27 @@
 // After a refused form, the focus goes to the first field in error (or, when no field is
 // marked, to the error message): a keyboard user otherwise starts again from the top of the
 // page, through the whole menu. A page that sets its own focus (autofocus) keeps it.
+// It runs once every deferred script has run (DOMContentLoaded comes after them): a page's own
+// script may replace a field by a box of its own (the theme picker hides its select behind a
+// search box), and the focus given before that was lost with the hidden field.
 (function () {
   "use strict";
-  if (document.querySelector("[autofocus]")) { return; }
-  var visible = function (el) { return el.offsetParent !== null || el.getClientRects().length > 0; };
-  var fields = document.querySelectorAll('main [aria-invalid="true"]');
-  for (var i = 0; i < fields.length; i++) {
-    if (visible(fields[i])) { fields[i].focus(); return; }
+  function focusError() {
+    if (document.querySelector("[autofocus]")) { return; }
+    var visible = function (el) { return el.offsetParent !== null || el.getClientRects().length > 0; };
+    var fields = document.querySelectorAll('main [aria-invalid="true"]');
+    for (var i = 0; i < fields.length; i++) {
+      if (visible(fields[i])) { fields[i].focus(); return; }
+    }
+    var message = document.querySelector("main .flash-error");
+    if (message) {
+      message.setAttribute("tabindex", "-1");
+      message.focus();
+    }
   }
-  var message = document.querySelector("main .flash-error");
-  if (message) {
-    message.setAttribute("tabindex", "-1");
-    message.focus();
+  if (document.readyState === "complete") {
+    focusError();
+  } else {
+    document.addEventListener("DOMContentLoaded", focusError);
   }
 })();
