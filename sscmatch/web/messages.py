@@ -20,7 +20,7 @@ from typing import Any
 from sscmatch import dates
 from sscmatch.web import filterwords
 from sscmatch.web.fieldnames import FIELD_LABELS
-from sscmatch.web.templating import STATUS_LABELS, period
+from sscmatch.web.templating import STATUS_LABELS, number, period
 from sscmatch.web.translate import gettext
 from sscmatch.workflow.base import N_
 from sscmatch.workflow.registry.records import SET_BY_THE_SERVICE
@@ -122,6 +122,9 @@ SHAPES = (
     N_("max_score must be a number between 0 and 1"),
     N_("min_score must not be above max_score"),
 )
+# The placeholders that hold a count or a bound (characters, items, a maximum), written the
+# reader's way ("au plus 20 000"); a value someone typed or a year stays as it was given.
+COUNTS = frozenset({"n", "limit", "got"})
 _PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 
 
@@ -171,6 +174,8 @@ def translated(text: str | None, *, on_its_own: bool = False) -> str:
                 values[name] = filterwords.filter_label(value)
             elif name in DATE_VALUES:
                 values[name] = period(value)
+            elif name in COUNTS and value.isascii() and value.isdigit():
+                values[name] = number(int(value), 0)  # "20 000" in French, as every figure
             elif value in STATUS_LABELS:
                 values[name] = str(STATUS_LABELS[value])
             else:
