@@ -27,18 +27,20 @@ from flask import (
 )
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 from itsdangerous import BadData, URLSafeTimedSerializer
-from sqlmodel import Session
+from sqlalchemy import event
+from sqlmodel import Session, col, select
 from wtforms import BooleanField, EmailField, PasswordField, SelectField
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from sscmatch.models import User
 from sscmatch.schemas import whole_number
 from sscmatch.vocab import INTERFACE_LANGUAGES
-from sscmatch.web.access import PUBLIC, SIGNED_IN, access
+from sscmatch.web.access import PUBLIC, SIGNED_IN, access, rule_for
 from sscmatch.web.db import get_session
+from sscmatch.web.errors import answer
 from sscmatch.web.i18n import language_choices
 from sscmatch.web.pageform import PageForm
-from sscmatch.web.sent_once import SentMeanwhile, aside, sent_meanwhile, sent_once
+from sscmatch.web.sent_once import SentMeanwhile, aside, is_aside, sent_meanwhile, sent_once
 from sscmatch.web.translate import gettext as _
 from sscmatch.web.translate import lazy_gettext as _l
 from sscmatch.web.translate import ngettext
@@ -48,6 +50,7 @@ from sscmatch.workflow.accounts import (
     WrongCredentials,
     admit,
     check,
+    hash_token,
     housekeeping,
     issue_api_token,
     may_sign_in,
@@ -60,6 +63,7 @@ from sscmatch.workflow.base import N_
 from sscmatch.workflow.reminders import catalogue
 from sscmatch.workflow.throttle import email_digest
 from sscmatch.workflow.users import (
+    ACCESS_CHANGED,
     BROWSER_LANGUAGE,
     MIN_PASSWORD_LENGTH,
     end_sessions,
@@ -121,6 +125,7 @@ def _load_user(user_id: str) -> CurrentUser | None:
         return None
     if session.get(AUTH_VERSION) != user.auth_version:
         return None  # signed out, new password, new role…: this session (or a copy) has ended
+    _hold_access(user, None)
     return CurrentUser.of(user)
 
 
@@ -134,7 +139,89 @@ def _load_user_from_token(req: Any) -> CurrentUser | None:
     if scheme.lower() != "bearer" or not token or not req.path.startswith("/api/"):
         return None
     user = user_for_token(get_session(), token[0].strip(), _demo_mode())
-    return CurrentUser.of(user) if user is not None else None
+    if user is None:
+        return None
+    _hold_access(user, hash_token(token[0].strip()))
+    return CurrentUser.of(user)
+
+
+# ----- access that ends while a request is carried out ------------------------------------------
+
+
+class AccessEnded(Exception):
+    """The session or API token that let the request in ended before its change was committed."""
+
+
+@dataclass
+class _LetIn:
+    """Checks again, in the transaction that commits the request's change, that the session or
+    API token that let it in still holds (:func:`_hold_access`). The account's row is read
+    ``FOR SHARE`` (PostgreSQL; on SQLite the writing transaction holds the database's write
+    lock), so a sign-out, new password, new role or deactivation committing at that moment waits
+    for this commit, and one committed since the request began is seen: a change let in before
+    an admin's "deactivate" was otherwise committed after it had answered. A transaction that
+    ended or replaced the account's access itself (a sign-out, a new password) is not refused
+    for it. Once a commit has written the request's change, the rest is bookkeeping (where a
+    form sent once led) and is not checked, nor are the sign-in throttle's counters."""
+
+    user_id: int
+    auth_version: int | None  # the browser session's; None for an API token
+    token_hash: str | None  # the API token's; None for a browser session
+    demo_mode: bool
+    wrote: bool = False
+    done: bool = False
+
+    def install(self, db: Session) -> None:
+        for name in ("before_commit", "after_flush", "after_commit", "after_rollback"):
+            event.listen(db, name, getattr(self, name))
+
+    def before_commit(self, db: Session) -> None:
+        if self.done or is_aside() or self.user_id in db.info.get(ACCESS_CHANGED, ()):
+            return  # the change made, the sign-in throttle's counters, or its own sign-out
+        db.flush()  # the change first: on SQLite its write lock, then the look
+        query = select(User).where(col(User.id) == self.user_id).with_for_update(read=True)
+        user = db.exec(query.execution_options(populate_existing=True)).first()
+        if user is None or not may_sign_in(user, self.demo_mode):
+            raise AccessEnded
+        if self.token_hash is None and user.auth_version != self.auth_version:
+            raise AccessEnded
+        if self.token_hash is not None and user.api_token_hash != self.token_hash:
+            raise AccessEnded
+
+    def after_flush(self, _db: Session, _context: Any) -> None:
+        self.wrote = True
+
+    def after_commit(self, db: Session) -> None:
+        db.info.pop(ACCESS_CHANGED, None)
+        self.done = self.done or (self.wrote and not is_aside())
+        self.wrote = False
+
+    def after_rollback(self, db: Session) -> None:
+        db.info.pop(ACCESS_CHANGED, None)
+        self.wrote = False
+
+
+def _hold_access(user: User, token_hash: str | None) -> None:
+    """Check again when the request commits that ``user``'s session (or API token) still holds;
+    signing in and out, public, need nothing held."""
+    if user.id is None or PUBLIC in (rule_for(request.endpoint) or ()):
+        return
+    held = None if token_hash is not None else user.auth_version
+    _LetIn(user.id, held, token_hash, _demo_mode()).install(get_session())
+
+
+@bp.app_errorhandler(AccessEnded)
+def _access_ended(_exc: AccessEnded) -> Any:
+    get_session().rollback()
+    return answer(
+        401,
+        "unauthorized",
+        _(
+            "Your session or API token ended while this request was carried out (signed out "
+            "elsewhere, a new password, role or token, or the account deactivated): nothing "
+            "of it was saved."
+        ),
+    )
 
 
 class LoginForm(PageForm):

@@ -152,6 +152,7 @@ class _Claim:
 
 
 _CLAIM = "sent_once_claim"
+_ASIDE = "sent_once_aside"
 
 
 @contextmanager
@@ -160,16 +161,25 @@ def aside() -> Iterator[None]:
     throttle's counters, written before the password is checked and after
     (:func:`sscmatch.web.auth.verify_sign_in`). The key is claimed with the change itself, so a
     form refused after them (a wrong current password) is no sending made, and a second
-    sending at the same moment has its own counters settled before it meets the first's key."""
+    sending at the same moment has its own counters settled before it meets the first's key.
+    Nor are they checked against a session ended meanwhile (:func:`is_aside`): a failed
+    password counts, whoever signed out."""
     claim = g.get(_CLAIM)
-    if claim is None:
-        yield
-        return
-    claim.aside += 1
+    depth = g.get(_ASIDE, 0)
+    setattr(g, _ASIDE, depth + 1)
+    if claim is not None:
+        claim.aside += 1
     try:
         yield
     finally:
-        claim.aside -= 1
+        setattr(g, _ASIDE, depth)
+        if claim is not None:
+            claim.aside -= 1
+
+
+def is_aside() -> bool:
+    """Whether the commits made now are bookkeeping (inside :func:`aside`)."""
+    return bool(g.get(_ASIDE, 0))
 
 
 class SentMeanwhile(Exception):

@@ -34,7 +34,7 @@ from sscmatch.workflow.audit import record_event
 from sscmatch.workflow.base import N_, DomainError
 from sscmatch.workflow.proposals import notes
 from sscmatch.workflow.throttle import ACCOUNT, CLIENT, DEVICE
-from sscmatch.workflow.users import check_password
+from sscmatch.workflow.users import access_changed, check_password
 
 
 class SignInError(DomainError):
@@ -183,6 +183,8 @@ def issue_api_token(session: Session, user: User) -> str:
     token = "ssc_" + secrets.token_urlsafe(32)
     user.api_token_hash = hash_token(token)
     session.add(user)
+    if user.id is not None:
+        access_changed(session, user.id)
     return token
 
 

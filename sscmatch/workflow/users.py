@@ -181,6 +181,18 @@ def check_password(password_hash: str | None, password: str) -> bool:
     return check_password_hash(password_hash, password)
 
 
+ACCESS_CHANGED = "sscmatch.access_changed"
+"""``session.info`` key: the ids of the accounts whose sessions or API token the session's
+transaction ends or replaces itself (a sign-out, a new password, a new token). A request checks
+before it commits that the session or token that let it in still holds
+(:mod:`sscmatch.web.auth`), except when it made the change itself: a sign-out must commit."""
+
+
+def access_changed(session: Session, user_id: int) -> None:
+    """Note that this transaction ends or replaces ``user_id``'s sessions or API token."""
+    session.info.setdefault(ACCESS_CHANGED, set()).add(user_id)
+
+
 def end_sessions(session: Session, user_id: int, *, revoke_token: bool = False) -> int:
     """End every session of the account (each carries the ``auth_version`` it signed in with,
     checked at every request) and, with ``revoke_token``, its API token. Returns the new
@@ -192,6 +204,7 @@ def end_sessions(session: Session, user_id: int, *, revoke_token: bool = False) 
     statement = (
         update(User).where(col(User.id) == user_id).values(values).returning(col(User.auth_version))
     )
+    access_changed(session, user_id)
     return int(session.execute(statement).scalar_one())
 
 

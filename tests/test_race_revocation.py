@@ -1,0 +1,197 @@
+"""A request let in before its account's access ended, and committing after: nothing of it is
+saved, on SQLite and PostgreSQL, for every way access ends and both ways in (a browser's
+session, an API token).
+
+Access is checked when a request begins; the change it makes is committed later. A write that
+was let in by a session or token ended meanwhile (signed out on another device, a new password,
+an admin's reset, a new role or country, deactivation, a new API token) was committed all the
+same: a deactivated focal point's need appeared after the admin's "deactivate" had answered.
+Each request here is held at its first write (:class:`HoldRequest`) until the account's access
+has been ended and committed on another connection; then it goes on. Whether that way of ending
+ended this credential is asked of the service itself (a fresh request with the same cookie or
+token): if it did, the held request is answered 401 and its need was not made; if not (a sign-out
+leaves API tokens; a new token leaves the browser's session), the need is made.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, func, select
+
+from sscmatch.db import VersionedSession
+from sscmatch.models import Need, User
+from sscmatch.workflow import admin
+from sscmatch.workflow.accounts import issue_api_token
+from sscmatch.workflow.users import create_user, end_sessions, set_password
+from tests.conftest import PASSWORD
+
+NEW_PASSWORD = "a-brand-new-password"
+WRITES = ("INSERT ", "UPDATE ", "DELETE ")
+
+
+def _profile(s: Session, admin_id: int, user: User, **change: Any) -> None:
+    assert user.id is not None
+    values: dict[str, Any] = {
+        "name": user.name,
+        "role": user.role,
+        "country": user.country,
+        "constituency": user.constituency,
+        "language": user.language,
+        "active": user.active,
+    }
+    values.update(change)
+    admin.update_user(s, admin_id, user.id, version=user.version, **values)
+
+
+ENDINGS: dict[str, Callable[[Session, int, User], Any]] = {
+    "signed out on another device": lambda s, _a, u: end_sessions(s, u.id or 0),
+    "password changed by its owner": lambda s, _a, u: set_password(s, u, NEW_PASSWORD),
+    "password reset by an admin": lambda s, a, u: admin.reset_password(
+        s, a, u.id or 0, NEW_PASSWORD
+    ),
+    "another role": lambda s, a, u: _profile(
+        s, a, u, role="analyst", country=None, constituency=None
+    ),
+    "another country": lambda s, a, u: _profile(s, a, u, country="BRA"),
+    "deactivated": lambda s, a, u: _profile(s, a, u, active=False),
+    "a new API token": lambda s, _a, u: issue_api_token(s, u),
+}
+"""Every way an account's access ends (the workflow functions the pages call), given the admin's
+id and the account."""
+
+
+class HoldRequest:
+    """Holds the request's thread at its first write until the account's access has ended."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.thread: threading.Thread | None = None
+        self.at_write = threading.Event()
+        self.ended = threading.Event()
+
+    def __call__(self, _conn: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
+        if threading.current_thread() is not self.thread or self.at_write.is_set():
+            return
+        if statement.lstrip().upper().startswith(WRITES):
+            self.at_write.set()
+            assert self.ended.wait(30), "the account's access was not ended"
+
+    @contextmanager
+    def installed(self) -> Iterator[HoldRequest]:
+        event.listen(self.engine, "before_cursor_execute", self)
+        try:
+            yield self
+        finally:
+            event.remove(self.engine, "before_cursor_execute", self)
+
+
+class Way:
+    """A way in: a signed-in browser or an API token, of one account."""
+
+    def __init__(self, app: Flask, email: str, kind: str) -> None:
+        self.kind = kind
+        self.client = app.test_client()
+        self.headers: dict[str, str] = {}
+        if kind == "session":
+            answer = self.client.post("/login", data={"email": email, "password": PASSWORD})
+            assert answer.status_code == 302
+        else:
+            with VersionedSession(app.extensions["sscmatch.engine"]) as s:
+                user = s.exec(select(User).where(User.email == email)).one()
+                token = issue_api_token(s, user)
+                s.commit()
+            self.headers = {"Authorization": f"Bearer {token}"}
+
+    def write(self, title: str) -> Any:
+        if self.kind == "session":
+            data = {"title": title, "themes": "labour-inspection", "priority": "high"}
+            return self.client.post("/needs/new", data=data)
+        body = {"country": "GTM", "title": title, "themes": ["labour-inspection"]}
+        return self.client.post("/api/v1/needs", json=body, headers=self.headers)
+
+    def still_in(self) -> bool:
+        if self.kind == "session":
+            return bool(self.client.get("/needs/new").status_code == 200)
+        return bool(self.client.get("/api/v1/needs", headers=self.headers).status_code == 200)
+
+
+def _needs_titled(engine: Engine, title: str) -> int:
+    with Session(engine) as s:
+        return int(s.exec(select(func.count()).where(col(Need.title) == title)).one())
+
+
+def _race(engine: Engine, way: Way, title: str, end: Callable[[Session], Any]) -> Any:
+    """``way`` sends a need titled ``title``, held at its first write while ``end`` ends the
+    account's access on another connection and commits; returns the request's answer."""
+    hold = HoldRequest(engine)
+    answers: list[Any] = []
+    errors: list[BaseException] = []
+
+    def send() -> None:
+        try:
+            answers.append(way.write(title))
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            hold.at_write.set()
+
+    def end_access() -> None:
+        try:
+            assert hold.at_write.wait(30), "the request never wrote"
+            with VersionedSession(engine, expire_on_commit=False) as s:
+                end(s)
+                s.commit()
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            hold.ended.set()
+
+    with hold.installed():
+        sender = threading.Thread(target=send)
+        hold.thread = sender
+        ender = threading.Thread(target=end_access)
+        sender.start()
+        ender.start()
+        sender.join(60)
+        ender.join(60)
+    assert errors == [] and answers, errors
+    return answers[0]
+
+
+@pytest.mark.parametrize("kind", ["session", "token"])
+def test_a_write_let_in_before_its_access_ended_is_not_saved_after(
+    app: Flask, users: dict[str, int], kind: str
+) -> None:
+    engine: Engine = app.extensions["sscmatch.engine"]
+    refused = []
+    for number, (ending, end) in enumerate(ENDINGS.items()):
+        email = f"fp{number}@test.org"
+        with VersionedSession(engine, expire_on_commit=False) as s:
+            create_user(s, email, PASSWORD, "focal_point", country="GTM", constituency="government")
+            s.commit()
+        way = Way(app, email, kind)
+        title = f"Need sent while {ending}"
+
+        def ended(s: Session, email: str = email, end: Callable[..., Any] = end) -> None:
+            end(s, users["admin"], s.exec(select(User).where(User.email == email)).one())
+
+        answer = _race(engine, way, title, ended)
+        made = _needs_titled(engine, title)
+        if way.still_in():
+            assert made == 1 and answer.status_code in (201, 302), (ending, answer)
+        else:
+            refused.append(ending)
+            assert (made, answer.status_code) == (0, 401), (
+                f"{kind}, {ending}: the request let in before it was answered "
+                f"{answer.status_code} and made {made} need(s) after the access ended"
+            )
+    # the walk saw both outcomes: a way of ending that leaves this credential, and those that end it
+    assert 0 < len(refused) < len(ENDINGS), refused
