@@ -5,7 +5,9 @@ values) and a tuple of its values in their natural order (what forms, filters an
 iterate over). Everything else takes them from here: :mod:`sscmatch.schemas`, the lifecycles of
 :mod:`sscmatch.workflow`, the forms and the labels of :mod:`sscmatch.web` (which translate each
 value; ``tests/test_enums.py`` fails when a value has no label or a label no value). The tables
-keep them as text (``status: str``), so adding a value needs no migration.
+keep them as text (``status: str``) that the database checks against these values (a check
+constraint per column, :func:`sscmatch.schema.restrictions`), so adding a value needs a
+migration that changes its constraint (``tests/test_schema_restricted.py`` fails until then).
 """
 
 from __future__ import annotations

@@ -17,11 +17,22 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from sqlalchemy import BigInteger, ColumnElement, Index, UniqueConstraint, case, false
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    ColumnElement,
+    Index,
+    UniqueConstraint,
+    case,
+    false,
+)
 from sqlalchemy.orm import declared_attr
 from sqlmodel import Field, SQLModel
 
-from sscmatch import relations  # noqa: F401  (its association tables are tables of this schema)
+from sscmatch import (
+    relations,  # noqa: F401  (its association tables are tables of this schema)
+    schema,
+)
 from sscmatch.columns import JSONDict, JSONList
 from sscmatch.dates import PRECISION_RANK, PartialDate
 
@@ -646,3 +657,9 @@ class DataChange(SQLModel, table=True):
         default=0, sa_type=BigInteger, nullable=False, sa_column_kwargs={"server_default": "0"}
     )
     records_txid: int | None = Field(default=None, sa_type=BigInteger)
+
+
+# The values the database refuses as well (migration 0025): :func:`sscmatch.schema.restrictions`.
+for _table in SQLModel.metadata.sorted_tables:
+    for _name, _rule in schema.restrictions(_table).items():
+        _table.append_constraint(CheckConstraint(_rule, name=_name))
