@@ -400,10 +400,70 @@ def _checks_database(command: click.Command) -> click.Command:
     return command
 
 
-def register(app: Flask) -> None:
+class _Storable(click.ParamType[Any]):
+    """Mixed into a parameter's own type (:func:`_storable`): text that cannot be used is
+    refused before the type reads it: a NUL character (PostgreSQL stores none, and no file
+    name holds one) and, in text that is not a file name, bytes of the terminal that are not
+    UTF-8 (Python keeps them as lone surrogates, which no database driver encodes). Refused
+    as click refuses any bad value: naming the parameter, exit 2, before the command runs."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, str) and "\x00" in value:
+            self.fail(
+                f"{value!r} contains a NUL character (\\x00), which cannot be stored; remove it",
+                param,
+                ctx,
+            )
+        if isinstance(value, str) and not isinstance(self, click.Path):
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                self.fail(
+                    f"{value!r} is not valid UTF-8 text (check the terminal's encoding)", param, ctx
+                )
+        return super().convert(value, param, ctx)
+
+
+@functools.cache
+def _storable(kind: type[click.ParamType[Any]]) -> type[click.ParamType[Any]]:
+    """``kind`` refusing unusable text first: a subclass, so that click still sees an
+    ``IntRange`` (whose range the help shows), a ``Choice`` or a ``Path``."""
+    return type(f"Storable{kind.__name__}", (_Storable, kind), {})
+
+
+def _answers_plainly(command: click.Command) -> click.Command:
+    """Makes ``command`` answer what the person gave it, or what the file system refused,
+    with one line instead of a traceback: an argument holding text that cannot be stored is
+    refused before anything runs (:class:`_Storable`), and a file or folder that cannot be
+    read or written (a folder where a file is expected, a file under a file, no permission,
+    a full disk) is named with the system's reason (exit 1). Idempotent: every app registers
+    the same command objects."""
+    for param in command.params:
+        if not getattr(param, "is_flag", False) and not isinstance(param.type, _Storable):
+            param.type.__class__ = _storable(type(param.type))
+    inner = command.callback
+    if inner is None or getattr(inner, "answers_plainly", False):
+        return command
+
+    @functools.wraps(inner)
+    def answered(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return inner(*args, **kwargs)
+        except OSError as exc:
+            reason = exc.strerror or str(exc)
+            where = exc.filename
+            raise click.ClickException(f"{where}: {reason}" if where else reason) from None
+
+    answered.answers_plainly = True  # type: ignore[attr-defined]
+    command.callback = answered
+    return command
+
+
+def commands() -> list[click.Command]:
+    """Every command of ``sscmatch`` but Flask's own (``run``, ``routes``, ``shell``)."""
     from sscmatch.commands import all_commands
 
-    for command in (
+    return [
         init_db_command,
         import_command,
         export_command,
@@ -411,8 +471,12 @@ def register(app: Flask) -> None:
         demo_users_command,
         match_command,
         *all_commands(),
-    ):
-        app.cli.add_command(_checks_database(command))
+    ]
+
+
+def register(app: Flask) -> None:
+    for command in commands():
+        app.cli.add_command(_answers_plainly(_checks_database(command)))
 
 
 cli = FlaskGroup(

@@ -1,0 +1,134 @@
+"""Every command of ``sscmatch``, given hostile arguments, answers in one line and writes nothing.
+
+An outsider's walk: each command that ``sscmatch.cli.register`` adds, each of its parameters
+that takes a value, given text that cannot be stored (a NUL character; bytes of the terminal
+that are not UTF-8, which Python holds as lone surrogates) or, for a file or folder it reads or
+writes, a place the file system refuses (a folder where a file is expected, a file where a
+folder is expected, a file under a file). The answer is a message and a non-zero exit, never a
+traceback (on PostgreSQL a NUL reached the driver: ``create-user``, ``match --need``); text that
+cannot be stored is refused naming the parameter; the database holds the same rows after.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import click
+import pytest
+from flask import Flask
+from sqlalchemy import func, select
+from sqlmodel import SQLModel
+
+from sscmatch.cli import commands
+
+COMMANDS = commands()
+UNSTORABLE = {"nul": "a\x00b", "not-utf8": "a\udcffb"}
+"""Text no database stores: a NUL, and a byte of the terminal that is not UTF-8."""
+
+BENIGN = {"email": "hostile@test.org", "password": "long-enough-password", "role": "admin"}
+"""A value that lets the command go on past its other required parameters."""
+
+
+def _places(root: Path) -> dict[str, Path]:
+    """Places the file system refuses to read or write, all inside ``root`` (a test never
+    names a system path: the suite may run as root)."""
+    (root / "a-file").write_text("not a folder\n")
+    (root / "a-folder.json").mkdir()
+    return {
+        "folder-as-file": root / "a-folder.json",
+        "file-as-folder": root / "a-file",
+        "under-a-file": root / "a-file" / "x.json",
+    }
+
+
+def _value_params(command: click.Command) -> list[click.Parameter]:
+    return [
+        p
+        for p in command.params
+        if p.name and not getattr(p, "is_flag", False) and not getattr(p, "hidden", False)
+    ]
+
+
+def _flag(param: click.Parameter) -> str | None:
+    return param.opts[0] if isinstance(param, click.Option) else None
+
+
+def _args(command: click.Command, hostile: click.Parameter, value: str, root: Path) -> list[str]:
+    """The command line: ``value`` for ``hostile``, a benign value for every other required
+    parameter, ``--once`` for the worker (else it serves for ever)."""
+    args: list[str] = [command.name or ""]
+    for param in _value_params(command):
+        given = value if param is hostile else None
+        if given is None and param.required:
+            choices = getattr(param.type, "choices", None)
+            name = param.name or ""
+            given = BENIGN.get(name) or (str(choices[0]) if choices else str(root / "benign"))
+        if given is None:
+            continue
+        flag = _flag(param)
+        args += [flag, given] if flag else [given]
+    if command.name == "worker":
+        args.append("--once")
+    return args
+
+
+def _cases() -> Iterator[tuple[str, str, str]]:
+    for command in COMMANDS:
+        for param in _value_params(command):
+            # a file name may hold any bytes but NUL (not UTF-8 names a file like another)
+            path = isinstance(param.type, click.Path)
+            for kind in ("nul",) if path else UNSTORABLE:
+                yield command.name or "", param.name or "", kind
+            if path:
+                for kind in ("folder-as-file", "file-as-folder", "under-a-file"):
+                    yield command.name or "", param.name or "", kind
+
+
+def _rows(app: Flask) -> dict[str, int]:
+    engine = app.extensions["sscmatch.engine"]
+    with engine.connect() as connection:
+        return {
+            t.name: connection.execute(select(func.count()).select_from(t)).scalar_one()
+            for t in SQLModel.metadata.sorted_tables
+        }
+
+
+def test_the_walk_holds_every_command_and_some_of_each_kind() -> None:
+    cases = list(_cases())
+    assert {c for c, _, _ in cases} >= {c.name for c in COMMANDS if _value_params(c)}
+    assert {k for _, _, k in cases} == {
+        *UNSTORABLE,
+        "folder-as-file",
+        "file-as-folder",
+        "under-a-file",
+    }
+
+
+@pytest.mark.parametrize("kind", [*UNSTORABLE, "places"])
+def test_every_command_answers_hostile_arguments_in_one_line(
+    app: Flask, runner: Any, tmp_path: Path, kind: str
+) -> None:
+    places = _places(tmp_path)
+    failures = []
+    for name, param_name, case in _cases():
+        if (case in UNSTORABLE) != (kind != "places") or (kind in UNSTORABLE and case != kind):
+            continue
+        command = next(c for c in COMMANDS if c.name == name)
+        param = next(p for p in command.params if p.name == param_name)
+        value = UNSTORABLE.get(case) or str(places[case])
+        args = _args(command, param, value, tmp_path)
+        before = _rows(app)
+        result = runner.invoke(args=args, input="long-enough-password\n" * 2)
+        said = f"{args!r} -> {result.exit_code}: {result.output.strip()[-300:]!r}"
+        named = _flag(param) or param.human_readable_name
+        if result.exception is not None and not isinstance(result.exception, SystemExit):
+            failures.append(f"{said} raised {type(result.exception).__name__}")
+        elif "Traceback" in result.output:
+            failures.append(f"{said} printed a traceback")
+        elif case in UNSTORABLE and (result.exit_code != 2 or named not in result.output):
+            failures.append(f"{said}: not refused naming {named}")
+        elif case in UNSTORABLE and _rows(app) != before:
+            failures.append(f"{said}: rows changed")
+    assert not failures, "\n".join(failures)
