@@ -463,19 +463,20 @@ def country_exchanges(
 
 
 def country_partners(session: Session, code: str) -> tuple[Counter[str], Counter[str]]:
-    """The countries ``code`` shared exchanges with, and the partners (institutions or names)
-    of its exchanges, each with its number of exchanges."""
+    """The countries ``code`` is linked with in the network, each with the exchanges behind
+    those links, and the partners (institutions or names) of its exchanges, each with its
+    number of exchanges. Partner countries are the network's (:func:`_links`): two providers
+    of one exchange without participants gave together but have no link, so they are not each
+    other's partner here either (the profile's count and list must agree with its row in the
+    network and its exports)."""
     conn = session.connection()
     ec = exchange_country.c
     mine = select(ec.exchange).where(ec.country == code)
-    other = exchange_country.alias("other")
-    countries: Counter[str] = Counter()
-    for partner, n in conn.execute(
-        select(other.c.country, func.count(func.distinct(other.c.exchange)))
-        .where(other.c.exchange.in_(mine), other.c.country != code)
-        .group_by(other.c.country)
-    ):
-        countries[partner] = int(n)
+    together: dict[str, set[str]] = defaultdict(set)
+    for a, b, _kind, exchange in conn.execute(_links(mine, with_exchange=True)):
+        if code in (a, b):
+            together[b if a == code else a].add(exchange)
+    countries: Counter[str] = Counter({other: len(ids) for other, ids in together.items()})
     bodies: Counter[str] = Counter()
     for body, n in conn.execute(
         select(exchange_partner.c.partner, func.count())
