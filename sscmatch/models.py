@@ -404,8 +404,10 @@ class Notice(SQLModel, table=True):
 class Veto(SQLModel, table=True):
     """A provider → recipient pair the secretariat excluded from future matching."""
 
+    # One veto per pair (migration 0026): lifting it (deleting the row) frees the pair.
+    __table_args__ = (Index("ix_veto_pair", "provider", "recipient", unique=True),)
     id: int | None = Field(default=None, primary_key=True)
-    provider: str = Field(foreign_key="country.code", index=True)
+    provider: str = Field(foreign_key="country.code")
     recipient: str = Field(foreign_key="country.code", index=True)
     reason: str
     created_by: int | None = Field(default=None, foreign_key="user.id", index=True)

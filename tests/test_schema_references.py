@@ -5,8 +5,11 @@ index range instead of the whole child table (PostgreSQL indexes the referenced 
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import inspect
 
+from sscmatch import relations
 from sscmatch.db import make_engine
 
 
@@ -30,3 +33,56 @@ def _unindexed_references(database_url: str) -> list[str]:
 
 def test_every_foreign_key_leads_an_index(database_url: str) -> None:
     assert _unindexed_references(database_url) == []
+
+
+# Tables with two or more references to records that are records of their own, not links: the
+# same pair may stand in many of them.
+NOT_LINKS = {
+    "capacity": "a country's or a body's offers: many per country and institution",
+    "need": "a country's or a body's requests: many per country and institution",
+    "proposal": "a run's suggestion with its own review; a later run suggests the pair again",
+    "review": "each decision on a proposal is kept, reverts included",
+    "study_tour": "a pair of countries may plan several tours from one proposal's need",
+    "commitment": "an exchange or tour leaves many commitments of one owner",
+}
+
+
+def _links_kept_twice(database_url: str) -> tuple[list[str], set[str]]:
+    """The link tables (the association tables, and every table of two or more references to
+    records, who wrote it aside) with no primary key or unique key within the link's columns,
+    and the tables of two or more references found."""
+    engine = make_engine(database_url)
+    try:
+        found = inspect(engine)
+        associations = {t.name for t in relations.TABLES}
+        twice, referring = [], set()
+        for table in found.get_table_names():
+            references = [
+                column
+                for fk in found.get_foreign_keys(table)
+                if fk["referred_table"] != "user"
+                for column in fk["constrained_columns"]
+            ]
+            if len(references) >= 2:
+                referring.add(table)
+            if table not in associations and (len(references) < 2 or table in NOT_LINKS):
+                continue
+            link = set(references)
+            if table in associations:  # the record, its role and the value: all but position
+                link = {c["name"] for c in found.get_columns(table)} - {"position"}
+            keys: list[list[Any]] = [found.get_pk_constraint(table)["constrained_columns"]]
+            keys += [u["column_names"] for u in found.get_unique_constraints(table)]
+            keys += [i["column_names"] for i in found.get_indexes(table) if i["unique"]]
+            if not any(key and set(key) <= link for key in keys):
+                twice.append(f"{table} ({', '.join(sorted(link))})")
+        return sorted(twice), referring
+    finally:
+        engine.dispose()
+
+
+def test_every_link_is_kept_once(database_url: str) -> None:
+    """The same link twice (a veto of one pair, a theme of one need) is refused: a second veto
+    of a pair left the pair vetoed after one was lifted."""
+    twice, referring = _links_kept_twice(database_url)
+    assert set(NOT_LINKS) <= referring  # no reason kept for a table that is gone
+    assert twice == []
