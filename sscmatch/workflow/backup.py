@@ -16,6 +16,7 @@ from typing import Any
 from alembic.migration import MigrationContext
 from sqlalchemy import Date, DateTime, Integer, func, insert, select, text
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import SQLModel
 
 import sscmatch.models  # noqa: F401  (registers every table)
@@ -72,15 +73,29 @@ def write_backup(connection: Connection, path: Path) -> dict[str, int]:
     return {name: len(rows) for name, rows in document["tables"].items()}
 
 
-def _typed(table: Any, row: dict[str, Any]) -> dict[str, Any]:
+def _typed(table: Any, number: int, row: Any) -> dict[str, Any]:
+    """Row ``number`` (from 1) of ``table`` as the database takes it, or why it cannot be: a
+    backup's row holds every column of its table (the revision is the same), each date and
+    time as ISO text."""
+    where = f"table {table.name}, row {number}"
+    if not isinstance(row, dict):
+        raise BackupError(f"{where}: expected an object of column values")
+    unknown = sorted(k for k in row if k not in table.c)
+    if unknown:
+        raise BackupError(f"{where}: the table has no column {unknown[0]!r}")
+    missing = [c.name for c in table.columns if c.name not in row]
+    if missing:
+        raise BackupError(f"{where}: missing column(s) {', '.join(missing)}")
     out = {}
     for key, value in row.items():
-        if key not in table.c:
-            raise BackupError(f"table {table.name} has no column {key!r}")
-        if value is not None and _is_datetime(table.c[key].type):
-            value = datetime.fromisoformat(value)
-        elif value is not None and isinstance(table.c[key].type, Date):
-            value = date.fromisoformat(value)
+        kind = table.c[key].type
+        try:
+            if value is not None and _is_datetime(kind):
+                value = datetime.fromisoformat(value)
+            elif value is not None and isinstance(kind, Date):
+                value = date.fromisoformat(value)
+        except (TypeError, ValueError):
+            raise BackupError(f"{where}: {key} {value!r} is not an ISO date or time") from None
         out[key] = value
     return out
 
@@ -94,8 +109,10 @@ def restore_backup(connection: Connection, path: Path) -> dict[str, int]:
     """Restore ``path`` into the (empty) database behind ``connection``; the caller commits."""
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (OSError, ValueError) as exc:  # undecodable, not JSON, a number of 4,300+ digits
         raise BackupError(f"{path}: not a readable backup ({exc})") from None
+    except RecursionError:
+        raise BackupError(f"{path}: not a readable backup (nested too deeply)") from None
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         raise BackupError(f"{path}: not an sscmatch backup (expected format {FORMAT!r})")
     current = MigrationContext.configure(connection).get_current_revision()
@@ -107,6 +124,12 @@ def restore_backup(connection: Connection, path: Path) -> dict[str, int]:
     tables = document.get("tables")
     if not isinstance(tables, dict):
         raise BackupError(f"{path}: the backup has no tables")
+    known = {t.name for t in _tables()}
+    for name, rows in tables.items():
+        if name not in known:
+            raise BackupError(f"{path}: {name!r} is not a table of this schema")
+        if not isinstance(rows, list):
+            raise BackupError(f"{path}: table {name}: expected a list of rows")
     for table in _tables():
         if (
             table.name != "country"
@@ -122,7 +145,13 @@ def restore_backup(connection: Connection, path: Path) -> dict[str, int]:
         if table.name == "country":
             connection.execute(table.delete())  # the backup's countries replace the vocabulary's
         if rows:
-            connection.execute(insert(table), [_typed(table, r) for r in rows])
+            typed = [_typed(table, number, r) for number, r in enumerate(rows, 1)]
+            try:
+                connection.execute(insert(table), typed)
+            except (SQLAlchemyError, TypeError, ValueError) as exc:
+                cause = getattr(exc, "orig", None) or exc  # the driver's words
+                reason = str(cause).strip().splitlines()[0] if str(cause).strip() else repr(cause)
+                raise BackupError(f"table {table.name}: rows cannot be stored ({reason})") from None
         counts[table.name] = len(rows)
     if connection.dialect.name == "postgresql":
         for table in _tables():
