@@ -99,6 +99,8 @@
         li.appendChild(chip);
         chips.appendChild(li);
       }
+      // the choice changed: what listens to the form hears it (form-draft.js keeps it)
+      select.dispatchEvent(new Event("change", { bubbles: true }));
     }
 
     function close() {
@@ -200,6 +202,8 @@
       }
     });
     renderChips();
+    // Back to the page: the browser puts the form's choices back after this has drawn them
+    window.addEventListener("pageshow", renderChips);
   }
 
   function init() {
