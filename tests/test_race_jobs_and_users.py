@@ -9,8 +9,8 @@ what the person decided stands where the job only meant to change undecided rows
 still ends done (a person's edit is no reason to throw away a match run or an import).
 
 The race is not left to luck: the job thread is held at its first write of the table
-(:class:`HoldJob`), having read and computed everything, until the user thread has committed
-its edit.
+(:func:`tests.test_race_hold.race`), having read and computed everything, until the user thread
+has committed its edit.
 
 Every kind of job is walked: those that write rows people edit each have a scenario below;
 the others are declared with what they write (a new kind fails the walk until it is one or the
@@ -20,16 +20,13 @@ other).
 from __future__ import annotations
 
 import json
-import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
@@ -41,6 +38,7 @@ from sscmatch.vocab import load_vocabulary
 from sscmatch.web.matching import queue_run
 from sscmatch.workflow import jobs as queue
 from sscmatch.workflow import matchruns
+from tests.test_race_hold import race
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -49,35 +47,6 @@ NO_EDITED_ROWS = {
     "reminders": "writes reminder rows (one per digest sent); nobody edits those",
 }
 """Kinds of job that write no row people edit, with what they write."""
-
-
-class HoldJob:
-    """Holds the job's thread at its first write of ``table`` (its final transaction, after
-    it has read and computed everything) until the person's edit is committed."""
-
-    def __init__(self, engine: Engine, table: str) -> None:
-        self.engine = engine
-        self.writes = (f"UPDATE {table} ", f"INSERT INTO {table} ", f"DELETE FROM {table} ")
-        self.job_thread: threading.Thread | None = None
-        self.held = False
-        self.at_write = threading.Event()
-        self.user_done = threading.Event()
-
-    def __call__(self, _conn: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
-        if threading.current_thread() is not self.job_thread or self.at_write.is_set():
-            return
-        if " ".join(statement.split()).startswith(self.writes):
-            self.held = True
-            self.at_write.set()
-            assert self.user_done.wait(30), "the person's edit did not come"
-
-    @contextmanager
-    def installed(self) -> Iterator[HoldJob]:
-        event.listen(self.engine, "before_cursor_execute", self)
-        try:
-            yield self
-        finally:
-            event.remove(self.engine, "before_cursor_execute", self)
 
 
 @dataclass(frozen=True)
@@ -216,39 +185,19 @@ def test_a_persons_edit_between_a_jobs_read_and_write_is_not_lost(
 ) -> None:
     engine: Engine = app.extensions["sscmatch.engine"]
     job = scenario.prepare(app, session, tmp_path)
-    hold = HoldJob(engine, scenario.table)
+    writes = tuple(f"{verb} {scenario.table} " for verb in ("UPDATE", "INSERT INTO", "DELETE FROM"))
     edited: list[Any] = []
-    failures: list[BaseException] = []
 
     def work() -> None:
-        try:
-            with app.app_context():
-                jobs.execute(app, job, "racer:1")
-        except BaseException as exc:  # the assertion below names it
-            failures.append(exc)
-        finally:
-            hold.at_write.set()  # a job that never wrote lets the person go on
+        with app.app_context():
+            jobs.execute(app, job, "racer:1")
 
     def person() -> None:
-        try:
-            assert hold.at_write.wait(60), "the job never came to its write"
-            with VersionedSession(engine, expire_on_commit=False) as s:
-                edited.append(scenario.edit(s))
-        except BaseException as exc:
-            failures.append(exc)
-        finally:
-            hold.user_done.set()
+        with VersionedSession(engine, expire_on_commit=False) as s:
+            edited.append(scenario.edit(s))
 
-    with hold.installed():
-        job_thread = threading.Thread(target=work)
-        hold.job_thread = job_thread
-        user_thread = threading.Thread(target=person)
-        job_thread.start()
-        user_thread.start()
-        job_thread.join(90)
-        user_thread.join(90)
-    assert failures == [] and edited, failures
-    assert hold.held, "the job never wrote the rows it changes: the scenario is out of date"
+    raced = race(engine, lambda sql: sql.startswith(writes), work, person)
+    assert raced.held, "the job never wrote the rows it changes: the scenario is out of date"
     with VersionedSession(engine, expire_on_commit=False) as s:
         ended = s.get(Job, job.id)
         assert ended is not None and (ended.status, ended.error) == ("done", None)

@@ -6,8 +6,8 @@ Access is checked when a request begins; the change it makes is committed later.
 was let in by a session or token ended meanwhile (signed out on another device, a new password,
 an admin's reset, a new role or country, deactivation, a new API token) was committed all the
 same: a deactivated focal point's need appeared after the admin's "deactivate" had answered.
-Each request here is held at its first write (:class:`HoldRequest`) until the account's access
-has been ended and committed on another connection; then it goes on. Whether that way of ending
+Each request here is held at its first write (:func:`tests.test_race_hold.race`) until the
+account's access has been ended and committed on another connection; then it goes on. Whether that way of ending
 ended this credential is asked of the service itself (a fresh request with the same cookie or
 token): if it did, the held request is answered 401 and its need was not made; if not (a sign-out
 leaves API tokens; a new token leaves the browser's session), the need is made.
@@ -15,14 +15,12 @@ leaves API tokens; a new token leaves the browser's session), the need is made.
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, func, select
 
@@ -32,12 +30,13 @@ from sscmatch.workflow import admin
 from sscmatch.workflow.accounts import issue_api_token
 from sscmatch.workflow.users import create_user, end_sessions, set_password
 from tests.conftest import PASSWORD
+from tests.test_race_hold import first_write, race
 
 NEW_PASSWORD = "a-brand-new-password"
-WRITES = ("INSERT ", "UPDATE ", "DELETE ")
 
 
-def _profile(s: Session, admin_id: int, user: User, **change: Any) -> None:
+def profile_change(s: Session, admin_id: int, user: User, **change: Any) -> None:
+    """An admin's edit of ``user``'s profile (``change``: the fields that differ)."""
     assert user.id is not None
     values: dict[str, Any] = {
         "name": user.name,
@@ -57,40 +56,15 @@ ENDINGS: dict[str, Callable[[Session, int, User], Any]] = {
     "password reset by an admin": lambda s, a, u: admin.reset_password(
         s, a, u.id or 0, NEW_PASSWORD
     ),
-    "another role": lambda s, a, u: _profile(
+    "another role": lambda s, a, u: profile_change(
         s, a, u, role="analyst", country=None, constituency=None
     ),
-    "another country": lambda s, a, u: _profile(s, a, u, country="BRA"),
-    "deactivated": lambda s, a, u: _profile(s, a, u, active=False),
+    "another country": lambda s, a, u: profile_change(s, a, u, country="BRA"),
+    "deactivated": lambda s, a, u: profile_change(s, a, u, active=False),
     "a new API token": lambda s, _a, u: issue_api_token(s, u),
 }
 """Every way an account's access ends (the workflow functions the pages call), given the admin's
 id and the account."""
-
-
-class HoldRequest:
-    """Holds the request's thread at its first write until the account's access has ended."""
-
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-        self.thread: threading.Thread | None = None
-        self.at_write = threading.Event()
-        self.ended = threading.Event()
-
-    def __call__(self, _conn: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
-        if threading.current_thread() is not self.thread or self.at_write.is_set():
-            return
-        if statement.lstrip().upper().startswith(WRITES):
-            self.at_write.set()
-            assert self.ended.wait(30), "the account's access was not ended"
-
-    @contextmanager
-    def installed(self) -> Iterator[HoldRequest]:
-        event.listen(self.engine, "before_cursor_execute", self)
-        try:
-            yield self
-        finally:
-            event.remove(self.engine, "before_cursor_execute", self)
 
 
 class Way:
@@ -128,44 +102,6 @@ def _needs_titled(engine: Engine, title: str) -> int:
         return int(s.exec(select(func.count()).where(col(Need.title) == title)).one())
 
 
-def _race(engine: Engine, way: Way, title: str, end: Callable[[Session], Any]) -> Any:
-    """``way`` sends a need titled ``title``, held at its first write while ``end`` ends the
-    account's access on another connection and commits; returns the request's answer."""
-    hold = HoldRequest(engine)
-    answers: list[Any] = []
-    errors: list[BaseException] = []
-
-    def send() -> None:
-        try:
-            answers.append(way.write(title))
-        except BaseException as exc:
-            errors.append(exc)
-        finally:
-            hold.at_write.set()
-
-    def end_access() -> None:
-        try:
-            assert hold.at_write.wait(30), "the request never wrote"
-            with VersionedSession(engine, expire_on_commit=False) as s:
-                end(s)
-                s.commit()
-        except BaseException as exc:
-            errors.append(exc)
-        finally:
-            hold.ended.set()
-
-    with hold.installed():
-        sender = threading.Thread(target=send)
-        hold.thread = sender
-        ender = threading.Thread(target=end_access)
-        sender.start()
-        ender.start()
-        sender.join(60)
-        ender.join(60)
-    assert errors == [] and answers, errors
-    return answers[0]
-
-
 @pytest.mark.parametrize("kind", ["session", "token"])
 def test_a_write_let_in_before_its_access_ended_is_not_saved_after(
     app: Flask, users: dict[str, int], kind: str
@@ -180,10 +116,14 @@ def test_a_write_let_in_before_its_access_ended_is_not_saved_after(
         way = Way(app, email, kind)
         title = f"Need sent while {ending}"
 
-        def ended(s: Session, email: str = email, end: Callable[..., Any] = end) -> None:
-            end(s, users["admin"], s.exec(select(User).where(User.email == email)).one())
+        def ended(email: str = email, end: Callable[..., Any] = end) -> None:
+            with VersionedSession(engine, expire_on_commit=False) as s:
+                end(s, users["admin"], s.exec(select(User).where(User.email == email)).one())
+                s.commit()
 
-        answer = _race(engine, way, title, ended)
+        raced = race(engine, first_write, partial(way.write, title), ended)
+        answer = raced.result
+        assert raced.held, (ending, "the request never wrote")
         made = _needs_titled(engine, title)
         if way.still_in():
             assert made == 1 and answer.status_code in (201, 302), (ending, answer)

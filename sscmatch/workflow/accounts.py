@@ -34,7 +34,7 @@ from sscmatch.workflow.audit import record_event
 from sscmatch.workflow.base import N_, DomainError
 from sscmatch.workflow.proposals import notes
 from sscmatch.workflow.throttle import ACCOUNT, CLIENT, DEVICE
-from sscmatch.workflow.users import access_changed, check_password
+from sscmatch.workflow.users import access_changed, check_password, keep
 
 
 class SignInError(DomainError):
@@ -129,8 +129,7 @@ def check(session: Session, admission: Admission) -> User:
             throttle.clear(session, key)
         else:  # a client's other failures stand: signing in to one's own account is no pardon
             throttle.release(session, key)
-    user.last_login_at = admission.now
-    session.add(user)
+    keep(session, user, last_login_at=admission.now)
     return user
 
 
@@ -181,10 +180,8 @@ def hash_token(token: str) -> str:
 def issue_api_token(session: Session, user: User) -> str:
     """Give the user a new API token (replacing any old one); return it, shown only once."""
     token = "ssc_" + secrets.token_urlsafe(32)
-    user.api_token_hash = hash_token(token)
-    session.add(user)
-    if user.id is not None:
-        access_changed(session, user.id)
+    keep(session, user, api_token_hash=hash_token(token))
+    access_changed(session, user.id or 0)
     return token
 
 

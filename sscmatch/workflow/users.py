@@ -14,6 +14,7 @@ import secrets
 from dataclasses import dataclass
 
 from sqlalchemy import update
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -188,6 +189,23 @@ before it commits that the session or token that let it in still holds
 (:mod:`sscmatch.web.auth`), except when it made the change itself: a sign-out must commit."""
 
 
+def keep(session: Session, user: User, **values: object) -> None:
+    """Write bookkeeping of ``user`` that no editor changes (``User.__unversioned_fields__``: a
+    last sign-in, a password hash, a token) in one UPDATE by id, without the ORM's ``WHERE
+    version = <read>``: an admin's edit of the account's profile committed since the request
+    read it refused a correct sign-in, a new password or a new token (StaleVersion), though they
+    change none of its fields. The object takes the values as stored."""
+    assert user.id is not None and set(values) <= User.__unversioned_fields__, values
+    session.execute(
+        update(User)
+        .where(col(User.id) == user.id)
+        .values(values)
+        .execution_options(synchronize_session=False)
+    )
+    for name, value in values.items():
+        set_committed_value(user, name, value)
+
+
 def access_changed(session: Session, user_id: int) -> None:
     """Note that this transaction ends or replaces ``user_id``'s sessions or API token."""
     session.info.setdefault(ACCESS_CHANGED, set()).add(user_id)
@@ -229,9 +247,7 @@ def set_password(session: Session, user: User, password: str) -> int:
         raise UserError(
             N_("the password must have at least %(n)s characters"), n=MIN_PASSWORD_LENGTH
         )
-    user.password_hash = hash_password(password)
-    session.add(user)
-    session.flush()
+    keep(session, user, password_hash=hash_password(password))
     assert user.id is not None
     return end_sessions(session, user.id, revoke_token=True)
 
