@@ -231,9 +231,7 @@ def download() -> Any:
     if fmt == "xlsx":
         body = spreadsheet.workbook(
             [
-                spreadsheet.Sheet(
-                    "network-countries", NODE_FIELDS, node_records(view, vocab, lang())
-                ),
+                spreadsheet.Sheet("network-countries", NODE_FIELDS, sheet_countries(view, vocab)),
                 spreadsheet.Sheet(
                     "network-links", EDGE_FIELDS, edge_records(view, vocab, joined=False)
                 ),
@@ -244,6 +242,16 @@ def download() -> Any:
     body = analytics.export(view, vocab, fmt, "en" if machine else lang())
     name = file_name("network", name_args, EXTENSIONS[fmt])
     return send_file(BOM + body if machine else body, MEDIA_TYPES[fmt], name)
+
+
+def sheet_countries(view: analytics.NetworkView, vocab: Any) -> list[dict[str, Any]]:
+    """The network's countries for the reader's spreadsheet, saying whether a country gives and
+    receives as the page's table does, in three answers (the machine formats keep a flag)."""
+    rows = node_records(view, vocab, lang())
+    for row in rows:
+        both = row["provided"] > 0 and row["received"] > 0
+        row["reciprocal"] = "both" if both else "reciprocal" if row["reciprocal"] else "neither"
+    return rows
 
 
 @bp.get("/network/charts")

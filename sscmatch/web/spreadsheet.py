@@ -72,6 +72,13 @@ ORIGIN_LABELS: dict[str, Any] = {
     "study_tour": _l("Planned in sscmatch"),
 }
 LINK_KIND_LABELS: dict[str, Any] = {"directed": _l("directed"), "joint": _l("joint")}
+GIVES_AND_RECEIVES_LABELS: dict[str, Any] = {
+    "both": YES,
+    "reciprocal": _l("yes, in a reciprocal exchange"),
+    "neither": NO,
+}
+"""A network country's "gives and receives" in the page's words (``gives_and_receives`` in
+templates/_macros.html); the code is :func:`sscmatch.web.network.sheet_countries`'s."""
 BROWSER_LANGUAGE_LABEL = _l("The browser's language")
 
 
@@ -159,6 +166,13 @@ def _text(value: Any) -> Cell:
     return str(value)
 
 
+def _community(value: Any) -> Cell:
+    """A network community as the pages number it: from 1; none (``-1``) blank, where the
+    page writes a dash. The machine formats keep networkx's 0-based index."""
+    found = _number(value)
+    return found + 1 if isinstance(found, int) and found >= 0 else None
+
+
 def _field_names(value: Any) -> Cell:
     """Fields named by their codes (an audit event's changed fields), by their labels in the
     reader's language, as the audit page names them."""
@@ -191,6 +205,8 @@ SHOWS: dict[str, Callable[[Any], Cell]] = {
     "fit": _labelled(FIT_LABELS),
     "origin": _labelled(ORIGIN_LABELS),
     "link_kind": _labelled(LINK_KIND_LABELS),
+    "gives_and_receives": _labelled(GIVES_AND_RECEIVES_LABELS),
+    "community": _community,
     "role": _labelled(ROLE_LABELS),
     "constituency": _labelled(CONSTITUENCY_LABELS),
     "entity": _labelled(ENTITY_LABELS),
@@ -355,6 +371,9 @@ OVERRIDES: dict[str, dict[str, Column]] = {
         "id": Column(_l("Country code")),
         "partners": Column(_l("Partner countries"), "number"),
         "joint": Column(_l("Joint exchanges"), "number"),
+        # as the page's table shows them (sscmatch.web.network.sheet_countries)
+        "community": Column(_l("Community"), "community"),
+        "reciprocal": Column(_l("Gives and receives"), "gives_and_receives"),
     },
     "network-links": {
         "source": Column(_l("Country"), "country"),
