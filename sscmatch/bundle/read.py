@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import struct
 import zipfile
 import zlib
@@ -233,10 +234,14 @@ def read_bundle(path: Path, limits: ZipLimits | None = None) -> RawBundle:
             )
         for table in TABLES:
             file = path / f"{table}.csv"
-            if file.exists():
-                _read_csv(file.name, file.read_bytes(), table, bundle)
+            if file.exists() or file.is_symlink():
+                data = _file_bytes(file, bundle)
+                if data is not None:
+                    _read_csv(file.name, data, table, bundle)
     elif path.is_file() and path.suffix.lower() == ".json":
-        _read_json(path.name, path.read_bytes(), bundle)
+        data = _file_bytes(path, bundle)
+        if data is not None:
+            _read_json(path.name, data, bundle)
     elif path.is_file() and path.suffix.lower() == ".zip":
         _read_zip(path, bundle, limits or ZipLimits())
     elif path.exists():
@@ -251,6 +256,27 @@ def read_bundle(path: Path, limits: ZipLimits | None = None) -> RawBundle:
     else:
         bundle.problems.append(Problem(str(path), 1, FILE, N_("no such file or folder")))
     return bundle
+
+
+NOT_A_FILE = N_(
+    "this is not a file that can be read (a folder, a link to nothing or a device); put the "
+    "table's CSV file here"
+)
+UNREADABLE = N_("this file cannot be read (no permission, or the disk refused); check it opens")
+
+
+def _file_bytes(file: Path, bundle: RawBundle) -> bytes | None:
+    """The bytes of a file of the bundle, or None and a problem: a folder, a link to nothing
+    or a device (a pipe would never end) where a table's file should be, or a file the system
+    will not read."""
+    if not file.is_file():
+        bundle.problems.append(Problem(file.name, 1, FILE, NOT_A_FILE))
+        return None
+    try:
+        return file.read_bytes()
+    except OSError:
+        bundle.problems.append(Problem(file.name, 1, FILE, UNREADABLE))
+        return None
 
 
 def _unreadable(exc: BaseException) -> str:
@@ -444,11 +470,14 @@ def _read_json(name: str, data: bytes, bundle: RawBundle) -> None:
     # JSON text can hold a NUL only as the escape \u0000 (a raw one is not valid JSON).
     nul = "\\u0000" in text or "\x00" in text
     try:
-        document = json.loads(text)
+        document = json.loads(text, object_pairs_hook=_Object.of)
         places = _places(text)
     except json.JSONDecodeError as exc:
         message = JSON_ERRORS.get(exc.msg, INVALID_JSON)
         bundle.problems.append(Problem(name, exc.lineno, FILE, message))
+        return
+    except ValueError:  # Python reads no integer of more than 4,300 digits
+        bundle.problems.append(Problem(name, _long_number_line(text), FILE, LONG_NUMBER))
         return
     except RecursionError:
         bundle.problems.append(
@@ -460,6 +489,8 @@ def _read_json(name: str, data: bytes, bundle: RawBundle) -> None:
             Problem(name, 1, FILE, N_("expected a JSON object with one array per table"))
         )
         return
+    for key in getattr(document, "twice", ()):
+        bundle.problems.append(Problem(name, places.keys.get(key, 1), key, TABLE_TWICE))
     for key, items in document.items():
         key_line = places.keys.get(key, 1)
         if key not in TABLES:
@@ -479,6 +510,8 @@ def _read_json(name: str, data: bytes, bundle: RawBundle) -> None:
                 )
                 continue
             row.values = {n: v for n, v in item.items() if n in COLUMNS[key]}
+            for field_name in getattr(item, "twice", ()):
+                bundle.problems.append(row.problem(field_name, FIELD_TWICE))
             for field_name in item:
                 if field_name not in COLUMNS[key]:
                     bundle.problems.append(
@@ -486,6 +519,33 @@ def _read_json(name: str, data: bytes, bundle: RawBundle) -> None:
                     )
             if not nul or _refuse_nul(bundle, row):
                 bundle.rows[key].append(row)
+
+
+LONG_NUMBER = N_("invalid JSON (a number of more than 4,300 digits)")
+TABLE_TWICE = N_("this table is given twice in the file; keep one array per table")
+FIELD_TWICE = N_("this field is given twice in the record; keep one")
+
+
+class _Object(dict[str, Any]):
+    """A JSON object as read, with the names it gave more than once (``twice``): Python's
+    reader keeps the last value of a name given twice, and the earlier ones would be lost
+    without a word."""
+
+    twice: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, pairs: list[tuple[str, Any]]) -> _Object:
+        found = cls(pairs)
+        if len(found) != len(pairs):
+            names = [k for k, _ in pairs]
+            found.twice = tuple(k for k in found if names.count(k) > 1)
+        return found
+
+
+def _long_number_line(text: str) -> int:
+    """The line of the first number of more than 4,300 digits in ``text`` (1 if none shows)."""
+    found = re.search(r"[0-9]{4301,}", text)
+    return text.count("\n", 0, found.start()) + 1 if found else 1
 
 
 NUL_MESSAGE = N_("contains a NUL character (\\u0000), which a database cannot store; remove it")

@@ -59,6 +59,10 @@ NOT_FROM_THE_WEB = {
     "required field is missing": "every field a schema requires is in bundle.format.REQUIRED, "
     "checked first ('required field is empty')",
     "must not be empty": "every field with a minimum length is in REQUIRED, checked first",
+    "this is not a file that can be read (a folder, a link to nothing or a device); put the "
+    "table's CSV file here": "a CSV folder's, which only the command line reads",
+    "this file cannot be read (no permission, or the disk refused); check it opens": "a file on "
+    "the command line's disk (tests/test_hostile_bundle.py)",
 }
 """Messages of the bundle no upload reaches, each with why (kept for the command line, or
 should a schema and ``REQUIRED`` ever drift apart)."""
@@ -200,6 +204,9 @@ def _uploads() -> dict[str, tuple[str, bytes]]:
         "json-extra": ("a.json", b"{} x"),
         "json-deep": ("a.json", b'{"needs": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"),
         "json-array": ("a.json", b"[1]"),
+        "json-long-number": ("a.json", b'{"needs": [], "n": ' + b"9" * 5000 + b"}"),
+        "json-table-twice": ("a.json", b'{"needs": [], "needs": []}'),
+        "json-field-twice": ("a.json", b'{"needs": [{"id": "j-1", "id": "j-2"}]}'),
         "json-bytes": ("a.json", b"\xff\xfe{}"),
         "suffix": ("bundle.exe", b"MZ"),
         "zip-unreadable": ("bundle.zip", b"garbage"),

@@ -1,0 +1,141 @@
+"""Bundles an outsider would hand ``sscmatch import``: each refused at its file and line, in
+one line a problem, nothing written, never a traceback.
+
+Two classes, each walked in every container it can be written in:
+
+- **A name given twice.** A CSV header naming a column twice, and a zip holding a table twice,
+  were refused; in a JSON file a table given twice (``{"needs": [...], "needs": [...]}``) or a
+  field given twice in one record was read as its last, the first dropped without a word.
+- **What the reader meets below the format.** A JSON number of more than 4,300 digits (Python's
+  reader raises ValueError, not JSONDecodeError: a traceback), anywhere in the file; a table of
+  a CSV folder that is a folder, or a link to nothing (IsADirectoryError; the link passed over
+  as if the table were absent).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlalchemy import func, select
+from sqlmodel import SQLModel
+
+NEED = {"id": "n-1", "country": "BRA", "title": "A need", "themes": ["labour-inspection"]}
+NEED_CSV = "id,country,title,themes\nn-1,BRA,A need,labour-inspection\n"
+PROBLEM_LINE = re.compile(r"^[^:\n]+:\d+: .+: .+$")
+
+
+def _json(path: Path, text: str) -> Path:
+    path = path / "bundle.json"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _folder(path: Path, make: Callable[[Path], None]) -> Path:
+    folder = path / "bundle"
+    folder.mkdir()
+    (folder / "capacities.csv").write_text("id,country,title,themes\n", encoding="utf-8")
+    make(folder)
+    return folder
+
+
+def _zip(path: Path, members: list[tuple[str, str]]) -> Path:
+    path = path / "bundle.zip"
+    with pytest.warns(UserWarning), zipfile.ZipFile(path, "w") as archive:
+        for name, text in members:
+            archive.writestr(name, text)
+    return path
+
+
+NEED_TEXT = json.dumps(NEED)
+TWICE: dict[str, tuple[Callable[[Path], Path], str]] = {
+    "csv-column": (
+        lambda p: _folder(
+            p,
+            lambda f: (f / "needs.csv").write_text(
+                "id,country,title,themes,title\nn-1,BRA,A,labour-inspection,B\n"
+            ),
+        ),
+        "title",
+    ),
+    "zip-table": (
+        lambda p: _zip(p, [("needs.csv", NEED_CSV), ("needs.csv", NEED_CSV)]),
+        "needs.csv",
+    ),
+    "json-table": (lambda p: _json(p, f'{{"needs": [{NEED_TEXT}], "needs": []}}'), "needs"),
+    "json-field": (
+        lambda p: _json(p, '{"needs": [' + NEED_TEXT[:-1] + ', "title": "Another"}]}'),
+        "title",
+    ),
+}
+"""A name given twice, in every container, and the name the refusal must name."""
+
+DIGITS = "9" * 5000
+BELOW: dict[str, Callable[[Path], Path]] = {
+    "json-number-in-a-record": lambda p: _json(
+        p, '{"capacities": [' + json.dumps(NEED)[:-1] + f', "max_per_year": {DIGITS}}}]}}'
+    ),
+    "json-number-at-the-top": lambda p: _json(p, f'{{"needs": [], "n": {DIGITS}}}'),
+    "csv-table-is-a-folder": lambda p: _folder(p, lambda f: (f / "needs.csv").mkdir()),
+    "csv-table-links-to-nothing": lambda p: _folder(
+        p, lambda f: (f / "needs.csv").symlink_to(f / "gone.csv")
+    ),
+}
+
+
+def _rows(app: Flask) -> dict[str, int]:
+    with app.extensions["sscmatch.engine"].connect() as connection:
+        return {
+            t.name: connection.execute(select(func.count()).select_from(t)).scalar_one()
+            for t in SQLModel.metadata.sorted_tables
+        }
+
+
+def _import(app: Flask, runner: Any, path: Path) -> tuple[list[str], list[str]]:
+    """(problem lines, failures) of importing ``path`` from the command line."""
+    before = _rows(app)
+    result = runner.invoke(args=["import", str(path)])
+    said = f"{path.name} -> {result.exit_code}: {result.output[-600:]!r}"
+    failures = []
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        failures.append(f"{said} raised {type(result.exception).__name__}")
+    elif result.exit_code != 1 or "nothing was imported" not in result.output:
+        failures.append(f"{said}: not refused")
+    if _rows(app) != before:
+        failures.append(f"{said}: rows changed")
+    lines = [x for x in result.output.splitlines() if x and not x.startswith(("Error:", "Valid"))]
+    failures += [
+        f"{said}: {x!r} is not file:line: field: message"
+        for x in lines
+        if not PROBLEM_LINE.match(x)
+    ]
+    return lines, failures
+
+
+@pytest.mark.parametrize("case", TWICE)
+def test_a_name_given_twice_is_refused_naming_it(
+    app: Flask, runner: Any, tmp_path: Path, case: str
+) -> None:
+    make, name = TWICE[case]
+    lines, failures = _import(app, runner, make(tmp_path))
+    assert not failures, "\n".join(failures)
+    assert any(name in line and ("twice" in line or "more than once" in line) for line in lines), (
+        lines
+    )
+
+
+@pytest.mark.parametrize("case", BELOW)
+def test_what_the_reader_meets_below_the_format_is_a_problem_at_its_place(
+    app: Flask, runner: Any, tmp_path: Path, case: str
+) -> None:
+    lines, failures = _import(app, runner, BELOW[case](tmp_path))
+    assert not failures, "\n".join(failures)
+    assert lines, "no problem said"
+    shutil.rmtree(tmp_path / "bundle", ignore_errors=True)
