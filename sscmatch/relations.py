@@ -5,7 +5,11 @@
   working language of the record;
 - ``exchange_country``: a country of an exchange in a role (provider, recipient, participant),
   with a foreign key to ``country`` as well;
-- ``exchange_partner``: a partner of an exchange (an institution id or a name).
+- ``exchange_partner``: a partner of an exchange (an institution id or a name);
+- ``institution_member``: a member country of an international or regional body, and
+  ``study_tour_funder``: an institution suggested or agreed to fund a tour, each with a foreign
+  key to what it names (migration 0027): a country or institution that a body or a tour names
+  cannot be deleted or re-keyed from under it, and a code no table holds cannot be stored.
 
 Each row keeps the ``position`` of its value in the record's list (the first one when a list
 repeats a value), and each table has an index on the value with the record, so "records with
@@ -78,12 +82,24 @@ class Relation:
     role: str | None = None
 
 
-def _table(record: str, suffix: str, value: str, length: int, *, country: bool = False) -> Table:
+def _table(
+    record: str,
+    suffix: str,
+    value: str,
+    length: int,
+    *,
+    country: bool = False,
+    references: str | None = None,
+) -> Table:
+    """The association table ``<record>_<suffix>``; ``country``: an exchange's countries by role;
+    ``references``: the key the values are (``"country.code"``), a foreign key."""
     name = f"{record}_{suffix}"
     role: list[Column[Any]] = [Column("role", String(12), primary_key=True)] if country else []
+    if country:
+        references, length = "country.code", 3
     value_column = (
-        Column(value, String(3), ForeignKey("country.code"), primary_key=True)
-        if country
+        Column(value, String(length), ForeignKey(references), primary_key=True)
+        if references
         else Column(value, String(length), primary_key=True)
     )
     columns: list[SchemaItem] = [
@@ -114,6 +130,8 @@ exchange_language = _table("exchange", "language", "language", 80)
 exchange_country = _table("exchange", "country", "country", 3, country=True)
 exchange_partner = _table("exchange", "partner", "partner", 300)
 institution_language = _table("institution", "language", "language", 80)
+institution_member = _table("institution", "member", "country", 3, references="country.code")
+study_tour_funder = _table("study_tour", "funder", "institution", 80, references="institution.id")
 
 RELATIONS: dict[str, tuple[Relation, ...]] = {
     "capacity": (
@@ -132,7 +150,11 @@ RELATIONS: dict[str, tuple[Relation, ...]] = {
         Relation(exchange_country, "exchange", "participants", "country", "participant"),
         Relation(exchange_partner, "exchange", "partners", "partner"),
     ),
-    "institution": (Relation(institution_language, "institution", "languages", "language"),),
+    "institution": (
+        Relation(institution_language, "institution", "languages", "language"),
+        Relation(institution_member, "institution", "members", "country"),
+    ),
+    "study_tour": (Relation(study_tour_funder, "study_tour", "funders", "institution"),),
 }
 """Per record table, its list fields kept as rows."""
 

@@ -1,5 +1,5 @@
 """Migrations 0024 (an index on every foreign key), 0025 (check constraints on every restricted
-value) and 0026 (one veto per pair) on a database in use, the knowledge base loaded, on SQLite and PostgreSQL: every row of
+value), 0026 (one veto per pair) and 0027 (members and funders as rows) on a database in use, the knowledge base loaded, on SQLite and PostgreSQL: every row of
 every table kept, the association rows still in step with their records, the change counter's
 triggers still firing (on SQLite the tables are copied), and down and up again the same; a row
 the new rules refuse, or a pair vetoed twice, stops the upgrade, naming it, with nothing half
@@ -7,6 +7,7 @@ done."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -22,7 +23,7 @@ from tests.test_data_change import blank_url, snapshot, version  # noqa: F401  (
 from tests.test_migration_relations import _knowledge_base
 
 BEFORE = "0023"
-HEAD = "0026"
+HEAD = "0027"
 
 
 @contextmanager
@@ -134,3 +135,82 @@ def test_a_pair_vetoed_twice_stops_the_upgrade_and_says_which(blank_url: str) ->
         assert _at(engine) == HEAD
         with pytest.raises(IntegrityError), engine.begin() as conn:
             conn.execute(insert, {"why": "again"})
+
+
+TOUR = (
+    "INSERT INTO study_tour (id, modality, title, host_country, visiting_country, languages, "
+    "interpretation, agenda, delegation, funders, status, created_at, updated_at, version) "
+    "VALUES (:id, 'study_tour', 'Tour', 'BRA', 'GTM', '[]', false, '[]', '[]', :funders, "
+    "'draft', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, 1)"
+)
+INSTITUTION = (
+    "INSERT INTO institution (id, name, country, constituency, international, members, "
+    "languages, created_at, updated_at, version) VALUES (:id, 'A body', 'CHE', 'other', "
+    ":international, :members, '[]', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, 1)"
+)
+# What nothing else names: deleting them shows what the new foreign keys refuse.
+UNNAMED = (
+    "DELETE FROM institution WHERE id = 'fund-x'",
+    "DELETE FROM country WHERE code = 'NRU'",
+)
+
+
+def _funders(engine: Engine) -> list[tuple[str, str, int]]:
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT * FROM study_tour_funder ORDER BY study_tour, position"))
+        return [(r[0], r[1], r[2]) for r in rows]
+
+
+def _deletable(engine: Engine, statement: str) -> bool:
+    """Would ``statement`` go through? (Nothing is kept.)"""
+    with engine.connect() as conn:
+        step = conn.begin()
+        try:
+            conn.execute(text(statement))
+        except IntegrityError:
+            return False
+        finally:
+            step.rollback()
+    return True
+
+
+def test_members_and_funders_become_rows(blank_url: str) -> None:  # noqa: F811
+    """The knowledge base's bodies, a body whose member nothing else names and a tour with
+    funders (one named twice), at 0026, upgraded: every record as it was, the rows in step with
+    the lists (as the write path makes them), and a funding institution or a member country
+    that could be deleted before no longer can."""
+    with _in_use_at(blank_url, "0026") as engine:
+        with engine.begin() as conn:
+            insert = text(INSTITUTION)
+            conn.execute(insert, {"id": "body-x", "international": True, "members": '["NRU"]'})
+            conn.execute(insert, {"id": "fund-x", "international": False, "members": "[]"})
+            conn.execute(text(TOUR), {"id": "T-1", "funders": '["fund-x", "ilo", "fund-x"]'})
+        assert all(_deletable(engine, statement) for statement in UNNAMED)
+        before = snapshot(engine)
+        members = [r for r in before["institution"] if r["members"] != "[]"]
+        assert len(members) > 2 and all(r["international"] for r in members)
+
+        command.upgrade(alembic_config(engine), "head")
+        assert snapshot(engine, before) == before
+        with engine.connect() as conn:
+            assert relations.mismatches(conn) == []
+            kept = conn.execute(text("SELECT COUNT(*) FROM institution_member")).scalar_one()
+        assert kept == sum(len(json.loads(r["members"])) for r in members)
+        assert _funders(engine) == [("T-1", "fund-x", 0), ("T-1", "ilo", 1)]
+        assert not any(_deletable(engine, statement) for statement in UNNAMED)
+
+        command.downgrade(alembic_config(engine), "0026")
+        assert snapshot(engine, before) == before
+
+
+def test_a_funder_no_institution_has_stops_the_upgrade(blank_url: str) -> None:  # noqa: F811
+    with _in_use_at(blank_url, "0026") as engine:
+        with engine.begin() as conn:
+            conn.execute(text(TOUR), {"id": "T-2", "funders": '["ilo", "gone-fund"]'})
+        with pytest.raises(RuntimeError, match="study tour T-2: funder 'gone-fund'"):
+            command.upgrade(alembic_config(engine), "head")
+        assert _at(engine) == "0026"
+        with engine.begin() as conn:
+            conn.execute(text("UPDATE study_tour SET funders = '[\"ilo\"]'"))
+        command.upgrade(alembic_config(engine), "head")
+        assert _funders(engine) == [("T-2", "ilo", 0)]

@@ -8,8 +8,10 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import inspect
+from sqlmodel import SQLModel
 
 from sscmatch import relations
+from sscmatch.columns import JSONList
 from sscmatch.db import make_engine
 
 
@@ -86,3 +88,58 @@ def test_every_link_is_kept_once(database_url: str) -> None:
     twice, referring = _links_kept_twice(database_url)
     assert set(NOT_LINKS) <= referring  # no reason kept for a table that is gone
     assert twice == []
+
+
+# Every list kept as JSON text (columns.JSONList) holds record keys, kept as rows with a foreign
+# key to what they name (KEYS), or says what it holds instead (NOT_KEYS).
+KEYS = {
+    **{("exchange", role): "country" for role in ("providers", "recipients", "participants")},
+    ("institution", "members"): "country",
+    ("study_tour", "funders"): "institution",
+}
+THEMES = "theme ids of the built-in vocabulary (data/vocab, files) or of theme: no table has all"
+LANGUAGES = "ISO 639 codes of the vocabulary (files), checked by their form (ck_*_language)"
+NOT_KEYS = {
+    **{(t, "themes"): THEMES for t in ("capacity", "need", "exchange")},
+    **{(t, "languages"): LANGUAGES for t in ("capacity", "need", "exchange", "institution")},
+    ("study_tour", "languages"): LANGUAGES,
+    ("capacity", "modalities"): "values of enums.MODALITIES",
+    ("need", "modalities"): "values of enums.MODALITIES",
+    ("exchange", "partners"): "an institution's id or the name of one the records do not hold",
+    ("theme", "synonyms"): "words",
+    ("theme", "sdg_targets"): "the UN's SDG target codes",
+    ("proposal", "reasons"): "reason codes with their parameters",
+    ("study_tour", "agenda"): "the tour's days",
+    ("study_tour", "delegation"): "the people of the visiting delegation",
+    ("reminder", "items"): "the commitments one digest carried: a record of what was sent",
+}
+
+
+def test_every_list_of_keys_is_rows_with_a_foreign_key(database_url: str) -> None:
+    """A country or institution named in a list (a body's members, a tour's funders, an
+    exchange's countries) cannot be deleted or re-keyed from under it, nor a key no table holds
+    be stored: the list is kept as rows whose foreign key says what they name."""
+    lists = {
+        (table.name, column.name)
+        for table in SQLModel.metadata.sorted_tables
+        for column in table.columns
+        if isinstance(column.type, JSONList)
+    }
+    assert sorted(lists - set(KEYS) - set(NOT_KEYS)) == []  # each list says what it holds
+    assert sorted((set(KEYS) | set(NOT_KEYS)) - lists) == []
+    engine = make_engine(database_url)
+    try:
+        found = inspect(engine)
+        unlinked = []
+        for (table, field), target in sorted(KEYS.items()):
+            kept = [r for r in relations.RELATIONS.get(table, ()) if r.field == field]
+            references = {
+                (tuple(fk["constrained_columns"]), fk["referred_table"])
+                for r in kept
+                for fk in found.get_foreign_keys(r.table.name)
+            }
+            if not kept or ((kept[0].value,), target) not in references:
+                unlinked.append(f"{table}.{field} -> {target}")
+    finally:
+        engine.dispose()
+    assert unlinked == []
