@@ -301,9 +301,17 @@
     restyle();
     if (id && byId[id]) { say(describe(byId[id])); }
   }
+  // What the reader sets on the drawing is kept in the address (focus, until, community), so a
+  // link shared or a page reloaded shows the same; the filters are already there (a GET form).
+  function keep(name, value) {
+    var url = new URL(window.location.href);
+    if (value) { url.searchParams.set(name, value); } else { url.searchParams.delete(name); }
+    window.history.replaceState(window.history.state, "", url.pathname + url.search + url.hash);
+  }
   function setFocus(id) {
     focusId = id && byId[id] ? id : null;
     if (focusSelect) { focusSelect.value = focusId || ""; }
+    keep("focus", focusId);
     restyle();
     if (focusId) {
       var near = neighbourhood(focusId), pts = data.nodes.filter(function (n) { return near[n.id]; });
@@ -366,7 +374,9 @@
     });
   });
   if (focusSelect) { focusSelect.addEventListener("change", function () { setFocus(focusSelect.value); }); }
-  if (byCommunity) { byCommunity.addEventListener("change", restyle); }
+  if (byCommunity) {
+    byCommunity.addEventListener("change", function () { keep("community", byCommunity.checked ? "1" : null); restyle(); });
+  }
 
   // ------------------------------------------------------------------ loading, the time slider
   function currentYearQuery() {
@@ -417,23 +427,35 @@
     yearOut.textContent = String(hi);
     yearInput.closest(".net-control").hidden = false;
     var timer = null;
+    function until() {
+      var url = new URL(src.href);
+      url.searchParams.set("year_to", yearInput.value);
+      keep("until", Number(yearInput.value) < hi ? yearInput.value : null);
+      return load(url.pathname + url.search);
+    }
     yearInput.addEventListener("input", function () {
       yearOut.textContent = yearInput.value;
       clearTimeout(timer);
       timer = setTimeout(function () {
-        var url = new URL(src.href);
-        url.searchParams.set("year_to", yearInput.value);
-        load(url.pathname + url.search).then(function (d) {
+        until().then(function (d) {
           if (d) { say(msg("until").replace("%(year)s", yearInput.value) + " " + svg.attr("aria-label")); }
         });
       }, 200);
     });
+    var asked = Number(params.get("until"));
+    if (asked >= lo && asked < hi) {  // a shared link's year: the drawing as it stood then
+      yearInput.value = String(asked); yearOut.textContent = String(asked);
+      return until();
+    }
+    return null;
   }
 
   var params = new URLSearchParams(window.location.search);
+  if (byCommunity && params.get("community") === "1") { byCommunity.checked = true; }
   load(root.getAttribute("data-src")).then(function (d) {
-    if (!d) { return; }
-    setupSlider(d.graph);
-    if (params.get("focus")) { setFocus(params.get("focus").toUpperCase()); }
+    if (!d) { return null; }
+    return Promise.resolve(setupSlider(d.graph));
+  }).then(function () {
+    if (data && params.get("focus")) { setFocus(params.get("focus").toUpperCase()); }
   });
 }());

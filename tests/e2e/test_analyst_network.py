@@ -1,0 +1,86 @@
+"""An analyst's network pages as a report is made from them: what a reader sets on the drawing
+(a focused country, the year of the time slider, colours by community, with the filters) is in
+the page's address, so a link shared or reloaded shows the same; and on a phone (390 px), in
+French, every control of the analyst's pages is at least 24 px either way and no page is wider
+than the screen."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from tests.e2e.conftest import expect
+from tests.e2e.test_focal_forms import PHONE, _switch_language
+from tests.e2e.test_focal_targets import SMALL_JS, _judge
+
+pytestmark = [pytest.mark.e2e, pytest.mark.same_on_every_database]
+
+# What the drawing shows, as a reader (or a screen reader) can tell.
+STATE_JS = """() => ({
+  focus: document.getElementById('net-focus').value,
+  year: document.getElementById('net-year').value,
+  colour: document.getElementById('net-colour').checked,
+  faded: document.querySelectorAll('#net circle.net-node.faded').length,
+  nodes: document.querySelectorAll('#net circle.net-node').length,
+  summary: document.querySelector('#net svg.net-svg').getAttribute('aria-label'),
+})"""
+
+
+def _drawn(page: Any) -> dict[str, Any]:
+    page.locator("#net svg.net-svg:not([aria-busy]) circle.net-node").first.wait_for()
+    page.wait_for_timeout(500)  # the slider's pause (200 ms) before it reloads, transitions
+    page.wait_for_function("() => !document.querySelector('#net svg[aria-busy]')")
+    state: dict[str, Any] = page.evaluate(STATE_JS)
+    return state
+
+
+def test_what_a_reader_sets_on_the_drawing_is_in_the_address(new_page: Any, sign_in: Any) -> None:
+    page = new_page()
+    sign_in(page, "analyst")
+    page.goto("/network?region=Americas")
+    _drawn(page)
+    steps: dict[str, Callable[[], Any]] = {
+        "focus": lambda: page.select_option("#net-focus", "BRA"),
+        "year": lambda: page.locator("#net-year").fill("2009"),
+        "colour": lambda: page.locator("#net-colour").check(),
+    }
+    wrong = []
+    for name, step in steps.items():
+        step()
+        seen = _drawn(page)
+        other = new_page()
+        sign_in(other, "analyst")
+        other.goto(page.url)
+        shared = _drawn(other)
+        if shared != seen:
+            wrong.append((name, page.url, seen, shared))
+        other.context.close()
+    assert not wrong, wrong
+
+
+PAGES = (
+    "/network",
+    "/network?layout=spring&theme=enforcement",
+    "/network/charts",
+    "/countries",
+    "/countries/BRA",
+    "/network/exchanges?node=BRA",
+)
+
+
+def test_the_analysts_pages_fit_a_phone_and_a_finger(new_page: Any, sign_in: Any) -> None:
+    page = new_page()
+    page.set_viewport_size(PHONE)
+    sign_in(page, "analyst")
+    _switch_language(page, "fr")
+    bad: dict[str, list[str]] = {}
+    for path in PAGES:
+        page.goto(path)
+        if path.startswith("/network?") or path == "/network":
+            page.locator("#net svg.net-svg:not([aria-busy]) circle.net-node").first.wait_for()
+        _judge(page, bad)
+    expect(page.locator("main h1")).to_be_visible()
+    assert not bad, bad
+    assert SMALL_JS  # the rule judged (shared with the focal points' pages)
