@@ -35,10 +35,11 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from sscmatch.db import upsert
 from sscmatch.matching import DEFAULT_WEIGHTS, FACTORS, Weights
 from sscmatch.matching import calibration as engine_calibration
 from sscmatch.matching.reasons import N_
-from sscmatch.models import Calibration, User, utcnow
+from sscmatch.models import Calibration, IdCounter, User, utcnow
 from sscmatch.schemas import moment_text
 from sscmatch.text import DEFAULT_MODEL
 from sscmatch.text import model as text_model
@@ -55,6 +56,8 @@ WINDOWS = range(1, 6)
 DEFAULT_WINDOW = engine_calibration.DEFAULT_WINDOW
 INTERRUPTED = "interrupted"
 """The error of a calibration that no worker finished (pages translate it)."""
+BEGUN = "lock:calibration"
+"""The ``id_counter`` row that beginnings of calibrations take in turn (no id has this stem)."""
 
 RULE_NAMES: Mapping[str, str] = {
     "popularity": N_("the most active provider first"),
@@ -213,6 +216,19 @@ def sweep_interrupted(session: Session) -> list[int]:
     return swept
 
 
+def _one_at_a_time(session: Session) -> None:
+    """Queue the beginnings of calibrations one behind the other until their transactions end:
+    a row of ``id_counter`` moved first and locked until the commit (PostgreSQL's row lock,
+    SQLite's write lock). The check for a running one, read after it, then sees one begun at
+    the same moment; alone, both read "none" and two ran at once."""
+    table = IdCounter.__table__  # type: ignore[attr-defined]
+    session.execute(
+        upsert(session)(table)
+        .values(stem=BEGUN, last=1)
+        .on_conflict_do_update(index_elements=["stem"], set_={"last": table.c.last + 1})
+    )
+
+
 def begin(
     session: Session, *, today: date, window: int = DEFAULT_WINDOW, user_id: int | None = None
 ) -> Calibration:
@@ -220,6 +236,7 @@ def begin(
     (the caller commits, then computes it with :func:`finish`). Raises
     :class:`CalibrationError`, :class:`CalibrationBusy` when another one is running."""
     check_window(window)
+    _one_at_a_time(session)
     sweep_interrupted(session)
     busy = running(session)
     if busy is not None:
