@@ -308,7 +308,7 @@ def evaluate(
     for year in years:
         snaps = {
             family: snapshot(corpus, year, by_year[year], family=family)
-            for family in {m.family for m in table}
+            for family in {True, *(m.family for m in table)}  # the pool is the family's
         }
         in_pool += sum(1 for c in by_year[year] if c.providers & set(snaps[True].pool(c)))
         for m in table:

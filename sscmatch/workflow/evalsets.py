@@ -31,7 +31,7 @@ from pathlib import Path
 
 from sqlmodel import Session
 
-from sscmatch.bundle import import_bundle
+from sscmatch.bundle import BundleError, import_bundle
 from sscmatch.db import init_db, make_engine
 from sscmatch.matching import CapacityItem, Corpus, ExchangeItem, NeedItem, ThemeInfo
 from sscmatch.text import TextModel, record_text, store
@@ -61,7 +61,13 @@ def bundle_corpus(path: Path, vocab: Vocabulary) -> Corpus:
     try:
         with Session(engine) as session:
             sync_countries(session, vocab)
-            import_bundle(session, path, vocab)
+            try:
+                import_bundle(session, path, vocab)
+            except BundleError as exc:  # every problem, at its file and line, as import says
+                said = "\n".join(str(p) for p in exc.problems)
+                raise EvaluationSetError(
+                    f"{said}\n{path}: {len(exc.problems)} problem(s)"
+                ) from None
             session.flush()
             corpus = build_corpus(session, vocab, text=False)
             session.rollback()
@@ -123,9 +129,13 @@ def undp_corpus(path: Path, vocab: Vocabulary) -> UndpTable:
     Rows without a start year or without any country are left out, with a note each."""
     try:
         with path.open(encoding="utf-8-sig", newline="") as fh:
-            rows = list(csv.DictReader(fh))
+            reader = csv.DictReader(fh)
+            rows = list(reader)
+            header = reader.fieldnames
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise EvaluationSetError(f"{path}: cannot read the table: {exc}") from exc
+    if header is None:
+        raise EvaluationSetError(f"{path}:1: empty file (expected a header: {UNDP_REQUIRED})")
     if rows:
         missing = [c for c in UNDP_REQUIRED if c not in rows[0]]
         if missing:
