@@ -286,13 +286,31 @@ def matching(
     source: str | None = None,
     target: str | None = None,
     kind: str = DIRECTED,
+    partner: str | None = None,
 ) -> list[ColumnElement[bool]]:
-    """Conditions on ``exchange`` for the (filtered) exchanges of a country or of a link
+    """Conditions on ``exchange`` for the (filtered) exchanges of a country (with ``partner``:
+    those behind its links with that country, as :func:`_links` makes them) or of a link
     (codes already checked, see :func:`payload.subject_of`)."""
     where = conditions(f, vocab)
     ec = exchange_country.c
     if node is not None:
         where.append(E.id.in_(select(ec.exchange).where(ec.country == node)))
+        if partner == node:  # no country is linked with itself
+            return [false()]
+        if partner is not None:
+            role = exchange_country.alias("x")
+            where += [
+                E.id.in_(select(ec.exchange).where(ec.country == partner)),
+                or_(
+                    E.id.in_(select(ec.exchange).where(ec.role == "participant")),
+                    and_(
+                        _role(role, E.id, "provider", node), _role(role, E.id, "recipient", partner)
+                    ),
+                    and_(
+                        _role(role, E.id, "provider", partner), _role(role, E.id, "recipient", node)
+                    ),
+                ),
+            ]
         return where
     if source is None or target is None or source == target:
         return [false()]

@@ -399,16 +399,18 @@ def exchanges_for(
     source: str | None = None,
     target: str | None = None,
     kind: str | None = None,
+    partner: str | None = None,
     limit: int = 200,
 ) -> dict[str, Any]:
-    """The (filtered) exchanges of a country (``node``) or of a link (``source``, ``target``,
-    ``kind``), newest first, each with the country's role; counted and read by the database.
-    Raises DetailError."""
-    subject = subject_of(vocab, node=node, source=source, target=target, kind=kind)
+    """The (filtered) exchanges of a country (``node``; with ``partner``, those behind its
+    links with that country) or of a link (``source``, ``target``, ``kind``), newest first,
+    each with the country's role; counted and read by the database. Raises DetailError."""
+    subject = subject_of(vocab, node=node, source=source, target=target, kind=kind, partner=partner)
     where = aggregate.matching(
         filters,
         vocab,
         node=subject.get("node"),
+        partner=subject.get("partner"),
         source=subject.get("source"),
         target=subject.get("target"),
         kind=subject.get("kind", DIRECTED),
@@ -440,13 +442,16 @@ def subject_of(
     source: str | None = None,
     target: str | None = None,
     kind: str | None = None,
+    partner: str | None = None,
 ) -> dict[str, str]:
-    """What a detail request names: ``{"node": code}`` or ``{"source", "target", "kind"}``
-    (alpha-3 codes, :func:`~sscmatch.workflow.base.country_filter`). Raises DetailError, also
-    for a country the vocabulary does not know."""
+    """What a detail request names: ``{"node": code}`` (with ``"partner"``: a country it is
+    linked with) or ``{"source", "target", "kind"}`` (alpha-3 codes,
+    :func:`~sscmatch.workflow.base.country_filter`). Raises DetailError, also for a country
+    the vocabulary does not know."""
     code = country_filter(node, DetailError, vocab)
     if code:
-        return {"node": code}
+        other = country_filter(partner, DetailError, vocab)
+        return {"node": code, "partner": other} if other else {"node": code}
     first = country_filter(source, DetailError, vocab)
     second = country_filter(target, DetailError, vocab)
     if first and second:
@@ -466,12 +471,18 @@ def details(
     source: str | None = None,
     target: str | None = None,
     kind: str | None = None,
+    partner: str | None = None,
     limit: int = 200,
 ) -> dict[str, Any]:
     """:func:`exchanges_for` from exchanges in memory."""
-    subject = subject_of(vocab, node=node, source=source, target=target, kind=kind)
-    code = subject.get("node")
-    if code is not None:
+    subject = subject_of(vocab, node=node, source=source, target=target, kind=kind, partner=partner)
+    code, other = subject.get("node"), subject.get("partner")
+    if code is not None and other is not None:
+
+        def wanted(row: ExchangeRow) -> bool:
+            return any({a, b} == {code, other} for a, b, _kind in row.pairs())
+
+    elif code is not None:
 
         def wanted(row: ExchangeRow) -> bool:
             return code in row.providers or code in row.recipients or code in row.participants

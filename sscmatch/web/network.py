@@ -191,7 +191,11 @@ def exchanges() -> Any:
         # no country or link asked (the error page's "without its filters", an address cut
         # short): the network's page, where one is chosen
         return redirect(url_for("network.index"), 303)
-    found = analytics.exchanges_for(get_session(), vocab, filters, **asked_subject(request.args))
+    # partner: a profile's "N exchanges together" lists those (the API does not take it)
+    subject = asked_subject(request.args)
+    found = analytics.exchanges_for(
+        get_session(), vocab, filters, **subject, partner=request.args.get("partner")
+    )
     if as_json:
         for item in found["exchanges"]:
             item["url"] = record_url("registry.exchange", item["id"])
