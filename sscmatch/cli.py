@@ -17,6 +17,7 @@ from flask.cli import FlaskGroup, with_appcontext
 from sqlalchemy.engine import Engine
 
 from sscmatch import create_app
+from sscmatch.cli_dates import period
 from sscmatch.cli_names import EnglishNames
 from sscmatch.matching.reasons import render
 
@@ -211,23 +212,12 @@ def demo_users_command() -> None:
         click.echo(f"  {a.role:<12} {a.email:<28} password: {a.password}{where}")
 
 
-def _as_of(_ctx: click.Context, _param: click.Parameter, value: str | None) -> date | None:
-    from sscmatch.dates import PartialDateError, parse_partial_date
-
-    if value is None:
-        return None
-    try:
-        return parse_partial_date(value)
-    except PartialDateError as exc:
-        raise click.BadParameter(str(exc)) from None
-
-
 @click.command("match")
 @with_appcontext
 @click.option(
     "--as-of",
     "as_of",
-    callback=_as_of,
+    callback=period,
     metavar="DATE",
     help="Match as the service would have on DATE (YYYY, YYYY-MM or YYYY-MM-DD).",
 )

@@ -132,3 +132,49 @@ def test_every_command_answers_hostile_arguments_in_one_line(
         elif case in UNSTORABLE and _rows(app) != before:
             failures.append(f"{said}: rows changed")
     assert not failures, "\n".join(failures)
+
+
+NOT_DAYS = (
+    "20261206",  # Python's date.fromisoformat reads it; the option says YYYY-MM-DD
+    "2026-W01-1",  # an ISO week date, the same
+    "0001-01-01",
+    "9999-12-31",
+    "2026-02-30",
+    "2026-1-5",
+    "２０２６-01-05",  # fullwidth digits
+    "2026-01-05T00:00",
+)
+"""Texts no date option of the command line takes: each is refused by the one rule the bundle
+and the forms' ISO dates follow (``sscmatch.dates``: ASCII digits, years 1900 to 2100)."""
+
+
+def _date_options(command: click.Command) -> list[click.Option]:
+    return [
+        p
+        for p in command.params
+        if isinstance(p, click.Option)
+        and ("YYYY" in (p.help or "") or "DATE" in (p.metavar or "") or "YYYY" in (p.metavar or ""))
+    ]
+
+
+def test_the_walk_finds_the_date_options() -> None:
+    found = {(c.name, p.name) for c in COMMANDS for p in _date_options(c)}
+    assert {("match", "as_of"), ("calibrate", "as_of"), ("remind", "today_text")} <= found
+
+
+def test_every_date_option_reads_dates_by_one_rule(app: Flask, runner: Any) -> None:
+    failures = []
+    for command in COMMANDS:
+        for option in _date_options(command):
+            for text in NOT_DAYS:
+                args = [command.name or "", option.opts[0], text]
+                before = _rows(app)
+                result = runner.invoke(args=args)
+                said = f"{args!r} -> {result.exit_code}: {result.output.strip()[-200:]!r}"
+                if result.exception is not None and not isinstance(result.exception, SystemExit):
+                    failures.append(f"{said} raised {type(result.exception).__name__}")
+                elif result.exit_code != 2 or option.opts[0] not in result.output:
+                    failures.append(f"{said}: not refused naming {option.opts[0]}")
+                elif _rows(app) != before:
+                    failures.append(f"{said}: rows changed")
+    assert not failures, "\n".join(failures)

@@ -8,7 +8,6 @@ date before today, the calibration is made as the service would have made it the
 from __future__ import annotations
 
 import json
-import re
 from datetime import UTC, date, datetime
 
 import click
@@ -16,28 +15,16 @@ from flask import current_app
 from flask.cli import with_appcontext
 from sqlmodel import Session
 
+from sscmatch.cli_dates import day
 from sscmatch.matching import FACTORS
 from sscmatch.matching.calibration import MIN_CASES
 from sscmatch.models import Calibration
 from sscmatch.workflow import calibrations as wf
 
-ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-
 
 def _today() -> date:
     value = current_app.config.get("TODAY")  # demos and tests may pin the day
     return date.fromisoformat(value) if isinstance(value, str) else datetime.now(UTC).date()
-
-
-def _as_of(_ctx: click.Context, _param: click.Parameter, value: str | None) -> date | None:
-    if value is None:
-        return None
-    if ISO_DATE.fullmatch(value.strip()):
-        try:
-            return date.fromisoformat(value.strip())
-        except ValueError:
-            pass
-    raise click.BadParameter(f"expected a date YYYY-MM-DD, got {value!r}")
 
 
 def _print(row: Calibration, who: str, stored: bool) -> None:
@@ -88,7 +75,7 @@ def _print(row: Calibration, who: str, stored: bool) -> None:
 @click.option(
     "--as-of",
     "as_of",
-    callback=_as_of,
+    callback=day,
     metavar="YYYY-MM-DD",
     help="Learn from the history before this date (default today); a past date is not stored.",
 )

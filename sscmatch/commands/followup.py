@@ -22,6 +22,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
+from sscmatch.cli_dates import day
 from sscmatch.workflow import reminders as wf
 
 
@@ -98,23 +99,27 @@ def send_reminders(
 
 @click.command("remind")
 @with_appcontext
-@click.option("--today", "today_text", help="The day to remind as of (YYYY-MM-DD; default today).")
-@click.option("--days", default=14, show_default=True, help="Include what is due within N days.")
+@click.option(
+    "--today",
+    "today_text",
+    callback=day,
+    help="The day to remind as of (YYYY-MM-DD; default today).",
+)
+@click.option(
+    "--days",
+    default=14,
+    show_default=True,
+    type=click.IntRange(0, 366),
+    help="Include what is due within N days.",
+)
 @click.option(
     "--out",
     type=click.Path(file_okay=False, path_type=Path),
     help="Folder for the digests when no SMTP host is configured (default instance/reminders).",
 )
-def remind_command(today_text: str | None, days: int, out: Path | None) -> None:
+def remind_command(today_text: date | None, days: int, out: Path | None) -> None:
     """Send (or write) each owner a digest of commitments due soon or overdue, once a day."""
-    try:
-        today = date.fromisoformat(today_text) if today_text else datetime.now(UTC).date()
-    except ValueError:
-        raise click.ClickException(
-            f"--today must be a date YYYY-MM-DD, got {today_text!r}"
-        ) from None
-    if days < 0 or days > 366:
-        raise click.ClickException("--days must be between 0 and 366")
+    today = today_text or datetime.now(UTC).date()
     outcome = send_reminders(
         current_app.extensions["sscmatch.engine"],
         today,

@@ -209,7 +209,7 @@ def test_remind_reports_bad_input_and_failed_delivery(
     app: Flask, runner: Any, session: Session, world: StudyTour
 ) -> None:
     bad = runner.invoke(args=["remind", "--today", "15/07/2026"])
-    assert bad.exit_code != 0 and "--today must be a date" in bad.output
+    assert bad.exit_code != 0 and "'--today': expected a date YYYY-MM-DD" in bad.output
     app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=1)  # nothing listens there
     failed = runner.invoke(args=["remind", "--today", "2026-07-15"])
     assert failed.exit_code != 0 and "could not deliver" in failed.output
