@@ -38,6 +38,7 @@ from sscmatch.vocab import load_vocabulary
 from sscmatch.web.matching import queue_run
 from sscmatch.workflow import jobs as queue
 from sscmatch.workflow import matchruns
+from sscmatch.workflow.proposals import accept
 from tests.test_race_hold import race
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -139,11 +140,12 @@ def _proposals(s: Session) -> list[Proposal]:
 
 
 def _accept_one(s: Session) -> tuple[int, int]:
+    """The secretariat accepts one of the need's proposals: it becomes accepted, the others
+    superseded, the need matched (with override: its provider has not confirmed it)."""
     chosen = _proposals(s)[0]
-    chosen.status = "accepted"
-    s.add(chosen)
-    s.commit()
     assert chosen.id is not None
+    accept(s, chosen.id, user_id=None, version=chosen.version, override=True, reason="agreed")
+    s.commit()
     return chosen.id, chosen.version
 
 
@@ -151,10 +153,19 @@ def _check_run(s: Session, accepted: tuple[int, int]) -> None:
     chosen, version = accepted
     row = s.get(Proposal, chosen)
     assert row is not None and (row.status, row.version) == ("accepted", version)
-    older = [p for p in _proposals(s) if p.run_id == row.run_id and p.id != chosen]
-    assert {(p.status, p.version) for p in older} == {("superseded", 2)}
+    need = s.get(Need, RUN_NEED)
+    assert need is not None and need.status == "matched"
     runs = s.exec(select(MatchRun).order_by(col(MatchRun.id))).all()
     assert [r.status for r in runs] == ["done", "done"], [r.error for r in runs]
+    mine = {p.id: (p.run_id, p.status) for p in _proposals(s)}
+    assert [st for (run, st) in mine.values() if run == row.run_id] == [
+        "accepted",
+        "superseded",
+        "superseded",
+    ]
+    assert [st for (run, st) in mine.values() if run == runs[1].id] == [], (
+        "the run stored proposals for a need matched while it computed: only open needs are matched"
+    )
 
 
 SCENARIOS = [

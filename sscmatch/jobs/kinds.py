@@ -87,7 +87,7 @@ def match_run(ctx: Context) -> Mapping[str, Any]:
         run = s.get(MatchRun, run_id)
         assert run is not None
         matchruns.finish_run(s, run, proposals, ctx.user_id)
-        result = {"run_id": run_id, "proposals": len(proposals)}
+        result = {"run_id": run_id, "proposals": run.proposal_count}  # those of needs still open
         ctx.complete(s, result)
         s.commit()
     refresh_statistics(ctx.engine)  # the planner sees the run's proposals

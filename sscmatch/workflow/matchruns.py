@@ -280,6 +280,13 @@ def store(
             )
             .execution_options(synchronize_session=False)
         )
+        # only open needs are matched: one matched (a proposal accepted) or closed while the
+        # run computed gets none (read after the supersede, which waits for a decision under
+        # way on the same proposals)
+        still_open = set(
+            session.exec(select(Need.id).where(col(Need.id).in_(needs), Need.status == "open"))
+        )
+        proposals = [p for p in proposals if p.need_id in still_open]
     for p in proposals:
         session.add(
             StoredProposal(
