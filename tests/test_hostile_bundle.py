@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -131,11 +130,56 @@ def test_a_name_given_twice_is_refused_naming_it(
     )
 
 
-@pytest.mark.parametrize("case", BELOW)
-def test_what_the_reader_meets_below_the_format_is_a_problem_at_its_place(
+def _nothing_but(path: Path, names: list[str]) -> Path:
+    folder = path / "bundle"
+    folder.mkdir()
+    for name in names:
+        (folder / name).write_text("id,country\n", encoding="utf-8")
+    return folder
+
+
+EMPTY: dict[str, Callable[[Path], Path]] = {
+    "folder-empty": lambda p: _nothing_but(p, []),
+    "folder-of-other-files": lambda p: _nothing_but(p, ["needs.txt", "README.md", ".DS_Store"]),
+    "zip-empty": lambda p: _zip_quietly(p, []),
+    "zip-of-a-folder": lambda p: _zip_quietly(p, [("bundle/", "")]),
+    "json-empty-object": lambda p: _json(p, "{}"),
+}
+"""A bundle holding no table at all, in every container: the wrong folder or file chosen (the
+web refused an empty zip; the command line said 'nothing to import', exit 0)."""
+
+
+def _zip_quietly(path: Path, members: list[tuple[str, str]]) -> Path:
+    path = path / "bundle.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, text in members:
+            archive.writestr(name, text)
+    return path
+
+
+REFUSED = {
+    **{k: (v, "") for k, v in BELOW.items()},
+    **{k: (v, "no table") for k, v in EMPTY.items()},
+}
+"""Each bundle below the format or holding no table, and what its problem must say."""
+
+
+@pytest.mark.parametrize("case", REFUSED)
+def test_a_bundle_is_refused_for_what_it_is_made_of(
     app: Flask, runner: Any, tmp_path: Path, case: str
 ) -> None:
-    lines, failures = _import(app, runner, BELOW[case](tmp_path))
+    make, saying = REFUSED[case]
+    lines, failures = _import(app, runner, make(tmp_path))
     assert not failures, "\n".join(failures)
-    assert lines, "no problem said"
-    shutil.rmtree(tmp_path / "bundle", ignore_errors=True)
+    assert any(saying in line for line in lines), lines
+
+
+def test_a_table_without_rows_still_imports_as_nothing(
+    app: Flask, runner: Any, tmp_path: Path
+) -> None:
+    """An export of an empty database: every table's header, no row. Nothing to import is
+    what it says, and no problem."""
+    folder = _nothing_but(tmp_path, [])
+    (folder / "needs.csv").write_text("id,country,title,themes\n", encoding="utf-8")
+    result = runner.invoke(args=["import", str(folder)])
+    assert result.exit_code == 0 and "nothing to import" in result.output, result.output

@@ -280,6 +280,8 @@ class Row:
 class RawBundle:
     rows: dict[str, list[Row]] = field(default_factory=lambda: {t: [] for t in TABLES})
     problems: list[Problem] = field(default_factory=list)
+    tables: set[str] = field(default_factory=set)
+    """The tables the bundle gave (a file or an array each, rows or none)."""
 
 
 UNKNOWN_COLUMN = N_("unknown column (expected some of: %(names)s)")

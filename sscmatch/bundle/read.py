@@ -255,7 +255,13 @@ def read_bundle(path: Path, limits: ZipLimits | None = None) -> RawBundle:
         )
     else:
         bundle.problems.append(Problem(str(path), 1, FILE, N_("no such file or folder")))
+    if not bundle.tables and not bundle.problems:  # the wrong folder or file, most likely
+        names = ", ".join(sorted(CSV_FILES) if path.is_dir() or path.suffix == ".zip" else TABLES)
+        bundle.problems.append(Problem(path.name, 1, FILE, NO_TABLE, {"names": names}))
     return bundle
+
+
+NO_TABLE = N_("it holds no table of a bundle (expected one or more of: %(names)s)")
 
 
 NOT_A_FILE = N_(
@@ -391,6 +397,7 @@ def column_name(written: str) -> str:
 def _read_csv(name: str, data: bytes, table: str, bundle: RawBundle) -> None:
     """The rows of CSV file ``name`` (``data``, its bytes), each at the line where it starts
     (a quoted cell may hold line breaks), its cells by the header's column names."""
+    bundle.tables.add(table)
     text = _decode(name, data, bundle)
     del data
     if text is None:
@@ -498,6 +505,7 @@ def _read_json(name: str, data: bytes, bundle: RawBundle) -> None:
                 Problem(name, key_line, key, UNKNOWN_TABLE, {"names": ", ".join(TABLES)})
             )
             continue
+        bundle.tables.add(key)
         if not isinstance(items, list):
             bundle.problems.append(Problem(name, key_line, key, N_("expected an array of objects")))
             continue

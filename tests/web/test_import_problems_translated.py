@@ -206,6 +206,7 @@ def _uploads() -> dict[str, tuple[str, bytes]]:
         "json-array": ("a.json", b"[1]"),
         "json-long-number": ("a.json", b'{"needs": [], "n": ' + b"9" * 5000 + b"}"),
         "json-table-twice": ("a.json", b'{"needs": [], "needs": []}'),
+        "json-no-table": ("a.json", b"{}"),
         "json-field-twice": ("a.json", b'{"needs": [{"id": "j-1", "id": "j-2"}]}'),
         "json-bytes": ("a.json", b"\xff\xfe{}"),
         "suffix": ("bundle.exe", b"MZ"),
