@@ -163,8 +163,15 @@ def network(session: Session, f: Filters | None, vocab: Vocabulary) -> Network:
         if kind == JOINT and b < a:  # once per pair, the smaller code first
             a, b = b, a
         links[(a, b, kind)] += int(n)
+    every: Counter[str] = Counter()
+    for code, n in conn.execute(  # each exchange once per country, on the (country, exchange) index
+        select(ec.country, func.count(func.distinct(ec.exchange)))
+        .where(*_within(ec.exchange, ids))
+        .group_by(ec.country)
+    ):
+        every[code] = int(n)
     provided, received, joint = (per_role[r] for r in ("provider", "recipient", "participant"))
-    return assemble(provided, received, joint, mutual, links, total)
+    return assemble(provided, received, joint, mutual, links, total, every)
 
 
 def role_counts(session: Session, ids: Select[Any] | None = None) -> dict[str, Counter[str]]:

@@ -88,6 +88,7 @@ class NodeStats:
     received: int = 0
     joint: int = 0
     mutual: int = 0
+    exchanges: int = 0  # each once, whatever roles the country has in it
     partners: set[str] = field(default_factory=set)
     betweenness: float = 0.0
     pagerank: float = 0.0
@@ -95,7 +96,9 @@ class NodeStats:
 
     @property
     def total(self) -> int:
-        return self.provided + self.received + self.joint
+        """The exchanges the country took part in, each once: the schema lets one country be
+        a provider and a participant of one exchange, which the sum of the roles counts twice."""
+        return self.exchanges
 
     @property
     def reciprocal(self) -> bool:
@@ -175,6 +178,7 @@ def build_network(
     received: Counter[str] = Counter()
     joint: Counter[str] = Counter()
     mutual: Counter[str] = Counter()
+    every: Counter[str] = Counter()
     links: Counter[tuple[str, str, str]] = Counter()
     # Exchanges with the same countries in the same roles count together: tally those shapes
     # first (a C-level count), then walk each distinct shape once.
@@ -188,9 +192,12 @@ def build_network(
             p, r = provs[0], recs[0]
             provided[p] += m
             received[r] += m
+            every.update({p: m, r: m} if p != r else {p: m})
             if p != r:
                 links[(p, r, DIRECTED)] += m
             continue
+        for code in {*provs, *recs, *parts}:
+            every[code] += m
         for code in set(provs):
             provided[code] += m
         for code in set(recs):
@@ -202,7 +209,7 @@ def build_network(
         shape = ExchangeRow("", "", None, "", provs, recs, parts)
         for link in shape.pairs():
             links[link] += m
-    net = assemble(provided, received, joint, mutual, links, count)
+    net = assemble(provided, received, joint, mutual, links, count, every)
     if metrics:
         compute_metrics(net)
     return net
@@ -215,10 +222,14 @@ def assemble(
     mutual: Counter[str],
     links: Counter[tuple[str, str, str]],
     count: int,
+    every: Counter[str],
 ) -> Network:
-    """The network (without metrics) of per-country role counts and per-link counts."""
+    """The network (without metrics) of per-country role counts, exchanges in all (``every``:
+    each exchange once per country) and per-link counts."""
     nodes = {
-        code: NodeStats(code, provided[code], received[code], joint[code], mutual[code])
+        code: NodeStats(
+            code, provided[code], received[code], joint[code], mutual[code], every[code]
+        )
         for code in sorted({*provided, *received, *joint})
     }
     for a, b, _kind in links:
