@@ -81,10 +81,18 @@ TYPED: Mapping[str, str] = {
     "auth.account": "a replaced API token asks for a ticked box first",
     "auth.change_password": "the current password and the new one typed twice",
     "auth.login": "signing in",
-    "followup.commitment": "a commitment's update typed; another update changes it",
+    "followup.commitment": (
+        "a commitment's update typed; another update changes it, except a focal point's "
+        "decision (fulfilled, dropped), which only the secretariat reopens: the form asks to "
+        "confirm it first (web.followup)"
+    ),
     "registry.capacity_edit": "an edit form; another edit changes it back",
     "registry.capacity_new": "a new record typed",
-    "registry.need_edit": "an edit form; another edit changes it back",
+    "registry.need_edit": (
+        "an edit form; another edit changes it back, except a focal point's change to an "
+        "endorsed need, which sends it back to endorsement: the form asks to confirm it first "
+        "(web.registry)"
+    ),
     "registry.need_new": "a new record typed",
     "review.comment": "a comment typed",
     "tours.add_commitment": "a commitment typed",

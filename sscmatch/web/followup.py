@@ -22,6 +22,7 @@ from sscmatch.db import StaleVersion
 from sscmatch.models import Commitment, StudyTour, User
 from sscmatch.web import stale_edit
 from sscmatch.web.access import SIGNED_IN, access
+from sscmatch.web.confirm import preview
 from sscmatch.web.datefields import TypedDateField, ready_for_use_case
 from sscmatch.web.db import get_session
 from sscmatch.web.errors import flash_beside, page_status
@@ -34,7 +35,7 @@ from sscmatch.web.translate import gettext as _
 from sscmatch.web.translate import lazy_gettext as _l
 from sscmatch.workflow import commitments as wf
 from sscmatch.workflow import outcomes
-from sscmatch.workflow.base import country_filter
+from sscmatch.workflow.base import EDITORS, country_filter
 from sscmatch.workflow.tours import TourError, TourForbidden, TourNotFound
 
 bp = Blueprint("followup", __name__, url_prefix="/followup")
@@ -88,6 +89,17 @@ stale_edit.register(
 
 
 ALL = "all"
+
+
+def _asks_confirmation(k: Commitment, status: str | None) -> bool:
+    """A focal point's decision (fulfilled, dropped) is theirs to take once: only the
+    secretariat reopens a decided commitment, so the first Save asks to confirm it."""
+    return (
+        current_user.role not in EDITORS
+        and status in wf.DECIDED
+        and status != k.status
+        and request.form.get("confirmed") != "y"
+    )
 
 
 def _chosen_country(own_default: bool = True) -> tuple[str | None, bool]:
@@ -145,7 +157,7 @@ def commitment(commitment_id: str) -> Any:
         abort(404, description=_("No such commitment."))
     form = _update_form(request.form) if request.method == "POST" else _shown_as(k)
     citation = wf.citation_of(db, k)
-    status, stale = 200, None
+    status, stale, confirm_note = 200, None, None
     if request.method == "POST":
         if not wf.can_update(k, current_user):
             abort(403, description=_("A focal point updates only their own country's commitments."))
@@ -154,8 +166,10 @@ def commitment(commitment_id: str) -> Any:
                 version = int(form.version.data or "0")
             except ValueError:
                 version = 0
-            try:
-                wf.update_commitment(
+            asks = _asks_confirmation(k, form.status.data)
+
+            def update() -> Commitment:
+                return wf.update_commitment(
                     db,
                     k.id,
                     user=current_user,
@@ -165,6 +179,12 @@ def commitment(commitment_id: str) -> Any:
                     due=form.due.data,
                     note=form.note.data,
                 )
+
+            try:
+                if asks:  # checked as it would be saved, in a savepoint rolled back
+                    preview(db, update, lambda _k: None)
+                else:
+                    update()
             except (TourError, StaleVersion) as exc:
                 db.rollback()
                 if isinstance(exc, TourNotFound | TourForbidden):
@@ -178,9 +198,16 @@ def commitment(commitment_id: str) -> Any:
                     status = page_status(exc)
                 k = db.get(Commitment, commitment_id) or k
             else:
-                db.commit()
-                flash(_("Commitment updated."), "info")
-                return redirect(url_for("followup.commitment", commitment_id=k.id))
+                if asks:
+                    confirm_note = _(
+                        "Once marked %(status)s, this commitment can be reopened only by the "
+                        "technical secretariat. Confirm to save it so.",
+                        status=STATUS_LABELS[str(form.status.data)],
+                    )
+                else:
+                    db.commit()
+                    flash(_("Commitment updated."), "info")
+                    return redirect(url_for("followup.commitment", commitment_id=k.id))
         else:
             status = 400
     tour = db.get(StudyTour, k.study_tour) if k.study_tour else None
@@ -195,6 +222,7 @@ def commitment(commitment_id: str) -> Any:
             names=names,
             form=form,
             stale=stale,
+            confirm_note=confirm_note,
             citation=citation,
             can_update=wf.can_update(k, current_user),
             overdue=wf.is_overdue(k, today()),

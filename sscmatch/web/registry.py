@@ -44,6 +44,7 @@ from sscmatch.schemas import MAX_PAGE, whole_number
 from sscmatch.vocab import Vocabulary, load_vocabulary
 from sscmatch.web import stale_edit
 from sscmatch.web.access import SIGNED_IN, access
+from sscmatch.web.confirm import preview
 from sscmatch.web.conflict import duplicate_message
 from sscmatch.web.datefields import TypedDateField, ready_for_use_case
 from sscmatch.web.db import get_session
@@ -529,14 +530,27 @@ def _edit(kind: str, record: Capacity | Need | None) -> Any:
     if request.method == "POST" and current_user.role in base.EDITORS:
         country = form.country.data or country
     form.prepare(vocab, country)
-    status, stale = 200, None
+    status, stale, confirm_note = 200, None, None
     choose_country = current_user.role in base.EDITORS
+    # A focal point's change to an endorsed need sends it back to endorsement, which only the
+    # secretariat gives: the first Save asks to confirm it (checked, nothing written).
+    asks = (
+        isinstance(record, Need)
+        and record.status == "open"
+        and current_user.role == "focal_point"
+        and request.form.get("confirmed") != "y"
+    )
     if request.method == "POST":
         status = 400  # the CSRF check failed unless _save says otherwise
         if ready_for_use_case(form):
-            status, target, stale = _save(kind, record, form, vocab, choose_country)
+            status, target, stale = _save(kind, record, form, vocab, choose_country, asks)
             if target is not None:
                 return redirect(target)
+            if status == 200:
+                confirm_note = _(
+                    "Your change goes back to the secretariat for endorsement; the need is not "
+                    "matched until it is endorsed again."
+                )
     return (
         render_template(
             "registry/form.html",
@@ -546,6 +560,7 @@ def _edit(kind: str, record: Capacity | Need | None) -> Any:
             country=country,
             choose_country=choose_country,
             stale=stale,
+            confirm_note=confirm_note,
         ),
         status,
     )
@@ -557,7 +572,10 @@ def _save(
     form: _RecordForm,
     vocab: Vocabulary,
     choose_country: bool,
+    ask_first: bool = False,
 ) -> tuple[int, str | None, stale_edit.StaleEdit | None]:
+    """Saves the form (302 and the record's page), or with ``ask_first`` only checks it as it
+    would be saved (200: the page asks to confirm), or answers its refusal (400, 409)."""
     db = _db()
     was = record.status if record is not None else None
     data: dict[str, Any] = form.data_for_use_case(vocab)
@@ -569,6 +587,13 @@ def _save(
             saved: Capacity | Need = create(db, vocab, current_user, data)
         else:
             update = reg.update_capacity if kind == "capacity" else reg.update_need
+            if ask_first:
+                preview(
+                    db,
+                    lambda: update(db, vocab, current_user, record.id, data, form.version.data),
+                    lambda _saved: None,
+                )
+                return 200, None, None
             saved = update(db, vocab, current_user, record.id, data, form.version.data)
     except reg.InvalidRecord as exc:
         db.rollback()

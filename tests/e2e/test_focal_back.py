@@ -13,13 +13,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.conftest import LiveServer, expect
-from tests.e2e.test_focal_forms import (
-    PEOPLE,
-    PHONE,
-    _choose_theme,
-    _own_records,
-    _switch_language,
-)
+from tests.e2e.test_focal_forms import PEOPLE, _choose_theme, _own_records, on_a_phone
 
 pytestmark = [pytest.mark.e2e, pytest.mark.same_on_every_database]
 
@@ -44,10 +38,7 @@ def _kept(page: Any, typed: dict[str, str], theme: str | None) -> None:
 def test_back_keeps_a_half_filled_focal_form_sent_or_not(
     new_page: Any, sign_in: Any, live_server: LiveServer, lang: str, who: str
 ) -> None:
-    page = new_page()
-    page.set_viewport_size(PHONE)
-    account = sign_in(page, who)
-    _switch_language(page, lang)
+    page, account = on_a_phone(new_page, sign_in, lang, who)
     need, capacity, commitment = _own_records(live_server, str(account.country))
     for path, date in (
         ("/needs/new", "#desired_from"),

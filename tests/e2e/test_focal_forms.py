@@ -51,6 +51,16 @@ def _switch_language(page: Any, lang: str) -> None:
     expect(page.locator("html")).to_have_attribute("lang", lang)
 
 
+def on_a_phone(new_page: Any, sign_in: Any, lang: str, who: str) -> tuple[Any, Any]:
+    """A page 390 px wide, the focal point ``who`` signed in and reading ``lang``; with the
+    account."""
+    page = new_page(f"{lang}-{'FR' if lang == 'fr' else 'BR'}")
+    page.set_viewport_size(PHONE)
+    account = sign_in(page, who)
+    _switch_language(page, lang)
+    return page, account
+
+
 def _refused(page: Any, send_from: str, focused: str) -> None:
     """Sends the form with Enter in ``send_from``; the refusal must put the focus on
     ``focused``, marked in error."""
@@ -107,10 +117,7 @@ def _walk_record_form(page: Any, path: str, dates: tuple[str, str], capacity: bo
 def test_a_refused_focal_form_puts_the_focus_on_the_field_to_correct(
     new_page: Any, sign_in: Any, live_server: LiveServer, lang: str, who: str
 ) -> None:
-    page = new_page(f"{lang}-{'FR' if lang == 'fr' else 'BR'}")
-    page.set_viewport_size(PHONE)
-    account = sign_in(page, who)
-    _switch_language(page, lang)
+    page, account = on_a_phone(new_page, sign_in, lang, who)
     need, capacity, commitment = _own_records(live_server, str(account.country))
     for path, dates, is_capacity in (
         ("/needs/new", ("desired_from", "desired_to"), False),

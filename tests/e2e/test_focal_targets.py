@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.conftest import assert_fits, expect
-from tests.e2e.test_focal_forms import PEOPLE, PHONE, _choose_theme, _switch_language
+from tests.e2e.test_focal_forms import PEOPLE, _choose_theme, on_a_phone
 
 pytestmark = [pytest.mark.e2e, pytest.mark.same_on_every_database]
 
@@ -54,10 +54,7 @@ def _judge(page: Any, bad: dict[str, list[str]]) -> None:
 def test_a_focal_points_pages_fit_a_phone_and_a_finger(
     new_page: Any, sign_in: Any, lang: str, who: str
 ) -> None:
-    page = new_page()
-    page.set_viewport_size(PHONE)
-    sign_in(page, who)
-    _switch_language(page, lang)
+    page, _account = on_a_phone(new_page, sign_in, lang, who)
     bad: dict[str, list[str]] = {}
     # Real use: a need with a long word for a title, the longest institution and many themes.
     page.goto("/needs/new")

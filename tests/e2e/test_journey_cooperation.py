@@ -492,6 +492,7 @@ def test_2_study_tour_and_commitments(
     bra.locator("#evidence").fill(evidence)
     bra.locator("#note").fill("Manual enviado à equipe da Guatemala.")
     bra.get_by_role("button", name="Salvar").click()
+    bra.get_by_role("button", name="Confirmar").click()  # only the secretariat reopens it
     _says(bra, "Compromisso atualizado.")
     expect(bra.locator("dl.facts .badge-fulfilled")).to_have_count(1)
     expect(bra.locator(f"dl.facts a[href='{evidence}']")).to_have_count(1)
@@ -595,6 +596,7 @@ def test_2_study_tour_and_commitments(
             gtm.locator("#evidence").fill(evidence)
         gtm.locator("#note").fill("Cierre de la gira (e2e).")
         gtm.get_by_role("button", name="Guardar").click()
+        gtm.get_by_role("button", name="Confirmar").click()  # only the secretariat reopens it
         _says(gtm, "Compromiso actualizado.")
         expect(gtm.locator(f"dl.facts .badge-{status}")).to_have_count(1)
     shot(gtm, "commitments-settled")

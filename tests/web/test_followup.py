@@ -148,6 +148,7 @@ def test_commitment_page_updates_with_history(app: Flask, as_user: Any, tour_id:
             "status": "fulfilled",
             "evidence": "https://example.org/roster",
             "note": "all trained",
+            "confirmed": "y",  # a focal point's decision is confirmed first
         },
     )
     assert ok.status_code == 302
@@ -185,7 +186,12 @@ def test_the_story_of_issue_6(
     k1, k2, k3 = (f"{tour_id}-k0{i}" for i in (1, 2, 3))
     r = as_user("focal_bra").post(
         f"/followup/commitments/{k1}",
-        data={"version": "1", "status": "fulfilled", "evidence": "https://example.org/manual"},
+        data={
+            "version": "1",
+            "status": "fulfilled",
+            "evidence": "https://example.org/manual",
+            "confirmed": "y",  # a focal point's decision is confirmed first
+        },
     )
     assert r.status_code == 302
     r = sec.post(

@@ -161,7 +161,12 @@ def test_dashboard_follows_a_commitment_update(as_user: Any, kb: None, session: 
     assert 'name="version"' in form
     answer = client.post(
         "/followup/commitments/cache-dash",
-        data={"status": "fulfilled", "evidence": "https://example.org/plan", "version": "1"},
+        data={
+            "status": "fulfilled",
+            "evidence": "https://example.org/plan",
+            "version": "1",
+            "confirmed": "y",  # a focal point's decision is confirmed first
+        },
     )
     assert answer.status_code in (200, 302)
     after = page(client, "/followup")

@@ -228,6 +228,8 @@ CASES: dict[str, Case] = {
         mine=("due", "2026-12"),
         both=("status", "in_progress", "dropped"),
         extra={"note": "No budget this year"},  # the words on the update: kept, not compared
+        # a focal point's decision (dropped) is confirmed first (sscmatch.web.followup)
+        confirmed={"confirmed": "y"},
     ),
     "user": Case(
         User,

@@ -169,8 +169,9 @@ def _places(tour: str, k: str) -> list[Place]:
     return [
         Place("NeedForm", "focal_gtm", "/needs/new", need_dates, lambda app: need,
               _from_location(Need, tuple(need_dates))),
+        # N-1 is open: its focal point's change is confirmed first (sscmatch.web.registry)
         Place("NeedForm", "focal_gtm", "/needs/N-1/edit", need_dates,
-              _versioned(Need, "N-1", need),
+              _versioned(Need, "N-1", {**need, "confirmed": "y"}),
               lambda app, r: _text(_one(app, Need, "N-1"), tuple(need_dates)),
               edit_path="/needs/N-1/edit"),
         Place("CapacityForm", "focal_bra", "/capacities/new", capacity_dates,
