@@ -6,6 +6,7 @@ Commands answer bad input with a clear message and a non-zero exit, never a trac
 from __future__ import annotations
 
 import functools
+import math
 import sys
 from datetime import date
 from pathlib import Path
@@ -394,8 +395,9 @@ class _Storable(click.ParamType[Any]):
     """Mixed into a parameter's own type (:func:`_storable`): text that cannot be used is
     refused before the type reads it: a NUL character (PostgreSQL stores none, and no file
     name holds one) and, in text that is not a file name, bytes of the terminal that are not
-    UTF-8 (Python keeps them as lone surrogates, which no database driver encodes). Refused
-    as click refuses any bad value: naming the parameter, exit 2, before the command runs."""
+    UTF-8 (Python keeps them as lone surrogates, which no database driver encodes); and a
+    number that is NaN after it (``worker --poll nan`` polled without pause). Refused as
+    click refuses any bad value: naming the parameter, exit 2, before the command runs."""
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         if isinstance(value, str) and "\x00" in value:
@@ -411,7 +413,10 @@ class _Storable(click.ParamType[Any]):
                 self.fail(
                     f"{value!r} is not valid UTF-8 text (check the terminal's encoding)", param, ctx
                 )
-        return super().convert(value, param, ctx)
+        converted = super().convert(value, param, ctx)
+        if isinstance(converted, float) and math.isnan(converted):  # ranges let NaN through
+            self.fail(f"{value!r} is not a number", param, ctx)
+        return converted
 
 
 @functools.cache

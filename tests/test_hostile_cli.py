@@ -178,3 +178,31 @@ def test_every_date_option_reads_dates_by_one_rule(app: Flask, runner: Any) -> N
                 elif _rows(app) != before:
                     failures.append(f"{said}: rows changed")
     assert not failures, "\n".join(failures)
+
+
+NOT_NUMBERS = ("nan", "NaN", "inf", "-inf", "1e309", "9" * 5000)
+"""Texts no number option takes. click's FloatRange lets NaN through (every comparison with it
+is false): ``worker --poll nan`` polled the queue without pause, a CPU at 100 %."""
+
+
+def test_every_number_option_refuses_what_is_no_number(
+    app: Flask, runner: Any, tmp_path: Path
+) -> None:
+    failures = []
+    for command in COMMANDS:
+        for param in command.params:
+            if not isinstance(param.type, click.types.IntParamType | click.types.FloatParamType):
+                continue
+            for text in NOT_NUMBERS:
+                args = _args(command, param, text, tmp_path)
+                before = _rows(app)
+                result = runner.invoke(args=args)
+                said = f"{args[:3]!r} -> {result.exit_code}: {result.output.strip()[-200:]!r}"
+                named = _flag(param) or param.human_readable_name
+                if result.exception is not None and not isinstance(result.exception, SystemExit):
+                    failures.append(f"{said} raised {type(result.exception).__name__}")
+                elif result.exit_code != 2 or named not in result.output:
+                    failures.append(f"{said}: not refused naming {named}")
+                elif _rows(app) != before:
+                    failures.append(f"{said}: rows changed")
+    assert not failures, "\n".join(failures)
