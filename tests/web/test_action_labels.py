@@ -63,8 +63,12 @@ def _labels(app: Flask, lang: str) -> dict[str, str]:
 
 def _history_world(app: Flask, sec: int) -> tuple[str, int]:
     with Session(app.extensions["sscmatch.engine"]) as s:
-        for model, key, country in ((Need, "N-HIST", "GTM"), (Capacity, "C-HIST", "BRA")):
-            s.add(model(id=key, country=country, title="Registro", status="published"))
+        # (a need is open, a capacity published: the database refuses another's status)
+        for model, key, country, status in (
+            (Need, "N-HIST", "GTM", "open"),
+            (Capacity, "C-HIST", "BRA", "published"),
+        ):
+            s.add(model(id=key, country=country, title="Registro", status=status))
         run = MatchRun(status="done")
         s.add(run)
         s.flush()
