@@ -206,3 +206,32 @@ def test_every_number_option_refuses_what_is_no_number(
                 elif _rows(app) != before:
                     failures.append(f"{said}: rows changed")
     assert not failures, "\n".join(failures)
+
+
+BEYOND_THE_FORM = {
+    "--email": "a" * 250 + "@b.org",  # the form's limit and the column's: 254
+    "--name": "N" * 201,  # the form's limit: 200
+    "--country": "Guatemala",  # a country code of the country table, as the form's choices
+}
+"""What the admin's user form refuses, given to ``create-user``: on PostgreSQL a long e-mail
+and an unknown country reached the database (StringDataRightTruncation, ForeignKeyViolation:
+tracebacks), on SQLite they were stored; the name was stored whatever its length."""
+
+
+def test_create_user_refuses_what_the_form_refuses(app: Flask, runner: Any) -> None:
+    base = {"--email": "hostile@test.org", "--role": "focal_point", "--country": "GTM"}
+    base |= {"--constituency": "government", "--password": "long-enough-password"}
+    failures = []
+    for option, value in BEYOND_THE_FORM.items():
+        given = base | {"--email": f"{option.strip('-')}@test.org", option: value}
+        args = ["create-user", *(x for k, v in given.items() for x in (k, v))]
+        before = _rows(app)
+        result = runner.invoke(args=args)
+        said = f"{option} -> {result.exit_code}: {result.output.strip()[-200:]!r}"
+        if result.exception is not None and not isinstance(result.exception, SystemExit):
+            failures.append(f"{said} raised {type(result.exception).__name__}")
+        elif result.exit_code == 0 or option not in result.output:
+            failures.append(f"{said}: not refused naming {option}")
+        elif _rows(app) != before:
+            failures.append(f"{said}: rows changed")
+    assert not failures, "\n".join(failures)
