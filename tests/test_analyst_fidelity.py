@@ -16,6 +16,7 @@ import io
 import json
 import re
 from collections import Counter
+from datetime import date
 from html import unescape as html_unescape
 from html.parser import HTMLParser
 from itertools import combinations
@@ -281,6 +282,7 @@ def _edges_of(rows: list[dict[str, Any]], ids_joined: bool) -> dict[tuple[str, s
     return out
 
 
+EXPORT_FORMATS = ("json", "graphml", "gexf", "csv-nodes", "csv-edges")
 FIGURES = ("provided", "received", "joint", "partners", "total")
 
 
@@ -464,3 +466,29 @@ def test_every_country_profile_equals_its_row_in_the_network_and_the_records(
     stats = [int(n) for n in re.findall(r'<div class="stat"><span class="num">(\d+)</span>', html)]
     assert stats == [node["provided"], node["received"], node["joint"], node["partners"]]
     assert node["partners"] == len(together)
+
+
+def test_every_network_download_is_named_by_its_filters_and_day(
+    as_user: Any, client: Any, world: dict[str, Any]
+) -> None:
+    """README, *Exports*: a file name says the export, its filters and the day, so two files
+    of different filters saved side by side stay apart; the page's and the API's alike."""
+    analyst = as_user("analyst")
+    bearer = {"Authorization": f"Bearer {world['token']}"}
+    today = date.today().isoformat()
+    seen: dict[str, str] = {}
+    wrong = []
+    for f in FILTERS:
+        for source, prefix, getter, formats in (
+            ("page", "/network/download?", analyst, (*EXPORT_FORMATS, "xlsx")),
+            ("api", "/api/v1/network?", client, EXPORT_FORMATS[1:]),
+        ):
+            for fmt in formats:
+                answer = getter.get(f"{prefix}{_query(f, format=fmt)}", headers=bearer)
+                disposition = answer.headers.get("Content-Disposition", "")
+                name = _found(r'filename="([^"]+)"', disposition).group(1)
+                said = all(f"{k}-{v}" in name for k, v in f.items()) and today in name
+                if not said or seen.get(name, str(f)) != str(f):
+                    wrong.append((source, fmt, f, name))
+                seen[name] = str(f)
+    assert not wrong, wrong

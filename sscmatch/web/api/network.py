@@ -21,6 +21,7 @@ from sscmatch.vocab import load_vocabulary
 from sscmatch.web.access import SIGNED_IN, access
 from sscmatch.web.api import ApiError, bp, operation, query_arg
 from sscmatch.web.db import get_session
+from sscmatch.web.exports import file_name
 from sscmatch.workflow.base import N_
 
 KINDS = (DIRECTED, JOINT)
@@ -225,12 +226,12 @@ def network() -> Any:
     view = analytics.network_view(session, vocab, filters, kind)
     if fmt == "json":
         return jsonify(_answer(analytics.node_link(view, vocab)))
+    # named as the page's download is: its filters and the day (README, Exports)
+    name = file_name("network", {"layout": kind, **filters.args()}, EXTENSIONS[fmt])
     return Response(
         analytics.export(view, vocab, fmt),
         mimetype=MEDIA_TYPES[fmt],
-        headers={
-            "Content-Disposition": f'attachment; filename="sscmatch-network.{EXTENSIONS[fmt]}"'
-        },
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
 
 
