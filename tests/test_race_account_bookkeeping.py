@@ -1,12 +1,15 @@
-"""An account's bookkeeping (its last sign-in, a new password, a new API token) written while an
-admin edits the same account's profile, on SQLite and PostgreSQL: both are kept.
+"""An account's bookkeeping (its last sign-in, a new password, a new API token) and its owner's
+choice of language, written while an admin edits the same account's profile, on SQLite and
+PostgreSQL: both are kept.
 
 Those fields do not move the account's ``version`` (``User.__unversioned_fields__``), so that a
-sign-in never turns an admin's open form stale. The other way round held too: they were written
+sign-in never turns an admin's open form stale. The other way round failed: they were written
 through the ORM, ``… WHERE version = <read>``, so an admin's rename committed between the
 request's read of the account and its write refused a correct sign-in, a password change or a
-new token (StaleVersion). Each request here is held at its first write after it read the
-account (:class:`HoldAfterRead`) until the admin's edit is committed on another connection.
+new token (409); the owner's language, a field of the admin's form too, was refused the same
+way (it now moves the version in its own statement). Each request here is held at its first
+write after it read the account (:func:`tests.test_race_hold.race`) until the admin's edit is
+committed on another connection.
 """
 
 from __future__ import annotations
@@ -76,6 +79,9 @@ WRITES = {
         reads=2,
     ),
     "a new API token": Bookkeeping("owner", "/account", {}, 200, lambda u: bool(u.api_token_hash)),
+    "the account's language by its owner": Bookkeeping(
+        "owner", "/account/language", {"language": "es"}, 302, lambda u: u.language == "es"
+    ),
     "a password reset by an admin": Bookkeeping(
         "admin",
         "/admin/users/{id}/password",

@@ -30,6 +30,7 @@ from flask import Flask, flash, g, jsonify, make_response, redirect, request
 from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import event
+from sqlalchemy.orm import ORMExecuteState
 from sqlmodel import Session
 
 from sscmatch.db import DuplicateRecord, StaleVersion
@@ -115,6 +116,13 @@ class _Claim:
         # first still has to write (PostgreSQL: a deadlock, the one answer a 503).
         self._claim(session)
 
+    def do_orm_execute(self, state: ORMExecuteState) -> None:
+        # A write sent through session.execute (a counter moved, a lock taken, a bulk UPDATE)
+        # is the change too, and may be its first statement: the key goes before it as well
+        # (a calibration's lock first took the second sending's place: "already running").
+        if state.is_insert or state.is_update or state.is_delete:
+            self._claim(state.session)
+
     def after_flush(self, session: Session, _context: Any) -> None:
         self.wrote = True
 
@@ -143,6 +151,7 @@ class _Claim:
     def listen(self, session: Session, on: bool) -> None:
         for name in (
             "before_flush",
+            "do_orm_execute",
             "after_flush",
             "before_commit",
             "after_commit",

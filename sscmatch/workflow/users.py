@@ -233,9 +233,17 @@ def set_language(session: Session, user_id: int, language: str) -> bool:
     user = session.get(User, user_id)
     if user is None or user.language == language:
         return False
-    user.language = language
-    session.add(user)
-    session.flush()
+    # The field alone, its version moved in the same statement (an admin's form open on the
+    # account is still refused: the language is on it), not the ORM's WHERE version = <read>:
+    # an admin's rename committed since the request read the account refused it (409).
+    version = session.execute(
+        update(User)
+        .where(col(User.id) == user_id)
+        .values(language=language, version=col(User.version) + 1)
+        .returning(col(User.version))
+    ).scalar_one()
+    set_committed_value(user, "language", language)
+    set_committed_value(user, "version", version)
     return True
 
 
