@@ -24,7 +24,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from functools import wraps
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from flask import Flask, flash, g, jsonify, make_response, redirect, request
 from flask_login import current_user
@@ -121,7 +121,7 @@ class _Claim:
         # is the change too, and may be its first statement: the key goes before it as well
         # (a calibration's lock first took the second sending's place: "already running").
         if state.is_insert or state.is_update or state.is_delete:
-            self._claim(state.session)
+            self._claim(cast(Session, state.session))  # the request's (a sqlmodel Session)
 
     def after_flush(self, session: Session, _context: Any) -> None:
         self.wrote = True
