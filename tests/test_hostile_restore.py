@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
-from sqlalchemy import Date, DateTime, func, select
+from sqlalchemy import Date, DateTime, Integer, func, select
 from sqlmodel import SQLModel
 
 from sscmatch.workflow.backup import NOT_BACKED_UP, dump
@@ -42,12 +42,37 @@ def _no_date(rows: list[dict[str, Any]], table: Any) -> Any:
     return [{**(rows[0] if rows else {}), **dict.fromkeys(dated, "2026-02-30")}] if dated else None
 
 
+def _too_large(rows: list[dict[str, Any]], table: Any) -> Any:
+    whole = [c.name for c in table.columns if isinstance(c.type, Integer)]
+    return [{c.name: None for c in table.columns} | dict.fromkeys(whole, 2**64)] if whole else None
+
+
+USER = {
+    "id": 1,
+    "email": "a@b.org",
+    "name": "n",
+    "password_hash": "x",
+    "role": "admin",
+    "country": None,
+    "constituency": None,
+    "language": "en",
+    "active": True,
+    "api_token_hash": None,
+    "last_login_at": None,
+    "created_at": "2026-01-01T00:00:00+00:00",
+    "version": 1,
+    "demo": False,
+    "auth_version": 0,
+}
+"""A user row as a backup holds it (every column)."""
+
 DAMAGE: dict[str, Damage] = {
     "rows-not-a-list": lambda rows, table: {"rows": rows},
     "row-not-an-object": lambda rows, table: ["a row"],
     "row-without-columns": lambda rows, table: [{}],
     "values-of-the-wrong-kind": _wrong_kinds,
     "a-date-that-is-none": _no_date,
+    "numbers-too-large": _too_large,  # SQLite's driver: OverflowError
 }
 
 
@@ -82,6 +107,11 @@ def _damaged(document: dict[str, Any]) -> Iterator[tuple[str, str]]:
     forged = copy.deepcopy(document)
     forged["tables"]["no_such_table"] = [{"id": 1}]
     yield "a table this schema has not", json.dumps(forged)
+    forged = copy.deepcopy(document)
+    user = SQLModel.metadata.tables["user"]
+    row = {c.name: None for c in user.columns} | USER | {"id": float("nan")}
+    forged["tables"]["user"] = [row]  # SQLite stored a user, its id NULL
+    yield "NaN where a number is", json.dumps(forged)
 
 
 def test_the_walk_damages_every_backed_up_table(app: Flask) -> None:

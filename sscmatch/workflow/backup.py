@@ -105,10 +105,16 @@ def _is_datetime(column_type: Any) -> bool:
     return isinstance(getattr(column_type, "impl", column_type), DateTime)
 
 
+def _no_constant(name: str) -> Any:
+    """Python's JSON reader takes ``NaN`` and ``Infinity``, which JSON has not and a backup
+    never holds (SQLite stored a NaN id as NULL: a row under a new id)."""
+    raise ValueError(f"{name} is not a JSON number")
+
+
 def restore_backup(connection: Connection, path: Path) -> dict[str, int]:
     """Restore ``path`` into the (empty) database behind ``connection``; the caller commits."""
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
+        document = json.loads(path.read_text(encoding="utf-8"), parse_constant=_no_constant)
     except (OSError, ValueError) as exc:  # undecodable, not JSON, a number of 4,300+ digits
         raise BackupError(f"{path}: not a readable backup ({exc})") from None
     except RecursionError:
@@ -148,7 +154,7 @@ def restore_backup(connection: Connection, path: Path) -> dict[str, int]:
             typed = [_typed(table, number, r) for number, r in enumerate(rows, 1)]
             try:
                 connection.execute(insert(table), typed)
-            except (SQLAlchemyError, TypeError, ValueError) as exc:
+            except (SQLAlchemyError, TypeError, ValueError, OverflowError) as exc:
                 cause = getattr(exc, "orig", None) or exc  # the driver's words
                 reason = str(cause).strip().splitlines()[0] if str(cause).strip() else repr(cause)
                 raise BackupError(f"table {table.name}: rows cannot be stored ({reason})") from None
