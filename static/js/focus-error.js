@@ -1,6 +1,8 @@
 // After a refused form, the focus goes to the first field in error (or, when no field is
-// marked, to the error message): a keyboard user otherwise starts again from the top of the
-// page, through the whole menu. A page that sets its own focus (autofocus) keeps it.
+// marked, to the error message); after a step taken, to the message that says what it did
+// (base.html marks the flashed messages data-result): a keyboard user otherwise starts again
+// from the top of the page, through the whole menu. A page that sets its own focus (autofocus)
+// keeps it.
 // It runs once every deferred script has run (DOMContentLoaded comes after them): a page's own
 // script may replace a field by a box of its own (the theme picker hides its select behind a
 // search box), and the focus given before that was lost with the hidden field.
@@ -13,7 +15,10 @@
     for (var i = 0; i < fields.length; i++) {
       if (visible(fields[i])) { fields[i].focus(); return; }
     }
-    var message = document.querySelector("main .flash-error");
+    // else the message of the step just taken (a refusal, or what was done: "Saved…"), so Tab
+    // goes on from it rather than from the top of the page
+    var message = document.querySelector("main .flash-error") ||
+      document.querySelector("main [data-result]");
     if (message) {
       message.setAttribute("tabindex", "-1");
       message.focus();

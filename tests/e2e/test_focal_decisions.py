@@ -19,7 +19,7 @@ from sscmatch.vocab import load_vocabulary
 from sscmatch.workflow import registry as reg
 from sscmatch.workflow.reminders import catalogue
 from tests.e2e.conftest import LiveServer, expect
-from tests.e2e.test_focal_forms import PEOPLE, on_a_phone
+from tests.e2e.test_focal_forms import PEOPLE, add_commitment, on_a_phone
 
 pytestmark = [pytest.mark.e2e, pytest.mark.same_on_every_database]
 
@@ -40,17 +40,11 @@ def _engine(live_server: LiveServer) -> Any:
 
 def _records(live_server: LiveServer, country: str, lang: str) -> tuple[str, list[str], str]:
     """Two commitments of ``country`` to decide and an endorsed need of it, the test's own."""
+    ids = [
+        add_commitment(live_server, f"focal-decision-{lang}-{country}-{n}", country, f"Train ({n})")
+        for n in (1, 2)
+    ]
     with Session(_engine(live_server)) as session:
-        ids = []
-        for n in (1, 2):
-            k = Commitment(
-                id=f"focal-decision-{lang}-{country}-{n}",
-                owner_country=country,
-                description=f"Train labour inspectors ({lang} {n})",
-            )
-            if session.get(Commitment, k.id) is None:
-                session.add(k)
-            ids.append(k.id)
         secretariat = session.exec(select(User).where(User.role == "secretariat")).one()
         need = reg.create_need(
             session,

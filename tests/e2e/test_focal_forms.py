@@ -40,6 +40,16 @@ def _own_records(live_server: LiveServer, country: str) -> tuple[str, str, str]:
     return need, capacity, f"/followup/commitments/{commitment}"
 
 
+def add_commitment(live_server: LiveServer, key: str, country: str, what: str) -> str:
+    """A pending commitment of ``country``, the test's own (made once: the database is the
+    whole browser session's)."""
+    with Session(live_server.app.extensions["sscmatch.engine"]) as session:
+        if session.get(Commitment, key) is None:
+            session.add(Commitment(id=key, owner_country=country, description=what))
+            session.commit()
+    return key
+
+
 def _switch_language(page: Any, lang: str) -> None:
     page.goto("/needs")
     toggle = page.locator(".menu-toggle")
