@@ -63,10 +63,11 @@ from sscmatch.workflow.base import N_
 from sscmatch.workflow.reminders import catalogue
 from sscmatch.workflow.throttle import email_digest
 from sscmatch.workflow.users import (
-    ACCESS_CHANGED,
     BROWSER_LANGUAGE,
     MIN_PASSWORD_LENGTH,
+    SESSIONS_ENDED,
     end_sessions,
+    sessions_ended_here,
     set_language,
     set_password,
 )
@@ -159,13 +160,16 @@ class _LetIn:
     ``FOR SHARE`` (PostgreSQL; on SQLite the writing transaction holds the database's write
     lock), so a sign-out, new password, new role or deactivation committing at that moment waits
     for this commit, and one committed since the request began is seen: a change let in before
-    an admin's "deactivate" was otherwise committed after it had answered. A transaction that
-    ended or replaced the account's access itself (a sign-out, a new password) is not refused
-    for it. Once a commit has written the request's change, the rest is bookkeeping (where a
-    form sent once led) and is not checked, nor are the sign-in throttle's counters."""
+    an admin's "deactivate" was otherwise committed after it had answered. The sessions a
+    transaction ended itself (its owner's new password) are counted out; an ending by anyone
+    else meanwhile refuses it (a password change or a new token let in before a deactivation
+    is no exception: the exemption of the changes made here once let both through). Signing
+    out is public: not held. Once a commit has written the request's change, the rest is
+    bookkeeping (where a form sent once led) and is not checked, nor are the sign-in
+    throttle's counters."""
 
     user_id: int
-    auth_version: int | None  # the browser session's; None for an API token
+    auth_version: int  # the browser session's (an API token's request: its account's)
     token_hash: str | None  # the API token's; None for a browser session
     demo_mode: bool
     wrote: bool = False
@@ -176,28 +180,29 @@ class _LetIn:
             event.listen(db, name, getattr(self, name))
 
     def before_commit(self, db: Session) -> None:
-        if self.done or is_aside() or self.user_id in db.info.get(ACCESS_CHANGED, ()):
-            return  # the change made, the sign-in throttle's counters, or its own sign-out
+        if self.done or is_aside():
+            return  # the change made already, or the sign-in throttle's counters
         db.flush()  # the change first: on SQLite its write lock, then the look
         query = select(User).where(col(User.id) == self.user_id).with_for_update(read=True)
         user = db.exec(query.execution_options(populate_existing=True)).first()
         if user is None or not may_sign_in(user, self.demo_mode):
             raise AccessEnded
-        if self.token_hash is None and user.auth_version != self.auth_version:
-            raise AccessEnded
-        if self.token_hash is not None and user.api_token_hash != self.token_hash:
-            raise AccessEnded
+        if self.token_hash is not None:
+            if user.api_token_hash != self.token_hash:
+                raise AccessEnded
+        elif user.auth_version != self.auth_version + sessions_ended_here(db, self.user_id):
+            raise AccessEnded  # its own new password counted out, nobody else's ending
 
     def after_flush(self, _db: Session, _context: Any) -> None:
         self.wrote = True
 
     def after_commit(self, db: Session) -> None:
-        db.info.pop(ACCESS_CHANGED, None)
+        db.info.pop(SESSIONS_ENDED, None)
         self.done = self.done or (self.wrote and not is_aside())
         self.wrote = False
 
     def after_rollback(self, db: Session) -> None:
-        db.info.pop(ACCESS_CHANGED, None)
+        db.info.pop(SESSIONS_ENDED, None)
         self.wrote = False
 
 
@@ -206,8 +211,7 @@ def _hold_access(user: User, token_hash: str | None) -> None:
     signing in and out, public, need nothing held."""
     if user.id is None or PUBLIC in (rule_for(request.endpoint) or ()):
         return
-    held = None if token_hash is not None else user.auth_version
-    _LetIn(user.id, held, token_hash, _demo_mode()).install(get_session())
+    _LetIn(user.id, user.auth_version, token_hash, _demo_mode()).install(get_session())
 
 
 @bp.app_errorhandler(AccessEnded)

@@ -34,7 +34,7 @@ from sscmatch.workflow.audit import record_event
 from sscmatch.workflow.base import N_, DomainError
 from sscmatch.workflow.proposals import notes
 from sscmatch.workflow.throttle import ACCOUNT, CLIENT, DEVICE
-from sscmatch.workflow.users import access_changed, check_password, keep
+from sscmatch.workflow.users import check_password, keep
 
 
 class SignInError(DomainError):
@@ -181,7 +181,6 @@ def issue_api_token(session: Session, user: User) -> str:
     """Give the user a new API token (replacing any old one); return it, shown only once."""
     token = "ssc_" + secrets.token_urlsafe(32)
     keep(session, user, api_token_hash=hash_token(token))
-    access_changed(session, user.id or 0)
     return token
 
 

@@ -182,11 +182,11 @@ def check_password(password_hash: str | None, password: str) -> bool:
     return check_password_hash(password_hash, password)
 
 
-ACCESS_CHANGED = "sscmatch.access_changed"
-"""``session.info`` key: the ids of the accounts whose sessions or API token the session's
-transaction ends or replaces itself (a sign-out, a new password, a new token). A request checks
-before it commits that the session or token that let it in still holds
-(:mod:`sscmatch.web.auth`), except when it made the change itself: a sign-out must commit."""
+SESSIONS_ENDED = "sscmatch.sessions_ended"
+"""``session.info`` key: how many times the session's transaction ended each account's sessions
+itself (``{user id: count}``: a new password, a sign-out). A request checks before it commits
+that the session that let it in still holds (:mod:`sscmatch.web.auth`): its own endings are
+counted out, any other one refuses it."""
 
 
 def keep(session: Session, user: User, **values: object) -> None:
@@ -206,9 +206,10 @@ def keep(session: Session, user: User, **values: object) -> None:
         set_committed_value(user, name, value)
 
 
-def access_changed(session: Session, user_id: int) -> None:
-    """Note that this transaction ends or replaces ``user_id``'s sessions or API token."""
-    session.info.setdefault(ACCESS_CHANGED, set()).add(user_id)
+def sessions_ended_here(session: Session, user_id: int) -> int:
+    """How many times this transaction ended ``user_id``'s sessions itself."""
+    ended: dict[int, int] = session.info.get(SESSIONS_ENDED, {})
+    return ended.get(user_id, 0)
 
 
 def end_sessions(session: Session, user_id: int, *, revoke_token: bool = False) -> int:
@@ -222,7 +223,8 @@ def end_sessions(session: Session, user_id: int, *, revoke_token: bool = False) 
     statement = (
         update(User).where(col(User.id) == user_id).values(values).returning(col(User.auth_version))
     )
-    access_changed(session, user_id)
+    ended = session.info.setdefault(SESSIONS_ENDED, {})
+    ended[user_id] = ended.get(user_id, 0) + 1
     return int(session.execute(statement).scalar_one())
 
 
