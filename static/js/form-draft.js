@@ -2,7 +2,8 @@
 // (Cache-Control: no-store), so going back to a form answered with a refusal met "Confirm form
 // resubmission" (ERR_CACHE_MISS), and what was typed was out of reach. A form marked
 // data-draft keeps what is typed in this tab's sessionStorage while it is being filled; the
-// page of a refusal (data-refused) turns its history entry into the form's address, and when
+// page that answers the form with the form again (data-answered: a refusal, or the
+// confirmation a decision asks for) turns its history entry into the form's address, and when
 // Back (or Forward) comes to the form again, what was typed is put back. A form sent and
 // accepted is not put back (its draft is marked sent, and a refusal unmarks it). The one-time
 // key and the CSRF token are the new page's; the record's version is the draft's, so a record
@@ -58,7 +59,7 @@
   }
   var navigation = window.performance && performance.getEntriesByType
     ? performance.getEntriesByType("navigation")[0] : null;
-  if (form.hasAttribute("data-refused")) {
+  if (form.hasAttribute("data-answered")) {
     save(false);
     if (window.history.replaceState) {
       window.history.replaceState(window.history.state, "", window.location.href);
