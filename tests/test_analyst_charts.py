@@ -14,8 +14,20 @@ from typing import Any
 
 import openpyxl
 import pytest
+from flask import Flask
+from sqlmodel import Session
 
-from tests.test_analyst_fidelity import FILTERS, RECORDS, VOCAB, _csv, _passes, _query, _Tables
+from sscmatch.models import Capacity, Need
+from tests.test_analyst_fidelity import (
+    FILTERS,
+    RECORDS,
+    VOCAB,
+    _csv,
+    _found,
+    _passes,
+    _query,
+    _Tables,
+)
 from tests.test_analyst_fidelity import world as world  # a fixture
 from tests.web.test_network import _fresh_cache  # noqa: F401 (an autouse fixture)
 
@@ -128,4 +140,61 @@ def test_every_chart_on_the_page_and_in_its_downloads_equals_the_records(
     families = {fam for fam, _code, _role in tops}
     if len(tables) != len(families):
         wrong.append(("tops", "page tables", [c for c, _b in tables], families))
+    assert not wrong, wrong
+
+
+THEMES = ["education", "labour-inspection", "knowledge-management"]
+
+
+@pytest.fixture
+def needs(app: Flask, world: dict[str, Any]) -> None:
+    """Open needs in two regions and themes, and a published capacity covering one."""
+    with Session(app.extensions["sscmatch.engine"]) as s:
+        s.add(
+            Capacity(
+                id="c-1", country="BRA", title="Inspection", status="published", themes=THEMES[1:2]
+            )
+        )
+        for key, code, theme in (
+            ("n-1", "GTM", 0),
+            ("n-2", "MOZ", 1),
+            ("n-3", "HTI", 2),
+            ("n-4", "KEN", 0),
+        ):
+            s.add(
+                Need(
+                    id=key,
+                    country=code,
+                    title=f"Need {key}",
+                    status="open",
+                    themes=THEMES[theme : theme + 1],
+                )
+            )
+        s.commit()
+
+
+@pytest.mark.parametrize("table", ["per-year", "tops", "supply", "gaps"])
+def test_every_chart_export_says_only_the_filters_its_rows_were_chosen_by(
+    as_user: Any, needs: None, table: str
+) -> None:
+    """A chart's file says (in its name and, for JSON, its ``filters``) the filters its rows
+    were chosen by, and only those: each filter it says changes its rows here (the records
+    differ on every filter), so a file saying a year its rows were not chosen by is caught."""
+    analyst = as_user("analyst")
+    base = f"/network/charts/{table}/export"
+
+    def rows(args: dict[str, str]) -> Any:
+        return json.loads(analyst.get(f"{base}.json?{_query(args)}").data)[table]
+
+    wrong = []
+    for f in FILTERS[1:]:
+        answer = analyst.get(f"{base}.json?{_query(f)}")
+        said = json.loads(answer.data)["filters"]
+        name = _found(r'filename="([^"]+)"', answer.headers["Content-Disposition"]).group(1)
+        for key in f:
+            if (key in said) != (f"-{key}-" in name):
+                wrong.append((f, key, "name and JSON differ", name, said))
+        for key in said:
+            if rows(said) == rows({k: v for k, v in said.items() if k != key}):
+                wrong.append((f, key, "said, but the rows are the same without it"))
     assert not wrong, wrong

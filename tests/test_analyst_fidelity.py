@@ -85,7 +85,7 @@ ROWS: tuple[tuple[Any, ...], ...] = (
     ),
     # a provider listed twice
     ("x-twice", "2018", ["CHL", "CHL"], ["PER"], [], [], ["labour-inspection", "education"]),
-    ("x-old", "2009-03", ["IND"], ["AFG"]),
+    ("x-old", "2009-03", ["IND"], ["AFG"], [], [], ["education"]),
     # two providers and no participant: they gave together, but no link joins them
     ("x-coprov", "2012", ["KEN", "UGA"], ["ZMB", "BRA"]),
     # a country in two roles of one exchange (the schema allows it): one exchange still

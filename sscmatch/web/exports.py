@@ -133,15 +133,17 @@ def send(
     *,
     truncated: bool = False,
     name: str | None = None,
+    said: Mapping[str, Any] | None = None,
 ) -> Response:
     """The rows as a CSV, JSON or spreadsheet download named after ``name`` (the export's
     name, ``kind`` by default: two exports of one kind of record have two names) and the
-    filters; ``kind`` is the JSON's key of the rows."""
+    filters; ``kind`` is the JSON's key of the rows. ``said``: the filters the rows were
+    chosen by, where the export applies only some of the request's (the file says no other)."""
     if fmt not in FORMATS:
         abort(404)
     name = name or kind
-    body = _body(kind, fmt, rows, fields, truncated, name=name)
-    return _response(name, fmt, body, len(rows) if truncated else None)
+    body = _body(kind, fmt, rows, fields, truncated, name=name, said=said)
+    return _response(name, fmt, body, len(rows) if truncated else None, said=said)
 
 
 def send_kept(
@@ -240,12 +242,13 @@ def _body(
     truncated: bool,
     exported: str | None = None,
     name: str | None = None,
+    said: Mapping[str, Any] | None = None,
 ) -> bytes:
     if fmt == "csv":
         return BOM + csv_bytes([_flat(r) for r in rows], fields)
     if fmt == "xlsx":
         return spreadsheet.workbook([spreadsheet.Sheet(name or kind, fields, rows, truncated)])
-    args = query_args()
+    args = query_args() if said is None else said
     return json.dumps(
         {
             "kind": kind,
@@ -261,10 +264,17 @@ def _body(
     ).encode("utf-8")
 
 
-def _response(name: str, fmt: str, body: bytes, cut_at: int | None = None) -> Response:
+def _response(
+    name: str,
+    fmt: str,
+    body: bytes,
+    cut_at: int | None = None,
+    said: Mapping[str, Any] | None = None,
+) -> Response:
     """The download; ``cut_at``: the export was cut at that many rows, said by its name and
-    the :data:`TRUNCATED_HEADER`."""
-    response = download(body, MEDIA[fmt], file_name(name, name_args(), fmt, cut_at=cut_at))
+    the :data:`TRUNCATED_HEADER`; ``said``: the filters its name says (the request's)."""
+    args = name_args() if said is None else said
+    response = download(body, MEDIA[fmt], file_name(name, args, fmt, cut_at=cut_at))
     if cut_at is not None:
         response.headers[TRUNCATED_HEADER] = str(cut_at)
     return response

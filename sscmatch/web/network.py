@@ -356,8 +356,18 @@ def _chart_rows(table: str) -> list[dict[str, Any]]:
     ]
 
 
+REGION_ONLY = ("supply", "gaps")
+"""The charts' tables of needs and capacities: records with no year, modality or partners, so
+the region alone chooses them (the page says so, and so do their files)."""
+
+
 def _chart_export(table: str, fmt: str) -> Any:
-    return send(table, fmt, _chart_rows(table), CHART_FIELDS[table], name=f"charts-{table}")
+    said = None
+    if table in REGION_ONLY:
+        region = request.args.get("region")
+        said = {"region": region} if region else {}
+    rows = _chart_rows(table)
+    return send(table, fmt, rows, CHART_FIELDS[table], name=f"charts-{table}", said=said)
 
 
 @bp.get("/network/charts/per-year/export.<fmt>")
