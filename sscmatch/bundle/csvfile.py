@@ -13,7 +13,11 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Mapping, Sequence
+import os
+import stat
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
 from typing import IO, Any
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -54,3 +58,42 @@ def csv_bytes(rows: Iterable[Mapping[str, Any]], fields: Sequence[str]) -> bytes
     buffer = io.StringIO()
     write_rows(buffer, fields, ([row.get(name, "") for name in fields] for row in rows))
     return buffer.getvalue().encode("utf-8")
+
+
+@contextmanager
+def replacing(path: Path) -> Iterator[IO[bytes]]:
+    """A file to write ``path``'s new content into, whole or not at all: a hidden file beside
+    it, renamed over it once written. A write the disk stops half-way (full, a quota) leaves
+    the file that was there, not a truncated one in its place: a nightly backup over the last
+    one, an export over the previous. The :class:`OSError` names ``path``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    part = path.with_name(f".{path.name}.{os.getpid()}.part")
+    try:
+        with part.open("wb") as handle:
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+        if path.is_file():  # a backup kept private (chmod 600) stays so
+            part.chmod(stat.S_IMODE(path.stat().st_mode))
+        os.replace(part, path)
+    except OSError as exc:
+        part.unlink(missing_ok=True)
+        raise OSError(exc.errno, exc.strerror, str(path)) from None
+    except BaseException:
+        part.unlink(missing_ok=True)
+        raise
+
+
+def replace_file(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` whole or not at all (:func:`replacing`)."""
+    with replacing(path) as handle:
+        handle.write(data)
+
+
+def replace_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    """Write a CSV file (:func:`write_rows`) to ``path`` whole or not at all, row by row."""
+    with replacing(path) as raw:
+        text = io.TextIOWrapper(raw, encoding="utf-8", newline="")
+        write_rows(text, header, rows)
+        text.flush()
+        text.detach()  # the bytes' file is closed by replacing, once synced

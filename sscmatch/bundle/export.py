@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from sscmatch.bundle.csvfile import write_rows
+from sscmatch.bundle.csvfile import replace_csv, replace_file
 from sscmatch.bundle.format import COLUMNS, LIST_FIELDS, TABLES
 from sscmatch.bundle.load import MODELS
 from sscmatch.dates import PartialDate
@@ -29,17 +29,16 @@ def export_bundle(session: Session, path: Path, fmt: str = "csv") -> dict[str, i
     """Write every record to ``path`` (a folder for CSV, a file for JSON); return counts."""
     data = {table: _rows(session, table) for table in TABLES}
     if fmt == "json":
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(data, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+        text = json.dumps(data, ensure_ascii=False, indent=1) + "\n"
+        replace_file(path, text.encode("utf-8"))
     elif fmt == "csv":
         path.mkdir(parents=True, exist_ok=True)
         for table, rows in data.items():
-            with (path / f"{table}.csv").open("w", encoding="utf-8", newline="") as handle:
-                write_rows(
-                    handle,
-                    COLUMNS[table],
-                    ([_cell(name, row[name]) for name in COLUMNS[table]] for row in rows),
-                )
+            replace_csv(
+                path / f"{table}.csv",
+                COLUMNS[table],
+                ([_cell(name, row[name]) for name in COLUMNS[table]] for row in rows),
+            )
     else:
         raise ValueError(f"unknown format {fmt!r} (expected csv or json)")
     return {table: len(rows) for table, rows in data.items()}

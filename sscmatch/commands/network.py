@@ -9,6 +9,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from sscmatch.analytics.payload import LAYOUTS
+from sscmatch.bundle.csvfile import replace_file
 
 CLI_FORMATS = ("graphml", "gexf", "json", "csv")
 
@@ -70,12 +71,12 @@ def export_network_command(
             if path.exists() and not path.is_dir():
                 raise click.ClickException(f"{path} is a file; CSV export writes a folder")
             path.mkdir(parents=True, exist_ok=True)
-            (path / "nodes.csv").write_bytes(analytics.export(view, vocab, "csv-nodes"))
-            (path / "edges.csv").write_bytes(analytics.export(view, vocab, "csv-edges"))
+            replace_file(path / "nodes.csv", analytics.export(view, vocab, "csv-nodes"))
+            replace_file(path / "edges.csv", analytics.export(view, vocab, "csv-edges"))
         else:
             if path.parent and not path.parent.exists():
                 raise click.ClickException(f"folder {path.parent} does not exist")
-            path.write_bytes(analytics.export(view, vocab, fmt))
+            replace_file(path, analytics.export(view, vocab, fmt))
     net = view.network
     click.echo(
         f"Wrote {path} ({fmt}): {len(net.nodes)} countries, {len(net.links)} links, "

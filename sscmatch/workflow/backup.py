@@ -20,6 +20,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import SQLModel
 
 import sscmatch.models  # noqa: F401  (registers every table)
+from sscmatch.bundle.csvfile import replace_file
 from sscmatch.workflow.base import DomainError
 
 FORMAT = "sscmatch-backup"
@@ -66,10 +67,8 @@ def dump(connection: Connection) -> dict[str, Any]:
 
 def write_backup(connection: Connection, path: Path) -> dict[str, int]:
     document = dump(connection)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(
-        json.dumps(document, ensure_ascii=False, indent=0, sort_keys=True) + "\n", encoding="utf-8"
-    )
+    text = json.dumps(document, ensure_ascii=False, indent=0, sort_keys=True) + "\n"
+    replace_file(path, text.encode("utf-8"))  # a failed write leaves the last backup
     return {name: len(rows) for name, rows in document["tables"].items()}
 
 
