@@ -8,12 +8,14 @@ page's links."""
 from __future__ import annotations
 
 import io
+import json
 from typing import Any
 
+import networkx as nx
 import openpyxl
 import pytest
 
-from tests.test_analyst_fidelity import FILTERS, _query, _Tables
+from tests.test_analyst_fidelity import FILTERS, VOCAB, _csv, _query, _Tables
 from tests.test_analyst_fidelity import world as world
 from tests.web.test_network import _fresh_cache  # noqa: F401 (an autouse fixture)
 
@@ -72,3 +74,36 @@ def test_the_network_spreadsheet_shows_what_the_page_shows(
         sheet_links = {(r[0], r[1], str(r[3])) for r in links[1:] if r[0]}
         assert sheet_links == page_links, lang
     assert not wrong, wrong
+
+
+def test_every_network_file_names_countries_as_the_readme_says(
+    as_user: Any, client: Any, world: dict[str, Any]
+) -> None:
+    """README, *Exports*: GraphML, GEXF and JSON keep the reader's names as labels, the CSV of
+    countries English (one language a row, the same file for every reader): the page's files
+    and the API's alike, the reader's language being the switcher's or Accept-Language."""
+    analyst = as_user("analyst")
+    bearer = {"Authorization": f"Bearer {world['token']}"}
+    wrong = []
+    for lang in LANGUAGES:
+        analyst.post("/language", data={"lang": lang})
+        for source, prefix, getter, headers in (
+            ("page", "/network/download?", analyst, {}),
+            ("api", "/api/v1/network?", client, {**bearer, "Accept-Language": lang}),
+        ):
+            for fmt in ("json", "graphml", "gexf", "csv-nodes"):
+                body = getter.get(f"{prefix}format={fmt}", headers=headers).data
+                said = "en" if fmt == "csv-nodes" else lang
+                for code, label in _labels(fmt, body).items():
+                    if label != VOCAB.countries[code].name(said):
+                        wrong.append((source, lang, fmt, code, label))
+    assert not wrong, wrong[:8]
+
+
+def _labels(fmt: str, body: bytes) -> dict[str, str]:
+    if fmt == "json":
+        return {n["id"]: n["label"] for n in json.loads(body)["nodes"]}
+    if fmt == "csv-nodes":
+        return {r["id"]: r["label"] for r in _csv(body)}
+    graph = (nx.read_graphml if fmt == "graphml" else nx.read_gexf)(io.BytesIO(body))
+    return {n: d["label"] for n, d in graph.nodes(data=True)}

@@ -22,6 +22,7 @@ from sscmatch.web.access import SIGNED_IN, access
 from sscmatch.web.api import ApiError, bp, operation, query_arg
 from sscmatch.web.db import get_session
 from sscmatch.web.exports import file_name
+from sscmatch.web.translate import current_lang
 from sscmatch.workflow.base import N_
 
 KINDS = (DIRECTED, JOINT)
@@ -224,12 +225,15 @@ def network() -> Any:
         found = analytics.exchanges_for(session, vocab, filters, **subject, limit=10_000)
         return jsonify(_answer(found))
     view = analytics.network_view(session, vocab, filters, kind)
+    # the countries' labels in the caller's language, as the page's files (README, Exports);
+    # the CSV of countries in English: one language a row, the same file for every reader
+    said = "en" if fmt.startswith("csv") else current_lang()
     if fmt == "json":
-        return jsonify(_answer(analytics.node_link(view, vocab)))
+        return jsonify(_answer(analytics.node_link(view, vocab, said)))
     # named as the page's download is: its filters and the day (README, Exports)
     name = file_name("network", {"layout": kind, **filters.args()}, EXTENSIONS[fmt])
     return Response(
-        analytics.export(view, vocab, fmt),
+        analytics.export(view, vocab, fmt, said),
         mimetype=MEDIA_TYPES[fmt],
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
