@@ -183,3 +183,41 @@ def test_a_table_without_rows_still_imports_as_nothing(
     (folder / "needs.csv").write_text("id,country,title,themes\n", encoding="utf-8")
     result = runner.invoke(args=["import", str(folder)])
     assert result.exit_code == 0 and "nothing to import" in result.output, result.output
+
+
+ESCAPES = {
+    "terminal-escape": "\x1b]0;owned\x07\x1b[2J",  # sets the window's title, clears the screen
+    "line-break": "a\nsecond line",  # a problem that seems two
+    "carriage-return": "a\rnothing wrong here",  # overwrites the line it is on
+    "right-to-left": "a\u202ecsv.exe",  # reads backwards from here
+}
+"""Characters a terminal obeys instead of showing, in text a bundle writes itself."""
+
+SAID_AS_IS: dict[str, Callable[[Path, str], Path]] = {
+    "csv-header-cell": lambda p, t: _folder(
+        p, lambda f: (f / "needs.csv").write_text(f'id,"{t}"\nn-1,x\n', encoding="utf-8")
+    ),
+    "zip-member-name": lambda p, t: _zip_quietly(p, [(f"{t}.csv", NEED_CSV)]),
+    "json-table-name": lambda p, t: _json(p, json.dumps({t: []})),
+    "json-field-name": lambda p, t: _json(p, json.dumps({"needs": [NEED | {t: 1}]})),
+}
+"""Every place a problem line says a bundle's own text as it was written (a column, a file of
+an archive, a table or field nobody knows); values are quoted with their escapes already."""
+
+
+@pytest.mark.parametrize("place", SAID_AS_IS)
+def test_a_bundles_text_cannot_steer_the_terminal(
+    app: Flask, runner: Any, tmp_path: Path, place: str
+) -> None:
+    failures = []
+    for kind, text in ESCAPES.items():
+        folder = tmp_path / kind
+        folder.mkdir()
+        result = runner.invoke(args=["import", str(SAID_AS_IS[place](folder, text))])
+        shown = [c for c in "\x1b\x07\r\u202e" if c in result.output]
+        lines = [x for x in result.output.splitlines() if x and not x.startswith("Error:")]
+        if result.exit_code != 1 or shown:
+            failures.append(f"{kind} -> {result.exit_code}: {shown} in {result.output!r}")
+        elif any(not PROBLEM_LINE.match(x) for x in lines if not x.startswith("Valid")):
+            failures.append(f"{kind}: a line that is no problem in {result.output!r}")
+    assert not failures, "\n".join(failures)

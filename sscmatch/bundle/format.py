@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -193,7 +194,25 @@ class Problem:
         return place(self.file, self.line, self.record)
 
     def __str__(self) -> str:
-        return f"{self.where} {self.field}: {self.message}"
+        return printable(f"{self.where} {self.field}: {self.message}")
+
+
+OBEYED = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+"""What a terminal obeys instead of showing: control characters (an escape sequence, a line
+break, a carriage return, a bell) and the marks that turn the direction of the text after
+them."""
+
+
+def printable(text: str) -> str:
+    """``text`` as a terminal shows it and does not obey it: a bundle's own text (a column, a
+    file of an archive, a field nobody knows) said in a problem line cannot clear the screen,
+    retitle the window, start a line of its own or read backwards; each such character is
+    written as its escape.
+
+    >>> print(printable("a\\x1b[2J b\\nc \\u202ed"))
+    a\\x1b[2J b\\nc \\u202ed
+    """
+    return OBEYED.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
 
 
 def place(file: str, line: int, record: str = "") -> str:
