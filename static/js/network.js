@@ -430,7 +430,16 @@
     function until() {
       var url = new URL(src.href);
       url.searchParams.set("year_to", yearInput.value);
-      keep("until", Number(yearInput.value) < hi ? yearInput.value : null);
+      var before = Number(yearInput.value) < hi;
+      keep("until", before ? yearInput.value : null);
+      // the downloads give the network drawn, as the side panel's lists do
+      document.querySelectorAll(".net-downloads a[href]").forEach(function (a) {
+        var link = new URL(a.getAttribute("href"), window.location.href);
+        if (before) { link.searchParams.set("year_to", yearInput.value); }
+        else if (src.searchParams.get("year_to")) { link.searchParams.set("year_to", src.searchParams.get("year_to")); }
+        else { link.searchParams.delete("year_to"); }
+        a.setAttribute("href", link.pathname + link.search);
+      });
       return load(url.pathname + url.search);
     }
     yearInput.addEventListener("input", function () {

@@ -6,6 +6,8 @@ than the screen."""
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -57,6 +59,31 @@ def test_what_a_reader_sets_on_the_drawing_is_in_the_address(new_page: Any, sign
         if shared != seen:
             wrong.append((name, page.url, seen, shared))
         other.context.close()
+    assert not wrong, wrong
+
+
+def test_every_download_link_gives_the_network_drawn(new_page: Any, sign_in: Any) -> None:
+    """With the time slider at a year, each download of "this network" holds the network as
+    drawn (the side panel's lists already followed the slider): its exchanges are the
+    drawing's, and so on back at the last year."""
+    page = new_page()
+    sign_in(page, "analyst")
+    page.goto("/network?region=Americas")
+    last = _drawn(page)["year"]
+    wrong = []
+    for year in ("2009", last):
+        page.locator("#net-year").fill(year)
+        drawn = _drawn(page)["summary"]
+        for link in page.locator(".net-downloads a").all():
+            href = str(link.get_attribute("href"))
+            fmt = re.search(r"format=([\w-]+)", href)
+            body = page.request.get(href).body()
+            if fmt and fmt.group(1) == "json":
+                exchanges = json.loads(body)["graph"]["exchanges"]
+                if f" {exchanges} " not in f" {drawn} ".replace(".", " "):
+                    wrong.append((year, href, exchanges, drawn))
+            if year != last and f"year_to={year}" not in href:
+                wrong.append((year, href))
     assert not wrong, wrong
 
 
