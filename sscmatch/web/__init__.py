@@ -300,6 +300,10 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("REMEMBER_COOKIE_SAMESITE", app.config["SESSION_COOKIE_SAMESITE"])
     app.config.setdefault("REMEMBER_COOKIE_SECURE", app.config["SESSION_COOKIE_SECURE"])
     app.config["MAX_CONTENT_LENGTH"] = int(app.config["MAX_UPLOAD_MB"]) * 1024 * 1024
+    # A form's CSRF token lives as long as the session that holds it (Flask-WTF's default was an
+    # hour): a focal point writing a long description was refused on sending, the text lost. A
+    # session ends on signing out, a new password and the other ways the README lists.
+    app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)
 
     db.init_app(app)
     readiness.init_app(app)  # the first check of every request: the database is ready

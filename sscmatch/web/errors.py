@@ -263,8 +263,10 @@ def _too_large(_exc: RequestEntityTooLarge) -> Any:
 
 
 def _csrf_error(_exc: CSRFError) -> Any:
+    # not "reload": reloading sends the same refused form again
     text = _l(
-        "The form expired or was sent from elsewhere (CSRF check failed); reload and try again."
+        "The form's security check failed (it was sent from another site, or your session "
+        "ended meanwhile): nothing was saved. Open the form again and send it again."
     )
     return answer(400, "csrf_failed", str(text))
 
