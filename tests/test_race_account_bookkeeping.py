@@ -14,7 +14,6 @@ committed on another connection.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -27,24 +26,11 @@ from sscmatch.db import VersionedSession
 from sscmatch.models import User
 from sscmatch.workflow.users import check_password, create_user
 from tests.conftest import PASSWORD, sign_in
-from tests.test_race_hold import first_write, race
+from tests.test_race_hold import WriteAfterReads, race
 from tests.test_race_revocation import profile_change
 
 NEW_PASSWORD = "a-brand-new-password"
-READS_USER = re.compile(r'\bFROM "?user"?(\s|$)')
 RENAMED = "Renamed by the admin meanwhile"
-
-
-class WriteAfterReads:
-    """Picks a thread's first write after its ``reads``-th read of an account."""
-
-    def __init__(self, reads: int) -> None:
-        self.reads, self.seen = reads, 0
-
-    def __call__(self, sql: str) -> bool:
-        if sql.startswith("SELECT") and READS_USER.search(sql):
-            self.seen += 1
-        return self.seen >= self.reads and first_write(sql)
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ one write lock, and the other thread could not commit until the held one did.
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,8 +21,23 @@ WRITES = ("INSERT ", "UPDATE ", "DELETE ")
 PATIENCE = 30.0
 
 
+READS_USER = re.compile(r'\bFROM "?user"?(\s|$)')
+
+
 def first_write(text: str) -> bool:
     return text.upper().startswith(WRITES)
+
+
+class WriteAfterReads:
+    """Picks a thread's first write after its ``reads``-th read of an account."""
+
+    def __init__(self, reads: int) -> None:
+        self.reads, self.seen = reads, 0
+
+    def __call__(self, sql: str) -> bool:
+        if sql.startswith("SELECT") and READS_USER.search(sql):
+            self.seen += 1
+        return self.seen >= self.reads and first_write(sql)
 
 
 @dataclass

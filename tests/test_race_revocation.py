@@ -30,7 +30,7 @@ from sscmatch.workflow import admin
 from sscmatch.workflow.accounts import issue_api_token
 from sscmatch.workflow.users import check_password, create_user, end_sessions, set_password
 from tests.conftest import PASSWORD
-from tests.test_race_hold import first_write, race
+from tests.test_race_hold import WriteAfterReads, first_write, race
 
 NEW_PASSWORD = "a-brand-new-password"
 OWN_PASSWORD = "the-owners-own-new-one"
@@ -161,3 +161,46 @@ def test_a_write_let_in_before_its_access_ended_is_not_saved_after(
             )
     # the walk saw both outcomes: a way of ending that leaves this credential, and those that end it
     assert 0 < len(refused) < len(ENDINGS), refused
+
+
+def test_a_sign_in_while_access_ends_gets_a_session_that_works_or_none(
+    app: Flask, users: dict[str, int]
+) -> None:
+    """A sign-in whose password was checked before an ending committed, and that records itself
+    after: when the account may still sign in with that password (signed out elsewhere, a new
+    role or country, a new token), the session it gives works; when not (deactivated, a new
+    password), it is refused as a wrong password. It used to answer 302 "signed in" every time,
+    with the session's version read before the ending: a session dead on arrival, and an audit
+    event "sign_in" written after a deactivation."""
+    engine: Engine = app.extensions["sscmatch.engine"]
+    outcomes = set()
+    for number, (ending, end) in enumerate(ENDINGS.items()):
+        email = f"signing{number}@test.org"
+        with VersionedSession(engine, expire_on_commit=False) as s:
+            create_user(s, email, PASSWORD, "focal_point", country="GTM", constituency="government")
+            s.commit()
+        client = app.test_client()
+
+        def ended(email: str = email, end: Callable[..., Any] = end) -> None:
+            with VersionedSession(engine, expire_on_commit=False) as s:
+                end(s, users["admin"], s.exec(select(User).where(User.email == email)).one())
+                s.commit()
+
+        sign_in = partial(client.post, "/login", data={"email": email, "password": PASSWORD})
+        raced = race(engine, WriteAfterReads(1), sign_in, ended)
+        assert raced.held, (ending, "the sign-in never wrote after reading the account")
+        with Session(engine) as s:
+            user = s.exec(select(User).where(User.email == email)).one()
+            may = user.active and check_password(user.password_hash, PASSWORD)
+        signed_in = client.get("/account").status_code == 200
+        outcomes.add(may)
+        if may:
+            assert (raced.result.status_code, signed_in) == (302, True), (
+                f"{ending}: the sign-in answered {raced.result.status_code} and its session "
+                f"{'works' if signed_in else 'is dead on arrival'}"
+            )
+        else:
+            assert (raced.result.status_code, signed_in) == (401, False), (
+                f"{ending}: a sign-in refused by the ending answered {raced.result.status_code}"
+            )
+    assert outcomes == {True, False}

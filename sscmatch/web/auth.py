@@ -348,6 +348,20 @@ def verify_sign_in(db: Session, email: str, password: str) -> User:
     return user
 
 
+def _still_signing_in(db: Session, user: User) -> bool:
+    """Whether ``user`` may still sign in with the password just checked, read again in the
+    transaction that records the sign-in (``FOR SHARE`` on PostgreSQL; on SQLite after the
+    flush, under the write lock). An ending committed while the password was checked used to
+    give a session dead on arrival (its version read before) and an audit "sign_in" after a
+    deactivation: now a deactivation or a new password refuses the sign-in, and a sign-out
+    elsewhere, a new role or country give the session the account's version as it is now."""
+    checked = user.password_hash
+    db.flush()
+    query = select(User).where(col(User.id) == user.id).with_for_update(read=True)
+    now = db.exec(query.execution_options(populate_existing=True)).first()
+    return now is not None and may_sign_in(now, _demo_mode()) and now.password_hash == checked
+
+
 def _tidy_counters(db: Session) -> None:
     """Drop counters whose window ended, in a transaction of its own; never fails a request."""
     try:
@@ -393,6 +407,10 @@ def login() -> Any:
             _tidy_counters(db)
             return response
         record_event(db, user_id=user.id, action="sign_in", entity="user", entity_id=user.id or 0)
+        if not _still_signing_in(db, user):
+            db.rollback()
+            flash(refusal_message(WrongCredentials())[0], "error")
+            return make_response(render_template("auth/login.html", form=form), 401)
         db.commit()
         login_user(CurrentUser.of(user))
         session[AUTH_VERSION] = user.auth_version
