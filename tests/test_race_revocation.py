@@ -137,8 +137,8 @@ def test_a_write_let_in_before_its_access_ended_is_not_saved_after(
             create_user(s, email, PASSWORD, "focal_point", country="GTM", constituency="government")
             s.commit()
         way = Way(app, email, kind)
-        with Session(engine) as s:
-            token_before = s.exec(select(User).where(User.email == email)).one().api_token_hash
+        with Session(engine) as db:
+            token_before = db.exec(select(User).where(User.email == email)).one().api_token_hash
         title = f"Need sent while {ending}"
 
         def ended(email: str = email, end: Callable[..., Any] = end) -> None:
@@ -189,8 +189,8 @@ def test_a_sign_in_while_access_ends_gets_a_session_that_works_or_none(
         sign_in = partial(client.post, "/login", data={"email": email, "password": PASSWORD})
         raced = race(engine, WriteAfterReads(1), sign_in, ended)
         assert raced.held, (ending, "the sign-in never wrote after reading the account")
-        with Session(engine) as s:
-            user = s.exec(select(User).where(User.email == email)).one()
+        with Session(engine) as db:
+            user = db.exec(select(User).where(User.email == email)).one()
             may = user.active and check_password(user.password_hash, PASSWORD)
         signed_in = client.get("/account").status_code == 200
         outcomes.add(may)
