@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import runpy
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -70,16 +71,39 @@ ARGUMENTS = {
 }
 
 
-def _run(args: list[str], monkeypatch: pytest.MonkeyPatch) -> object:
-    """What running the script with ``args`` ends in: its SystemExit's code, or the exception."""
-    monkeypatch.setattr(sys, "argv", [str(SCRIPT), "--text", "none", *args])
+def run_script(script: Path, args: list[str], monkeypatch: pytest.MonkeyPatch) -> object:
+    """What running ``script`` with ``args`` ends in: its SystemExit's code, or the exception."""
+    monkeypatch.setattr(sys, "argv", [str(script), *args])
     try:
-        runpy.run_path(str(SCRIPT), run_name="__main__")
+        runpy.run_path(str(script), run_name="__main__")
     except SystemExit as exc:
         return exc.code
     except Exception as exc:  # what the walk looks for
         return exc
     return 0
+
+
+def not_refused(
+    run: Callable[[list[str]], object],
+    cases: dict[str, list[str]],
+    capsys: pytest.CaptureFixture[str],
+) -> list[str]:
+    """The cases whose run did not end in one message and a non-zero exit."""
+    failures = []
+    for name, args in cases.items():
+        code = run(args)
+        said = capsys.readouterr()
+        if isinstance(code, BaseException):
+            failures.append(f"{name}: raised {type(code).__name__}: {code}")
+        elif code in (0, None):
+            failures.append(f"{name}: exit 0 ({said.out.strip()[-200:]!r})")
+        elif "Traceback" in f"{code}{said.err}" or (isinstance(code, str) and not code.strip()):
+            failures.append(f"{name}: {code!r} {said.err[-200:]!r}")
+    return failures
+
+
+def _run(args: list[str], monkeypatch: pytest.MonkeyPatch) -> object:
+    return run_script(SCRIPT, ["--text", "none", *args], monkeypatch)
 
 
 def test_every_input_and_argument_is_refused_in_one_message(
@@ -88,16 +112,7 @@ def test_every_input_and_argument_is_refused_in_one_message(
     good = _bundle(tmp_path)
     cases = {**_inputs(tmp_path)}
     cases |= {name: ["--data", str(good), *args] for name, args in ARGUMENTS.items()}
-    failures = []
-    for name, args in cases.items():
-        code = _run(args, monkeypatch)
-        said = capsys.readouterr()
-        if isinstance(code, BaseException):
-            failures.append(f"{name}: raised {type(code).__name__}: {code}")
-        elif code in (0, None):
-            failures.append(f"{name}: exit 0 ({said.out.strip()[-200:]!r})")
-        elif isinstance(code, str) and ("Traceback" in code or not code.strip()):
-            failures.append(f"{name}: {code!r}")
+    failures = not_refused(lambda args: _run(args, monkeypatch), cases, capsys)
     assert not failures, "\n".join(failures)
 
 
