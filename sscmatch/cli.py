@@ -454,10 +454,24 @@ def _storable(kind: type[click.ParamType[Any]]) -> type[click.ParamType[Any]]:
     return type(f"Storable{kind.__name__}", (_Storable, kind), {})
 
 
+def _is_the_database(path: Path) -> bool:
+    """Whether ``path`` is the SQLite database's file or one of its companions: ``sscmatch
+    backup instance/sscmatch.db`` wrote the backup over the database."""
+    from sqlalchemy.engine import make_url
+
+    url = make_url(current_app.config["DATABASE_URL"])
+    if not url.drivername.startswith("sqlite") or url.database in (None, "", ":memory:"):
+        return False
+    database = Path(url.database).resolve()
+    files = {database, *(Path(f"{database}{end}") for end in ("-wal", "-shm", "-journal"))}
+    return path.resolve() in files
+
+
 def _answers_plainly(command: click.Command) -> click.Command:
     """Makes ``command`` answer what the person gave it, or what the file system refused,
     with one line instead of a traceback: an argument holding text that cannot be stored is
-    refused before anything runs (:class:`_Storable`), and a file or folder that cannot be
+    refused before anything runs (:class:`_Storable`), as is the database's own file given
+    for a file to read or write (:func:`_is_the_database`), and a file or folder that cannot be
     read or written (a folder where a file is expected, a file under a file, no permission,
     a full disk) is named with the system's reason (exit 1). Idempotent: every app registers
     the same command objects."""
@@ -469,7 +483,14 @@ def _answers_plainly(command: click.Command) -> click.Command:
         return command
 
     @functools.wraps(inner)
+    @with_appcontext
     def answered(*args: Any, **kwargs: Any) -> Any:
+        for name, value in kwargs.items():
+            if isinstance(value, Path) and _is_the_database(value):
+                raise click.BadParameter(
+                    f"{value} is the database itself (a file of {_redacted_url()})",
+                    param=next(p for p in command.params if p.name == name),
+                )
         try:
             return inner(*args, **kwargs)
         except OSError as exc:

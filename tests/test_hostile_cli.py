@@ -95,6 +95,21 @@ def _rows(app: Flask) -> dict[str, int]:
         }
 
 
+def _not_refused(app: Flask, runner: Any, args: list[str], named: str) -> str | None:
+    """Why running ``args`` was not a refusal naming ``named`` (exit 2) that wrote nothing, or
+    None when it was."""
+    before = _rows(app)
+    result = runner.invoke(args=args)
+    said = f"{args[:3]!r} -> {result.exit_code}: {result.output.strip()[-200:]!r}"
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        return f"{said} raised {type(result.exception).__name__}"
+    if result.exit_code != 2 or named not in result.output:
+        return f"{said}: not refused naming {named}"
+    if _rows(app) != before:
+        return f"{said}: rows changed"
+    return None
+
+
 def test_the_walk_holds_every_command_and_some_of_each_kind() -> None:
     cases = list(_cases())
     assert {c for c, _, _ in cases} >= {c.name for c in COMMANDS if _value_params(c)}
@@ -168,16 +183,8 @@ def test_every_date_option_reads_dates_by_one_rule(app: Flask, runner: Any) -> N
         for option in _date_options(command):
             for text in NOT_DAYS:
                 args = [command.name or "", option.opts[0], text]
-                before = _rows(app)
-                result = runner.invoke(args=args)
-                said = f"{args!r} -> {result.exit_code}: {result.output.strip()[-200:]!r}"
-                if result.exception is not None and not isinstance(result.exception, SystemExit):
-                    failures.append(f"{said} raised {type(result.exception).__name__}")
-                elif result.exit_code != 2 or option.opts[0] not in result.output:
-                    failures.append(f"{said}: not refused naming {option.opts[0]}")
-                elif _rows(app) != before:
-                    failures.append(f"{said}: rows changed")
-    assert not failures, "\n".join(failures)
+                failures.append(_not_refused(app, runner, args, option.opts[0]))
+    assert not any(failures), "\n".join(f for f in failures if f)
 
 
 NOT_NUMBERS = ("nan", "NaN", "inf", "-inf", "1e309", "9" * 5000)
@@ -195,17 +202,9 @@ def test_every_number_option_refuses_what_is_no_number(
                 continue
             for text in NOT_NUMBERS:
                 args = _args(command, param, text, tmp_path)
-                before = _rows(app)
-                result = runner.invoke(args=args)
-                said = f"{args[:3]!r} -> {result.exit_code}: {result.output.strip()[-200:]!r}"
                 named = _flag(param) or param.human_readable_name
-                if result.exception is not None and not isinstance(result.exception, SystemExit):
-                    failures.append(f"{said} raised {type(result.exception).__name__}")
-                elif result.exit_code != 2 or named not in result.output:
-                    failures.append(f"{said}: not refused naming {named}")
-                elif _rows(app) != before:
-                    failures.append(f"{said}: rows changed")
-    assert not failures, "\n".join(failures)
+                failures.append(_not_refused(app, runner, args, named))
+    assert not any(failures), "\n".join(f for f in failures if f)
 
 
 BEYOND_THE_FORM = {
@@ -235,3 +234,23 @@ def test_create_user_refuses_what_the_form_refuses(app: Flask, runner: Any) -> N
         elif _rows(app) != before:
             failures.append(f"{said}: rows changed")
     assert not failures, "\n".join(failures)
+
+
+@pytest.mark.same_on_every_database  # a database in a file: SQLite's
+def test_no_command_takes_the_database_itself_for_a_file(app: Flask, runner: Any) -> None:
+    """``sscmatch backup instance/sscmatch.db`` (the database's name where the backup's was
+    meant) wrote the backup over the database: every command after it said "file is not a
+    database". Every file or folder parameter of every command, given the database's file or
+    its write-ahead log, is refused naming it, and the database is left as it was."""
+    database = Path(str(app.config["DATABASE_URL"]).removeprefix("sqlite:///"))
+    assert database.is_file()
+    failures = []
+    for command in COMMANDS:
+        for param in _value_params(command):
+            if not isinstance(param.type, click.Path):
+                continue
+            for target in (database, Path(f"{database}-wal")):
+                args = _args(command, param, str(target), database.parent)
+                named = _flag(param) or param.human_readable_name
+                failures.append(_not_refused(app, runner, args, named))
+    assert not any(failures), "\n".join(f for f in failures if f)
