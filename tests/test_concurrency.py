@@ -162,6 +162,9 @@ def _form_edit(client: Any, need_id: str, barrier: threading.Barrier, text: str)
             "desired_from": "",
             "desired_to": "",
             "version": version,
+            # a focal point's change of an endorsed need is confirmed first (39223aa): the race
+            # is between two confirmed saves
+            "confirmed": "y",
         },
     )
     return response.status_code, response.get_data(as_text=True)
