@@ -89,6 +89,7 @@ def test_a_focal_points_change_sends_an_endorsed_need_back(
                     "themes": ["labour-inspection"],
                     "languages": "es",
                     "version": version,
+                    "confirmed": "y",  # asked first since 39223aa: it goes back for review
                 },
                 follow_redirects=True,
             )
