@@ -316,7 +316,8 @@
     if (focusId) {
       var near = neighbourhood(focusId), pts = data.nodes.filter(function (n) { return near[n.id]; });
       zoomTo(pts);
-      say(msg("focused").replace("%(country)s", byId[focusId].label).replace("%(n)s", String(pts.length - 1)));
+      // "Alemania: 1 país socio": the count with its word in the form the number wants
+      say(byId[focusId].label + ": " + counted("partners", pts.length - 1));
     } else {
       svg.transition().duration(300).call(zoom.transform, d3.zoomIdentity);
     }

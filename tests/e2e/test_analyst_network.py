@@ -87,6 +87,32 @@ def test_every_download_link_gives_the_network_drawn(new_page: Any, sign_in: Any
     assert not wrong, wrong
 
 
+def test_a_focused_countrys_read_out_says_its_partners_in_the_right_form(
+    new_page: Any, sign_in: Any
+) -> None:
+    """Spanish: focusing each country reads out its partners with the word in the form the
+    number wants ("1 país socio"; it read "Angola y sus 1 socios")."""
+    page = new_page("es-ES")
+    sign_in(page, "analyst")
+    page.goto("/network")
+    page.select_option("#lang-select", "es")
+    with page.expect_navigation():
+        page.click("form.lang-form button")
+    _drawn(page)
+    codes = page.evaluate(
+        "() => [...document.querySelectorAll('#net-focus option')].map(o => o.value)"
+    )
+    status = page.locator("#net-status")
+    read = []
+    for code in [c for c in codes if c][:30]:
+        page.select_option("#net-focus", code)
+        expect(status).to_have_text(re.compile(r"\d"), use_inner_text=True)
+        read.append(status.inner_text())
+    text = " | ".join(read)
+    assert not re.search(r"(?<![\d.])1 (socios|países)", text), text
+    assert re.search(r"(?<![\d.])1 país socio\b", text), text
+
+
 PAGES = (
     "/network",
     "/network?layout=spring&theme=enforcement",
