@@ -400,8 +400,10 @@
         if (activeId && !byId[activeId]) { activeId = null; }
         restyle();
         svg.attr("aria-busy", null);
-        svg.attr("aria-label", msg("summary").replace("%(c)s", String(d.nodes.length))
-          .replace("%(l)s", String(d.links.length)).replace("%(n)s", String(d.graph.exchanges)));
+        // each count with its word in the form its number wants ("1 vínculo", "3 vínculos")
+        svg.attr("aria-label", msg("network").replace("{words}", counted("countries", d.nodes.length) +
+          ", " + counted("links", d.links.length) + ", " + counted("exchanges", d.graph.exchanges)) +
+          ". " + msg("keys"));
         if (!d.nodes.length) { say(msg("empty")); }
         return d;
       })

@@ -90,8 +90,9 @@ def test_every_download_link_gives_the_network_drawn(new_page: Any, sign_in: Any
 def test_a_focused_countrys_read_out_says_its_partners_in_the_right_form(
     new_page: Any, sign_in: Any
 ) -> None:
-    """Spanish: focusing each country reads out its partners with the word in the form the
-    number wants ("1 país socio"; it read "Angola y sus 1 socios")."""
+    """Spanish: focusing each country reads out its partners, and the drawing's summary its
+    countries, links and exchanges, each word in the form its number wants ("1 país socio",
+    "1 intercambio"; it read "Alemania y sus 1 socios", "2 países, 1 vínculos, 1 intercambios")."""
     page = new_page("es-ES")
     sign_in(page, "analyst")
     page.goto("/network")
@@ -108,9 +109,15 @@ def test_a_focused_countrys_read_out_says_its_partners_in_the_right_form(
         page.select_option("#net-focus", code)
         expect(status).to_have_text(re.compile(r"\d"), use_inner_text=True)
         read.append(status.inner_text())
+    # the drawing's summary, of a year with one exchange and of every year
+    for query in ("?year_from=2015&year_to=2015", ""):
+        page.goto(f"/network{query}")
+        read.append(_drawn(page)["summary"])
     text = " | ".join(read)
-    assert not re.search(r"(?<![\d.])1 (socios|países)", text), text
+    assert not re.search(r"(?<![\d.])1 (socios|países|vínculos|intercambios)", text), text
     assert re.search(r"(?<![\d.])1 país socio\b", text), text
+    assert re.search(r"(?<![\d.])1 intercambio\b", text), text
+    assert re.search(r"(?<![\d.])([2-9]|\d\d+) vínculos\b", text), text
 
 
 PAGES = (
