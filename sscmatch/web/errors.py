@@ -265,8 +265,8 @@ def _too_large(_exc: RequestEntityTooLarge) -> Any:
 def _csrf_error(_exc: CSRFError) -> Any:
     # not "reload": reloading sends the same refused form again
     text = _l(
-        "The form's security check failed (it was sent from another site, or your session "
-        "ended meanwhile): nothing was saved. Open the form again and send it again."
+        "The form's security check (CSRF) failed: it was sent from another site, or your "
+        "session ended meanwhile. Nothing was saved; open the form again and send it again."
     )
     return answer(400, "csrf_failed", str(text))
 

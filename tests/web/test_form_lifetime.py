@@ -69,8 +69,8 @@ def test_a_token_of_another_session_is_still_refused_in_the_readers_words(
     )
     assert answer.status_code == 400
     said = catalogue(lang).ugettext(
-        "The form's security check failed (it was sent from another site, or your session "
-        "ended meanwhile): nothing was saved. Open the form again and send it again."
+        "The form's security check (CSRF) failed: it was sent from another site, or your "
+        "session ended meanwhile. Nothing was saved; open the form again and send it again."
     )
     assert lang == "en" or not said.startswith("The form")  # translated
     assert str(said) in answer.get_data(True).replace("&#39;", "'").replace("&#x27;", "'")
