@@ -15,6 +15,7 @@ from typing import Any
 from flask import Flask
 
 from sscmatch.config import DEFAULTS
+from sscmatch.config import check as check_settings
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
@@ -41,6 +42,7 @@ def create_app(
     app.config.from_prefixed_env(prefix="SSCMATCH")
     if test_config:
         app.config.from_mapping(test_config)
+    check_settings(app.config)  # a setting the service cannot use stops it here
 
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     if not app.config["DATABASE_URL"]:

@@ -14,12 +14,13 @@ from typing import Any, ClassVar
 
 import click
 from flask import Flask, current_app
-from flask.cli import FlaskGroup, with_appcontext
+from flask.cli import FlaskGroup, NoAppException, with_appcontext
 from sqlalchemy.engine import Engine
 
 from sscmatch import create_app
 from sscmatch.cli_dates import period
 from sscmatch.cli_names import EnglishNames
+from sscmatch.config import SettingError
 from sscmatch.matching.reasons import render
 
 
@@ -523,7 +524,15 @@ def register(app: Flask) -> None:
         app.cli.add_command(_answers_plainly(_checks_database(command)))
 
 
+def _app() -> Flask:
+    """The app, or a setting it cannot use said in one line (Flask's "Error: …"), no traceback."""
+    try:
+        return create_app()
+    except SettingError as exc:
+        raise NoAppException(str(exc)) from None
+
+
 cli = FlaskGroup(
-    create_app=lambda: create_app(),
+    create_app=_app,
     help="sscmatch: South-South cooperation supply–demand matching.",
 )

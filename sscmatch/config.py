@@ -8,8 +8,12 @@ Every setting the service reads is declared once in :data:`DEFAULTS` with a line
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from typing import Any
+
+from sscmatch.dates import PartialDate, PartialDateError
 
 
 @dataclass(frozen=True)
@@ -97,3 +101,38 @@ SETTINGS: tuple[Setting, ...] = (
 )
 
 DEFAULTS: dict[str, Any] = {s.name: s.default for s in SETTINGS}
+
+
+class SettingError(ValueError):
+    """A setting whose value the service cannot use: said when the app starts, not as a 500 on
+    the first page that reads it."""
+
+
+def pinned_today(value: object) -> date | None:
+    """``TODAY``: None when unset (the real date), else its day. Anything but a date YYYY-MM-DD
+    by the one rule of :mod:`sscmatch.dates` is a :class:`SettingError` (an environment's
+    ``SSCMATCH_TODAY=20261206`` arrives as a number and was silently the real date)."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    if isinstance(value, str):
+        try:
+            found = PartialDate.parse(value)
+        except PartialDateError:
+            found = None
+        if found is not None and found.precision == "day":
+            return found.first
+    raise SettingError(
+        f"TODAY must be a date YYYY-MM-DD, or unset for the real date; got {value!r}"
+    )
+
+
+def check(config: Mapping[str, Any]) -> None:
+    """Refuse, when the app is made, a setting it could not use later (:class:`SettingError`)."""
+    pinned_today(config.get("TODAY"))
+
+
+def today(config: Mapping[str, Any]) -> date:
+    """The day the service works on: ``TODAY`` when pinned (demos, tests), else today in UTC."""
+    return pinned_today(config.get("TODAY")) or datetime.now(UTC).date()

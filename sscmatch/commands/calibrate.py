@@ -8,13 +8,14 @@ date before today, the calibration is made as the service would have made it the
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime
+from datetime import date
 
 import click
 from flask import current_app
 from flask.cli import with_appcontext
 from sqlmodel import Session
 
+from sscmatch import config
 from sscmatch.cli_dates import day
 from sscmatch.matching import FACTORS
 from sscmatch.matching.calibration import MIN_CASES
@@ -23,8 +24,7 @@ from sscmatch.workflow import calibrations as wf
 
 
 def _today() -> date:
-    value = current_app.config.get("TODAY")  # demos and tests may pin the day
-    return date.fromisoformat(value) if isinstance(value, str) else datetime.now(UTC).date()
+    return config.today(current_app.config)  # demos and tests may pin the day
 
 
 def _print(row: Calibration, who: str, stored: bool) -> None:

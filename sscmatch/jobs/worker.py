@@ -27,7 +27,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, select
 
-from sscmatch import jobs
+from sscmatch import config, jobs
 from sscmatch.models import Job
 from sscmatch.workflow import jobs as queue
 from sscmatch.workflow import sent_forms
@@ -43,8 +43,7 @@ REMINDER_DAYS = 14
 
 
 def _today(app: Flask) -> date:
-    pinned = app.config.get("TODAY")
-    return date.fromisoformat(pinned) if isinstance(pinned, str) else datetime.now(UTC).date()
+    return config.today(app.config)
 
 
 def remind_time(app: Flask) -> time | None:

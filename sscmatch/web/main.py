@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 
 from flask import (
@@ -19,6 +19,7 @@ from flask_login import current_user
 from sqlalchemy import text
 from sqlmodel import select
 
+from sscmatch import config
 from sscmatch.models import Capacity, Exchange, Need, Notice
 from sscmatch.web.access import PUBLIC, SIGNED_IN, access
 from sscmatch.web.db import get_session
@@ -34,8 +35,7 @@ bp = Blueprint("main", __name__)
 
 
 def today() -> date:
-    value = current_app.config.get("TODAY")  # tests and demos may pin the day
-    return date.fromisoformat(value) if isinstance(value, str) else datetime.now(UTC).date()
+    return config.today(current_app.config)  # tests and demos may pin the day
 
 
 class _WebNames:

@@ -9,7 +9,7 @@ countries edit them (checked in :mod:`sscmatch.workflow.tours`).
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 
 from flask import (
@@ -33,6 +33,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, Optional
 
+from sscmatch import config
 from sscmatch.db import StaleVersion
 from sscmatch.models import Institution, Proposal, StudyTour
 from sscmatch.schemas import MAX_PAGE, whole_number
@@ -70,8 +71,7 @@ def tour_rates() -> dict[str, Any] | None:
 
 
 def today() -> date:
-    value = current_app.config.get("TODAY")  # tests and demos may pin the day
-    return date.fromisoformat(value) if isinstance(value, str) else datetime.now(UTC).date()
+    return config.today(current_app.config)  # tests and demos may pin the day
 
 
 def _db() -> Any:
