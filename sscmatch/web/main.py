@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from flask import (
     Blueprint,
     abort,
-    current_app,
     jsonify,
     redirect,
     render_template,
@@ -19,12 +17,12 @@ from flask_login import current_user
 from sqlalchemy import text
 from sqlmodel import select
 
-from sscmatch import config
 from sscmatch.models import Capacity, Exchange, Need, Notice
 from sscmatch.web.access import PUBLIC, SIGNED_IN, access
 from sscmatch.web.db import get_session
 from sscmatch.web.paging import page_arg, page_size
 from sscmatch.web.templating import STATUS_LABELS, country_name, tour_status_label
+from sscmatch.web.tours import today  # the one reader of the day for pages
 from sscmatch.web.translate import catalogue, reader_number
 from sscmatch.web.translate import gettext as _
 from sscmatch.workflow import notices, visibility, worklists
@@ -32,10 +30,6 @@ from sscmatch.workflow.base import Page, choice_filter
 from sscmatch.workflow.counts import kept_count
 
 bp = Blueprint("main", __name__)
-
-
-def today() -> date:
-    return config.today(current_app.config)  # tests and demos may pin the day
 
 
 class _WebNames:

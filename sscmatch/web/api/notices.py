@@ -265,7 +265,7 @@ def worklist() -> Any:
     needs to endorse, proposals to decide, study tours to move and overdue commitments
     (`to_endorse`, `to_decide`, `tours`, `overdue`); each list's first 10 items and its
     total. Analysts are asked for nothing (no lists)."""
-    from sscmatch.web.main import today
+    from sscmatch.web.tours import today
 
     work = worklists.for_viewer(_db(), current_user, today())
     lists = (work.lists if work else {}).items()
