@@ -11,7 +11,7 @@ from __future__ import annotations
 import smtplib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +22,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
+from sscmatch import config
 from sscmatch.cli_dates import day
 from sscmatch.workflow import reminders as wf
 
@@ -119,7 +120,7 @@ def send_reminders(
 )
 def remind_command(today_text: date | None, days: int, out: Path | None) -> None:
     """Send (or write) each owner a digest of commitments due soon or overdue, once a day."""
-    today = today_text or datetime.now(UTC).date()
+    today = today_text or config.today(current_app.config)  # demos and tests may pin the day
     outcome = send_reminders(
         current_app.extensions["sscmatch.engine"],
         today,
