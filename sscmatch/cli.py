@@ -152,42 +152,14 @@ def export_command(path: Path, fmt: str | None) -> None:
     click.echo(f"Exported to {path} ({fmt}): {summary}.")
 
 
-def _at_most(limit: int) -> Any:
-    """A callback refusing text longer than ``limit`` characters, the admin form's limit."""
-
-    def check(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
-        if value is not None and len(value) > limit:
-            raise click.BadParameter(f"at most {limit} characters (got {len(value):,})")
-        return value
-
-    return check
-
-
-def _country_code(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
-    """A country of the country table by its ISO alpha-3 code, as the admin form's choices."""
-    from sscmatch.vocab import load_vocabulary
-
-    if value is None:
-        return None
-    code = value.strip().upper()
-    if code not in load_vocabulary().countries:
-        raise click.BadParameter(f"{value!r} is no country code (ISO alpha-3, e.g. GTM)")
-    return code
-
-
 @click.command("create-user")
 @with_appcontext
-@click.option("--email", required=True, callback=_at_most(254))
+@click.option("--email", required=True)
 @click.option(
     "--role", required=True, type=click.Choice(["focal_point", "secretariat", "analyst", "admin"])
 )
-@click.option("--name", default="", callback=_at_most(200))
-@click.option(
-    "--country",
-    default=None,
-    callback=_country_code,
-    help="ISO alpha-3; required for focal points.",
-)
+@click.option("--name", default="")
+@click.option("--country", default=None, help="ISO alpha-3; required for focal points.")
 @click.option(
     "--constituency", default=None, type=click.Choice(["government", "employers", "workers"])
 )
@@ -219,6 +191,10 @@ def create_user_command(
                 language=language,
             )
     except UserError as exc:
+        # The account's rules are the workflow's (the admin's pages apply the same ones): the
+        # option at fault is named as click names its own refusals.
+        if exc.field is not None:  # each field is the option of its name
+            raise click.BadParameter(str(exc), param_hint=f"'--{exc.field}'") from None
         raise click.ClickException(str(exc)) from None
     click.echo(f"Created {user.role} {user.email}.")
 

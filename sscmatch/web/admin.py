@@ -40,7 +40,7 @@ from sscmatch.web.templating import ENTITY_LABELS, ROLE_LABELS, action_label, la
 from sscmatch.web.translate import gettext as _
 from sscmatch.web.translate import lazy_gettext as _l
 from sscmatch.workflow import admin as uc
-from sscmatch.workflow.users import BROWSER_LANGUAGE, MIN_PASSWORD_LENGTH
+from sscmatch.workflow.users import BROWSER_LANGUAGE, FOCAL_CONSTITUENCIES, MIN_PASSWORD_LENGTH
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -142,7 +142,7 @@ class ProfileForm(PageForm):
             if not self.country.data:
                 self.country.errors = [*self.country.errors, str(MESSAGES["focal_needs_country"])]
                 ok = False
-            if self.constituency.data not in uc.FOCAL_CONSTITUENCIES:
+            if self.constituency.data not in FOCAL_CONSTITUENCIES:
                 message = str(MESSAGES["focal_needs_constituency"])
                 self.constituency.errors = [*self.constituency.errors, message]
                 ok = False

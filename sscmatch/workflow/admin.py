@@ -21,16 +21,17 @@ from sqlmodel.sql.expression import SelectOfScalar
 
 from sscmatch.db import BadVersion, expect_version
 from sscmatch.models import AuditEvent, User
-from sscmatch.schemas import CONSTITUENCIES, ROLES, json_value, whole_number
-from sscmatch.vocab import INTERFACE_LANGUAGES, load_vocabulary
+from sscmatch.schemas import ROLES, json_value, whole_number
 from sscmatch.workflow import throttle
 from sscmatch.workflow.accounts import SIGN_IN_FAILED
 from sscmatch.workflow.audit import record_event, snapshot
 from sscmatch.workflow.base import N_, DomainError, Page
 from sscmatch.workflow.users import (
     BROWSER_LANGUAGE,
-    MIN_PASSWORD_LENGTH,
     UserError,
+    check_name,
+    check_password_length,
+    check_profile,
     create_user,
     end_sessions,
     set_password,
@@ -38,7 +39,6 @@ from sscmatch.workflow.users import (
 
 T = TypeVar("T")
 
-FOCAL_CONSTITUENCIES = ("government", "employers", "workers")
 EDITABLE = ("name", "role", "country", "constituency", "language", "active")
 # What a user may see and change follows these: changing one ends the account's sessions and API
 # token (:func:`update_user`), so the user page confirms it first (sscmatch.web.admin_status).
@@ -109,59 +109,25 @@ def list_users(
     return paginate(session, query.order_by(col(User.email)), page, size)
 
 
+def _admin_error(exc: UserError) -> AdminError:
+    return AdminError(exc.message, field=exc.field, code=exc.code, **exc.params)
+
+
 def _check_profile(
     role: str, country: str | None, constituency: str | None, language: str
 ) -> tuple[str | None, str | None]:
-    """Check role, country, constituency and language together; return (country, constituency)."""
-    if role not in ROLES:
-        raise AdminError(
-            N_("unknown role %(value)s"), field="role", code="bad_role", value=repr(role)
-        )
-    country = (country or "").strip().upper() or None
-    constituency = (constituency or "").strip() or None
-    if country is not None and country not in load_vocabulary().countries:
-        raise AdminError(
-            N_("unknown country code %(value)s"),
-            field="country",
-            code="bad_country",
-            value=repr(country),
-        )
-    if constituency is not None and constituency not in CONSTITUENCIES:
-        raise AdminError(
-            N_("unknown constituency %(value)s"),
-            field="constituency",
-            code="bad_constituency",
-            value=repr(constituency),
-        )
-    if role == "focal_point":
-        if country is None:
-            raise AdminError(
-                N_("a focal point needs a country"), field="country", code="focal_needs_country"
-            )
-        if constituency not in FOCAL_CONSTITUENCIES:
-            raise AdminError(
-                N_("a focal point needs a constituency: government, employers or workers"),
-                field="constituency",
-                code="focal_needs_constituency",
-            )
-    if language != BROWSER_LANGUAGE and language not in INTERFACE_LANGUAGES:
-        raise AdminError(
-            N_("unknown language %(value)s"),
-            field="language",
-            code="bad_language",
-            value=repr(language),
-        )
-    return country, constituency
+    """The one check of :func:`sscmatch.workflow.users.check_profile`, as an admin's refusal."""
+    try:
+        return check_profile(role, country, constituency, language)
+    except UserError as exc:
+        raise _admin_error(exc) from None
 
 
 def _check_password(password: str) -> None:
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise AdminError(
-            N_("the password must have at least %(n)s characters"),
-            field="password",
-            code="short_password",
-            n=MIN_PASSWORD_LENGTH,
-        )
+    try:
+        check_password_length(password)
+    except UserError as exc:
+        raise _admin_error(exc) from None
 
 
 def add_user(
@@ -176,31 +142,21 @@ def add_user(
     constituency: str | None = None,
     language: str = BROWSER_LANGUAGE,
 ) -> User:
-    """Create a user on an admin's behalf and audit it (the caller commits)."""
-    country, constituency = _check_profile(role, country, constituency, language)
-    _check_password(password)
-    existing = session.exec(select(User).where(User.email == email.strip().lower())).first()
-    if existing is not None:
-        raise AdminError(
-            N_("a user with e-mail %(email)s already exists"),
-            field="email",
-            code="duplicate_email",
-            email=email.strip().lower(),
-        )
+    """Create a user on an admin's behalf and audit it (the caller commits); the account's
+    rules are :func:`~sscmatch.workflow.users.create_user`'s, for every way one is made."""
     try:
         user = create_user(
             session,
             email,
             password,
             role,
-            name=name.strip(),
+            name=name,
             country=country,
             constituency=constituency,
             language=language,
         )
     except UserError as exc:
-        field = "email" if "e-mail" in str(exc) else None
-        raise AdminError(exc.message, field=field, **exc.params) from exc
+        raise _admin_error(exc) from exc
     assert user.id is not None
     record_event(
         session,
@@ -252,8 +208,12 @@ def update_user(
             code="self_deactivate",
         )
     country, constituency = _check_profile(role, country, constituency, language)
+    try:
+        name = check_name(name)
+    except UserError as exc:
+        raise _admin_error(exc) from None
     before = snapshot(user)
-    user.name = name.strip()
+    user.name = name
     user.role = role
     user.country = country
     user.constituency = constituency

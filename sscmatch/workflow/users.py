@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import secrets
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import update
 from sqlalchemy.orm.attributes import set_committed_value
@@ -27,8 +28,21 @@ MIN_PASSWORD_LENGTH = 10
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
+MAX_EMAIL = 254  # RFC 5321's longest address, and the column's length
+MAX_NAME = 200
+FOCAL_CONSTITUENCIES = ("government", "employers", "workers")
+
+
 class UserError(DomainError):
-    """Bad input for a user; the message says what is wrong."""
+    """Bad input for a user; the message says what is wrong, ``field`` which value is at fault
+    (None: the whole request) and ``code`` which refusal it is, for an edge with its own words."""
+
+    def __init__(
+        self, message: str, /, *, field: str | None = None, code: str = "invalid", **params: Any
+    ) -> None:
+        super().__init__(message, **params)
+        self.field = field
+        self.code = code
 
 
 BROWSER_LANGUAGE = ""
@@ -106,6 +120,103 @@ def hash_password(password: str) -> str:
     return generate_password_hash(password, method=HASH_METHOD)
 
 
+def _too_long(field: str, value: str, limit: int) -> UserError:
+    return UserError(
+        N_("too long (%(n)s characters; at most %(limit)s)"),
+        field=field,
+        code="too_long",
+        n=len(value),
+        limit=limit,
+    )
+
+
+def check_email(email: str) -> str:
+    """The address as stored (trimmed, lower case), or :class:`UserError`."""
+    email = email.strip().lower()
+    if len(email) > MAX_EMAIL:
+        raise _too_long("email", email, MAX_EMAIL)
+    if not _EMAIL.match(email):
+        raise UserError(
+            N_("%(value)s is not an e-mail address"),
+            field="email",
+            code="bad_email",
+            value=repr(email),
+        )
+    return email
+
+
+def check_password_length(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise UserError(
+            N_("the password must have at least %(n)s characters"),
+            field="password",
+            code="short_password",
+            n=MIN_PASSWORD_LENGTH,
+        )
+
+
+def check_name(name: str) -> str:
+    """The name as stored (trimmed), or :class:`UserError`."""
+    name = name.strip()
+    if len(name) > MAX_NAME:
+        raise _too_long("name", name, MAX_NAME)
+    return name
+
+
+def check_profile(
+    role: str, country: str | None, constituency: str | None, language: str
+) -> tuple[str | None, str | None]:
+    """Check role, country, constituency and language together, for every way an account is
+    made or changed (the command line, the admin's pages); return (country, constituency) as
+    stored. Raises :class:`UserError` naming the field at fault."""
+    if role not in ROLES:
+        raise UserError(
+            N_("unknown role %(value)s (expected one of: %(known)s)"),
+            field="role",
+            code="bad_role",
+            value=repr(role),
+            known=", ".join(ROLES),
+        )
+    country = (country or "").strip().upper() or None
+    constituency = (constituency or "").strip() or None
+    if country is not None and country not in load_vocabulary().countries:
+        raise UserError(
+            N_("unknown country code %(value)s"),
+            field="country",
+            code="bad_country",
+            value=repr(country),
+        )
+    if constituency is not None and constituency not in CONSTITUENCIES:
+        raise UserError(
+            N_("unknown constituency %(value)s"),
+            field="constituency",
+            code="bad_constituency",
+            value=repr(constituency),
+        )
+    if role == "focal_point":
+        if country is None:
+            raise UserError(
+                N_("a focal point needs a country (ISO alpha-3, e.g. GTM)"),
+                field="country",
+                code="focal_needs_country",
+            )
+        if constituency not in FOCAL_CONSTITUENCIES:
+            raise UserError(
+                N_("a focal point needs a constituency: government, employers or workers"),
+                field="constituency",
+                code="focal_needs_constituency",
+            )
+    if language != BROWSER_LANGUAGE and language not in INTERFACE_LANGUAGES:
+        raise UserError(
+            N_("unknown language %(value)s (expected one of: %(known)s)"),
+            field="language",
+            code="bad_language",
+            value=repr(language),
+            known=", ".join(INTERFACE_LANGUAGES),
+        )
+    return country, constituency
+
+
 def create_user(
     session: Session,
     email: str,
@@ -118,42 +229,23 @@ def create_user(
     language: str = BROWSER_LANGUAGE,
 ) -> User:
     """Validate and add a user (the caller commits). Raises :class:`UserError`."""
-    email = email.strip().lower()
-    if not _EMAIL.match(email):
-        raise UserError(N_("%(value)s is not an e-mail address"), value=repr(email))
-    if role not in ROLES:
-        raise UserError(
-            N_("unknown role %(value)s (expected one of: %(known)s)"),
-            value=repr(role),
-            known=", ".join(ROLES),
-        )
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise UserError(
-            N_("the password must have at least %(n)s characters"), n=MIN_PASSWORD_LENGTH
-        )
-    if role == "focal_point":
-        if not country:
-            raise UserError(N_("a focal point needs a country (ISO alpha-3, e.g. GTM)"))
-        if constituency not in {"government", "employers", "workers"}:
-            raise UserError(
-                N_("a focal point needs a constituency: government, employers or workers")
-            )
-    if constituency is not None and constituency not in CONSTITUENCIES:
-        raise UserError(N_("unknown constituency %(value)s"), value=repr(constituency))
-    if language != BROWSER_LANGUAGE and language not in INTERFACE_LANGUAGES:
-        raise UserError(
-            N_("unknown language %(value)s (expected one of: %(known)s)"),
-            value=repr(language),
-            known=", ".join(INTERFACE_LANGUAGES),
-        )
+    email = check_email(email)
+    name = check_name(name)
+    country, constituency = check_profile(role, country, constituency, language)
+    check_password_length(password)
     if session.exec(select(User).where(User.email == email)).first():
-        raise UserError(N_("a user with e-mail %(email)s already exists"), email=email)
+        raise UserError(
+            N_("a user with e-mail %(email)s already exists"),
+            field="email",
+            code="duplicate_email",
+            email=email,
+        )
     user = User(
         email=email,
         name=name,
         password_hash=hash_password(password),
         role=role,
-        country=country.upper() if country else None,
+        country=country,
         constituency=constituency,
         language=language,
     )
