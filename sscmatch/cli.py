@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import functools
 import math
+import os
+import stat
 import sys
 from datetime import date
 from pathlib import Path
@@ -421,7 +423,24 @@ class _Storable(click.ParamType[Any]):
         converted = super().convert(value, param, ctx)
         if isinstance(converted, float) and math.isnan(converted):  # ranges let NaN through
             self.fail(f"{value!r} is not a number", param, ctx)
+        if isinstance(self, click.Path) and _is_special(converted):
+            self.fail(
+                f"{value} is neither a file nor a folder (a pipe, socket or device); give a file",
+                param,
+                ctx,
+            )
         return converted
+
+
+def _is_special(path: Any) -> bool:
+    """Whether ``path`` names something that exists but is no regular file or folder: reading
+    a named pipe waits for ever for a writer (``sscmatch restore`` hung), writing one for a
+    reader, and a device has no end."""
+    try:
+        mode = os.stat(path).st_mode
+    except (OSError, TypeError, ValueError):
+        return False  # nothing there yet, or not a path: the command's own checks answer
+    return not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))
 
 
 @functools.cache

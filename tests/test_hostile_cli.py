@@ -11,6 +11,9 @@ cannot be stored is refused naming the parameter; the database holds the same ro
 
 from __future__ import annotations
 
+import os
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -254,3 +257,44 @@ def test_no_command_takes_the_database_itself_for_a_file(app: Flask, runner: Any
                 named = _flag(param) or param.human_readable_name
                 failures.append(_not_refused(app, runner, args, named))
     assert not any(failures), "\n".join(f for f in failures if f)
+
+
+@pytest.mark.same_on_every_database  # a property of the file system, not of the database
+def test_no_command_waits_on_a_pipe_or_a_device(app: Flask, runner: Any, tmp_path: Path) -> None:
+    """``sscmatch restore`` of a named pipe (a FIFO, as ``mkfifo`` makes) waited for ever for a
+    writer, and ``sscmatch export`` to one for a reader: the terminal hung with nothing said.
+    Every file or folder parameter of every command, given a FIFO, is refused at once naming
+    it (a watchdog opens the pipe after a few seconds, so a command that waits on it is seen
+    to, instead of hanging the suite), and the database is left as it was."""
+    fifo = tmp_path / "a-pipe"
+    failures = []
+    for command in COMMANDS:
+        for param in _value_params(command):
+            if not isinstance(param.type, click.Path):
+                continue
+            fifo.unlink(missing_ok=True)  # a command may have put a file in its place
+            os.mkfifo(fifo)
+            args = _args(command, param, str(fifo), tmp_path)
+            named = _flag(param) or param.human_readable_name
+            done = threading.Event()
+            waited = threading.Event()
+            watchdog = threading.Thread(target=_release, args=(fifo, done, waited), daemon=True)
+            watchdog.start()
+            failures.append(_not_refused(app, runner, args, named))
+            done.set()
+            watchdog.join()
+            if waited.is_set():
+                failures.append(f"{args[:3]!r}: waited on the pipe")
+    assert not any(failures), "\n".join(f for f in failures if f)
+
+
+def _release(fifo: Path, done: threading.Event, waited: threading.Event) -> None:
+    """After a few seconds without ``done``, open both ends of ``fifo`` for a moment: a
+    command blocked opening it goes on (a reader then reads nothing, a writer's next write
+    fails), and ``waited`` says it had to."""
+    if done.wait(5):
+        return
+    waited.set()
+    end = os.open(fifo, os.O_RDWR | os.O_NONBLOCK)
+    time.sleep(0.2)
+    os.close(end)
