@@ -127,6 +127,10 @@ def undp_corpus(path: Path, vocab: Vocabulary) -> UndpTable:
     """A corpus of exchanges from a UNDP South-South projects table (see the module docstring).
 
     Rows without a start year or without any country are left out, with a note each."""
+    if path.exists() and not path.is_file():  # a pipe would be waited on for ever
+        raise EvaluationSetError(
+            f"{path}: not a file (a folder, a pipe or a device); give a CSV file"
+        )
     try:
         with path.open(encoding="utf-8-sig", newline="") as fh:
             reader = csv.DictReader(fh)

@@ -6,8 +6,10 @@ set's, as the held-back projects will be read."""
 from __future__ import annotations
 
 import csv
+import os
 import subprocess
 import sys
+import threading
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -182,6 +184,34 @@ def test_a_table_that_cannot_be_read_is_a_clear_error(
     path.write_bytes(content.encode("latin-1"))
     with pytest.raises(EvaluationSetError, match=message):
         undp_corpus(path, vocab)
+
+
+@pytest.mark.parametrize("kind", ["folder", "pipe"])
+def test_a_table_that_is_no_file_is_a_clear_error(
+    tmp_path: Path, vocab: Vocabulary, kind: str
+) -> None:
+    """``scripts/evaluate --undp`` of a named pipe waited for ever for a writer; a folder said
+    Python's "Is a directory". Both are refused at once, saying what was given. (The pipe is
+    opened from the other side after a few seconds, so a reader that waits is seen to.)"""
+    path = tmp_path / "table.csv"
+    if kind == "folder":
+        path.mkdir()
+    else:
+        os.mkfifo(path)
+    done, waited = threading.Event(), threading.Event()
+
+    def release() -> None:
+        if not done.wait(5):
+            waited.set()
+            os.close(os.open(path, os.O_RDWR | os.O_NONBLOCK))
+
+    threading.Thread(target=release, daemon=True).start()
+    try:
+        with pytest.raises(EvaluationSetError, match="not a file"):
+            undp_corpus(path, vocab)
+    finally:
+        done.set()
+    assert not waited.is_set(), "the reader waited on the pipe"
 
 
 def test_scripts_evaluate_reads_a_table_of_later_projects(tmp_path: Path) -> None:
