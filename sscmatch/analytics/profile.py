@@ -88,7 +88,7 @@ def country_profile(
     session: Session,
     vocab: Vocabulary,
     code: str,
-    today: date | None = None,
+    today: date,
     limit: int = LIST_LIMIT,
     *,
     viewer: Viewer,
@@ -98,7 +98,6 @@ def country_profile(
     code = code.strip().upper()
     if code not in vocab.countries:
         raise UnknownCountry(N_("No country with code %(code)s."), code=repr(code))
-    today = today or date.today()
     totals: dict[str, int] = {}
 
     def first(model: type[Capacity] | type[Need], name: str) -> list[Any]:

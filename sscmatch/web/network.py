@@ -9,7 +9,6 @@ for readers without script.
 from __future__ import annotations
 
 from collections import Counter
-from datetime import date
 from typing import Any
 
 from flask import Blueprint, Response, abort, jsonify, redirect, render_template, request, url_for
@@ -49,6 +48,7 @@ from sscmatch.web.exports import download as send_file
 from sscmatch.web.fragments import render_kept
 from sscmatch.web.paging import page_arg, page_of, page_size
 from sscmatch.web.templating import CONSTITUENCY_LABELS, lang, name_order, period, url_if
+from sscmatch.web.tours import today
 from sscmatch.web.translate import lazy_gettext as _l
 from sscmatch.workflow import visibility
 
@@ -439,7 +439,7 @@ def country(code: str) -> Any:
     """A country on one page: capacities, needs, exchanges, partners, commitments, metrics."""
     vocab = load_vocabulary()
     code = code.strip().upper()  # an unknown one: 404 from the use case (UnknownCountry)
-    day = date.today()  # commitments past their due date show as overdue
+    day = today()  # commitments past their due date show as overdue (TODAY when pinned)
     # Drafts are for the country's focal points and the staff: two bodies, kept apart.
     scope = "drafts" if visibility.sees_drafts_of(current_user, code) else "public"
 

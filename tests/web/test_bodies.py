@@ -138,7 +138,9 @@ def test_bodies_stay_out_of_country_counts_profiles_and_matching(
     vocab = load_vocabulary()
     activity = {a.code: a for a in countries_activity(session, vocab, viewer=SYSTEM)}
     assert set(activity) == {"PER"} and activity["PER"].needs == 1  # its own, not the body's
-    assert [n.id for n in country_profile(session, vocab, "PER", viewer=SYSTEM).needs] == ["p-n1"]
+    assert [
+        n.id for n in country_profile(session, vocab, "PER", date(2026, 12, 6), viewer=SYSTEM).needs
+    ] == ["p-n1"]
     assert open_needs(session) == ["p-n1"]
     corpus = build_corpus(session, vocab)
     assert [n.id for n in corpus.needs] == ["p-n1"] and corpus.capacities == []

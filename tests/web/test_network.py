@@ -15,7 +15,7 @@ from sqlmodel import Session, select
 
 from sscmatch.bundle import import_bundle
 from sscmatch.caches import clear_all
-from sscmatch.models import Exchange, User
+from sscmatch.models import Commitment, Exchange, User
 from sscmatch.vocab import load_vocabulary
 from sscmatch.workflow.accounts import issue_api_token
 
@@ -213,6 +213,24 @@ def test_country_profile(as_user: Any, kb: list[Exchange]) -> None:
     assert some in html or any(e.title and e.title in html for e in kb if e.id == some)
     assert client.get("/countries/bra").status_code == 200
     assert client.get("/countries/QQQ").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("pinned", "state"), [("2026-02-10", "pending"), ("2026-05-01", "overdue")]
+)
+def test_the_country_page_counts_overdue_by_the_services_day(
+    app: Flask, as_user: Any, pinned: str, state: str
+) -> None:
+    """A commitment due in March 2026 is overdue on the country page from April on, by the day
+    the service works on (TODAY when pinned, as the follow-up pages): the page read the real
+    date, so with TODAY pinned before March it said overdue where follow-up said pending."""
+    with Session(app.extensions["sscmatch.engine"]) as s:
+        s.add(Commitment(id="k-due", owner_country="BRA", description="Report", due="2026-03"))
+        s.commit()
+    app.config["TODAY"] = pinned
+    html = as_user("analyst").get("/countries/BRA").get_data(as_text=True)
+    row = html[html.index("Report") :].split("</tr>")[0]
+    assert f"badge-{state}" in row, row
 
 
 def test_page_download_is_graphml_that_loads_back(as_user: Any, kb: list[Exchange]) -> None:
