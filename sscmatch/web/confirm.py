@@ -22,10 +22,11 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
-from flask import render_template, session
+from flask import abort, g, render_template, session
 from sqlmodel import Session
 
 from sscmatch.schemas import MAX_TEXT
+from sscmatch.web.translate import gettext as _
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -103,15 +104,36 @@ NOT_YET: Mapping[str, str] = {}
 
 
 def preview(db: Session, act: Callable[[], T], describe: Callable[[T], R]) -> R:
-    """What ``act`` would do: run it in a savepoint, describe it, roll it back."""
+    """What ``act`` would do: run it in a savepoint, describe it, roll it back. Its writes are
+    never kept, so a request whose text held a NUL (refused, writing nothing:
+    :func:`sscmatch.web.pageform.hold_nul`) may still show what its step would do."""
     savepoint = db.begin_nested()
+    previewing = g.get("previewing", False)
+    g.previewing = True
     try:
         result = act()
         db.flush()
         return describe(result)
     finally:
+        g.previewing = previewing
         savepoint.rollback()
         db.expire_all()
+
+
+def refused(form: Any, typed: str) -> str | None:
+    """Why the posted ``form`` is refused, said beside its field ``typed`` (the reason or note a
+    person types on a confirmation), or None when it is not: the view draws the confirmation
+    again with what was typed and this beside it, answering 400, and writes nothing. A text over
+    its field's limit (a browser counts a line break as one character and sends two) or holding
+    a NUL is refused so; an error page there lost the text. A refusal of another field (hidden:
+    no page lets a person change it) is a 400 of its own, in the reader's language."""
+    if form.validate_on_submit():
+        return None
+    errors = dict(form.errors)
+    said = errors.pop(typed, None)
+    if errors or not said:
+        abort(400, description=_("The form is incomplete."))
+    return " ".join(str(e) for e in said)
 
 
 def confirm_page(

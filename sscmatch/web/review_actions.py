@@ -26,7 +26,7 @@ from sscmatch.models import Need, StudyTour, Veto
 from sscmatch.models import Proposal as StoredProposal
 from sscmatch.schemas import MAX_TEXT
 from sscmatch.web.access import access
-from sscmatch.web.confirm import confirm_page, preview
+from sscmatch.web.confirm import confirm_page, preview, refused
 from sscmatch.web.conflict import conflict_message
 from sscmatch.web.db import get_session
 from sscmatch.web.errors import error_text
@@ -373,15 +373,16 @@ def _revert_lines(db: Session, proposal: StoredProposal) -> list[str]:
 def revert(proposal_id: int) -> Any:
     db = _db()
     form = ReasonForm()
-    if not form.validate_on_submit():
-        abort(400, description=_("The form is incomplete."))
+    wrong = refused(form, "reason")
     found = _load(db, proposal_id)
     missing = bool(form.confirmed.data) and not (form.reason.data or "").strip()
-    if not form.confirmed.data or missing:
+    if wrong is None and missing:
+        wrong = str(REQUIRED)
+    if not form.confirmed.data or wrong:
         refusal = wf.revert_refusal(db, found)
         if refusal is not None:
             return _refused(db, proposal_id, refusal, "revert_reason")
-        if missing:
+        if wrong:
             flash(_("Nothing was saved: please correct the form."), "error")
         page = _confirm_page(
             title=_("Revert the decision on proposal %(id)s?", id=proposal_id),
@@ -391,9 +392,9 @@ def revert(proposal_id: int) -> Any:
             fields={"version": form.version.data or found.version},
             reason_label=_l("Why is the decision reverted?"),
             reason=(form.reason.data or "").strip(),
-            reason_error=str(REQUIRED) if missing else None,
+            reason_error=wrong,
         )
-        return (page, 400) if missing else page
+        return (page, 400) if wrong else page
     try:
         wf.revert(
             db,
@@ -432,16 +433,17 @@ def vetoes_listing(number: int, size: int) -> wf.Page[tuple[Veto, str]]:
 def lift_veto(veto_id: int) -> Any:
     db = _db()
     form = ReasonForm()
-    if not form.validate_on_submit():
-        abort(400, description=_("The form is incomplete."))
+    wrong = refused(form, "reason")
     pair = db.get(Veto, veto_id)
     if pair is None:
         abort(404, description=_("There is no veto %(id)s (it may have been lifted).", id=veto_id))
     back = request.form.get("back") or url_for("review.vetoes")
     back = back if back.startswith("/") and not back.startswith("//") else url_for("review.vetoes")
-    if not form.confirmed.data or not (form.reason.data or "").strip():
-        if form.confirmed.data:
-            flash(_("Nothing was saved: %(why)s", why=_("A reason is required.")), "error")
+    if wrong is None and form.confirmed.data and not (form.reason.data or "").strip():
+        wrong = str(REQUIRED)
+    if not form.confirmed.data or wrong:
+        if wrong:
+            flash(_("Nothing was saved: %(why)s", why=wrong), "error")
         return _confirm_page(
             title=_(
                 "Lift the veto %(a)s → %(b)s?",
@@ -461,8 +463,8 @@ def lift_veto(veto_id: int) -> Any:
             fields={"back": back},
             reason_label=_l("Why is the veto lifted?"),
             reason=(form.reason.data or "").strip(),
-            reason_error=str(REQUIRED) if form.confirmed.data else None,
-        ), (400 if form.confirmed.data else 200)
+            reason_error=wrong,
+        ), (400 if wrong else 200)
     try:
         wf.lift_veto(db, veto_id, user_id=current_user.id, reason=form.reason.data)
     except wf.NotFoundError:
@@ -501,17 +503,18 @@ def _reopen_page(need: Need, reason: str, error: str | None = None) -> Any:
 def reopen_need(need_id: str) -> Any:
     db = _db()
     form = ReasonForm()
-    if not form.validate_on_submit():
-        abort(400, description=_("The form is incomplete."))
+    wrong = refused(form, "reason")
     need = db.get(Need, need_id)
     if need is None:
         abort(404, description=_("There is no need %(id)s.", id=need_id))
     back = url_for("review.need", need_id=need_id)
     reason = (form.reason.data or "").strip()
-    if not form.confirmed.data or not reason:
-        if form.confirmed.data:
-            flash(_("Nothing was saved: %(why)s", why=_("A reason is required.")), "error")
-            return _reopen_page(need, reason, _("A reason is required.")), 400
+    if wrong is None and form.confirmed.data and not reason:
+        wrong = _("A reason is required.")
+    if wrong:
+        flash(_("Nothing was saved: %(why)s", why=wrong), "error")
+        return _reopen_page(need, reason, wrong), 400
+    if not form.confirmed.data:
         return _reopen_page(need, reason)
     try:
         wf.reopen_need(

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlmodel import col, select
 
 from sscmatch.models import Proposal as StoredProposal
 from sscmatch.web.access import access
-from sscmatch.web.confirm import preview
+from sscmatch.web.confirm import preview, refused
 from sscmatch.web.errors import error_text
 from sscmatch.web.review import STAFF, bp, page_number, parse_filters
 from sscmatch.web.review_actions import PLACEHOLDER, REQUIRED, ReasonForm, _db
@@ -46,8 +46,7 @@ def bulk() -> Any:
     queue's filters (``scope=filtered``): previewed, then confirmed."""
     db = _db()
     form = ReasonForm()
-    if not form.validate_on_submit():
-        abort(400, description=_("The form is incomplete."))
+    wrong = refused(form, "reason")  # drawn again below with what was typed
     decision = request.form.get("decision", "")
     override = request.form.get("override") == "y"
     reason = (form.reason.data or "").strip()
@@ -68,8 +67,12 @@ def bulk() -> Any:
             page_number(request.args)
         # a confirmation without its reason: the page again, the message beside the field
         missing = bool(form.confirmed.data) and decision == "reject" and not reason
+        if wrong is None and missing:
+            wrong = str(REQUIRED)
         wf.check_bulk(
-            decision, items, reason or (PLACEHOLDER if missing or not form.confirmed.data else "")
+            decision,
+            items,
+            PLACEHOLDER if wrong or not form.confirmed.data else reason,
         )
     except wf.ProposalError as exc:
         flash(_("Nothing was saved: %(why)s", why=error_text(exc)), "error")
@@ -80,10 +83,12 @@ def bulk() -> Any:
             db, decision, items, user_id=current_user.id, reason=why, override=override
         )
 
-    if not form.confirmed.data or missing:
-        if missing:
+    if not form.confirmed.data or wrong:
+        if wrong:
             flash(_("Nothing was saved: please correct the form."), "error")
-        result = preview(db, lambda: run(reason or PLACEHOLDER), lambda r: r)
+        result = preview(
+            db, lambda: run(PLACEHOLDER if wrong else reason or PLACEHOLDER), lambda r: r
+        )
         rows = {
             p.id: p
             for p in db.exec(
@@ -100,8 +105,8 @@ def bulk() -> Any:
             override=override,
             back=back,
             action=request.full_path.rstrip("?"),
-            reason_error=str(REQUIRED) if missing else None,
-        ), (400 if missing else 200)
+            reason_error=wrong,
+        ), (400 if wrong else 200)
     result = run(reason)
     db.commit()
     flash(

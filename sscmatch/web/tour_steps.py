@@ -100,12 +100,19 @@ def _title(to: str, tour_id: str) -> str:
 
 
 def confirm_step(
-    db: Session, tour_id: str, to: str, version: int, note: str | None, today: date
+    db: Session,
+    tour_id: str,
+    to: str,
+    version: int,
+    note: str | None,
+    today: date,
+    wrong: str | None = None,
 ) -> Any:
     """The confirmation of a step to ``to`` that cannot be undone, or None when the step may go
     ahead: it can be undone, or this is its confirmation (with the reason, when one is due). A
     step refused (not allowed, stale, blocked) is None too: the step itself says why, as it
-    would without a confirmation."""
+    would without a confirmation. ``wrong``: why the note typed was refused (the form's check,
+    :func:`sscmatch.web.confirm.refused`), said beside it on the confirmation drawn again."""
     tour = db.get(StudyTour, tour_id)
     if tour is None:
         abort(404, description=_("There is no study tour %(id)s.", id=tour_id))
@@ -114,7 +121,9 @@ def confirm_step(
     reason = (note or "").strip()
     due = REASON_DUE.get(to)
     confirmed = request.form.get("confirmed") == "y"
-    if confirmed and (due is None or reason):
+    if wrong is None and confirmed and due is not None and not reason:
+        wrong = _("A reason is required.")
+    if confirmed and wrong is None:
         return None
     try:
         lines = preview(
@@ -126,14 +135,14 @@ def confirm_step(
                 version=version,
                 user=current_user,
                 today=today,
-                note=reason or PLACEHOLDER,
+                note=PLACEHOLDER if wrong else reason or PLACEHOLDER,
             ),
             lambda after: _lines(db, to, after),
         )
     except (wf.TourError, StaleVersion):
         return None
-    if confirmed:  # without the reason due
-        flash(_("Nothing was saved: %(why)s", why=_("A reason is required.")), "error")
+    if wrong:
+        flash(_("Nothing was saved: %(why)s", why=wrong), "error")
     return confirm_page(
         title=_title(to, tour_id),
         lines=lines,
@@ -142,12 +151,12 @@ def confirm_step(
         fields={"version": version, "to": to},
         reason_label=due,
         reason=reason,
-        reason_error=_("A reason is required.") if confirmed else None,
+        reason_error=wrong if due is not None else None,
         danger=to == "cancelled",
         reason_name="note",
         reason_max=500,
         final=True,
-    ), (400 if confirmed else 200)
+    ), (400 if wrong else 200)
 
 
 def said_after(tour: StudyTour, before: str, to: str) -> None:

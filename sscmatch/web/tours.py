@@ -40,6 +40,7 @@ from sscmatch.schemas import MAX_PAGE, whole_number
 from sscmatch.vocab import load_vocabulary
 from sscmatch.web import tour_steps
 from sscmatch.web.access import SIGNED_IN, access
+from sscmatch.web.confirm import refused
 from sscmatch.web.conflict import conflict_message
 from sscmatch.web.datefields import TypedDateField, ready_for_use_case
 from sscmatch.web.db import get_session
@@ -280,16 +281,18 @@ def ics(tour_id: str) -> Any:
 def change_status(tour_id: str) -> Any:
     db = _db()
     form = StatusForm()
-    if not form.validate_on_submit():
-        abort(400, description=_("The form was incomplete; reload the page and try again."))
+    wrong = refused(form, "note")  # the confirmation drawn again with the note typed
     try:
         version = int(form.version.data or "0")
     except ValueError:
         version = 0
     to = form.to.data or ""
-    asked = tour_steps.confirm_step(db, tour_id, to, version, form.note.data, today())
+    asked = tour_steps.confirm_step(db, tour_id, to, version, form.note.data, today(), wrong)
     if asked is not None:
         return asked
+    if wrong:  # a step taken at once, with a note no page of ours sends
+        flash(_("Nothing was saved: %(why)s", why=wrong), "error")
+        return redirect(url_for("tours.show", tour_id=tour_id)), 303
     try:
         before = wf.get_tour(db, tour_id).status
         tour = wf.transition(
