@@ -64,7 +64,6 @@ LEFT = {
     "workflow/tours/drafting.py": "a default for callers that pass no day (the pages pass theirs)",
     "workflow/tours/lifecycle.py": "a default for callers that pass no day, and a closed tour's "
     "exchange start when the tour has none",
-    "web/exports.py": "a download's file name when the caller passes no day",
 }
 """Modules outside the command line and the jobs that still read the clock's date, and why: the
 walk below fails on any other one, and on one of these that no longer does (then take it out)."""

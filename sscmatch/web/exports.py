@@ -34,9 +34,10 @@ from collections.abc import Callable, Hashable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Response, abort, request
+from flask import Response, abort, current_app, request
 from flask_login import current_user
 
+from sscmatch import config
 from sscmatch.bundle.csvfile import csv_bytes
 from sscmatch.caches import Cache
 from sscmatch.db import data_key
@@ -104,7 +105,7 @@ def file_name(
             continue
         parts.append(key)
         parts.extend(values)
-    parts.append(today or datetime.now(UTC).date().isoformat())
+    parts.append(today or config.today(current_app.config).isoformat())  # TODAY when pinned
     name = "-".join(_UNSAFE.sub("_", p).strip("_") or "_" for p in parts)
     cut = "" if cut_at is None else f"-first-{cut_at}"
     return f"{name[:180]}{cut}.{ext}"

@@ -141,3 +141,16 @@ def test_export_bodies_kept_per_version_and_scope(
         s.commit()
     after = json.loads(sec.get("/needs/export.json?country=GTM").data)
     assert after["count"] == one["count"] + 1 and "N-GTM-new" in {n["id"] for n in after["needs"]}
+
+
+def test_a_downloads_name_carries_the_services_day(
+    app: Flask, users: dict[str, int], as_user: Any
+) -> None:
+    """The day in a file's name is the one the pages work on (TODAY when pinned): the name took
+    the real date while the list it exported counted overdue commitments by the pinned one."""
+    app.config["TODAY"] = "2026-07-15"
+    analyst = as_user("analyst")
+    for url in ("/needs/export.csv", "/network/download?format=graphml"):
+        response = analyst.get(url)
+        assert response.status_code == 200, (url, response.status_code)
+        assert _name(response).rsplit(".", 1)[0].endswith("2026-07-15"), _name(response)
