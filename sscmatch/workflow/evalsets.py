@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
@@ -123,10 +123,8 @@ def _themes(labels: Iterable[str], known: dict[str, ThemeInfo]) -> tuple[str, ..
     return tuple(out)
 
 
-def undp_corpus(path: Path, vocab: Vocabulary) -> UndpTable:
-    """A corpus of exchanges from a UNDP South-South projects table (see the module docstring).
-
-    Rows without a start year or without any country are left out, with a note each."""
+def _table_rows(path: Path) -> list[dict[str, str]]:
+    """The rows of one table, each with the file and line it came from (``_where``)."""
     if path.exists() and not path.is_file():  # a pipe would be waited on for ever
         raise EvaluationSetError(
             f"{path}: not a file (a folder, a pipe or a device); give a CSV file"
@@ -144,8 +142,48 @@ def undp_corpus(path: Path, vocab: Vocabulary) -> UndpTable:
         missing = [c for c in UNDP_REQUIRED if c not in rows[0]]
         if missing:
             raise EvaluationSetError(f"{path}:1: missing columns {missing}")
-    redactor = Redactor.of(vocab)
+    for line, row in enumerate(rows, start=2):
+        row["_where"] = f"{path.name}:{line}"
+        row["_file"] = path.stem
+    return rows
+
+
+def _same_project(a: dict[str, str], b: dict[str, str]) -> bool:
+    return all(
+        " ".join((a.get(k) or "").split()) == " ".join((b.get(k) or "").split())
+        for k in ("Project Name", UNDP_START, UNDP_RECIPIENTS, UNDP_PROVIDERS)
+    )
+
+
+def undp_corpus(paths: Path | Sequence[Path], vocab: Vocabulary) -> UndpTable:
+    """A corpus of exchanges from one or more UNDP South-South projects tables (see the module
+    docstring), read as one: later projects held apart from the earlier ones (2015 on, say) are
+    judged with the earlier ones as their history.
+
+    Rows without a start year or without any country are left out, with a note each. A project
+    number found again in a later table is the same project when its name, start year and
+    countries agree (counted once, with a note), else another one (its id then names its file)."""
+    rows: list[dict[str, str]] = []
+    seen: dict[str, dict[str, str]] = {}
     notes: list[str] = []
+    for path in [paths] if isinstance(paths, Path) else paths:
+        for row in _table_rows(path):
+            number = (row.get("Number") or "").strip() or row["_where"]
+            earlier = seen.get(number)
+            if earlier is None:
+                row["_id"] = f"undp-{number}"
+            elif _same_project(earlier, row):
+                notes.append(f"{row['_where']}: the same project as {earlier['_where']}; once")
+                continue
+            else:
+                row["_id"] = f"undp-{row['_file']}-{number}"
+                notes.append(
+                    f"{row['_where']}: number {number} is also {earlier['_where']}, another "
+                    f"project: read as {row['_id']}"
+                )
+            seen.setdefault(number, row)
+            rows.append(row)
+    redactor = Redactor.of(vocab)
     known: dict[str, ThemeInfo] = {}
     # Declare the full (untruncated) labels first, so truncated ones resolve to them.
     by_length = sorted(
@@ -161,8 +199,8 @@ def undp_corpus(path: Path, vocab: Vocabulary) -> UndpTable:
     )
     _themes(by_length, known)
     exchanges: list[ExchangeItem] = []
-    for line, row in enumerate(rows, start=2):
-        where = f"{path.name}:{line}"
+    for row in rows:
+        where = row["_where"]
         year_text = (row.get(UNDP_START) or "").strip()
         if not re.fullmatch(r"[0-9]{4}", year_text):
             notes.append(f"{where}: no start year ({year_text!r}); left out")
@@ -183,7 +221,7 @@ def undp_corpus(path: Path, vocab: Vocabulary) -> UndpTable:
         areas = [x for column in UNDP_AREAS for x in (row.get(column) or "").split(",")]
         exchanges.append(
             ExchangeItem(
-                id=f"undp-{(row.get('Number') or str(line)).strip()}",
+                id=row["_id"],
                 start=start,
                 providers=tuple(providers),
                 recipients=tuple(recipients),

@@ -186,6 +186,30 @@ def test_a_table_that_cannot_be_read_is_a_clear_error(
         undp_corpus(path, vocab)
 
 
+def test_tables_given_together_are_read_as_one(tmp_path: Path, vocab: Vocabulary) -> None:
+    """Later projects held apart from the earlier ones (2015 on, say) are judged with the earlier
+    ones as their history: the two tables read together are the joined table; a project found in
+    both is counted once, and another project under a number already read keeps both (its id
+    names its file), each said in a note."""
+    early = [_row("1", "GHA", "CHN", "2012"), _row("2", "PER", "BRA", "2013", areas="Agriculture")]
+    late = [_row("3", "KEN", "CHN", "2016"), _row("4", "BOL", "BRA", "2017")]
+    joined = undp_corpus(_write(tmp_path / "all.csv", early + late), vocab)
+    apart = undp_corpus(
+        [_write(tmp_path / "a.csv", early), _write(tmp_path / "b.csv", late)], vocab
+    )
+    assert apart.corpus.exchanges == joined.corpus.exchanges and apart.notes == []
+    assert apart.corpus.themes == joined.corpus.themes
+
+    again = [late[0], _row("1", "ECU", "ARG", "2018")]  # project 3 again; another "1"
+    both = undp_corpus([tmp_path / "all.csv", _write(tmp_path / "c.csv", again)], vocab)
+    assert [e.id for e in both.corpus.exchanges] == ["undp-1", "undp-2", "undp-3", "undp-4",
+                                                     "undp-c-1"]  # fmt: skip
+    assert both.notes == [
+        "c.csv:2: the same project as all.csv:4; once",
+        "c.csv:3: number 1 is also all.csv:2, another project: read as undp-c-1",
+    ]
+
+
 @pytest.mark.parametrize("kind", ["folder", "pipe"])
 def test_a_table_that_is_no_file_is_a_clear_error(
     tmp_path: Path, vocab: Vocabulary, kind: str
@@ -252,6 +276,29 @@ def test_scripts_evaluate_reads_a_table_of_later_projects(tmp_path: Path) -> Non
     assert "Traceback" not in done.stderr and "nan" not in done.stdout
     cutoffs = "Cut-offs (each tests the exchanges of the next 2 years): 2012: 3 cases"
     assert cutoffs in done.stdout and "2016: 5 cases" in done.stdout
+    assert "no project started before 2012, so at that cut-off every method ranks nothing" in (
+        done.stderr
+    )
+    assert "before 2016" not in done.stderr
+
+    # The later projects alone know no history; given with the earlier ones, they have it.
+    earlier = _write(tmp_path / "before-2015.csv", rows[:5])
+    later = _write(tmp_path / "from-2015.csv", rows[5:])
+    options = ["--cutoffs", "2016", "--window", "2", "--text", "none", "--min-cases", "1"]
+    alone, together = (
+        subprocess.run(
+            [*command[:2], *tables, *options, "--only", "full matcher"],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        for tables in (["--undp", str(later)], ["--undp", str(earlier), "--undp", str(later)])
+    )
+    assert "no project started before 2016" in alone.stderr
+    assert together.returncode == 0 and "no project started" not in together.stderr
+    assert "(before-2015.csv + from-2015.csv: 10 projects read)" in together.stderr
+    assert "2016: 5 cases" in together.stdout
 
 
 class CountingModel:
