@@ -26,6 +26,7 @@ with the records' lists.
 from __future__ import annotations
 
 import re
+import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -37,7 +38,7 @@ from alembic.config import Config as AlembicConfig
 from sqlalchemy import event, inspect, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import UOWTransaction
 from sqlalchemy.orm.base import NO_VALUE
@@ -257,6 +258,47 @@ def is_duplicate_key(exc: IntegrityError) -> bool:
     if code is not None:
         return bool(code == "23505")
     return "UNIQUE constraint failed" in str(exc.orig)  # sqlite3
+
+
+TRANSIENT_SQLSTATES = frozenset({"40001", "40P01", "57P01", "57P02", "57P03"})
+"""PostgreSQL's codes of errors that pass: the transaction lost to another (40001 serialization
+failure, 40P01 deadlock: run again, it succeeds) or the server went away for a moment (57P01
+shut down by an administrator, 57P02 crashed, 57P03 starting up); and all of class 08, the
+connection lost (:func:`is_transient`)."""
+SQLITE_BUSY, SQLITE_LOCKED = 5, 6  # "database is locked", "database table is locked"
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Whether ``exc`` (or the error it was raised from) is a database error that passes, so
+    that the same work, run again a moment later in a new transaction, would succeed: SQLite
+    busy or locked by another writer; on PostgreSQL a serialization failure, a deadlock, the
+    server restarting, or the connection lost. The one rule the job worker retries by; a bad
+    statement, a constraint refusing a row or a bug is not transient."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, DBAPIError) and (
+            current.connection_invalidated or _transient_driver_error(current)
+        ):
+            return True
+        current = current.__cause__
+    return False
+
+
+def _transient_driver_error(exc: DBAPIError) -> bool:
+    orig: Any = exc.orig
+    if hasattr(orig, "sqlstate"):  # psycopg
+        code = orig.sqlstate
+        if code is None:  # raised by the client itself: the connection failed or was lost
+            return isinstance(exc, OperationalError)
+        return code in TRANSIENT_SQLSTATES or str(code).startswith("08")
+    if isinstance(orig, sqlite3.OperationalError):
+        code = getattr(orig, "sqlite_errorcode", None)  # extended codes: the low byte is the kind
+        if code is not None:
+            return code & 0xFF in (SQLITE_BUSY, SQLITE_LOCKED)
+        return "is locked" in str(orig)
+    return False
 
 
 class VersionedSession(sqlmodel.Session):

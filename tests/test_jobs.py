@@ -171,7 +171,7 @@ def test_a_stopped_workers_job_is_tried_again_then_failed_with_its_run(
     job = queue_run(session, run, ["s002-n37"], None)
     session.commit()
     here = socket.gethostname()
-    for attempt in (1, 2):
+    for attempt in (1, 2, 3):  # queue.MAX_ATTEMPTS
         dead = f"{here}:{_dead_pid()}"
         with Session(engine, expire_on_commit=False) as s:
             queue.sign(s, dead, job.id)
@@ -182,12 +182,12 @@ def test_a_stopped_workers_job_is_tried_again_then_failed_with_its_run(
         row = session.get(Job, job.id)
         assert row is not None and row.attempts == attempt
         assert session.get(JobWorker, dead) is None  # the gone worker is forgotten
-        if attempt == 1:
+        if attempt < 3:
             assert row.status == "queued" and row.worker is None
-            assert row.error == f"attempt 1 interrupted (worker {dead} stopped)"
+            assert row.error == f"attempt {attempt} interrupted (worker {dead} stopped)"
             assert session.get(MatchRun, run.id).status == "running"  # type: ignore[union-attr]
     assert row.status == "failed" and row.error.startswith(queue.INTERRUPTED)  # type: ignore[union-attr]
-    assert "attempt 2 of 2" in (row.error or "")
+    assert "attempt 3 of 3" in (row.error or "")
     failed = session.get(MatchRun, run.id)
     assert failed is not None and failed.status == "failed"
     assert failed.error == row.error
@@ -333,7 +333,7 @@ def test_the_cli_worker_and_list(app: Flask, runner: Any, probe: list[Any]) -> N
     assert "2 job(s) carried out; the queue is empty." in done.output
     listed = runner.invoke(args=["jobs"])
     assert listed.exit_code == 0
-    assert "probe       done     attempt 1/2" in listed.output
+    assert "probe       done     attempt 1/3" in listed.output
     assert "RuntimeError: the disk is on fire" in listed.output
     app.config["REMIND_AT"] = "25:00"
     bad = runner.invoke(args=["worker", "--once"])

@@ -11,8 +11,12 @@ The queue itself (claiming, progress, workers' signs, recovery rules) is
 - :func:`execute` runs a claimed job's :class:`Kind` with a :class:`Context` (engine, params,
   progress, payload), then records it done with its result, or failed with its error (and asks
   the kind to mark its record failed too). An exception the kind raises ends the job at once
-  (a bug or bad data does not get better by trying again); only an interrupted worker's job is
-  tried again (:func:`recover`).
+  (a bug or bad data does not get better by trying again), except a database error that passes
+  (:func:`sscmatch.db.is_transient`: SQLite busy, a deadlock, the connection lost): then the
+  job is queued again, later each time, until its last attempt (``max_attempts``), and only
+  that one's error fails it. An interrupted worker's job is tried again too (:func:`recover`).
+  Either way the attempt's work was rolled back: a kind commits its result in one transaction
+  with the job's end.
 - :func:`recover` queues again, or fails after the last attempt, the jobs of workers that
   stopped: any worker and any web page that shows a job calls it, so a killed worker's job
   moves on even before a worker comes back.
@@ -35,8 +39,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
-from sscmatch.db import VersionedSession, make_engine
-from sscmatch.models import Job
+from sscmatch.db import VersionedSession, is_transient, make_engine
+from sscmatch.models import Job, utcnow
 from sscmatch.workflow import jobs as queue
 from sscmatch.workflow.workers import this_worker
 
@@ -150,7 +154,7 @@ class Kind:
     name: str
     run: Callable[[Context], Mapping[str, Any] | None]
     failed: Callable[[Session, Job, str], None] | None = None
-    max_attempts: int = 2
+    max_attempts: int = queue.MAX_ATTEMPTS
 
 
 KINDS: dict[str, Kind] = {}
@@ -160,7 +164,7 @@ def kind(
     name: str,
     *,
     failed: Callable[[Session, Job, str], None] | None = None,
-    max_attempts: int = 2,
+    max_attempts: int = queue.MAX_ATTEMPTS,
 ) -> Callable[[Callable[[Context], Mapping[str, Any] | None]], Kind]:
     """Declare a kind of job: ``@kind("import") def bundle_import(ctx): …``."""
 
@@ -225,8 +229,24 @@ def start(job: Job) -> None:
     with Session(engine, expire_on_commit=False) as session:
         claimed = queue.claim(session, worker, job_id=job.id)
         session.commit()
-    if claimed is not None:
+    while claimed is not None:
         execute(app, claimed, worker)
+        claimed = _again(engine, job.id, worker)
+
+
+def _again(engine: Engine, job_id: int, worker: str) -> Job | None:
+    """In ``JOBS_SYNC``, where no worker takes a job queued again after a database error that
+    passes: wait as a worker would, then claim it for its next attempt."""
+    with Session(engine, expire_on_commit=False) as session:
+        row = session.get(Job, job_id)
+        when = queue.retry_at(row) if row is not None else None
+    if when is None:
+        return None
+    time.sleep(max(0.0, (when - utcnow()).total_seconds()))
+    with Session(engine, expire_on_commit=False) as session:
+        claimed = queue.claim(session, worker, job_id=job_id)
+        session.commit()
+    return claimed
 
 
 # ----------------------------------------------------------------------------- carrying out
@@ -261,23 +281,53 @@ def execute(app: Flask, job: Job, worker: str) -> None:
         _fail(engine, job.id, worker, str(exc), exc.result)
         return
     except Exception as exc:  # a job must end, failed with its reason, rather than run forever
+        if is_transient(exc) and job.attempts < job.max_attempts:
+            reason = _reason(exc)
+            log.warning("job %s (%s) attempt %s: %s", job.id, job.kind, job.attempts, reason)
+            _end(engine, job.id, worker, lambda s, row: queue.retry_later(s, row, reason))
+            return
         log.exception("job %s (%s) failed", job.id, job.kind)
-        _fail(engine, job.id, worker, f"{type(exc).__name__}: {exc}", None)
+        _fail(engine, job.id, worker, _reason(exc), None)
         return
     if not ctx.completed:
         _end(engine, job.id, worker, lambda s, row: queue.finish(s, row, result))
 
 
-def _end(engine: Engine, job_id: int, worker: str, record: Callable[[Session, Job], None]) -> None:
+def _reason(exc: BaseException) -> str:
+    """An error as a job keeps it: its class and first line (a database error's message goes
+    on with the statement and its parameters, which are not the user's business)."""
+    first = (str(exc).strip().splitlines() or [""])[0]
+    return f"{type(exc).__name__}: {first}"
+
+
+OUTCOME_TRIES = 5
+"""Tries of the short transaction that records a job's outcome when the database is busy."""
+
+
+def _end(
+    engine: Engine, job_id: int, worker: str, record: Callable[[Session, Job], object]
+) -> None:
     """Record a job's outcome, if the job is still this worker's (one taken as interrupted
-    meanwhile belongs to its next attempt)."""
-    with VersionedSession(engine, expire_on_commit=False) as session:
-        row = queue.hold(session, job_id, worker)
-        if row is None:
-            log.warning("job %s is no longer held by %s: outcome not recorded", job_id, worker)
-            return
-        record(session, row)
-        session.commit()
+    meanwhile belongs to its next attempt). A database error that passes is met by trying
+    again, a little later each time: a worker that cannot record an outcome would otherwise
+    stop, and its job wait to be taken as interrupted."""
+    for attempt in range(1, OUTCOME_TRIES + 1):
+        try:
+            with VersionedSession(engine, expire_on_commit=False) as session:
+                row = queue.hold(session, job_id, worker)
+                if row is None:
+                    log.warning(
+                        "job %s is no longer held by %s: outcome not recorded", job_id, worker
+                    )
+                    return
+                record(session, row)
+                session.commit()
+                return
+        except Exception as exc:
+            if attempt == OUTCOME_TRIES or not is_transient(exc):
+                raise
+            log.info("outcome of job %s not recorded yet (%s); trying again", job_id, exc)
+            time.sleep(0.2 * attempt)
 
 
 def _fail(

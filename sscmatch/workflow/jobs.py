@@ -62,6 +62,14 @@ INTERRUPTED = (
     "finished; nothing of it was stored"
 )
 """The error of a job whose last attempt was interrupted (pages translate it)."""
+MAX_ATTEMPTS = 3
+"""Attempts of a job unless its kind says otherwise. An attempt interrupted (its worker
+stopped) or ended by a database error that passes (busy, a deadlock, the connection lost:
+:func:`sscmatch.db.is_transient`) is followed by another, until this many were made."""
+BUSY = "the database was busy or out of reach"
+"""Why an attempt met a database error that passes (in the job's error)."""
+FIRST_RETRY_AFTER = timedelta(seconds=5)
+LAST_RETRY_AFTER = timedelta(minutes=10)
 
 
 class JobError(DomainError):
@@ -78,7 +86,7 @@ def enqueue(
     payload: tuple[str, bytes] | None = None,
     unique_key: str | None = None,
     run_after: datetime | None = None,
-    max_attempts: int = 2,
+    max_attempts: int = MAX_ATTEMPTS,
 ) -> Job:
     """Queue a job (the caller commits, with the record it works on). ``payload`` is a file
     (name, bytes) the job reads; ``unique_key`` allows one job per key ever (a second insert
@@ -216,6 +224,42 @@ def requeue(session: Session, job: Job, reason: str) -> None:
     session.add(job)
 
 
+def retry_delay(attempt: int) -> timedelta:
+    """How long a job waits after its attempt number ``attempt`` met a database error that
+    passes: longer each time (5 s, 30 s, 3 min, then 10 min), so that a database busy for a
+    while is not asked again at once by every worker."""
+    growth: int = 6 ** max(0, attempt - 1)
+    return min(FIRST_RETRY_AFTER * growth, LAST_RETRY_AFTER)
+
+
+def retry_later(session: Session, job: Job, reason: str, now: datetime | None = None) -> datetime:
+    """Queue ``job`` again after its attempt met a database error that passes: taken again
+    once :func:`retry_delay` has passed (``run_after``), noting why; returns when. The work
+    of the attempt was rolled back with its transaction: the next one starts clean."""
+    now = now or utcnow()
+    when = now + retry_delay(job.attempts)
+    if when.microsecond:  # a whole second, as the note says it, and never sooner
+        when = when.replace(microsecond=0) + timedelta(seconds=1)
+    job.status, job.worker, job.started_at = QUEUED, None, None
+    job.step, job.done, job.total = None, 0, 0
+    job.run_after, job.progress_at = when, now
+    job.error = (
+        f"attempt {job.attempts} of {job.max_attempts} failed: {BUSY} ({reason}); "
+        f"tried again after {moment_text(when)}"
+    )[:2000]
+    session.add(job)
+    return when
+
+
+def retry_at(job: Job) -> datetime | None:
+    """When a job queued again after a database error that passes is tried next; None for
+    any other job. Such a job's ``run_after`` lies after the attempt's last sign
+    (``progress_at``); that of a job queued again after an interruption lies before it."""
+    if job.status != QUEUED or not job.attempts or job.progress_at is None:
+        return None
+    return job.run_after if job.run_after > job.progress_at else None
+
+
 def _drop_payload(session: Session, job: Job) -> None:
     if job.id is not None:
         session.execute(delete(JobPayload).where(col(JobPayload.job_id) == job.id))
@@ -341,6 +385,7 @@ def summary(job: Job, workers_alive: bool) -> dict[str, Any]:
         "attempts": job.attempts,
         "max_attempts": job.max_attempts,
         "retried": job.attempts > 1 or (job.status == QUEUED and job.attempts > 0),
+        "retry_at": moment_text(when) if (when := retry_at(job)) else None,
         "worker": job.worker,
         "waiting_for_worker": job.status == QUEUED and not workers_alive,
         "error": job.error,

@@ -16,8 +16,10 @@
 
   function message(name, job) {
     var text = box.getAttribute("data-msg-" + name) || "";
-    return text.replace("{n}", String(name === "requeued" ? job.attempts + 1 : job.attempts))
-      .replace("{max}", String(job.max_attempts));
+    var again = name === "requeued" || name === "retry";
+    return text.replace("{n}", String(again ? job.attempts + 1 : job.attempts))
+      .replace("{max}", String(job.max_attempts))
+      .replace("{when}", job.retry_at ? job.retry_at.slice(11, 19) + " UTC" : "");
   }
 
   function show(job) {
@@ -25,7 +27,7 @@
     if (job.waiting_for_worker) {
       line.textContent = message("waiting", job);
     } else if (job.state === "queued") {
-      line.textContent = message(job.attempts ? "requeued" : "queued", job);
+      line.textContent = message(job.retry_at ? "retry" : job.attempts ? "requeued" : "queued", job);
     } else if (job.state === "running") {
       line.textContent = message("running", job);
     }

@@ -231,6 +231,7 @@ class JobState(BaseModel):
     attempts: int
     max_attempts: int
     retried: bool
+    retry_at: Moment | None = None  # queued again after the database was busy: tried then
     worker: str | None
     waiting_for_worker: bool
     error: str | None
