@@ -43,6 +43,10 @@ CONFIRMED: Mapping[str, str] = {
         "exchange the matcher learns from; closed and cancelled are final); the others are "
         "taken at once and offer the step back as their undo"
     ),
+    "registry.need_withdraw": (
+        "the need closes and its proposals waiting for a decision are superseded; the page "
+        "after it offers the undo (reinstate) while nothing changed meanwhile"
+    ),
     "admin.edit_user": (
         "a deactivation: the person can no longer sign in, their sessions end and their API "
         "token stops; a change of role, country or constituency of an active account: their "
@@ -64,7 +68,12 @@ UNDONE_BY: Mapping[str, str] = {
     "main.open_notice": "the notice is only marked read",
     "main.read_all_notices": "notices are only marked read",
     "matching.start": "a run only proposes; nothing is decided until the review",
-    "registry.need_submit": "the secretariat returns the need to its focal point",
+    "registry.need_submit": (
+        "taking the submission back, offered on the next page (need_steps) while it waits; "
+        "or the secretariat returns the need to its focal point"
+    ),
+    "registry.need_take_back": "submitting the need again",
+    "registry.need_reinstate": "withdrawing the need again (confirmed)",
     "registry.need_return": "the focal point submits the need again",
     "registry.need_endorse": (
         "withdrawing the endorsement, offered on the next page (need_steps), while no match run "

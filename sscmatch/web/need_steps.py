@@ -1,29 +1,44 @@
-"""A need's endorsement steps on its page (routes of the ``registry`` blueprint): a focal point
-submits it, the secretariat endorses it or returns it with a note, and may withdraw an
-endorsement it has just given.
+"""A need's steps on its page (routes of the ``registry`` blueprint): a focal point submits it
+and may take the submission back while it waits; the secretariat endorses it or returns it with
+a note, and may withdraw an endorsement it has just given; the country (or the secretariat)
+withdraws a need it no longer wants.
 
-An endorsement opens the need to matching at once, so the page that took it offers its undo
-(:func:`sscmatch.web.confirm.offer_undo`): withdrawing it, while no match run has proposed for
-the need and no study tour names it (:func:`sscmatch.workflow.registry.withdraw_endorsement`
-says why not otherwise). Returning asks for its note, and the focal point's next submission
-undoes it; submitting is undone by the secretariat's return.
+Each step taken in one click offers its undo on the page it leads to
+(:func:`sscmatch.web.confirm.offer_undo`): a submission, *Undo (take back the submission)*; an
+endorsement, *Undo (withdraw the endorsement)*, while no match run has proposed for the need and
+no study tour names it (:func:`sscmatch.workflow.registry.withdraw_endorsement` says why not
+otherwise). Returning asks for its note, and the focal point's next submission undoes it; taking
+a submission back is undone by submitting again. Withdrawing a need closes it and supersedes its
+proposals waiting for a decision, so it is confirmed first (the page says what will happen,
+worked out in a savepoint that is rolled back), and the page after it offers *Undo (reinstate
+the need)* (:mod:`sscmatch.workflow.registry.withdrawal`).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, flash, redirect, url_for
+from flask import abort, flash, redirect, request, url_for
 from flask_login import current_user
 
 from sscmatch.db import StaleVersion
+from sscmatch.models import Need
 from sscmatch.web.access import access
-from sscmatch.web.confirm import offer_undo
+from sscmatch.web.confirm import confirm_page, offer_undo, preview
 from sscmatch.web.errors import flash_beside
 from sscmatch.web.pageform import PageForm
-from sscmatch.web.registry import ActionForm, ReturnForm, _db, _need_page, bp
+from sscmatch.web.registry import ActionForm, ReturnForm, WithdrawForm, _db, _need_page, bp
+from sscmatch.web.templating import STATUS_LABELS
 from sscmatch.web.translate import gettext as _
+from sscmatch.web.translate import lazy_gettext as _l
+from sscmatch.web.translate import ngettext
 from sscmatch.workflow import registry as reg
+
+# The steps taken in one click whose page offers their undo: its label and its step.
+UNDONE_BY = {
+    "submit": (_l("Undo (take back the submission)"), "registry.need_take_back"),
+    "endorse": (_l("Undo (withdraw the endorsement)"), "registry.need_withdraw_endorsement"),
+}
 
 
 def _need_step(need_id: str, step: str) -> Any:
@@ -34,14 +49,26 @@ def _need_step(need_id: str, step: str) -> Any:
     version = form.version.data or None
     try:
         if step == "submit":
-            reg.submit_need(db, current_user, need_id, version)
+            need = reg.submit_need(db, current_user, need_id, version)
             message = _("Submitted for endorsement. The secretariat will review it.")
+        elif step == "take_back":
+            reg.take_back_submission(db, current_user, need_id, version)
+            message = _(
+                "The submission is taken back: the need is a draft again. Submit it when it is "
+                "ready."
+            )
         elif step == "endorse":
             need = reg.endorse_need(db, current_user, need_id, version)
             message = _("Endorsed: the need is open and will be matched.")
         elif step == "withdraw":
             reg.withdraw_endorsement(db, current_user, need_id, version)
             message = _("The endorsement is withdrawn: the need waits for endorsement again.")
+        elif step == "reinstate":
+            need = reg.reinstate_need(db, current_user, need_id, version)
+            message = _(
+                "The withdrawal is undone: the need is %(status)s again.",
+                status=str(STATUS_LABELS.get(need.status, need.status)),
+            )
         else:
             reg.return_need(db, current_user, need_id, form.note.data or "", version)
             message = _("Returned to the focal point with your note.")
@@ -63,12 +90,10 @@ def _need_step(need_id: str, step: str) -> Any:
         flash(message, "error")
         return _need_page(reg.get_need(db, need_id), note_form=form), 409
     db.commit()
-    if step == "endorse":
+    if step in UNDONE_BY:
+        label, endpoint = UNDONE_BY[step]
         offer_undo(
-            message,
-            _("Undo (withdraw the endorsement)"),
-            url_for("registry.need_withdraw_endorsement", need_id=need_id),
-            {"version": need.version},
+            message, str(label), url_for(endpoint, need_id=need_id), {"version": need.version}
         )
     else:
         flash(message, "success")
@@ -79,6 +104,12 @@ def _need_step(need_id: str, step: str) -> Any:
 @access("focal_point", "secretariat", "admin")
 def need_submit(need_id: str) -> Any:
     return _need_step(need_id, "submit")
+
+
+@bp.post("/needs/<need_id>/take-back")
+@access("focal_point", "secretariat", "admin")
+def need_take_back(need_id: str) -> Any:
+    return _need_step(need_id, "take_back")
 
 
 @bp.post("/needs/<need_id>/endorse")
@@ -97,3 +128,80 @@ def need_withdraw_endorsement(need_id: str) -> Any:
 @access("secretariat", "admin")
 def need_return(need_id: str) -> Any:
     return _need_step(need_id, "return")
+
+
+@bp.post("/needs/<need_id>/reinstate")
+@access("focal_point", "secretariat", "admin")
+def need_reinstate(need_id: str) -> Any:
+    return _need_step(need_id, "reinstate")
+
+
+# --------------------------------------------------------------------------- withdrawal
+
+
+def _withdrawal_lines(need: Need, superseded: int, reason: str) -> list[str]:
+    lines = [
+        _(
+            "Need %(id)s becomes closed: match runs no longer propose providers for it.",
+            id=need.id,
+        )
+    ]
+    if superseded:
+        lines.append(
+            ngettext(
+                "Its %(num)d proposal waiting for a decision is superseded: it leaves the "
+                "review queue.",
+                "Its %(num)d proposals waiting for a decision are superseded: they leave the "
+                "review queue.",
+                superseded,
+            )
+        )
+    if reason:
+        lines.append(_("Your reason is kept in its history: %(reason)s", reason=reason))
+    return lines
+
+
+@bp.post("/needs/<need_id>/withdraw")
+@access("focal_point", "secretariat", "admin")
+def need_withdraw(need_id: str) -> Any:
+    """Withdraw a need its country no longer wants: confirmed first, undone right after."""
+    db = _db()
+    form = WithdrawForm()
+    if not form.validate_on_submit():
+        abort(400, description=_("The form expired; reload the page and try again."))
+    version = form.version.data or None
+    reason = (form.reason.data or "").strip()
+    if request.form.get("confirmed") != "y":
+
+        def withdraw() -> int:
+            pending = len(reg.pending_proposals(db, need_id))
+            reg.withdraw_need(db, current_user, need_id, reason, version)
+            return pending
+
+        try:
+            superseded: int | None = preview(db, withdraw, lambda pending: pending)
+        except (reg.RegistryError, StaleVersion):
+            superseded = None  # refused: the step itself says why, as without a confirmation
+        if superseded is not None:
+            need = reg.get_need(db, need_id)
+            return confirm_page(
+                title=_("Withdraw need %(id)s?", id=need_id),
+                lines=_withdrawal_lines(need, superseded, reason),
+                action=url_for("registry.need_withdraw", need_id=need_id),
+                back=url_for("registry.need", need_id=need_id),
+                fields={"version": form.version.data or need.version, "reason": reason},
+                danger=True,
+                undo=_(
+                    "The next page offers its undo; later, only the secretariat reopens a "
+                    "closed need."
+                ),
+            )
+    need = reg.withdraw_need(db, current_user, need_id, reason, version)
+    db.commit()
+    offer_undo(
+        _("The need is withdrawn: it is closed and no longer matched."),
+        _("Undo (reinstate the need)"),
+        url_for("registry.need_reinstate", need_id=need_id),
+        {"version": need.version},
+    )
+    return redirect(url_for("registry.need", need_id=need_id))

@@ -40,7 +40,7 @@ from sscmatch.caches import Cache
 from sscmatch.db import DuplicateRecord, StaleVersion
 from sscmatch.enums import CAPACITY_STATUSES, MATURITIES, MODALITIES, NEED_STATUSES
 from sscmatch.models import Capacity, Institution, Need, User
-from sscmatch.schemas import MAX_PAGE, whole_number
+from sscmatch.schemas import MAX_PAGE, MAX_TEXT, whole_number
 from sscmatch.vocab import Vocabulary, load_vocabulary
 from sscmatch.web import stale_edit
 from sscmatch.web.access import SIGNED_IN, access
@@ -66,6 +66,7 @@ from sscmatch.web.widgets import FastSelect, country_choices, theme_choices
 from sscmatch.workflow import base, visibility
 from sscmatch.workflow import registry as reg
 from sscmatch.workflow.registry import RecordFilter
+from sscmatch.workflow.registry.withdrawal import WITHDRAWABLE
 
 bp = Blueprint("registry", __name__)
 
@@ -98,6 +99,9 @@ ACTION_LABELS = {
     "endorse": _l("endorsed"),
     "return": _l("returned to the focal point"),
     "withdraw_endorsement": _l("endorsement withdrawn"),
+    "take_back": _l("submission taken back"),
+    "withdraw": _l("withdrawn: no longer needed"),
+    "reinstate": _l("withdrawal undone"),
     "import": _l("imported"),
 }
 
@@ -282,10 +286,23 @@ def _need_page(record: Need, note_form: ReturnForm | None = None) -> str:
         history=_history("need", record.id),
         can_edit=base.can_edit(current_user, record.country),
         can_endorse=current_user.role in base.EDITORS,
+        withdrawal_refused=_withdrawal_refused(record),
+        withdraw_form=WithdrawForm(formdata=None),
         note_form=note_form or ReturnForm(formdata=None),
         action_form=ActionForm(formdata=None),
         labels=_labels(),
     )
+
+
+def _withdrawal_refused(record: Need) -> str | None:
+    """Why the reader cannot withdraw ``record`` (shown instead of the button), "" when they
+    can, None when it is not theirs to withdraw or not withdrawable (no section)."""
+    if not base.can_edit(current_user, record.country):
+        return None
+    if record.status not in WITHDRAWABLE:
+        return None
+    refusal = reg.withdrawal_refusal(_db(), record)
+    return "" if refusal is None else error_text(refusal)
 
 
 @bp.get("/exchanges/<exchange_id>")
@@ -455,6 +472,16 @@ class NeedForm(_RecordForm):
 class ActionForm(PageForm):
     """Submit or endorse: nothing but the CSRF token and the version."""
 
+    version = HiddenField()
+
+
+class WithdrawForm(PageForm):
+    """Withdraw a need: the version and an optional reason (kept in the need's history)."""
+
+    reason = TextAreaField(
+        _l("Why is it no longer needed? (optional)"),
+        render_kw={"rows": 2, "maxlength": MAX_TEXT},
+    )
     version = HiddenField()
 
 

@@ -226,7 +226,30 @@ def walk_review(app: Flask, as_user: Any, run: Session) -> None:
     assert prop(run, other.provider, OTHER_NEED).status == "rejected"
 
 
+def walk_need_withdrawal(app: Flask, as_user: Any, run: Session) -> None:
+    """Guatemala's focal point withdraws its need: confirmed (its five proposals superseded),
+    and the page after it offers the undo, which puts the need and its proposals back."""
+    need = run.get(Need, NEED)
+    assert need is not None and need.status == "open"
+    gtm = as_user("focal_gtm")
+    page = confirm(app, gtm, f"/needs/{NEED}/withdraw", {"version": need.version, "reason": ""})
+    assert "5 proposals waiting for a decision are superseded" in page
+    run.expire_all()
+    assert run.get(Need, NEED).status == "closed"  # type: ignore[union-attr]
+    assert {p.status for p in ranked(run)} == {"superseded"}
+    shown = gtm.get(f"/needs/{NEED}").get_data(as_text=True)
+    undo = re.search(
+        r'action="(/needs/[^"]+/reinstate)".*?name="version" value="(\d+)"', shown, re.S
+    )
+    assert undo is not None, "no undo offered"
+    assert gtm.post(undo.group(1), data={"version": undo.group(2)}).status_code == 302
+    run.expire_all()
+    assert run.get(Need, NEED).status == "open"  # type: ignore[union-attr]
+    assert {p.status for p in ranked(run)} == {"proposed"}
+
+
 WALKS = {
+    "registry.need_withdraw": "test_need_withdrawal_is_confirmed_and_undone",
     "tours.change_status": "test_tour_steps_are_confirmed_or_undone",
     "admin.edit_user": "test_deactivation_is_confirmed_and_undone",
     **dict.fromkeys(
@@ -249,3 +272,7 @@ def test_deactivation_is_confirmed_and_undone(
 
 def test_review_steps_are_confirmed(app: Flask, as_user: Any, run: Session) -> None:
     walk_review(app, as_user, run)
+
+
+def test_need_withdrawal_is_confirmed_and_undone(app: Flask, as_user: Any, run: Session) -> None:
+    walk_need_withdrawal(app, as_user, run)

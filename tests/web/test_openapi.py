@@ -330,9 +330,13 @@ def test_every_record_answer_is_documented_and_real_answers_match(
     made = check("secretariat", "POST", f"{at}/return", json={"note": "Say which ports."})
     work = [check("focal_gtm", "GET", "/api/v1/worklist")]
     made = check("focal_gtm", "POST", f"{at}/submit")
+    check("focal_gtm", "POST", f"{at}/take-back")
+    made = check("focal_gtm", "POST", f"{at}/submit")
     check("secretariat", "POST", f"{at}/endorse")
     check("secretariat", "POST", f"{at}/withdraw-endorsement")
     check("secretariat", "POST", f"{at}/endorse")
+    check("focal_gtm", "POST", f"{at}/withdraw", json={"reason": "Solved at home."})
+    check("focal_gtm", "POST", f"{at}/reinstate")
     capacity = {"title": "Port inspection teams", "themes": ["labour-inspection"]}
     made = check("focal_gtm", "POST", "/api/v1/capacities", json=capacity)
     at = f"/api/v1/capacities/{made['id']}"

@@ -399,6 +399,7 @@ STEP_FORMS = {
     # is refused (409) and the page shows the record as it is now, with the note typed
     "ActionForm": "submit or endorse a need: a button",
     "ReturnForm": "return a need to its focal point, with a note",
+    "WithdrawForm": "withdraw a need its country no longer wants (optional reason), confirmed",
     "ResponseForm": "a country's answer to a proposal, with a note",
     "DecisionForm": "the secretariat's decision on a proposal, with its reason",
     "ReasonForm": "reopen a need, with a reason",

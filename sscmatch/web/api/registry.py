@@ -16,6 +16,7 @@ from typing import Any
 from flask import jsonify, request
 from flask_login import current_user
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
+from sqlmodel import Session
 
 from sscmatch.dates import PartialDate
 from sscmatch.models import Capacity, Exchange, Institution, Need
@@ -45,7 +46,8 @@ from sscmatch.workflow.registry import RecordFilter
 
 
 class NeedStep(BaseModel):
-    """The optional body of submit and endorse: the `version` the caller read."""
+    """The optional body of a need's steps (submit, take back, endorse…): the `version` the
+    caller read."""
 
     model_config = ConfigDict(extra="forbid")
     version: StrictInt | None = Field(default=None, ge=1, le=MAX_INT)
@@ -55,6 +57,12 @@ class NeedReturn(NeedStep):
     """The body of return: `note` says what the focal point should change."""
 
     note: StrictStr = Field(max_length=MAX_TEXT)
+
+
+class NeedWithdraw(NeedStep):
+    """The body of withdraw: why the country no longer needs it (optional, kept in the audit)."""
+
+    reason: StrictStr | None = Field(default=None, max_length=MAX_TEXT)
 
 
 WRITERS = ("focal_point", "secretariat", "admin")
@@ -387,6 +395,14 @@ def api_exchange_update(exchange_id: str, data: dict[str, Any]) -> Any:
     return _update(reg.update_exchange, exchange_json, exchange_id, data)
 
 
+def _need_step(take: Callable[[Session], Need]) -> Any:
+    """A need's step: taken, committed, the need as it is now."""
+    db = get_session()
+    need = take(db)
+    db.commit()
+    return jsonify(need_json(need))
+
+
 @bp.post("/needs/<need_id>/submit")
 @access(*WRITERS)
 @operation(body=NeedStep, body_required=False, responses=_STEP, returns=NeedRecord)
@@ -394,10 +410,7 @@ def api_need_submit(need_id: str, body: NeedStep) -> Any:
     """Submit a draft need for endorsement (the body may carry `version`).
 
     A focal point submits their own country's needs."""
-    db = get_session()
-    need = reg.submit_need(db, current_user, need_id, body.version)
-    db.commit()
-    return jsonify(need_json(need))
+    return _need_step(lambda db: reg.submit_need(db, current_user, need_id, body.version))
 
 
 @bp.post("/needs/<need_id>/endorse")
@@ -405,10 +418,7 @@ def api_need_submit(need_id: str, body: NeedStep) -> Any:
 @operation(body=NeedStep, body_required=False, responses=_STEP, returns=NeedRecord)
 def api_need_endorse(need_id: str, body: NeedStep) -> Any:
     """Endorse a submitted need (it opens); the body may carry `version`."""
-    db = get_session()
-    need = reg.endorse_need(db, current_user, need_id, body.version)
-    db.commit()
-    return jsonify(need_json(need))
+    return _need_step(lambda db: reg.endorse_need(db, current_user, need_id, body.version))
 
 
 @bp.post("/needs/<need_id>/return")
@@ -416,10 +426,9 @@ def api_need_endorse(need_id: str, body: NeedStep) -> Any:
 @operation(body=NeedReturn, responses={**_STEP, "422": "note missing"}, returns=NeedRecord)
 def api_need_return(need_id: str, body: NeedReturn) -> Any:
     """Return a submitted need to draft with a required `note`."""
-    db = get_session()
-    need = reg.return_need(db, current_user, need_id, body.note, body.version)
-    db.commit()
-    return jsonify(need_json(need))
+    return _need_step(
+        lambda db: reg.return_need(db, current_user, need_id, body.note, body.version)
+    )
 
 
 @bp.post("/needs/<need_id>/withdraw-endorsement")
@@ -428,7 +437,38 @@ def api_need_return(need_id: str, body: NeedReturn) -> Any:
 def api_need_withdraw_endorsement(need_id: str, body: NeedStep) -> Any:
     """Undo an endorsement: the open need waits for endorsement again (the body may carry
     `version`); refused (409) once a match run has proposed for it or a study tour names it."""
-    db = get_session()
-    need = reg.withdraw_endorsement(db, current_user, need_id, body.version)
-    db.commit()
-    return jsonify(need_json(need))
+    return _need_step(lambda db: reg.withdraw_endorsement(db, current_user, need_id, body.version))
+
+
+@bp.post("/needs/<need_id>/take-back")
+@access(*WRITERS)
+@operation(body=NeedStep, body_required=False, responses=_STEP, returns=NeedRecord)
+def api_need_take_back(need_id: str, body: NeedStep) -> Any:
+    """Take back a submission that waits for endorsement: the need is a draft again (the body
+    may carry `version`); refused (409) once endorsed or returned.
+
+    A focal point takes back their own country's submissions."""
+    return _need_step(lambda db: reg.take_back_submission(db, current_user, need_id, body.version))
+
+
+@bp.post("/needs/<need_id>/withdraw")
+@access(*WRITERS)
+@operation(body=NeedWithdraw, body_required=False, responses=_STEP, returns=NeedRecord)
+def api_need_withdraw(need_id: str, body: NeedWithdraw) -> Any:
+    """Withdraw a draft or open need its country no longer wants: it is closed and its
+    proposals waiting for a decision are superseded (the body may carry `version` and a
+    `reason`); refused (409) when a study tour names it.
+
+    A focal point withdraws their own country's needs."""
+    return _need_step(
+        lambda db: reg.withdraw_need(db, current_user, need_id, body.reason, body.version)
+    )
+
+
+@bp.post("/needs/<need_id>/reinstate")
+@access(*WRITERS)
+@operation(body=NeedStep, body_required=False, responses=_STEP, returns=NeedRecord)
+def api_need_reinstate(need_id: str, body: NeedStep) -> Any:
+    """Undo a withdrawal: the need and its superseded proposals as they were (the body may
+    carry `version`); refused (409) once anything changed since."""
+    return _need_step(lambda db: reg.reinstate_need(db, current_user, need_id, body.version))

@@ -27,6 +27,7 @@ MATCHED_BY = "matched_by"
 VETOED_FROM = "vetoed_from"
 TOUR_CANCELLED = "tour_cancelled"
 EMAIL_TRIED = "email_tried"
+NEED_WITHDRAWN = "need_withdrawn"
 
 NOTES: dict[str, str] = {
     ACCEPTED_WITHOUT_CONFIRMATION: N_("accepted without the provider's confirmation"),
@@ -38,6 +39,7 @@ NOTES: dict[str, str] = {
     VETOED_FROM: N_("from proposal %(proposal)s"),
     TOUR_CANCELLED: N_("study tour %(tour)s was cancelled"),
     EMAIL_TRIED: N_("e-mail tried: %(email)s"),  # a failed sign-in's (accounts)
+    NEED_WITHDRAWN: N_("need %(need)s was withdrawn"),
 }
 
 # The English the service wrote before ``note_code`` (code, the actions that wrote it, shape).

@@ -16,8 +16,11 @@ for changes, the acting user (anything with ``id``, ``role`` and ``country``). E
 Rules:
 - A focal point creates and edits records of their own country only; the secretariat and admin
   edit any; analysts read only. Exchanges are written by the secretariat and admin.
-- A focal point's need starts as ``draft``; ``submit_need`` asks for endorsement;
-  the secretariat ``endorse_need`` (→ ``open``) or ``return_need`` (back to draft, with a note).
+- A focal point's need starts as ``draft``; ``submit_need`` asks for endorsement (taken back by
+  ``take_back_submission`` while it waits); the secretariat ``endorse_need`` (→ ``open``) or
+  ``return_need`` (back to draft, with a note). The country (or the secretariat) withdraws a
+  need it no longer wants (``withdraw_need`` → ``closed``; undone by ``reinstate_need`` right
+  after): :mod:`.withdrawal`.
 - Every change bumps ``version`` (refusing a stale one) and writes an AuditEvent with the record
   before and after.
 """
@@ -28,6 +31,7 @@ from sscmatch.workflow.registry.endorsement import (
     endorse_need,
     return_need,
     submit_need,
+    take_back_submission,
     withdraw_endorsement,
 )
 from sscmatch.workflow.registry.errors import (
@@ -63,6 +67,12 @@ from sscmatch.workflow.registry.search import (
     submitted_count,
 )
 from sscmatch.workflow.registry.themes import suggest_themes
+from sscmatch.workflow.registry.withdrawal import (
+    pending_proposals,
+    reinstate_need,
+    withdraw_need,
+    withdrawal_refusal,
+)
 
 __all__ = [
     "BadFilter",
@@ -83,7 +93,9 @@ __all__ = [
     "history",
     "list_records",
     "next_id",
+    "pending_proposals",
     "region_choices",
+    "reinstate_need",
     "return_need",
     "search_capacities",
     "search_exchanges",
@@ -92,8 +104,11 @@ __all__ = [
     "submit_need",
     "submitted_count",
     "suggest_themes",
+    "take_back_submission",
     "update_capacity",
     "update_exchange",
     "update_need",
     "withdraw_endorsement",
+    "withdraw_need",
+    "withdrawal_refusal",
 ]

@@ -1,6 +1,11 @@
 """A need's endorsement: a focal point submits it, the secretariat endorses it (open) or
 returns it (draft, with a note).
 
+A submission is taken back by :func:`take_back_submission` while it waits for endorsement (a
+draft with ``submitted_at`` set): by the country's focal points, the secretariat or an admin; the
+need is a draft again, to change or submit later. Once endorsed or returned there is nothing to
+take back (the page and the API say so).
+
 An endorsement is undone by :func:`withdraw_endorsement` (the need waits for endorsement again)
 as long as nothing has been built on it: no match run has proposed a provider for it and no
 study tour names it. After that the need's proposals are its history, and the secretariat works
@@ -25,7 +30,7 @@ from sscmatch.workflow.registry.records import claim_version, require_edit
 from sscmatch.workflow.registry.search import get_need
 
 
-def _need_step(
+def need_step(
     session: Session,
     actor: Actor,
     need_id: str,
@@ -34,6 +39,8 @@ def _need_step(
     change: Callable[[Need], None],
     note: str | None = None,
 ) -> Need:
+    """Every step of a need, written one way: on the version the caller read (a stale one is
+    :class:`~sscmatch.db.StaleVersion`), ``change`` applied, audited as ``action``."""
     record = get_need(session, need_id)
     before = snapshot(record)
     claim_version(record, version, required=False)
@@ -68,7 +75,27 @@ def submit_need(session: Session, actor: Actor, need_id: str, version: Any = Non
     def change(need: Need) -> None:
         need.submitted_at = utcnow()
 
-    return _need_step(session, actor, need_id, version, "submit", change)
+    return need_step(session, actor, need_id, version, "submit", change)
+
+
+def take_back_submission(session: Session, actor: Actor, need_id: str, version: Any = None) -> Need:
+    """A focal point (or the secretariat) takes back a submission that waits for endorsement:
+    the need is a draft again, no longer waiting for the secretariat."""
+    record = get_need(session, need_id)
+    require_edit(actor, record.country, "need")
+    if record.status != "draft" or record.submitted_at is None:
+        raise Conflict(
+            N_(
+                "Only a submission that waits for endorsement can be taken back; this need is "
+                "%(status)s and not waiting (already endorsed, returned or never submitted)."
+            ),
+            status=record.status,
+        )
+
+    def change(need: Need) -> None:
+        need.submitted_at = None
+
+    return need_step(session, actor, need_id, version, action="take_back", change=change)
 
 
 def _require_secretariat(actor: Actor) -> None:
@@ -98,7 +125,7 @@ def endorse_need(session: Session, actor: Actor, need_id: str, version: Any = No
         need.status = "open"
         need.review_note = None
 
-    return _need_step(session, actor, need_id, version, "endorse", change)
+    return need_step(session, actor, need_id, version, "endorse", change)
 
 
 def return_need(
@@ -118,7 +145,7 @@ def return_need(
         need.submitted_at = None
         need.review_note = text
 
-    return _need_step(session, actor, need_id, version, "return", change, note=text)
+    return need_step(session, actor, need_id, version, "return", change, note=text)
 
 
 def withdraw_endorsement(session: Session, actor: Actor, need_id: str, version: Any = None) -> Need:
@@ -151,4 +178,4 @@ def withdraw_endorsement(session: Session, actor: Actor, need_id: str, version: 
         need.status = "draft"
         need.submitted_at = need.submitted_at or utcnow()
 
-    return _need_step(session, actor, need_id, version, "withdraw_endorsement", change)
+    return need_step(session, actor, need_id, version, "withdraw_endorsement", change)

@@ -1,0 +1,215 @@
+"""A focal point's control over their country's needs: a submission taken back (the page that
+took it offers the undo), and a need the country no longer wants withdrawn (confirmed, undone
+right after), with what that does to its proposals, the review queue and the match run; every
+refusal said in the reader's language."""
+
+from __future__ import annotations
+
+import re
+from html import unescape
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlmodel import Session, select
+
+from sscmatch.models import AuditEvent, Need, StudyTour, utcnow
+from sscmatch.vocab import load_vocabulary
+from sscmatch.workflow import matchruns
+from sscmatch.workflow.proposals.queue import Filters, needs_to_review, open_need_ids
+from tests.web import test_review
+from tests.web.test_api_registry import Api, issue_tokens
+from tests.web.test_need_endorsement_undo import _need, _submitted_need, _undo_form
+from tests.web.test_review import NEED, ranked
+
+run = test_review.run  # the fixture: the knowledge base and a run for two needs
+TAKEN_BACK = {
+    "en": "Only a submission that waits for endorsement can be taken back",
+    "es": "Solo se puede retirar un envío que espera el aval",
+}
+TOUR_NAMES_IT = {
+    "en": "A study tour names this need",
+    "es": "Una visita de estudio menciona esta necesidad",
+}
+
+
+def _actions(app: Flask, need_id: str) -> list[str]:
+    with Session(app.extensions["sscmatch.engine"]) as s:
+        events = s.exec(
+            select(AuditEvent)
+            .where(AuditEvent.entity == "need", AuditEvent.entity_id == need_id)
+            .order_by(AuditEvent.id)  # type: ignore[arg-type]
+        )
+        return [e.action for e in events]
+
+
+@pytest.mark.parametrize("lang", ["en", "es"])
+def test_a_submission_is_taken_back_from_the_next_page(as_user: Any, app: Flask, lang: str) -> None:
+    gtm = as_user("focal_gtm")
+    gtm.post("/language", data={"lang": lang, "next": "/"})
+    assert gtm.post("/needs/new", data=_form()).status_code == 302
+    need_id = _need_id(app)
+    page = gtm.post(
+        f"/needs/{need_id}/submit", data={"version": "1"}, follow_redirects=True
+    ).get_data(as_text=True)
+    action, fields = _undo_form(page)
+    assert action == f"/needs/{need_id}/take-back" and fields["version"] == "2"
+    label = {"en": "Undo (take back the submission)", "es": "Deshacer (retirar el envío)"}[lang]
+    assert label in unescape(page)
+    assert gtm.post(action, data=fields).status_code == 302
+    need = _need(app, need_id)
+    assert (need.status, need.submitted_at) == ("draft", None)
+    assert _actions(app, need_id)[-2:] == ["submit", "take_back"]
+    # taken back once: the same undo again is a conflict, said in the reader's language
+    again = gtm.post(action, data={"version": "3"})
+    assert again.status_code == 409 and TAKEN_BACK[lang] in unescape(again.get_data(as_text=True))
+
+
+def _form() -> dict[str, Any]:
+    from tests.web.test_registry import NEED_FORM
+
+    return dict(NEED_FORM)
+
+
+def _need_id(app: Flask) -> str:
+    with Session(app.extensions["sscmatch.engine"]) as s:
+        return s.exec(select(Need.id)).one()
+
+
+def test_the_page_offers_take_back_to_the_country_only(as_user: Any, app: Flask) -> None:
+    need_id = _submitted_need(as_user)
+    button = f'action="/needs/{need_id}/take-back"'
+    assert button in as_user("focal_gtm").get(f"/needs/{need_id}").get_data(as_text=True)
+    assert button in as_user("secretariat").get(f"/needs/{need_id}").get_data(as_text=True)
+    assert button not in as_user("focal_bra").get(f"/needs/{need_id}").get_data(as_text=True)
+    assert button not in as_user("analyst").get(f"/needs/{need_id}").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("then", ["endorse", "return"])
+def test_nothing_to_take_back_once_endorsed_or_returned(
+    as_user: Any, app: Flask, users: dict[str, int], then: str
+) -> None:
+    need_id = _submitted_need(as_user)
+    sec = as_user("secretariat")
+    assert sec.post(f"/needs/{need_id}/{then}", data={"version": "2", "note": "x"}).status_code
+    gtm = Api(app.test_client(), issue_tokens(app, {"g": users["focal_gtm"]})["g"])
+    refused = gtm.post(f"/needs/{need_id}/take-back", json={})
+    assert refused.status_code == 409 and refused.get_json()["error"] == "conflict"
+    assert TAKEN_BACK["en"] in refused.get_json()["message"]
+    assert _actions(app, need_id)[-1] == then
+
+
+def test_withdrawing_is_confirmed_then_undone(as_user: Any, app: Flask, run: Session) -> None:
+    gtm = as_user("focal_gtm")
+    gtm.post("/language", data={"lang": "es", "next": "/"})
+    need = run.get(Need, NEED)
+    assert need is not None
+    page = gtm.get(f"/needs/{NEED}").get_data(as_text=True)
+    assert f'action="/needs/{NEED}/withdraw"' in page and "Retirar esta necesidad" in page
+    asked = gtm.post(
+        f"/needs/{NEED}/withdraw", data={"version": need.version, "reason": "Ya resuelto."}
+    )
+    said = unescape(asked.get_data(as_text=True))
+    assert asked.status_code == 200 and "¿Retirar la necesidad" in said
+    assert "5 propuestas" in said and "Ya resuelto." in said
+    run.expire_all()
+    assert run.get(Need, NEED).status == "open"  # type: ignore[union-attr]  # nothing yet
+    done = gtm.post(
+        f"/needs/{NEED}/withdraw",
+        data={"version": need.version, "reason": "Ya resuelto.", "confirmed": "y"},
+        follow_redirects=True,
+    )
+    action, fields = _undo_form(done.get_data(as_text=True))
+    assert action == f"/needs/{NEED}/reinstate"
+    run.expire_all()
+    assert run.get(Need, NEED).status == "closed"  # type: ignore[union-attr]
+    # out of the secretariat's queue and of the match run
+    assert {p.status for p in ranked(run)} == {"superseded"}
+    queue = needs_to_review(run, Filters(), viewer=_Staff())
+    assert NEED not in {row.need.id for row in queue.items}
+    assert NEED not in open_need_ids(run)
+    with pytest.raises(matchruns.MatchError, match="only open needs are matched"):
+        matchruns.run_and_store(run, load_vocabulary(), need_ids=[NEED])
+    run.rollback()
+    withdrawn = run.exec(
+        select(AuditEvent).where(AuditEvent.entity_id == NEED, AuditEvent.action == "withdraw")
+    ).one()
+    assert withdrawn.note == "Ya resuelto."
+    # the undo: the need open again, its proposals as they were
+    assert gtm.post(action, data=fields).status_code == 302
+    run.expire_all()
+    assert run.get(Need, NEED).status == "open"  # type: ignore[union-attr]
+    assert {p.status for p in ranked(run)} == {"proposed"}
+
+
+class _Staff:
+    role = "secretariat"
+    country = None
+
+
+def test_the_undo_is_refused_once_the_need_changed(as_user: Any, app: Flask) -> None:
+    need_id = _submitted_need(as_user)
+    gtm = as_user("focal_gtm")
+    done = gtm.post(
+        f"/needs/{need_id}/withdraw", data={"version": "2", "confirmed": "y"}, follow_redirects=True
+    )
+    action, fields = _undo_form(done.get_data(as_text=True))
+    assert _need(app, need_id).status == "closed"
+    sec = as_user("secretariat")
+    assert (
+        sec.post(
+            f"/review/needs/{need_id}/reopen",
+            data={"version": fields["version"], "reason": "Still needed.", "confirmed": "y"},
+        ).status_code
+        == 302
+    )
+    refused = gtm.post(action, data=fields)
+    assert refused.status_code == 409
+    assert "can no longer be undone" in unescape(refused.get_data(as_text=True))
+    assert _need(app, need_id).status == "open"
+
+
+@pytest.mark.parametrize("lang", ["en", "es"])
+def test_a_need_a_study_tour_names_is_not_withdrawn(
+    as_user: Any, app: Flask, users: dict[str, int], lang: str
+) -> None:
+    need_id = _submitted_need(as_user)
+    with Session(app.extensions["sscmatch.engine"]) as s:
+        need = s.get(Need, need_id)
+        assert need is not None
+        need.status = "open"
+        s.add(
+            StudyTour(
+                id="ST-0001",
+                need=need_id,
+                host_country="BRA",
+                visiting_country="GTM",
+                title="Inspection visit",
+                status="cancelled",
+                created_at=utcnow(),
+            )
+        )
+        s.commit()
+        version = need.version
+    gtm = as_user("focal_gtm")
+    gtm.post("/language", data={"lang": lang, "next": "/"})
+    page = unescape(gtm.get(f"/needs/{need_id}").get_data(as_text=True))
+    assert TOUR_NAMES_IT[lang] in page and f'action="/needs/{need_id}/withdraw"' not in page
+    refused = gtm.post(f"/needs/{need_id}/withdraw", data={"version": version, "confirmed": "y"})
+    assert refused.status_code == 409 and TOUR_NAMES_IT[lang] in unescape(
+        refused.get_data(as_text=True)
+    )
+    api = Api(app.test_client(), issue_tokens(app, {"g": users["focal_gtm"]})["g"])
+    answer = api.post(f"/needs/{need_id}/withdraw", json={"version": version})
+    assert answer.status_code == 409
+    assert _need(app, need_id).status == "open"
+
+
+def test_no_withdrawal_section_for_others(as_user: Any, app: Flask) -> None:
+    need_id = _submitted_need(as_user)
+    for who in ("focal_bra", "analyst"):
+        page = as_user(who).get(f"/needs/{need_id}").get_data(as_text=True)
+        assert "withdraw-h" not in page, who
+    assert re.search(
+        r'id="withdraw-h"', as_user("focal_gtm").get(f"/needs/{need_id}").get_data(as_text=True)
+    )
