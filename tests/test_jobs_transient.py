@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -26,7 +27,7 @@ import psycopg
 import psycopg.errors
 import pytest
 from flask import Flask
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, ProgrammingError
 from sqlmodel import Session, col, select
@@ -441,3 +442,48 @@ def test_the_page_and_the_api_say_when_it_is_tried_again(
     api = app.test_client().get(f"/api/v1/match-runs/{run_id}", headers=bearer).get_json()
     assert api["job"]["state"] == "queued" and api["job"]["attempts"] == 1
     assert api["job"]["retry_at"] == status["job"]["retry_at"]
+
+
+def test_postgresqls_own_passing_and_lasting_errors(app: Flask) -> None:
+    """A real deadlock (two transactions locking two rows in opposite orders) and a real
+    connection ended by the server (an administrator, a restart) pass; a missing table does
+    not."""
+    engine: Engine = app.extensions["sscmatch.engine"]
+    if engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL's own errors (SQLite's real lock is checked above)")
+    with engine.begin() as c:
+        c.execute(text("CREATE TABLE lock_pair (id int PRIMARY KEY, v int NOT NULL)"))
+        c.execute(text("INSERT INTO lock_pair VALUES (1, 0), (2, 0)"))
+    both_hold_one = threading.Barrier(2)
+    lost: list[DBAPIError] = []
+
+    def cross(first: int, second: int) -> None:
+        try:
+            with engine.begin() as c:
+                c.execute(text("UPDATE lock_pair SET v = v + 1 WHERE id = :i"), {"i": first})
+                both_hold_one.wait(timeout=10)
+                c.execute(text("UPDATE lock_pair SET v = v + 1 WHERE id = :i"), {"i": second})
+        except DBAPIError as exc:
+            lost.append(exc)
+
+    try:
+        threads = [threading.Thread(target=cross, args=pair) for pair in ((1, 2), (2, 1))]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=30)
+        assert len(lost) == 1  # PostgreSQL chose one victim, the other went on
+        assert getattr(lost[0].orig, "sqlstate", None) == "40P01" and is_transient(lost[0])
+        with engine.connect() as victim:
+            pid = victim.execute(text("SELECT pg_backend_pid()")).scalar_one()
+            with engine.begin() as other:
+                other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+            with pytest.raises(DBAPIError) as ended:
+                victim.execute(text("SELECT 1"))
+        assert is_transient(ended.value), ended.value
+        with engine.connect() as c, pytest.raises(DBAPIError) as missing:
+            c.execute(text("SELECT * FROM nowhere"))
+        assert not is_transient(missing.value)
+    finally:
+        with engine.begin() as c:
+            c.execute(text("DROP TABLE lock_pair"))
