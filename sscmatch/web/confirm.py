@@ -132,10 +132,10 @@ def preview(db: Session, act: Callable[[], T], describe: Callable[[T], R]) -> R:
 def refused(form: Any, typed: str) -> str | None:
     """Why the posted ``form`` is refused, said beside its field ``typed`` (the reason or note a
     person types on a confirmation), or None when it is not: the view draws the confirmation
-    again with what was typed and this beside it, answering 400, and writes nothing. A text over
-    its field's limit (a browser counts a line break as one character and sends two) or holding
-    a NUL is refused so; an error page there lost the text. A refusal of another field (hidden:
-    no page lets a person change it) is a 400 of its own, in the reader's language."""
+    again with what was typed and this beside it, answering 400, and writes nothing. A text
+    holding a NUL (pasted from elsewhere) or over its field's limit (sent by another page, an
+    older one) is refused so; an error page there lost the text. A refusal of another field
+    (hidden: no page lets a person change it) is a 400 of its own, in the reader's language."""
     if form.validate_on_submit():
         return None
     errors = dict(form.errors)

@@ -112,7 +112,8 @@ class FilterForm(PageForm):
 class StatusForm(PageForm):
     version = HiddenField()
     to = HiddenField()
-    note = StringField(_l("Note"), validators=[Optional(), Length(max=500)])
+    # typed in the confirmation's text box (review/confirm.html), where one is asked
+    note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=500)])
 
 
 class CommitmentForm(PageForm):

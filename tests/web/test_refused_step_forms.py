@@ -2,8 +2,7 @@
 
 Every consequential step confirmed first (:data:`sscmatch.web.confirm.CONFIRMED`) asks its
 reason on a confirmation page. When the confirming POST's form is refused (a reason longer than
-the field holds, as a browser sends it when each line break of a long text becomes two
-characters; a NUL pasted in), the answer is that confirmation again, in the reader's language,
+the field holds; a NUL pasted in), the answer is that confirmation again, in the reader's language,
 with what was typed in its field and the reason beside it: never an error page that loses the
 text (before: ``abort(400, "The form is incomplete.")`` on revert, lift, reopen and bulk, "The
 form was incomplete; reload the page and try again." on a tour's status step).
@@ -28,7 +27,7 @@ from tests.web import test_consequential_steps as steps
 run = steps.run
 tour_id = steps.tour_id
 
-# a reason one line per sentence, as a browser sends it (CRLF): over any field's limit
+# a reason one line per sentence, as a browser sends it (CR LF): over any field's limit
 LONG = "\r\n".join(["Raison détaillée, ñandú — 理由"] * (MAX_TEXT // 20))
 NUL = "Motif avec\x00un caractère NUL"
 SAID = {
