@@ -26,8 +26,9 @@ from sscmatch.models import Need
 from sscmatch.web.access import access
 from sscmatch.web.confirm import confirm_page, offer_undo, preview
 from sscmatch.web.errors import flash_beside
+from sscmatch.web.need_forms import ActionForm, ReturnForm, WithdrawForm
 from sscmatch.web.pageform import PageForm
-from sscmatch.web.registry import ActionForm, ReturnForm, WithdrawForm, _db, _need_page, bp
+from sscmatch.web.registry import _db, _need_page, bp
 from sscmatch.web.templating import STATUS_LABELS
 from sscmatch.web.translate import gettext as _
 from sscmatch.web.translate import lazy_gettext as _l
@@ -180,6 +181,9 @@ def need_withdraw(need_id: str) -> Any:
 
         try:
             superseded: int | None = preview(db, withdraw, lambda pending: pending)
+        except reg.InvalidRecord as exc:  # the reason typed: beside its field, kept
+            flash_beside(form, exc)
+            return _need_page(reg.get_need(db, need_id), withdraw_form=form), 400
         except (reg.RegistryError, StaleVersion):
             superseded = None  # refused: the step itself says why, as without a confirmation
         if superseded is not None:

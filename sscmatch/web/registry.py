@@ -40,7 +40,7 @@ from sscmatch.caches import Cache
 from sscmatch.db import DuplicateRecord, StaleVersion
 from sscmatch.enums import CAPACITY_STATUSES, MATURITIES, MODALITIES, NEED_STATUSES
 from sscmatch.models import Capacity, Institution, Need, User
-from sscmatch.schemas import MAX_PAGE, MAX_TEXT, whole_number
+from sscmatch.schemas import MAX_PAGE, whole_number
 from sscmatch.vocab import Vocabulary, load_vocabulary
 from sscmatch.web import stale_edit
 from sscmatch.web.access import SIGNED_IN, access
@@ -50,6 +50,7 @@ from sscmatch.web.datefields import TypedDateField, ready_for_use_case
 from sscmatch.web.db import get_session
 from sscmatch.web.errors import answers_json, error_text, flash_beside
 from sscmatch.web.fieldnames import FIELD_LABELS
+from sscmatch.web.need_forms import ActionForm, ReturnForm, WithdrawForm
 from sscmatch.web.pageform import PageForm
 from sscmatch.web.sent_once import sent_once
 from sscmatch.web.templating import (
@@ -278,20 +279,27 @@ def need(need_id: str) -> Any:
     return _need_page(record)
 
 
-def _need_page(record: Need, note_form: ReturnForm | None = None) -> str:
+def _need_page(
+    record: Need, note_form: ReturnForm | None = None, withdraw_form: WithdrawForm | None = None
+) -> str:
     return render_template(
         "registry/need.html",
         record=record,
         institution=_institution(record.institution),
         history=_history("need", record.id),
         can_edit=base.can_edit(current_user, record.country),
+        # a matched or closed need is the secretariat's to change (records.update_need)
+        edit_is_theirs=current_user.role == "focal_point" and record.status in SECRETARIAT_ONLY,
         can_endorse=current_user.role in base.EDITORS,
         withdrawal_refused=_withdrawal_refused(record),
-        withdraw_form=WithdrawForm(formdata=None),
+        withdraw_form=withdraw_form or WithdrawForm(formdata=None),
         note_form=note_form or ReturnForm(formdata=None),
         action_form=ActionForm(formdata=None),
         labels=_labels(),
     )
+
+
+SECRETARIAT_ONLY = ("matched", "closed")
 
 
 def _withdrawal_refused(record: Need) -> str | None:
@@ -467,27 +475,6 @@ class NeedForm(_RecordForm):
         if current_user.role in base.EDITORS and self.status.data:
             data["status"] = self.status.data
         return data
-
-
-class ActionForm(PageForm):
-    """Submit or endorse: nothing but the CSRF token and the version."""
-
-    version = HiddenField()
-
-
-class WithdrawForm(PageForm):
-    """Withdraw a need: the version and an optional reason (kept in the need's history)."""
-
-    reason = TextAreaField(
-        _l("Why is it no longer needed? (optional)"),
-        render_kw={"rows": 2, "maxlength": MAX_TEXT},
-    )
-    version = HiddenField()
-
-
-class ReturnForm(PageForm):
-    note = TextAreaField(_l("What should the focal point change?"), render_kw={"rows": 3})
-    version = HiddenField()
 
 
 def _languages_from_text(vocab: Vocabulary, text: str) -> list[str]:

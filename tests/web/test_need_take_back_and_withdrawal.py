@@ -213,3 +213,30 @@ def test_no_withdrawal_section_for_others(as_user: Any, app: Flask) -> None:
     assert re.search(
         r'id="withdraw-h"', as_user("focal_gtm").get(f"/needs/{need_id}").get_data(as_text=True)
     )
+
+
+def test_a_reason_too_long_is_said_beside_its_field_and_kept(as_user: Any, app: Flask) -> None:
+    need_id = _submitted_need(as_user)
+    gtm = as_user("focal_gtm")
+    gtm.post("/language", data={"lang": "es", "next": "/"})
+    reason = "Ya no hace falta. " * 200  # 3,600 characters
+    before = _actions(app, need_id)
+    refused = gtm.post(f"/needs/{need_id}/withdraw", data={"version": "2", "reason": reason})
+    page = unescape(refused.get_data(as_text=True))
+    assert refused.status_code == 400
+    field = re.search(r'<textarea[^>]*name="reason"[^>]*>(.*?)</textarea>', page, re.S)
+    assert field is not None and field.group(1).strip() == reason.strip()
+    assert re.search(r'class="error"[^>]*>[^<]*(demasiado largo|caracteres)', page), page[-3000:]
+    assert _actions(app, need_id) == before and _need(app, need_id).status == "draft"
+
+
+def test_a_withdrawn_need_is_the_secretariats_to_change(as_user: Any, app: Flask) -> None:
+    need_id = _submitted_need(as_user)
+    gtm = as_user("focal_gtm")
+    gtm.post("/language", data={"lang": "es", "next": "/"})
+    data = {"version": "2", "confirmed": "y"}
+    assert gtm.post(f"/needs/{need_id}/withdraw", data=data).status_code == 302
+    edit = f'href="/needs/{need_id}/edit"'
+    page = unescape(gtm.get(f"/needs/{need_id}").get_data(as_text=True))
+    assert edit not in page and "la Secretaría Técnica la modifica o la reabre" in page
+    assert edit in as_user("secretariat").get(f"/needs/{need_id}").get_data(as_text=True)
