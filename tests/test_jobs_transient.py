@@ -12,6 +12,7 @@ at once with its record."""
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 import sqlite3
@@ -487,3 +488,48 @@ def test_postgresqls_own_passing_and_lasting_errors(app: Flask) -> None:
     finally:
         with engine.begin() as c:
             c.execute(text("DROP TABLE lock_pair"))
+
+
+# ----------------------------------------------------------------------------- the worker's own
+
+
+def test_the_worker_decides_what_passes_by_the_one_rule() -> None:
+    """Where the worker lets a database error go (a progress write, its signature, a look at
+    the queue, the forms' old keys) it asks ``is_transient``, not an exception class of its
+    own: an ``except OperationalError`` took a missing table for a busy database, and let a
+    dropped connection reported otherwise stop the worker."""
+    own = []
+    for path in sorted((ROOT / "sscmatch" / "jobs").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ExceptHandler) and node.type is not None:
+                names = {n.id for n in ast.walk(node.type) if isinstance(n, ast.Name)}
+                names |= {n.attr for n in ast.walk(node.type) if isinstance(n, ast.Attribute)}
+                if names & {"OperationalError", "InterfaceError"}:
+                    own.append(f"{path.name}:{node.lineno}")
+    assert not own, own
+
+
+def test_a_dropped_connection_does_not_stop_the_worker(
+    app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The look at the queue meets a connection SQLAlchemy found dropped (an InterfaceError,
+    not an OperationalError): the worker waits and looks again, then stops when asked."""
+    from sqlalchemy.exc import InterfaceError
+
+    from sscmatch.jobs.worker import run_worker
+
+    claim, looks = queue.claim, []
+
+    def flaky(*args: Any, **kwargs: Any) -> Job | None:
+        looks.append(1)
+        if len(looks) == 1:
+            raise InterfaceError(
+                "SELECT job.id", {}, psycopg.InterfaceError("the connection is closed"),
+                connection_invalidated=True,
+            )  # fmt: skip
+        return claim(*args, **kwargs)
+
+    monkeypatch.setattr(queue, "claim", flaky)
+    app.config["REMIND_AT"] = "off"
+    assert run_worker(app, once=True, poll=0.05, name="test-worker:1") == 0
+    assert len(looks) == 2  # looked again after the dropped connection

@@ -36,7 +36,7 @@ from typing import Any
 from flask import Flask, current_app
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
 from sscmatch.db import VersionedSession, is_transient, make_engine
@@ -94,7 +94,9 @@ class Context:
             with Session(quick_engine(self.engine)) as session:
                 mine = queue.record_progress(session, self.job_id, self.worker, step, done, total)
                 session.commit()
-        except OperationalError:  # SQLite: another writer holds the lock; try next time
+        except DBAPIError as exc:  # SQLite: another writer holds the lock; try next time
+            if not is_transient(exc):
+                raise
             log.info("progress of job %s not written (database busy)", self.job_id)
             return
         if not mine:  # taken as interrupted and given to another attempt: stop working

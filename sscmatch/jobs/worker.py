@@ -24,10 +24,11 @@ from typing import Any
 
 from flask import Flask
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlmodel import Session, select
 
 from sscmatch import config, jobs
+from sscmatch.db import is_transient
 from sscmatch.models import Job
 from sscmatch.workflow import jobs as queue
 from sscmatch.workflow import sent_forms
@@ -93,7 +94,9 @@ def forget_sent_forms(engine: Engine) -> int:
         with Session(engine) as session:
             forgotten = sent_forms.forget_old(session)
             session.commit()
-    except OperationalError as exc:
+    except DBAPIError as exc:
+        if not is_transient(exc):
+            raise
         log.info("could not forget old sent forms (database busy): %s", exc)
         return 0
     return forgotten
@@ -113,8 +116,11 @@ class _Signer(threading.Thread):
             with Session(self.engine) as session:
                 queue.sign(session, self.worker, self.job_id)
                 session.commit()
-        except OperationalError:  # SQLite busy: the next signature comes soon
-            log.info("worker %s could not sign (database busy)", self.worker)
+        except DBAPIError as exc:  # the next signature comes soon
+            if is_transient(exc):  # SQLite busy, the connection lost
+                log.info("worker %s could not sign (database busy)", self.worker)
+            else:  # the signer goes on; the worker's own next look at the queue stops it
+                log.exception("worker %s could not sign", self.worker)
 
     def run(self) -> None:
         while not self.stopped.wait(queue.BEAT.total_seconds()):
@@ -165,7 +171,9 @@ def run_worker(
                 with Session(engine, expire_on_commit=False) as session:
                     job = queue.claim(session, name)
                     session.commit()
-            except OperationalError as exc:  # database busy or briefly unreachable: try again
+            except DBAPIError as exc:  # database busy or briefly unreachable: try again
+                if not is_transient(exc):
+                    raise
                 log.warning("worker %s could not look at the queue: %s", name, exc)
                 stop.wait(poll)
                 continue
