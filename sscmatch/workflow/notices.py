@@ -76,6 +76,12 @@ TEMPLATES: Mapping[str, str | tuple[str, str]] = {
     "need.withdraw_endorsement": N_(
         "The endorsement of need %(id)s was withdrawn; it waits for endorsement again: %(title)s"
     ),
+    "need.take_back": N_(
+        "The submission of need %(id)s was taken back; it no longer waits for endorsement: "
+        "%(title)s"
+    ),
+    "need.withdraw": N_("Need %(id)s was withdrawn: it is closed and no longer matched: %(title)s"),
+    "need.reinstate": N_("The withdrawal of need %(id)s was undone: %(title)s"),
     "study_tour.draft": N_("A study tour was drafted: %(title)s"),
     "study_tour.status": N_("Study tour %(id)s is now %(status)s: %(title)s"),
     "study_tour.agree": N_(
@@ -85,6 +91,18 @@ TEMPLATES: Mapping[str, str | tuple[str, str]] = {
 }
 
 PROPOSAL_ANSWERS = ("confirm", "decline", "fits", "does_not_fit")
+# A need's steps that tell someone: the secretariat what its country asks or takes back, the
+# country's focal points what the secretariat decided, both a withdrawal and its undo.
+NEED_STEPS_TOLD = (
+    "submit",
+    "take_back",
+    "return",
+    "endorse",
+    "reopen",
+    "withdraw_endorsement",
+    "withdraw",
+    "reinstate",
+)
 TITLE_CHARS = 120
 
 
@@ -245,14 +263,16 @@ def _proposal_event(session: Session, event: AuditEvent) -> list[Notice]:
 
 
 def _need_event(session: Session, event: AuditEvent) -> list[Notice]:
-    if event.action not in ("submit", "return", "endorse", "reopen", "withdraw_endorsement"):
+    if event.action not in NEED_STEPS_TOLD:
         return []
     need = session.get(Need, event.entity_id)
     if need is None:
         return []
     params = {"id": need.id, "title": _short(need.title), "note": _short(event.note)}
-    if event.action == "submit":
+    if event.action in ("submit", "take_back"):
         users = _secretariat(session)
+    elif event.action in ("withdraw", "reinstate"):  # by the country or the secretariat: both
+        users = [*_secretariat(session), *_focal_points(session, [need.country])]
     else:
         users = _focal_points(session, [need.country])
     return _tell(

@@ -13,7 +13,7 @@ import pytest
 from flask import Flask
 from sqlmodel import Session, select
 
-from sscmatch.models import AuditEvent, Need, StudyTour, utcnow
+from sscmatch.models import AuditEvent, Need, Notice, StudyTour, User, utcnow
 from sscmatch.vocab import load_vocabulary
 from sscmatch.workflow import matchruns
 from sscmatch.workflow.proposals.queue import Filters, needs_to_review, open_need_ids
@@ -240,3 +240,23 @@ def test_a_withdrawn_need_is_the_secretariats_to_change(as_user: Any, app: Flask
     page = unescape(gtm.get(f"/needs/{need_id}").get_data(as_text=True))
     assert edit not in page and "la Secretaría Técnica la modifica o la reabre" in page
     assert edit in as_user("secretariat").get(f"/needs/{need_id}").get_data(as_text=True)
+
+
+def _told(app: Flask, kind: str) -> set[str]:
+    with Session(app.extensions["sscmatch.engine"]) as s:
+        notices = s.exec(select(Notice).where(Notice.kind == kind)).all()
+        return {s.get(User, n.user_id).email for n in notices}  # type: ignore[union-attr]
+
+
+def test_the_other_side_is_told(as_user: Any, app: Flask) -> None:
+    need_id = _submitted_need(as_user)
+    gtm, sec = as_user("focal_gtm"), as_user("secretariat")
+    assert gtm.post(f"/needs/{need_id}/take-back", data={"version": "2"}).status_code == 302
+    assert _told(app, "need.take_back") == {"sec@test.org"}
+    data = {"version": "3", "confirmed": "y"}
+    assert gtm.post(f"/needs/{need_id}/withdraw", data=data).status_code == 302
+    assert _told(app, "need.withdraw") == {"sec@test.org"}  # not the focal point who did it
+    assert sec.post(f"/needs/{need_id}/reinstate", data={"version": "4"}).status_code == 302
+    assert _told(app, "need.reinstate") == {"gtm@test.org"}
+    page = unescape(gtm.get("/notices").get_data(as_text=True))
+    assert f"The withdrawal of need {need_id} was undone" in page
