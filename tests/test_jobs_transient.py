@@ -533,3 +533,51 @@ def test_a_dropped_connection_does_not_stop_the_worker(
     app.config["REMIND_AT"] = "off"
     assert run_worker(app, once=True, poll=0.05, name="test-worker:1") == 0
     assert len(looks) == 2  # looked again after the dropped connection
+
+
+def test_an_import_meeting_a_real_sqlite_lock_is_tried_again(
+    app: Flask, session: Session, request: Any
+) -> None:
+    """Not injected: another writer holds SQLite's write lock while an import writes, and the
+    database answers "database is locked" (after a short wait, here 0.1 s). The lock is let go
+    as soon as the import has met it; the attempt wrote nothing, the next one imports all."""
+    engine: Engine = app.extensions["sscmatch.engine"]
+    if engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's lock (PostgreSQL's own errors are checked above)")
+
+    def impatient(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.execute("PRAGMA busy_timeout=100")
+
+    event.listen(engine, "connect", impatient)
+    engine.dispose()  # new connections, each impatient
+    case = _import(app, session, request)
+    first = _claim(engine, case.job_id, "worker-a:1")
+    holder = sqlite3.connect(str(engine.url.database), isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # another writer's transaction
+    met: list[str] = []
+
+    def let_go(context: Any) -> None:
+        if not met and "database is locked" in str(context.original_exception):
+            met.append(str(context.original_exception))
+            holder.execute("ROLLBACK")
+
+    event.listen(engine, "handle_error", let_go)
+    try:
+        jobs.execute(app, first, "worker-a:1")
+    finally:
+        event.remove(engine, "handle_error", let_go)
+        event.remove(engine, "connect", impatient)
+        if not met:
+            holder.execute("ROLLBACK")
+        holder.close()
+    assert met == ["database is locked"]
+    with Session(engine, expire_on_commit=False) as s:
+        job = s.get(Job, case.job_id)
+        assert job is not None and (job.status, job.attempts) == ("queued", 1), job.error
+        assert case.stored(s) == 0
+        when = queue.retry_at(job)
+    jobs.execute(app, _claim(engine, case.job_id, "worker-b:2", now=when), "worker-b:2")
+    with Session(engine, expire_on_commit=False) as s:
+        job = s.get(Job, case.job_id)
+        assert job is not None and (job.status, job.attempts) == ("done", 2)
+        assert case.stored(s) == len(BUNDLE["institutions"])
