@@ -135,6 +135,10 @@ def test_withdrawing_is_confirmed_then_undone(as_user: Any, app: Flask, run: Ses
         select(AuditEvent).where(AuditEvent.entity_id == NEED, AuditEvent.action == "withdraw")
     ).one()
     assert withdrawn.note == "Ya resuelto."
+    # a superseded proposal's history says why, in the reader's language
+    first = ranked(run)[0]
+    history = unescape(gtm.get(f"/review/proposals/{first.id}").get_data(as_text=True))
+    assert f"la necesidad {NEED} se retiró" in history
     # the undo: the need open again, its proposals as they were
     assert gtm.post(action, data=fields).status_code == 302
     run.expire_all()
