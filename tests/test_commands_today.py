@@ -59,8 +59,6 @@ def test_no_command_or_job_reads_the_clocks_date_itself() -> None:
 
 
 LEFT = {
-    "workflow/registry/records.py": "a new record's created day and its id's year: to take the "
-    "day from its callers (the pages, the API) once the need steps' work there has landed",
     "workflow/tours/drafting.py": "a default for callers that pass no day (the pages pass theirs)",
     "workflow/tours/lifecycle.py": "a default for callers that pass no day, and a closed tour's "
     "exchange start when the tour has none",

@@ -60,6 +60,7 @@ from sscmatch.web.templating import (
     lang,
     theme_label,
 )
+from sscmatch.web.tours import today
 from sscmatch.web.translate import current_lang
 from sscmatch.web.translate import gettext as _
 from sscmatch.web.translate import lazy_gettext as _l
@@ -598,7 +599,7 @@ def _save(
     try:
         if record is None:
             create = reg.create_capacity if kind == "capacity" else reg.create_need
-            saved: Capacity | Need = create(db, vocab, current_user, data)
+            saved: Capacity | Need = create(db, vocab, current_user, data, today=today())
         else:
             update = reg.update_capacity if kind == "capacity" else reg.update_need
             if ask_first:

@@ -9,6 +9,7 @@ point's next edit does not)."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import pytest
@@ -56,6 +57,7 @@ def _records(live_server: LiveServer, country: str, lang: str) -> tuple[str, lis
                 "themes": ["labour-inspection"],
                 "status": "open",
             },
+            today=date.today(),
         )
         session.commit()
         return need.id, ids, need.status

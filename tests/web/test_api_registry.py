@@ -12,7 +12,7 @@ from sqlmodel import Session
 
 from sscmatch.bundle.load import import_bundle
 from sscmatch.db import session_scope
-from sscmatch.models import AuditEvent, Need, User
+from sscmatch.models import AuditEvent, Capacity, Need, User
 from sscmatch.schemas import MAX_DESCRIPTION
 from sscmatch.vocab import load_vocabulary
 from sscmatch.web.fieldnames import FIELD_LABELS
@@ -295,3 +295,33 @@ def test_openapi_lists_the_registry_routes(client: Any) -> None:
         "/needs/{need_id}/return": {"post"},
     }.items():
         assert methods <= set(paths[path]), path
+
+
+def test_every_new_record_takes_the_services_day(api: Any, as_user: Any, app: Flask) -> None:
+    """A record's ``created`` day and its id's year are the day the service works on (TODAY when
+    pinned, as every page's), by every way one is created: the registry read the clock itself,
+    so with TODAY pinned to 2025 a need made that day was N-2026-… created 2026-12-06."""
+    from tests.web.test_registry import CAPACITY_FORM, NEED_FORM
+
+    app.config["TODAY"] = "2025-03-14"
+    gtm, sec = api("focal_gtm"), api("secretariat")
+    page = as_user("focal_gtm")
+    made = [
+        ("need", gtm.post("/needs", json=NEED).get_json()["id"]),
+        ("capacity", gtm.post("/capacities", json=CAPACITY).get_json()["id"]),
+        ("exchange", sec.post("/exchanges", json=EXCHANGE).get_json()["id"]),
+    ]
+    for path, form, kind in (
+        ("/needs/new", NEED_FORM, "need"),
+        ("/capacities/new", CAPACITY_FORM, "capacity"),
+    ):
+        response = page.post(path, data=form)
+        assert response.status_code == 302, response.get_data(as_text=True)[:300]
+        made.append((kind, response.headers["Location"].rstrip("/").rsplit("/", 1)[1]))
+    assert all(record_id.split("-")[1] == "2025" for _, record_id in made), made
+    models = {"need": Need, "capacity": Capacity}
+    with Session(app.extensions["sscmatch.engine"]) as s:
+        for kind, record_id in made:
+            if kind in models:
+                record = s.get(models[kind], record_id)
+                assert record is not None and record.created == "2025-03-14", (kind, record_id)

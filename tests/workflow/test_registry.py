@@ -22,7 +22,8 @@ from tests.conftest import audit_trail
 
 ROOT = Path(__file__).resolve().parents[2]
 VOCAB = load_vocabulary()
-YEAR = date.today().year
+DAY = date(2025, 3, 14)  # the day the callers pass: not the clock's
+YEAR = DAY.year
 
 
 @dataclass(frozen=True)
@@ -67,10 +68,10 @@ def kb(session: Session) -> Session:
 
 
 def test_create_capacity_numbers_ids_and_audits(session: Session) -> None:
-    first = reg.create_capacity(session, VOCAB, GTM, capacity_data())
-    second = reg.create_capacity(session, VOCAB, GTM, capacity_data(title="Second"))
+    first = reg.create_capacity(session, VOCAB, GTM, capacity_data(), today=DAY)
+    second = reg.create_capacity(session, VOCAB, GTM, capacity_data(title="Second"), today=DAY)
     assert (first.id, second.id) == (f"C-{YEAR}-0001", f"C-{YEAR}-0002")
-    assert first.country == "GTM" and first.version == 1 and first.created
+    assert first.country == "GTM" and first.version == 1 and first.created == DAY.isoformat()
     events = audit_trail(session, AuditEvent.entity == "capacity")
     assert [(e.action, e.entity_id) for e in events] == [
         ("create", first.id),
@@ -81,12 +82,12 @@ def test_create_capacity_numbers_ids_and_audits(session: Session) -> None:
 
 def test_focal_point_is_bound_to_their_country(session: Session) -> None:
     with pytest.raises(reg.Forbidden, match="only for GTM"):
-        reg.create_capacity(session, VOCAB, GTM, capacity_data(country="BRA"))
-    record = reg.create_capacity(session, VOCAB, BRA, capacity_data())
+        reg.create_capacity(session, VOCAB, GTM, capacity_data(country="BRA"), today=DAY)
+    record = reg.create_capacity(session, VOCAB, BRA, capacity_data(), today=DAY)
     with pytest.raises(reg.Forbidden, match="BRA"):
         reg.update_capacity(session, VOCAB, GTM, record.id, {"title": "x"}, 1)
     with pytest.raises(reg.Forbidden):
-        reg.create_capacity(session, VOCAB, ANALYST, capacity_data(country="BRA"))
+        reg.create_capacity(session, VOCAB, ANALYST, capacity_data(country="BRA"), today=DAY)
     # the secretariat may edit any country's record
     edited = reg.update_capacity(session, VOCAB, SEC, record.id, {"title": "Edited"}, 1)
     assert edited.title == "Edited" and edited.version == 2
@@ -101,20 +102,21 @@ def test_validation_names_each_field(session: Session) -> None:
             capacity_data(
                 title="", themes=[], languages=["klingon"], available_from="2020-13", extra=1
             ),
+            today=DAY,
         )
     errors = caught.value.errors
     assert set(errors) >= {"title", "themes", "languages", "available_from", "extra"}
     assert "theme" in errors["themes"] and "klingon" in errors["languages"]
     with pytest.raises(reg.InvalidRecord) as unknown:
-        reg.create_capacity(session, VOCAB, GTM, capacity_data(themes=["no-such-theme"]))
+        reg.create_capacity(session, VOCAB, GTM, capacity_data(themes=["no-such-theme"]), today=DAY)
     assert "unknown theme" in unknown.value.errors["themes"]
     with pytest.raises(reg.InvalidRecord, match="too long"):
-        reg.create_capacity(session, VOCAB, GTM, capacity_data(title="x" * 5000))
+        reg.create_capacity(session, VOCAB, GTM, capacity_data(title="x" * 5000), today=DAY)
     assert session.exec(select(AuditEvent)).all() == []
 
 
 def test_stale_version_is_refused(session: Session) -> None:
-    record = reg.create_need(session, VOCAB, GTM, need_data())
+    record = reg.create_need(session, VOCAB, GTM, need_data(), today=DAY)
     reg.update_need(session, VOCAB, GTM, record.id, {"title": "First edit"}, 1)
     with pytest.raises(StaleVersion, match=r"version 1.*version 2"):
         reg.update_need(session, VOCAB, GTM, record.id, {"title": "Late edit"}, 1)
@@ -122,7 +124,7 @@ def test_stale_version_is_refused(session: Session) -> None:
 
 
 def test_update_snapshot_before_and_after(session: Session) -> None:
-    record = reg.create_need(session, VOCAB, GTM, need_data())
+    record = reg.create_need(session, VOCAB, GTM, need_data(), today=DAY)
     reg.update_need(session, VOCAB, GTM, record.id, {"priority": "high"}, 1)
     events = reg.history(session, "need", record.id)
     assert [e.action for e in events] == ["create", "update"]
@@ -131,10 +133,10 @@ def test_update_snapshot_before_and_after(session: Session) -> None:
 
 
 def test_endorsement_flow(session: Session) -> None:
-    need = reg.create_need(session, VOCAB, GTM, need_data())
+    need = reg.create_need(session, VOCAB, GTM, need_data(), today=DAY)
     assert need.status == "draft"
     with pytest.raises(reg.Forbidden):
-        reg.create_need(session, VOCAB, GTM, need_data(status="open"))
+        reg.create_need(session, VOCAB, GTM, need_data(status="open"), today=DAY)
     with pytest.raises(reg.Conflict, match="submitted"):
         reg.endorse_need(session, SEC, need.id)
     reg.submit_need(session, GTM, need.id)
@@ -241,7 +243,7 @@ def test_fuzzy_and_multilingual_search(kb: Session) -> None:
 
 
 def test_drafts_of_other_countries_are_hidden_from_focal_points(session: Session) -> None:
-    draft = reg.create_need(session, VOCAB, GTM, need_data())
+    draft = reg.create_need(session, VOCAB, GTM, need_data(), today=DAY)
     seen_by_bra = reg.search_needs(session, VOCAB, RecordFilter(), viewer=BRA)
     seen_by_gtm = reg.search_needs(session, VOCAB, RecordFilter(), viewer=GTM)
     seen_by_sec = reg.search_needs(session, VOCAB, RecordFilter(), viewer=SEC)
@@ -251,8 +253,8 @@ def test_drafts_of_other_countries_are_hidden_from_focal_points(session: Session
 
 
 def test_submitted_queue_filter(session: Session) -> None:
-    a = reg.create_need(session, VOCAB, GTM, need_data())
-    reg.create_need(session, VOCAB, GTM, need_data(title="Other"))
+    a = reg.create_need(session, VOCAB, GTM, need_data(), today=DAY)
+    reg.create_need(session, VOCAB, GTM, need_data(title="Other"), today=DAY)
     reg.submit_need(session, GTM, a.id)
     queue = reg.search_needs(session, VOCAB, RecordFilter(submitted=True), viewer=SYSTEM)
     assert [n.id for n in queue.items] == [a.id]
@@ -277,8 +279,8 @@ def test_exchanges_are_written_by_the_secretariat(session: Session) -> None:
         "themes": ["education"],
     }
     with pytest.raises(reg.Forbidden):
-        reg.create_exchange(session, VOCAB, GTM, data)
-    exchange = reg.create_exchange(session, VOCAB, SEC, data)
+        reg.create_exchange(session, VOCAB, GTM, data, today=DAY)
+    exchange = reg.create_exchange(session, VOCAB, SEC, data, today=DAY)
     assert exchange.id == f"E-{YEAR}-0001"
     updated = reg.update_exchange(session, VOCAB, SEC, exchange.id, {"title": "Visit"}, 1)
     assert updated.title == "Visit" and updated.version == 2
@@ -327,7 +329,9 @@ def _plain(value: Any) -> Any:
 def test_export_records_are_what_the_lists_list(kb: Session) -> None:
     """The exports' column reads list what the pages list, in their order, with the same values
     and total, under each filter and viewer (drafts as visibility allows), and cut at ``limit``."""
-    reg.create_need(kb, VOCAB, GTM, need_data(title="Inspección laboral en fincas (borrador)"))
+    reg.create_need(
+        kb, VOCAB, GTM, need_data(title="Inspección laboral en fincas (borrador)"), today=DAY
+    )
     kb.commit()
     compared = 0
     for kind, fields in FIELDS.items():

@@ -39,6 +39,7 @@ from sscmatch.web.access import SIGNED_IN, access
 from sscmatch.web.api import ApiError, PageOf, bp, int_arg, operation, paged, query_arg
 from sscmatch.web.db import get_session
 from sscmatch.web.sent_once import sent_once
+from sscmatch.web.tours import today
 from sscmatch.workflow import base, visibility
 from sscmatch.workflow import registry as reg
 from sscmatch.workflow.base import N_
@@ -312,7 +313,7 @@ def _create(
     data: dict[str, Any],
 ) -> Any:
     db = get_session()
-    record = create(db, load_vocabulary(), current_user, data)
+    record = create(db, load_vocabulary(), current_user, data, today=today())
     db.commit()
     return _created(render(record), f"/api/v1/{plural}/{record.id}")
 

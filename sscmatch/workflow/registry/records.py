@@ -51,11 +51,11 @@ def next_id(
     session: Session,
     model: type[Capacity] | type[Need] | type[Exchange],
     prefix: str,
-    year: int | None = None,
+    year: int,
 ) -> str:
     """The next free id ``PREFIX-YEAR-NNNN`` (``C-2026-0001``), safe under concurrent creation
     (:func:`sscmatch.workflow.ids.next_id`)."""
-    return ids.next_id(session, model, f"{prefix}-{year or date.today().year}-")
+    return ids.next_id(session, model, f"{prefix}-{year}-")
 
 
 def _check_references(
@@ -143,15 +143,18 @@ def _owner_country(actor: Actor, data: dict[str, Any]) -> Any:
 
 
 def create_capacity(
-    session: Session, vocab: Vocabulary, actor: Actor, data: dict[str, Any]
+    session: Session, vocab: Vocabulary, actor: Actor, data: dict[str, Any], *, today: date
 ) -> Capacity:
     """Register a capacity from raw input (form or JSON); its id is ``C-YEAR-NNNN``
-    unless ``data`` names a free one."""
+    unless ``data`` names a free one. ``today``: the day the service works on (the caller's:
+    ``config.today``, a pinned TODAY in demos and tests), its ``created`` day."""
     data = dict(data)
     _refuse_service_fields(data)
     data["country"] = _owner_country(actor, data)
-    data["created"] = date.today().isoformat()
-    record = _create_record(session, vocab, actor, data, Capacity, CapacityCreate, "capacity", "C")
+    data["created"] = today.isoformat()
+    record = _create_record(
+        session, vocab, actor, data, Capacity, CapacityCreate, ("capacity", "C", today.year)
+    )
     assert isinstance(record, Capacity)
     return record
 
@@ -163,12 +166,13 @@ def _create_record(
     data: dict[str, Any],
     model: type[Capacity] | type[Need],
     schema: type[CapacityCreate] | type[NeedCreate],
-    entity: str,
-    prefix: str,
+    named: tuple[str, str, int],
 ) -> Capacity | Need:
-    """The shared part of registering a capacity or a need: id, validation, references, audit."""
+    """The shared part of registering a capacity or a need: id, validation, references, audit.
+    ``named``: the entity's name, its ids' prefix and the year of a new id."""
+    entity, prefix, year = named
     if not data.get("id"):
-        data["id"] = next_id(session, model, prefix)
+        data["id"] = next_id(session, model, prefix, year)
     valid = _validate(schema, data)  # first: " N-1 " is N-1, for the lookup too
     if session.get(model, valid.id) is not None:
         raise Conflict(
@@ -292,19 +296,24 @@ def update_capacity(
     return record
 
 
-def create_need(session: Session, vocab: Vocabulary, actor: Actor, data: dict[str, Any]) -> Need:
-    """Register a need; a focal point's need is always a draft until endorsed."""
+def create_need(
+    session: Session, vocab: Vocabulary, actor: Actor, data: dict[str, Any], *, today: date
+) -> Need:
+    """Register a need; a focal point's need is always a draft until endorsed. ``today`` as for
+    :func:`create_capacity`."""
     data = dict(data)
     _refuse_service_fields(data)
     data["country"] = _owner_country(actor, data)
-    data["created"] = date.today().isoformat()
+    data["created"] = today.isoformat()
     if actor.role == "focal_point":
         if data.get("status") not in (None, "", "draft"):
             raise Forbidden(
                 N_("A focal point's new need is a draft; submit it for endorsement to open it.")
             )
         data["status"] = "draft"
-    record = _create_record(session, vocab, actor, data, Need, NeedCreate, "need", "N")
+    record = _create_record(
+        session, vocab, actor, data, Need, NeedCreate, ("need", "N", today.year)
+    )
     assert isinstance(record, Need)
     return record
 
@@ -367,15 +376,16 @@ def update_need(
 
 
 def create_exchange(
-    session: Session, vocab: Vocabulary, actor: Actor, data: dict[str, Any]
+    session: Session, vocab: Vocabulary, actor: Actor, data: dict[str, Any], *, today: date
 ) -> Exchange:
-    """Record an exchange that happened (secretariat, admin); id ``E-YEAR-NNNN`` by default."""
+    """Record an exchange that happened (secretariat, admin); id ``E-YEAR-NNNN`` by default,
+    the year of ``today`` (the caller's day, as for :func:`create_capacity`)."""
     if actor.role not in EDITORS:
         raise Forbidden(N_("Only the technical secretariat and admins record exchanges."))
     data = dict(data)
     _refuse_service_fields(data)
     if not data.get("id"):
-        data["id"] = next_id(session, Exchange, "E")
+        data["id"] = next_id(session, Exchange, "E", today.year)
     valid = _validate(ExchangeCreate, data)  # first: " E-1 " is E-1, for the lookup too
     if session.get(Exchange, valid.id) is not None:
         raise Conflict(N_("an exchange with id %(id)s already exists"), id=repr(valid.id))
