@@ -107,12 +107,14 @@ def confirm_step(
     note: str | None,
     today: date,
     wrong: str | None = None,
+    again: bool = False,
 ) -> Any:
     """The confirmation of a step to ``to`` that cannot be undone, or None when the step may go
     ahead: it can be undone, or this is its confirmation (with the reason, when one is due). A
     step refused (not allowed, stale, blocked) is None too: the step itself says why, as it
     would without a confirmation. ``wrong``: why the note typed was refused (the form's check,
-    :func:`sscmatch.web.confirm.refused`), said beside it on the confirmation drawn again."""
+    :func:`sscmatch.web.confirm.refused`), said beside it on the confirmation drawn again;
+    ``again``: the confirmation asked again (:func:`confirm_again`), whatever was sent."""
     tour = db.get(StudyTour, tour_id)
     if tour is None:
         abort(404, description=_("There is no study tour %(id)s.", id=tour_id))
@@ -120,7 +122,7 @@ def confirm_step(
         return None
     reason = (note or "").strip()
     due = REASON_DUE.get(to)
-    confirmed = request.form.get("confirmed") == "y"
+    confirmed = request.form.get("confirmed") == "y" and not again
     if wrong is None and confirmed and due is not None and not reason:
         wrong = _("A reason is required.")
     if confirmed and wrong is None:
@@ -157,6 +159,19 @@ def confirm_step(
         reason_max=500,
         final=True,
     ), (400 if wrong else 200)
+
+
+def confirm_again(db: Session, tour_id: str, to: str, note: str | None, today: date) -> Any:
+    """A confirmed step refused because the tour changed meanwhile (said already, flashed): its
+    confirmation again, on the tour as it now is (its version carried) with the note typed kept,
+    answering 409; or None when the step is no longer one to confirm from where the tour stands
+    (the tour's page says why). Before, the reason typed for a cancellation was lost."""
+    db.expire_all()
+    tour = db.get(StudyTour, tour_id)
+    if tour is None:
+        return None
+    asked = confirm_step(db, tour_id, to, tour.version, note, today, again=True)
+    return None if asked is None else (asked[0], 409)
 
 
 def said_after(tour: StudyTour, before: str, to: str) -> None:

@@ -307,6 +307,10 @@ def change_status(tour_id: str) -> Any:
         )
     except (wf.TourError, StaleVersion) as exc:
         _refused(exc)
+        if request.form.get("confirmed") == "y":  # on the confirmation: asked again there
+            asked = tour_steps.confirm_again(db, tour_id, to, form.note.data, today())
+            if asked is not None:  # the note typed kept, the tour as it now is
+                return asked
         return redirect(url_for("tours.show", tour_id=tour_id)), 303
     db.commit()
     tour_steps.said_after(tour, before, to)
