@@ -173,10 +173,8 @@ def test_the_undo_is_refused_once_the_need_changed(as_user: Any, app: Flask) -> 
     assert _need(app, need_id).status == "open"
 
 
-@pytest.mark.parametrize("lang", ["en", "es"])
-def test_a_need_a_study_tour_names_is_not_withdrawn(
-    as_user: Any, app: Flask, users: dict[str, int], lang: str
-) -> None:
+def _need_with_a_tour(as_user: Any, app: Flask, tour_status: str) -> str:
+    """An open need of Guatemala that a study tour in ``tour_status`` names."""
     need_id = _submitted_need(as_user)
     with Session(app.extensions["sscmatch.engine"]) as s:
         need = s.get(Need, need_id)
@@ -189,12 +187,20 @@ def test_a_need_a_study_tour_names_is_not_withdrawn(
                 host_country="BRA",
                 visiting_country="GTM",
                 title="Inspection visit",
-                status="cancelled",
+                status=tour_status,
                 created_at=utcnow(),
             )
         )
         s.commit()
-        version = need.version
+    return need_id
+
+
+@pytest.mark.parametrize("lang", ["en", "es"])
+def test_a_need_a_study_tour_names_is_not_withdrawn(
+    as_user: Any, app: Flask, users: dict[str, int], lang: str
+) -> None:
+    need_id = _need_with_a_tour(as_user, app, "proposed")
+    version = _need(app, need_id).version
     gtm = as_user("focal_gtm")
     gtm.post("/language", data={"lang": lang, "next": "/"})
     page = unescape(gtm.get(f"/needs/{need_id}").get_data(as_text=True))
@@ -207,6 +213,19 @@ def test_a_need_a_study_tour_names_is_not_withdrawn(
     answer = api.post(f"/needs/{need_id}/withdraw", json={"version": version})
     assert answer.status_code == 409
     assert _need(app, need_id).status == "open"
+
+
+def test_a_need_whose_tour_was_cancelled_is_withdrawn(as_user: Any, app: Flask) -> None:
+    """A cancelled tour gives its need back to matching: its country may then withdraw it (the
+    refusal's own advice is to have the secretariat cancel the tour; it used to refuse still)."""
+    need_id = _need_with_a_tour(as_user, app, "cancelled")
+    version = _need(app, need_id).version
+    gtm = as_user("focal_gtm")
+    page = unescape(gtm.get(f"/needs/{need_id}").get_data(as_text=True))
+    assert f'action="/needs/{need_id}/withdraw"' in page
+    done = gtm.post(f"/needs/{need_id}/withdraw", data={"version": version, "confirmed": "y"})
+    assert done.status_code == 302, done.get_data(as_text=True)[:300]
+    assert _need(app, need_id).status == "closed"
 
 
 def test_no_withdrawal_section_for_others(as_user: Any, app: Flask) -> None:

@@ -4,8 +4,9 @@
 ``open`` need (a matched need is the secretariat's, through the review). An optional reason is
 the audit event's ``note``.
 
-**What is built on it.** A need that a study tour names is refused, whatever the tour's
-status: the tour is the secretariat's to cancel or close, so the message says to ask them. The
+**What is built on it.** A need that a study tour names is refused unless the tour was
+cancelled (which gave the need back to matching): the tour is the secretariat's to cancel or
+close, so the message says to ask them. The
 need's proposals still waiting for a decision (proposed, confirmed or declined by the provider)
 are superseded with it, as when another proposal of the need is accepted (a system step, audited
 with the code ``need_withdrawn``): a closed need does not stay in the secretariat's review queue,
@@ -50,8 +51,11 @@ def withdrawal_refusal(session: Session, record: Need) -> Conflict | None:
             ),
             status=record.status,
         )
+    # A cancelled tour gave its need back to matching: it is history, and no reason to refuse.
     tours = session.exec(
-        select(func.count()).select_from(StudyTour).where(StudyTour.need == record.id)
+        select(func.count())
+        .select_from(StudyTour)
+        .where(StudyTour.need == record.id, StudyTour.status != "cancelled")
     ).one()
     if tours:
         return Conflict(
