@@ -200,7 +200,19 @@ def need_withdraw(need_id: str) -> Any:
                     "closed need."
                 ),
             )
-    need = reg.withdraw_need(db, current_user, need_id, reason, version)
+    try:
+        need = reg.withdraw_need(db, current_user, need_id, reason, version)
+    except StaleVersion:
+        # confirmed on a page overtaken meanwhile: the need as it is now, the reason kept
+        db.rollback()
+        flash(
+            _(
+                "Not withdrawn: someone changed this need meanwhile. The page now shows it as "
+                "it is, with your reason kept; withdraw it again if it is still not needed."
+            ),
+            "error",
+        )
+        return _need_page(reg.get_need(db, need_id), withdraw_form=form), 409
     db.commit()
     offer_undo(
         _("The need is withdrawn: it is closed and no longer matched."),

@@ -283,3 +283,32 @@ def test_the_other_side_is_told(as_user: Any, app: Flask) -> None:
     assert _told(app, "need.reinstate") == {"gtm@test.org"}
     page = unescape(gtm.get("/notices").get_data(as_text=True))
     assert f"The withdrawal of need {need_id} was undone" in page
+
+
+@pytest.mark.parametrize("lang", ["fr", "es"])
+def test_a_withdrawal_confirmed_on_a_need_changed_meanwhile_keeps_the_reason(
+    as_user: Any, app: Flask, lang: str
+) -> None:
+    """The step forms' rule (tests/web/test_stale_edits.STEP_FORMS): a stale one is refused, and
+    the page shows the record as it is now with the text typed. The withdrawal's confirmation,
+    sent after someone changed the need, went to the conflict page and the reason was lost."""
+    need_id = _submitted_need(as_user)
+    seen = _need(app, need_id).version
+    gtm = as_user("focal_gtm")
+    gtm.post("/language", data={"lang": lang, "next": "/"})
+    with Session(app.extensions["sscmatch.engine"]) as s:  # someone else's edit meanwhile
+        need = s.get(Need, need_id)
+        assert need is not None
+        need.priority = "low"
+        s.commit()
+    reason = "Ya no lo necesitamos: el ministerio lo cubre — ç’ü"
+    sent = gtm.post(
+        f"/needs/{need_id}/withdraw",
+        data={"version": seen, "reason": reason, "confirmed": "y"},
+    )
+    page = unescape(sent.get_data(as_text=True))
+    assert sent.status_code == 409, page[:300]
+    assert reason in page
+    assert f'name="version" value="{_need(app, need_id).version}"' in page
+    assert "Not withdrawn" not in page  # in the reader's language
+    assert _need(app, need_id).status == "draft"
