@@ -15,7 +15,7 @@ from typing import Any
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from wtforms import HiddenField, SelectField, StringField, TextAreaField
-from wtforms.validators import Length, Optional
+from wtforms.validators import Optional
 
 from sscmatch.dates import as_text
 from sscmatch.db import StaleVersion
@@ -30,6 +30,7 @@ from sscmatch.web.fieldnames import FIELD_LABELS
 from sscmatch.web.fragments import render_kept
 from sscmatch.web.pageform import PageForm
 from sscmatch.web.templating import STATUS_LABELS
+from sscmatch.web.textlimit import TextLength
 from sscmatch.web.tours import today
 from sscmatch.web.translate import gettext as _
 from sscmatch.web.translate import lazy_gettext as _l
@@ -58,7 +59,7 @@ class UpdateForm(PageForm):
     status = SelectField(FIELD_LABELS["status"], choices=[])
     evidence = StringField(_l("Evidence (text or link)"), validators=[Optional()])
     due = TypedDateField(FIELD_LABELS["due"], validators=[Optional()])
-    note = TextAreaField(FIELD_LABELS["note"], validators=[Optional(), Length(max=2000)])
+    note = TextAreaField(FIELD_LABELS["note"], validators=[Optional(), TextLength(max=2000)])
 
 
 def _update_form(formdata: Any = None) -> UpdateForm:

@@ -25,7 +25,7 @@ from flask_login import current_user
 from sqlmodel import Session, col, select
 from wtforms import IntegerField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired, Length, Optional
+from wtforms.validators import InputRequired, Optional
 
 from sscmatch.db import StaleVersion
 from sscmatch.models import AuditEvent, Capacity, Need, StudyTour, User, Veto, utcnow
@@ -40,6 +40,7 @@ from sscmatch.web.pageform import PageForm
 from sscmatch.web.review_notes import event_note
 from sscmatch.web.sent_once import sent_once
 from sscmatch.web.templating import STATUS_LABELS
+from sscmatch.web.textlimit import TextLength
 from sscmatch.web.translate import gettext as _
 from sscmatch.web.translate import lazy_gettext as _l
 from sscmatch.workflow import proposals as wf
@@ -260,7 +261,7 @@ class ResponseForm(PageForm):
         choices=[SelectChoice(r, r) for r in wf.RESPONSES],
         validators=[InputRequired(message=_l("Choose an answer."))],
     )
-    note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=MAX_TEXT)])
+    note = TextAreaField(_l("Note"), validators=[Optional(), TextLength(max=MAX_TEXT)])
     version = IntegerField(validators=[InputRequired(message=_l("The form is incomplete."))])
     back = StringField(validators=[Optional()])
 
@@ -450,7 +451,7 @@ def respond(proposal_id: int) -> Any:
 class CommentForm(PageForm):
     body = TextAreaField(
         _l("Comment"),
-        validators=[InputRequired(message=_l("Write a comment.")), Length(max=MAX_TEXT)],
+        validators=[InputRequired(message=_l("Write a comment.")), TextLength(max=MAX_TEXT)],
     )
 
 

@@ -19,7 +19,7 @@ from flask_login import current_user
 from sqlmodel import Session
 from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired, Length, Optional
+from wtforms.validators import InputRequired, Optional
 
 from sscmatch.db import StaleVersion
 from sscmatch.models import Need, StudyTour, Veto
@@ -34,6 +34,7 @@ from sscmatch.web.pageform import PageForm
 from sscmatch.web.paging import page_arg, page_size
 from sscmatch.web.review import STAFF, _load, _refused, bp
 from sscmatch.web.templating import STATUS_LABELS, country_name
+from sscmatch.web.textlimit import TextLength
 from sscmatch.web.translate import gettext as _
 from sscmatch.web.translate import lazy_gettext as _l
 from sscmatch.web.translate import ngettext
@@ -155,9 +156,9 @@ class DecisionForm(PageForm):
         choices=[SelectChoice(d, d) for d in wf.DECISIONS],
         validators=[InputRequired(message=_l("Choose a decision."))],
     )
-    reason = TextAreaField(_l("Reason"), validators=[Optional(), Length(max=MAX_TEXT)])
+    reason = TextAreaField(_l("Reason"), validators=[Optional(), TextLength(max=MAX_TEXT)])
     override_reason = TextAreaField(
-        _l("Reason for the override"), validators=[Optional(), Length(max=MAX_TEXT)]
+        _l("Reason for the override"), validators=[Optional(), TextLength(max=MAX_TEXT)]
     )
     alternate = IntegerField(_l("Alternate"), validators=[Optional()])
     override = BooleanField(_l("Accept without the provider's confirmation"))
@@ -322,7 +323,7 @@ def _decided(decision: str, outcome: wf.Outcome, proposal_id: int) -> Any:
 
 
 class ReasonForm(PageForm):
-    reason = TextAreaField(_l("Reason"), validators=[Optional(), Length(max=MAX_TEXT)])
+    reason = TextAreaField(_l("Reason"), validators=[Optional(), TextLength(max=MAX_TEXT)])
     version = StringField(validators=[Optional()])
     confirmed = BooleanField()
 

@@ -54,6 +54,7 @@ from sscmatch.web.templating import (
     country_name,
     tour_status_label,
 )
+from sscmatch.web.textlimit import TextLength
 from sscmatch.web.tourtext import KIND_LABELS, MODALITY_LABELS, agenda_calendar, message
 from sscmatch.web.translate import gettext as _
 from sscmatch.web.translate import lazy_gettext as _l
@@ -113,7 +114,7 @@ class StatusForm(PageForm):
     version = HiddenField()
     to = HiddenField()
     # typed in the confirmation's text box (review/confirm.html), where one is asked
-    note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=500)])
+    note = TextAreaField(_l("Note"), validators=[Optional(), TextLength(max=500)])
 
 
 class CommitmentForm(PageForm):

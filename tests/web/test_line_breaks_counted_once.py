@@ -19,6 +19,7 @@ from wtforms import TextAreaField
 from wtforms.validators import Length
 
 from sscmatch.web.pageform import PageForm
+from sscmatch.web.textlimit import TextLength
 from tests.web.test_form_messages_translated import _form_classes
 
 
@@ -31,7 +32,7 @@ def _limited(cls: type[Any]) -> list[tuple[str, int]]:
             continue
         validators = getattr(unbound, "kwargs", {}).get("validators") or ()
         for v in validators:
-            if isinstance(v, Length) and v.max and v.max > 0:
+            if isinstance(v, Length | TextLength) and v.max and v.max > 0:
                 found.append((name, v.max))
     return found
 
