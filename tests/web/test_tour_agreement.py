@@ -114,7 +114,7 @@ def test_the_secretariat_records_it_for_both_and_its_undo_waits_for_both_again(
     ).get_data(as_text=True)
     assert _tour(app, tour_id).status == "agreed"
     assert (
-        "Annuler (retour à proposé)" in page
+        "Revenir au statut «\u00a0proposé\u00a0»" in page
     )  # a "voyage d’étude": masculine, page[page.find("<main") :][:1500]
     undone = sec.post(
         f"/tours/{tour_id}/status",
