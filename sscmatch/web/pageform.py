@@ -4,8 +4,7 @@ Flask-WTF reads a JSON body as a form's fields (``ImmutableMultiDict(request.get
 which fails with a server error on any JSON that is not an object or a list of pairs (``[[1]]``,
 ``5``, ``"x"``; found by ``scripts/fuzz`` at the sign-in form). A page's form is filled by an
 HTML form, which never sends JSON, so these forms read the submitted form fields and files only:
-any other body is an empty form, refused by the form's own checks with its usual messages. Line
-breaks are read as the browser counted them, one character each (:func:`as_counted`).
+any other body is an empty form, refused by the form's own checks with its usual messages.
 
 A NUL character (``\\x00``) cannot be stored (PostgreSQL refuses it in text). Typed in a page
 form's field (pasted from elsewhere), it is taken out of the submitted values before the view
@@ -87,18 +86,6 @@ def _refuse_held(fields: Iterable[Any], held: frozenset[str]) -> bool:
     return found
 
 
-def as_counted(fields: Any) -> ImmutableMultiDict[str, str]:
-    """The submitted ``fields`` with each line break one character (LF), as the browser counted
-    it: a text box's ``maxlength`` lets in as many characters as it says, line breaks counted
-    once, and the browser sends each as two (CR LF). Read as sent, a text the box had let in was
-    refused as too long by its field's own limit."""
-    if not any("\r" in v for _k, v in fields.items(multi=True)):
-        return fields if isinstance(fields, ImmutableMultiDict) else ImmutableMultiDict(fields)
-    return ImmutableMultiDict(
-        [(k, v.replace("\r\n", "\n").replace("\r", "\n")) for k, v in fields.items(multi=True)]
-    )
-
-
 class PageForm(FlaskForm):  # type: ignore[misc]
     class Meta(FlaskForm.Meta):  # type: ignore[misc]
         def wrap_formdata(self, form: Any, formdata: Any) -> Any:
@@ -106,10 +93,9 @@ class PageForm(FlaskForm):  # type: ignore[misc]
                 return formdata
             if not _is_submitted():
                 return None
-            fields = as_counted(request.form)
             if request.files:
-                return CombinedMultiDict((request.files, fields))
-            return fields
+                return CombinedMultiDict((request.files, request.form))
+            return request.form or ImmutableMultiDict()
 
     def validate(self, extra_validators: Any = None) -> bool:
         """The form's checks, and a field that held a NUL (:func:`hold_nul`) refused."""
