@@ -42,11 +42,25 @@ UNDONE_BY = {
 }
 
 
+def _refused(need_id: str, form: PageForm, typed: str) -> Any:
+    """A step form refused for the text typed in its field ``typed`` (a NUL pasted in, which
+    the page form takes out and says beside the field): the need page again, the rest of the
+    text kept in its field with the reason beside it (400), nothing written. Before, a bare
+    400 page ("The form expired") and the note or reason was lost. A refusal of another field
+    (hidden: no page lets a person change it) is a 400 of its own."""
+    errors = dict(form.errors)
+    said = errors.pop(typed, None)
+    if errors or not said:
+        abort(400, description=_("The form is incomplete."))
+    page_form = {"note": "note_form", "reason": "withdraw_form"}[typed]
+    return _need_page(reg.get_need(_db(), need_id), **{page_form: form}), 400
+
+
 def _need_step(need_id: str, step: str) -> Any:
     db = _db()
     form: PageForm = ReturnForm() if step == "return" else ActionForm()
     if not form.validate_on_submit():
-        abort(400, description=_("The form expired; reload the page and try again."))
+        return _refused(need_id, form, "note")
     version = form.version.data or None
     try:
         if step == "submit":
@@ -169,7 +183,7 @@ def need_withdraw(need_id: str) -> Any:
     db = _db()
     form = WithdrawForm()
     if not form.validate_on_submit():
-        abort(400, description=_("The form expired; reload the page and try again."))
+        return _refused(need_id, form, "reason")
     version = form.version.data or None
     reason = (form.reason.data or "").strip()
     if request.form.get("confirmed") != "y":

@@ -312,3 +312,35 @@ def test_a_withdrawal_confirmed_on_a_need_changed_meanwhile_keeps_the_reason(
     assert f'name="version" value="{_need(app, need_id).version}"' in page
     assert "Not withdrawn" not in page  # in the reader's language
     assert _need(app, need_id).status == "draft"
+
+
+NEED_TEXT_STEPS = {  # every need step form with a text field: its action, field, who sends it
+    "return": ("return", "note", "secretariat"),
+    "withdraw": ("withdraw", "reason", "focal_gtm"),
+}
+
+
+@pytest.mark.parametrize("step", NEED_TEXT_STEPS)
+@pytest.mark.parametrize("lang", ["es", "fr"])
+def test_a_need_step_refused_for_its_text_keeps_the_text(
+    as_user: Any, app: Flask, step: str, lang: str
+) -> None:
+    """A NUL pasted into a need step's note or reason is said beside the field, the rest of the
+    text kept, nothing written (the page forms' rule, sscmatch.web.pageform). The need page's
+    step forms answered a bare 400, "The form expired; reload the page", and the text was lost:
+    tests/web/test_nul_in_forms walks every page form, but its world holds no need waiting for
+    these steps."""
+    action, field, who = NEED_TEXT_STEPS[step]
+    need_id = _submitted_need(as_user)
+    before = _need(app, need_id)
+    client = as_user(who)
+    client.post("/language", data={"lang": lang, "next": "/"})
+    typed = "Añadir las fechas\x00 — ç’ü"
+    sent = client.post(f"/needs/{need_id}/{action}", data={"version": before.version, field: typed})
+    page = unescape(sent.get_data(as_text=True))
+    assert sent.status_code == 400, page[:300]
+    assert typed.replace("\x00", "") in page
+    assert "form expired" not in page and "NUL" in page  # said beside the field
+    assert "This text held a character" not in page  # in the reader's language
+    after = _need(app, need_id)
+    assert (after.status, after.version) == (before.status, before.version)
