@@ -139,8 +139,10 @@ def records(live_server: Any) -> Iterator[dict[str, Any]]:
         # a need a decision matched (reopened on its candidates' page), made so
         matched = Need(**need.model_dump(exclude={"id", "status"}), id="e2e-states-matched")
         matched.status = "matched"
+        # an open need nothing is built on, that its country may withdraw (confirmed)
+        spare = Need(**need.model_dump(exclude={"id"}), id="e2e-states-spare")
         run = MatchRun(status="done", needs_total=1, needs_done=1, proposal_count=3)
-        s.add_all([need, matched, capacity, run])
+        s.add_all([need, matched, spare, capacity, run])
         s.flush()
         proposals = [
             Proposal(
@@ -190,6 +192,7 @@ def records(live_server: Any) -> Iterator[dict[str, Any]]:
         yield {
             "need": need.id,
             "matched": matched.id,
+            "spare": spare.id,
             "capacity": capacity.id,
             "proposal": proposals[0].id,
             "rejected": proposals[1].id,
@@ -395,6 +398,12 @@ def _confirmations(walk: Walk, records: dict[str, Any]) -> None:
         "tours.change_status",
         f"/tours/{records['tour']}",
         "main form.step:has(input[value=cancelled])",
+        nothing,
+    )
+    confirm(
+        "registry.need_withdraw",
+        f"/needs/{records['spare']}",
+        "main form[action$='/withdraw']",
         nothing,
     )
     confirm(

@@ -122,19 +122,14 @@ def test_the_menu_is_each_users_own(as_user: Any, kb: None) -> None:
     assert "Cooperation network" in focal
 
 
-def test_overdue_follows_the_day(
-    as_user: Any, kb: None, session: Session, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_overdue_follows_the_day(as_user: Any, app: Flask, kb: None, session: Session) -> None:
+    """The kept page is keyed by the day the service works on (TODAY when pinned, config.today),
+    so a commitment turns overdue the day after its period ends."""
     add_pending_commitment(session, "cache-due", "BRA", "Report on the pilot", due="2030-01")
     client = as_user("analyst")
 
     def on(day: dt.date) -> str:
-        class Fixed(dt.date):
-            @classmethod
-            def today(cls) -> dt.date:  # type: ignore[override]
-                return day
-
-        monkeypatch.setattr("sscmatch.web.network.date", Fixed)
+        app.config["TODAY"] = day.isoformat()
         html = page(client, "/countries/BRA")
         return html[html.index("Report on the pilot") :][:400]
 
