@@ -71,7 +71,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
     ``one_case_on_postgresql(lang="es")``: a test walked over languages or roles runs every
     case on SQLite and the one named on PostgreSQL: the database does not change what a
-    language or a role sees, and the journey still runs on it."""
+    language or a role sees, and the journey still runs on it.
+
+    ``on_database("postgresql")``: a test of one database's own behaviour (a real deadlock,
+    SQLite's write lock, a connection setting) runs on that database alone; on the other it is
+    deselected, not reported as skipped."""
     kept, dropped = [], []
     for item in items:
         params = getattr(getattr(item, "callspec", None), "params", {})
@@ -80,7 +84,15 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         other_case = one_case is not None and any(
             params.get(name) != value for name, value in one_case.kwargs.items()
         )
-        if on_postgres and (item.get_closest_marker("same_on_every_database") or other_case):
+        only = item.get_closest_marker("on_database")
+        elsewhere = (
+            only is not None
+            and bool(params)
+            and only.args[0] != ("postgresql" if on_postgres else "sqlite")
+        )
+        if elsewhere or (
+            on_postgres and (item.get_closest_marker("same_on_every_database") or other_case)
+        ):
             dropped.append(item)
         else:
             kept.append(item)

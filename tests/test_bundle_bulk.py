@@ -209,10 +209,10 @@ def test_cli_import_names_each_step(runner: Any) -> None:  # type: ignore[no-unt
     assert "Validating" in result.output and "Writing" in result.output
 
 
+@pytest.mark.on_database("sqlite")  # a SQLite connection setting
 def test_sqlite_cache_size_is_given_back(app: Flask) -> None:
     engine = engine_of(app)
-    if engine.dialect.name != "sqlite":
-        pytest.skip("a SQLite connection setting")
+    assert engine.dialect.name == "sqlite"
     with session_scope(engine) as s:
         before = s.connection().exec_driver_sql("PRAGMA cache_size").scalar_one()
         import_bundle(s, KNOWLEDGE_BASE, load_vocabulary())

@@ -445,13 +445,13 @@ def test_the_page_and_the_api_say_when_it_is_tried_again(
     assert api["job"]["retry_at"] == status["job"]["retry_at"]
 
 
+@pytest.mark.on_database("postgresql")  # SQLite's real lock is checked below
 def test_postgresqls_own_passing_and_lasting_errors(app: Flask) -> None:
     """A real deadlock (two transactions locking two rows in opposite orders) and a real
     connection ended by the server (an administrator, a restart) pass; a missing table does
     not."""
     engine: Engine = app.extensions["sscmatch.engine"]
-    if engine.dialect.name != "postgresql":
-        pytest.skip("PostgreSQL's own errors (SQLite's real lock is checked above)")
+    assert engine.dialect.name == "postgresql"
     with engine.begin() as c:
         c.execute(text("CREATE TABLE lock_pair (id int PRIMARY KEY, v int NOT NULL)"))
         c.execute(text("INSERT INTO lock_pair VALUES (1, 0), (2, 0)"))
@@ -535,6 +535,7 @@ def test_a_dropped_connection_does_not_stop_the_worker(
     assert len(looks) == 2  # looked again after the dropped connection
 
 
+@pytest.mark.on_database("sqlite")  # PostgreSQL's own errors are checked above
 def test_an_import_meeting_a_real_sqlite_lock_is_tried_again(
     app: Flask, session: Session, request: Any
 ) -> None:
@@ -542,8 +543,7 @@ def test_an_import_meeting_a_real_sqlite_lock_is_tried_again(
     database answers "database is locked" (after a short wait, here 0.1 s). The lock is let go
     as soon as the import has met it; the attempt wrote nothing, the next one imports all."""
     engine: Engine = app.extensions["sscmatch.engine"]
-    if engine.dialect.name != "sqlite":
-        pytest.skip("SQLite's lock (PostgreSQL's own errors are checked above)")
+    assert engine.dialect.name == "sqlite"
 
     def impatient(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.execute("PRAGMA busy_timeout=100")
