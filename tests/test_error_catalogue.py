@@ -49,7 +49,7 @@ BAD_VERSION = (
     "(web.messages.SHAPES), found by error_text"
 )
 PASSED_THROUGH: dict[tuple[str, str], str] = {
-    ("sscmatch/workflow/admin.py", "_admin_error"): "exc.message and exc.params of a UserError "
+    ("sscmatch/workflow/admin.py", "_as_admin_refusal"): "exc.message and exc.params of a UserError "
     "(workflow.users, N_ messages)",
     ("sscmatch/workflow/admin.py", "update_user"): BAD_VERSION,
     ("sscmatch/workflow/proposals/lifecycle.py", "check_version"): BAD_VERSION,

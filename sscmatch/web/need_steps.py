@@ -18,13 +18,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, flash, redirect, request, url_for
+from flask import flash, redirect, request, url_for
 from flask_login import current_user
 
 from sscmatch.db import StaleVersion
 from sscmatch.models import Need
 from sscmatch.web.access import access
-from sscmatch.web.confirm import confirm_page, offer_undo, preview
+from sscmatch.web.confirm import confirm_page, offer_undo, preview, refused
 from sscmatch.web.errors import flash_beside
 from sscmatch.web.need_forms import ActionForm, ReturnForm, WithdrawForm
 from sscmatch.web.pageform import PageForm
@@ -42,16 +42,13 @@ UNDONE_BY = {
 }
 
 
-def _refused(need_id: str, form: PageForm, typed: str) -> Any:
-    """A step form refused for the text typed in its field ``typed`` (a NUL pasted in, which
-    the page form takes out and says beside the field): the need page again, the rest of the
-    text kept in its field with the reason beside it (400), nothing written. Before, a bare
-    400 page ("The form expired") and the note or reason was lost. A refusal of another field
-    (hidden: no page lets a person change it) is a 400 of its own."""
-    errors = dict(form.errors)
-    said = errors.pop(typed, None)
-    if errors or not said:
-        abort(400, description=_("The form is incomplete."))
+def _typed_refused(need_id: str, form: PageForm, typed: str) -> Any:
+    """The step form's check (:func:`sscmatch.web.confirm.refused`: a refusal of the text typed
+    in ``typed``, a NUL pasted in, say, is said beside that field; any other is a 400 of its
+    own): None when it passes, else the need page again with the text kept (400), nothing
+    written. Before, a bare 400 page ("The form expired") and the note or reason was lost."""
+    if refused(form, typed) is None:
+        return None
     page_form = {"note": "note_form", "reason": "withdraw_form"}[typed]
     return _need_page(reg.get_need(_db(), need_id), **{page_form: form}), 400
 
@@ -59,8 +56,9 @@ def _refused(need_id: str, form: PageForm, typed: str) -> Any:
 def _need_step(need_id: str, step: str) -> Any:
     db = _db()
     form: PageForm = ReturnForm() if step == "return" else ActionForm()
-    if not form.validate_on_submit():
-        return _refused(need_id, form, "note")
+    answer = _typed_refused(need_id, form, "note")
+    if answer is not None:
+        return answer
     version = form.version.data or None
     try:
         if step == "submit":
@@ -182,8 +180,9 @@ def need_withdraw(need_id: str) -> Any:
     """Withdraw a need its country no longer wants: confirmed first, undone right after."""
     db = _db()
     form = WithdrawForm()
-    if not form.validate_on_submit():
-        return _refused(need_id, form, "reason")
+    answer = _typed_refused(need_id, form, "reason")
+    if answer is not None:
+        return answer
     version = form.version.data or None
     reason = (form.reason.data or "").strip()
     if request.form.get("confirmed") != "y":

@@ -10,7 +10,8 @@ carries the ``version`` of the user it started from; a stale one is refused with
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, TypeVar
@@ -109,25 +110,14 @@ def list_users(
     return paginate(session, query.order_by(col(User.email)), page, size)
 
 
-def _admin_error(exc: UserError) -> AdminError:
-    return AdminError(exc.message, field=exc.field, code=exc.code, **exc.params)
-
-
-def _check_profile(
-    role: str, country: str | None, constituency: str | None, language: str
-) -> tuple[str | None, str | None]:
-    """The one check of :func:`sscmatch.workflow.users.check_profile`, as an admin's refusal."""
+@contextmanager
+def _as_admin_refusal() -> Iterator[None]:
+    """The account's rules (:mod:`sscmatch.workflow.users`: one set for every way an account is
+    made or changed), a refusal of theirs raised as the admin's, with its field and code."""
     try:
-        return check_profile(role, country, constituency, language)
+        yield
     except UserError as exc:
-        raise _admin_error(exc) from None
-
-
-def _check_password(password: str) -> None:
-    try:
-        check_password_length(password)
-    except UserError as exc:
-        raise _admin_error(exc) from None
+        raise AdminError(exc.message, field=exc.field, code=exc.code, **exc.params) from None
 
 
 def add_user(
@@ -144,7 +134,7 @@ def add_user(
 ) -> User:
     """Create a user on an admin's behalf and audit it (the caller commits); the account's
     rules are :func:`~sscmatch.workflow.users.create_user`'s, for every way one is made."""
-    try:
+    with _as_admin_refusal():
         user = create_user(
             session,
             email,
@@ -155,8 +145,6 @@ def add_user(
             constituency=constituency,
             language=language,
         )
-    except UserError as exc:
-        raise _admin_error(exc) from exc
     assert user.id is not None
     record_event(
         session,
@@ -207,11 +195,9 @@ def update_user(
             field="active",
             code="self_deactivate",
         )
-    country, constituency = _check_profile(role, country, constituency, language)
-    try:
+    with _as_admin_refusal():
+        country, constituency = check_profile(role, country, constituency, language)
         name = check_name(name)
-    except UserError as exc:
-        raise _admin_error(exc) from None
     before = snapshot(user)
     user.name = name
     user.role = role
@@ -254,7 +240,8 @@ def reset_password(session: Session, actor_id: int, user_id: int, password: str)
     """Give a user a new password, clear a lockout, end their sessions and API token (whoever
     made the reset needed may hold them); the audit notes it, never the hash."""
     user = get_user(session, user_id)
-    _check_password(password)
+    with _as_admin_refusal():
+        check_password_length(password)
     before = snapshot(user)
     set_password(session, user, password)  # ends the user's sessions and API token too
     throttle.clear(session, throttle.account_key(user.email))

@@ -102,6 +102,12 @@ def _state(session: Session) -> tuple[Any, ...]:
 def test_every_writer_takes_a_good_profile(session: Session, writer: str) -> None:
     WRITERS[writer](session, dict(GOOD))
     session.commit()
+    email = "target@test.org" if writer == "admin.update_user" else GOOD["email"]
+    stored = session.exec(select(User).where(User.email == email)).one()
+    profile = (stored.name, stored.role, stored.country, stored.constituency, stored.language)
+    assert profile == tuple(
+        GOOD[k] for k in ("name", "role", "country", "constituency", "language")
+    )
 
 
 @pytest.mark.parametrize("writer", WRITERS)
