@@ -20,6 +20,7 @@ from wtforms.validators import Optional
 from sscmatch.dates import as_text
 from sscmatch.db import StaleVersion
 from sscmatch.models import Commitment, StudyTour, User
+from sscmatch.schemas import MAX_TEXT
 from sscmatch.web import stale_edit
 from sscmatch.web.access import SIGNED_IN, access
 from sscmatch.web.confirm import preview
@@ -57,9 +58,12 @@ def _db() -> Any:
 class UpdateForm(PageForm):
     version = HiddenField()
     status = SelectField(FIELD_LABELS["status"], choices=[])
-    evidence = StringField(_l("Evidence (text or link)"), validators=[Optional()])
+    # the use case's MAX_TEXT; the note is new text, the evidence one line (no line breaks)
+    evidence = StringField(
+        _l("Evidence (text or link)"), validators=[Optional(), TextLength(max=MAX_TEXT)]
+    )
     due = TypedDateField(FIELD_LABELS["due"], validators=[Optional()])
-    note = TextAreaField(FIELD_LABELS["note"], validators=[Optional(), TextLength(max=2000)])
+    note = TextAreaField(FIELD_LABELS["note"], validators=[Optional(), TextLength(max=MAX_TEXT)])
 
 
 def _update_form(formdata: Any = None) -> UpdateForm:
