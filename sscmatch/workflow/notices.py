@@ -12,6 +12,9 @@ events below tell the people they concern (never the one who acted):
 - a proposal accepted, rejected (or vetoed), a decision reverted: the focal points of its two
   countries;
 - a comment on a proposal: the secretariat and the focal points of its two countries;
+- a proposal superseded (its need withdrawn, another proposal of the need accepted) or put back
+  by the undo of that step: the focal points of its provider country (:func:`_out_of_play_kind`
+  says why);
 - a need submitted for endorsement: the secretariat;
 - a need returned, endorsed or reopened: the focal points of its country;
 - a study tour drafted (the focal points of its two countries) or moved to another status
@@ -23,7 +26,9 @@ events below tell the people they concern (never the one who acted):
 A notice keeps a kind and parameters, not a sentence: :func:`render` writes it in the reader's
 language with the gettext functions it is given (the web's for pages, the recipient's catalogue
 for the digest). Visibility holds because a focal point is told only of records of their own
-country, which they may see (:mod:`sscmatch.workflow.visibility`).
+country, which they may see (:mod:`sscmatch.workflow.visibility`). What a notice says of its
+record's present state is checked against the record each time it is read, and the status now
+added when it no longer holds (:mod:`sscmatch.workflow.notices_current`).
 """
 
 from __future__ import annotations
@@ -35,11 +40,13 @@ from datetime import date
 from typing import Any, Protocol
 
 from sqlalchemy import bindparam, func, update
+from sqlalchemy.orm import object_session
 from sqlmodel import Session, col, select
 
 from sscmatch.models import AuditEvent, Need, Notice, StudyTour, User, utcnow
 from sscmatch.models import Proposal as StoredProposal
 from sscmatch.plurals import count_slots
+from sscmatch.workflow.notices_current import NONE_TO_ANSWER, moved_on
 
 
 def N_(message: str) -> str:
@@ -69,6 +76,13 @@ TEMPLATES: Mapping[str, str | tuple[str, str]] = {
     "proposal.reject": N_("Proposal %(id)s was rejected: %(provider)s → %(recipient)s (%(need)s)"),
     "proposal.revert": N_("The decision on proposal %(id)s was reverted (%(need)s)"),
     "proposal.comment": N_("%(actor)s commented on proposal %(id)s (%(need)s)"),
+    "proposal.need_withdrawn": N_(
+        "Proposal %(id)s is no longer in play: its need was withdrawn (%(need)s)"
+    ),
+    "proposal.other_chosen": N_(
+        "Proposal %(id)s is no longer in play: another proposal was chosen for the need (%(need)s)"
+    ),
+    "proposal.back_in_play": N_("Proposal %(id)s is in play again (%(need)s)"),
     "need.submit": N_("Need %(id)s waits for endorsement: %(title)s"),
     "need.return": N_("Need %(id)s was returned to you: %(note)s"),
     "need.endorse": N_("Need %(id)s was endorsed and is open for matching: %(title)s"),
@@ -91,6 +105,9 @@ TEMPLATES: Mapping[str, str | tuple[str, str]] = {
 }
 
 PROPOSAL_ANSWERS = ("confirm", "decline", "fits", "does_not_fit")
+# Said after a notice whose words no longer hold of its record (notices_current.moved_on).
+NO_LONGER = N_("%(notice)s (No longer so; status now: %(status)s.)")
+NO_LONGER_TO_ANSWER = N_("%(notice)s (No longer so: none of them waits for an answer now.)")
 # A need's steps that tell someone: the secretariat what its country asks or takes back, the
 # country's focal points what the secretariat decided, both a withdrawal and its undo.
 NEED_STEPS_TOLD = (
@@ -159,9 +176,25 @@ def render(
     else:
         text = gettext(template)
     try:
-        return text % params
+        said = text % params
     except (KeyError, ValueError, TypeError):
-        return gettext(template if isinstance(template, str) else template[1])
+        said = gettext(template if isinstance(template, str) else template[1])
+    return _as_now(notice, said, gettext, names)
+
+
+def _as_now(notice: Notice, said: str, gettext: Callable[[str], str], names: Names) -> str:
+    """``said``, and the record's status now when the notice's words no longer hold of it
+    (:mod:`sscmatch.workflow.notices_current`, read from the session the notice came from)."""
+    session = object_session(notice)
+    if not isinstance(session, Session):
+        return said
+    now = moved_on(session, notice)
+    if now is None:
+        return said
+    if now == NONE_TO_ANSWER:
+        return gettext(NO_LONGER_TO_ANSWER) % {"notice": said}
+    named = getattr(names, "tour_status", None) if notice.entity == "study_tour" else None
+    return gettext(NO_LONGER) % {"notice": said, "status": (named or names.status)(now)}
 
 
 # ----------------------------------------------------------------------------- who hears
@@ -224,16 +257,62 @@ def _tell(
     return made
 
 
+SUPERSEDED_KINDS = {
+    "need_withdrawn": "proposal.need_withdrawn",  # proposals.notes.NEED_WITHDRAWN
+    "superseded_by": "proposal.other_chosen",  # proposals.notes.SUPERSEDED_BY
+}
+"""The reason a proposal was superseded (its audit event's note code) → the notice its
+provider's focal points get (the codes written out: the proposals package imports the audit,
+which imports this module; ``tests/workflow/test_notices_follow_state.py`` checks them)."""
+
+
+def _out_of_play_kind(event: AuditEvent) -> str | None:
+    """The notice for a proposal taken out of play or put back by ``event`` (for its provider's
+    focal points), or None.
+
+    The decision (what a provider's focal point expects): a proposal their country was asked to
+    provide is superseded without their doing: its need withdrawn (by its country or the
+    secretariat), or another proposal of the need accepted (another provider chosen, or the
+    need's own alternate). Their list of proposals to answer no longer holds it, and nothing
+    else told them why: they are told it is no longer in play and the reason, in their
+    language, one notice per proposal, naming neither the chosen provider nor its proposal
+    (competitors are not told of each other). The recipient's focal points and the secretariat
+    hear of the step itself (the need's withdrawal, the acceptance), not of each proposal. When
+    the step is undone (the withdrawal reinstated, the acceptance reverted) and the proposal
+    waits for a decision again, the provider is told it is in play again. A proposal superseded
+    by a newer match run of the same need is not told here: the run's own notice tells the
+    provider what it asks now."""
+    before = (event.before or {}).get("status")
+    if event.action == "supersede":
+        code = (event.note_code or {}).get("code")
+        return SUPERSEDED_KINDS.get(str(code), "proposal.other_chosen")
+    if event.action in ("revert", "reinstate") and before == "superseded":
+        return "proposal.back_in_play"
+    return None
+
+
 def _proposal_event(session: Session, event: AuditEvent) -> list[Notice]:
     before = event.before or {}
     action = event.action
-    if action == "revert" and before.get("status") not in ("accepted", "rejected"):
-        return []  # proposals put back from superseded: the main revert tells
-    if action not in (*PROPOSAL_ANSWERS, "accept", "reject", "revert", "comment"):
-        return []
+    out_of_play = _out_of_play_kind(event)
+    if out_of_play is None:
+        if action == "revert" and before.get("status") not in ("accepted", "rejected"):
+            return []  # no decision reverted: nothing to tell
+        if action not in (*PROPOSAL_ANSWERS, "accept", "reject", "revert", "comment"):
+            return []
     proposal = session.get(StoredProposal, int(event.entity_id))
     if proposal is None:
         return []
+    if out_of_play is not None:
+        return _tell(
+            session,
+            _focal_points(session, [proposal.provider]),
+            actor=event.user_id,
+            kind=out_of_play,
+            entity="proposal",
+            entity_id=str(proposal.id),
+            params={"id": proposal.id, "need": _need_title(session, proposal.need)},
+        )
     params = {
         "id": proposal.id,
         "provider": proposal.provider,
