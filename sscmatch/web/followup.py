@@ -30,6 +30,7 @@ from sscmatch.web.errors import flash_beside, page_status
 from sscmatch.web.fieldnames import FIELD_LABELS
 from sscmatch.web.fragments import render_kept
 from sscmatch.web.pageform import PageForm
+from sscmatch.web.paging import page_arg, page_of, page_size
 from sscmatch.web.templating import STATUS_LABELS
 from sscmatch.web.textlimit import TextLength
 from sscmatch.web.tours import today
@@ -127,13 +128,18 @@ def _chosen_country(own_default: bool = True) -> tuple[str | None, bool]:
 def dashboard() -> Any:
     country, own = _chosen_country()
     day = today()
+    # The table by study tour grows with the tours: it pages like every list (``page``), the
+    # figures around it stay whole.
+    number, size = page_arg(), page_size()
 
     def context() -> dict[str, Any]:
         from sqlmodel import select
 
         owners = _db().exec(select(Commitment.owner_country).distinct()).all()
+        board = outcomes.dashboard(_db(), today=day, country=country)
         return dict(
-            board=outcomes.dashboard(_db(), today=day, country=country),
+            board=board,
+            tours=page_of(list(board.by_tour.items()), number, size),
             ladder=outcomes.outcome_ladder(_db()),
             steps=wf.LADDER,
             ladder_labels=LADDER_LABELS,
@@ -142,12 +148,12 @@ def dashboard() -> Any:
             days_left=wf.days_left,
         )
 
-    # Kept while the records are unchanged, for the day (overdue moves with it) and the country
-    # shown (a focal point's default is not in the address).
+    # Kept while the records are unchanged, for the day (overdue moves with it), the country
+    # shown (a focal point's default is not in the address) and the page size.
     return render_kept(
         "followup",
         "dashboard",
-        (day.isoformat(), country),
+        (day.isoformat(), country, size),
         context,
         own_country=country if own else None,
     )

@@ -36,6 +36,7 @@ from sscmatch.models import (
     AuditEvent,
     Calibration,
     Capacity,
+    Commitment,
     Job,
     MatchRun,
     Need,
@@ -63,8 +64,6 @@ NOT_LISTS = {
     "registry.need_new": "a form",
     "registry.capacity_new": "a form",
     "matching.calibrate_confirm": "a form (confirm a calibration)",
-    "followup.dashboard": "a dashboard: counts per country and status, linking the list of "
-    "commitments (followup.commitments, walked here) and its export",
     "network.index": "the network drawing: a picture of the exchanges, downloaded as network "
     "files (network.download); the list of exchanges is registry.exchanges",
     "network.charts": "charts of the exchanges (the list of exchanges is registry.exchanges)",
@@ -125,10 +124,11 @@ def _seed(app: Flask, users: dict[str, int]) -> dict[str, Any]:
 
 def _more_rows(app: Flask, users: dict[str, int], world: dict[str, Any]) -> None:
     """More rows where :func:`build_world` leaves a list with a page or less: match
-    runs and calibrations (done and failed), tours, audit events, needs with proposals to
+    runs and calibrations (done and failed), tours with a commitment each, audit events, needs with proposals to
     review (in the world's run: its page lists them), drafts of both focal points' countries,
     vetoes, notices (every role's) and imports (done and failed, by two people)."""
     pairs = [("BRA", "GTM"), ("GTM", "HND"), ("ARG", "CHL"), ("MEX", "COL"), ("PER", "ECU")]
+    commitments: list[Commitment] = []
     with Session(app.extensions["sscmatch.engine"]) as s:
         for n in range(PAGE + 1):
             status = "failed" if n % 2 else "done"
@@ -176,6 +176,16 @@ def _more_rows(app: Flask, users: dict[str, int], world: dict[str, Any]) -> None
                     status="proposed" if n % 2 else "draft",
                 )
             )
+            # a commitment each (added once the tours are written): a row more in the
+            # follow-up's table by study tour
+            commitments.append(
+                Commitment(
+                    id=f"K-LIST-{n}",
+                    study_tour=f"T-LIST-{n}",
+                    owner_country=visiting,
+                    description=f"Commitment {n}",
+                )
+            )
             s.add(
                 AuditEvent(
                     user_id=users["admin"],
@@ -184,6 +194,8 @@ def _more_rows(app: Flask, users: dict[str, int], world: dict[str, Any]) -> None
                     entity_id=f"N-LIST-{n}",
                 )
             )
+        s.flush()
+        s.add_all(commitments)
         for country in ("GTM", "BRA"):
             s.add(Need(id=f"N-{country}-DRAFT", country=country, title="Draft", status="draft"))
             s.add(Capacity(id=f"C-{country}-DRAFT", country=country, title="Draft", status="draft"))
