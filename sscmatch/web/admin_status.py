@@ -21,6 +21,12 @@ fields only (name, language) is saved at once, as is any edit of an inactive acc
 sessions and token its deactivation already ended). Setting the old values back undoes the
 change of rights, not the sign-out.
 
+A refused step (:func:`refused`) goes back to the user's page with the reason said there in the
+reader's language, nothing written: a reactivation whose form was refused (a NUL sent in it), whose
+version is missing or no whole number (an old or forged form), of an account active already, or
+made stale meanwhile (``tests/web/test_admin_bad_input.py`` walks every admin POST route of the
+user pages with missing, malformed, stale and hostile input).
+
 The JSON API has no route that changes an account (nothing under ``sscmatch/web/api/`` calls
 ``update_user``), so there is nothing to confirm or report there. One added later asks no
 confirmation (a client states what it wants in its body) but its answer must say that the
@@ -36,6 +42,7 @@ from flask_login import current_user
 from wtforms import HiddenField
 
 from sscmatch.db import StaleVersion
+from sscmatch.schemas import whole_number
 from sscmatch.web.confirm import confirm_page, offer_undo, preview
 from sscmatch.web.conflict import conflict_message
 from sscmatch.web.db import get_session
@@ -218,6 +225,25 @@ def said_after(user: Any, was_active: bool, had: tuple[Any, ...]) -> None:
         flash(_("Changes saved."), "info")
 
 
+def refused(back: str, message: str) -> Any:
+    """An admin step's refusal: the page it came from (``back``), ``message`` said there in the
+    reader's language, nothing written (303). Never an error page: the person sees the record
+    as it is now and may try again from it."""
+    flash(message, "error")
+    return redirect(back, 303)
+
+
+def _refusal(form: VersionForm, user: Any) -> str | None:
+    """Why a reactivation as sent is refused before it is tried, or None: the form refused
+    (a NUL in it, its security key), its version missing or no whole number (no page sends
+    that: an old or forged form), the account active already."""
+    if not form.validate_on_submit() or whole_number(str(form.version.data or ""), 1) is None:
+        return _("The form is incomplete; reload the page and make your change again.")
+    if user.active:
+        return _("%(email)s is active already: nothing was changed.", email=user.email)
+    return None
+
+
 def reactivate_user(user_id: int) -> Any:
     """The undo of a deactivation: the account may sign in again (the sessions and the API
     token its deactivation ended stay ended)."""
@@ -227,9 +253,10 @@ def reactivate_user(user_id: int) -> Any:
     except uc.AdminError as exc:
         abort(404, description=error_text(exc))
     form = VersionForm()
-    if not form.validate_on_submit():
-        abort(400, description=_("The form was incomplete; reload the page and try again."))
     back = url_for("admin.edit_user", user_id=user_id)
+    refusal = _refusal(form, user)
+    if refusal is not None:
+        return refused(back, refusal)
     try:
         uc.update_user(
             db,
@@ -245,12 +272,10 @@ def reactivate_user(user_id: int) -> Any:
         )
     except StaleVersion as exc:
         db.rollback()
-        flash(conflict_message(exc), "error")
-        return redirect(back, 303)
+        return refused(back, conflict_message(exc))
     except uc.AdminError as exc:
         db.rollback()
-        flash(error_text(exc), "error")
-        return redirect(back, 303)
+        return refused(back, error_text(exc))
     db.commit()
     flash(
         _(
