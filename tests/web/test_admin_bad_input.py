@@ -213,3 +213,26 @@ def test_bad_input_is_said_on_its_page_and_writes_nothing(
     # in the reader's language: no message said in Spanish as in English
     english = set(texts["en"])
     assert not [m for m in texts["es"] if m in english and re.search(r"[a-z]{4}", m)], texts
+
+
+@pytest.mark.parametrize("route", sorted(ROUTES))
+def test_a_form_without_its_security_key_is_explained_and_writes_nothing(
+    app: Flask, as_user: Any, users: dict[str, int], session: Session, route: str
+) -> None:
+    """A POST without the form's CSRF key (sent from another site, or after the session ended)
+    gets the app's one answer for every form: what happened and what to do, in the reader's
+    language, nothing written (not the page it came from: that answer is the same for every
+    form of the service, sscmatch.web.errors._csrf_error)."""
+    admin = as_user("admin")
+    admin.post("/language", data={"lang": "es", "next": "/"})
+    app.config["WTF_CSRF_ENABLED"] = True
+    user = session.get(User, users["focal_gtm"])
+    assert user is not None
+    path, kinds = ROUTES[route]
+    before = _written(session)
+    form = next(iter(kinds.values()))(user)
+    response = admin.post(path.format(id=user.id), data=form)
+    page = unescape(response.get_data(as_text=True))
+    assert response.status_code == 400, route
+    assert "La comprobación de seguridad (CSRF) del formulario falló" in page, route
+    assert _written(session) == before, route
