@@ -270,3 +270,28 @@ def test_the_reasons_of_supersession_are_the_proposals_codes() -> None:
     from sscmatch.workflow.proposals import notes
 
     assert set(notices.SUPERSEDED_KINDS) == {notes.NEED_WITHDRAWN, notes.SUPERSEDED_BY}
+
+
+def test_the_digest_says_it_too_in_the_readers_language(session: Session) -> None:
+    """The daily digest reads the notices as the pages do: a submission taken back before the
+    digest went out is said waiting no more, in the secretariat's language."""
+    from sscmatch.workflow import reminders
+
+    sec = create_user(session, "sec@t.org", "pw-123456789", "secretariat", language="es")
+    gtm_user = create_user(
+        session, "gtm@t.org", "pw-123456789", "focal_point", country="GTM", constituency="workers"
+    )
+    session.commit()
+    gtm = Who(gtm_user.id, "focal_point", "GTM")
+    need = reg.create_need(
+        session, VOCAB, gtm, {"title": "Inspection", "themes": ["labour-inspection"]}, today=DAY
+    )
+    reg.submit_need(session, gtm, need.id)
+    reg.take_back_submission(session, gtm, need.id)
+    session.commit()
+    found, _ = reminders.digests(session, DAY, 7, None)
+    mine = [d for d in found if d.recipient == sec.email]
+    assert len(mine) == 1
+    _subject, body = reminders.render(mine[0], DAY)
+    waits = [line for line in body.splitlines() if "espera aval:" in line]
+    assert waits and all("(Ya no es así; estado actual: borrador.)" in w for w in waits), body
