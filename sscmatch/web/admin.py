@@ -37,10 +37,17 @@ from sscmatch.web.i18n import language_choices
 from sscmatch.web.pageform import PageForm, PlainForm
 from sscmatch.web.sent_once import sent_once
 from sscmatch.web.templating import ENTITY_LABELS, ROLE_LABELS, action_label, lang, name_order
+from sscmatch.web.textlimit import TextLength
 from sscmatch.web.translate import gettext as _
 from sscmatch.web.translate import lazy_gettext as _l
 from sscmatch.workflow import admin as uc
-from sscmatch.workflow.users import BROWSER_LANGUAGE, FOCAL_CONSTITUENCIES, MIN_PASSWORD_LENGTH
+from sscmatch.workflow.users import (
+    BROWSER_LANGUAGE,
+    FOCAL_CONSTITUENCIES,
+    MAX_EMAIL,
+    MAX_NAME,
+    MIN_PASSWORD_LENGTH,
+)
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -123,7 +130,7 @@ _PASSWORD = Length(
 
 
 class ProfileForm(PageForm):
-    name = StringField(_l("Name"), validators=[Optional(), Length(max=200)])
+    name = StringField(_l("Name"), validators=[Optional(), TextLength(max=MAX_NAME)])
     role = SelectField(_l("Role"), validators=[DataRequired()])
     country = SelectField(_l("Country"), validators=[Optional()])
     constituency = SelectField(_l("Constituency"), validators=[Optional()])
@@ -150,7 +157,7 @@ class ProfileForm(PageForm):
 
 
 class NewUserForm(ProfileForm):
-    email = EmailField(_l("E-mail"), validators=[DataRequired(), Length(max=254), _EMAIL])
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), TextLength(max=MAX_EMAIL), _EMAIL])
     password = PasswordField(_l("Initial password"), validators=[DataRequired(), _PASSWORD])
     confirm = PasswordField(
         _l("Repeat the password"),

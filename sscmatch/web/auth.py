@@ -41,6 +41,7 @@ from sscmatch.web.errors import answer
 from sscmatch.web.i18n import language_choices
 from sscmatch.web.pageform import PageForm
 from sscmatch.web.sent_once import SentMeanwhile, aside, is_aside, sent_meanwhile, sent_once
+from sscmatch.web.textlimit import TextLength
 from sscmatch.web.translate import gettext as _
 from sscmatch.web.translate import lazy_gettext as _l
 from sscmatch.web.translate import ngettext
@@ -64,6 +65,7 @@ from sscmatch.workflow.reminders import catalogue
 from sscmatch.workflow.throttle import email_digest
 from sscmatch.workflow.users import (
     BROWSER_LANGUAGE,
+    MAX_EMAIL,
     MIN_PASSWORD_LENGTH,
     SESSIONS_ENDED,
     end_sessions,
@@ -229,7 +231,7 @@ def _access_ended(_exc: AccessEnded) -> Any:
 
 
 class LoginForm(PageForm):
-    email = EmailField(_l("E-mail"), validators=[DataRequired()])
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), TextLength(max=MAX_EMAIL)])
     password = PasswordField(_l("Password"), validators=[DataRequired()])
 
 

@@ -35,6 +35,7 @@ from wtforms.validators import InputRequired, NumberRange, ValidationError
 
 from sscmatch import jobs
 from sscmatch.models import Job, MatchRun, Need, User
+from sscmatch.schemas import MAX_ITEMS, MAX_REF
 from sscmatch.vocab import load_vocabulary
 from sscmatch.web.access import access
 from sscmatch.web.db import get_session
@@ -43,6 +44,7 @@ from sscmatch.web.pageform import PageForm
 from sscmatch.web.paging import page_arg
 from sscmatch.web.sent_once import sent_once
 from sscmatch.web.templating import STATUS_LABELS
+from sscmatch.web.textlimit import TextLength
 from sscmatch.web.translate import gettext as _
 from sscmatch.web.translate import lazy_gettext as _l
 from sscmatch.web.widgets import FastSelect, theme_choices
@@ -97,6 +99,13 @@ def run_with_job(db: Session, run_id: int) -> tuple[MatchRun | None, dict[str, A
 SEPARATORS = re.compile(r"[\s,;]+")  # between typed ids or country codes
 SHOWN_IDS = 10  # ids named in a message; the rest are counted
 IN_CHUNK = 500  # ids per IN (…) list
+MAX_NEED_IDS = 10_000  # need ids of one run, as the API's MatchRunRequest takes
+NEED_IDS_TEXT = MAX_NEED_IDS * (MAX_REF + 1)
+"""The need ids typed for a run: as many as the API takes, each of the longest and a separator
+(the text is not stored: the run keeps the ids)."""
+COUNTRY_CODES_TEXT = MAX_ITEMS * 5
+"""The countries typed for a run: as many codes as a record's list of countries holds, each of
+three letters and a separator (``GTM, ``)."""
 
 
 class NeedIdsField(TextAreaField):  # type: ignore[misc]
@@ -122,8 +131,10 @@ class StartRunForm(PageForm):
         default="all",
         validators=[InputRequired()],
     )
-    needs = NeedIdsField(_l("Need ids"))
-    country = StringField(_l("Countries (ISO alpha-3 codes)"))
+    needs = NeedIdsField(_l("Need ids"), validators=[TextLength(max=NEED_IDS_TEXT)])
+    country = StringField(
+        _l("Countries (ISO alpha-3 codes)"), validators=[TextLength(max=COUNTRY_CODES_TEXT)]
+    )
     theme = SelectField(
         _l("Theme (with its sub-themes)"), validate_choice=False, widget=FastSelect()
     )

@@ -1,5 +1,6 @@
 """The forms of a need's steps on its page (:mod:`sscmatch.web.need_steps`): each posts the
-version the person saw, and the return and the withdrawal what they typed."""
+version the person saw, and the return and the withdrawal what they typed: new text, at most
+the use case's MAX_TEXT (its line breaks read as LF, as counted: :class:`TextLength`)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from wtforms import HiddenField, TextAreaField
 
 from sscmatch.schemas import MAX_TEXT
 from sscmatch.web.pageform import PageForm
+from sscmatch.web.textlimit import TextLength
 from sscmatch.web.translate import lazy_gettext as _l
 
 
@@ -21,11 +23,16 @@ class WithdrawForm(PageForm):
 
     reason = TextAreaField(
         _l("Why is it no longer needed? (optional)"),
-        render_kw={"rows": 2, "maxlength": MAX_TEXT},
+        validators=[TextLength(max=MAX_TEXT)],
+        render_kw={"rows": 2},
     )
     version = HiddenField()
 
 
 class ReturnForm(PageForm):
-    note = TextAreaField(_l("What should the focal point change?"), render_kw={"rows": 3})
+    note = TextAreaField(
+        _l("What should the focal point change?"),
+        validators=[TextLength(max=MAX_TEXT)],
+        render_kw={"rows": 3},
+    )
     version = HiddenField()

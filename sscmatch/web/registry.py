@@ -40,7 +40,7 @@ from sscmatch.caches import Cache
 from sscmatch.db import DuplicateRecord, StaleVersion
 from sscmatch.enums import CAPACITY_STATUSES, MATURITIES, MODALITIES, NEED_STATUSES
 from sscmatch.models import Capacity, Institution, Need, User
-from sscmatch.schemas import MAX_PAGE, whole_number
+from sscmatch.schemas import MAX_DESCRIPTION, MAX_ITEMS, MAX_PAGE, MAX_REF, MAX_TITLE, whole_number
 from sscmatch.vocab import Vocabulary, load_vocabulary
 from sscmatch.web import stale_edit
 from sscmatch.web.access import SIGNED_IN, access
@@ -60,6 +60,7 @@ from sscmatch.web.templating import (
     lang,
     theme_label,
 )
+from sscmatch.web.textlimit import TextLength, editing
 from sscmatch.web.tours import today
 from sscmatch.web.translate import current_lang
 from sscmatch.web.translate import gettext as _
@@ -363,17 +364,26 @@ class Required:
         return None
 
 
+LANGUAGES_TEXT = MAX_ITEMS * (MAX_REF + 2)
+"""The languages typed for a record (``es; português``): as many as its list holds, each of the
+longest code or name and a separator (the text is not stored: the record keeps the codes)."""
+
+
 class MultiCheckboxField(SelectMultipleField):  # type: ignore[misc]
     widget = widgets.ListWidget(prefix_label=False)
     option_widget = widgets.CheckboxInput()
 
 
 class _RecordForm(PageForm):
-    """Fields shared by the capacity and need forms; all checks are the use case's."""
+    """Fields shared by the capacity and need forms; all checks are the use case's but the
+    lengths of the texts (the use case's limits, said beside the field in the reader's way)."""
 
     country = SelectField(_l("Country"), validate_choice=False, widget=FastSelect())
-    title = StringField(_l("Title"), validators=[Required()])
-    description = TextAreaField(_l("Description"), render_kw={"rows": 5})
+    title = StringField(_l("Title"), validators=[Required(), TextLength(max=MAX_TITLE)])
+    # a record's text edited again: the page names the stored one (textlimit.editing)
+    description = TextAreaField(
+        _l("Description"), validators=[TextLength(max=MAX_DESCRIPTION)], render_kw={"rows": 5}
+    )
     themes = SelectMultipleField(
         _l("Themes"),
         validators=[Required()],
@@ -385,6 +395,7 @@ class _RecordForm(PageForm):
     languages = StringField(
         _l("Languages"),
         description=_l("Codes or names separated by ';', for example: es; português"),
+        validators=[TextLength(max=LANGUAGES_TEXT)],
     )
     modalities = MultiCheckboxField(_l("Modalities"), validate_choice=False)
     version = HiddenField()
@@ -524,6 +535,8 @@ def _edit(kind: str, record: Capacity | Need | None) -> Any:
     vocab = _vocab()
     form_class = CapacityForm if kind == "capacity" else NeedForm
     form = form_class()
+    if record is not None:  # saved again unchanged, its line breaks as stored: not a change
+        editing(form.description, record.description)
     if record is not None and not base.can_edit(current_user, record.country):
         abort(
             403,

@@ -10,9 +10,16 @@ It counts a line break as one character, as the browser does: a text box's ``max
 as many characters as it says, line breaks counted once, and the browser sends each as two (CR
 LF). Counted as sent, a 2,000-character reason with twenty line breaks, which the box had let in
 and refused to grow, was refused as too long. The text is then read with LF line breaks, as it
-was counted, so that the use case's own limit (``MAX_TEXT``) counts it the same: these fields
-hold new text (a reason, a note, a comment), never a record's field edited again, where a line
-break read differently from the stored one would look like a change.
+was counted, so that the use case's own limit (``MAX_TEXT``, a column's length) counts it the
+same.
+
+A field of a record edited again (a need's description, a tour's objective) is sent back with CR
+LF line breaks whatever was stored: the LF of a record imported or written through the API, the
+CR LF of one typed on a page before the limits counted line breaks once. Read with LF, a record
+typed on a page and saved again unchanged would look changed (a need sent back to endorsement,
+the countries' agreement to a tour withdrawn). Its page says what the field holds
+(:func:`editing`): a text that differs from it only in its line breaks is handed on as stored,
+any other with LF line breaks, as counted.
 """
 
 from __future__ import annotations
@@ -23,6 +30,19 @@ from wtforms.validators import ValidationError
 
 from sscmatch.web.templating import number
 from sscmatch.web.translate import gettext as _
+
+STORED = "stored_text"
+"""The attribute of a field naming the text it edits (:func:`editing`)."""
+
+
+def _counted(text: str) -> str:
+    return text.replace("\r\n", "\n")
+
+
+def editing(field: Any, stored: str | None) -> None:
+    """``field`` edits the stored text ``stored`` (as its page showed it): sent back unchanged
+    but for its line breaks, it is handed on as stored (its :class:`TextLength` checks)."""
+    setattr(field, STORED, stored)
 
 
 class TextLength:
@@ -37,6 +57,9 @@ class TextLength:
         if isinstance(field.data, str) and "\r" in field.data:
             field.data = field.data.replace("\r\n", "\n")  # as the browser counted it
         typed = len(field.data or "")
+        stored = getattr(field, STORED, None)
+        if stored is not None and field.data == _counted(stored):
+            field.data = stored  # unchanged but for its line breaks: not a change
         if typed > self.max:
             raise ValidationError(
                 _(

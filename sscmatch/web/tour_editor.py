@@ -42,18 +42,23 @@ from wtforms.validators import Optional
 from sscmatch.dates import as_text
 from sscmatch.db import StaleVersion
 from sscmatch.models import Institution, StudyTour
-from sscmatch.schemas import CONSTITUENCIES
+from sscmatch.schemas import CONSTITUENCIES, MAX_DESCRIPTION, MAX_TITLE
 from sscmatch.vocab import INTERFACE_LANGUAGES, load_vocabulary
 from sscmatch.web import stale_edit
 from sscmatch.web.access import access
 from sscmatch.web.datefields import TypedDateField, ready_for_use_case
 from sscmatch.web.pageform import PageForm, PlainForm
 from sscmatch.web.templating import CONSTITUENCY_LABELS, country_name, language_name, period
+from sscmatch.web.textlimit import TextLength, editing
 from sscmatch.web.tours import _db, _refused, bp, tour_rates
 from sscmatch.web.tourtext import KIND_LABELS, MODALITY_LABELS, message, tour_text
 from sscmatch.web.translate import gettext as _
 from sscmatch.web.translate import lazy_gettext as _l
 from sscmatch.workflow import tours as wf
+
+# The use case's limits (workflow.tours: lifecycle, programme), said beside the field.
+_TITLE = TextLength(max=MAX_TITLE)
+_DESCRIPTION = TextLength(max=MAX_DESCRIPTION)
 
 SIDE_LABELS = {"visiting": _l("visiting"), "host": _l("host")}
 NEW_ROWS = 1  # blank rows offered below the stored ones
@@ -68,9 +73,9 @@ class CheckboxList(SelectMultipleField):  # type: ignore[misc]
 
 class MemberForm(PlainForm):
     side = SelectField(_l("Side"), choices=[])
-    name = StringField(_l("Name"))
-    role = StringField(_l("Role"))
-    institution = StringField(_l("Institution"))
+    name = StringField(_l("Name"), validators=[_TITLE])
+    role = StringField(_l("Role"), validators=[_TITLE])
+    institution = StringField(_l("Institution"), validators=[_TITLE])
     constituency = SelectField(_l("Constituency"), choices=[])
     remove = BooleanField(_l("Remove"))
 
@@ -80,17 +85,18 @@ class SessionForm(PlainForm):
     start = StringField(_l("Start"))
     end = StringField(_l("End"))
     kind = SelectField(_l("Kind"), choices=[])
-    title = StringField(_l("Title"))
-    place = StringField(_l("Place"))
+    title = StringField(_l("Title"), validators=[_TITLE])
+    place = StringField(_l("Place"), validators=[_TITLE])
     remove = BooleanField(_l("Remove"))
 
 
 class TourForm(PageForm):
     version = HiddenField()
-    title = StringField(_l("Title"))
+    title = StringField(_l("Title"), validators=[_TITLE])
     modality = SelectField(_l("Modality"), choices=[])
-    objective = TextAreaField(_l("Objective"), validators=[Optional()])
-    expected_change = TextAreaField(_l("Expected change"), validators=[Optional()])
+    # a tour's texts edited again: the editor names the stored ones (textlimit.editing)
+    objective = TextAreaField(_l("Objective"), validators=[Optional(), _DESCRIPTION])
+    expected_change = TextAreaField(_l("Expected change"), validators=[Optional(), _DESCRIPTION])
     start = TypedDateField(_l("Start"), validators=[Optional()], partial=False)
     end = TypedDateField(_l("End"), validators=[Optional()], partial=False)
     languages = CheckboxList(_l("Languages"), choices=[], validate_choice=False)
@@ -401,6 +407,9 @@ def edit(tour_id: str) -> Any:
         _choices(form, tour)
         return _render(form, tour)
     form = TourForm()
+    # saved again unchanged (as the editor showed them), line breaks as stored: not a change
+    editing(form.objective, tour.objective)
+    editing(form.expected_change, tour_text(tour.expected_change))
     adding = "add_member" in request.form or "add_session" in request.form
     if adding:  # without script: the same form with one more empty row, nothing saved
         _blank_rows(

@@ -31,12 +31,12 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, Optional
 
 from sscmatch import config
 from sscmatch.db import StaleVersion
 from sscmatch.models import Institution, Proposal, StudyTour
-from sscmatch.schemas import MAX_PAGE, whole_number
+from sscmatch.schemas import MAX_PAGE, MAX_TEXT, whole_number
 from sscmatch.vocab import load_vocabulary
 from sscmatch.web import tour_steps
 from sscmatch.web.access import SIGNED_IN, access
@@ -102,28 +102,38 @@ def _refused(exc: wf.TourError | StaleVersion) -> int:
 # --------------------------------------------------------------------------- forms
 
 
+MAX_STEP_NOTE = 500
+"""A tour step's note (a cancellation's reason): the API's limit (TransitionRequest.note), and
+the confirmation's text box (``tour_steps``)."""
+
+
 class FilterForm(PageForm):
     class Meta:
         csrf = False
 
     status = SelectField(_l("Status"), choices=[], validators=[Optional()])
-    country = StringField(_l("Country (ISO code)"), validators=[Optional(), Length(max=3)])
+    country = StringField(_l("Country (ISO code)"), validators=[Optional(), TextLength(max=3)])
 
 
 class StatusForm(PageForm):
     version = HiddenField()
     to = HiddenField()
     # typed in the confirmation's text box (review/confirm.html), where one is asked
-    note = TextAreaField(_l("Note"), validators=[Optional(), TextLength(max=500)])
+    note = TextAreaField(_l("Note"), validators=[Optional(), TextLength(max=MAX_STEP_NOTE)])
 
 
 class CommitmentForm(PageForm):
     owner_country = SelectField(_l("Owner country"), choices=[])
     owner_institution = SelectField(_l("Owner institution"), choices=[], validators=[Optional()])
-    description = TextAreaField(_l("What was committed"), validators=[DataRequired()])
+    # new text (TextLength reads its line breaks as LF): the use case's MAX_TEXT
+    description = TextAreaField(
+        _l("What was committed"), validators=[DataRequired(), TextLength(max=MAX_TEXT)]
+    )
     due = TypedDateField(FIELD_LABELS["due"], validators=[Optional()])
     status = SelectField(FIELD_LABELS["status"], choices=[])
-    evidence = StringField(_l("Evidence (text or link)"), validators=[Optional()])
+    evidence = StringField(
+        _l("Evidence (text or link)"), validators=[Optional(), TextLength(max=MAX_TEXT)]
+    )
 
 
 def _commitment_form(tour: StudyTour, formdata: Any = None) -> CommitmentForm:
