@@ -280,8 +280,10 @@ def _out_of_play_kind(event: AuditEvent) -> str | None:
     hear of the step itself (the need's withdrawal, the acceptance), not of each proposal. When
     the step is undone (the withdrawal reinstated, the acceptance reverted) and the proposal
     waits for a decision again, the provider is told it is in play again. A proposal superseded
-    by a newer match run of the same need is not told here: the run's own notice tells the
-    provider what it asks now."""
+    by a newer match run of the same need is not told here (the run supersedes in one UPDATE,
+    unaudited): the new run's notice tells the provider what it asks now, and the earlier run's
+    says none of its proposals waits for an answer any more once none does
+    (:mod:`sscmatch.workflow.notices_current`)."""
     before = (event.before or {}).get("status")
     if event.action == "supersede":
         code = (event.note_code or {}).get("code")

@@ -11,12 +11,14 @@ from html import unescape
 from typing import Any
 
 import pytest
+from flask import Flask
 from sqlmodel import Session
 
 from sscmatch.web.templating import country_name
 from sscmatch.workflow import proposals as wf
 from sscmatch.workflow import registry as reg
 from tests.web import test_review
+from tests.web.test_api_registry import Api, issue_tokens
 from tests.web.test_review import NEED, ranked
 
 run = test_review.run  # the fixture: the knowledge base and a run for two needs
@@ -63,7 +65,7 @@ def _about(lines: list[str], proposal: int) -> list[str]:
 
 @pytest.mark.parametrize("lang", sorted(SAID))
 def test_the_provider_is_told_each_way_out_of_play_and_back(
-    as_user: Any, run: Session, users: dict[str, int], lang: str
+    as_user: Any, app: Flask, run: Session, users: dict[str, int], lang: str
 ) -> None:
     said = SAID[lang]
     bra = as_user("focal_bra")
@@ -86,6 +88,12 @@ def test_the_provider_is_told_each_way_out_of_play_and_back(
     assert any(said["back"] in line for line in lines), (lines, _notices(bra))
     withdrawn = [line for line in lines if said["withdrawn"] in line]
     assert withdrawn and all(said["no_longer"] in line for line in withdrawn), lines
+    # the API says it for programs: the status now, null while the notice holds
+    api = Api(bra, issue_tokens(app, {"bra": users["focal_bra"]})["bra"])
+    listed = api.get("/notices?size=100").get_json()["items"]
+    ours_now = {n["kind"]: n["no_longer"] for n in listed if n["entity_id"] == str(ours.id)}
+    assert ours_now["proposal.need_withdrawn"] not in (None, "superseded"), ours_now
+    assert ours_now["proposal.back_in_play"] is None, ours_now
 
     # another proposal of the need accepted, then the decision reverted
     run.expire_all()

@@ -3,7 +3,9 @@
 
 A notice is the caller's own: another user's is answered 404, as if it did not exist. Its
 ``text`` is in the caller's language (their account's, as on the pages), its ``kind`` and
-``params`` are for programs.
+``params`` are for programs; ``no_longer`` is null while what the notice says still holds of its
+record, else the record's status now (:mod:`sscmatch.workflow.notices_current`: the text says it
+too).
 """
 
 from __future__ import annotations
@@ -22,15 +24,18 @@ from sscmatch.web.api import ApiError, NoBody, PageOf, bp, int_arg, operation, q
 from sscmatch.web.api.review import ListedProposal, _db, proposal_json
 from sscmatch.workflow import notices, worklists
 from sscmatch.workflow.base import N_, choice_filter
+from sscmatch.workflow.notices_current import moved_on
 
 
 class NoticeRecord(BaseModel):
     """A notice of the caller: ``text`` in their language, ``kind`` and ``params`` for
-    programs, ``entity``/``entity_id`` the record it is about."""
+    programs, ``entity``/``entity_id`` the record it is about, ``no_longer`` the record's status
+    now when what the notice says no longer holds of it (null while it holds)."""
 
     id: int
     kind: str
     text: str
+    no_longer: str | None
     params: dict[str, Any]
     entity: str
     entity_id: str
@@ -53,6 +58,7 @@ def notice_json(notice: Notice) -> dict[str, Any]:
         id=notice.id,
         kind=notice.kind,
         text=notice_text(notice),
+        no_longer=moved_on(_db(), notice),
         params=dict(notice.params or {}),
         entity=notice.entity,
         entity_id=notice.entity_id,
