@@ -5,11 +5,12 @@ title without spaces widening the study tours list on a 390 px phone (a table ce
 queue's nine columns scrolling sideways there.
 
 The pages walked are every list page of the URL map (``tests/web/test_every_list_page``'s walk)
-and the home page (:data:`TABLE_PAGES`: its worklists), each at 390 px in a real browser, as a
-role that may read it, after records whose every text a list shows (titles, descriptions,
-evidence, a veto's reason, a notice's title, a user's name, an import's file name) is a word of
-:data:`WORD`'s length without spaces or a web address, the first of their list so that its first
-page shows them, beside the knowledge base's records. Each page:
+and the home page (:data:`TABLE_PAGES`: its worklists), in a real browser, as a role that may read
+it, after records whose every text a list shows (titles, descriptions, evidence, a veto's reason,
+a notice's title, a user's name, an import's file name) is a word of :data:`WORD`'s length
+without spaces or a web address, the first of their list so that its first page shows them,
+beside the knowledge base's records. At 1,280 px each page is as wide as the screen and no box
+of it scrolls sideways. At 390 px each page:
 
 - does not scroll sideways (its width is the screen's);
 - shows the long word (else the walk proves nothing: a page that shows no text anyone wrote is
@@ -28,6 +29,7 @@ from typing import Any
 
 import pytest
 from flask import url_for
+from sqlalchemy import inspect
 from sqlmodel import Session, select
 
 from sscmatch.dates import PartialDate
@@ -54,6 +56,7 @@ from tests.web.test_every_list_page import _lists
 pytestmark = pytest.mark.same_on_every_database
 
 WIDTH = 390
+DESKTOP = 1280
 # A title pasted without spaces, 90 letters, and a web address: words no phone line holds.
 WORD = "Fortalecimientodelainspecciondeltrabajoinfantilpeligrosoenlasplantacionesdecanadeazucar"
 URL = "https://example.org/documentos/" + "protocolo-de-inspeccion-" * 4 + "anexo.pdf"
@@ -105,13 +108,21 @@ def long_texts(live_server: Any) -> Iterator[int]:
     Guatemala and a capacity of Brazil proposed for it in a match run of their own (score 1,
     first in the queue), a study tour between them with a commitment, an exchange, a veto,
     notices for the secretariat and Guatemala's focal point, a user, an import, an audit
-    event, and a calibration (whose table scrolls on a phone whether a journey made one or not). Yields the match run's id."""
+    event, and a calibration (whose table scrolls on a phone whether a journey made one or not).
+    Yields the match run's id; then takes them out again: the modules after this one take "the
+    first" proposal or capacity of the shared database for theirs."""
     engine = live_server.app.extensions["sscmatch.engine"]
+    made: list[Any] = []
     with Session(engine) as s:
+
+        def add(record: Any) -> None:
+            s.add(record)
+            made.append(record)
+
         secretariat = s.exec(select(User).where(User.email == DEMO["secretariat"].email)).one()
         gtm = s.exec(select(User).where(User.email == DEMO["gtm"].email)).one()
         today = date.today().isoformat()  # the newest: first in their lists
-        s.add(
+        add(
             Need(
                 id=f"{ID}-N",
                 country="GTM",
@@ -121,7 +132,7 @@ def long_texts(live_server: Any) -> Iterator[int]:
                 created=today,
             )
         )
-        s.add(
+        add(
             Capacity(
                 id=f"{ID}-C",
                 country="BRA",
@@ -132,9 +143,9 @@ def long_texts(live_server: Any) -> Iterator[int]:
             )
         )
         run = MatchRun(status="done", needs_total=1, needs_done=1, proposal_count=1)
-        s.add(run)
+        add(run)
         s.flush()
-        s.add(
+        add(
             Proposal(
                 run_id=run.id or 0,
                 need=f"{ID}-N",
@@ -146,7 +157,7 @@ def long_texts(live_server: Any) -> Iterator[int]:
                 note=WORD,
             )
         )
-        s.add(
+        add(
             StudyTour(
                 id=f"{ID}-T",
                 need=f"{ID}-N",
@@ -159,7 +170,7 @@ def long_texts(live_server: Any) -> Iterator[int]:
             )
         )
         s.flush()
-        s.add(
+        add(
             Commitment(
                 id=f"{ID}-K",
                 study_tour=f"{ID}-T",
@@ -170,7 +181,7 @@ def long_texts(live_server: Any) -> Iterator[int]:
                 due=PartialDate.parse("2000-01-15"),  # the longest overdue: first in its list
             )
         )
-        s.add(
+        add(
             Exchange(
                 id=f"{ID}-X",
                 title=WORD,
@@ -180,9 +191,9 @@ def long_texts(live_server: Any) -> Iterator[int]:
                 recipients=["GTM"],
             )
         )
-        s.add(Veto(provider="BRA", recipient="GTM", reason=WORD, created_by=secretariat.id))
+        add(Veto(provider="BRA", recipient="GTM", reason=WORD, created_by=secretariat.id))
         for user in (secretariat, gtm):
-            s.add(
+            add(
                 Notice(
                     user_id=user.id or 0,
                     kind="need.submit",
@@ -191,13 +202,19 @@ def long_texts(live_server: Any) -> Iterator[int]:
                     entity_id=f"{ID}-N",
                 )
             )
-        s.add(User(email="long@example.org", name=WORD, password_hash="x", role="analyst"))
-        s.add(Job(kind="import", status="done", params={"name": WORD + ".json"}))
-        s.add(Calibration(as_of="2024", weights={"themes": 1.0}, status="done"))
-        s.add(AuditEvent(action="update", entity="need", entity_id=f"{ID}-N", note=WORD))
+        add(User(email="long@example.org", name=WORD, password_hash="x", role="analyst"))
+        add(Job(kind="import", status="done", params={"name": WORD + ".json"}))
+        add(Calibration(as_of="2024", weights={"themes": 1.0}, status="done"))
+        add(AuditEvent(action="update", entity="need", entity_id=f"{ID}-N", note=WORD))
         s.commit()
         run_id = run.id or 0
+        keys = [(type(record), inspect(record).identity) for record in made]
     yield run_id
+    with Session(engine) as s:
+        for kind, key in reversed(keys):  # what refers to a record first
+            s.delete(s.get(kind, key))
+            s.flush()
+        s.commit()
 
 
 def _pages(app: Any, run_id: int) -> list[tuple[str, str]]:
@@ -207,7 +224,7 @@ def _pages(app: Any, run_id: int) -> list[tuple[str, str]]:
     return sorted({*_lists(app, {"run_id": run_id}), *more})
 
 
-def test_every_list_fits_a_phone_with_long_words(
+def test_every_list_fits_a_phone_and_a_desktop_with_long_words(
     new_page: Any, sign_in: Any, live_server: Any, long_texts: int
 ) -> None:
     problems: list[str] = []
@@ -217,9 +234,20 @@ def test_every_list_fits_a_phone_with_long_words(
         by_walker.setdefault(_walker(endpoint), []).append((endpoint, path))
     for who, pages in sorted(by_walker.items()):
         page = new_page()
-        page.set_viewport_size({"width": WIDTH, "height": 844})
         sign_in(page, who)
         for endpoint, path in pages:
+            # on a desktop: the page as wide as the screen, no list scrolling sideways (a long
+            # import's file name made the imports page 1,307 px wide on a 1,280 px screen)
+            page.set_viewport_size({"width": DESKTOP, "height": 900})
+            page.goto(path)
+            try:
+                assert_fits(page, DESKTOP)
+            except AssertionError as wide:
+                problems.append(f"{who}: {wide}")
+            scrolling = page.evaluate(SCROLLING_JS)
+            if scrolling:
+                problems.append(f"{who} {path}: scrolls sideways on a desktop: {scrolling}")
+            page.set_viewport_size({"width": WIDTH, "height": 844})
             answer = page.goto(path)
             if answer is None or answer.status != 200:
                 problems.append(f"{who} {path}: {answer.status if answer else None}")
