@@ -86,13 +86,19 @@ FIT_AT_DESKTOP = (
 
 
 @pytest.fixture(scope="module")
-def records(live_server: Any) -> Iterator[dict[str, str]]:
+def records(live_server: Any, request: pytest.FixtureRequest) -> Iterator[dict[str, str]]:
     """A study tour (drafted from an open need and a published capacity) with a commitment
     whose evidence is a web address, in the shared browser-test database. The need is one of
     its own, made like GTM's first open need: drafting a tour matches its need, and a journey
     that counts on a knowledge-base need being open again after it cancels its own tour found
-    it held by this one when it ran after this module."""
+    it held by this one when it ran after this module.
+
+    Another module that borrows the fixture (test_tour_editor_enter) gets records of its own,
+    their need's id suffixed with its name: the browser-test database is shared by every module
+    a test process runs, and this module's pages name its own need, "e2e-layout-need"."""
     engine = live_server.app.extensions["sscmatch.engine"]
+    borrower = request.module.__name__.rsplit(".", 1)[-1]
+    need_id = "e2e-layout-need" + ("" if borrower == "test_layout" else f"-{borrower}")
     with Session(engine, expire_on_commit=False) as s:
         model = s.exec(
             select(Need).where(Need.country == "GTM", Need.status == "open").order_by(Need.id)
@@ -100,7 +106,7 @@ def records(live_server: Any) -> Iterator[dict[str, str]]:
         assert model is not None
         need = Need(
             **model.model_dump(exclude={"id", "version", "created_at", "updated_at", "title"}),
-            id="e2e-layout-need",
+            id=need_id,
             # a word longer than any screen (a pasted reference): it must wrap, not widen
             title="Inspección " + "x" * 200,
         )
