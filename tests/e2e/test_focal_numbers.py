@@ -5,7 +5,8 @@ of the interface: a description too long says "20 001 caractères ; au plus 20 0
 capacity forms said "30000 caractères ; au plus 20000" and "Doit être au plus 1000" (their
 refusals come from the record schema, read back by sscmatch.web.messages, which kept the
 figures as the schema wrote them), while the commitment's form wrote them the French way. The
-expected figures are Babel's (CLDR), not the code under test's."""
+expected figures are Babel's (CLDR), not the code under test's. The boxes say their limits to
+the browser (``maxlength``, since df550ff): the test checks that, then sends past it."""
 
 from __future__ import annotations
 
@@ -34,6 +35,16 @@ def _refused(page: Any, send_from: str, field: str, figures: tuple[int, ...], la
         expect(said).to_contain_text(format_decimal(figure, locale=LOCALES[lang]))
 
 
+def _fill_past_limit(page: Any, field: str, limit: int, letter: str) -> None:
+    """Types one character more than ``field`` takes. The box says its limit to the browser
+    (``maxlength``, which Chromium holds typing to): that is checked, then taken off, as a
+    browser that does not hold to it would send the text, so that the server's refusal is read."""
+    box = page.locator(f"#{field}")
+    expect(box).to_have_attribute("maxlength", str(limit))
+    box.evaluate("e => e.removeAttribute('maxlength')")
+    box.fill(letter * (limit + 1))
+
+
 @pytest.mark.parametrize("lang", LANGS)
 def test_figures_in_a_focal_forms_refusals_are_written_the_readers_way(
     page: Any, sign_in: Any, live_server: LiveServer, lang: str
@@ -43,7 +54,7 @@ def test_figures_in_a_focal_forms_refusals_are_written_the_readers_way(
     for form in ("/capacities/new", "/needs/new"):
         page.goto(form)
         page.fill("#title", "Inspection")
-        page.fill("#description", "d" * 20_001)
+        _fill_past_limit(page, "description", 20_000, "d")
         _refused(page, "#title", "description", (20_001, 20_000), lang)
     page.fill("#description", "")
     page.goto("/capacities/new")
@@ -57,5 +68,5 @@ def test_figures_in_a_focal_forms_refusals_are_written_the_readers_way(
             )
         ).first()
     page.goto(f"/followup/commitments/{commitment}")
-    page.fill("#evidence", "e" * 2_001)
+    _fill_past_limit(page, "evidence", 2_000, "e")
     _refused(page, "#evidence", "evidence", (2_001, 2_000), lang)
