@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -118,6 +119,17 @@ def _pages(walk: Walk) -> list[str]:
     return sorted(found)
 
 
+def shown_pages(walk: Walk, clients: dict[str, Any]) -> Iterator[tuple[str, str, str]]:
+    """Every page with forms to walk, as the first of ``clients``' roles that gets it as HTML:
+    (role, address, the page). A page no role gets is left out (an API-only or refused route)."""
+    for address in _pages(walk):
+        for who, client in clients.items():
+            shown = client.get(address)
+            if shown.status_code == 200 and shown.mimetype == "text/html":
+                yield who, address, shown.get_data(as_text=True)
+                break
+
+
 def _beside(page: str, name: str) -> str:
     """The error text the field ``name`` points at (``aria-describedby``), or ''."""
     for tag in re.findall(r"<(?:input|textarea)\b[^>]*>", page):
@@ -136,16 +148,10 @@ def test_a_nul_in_any_text_field_of_any_form_is_said_beside_it(shared_world: Wal
     walked: set[tuple[str, str]] = set()
     clients = {who: shared_world.client(who) for who in ROLES}
     turn = 0
-    for address in _pages(shared_world):
-        for who in ROLES:
-            shown = clients[who].get(address)
-            if shown.status_code == 200 and shown.mimetype == "text/html":
-                break
-        else:
-            continue
+    for who, address, shown in shown_pages(shared_world, clients):
         client = clients[who]
         parser = _Forms()
-        parser.feed(shown.get_data(as_text=True))
+        parser.feed(shown)
         for action, fields in parser.forms:
             target = html.unescape(action) or address
             for index, (name, _value, kind) in enumerate(fields):

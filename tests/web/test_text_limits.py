@@ -57,7 +57,7 @@ from sscmatch.web.textlimit import TextLength
 from sscmatch.web.translate import gettext
 from sscmatch.workflow.users import MAX_EMAIL, MAX_NAME
 from tests.web.test_form_messages_translated import _form_classes
-from tests.web.test_nul_in_forms import ROLES, _beside, _Forms, _pages
+from tests.web.test_nul_in_forms import ROLES, _beside, _Forms, shown_pages
 from tests.web.test_registry import NEED_FORM
 from tests.web.test_tours import GOOD_EDIT, tour_id  # noqa: F401 (the fixture)
 from tests.web.world import Walk, world_fixture
@@ -257,16 +257,10 @@ def test_a_text_over_its_limit_is_refused_beside_its_field(shared_world: Walk) -
     clients = {who: shared_world.client(who) for who in ROLES}
     not_typed = _not_typed()
     turn = 0
-    for address in _pages(shared_world):
-        for who in ROLES:
-            shown = clients[who].get(address)
-            if shown.status_code == 200 and shown.mimetype == "text/html":
-                break
-        else:
-            continue
+    for who, address, shown in shown_pages(shared_world, clients):
         client = clients[who]
         parser = _LimitedForms()
-        parser.feed(shown.get_data(as_text=True))
+        parser.feed(shown)
         for at, (action, fields) in enumerate(parser.forms):
             target = html.unescape(action) or address
             for index, (name, _value, kind) in enumerate(fields):
