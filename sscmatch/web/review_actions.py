@@ -35,6 +35,7 @@ from sscmatch.web.paging import page_arg, page_size
 from sscmatch.web.review import STAFF, _load, _refused, bp
 from sscmatch.web.templating import STATUS_LABELS, country_name
 from sscmatch.web.textlimit import TextLength
+from sscmatch.web.tours import draft_settings
 from sscmatch.web.translate import gettext as _
 from sscmatch.web.translate import lazy_gettext as _l
 from sscmatch.web.translate import ngettext
@@ -219,6 +220,7 @@ def decide(proposal_id: int) -> Any:
             alternate_id=form.alternate.data,
             override=override,
             override_reason=override_reason if decision == "alternate" else None,
+            drafting=draft_settings(),
         )
 
     # What the decision would do, and whether it needs the override (the provider has not

@@ -18,6 +18,7 @@ from sscmatch.web.confirm import preview, refused
 from sscmatch.web.errors import error_text
 from sscmatch.web.review import STAFF, bp, page_number, parse_filters
 from sscmatch.web.review_actions import PLACEHOLDER, REQUIRED, ReasonForm, _db
+from sscmatch.web.tours import draft_settings
 from sscmatch.web.translate import gettext as _
 from sscmatch.web.translate import ngettext
 from sscmatch.workflow import proposals as wf
@@ -80,7 +81,13 @@ def bulk() -> Any:
 
     def run(why: str | None) -> wf.BulkResult:
         return wf.decide_many(
-            db, decision, items, user_id=current_user.id, reason=why, override=override
+            db,
+            decision,
+            items,
+            user_id=current_user.id,
+            reason=why,
+            override=override,
+            drafting=draft_settings(),
         )
 
     if not form.confirmed.data or wrong:

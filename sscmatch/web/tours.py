@@ -76,6 +76,11 @@ def today() -> date:
     return config.today(current_app.config)  # tests and demos may pin the day
 
 
+def draft_settings() -> wf.DraftSettings:
+    """The instance's day and rates, for every route whose step drafts a tour (an acceptance)."""
+    return wf.DraftSettings(today=today(), rate_overrides=tour_rates())
+
+
 def _db() -> Any:
     return get_session()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ from sscmatch.vocab import load_vocabulary
 from sscmatch.workflow import matchruns
 from sscmatch.workflow import proposals as wf
 from sscmatch.workflow.proposals import decisions, queue
+from sscmatch.workflow.tours import DraftSettings
 from sscmatch.workflow.users import create_user
 from sscmatch.workflow.visibility import SYSTEM
 
@@ -397,14 +399,26 @@ def test_accepting_drafts_a_study_tour_when_offered(
     sec = user(session)
     calls: list[Any] = []
 
-    def draft_from_proposal(s: Session, proposal: StoredProposal, user_id: int | None) -> str:
-        calls.append((proposal.id, user_id))
+    def draft_from_proposal(
+        s: Session, proposal: StoredProposal, user_id: int | None, **drafting: Any
+    ) -> str:
+        calls.append((proposal.id, user_id, drafting))
         return "T-1"
 
     monkeypatch.setattr(decisions, "draft_from_proposal", draft_from_proposal)
     p = of_need(session)[0]
-    outcome = wf.accept(session, p.id or 0, user_id=sec, version=1, override=True, reason="r")
-    assert outcome.tour == "T-1" and calls == [(p.id, sec)]
+    day = date(2031, 3, 3)  # the instance's day and rates reach the draft
+    outcome = wf.accept(
+        session,
+        p.id or 0,
+        user_id=sec,
+        version=1,
+        override=True,
+        reason="r",
+        drafting=DraftSettings(today=day, rate_overrides={"per_diem": 1}),
+    )
+    settings = {"today": day, "rate_overrides": {"per_diem": 1}}
+    assert outcome.tour == "T-1" and calls == [(p.id, sec, settings)]
 
 
 def test_a_refused_tour_draft_does_not_undo_the_acceptance(
@@ -413,7 +427,9 @@ def test_a_refused_tour_draft_does_not_undo_the_acceptance(
     load(session)
     sec = user(session)
 
-    def draft_from_proposal(s: Session, proposal: StoredProposal, user_id: int | None) -> None:
+    def draft_from_proposal(
+        s: Session, proposal: StoredProposal, user_id: int | None, **drafting: Any
+    ) -> None:
         raise ValueError("no tour for this one")
 
     monkeypatch.setattr(decisions, "draft_from_proposal", draft_from_proposal)

@@ -31,6 +31,7 @@ from sscmatch.web.api import (
 )
 from sscmatch.web.db import get_session
 from sscmatch.web.sent_once import sent_once
+from sscmatch.web.tours import draft_settings
 from sscmatch.workflow import matchruns, visibility
 from sscmatch.workflow import proposals as wf
 from sscmatch.workflow.base import N_
@@ -518,6 +519,7 @@ def decide(proposal_id: int, body: Decision) -> Any:
                 alternate_version=body.alternate_version,
                 reason=body.reason,
                 override=body.override,
+                drafting=draft_settings(),
             )
         return wf.decide(
             db,
@@ -528,6 +530,7 @@ def decide(proposal_id: int, body: Decision) -> Any:
             reason=body.reason,
             alternate_id=body.alternate,
             override=body.override,
+            drafting=draft_settings(),
         )
 
     if body.dry_run:

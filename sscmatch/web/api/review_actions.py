@@ -42,6 +42,7 @@ from sscmatch.web.api.review import (
 )
 from sscmatch.web.errors import error_text
 from sscmatch.web.sent_once import sent_once
+from sscmatch.web.tours import draft_settings
 from sscmatch.workflow import proposals as wf
 from sscmatch.workflow.base import N_, country_filter
 
@@ -331,6 +332,7 @@ def bulk_decision(body: BulkDecision) -> Any:
             user_id=current_user.id,
             reason=body.reason,
             override=body.override,
+            drafting=draft_settings(),
         )
 
     if body.dry_run:

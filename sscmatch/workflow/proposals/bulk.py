@@ -16,6 +16,7 @@ from sscmatch.workflow.audit import changed_by_them_alone
 from sscmatch.workflow.base import N_
 from sscmatch.workflow.proposals.decisions import decide
 from sscmatch.workflow.proposals.lifecycle import ProposalError, required_reason
+from sscmatch.workflow.tours.drafting import DraftSettings
 
 BULK_DECISIONS = ("accept", "reject")
 MAX_BULK = 500
@@ -59,8 +60,10 @@ def decide_many(
     user_id: int | None,
     reason: str | None = None,
     override: bool = False,
+    drafting: DraftSettings | None = None,
 ) -> BulkResult:
-    """Decide each (proposal id, version the reviewer saw) of ``items``."""
+    """Decide each (proposal id, version the reviewer saw) of ``items`` (``drafting``: the
+    instance's day and rates for the tours the acceptances draft)."""
     check_bulk(decision, items, reason)
     result = BulkResult()
     for proposal_id, version in dict.fromkeys(items):
@@ -80,6 +83,7 @@ def decide_many(
                 version=version,
                 reason=reason,
                 override=override,
+                drafting=drafting,
             )
             session.flush()
         except StaleVersion:

@@ -37,7 +37,7 @@ from sscmatch.workflow.proposals.lifecycle import (
     required_reason,
     set_status,
 )
-from sscmatch.workflow.tours.drafting import draft_from_proposal
+from sscmatch.workflow.tours.drafting import DraftSettings, draft_from_proposal
 
 
 @dataclass
@@ -54,15 +54,23 @@ class Outcome:
     overridden: bool = False
 
 
-def _draft_tour(session: Session, proposal: StoredProposal, user_id: int | None) -> Any:
-    """Draft a study tour from an accepted proposal.
+def _draft_tour(
+    session: Session, proposal: StoredProposal, user_id: int | None, drafting: DraftSettings
+) -> Any:
+    """Draft a study tour from an accepted proposal, on the instance's day and rates.
 
     A refusal from the tours (a ``ValueError``) does not undo the acceptance: its savepoint is
     rolled back and ``None`` is returned.
     """
     savepoint = session.begin_nested()
     try:
-        tour = draft_from_proposal(session, proposal, user_id)
+        tour = draft_from_proposal(
+            session,
+            proposal,
+            user_id,
+            rate_overrides=drafting.rate_overrides,
+            today=drafting.today,
+        )
         session.flush()
     except ValueError:
         savepoint.rollback()
@@ -88,6 +96,7 @@ def _accept(
     reason: str | None,
     override: bool = False,
     alternate_of: int | None = None,
+    drafting: DraftSettings,
 ) -> Outcome:
     status_before = proposal.status
     overridden = (status_before, "accepted") in NEEDS_OVERRIDE
@@ -146,7 +155,7 @@ def _accept(
             note_code=notes.code(notes.MATCHED_BY, proposal=proposal.id),
         )
     session.flush()
-    outcome.tour = _draft_tour(session, proposal, user_id)
+    outcome.tour = _draft_tour(session, proposal, user_id, drafting)
     effects["tour"] = getattr(outcome.tour, "id", None)
     # Written once complete: a JSON column does not see changes made inside its value.
     outcome.review = record_review(
@@ -164,15 +173,23 @@ def accept(
     version: int | None,
     reason: str | None = None,
     override: bool = False,
+    drafting: DraftSettings | None = None,
 ) -> Outcome:
     """Accept the proposal: the need becomes matched, its other open proposals superseded, and a
-    draft study tour is made when the study-tour module offers one. A proposal its provider has
-    not confirmed is accepted only with ``override`` and a reason."""
+    draft study tour is made when the study-tour module offers one (``drafting``: the instance's
+    day and rates). A proposal its provider has not confirmed is accepted only with ``override``
+    and a reason."""
     proposal = get_proposal(session, proposal_id)
     check_version(proposal, version)
     text = _override_reason(proposal, override, reason)
     return _accept(
-        session, proposal, user_id=user_id, version=version, reason=text, override=override
+        session,
+        proposal,
+        user_id=user_id,
+        version=version,
+        reason=text,
+        override=override,
+        drafting=drafting or DraftSettings(),
     )
 
 
@@ -233,6 +250,7 @@ def choose_alternate(
     reason: str | None = None,
     override: bool = False,
     override_reason: str | None = None,
+    drafting: DraftSettings | None = None,
 ) -> Outcome:
     """Accept ``alternate_id`` (same need, same run) instead of this proposal, which is rejected;
     the reason (required) says why this one is rejected. The alternate is accepted under the
@@ -291,6 +309,7 @@ def choose_alternate(
         reason=accept_reason,
         override=override,
         alternate_of=proposal.id,
+        drafting=drafting or DraftSettings(),
     )
     outcome.proposal, outcome.review = proposal, review
     return outcome
@@ -397,10 +416,12 @@ def decide(
     alternate_id: int | None = None,
     override: bool = False,
     override_reason: str | None = None,
+    drafting: DraftSettings | None = None,
 ) -> Outcome:
     """One secretariat decision: ``accept``, ``reject``, ``alternate`` or ``veto``
     (``override_reason``: an alternate's reason to accept it without its provider's
-    confirmation, apart from why this proposal is rejected)."""
+    confirmation, apart from why this proposal is rejected; ``drafting``: the instance's day
+    and rates for the tour an acceptance drafts)."""
     if decision == "accept":
         return accept(
             session,
@@ -409,6 +430,7 @@ def decide(
             version=version,
             reason=reason,
             override=override,
+            drafting=drafting,
         )
     if decision == "reject":
         return reject(session, proposal_id, user_id=user_id, version=version, reason=reason)
@@ -422,6 +444,7 @@ def decide(
             reason=reason,
             override=override,
             override_reason=override_reason,
+            drafting=drafting,
         )
     if decision == "veto":
         return veto(session, proposal_id, user_id=user_id, version=version, reason=reason)

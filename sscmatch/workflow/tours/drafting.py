@@ -13,6 +13,7 @@ commitments; delegations are tripartite where the topic calls for it; language i
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -44,6 +45,18 @@ from sscmatch.workflow.tours.programme import (
     default_delegation,
     needs_tripartite,
 )
+
+
+@dataclass(frozen=True)
+class DraftSettings:
+    """What a tour is drafted with, from the instance: its day (``config.today``: the setting
+    ``TODAY`` when pinned, as in demos and tests) and its cost-rate overrides (``TOUR_RATES``).
+    Every way a tour comes to be drafted (the tours' page, an acceptance on any page or in the
+    API) passes them; without them, the clock's date and the documented rates."""
+
+    today: date | None = None
+    rate_overrides: Mapping[str, Any] | None = None
+
 
 # Below this intelligibility between the best pair of languages, the tour needs interpretation.
 INTERPRETATION_THRESHOLD = 0.7
