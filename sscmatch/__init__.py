@@ -14,7 +14,7 @@ from typing import Any
 
 from flask import Flask
 
-from sscmatch.config import DEFAULTS
+from sscmatch.config import DEFAULTS, TEXT_SETTINGS
 from sscmatch.config import check as check_settings
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -40,6 +40,9 @@ def create_app(
         if os.environ.get(name):
             app.config[name] = os.environ[name]
     app.config.from_prefixed_env(prefix="SSCMATCH")
+    for name in TEXT_SETTINGS:  # as typed: a password 12345678 is text, not the JSON number
+        if f"SSCMATCH_{name}" in os.environ:
+            app.config[name] = os.environ[f"SSCMATCH_{name}"]
     if test_config:
         app.config.from_mapping(test_config)
     check_settings(app.config)  # a setting the service cannot use stops it here

@@ -3,7 +3,8 @@
 ``travel = people × 2 × distance(capitals) × per_km`` (at least ``air_minimum`` a ticket),
 ``per diem = people × (days + 1 travel day) × per_diem``, ``local transport = days ×
 local_transport``, ``interpretation = days × interpretation`` when needed. Virtual exchanges cost
-only interpretation. Defaults are :data:`DEFAULT_RATES`; the app setting ``SSCMATCH_TOUR_RATES``
+only interpretation. Defaults are :data:`DEFAULT_RATES` (``config.TOUR_RATE_DEFAULTS``, where the
+setting that overrides them is checked by the same rule); the app setting ``SSCMATCH_TOUR_RATES``
 (a JSON object) or the ``rates`` argument overrides any of them.
 
 Each cost line keeps its English ``basis`` (exports, the API) and the ``values`` it was computed
@@ -15,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from sscmatch.config import TOUR_RATE_DEFAULTS, cost_rate_wrong
 from sscmatch.models import StudyTour
 from sscmatch.vocab import Vocabulary
 from sscmatch.workflow.base import N_
@@ -22,28 +24,30 @@ from sscmatch.workflow.tours.base import TourError, _shown
 
 COST_ITEMS = ("travel", "per_diem", "local_transport", "interpretation")
 
-DEFAULT_RATES: Mapping[str, Any] = {
-    "currency": "USD",
-    "air_per_km": 0.12,  # economy return fare per km of one-way great-circle distance, per leg
-    "air_minimum": 300.0,  # smallest return ticket
-    "per_diem": 220.0,  # lodging and meals per person per night (UN-style DSA order of size)
-    "local_transport": 150.0,  # per day, for the whole delegation (field visits)
-    "interpretation": 900.0,  # per day, a pair of interpreters
-    "delegation_size": 4,  # when the delegation is not named yet
-}
+DEFAULT_RATES: Mapping[str, Any] = TOUR_RATE_DEFAULTS
+"""The rates and their documented values live with the setting that overrides them (config)."""
 
 
 def rates(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """The cost rates: :data:`DEFAULT_RATES` with ``overrides`` applied (unknown keys refused)."""
+    """The cost rates: :data:`DEFAULT_RATES` with ``overrides`` applied, each by the rule of
+    ``config.cost_rate_wrong`` (unknown keys, a rate that is not a finite number ≥ 0, a currency
+    that is not text refused)."""
     merged = dict(DEFAULT_RATES)
     for key, value in (overrides or {}).items():
-        if key not in DEFAULT_RATES:
+        wrong = cost_rate_wrong(key, value)
+        if wrong == "unknown":
             raise TourError(
                 N_("unknown cost rate %(key)s (known: %(known)s)"),
                 key=repr(key),
                 known=", ".join(DEFAULT_RATES),
             )
-        if key != "currency" and (not isinstance(value, int | float) or value < 0):
+        if wrong == "currency":
+            raise TourError(
+                N_("cost rate %(key)s must be a currency such as USD, got %(value)s"),
+                key=repr(key),
+                value=_shown(value),
+            )
+        if wrong is not None:
             raise TourError(
                 N_("cost rate %(key)s must be a number ≥ 0, got %(value)s"),
                 key=repr(key),
