@@ -101,3 +101,31 @@ def test_first_request_warms_the_network_cache_in_the_background(
     app.test_client().get("/")
     assert called.wait(5)
     app.extensions["sscmatch.engine"].dispose()
+
+
+@pytest.mark.parametrize(
+    ("testing", "setting", "warms"),
+    [(False, None, True), (True, None, False), (False, False, False), (True, True, True)],
+)
+def test_the_network_cache_is_warmed_as_its_setting_says(
+    database_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    testing: bool,
+    setting: bool | None,
+    warms: bool,
+) -> None:
+    """``WARM_CACHE`` unset means yes, except when testing (config.SETTINGS): before, the
+    declared default (None) was always found in the config, so an unset WARM_CACHE never
+    warmed, on any server."""
+    import threading
+
+    from sscmatch.analytics import data
+    from tests.conftest import make_test_app
+
+    called = threading.Event()
+    monkeypatch.setattr(data, "warm_cache", lambda engine: called.set())
+    app = make_test_app(database_url, tmp_path, TESTING=testing, WARM_CACHE=setting)
+    app.test_client().get("/")
+    assert called.wait(5 if warms else 0.5) is warms
+    app.extensions["sscmatch.engine"].dispose()

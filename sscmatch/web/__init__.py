@@ -332,5 +332,6 @@ def init_app(app: Flask) -> None:
     sent_once.init_app(app)  # the forms' one-time key field
     cli.register(app)
     _sweep_interrupted_runs(app)
-    if app.config.get("WARM_CACHE", not app.testing):
+    warm = app.config.get("WARM_CACHE")  # declared, so present: None is "unset"
+    if not app.testing if warm is None else warm:
         _warm_network_cache(app)
