@@ -83,11 +83,21 @@ def _database_url(value: Any) -> str | None:
 
 
 def _data_dir(value: Any) -> str | None:
+    """The vocabularies are loaded once a process, by code that has no app at hand
+    (``sscmatch.vocab.loading.default_data_dir``), from ``SSCMATCH_DATA_DIR`` or ``data/`` of the
+    checkout: a DATA_DIR given only in ``instance/config.py`` naming another folder would be
+    checked and then ignored, so it is refused with where to set it."""
     if value is None or value == "":
         return None
-    if isinstance(value, str | os.PathLike) and (Path(value) / "vocab").is_dir():
-        return None
-    return "a folder that holds the vocabularies (vocab/), or unset for data/ of the checkout"
+    if not isinstance(value, str | os.PathLike) or not (Path(value) / "vocab").is_dir():
+        return "a folder that holds the vocabularies (vocab/), or unset for data/ of the checkout"
+    read = os.environ.get("SSCMATCH_DATA_DIR") or Path(__file__).resolve().parents[1] / "data"
+    if Path(value).resolve() != Path(read).resolve():
+        return (
+            "given in the environment (SSCMATCH_DATA_DIR), where the vocabularies are read "
+            "from, not in instance/config.py alone"
+        )
+    return None
 
 
 def _checked_by(parse: Callable[[Any], object]) -> Check:

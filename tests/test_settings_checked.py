@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import math
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -244,3 +245,17 @@ def test_the_costing_refuses_what_the_setting_refuses() -> None:
                 rates(overrides)
     for overrides in VALID["TOUR_RATES"]:
         assert rates(overrides)["per_diem"] == overrides.get("per_diem", 220.0)
+
+
+def test_another_data_dir_is_taken_from_the_environment_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The vocabularies are read once a process from SSCMATCH_DATA_DIR (or data/): another
+    folder named only in instance/config.py was checked, then silently not used."""
+    other = tmp_path / "kb"
+    shutil.copytree(DATA / "vocab", other / "vocab")
+    monkeypatch.delenv("SSCMATCH_DATA_DIR", raising=False)
+    with pytest.raises(SettingError, match=r"^DATA_DIR must be given in the environment"):
+        config.check({**config.DEFAULTS, "DATA_DIR": str(other)})
+    monkeypatch.setenv("SSCMATCH_DATA_DIR", str(other))
+    config.check({**config.DEFAULTS, "DATA_DIR": str(other)})
