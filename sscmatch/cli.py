@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 
 import click
 from flask import Flask, current_app
-from flask.cli import FlaskGroup, NoAppException, with_appcontext
+from flask.cli import FlaskGroup, NoAppException, ScriptInfo, with_appcontext
 from sqlalchemy.engine import Engine
 
 from sscmatch import create_app
@@ -527,7 +527,21 @@ def _app() -> Flask:
         raise NoAppException(str(exc)) from None
 
 
-cli = FlaskGroup(
+class _Group(FlaskGroup):
+    """Flask's group, but a command of ours whose app cannot be made (a setting it cannot use)
+    stops at that one line: Flask would print it, then its usage and "No such command",
+    because our commands are registered on the app (:func:`register`)."""
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if click.Group.get_command(self, ctx, cmd_name) is None:  # not one of Flask's own
+            try:
+                ctx.ensure_object(ScriptInfo).load_app()
+            except NoAppException as exc:
+                raise click.ClickException(exc.format_message()) from None
+        return super().get_command(ctx, cmd_name)
+
+
+cli = _Group(
     create_app=_app,
     help="sscmatch: South-South cooperation supply–demand matching.",
 )

@@ -189,8 +189,9 @@ def test_the_command_line_says_it_in_one_line(
     assert result.exit_code != 0
     assert f"{name} must be " in result.output, result.output
     assert "Traceback" not in result.output
-    line = next(li for li in result.output.splitlines() if f"{name} must be " in li)
-    assert "; got " in line
+    said = [li for li in result.output.splitlines() if li.strip()]
+    assert len(said) == 1 and said[0].startswith(f"Error: {name} must be "), said  # no more
+    assert "; got " in said[0]
 
 
 @pytest.mark.parametrize("name", sorted(TEXT_AS_TYPED))
