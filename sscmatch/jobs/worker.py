@@ -48,14 +48,9 @@ def _today(app: Flask) -> date:
 
 
 def remind_time(app: Flask) -> time | None:
-    """``REMIND_AT`` as a time of day (UTC), or None when the workers send no reminders."""
-    value = app.config.get("REMIND_AT")
-    if value in (None, "", False, "off"):
-        return None
-    try:
-        return time.fromisoformat(str(value))
-    except ValueError:
-        raise ValueError(f"REMIND_AT must be a time HH:MM (UTC) or off, got {value!r}") from None
+    """``REMIND_AT`` as a time of day (UTC), or None when the workers send no reminders: read by
+    the setting's own parser, the one that checked it when the app was made."""
+    return config.remind_at(app.config.get("REMIND_AT"))
 
 
 def schedule_reminders(app: Flask, now: datetime | None = None) -> Job | None:
