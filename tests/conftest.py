@@ -330,6 +330,11 @@ def make_test_app(database_url: str, tmp_path: Path, **extra: Any) -> Flask:
         "DATABASE_URL": database_url,
         "SECRET_KEY": "test-secret",
         "WTF_CSRF_ENABLED": False,
+        # No warming thread unless a test asks for one: an app made with TESTING false (the
+        # cookie's test) would warm the network at its first request, in a thread that outlives
+        # the test and holds a connection of the engine the test disposes (a ResourceWarning,
+        # an error, in whichever test of that process comes next).
+        "WARM_CACHE": False,
         **extra,
     }
     app = create_app(config, instance_path=str(tmp_path / "instance"))
