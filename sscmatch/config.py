@@ -91,8 +91,9 @@ def _data_dir(value: Any) -> str | None:
         return None
     if not isinstance(value, str | os.PathLike) or not (Path(value) / "vocab").is_dir():
         return "a folder that holds the vocabularies (vocab/), or unset for data/ of the checkout"
-    read = os.environ.get("SSCMATCH_DATA_DIR") or Path(__file__).resolve().parents[1] / "data"
-    if Path(value).resolve() != Path(read).resolve():
+    from sscmatch.vocab.loading import default_data_dir  # here: config is read at import
+
+    if Path(value).resolve() != default_data_dir().resolve():
         return (
             "given in the environment (SSCMATCH_DATA_DIR), where the vocabularies are read "
             "from, not in instance/config.py alone"

@@ -67,9 +67,10 @@ bp = Blueprint("tours", __name__, url_prefix="/tours")
 
 
 def tour_rates() -> dict[str, Any] | None:
-    """Cost-rate overrides from the app setting ``TOUR_RATES`` (``SSCMATCH_TOUR_RATES``)."""
+    """Cost-rate overrides from the app setting ``TOUR_RATES`` (``SSCMATCH_TOUR_RATES``): an
+    object or unset, as config.check made sure when the app was made."""
     value = current_app.config.get("TOUR_RATES")
-    return dict(value) if isinstance(value, dict) else None
+    return dict(value) if value is not None else None
 
 
 def today() -> date:
