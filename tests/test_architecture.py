@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.source_trees import source_tree
+
 PACKAGE = Path(__file__).resolve().parents[1] / "sscmatch"
 
 LAYERS = {
@@ -59,7 +61,7 @@ def modules() -> list[tuple[str, Path]]:
 
 
 def imports_of(path: Path) -> set[str]:
-    tree = ast.parse(path.read_text(encoding="utf-8"))
+    tree = source_tree(path)
     names: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
@@ -140,7 +142,7 @@ def _top_level_imports(module: str, path: Path, known: set[str]) -> set[str]:
                 for handler in getattr(node, "handlers", []):
                     visit(handler.body)
 
-    visit(ast.parse(path.read_text(encoding="utf-8")).body)
+    visit(source_tree(path).body)
     return {name for name in found if name in known and name != module}
 
 
@@ -207,7 +209,7 @@ def test_no_late_import_of_the_edge_from_lower_layers() -> None:
     for module, path in modules():
         if layer_of(module) == "edge":
             continue
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        for node in ast.walk(source_tree(path)):
             if isinstance(node, ast.Import):
                 names = [alias.name for alias in node.names]
             elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
@@ -264,7 +266,7 @@ def test_no_module_over_the_limit() -> None:
 def test_shared_shapes_are_defined_once() -> None:
     seen: dict[str, list[str]] = {}
     for module, path in modules():
-        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+        for node in source_tree(path).body:
             kind = (
                 "class"
                 if isinstance(node, ast.ClassDef)
@@ -329,7 +331,7 @@ def test_the_session_helper_is_imported_at_the_top() -> None:
     cycle that made 31 functions do so."""
     found = []
     for module, path in modules():
-        tree = ast.parse(path.read_text(encoding="utf-8"))
+        tree = source_tree(path)
         top = {id(node) for node in tree.body}
         found += [
             f"{module}:{node.lineno} from {node.module}"
@@ -348,7 +350,7 @@ def test_every_page_form_is_a_page_form() -> None:
     for module, path in modules():
         if module == "sscmatch.web.pageform":
             continue
-        tree = ast.parse(path.read_text(encoding="utf-8"))
+        tree = source_tree(path)
         found += [
             f"{module}:{node.lineno}"
             for node in ast.walk(tree)

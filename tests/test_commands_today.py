@@ -18,6 +18,7 @@ from sqlmodel import Session, select
 
 from sscmatch.jobs.worker import run_worker
 from sscmatch.models import Job, Reminder, StudyTour
+from tests.source_trees import source_tree
 from tests.workflow.test_reminders import world  # noqa: F401  (the fixture: commitments due)
 
 PACKAGE = Path(__file__).resolve().parents[1] / "sscmatch"
@@ -52,7 +53,7 @@ def test_no_command_or_job_reads_the_clocks_date_itself() -> None:
     readers = [
         f"{path.relative_to(PACKAGE)}:{node.lineno}"
         for path in modules
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        for node in ast.walk(source_tree(path))
         if _reads_the_clocks_date(node)
     ]
     assert not readers, readers
@@ -74,7 +75,7 @@ def test_no_other_module_reads_the_clocks_date_itself() -> None:
     for path in sorted(PACKAGE.rglob("*.py")):
         if path.name == "config.py":
             continue
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        for node in ast.walk(source_tree(path)):
             if _reads_the_clocks_date(node):
                 readers.setdefault(str(path.relative_to(PACKAGE)), []).append(node.lineno)
     assert sorted(set(readers) - set(LEFT)) == [], readers

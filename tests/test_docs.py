@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from sscmatch.config import SETTINGS
+from tests.source_trees import source_tree
 
 README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
 
@@ -48,7 +49,7 @@ def test_every_setting_read_by_the_code_is_declared() -> None:
     package = Path(__file__).resolve().parents[1] / "sscmatch"
     read: set[str] = set()
     for path in package.rglob("*.py"):
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        for node in ast.walk(source_tree(path)):
             key = None
             if (
                 isinstance(node, ast.Call)

@@ -30,6 +30,8 @@ from pathlib import Path
 
 from babel.messages.pofile import read_po
 
+from tests.source_trees import source_tree
+
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "sscmatch"
 CATALOGUES = PACKAGE / "translations"
@@ -87,8 +89,7 @@ class Finding:
 @cache
 def _trees() -> dict[str, ast.Module]:
     return {
-        str(path.relative_to(ROOT)): ast.parse(path.read_text(), str(path))
-        for path in sorted(PACKAGE.rglob("*.py"))
+        str(path.relative_to(ROOT)): source_tree(path) for path in sorted(PACKAGE.rglob("*.py"))
     }
 
 

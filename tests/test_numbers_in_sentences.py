@@ -27,6 +27,7 @@ from sqlmodel import Session
 
 from sscmatch.matching import Reason
 from sscmatch.models import StudyTour
+from tests.source_trees import source_tree
 from tests.web import test_tour_files_language as tour_files
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -63,7 +64,7 @@ def _modules() -> dict[str, ast.Module]:
     for path in sorted(PACKAGE.rglob("*.py")):
         name = str(path.relative_to(ROOT))
         if not name.startswith(COMMAND_LINE):
-            out[name] = ast.parse(path.read_text(encoding="utf-8"), name)
+            out[name] = source_tree(path)
     return out
 
 

@@ -19,6 +19,7 @@ from click.testing import CliRunner
 from sscmatch import create_app
 from sscmatch.cli import cli
 from sscmatch.config import SettingError, pinned_today, today
+from tests.source_trees import source_tree
 
 PACKAGE = Path(__file__).resolve().parents[1] / "sscmatch"
 NOT_DAYS: tuple[Any, ...] = ("tomorrow", "2026-13-01", "2026-02-30", "2026-W01-1", "2026-07",
@@ -62,7 +63,7 @@ def test_every_reader_of_today_goes_through_the_one_rule() -> None:
     for path in PACKAGE.rglob("*.py"):
         if path.name == "config.py":
             continue
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        for node in ast.walk(source_tree(path)):
             if isinstance(node, ast.Constant) and node.value == "TODAY":
                 readers.append(str(path.relative_to(PACKAGE)))
     assert not readers, readers

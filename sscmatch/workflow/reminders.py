@@ -19,6 +19,7 @@ text file per recipient in a folder (:func:`write_digest`).
 
 from __future__ import annotations
 
+import functools
 import re
 import smtplib
 from collections import defaultdict
@@ -178,8 +179,12 @@ def claim(session: Session, digest: Digest, today: date, channel: str) -> Remind
     return row
 
 
+@functools.cache
 def catalogue(language: str) -> NullTranslations:
-    """The interface's catalogue for ``language`` (English: the messages as written)."""
+    """The interface's catalogue for ``language`` (English: the messages as written).
+
+    Read once a process: the compiled catalogues ship with the package and do not change while
+    it runs, and the daily digest used to read one again for every recipient."""
     if language not in INTERFACE_LANGUAGES or language == "en":
         return NullTranslations()
     return Translations.load(str(CATALOGUES), [language])

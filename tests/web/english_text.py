@@ -20,6 +20,7 @@ wrote) is left alone, except for what (2) names, since the generated tour text i
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -120,31 +121,40 @@ def _key(msgid: object) -> str:
     return str(msgid[0] if isinstance(msgid, tuple | list) else msgid)
 
 
+@functools.cache
+def _english_tells(lang: str) -> tuple[frozenset[str], list[str]]:
+    """The English of ``lang``'s catalogue that would tell an untranslated text: words or short
+    texts that are one whole text, and phrases found inside longer ones (longest first).
+
+    Read once a test process: parsing a catalogue takes 60-80 ms, and the walks make a detector
+    for every form and language they try (384 of them in test_date_fields alone: 30 of its 48 s)."""
+    with (CATALOGUES / lang / "LC_MESSAGES" / "messages.po").open("rb") as handle:
+        catalogue = read_po(handle)
+    whole: set[str] = set()
+    pieces: list[str] = []
+    for message in catalogue:
+        if not message.id:
+            continue
+        english = _key(message.id)
+        translated = _key(message.string) if message.string else ""
+        if translated.strip() == english.strip():
+            continue  # the same in both languages ("Total", "Email" in some): not a tell
+        for piece in PLACEHOLDER.split(english):
+            piece = " ".join(piece.split()).strip(" .,:;·()—-")
+            words = WORD.findall(piece)
+            if len(words) >= 3:
+                pieces.append(piece)  # a phrase: found inside longer text
+            elif piece and PLACEHOLDER.search(english) is None:
+                whole.add(piece)  # a word or two: only when it is the whole text
+    return frozenset(whole), sorted(set(pieces), key=len, reverse=True)
+
+
 class Detector:
     """Says which texts of a page are English, for one reader's language."""
 
     def __init__(self, lang: str, known_english: Iterable[str], data: Iterable[str]) -> None:
         self.lang = lang
-        with (CATALOGUES / lang / "LC_MESSAGES" / "messages.po").open("rb") as handle:
-            catalogue = read_po(handle)
-        whole: set[str] = set()
-        pieces: list[str] = []
-        for message in catalogue:
-            if not message.id:
-                continue
-            english = _key(message.id)
-            translated = _key(message.string) if message.string else ""
-            if translated.strip() == english.strip():
-                continue  # the same in both languages ("Total", "Email" in some): not a tell
-            for piece in PLACEHOLDER.split(english):
-                piece = " ".join(piece.split()).strip(" .,:;·()—-")
-                words = WORD.findall(piece)
-                if len(words) >= 3:
-                    pieces.append(piece)  # a phrase: found inside longer text
-                elif piece and PLACEHOLDER.search(english) is None:
-                    whole.add(piece)  # a word or two: only when it is the whole text
-        self.whole = whole
-        self.pieces = sorted(set(pieces), key=len, reverse=True)
+        self.whole, self.pieces = _english_tells(lang)
         self.known = sorted({k for k in known_english if k}, key=len, reverse=True)
         self.data = {" ".join(d.split()) for d in data if d and d.strip()}
         self._memo: dict[str, Finding | None] = {}

@@ -9,6 +9,7 @@ source)."""
 from __future__ import annotations
 
 import ast
+import functools
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,7 @@ import sscmatch.models as models
 from sscmatch.web.auditfields import audit_field_label
 from sscmatch.web.templating import ENTITY_LABELS
 from sscmatch.workflow.audit import snapshot
+from tests.source_trees import source_tree
 
 LANGUAGES = ("es", "pt", "fr")
 # Labels that read the same in a language as in English (its catalogue says so).
@@ -59,17 +61,18 @@ def _snapshot_fields() -> dict[str, set[str]]:
     return out
 
 
-def _hand_written_fields() -> set[str]:
+@functools.cache
+def _hand_written_fields() -> frozenset[str]:
     """The keys of every dict literal passed as ``before=`` or ``after=`` in the package."""
     keys: set[str] = set()
     for path in Path(sscmatch.__file__).parent.rglob("*.py"):
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        for node in ast.walk(source_tree(path)):
             if not isinstance(node, ast.Call):
                 continue
             for kw in node.keywords:
                 if kw.arg in ("before", "after") and isinstance(kw.value, ast.Dict):
                     keys |= {k.value for k in kw.value.keys if isinstance(k, ast.Constant)}
-    return keys
+    return frozenset(keys)
 
 
 def test_the_walk_finds_the_fields() -> None:

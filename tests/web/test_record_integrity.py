@@ -28,6 +28,7 @@ from sscmatch.models import AuditEvent, Exchange, Need, StudyTour
 from sscmatch.vocab import load_vocabulary
 from sscmatch.workflow import tours as wf
 from tests.conftest import sign_in
+from tests.source_trees import source_tree
 from tests.web.test_fuzz_api import build_world
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -208,7 +209,7 @@ def test_every_csv_writer_is_the_shared_one() -> None:
     for path in sorted((ROOT / "sscmatch").rglob("*.py")):
         if path.name in ("csvfile.py", "synthio.py"):
             continue
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        for node in ast.walk(source_tree(path)):
             if (
                 isinstance(node, ast.Attribute)
                 and node.attr in ("writer", "DictWriter")
