@@ -23,6 +23,7 @@ from sqlmodel import Session, col, select
 from sscmatch import relations
 from sscmatch.caches import Cache
 from sscmatch.db import data_key
+from sscmatch.enums import OPEN_PROPOSAL_STATUSES
 from sscmatch.matching import PreparedCorpus, Proposal, Weights, prepare, rank
 from sscmatch.matching.assignment import Assignment, assign, edges_from_proposals, offer_key
 from sscmatch.models import Capacity, Institution, MatchRun, Need, utcnow
@@ -259,18 +260,26 @@ def fail_run(run: MatchRun, error: str) -> None:
 def store(
     session: Session, run: MatchRun, proposals: Sequence[Proposal], user_id: int | None
 ) -> None:
-    """Save the proposals under ``run`` and supersede undecided ones of earlier runs."""
+    """Save the proposals under ``run`` and supersede the unanswered ones of earlier runs.
+
+    What a focal point answered stays: a proposal of an earlier run that its provider confirmed
+    or declined, or whose recipient said it fits or does not, is not superseded, and the run
+    does not propose that offer (need, provider, capacity) again beside it. Before, a run
+    superseded a proposal the recipient had answered, losing the answer, and stored a second
+    proposal of an offer its provider had confirmed, asking the provider again
+    (``tests/workflow/test_rerun_keeps_answers.py`` walks every answer)."""
     assert run.id is not None
     needs = {p.need_id for p in proposals}
     if needs:
-        # one conditional UPDATE, not a read and a write: a proposal decided by someone
-        # between the two stays decided (it failed the whole run), and the version of those
-        # superseded moves, so a decision opened on them is refused
+        # one conditional UPDATE, not a read and a write: a proposal decided or answered by
+        # someone between the two stays as they left it (a decision failed the whole run),
+        # and the version of those superseded moves, so a step opened on them is refused
         session.execute(
             update(StoredProposal)
             .where(
                 col(StoredProposal.need).in_(needs),
                 col(StoredProposal.status).in_(UNDECIDED),
+                col(StoredProposal.recipient_fit).is_(None),
                 col(StoredProposal.run_id) != run.id,
             )
             .values(
@@ -286,7 +295,20 @@ def store(
         still_open = set(
             session.exec(select(Need.id).where(col(Need.id).in_(needs), Need.status == "open"))
         )
-        proposals = [p for p in proposals if p.need_id in still_open]
+        answered = set(
+            session.exec(
+                select(StoredProposal.need, StoredProposal.provider, StoredProposal.capacity).where(
+                    col(StoredProposal.need).in_(needs),
+                    col(StoredProposal.status).in_(OPEN_PROPOSAL_STATUSES),
+                    col(StoredProposal.run_id) != run.id,
+                )
+            )
+        )
+        proposals = [
+            p
+            for p in proposals
+            if p.need_id in still_open and (p.need_id, p.provider, p.capacity_id) not in answered
+        ]
     for p in proposals:
         session.add(
             StoredProposal(

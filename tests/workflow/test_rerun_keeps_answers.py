@@ -1,0 +1,93 @@
+"""A new match run keeps what the focal points answered, for every answer there is.
+
+Before: a run superseded a proposal whose recipient had said it fits (or does not), losing the
+answer and asking the recipient again with a fresh proposal of the same offer; and it stored a
+second proposal of an offer its provider had confirmed or declined, so the provider was asked
+again and the secretariat's queue showed the offer twice.
+
+The class walked: every answer of :data:`RESPONSES` (the provider's two, the recipient's two),
+given on an earlier run's proposal, then the need matched again. The answered proposal stays
+open with its answer and version, the new run proposes no second proposal of that offer (need,
+provider, capacity), and the earlier proposals nobody answered are superseded by the new run's.
+"""
+
+from __future__ import annotations
+
+import pytest
+from sqlmodel import Session, col, select
+
+from sscmatch.enums import OPEN_PROPOSAL_STATUSES
+from sscmatch.models import Proposal as StoredProposal
+from sscmatch.vocab import load_vocabulary
+from sscmatch.workflow import matchruns
+from sscmatch.workflow import proposals as wf
+from sscmatch.workflow.proposals.lifecycle import PROVIDER_RESPONSES, RESPONSES
+from tests.workflow.test_proposals import NEED, load, of_need, user
+
+ANSWERED_BY = {"confirm": "BRA", "decline": "BRA", "fits": "GTM", "does_not_fit": "GTM"}
+"""Who gives each answer in the walk: Brazil provides one of Guatemala's proposals."""
+
+
+def test_the_walk_covers_every_answer() -> None:
+    assert set(ANSWERED_BY) == set(RESPONSES)
+
+
+def _open_of_need(session: Session) -> list[StoredProposal]:
+    session.expire_all()
+    return list(
+        session.exec(
+            select(StoredProposal).where(
+                StoredProposal.need == NEED, col(StoredProposal.status).in_(OPEN_PROPOSAL_STATUSES)
+            )
+        )
+    )
+
+
+@pytest.mark.parametrize("response", RESPONSES)
+def test_a_new_run_keeps_the_answer_and_does_not_propose_the_offer_again(
+    session: Session, response: str
+) -> None:
+    first_run = load(session, needs=(NEED,))
+    answerer = user(session, "focal_point", ANSWERED_BY[response])
+    first = of_need(session)
+    answered = next(p for p in first if p.provider == "BRA")
+    wf.respond(
+        session,
+        answered.id or 0,
+        response,
+        user_id=answerer,
+        country=ANSWERED_BY[response],
+        version=answered.version,
+        note="said before the new run",
+    )
+    session.commit()
+    status, fit, version = answered.status, answered.recipient_fit, answered.version
+    if response in PROVIDER_RESPONSES:
+        assert status == PROVIDER_RESPONSES[response]
+    else:
+        assert fit == response
+
+    second = matchruns.run_and_store(session, load_vocabulary(), need_ids=[NEED], top_k=5)
+    session.commit()
+
+    open_now = _open_of_need(session)
+    kept = next(p for p in open_now if p.id == answered.id)
+    assert (kept.status, kept.recipient_fit, kept.version) == (status, fit, version)
+    offers = [(p.provider, p.capacity) for p in open_now]
+    assert len(offers) == len(set(offers)), f"an offer proposed twice: {sorted(offers)}"
+    others = {p.id for p in first} - {answered.id}
+    assert not others & {p.id for p in open_now}, "an unanswered proposal was not superseded"
+    new = [p for p in open_now if p.run_id == second.run_id]
+    assert (answered.provider, answered.capacity) not in {(p.provider, p.capacity) for p in new}
+    assert len(new) == len(first) - 1, "the run proposes the other offers again"
+    assert second.run_id != first_run
+
+
+def test_unanswered_offers_are_proposed_again_by_the_new_run(session: Session) -> None:
+    load(session, needs=(NEED,))
+    first = {(p.provider, p.capacity): p.id for p in of_need(session)}
+    second = matchruns.run_and_store(session, load_vocabulary(), need_ids=[NEED], top_k=5)
+    session.commit()
+    open_now = _open_of_need(session)
+    assert {p.run_id for p in open_now} == {second.run_id}
+    assert {(p.provider, p.capacity) for p in open_now} == set(first)
