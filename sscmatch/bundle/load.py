@@ -23,6 +23,7 @@ from sscmatch.bundle.write import MODELS, TableWriter, forget_written, roomy_cac
 from sscmatch.collector import paused_collector
 from sscmatch.models import AuditEvent, Exchange, Institution, StudyTour, Theme, utcnow
 from sscmatch.vocab import Vocabulary
+from sscmatch.workflow.proposals.offers import withdraw_unpublished
 
 __all__ = ["MODELS", "ImportReport", "Progress", "import_bundle"]
 
@@ -106,6 +107,8 @@ def import_bundle(
 
     report = ImportReport(resolved=valid.resolved)
     _write_all(session, valid.records, report, user_id, progress)
+    # a capacity the bundle archived or put back to draft: its proposals leave play
+    withdraw_unpublished(session, user_id)
     session.add(
         AuditEvent(
             user_id=user_id,

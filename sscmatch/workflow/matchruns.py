@@ -35,6 +35,7 @@ from sscmatch.workflow.base import N_, DomainError, Page
 from sscmatch.workflow.calibrations import current_weights
 from sscmatch.workflow.encode import build_corpus
 from sscmatch.workflow.jobs import FINISHED, job_beside
+from sscmatch.workflow.proposals.offers import withdraw_unpublished
 from sscmatch.workflow.workers import this_worker
 
 BATCH = 1000
@@ -269,6 +270,9 @@ def store(
     proposal of an offer its provider had confirmed, asking the provider again
     (``tests/workflow/test_rerun_keeps_answers.py`` walks every answer)."""
     assert run.id is not None
+    # proposals left standing on an offer no longer published (by a version of the service
+    # that did not take them out of play) leave it now (proposals.offers)
+    withdraw_unpublished(session, user_id)
     needs = {p.need_id for p in proposals}
     if needs:
         # one conditional UPDATE, not a read and a write: a proposal decided or answered by

@@ -79,6 +79,9 @@ TEMPLATES: Mapping[str, str | tuple[str, str]] = {
     "proposal.need_withdrawn": N_(
         "Proposal %(id)s is no longer in play: its need was withdrawn (%(need)s)"
     ),
+    "proposal.offer_withdrawn": N_(
+        "Proposal %(id)s is no longer in play: its offer is no longer published (%(need)s)"
+    ),
     "proposal.other_chosen": N_(
         "Proposal %(id)s is no longer in play: another proposal was chosen for the need (%(need)s)"
     ),
@@ -260,6 +263,7 @@ def _tell(
 SUPERSEDED_KINDS = {
     "need_withdrawn": "proposal.need_withdrawn",  # proposals.notes.NEED_WITHDRAWN
     "superseded_by": "proposal.other_chosen",  # proposals.notes.SUPERSEDED_BY
+    "offer_withdrawn": "proposal.offer_withdrawn",  # proposals.notes.OFFER_WITHDRAWN
 }
 """The reason a proposal was superseded (its audit event's note code) → the notice its
 provider's focal points get (the codes written out: the proposals package imports the audit,
@@ -273,9 +277,10 @@ def _out_of_play_kind(event: AuditEvent) -> str | None:
     The decision (what a provider's focal point expects): a proposal their country was asked to
     provide is superseded without their doing: its need withdrawn (by its country or the
     secretariat), or another proposal of the need accepted (another provider chosen, or the
-    need's own alternate). Their list of proposals to answer no longer holds it, and nothing
-    else told them why: they are told it is no longer in play and the reason, in their
-    language, one notice per proposal, naming neither the chosen provider nor its proposal
+    need's own alternate), or its offer no longer published (archived or back to draft: the
+    recipient's focal points are told too). Their list of proposals to answer no longer holds
+    it, and nothing else told them why: they are told it is no longer in play and the reason,
+    in their language, one notice per proposal, naming neither the chosen provider nor its proposal
     (competitors are not told of each other). The recipient's focal points and the secretariat
     hear of the step itself (the need's withdrawal, the acceptance), not of each proposal. When
     the step is undone (the withdrawal reinstated, the acceptance reverted) and the proposal
@@ -306,9 +311,14 @@ def _proposal_event(session: Session, event: AuditEvent) -> list[Notice]:
     if proposal is None:
         return []
     if out_of_play is not None:
+        # an offer no longer published is its country's own step, which nothing else tells the
+        # recipient of: its focal points learn that their need lost this candidate
+        told = [proposal.provider]
+        if out_of_play == "proposal.offer_withdrawn":
+            told.append(proposal.recipient)
         return _tell(
             session,
-            _focal_points(session, [proposal.provider]),
+            _focal_points(session, told),
             actor=event.user_id,
             kind=out_of_play,
             entity="proposal",

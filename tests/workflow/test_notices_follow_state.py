@@ -21,7 +21,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from sscmatch.bundle.load import import_bundle
-from sscmatch.models import Need, Notice, StudyTour
+from sscmatch.models import Capacity, Need, Notice, StudyTour
 from sscmatch.models import Proposal as StoredProposal
 from sscmatch.vocab import load_vocabulary
 from sscmatch.workflow import matchruns, notices
@@ -73,6 +73,7 @@ ORACLE: dict[str, Oracle | None] = {
     "proposal.revert": lambda p, _: p.status not in ("accepted", "rejected"),
     "proposal.need_withdrawn": lambda p, _: p.status == "superseded",  # "no longer in play"
     "proposal.other_chosen": lambda p, _: p.status == "superseded",
+    "proposal.offer_withdrawn": lambda p, _: p.status == "superseded",
     "proposal.back_in_play": lambda p, _: p.status in OPEN,  # "in play again"
     "proposal.comment": None,
     "proposals.for_needs": None,
@@ -261,15 +262,32 @@ def test_every_notice_follows_every_step(session: Session) -> None:
         assert _told(session, ids[f"focal_{p.provider}"], "proposal.need_withdrawn", p)
     step("reinstate the need", lambda: reg.reinstate_need(session, admin, NEED))
     assert len(_told(session, second_focal, "proposal.back_in_play", second)) == 2
+    # the offer of one of them archived by the secretariat: out of play, both countries told
+    offered = next(p for p in (first, second) if p.capacity is not None)
+    offer = session.get(Capacity, offered.capacity)
+    assert offer is not None
+    step(
+        "archive the offer",
+        lambda: reg.update_capacity(
+            session, VOCAB, sec, offer.id, {"status": "archived"}, offer.version
+        ),
+    )
+    assert _told(session, ids[f"focal_{offered.provider}"], "proposal.offer_withdrawn", offered)
+    assert _told(session, gtm.id or 0, "proposal.offer_withdrawn", offered)
     # each kind of step left some notice behind that no longer holds, and said so
     assert moved["take_back"] and moved["reinstate"] and moved["revert"], moved
     assert moved["tour cancelled"] and moved["reinstate the need"], moved
+    assert moved["archive the offer"], moved
 
 
 def test_the_reasons_of_supersession_are_the_proposals_codes() -> None:
     from sscmatch.workflow.proposals import notes
 
-    assert set(notices.SUPERSEDED_KINDS) == {notes.NEED_WITHDRAWN, notes.SUPERSEDED_BY}
+    assert set(notices.SUPERSEDED_KINDS) == {
+        notes.NEED_WITHDRAWN,
+        notes.SUPERSEDED_BY,
+        notes.OFFER_WITHDRAWN,
+    }
 
 
 def test_the_digest_says_it_too_in_the_readers_language(session: Session) -> None:

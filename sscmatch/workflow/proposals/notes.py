@@ -28,6 +28,7 @@ VETOED_FROM = "vetoed_from"
 TOUR_CANCELLED = "tour_cancelled"
 EMAIL_TRIED = "email_tried"
 NEED_WITHDRAWN = "need_withdrawn"
+OFFER_WITHDRAWN = "offer_withdrawn"
 
 NOTES: dict[str, str] = {
     ACCEPTED_WITHOUT_CONFIRMATION: N_("accepted without the provider's confirmation"),
@@ -40,6 +41,7 @@ NOTES: dict[str, str] = {
     TOUR_CANCELLED: N_("study tour %(tour)s was cancelled"),
     EMAIL_TRIED: N_("e-mail tried: %(email)s"),  # a failed sign-in's (accounts)
     NEED_WITHDRAWN: N_("need %(need)s was withdrawn"),
+    OFFER_WITHDRAWN: N_("offer %(capacity)s is no longer published"),
 }
 
 # The English the service wrote before ``note_code`` (code, the actions that wrote it, shape).
