@@ -23,6 +23,7 @@ from sscmatch.models import Need, Review, Veto
 from sscmatch.models import Proposal as StoredProposal
 from sscmatch.workflow.audit import change_status, record_event, snapshot
 from sscmatch.workflow.base import N_, Conflict
+from sscmatch.workflow.notices_current import need_status
 from sscmatch.workflow.proposals import notes
 from sscmatch.workflow.proposals.lifecycle import (
     DECISIONS,
@@ -87,6 +88,33 @@ def _override_reason(proposal: StoredProposal, override: bool, reason: str | Non
     return required_reason(reason, N_("to accept without the provider's confirmation"))
 
 
+class NeedNotOpenError(ProposalError, Conflict):
+    """The proposal's need is not open (409): its country changed it after endorsement and it
+    waits for endorsement again, or it was returned or withdrawn."""
+
+    code = "need_not_open"
+
+
+def _need_is_open(session: Session, proposal: StoredProposal) -> None:
+    """Refuse to accept a proposal of a need that is not open. A focal point's change to an
+    endorsed need sends it back to endorsement with its proposals still open (they are its
+    history): accepting one then matched a need nobody had endorsed as it now reads, and
+    drafted a tour for it. Every acceptance (a decision, an alternate, a batch, the API) comes
+    through here."""
+    if proposal.status not in OPEN_STATUSES:
+        return  # decided or superseded: the lifecycle says why it cannot be accepted
+    need = session.get(Need, proposal.need)
+    if need is not None and need.status != "open":
+        raise NeedNotOpenError(
+            N_(
+                "need %(need)s is %(status)s, not open: endorse it before accepting one of its "
+                "proposals"
+            ),
+            need=need.id,
+            status=need_status(need),
+        )
+
+
 def _accept(
     session: Session,
     proposal: StoredProposal,
@@ -98,6 +126,7 @@ def _accept(
     alternate_of: int | None = None,
     drafting: DraftSettings,
 ) -> Outcome:
+    _need_is_open(session, proposal)
     status_before = proposal.status
     overridden = (status_before, "accepted") in NEEDS_OVERRIDE
     set_status(
@@ -181,6 +210,7 @@ def accept(
     and a reason."""
     proposal = get_proposal(session, proposal_id)
     check_version(proposal, version)
+    _need_is_open(session, proposal)  # before the override's question: the need's comes first
     text = _override_reason(proposal, override, reason)
     return _accept(
         session,
@@ -277,6 +307,7 @@ def choose_alternate(
     # Check both steps before changing anything, so a refusal leaves both untouched.
     check_version(proposal, version)
     check_version(alternate, alternate_version)
+    _need_is_open(session, alternate)
     check_transition(proposal.status, "rejected")
     text = required_reason(reason, N_("to choose an alternate (why this proposal is rejected)"))
     check_transition(alternate.status, "accepted", override=override)
