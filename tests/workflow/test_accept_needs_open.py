@@ -109,8 +109,9 @@ def test_endorsed_again_the_same_acceptance_goes_through(session: Session) -> No
     second = of_need(session)[1]
     _changed_by_its_country(session, gtm)
     session.commit()
-    with pytest.raises(NeedNotOpenError):
-        wf.accept(
+
+    def accept() -> wf.Outcome:
+        return wf.accept(
             session,
             second.id or 0,
             user_id=sec,
@@ -118,17 +119,13 @@ def test_endorsed_again_the_same_acceptance_goes_through(session: Session) -> No
             override=True,
             reason="endorsed by phone",
         )
+
+    with pytest.raises(NeedNotOpenError):
+        accept()
     session.rollback()
     reg.endorse_need(session, SimpleNamespace(id=sec, role="secretariat", country=None), NEED)
     session.commit()
-    outcome = wf.accept(
-        session,
-        second.id or 0,
-        user_id=sec,
-        version=second.version,
-        override=True,
-        reason="endorsed by phone",
-    )
+    outcome = accept()
     session.commit()
     assert outcome.accepted is not None and outcome.accepted.status == "accepted"
     assert session.get(Need, NEED).status == "matched"  # type: ignore[union-attr]
