@@ -14,7 +14,7 @@ without them), so none stays "running" forever.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from sqlalchemy import distinct, func, or_, update
@@ -368,12 +368,15 @@ def run_and_store(
 
 @dataclass(frozen=True)
 class RunNeed:
-    """One need of a run's page: its id, title, recipient and proposals in rank order."""
+    """One need of a run's page: its id, title, recipient and proposals in rank order, and the
+    answered proposals of earlier runs still open for it (``kept``: the run did not propose
+    their offers again, :func:`store`)."""
 
     id: str
     title: str
     recipient: str
     proposals: list[StoredProposal]
+    kept: list[StoredProposal] = field(default_factory=list)
 
 
 def run_needs(
@@ -407,6 +410,21 @@ def run_needs(
             proposal.need, RunNeed(proposal.need, title, proposal.recipient, [])
         )
         entry.proposals.append(proposal)
+    for kept in session.exec(
+        select(StoredProposal)
+        .where(
+            need.in_(ids),
+            col(StoredProposal.run_id) < run_id,
+            col(StoredProposal.status).in_(OPEN_PROPOSAL_STATUSES),
+            or_(
+                col(StoredProposal.status) != "proposed",
+                col(StoredProposal.recipient_fit).is_not(None),
+            ),
+        )
+        .order_by(need, col(StoredProposal.score).desc(), col(StoredProposal.id))
+    ):
+        if kept.need in by_need:
+            by_need[kept.need].kept.append(kept)
     return Page(items=list(by_need.values()), number=page, size=size, total=int(total))
 
 

@@ -91,3 +91,34 @@ def test_a_run_exports_every_proposal_it_made(app: Flask, users: dict[str, int])
     rows = body[body["kind"]]
     assert body["count"] == len(rows) == NEEDS * 2 and not body["truncated"]  # every page's
     assert {r["need"] for r in rows} == {f"N-RUN-{n:02d}" for n in range(NEEDS)}
+
+
+def test_a_runs_page_names_the_answered_offers_kept_from_an_earlier_run(
+    app: Flask, users: dict[str, int]
+) -> None:
+    """A run does not propose again an offer whose earlier proposal was answered
+    (matchruns.store): its page names that proposal beside the need, in the reader's language."""
+    with Session(app.extensions["sscmatch.engine"]) as s:
+        earlier, later = MatchRun(status="done"), MatchRun(status="done")
+        s.add_all([earlier, later, Need(id="N-KEPT", country="GTM", title="Kept", status="open")])
+        s.flush()
+        kept = Proposal(
+            run_id=earlier.id, need="N-KEPT", provider="BRA", recipient="GTM", rank=1,
+            score=0.9, status="provider_confirmed",
+        )  # fmt: skip
+        s.add_all(
+            [
+                kept,
+                Proposal(run_id=later.id, need="N-KEPT", provider="ARG", recipient="GTM", rank=2,
+                         score=0.8),
+            ]
+        )  # fmt: skip
+        s.commit()
+        later_id, kept_id = later.id, kept.id
+    client = sign_in(app.test_client(), "secretariat")
+    page = client.get(f"/matching/runs/{later_id}").get_data(as_text=True)
+    assert "Still open from an earlier run, answered, so not proposed again:" in page
+    assert f"/review/proposals/{kept_id}" in page
+    client.post("/language", data={"lang": "es", "next": "/"})
+    page = client.get(f"/matching/runs/{later_id}").get_data(as_text=True)
+    assert "Siguen abiertas de una ejecución anterior" in page

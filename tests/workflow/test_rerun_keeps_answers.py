@@ -81,6 +81,9 @@ def test_a_new_run_keeps_the_answer_and_does_not_propose_the_offer_again(
     assert (answered.provider, answered.capacity) not in {(p.provider, p.capacity) for p in new}
     assert len(new) == len(first) - 1, "the run proposes the other offers again"
     assert second.run_id != first_run
+    # the run's page names it among the need's offers kept from an earlier run
+    shown = matchruns.run_needs(session, second.run_id or 0, None, 1, 50).items
+    assert [[p.id for p in n.kept] for n in shown if n.id == NEED] == [[answered.id]]
 
 
 def test_unanswered_offers_are_proposed_again_by_the_new_run(session: Session) -> None:
