@@ -333,5 +333,7 @@ def init_app(app: Flask) -> None:
     cli.register(app)
     _sweep_interrupted_runs(app)
     warm = app.config.get("WARM_CACHE")  # declared, so present: None is "unset"
-    if not app.testing if warm is None else warm:
+    if warm is None:
+        warm = not app.testing
+    if warm:
         _warm_network_cache(app)

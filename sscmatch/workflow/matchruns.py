@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import distinct, func, or_, update
+from sqlalchemy import ColumnElement, and_, distinct, func, not_, or_, update
 from sqlmodel import Session, col, select
 
 from sscmatch import relations
@@ -42,6 +42,16 @@ BATCH = 1000
 MIN_BATCH = 40
 PROGRESS_STEPS = 20
 UNDECIDED = ("proposed",)
+
+
+def _unanswered() -> ColumnElement[bool]:
+    """A proposal nobody has answered: no word from its provider (still proposed) nor from its
+    recipient. A new run supersedes those of earlier runs and keeps the others (:func:`store`)."""
+    return and_(
+        col(StoredProposal.status).in_(UNDECIDED), col(StoredProposal.recipient_fit).is_(None)
+    )
+
+
 INTERRUPTED = (
     "interrupted: no job is computing this run any more (it was begun before jobs existed, or "
     "its job ended without it); nothing was stored. Start the run again."
@@ -282,8 +292,7 @@ def store(
             update(StoredProposal)
             .where(
                 col(StoredProposal.need).in_(needs),
-                col(StoredProposal.status).in_(UNDECIDED),
-                col(StoredProposal.recipient_fit).is_(None),
+                _unanswered(),
                 col(StoredProposal.run_id) != run.id,
             )
             .values(
@@ -416,10 +425,7 @@ def run_needs(
             need.in_(ids),
             col(StoredProposal.run_id) < run_id,
             col(StoredProposal.status).in_(OPEN_PROPOSAL_STATUSES),
-            or_(
-                col(StoredProposal.status) != "proposed",
-                col(StoredProposal.recipient_fit).is_not(None),
-            ),
+            not_(_unanswered()),
         )
         .order_by(need, col(StoredProposal.score).desc(), col(StoredProposal.id))
     ):

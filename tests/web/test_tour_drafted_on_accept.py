@@ -62,23 +62,19 @@ def _bulk_on_page(sec: Any, api: Any, first: Any, second: Any) -> int:
     return int(first.id)
 
 
-def _accept_by_api(sec: Any, api: Any, first: Any, second: Any) -> int:
-    body = {"decision": "accept", "version": first.version, "override": True, "reason": WHY}
-    done = api("secretariat").post(f"/api/v1/proposals/{first.id}/decision", body)
+def _decide_by_api(api: Any, proposal: Any, **decision: Any) -> None:
+    body = {"version": proposal.version, "override": True, "reason": WHY, **decision}
+    done = api("secretariat").post(f"/api/v1/proposals/{proposal.id}/decision", body)
     assert done.status_code == 200, done.get_json()
+
+
+def _accept_by_api(sec: Any, api: Any, first: Any, second: Any) -> int:
+    _decide_by_api(api, first, decision="accept")
     return int(first.id)
 
 
 def _alternate_by_api(sec: Any, api: Any, first: Any, second: Any) -> int:
-    body = {
-        "decision": "alternate",
-        "alternate": second.id,
-        "version": first.version,
-        "override": True,
-        "reason": WHY,
-    }
-    done = api("secretariat").post(f"/api/v1/proposals/{first.id}/decision", body)
-    assert done.status_code == 200, done.get_json()
+    _decide_by_api(api, first, decision="alternate", alternate=second.id)
     return int(second.id)
 
 

@@ -99,8 +99,9 @@ def _need_is_open(session: Session, proposal: StoredProposal) -> None:
     """Refuse to accept a proposal of a need that is not open. A focal point's change to an
     endorsed need sends it back to endorsement with its proposals still open (they are its
     history): accepting one then matched a need nobody had endorsed as it now reads, and
-    drafted a tour for it. Every acceptance (a decision, an alternate, a batch, the API) comes
-    through here."""
+    drafted a tour for it. Both ways into :func:`_accept` (:func:`accept`, which decisions,
+    batches and the API call, and :func:`choose_alternate`) ask it before anything else they
+    check or write, so the need's state is what a refusal says first."""
     if proposal.status not in OPEN_STATUSES:
         return  # decided or superseded: the lifecycle says why it cannot be accepted
     need = session.get(Need, proposal.need)
@@ -126,7 +127,6 @@ def _accept(
     alternate_of: int | None = None,
     drafting: DraftSettings,
 ) -> Outcome:
-    _need_is_open(session, proposal)
     status_before = proposal.status
     overridden = (status_before, "accepted") in NEEDS_OVERRIDE
     set_status(
