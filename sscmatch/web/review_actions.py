@@ -127,6 +127,7 @@ def describe_outcome(
     if decision == "veto" and outcome.review is None:  # a decided proposal: only its pair
         return [
             vetoed,
+            *_withdrawn(db, outcome),
             (
                 _(
                     "Proposal %(id)s (%(pair)s) stays %(status)s.",
@@ -147,8 +148,32 @@ def describe_outcome(
     if decision == "alternate" and outcome.accepted is not None:
         lines += _acceptance(db, outcome.accepted, outcome)
     if decision == "veto":
-        lines.append(vetoed)
+        lines += [vetoed, *_withdrawn(db, outcome)]
     return lines
+
+
+def _proposal_list(db: Session, ids: list[int]) -> str:
+    found = [db.get(StoredProposal, i) for i in ids]
+    return ", ".join(f"{p.id} ({p.need})" for p in found if p)
+
+
+def _withdrawn(db: Session, outcome: wf.Outcome) -> list[tuple[str, str | None]]:
+    """The veto's line on the pair's other open proposals it takes out of play."""
+    if not outcome.superseded:
+        return []
+    return [
+        (
+            ngettext(
+                "%(num)d other open proposal of this pair leaves play (its focal points are "
+                "told; lifting the veto puts it back): %(list)s.",
+                "%(num)d other open proposals of this pair leave play (their focal points are "
+                "told; lifting the veto puts them back): %(list)s.",
+                len(outcome.superseded),
+                list=_proposal_list(db, outcome.superseded),
+            ),
+            None,
+        )
+    ]
 
 
 class DecisionForm(PageForm):
@@ -366,8 +391,9 @@ def _revert_lines(db: Session, proposal: StoredProposal) -> list[str]:
                 id=review.alternate_id,
             )
         )
-    if effects.get("veto") and db.get(Veto, effects["veto"]) is not None:
-        lines.append(_("The veto this decision made is lifted."))
+    pair_veto = db.get(Veto, effects["veto"]) if effects.get("veto") else None
+    if pair_veto is not None:
+        lines += [_("The veto this decision made is lifted."), *_coming_back(db, pair_veto)]
     return lines
 
 
@@ -431,6 +457,21 @@ def vetoes_listing(number: int, size: int) -> wf.Page[tuple[Veto, str]]:
     return wf.list_vetoes(_db(), country_filter(request.args.get("country")), number, size)
 
 
+def _coming_back(db: Session, pair: Veto) -> list[str]:
+    """The lift's line on the proposals the veto took out of play that come back."""
+    back = [p.id or 0 for p, _status in wf.restorable(db, pair)]
+    if not back:
+        return []
+    return [
+        ngettext(
+            "%(num)d proposal the veto took out of play is back in play: %(list)s.",
+            "%(num)d proposals the veto took out of play are back in play: %(list)s.",
+            len(back),
+            list=_proposal_list(db, back),
+        )
+    ]
+
+
 @bp.post("/vetoes/<int:veto_id>/lift")
 @access(*STAFF)
 def lift_veto(veto_id: int) -> Any:
@@ -460,6 +501,7 @@ def lift_veto(veto_id: int) -> Any:
                     b=country_name(pair.recipient),
                 ),
                 _("Proposals rejected with the veto stay rejected (revert them one by one)."),
+                *_coming_back(db, pair),
             ],
             action=url_for("review.lift_veto", veto_id=veto_id),
             back=back,

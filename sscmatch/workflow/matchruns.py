@@ -26,7 +26,7 @@ from sscmatch.db import data_key
 from sscmatch.enums import OPEN_PROPOSAL_STATUSES
 from sscmatch.matching import PreparedCorpus, Proposal, Weights, prepare, rank
 from sscmatch.matching.assignment import Assignment, assign, edges_from_proposals, offer_key
-from sscmatch.models import Capacity, Institution, MatchRun, Need, utcnow
+from sscmatch.models import Capacity, Institution, MatchRun, Need, ProposalComment, utcnow
 from sscmatch.models import Proposal as StoredProposal
 from sscmatch.vocab import Vocabulary
 from sscmatch.workflow import notices
@@ -35,7 +35,7 @@ from sscmatch.workflow.base import N_, DomainError, Page
 from sscmatch.workflow.calibrations import current_weights
 from sscmatch.workflow.encode import build_corpus
 from sscmatch.workflow.jobs import FINISHED, job_beside
-from sscmatch.workflow.proposals.offers import withdraw_unpublished
+from sscmatch.workflow.proposals.offers import withdraw_unpublished, withdraw_vetoed
 from sscmatch.workflow.workers import this_worker
 
 BATCH = 1000
@@ -46,9 +46,16 @@ UNDECIDED = ("proposed",)
 
 def _unanswered() -> ColumnElement[bool]:
     """A proposal nobody has answered: no word from its provider (still proposed) nor from its
-    recipient. A new run supersedes those of earlier runs and keeps the others (:func:`store`)."""
+    recipient, and no comment by anyone (a comment is a word on it too: superseded, its thread
+    stayed on a page nobody opens, the same offer proposed afresh without it). A new run
+    supersedes those of earlier runs and keeps the others (:func:`store`)."""
+    commented = select(ProposalComment.id).where(
+        col(ProposalComment.proposal_id) == col(StoredProposal.id)
+    )
     return and_(
-        col(StoredProposal.status).in_(UNDECIDED), col(StoredProposal.recipient_fit).is_(None)
+        col(StoredProposal.status).in_(UNDECIDED),
+        col(StoredProposal.recipient_fit).is_(None),
+        ~commented.exists(),
     )
 
 
@@ -283,6 +290,7 @@ def store(
     # proposals left standing on an offer no longer published (by a version of the service
     # that did not take them out of play) leave it now (proposals.offers)
     withdraw_unpublished(session, user_id)
+    withdraw_vetoed(session, user_id)  # and those of a pair vetoed by such a version
     needs = {p.need_id for p in proposals}
     if needs:
         # one conditional UPDATE, not a read and a write: a proposal decided or answered by

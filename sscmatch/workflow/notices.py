@@ -82,6 +82,9 @@ TEMPLATES: Mapping[str, str | tuple[str, str]] = {
     "proposal.offer_withdrawn": N_(
         "Proposal %(id)s is no longer in play: its offer is no longer published (%(need)s)"
     ),
+    "proposal.pair_vetoed": N_(
+        "Proposal %(id)s is no longer in play: the secretariat vetoed its pair (%(need)s)"
+    ),
     "proposal.other_chosen": N_(
         "Proposal %(id)s is no longer in play: another proposal was chosen for the need (%(need)s)"
     ),
@@ -264,10 +267,17 @@ SUPERSEDED_KINDS = {
     "need_withdrawn": "proposal.need_withdrawn",  # proposals.notes.NEED_WITHDRAWN
     "superseded_by": "proposal.other_chosen",  # proposals.notes.SUPERSEDED_BY
     "offer_withdrawn": "proposal.offer_withdrawn",  # proposals.notes.OFFER_WITHDRAWN
+    "pair_vetoed": "proposal.pair_vetoed",  # proposals.notes.PAIR_VETOED
 }
 """The reason a proposal was superseded (its audit event's note code) → the notice its
 provider's focal points get (the codes written out: the proposals package imports the audit,
 which imports this module; ``tests/workflow/test_notices_follow_state.py`` checks them)."""
+
+
+RECIPIENT_TOLD = ("proposal.offer_withdrawn", "proposal.pair_vetoed")
+"""Proposals taken out of play by a step nothing else tells the recipient's focal points of
+(its need's withdrawal and another proposal's acceptance are told as such): their need lost
+this candidate, because its offer is no longer made or its pair was vetoed."""
 
 
 def _out_of_play_kind(event: AuditEvent) -> str | None:
@@ -311,10 +321,8 @@ def _proposal_event(session: Session, event: AuditEvent) -> list[Notice]:
     if proposal is None:
         return []
     if out_of_play is not None:
-        # an offer no longer published is its country's own step, which nothing else tells the
-        # recipient of: its focal points learn that their need lost this candidate
         told = [proposal.provider]
-        if out_of_play == "proposal.offer_withdrawn":
+        if out_of_play in RECIPIENT_TOLD:
             told.append(proposal.recipient)
         return _tell(
             session,

@@ -61,6 +61,7 @@ CLAIMS: Mapping[str, Claim] = {
     "proposal.need_withdrawn": lambda p, _: p.status == "superseded",
     "proposal.other_chosen": lambda p, _: p.status == "superseded",
     "proposal.offer_withdrawn": lambda p, _: p.status == "superseded",
+    "proposal.pair_vetoed": lambda p, _: p.status == "superseded",
     "proposal.back_in_play": lambda p, _: p.status in OPEN_PROPOSAL_STATUSES,
 }
 """Notice kind → whether its words still hold of the record now (the record, the params)."""

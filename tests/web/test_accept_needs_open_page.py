@@ -1,5 +1,5 @@
 """The review page and the API say that a proposal of a need that is not open cannot be accepted
-(sscmatch.workflow.proposals.decisions._need_is_open; the class of every way to accept is walked
+(sscmatch.workflow.proposals.decisions._may_be_accepted; the class of every way to accept is walked
 in tests/workflow/test_accept_needs_open.py): the proposal's page warns beside *Accept*, and the
 confirmation, the confirmed decision and the API refuse in the reader's language, changing
 nothing."""

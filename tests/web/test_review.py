@@ -22,14 +22,19 @@ NEED = "s002-n37"  # Guatemala's need: Mexico first … Brazil fifth
 OTHER_NEED = "s000-n01"  # Angola's need
 
 
-@pytest.fixture
-def run(session: Session, users: dict[str, int]) -> Session:
+def matched(session: Session, needs: list[str]) -> Session:
+    """The knowledge base imported and ``needs`` matched (five proposals each)."""
     vocab = load_vocabulary()
     import_bundle(session, ROOT / "data", vocab)
     session.commit()
-    matchruns.run_and_store(session, vocab, need_ids=[NEED, OTHER_NEED], top_k=5)
+    matchruns.run_and_store(session, vocab, need_ids=needs, top_k=5)
     session.commit()
     return session
+
+
+@pytest.fixture
+def run(session: Session, users: dict[str, int]) -> Session:
+    return matched(session, [NEED, OTHER_NEED])
 
 
 def render_reasons(html: str) -> list[str]:

@@ -117,7 +117,7 @@ def test_a_runs_page_names_the_answered_offers_kept_from_an_earlier_run(
         later_id, kept_id = later.id, kept.id
     client = sign_in(app.test_client(), "secretariat")
     page = client.get(f"/matching/runs/{later_id}").get_data(as_text=True)
-    assert "Still open from an earlier run, answered, so not proposed again:" in page
+    assert "Still open from an earlier run, answered or commented on, so not proposed again:" in page
     assert f"/review/proposals/{kept_id}" in page
     client.post("/language", data={"lang": "es", "next": "/"})
     page = client.get(f"/matching/runs/{later_id}").get_data(as_text=True)

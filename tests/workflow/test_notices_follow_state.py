@@ -21,7 +21,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from sscmatch.bundle.load import import_bundle
-from sscmatch.models import Capacity, Need, Notice, StudyTour
+from sscmatch.models import Capacity, Need, Notice, StudyTour, Veto
 from sscmatch.models import Proposal as StoredProposal
 from sscmatch.vocab import load_vocabulary
 from sscmatch.workflow import matchruns, notices
@@ -74,6 +74,7 @@ ORACLE: dict[str, Oracle | None] = {
     "proposal.need_withdrawn": lambda p, _: p.status == "superseded",  # "no longer in play"
     "proposal.other_chosen": lambda p, _: p.status == "superseded",
     "proposal.offer_withdrawn": lambda p, _: p.status == "superseded",
+    "proposal.pair_vetoed": lambda p, _: p.status == "superseded",
     "proposal.back_in_play": lambda p, _: p.status in OPEN,  # "in play again"
     "proposal.comment": None,
     "proposals.for_needs": None,
@@ -152,11 +153,11 @@ def _users(session: Session, countries: set[str]) -> dict[str, int]:
     return ids
 
 
-def _proposals(session: Session) -> list[StoredProposal]:
+def _proposals(session: Session, need: str = NEED) -> list[StoredProposal]:
     return list(
         session.exec(
             select(StoredProposal)
-            .where(StoredProposal.need == NEED)
+            .where(StoredProposal.need == need)
             .order_by(col(StoredProposal.rank), col(StoredProposal.id))
         )
     )
@@ -274,10 +275,26 @@ def test_every_notice_follows_every_step(session: Session) -> None:
     )
     assert _told(session, ids[f"focal_{offered.provider}"], "proposal.offer_withdrawn", offered)
     assert _told(session, gtm.id or 0, "proposal.offer_withdrawn", offered)
+    # a pair vetoed on one need: its proposal for the other need leaves play, both told; the
+    # veto lifted: back in play
+    step("match the own need", lambda: matchruns.run_and_store(session, VOCAB, need_ids=(nid,)))
+    session.expire_all()
+    of_own = {p.provider: p for p in _proposals(session, nid) if p.status in OPEN}
+    vetoed_on = next(p for p in _proposals(session) if p.status in OPEN and p.provider in of_own)
+    other = of_own[vetoed_on.provider]
+    step(
+        "veto the pair",
+        lambda: wf.veto(session, vetoed_on.id or 0, user_id=sec.id, version=None, reason="v"),
+    )
+    assert _told(session, ids[f"focal_{other.provider}"], "proposal.pair_vetoed", other)
+    assert _told(session, gtm.id or 0, "proposal.pair_vetoed", other)
+    pair = session.exec(select(Veto)).one()
+    step("lift the veto", lambda: wf.lift_veto(session, pair.id or 0, user_id=sec.id, reason="l"))
+    assert _told(session, ids[f"focal_{other.provider}"], "proposal.back_in_play", other)
     # each kind of step left some notice behind that no longer holds, and said so
     assert moved["take_back"] and moved["reinstate"] and moved["revert"], moved
     assert moved["tour cancelled"] and moved["reinstate the need"], moved
-    assert moved["archive the offer"], moved
+    assert moved["archive the offer"] and moved["lift the veto"], moved
 
 
 def test_the_reasons_of_supersession_are_the_proposals_codes() -> None:
@@ -287,6 +304,7 @@ def test_the_reasons_of_supersession_are_the_proposals_codes() -> None:
         notes.NEED_WITHDRAWN,
         notes.SUPERSEDED_BY,
         notes.OFFER_WITHDRAWN,
+        notes.PAIR_VETOED,
     }
 
 

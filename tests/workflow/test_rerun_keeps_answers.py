@@ -6,12 +6,16 @@ second proposal of an offer its provider had confirmed or declined, so the provi
 again and the secretariat's queue showed the offer twice.
 
 The class walked: every answer of :data:`RESPONSES` (the provider's two, the recipient's two),
-given on an earlier run's proposal, then the need matched again. The answered proposal stays
+and a comment by each who may comment, given on an earlier run's proposal, then the need
+matched again. The answered proposal stays
 open with its answer and version, the new run proposes no second proposal of that offer (need,
 provider, capacity), and the earlier proposals nobody answered are superseded by the new run's.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from types import SimpleNamespace
 
 import pytest
 from sqlmodel import Session, col, select
@@ -47,25 +51,57 @@ def _open_of_need(session: Session) -> list[StoredProposal]:
 def test_a_new_run_keeps_the_answer_and_does_not_propose_the_offer_again(
     session: Session, response: str
 ) -> None:
+    def answer(session: Session, answered: StoredProposal) -> None:
+        wf.respond(
+            session,
+            answered.id or 0,
+            response,
+            user_id=user(session, "focal_point", ANSWERED_BY[response]),
+            country=ANSWERED_BY[response],
+            version=answered.version,
+            note="said before the new run",
+        )
+
+    answered = _rerun_keeps(session, answer)
+    if response in PROVIDER_RESPONSES:
+        assert answered.status == PROVIDER_RESPONSES[response]
+    else:
+        assert answered.recipient_fit == response
+
+
+COMMENTERS = {"the secretariat": None, "the provider": "BRA", "the recipient": "GTM"}
+
+
+@pytest.mark.parametrize("commenter", sorted(COMMENTERS))
+def test_a_new_run_keeps_a_proposal_someone_commented_on(session: Session, commenter: str) -> None:
+    """A comment is a word on the proposal too: before, the new run superseded it and its
+    comments stayed on a page nobody opens any more, the same offer proposed afresh without
+    them."""
+    country = COMMENTERS[commenter]
+
+    def comment(session: Session, answered: StoredProposal) -> None:
+        role = "focal_point" if country else "secretariat"
+        author = user(session, role, country)
+        viewer = SimpleNamespace(id=author, role=role, country=country)
+        wf.add_comment(
+            session, answered.id or 0, viewer=viewer, user_id=author, body="asking the ministry"
+        )
+
+    answered = _rerun_keeps(session, comment)
+    assert (answered.status, answered.recipient_fit) == ("proposed", None)
+
+
+def _rerun_keeps(
+    session: Session, act: Callable[[Session, StoredProposal], None]
+) -> StoredProposal:
+    """Match the need, let ``act`` answer Brazil's proposal, match it again: the answered
+    proposal stays as it was, its offer is not proposed again, the others are."""
     first_run = load(session, needs=(NEED,))
-    answerer = user(session, "focal_point", ANSWERED_BY[response])
     first = of_need(session)
     answered = next(p for p in first if p.provider == "BRA")
-    wf.respond(
-        session,
-        answered.id or 0,
-        response,
-        user_id=answerer,
-        country=ANSWERED_BY[response],
-        version=answered.version,
-        note="said before the new run",
-    )
+    act(session, answered)
     session.commit()
     status, fit, version = answered.status, answered.recipient_fit, answered.version
-    if response in PROVIDER_RESPONSES:
-        assert status == PROVIDER_RESPONSES[response]
-    else:
-        assert fit == response
 
     second = matchruns.run_and_store(session, load_vocabulary(), need_ids=[NEED], top_k=5)
     session.commit()
@@ -84,6 +120,7 @@ def test_a_new_run_keeps_the_answer_and_does_not_propose_the_offer_again(
     # the run's page names it among the need's offers kept from an earlier run
     shown = matchruns.run_needs(session, second.run_id or 0, None, 1, 50).items
     assert [[p.id for p in n.kept] for n in shown if n.id == NEED] == [[answered.id]]
+    return kept
 
 
 def test_unanswered_offers_are_proposed_again_by_the_new_run(session: Session) -> None:

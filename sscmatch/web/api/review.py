@@ -494,8 +494,8 @@ def outcome_json(outcome: wf.Outcome) -> dict[str, Any]:
         "200": "the decided proposal and the effects (with `dry_run`: what they would be)",
         "404": "unknown proposal",
         "409": "illegal transition, `override_required` (the provider has not confirmed), "
-        "`already_vetoed` (a veto of the pair exists), or stale version (someone decided "
-        "meanwhile)",
+        "`already_vetoed` (a veto of the pair exists), `need_not_open`, `pair_vetoed` (an "
+        "acceptance of a vetoed pair), or stale version (someone decided meanwhile)",
         "422": "bad body, missing reason or bad alternate",
     },
 )
@@ -503,7 +503,9 @@ def decide(proposal_id: int, body: Decision) -> Any:
     """Decide: accept, reject (reason), alternate (alternate id and the reason this one is
     rejected) or veto the provider → recipient pair (reason); `version` is the proposal's
     version you read. A veto is about the pair: on a proposal still open it rejects it too; on
-    a rejected or superseded one it leaves it as it is (an accepted one is refused).
+    a rejected or superseded one it leaves it as it is (an accepted one is refused); either way
+    the pair's other open proposals leave play (`superseded` lists them; lifting the veto puts
+    them back).
     Accepting a proposal (or alternate) its provider has not confirmed needs `override: true`
     and a reason. `dry_run: true` answers what would change and changes nothing."""
     db = _db()

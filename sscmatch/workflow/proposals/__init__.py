@@ -69,6 +69,7 @@ from sscmatch.workflow.proposals.lifecycle import (
     check_transition,
     get_proposal,
 )
+from sscmatch.workflow.proposals.offers import restorable
 from sscmatch.workflow.proposals.queue import (
     NEED_SORTS,
     SORTS,
@@ -167,6 +168,7 @@ __all__ = [
     "reject",
     "reopen_need",
     "respond",
+    "restorable",
     "revert",
     "revert_refusal",
     "review_to_dict",

@@ -38,6 +38,7 @@ from sscmatch.workflow.proposals.lifecycle import (
     required_reason,
     set_status,
 )
+from sscmatch.workflow.proposals.offers import withdraw_vetoed
 from sscmatch.workflow.tours.drafting import DraftSettings, draft_from_proposal
 
 
@@ -88,6 +89,12 @@ def _override_reason(proposal: StoredProposal, override: bool, reason: str | Non
     return required_reason(reason, N_("to accept without the provider's confirmation"))
 
 
+class PairVetoedError(ProposalError, Conflict):
+    """The proposal's provider → recipient pair is vetoed (409): lift the veto first."""
+
+    code = "pair_vetoed"
+
+
 class NeedNotOpenError(ProposalError, Conflict):
     """The proposal's need is not open (409): its country changed it after endorsement and it
     waits for endorsement again, or it was returned or withdrawn."""
@@ -95,13 +102,13 @@ class NeedNotOpenError(ProposalError, Conflict):
     code = "need_not_open"
 
 
-def _need_is_open(session: Session, proposal: StoredProposal) -> None:
-    """Refuse to accept a proposal of a need that is not open. A focal point's change to an
-    endorsed need sends it back to endorsement with its proposals still open (they are its
-    history): accepting one then matched a need nobody had endorsed as it now reads, and
-    drafted a tour for it. Both ways into :func:`_accept` (:func:`accept`, which decisions,
-    batches and the API call, and :func:`choose_alternate`) ask it before anything else they
-    check or write, so the need's state is what a refusal says first."""
+def _may_be_accepted(session: Session, proposal: StoredProposal) -> None:
+    """Refuse to accept a proposal of a need that is not open, or of a vetoed pair. A focal
+    point's change to an endorsed need sends it back to endorsement with its proposals still
+    open (they are its history): accepting one then matched a need nobody had endorsed as it
+    now reads, and drafted a tour for it. Both ways into :func:`_accept` (:func:`accept`,
+    which decisions, batches and the API call, and :func:`choose_alternate`) ask it before
+    anything else they check or write, so the need's state is what a refusal says first."""
     if proposal.status not in OPEN_STATUSES:
         return  # decided or superseded: the lifecycle says why it cannot be accepted
     need = session.get(Need, proposal.need)
@@ -113,6 +120,17 @@ def _need_is_open(session: Session, proposal: StoredProposal) -> None:
             ),
             need=need.id,
             status=need_status(need),
+        )
+    if _existing_veto(session, proposal) is not None:
+        # its open proposals left play with the veto; one put back by reverting an earlier
+        # decision on it is still the pair the secretariat said no to
+        raise PairVetoedError(
+            N_(
+                "the pair %(provider)s → %(recipient)s is vetoed: lift the veto before "
+                "accepting one of its proposals"
+            ),
+            provider=proposal.provider,
+            recipient=proposal.recipient,
         )
 
 
@@ -210,7 +228,7 @@ def accept(
     and a reason."""
     proposal = get_proposal(session, proposal_id)
     check_version(proposal, version)
-    _need_is_open(session, proposal)  # before the override's question: the need's comes first
+    _may_be_accepted(session, proposal)  # before the override's question: the need's comes first
     text = _override_reason(proposal, override, reason)
     return _accept(
         session,
@@ -307,7 +325,7 @@ def choose_alternate(
     # Check both steps before changing anything, so a refusal leaves both untouched.
     check_version(proposal, version)
     check_version(alternate, alternate_version)
-    _need_is_open(session, alternate)
+    _may_be_accepted(session, alternate)
     check_transition(proposal.status, "rejected")
     text = required_reason(reason, N_("to choose an alternate (why this proposal is rejected)"))
     check_transition(alternate.status, "accepted", override=override)
@@ -361,7 +379,11 @@ def _existing_veto(session: Session, proposal: StoredProposal) -> Veto | None:
     ).first()
 
 
-def _make_veto(session: Session, proposal: StoredProposal, text: str, user_id: int | None) -> Veto:
+def _make_veto(
+    session: Session, proposal: StoredProposal, text: str, user_id: int | None
+) -> tuple[Veto, list[int]]:
+    """The veto of the proposal's pair, and the pair's other open proposals it took out of play
+    (:func:`sscmatch.workflow.proposals.offers.withdraw_vetoed`)."""
     pair_veto = Veto(
         provider=proposal.provider,
         recipient=proposal.recipient,
@@ -379,7 +401,7 @@ def _make_veto(session: Session, proposal: StoredProposal, text: str, user_id: i
         after=snapshot(pair_veto),
         note_code=notes.code(notes.VETOED_FROM, proposal=proposal.id),
     )
-    return pair_veto
+    return pair_veto, withdraw_vetoed(session, user_id, pair_veto.id)
 
 
 def _veto_decided(
@@ -396,7 +418,7 @@ def _veto_decided(
     text = required_reason(reason, N_("to veto a pair"))
     if _existing_veto(session, proposal) is not None:
         raise AlreadyVetoedError(N_("this pair is vetoed already"))
-    pair_veto = _make_veto(session, proposal, text, user_id)
+    pair_veto, withdrawn = _make_veto(session, proposal, text, user_id)
     record_event(
         session,
         user_id=user_id,
@@ -407,7 +429,7 @@ def _veto_decided(
         note=text,
     )
     session.flush()
-    return Outcome(proposal=proposal, veto=pair_veto)
+    return Outcome(proposal=proposal, veto=pair_veto, superseded=withdrawn)
 
 
 def veto(
@@ -418,9 +440,10 @@ def veto(
     version: int | None,
     reason: str | None,
 ) -> Outcome:
-    """Exclude the provider → recipient pair from future runs and reject this proposal. A
-    proposal already rejected or superseded stays so: only its pair is vetoed (refused when
-    vetoed already); an accepted one cannot be vetoed (revert the acceptance first)."""
+    """Exclude the provider → recipient pair from future runs and reject this proposal; the
+    pair's other open proposals leave play (``Outcome.superseded``). A proposal already
+    rejected or superseded stays so: only its pair is vetoed (refused when vetoed already); an
+    accepted one cannot be vetoed (revert the acceptance first)."""
     found = get_proposal(session, proposal_id)
     if found.status in VETOABLE_AFTER:
         return _veto_decided(session, found, user_id=user_id, version=version, reason=reason)
@@ -428,12 +451,13 @@ def veto(
         session, proposal_id, user_id=user_id, version=version, reason=reason, kind="veto"
     )
     pair_veto = _existing_veto(session, proposal)
+    withdrawn: list[int] = []
     if pair_veto is None:
-        pair_veto = _make_veto(session, proposal, text, user_id)
+        pair_veto, withdrawn = _make_veto(session, proposal, text, user_id)
         review.effects = {**(review.effects or {}), "veto": pair_veto.id}  # a new value
         session.add(review)
     session.flush()
-    return Outcome(proposal=proposal, review=review, veto=pair_veto)
+    return Outcome(proposal=proposal, review=review, veto=pair_veto, superseded=withdrawn)
 
 
 def decide(

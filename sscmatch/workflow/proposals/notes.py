@@ -29,6 +29,7 @@ TOUR_CANCELLED = "tour_cancelled"
 EMAIL_TRIED = "email_tried"
 NEED_WITHDRAWN = "need_withdrawn"
 OFFER_WITHDRAWN = "offer_withdrawn"
+VETO_LIFTED = "veto_lifted"
 
 NOTES: dict[str, str] = {
     ACCEPTED_WITHOUT_CONFIRMATION: N_("accepted without the provider's confirmation"),
@@ -42,6 +43,7 @@ NOTES: dict[str, str] = {
     EMAIL_TRIED: N_("e-mail tried: %(email)s"),  # a failed sign-in's (accounts)
     NEED_WITHDRAWN: N_("need %(need)s was withdrawn"),
     OFFER_WITHDRAWN: N_("offer %(capacity)s is no longer published"),
+    VETO_LIFTED: N_("the veto of its pair was lifted"),
 }
 
 # The English the service wrote before ``note_code`` (code, the actions that wrote it, shape).

@@ -32,6 +32,7 @@ from sscmatch.workflow.proposals.lifecycle import (
     required_reason,
     set_status,
 )
+from sscmatch.workflow.proposals.offers import restore_unvetoed
 from sscmatch.workflow.tours.lifecycle import live_tours
 
 REOPENABLE_NEED = ("matched", "closed")
@@ -351,6 +352,7 @@ def _lift(
     note_code: dict[str, Any] | None = None,
 ) -> None:
     before = snapshot(pair_veto)
+    restore_unvetoed(session, pair_veto, user_id=user_id, note=note)
     session.delete(pair_veto)
     record_event(
         session,
@@ -367,8 +369,9 @@ def _lift(
 def lift_veto(
     session: Session, veto_id: int, *, user_id: int | None, reason: str | None
 ) -> dict[str, Any]:
-    """Lift a veto (a reason is required): the pair may be proposed again by later runs. The
-    proposal rejected with it stays rejected (revert that decision to reopen it). Returns the
+    """Lift a veto (a reason is required): the pair may be proposed again by later runs, and
+    its proposals the veto took out of play are back in it (:func:`.offers.restore_unvetoed`).
+    The proposal rejected with it stays rejected (revert that decision to reopen it). Returns the
     veto as it was. Two people lifting it at once: the second finds none (404)."""
     pair_veto = get_veto(session, veto_id)
     text = required_reason(reason, N_("to lift a veto"))
