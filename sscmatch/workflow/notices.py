@@ -277,7 +277,9 @@ which imports this module; ``tests/workflow/test_notices_follow_state.py`` check
 RECIPIENT_TOLD = ("proposal.offer_withdrawn", "proposal.pair_vetoed")
 """Proposals taken out of play by a step nothing else tells the recipient's focal points of
 (its need's withdrawal and another proposal's acceptance are told as such): their need lost
-this candidate, because its offer is no longer made or its pair was vetoed."""
+this candidate, because its offer is no longer made or its pair was vetoed. Told of the one,
+they are told of its undo too: a proposal put back by the veto's lift (code ``veto_lifted``)."""
+BACK_TO_RECIPIENT = "veto_lifted"  # proposals.notes.VETO_LIFTED
 
 
 def _out_of_play_kind(event: AuditEvent) -> str | None:
@@ -287,8 +289,9 @@ def _out_of_play_kind(event: AuditEvent) -> str | None:
     The decision (what a provider's focal point expects): a proposal their country was asked to
     provide is superseded without their doing: its need withdrawn (by its country or the
     secretariat), or another proposal of the need accepted (another provider chosen, or the
-    need's own alternate), or its offer no longer published (archived or back to draft: the
-    recipient's focal points are told too). Their list of proposals to answer no longer holds
+    need's own alternate), or its offer no longer published (archived or back to draft), or its
+    pair vetoed (for these two the recipient's focal points are told too, and of the veto's
+    lift). Their list of proposals to answer no longer holds
     it, and nothing else told them why: they are told it is no longer in play and the reason,
     in their language, one notice per proposal, naming neither the chosen provider nor its proposal
     (competitors are not told of each other). The recipient's focal points and the secretariat
@@ -322,7 +325,8 @@ def _proposal_event(session: Session, event: AuditEvent) -> list[Notice]:
         return []
     if out_of_play is not None:
         told = [proposal.provider]
-        if out_of_play in RECIPIENT_TOLD:
+        code = (event.note_code or {}).get("code")
+        if out_of_play in RECIPIENT_TOLD or code == BACK_TO_RECIPIENT:
             told.append(proposal.recipient)
         return _tell(
             session,

@@ -291,6 +291,7 @@ def test_every_notice_follows_every_step(session: Session) -> None:
     pair = session.exec(select(Veto)).one()
     step("lift the veto", lambda: wf.lift_veto(session, pair.id or 0, user_id=sec.id, reason="l"))
     assert _told(session, ids[f"focal_{other.provider}"], "proposal.back_in_play", other)
+    assert _told(session, gtm.id or 0, "proposal.back_in_play", other)
     # each kind of step left some notice behind that no longer holds, and said so
     assert moved["take_back"] and moved["reinstate"] and moved["revert"], moved
     assert moved["tour cancelled"] and moved["reinstate the need"], moved
@@ -306,6 +307,7 @@ def test_the_reasons_of_supersession_are_the_proposals_codes() -> None:
         notes.OFFER_WITHDRAWN,
         notes.PAIR_VETOED,
     }
+    assert notices.BACK_TO_RECIPIENT == notes.VETO_LIFTED
 
 
 def test_the_digest_says_it_too_in_the_readers_language(session: Session) -> None:
