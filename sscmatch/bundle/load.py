@@ -21,9 +21,10 @@ from sscmatch.bundle.read import ZipLimits, read_bundle
 from sscmatch.bundle.validate import Resolved, StoredIds, validate
 from sscmatch.bundle.write import MODELS, TableWriter, forget_written, roomy_cache
 from sscmatch.collector import paused_collector
-from sscmatch.models import AuditEvent, Exchange, Institution, StudyTour, Theme, utcnow
+from sscmatch.models import AuditEvent, Capacity, Exchange, Institution, StudyTour, Theme, utcnow
+from sscmatch.models import Proposal as StoredProposal
 from sscmatch.vocab import Vocabulary
-from sscmatch.workflow.proposals.offers import withdraw_unpublished
+from sscmatch.workflow.proposals.offers import restore_republished, withdraw_unpublished
 
 __all__ = ["MODELS", "ImportReport", "Progress", "import_bundle"]
 
@@ -106,9 +107,17 @@ def import_bundle(
         raise BundleError(sorted(problems, key=_reading_order))
 
     report = ImportReport(resolved=valid.resolved)
+    withdrawn = session.exec(  # offers not published with proposals out of play: few
+        select(Capacity.id)
+        .distinct()
+        .join(StoredProposal, col(StoredProposal.capacity) == col(Capacity.id))
+        .where(Capacity.status != "published", StoredProposal.status == "superseded")
+    ).all()
     _write_all(session, valid.records, report, user_id, progress)
-    # a capacity the bundle archived or put back to draft: its proposals leave play
+    # a capacity the bundle archived or put back to draft: its proposals leave play; one it
+    # published again: those its withdrawal took out come back (proposals.offers)
     withdraw_unpublished(session, user_id)
+    restore_republished(session, user_id, withdrawn)
     session.add(
         AuditEvent(
             user_id=user_id,

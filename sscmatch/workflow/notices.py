@@ -278,8 +278,10 @@ RECIPIENT_TOLD = ("proposal.offer_withdrawn", "proposal.pair_vetoed")
 """Proposals taken out of play by a step nothing else tells the recipient's focal points of
 (its need's withdrawal and another proposal's acceptance are told as such): their need lost
 this candidate, because its offer is no longer made or its pair was vetoed. Told of the one,
-they are told of its undo too: a proposal put back by the veto's lift (code ``veto_lifted``)."""
-BACK_TO_RECIPIENT = "veto_lifted"  # proposals.notes.VETO_LIFTED
+they are told of its undo too: a proposal put back by its offer published again or its veto
+lifted (:data:`BACK_TO_RECIPIENT`)."""
+BACK_TO_RECIPIENT = ("offer_published", "veto_lifted")
+"""The codes of those undoings (proposals.notes.OFFER_PUBLISHED, VETO_LIFTED)."""
 
 
 def _out_of_play_kind(event: AuditEvent) -> str | None:
@@ -326,7 +328,7 @@ def _proposal_event(session: Session, event: AuditEvent) -> list[Notice]:
     if out_of_play is not None:
         told = [proposal.provider]
         code = (event.note_code or {}).get("code")
-        if out_of_play in RECIPIENT_TOLD or code == BACK_TO_RECIPIENT:
+        if out_of_play in RECIPIENT_TOLD or code in BACK_TO_RECIPIENT:
             told.append(proposal.recipient)
         return _tell(
             session,

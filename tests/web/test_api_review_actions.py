@@ -157,6 +157,7 @@ def test_vetoes_listed_and_lifted(api: Any, session: Session) -> None:
     _error(api("secretariat").post(url, {"reason": "x", "bogus": 1}), 422, "invalid")
     lifted = api("secretariat").post(url, {"reason": "new government"})
     assert lifted.status_code == 200 and lifted.get_json()["provider"] == angola.provider
+    assert lifted.get_json()["restored"] == []  # the pair had no other proposal
     assert session.exec(select(Veto)).all() == []
     _error(api("secretariat").post(url, {"reason": "again"}), 404, "not_found")
     assert (

@@ -265,16 +265,17 @@ def test_every_notice_follows_every_step(session: Session) -> None:
     assert len(_told(session, second_focal, "proposal.back_in_play", second)) == 2
     # the offer of one of them archived by the secretariat: out of play, both countries told
     offered = next(p for p in (first, second) if p.capacity is not None)
-    offer = session.get(Capacity, offered.capacity)
-    assert offer is not None
-    step(
-        "archive the offer",
-        lambda: reg.update_capacity(
-            session, VOCAB, sec, offer.id, {"status": "archived"}, offer.version
-        ),
-    )
+
+    def set_offer(status: str) -> None:
+        offer = session.get(Capacity, offered.capacity)
+        assert offer is not None
+        reg.update_capacity(session, VOCAB, sec, offer.id, {"status": status}, offer.version)
+
+    step("archive the offer", lambda: set_offer("archived"))
     assert _told(session, ids[f"focal_{offered.provider}"], "proposal.offer_withdrawn", offered)
     assert _told(session, gtm.id or 0, "proposal.offer_withdrawn", offered)
+    step("publish the offer again", lambda: set_offer("published"))
+    assert _told(session, gtm.id or 0, "proposal.back_in_play", offered)
     # a pair vetoed on one need: its proposal for the other need leaves play, both told; the
     # veto lifted: back in play
     step("match the own need", lambda: matchruns.run_and_store(session, VOCAB, need_ids=(nid,)))
@@ -295,7 +296,8 @@ def test_every_notice_follows_every_step(session: Session) -> None:
     # each kind of step left some notice behind that no longer holds, and said so
     assert moved["take_back"] and moved["reinstate"] and moved["revert"], moved
     assert moved["tour cancelled"] and moved["reinstate the need"], moved
-    assert moved["archive the offer"] and moved["lift the veto"], moved
+    assert moved["archive the offer"] and moved["publish the offer again"], moved
+    assert moved["lift the veto"], moved
 
 
 def test_the_reasons_of_supersession_are_the_proposals_codes() -> None:
@@ -307,7 +309,7 @@ def test_the_reasons_of_supersession_are_the_proposals_codes() -> None:
         notes.OFFER_WITHDRAWN,
         notes.PAIR_VETOED,
     }
-    assert notices.BACK_TO_RECIPIENT == notes.VETO_LIFTED
+    assert notices.BACK_TO_RECIPIENT == (notes.OFFER_PUBLISHED, notes.VETO_LIFTED)
 
 
 def test_the_digest_says_it_too_in_the_readers_language(session: Session) -> None:

@@ -18,15 +18,16 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
-from sscmatch.models import AuditEvent, Need, Notice, Veto
+from sscmatch.models import Need, Veto
 from sscmatch.models import Proposal as StoredProposal
 from sscmatch.vocab import load_vocabulary
 from sscmatch.workflow import matchruns
 from sscmatch.workflow import proposals as wf
 from sscmatch.workflow.proposals.decisions import PairVetoedError
 from tests.workflow.test_proposals import load, user
+from tests.workflow.test_unpublished_offers import last_event, told_of
 
 VETOED_ON, OTHER = "s002-n21", "s002-n22"  # two of Mexico's needs; Brazil proposed for both
 PROVIDER, RECIPIENT = "BRA", "MEX"
@@ -93,25 +94,6 @@ def _answered(session: Session, answer: str) -> tuple[StoredProposal, int, int, 
     return other, bra, mex, sec
 
 
-def _last_event(session: Session, proposal_id: int | None) -> AuditEvent:
-    found = session.exec(
-        select(AuditEvent)
-        .where(AuditEvent.entity == "proposal", AuditEvent.entity_id == str(proposal_id))
-        .order_by(col(AuditEvent.id).desc())
-    ).first()
-    assert found is not None
-    return found
-
-
-def _told(session: Session, kind: str, proposal_id: int | None) -> set[int]:
-    return {
-        n.user_id
-        for n in session.exec(
-            select(Notice).where(Notice.kind == kind, Notice.entity_id == str(proposal_id))
-        )
-    }
-
-
 @pytest.mark.parametrize("answer", sorted(ANSWERS))
 @pytest.mark.parametrize("way", sorted(WAYS))
 def test_a_veto_takes_the_pairs_other_open_proposals_out_of_play(
@@ -127,11 +109,11 @@ def test_a_veto_takes_the_pairs_other_open_proposals_out_of_play(
     session.expire_all()
 
     assert session.get(StoredProposal, other.id).status == "superseded"
-    event = _last_event(session, other.id)
+    event = last_event(session, other.id)
     pair_veto = session.exec(select(Veto)).one()
     assert event.action == "supersede"
     assert event.note_code == {"code": "pair_vetoed", "params": {"veto": pair_veto.id}}
-    assert {bra, mex} <= _told(session, "proposal.pair_vetoed", other.id)
+    assert {bra, mex} <= told_of(session, "proposal.pair_vetoed", other.id)
     if outcome is not None:  # what the confirmation lists
         assert outcome.superseded == [other.id]
     if not way.startswith("left so"):  # the need's other providers are not touched
@@ -142,10 +124,10 @@ def test_a_veto_takes_the_pairs_other_open_proposals_out_of_play(
     session.commit()
     session.expire_all()
     assert session.get(StoredProposal, other.id).status == STATUS[answer]
-    back = _last_event(session, other.id)
+    back = last_event(session, other.id)
     assert back.action == "reinstate"
     assert (back.note_code or {}).get("code") == "veto_lifted"
-    assert bra in _told(session, "proposal.back_in_play", other.id)
+    assert bra in told_of(session, "proposal.back_in_play", other.id)
 
 
 @pytest.mark.parametrize("answer", sorted(ANSWERS))

@@ -128,6 +128,7 @@ def revert_json(done: Review) -> dict[str, Any]:
         int(i)
         for i in (
             *(effects.get("superseded") or {}),
+            *((done.effects or {}).get("restored") or []),  # back with the veto lifted
             effects.get("accepted"),
             reverted.alternate_id if reverted else None,
         )
@@ -196,6 +197,12 @@ class VetoRecord(BaseModel):
     created_at: Moment
 
 
+class LiftedVeto(VetoRecord):
+    """A lifted veto as it was, and the proposals it had taken out of play that are back."""
+
+    restored: list[int]
+
+
 def veto_json(pair: Veto | dict[str, Any]) -> dict[str, Any]:
     get = pair.get if isinstance(pair, dict) else lambda name: getattr(pair, name)
     fields = {name: get(name) for name in VetoRecord.model_fields}
@@ -228,21 +235,27 @@ def vetoes() -> Any:
 @bp.post("/vetoes/<int:veto_id>/lift", endpoint="review_lift_veto")
 @access(*STAFF)
 @operation(
-    returns=VetoRecord,
+    returns=LiftedVeto,
     body=LiftVeto,
     responses={
-        "200": "the veto as it was",
+        "200": "the veto as it was, and the proposals put back",
         "404": "unknown veto, or lifted already",
         "422": "bad body or missing reason",
     },
 )
 def lift_veto(veto_id: int, body: LiftVeto) -> Any:
-    """Lift a veto (a reason is required): later runs may propose the pair again; proposals
-    rejected with it stay rejected (revert them one by one)."""
+    """Lift a veto (a reason is required): later runs may propose the pair again, and the
+    pair's proposals the veto took out of play are back as they were (`restored`, while their
+    need and offer are still in play); proposals rejected with it stay rejected (revert them
+    one by one)."""
     db = _db()
-    before = wf.lift_veto(db, veto_id, user_id=current_user.id, reason=body.reason)
+    before, restored = wf.lift_veto(db, veto_id, user_id=current_user.id, reason=body.reason)
     db.commit()
-    return jsonify(veto_json(before))
+    return jsonify(
+        LiftedVeto.model_validate({**veto_json(before), "restored": restored}).model_dump(
+            mode="json"
+        )
+    )
 
 
 # ----------------------------------------------------------------------------- needs

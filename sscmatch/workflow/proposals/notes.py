@@ -30,6 +30,7 @@ EMAIL_TRIED = "email_tried"
 NEED_WITHDRAWN = "need_withdrawn"
 OFFER_WITHDRAWN = "offer_withdrawn"
 VETO_LIFTED = "veto_lifted"
+OFFER_PUBLISHED = "offer_published"
 
 NOTES: dict[str, str] = {
     ACCEPTED_WITHOUT_CONFIRMATION: N_("accepted without the provider's confirmation"),
@@ -44,6 +45,7 @@ NOTES: dict[str, str] = {
     NEED_WITHDRAWN: N_("need %(need)s was withdrawn"),
     OFFER_WITHDRAWN: N_("offer %(capacity)s is no longer published"),
     VETO_LIFTED: N_("the veto of its pair was lifted"),
+    OFFER_PUBLISHED: N_("offer %(capacity)s is published again"),
 }
 
 # The English the service wrote before ``note_code`` (code, the actions that wrote it, shape).

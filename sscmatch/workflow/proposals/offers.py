@@ -7,8 +7,10 @@ stay in the secretariat's queue or a focal point's list of answers to give, wher
 accepted and a study tour drafted from an offer nobody makes any more. It is superseded, as when
 its need is withdrawn: a system step, audited with the code ``offer_withdrawn``, and the provider's
 and the recipient's focal points are told (:mod:`sscmatch.workflow.notices`). Decided proposals
-(accepted, rejected) are history and stay. Publishing the capacity again does not bring them back:
-the next match run proposes it again, unanswered (:func:`sscmatch.workflow.matchruns.store`).
+(accepted, rejected) are history and stay. Publishing the capacity again (the edit that undoes
+the first) puts each back as it was (:func:`restore_republished`, the code ``offer_published``),
+while its withdrawal is still the last thing that happened to it and its need is still in play;
+the others the next match run proposes afresh (:func:`sscmatch.workflow.matchruns.store`).
 
 Every way a capacity's status is written goes through :func:`withdraw_unpublished`: its edit
 (page, API: :func:`sscmatch.workflow.registry.records.update_capacity`) and a bundle import
@@ -28,7 +30,7 @@ in play. ``tests/workflow/test_vetoed_pairs.py`` walks the ways and the open sta
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from sqlalchemy import and_
@@ -114,20 +116,76 @@ def _latest_event(session: Session, proposal: StoredProposal) -> AuditEvent | No
     ).first()
 
 
-def _still_in_play(session: Session, proposal: StoredProposal) -> bool:
-    """Whether the proposal's need may still be matched and its offer is still made."""
+def _still_in_play(session: Session, proposal: StoredProposal, lifting: int | None) -> bool:
+    """Whether the proposal's need may still be matched, its offer is still made and its pair
+    is not vetoed (by a veto other than ``lifting``, the one being lifted)."""
     need = session.get(Need, proposal.need)
-    capacity = session.get(Capacity, proposal.capacity) if proposal.capacity else None
     if need is None or need.status in ("matched", "closed"):
         return False
-    return proposal.capacity is None or (capacity is not None and capacity.status == "published")
+    if proposal.capacity is not None:
+        capacity = session.get(Capacity, proposal.capacity)
+        if capacity is None or capacity.status != "published":
+            return False
+    vetoed = session.exec(
+        select(Veto.id).where(
+            Veto.provider == proposal.provider,
+            Veto.recipient == proposal.recipient,
+            col(Veto.id) != (lifting or 0),
+        )
+    ).first()
+    return vetoed is None
+
+
+Taken = Callable[[StoredProposal], dict[str, Any]]
+"""A proposal → the note code of a step on it (that took it out of play, or puts it back), as
+the audit holds it."""
+
+
+def _restorable(
+    session: Session, candidates: Iterable[StoredProposal], taken: Taken, lifting: int | None
+) -> list[tuple[StoredProposal, str]]:
+    """The ``candidates`` that ``taken``'s step took out of play and that can come back, each
+    with the status it goes back to: that step is still the last thing that happened to it,
+    and it is still in play (:func:`_still_in_play`)."""
+    out = []
+    for proposal in candidates:
+        event = _latest_event(session, proposal)
+        if event is None or event.action != "supersede" or event.note_code != taken(proposal):
+            continue
+        if _still_in_play(session, proposal, lifting):
+            out.append((proposal, str((event.before or {}).get("status") or "proposed")))
+    return out
+
+
+def _put_back(
+    session: Session,
+    found: list[tuple[StoredProposal, str]],
+    *,
+    user_id: int | None,
+    note: str | None,
+    said: Taken,
+) -> list[int]:
+    """Each of ``found`` back to its status, audited as a reinstatement with ``said``'s code."""
+    for proposal, status in found:
+        set_status(
+            session,
+            proposal,
+            status,
+            user_id=user_id,
+            version=None,
+            action="reinstate",
+            note=note,
+            note_code=said(proposal),
+            checked=False,
+        )
+    if found:
+        session.flush()
+    return [proposal.id or 0 for proposal, _status in found]
 
 
 def restorable(session: Session, pair_veto: Veto) -> list[tuple[StoredProposal, str]]:
     """The proposals ``pair_veto`` took out of play that lifting it puts back, each with the
-    status it goes back to: the veto's step is still the last thing that happened to it, and
-    it is still in play (its need not matched or closed, its offer published)."""
-    taken = notes.code(notes.PAIR_VETOED, veto=pair_veto.id)
+    status it goes back to (:func:`_restorable`)."""
     candidates = session.exec(
         select(StoredProposal)
         .where(
@@ -137,14 +195,8 @@ def restorable(session: Session, pair_veto: Veto) -> list[tuple[StoredProposal, 
         )
         .order_by(col(StoredProposal.id))
     ).all()
-    out = []
-    for proposal in candidates:
-        event = _latest_event(session, proposal)
-        if event is None or event.action != "supersede" or event.note_code != taken:
-            continue
-        if _still_in_play(session, proposal):
-            out.append((proposal, str((event.before or {}).get("status") or "proposed")))
-    return out
+    taken = notes.code(notes.PAIR_VETOED, veto=pair_veto.id)
+    return _restorable(session, candidates, lambda _p: taken, pair_veto.id)
 
 
 def restore_unvetoed(
@@ -152,20 +204,40 @@ def restore_unvetoed(
 ) -> list[int]:
     """Put back the proposals :func:`restorable` names (the veto is being lifted); returns
     their ids."""
-    back = []
-    for proposal, status in restorable(session, pair_veto):
-        set_status(
-            session,
-            proposal,
-            status,
-            user_id=user_id,
-            version=None,
-            action="reinstate",
-            note=note,
-            note_code=notes.code(notes.VETO_LIFTED, veto=pair_veto.id),
-            checked=False,
+    return _put_back(
+        session,
+        restorable(session, pair_veto),
+        user_id=user_id,
+        note=note,
+        said=lambda _p: notes.code(notes.VETO_LIFTED, veto=pair_veto.id),
+    )
+
+
+def restore_republished(
+    session: Session, user_id: int | None, capacity_ids: Iterable[str]
+) -> list[int]:
+    """Put back the proposals of the capacities of ``capacity_ids`` that are published (again)
+    which their withdrawal took out of play (:func:`_restorable`); returns their ids."""
+    candidates = session.exec(
+        select(StoredProposal)
+        .join(Capacity, col(Capacity.id) == col(StoredProposal.capacity))
+        .where(
+            col(StoredProposal.capacity).in_(list(capacity_ids)),
+            StoredProposal.status == "superseded",
+            Capacity.status == "published",
         )
-        back.append(proposal.id or 0)
-    if back:
-        session.flush()
-    return back
+        .order_by(col(StoredProposal.id))
+    ).all()
+    found = _restorable(
+        session,
+        candidates,
+        lambda p: notes.code(notes.OFFER_WITHDRAWN, capacity=p.capacity),
+        None,
+    )
+    return _put_back(
+        session,
+        found,
+        user_id=user_id,
+        note=None,
+        said=lambda p: notes.code(notes.OFFER_PUBLISHED, capacity=p.capacity),
+    )

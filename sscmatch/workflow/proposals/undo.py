@@ -214,24 +214,36 @@ def _undo_accept(
 
 def _undo_refusal(
     session: Session, proposal: StoredProposal, review: Review, user_id: int | None, note: str
-) -> None:
+) -> list[int]:
+    """Put the refused proposal back and lift the veto the refusal made, if any; returns the
+    proposals the lifted veto had taken out of play that are back."""
     effects = review.effects or {}
     _put_back(
         session, proposal, effects.get("status_before") or "proposed", user_id=user_id, note=note
     )
     veto_id = effects.get("veto")
     pair_veto = session.get(Veto, veto_id) if veto_id else None
-    if pair_veto is not None:
-        _lift(session, pair_veto, user_id=user_id, note=note, note_code=REVERTED)
+    if pair_veto is None:
+        return []
+    return _lift(session, pair_veto, user_id=user_id, note=note, note_code=REVERTED)
 
 
-def _close(session: Session, review: Review, user_id: int | None, text: str) -> Review:
+def _close(
+    session: Session,
+    review: Review,
+    user_id: int | None,
+    text: str,
+    restored: tuple[int, ...] | list[int] = (),
+) -> Review:
+    """Mark ``review`` reverted and record the revert (with the proposals it put back in play
+    through a lifted veto, ``restored``)."""
     review.reverted_at = utcnow()
     session.add(review)
     proposal = get_proposal(session, review.proposal_id)
-    return record_review(
-        session, proposal, "revert", user_id, text, effects={"reverted": review.id}
-    )
+    effects: dict[str, Any] = {"reverted": review.id}
+    if restored:
+        effects["restored"] = list(restored)
+    return record_review(session, proposal, "revert", user_id, text, effects=effects)
 
 
 def revert(
@@ -254,6 +266,7 @@ def revert(
     review = latest_decision(session, proposal_id)
     assert review is not None and review.effects is not None
     note = text  # the person's words; what the service says is REVERTED
+    restored: list[int] = []
     if review.decision == "accept" and review.alternate_id is not None:
         # Accepted as the alternate of another proposal: revert that choice, both sides.
         chosen = _alternate_review(session, review.alternate_id, proposal_id)
@@ -286,8 +299,8 @@ def revert(
             _undo_accept(session, accepted, accepted_review, user_id, note)
             _close(session, accepted_review, user_id, text)
     else:
-        _undo_refusal(session, proposal, review, user_id, note)
-    done = _close(session, review, user_id, text)
+        restored = _undo_refusal(session, proposal, review, user_id, note)
+    done = _close(session, review, user_id, text, restored)
     session.flush()
     return done
 
@@ -350,9 +363,10 @@ def _lift(
     user_id: int | None,
     note: str,
     note_code: dict[str, Any] | None = None,
-) -> None:
+) -> list[int]:
+    """Lift ``pair_veto``; returns the proposals it had taken out of play that are back."""
     before = snapshot(pair_veto)
-    restore_unvetoed(session, pair_veto, user_id=user_id, note=note)
+    restored = restore_unvetoed(session, pair_veto, user_id=user_id, note=note)
     session.delete(pair_veto)
     record_event(
         session,
@@ -364,21 +378,23 @@ def _lift(
         note=note,
         note_code=note_code,
     )
+    return restored
 
 
 def lift_veto(
     session: Session, veto_id: int, *, user_id: int | None, reason: str | None
-) -> dict[str, Any]:
+) -> tuple[dict[str, Any], list[int]]:
     """Lift a veto (a reason is required): the pair may be proposed again by later runs, and
     its proposals the veto took out of play are back in it (:func:`.offers.restore_unvetoed`).
     The proposal rejected with it stays rejected (revert that decision to reopen it). Returns the
-    veto as it was. Two people lifting it at once: the second finds none (404)."""
+    veto as it was and the proposals put back. Two people lifting it at once: the second finds
+    none (404)."""
     pair_veto = get_veto(session, veto_id)
     text = required_reason(reason, N_("to lift a veto"))
     before = snapshot(pair_veto) or {}
-    _lift(session, pair_veto, user_id=user_id, note=text)
+    restored = _lift(session, pair_veto, user_id=user_id, note=text)
     session.flush()
-    return before
+    return before, restored
 
 
 # ----------------------------------------------------------------------------- needs

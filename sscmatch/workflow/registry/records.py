@@ -21,7 +21,7 @@ from sscmatch.vocab import Vocabulary
 from sscmatch.workflow import ids
 from sscmatch.workflow.audit import record_event, snapshot
 from sscmatch.workflow.base import EDITORS, N_, Actor, can_edit
-from sscmatch.workflow.proposals.offers import withdraw_unpublished
+from sscmatch.workflow.proposals.offers import restore_republished, withdraw_unpublished
 from sscmatch.workflow.registry.errors import Conflict, Forbidden, InvalidRecord, invalid
 from sscmatch.workflow.registry.search import get_capacity, get_exchange, get_need
 
@@ -294,8 +294,11 @@ def update_capacity(
         schema=CapacityCreate,
         entity="capacity",
     )
-    # no longer published: the proposals built on it leave play (proposals.offers)
+    # no longer published: the proposals built on it leave play; published again: those its
+    # withdrawal took out come back (proposals.offers)
     withdraw_unpublished(session, actor.id, [record.id])
+    if record.status == "published":
+        restore_republished(session, actor.id, [record.id])
     return record
 
 
