@@ -156,7 +156,7 @@ def confirm_step(
         reason_error=wrong if due is not None else None,
         danger=to == "cancelled",
         reason_name="note",
-        reason_max=500,
+        reason_max=wf.MAX_STEP_NOTE,
         final=True,
     ), (400 if wrong else 200)
 

@@ -108,11 +108,6 @@ def _refused(exc: wf.TourError | StaleVersion) -> int:
 # --------------------------------------------------------------------------- forms
 
 
-MAX_STEP_NOTE = 500
-"""A tour step's note (a cancellation's reason): the API's limit (TransitionRequest.note), and
-the confirmation's text box (``tour_steps``)."""
-
-
 class FilterForm(PageForm):
     class Meta:
         csrf = False
@@ -125,7 +120,7 @@ class StatusForm(PageForm):
     version = HiddenField()
     to = HiddenField()
     # typed in the confirmation's text box (review/confirm.html), where one is asked
-    note = TextAreaField(_l("Note"), validators=[Optional(), TextLength(max=MAX_STEP_NOTE)])
+    note = TextAreaField(_l("Note"), validators=[Optional(), TextLength(max=wf.MAX_STEP_NOTE)])
 
 
 class CommitmentForm(PageForm):

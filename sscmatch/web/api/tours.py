@@ -107,7 +107,7 @@ class TourUpdate(_Body):
 class TourTransition(_Body):
     to: Ref
     version: Id
-    note: str | None = Field(default=None, max_length=500)
+    note: str | None = Field(default=None, max_length=wf.MAX_STEP_NOTE)
 
 
 class CommitmentNew(_Body):

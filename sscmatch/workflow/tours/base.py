@@ -18,6 +18,9 @@ MAX_SESSIONS = 40
 MAX_MEMBERS = 100
 MAX_LANGUAGES = 20
 MAX_TOUR_DAYS = 366
+MAX_STEP_NOTE = 500
+"""A status step's note (a cancellation's reason): the API's limit, the page's form and its
+confirmation's text box."""
 
 
 class TourError(DomainError):
