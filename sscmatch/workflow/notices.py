@@ -292,8 +292,8 @@ def _out_of_play_kind(event: AuditEvent) -> str | None:
     provide is superseded without their doing: its need withdrawn (by its country or the
     secretariat), or another proposal of the need accepted (another provider chosen, or the
     need's own alternate), or its offer no longer published (archived or back to draft), or its
-    pair vetoed (for these two the recipient's focal points are told too, and of the veto's
-    lift). Their list of proposals to answer no longer holds
+    pair vetoed (for these two the recipient's focal points are told too, and of their undo:
+    :data:`RECIPIENT_TOLD`). Their list of proposals to answer no longer holds
     it, and nothing else told them why: they are told it is no longer in play and the reason,
     in their language, one notice per proposal, naming neither the chosen provider nor its proposal
     (competitors are not told of each other). The recipient's focal points and the secretariat
