@@ -28,7 +28,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Optional
 
 from sscmatch.db import StaleVersion
-from sscmatch.models import AuditEvent, Capacity, Need, StudyTour, User, Veto, utcnow
+from sscmatch.models import AuditEvent, Capacity, Need, StudyTour, User, utcnow
 from sscmatch.models import Proposal as StoredProposal
 from sscmatch.schemas import MAX_PAGE, MAX_TEXT, whole_number
 from sscmatch.vocab import load_vocabulary
@@ -311,9 +311,7 @@ def _render_proposal(
     typed: dict[str, str] | None = None,
 ) -> Any:
     assert proposal.id is not None
-    vetoed = db.exec(
-        select(Veto).where(Veto.provider == proposal.provider, Veto.recipient == proposal.recipient)
-    ).first()
+    vetoed = wf.pair_veto_of(db, proposal)
     side = (
         wf.side_of(proposal, current_user.country) if current_user.role == "focal_point" else None
     )

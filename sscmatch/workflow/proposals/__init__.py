@@ -69,7 +69,7 @@ from sscmatch.workflow.proposals.lifecycle import (
     check_transition,
     get_proposal,
 )
-from sscmatch.workflow.proposals.offers import restorable
+from sscmatch.workflow.proposals.offers import pair_veto_of, restorable
 from sscmatch.workflow.proposals.queue import (
     NEED_SORTS,
     SORTS,
@@ -160,6 +160,7 @@ __all__ = [
     "needs_to_review",
     "notes_by_side",
     "open_need_ids",
+    "pair_veto_of",
     "placed_above_higher",
     "proposal_records",
     "rank_for",

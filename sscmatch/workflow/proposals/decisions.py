@@ -38,7 +38,7 @@ from sscmatch.workflow.proposals.lifecycle import (
     required_reason,
     set_status,
 )
-from sscmatch.workflow.proposals.offers import withdraw_vetoed
+from sscmatch.workflow.proposals.offers import pair_veto_of, withdraw_vetoed
 from sscmatch.workflow.tours.drafting import DraftSettings, draft_from_proposal
 
 
@@ -121,7 +121,7 @@ def _may_be_accepted(session: Session, proposal: StoredProposal) -> None:
             need=need.id,
             status=need_status(need),
         )
-    if _existing_veto(session, proposal) is not None:
+    if pair_veto_of(session, proposal) is not None:
         # its open proposals left play with the veto; one put back by reverting an earlier
         # decision on it is still the pair the secretariat said no to
         raise PairVetoedError(
@@ -373,12 +373,6 @@ class AlreadyVetoedError(ProposalError, Conflict):
     code = "already_vetoed"
 
 
-def _existing_veto(session: Session, proposal: StoredProposal) -> Veto | None:
-    return session.exec(
-        select(Veto).where(Veto.provider == proposal.provider, Veto.recipient == proposal.recipient)
-    ).first()
-
-
 def _make_veto(
     session: Session, proposal: StoredProposal, text: str, user_id: int | None
 ) -> tuple[Veto, list[int]]:
@@ -416,7 +410,7 @@ def _veto_decided(
     not the proposal, which stays as it is. Undone by lifting the veto."""
     check_version(proposal, version)
     text = required_reason(reason, N_("to veto a pair"))
-    if _existing_veto(session, proposal) is not None:
+    if pair_veto_of(session, proposal) is not None:
         raise AlreadyVetoedError(N_("this pair is vetoed already"))
     pair_veto, withdrawn = _make_veto(session, proposal, text, user_id)
     record_event(
@@ -450,7 +444,7 @@ def veto(
     proposal, review, text = _refuse(
         session, proposal_id, user_id=user_id, version=version, reason=reason, kind="veto"
     )
-    pair_veto = _existing_veto(session, proposal)
+    pair_veto = pair_veto_of(session, proposal)
     withdrawn: list[int] = []
     if pair_veto is None:
         pair_veto, withdrawn = _make_veto(session, proposal, text, user_id)

@@ -108,6 +108,13 @@ def withdraw_vetoed(session: Session, user_id: int | None, veto_id: int | None =
     )
 
 
+def pair_veto_of(session: Session, proposal: StoredProposal) -> Veto | None:
+    """The veto of the proposal's provider → recipient pair (one at most), or None."""
+    return session.exec(
+        select(Veto).where(Veto.provider == proposal.provider, Veto.recipient == proposal.recipient)
+    ).first()
+
+
 def _latest_event(session: Session, proposal: StoredProposal) -> AuditEvent | None:
     return session.exec(
         select(AuditEvent)
@@ -126,14 +133,8 @@ def _still_in_play(session: Session, proposal: StoredProposal, lifting: int | No
         capacity = session.get(Capacity, proposal.capacity)
         if capacity is None or capacity.status != "published":
             return False
-    vetoed = session.exec(
-        select(Veto.id).where(
-            Veto.provider == proposal.provider,
-            Veto.recipient == proposal.recipient,
-            col(Veto.id) != (lifting or 0),
-        )
-    ).first()
-    return vetoed is None
+    vetoed = pair_veto_of(session, proposal)
+    return vetoed is None or vetoed.id == lifting
 
 
 Taken = Callable[[StoredProposal], dict[str, Any]]
