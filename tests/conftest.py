@@ -45,6 +45,56 @@ KEEP_TABLES = {"alembic_version", "country"}
 _ENGINES_IN_TEST: weakref.WeakSet[Engine] = weakref.WeakSet()
 
 
+# Every PostgreSQL schema a run creates carries the run's mark, shared with its xdist workers
+# through the environment (set before they start), so the run can check at its end that it
+# dropped all of its own and none of another run's on the same server.
+_RUN_MARK = os.environ.setdefault("SSCMATCH_TEST_RUN", uuid.uuid4().hex[:6])
+
+
+def _run_schemas() -> list[str]:
+    assert PG_URL
+    engine = make_engine(PG_URL)
+    try:
+        with engine.connect() as conn:
+            found = conn.execute(
+                text(
+                    "SELECT schema_name FROM information_schema.schemata WHERE schema_name LIKE :m"
+                ),
+                {"m": f"sscmatch\\_%\\_{_RUN_MARK}\\_%"},
+            )
+            return sorted(found.scalars())
+    finally:
+        engine.dispose()
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """The run fails if it left a PostgreSQL schema of its own behind (after every worker has
+    exited: this runs in the controller, last). Each left schema is some 40 tables more in the
+    catalogue that every later run's queries scan; they were dropped here too."""
+    if PG_URL is None or hasattr(session.config, "workerinput"):
+        return
+    left = _run_schemas()
+    if not left:
+        return
+    engine = make_engine(PG_URL)
+    try:
+        with engine.begin() as conn:
+            for schema in left:
+                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    finally:
+        engine.dispose()
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.ensure_newline()
+        reporter.write_line(
+            f"the run left {len(left)} PostgreSQL schema(s) behind (dropped now): {left}; a "
+            "process-long schema belongs in a session fixture (process_schemas)",
+            red=True,
+        )
+    session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
 def pytest_sessionstart(session: pytest.Session) -> None:
     """Vacuum the PostgreSQL test database once a run (not in each test process). Every test
     schema is created, migrated and dropped, which leaves dead rows in PostgreSQL's own
@@ -174,7 +224,7 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def fresh_pg_schema(prefix: str = "sscmatch_test") -> Iterator[str]:
     """The URL of a new, empty PostgreSQL schema of the test database, dropped afterwards."""
     assert PG_URL, "PostgreSQL backend requested without SSCMATCH_TEST_DATABASE_URL"
-    schema = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    schema = f"{prefix}_{_RUN_MARK}_{uuid.uuid4().hex[:10]}"
     admin = make_engine(PG_URL)
     with admin.begin() as conn:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
@@ -187,6 +237,20 @@ def fresh_pg_schema(prefix: str = "sscmatch_test") -> Iterator[str]:
         with admin.begin() as conn:
             conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def process_schemas() -> Iterator[contextlib.ExitStack]:
+    """Where a test process keeps what it opens for its whole life (the shared worlds'
+    PostgreSQL schemas), closed with the session's fixtures.
+
+    Not a ``config.add_cleanup``: that runs after an xdist worker has told the controller it
+    finished, and the controller kills a worker that has not exited 10 s later
+    (``NodeManager.EXIT_TIMEOUT``), so on a slow machine the drops were cut short and whole runs
+    left ``sscmatch_world_*`` schemas behind. A session fixture's teardown runs in
+    ``pytest_sessionfinish``, before the worker reports."""
+    with contextlib.ExitStack() as stack:
+        yield stack
 
 
 @pytest.fixture(scope="session")

@@ -108,7 +108,6 @@ Extra = Callable[[Flask, World], None]
 """Adds a module's records to a world being built (its app, the world so far)."""
 
 _BUILT: dict[tuple[str, str], World] = {}
-_CLOSING = contextlib.ExitStack()
 
 
 def _row_counts(engine: Engine) -> dict[str, int]:
@@ -150,7 +149,6 @@ def _copy_of_base(request: pytest.FixtureRequest, folder: Path, extra: Extra) ->
 
 def _build(request: pytest.FixtureRequest, backend: str, extra: Extra | None) -> World:
     if not _BUILT:
-        request.config.add_cleanup(_CLOSING.close)
         request.config.add_cleanup(_BUILT.clear)
     folder: Path = request.getfixturevalue("tmp_path_factory").mktemp("world")
     if extra is not None and backend == "sqlite":
@@ -160,7 +158,9 @@ def _build(request: pytest.FixtureRequest, backend: str, extra: Extra | None) ->
         shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
         url = f"sqlite:///{path}"
     else:
-        url = _CLOSING.enter_context(fresh_pg_schema("sscmatch_world"))
+        # dropped with the session's fixtures: see process_schemas
+        closing: contextlib.ExitStack = request.getfixturevalue("process_schemas")
+        url = closing.enter_context(fresh_pg_schema("sscmatch_world"))
         migrating = make_engine(url)
         _migrate_and_seed(migrating)
         migrating.dispose()
