@@ -41,6 +41,7 @@ from sscmatch.web.translate import lazy_gettext as _l
 from sscmatch.web.translate import ngettext
 from sscmatch.workflow import proposals as wf
 from sscmatch.workflow.base import country_filter
+from sscmatch.workflow.notices import short_title
 
 PLACEHOLDER = "…"  # stands for a reason not typed yet while previewing
 
@@ -153,8 +154,13 @@ def describe_outcome(
 
 
 def _proposal_list(db: Session, ids: list[int]) -> str:
-    found = [db.get(StoredProposal, i) for i in ids]
-    return ", ".join(f"{p.id} ({p.need})" for p in found if p)
+    """Each proposal by its id, its need's id and title (``6 (s002-n22, Labour inspection …)``):
+    on a phone a need is known by its title, the ids are what the lists show."""
+    named = []
+    for p in filter(None, (db.get(StoredProposal, i) for i in ids)):
+        need = db.get(Need, p.need)
+        named.append(f"{p.id} ({p.need}, {short_title(need.title)})" if need else str(p.id))
+    return "; ".join(named)
 
 
 def _withdrawn(db: Session, outcome: wf.Outcome) -> list[tuple[str, str | None]]:

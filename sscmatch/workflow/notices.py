@@ -231,14 +231,16 @@ def _secretariat(session: Session) -> list[int]:
     ]
 
 
-def _short(text: str | None) -> str:
+def short_title(text: str | None) -> str:
+    """A record's title on one line and at most :data:`TITLE_CHARS` characters (a notice's
+    sentence, a confirmation's list)."""
     text = " ".join((text or "").split())
     return text if len(text) <= TITLE_CHARS else text[: TITLE_CHARS - 1] + "…"
 
 
 def _need_title(session: Session, need_id: str | None) -> str:
     need = session.get(Need, need_id) if need_id else None
-    return _short(need.title if need else need_id)
+    return short_title(need.title if need else need_id)
 
 
 def _tell(
@@ -373,7 +375,7 @@ def _need_event(session: Session, event: AuditEvent) -> list[Notice]:
     need = session.get(Need, event.entity_id)
     if need is None:
         return []
-    params = {"id": need.id, "title": _short(need.title), "note": _short(event.note)}
+    params = {"id": need.id, "title": short_title(need.title), "note": short_title(event.note)}
     if event.action in ("submit", "take_back"):
         users = _secretariat(session)
     elif event.action in ("withdraw", "reinstate"):  # by the country or the secretariat: both
@@ -404,7 +406,7 @@ def _tour_event(session: Session, event: AuditEvent) -> list[Notice]:
         *([] if event.action == "draft" else _secretariat(session)),
     ]
     kind = "study_tour.draft" if event.action == "draft" else "study_tour.status"
-    params = {"id": tour.id, "title": _short(tour.title), "status": tour.status}
+    params = {"id": tour.id, "title": short_title(tour.title), "status": tour.status}
     return _tell(
         session,
         users,
@@ -439,7 +441,7 @@ def _tour_agreed_by_one_side(session: Session, event: AuditEvent) -> list[Notice
         entity_id=tour.id,
         params={
             "id": tour.id,
-            "title": _short(tour.title),
+            "title": short_title(tour.title),
             "country": country_of(tour, side),
             "awaited": awaited,
         },

@@ -9,15 +9,23 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from markupsafe import escape
 from sqlmodel import Session, select
 
-from sscmatch.models import User, Veto
+from sscmatch.models import Need, User, Veto
 from sscmatch.workflow.accounts import issue_api_token
+from sscmatch.workflow.notices import short_title
 from tests.web.test_review import matched, prop
 
 VETOED_ON, OTHER, THIRD = "s002-n21", "s002-n22", "s002-n23"
 LEAVES_ES = "1 otra propuesta abierta de este par deja de estar en juego"
 BACK_ES = "1 propuesta que el veto sacó de juego vuelve a estar en juego"
+
+
+def named_on_page(db: Session, proposal_id: int, need_id: str) -> str:
+    need = db.get(Need, need_id)
+    assert need is not None
+    return str(escape(f"{proposal_id} ({need_id}, {short_title(need.title)})"))
 
 
 @pytest.fixture
@@ -36,7 +44,8 @@ def test_the_veto_and_its_lift_say_which_proposals_leave_and_come_back(
     asked = client.post(f"/review/proposals/{first.id}/decision", data=veto)
     page = asked.get_data(as_text=True)
     assert asked.status_code == 200
-    assert LEAVES_ES in page and f"{other.id} ({OTHER})" in page
+    named = named_on_page(mexico, other.id or 0, OTHER)  # by its need's title, not ids alone
+    assert LEAVES_ES in page and named in page
     assert prop(mexico, "BRA", OTHER).status == "proposed"  # the confirmation writes nothing
 
     done = client.post(
@@ -50,6 +59,7 @@ def test_the_veto_and_its_lift_say_which_proposals_leave_and_come_back(
     lift = f"/review/vetoes/{pair.id}/lift"
     asked = client.post(lift, data={})
     assert asked.status_code == 200 and BACK_ES in asked.get_data(as_text=True)
+    assert named in asked.get_data(as_text=True)
     assert prop(mexico, "BRA", OTHER).status == "superseded"
     done = client.post(lift, data={"confirmed": "y", "reason": "nos equivocamos"})
     assert done.status_code == 302
