@@ -32,13 +32,11 @@ def smtp_settings(cfg: Mapping[str, Any]) -> wf.SmtpSettings | None:
     host = cfg.get("SMTP_HOST")
     if not host:
         return None
-    try:
-        port = int(cfg.get("SMTP_PORT") or 25)
-    except (TypeError, ValueError):
-        raise click.ClickException("SSCMATCH_SMTP_PORT must be a number") from None
     return wf.SmtpSettings(
         host=str(host),
-        port=port,
+        # a whole number 1-65535 or unset: the app's settings are checked when it is made
+        # (config.SETTINGS), and both callers read an app's (the command's, the worker's)
+        port=int(cfg.get("SMTP_PORT") or 25),
         user=cfg.get("SMTP_USER") or None,
         password=cfg.get("SMTP_PASSWORD") or None,
         sender=str(cfg.get("SMTP_FROM") or "sscmatch@localhost"),
