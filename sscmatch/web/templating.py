@@ -350,7 +350,9 @@ def country_link(code: str | None) -> Markup:
 def _country_link(app: Flask, script_root: str, code: str, language: str) -> Markup:
     href = url_if("network.country", code=code)
     name = country_name(code)
-    return Markup('<a href="%s">%s</a>') % (href, name) if href else escape(name)
+    # class "name": a name of the service's vocabulary, whose words a squeezed column keeps
+    # whole (static/css/app.css)
+    return Markup('<a class="name" href="%s">%s</a>') % (href, name) if href else escape(name)
 
 
 def holder(code: str | None, institution: str | None) -> Markup:

@@ -221,6 +221,9 @@ def test_pages_fit_the_screen_and_nothing_is_cut_off(
         cut = page.evaluate(OVERFLOW_JS)
         if cut:
             problems.append(f"{path}: cut off without a scrolling box: {cut}")
+        split = page.evaluate(SPLIT_JS)
+        if split:
+            problems.append(f"{path}: words or figures split mid-word: {split}")
         if width >= 1280 and path in FIT_AT_DESKTOP:
             scrolling = page.evaluate(SCROLLING_JS)
             if scrolling:

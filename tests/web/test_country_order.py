@@ -128,7 +128,7 @@ def test_the_country_list_is_in_name_order(shared_world: Walk, lang: str) -> Non
         if opened is None:
             break
         body = html[opened.end() :].split("</tbody>", 1)[0]
-        found = re.findall(r'<a href="/countries/[A-Z]{3}">([^<]+)</a>', body)
+        found = re.findall(r'<a class="name" href="/countries/[A-Z]{3}">([^<]+)</a>', body)
         if not found:
             break
         names += found

@@ -27,7 +27,7 @@ def _render(app: Flask, lang: str = "en", script_root: str = "", **values: Any) 
 def test_rows_draw_links_badges_and_bars(app: Flask) -> None:
     html = _render(app, score=0.8125, label="fits")
     assert html == (
-        '[<a href="/countries/BRA">Brazil</a>][<a href="/countries/BRA">Brazil</a>]'
+        '[<a class="name" href="/countries/BRA">Brazil</a>][<a class="name" href="/countries/BRA">Brazil</a>]'
         '[<span class="badge badge-open">open</span>]'
         '[<span class="score"><meter class="score-meter" min="0" max="1" value="0.8125">0.81'
         '</meter><span class="score-num">0.81</span> <span class="score-label">fits</span>'
@@ -53,5 +53,5 @@ def test_country_links_kept_per_language_and_mount_point(app: Flask) -> None:
     assert "organismo internacional" in _render(app, lang="es", code=None, institution="I-x")
     assert "abierta" in _render(app, lang="es")
     mounted = _render(app, script_root="/ssc")
-    assert '<a href="/ssc/countries/BRA">' in mounted
-    assert '<a href="/countries/BRA">Brazil</a>' in _render(app)  # nothing crossed over
+    assert '<a class="name" href="/ssc/countries/BRA">' in mounted
+    assert '<a class="name" href="/countries/BRA">Brazil</a>' in _render(app)  # nothing crossed over
