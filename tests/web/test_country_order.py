@@ -101,7 +101,7 @@ def test_gives_and_receives_says_when_it_is_a_reciprocal_exchange(shared_world: 
     checked, through_reciprocal = 0, 0
     for row in rows:
         cells = re.findall(r'<td class="n">([^<]*)</td>', row)
-        said = re.findall(r"<td>([^<]*)</td>", row)
+        said = re.findall(r"<td class=\"whole\">([^<]*)</td>", row)
         if len(cells) < 2 or not said:
             continue
         provided, received = (int(c.replace(".", "") or 0) for c in cells[:2])
