@@ -96,10 +96,10 @@ SPLIT_JS = r"""() => { const bad = new Set(); const range = document.createRange
     for (const w of n.data.matchAll(whole)) {
       if (w[0].length > 24) continue;  // a long word or address: it may break
       for (const t of w[0].matchAll(tokens)) {
-      const m = {index: w.index + t.index, 0: t[0]};
-      range.setStart(n, m.index); range.setEnd(n, m.index + m[0].length);
-      const lines = new Set([...range.getClientRects()].filter(r => r.width).map(r => Math.round(r.top)));
-      if (lines.size > 1) bad.add(`${el.tagName.toLowerCase()}.${el.className}: ${m[0]}`); } } }
+        const start = w.index + t.index;
+        range.setStart(n, start); range.setEnd(n, start + t[0].length);
+        const lines = new Set([...range.getClientRects()].filter(r => r.width).map(r => Math.round(r.top)));
+        if (lines.size > 1) bad.add(`${el.tagName.toLowerCase()}.${el.className}: ${t[0]}`); } } }
   return [...bad]; }"""
 # Pages whose every table fits a desktop screen (1280 px) without scrolling sideways.
 FIT_AT_DESKTOP = (
@@ -465,7 +465,8 @@ def test_every_page_fits_a_phone_for_whoever_may_see_it(
     """Every page of the URL map (not a list written by hand, which left the admin pages out:
     the user edit page was 519 px wide on a 390 px phone), in Spanish at 390 px, by a role that
     may see it: an HTML page, no wider than the screen, nothing cut off outside a scrolling box,
-    every box that scrolls sideways saying so, required marks beside their labels."""
+    every box that scrolls sideways saying so, required marks beside their labels, no ordinary
+    word or figure cut in two."""
     app = live_server.app
     walks = _pages_by_walker(app, arguments)
     problems, walked = [], set()
