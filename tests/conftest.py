@@ -51,18 +51,22 @@ _ENGINES_IN_TEST: weakref.WeakSet[Engine] = weakref.WeakSet()
 _RUN_MARK = os.environ.setdefault("SSCMATCH_TEST_RUN", uuid.uuid4().hex[:6])
 
 
-def _run_schemas() -> list[str]:
+def _drop_run_schemas() -> list[str]:
+    """Drop the schemas of this run still there; returns their names."""
     assert PG_URL
     engine = make_engine(PG_URL)
     try:
-        with engine.connect() as conn:
+        with engine.begin() as conn:
             found = conn.execute(
                 text(
                     "SELECT schema_name FROM information_schema.schemata WHERE schema_name LIKE :m"
                 ),
                 {"m": f"sscmatch\\_%\\_{_RUN_MARK}\\_%"},
             )
-            return sorted(found.scalars())
+            left = sorted(found.scalars())
+            for schema in left:
+                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+            return left
     finally:
         engine.dispose()
 
@@ -74,19 +78,12 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     catalogue that every later run's queries scan; they were dropped here too."""
     if PG_URL is None or hasattr(session.config, "workerinput"):
         return
-    left = _run_schemas()
+    left = _drop_run_schemas()
     if not left:
         return
-    engine = make_engine(PG_URL)
-    try:
-        with engine.begin() as conn:
-            for schema in left:
-                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    finally:
-        engine.dispose()
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     if reporter is not None:
-        reporter.ensure_newline()
+        reporter.write("\n")  # after the progress line, which ensure_newline does not see
         reporter.write_line(
             f"the run left {len(left)} PostgreSQL schema(s) behind (dropped now): {left}; a "
             "process-long schema belongs in a session fixture (process_schemas)",
