@@ -30,6 +30,7 @@ from werkzeug.routing.rules import Rule
 from sscmatch import caches, create_app
 from sscmatch.db import VersionedSession, init_db, make_engine, normalise_url, session_scope
 from sscmatch.workflow import users as users_module
+from tests import pg_tablespace
 
 PG_URL = os.environ.get("SSCMATCH_TEST_DATABASE_URL")
 
@@ -93,7 +94,8 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
-    """Vacuum the PostgreSQL test database once a run (not in each test process). Every test
+    """Vacuum the PostgreSQL test database once a run (not in each test process), and make its
+    tables' tablespace in memory ready (``tests/pg_tablespace.py``). Every test
     schema is created, migrated and dropped, which leaves dead rows in PostgreSQL's own
     catalog; with autovacuum off (as on this machine's server) they pile up from run to run:
     640,000 dead rows of ``pg_class`` after a day's runs made every PostgreSQL test slower
@@ -104,6 +106,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     try:
         with engine.connect() as connection:
             connection.execute(text("VACUUM"))
+        pg_tablespace.prepare(PG_URL, engine)
     finally:
         engine.dispose()
 
@@ -229,6 +232,8 @@ def fresh_pg_schema(prefix: str = "sscmatch_test") -> Iterator[str]:
     try:
         # no wait for the disk at each commit: nothing here outlives the server
         options = f"-csearch_path%3D{schema}%20-csynchronous_commit%3Doff"
+        if pg_tablespace.chosen():  # its tables' files in memory (tests/pg_tablespace.py)
+            options += f"%20-cdefault_tablespace%3D{pg_tablespace.chosen()}"
         yield f"{normalise_url(PG_URL)}{sep}options={options}"
     finally:
         with admin.begin() as conn:
