@@ -3,8 +3,8 @@
 Why: every PostgreSQL test empties the tables it used with ``TRUNCATE`` (``tests/conftest.
 _truncate_used_tables`` says why not DELETE), and a TRUNCATE builds each emptied table's
 indexes anew; PostgreSQL 15 syncs every index it builds to disk before the commit returns. The
-most frequent wait of a PostgreSQL test pass was that sync (``IO:DataFileImmediateSync``, 48 of
-the 55 waits sampled from ``pg_stat_activity`` once a second over 200 s of ``tests/web`` and
+most frequent wait of a PostgreSQL test pass was that sync (``IO:DataFileImmediateSync``, 50 of
+the 56 waits sampled from ``pg_stat_activity`` once a second over 200 s of ``tests/web`` and
 ``tests/workflow``). A test's tables live in a tablespace whose directory is in ``/dev/shm``,
 where a sync returns at once. Nothing a test checks depends on where a table's files are: the
 SQL, the locks, the plans and the catalogue are the same.
