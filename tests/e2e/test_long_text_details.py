@@ -13,7 +13,8 @@ records of ``test_long_text_lists`` with more of their texts long (an institutio
 need's review note, a decision's reason, a comment, a commitment's updates, a tour's expected
 change, an exchange's outcomes, an audit event's values, an import's problem). At 1,280 px and
 at 390 px each page is as wide as the screen (``document.documentElement.scrollWidth``), no line
-of a long word or address is wider than the screen, and each shows the long word (a page that
+of a long word or address is wider than the screen, no ordinary word or figure is cut in two
+at 390 px, and each shows the long word (a page that
 shows none of what people wrote is declared in :data:`NO_WRITTEN_TEXT`, with its reason; a
 declared page that shows it fails too).
 """

@@ -15,7 +15,8 @@ of it scrolls sideways. At 390 px each page:
 - does not scroll sideways (its width is the screen's);
 - shows the long word (else the walk proves nothing: a page that shows no text anyone wrote is
   declared in :data:`NO_WRITTEN_TEXT` with its reason), and no line of it is wider than the
-  screen (it breaks, whatever holds it);
+  screen (it breaks, whatever holds it), and no ordinary word or figure beside it is cut in two
+  (``test_layout.SPLIT_JS``: a long word must not squeeze the columns of the others);
 - has no box of its list that scrolls sideways, but for the pages of :data:`SCROLLS_INSIDE`,
   each with its reason (a wide table still scrolls inside itself, the line above it saying so);
   a declared page that no longer scrolls fails too, so the declaration follows the pages. The
@@ -54,7 +55,7 @@ from sscmatch.models import (
     Veto,
 )
 from tests.e2e.conftest import DEMO, assert_fits
-from tests.e2e.test_layout import _walker
+from tests.e2e.test_layout import SPLIT_JS, _walker
 from tests.web.test_every_list_page import _lists
 
 # What the browser makes of the pages: the same on any database (tests/conftest.py).
@@ -267,6 +268,9 @@ def written_text_problems(page: Any, where: str, declared: bool) -> list[str]:
     unbroken = page.evaluate(UNBROKEN_JS, list(MARKS))
     if unbroken:
         problems.append(f"{where}: wider than the screen: {unbroken}")
+    split = page.evaluate(SPLIT_JS)
+    if split:
+        problems.append(f"{where}: words or figures split mid-word: {split}")
     return problems
 
 
