@@ -4,7 +4,6 @@ the previous schema that keeps every record."""
 from __future__ import annotations
 
 import threading
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,11 +21,10 @@ from sscmatch.db import (
     alembic_config,
     change_version,
     make_engine,
-    normalise_url,
 )
 from sscmatch.models import Institution
 from sscmatch.vocab import load_vocabulary
-from tests.conftest import BACKENDS, PG_URL
+from tests.conftest import BACKENDS, PG_URL, fresh_pg_schema
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -177,16 +175,8 @@ def blank_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'blank.db'}"
         return
-    assert PG_URL
-    schema = f"sscmatch_mig_{uuid.uuid4().hex[:10]}"
-    admin = make_engine(PG_URL)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    sep = "&" if "?" in PG_URL else "?"
-    yield f"{normalise_url(PG_URL)}{sep}options=-csearch_path%3D{schema}"
-    with admin.begin() as conn:
-        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
+    with fresh_pg_schema("sscmatch_mig") as url:
+        yield url
 
 
 def snapshot(engine: Engine, like: dict[str, list[dict[str, Any]]] | None = None) -> dict[str, Any]:

@@ -1,11 +1,14 @@
-"""The PostgreSQL test schemas' tables are where ``tests/pg_tablespace.py`` says: in the
-tablespace in memory when the run could make it, else where the server puts tables. A change
-that lost the setting on the way to the test schemas (a URL built another way) fails here
-instead of silently making every PostgreSQL test slower again."""
+"""Every PostgreSQL test schema is made by ``tests/conftest.fresh_pg_schema``, and its tables are
+where ``tests/pg_tablespace.py`` says: in the tablespace in memory when the run could make it,
+else where the server puts tables. A schema made another way (``test_data_change`` made its own
+until 2026-12-07) carries neither the run's mark, so the end-of-run check for schemas left behind
+cannot see it, nor the tablespace."""
 
 from __future__ import annotations
 
 import os
+import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -50,3 +53,15 @@ def test_the_tablespace_is_tried_only_for_a_server_on_this_machine(
         assert pg_tablespace.prepare(url, no_engine) == expected, url
         assert os.environ[pg_tablespace.ENV] == expected
     assert len(tried) == 2
+
+
+def test_every_test_schema_is_made_by_fresh_pg_schema() -> None:
+    tests = Path(__file__).resolve().parent
+    allowed = {tests / "conftest.py", Path(__file__).resolve()}
+    creates = re.compile(r"CREATE\s+SCHEMA", re.IGNORECASE)
+    made_elsewhere = [
+        str(path.relative_to(tests))
+        for path in sorted(tests.rglob("*.py"))
+        if path not in allowed and creates.search(path.read_text(encoding="utf-8"))
+    ]
+    assert made_elsewhere == []
