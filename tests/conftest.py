@@ -232,8 +232,9 @@ def fresh_pg_schema(prefix: str = "sscmatch_test") -> Iterator[str]:
     try:
         # no wait for the disk at each commit: nothing here outlives the server
         options = f"-csearch_path%3D{schema}%20-csynchronous_commit%3Doff"
-        if pg_tablespace.chosen():  # its tables' files in memory (tests/pg_tablespace.py)
-            options += f"%20-cdefault_tablespace%3D{pg_tablespace.chosen()}"
+        tablespace = pg_tablespace.chosen()  # its tables' files in memory, when the run could
+        if tablespace:
+            options += f"%20-cdefault_tablespace%3D{tablespace}"
         yield f"{normalise_url(PG_URL)}{sep}options={options}"
     finally:
         with admin.begin() as conn:
