@@ -140,9 +140,29 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]) -> 
     report = outcome.get_result()  # type: ignore[attr-defined]
     if report.when == "call":
         item.stash[_FAILED] = report.failed
+        if report.failed:
+            report.sections.append(
+                ("pages at the failure", _pages_shown(item.stash.get(_PAGES, [])))
+            )
 
 
 _FAILED = pytest.StashKey[bool]()
+_PAGES = pytest.StashKey[list[Any]]()
+SHOWN_CHARS = 1500
+
+
+def _pages_shown(pages: list[Any]) -> str:
+    """Each page's address and the start of what its ``main`` showed, in the failure's report:
+    CI keeps the log, not the screenshots (a journey once found a commitment fulfilled without
+    its evidence link in CI, and nothing said what the page held)."""
+    out = []
+    for number, page in enumerate(pages, start=1):
+        try:
+            text = page.locator("main").first.inner_text(timeout=2000)
+        except Exception as exc:  # a closed or stuck page must not hide the test's failure
+            text = f"(not read: {type(exc).__name__})"
+        out.append(f"page {number}: {page.url}\n{text[:SHOWN_CHARS]}")
+    return "\n\n".join(out)
 
 
 @dataclass(frozen=True)
@@ -298,6 +318,7 @@ def new_page(
         contexts.append(context)
         page = context.new_page()
         pages.append(page)
+        request.node.stash[_PAGES] = pages
         return page
 
     yield make
