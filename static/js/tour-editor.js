@@ -48,7 +48,7 @@
   // Back with errors: the keyboard starts on the first field to correct (every error is
   // listed beside its field; the summary above is announced as an alert).
   var firstBad = form.querySelector('[aria-invalid="true"], .has-error input, .has-error select');
-  if (firstBad) { firstBad.focus(); }
+  window.sscFocusOnLoad(firstBad);  // not away from a field someone is typing in
 
   form.addEventListener('change', function (event) {
     var box = event.target;

@@ -19,7 +19,7 @@ from sscmatch.models import Commitment, Need, User
 from sscmatch.vocab import load_vocabulary
 from sscmatch.workflow import registry as reg
 from sscmatch.workflow.reminders import catalogue
-from tests.e2e.conftest import LiveServer, expect
+from tests.e2e.conftest import DEMO, LiveServer, expect
 from tests.e2e.test_focal_forms import PEOPLE, add_commitment, on_a_phone
 
 pytestmark = [pytest.mark.e2e, pytest.mark.same_on_every_database]
@@ -46,7 +46,9 @@ def _records(live_server: LiveServer, country: str, lang: str) -> tuple[str, lis
         for n in (1, 2)
     ]
     with Session(_engine(live_server)) as session:
-        secretariat = session.exec(select(User).where(User.role == "secretariat")).one()
+        # the demo account: another test of the same server may have made more secretariat users
+        demo = DEMO["secretariat"].email
+        secretariat = session.exec(select(User).where(User.email == demo)).one()
         need = reg.create_need(
             session,
             load_vocabulary(),

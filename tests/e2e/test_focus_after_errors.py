@@ -10,8 +10,10 @@ from typing import Any
 import pytest
 
 from tests.e2e.conftest import expect
+from tests.e2e.test_layout import records
 
 pytestmark = [pytest.mark.e2e, pytest.mark.same_on_every_database]
+__all__ = ["records"]
 
 # (who, the form's page, what to do there to have it refused)
 FORMS = (
@@ -42,3 +44,57 @@ def test_a_refused_form_puts_the_focus_on_its_first_field_in_error(
     assert focused == "true", (
         f"{path}: the focus is on {page.evaluate('() => document.activeElement.outerHTML.slice(0, 80)')}"
     )
+
+
+# Every page whose script puts the focus on load (static/js/focus-error.js on every page, the
+# tour editor's own for its rows): who, the form's page, the field emptied to have it refused,
+# the field typed in meanwhile.
+FOCUS_ON_LOAD = (
+    ("gtm", "/needs/new", "#title", "description"),
+    ("secretariat", "/tours/{tour}/edit", "input[name=title]", "objective"),
+)
+HELD = "(window.sscHeld = window.sscHeld || []).push(function () {\n%s\n});"
+"""A page's script, held back: it runs when the test says, as on a slow connection it would
+run after the person had begun to type."""
+
+
+@pytest.mark.parametrize(
+    ("who", "path", "emptied", "typed_in"), FOCUS_ON_LOAD, ids=[f[1] for f in FOCUS_ON_LOAD]
+)
+def test_a_refused_form_leaves_the_focus_where_the_user_already_is(
+    new_page: Any,
+    sign_in: Any,
+    records: dict[str, str],
+    who: str,
+    path: str,
+    emptied: str,
+    typed_in: str,
+) -> None:
+    """The focus goes to the field in error when the page's scripts run; someone who has
+    already clicked into another field and typed keeps the focus there, and what they type next
+    goes where they typed. (In CI a journey typed its note while the page's scripts came slowly;
+    the focus then jumped to the evidence field and the note's words went after the evidence's
+    link.)"""
+    page = new_page("es-ES")
+    sign_in(page, who)
+    page.goto(path.format(tour=records["tour"]))
+    page.locator(emptied).fill("")
+
+    def held(route: Any) -> None:
+        script = route.fetch()
+        route.fulfill(response=script, body=HELD % script.text())
+
+    page.route("**/static/js/*.js", held)
+    with page.expect_navigation():
+        page.locator(emptied).press("Enter")  # refused: the title is required
+    expect(page.locator(emptied)).to_have_attribute("aria-invalid", "true")
+    field = page.locator(f"main textarea#{typed_in}")
+    field.fill("")
+    field.click()
+    page.keyboard.type("Primeras palabras")
+    page.evaluate("() => window.sscHeld.forEach(function (run) { run(); })")  # scripts come
+    page.keyboard.type(" y las siguientes")
+    focused = page.evaluate("() => document.activeElement.id")
+    assert focused == typed_in, f"the focus moved to #{focused}"
+    expect(field).to_have_value("Primeras palabras y las siguientes")
+    expect(page.locator(emptied)).to_have_value("")
