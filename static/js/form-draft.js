@@ -41,10 +41,33 @@
       sessionStorage.setItem(key, JSON.stringify({ values: read(), sent: !!sent }));
     } catch (e) { /* storage full or refused: the form works as before */ }
   }
+  // Whether the field still holds what the page came with: on a slow page the person may
+  // have begun to type before this script ran, and the draft never goes over their words.
+  function untouched(el) {
+    if (el.type === "checkbox" || el.type === "radio") { return el.checked === el.defaultChecked; }
+    if (el.options && !el.multiple) {  // with no option marked, the first one is shown
+      var shown = el.options.length ? 0 : -1;
+      for (var k = 0; k < el.options.length; k++) {
+        if (el.options[k].defaultSelected) { shown = k; }
+      }
+      return el.selectedIndex === shown;
+    }
+    if (el.options) {
+      for (var j = 0; j < el.options.length; j++) {
+        if (el.options[j].selected !== el.options[j].defaultSelected) { return false; }
+      }
+      return true;
+    }
+    return el.value === el.defaultValue;
+  }
   function restore(values) {
+    var touched = {};  // by name: a radio or box of a group changed leaves its whole group
+    for (var t = 0; t < form.elements.length; t++) {
+      if (!untouched(form.elements[t])) { touched[form.elements[t].name] = true; }
+    }
     for (var i = 0; i < form.elements.length; i++) {
       var el = form.elements[i];
-      if (!kept(el) || !(el.name in values)) { continue; }
+      if (!kept(el) || !(el.name in values) || touched[el.name]) { continue; }
       var value = values[el.name];
       if (el.type === "checkbox" || el.type === "radio") {
         el.checked = value.indexOf(el.value) >= 0;

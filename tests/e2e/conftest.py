@@ -337,6 +337,22 @@ def new_page(
         context.close()
 
 
+HELD = "(window.sscHeld = window.sscHeld || []).push(function () {\n%s\n});"
+
+
+def hold_scripts(page: Any) -> Callable[[], None]:
+    """Holds back the page's scripts (``static/js``) from the next page load on; returns what
+    runs them, in their order. As on a slow connection, the person can click and type before
+    any script has run (what a script does on load must not undo what they did meanwhile)."""
+
+    def held(route: Any) -> None:
+        script = route.fetch()
+        route.fulfill(response=script, body=HELD % script.text())
+
+    page.route("**/static/js/*.js", held)
+    return lambda: page.evaluate("() => (window.sscHeld || []).forEach(function (run) { run(); })")
+
+
 @pytest.fixture
 def page(new_page: Callable[..., Any]) -> Any:
     """A page in a fresh browser context, English by default, with relative ``goto`` URLs."""

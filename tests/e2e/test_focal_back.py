@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import LiveServer, expect
+from tests.e2e.conftest import LiveServer, expect, hold_scripts
 from tests.e2e.test_focal_forms import PEOPLE, _choose_theme, _own_records, on_a_phone
 
 pytestmark = [pytest.mark.e2e, pytest.mark.same_on_every_database]
@@ -80,3 +80,23 @@ def test_back_keeps_a_half_filled_focal_form_sent_or_not(
             {"#status": "fulfilled", "#note": f"Rapport en cours de rédaction {refused}"},
             None,
         )
+
+
+def test_back_never_overwrites_what_is_typed_before_the_scripts_came(
+    new_page: Any, sign_in: Any
+) -> None:
+    """What Back puts again into a form goes only where nothing was typed on the page meanwhile:
+    on a slow page the person may begin to correct a field before form-draft.js has run, and
+    the draft must not put the old words back over the new ones."""
+    page, _account = on_a_phone(new_page, sign_in, "pt", "bra")
+    page.goto("/needs/new")
+    page.fill("#title", "Título do rascunho")
+    page.fill("#description", "Descrição do rascunho")
+    page.locator("main .crumbs a").first.press("Enter")
+    expect(page).not_to_have_url(re.compile("/needs/new$"))
+    run_scripts = hold_scripts(page)
+    page.go_back()
+    page.fill("#title", "Título corrigido")  # before the page's scripts came
+    run_scripts()
+    expect(page.locator("#title")).to_have_value("Título corrigido")
+    expect(page.locator("#description")).to_have_value("Descrição do rascunho")

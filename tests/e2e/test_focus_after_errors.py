@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import expect
+from tests.e2e.conftest import expect, hold_scripts
 from tests.e2e.test_layout import records
 
 pytestmark = [pytest.mark.e2e, pytest.mark.same_on_every_database]
@@ -53,9 +53,6 @@ FOCUS_ON_LOAD = (
     ("gtm", "/needs/new", "#title", "description"),
     ("secretariat", "/tours/{tour}/edit", "input[name=title]", "objective"),
 )
-HELD = "(window.sscHeld = window.sscHeld || []).push(function () {\n%s\n});"
-"""A page's script, held back: it runs when the test says, as on a slow connection it would
-run after the person had begun to type."""
 
 
 @pytest.mark.parametrize(
@@ -79,12 +76,7 @@ def test_a_refused_form_leaves_the_focus_where_the_user_already_is(
     sign_in(page, who)
     page.goto(path.format(tour=records["tour"]))
     page.locator(emptied).fill("")
-
-    def held(route: Any) -> None:
-        script = route.fetch()
-        route.fulfill(response=script, body=HELD % script.text())
-
-    page.route("**/static/js/*.js", held)
+    run_scripts = hold_scripts(page)
     with page.expect_navigation():
         page.locator(emptied).press("Enter")  # refused: the title is required
     expect(page.locator(emptied)).to_have_attribute("aria-invalid", "true")
@@ -92,7 +84,7 @@ def test_a_refused_form_leaves_the_focus_where_the_user_already_is(
     field.fill("")
     field.click()
     page.keyboard.type("Primeras palabras")
-    page.evaluate("() => window.sscHeld.forEach(function (run) { run(); })")  # scripts come
+    run_scripts()  # the page's scripts come
     page.keyboard.type(" y las siguientes")
     focused = page.evaluate("() => document.activeElement.id")
     assert focused == typed_in, f"the focus moved to #{focused}"
