@@ -2,7 +2,7 @@
    the list starts on the first screen instead of after a screenful of fields. The button opens
    and closes them; Escape closes them and gives the focus back to it (static/js/fold.js).
    Without JavaScript, and on a wide screen, the filters stay in view. Forms of one or two
-   fields are left alone. */
+   fields are left alone, and so are filters someone is already in when this script runs. */
 (function () {
   "use strict";
   var label = document.body.getAttribute("data-filters-label") || "Filters";
@@ -23,6 +23,9 @@
     toggle.setAttribute("aria-controls", form.id);
     form.parentNode.insertBefore(toggle, form);
     form.classList.add("folding");
-    window.sscFold(toggle, form);
+    var open = window.sscFold(toggle, form);
+    // someone already in a field (a slow page: they began before this script ran) keeps it
+    // in view; folded, the field they were typing in would vanish under their finger
+    if (form.contains(document.activeElement)) { open(true); }
   });
 })();

@@ -11,6 +11,7 @@ import pytest
 from playwright.sync_api import expect
 
 from sscmatch.workflow.reminders import catalogue
+from tests.e2e.conftest import hold_scripts
 
 # What the browser makes of the pages: the same on any database (tests/conftest.py).
 pytestmark = [pytest.mark.e2e, pytest.mark.same_on_every_database]
@@ -101,3 +102,23 @@ def test_filters_stay_in_view_on_a_wide_screen(new_page: Any, sign_in: Any) -> N
     page.goto("/needs")
     expect(page.locator("main form.filters")).to_be_visible()
     expect(page.locator("button.filters-toggle")).to_be_hidden()
+
+
+def test_filters_someone_is_typing_in_stay_open(new_page: Any, sign_in: Any) -> None:
+    """On a slow page the person may be in a filter before the script that folds them has run:
+    the filters stay open, the field keeps the focus and what was typed."""
+    page = new_page(locale="es-ES")
+    page.set_viewport_size({"width": 390, "height": 844})
+    sign_in(page, "secretariat")
+    run_scripts = hold_scripts(page)
+    page.goto("/needs")
+    form = page.locator("main form.filters")
+    field = form.locator("input[type=search], input[type=text]").first
+    field.click()
+    page.keyboard.type("inspección")
+    run_scripts()
+    expect(page.locator("button.filters-toggle")).to_have_attribute("aria-expanded", "true")
+    expect(form).to_be_visible()
+    expect(field).to_be_focused()
+    page.keyboard.type(" laboral")
+    expect(field).to_have_value("inspección laboral")
