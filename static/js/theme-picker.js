@@ -49,6 +49,9 @@
       for (var i = 0; i < select.labels.length; i++) { select.labels[i].htmlFor = input.id; }
     }
     select.removeAttribute("required");
+    // someone already on the list (a slow page: before this script ran) goes on in the box
+    // that takes its place, not on the page's body with the list hidden
+    var hadFocus = document.activeElement === select;
     select.hidden = true;
     select.setAttribute("aria-hidden", "true");
     select.tabIndex = -1;
@@ -57,6 +60,7 @@
     wrap.appendChild(input);
     wrap.appendChild(list);
     wrap.appendChild(live);
+    if (hadFocus) { input.focus(); }
 
     var active = -1;
     var items = [];

@@ -90,3 +90,17 @@ def test_a_refused_form_leaves_the_focus_where_the_user_already_is(
     assert focused == typed_in, f"the focus moved to #{focused}"
     expect(field).to_have_value("Primeras palabras y las siguientes")
     expect(page.locator(emptied)).to_have_value("")
+
+
+def test_the_theme_list_someone_is_on_hands_the_focus_to_its_search_box(
+    new_page: Any, sign_in: Any
+) -> None:
+    """The theme picker hides the plain list of themes behind a search box when its script
+    runs: someone already on the list (a slow page) is then in the search box, not lost."""
+    page = new_page("es-ES")
+    sign_in(page, "gtm")
+    run_scripts = hold_scripts(page)
+    page.goto("/needs/new")
+    page.locator("select#themes").focus()
+    run_scripts()
+    expect(page.locator("#themes-search")).to_be_focused()
