@@ -166,6 +166,7 @@ def records(live_server: Any, request: pytest.FixtureRequest) -> Iterator[dict[s
         # A need with proposals to compare, when a journey of this session ran matching.
         proposal = s.exec(select(Proposal).order_by(col(Proposal.id))).first()
         yield {
+            "own_need": need_id,
             "tour": tour.id,
             "commitment": f"{tour.id}-k90",
             "capacity": capacity.id,
@@ -386,7 +387,7 @@ def arguments(live_server: Any, records: dict[str, str]) -> dict[str, Any]:
         event = AuditEvent(
             action="update",
             entity="need",
-            entity_id="e2e-layout-need",
+            entity_id=records["own_need"],
             before={"title": "Inspección " + "y" * 200, "status": "draft"},
             after={"title": "Inspección " + "x" * 200, "status": "open"},
         )
@@ -407,7 +408,7 @@ def arguments(live_server: Any, records: dict[str, str]) -> dict[str, Any]:
             s.flush()
             proposal = Proposal(
                 run_id=run.id or 0,
-                need="e2e-layout-need",
+                need=records["own_need"],
                 capacity=records["capacity"],
                 provider="BRA",
                 recipient="GTM",
@@ -438,7 +439,7 @@ def arguments(live_server: Any, records: dict[str, str]) -> dict[str, Any]:
             "commitment_id": records["commitment"],
             "calibration_id": calibration,
             "run_id": proposal.run_id,
-            "need_id": "e2e-layout-need",
+            "need_id": records["own_need"],
             "proposal_id": proposal.id,
             "tour_id": records["tour"],
         }
