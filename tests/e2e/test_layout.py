@@ -8,7 +8,7 @@ go to test-artifacts/e2e/<test>/."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -460,6 +460,37 @@ def _pages_by_walker(app: Any, arguments: dict[str, Any]) -> dict[str, list[tupl
     return walks
 
 
+PHONE = {"width": 390, "height": 844}
+
+
+def walk_every_page(
+    new_page: Any,
+    sign_in: Any,
+    app: Any,
+    arguments: dict[str, Any],
+    locale: str,
+    prepare: Callable[[Any], None] | None = None,
+) -> Iterator[tuple[str, str, str, Any, Any]]:
+    """Every page of the URL map at 390 px in ``locale``, each by a role that may see it, one
+    browser page a walker (``prepare`` runs on it once signed in): yields (who, endpoint,
+    address, browser page, the answer to its ``goto``) once each address is opened."""
+    for who, pages in sorted(_pages_by_walker(app, arguments).items()):
+        page = new_page(locale=locale)
+        page.set_viewport_size(PHONE)
+        if who != "anonymous":
+            sign_in(page, who)
+        if prepare is not None:
+            prepare(page)
+        for endpoint, path in pages:
+            yield who, endpoint, path, page, page.goto(path)
+
+
+def is_a_page(answer: Any) -> bool:
+    """Whether a ``goto``'s answer is an HTML page (not a file, a redirect's end elsewhere)."""
+    kind = answer.headers.get("content-type", "") if answer else ""
+    return answer is not None and answer.status == 200 and kind.startswith("text/html")
+
+
 # Every language of the service: its words are not the same length ("Secrétariat" and
 # "Deslocamento" were cut in two at 390 px where the Spanish walk found nothing).
 WALK_LOCALES = ("es-ES", "fr-FR", "pt-BR", "en-GB")
@@ -475,36 +506,31 @@ def test_every_page_fits_a_phone_for_whoever_may_see_it(
     box, every box that scrolls sideways saying so, required marks beside their labels, no
     ordinary word or figure cut in two."""
     app = live_server.app
-    walks = _pages_by_walker(app, arguments)
     problems, walked = [], set()
-    for who, pages in sorted(walks.items()):
-        page = new_page(locale=locale)
-        page.set_viewport_size({"width": 390, "height": 844})
-        if who != "anonymous":
-            sign_in(page, who)
-        for endpoint, path in pages:
-            answer = page.goto(path)
-            page.wait_for_load_state("networkidle" if path.startswith("/network") else "load")
-            kind = answer.headers.get("content-type", "") if answer else ""
-            if answer is None or answer.status != 200 or not kind.startswith("text/html"):
-                status = answer.status if answer else None
-                problems.append(f"{who} {path}: {status} {kind} (not a page? NOT_PAGES says why)")
-                continue
-            walked.add(endpoint)
-            try:
-                assert_fits(page)
-            except AssertionError as wide:
-                problems.append(f"{who}: {wide}")
-            checks = (
-                (OVERFLOW_JS, "cut off"),
-                (UNCUED_JS, "no cue"),
-                (STARS_JS, "*"),
-                (SPLIT_JS, "split mid-word"),
-            )
-            for check, what in checks:
-                found = page.evaluate(check)
-                if found:
-                    problems.append(f"{who} {path}: {what}: {found}")
+    for who, endpoint, path, page, answer in walk_every_page(
+        new_page, sign_in, app, arguments, locale
+    ):
+        page.wait_for_load_state("networkidle" if path.startswith("/network") else "load")
+        kind = answer.headers.get("content-type", "") if answer else ""
+        if not is_a_page(answer):
+            status = answer.status if answer else None
+            problems.append(f"{who} {path}: {status} {kind} (not a page? NOT_PAGES says why)")
+            continue
+        walked.add(endpoint)
+        try:
+            assert_fits(page)
+        except AssertionError as wide:
+            problems.append(f"{who}: {wide}")
+        checks = (
+            (OVERFLOW_JS, "cut off"),
+            (UNCUED_JS, "no cue"),
+            (STARS_JS, "*"),
+            (SPLIT_JS, "split mid-word"),
+        )
+        for check, what in checks:
+            found = page.evaluate(check)
+            if found:
+                problems.append(f"{who} {path}: {what}: {found}")
     # What is left out is not a page: no HTML for a phone to lay out (asked by the last walker).
     rules = {r.endpoint: r for r in app.url_map.iter_rules() if "GET" in (r.methods or ())}
     for endpoint in NOT_PAGES:

@@ -13,12 +13,13 @@ phone, where a list's filters fold on load).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from tests.e2e.conftest import hold_scripts
-from tests.e2e.test_layout import _pages_by_walker, arguments, records
+from tests.e2e.test_layout import arguments, is_a_page, records, walk_every_page
 
 # What a script does with a field in the browser: the same on any database (tests/conftest.py).
 pytestmark = [pytest.mark.e2e, pytest.mark.same_on_every_database]
@@ -31,46 +32,44 @@ TEXT_FIELDS = (
     " main textarea:visible:enabled:not([readonly])"
 )
 TYPED = "ñandú 7"
-PHONE = {"width": 390, "height": 844}
 
 
 def test_typing_before_the_scripts_came_is_kept_on_every_page(
     new_page: Any, sign_in: Any, live_server: Any, arguments: dict[str, Any]
 ) -> None:
     problems, typed_in = [], 0
-    for who, pages in sorted(_pages_by_walker(live_server.app, arguments).items()):
-        page = new_page(locale="es-ES")
-        page.set_viewport_size(PHONE)  # where a list's filters fold on load
-        if who != "anonymous":
-            sign_in(page, who)
-        run_scripts = hold_scripts(page)
-        for _endpoint, path in pages:
-            answer = page.goto(path)
-            kind = answer.headers.get("content-type", "") if answer else ""
-            if answer is None or answer.status != 200 or not kind.startswith("text/html"):
-                continue  # not a page (test_layout's walk says which and why)
-            field = page.locator(TEXT_FIELDS).first
-            if not field.count():
-                continue
-            typed_in += 1
-            field.fill("")
-            field.click()
-            page.keyboard.type(TYPED)
-            typed = field.element_handle()  # this very field, whatever the scripts do
-            run_scripts()
-            if path.startswith("/network"):
-                page.wait_for_load_state("networkidle")  # its script fills its controls from data
-            kept = typed.evaluate(
-                "(el, text) => ({focused: document.activeElement === el,"
-                " value: el.value === (el.maxLength >= 0 ? text.slice(0, el.maxLength) : text),"
-                " shown: el.getClientRects().length > 0})",
-                TYPED,
+    held: dict[Any, Callable[[], None]] = {}  # each walker's page: what runs its scripts
+
+    def hold(page: Any) -> None:
+        held[page] = hold_scripts(page)
+
+    for who, _endpoint, path, page, answer in walk_every_page(
+        new_page, sign_in, live_server.app, arguments, "es-ES", prepare=hold
+    ):
+        if not is_a_page(answer):
+            continue  # test_layout's walk says which and why
+        field = page.locator(TEXT_FIELDS).first
+        if not field.count():
+            continue
+        typed_in += 1
+        field.fill("")
+        field.click()
+        page.keyboard.type(TYPED)
+        typed = field.element_handle()  # this very field, whatever the scripts do
+        held[page]()  # the page's scripts come
+        if path.startswith("/network"):
+            page.wait_for_load_state("networkidle")  # its script fills its controls from data
+        kept = typed.evaluate(
+            "(el, text) => ({focused: document.activeElement === el,"
+            " value: el.value === (el.maxLength >= 0 ? text.slice(0, el.maxLength) : text),"
+            " shown: el.getClientRects().length > 0})",
+            TYPED,
+        )
+        if not all(kept.values()):
+            where = page.evaluate("() => (document.activeElement || {}).id || ''")
+            problems.append(
+                f"{who} {path}: {kept}; the focus on #{where}, the field holds "
+                f"{typed.input_value()!r}"
             )
-            if not all(kept.values()):
-                where = page.evaluate("() => (document.activeElement || {}).id || ''")
-                problems.append(
-                    f"{who} {path}: {kept}; the focus on #{where}, the field holds "
-                    f"{typed.input_value()!r}"
-                )
     assert typed_in >= 20, f"only {typed_in} pages had a text field: is the walk walking?"
     assert not problems, "\n".join(problems)
