@@ -4,7 +4,11 @@
    a line in the reader's language ("Scroll sideways to see more →", the page's
    data-scroll-label), kept while the box is wider than its place (checked again on resize). A
    box in a grid or flex row gets the line as its first child, so the row keeps its cells.
-   Without JavaScript the boxes still scroll. */
+   Such a box also takes the keyboard's focus (tabindex 0, given back when it no longer
+   scrolls), so that the arrow keys scroll it: a box of text alone (the demo accounts on the
+   sign-in page) had nothing to tab to, and Safari does not make a scrolling box focusable by
+   itself (WCAG 2.1.1; axe's rule scrollable-region-focusable). Without JavaScript the boxes
+   still scroll. */
 (function () {
   "use strict";
   var words = document.body.getAttribute("data-scroll-label");
@@ -36,13 +40,28 @@
     return cue;
   }
 
+  function focusable(el, on) {
+    if (on && !el.hasAttribute("tabindex")) {
+      el.setAttribute("tabindex", "0");
+      el.setAttribute("data-scroll-focus", "");
+    } else if (!on && el.hasAttribute("data-scroll-focus")) {
+      el.removeAttribute("tabindex");
+      el.removeAttribute("data-scroll-focus");
+    }
+  }
+
   function update() {
-    for (var i = 0; i < cues.length; i++) { cues[i].cue.hidden = true; }
+    // Only what changed is touched: a box that keeps scrolling keeps its focus on a resize.
+    var now = [];
     var all = main.querySelectorAll("*");
     for (var j = 0; j < all.length; j++) {
-      var el = all[j];
-      if (el.className === "scroll-cue") { continue; }
-      if (scrolls(el)) { cueFor(el).hidden = false; }
+      if (all[j].className !== "scroll-cue" && scrolls(all[j])) { now.push(all[j]); }
+    }
+    for (var k = 0; k < now.length; k++) { cueFor(now[k]); }
+    for (var i = 0; i < cues.length; i++) {
+      var on = now.indexOf(cues[i].box) >= 0;
+      cues[i].cue.hidden = !on;
+      focusable(cues[i].box, on);
     }
   }
 
