@@ -184,8 +184,8 @@ def records(live_server: Any, request: pytest.FixtureRequest) -> Iterator[dict[s
 
 
 def main_pages(records: dict[str, str]) -> list[str]:
-    """The secretariat's main pages, with the records of ``records``: the pages the layout and
-    the accessibility audit (test_wcag_audit) look at most closely."""
+    """The secretariat's main pages, with the records of ``records``: the pages whose layout is
+    looked at most closely, at a phone's width and a desktop's."""
     paths = [
         "/",
         "/needs",
