@@ -26,6 +26,7 @@ from flask_wtf.i18n import translations as wtforms_translations
 from sqlalchemy import event
 from werkzeug.datastructures import CombinedMultiDict, ImmutableMultiDict
 from wtforms import Form
+from wtforms.widgets import Select
 
 from sscmatch.web.db import get_session
 from sscmatch.web.translate import lazy_gettext as _l
@@ -86,8 +87,37 @@ def _refuse_held(fields: Iterable[Any], held: frozenset[str]) -> bool:
     return found
 
 
+def required_said_by_aria(field: Any, render_kw: dict[str, Any]) -> dict[str, Any]:
+    """``render_kw`` for ``field``, with one rule of HTML kept: a required ``<select>`` (not
+    ``multiple``) whose first option is not a blank placeholder may not carry ``required``, since
+    it always has a value (the Nu Html Checker refused the admin's role and the calibration's
+    window). Such a select says it is required with ``aria-required`` instead, for screen
+    readers; our forms are ``novalidate`` anyway, and the server says what is missing."""
+    widget = getattr(field, "widget", None)
+    if not (isinstance(widget, Select) and not widget.multiple and field.flags.required):
+        return render_kw
+    if "required" in render_kw or _first_value(getattr(field, "choices", None)) in ("", None):
+        return render_kw
+    return {**render_kw, "required": False, "aria-required": "true"}
+
+
+def _first_value(choices: Any) -> Any:
+    """The value of a select's first option (None: no choices, or groups)."""
+    if not choices or isinstance(choices, dict):
+        return None
+    first = next(iter(choices))
+    return first[0] if isinstance(first, tuple | list) else first
+
+
+class FormsMeta:
+    """What every form of the pages renders alike (a mixin of the forms' ``Meta``)."""
+
+    def render_field(self, field: Any, render_kw: dict[str, Any]) -> Any:
+        return super().render_field(field, required_said_by_aria(field, render_kw))  # type: ignore[misc]
+
+
 class PageForm(FlaskForm):  # type: ignore[misc]
-    class Meta(FlaskForm.Meta):  # type: ignore[misc]
+    class Meta(FormsMeta, FlaskForm.Meta):  # type: ignore[misc]
         def wrap_formdata(self, form: Any, formdata: Any) -> Any:
             if formdata is not _Auto:
                 return formdata
@@ -117,6 +147,6 @@ class PlainForm(Form):  # type: ignore[misc]
     ``wtforms.Form`` has none and said them in English on every page
     (``tests/web/test_form_messages_translated.py`` walks every form class)."""
 
-    class Meta:
+    class Meta(FormsMeta):
         def get_translations(self, form: Any) -> Any:
             return wtforms_translations

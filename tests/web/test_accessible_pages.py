@@ -2,10 +2,13 @@
 (the pages of the URL map, with real records: the shared world of ``tests/web/world.py``) for each role, the
 HTML says its language, has one main heading, gives every form control a name (a label, or
 ``aria-label``/``aria-labelledby``, or a label around it), every link and button a text or a
-name, every image a text alternative, and no id twice."""
+name, every image a text alternative, and no id twice; and two rules of HTML the Nu Html
+Checker found broken (every ``<time datetime>`` in a form a browser reads, a required select
+only with a blank first option: ``pageform.required_said_by_aria``)."""
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from html.parser import HTMLParser
 
@@ -16,6 +19,9 @@ from tests.web.world import Walk, world_fixture
 
 ROLES = ("admin", "secretariat", "analyst", "focal_gtm")
 NAMELESS_INPUTS = {"hidden", "submit", "button", "reset", "image"}
+# A date, or a moment with its offset, as HTML's datetime attribute takes them: a second's
+# fraction of at most three digits (the stored six made every moment invalid HTML).
+HTML_TIME = re.compile(r"\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2}))?")
 shared_world = world_fixture()  # the walk only reads
 
 
@@ -31,6 +37,12 @@ class _Page(HTMLParser):
         self.clickables: list[tuple[str, dict[str, str], list[str]]] = []  # tag, attrs, texts
         self._label_depth = 0
         self._open: list[tuple[str, dict[str, str], list[str]]] = []
+        # required single selects: name, then the first option's value attribute (None: none)
+        # and its text, which HTML wants blank (a placeholder) on a select marked required
+        self.required_selects: list[tuple[str, str | None, str]] = []
+        self._select: tuple[str, dict[str, str], list[str]] | None = None
+        self._in_first_option = False
+        self.times: list[str] = []  # <time datetime>: HTML's own formats (a browser parses them)
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         a = {k: v or "" for k, v in attrs}
@@ -49,6 +61,18 @@ class _Page(HTMLParser):
                 self.controls.append((tag, a, self._label_depth > 0))
         elif tag == "img":
             self.images.append(a)
+        if tag == "time" and "datetime" in a:
+            self.times.append(a["datetime"])
+        if (
+            tag == "select"
+            and "required" in a
+            and "multiple" not in a
+            and a.get("size", "1") == "1"
+        ):
+            self._select = (a.get("name", ""), {}, [])
+        elif tag == "option" and self._select is not None and not self._select[1]:
+            self._select[1].update(a, first="")
+            self._in_first_option = True
         if (tag in ("a", "button") and "href" in a) or tag == "button":
             self._open.append((tag, a, []))
         elif tag == "img" and self._open:
@@ -57,12 +81,20 @@ class _Page(HTMLParser):
     def handle_endtag(self, tag: str) -> None:
         if tag == "label":
             self._label_depth = max(0, self._label_depth - 1)
+        elif tag == "option":
+            self._in_first_option = False
+        elif tag == "select" and self._select is not None:
+            name, first, text = self._select
+            self.required_selects.append((name, first.get("value"), "".join(text).strip()))
+            self._select = None
         if tag in ("a", "button") and self._open and self._open[-1][0] == tag:
             self.clickables.append(self._open.pop())
 
     def handle_data(self, data: str) -> None:
         for _tag, _attrs, texts in self._open:
             texts.append(data)
+        if self._in_first_option and self._select is not None:
+            self._select[2].append(data)
 
 
 def problems(html: str) -> list[str]:
@@ -84,6 +116,12 @@ def problems(html: str) -> list[str]:
     for tag, a, texts in page.clickables:
         if not ("".join(texts).strip() or a.get("aria-label") or a.get("title")):
             out.append(f"<{tag} {a.get('href') or a.get('name') or ''}> without a name")
+    out += [
+        f"<time datetime={t!r}> not an HTML date" for t in page.times if not HTML_TIME.fullmatch(t)
+    ]
+    for name, value, text in page.required_selects:
+        if value != "" and (value is not None or text):
+            out.append(f"<select name={name!r}> required without a blank first option")
     return out
 
 
@@ -117,10 +155,18 @@ def test_the_checks_find_what_they_look_for() -> None:
     assert "<input name='q'> without a label" in found
     assert "<img src='x.png'> without alt" in found and "id 'd' 2 times" in found
     assert "<a /x> without a name" in found and "<button > without a name" in found
+    role = '<label for="r">R</label><select id="r" name="r" required><option value="a">A</option></select>'
+    assert "<select name='r'> required without a blank first option" in problems(role)
+    moment = '<time datetime="2026-12-08T00:13:08.270566Z">8 dic</time>'
+    assert "<time datetime='2026-12-08T00:13:08.270566Z'> not an HTML date" in problems(moment)
     good = (
         '<html lang="es"><body><h1>a</h1><label for="q">Q</label><input id="q" name="q">'
         '<label>R <select name="r"></select></label><input type="hidden" name="t">'
+        '<label>S <select name="s" required><option value="">-</option></select></label>'
+        '<label>T <select name="t" aria-required="true"><option value="a">A</option></select>'
+        "</label>"
         '<a href="/x"><img src="i.png" alt="Inicio"></a><button aria-label="Cerrar"></button>'
+        '<time datetime="2026-12-08T00:13:08.270Z">8 dic</time><time datetime="2026-12-08">a</time>'
         "</body></html>"
     )
     assert problems(good) == []

@@ -52,6 +52,18 @@ def test_precision_other_zones_and_no_moment(app: Flask) -> None:
         _in(app, "en", WHEN, "hour")
 
 
+@pytest.mark.parametrize(
+    ("microsecond", "written"),
+    [(0, "07Z"), (270566, "07.270Z"), (999, "07.000Z"), (5000, "07.005Z")],
+)
+def test_a_moment_with_a_fraction_of_a_second_is_valid_html(
+    app: Flask, microsecond: int, written: str
+) -> None:
+    """HTML's ``datetime`` takes at most three digits of a second; the tables store six."""
+    html = _in(app, "en", WHEN.replace(microsecond=microsecond))
+    assert f'datetime="2026-12-03T13:05:{written}"' in html, html
+
+
 def test_no_template_formats_a_moment_or_a_day_by_itself() -> None:
     """strftime and isoformat in a template bypass the reader's language and the time zone."""
     offenders = [
