@@ -90,14 +90,30 @@ MARK_JS = """form => { const seen = new Set(), want = [];
 # Where each Tab takes the focus, read when the key comes up (a keyup reaches the document from
 # inside a control's own parts too): in the form (its number) or out, and whether it shows a ring.
 LISTEN_JS = """form => { const stops = window.tabStops = [];
+  const rgb = c => (c.match(/[\\d.]+/g) || []).map(Number);
+  const lum = c => { const v = rgb(c).slice(0, 3).map(x => x / 255)
+    .map(x => x <= 0.03928 ? x / 12.92 : ((x + 0.055) / 1.055) ** 2.4);
+    return 0.2126 * v[0] + 0.7152 * v[1] + 0.0722 * v[2]; };
+  const contrast = (a, b) => { const [x, y] = [lum(a), lum(b)].sort((p, q) => q - p);
+    return (x + 0.05) / (y + 0.05); };
+  const behind = el => { for (let a = el.parentElement; a; a = a.parentElement) {
+      const c = getComputedStyle(a).backgroundColor; const v = rgb(c);
+      if (v.length && (v.length < 4 || v[3] > 0)) return c; }
+    return 'rgb(255, 255, 255)'; };
   window.tabListener = e => { if (e.key !== 'Tab') return;
     const el = document.activeElement;
     if (!el || !form.contains(el)) { stops.push(null); return; }
     const cs = getComputedStyle(el);
-    const ring = (cs.outlineStyle !== 'none' && parseFloat(cs.outlineWidth) > 0) || cs.boxShadow !== 'none';
+    const colours = [];
+    if (cs.outlineStyle !== 'none' && parseFloat(cs.outlineWidth) > 0) colours.push(cs.outlineColor);
+    if (cs.boxShadow !== 'none') colours.push(...(cs.boxShadow.match(/rgba?\\([^)]*\\)/g) || []));
+    const ring = colours.length ? Math.max(...colours.map(c => contrast(c, behind(el)))) : 0;
     stops.push([el.dataset.walk || '', ring, el.tagName.toLowerCase() + '#' + (el.id || el.name || '')]); };
   document.addEventListener('keyup', window.tabListener, true); }"""
 STOPS_JS = "() => window.tabStops"
+FOCUS_CONTRAST = 3.0
+"""What WCAG 2.1 asks of what shows the focus (1.4.11): 3:1 against the adjacent colour; the
+best of a ring's colours (outline, shadow) against the first background behind the control."""
 UNLISTEN_JS = "() => document.removeEventListener('keyup', window.tabListener, true)"
 
 
@@ -245,7 +261,11 @@ class Walk:
         inside = stops[: stops.index(None)] if None in stops else stops
         reached = {wanted[0]} | {number for number, _, _ in inside}
         self.problems += [
-            f"{what}: no focus ring on {name}" for _, ring, name in inside if not ring
+            f"{what}: no focus ring on {name}"
+            if not ring
+            else f"{what}: the focus ring of {name} is {ring:.1f}:1 against what is behind it"
+            for _, ring, name in inside
+            if ring < FOCUS_CONTRAST
         ]
         missed = [n for n in wanted if n not in reached]
         if missed:
