@@ -26,6 +26,7 @@ from flask_wtf.i18n import translations as wtforms_translations
 from sqlalchemy import event
 from werkzeug.datastructures import CombinedMultiDict, ImmutableMultiDict
 from wtforms import Form
+from wtforms.fields.choices import SelectChoice
 from wtforms.widgets import Select
 
 from sscmatch.web.db import get_session
@@ -103,9 +104,11 @@ def required_said_by_aria(field: Any, render_kw: dict[str, Any]) -> dict[str, An
 
 def _first_value(choices: Any) -> Any:
     """The value of a select's first option (None: no choices, or groups)."""
-    if not choices or isinstance(choices, dict):
+    if not choices or not isinstance(choices, list | tuple):
         return None
-    first = next(iter(choices))
+    first = choices[0]
+    if isinstance(first, SelectChoice):
+        return first.value
     return first[0] if isinstance(first, tuple | list) else first
 
 

@@ -13,7 +13,12 @@ from collections import Counter
 from html.parser import HTMLParser
 
 import pytest
+from flask import Flask
+from wtforms import SelectField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired
 
+from sscmatch.web.pageform import PlainForm
 from tests.web.test_every_word_translated import _pages
 from tests.web.world import Walk, world_fixture
 
@@ -170,3 +175,22 @@ def test_the_checks_find_what_they_look_for() -> None:
         "</body></html>"
     )
     assert problems(good) == []
+
+
+def test_a_required_select_says_it_by_aria_only_when_it_has_no_placeholder(app: Flask) -> None:
+    """``pageform.required_said_by_aria``, the one place every form's selects pass through."""
+
+    class Form(PlainForm):
+        filled = SelectField("A", choices=[SelectChoice("a", "A")], validators=[DataRequired()])
+        blank = SelectField(
+            "B", choices=[SelectChoice("", "-"), SelectChoice("a")], validators=[DataRequired()]
+        )
+        plain = SelectField("C", choices=["", "a"], validators=[DataRequired()])
+        optional = SelectField("D", choices=[SelectChoice("a", "A")])
+
+    with app.test_request_context():
+        filled, blank, plain, optional = (str(f()) for f in Form())
+    assert 'aria-required="true"' in filled and " required" not in filled
+    assert " required" in blank and "aria-required" not in blank
+    assert " required" in plain and "aria-required" not in plain
+    assert "required" not in optional
