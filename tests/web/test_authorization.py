@@ -6,7 +6,8 @@ policy, the code must follow it. Record-level rules are exercised with records o
 ``focal_gtm`` owns them, ``focal_bra`` does not (and is not involved in the sample proposal).
 
 An allowed caller must not get 401/403 (nor a 5xx: an empty form or JSON body gets a 4xx message);
-a refused caller gets 403; an anonymous caller is sent to sign in (pages) or gets 401 (API).
+a refused caller gets 403; an anonymous caller is sent to sign in (pages) or gets 401 (API). A page
+answered to a form sent empty passes the checks of ``test_accessible_pages`` as every page does.
 """
 
 from __future__ import annotations
@@ -288,6 +289,10 @@ def test_every_route_has_a_policy(app: Flask) -> None:
 
 
 def test_authorization_matrix(app: Flask, users: dict[str, int]) -> None:
+    # Every page answer of a form sent empty (a refused form, drawn again with its messages, or
+    # an error page) passes the accessibility walk's checks too: the GET walk never sees them.
+    from tests.web.test_accessible_pages import problems  # imported here: world.py imports us
+
     world = _world(app, users)
     failures = []
     checked = 0
@@ -306,6 +311,14 @@ def test_authorization_matrix(app: Flask, users: dict[str, int]) -> None:
                 response = _call(app, who, method, path, world["tokens"])
                 status = response.status_code
                 checked += 1
+                if (
+                    method == "POST"
+                    and response.mimetype == "text/html"
+                    and not 300 <= status < 400
+                ):
+                    wrong = problems(response.get_data(as_text=True))
+                    if wrong:
+                        failures.append(f"{method} {path} as {who}: {status} page: {wrong}")
                 if status >= 500:
                     failures.append(f"{method} {path} as {who}: {status} (a 5xx is a bug)")
                 elif who in allowed:
