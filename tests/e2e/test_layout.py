@@ -109,6 +109,32 @@ SPLIT_JS = r"""() => { const bad = new Set(); const range = document.createRange
         const lines = new Set([...range.getClientRects()].filter(r => r.width).map(r => Math.round(r.top)));
         if (lines.size > 1) bad.add(`${el.tagName.toLowerCase()}.${el.className}: ${t[0]}`); } } }
   return [...bad]; }"""
+# What every walk asks of a page in the browser, and how it says what it found.
+PAGE_CHECKS = (
+    (STARS_JS, "a required mark not beside its label"),
+    (UNCUED_JS, "scrolls sideways with nothing that says so"),
+    (UNREACHABLE_JS, "scrolls, but the keyboard cannot reach it"),
+    (OVERFLOW_JS, "cut off without a scrolling box"),
+    (SPLIT_JS, "words or figures split mid-word"),
+)
+
+
+def page_problems(page: Any, path: str) -> list[str]:
+    """What the checks of ``PAGE_CHECKS`` find on the page as it is, a line each."""
+    out = []
+    for check, what in PAGE_CHECKS:
+        found = page.evaluate(check)
+        if found:
+            out.append(f"{path}: {what}: {found}")
+    return out
+
+
+def settle(page: Any, path: str) -> None:
+    """Wait until the page is whole: the drawings fetch their data after the page loads (their
+    pages are under /network); the other pages are whole at load."""
+    page.wait_for_load_state("networkidle" if path.startswith("/network") else "load")
+
+
 # Pages whose every table fits a desktop screen (1280 px) without scrolling sideways.
 FIT_AT_DESKTOP = (
     "/followup",
@@ -222,27 +248,12 @@ def test_pages_fit_the_screen_and_nothing_is_cut_off(
     problems = []
     for path in paths:
         page.goto(path)
-        # The drawings fetch their data after the page loads; the other pages are whole at load.
-        page.wait_for_load_state("networkidle" if path.startswith("/network") else "load")
+        settle(page, path)
         shot(page, f"{width}{path.replace('/', '_')}")
         wide = page.evaluate("document.documentElement.scrollWidth")
         if wide > width + 1:
             problems.append(f"{path}: the page is {wide} px wide at {width}")
-        stars = page.evaluate(STARS_JS)
-        if stars:
-            problems.append(f"{path}: a required mark not beside its label: {stars}")
-        uncued = page.evaluate(UNCUED_JS)
-        if uncued:
-            problems.append(f"{path}: scrolls sideways with nothing that says so: {uncued}")
-        unreachable = page.evaluate(UNREACHABLE_JS)
-        if unreachable:
-            problems.append(f"{path}: scrolls, but the keyboard cannot reach it: {unreachable}")
-        cut = page.evaluate(OVERFLOW_JS)
-        if cut:
-            problems.append(f"{path}: cut off without a scrolling box: {cut}")
-        split = page.evaluate(SPLIT_JS)
-        if split:
-            problems.append(f"{path}: words or figures split mid-word: {split}")
+        problems += page_problems(page, path)
         if width >= 1280 and path in FIT_AT_DESKTOP:
             scrolling = page.evaluate(SCROLLING_JS)
             if scrolling:
@@ -528,7 +539,7 @@ def test_every_page_fits_a_phone_for_whoever_may_see_it(
     for who, endpoint, path, page, answer in walk_every_page(
         new_page, sign_in, app, arguments, locale
     ):
-        page.wait_for_load_state("networkidle" if path.startswith("/network") else "load")
+        settle(page, path)
         kind = answer.headers.get("content-type", "") if answer else ""
         if not is_a_page(answer):
             status = answer.status if answer else None
@@ -539,17 +550,7 @@ def test_every_page_fits_a_phone_for_whoever_may_see_it(
             assert_fits(page)
         except AssertionError as wide:
             problems.append(f"{who}: {wide}")
-        checks = (
-            (OVERFLOW_JS, "cut off"),
-            (UNCUED_JS, "no cue"),
-            (UNREACHABLE_JS, "scrolls, but the keyboard cannot reach it"),
-            (STARS_JS, "*"),
-            (SPLIT_JS, "split mid-word"),
-        )
-        for check, what in checks:
-            found = page.evaluate(check)
-            if found:
-                problems.append(f"{who} {path}: {what}: {found}")
+        problems += [f"{who} {problem}" for problem in page_problems(page, path)]
     # What is left out is not a page: no HTML for a phone to lay out (asked by the last walker).
     rules = {r.endpoint: r for r in app.url_map.iter_rules() if "GET" in (r.methods or ())}
     for endpoint in NOT_PAGES:

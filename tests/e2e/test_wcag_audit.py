@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 
-from tests.e2e.test_layout import PHONE, arguments, is_a_page, records, walk_every_page
+from tests.e2e.test_layout import PHONE, arguments, is_a_page, records, settle, walk_every_page
 
 pytestmark = [pytest.mark.e2e, pytest.mark.same_on_every_database]
 __all__ = ["arguments", "records"]
@@ -49,7 +49,7 @@ def test_every_page_passes_the_audit_on_a_phone(
     ):
         if not is_a_page(answer):
             continue  # the layout walk fails it, saying why
-        page.wait_for_load_state("networkidle" if path.startswith("/network") else "load")
+        settle(page, path)
         problems += violations(page)
         audited += 1
     assert problems == [], "\n".join(problems)

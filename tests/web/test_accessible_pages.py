@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from dataclasses import dataclass, field
 from html.parser import HTMLParser
 
 import pytest
@@ -30,6 +31,15 @@ HTML_TIME = re.compile(r"\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[
 shared_world = world_fixture()  # the walk only reads
 
 
+@dataclass
+class _Select:
+    """A required single select being read: its name, its first option's attributes and text."""
+
+    name: str
+    first: dict[str, str] | None = None
+    text: list[str] = field(default_factory=list)
+
+
 class _Page(HTMLParser):
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
@@ -45,7 +55,7 @@ class _Page(HTMLParser):
         # required single selects: name, then the first option's value attribute (None: none)
         # and its text, which HTML wants blank (a placeholder) on a select marked required
         self.required_selects: list[tuple[str, str | None, str]] = []
-        self._select: tuple[str, dict[str, str], list[str]] | None = None
+        self._select: _Select | None = None
         self._in_first_option = False
         self.times: list[str] = []  # <time datetime>: HTML's own formats (a browser parses them)
 
@@ -74,9 +84,9 @@ class _Page(HTMLParser):
             and "multiple" not in a
             and a.get("size", "1") == "1"
         ):
-            self._select = (a.get("name", ""), {}, [])
-        elif tag == "option" and self._select is not None and not self._select[1]:
-            self._select[1].update(a, first="")
+            self._select = _Select(a.get("name", ""))
+        elif tag == "option" and self._select is not None and self._select.first is None:
+            self._select.first = a
             self._in_first_option = True
         if (tag in ("a", "button") and "href" in a) or tag == "button":
             self._open.append((tag, a, []))
@@ -89,8 +99,8 @@ class _Page(HTMLParser):
         elif tag == "option":
             self._in_first_option = False
         elif tag == "select" and self._select is not None:
-            name, first, text = self._select
-            self.required_selects.append((name, first.get("value"), "".join(text).strip()))
+            first, text = self._select.first or {}, "".join(self._select.text).strip()
+            self.required_selects.append((self._select.name, first.get("value"), text))
             self._select = None
         if tag in ("a", "button") and self._open and self._open[-1][0] == tag:
             self.clickables.append(self._open.pop())
@@ -99,7 +109,7 @@ class _Page(HTMLParser):
         for _tag, _attrs, texts in self._open:
             texts.append(data)
         if self._in_first_option and self._select is not None:
-            self._select[2].append(data)
+            self._select.text.append(data)
 
 
 def problems(html: str) -> list[str]:
